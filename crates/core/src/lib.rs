@@ -1,0 +1,10 @@
+//! tongban-core: identifiers that parse once at the edge, the injected clock, and shared small types.
+//! No IO lives here, so every function is testable, fuzzable and usable on a scanner device.
+#![forbid(unsafe_code)]
+
+pub mod clock;
+pub mod ids;
+mod iso7064;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use ids::{IdError, RegionCode, RegionLevel, ResidentId, Uscc};

@@ -1,0 +1,74 @@
+//! Property tests: every generated valid identifier parses, and any single-character change to a
+//! valid identifier is refused.
+
+use proptest::prelude::*;
+use tongban_core::{RegionCode, RegionLevel, ResidentId, Uscc};
+
+const COUNTIES: [&str; 6] = ["110105", "310104", "330106", "440305", "510107", "650102"];
+const USCC_ALPHABET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+const ANY_ASCII: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcxyz-* ";
+
+fn resident_id() -> impl Strategy<Value = String> {
+    (0..COUNTIES.len(), 1900i32..2025, 1u8..=12, 1u8..=28, 0u16..1000).prop_map(|(c, y, m, d, seq)| {
+        let first17 = format!("{}{y:04}{m:02}{d:02}{seq:03}", COUNTIES[c]);
+        let check = ResidentId::check_character(&first17).expect("17 digits");
+        format!("{first17}{check}")
+    })
+}
+
+fn uscc() -> impl Strategy<Value = String> {
+    let authority = prop::sample::select(vec!['1', '5', '9', 'Y']);
+    let kind = prop::sample::select(vec!['1', '2', '3', '9']);
+    let body = prop::collection::vec(prop::sample::select(USCC_ALPHABET.chars().collect::<Vec<_>>()), 9);
+    (authority, kind, 0..COUNTIES.len(), body).prop_map(|(a, k, c, body)| {
+        let first17: String = format!("{a}{k}{}{}", COUNTIES[c], body.into_iter().collect::<String>());
+        let check = Uscc::check_character(&first17).expect("alphabet");
+        format!("{first17}{check}")
+    })
+}
+
+fn replace_at(text: &str, position: usize, with: char) -> String {
+    text.chars().enumerate().map(|(i, c)| if i == position { with } else { c }).collect()
+}
+
+proptest! {
+    #[test]
+    fn every_generated_resident_id_parses(id in resident_id()) {
+        let parsed: ResidentId = id.parse().expect("generated ids are valid");
+        prop_assert_eq!(parsed.expose(), id.as_str());
+    }
+
+    #[test]
+    fn any_single_character_change_to_a_resident_id_is_refused(
+        id in resident_id(), position in 0usize..18, with in prop::sample::select(ANY_ASCII.chars().collect::<Vec<_>>())
+    ) {
+        let changed = replace_at(&id, position, with);
+        prop_assume!(changed != id);
+        prop_assert!(changed.parse::<ResidentId>().is_err(), "{} was accepted", changed);
+    }
+
+    #[test]
+    fn every_generated_uscc_parses(code in uscc()) {
+        let parsed: Uscc = code.parse().expect("valid");
+        prop_assert_eq!(parsed.as_str(), code.as_str());
+    }
+
+    #[test]
+    fn any_single_character_change_to_a_uscc_is_refused(
+        code in uscc(), position in 0usize..18, with in prop::sample::select(ANY_ASCII.chars().collect::<Vec<_>>())
+    ) {
+        let changed = replace_at(&code, position, with);
+        prop_assume!(changed != code);
+        prop_assert!(changed.parse::<Uscc>().is_err(), "{} was accepted", changed);
+    }
+
+    #[test]
+    fn every_county_code_has_a_prefecture_and_a_province_above_it(c in 0..COUNTIES.len()) {
+        let county: RegionCode = COUNTIES[c].parse().expect("valid");
+        prop_assert_eq!(county.level(), RegionLevel::County);
+        let prefecture = county.parent().expect("parent");
+        let province = prefecture.parent().expect("parent");
+        prop_assert!(province.contains(&county));
+        prop_assert_eq!(province.level(), RegionLevel::Province);
+    }
+}
