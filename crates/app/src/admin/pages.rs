@@ -1,0 +1,226 @@
+//! The admin console of the three administrators: what each sees depends on their role.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde::Deserialize;
+use tongban_core::RegionCode;
+
+use super::service::{self, By, NewAccountRequest, NewDepartment, NewRegion};
+use super::store::{self, Department, Region};
+use crate::authz::{Action, Resource, can};
+use crate::error::{AppError, AppResult};
+use crate::identity::model::{Actor, Role};
+use crate::identity::store as identity_store;
+use crate::state::AppState;
+use crate::time_fmt::display_cst;
+use crate::web::extract::PageForm;
+use crate::web::pages::{PageBase, PageCtx, PageError, role_name};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(console))
+        .route("/admin/users", post(create_user))
+        .route("/admin/users/{id}/password", post(reset_password))
+        .route("/admin/grants", post(grant))
+        .route("/admin/regions", post(create_region))
+        .route("/admin/departments", post(create_department))
+}
+
+struct UserRow {
+    id: String,
+    username: String,
+    display_name: String,
+    roles: String,
+    region: String,
+    can_reset: bool,
+}
+
+#[derive(Template)]
+#[template(path = "console.html")]
+struct Console {
+    base: PageBase,
+    notice: Option<String>,
+    secrets: Vec<String>,
+    can_manage_accounts: bool,
+    can_grant: bool,
+    can_audit: bool,
+    users: Vec<UserRow>,
+    regions: Vec<Region>,
+    departments: Vec<Department>,
+    events: Vec<(String, String, String, String)>,
+    staff_roles: Vec<(String, String)>,
+    all_roles: Vec<(String, String)>,
+}
+
+/// Renders the console for the actor, with an optional notice and one-time secrets.
+async fn render_console(state: &AppState, ctx: &PageCtx, notice: Option<String>, secrets: Vec<String>) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    if !can(actor, Action::ListRoles, Resource::Platform) {
+        return Err(ctx.error(AppError::Forbidden));
+    }
+    let load = async {
+        let can_manage_accounts = actor.has_role(Role::SystemAdmin);
+        let can_grant = actor.has_role(Role::SecurityAdmin);
+        let can_audit = actor.has_role(Role::AuditAdmin);
+        let users = if can_manage_accounts || can_grant { user_rows(state, ctx, actor).await? } else { Vec::new() };
+        let events = if can_audit {
+            service::list_events(state, actor, 100)
+                .await?
+                .into_iter()
+                .map(|e| (display_cst(e.at), e.actor_id, e.action, format!("{} {}", e.target, e.detail)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let staff_roles = Role::ALL.iter().filter(|r| r.is_staff() && !r.is_trio()).map(|r| (r.as_str().to_owned(), role_name(&ctx.t, *r))).collect();
+        let all_roles = Role::ALL.iter().map(|r| (r.as_str().to_owned(), role_name(&ctx.t, *r))).collect();
+        AppResult::Ok(Console {
+            base: ctx.base("console.title"),
+            notice,
+            secrets,
+            can_manage_accounts,
+            can_grant,
+            can_audit,
+            users,
+            regions: store::regions(state.pool()).await?,
+            departments: store::departments(state.pool()).await?,
+            events,
+            staff_roles,
+            all_roles,
+        })
+    };
+    let console = load.await.map_err(|e| ctx.error(e))?;
+    Ok(ctx.render(&console))
+}
+
+async fn user_rows(state: &AppState, ctx: &PageCtx, actor: &Actor) -> AppResult<Vec<UserRow>> {
+    let accounts = if actor.has_role(Role::SystemAdmin) {
+        service::list_accounts(state, actor, 500, 0).await?
+    } else {
+        let mut listed = Vec::new();
+        for account in identity_store::list_accounts(state.pool(), 500, 0).await? {
+            let roles = identity_store::grants(state.pool(), &account.id).await?;
+            listed.push(service::AccountWithRoles { account, roles });
+        }
+        listed
+    };
+    Ok(accounts
+        .into_iter()
+        .map(|entry| {
+            let holds_trio_role = entry.roles.iter().any(|g| g.role.is_trio());
+            let resource = Resource::Account { id: &entry.account.id, region: &entry.account.home_region, holds_trio_role };
+            UserRow {
+                can_reset: can(actor, Action::ResetPassword, resource),
+                id: entry.account.id.clone(),
+                username: entry.account.username.clone(),
+                display_name: entry.account.display_name.clone(),
+                roles: entry.roles.iter().map(|g| role_name(&ctx.t, g.role)).collect::<Vec<_>>().join("、"),
+                region: entry.account.home_region.to_string(),
+            }
+        })
+        .collect())
+}
+
+async fn console(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
+    render_console(&state, &ctx, None, Vec::new()).await
+}
+
+fn actor_of(ctx: &PageCtx) -> Result<&Actor, PageError> {
+    ctx.actor()
+}
+
+#[derive(Deserialize)]
+struct CreateUserForm {
+    csrf: String,
+    username: String,
+    display_name: String,
+    role: String,
+    department_id: String,
+}
+
+async fn create_user(State(state): State<AppState>, ctx: PageCtx, PageForm(form): PageForm<CreateUserForm>) -> Result<Response, PageError> {
+    let actor = actor_of(&ctx)?;
+    ctx.check_csrf(&form.csrf)?;
+    let role: Role = form.role.parse().map_err(|_| ctx.error(AppError::invalid("role", "unknown role")))?;
+    let request = NewAccountRequest {
+        username: form.username,
+        display_name: form.display_name,
+        role,
+        department_id: Some(form.department_id),
+        region_code: None,
+        person_id: None,
+        enterprise_id: None,
+        password: None,
+    };
+    let created = service::create_account(&state, By::Actor(actor), request).await.map_err(|e| ctx.error(e))?;
+    let mut secrets = vec![format!("{}: {}", ctx.t.get("login.username"), created.account.username), format!("{}: {}", ctx.t.get("login.password"), created.password)];
+    if let Some(secret) = created.totp_secret {
+        secrets.push(format!("TOTP: {secret}"));
+    }
+    render_console(&state, &ctx, Some(ctx.t.get("console.created").to_owned()), secrets).await
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    csrf: String,
+}
+
+async fn reset_password(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<String>, PageForm(form): PageForm<CsrfOnly>) -> Result<Response, PageError> {
+    let actor = actor_of(&ctx)?;
+    ctx.check_csrf(&form.csrf)?;
+    let password = service::reset_password(&state, By::Actor(actor), &id, None).await.map_err(|e| ctx.error(e))?;
+    render_console(&state, &ctx, Some(ctx.t.get("console.password_reset").to_owned()), vec![password]).await
+}
+
+#[derive(Deserialize)]
+struct GrantForm {
+    csrf: String,
+    account_id: String,
+    role: String,
+    department_id: String,
+}
+
+async fn grant(State(state): State<AppState>, ctx: PageCtx, PageForm(form): PageForm<GrantForm>) -> Result<Response, PageError> {
+    let actor = actor_of(&ctx)?;
+    ctx.check_csrf(&form.csrf)?;
+    let role: Role = form.role.parse().map_err(|_| ctx.error(AppError::invalid("role", "unknown role")))?;
+    service::grant_role(&state, By::Actor(actor), &form.account_id, role, None, Some(form.department_id)).await.map_err(|e| ctx.error(e))?;
+    render_console(&state, &ctx, Some(ctx.t.get("console.done").to_owned()), Vec::new()).await
+}
+
+#[derive(Deserialize)]
+struct RegionForm {
+    csrf: String,
+    code: String,
+    name: String,
+    name_en: String,
+}
+
+async fn create_region(State(state): State<AppState>, ctx: PageCtx, PageForm(form): PageForm<RegionForm>) -> Result<Response, PageError> {
+    let actor = actor_of(&ctx)?;
+    ctx.check_csrf(&form.csrf)?;
+    let code: RegionCode = form.code.trim().parse().map_err(|e| ctx.error(AppError::invalid("code", e)))?;
+    service::create_region(&state, By::Actor(actor), NewRegion { code, name: form.name, name_en: form.name_en }).await.map_err(|e| ctx.error(e))?;
+    render_console(&state, &ctx, Some(ctx.t.get("console.done").to_owned()), Vec::new()).await
+}
+
+#[derive(Deserialize)]
+struct DepartmentForm {
+    csrf: String,
+    region_code: String,
+    name: String,
+    name_en: String,
+    kind: String,
+}
+
+async fn create_department(State(state): State<AppState>, ctx: PageCtx, PageForm(form): PageForm<DepartmentForm>) -> Result<Response, PageError> {
+    let actor = actor_of(&ctx)?;
+    ctx.check_csrf(&form.csrf)?;
+    let region_code: RegionCode = form.region_code.trim().parse().map_err(|e| ctx.error(AppError::invalid("region_code", e)))?;
+    let new = NewDepartment { region_code, name: form.name, name_en: form.name_en, kind: form.kind, uscc: None };
+    service::create_department(&state, By::Actor(actor), new).await.map_err(|e| ctx.error(e))?;
+    render_console(&state, &ctx, Some(ctx.t.get("console.done").to_owned()), Vec::new()).await
+}

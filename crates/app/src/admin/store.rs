@@ -1,0 +1,152 @@
+//! SQL for regions, departments and administrative events.
+
+use serde::Serialize;
+use sqlx::{AnyPool, Row, any::AnyRow};
+use tongban_core::RegionCode;
+
+use crate::error::AppResult;
+use crate::identity::store::parse_stored_region;
+
+/// A node of the region tree (national → province → prefecture → county → township → village).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Region {
+    #[schema(value_type = String)]
+    pub code: RegionCode,
+    pub parent_code: Option<String>,
+    pub level: String,
+    pub name: String,
+    pub name_en: String,
+}
+
+fn region_from_row(row: &AnyRow) -> AppResult<Region> {
+    Ok(Region {
+        code: parse_stored_region(&row.try_get::<String, _>("code")?)?,
+        parent_code: row.try_get("parent_code")?,
+        level: row.try_get("level")?,
+        name: row.try_get("name")?,
+        name_en: row.try_get("name_en")?,
+    })
+}
+
+pub async fn insert_region(pool: &AnyPool, region: &Region, now: i64) -> AppResult<()> {
+    sqlx::query("INSERT INTO regions (code, parent_code, level, name, name_en, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(region.code.as_str().to_owned())
+        .bind(region.parent_code.clone())
+        .bind(region.level.clone())
+        .bind(region.name.clone())
+        .bind(region.name_en.clone())
+        .bind(now)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn region(pool: &AnyPool, code: &str) -> AppResult<Option<Region>> {
+    let row = sqlx::query("SELECT code, parent_code, level, name, name_en FROM regions WHERE code = $1")
+        .bind(code.to_owned())
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(region_from_row).transpose()
+}
+
+pub async fn regions(pool: &AnyPool) -> AppResult<Vec<Region>> {
+    let rows = sqlx::query("SELECT code, parent_code, level, name, name_en FROM regions ORDER BY code").fetch_all(pool).await?;
+    rows.iter().map(region_from_row).collect()
+}
+
+/// A government department (政府部门) of one region.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Department {
+    pub id: String,
+    #[schema(value_type = String)]
+    pub region_code: RegionCode,
+    pub name: String,
+    pub name_en: String,
+    /// What the department does: `government_services`, `health`, `public_security`,
+    /// `market_regulation`, `human_resources`, or another short code.
+    pub kind: String,
+    pub uscc: Option<String>,
+}
+
+fn department_from_row(row: &AnyRow) -> AppResult<Department> {
+    Ok(Department {
+        id: row.try_get("id")?,
+        region_code: parse_stored_region(&row.try_get::<String, _>("region_code")?)?,
+        name: row.try_get("name")?,
+        name_en: row.try_get("name_en")?,
+        kind: row.try_get("kind")?,
+        uscc: row.try_get("uscc")?,
+    })
+}
+
+pub async fn insert_department(pool: &AnyPool, department: &Department, now: i64) -> AppResult<()> {
+    sqlx::query("INSERT INTO departments (id, region_code, name, name_en, kind, uscc, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(department.id.clone())
+        .bind(department.region_code.as_str().to_owned())
+        .bind(department.name.clone())
+        .bind(department.name_en.clone())
+        .bind(department.kind.clone())
+        .bind(department.uscc.clone())
+        .bind(now)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn department(pool: &AnyPool, id: &str) -> AppResult<Option<Department>> {
+    let row = sqlx::query("SELECT id, region_code, name, name_en, kind, uscc FROM departments WHERE id = $1")
+        .bind(id.to_owned())
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(department_from_row).transpose()
+}
+
+pub async fn departments(pool: &AnyPool) -> AppResult<Vec<Department>> {
+    let rows = sqlx::query("SELECT id, region_code, name, name_en, kind, uscc FROM departments ORDER BY region_code, name")
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(department_from_row).collect()
+}
+
+/// One administrative action, for the audit administrator.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AdminEvent {
+    pub id: String,
+    pub at: i64,
+    pub actor_id: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}
+
+pub async fn insert_event(pool: &AnyPool, event: &AdminEvent) -> AppResult<()> {
+    sqlx::query("INSERT INTO admin_events (id, at, actor_id, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(event.id.clone())
+        .bind(event.at)
+        .bind(event.actor_id.clone())
+        .bind(event.action.clone())
+        .bind(event.target.clone())
+        .bind(event.detail.clone())
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn events(pool: &AnyPool, limit: i64) -> AppResult<Vec<AdminEvent>> {
+    let rows = sqlx::query("SELECT id, at, actor_id, action, target, detail FROM admin_events ORDER BY at DESC, id DESC LIMIT $1")
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(AdminEvent {
+                id: row.try_get("id")?,
+                at: row.try_get("at")?,
+                actor_id: row.try_get("actor_id")?,
+                action: row.try_get("action")?,
+                target: row.try_get("target")?,
+                detail: row.try_get("detail")?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,168 @@
+//! One authorization policy: `can(actor, action, resource)`. Every handler asks it; nothing
+//! else decides who may do what.
+
+use tongban_core::RegionCode;
+
+use crate::identity::model::{Actor, Role, Scope};
+
+/// What the actor wants to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Read or change one's own account and preferences.
+    UseOwnAccount,
+    ListAccounts,
+    CreateAccount,
+    ResetPassword,
+    GrantRole,
+    ListRoles,
+    ViewRegions,
+    ManageRegions,
+    ManageDepartments,
+    ReadAuditRecords,
+    /// Read a person's personal fields (always logged).
+    ReadPersonalData,
+    RegisterPerson,
+    ReadEnterprise,
+    RegisterEnterprise,
+}
+
+/// What the action is done to, with what the policy needs to know about it.
+#[derive(Debug, Clone, Copy)]
+pub enum Resource<'a> {
+    /// The platform as a whole (lists, catalogues).
+    Platform,
+    Region(&'a RegionCode),
+    Account { id: &'a str, region: &'a RegionCode, holds_trio_role: bool },
+    Person { id: &'a str, region: &'a RegionCode },
+    Enterprise { id: &'a str, region: &'a RegionCode },
+}
+
+impl Resource<'_> {
+    fn region(&self) -> Option<&RegionCode> {
+        match self {
+            Resource::Platform => None,
+            Resource::Region(code) => Some(code),
+            Resource::Account { region, .. } | Resource::Person { region, .. } | Resource::Enterprise { region, .. } => Some(region),
+        }
+    }
+}
+
+/// True when the actor holds `role` with a scope that reaches the resource. A resource with no
+/// region (the platform) is reached by any grant of the role.
+fn holds_over(actor: &Actor, role: Role, resource: &Resource<'_>) -> bool {
+    actor.grants_of(role).any(|grant| match (&grant.scope, resource.region()) {
+        (Scope::Own, _) => false,
+        (_, None) => true,
+        (scope, Some(target)) => scope.region().is_some_and(|reach| reach.contains(target)),
+    })
+}
+
+pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
+    use Action::*;
+    match action {
+        UseOwnAccount => matches!(resource, Resource::Account { id, .. } if id == actor.id()),
+        ListAccounts | CreateAccount | ManageRegions | ManageDepartments => holds_over(actor, Role::SystemAdmin, &resource),
+        ResetPassword => match resource {
+            // The three administrators' passwords are reset by the security administrator,
+            // never by themselves through this path, so no one of them can take over another.
+            Resource::Account { id, holds_trio_role: true, .. } => id != actor.id() && holds_over(actor, Role::SecurityAdmin, &resource),
+            Resource::Account { id, .. } => id != actor.id() && holds_over(actor, Role::SystemAdmin, &resource),
+            _ => false,
+        },
+        GrantRole => match resource {
+            // Nobody grants roles to themselves.
+            Resource::Account { id, .. } => id != actor.id() && holds_over(actor, Role::SecurityAdmin, &resource),
+            _ => false,
+        },
+        ListRoles => [Role::SystemAdmin, Role::SecurityAdmin, Role::AuditAdmin].into_iter().any(|role| actor.has_role(role)),
+        ViewRegions => actor.grants.iter().any(|grant| grant.role.is_staff()),
+        ReadAuditRecords => holds_over(actor, Role::AuditAdmin, &resource),
+        ReadPersonalData => match resource {
+            Resource::Person { id, .. } if actor.account.person_id.as_deref() == Some(id) => true,
+            Resource::Person { .. } => {
+                [Role::Clerk, Role::HealthOfficer, Role::CheckpointOfficer].into_iter().any(|role| holds_over(actor, role, &resource))
+            }
+            _ => false,
+        },
+        ReadEnterprise => match resource {
+            Resource::Enterprise { id, .. } if actor.account.enterprise_id.as_deref() == Some(id) => true,
+            Resource::Enterprise { .. } => holds_over(actor, Role::Clerk, &resource),
+            _ => false,
+        },
+        RegisterPerson | RegisterEnterprise => {
+            holds_over(actor, Role::SystemAdmin, &resource) || holds_over(actor, Role::Clerk, &resource)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::model::{Account, AccountKind, Credential, Language, RoleGrant};
+
+    fn region(code: &str) -> RegionCode {
+        code.parse().expect("valid region")
+    }
+
+    fn actor(id: &str, grants: Vec<RoleGrant>) -> Actor {
+        Actor {
+            account: Account {
+                id: id.into(),
+                username: id.into(),
+                display_name: id.into(),
+                kind: AccountKind::Staff,
+                home_region: region("339900"),
+                department_id: None,
+                person_id: None,
+                enterprise_id: None,
+                language: Language::Zh,
+                large_text: false,
+                disabled: false,
+                totp_enabled: true,
+            },
+            grants,
+            department_region: None,
+            credential: Credential::Token { token_id: "t".into() },
+        }
+    }
+
+    fn in_region(role: Role, code: &str) -> RoleGrant {
+        RoleGrant { role, scope: Scope::Region { code: region(code) } }
+    }
+
+    #[test]
+    fn a_district_clerk_reads_people_of_the_district_and_no_one_else() {
+        let clerk = actor("clerk", vec![in_region(Role::Clerk, "339901")]);
+        let here = region("339901");
+        let next_door = region("339902");
+        assert!(can(&clerk, Action::ReadPersonalData, Resource::Person { id: "p1", region: &here }));
+        assert!(!can(&clerk, Action::ReadPersonalData, Resource::Person { id: "p2", region: &next_door }));
+    }
+
+    #[test]
+    fn nobody_grants_a_role_to_themselves_not_even_the_security_administrator() {
+        let security = actor("sec", vec![in_region(Role::SecurityAdmin, "339900")]);
+        let city = region("339900");
+        assert!(!can(&security, Action::GrantRole, Resource::Account { id: "sec", region: &city, holds_trio_role: true }));
+        assert!(can(&security, Action::GrantRole, Resource::Account { id: "other", region: &city, holds_trio_role: false }));
+    }
+
+    #[test]
+    fn the_system_administrator_cannot_reset_another_administrators_password() {
+        let system = actor("sys", vec![in_region(Role::SystemAdmin, "339900")]);
+        let city = region("339900");
+        assert!(!can(&system, Action::ResetPassword, Resource::Account { id: "audit", region: &city, holds_trio_role: true }));
+        assert!(can(&system, Action::ResetPassword, Resource::Account { id: "clerk", region: &city, holds_trio_role: false }));
+        assert!(!can(&system, Action::ReadAuditRecords, Resource::Platform));
+        assert!(!can(&system, Action::GrantRole, Resource::Account { id: "clerk", region: &city, holds_trio_role: false }));
+    }
+
+    #[test]
+    fn a_citizen_reads_only_their_own_person_record() {
+        let mut citizen = actor("c", vec![RoleGrant { role: Role::Citizen, scope: Scope::Own }]);
+        citizen.account.person_id = Some("p1".into());
+        let here = region("339901");
+        assert!(can(&citizen, Action::ReadPersonalData, Resource::Person { id: "p1", region: &here }));
+        assert!(!can(&citizen, Action::ReadPersonalData, Resource::Person { id: "p2", region: &here }));
+    }
+}

@@ -1,0 +1,113 @@
+//! One `Config` for the whole platform, layered: defaults → TOML file → `TONGBAN_*` variables →
+//! command-line flags (applied by the binary).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Every setting of a tongban node. Each field is documented with its default.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Folder for the embedded database and generated files. Default `./data`.
+    pub data_dir: PathBuf,
+    /// Address to listen on. Default `127.0.0.1:8080`.
+    pub bind: SocketAddr,
+    /// `sqlite://…` or `postgres://…`. Default: SQLite at `<data_dir>/tongban.db`.
+    pub database_url: Option<String>,
+    /// The public base URL, as people reach the node. Default `http://<bind>`.
+    pub public_url: Option<String>,
+    /// Largest connection pool per node. Default 16.
+    pub max_db_connections: u32,
+    /// Minutes of inactivity after which a page session ends. Default 30.
+    pub session_idle_minutes: i64,
+    /// Hours after which a page session ends however active. Default 12.
+    pub session_absolute_hours: i64,
+    /// Hours a token from `POST /api/v1/auth/login` stays valid. Default 12.
+    pub login_token_hours: i64,
+    /// Failed logins in a row before the account is locked. Default 5.
+    pub lockout_threshold: i64,
+    /// Minutes of the first lock; each further failure doubles it, up to a day. Default 15.
+    pub lockout_minutes: i64,
+    /// Largest request body in bytes. Default 1 MiB.
+    pub max_body_bytes: usize,
+    /// Seconds a request may take before it is answered 503. Default 30.
+    pub request_timeout_seconds: u64,
+    /// Requests handled at once by this node before new ones are shed with 503. Default 1024.
+    pub max_concurrent_requests: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: None,
+            public_url: None,
+            max_db_connections: 16,
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            login_token_hours: 12,
+            lockout_threshold: 5,
+            lockout_minutes: 15,
+            max_body_bytes: 1024 * 1024,
+            request_timeout_seconds: 30,
+            max_concurrent_requests: 1024,
+        }
+    }
+}
+
+impl Config {
+    /// Defaults, then the TOML file when given, then `TONGBAN_*` environment variables.
+    pub fn load(file: Option<&Path>) -> Result<Config, figment::Error> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(figment::Error::from(format!("config file {} does not exist", file.display())));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        figment
+            .merge(Env::prefixed("TONGBAN_").ignore(&["TEST_DATABASE_URL", "CONFORMANCE_DIR"]))
+            .extract()
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("tongban.db").display()))
+    }
+
+    pub fn public_url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.bind))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_need_no_file() {
+        let config = Config::default();
+        assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
+        assert!(config.database_url().starts_with("sqlite://data/tongban.db"));
+    }
+
+    #[test]
+    fn a_file_overrides_defaults_and_unknown_keys_are_refused() {
+        let dir = std::env::temp_dir().join(format!("tongban-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let good = dir.join("good.toml");
+        std::fs::write(&good, "bind = \"0.0.0.0:9000\"\nsession_idle_minutes = 10\n").expect("write");
+        let config = Config::load(Some(&good)).expect("loads");
+        assert_eq!(config.bind.port(), 9000);
+        assert_eq!(config.session_idle_minutes, 10);
+        let bad = dir.join("bad.toml");
+        std::fs::write(&bad, "bnid = \"0.0.0.0:9000\"\n").expect("write");
+        assert!(Config::load(Some(&bad)).is_err());
+    }
+}

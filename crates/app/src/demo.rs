@@ -1,0 +1,253 @@
+//! The demo: a fictional prefecture city, 临江市 (Linjiang), with two districts, five
+//! departments in the city and in each district, staff in every role, citizens and two
+//! enterprises. Seeding reuses what exists and hands out fresh credentials each time.
+
+use std::path::Path;
+
+use serde::Serialize;
+use tongban_core::{RegionCode, ResidentId, Uscc};
+
+use crate::admin::service::{self as admin, By, NewAccountRequest, NewDepartment, NewRegion};
+use crate::admin::store as admin_store;
+use crate::error::{AppError, AppResult};
+use crate::identity::model::Role;
+use crate::identity::{password, personal, service as identity, store as identity_store, totp};
+use crate::random;
+use crate::state::AppState;
+
+const CITY: &str = "339900";
+const JIANGBEI: &str = "339901";
+const JIANGNAN: &str = "339902";
+
+const REGIONS: [(&str, &str, &str); 5] = [
+    ("000000", "中华人民共和国", "People's Republic of China"),
+    ("330000", "浙江省", "Zhejiang Province"),
+    (CITY, "临江市", "Linjiang City"),
+    (JIANGBEI, "江北区", "Jiangbei District"),
+    (JIANGNAN, "江南区", "Jiangnan District"),
+];
+
+/// (kind, 中文 suffix, English suffix)
+const DEPARTMENTS: [(&str, &str, &str); 5] = [
+    ("government_services", "政务服务管理局", "Government Services Administration"),
+    ("health", "卫生健康委员会", "Health Commission"),
+    ("public_security", "公安局", "Public Security Bureau"),
+    ("market_regulation", "市场监督管理局", "Administration for Market Regulation"),
+    ("human_resources", "人力资源和社会保障局", "Human Resources and Social Security Bureau"),
+];
+
+/// (username, display name, role, region of the department, department kind or "" for a region scope)
+const STAFF: [(&str, &str, Role, &str, &str); 9] = [
+    ("demo.sysadmin", "周系统", Role::SystemAdmin, CITY, ""),
+    ("demo.secadmin", "吴安全", Role::SecurityAdmin, CITY, ""),
+    ("demo.auditadmin", "郑审计", Role::AuditAdmin, CITY, ""),
+    ("demo.deptadmin", "冯部门", Role::DeptAdmin, CITY, "government_services"),
+    ("demo.clerk", "陈窗口", Role::Clerk, JIANGBEI, "government_services"),
+    ("demo.clerk.jiangnan", "褚窗口", Role::Clerk, JIANGNAN, "government_services"),
+    ("demo.health", "卫健康", Role::HealthOfficer, CITY, "health"),
+    ("demo.venue", "蒋场所", Role::VenueOperator, JIANGBEI, ""),
+    ("demo.checkpoint", "沈卡口", Role::CheckpointOfficer, CITY, "public_security"),
+];
+
+/// (username, name, district, birth date, sequence, phone)
+const CITIZENS: [(&str, &str, &str, &str, &str, &str); 4] = [
+    ("citizen.zhangwei", "张伟", JIANGBEI, "19850312", "011", "13800001001"),
+    ("citizen.lina", "李娜", JIANGBEI, "19920704", "022", "13800001002"),
+    ("citizen.wangfang", "王芳", JIANGNAN, "19781120", "046", "13800001003"),
+    ("citizen.chenming", "陈明", JIANGNAN, "20010205", "135", "13800001004"),
+];
+
+/// (username, name, region, organisation code body (8 characters before its own check))
+const ENTERPRISES: [(&str, &str, &str, &str); 2] = [
+    ("enterprise.qingyuan", "临江市清源食品有限公司", JIANGBEI, "MA2QY001"),
+    ("enterprise.yunqi", "临江云启科技有限公司", CITY, "MA2YQ002"),
+];
+
+/// One demo account's credentials, as written to `demo-credentials.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoAccount {
+    pub role: String,
+    pub username: String,
+    pub display_name: String,
+    pub password: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub totp_secret: Option<String>,
+    pub api_token: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resident_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uscc: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoCredentials {
+    pub base_url: String,
+    pub accounts: Vec<DemoAccount>,
+}
+
+fn code(text: &str) -> AppResult<RegionCode> {
+    text.parse().map_err(|e| AppError::Internal(anyhow::anyhow!("demo region {text}: {e}")))
+}
+
+/// A valid citizen ID number for the demo.
+pub fn demo_resident_id(region: &str, birth: &str, sequence: &str) -> AppResult<ResidentId> {
+    let first17 = format!("{region}{birth}{sequence}");
+    let check = ResidentId::check_character(&first17).ok_or_else(|| AppError::Internal(anyhow::anyhow!("demo id")))?;
+    format!("{first17}{check}").parse().map_err(|e| AppError::Internal(anyhow::anyhow!("demo id: {e}")))
+}
+
+/// A valid USCC for the demo: registration authority and kind, region, an 8-character body and
+/// the body's GB 11714 check character, then the GB 32100 check character.
+pub fn demo_uscc(prefix: &str, region: &str, body: &str) -> AppResult<Uscc> {
+    const WEIGHTS: [u32; 8] = [3, 7, 9, 10, 5, 8, 4, 2];
+    let mut sum = 0;
+    for (c, w) in body.chars().zip(WEIGHTS) {
+        let value = c.to_digit(36).ok_or_else(|| AppError::Internal(anyhow::anyhow!("demo org code")))?;
+        sum += value * w;
+    }
+    let org_check = match 11 - sum % 11 {
+        10 => 'X',
+        11 => '0',
+        n => char::from_digit(n, 10).unwrap_or('0'),
+    };
+    let first17 = format!("{prefix}{region}{body}{org_check}");
+    let check = Uscc::check_character(&first17).ok_or_else(|| AppError::Internal(anyhow::anyhow!("demo uscc {first17}")))?;
+    format!("{first17}{check}").parse().map_err(|e| AppError::Internal(anyhow::anyhow!("demo uscc: {e}")))
+}
+
+async fn ensure_regions(state: &AppState) -> AppResult<()> {
+    for (text, name, name_en) in REGIONS {
+        if admin_store::region(state.pool(), text).await?.is_none() {
+            admin::create_region(state, By::Operator, NewRegion { code: code(text)?, name: name.into(), name_en: name_en.into() }).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn ensure_departments(state: &AppState) -> AppResult<Vec<admin_store::Department>> {
+    let existing = admin_store::departments(state.pool()).await?;
+    let mut serial = 0;
+    for region in [CITY, JIANGBEI, JIANGNAN] {
+        let region_name = REGIONS.iter().find(|r| r.0 == region).map(|r| (r.1, r.2)).unwrap_or_default();
+        for (kind, suffix, suffix_en) in DEPARTMENTS {
+            serial += 1;
+            if existing.iter().any(|d| d.region_code.as_str() == region && d.kind == kind) {
+                continue;
+            }
+            let uscc = demo_uscc("11", region, &format!("MB{serial:06}"))?;
+            let new = NewDepartment {
+                region_code: code(region)?,
+                name: format!("{}{suffix}", region_name.0),
+                name_en: format!("{} {suffix_en}", region_name.1),
+                kind: kind.into(),
+                uscc: Some(uscc),
+            };
+            admin::create_department(state, By::Operator, new).await?;
+        }
+    }
+    admin_store::departments(state.pool()).await
+}
+
+/// Creates the account if missing, then gives it a fresh password, TOTP secret (staff) and
+/// API token, and returns them.
+async fn ensure_account(state: &AppState, request: NewAccountRequest) -> AppResult<(String, String, Option<String>, String)> {
+    let username = request.username.clone();
+    let is_staff = request.role.is_staff();
+    let account = match identity_store::account_by_username(state.pool(), &username).await? {
+        Some(account) => account,
+        None => admin::create_account(state, By::Operator, request).await?.account,
+    };
+    let password = random::readable_password();
+    identity_store::set_password(state.pool(), &account.id, &password::hash(password.clone()).await?).await?;
+    let totp_secret = is_staff.then(totp::new_secret);
+    identity_store::set_totp_secret(state.pool(), &account.id, totp_secret.as_deref()).await?;
+    identity_store::revoke_tokens_labelled(state.pool(), &account.id, "demo", state.now()).await?;
+    let expires = state.now() + 30 * 24 * 3600 * 1000;
+    let token = identity::issue_token(state, &account.id, "demo", Some(expires)).await?;
+    Ok((account.display_name, password, totp_secret, token))
+}
+
+/// Seeds (or reuses) the demo city and returns fresh credentials for every demo account.
+pub async fn seed(state: &AppState, base_url: &str) -> AppResult<DemoCredentials> {
+    ensure_regions(state).await?;
+    let departments = ensure_departments(state).await?;
+    let mut accounts = Vec::new();
+
+    for (username, name, role, region, kind) in STAFF {
+        let department = departments.iter().find(|d| d.region_code.as_str() == region && d.kind == kind);
+        let request = NewAccountRequest {
+            username: username.into(),
+            display_name: name.into(),
+            role,
+            department_id: department.map(|d| d.id.clone()),
+            region_code: if kind.is_empty() { Some(code(region)?) } else { None },
+            person_id: None,
+            enterprise_id: None,
+            password: None,
+        };
+        let (display_name, password, totp_secret, api_token) = ensure_account(state, request).await?;
+        accounts.push(DemoAccount { role: role.as_str().into(), username: username.into(), display_name, password, totp_secret, api_token, resident_id: None, name: None, uscc: None });
+    }
+
+    for (username, name, district, birth, sequence, phone) in CITIZENS {
+        let resident_id = demo_resident_id(district, birth, sequence)?;
+        let person_id = match identity_store::account_by_username(state.pool(), username).await? {
+            Some(account) => account.person_id,
+            None => {
+                let fields = personal::PersonalFields { name: personal::PersonalText::new(name), resident_id: resident_id.clone(), phone: Some(personal::PersonalText::new(phone)) };
+                Some(personal::register_person(state, None, &code(district)?, &fields).await?)
+            }
+        };
+        let request = NewAccountRequest { username: username.into(), display_name: name.into(), role: Role::Citizen, department_id: None, region_code: None, person_id, enterprise_id: None, password: None };
+        let (display_name, password, _, api_token) = ensure_account(state, request).await?;
+        accounts.push(DemoAccount {
+            role: Role::Citizen.as_str().into(),
+            username: username.into(),
+            display_name,
+            password,
+            totp_secret: None,
+            api_token,
+            resident_id: Some(resident_id.expose().to_owned()),
+            name: Some(name.into()),
+            uscc: None,
+        });
+    }
+
+    for (username, name, region, body) in ENTERPRISES {
+        let uscc = demo_uscc("91", region, body)?;
+        let enterprise_id = match identity_store::account_by_username(state.pool(), username).await? {
+            Some(account) => account.enterprise_id,
+            None => Some(personal::register_enterprise(state, None, &uscc, name, &code(region)?).await?.id),
+        };
+        let request = NewAccountRequest { username: username.into(), display_name: name.into(), role: Role::Enterprise, department_id: None, region_code: None, person_id: None, enterprise_id, password: None };
+        let (display_name, password, _, api_token) = ensure_account(state, request).await?;
+        accounts.push(DemoAccount {
+            role: Role::Enterprise.as_str().into(),
+            username: username.into(),
+            display_name,
+            password,
+            totp_secret: None,
+            api_token,
+            resident_id: None,
+            name: Some(name.into()),
+            uscc: Some(uscc.as_str().to_owned()),
+        });
+    }
+    Ok(DemoCredentials { base_url: base_url.to_owned(), accounts })
+}
+
+/// Writes the credentials where the demo's users (and the browser tests) find them, readable
+/// by the owner only.
+pub fn write_credentials(data_dir: &Path, credentials: &DemoCredentials) -> anyhow::Result<std::path::PathBuf> {
+    std::fs::create_dir_all(data_dir)?;
+    let path = data_dir.join("demo-credentials.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(credentials)?)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(path)
+}

@@ -1,0 +1,162 @@
+//! The error boundary: every failure a client can see is one `AppError`, answered as RFC 9457
+//! problem+json with a stable `type`. Internal detail is logged, never sent.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::db::DbError;
+
+/// Media type of RFC 9457 problem details.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    BadRequest(String),
+    /// A field failed to parse: which field and why (safe to show).
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("the username, password or one-time code is not correct")]
+    InvalidCredentials,
+    #[error("too many failed attempts; try again later")]
+    LockedOut { retry_after_seconds: i64 },
+    #[error("you are not allowed to do this")]
+    Forbidden,
+    #[error("the form has expired or did not come from this site; reload the page and try again")]
+    Csrf,
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    #[error("the request body must be {0}")]
+    UnsupportedMediaType(&'static str),
+    #[error("the service is temporarily unavailable")]
+    Unavailable,
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl AppError {
+    pub fn invalid(field: &'static str, reason: impl ToString) -> AppError {
+        AppError::Invalid { field, reason: reason.to_string() }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unauthenticated | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            AppError::LockedOut { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable problem type slug; the full `type` is `/problems/<slug>`.
+    pub fn slug(&self) -> &'static str {
+        match self {
+            AppError::BadRequest(_) => "bad-request",
+            AppError::Invalid { .. } => "invalid-field",
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::InvalidCredentials => "invalid-credentials",
+            AppError::LockedOut { .. } => "locked-out",
+            AppError::Forbidden => "forbidden",
+            AppError::Csrf => "csrf",
+            AppError::NotFound => "not-found",
+            AppError::Conflict(_) => "conflict",
+            AppError::PayloadTooLarge => "payload-too-large",
+            AppError::UnsupportedMediaType(_) => "unsupported-media-type",
+            AppError::Unavailable => "unavailable",
+            AppError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<DbError> for AppError {
+    fn from(error: DbError) -> Self {
+        match error {
+            DbError::Sqlx(error) => error.into(),
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => AppError::Unavailable,
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                AppError::Conflict("a record with the same key exists already".into())
+            }
+            _ => AppError::Internal(error.into()),
+        }
+    }
+}
+
+/// RFC 9457 problem details.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, slug: &str, detail: Option<String>) -> Problem {
+        Problem {
+            problem_type: format!("/problems/{slug}"),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail,
+            field: None,
+        }
+    }
+
+    pub fn into_response_with(self, status: StatusCode) -> Response {
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        response
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if let AppError::Internal(source) = &self {
+            tracing::error!(error = %source, "internal error");
+        }
+        let detail = match &self {
+            AppError::Internal(_) => None,
+            other => Some(other.to_string()),
+        };
+        let mut problem = Problem::new(status, self.slug(), detail);
+        if let AppError::Invalid { field, .. } = &self {
+            problem.field = Some(field);
+        }
+        let mut response = problem.into_response_with(status);
+        if let AppError::LockedOut { retry_after_seconds } = self
+            && let Ok(value) = HeaderValue::from_str(&retry_after_seconds.max(1).to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

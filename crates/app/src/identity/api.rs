@@ -1,0 +1,191 @@
+//! JSON API of identity: login, logout, the caller's own account, and audited reads of people.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::model::{AccountKind, Language, RoleGrant};
+use super::personal::{self, AccessRecord, Enterprise, Purpose};
+use super::service::{self, LoginAttempt};
+use super::store;
+use crate::error::{AppError, AppResult, Problem};
+use crate::state::AppState;
+use crate::time_fmt::rfc3339;
+use crate::web::extract::{ApiActor, ApiJson, RequestId};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(update_preferences))
+        .routes(routes!(my_access_log))
+        .routes(routes!(read_person))
+        .routes(routes!(lookup_person))
+        .routes(routes!(read_enterprise))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+    /// The six-digit one-time code; required for staff and for citizens who enabled it.
+    #[serde(default)]
+    pub totp: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResponse {
+    /// A bearer token for `Authorization: Bearer …`.
+    pub token: String,
+    /// RFC 3339.
+    pub expires_at: String,
+}
+
+/// Log in with password (and one-time code) and receive a bearer token.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "identity", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = Problem), (status = 429, body = Problem)))]
+async fn login(State(state): State<AppState>, ApiJson(request): ApiJson<LoginRequest>) -> AppResult<Json<LoginResponse>> {
+    let account = service::authenticate(&state, LoginAttempt { username: request.username, password: request.password, totp: request.totp }).await?;
+    let (token, expires_at) = service::issue_login_token(&state, &account).await?;
+    Ok(Json(LoginResponse { token, expires_at: rfc3339(expires_at) }))
+}
+
+/// End the credential used for this request (revoke the token).
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "identity", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = Problem)))]
+async fn logout(State(state): State<AppState>, ApiActor(actor): ApiActor) -> AppResult<StatusCode> {
+    service::log_out(&state, &actor, None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeResponse {
+    pub account_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub kind: AccountKind,
+    pub roles: Vec<RoleGrant>,
+    pub department_id: Option<String>,
+    pub person_id: Option<String>,
+    pub enterprise_id: Option<String>,
+    pub language: Language,
+    pub large_text: bool,
+}
+
+/// The caller's account, roles with scopes, and preferences.
+#[utoipa::path(get, path = "/api/v1/me", tag = "identity", security(("bearer" = [])),
+    responses((status = 200, body = MeResponse), (status = 401, body = Problem)))]
+async fn me(ApiActor(actor): ApiActor) -> Json<MeResponse> {
+    let account = actor.account;
+    Json(MeResponse {
+        account_id: account.id,
+        username: account.username,
+        display_name: account.display_name,
+        kind: account.kind,
+        roles: actor.grants,
+        department_id: account.department_id,
+        person_id: account.person_id,
+        enterprise_id: account.enterprise_id,
+        language: account.language,
+        large_text: account.large_text,
+    })
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Preferences {
+    pub language: Language,
+    pub large_text: bool,
+}
+
+/// Set the interface language and the large-text mode.
+#[utoipa::path(put, path = "/api/v1/me/preferences", tag = "identity", security(("bearer" = [])), request_body = Preferences,
+    responses((status = 204), (status = 401, body = Problem), (status = 422, body = Problem)))]
+async fn update_preferences(State(state): State<AppState>, ApiActor(actor): ApiActor, ApiJson(preferences): ApiJson<Preferences>) -> AppResult<StatusCode> {
+    store::set_preferences(state.pool(), actor.id(), preferences.language, preferences.large_text).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Who accessed my data: every recorded read of the caller's personal data, newest first.
+#[utoipa::path(get, path = "/api/v1/me/access-log", tag = "identity", security(("bearer" = [])),
+    responses((status = 200, body = [AccessRecord]), (status = 401, body = Problem)))]
+async fn my_access_log(State(state): State<AppState>, ApiActor(actor): ApiActor) -> AppResult<Json<Vec<AccessRecord>>> {
+    Ok(Json(personal::my_access_records(&state, &actor, 200).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PurposeQuery {
+    /// Why the record is read; recorded with the access.
+    pub purpose: Purpose,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonResponse {
+    pub id: String,
+    pub region_code: String,
+    pub name: String,
+    pub resident_id: String,
+    pub phone: Option<String>,
+}
+
+impl From<personal::PersonRecord> for PersonResponse {
+    fn from(record: personal::PersonRecord) -> Self {
+        PersonResponse {
+            id: record.id,
+            region_code: record.region_code,
+            name: record.name.expose().to_owned(),
+            resident_id: record.resident_id,
+            phone: record.phone.map(|p| p.expose().to_owned()),
+        }
+    }
+}
+
+/// Read a person's record (the person themself, or staff of the region for a stated purpose).
+/// The access is recorded before the data is returned.
+#[utoipa::path(get, path = "/api/v1/persons/{id}", tag = "identity", security(("bearer" = [])), params(("id" = String, Path), PurposeQuery),
+    responses((status = 200, body = PersonResponse), (status = 401, body = Problem), (status = 404, body = Problem), (status = 503, body = Problem)))]
+async fn read_person(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    RequestId(request_id): RequestId,
+    Path(id): Path<String>,
+    Query(query): Query<PurposeQuery>,
+) -> AppResult<Json<PersonResponse>> {
+    let record = personal::read_person(&state, &actor, &id, query.purpose, request_id.as_deref()).await?;
+    Ok(Json(record.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LookupRequest {
+    pub resident_id: String,
+    pub purpose: Purpose,
+}
+
+/// Find a person by citizen ID number (staff of the person's region only). Recorded.
+#[utoipa::path(post, path = "/api/v1/persons/lookup", tag = "identity", security(("bearer" = [])), request_body = LookupRequest,
+    responses((status = 200, body = PersonResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn lookup_person(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    RequestId(request_id): RequestId,
+    ApiJson(request): ApiJson<LookupRequest>,
+) -> AppResult<Json<PersonResponse>> {
+    let resident_id = request.resident_id.trim().parse().map_err(|error| AppError::invalid("resident_id", error))?;
+    let record = personal::find_person(&state, &actor, &resident_id, request.purpose, request_id.as_deref()).await?;
+    Ok(Json(record.into()))
+}
+
+/// Read an enterprise (its own account, or a clerk of its region).
+#[utoipa::path(get, path = "/api/v1/enterprises/{id}", tag = "identity", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = Enterprise), (status = 404, body = Problem)))]
+async fn read_enterprise(State(state): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> AppResult<Json<Enterprise>> {
+    Ok(Json(personal::read_enterprise(&state, &actor, &id).await?))
+}

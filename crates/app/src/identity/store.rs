@@ -1,0 +1,397 @@
+//! SQL for accounts, role grants, sessions and API tokens. The only place that writes it.
+
+use sqlx::{AnyPool, Row, any::AnyRow};
+use tongban_core::RegionCode;
+
+use super::model::{Account, AccountKind, Language, Role, RoleGrant, Scope};
+use crate::error::{AppError, AppResult};
+
+const ACCOUNT_COLUMNS: &str = "id, username, display_name, kind, home_region, department_id, person_id, enterprise_id, language, large_text, disabled, totp_secret";
+
+/// Secrets and counters that only the login use-case reads.
+#[derive(Debug, Clone)]
+pub struct LoginRecord {
+    pub account: Account,
+    pub password_hash: String,
+    pub totp_secret: Option<String>,
+    pub totp_last_step: i64,
+    pub failed_logins: i64,
+    pub locked_until: i64,
+}
+
+/// What is needed to create an account.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub username: String,
+    pub display_name: String,
+    pub kind: AccountKind,
+    pub home_region: RegionCode,
+    pub password_hash: String,
+    pub totp_secret: Option<String>,
+    pub department_id: Option<String>,
+    pub person_id: Option<String>,
+    pub enterprise_id: Option<String>,
+}
+
+fn account_from_row(row: &AnyRow) -> AppResult<Account> {
+    let kind: String = row.try_get("kind")?;
+    let language: String = row.try_get("language")?;
+    let totp_secret: Option<String> = row.try_get("totp_secret")?;
+    Ok(Account {
+        id: row.try_get("id")?,
+        username: row.try_get("username")?,
+        display_name: row.try_get("display_name")?,
+        kind: AccountKind::parse(&kind).ok_or_else(|| AppError::Internal(anyhow::anyhow!("bad account kind {kind}")))?,
+        home_region: parse_stored_region(&row.try_get::<String, _>("home_region")?)?,
+        department_id: row.try_get("department_id")?,
+        person_id: row.try_get("person_id")?,
+        enterprise_id: row.try_get("enterprise_id")?,
+        language: Language::parse(&language).unwrap_or_default(),
+        large_text: row.try_get::<i64, _>("large_text")? != 0,
+        disabled: row.try_get::<i64, _>("disabled")? != 0,
+        totp_enabled: totp_secret.is_some(),
+    })
+}
+
+pub async fn insert_account(pool: &AnyPool, id: &str, new: &NewAccount, now: i64) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO accounts (id, username, display_name, kind, home_region, password_hash, totp_secret, department_id, person_id, enterprise_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(id.to_owned())
+    .bind(new.username.clone())
+    .bind(new.display_name.clone())
+    .bind(new.kind.as_str())
+    .bind(new.home_region.as_str().to_owned())
+    .bind(new.password_hash.clone())
+    .bind(new.totp_secret.clone())
+    .bind(new.department_id.clone())
+    .bind(new.person_id.clone())
+    .bind(new.enterprise_id.clone())
+    .bind(now)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn login_record(pool: &AnyPool, username: &str) -> AppResult<Option<LoginRecord>> {
+    let sql = format!(
+        "SELECT {ACCOUNT_COLUMNS}, password_hash, totp_last_step, failed_logins, locked_until FROM accounts WHERE username = $1"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(username.to_owned()).fetch_optional(pool).await?;
+    row.map(|row| {
+        Ok(LoginRecord {
+            account: account_from_row(&row)?,
+            password_hash: row.try_get("password_hash")?,
+            totp_secret: row.try_get("totp_secret")?,
+            totp_last_step: row.try_get("totp_last_step")?,
+            failed_logins: row.try_get("failed_logins")?,
+            locked_until: row.try_get("locked_until")?,
+        })
+    })
+    .transpose()
+}
+
+pub async fn account(pool: &AnyPool, id: &str) -> AppResult<Option<Account>> {
+    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.to_owned()).fetch_optional(pool).await?;
+    row.map(|row| account_from_row(&row)).transpose()
+}
+
+pub async fn account_by_username(pool: &AnyPool, username: &str) -> AppResult<Option<Account>> {
+    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(username.to_owned()).fetch_optional(pool).await?;
+    row.map(|row| account_from_row(&row)).transpose()
+}
+
+pub async fn list_accounts(pool: &AnyPool, limit: i64, offset: i64) -> AppResult<Vec<Account>> {
+    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY username LIMIT $1 OFFSET $2");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(limit).bind(offset).fetch_all(pool).await?;
+    rows.iter().map(account_from_row).collect()
+}
+
+/// Counts a failed login and locks the account once `threshold` failures are reached in a row.
+/// The increment happens in the database, so failures on different nodes add up.
+pub async fn record_failed_login(pool: &AnyPool, account_id: &str, now: i64, threshold: i64, first_lock_ms: i64) -> AppResult<i64> {
+    let failures: i64 = sqlx::query_scalar("UPDATE accounts SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins")
+        .bind(account_id.to_owned())
+        .fetch_one(pool)
+        .await?;
+    if failures >= threshold {
+        // Each failure past the threshold doubles the lock, up to a day.
+        let doublings = (failures - threshold).min(7) as u32;
+        let lock_ms = (first_lock_ms.saturating_mul(1 << doublings)).min(24 * 3600 * 1000);
+        sqlx::query("UPDATE accounts SET locked_until = $2 WHERE id = $1")
+            .bind(account_id.to_owned())
+            .bind(now + lock_ms)
+            .execute(pool)
+            .await?;
+    }
+    Ok(failures)
+}
+
+/// Clears the failure count and records the TOTP step used. Returns false when another login
+/// used the same or a later step meanwhile (a replayed code), checked atomically.
+pub async fn record_successful_login(pool: &AnyPool, account_id: &str, totp_step: Option<i64>) -> AppResult<bool> {
+    let result = match totp_step {
+        Some(step) => {
+            sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = 0, totp_last_step = $2 WHERE id = $1 AND totp_last_step < $2")
+                .bind(account_id.to_owned())
+                .bind(step)
+                .execute(pool)
+                .await?
+        }
+        None => {
+            sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = 0 WHERE id = $1")
+                .bind(account_id.to_owned())
+                .execute(pool)
+                .await?
+        }
+    };
+    Ok(result.rows_affected() == 1)
+}
+
+pub async fn set_password(pool: &AnyPool, account_id: &str, password_hash: &str) -> AppResult<bool> {
+    let result = sqlx::query("UPDATE accounts SET password_hash = $2, failed_logins = 0, locked_until = 0 WHERE id = $1")
+        .bind(account_id.to_owned())
+        .bind(password_hash.to_owned())
+        .execute(pool)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+pub async fn set_totp_secret(pool: &AnyPool, account_id: &str, secret: Option<&str>) -> AppResult<()> {
+    sqlx::query("UPDATE accounts SET totp_secret = $2, totp_last_step = 0 WHERE id = $1")
+        .bind(account_id.to_owned())
+        .bind(secret.map(str::to_owned))
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_preferences(pool: &AnyPool, account_id: &str, language: Language, large_text: bool) -> AppResult<()> {
+    sqlx::query("UPDATE accounts SET language = $2, large_text = $3 WHERE id = $1")
+        .bind(account_id.to_owned())
+        .bind(language.as_str())
+        .bind(i64::from(large_text))
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn grants(pool: &AnyPool, account_id: &str) -> AppResult<Vec<RoleGrant>> {
+    let rows = sqlx::query(
+        "SELECT g.role, g.scope_kind, g.scope_id, d.region_code FROM role_grants g
+         LEFT JOIN departments d ON g.scope_kind = 'department' AND d.id = g.scope_id
+         WHERE g.account_id = $1 ORDER BY g.granted_at, g.role",
+    )
+    .bind(account_id.to_owned())
+    .fetch_all(pool)
+    .await?;
+    let mut grants = Vec::with_capacity(rows.len());
+    for row in rows {
+        let role: String = row.try_get("role")?;
+        let kind: String = row.try_get("scope_kind")?;
+        let scope_id: String = row.try_get("scope_id")?;
+        let department_region: Option<String> = row.try_get("region_code")?;
+        let Ok(role) = role.parse::<Role>() else { continue };
+        let scope = match kind.as_str() {
+            "region" => Scope::Region { code: parse_stored_region(&scope_id)? },
+            "department" => {
+                let region = department_region.ok_or_else(|| AppError::Internal(anyhow::anyhow!("grant to a missing department")))?;
+                Scope::Department { id: scope_id, region: parse_stored_region(&region)? }
+            }
+            _ => Scope::Own,
+        };
+        grants.push(RoleGrant { role, scope });
+    }
+    Ok(grants)
+}
+
+pub(crate) fn parse_stored_region(code: &str) -> AppResult<RegionCode> {
+    code.parse().map_err(|_| AppError::Internal(anyhow::anyhow!("stored region code {code} does not parse")))
+}
+
+pub async fn insert_grant(pool: &AnyPool, account_id: &str, role: Role, scope: &Scope, granted_by: Option<&str>, now: i64) -> AppResult<()> {
+    let scope_id = match scope {
+        Scope::Region { code } => code.as_str().to_owned(),
+        Scope::Department { id, .. } => id.clone(),
+        Scope::Own => account_id.to_owned(),
+    };
+    sqlx::query(
+        "INSERT INTO role_grants (account_id, role, scope_kind, scope_id, granted_by, granted_at) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (account_id, role, scope_kind, scope_id) DO NOTHING",
+    )
+    .bind(account_id.to_owned())
+    .bind(role.as_str())
+    .bind(scope.kind())
+    .bind(scope_id)
+    .bind(granted_by.map(str::to_owned))
+    .bind(now)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_grants(pool: &AnyPool, account_id: &str, role: Role) -> AppResult<u64> {
+    let result = sqlx::query("DELETE FROM role_grants WHERE account_id = $1 AND role = $2")
+        .bind(account_id.to_owned())
+        .bind(role.as_str())
+        .execute(pool)
+        .await?;
+    Ok(result.rows_affected())
+}
+
+/// A stored page session.
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub account_id: String,
+    pub csrf_token: String,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+}
+
+pub async fn insert_session(pool: &AnyPool, id_hash: &str, account_id: &str, csrf_token: &str, now: i64, expires_at: i64) -> AppResult<()> {
+    sqlx::query("INSERT INTO sessions (id_hash, account_id, csrf_token, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5)")
+        .bind(id_hash.to_owned())
+        .bind(account_id.to_owned())
+        .bind(csrf_token.to_owned())
+        .bind(now)
+        .bind(expires_at)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn session(pool: &AnyPool, id_hash: &str) -> AppResult<Option<SessionRecord>> {
+    let row = sqlx::query("SELECT account_id, csrf_token, last_seen_at, expires_at FROM sessions WHERE id_hash = $1")
+        .bind(id_hash.to_owned())
+        .fetch_optional(pool)
+        .await?;
+    row.map(|row| {
+        Ok(SessionRecord {
+            account_id: row.try_get("account_id")?,
+            csrf_token: row.try_get("csrf_token")?,
+            last_seen_at: row.try_get("last_seen_at")?,
+            expires_at: row.try_get("expires_at")?,
+        })
+    })
+    .transpose()
+}
+
+pub async fn touch_session(pool: &AnyPool, id_hash: &str, now: i64) -> AppResult<()> {
+    sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1")
+        .bind(id_hash.to_owned())
+        .bind(now)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_session(pool: &AnyPool, id_hash: &str) -> AppResult<()> {
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash.to_owned()).execute(pool).await?;
+    Ok(())
+}
+
+/// Ends every session of an account (after a password reset or when it is disabled).
+pub async fn delete_sessions_of(pool: &AnyPool, account_id: &str) -> AppResult<()> {
+    sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(account_id.to_owned()).execute(pool).await?;
+    Ok(())
+}
+
+/// Removes sessions that ended, so the table does not grow without bound.
+pub async fn delete_expired_sessions(pool: &AnyPool, now: i64, idle_ms: i64) -> AppResult<u64> {
+    let result = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
+        .bind(now)
+        .bind(now - idle_ms)
+        .execute(pool)
+        .await?;
+    Ok(result.rows_affected())
+}
+
+/// A stored bearer token.
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    pub id: String,
+    pub account_id: String,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+pub async fn insert_token(pool: &AnyPool, id: &str, account_id: &str, token_hash: &str, label: &str, now: i64, expires_at: Option<i64>) -> AppResult<()> {
+    sqlx::query("INSERT INTO api_tokens (id, account_id, token_hash, label, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(id.to_owned())
+        .bind(account_id.to_owned())
+        .bind(token_hash.to_owned())
+        .bind(label.to_owned())
+        .bind(now)
+        .bind(expires_at)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn token(pool: &AnyPool, token_hash: &str) -> AppResult<Option<TokenRecord>> {
+    let row = sqlx::query("SELECT id, account_id, expires_at, revoked_at FROM api_tokens WHERE token_hash = $1")
+        .bind(token_hash.to_owned())
+        .fetch_optional(pool)
+        .await?;
+    row.map(|row| {
+        Ok(TokenRecord {
+            id: row.try_get("id")?,
+            account_id: row.try_get("account_id")?,
+            expires_at: row.try_get("expires_at")?,
+            revoked_at: row.try_get("revoked_at")?,
+        })
+    })
+    .transpose()
+}
+
+pub async fn revoke_token(pool: &AnyPool, token_id: &str, account_id: &str, now: i64) -> AppResult<bool> {
+    let result = sqlx::query("UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND account_id = $2 AND revoked_at IS NULL")
+        .bind(token_id.to_owned())
+        .bind(account_id.to_owned())
+        .bind(now)
+        .execute(pool)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Revokes every token of an account carrying `label` (e.g. the demo's long-lived token).
+pub async fn revoke_tokens_labelled(pool: &AnyPool, account_id: &str, label: &str, now: i64) -> AppResult<()> {
+    sqlx::query("UPDATE api_tokens SET revoked_at = $3 WHERE account_id = $1 AND label = $2 AND revoked_at IS NULL")
+        .bind(account_id.to_owned())
+        .bind(label.to_owned())
+        .bind(now)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// A token as listed to its owner, without the secret.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct TokenSummary {
+    pub id: String,
+    pub label: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+pub async fn tokens_of(pool: &AnyPool, account_id: &str) -> AppResult<Vec<TokenSummary>> {
+    let rows = sqlx::query("SELECT id, label, created_at, expires_at, revoked_at FROM api_tokens WHERE account_id = $1 ORDER BY created_at DESC")
+        .bind(account_id.to_owned())
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(TokenSummary {
+                id: row.try_get("id")?,
+                label: row.try_get("label")?,
+                created_at: row.try_get("created_at")?,
+                expires_at: row.try_get("expires_at")?,
+                revoked_at: row.try_get("revoked_at")?,
+            })
+        })
+        .collect()
+}

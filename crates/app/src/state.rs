@@ -1,0 +1,31 @@
+//! What every use-case receives: the database, the clock and the configuration.
+
+use std::sync::Arc;
+
+use tongban_core::Clock;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::metrics::Metrics;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<Config>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    pub fn new(db: Db, clock: Arc<dyn Clock>, config: Config) -> AppState {
+        AppState { db, clock, config: Arc::new(config), metrics: Arc::new(Metrics::new()) }
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now_millis()
+    }
+
+    pub fn pool(&self) -> &sqlx::AnyPool {
+        self.db.pool()
+    }
+}

@@ -1,0 +1,159 @@
+//! Interface text in Chinese (the default) and English. Keys are looked up in one table; a
+//! test checks that every key the templates use is in it.
+
+use crate::identity::model::Language;
+
+/// (key, 中文, English)
+const TEXT: &[(&str, &str, &str)] = &[
+    ("brand", "通办", "tongban"),
+    ("brand.tagline", "一网通办 · 数字政府服务平台", "One-stop digital government services"),
+    ("nav.home", "首页", "Home"),
+    ("nav.console", "管理控制台", "Admin console"),
+    ("nav.logout", "退出登录", "Log out"),
+    ("nav.language", "English", "中文"),
+    ("nav.large_on", "大字模式", "Large text"),
+    ("nav.large_off", "标准字号", "Standard text"),
+    ("login.title", "登录", "Log in"),
+    ("login.username", "用户名", "Username"),
+    ("login.password", "密码", "Password"),
+    ("login.totp", "动态验证码（工作人员必填）", "One-time code (required for staff)"),
+    ("login.submit", "登录", "Log in"),
+    ("login.hint", "工作人员须使用密码和动态验证码两种方式登录。", "Staff log in with a password and a one-time code."),
+    ("home.welcome", "您好", "Hello"),
+    ("home.profile", "我的信息", "My details"),
+    ("home.name", "姓名", "Name"),
+    ("home.resident_id", "身份证号", "ID number"),
+    ("home.phone", "手机号", "Phone"),
+    ("home.region", "所属地区", "Region"),
+    ("home.enterprise", "企业信息", "Enterprise"),
+    ("home.uscc", "统一社会信用代码", "Unified social credit code"),
+    ("access.title", "谁查看了我的数据", "Who accessed my data"),
+    ("access.when", "时间", "When"),
+    ("access.who", "查看方", "Who"),
+    ("access.purpose", "用途", "Purpose"),
+    ("access.data", "数据类别", "Data"),
+    ("access.none", "除您本人外，暂无人查看过您的数据。", "Nobody but you has accessed your data."),
+    ("access.note", "您本人的查看也会记录，但不在此列出。", "Your own views are recorded too, but not listed here."),
+    ("workbench.title", "工作台", "Workbench"),
+    ("workbench.department", "所在部门", "Department"),
+    ("workbench.roles", "我的角色", "My roles"),
+    ("workbench.todo", "待办事项", "To do"),
+    ("workbench.todo_empty", "暂无待办事项。", "Nothing to do right now."),
+    ("console.title", "管理控制台", "Admin console"),
+    ("console.users", "用户", "Users"),
+    ("console.create_user", "新建用户", "Create a user"),
+    ("console.display_name", "显示名称", "Display name"),
+    ("console.role", "角色", "Role"),
+    ("console.department", "部门", "Department"),
+    ("console.region", "地区", "Region"),
+    ("console.create", "创建", "Create"),
+    ("console.reset_password", "重置密码", "Reset password"),
+    ("console.grant_role", "授予角色", "Grant a role"),
+    ("console.grant", "授予", "Grant"),
+    ("console.account", "账号", "Account"),
+    ("console.regions", "行政区划", "Regions"),
+    ("console.create_region", "新建行政区划", "Add a region"),
+    ("console.code", "代码", "Code"),
+    ("console.name", "名称", "Name"),
+    ("console.name_en", "英文名称", "English name"),
+    ("console.level", "层级", "Level"),
+    ("console.departments", "部门", "Departments"),
+    ("console.create_department", "新建部门", "Add a department"),
+    ("console.kind", "类别", "Kind"),
+    ("console.events", "管理操作记录", "Administrative events"),
+    ("console.when", "时间", "When"),
+    ("console.actor", "操作人", "By"),
+    ("console.action", "操作", "Action"),
+    ("console.target", "对象", "Target"),
+    ("console.roles_list", "角色说明", "Roles"),
+    ("console.created", "已创建。请将以下信息安全地交给用户，此后不再显示：", "Created. Hand these to the user safely; they are not shown again:"),
+    ("console.password_reset", "密码已重置。新密码（仅显示一次）：", "Password reset. The new password (shown once):"),
+    ("console.done", "操作已完成。", "Done."),
+    ("error.title", "出错了", "Something went wrong"),
+    ("error.back", "返回首页", "Back to the home page"),
+    ("problem.bad-request", "请求格式不正确。", "The request is malformed."),
+    ("problem.invalid-field", "填写的内容有误。", "A field is not valid."),
+    ("problem.unauthenticated", "请先登录。", "Please log in first."),
+    ("problem.invalid-credentials", "用户名、密码或动态验证码不正确。", "The username, password or one-time code is not correct."),
+    ("problem.locked-out", "失败次数过多，账号已暂时锁定，请稍后再试。", "Too many failed attempts; the account is locked for a while."),
+    ("problem.forbidden", "您没有权限进行此操作。", "You are not allowed to do this."),
+    ("problem.csrf", "表单已过期或来源不明，请刷新页面后重试。", "The form has expired or did not come from this site; reload the page and try again."),
+    ("problem.not-found", "找不到该页面或记录。", "The page or record was not found."),
+    ("problem.conflict", "记录已存在或与现有记录冲突。", "A record with the same key exists already."),
+    ("problem.payload-too-large", "提交的内容过大。", "The request is too large."),
+    ("problem.unsupported-media-type", "提交的内容类型不正确。", "The request body has the wrong type."),
+    ("problem.method-not-allowed", "不支持该请求方式。", "That method is not allowed here."),
+    ("problem.unavailable", "服务暂时不可用，请稍后再试。", "The service is temporarily unavailable; try again later."),
+    ("problem.internal", "系统内部错误，请稍后再试。", "Internal error; try again later."),
+    ("role.system_admin", "系统管理员", "System administrator"),
+    ("role.security_admin", "安全管理员", "Security administrator"),
+    ("role.audit_admin", "审计管理员", "Audit administrator"),
+    ("role.dept_admin", "部门管理员", "Department administrator"),
+    ("role.clerk", "窗口/审批人员", "Clerk"),
+    ("role.health_officer", "卫生健康工作人员", "Health officer"),
+    ("role.venue_operator", "场所工作人员", "Venue operator"),
+    ("role.checkpoint_officer", "卡口工作人员", "Checkpoint officer"),
+    ("role.citizen", "群众", "Citizen"),
+    ("role.enterprise", "企业", "Enterprise"),
+    ("purpose.self_service", "本人查看", "Your own view"),
+    ("purpose.service_handling", "办理业务", "Handling an application"),
+    ("purpose.identity_verification", "核验身份", "Identity check"),
+    ("purpose.health_management", "卫生健康管理", "Public-health work"),
+];
+
+/// Interface text in one language.
+#[derive(Debug, Clone, Copy)]
+pub struct Tr(pub Language);
+
+impl Tr {
+    /// The text for `key`; an unknown key shows itself, so a gap is visible and never a crash.
+    pub fn get<'k>(&self, key: &'k str) -> &'k str {
+        match TEXT.iter().find(|(k, _, _)| *k == key) {
+            Some((_, zh, en)) => match self.0 {
+                Language::Zh => zh,
+                Language::En => en,
+            },
+            None => key,
+        }
+    }
+
+    pub fn lang(&self) -> &'static str {
+        match self.0 {
+            Language::Zh => "zh-CN",
+            Language::En => "en",
+        }
+    }
+
+    pub fn has(key: &str) -> bool {
+        TEXT.iter().any(|(k, _, _)| *k == key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_a_template_uses_has_both_languages() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(dir).expect("templates folder") {
+            let text = std::fs::read_to_string(entry.expect("entry").path()).expect("template");
+            for piece in text.split("t.get(\"").skip(1) {
+                let key = piece.split('"').next().unwrap_or_default();
+                assert!(Tr::has(key), "missing interface text for {key}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 20, "expected the templates to use the table");
+    }
+
+    #[test]
+    fn keys_are_unique() {
+        let mut keys: Vec<_> = TEXT.iter().map(|(k, _, _)| *k).collect();
+        keys.sort_unstable();
+        let before = keys.len();
+        keys.dedup();
+        assert_eq!(before, keys.len());
+    }
+}

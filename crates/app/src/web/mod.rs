@@ -1,0 +1,193 @@
+//! The HTTP edge: the router of every area, the middleware stack (request ids, security
+//! headers, limits, timeouts, load shedding, metrics, problem details), health, metrics,
+//! OpenAPI and the embedded static files.
+
+pub mod cookies;
+pub mod extract;
+pub mod i18n;
+pub mod pages;
+
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::error::{AppError, PROBLEM_JSON, Problem};
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "tongban API", description = "The tongban (通办) digital-government platform. Errors are RFC 9457 problem+json."),
+    tags((name = "identity", description = "Login, the caller's account, audited reads of people"), (name = "admin", description = "The three administrators' work")),
+    components(schemas(Problem)),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+/// The API routes of every area and the OpenAPI document generated from them.
+fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(crate::identity::api::routes())
+        .merge(crate::admin::api::routes())
+        .split_for_parts()
+}
+
+/// The OpenAPI 3.1 document, as served at `/api/openapi.json`.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    api().1
+}
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
+                   frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
+
+/// The whole application: every route and the middleware around them.
+pub fn router(state: AppState) -> Router {
+    let (api_routes, openapi) = api();
+    let openapi_json = serde_json::to_string(&openapi).unwrap_or_default();
+    let config = state.config.clone();
+
+    let pages = Router::new().merge(crate::identity::pages::routes()).merge(crate::admin::pages::routes());
+
+    let operations = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/api/openapi.json", get(move || async move { ([(header::CONTENT_TYPE, "application/json")], openapi_json) }))
+        .route("/static/htmx.min.js", get(|| async { static_file("text/javascript", HTMX) }))
+        .route("/static/app.css", get(|| async { static_file("text/css", APP_CSS) }));
+
+    let shed = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
+            AppError::Unavailable.into_response()
+        }))
+        .load_shed()
+        .concurrency_limit(config.max_concurrent_requests);
+
+    let app = Router::new()
+        .merge(api_routes)
+        .merge(pages)
+        .merge(operations)
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(config.request_timeout_seconds)))
+        .layer(shed)
+        .layer(middleware::from_fn(problem_for_bare_errors))
+        .layer(CatchPanicLayer::custom(|_| AppError::Internal(anyhow::anyhow!("a handler panicked")).into_response()))
+        .layer(PropagateRequestIdLayer::new(HeaderName::from_static("x-request-id")))
+        .layer(SetRequestIdLayer::new(HeaderName::from_static("x-request-id"), MakeRequestUuid))
+        .with_state(state);
+    SECURITY_HEADERS.into_iter().fold(app, |app, (name, value)| {
+        app.layer(SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), HeaderValue::from_static(value)))
+    })
+}
+
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        AppError::NotFound.into_response()
+    } else {
+        pages::error_page(StatusCode::NOT_FOUND, "not-found", None, None, false)
+    }
+}
+
+/// Headers set on every response that did not set its own.
+const SECURITY_HEADERS: [(&str, &str); 6] = [
+    ("content-security-policy", CSP),
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    ("referrer-policy", "no-referrer"),
+    ("cross-origin-opener-policy", "same-origin"),
+    ("cache-control", "no-store"),
+];
+
+const HTMX: &[u8] = include_bytes!("../../static/htmx.min.js");
+const APP_CSS: &[u8] = include_bytes!("../../static/app.css");
+
+fn static_file(content_type: &'static str, body: &'static [u8]) -> Response {
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=86400")], body).into_response()
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.db.ping().await {
+        Ok(()) => "ready".into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "database not reachable");
+            AppError::Unavailable.into_response()
+        }
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    let (size, idle) = state.db.pool_state();
+    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], state.metrics.render(size, idle)).into_response()
+}
+
+/// Counts every request and its latency by matched route (never by raw path, so ids in paths
+/// do not explode the label space), and logs it without query strings.
+async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".to_owned());
+    let response = next.run(request).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    state.metrics.observe(&method, &route, response.status().as_u16(), elapsed);
+    tracing::info!(%method, %route, status = response.status().as_u16(), ms = elapsed * 1000.0, "request");
+    response
+}
+
+/// Error answers made below the handlers (unknown method, path or query rejections, timeouts,
+/// load shedding) come without a body or as plain text; give them problem+json on the API and
+/// a readable page elsewhere.
+async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
+    let is_api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let status = response.status();
+    let content_type = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let already_described = content_type.starts_with(PROBLEM_JSON) || content_type.starts_with("text/html");
+    if !(status.is_client_error() || status.is_server_error()) || already_described {
+        return response;
+    }
+    let detail = if content_type.starts_with("text/plain") {
+        let bytes = axum::body::to_bytes(response.into_body(), 4096).await.unwrap_or_default();
+        Some(String::from_utf8_lossy(&bytes).chars().take(300).collect::<String>())
+    } else {
+        None
+    };
+    let slug = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "method-not-allowed",
+        StatusCode::NOT_FOUND => "not-found",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload-too-large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported-media-type",
+        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+        status if status.is_server_error() => "internal",
+        _ => "bad-request",
+    };
+    let detail = if status.is_server_error() { None } else { detail };
+    if is_api {
+        Problem::new(status, slug, detail).into_response_with(status)
+    } else {
+        pages::error_page(status, slug, detail, None, false)
+    }
+}

@@ -1,0 +1,231 @@
+//! The page shell: language, large text, the logged-in user, CSRF tokens, and error pages.
+//! Pages are server-rendered and work without JavaScript.
+
+use askama::Template;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+use super::cookies;
+use super::extract::tokens_match;
+use super::i18n::Tr;
+use crate::error::AppError;
+use crate::identity::model::{Actor, Credential, Language, Role};
+use crate::identity::{service, store};
+use crate::random;
+use crate::state::AppState;
+
+const YEAR_SECONDS: i64 = 365 * 24 * 3600;
+
+/// What every page template receives.
+pub struct PageBase {
+    pub t: Tr,
+    pub large_text: bool,
+    pub csrf: String,
+    pub user_name: Option<String>,
+    /// Shows the console link to the three administrators.
+    pub is_admin: bool,
+    pub title: String,
+    /// The path of this page, for the language and text-size links.
+    pub path: String,
+}
+
+/// The page context of a request: who is logged in (if anyone), the interface preferences
+/// (from `?lang=`/`?large=`, then the account, then cookies), and the CSRF token.
+pub struct PageCtx {
+    pub actor: Option<Actor>,
+    pub raw_session: Option<String>,
+    pub t: Tr,
+    pub large_text: bool,
+    pub csrf: String,
+    path: String,
+    set_cookies: Vec<HeaderValue>,
+}
+
+fn query_value<'q>(query: Option<&'q str>, name: &str) -> Option<&'q str> {
+    query?.split('&').filter_map(|pair| pair.split_once('=')).find(|(key, _)| *key == name).map(|(_, value)| value)
+}
+
+impl FromRequestParts<AppState> for PageCtx {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        let raw_session = cookies::get(&parts.headers, cookies::SESSION);
+        let actor = match &raw_session {
+            Some(raw) => service::actor_from_session(state, raw).await.map_err(PageError::new)?,
+            None => None,
+        };
+        let query = parts.uri.query();
+        let asked_language = query_value(query, "lang").and_then(Language::parse);
+        let asked_large = query_value(query, "large").map(|v| v == "1");
+        let mut set_cookies = Vec::new();
+        let (language, large_text) = match &actor {
+            Some(actor) => {
+                let language = asked_language.unwrap_or(actor.account.language);
+                let large = asked_large.unwrap_or(actor.account.large_text);
+                if asked_language.is_some() || asked_large.is_some() {
+                    store::set_preferences(state.pool(), actor.id(), language, large).await.map_err(PageError::new)?;
+                }
+                (language, large)
+            }
+            None => {
+                let language = asked_language
+                    .or_else(|| cookies::get(&parts.headers, cookies::LANGUAGE).and_then(|v| Language::parse(&v)))
+                    .unwrap_or_default();
+                let large = asked_large.unwrap_or_else(|| cookies::get(&parts.headers, cookies::LARGE_TEXT).as_deref() == Some("1"));
+                if asked_language.is_some() {
+                    set_cookies.push(cookies::set(cookies::LANGUAGE, language.as_str(), false, Some(YEAR_SECONDS)));
+                }
+                if asked_large.is_some() {
+                    set_cookies.push(cookies::set(cookies::LARGE_TEXT, if large { "1" } else { "0" }, false, Some(YEAR_SECONDS)));
+                }
+                (language, large)
+            }
+        };
+        let csrf = match actor.as_ref().map(|a| &a.credential) {
+            Some(Credential::Session { csrf_token }) => csrf_token.clone(),
+            _ => match cookies::get(&parts.headers, cookies::ANON_CSRF) {
+                Some(token) => token,
+                None => {
+                    let token = random::secret_token();
+                    set_cookies.push(cookies::set(cookies::ANON_CSRF, &token, true, None));
+                    token
+                }
+            },
+        };
+        Ok(PageCtx { actor, raw_session, t: Tr(language), large_text, csrf, path: parts.uri.path().to_owned(), set_cookies })
+    }
+}
+
+impl PageCtx {
+    pub fn base(&self, title_key: &str) -> PageBase {
+        PageBase {
+            t: self.t,
+            large_text: self.large_text,
+            csrf: self.csrf.clone(),
+            user_name: self.actor.as_ref().map(|a| a.account.display_name.clone()),
+            is_admin: self.actor.as_ref().is_some_and(|a| a.grants.iter().any(|g| g.role.is_trio())),
+            title: self.t.get(title_key).to_owned(),
+            path: self.path.clone(),
+        }
+    }
+
+    /// The logged-in actor, or a redirect to the login page.
+    pub fn actor(&self) -> Result<&Actor, PageError> {
+        self.actor.as_ref().ok_or_else(|| self.error(AppError::Unauthenticated))
+    }
+
+    /// Checks a submitted form's CSRF token against the session's (or the visitor's) token.
+    pub fn check_csrf(&self, sent: &str) -> Result<(), PageError> {
+        if tokens_match(sent, &self.csrf) { Ok(()) } else { Err(self.error(AppError::Csrf)) }
+    }
+
+    pub fn error(&self, error: AppError) -> PageError {
+        PageError { error, language: Some(self.t.0), large_text: self.large_text }
+    }
+
+    pub fn add_cookie(&mut self, cookie: HeaderValue) {
+        self.set_cookies.push(cookie);
+    }
+
+    /// Renders a template into a response that carries any cookies the context set.
+    pub fn render(&self, template: &impl Template) -> Response {
+        match template.render() {
+            Ok(html) => self.finish(Html(html).into_response()),
+            Err(error) => self.error(AppError::Internal(error.into())).into_response(),
+        }
+    }
+
+    pub fn redirect(&self, to: &str) -> Response {
+        self.finish(Redirect::to(to).into_response())
+    }
+
+    fn finish(&self, mut response: Response) -> Response {
+        for cookie in &self.set_cookies {
+            response.headers_mut().append(header::SET_COOKIE, cookie.clone());
+        }
+        response
+    }
+}
+
+/// The localized name of a role.
+pub fn role_name(t: &Tr, role: Role) -> String {
+    t.get(&format!("role.{}", role.as_str())).to_owned()
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    base: PageBase,
+    message: String,
+    detail: Option<String>,
+    bilingual: Option<String>,
+}
+
+/// An error shown as a page, in the user's language (in both when it is not known yet).
+#[derive(Debug)]
+pub struct PageError {
+    pub error: AppError,
+    language: Option<Language>,
+    large_text: bool,
+}
+
+impl PageError {
+    pub fn new(error: AppError) -> PageError {
+        PageError { error, language: None, large_text: false }
+    }
+}
+
+impl From<AppError> for PageError {
+    fn from(error: AppError) -> Self {
+        PageError::new(error)
+    }
+}
+
+/// Renders an error page for a status and problem slug.
+pub fn error_page(status: StatusCode, slug: &str, detail: Option<String>, language: Option<Language>, large_text: bool) -> Response {
+    let t = Tr(language.unwrap_or_default());
+    let key = format!("problem.{slug}");
+    let page = ErrorPage {
+        base: PageBase {
+            t,
+            large_text,
+            csrf: String::new(),
+            user_name: None,
+            is_admin: false,
+            title: t.get("error.title").to_owned(),
+            path: "/".into(),
+        },
+        message: t.get(&key).to_owned(),
+        detail,
+        bilingual: language.is_none().then(|| Tr(Language::En).get(&key).to_owned()),
+    };
+    let html = page.render().unwrap_or_else(|_| "error".to_owned());
+    (status, Html(html)).into_response()
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self.error {
+            AppError::Unauthenticated => Redirect::to("/login").into_response(),
+            error => {
+                if let AppError::Internal(source) = &error {
+                    tracing::error!(error = %source, "internal error on a page");
+                }
+                let detail = match &error {
+                    AppError::Invalid { field, reason } => Some(format!("{field}: {reason}")),
+                    AppError::Conflict(text) | AppError::BadRequest(text) => Some(text.clone()),
+                    _ => None,
+                };
+                let mut response = error_page(error.status(), error.slug(), detail, self.language, self.large_text);
+                if let AppError::LockedOut { retry_after_seconds } = error
+                    && let Ok(value) = HeaderValue::from_str(&retry_after_seconds.to_string())
+                {
+                    response.headers_mut().insert(header::RETRY_AFTER, value);
+                }
+                response
+            }
+        }
+    }
+}
