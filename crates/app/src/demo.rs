@@ -152,15 +152,19 @@ async fn ensure_departments(state: &AppState) -> AppResult<Vec<admin_store::Depa
 
 /// Creates the account if missing, then gives it a fresh password, TOTP secret (staff) and
 /// API token, and returns them.
-async fn ensure_account(state: &AppState, request: NewAccountRequest) -> AppResult<(String, String, Option<String>, String)> {
-    let username = request.username.clone();
+async fn ensure_account(state: &AppState, mut request: NewAccountRequest) -> AppResult<(String, String, Option<String>, String)> {
     let is_staff = request.role.is_staff();
-    let account = match identity_store::account_by_username(state.pool(), &username).await? {
-        Some(account) => account,
-        None => admin::create_account(state, By::Operator, request).await?.account,
-    };
     let password = random::readable_password();
-    identity_store::set_password(state.pool(), &account.id, &password::hash(password.clone()).await?).await?;
+    let account = match identity_store::account_by_username(state.pool(), &request.username).await? {
+        Some(account) => {
+            identity_store::set_password(state.pool(), &account.id, &password::hash(password.clone()).await?).await?;
+            account
+        }
+        None => {
+            request.password = Some(password.clone());
+            admin::create_account(state, By::Operator, request).await?.account
+        }
+    };
     let totp_secret = is_staff.then(totp::new_secret);
     identity_store::set_totp_secret(state.pool(), &account.id, totp_secret.as_deref()).await?;
     identity_store::revoke_tokens_labelled(state.pool(), &account.id, "demo", state.now()).await?;

@@ -1,0 +1,154 @@
+//! The authorization matrix: every demo role against every guarded endpoint, allow or deny.
+
+use serde_json::{Value, json};
+
+use crate::helpers::spawn_app;
+
+const ROLES: [&str; 10] = [
+    "system_admin",
+    "security_admin",
+    "audit_admin",
+    "dept_admin",
+    "clerk",
+    "health_officer",
+    "venue_operator",
+    "checkpoint_officer",
+    "citizen",
+    "enterprise",
+];
+
+/// One row per endpoint: the expected status for each role, in the order of `ROLES`.
+struct Case {
+    name: &'static str,
+    method: &'static str,
+    path: String,
+    body: Option<Value>,
+    expected: [u16; 10],
+}
+
+#[tokio::test]
+async fn every_role_gets_exactly_the_access_the_policy_grants() {
+    let app = spawn_app().await;
+    let zhangwei = app.person_id_of("citizen.zhangwei").await;
+    let wangfang = app.person_id_of("citizen.wangfang").await;
+    let clerk = app.account_id_of("demo.clerk").await;
+    let auditor = app.account_id_of("demo.auditadmin").await;
+    let jiangnan_clerk = app.account_id_of("demo.clerk.jiangnan").await;
+    let enterprise: Value = app.get_as(&app.account("enterprise.qingyuan").api_token, "/api/v1/me").await.json().await.expect("json");
+    let qingyuan = enterprise["enterprise_id"].as_str().expect("enterprise id").to_owned();
+
+    let cases = [
+        Case { name: "read own account", method: "GET", path: "/api/v1/me".into(), body: None, expected: [200; 10] },
+        Case { name: "list users", method: "GET", path: "/api/v1/admin/users".into(), body: None, expected: [200, 403, 403, 403, 403, 403, 403, 403, 403, 403] },
+        Case { name: "list roles", method: "GET", path: "/api/v1/admin/roles".into(), body: None, expected: [200, 200, 200, 403, 403, 403, 403, 403, 403, 403] },
+        Case { name: "read admin events", method: "GET", path: "/api/v1/admin/events".into(), body: None, expected: [403, 403, 200, 403, 403, 403, 403, 403, 403, 403] },
+        Case { name: "list regions", method: "GET", path: "/api/v1/admin/regions".into(), body: None, expected: [200, 200, 200, 200, 200, 200, 200, 200, 403, 403] },
+        Case {
+            name: "create a region",
+            method: "POST",
+            path: "/api/v1/admin/regions".into(),
+            body: Some(json!({"code": "REGION", "name": "测试街道", "name_en": "Test Subdistrict"})),
+            expected: [201, 403, 403, 403, 403, 403, 403, 403, 403, 403],
+        },
+        Case {
+            name: "grant a role to another account",
+            method: "POST",
+            path: format!("/api/v1/admin/users/{jiangnan_clerk}/roles"),
+            body: Some(json!({"role": "health_officer", "region_code": "339902"})),
+            expected: [403, 201, 403, 403, 403, 403, 403, 403, 403, 403],
+        },
+        Case {
+            name: "reset a clerk's password",
+            method: "POST",
+            path: format!("/api/v1/admin/users/{clerk}/password"),
+            body: Some(json!({})),
+            expected: [200, 403, 403, 403, 403, 403, 403, 403, 403, 403],
+        },
+        Case {
+            name: "reset the audit administrator's password",
+            method: "POST",
+            path: format!("/api/v1/admin/users/{auditor}/password"),
+            body: Some(json!({})),
+            expected: [403, 200, 403, 403, 403, 403, 403, 403, 403, 403],
+        },
+        Case {
+            name: "read a Jiangbei citizen",
+            method: "GET",
+            path: format!("/api/v1/persons/{zhangwei}?purpose=service_handling"),
+            body: None,
+            expected: [404, 404, 404, 404, 200, 200, 404, 200, 200, 404],
+        },
+        Case {
+            name: "read a Jiangnan citizen",
+            method: "GET",
+            path: format!("/api/v1/persons/{wangfang}?purpose=service_handling"),
+            body: None,
+            expected: [404, 404, 404, 404, 404, 200, 404, 200, 404, 404],
+        },
+        Case {
+            name: "read a Jiangbei enterprise",
+            method: "GET",
+            path: format!("/api/v1/enterprises/{qingyuan}"),
+            body: None,
+            expected: [404, 404, 404, 404, 200, 404, 404, 404, 404, 200],
+        },
+    ];
+
+    let mut mismatches = Vec::new();
+    let mut region_serial = 0;
+    for case in &cases {
+        for (index, role) in ROLES.iter().enumerate() {
+            let account = app.first_with_role(role);
+            let mut body = case.body.clone();
+            if let Some(Value::Object(map)) = body.as_mut()
+                && map.get("code") == Some(&json!("REGION"))
+            {
+                region_serial += 1;
+                map.insert("code".into(), json!(format!("339901{region_serial:03}")));
+            }
+            let request = match case.method {
+                "GET" => app.client.get(app.url(&case.path)),
+                _ => app.client.post(app.url(&case.path)).json(&body.unwrap_or(json!({}))),
+            };
+            let status = request.bearer_auth(&account.api_token).send().await.expect("request").status().as_u16();
+            if status != case.expected[index] {
+                mismatches.push(format!("{:<40} {role:<20} expected {} got {status}", case.name, case.expected[index]));
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "authorization matrix mismatches:\n{}", mismatches.join("\n"));
+}
+
+#[tokio::test]
+async fn the_security_administrator_cannot_grant_itself_a_role() {
+    let app = spawn_app().await;
+    let security = app.first_with_role("security_admin");
+    let own = app.account_id_of(&security.username).await;
+    let response = app.post_as(&security.api_token, &format!("/api/v1/admin/users/{own}/roles"), &json!({"role": "clerk", "region_code": "339900"})).await;
+    assert_eq!(response.status(), 403);
+}
+
+#[tokio::test]
+async fn an_account_holds_at_most_one_of_the_three_administrator_roles() {
+    let app = spawn_app().await;
+    let security = app.first_with_role("security_admin");
+    let auditor = app.account_id_of("demo.auditadmin").await;
+    let response = app.post_as(&security.api_token, &format!("/api/v1/admin/users/{auditor}/roles"), &json!({"role": "system_admin", "region_code": "339900"})).await;
+    assert_eq!(response.status(), 409);
+}
+
+#[tokio::test]
+async fn the_system_administrator_cannot_create_another_administrator() {
+    let app = spawn_app().await;
+    let admin = app.first_with_role("system_admin");
+    let response = app
+        .post_as(&admin.api_token, "/api/v1/admin/users", &json!({"username": "new.auditor", "display_name": "新审计", "role": "audit_admin", "region_code": "339900"}))
+        .await;
+    assert_eq!(response.status(), 403);
+    let created = app
+        .post_as(&admin.api_token, "/api/v1/admin/users", &json!({"username": "new.clerk", "display_name": "新窗口", "role": "clerk", "region_code": "339902"}))
+        .await;
+    assert_eq!(created.status(), 201);
+    let body: Value = created.json().await.expect("json");
+    assert!(body["totp_secret"].as_str().is_some_and(|s| s.len() == 32), "staff get a second factor");
+}

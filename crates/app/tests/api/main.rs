@@ -1,0 +1,11 @@
+//! The story and API tests of tongban, run against SQLite by default and against PostgreSQL
+//! when TONGBAN_TEST_DATABASE_URL is set (each test in a fresh database).
+
+mod helpers;
+
+mod auth;
+mod authz_matrix;
+mod bad_input;
+mod operations;
+mod pages;
+mod story;
