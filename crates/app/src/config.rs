@@ -36,6 +36,7 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Seconds a request may take before it is answered 503. Default 30.
     pub request_timeout_seconds: u64,
+    /// (`TONGBAN_LOG` sets the log filter, e.g. `info,sqlx=warn`; it is not part of this struct.)
     /// Requests handled at once by this node before new ones are shed with 503. Default 1024.
     pub max_concurrent_requests: usize,
 }
@@ -71,7 +72,7 @@ impl Config {
             figment = figment.merge(Toml::file(file));
         }
         figment
-            .merge(Env::prefixed("TONGBAN_").ignore(&["TEST_DATABASE_URL", "CONFORMANCE_DIR"]))
+            .merge(Env::prefixed("TONGBAN_").ignore(&["TEST_DATABASE_URL", "CONFORMANCE_DIR", "LOG", "BIN"]))
             .extract()
     }
 

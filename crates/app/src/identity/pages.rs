@@ -153,7 +153,7 @@ async fn citizen_home(state: &AppState, ctx: &PageCtx, actor: &Actor, request_id
             name: record.name.expose().to_owned(),
             resident_id_masked: masked,
             phone_masked: record.phone.as_ref().map(|p| mask_phone(p.expose())),
-            region: record.region_code.clone(),
+            region: region_name(state, ctx, &record.region_code).await,
         });
         let records = personal::my_access_records(state, actor, 100).await.map_err(|e| ctx.error(e))?;
         accesses = records
@@ -175,6 +175,17 @@ async fn citizen_home(state: &AppState, ctx: &PageCtx, actor: &Actor, request_id
         None => None,
     };
     Ok(ctx.render(&CitizenHome { base: ctx.base("nav.home"), display_name: actor.account.display_name.clone(), person, accesses, enterprise }))
+}
+
+/// The name of a region in the page's language, or its code when it has none.
+async fn region_name(state: &AppState, ctx: &PageCtx, code: &str) -> String {
+    match crate::admin::store::region(state.pool(), code).await {
+        Ok(Some(region)) => match ctx.t.0 {
+            super::model::Language::Zh => region.name,
+            super::model::Language::En => region.name_en,
+        },
+        _ => code.to_owned(),
+    }
 }
 
 async fn workbench(state: &AppState, ctx: &PageCtx, actor: &Actor) -> Result<Response, PageError> {

@@ -19,7 +19,7 @@ const TEXT: &[(&str, &str, &str)] = &[
     ("login.totp", "动态验证码（工作人员必填）", "One-time code (required for staff)"),
     ("login.submit", "登录", "Log in"),
     ("login.hint", "工作人员须使用密码和动态验证码两种方式登录。", "Staff log in with a password and a one-time code."),
-    ("home.welcome", "您好", "Hello"),
+    ("home.welcome", "您好，", "Hello, "),
     ("home.profile", "我的信息", "My details"),
     ("home.name", "姓名", "Name"),
     ("home.resident_id", "身份证号", "ID number"),

@@ -1,0 +1,97 @@
+// Starts `tongban demo` on a free port with its own data folder, reads the demo credentials,
+// and launches Debian's Chromium through Playwright. Screenshots go to e2e/artifacts/.
+
+import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '..', '..');
+export const artifacts = join(repo, 'e2e', 'artifacts');
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => ok(port));
+    });
+    server.on('error', fail);
+  });
+}
+
+async function waitFor(check, what, seconds = 60) {
+  const end = Date.now() + seconds * 1000;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Starts the demo and returns { baseUrl, accounts, stop }. */
+export async function startDemo() {
+  const binary = process.env.TONGBAN_BIN || join(repo, 'target', 'debug', 'tongban');
+  if (!existsSync(binary)) throw new Error(`build tongban first: ${binary} is missing`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'tongban-e2e-'));
+  const port = await freePort();
+  const child = spawn(binary, ['demo', '--data-dir', dataDir, '--bind', `127.0.0.1:${port}`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, TONGBAN_LOG: 'warn' },
+  });
+  let output = '';
+  child.stdout.on('data', (d) => { output += d; });
+  child.stderr.on('data', (d) => { output += d; });
+  const credentialsPath = join(dataDir, 'demo-credentials.json');
+  const baseUrl = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor(async () => {
+      if (child.exitCode !== null) throw new Error(`tongban demo exited:\n${output}`);
+      if (!existsSync(credentialsPath)) return false;
+      try { return (await fetch(`${baseUrl}/readyz`)).ok; } catch { return false; }
+    }, 'the demo to serve');
+  } catch (error) {
+    child.kill('SIGTERM');
+    throw error;
+  }
+  const credentials = JSON.parse(readFileSync(credentialsPath, 'utf8'));
+  const stop = async () => {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.exitCode !== null ? r() : child.on('exit', r));
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  return { baseUrl, accounts: credentials.accounts, stop };
+}
+
+export async function launchBrowser() {
+  mkdirSync(artifacts, { recursive: true });
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** RFC 6238 TOTP (HMAC-SHA1, 30 s, 6 digits) from a base32 secret. */
+export function totp(base32, now = Date.now()) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of base32.replace(/=+$/, '')) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const bytes = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(now / 1000 / 30)));
+  const digest = createHmac('sha1', bytes).update(counter).digest();
+  const offset = digest[19] & 0x0f;
+  const value = (digest.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return String(value).padStart(6, '0');
+}
+
+/** A screenshot kept as a test artifact. */
+export async function shot(page, name) {
+  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+}
