@@ -32,9 +32,19 @@ pub enum Resource<'a> {
     /// The platform as a whole (lists, catalogues).
     Platform,
     Region(&'a RegionCode),
-    Account { id: &'a str, region: &'a RegionCode, holds_trio_role: bool },
-    Person { id: &'a str, region: &'a RegionCode },
-    Enterprise { id: &'a str, region: &'a RegionCode },
+    Account {
+        id: &'a str,
+        region: &'a RegionCode,
+        holds_trio_role: bool,
+    },
+    Person {
+        id: &'a str,
+        region: &'a RegionCode,
+    },
+    Enterprise {
+        id: &'a str,
+        region: &'a RegionCode,
+    },
 }
 
 impl Resource<'_> {
@@ -42,7 +52,9 @@ impl Resource<'_> {
         match self {
             Resource::Platform => None,
             Resource::Region(code) => Some(code),
-            Resource::Account { region, .. } | Resource::Person { region, .. } | Resource::Enterprise { region, .. } => Some(region),
+            Resource::Account { region, .. }
+            | Resource::Person { region, .. }
+            | Resource::Enterprise { region, .. } => Some(region),
         }
     }
 }
@@ -50,47 +62,66 @@ impl Resource<'_> {
 /// True when the actor holds `role` with a scope that reaches the resource. A resource with no
 /// region (the platform) is reached by any grant of the role.
 fn holds_over(actor: &Actor, role: Role, resource: &Resource<'_>) -> bool {
-    actor.grants_of(role).any(|grant| match (&grant.scope, resource.region()) {
-        (Scope::Own, _) => false,
-        (_, None) => true,
-        (scope, Some(target)) => scope.region().is_some_and(|reach| reach.contains(target)),
-    })
+    actor
+        .grants_of(role)
+        .any(|grant| match (&grant.scope, resource.region()) {
+            (Scope::Own, _) => false,
+            (_, None) => true,
+            (scope, Some(target)) => scope.region().is_some_and(|reach| reach.contains(target)),
+        })
 }
 
 pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
     use Action::*;
     match action {
         UseOwnAccount => matches!(resource, Resource::Account { id, .. } if id == actor.id()),
-        ListAccounts | CreateAccount | ManageRegions | ManageDepartments => holds_over(actor, Role::SystemAdmin, &resource),
+        ListAccounts | CreateAccount | ManageRegions | ManageDepartments => {
+            holds_over(actor, Role::SystemAdmin, &resource)
+        }
         ResetPassword => match resource {
             // The three administrators' passwords are reset by the security administrator,
             // never by themselves through this path, so no one of them can take over another.
-            Resource::Account { id, holds_trio_role: true, .. } => id != actor.id() && holds_over(actor, Role::SecurityAdmin, &resource),
-            Resource::Account { id, .. } => id != actor.id() && holds_over(actor, Role::SystemAdmin, &resource),
+            Resource::Account {
+                id,
+                holds_trio_role: true,
+                ..
+            } => id != actor.id() && holds_over(actor, Role::SecurityAdmin, &resource),
+            Resource::Account { id, .. } => {
+                id != actor.id() && holds_over(actor, Role::SystemAdmin, &resource)
+            }
             _ => false,
         },
         GrantRole => match resource {
             // Nobody grants roles to themselves.
-            Resource::Account { id, .. } => id != actor.id() && holds_over(actor, Role::SecurityAdmin, &resource),
+            Resource::Account { id, .. } => {
+                id != actor.id() && holds_over(actor, Role::SecurityAdmin, &resource)
+            }
             _ => false,
         },
-        ListRoles => [Role::SystemAdmin, Role::SecurityAdmin, Role::AuditAdmin].into_iter().any(|role| actor.has_role(role)),
+        ListRoles => [Role::SystemAdmin, Role::SecurityAdmin, Role::AuditAdmin]
+            .into_iter()
+            .any(|role| actor.has_role(role)),
         ViewRegions => actor.grants.iter().any(|grant| grant.role.is_staff()),
         ReadAuditRecords => holds_over(actor, Role::AuditAdmin, &resource),
         ReadPersonalData => match resource {
             Resource::Person { id, .. } if actor.account.person_id.as_deref() == Some(id) => true,
-            Resource::Person { .. } => {
-                [Role::Clerk, Role::HealthOfficer, Role::CheckpointOfficer].into_iter().any(|role| holds_over(actor, role, &resource))
-            }
+            Resource::Person { .. } => [Role::Clerk, Role::HealthOfficer, Role::CheckpointOfficer]
+                .into_iter()
+                .any(|role| holds_over(actor, role, &resource)),
             _ => false,
         },
         ReadEnterprise => match resource {
-            Resource::Enterprise { id, .. } if actor.account.enterprise_id.as_deref() == Some(id) => true,
+            Resource::Enterprise { id, .. }
+                if actor.account.enterprise_id.as_deref() == Some(id) =>
+            {
+                true
+            }
             Resource::Enterprise { .. } => holds_over(actor, Role::Clerk, &resource),
             _ => false,
         },
         RegisterPerson | RegisterEnterprise => {
-            holds_over(actor, Role::SystemAdmin, &resource) || holds_over(actor, Role::Clerk, &resource)
+            holds_over(actor, Role::SystemAdmin, &resource)
+                || holds_over(actor, Role::Clerk, &resource)
         }
     }
 }
@@ -122,12 +153,17 @@ mod tests {
             },
             grants,
             department_region: None,
-            credential: Credential::Token { token_id: "t".into() },
+            credential: Credential::Token {
+                token_id: "t".into(),
+            },
         }
     }
 
     fn in_region(role: Role, code: &str) -> RoleGrant {
-        RoleGrant { role, scope: Scope::Region { code: region(code) } }
+        RoleGrant {
+            role,
+            scope: Scope::Region { code: region(code) },
+        }
     }
 
     #[test]
@@ -135,34 +171,108 @@ mod tests {
         let clerk = actor("clerk", vec![in_region(Role::Clerk, "339901")]);
         let here = region("339901");
         let next_door = region("339902");
-        assert!(can(&clerk, Action::ReadPersonalData, Resource::Person { id: "p1", region: &here }));
-        assert!(!can(&clerk, Action::ReadPersonalData, Resource::Person { id: "p2", region: &next_door }));
+        assert!(can(
+            &clerk,
+            Action::ReadPersonalData,
+            Resource::Person {
+                id: "p1",
+                region: &here
+            }
+        ));
+        assert!(!can(
+            &clerk,
+            Action::ReadPersonalData,
+            Resource::Person {
+                id: "p2",
+                region: &next_door
+            }
+        ));
     }
 
     #[test]
     fn nobody_grants_a_role_to_themselves_not_even_the_security_administrator() {
         let security = actor("sec", vec![in_region(Role::SecurityAdmin, "339900")]);
         let city = region("339900");
-        assert!(!can(&security, Action::GrantRole, Resource::Account { id: "sec", region: &city, holds_trio_role: true }));
-        assert!(can(&security, Action::GrantRole, Resource::Account { id: "other", region: &city, holds_trio_role: false }));
+        assert!(!can(
+            &security,
+            Action::GrantRole,
+            Resource::Account {
+                id: "sec",
+                region: &city,
+                holds_trio_role: true
+            }
+        ));
+        assert!(can(
+            &security,
+            Action::GrantRole,
+            Resource::Account {
+                id: "other",
+                region: &city,
+                holds_trio_role: false
+            }
+        ));
     }
 
     #[test]
     fn the_system_administrator_cannot_reset_another_administrators_password() {
         let system = actor("sys", vec![in_region(Role::SystemAdmin, "339900")]);
         let city = region("339900");
-        assert!(!can(&system, Action::ResetPassword, Resource::Account { id: "audit", region: &city, holds_trio_role: true }));
-        assert!(can(&system, Action::ResetPassword, Resource::Account { id: "clerk", region: &city, holds_trio_role: false }));
+        assert!(!can(
+            &system,
+            Action::ResetPassword,
+            Resource::Account {
+                id: "audit",
+                region: &city,
+                holds_trio_role: true
+            }
+        ));
+        assert!(can(
+            &system,
+            Action::ResetPassword,
+            Resource::Account {
+                id: "clerk",
+                region: &city,
+                holds_trio_role: false
+            }
+        ));
         assert!(!can(&system, Action::ReadAuditRecords, Resource::Platform));
-        assert!(!can(&system, Action::GrantRole, Resource::Account { id: "clerk", region: &city, holds_trio_role: false }));
+        assert!(!can(
+            &system,
+            Action::GrantRole,
+            Resource::Account {
+                id: "clerk",
+                region: &city,
+                holds_trio_role: false
+            }
+        ));
     }
 
     #[test]
     fn a_citizen_reads_only_their_own_person_record() {
-        let mut citizen = actor("c", vec![RoleGrant { role: Role::Citizen, scope: Scope::Own }]);
+        let mut citizen = actor(
+            "c",
+            vec![RoleGrant {
+                role: Role::Citizen,
+                scope: Scope::Own,
+            }],
+        );
         citizen.account.person_id = Some("p1".into());
         let here = region("339901");
-        assert!(can(&citizen, Action::ReadPersonalData, Resource::Person { id: "p1", region: &here }));
-        assert!(!can(&citizen, Action::ReadPersonalData, Resource::Person { id: "p2", region: &here }));
+        assert!(can(
+            &citizen,
+            Action::ReadPersonalData,
+            Resource::Person {
+                id: "p1",
+                region: &here
+            }
+        ));
+        assert!(!can(
+            &citizen,
+            Action::ReadPersonalData,
+            Resource::Person {
+                id: "p2",
+                region: &here
+            }
+        ));
     }
 }

@@ -63,27 +63,39 @@ impl Default for Config {
 
 impl Config {
     /// Defaults, then the TOML file when given, then `TONGBAN_*` environment variables.
-    pub fn load(file: Option<&Path>) -> Result<Config, figment::Error> {
+    pub fn load(file: Option<&Path>) -> Result<Config, Box<figment::Error>> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(file) = file {
             if !file.exists() {
-                return Err(figment::Error::from(format!("config file {} does not exist", file.display())));
+                let missing = format!("config file {} does not exist", file.display());
+                return Err(Box::new(figment::Error::from(missing)));
             }
             figment = figment.merge(Toml::file(file));
         }
         figment
-            .merge(Env::prefixed("TONGBAN_").ignore(&["TEST_DATABASE_URL", "CONFORMANCE_DIR", "LOG", "BIN"]))
+            .merge(Env::prefixed("TONGBAN_").ignore(&[
+                "TEST_DATABASE_URL",
+                "CONFORMANCE_DIR",
+                "LOG",
+                "BIN",
+            ]))
             .extract()
+            .map_err(Box::new)
     }
 
     pub fn database_url(&self) -> String {
-        self.database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("tongban.db").display()))
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("tongban.db").display()
+            )
+        })
     }
 
     pub fn public_url(&self) -> String {
-        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.bind))
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.bind))
     }
 }
 
@@ -95,7 +107,11 @@ mod tests {
     fn defaults_need_no_file() {
         let config = Config::default();
         assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
-        assert!(config.database_url().starts_with("sqlite://data/tongban.db"));
+        assert!(
+            config
+                .database_url()
+                .starts_with("sqlite://data/tongban.db")
+        );
     }
 
     #[test]
@@ -103,7 +119,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("tongban-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let good = dir.join("good.toml");
-        std::fs::write(&good, "bind = \"0.0.0.0:9000\"\nsession_idle_minutes = 10\n").expect("write");
+        std::fs::write(
+            &good,
+            "bind = \"0.0.0.0:9000\"\nsession_idle_minutes = 10\n",
+        )
+        .expect("write");
         let config = Config::load(Some(&good)).expect("loads");
         assert_eq!(config.bind.port(), 9000);
         assert_eq!(config.session_idle_minutes, 10);

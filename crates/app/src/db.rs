@@ -103,11 +103,12 @@ impl Db {
             Engine::Postgres => &POSTGRES_MIGRATIONS,
         };
         let latest = migrator.iter().map(|m| m.version).max().unwrap_or(0);
-        let applied: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
-            .fetch_one(&self.pool)
-            .await
-            .ok()
-            .flatten();
+        let applied: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.pool)
+                .await
+                .ok()
+                .flatten();
         Ok(applied == Some(latest))
     }
 
@@ -130,13 +131,22 @@ impl Db {
 /// True for errors that a retry of the whole transaction may cure: serialization failures and
 /// deadlocks on PostgreSQL-compatible engines, a busy or locked database on SQLite.
 pub fn is_retryable(error: &sqlx::Error) -> bool {
-    let sqlx::Error::Database(db) = error else { return false };
-    matches!(db.code().as_deref(), Some("40001" | "40P01" | "5" | "6" | "517" | "261"))
+    let sqlx::Error::Database(db) = error else {
+        return false;
+    };
+    matches!(
+        db.code().as_deref(),
+        Some("40001" | "40P01" | "5" | "6" | "517" | "261")
+    )
 }
 
 /// The names of the migration files of each dialect, to keep the two lists in step.
 pub fn migration_names() -> (Vec<String>, Vec<String>) {
-    let names = |m: &Migrator| m.iter().map(|m| format!("{}_{}", m.version, m.description)).collect();
+    let names = |m: &Migrator| {
+        m.iter()
+            .map(|m| format!("{}_{}", m.version, m.description))
+            .collect()
+    };
     (names(&SQLITE_MIGRATIONS), names(&POSTGRES_MIGRATIONS))
 }
 
@@ -148,12 +158,21 @@ mod tests {
     fn both_dialects_have_the_same_migrations() {
         let (sqlite, postgres) = migration_names();
         assert!(!sqlite.is_empty());
-        assert_eq!(sqlite, postgres, "migrations/sqlite and migrations/postgres must list the same migrations");
+        assert_eq!(
+            sqlite, postgres,
+            "migrations/sqlite and migrations/postgres must list the same migrations"
+        );
     }
 
     #[test]
     fn unknown_url_schemes_are_refused() {
-        assert!(matches!(Engine::from_url("mysql://x"), Err(DbError::UnsupportedUrl)));
-        assert_eq!(Engine::from_url("postgresql://x").ok(), Some(Engine::Postgres));
+        assert!(matches!(
+            Engine::from_url("mysql://x"),
+            Err(DbError::UnsupportedUrl)
+        ));
+        assert_eq!(
+            Engine::from_url("postgresql://x").ok(),
+            Some(Engine::Postgres)
+        );
     }
 }

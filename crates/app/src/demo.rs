@@ -29,11 +29,23 @@ const REGIONS: [(&str, &str, &str); 5] = [
 
 /// (kind, 中文 suffix, English suffix)
 const DEPARTMENTS: [(&str, &str, &str); 5] = [
-    ("government_services", "政务服务管理局", "Government Services Administration"),
+    (
+        "government_services",
+        "政务服务管理局",
+        "Government Services Administration",
+    ),
     ("health", "卫生健康委员会", "Health Commission"),
     ("public_security", "公安局", "Public Security Bureau"),
-    ("market_regulation", "市场监督管理局", "Administration for Market Regulation"),
-    ("human_resources", "人力资源和社会保障局", "Human Resources and Social Security Bureau"),
+    (
+        "market_regulation",
+        "市场监督管理局",
+        "Administration for Market Regulation",
+    ),
+    (
+        "human_resources",
+        "人力资源和社会保障局",
+        "Human Resources and Social Security Bureau",
+    ),
 ];
 
 /// (username, display name, role, region of the department, department kind or "" for a region scope)
@@ -41,25 +53,82 @@ const STAFF: [(&str, &str, Role, &str, &str); 9] = [
     ("demo.sysadmin", "周系统", Role::SystemAdmin, CITY, ""),
     ("demo.secadmin", "吴安全", Role::SecurityAdmin, CITY, ""),
     ("demo.auditadmin", "郑审计", Role::AuditAdmin, CITY, ""),
-    ("demo.deptadmin", "冯部门", Role::DeptAdmin, CITY, "government_services"),
-    ("demo.clerk", "陈窗口", Role::Clerk, JIANGBEI, "government_services"),
-    ("demo.clerk.jiangnan", "褚窗口", Role::Clerk, JIANGNAN, "government_services"),
+    (
+        "demo.deptadmin",
+        "冯部门",
+        Role::DeptAdmin,
+        CITY,
+        "government_services",
+    ),
+    (
+        "demo.clerk",
+        "陈窗口",
+        Role::Clerk,
+        JIANGBEI,
+        "government_services",
+    ),
+    (
+        "demo.clerk.jiangnan",
+        "褚窗口",
+        Role::Clerk,
+        JIANGNAN,
+        "government_services",
+    ),
     ("demo.health", "卫健康", Role::HealthOfficer, CITY, "health"),
     ("demo.venue", "蒋场所", Role::VenueOperator, JIANGBEI, ""),
-    ("demo.checkpoint", "沈卡口", Role::CheckpointOfficer, CITY, "public_security"),
+    (
+        "demo.checkpoint",
+        "沈卡口",
+        Role::CheckpointOfficer,
+        CITY,
+        "public_security",
+    ),
 ];
 
 /// (username, name, district, birth date, sequence, phone)
 const CITIZENS: [(&str, &str, &str, &str, &str, &str); 4] = [
-    ("citizen.zhangwei", "张伟", JIANGBEI, "19850312", "011", "13800001001"),
-    ("citizen.lina", "李娜", JIANGBEI, "19920704", "022", "13800001002"),
-    ("citizen.wangfang", "王芳", JIANGNAN, "19781120", "046", "13800001003"),
-    ("citizen.chenming", "陈明", JIANGNAN, "20010205", "135", "13800001004"),
+    (
+        "citizen.zhangwei",
+        "张伟",
+        JIANGBEI,
+        "19850312",
+        "011",
+        "13800001001",
+    ),
+    (
+        "citizen.lina",
+        "李娜",
+        JIANGBEI,
+        "19920704",
+        "022",
+        "13800001002",
+    ),
+    (
+        "citizen.wangfang",
+        "王芳",
+        JIANGNAN,
+        "19781120",
+        "046",
+        "13800001003",
+    ),
+    (
+        "citizen.chenming",
+        "陈明",
+        JIANGNAN,
+        "20010205",
+        "135",
+        "13800001004",
+    ),
 ];
 
 /// (username, name, region, organisation code body (8 characters before its own check))
 const ENTERPRISES: [(&str, &str, &str, &str); 2] = [
-    ("enterprise.qingyuan", "临江市清源食品有限公司", JIANGBEI, "MA2QY001"),
+    (
+        "enterprise.qingyuan",
+        "临江市清源食品有限公司",
+        JIANGBEI,
+        "MA2QY001",
+    ),
     ("enterprise.yunqi", "临江云启科技有限公司", CITY, "MA2YQ002"),
 ];
 
@@ -88,14 +157,18 @@ pub struct DemoCredentials {
 }
 
 fn code(text: &str) -> AppResult<RegionCode> {
-    text.parse().map_err(|e| AppError::Internal(anyhow::anyhow!("demo region {text}: {e}")))
+    text.parse()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("demo region {text}: {e}")))
 }
 
 /// A valid citizen ID number for the demo.
 pub fn demo_resident_id(region: &str, birth: &str, sequence: &str) -> AppResult<ResidentId> {
     let first17 = format!("{region}{birth}{sequence}");
-    let check = ResidentId::check_character(&first17).ok_or_else(|| AppError::Internal(anyhow::anyhow!("demo id")))?;
-    format!("{first17}{check}").parse().map_err(|e| AppError::Internal(anyhow::anyhow!("demo id: {e}")))
+    let check = ResidentId::check_character(&first17)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("demo id")))?;
+    format!("{first17}{check}")
+        .parse()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("demo id: {e}")))
 }
 
 /// A valid USCC for the demo: registration authority and kind, region, an 8-character body and
@@ -104,7 +177,9 @@ pub fn demo_uscc(prefix: &str, region: &str, body: &str) -> AppResult<Uscc> {
     const WEIGHTS: [u32; 8] = [3, 7, 9, 10, 5, 8, 4, 2];
     let mut sum = 0;
     for (c, w) in body.chars().zip(WEIGHTS) {
-        let value = c.to_digit(36).ok_or_else(|| AppError::Internal(anyhow::anyhow!("demo org code")))?;
+        let value = c
+            .to_digit(36)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("demo org code")))?;
         sum += value * w;
     }
     let org_check = match 11 - sum % 11 {
@@ -113,14 +188,26 @@ pub fn demo_uscc(prefix: &str, region: &str, body: &str) -> AppResult<Uscc> {
         n => char::from_digit(n, 10).unwrap_or('0'),
     };
     let first17 = format!("{prefix}{region}{body}{org_check}");
-    let check = Uscc::check_character(&first17).ok_or_else(|| AppError::Internal(anyhow::anyhow!("demo uscc {first17}")))?;
-    format!("{first17}{check}").parse().map_err(|e| AppError::Internal(anyhow::anyhow!("demo uscc: {e}")))
+    let check = Uscc::check_character(&first17)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("demo uscc {first17}")))?;
+    format!("{first17}{check}")
+        .parse()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("demo uscc: {e}")))
 }
 
 async fn ensure_regions(state: &AppState) -> AppResult<()> {
     for (text, name, name_en) in REGIONS {
         if admin_store::region(state.pool(), text).await?.is_none() {
-            admin::create_region(state, By::Operator, NewRegion { code: code(text)?, name: name.into(), name_en: name_en.into() }).await?;
+            admin::create_region(
+                state,
+                By::Operator,
+                NewRegion {
+                    code: code(text)?,
+                    name: name.into(),
+                    name_en: name_en.into(),
+                },
+            )
+            .await?;
         }
     }
     Ok(())
@@ -130,10 +217,17 @@ async fn ensure_departments(state: &AppState) -> AppResult<Vec<admin_store::Depa
     let existing = admin_store::departments(state.pool()).await?;
     let mut serial = 0;
     for region in [CITY, JIANGBEI, JIANGNAN] {
-        let region_name = REGIONS.iter().find(|r| r.0 == region).map(|r| (r.1, r.2)).unwrap_or_default();
+        let region_name = REGIONS
+            .iter()
+            .find(|r| r.0 == region)
+            .map(|r| (r.1, r.2))
+            .unwrap_or_default();
         for (kind, suffix, suffix_en) in DEPARTMENTS {
             serial += 1;
-            if existing.iter().any(|d| d.region_code.as_str() == region && d.kind == kind) {
+            if existing
+                .iter()
+                .any(|d| d.region_code.as_str() == region && d.kind == kind)
+            {
                 continue;
             }
             let uscc = demo_uscc("11", region, &format!("MB{serial:06}"))?;
@@ -152,17 +246,28 @@ async fn ensure_departments(state: &AppState) -> AppResult<Vec<admin_store::Depa
 
 /// Creates the account if missing, then gives it a fresh password, TOTP secret (staff) and
 /// API token, and returns them.
-async fn ensure_account(state: &AppState, mut request: NewAccountRequest) -> AppResult<(String, String, Option<String>, String)> {
+async fn ensure_account(
+    state: &AppState,
+    mut request: NewAccountRequest,
+) -> AppResult<(String, String, Option<String>, String)> {
     let is_staff = request.role.is_staff();
     let password = random::readable_password();
-    let account = match identity_store::account_by_username(state.pool(), &request.username).await? {
+    let account = match identity_store::account_by_username(state.pool(), &request.username).await?
+    {
         Some(account) => {
-            identity_store::set_password(state.pool(), &account.id, &password::hash(password.clone()).await?).await?;
+            identity_store::set_password(
+                state.pool(),
+                &account.id,
+                &password::hash(password.clone()).await?,
+            )
+            .await?;
             account
         }
         None => {
             request.password = Some(password.clone());
-            admin::create_account(state, By::Operator, request).await?.account
+            admin::create_account(state, By::Operator, request)
+                .await?
+                .account
         }
     };
     let totp_secret = is_staff.then(totp::new_secret);
@@ -180,19 +285,36 @@ pub async fn seed(state: &AppState, base_url: &str) -> AppResult<DemoCredentials
     let mut accounts = Vec::new();
 
     for (username, name, role, region, kind) in STAFF {
-        let department = departments.iter().find(|d| d.region_code.as_str() == region && d.kind == kind);
+        let department = departments
+            .iter()
+            .find(|d| d.region_code.as_str() == region && d.kind == kind);
         let request = NewAccountRequest {
             username: username.into(),
             display_name: name.into(),
             role,
             department_id: department.map(|d| d.id.clone()),
-            region_code: if kind.is_empty() { Some(code(region)?) } else { None },
+            region_code: if kind.is_empty() {
+                Some(code(region)?)
+            } else {
+                None
+            },
             person_id: None,
             enterprise_id: None,
             password: None,
         };
-        let (display_name, password, totp_secret, api_token) = ensure_account(state, request).await?;
-        accounts.push(DemoAccount { role: role.as_str().into(), username: username.into(), display_name, password, totp_secret, api_token, resident_id: None, name: None, uscc: None });
+        let (display_name, password, totp_secret, api_token) =
+            ensure_account(state, request).await?;
+        accounts.push(DemoAccount {
+            role: role.as_str().into(),
+            username: username.into(),
+            display_name,
+            password,
+            totp_secret,
+            api_token,
+            resident_id: None,
+            name: None,
+            uscc: None,
+        });
     }
 
     for (username, name, district, birth, sequence, phone) in CITIZENS {
@@ -200,11 +322,24 @@ pub async fn seed(state: &AppState, base_url: &str) -> AppResult<DemoCredentials
         let person_id = match identity_store::account_by_username(state.pool(), username).await? {
             Some(account) => account.person_id,
             None => {
-                let fields = personal::PersonalFields { name: personal::PersonalText::new(name), resident_id: resident_id.clone(), phone: Some(personal::PersonalText::new(phone)) };
+                let fields = personal::PersonalFields {
+                    name: personal::PersonalText::new(name),
+                    resident_id: resident_id.clone(),
+                    phone: Some(personal::PersonalText::new(phone)),
+                };
                 Some(personal::register_person(state, None, &code(district)?, &fields).await?)
             }
         };
-        let request = NewAccountRequest { username: username.into(), display_name: name.into(), role: Role::Citizen, department_id: None, region_code: None, person_id, enterprise_id: None, password: None };
+        let request = NewAccountRequest {
+            username: username.into(),
+            display_name: name.into(),
+            role: Role::Citizen,
+            department_id: None,
+            region_code: None,
+            person_id,
+            enterprise_id: None,
+            password: None,
+        };
         let (display_name, password, _, api_token) = ensure_account(state, request).await?;
         accounts.push(DemoAccount {
             role: Role::Citizen.as_str().into(),
@@ -221,11 +356,25 @@ pub async fn seed(state: &AppState, base_url: &str) -> AppResult<DemoCredentials
 
     for (username, name, region, body) in ENTERPRISES {
         let uscc = demo_uscc("91", region, body)?;
-        let enterprise_id = match identity_store::account_by_username(state.pool(), username).await? {
-            Some(account) => account.enterprise_id,
-            None => Some(personal::register_enterprise(state, None, &uscc, name, &code(region)?).await?.id),
+        let enterprise_id =
+            match identity_store::account_by_username(state.pool(), username).await? {
+                Some(account) => account.enterprise_id,
+                None => Some(
+                    personal::register_enterprise(state, None, &uscc, name, &code(region)?)
+                        .await?
+                        .id,
+                ),
+            };
+        let request = NewAccountRequest {
+            username: username.into(),
+            display_name: name.into(),
+            role: Role::Enterprise,
+            department_id: None,
+            region_code: None,
+            person_id: None,
+            enterprise_id,
+            password: None,
         };
-        let request = NewAccountRequest { username: username.into(), display_name: name.into(), role: Role::Enterprise, department_id: None, region_code: None, person_id: None, enterprise_id, password: None };
         let (display_name, password, _, api_token) = ensure_account(state, request).await?;
         accounts.push(DemoAccount {
             role: Role::Enterprise.as_str().into(),
@@ -239,12 +388,18 @@ pub async fn seed(state: &AppState, base_url: &str) -> AppResult<DemoCredentials
             uscc: Some(uscc.as_str().to_owned()),
         });
     }
-    Ok(DemoCredentials { base_url: base_url.to_owned(), accounts })
+    Ok(DemoCredentials {
+        base_url: base_url.to_owned(),
+        accounts,
+    })
 }
 
 /// Writes the credentials where the demo's users (and the browser tests) find them, readable
 /// by the owner only.
-pub fn write_credentials(data_dir: &Path, credentials: &DemoCredentials) -> anyhow::Result<std::path::PathBuf> {
+pub fn write_credentials(
+    data_dir: &Path,
+    credentials: &DemoCredentials,
+) -> anyhow::Result<std::path::PathBuf> {
     std::fs::create_dir_all(data_dir)?;
     let path = data_dir.join("demo-credentials.json");
     std::fs::write(&path, serde_json::to_vec_pretty(credentials)?)?;

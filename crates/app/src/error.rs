@@ -43,7 +43,10 @@ pub enum AppError {
 
 impl AppError {
     pub fn invalid(field: &'static str, reason: impl ToString) -> AppError {
-        AppError::Invalid { field, reason: reason.to_string() }
+        AppError::Invalid {
+            field,
+            reason: reason.to_string(),
+        }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -94,7 +97,9 @@ impl From<DbError> for AppError {
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
         match &error {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => AppError::Unavailable,
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                AppError::Unavailable
+            }
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 AppError::Conflict("a record with the same key exists already".into())
             }
@@ -130,7 +135,9 @@ impl Problem {
     pub fn into_response_with(self, status: StatusCode) -> Response {
         let body = serde_json::to_vec(&self).unwrap_or_default();
         let mut response = (status, body).into_response();
-        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         response
     }
 }
@@ -150,7 +157,9 @@ impl IntoResponse for AppError {
             problem.field = Some(field);
         }
         let mut response = problem.into_response_with(status);
-        if let AppError::LockedOut { retry_after_seconds } = self
+        if let AppError::LockedOut {
+            retry_after_seconds,
+        } = self
             && let Ok(value) = HeaderValue::from_str(&retry_after_seconds.max(1).to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);

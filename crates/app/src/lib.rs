@@ -46,10 +46,15 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then finishes the requests in flight.
-    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let state = self.state.clone();
         let sweeper = tokio::spawn(sweep_sessions(state.clone()));
-        let result = axum::serve(self.listener, web::router(state)).with_graceful_shutdown(shutdown).await;
+        let result = axum::serve(self.listener, web::router(state))
+            .with_graceful_shutdown(shutdown)
+            .await;
         sweeper.abort();
         result
     }
@@ -67,7 +72,9 @@ pub async fn open_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result
         db::Engine::Sqlite => db.migrate().await?,
         db::Engine::Postgres => {
             if !db.is_migrated().await? {
-                anyhow::bail!("the PostgreSQL database is not migrated: run `tongban migrate --database-url …` first");
+                anyhow::bail!(
+                    "the PostgreSQL database is not migrated: run `tongban migrate --database-url …` first"
+                );
             }
         }
     }
@@ -80,7 +87,9 @@ async fn sweep_sessions(state: AppState) {
     loop {
         interval.tick().await;
         let idle_ms = state.config.session_idle_minutes * 60_000;
-        if let Err(error) = identity::store::delete_expired_sessions(state.pool(), state.now(), idle_ms).await {
+        if let Err(error) =
+            identity::store::delete_expired_sessions(state.pool(), state.now(), idle_ms).await
+        {
             tracing::warn!(%error, "could not sweep ended sessions");
         }
     }

@@ -44,21 +44,54 @@ impl Metrics {
     pub fn new() -> Metrics {
         let mut registry = Registry::with_prefix("tongban");
         let requests = Family::<RequestLabels, Counter>::default();
-        let latency = Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
+        let latency = Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+            latency_histogram,
+        );
         let pool_size = Gauge::default();
         let pool_idle = Gauge::default();
-        registry.register("http_requests", "HTTP requests answered, by route and status", requests.clone());
-        registry.register("http_request_duration_seconds", "Time to answer, by route", latency.clone());
-        registry.register("db_pool_connections", "Database connections open", pool_size.clone());
-        registry.register("db_pool_idle_connections", "Database connections idle", pool_idle.clone());
-        Metrics { registry, requests, latency, pool_size, pool_idle }
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by route and status",
+            requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer, by route",
+            latency.clone(),
+        );
+        registry.register(
+            "db_pool_connections",
+            "Database connections open",
+            pool_size.clone(),
+        );
+        registry.register(
+            "db_pool_idle_connections",
+            "Database connections idle",
+            pool_idle.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+            pool_size,
+            pool_idle,
+        }
     }
 
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         self.requests
-            .get_or_create(&RequestLabels { method: method.to_owned(), route: route.to_owned(), status: status.to_string() })
+            .get_or_create(&RequestLabels {
+                method: method.to_owned(),
+                route: route.to_owned(),
+                status: status.to_string(),
+            })
             .inc();
-        self.latency.get_or_create(&RouteLabels { method: method.to_owned(), route: route.to_owned() }).observe(seconds);
+        self.latency
+            .get_or_create(&RouteLabels {
+                method: method.to_owned(),
+                route: route.to_owned(),
+            })
+            .observe(seconds);
     }
 
     /// The text exposition, with the pool gauges read now.

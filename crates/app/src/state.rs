@@ -18,7 +18,12 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Db, clock: Arc<dyn Clock>, config: Config) -> AppState {
-        AppState { db, clock, config: Arc::new(config), metrics: Arc::new(Metrics::new()) }
+        AppState {
+            db,
+            clock,
+            config: Arc::new(config),
+            metrics: Arc::new(Metrics::new()),
+        }
     }
 
     pub fn now(&self) -> i64 {

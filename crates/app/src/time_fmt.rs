@@ -13,8 +13,17 @@ pub fn rfc3339(millis: i64) -> String {
 
 /// Unix milliseconds as a short local-style display, `YYYY-MM-DD HH:MM` (UTC+8, China Standard Time).
 pub fn display_cst(millis: i64) -> String {
-    let Ok(t) = OffsetDateTime::from_unix_timestamp(millis.div_euclid(1000) + 8 * 3600) else { return String::new() };
-    format!("{:04}-{:02}-{:02} {:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
+    let Ok(t) = OffsetDateTime::from_unix_timestamp(millis.div_euclid(1000) + 8 * 3600) else {
+        return String::new();
+    };
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
 }
 
 #[cfg(test)]

@@ -119,10 +119,14 @@ impl FromStr for RegionCode {
 
     fn from_str(input: &str) -> Result<Self, IdError> {
         if !matches!(input.len(), 6 | 9 | 12) {
-            return Err(IdError::Length { expected: "6, 9 or 12" });
+            return Err(IdError::Length {
+                expected: "6, 9 or 12",
+            });
         }
         if let Some(position) = input.bytes().position(|b| !b.is_ascii_digit()) {
-            return Err(IdError::Character { position: position + 1 });
+            return Err(IdError::Character {
+                position: position + 1,
+            });
         }
         if input == Self::NATIONAL {
             return Ok(Self::national());
@@ -211,7 +215,9 @@ impl FromStr for ResidentId {
             return Err(IdError::Length { expected: "18" });
         }
         if let Some(position) = bytes[..17].iter().position(|b| !b.is_ascii_digit()) {
-            return Err(IdError::Character { position: position + 1 });
+            return Err(IdError::Character {
+                position: position + 1,
+            });
         }
         let last = bytes[17];
         if !(last.is_ascii_digit() || last == b'X') {
@@ -219,7 +225,9 @@ impl FromStr for ResidentId {
         }
         RegionCode::from_str(&input[..6])
             .ok()
-            .filter(|region| region.level() == RegionLevel::County || region.level() == RegionLevel::Prefecture)
+            .filter(|region| {
+                region.level() == RegionLevel::County || region.level() == RegionLevel::Prefecture
+            })
             .ok_or(IdError::Region)?;
         parse_birth_date(&input[6..14]).ok_or(IdError::BirthDate)?;
         if Self::check_character(&input[..17]) != Some(char::from(last)) {
@@ -231,10 +239,15 @@ impl FromStr for ResidentId {
 
 /// The 31 characters of the USCC alphabet: digits and capitals without I, O, Z, S, V.
 const USCC_ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const USCC_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const USCC_WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 fn uscc_value(byte: u8) -> Option<u32> {
-    USCC_ALPHABET.iter().position(|&c| c == byte).map(|p| p as u32)
+    USCC_ALPHABET
+        .iter()
+        .position(|&c| c == byte)
+        .map(|p| p as u32)
 }
 
 /// 统一社会信用代码: an 18-character unified social credit code (GB 32100-2015), the identity of
@@ -275,13 +288,17 @@ impl FromStr for Uscc {
             return Err(IdError::Length { expected: "18" });
         }
         if let Some(position) = bytes.iter().position(|&b| uscc_value(b).is_none()) {
-            return Err(IdError::Character { position: position + 1 });
+            return Err(IdError::Character {
+                position: position + 1,
+            });
         }
         // Registration authority code: 1–9, or a capital (A–Y) for the authorities named since.
         if bytes[0] == b'0' {
             return Err(IdError::Character { position: 1 });
         }
-        if !bytes[2..8].iter().all(u8::is_ascii_digit) || RegionCode::from_str(&input[2..8]).is_err() {
+        if !bytes[2..8].iter().all(u8::is_ascii_digit)
+            || RegionCode::from_str(&input[2..8]).is_err()
+        {
             return Err(IdError::Region);
         }
         if Self::check_character(&input[..17]) != Some(char::from(bytes[17])) {
@@ -350,7 +367,10 @@ mod tests {
         let id: ResidentId = "11010519491231002X".parse().expect("valid");
         assert_eq!(id.masked(), "11**************2X");
         assert_eq!(format!("{id:?}"), "ResidentId(11**************2X)");
-        assert_eq!(id.birth_date(), Date::from_calendar_date(1949, Month::December, 31).expect("date"));
+        assert_eq!(
+            id.birth_date(),
+            Date::from_calendar_date(1949, Month::December, 31).expect("date")
+        );
         assert!(!id.is_odd_sequence());
     }
 
@@ -358,7 +378,10 @@ mod tests {
     fn resident_id_with_a_birth_date_that_does_not_exist_is_refused() {
         let first17 = "11010519490230002";
         let check = ResidentId::check_character(first17).expect("digits");
-        assert_eq!(format!("{first17}{check}").parse::<ResidentId>(), Err(IdError::BirthDate));
+        assert_eq!(
+            format!("{first17}{check}").parse::<ResidentId>(),
+            Err(IdError::BirthDate)
+        );
     }
 
     #[test]
@@ -376,7 +399,10 @@ mod tests {
 
     #[test]
     fn uscc_letters_outside_the_alphabet_are_refused() {
-        assert_eq!("91350100M000100I43".parse::<Uscc>(), Err(IdError::Character { position: 16 }));
+        assert_eq!(
+            "91350100M000100I43".parse::<Uscc>(),
+            Err(IdError::Character { position: 16 })
+        );
     }
 
     #[test]
@@ -395,14 +421,31 @@ mod tests {
         assert_eq!(province.parent(), Some(RegionCode::national()));
         assert!(city.contains(&township));
         assert!(!district.contains(&city));
-        assert!(!"339902".parse::<RegionCode>().expect("county").contains(&district));
+        assert!(
+            !"339902"
+                .parse::<RegionCode>()
+                .expect("county")
+                .contains(&district)
+        );
         assert!(RegionCode::national().contains(&province));
     }
 
     #[test]
     fn malformed_region_codes_are_refused() {
-        for bad in ["", "33000", "3300000", "99xx00", "990000", "330001", "339900001", "3399010000000"] {
-            assert!(bad.parse::<RegionCode>().is_err(), "{bad} should be refused");
+        for bad in [
+            "",
+            "33000",
+            "3300000",
+            "99xx00",
+            "990000",
+            "330001",
+            "339900001",
+            "3399010000000",
+        ] {
+            assert!(
+                bad.parse::<RegionCode>().is_err(),
+                "{bad} should be refused"
+            );
         }
     }
 }

@@ -9,26 +9,43 @@ const USCC_ALPHABET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
 const ANY_ASCII: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcxyz-* ";
 
 fn resident_id() -> impl Strategy<Value = String> {
-    (0..COUNTIES.len(), 1900i32..2025, 1u8..=12, 1u8..=28, 0u16..1000).prop_map(|(c, y, m, d, seq)| {
-        let first17 = format!("{}{y:04}{m:02}{d:02}{seq:03}", COUNTIES[c]);
-        let check = ResidentId::check_character(&first17).expect("17 digits");
-        format!("{first17}{check}")
-    })
+    (
+        0..COUNTIES.len(),
+        1900i32..2025,
+        1u8..=12,
+        1u8..=28,
+        0u16..1000,
+    )
+        .prop_map(|(c, y, m, d, seq)| {
+            let first17 = format!("{}{y:04}{m:02}{d:02}{seq:03}", COUNTIES[c]);
+            let check = ResidentId::check_character(&first17).expect("17 digits");
+            format!("{first17}{check}")
+        })
 }
 
 fn uscc() -> impl Strategy<Value = String> {
     let authority = prop::sample::select(vec!['1', '5', '9', 'Y']);
     let kind = prop::sample::select(vec!['1', '2', '3', '9']);
-    let body = prop::collection::vec(prop::sample::select(USCC_ALPHABET.chars().collect::<Vec<_>>()), 9);
+    let body = prop::collection::vec(
+        prop::sample::select(USCC_ALPHABET.chars().collect::<Vec<_>>()),
+        9,
+    );
     (authority, kind, 0..COUNTIES.len(), body).prop_map(|(a, k, c, body)| {
-        let first17: String = format!("{a}{k}{}{}", COUNTIES[c], body.into_iter().collect::<String>());
+        let first17: String = format!(
+            "{a}{k}{}{}",
+            COUNTIES[c],
+            body.into_iter().collect::<String>()
+        );
         let check = Uscc::check_character(&first17).expect("alphabet");
         format!("{first17}{check}")
     })
 }
 
 fn replace_at(text: &str, position: usize, with: char) -> String {
-    text.chars().enumerate().map(|(i, c)| if i == position { with } else { c }).collect()
+    text.chars()
+        .enumerate()
+        .map(|(i, c)| if i == position { with } else { c })
+        .collect()
 }
 
 proptest! {

@@ -15,7 +15,11 @@ use tongban_app::{AppState, Application, Config, Db, demo};
 use tongban_core::SystemClock;
 
 #[derive(Parser)]
-#[command(name = "tongban", version, about = "tongban (通办): one-stop digital-government platform")]
+#[command(
+    name = "tongban",
+    version,
+    about = "tongban (通办): one-stop digital-government platform"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -98,7 +102,8 @@ enum AdminCommand {
 
 impl Common {
     fn config(&self) -> anyhow::Result<Config> {
-        let mut config = Config::load(self.config.as_deref()).context("reading the configuration")?;
+        let mut config =
+            Config::load(self.config.as_deref()).context("reading the configuration")?;
         if let Some(dir) = &self.data_dir {
             config.data_dir = dir.clone();
         }
@@ -115,7 +120,10 @@ impl Common {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TONGBAN_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TONGBAN_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
         .init();
     let cli = Cli::parse();
     match cli.command {
@@ -135,15 +143,30 @@ async fn main() -> anyhow::Result<()> {
 async fn serve(config: Config, with_demo: bool) -> anyhow::Result<()> {
     let data_dir = config.data_dir.clone();
     let state = tongban_app::open_state(config, Arc::new(SystemClock)).await?;
-    let app = Application::build(state.clone()).await.context("binding the listen address")?;
-    let base_url = state.config.public_url.clone().unwrap_or_else(|| format!("http://{}", app.local_addr().map(|a| a.to_string()).unwrap_or_default()));
+    let app = Application::build(state.clone())
+        .await
+        .context("binding the listen address")?;
+    let base_url = state.config.public_url.clone().unwrap_or_else(|| {
+        format!(
+            "http://{}",
+            app.local_addr().map(|a| a.to_string()).unwrap_or_default()
+        )
+    });
     if with_demo {
-        let credentials = demo::seed(&state, &base_url).await.map_err(|e| anyhow::anyhow!("seeding the demo: {e}"))?;
+        let credentials = demo::seed(&state, &base_url)
+            .await
+            .map_err(|e| anyhow::anyhow!("seeding the demo: {e}"))?;
         let path = demo::write_credentials(&data_dir, &credentials)?;
         println!("tongban demo city 临江市 is at {base_url}");
-        println!("demo accounts (passwords, TOTP secrets and API tokens) are in {}", path.display());
+        println!(
+            "demo accounts (passwords, TOTP secrets and API tokens) are in {}",
+            path.display()
+        );
         for account in &credentials.accounts {
-            println!("  {:<20} {:<22} {}", account.role, account.username, account.password);
+            println!(
+                "  {:<20} {:<22} {}",
+                account.role, account.username, account.password
+            );
         }
     } else {
         println!("tongban is serving at {base_url}");
@@ -177,35 +200,86 @@ async fn shutdown_signal() {
 async fn administer(config: Config, command: AdminCommand) -> anyhow::Result<()> {
     if let AdminCommand::ListRoles = command {
         for role in Role::ALL {
-            println!("{:<20} staff={:<5} administrator={}", role.as_str(), role.is_staff(), role.is_trio());
+            println!(
+                "{:<20} staff={:<5} administrator={}",
+                role.as_str(),
+                role.is_staff(),
+                role.is_trio()
+            );
         }
         return Ok(());
     }
     let state: AppState = tongban_app::open_state(config, Arc::new(SystemClock)).await?;
     let result = match command {
-        AdminCommand::CreateUser { username, display_name, role, region, department } => {
-            let role: Role = role.parse().map_err(|_| anyhow::anyhow!("unknown role; see `tongban admin list-roles`"))?;
-            let region_code = region.map(|r| r.parse()).transpose().map_err(|e| anyhow::anyhow!("region: {e}"))?;
-            let request = NewAccountRequest { username, display_name, role, department_id: department, region_code, person_id: None, enterprise_id: None, password: None };
-            admin::create_account(&state, By::Operator, request).await.map(|created| {
-                println!("created {} ({role})", created.account.username);
-                println!("password: {}", created.password);
-                if let Some(secret) = created.totp_secret {
-                    println!("totp secret (base32, add to an authenticator app): {secret}");
-                }
-            })
+        AdminCommand::CreateUser {
+            username,
+            display_name,
+            role,
+            region,
+            department,
+        } => {
+            let role: Role = role
+                .parse()
+                .map_err(|_| anyhow::anyhow!("unknown role; see `tongban admin list-roles`"))?;
+            let region_code = region
+                .map(|r| r.parse())
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("region: {e}"))?;
+            let request = NewAccountRequest {
+                username,
+                display_name,
+                role,
+                department_id: department,
+                region_code,
+                person_id: None,
+                enterprise_id: None,
+                password: None,
+            };
+            admin::create_account(&state, By::Operator, request)
+                .await
+                .map(|created| {
+                    println!("created {} ({role})", created.account.username);
+                    println!("password: {}", created.password);
+                    if let Some(secret) = created.totp_secret {
+                        println!("totp secret (base32, add to an authenticator app): {secret}");
+                    }
+                })
         }
         AdminCommand::ResetPassword { username } => {
-            let account = identity_store::account_by_username(state.pool(), &username).await.map_err(|e| anyhow::anyhow!("{e}"))?.context("no such account")?;
-            admin::reset_password(&state, By::Operator, &account.id, None).await.map(|password| println!("new password for {username}: {password}"))
+            let account = identity_store::account_by_username(state.pool(), &username)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .context("no such account")?;
+            admin::reset_password(&state, By::Operator, &account.id, None)
+                .await
+                .map(|password| println!("new password for {username}: {password}"))
         }
         AdminCommand::CreateToken { username, label } => {
-            let account = identity_store::account_by_username(state.pool(), &username).await.map_err(|e| anyhow::anyhow!("{e}"))?.context("no such account")?;
-            identity::issue_token(&state, &account.id, &label, None).await.map(|token| println!("{token}"))
+            let account = identity_store::account_by_username(state.pool(), &username)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .context("no such account")?;
+            identity::issue_token(&state, &account.id, &label, None)
+                .await
+                .map(|token| println!("{token}"))
         }
-        AdminCommand::CreateRegion { code, name, name_en } => {
+        AdminCommand::CreateRegion {
+            code,
+            name,
+            name_en,
+        } => {
             let code = code.parse().map_err(|e| anyhow::anyhow!("code: {e}"))?;
-            admin::create_region(&state, By::Operator, admin::NewRegion { code, name, name_en }).await.map(|region| println!("created region {}", region.code))
+            admin::create_region(
+                &state,
+                By::Operator,
+                admin::NewRegion {
+                    code,
+                    name,
+                    name_en,
+                },
+            )
+            .await
+            .map(|region| println!("created region {}", region.code))
         }
         AdminCommand::ListRoles => Ok(()),
     };

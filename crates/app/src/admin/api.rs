@@ -36,10 +36,15 @@ fn parse<T: std::str::FromStr>(field: &'static str, text: &str) -> AppResult<T>
 where
     T::Err: std::fmt::Display,
 {
-    text.trim().parse().map_err(|error: T::Err| AppError::invalid(field, error))
+    text.trim()
+        .parse()
+        .map_err(|error: T::Err| AppError::invalid(field, error))
 }
 
-fn parse_optional<T: std::str::FromStr>(field: &'static str, text: Option<&str>) -> AppResult<Option<T>>
+fn parse_optional<T: std::str::FromStr>(
+    field: &'static str,
+    text: Option<&str>,
+) -> AppResult<Option<T>>
 where
     T::Err: std::fmt::Display,
 {
@@ -62,8 +67,14 @@ fn default_limit() -> i64 {
 /// The accounts within the system administrator's scope.
 #[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin", security(("bearer" = [])), params(Page),
     responses((status = 200, body = [AccountWithRoles]), (status = 401, body = Problem), (status = 403, body = Problem)))]
-async fn list_users(State(state): State<AppState>, ApiActor(actor): ApiActor, Query(page): Query<Page>) -> AppResult<Json<Vec<AccountWithRoles>>> {
-    Ok(Json(service::list_accounts(&state, &actor, page.limit, page.offset).await?))
+async fn list_users(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(page): Query<Page>,
+) -> AppResult<Json<Vec<AccountWithRoles>>> {
+    Ok(Json(
+        service::list_accounts(&state, &actor, page.limit, page.offset).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -93,7 +104,11 @@ pub struct CreatedUser {
 /// Create an account with its first role (system administrator).
 #[utoipa::path(post, path = "/api/v1/admin/users", tag = "admin", security(("bearer" = [])), request_body = CreateUserRequest,
     responses((status = 201, body = CreatedUser), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-async fn create_user(State(state): State<AppState>, ApiActor(actor): ApiActor, ApiJson(request): ApiJson<CreateUserRequest>) -> AppResult<(StatusCode, Json<CreatedUser>)> {
+async fn create_user(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(request): ApiJson<CreateUserRequest>,
+) -> AppResult<(StatusCode, Json<CreatedUser>)> {
     let region_code = parse_optional::<RegionCode>("region_code", request.region_code.as_deref())?;
     let created = service::create_account(
         &state,
@@ -111,8 +126,18 @@ async fn create_user(State(state): State<AppState>, ApiActor(actor): ApiActor, A
     )
     .await?;
     let roles = crate::identity::store::grants(state.pool(), &created.account.id).await?;
-    let account = AccountWithRoles { account: created.account, roles };
-    Ok((StatusCode::CREATED, Json(CreatedUser { account, password: created.password, totp_secret: created.totp_secret })))
+    let account = AccountWithRoles {
+        account: created.account,
+        roles,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedUser {
+            account,
+            password: created.password,
+            totp_secret: created.totp_secret,
+        }),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -130,8 +155,14 @@ pub struct ResetPasswordResponse {
 /// Reset an account's password and end its sessions.
 #[utoipa::path(post, path = "/api/v1/admin/users/{id}/password", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = ResetPasswordRequest, responses((status = 200, body = ResetPasswordResponse), (status = 403, body = Problem), (status = 404, body = Problem)))]
-async fn reset_password(State(state): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<String>, ApiJson(request): ApiJson<ResetPasswordRequest>) -> AppResult<Json<ResetPasswordResponse>> {
-    let password = service::reset_password(&state, By::Actor(&actor), &id, request.password).await?;
+async fn reset_password(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<ResetPasswordRequest>,
+) -> AppResult<Json<ResetPasswordResponse>> {
+    let password =
+        service::reset_password(&state, By::Actor(&actor), &id, request.password).await?;
     Ok(Json(ResetPasswordResponse { password }))
 }
 
@@ -147,17 +178,36 @@ pub struct GrantRequest {
 /// Grant a role (security administrator; never to oneself).
 #[utoipa::path(post, path = "/api/v1/admin/users/{id}/roles", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = GrantRequest, responses((status = 201, body = RoleGrant), (status = 403, body = Problem), (status = 409, body = Problem)))]
-async fn grant_role(State(state): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<String>, ApiJson(request): ApiJson<GrantRequest>) -> AppResult<(StatusCode, Json<RoleGrant>)> {
+async fn grant_role(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<GrantRequest>,
+) -> AppResult<(StatusCode, Json<RoleGrant>)> {
     let region_code = parse_optional::<RegionCode>("region_code", request.region_code.as_deref())?;
-    let grant = service::grant_role(&state, By::Actor(&actor), &id, request.role, region_code, request.department_id).await?;
+    let grant = service::grant_role(
+        &state,
+        By::Actor(&actor),
+        &id,
+        request.role,
+        region_code,
+        request.department_id,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(grant)))
 }
 
 /// Revoke every grant of one role from an account (security administrator).
 #[utoipa::path(delete, path = "/api/v1/admin/users/{id}/roles/{role}", tag = "admin", security(("bearer" = [])),
     params(("id" = String, Path), ("role" = String, Path)), responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
-async fn revoke_role(State(state): State<AppState>, ApiActor(actor): ApiActor, Path((id, role)): Path<(String, String)>) -> AppResult<StatusCode> {
-    let role: Role = role.parse().map_err(|_| AppError::invalid("role", "unknown role"))?;
+async fn revoke_role(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, role)): Path<(String, String)>,
+) -> AppResult<StatusCode> {
+    let role: Role = role
+        .parse()
+        .map_err(|_| AppError::invalid("role", "unknown role"))?;
     service::revoke_role(&state, By::Actor(&actor), &id, role).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -175,12 +225,24 @@ async fn list_roles(ApiActor(actor): ApiActor) -> AppResult<Json<Vec<RoleInfo>>>
     if !can(&actor, Action::ListRoles, Resource::Platform) {
         return Err(AppError::Forbidden);
     }
-    Ok(Json(Role::ALL.iter().map(|role| RoleInfo { role: role.as_str().into(), staff: role.is_staff(), administrator: role.is_trio() }).collect()))
+    Ok(Json(
+        Role::ALL
+            .iter()
+            .map(|role| RoleInfo {
+                role: role.as_str().into(),
+                staff: role.is_staff(),
+                administrator: role.is_trio(),
+            })
+            .collect(),
+    ))
 }
 
 /// The region tree (any staff).
 #[utoipa::path(get, path = "/api/v1/admin/regions", tag = "admin", security(("bearer" = [])), responses((status = 200, body = [Region]), (status = 403, body = Problem)))]
-async fn list_regions(State(state): State<AppState>, ApiActor(actor): ApiActor) -> AppResult<Json<Vec<Region>>> {
+async fn list_regions(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> AppResult<Json<Vec<Region>>> {
     Ok(Json(service::list_regions(&state, &actor).await?))
 }
 
@@ -196,15 +258,31 @@ pub struct CreateRegionRequest {
 /// Add a region below an existing one (system administrator).
 #[utoipa::path(post, path = "/api/v1/admin/regions", tag = "admin", security(("bearer" = [])), request_body = CreateRegionRequest,
     responses((status = 201, body = Region), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-async fn create_region(State(state): State<AppState>, ApiActor(actor): ApiActor, ApiJson(request): ApiJson<CreateRegionRequest>) -> AppResult<(StatusCode, Json<Region>)> {
+async fn create_region(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(request): ApiJson<CreateRegionRequest>,
+) -> AppResult<(StatusCode, Json<Region>)> {
     let code = parse::<RegionCode>("code", &request.code)?;
-    let region = service::create_region(&state, By::Actor(&actor), NewRegion { code, name: request.name, name_en: request.name_en }).await?;
+    let region = service::create_region(
+        &state,
+        By::Actor(&actor),
+        NewRegion {
+            code,
+            name: request.name,
+            name_en: request.name_en,
+        },
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(region)))
 }
 
 /// The departments (any staff).
 #[utoipa::path(get, path = "/api/v1/admin/departments", tag = "admin", security(("bearer" = [])), responses((status = 200, body = [Department]), (status = 403, body = Problem)))]
-async fn list_departments(State(state): State<AppState>, ApiActor(actor): ApiActor) -> AppResult<Json<Vec<Department>>> {
+async fn list_departments(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> AppResult<Json<Vec<Department>>> {
     Ok(Json(service::list_departments(&state, &actor).await?))
 }
 
@@ -221,7 +299,11 @@ pub struct CreateDepartmentRequest {
 /// Add a department to a region (system administrator).
 #[utoipa::path(post, path = "/api/v1/admin/departments", tag = "admin", security(("bearer" = [])), request_body = CreateDepartmentRequest,
     responses((status = 201, body = Department), (status = 403, body = Problem), (status = 422, body = Problem)))]
-async fn create_department(State(state): State<AppState>, ApiActor(actor): ApiActor, ApiJson(request): ApiJson<CreateDepartmentRequest>) -> AppResult<(StatusCode, Json<Department>)> {
+async fn create_department(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(request): ApiJson<CreateDepartmentRequest>,
+) -> AppResult<(StatusCode, Json<Department>)> {
     let new = NewDepartment {
         region_code: parse("region_code", &request.region_code)?,
         name: request.name,
@@ -229,7 +311,10 @@ async fn create_department(State(state): State<AppState>, ApiActor(actor): ApiAc
         kind: request.kind,
         uscc: parse_optional::<Uscc>("uscc", request.uscc.as_deref())?,
     };
-    Ok((StatusCode::CREATED, Json(service::create_department(&state, By::Actor(&actor), new).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(service::create_department(&state, By::Actor(&actor), new).await?),
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -242,8 +327,14 @@ pub struct EventsQuery {
 /// Administrative events, newest first (audit administrator).
 #[utoipa::path(get, path = "/api/v1/admin/events", tag = "admin", security(("bearer" = [])), params(EventsQuery),
     responses((status = 200, body = [AdminEvent]), (status = 403, body = Problem)))]
-async fn list_events(State(state): State<AppState>, ApiActor(actor): ApiActor, Query(query): Query<EventsQuery>) -> AppResult<Json<Vec<AdminEvent>>> {
-    Ok(Json(service::list_events(&state, &actor, query.limit).await?))
+async fn list_events(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(query): Query<EventsQuery>,
+) -> AppResult<Json<Vec<AdminEvent>>> {
+    Ok(Json(
+        service::list_events(&state, &actor, query.limit).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -264,10 +355,21 @@ pub struct RegisteredPerson {
 /// Register a natural person (system administrator or clerk of the region).
 #[utoipa::path(post, path = "/api/v1/admin/persons", tag = "admin", security(("bearer" = [])), request_body = RegisterPersonRequest,
     responses((status = 201, body = RegisteredPerson), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-async fn register_person(State(state): State<AppState>, ApiActor(actor): ApiActor, ApiJson(request): ApiJson<RegisterPersonRequest>) -> AppResult<(StatusCode, Json<RegisteredPerson>)> {
+async fn register_person(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(request): ApiJson<RegisterPersonRequest>,
+) -> AppResult<(StatusCode, Json<RegisteredPerson>)> {
     let region: RegionCode = parse("region_code", &request.region_code)?;
-    let fields = personal::parse_fields(&request.name, &request.resident_id, request.phone.as_deref())?;
-    if super::store::region(state.pool(), region.as_str()).await?.is_none() {
+    let fields = personal::parse_fields(
+        &request.name,
+        &request.resident_id,
+        request.phone.as_deref(),
+    )?;
+    if super::store::region(state.pool(), region.as_str())
+        .await?
+        .is_none()
+    {
         return Err(AppError::invalid("region_code", "no such region"));
     }
     let id = personal::register_person(&state, Some(&actor), &region, &fields).await?;
@@ -286,11 +388,24 @@ pub struct RegisterEnterpriseRequest {
 /// Register an enterprise (system administrator or clerk of the region).
 #[utoipa::path(post, path = "/api/v1/admin/enterprises", tag = "admin", security(("bearer" = [])), request_body = RegisterEnterpriseRequest,
     responses((status = 201, body = Enterprise), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-async fn register_enterprise(State(state): State<AppState>, ApiActor(actor): ApiActor, ApiJson(request): ApiJson<RegisterEnterpriseRequest>) -> AppResult<(StatusCode, Json<Enterprise>)> {
+async fn register_enterprise(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(request): ApiJson<RegisterEnterpriseRequest>,
+) -> AppResult<(StatusCode, Json<Enterprise>)> {
     let uscc: Uscc = parse("uscc", &request.uscc)?;
     let region: RegionCode = parse("region_code", &request.region_code)?;
-    if super::store::region(state.pool(), region.as_str()).await?.is_none() {
+    if super::store::region(state.pool(), region.as_str())
+        .await?
+        .is_none()
+    {
         return Err(AppError::invalid("region_code", "no such region"));
     }
-    Ok((StatusCode::CREATED, Json(personal::register_enterprise(&state, Some(&actor), &uscc, &request.name, &region).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            personal::register_enterprise(&state, Some(&actor), &uscc, &request.name, &region)
+                .await?,
+        ),
+    ))
 }

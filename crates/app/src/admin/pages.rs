@@ -56,7 +56,12 @@ struct Console {
 }
 
 /// Renders the console for the actor, with an optional notice and one-time secrets.
-async fn render_console(state: &AppState, ctx: &PageCtx, notice: Option<String>, secrets: Vec<String>) -> Result<Response, PageError> {
+async fn render_console(
+    state: &AppState,
+    ctx: &PageCtx,
+    notice: Option<String>,
+    secrets: Vec<String>,
+) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
     if !can(actor, Action::ListRoles, Resource::Platform) {
         return Err(ctx.error(AppError::Forbidden));
@@ -65,18 +70,36 @@ async fn render_console(state: &AppState, ctx: &PageCtx, notice: Option<String>,
         let can_manage_accounts = actor.has_role(Role::SystemAdmin);
         let can_grant = actor.has_role(Role::SecurityAdmin);
         let can_audit = actor.has_role(Role::AuditAdmin);
-        let users = if can_manage_accounts || can_grant { user_rows(state, ctx, actor).await? } else { Vec::new() };
+        let users = if can_manage_accounts || can_grant {
+            user_rows(state, ctx, actor).await?
+        } else {
+            Vec::new()
+        };
         let events = if can_audit {
             service::list_events(state, actor, 100)
                 .await?
                 .into_iter()
-                .map(|e| (display_cst(e.at), e.actor_id, e.action, format!("{} {}", e.target, e.detail)))
+                .map(|e| {
+                    (
+                        display_cst(e.at),
+                        e.actor_id,
+                        e.action,
+                        format!("{} {}", e.target, e.detail),
+                    )
+                })
                 .collect()
         } else {
             Vec::new()
         };
-        let staff_roles = Role::ALL.iter().filter(|r| r.is_staff() && !r.is_trio()).map(|r| (r.as_str().to_owned(), role_name(&ctx.t, *r))).collect();
-        let all_roles = Role::ALL.iter().map(|r| (r.as_str().to_owned(), role_name(&ctx.t, *r))).collect();
+        let staff_roles = Role::ALL
+            .iter()
+            .filter(|r| r.is_staff() && !r.is_trio())
+            .map(|r| (r.as_str().to_owned(), role_name(&ctx.t, *r)))
+            .collect();
+        let all_roles = Role::ALL
+            .iter()
+            .map(|r| (r.as_str().to_owned(), role_name(&ctx.t, *r)))
+            .collect();
         AppResult::Ok(Console {
             base: ctx.base("console.title"),
             notice,
@@ -111,13 +134,22 @@ async fn user_rows(state: &AppState, ctx: &PageCtx, actor: &Actor) -> AppResult<
         .into_iter()
         .map(|entry| {
             let holds_trio_role = entry.roles.iter().any(|g| g.role.is_trio());
-            let resource = Resource::Account { id: &entry.account.id, region: &entry.account.home_region, holds_trio_role };
+            let resource = Resource::Account {
+                id: &entry.account.id,
+                region: &entry.account.home_region,
+                holds_trio_role,
+            };
             UserRow {
                 can_reset: can(actor, Action::ResetPassword, resource),
                 id: entry.account.id.clone(),
                 username: entry.account.username.clone(),
                 display_name: entry.account.display_name.clone(),
-                roles: entry.roles.iter().map(|g| role_name(&ctx.t, g.role)).collect::<Vec<_>>().join("、"),
+                roles: entry
+                    .roles
+                    .iter()
+                    .map(|g| role_name(&ctx.t, g.role))
+                    .collect::<Vec<_>>()
+                    .join("、"),
                 region: entry.account.home_region.to_string(),
             }
         })
@@ -141,10 +173,17 @@ struct CreateUserForm {
     department_id: String,
 }
 
-async fn create_user(State(state): State<AppState>, ctx: PageCtx, PageForm(form): PageForm<CreateUserForm>) -> Result<Response, PageError> {
+async fn create_user(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    PageForm(form): PageForm<CreateUserForm>,
+) -> Result<Response, PageError> {
     let actor = actor_of(&ctx)?;
     ctx.check_csrf(&form.csrf)?;
-    let role: Role = form.role.parse().map_err(|_| ctx.error(AppError::invalid("role", "unknown role")))?;
+    let role: Role = form
+        .role
+        .parse()
+        .map_err(|_| ctx.error(AppError::invalid("role", "unknown role")))?;
     let request = NewAccountRequest {
         username: form.username,
         display_name: form.display_name,
@@ -155,12 +194,27 @@ async fn create_user(State(state): State<AppState>, ctx: PageCtx, PageForm(form)
         enterprise_id: None,
         password: None,
     };
-    let created = service::create_account(&state, By::Actor(actor), request).await.map_err(|e| ctx.error(e))?;
-    let mut secrets = vec![format!("{}: {}", ctx.t.get("login.username"), created.account.username), format!("{}: {}", ctx.t.get("login.password"), created.password)];
+    let created = service::create_account(&state, By::Actor(actor), request)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let mut secrets = vec![
+        format!(
+            "{}: {}",
+            ctx.t.get("login.username"),
+            created.account.username
+        ),
+        format!("{}: {}", ctx.t.get("login.password"), created.password),
+    ];
     if let Some(secret) = created.totp_secret {
         secrets.push(format!("TOTP: {secret}"));
     }
-    render_console(&state, &ctx, Some(ctx.t.get("console.created").to_owned()), secrets).await
+    render_console(
+        &state,
+        &ctx,
+        Some(ctx.t.get("console.created").to_owned()),
+        secrets,
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -168,11 +222,24 @@ struct CsrfOnly {
     csrf: String,
 }
 
-async fn reset_password(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<String>, PageForm(form): PageForm<CsrfOnly>) -> Result<Response, PageError> {
+async fn reset_password(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<CsrfOnly>,
+) -> Result<Response, PageError> {
     let actor = actor_of(&ctx)?;
     ctx.check_csrf(&form.csrf)?;
-    let password = service::reset_password(&state, By::Actor(actor), &id, None).await.map_err(|e| ctx.error(e))?;
-    render_console(&state, &ctx, Some(ctx.t.get("console.password_reset").to_owned()), vec![password]).await
+    let password = service::reset_password(&state, By::Actor(actor), &id, None)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    render_console(
+        &state,
+        &ctx,
+        Some(ctx.t.get("console.password_reset").to_owned()),
+        vec![password],
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -183,12 +250,34 @@ struct GrantForm {
     department_id: String,
 }
 
-async fn grant(State(state): State<AppState>, ctx: PageCtx, PageForm(form): PageForm<GrantForm>) -> Result<Response, PageError> {
+async fn grant(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    PageForm(form): PageForm<GrantForm>,
+) -> Result<Response, PageError> {
     let actor = actor_of(&ctx)?;
     ctx.check_csrf(&form.csrf)?;
-    let role: Role = form.role.parse().map_err(|_| ctx.error(AppError::invalid("role", "unknown role")))?;
-    service::grant_role(&state, By::Actor(actor), &form.account_id, role, None, Some(form.department_id)).await.map_err(|e| ctx.error(e))?;
-    render_console(&state, &ctx, Some(ctx.t.get("console.done").to_owned()), Vec::new()).await
+    let role: Role = form
+        .role
+        .parse()
+        .map_err(|_| ctx.error(AppError::invalid("role", "unknown role")))?;
+    service::grant_role(
+        &state,
+        By::Actor(actor),
+        &form.account_id,
+        role,
+        None,
+        Some(form.department_id),
+    )
+    .await
+    .map_err(|e| ctx.error(e))?;
+    render_console(
+        &state,
+        &ctx,
+        Some(ctx.t.get("console.done").to_owned()),
+        Vec::new(),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -199,12 +288,36 @@ struct RegionForm {
     name_en: String,
 }
 
-async fn create_region(State(state): State<AppState>, ctx: PageCtx, PageForm(form): PageForm<RegionForm>) -> Result<Response, PageError> {
+async fn create_region(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    PageForm(form): PageForm<RegionForm>,
+) -> Result<Response, PageError> {
     let actor = actor_of(&ctx)?;
     ctx.check_csrf(&form.csrf)?;
-    let code: RegionCode = form.code.trim().parse().map_err(|e| ctx.error(AppError::invalid("code", e)))?;
-    service::create_region(&state, By::Actor(actor), NewRegion { code, name: form.name, name_en: form.name_en }).await.map_err(|e| ctx.error(e))?;
-    render_console(&state, &ctx, Some(ctx.t.get("console.done").to_owned()), Vec::new()).await
+    let code: RegionCode = form
+        .code
+        .trim()
+        .parse()
+        .map_err(|e| ctx.error(AppError::invalid("code", e)))?;
+    service::create_region(
+        &state,
+        By::Actor(actor),
+        NewRegion {
+            code,
+            name: form.name,
+            name_en: form.name_en,
+        },
+    )
+    .await
+    .map_err(|e| ctx.error(e))?;
+    render_console(
+        &state,
+        &ctx,
+        Some(ctx.t.get("console.done").to_owned()),
+        Vec::new(),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -216,11 +329,33 @@ struct DepartmentForm {
     kind: String,
 }
 
-async fn create_department(State(state): State<AppState>, ctx: PageCtx, PageForm(form): PageForm<DepartmentForm>) -> Result<Response, PageError> {
+async fn create_department(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    PageForm(form): PageForm<DepartmentForm>,
+) -> Result<Response, PageError> {
     let actor = actor_of(&ctx)?;
     ctx.check_csrf(&form.csrf)?;
-    let region_code: RegionCode = form.region_code.trim().parse().map_err(|e| ctx.error(AppError::invalid("region_code", e)))?;
-    let new = NewDepartment { region_code, name: form.name, name_en: form.name_en, kind: form.kind, uscc: None };
-    service::create_department(&state, By::Actor(actor), new).await.map_err(|e| ctx.error(e))?;
-    render_console(&state, &ctx, Some(ctx.t.get("console.done").to_owned()), Vec::new()).await
+    let region_code: RegionCode = form
+        .region_code
+        .trim()
+        .parse()
+        .map_err(|e| ctx.error(AppError::invalid("region_code", e)))?;
+    let new = NewDepartment {
+        region_code,
+        name: form.name,
+        name_en: form.name_en,
+        kind: form.kind,
+        uscc: None,
+    };
+    service::create_department(&state, By::Actor(actor), new)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    render_console(
+        &state,
+        &ctx,
+        Some(ctx.t.get("console.done").to_owned()),
+        Vec::new(),
+    )
+    .await
 }

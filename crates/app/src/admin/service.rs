@@ -37,8 +37,21 @@ impl By<'_> {
     }
 }
 
-async fn record(state: &AppState, by: By<'_>, action: &str, target: &str, detail: String) -> AppResult<()> {
-    let event = AdminEvent { id: random::new_id(), at: state.now(), actor_id: by.id(), action: action.into(), target: target.into(), detail };
+async fn record(
+    state: &AppState,
+    by: By<'_>,
+    action: &str,
+    target: &str,
+    detail: String,
+) -> AppResult<()> {
+    let event = AdminEvent {
+        id: random::new_id(),
+        at: state.now(),
+        actor_id: by.id(),
+        action: action.into(),
+        target: target.into(),
+        detail,
+    };
     store::insert_event(state.pool(), &event).await
 }
 
@@ -48,10 +61,16 @@ fn require_text(field: &'static str, value: &str, max_chars: usize) -> AppResult
         return Err(AppError::invalid(field, "must not be empty"));
     }
     if value.chars().count() > max_chars {
-        return Err(AppError::invalid(field, format!("must have at most {max_chars} characters")));
+        return Err(AppError::invalid(
+            field,
+            format!("must have at most {max_chars} characters"),
+        ));
     }
     if value.chars().any(char::is_control) {
-        return Err(AppError::invalid(field, "must not contain control characters"));
+        return Err(AppError::invalid(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(value.to_owned())
 }
@@ -64,11 +83,19 @@ pub struct NewRegion {
 
 pub async fn create_region(state: &AppState, by: By<'_>, new: NewRegion) -> AppResult<Region> {
     let parent = new.code.parent();
-    by.allowed(Action::ManageRegions, Resource::Region(parent.as_ref().unwrap_or(&new.code)))?;
+    by.allowed(
+        Action::ManageRegions,
+        Resource::Region(parent.as_ref().unwrap_or(&new.code)),
+    )?;
     if let Some(parent) = &parent
-        && store::region(state.pool(), parent.as_str()).await?.is_none()
+        && store::region(state.pool(), parent.as_str())
+            .await?
+            .is_none()
     {
-        return Err(AppError::invalid("code", format!("the parent region {parent} does not exist yet")));
+        return Err(AppError::invalid(
+            "code",
+            format!("the parent region {parent} does not exist yet"),
+        ));
     }
     let region = Region {
         level: new.code.level().as_str().to_owned(),
@@ -78,7 +105,14 @@ pub async fn create_region(state: &AppState, by: By<'_>, new: NewRegion) -> AppR
         name_en: require_text("name_en", &new.name_en, 128)?,
     };
     store::insert_region(state.pool(), &region, state.now()).await?;
-    record(state, by, "region.create", region.code.as_str(), region.name.clone()).await?;
+    record(
+        state,
+        by,
+        "region.create",
+        region.code.as_str(),
+        region.name.clone(),
+    )
+    .await?;
     Ok(region)
 }
 
@@ -90,14 +124,27 @@ pub struct NewDepartment {
     pub uscc: Option<tongban_core::Uscc>,
 }
 
-pub async fn create_department(state: &AppState, by: By<'_>, new: NewDepartment) -> AppResult<Department> {
-    by.allowed(Action::ManageDepartments, Resource::Region(&new.region_code))?;
-    if store::region(state.pool(), new.region_code.as_str()).await?.is_none() {
+pub async fn create_department(
+    state: &AppState,
+    by: By<'_>,
+    new: NewDepartment,
+) -> AppResult<Department> {
+    by.allowed(
+        Action::ManageDepartments,
+        Resource::Region(&new.region_code),
+    )?;
+    if store::region(state.pool(), new.region_code.as_str())
+        .await?
+        .is_none()
+    {
         return Err(AppError::invalid("region_code", "no such region"));
     }
     let kind = require_text("kind", &new.kind, 32)?;
     if !kind.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
-        return Err(AppError::invalid("kind", "must be lowercase letters and underscores"));
+        return Err(AppError::invalid(
+            "kind",
+            "must be lowercase letters and underscores",
+        ));
     }
     let department = Department {
         id: random::new_id(),
@@ -108,7 +155,14 @@ pub async fn create_department(state: &AppState, by: By<'_>, new: NewDepartment)
         uscc: new.uscc.map(|code| code.as_str().to_owned()),
     };
     store::insert_department(state.pool(), &department, state.now()).await?;
-    record(state, by, "department.create", &department.id, department.name.clone()).await?;
+    record(
+        state,
+        by,
+        "department.create",
+        &department.id,
+        department.name.clone(),
+    )
+    .await?;
     Ok(department)
 }
 
@@ -137,17 +191,33 @@ pub struct CreatedAccount {
 fn valid_username(username: &str) -> AppResult<String> {
     let username = username.trim();
     let ok = (3..=64).contains(&username.len())
-        && username.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'));
-    if ok { Ok(username.to_owned()) } else { Err(AppError::invalid("username", "3–64 characters: a–z, 0–9, '.', '_' or '-'")) }
+        && username.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+        });
+    if ok {
+        Ok(username.to_owned())
+    } else {
+        Err(AppError::invalid(
+            "username",
+            "3–64 characters: a–z, 0–9, '.', '_' or '-'",
+        ))
+    }
 }
 
 /// Works out the scope and home region of a first role from the request.
-async fn scope_for(state: &AppState, request: &NewAccountRequest) -> AppResult<(Scope, RegionCode)> {
+async fn scope_for(
+    state: &AppState,
+    request: &NewAccountRequest,
+) -> AppResult<(Scope, RegionCode)> {
     if matches!(request.role, Role::Citizen | Role::Enterprise) {
         let region = match (&request.person_id, &request.enterprise_id) {
-            (Some(person), _) if request.role == Role::Citizen => crate::identity::personal::person_region(state, person).await?,
+            (Some(person), _) if request.role == Role::Citizen => {
+                crate::identity::personal::person_region(state, person).await?
+            }
             (_, Some(enterprise)) if request.role == Role::Enterprise => {
-                crate::identity::personal::enterprise(state, enterprise).await?.map(|e| e.region_code)
+                crate::identity::personal::enterprise(state, enterprise)
+                    .await?
+                    .map(|e| e.region_code)
             }
             _ => None,
         };
@@ -156,8 +226,16 @@ async fn scope_for(state: &AppState, request: &NewAccountRequest) -> AppResult<(
     }
     match (&request.department_id, &request.region_code) {
         (Some(id), None) => {
-            let department = store::department(state.pool(), id).await?.ok_or_else(|| AppError::invalid("department_id", "no such department"))?;
-            Ok((Scope::Department { id: department.id, region: department.region_code.clone() }, department.region_code))
+            let department = store::department(state.pool(), id)
+                .await?
+                .ok_or_else(|| AppError::invalid("department_id", "no such department"))?;
+            Ok((
+                Scope::Department {
+                    id: department.id,
+                    region: department.region_code.clone(),
+                },
+                department.region_code,
+            ))
         }
         (department, Some(code)) => {
             if store::region(state.pool(), code.as_str()).await?.is_none() {
@@ -170,11 +248,18 @@ async fn scope_for(state: &AppState, request: &NewAccountRequest) -> AppResult<(
             }
             Ok((Scope::Region { code: code.clone() }, code.clone()))
         }
-        (None, None) => Err(AppError::invalid("department_id", "a staff role needs a department or a region")),
+        (None, None) => Err(AppError::invalid(
+            "department_id",
+            "a staff role needs a department or a region",
+        )),
     }
 }
 
-pub async fn create_account(state: &AppState, by: By<'_>, request: NewAccountRequest) -> AppResult<CreatedAccount> {
+pub async fn create_account(
+    state: &AppState,
+    by: By<'_>,
+    request: NewAccountRequest,
+) -> AppResult<CreatedAccount> {
     let username = valid_username(&request.username)?;
     let display_name = require_text("display_name", &request.display_name, 64)?;
     let (scope, home_region) = scope_for(state, &request).await?;
@@ -206,28 +291,65 @@ pub async fn create_account(state: &AppState, by: By<'_>, request: NewAccountReq
         totp_secret: totp_secret.clone(),
         department_id: request.department_id.filter(|_| kind == AccountKind::Staff),
         person_id: request.person_id.filter(|_| kind == AccountKind::Citizen),
-        enterprise_id: request.enterprise_id.filter(|_| kind == AccountKind::Enterprise),
+        enterprise_id: request
+            .enterprise_id
+            .filter(|_| kind == AccountKind::Enterprise),
     };
     let id = random::new_id();
     identity_store::insert_account(state.pool(), &id, &new, state.now()).await?;
-    identity_store::insert_grant(state.pool(), &id, request.role, &scope, Some(&by.id()), state.now()).await?;
-    record(state, by, "account.create", &id, format!("{} as {}", new.username, request.role)).await?;
-    let account = identity_store::account(state.pool(), &id).await?.ok_or(AppError::NotFound)?;
-    Ok(CreatedAccount { account, password, totp_secret })
+    identity_store::insert_grant(
+        state.pool(),
+        &id,
+        request.role,
+        &scope,
+        Some(&by.id()),
+        state.now(),
+    )
+    .await?;
+    record(
+        state,
+        by,
+        "account.create",
+        &id,
+        format!("{} as {}", new.username, request.role),
+    )
+    .await?;
+    let account = identity_store::account(state.pool(), &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(CreatedAccount {
+        account,
+        password,
+        totp_secret,
+    })
 }
 
 async fn target(state: &AppState, account_id: &str) -> AppResult<(Account, Vec<RoleGrant>)> {
-    let account = identity_store::account(state.pool(), account_id).await?.ok_or(AppError::NotFound)?;
+    let account = identity_store::account(state.pool(), account_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let grants = identity_store::grants(state.pool(), account_id).await?;
     Ok((account, grants))
 }
 
 /// Sets a new generated password (or the given one), ends the account's sessions and clears
 /// its lockout. Returns the password to hand over.
-pub async fn reset_password(state: &AppState, by: By<'_>, account_id: &str, chosen: Option<String>) -> AppResult<String> {
+pub async fn reset_password(
+    state: &AppState,
+    by: By<'_>,
+    account_id: &str,
+    chosen: Option<String>,
+) -> AppResult<String> {
     let (account, grants) = target(state, account_id).await?;
     let holds_trio_role = grants.iter().any(|grant| grant.role.is_trio());
-    by.allowed(Action::ResetPassword, Resource::Account { id: &account.id, region: &account.home_region, holds_trio_role })?;
+    by.allowed(
+        Action::ResetPassword,
+        Resource::Account {
+            id: &account.id,
+            region: &account.home_region,
+            holds_trio_role,
+        },
+    )?;
     let password = match chosen {
         Some(chosen) => {
             password::check_strength(&chosen)?;
@@ -235,27 +357,67 @@ pub async fn reset_password(state: &AppState, by: By<'_>, account_id: &str, chos
         }
         None => random::readable_password(),
     };
-    identity_store::set_password(state.pool(), &account.id, &password::hash(password.clone()).await?).await?;
+    identity_store::set_password(
+        state.pool(),
+        &account.id,
+        &password::hash(password.clone()).await?,
+    )
+    .await?;
     identity_store::delete_sessions_of(state.pool(), &account.id).await?;
-    record(state, by, "account.reset_password", &account.id, account.username.clone()).await?;
+    record(
+        state,
+        by,
+        "account.reset_password",
+        &account.id,
+        account.username.clone(),
+    )
+    .await?;
     Ok(password)
 }
 
 /// Grants a role. A person holds at most one of the three administrator roles.
-pub async fn grant_role(state: &AppState, by: By<'_>, account_id: &str, role: Role, region_code: Option<RegionCode>, department_id: Option<String>) -> AppResult<RoleGrant> {
+pub async fn grant_role(
+    state: &AppState,
+    by: By<'_>,
+    account_id: &str,
+    role: Role,
+    region_code: Option<RegionCode>,
+    department_id: Option<String>,
+) -> AppResult<RoleGrant> {
     let (account, grants) = target(state, account_id).await?;
     let holds_trio_role = grants.iter().any(|grant| grant.role.is_trio());
-    by.allowed(Action::GrantRole, Resource::Account { id: &account.id, region: &account.home_region, holds_trio_role })?;
-    if role.is_trio() && grants.iter().any(|grant| grant.role.is_trio() && grant.role != role) {
-        return Err(AppError::Conflict("an account holds at most one of the three administrator roles".into()));
+    by.allowed(
+        Action::GrantRole,
+        Resource::Account {
+            id: &account.id,
+            region: &account.home_region,
+            holds_trio_role,
+        },
+    )?;
+    if role.is_trio()
+        && grants
+            .iter()
+            .any(|grant| grant.role.is_trio() && grant.role != role)
+    {
+        return Err(AppError::Conflict(
+            "an account holds at most one of the three administrator roles".into(),
+        ));
     }
     if role.is_staff() != (account.kind == AccountKind::Staff) {
-        return Err(AppError::invalid("role", "staff roles go to staff accounts, citizen and enterprise roles to theirs"));
+        return Err(AppError::invalid(
+            "role",
+            "staff roles go to staff accounts, citizen and enterprise roles to theirs",
+        ));
     }
     let scope = match (region_code, department_id) {
         (_, Some(id)) => {
-            let department = store::department(state.pool(), &id).await?.ok_or_else(|| AppError::invalid("department_id", "no such department"))?;
-            Scope::Department { id: department.id, region: department.region_code }
+            let department = store::department(state.pool(), &id)
+                .await?
+                .ok_or_else(|| AppError::invalid("department_id", "no such department"))?;
+            Scope::Department {
+                id: department.id,
+                region: department.region_code,
+            }
         }
         (Some(code), None) => {
             if store::region(state.pool(), code.as_str()).await?.is_none() {
@@ -264,23 +426,67 @@ pub async fn grant_role(state: &AppState, by: By<'_>, account_id: &str, role: Ro
             Scope::Region { code }
         }
         (None, None) if !role.is_staff() => Scope::Own,
-        (None, None) => return Err(AppError::invalid("region_code", "a staff role needs a region or a department")),
+        (None, None) => {
+            return Err(AppError::invalid(
+                "region_code",
+                "a staff role needs a region or a department",
+            ));
+        }
     };
     // A role reaching beyond the granting administrator's own scope is not theirs to give.
     if let (By::Actor(actor), Some(reach)) = (by, scope.region())
-        && !can(actor, Action::GrantRole, Resource::Account { id: &account.id, region: reach, holds_trio_role })
+        && !can(
+            actor,
+            Action::GrantRole,
+            Resource::Account {
+                id: &account.id,
+                region: reach,
+                holds_trio_role,
+            },
+        )
     {
         return Err(AppError::Forbidden);
     }
-    identity_store::insert_grant(state.pool(), &account.id, role, &scope, Some(&by.id()), state.now()).await?;
-    record(state, by, "role.grant", &account.id, format!("{role} in {} {}", scope.kind(), scope.region().map(RegionCode::as_str).unwrap_or("-"))).await?;
+    identity_store::insert_grant(
+        state.pool(),
+        &account.id,
+        role,
+        &scope,
+        Some(&by.id()),
+        state.now(),
+    )
+    .await?;
+    record(
+        state,
+        by,
+        "role.grant",
+        &account.id,
+        format!(
+            "{role} in {} {}",
+            scope.kind(),
+            scope.region().map(RegionCode::as_str).unwrap_or("-")
+        ),
+    )
+    .await?;
     Ok(RoleGrant { role, scope })
 }
 
-pub async fn revoke_role(state: &AppState, by: By<'_>, account_id: &str, role: Role) -> AppResult<()> {
+pub async fn revoke_role(
+    state: &AppState,
+    by: By<'_>,
+    account_id: &str,
+    role: Role,
+) -> AppResult<()> {
     let (account, grants) = target(state, account_id).await?;
     let holds_trio_role = grants.iter().any(|grant| grant.role.is_trio());
-    by.allowed(Action::GrantRole, Resource::Account { id: &account.id, region: &account.home_region, holds_trio_role })?;
+    by.allowed(
+        Action::GrantRole,
+        Resource::Account {
+            id: &account.id,
+            region: &account.home_region,
+            holds_trio_role,
+        },
+    )?;
     if identity_store::delete_grants(state.pool(), &account.id, role).await? == 0 {
         return Err(AppError::NotFound);
     }
@@ -296,14 +502,24 @@ pub struct AccountWithRoles {
 }
 
 /// The accounts within the actor's reach.
-pub async fn list_accounts(state: &AppState, actor: &Actor, limit: i64, offset: i64) -> AppResult<Vec<AccountWithRoles>> {
+pub async fn list_accounts(
+    state: &AppState,
+    actor: &Actor,
+    limit: i64,
+    offset: i64,
+) -> AppResult<Vec<AccountWithRoles>> {
     if !can(actor, Action::ListAccounts, Resource::Platform) {
         return Err(AppError::Forbidden);
     }
-    let accounts = identity_store::list_accounts(state.pool(), limit.clamp(1, 500), offset.max(0)).await?;
+    let accounts =
+        identity_store::list_accounts(state.pool(), limit.clamp(1, 500), offset.max(0)).await?;
     let mut listed = Vec::with_capacity(accounts.len());
     for account in accounts {
-        if can(actor, Action::ListAccounts, Resource::Region(&account.home_region)) {
+        if can(
+            actor,
+            Action::ListAccounts,
+            Resource::Region(&account.home_region),
+        ) {
             let roles = identity_store::grants(state.pool(), &account.id).await?;
             listed.push(AccountWithRoles { account, roles });
         }
@@ -311,7 +527,11 @@ pub async fn list_accounts(state: &AppState, actor: &Actor, limit: i64, offset: 
     Ok(listed)
 }
 
-pub async fn list_events(state: &AppState, actor: &Actor, limit: i64) -> AppResult<Vec<AdminEvent>> {
+pub async fn list_events(
+    state: &AppState,
+    actor: &Actor,
+    limit: i64,
+) -> AppResult<Vec<AdminEvent>> {
     if !can(actor, Action::ReadAuditRecords, Resource::Platform) {
         return Err(AppError::Forbidden);
     }

@@ -42,15 +42,19 @@ pub async fn insert_region(pool: &AnyPool, region: &Region, now: i64) -> AppResu
 }
 
 pub async fn region(pool: &AnyPool, code: &str) -> AppResult<Option<Region>> {
-    let row = sqlx::query("SELECT code, parent_code, level, name, name_en FROM regions WHERE code = $1")
-        .bind(code.to_owned())
-        .fetch_optional(pool)
-        .await?;
+    let row =
+        sqlx::query("SELECT code, parent_code, level, name, name_en FROM regions WHERE code = $1")
+            .bind(code.to_owned())
+            .fetch_optional(pool)
+            .await?;
     row.as_ref().map(region_from_row).transpose()
 }
 
 pub async fn regions(pool: &AnyPool) -> AppResult<Vec<Region>> {
-    let rows = sqlx::query("SELECT code, parent_code, level, name, name_en FROM regions ORDER BY code").fetch_all(pool).await?;
+    let rows =
+        sqlx::query("SELECT code, parent_code, level, name, name_en FROM regions ORDER BY code")
+            .fetch_all(pool)
+            .await?;
     rows.iter().map(region_from_row).collect()
 }
 
@@ -94,10 +98,12 @@ pub async fn insert_department(pool: &AnyPool, department: &Department, now: i64
 }
 
 pub async fn department(pool: &AnyPool, id: &str) -> AppResult<Option<Department>> {
-    let row = sqlx::query("SELECT id, region_code, name, name_en, kind, uscc FROM departments WHERE id = $1")
-        .bind(id.to_owned())
-        .fetch_optional(pool)
-        .await?;
+    let row = sqlx::query(
+        "SELECT id, region_code, name, name_en, kind, uscc FROM departments WHERE id = $1",
+    )
+    .bind(id.to_owned())
+    .fetch_optional(pool)
+    .await?;
     row.as_ref().map(department_from_row).transpose()
 }
 

@@ -50,10 +50,24 @@ pub struct LoginResponse {
 /// Log in with password (and one-time code) and receive a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "identity", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = Problem), (status = 429, body = Problem)))]
-async fn login(State(state): State<AppState>, ApiJson(request): ApiJson<LoginRequest>) -> AppResult<Json<LoginResponse>> {
-    let account = service::authenticate(&state, LoginAttempt { username: request.username, password: request.password, totp: request.totp }).await?;
+async fn login(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<LoginRequest>,
+) -> AppResult<Json<LoginResponse>> {
+    let account = service::authenticate(
+        &state,
+        LoginAttempt {
+            username: request.username,
+            password: request.password,
+            totp: request.totp,
+        },
+    )
+    .await?;
     let (token, expires_at) = service::issue_login_token(&state, &account).await?;
-    Ok(Json(LoginResponse { token, expires_at: rfc3339(expires_at) }))
+    Ok(Json(LoginResponse {
+        token,
+        expires_at: rfc3339(expires_at),
+    }))
 }
 
 /// End the credential used for this request (revoke the token).
@@ -107,16 +121,31 @@ pub struct Preferences {
 /// Set the interface language and the large-text mode.
 #[utoipa::path(put, path = "/api/v1/me/preferences", tag = "identity", security(("bearer" = [])), request_body = Preferences,
     responses((status = 204), (status = 401, body = Problem), (status = 422, body = Problem)))]
-async fn update_preferences(State(state): State<AppState>, ApiActor(actor): ApiActor, ApiJson(preferences): ApiJson<Preferences>) -> AppResult<StatusCode> {
-    store::set_preferences(state.pool(), actor.id(), preferences.language, preferences.large_text).await?;
+async fn update_preferences(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(preferences): ApiJson<Preferences>,
+) -> AppResult<StatusCode> {
+    store::set_preferences(
+        state.pool(),
+        actor.id(),
+        preferences.language,
+        preferences.large_text,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Who accessed my data: every recorded read of the caller's personal data, newest first.
 #[utoipa::path(get, path = "/api/v1/me/access-log", tag = "identity", security(("bearer" = [])),
     responses((status = 200, body = [AccessRecord]), (status = 401, body = Problem)))]
-async fn my_access_log(State(state): State<AppState>, ApiActor(actor): ApiActor) -> AppResult<Json<Vec<AccessRecord>>> {
-    Ok(Json(personal::my_access_records(&state, &actor, 200).await?))
+async fn my_access_log(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> AppResult<Json<Vec<AccessRecord>>> {
+    Ok(Json(
+        personal::my_access_records(&state, &actor, 200).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -158,7 +187,8 @@ async fn read_person(
     Path(id): Path<String>,
     Query(query): Query<PurposeQuery>,
 ) -> AppResult<Json<PersonResponse>> {
-    let record = personal::read_person(&state, &actor, &id, query.purpose, request_id.as_deref()).await?;
+    let record =
+        personal::read_person(&state, &actor, &id, query.purpose, request_id.as_deref()).await?;
     Ok(Json(record.into()))
 }
 
@@ -178,14 +208,29 @@ async fn lookup_person(
     RequestId(request_id): RequestId,
     ApiJson(request): ApiJson<LookupRequest>,
 ) -> AppResult<Json<PersonResponse>> {
-    let resident_id = request.resident_id.trim().parse().map_err(|error| AppError::invalid("resident_id", error))?;
-    let record = personal::find_person(&state, &actor, &resident_id, request.purpose, request_id.as_deref()).await?;
+    let resident_id = request
+        .resident_id
+        .trim()
+        .parse()
+        .map_err(|error| AppError::invalid("resident_id", error))?;
+    let record = personal::find_person(
+        &state,
+        &actor,
+        &resident_id,
+        request.purpose,
+        request_id.as_deref(),
+    )
+    .await?;
     Ok(Json(record.into()))
 }
 
 /// Read an enterprise (its own account, or a clerk of its region).
 #[utoipa::path(get, path = "/api/v1/enterprises/{id}", tag = "identity", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = Enterprise), (status = 404, body = Problem)))]
-async fn read_enterprise(State(state): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> AppResult<Json<Enterprise>> {
+async fn read_enterprise(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> AppResult<Json<Enterprise>> {
     Ok(Json(personal::read_enterprise(&state, &actor, &id).await?))
 }

@@ -63,7 +63,10 @@ impl Role {
 
     /// One of the three separated administrators (三员).
     pub fn is_trio(self) -> bool {
-        matches!(self, Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin)
+        matches!(
+            self,
+            Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin
+        )
     }
 
     /// Staff roles log in with two factors.
@@ -82,7 +85,10 @@ impl FromStr for Role {
     type Err = UnknownRole;
 
     fn from_str(text: &str) -> Result<Role, UnknownRole> {
-        Role::ALL.into_iter().find(|role| role.as_str() == text).ok_or(UnknownRole)
+        Role::ALL
+            .into_iter()
+            .find(|role| role.as_str() == text)
+            .ok_or(UnknownRole)
     }
 }
 

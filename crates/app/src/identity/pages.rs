@@ -27,7 +27,11 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn index(ctx: PageCtx) -> Response {
-    ctx.redirect(if ctx.actor.is_some() { "/home" } else { "/login" })
+    ctx.redirect(if ctx.actor.is_some() {
+        "/home"
+    } else {
+        "/login"
+    })
 }
 
 #[derive(Template)]
@@ -42,7 +46,11 @@ async fn login_form(ctx: PageCtx) -> Response {
     if ctx.actor.is_some() {
         return ctx.redirect("/home");
     }
-    ctx.render(&LoginPage { base: ctx.base("login.title"), message: None, username: String::new() })
+    ctx.render(&LoginPage {
+        base: ctx.base("login.title"),
+        message: None,
+        username: String::new(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -54,17 +62,29 @@ struct LoginForm {
     totp: String,
 }
 
-async fn login(State(state): State<AppState>, mut ctx: PageCtx, PageForm(form): PageForm<LoginForm>) -> Result<Response, PageError> {
+async fn login(
+    State(state): State<AppState>,
+    mut ctx: PageCtx,
+    PageForm(form): PageForm<LoginForm>,
+) -> Result<Response, PageError> {
     ctx.check_csrf(&form.csrf)?;
     let totp = Some(form.totp.trim().to_owned()).filter(|code| !code.is_empty());
-    let attempt = LoginAttempt { username: form.username.clone(), password: form.password, totp };
+    let attempt = LoginAttempt {
+        username: form.username.clone(),
+        password: form.password,
+        totp,
+    };
     match service::authenticate(&state, attempt).await {
         Ok(account) => {
             // A new session id at every login: a planted cookie cannot be carried into it.
             if let Some(old) = &ctx.raw_session {
-                service::end_session(&state, old).await.map_err(|e| ctx.error(e))?;
+                service::end_session(&state, old)
+                    .await
+                    .map_err(|e| ctx.error(e))?;
             }
-            let session = service::start_session(&state, &account.id).await.map_err(|e| ctx.error(e))?;
+            let session = service::start_session(&state, &account.id)
+                .await
+                .map_err(|e| ctx.error(e))?;
             ctx.add_cookie(cookies::set(cookies::SESSION, &session.raw_id, true, None));
             ctx.add_cookie(cookies::clear(cookies::ANON_CSRF));
             Ok(ctx.redirect("/home"))
@@ -72,7 +92,11 @@ async fn login(State(state): State<AppState>, mut ctx: PageCtx, PageForm(form): 
         Err(error @ (AppError::InvalidCredentials | AppError::LockedOut { .. })) => {
             let status = error.status();
             let message = Some(ctx.t.get(&format!("problem.{}", error.slug())).to_owned());
-            let page = LoginPage { base: ctx.base("login.title"), message, username: form.username };
+            let page = LoginPage {
+                base: ctx.base("login.title"),
+                message,
+                username: form.username,
+            };
             Ok((status, ctx.render(&page)).into_response())
         }
         Err(other) => Err(ctx.error(other)),
@@ -84,10 +108,16 @@ struct CsrfOnly {
     csrf: String,
 }
 
-async fn logout(State(state): State<AppState>, mut ctx: PageCtx, PageForm(form): PageForm<CsrfOnly>) -> Result<Response, PageError> {
+async fn logout(
+    State(state): State<AppState>,
+    mut ctx: PageCtx,
+    PageForm(form): PageForm<CsrfOnly>,
+) -> Result<Response, PageError> {
     ctx.check_csrf(&form.csrf)?;
     if let Some(raw) = ctx.raw_session.clone() {
-        service::end_session(&state, &raw).await.map_err(|e| ctx.error(e))?;
+        service::end_session(&state, &raw)
+            .await
+            .map_err(|e| ctx.error(e))?;
     }
     ctx.add_cookie(cookies::clear(cookies::SESSION));
     Ok(ctx.redirect("/login"))
@@ -132,37 +162,64 @@ fn mask_phone(phone: &str) -> String {
         return "*".repeat(chars.len());
     }
     let (head, tail) = (&chars[..3], &chars[chars.len() - 4..]);
-    format!("{}****{}", head.iter().collect::<String>(), tail.iter().collect::<String>())
+    format!(
+        "{}****{}",
+        head.iter().collect::<String>(),
+        tail.iter().collect::<String>()
+    )
 }
 
-async fn home(State(state): State<AppState>, ctx: PageCtx, RequestId(request_id): RequestId) -> Result<Response, PageError> {
+async fn home(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    RequestId(request_id): RequestId,
+) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
     match actor.account.kind {
         AccountKind::Staff => workbench(&state, &ctx, actor).await,
-        AccountKind::Citizen | AccountKind::Enterprise => citizen_home(&state, &ctx, actor, request_id.as_deref()).await,
+        AccountKind::Citizen | AccountKind::Enterprise => {
+            citizen_home(&state, &ctx, actor, request_id.as_deref()).await
+        }
     }
 }
 
-async fn citizen_home(state: &AppState, ctx: &PageCtx, actor: &Actor, request_id: Option<&str>) -> Result<Response, PageError> {
+async fn citizen_home(
+    state: &AppState,
+    ctx: &PageCtx,
+    actor: &Actor,
+    request_id: Option<&str>,
+) -> Result<Response, PageError> {
     let mut person = None;
     let mut accesses = Vec::new();
     if let Some(person_id) = &actor.account.person_id {
-        let record = personal::read_person(state, actor, person_id, Purpose::SelfService, request_id).await.map_err(|e| ctx.error(e))?;
-        let masked = record.resident_id.parse::<tongban_core::ResidentId>().map(|id| id.masked()).unwrap_or_default();
+        let record =
+            personal::read_person(state, actor, person_id, Purpose::SelfService, request_id)
+                .await
+                .map_err(|e| ctx.error(e))?;
+        let masked = record
+            .resident_id
+            .parse::<tongban_core::ResidentId>()
+            .map(|id| id.masked())
+            .unwrap_or_default();
         person = Some(PersonView {
             name: record.name.expose().to_owned(),
             resident_id_masked: masked,
             phone_masked: record.phone.as_ref().map(|p| mask_phone(p.expose())),
             region: region_name(state, ctx, &record.region_code).await,
         });
-        let records = personal::my_access_records(state, actor, 100).await.map_err(|e| ctx.error(e))?;
+        let records = personal::my_access_records(state, actor, 100)
+            .await
+            .map_err(|e| ctx.error(e))?;
         accesses = records
             .into_iter()
             .filter(|access| access.purpose != Purpose::SelfService.as_str())
             .map(|access| AccessView {
                 when: display_cst(access.at),
                 who: match &access.department {
-                    Some(department) => format!("{department} · {}", ctx.t.get(&format!("role.{}", access.actor_role))),
+                    Some(department) => format!(
+                        "{department} · {}",
+                        ctx.t.get(&format!("role.{}", access.actor_role))
+                    ),
                     None => ctx.t.get(&format!("role.{}", access.actor_role)).to_owned(),
                 },
                 purpose: ctx.t.get(&format!("purpose.{}", access.purpose)).to_owned(),
@@ -174,7 +231,13 @@ async fn citizen_home(state: &AppState, ctx: &PageCtx, actor: &Actor, request_id
         Some(id) => personal::read_enterprise(state, actor, id).await.ok(),
         None => None,
     };
-    Ok(ctx.render(&CitizenHome { base: ctx.base("nav.home"), display_name: actor.account.display_name.clone(), person, accesses, enterprise }))
+    Ok(ctx.render(&CitizenHome {
+        base: ctx.base("nav.home"),
+        display_name: actor.account.display_name.clone(),
+        person,
+        accesses,
+        enterprise,
+    }))
 }
 
 /// The name of a region in the page's language, or its code when it has none.
@@ -190,10 +253,13 @@ async fn region_name(state: &AppState, ctx: &PageCtx, code: &str) -> String {
 
 async fn workbench(state: &AppState, ctx: &PageCtx, actor: &Actor) -> Result<Response, PageError> {
     let department = match &actor.account.department_id {
-        Some(id) => crate::admin::store::department(state.pool(), id).await.map_err(|e| ctx.error(e))?.map(|d| match ctx.t.0 {
-            super::model::Language::Zh => d.name,
-            super::model::Language::En => d.name_en,
-        }),
+        Some(id) => crate::admin::store::department(state.pool(), id)
+            .await
+            .map_err(|e| ctx.error(e))?
+            .map(|d| match ctx.t.0 {
+                super::model::Language::Zh => d.name,
+                super::model::Language::En => d.name_en,
+            }),
         None => None,
     };
     let roles = actor
@@ -204,7 +270,12 @@ async fn workbench(state: &AppState, ctx: &PageCtx, actor: &Actor) -> Result<Res
             None => role_name(&ctx.t, grant.role),
         })
         .collect();
-    Ok(ctx.render(&Workbench { base: ctx.base("workbench.title"), display_name: actor.account.display_name.clone(), department, roles }))
+    Ok(ctx.render(&Workbench {
+        base: ctx.base("workbench.title"),
+        display_name: actor.account.display_name.clone(),
+        department,
+        roles,
+    }))
 }
 
 #[cfg(test)]

@@ -93,13 +93,18 @@ fn open(sealed: &[u8]) -> AppResult<PersonalText> {
         Some((&UNSEALED_V0, rest)) => String::from_utf8(rest.to_vec())
             .map(PersonalText::new)
             .map_err(|_| AppError::Internal(anyhow::anyhow!("stored personal field is not UTF-8"))),
-        _ => Err(AppError::Internal(anyhow::anyhow!("unknown sealing of a stored personal field"))),
+        _ => Err(AppError::Internal(anyhow::anyhow!(
+            "unknown sealing of a stored personal field"
+        ))),
     }
 }
 
 /// The lookup value of an ID number, so a person can be found without reading every row.
 fn resident_id_index(id: &ResidentId) -> String {
-    random::hex_encode(&Sha256::digest(format!("tongban/resident-id/v0/{}", id.expose())))
+    random::hex_encode(&Sha256::digest(format!(
+        "tongban/resident-id/v0/{}",
+        id.expose()
+    )))
 }
 
 fn valid_name(name: &str) -> AppResult<PersonalText> {
@@ -113,23 +118,42 @@ fn valid_name(name: &str) -> AppResult<PersonalText> {
 fn valid_phone(phone: &str) -> AppResult<PersonalText> {
     let phone = phone.trim();
     let digits = phone.strip_prefix('+').unwrap_or(phone);
-    if !(5..=20).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
-        return Err(AppError::invalid("phone", "must be digits, optionally with a leading + and dashes"));
+    if !(5..=20).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit() || b == b'-')
+    {
+        return Err(AppError::invalid(
+            "phone",
+            "must be digits, optionally with a leading + and dashes",
+        ));
     }
     Ok(PersonalText::new(phone))
 }
 
 /// Parses the personal fields as typed at the edge.
-pub fn parse_fields(name: &str, resident_id: &str, phone: Option<&str>) -> AppResult<PersonalFields> {
+pub fn parse_fields(
+    name: &str,
+    resident_id: &str,
+    phone: Option<&str>,
+) -> AppResult<PersonalFields> {
     Ok(PersonalFields {
         name: valid_name(name)?,
-        resident_id: resident_id.trim().parse().map_err(|error| AppError::invalid("resident_id", error))?,
-        phone: phone.filter(|p| !p.trim().is_empty()).map(valid_phone).transpose()?,
+        resident_id: resident_id
+            .trim()
+            .parse()
+            .map_err(|error| AppError::invalid("resident_id", error))?,
+        phone: phone
+            .filter(|p| !p.trim().is_empty())
+            .map(valid_phone)
+            .transpose()?,
     })
 }
 
 /// Registers a natural person. `actor` is `None` only for the operator and the demo seeder.
-pub async fn register_person(state: &AppState, actor: Option<&Actor>, region: &RegionCode, fields: &PersonalFields) -> AppResult<String> {
+pub async fn register_person(
+    state: &AppState,
+    actor: Option<&Actor>,
+    region: &RegionCode,
+    fields: &PersonalFields,
+) -> AppResult<String> {
     if let Some(actor) = actor
         && !can(actor, Action::RegisterPerson, Resource::Region(region))
     {
@@ -173,16 +197,42 @@ pub struct PersonRecord {
 
 /// Reads a person's personal fields: asks the policy, records the access, and only then opens
 /// the fields. An unknown person and a forbidden one look the same to the caller.
-pub async fn read_person(state: &AppState, actor: &Actor, person_id: &str, purpose: Purpose, request_id: Option<&str>) -> AppResult<PersonRecord> {
-    let region = person_region(state, person_id).await?.ok_or(AppError::NotFound)?;
-    if !can(actor, Action::ReadPersonalData, Resource::Person { id: person_id, region: &region }) {
+pub async fn read_person(
+    state: &AppState,
+    actor: &Actor,
+    person_id: &str,
+    purpose: Purpose,
+    request_id: Option<&str>,
+) -> AppResult<PersonRecord> {
+    let region = person_region(state, person_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !can(
+        actor,
+        Action::ReadPersonalData,
+        Resource::Person {
+            id: person_id,
+            region: &region,
+        },
+    ) {
         return Err(AppError::NotFound);
     }
-    record_access(state, actor, person_id, "read", "name,resident_id,phone", purpose, request_id).await?;
-    let row = sqlx::query("SELECT resident_id_sealed, name_sealed, phone_sealed FROM persons WHERE id = $1")
-        .bind(person_id.to_owned())
-        .fetch_one(state.pool())
-        .await?;
+    record_access(
+        state,
+        actor,
+        person_id,
+        "read",
+        "name,resident_id,phone",
+        purpose,
+        request_id,
+    )
+    .await?;
+    let row = sqlx::query(
+        "SELECT resident_id_sealed, name_sealed, phone_sealed FROM persons WHERE id = $1",
+    )
+    .bind(person_id.to_owned())
+    .fetch_one(state.pool())
+    .await?;
     let resident_id = open(&row.try_get::<Vec<u8>, _>("resident_id_sealed")?)?;
     let phone: Option<Vec<u8>> = row.try_get("phone_sealed")?;
     Ok(PersonRecord {
@@ -195,7 +245,13 @@ pub async fn read_person(state: &AppState, actor: &Actor, person_id: &str, purpo
 }
 
 /// Finds a person by ID number; the lookup itself is recorded as an access.
-pub async fn find_person(state: &AppState, actor: &Actor, resident_id: &ResidentId, purpose: Purpose, request_id: Option<&str>) -> AppResult<PersonRecord> {
+pub async fn find_person(
+    state: &AppState,
+    actor: &Actor,
+    resident_id: &ResidentId,
+    purpose: Purpose,
+    request_id: Option<&str>,
+) -> AppResult<PersonRecord> {
     let row = sqlx::query("SELECT id FROM persons WHERE resident_id_index = $1")
         .bind(resident_id_index(resident_id))
         .fetch_optional(state.pool())
@@ -205,7 +261,15 @@ pub async fn find_person(state: &AppState, actor: &Actor, resident_id: &Resident
 }
 
 /// Records an access to a person's data. The caller releases data only after this returns Ok.
-async fn record_access(state: &AppState, actor: &Actor, subject_id: &str, action: &str, categories: &str, purpose: Purpose, request_id: Option<&str>) -> AppResult<()> {
+async fn record_access(
+    state: &AppState,
+    actor: &Actor,
+    subject_id: &str,
+    action: &str,
+    categories: &str,
+    purpose: Purpose,
+    request_id: Option<&str>,
+) -> AppResult<()> {
     sqlx::query(
         "INSERT INTO personal_data_access (id, at, actor_id, actor_role, action, categories, subject_id, purpose, department_id, request_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -240,8 +304,14 @@ pub struct AccessRecord {
 }
 
 /// The accesses to the actor's own person record, newest first.
-pub async fn my_access_records(state: &AppState, actor: &Actor, limit: i64) -> AppResult<Vec<AccessRecord>> {
-    let Some(person_id) = &actor.account.person_id else { return Ok(Vec::new()) };
+pub async fn my_access_records(
+    state: &AppState,
+    actor: &Actor,
+    limit: i64,
+) -> AppResult<Vec<AccessRecord>> {
+    let Some(person_id) = &actor.account.person_id else {
+        return Ok(Vec::new());
+    };
     let rows = sqlx::query(
         "SELECT a.at, a.actor_role, d.name AS department, a.categories, a.purpose FROM personal_data_access a
          LEFT JOIN departments d ON d.id = a.department_id
@@ -275,7 +345,13 @@ pub struct Enterprise {
     pub region_code: RegionCode,
 }
 
-pub async fn register_enterprise(state: &AppState, actor: Option<&Actor>, uscc: &Uscc, name: &str, region: &RegionCode) -> AppResult<Enterprise> {
+pub async fn register_enterprise(
+    state: &AppState,
+    actor: Option<&Actor>,
+    uscc: &Uscc,
+    name: &str,
+    region: &RegionCode,
+) -> AppResult<Enterprise> {
     if let Some(actor) = actor
         && !can(actor, Action::RegisterEnterprise, Resource::Region(region))
     {
@@ -285,7 +361,12 @@ pub async fn register_enterprise(state: &AppState, actor: Option<&Actor>, uscc: 
     if name.is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
         return Err(AppError::invalid("name", "must have 1–128 characters"));
     }
-    let enterprise = Enterprise { id: random::new_id(), uscc: uscc.clone(), name: name.to_owned(), region_code: region.clone() };
+    let enterprise = Enterprise {
+        id: random::new_id(),
+        uscc: uscc.clone(),
+        name: name.to_owned(),
+        region_code: region.clone(),
+    };
     sqlx::query("INSERT INTO enterprises (id, uscc, name, region_code, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(enterprise.id.clone())
         .bind(uscc.as_str().to_owned())
@@ -306,7 +387,9 @@ pub async fn enterprise(state: &AppState, id: &str) -> AppResult<Option<Enterpri
         let uscc: String = row.try_get("uscc")?;
         Ok(Enterprise {
             id: row.try_get("id")?,
-            uscc: uscc.parse().map_err(|_| AppError::Internal(anyhow::anyhow!("stored USCC does not parse")))?,
+            uscc: uscc
+                .parse()
+                .map_err(|_| AppError::Internal(anyhow::anyhow!("stored USCC does not parse")))?,
             name: row.try_get("name")?,
             region_code: parse_stored_region(&row.try_get::<String, _>("region_code")?)?,
         })
@@ -317,7 +400,14 @@ pub async fn enterprise(state: &AppState, id: &str) -> AppResult<Option<Enterpri
 /// Reads an enterprise the actor may see (its own account, or a clerk of its region).
 pub async fn read_enterprise(state: &AppState, actor: &Actor, id: &str) -> AppResult<Enterprise> {
     let enterprise = enterprise(state, id).await?.ok_or(AppError::NotFound)?;
-    if !can(actor, Action::ReadEnterprise, Resource::Enterprise { id, region: &enterprise.region_code }) {
+    if !can(
+        actor,
+        Action::ReadEnterprise,
+        Resource::Enterprise {
+            id,
+            region: &enterprise.region_code,
+        },
+    ) {
         return Err(AppError::NotFound);
     }
     Ok(enterprise)

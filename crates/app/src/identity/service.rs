@@ -33,19 +33,30 @@ pub async fn authenticate(state: &AppState, attempt: LoginAttempt) -> AppResult<
         return Err(AppError::InvalidCredentials);
     };
     if record.locked_until > now {
-        return Err(AppError::LockedOut { retry_after_seconds: (record.locked_until - now + 999) / 1000 });
+        return Err(AppError::LockedOut {
+            retry_after_seconds: (record.locked_until - now + 999) / 1000,
+        });
     }
     let password_ok = password::verify(attempt.password, record.password_hash.clone()).await?;
-    let second_factor_needed = record.totp_secret.is_some() || record.account.kind == AccountKind::Staff;
+    let second_factor_needed =
+        record.totp_secret.is_some() || record.account.kind == AccountKind::Staff;
     let totp_step = match (&record.totp_secret, attempt.totp.as_deref()) {
-        (Some(secret), Some(code)) => totp::verify(secret, code, now.div_euclid(1000), record.totp_last_step),
+        (Some(secret), Some(code)) => {
+            totp::verify(secret, code, now.div_euclid(1000), record.totp_last_step)
+        }
         _ => None,
     };
     let factors_ok = password_ok && (!second_factor_needed || totp_step.is_some());
     if !factors_ok || record.account.disabled {
         let config = &state.config;
-        store::record_failed_login(pool, &record.account.id, now, config.lockout_threshold, config.lockout_minutes * MINUTE_MS)
-            .await?;
+        store::record_failed_login(
+            pool,
+            &record.account.id,
+            now,
+            config.lockout_threshold,
+            config.lockout_minutes * MINUTE_MS,
+        )
+        .await?;
         return Err(AppError::InvalidCredentials);
     }
     if !store::record_successful_login(pool, &record.account.id, totp_step).await? {
@@ -63,10 +74,23 @@ pub async fn issue_login_token(state: &AppState, account: &Account) -> AppResult
 }
 
 /// Creates a bearer token; only its digest is stored. The secret is returned once.
-pub async fn issue_token(state: &AppState, account_id: &str, label: &str, expires_at: Option<i64>) -> AppResult<String> {
+pub async fn issue_token(
+    state: &AppState,
+    account_id: &str,
+    label: &str,
+    expires_at: Option<i64>,
+) -> AppResult<String> {
     let secret = format!("tbk_{}", random::secret_token());
-    store::insert_token(state.pool(), &random::new_id(), account_id, &random::secret_digest(&secret), label, state.now(), expires_at)
-        .await?;
+    store::insert_token(
+        state.pool(),
+        &random::new_id(),
+        account_id,
+        &random::secret_digest(&secret),
+        label,
+        state.now(),
+        expires_at,
+    )
+    .await?;
     Ok(secret)
 }
 
@@ -81,7 +105,15 @@ pub async fn start_session(state: &AppState, account_id: &str) -> AppResult<NewS
     let csrf_token = random::secret_token();
     let now = state.now();
     let expires_at = now + state.config.session_absolute_hours * HOUR_MS;
-    store::insert_session(state.pool(), &random::secret_digest(&raw_id), account_id, &csrf_token, now, expires_at).await?;
+    store::insert_session(
+        state.pool(),
+        &random::secret_digest(&raw_id),
+        account_id,
+        &csrf_token,
+        now,
+        expires_at,
+    )
+    .await?;
     Ok(NewSession { raw_id, csrf_token })
 }
 
@@ -93,7 +125,9 @@ pub async fn end_session(state: &AppState, raw_id: &str) -> AppResult<()> {
 /// past its absolute end. An ended session is deleted.
 pub async fn actor_from_session(state: &AppState, raw_id: &str) -> AppResult<Option<Actor>> {
     let id_hash = random::secret_digest(raw_id);
-    let Some(session) = store::session(state.pool(), &id_hash).await? else { return Ok(None) };
+    let Some(session) = store::session(state.pool(), &id_hash).await? else {
+        return Ok(None);
+    };
     let now = state.now();
     let idle_ms = state.config.session_idle_minutes * MINUTE_MS;
     if now >= session.expires_at || now - session.last_seen_at >= idle_ms {
@@ -104,7 +138,14 @@ pub async fn actor_from_session(state: &AppState, raw_id: &str) -> AppResult<Opt
     if now - session.last_seen_at >= MINUTE_MS {
         store::touch_session(state.pool(), &id_hash, now).await?;
     }
-    load_actor(state, &session.account_id, Credential::Session { csrf_token: session.csrf_token }).await
+    load_actor(
+        state,
+        &session.account_id,
+        Credential::Session {
+            csrf_token: session.csrf_token,
+        },
+    )
+    .await
 }
 
 /// The actor behind a bearer token, or `None` when it is unknown, revoked or expired.
@@ -112,24 +153,44 @@ pub async fn actor_from_token(state: &AppState, raw_token: &str) -> AppResult<Op
     if !raw_token.starts_with("tbk_") || raw_token.len() > 100 {
         return Ok(None);
     }
-    let Some(token) = store::token(state.pool(), &random::secret_digest(raw_token)).await? else { return Ok(None) };
+    let Some(token) = store::token(state.pool(), &random::secret_digest(raw_token)).await? else {
+        return Ok(None);
+    };
     if token.revoked_at.is_some() || token.expires_at.is_some_and(|end| state.now() >= end) {
         return Ok(None);
     }
-    load_actor(state, &token.account_id, Credential::Token { token_id: token.id }).await
+    load_actor(
+        state,
+        &token.account_id,
+        Credential::Token { token_id: token.id },
+    )
+    .await
 }
 
-async fn load_actor(state: &AppState, account_id: &str, credential: Credential) -> AppResult<Option<Actor>> {
-    let Some(account) = store::account(state.pool(), account_id).await? else { return Ok(None) };
+async fn load_actor(
+    state: &AppState,
+    account_id: &str,
+    credential: Credential,
+) -> AppResult<Option<Actor>> {
+    let Some(account) = store::account(state.pool(), account_id).await? else {
+        return Ok(None);
+    };
     if account.disabled {
         return Ok(None);
     }
     let grants = store::grants(state.pool(), account_id).await?;
     let department_region = match &account.department_id {
-        Some(id) => crate::admin::store::department(state.pool(), id).await?.map(|d| d.region_code),
+        Some(id) => crate::admin::store::department(state.pool(), id)
+            .await?
+            .map(|d| d.region_code),
         None => None,
     };
-    Ok(Some(Actor { account, grants, department_region, credential }))
+    Ok(Some(Actor {
+        account,
+        grants,
+        department_region,
+        credential,
+    }))
 }
 
 /// Ends the credential the actor used: the token is revoked or the session deleted.

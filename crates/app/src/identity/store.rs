@@ -41,7 +41,8 @@ fn account_from_row(row: &AnyRow) -> AppResult<Account> {
         id: row.try_get("id")?,
         username: row.try_get("username")?,
         display_name: row.try_get("display_name")?,
-        kind: AccountKind::parse(&kind).ok_or_else(|| AppError::Internal(anyhow::anyhow!("bad account kind {kind}")))?,
+        kind: AccountKind::parse(&kind)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("bad account kind {kind}")))?,
         home_region: parse_stored_region(&row.try_get::<String, _>("home_region")?)?,
         department_id: row.try_get("department_id")?,
         person_id: row.try_get("person_id")?,
@@ -78,7 +79,10 @@ pub async fn login_record(pool: &AnyPool, username: &str) -> AppResult<Option<Lo
     let sql = format!(
         "SELECT {ACCOUNT_COLUMNS}, password_hash, totp_last_step, failed_logins, locked_until FROM accounts WHERE username = $1"
     );
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(username.to_owned()).fetch_optional(pool).await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(username.to_owned())
+        .fetch_optional(pool)
+        .await?;
     row.map(|row| {
         Ok(LoginRecord {
             account: account_from_row(&row)?,
@@ -94,25 +98,42 @@ pub async fn login_record(pool: &AnyPool, username: &str) -> AppResult<Option<Lo
 
 pub async fn account(pool: &AnyPool, id: &str) -> AppResult<Option<Account>> {
     let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.to_owned()).fetch_optional(pool).await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id.to_owned())
+        .fetch_optional(pool)
+        .await?;
     row.map(|row| account_from_row(&row)).transpose()
 }
 
 pub async fn account_by_username(pool: &AnyPool, username: &str) -> AppResult<Option<Account>> {
     let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(username.to_owned()).fetch_optional(pool).await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(username.to_owned())
+        .fetch_optional(pool)
+        .await?;
     row.map(|row| account_from_row(&row)).transpose()
 }
 
 pub async fn list_accounts(pool: &AnyPool, limit: i64, offset: i64) -> AppResult<Vec<Account>> {
-    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY username LIMIT $1 OFFSET $2");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(limit).bind(offset).fetch_all(pool).await?;
+    let sql =
+        format!("SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY username LIMIT $1 OFFSET $2");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await?;
     rows.iter().map(account_from_row).collect()
 }
 
 /// Counts a failed login and locks the account once `threshold` failures are reached in a row.
 /// The increment happens in the database, so failures on different nodes add up.
-pub async fn record_failed_login(pool: &AnyPool, account_id: &str, now: i64, threshold: i64, first_lock_ms: i64) -> AppResult<i64> {
+pub async fn record_failed_login(
+    pool: &AnyPool,
+    account_id: &str,
+    now: i64,
+    threshold: i64,
+    first_lock_ms: i64,
+) -> AppResult<i64> {
     let failures: i64 = sqlx::query_scalar("UPDATE accounts SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins")
         .bind(account_id.to_owned())
         .fetch_one(pool)
@@ -132,7 +153,11 @@ pub async fn record_failed_login(pool: &AnyPool, account_id: &str, now: i64, thr
 
 /// Clears the failure count and records the TOTP step used. Returns false when another login
 /// used the same or a later step meanwhile (a replayed code), checked atomically.
-pub async fn record_successful_login(pool: &AnyPool, account_id: &str, totp_step: Option<i64>) -> AppResult<bool> {
+pub async fn record_successful_login(
+    pool: &AnyPool,
+    account_id: &str,
+    totp_step: Option<i64>,
+) -> AppResult<bool> {
     let result = match totp_step {
         Some(step) => {
             sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = 0, totp_last_step = $2 WHERE id = $1 AND totp_last_step < $2")
@@ -151,16 +176,26 @@ pub async fn record_successful_login(pool: &AnyPool, account_id: &str, totp_step
     Ok(result.rows_affected() == 1)
 }
 
-pub async fn set_password(pool: &AnyPool, account_id: &str, password_hash: &str) -> AppResult<bool> {
-    let result = sqlx::query("UPDATE accounts SET password_hash = $2, failed_logins = 0, locked_until = 0 WHERE id = $1")
-        .bind(account_id.to_owned())
-        .bind(password_hash.to_owned())
-        .execute(pool)
-        .await?;
+pub async fn set_password(
+    pool: &AnyPool,
+    account_id: &str,
+    password_hash: &str,
+) -> AppResult<bool> {
+    let result = sqlx::query(
+        "UPDATE accounts SET password_hash = $2, failed_logins = 0, locked_until = 0 WHERE id = $1",
+    )
+    .bind(account_id.to_owned())
+    .bind(password_hash.to_owned())
+    .execute(pool)
+    .await?;
     Ok(result.rows_affected() == 1)
 }
 
-pub async fn set_totp_secret(pool: &AnyPool, account_id: &str, secret: Option<&str>) -> AppResult<()> {
+pub async fn set_totp_secret(
+    pool: &AnyPool,
+    account_id: &str,
+    secret: Option<&str>,
+) -> AppResult<()> {
     sqlx::query("UPDATE accounts SET totp_secret = $2, totp_last_step = 0 WHERE id = $1")
         .bind(account_id.to_owned())
         .bind(secret.map(str::to_owned))
@@ -169,7 +204,12 @@ pub async fn set_totp_secret(pool: &AnyPool, account_id: &str, secret: Option<&s
     Ok(())
 }
 
-pub async fn set_preferences(pool: &AnyPool, account_id: &str, language: Language, large_text: bool) -> AppResult<()> {
+pub async fn set_preferences(
+    pool: &AnyPool,
+    account_id: &str,
+    language: Language,
+    large_text: bool,
+) -> AppResult<()> {
     sqlx::query("UPDATE accounts SET language = $2, large_text = $3 WHERE id = $1")
         .bind(account_id.to_owned())
         .bind(language.as_str())
@@ -194,12 +234,21 @@ pub async fn grants(pool: &AnyPool, account_id: &str) -> AppResult<Vec<RoleGrant
         let kind: String = row.try_get("scope_kind")?;
         let scope_id: String = row.try_get("scope_id")?;
         let department_region: Option<String> = row.try_get("region_code")?;
-        let Ok(role) = role.parse::<Role>() else { continue };
+        let Ok(role) = role.parse::<Role>() else {
+            continue;
+        };
         let scope = match kind.as_str() {
-            "region" => Scope::Region { code: parse_stored_region(&scope_id)? },
+            "region" => Scope::Region {
+                code: parse_stored_region(&scope_id)?,
+            },
             "department" => {
-                let region = department_region.ok_or_else(|| AppError::Internal(anyhow::anyhow!("grant to a missing department")))?;
-                Scope::Department { id: scope_id, region: parse_stored_region(&region)? }
+                let region = department_region.ok_or_else(|| {
+                    AppError::Internal(anyhow::anyhow!("grant to a missing department"))
+                })?;
+                Scope::Department {
+                    id: scope_id,
+                    region: parse_stored_region(&region)?,
+                }
             }
             _ => Scope::Own,
         };
@@ -209,10 +258,19 @@ pub async fn grants(pool: &AnyPool, account_id: &str) -> AppResult<Vec<RoleGrant
 }
 
 pub(crate) fn parse_stored_region(code: &str) -> AppResult<RegionCode> {
-    code.parse().map_err(|_| AppError::Internal(anyhow::anyhow!("stored region code {code} does not parse")))
+    code.parse().map_err(|_| {
+        AppError::Internal(anyhow::anyhow!("stored region code {code} does not parse"))
+    })
 }
 
-pub async fn insert_grant(pool: &AnyPool, account_id: &str, role: Role, scope: &Scope, granted_by: Option<&str>, now: i64) -> AppResult<()> {
+pub async fn insert_grant(
+    pool: &AnyPool,
+    account_id: &str,
+    role: Role,
+    scope: &Scope,
+    granted_by: Option<&str>,
+    now: i64,
+) -> AppResult<()> {
     let scope_id = match scope {
         Scope::Region { code } => code.as_str().to_owned(),
         Scope::Department { id, .. } => id.clone(),
@@ -251,7 +309,14 @@ pub struct SessionRecord {
     pub expires_at: i64,
 }
 
-pub async fn insert_session(pool: &AnyPool, id_hash: &str, account_id: &str, csrf_token: &str, now: i64, expires_at: i64) -> AppResult<()> {
+pub async fn insert_session(
+    pool: &AnyPool,
+    id_hash: &str,
+    account_id: &str,
+    csrf_token: &str,
+    now: i64,
+    expires_at: i64,
+) -> AppResult<()> {
     sqlx::query("INSERT INTO sessions (id_hash, account_id, csrf_token, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5)")
         .bind(id_hash.to_owned())
         .bind(account_id.to_owned())
@@ -264,10 +329,12 @@ pub async fn insert_session(pool: &AnyPool, id_hash: &str, account_id: &str, csr
 }
 
 pub async fn session(pool: &AnyPool, id_hash: &str) -> AppResult<Option<SessionRecord>> {
-    let row = sqlx::query("SELECT account_id, csrf_token, last_seen_at, expires_at FROM sessions WHERE id_hash = $1")
-        .bind(id_hash.to_owned())
-        .fetch_optional(pool)
-        .await?;
+    let row = sqlx::query(
+        "SELECT account_id, csrf_token, last_seen_at, expires_at FROM sessions WHERE id_hash = $1",
+    )
+    .bind(id_hash.to_owned())
+    .fetch_optional(pool)
+    .await?;
     row.map(|row| {
         Ok(SessionRecord {
             account_id: row.try_get("account_id")?,
@@ -289,13 +356,19 @@ pub async fn touch_session(pool: &AnyPool, id_hash: &str, now: i64) -> AppResult
 }
 
 pub async fn delete_session(pool: &AnyPool, id_hash: &str) -> AppResult<()> {
-    sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash.to_owned()).execute(pool).await?;
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+        .bind(id_hash.to_owned())
+        .execute(pool)
+        .await?;
     Ok(())
 }
 
 /// Ends every session of an account (after a password reset or when it is disabled).
 pub async fn delete_sessions_of(pool: &AnyPool, account_id: &str) -> AppResult<()> {
-    sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(account_id.to_owned()).execute(pool).await?;
+    sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+        .bind(account_id.to_owned())
+        .execute(pool)
+        .await?;
     Ok(())
 }
 
@@ -318,7 +391,15 @@ pub struct TokenRecord {
     pub revoked_at: Option<i64>,
 }
 
-pub async fn insert_token(pool: &AnyPool, id: &str, account_id: &str, token_hash: &str, label: &str, now: i64, expires_at: Option<i64>) -> AppResult<()> {
+pub async fn insert_token(
+    pool: &AnyPool,
+    id: &str,
+    account_id: &str,
+    token_hash: &str,
+    label: &str,
+    now: i64,
+    expires_at: Option<i64>,
+) -> AppResult<()> {
     sqlx::query("INSERT INTO api_tokens (id, account_id, token_hash, label, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(id.to_owned())
         .bind(account_id.to_owned())
@@ -332,10 +413,12 @@ pub async fn insert_token(pool: &AnyPool, id: &str, account_id: &str, token_hash
 }
 
 pub async fn token(pool: &AnyPool, token_hash: &str) -> AppResult<Option<TokenRecord>> {
-    let row = sqlx::query("SELECT id, account_id, expires_at, revoked_at FROM api_tokens WHERE token_hash = $1")
-        .bind(token_hash.to_owned())
-        .fetch_optional(pool)
-        .await?;
+    let row = sqlx::query(
+        "SELECT id, account_id, expires_at, revoked_at FROM api_tokens WHERE token_hash = $1",
+    )
+    .bind(token_hash.to_owned())
+    .fetch_optional(pool)
+    .await?;
     row.map(|row| {
         Ok(TokenRecord {
             id: row.try_get("id")?,
@@ -347,7 +430,12 @@ pub async fn token(pool: &AnyPool, token_hash: &str) -> AppResult<Option<TokenRe
     .transpose()
 }
 
-pub async fn revoke_token(pool: &AnyPool, token_id: &str, account_id: &str, now: i64) -> AppResult<bool> {
+pub async fn revoke_token(
+    pool: &AnyPool,
+    token_id: &str,
+    account_id: &str,
+    now: i64,
+) -> AppResult<bool> {
     let result = sqlx::query("UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND account_id = $2 AND revoked_at IS NULL")
         .bind(token_id.to_owned())
         .bind(account_id.to_owned())
@@ -358,7 +446,12 @@ pub async fn revoke_token(pool: &AnyPool, token_id: &str, account_id: &str, now:
 }
 
 /// Revokes every token of an account carrying `label` (e.g. the demo's long-lived token).
-pub async fn revoke_tokens_labelled(pool: &AnyPool, account_id: &str, label: &str, now: i64) -> AppResult<()> {
+pub async fn revoke_tokens_labelled(
+    pool: &AnyPool,
+    account_id: &str,
+    label: &str,
+    now: i64,
+) -> AppResult<()> {
     sqlx::query("UPDATE api_tokens SET revoked_at = $3 WHERE account_id = $1 AND label = $2 AND revoked_at IS NULL")
         .bind(account_id.to_owned())
         .bind(label.to_owned())

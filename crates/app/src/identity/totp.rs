@@ -17,23 +17,37 @@ pub fn new_secret() -> String {
 
 /// The code for one time step (RFC 4226 HOTP over the step counter).
 pub fn code_at_step(secret: &[u8], step: i64) -> u32 {
-    let Ok(mut mac) = Hmac::<Sha1>::new_from_slice(secret) else { return 0 };
+    let Ok(mut mac) = Hmac::<Sha1>::new_from_slice(secret) else {
+        return 0;
+    };
     mac.update(&step.to_be_bytes());
     let digest = mac.finalize().into_bytes();
     let offset = usize::from(digest[19] & 0x0f);
-    let binary = u32::from_be_bytes([digest[offset] & 0x7f, digest[offset + 1], digest[offset + 2], digest[offset + 3]]);
+    let binary = u32::from_be_bytes([
+        digest[offset] & 0x7f,
+        digest[offset + 1],
+        digest[offset + 2],
+        digest[offset + 3],
+    ]);
     binary % 10u32.pow(DIGITS)
 }
 
 /// Checks `code` against the steps around `unix_seconds` (one step of drift either way) and
 /// returns the step it matched. Steps at or before `last_used_step` never match: replay refused.
-pub fn verify(secret_base32: &str, code: &str, unix_seconds: i64, last_used_step: i64) -> Option<i64> {
+pub fn verify(
+    secret_base32: &str,
+    code: &str,
+    unix_seconds: i64,
+    last_used_step: i64,
+) -> Option<i64> {
     let code = code.trim();
     if code.len() != DIGITS as usize || !code.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     let wanted: u32 = code.parse().ok()?;
-    let secret = BASE32_NOPAD.decode(secret_base32.trim_end_matches('=').as_bytes()).ok()?;
+    let secret = BASE32_NOPAD
+        .decode(secret_base32.trim_end_matches('=').as_bytes())
+        .ok()?;
     let current = unix_seconds.div_euclid(STEP_SECONDS);
     (current - 1..=current + 1)
         .filter(|&step| step > last_used_step)
@@ -48,7 +62,10 @@ fn constant_time_eq(a: u32, b: u32) -> bool {
 /// The current code of a base32 secret, for the demo and tests.
 pub fn current_code(secret_base32: &str, unix_seconds: i64) -> Option<String> {
     let secret = BASE32_NOPAD.decode(secret_base32.as_bytes()).ok()?;
-    Some(format!("{:06}", code_at_step(&secret, unix_seconds.div_euclid(STEP_SECONDS))))
+    Some(format!(
+        "{:06}",
+        code_at_step(&secret, unix_seconds.div_euclid(STEP_SECONDS))
+    ))
 }
 
 #[cfg(test)]
@@ -59,8 +76,18 @@ mod tests {
     #[test]
     fn matches_the_rfc_6238_test_vectors() {
         let secret = b"12345678901234567890";
-        for (time, eight_digits) in [(59i64, 94287082u32), (1111111109, 7081804), (1111111111, 14050471), (1234567890, 89005924), (2000000000, 69279037)] {
-            assert_eq!(code_at_step(secret, time / STEP_SECONDS), eight_digits % 1_000_000, "t={time}");
+        for (time, eight_digits) in [
+            (59i64, 94287082u32),
+            (1111111109, 7081804),
+            (1111111111, 14050471),
+            (1234567890, 89005924),
+            (2000000000, 69279037),
+        ] {
+            assert_eq!(
+                code_at_step(secret, time / STEP_SECONDS),
+                eight_digits % 1_000_000,
+                "t={time}"
+            );
         }
     }
 
@@ -77,7 +104,10 @@ mod tests {
     fn codes_from_far_away_steps_and_malformed_codes_are_refused() {
         let secret = BASE32_NOPAD.encode(b"12345678901234567890");
         let code = current_code(&secret, 1_000_000).expect("code");
-        assert_eq!(verify(&secret, &code, 1_000_000 + 5 * STEP_SECONDS, 0), None);
+        assert_eq!(
+            verify(&secret, &code, 1_000_000 + 5 * STEP_SECONDS, 0),
+            None
+        );
         assert_eq!(verify(&secret, "12345", 0, 0), None);
         assert_eq!(verify(&secret, "abcdef", 0, 0), None);
         assert_eq!(verify("not base32!", "123456", 0, 0), None);

@@ -32,7 +32,8 @@ pub fn set(name: &str, value: &str, http_only: bool, max_age_seconds: Option<i64
     if let Some(age) = max_age_seconds {
         cookie.push_str(&format!("; Max-Age={age}"));
     }
-    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static("invalid=; Max-Age=0"))
+    HeaderValue::from_str(&cookie)
+        .unwrap_or_else(|_| HeaderValue::from_static("invalid=; Max-Age=0"))
 }
 
 pub fn clear(name: &str) -> HeaderValue {

@@ -31,14 +31,30 @@ impl FromRequestParts<AppState> for ApiActor {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
-            let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).ok_or(AppError::Unauthenticated)?;
-            return service::actor_from_token(state, token.trim()).await?.map(ApiActor).ok_or(AppError::Unauthenticated);
+            let token = value
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .ok_or(AppError::Unauthenticated)?;
+            return service::actor_from_token(state, token.trim())
+                .await?
+                .map(ApiActor)
+                .ok_or(AppError::Unauthenticated);
         }
-        let raw = cookies::get(&parts.headers, cookies::SESSION).ok_or(AppError::Unauthenticated)?;
-        let actor = service::actor_from_session(state, &raw).await?.ok_or(AppError::Unauthenticated)?;
+        let raw =
+            cookies::get(&parts.headers, cookies::SESSION).ok_or(AppError::Unauthenticated)?;
+        let actor = service::actor_from_session(state, &raw)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
         if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
-            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
-            let Credential::Session { csrf_token } = &actor.credential else { return Err(AppError::Csrf) };
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            let Credential::Session { csrf_token } = &actor.credential else {
+                return Err(AppError::Csrf);
+            };
             if !tokens_match(sent, csrf_token) {
                 return Err(AppError::Csrf);
             }
@@ -54,7 +70,13 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestId {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(RequestId(parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned)))
+        Ok(RequestId(
+            parts
+                .headers
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        ))
     }
 }
 
@@ -75,9 +97,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 
 fn json_rejection(rejection: JsonRejection) -> AppError {
     match rejection {
-        JsonRejection::MissingJsonContentType(_) => AppError::UnsupportedMediaType("application/json"),
-        JsonRejection::JsonDataError(error) => AppError::Invalid { field: "body", reason: error.body_text() },
-        JsonRejection::JsonSyntaxError(_) => AppError::BadRequest("the body is not valid JSON".into()),
+        JsonRejection::MissingJsonContentType(_) => {
+            AppError::UnsupportedMediaType("application/json")
+        }
+        JsonRejection::JsonDataError(error) => AppError::Invalid {
+            field: "body",
+            reason: error.body_text(),
+        },
+        JsonRejection::JsonSyntaxError(_) => {
+            AppError::BadRequest("the body is not valid JSON".into())
+        }
         other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
         _ => AppError::BadRequest("the body could not be read".into()),
     }
@@ -92,9 +121,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for PageForm<T> {
     async fn from_request(request: Request, state: &S) -> Result<Self, PageError> {
         match axum::Form::<T>::from_request(request, state).await {
             Ok(axum::Form(value)) => Ok(PageForm(value)),
-            Err(FormRejection::InvalidFormContentType(_)) => Err(PageError::new(AppError::UnsupportedMediaType("a form"))),
-            Err(other) if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(PageError::new(AppError::PayloadTooLarge)),
-            Err(_) => Err(PageError::new(AppError::BadRequest("the form is incomplete or malformed".into()))),
+            Err(FormRejection::InvalidFormContentType(_)) => {
+                Err(PageError::new(AppError::UnsupportedMediaType("a form")))
+            }
+            Err(other) if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(PageError::new(AppError::PayloadTooLarge))
+            }
+            Err(_) => Err(PageError::new(AppError::BadRequest(
+                "the form is incomplete or malformed".into(),
+            ))),
         }
     }
 }

@@ -42,7 +42,10 @@ struct BearerAuth;
 impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
@@ -68,15 +71,28 @@ pub fn router(state: AppState) -> Router {
     let openapi_json = serde_json::to_string(&openapi).unwrap_or_default();
     let config = state.config.clone();
 
-    let pages = Router::new().merge(crate::identity::pages::routes()).merge(crate::admin::pages::routes());
+    let pages = Router::new()
+        .merge(crate::identity::pages::routes())
+        .merge(crate::admin::pages::routes());
 
     let operations = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .route("/api/openapi.json", get(move || async move { ([(header::CONTENT_TYPE, "application/json")], openapi_json) }))
-        .route("/static/htmx.min.js", get(|| async { static_file("text/javascript", HTMX) }))
-        .route("/static/app.css", get(|| async { static_file("text/css", APP_CSS) }));
+        .route(
+            "/api/openapi.json",
+            get(
+                move || async move { ([(header::CONTENT_TYPE, "application/json")], openapi_json) },
+            ),
+        )
+        .route(
+            "/static/htmx.min.js",
+            get(|| async { static_file("text/javascript", HTMX) }),
+        )
+        .route(
+            "/static/app.css",
+            get(|| async { static_file("text/css", APP_CSS) }),
+        );
 
     let shed = ServiceBuilder::new()
         .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
@@ -92,16 +108,31 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(config.request_timeout_seconds)))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(config.request_timeout_seconds),
+        ))
         .layer(shed)
         .layer(middleware::from_fn(problem_for_bare_errors))
-        .layer(CatchPanicLayer::custom(|_| AppError::Internal(anyhow::anyhow!("a handler panicked")).into_response()))
-        .layer(PropagateRequestIdLayer::new(HeaderName::from_static("x-request-id")))
-        .layer(SetRequestIdLayer::new(HeaderName::from_static("x-request-id"), MakeRequestUuid))
+        .layer(CatchPanicLayer::custom(|_| {
+            AppError::Internal(anyhow::anyhow!("a handler panicked")).into_response()
+        }))
+        .layer(PropagateRequestIdLayer::new(HeaderName::from_static(
+            "x-request-id",
+        )))
+        .layer(SetRequestIdLayer::new(
+            HeaderName::from_static("x-request-id"),
+            MakeRequestUuid,
+        ))
         .with_state(state);
-    SECURITY_HEADERS.into_iter().fold(app, |app, (name, value)| {
-        app.layer(SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), HeaderValue::from_static(value)))
-    })
+    SECURITY_HEADERS
+        .into_iter()
+        .fold(app, |app, (name, value)| {
+            app.layer(SetResponseHeaderLayer::if_not_present(
+                HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            ))
+        })
 }
 
 async fn not_found(uri: axum::http::Uri) -> Response {
@@ -126,7 +157,14 @@ const HTMX: &[u8] = include_bytes!("../../static/htmx.min.js");
 const APP_CSS: &[u8] = include_bytes!("../../static/app.css");
 
 fn static_file(content_type: &'static str, body: &'static [u8]) -> Response {
-    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=86400")], body).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
@@ -141,7 +179,14 @@ async fn readyz(State(state): State<AppState>) -> Response {
 
 async fn metrics(State(state): State<AppState>) -> Response {
     let (size, idle) = state.db.pool_state();
-    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], state.metrics.render(size, idle)).into_response()
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(size, idle),
+    )
+        .into_response()
 }
 
 /// Counts every request and its latency by matched route (never by raw path, so ids in paths
@@ -149,10 +194,16 @@ async fn metrics(State(state): State<AppState>) -> Response {
 async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().to_string();
-    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".to_owned());
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
     let response = next.run(request).await;
     let elapsed = started.elapsed().as_secs_f64();
-    state.metrics.observe(&method, &route, response.status().as_u16(), elapsed);
+    state
+        .metrics
+        .observe(&method, &route, response.status().as_u16(), elapsed);
     tracing::info!(%method, %route, status = response.status().as_u16(), ms = elapsed * 1000.0, "request");
     response
 }
@@ -164,14 +215,26 @@ async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
     let is_api = request.uri().path().starts_with("/api/");
     let response = next.run(request).await;
     let status = response.status();
-    let content_type = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let already_described = content_type.starts_with(PROBLEM_JSON) || content_type.starts_with("text/html");
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let already_described =
+        content_type.starts_with(PROBLEM_JSON) || content_type.starts_with("text/html");
     if !(status.is_client_error() || status.is_server_error()) || already_described {
         return response;
     }
     let detail = if content_type.starts_with("text/plain") {
-        let bytes = axum::body::to_bytes(response.into_body(), 4096).await.unwrap_or_default();
-        Some(String::from_utf8_lossy(&bytes).chars().take(300).collect::<String>())
+        let bytes = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap_or_default();
+        Some(
+            String::from_utf8_lossy(&bytes)
+                .chars()
+                .take(300)
+                .collect::<String>(),
+        )
     } else {
         None
     };
@@ -184,7 +247,11 @@ async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
         status if status.is_server_error() => "internal",
         _ => "bad-request",
     };
-    let detail = if status.is_server_error() { None } else { detail };
+    let detail = if status.is_server_error() {
+        None
+    } else {
+        detail
+    };
     if is_api {
         Problem::new(status, slug, detail).into_response_with(status)
     } else {

@@ -44,7 +44,11 @@ pub struct PageCtx {
 }
 
 fn query_value<'q>(query: Option<&'q str>, name: &str) -> Option<&'q str> {
-    query?.split('&').filter_map(|pair| pair.split_once('=')).find(|(key, _)| *key == name).map(|(_, value)| value)
+    query?
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
 }
 
 impl FromRequestParts<AppState> for PageCtx {
@@ -53,7 +57,9 @@ impl FromRequestParts<AppState> for PageCtx {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
         let raw_session = cookies::get(&parts.headers, cookies::SESSION);
         let actor = match &raw_session {
-            Some(raw) => service::actor_from_session(state, raw).await.map_err(PageError::new)?,
+            Some(raw) => service::actor_from_session(state, raw)
+                .await
+                .map_err(PageError::new)?,
             None => None,
         };
         let query = parts.uri.query();
@@ -65,20 +71,37 @@ impl FromRequestParts<AppState> for PageCtx {
                 let language = asked_language.unwrap_or(actor.account.language);
                 let large = asked_large.unwrap_or(actor.account.large_text);
                 if asked_language.is_some() || asked_large.is_some() {
-                    store::set_preferences(state.pool(), actor.id(), language, large).await.map_err(PageError::new)?;
+                    store::set_preferences(state.pool(), actor.id(), language, large)
+                        .await
+                        .map_err(PageError::new)?;
                 }
                 (language, large)
             }
             None => {
                 let language = asked_language
-                    .or_else(|| cookies::get(&parts.headers, cookies::LANGUAGE).and_then(|v| Language::parse(&v)))
+                    .or_else(|| {
+                        cookies::get(&parts.headers, cookies::LANGUAGE)
+                            .and_then(|v| Language::parse(&v))
+                    })
                     .unwrap_or_default();
-                let large = asked_large.unwrap_or_else(|| cookies::get(&parts.headers, cookies::LARGE_TEXT).as_deref() == Some("1"));
+                let large = asked_large.unwrap_or_else(|| {
+                    cookies::get(&parts.headers, cookies::LARGE_TEXT).as_deref() == Some("1")
+                });
                 if asked_language.is_some() {
-                    set_cookies.push(cookies::set(cookies::LANGUAGE, language.as_str(), false, Some(YEAR_SECONDS)));
+                    set_cookies.push(cookies::set(
+                        cookies::LANGUAGE,
+                        language.as_str(),
+                        false,
+                        Some(YEAR_SECONDS),
+                    ));
                 }
                 if asked_large.is_some() {
-                    set_cookies.push(cookies::set(cookies::LARGE_TEXT, if large { "1" } else { "0" }, false, Some(YEAR_SECONDS)));
+                    set_cookies.push(cookies::set(
+                        cookies::LARGE_TEXT,
+                        if large { "1" } else { "0" },
+                        false,
+                        Some(YEAR_SECONDS),
+                    ));
                 }
                 (language, large)
             }
@@ -94,7 +117,15 @@ impl FromRequestParts<AppState> for PageCtx {
                 }
             },
         };
-        Ok(PageCtx { actor, raw_session, t: Tr(language), large_text, csrf, path: parts.uri.path().to_owned(), set_cookies })
+        Ok(PageCtx {
+            actor,
+            raw_session,
+            t: Tr(language),
+            large_text,
+            csrf,
+            path: parts.uri.path().to_owned(),
+            set_cookies,
+        })
     }
 }
 
@@ -105,7 +136,10 @@ impl PageCtx {
             large_text: self.large_text,
             csrf: self.csrf.clone(),
             user_name: self.actor.as_ref().map(|a| a.account.display_name.clone()),
-            is_admin: self.actor.as_ref().is_some_and(|a| a.grants.iter().any(|g| g.role.is_trio())),
+            is_admin: self
+                .actor
+                .as_ref()
+                .is_some_and(|a| a.grants.iter().any(|g| g.role.is_trio())),
             title: self.t.get(title_key).to_owned(),
             path: self.path.clone(),
         }
@@ -113,16 +147,26 @@ impl PageCtx {
 
     /// The logged-in actor, or a redirect to the login page.
     pub fn actor(&self) -> Result<&Actor, PageError> {
-        self.actor.as_ref().ok_or_else(|| self.error(AppError::Unauthenticated))
+        self.actor
+            .as_ref()
+            .ok_or_else(|| self.error(AppError::Unauthenticated))
     }
 
     /// Checks a submitted form's CSRF token against the session's (or the visitor's) token.
     pub fn check_csrf(&self, sent: &str) -> Result<(), PageError> {
-        if tokens_match(sent, &self.csrf) { Ok(()) } else { Err(self.error(AppError::Csrf)) }
+        if tokens_match(sent, &self.csrf) {
+            Ok(())
+        } else {
+            Err(self.error(AppError::Csrf))
+        }
     }
 
     pub fn error(&self, error: AppError) -> PageError {
-        PageError { error, language: Some(self.t.0), large_text: self.large_text }
+        PageError {
+            error,
+            language: Some(self.t.0),
+            large_text: self.large_text,
+        }
     }
 
     pub fn add_cookie(&mut self, cookie: HeaderValue) {
@@ -143,7 +187,9 @@ impl PageCtx {
 
     fn finish(&self, mut response: Response) -> Response {
         for cookie in &self.set_cookies {
-            response.headers_mut().append(header::SET_COOKIE, cookie.clone());
+            response
+                .headers_mut()
+                .append(header::SET_COOKIE, cookie.clone());
         }
         response
     }
@@ -173,7 +219,11 @@ pub struct PageError {
 
 impl PageError {
     pub fn new(error: AppError) -> PageError {
-        PageError { error, language: None, large_text: false }
+        PageError {
+            error,
+            language: None,
+            large_text: false,
+        }
     }
 }
 
@@ -184,7 +234,13 @@ impl From<AppError> for PageError {
 }
 
 /// Renders an error page for a status and problem slug.
-pub fn error_page(status: StatusCode, slug: &str, detail: Option<String>, language: Option<Language>, large_text: bool) -> Response {
+pub fn error_page(
+    status: StatusCode,
+    slug: &str,
+    detail: Option<String>,
+    language: Option<Language>,
+    large_text: bool,
+) -> Response {
     let t = Tr(language.unwrap_or_default());
     let key = format!("problem.{slug}");
     let page = ErrorPage {
@@ -199,7 +255,9 @@ pub fn error_page(status: StatusCode, slug: &str, detail: Option<String>, langua
         },
         message: t.get(&key).to_owned(),
         detail,
-        bilingual: language.is_none().then(|| Tr(Language::En).get(&key).to_owned()),
+        bilingual: language
+            .is_none()
+            .then(|| Tr(Language::En).get(&key).to_owned()),
     };
     let html = page.render().unwrap_or_else(|_| "error".to_owned());
     (status, Html(html)).into_response()
@@ -218,8 +276,16 @@ impl IntoResponse for PageError {
                     AppError::Conflict(text) | AppError::BadRequest(text) => Some(text.clone()),
                     _ => None,
                 };
-                let mut response = error_page(error.status(), error.slug(), detail, self.language, self.large_text);
-                if let AppError::LockedOut { retry_after_seconds } = error
+                let mut response = error_page(
+                    error.status(),
+                    error.slug(),
+                    detail,
+                    self.language,
+                    self.large_text,
+                );
+                if let AppError::LockedOut {
+                    retry_after_seconds,
+                } = error
                     && let Ok(value) = HeaderValue::from_str(&retry_after_seconds.to_string())
                 {
                     response.headers_mut().insert(header::RETRY_AFTER, value);

@@ -10,15 +10,25 @@ async fn staff_log_in_with_password_and_totp_and_receive_a_working_token() {
     let app = spawn_app().await;
     let clerk = app.first_with_role("clerk");
     let (status, body) = problem(app.api_login(&clerk.username, &clerk.password, None).await).await;
-    assert_eq!((status, body["type"].as_str()), (401, Some("/problems/invalid-credentials")));
+    assert_eq!(
+        (status, body["type"].as_str()),
+        (401, Some("/problems/invalid-credentials"))
+    );
 
-    let response = app.api_login(&clerk.username, &clerk.password, Some(&app.totp_now(clerk))).await;
+    let response = app
+        .api_login(&clerk.username, &clerk.password, Some(&app.totp_now(clerk)))
+        .await;
     assert_eq!(response.status(), 200);
     let login: Value = response.json().await.expect("json");
     let token = login["token"].as_str().expect("token");
     assert!(login["expires_at"].as_str().expect("expiry").ends_with('Z'));
 
-    let me: Value = app.get_as(token, "/api/v1/me").await.json().await.expect("json");
+    let me: Value = app
+        .get_as(token, "/api/v1/me")
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(me["username"], clerk.username.as_str());
     assert_eq!(me["roles"][0]["role"], "clerk");
     assert_eq!(me["roles"][0]["scope"]["kind"], "department");
@@ -30,20 +40,49 @@ async fn a_one_time_code_cannot_be_used_twice_within_its_window() {
     let app = spawn_app().await;
     let admin = app.first_with_role("system_admin");
     let code = app.totp_now(admin);
-    assert_eq!(app.api_login(&admin.username, &admin.password, Some(&code)).await.status(), 200);
-    let (status, _) = problem(app.api_login(&admin.username, &admin.password, Some(&code)).await).await;
+    assert_eq!(
+        app.api_login(&admin.username, &admin.password, Some(&code))
+            .await
+            .status(),
+        200
+    );
+    let (status, _) = problem(
+        app.api_login(&admin.username, &admin.password, Some(&code))
+            .await,
+    )
+    .await;
     assert_eq!(status, 401, "a replayed code is refused");
     app.clock.advance(Duration::seconds(30));
-    assert_eq!(app.api_login(&admin.username, &admin.password, Some(&app.totp_now(admin))).await.status(), 200);
+    assert_eq!(
+        app.api_login(&admin.username, &admin.password, Some(&app.totp_now(admin)))
+            .await
+            .status(),
+        200
+    );
 }
 
 #[tokio::test]
 async fn citizens_log_in_with_a_password_alone() {
     let app = spawn_app().await;
     let citizen = app.first_with_role("citizen");
-    assert_eq!(app.api_login(&citizen.username, &citizen.password, None).await.status(), 200);
-    assert_eq!(app.api_login(&citizen.username, "wrong password", None).await.status(), 401);
-    assert_eq!(app.api_login("no.such.user", "whatever password", None).await.status(), 401);
+    assert_eq!(
+        app.api_login(&citizen.username, &citizen.password, None)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.api_login(&citizen.username, "wrong password", None)
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        app.api_login("no.such.user", "whatever password", None)
+            .await
+            .status(),
+        401
+    );
 }
 
 #[tokio::test]
@@ -51,32 +90,62 @@ async fn repeated_failures_lock_the_account_until_the_lock_ends() {
     let app = spawn_app().await;
     let citizen = app.first_with_role("citizen");
     for _ in 0..5 {
-        assert_eq!(app.api_login(&citizen.username, "not the password", None).await.status(), 401);
+        assert_eq!(
+            app.api_login(&citizen.username, "not the password", None)
+                .await
+                .status(),
+            401
+        );
     }
-    let locked = app.api_login(&citizen.username, &citizen.password, None).await;
+    let locked = app
+        .api_login(&citizen.username, &citizen.password, None)
+        .await;
     assert_eq!(locked.status(), 429);
     assert!(locked.headers().contains_key("retry-after"));
     let (_, body) = problem(locked).await;
     assert_eq!(body["type"], "/problems/locked-out");
 
     app.clock.advance(Duration::minutes(16));
-    assert_eq!(app.api_login(&citizen.username, &citizen.password, None).await.status(), 200);
+    assert_eq!(
+        app.api_login(&citizen.username, &citizen.password, None)
+            .await
+            .status(),
+        200
+    );
 }
 
 #[tokio::test]
 async fn logging_out_revokes_the_token_and_expired_tokens_are_refused() {
     let app = spawn_app().await;
     let citizen = app.first_with_role("citizen");
-    let login: Value = app.api_login(&citizen.username, &citizen.password, None).await.json().await.expect("json");
+    let login: Value = app
+        .api_login(&citizen.username, &citizen.password, None)
+        .await
+        .json()
+        .await
+        .expect("json");
     let token = login["token"].as_str().expect("token").to_owned();
-    assert_eq!(app.post_as(&token, "/api/v1/auth/logout", &json!({})).await.status(), 204);
+    assert_eq!(
+        app.post_as(&token, "/api/v1/auth/logout", &json!({}))
+            .await
+            .status(),
+        204
+    );
     assert_eq!(app.get_as(&token, "/api/v1/me").await.status(), 401);
 
-    let login: Value = app.api_login(&citizen.username, &citizen.password, None).await.json().await.expect("json");
+    let login: Value = app
+        .api_login(&citizen.username, &citizen.password, None)
+        .await
+        .json()
+        .await
+        .expect("json");
     let token = login["token"].as_str().expect("token").to_owned();
     app.clock.advance(Duration::hours(13));
     let (status, body) = problem(app.get_as(&token, "/api/v1/me").await).await;
-    assert_eq!((status, body["type"].as_str()), (401, Some("/problems/unauthenticated")));
+    assert_eq!(
+        (status, body["type"].as_str()),
+        (401, Some("/problems/unauthenticated"))
+    );
 }
 
 #[tokio::test]
@@ -84,10 +153,23 @@ async fn tokens_and_sessions_are_stored_only_as_digests() {
     let app = spawn_app().await;
     let citizen = app.first_with_role("citizen");
     let browser = app.page_login(citizen).await;
-    let session = browser.cookies.iter().find(|(n, _)| n == "__Host-tongban-session").map(|(_, v)| v.clone()).expect("session");
-    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE id_hash = $1").bind(session.clone()).fetch_one(app.state.pool()).await.expect("query");
+    let session = browser
+        .cookies
+        .iter()
+        .find(|(n, _)| n == "__Host-tongban-session")
+        .map(|(_, v)| v.clone())
+        .expect("session");
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE id_hash = $1")
+        .bind(session.clone())
+        .fetch_one(app.state.pool())
+        .await
+        .expect("query");
     assert_eq!(stored, 0, "the raw session id is not stored");
-    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_tokens WHERE token_hash = $1").bind(citizen.api_token.clone()).fetch_one(app.state.pool()).await.expect("query");
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_tokens WHERE token_hash = $1")
+        .bind(citizen.api_token.clone())
+        .fetch_one(app.state.pool())
+        .await
+        .expect("query");
     assert_eq!(stored, 0, "the raw token is not stored");
     assert!(app.count("sessions").await >= 1);
 }
@@ -96,10 +178,24 @@ async fn tokens_and_sessions_are_stored_only_as_digests() {
 async fn the_session_cookie_is_host_bound_secure_http_only_and_same_site() {
     let app = spawn_app().await;
     let mut browser = Browser::default();
-    let html = browser.get(&app, "/login").await.text().await.expect("html");
+    let html = browser
+        .get(&app, "/login")
+        .await
+        .text()
+        .await
+        .expect("html");
     let citizen = app.first_with_role("citizen");
     let response = browser
-        .post_form(&app, "/login", &[("csrf", hidden_csrf(&html).as_str()), ("username", &citizen.username), ("password", &citizen.password), ("totp", "")])
+        .post_form(
+            &app,
+            "/login",
+            &[
+                ("csrf", hidden_csrf(&html).as_str()),
+                ("username", &citizen.username),
+                ("password", &citizen.password),
+                ("totp", ""),
+            ],
+        )
         .await;
     let cookie = response
         .headers()
@@ -121,7 +217,11 @@ async fn idle_page_sessions_end_and_send_the_user_back_to_login() {
     let mut browser = app.page_login(app.first_with_role("citizen")).await;
     assert_eq!(browser.get(&app, "/home").await.status(), 200);
     app.clock.advance(Duration::minutes(20));
-    assert_eq!(browser.get(&app, "/home").await.status(), 200, "activity keeps the session alive");
+    assert_eq!(
+        browser.get(&app, "/home").await.status(),
+        200,
+        "activity keeps the session alive"
+    );
     app.clock.advance(Duration::minutes(31));
     let response = browser.get(&app, "/home").await;
     assert_eq!(response.status(), 303);
@@ -135,12 +235,35 @@ async fn a_login_form_without_the_right_csrf_token_is_refused_and_starts_no_sess
     let sessions_before = app.count("sessions").await;
     let mut browser = Browser::default();
     browser.get(&app, "/login").await;
-    let forged = browser.post_form(&app, "/login", &[("csrf", "forged"), ("username", &citizen.username), ("password", &citizen.password)]).await;
+    let forged = browser
+        .post_form(
+            &app,
+            "/login",
+            &[
+                ("csrf", "forged"),
+                ("username", &citizen.username),
+                ("password", &citizen.password),
+            ],
+        )
+        .await;
     assert_eq!(forged.status(), 403);
     assert!(forged.text().await.expect("html").contains("表单已过期"));
     let mut stranger = Browser::default();
-    let missing = stranger.post_form(&app, "/login", &[("username", &citizen.username), ("password", &citizen.password)]).await;
-    assert_eq!(missing.status(), 400, "a form without its token is malformed");
+    let missing = stranger
+        .post_form(
+            &app,
+            "/login",
+            &[
+                ("username", &citizen.username),
+                ("password", &citizen.password),
+            ],
+        )
+        .await;
+    assert_eq!(
+        missing.status(),
+        400,
+        "a form without its token is malformed"
+    );
     assert_eq!(app.count("sessions").await, sessions_before);
 }
 
@@ -149,9 +272,25 @@ async fn logging_out_of_a_page_needs_the_session_token_and_ends_the_session() {
     let app = spawn_app().await;
     let mut browser = app.page_login(app.first_with_role("citizen")).await;
     let html = browser.get(&app, "/home").await.text().await.expect("html");
-    assert_eq!(browser.post_form(&app, "/logout", &[("csrf", "forged")]).await.status(), 403);
-    assert_eq!(browser.get(&app, "/home").await.status(), 200, "a forged logout changes nothing");
-    assert_eq!(browser.post_form(&app, "/logout", &[("csrf", hidden_csrf(&html).as_str())]).await.status(), 303);
+    assert_eq!(
+        browser
+            .post_form(&app, "/logout", &[("csrf", "forged")])
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        browser.get(&app, "/home").await.status(),
+        200,
+        "a forged logout changes nothing"
+    );
+    assert_eq!(
+        browser
+            .post_form(&app, "/logout", &[("csrf", hidden_csrf(&html).as_str())])
+            .await
+            .status(),
+        303
+    );
     assert_eq!(browser.get(&app, "/home").await.status(), 303);
 }
 
@@ -160,9 +299,21 @@ async fn the_api_called_with_a_session_cookie_needs_the_csrf_header_to_change_an
     let app = spawn_app().await;
     let mut browser = app.page_login(app.first_with_role("citizen")).await;
     let html = browser.get(&app, "/home").await.text().await.expect("html");
-    let cookie = browser.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+    let cookie = browser
+        .cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ");
     let body = json!({"language": "en", "large_text": true});
-    let without = app.client.put(app.url("/api/v1/me/preferences")).header("cookie", &cookie).json(&body).send().await.expect("request");
+    let without = app
+        .client
+        .put(app.url("/api/v1/me/preferences"))
+        .header("cookie", &cookie)
+        .json(&body)
+        .send()
+        .await
+        .expect("request");
     assert_eq!(problem(without).await.1["type"], "/problems/csrf");
     let with = app
         .client

@@ -34,20 +34,60 @@ async fn every_role_gets_exactly_the_access_the_policy_grants() {
     let clerk = app.account_id_of("demo.clerk").await;
     let auditor = app.account_id_of("demo.auditadmin").await;
     let jiangnan_clerk = app.account_id_of("demo.clerk.jiangnan").await;
-    let enterprise: Value = app.get_as(&app.account("enterprise.qingyuan").api_token, "/api/v1/me").await.json().await.expect("json");
-    let qingyuan = enterprise["enterprise_id"].as_str().expect("enterprise id").to_owned();
+    let enterprise: Value = app
+        .get_as(&app.account("enterprise.qingyuan").api_token, "/api/v1/me")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let qingyuan = enterprise["enterprise_id"]
+        .as_str()
+        .expect("enterprise id")
+        .to_owned();
 
     let cases = [
-        Case { name: "read own account", method: "GET", path: "/api/v1/me".into(), body: None, expected: [200; 10] },
-        Case { name: "list users", method: "GET", path: "/api/v1/admin/users".into(), body: None, expected: [200, 403, 403, 403, 403, 403, 403, 403, 403, 403] },
-        Case { name: "list roles", method: "GET", path: "/api/v1/admin/roles".into(), body: None, expected: [200, 200, 200, 403, 403, 403, 403, 403, 403, 403] },
-        Case { name: "read admin events", method: "GET", path: "/api/v1/admin/events".into(), body: None, expected: [403, 403, 200, 403, 403, 403, 403, 403, 403, 403] },
-        Case { name: "list regions", method: "GET", path: "/api/v1/admin/regions".into(), body: None, expected: [200, 200, 200, 200, 200, 200, 200, 200, 403, 403] },
+        Case {
+            name: "read own account",
+            method: "GET",
+            path: "/api/v1/me".into(),
+            body: None,
+            expected: [200; 10],
+        },
+        Case {
+            name: "list users",
+            method: "GET",
+            path: "/api/v1/admin/users".into(),
+            body: None,
+            expected: [200, 403, 403, 403, 403, 403, 403, 403, 403, 403],
+        },
+        Case {
+            name: "list roles",
+            method: "GET",
+            path: "/api/v1/admin/roles".into(),
+            body: None,
+            expected: [200, 200, 200, 403, 403, 403, 403, 403, 403, 403],
+        },
+        Case {
+            name: "read admin events",
+            method: "GET",
+            path: "/api/v1/admin/events".into(),
+            body: None,
+            expected: [403, 403, 200, 403, 403, 403, 403, 403, 403, 403],
+        },
+        Case {
+            name: "list regions",
+            method: "GET",
+            path: "/api/v1/admin/regions".into(),
+            body: None,
+            expected: [200, 200, 200, 200, 200, 200, 200, 200, 403, 403],
+        },
         Case {
             name: "create a region",
             method: "POST",
             path: "/api/v1/admin/regions".into(),
-            body: Some(json!({"code": "REGION", "name": "测试街道", "name_en": "Test Subdistrict"})),
+            body: Some(
+                json!({"code": "REGION", "name": "测试街道", "name_en": "Test Subdistrict"}),
+            ),
             expected: [201, 403, 403, 403, 403, 403, 403, 403, 403, 403],
         },
         Case {
@@ -108,15 +148,31 @@ async fn every_role_gets_exactly_the_access_the_policy_grants() {
             }
             let request = match case.method {
                 "GET" => app.client.get(app.url(&case.path)),
-                _ => app.client.post(app.url(&case.path)).json(&body.unwrap_or(json!({}))),
+                _ => app
+                    .client
+                    .post(app.url(&case.path))
+                    .json(&body.unwrap_or(json!({}))),
             };
-            let status = request.bearer_auth(&account.api_token).send().await.expect("request").status().as_u16();
+            let status = request
+                .bearer_auth(&account.api_token)
+                .send()
+                .await
+                .expect("request")
+                .status()
+                .as_u16();
             if status != case.expected[index] {
-                mismatches.push(format!("{:<40} {role:<20} expected {} got {status}", case.name, case.expected[index]));
+                mismatches.push(format!(
+                    "{:<40} {role:<20} expected {} got {status}",
+                    case.name, case.expected[index]
+                ));
             }
         }
     }
-    assert!(mismatches.is_empty(), "authorization matrix mismatches:\n{}", mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "authorization matrix mismatches:\n{}",
+        mismatches.join("\n")
+    );
 }
 
 #[tokio::test]
@@ -124,7 +180,13 @@ async fn the_security_administrator_cannot_grant_itself_a_role() {
     let app = spawn_app().await;
     let security = app.first_with_role("security_admin");
     let own = app.account_id_of(&security.username).await;
-    let response = app.post_as(&security.api_token, &format!("/api/v1/admin/users/{own}/roles"), &json!({"role": "clerk", "region_code": "339900"})).await;
+    let response = app
+        .post_as(
+            &security.api_token,
+            &format!("/api/v1/admin/users/{own}/roles"),
+            &json!({"role": "clerk", "region_code": "339900"}),
+        )
+        .await;
     assert_eq!(response.status(), 403);
 }
 
@@ -133,7 +195,13 @@ async fn an_account_holds_at_most_one_of_the_three_administrator_roles() {
     let app = spawn_app().await;
     let security = app.first_with_role("security_admin");
     let auditor = app.account_id_of("demo.auditadmin").await;
-    let response = app.post_as(&security.api_token, &format!("/api/v1/admin/users/{auditor}/roles"), &json!({"role": "system_admin", "region_code": "339900"})).await;
+    let response = app
+        .post_as(
+            &security.api_token,
+            &format!("/api/v1/admin/users/{auditor}/roles"),
+            &json!({"role": "system_admin", "region_code": "339900"}),
+        )
+        .await;
     assert_eq!(response.status(), 409);
 }
 
@@ -150,5 +218,8 @@ async fn the_system_administrator_cannot_create_another_administrator() {
         .await;
     assert_eq!(created.status(), 201);
     let body: Value = created.json().await.expect("json");
-    assert!(body["totp_secret"].as_str().is_some_and(|s| s.len() == 32), "staff get a second factor");
+    assert!(
+        body["totp_secret"].as_str().is_some_and(|s| s.len() == 32),
+        "staff get a second factor"
+    );
 }

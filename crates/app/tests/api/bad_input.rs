@@ -12,15 +12,51 @@ async fn malformed_identifiers_are_refused_field_by_field_and_nothing_is_stored(
     let enterprises = app.count("enterprises").await;
     let regions = app.count("regions").await;
     let cases = [
-        ("/api/v1/admin/persons", json!({"region_code": "339901", "name": "赵六", "resident_id": "33990119850312011X"}), "resident_id"),
-        ("/api/v1/admin/persons", json!({"region_code": "339901", "name": "赵六", "resident_id": "339901198502300110"}), "resident_id"),
-        ("/api/v1/admin/persons", json!({"region_code": "33990", "name": "赵六", "resident_id": "339901198503120119"}), "region_code"),
-        ("/api/v1/admin/persons", json!({"region_code": "339901", "name": "", "resident_id": "339901198503120119"}), "name"),
-        ("/api/v1/admin/persons", json!({"region_code": "339901", "name": "赵六", "resident_id": "339901198503120191", "phone": "call me"}), "phone"),
-        ("/api/v1/admin/enterprises", json!({"uscc": "91339901MA2QY001XI", "name": "坏代码公司", "region_code": "339901"}), "uscc"),
-        ("/api/v1/admin/enterprises", json!({"uscc": "91339901MA2QY0010", "name": "短代码公司", "region_code": "339901"}), "uscc"),
-        ("/api/v1/admin/regions", json!({"code": "99999x", "name": "坏区", "name_en": "Bad"}), "code"),
-        ("/api/v1/admin/regions", json!({"code": "330001", "name": "坏区", "name_en": "Bad"}), "code"),
+        (
+            "/api/v1/admin/persons",
+            json!({"region_code": "339901", "name": "赵六", "resident_id": "33990119850312011X"}),
+            "resident_id",
+        ),
+        (
+            "/api/v1/admin/persons",
+            json!({"region_code": "339901", "name": "赵六", "resident_id": "339901198502300110"}),
+            "resident_id",
+        ),
+        (
+            "/api/v1/admin/persons",
+            json!({"region_code": "33990", "name": "赵六", "resident_id": "339901198503120119"}),
+            "region_code",
+        ),
+        (
+            "/api/v1/admin/persons",
+            json!({"region_code": "339901", "name": "", "resident_id": "339901198503120119"}),
+            "name",
+        ),
+        (
+            "/api/v1/admin/persons",
+            json!({"region_code": "339901", "name": "赵六", "resident_id": "339901198503120191", "phone": "call me"}),
+            "phone",
+        ),
+        (
+            "/api/v1/admin/enterprises",
+            json!({"uscc": "91339901MA2QY001XI", "name": "坏代码公司", "region_code": "339901"}),
+            "uscc",
+        ),
+        (
+            "/api/v1/admin/enterprises",
+            json!({"uscc": "91339901MA2QY0010", "name": "短代码公司", "region_code": "339901"}),
+            "uscc",
+        ),
+        (
+            "/api/v1/admin/regions",
+            json!({"code": "99999x", "name": "坏区", "name_en": "Bad"}),
+            "code",
+        ),
+        (
+            "/api/v1/admin/regions",
+            json!({"code": "330001", "name": "坏区", "name_en": "Bad"}),
+            "code",
+        ),
     ];
     for (path, body, field) in cases {
         let (status, problem) = problem(app.post_as(admin, path, &body).await).await;
@@ -37,13 +73,38 @@ async fn malformed_identifiers_are_refused_field_by_field_and_nothing_is_stored(
 async fn unknown_fields_wrong_types_bad_json_and_wrong_content_types_are_refused() {
     let app = spawn_app().await;
     let login = app.url("/api/v1/auth/login");
-    let unknown = app.client.post(&login).json(&json!({"username": "a", "password": "b", "admin": true})).send().await.expect("request");
+    let unknown = app
+        .client
+        .post(&login)
+        .json(&json!({"username": "a", "password": "b", "admin": true}))
+        .send()
+        .await
+        .expect("request");
     assert_eq!(problem(unknown).await.0, 422);
-    let wrong_type = app.client.post(&login).json(&json!({"username": 7, "password": "b"})).send().await.expect("request");
+    let wrong_type = app
+        .client
+        .post(&login)
+        .json(&json!({"username": 7, "password": "b"}))
+        .send()
+        .await
+        .expect("request");
     assert_eq!(problem(wrong_type).await.0, 422);
-    let syntax = app.client.post(&login).header("content-type", "application/json").body("{\"username\":").send().await.expect("request");
+    let syntax = app
+        .client
+        .post(&login)
+        .header("content-type", "application/json")
+        .body("{\"username\":")
+        .send()
+        .await
+        .expect("request");
     assert_eq!(problem(syntax).await.0, 400);
-    let form = app.client.post(&login).form(&[("username", "a"), ("password", "b")]).send().await.expect("request");
+    let form = app
+        .client
+        .post(&login)
+        .form(&[("username", "a"), ("password", "b")])
+        .send()
+        .await
+        .expect("request");
     assert_eq!(problem(form).await.0, 415);
 }
 
@@ -51,38 +112,111 @@ async fn unknown_fields_wrong_types_bad_json_and_wrong_content_types_are_refused
 async fn oversize_bodies_are_refused_with_413() {
     let app = spawn_app().await;
     let huge = "x".repeat(2 * 1024 * 1024);
-    let response = app.client.post(app.url("/api/v1/auth/login")).json(&json!({"username": huge, "password": "b"})).send().await.expect("request");
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"username": huge, "password": "b"}))
+        .send()
+        .await
+        .expect("request");
     assert_eq!(problem(response).await.0, 413);
     let mut browser = crate::helpers::Browser::default();
-    let page = browser.post_form(&app, "/login", &[("csrf", "x"), ("username", &huge), ("password", "b")]).await;
+    let page = browser
+        .post_form(
+            &app,
+            "/login",
+            &[("csrf", "x"), ("username", &huge), ("password", "b")],
+        )
+        .await;
     assert_eq!(page.status(), 413);
-    assert!(page.headers()["content-type"].to_str().expect("ascii").starts_with("text/html"));
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("text/html")
+    );
 }
 
 #[tokio::test]
 async fn unknown_routes_methods_and_query_values_are_described() {
     let app = spawn_app().await;
     let citizen = &app.first_with_role("citizen").api_token;
-    assert_eq!(problem(app.get_as(citizen, "/api/v1/no-such-thing").await).await.0, 404);
-    let delete = app.client.delete(app.url("/api/v1/me")).bearer_auth(citizen).send().await.expect("request");
+    assert_eq!(
+        problem(app.get_as(citizen, "/api/v1/no-such-thing").await)
+            .await
+            .0,
+        404
+    );
+    let delete = app
+        .client
+        .delete(app.url("/api/v1/me"))
+        .bearer_auth(citizen)
+        .send()
+        .await
+        .expect("request");
     assert_eq!(problem(delete).await.0, 405);
     let person = app.person_id_of("citizen.zhangwei").await;
-    let (status, body) = problem(app.get_as(citizen, &format!("/api/v1/persons/{person}?purpose=curiosity")).await).await;
+    let (status, body) = problem(
+        app.get_as(
+            citizen,
+            &format!("/api/v1/persons/{person}?purpose=curiosity"),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, 400);
     assert_eq!(body["type"], "/problems/bad-request");
-    let page = app.client.get(app.url("/no-such-page")).send().await.expect("request");
+    let page = app
+        .client
+        .get(app.url("/no-such-page"))
+        .send()
+        .await
+        .expect("request");
     assert_eq!(page.status(), 404);
-    assert!(page.text().await.expect("html").contains("找不到该页面或记录"));
+    assert!(
+        page.text()
+            .await
+            .expect("html")
+            .contains("找不到该页面或记录")
+    );
 }
 
 #[tokio::test]
 async fn missing_and_forged_credentials_get_401() {
     let app = spawn_app().await;
-    assert_eq!(problem(app.client.get(app.url("/api/v1/me")).send().await.expect("request")).await.0, 401);
-    assert_eq!(problem(app.get_as("tbk_forged", "/api/v1/me").await).await.0, 401);
-    let basic = app.client.get(app.url("/api/v1/me")).header("authorization", "Basic YTpi").send().await.expect("request");
+    assert_eq!(
+        problem(
+            app.client
+                .get(app.url("/api/v1/me"))
+                .send()
+                .await
+                .expect("request")
+        )
+        .await
+        .0,
+        401
+    );
+    assert_eq!(
+        problem(app.get_as("tbk_forged", "/api/v1/me").await)
+            .await
+            .0,
+        401
+    );
+    let basic = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .header("authorization", "Basic YTpi")
+        .send()
+        .await
+        .expect("request");
     assert_eq!(problem(basic).await.0, 401);
-    let forged_cookie = app.client.get(app.url("/api/v1/me")).header("cookie", "__Host-tongban-session=forged").send().await.expect("request");
+    let forged_cookie = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .header("cookie", "__Host-tongban-session=forged")
+        .send()
+        .await
+        .expect("request");
     assert_eq!(problem(forged_cookie).await.0, 401);
 }
 
@@ -93,11 +227,24 @@ async fn a_duplicate_username_is_a_conflict_and_creates_nothing() {
     let accounts = app.count("accounts").await;
     let body = json!({"username": "demo.clerk", "display_name": "重复", "role": "clerk", "region_code": "339901"});
     let (status, problem) = problem(app.post_as(admin, "/api/v1/admin/users", &body).await).await;
-    assert_eq!((status, problem["type"].as_str()), (409, Some("/problems/conflict")));
+    assert_eq!(
+        (status, problem["type"].as_str()),
+        (409, Some("/problems/conflict"))
+    );
     assert_eq!(app.count("accounts").await, accounts);
     let bad_name = json!({"username": "Bad Name!", "display_name": "x", "role": "clerk", "region_code": "339901"});
-    assert_eq!(crate::helpers::problem(app.post_as(admin, "/api/v1/admin/users", &bad_name).await).await.0, 422);
+    assert_eq!(
+        crate::helpers::problem(app.post_as(admin, "/api/v1/admin/users", &bad_name).await)
+            .await
+            .0,
+        422
+    );
     let weak = json!({"username": "weak.user", "display_name": "x", "role": "clerk", "region_code": "339901", "password": "short"});
-    assert_eq!(crate::helpers::problem(app.post_as(admin, "/api/v1/admin/users", &weak).await).await.0, 422);
+    assert_eq!(
+        crate::helpers::problem(app.post_as(admin, "/api/v1/admin/users", &weak).await)
+            .await
+            .0,
+        422
+    );
     assert_eq!(app.count("accounts").await, accounts);
 }

@@ -38,11 +38,22 @@ pub async fn fresh_database(dir: &std::path::Path) -> String {
     match std::env::var("TONGBAN_TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
             let name = format!("tb_test_{}", uuid::Uuid::new_v4().simple());
-            let admin = Db::connect(&admin_url, 1).await.expect("connect to the PostgreSQL server for tests");
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(admin.pool()).await.expect("create a test database");
+            let admin = Db::connect(&admin_url, 1)
+                .await
+                .expect("connect to the PostgreSQL server for tests");
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(admin.pool())
+                .await
+                .expect("create a test database");
             admin.close().await;
-            let (base, query) = admin_url.split_once('?').map(|(b, q)| (b, Some(q))).unwrap_or((admin_url.as_str(), None));
-            let prefix = base.rsplit_once('/').map(|(prefix, _)| prefix).unwrap_or(base);
+            let (base, query) = admin_url
+                .split_once('?')
+                .map(|(b, q)| (b, Some(q)))
+                .unwrap_or((admin_url.as_str(), None));
+            let prefix = base
+                .rsplit_once('/')
+                .map(|(prefix, _)| prefix)
+                .unwrap_or(base);
             match query {
                 Some(query) => format!("{prefix}/{name}?{query}"),
                 None => format!("{prefix}/{name}"),
@@ -70,10 +81,18 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let database_url = fresh_database(&dir).await;
     migrate_if_postgres(&database_url).await;
-    let mut config = Config { data_dir: dir.clone(), bind: "127.0.0.1:0".parse().expect("addr"), database_url: Some(database_url.clone()), max_db_connections: 5, ..Config::default() };
+    let mut config = Config {
+        data_dir: dir.clone(),
+        bind: "127.0.0.1:0".parse().expect("addr"),
+        database_url: Some(database_url.clone()),
+        max_db_connections: 5,
+        ..Config::default()
+    };
     adjust(&mut config);
     let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
-    let state = tongban_app::open_state(config, clock.clone()).await.expect("open state");
+    let state = tongban_app::open_state(config, clock.clone())
+        .await
+        .expect("open state");
     let app = Application::build(state.clone()).await.expect("bind");
     let address = format!("http://{}", app.local_addr().expect("addr"));
     let demo = demo::seed(&state, &address).await.expect("seed demo");
@@ -81,17 +100,37 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     tokio::spawn(app.run_until(async move {
         let _ = stop.await;
     }));
-    let client = reqwest::Client::builder().redirect(Policy::none()).build().expect("client");
-    TestApp { address, state, clock, client, demo, database_url, dir, shutdown: Some(shutdown) }
+    let client = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .expect("client");
+    TestApp {
+        address,
+        state,
+        clock,
+        client,
+        demo,
+        database_url,
+        dir,
+        shutdown: Some(shutdown),
+    }
 }
 
 impl TestApp {
     pub fn account(&self, username: &str) -> &DemoAccount {
-        self.demo.accounts.iter().find(|a| a.username == username).unwrap_or_else(|| panic!("no demo account {username}"))
+        self.demo
+            .accounts
+            .iter()
+            .find(|a| a.username == username)
+            .unwrap_or_else(|| panic!("no demo account {username}"))
     }
 
     pub fn first_with_role(&self, role: &str) -> &DemoAccount {
-        self.demo.accounts.iter().find(|a| a.role == role).unwrap_or_else(|| panic!("no demo account with role {role}"))
+        self.demo
+            .accounts
+            .iter()
+            .find(|a| a.role == role)
+            .unwrap_or_else(|| panic!("no demo account with role {role}"))
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -100,11 +139,19 @@ impl TestApp {
 
     /// The current one-time code of an account, by the app's clock.
     pub fn totp_now(&self, account: &DemoAccount) -> String {
-        let secret = account.totp_secret.as_deref().expect("account has a TOTP secret");
+        let secret = account
+            .totp_secret
+            .as_deref()
+            .expect("account has a TOTP secret");
         totp::current_code(secret, self.clock.now().unix_timestamp()).expect("code")
     }
 
-    pub async fn api_login(&self, username: &str, password: &str, totp: Option<&str>) -> reqwest::Response {
+    pub async fn api_login(
+        &self,
+        username: &str,
+        password: &str,
+        totp: Option<&str>,
+    ) -> reqwest::Response {
         self.client
             .post(self.url("/api/v1/auth/login"))
             .json(&json!({"username": username, "password": password, "totp": totp}))
@@ -114,46 +161,102 @@ impl TestApp {
     }
 
     pub async fn get_as(&self, token: &str, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).bearer_auth(token).send().await.expect("request")
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn post_as(&self, token: &str, path: &str, body: &Value) -> reqwest::Response {
-        self.client.post(self.url(path)).bearer_auth(token).json(body).send().await.expect("request")
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
     }
 
     /// The id of the person behind a demo citizen account.
     pub async fn person_id_of(&self, username: &str) -> String {
-        let me: Value = self.get_as(&self.account(username).api_token, "/api/v1/me").await.json().await.expect("json");
+        let me: Value = self
+            .get_as(&self.account(username).api_token, "/api/v1/me")
+            .await
+            .json()
+            .await
+            .expect("json");
         me["person_id"].as_str().expect("person id").to_owned()
     }
 
     pub async fn account_id_of(&self, username: &str) -> String {
-        let me: Value = self.get_as(&self.account(username).api_token, "/api/v1/me").await.json().await.expect("json");
+        let me: Value = self
+            .get_as(&self.account(username).api_token, "/api/v1/me")
+            .await
+            .json()
+            .await
+            .expect("json");
         me["account_id"].as_str().expect("account id").to_owned()
     }
 
     pub async fn count(&self, table: &str) -> i64 {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"))).fetch_one(self.state.pool()).await.expect("count")
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+            .fetch_one(self.state.pool())
+            .await
+            .expect("count")
     }
 
     /// Logs in through the login page and returns a browser-like session.
     pub async fn page_login(&self, account: &DemoAccount) -> Browser {
         let mut browser = Browser::default();
-        let form = browser.get(self, "/login").await.text().await.expect("html");
+        let form = browser
+            .get(self, "/login")
+            .await
+            .text()
+            .await
+            .expect("html");
         let csrf = hidden_csrf(&form);
-        let totp = account.totp_secret.as_ref().map(|_| self.totp_now(account)).unwrap_or_default();
+        let totp = account
+            .totp_secret
+            .as_ref()
+            .map(|_| self.totp_now(account))
+            .unwrap_or_default();
         let response = browser
-            .post_form(self, "/login", &[("csrf", csrf.as_str()), ("username", &account.username), ("password", &account.password), ("totp", &totp)])
+            .post_form(
+                self,
+                "/login",
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("username", &account.username),
+                    ("password", &account.password),
+                    ("totp", &totp),
+                ],
+            )
             .await;
-        assert_eq!(response.status(), 303, "page login of {} should redirect", account.username);
-        assert!(browser.cookies.iter().any(|(name, _)| name == "__Host-tongban-session"));
+        assert_eq!(
+            response.status(),
+            303,
+            "page login of {} should redirect",
+            account.username
+        );
+        assert!(
+            browser
+                .cookies
+                .iter()
+                .any(|(name, _)| name == "__Host-tongban-session")
+        );
         browser
     }
 }
 
 /// The CSRF token in a page's first form.
 pub fn hidden_csrf(html: &str) -> String {
-    html.split("name=\"csrf\" value=\"").nth(1).and_then(|rest| rest.split('"').next()).expect("a csrf field").to_owned()
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a csrf field")
+        .to_owned()
 }
 
 /// A minimal cookie jar that, like a browser on localhost, keeps `Secure` cookies.
@@ -164,14 +267,20 @@ pub struct Browser {
 
 impl Browser {
     fn header(&self) -> String {
-        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     fn absorb(&mut self, headers: &HeaderMap) {
         for value in headers.get_all(SET_COOKIE) {
             let text = value.to_str().expect("ascii cookie");
             let pair = text.split(';').next().unwrap_or_default();
-            let Some((name, value)) = pair.split_once('=') else { continue };
+            let Some((name, value)) = pair.split_once('=') else {
+                continue;
+            };
             self.cookies.retain(|(n, _)| n != name);
             if !value.is_empty() && !text.contains("Max-Age=0") {
                 self.cookies.push((name.to_owned(), value.to_owned()));
@@ -180,13 +289,31 @@ impl Browser {
     }
 
     pub async fn get(&mut self, app: &TestApp, path: &str) -> reqwest::Response {
-        let response = app.client.get(app.url(path)).header(COOKIE, self.header()).send().await.expect("request");
+        let response = app
+            .client
+            .get(app.url(path))
+            .header(COOKIE, self.header())
+            .send()
+            .await
+            .expect("request");
         self.absorb(response.headers());
         response
     }
 
-    pub async fn post_form(&mut self, app: &TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        let response = app.client.post(app.url(path)).header(COOKIE, self.header()).form(form).send().await.expect("request");
+    pub async fn post_form(
+        &mut self,
+        app: &TestApp,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let response = app
+            .client
+            .post(app.url(path))
+            .header(COOKIE, self.header())
+            .form(form)
+            .send()
+            .await
+            .expect("request");
         self.absorb(response.headers());
         response
     }
@@ -194,7 +321,15 @@ impl Browser {
 
 pub async fn problem(response: reqwest::Response) -> (u16, Value) {
     let status = response.status().as_u16();
-    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    assert_eq!(content_type, "application/problem+json", "status {status} should be described as problem+json");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(
+        content_type, "application/problem+json",
+        "status {status} should be described as problem+json"
+    );
     (status, response.json().await.expect("problem json"))
 }

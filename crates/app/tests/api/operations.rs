@@ -8,11 +8,43 @@ use crate::helpers::spawn_app;
 #[tokio::test]
 async fn health_readiness_and_metrics_answer() {
     let app = spawn_app().await;
-    assert_eq!(app.client.get(app.url("/healthz")).send().await.expect("request").text().await.expect("text"), "ok");
-    assert_eq!(app.client.get(app.url("/readyz")).send().await.expect("request").status(), 200);
-    app.get_as(&app.first_with_role("citizen").api_token, "/api/v1/me").await;
-    let metrics = app.client.get(app.url("/metrics")).send().await.expect("request").text().await.expect("text");
-    assert!(metrics.contains("tongban_http_requests_total{method=\"GET\",route=\"/api/v1/me\",status=\"200\"}"), "{metrics}");
+    assert_eq!(
+        app.client
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .expect("request")
+            .text()
+            .await
+            .expect("text"),
+        "ok"
+    );
+    assert_eq!(
+        app.client
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .expect("request")
+            .status(),
+        200
+    );
+    app.get_as(&app.first_with_role("citizen").api_token, "/api/v1/me")
+        .await;
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains(
+            "tongban_http_requests_total{method=\"GET\",route=\"/api/v1/me\",status=\"200\"}"
+        ),
+        "{metrics}"
+    );
     assert!(metrics.contains("tongban_http_request_duration_seconds_bucket"));
     assert!(metrics.contains("tongban_db_pool_connections"));
 }
@@ -21,19 +53,60 @@ async fn health_readiness_and_metrics_answer() {
 async fn readiness_fails_when_the_database_is_gone() {
     let app = spawn_app().await;
     app.state.db.close().await;
-    assert_eq!(app.client.get(app.url("/readyz")).send().await.expect("request").status(), 503);
-    assert_eq!(app.client.get(app.url("/healthz")).send().await.expect("request").status(), 200);
+    assert_eq!(
+        app.client
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .expect("request")
+            .status(),
+        503
+    );
+    assert_eq!(
+        app.client
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .expect("request")
+            .status(),
+        200
+    );
 }
 
 #[tokio::test]
 async fn the_openapi_document_is_3_1_and_describes_the_interfaces_scripts_rely_on() {
     let app = spawn_app().await;
-    let document: Value = app.client.get(app.url("/api/openapi.json")).send().await.expect("request").json().await.expect("json");
-    assert!(document["openapi"].as_str().expect("version").starts_with("3.1"));
-    for path in ["/api/v1/auth/login", "/api/v1/me", "/api/v1/admin/users", "/api/v1/persons/{id}"] {
-        assert!(document["paths"].get(path).is_some(), "{path} is documented");
+    let document: Value = app
+        .client
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        document["openapi"]
+            .as_str()
+            .expect("version")
+            .starts_with("3.1")
+    );
+    for path in [
+        "/api/v1/auth/login",
+        "/api/v1/me",
+        "/api/v1/admin/users",
+        "/api/v1/persons/{id}",
+    ] {
+        assert!(
+            document["paths"].get(path).is_some(),
+            "{path} is documented"
+        );
     }
-    assert!(document["components"]["securitySchemes"].get("bearer").is_some());
+    assert!(
+        document["components"]["securitySchemes"]
+            .get("bearer")
+            .is_some()
+    );
     assert!(document["components"]["schemas"].get("Problem").is_some());
 }
 
@@ -44,7 +117,10 @@ async fn every_response_carries_the_security_headers() {
         let response = app.client.get(app.url(path)).send().await.expect("request");
         let headers = response.headers();
         let csp = headers["content-security-policy"].to_str().expect("ascii");
-        assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(
+            csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+            "{path}: {csp}"
+        );
         assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(headers["x-frame-options"], "DENY", "{path}");
         assert!(headers.contains_key("x-request-id"), "{path}");
@@ -54,10 +130,23 @@ async fn every_response_carries_the_security_headers() {
 #[tokio::test]
 async fn the_vendored_htmx_matches_its_recorded_digest() {
     let app = spawn_app().await;
-    let body = app.client.get(app.url("/static/htmx.min.js")).send().await.expect("request").bytes().await.expect("bytes");
+    let body = app
+        .client
+        .get(app.url("/static/htmx.min.js"))
+        .send()
+        .await
+        .expect("request")
+        .bytes()
+        .await
+        .expect("bytes");
     let digest = tongban_app::random::hex_encode(&<sha2::Sha256 as sha2::Digest>::digest(&body));
-    let recorded = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/static/VENDORED.md")).expect("VENDORED.md");
-    assert!(recorded.contains(&digest), "static/VENDORED.md records {digest}");
+    let recorded =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/static/VENDORED.md"))
+            .expect("VENDORED.md");
+    assert!(
+        recorded.contains(&digest),
+        "static/VENDORED.md records {digest}"
+    );
 }
 
 #[tokio::test]
@@ -78,22 +167,60 @@ async fn personal_data_is_not_released_when_its_access_cannot_be_recorded() {
     assert_eq!(recorded, 1, "the read was recorded");
 
     // Make the access record unwritable, as a full disk or a lost log table would.
-    sqlx::query("DROP TABLE personal_data_access").execute(app.state.pool()).await.expect("drop");
+    sqlx::query("DROP TABLE personal_data_access")
+        .execute(app.state.pool())
+        .await
+        .expect("drop");
     let response = app.get_as(clerk, &path).await;
     let text = response.text().await.expect("text");
     assert!(text.contains("\"status\":503"), "{text}");
-    assert!(!text.contains("张伟") && !text.contains("339901198503120"), "nothing personal leaves: {text}");
+    assert!(
+        !text.contains("张伟") && !text.contains("339901198503120"),
+        "nothing personal leaves: {text}"
+    );
 }
 
 #[tokio::test]
 async fn citizens_see_who_read_their_data_with_purpose_and_department() {
     let app = spawn_app().await;
     let person = app.person_id_of("citizen.zhangwei").await;
-    app.get_as(&app.account("demo.clerk").api_token, &format!("/api/v1/persons/{person}?purpose=service_handling")).await;
-    let log: Value = app.get_as(&app.account("citizen.zhangwei").api_token, "/api/v1/me/access-log").await.json().await.expect("json");
-    let entry = log.as_array().expect("list").iter().find(|e| e["purpose"] == "service_handling").expect("the clerk's read");
+    app.get_as(
+        &app.account("demo.clerk").api_token,
+        &format!("/api/v1/persons/{person}?purpose=service_handling"),
+    )
+    .await;
+    let log: Value = app
+        .get_as(
+            &app.account("citizen.zhangwei").api_token,
+            "/api/v1/me/access-log",
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let entry = log
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|e| e["purpose"] == "service_handling")
+        .expect("the clerk's read");
     assert_eq!(entry["actor_role"], "clerk");
     assert_eq!(entry["department"], "江北区政务服务管理局");
-    let other: Value = app.get_as(&app.account("citizen.lina").api_token, "/api/v1/me/access-log").await.json().await.expect("json");
-    assert!(other.as_array().expect("list").iter().all(|e| e["purpose"] != "service_handling"), "another citizen's log is theirs alone");
+    let other: Value = app
+        .get_as(
+            &app.account("citizen.lina").api_token,
+            "/api/v1/me/access-log",
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        other
+            .as_array()
+            .expect("list")
+            .iter()
+            .all(|e| e["purpose"] != "service_handling"),
+        "another citizen's log is theirs alone"
+    );
 }

@@ -6,16 +6,26 @@ use crate::helpers::{hidden_csrf, spawn_app};
 async fn a_citizen_sees_their_details_masked_and_who_read_them() {
     let app = spawn_app().await;
     let person = app.person_id_of("citizen.zhangwei").await;
-    app.get_as(&app.account("demo.clerk").api_token, &format!("/api/v1/persons/{person}?purpose=service_handling")).await;
+    app.get_as(
+        &app.account("demo.clerk").api_token,
+        &format!("/api/v1/persons/{person}?purpose=service_handling"),
+    )
+    .await;
     let citizen = app.account("citizen.zhangwei");
     let mut browser = app.page_login(citizen).await;
     let html = browser.get(&app, "/home").await.text().await.expect("html");
     assert!(html.contains("张伟"));
     let resident_id = citizen.resident_id.as_deref().expect("id");
-    assert!(!html.contains(resident_id), "the full ID number is not shown");
+    assert!(
+        !html.contains(resident_id),
+        "the full ID number is not shown"
+    );
     assert!(html.contains(&format!("33**************{}", &resident_id[16..])));
     assert!(html.contains("谁查看了我的数据"));
-    assert!(html.contains("江北区政务服务管理局"), "the clerk's department is named");
+    assert!(
+        html.contains("江北区政务服务管理局"),
+        "the clerk's department is named"
+    );
     assert!(html.contains("办理业务"));
 }
 
@@ -24,15 +34,30 @@ async fn language_and_large_text_switch_and_stay_with_the_account() {
     let app = spawn_app().await;
     let citizen = app.first_with_role("citizen");
     let mut browser = app.page_login(citizen).await;
-    let english = browser.get(&app, "/home?lang=en").await.text().await.expect("html");
+    let english = browser
+        .get(&app, "/home?lang=en")
+        .await
+        .text()
+        .await
+        .expect("html");
     assert!(english.contains("<html lang=\"en\">") && english.contains("Who accessed my data"));
-    let large = browser.get(&app, "/home?large=1").await.text().await.expect("html");
+    let large = browser
+        .get(&app, "/home?large=1")
+        .await
+        .text()
+        .await
+        .expect("html");
     assert!(large.contains("class=\"large-text\""));
     // A new login on another device keeps both choices.
     let mut other = app.page_login(citizen).await;
     let html = other.get(&app, "/home").await.text().await.expect("html");
     assert!(html.contains("Who accessed my data") && html.contains("class=\"large-text\""));
-    let chinese = other.get(&app, "/home?lang=zh").await.text().await.expect("html");
+    let chinese = other
+        .get(&app, "/home?lang=zh")
+        .await
+        .text()
+        .await
+        .expect("html");
     assert!(chinese.contains("<html lang=\"zh-CN\">"));
 }
 
@@ -40,8 +65,25 @@ async fn language_and_large_text_switch_and_stay_with_the_account() {
 async fn visitors_choose_a_language_before_logging_in() {
     let app = spawn_app().await;
     let mut browser = crate::helpers::Browser::default();
-    assert!(browser.get(&app, "/login?lang=en").await.text().await.expect("html").contains("Log in"));
-    assert!(browser.get(&app, "/login").await.text().await.expect("html").contains("One-time code"), "the choice is remembered");
+    assert!(
+        browser
+            .get(&app, "/login?lang=en")
+            .await
+            .text()
+            .await
+            .expect("html")
+            .contains("Log in")
+    );
+    assert!(
+        browser
+            .get(&app, "/login")
+            .await
+            .text()
+            .await
+            .expect("html")
+            .contains("One-time code"),
+        "the choice is remembered"
+    );
 }
 
 #[tokio::test]
@@ -50,7 +92,11 @@ async fn staff_land_on_the_workbench_and_administrators_on_their_console_section
     let mut clerk = app.page_login(app.account("demo.clerk")).await;
     let html = clerk.get(&app, "/home").await.text().await.expect("html");
     assert!(html.contains("工作台") && html.contains("江北区政务服务管理局"));
-    assert_eq!(clerk.get(&app, "/admin").await.status(), 403, "a clerk has no console");
+    assert_eq!(
+        clerk.get(&app, "/admin").await.status(),
+        403,
+        "a clerk has no console"
+    );
 
     let mut system = app.page_login(app.first_with_role("system_admin")).await;
     let console = system.get(&app, "/admin").await.text().await.expect("html");
@@ -59,7 +105,10 @@ async fn staff_land_on_the_workbench_and_administrators_on_their_console_section
     let mut audit = app.page_login(app.first_with_role("audit_admin")).await;
     let console = audit.get(&app, "/admin").await.text().await.expect("html");
     assert!(console.contains("管理操作记录") && !console.contains("新建用户"));
-    assert!(console.contains("account.create"), "the seeding is on record");
+    assert!(
+        console.contains("account.create"),
+        "the seeding is on record"
+    );
 }
 
 #[tokio::test]
@@ -67,18 +116,68 @@ async fn the_system_administrator_creates_a_clerk_on_the_console_who_can_then_lo
     let app = spawn_app().await;
     let mut system = app.page_login(app.first_with_role("system_admin")).await;
     let console = system.get(&app, "/admin").await.text().await.expect("html");
-    let department = console.split("name=\"department_id\"><option value=\"").nth(1).and_then(|r| r.split('"').next()).expect("a department");
+    let department = console
+        .split("name=\"department_id\"><option value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("a department");
     let created = system
-        .post_form(&app, "/admin/users", &[("csrf", hidden_csrf(&console).as_str()), ("username", "new.window"), ("display_name", "新窗口"), ("role", "clerk"), ("department_id", department)])
+        .post_form(
+            &app,
+            "/admin/users",
+            &[
+                ("csrf", hidden_csrf(&console).as_str()),
+                ("username", "new.window"),
+                ("display_name", "新窗口"),
+                ("role", "clerk"),
+                ("department_id", department),
+            ],
+        )
         .await;
     assert_eq!(created.status(), 200);
     let html = created.text().await.expect("html");
-    let password = html.split("密码: ").nth(1).and_then(|r| r.split('<').next()).expect("password shown once").to_owned();
-    let secret = html.split("TOTP: ").nth(1).and_then(|r| r.split('<').next()).expect("secret shown once").to_owned();
-    let code = tongban_app::identity::totp::current_code(&secret, tongban_core::Clock::now(&*app.clock).unix_timestamp()).expect("code");
-    assert_eq!(app.api_login("new.window", &password, Some(&code)).await.status(), 200);
+    let password = html
+        .split("密码: ")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .expect("password shown once")
+        .to_owned();
+    let secret = html
+        .split("TOTP: ")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .expect("secret shown once")
+        .to_owned();
+    let code = tongban_app::identity::totp::current_code(
+        &secret,
+        tongban_core::Clock::now(&*app.clock).unix_timestamp(),
+    )
+    .expect("code");
+    assert_eq!(
+        app.api_login("new.window", &password, Some(&code))
+            .await
+            .status(),
+        200
+    );
 
-    let forged = system.post_form(&app, "/admin/users", &[("csrf", "forged"), ("username", "forged.user"), ("display_name", "x"), ("role", "clerk"), ("department_id", department)]).await;
+    let forged = system
+        .post_form(
+            &app,
+            "/admin/users",
+            &[
+                ("csrf", "forged"),
+                ("username", "forged.user"),
+                ("display_name", "x"),
+                ("role", "clerk"),
+                ("department_id", department),
+            ],
+        )
+        .await;
     assert_eq!(forged.status(), 403);
-    assert!(tongban_app::identity::store::account_by_username(app.state.pool(), "forged.user").await.expect("query").is_none());
+    assert!(
+        tongban_app::identity::store::account_by_username(app.state.pool(), "forged.user")
+            .await
+            .expect("query")
+            .is_none()
+    );
 }
