@@ -58,7 +58,7 @@ async fn language_and_large_text_switch_and_stay_with_the_account() {
         .text()
         .await
         .expect("html");
-    assert!(chinese.contains("<html lang=\"zh-CN\">"));
+    assert!(chinese.contains("<html lang=\"zh-CN\" class=\"large-text\">"));
 }
 
 #[tokio::test]
