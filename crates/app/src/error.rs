@@ -37,6 +37,10 @@ pub enum AppError {
     UnsupportedMediaType(&'static str),
     #[error("the service is temporarily unavailable")]
     Unavailable,
+    /// A transaction lost a race (serialization failure, deadlock, busy database); the whole
+    /// use-case may be retried. Answered as 503 with `Retry-After` when retries run out.
+    #[error("the service is busy; try again")]
+    Contention,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -60,7 +64,7 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable | AppError::Contention => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -79,7 +83,7 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::PayloadTooLarge => "payload-too-large",
             AppError::UnsupportedMediaType(_) => "unsupported-media-type",
-            AppError::Unavailable => "unavailable",
+            AppError::Unavailable | AppError::Contention => "unavailable",
             AppError::Internal(_) => "internal",
         }
     }
@@ -100,6 +104,7 @@ impl From<sqlx::Error> for AppError {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
                 AppError::Unavailable
             }
+            error if crate::db::is_retryable(error) => AppError::Contention,
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 AppError::Conflict("a record with the same key exists already".into())
             }

@@ -13,7 +13,6 @@ use super::store::{self, Department, Region};
 use crate::authz::{Action, Resource, can};
 use crate::error::{AppError, AppResult};
 use crate::identity::model::{Actor, Role};
-use crate::identity::store as identity_store;
 use crate::state::AppState;
 use crate::time_fmt::display_cst;
 use crate::web::extract::PageForm;
@@ -123,12 +122,7 @@ async fn user_rows(state: &AppState, ctx: &PageCtx, actor: &Actor) -> AppResult<
     let accounts = if actor.has_role(Role::SystemAdmin) {
         service::list_accounts(state, actor, 500, 0).await?
     } else {
-        let mut listed = Vec::new();
-        for account in identity_store::list_accounts(state.pool(), 500, 0).await? {
-            let roles = identity_store::grants(state.pool(), &account.id).await?;
-            listed.push(service::AccountWithRoles { account, roles });
-        }
-        listed
+        service::grantable_accounts(state, actor, 500).await?
     };
     Ok(accounts
         .into_iter()

@@ -1,10 +1,12 @@
 //! Administration use-cases: regions, departments, accounts, passwords and role grants, each
 //! asked of the policy and recorded as an administrative event.
 
+use sqlx::AnyConnection;
 use tongban_core::RegionCode;
 
 use super::store::{self, AdminEvent, Department, Region};
 use crate::authz::{Action, Resource, can};
+use crate::db::retrying;
 use crate::error::{AppError, AppResult};
 use crate::identity::model::{Account, AccountKind, Actor, Role, RoleGrant, Scope};
 use crate::identity::store::{self as identity_store, NewAccount};
@@ -37,8 +39,11 @@ impl By<'_> {
     }
 }
 
+/// Records an administrative event in the transaction of the change it describes, so there is
+/// never a change without its record.
 async fn record(
-    state: &AppState,
+    conn: &mut AnyConnection,
+    now: i64,
     by: By<'_>,
     action: &str,
     target: &str,
@@ -46,13 +51,13 @@ async fn record(
 ) -> AppResult<()> {
     let event = AdminEvent {
         id: random::new_id(),
-        at: state.now(),
+        at: now,
         actor_id: by.id(),
         action: action.into(),
         target: target.into(),
         detail,
     };
-    store::insert_event(state.pool(), &event).await
+    store::insert_event(conn, &event).await
 }
 
 fn require_text(field: &'static str, value: &str, max_chars: usize) -> AppResult<String> {
@@ -104,14 +109,14 @@ pub async fn create_region(state: &AppState, by: By<'_>, new: NewRegion) -> AppR
         name: require_text("name", &new.name, 64)?,
         name_en: require_text("name_en", &new.name_en, 128)?,
     };
-    store::insert_region(state.pool(), &region, state.now()).await?;
-    record(
-        state,
-        by,
-        "region.create",
-        region.code.as_str(),
-        region.name.clone(),
-    )
+    let saved = &region;
+    retrying(move || async move {
+        let mut tx = state.pool().begin().await?;
+        store::insert_region(&mut *tx, saved, state.now()).await?;
+        let (code, name) = (saved.code.as_str(), saved.name.clone());
+        record(&mut tx, state.now(), by, "region.create", code, name).await?;
+        Ok(tx.commit().await?)
+    })
     .await?;
     Ok(region)
 }
@@ -154,14 +159,14 @@ pub async fn create_department(
         kind,
         uscc: new.uscc.map(|code| code.as_str().to_owned()),
     };
-    store::insert_department(state.pool(), &department, state.now()).await?;
-    record(
-        state,
-        by,
-        "department.create",
-        &department.id,
-        department.name.clone(),
-    )
+    let saved = &department;
+    retrying(move || async move {
+        let mut tx = state.pool().begin().await?;
+        store::insert_department(&mut *tx, saved, state.now()).await?;
+        let (id, name) = (&saved.id, saved.name.clone());
+        record(&mut tx, state.now(), by, "department.create", id, name).await?;
+        Ok(tx.commit().await?)
+    })
     .await?;
     Ok(department)
 }
@@ -296,25 +301,18 @@ pub async fn create_account(
             .filter(|_| kind == AccountKind::Enterprise),
     };
     let id = random::new_id();
-    identity_store::insert_account(state.pool(), &id, &new, state.now()).await?;
-    identity_store::insert_grant(
-        state.pool(),
-        &id,
-        request.role,
-        &scope,
-        Some(&by.id()),
-        state.now(),
-    )
+    let (id, new, scope, role) = (&id, &new, &scope, request.role);
+    retrying(move || async move {
+        let mut tx = state.pool().begin().await?;
+        let now = state.now();
+        identity_store::insert_account(&mut *tx, id, new, now).await?;
+        identity_store::insert_grant(&mut *tx, id, role, scope, Some(&by.id()), now).await?;
+        let detail = format!("{} as {role}", new.username);
+        record(&mut tx, now, by, "account.create", id, detail).await?;
+        Ok(tx.commit().await?)
+    })
     .await?;
-    record(
-        state,
-        by,
-        "account.create",
-        &id,
-        format!("{} as {}", new.username, request.role),
-    )
-    .await?;
-    let account = identity_store::account(state.pool(), &id)
+    let account = identity_store::account(state.pool(), id)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(CreatedAccount {
@@ -357,20 +355,23 @@ pub async fn reset_password(
         }
         None => random::readable_password(),
     };
-    identity_store::set_password(
-        state.pool(),
-        &account.id,
-        &password::hash(password.clone()).await?,
-    )
-    .await?;
-    identity_store::delete_sessions_of(state.pool(), &account.id).await?;
-    record(
-        state,
-        by,
-        "account.reset_password",
-        &account.id,
-        account.username.clone(),
-    )
+    let (hash, account) = (&password::hash(password.clone()).await?, &account);
+    retrying(move || async move {
+        let mut tx = state.pool().begin().await?;
+        identity_store::set_password(&mut *tx, &account.id, hash).await?;
+        identity_store::delete_sessions_of(&mut *tx, &account.id).await?;
+        let (id, username) = (&account.id, account.username.clone());
+        record(
+            &mut tx,
+            state.now(),
+            by,
+            "account.reset_password",
+            id,
+            username,
+        )
+        .await?;
+        Ok(tx.commit().await?)
+    })
     .await?;
     Ok(password)
 }
@@ -447,28 +448,25 @@ pub async fn grant_role(
     {
         return Err(AppError::Forbidden);
     }
-    identity_store::insert_grant(
-        state.pool(),
-        &account.id,
+    let detail = format!(
+        "{role} in {} {}",
+        scope.kind(),
+        scope.region().map(RegionCode::as_str).unwrap_or("-")
+    );
+    let (account, scope, detail) = (&account, &scope, &detail);
+    retrying(move || async move {
+        let mut tx = state.pool().begin().await?;
+        let now = state.now();
+        identity_store::insert_grant(&mut *tx, &account.id, role, scope, Some(&by.id()), now)
+            .await?;
+        record(&mut tx, now, by, "role.grant", &account.id, detail.clone()).await?;
+        Ok(tx.commit().await?)
+    })
+    .await?;
+    Ok(RoleGrant {
         role,
-        &scope,
-        Some(&by.id()),
-        state.now(),
-    )
-    .await?;
-    record(
-        state,
-        by,
-        "role.grant",
-        &account.id,
-        format!(
-            "{role} in {} {}",
-            scope.kind(),
-            scope.region().map(RegionCode::as_str).unwrap_or("-")
-        ),
-    )
-    .await?;
-    Ok(RoleGrant { role, scope })
+        scope: scope.clone(),
+    })
 }
 
 pub async fn revoke_role(
@@ -487,10 +485,24 @@ pub async fn revoke_role(
             holds_trio_role,
         },
     )?;
-    if identity_store::delete_grants(state.pool(), &account.id, role).await? == 0 {
-        return Err(AppError::NotFound);
-    }
-    record(state, by, "role.revoke", &account.id, role.to_string()).await
+    let account = &account;
+    retrying(move || async move {
+        let mut tx = state.pool().begin().await?;
+        if identity_store::delete_grants(&mut *tx, &account.id, role).await? == 0 {
+            return Err(AppError::NotFound);
+        }
+        record(
+            &mut tx,
+            state.now(),
+            by,
+            "role.revoke",
+            &account.id,
+            role.to_string(),
+        )
+        .await?;
+        Ok(tx.commit().await?)
+    })
+    .await
 }
 
 /// An account with its roles, as the administrators' lists show it.
@@ -521,6 +533,28 @@ pub async fn list_accounts(
             Resource::Region(&account.home_region),
         ) {
             let roles = identity_store::grants(state.pool(), &account.id).await?;
+            listed.push(AccountWithRoles { account, roles });
+        }
+    }
+    Ok(listed)
+}
+
+/// The accounts the actor may grant roles to (the security administrator's console).
+pub async fn grantable_accounts(
+    state: &AppState,
+    actor: &Actor,
+    limit: i64,
+) -> AppResult<Vec<AccountWithRoles>> {
+    let accounts = identity_store::list_accounts(state.pool(), limit.clamp(1, 500), 0).await?;
+    let mut listed = Vec::new();
+    for account in accounts {
+        let roles = identity_store::grants(state.pool(), &account.id).await?;
+        let resource = Resource::Account {
+            id: &account.id,
+            region: &account.home_region,
+            holds_trio_role: roles.iter().any(|grant| grant.role.is_trio()),
+        };
+        if can(actor, Action::GrantRole, resource) {
             listed.push(AccountWithRoles { account, roles });
         }
     }

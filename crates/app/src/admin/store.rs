@@ -1,7 +1,7 @@
 //! SQL for regions, departments and administrative events.
 
 use serde::Serialize;
-use sqlx::{AnyPool, Row, any::AnyRow};
+use sqlx::{Any, AnyPool, Executor, Row, any::AnyRow};
 use tongban_core::RegionCode;
 
 use crate::error::AppResult;
@@ -28,7 +28,11 @@ fn region_from_row(row: &AnyRow) -> AppResult<Region> {
     })
 }
 
-pub async fn insert_region(pool: &AnyPool, region: &Region, now: i64) -> AppResult<()> {
+pub async fn insert_region<'e>(
+    db: impl Executor<'e, Database = Any>,
+    region: &Region,
+    now: i64,
+) -> AppResult<()> {
     sqlx::query("INSERT INTO regions (code, parent_code, level, name, name_en, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(region.code.as_str().to_owned())
         .bind(region.parent_code.clone())
@@ -36,7 +40,7 @@ pub async fn insert_region(pool: &AnyPool, region: &Region, now: i64) -> AppResu
         .bind(region.name.clone())
         .bind(region.name_en.clone())
         .bind(now)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(())
 }
@@ -83,7 +87,11 @@ fn department_from_row(row: &AnyRow) -> AppResult<Department> {
     })
 }
 
-pub async fn insert_department(pool: &AnyPool, department: &Department, now: i64) -> AppResult<()> {
+pub async fn insert_department<'e>(
+    db: impl Executor<'e, Database = Any>,
+    department: &Department,
+    now: i64,
+) -> AppResult<()> {
     sqlx::query("INSERT INTO departments (id, region_code, name, name_en, kind, uscc, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(department.id.clone())
         .bind(department.region_code.as_str().to_owned())
@@ -92,7 +100,7 @@ pub async fn insert_department(pool: &AnyPool, department: &Department, now: i64
         .bind(department.kind.clone())
         .bind(department.uscc.clone())
         .bind(now)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(())
 }
@@ -125,7 +133,10 @@ pub struct AdminEvent {
     pub detail: String,
 }
 
-pub async fn insert_event(pool: &AnyPool, event: &AdminEvent) -> AppResult<()> {
+pub async fn insert_event<'e>(
+    db: impl Executor<'e, Database = Any>,
+    event: &AdminEvent,
+) -> AppResult<()> {
     sqlx::query("INSERT INTO admin_events (id, at, actor_id, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(event.id.clone())
         .bind(event.at)
@@ -133,7 +144,7 @@ pub async fn insert_event(pool: &AnyPool, event: &AdminEvent) -> AppResult<()> {
         .bind(event.action.clone())
         .bind(event.target.clone())
         .bind(event.detail.clone())
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(())
 }

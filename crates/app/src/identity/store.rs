@@ -1,6 +1,6 @@
 //! SQL for accounts, role grants, sessions and API tokens. The only place that writes it.
 
-use sqlx::{AnyPool, Row, any::AnyRow};
+use sqlx::{Any, AnyPool, Executor, Row, any::AnyRow};
 use tongban_core::RegionCode;
 
 use super::model::{Account, AccountKind, Language, Role, RoleGrant, Scope};
@@ -54,7 +54,12 @@ fn account_from_row(row: &AnyRow) -> AppResult<Account> {
     })
 }
 
-pub async fn insert_account(pool: &AnyPool, id: &str, new: &NewAccount, now: i64) -> AppResult<()> {
+pub async fn insert_account<'e>(
+    db: impl Executor<'e, Database = Any>,
+    id: &str,
+    new: &NewAccount,
+    now: i64,
+) -> AppResult<()> {
     sqlx::query(
         "INSERT INTO accounts (id, username, display_name, kind, home_region, password_hash, totp_secret, department_id, person_id, enterprise_id, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -70,7 +75,7 @@ pub async fn insert_account(pool: &AnyPool, id: &str, new: &NewAccount, now: i64
     .bind(new.person_id.clone())
     .bind(new.enterprise_id.clone())
     .bind(now)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }
@@ -176,8 +181,8 @@ pub async fn record_successful_login(
     Ok(result.rows_affected() == 1)
 }
 
-pub async fn set_password(
-    pool: &AnyPool,
+pub async fn set_password<'e>(
+    db: impl Executor<'e, Database = Any>,
     account_id: &str,
     password_hash: &str,
 ) -> AppResult<bool> {
@@ -186,7 +191,7 @@ pub async fn set_password(
     )
     .bind(account_id.to_owned())
     .bind(password_hash.to_owned())
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(result.rows_affected() == 1)
 }
@@ -263,8 +268,8 @@ pub(crate) fn parse_stored_region(code: &str) -> AppResult<RegionCode> {
     })
 }
 
-pub async fn insert_grant(
-    pool: &AnyPool,
+pub async fn insert_grant<'e>(
+    db: impl Executor<'e, Database = Any>,
     account_id: &str,
     role: Role,
     scope: &Scope,
@@ -286,16 +291,20 @@ pub async fn insert_grant(
     .bind(scope_id)
     .bind(granted_by.map(str::to_owned))
     .bind(now)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }
 
-pub async fn delete_grants(pool: &AnyPool, account_id: &str, role: Role) -> AppResult<u64> {
+pub async fn delete_grants<'e>(
+    db: impl Executor<'e, Database = Any>,
+    account_id: &str,
+    role: Role,
+) -> AppResult<u64> {
     let result = sqlx::query("DELETE FROM role_grants WHERE account_id = $1 AND role = $2")
         .bind(account_id.to_owned())
         .bind(role.as_str())
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(result.rows_affected())
 }
@@ -364,10 +373,13 @@ pub async fn delete_session(pool: &AnyPool, id_hash: &str) -> AppResult<()> {
 }
 
 /// Ends every session of an account (after a password reset or when it is disabled).
-pub async fn delete_sessions_of(pool: &AnyPool, account_id: &str) -> AppResult<()> {
+pub async fn delete_sessions_of<'e>(
+    db: impl Executor<'e, Database = Any>,
+    account_id: &str,
+) -> AppResult<()> {
     sqlx::query("DELETE FROM sessions WHERE account_id = $1")
         .bind(account_id.to_owned())
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(())
 }
