@@ -24,6 +24,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(me))
         .routes(routes!(update_preferences))
         .routes(routes!(my_access_log))
+        .routes(routes!(list_tokens, create_token))
+        .routes(routes!(revoke_token))
+        .routes(routes!(begin_totp))
+        .routes(routes!(confirm_totp))
         .routes(routes!(read_person))
         .routes(routes!(lookup_person))
         .routes(routes!(read_enterprise))
@@ -233,4 +237,82 @@ async fn read_enterprise(
     Path(id): Path<String>,
 ) -> AppResult<Json<Enterprise>> {
     Ok(Json(personal::read_enterprise(&state, &actor, &id).await?))
+}
+
+/// The caller's API tokens (never their secrets).
+#[utoipa::path(get, path = "/api/v1/me/tokens", tag = "identity", security(("bearer" = [])),
+    responses((status = 200, body = [store::TokenSummary]), (status = 401, body = Problem)))]
+async fn list_tokens(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> AppResult<Json<Vec<store::TokenSummary>>> {
+    Ok(Json(store::tokens_of(state.pool(), actor.id()).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTokenRequest {
+    /// What the token is for, e.g. the name of the script that uses it.
+    pub label: String,
+    /// 1 to 366.
+    pub expires_in_days: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedToken {
+    /// The secret, shown once.
+    pub token: String,
+}
+
+/// Issue an API token for the caller's own account.
+#[utoipa::path(post, path = "/api/v1/me/tokens", tag = "identity", security(("bearer" = [])), request_body = CreateTokenRequest,
+    responses((status = 201, body = CreatedToken), (status = 401, body = Problem), (status = 422, body = Problem)))]
+async fn create_token(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(request): ApiJson<CreateTokenRequest>,
+) -> AppResult<(StatusCode, Json<CreatedToken>)> {
+    let token =
+        service::create_own_token(&state, &actor, &request.label, request.expires_in_days).await?;
+    Ok((StatusCode::CREATED, Json(CreatedToken { token })))
+}
+
+/// Revoke one of the caller's API tokens.
+#[utoipa::path(delete, path = "/api/v1/me/tokens/{id}", tag = "identity", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem)))]
+async fn revoke_token(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    service::revoke_own_token(&state, &actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Start enrolling a (new) one-time-code secret; it takes effect once a code is confirmed.
+#[utoipa::path(post, path = "/api/v1/me/totp", tag = "identity", security(("bearer" = [])),
+    responses((status = 200, body = service::TotpEnrolment), (status = 401, body = Problem)))]
+async fn begin_totp(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> AppResult<Json<service::TotpEnrolment>> {
+    Ok(Json(service::begin_totp_enrolment(&state, &actor).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmTotpRequest {
+    pub code: String,
+}
+
+/// Confirm the new secret with a code from it; from then on logins need a code.
+#[utoipa::path(post, path = "/api/v1/me/totp/confirm", tag = "identity", security(("bearer" = [])), request_body = ConfirmTotpRequest,
+    responses((status = 204), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn confirm_totp(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(request): ApiJson<ConfirmTotpRequest>,
+) -> AppResult<StatusCode> {
+    service::confirm_totp_enrolment(&state, &actor, &request.code).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -207,3 +207,72 @@ pub async fn log_out(state: &AppState, actor: &Actor, raw_session: Option<&str>)
     }
     Ok(())
 }
+
+/// Starts enrolling a (new) second factor: a fresh secret waits until a code from it is
+/// confirmed, so a mistyped enrolment never locks anyone out.
+pub async fn begin_totp_enrolment(state: &AppState, actor: &Actor) -> AppResult<TotpEnrolment> {
+    let secret = totp::new_secret();
+    store::set_totp_pending(state.pool(), actor.id(), &secret).await?;
+    let uri = format!(
+        "otpauth://totp/tongban:{username}?secret={secret}&issuer=tongban&algorithm=SHA1&digits=6&period=30",
+        username = actor.account.username
+    );
+    Ok(TotpEnrolment { secret, uri })
+}
+
+/// A secret being enrolled, to show once (as text and as an `otpauth://` URI).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct TotpEnrolment {
+    pub secret: String,
+    pub uri: String,
+}
+
+/// Confirms the enrolment with a code from the new secret.
+pub async fn confirm_totp_enrolment(state: &AppState, actor: &Actor, code: &str) -> AppResult<()> {
+    let pending = store::totp_pending(state.pool(), actor.id())
+        .await?
+        .ok_or_else(|| AppError::Conflict("no second factor is being enrolled".into()))?;
+    let step = totp::verify(&pending, code, state.now().div_euclid(1000), 0)
+        .ok_or_else(|| AppError::invalid("code", "the code does not match the new secret"))?;
+    if !store::confirm_totp(state.pool(), actor.id(), &pending, step).await? {
+        return Err(AppError::Conflict(
+            "the enrolment changed meanwhile; start again".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Issues an API token for the actor's own account, valid for `days` (1 to 366).
+pub async fn create_own_token(
+    state: &AppState,
+    actor: &Actor,
+    label: &str,
+    days: i64,
+) -> AppResult<String> {
+    let label = label.trim();
+    if label.is_empty() || label.chars().count() > 64 || label.chars().any(char::is_control) {
+        return Err(AppError::invalid("label", "must have 1–64 characters"));
+    }
+    if !(1..=366).contains(&days) {
+        return Err(AppError::invalid(
+            "expires_in_days",
+            "must be from 1 to 366",
+        ));
+    }
+    issue_token(
+        state,
+        actor.id(),
+        label,
+        Some(state.now() + days * 24 * HOUR_MS),
+    )
+    .await
+}
+
+/// Revokes one of the actor's own tokens; someone else's token is "not found".
+pub async fn revoke_own_token(state: &AppState, actor: &Actor, token_id: &str) -> AppResult<()> {
+    if store::revoke_token(state.pool(), token_id, actor.id(), state.now()).await? {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}

@@ -209,6 +209,44 @@ pub async fn set_totp_secret(
     Ok(())
 }
 
+pub async fn set_totp_pending(pool: &AnyPool, account_id: &str, secret: &str) -> AppResult<()> {
+    sqlx::query("UPDATE accounts SET totp_pending = $2 WHERE id = $1")
+        .bind(account_id.to_owned())
+        .bind(secret.to_owned())
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn totp_pending(pool: &AnyPool, account_id: &str) -> AppResult<Option<String>> {
+    let pending: Option<Option<String>> =
+        sqlx::query_scalar("SELECT totp_pending FROM accounts WHERE id = $1")
+            .bind(account_id.to_owned())
+            .fetch_optional(pool)
+            .await?;
+    Ok(pending.flatten())
+}
+
+/// Makes the pending secret the account's second factor, if it is still the one confirmed.
+/// The confirming code's step counts as used.
+pub async fn confirm_totp(
+    pool: &AnyPool,
+    account_id: &str,
+    secret: &str,
+    step: i64,
+) -> AppResult<bool> {
+    let result = sqlx::query(
+        "UPDATE accounts SET totp_secret = totp_pending, totp_pending = NULL, totp_last_step = $3
+         WHERE id = $1 AND totp_pending = $2",
+    )
+    .bind(account_id.to_owned())
+    .bind(secret.to_owned())
+    .bind(step)
+    .execute(pool)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
 pub async fn set_preferences(
     pool: &AnyPool,
     account_id: &str,

@@ -326,3 +326,151 @@ async fn the_api_called_with_a_session_cookie_needs_the_csrf_header_to_change_an
         .expect("request");
     assert_eq!(with.status(), 204);
 }
+
+#[tokio::test]
+async fn a_citizen_adds_a_second_factor_and_from_then_on_needs_it() {
+    let app = spawn_app().await;
+    let citizen = app.first_with_role("citizen");
+    let token = &citizen.api_token;
+    let (status, _) = problem(
+        app.post_as(token, "/api/v1/me/totp/confirm", &json!({"code": "123456"}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 409, "nothing is being enrolled yet");
+    let enrolment: Value = app
+        .post_as(token, "/api/v1/me/totp", &json!({}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let secret = enrolment["secret"].as_str().expect("secret").to_owned();
+    assert!(
+        enrolment["uri"]
+            .as_str()
+            .expect("uri")
+            .starts_with("otpauth://totp/tongban:citizen.")
+    );
+    let now = || tongban_core::Clock::now(&*app.clock).unix_timestamp();
+    let wrong =
+        if tongban_app::identity::totp::current_code(&secret, now()).as_deref() == Some("000000") {
+            "111111"
+        } else {
+            "000000"
+        };
+    let (status, body) = problem(
+        app.post_as(token, "/api/v1/me/totp/confirm", &json!({"code": wrong}))
+            .await,
+    )
+    .await;
+    assert_eq!((status, body["field"].as_str()), (422, Some("code")));
+    assert_eq!(
+        app.api_login(&citizen.username, &citizen.password, None)
+            .await
+            .status(),
+        200,
+        "not yet required"
+    );
+
+    let code = tongban_app::identity::totp::current_code(&secret, now()).expect("code");
+    assert_eq!(
+        app.post_as(token, "/api/v1/me/totp/confirm", &json!({"code": code}))
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(
+        app.api_login(&citizen.username, &citizen.password, None)
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        app.api_login(&citizen.username, &citizen.password, Some(&code))
+            .await
+            .status(),
+        401,
+        "the confirming code is spent"
+    );
+    app.clock.advance(Duration::seconds(30));
+    let next = tongban_app::identity::totp::current_code(&secret, now()).expect("code");
+    assert_eq!(
+        app.api_login(&citizen.username, &citizen.password, Some(&next))
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn accounts_issue_list_and_revoke_their_own_api_tokens_only() {
+    let app = spawn_app().await;
+    let citizen = &app.account("citizen.zhangwei").api_token;
+    let (status, body) = problem(
+        app.post_as(
+            citizen,
+            "/api/v1/me/tokens",
+            &json!({"label": "script", "expires_in_days": 0}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("expires_in_days"))
+    );
+    let created: Value = app
+        .post_as(
+            citizen,
+            "/api/v1/me/tokens",
+            &json!({"label": "my script", "expires_in_days": 30}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let secret = created["token"].as_str().expect("token").to_owned();
+    assert_eq!(app.get_as(&secret, "/api/v1/me").await.status(), 200);
+    let listed: Value = app
+        .get_as(citizen, "/api/v1/me/tokens")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let entry = listed
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|t| t["label"] == "my script")
+        .expect("listed")
+        .clone();
+    assert!(
+        !listed.to_string().contains(&secret),
+        "secrets are never listed"
+    );
+    let id = entry["id"].as_str().expect("id");
+
+    let other = &app.account("citizen.lina").api_token;
+    let foreign = app
+        .client
+        .delete(app.url(&format!("/api/v1/me/tokens/{id}")))
+        .bearer_auth(other)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(problem(foreign).await.0, 404);
+    assert_eq!(
+        app.get_as(&secret, "/api/v1/me").await.status(),
+        200,
+        "another account cannot revoke it"
+    );
+    let own = app
+        .client
+        .delete(app.url(&format!("/api/v1/me/tokens/{id}")))
+        .bearer_auth(citizen)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(own.status(), 204);
+    assert_eq!(app.get_as(&secret, "/api/v1/me").await.status(), 401);
+}

@@ -111,10 +111,21 @@ async fn staff_land_on_the_workbench_and_administrators_on_their_console_section
     );
 
     let mut security = app.page_login(app.first_with_role("security_admin")).await;
-    let console = security.get(&app, "/admin").await.text().await.expect("html");
+    let console = security
+        .get(&app, "/admin")
+        .await
+        .text()
+        .await
+        .expect("html");
     assert!(console.contains("授予角色") && !console.contains("新建用户"));
-    assert!(console.contains(">demo.clerk<"), "accounts to grant roles to are listed");
-    assert!(!console.contains(">demo.secadmin<"), "but not the security administrator itself");
+    assert!(
+        console.contains(">demo.clerk<"),
+        "accounts to grant roles to are listed"
+    );
+    assert!(
+        !console.contains(">demo.secadmin<"),
+        "but not the security administrator itself"
+    );
 }
 
 #[tokio::test]

@@ -1,0 +1,35 @@
+//! Fuzzes the identifier parsers: no input may panic them, and whatever parses keeps the
+//! invariants the rest of tongban relies on.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use tongban_core::{RegionCode, RegionLevel, ResidentId, Uscc};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    if let Ok(id) = text.parse::<ResidentId>() {
+        assert_eq!(id.expose(), text);
+        assert_eq!(id.masked().chars().count(), 18);
+        assert!(!format!("{id:?}").contains(&text[2..16]), "Debug never shows the number");
+        let _ = id.birth_date();
+    }
+    if let Ok(code) = text.parse::<Uscc>() {
+        assert_eq!(code.as_str(), text);
+        assert_eq!(Uscc::check_character(&text[..17]), text.chars().nth(17));
+    }
+    if let Ok(region) = text.parse::<RegionCode>() {
+        // Every region reaches the nation in at most five steps, each one containing the last.
+        let mut current = region.clone();
+        for _ in 0..6 {
+            match current.parent() {
+                Some(parent) => {
+                    assert!(parent.contains(&region), "{parent:?} should contain {region:?}");
+                    assert!(parent.level() < current.level());
+                    current = parent;
+                }
+                None => break,
+            }
+        }
+        assert_eq!(current.level(), RegionLevel::National);
+    }
+});
