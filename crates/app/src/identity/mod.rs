@@ -6,6 +6,7 @@ pub mod model;
 pub mod pages;
 pub mod password;
 pub mod personal;
+pub mod security_pages;
 pub mod service;
 pub mod store;
 pub mod totp;

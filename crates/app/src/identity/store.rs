@@ -522,7 +522,7 @@ pub struct TokenSummary {
 }
 
 pub async fn tokens_of(pool: &AnyPool, account_id: &str) -> AppResult<Vec<TokenSummary>> {
-    let rows = sqlx::query("SELECT id, label, created_at, expires_at, revoked_at FROM api_tokens WHERE account_id = $1 ORDER BY created_at DESC")
+    let rows = sqlx::query("SELECT id, label, created_at, expires_at, revoked_at FROM api_tokens WHERE account_id = $1 ORDER BY created_at DESC, id DESC")
         .bind(account_id.to_owned())
         .fetch_all(pool)
         .await?;

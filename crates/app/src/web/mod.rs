@@ -73,6 +73,7 @@ pub fn router(state: AppState) -> Router {
 
     let pages = Router::new()
         .merge(crate::identity::pages::routes())
+        .merge(crate::identity::security_pages::routes())
         .merge(crate::admin::pages::routes());
 
     let operations = Router::new()

@@ -198,3 +198,120 @@ async fn the_system_administrator_creates_a_clerk_on_the_console_who_can_then_lo
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn a_citizen_turns_on_one_time_codes_and_manages_tokens_on_the_security_page() {
+    let app = spawn_app().await;
+    let citizen = app.account("citizen.lina");
+    let mut browser = app.page_login(citizen).await;
+    let page = browser
+        .get(&app, "/security")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(page.contains("未启用"));
+    let csrf = hidden_csrf(&page);
+    let enrolling = browser
+        .post_form(&app, "/security/totp", &[("csrf", csrf.as_str())])
+        .await
+        .text()
+        .await
+        .expect("html");
+    let secret = enrolling
+        .split("<p><code>")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .expect("secret shown")
+        .to_owned();
+    let now = tongban_core::Clock::now(&*app.clock).unix_timestamp();
+    let code = tongban_app::identity::totp::current_code(&secret, now).expect("code");
+    let done = browser
+        .post_form(
+            &app,
+            "/security/totp/confirm",
+            &[("csrf", csrf.as_str()), ("code", code.as_str())],
+        )
+        .await;
+    assert_eq!(done.status(), 200);
+    assert!(done.text().await.expect("html").contains("已启用"));
+    assert_eq!(
+        app.api_login(&citizen.username, &citizen.password, None)
+            .await
+            .status(),
+        401,
+        "a code is now needed"
+    );
+
+    let created = browser
+        .post_form(
+            &app,
+            "/security/tokens",
+            &[
+                ("csrf", csrf.as_str()),
+                ("label", "家用脚本"),
+                ("days", "7"),
+            ],
+        )
+        .await
+        .text()
+        .await
+        .expect("html");
+    let token = created
+        .split("<p><code>")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .expect("token shown once")
+        .to_owned();
+    assert_eq!(app.get_as(&token, "/api/v1/me").await.status(), 200);
+    let row = created
+        .split("<td>家用脚本</td>")
+        .nth(1)
+        .expect("the new token is listed");
+    let id = row
+        .split("action=\"/security/tokens/")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .expect("a revoke form")
+        .to_owned();
+    let bad_days = browser
+        .post_form(
+            &app,
+            "/security/tokens",
+            &[("csrf", csrf.as_str()), ("label", "x"), ("days", "forever")],
+        )
+        .await;
+    assert_eq!(bad_days.status(), 422);
+    let forged = browser
+        .post_form(
+            &app,
+            &format!("/security/tokens/{id}/revoke"),
+            &[("csrf", "forged")],
+        )
+        .await;
+    assert_eq!(forged.status(), 403);
+    assert_eq!(
+        browser
+            .post_form(
+                &app,
+                &format!("/security/tokens/{id}/revoke"),
+                &[("csrf", csrf.as_str())]
+            )
+            .await
+            .status(),
+        200
+    );
+    let listed: serde_json::Value = app
+        .get_as(&citizen.api_token, "/api/v1/me/tokens")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let revoked = listed
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|t| !t["revoked_at"].is_null())
+        .count();
+    assert!(revoked >= 1);
+}
