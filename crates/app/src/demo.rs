@@ -330,9 +330,10 @@ pub async fn seed(state: &AppState, base_url: &str) -> AppResult<DemoCredentials
                 Some(personal::register_person(state, None, &code(district)?, &fields).await?)
             }
         };
+        // The account shows a masked name; the full name lives only behind the accessor.
         let request = NewAccountRequest {
             username: username.into(),
-            display_name: name.into(),
+            display_name: personal::masked_name(name),
             role: Role::Citizen,
             department_id: None,
             region_code: None,

@@ -231,9 +231,14 @@ async fn citizen_home(
         Some(id) => personal::read_enterprise(state, actor, id).await.ok(),
         None => None,
     };
+    // Greet with the name read through the accessor (already recorded), else the account's.
+    let display_name = match &person {
+        Some(person) => person.name.clone(),
+        None => actor.account.display_name.clone(),
+    };
     Ok(ctx.render(&CitizenHome {
         base: ctx.base("nav.home"),
-        display_name: actor.account.display_name.clone(),
+        display_name,
         person,
         accesses,
         enterprise,

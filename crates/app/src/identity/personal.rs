@@ -43,6 +43,17 @@ impl Serialize for PersonalText {
     }
 }
 
+/// A name as shown where the full name is not needed: the first character, then `*`, then the
+/// last character for names of three or more (张*, 欧阳*华).
+pub fn masked_name(name: &str) -> String {
+    let chars: Vec<char> = name.trim().chars().collect();
+    match chars.len() {
+        0 => String::new(),
+        1 | 2 => format!("{}*", chars[0]),
+        n => format!("{}{}{}", chars[0], "*".repeat(n - 2), chars[n - 1]),
+    }
+}
+
 /// The personal fields of a natural person.
 #[derive(Debug, Clone)]
 pub struct PersonalFields {
@@ -332,6 +343,19 @@ pub async fn my_access_records(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::masked_name;
+
+    #[test]
+    fn names_are_masked_keeping_the_first_and_last_character() {
+        assert_eq!(masked_name("张伟"), "张*");
+        assert_eq!(masked_name("欧阳娜娜"), "欧**娜");
+        assert_eq!(masked_name("Li"), "L*");
+        assert_eq!(masked_name(""), "");
+    }
 }
 
 /// A legal person (法人): an enterprise or organisation, by its USCC. Not personal data.

@@ -474,3 +474,26 @@ async fn accounts_issue_list_and_revoke_their_own_api_tokens_only() {
     assert_eq!(own.status(), 204);
     assert_eq!(app.get_as(&secret, "/api/v1/me").await.status(), 401);
 }
+
+#[tokio::test]
+async fn every_demo_account_logs_in_on_the_pages_and_with_its_api_token() {
+    let app = spawn_app().await;
+    for account in &app.demo.accounts {
+        let me: Value = app
+            .get_as(&account.api_token, "/api/v1/me")
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(me["username"], account.username.as_str());
+        assert_eq!(me["roles"][0]["role"], account.role.as_str());
+        let mut browser = app.page_login(account).await;
+        assert_eq!(
+            browser.get(&app, "/home").await.status(),
+            200,
+            "{}",
+            account.username
+        );
+        // Each staff login spends the current code; the next account has its own secret.
+    }
+}
