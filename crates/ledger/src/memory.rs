@@ -34,7 +34,7 @@ impl MemoryTree {
         self.levels[0].push(hash);
         let mut level = 0;
         // Each time a node completes a pair, its parent completes too.
-        while self.levels[level].len() % 2 == 0 {
+        while self.levels[level].len().is_multiple_of(2) {
             let nodes = &self.levels[level];
             let parent = node_hash(
                 self.algorithm,

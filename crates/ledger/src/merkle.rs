@@ -41,7 +41,7 @@ fn split(n: u64) -> u64 {
 /// at a multiple of their left part, so each is a perfect subtree or splits into them.
 fn range_hash<N: Nodes>(nodes: &N, start: u64, end: u64) -> Result<Digest32, N::Error> {
     let size = end - start;
-    if size.is_power_of_two() && start % size == 0 {
+    if size.is_power_of_two() && start.is_multiple_of(size) {
         return nodes.perfect(size.trailing_zeros(), start / size);
     }
     let k = split(size);
