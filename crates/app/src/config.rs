@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
+use tongban_crypto::Profile;
 
 /// Every setting of a tongban node. Each field is documented with its default.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -39,6 +40,31 @@ pub struct Config {
     /// (`TONGBAN_LOG` sets the log filter, e.g. `info,sqlx=warn`; it is not part of this struct.)
     /// Requests handled at once by this node before new ones are shed with 503. Default 1024.
     pub max_concurrent_requests: usize,
+    /// The cryptographic profile: `international` (Ed25519, SHA-256, AES-256-GCM) or `gm`
+    /// (SM2-SM3, SM3, SM4-GCM). Chosen once per deployment. Default `international`.
+    pub profile: Profile,
+    /// The master key, base64 of 32 bytes (usually from `TONGBAN_MASTER_KEY`). It seals the
+    /// data keys and the private signing keys. Never stored in the database.
+    pub master_key: Option<SecretText>,
+    /// A file holding the master key (base64), when not given directly.
+    /// Default: `<data_dir>/master.key` if it exists (the demo writes one).
+    pub master_key_file: Option<PathBuf>,
+    /// The region this deployment serves, as its identity in trust lists and log origins.
+    /// Default `000000`.
+    pub region_code: String,
+    /// Seconds between signed checkpoints of the transparency log. Default 60.
+    pub checkpoint_interval_seconds: u64,
+}
+
+/// A configuration value that must not be printed.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SecretText(pub String);
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 impl Default for Config {
@@ -57,6 +83,11 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             request_timeout_seconds: 30,
             max_concurrent_requests: 1024,
+            profile: Profile::International,
+            master_key: None,
+            master_key_file: None,
+            region_code: "000000".into(),
+            checkpoint_interval_seconds: 60,
         }
     }
 }

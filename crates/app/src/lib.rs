@@ -9,6 +9,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod identity;
+pub mod keys;
 pub mod metrics;
 pub mod random;
 pub mod state;
@@ -78,7 +79,14 @@ pub async fn open_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result
             }
         }
     }
-    Ok(AppState::new(db, clock, config))
+    let master = keys::master::load(&config)?;
+    let vault = keys::vault::Vault::open(db.pool(), config.profile, &master, clock.now_millis())
+        .await
+        .map_err(|error| match error {
+            error::AppError::Internal(source) => source.context("opening the key vault"),
+            other => anyhow::anyhow!("opening the key vault: {other}"),
+        })?;
+    Ok(AppState::new(db, clock, config, vault))
 }
 
 /// Deletes ended sessions every few minutes.

@@ -1,4 +1,4 @@
-//! What every use-case receives: the database, the clock and the configuration.
+//! What every use-case receives: the database, the clock, the configuration and the keys.
 
 use std::sync::Arc;
 
@@ -6,6 +6,7 @@ use tongban_core::Clock;
 
 use crate::config::Config;
 use crate::db::Db;
+use crate::keys::vault::Vault;
 use crate::metrics::Metrics;
 
 #[derive(Clone)]
@@ -14,15 +15,18 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
+    /// The unsealed data keys (field encryption, blind indexes) and the key-encryption key.
+    pub vault: Arc<Vault>,
 }
 
 impl AppState {
-    pub fn new(db: Db, clock: Arc<dyn Clock>, config: Config) -> AppState {
+    pub fn new(db: Db, clock: Arc<dyn Clock>, config: Config, vault: Vault) -> AppState {
         AppState {
             db,
             clock,
             config: Arc::new(config),
             metrics: Arc::new(Metrics::new()),
+            vault: Arc::new(vault),
         }
     }
 

@@ -53,6 +53,21 @@ impl SealingKey {
         })
     }
 
+    /// A key derived from a master secret for one purpose (HMAC of the label under the secret,
+    /// cut to the key length), so that one master key yields independent keys.
+    pub fn derive(
+        algorithm: AeadAlgorithm,
+        hash: crate::HashAlgorithm,
+        master: &[u8],
+        label: &str,
+    ) -> Result<SealingKey, CryptoError> {
+        if master.len() < 16 {
+            return Err(CryptoError::BadKey);
+        }
+        let derived = Zeroizing::new(crate::keyed_digest(hash, master, label.as_bytes()));
+        SealingKey::from_bytes(algorithm, &derived[..algorithm.key_len()])
+    }
+
     pub fn algorithm(&self) -> AeadAlgorithm {
         self.algorithm
     }
@@ -174,6 +189,44 @@ mod tests {
             );
             assert_eq!(key.open(b"", &[]).err(), Some(CryptoError::BadSeal));
         }
+    }
+
+    #[test]
+    fn derived_keys_differ_by_label_and_repeat_for_the_same_label() {
+        let master = [7u8; 32];
+        let a = SealingKey::derive(
+            AeadAlgorithm::Sm4Gcm,
+            crate::HashAlgorithm::Sm3,
+            &master,
+            "kek",
+        )
+        .expect("derives");
+        let b = SealingKey::derive(
+            AeadAlgorithm::Sm4Gcm,
+            crate::HashAlgorithm::Sm3,
+            &master,
+            "kek",
+        )
+        .expect("derives");
+        let c = SealingKey::derive(
+            AeadAlgorithm::Sm4Gcm,
+            crate::HashAlgorithm::Sm3,
+            &master,
+            "index",
+        )
+        .expect("derives");
+        assert_eq!(a.raw(), b.raw());
+        assert_ne!(a.raw(), c.raw());
+        assert_eq!(a.raw().len(), 16);
+        assert!(
+            SealingKey::derive(
+                AeadAlgorithm::Aes256Gcm,
+                crate::HashAlgorithm::Sha256,
+                &[1; 8],
+                "kek"
+            )
+            .is_err()
+        );
     }
 
     #[test]

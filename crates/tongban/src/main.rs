@@ -142,6 +142,9 @@ async fn main() -> anyhow::Result<()> {
 
 async fn serve(config: Config, with_demo: bool) -> anyhow::Result<()> {
     let data_dir = config.data_dir.clone();
+    if with_demo {
+        tongban_app::keys::master::load_or_generate_for_demo(&config)?;
+    }
     let state = tongban_app::open_state(config, Arc::new(SystemClock)).await?;
     let app = Application::build(state.clone())
         .await

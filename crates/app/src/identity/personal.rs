@@ -5,7 +5,6 @@
 use std::fmt;
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use sqlx::Row;
 use tongban_core::{RegionCode, ResidentId, Uscc};
 use zeroize::Zeroizing;
@@ -87,35 +86,26 @@ impl Purpose {
     }
 }
 
-// Sealing of stored personal fields. Format version 0 stores the bytes behind a version
-// byte; the field-encryption profile replaces it with an AEAD under wrapped data keys, and the
-// version byte lets both forms be read during the migration. Callers never see either form.
-const UNSEALED_V0: u8 = 0;
-
-fn seal(plain: &str) -> Vec<u8> {
-    let mut sealed = Vec::with_capacity(plain.len() + 1);
-    sealed.push(UNSEALED_V0);
-    sealed.extend_from_slice(plain.as_bytes());
-    sealed
+/// Seals a personal field for `persons.<column>` of row `id` under the vault's field key.
+fn seal(state: &AppState, column: &str, id: &str, plain: &str) -> Vec<u8> {
+    state
+        .vault
+        .seal_field(&format!("persons.{column}/{id}"), plain.as_bytes())
 }
 
-fn open(sealed: &[u8]) -> AppResult<PersonalText> {
-    match sealed.split_first() {
-        Some((&UNSEALED_V0, rest)) => String::from_utf8(rest.to_vec())
-            .map(PersonalText::new)
-            .map_err(|_| AppError::Internal(anyhow::anyhow!("stored personal field is not UTF-8"))),
-        _ => Err(AppError::Internal(anyhow::anyhow!(
-            "unknown sealing of a stored personal field"
-        ))),
-    }
+fn open(state: &AppState, column: &str, id: &str, sealed: &[u8]) -> AppResult<PersonalText> {
+    let plain = state
+        .vault
+        .open_field(&format!("persons.{column}/{id}"), sealed)?;
+    String::from_utf8(plain.to_vec())
+        .map(PersonalText::new)
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("stored personal field is not UTF-8")))
 }
 
-/// The lookup value of an ID number, so a person can be found without reading every row.
-fn resident_id_index(id: &ResidentId) -> String {
-    random::hex_encode(&Sha256::digest(format!(
-        "tongban/resident-id/v0/{}",
-        id.expose()
-    )))
+/// The lookup value of an ID number (a keyed blind index), so a person can be found without
+/// the number being stored in clear.
+fn resident_id_index(state: &AppState, id: &ResidentId) -> String {
+    state.vault.blind_index("resident_id", id.expose())
 }
 
 fn valid_name(name: &str) -> AppResult<PersonalText> {
@@ -177,10 +167,10 @@ pub async fn register_person(
     )
     .bind(id.clone())
     .bind(region.as_str().to_owned())
-    .bind(resident_id_index(&fields.resident_id))
-    .bind(seal(fields.resident_id.expose()))
-    .bind(seal(fields.name.expose()))
-    .bind(fields.phone.as_ref().map(|phone| seal(phone.expose())))
+    .bind(resident_id_index(state, &fields.resident_id))
+    .bind(seal(state, "resident_id", &id, fields.resident_id.expose()))
+    .bind(seal(state, "name", &id, fields.name.expose()))
+    .bind(fields.phone.as_ref().map(|phone| seal(state, "phone", &id, phone.expose())))
     .bind(state.now())
     .execute(state.pool())
     .await?;
@@ -244,14 +234,27 @@ pub async fn read_person(
     .bind(person_id.to_owned())
     .fetch_one(state.pool())
     .await?;
-    let resident_id = open(&row.try_get::<Vec<u8>, _>("resident_id_sealed")?)?;
+    let resident_id = open(
+        state,
+        "resident_id",
+        person_id,
+        &row.try_get::<Vec<u8>, _>("resident_id_sealed")?,
+    )?;
     let phone: Option<Vec<u8>> = row.try_get("phone_sealed")?;
     Ok(PersonRecord {
         id: person_id.to_owned(),
         region_code: region.as_str().to_owned(),
-        name: open(&row.try_get::<Vec<u8>, _>("name_sealed")?)?,
+        name: open(
+            state,
+            "name",
+            person_id,
+            &row.try_get::<Vec<u8>, _>("name_sealed")?,
+        )?,
         resident_id: resident_id.expose().to_owned(),
-        phone: phone.as_deref().map(open).transpose()?,
+        phone: phone
+            .as_deref()
+            .map(|p| open(state, "phone", person_id, p))
+            .transpose()?,
     })
 }
 
@@ -264,7 +267,7 @@ pub async fn find_person(
     request_id: Option<&str>,
 ) -> AppResult<PersonRecord> {
     let row = sqlx::query("SELECT id FROM persons WHERE resident_id_index = $1")
-        .bind(resident_id_index(resident_id))
+        .bind(resident_id_index(state, resident_id))
         .fetch_optional(state.pool())
         .await?;
     let id: String = row.ok_or(AppError::NotFound)?.try_get("id")?;

@@ -54,6 +54,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(crate::identity::api::routes())
         .merge(crate::admin::api::routes())
+        .merge(crate::keys::api::routes())
         .split_for_parts()
 }
 

@@ -19,7 +19,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub demo: DemoCredentials,
     pub database_url: String,
-    dir: PathBuf,
+    pub dir: PathBuf,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -82,6 +82,9 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let database_url = fresh_database(&dir).await;
     migrate_if_postgres(&database_url).await;
     let mut config = Config {
+        master_key: Some(tongban_app::config::SecretText(
+            tongban_app::keys::master::generate_text().to_string(),
+        )),
         data_dir: dir.clone(),
         bind: "127.0.0.1:0".parse().expect("addr"),
         database_url: Some(database_url.clone()),

@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod authz_matrix;
 mod bad_input;
+mod keys;
 mod operations;
 mod pages;
 mod story;

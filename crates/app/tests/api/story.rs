@@ -2,21 +2,19 @@
 //! database, and the demo seeding that can run again.
 
 use tongban_app::identity::service::{self, LoginAttempt};
-use tongban_app::{AppState, Config, Db};
+use tongban_app::{AppState, Config};
 
 use crate::helpers::spawn_app;
 
 /// A second node on the same database, as a scale-out deployment runs.
 async fn second_node(app: &crate::helpers::TestApp) -> AppState {
-    let db = Db::connect(&app.database_url, 2).await.expect("connect");
-    AppState::new(
-        db,
-        app.clock.clone(),
-        Config {
-            database_url: Some(app.database_url.clone()),
-            ..Config::default()
-        },
-    )
+    let config = Config {
+        max_db_connections: 2,
+        ..(*app.state.config).clone()
+    };
+    tongban_app::open_state(config, app.clock.clone())
+        .await
+        .expect("a second node opens")
 }
 
 #[tokio::test]

@@ -1,0 +1,51 @@
+-- Keys and the transparency log. Data keys and private signing keys are stored only sealed
+-- under the master key; the log is append-only, sequenced by ledger_head.
+
+CREATE TABLE data_keys (
+    id          TEXT PRIMARY KEY,
+    purpose     TEXT NOT NULL,
+    algorithm   TEXT NOT NULL,
+    wrapped     BYTEA NOT NULL,
+    created_at  BIGINT NOT NULL
+);
+
+CREATE TABLE signing_keys (
+    kid           TEXT PRIMARY KEY,
+    owner         TEXT NOT NULL,
+    purpose       TEXT NOT NULL,
+    algorithm     TEXT NOT NULL,
+    public_key    BYTEA NOT NULL,
+    sealed_secret BYTEA NOT NULL,
+    not_before    BIGINT NOT NULL,
+    not_after     BIGINT,
+    created_at    BIGINT NOT NULL
+);
+CREATE INDEX signing_keys_owner ON signing_keys(owner, purpose, not_before);
+
+CREATE TABLE ledger_head (
+    id    BIGINT PRIMARY KEY,
+    size  BIGINT NOT NULL
+);
+INSERT INTO ledger_head (id, size) VALUES (1, 0);
+
+CREATE TABLE ledger_entries (
+    idx   BIGINT PRIMARY KEY,
+    data  BYTEA NOT NULL
+);
+
+-- Hashes of perfect subtrees: level 0 holds the leaf hashes.
+CREATE TABLE ledger_nodes (
+    level BIGINT NOT NULL,
+    idx   BIGINT NOT NULL,
+    hash  BYTEA NOT NULL,
+    PRIMARY KEY (level, idx)
+);
+
+CREATE TABLE ledger_checkpoints (
+    size        BIGINT PRIMARY KEY,
+    root        BYTEA NOT NULL,
+    note        TEXT NOT NULL,
+    created_at  BIGINT NOT NULL
+);
+
+ALTER TABLE personal_data_access ADD COLUMN ledger_index BIGINT;

@@ -1,0 +1,8 @@
+//! Keys: the master key, the data keys it seals (field encryption, blind indexes), and the
+//! signing keys of each authority with rotation and the signed trust list.
+
+pub mod api;
+pub mod master;
+pub mod service;
+pub mod store;
+pub mod vault;

@@ -1,0 +1,210 @@
+//! Signing keys of each authority: creation, rotation (the new key signs, old keys keep
+//! verifying until their end), and the signed trust list that publishes the public halves.
+
+use serde::{Deserialize, Serialize};
+use tongban_crypto::{PublicKey, SignatureAlgorithm, Signer, SoftwareSigner};
+
+use super::store::{self, SigningKeyRow};
+use crate::error::{AppError, AppResult};
+use crate::random;
+use crate::state::AppState;
+use crate::time_fmt::rfc3339;
+
+/// Signs the trust list.
+pub const ROOT: &str = "root";
+/// Signs the checkpoints of the transparency log.
+pub const LEDGER: &str = "ledger";
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+fn aad(kid: &str) -> Vec<u8> {
+    format!("signing_keys/{kid}").into_bytes()
+}
+
+fn algorithm(row: &SigningKeyRow) -> AppResult<SignatureAlgorithm> {
+    row.algorithm
+        .parse()
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("unknown algorithm of key {}", row.kid)))
+}
+
+fn unseal(state: &AppState, row: &SigningKeyRow) -> AppResult<SoftwareSigner> {
+    SoftwareSigner::unseal(
+        state.vault.kek(),
+        &aad(&row.kid),
+        &row.sealed_secret,
+        algorithm(row)?,
+        row.kid.clone(),
+    )
+    .map_err(|_| {
+        AppError::Internal(anyhow::anyhow!(
+            "signing key {} does not open under this master key",
+            row.kid
+        ))
+    })
+}
+
+fn is_signing(row: &SigningKeyRow, now: i64) -> bool {
+    row.not_before <= now && row.not_after.is_none()
+}
+
+/// Creates a new key for `owner` and `purpose` under the deployment's profile.
+async fn create(state: &AppState, owner: &str, purpose: &str) -> AppResult<SigningKeyRow> {
+    let algorithm = state.config.profile.signature();
+    let kid = format!(
+        "{purpose}-{}",
+        &random::hex_encode(&tongban_crypto::random_bytes(6))
+    );
+    let signer = SoftwareSigner::generate(algorithm, kid.clone());
+    let row = SigningKeyRow {
+        kid: kid.clone(),
+        owner: owner.to_owned(),
+        purpose: purpose.to_owned(),
+        algorithm: algorithm.as_str().to_owned(),
+        public_key: signer.public_key().bytes,
+        sealed_secret: signer.seal(state.vault.kek(), &aad(&kid)),
+        not_before: state.now(),
+        not_after: None,
+    };
+    store::insert_signing_key(state.pool(), &row, state.now()).await?;
+    Ok(row)
+}
+
+/// The key that signs for `owner` and `purpose` now, created on first use.
+pub async fn signer(state: &AppState, owner: &str, purpose: &str) -> AppResult<SoftwareSigner> {
+    let now = state.now();
+    let keys = store::signing_keys_of(state.pool(), owner, purpose).await?;
+    let row = match keys.into_iter().find(|row| is_signing(row, now)) {
+        Some(row) => row,
+        None => create(state, owner, purpose).await?,
+    };
+    unseal(state, &row)
+}
+
+/// Makes a new key the signing key; the previous ones keep verifying for `overlap_days`.
+pub async fn rotate(
+    state: &AppState,
+    owner: &str,
+    purpose: &str,
+    overlap_days: i64,
+) -> AppResult<String> {
+    let now = state.now();
+    let previous = store::signing_keys_of(state.pool(), owner, purpose).await?;
+    let new = create(state, owner, purpose).await?;
+    for row in previous.iter().filter(|row| row.not_after.is_none()) {
+        store::retire_signing_key(state.pool(), &row.kid, now + overlap_days.max(0) * DAY_MS)
+            .await?;
+    }
+    Ok(new.kid)
+}
+
+/// A verification key as the trust list publishes it.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TrustedKey {
+    pub kid: String,
+    pub alg: String,
+    pub purpose: String,
+    pub owner: String,
+    /// The raw public key, base64url: 32 bytes for Ed25519, a SEC1 point for ES256 and SM2.
+    pub public_key: String,
+    pub not_before: String,
+    pub not_after: Option<String>,
+}
+
+impl TrustedKey {
+    pub fn public_key(&self) -> Option<PublicKey> {
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(&self.public_key)
+            .ok()?;
+        PublicKey::new(self.alg.parse().ok()?, bytes).ok()
+    }
+}
+
+/// Every key that still verifies (current and overlapping old ones), and the time now.
+pub async fn verification_keys(state: &AppState) -> AppResult<Vec<TrustedKey>> {
+    use base64::Engine as _;
+    let now = state.now();
+    Ok(store::signing_keys(state.pool())
+        .await?
+        .into_iter()
+        .filter(|row| row.not_before <= now && row.not_after.is_none_or(|end| end > now))
+        .map(|row| TrustedKey {
+            public_key: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&row.public_key),
+            not_before: rfc3339(row.not_before),
+            not_after: row.not_after.map(rfc3339),
+            kid: row.kid,
+            alg: row.algorithm,
+            purpose: row.purpose,
+            owner: row.owner,
+        })
+        .collect())
+}
+
+/// The trust list's content.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TrustListPayload {
+    /// `tongban-trust-list/1`.
+    pub format: String,
+    pub region: String,
+    pub profile: String,
+    pub issued_at: String,
+    pub keys: Vec<TrustedKey>,
+}
+
+/// A trust list: the payload as an exact JSON text, and the root key's signature over its
+/// UTF-8 bytes (so no canonicalisation is needed to check it).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SignedTrustList {
+    pub payload: String,
+    pub kid: String,
+    pub alg: String,
+    /// base64url.
+    pub signature: String,
+}
+
+pub async fn trust_list(state: &AppState) -> AppResult<SignedTrustList> {
+    use base64::Engine as _;
+    let region = state.config.region_code.clone();
+    let root = signer(state, &region, ROOT).await?;
+    // The ledger key exists from the first checkpoint on; make sure it is listed from the start.
+    signer(state, &region, LEDGER).await?;
+    let payload = TrustListPayload {
+        format: "tongban-trust-list/1".into(),
+        region,
+        profile: state.config.profile.as_str().into(),
+        issued_at: rfc3339(state.now()),
+        keys: verification_keys(state).await?,
+    };
+    let payload = serde_json::to_string(&payload).map_err(|e| AppError::Internal(e.into()))?;
+    let signature = root.sign(payload.as_bytes());
+    Ok(SignedTrustList {
+        kid: root.kid().to_owned(),
+        alg: root.algorithm().as_str().to_owned(),
+        signature: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signature),
+        payload,
+    })
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TrustListError {
+    #[error("the trust list is not well formed")]
+    Malformed,
+    #[error("the trust list is not signed by the given root key")]
+    BadSignature,
+}
+
+/// Checks a trust list against a root key obtained out of band, and returns its payload.
+pub fn verify_trust_list(text: &str, root: &PublicKey) -> Result<TrustListPayload, TrustListError> {
+    use base64::Engine as _;
+    let list: SignedTrustList =
+        serde_json::from_str(text).map_err(|_| TrustListError::Malformed)?;
+    let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(&list.signature)
+        .map_err(|_| TrustListError::Malformed)?;
+    if list.alg != root.algorithm.as_str() {
+        return Err(TrustListError::BadSignature);
+    }
+    tongban_crypto::verify(root, list.payload.as_bytes(), &signature)
+        .map_err(|_| TrustListError::BadSignature)?;
+    serde_json::from_str(&list.payload).map_err(|_| TrustListError::Malformed)
+}

@@ -1,0 +1,132 @@
+//! SQL for data keys and signing keys.
+
+use sqlx::{AnyPool, Row};
+
+use crate::error::AppResult;
+
+pub struct DataKeyRow {
+    pub id: String,
+    pub algorithm: String,
+    pub wrapped: Vec<u8>,
+}
+
+/// Inserts a data key unless one with the same id exists (nodes starting together agree).
+pub async fn insert_data_key(
+    pool: &AnyPool,
+    id: &str,
+    purpose: &str,
+    algorithm: &str,
+    wrapped: &[u8],
+    now: i64,
+) -> AppResult<()> {
+    sqlx::query("INSERT INTO data_keys (id, purpose, algorithm, wrapped, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING")
+        .bind(id.to_owned())
+        .bind(purpose.to_owned())
+        .bind(algorithm.to_owned())
+        .bind(wrapped.to_vec())
+        .bind(now)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn data_keys(pool: &AnyPool, purpose: &str) -> AppResult<Vec<DataKeyRow>> {
+    let rows = sqlx::query(
+        "SELECT id, algorithm, wrapped FROM data_keys WHERE purpose = $1 ORDER BY created_at, id",
+    )
+    .bind(purpose.to_owned())
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(DataKeyRow {
+                id: row.try_get("id")?,
+                algorithm: row.try_get("algorithm")?,
+                wrapped: row.try_get("wrapped")?,
+            })
+        })
+        .collect()
+}
+
+/// A signing key as stored (the secret sealed under the key-encryption key).
+#[derive(Clone)]
+pub struct SigningKeyRow {
+    pub kid: String,
+    pub owner: String,
+    pub purpose: String,
+    pub algorithm: String,
+    pub public_key: Vec<u8>,
+    pub sealed_secret: Vec<u8>,
+    pub not_before: i64,
+    pub not_after: Option<i64>,
+}
+
+pub async fn insert_signing_key(pool: &AnyPool, key: &SigningKeyRow, now: i64) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO signing_keys (kid, owner, purpose, algorithm, public_key, sealed_secret, not_before, not_after, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(key.kid.clone())
+    .bind(key.owner.clone())
+    .bind(key.purpose.clone())
+    .bind(key.algorithm.clone())
+    .bind(key.public_key.clone())
+    .bind(key.sealed_secret.clone())
+    .bind(key.not_before)
+    .bind(key.not_after)
+    .bind(now)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+const KEY_COLUMNS: &str =
+    "kid, owner, purpose, algorithm, public_key, sealed_secret, not_before, not_after";
+
+fn key_from_row(row: &sqlx::any::AnyRow) -> AppResult<SigningKeyRow> {
+    Ok(SigningKeyRow {
+        kid: row.try_get("kid")?,
+        owner: row.try_get("owner")?,
+        purpose: row.try_get("purpose")?,
+        algorithm: row.try_get("algorithm")?,
+        public_key: row.try_get("public_key")?,
+        sealed_secret: row.try_get("sealed_secret")?,
+        not_before: row.try_get("not_before")?,
+        not_after: row.try_get("not_after")?,
+    })
+}
+
+pub async fn signing_keys(pool: &AnyPool) -> AppResult<Vec<SigningKeyRow>> {
+    let sql =
+        format!("SELECT {KEY_COLUMNS} FROM signing_keys ORDER BY owner, purpose, not_before, kid");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(key_from_row).collect()
+}
+
+pub async fn signing_keys_of(
+    pool: &AnyPool,
+    owner: &str,
+    purpose: &str,
+) -> AppResult<Vec<SigningKeyRow>> {
+    let sql = format!(
+        "SELECT {KEY_COLUMNS} FROM signing_keys WHERE owner = $1 AND purpose = $2 ORDER BY not_before DESC, kid DESC"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(owner.to_owned())
+        .bind(purpose.to_owned())
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(key_from_row).collect()
+}
+
+/// Ends a key's validity at `not_after` (it keeps verifying until then).
+pub async fn retire_signing_key(pool: &AnyPool, kid: &str, not_after: i64) -> AppResult<()> {
+    sqlx::query("UPDATE signing_keys SET not_after = $2 WHERE kid = $1 AND (not_after IS NULL OR not_after > $2)")
+        .bind(kid.to_owned())
+        .bind(not_after)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
