@@ -68,7 +68,8 @@ impl Db {
                 Box::pin(async move {
                     if engine == Engine::Sqlite {
                         conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        // FULL: a committed transaction (a log entry above all) survives power loss.
+                        conn.execute("PRAGMA synchronous = FULL").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
                         conn.execute("PRAGMA busy_timeout = 5000").await?;
                     }

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod error;
 pub mod identity;
 pub mod keys;
+pub mod ledger;
 pub mod metrics;
 pub mod random;
 pub mod state;
@@ -53,10 +54,17 @@ impl Application {
     ) -> std::io::Result<()> {
         let state = self.state.clone();
         let sweeper = tokio::spawn(sweep_sessions(state.clone()));
+        let interval =
+            std::time::Duration::from_secs(state.config.checkpoint_interval_seconds.max(1));
+        let checkpoints = tokio::spawn(ledger::service::checkpoint_periodically(
+            state.clone(),
+            interval,
+        ));
         let result = axum::serve(self.listener, web::router(state))
             .with_graceful_shutdown(shutdown)
             .await;
         sweeper.abort();
+        checkpoints.abort();
         result
     }
 }

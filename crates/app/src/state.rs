@@ -7,6 +7,7 @@ use tongban_core::Clock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::keys::vault::Vault;
+use crate::ledger::appender::Appender;
 use crate::metrics::Metrics;
 
 #[derive(Clone)]
@@ -17,16 +18,21 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The unsealed data keys (field encryption, blind indexes) and the key-encryption key.
     pub vault: Arc<Vault>,
+    /// Appends to the transparency log (group commit).
+    pub ledger: Appender,
 }
 
 impl AppState {
+    /// Builds the state and starts this node's log writer (call inside the runtime).
     pub fn new(db: Db, clock: Arc<dyn Clock>, config: Config, vault: Vault) -> AppState {
+        let ledger = Appender::start(db.clone(), config.profile.hash());
         AppState {
             db,
             clock,
             config: Arc::new(config),
             metrics: Arc::new(Metrics::new()),
             vault: Arc::new(vault),
+            ledger,
         }
     }
 

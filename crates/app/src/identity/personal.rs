@@ -274,7 +274,25 @@ pub async fn find_person(
     read_person(state, actor, &id, purpose, request_id).await
 }
 
-/// Records an access to a person's data. The caller releases data only after this returns Ok.
+/// One access to personal data as the transparency log records it. The subject is a keyed
+/// tag of the person, never a name or ID number.
+#[derive(Serialize)]
+struct AccessEntry<'a> {
+    kind: &'static str,
+    at: String,
+    actor: &'a str,
+    role: &'a str,
+    department: Option<&'a str>,
+    action: &'a str,
+    categories: &'a str,
+    subject: String,
+    purpose: &'a str,
+    request_id: Option<&'a str>,
+}
+
+/// Records an access to a person's data: first durably in the transparency log, then in the
+/// per-person index the citizen's page reads. The caller releases data only after this
+/// returns Ok; when either write fails the answer is 503 and nothing personal leaves.
 async fn record_access(
     state: &AppState,
     actor: &Actor,
@@ -284,12 +302,31 @@ async fn record_access(
     purpose: Purpose,
     request_id: Option<&str>,
 ) -> AppResult<()> {
+    let now = state.now();
+    let entry = AccessEntry {
+        kind: "personal_data_access",
+        at: crate::time_fmt::rfc3339(now),
+        actor: actor.id(),
+        role: actor.primary_role().as_str(),
+        department: actor.account.department_id.as_deref(),
+        action,
+        categories,
+        subject: state.vault.blind_index("subject", subject_id),
+        purpose: purpose.as_str(),
+        request_id,
+    };
+    let index = crate::ledger::service::append(state, &entry)
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "the access could not be logged; nothing is released");
+            AppError::Unavailable
+        })?;
     sqlx::query(
-        "INSERT INTO personal_data_access (id, at, actor_id, actor_role, action, categories, subject_id, purpose, department_id, request_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO personal_data_access (id, at, actor_id, actor_role, action, categories, subject_id, purpose, department_id, request_id, ledger_index)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(random::new_id())
-    .bind(state.now())
+    .bind(now)
     .bind(actor.id().to_owned())
     .bind(actor.primary_role().as_str())
     .bind(action.to_owned())
@@ -298,6 +335,7 @@ async fn record_access(
     .bind(purpose.as_str())
     .bind(actor.account.department_id.clone())
     .bind(request_id.map(str::to_owned))
+    .bind(index as i64)
     .execute(state.pool())
     .await
     .map_err(|error| {
@@ -311,6 +349,8 @@ async fn record_access(
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AccessRecord {
     pub at: i64,
+    /// The index of the access in the transparency log, to check with an inclusion proof.
+    pub ledger_index: Option<i64>,
     pub actor_role: String,
     pub department: Option<String>,
     pub categories: String,
@@ -327,7 +367,7 @@ pub async fn my_access_records(
         return Ok(Vec::new());
     };
     let rows = sqlx::query(
-        "SELECT a.at, a.actor_role, d.name AS department, a.categories, a.purpose FROM personal_data_access a
+        "SELECT a.at, a.ledger_index, a.actor_role, d.name AS department, a.categories, a.purpose FROM personal_data_access a
          LEFT JOIN departments d ON d.id = a.department_id
          WHERE a.subject_id = $1 ORDER BY a.at DESC LIMIT $2",
     )
@@ -339,6 +379,7 @@ pub async fn my_access_records(
         .map(|row| {
             Ok(AccessRecord {
                 at: row.try_get("at")?,
+                ledger_index: row.try_get("ledger_index")?,
                 actor_role: row.try_get("actor_role")?,
                 department: row.try_get("department")?,
                 categories: row.try_get("categories")?,

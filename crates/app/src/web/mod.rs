@@ -31,7 +31,7 @@ use crate::state::AppState;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "tongban API", description = "The tongban (通办) digital-government platform. Errors are RFC 9457 problem+json."),
-    tags((name = "identity", description = "Login, the caller's account, audited reads of people"), (name = "admin", description = "The three administrators' work")),
+    tags((name = "identity", description = "Login, the caller's account, audited reads of people"), (name = "admin", description = "The three administrators' work"), (name = "keys", description = "The signed trust list"), (name = "ledger", description = "The transparency log: checkpoints, proofs, entries")),
     components(schemas(Problem)),
     modifiers(&BearerAuth)
 )]
@@ -55,6 +55,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::identity::api::routes())
         .merge(crate::admin::api::routes())
         .merge(crate::keys::api::routes())
+        .merge(crate::ledger::api::routes())
         .split_for_parts()
 }
 

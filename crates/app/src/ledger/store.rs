@@ -1,0 +1,187 @@
+//! SQL of the log: the head (its size, which sequences appends across nodes), entries, the
+//! hashes of perfect subtrees, and checkpoints.
+
+use std::collections::HashMap;
+
+use sqlx::{AnyConnection, AnyPool, Row};
+use tongban_ledger::Digest32;
+
+use crate::error::{AppError, AppResult};
+
+/// Rows per multi-row INSERT: well below every engine's limit on bound parameters.
+const ROWS_PER_INSERT: usize = 400;
+
+/// Reserves `count` indexes at the end of the log and returns the first. The row lock on the
+/// head serialises appenders on every node until their transaction ends.
+pub async fn reserve(conn: &mut AnyConnection, count: i64) -> AppResult<i64> {
+    let end: i64 =
+        sqlx::query_scalar("UPDATE ledger_head SET size = size + $1 WHERE id = 1 RETURNING size")
+            .bind(count)
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(end - count)
+}
+
+pub async fn size(pool: &AnyPool) -> AppResult<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT size FROM ledger_head WHERE id = 1")
+            .fetch_one(pool)
+            .await?,
+    )
+}
+
+fn to_digest(bytes: Vec<u8>) -> AppResult<Digest32> {
+    bytes
+        .try_into()
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("a stored log hash is not 32 bytes")))
+}
+
+/// The hashes of the given perfect subtrees, by (level, index).
+pub async fn nodes(
+    conn: &mut AnyConnection,
+    wanted: &[(u32, u64)],
+) -> AppResult<HashMap<(u32, u64), Digest32>> {
+    let mut found = HashMap::with_capacity(wanted.len());
+    for chunk in wanted.chunks(200) {
+        let conditions: Vec<String> = (0..chunk.len())
+            .map(|i| format!("(level = ${} AND idx = ${})", 2 * i + 1, 2 * i + 2))
+            .collect();
+        let sql = format!(
+            "SELECT level, idx, hash FROM ledger_nodes WHERE {}",
+            conditions.join(" OR ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (level, index) in chunk {
+            query = query.bind(i64::from(*level)).bind(*index as i64);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            let level: i64 = row.try_get("level")?;
+            let index: i64 = row.try_get("idx")?;
+            found.insert(
+                (level as u32, index as u64),
+                to_digest(row.try_get("hash")?)?,
+            );
+        }
+    }
+    Ok(found)
+}
+
+pub async fn insert_entries(
+    conn: &mut AnyConnection,
+    first: i64,
+    entries: &[&[u8]],
+) -> AppResult<()> {
+    for (chunk_number, chunk) in entries.chunks(ROWS_PER_INSERT).enumerate() {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+            .collect();
+        let sql = format!(
+            "INSERT INTO ledger_entries (idx, data) VALUES {}",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (i, data) in chunk.iter().enumerate() {
+            query = query
+                .bind(first + (chunk_number * ROWS_PER_INSERT + i) as i64)
+                .bind(data.to_vec());
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+pub async fn insert_nodes(
+    conn: &mut AnyConnection,
+    nodes: &[(u32, u64, Digest32)],
+) -> AppResult<()> {
+    for chunk in nodes.chunks(ROWS_PER_INSERT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+            .collect();
+        let sql = format!(
+            "INSERT INTO ledger_nodes (level, idx, hash) VALUES {}",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (level, index, hash) in chunk {
+            query = query
+                .bind(i64::from(*level))
+                .bind(*index as i64)
+                .bind(hash.to_vec());
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Entries `[start, end)` in order, as (index, data).
+pub async fn entries(pool: &AnyPool, start: i64, end: i64) -> AppResult<Vec<(i64, Vec<u8>)>> {
+    let rows = sqlx::query(
+        "SELECT idx, data FROM ledger_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+    )
+    .bind(start)
+    .bind(end)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("idx")?, row.try_get("data")?)))
+        .collect()
+}
+
+/// Stored leaf hashes `[start, end)` in order, as (index, hash).
+pub async fn leaf_hashes(pool: &AnyPool, start: i64, end: i64) -> AppResult<Vec<(i64, Vec<u8>)>> {
+    let rows = sqlx::query("SELECT idx, hash FROM ledger_nodes WHERE level = 0 AND idx >= $1 AND idx < $2 ORDER BY idx")
+        .bind(start)
+        .bind(end)
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("idx")?, row.try_get("hash")?)))
+        .collect()
+}
+
+/// A stored checkpoint.
+#[derive(Debug, Clone)]
+pub struct CheckpointRow {
+    pub size: i64,
+    pub root: Vec<u8>,
+    pub note: String,
+    pub created_at: i64,
+}
+
+pub async fn insert_checkpoint(pool: &AnyPool, row: &CheckpointRow) -> AppResult<()> {
+    sqlx::query("INSERT INTO ledger_checkpoints (size, root, note, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING")
+        .bind(row.size)
+        .bind(row.root.clone())
+        .bind(row.note.clone())
+        .bind(row.created_at)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+fn checkpoint_from_row(row: &sqlx::any::AnyRow) -> AppResult<CheckpointRow> {
+    Ok(CheckpointRow {
+        size: row.try_get("size")?,
+        root: row.try_get("root")?,
+        note: row.try_get("note")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+pub async fn latest_checkpoint(pool: &AnyPool) -> AppResult<Option<CheckpointRow>> {
+    let row = sqlx::query(
+        "SELECT size, root, note, created_at FROM ledger_checkpoints ORDER BY size DESC LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(checkpoint_from_row).transpose()
+}
+
+pub async fn checkpoints(pool: &AnyPool) -> AppResult<Vec<CheckpointRow>> {
+    let rows =
+        sqlx::query("SELECT size, root, note, created_at FROM ledger_checkpoints ORDER BY size")
+            .fetch_all(pool)
+            .await?;
+    rows.iter().map(checkpoint_from_row).collect()
+}
