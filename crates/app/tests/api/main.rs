@@ -7,6 +7,7 @@ mod auth;
 mod authz_matrix;
 mod bad_input;
 mod keys;
+mod ledger;
 mod operations;
 mod pages;
 mod story;

@@ -7,7 +7,7 @@ use tongban_app::{AppState, Config};
 use crate::helpers::spawn_app;
 
 /// A second node on the same database, as a scale-out deployment runs.
-async fn second_node(app: &crate::helpers::TestApp) -> AppState {
+pub async fn second_node(app: &crate::helpers::TestApp) -> AppState {
     let config = Config {
         max_db_connections: 2,
         ..(*app.state.config).clone()
