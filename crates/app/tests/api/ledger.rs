@@ -166,7 +166,7 @@ async fn malformed_proof_and_entry_requests_are_refused() {
     for path in [
         format!("/api/v1/ledger/proof/inclusion?index={size}&size={size}"),
         format!("/api/v1/ledger/proof/inclusion?index=0&size={}", size + 1),
-        format!("/api/v1/ledger/proof/consistency?from=3&to=2"),
+        "/api/v1/ledger/proof/consistency?from=3&to=2".to_owned(),
         format!("/api/v1/ledger/proof/consistency?from=0&to={size}"),
         format!("/api/v1/ledger/proof/consistency?from=1&to={}", size + 5),
         "/api/v1/ledger/entries?start=5&end=5".to_owned(),
