@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod authz;
+pub mod bench;
 pub mod config;
 pub mod db;
 pub mod demo;

@@ -40,6 +40,78 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Signing keys and the trust list.
+    Keys {
+        #[command(flatten)]
+        common: Common,
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Check the transparency log.
+    Audit {
+        #[command(flatten)]
+        common: Common,
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Measure; prints JSON.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// List every signing key with its validity.
+    List,
+    /// Make a new key sign for a purpose; older keys keep verifying for the overlap.
+    Rotate {
+        /// root (signs the trust list) or ledger (signs checkpoints).
+        #[arg(long)]
+        purpose: String,
+        /// Whose key; defaults to the configured region.
+        #[arg(long)]
+        owner: Option<String>,
+        #[arg(long, default_value_t = 30)]
+        overlap_days: i64,
+    },
+    /// Write the signed trust list (as GET /api/v1/trust-list serves it).
+    ExportTrustList {
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Print a new random master key (base64) for TONGBAN_MASTER_KEY.
+    GenerateMaster,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the whole log offline, check every checkpoint's root, signature and
+    /// consistency; exit 1 with the first bad index if anything was altered.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Sign and verify per second for each suite; hashing and sealing throughput.
+    Crypto {
+        #[arg(long, default_value_t = 1000)]
+        millis_per_case: u64,
+    },
+    /// Durable appends per second with group commit, and the raw hash rate beside it.
+    Ledger {
+        #[arg(long, default_value_t = 200_000)]
+        count: u64,
+        #[arg(long, default_value_t = 4096)]
+        concurrency: usize,
+        /// A PostgreSQL database to measure on (it gets migrated); default a fresh SQLite file.
+        #[arg(long)]
+        database_url: Option<String>,
+        /// sha256 or sm3.
+        #[arg(long, default_value = "sha256")]
+        hash: String,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -137,6 +209,12 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Admin { common, command } => administer(common.config()?, command).await,
+        Command::Keys { common, command } => manage_keys(common.config()?, command).await,
+        Command::Audit {
+            common,
+            command: AuditCommand::Verify,
+        } => audit_verify(common.config()?).await,
+        Command::Bench { command } => bench(command).await,
     }
 }
 
@@ -288,4 +366,118 @@ async fn administer(config: Config, command: AdminCommand) -> anyhow::Result<()>
     };
     state.db.close().await;
     result.map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+async fn manage_keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
+    use tongban_app::keys::{master, service as keys, store as key_store};
+    if let KeysCommand::GenerateMaster = command {
+        println!("{}", master::generate_text().as_str());
+        return Ok(());
+    }
+    let state = tongban_app::open_state(config, Arc::new(SystemClock)).await?;
+    let failed = |e: tongban_app::error::AppError| anyhow::anyhow!("{e}");
+    match command {
+        KeysCommand::List => {
+            for key in key_store::signing_keys(state.pool())
+                .await
+                .map_err(failed)?
+            {
+                let until = key
+                    .not_after
+                    .map(tongban_app::time_fmt::rfc3339)
+                    .unwrap_or_else(|| "(signing)".into());
+                println!(
+                    "{:<22} {:<8} {:<8} {:<8} from {} until {}",
+                    key.kid,
+                    key.owner,
+                    key.purpose,
+                    key.algorithm,
+                    tongban_app::time_fmt::rfc3339(key.not_before),
+                    until
+                );
+            }
+        }
+        KeysCommand::Rotate {
+            purpose,
+            owner,
+            overlap_days,
+        } => {
+            if ![keys::ROOT, keys::LEDGER].contains(&purpose.as_str()) {
+                anyhow::bail!("purpose must be `root` or `ledger`");
+            }
+            let owner = owner.unwrap_or_else(|| state.config.region_code.clone());
+            let kid = keys::rotate(&state, &owner, &purpose, overlap_days)
+                .await
+                .map_err(failed)?;
+            println!(
+                "{kid} now signs for {owner}/{purpose}; earlier keys verify for {overlap_days} more days"
+            );
+        }
+        KeysCommand::ExportTrustList { out } => {
+            let list = keys::trust_list(&state).await.map_err(failed)?;
+            let text = serde_json::to_string_pretty(&list)?;
+            match out {
+                Some(path) => std::fs::write(&path, text)
+                    .with_context(|| format!("writing {}", path.display()))?,
+                None => println!("{text}"),
+            }
+        }
+        KeysCommand::GenerateMaster => {}
+    }
+    state.db.close().await;
+    Ok(())
+}
+
+async fn audit_verify(config: Config) -> anyhow::Result<()> {
+    let db = Db::connect(&config.database_url(), 2).await?;
+    let origin = format!("tongban.{}/audit", config.region_code);
+    let report =
+        tongban_app::ledger::service::verify_all(db.pool(), config.profile.hash(), &origin)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    db.close().await;
+    if let Some(index) = report.first_bad_index {
+        eprintln!("the log is NOT intact: first bad index {index}");
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+async fn bench(command: BenchCommand) -> anyhow::Result<()> {
+    let result = match command {
+        BenchCommand::Crypto { millis_per_case } => {
+            tongban_app::bench::crypto(std::time::Duration::from_millis(millis_per_case))
+        }
+        BenchCommand::Ledger {
+            count,
+            concurrency,
+            database_url,
+            hash,
+        } => {
+            let algorithm = match hash.as_str() {
+                "sha256" => tongban_crypto::HashAlgorithm::Sha256,
+                "sm3" => tongban_crypto::HashAlgorithm::Sm3,
+                _ => anyhow::bail!("--hash is sha256 or sm3"),
+            };
+            let scratch =
+                std::env::temp_dir().join(format!("tongban-bench-{}", std::process::id()));
+            let url = match database_url {
+                Some(url) => url,
+                None => {
+                    std::fs::create_dir_all(&scratch)?;
+                    format!("sqlite://{}?mode=rwc", scratch.join("bench.db").display())
+                }
+            };
+            let db = Db::connect(&url, 4).await?;
+            db.migrate().await?;
+            let result =
+                tongban_app::bench::ledger(db.clone(), algorithm, count, concurrency).await?;
+            db.close().await;
+            let _ = std::fs::remove_dir_all(&scratch);
+            result
+        }
+    };
+    println!("{}", serde_json::to_string_pretty(&result)?);
+    Ok(())
 }

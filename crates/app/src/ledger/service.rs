@@ -217,10 +217,13 @@ pub struct Verification {
 /// Recomputes the whole tree from the entries, checks every stored leaf hash and every
 /// checkpoint's root and signature (under any ledger key the database lists), and the
 /// consistency of consecutive checkpoints. Needs no master key.
-pub async fn verify_all(state: &AppState) -> AppResult<Verification> {
-    let algorithm = state.config.profile.hash();
-    let size = current_size(state).await?;
-    let ledger_keys: Vec<PublicKey> = crate::keys::store::signing_keys(state.pool())
+pub async fn verify_all(
+    pool: &sqlx::AnyPool,
+    algorithm: HashAlgorithm,
+    origin: &str,
+) -> AppResult<Verification> {
+    let size = store::size(pool).await?.max(0) as u64;
+    let ledger_keys: Vec<PublicKey> = crate::keys::store::signing_keys(pool)
         .await?
         .into_iter()
         .filter(|row| row.purpose == keys::LEDGER)
@@ -237,8 +240,8 @@ pub async fn verify_all(state: &AppState) -> AppResult<Verification> {
     let mut next = 0u64;
     while next < size {
         let end = (next as i64 + PAGE).min(size as i64);
-        let entries = store::entries(state.pool(), next as i64, end).await?;
-        let stored = store::leaf_hashes(state.pool(), next as i64, end).await?;
+        let entries = store::entries(pool, next as i64, end).await?;
+        let stored = store::leaf_hashes(pool, next as i64, end).await?;
         let stored: HashMap<i64, Vec<u8>> = stored.into_iter().collect();
         for (index, data) in entries {
             if index as u64 != next {
@@ -259,12 +262,12 @@ pub async fn verify_all(state: &AppState) -> AppResult<Verification> {
             return Ok(bad(next, format!("entry {next} is missing"), 0));
         }
     }
-    let checkpoints = store::checkpoints(state.pool()).await?;
+    let checkpoints = store::checkpoints(pool).await?;
     let mut previous: Option<(u64, Digest32)> = None;
     for (number, row) in checkpoints.iter().enumerate() {
         let signed = ledger_keys
             .iter()
-            .find_map(|key| SignedCheckpoint::verify(&row.note, &origin(state), key).ok());
+            .find_map(|key| SignedCheckpoint::verify(&row.note, origin, key).ok());
         let Some(signed) = signed else {
             return Ok(bad(
                 previous.map_or(0, |p| p.0),

@@ -200,7 +200,13 @@ async fn the_offline_verifier_finds_the_first_altered_deleted_or_reordered_entry
     checkpoint(&app).await;
     read_people(&app, 4).await;
     checkpoint(&app).await;
-    let clean = verify_all(&app.state).await.expect("verifies");
+    let clean = verify_all(
+        app.state.pool(),
+        HashAlgorithm::Sha256,
+        &service::origin(&app.state),
+    )
+    .await
+    .expect("verifies");
     assert_eq!(
         (clean.entries, clean.checkpoints, clean.first_bad_index),
         (8, 2, None)
@@ -217,7 +223,14 @@ async fn the_offline_verifier_finds_the_first_altered_deleted_or_reordered_entry
         .await
         .expect("alter");
     assert_eq!(
-        verify_all(&app.state).await.expect("runs").first_bad_index,
+        verify_all(
+            app.state.pool(),
+            HashAlgorithm::Sha256,
+            &service::origin(&app.state)
+        )
+        .await
+        .expect("runs")
+        .first_bad_index,
         Some(5),
         "an altered entry"
     );
@@ -248,7 +261,14 @@ async fn the_offline_verifier_finds_the_first_altered_deleted_or_reordered_entry
         .await
         .expect("swap");
     assert_eq!(
-        verify_all(&app.state).await.expect("runs").first_bad_index,
+        verify_all(
+            app.state.pool(),
+            HashAlgorithm::Sha256,
+            &service::origin(&app.state)
+        )
+        .await
+        .expect("runs")
+        .first_bad_index,
         Some(2),
         "reordered entries"
     );
@@ -263,7 +283,14 @@ async fn the_offline_verifier_finds_the_first_altered_deleted_or_reordered_entry
         .await
         .expect("restore");
     assert_eq!(
-        verify_all(&app.state).await.expect("runs").first_bad_index,
+        verify_all(
+            app.state.pool(),
+            HashAlgorithm::Sha256,
+            &service::origin(&app.state)
+        )
+        .await
+        .expect("runs")
+        .first_bad_index,
         None
     );
 
@@ -279,7 +306,13 @@ async fn the_offline_verifier_finds_the_first_altered_deleted_or_reordered_entry
         .execute(pool)
         .await
         .expect("alter");
-    let report = verify_all(&app.state).await.expect("runs");
+    let report = verify_all(
+        app.state.pool(),
+        HashAlgorithm::Sha256,
+        &service::origin(&app.state),
+    )
+    .await
+    .expect("runs");
     assert_eq!(
         report.first_bad_index,
         Some(4),
@@ -291,7 +324,14 @@ async fn the_offline_verifier_finds_the_first_altered_deleted_or_reordered_entry
         .await
         .expect("delete");
     assert_eq!(
-        verify_all(&app.state).await.expect("runs").first_bad_index,
+        verify_all(
+            app.state.pool(),
+            HashAlgorithm::Sha256,
+            &service::origin(&app.state)
+        )
+        .await
+        .expect("runs")
+        .first_bad_index,
         Some(1),
         "a deleted entry"
     );
@@ -353,7 +393,13 @@ async fn two_nodes_appending_at_once_build_one_log_without_a_fork() {
         "every index once, no gaps"
     );
     checkpoint(&app).await;
-    let report = verify_all(&app.state).await.expect("verifies");
+    let report = verify_all(
+        app.state.pool(),
+        HashAlgorithm::Sha256,
+        &service::origin(&app.state),
+    )
+    .await
+    .expect("verifies");
     assert_eq!(
         (report.entries, report.first_bad_index),
         (before + 200, None)

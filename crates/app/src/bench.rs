@@ -1,0 +1,157 @@
+//! Benchmarks behind `tongban bench`: what was measured, on this machine, in this run, as JSON.
+//! Each result comes with a baseline measured in the same run so it reads as a ratio.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use tongban_crypto::{
+    HashAlgorithm, Profile, SealingKey, SignatureAlgorithm, Signer, SoftwareSigner, digest, verify,
+};
+use tongban_ledger::leaf_hash;
+
+use crate::db::Db;
+use crate::ledger::appender::Appender;
+
+/// Runs `work` repeatedly for about `budget` and returns operations per second.
+fn rate(budget: Duration, mut work: impl FnMut()) -> f64 {
+    let started = Instant::now();
+    let mut count = 0u64;
+    while started.elapsed() < budget {
+        for _ in 0..16 {
+            work();
+        }
+        count += 16;
+    }
+    count as f64 / started.elapsed().as_secs_f64()
+}
+
+#[derive(Serialize)]
+struct SuiteResult {
+    algorithm: &'static str,
+    sign_per_second: f64,
+    verify_per_second: f64,
+}
+
+/// Signing and verification per second for each suite, hashing and sealing throughput.
+pub fn crypto(budget: Duration) -> Value {
+    let message = [7u8; 256];
+    let suites: Vec<SuiteResult> = SignatureAlgorithm::ALL
+        .into_iter()
+        .map(|algorithm| {
+            let signer = SoftwareSigner::generate(algorithm, "bench");
+            let public = signer.public_key();
+            let signature = signer.sign(&message);
+            SuiteResult {
+                algorithm: algorithm.as_str(),
+                sign_per_second: rate(budget, || {
+                    std::hint::black_box(signer.sign(std::hint::black_box(&message)));
+                }),
+                verify_per_second: rate(budget, || {
+                    let _ = std::hint::black_box(verify(&public, &message, &signature));
+                }),
+            }
+        })
+        .collect();
+    let block = vec![1u8; 64 * 1024];
+    let hashes: Vec<Value> = [HashAlgorithm::Sha256, HashAlgorithm::Sm3]
+        .into_iter()
+        .map(|algorithm| {
+            let per_second = rate(budget, || {
+                std::hint::black_box(digest(algorithm, &block));
+            });
+            json!({"algorithm": algorithm.as_str(), "mib_per_second": per_second * 64.0 / 1024.0})
+        })
+        .collect();
+    let aeads: Vec<Value> = [Profile::International, Profile::Gm]
+        .into_iter()
+        .map(|profile| {
+            let key = SealingKey::generate(profile.aead());
+            let field = [3u8; 64];
+            let per_second = rate(budget, || {
+                std::hint::black_box(key.seal(b"persons.name/1", &field));
+            });
+            json!({"algorithm": profile.aead().as_str(), "seal_64_bytes_per_second": per_second})
+        })
+        .collect();
+    json!({"benchmark": "crypto", "signatures": suites, "hashes": hashes, "sealing": aeads, "machine": machine()})
+}
+
+/// Durable appends per second through the group-committing appender, with `concurrency`
+/// appends in flight, and the same machine's raw leaf-hash rate for entries of the same size.
+pub async fn ledger(
+    db: Db,
+    algorithm: HashAlgorithm,
+    count: u64,
+    concurrency: usize,
+) -> anyhow::Result<Value> {
+    let appender = Appender::start(db.clone(), algorithm);
+    let entry = |n: u64| {
+        format!(
+            r#"{{"kind":"personal_data_access","at":"2026-11-26T00:00:00Z","actor":"01a21617-d824-709c-954a-cf43db803e40","role":"clerk","department":"01a21617-d824-709c-954a-cf43db803e41","action":"read","categories":"name,resident_id,phone","subject":"{n:064x}","purpose":"service_handling","request_id":null}}"#
+        )
+        .into_bytes()
+    };
+    let entry_bytes = entry(0).len();
+    let next = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..concurrency.max(1) {
+        let appender = appender.clone();
+        let next = next.clone();
+        workers.push(tokio::spawn(async move {
+            loop {
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if n >= count {
+                    return Ok::<_, anyhow::Error>(());
+                }
+                appender
+                    .append(entry(n))
+                    .await
+                    .map_err(|e| anyhow::anyhow!("append failed: {e}"))?;
+            }
+        }));
+    }
+    for worker in workers {
+        worker.await??;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let sample = entry(1);
+    let hash_rate = rate(Duration::from_millis(500), || {
+        std::hint::black_box(leaf_hash(algorithm, &sample));
+    });
+    let appends_per_second = count as f64 / elapsed;
+    Ok(json!({
+        "benchmark": "ledger",
+        "engine": db.engine().as_str(),
+        "hash": algorithm.as_str(),
+        "entries": count,
+        "entry_bytes": entry_bytes,
+        "concurrency": concurrency,
+        "seconds": elapsed,
+        "durable_appends_per_second": appends_per_second,
+        "raw_leaf_hashes_per_second": hash_rate,
+        "appends_to_hashes_ratio": appends_per_second / hash_rate,
+        "machine": machine(),
+    }))
+}
+
+/// What machine the numbers come from.
+pub fn machine() -> Value {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    json!({
+        "cpu": cpu,
+        "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        "os": std::env::consts::OS,
+        "arch": std::env::consts::ARCH,
+        "profile": if cfg!(debug_assertions) { "debug" } else { "release" },
+    })
+}
