@@ -28,12 +28,14 @@ CREATE TABLE ledger_head (
 );
 INSERT INTO ledger_head (id, size) VALUES (1, 0);
 
+-- Each entry with its leaf hash, HASH(0x00 ‖ data).
 CREATE TABLE ledger_entries (
-    idx   BIGINT PRIMARY KEY,
-    data  BLOB NOT NULL
+    idx        BIGINT PRIMARY KEY,
+    leaf_hash  BLOB NOT NULL,
+    data       BLOB NOT NULL
 );
 
--- Hashes of perfect subtrees: level 0 holds the leaf hashes.
+-- Hashes of the perfect subtrees above the leaves (level 1 and up).
 CREATE TABLE ledger_nodes (
     level BIGINT NOT NULL,
     idx   BIGINT NOT NULL,

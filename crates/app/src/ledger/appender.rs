@@ -114,16 +114,21 @@ async fn write(db: &Db, algorithm: HashAlgorithm, entries: &[&[u8]]) -> AppResul
         waiting.insert(coordinate.0, *hash);
     }
     let mut nodes = Vec::with_capacity(entries.len() * 2);
+    let mut with_hashes = Vec::with_capacity(entries.len());
     for (offset, data) in entries.iter().enumerate() {
+        let hash = leaf_hash(algorithm, data);
         add_leaf(
             algorithm,
             &mut waiting,
             first + offset as u64,
-            leaf_hash(algorithm, data),
+            hash,
             &mut nodes,
         );
+        with_hashes.push((*data, hash));
     }
-    store::insert_entries(&mut tx, first as i64, entries).await?;
+    // Leaf hashes live in the entry rows; the node table holds the levels above.
+    nodes.retain(|(level, _, _)| *level > 0);
+    store::insert_entries(&mut tx, first as i64, &with_hashes).await?;
     store::insert_nodes(&mut tx, &nodes).await?;
     tx.commit().await?;
     Ok(first)

@@ -9,7 +9,7 @@ use tongban_ledger::Digest32;
 use crate::error::{AppError, AppResult};
 
 /// Rows per multi-row INSERT: well below every engine's limit on bound parameters.
-const ROWS_PER_INSERT: usize = 400;
+const ROWS_PER_INSERT: usize = 100;
 
 /// Reserves `count` indexes at the end of the log and returns the first. The row lock on the
 /// head serialises appenders on every node until their transaction ends.
@@ -36,13 +36,39 @@ fn to_digest(bytes: Vec<u8>) -> AppResult<Digest32> {
         .map_err(|_| AppError::Internal(anyhow::anyhow!("a stored log hash is not 32 bytes")))
 }
 
-/// The hashes of the given perfect subtrees, by (level, index).
+/// The hashes of the given perfect subtrees, by (level, index): level 0 from the entries'
+/// leaf hashes, the levels above from the node table.
 pub async fn nodes(
     conn: &mut AnyConnection,
     wanted: &[(u32, u64)],
 ) -> AppResult<HashMap<(u32, u64), Digest32>> {
     let mut found = HashMap::with_capacity(wanted.len());
-    for chunk in wanted.chunks(200) {
+    let leaves: Vec<u64> = wanted
+        .iter()
+        .filter(|(level, _)| *level == 0)
+        .map(|(_, index)| *index)
+        .collect();
+    for chunk in leaves.chunks(200) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT idx, leaf_hash FROM ledger_entries WHERE idx IN ({})",
+            marks.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for index in chunk {
+            query = query.bind(*index as i64);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            let index: i64 = row.try_get("idx")?;
+            found.insert((0, index as u64), to_digest(row.try_get("leaf_hash")?)?);
+        }
+    }
+    let inner: Vec<(u32, u64)> = wanted
+        .iter()
+        .filter(|(level, _)| *level > 0)
+        .copied()
+        .collect();
+    for chunk in inner.chunks(200) {
         let conditions: Vec<String> = (0..chunk.len())
             .map(|i| format!("(level = ${} AND idx = ${})", 2 * i + 1, 2 * i + 2))
             .collect();
@@ -66,23 +92,25 @@ pub async fn nodes(
     Ok(found)
 }
 
+/// Inserts entries `first…` with their leaf hashes.
 pub async fn insert_entries(
     conn: &mut AnyConnection,
     first: i64,
-    entries: &[&[u8]],
+    entries: &[(&[u8], Digest32)],
 ) -> AppResult<()> {
     for (chunk_number, chunk) in entries.chunks(ROWS_PER_INSERT).enumerate() {
         let values: Vec<String> = (0..chunk.len())
-            .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+            .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
             .collect();
         let sql = format!(
-            "INSERT INTO ledger_entries (idx, data) VALUES {}",
+            "INSERT INTO ledger_entries (idx, leaf_hash, data) VALUES {}",
             values.join(", ")
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (i, data) in chunk.iter().enumerate() {
+        for (i, (data, hash)) in chunk.iter().enumerate() {
             query = query
                 .bind(first + (chunk_number * ROWS_PER_INSERT + i) as i64)
+                .bind(hash.to_vec())
                 .bind(data.to_vec());
         }
         query.execute(&mut *conn).await?;
@@ -90,6 +118,7 @@ pub async fn insert_entries(
     Ok(())
 }
 
+/// Inserts perfect-subtree hashes of level 1 and above.
 pub async fn insert_nodes(
     conn: &mut AnyConnection,
     nodes: &[(u32, u64, Digest32)],
@@ -130,13 +159,15 @@ pub async fn entries(pool: &AnyPool, start: i64, end: i64) -> AppResult<Vec<(i64
 
 /// Stored leaf hashes `[start, end)` in order, as (index, hash).
 pub async fn leaf_hashes(pool: &AnyPool, start: i64, end: i64) -> AppResult<Vec<(i64, Vec<u8>)>> {
-    let rows = sqlx::query("SELECT idx, hash FROM ledger_nodes WHERE level = 0 AND idx >= $1 AND idx < $2 ORDER BY idx")
-        .bind(start)
-        .bind(end)
-        .fetch_all(pool)
-        .await?;
+    let rows = sqlx::query(
+        "SELECT idx, leaf_hash FROM ledger_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+    )
+    .bind(start)
+    .bind(end)
+    .fetch_all(pool)
+    .await?;
     rows.iter()
-        .map(|row| Ok((row.try_get("idx")?, row.try_get("hash")?)))
+        .map(|row| Ok((row.try_get("idx")?, row.try_get("leaf_hash")?)))
         .collect()
 }
 

@@ -301,7 +301,7 @@ async fn the_offline_verifier_finds_the_first_altered_deleted_or_reordered_entry
         .execute(pool)
         .await
         .expect("alter");
-    sqlx::query("UPDATE ledger_nodes SET hash = $1 WHERE level = 0 AND idx = 6")
+    sqlx::query("UPDATE ledger_entries SET leaf_hash = $1 WHERE idx = 6")
         .bind(leaf_hash(HashAlgorithm::Sha256, &forged).to_vec())
         .execute(pool)
         .await
