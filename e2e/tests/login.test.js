@@ -22,6 +22,11 @@ const byRole = (role) => demo.accounts.find((a) => a.role === role);
 
 test('a citizen logs in on a phone, switches to English and to large text', async () => {
   const citizen = byRole('citizen');
+  // A clerk reads the citizen's record first, so the page has an access to show and check.
+  const clerk = byRole('clerk');
+  const me = await (await fetch(`${demo.baseUrl}/api/v1/me`, { headers: { authorization: `Bearer ${citizen.api_token}` } })).json();
+  const read = await fetch(`${demo.baseUrl}/api/v1/persons/${me.person_id}?purpose=service_handling`, { headers: { authorization: `Bearer ${clerk.api_token}` } });
+  assert.equal(read.status, 200);
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'zh-CN' });
   const page = await context.newPage();
   await page.goto(`${demo.baseUrl}/`);
@@ -35,6 +40,9 @@ test('a citizen logs in on a phone, switches to English and to large text', asyn
   await page.waitForURL('**/home');
   assert.match(await page.locator('h1').innerText(), new RegExp(citizen.name));
   assert.ok(await page.getByText('谁查看了我的数据').isVisible());
+  await page.locator('.verdict.ok').first().waitFor({ timeout: 10000 });
+  await shot(page, 'citizen-02-home');
+  assert.match(await page.locator('.verdict').first().innerText(), /已核验/, 'the page checked the inclusion proof in the browser');
   const body = await page.content();
   assert.ok(!body.includes(citizen.resident_id), 'the full ID number is never on the page');
   const width = await page.evaluate(() => document.documentElement.scrollWidth);

@@ -131,6 +131,7 @@ struct PersonView {
 }
 
 struct AccessView {
+    ledger_index: Option<i64>,
     when: String,
     who: String,
     purpose: String,
@@ -145,6 +146,8 @@ struct CitizenHome {
     person: Option<PersonView>,
     accesses: Vec<AccessView>,
     enterprise: Option<personal::Enterprise>,
+    /// The verdict texts for verify.js, as JSON.
+    verify_text: String,
 }
 
 #[derive(Template)]
@@ -214,6 +217,7 @@ async fn citizen_home(
             .into_iter()
             .filter(|access| access.purpose != Purpose::SelfService.as_str())
             .map(|access| AccessView {
+                ledger_index: access.ledger_index,
                 when: display_cst(access.at),
                 who: match &access.department {
                     Some(department) => format!(
@@ -223,7 +227,16 @@ async fn citizen_home(
                     None => ctx.t.get(&format!("role.{}", access.actor_role)).to_owned(),
                 },
                 purpose: ctx.t.get(&format!("purpose.{}", access.purpose)).to_owned(),
-                categories: access.categories,
+                categories: access
+                    .categories
+                    .split(',')
+                    .map(|category| ctx.t.get(&format!("category.{category}")).to_owned())
+                    .collect::<Vec<_>>()
+                    .join(if ctx.t.0 == super::model::Language::Zh {
+                        "、"
+                    } else {
+                        ", "
+                    }),
             })
             .collect();
     }
@@ -236,8 +249,18 @@ async fn citizen_home(
         Some(person) => person.name.clone(),
         None => actor.account.display_name.clone(),
     };
+    let verify_text = serde_json::json!({
+        "verified": ctx.t.get("access.verified"),
+        "failed": ctx.t.get("access.failed"),
+        "unsupported": ctx.t.get("access.unsupported"),
+    })
+    .to_string()
+    .replace('<', "\\u003c");
+    let mut base = ctx.base("nav.home");
+    base.ledger_hash = Some(state.config.profile.hash().as_str());
     Ok(ctx.render(&CitizenHome {
-        base: ctx.base("nav.home"),
+        base,
+        verify_text,
         display_name,
         person,
         accesses,

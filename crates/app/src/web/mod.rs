@@ -95,6 +95,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/static/app.css",
             get(|| async { static_file("text/css", APP_CSS) }),
+        )
+        .route(
+            "/static/verify.js",
+            get(|| async { static_file("text/javascript", VERIFY_JS) }),
         );
 
     let shed = ServiceBuilder::new()
@@ -158,6 +162,7 @@ const SECURITY_HEADERS: [(&str, &str); 6] = [
 
 const HTMX: &[u8] = include_bytes!("../../static/htmx.min.js");
 const APP_CSS: &[u8] = include_bytes!("../../static/app.css");
+const VERIFY_JS: &[u8] = include_bytes!("../../static/verify.js");
 
 fn static_file(content_type: &'static str, body: &'static [u8]) -> Response {
     (

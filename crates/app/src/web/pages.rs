@@ -29,6 +29,8 @@ pub struct PageBase {
     pub title: String,
     /// The path of this page, for the language and text-size links.
     pub path: String,
+    /// The log's hash algorithm, for pages that check inclusion proofs in the browser.
+    pub ledger_hash: Option<&'static str>,
 }
 
 /// The page context of a request: who is logged in (if anyone), the interface preferences
@@ -142,6 +144,7 @@ impl PageCtx {
                 .is_some_and(|a| a.grants.iter().any(|g| g.role.is_trio())),
             title: self.t.get(title_key).to_owned(),
             path: self.path.clone(),
+            ledger_hash: None,
         }
     }
 
@@ -252,6 +255,7 @@ pub fn error_page(
             is_admin: false,
             title: t.get("error.title").to_owned(),
             path: "/".into(),
+            ledger_hash: None,
         },
         message: t.get(&key).to_owned(),
         detail,
