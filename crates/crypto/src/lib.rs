@@ -6,12 +6,14 @@
 
 mod aead;
 mod hash;
+mod keyring;
 mod sign;
 mod spki;
 mod suite;
 
 pub use aead::{SealingKey, random_bytes};
 pub use hash::{Digest32, digest, digest_parts, keyed_digest};
+pub use keyring::KeyRing;
 pub use sign::{PublicKey, Signer, SoftwareSigner, verify};
 pub use suite::{AeadAlgorithm, HashAlgorithm, Profile, SignatureAlgorithm};
 
@@ -26,4 +28,6 @@ pub enum CryptoError {
     BadSeal,
     #[error("unknown algorithm")]
     UnknownAlgorithm,
+    #[error("no key with that id")]
+    UnknownKey,
 }

@@ -84,6 +84,17 @@ impl Purpose {
             Purpose::HealthManagement => "health_management",
         }
     }
+
+    /// The legal basis the log records with each read for this purpose (PIPL articles).
+    pub fn legal_basis(self) -> &'static str {
+        match self {
+            Purpose::SelfService => "PIPL art. 45 (the individual consults their own data)",
+            Purpose::ServiceHandling | Purpose::IdentityVerification => {
+                "PIPL art. 13(1)(3) and art. 34 (statutory duties of a state organ)"
+            }
+            Purpose::HealthManagement => "PIPL art. 13(1)(4) (public-health emergency)",
+        }
+    }
 }
 
 /// Seals a personal field for `persons.<column>` of row `id` under the vault's field key.
@@ -287,6 +298,7 @@ struct AccessEntry<'a> {
     categories: &'a str,
     subject: String,
     purpose: &'a str,
+    legal_basis: &'a str,
     request_id: Option<&'a str>,
 }
 
@@ -313,6 +325,7 @@ async fn record_access(
         categories,
         subject: state.vault.blind_index("subject", subject_id),
         purpose: purpose.as_str(),
+        legal_basis: purpose.legal_basis(),
         request_id,
     };
     let index = crate::ledger::service::append(state, &entry)

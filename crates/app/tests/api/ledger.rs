@@ -88,6 +88,12 @@ async fn a_client_with_a_checkpoint_checks_entries_and_proofs_without_trusting_t
         let record: Value = serde_json::from_slice(&data).expect("an entry is JSON");
         assert_eq!(record["kind"], "personal_data_access");
         assert!(
+            record["legal_basis"]
+                .as_str()
+                .is_some_and(|basis| basis.starts_with("PIPL")),
+            "each read names its legal basis"
+        );
+        assert!(
             !String::from_utf8_lossy(&data).contains("张伟"),
             "entries carry no personal data"
         );
