@@ -54,6 +54,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Run a public conformance suite from a directory; prints a JSON summary, exits 1 on failure.
+    Conformance {
+        #[command(subcommand)]
+        command: ConformanceCommand,
+    },
     /// Measure; prints JSON.
     Bench {
         #[command(subcommand)]
@@ -90,6 +95,14 @@ enum AuditCommand {
     /// Recompute the whole log offline, check every checkpoint's root, signature and
     /// consistency; exit 1 with the first bad index if anything was altered.
     Verify,
+}
+
+#[derive(Subcommand)]
+enum ConformanceCommand {
+    /// The CertLogic evaluator and validation suites (a directory with testSuite/ and validation-testSuite/).
+    Certlogic { dir: PathBuf },
+    /// The tests of the EU DCC business rules (a directory of <country>/<rule>/rule.json and tests/).
+    Rules { dir: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -215,6 +228,7 @@ async fn main() -> anyhow::Result<()> {
             command: AuditCommand::Verify,
         } => audit_verify(common.config()?).await,
         Command::Bench { command } => bench(command).await,
+        Command::Conformance { command } => conformance(command),
     }
 }
 
@@ -479,5 +493,17 @@ async fn bench(command: BenchCommand) -> anyhow::Result<()> {
         }
     };
     println!("{}", serde_json::to_string_pretty(&result)?);
+    Ok(())
+}
+
+fn conformance(command: ConformanceCommand) -> anyhow::Result<()> {
+    let summary = match command {
+        ConformanceCommand::Certlogic { dir } => tongban_app::conformance::certlogic(&dir),
+        ConformanceCommand::Rules { dir } => tongban_app::conformance::rules(&dir),
+    }?;
+    println!("{}", serde_json::to_string_pretty(&summary)?);
+    if summary.failed > 0 || summary.cases == 0 {
+        std::process::exit(1);
+    }
     Ok(())
 }

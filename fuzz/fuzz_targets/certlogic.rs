@@ -1,0 +1,21 @@
+//! Fuzzes the CertLogic validator and evaluator with arbitrary JSON expressions and data: they
+//! answer or refuse, never panic, and never overflow the stack.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use serde_json::Value;
+
+fuzz_target!(|data: &[u8]| {
+    // First line: the expression; the rest: the data context.
+    let text = String::from_utf8_lossy(data);
+    let (expression, context) = text.split_once('\n').unwrap_or((&text, "null"));
+    let Ok(expression) = serde_json::from_str::<Value>(expression) else { return };
+    let context = serde_json::from_str::<Value>(context).unwrap_or(Value::Null);
+    let issues = tongban_rules::validate(&expression);
+    let outcome = tongban_rules::evaluate_json(&expression, &context);
+    // A valid expression over well-typed data may still fail on types, but an expression the
+    // validator refuses as malformed must never evaluate to a value.
+    if issues.iter().any(|i| i.message.starts_with("expression object must have exactly one key")) {
+        assert!(outcome.is_err());
+    }
+});
