@@ -13,9 +13,13 @@ fuzz_target!(|data: &[u8]| {
     let context = serde_json::from_str::<Value>(context).unwrap_or(Value::Null);
     let issues = tongban_rules::validate(&expression);
     let outcome = tongban_rules::evaluate_json(&expression, &context);
-    // A valid expression over well-typed data may still fail on types, but an expression the
-    // validator refuses as malformed must never evaluate to a value.
-    if issues.iter().any(|i| i.message.starts_with("expression object must have exactly one key")) {
-        assert!(outcome.is_err());
+    // Operands are evaluated lazily, so a malformed branch that is never taken does not stop
+    // evaluation; but a malformed top-level expression must never evaluate to a value.
+    // (A badly formed `var` path only reads nothing, so it is left out.)
+    let malformed_top = issues.iter().any(|i| {
+        i.expression == expression && !i.message.starts_with("the expression is nested") && !i.message.starts_with("data access path")
+    });
+    if malformed_top {
+        assert!(outcome.is_err(), "{expression} evaluated although invalid");
     }
 });
