@@ -1,0 +1,10 @@
+//! tongban-codes: the pass code and the pipeline it shares with the EU Digital COVID
+//! Certificate — CBOR Web Token claims in a COSE_Sign1, zlib, Base45, a text prefix — so one
+//! decoder serves both. No IO; every step caps its input so no code can exhaust memory.
+#![forbid(unsafe_code)]
+
+mod pass;
+mod pipeline;
+
+pub use pass::{Colour, PASS_PREFIX, PassClaims, PassError, issue_pass, verify_pass};
+pub use pipeline::{DecodeError, Sealed, decode, encode, sign1_to_be_signed};
