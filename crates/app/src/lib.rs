@@ -14,6 +14,7 @@ pub mod identity;
 pub mod keys;
 pub mod ledger;
 pub mod metrics;
+pub mod pass;
 pub mod random;
 pub mod state;
 pub mod time_fmt;

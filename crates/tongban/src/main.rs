@@ -54,6 +54,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Check pass codes.
+    Pass {
+        #[command(subcommand)]
+        command: PassCommand,
+    },
     /// Run a public conformance suite from a directory; prints a JSON summary, exits 1 on failure.
     Conformance {
         #[command(subcommand)]
@@ -95,6 +100,20 @@ enum AuditCommand {
     /// Recompute the whole log offline, check every checkpoint's root, signature and
     /// consistency; exit 1 with the first bad index if anything was altered.
     Verify,
+}
+
+#[derive(Subcommand)]
+enum PassCommand {
+    /// Verify a code offline against a trust list file (no network); exit 1 when refused.
+    Verify {
+        #[arg(long)]
+        trust_list: PathBuf,
+        /// The region's root key (base64url), obtained out of band; without it the list is
+        /// only checked against the root key it carries itself.
+        #[arg(long)]
+        root_key: Option<String>,
+        code: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -229,6 +248,14 @@ async fn main() -> anyhow::Result<()> {
         } => audit_verify(common.config()?).await,
         Command::Bench { command } => bench(command).await,
         Command::Conformance { command } => conformance(command),
+        Command::Pass {
+            command:
+                PassCommand::Verify {
+                    trust_list,
+                    root_key,
+                    code,
+                },
+        } => pass_verify(&trust_list, root_key.as_deref(), &code),
     }
 }
 
@@ -506,4 +533,59 @@ fn conformance(command: ConformanceCommand) -> anyhow::Result<()> {
         std::process::exit(1);
     }
     Ok(())
+}
+
+fn pass_verify(
+    trust_list: &std::path::Path,
+    root_key: Option<&str>,
+    code: &str,
+) -> anyhow::Result<()> {
+    use base64::Engine as _;
+    let text = std::fs::read_to_string(trust_list)
+        .with_context(|| format!("reading {}", trust_list.display()))?;
+    let list: tongban_app::keys::service::SignedTrustList =
+        serde_json::from_str(&text).context("the trust list is not well formed")?;
+    let root = match root_key {
+        Some(encoded) => {
+            let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(encoded.trim())
+                .context("--root-key is not base64url")?;
+            let algorithm = list
+                .alg
+                .parse()
+                .map_err(|_| anyhow::anyhow!("unknown algorithm {}", list.alg))?;
+            Some(
+                tongban_crypto::PublicKey::new(algorithm, bytes)
+                    .map_err(|_| anyhow::anyhow!("--root-key is not a valid key"))?,
+            )
+        }
+        None => {
+            eprintln!(
+                "note: no --root-key given; the trust list is checked only against the root key it carries"
+            );
+            None
+        }
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    match tongban_app::pass::offline::verify_with_trust_list(&text, root.as_ref(), code, now) {
+        Ok(claims) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({"valid": true, "pass": claims}))?
+            );
+            Ok(())
+        }
+        Err(refusal) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &serde_json::json!({"valid": false, "reason": refusal.reason, "message": refusal.message})
+                )?
+            );
+            std::process::exit(1);
+        }
+    }
 }

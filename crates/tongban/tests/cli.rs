@@ -102,3 +102,99 @@ async fn audit_verify_passes_an_intact_log_and_names_the_first_tampered_entry() 
     state.db.close().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn pass_verify_checks_a_code_offline_against_an_exported_trust_list() {
+    use tongban_app::keys::service as keys;
+    use tongban_crypto::Signer;
+    let dir = std::env::temp_dir().join(format!("tongban-cli-pass-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.join("tongban.db").display());
+    let key = master::generate_text().to_string();
+    let config = Config {
+        database_url: Some(url.clone()),
+        master_key: Some(SecretText(key.clone())),
+        data_dir: dir.clone(),
+        region_code: "339900".into(),
+        ..Config::default()
+    };
+    let state = tongban_app::open_state(config, Arc::new(tongban_core::SystemClock))
+        .await
+        .expect("state");
+    let list = keys::trust_list(&state).await.expect("trust list");
+    let list_path = dir.join("trust.json");
+    std::fs::write(&list_path, serde_json::to_string(&list).expect("json")).expect("write");
+    let signer = keys::signer(&state, "339900", keys::PASS)
+        .await
+        .expect("pass key");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_secs() as i64;
+    let claims = tongban_codes::PassClaims {
+        issuer: "tongban.339900".into(),
+        subject: "ref".into(),
+        colour: tongban_codes::Colour::Green,
+        initials: "Z*".into(),
+        entitlements: vec!["transit".into()],
+        issued_at: now,
+        expires_at: now + 300,
+    };
+    let code = tongban_codes::issue_pass(&claims, &signer);
+    let root = keys::signer(&state, "339900", keys::ROOT)
+        .await
+        .expect("root")
+        .public_key();
+    let root_text = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&root.bytes)
+    };
+    let list_arg = list_path.to_str().expect("path");
+    let ok = tongban(
+        &[
+            "pass",
+            "verify",
+            "--trust-list",
+            list_arg,
+            "--root-key",
+            &root_text,
+            &code,
+        ],
+        &key,
+    );
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("\"colour\": \"green\""));
+
+    let stranger = tongban_crypto::SoftwareSigner::generate(root.algorithm, "x").public_key();
+    let stranger_text = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&stranger.bytes)
+    };
+    let pinned_wrong = tongban(
+        &[
+            "pass",
+            "verify",
+            "--trust-list",
+            list_arg,
+            "--root-key",
+            &stranger_text,
+            &code,
+        ],
+        &key,
+    );
+    assert_eq!(pinned_wrong.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&pinned_wrong.stdout).contains("bad_trust_list"));
+    let mut altered = code.clone();
+    altered.truncate(code.len() - 5);
+    let truncated = tongban(
+        &["pass", "verify", "--trust-list", list_arg, &altered],
+        &key,
+    );
+    assert_eq!(truncated.status.code(), Some(1));
+    state.db.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -14,6 +14,8 @@ use crate::time_fmt::rfc3339;
 pub const ROOT: &str = "root";
 /// Signs the checkpoints of the transparency log.
 pub const LEDGER: &str = "ledger";
+/// Signs the region's pass codes.
+pub const PASS: &str = "pass";
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
@@ -166,8 +168,9 @@ pub async fn trust_list(state: &AppState) -> AppResult<SignedTrustList> {
     use base64::Engine as _;
     let region = state.config.region_code.clone();
     let root = signer(state, &region, ROOT).await?;
-    // The ledger key exists from the first checkpoint on; make sure it is listed from the start.
+    // The ledger and pass keys exist from their first use on; list them from the start.
     signer(state, &region, LEDGER).await?;
+    signer(state, &region, PASS).await?;
     let payload = TrustListPayload {
         format: "tongban-trust-list/1".into(),
         region,
