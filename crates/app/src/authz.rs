@@ -24,6 +24,12 @@ pub enum Action {
     RegisterPerson,
     ReadEnterprise,
     RegisterEnterprise,
+    /// Record a health fact about a person (health officers of the person's region).
+    RecordHealthFact,
+    /// Propose or approve a status policy, switch the emergency mode.
+    ManageHealthPolicy,
+    /// Check a pass at a venue or checkpoint.
+    CheckPass,
 }
 
 /// What the action is done to, with what the policy needs to know about it.
@@ -119,6 +125,15 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
             Resource::Enterprise { .. } => holds_over(actor, Role::Clerk, &resource),
             _ => false,
         },
+        RecordHealthFact => {
+            matches!(resource, Resource::Person { .. })
+                && holds_over(actor, Role::HealthOfficer, &resource)
+        }
+        ManageHealthPolicy => holds_over(actor, Role::HealthOfficer, &resource),
+        CheckPass => {
+            holds_over(actor, Role::VenueOperator, &resource)
+                || holds_over(actor, Role::CheckpointOfficer, &resource)
+        }
         RegisterPerson | RegisterEnterprise => {
             holds_over(actor, Role::SystemAdmin, &resource)
                 || holds_over(actor, Role::Clerk, &resource)

@@ -54,6 +54,8 @@ pub struct Config {
     pub region_code: String,
     /// Seconds between signed checkpoints of the transparency log. Default 60.
     pub checkpoint_interval_seconds: u64,
+    /// Seconds a pass code stays valid. Default 300.
+    pub pass_lifetime_seconds: i64,
 }
 
 /// A configuration value that must not be printed.
@@ -88,6 +90,7 @@ impl Default for Config {
             master_key_file: None,
             region_code: "000000".into(),
             checkpoint_interval_seconds: 60,
+            pass_lifetime_seconds: 300,
         }
     }
 }

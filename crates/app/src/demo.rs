@@ -282,6 +282,8 @@ async fn ensure_account(
 pub async fn seed(state: &AppState, base_url: &str) -> AppResult<DemoCredentials> {
     ensure_regions(state).await?;
     let departments = ensure_departments(state).await?;
+    // The demo runs in emergency mode with the default status policy, so passes show colours.
+    crate::health::service::seed_defaults(state, true).await?;
     let mut accounts = Vec::new();
 
     for (username, name, role, region, kind) in STAFF {

@@ -10,6 +10,7 @@ pub mod conformance;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod health;
 pub mod identity;
 pub mod keys;
 pub mod ledger;

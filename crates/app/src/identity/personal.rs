@@ -73,6 +73,8 @@ pub enum Purpose {
     IdentityVerification,
     /// Public-health work by an authorised health officer.
     HealthManagement,
+    /// A venue or checkpoint checks a pass (the holder's current colour).
+    PassCheck,
 }
 
 impl Purpose {
@@ -82,6 +84,7 @@ impl Purpose {
             Purpose::ServiceHandling => "service_handling",
             Purpose::IdentityVerification => "identity_verification",
             Purpose::HealthManagement => "health_management",
+            Purpose::PassCheck => "pass_check",
         }
     }
 
@@ -92,7 +95,9 @@ impl Purpose {
             Purpose::ServiceHandling | Purpose::IdentityVerification => {
                 "PIPL art. 13(1)(3) and art. 34 (statutory duties of a state organ)"
             }
-            Purpose::HealthManagement => "PIPL art. 13(1)(4) (public-health emergency)",
+            Purpose::HealthManagement | Purpose::PassCheck => {
+                "PIPL art. 13(1)(4) (public-health emergency)"
+            }
         }
     }
 }
@@ -269,6 +274,20 @@ pub async fn read_person(
     })
 }
 
+/// The internal id of the person with this ID number, for use-cases that act on a person
+/// without reading their fields (recording a fact). Releases nothing personal.
+pub async fn person_id_by_resident_id(
+    state: &AppState,
+    resident_id: &ResidentId,
+) -> AppResult<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM persons WHERE resident_id_index = $1")
+            .bind(resident_id_index(state, resident_id))
+            .fetch_optional(state.pool())
+            .await?,
+    )
+}
+
 /// Finds a person by ID number; the lookup itself is recorded as an access.
 pub async fn find_person(
     state: &AppState,
@@ -356,6 +375,26 @@ async fn record_access(
         AppError::Unavailable
     })?;
     Ok(())
+}
+
+/// Records that a checker saw a person's current health status (a pass check), before the
+/// colour is returned.
+pub async fn record_status_check(
+    state: &AppState,
+    actor: &Actor,
+    person_id: &str,
+    request_id: Option<&str>,
+) -> AppResult<()> {
+    record_access(
+        state,
+        actor,
+        person_id,
+        "check",
+        "health_status",
+        Purpose::PassCheck,
+        request_id,
+    )
+    .await
 }
 
 /// One access to a person's data, as the person sees it (谁查看了我的数据).

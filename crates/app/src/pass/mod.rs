@@ -1,4 +1,8 @@
-//! 一码通: the city pass. This part verifies pass codes offline against an exported trust list,
-//! as a scanner or another region does with no network.
+//! 一码通: the city pass. A citizen's short-lived signed code with their colour (or a pure
+//! service pass outside an emergency), online checks at venues, and offline verification
+//! against an exported trust list.
 
+pub mod api;
 pub mod offline;
+pub mod pages;
+pub mod service;

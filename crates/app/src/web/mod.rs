@@ -31,7 +31,7 @@ use crate::state::AppState;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "tongban API", description = "The tongban (通办) digital-government platform. Errors are RFC 9457 problem+json."),
-    tags((name = "identity", description = "Login, the caller's account, audited reads of people"), (name = "admin", description = "The three administrators' work"), (name = "keys", description = "The signed trust list"), (name = "ledger", description = "The transparency log: checkpoints, proofs, entries")),
+    tags((name = "identity", description = "Login, the caller's account, audited reads of people"), (name = "admin", description = "The three administrators' work"), (name = "keys", description = "The signed trust list"), (name = "ledger", description = "The transparency log: checkpoints, proofs, entries"), (name = "health", description = "Health facts, status policies, the emergency mode"), (name = "pass", description = "The city pass: codes and checks")),
     components(schemas(Problem)),
     modifiers(&BearerAuth)
 )]
@@ -56,6 +56,8 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::admin::api::routes())
         .merge(crate::keys::api::routes())
         .merge(crate::ledger::api::routes())
+        .merge(crate::health::api::routes())
+        .merge(crate::pass::api::routes())
         .split_for_parts()
 }
 
@@ -76,6 +78,7 @@ pub fn router(state: AppState) -> Router {
     let pages = Router::new()
         .merge(crate::identity::pages::routes())
         .merge(crate::identity::security_pages::routes())
+        .merge(crate::pass::pages::routes())
         .merge(crate::admin::pages::routes());
 
     let operations = Router::new()

@@ -10,4 +10,5 @@ mod keys;
 mod ledger;
 mod operations;
 mod pages;
+mod pass;
 mod story;

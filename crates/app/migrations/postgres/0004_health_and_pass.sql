@@ -1,0 +1,36 @@
+-- Health facts, status policies and the emergency switch of the city pass (一码通).
+
+-- A fact about a person recorded by an authorised health source. The value is personal data
+-- (sealed like every personal field); the kind is not.
+CREATE TABLE health_facts (
+    id            TEXT PRIMARY KEY,
+    person_id     TEXT NOT NULL REFERENCES persons(id),
+    kind          TEXT NOT NULL,
+    value_sealed  BYTEA NOT NULL,
+    observed_at   BIGINT NOT NULL,
+    legal_basis   TEXT NOT NULL,
+    department_id TEXT,
+    recorded_by   TEXT NOT NULL,
+    recorded_at   BIGINT NOT NULL,
+    expires_at    BIGINT NOT NULL
+);
+CREATE INDEX health_facts_person ON health_facts(person_id, observed_at);
+
+-- A versioned set of CertLogic rules mapping facts to a colour. A version takes effect only
+-- once a second, different health officer approves it.
+CREATE TABLE status_policies (
+    version      BIGINT PRIMARY KEY,
+    rules        TEXT NOT NULL,
+    proposed_by  TEXT NOT NULL,
+    proposed_at  BIGINT NOT NULL,
+    approved_by  TEXT,
+    approved_at  BIGINT
+);
+
+-- Deployment-wide switches (the public-health emergency mode among them).
+CREATE TABLE settings (
+    name        TEXT PRIMARY KEY,
+    value       TEXT NOT NULL,
+    changed_by  TEXT NOT NULL,
+    changed_at  BIGINT NOT NULL
+);

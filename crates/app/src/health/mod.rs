@@ -1,0 +1,8 @@
+//! Health facts and status (健康码): facts only authorised health sources record, versioned
+//! CertLogic policies that map them to a colour (published only with a second approver), and
+//! the public-health emergency switch. Every colour carries its explanation.
+
+pub mod api;
+pub mod policy;
+pub mod service;
+pub mod store;

@@ -1,0 +1,179 @@
+//! SQL of health facts, status policies and settings.
+
+use sqlx::{AnyPool, Row};
+
+use crate::error::AppResult;
+
+pub struct FactRow {
+    pub id: String,
+    pub person_id: String,
+    pub kind: String,
+    pub value_sealed: Vec<u8>,
+    pub observed_at: i64,
+    pub legal_basis: String,
+    pub department_id: Option<String>,
+    pub recorded_by: String,
+    pub recorded_at: i64,
+    pub expires_at: i64,
+}
+
+pub async fn insert_fact(pool: &AnyPool, fact: &FactRow) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO health_facts (id, person_id, kind, value_sealed, observed_at, legal_basis, department_id, recorded_by, recorded_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(fact.id.clone())
+    .bind(fact.person_id.clone())
+    .bind(fact.kind.clone())
+    .bind(fact.value_sealed.clone())
+    .bind(fact.observed_at)
+    .bind(fact.legal_basis.clone())
+    .bind(fact.department_id.clone())
+    .bind(fact.recorded_by.clone())
+    .bind(fact.recorded_at)
+    .bind(fact.expires_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// The facts of a person still within their retention, oldest first.
+pub async fn facts_of(pool: &AnyPool, person_id: &str, now: i64) -> AppResult<Vec<FactRow>> {
+    let rows = sqlx::query(
+        "SELECT id, person_id, kind, value_sealed, observed_at, legal_basis, department_id, recorded_by, recorded_at, expires_at
+         FROM health_facts WHERE person_id = $1 AND expires_at > $2 ORDER BY observed_at, recorded_at",
+    )
+    .bind(person_id.to_owned())
+    .bind(now)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(FactRow {
+                id: row.try_get("id")?,
+                person_id: row.try_get("person_id")?,
+                kind: row.try_get("kind")?,
+                value_sealed: row.try_get("value_sealed")?,
+                observed_at: row.try_get("observed_at")?,
+                legal_basis: row.try_get("legal_basis")?,
+                department_id: row.try_get("department_id")?,
+                recorded_by: row.try_get("recorded_by")?,
+                recorded_at: row.try_get("recorded_at")?,
+                expires_at: row.try_get("expires_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Deletes facts whose retention has ended; returns how many.
+pub async fn purge_facts(pool: &AnyPool, now: i64) -> AppResult<u64> {
+    Ok(
+        sqlx::query("DELETE FROM health_facts WHERE expires_at <= $1")
+            .bind(now)
+            .execute(pool)
+            .await?
+            .rows_affected(),
+    )
+}
+
+pub struct PolicyRow {
+    pub version: i64,
+    pub rules: String,
+    pub proposed_by: String,
+    pub approved_by: Option<String>,
+}
+
+fn policy_from_row(row: &sqlx::any::AnyRow) -> AppResult<PolicyRow> {
+    Ok(PolicyRow {
+        version: row.try_get("version")?,
+        rules: row.try_get("rules")?,
+        proposed_by: row.try_get("proposed_by")?,
+        approved_by: row.try_get("approved_by")?,
+    })
+}
+
+/// The newest approved policy.
+pub async fn active_policy(pool: &AnyPool) -> AppResult<Option<PolicyRow>> {
+    let row = sqlx::query("SELECT version, rules, proposed_by, approved_by FROM status_policies WHERE approved_by IS NOT NULL ORDER BY version DESC LIMIT 1")
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(policy_from_row).transpose()
+}
+
+pub async fn policy(pool: &AnyPool, version: i64) -> AppResult<Option<PolicyRow>> {
+    let row = sqlx::query(
+        "SELECT version, rules, proposed_by, approved_by FROM status_policies WHERE version = $1",
+    )
+    .bind(version)
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(policy_from_row).transpose()
+}
+
+/// Stores a proposed policy under the next version number and returns it.
+pub async fn insert_policy(
+    pool: &AnyPool,
+    rules: &str,
+    proposed_by: &str,
+    approved_by: Option<&str>,
+    now: i64,
+) -> AppResult<i64> {
+    let next: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) + 1 FROM status_policies")
+        .fetch_one(pool)
+        .await?;
+    sqlx::query("INSERT INTO status_policies (version, rules, proposed_by, proposed_at, approved_by, approved_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(next)
+        .bind(rules.to_owned())
+        .bind(proposed_by.to_owned())
+        .bind(now)
+        .bind(approved_by.map(str::to_owned))
+        .bind(approved_by.map(|_| now))
+        .execute(pool)
+        .await?;
+    Ok(next)
+}
+
+/// Approves a proposal by someone other than its proposer; false when that does not hold.
+pub async fn approve_policy(
+    pool: &AnyPool,
+    version: i64,
+    approver: &str,
+    now: i64,
+) -> AppResult<bool> {
+    let result = sqlx::query("UPDATE status_policies SET approved_by = $2, approved_at = $3 WHERE version = $1 AND approved_by IS NULL AND proposed_by <> $2")
+        .bind(version)
+        .bind(approver.to_owned())
+        .bind(now)
+        .execute(pool)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+pub async fn setting(pool: &AnyPool, name: &str) -> AppResult<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
+            .bind(name.to_owned())
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
+pub async fn set_setting(
+    pool: &AnyPool,
+    name: &str,
+    value: &str,
+    changed_by: &str,
+    now: i64,
+) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO settings (name, value, changed_by, changed_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (name) DO UPDATE SET value = $2, changed_by = $3, changed_at = $4",
+    )
+    .bind(name.to_owned())
+    .bind(value.to_owned())
+    .bind(changed_by.to_owned())
+    .bind(now)
+    .execute(pool)
+    .await?;
+    Ok(())
+}

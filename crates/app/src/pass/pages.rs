@@ -1,0 +1,62 @@
+//! The citizen's pass page: the QR large, the colour and why, refreshed before expiry.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+
+use super::api::qr_svg;
+use super::service;
+use crate::identity::model::Language;
+use crate::state::AppState;
+use crate::web::pages::{PageBase, PageCtx, PageError};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/pass", get(show))
+}
+
+#[derive(Template)]
+#[template(path = "pass.html")]
+struct PassPage {
+    base: PageBase,
+    qr: String,
+    colour: String,
+    colour_name: String,
+    reason: String,
+    rule: Option<String>,
+    policy_version: Option<i64>,
+    expires: String,
+    refresh_seconds: i64,
+}
+
+async fn show(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    let pass = service::issue_for(&state, actor)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let verdict = pass.explanation.verdict.as_ref();
+    let reason = match (verdict, ctx.t.0) {
+        (Some(v), Language::Zh) => v.reason_zh.clone(),
+        (Some(v), Language::En) => v.reason_en.clone(),
+        (None, _) => String::new(),
+    };
+    let page = PassPage {
+        base: ctx.base("pass.title"),
+        qr: qr_svg(&pass.code).map_err(|e| ctx.error(e))?,
+        colour_name: ctx.t.get(&format!("pass.{}", pass.colour)).to_owned(),
+        colour: pass.colour.clone(),
+        reason,
+        rule: verdict.and_then(|v| v.rule.clone()),
+        policy_version: pass.explanation.policy_version,
+        expires: pass
+            .expires_at
+            .replace('T', " ")
+            .trim_end_matches('Z')
+            .chars()
+            .take(19)
+            .collect(),
+        refresh_seconds: (state.config.pass_lifetime_seconds - 30).max(20),
+    };
+    Ok(ctx.render(&page))
+}

@@ -1,0 +1,145 @@
+//! Issuing a citizen's pass and checking passes online.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+use tongban_codes::{Colour, PassClaims, issue_pass, verify_pass};
+use tongban_crypto::KeyRing;
+
+use crate::authz::{Action, Resource, can};
+use crate::error::{AppError, AppResult};
+use crate::health::service::{self as health, Status};
+use crate::identity::model::Actor;
+use crate::identity::personal;
+use crate::keys::service as keys;
+use crate::state::AppState;
+
+const SUBJECT_CONTEXT: &str = "pass.subject";
+/// What every pass admits to in the demo region; venue types check these.
+const DEFAULT_ENTITLEMENTS: [&str; 2] = ["transit", "government_hall"];
+
+fn colour(name: &str) -> Colour {
+    match name {
+        "green" => Colour::Green,
+        "yellow" => Colour::Yellow,
+        "red" => Colour::Red,
+        _ => Colour::ServiceOnly,
+    }
+}
+
+/// A pass as issued to its holder.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct IssuedPass {
+    pub code: String,
+    /// RFC 3339.
+    pub expires_at: String,
+    pub colour: String,
+    pub explanation: Status,
+}
+
+fn issuer(state: &AppState) -> String {
+    format!("tongban.{}", state.config.region_code)
+}
+
+/// Issues a fresh code for the actor's own person.
+pub async fn issue_for(state: &AppState, actor: &Actor) -> AppResult<IssuedPass> {
+    let person_id = actor
+        .account
+        .person_id
+        .as_deref()
+        .ok_or(AppError::NotFound)?;
+    let status = health::status_of(state, person_id).await?;
+    // The subject is the person id sealed under the vault key: it differs in every code and
+    // only the issuer can resolve it.
+    let subject = URL_SAFE_NO_PAD.encode(
+        state
+            .vault
+            .seal_field(SUBJECT_CONTEXT, person_id.as_bytes()),
+    );
+    let now = state.now() / 1000;
+    let expires = now + state.config.pass_lifetime_seconds.clamp(30, 3600);
+    let claims = PassClaims {
+        issuer: issuer(state),
+        subject,
+        colour: colour(&status.colour),
+        initials: actor.account.display_name.clone(),
+        entitlements: DEFAULT_ENTITLEMENTS
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+        issued_at: now,
+        expires_at: expires,
+    };
+    let signer = keys::signer(state, &state.config.region_code, keys::PASS).await?;
+    Ok(IssuedPass {
+        code: issue_pass(&claims, &signer),
+        expires_at: crate::time_fmt::rfc3339(expires * 1000),
+        colour: status.colour.clone(),
+        explanation: status,
+    })
+}
+
+/// The outcome of a check, shown large on the scanner.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CheckOutcome {
+    pub valid: bool,
+    /// A reason code when not valid (expired, bad_signature, …).
+    pub reason: Option<String>,
+    /// The holder's colour now (it may have changed since the code was made).
+    pub colour: Option<String>,
+    pub initials: Option<String>,
+}
+
+fn refused(reason: &str) -> CheckOutcome {
+    CheckOutcome {
+        valid: false,
+        reason: Some(reason.to_owned()),
+        colour: None,
+        initials: None,
+    }
+}
+
+/// Checks a code online: offline verification against this region's pass keys, then the
+/// holder's current status. The check is logged in the holder's access record. A check never
+/// changes anyone's colour.
+pub async fn check(
+    state: &AppState,
+    actor: &Actor,
+    code: &str,
+    request_id: Option<&str>,
+) -> AppResult<CheckOutcome> {
+    if !can(actor, Action::CheckPass, Resource::Platform) {
+        return Err(AppError::Forbidden);
+    }
+    let mut ring = KeyRing::new();
+    for key in keys::verification_keys(state)
+        .await?
+        .into_iter()
+        .filter(|k| k.purpose == keys::PASS)
+    {
+        if let Some(public) = key.public_key() {
+            ring.insert(key.kid.clone(), public);
+        }
+    }
+    let claims = match verify_pass(code, &ring, state.now() / 1000, &[issuer(state)]) {
+        Ok(claims) => claims,
+        Err(error) => return Ok(refused(error.code())),
+    };
+    let sealed = URL_SAFE_NO_PAD
+        .decode(&claims.subject)
+        .map_err(|_| AppError::invalid("code", "the subject reference is malformed"))?;
+    let person_id = state
+        .vault
+        .open_field(SUBJECT_CONTEXT, &sealed)
+        .map_err(|_| AppError::invalid("code", "the subject reference does not resolve"))?;
+    let person_id = String::from_utf8(person_id.to_vec())
+        .map_err(|_| AppError::invalid("code", "the subject reference does not resolve"))?;
+    let status = health::status_of(state, &person_id).await?;
+    personal::record_status_check(state, actor, &person_id, request_id).await?;
+    Ok(CheckOutcome {
+        valid: true,
+        reason: None,
+        colour: Some(status.colour),
+        initials: Some(claims.initials),
+    })
+}

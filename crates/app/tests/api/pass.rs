@@ -1,0 +1,429 @@
+//! The city pass with health status: facts recorded by health officers only, colours with
+//! their explanation, online checks that never change a colour, two-approver policies.
+
+use serde_json::{Value, json};
+use time::Duration;
+
+use crate::helpers::{TestApp, problem, spawn_app};
+
+async fn my_pass(app: &TestApp, username: &str) -> Value {
+    let response = app
+        .get_as(&app.account(username).api_token, "/api/v1/pass/me")
+        .await;
+    assert_eq!(response.status(), 200);
+    response.json().await.expect("json")
+}
+
+async fn record(
+    app: &TestApp,
+    token: &str,
+    resident_id: &str,
+    kind: &str,
+    value: &str,
+) -> reqwest::Response {
+    let observed_at =
+        tongban_app::time_fmt::rfc3339(tongban_core::Clock::now_millis(&*app.clock) - 3_600_000);
+    let body = json!({"resident_id": resident_id, "kind": kind, "value": value, "observed_at": observed_at, "legal_basis": "传染病防治法 第三十一条"});
+    app.post_as(token, "/api/v1/health/facts", &body).await
+}
+
+async fn check(app: &TestApp, code: &str) -> Value {
+    let response = app
+        .post_as(
+            &app.account("demo.venue").api_token,
+            "/api/v1/pass/verify",
+            &json!({"code": code}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    response.json().await.expect("json")
+}
+
+#[tokio::test]
+async fn a_positive_test_turns_the_pass_red_with_its_explanation_and_a_venue_sees_it() {
+    let app = spawn_app().await;
+    let zhang = app.account("citizen.zhangwei");
+    let before = my_pass(&app, "citizen.zhangwei").await;
+    assert_eq!(before["colour"], "green");
+    let code = before["code"].as_str().expect("code").to_owned();
+    assert!(code.starts_with("TB1:"));
+    assert_eq!(before["explanation"]["policy_version"], 1);
+
+    let health = app.account("demo.health").api_token.clone();
+    let recorded = record(
+        &app,
+        &health,
+        zhang.resident_id.as_deref().expect("id"),
+        "test_result",
+        "positive",
+    )
+    .await;
+    assert_eq!(recorded.status(), 201);
+
+    let after = my_pass(&app, "citizen.zhangwei").await;
+    assert_eq!(after["colour"], "red");
+    assert_eq!(after["explanation"]["verdict"]["rule"], "positive-test-14d");
+    assert_eq!(
+        after["explanation"]["verdict"]["facts_used"],
+        json!(["test_result"])
+    );
+    assert_eq!(
+        after["explanation"]["fact_refs"]
+            .as_array()
+            .expect("refs")
+            .len(),
+        1
+    );
+    assert_eq!(
+        my_pass(&app, "citizen.lina").await["colour"],
+        "green",
+        "other people keep their colour"
+    );
+
+    // The venue sees the colour now, even on the code made before the fact.
+    let seen = check(&app, &code).await;
+    assert_eq!(
+        (seen["valid"].as_bool(), seen["colour"].as_str()),
+        (Some(true), Some("red"))
+    );
+    assert_eq!(seen["initials"], "张*");
+    let lina = my_pass(&app, "citizen.lina").await;
+    assert_eq!(
+        check(&app, lina["code"].as_str().expect("code")).await["colour"],
+        "green"
+    );
+    assert_eq!(
+        my_pass(&app, "citizen.lina").await["colour"],
+        "green",
+        "a scan never changes a colour"
+    );
+
+    let log: Value = app
+        .get_as(&zhang.api_token, "/api/v1/me/access-log")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        log.as_array()
+            .expect("list")
+            .iter()
+            .any(|a| a["purpose"] == "pass_check" && a["actor_role"] == "venue_operator")
+    );
+}
+
+#[tokio::test]
+async fn the_code_carries_no_name_id_number_or_fact() {
+    let app = spawn_app().await;
+    let zhang = app.account("citizen.zhangwei");
+    let code = my_pass(&app, "citizen.zhangwei").await["code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    let sealed = tongban_codes::decode("TB1:", &code).expect("decodes");
+    let payload = sealed.sign1.payload.expect("payload");
+    let text = String::from_utf8_lossy(&payload);
+    assert!(!text.contains("张伟") && !text.contains(zhang.resident_id.as_deref().expect("id")));
+    assert!(!text.contains("positive") && !text.contains("test_result"));
+    let second = my_pass(&app, "citizen.zhangwei").await["code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    let subject = |code: &str| {
+        let sealed = tongban_codes::decode("TB1:", code).expect("decodes");
+        <coset::cwt::ClaimsSet as coset::CborSerializable>::from_slice(
+            &sealed.sign1.payload.expect("payload"),
+        )
+        .expect("claims")
+        .subject
+    };
+    assert_ne!(
+        subject(&code),
+        subject(&second),
+        "the subject reference changes with every code"
+    );
+}
+
+#[tokio::test]
+async fn only_health_officers_record_facts_and_bad_facts_are_refused() {
+    let app = spawn_app().await;
+    let zhang = app
+        .account("citizen.zhangwei")
+        .resident_id
+        .clone()
+        .expect("id");
+    let clerk = app.account("demo.clerk").api_token.clone();
+    assert_eq!(
+        problem(record(&app, &clerk, &zhang, "test_result", "positive").await)
+            .await
+            .0,
+        403
+    );
+    let citizen = app.account("citizen.lina").api_token.clone();
+    assert_eq!(
+        problem(record(&app, &citizen, &zhang, "test_result", "positive").await)
+            .await
+            .0,
+        403
+    );
+    let health = app.account("demo.health").api_token.clone();
+    let (status, body) =
+        problem(record(&app, &health, &zhang, "bank_blacklist", "yes").await).await;
+    assert_eq!((status, body["field"].as_str()), (422, Some("kind")));
+    assert_eq!(
+        problem(record(&app, &health, &zhang, "test_result", "maybe").await)
+            .await
+            .0,
+        422
+    );
+    assert_eq!(
+        problem(
+            record(
+                &app,
+                &health,
+                "339901198503120191",
+                "test_result",
+                "positive"
+            )
+            .await
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(
+        problem(
+            record(
+                &app,
+                &health,
+                "33990119850312011X",
+                "test_result",
+                "positive"
+            )
+            .await
+        )
+        .await
+        .0,
+        422
+    );
+    assert_eq!(
+        my_pass(&app, "citizen.zhangwei").await["colour"],
+        "green",
+        "nothing was recorded"
+    );
+}
+
+#[tokio::test]
+async fn checks_refuse_bad_and_expired_codes_and_are_for_checkers_only() {
+    let app = spawn_app().await;
+    let code = my_pass(&app, "citizen.zhangwei").await["code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    let refused = |v: &Value| {
+        (
+            v["valid"].as_bool(),
+            v["reason"].as_str().map(str::to_owned),
+        )
+    };
+    assert_eq!(
+        refused(&check(&app, "HC1:whatever").await),
+        (Some(false), Some("bad_prefix".into()))
+    );
+    assert_eq!(
+        refused(&check(&app, &code[..code.len() - 6]).await).0,
+        Some(false)
+    );
+    let citizen = app
+        .post_as(
+            &app.account("citizen.lina").api_token,
+            "/api/v1/pass/verify",
+            &json!({"code": code}),
+        )
+        .await;
+    assert_eq!(problem(citizen).await.0, 403);
+    app.clock.advance(Duration::minutes(6));
+    assert_eq!(
+        refused(&check(&app, &code).await),
+        (Some(false), Some("expired".into()))
+    );
+}
+
+#[tokio::test]
+async fn a_policy_takes_effect_only_with_a_second_approver_and_only_reads_health_facts() {
+    let app = spawn_app().await;
+    let health = app.account("demo.health").api_token.clone();
+    let admin = app.first_with_role("system_admin").api_token.clone();
+    let departments: Value = app
+        .get_as(&admin, "/api/v1/admin/departments")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let department = departments
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|d| d["kind"] == "health" && d["region_code"] == "339900")
+        .expect("city health")["id"]
+        .clone();
+    let created: Value = app
+        .post_as(&admin, "/api/v1/admin/users", &json!({"username": "second.health", "display_name": "第二审批", "role": "health_officer", "department_id": department}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let code = tongban_app::identity::totp::current_code(
+        created["totp_secret"].as_str().expect("secret"),
+        tongban_core::Clock::now(&*app.clock).unix_timestamp(),
+    )
+    .expect("code");
+    let login: Value = app
+        .api_login(
+            "second.health",
+            created["password"].as_str().expect("pw"),
+            Some(&code),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let second = login["token"].as_str().expect("token").to_owned();
+
+    let current: Value = app
+        .get_as(&health, "/api/v1/health/policy")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let mut rules = current["rules"].clone();
+    let bad = json!({"rules": [{"id": "petition", "colour": "red", "description_zh": "上访", "description_en": "petitioner", "logic": {"var": "facts.complaint_record"}}]});
+    assert_eq!(
+        problem(app.post_as(&health, "/api/v1/health/policies", &bad).await)
+            .await
+            .0,
+        422
+    );
+    rules[0]["description_en"] = json!("A positive test result within 14 days (v2).");
+    let proposed: Value = app
+        .post_as(&health, "/api/v1/health/policies", &json!({"rules": rules}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let version = proposed["version"].as_i64().expect("version");
+    assert_eq!(version, 2);
+    assert_eq!(
+        problem(
+            app.post_as(
+                &health,
+                &format!("/api/v1/health/policies/{version}/approve"),
+                &json!({})
+            )
+            .await
+        )
+        .await
+        .0,
+        409,
+        "not by its proposer"
+    );
+    assert_eq!(
+        app.get_as(&health, "/api/v1/health/policy")
+            .await
+            .json::<Value>()
+            .await
+            .expect("json")["version"],
+        1
+    );
+    assert_eq!(
+        app.post_as(
+            &second,
+            &format!("/api/v1/health/policies/{version}/approve"),
+            &json!({})
+        )
+        .await
+        .status(),
+        204
+    );
+    assert_eq!(
+        app.get_as(&health, "/api/v1/health/policy")
+            .await
+            .json::<Value>()
+            .await
+            .expect("json")["version"],
+        2
+    );
+    assert_eq!(
+        my_pass(&app, "citizen.lina").await["explanation"]["policy_version"],
+        2
+    );
+}
+
+#[tokio::test]
+async fn outside_an_emergency_the_pass_is_a_service_pass_without_colour() {
+    let app = spawn_app().await;
+    let health = app.account("demo.health").api_token.clone();
+    let off = app
+        .client
+        .put(app.url("/api/v1/health/emergency"))
+        .bearer_auth(&health)
+        .json(&json!({"on": false}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(off.status(), 204);
+    let pass = my_pass(&app, "citizen.zhangwei").await;
+    assert_eq!(pass["colour"], "service_only");
+    let clerk = app
+        .client
+        .put(app.url("/api/v1/health/emergency"))
+        .bearer_auth(&app.account("demo.clerk").api_token)
+        .json(&json!({"on": true}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(problem(clerk).await.0, 403);
+    let svg = app
+        .get_as(
+            &app.account("citizen.zhangwei").api_token,
+            "/api/v1/pass/me/qr.svg",
+        )
+        .await;
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+    assert!(svg.text().await.expect("svg").contains("<svg"));
+}
+
+#[tokio::test]
+async fn the_pass_page_shows_the_qr_and_the_colour_with_its_reason() {
+    let app = spawn_app().await;
+    let zhang = app.account("citizen.zhangwei");
+    let mut browser = app.page_login(zhang).await;
+    let page = browser.get(&app, "/pass").await.text().await.expect("html");
+    assert!(
+        page.contains("绿码") && page.contains("<svg") && page.contains("http-equiv=\"refresh\"")
+    );
+    let health = app.account("demo.health").api_token.clone();
+    assert_eq!(
+        record(
+            &app,
+            &health,
+            zhang.resident_id.as_deref().expect("id"),
+            "test_result",
+            "positive"
+        )
+        .await
+        .status(),
+        201
+    );
+    let page = browser
+        .get(&app, "/pass?lang=en")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains("pass-red")
+            && page.contains("A positive test result within the last 14 days.")
+            && page.contains("positive-test-14d")
+    );
+}
