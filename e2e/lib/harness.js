@@ -34,9 +34,14 @@ async function waitFor(check, what, seconds = 60) {
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** The tongban binary the tests run. */
+export function binaryPath() {
+  return process.env.TONGBAN_BIN || join(repo, 'target', 'debug', 'tongban');
+}
+
 /** Starts the demo and returns { baseUrl, accounts, stop }. */
 export async function startDemo() {
-  const binary = process.env.TONGBAN_BIN || join(repo, 'target', 'debug', 'tongban');
+  const binary = binaryPath();
   if (!existsSync(binary)) throw new Error(`build tongban first: ${binary} is missing`);
   const dataDir = mkdtempSync(join(tmpdir(), 'tongban-e2e-'));
   const port = await freePort();

@@ -1,0 +1,79 @@
+// The city pass: a citizen sees a green pass with its explanation; a health officer records a
+// positive test and the pass turns red naming the rule; a venue check sees red for that code and
+// green for another citizen's; the offline CLI verifies a code against the exported trust list.
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { launchBrowser, shot, startDemo, binaryPath } from '../lib/harness.js';
+
+let demo;
+let browser;
+
+before(async () => {
+  demo = await startDemo();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await demo?.stop();
+});
+
+const account = (username) => demo.accounts.find((a) => a.username === username);
+const api = async (token, path, init = {}) => {
+  const response = await fetch(`${demo.baseUrl}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers || {}) },
+  });
+  return { status: response.status, body: await response.json() };
+};
+
+test('a positive test turns the pass red, a venue sees it, and the code verifies offline', async () => {
+  const citizen = account('citizen.wangfang');
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  await page.goto(`${demo.baseUrl}/login`);
+  await page.fill('#username', citizen.username);
+  await page.fill('#password', citizen.password);
+  await page.click('button[type=submit].primary');
+  await page.waitForURL('**/home');
+  await page.goto(`${demo.baseUrl}/pass`);
+  assert.equal(await page.locator('#pass-colour').innerText(), '绿码');
+  assert.ok(await page.locator('.qr svg').isVisible(), 'the QR code is shown');
+  await shot(page, 'pass-01-green');
+
+  const health = account('demo.health');
+  const recorded = await api(health.api_token, '/api/v1/health/facts', {
+    method: 'POST',
+    body: JSON.stringify({
+      resident_id: citizen.resident_id, kind: 'test_result', value: 'positive',
+      observed_at: new Date(Date.now() - 3600_000).toISOString(), legal_basis: '传染病防治法 第三十一条',
+    }),
+  });
+  assert.equal(recorded.status, 201);
+
+  await page.reload();
+  assert.equal(await page.locator('#pass-colour').innerText(), '红码');
+  assert.match(await page.locator('#why').locator('..').innerText(), /14 天内核酸检测结果为阳性/);
+  assert.match(await page.content(), /positive-test-14d/);
+  await shot(page, 'pass-02-red-with-explanation');
+
+  const venue = account('demo.venue');
+  const red = await api(citizen.api_token, '/api/v1/pass/me');
+  const seen = await api(venue.api_token, '/api/v1/pass/verify', { method: 'POST', body: JSON.stringify({ code: red.body.code }) });
+  assert.deepEqual([seen.body.valid, seen.body.colour], [true, 'red']);
+  const other = await api(account('citizen.chenming').api_token, '/api/v1/pass/me');
+  const green = await api(venue.api_token, '/api/v1/pass/verify', { method: 'POST', body: JSON.stringify({ code: other.body.code }) });
+  assert.deepEqual([green.body.valid, green.body.colour], [true, 'green']);
+
+  const trustList = await (await fetch(`${demo.baseUrl}/api/v1/trust-list`)).text();
+  const file = join(mkdtempSync(join(tmpdir(), 'tongban-trust-')), 'trust.json');
+  writeFileSync(file, trustList);
+  const out = execFileSync(binaryPath(), ['pass', 'verify', '--trust-list', file, red.body.code], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  assert.equal(JSON.parse(out).pass.colour, 'red', 'the code itself carried red when it was made');
+  await context.close();
+});
