@@ -86,13 +86,11 @@ async fn a_client_with_a_checkpoint_checks_entries_and_proofs_without_trusting_t
             .decode(entry["leaf"].as_str().expect("leaf"))
             .expect("base64");
         let record: Value = serde_json::from_slice(&data).expect("an entry is JSON");
-        assert_eq!(record["kind"], "personal_data_access");
-        assert!(
-            record["legal_basis"]
-                .as_str()
-                .is_some_and(|basis| basis.starts_with("PIPL")),
-            "each read names its legal basis"
-        );
+        assert!(record["kind"].is_string(), "every entry names its kind");
+        if record["kind"] == "personal_data_access" {
+            let basis = record["legal_basis"].as_str().unwrap_or_default();
+            assert!(basis.starts_with("PIPL"), "each read names its legal basis");
+        }
         assert!(
             !String::from_utf8_lossy(&data).contains("张伟"),
             "entries carry no personal data"
@@ -202,143 +200,84 @@ async fn malformed_proof_and_entry_requests_are_refused() {
 #[tokio::test]
 async fn the_offline_verifier_finds_the_first_altered_deleted_or_reordered_entry() {
     let app = spawn_app().await;
+    // The demo's own decisions (the emergency switch) are in the log already.
+    let base = tongban_app::ledger::store::size(app.state.pool())
+        .await
+        .expect("size");
     read_people(&app, 4).await;
     checkpoint(&app).await;
     read_people(&app, 4).await;
     checkpoint(&app).await;
-    let clean = verify_all(
-        app.state.pool(),
-        HashAlgorithm::Sha256,
-        &service::origin(&app.state),
-    )
-    .await
-    .expect("verifies");
+    let origin = service::origin(&app.state);
+    let verify = || verify_all(app.state.pool(), HashAlgorithm::Sha256, &origin);
+    let clean = verify().await.expect("verifies");
     assert_eq!(
         (clean.entries, clean.checkpoints, clean.first_bad_index),
-        (8, 2, None)
+        (base as u64 + 8, 2, None)
     );
 
     let pool = app.state.pool();
-    let original: Vec<u8> = sqlx::query_scalar("SELECT data FROM ledger_entries WHERE idx = 5")
-        .fetch_one(pool)
-        .await
-        .expect("entry");
-    sqlx::query("UPDATE ledger_entries SET data = $1 WHERE idx = 5")
-        .bind(b"{\"kind\":\"nothing happened\"}".to_vec())
-        .execute(pool)
-        .await
-        .expect("alter");
+    let at = |offset: i64| base + offset;
+    let entry = |index: i64| async move {
+        sqlx::query_scalar::<_, Vec<u8>>("SELECT data FROM ledger_entries WHERE idx = $1")
+            .bind(index)
+            .fetch_one(pool)
+            .await
+            .expect("entry")
+    };
+    let set = |index: i64, data: Vec<u8>| async move {
+        sqlx::query("UPDATE ledger_entries SET data = $1 WHERE idx = $2")
+            .bind(data)
+            .bind(index)
+            .execute(pool)
+            .await
+            .expect("update");
+    };
+    let original = entry(at(5)).await;
+    set(at(5), b"{\"kind\":\"nothing happened\"}".to_vec()).await;
     assert_eq!(
-        verify_all(
-            app.state.pool(),
-            HashAlgorithm::Sha256,
-            &service::origin(&app.state)
-        )
-        .await
-        .expect("runs")
-        .first_bad_index,
-        Some(5),
+        verify().await.expect("runs").first_bad_index,
+        Some(at(5) as u64),
         "an altered entry"
     );
-    sqlx::query("UPDATE ledger_entries SET data = $1 WHERE idx = 5")
-        .bind(original)
-        .execute(pool)
-        .await
-        .expect("restore");
+    set(at(5), original).await;
 
-    let (two, three): (Vec<u8>, Vec<u8>) = (
-        sqlx::query_scalar("SELECT data FROM ledger_entries WHERE idx = 2")
-            .fetch_one(pool)
-            .await
-            .expect("entry"),
-        sqlx::query_scalar("SELECT data FROM ledger_entries WHERE idx = 3")
-            .fetch_one(pool)
-            .await
-            .expect("entry"),
-    );
-    sqlx::query("UPDATE ledger_entries SET data = $1 WHERE idx = 2")
-        .bind(three.clone())
-        .execute(pool)
-        .await
-        .expect("swap");
-    sqlx::query("UPDATE ledger_entries SET data = $1 WHERE idx = 3")
-        .bind(two.clone())
-        .execute(pool)
-        .await
-        .expect("swap");
+    let (two, three) = (entry(at(2)).await, entry(at(3)).await);
+    set(at(2), three.clone()).await;
+    set(at(3), two.clone()).await;
     assert_eq!(
-        verify_all(
-            app.state.pool(),
-            HashAlgorithm::Sha256,
-            &service::origin(&app.state)
-        )
-        .await
-        .expect("runs")
-        .first_bad_index,
-        Some(2),
+        verify().await.expect("runs").first_bad_index,
+        Some(at(2) as u64),
         "reordered entries"
     );
-    sqlx::query("UPDATE ledger_entries SET data = $1 WHERE idx = 2")
-        .bind(two)
-        .execute(pool)
-        .await
-        .expect("restore");
-    sqlx::query("UPDATE ledger_entries SET data = $1 WHERE idx = 3")
-        .bind(three)
-        .execute(pool)
-        .await
-        .expect("restore");
-    assert_eq!(
-        verify_all(
-            app.state.pool(),
-            HashAlgorithm::Sha256,
-            &service::origin(&app.state)
-        )
-        .await
-        .expect("runs")
-        .first_bad_index,
-        None
-    );
+    set(at(2), two).await;
+    set(at(3), three).await;
+    assert_eq!(verify().await.expect("runs").first_bad_index, None);
 
     // Rewriting an entry together with its leaf hash still breaks the signed checkpoints.
     let forged = b"{\"kind\":\"forged\"}".to_vec();
-    sqlx::query("UPDATE ledger_entries SET data = $1 WHERE idx = 6")
-        .bind(forged.clone())
-        .execute(pool)
-        .await
-        .expect("alter");
-    sqlx::query("UPDATE ledger_entries SET leaf_hash = $1 WHERE idx = 6")
+    set(at(6), forged.clone()).await;
+    sqlx::query("UPDATE ledger_entries SET leaf_hash = $1 WHERE idx = $2")
         .bind(leaf_hash(HashAlgorithm::Sha256, &forged).to_vec())
+        .bind(at(6))
         .execute(pool)
         .await
         .expect("alter");
-    let report = verify_all(
-        app.state.pool(),
-        HashAlgorithm::Sha256,
-        &service::origin(&app.state),
-    )
-    .await
-    .expect("runs");
+    let report = verify().await.expect("runs");
     assert_eq!(
         report.first_bad_index,
-        Some(4),
+        Some(at(4) as u64),
         "the lowest index the failing checkpoint covers beyond the last good one"
     );
 
-    sqlx::query("DELETE FROM ledger_entries WHERE idx = 1")
+    sqlx::query("DELETE FROM ledger_entries WHERE idx = $1")
+        .bind(at(1))
         .execute(pool)
         .await
         .expect("delete");
     assert_eq!(
-        verify_all(
-            app.state.pool(),
-            HashAlgorithm::Sha256,
-            &service::origin(&app.state)
-        )
-        .await
-        .expect("runs")
-        .first_bad_index,
-        Some(1),
+        verify().await.expect("runs").first_bad_index,
+        Some(at(1) as u64),
         "a deleted entry"
     );
 }
