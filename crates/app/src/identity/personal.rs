@@ -397,6 +397,42 @@ pub async fn record_status_check(
     .await
 }
 
+/// 一证通行: a checkpoint officer checks a person without a phone by ID number. The access is
+/// recorded first; only the masked name leaves (never the full name, a photo or a fact).
+pub async fn identity_check(
+    state: &AppState,
+    actor: &Actor,
+    person_id: &str,
+    request_id: Option<&str>,
+) -> AppResult<String> {
+    record_access(
+        state,
+        actor,
+        person_id,
+        "id_check",
+        "name,health_status",
+        Purpose::PassCheck,
+        request_id,
+    )
+    .await?;
+    let sealed: Vec<u8> = sqlx::query_scalar("SELECT name_sealed FROM persons WHERE id = $1")
+        .bind(person_id.to_owned())
+        .fetch_one(state.pool())
+        .await?;
+    Ok(masked_name(
+        open(state, "name", person_id, &sealed)?.expose(),
+    ))
+}
+
+/// How many identity checks an officer made since `since` (for rate limiting).
+pub async fn identity_checks_since(state: &AppState, actor_id: &str, since: i64) -> AppResult<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM personal_data_access WHERE actor_id = $1 AND action = 'id_check' AND at > $2")
+        .bind(actor_id.to_owned())
+        .bind(since)
+        .fetch_one(state.pool())
+        .await?)
+}
+
 /// One access to a person's data, as the person sees it (谁查看了我的数据).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AccessRecord {

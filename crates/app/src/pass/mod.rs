@@ -5,4 +5,5 @@
 pub mod api;
 pub mod offline;
 pub mod pages;
+pub mod scan_pages;
 pub mod service;

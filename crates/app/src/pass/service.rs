@@ -143,3 +143,39 @@ pub async fn check(
         initials: Some(claims.initials),
     })
 }
+
+/// Identity checks one officer may make per minute.
+const ID_CHECKS_PER_MINUTE: i64 = 20;
+
+/// 一证通行: the colour and masked name of a person without a phone, by ID number, for a
+/// checkpoint officer. Rate-limited per officer (counted in the database, so across nodes).
+pub async fn check_by_resident_id(
+    state: &AppState,
+    actor: &Actor,
+    resident_id: &tongban_core::ResidentId,
+    request_id: Option<&str>,
+) -> AppResult<CheckOutcome> {
+    if !actor.has_role(crate::identity::model::Role::CheckpointOfficer)
+        || !can(actor, Action::CheckPass, Resource::Platform)
+    {
+        return Err(AppError::Forbidden);
+    }
+    if personal::identity_checks_since(state, actor.id(), state.now() - 60_000).await?
+        >= ID_CHECKS_PER_MINUTE
+    {
+        return Err(AppError::LockedOut {
+            retry_after_seconds: 60,
+        });
+    }
+    let Some(person_id) = personal::person_id_by_resident_id(state, resident_id).await? else {
+        return Ok(refused("unknown_person"));
+    };
+    let masked = personal::identity_check(state, actor, &person_id, request_id).await?;
+    let status = health::status_of(state, &person_id).await?;
+    Ok(CheckOutcome {
+        valid: true,
+        reason: None,
+        colour: Some(status.colour),
+        initials: Some(masked),
+    })
+}

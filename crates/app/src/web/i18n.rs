@@ -89,6 +89,86 @@ const TEXT: &[(&str, &str, &str)] = &[
     ),
     ("access.title", "谁查看了我的数据", "Who accessed my data"),
     ("access.log", "审计日志", "Audit log"),
+    ("nav.scan", "扫码查验", "Check passes"),
+    ("scan.title", "扫码查验", "Check a pass"),
+    ("scan.camera", "打开摄像头扫码", "Scan with the camera"),
+    (
+        "scan.code",
+        "通行码（扫码或输入）",
+        "Pass code (scan or type)",
+    ),
+    ("scan.check", "查验", "Check"),
+    (
+        "scan.by_id",
+        "无手机人员：核验身份证号（一证通行）",
+        "No phone: check by ID number",
+    ),
+    (
+        "scan.by_id_hint",
+        "每次核验都会记录，并在本人“谁查看了我的数据”中可见。",
+        "Every check is recorded and shown in the person's own access list.",
+    ),
+    ("scan.refused", "无效", "Not valid"),
+    (
+        "scan.reason.expired",
+        "通行码已过期，请对方刷新。",
+        "The code has expired; ask for a fresh one.",
+    ),
+    (
+        "scan.reason.bad_signature",
+        "签名无效。",
+        "The signature does not verify.",
+    ),
+    (
+        "scan.reason.unknown_kid",
+        "签发密钥不在信任列表中。",
+        "Signed by a key not in the trust list.",
+    ),
+    (
+        "scan.reason.untrusted_issuer",
+        "签发地区不受信任。",
+        "Issued by a region that is not trusted.",
+    ),
+    (
+        "scan.reason.bad_prefix",
+        "这不是通办通行码。",
+        "This is not a tongban pass code.",
+    ),
+    (
+        "scan.reason.bad_base45",
+        "通行码不完整或已损坏。",
+        "The code is incomplete or damaged.",
+    ),
+    (
+        "scan.reason.bad_compression",
+        "通行码不完整或已损坏。",
+        "The code is incomplete or damaged.",
+    ),
+    (
+        "scan.reason.bad_cose",
+        "通行码不完整或已损坏。",
+        "The code is incomplete or damaged.",
+    ),
+    (
+        "scan.reason.bad_claims",
+        "通行码内容无效。",
+        "The code's content is not valid.",
+    ),
+    (
+        "scan.reason.too_long",
+        "通行码过长。",
+        "The code is too long.",
+    ),
+    (
+        "scan.reason.not_yet_valid",
+        "通行码时间异常。",
+        "The code's time is not valid yet.",
+    ),
+    (
+        "scan.reason.unknown_person",
+        "查无此人。",
+        "No such person.",
+    ),
     (
         "purpose.pass_check",
         "场所/卡口查验通行码",

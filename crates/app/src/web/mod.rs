@@ -79,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::identity::pages::routes())
         .merge(crate::identity::security_pages::routes())
         .merge(crate::pass::pages::routes())
+        .merge(crate::pass::scan_pages::routes())
         .merge(crate::admin::pages::routes());
 
     let operations = Router::new()
@@ -102,6 +103,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/static/verify.js",
             get(|| async { static_file("text/javascript", VERIFY_JS) }),
+        )
+        .route(
+            "/static/scan.js",
+            get(|| async { static_file("text/javascript", SCAN_JS) }),
         );
 
     let shed = ServiceBuilder::new()
@@ -166,6 +171,7 @@ const SECURITY_HEADERS: [(&str, &str); 6] = [
 const HTMX: &[u8] = include_bytes!("../../static/htmx.min.js");
 const APP_CSS: &[u8] = include_bytes!("../../static/app.css");
 const VERIFY_JS: &[u8] = include_bytes!("../../static/verify.js");
+const SCAN_JS: &[u8] = include_bytes!("../../static/scan.js");
 
 fn static_file(content_type: &'static str, body: &'static [u8]) -> Response {
     (

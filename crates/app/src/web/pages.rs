@@ -26,6 +26,8 @@ pub struct PageBase {
     pub user_name: Option<String>,
     /// Shows the console link to the three administrators.
     pub is_admin: bool,
+    /// Shows the scanner link to venue and checkpoint staff.
+    pub is_checker: bool,
     pub title: String,
     /// The path of this page, for the language and text-size links.
     pub path: String,
@@ -142,6 +144,9 @@ impl PageCtx {
                 .actor
                 .as_ref()
                 .is_some_and(|a| a.grants.iter().any(|g| g.role.is_trio())),
+            is_checker: self.actor.as_ref().is_some_and(|a| {
+                a.has_role(Role::VenueOperator) || a.has_role(Role::CheckpointOfficer)
+            }),
             title: self.t.get(title_key).to_owned(),
             path: self.path.clone(),
             ledger_hash: None,
@@ -253,6 +258,7 @@ pub fn error_page(
             csrf: String::new(),
             user_name: None,
             is_admin: false,
+            is_checker: false,
             title: t.get("error.title").to_owned(),
             path: "/".into(),
             ledger_hash: None,

@@ -427,3 +427,167 @@ async fn the_pass_page_shows_the_qr_and_the_colour_with_its_reason() {
             && page.contains("positive-test-14d")
     );
 }
+
+#[tokio::test]
+async fn the_scanner_page_answers_large_and_checkpoints_check_people_without_phones() {
+    let app = spawn_app().await;
+    let zhang = app.account("citizen.zhangwei");
+    let health = app.account("demo.health").api_token.clone();
+    assert_eq!(
+        record(
+            &app,
+            &health,
+            zhang.resident_id.as_deref().expect("id"),
+            "test_result",
+            "positive"
+        )
+        .await
+        .status(),
+        201
+    );
+    let red_code = my_pass(&app, "citizen.zhangwei").await["code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    let green_code = my_pass(&app, "citizen.lina").await["code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+
+    let mut venue = app.page_login(app.account("demo.venue")).await;
+    let page = venue.get(&app, "/scan").await.text().await.expect("html");
+    let csrf = crate::helpers::hidden_csrf(&page);
+    let red = venue
+        .post_form(
+            &app,
+            "/scan",
+            &[("csrf", csrf.as_str()), ("code", red_code.as_str())],
+        )
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(red.contains("pass-red") && red.contains("红码") && red.contains("张*"));
+    let green = venue
+        .post_form(
+            &app,
+            "/scan",
+            &[("csrf", csrf.as_str()), ("code", green_code.as_str())],
+        )
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(green.contains("pass-green") && green.contains("绿码"));
+    let junk = venue
+        .post_form(
+            &app,
+            "/scan",
+            &[("csrf", csrf.as_str()), ("code", "TB1:%%%")],
+        )
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(junk.contains("pass-refused") && junk.contains("通行码不完整或已损坏"));
+    assert!(
+        !page.contains("action=\"/scan/id\""),
+        "venues do not check ID numbers"
+    );
+    assert_eq!(
+        venue
+            .post_form(
+                &app,
+                "/scan/id",
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("resident_id", zhang.resident_id.as_deref().expect("id"))
+                ]
+            )
+            .await
+            .status(),
+        403
+    );
+
+    let mut checkpoint = app.page_login(app.account("demo.checkpoint")).await;
+    let page = checkpoint
+        .get(&app, "/scan")
+        .await
+        .text()
+        .await
+        .expect("html");
+    let csrf = crate::helpers::hidden_csrf(&page);
+    let by_id = checkpoint
+        .post_form(
+            &app,
+            "/scan/id",
+            &[
+                ("csrf", csrf.as_str()),
+                ("resident_id", zhang.resident_id.as_deref().expect("id")),
+            ],
+        )
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        by_id.contains("红码") && by_id.contains("张*") && !by_id.contains("张伟"),
+        "colour and masked name only"
+    );
+    let log: Value = app
+        .get_as(&zhang.api_token, "/api/v1/me/access-log")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(log.as_array().expect("list").iter().any(
+        |a| a["actor_role"] == "checkpoint_officer" && a["categories"] == "name,health_status"
+    ));
+    let bad = checkpoint
+        .post_form(
+            &app,
+            "/scan/id",
+            &[("csrf", csrf.as_str()), ("resident_id", "123")],
+        )
+        .await;
+    assert_eq!(bad.status(), 422);
+    // Rate limit: twenty checks a minute per officer.
+    for _ in 0..19 {
+        checkpoint
+            .post_form(
+                &app,
+                "/scan/id",
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("resident_id", zhang.resident_id.as_deref().expect("id")),
+                ],
+            )
+            .await;
+    }
+    let limited = checkpoint
+        .post_form(
+            &app,
+            "/scan/id",
+            &[
+                ("csrf", csrf.as_str()),
+                ("resident_id", zhang.resident_id.as_deref().expect("id")),
+            ],
+        )
+        .await;
+    assert_eq!(limited.status(), 429);
+    app.clock.advance(Duration::seconds(61));
+    assert_eq!(
+        checkpoint
+            .post_form(
+                &app,
+                "/scan/id",
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("resident_id", zhang.resident_id.as_deref().expect("id"))
+                ]
+            )
+            .await
+            .status(),
+        200
+    );
+}
