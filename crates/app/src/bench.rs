@@ -137,6 +137,59 @@ pub async fn ledger(
     }))
 }
 
+/// Offline pass verifications per second (decode, inflate, COSE, signature, claims) beside
+/// the raw signature-verification rate of the same suite, in the same run.
+pub fn pass_verify(budget: Duration) -> Value {
+    let results: Vec<Value> = SignatureAlgorithm::ALL
+        .into_iter()
+        .map(|algorithm| {
+            let signer = SoftwareSigner::generate(algorithm, "pass-bench");
+            let now = 1_790_000_000;
+            let claims = tongban_codes::PassClaims {
+                issuer: "tongban.339900".into(),
+                subject: "bench-reference-0123456789abcdef".into(),
+                colour: tongban_codes::Colour::Green,
+                initials: "Z*".into(),
+                entitlements: vec!["transit".into(), "library".into()],
+                issued_at: now,
+                expires_at: now + 300,
+            };
+            let code = tongban_codes::issue_pass(&claims, &signer);
+            let mut ring = tongban_crypto::KeyRing::new();
+            ring.insert("pass-bench", signer.public_key());
+            let issuers = vec!["tongban.339900".to_owned()];
+            let pipeline = rate(budget, || {
+                let _ = std::hint::black_box(tongban_codes::verify_pass(
+                    &code,
+                    &ring,
+                    now + 1,
+                    &issuers,
+                ));
+            });
+            let sealed = tongban_codes::decode(tongban_codes::PASS_PREFIX, &code).map(|s| s.sign1);
+            let (tbs, signature) = match &sealed {
+                Ok(sign1) => (
+                    tongban_codes::sign1_to_be_signed(sign1),
+                    sign1.signature.clone(),
+                ),
+                Err(_) => (Vec::new(), Vec::new()),
+            };
+            let public = signer.public_key();
+            let raw = rate(budget, || {
+                let _ = std::hint::black_box(verify(&public, &tbs, &signature));
+            });
+            json!({
+                "algorithm": algorithm.as_str(),
+                "code_characters": code.len(),
+                "pipeline_verifications_per_second": pipeline,
+                "raw_signature_verifications_per_second": raw,
+                "pipeline_to_raw_ratio": pipeline / raw,
+            })
+        })
+        .collect();
+    json!({"benchmark": "pass-verify", "suites": results, "machine": machine()})
+}
+
 /// What machine the numbers come from.
 pub fn machine() -> Value {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")

@@ -101,7 +101,7 @@ pub async fn open_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result
     Ok(AppState::new(db, clock, config, vault))
 }
 
-/// Deletes ended sessions every few minutes.
+/// Deletes ended sessions and health facts past their retention every few minutes.
 async fn sweep_sessions(state: AppState) {
     let mut interval = tokio::time::interval(std::time::Duration::from_secs(300));
     loop {

@@ -131,6 +131,11 @@ enum BenchCommand {
         #[arg(long, default_value_t = 1000)]
         millis_per_case: u64,
     },
+    /// Offline pass verifications per second beside the raw signature-verify rate.
+    PassVerify {
+        #[arg(long, default_value_t = 1000)]
+        millis_per_case: u64,
+    },
     /// Durable appends per second with group commit, and the raw hash rate beside it.
     Ledger {
         #[arg(long, default_value_t = 200_000)]
@@ -489,6 +494,9 @@ async fn bench(command: BenchCommand) -> anyhow::Result<()> {
     let result = match command {
         BenchCommand::Crypto { millis_per_case } => {
             tongban_app::bench::crypto(std::time::Duration::from_millis(millis_per_case))
+        }
+        BenchCommand::PassVerify { millis_per_case } => {
+            tongban_app::bench::pass_verify(std::time::Duration::from_millis(millis_per_case))
         }
         BenchCommand::Ledger {
             count,

@@ -591,3 +591,45 @@ async fn the_scanner_page_answers_large_and_checkpoints_check_people_without_pho
         200
     );
 }
+
+#[tokio::test]
+async fn health_facts_are_purged_when_their_retention_ends() {
+    let app = spawn_app().await;
+    let zhang = app.account("citizen.zhangwei");
+    let health = app.account("demo.health").api_token.clone();
+    assert_eq!(
+        record(
+            &app,
+            &health,
+            zhang.resident_id.as_deref().expect("id"),
+            "test_result",
+            "positive"
+        )
+        .await
+        .status(),
+        201
+    );
+    assert_eq!(app.count("health_facts").await, 1);
+    app.clock.advance(Duration::days(27));
+    assert_eq!(
+        tongban_app::health::store::purge_facts(
+            app.state.pool(),
+            tongban_core::Clock::now_millis(&*app.clock)
+        )
+        .await
+        .expect("purge"),
+        0
+    );
+    app.clock.advance(Duration::days(2));
+    assert_eq!(
+        tongban_app::health::store::purge_facts(
+            app.state.pool(),
+            tongban_core::Clock::now_millis(&*app.clock)
+        )
+        .await
+        .expect("purge"),
+        1
+    );
+    assert_eq!(app.count("health_facts").await, 0);
+    assert_eq!(my_pass(&app, "citizen.zhangwei").await["colour"], "green");
+}
