@@ -34,3 +34,41 @@ CREATE TABLE settings (
     changed_by  TEXT NOT NULL,
     changed_at  BIGINT NOT NULL
 );
+
+-- A manual change of a person's colour: two different health officers, a reason from a closed
+-- list, an expiry, and a notice to the person.
+CREATE TABLE status_overrides (
+    id            TEXT PRIMARY KEY,
+    person_id     TEXT NOT NULL REFERENCES persons(id),
+    colour        TEXT NOT NULL,
+    reason_code   TEXT NOT NULL,
+    requested_by  TEXT NOT NULL,
+    requested_at  BIGINT NOT NULL,
+    approved_by   TEXT,
+    approved_at   BIGINT,
+    expires_at    BIGINT NOT NULL
+);
+CREATE INDEX status_overrides_person ON status_overrides(person_id, expires_at);
+
+-- A citizen's request for correction (纠错) or for review by a person, and its outcome.
+CREATE TABLE status_requests (
+    id              TEXT PRIMARY KEY,
+    person_id       TEXT NOT NULL REFERENCES persons(id),
+    kind            TEXT NOT NULL,
+    message_sealed  BLOB NOT NULL,
+    created_at      BIGINT NOT NULL,
+    outcome         TEXT,
+    resolved_by     TEXT,
+    resolved_at     BIGINT
+);
+CREATE INDEX status_requests_open ON status_requests(resolved_at, created_at);
+
+-- Notices to a person (a changed colour, an answered request).
+CREATE TABLE notices (
+    id          TEXT PRIMARY KEY,
+    person_id   TEXT NOT NULL REFERENCES persons(id),
+    text_zh     TEXT NOT NULL,
+    text_en     TEXT NOT NULL,
+    created_at  BIGINT NOT NULL
+);
+CREATE INDEX notices_person ON notices(person_id, created_at);

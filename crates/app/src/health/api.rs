@@ -22,6 +22,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(propose_policy))
         .routes(routes!(approve_policy))
         .routes(routes!(set_emergency))
+        .routes(routes!(request_override))
+        .routes(routes!(approve_override))
+        .routes(routes!(open_requests))
+        .routes(routes!(resolve_request))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -148,5 +152,94 @@ async fn set_emergency(
     ApiJson(request): ApiJson<EmergencyRequest>,
 ) -> AppResult<StatusCode> {
     service::set_emergency(&state, Some(&actor), request.on).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OverrideRequest {
+    pub resident_id: String,
+    /// green, yellow or red.
+    pub colour: String,
+    /// lab_error, data_entry_error, confirmed_case_pending_record, recovery_confirmed.
+    pub reason_code: String,
+    /// RFC 3339, within 30 days.
+    pub expires_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Created {
+    pub id: String,
+}
+
+/// Request a manual colour for a person (health officer); a second officer must approve.
+#[utoipa::path(post, path = "/api/v1/health/overrides", tag = "health", security(("bearer" = [])), request_body = OverrideRequest,
+    responses((status = 201, body = Created), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn request_override(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(request): ApiJson<OverrideRequest>,
+) -> AppResult<(StatusCode, Json<Created>)> {
+    let resident_id = request
+        .resident_id
+        .trim()
+        .parse()
+        .map_err(|e| AppError::invalid("resident_id", e))?;
+    let expires = time::OffsetDateTime::parse(
+        request.expires_at.trim(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .map_err(|_| AppError::invalid("expires_at", "must be an RFC 3339 date-time"))?;
+    let expires = (expires.unix_timestamp_nanos() / 1_000_000) as i64;
+    let id = service::request_override(
+        &state,
+        &actor,
+        &resident_id,
+        &request.colour,
+        &request.reason_code,
+        expires,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// Approve a manual colour (a health officer other than the requester); the person is told.
+#[utoipa::path(post, path = "/api/v1/health/overrides/{id}/approve", tag = "health", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn approve_override(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    service::approve_override(&state, &actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Open correction and review requests (health officer).
+#[utoipa::path(get, path = "/api/v1/health/requests", tag = "health", security(("bearer" = [])),
+    responses((status = 200, body = [service::RequestView]), (status = 403, body = Problem)))]
+async fn open_requests(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> AppResult<Json<Vec<service::RequestView>>> {
+    Ok(Json(service::open_requests(&state, &actor).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveRequest {
+    pub outcome: String,
+}
+
+/// Answer a request (health officer); the person is told.
+#[utoipa::path(post, path = "/api/v1/health/requests/{id}/resolve", tag = "health", security(("bearer" = [])), params(("id" = String, Path)),
+    request_body = ResolveRequest, responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn resolve_request(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<ResolveRequest>,
+) -> AppResult<StatusCode> {
+    service::resolve_request(&state, &actor, &id, &request.outcome).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -209,6 +209,26 @@ pub async fn status_of(state: &AppState, person_id: &str) -> AppResult<Status> {
             fact_refs: Vec::new(),
         });
     }
+    if let Some(manual) = store::active_override(state.pool(), person_id, state.now()).await? {
+        let (_, zh, en) = OVERRIDE_REASONS
+            .iter()
+            .find(|(code, _, _)| *code == manual.reason_code)
+            .copied()
+            .unwrap_or(("", "", ""));
+        let verdict = Verdict {
+            colour: manual.colour.clone(),
+            rule: Some(format!("override:{}", manual.reason_code)),
+            reason_zh: format!("经两名工作人员人工调整：{zh}。"),
+            reason_en: format!("Set by hand by two officers: {en}."),
+            facts_used: Vec::new(),
+        };
+        return Ok(Status {
+            colour: manual.colour,
+            policy_version: None,
+            verdict: Some(verdict),
+            fact_refs: vec![manual.id],
+        });
+    }
     let Some(policy) = store::active_policy(state.pool()).await? else {
         return Ok(Status {
             colour: "green".into(),
@@ -324,4 +344,293 @@ pub async fn seed_defaults(state: &AppState, emergency_on: bool) -> AppResult<()
         set_emergency(state, None, emergency_on).await?;
     }
     Ok(())
+}
+
+/// The closed list of reasons a colour may be changed by hand, with their wording.
+pub const OVERRIDE_REASONS: [(&str, &str, &str); 4] = [
+    (
+        "lab_error",
+        "检测机构更正了检测结果",
+        "The laboratory corrected a test result",
+    ),
+    (
+        "data_entry_error",
+        "更正录入错误",
+        "A data-entry error was corrected",
+    ),
+    (
+        "confirmed_case_pending_record",
+        "已确诊、记录尚未同步",
+        "A confirmed case whose record has not arrived yet",
+    ),
+    (
+        "recovery_confirmed",
+        "经医疗机构确认已康复",
+        "Recovery confirmed by a medical institution",
+    ),
+];
+
+/// Requests a manual colour for a person; it takes effect when a second officer approves.
+pub async fn request_override(
+    state: &AppState,
+    actor: &Actor,
+    resident_id: &ResidentId,
+    colour: &str,
+    reason_code: &str,
+    expires_at: i64,
+) -> AppResult<String> {
+    if !matches!(colour, "green" | "yellow" | "red") {
+        return Err(AppError::invalid("colour", "must be green, yellow or red"));
+    }
+    if !OVERRIDE_REASONS
+        .iter()
+        .any(|(code, _, _)| *code == reason_code)
+    {
+        return Err(AppError::invalid(
+            "reason_code",
+            "not one of the permitted reasons",
+        ));
+    }
+    let now = state.now();
+    if expires_at <= now || expires_at > now + 30 * DAY_MS {
+        return Err(AppError::invalid(
+            "expires_at",
+            "must lie within the next 30 days",
+        ));
+    }
+    let person_id = personal::person_id_by_resident_id(state, resident_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let region = personal::person_region(state, &person_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !can(
+        actor,
+        Action::RecordHealthFact,
+        Resource::Person {
+            id: &person_id,
+            region: &region,
+        },
+    ) {
+        return Err(AppError::Forbidden);
+    }
+    let id = random::new_id();
+    let subject = Some(state.vault.blind_index("subject", &person_id));
+    let detail = json!({"override": id, "colour": colour, "reason_code": reason_code, "expires_at": rfc3339(expires_at)});
+    log_decision(
+        state,
+        actor.id(),
+        "health_officer",
+        actor.account.department_id.as_deref(),
+        "override_requested",
+        subject,
+        detail,
+    )
+    .await?;
+    let row = store::OverrideRow {
+        id: id.clone(),
+        person_id,
+        colour: colour.into(),
+        reason_code: reason_code.into(),
+        requested_by: actor.id().into(),
+        approved_by: None,
+        expires_at,
+    };
+    store::insert_override(state.pool(), &row, now).await?;
+    Ok(id)
+}
+
+/// The second approval; the person is told.
+pub async fn approve_override(state: &AppState, actor: &Actor, id: &str) -> AppResult<()> {
+    let row = store::override_by_id(state.pool(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let region = personal::person_region(state, &row.person_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !can(
+        actor,
+        Action::RecordHealthFact,
+        Resource::Person {
+            id: &row.person_id,
+            region: &region,
+        },
+    ) {
+        return Err(AppError::Forbidden);
+    }
+    if row.requested_by == actor.id() {
+        return Err(AppError::Conflict(
+            "an override needs a second approver, not its requester".into(),
+        ));
+    }
+    let subject = Some(state.vault.blind_index("subject", &row.person_id));
+    log_decision(
+        state,
+        actor.id(),
+        "health_officer",
+        actor.account.department_id.as_deref(),
+        "override_approved",
+        subject,
+        json!({"override": id}),
+    )
+    .await?;
+    if !store::approve_override(state.pool(), id, actor.id(), state.now()).await? {
+        return Err(AppError::Conflict(
+            "the override is approved already or has expired".into(),
+        ));
+    }
+    let (_, zh, en) = OVERRIDE_REASONS
+        .iter()
+        .find(|(code, _, _)| *code == row.reason_code)
+        .copied()
+        .unwrap_or(("", "", ""));
+    let until = crate::time_fmt::display_cst(row.expires_at);
+    let colour_zh = match row.colour.as_str() {
+        "green" => "绿码",
+        "yellow" => "黄码",
+        _ => "红码",
+    };
+    store::insert_notice(
+        state.pool(),
+        &row.person_id,
+        &format!("您的健康码已由两名工作人员人工调整为{colour_zh}，原因：{zh}，有效至 {until}。如有异议可申请人工复核。"),
+        &format!("Two officers set your colour to {} by hand. Reason: {en}. Until {until}. You may ask for a review.", row.colour),
+        state.now(),
+    )
+    .await
+}
+
+/// A citizen's request for correction or review.
+pub async fn submit_request(
+    state: &AppState,
+    actor: &Actor,
+    kind: &str,
+    message: &str,
+) -> AppResult<String> {
+    let person_id = actor
+        .account
+        .person_id
+        .as_deref()
+        .ok_or(AppError::NotFound)?;
+    if !matches!(kind, "correction" | "review") {
+        return Err(AppError::invalid("kind", "must be correction or review"));
+    }
+    let message = message.trim();
+    if message.is_empty() || message.chars().count() > 1000 {
+        return Err(AppError::invalid("message", "must have 1–1000 characters"));
+    }
+    let id = random::new_id();
+    let subject = Some(state.vault.blind_index("subject", person_id));
+    log_decision(
+        state,
+        actor.id(),
+        "citizen",
+        None,
+        "status_request",
+        subject,
+        json!({"request": id, "request_kind": kind}),
+    )
+    .await?;
+    let row = store::RequestRow {
+        message_sealed: state
+            .vault
+            .seal_field(&format!("status_requests.message/{id}"), message.as_bytes()),
+        id: id.clone(),
+        person_id: person_id.to_owned(),
+        kind: kind.to_owned(),
+        created_at: state.now(),
+        outcome: None,
+    };
+    store::insert_request(state.pool(), &row).await?;
+    Ok(id)
+}
+
+/// A request as listed.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RequestView {
+    pub id: String,
+    pub kind: String,
+    pub message: String,
+    pub created_at: String,
+    pub outcome: Option<String>,
+}
+
+fn view(state: &AppState, row: store::RequestRow) -> AppResult<RequestView> {
+    let message = state.vault.open_field(
+        &format!("status_requests.message/{}", row.id),
+        &row.message_sealed,
+    )?;
+    Ok(RequestView {
+        id: row.id,
+        kind: row.kind,
+        message: String::from_utf8_lossy(&message).into_owned(),
+        created_at: rfc3339(row.created_at),
+        outcome: row.outcome,
+    })
+}
+
+pub async fn my_requests(state: &AppState, actor: &Actor) -> AppResult<Vec<RequestView>> {
+    let person_id = actor
+        .account
+        .person_id
+        .as_deref()
+        .ok_or(AppError::NotFound)?;
+    store::requests_of(state.pool(), person_id)
+        .await?
+        .into_iter()
+        .map(|row| view(state, row))
+        .collect()
+}
+
+/// Open requests, for health officers.
+pub async fn open_requests(state: &AppState, actor: &Actor) -> AppResult<Vec<RequestView>> {
+    if !can(actor, Action::ManageHealthPolicy, Resource::Platform) {
+        return Err(AppError::Forbidden);
+    }
+    store::open_requests(state.pool())
+        .await?
+        .into_iter()
+        .map(|row| view(state, row))
+        .collect()
+}
+
+/// Answers a request; the person is told the outcome.
+pub async fn resolve_request(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    outcome: &str,
+) -> AppResult<()> {
+    if !can(actor, Action::ManageHealthPolicy, Resource::Platform) {
+        return Err(AppError::Forbidden);
+    }
+    let outcome = outcome.trim();
+    if outcome.is_empty() || outcome.chars().count() > 1000 {
+        return Err(AppError::invalid("outcome", "must have 1–1000 characters"));
+    }
+    let row = store::request_by_id(state.pool(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let subject = Some(state.vault.blind_index("subject", &row.person_id));
+    log_decision(
+        state,
+        actor.id(),
+        "health_officer",
+        actor.account.department_id.as_deref(),
+        "status_request_resolved",
+        subject,
+        json!({"request": id}),
+    )
+    .await?;
+    if !store::resolve_request(state.pool(), id, outcome, actor.id(), state.now()).await? {
+        return Err(AppError::Conflict("the request is answered already".into()));
+    }
+    store::insert_notice(
+        state.pool(),
+        &row.person_id,
+        &format!("您的申请已处理：{outcome}"),
+        &format!("Your request was answered: {outcome}"),
+        state.now(),
+    )
+    .await
 }

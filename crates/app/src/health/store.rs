@@ -177,3 +177,188 @@ pub async fn set_setting(
     .await?;
     Ok(())
 }
+
+pub struct OverrideRow {
+    pub id: String,
+    pub person_id: String,
+    pub colour: String,
+    pub reason_code: String,
+    pub requested_by: String,
+    pub approved_by: Option<String>,
+    pub expires_at: i64,
+}
+
+fn override_from_row(row: &sqlx::any::AnyRow) -> AppResult<OverrideRow> {
+    Ok(OverrideRow {
+        id: row.try_get("id")?,
+        person_id: row.try_get("person_id")?,
+        colour: row.try_get("colour")?,
+        reason_code: row.try_get("reason_code")?,
+        requested_by: row.try_get("requested_by")?,
+        approved_by: row.try_get("approved_by")?,
+        expires_at: row.try_get("expires_at")?,
+    })
+}
+
+const OVERRIDE_COLUMNS: &str =
+    "id, person_id, colour, reason_code, requested_by, approved_by, expires_at";
+
+pub async fn insert_override(pool: &AnyPool, row: &OverrideRow, now: i64) -> AppResult<()> {
+    sqlx::query("INSERT INTO status_overrides (id, person_id, colour, reason_code, requested_by, requested_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(row.id.clone())
+        .bind(row.person_id.clone())
+        .bind(row.colour.clone())
+        .bind(row.reason_code.clone())
+        .bind(row.requested_by.clone())
+        .bind(now)
+        .bind(row.expires_at)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn override_by_id(pool: &AnyPool, id: &str) -> AppResult<Option<OverrideRow>> {
+    let sql = format!("SELECT {OVERRIDE_COLUMNS} FROM status_overrides WHERE id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id.to_owned())
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(override_from_row).transpose()
+}
+
+/// Approves a pending override by someone other than its requester.
+pub async fn approve_override(
+    pool: &AnyPool,
+    id: &str,
+    approver: &str,
+    now: i64,
+) -> AppResult<bool> {
+    let result = sqlx::query("UPDATE status_overrides SET approved_by = $2, approved_at = $3 WHERE id = $1 AND approved_by IS NULL AND requested_by <> $2 AND expires_at > $3")
+        .bind(id.to_owned())
+        .bind(approver.to_owned())
+        .bind(now)
+        .execute(pool)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// The newest approved, unexpired override of a person.
+pub async fn active_override(
+    pool: &AnyPool,
+    person_id: &str,
+    now: i64,
+) -> AppResult<Option<OverrideRow>> {
+    let sql = format!(
+        "SELECT {OVERRIDE_COLUMNS} FROM status_overrides WHERE person_id = $1 AND approved_by IS NOT NULL AND expires_at > $2 ORDER BY approved_at DESC LIMIT 1"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(person_id.to_owned())
+        .bind(now)
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(override_from_row).transpose()
+}
+
+pub async fn insert_notice(
+    pool: &AnyPool,
+    person_id: &str,
+    text_zh: &str,
+    text_en: &str,
+    now: i64,
+) -> AppResult<()> {
+    sqlx::query("INSERT INTO notices (id, person_id, text_zh, text_en, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(crate::random::new_id())
+        .bind(person_id.to_owned())
+        .bind(text_zh.to_owned())
+        .bind(text_en.to_owned())
+        .bind(now)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// (created_at, text_zh, text_en), newest first.
+pub async fn notices(pool: &AnyPool, person_id: &str) -> AppResult<Vec<(i64, String, String)>> {
+    let rows = sqlx::query("SELECT created_at, text_zh, text_en FROM notices WHERE person_id = $1 ORDER BY created_at DESC LIMIT 50")
+        .bind(person_id.to_owned())
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                row.try_get("created_at")?,
+                row.try_get("text_zh")?,
+                row.try_get("text_en")?,
+            ))
+        })
+        .collect()
+}
+
+pub struct RequestRow {
+    pub id: String,
+    pub person_id: String,
+    pub kind: String,
+    pub message_sealed: Vec<u8>,
+    pub created_at: i64,
+    pub outcome: Option<String>,
+}
+
+fn request_from_row(row: &sqlx::any::AnyRow) -> AppResult<RequestRow> {
+    Ok(RequestRow {
+        id: row.try_get("id")?,
+        person_id: row.try_get("person_id")?,
+        kind: row.try_get("kind")?,
+        message_sealed: row.try_get("message_sealed")?,
+        created_at: row.try_get("created_at")?,
+        outcome: row.try_get("outcome")?,
+    })
+}
+
+pub async fn insert_request(pool: &AnyPool, row: &RequestRow) -> AppResult<()> {
+    sqlx::query("INSERT INTO status_requests (id, person_id, kind, message_sealed, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(row.id.clone())
+        .bind(row.person_id.clone())
+        .bind(row.kind.clone())
+        .bind(row.message_sealed.clone())
+        .bind(row.created_at)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn requests_of(pool: &AnyPool, person_id: &str) -> AppResult<Vec<RequestRow>> {
+    let rows = sqlx::query("SELECT id, person_id, kind, message_sealed, created_at, outcome FROM status_requests WHERE person_id = $1 ORDER BY created_at DESC")
+        .bind(person_id.to_owned())
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(request_from_row).collect()
+}
+
+pub async fn open_requests(pool: &AnyPool) -> AppResult<Vec<RequestRow>> {
+    let rows = sqlx::query("SELECT id, person_id, kind, message_sealed, created_at, outcome FROM status_requests WHERE resolved_at IS NULL ORDER BY created_at")
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(request_from_row).collect()
+}
+
+pub async fn request_by_id(pool: &AnyPool, id: &str) -> AppResult<Option<RequestRow>> {
+    let row = sqlx::query("SELECT id, person_id, kind, message_sealed, created_at, outcome FROM status_requests WHERE id = $1").bind(id.to_owned()).fetch_optional(pool).await?;
+    row.as_ref().map(request_from_row).transpose()
+}
+
+pub async fn resolve_request(
+    pool: &AnyPool,
+    id: &str,
+    outcome: &str,
+    by: &str,
+    now: i64,
+) -> AppResult<bool> {
+    let result = sqlx::query("UPDATE status_requests SET outcome = $2, resolved_by = $3, resolved_at = $4 WHERE id = $1 AND resolved_at IS NULL")
+        .bind(id.to_owned())
+        .bind(outcome.to_owned())
+        .bind(by.to_owned())
+        .bind(now)
+        .execute(pool)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}

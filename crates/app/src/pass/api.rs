@@ -19,6 +19,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(my_pass))
         .routes(routes!(my_qr))
         .routes(routes!(check))
+        .routes(routes!(my_requests, submit_request))
+        .routes(routes!(my_notices))
 }
 
 /// The caller's pass: a fresh signed code, its expiry, colour and explanation (citizen).
@@ -73,5 +75,78 @@ async fn check(
 ) -> AppResult<Json<CheckOutcome>> {
     Ok(Json(
         service::check(&state, &actor, &request.code, request_id.as_deref()).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusRequestBody {
+    /// correction (纠错) or review (人工复核).
+    pub kind: String,
+    pub message: String,
+}
+
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct SubmittedRequest {
+    pub id: String,
+}
+
+/// Ask for a correction or for review by a person (citizen).
+#[utoipa::path(post, path = "/api/v1/pass/me/requests", tag = "pass", security(("bearer" = [])), request_body = StatusRequestBody,
+    responses((status = 201, body = SubmittedRequest), (status = 422, body = Problem)))]
+async fn submit_request(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(request): ApiJson<StatusRequestBody>,
+) -> AppResult<(axum::http::StatusCode, Json<SubmittedRequest>)> {
+    let id =
+        crate::health::service::submit_request(&state, &actor, &request.kind, &request.message)
+            .await?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(SubmittedRequest { id }),
+    ))
+}
+
+/// The caller's requests and their outcomes.
+#[utoipa::path(get, path = "/api/v1/pass/me/requests", tag = "pass", security(("bearer" = [])),
+    responses((status = 200, body = [crate::health::service::RequestView])))]
+async fn my_requests(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> AppResult<Json<Vec<crate::health::service::RequestView>>> {
+    Ok(Json(
+        crate::health::service::my_requests(&state, &actor).await?,
+    ))
+}
+
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct Notice {
+    pub at: String,
+    pub text_zh: String,
+    pub text_en: String,
+}
+
+/// Notices to the caller (a changed colour, an answered request).
+#[utoipa::path(get, path = "/api/v1/pass/me/notices", tag = "pass", security(("bearer" = [])), responses((status = 200, body = [Notice])))]
+async fn my_notices(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> AppResult<Json<Vec<Notice>>> {
+    let person_id = actor
+        .account
+        .person_id
+        .as_deref()
+        .ok_or(AppError::NotFound)?;
+    let notices = crate::health::store::notices(state.pool(), person_id).await?;
+    Ok(Json(
+        notices
+            .into_iter()
+            .map(|(at, text_zh, text_en)| Notice {
+                at: crate::time_fmt::rfc3339(at),
+                text_zh,
+                text_en,
+            })
+            .collect(),
     ))
 }

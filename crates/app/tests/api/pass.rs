@@ -633,3 +633,216 @@ async fn health_facts_are_purged_when_their_retention_ends() {
     assert_eq!(app.count("health_facts").await, 0);
     assert_eq!(my_pass(&app, "citizen.zhangwei").await["colour"], "green");
 }
+
+/// A second health officer in the city, logged in by API.
+async fn second_health_officer(app: &TestApp) -> String {
+    let admin = app.first_with_role("system_admin").api_token.clone();
+    let departments: Value = app
+        .get_as(&admin, "/api/v1/admin/departments")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let department = departments
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|d| d["kind"] == "health" && d["region_code"] == "339900")
+        .expect("city health")["id"]
+        .clone();
+    let created: Value = app
+        .post_as(&admin, "/api/v1/admin/users", &json!({"username": "second.officer", "display_name": "第二审批", "role": "health_officer", "department_id": department}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let code = tongban_app::identity::totp::current_code(
+        created["totp_secret"].as_str().expect("secret"),
+        tongban_core::Clock::now(&*app.clock).unix_timestamp(),
+    )
+    .expect("code");
+    let login: Value = app
+        .api_login(
+            "second.officer",
+            created["password"].as_str().expect("pw"),
+            Some(&code),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    login["token"].as_str().expect("token").to_owned()
+}
+
+#[tokio::test]
+async fn a_manual_colour_needs_two_officers_a_listed_reason_an_expiry_and_tells_the_person() {
+    let app = spawn_app().await;
+    let zhang = app.account("citizen.zhangwei");
+    let id = zhang.resident_id.clone().expect("id");
+    let health = app.account("demo.health").api_token.clone();
+    let second = second_health_officer(&app).await;
+    let until = tongban_app::time_fmt::rfc3339(
+        tongban_core::Clock::now_millis(&*app.clock) + 3 * 86_400_000,
+    );
+    let bad_reason = app.post_as(&health, "/api/v1/health/overrides", &json!({"resident_id": id, "colour": "red", "reason_code": "petitioner", "expires_at": until})).await;
+    assert_eq!(problem(bad_reason).await.1["field"], "reason_code");
+    let too_long = tongban_app::time_fmt::rfc3339(
+        tongban_core::Clock::now_millis(&*app.clock) + 90 * 86_400_000,
+    );
+    let forever = app.post_as(&health, "/api/v1/health/overrides", &json!({"resident_id": id, "colour": "red", "reason_code": "data_entry_error", "expires_at": too_long})).await;
+    assert_eq!(problem(forever).await.1["field"], "expires_at");
+    let clerk = app.post_as(&app.account("demo.clerk").api_token, "/api/v1/health/overrides", &json!({"resident_id": id, "colour": "red", "reason_code": "data_entry_error", "expires_at": until})).await;
+    assert_eq!(problem(clerk).await.0, 403);
+
+    let created: Value = app
+        .post_as(&health, "/api/v1/health/overrides", &json!({"resident_id": id, "colour": "yellow", "reason_code": "confirmed_case_pending_record", "expires_at": until}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let override_id = created["id"].as_str().expect("id").to_owned();
+    assert_eq!(
+        my_pass(&app, "citizen.zhangwei").await["colour"],
+        "green",
+        "one officer is not enough"
+    );
+    let own = app
+        .post_as(
+            &health,
+            &format!("/api/v1/health/overrides/{override_id}/approve"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(problem(own).await.0, 409);
+    assert_eq!(
+        app.post_as(
+            &second,
+            &format!("/api/v1/health/overrides/{override_id}/approve"),
+            &json!({})
+        )
+        .await
+        .status(),
+        204
+    );
+    let pass = my_pass(&app, "citizen.zhangwei").await;
+    assert_eq!(pass["colour"], "yellow");
+    assert_eq!(
+        pass["explanation"]["verdict"]["rule"],
+        "override:confirmed_case_pending_record"
+    );
+    let notices: Value = app
+        .get_as(&zhang.api_token, "/api/v1/pass/me/notices")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        notices[0]["text_zh"]
+            .as_str()
+            .expect("text")
+            .contains("黄码")
+    );
+    app.clock.advance(Duration::days(4));
+    assert_eq!(
+        my_pass(&app, "citizen.zhangwei").await["colour"],
+        "green",
+        "an override ends at its expiry"
+    );
+}
+
+#[tokio::test]
+async fn citizens_ask_for_correction_and_review_and_hear_the_outcome() {
+    let app = spawn_app().await;
+    let zhang = app.account("citizen.zhangwei").api_token.clone();
+    let bad = app
+        .post_as(
+            &zhang,
+            "/api/v1/pass/me/requests",
+            &json!({"kind": "complaint", "message": "x"}),
+        )
+        .await;
+    assert_eq!(problem(bad).await.1["field"], "kind");
+    let created: Value = app
+        .post_as(
+            &zhang,
+            "/api/v1/pass/me/requests",
+            &json!({"kind": "correction", "message": "我没有做过这次检测"}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let id = created["id"].as_str().expect("id").to_owned();
+    let stored: Vec<u8> =
+        sqlx::query_scalar("SELECT message_sealed FROM status_requests WHERE id = $1")
+            .bind(id.clone())
+            .fetch_one(app.state.pool())
+            .await
+            .expect("row");
+    assert!(
+        !String::from_utf8_lossy(&stored).contains("检测"),
+        "the message is sealed at rest"
+    );
+    let health = app.account("demo.health").api_token.clone();
+    let open: Value = app
+        .get_as(&health, "/api/v1/health/requests")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(open[0]["message"], "我没有做过这次检测");
+    assert_eq!(
+        problem(
+            app.get_as(
+                &app.account("demo.clerk").api_token,
+                "/api/v1/health/requests"
+            )
+            .await
+        )
+        .await
+        .0,
+        403
+    );
+    assert_eq!(
+        app.post_as(
+            &health,
+            &format!("/api/v1/health/requests/{id}/resolve"),
+            &json!({"outcome": "已核实并删除错误记录"})
+        )
+        .await
+        .status(),
+        204
+    );
+    assert_eq!(
+        problem(
+            app.post_as(
+                &health,
+                &format!("/api/v1/health/requests/{id}/resolve"),
+                &json!({"outcome": "again"})
+            )
+            .await
+        )
+        .await
+        .0,
+        409
+    );
+    let mine: Value = app
+        .get_as(&zhang, "/api/v1/pass/me/requests")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(mine[0]["outcome"], "已核实并删除错误记录");
+    let notices: Value = app
+        .get_as(&zhang, "/api/v1/pass/me/notices")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        notices[0]["text_zh"]
+            .as_str()
+            .expect("text")
+            .contains("已核实")
+    );
+}
