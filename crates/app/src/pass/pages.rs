@@ -13,7 +13,9 @@ use crate::state::AppState;
 use crate::web::pages::{PageBase, PageCtx, PageError};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/pass", get(show))
+    Router::new()
+        .route("/pass", get(show))
+        .route("/pass/requests", axum::routing::post(submit_request))
 }
 
 #[derive(Template)]
@@ -28,9 +30,45 @@ struct PassPage {
     policy_version: Option<i64>,
     expires: String,
     refresh_seconds: i64,
+    notices: Vec<(String, String)>,
+    notice: Option<String>,
 }
 
 async fn show(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
+    render(&state, &ctx, None).await
+}
+
+#[derive(serde::Deserialize)]
+struct RequestForm {
+    csrf: String,
+    kind: String,
+    message: String,
+}
+
+async fn submit_request(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    crate::web::extract::PageForm(form): crate::web::extract::PageForm<RequestForm>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&form.csrf)?;
+    crate::health::service::submit_request(&state, actor, &form.kind, &form.message)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    render(
+        &state,
+        &ctx,
+        Some(ctx.t.get("pass.request_sent").to_owned()),
+    )
+    .await
+}
+
+async fn render(
+    state: &AppState,
+    ctx: &PageCtx,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
+    let state = state.clone();
     let actor = ctx.actor()?;
     let pass = service::issue_for(&state, actor)
         .await
@@ -57,6 +95,21 @@ async fn show(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, P
             .take(19)
             .collect(),
         refresh_seconds: (state.config.pass_lifetime_seconds - 30).max(20),
+        notices: match &actor.account.person_id {
+            Some(person) => crate::health::store::notices(state.pool(), person)
+                .await
+                .map_err(|e| ctx.error(e))?
+                .into_iter()
+                .map(|(at, zh, en)| {
+                    (
+                        crate::time_fmt::display_cst(at),
+                        if ctx.t.0 == Language::Zh { zh } else { en },
+                    )
+                })
+                .collect(),
+            None => Vec::new(),
+        },
+        notice,
     };
     Ok(ctx.render(&page))
 }

@@ -846,3 +846,35 @@ async fn citizens_ask_for_correction_and_review_and_hear_the_outcome() {
             .contains("已核实")
     );
 }
+
+#[tokio::test]
+async fn a_citizen_asks_for_review_on_the_pass_page() {
+    let app = spawn_app().await;
+    let mut browser = app.page_login(app.account("citizen.lina")).await;
+    let page = browser.get(&app, "/pass").await.text().await.expect("html");
+    let csrf = crate::helpers::hidden_csrf(&page);
+    let sent = browser
+        .post_form(
+            &app,
+            "/pass/requests",
+            &[
+                ("csrf", csrf.as_str()),
+                ("kind", "review"),
+                ("message", "请人工复核"),
+            ],
+        )
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(sent.contains("已提交"));
+    let forged = browser
+        .post_form(
+            &app,
+            "/pass/requests",
+            &[("csrf", "forged"), ("kind", "review"), ("message", "x")],
+        )
+        .await;
+    assert_eq!(forged.status(), 403);
+    assert_eq!(app.count("status_requests").await, 1);
+}
