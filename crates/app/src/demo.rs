@@ -49,7 +49,7 @@ const DEPARTMENTS: [(&str, &str, &str); 5] = [
 ];
 
 /// (username, display name, role, region of the department, department kind or "" for a region scope)
-const STAFF: [(&str, &str, Role, &str, &str); 9] = [
+const STAFF: [(&str, &str, Role, &str, &str); 10] = [
     ("demo.sysadmin", "周系统", Role::SystemAdmin, CITY, ""),
     ("demo.secadmin", "吴安全", Role::SecurityAdmin, CITY, ""),
     ("demo.auditadmin", "郑审计", Role::AuditAdmin, CITY, ""),
@@ -76,6 +76,13 @@ const STAFF: [(&str, &str, Role, &str, &str); 9] = [
     ),
     ("demo.health", "卫健康", Role::HealthOfficer, CITY, "health"),
     ("demo.venue", "蒋场所", Role::VenueOperator, JIANGBEI, ""),
+    (
+        "demo.venue.metro",
+        "韩地铁",
+        Role::VenueOperator,
+        JIANGNAN,
+        "",
+    ),
     (
         "demo.checkpoint",
         "沈卡口",
@@ -391,10 +398,35 @@ pub async fn seed(state: &AppState, base_url: &str) -> AppResult<DemoCredentials
             uscc: Some(uscc.as_str().to_owned()),
         });
     }
+    seed_venues(state).await?;
     Ok(DemoCredentials {
         base_url: base_url.to_owned(),
         accounts,
     })
+}
+
+/// Two venue kinds working end to end: a library (needs a library card on the pass) and a
+/// metro station (needs the transit entitlement). Every citizen may ride; two hold library cards.
+async fn seed_venues(state: &AppState) -> AppResult<()> {
+    let account_id = |username: &'static str| async move {
+        identity_store::account_by_username(state.pool(), username)
+            .await?
+            .ok_or(AppError::NotFound)
+    };
+    let library = account_id("demo.venue").await?.id;
+    crate::venues::ensure_venue(state, "江北区图书馆", "library", JIANGBEI, &library).await?;
+    let metro = account_id("demo.venue.metro").await?.id;
+    crate::venues::ensure_venue(state, "临江地铁1号线江南站", "transit", JIANGNAN, &metro).await?;
+    for (username, _, _, _, _, _) in CITIZENS {
+        let Some(person) = account_id(username).await?.person_id else {
+            continue;
+        };
+        crate::venues::grant_entitlement(state, &person, "transit").await?;
+        if matches!(username, "citizen.zhangwei" | "citizen.wangfang") {
+            crate::venues::grant_entitlement(state, &person, "library").await?;
+        }
+    }
+    Ok(())
 }
 
 /// Writes the credentials where the demo's users (and the browser tests) find them, readable

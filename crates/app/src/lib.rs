@@ -19,6 +19,7 @@ pub mod pass;
 pub mod random;
 pub mod state;
 pub mod time_fmt;
+pub mod venues;
 pub mod web;
 
 use std::net::SocketAddr;

@@ -72,3 +72,25 @@ CREATE TABLE notices (
     created_at  BIGINT NOT NULL
 );
 CREATE INDEX notices_person ON notices(person_id, created_at);
+
+-- 码上服务: venues of a kind (transit, library, hospital, government_hall, other), the staff
+-- who check passes there, and the services a person is entitled to (a library card, …).
+CREATE TABLE venues (
+    id           TEXT PRIMARY KEY,
+    name         TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    region_code  TEXT NOT NULL REFERENCES regions(code),
+    created_at   BIGINT NOT NULL
+);
+
+CREATE TABLE venue_staff (
+    account_id  TEXT NOT NULL REFERENCES accounts(id),
+    venue_id    TEXT NOT NULL REFERENCES venues(id),
+    PRIMARY KEY (account_id, venue_id)
+);
+
+CREATE TABLE entitlements (
+    person_id  TEXT NOT NULL REFERENCES persons(id),
+    service    TEXT NOT NULL,
+    PRIMARY KEY (person_id, service)
+);

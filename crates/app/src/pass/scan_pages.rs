@@ -29,6 +29,7 @@ struct ScanPage {
     outcome: Option<CheckOutcome>,
     answer: String,
     reason: String,
+    admission: String,
     id_checks: bool,
 }
 
@@ -51,11 +52,17 @@ fn render(ctx: &PageCtx, outcome: Option<CheckOutcome>) -> Result<Response, Page
         .and_then(|o| o.reason.clone())
         .map(|r| ctx.t.get(&format!("scan.reason.{r}")).to_owned())
         .unwrap_or_default();
+    let admission = outcome
+        .as_ref()
+        .and_then(|o| o.admission_reason.clone())
+        .map(|r| ctx.t.get(&format!("scan.reason.{r}")).to_owned())
+        .unwrap_or_default();
     let page = ScanPage {
         base: ctx.base("scan.title"),
         outcome,
         answer,
         reason,
+        admission,
         id_checks: actor.has_role(Role::CheckpointOfficer),
     };
     Ok(ctx.render(&page))

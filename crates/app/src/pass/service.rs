@@ -15,8 +15,6 @@ use crate::keys::service as keys;
 use crate::state::AppState;
 
 const SUBJECT_CONTEXT: &str = "pass.subject";
-/// What every pass admits to in the demo region; venue types check these.
-const DEFAULT_ENTITLEMENTS: [&str; 2] = ["transit", "government_hall"];
 
 fn colour(name: &str) -> Colour {
     match name {
@@ -63,10 +61,7 @@ pub async fn issue_for(state: &AppState, actor: &Actor) -> AppResult<IssuedPass>
         subject,
         colour: colour(&status.colour),
         initials: actor.account.display_name.clone(),
-        entitlements: DEFAULT_ENTITLEMENTS
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect(),
+        entitlements: crate::venues::entitlements_of(state, person_id).await?,
         issued_at: now,
         expires_at: expires,
     };
@@ -88,6 +83,10 @@ pub struct CheckOutcome {
     /// The holder's colour now (it may have changed since the code was made).
     pub colour: Option<String>,
     pub initials: Option<String>,
+    /// At a venue: whether the holder may enter, and why not.
+    pub admitted: Option<bool>,
+    pub admission_reason: Option<String>,
+    pub venue: Option<String>,
 }
 
 fn refused(reason: &str) -> CheckOutcome {
@@ -96,6 +95,9 @@ fn refused(reason: &str) -> CheckOutcome {
         reason: Some(reason.to_owned()),
         colour: None,
         initials: None,
+        admitted: None,
+        admission_reason: None,
+        venue: None,
     }
 }
 
@@ -136,11 +138,18 @@ pub async fn check(
         .map_err(|_| AppError::invalid("code", "the subject reference does not resolve"))?;
     let status = health::status_of(state, &person_id).await?;
     personal::record_status_check(state, actor, &person_id, request_id).await?;
+    let venue = crate::venues::venue_of(state, actor.id()).await?;
+    let admission = venue
+        .as_ref()
+        .map(|v| crate::venues::admits(&v.kind, &status.colour, &claims.entitlements));
     Ok(CheckOutcome {
         valid: true,
         reason: None,
         colour: Some(status.colour),
         initials: Some(claims.initials),
+        admitted: admission.map(|a| a.is_ok()),
+        admission_reason: admission.and_then(|a| a.err()).map(str::to_owned),
+        venue: venue.map(|v| v.name),
     })
 }
 
@@ -177,5 +186,8 @@ pub async fn check_by_resident_id(
         reason: None,
         colour: Some(status.colour),
         initials: Some(masked),
+        admitted: None,
+        admission_reason: None,
+        venue: None,
     })
 }

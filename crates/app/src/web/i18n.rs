@@ -89,6 +89,18 @@ const TEXT: &[(&str, &str, &str)] = &[
     ),
     ("access.title", "谁查看了我的数据", "Who accessed my data"),
     ("access.log", "审计日志", "Audit log"),
+    ("scan.admitted", "✓ 可以进入", "✓ May enter"),
+    ("scan.denied", "✗ 不可进入", "✗ May not enter"),
+    (
+        "scan.reason.colour_not_admitted",
+        "当前健康码颜色不允许进入此场所。",
+        "This colour is not admitted here.",
+    ),
+    (
+        "scan.reason.no_entitlement",
+        "通行码未关联本场所所需的服务（如借书证）。",
+        "The pass lacks the entitlement this venue needs (e.g. a library card).",
+    ),
     ("pass.notices", "通知", "Notices"),
     ("pass.ask", "对颜色有异议？", "Disagree with the colour?"),
     ("pass.ask_kind", "申请类型", "Request"),

@@ -878,3 +878,71 @@ async fn a_citizen_asks_for_review_on_the_pass_page() {
     assert_eq!(forged.status(), 403);
     assert_eq!(app.count("status_requests").await, 1);
 }
+
+#[tokio::test]
+async fn a_library_needs_a_library_card_and_the_metro_a_transit_entitlement() {
+    let app = spawn_app().await;
+    let library = app.account("demo.venue").api_token.clone();
+    let metro = app.account("demo.venue.metro").api_token.clone();
+    let check_at = |token: String, code: String| {
+        let app = &app;
+        async move {
+            app.post_as(&token, "/api/v1/pass/verify", &json!({"code": code}))
+                .await
+                .json::<Value>()
+                .await
+                .expect("json")
+        }
+    };
+    let zhang = my_pass(&app, "citizen.zhangwei").await["code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    let lina = my_pass(&app, "citizen.lina").await["code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    let at_library = check_at(library.clone(), zhang.clone()).await;
+    assert_eq!(
+        (
+            at_library["admitted"].as_bool(),
+            at_library["venue"].as_str()
+        ),
+        (Some(true), Some("江北区图书馆"))
+    );
+    let no_card = check_at(library.clone(), lina.clone()).await;
+    assert_eq!(
+        (
+            no_card["admitted"].as_bool(),
+            no_card["admission_reason"].as_str()
+        ),
+        (Some(false), Some("no_entitlement"))
+    );
+    assert_eq!(
+        check_at(metro.clone(), lina.clone()).await["admitted"],
+        true,
+        "everyone may ride"
+    );
+
+    let health = app.account("demo.health").api_token.clone();
+    let id = app
+        .account("citizen.zhangwei")
+        .resident_id
+        .clone()
+        .expect("id");
+    assert_eq!(
+        record(&app, &health, &id, "test_result", "positive")
+            .await
+            .status(),
+        201
+    );
+    let red = check_at(metro, zhang).await;
+    assert_eq!(
+        (
+            red["colour"].as_str(),
+            red["admitted"].as_bool(),
+            red["admission_reason"].as_str()
+        ),
+        (Some("red"), Some(false), Some("colour_not_admitted"))
+    );
+}
