@@ -40,6 +40,9 @@ pub struct Config {
     /// (`TONGBAN_LOG` sets the log filter, e.g. `info,sqlx=warn`; it is not part of this struct.)
     /// Requests handled at once by this node before new ones are shed with 503. Default 1024.
     pub max_concurrent_requests: usize,
+    /// The separate, larger budget of the pass and check paths, which are shed last.
+    /// Default 4096.
+    pub max_concurrent_pass_requests: usize,
     /// The cryptographic profile: `international` (Ed25519, SHA-256, AES-256-GCM) or `gm`
     /// (SM2-SM3, SM3, SM4-GCM). Chosen once per deployment. Default `international`.
     pub profile: Profile,
@@ -85,6 +88,7 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             request_timeout_seconds: 30,
             max_concurrent_requests: 1024,
+            max_concurrent_pass_requests: 4096,
             profile: Profile::International,
             master_key: None,
             master_key_file: None,

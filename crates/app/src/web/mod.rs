@@ -7,16 +7,17 @@ pub mod extract;
 pub mod i18n;
 pub mod pages;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokio::sync::Semaphore;
+
 use axum::Router;
-use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -109,12 +110,10 @@ pub fn router(state: AppState) -> Router {
             get(|| async { static_file("text/javascript", SCAN_JS) }),
         );
 
-    let shed = ServiceBuilder::new()
-        .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
-            AppError::Unavailable.into_response()
-        }))
-        .load_shed()
-        .concurrency_limit(config.max_concurrent_requests);
+    let admission = Arc::new(Admission::new(
+        config.max_concurrent_requests,
+        config.max_concurrent_pass_requests,
+    ));
 
     let app = Router::new()
         .merge(api_routes)
@@ -127,7 +126,7 @@ pub fn router(state: AppState) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(config.request_timeout_seconds),
         ))
-        .layer(shed)
+        .layer(middleware::from_fn_with_state(admission, shed_load))
         .layer(middleware::from_fn(problem_for_bare_errors))
         .layer(CatchPanicLayer::custom(|_| {
             AppError::Internal(anyhow::anyhow!("a handler panicked")).into_response()
@@ -204,6 +203,59 @@ async fn metrics(State(state): State<AppState>) -> Response {
         state.metrics.render(size, idle),
     )
         .into_response()
+}
+
+/// Load shedding with priority: the pass and check paths — what people at a gate wait for —
+/// have their own, larger budget; everything else is shed first. Past a budget a request is
+/// answered 503 with `Retry-After` at once instead of queueing until the node falls over.
+struct Admission {
+    general: Arc<Semaphore>,
+    pass: Arc<Semaphore>,
+}
+
+impl Admission {
+    fn new(general: usize, pass: usize) -> Admission {
+        Admission {
+            general: Arc::new(Semaphore::new(general.max(1))),
+            pass: Arc::new(Semaphore::new(pass.max(1))),
+        }
+    }
+}
+
+/// The paths served from the pass budget.
+fn is_pass_path(path: &str) -> bool {
+    matches!(
+        path,
+        "/api/v1/pass/me"
+            | "/api/v1/pass/me/qr.svg"
+            | "/api/v1/pass/verify"
+            | "/pass"
+            | "/scan"
+            | "/healthz"
+            | "/readyz"
+    )
+}
+
+async fn shed_load(
+    State(admission): State<Arc<Admission>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let budget = if is_pass_path(request.uri().path()) {
+        &admission.pass
+    } else {
+        &admission.general
+    };
+    match budget.clone().try_acquire_owned() {
+        Ok(_permit) => next.run(request).await,
+        Err(_) => {
+            let mut response = AppError::Contention.into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        }
+    }
 }
 
 /// Counts every request and its latency by matched route (never by raw path, so ids in paths

@@ -224,3 +224,64 @@ async fn citizens_see_who_read_their_data_with_purpose_and_department() {
         "another citizen's log is theirs alone"
     );
 }
+
+#[tokio::test]
+async fn past_capacity_other_paths_are_shed_while_the_pass_keeps_answering() {
+    let app = crate::helpers::spawn_app_with(|config| {
+        config.max_concurrent_requests = 1;
+        config.max_concurrent_pass_requests = 1000;
+    })
+    .await;
+    let citizen = app.account("citizen.zhangwei").api_token.clone();
+    let mut general = Vec::new();
+    let mut passes = Vec::new();
+    for _ in 0..60 {
+        let (client, url, token) = (
+            app.client.clone(),
+            app.url("/api/v1/me/access-log"),
+            citizen.clone(),
+        );
+        general.push(tokio::spawn(async move {
+            client
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("request")
+        }));
+        let (client, url, token) = (
+            app.client.clone(),
+            app.url("/api/v1/pass/me"),
+            citizen.clone(),
+        );
+        passes.push(tokio::spawn(async move {
+            client
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("request")
+        }));
+    }
+    let mut shed = 0;
+    for task in general {
+        let response = task.await.expect("task");
+        if response.status() == 503 {
+            assert_eq!(response.headers()["retry-after"], "1");
+            shed += 1;
+        } else {
+            assert_eq!(response.status(), 200);
+        }
+    }
+    assert!(
+        shed > 0,
+        "a budget of one request sheds some of sixty at once"
+    );
+    for task in passes {
+        assert_eq!(
+            task.await.expect("task").status(),
+            200,
+            "the pass path keeps answering"
+        );
+    }
+}
