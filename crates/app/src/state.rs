@@ -20,6 +20,8 @@ pub struct AppState {
     pub vault: Arc<Vault>,
     /// Appends to the transparency log (group commit).
     pub ledger: Appender,
+    /// Recently used signing keys, unsealed.
+    pub signers: Arc<crate::keys::service::SignerCache>,
 }
 
 impl AppState {
@@ -33,6 +35,7 @@ impl AppState {
             metrics: Arc::new(Metrics::new()),
             vault: Arc::new(vault),
             ledger,
+            signers: Arc::new(crate::keys::service::SignerCache::default()),
         }
     }
 

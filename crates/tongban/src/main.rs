@@ -131,6 +131,17 @@ enum BenchCommand {
         #[arg(long, default_value_t = 1000)]
         millis_per_case: u64,
     },
+    /// Drives GET /api/v1/pass/me on a running server with the demo citizens' tokens and reports
+    /// requests per second and latency percentiles.
+    PassHttp {
+        /// The demo's credentials file (its base_url and citizen tokens are used).
+        #[arg(long, default_value = "data/demo-credentials.json")]
+        credentials: PathBuf,
+        #[arg(long, default_value = "20s")]
+        duration: String,
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+    },
     /// Offline pass verifications per second beside the raw signature-verify rate.
     PassVerify {
         #[arg(long, default_value_t = 1000)]
@@ -495,6 +506,11 @@ async fn bench(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Crypto { millis_per_case } => {
             tongban_app::bench::crypto(std::time::Duration::from_millis(millis_per_case))
         }
+        BenchCommand::PassHttp {
+            credentials,
+            duration,
+            connections,
+        } => pass_http(&credentials, &duration, connections).await?,
         BenchCommand::PassVerify { millis_per_case } => {
             tongban_app::bench::pass_verify(std::time::Duration::from_millis(millis_per_case))
         }
@@ -596,4 +612,83 @@ fn pass_verify(
             std::process::exit(1);
         }
     }
+}
+
+/// The load generator of `tongban bench pass-http`.
+async fn pass_http(
+    credentials: &std::path::Path,
+    duration: &str,
+    connections: usize,
+) -> anyhow::Result<serde_json::Value> {
+    let seconds: u64 = duration
+        .trim_end_matches('s')
+        .parse()
+        .context("--duration is a number of seconds, like 20s")?;
+    let text = std::fs::read_to_string(credentials)
+        .with_context(|| format!("reading {}", credentials.display()))?;
+    let demo: serde_json::Value = serde_json::from_str(&text)?;
+    let base_url = demo["base_url"]
+        .as_str()
+        .context("no base_url in the credentials")?
+        .to_owned();
+    let tokens: Vec<String> = demo["accounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|a| a["role"] == "citizen")
+        .filter_map(|a| a["api_token"].as_str().map(str::to_owned))
+        .collect();
+    anyhow::ensure!(!tokens.is_empty(), "no citizen tokens in the credentials");
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(connections)
+        .build()?;
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    let mut workers = Vec::new();
+    for worker in 0..connections.max(1) {
+        let (client, url, token) = (
+            client.clone(),
+            format!("{base_url}/api/v1/pass/me"),
+            tokens[worker % tokens.len()].clone(),
+        );
+        workers.push(tokio::spawn(async move {
+            let (mut latencies, mut errors, mut shed) = (Vec::new(), 0u64, 0u64);
+            while std::time::Instant::now() < end {
+                let started = std::time::Instant::now();
+                match client.get(&url).bearer_auth(&token).send().await {
+                    Ok(response) if response.status().is_success() => {
+                        let _ = response.bytes().await;
+                        latencies.push(started.elapsed().as_micros() as u64);
+                    }
+                    Ok(response) if response.status() == 503 => shed += 1,
+                    _ => errors += 1,
+                }
+            }
+            (latencies, errors, shed)
+        }));
+    }
+    let (mut latencies, mut errors, mut shed) = (Vec::new(), 0, 0);
+    for worker in workers {
+        let (l, e, s) = worker.await?;
+        latencies.extend(l);
+        errors += e;
+        shed += s;
+    }
+    latencies.sort_unstable();
+    let percentile = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .map(|us| *us as f64 / 1000.0)
+    };
+    Ok(serde_json::json!({
+        "benchmark": "pass-http",
+        "base_url": base_url,
+        "seconds": seconds,
+        "connections": connections,
+        "requests_ok": latencies.len(),
+        "requests_shed": shed,
+        "errors": errors,
+        "requests_per_second": latencies.len() as f64 / seconds as f64,
+        "latency_ms": {"p50": percentile(0.50), "p90": percentile(0.90), "p99": percentile(0.99), "max": latencies.last().map(|us| *us as f64 / 1000.0)},
+        "machine": tongban_app::bench::machine(),
+    }))
 }

@@ -65,9 +65,9 @@ pub async fn issue_for(state: &AppState, actor: &Actor) -> AppResult<IssuedPass>
         issued_at: now,
         expires_at: expires,
     };
-    let signer = keys::signer(state, &state.config.region_code, keys::PASS).await?;
+    let signer = keys::cached_signer(state, &state.config.region_code, keys::PASS).await?;
     Ok(IssuedPass {
-        code: issue_pass(&claims, &signer),
+        code: issue_pass(&claims, signer.as_ref()),
         expires_at: crate::time_fmt::rfc3339(expires * 1000),
         colour: status.colour.clone(),
         explanation: status,
