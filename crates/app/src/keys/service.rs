@@ -82,13 +82,15 @@ pub async fn signer(state: &AppState, owner: &str, purpose: &str) -> AppResult<S
     unseal(state, &row)
 }
 
+/// (owner, purpose) → (when loaded, the signer).
+type CachedSigners =
+    std::collections::HashMap<(String, String), (i64, std::sync::Arc<SoftwareSigner>)>;
+
 /// Signers kept unsealed in memory for a short while, so a hot path (the pass) does not read and
 /// unseal its key on every request. A rotation on any node is picked up within the lifetime.
 #[derive(Default)]
 pub struct SignerCache {
-    entries: std::sync::Mutex<
-        std::collections::HashMap<(String, String), (i64, std::sync::Arc<SoftwareSigner>)>,
-    >,
+    entries: std::sync::Mutex<CachedSigners>,
 }
 
 const SIGNER_CACHE_MS: i64 = 10_000;
