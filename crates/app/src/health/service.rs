@@ -90,6 +90,31 @@ fn valid_value(kind: &str, value: &str) -> AppResult<()> {
     }
 }
 
+/// The person with this ID number, when the actor is a health officer whose scope covers them.
+async fn person_in_reach(
+    state: &AppState,
+    actor: &Actor,
+    resident_id: &ResidentId,
+) -> AppResult<String> {
+    let person_id = personal::person_id_by_resident_id(state, resident_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let region = personal::person_region(state, &person_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !can(
+        actor,
+        Action::RecordHealthFact,
+        Resource::Person {
+            id: &person_id,
+            region: &region,
+        },
+    ) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(person_id)
+}
+
 /// Records a fact about a person. Only a health officer whose scope covers the person may.
 pub async fn record_fact(state: &AppState, actor: &Actor, fact: NewFact) -> AppResult<String> {
     valid_value(&fact.kind, &fact.value)?;
@@ -107,22 +132,7 @@ pub async fn record_fact(state: &AppState, actor: &Actor, fact: NewFact) -> AppR
             "must lie within the past year and not in the future",
         ));
     }
-    let person_id = personal::person_id_by_resident_id(state, &fact.resident_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let region = personal::person_region(state, &person_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !can(
-        actor,
-        Action::RecordHealthFact,
-        Resource::Person {
-            id: &person_id,
-            region: &region,
-        },
-    ) {
-        return Err(AppError::Forbidden);
-    }
+    let person_id = person_in_reach(state, actor, &fact.resident_id).await?;
     let id = random::new_id();
     let detail = json!({"fact": id, "fact_kind": fact.kind, "observed_at": rfc3339(fact.observed_at), "legal_basis": legal_basis});
     let subject = Some(state.vault.blind_index("subject", &person_id));
@@ -398,22 +408,7 @@ pub async fn request_override(
             "must lie within the next 30 days",
         ));
     }
-    let person_id = personal::person_id_by_resident_id(state, resident_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let region = personal::person_region(state, &person_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !can(
-        actor,
-        Action::RecordHealthFact,
-        Resource::Person {
-            id: &person_id,
-            region: &region,
-        },
-    ) {
-        return Err(AppError::Forbidden);
-    }
+    let person_id = person_in_reach(state, actor, resident_id).await?;
     let id = random::new_id();
     let subject = Some(state.vault.blind_index("subject", &person_id));
     let detail = json!({"override": id, "colour": colour, "reason_code": reason_code, "expires_at": rfc3339(expires_at)});

@@ -253,42 +253,7 @@ async fn checks_refuse_bad_and_expired_codes_and_are_for_checkers_only() {
 async fn a_policy_takes_effect_only_with_a_second_approver_and_only_reads_health_facts() {
     let app = spawn_app().await;
     let health = app.account("demo.health").api_token.clone();
-    let admin = app.first_with_role("system_admin").api_token.clone();
-    let departments: Value = app
-        .get_as(&admin, "/api/v1/admin/departments")
-        .await
-        .json()
-        .await
-        .expect("json");
-    let department = departments
-        .as_array()
-        .expect("list")
-        .iter()
-        .find(|d| d["kind"] == "health" && d["region_code"] == "339900")
-        .expect("city health")["id"]
-        .clone();
-    let created: Value = app
-        .post_as(&admin, "/api/v1/admin/users", &json!({"username": "second.health", "display_name": "第二审批", "role": "health_officer", "department_id": department}))
-        .await
-        .json()
-        .await
-        .expect("json");
-    let code = tongban_app::identity::totp::current_code(
-        created["totp_secret"].as_str().expect("secret"),
-        tongban_core::Clock::now(&*app.clock).unix_timestamp(),
-    )
-    .expect("code");
-    let login: Value = app
-        .api_login(
-            "second.health",
-            created["password"].as_str().expect("pw"),
-            Some(&code),
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
-    let second = login["token"].as_str().expect("token").to_owned();
+    let second = second_health_officer(&app).await;
 
     let current: Value = app
         .get_as(&health, "/api/v1/health/policy")
