@@ -108,6 +108,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/static/scan.js",
             get(|| async { static_file("text/javascript", SCAN_JS) }),
+        )
+        .route(
+            "/static/jsQR.js",
+            get(|| async { static_file("text/javascript", JSQR) }),
         );
 
     let admission = Arc::new(Admission::new(
@@ -171,6 +175,7 @@ const HTMX: &[u8] = include_bytes!("../../static/htmx.min.js");
 const APP_CSS: &[u8] = include_bytes!("../../static/app.css");
 const VERIFY_JS: &[u8] = include_bytes!("../../static/verify.js");
 const SCAN_JS: &[u8] = include_bytes!("../../static/scan.js");
+const JSQR: &[u8] = include_bytes!("../../static/jsQR.js");
 
 fn static_file(content_type: &'static str, body: &'static [u8]) -> Response {
     (

@@ -128,25 +128,28 @@ async fn every_response_carries_the_security_headers() {
 }
 
 #[tokio::test]
-async fn the_vendored_htmx_matches_its_recorded_digest() {
+async fn the_vendored_files_match_their_recorded_digests() {
     let app = spawn_app().await;
-    let body = app
-        .client
-        .get(app.url("/static/htmx.min.js"))
-        .send()
-        .await
-        .expect("request")
-        .bytes()
-        .await
-        .expect("bytes");
-    let digest = tongban_app::random::hex_encode(&<sha2::Sha256 as sha2::Digest>::digest(&body));
     let recorded =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/static/VENDORED.md"))
             .expect("VENDORED.md");
-    assert!(
-        recorded.contains(&digest),
-        "static/VENDORED.md records {digest}"
-    );
+    for path in ["/static/htmx.min.js", "/static/jsQR.js"] {
+        let body = app
+            .client
+            .get(app.url(path))
+            .send()
+            .await
+            .expect("request")
+            .bytes()
+            .await
+            .expect("bytes");
+        let digest =
+            tongban_app::random::hex_encode(&<sha2::Sha256 as sha2::Digest>::digest(&body));
+        assert!(
+            recorded.contains(&digest),
+            "static/VENDORED.md records {digest} for {path}"
+        );
+    }
 }
 
 #[tokio::test]
