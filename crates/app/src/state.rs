@@ -22,6 +22,8 @@ pub struct AppState {
     pub ledger: Appender,
     /// Recently used signing keys, unsealed.
     pub signers: Arc<crate::keys::service::SignerCache>,
+    /// The emergency switch and the policy in force, for a second.
+    pub status_cache: Arc<crate::health::service::StatusCache>,
 }
 
 impl AppState {
@@ -36,6 +38,7 @@ impl AppState {
             vault: Arc::new(vault),
             ledger,
             signers: Arc::new(crate::keys::service::SignerCache::default()),
+            status_cache: Arc::new(crate::health::service::StatusCache::default()),
         }
     }
 

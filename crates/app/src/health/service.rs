@@ -166,7 +166,50 @@ pub async fn record_fact(state: &AppState, actor: &Actor, fact: NewFact) -> AppR
 
 /// Whether the public-health emergency mode is on (colours shown) or off (service pass only).
 pub async fn emergency(state: &AppState) -> AppResult<bool> {
-    Ok(store::setting(state.pool(), EMERGENCY).await?.as_deref() == Some("on"))
+    Ok(inputs(state).await?.emergency)
+}
+
+/// What every status computation needs besides the person's own facts: the emergency switch
+/// and the policy in force. Kept per node for a second (the pass is a hot path); a change made
+/// on this node clears it at once, one made on another node shows within the second.
+pub struct StatusInputs {
+    emergency: bool,
+    policy: Option<(i64, Vec<StatusRule>)>,
+}
+
+/// The per-node cache of [`StatusInputs`].
+#[derive(Default)]
+pub struct StatusCache(std::sync::Mutex<Option<(i64, std::sync::Arc<StatusInputs>)>>);
+
+const STATUS_CACHE_MS: i64 = 1000;
+
+async fn inputs(state: &AppState) -> AppResult<std::sync::Arc<StatusInputs>> {
+    let now = state.now();
+    if let Ok(cached) = state.status_cache.0.lock()
+        && let Some((loaded, inputs)) = cached.as_ref()
+        && (0..STATUS_CACHE_MS).contains(&(now - loaded))
+    {
+        return Ok(inputs.clone());
+    }
+    let emergency = store::setting(state.pool(), EMERGENCY).await?.as_deref() == Some("on");
+    let policy = match store::active_policy(state.pool()).await? {
+        Some(row) => Some((
+            row.version,
+            serde_json::from_str(&row.rules).map_err(|e| AppError::Internal(e.into()))?,
+        )),
+        None => None,
+    };
+    let fresh = std::sync::Arc::new(StatusInputs { emergency, policy });
+    if let Ok(mut cached) = state.status_cache.0.lock() {
+        *cached = Some((now, fresh.clone()));
+    }
+    Ok(fresh)
+}
+
+fn forget_inputs(state: &AppState) {
+    if let Ok(mut cached) = state.status_cache.0.lock() {
+        *cached = None;
+    }
 }
 
 pub async fn set_emergency(state: &AppState, actor: Option<&Actor>, on: bool) -> AppResult<()> {
@@ -194,7 +237,9 @@ pub async fn set_emergency(state: &AppState, actor: Option<&Actor>, on: bool) ->
         &actor_id,
         state.now(),
     )
-    .await
+    .await?;
+    forget_inputs(state);
+    Ok(())
 }
 
 /// A person's status: the colour, the policy version, and why.
@@ -211,7 +256,8 @@ pub struct Status {
 /// Computes a person's status now. The facts are opened inside; only the colour and the
 /// explanation leave.
 pub async fn status_of(state: &AppState, person_id: &str) -> AppResult<Status> {
-    if !emergency(state).await? {
+    let inputs = inputs(state).await?;
+    if !inputs.emergency {
         return Ok(Status {
             colour: "service_only".into(),
             policy_version: None,
@@ -239,7 +285,7 @@ pub async fn status_of(state: &AppState, person_id: &str) -> AppResult<Status> {
             fact_refs: vec![manual.id],
         });
     }
-    let Some(policy) = store::active_policy(state.pool()).await? else {
+    let Some((version, rules)) = inputs.policy.as_ref() else {
         return Ok(Status {
             colour: "green".into(),
             policy_version: None,
@@ -247,8 +293,6 @@ pub async fn status_of(state: &AppState, person_id: &str) -> AppResult<Status> {
             fact_refs: Vec::new(),
         });
     };
-    let rules: Vec<StatusRule> =
-        serde_json::from_str(&policy.rules).map_err(|e| AppError::Internal(e.into()))?;
     let now = state.now();
     let facts = store::facts_of(state.pool(), person_id, now).await?;
     // The latest fact of each kind.
@@ -263,7 +307,7 @@ pub async fn status_of(state: &AppState, person_id: &str) -> AppResult<Status> {
         ids.retain(|(kind, _)| kind != &fact.kind);
         ids.push((fact.kind.clone(), fact.id.clone()));
     }
-    let verdict = policy::apply(&rules, &Json::Object(latest), &rfc3339(now));
+    let verdict = policy::apply(rules, &Json::Object(latest), &rfc3339(now));
     let fact_refs = ids
         .into_iter()
         .filter(|(kind, _)| verdict.facts_used.contains(kind))
@@ -271,7 +315,7 @@ pub async fn status_of(state: &AppState, person_id: &str) -> AppResult<Status> {
         .collect();
     Ok(Status {
         colour: verdict.colour.clone(),
-        policy_version: Some(policy.version),
+        policy_version: Some(*version),
         verdict: Some(verdict),
         fact_refs,
     })
@@ -333,6 +377,7 @@ pub async fn approve_policy(state: &AppState, actor: &Actor, version: i64) -> Ap
     if !store::approve_policy(state.pool(), version, actor.id(), state.now()).await? {
         return Err(AppError::Conflict("the proposal changed meanwhile".into()));
     }
+    forget_inputs(state);
     Ok(())
 }
 
@@ -353,6 +398,7 @@ pub async fn seed_defaults(state: &AppState, emergency_on: bool) -> AppResult<()
     if store::setting(state.pool(), EMERGENCY).await?.is_none() {
         set_emergency(state, None, emergency_on).await?;
     }
+    forget_inputs(state);
     Ok(())
 }
 
