@@ -57,18 +57,18 @@ CREATE TABLE status_requests (
     kind            TEXT NOT NULL,
     message_sealed  BLOB NOT NULL,
     created_at      BIGINT NOT NULL,
-    outcome         TEXT,
+    outcome_sealed  BLOB,
     resolved_by     TEXT,
     resolved_at     BIGINT
 );
 CREATE INDEX status_requests_open ON status_requests(resolved_at, created_at);
 
--- Notices to a person (a changed colour, an answered request).
+-- Notices to a person (a changed colour, an answered request), sealed: they speak of health.
 CREATE TABLE notices (
-    id          TEXT PRIMARY KEY,
-    person_id   TEXT NOT NULL REFERENCES persons(id),
-    text_zh     TEXT NOT NULL,
-    text_en     TEXT NOT NULL,
+    id              TEXT PRIMARY KEY,
+    person_id       TEXT NOT NULL REFERENCES persons(id),
+    text_zh_sealed  BLOB NOT NULL,
+    text_en_sealed  BLOB NOT NULL,
     created_at  BIGINT NOT NULL
 );
 CREATE INDEX notices_person ON notices(person_id, created_at);

@@ -426,6 +426,38 @@ pub const OVERRIDE_REASONS: [(&str, &str, &str); 4] = [
     ),
 ];
 
+/// Tells a person something (sealed at rest: notices speak of health).
+async fn notify(state: &AppState, person_id: &str, text_zh: &str, text_en: &str) -> AppResult<()> {
+    let id = random::new_id();
+    let zh = state
+        .vault
+        .seal_field(&format!("notices.text_zh/{id}"), text_zh.as_bytes());
+    let en = state
+        .vault
+        .seal_field(&format!("notices.text_en/{id}"), text_en.as_bytes());
+    store::insert_notice(state.pool(), &id, person_id, zh, en, state.now()).await
+}
+
+/// A person's notices, newest first: (when, Chinese, English).
+pub async fn notices_of(
+    state: &AppState,
+    person_id: &str,
+) -> AppResult<Vec<(i64, String, String)>> {
+    let open = |column: &str, id: &str, sealed: &[u8]| -> AppResult<String> {
+        Ok(String::from_utf8_lossy(
+            &state
+                .vault
+                .open_field(&format!("notices.{column}/{id}"), sealed)?,
+        )
+        .into_owned())
+    };
+    store::notices(state.pool(), person_id)
+        .await?
+        .into_iter()
+        .map(|(id, at, zh, en)| Ok((at, open("text_zh", &id, &zh)?, open("text_en", &id, &en)?)))
+        .collect()
+}
+
 /// Requests a manual colour for a person; it takes effect when a second officer approves.
 pub async fn request_override(
     state: &AppState,
@@ -531,12 +563,11 @@ pub async fn approve_override(state: &AppState, actor: &Actor, id: &str) -> AppR
         "yellow" => "黄码",
         _ => "红码",
     };
-    store::insert_notice(
-        state.pool(),
+    notify(
+        state,
         &row.person_id,
         &format!("您的健康码已由两名工作人员人工调整为{colour_zh}，原因：{zh}，有效至 {until}。如有异议可申请人工复核。"),
         &format!("Two officers set your colour to {} by hand. Reason: {en}. Until {until}. You may ask for a review.", row.colour),
-        state.now(),
     )
     .await
 }
@@ -580,7 +611,7 @@ pub async fn submit_request(
         person_id: person_id.to_owned(),
         kind: kind.to_owned(),
         created_at: state.now(),
-        outcome: None,
+        outcome_sealed: None,
     };
     store::insert_request(state.pool(), &row).await?;
     Ok(id)
@@ -601,12 +632,21 @@ fn view(state: &AppState, row: store::RequestRow) -> AppResult<RequestView> {
         &format!("status_requests.message/{}", row.id),
         &row.message_sealed,
     )?;
+    let outcome = match &row.outcome_sealed {
+        Some(sealed) => {
+            let plain = state
+                .vault
+                .open_field(&format!("status_requests.outcome/{}", row.id), sealed)?;
+            Some(String::from_utf8_lossy(&plain).into_owned())
+        }
+        None => None,
+    };
     Ok(RequestView {
         id: row.id,
         kind: row.kind,
         message: String::from_utf8_lossy(&message).into_owned(),
         created_at: rfc3339(row.created_at),
-        outcome: row.outcome,
+        outcome,
     })
 }
 
@@ -663,15 +703,17 @@ pub async fn resolve_request(
         json!({"request": id}),
     )
     .await?;
-    if !store::resolve_request(state.pool(), id, outcome, actor.id(), state.now()).await? {
+    let sealed = state
+        .vault
+        .seal_field(&format!("status_requests.outcome/{id}"), outcome.as_bytes());
+    if !store::resolve_request(state.pool(), id, sealed, actor.id(), state.now()).await? {
         return Err(AppError::Conflict("the request is answered already".into()));
     }
-    store::insert_notice(
-        state.pool(),
+    notify(
+        state,
         &row.person_id,
         &format!("您的申请已处理：{outcome}"),
         &format!("Your request was answered: {outcome}"),
-        state.now(),
     )
     .await
 }

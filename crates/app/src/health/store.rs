@@ -261,34 +261,39 @@ pub async fn active_override(
 
 pub async fn insert_notice(
     pool: &AnyPool,
+    id: &str,
     person_id: &str,
-    text_zh: &str,
-    text_en: &str,
+    text_zh_sealed: Vec<u8>,
+    text_en_sealed: Vec<u8>,
     now: i64,
 ) -> AppResult<()> {
-    sqlx::query("INSERT INTO notices (id, person_id, text_zh, text_en, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(crate::random::new_id())
+    sqlx::query("INSERT INTO notices (id, person_id, text_zh_sealed, text_en_sealed, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(id.to_owned())
         .bind(person_id.to_owned())
-        .bind(text_zh.to_owned())
-        .bind(text_en.to_owned())
+        .bind(text_zh_sealed)
+        .bind(text_en_sealed)
         .bind(now)
         .execute(pool)
         .await?;
     Ok(())
 }
 
-/// (created_at, text_zh, text_en), newest first.
-pub async fn notices(pool: &AnyPool, person_id: &str) -> AppResult<Vec<(i64, String, String)>> {
-    let rows = sqlx::query("SELECT created_at, text_zh, text_en FROM notices WHERE person_id = $1 ORDER BY created_at DESC LIMIT 50")
+/// (id, created_at, text_zh sealed, text_en sealed), newest first.
+pub async fn notices(
+    pool: &AnyPool,
+    person_id: &str,
+) -> AppResult<Vec<(String, i64, Vec<u8>, Vec<u8>)>> {
+    let rows = sqlx::query("SELECT id, created_at, text_zh_sealed, text_en_sealed FROM notices WHERE person_id = $1 ORDER BY created_at DESC LIMIT 50")
         .bind(person_id.to_owned())
         .fetch_all(pool)
         .await?;
     rows.iter()
         .map(|row| {
             Ok((
+                row.try_get("id")?,
                 row.try_get("created_at")?,
-                row.try_get("text_zh")?,
-                row.try_get("text_en")?,
+                row.try_get("text_zh_sealed")?,
+                row.try_get("text_en_sealed")?,
             ))
         })
         .collect()
@@ -300,7 +305,7 @@ pub struct RequestRow {
     pub kind: String,
     pub message_sealed: Vec<u8>,
     pub created_at: i64,
-    pub outcome: Option<String>,
+    pub outcome_sealed: Option<Vec<u8>>,
 }
 
 fn request_from_row(row: &sqlx::any::AnyRow) -> AppResult<RequestRow> {
@@ -310,7 +315,7 @@ fn request_from_row(row: &sqlx::any::AnyRow) -> AppResult<RequestRow> {
         kind: row.try_get("kind")?,
         message_sealed: row.try_get("message_sealed")?,
         created_at: row.try_get("created_at")?,
-        outcome: row.try_get("outcome")?,
+        outcome_sealed: row.try_get("outcome_sealed")?,
     })
 }
 
@@ -327,7 +332,7 @@ pub async fn insert_request(pool: &AnyPool, row: &RequestRow) -> AppResult<()> {
 }
 
 pub async fn requests_of(pool: &AnyPool, person_id: &str) -> AppResult<Vec<RequestRow>> {
-    let rows = sqlx::query("SELECT id, person_id, kind, message_sealed, created_at, outcome FROM status_requests WHERE person_id = $1 ORDER BY created_at DESC")
+    let rows = sqlx::query("SELECT id, person_id, kind, message_sealed, created_at, outcome_sealed FROM status_requests WHERE person_id = $1 ORDER BY created_at DESC")
         .bind(person_id.to_owned())
         .fetch_all(pool)
         .await?;
@@ -335,27 +340,27 @@ pub async fn requests_of(pool: &AnyPool, person_id: &str) -> AppResult<Vec<Reque
 }
 
 pub async fn open_requests(pool: &AnyPool) -> AppResult<Vec<RequestRow>> {
-    let rows = sqlx::query("SELECT id, person_id, kind, message_sealed, created_at, outcome FROM status_requests WHERE resolved_at IS NULL ORDER BY created_at")
+    let rows = sqlx::query("SELECT id, person_id, kind, message_sealed, created_at, outcome_sealed FROM status_requests WHERE resolved_at IS NULL ORDER BY created_at")
         .fetch_all(pool)
         .await?;
     rows.iter().map(request_from_row).collect()
 }
 
 pub async fn request_by_id(pool: &AnyPool, id: &str) -> AppResult<Option<RequestRow>> {
-    let row = sqlx::query("SELECT id, person_id, kind, message_sealed, created_at, outcome FROM status_requests WHERE id = $1").bind(id.to_owned()).fetch_optional(pool).await?;
+    let row = sqlx::query("SELECT id, person_id, kind, message_sealed, created_at, outcome_sealed FROM status_requests WHERE id = $1").bind(id.to_owned()).fetch_optional(pool).await?;
     row.as_ref().map(request_from_row).transpose()
 }
 
 pub async fn resolve_request(
     pool: &AnyPool,
     id: &str,
-    outcome: &str,
+    outcome_sealed: Vec<u8>,
     by: &str,
     now: i64,
 ) -> AppResult<bool> {
-    let result = sqlx::query("UPDATE status_requests SET outcome = $2, resolved_by = $3, resolved_at = $4 WHERE id = $1 AND resolved_at IS NULL")
+    let result = sqlx::query("UPDATE status_requests SET outcome_sealed = $2, resolved_by = $3, resolved_at = $4 WHERE id = $1 AND resolved_at IS NULL")
         .bind(id.to_owned())
-        .bind(outcome.to_owned())
+        .bind(outcome_sealed)
         .bind(by.to_owned())
         .bind(now)
         .execute(pool)

@@ -138,7 +138,7 @@ async fn my_notices(
         .person_id
         .as_deref()
         .ok_or(AppError::NotFound)?;
-    let notices = crate::health::store::notices(state.pool(), person_id).await?;
+    let notices = crate::health::service::notices_of(&state, person_id).await?;
     Ok(Json(
         notices
             .into_iter()

@@ -96,7 +96,7 @@ async fn render(
             .collect(),
         refresh_seconds: (state.config.pass_lifetime_seconds - 30).max(20),
         notices: match &actor.account.person_id {
-            Some(person) => crate::health::store::notices(state.pool(), person)
+            Some(person) => crate::health::service::notices_of(&state, person)
                 .await
                 .map_err(|e| ctx.error(e))?
                 .into_iter()

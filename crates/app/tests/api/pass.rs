@@ -911,3 +911,60 @@ async fn a_library_needs_a_library_card_and_the_metro_a_transit_entitlement() {
         (Some("red"), Some(false), Some("colour_not_admitted"))
     );
 }
+
+#[tokio::test]
+async fn notices_and_request_outcomes_are_sealed_at_rest() {
+    let app = spawn_app().await;
+    let zhang = app.account("citizen.zhangwei").api_token.clone();
+    let created: Value = app
+        .post_as(
+            &zhang,
+            "/api/v1/pass/me/requests",
+            &json!({"kind": "review", "message": "请复核"}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let id = created["id"].as_str().expect("id").to_owned();
+    let health = app.account("demo.health").api_token.clone();
+    assert_eq!(
+        app.post_as(
+            &health,
+            &format!("/api/v1/health/requests/{id}/resolve"),
+            &json!({"outcome": "复核后维持绿码"})
+        )
+        .await
+        .status(),
+        204
+    );
+    let outcome: Vec<u8> =
+        sqlx::query_scalar("SELECT outcome_sealed FROM status_requests WHERE id = $1")
+            .bind(id)
+            .fetch_one(app.state.pool())
+            .await
+            .expect("row");
+    assert!(!String::from_utf8_lossy(&outcome).contains("维持"));
+    let notices: Vec<Vec<u8>> = sqlx::query_scalar("SELECT text_zh_sealed FROM notices")
+        .fetch_all(app.state.pool())
+        .await
+        .expect("rows");
+    assert!(
+        !notices.is_empty()
+            && notices
+                .iter()
+                .all(|n| !String::from_utf8_lossy(n).contains("维持"))
+    );
+    let shown: Value = app
+        .get_as(&zhang, "/api/v1/pass/me/notices")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        shown[0]["text_zh"]
+            .as_str()
+            .expect("text")
+            .contains("复核后维持绿码")
+    );
+}
