@@ -27,6 +27,16 @@ async fn record(
     app.post_as(token, "/api/v1/health/facts", &body).await
 }
 
+/// Records a positive test result for the person with this ID number, and checks it took.
+async fn record_positive(app: &TestApp, token: &str, resident_id: &str) {
+    assert_eq!(
+        record(app, token, resident_id, "test_result", "positive")
+            .await
+            .status(),
+        201
+    );
+}
+
 async fn check(app: &TestApp, code: &str) -> Value {
     let response = app
         .post_as(
@@ -50,15 +60,7 @@ async fn a_positive_test_turns_the_pass_red_with_its_explanation_and_a_venue_see
     assert_eq!(before["explanation"]["policy_version"], 1);
 
     let health = app.account("demo.health").api_token.clone();
-    let recorded = record(
-        &app,
-        &health,
-        zhang.resident_id.as_deref().expect("id"),
-        "test_result",
-        "positive",
-    )
-    .await;
-    assert_eq!(recorded.status(), 201);
+    record_positive(&app, &health, zhang.resident_id.as_deref().expect("id")).await;
 
     let after = my_pass(&app, "citizen.zhangwei").await;
     assert_eq!(after["colour"], "red");
@@ -368,18 +370,7 @@ async fn the_pass_page_shows_the_qr_and_the_colour_with_its_reason() {
         page.contains("绿码") && page.contains("<svg") && page.contains("http-equiv=\"refresh\"")
     );
     let health = app.account("demo.health").api_token.clone();
-    assert_eq!(
-        record(
-            &app,
-            &health,
-            zhang.resident_id.as_deref().expect("id"),
-            "test_result",
-            "positive"
-        )
-        .await
-        .status(),
-        201
-    );
+    record_positive(&app, &health, zhang.resident_id.as_deref().expect("id")).await;
     let page = browser
         .get(&app, "/pass?lang=en")
         .await
@@ -398,18 +389,7 @@ async fn the_scanner_page_answers_large_and_checkpoints_check_people_without_pho
     let app = spawn_app().await;
     let zhang = app.account("citizen.zhangwei");
     let health = app.account("demo.health").api_token.clone();
-    assert_eq!(
-        record(
-            &app,
-            &health,
-            zhang.resident_id.as_deref().expect("id"),
-            "test_result",
-            "positive"
-        )
-        .await
-        .status(),
-        201
-    );
+    record_positive(&app, &health, zhang.resident_id.as_deref().expect("id")).await;
     let red_code = my_pass(&app, "citizen.zhangwei").await["code"]
         .as_str()
         .expect("code")
@@ -562,18 +542,7 @@ async fn health_facts_are_purged_when_their_retention_ends() {
     let app = spawn_app().await;
     let zhang = app.account("citizen.zhangwei");
     let health = app.account("demo.health").api_token.clone();
-    assert_eq!(
-        record(
-            &app,
-            &health,
-            zhang.resident_id.as_deref().expect("id"),
-            "test_result",
-            "positive"
-        )
-        .await
-        .status(),
-        201
-    );
+    record_positive(&app, &health, zhang.resident_id.as_deref().expect("id")).await;
     assert_eq!(app.count("health_facts").await, 1);
     app.clock.advance(Duration::days(27));
     assert_eq!(
@@ -895,12 +864,7 @@ async fn a_library_needs_a_library_card_and_the_metro_a_transit_entitlement() {
         .resident_id
         .clone()
         .expect("id");
-    assert_eq!(
-        record(&app, &health, &id, "test_result", "positive")
-            .await
-            .status(),
-        201
-    );
+    record_positive(&app, &health, &id).await;
     let red = check_at(metro, zhang).await;
     assert_eq!(
         (
