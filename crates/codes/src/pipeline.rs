@@ -60,8 +60,28 @@ pub fn sign1_to_be_signed(sign1: &CoseSign1) -> Vec<u8> {
 /// Encodes a signed message as text: prefix, Base45, zlib, tagged COSE_Sign1.
 pub fn encode(prefix: &str, sign1: CoseSign1) -> Result<String, DecodeError> {
     let cbor = sign1.to_tagged_vec().map_err(|_| DecodeError::Cose)?;
-    let compressed = miniz_oxide::deflate::compress_to_vec_zlib(&cbor, 9);
+    let compressed = compress(&cbor);
     Ok(format!("{prefix}{}", base45::encode(&compressed)))
+}
+
+/// zlib with the fixed Huffman code: a code's body is a few hundred bytes, mostly signature and
+/// sealed subject, so building a dynamic code table (levels 6–9) costs several times as much
+/// time and saves nothing.
+fn compress(cbor: &[u8]) -> Vec<u8> {
+    use miniz_oxide::deflate::core::{
+        CompressorOxide, TDEFLFlush, TDEFLStatus, compress, create_comp_flags_from_zip_params,
+    };
+    let fixed = miniz_oxide::deflate::core::CompressionStrategy::Fixed as i32;
+    let mut compressor = CompressorOxide::new(create_comp_flags_from_zip_params(1, 1, fixed));
+    // Stored blocks cost 5 bytes each per 64 KiB and the zlib frame 6: this always suffices.
+    let mut out = vec![0; cbor.len() + cbor.len() / 1024 + 64];
+    match compress(&mut compressor, cbor, &mut out, TDEFLFlush::Finish) {
+        (TDEFLStatus::Done, _, written) => {
+            out.truncate(written);
+            out
+        }
+        _ => miniz_oxide::deflate::compress_to_vec_zlib(cbor, 1),
+    }
 }
 
 /// Decodes text made by [`encode`] (or an EU DCC `HC1:` code). Accepts tagged and untagged

@@ -239,7 +239,13 @@ impl Common {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // Log lines are written by a thread of their own, so a request never waits on the terminal
+    // or the log file; the guard flushes what is queued when the process ends.
+    let (writer, _flush_on_exit) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stdout());
     tracing_subscriber::fmt()
+        .with_writer(writer)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("TONGBAN_LOG")
                 .unwrap_or_else(|_| "info,sqlx=warn".into()),
