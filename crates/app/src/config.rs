@@ -43,6 +43,9 @@ pub struct Config {
     /// The separate, larger budget of the pass and check paths, which are shed last.
     /// Default 4096.
     pub max_concurrent_pass_requests: usize,
+    /// How many holders (and as many bearer tokens) this node keeps in its pass cache; 0
+    /// switches the cache off. Default 500,000 (a few hundred MiB at most).
+    pub holder_cache_entries: usize,
     /// The cryptographic profile: `international` (Ed25519, SHA-256, AES-256-GCM) or `gm`
     /// (SM2-SM3, SM3, SM4-GCM). Chosen once per deployment. Default `international`.
     pub profile: Profile,
@@ -89,6 +92,7 @@ impl Default for Config {
             request_timeout_seconds: 30,
             max_concurrent_requests: 1024,
             max_concurrent_pass_requests: 4096,
+            holder_cache_entries: 500_000,
             profile: Profile::International,
             master_key: None,
             master_key_file: None,

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod authz;
 pub mod bench;
+pub mod cache;
 pub mod config;
 pub mod conformance;
 pub mod db;
@@ -59,6 +60,7 @@ impl Application {
     ) -> std::io::Result<()> {
         let state = self.state.clone();
         let sweeper = tokio::spawn(sweep_sessions(state.clone()));
+        let feed = tokio::spawn(cache::follow_feed(state.clone()));
         let interval =
             std::time::Duration::from_secs(state.config.checkpoint_interval_seconds.max(1));
         let checkpoints = tokio::spawn(ledger::service::checkpoint_periodically(
@@ -69,6 +71,7 @@ impl Application {
             .with_graceful_shutdown(shutdown)
             .await;
         sweeper.abort();
+        feed.abort();
         checkpoints.abort();
         result
     }
@@ -112,6 +115,9 @@ async fn sweep_sessions(state: AppState) {
             identity::store::delete_expired_sessions(state.pool(), state.now(), idle_ms).await
         {
             tracing::warn!(%error, "could not sweep ended sessions");
+        }
+        if let Err(error) = health::service::purge_expired_facts(&state).await {
+            tracing::warn!(%error, "could not purge health facts past their retention");
         }
     }
 }

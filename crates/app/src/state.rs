@@ -24,12 +24,15 @@ pub struct AppState {
     pub signers: Arc<crate::keys::service::SignerCache>,
     /// The emergency switch and the policy in force, for a second.
     pub status_cache: Arc<crate::health::service::StatusCache>,
+    /// Token owners and holders' status inputs, until they change (see [`crate::cache`]).
+    pub cache: Arc<crate::cache::NodeCache>,
 }
 
 impl AppState {
     /// Builds the state and starts this node's log writer (call inside the runtime).
     pub fn new(db: Db, clock: Arc<dyn Clock>, config: Config, vault: Vault) -> AppState {
         let ledger = Appender::start(db.clone(), config.profile.hash());
+        let cache = Arc::new(crate::cache::NodeCache::new(config.holder_cache_entries));
         AppState {
             db,
             clock,
@@ -39,6 +42,7 @@ impl AppState {
             ledger,
             signers: Arc::new(crate::keys::service::SignerCache::default()),
             status_cache: Arc::new(crate::health::service::StatusCache::default()),
+            cache,
         }
     }
 

@@ -463,6 +463,7 @@ pub async fn grant_role(
         Ok(tx.commit().await?)
     })
     .await?;
+    crate::cache::identity_changed(state).await;
     Ok(RoleGrant {
         role,
         scope: scope.clone(),
@@ -502,7 +503,9 @@ pub async fn revoke_role(
         .await?;
         Ok(tx.commit().await?)
     })
-    .await
+    .await?;
+    crate::cache::identity_changed(state).await;
+    Ok(())
 }
 
 /// An account with its roles, as the administrators' lists show it.

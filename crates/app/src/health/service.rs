@@ -161,7 +161,28 @@ pub async fn record_fact(state: &AppState, actor: &Actor, fact: NewFact) -> AppR
         expires_at: fact.observed_at + FACT_RETENTION_DAYS * DAY_MS,
     };
     store::insert_fact(state.pool(), &row).await?;
+    crate::cache::person_changed(state, &row.person_id).await;
     Ok(id)
+}
+
+/// Deletes the facts whose retention has ended, and logs how many (never which).
+pub async fn purge_expired_facts(state: &AppState) -> AppResult<u64> {
+    let now = state.now();
+    let purged = store::purge_facts(state.pool(), now).await?;
+    if purged > 0 {
+        crate::cache::holders_changed(state).await;
+        log_decision(
+            state,
+            "operator",
+            "system",
+            None,
+            "health_facts_purged",
+            None,
+            json!({"count": purged, "retention_days": FACT_RETENTION_DAYS, "ended_before": rfc3339(now)}),
+        )
+        .await?;
+    }
+    Ok(purged)
 }
 
 /// Whether the public-health emergency mode is on (colours shown) or off (service pass only).
@@ -265,7 +286,9 @@ pub async fn status_of(state: &AppState, person_id: &str) -> AppResult<Status> {
             fact_refs: Vec::new(),
         });
     }
-    if let Some(manual) = store::active_override(state.pool(), person_id, state.now()).await? {
+    let now = state.now();
+    let holder = crate::cache::holder(state, person_id).await?;
+    if let Some(manual) = holder.override_at(now) {
         let (_, zh, en) = OVERRIDE_REASONS
             .iter()
             .find(|(code, _, _)| *code == manual.reason_code)
@@ -279,10 +302,10 @@ pub async fn status_of(state: &AppState, person_id: &str) -> AppResult<Status> {
             facts_used: Vec::new(),
         };
         return Ok(Status {
-            colour: manual.colour,
+            colour: manual.colour.clone(),
             policy_version: None,
             verdict: Some(verdict),
-            fact_refs: vec![manual.id],
+            fact_refs: vec![manual.id.clone()],
         });
     }
     let Some((version, rules)) = inputs.policy.as_ref() else {
@@ -293,17 +316,14 @@ pub async fn status_of(state: &AppState, person_id: &str) -> AppResult<Status> {
             fact_refs: Vec::new(),
         });
     };
-    let now = state.now();
-    let facts = store::facts_of(state.pool(), person_id, now).await?;
     // The latest fact of each kind.
     let mut latest: Map<String, Json> = Map::new();
     let mut ids: Vec<(String, String)> = Vec::new();
-    for fact in &facts {
-        let value = state.vault.open_field(
-            &format!("health_facts.value/{}", fact.id),
-            &fact.value_sealed,
-        )?;
-        latest.insert(fact.kind.clone(), json!({"value": String::from_utf8_lossy(&value), "observed_at": rfc3339(fact.observed_at)}));
+    for fact in holder.facts_at(now) {
+        latest.insert(
+            fact.kind.clone(),
+            json!({"value": fact.value, "observed_at": rfc3339(fact.observed_at)}),
+        );
         ids.retain(|(kind, _)| kind != &fact.kind);
         ids.push((fact.kind.clone(), fact.id.clone()));
     }
@@ -552,6 +572,7 @@ pub async fn approve_override(state: &AppState, actor: &Actor, id: &str) -> AppR
             "the override is approved already or has expired".into(),
         ));
     }
+    crate::cache::person_changed(state, &row.person_id).await;
     let (_, zh, en) = OVERRIDE_REASONS
         .iter()
         .find(|(code, _, _)| *code == row.reason_code)

@@ -242,21 +242,21 @@ pub async fn approve_override(
     Ok(result.rows_affected() == 1)
 }
 
-/// The newest approved, unexpired override of a person.
-pub async fn active_override(
+/// The approved, unexpired overrides of a person, the newest approval first.
+pub async fn active_overrides(
     pool: &AnyPool,
     person_id: &str,
     now: i64,
-) -> AppResult<Option<OverrideRow>> {
+) -> AppResult<Vec<OverrideRow>> {
     let sql = format!(
-        "SELECT {OVERRIDE_COLUMNS} FROM status_overrides WHERE person_id = $1 AND approved_by IS NOT NULL AND expires_at > $2 ORDER BY approved_at DESC LIMIT 1"
+        "SELECT {OVERRIDE_COLUMNS} FROM status_overrides WHERE person_id = $1 AND approved_by IS NOT NULL AND expires_at > $2 ORDER BY approved_at DESC, id DESC"
     );
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(person_id.to_owned())
         .bind(now)
-        .fetch_optional(pool)
+        .fetch_all(pool)
         .await?;
-    row.as_ref().map(override_from_row).transpose()
+    rows.iter().map(override_from_row).collect()
 }
 
 pub async fn insert_notice(

@@ -137,6 +137,7 @@ async fn update_preferences(
         preferences.large_text,
     )
     .await?;
+    crate::cache::identity_changed(&state).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -153,18 +153,22 @@ pub async fn actor_from_token(state: &AppState, raw_token: &str) -> AppResult<Op
     if !raw_token.starts_with("tbk_") || raw_token.len() > 100 {
         return Ok(None);
     }
-    let Some(token) = store::token(state.pool(), &random::secret_digest(raw_token)).await? else {
-        return Ok(None);
-    };
-    if token.revoked_at.is_some() || token.expires_at.is_some_and(|end| state.now() >= end) {
-        return Ok(None);
-    }
-    load_actor(
-        state,
-        &token.account_id,
-        Credential::Token { token_id: token.id },
-    )
-    .await
+    let digest = random::secret_digest(raw_token);
+    let found = crate::cache::actor(state, digest.clone(), || async {
+        let Some(token) = store::token(state.pool(), &digest).await? else {
+            return Ok(None);
+        };
+        if token.revoked_at.is_some() {
+            return Ok(None);
+        }
+        let credential = Credential::Token { token_id: token.id };
+        let actor = load_actor(state, &token.account_id, credential).await?;
+        Ok(actor.map(|actor| (actor, token.expires_at)))
+    })
+    .await?;
+    Ok(found
+        .filter(|hit| hit.token_expires_at.is_none_or(|end| state.now() < end))
+        .map(|hit| hit.actor.clone()))
 }
 
 async fn load_actor(
@@ -198,6 +202,7 @@ pub async fn log_out(state: &AppState, actor: &Actor, raw_session: Option<&str>)
     match &actor.credential {
         Credential::Token { token_id } => {
             store::revoke_token(state.pool(), token_id, actor.id(), state.now()).await?;
+            crate::cache::identity_changed(state).await;
         }
         Credential::Session { .. } => {
             if let Some(raw) = raw_session {
@@ -271,6 +276,7 @@ pub async fn create_own_token(
 /// Revokes one of the actor's own tokens; someone else's token is "not found".
 pub async fn revoke_own_token(state: &AppState, actor: &Actor, token_id: &str) -> AppResult<()> {
     if store::revoke_token(state.pool(), token_id, actor.id(), state.now()).await? {
+        crate::cache::identity_changed(state).await;
         Ok(())
     } else {
         Err(AppError::NotFound)

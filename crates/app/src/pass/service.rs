@@ -47,6 +47,10 @@ pub async fn issue_for(state: &AppState, actor: &Actor) -> AppResult<IssuedPass>
         .as_deref()
         .ok_or(AppError::NotFound)?;
     let status = health::status_of(state, person_id).await?;
+    let entitlements = crate::cache::holder(state, person_id)
+        .await?
+        .entitlements
+        .clone();
     // The subject is the person id sealed under the vault key: it differs in every code and
     // only the issuer can resolve it.
     let subject = URL_SAFE_NO_PAD.encode(
@@ -61,7 +65,7 @@ pub async fn issue_for(state: &AppState, actor: &Actor) -> AppResult<IssuedPass>
         subject,
         colour: colour(&status.colour),
         initials: actor.account.display_name.clone(),
-        entitlements: crate::venues::entitlements_of(state, person_id).await?,
+        entitlements,
         issued_at: now,
         expires_at: expires,
     };

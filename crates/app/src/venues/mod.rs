@@ -5,7 +5,17 @@ use serde::Serialize;
 
 pub mod store;
 
-pub use store::{ensure_venue, entitlements_of, grant_entitlement, venue_of};
+pub use store::{ensure_venue, venue_of};
+
+use crate::error::AppResult;
+use crate::state::AppState;
+
+/// Records that a person may use a service (a library card, a transit account).
+pub async fn grant_entitlement(state: &AppState, person_id: &str, service: &str) -> AppResult<()> {
+    store::grant_entitlement(state, person_id, service).await?;
+    crate::cache::person_changed(state, person_id).await;
+    Ok(())
+}
 
 /// What a venue kind admits.
 pub struct KindRule {

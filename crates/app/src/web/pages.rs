@@ -78,6 +78,7 @@ impl FromRequestParts<AppState> for PageCtx {
                     store::set_preferences(state.pool(), actor.id(), language, large)
                         .await
                         .map_err(PageError::new)?;
+                    crate::cache::identity_changed(state).await;
                 }
                 (language, large)
             }

@@ -538,34 +538,107 @@ async fn the_scanner_page_answers_large_and_checkpoints_check_people_without_pho
 }
 
 #[tokio::test]
-async fn health_facts_are_purged_when_their_retention_ends() {
+async fn health_facts_are_purged_when_their_retention_ends_and_the_purge_is_logged() {
     let app = spawn_app().await;
     let zhang = app.account("citizen.zhangwei");
     let health = app.account("demo.health").api_token.clone();
     record_positive(&app, &health, zhang.resident_id.as_deref().expect("id")).await;
+    assert_eq!(my_pass(&app, "citizen.zhangwei").await["colour"], "red");
     assert_eq!(app.count("health_facts").await, 1);
     app.clock.advance(Duration::days(27));
-    assert_eq!(
-        tongban_app::health::store::purge_facts(
-            app.state.pool(),
-            tongban_core::Clock::now_millis(&*app.clock)
-        )
-        .await
-        .expect("purge"),
-        0
-    );
+    let purge = || tongban_app::health::service::purge_expired_facts(&app.state);
+    assert_eq!(purge().await.expect("purge"), 0);
     app.clock.advance(Duration::days(2));
-    assert_eq!(
-        tongban_app::health::store::purge_facts(
-            app.state.pool(),
-            tongban_core::Clock::now_millis(&*app.clock)
-        )
-        .await
-        .expect("purge"),
-        1
-    );
+    let logged_before = app.count("ledger_entries").await;
+    assert_eq!(purge().await.expect("purge"), 1);
     assert_eq!(app.count("health_facts").await, 0);
+    // The deletion is logged: how many and up to when, not what.
+    assert_eq!(app.count("ledger_entries").await, logged_before + 1);
+    let entry: Vec<u8> =
+        sqlx::query_scalar("SELECT data FROM ledger_entries ORDER BY idx DESC LIMIT 1")
+            .fetch_one(app.state.pool())
+            .await
+            .expect("entry");
+    let entry: Value = serde_json::from_slice(&entry).expect("json entry");
+    assert_eq!(entry["kind"], "health_facts_purged");
+    assert_eq!(entry["detail"]["count"], 1);
+    assert!(entry["subject"].is_null());
     assert_eq!(my_pass(&app, "citizen.zhangwei").await["colour"], "green");
+}
+
+/// A second node on the same database: what one node changes, the other sees after reading
+/// the cache feed, however long its own cache would otherwise have kept the old answer.
+#[tokio::test]
+async fn a_change_made_on_one_node_reaches_the_cache_of_another() {
+    let app = spawn_app().await;
+    let other = tongban_app::open_state((*app.state.config).clone(), app.clock.clone())
+        .await
+        .expect("second node");
+    tongban_app::cache::start_feed(&other).await.expect("feed");
+    let zhang = app.account("citizen.zhangwei");
+    let person: String =
+        sqlx::query_scalar("SELECT person_id FROM accounts WHERE username = 'citizen.zhangwei'")
+            .fetch_one(app.state.pool())
+            .await
+            .expect("person");
+    let colour = |state: &tongban_app::state::AppState| {
+        let (state, person) = (state.clone(), person.clone());
+        async move {
+            tongban_app::health::service::status_of(&state, &person)
+                .await
+                .expect("status")
+                .colour
+        }
+    };
+    assert_eq!(colour(&other).await, "green");
+    assert_eq!(other.cache.len().0, 1, "the second node now holds the holder");
+
+    // A positive test recorded through the first node: that node evicts at once…
+    let health = app.account("demo.health").api_token.clone();
+    record_positive(&app, &health, zhang.resident_id.as_deref().expect("id")).await;
+    assert_eq!(colour(&app.state).await, "red");
+    // …the second still answers from its cache until it reads the feed.
+    assert_eq!(colour(&other).await, "green");
+    assert!(tongban_app::cache::read_feed(&other).await.expect("feed") >= 1);
+    assert_eq!(colour(&other).await, "red");
+    // Reading again applies nothing twice.
+    assert_eq!(tongban_app::cache::read_feed(&other).await.expect("feed"), 0);
+
+    // A token revoked on the first node stops working on the second after the feed is read.
+    let token = zhang.api_token.clone();
+    let actor = |state: &tongban_app::state::AppState| {
+        let (state, token) = (state.clone(), token.clone());
+        async move {
+            tongban_app::identity::service::actor_from_token(&state, &token)
+                .await
+                .expect("lookup")
+                .is_some()
+        }
+    };
+    assert!(actor(&other).await);
+    let tokens: Value = app
+        .get_as(&token, "/api/v1/me/tokens")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let id = tokens
+        .as_array()
+        .and_then(|list| list.iter().find(|t| t["label"] == "demo"))
+        .and_then(|t| t["id"].as_str())
+        .expect("the demo token")
+        .to_owned();
+    let revoked = app
+        .client
+        .delete(format!("{}/api/v1/me/tokens/{id}", app.address))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("revoke");
+    assert_eq!(revoked.status(), 204);
+    assert!(!actor(&app.state).await, "revoked on its own node at once");
+    tongban_app::cache::read_feed(&other).await.expect("feed");
+    assert!(!actor(&other).await, "and on the other after the feed");
 }
 
 /// A second health officer in the city, logged in by API.
