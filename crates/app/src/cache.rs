@@ -268,7 +268,10 @@ pub async fn read_feed(state: &AppState) -> AppResult<usize> {
         for row in &rows {
             let id: i64 = row.try_get("id")?;
             if feed.applied.insert(id) {
-                new.push((row.try_get::<String, _>("scope")?, row.try_get::<String, _>("key")?));
+                new.push((
+                    row.try_get::<String, _>("scope")?,
+                    row.try_get::<String, _>("key")?,
+                ));
             }
             feed.highest = feed.highest.max(id);
         }
@@ -315,7 +318,7 @@ pub async fn follow_feed(state: AppState) {
             tracing::warn!(%error, "could not read the cache feed");
         }
         ticks += 1;
-        if ticks % 60 == 0 {
+        if ticks.is_multiple_of(60) {
             let purged = sqlx::query("DELETE FROM cache_events WHERE at < $1")
                 .bind(state.now() - FEED_KEEP_MS)
                 .execute(state.pool())

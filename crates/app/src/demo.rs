@@ -161,6 +161,10 @@ pub struct DemoAccount {
 pub struct DemoCredentials {
     pub base_url: String,
     pub accounts: Vec<DemoAccount>,
+    /// API tokens of the synthetic holders made by `tongban demo --load-holders N`, for the
+    /// load generator of `tongban bench pass-http`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub load_tokens: Vec<String>,
 }
 
 fn code(text: &str) -> AppResult<RegionCode> {
@@ -403,7 +407,91 @@ pub async fn seed(state: &AppState, base_url: &str) -> AppResult<DemoCredentials
     Ok(DemoCredentials {
         base_url: base_url.to_owned(),
         accounts,
+        load_tokens: Vec::new(),
     })
+}
+
+/// Makes (or reuses) `count` synthetic citizens of 江北区 for load tests, each with a person
+/// record (sealed like any other), the transit entitlement, a negative test result two days
+/// old, and a fresh API token, which are returned. Their passwords are random and discarded.
+pub async fn seed_load_holders(state: &AppState, count: usize) -> AppResult<Vec<String>> {
+    use crate::health::service::{DAY_MS, FACT_RETENTION_DAYS};
+    let district = code("339901")?;
+    let unusable = password::hash(random::readable_password()).await?;
+    let mut tokens = Vec::with_capacity(count);
+    for i in 0..count {
+        let username = format!("load.holder.{i:06}");
+        let account = match identity_store::account_by_username(state.pool(), &username).await? {
+            Some(account) => account,
+            None => {
+                // 900 ID numbers per birth date, dates from 1960 on.
+                let birth = time::Date::from_calendar_date(1960, time::Month::January, 1)
+                    .map_err(|e| AppError::Internal(e.into()))?
+                    + time::Duration::days((i / 900) as i64);
+                let birth = format!(
+                    "{:04}{:02}{:02}",
+                    birth.year(),
+                    u8::from(birth.month()),
+                    birth.day()
+                );
+                let sequence = format!("{:03}", 100 + i % 900);
+                let fields = personal::PersonalFields {
+                    name: personal::PersonalText::new(format!("测试居民{i}")),
+                    resident_id: demo_resident_id("339901", &birth, &sequence)?,
+                    phone: None,
+                };
+                let person = personal::register_person(state, None, &district, &fields).await?;
+                let id = random::new_id();
+                let new = identity_store::NewAccount {
+                    username: username.clone(),
+                    display_name: personal::masked_name(&format!("测试居民{i}")),
+                    kind: crate::identity::model::AccountKind::Citizen,
+                    home_region: district.clone(),
+                    password_hash: unusable.clone(),
+                    totp_secret: None,
+                    department_id: None,
+                    person_id: Some(person.clone()),
+                    enterprise_id: None,
+                };
+                let now = state.now();
+                let mut tx = state.pool().begin().await?;
+                identity_store::insert_account(&mut *tx, &id, &new, now).await?;
+                let own = crate::identity::model::Scope::Own;
+                identity_store::insert_grant(&mut *tx, &id, Role::Citizen, &own, None, now).await?;
+                tx.commit().await?;
+                crate::venues::grant_entitlement(state, &person, "transit").await?;
+                let fact = random::new_id();
+                let observed_at = now - 2 * DAY_MS;
+                crate::health::store::insert_fact(
+                    state.pool(),
+                    &crate::health::store::FactRow {
+                        value_sealed: state
+                            .vault
+                            .seal_field(&format!("health_facts.value/{fact}"), b"negative"),
+                        id: fact,
+                        person_id: person,
+                        kind: "test_result".into(),
+                        observed_at,
+                        legal_basis: "load test".into(),
+                        department_id: None,
+                        recorded_by: "operator".into(),
+                        recorded_at: now,
+                        expires_at: observed_at + FACT_RETENTION_DAYS * DAY_MS,
+                    },
+                )
+                .await?;
+                identity_store::account(state.pool(), &id)
+                    .await?
+                    .ok_or(AppError::NotFound)?
+            }
+        };
+        identity_store::revoke_tokens_labelled(state.pool(), &account.id, "load", state.now())
+            .await?;
+        let expires = state.now() + 7 * DAY_MS;
+        tokens.push(identity::issue_token(state, &account.id, "load", Some(expires)).await?);
+    }
+    crate::cache::identity_changed(state).await;
+    Ok(tokens)
 }
 
 /// Two venue kinds working end to end: a library (needs a library card on the pass) and a

@@ -10,8 +10,19 @@ use crate::keys::vault::Vault;
 use crate::ledger::appender::Appender;
 use crate::metrics::Metrics;
 
+/// Cloned for every request, so one reference count instead of one per part.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Parts>);
+
+impl std::ops::Deref for AppState {
+    type Target = Parts;
+
+    fn deref(&self) -> &Parts {
+        &self.0
+    }
+}
+
+pub struct Parts {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
@@ -33,7 +44,7 @@ impl AppState {
     pub fn new(db: Db, clock: Arc<dyn Clock>, config: Config, vault: Vault) -> AppState {
         let ledger = Appender::start(db.clone(), config.profile.hash());
         let cache = Arc::new(crate::cache::NodeCache::new(config.holder_cache_entries));
-        AppState {
+        AppState(Arc::new(Parts {
             db,
             clock,
             config: Arc::new(config),
@@ -43,7 +54,7 @@ impl AppState {
             signers: Arc::new(crate::keys::service::SignerCache::default()),
             status_cache: Arc::new(crate::health::service::StatusCache::default()),
             cache,
-        }
+        }))
     }
 
     pub fn now(&self) -> i64 {

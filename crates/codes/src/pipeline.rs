@@ -64,24 +64,28 @@ pub fn encode(prefix: &str, sign1: CoseSign1) -> Result<String, DecodeError> {
     Ok(format!("{prefix}{}", base45::encode(&compressed)))
 }
 
-/// zlib with the fixed Huffman code: a code's body is a few hundred bytes, mostly signature and
-/// sealed subject, so building a dynamic code table (levels 6–9) costs several times as much
-/// time and saves nothing.
-fn compress(cbor: &[u8]) -> Vec<u8> {
-    use miniz_oxide::deflate::core::{
-        CompressorOxide, TDEFLFlush, TDEFLStatus, compress, create_comp_flags_from_zip_params,
-    };
-    let fixed = miniz_oxide::deflate::core::CompressionStrategy::Fixed as i32;
-    let mut compressor = CompressorOxide::new(create_comp_flags_from_zip_params(1, 1, fixed));
-    // Stored blocks cost 5 bytes each per 64 KiB and the zlib frame 6: this always suffices.
-    let mut out = vec![0; cbor.len() + cbor.len() / 1024 + 64];
-    match compress(&mut compressor, cbor, &mut out, TDEFLFlush::Finish) {
-        (TDEFLStatus::Done, _, written) => {
-            out.truncate(written);
-            out
-        }
-        _ => miniz_oxide::deflate::compress_to_vec_zlib(cbor, 1),
+/// zlib (RFC 1950) around stored DEFLATE blocks (RFC 1951 §3.2.4). A code's body is a few
+/// hundred bytes, most of them signature and sealed subject, which do not compress: every
+/// compression level measured here came out no shorter than stored blocks, while setting up a
+/// compressor took longer than signing the code. Any zlib decoder reads it.
+fn compress(data: &[u8]) -> Vec<u8> {
+    const MAX_STORED: usize = 65_535;
+    let mut out = Vec::with_capacity(data.len() + 6 + 5 * (data.len() / MAX_STORED + 1));
+    // CMF: deflate with a 32 KiB window; FLG: no dictionary, check bits make 0x7801 % 31 == 0.
+    out.extend_from_slice(&[0x78, 0x01]);
+    let mut blocks = data.chunks(MAX_STORED).peekable();
+    if data.is_empty() {
+        out.extend_from_slice(&[0x01, 0x00, 0x00, 0xff, 0xff]);
     }
+    while let Some(block) = blocks.next() {
+        out.push(u8::from(blocks.peek().is_none()));
+        let len = block.len() as u16;
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&(!len).to_le_bytes());
+        out.extend_from_slice(block);
+    }
+    out.extend_from_slice(&adler2::adler32_slice(data).to_be_bytes());
+    out
 }
 
 /// Decodes text made by [`encode`] (or an EU DCC `HC1:` code). Accepts tagged and untagged
@@ -105,4 +109,23 @@ pub fn decode(prefix: &str, text: &str) -> Result<Sealed, DecodeError> {
         .or_else(|_| CoseSign1::from_slice(&cbor))
         .map_err(|_| DecodeError::Cose)?;
     Ok(Sealed { sign1 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compress;
+
+    #[test]
+    fn stored_zlib_inflates_back_with_any_decoder_at_block_edges() {
+        for len in [0usize, 1, 292, 65_535, 65_536, 200_000] {
+            let data: Vec<u8> = (0..len).map(|i| (i * 131 % 251) as u8).collect();
+            let zlib = compress(&data);
+            assert_eq!(
+                miniz_oxide::inflate::decompress_to_vec_zlib(&zlib).expect("inflates"),
+                data,
+                "{len} bytes"
+            );
+            assert_eq!(zlib.len(), data.len() + 6 + 5 * len.div_ceil(65_535).max(1));
+        }
+    }
 }

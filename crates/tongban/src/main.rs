@@ -30,7 +30,13 @@ enum Command {
     /// Start the platform.
     Serve(Common),
     /// Create (or reuse) the demo city, write its credentials, and serve it.
-    Demo(Common),
+    Demo {
+        #[command(flatten)]
+        common: Common,
+        /// Also make this many synthetic citizens with tokens, for `tongban bench pass-http`.
+        #[arg(long, default_value_t = 0)]
+        load_holders: usize,
+    },
     /// Apply database migrations (the only way PostgreSQL is migrated).
     Migrate(Common),
     /// Administer accounts from the command line.
@@ -237,6 +243,11 @@ impl Common {
     }
 }
 
+/// Many small allocations per request (headers, JSON, CBOR) from many threads: mimalloc's
+/// per-thread pages cost a fraction of the system allocator's locking.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     // Log lines are written by a thread of their own, so a request never waits on the terminal
@@ -253,8 +264,11 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve(common) => serve(common.config()?, false).await,
-        Command::Demo(common) => serve(common.config()?, true).await,
+        Command::Serve(common) => serve(common.config()?, None).await,
+        Command::Demo {
+            common,
+            load_holders,
+        } => serve(common.config()?, Some(load_holders)).await,
         Command::Migrate(common) => {
             let config = common.config()?;
             let db = Db::connect(&config.database_url(), 2).await?;
@@ -281,9 +295,10 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn serve(config: Config, with_demo: bool) -> anyhow::Result<()> {
+/// Serves; with `demo = Some(n)`, first seeds the demo city and `n` synthetic load holders.
+async fn serve(config: Config, demo: Option<usize>) -> anyhow::Result<()> {
     let data_dir = config.data_dir.clone();
-    if with_demo {
+    if demo.is_some() {
         tongban_app::keys::master::load_or_generate_for_demo(&config)?;
     }
     let state = tongban_app::open_state(config, Arc::new(SystemClock)).await?;
@@ -296,10 +311,16 @@ async fn serve(config: Config, with_demo: bool) -> anyhow::Result<()> {
             app.local_addr().map(|a| a.to_string()).unwrap_or_default()
         )
     });
-    if with_demo {
-        let credentials = demo::seed(&state, &base_url)
+    if let Some(load_holders) = demo {
+        let mut credentials = demo::seed(&state, &base_url)
             .await
             .map_err(|e| anyhow::anyhow!("seeding the demo: {e}"))?;
+        if load_holders > 0 {
+            println!("making {load_holders} synthetic holders for load tests …");
+            credentials.load_tokens = demo::seed_load_holders(&state, load_holders)
+                .await
+                .map_err(|e| anyhow::anyhow!("seeding load holders: {e}"))?;
+        }
         let path = demo::write_credentials(&data_dir, &credentials)?;
         println!("tongban demo city 临江市 is at {base_url}");
         println!(
@@ -620,7 +641,89 @@ fn pass_verify(
     }
 }
 
-/// The load generator of `tongban bench pass-http`.
+/// What one phase of the load generator saw.
+#[derive(Default)]
+struct Phase {
+    latencies_us: Vec<u64>,
+    errors: u64,
+    shed: u64,
+    seconds: f64,
+}
+
+impl Phase {
+    fn summary(mut self) -> serde_json::Value {
+        self.latencies_us.sort_unstable();
+        let latencies = &self.latencies_us;
+        let percentile = |p: f64| {
+            latencies
+                .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+                .map(|us| *us as f64 / 1000.0)
+        };
+        serde_json::json!({
+            "seconds": self.seconds,
+            "requests_ok": latencies.len(),
+            "requests_shed": self.shed,
+            "errors": self.errors,
+            "requests_per_second": latencies.len() as f64 / self.seconds.max(1e-9),
+            "latency_ms": {"p50": percentile(0.50), "p90": percentile(0.90), "p99": percentile(0.99), "max": latencies.last().map(|us| *us as f64 / 1000.0)},
+        })
+    }
+}
+
+/// Sends GET `url` on `connections` connections, each request with the next of `tokens` (if
+/// any), until `until` passes or, with `once`, until every token was used once.
+async fn drive(
+    client: &reqwest::Client,
+    url: &str,
+    tokens: &Arc<Vec<String>>,
+    connections: usize,
+    until: std::time::Instant,
+    once: bool,
+) -> anyhow::Result<Phase> {
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = std::time::Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..connections.max(1) {
+        let (client, url, tokens, next) =
+            (client.clone(), url.to_owned(), tokens.clone(), next.clone());
+        workers.push(tokio::spawn(async move {
+            let mut phase = Phase::default();
+            while std::time::Instant::now() < until {
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if once && n >= tokens.len() {
+                    break;
+                }
+                let mut request = client.get(&url);
+                if !tokens.is_empty() {
+                    request = request.bearer_auth(&tokens[n % tokens.len()]);
+                }
+                let sent = std::time::Instant::now();
+                match request.send().await {
+                    Ok(response) if response.status().is_success() => {
+                        let _ = response.bytes().await;
+                        phase.latencies_us.push(sent.elapsed().as_micros() as u64);
+                    }
+                    Ok(response) if response.status() == 503 => phase.shed += 1,
+                    _ => phase.errors += 1,
+                }
+            }
+            phase
+        }));
+    }
+    let mut all = Phase::default();
+    for worker in workers {
+        let phase = worker.await?;
+        all.latencies_us.extend(phase.latencies_us);
+        all.errors += phase.errors;
+        all.shed += phase.shed;
+    }
+    all.seconds = started.elapsed().as_secs_f64();
+    Ok(all)
+}
+
+/// The load generator of `tongban bench pass-http`: the HTTP floor of the same server
+/// (`/healthz`), then every holder's first pass (read from the database), then the steady
+/// state for `duration`, each request for the next holder in turn.
 async fn pass_http(
     credentials: &std::path::Path,
     duration: &str,
@@ -637,64 +740,71 @@ async fn pass_http(
         .as_str()
         .context("no base_url in the credentials")?
         .to_owned();
-    let tokens: Vec<String> = demo["accounts"]
+    let mut tokens: Vec<String> = demo["load_tokens"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|a| a["role"] == "citizen")
-        .filter_map(|a| a["api_token"].as_str().map(str::to_owned))
+        .filter_map(|t| t.as_str().map(str::to_owned))
         .collect();
+    if tokens.is_empty() {
+        tokens = demo["accounts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|a| a["role"] == "citizen")
+            .filter_map(|a| a["api_token"].as_str().map(str::to_owned))
+            .collect();
+    }
     anyhow::ensure!(!tokens.is_empty(), "no citizen tokens in the credentials");
+    let holders = tokens.len();
+    let tokens = Arc::new(tokens);
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(connections)
         .build()?;
-    let end = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
-    let mut workers = Vec::new();
-    for worker in 0..connections.max(1) {
-        let (client, url, token) = (
-            client.clone(),
-            format!("{base_url}/api/v1/pass/me"),
-            tokens[worker % tokens.len()].clone(),
-        );
-        workers.push(tokio::spawn(async move {
-            let (mut latencies, mut errors, mut shed) = (Vec::new(), 0u64, 0u64);
-            while std::time::Instant::now() < end {
-                let started = std::time::Instant::now();
-                match client.get(&url).bearer_auth(&token).send().await {
-                    Ok(response) if response.status().is_success() => {
-                        let _ = response.bytes().await;
-                        latencies.push(started.elapsed().as_micros() as u64);
-                    }
-                    Ok(response) if response.status() == 503 => shed += 1,
-                    _ => errors += 1,
-                }
-            }
-            (latencies, errors, shed)
-        }));
-    }
-    let (mut latencies, mut errors, mut shed) = (Vec::new(), 0, 0);
-    for worker in workers {
-        let (l, e, s) = worker.await?;
-        latencies.extend(l);
-        errors += e;
-        shed += s;
-    }
-    latencies.sort_unstable();
-    let percentile = |p: f64| {
-        latencies
-            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
-            .map(|us| *us as f64 / 1000.0)
-    };
+    let seconds_from_now = |s: u64| std::time::Instant::now() + std::time::Duration::from_secs(s);
+    let floor = drive(
+        &client,
+        &format!("{base_url}/healthz"),
+        &Arc::new(Vec::new()),
+        connections,
+        seconds_from_now(5),
+        false,
+    )
+    .await?;
+    let pass_url = format!("{base_url}/api/v1/pass/me");
+    let first = drive(
+        &client,
+        &pass_url,
+        &tokens,
+        connections,
+        seconds_from_now(600),
+        true,
+    )
+    .await?;
+    let steady = drive(
+        &client,
+        &pass_url,
+        &tokens,
+        connections,
+        seconds_from_now(seconds),
+        false,
+    )
+    .await?;
+    let (floor, first, steady) = (floor.summary(), first.summary(), steady.summary());
+    let ratio = steady["requests_per_second"].as_f64().unwrap_or(0.0)
+        / floor["requests_per_second"]
+            .as_f64()
+            .unwrap_or(1.0)
+            .max(1e-9);
     Ok(serde_json::json!({
         "benchmark": "pass-http",
         "base_url": base_url,
-        "seconds": seconds,
         "connections": connections,
-        "requests_ok": latencies.len(),
-        "requests_shed": shed,
-        "errors": errors,
-        "requests_per_second": latencies.len() as f64 / seconds as f64,
-        "latency_ms": {"p50": percentile(0.50), "p90": percentile(0.90), "p99": percentile(0.99), "max": latencies.last().map(|us| *us as f64 / 1000.0)},
+        "holders": holders,
+        "http_floor_healthz": floor,
+        "first_pass_per_holder": first,
+        "steady": steady,
+        "steady_to_floor_ratio": ratio,
         "machine": tongban_app::bench::machine(),
     }))
 }

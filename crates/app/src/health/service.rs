@@ -16,9 +16,9 @@ use crate::random;
 use crate::state::AppState;
 use crate::time_fmt::rfc3339;
 
-const DAY_MS: i64 = 86_400_000;
+pub const DAY_MS: i64 = 86_400_000;
 /// How long a fact is kept before it is purged.
-const FACT_RETENTION_DAYS: i64 = 28;
+pub const FACT_RETENTION_DAYS: i64 = 28;
 const EMERGENCY: &str = "health.emergency";
 
 /// A fact as a health source records it.

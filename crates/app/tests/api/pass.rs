@@ -591,7 +591,11 @@ async fn a_change_made_on_one_node_reaches_the_cache_of_another() {
         }
     };
     assert_eq!(colour(&other).await, "green");
-    assert_eq!(other.cache.len().0, 1, "the second node now holds the holder");
+    assert_eq!(
+        other.cache.len().0,
+        1,
+        "the second node now holds the holder"
+    );
 
     // A positive test recorded through the first node: that node evicts at once…
     let health = app.account("demo.health").api_token.clone();
@@ -602,7 +606,10 @@ async fn a_change_made_on_one_node_reaches_the_cache_of_another() {
     assert!(tongban_app::cache::read_feed(&other).await.expect("feed") >= 1);
     assert_eq!(colour(&other).await, "red");
     // Reading again applies nothing twice.
-    assert_eq!(tongban_app::cache::read_feed(&other).await.expect("feed"), 0);
+    assert_eq!(
+        tongban_app::cache::read_feed(&other).await.expect("feed"),
+        0
+    );
 
     // A token revoked on the first node stops working on the second after the feed is read.
     let token = zhang.api_token.clone();
