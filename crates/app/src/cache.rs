@@ -10,7 +10,9 @@
 //!   epoch, so that a read which started before the change cannot put its older answer back.
 //! - Every change is also written to the `cache_events` feed. Each node reads the feed every
 //!   second ([`follow_feed`]) and evicts what other nodes changed; a node sharing PostgreSQL
-//!   with others therefore sees their changes within about a second.
+//!   with others therefore sees their changes within about a second. Rows are read by time
+//!   with a look-back window, not by a sequence, so nothing depends on ids committing in
+//!   order (and distributed SQL engines without sequences work).
 //! - [`MAX_AGE_MS`] bounds what a lost feed row could leave stale.
 //!
 //! Time is not cached: facts and overrides carry their own end, and the status is computed
@@ -31,9 +33,9 @@ use crate::state::AppState;
 pub const MAX_AGE_MS: i64 = 10 * 60 * 1000;
 /// Feed rows are kept this long, far longer than any node takes to read them.
 const FEED_KEEP_MS: i64 = 60 * 60 * 1000;
-/// How far back (in ids) each read of the feed looks again, for rows that committed out of
-/// order (PostgreSQL hands out sequence numbers before commit).
-const FEED_LOOKBACK: i64 = 256;
+/// How far back each read of the feed looks again behind the newest row it has seen, for rows
+/// that committed late or were stamped by a node whose clock runs a little behind.
+const FEED_LOOKBACK_MS: i64 = 10_000;
 
 const PERSON: &str = "person";
 const IDENTITY: &str = "identity";
@@ -76,12 +78,25 @@ impl HolderInputs {
     }
 }
 
-/// Where this node is in the feed: the highest id read, and which ids of the look-back window
-/// it has already applied.
+/// Where this node is in the feed: the newest row's time, and the rows of the look-back window
+/// it has already applied (by id, with their time).
 #[derive(Default)]
 struct FeedPosition {
-    highest: i64,
-    applied: std::collections::BTreeSet<i64>,
+    newest: i64,
+    applied: std::collections::HashMap<String, i64>,
+}
+
+impl FeedPosition {
+    /// Notes a row; true when it was not applied before.
+    fn note(&mut self, id: String, at: i64) -> bool {
+        self.newest = self.newest.max(at);
+        self.applied.insert(id, at).is_none()
+    }
+
+    fn forget_old(&mut self) {
+        let keep_from = self.newest - FEED_LOOKBACK_MS;
+        self.applied.retain(|_, at| *at >= keep_from);
+    }
 }
 
 pub struct NodeCache {
@@ -240,43 +255,59 @@ pub async fn holders_changed(state: &AppState) {
 /// Tells the other nodes. The change itself is already committed, so a failure here is
 /// logged, not returned: the others then see it when their entries age out.
 async fn publish(state: &AppState, scope: &str, key: &str) {
-    let written = sqlx::query("INSERT INTO cache_events (scope, key, at) VALUES ($1, $2, $3)")
-        .bind(scope.to_owned())
-        .bind(key.to_owned())
-        .bind(state.now())
-        .execute(state.pool())
-        .await;
-    if let Err(error) = written {
-        tracing::warn!(%error, scope, "could not publish a cache eviction to the other nodes");
+    let (id, at) = (crate::random::new_id(), state.now());
+    let written =
+        sqlx::query("INSERT INTO cache_events (id, scope, key, at) VALUES ($1, $2, $3, $4)")
+            .bind(id.clone())
+            .bind(scope.to_owned())
+            .bind(key.to_owned())
+            .bind(at)
+            .execute(state.pool())
+            .await;
+    match written {
+        // This node evicted already; its own row need not be applied again.
+        Ok(_) => {
+            if let Ok(mut feed) = state.cache.feed.lock() {
+                feed.note(id, at);
+            }
+        }
+        Err(error) => {
+            tracing::warn!(%error, scope, "could not publish a cache eviction to the other nodes")
+        }
     }
+}
+
+async fn feed_rows(state: &AppState, after: i64) -> AppResult<Vec<(String, String, String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT id, scope, key, at FROM cache_events WHERE at > $1 ORDER BY at LIMIT 100000",
+    )
+    .bind(after)
+    .fetch_all(state.pool())
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                row.try_get("id")?,
+                row.try_get("scope")?,
+                row.try_get("key")?,
+                row.try_get("at")?,
+            ))
+        })
+        .collect()
 }
 
 /// Reads the feed once and evicts what other nodes changed. Returns how many rows were new.
 pub async fn read_feed(state: &AppState) -> AppResult<usize> {
-    let from = state.cache.feed.lock().map(|f| f.highest).unwrap_or(0) - FEED_LOOKBACK;
-    let rows = sqlx::query(
-        "SELECT id, scope, key FROM cache_events WHERE id > $1 ORDER BY id LIMIT 100000",
-    )
-    .bind(from.max(0))
-    .fetch_all(state.pool())
-    .await?;
+    let newest = state.cache.feed.lock().map(|f| f.newest).unwrap_or(0);
+    let rows = feed_rows(state, newest - FEED_LOOKBACK_MS).await?;
     let mut new = Vec::new();
-    {
-        let Ok(mut feed) = state.cache.feed.lock() else {
-            return Ok(0);
-        };
-        for row in &rows {
-            let id: i64 = row.try_get("id")?;
-            if feed.applied.insert(id) {
-                new.push((
-                    row.try_get::<String, _>("scope")?,
-                    row.try_get::<String, _>("key")?,
-                ));
+    if let Ok(mut feed) = state.cache.feed.lock() {
+        for (id, scope, key, at) in rows {
+            if feed.note(id, at) {
+                new.push((scope, key));
             }
-            feed.highest = feed.highest.max(id);
         }
-        let keep_from = feed.highest - FEED_LOOKBACK;
-        feed.applied = feed.applied.split_off(&keep_from);
+        feed.forget_old();
     }
     for (scope, key) in &new {
         match (scope.as_str(), key.as_str()) {
@@ -291,15 +322,16 @@ pub async fn read_feed(state: &AppState) -> AppResult<usize> {
 /// Starts reading at the end of the feed: what is older was committed before this node cached
 /// anything.
 pub async fn start_feed(state: &AppState) -> AppResult<()> {
-    let rows = sqlx::query("SELECT id FROM cache_events WHERE id > (SELECT COALESCE(MAX(id), 0) FROM cache_events) - $1")
-        .bind(FEED_LOOKBACK)
-        .fetch_all(state.pool())
+    let newest: Option<i64> = sqlx::query_scalar("SELECT MAX(at) FROM cache_events")
+        .fetch_one(state.pool())
         .await?;
+    let Some(newest) = newest else {
+        return Ok(());
+    };
+    let rows = feed_rows(state, newest - FEED_LOOKBACK_MS).await?;
     if let Ok(mut feed) = state.cache.feed.lock() {
-        for row in &rows {
-            let id: i64 = row.try_get("id")?;
-            feed.applied.insert(id);
-            feed.highest = feed.highest.max(id);
+        for (id, _, _, at) in rows {
+            feed.note(id, at);
         }
     }
     Ok(())

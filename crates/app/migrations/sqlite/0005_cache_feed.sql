@@ -1,6 +1,6 @@
 -- Changes that other nodes must evict from their pass caches (see crates/app/src/cache.rs).
 CREATE TABLE cache_events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT PRIMARY KEY,
     scope TEXT NOT NULL,
     key TEXT NOT NULL,
     at BIGINT NOT NULL
