@@ -3,8 +3,10 @@
 #![forbid(unsafe_code)]
 
 pub mod clock;
+pub mod id_card;
 pub mod ids;
 mod iso7064;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use id_card::{CardError, CardText};
 pub use ids::{IdError, RegionCode, RegionLevel, ResidentId, Uscc};

@@ -19,6 +19,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(my_pass))
         .routes(routes!(my_qr))
         .routes(routes!(check))
+        .routes(routes!(check_person))
         .routes(routes!(my_requests, submit_request))
         .routes(routes!(my_notices))
 }
@@ -75,6 +76,42 @@ async fn check(
 ) -> AppResult<Json<CheckOutcome>> {
     Ok(Json(
         service::check(&state, &actor, &request.code, request_id.as_deref()).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PersonCheckRequest {
+    /// The 18-character ID number, typed.
+    pub resident_id: Option<String>,
+    /// Or the card's 256-byte text block as a GA 467 card reader returns it, in Base64.
+    pub card_text: Option<String>,
+}
+
+/// 一证通行: check a person without a phone by ID number or ID card (checkpoint officer).
+/// Rate-limited per officer; the person sees the check in "who accessed my data".
+#[utoipa::path(post, path = "/api/v1/pass/check-person", tag = "pass", security(("bearer" = [])), request_body = PersonCheckRequest,
+    responses((status = 200, body = CheckOutcome), (status = 403, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+async fn check_person(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    RequestId(request_id): RequestId,
+    ApiJson(request): ApiJson<PersonCheckRequest>,
+) -> AppResult<Json<CheckOutcome>> {
+    let input = match (&request.resident_id, &request.card_text) {
+        (Some(number), None) if number.trim().chars().count() <= 18 => number,
+        (None, Some(card)) if card.trim().chars().count() > 18 => card,
+        _ => {
+            return Err(AppError::invalid(
+                "resident_id",
+                "send either resident_id (18 characters) or card_text (Base64), not both",
+            ));
+        }
+    };
+    let resident_id = service::resident_id_from_input(input, state.now())?;
+    Ok(Json(
+        service::check_by_resident_id(&state, &actor, &resident_id, request_id.as_deref())
+            .await?,
     ))
 }
 

@@ -106,11 +106,8 @@ async fn check_id(
 ) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
     ctx.check_csrf(&form.csrf)?;
-    let resident_id = form
-        .resident_id
-        .trim()
-        .parse()
-        .map_err(|e| ctx.error(AppError::invalid("resident_id", e)))?;
+    let resident_id = service::resident_id_from_input(&form.resident_id, state.now())
+        .map_err(|e| ctx.error(e))?;
     let outcome = service::check_by_resident_id(&state, actor, &resident_id, request_id.as_deref())
         .await
         .map_err(|e| ctx.error(e))?;

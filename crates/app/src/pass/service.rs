@@ -157,6 +157,40 @@ pub async fn check(
     })
 }
 
+/// The ID number an officer typed (or a keyboard-mode reader typed), or the one in the text
+/// block a card reader returned (Base64). A card past its validity on `now` (China time) is
+/// refused. Nothing else of the card is kept.
+pub fn resident_id_from_input(input: &str, now: i64) -> AppResult<tongban_core::ResidentId> {
+    let input = input.trim();
+    if input.chars().count() <= 18 {
+        return input
+            .parse()
+            .map_err(|e| AppError::invalid("resident_id", e));
+    }
+    let compact: String = input.chars().filter(|c| !c.is_whitespace()).collect();
+    let block = base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .map_err(|_| {
+            AppError::invalid(
+                "card_text",
+                "neither an 18-character ID number nor a card reader's Base64 text block",
+            )
+        })?;
+    let card =
+        tongban_core::CardText::parse(&block).map_err(|e| AppError::invalid("card_text", e))?;
+    let today = time::OffsetDateTime::from_unix_timestamp(now.div_euclid(1000))
+        .map_err(|e| AppError::Internal(e.into()))?
+        .to_offset(time::macros::offset!(+8))
+        .date();
+    if !card.valid_on(today) {
+        return Err(AppError::invalid(
+            "card_text",
+            "the card is outside its validity period",
+        ));
+    }
+    Ok(card.resident_id)
+}
+
 /// Identity checks one officer may make per minute.
 const ID_CHECKS_PER_MINUTE: i64 = 20;
 

@@ -133,8 +133,8 @@ const TEXT: &[(&str, &str, &str)] = &[
     ),
     (
         "scan.by_id_hint",
-        "每次核验都会记录，并在本人“谁查看了我的数据”中可见。",
-        "Every check is recorded and shown in the person's own access list.",
+        "输入身份证号，或将身份证放上读卡器（读卡器输出的号码或文字信息会自动填入）。每次核验都会记录，并在本人“谁查看了我的数据”中可见。",
+        "Type the ID number, or put the card on the reader (its number or text block fills the field). Every check is recorded and shown in the person's own access list.",
     ),
     ("scan.refused", "无效", "Not valid"),
     (

@@ -1012,3 +1012,65 @@ async fn notices_and_request_outcomes_are_sealed_at_rest() {
             .contains("复核后维持绿码")
     );
 }
+
+/// 一证通行 over the API: the number typed, or the card's text block from a reader.
+#[tokio::test]
+async fn checkpoints_check_a_person_by_the_card_a_reader_read() {
+    use base64::Engine as _;
+    let app = spawn_app().await;
+    let wang = app.account("citizen.wangfang");
+    let number = wang.resident_id.clone().expect("id");
+    let card = |birth: &str, until: &str| {
+        base64::engine::general_purpose::STANDARD.encode(
+            tongban_core::id_card::encode_text_block(
+                wang.name.as_deref().expect("name"),
+                "2",
+                "01",
+                birth,
+                "临江市江南区滨江路8号",
+                &number,
+                "临江市公安局江南分局",
+                "20200101",
+                until,
+            ),
+        )
+    };
+    let birth = &number[6..14];
+    let checkpoint = app.account("demo.checkpoint").api_token.clone();
+    let ask = |token: String, body: Value| {
+        let app = &app;
+        async move {
+            app.post_as(&token, "/api/v1/pass/check-person", &body)
+                .await
+        }
+    };
+    let accesses = app.count("personal_data_access").await;
+
+    let read = ask(checkpoint.clone(), json!({"card_text": card(birth, "长期")})).await;
+    assert_eq!(read.status(), 200);
+    let outcome: Value = read.json().await.expect("json");
+    assert_eq!(outcome["valid"], true);
+    assert_eq!(outcome["colour"], "green");
+    assert_eq!(outcome["initials"], wang.display_name.as_str());
+    assert_eq!(app.count("personal_data_access").await, accesses + 1);
+
+    let typed = ask(checkpoint.clone(), json!({"resident_id": number})).await;
+    assert_eq!(typed.status(), 200);
+    assert_eq!(app.count("personal_data_access").await, accesses + 2);
+
+    // Refused, and nothing recorded: an expired card, a card whose birth date disagrees with
+    // its number, garbage, both fields at once, and a venue operator instead of a checkpoint.
+    for (token, body, status) in [
+        (checkpoint.clone(), json!({"card_text": card(birth, "20210101")}), 422),
+        (checkpoint.clone(), json!({"card_text": card("19000101", "长期")}), 422),
+        (checkpoint.clone(), json!({"card_text": "not base64 at all, surely not"}), 422),
+        (checkpoint.clone(), json!({"resident_id": number, "card_text": card(birth, "长期")}), 422),
+        (checkpoint.clone(), json!({}), 422),
+        (app.account("demo.venue").api_token.clone(), json!({"resident_id": number}), 403),
+    ] {
+        let response = ask(token, body.clone()).await;
+        let (got, problem) = problem(response).await;
+        assert_eq!(got, status, "{body} → {problem}");
+    }
+    assert_eq!(app.count("personal_data_access").await, accesses + 2);
+}
