@@ -220,6 +220,9 @@ pub async fn holder(state: &AppState, person_id: &str) -> AppResult<Arc<HolderIn
             })
         })
         .collect::<AppResult<Vec<_>>>()?;
+    if !facts.is_empty() {
+        crate::identity::personal::record_own_status_read(state, person_id).await?;
+    }
     let entry = Arc::new(HolderInputs {
         facts,
         overrides: crate::health::store::active_overrides(state.pool(), person_id, now).await?,

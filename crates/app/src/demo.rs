@@ -503,9 +503,19 @@ async fn seed_venues(state: &AppState) -> AppResult<()> {
             .ok_or(AppError::NotFound)
     };
     let library = account_id("demo.venue").await?.id;
-    crate::venues::ensure_venue(state, "江北区图书馆", "library", JIANGBEI, &library).await?;
+    crate::venues::ensure_venue(state, "江北区图书馆", "library", JIANGBEI, &library, false)
+        .await?;
     let metro = account_id("demo.venue.metro").await?.id;
-    crate::venues::ensure_venue(state, "临江地铁1号线江南站", "transit", JIANGNAN, &metro).await?;
+    // The metro station records check-ins (admissions); the library does not.
+    crate::venues::ensure_venue(
+        state,
+        "临江地铁1号线江南站",
+        "transit",
+        JIANGNAN,
+        &metro,
+        true,
+    )
+    .await?;
     for (username, _, _, _, _, _) in CITIZENS {
         let Some(person) = account_id(username).await?.person_id else {
             continue;

@@ -105,7 +105,8 @@ pub async fn open_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result
     Ok(AppState::new(db, clock, config, vault))
 }
 
-/// Deletes ended sessions and health facts past their retention every few minutes.
+/// Deletes ended sessions, and health facts and check-ins past their retention, every few
+/// minutes.
 async fn sweep_sessions(state: AppState) {
     let mut interval = tokio::time::interval(std::time::Duration::from_secs(300));
     loop {
@@ -118,6 +119,9 @@ async fn sweep_sessions(state: AppState) {
         }
         if let Err(error) = health::service::purge_expired_facts(&state).await {
             tracing::warn!(%error, "could not purge health facts past their retention");
+        }
+        if let Err(error) = venues::purge_expired_checkins(&state).await {
+            tracing::warn!(%error, "could not purge check-ins past their retention");
         }
     }
 }

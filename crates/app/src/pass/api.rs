@@ -110,8 +110,7 @@ async fn check_person(
     };
     let resident_id = service::resident_id_from_input(input, state.now())?;
     Ok(Json(
-        service::check_by_resident_id(&state, &actor, &resident_id, request_id.as_deref())
-            .await?,
+        service::check_by_resident_id(&state, &actor, &resident_id, request_id.as_deref()).await?,
     ))
 }
 

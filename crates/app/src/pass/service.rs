@@ -91,6 +91,9 @@ pub struct CheckOutcome {
     pub admitted: Option<bool>,
     pub admission_reason: Option<String>,
     pub venue: Option<String>,
+    /// At a venue that records check-ins: whether this check recorded a new one (false when
+    /// the same person was checked in there within the last minute).
+    pub checked_in: Option<bool>,
 }
 
 fn refused(reason: &str) -> CheckOutcome {
@@ -102,6 +105,7 @@ fn refused(reason: &str) -> CheckOutcome {
         admitted: None,
         admission_reason: None,
         venue: None,
+        checked_in: None,
     }
 }
 
@@ -146,6 +150,12 @@ pub async fn check(
     let admission = venue
         .as_ref()
         .map(|v| crate::venues::admits(&v.kind, &status.colour, &claims.entitlements));
+    let checked_in = match (&venue, admission) {
+        (Some(venue), Some(Ok(()))) if venue.records_checkins => {
+            Some(crate::venues::record_checkin(state, venue, &person_id, "pass_scan").await?)
+        }
+        _ => None,
+    };
     Ok(CheckOutcome {
         valid: true,
         reason: None,
@@ -154,6 +164,7 @@ pub async fn check(
         admitted: admission.map(|a| a.is_ok()),
         admission_reason: admission.and_then(|a| a.err()).map(str::to_owned),
         venue: venue.map(|v| v.name),
+        checked_in,
     })
 }
 
@@ -227,5 +238,6 @@ pub async fn check_by_resident_id(
         admitted: None,
         admission_reason: None,
         venue: None,
+        checked_in: None,
     })
 }

@@ -126,6 +126,12 @@ const TEXT: &[(&str, &str, &str)] = &[
         "Pass code (scan or type)",
     ),
     ("scan.check", "查验", "Check"),
+    ("scan.checked_in", "已登记进场", "Check-in recorded"),
+    (
+        "scan.same_visit",
+        "一分钟内已登记，不重复计入",
+        "Already checked in within the minute; not counted twice",
+    ),
     (
         "scan.by_id",
         "无手机人员：核验身份证号（一证通行）",

@@ -1021,19 +1021,17 @@ async fn checkpoints_check_a_person_by_the_card_a_reader_read() {
     let wang = app.account("citizen.wangfang");
     let number = wang.resident_id.clone().expect("id");
     let card = |birth: &str, until: &str| {
-        base64::engine::general_purpose::STANDARD.encode(
-            tongban_core::id_card::encode_text_block(
-                wang.name.as_deref().expect("name"),
-                "2",
-                "01",
-                birth,
-                "临江市江南区滨江路8号",
-                &number,
-                "临江市公安局江南分局",
-                "20200101",
-                until,
-            ),
-        )
+        base64::engine::general_purpose::STANDARD.encode(tongban_core::id_card::encode_text_block(
+            wang.name.as_deref().expect("name"),
+            "2",
+            "01",
+            birth,
+            "临江市江南区滨江路8号",
+            &number,
+            "临江市公安局江南分局",
+            "20200101",
+            until,
+        ))
     };
     let birth = &number[6..14];
     let checkpoint = app.account("demo.checkpoint").api_token.clone();
@@ -1046,7 +1044,11 @@ async fn checkpoints_check_a_person_by_the_card_a_reader_read() {
     };
     let accesses = app.count("personal_data_access").await;
 
-    let read = ask(checkpoint.clone(), json!({"card_text": card(birth, "长期")})).await;
+    let read = ask(
+        checkpoint.clone(),
+        json!({"card_text": card(birth, "长期")}),
+    )
+    .await;
     assert_eq!(read.status(), 200);
     let outcome: Value = read.json().await.expect("json");
     assert_eq!(outcome["valid"], true);
@@ -1061,16 +1063,134 @@ async fn checkpoints_check_a_person_by_the_card_a_reader_read() {
     // Refused, and nothing recorded: an expired card, a card whose birth date disagrees with
     // its number, garbage, both fields at once, and a venue operator instead of a checkpoint.
     for (token, body, status) in [
-        (checkpoint.clone(), json!({"card_text": card(birth, "20210101")}), 422),
-        (checkpoint.clone(), json!({"card_text": card("19000101", "长期")}), 422),
-        (checkpoint.clone(), json!({"card_text": "not base64 at all, surely not"}), 422),
-        (checkpoint.clone(), json!({"resident_id": number, "card_text": card(birth, "长期")}), 422),
+        (
+            checkpoint.clone(),
+            json!({"card_text": card(birth, "20210101")}),
+            422,
+        ),
+        (
+            checkpoint.clone(),
+            json!({"card_text": card("19000101", "长期")}),
+            422,
+        ),
+        (
+            checkpoint.clone(),
+            json!({"card_text": "not base64 at all, surely not"}),
+            422,
+        ),
+        (
+            checkpoint.clone(),
+            json!({"resident_id": number, "card_text": card(birth, "长期")}),
+            422,
+        ),
         (checkpoint.clone(), json!({}), 422),
-        (app.account("demo.venue").api_token.clone(), json!({"resident_id": number}), 403),
+        (
+            app.account("demo.venue").api_token.clone(),
+            json!({"resident_id": number}),
+            403,
+        ),
     ] {
         let response = ask(token, body.clone()).await;
         let (got, problem) = problem(response).await;
         assert_eq!(got, status, "{body} → {problem}");
     }
     assert_eq!(app.count("personal_data_access").await, accesses + 2);
+}
+
+/// A venue configured to record check-ins records each admission once per visit, keeps the
+/// person only as a pseudonym and a sealed id, and deletes check-ins after their retention.
+#[tokio::test]
+async fn admissions_at_a_recording_venue_become_check_ins_kept_for_28_days() {
+    let app = spawn_app().await;
+    let metro = app.account("demo.venue.metro").api_token.clone();
+    let library = app.account("demo.venue").api_token.clone();
+    let scan = |token: &str, code: &str| {
+        let (app, token, code) = (&app, token.to_owned(), code.to_owned());
+        async move {
+            let response = app
+                .post_as(&token, "/api/v1/pass/verify", &json!({"code": code}))
+                .await;
+            assert_eq!(response.status(), 200);
+            response.json::<Value>().await.expect("json")
+        }
+    };
+    let zhang = my_pass(&app, "citizen.zhangwei").await;
+    let code = zhang["code"].as_str().expect("code").to_owned();
+
+    let first = scan(&metro, &code).await;
+    assert_eq!(first["admitted"], true);
+    assert_eq!(first["checked_in"], true);
+    // The same person at the same door within a minute is the same visit.
+    assert_eq!(scan(&metro, &code).await["checked_in"], false);
+    assert_eq!(app.count("checkins").await, 1);
+    // The library is not configured to record.
+    assert!(scan(&library, &code).await["checked_in"].is_null());
+    assert_eq!(app.count("checkins").await, 1);
+
+    // Stored as a pseudonym and a sealed id: no person id in clear.
+    let person: String =
+        sqlx::query_scalar("SELECT person_id FROM accounts WHERE username = 'citizen.zhangwei'")
+            .fetch_one(app.state.pool())
+            .await
+            .expect("person");
+    let (subject, sealed): (String, Vec<u8>) =
+        sqlx::query_as("SELECT subject, person_sealed FROM checkins")
+            .fetch_one(app.state.pool())
+            .await
+            .expect("row");
+    assert_ne!(subject, person);
+    assert!(!sealed.windows(person.len()).any(|w| w == person.as_bytes()));
+
+    // Someone red is not admitted, so not checked in.
+    let health = app.account("demo.health").api_token.clone();
+    let li = app.account("citizen.lina");
+    record_positive(&app, &health, li.resident_id.as_deref().expect("id")).await;
+    let li_code = my_pass(&app, "citizen.lina").await["code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    let refused = scan(&metro, &li_code).await;
+    assert_eq!(refused["admitted"], false);
+    assert!(refused["checked_in"].is_null());
+
+    app.clock.advance(Duration::seconds(61));
+    let again = my_pass(&app, "citizen.zhangwei").await["code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    assert_eq!(scan(&metro, &again).await["checked_in"], true);
+    assert_eq!(app.count("checkins").await, 2);
+
+    app.clock.advance(Duration::days(27));
+    let purge = || tongban_app::venues::purge_expired_checkins(&app.state);
+    assert_eq!(purge().await.expect("purge"), 0);
+    let logged_before = app.count("ledger_entries").await;
+    app.clock.advance(Duration::days(2));
+    assert_eq!(purge().await.expect("purge"), 2);
+    assert_eq!(app.count("checkins").await, 0);
+    assert_eq!(app.count("ledger_entries").await, logged_before + 1);
+}
+
+/// Reading a holder's facts to compute their own pass is logged when the facts are read from
+/// storage, not each time the kept status is shown again.
+#[tokio::test]
+async fn the_platform_reading_facts_for_the_holders_own_pass_is_logged() {
+    let app = spawn_app().await;
+    let health = app.account("demo.health").api_token.clone();
+    let zhang = app.account("citizen.zhangwei");
+    record_positive(&app, &health, zhang.resident_id.as_deref().expect("id")).await;
+    let before = app.count("ledger_entries").await;
+    assert_eq!(my_pass(&app, "citizen.zhangwei").await["colour"], "red");
+    assert_eq!(app.count("ledger_entries").await, before + 1);
+    let entry: Vec<u8> =
+        sqlx::query_scalar("SELECT data FROM ledger_entries ORDER BY idx DESC LIMIT 1")
+            .fetch_one(app.state.pool())
+            .await
+            .expect("entry");
+    let entry: Value = serde_json::from_slice(&entry).expect("json entry");
+    assert_eq!(entry["action"], "compute_own_status");
+    assert_eq!(entry["actor"], "system");
+    assert_eq!(entry["categories"], "health_facts");
+    my_pass(&app, "citizen.zhangwei").await;
+    assert_eq!(app.count("ledger_entries").await, before + 1);
 }
