@@ -179,8 +179,8 @@ mod tests {
     fn a_reader_block_gives_the_number_and_validity() {
         let card = CardText::parse(&block(NUMBER, "19491231", "20400101")).expect("parses");
         assert_eq!(card.resident_id.expose(), NUMBER);
-        assert!(card.valid_on(Date::from_calendar_date(2026, time::Month::May, 1).unwrap()));
-        assert!(!card.valid_on(Date::from_calendar_date(2041, time::Month::May, 1).unwrap()));
+        assert!(card.valid_on(Date::from_calendar_date(2026, time::Month::May, 1).expect("date")));
+        assert!(!card.valid_on(Date::from_calendar_date(2041, time::Month::May, 1).expect("date")));
         let lifelong = CardText::parse(&block(NUMBER, "19491231", "长期")).expect("parses");
         assert_eq!(lifelong.valid_until, None);
     }
