@@ -46,6 +46,8 @@ pub struct Config {
     /// How many holders (and as many bearer tokens) this node keeps in its pass cache; 0
     /// switches the cache off. Default 500,000 (a few hundred MiB at most).
     pub holder_cache_entries: usize,
+    /// Days check-ins are kept before they are deleted. Default 28.
+    pub checkin_retention_days: i64,
     /// The cryptographic profile: `international` (Ed25519, SHA-256, AES-256-GCM) or `gm`
     /// (SM2-SM3, SM3, SM4-GCM). Chosen once per deployment. Default `international`.
     pub profile: Profile,
@@ -93,6 +95,7 @@ impl Default for Config {
             max_concurrent_requests: 1024,
             max_concurrent_pass_requests: 4096,
             holder_cache_entries: 500_000,
+            checkin_retention_days: 28,
             profile: Profile::International,
             master_key: None,
             master_key_file: None,

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod authz;
 pub mod bench;
 pub mod cache;
+pub mod checkins;
 pub mod config;
 pub mod conformance;
 pub mod db;
@@ -120,7 +121,7 @@ async fn sweep_sessions(state: AppState) {
         if let Err(error) = health::service::purge_expired_facts(&state).await {
             tracing::warn!(%error, "could not purge health facts past their retention");
         }
-        if let Err(error) = venues::purge_expired_checkins(&state).await {
+        if let Err(error) = checkins::purge_expired(&state).await {
             tracing::warn!(%error, "could not purge check-ins past their retention");
         }
     }

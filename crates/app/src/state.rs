@@ -31,6 +31,8 @@ pub struct Parts {
     pub vault: Arc<Vault>,
     /// Appends to the transparency log (group commit).
     pub ledger: Appender,
+    /// Records check-ins (group commit).
+    pub checkins: crate::checkins::CheckinWriter,
     /// Recently used signing keys, unsealed.
     pub signers: Arc<crate::keys::service::SignerCache>,
     /// The emergency switch and the policy in force, for a second.
@@ -43,6 +45,7 @@ impl AppState {
     /// Builds the state and starts this node's log writer (call inside the runtime).
     pub fn new(db: Db, clock: Arc<dyn Clock>, config: Config, vault: Vault) -> AppState {
         let ledger = Appender::start(db.clone(), config.profile.hash());
+        let checkins = crate::checkins::CheckinWriter::start(db.clone());
         let cache = Arc::new(crate::cache::NodeCache::new(config.holder_cache_entries));
         AppState(Arc::new(Parts {
             db,
@@ -51,6 +54,7 @@ impl AppState {
             metrics: Arc::new(Metrics::new()),
             vault: Arc::new(vault),
             ledger,
+            checkins,
             signers: Arc::new(crate::keys::service::SignerCache::default()),
             status_cache: Arc::new(crate::health::service::StatusCache::default()),
             cache,

@@ -1,17 +1,26 @@
--- Check-ins: who was admitted where and when, at venues configured to record them. The person
--- is stored twice and never in clear: a keyed digest (subject) to find a person's visits and
--- others at the same venue, and the person id sealed under the field key to name a contact
--- once a health officer has confirmed them. Kept for the retention period, then deleted.
+-- Check-ins: who was admitted or checked in where and when. Laid out for contact matching
+-- over hundreds of millions of rows (see ARCHITECTURE.md, "Check-ins"):
+-- - rows are keyed (day, venue_no, at, subject), so "who was at this venue around this time"
+--   is one range of the primary key, and retention deletes whole days from its front;
+-- - a second index (subject, at) finds one person's visits;
+-- - the person is a 16-byte keyed pseudonym, never in clear; checkin_subjects maps each
+--   pseudonym, once, to the person id sealed under the field key, opened only when a health
+--   officer confirms a contact.
 ALTER TABLE venues ADD COLUMN records_checkins BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE venues ADD COLUMN no BIGINT;
+CREATE UNIQUE INDEX venues_no ON venues (no);
 
 CREATE TABLE checkins (
-    id              TEXT PRIMARY KEY,
-    venue_id        TEXT NOT NULL REFERENCES venues(id),
-    subject         TEXT NOT NULL,
-    person_sealed   BYTEA NOT NULL,
-    at              BIGINT NOT NULL,
-    method          TEXT NOT NULL
+    day       BIGINT NOT NULL,
+    venue_no  BIGINT NOT NULL,
+    at        BIGINT NOT NULL,
+    subject   BYTEA NOT NULL,
+    method    BIGINT NOT NULL,
+    PRIMARY KEY (day, venue_no, at, subject)
 );
-CREATE INDEX checkins_venue_at ON checkins (venue_id, at);
-CREATE INDEX checkins_subject_at ON checkins (subject, at);
-CREATE INDEX checkins_at ON checkins (at);
+CREATE INDEX checkins_subject ON checkins (subject, at);
+
+CREATE TABLE checkin_subjects (
+    subject        BYTEA PRIMARY KEY,
+    person_sealed  BYTEA NOT NULL
+);

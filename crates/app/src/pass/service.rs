@@ -151,9 +151,10 @@ pub async fn check(
         .as_ref()
         .map(|v| crate::venues::admits(&v.kind, &status.colour, &claims.entitlements));
     let checked_in = match (&venue, admission) {
-        (Some(venue), Some(Ok(()))) if venue.records_checkins => {
-            Some(crate::venues::record_checkin(state, venue, &person_id, "pass_scan").await?)
-        }
+        (Some(venue), Some(Ok(()))) if venue.records_checkins => Some(
+            crate::checkins::record(state, venue, &person_id, crate::checkins::Method::PassScan)
+                .await?,
+        ),
         _ => None,
     };
     Ok(CheckOutcome {

@@ -7,50 +7,6 @@ pub mod store;
 
 pub use store::{ensure_venue, venue_of};
 
-/// How long check-ins are kept.
-pub const CHECKIN_RETENTION_DAYS: i64 = 28;
-/// A second scan of the same person at the same venue within this time is the same visit.
-const SAME_VISIT_MS: i64 = 60_000;
-
-/// Records that a person was admitted at a venue, unless they were within the last minute.
-/// Returns whether a new check-in was recorded.
-pub async fn record_checkin(
-    state: &AppState,
-    venue: &Venue,
-    person_id: &str,
-    method: &str,
-) -> AppResult<bool> {
-    let subject = state.vault.blind_index("checkin", person_id);
-    let now = state.now();
-    if store::visited_since(state, &venue.id, &subject, now - SAME_VISIT_MS).await? {
-        return Ok(false);
-    }
-    let id = crate::random::new_id();
-    let sealed = state
-        .vault
-        .seal_field(&format!("checkins.person/{id}"), person_id.as_bytes());
-    store::insert_checkin(state, &id, &venue.id, &subject, &sealed, now, method).await?;
-    Ok(true)
-}
-
-/// Deletes check-ins past their retention and logs how many (never whose).
-pub async fn purge_expired_checkins(state: &AppState) -> AppResult<u64> {
-    let before = state.now() - CHECKIN_RETENTION_DAYS * 86_400_000;
-    let purged = store::delete_checkins_before(state, before).await?;
-    if purged > 0 {
-        let entry = serde_json::json!({
-            "kind": "checkins_purged",
-            "at": crate::time_fmt::rfc3339(state.now()),
-            "actor": "operator",
-            "detail": {"count": purged, "retention_days": CHECKIN_RETENTION_DAYS, "before": crate::time_fmt::rfc3339(before)},
-        });
-        crate::ledger::service::append(state, &entry)
-            .await
-            .map_err(|_| crate::error::AppError::Unavailable)?;
-    }
-    Ok(purged)
-}
-
 use crate::error::AppResult;
 use crate::state::AppState;
 
@@ -59,6 +15,15 @@ pub async fn grant_entitlement(state: &AppState, person_id: &str, service: &str)
     store::grant_entitlement(state, person_id, service).await?;
     crate::cache::person_changed(state, person_id).await;
     Ok(())
+}
+
+/// A venue's compact number for check-in rows: 63 bits of a digest of its id, so that nodes
+/// need no shared counter (a collision among even ten million venues has odds near 10^-5).
+pub fn venue_number(id: &str) -> i64 {
+    let digest = tongban_crypto::digest(tongban_crypto::HashAlgorithm::Sha256, id.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    (u64::from_be_bytes(first) >> 1) as i64
 }
 
 /// What a venue kind admits.
@@ -106,6 +71,8 @@ pub struct Venue {
     pub kind: String,
     /// Whether admissions here are recorded as check-ins.
     pub records_checkins: bool,
+    /// The venue's compact number in check-in rows.
+    pub no: i64,
 }
 
 /// Whether a holder with `colour` and `entitlements` may enter a venue of `kind`, and why not.

@@ -9,7 +9,7 @@ use crate::state::AppState;
 
 /// The venue a staff account checks passes at, if any.
 pub async fn venue_of(state: &AppState, account_id: &str) -> AppResult<Option<Venue>> {
-    let row = sqlx::query("SELECT v.id, v.name, v.kind, v.records_checkins FROM venues v JOIN venue_staff s ON s.venue_id = v.id WHERE s.account_id = $1 ORDER BY v.name LIMIT 1")
+    let row = sqlx::query("SELECT v.id, v.name, v.kind, v.records_checkins, v.no FROM venues v JOIN venue_staff s ON s.venue_id = v.id WHERE s.account_id = $1 ORDER BY v.name LIMIT 1")
         .bind(account_id.to_owned())
         .fetch_optional(state.pool())
         .await?;
@@ -19,6 +19,7 @@ pub async fn venue_of(state: &AppState, account_id: &str) -> AppResult<Option<Ve
             name: row.try_get("name")?,
             kind: row.try_get("kind")?,
             records_checkins: row.try_get::<i64, _>("records_checkins")? != 0,
+            no: row.try_get("no")?,
         })
     })
     .transpose()
@@ -60,22 +61,24 @@ pub async fn ensure_venue(
         .await?;
     let id = match existing {
         Some(id) => {
-            sqlx::query("UPDATE venues SET records_checkins = $2 WHERE id = $1")
+            sqlx::query("UPDATE venues SET records_checkins = $2, no = $3 WHERE id = $1")
                 .bind(id.clone())
                 .bind(i64::from(records_checkins))
+                .bind(super::venue_number(&id))
                 .execute(state.pool())
                 .await?;
             id
         }
         None => {
             let id = random::new_id();
-            sqlx::query("INSERT INTO venues (id, name, kind, region_code, created_at, records_checkins) VALUES ($1, $2, $3, $4, $5, $6)")
+            sqlx::query("INSERT INTO venues (id, name, kind, region_code, created_at, records_checkins, no) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                 .bind(id.clone())
                 .bind(name.to_owned())
                 .bind(kind.to_owned())
                 .bind(region.to_owned())
                 .bind(state.now())
                 .bind(i64::from(records_checkins))
+                .bind(super::venue_number(&id))
                 .execute(state.pool())
                 .await?;
             id
@@ -87,56 +90,10 @@ pub async fn ensure_venue(
         .execute(state.pool())
         .await?;
     Ok(Venue {
+        no: super::venue_number(&id),
         id,
         name: name.to_owned(),
         kind: kind.to_owned(),
         records_checkins,
     })
-}
-
-/// Whether a person (by check-in pseudonym) was checked in at the venue since `since`.
-pub async fn visited_since(
-    state: &AppState,
-    venue_id: &str,
-    subject: &str,
-    since: i64,
-) -> AppResult<bool> {
-    let found: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM checkins WHERE subject = $1 AND venue_id = $2 AND at > $3 LIMIT 1",
-    )
-    .bind(subject.to_owned())
-    .bind(venue_id.to_owned())
-    .bind(since)
-    .fetch_optional(state.pool())
-    .await?;
-    Ok(found.is_some())
-}
-
-pub async fn insert_checkin(
-    state: &AppState,
-    id: &str,
-    venue_id: &str,
-    subject: &str,
-    person_sealed: &[u8],
-    at: i64,
-    method: &str,
-) -> AppResult<()> {
-    sqlx::query("INSERT INTO checkins (id, venue_id, subject, person_sealed, at, method) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(id.to_owned())
-        .bind(venue_id.to_owned())
-        .bind(subject.to_owned())
-        .bind(person_sealed.to_vec())
-        .bind(at)
-        .bind(method.to_owned())
-        .execute(state.pool())
-        .await?;
-    Ok(())
-}
-
-pub async fn delete_checkins_before(state: &AppState, before: i64) -> AppResult<u64> {
-    Ok(sqlx::query("DELETE FROM checkins WHERE at < $1")
-        .bind(before)
-        .execute(state.pool())
-        .await?
-        .rows_affected())
 }

@@ -1133,13 +1133,22 @@ async fn admissions_at_a_recording_venue_become_check_ins_kept_for_28_days() {
             .fetch_one(app.state.pool())
             .await
             .expect("person");
-    let (subject, sealed): (String, Vec<u8>) =
-        sqlx::query_as("SELECT subject, person_sealed FROM checkins")
-            .fetch_one(app.state.pool())
+    let (subject, sealed): (Vec<u8>, Vec<u8>) = sqlx::query_as(
+        "SELECT c.subject, s.person_sealed FROM checkins c JOIN checkin_subjects s ON s.subject = c.subject",
+    )
+    .fetch_one(app.state.pool())
+    .await
+    .expect("row");
+    assert_eq!(subject.len(), 16);
+    for stored in [&subject, &sealed] {
+        assert!(!stored.windows(person.len()).any(|w| w == person.as_bytes()));
+    }
+    assert_eq!(
+        tongban_app::checkins::person_of(&app.state, &subject.try_into().expect("16 bytes"))
             .await
-            .expect("row");
-    assert_ne!(subject, person);
-    assert!(!sealed.windows(person.len()).any(|w| w == person.as_bytes()));
+            .expect("opens"),
+        Some(person.clone())
+    );
 
     // Someone red is not admitted, so not checked in.
     let health = app.account("demo.health").api_token.clone();
@@ -1162,12 +1171,17 @@ async fn admissions_at_a_recording_venue_become_check_ins_kept_for_28_days() {
     assert_eq!(app.count("checkins").await, 2);
 
     app.clock.advance(Duration::days(27));
-    let purge = || tongban_app::venues::purge_expired_checkins(&app.state);
+    let purge = || tongban_app::checkins::purge_expired(&app.state);
     assert_eq!(purge().await.expect("purge"), 0);
     let logged_before = app.count("ledger_entries").await;
     app.clock.advance(Duration::days(2));
     assert_eq!(purge().await.expect("purge"), 2);
     assert_eq!(app.count("checkins").await, 0);
+    assert_eq!(
+        app.count("checkin_subjects").await,
+        0,
+        "pseudonyms go with their check-ins"
+    );
     assert_eq!(app.count("ledger_entries").await, logged_before + 1);
 }
 

@@ -1,0 +1,89 @@
+//! 场所码 check-ins: recording them at scale, matching contacts (时空伴随) for health
+//! officers, retention. Check-ins are whereabouts, the most sensitive data the platform holds:
+//! stored under pseudonyms, read only by health officers for a stated purpose, every read
+//! logged, deleted after the retention period.
+
+pub mod store;
+pub mod writer;
+
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::venues::Venue;
+
+pub use writer::{CheckinWriter, NewCheckin, SAME_VISIT_MS};
+
+/// How a check-in was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// Venue staff scanned the person's pass.
+    PassScan = 1,
+    /// The person scanned the venue's code.
+    VenueCode = 2,
+    /// Checked in as a companion by a family member.
+    Companion = 3,
+}
+
+/// The pseudonym of a person in check-in rows.
+pub fn subject_of(state: &AppState, person_id: &str) -> [u8; 16] {
+    state.vault.pseudonym("checkin", person_id)
+}
+
+fn sealing_context(subject: &[u8; 16]) -> String {
+    format!(
+        "checkin_subjects.person/{}",
+        crate::random::hex_encode(subject)
+    )
+}
+
+/// Records a check-in now; `Ok(false)` when it repeats one of the last minute at that venue.
+pub async fn record(
+    state: &AppState,
+    venue: &Venue,
+    person_id: &str,
+    method: Method,
+) -> AppResult<bool> {
+    let subject = subject_of(state, person_id);
+    let person_sealed = state
+        .vault
+        .seal_field(&sealing_context(&subject), person_id.as_bytes());
+    state
+        .checkins
+        .record(NewCheckin {
+            venue_no: venue.no,
+            at: state.now(),
+            subject,
+            person_sealed,
+            method: method as i64,
+        })
+        .await
+}
+
+/// The person behind a pseudonym (for a confirmed contact).
+pub async fn person_of(state: &AppState, subject: &[u8; 16]) -> AppResult<Option<String>> {
+    let Some(sealed) = store::sealed_person(state, subject).await? else {
+        return Ok(None);
+    };
+    let plain = state.vault.open_field(&sealing_context(subject), &sealed)?;
+    String::from_utf8(plain.to_vec())
+        .map(Some)
+        .map_err(|e| AppError::Internal(e.into()))
+}
+
+/// Deletes check-ins older than the retention period and logs how many and up to when.
+pub async fn purge_expired(state: &AppState) -> AppResult<u64> {
+    let days = state.config.checkin_retention_days.max(1);
+    let before = state.now() - days * store::DAY_MS;
+    let purged = store::delete_before(state, before).await?;
+    if purged > 0 {
+        let entry = serde_json::json!({
+            "kind": "checkins_purged",
+            "at": crate::time_fmt::rfc3339(state.now()),
+            "actor": "operator",
+            "detail": {"count": purged, "retention_days": days, "before": crate::time_fmt::rfc3339(before)},
+        });
+        crate::ledger::service::append(state, &entry)
+            .await
+            .map_err(|_| AppError::Unavailable)?;
+    }
+    Ok(purged)
+}
