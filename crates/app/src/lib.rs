@@ -62,6 +62,10 @@ impl Application {
         let state = self.state.clone();
         let sweeper = tokio::spawn(sweep_sessions(state.clone()));
         let feed = tokio::spawn(cache::follow_feed(state.clone()));
+        let compactor = tokio::spawn(checkins::writer::compact_periodically(
+            state.db.clone(),
+            state.clock.clone(),
+        ));
         let interval =
             std::time::Duration::from_secs(state.config.checkpoint_interval_seconds.max(1));
         let checkpoints = tokio::spawn(ledger::service::checkpoint_periodically(
@@ -73,6 +77,7 @@ impl Application {
             .await;
         sweeper.abort();
         feed.abort();
+        compactor.abort();
         checkpoints.abort();
         result
     }

@@ -45,7 +45,7 @@ impl AppState {
     /// Builds the state and starts this node's log writer (call inside the runtime).
     pub fn new(db: Db, clock: Arc<dyn Clock>, config: Config, vault: Vault) -> AppState {
         let ledger = Appender::start(db.clone(), config.profile.hash());
-        let checkins = crate::checkins::CheckinWriter::start(db.clone());
+        let checkins = crate::checkins::CheckinWriter::start(db.clone(), clock.clone());
         let cache = Arc::new(crate::cache::NodeCache::new(config.holder_cache_entries));
         AppState(Arc::new(Parts {
             db,

@@ -154,6 +154,16 @@ enum BenchCommand {
         millis_per_case: u64,
     },
     /// Durable appends per second with group commit, and the raw hash rate beside it.
+    /// Durable check-ins per second through the group-committing writer.
+    Checkins {
+        #[arg(long, default_value_t = 500_000)]
+        count: u64,
+        #[arg(long, default_value_t = 4096)]
+        concurrency: usize,
+        /// A PostgreSQL database to measure on (it gets migrated); default a fresh SQLite file.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     Ledger {
         #[arg(long, default_value_t = 200_000)]
         count: u64,
@@ -541,6 +551,17 @@ async fn bench(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::PassVerify { millis_per_case } => {
             tongban_app::bench::pass_verify(std::time::Duration::from_millis(millis_per_case))
         }
+        BenchCommand::Checkins {
+            count,
+            concurrency,
+            database_url,
+        } => {
+            let (db, scratch) = bench_database(database_url).await?;
+            let result = tongban_app::bench::checkins(db.clone(), count, concurrency).await?;
+            db.close().await;
+            let _ = std::fs::remove_dir_all(&scratch);
+            result
+        }
         BenchCommand::Ledger {
             count,
             concurrency,
@@ -552,17 +573,7 @@ async fn bench(command: BenchCommand) -> anyhow::Result<()> {
                 "sm3" => tongban_crypto::HashAlgorithm::Sm3,
                 _ => anyhow::bail!("--hash is sha256 or sm3"),
             };
-            let scratch =
-                std::env::temp_dir().join(format!("tongban-bench-{}", std::process::id()));
-            let url = match database_url {
-                Some(url) => url,
-                None => {
-                    std::fs::create_dir_all(&scratch)?;
-                    format!("sqlite://{}?mode=rwc", scratch.join("bench.db").display())
-                }
-            };
-            let db = Db::connect(&url, 4).await?;
-            db.migrate().await?;
+            let (db, scratch) = bench_database(database_url).await?;
             let result =
                 tongban_app::bench::ledger(db.clone(), algorithm, count, concurrency).await?;
             db.close().await;
@@ -572,6 +583,22 @@ async fn bench(command: BenchCommand) -> anyhow::Result<()> {
     };
     println!("{}", serde_json::to_string_pretty(&result)?);
     Ok(())
+}
+
+/// The database a benchmark writes to: the given PostgreSQL, or a fresh SQLite file in a
+/// scratch folder (returned, for removal), migrated either way.
+async fn bench_database(url: Option<String>) -> anyhow::Result<(Db, PathBuf)> {
+    let scratch = std::env::temp_dir().join(format!("tongban-bench-{}", std::process::id()));
+    let url = match url {
+        Some(url) => url,
+        None => {
+            std::fs::create_dir_all(&scratch)?;
+            format!("sqlite://{}?mode=rwc", scratch.join("bench.db").display())
+        }
+    };
+    let db = Db::connect(&url, 4).await?;
+    db.migrate().await?;
+    Ok((db, scratch))
 }
 
 fn conformance(command: ConformanceCommand) -> anyhow::Result<()> {

@@ -58,9 +58,12 @@ pub async fn record(
         .await
 }
 
-/// The person behind a pseudonym (for a confirmed contact).
+/// The person behind a pseudonym checked in within the retention period (for a confirmed
+/// contact).
 pub async fn person_of(state: &AppState, subject: &[u8; 16]) -> AppResult<Option<String>> {
-    let Some(sealed) = store::sealed_person(state, subject).await? else {
+    let now = state.now();
+    let from = now - state.config.checkin_retention_days.max(1) * store::DAY_MS;
+    let Some(sealed) = store::sealed_person(state, subject, from, now).await? else {
         return Ok(None);
     };
     let plain = state.vault.open_field(&sealing_context(subject), &sealed)?;

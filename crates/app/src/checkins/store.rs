@@ -1,99 +1,122 @@
-//! SQL of check-ins. Rows are keyed (day, venue_no, at, subject): see the migration.
+//! SQL of check-ins: the append-only log, its compaction into the indexed table, and the reads
+//! contact matching makes. See the migration for the layout.
 
-use std::collections::HashMap;
-
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyPool, Row};
 
 use super::writer::NewCheckin;
+use crate::db::Db;
 use crate::error::AppResult;
 use crate::state::AppState;
 
 pub const DAY_MS: i64 = 86_400_000;
-/// Rows per multi-row INSERT (5 parameters each).
-const ROWS_PER_INSERT: usize = 100;
-/// Subjects per `IN (…)` list.
-const SUBJECTS_PER_QUERY: usize = 500;
+/// Rows per multi-row INSERT (6 parameters each).
+const ROWS_PER_INSERT: usize = 80;
 
 pub fn day_of(at: i64) -> i64 {
     at.div_euclid(DAY_MS)
 }
 
-fn placeholders(rows: usize, columns: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let cells: Vec<String> = (1..=columns)
-                .map(|c| format!("${}", r * columns + c))
-                .collect();
-            format!("({})", cells.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+fn subject(row: &sqlx::any::AnyRow) -> AppResult<Option<[u8; 16]>> {
+    let bytes: Vec<u8> = row.try_get("subject")?;
+    Ok(<[u8; 16]>::try_from(bytes.as_slice()).ok())
 }
 
-/// The latest check-in at or after `since` of each (subject, venue) pair of `subjects`.
-pub async fn latest_visits(
-    conn: &mut AnyConnection,
-    subjects: &[[u8; 16]],
-    since: i64,
-) -> AppResult<HashMap<([u8; 16], i64), i64>> {
-    let mut latest = HashMap::new();
-    for chunk in subjects.chunks(SUBJECTS_PER_QUERY) {
-        let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
-        let sql = format!(
-            "SELECT subject, venue_no, MAX(at) AS latest FROM checkins WHERE at >= $1 AND subject IN ({}) GROUP BY subject, venue_no",
-            list.join(", ")
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(since);
-        for subject in chunk {
-            query = query.bind(subject.to_vec());
-        }
-        for row in query.fetch_all(&mut *conn).await? {
-            let subject: Vec<u8> = row.try_get("subject")?;
-            let Ok(subject) = <[u8; 16]>::try_from(subject.as_slice()) else {
-                continue;
-            };
-            latest.insert((subject, row.try_get("venue_no")?), row.try_get("latest")?);
+/// The days from `from` to `to` as an SQL list, so that each day is one seek of an index that
+/// starts with the day (a range on the day would scan every entry of those days instead).
+fn day_list(from: i64, to: i64) -> String {
+    let days: Vec<String> = (day_of(from)..=day_of(to).max(day_of(from)))
+        .take(400)
+        .map(|d| d.to_string())
+        .collect();
+    days.join(", ")
+}
+
+/// The log's check-ins since `since`: (subject, venue, time).
+pub async fn log_since(pool: &AnyPool, since: i64) -> AppResult<Vec<([u8; 16], i64, i64)>> {
+    let rows = sqlx::query("SELECT subject, venue_no, at FROM checkin_log WHERE at >= $1")
+        .bind(since)
+        .fetch_all(pool)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if let Some(s) = subject(row)? {
+            out.push((s, row.try_get("venue_no")?, row.try_get("at")?));
         }
     }
-    Ok(latest)
+    Ok(out)
 }
 
-pub async fn insert_checkins(conn: &mut AnyConnection, rows: &[&NewCheckin]) -> AppResult<()> {
+/// Appends check-ins to the log in one transaction.
+pub async fn append_log(db: &Db, rows: &[&NewCheckin]) -> AppResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut tx = db.pool().begin().await?;
     for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let cells: Vec<String> = (1..=6).map(|c| format!("${}", r * 6 + c)).collect();
+                format!("({})", cells.join(", "))
+            })
+            .collect();
         let sql = format!(
-            "INSERT INTO checkins (day, venue_no, at, subject, method) VALUES {} ON CONFLICT DO NOTHING",
-            placeholders(chunk.len(), 5)
+            "INSERT INTO checkin_log (id, venue_no, at, subject, person_sealed, method) VALUES {}",
+            values.join(", ")
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for c in chunk {
             query = query
-                .bind(day_of(c.at))
+                .bind(crate::random::new_id())
                 .bind(c.venue_no)
                 .bind(c.at)
                 .bind(c.subject.to_vec())
+                .bind(c.person_sealed.clone())
                 .bind(c.method);
         }
-        query.execute(&mut *conn).await?;
+        query.execute(&mut *tx).await?;
     }
+    tx.commit().await?;
     Ok(())
 }
 
-/// Maps each new pseudonym to its sealed person id; a pseudonym seen before keeps its row.
-pub async fn insert_subjects(conn: &mut AnyConnection, rows: &[&NewCheckin]) -> AppResult<()> {
-    let mut seen = std::collections::HashSet::new();
-    let distinct: Vec<&&NewCheckin> = rows.iter().filter(|c| seen.insert(c.subject)).collect();
-    for chunk in distinct.chunks(ROWS_PER_INSERT) {
-        let sql = format!(
-            "INSERT INTO checkin_subjects (subject, person_sealed) VALUES {} ON CONFLICT DO NOTHING",
-            placeholders(chunk.len(), 2)
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for c in chunk {
-            query = query.bind(c.subject.to_vec()).bind(c.person_sealed.clone());
-        }
-        query.execute(&mut *conn).await?;
-    }
-    Ok(())
+/// Moves up to `max` log rows made before `before` into `checkins` (sorted by its key) and
+/// their pseudonyms into `checkin_subjects`, in one transaction, inside the database. Rows
+/// already there (another node compacted them first) are left as they are.
+pub async fn compact_log(db: &Db, before: i64, max: i64) -> AppResult<u64> {
+    let mut tx = db.pool().begin().await?;
+    // Stop at a time boundary so that at most `max` rows move.
+    let bound: Option<i64> = sqlx::query_scalar(
+        "SELECT at FROM checkin_log WHERE at < $1 ORDER BY at LIMIT 1 OFFSET $2",
+    )
+    .bind(before)
+    .bind(max)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let cut = bound.unwrap_or(before);
+    sqlx::query(
+        "INSERT INTO checkins (day, venue_no, at, subject, method)
+         SELECT at / 86400000, venue_no, at, subject, method FROM checkin_log WHERE at < $1
+         ORDER BY at / 86400000, venue_no, at, subject
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(cut)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO checkin_subjects (day, subject, person_sealed)
+         SELECT at / 86400000, subject, person_sealed FROM checkin_log WHERE at < $1
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(cut)
+    .execute(&mut *tx)
+    .await?;
+    let moved = sqlx::query("DELETE FROM checkin_log WHERE at < $1")
+        .bind(cut)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    Ok(moved)
 }
 
 /// One stored check-in, as contact matching reads it.
@@ -104,101 +127,129 @@ pub struct Visit {
     pub subject: [u8; 16],
 }
 
-fn visit(row: &sqlx::any::AnyRow) -> AppResult<Option<Visit>> {
-    let subject: Vec<u8> = row.try_get("subject")?;
-    Ok(<[u8; 16]>::try_from(subject.as_slice())
-        .ok()
-        .map(|subject| Visit {
-            venue_no: row.try_get("venue_no").unwrap_or_default(),
-            at: row.try_get("at").unwrap_or_default(),
-            subject,
-        }))
+fn visits(rows: &[sqlx::any::AnyRow]) -> AppResult<Vec<Visit>> {
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        if let Some(subject) = subject(row)? {
+            out.push(Visit {
+                venue_no: row.try_get("venue_no")?,
+                at: row.try_get("at")?,
+                subject,
+            });
+        }
+    }
+    Ok(out)
 }
 
-/// A person's check-ins in `[from, to]`, oldest first (the subject index).
+/// A person's check-ins in `[from, to]` (compacted and still in the log), oldest first.
 pub async fn visits_of(
     state: &AppState,
     subject: &[u8; 16],
     from: i64,
     to: i64,
 ) -> AppResult<Vec<Visit>> {
-    let rows = sqlx::query(
-        "SELECT venue_no, at, subject FROM checkins WHERE subject = $1 AND at >= $2 AND at <= $3 ORDER BY at",
-    )
-    .bind(subject.to_vec())
-    .bind(from)
-    .bind(to)
-    .fetch_all(state.pool())
-    .await?;
-    rows.iter()
-        .filter_map(|r| visit(r).transpose())
-        .collect::<AppResult<_>>()
+    let sql = format!(
+        "SELECT venue_no, at, subject FROM checkins WHERE day IN ({}) AND subject = $1 AND at >= $2 AND at <= $3
+         UNION ALL
+         SELECT venue_no, at, subject FROM checkin_log WHERE at >= $2 AND at <= $3 AND subject = $1",
+        day_list(from, to)
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(subject.to_vec())
+        .bind(from)
+        .bind(to)
+        .fetch_all(state.pool())
+        .await?;
+    let mut found = visits(&rows)?;
+    found.sort_by_key(|v| v.at);
+    Ok(found)
 }
 
-/// Everyone checked in at a venue in `[from, to]` (ranges of the primary key, one per day).
+/// Everyone checked in at a venue in `[from, to]`.
 pub async fn visits_at(
     state: &AppState,
     venue_no: i64,
     from: i64,
     to: i64,
 ) -> AppResult<Vec<Visit>> {
-    let rows = sqlx::query(
-        "SELECT venue_no, at, subject FROM checkins WHERE day >= $1 AND day <= $2 AND venue_no = $3 AND at >= $4 AND at <= $5",
-    )
-    .bind(day_of(from))
-    .bind(day_of(to))
-    .bind(venue_no)
-    .bind(from)
-    .bind(to)
-    .fetch_all(state.pool())
-    .await?;
-    rows.iter()
-        .filter_map(|r| visit(r).transpose())
-        .collect::<AppResult<_>>()
+    let sql = format!(
+        "SELECT venue_no, at, subject FROM checkins WHERE day IN ({}) AND venue_no = $1 AND at >= $2 AND at <= $3
+         UNION ALL
+         SELECT venue_no, at, subject FROM checkin_log WHERE at >= $2 AND at <= $3 AND venue_no = $1",
+        day_list(from, to)
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(venue_no)
+        .bind(from)
+        .bind(to)
+        .fetch_all(state.pool())
+        .await?;
+    visits(&rows)
 }
 
-/// The sealed person id behind a pseudonym, if it still has check-ins.
-pub async fn sealed_person(state: &AppState, subject: &[u8; 16]) -> AppResult<Option<Vec<u8>>> {
-    Ok(
-        sqlx::query_scalar("SELECT person_sealed FROM checkin_subjects WHERE subject = $1")
-            .bind(subject.to_vec())
-            .fetch_optional(state.pool())
-            .await?,
-    )
+/// The sealed person id behind a pseudonym seen between `from` and `to`.
+pub async fn sealed_person(
+    state: &AppState,
+    subject: &[u8; 16],
+    from: i64,
+    to: i64,
+) -> AppResult<Option<Vec<u8>>> {
+    let sql = format!(
+        "SELECT person_sealed FROM checkin_subjects WHERE day IN ({}) AND subject = $1
+         UNION ALL
+         SELECT person_sealed FROM checkin_log WHERE subject = $1 AND at >= $2",
+        day_list(from, to)
+    );
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(subject.to_vec())
+        .bind(from)
+        .fetch_all(state.pool())
+        .await?
+        .into_iter()
+        .next())
 }
 
-/// Deletes check-ins made before `before` (whole days from the front of the primary key, then
-/// the rest of the boundary day), then the pseudonyms that have none left. Returns how many
-/// check-ins went.
+/// Deletes check-ins made before `before`: whole days from the front of the keys, then the
+/// rest of the boundary day, with their pseudonym rows and any left in the log. Returns how
+/// many check-ins went.
 pub async fn delete_before(state: &AppState, before: i64) -> AppResult<u64> {
     let day = day_of(before);
+    let mut tx = state.pool().begin().await?;
     let mut deleted = sqlx::query("DELETE FROM checkins WHERE day < $1")
         .bind(day)
-        .execute(state.pool())
+        .execute(&mut *tx)
         .await?
         .rows_affected();
     deleted += sqlx::query("DELETE FROM checkins WHERE day = $1 AND at < $2")
         .bind(day)
         .bind(before)
-        .execute(state.pool())
+        .execute(&mut *tx)
         .await?
         .rows_affected();
-    if deleted > 0 {
-        sqlx::query("DELETE FROM checkin_subjects WHERE NOT EXISTS (SELECT 1 FROM checkins c WHERE c.subject = checkin_subjects.subject)")
-            .execute(state.pool())
-            .await?;
-    }
+    deleted += sqlx::query("DELETE FROM checkin_log WHERE at < $1")
+        .bind(before)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    // A pseudonym row of the boundary day may still be needed by later check-ins that day.
+    sqlx::query("DELETE FROM checkin_subjects WHERE day < $1")
+        .bind(day)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
     Ok(deleted)
 }
 
-/// Check-ins at a venue since `since`.
-pub async fn count_at(state: &AppState, venue_no: i64, since: i64) -> AppResult<i64> {
-    Ok(sqlx::query_scalar(
-        "SELECT COUNT(*) FROM checkins WHERE day >= $1 AND venue_no = $2 AND at >= $3",
-    )
-    .bind(day_of(since))
-    .bind(venue_no)
-    .bind(since)
-    .fetch_one(state.pool())
-    .await?)
+/// Check-ins at a venue since `since` (compacted and in the log).
+pub async fn count_at(state: &AppState, venue_no: i64, since: i64, now: i64) -> AppResult<i64> {
+    let sql = format!(
+        "SELECT (SELECT COUNT(*) FROM checkins WHERE day IN ({}) AND venue_no = $1 AND at >= $2)
+              + (SELECT COUNT(*) FROM checkin_log WHERE at >= $2 AND venue_no = $1)",
+        day_list(since, now)
+    );
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(venue_no)
+        .bind(since)
+        .fetch_one(state.pool())
+        .await?)
 }

@@ -1,8 +1,12 @@
-//! Group commit for check-ins: check-ins from every request of this node gather in a queue and
-//! are written in one transaction, a few thousand at a time. A check-in is acknowledged only
-//! once its transaction is durable, so no acknowledged check-in is lost when the process dies.
-//! Repeated scans of one person at one venue within a minute are one visit: the writer drops
-//! them, against the batch and against what is stored.
+//! Group commit for check-ins. Check-ins from every request of this node gather in a queue and
+//! are appended to `checkin_log` in one transaction, a few thousand at a time; each is
+//! acknowledged only once that transaction is durable, so no acknowledged check-in is lost when
+//! the process dies. A second task ([`compact`]) moves log rows older than a minute into the
+//! indexed `checkins` table, sorted, in large batches.
+//!
+//! Repeat scans of one person at one venue within a minute are one visit: the writer keeps the
+//! last minute of this node's check-ins in memory (reloaded from the log on start) and drops
+//! repeats before they are written.
 
 use std::collections::HashMap;
 
@@ -16,6 +20,8 @@ use crate::error::{AppError, AppResult};
 const MAX_BATCH: usize = 8192;
 /// A second scan of the same person at the same venue within this time is the same visit.
 pub const SAME_VISIT_MS: i64 = 60_000;
+/// Most log rows one compaction moves.
+const MAX_COMPACTION: i64 = 250_000;
 
 /// One check-in, ready to store: the person only as pseudonym and sealed id.
 #[derive(Debug, Clone)]
@@ -40,9 +46,9 @@ pub struct CheckinWriter {
 
 impl CheckinWriter {
     /// Starts the writer task on the current runtime.
-    pub fn start(db: Db) -> CheckinWriter {
+    pub fn start(db: Db, clock: std::sync::Arc<dyn tongban_core::Clock>) -> CheckinWriter {
         let (queue, receiver) = mpsc::channel(MAX_BATCH * 4);
-        tokio::spawn(write_batches(db, receiver));
+        tokio::spawn(write_batches(db, clock.now_millis(), receiver));
         CheckinWriter { queue }
     }
 
@@ -58,94 +64,135 @@ impl CheckinWriter {
     }
 }
 
-async fn write_batches(db: Db, mut receiver: mpsc::Receiver<Pending>) {
+/// The last minute of check-ins, by (subject, venue), for folding repeat scans.
+#[derive(Default)]
+struct Recent {
+    latest: HashMap<([u8; 16], i64), i64>,
+    newest: i64,
+}
+
+impl Recent {
+    /// Notes a check-in; false when it repeats one of the minute before.
+    fn admit(&mut self, subject: [u8; 16], venue_no: i64, at: i64) -> bool {
+        let key = (subject, venue_no);
+        if self
+            .latest
+            .get(&key)
+            .is_some_and(|before| (0..SAME_VISIT_MS).contains(&(at - before)))
+        {
+            return false;
+        }
+        self.latest.insert(key, at);
+        self.newest = self.newest.max(at);
+        true
+    }
+
+    fn forget_old(&mut self) {
+        let horizon = self.newest - SAME_VISIT_MS;
+        self.latest.retain(|_, at| *at > horizon);
+    }
+}
+
+async fn write_batches(db: Db, started: i64, mut receiver: mpsc::Receiver<Pending>) {
+    let mut recent = Recent::default();
+    match store::log_since(db.pool(), started - SAME_VISIT_MS).await {
+        Ok(rows) => {
+            for (subject, venue_no, at) in rows {
+                recent.admit(subject, venue_no, at);
+            }
+        }
+        Err(error) => tracing::warn!(%error, "could not read the last minute of check-ins"),
+    }
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let checkins: Vec<&NewCheckin> = batch.iter().map(|p| &p.checkin).collect();
-        match retrying(|| write(&db, &checkins)).await {
-            Ok(kept) => {
+        let kept: Vec<bool> = batch
+            .iter()
+            .map(|p| {
+                let c = &p.checkin;
+                recent.admit(c.subject, c.venue_no, c.at)
+            })
+            .collect();
+        let rows: Vec<&NewCheckin> = batch
+            .iter()
+            .zip(&kept)
+            .filter(|(_, kept)| **kept)
+            .map(|(p, _)| &p.checkin)
+            .collect();
+        match retrying(|| store::append_log(&db, &rows)).await {
+            Ok(()) => {
                 for (pending, kept) in batch.drain(..).zip(kept) {
                     let _ = pending.done.send(Ok(kept));
                 }
             }
             Err(error) => {
                 tracing::error!(%error, count = batch.len(), "check-ins could not be written");
+                // Not written, so not seen: a retry must not count as a repeat.
+                for p in &batch {
+                    let c = &p.checkin;
+                    if recent.latest.get(&(c.subject, c.venue_no)) == Some(&c.at) {
+                        recent.latest.remove(&(c.subject, c.venue_no));
+                    }
+                }
                 for pending in batch.drain(..) {
                     let _ = pending.done.send(Err(AppError::Unavailable));
                 }
             }
         }
+        recent.forget_old();
     }
 }
 
-/// Which of `checkins` are new visits, given the latest stored check-in of each (subject,
-/// venue) pair before the batch.
-fn new_visits(checkins: &[&NewCheckin], latest: &HashMap<([u8; 16], i64), i64>) -> Vec<bool> {
-    let mut seen: HashMap<([u8; 16], i64), i64> = HashMap::new();
-    checkins
-        .iter()
-        .map(|c| {
-            let key = (c.subject, c.venue_no);
-            let before = seen.get(&key).or_else(|| latest.get(&key)).copied();
-            let repeat = before.is_some_and(|at| (0..SAME_VISIT_MS).contains(&(c.at - at)));
-            if !repeat {
-                seen.insert(key, c.at);
-            }
-            !repeat
-        })
-        .collect()
+/// Moves log rows made before `before` into `checkins`, at most [`MAX_COMPACTION`] at a
+/// time, sorted by the table's key, in one transaction. Returns how many moved.
+pub async fn compact(db: &Db, before: i64) -> AppResult<u64> {
+    let mut moved = 0;
+    loop {
+        let step = retrying(|| store::compact_log(db, before, MAX_COMPACTION)).await?;
+        moved += step;
+        if step < MAX_COMPACTION as u64 {
+            return Ok(moved);
+        }
+    }
 }
 
-async fn write(db: &Db, checkins: &[&NewCheckin]) -> AppResult<Vec<bool>> {
-    let mut tx = db.pool().begin().await?;
-    let earliest = checkins.iter().map(|c| c.at).min().unwrap_or(0);
-    let mut subjects: Vec<[u8; 16]> = checkins.iter().map(|c| c.subject).collect();
-    subjects.sort_unstable();
-    subjects.dedup();
-    let latest = store::latest_visits(&mut tx, &subjects, earliest - SAME_VISIT_MS).await?;
-    let kept = new_visits(checkins, &latest);
-    let rows: Vec<&NewCheckin> = checkins
-        .iter()
-        .zip(&kept)
-        .filter(|(_, kept)| **kept)
-        .map(|(c, _)| *c)
-        .collect();
-    store::insert_checkins(&mut tx, &rows).await?;
-    store::insert_subjects(&mut tx, &rows).await?;
-    tx.commit().await?;
-    Ok(kept)
+/// Compacts every ten seconds what is older than the minute repeat scans are folded over.
+pub async fn compact_periodically(db: Db, clock: std::sync::Arc<dyn tongban_core::Clock>) {
+    let mut interval = tokio::time::interval(std::time::Duration::from_secs(10));
+    loop {
+        interval.tick().await;
+        if let Err(error) = compact(&db, clock.now_millis() - SAME_VISIT_MS).await {
+            tracing::warn!(%error, "could not compact the check-in log");
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn at(subject: u8, venue_no: i64, at: i64) -> NewCheckin {
-        NewCheckin {
-            venue_no,
-            at,
-            subject: [subject; 16],
-            person_sealed: Vec::new(),
-            method: 1,
-        }
-    }
-
     #[test]
     fn a_second_scan_within_the_minute_is_the_same_visit() {
-        let batch = [
-            at(1, 7, 1_000),
-            at(1, 7, 30_000),
-            at(1, 8, 30_000),
-            at(2, 7, 30_000),
-            at(1, 7, 61_000),
-            at(3, 7, 100_000),
-        ];
-        let refs: Vec<&NewCheckin> = batch.iter().collect();
-        let mut stored = HashMap::new();
-        stored.insert(([3; 16], 7), 50_000);
+        let mut recent = Recent::default();
+        let seen: Vec<bool> = [
+            (1, 7, 1_000),
+            (1, 7, 30_000),
+            (1, 8, 30_000),
+            (2, 7, 30_000),
+            (1, 7, 61_000),
+            (1, 7, 62_000),
+        ]
+        .into_iter()
+        .map(|(s, v, at)| recent.admit([s; 16], v, at))
+        .collect();
+        assert_eq!(seen, [true, false, true, true, true, false]);
+        recent.forget_old();
         assert_eq!(
-            new_visits(&refs, &stored),
-            [true, false, true, true, true, false]
+            recent.latest.len(),
+            3,
+            "all within the minute before the newest"
         );
+        assert!(recent.admit([3; 16], 7, 200_000));
+        recent.forget_old();
+        assert_eq!(recent.latest.len(), 1, "only the last minute is kept");
     }
 }
