@@ -3,6 +3,7 @@
 //! stored under pseudonyms, read only by health officers for a stated purpose, every read
 //! logged, deleted after the retention period.
 
+pub mod contacts;
 pub mod store;
 pub mod writer;
 

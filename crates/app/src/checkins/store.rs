@@ -143,7 +143,7 @@ fn visits(rows: &[sqlx::any::AnyRow]) -> AppResult<Vec<Visit>> {
 
 /// A person's check-ins in `[from, to]` (compacted and still in the log), oldest first.
 pub async fn visits_of(
-    state: &AppState,
+    pool: &AnyPool,
     subject: &[u8; 16],
     from: i64,
     to: i64,
@@ -158,7 +158,7 @@ pub async fn visits_of(
         .bind(subject.to_vec())
         .bind(from)
         .bind(to)
-        .fetch_all(state.pool())
+        .fetch_all(pool)
         .await?;
     let mut found = visits(&rows)?;
     found.sort_by_key(|v| v.at);
@@ -166,12 +166,7 @@ pub async fn visits_of(
 }
 
 /// Everyone checked in at a venue in `[from, to]`.
-pub async fn visits_at(
-    state: &AppState,
-    venue_no: i64,
-    from: i64,
-    to: i64,
-) -> AppResult<Vec<Visit>> {
+pub async fn visits_at(pool: &AnyPool, venue_no: i64, from: i64, to: i64) -> AppResult<Vec<Visit>> {
     let sql = format!(
         "SELECT venue_no, at, subject FROM checkins WHERE day IN ({}) AND venue_no = $1 AND at >= $2 AND at <= $3
          UNION ALL
@@ -182,7 +177,7 @@ pub async fn visits_at(
         .bind(venue_no)
         .bind(from)
         .bind(to)
-        .fetch_all(state.pool())
+        .fetch_all(pool)
         .await?;
     visits(&rows)
 }

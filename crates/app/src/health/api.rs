@@ -11,6 +11,7 @@ use utoipa_axum::routes;
 use super::policy::StatusRule;
 use super::service::{self, NewFact};
 use super::store;
+use crate::checkins::contacts;
 use crate::error::{AppError, AppResult, Problem};
 use crate::state::AppState;
 use crate::web::extract::{ApiActor, ApiJson};
@@ -26,6 +27,35 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(approve_override))
         .routes(routes!(open_requests))
         .routes(routes!(resolve_request))
+        .routes(routes!(match_contacts))
+        .routes(routes!(confirm_contacts))
+}
+
+/// 时空伴随: people checked in at the same venues as a case with overlapping presence (health
+/// officer whose reach covers the case). The run is logged with its purpose; nothing changes
+/// anyone's colour until contacts are confirmed.
+#[utoipa::path(post, path = "/api/v1/health/contacts/match", tag = "health", security(("bearer" = [])), request_body = contacts::MatchRequest,
+    responses((status = 200, body = contacts::MatchResult), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn match_contacts(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(request): ApiJson<contacts::MatchRequest>,
+) -> AppResult<Json<contacts::MatchResult>> {
+    Ok(Json(contacts::run_match(&state, &actor, &request).await?))
+}
+
+/// Confirm reviewed contacts: each becomes a contact-designation fact, logged.
+#[utoipa::path(post, path = "/api/v1/health/contacts/confirm", tag = "health", security(("bearer" = [])), request_body = contacts::ConfirmRequest,
+    responses((status = 201, body = contacts::Confirmed), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn confirm_contacts(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(request): ApiJson<contacts::ConfirmRequest>,
+) -> AppResult<(StatusCode, Json<contacts::Confirmed>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(contacts::confirm(&state, &actor, &request).await?),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -133,8 +133,64 @@ pub async fn record_fact(state: &AppState, actor: &Actor, fact: NewFact) -> AppR
         ));
     }
     let person_id = person_in_reach(state, actor, &fact.resident_id).await?;
+    store_fact(
+        state,
+        actor,
+        person_id,
+        (fact.kind, fact.value, fact.observed_at),
+        legal_basis,
+    )
+    .await
+}
+
+/// Records that a person is a contact of a case, as a health officer confirmed it after
+/// reviewing a contact match. `observed_at` is when the contact happened.
+pub async fn record_contact_designation(
+    state: &AppState,
+    actor: &Actor,
+    person_id: &str,
+    observed_at: i64,
+    legal_basis: &str,
+) -> AppResult<String> {
+    let region = personal::person_region(state, person_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !can(
+        actor,
+        Action::RecordHealthFact,
+        Resource::Person {
+            id: person_id,
+            region: &region,
+        },
+    ) {
+        return Err(AppError::Forbidden);
+    }
+    let legal_basis = legal_basis.trim();
+    if legal_basis.is_empty() || legal_basis.chars().count() > 200 {
+        return Err(AppError::invalid(
+            "legal_basis",
+            "must name the legal basis (1–200 characters)",
+        ));
+    }
+    // The fact names no one else: neither the case nor the venue.
+    let fact = (
+        "contact_designation".into(),
+        "close_contact".into(),
+        observed_at,
+    );
+    store_fact(state, actor, person_id.to_owned(), fact, legal_basis).await
+}
+
+async fn store_fact(
+    state: &AppState,
+    actor: &Actor,
+    person_id: String,
+    (kind, value, observed_at): (String, String, i64),
+    legal_basis: &str,
+) -> AppResult<String> {
+    let now = state.now();
     let id = random::new_id();
-    let detail = json!({"fact": id, "fact_kind": fact.kind, "observed_at": rfc3339(fact.observed_at), "legal_basis": legal_basis});
+    let detail = json!({"fact": id, "fact_kind": kind, "observed_at": rfc3339(observed_at), "legal_basis": legal_basis});
     let subject = Some(state.vault.blind_index("subject", &person_id));
     log_decision(
         state,
@@ -149,16 +205,16 @@ pub async fn record_fact(state: &AppState, actor: &Actor, fact: NewFact) -> AppR
     let row = FactRow {
         value_sealed: state
             .vault
-            .seal_field(&format!("health_facts.value/{id}"), fact.value.as_bytes()),
+            .seal_field(&format!("health_facts.value/{id}"), value.as_bytes()),
         id: id.clone(),
         person_id,
-        kind: fact.kind,
-        observed_at: fact.observed_at,
+        kind,
+        observed_at,
         legal_basis: legal_basis.to_owned(),
         department_id: actor.account.department_id.clone(),
         recorded_by: actor.id().to_owned(),
         recorded_at: now,
-        expires_at: fact.observed_at + FACT_RETENTION_DAYS * DAY_MS,
+        expires_at: observed_at + FACT_RETENTION_DAYS * DAY_MS,
     };
     store::insert_fact(state.pool(), &row).await?;
     crate::cache::person_changed(state, &row.person_id).await;

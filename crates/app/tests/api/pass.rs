@@ -1220,3 +1220,143 @@ async fn the_platform_reading_facts_for_the_holders_own_pass_is_logged() {
     my_pass(&app, "citizen.zhangwei").await;
     assert_eq!(app.count("ledger_entries").await, before + 1);
 }
+
+/// 时空伴随: a health officer matches a case's check-ins against everyone else's, reviews,
+/// and confirms; only the confirmation changes anything.
+#[tokio::test]
+async fn contact_matching_finds_overlapping_presence_and_only_confirmation_designates() {
+    let app = spawn_app().await;
+    let metro = app.account("demo.venue.metro").api_token.clone();
+    let health = app.account("demo.health").api_token.clone();
+    let check_in = |username: &'static str| {
+        let (app, metro) = (&app, metro.clone());
+        async move {
+            let code = my_pass(app, username).await["code"]
+                .as_str()
+                .expect("code")
+                .to_owned();
+            let outcome: Value = app
+                .post_as(&metro, "/api/v1/pass/verify", &json!({"code": code}))
+                .await
+                .json()
+                .await
+                .expect("json");
+            assert_eq!(outcome["checked_in"], true, "{username}");
+        }
+    };
+    let started = tongban_core::Clock::now_millis(&*app.clock);
+    check_in("citizen.zhangwei").await;
+    app.clock.advance(Duration::minutes(10));
+    check_in("citizen.wangfang").await;
+    app.clock.advance(Duration::minutes(35));
+    check_in("citizen.chenming").await;
+    app.clock.advance(Duration::minutes(5));
+
+    let zhang = app.account("citizen.zhangwei");
+    let request = |purpose: &str, dwell: i64| {
+        json!({
+            "resident_id": zhang.resident_id.clone().expect("id"),
+            "from": tongban_app::time_fmt::rfc3339(started - 3_600_000),
+            "to": tongban_app::time_fmt::rfc3339(tongban_core::Clock::now_millis(&*app.clock)),
+            "dwell_minutes": dwell,
+            "purpose": purpose,
+        })
+    };
+    let run = |body: Value| {
+        let (app, health) = (&app, health.clone());
+        async move {
+            let response = app
+                .post_as(&health, "/api/v1/health/contacts/match", &body)
+                .await;
+            assert_eq!(response.status(), 200);
+            response.json::<Value>().await.expect("json")
+        }
+    };
+    let logged = app.count("ledger_entries").await;
+    let found = run(request("确诊病例流调", 30)).await;
+    assert_eq!(found["case_visits"], 1);
+    let contacts = found["contacts"].as_array().expect("list");
+    assert_eq!(
+        contacts.len(),
+        1,
+        "王芳 overlapped 20 minutes; 陈明 came after: {found}"
+    );
+    assert_eq!(contacts[0]["overlap_minutes"], 20);
+    assert_eq!(contacts[0]["venue"], "临江地铁1号线江南站");
+    assert!(!found.to_string().contains("王"), "no names in a match");
+    assert_eq!(
+        app.count("ledger_entries").await,
+        logged + 1,
+        "the run is logged"
+    );
+    // The same answer once the log is compacted into the indexed table.
+    tongban_app::checkins::writer::compact(&app.state.db, i64::MAX)
+        .await
+        .expect("compact");
+    let without_references = |found: &Value| {
+        let mut list = found["contacts"].clone();
+        for row in list.as_array_mut().into_iter().flatten() {
+            row.as_object_mut().map(|o| o.remove("reference"));
+        }
+        list
+    };
+    assert_eq!(
+        without_references(&run(request("确诊病例流调", 30)).await),
+        without_references(&found)
+    );
+    // A longer dwell window reaches 陈明 too.
+    assert_eq!(
+        run(request("确诊病例流调", 60)).await["contacts"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+
+    // A raw match changed nobody's colour.
+    assert_eq!(my_pass(&app, "citizen.wangfang").await["colour"], "green");
+
+    // Refused, and nothing recorded.
+    let facts = app.count("health_facts").await;
+    for (token, path, body, status) in [
+        (metro.clone(), "match", request("流调", 30), 403),
+        (health.clone(), "match", request(" ", 30), 422),
+        (health.clone(), "match", request("流调", 1), 422),
+        (
+            health.clone(),
+            "confirm",
+            json!({"references": ["bm90IG91cnM"], "legal_basis": "传染病防治法"}),
+            422,
+        ),
+        (
+            health.clone(),
+            "confirm",
+            json!({"references": [], "legal_basis": "传染病防治法"}),
+            422,
+        ),
+        (
+            metro.clone(),
+            "confirm",
+            json!({"references": [contacts[0]["reference"]], "legal_basis": "传染病防治法"}),
+            403,
+        ),
+    ] {
+        let response = app
+            .post_as(&token, &format!("/api/v1/health/contacts/{path}"), &body)
+            .await;
+        assert_eq!(problem(response).await.0, status, "{path} {body}");
+    }
+    assert_eq!(app.count("health_facts").await, facts);
+
+    // The officer confirms: a contact designation, logged, and the policy reads it.
+    let confirmed = app
+        .post_as(
+            &health,
+            "/api/v1/health/contacts/confirm",
+            &json!({"references": [contacts[0]["reference"]], "legal_basis": "传染病防治法 第四十二条"}),
+        )
+        .await;
+    assert_eq!(confirmed.status(), 201);
+    assert_eq!(app.count("health_facts").await, facts + 1);
+    assert_ne!(my_pass(&app, "citizen.wangfang").await["colour"], "green");
+    assert_eq!(my_pass(&app, "citizen.chenming").await["colour"], "green");
+}
