@@ -302,3 +302,151 @@ pub async fn checkins(db: Db, count: u64, concurrency: usize) -> anyhow::Result<
         "machine": machine(),
     }))
 }
+
+/// A small deterministic generator (SplitMix64), so that a synthetic city is the same in
+/// every run.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// The pseudonym of synthetic person `p` (random-looking, like a keyed digest).
+fn synthetic_subject(p: u64) -> [u8; 16] {
+    let mut g = SplitMix(p ^ 0x5eed);
+    let mut out = [0u8; 16];
+    out[..8].copy_from_slice(&g.next().to_be_bytes());
+    out[8..].copy_from_slice(&g.next().to_be_bytes());
+    out
+}
+
+/// Share of a day's check-ins in each hour: quiet nights, the two commutes, lunch, evenings.
+const HOURLY_SHARE: [f64; 24] = [
+    0.3, 0.2, 0.1, 0.1, 0.2, 0.6, 2.5, 7.5, 9.0, 5.5, 4.5, 5.5, 6.5, 5.0, 4.5, 4.5, 5.5, 8.0, 8.5,
+    6.0, 4.5, 3.5, 2.0, 1.0,
+];
+
+/// `tongban bench contacts`: builds a synthetic city of `checkins` check-ins over `days` days
+/// (people checking in about twice a day; venue popularity following a power law, so a few
+/// stations and malls take a large share; times following the daily pattern above), then
+/// times contact matches of random cases over their last 14 days with a 30-minute dwell.
+pub async fn contacts(db: Db, checkins: u64, days: i64, cases: usize) -> anyhow::Result<Value> {
+    use crate::checkins::contacts::overlaps;
+    use crate::checkins::store::DAY_MS;
+    let people = (checkins / (days.max(1) as u64 * 2)).max(10);
+    let venues = (checkins / 100).max(100);
+    let first_day = 20_600i64; // 2026-05-26
+    let mut g = SplitMix(2026);
+    let cumulative: Vec<f64> = HOURLY_SHARE
+        .iter()
+        .scan(0.0, |sum, share| {
+            *sum += share;
+            Some(*sum)
+        })
+        .collect();
+    let total_share = cumulative[23];
+    let loading = Instant::now();
+    // Bulk load, then build the subject index once, as a restore would.
+    sqlx::query("DROP INDEX checkins_subject")
+        .execute(db.pool())
+        .await?;
+    let per_day = checkins / days.max(1) as u64;
+    for day in 0..days {
+        let mut rows: Vec<(i64, i64, [u8; 16])> = (0..per_day)
+            .map(|_| {
+                let venue = (venues as f64 * g.unit().powi(3)) as i64;
+                let share = g.unit() * total_share;
+                let hour = cumulative.iter().position(|c| share < *c).unwrap_or(23) as i64;
+                let at =
+                    (first_day + day) * DAY_MS + hour * 3_600_000 + (g.unit() * 3_600_000.0) as i64;
+                (venue, at, synthetic_subject(g.next() % people))
+            })
+            .collect();
+        rows.sort_unstable();
+        let mut tx = db.pool().begin().await?;
+        for chunk in rows.chunks(80) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|r| {
+                    format!(
+                        "(${}, ${}, ${}, ${}, 1)",
+                        r * 4 + 1,
+                        r * 4 + 2,
+                        r * 4 + 3,
+                        r * 4 + 4
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO checkins (day, venue_no, at, subject, method) VALUES {} ON CONFLICT DO NOTHING",
+                values.join(", ")
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (venue, at, subject) in chunk {
+                query = query
+                    .bind(first_day + day)
+                    .bind(*venue)
+                    .bind(*at)
+                    .bind(subject.to_vec());
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+    }
+    let load_seconds = loading.elapsed().as_secs_f64();
+    let indexing = Instant::now();
+    sqlx::query("CREATE INDEX checkins_subject ON checkins (day, subject, at)")
+        .execute(db.pool())
+        .await?;
+    let index_seconds = indexing.elapsed().as_secs_f64();
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM checkins")
+        .fetch_one(db.pool())
+        .await?;
+    // Cases: people drawn at random; each matched over the last 14 days.
+    let to = (first_day + days) * DAY_MS;
+    let from = to - 14 * DAY_MS;
+    let mut timings = Vec::with_capacity(cases);
+    let (mut visits_total, mut found_total) = (0usize, 0usize);
+    for _ in 0..cases {
+        let case = synthetic_subject(g.next() % people);
+        let started = Instant::now();
+        let found = overlaps(db.pool(), &case, from, to, 30 * 60_000)
+            .await
+            .map_err(|e| anyhow::anyhow!("match failed: {e}"))?;
+        timings.push(started.elapsed().as_secs_f64() * 1000.0);
+        visits_total += crate::checkins::store::visits_of(db.pool(), &case, from, to)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .len();
+        found_total += found.len();
+    }
+    timings.sort_by(f64::total_cmp);
+    let at = |p: f64| timings[((timings.len() as f64 * p) as usize).min(timings.len() - 1)];
+    Ok(json!({
+        "benchmark": "contacts",
+        "engine": db.engine().as_str(),
+        "checkins": stored,
+        "people": people,
+        "venues": venues,
+        "days": days,
+        "load_seconds": load_seconds,
+        "subject_index_seconds": index_seconds,
+        "cases": cases,
+        "case_period_days": 14,
+        "dwell_minutes": 30,
+        "mean_case_visits": visits_total as f64 / cases.max(1) as f64,
+        "mean_contacts_found": found_total as f64 / cases.max(1) as f64,
+        "match_ms": {"p50": at(0.5), "p90": at(0.9), "max": timings.last()},
+        "machine": machine(),
+    }))
+}

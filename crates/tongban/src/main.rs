@@ -154,6 +154,18 @@ enum BenchCommand {
         millis_per_case: u64,
     },
     /// Durable appends per second with group commit, and the raw hash rate beside it.
+    /// Contact matching over a synthetic city's check-ins.
+    Contacts {
+        #[arg(long, default_value_t = 100_000_000)]
+        checkins: u64,
+        #[arg(long, default_value_t = 28)]
+        days: i64,
+        #[arg(long, default_value_t = 50)]
+        cases: usize,
+        /// A PostgreSQL database to measure on (it gets migrated); default a fresh SQLite file.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Durable check-ins per second through the group-committing writer.
     Checkins {
         #[arg(long, default_value_t = 500_000)]
@@ -550,6 +562,18 @@ async fn bench(command: BenchCommand) -> anyhow::Result<()> {
         } => pass_http(&credentials, &duration, connections).await?,
         BenchCommand::PassVerify { millis_per_case } => {
             tongban_app::bench::pass_verify(std::time::Duration::from_millis(millis_per_case))
+        }
+        BenchCommand::Contacts {
+            checkins,
+            days,
+            cases,
+            database_url,
+        } => {
+            let (db, scratch) = bench_database(database_url).await?;
+            let result = tongban_app::bench::contacts(db.clone(), checkins, days, cases).await?;
+            db.close().await;
+            let _ = std::fs::remove_dir_all(&scratch);
+            result
         }
         BenchCommand::Checkins {
             count,

@@ -45,6 +45,12 @@ async fn every_role_gets_exactly_the_access_the_policy_grants() {
         .expect("enterprise id")
         .to_owned();
 
+    let zhang_id = app
+        .account("citizen.zhangwei")
+        .resident_id
+        .clone()
+        .expect("id");
+    let now = tongban_core::Clock::now_millis(&*app.clock);
     let cases = [
         Case {
             name: "read own account",
@@ -131,6 +137,25 @@ async fn every_role_gets_exactly_the_access_the_policy_grants() {
             path: format!("/api/v1/enterprises/{qingyuan}"),
             body: None,
             expected: [404, 404, 404, 404, 200, 404, 404, 404, 404, 200],
+        },
+        Case {
+            name: "match a Jiangbei citizen's contacts",
+            method: "POST",
+            path: "/api/v1/health/contacts/match".into(),
+            body: Some(json!({
+                "resident_id": zhang_id,
+                "from": tongban_app::time_fmt::rfc3339(now - 86_400_000),
+                "to": tongban_app::time_fmt::rfc3339(now),
+                "purpose": "流行病学调查",
+            })),
+            expected: [403, 403, 403, 403, 403, 200, 403, 403, 403, 403],
+        },
+        Case {
+            name: "check a person without a phone",
+            method: "POST",
+            path: "/api/v1/pass/check-person".into(),
+            body: Some(json!({"resident_id": zhang_id})),
+            expected: [403, 403, 403, 403, 403, 403, 403, 200, 403, 403],
         },
     ];
 
