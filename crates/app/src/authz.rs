@@ -30,6 +30,13 @@ pub enum Action {
     ManageHealthPolicy,
     /// Check a pass at a venue or checkpoint.
     CheckPass,
+    /// Apply for a venue code (venue operators of the venue's region).
+    ApplyVenue,
+    /// Approve, refuse or revoke a venue code (clerks and department administrators of the
+    /// venue's district or above).
+    DecideVenue,
+    /// Check-in counts per district and hour (health officers and system administrators).
+    ReadCheckinStatistics,
 }
 
 /// What the action is done to, with what the policy needs to know about it.
@@ -133,6 +140,15 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
         CheckPass => {
             holds_over(actor, Role::VenueOperator, &resource)
                 || holds_over(actor, Role::CheckpointOfficer, &resource)
+        }
+        ApplyVenue => holds_over(actor, Role::VenueOperator, &resource),
+        DecideVenue => {
+            holds_over(actor, Role::Clerk, &resource)
+                || holds_over(actor, Role::DeptAdmin, &resource)
+        }
+        ReadCheckinStatistics => {
+            holds_over(actor, Role::HealthOfficer, &resource)
+                || holds_over(actor, Role::SystemAdmin, &resource)
         }
         RegisterPerson | RegisterEnterprise => {
             holds_over(actor, Role::SystemAdmin, &resource)

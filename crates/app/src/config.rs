@@ -48,6 +48,9 @@ pub struct Config {
     pub holder_cache_entries: usize,
     /// Days check-ins are kept before they are deleted. Default 28.
     pub checkin_retention_days: i64,
+    /// The operations view shows a district-hour cell only when at least this many people
+    /// checked in there. Default 10.
+    pub statistics_k: i64,
     /// The cryptographic profile: `international` (Ed25519, SHA-256, AES-256-GCM) or `gm`
     /// (SM2-SM3, SM3, SM4-GCM). Chosen once per deployment. Default `international`.
     pub profile: Profile,
@@ -96,6 +99,7 @@ impl Default for Config {
             max_concurrent_pass_requests: 4096,
             holder_cache_entries: 500_000,
             checkin_retention_days: 28,
+            statistics_k: 10,
             profile: Profile::International,
             master_key: None,
             master_key_file: None,

@@ -43,6 +43,17 @@ pub async fn record(
     person_id: &str,
     method: Method,
 ) -> AppResult<bool> {
+    record_at(state, venue, person_id, method, state.now()).await
+}
+
+/// Records a check-in made at `at` (a scan sent late by a phone that was offline).
+pub async fn record_at(
+    state: &AppState,
+    venue: &Venue,
+    person_id: &str,
+    method: Method,
+    at: i64,
+) -> AppResult<bool> {
     let subject = subject_of(state, person_id);
     let person_sealed = state
         .vault
@@ -51,7 +62,7 @@ pub async fn record(
         .checkins
         .record(NewCheckin {
             venue_no: venue.no,
-            at: state.now(),
+            at,
             subject,
             person_sealed,
             method: method as i64,

@@ -248,3 +248,39 @@ pub async fn count_at(state: &AppState, venue_no: i64, since: i64, now: i64) -> 
         .fetch_one(state.pool())
         .await?)
 }
+
+/// Check-ins per district (the venue's region, to six digits) and hour of `[from, to)`, with
+/// the number of distinct people in each: (district, hour from `from`, check-ins, people).
+pub async fn district_hours(
+    state: &AppState,
+    from: i64,
+    to: i64,
+) -> AppResult<Vec<(String, i64, i64, i64)>> {
+    let sql = format!(
+        "SELECT district, hour, COUNT(*) AS total, COUNT(DISTINCT subject) AS people FROM (
+            SELECT SUBSTR(v.region_code, 1, 6) AS district, (c.at - $1) / 3600000 AS hour, c.subject AS subject
+              FROM checkins c JOIN venues v ON v.no = c.venue_no
+             WHERE c.day IN ({}) AND c.at >= $1 AND c.at < $2
+            UNION ALL
+            SELECT SUBSTR(v.region_code, 1, 6), (l.at - $1) / 3600000, l.subject
+              FROM checkin_log l JOIN venues v ON v.no = l.venue_no
+             WHERE l.at >= $1 AND l.at < $2
+         ) t GROUP BY district, hour ORDER BY district, hour",
+        day_list(from, to - 1)
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(from)
+        .bind(to)
+        .fetch_all(state.pool())
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("district")?,
+                r.try_get("hour")?,
+                r.try_get("total")?,
+                r.try_get("people")?,
+            ))
+        })
+        .collect()
+}

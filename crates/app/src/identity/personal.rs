@@ -452,6 +452,36 @@ pub async fn identity_check(
     ))
 }
 
+/// Whether `name` is the registered name of a person, for a citizen registering a family member
+/// as a companion. Only the yes or no leaves; the comparison is recorded as the citizen's access
+/// to that person's name, so it appears in the family member's own access list.
+pub async fn name_matches(
+    state: &AppState,
+    actor: &Actor,
+    person_id: &str,
+    name: &str,
+) -> AppResult<bool> {
+    record_access(
+        state,
+        actor,
+        person_id,
+        "verify_name",
+        "name",
+        Purpose::IdentityVerification,
+        None,
+    )
+    .await?;
+    let sealed: Vec<u8> = sqlx::query_scalar("SELECT name_sealed FROM persons WHERE id = $1")
+        .bind(person_id.to_owned())
+        .fetch_one(state.pool())
+        .await?;
+    let stored = open(state, "name", person_id, &sealed)?;
+    Ok(crate::web::extract::tokens_match(
+        stored.expose(),
+        name.trim(),
+    ))
+}
+
 /// How many identity checks an officer made since `since` (for rate limiting).
 pub async fn identity_checks_since(state: &AppState, actor_id: &str, since: i64) -> AppResult<i64> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM personal_data_access WHERE actor_id = $1 AND action = 'id_check' AND at > $2")

@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+pub mod api;
+pub mod service;
 pub mod store;
 
 pub use store::{ensure_venue, venue_of};
@@ -73,6 +75,9 @@ pub struct Venue {
     pub records_checkins: bool,
     /// The venue's compact number in check-in rows.
     pub no: i64,
+    pub region_code: String,
+    /// pending, active, refused or revoked.
+    pub status: String,
 }
 
 /// Whether a holder with `colour` and `entitlements` may enter a venue of `kind`, and why not.

@@ -9,20 +9,161 @@ use crate::state::AppState;
 
 /// The venue a staff account checks passes at, if any.
 pub async fn venue_of(state: &AppState, account_id: &str) -> AppResult<Option<Venue>> {
-    let row = sqlx::query("SELECT v.id, v.name, v.kind, v.records_checkins, v.no FROM venues v JOIN venue_staff s ON s.venue_id = v.id WHERE s.account_id = $1 ORDER BY v.name LIMIT 1")
+    let sql = format!(
+        "SELECT {VENUE_COLUMNS} FROM venues v JOIN venue_staff s ON s.venue_id = v.id WHERE s.account_id = $1 AND v.status = 'active' ORDER BY v.name LIMIT 1"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(account_id.to_owned())
         .fetch_optional(state.pool())
         .await?;
-    row.map(|row| {
-        Ok(Venue {
-            id: row.try_get("id")?,
-            name: row.try_get("name")?,
-            kind: row.try_get("kind")?,
-            records_checkins: row.try_get::<i64, _>("records_checkins")? != 0,
-            no: row.try_get("no")?,
-        })
+    row.as_ref().map(venue_from_row).transpose()
+}
+
+const VENUE_COLUMNS: &str =
+    "v.id, v.name, v.kind, v.records_checkins, v.no, v.region_code, v.status";
+
+fn venue_from_row(row: &sqlx::any::AnyRow) -> AppResult<Venue> {
+    Ok(Venue {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        kind: row.try_get("kind")?,
+        records_checkins: row.try_get::<i64, _>("records_checkins")? != 0,
+        no: row.try_get("no")?,
+        region_code: row.try_get("region_code")?,
+        status: row.try_get("status")?,
     })
-    .transpose()
+}
+
+pub async fn venue_by_id(state: &AppState, id: &str) -> AppResult<Option<Venue>> {
+    let sql = format!("SELECT {VENUE_COLUMNS} FROM venues v WHERE v.id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id.to_owned())
+        .fetch_optional(state.pool())
+        .await?;
+    row.as_ref().map(venue_from_row).transpose()
+}
+
+pub async fn venue_by_no(state: &AppState, no: i64) -> AppResult<Option<Venue>> {
+    let sql = format!("SELECT {VENUE_COLUMNS} FROM venues v WHERE v.no = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(no)
+        .fetch_optional(state.pool())
+        .await?;
+    row.as_ref().map(venue_from_row).transpose()
+}
+
+/// Every venue an account works at, whatever its status.
+pub async fn venues_of_staff(state: &AppState, account_id: &str) -> AppResult<Vec<Venue>> {
+    let sql = format!(
+        "SELECT {VENUE_COLUMNS} FROM venues v JOIN venue_staff s ON s.venue_id = v.id WHERE s.account_id = $1 ORDER BY v.name"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(account_id.to_owned())
+        .fetch_all(state.pool())
+        .await?;
+    rows.iter().map(venue_from_row).collect()
+}
+
+/// Whether an account works at a venue.
+pub async fn is_staff_of(state: &AppState, account_id: &str, venue_id: &str) -> AppResult<bool> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM venue_staff WHERE account_id = $1 AND venue_id = $2")
+            .bind(account_id.to_owned())
+            .bind(venue_id.to_owned())
+            .fetch_optional(state.pool())
+            .await?;
+    Ok(found.is_some())
+}
+
+/// A pending application; its operator becomes the venue's staff.
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_application(
+    state: &AppState,
+    id: &str,
+    name: &str,
+    kind: &str,
+    region: &str,
+    address: &str,
+    capacity: i64,
+    operator: &str,
+) -> AppResult<()> {
+    let mut tx = state.pool().begin().await?;
+    sqlx::query("INSERT INTO venues (id, name, kind, region_code, created_at, records_checkins, no, address, capacity, status, applied_by) VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, 'pending', $9)")
+        .bind(id.to_owned())
+        .bind(name.to_owned())
+        .bind(kind.to_owned())
+        .bind(region.to_owned())
+        .bind(state.now())
+        .bind(super::venue_number(id))
+        .bind(address.to_owned())
+        .bind(capacity)
+        .bind(operator.to_owned())
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("INSERT INTO venue_staff (account_id, venue_id) VALUES ($1, $2)")
+        .bind(operator.to_owned())
+        .bind(id.to_owned())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Moves a venue from `from` to `to`; false when it was not in `from`.
+pub async fn set_status(
+    state: &AppState,
+    id: &str,
+    from: &str,
+    to: &str,
+    by: &str,
+) -> AppResult<bool> {
+    let result = sqlx::query("UPDATE venues SET status = $3, decided_by = $4, decided_at = $5 WHERE id = $1 AND status = $2")
+        .bind(id.to_owned())
+        .bind(from.to_owned())
+        .bind(to.to_owned())
+        .bind(by.to_owned())
+        .bind(state.now())
+        .execute(state.pool())
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+pub async fn insert_companion(
+    state: &AppState,
+    holder: &str,
+    person: &str,
+    relation: &str,
+    masked_name: &str,
+) -> AppResult<()> {
+    sqlx::query("INSERT INTO companions (holder_person_id, person_id, relation, masked_name, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (holder_person_id, person_id) DO NOTHING")
+        .bind(holder.to_owned())
+        .bind(person.to_owned())
+        .bind(relation.to_owned())
+        .bind(masked_name.to_owned())
+        .bind(state.now())
+        .execute(state.pool())
+        .await?;
+    Ok(())
+}
+
+/// A citizen's companions: (person id, relation, masked name).
+pub async fn companions_of(
+    state: &AppState,
+    holder: &str,
+) -> AppResult<Vec<(String, String, String)>> {
+    let rows = sqlx::query("SELECT person_id, relation, masked_name FROM companions WHERE holder_person_id = $1 ORDER BY created_at")
+        .bind(holder.to_owned())
+        .fetch_all(state.pool())
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("person_id")?,
+                r.try_get("relation")?,
+                r.try_get("masked_name")?,
+            ))
+        })
+        .collect()
 }
 
 /// The services a person is entitled to.
@@ -95,5 +236,7 @@ pub async fn ensure_venue(
         name: name.to_owned(),
         kind: kind.to_owned(),
         records_checkins,
+        region_code: region.to_owned(),
+        status: "active".into(),
     })
 }

@@ -59,6 +59,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::ledger::api::routes())
         .merge(crate::health::api::routes())
         .merge(crate::pass::api::routes())
+        .merge(crate::venues::api::routes())
         .split_for_parts()
 }
 

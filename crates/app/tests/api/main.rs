@@ -12,3 +12,4 @@ mod operations;
 mod pages;
 mod pass;
 mod story;
+mod venues;

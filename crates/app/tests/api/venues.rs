@@ -1,0 +1,263 @@
+//! 场所码: applying, approving and revoking venue codes; citizens checking in by code with
+//! companions; what venues and the operations view may count.
+
+use serde_json::{Value, json};
+use time::Duration;
+
+use crate::helpers::{TestApp, problem, spawn_app_with};
+
+async fn stored(app: &TestApp) -> i64 {
+    app.count("checkin_log").await + app.count("checkins").await
+}
+
+#[tokio::test]
+async fn a_venue_code_is_applied_for_approved_scanned_with_companions_and_revoked() {
+    let app = spawn_app_with(|config| config.statistics_k = 2).await;
+    let operator = app.account("demo.venue").api_token.clone();
+    let clerk = app.account("demo.clerk").api_token.clone();
+    let zhang = app.account("citizen.zhangwei");
+    let wang = app.account("citizen.wangfang");
+
+    // Apply: pending, no code yet.
+    let applied = app
+        .post_as(
+            &operator,
+            "/api/v1/venues",
+            &json!({"name": "江北区人民医院", "kind": "hospital", "region_code": "339901", "address": "江北区人民路100号", "capacity": 800}),
+        )
+        .await;
+    assert_eq!(applied.status(), 201);
+    let venue: Value = applied.json().await.expect("json");
+    assert_eq!(venue["status"], "pending");
+    assert!(venue["code"].is_null());
+    let id = venue["id"].as_str().expect("id").to_owned();
+    for (body, field) in [
+        (
+            json!({"name": " ", "kind": "hospital", "region_code": "339901", "address": "x", "capacity": 1}),
+            "name",
+        ),
+        (
+            json!({"name": "x", "kind": "casino", "region_code": "339901", "address": "x", "capacity": 1}),
+            "kind",
+        ),
+        (
+            json!({"name": "x", "kind": "other", "region_code": "339901", "address": "x", "capacity": 0}),
+            "capacity",
+        ),
+    ] {
+        let (status, problem) =
+            problem(app.post_as(&operator, "/api/v1/venues", &body).await).await;
+        assert_eq!(status, 422, "{field}: {problem}");
+    }
+
+    // Staff of another district may not decide; the district's clerk approves.
+    let decide = |token: String, decision: &'static str| {
+        let (app, id) = (&app, id.clone());
+        async move {
+            app.post_as(
+                &token,
+                &format!("/api/v1/venues/{id}/decision"),
+                &json!({"decision": decision}),
+            )
+            .await
+            .status()
+            .as_u16()
+        }
+    };
+    let jiangnan = app.account("demo.clerk.jiangnan").api_token.clone();
+    assert_eq!(decide(jiangnan, "approve").await, 403);
+    assert_eq!(decide(operator.clone(), "approve").await, 403);
+    assert_eq!(decide(clerk.clone(), "approve").await, 204);
+    assert_eq!(decide(clerk.clone(), "approve").await, 409);
+    let mine: Value = app
+        .get_as(&operator, "/api/v1/venues/mine")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let code = mine
+        .as_array()
+        .and_then(|list| list.iter().find(|v| v["id"] == id.as_str()))
+        .and_then(|v| v["code"].as_str())
+        .expect("an active venue has a code")
+        .to_owned();
+    let qr = app
+        .get_as(&operator, &format!("/api/v1/venues/{id}/qr.svg"))
+        .await;
+    assert_eq!(qr.status(), 200);
+    assert!(qr.text().await.expect("svg").starts_with("<?xml"));
+
+    // A companion must be a registered person whose name matches.
+    let companion = |name: &str| json!({"resident_id": wang.resident_id.clone().expect("id"), "name": name, "relation": "母亲"});
+    let refused = app
+        .post_as(
+            &zhang.api_token,
+            "/api/v1/me/companions",
+            &companion("李四"),
+        )
+        .await;
+    assert_eq!(problem(refused).await.0, 422);
+    let added = app
+        .post_as(
+            &zhang.api_token,
+            "/api/v1/me/companions",
+            &companion(wang.name.as_deref().expect("name")),
+        )
+        .await;
+    assert_eq!(added.status(), 201);
+    let companion_id = added.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    // The comparison shows in the family member's own access list.
+    let log: Value = app
+        .get_as(&wang.api_token, "/api/v1/me/access-log")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        log.as_array()
+            .expect("list")
+            .iter()
+            .any(|a| a["actor_role"] == "citizen" && a["categories"] == "name"),
+        "{log}"
+    );
+
+    // Check in by code, with the companion.
+    let check_in = |body: Value| {
+        let (app, token) = (&app, zhang.api_token.clone());
+        async move { app.post_as(&token, "/api/v1/checkins", &body).await }
+    };
+    let done = check_in(json!({"venue_code": code, "companions": [companion_id]})).await;
+    assert_eq!(done.status(), 200);
+    let done: Value = done.json().await.expect("json");
+    assert_eq!(done["recorded"], true);
+    assert_eq!(done["companions_recorded"], 1);
+    assert_eq!(done["colour"], "green");
+    assert_eq!(done["venue"], "江北区人民医院");
+    assert_eq!(stored(&app).await, 2);
+    // The same scan within a minute is counted once.
+    let again: Value = check_in(json!({"venue_code": code}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(again["recorded"], false);
+    assert_eq!(stored(&app).await, 2);
+
+    // Refused, and nothing recorded.
+    let chen_person: String =
+        sqlx::query_scalar("SELECT person_id FROM accounts WHERE username = 'citizen.chenming'")
+            .fetch_one(app.state.pool())
+            .await
+            .expect("person");
+    let now = tongban_core::Clock::now_millis(&*app.clock);
+    let other_region = format!("110101-{}", code.split_once('-').expect("code").1);
+    let mut forged = code.clone();
+    forged.pop();
+    forged.push(if code.ends_with('0') { '1' } else { '0' });
+    for body in [
+        json!({"venue_code": code, "companions": [chen_person]}),
+        json!({"venue_code": code, "at": tongban_app::time_fmt::rfc3339(now + 3_600_000)}),
+        json!({"venue_code": code, "at": tongban_app::time_fmt::rfc3339(now - 7 * 3_600_000)}),
+        json!({"venue_code": other_region}),
+        json!({"venue_code": forged}),
+        json!({"venue_code": "not a code"}),
+    ] {
+        let (status, problem) = problem(check_in(body.clone()).await).await;
+        assert_eq!(status, 422, "{body}: {problem}");
+    }
+    assert_eq!(stored(&app).await, 2);
+
+    // The venue's staff see their counts; another venue's staff see nothing.
+    let counts: Value = app
+        .get_as(&operator, &format!("/api/v1/venues/{id}/counts"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(counts["last_24_hours"], 2);
+    let metro = app.account("demo.venue.metro").api_token.clone();
+    assert_eq!(
+        app.get_as(&metro, &format!("/api/v1/venues/{id}/counts"))
+            .await
+            .status(),
+        404
+    );
+
+    // The operations view: a district-hour cell with at least k (here 2) people.
+    let today = tongban_app::time_fmt::display_cst(now);
+    let date = &today[..10];
+    let health = app.account("demo.health").api_token.clone();
+    let cells: Value = app
+        .get_as(&health, &format!("/api/v1/checkins/statistics?date={date}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let cells = cells.as_array().expect("list");
+    assert_eq!(cells.len(), 1, "{cells:?}");
+    assert_eq!(cells[0]["district"], "339901");
+    assert_eq!(cells[0]["checkins"], 2);
+    assert_eq!(
+        app.get_as(
+            &zhang.api_token,
+            &format!("/api/v1/checkins/statistics?date={date}")
+        )
+        .await
+        .status(),
+        403
+    );
+
+    // Revoked: the code stops working at once.
+    assert_eq!(decide(clerk.clone(), "revoke").await, 204);
+    app.clock.advance(Duration::minutes(2));
+    let (status, problem) = problem(check_in(json!({"venue_code": code})).await).await;
+    assert_eq!(status, 422);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("revoked")
+            || problem.to_string().contains("revoked")
+    );
+    assert_eq!(stored(&app).await, 2);
+}
+
+#[tokio::test]
+async fn cells_of_fewer_than_k_people_are_not_shown() {
+    let app = spawn_app_with(|_| {}).await;
+    let metro = app.account("demo.venue.metro").api_token.clone();
+    let code = app
+        .get_as(
+            &app.account("citizen.zhangwei").api_token,
+            "/api/v1/pass/me",
+        )
+        .await
+        .json::<Value>()
+        .await
+        .expect("json")["code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    let checked: Value = app
+        .post_as(&metro, "/api/v1/pass/verify", &json!({"code": code}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(checked["checked_in"], true);
+    let now = tongban_core::Clock::now_millis(&*app.clock);
+    let date = tongban_app::time_fmt::display_cst(now)[..10].to_owned();
+    let cells: Value = app
+        .get_as(
+            &app.account("demo.health").api_token,
+            &format!("/api/v1/checkins/statistics?date={date}"),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(cells, json!([]), "one person is fewer than k = 10");
+}
