@@ -40,16 +40,44 @@ struct LoginPage {
     base: PageBase,
     message: Option<String>,
     username: String,
+    /// Where to go after logging in (a path of this site).
+    next: String,
 }
 
-async fn login_form(ctx: PageCtx) -> Response {
+/// A path of this site to return to after login; anything else (another site) is dropped.
+fn local_path(next: Option<&str>) -> String {
+    match next {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && path.len() <= 512
+                && path.chars().all(|c| c.is_ascii_graphic()) =>
+        {
+            path.to_owned()
+        }
+        _ => "/home".to_owned(),
+    }
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    next: Option<String>,
+}
+
+async fn login_form(
+    ctx: PageCtx,
+    axum::extract::Query(query): axum::extract::Query<LoginQuery>,
+) -> Response {
+    let next = local_path(query.next.as_deref());
     if ctx.actor.is_some() {
-        return ctx.redirect("/home");
+        return ctx.redirect(&next);
     }
     ctx.render(&LoginPage {
         base: ctx.base("login.title"),
         message: None,
         username: String::new(),
+        next,
     })
 }
 
@@ -60,6 +88,7 @@ struct LoginForm {
     password: String,
     #[serde(default)]
     totp: String,
+    next: Option<String>,
 }
 
 async fn login(
@@ -87,7 +116,7 @@ async fn login(
                 .map_err(|e| ctx.error(e))?;
             ctx.add_cookie(cookies::set(cookies::SESSION, &session.raw_id, true, None));
             ctx.add_cookie(cookies::clear(cookies::ANON_CSRF));
-            Ok(ctx.redirect("/home"))
+            Ok(ctx.redirect(&local_path(form.next.as_deref())))
         }
         Err(error @ (AppError::InvalidCredentials | AppError::LockedOut { .. })) => {
             let status = error.status();
@@ -96,6 +125,7 @@ async fn login(
                 base: ctx.base("login.title"),
                 message,
                 username: form.username,
+                next: local_path(form.next.as_deref()),
             };
             Ok((status, ctx.render(&page)).into_response())
         }

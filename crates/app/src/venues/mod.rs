@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 pub mod api;
+pub mod pages;
 pub mod service;
 pub mod store;
 

@@ -127,6 +127,35 @@ const TEXT: &[(&str, &str, &str)] = &[
     ),
     ("scan.check", "查验", "Check"),
     ("scan.checked_in", "已登记进场", "Check-in recorded"),
+    ("checkin.title", "场所码登记", "Check in"),
+    ("checkin.submit", "登记进场", "Check in"),
+    (
+        "checkin.companions",
+        "同行人员（一并登记）",
+        "Companions checked in with you",
+    ),
+    (
+        "checkin.companions_recorded",
+        "已登记同行人员：",
+        "Companions checked in:",
+    ),
+    (
+        "checkin.show_staff",
+        "请向工作人员出示此页面。",
+        "Show this page to the staff at the door.",
+    ),
+    (
+        "checkin.hint",
+        "登记记录仅用于疫情防控流调，28 天后自动删除。",
+        "Check-ins serve contact tracing only and are deleted after 28 days.",
+    ),
+    ("poster.title", "场所码", "Venue code"),
+    ("poster.call", "请扫码登记", "Scan to check in"),
+    (
+        "poster.note",
+        "使用手机相机或“通办”扫码，登记后向工作人员出示。",
+        "Scan with the phone camera, then show the page to the staff.",
+    ),
     (
         "scan.same_visit",
         "一分钟内已登记，不重复计入",

@@ -261,3 +261,108 @@ async fn cells_of_fewer_than_k_people_are_not_shown() {
         .expect("json");
     assert_eq!(cells, json!([]), "one person is fewer than k = 10");
 }
+
+/// The phone opens the venue's QR: log in if needed and come back, check in with a companion,
+/// show the colour. The venue prints its poster.
+#[tokio::test]
+async fn the_check_in_page_and_the_poster() {
+    let app = spawn_app_with(|_| {}).await;
+    let operator = app.account("demo.venue.metro").api_token.clone();
+    let mine: Value = app
+        .get_as(&operator, "/api/v1/venues/mine")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let venue = &mine[0];
+    let code = venue["code"].as_str().expect("code").to_owned();
+    let id = venue["id"].as_str().expect("id").to_owned();
+    let zhang = app.account("citizen.zhangwei");
+    let wang = app.account("citizen.wangfang");
+    let added = app
+        .post_as(
+            &zhang.api_token,
+            "/api/v1/me/companions",
+            &json!({"resident_id": wang.resident_id, "name": wang.name, "relation": "母亲"}),
+        )
+        .await;
+    assert_eq!(added.status(), 201);
+    let companion = added.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+
+    // Not logged in: to the login page, which brings the citizen back.
+    let anonymous = app
+        .client
+        .get(app.url(&format!("/v/{code}")))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(anonymous.status(), 303);
+    assert_eq!(
+        anonymous.headers()["location"].to_str().expect("location"),
+        format!("/login?next=/v/{code}")
+    );
+    let login = app
+        .client
+        .get(app.url("/login?next=//evil.example/"))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        login.contains("name=\"next\" value=\"/home\""),
+        "other sites are dropped"
+    );
+
+    let mut phone = app.page_login(zhang).await;
+    let page = phone
+        .get(&app, &format!("/v/{code}"))
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains("临江地铁1号线江南站") && page.contains("王*"),
+        "{page}"
+    );
+    let csrf = crate::helpers::hidden_csrf(&page);
+    let field = format!("companion.{companion}");
+    let done = phone
+        .post_form(
+            &app,
+            &format!("/v/{code}"),
+            &[("csrf", csrf.as_str()), (field.as_str(), "1")],
+        )
+        .await;
+    assert_eq!(done.status(), 200);
+    let done = done.text().await.expect("html");
+    assert!(
+        done.contains("绿码") && done.contains("已登记进场"),
+        "{done}"
+    );
+    assert_eq!(stored(&app).await, 2);
+    let bad = phone.get(&app, "/v/339902-1-0000").await;
+    assert_eq!(bad.status(), 422);
+
+    // The poster: the venue's staff only.
+    let mut staff = app.page_login(app.account("demo.venue.metro")).await;
+    let poster = staff
+        .get(&app, &format!("/venues/{id}/poster"))
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(poster.contains("<svg") && poster.contains(&code));
+    let mut other = app.page_login(app.account("demo.venue")).await;
+    assert_eq!(
+        other
+            .get(&app, &format!("/venues/{id}/poster"))
+            .await
+            .status(),
+        404
+    );
+}

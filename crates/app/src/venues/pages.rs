@@ -1,0 +1,137 @@
+//! The pages of venue codes: the check-in page a citizen's phone opens from the venue's QR
+//! code, and the printable poster of a venue's code.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::get;
+
+use super::service::{self, CheckinOutcome, CheckinRequest, Companion};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::extract::PageForm;
+use crate::web::pages::{PageBase, PageCtx, PageError};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v/{code}", get(show).post(check_in))
+        .route("/venues/{id}/poster", get(poster))
+}
+
+#[derive(Template)]
+#[template(path = "checkin.html")]
+struct CheckinPage {
+    base: PageBase,
+    code: String,
+    venue: String,
+    companions: Vec<Companion>,
+    outcome: Option<CheckinOutcome>,
+    answer: String,
+}
+
+async fn page(
+    state: &AppState,
+    ctx: &PageCtx,
+    code: &str,
+    outcome: Option<CheckinOutcome>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    let venue = service::resolve(state, code)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let companions = service::companions(state, actor)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let answer = outcome
+        .as_ref()
+        .map(|o| ctx.t.get(&format!("pass.{}", o.colour)).to_owned())
+        .unwrap_or_default();
+    Ok(ctx.render(&CheckinPage {
+        base: ctx.base("checkin.title"),
+        code: code.to_owned(),
+        venue: venue.name,
+        companions,
+        outcome,
+        answer,
+    }))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    if ctx.actor.is_none() {
+        // Codes are digits, hex and dashes; anything else is not sent on.
+        let next = code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+            .then(|| format!("?next=/v/{code}"))
+            .unwrap_or_default();
+        return Ok(ctx.redirect(&format!("/login{next}")));
+    }
+    page(&state, &ctx, &code, None).await
+}
+
+/// The form: `csrf`, and one `companion.<id>` field per companion checked in along.
+async fn check_in(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+    PageForm(form): PageForm<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(form.get("csrf").map(String::as_str).unwrap_or_default())?;
+    let request = CheckinRequest {
+        venue_code: code.clone(),
+        companions: form
+            .keys()
+            .filter_map(|key| key.strip_prefix("companion."))
+            .map(str::to_owned)
+            .collect(),
+        at: None,
+    };
+    let outcome = service::check_in_by_code(&state, actor, &request)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    page(&state, &ctx, &code, Some(outcome)).await
+}
+
+#[derive(Template)]
+#[template(path = "poster.html")]
+struct PosterPage {
+    base: PageBase,
+    venue: String,
+    code: String,
+    qr_svg: String,
+}
+
+/// The printable poster of a venue's code (the venue's staff).
+async fn poster(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    let venue = super::api::staff_venue(&state, actor.id(), &id)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let url = service::code_url(&state, &state.config.public_url(), &venue);
+    let qr_svg = crate::pass::api::qr_svg(&url).map_err(|e| ctx.error(e))?;
+    let qr_svg = qr_svg
+        .split_once("?>")
+        .map(|(_, svg)| svg.trim().to_owned())
+        .unwrap_or(qr_svg);
+    if !qr_svg.starts_with("<svg") {
+        return Err(ctx.error(AppError::Internal(anyhow::anyhow!("unexpected QR output"))));
+    }
+    Ok(ctx.render(&PosterPage {
+        base: ctx.base("poster.title"),
+        venue: venue.name.clone(),
+        code: service::code_for(&state, &venue),
+        qr_svg,
+    }))
+}
