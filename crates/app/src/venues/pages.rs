@@ -66,11 +66,11 @@ async fn show(
 ) -> Result<Response, PageError> {
     if ctx.actor.is_none() {
         // Codes are digits, hex and dashes; anything else is not sent on.
-        let next = code
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-')
-            .then(|| format!("?next=/v/{code}"))
-            .unwrap_or_default();
+        let next = if code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            format!("?next=/v/{code}")
+        } else {
+            String::new()
+        };
         return Ok(ctx.redirect(&format!("/login{next}")));
     }
     page(&state, &ctx, &code, None).await
