@@ -213,7 +213,15 @@ pub fn machine() -> Value {
 /// check-ins in flight, then the rate at which the log is compacted into the indexed table. Each check-in is made as a request makes it: a keyed pseudonym and
 /// the person id sealed (AES-256-GCM), for one of `count / 3` people at one of 10,000 venues,
 /// a few milliseconds apart. Beside it, the rate of making those values alone.
-pub async fn checkins(db: Db, count: u64, concurrency: usize) -> anyhow::Result<Value> {
+///
+/// With `print_acks`, each acknowledged check-in is printed (pseudonym in hex, venue, time) as
+/// it is acknowledged, so that a test can kill the process and look for every one of them.
+pub async fn checkins(
+    db: Db,
+    count: u64,
+    concurrency: usize,
+    print_acks: bool,
+) -> anyhow::Result<Value> {
     use crate::checkins::{CheckinWriter, NewCheckin};
     let writer = CheckinWriter::start(db.clone(), Arc::new(tongban_core::SystemClock));
     let key = Arc::new(SealingKey::generate(
@@ -260,10 +268,18 @@ pub async fn checkins(db: Db, count: u64, concurrency: usize) -> anyhow::Result<
                 if n >= count {
                     return Ok::<_, anyhow::Error>(());
                 }
+                let checkin = make(&key, n);
+                let (subject, venue_no, at) = (checkin.subject, checkin.venue_no, checkin.at);
                 let new = writer
-                    .record(make(&key, n))
+                    .record(checkin)
                     .await
                     .map_err(|e| anyhow::anyhow!("check-in failed: {e}"))?;
+                if print_acks && new {
+                    println!(
+                        "ack {} {venue_no} {at}",
+                        crate::random::hex_encode(&subject)
+                    );
+                }
                 if new {
                     recorded.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }

@@ -170,6 +170,9 @@ enum BenchCommand {
     Checkins {
         #[arg(long, default_value_t = 500_000)]
         count: u64,
+        /// Print each check-in as it is acknowledged (for the durability test).
+        #[arg(long, hide = true)]
+        print_acks: bool,
         #[arg(long, default_value_t = 4096)]
         concurrency: usize,
         /// A PostgreSQL database to measure on (it gets migrated); default a fresh SQLite file.
@@ -577,11 +580,13 @@ async fn bench(command: BenchCommand) -> anyhow::Result<()> {
         }
         BenchCommand::Checkins {
             count,
+            print_acks,
             concurrency,
             database_url,
         } => {
             let (db, scratch) = bench_database(database_url).await?;
-            let result = tongban_app::bench::checkins(db.clone(), count, concurrency).await?;
+            let result =
+                tongban_app::bench::checkins(db.clone(), count, concurrency, print_acks).await?;
             db.close().await;
             let _ = std::fs::remove_dir_all(&scratch);
             result

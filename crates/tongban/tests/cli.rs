@@ -198,3 +198,63 @@ async fn pass_verify_checks_a_code_offline_against_an_exported_trust_list() {
     state.db.close().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Check-ins are acknowledged only once durable: kill the process in the middle of a burst and
+/// every acknowledged check-in is in the database.
+#[tokio::test]
+async fn no_acknowledged_check_in_is_lost_when_the_process_is_killed() {
+    use std::io::BufRead;
+    let dir = std::env::temp_dir().join(format!("tongban-kill-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.join("checkins.db").display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tongban"))
+        .args([
+            "bench",
+            "checkins",
+            "--count",
+            "2000000",
+            "--print-acks",
+            "--database-url",
+            &url,
+        ])
+        .env("TONGBAN_LOG", "error")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run tongban");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut acked = Vec::new();
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.expect("line");
+        if let Some(rest) = line.strip_prefix("ack ") {
+            acked.push(rest.to_owned());
+            if acked.len() == 30_000 {
+                child.kill().expect("kill");
+                break;
+            }
+        }
+    }
+    let _ = child.wait();
+    assert_eq!(acked.len(), 30_000, "the burst ran long enough to be cut");
+    let db = tongban_app::db::Db::connect(&url, 1).await.expect("open");
+    let mut stored = std::collections::HashSet::new();
+    for table in ["checkin_log", "checkins"] {
+        let rows: Vec<(Vec<u8>, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT subject, venue_no, at FROM {table}"
+        )))
+        .fetch_all(db.pool())
+        .await
+        .expect("rows");
+        for (subject, venue_no, at) in rows {
+            let hex: String = subject.iter().map(|b| format!("{b:02x}")).collect();
+            stored.insert(format!("{hex} {venue_no} {at}"));
+        }
+    }
+    let lost: Vec<&String> = acked.iter().filter(|a| !stored.contains(*a)).collect();
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged check-ins lost, e.g. {:?}",
+        lost.len(),
+        lost.first()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
