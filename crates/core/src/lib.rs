@@ -6,7 +6,9 @@ pub mod clock;
 pub mod id_card;
 pub mod ids;
 mod iso7064;
+pub mod venue_code;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use id_card::{CardError, CardText};
 pub use ids::{IdError, RegionCode, RegionLevel, ResidentId, Uscc};
+pub use venue_code::VenueCode;

@@ -2,7 +2,7 @@
 //! scanning it (with companions), and the counts venues and the operations view may see.
 
 use serde::{Deserialize, Serialize};
-use tongban_core::RegionCode;
+use tongban_core::{RegionCode, VenueCode};
 
 use super::{KINDS, Venue, store};
 use crate::authz::{Action, Resource, can};
@@ -173,12 +173,15 @@ fn code_tag(state: &AppState, region: &str, no: i64) -> String {
 /// The text of a venue's code: region, number and a keyed tag, so that a code cannot be made
 /// up and names its region for the scanner to see.
 pub fn code_for(state: &AppState, venue: &Venue) -> String {
-    format!(
-        "{}-{:x}-{}",
-        venue.region_code,
-        venue.no,
-        code_tag(state, &venue.region_code, venue.no)
-    )
+    match venue.region_code.parse() {
+        Ok(region) => VenueCode {
+            region,
+            number: venue.no,
+            tag: code_tag(state, &venue.region_code, venue.no),
+        }
+        .to_string(),
+        Err(_) => String::new(),
+    }
 }
 
 /// Where the venue's QR code points: the check-in page.
@@ -193,12 +196,15 @@ pub fn code_url(state: &AppState, base_url: &str, venue: &Venue) -> String {
 /// The active venue behind a code of this region; a clear refusal for anything else.
 pub async fn resolve(state: &AppState, code: &str) -> AppResult<Venue> {
     let refused = |why: &str| AppError::invalid("venue_code", why.to_owned());
-    let mut parts = code.trim().splitn(3, '-');
-    let (Some(region), Some(no), Some(tag)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(refused("not a venue code"));
-    };
-    let region_code: RegionCode = region.parse().map_err(|_| refused("not a venue code"))?;
-    let no = i64::from_str_radix(no, 16).map_err(|_| refused("not a venue code"))?;
+    let VenueCode {
+        region: region_code,
+        number: no,
+        tag,
+    } = code
+        .trim()
+        .parse()
+        .map_err(|_| refused("not a venue code"))?;
+    let region = region_code.as_str();
     let home: RegionCode = state
         .config
         .region_code
@@ -207,7 +213,7 @@ pub async fn resolve(state: &AppState, code: &str) -> AppResult<Venue> {
     if !home.contains(&region_code) {
         return Err(refused("the venue code is of another region"));
     }
-    if !crate::web::extract::tokens_match(tag, &code_tag(state, region, no)) {
+    if !crate::web::extract::tokens_match(&tag, &code_tag(state, region, no)) {
         return Err(refused("the venue code is not one this platform issued"));
     }
     let venue = store::venue_by_no(state, no)
