@@ -19,6 +19,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v/{code}", get(show).post(check_in))
         .route("/venues/{id}/poster", get(poster))
+        .route("/checkins/statistics", get(statistics))
 }
 
 #[derive(Template)]
@@ -133,5 +134,48 @@ async fn poster(
         venue: venue.name.clone(),
         code: service::code_for(&state, &venue),
         qr_svg,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "checkin_statistics.html")]
+struct StatisticsPage {
+    base: PageBase,
+    date: String,
+    k: i64,
+    cells: Vec<super::service::DistrictHour>,
+}
+
+#[derive(serde::Deserialize)]
+struct DateQuery {
+    date: Option<String>,
+}
+
+/// The operations view: check-ins per district and hour of a day, cells of at least k people.
+async fn statistics(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    axum::extract::Query(query): axum::extract::Query<DateQuery>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    let date = query.date.unwrap_or_else(|| {
+        crate::time_fmt::display_cst(state.now())
+            .chars()
+            .take(10)
+            .collect()
+    });
+    let day = time::Date::parse(
+        date.trim(),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map_err(|_| ctx.error(AppError::invalid("date", "must be YYYY-MM-DD")))?;
+    let cells = service::district_hours(&state, actor, day, state.config.statistics_k)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(ctx.render(&StatisticsPage {
+        base: ctx.base("stats.title"),
+        date,
+        k: state.config.statistics_k,
+        cells,
     }))
 }

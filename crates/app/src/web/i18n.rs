@@ -150,6 +150,22 @@ const TEXT: &[(&str, &str, &str)] = &[
         "Check-ins serve contact tracing only and are deleted after 28 days.",
     ),
     ("poster.title", "场所码", "Venue code"),
+    (
+        "stats.title",
+        "场所登记统计",
+        "Check-ins by district and hour",
+    ),
+    ("stats.date", "日期", "Date"),
+    ("stats.district", "区县", "District"),
+    ("stats.hour", "时段", "Hour"),
+    ("stats.checkins", "登记次数", "Check-ins"),
+    ("stats.show", "查看", "Show"),
+    (
+        "stats.k_note",
+        "为保护个人信息，少于以下人数的时段不予显示：",
+        "To protect people, cells with fewer people than this are not shown:",
+    ),
+    ("stats.empty", "没有可显示的数据。", "Nothing to show."),
     ("poster.call", "请扫码登记", "Scan to check in"),
     (
         "poster.note",

@@ -210,6 +210,27 @@ async fn a_venue_code_is_applied_for_approved_scanned_with_companions_and_revoke
         403
     );
 
+    // The same on the operations page.
+    let mut officer = app.page_login(app.account("demo.health")).await;
+    let page = officer
+        .get(&app, &format!("/checkins/statistics?date={date}"))
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains("<td>339901</td>") && page.contains("<td>2</td>"),
+        "{page}"
+    );
+    let mut citizen = app.page_login(zhang).await;
+    assert_eq!(
+        citizen
+            .get(&app, &format!("/checkins/statistics?date={date}"))
+            .await
+            .status(),
+        403
+    );
+
     // Revoked: the code stops working at once.
     assert_eq!(decide(clerk.clone(), "revoke").await, 204);
     app.clock.advance(Duration::minutes(2));
