@@ -28,6 +28,8 @@ pub struct PageBase {
     pub is_admin: bool,
     /// Shows the scanner link to venue and checkpoint staff.
     pub is_checker: bool,
+    /// Shows the check-in statistics link to health officers.
+    pub is_health_officer: bool,
     pub title: String,
     /// The path of this page, for the language and text-size links.
     pub path: String,
@@ -148,6 +150,10 @@ impl PageCtx {
             is_checker: self.actor.as_ref().is_some_and(|a| {
                 a.has_role(Role::VenueOperator) || a.has_role(Role::CheckpointOfficer)
             }),
+            is_health_officer: self
+                .actor
+                .as_ref()
+                .is_some_and(|a| a.has_role(Role::HealthOfficer)),
             title: self.t.get(title_key).to_owned(),
             path: self.path.clone(),
             ledger_hash: None,
@@ -260,6 +266,7 @@ pub fn error_page(
             user_name: None,
             is_admin: false,
             is_checker: false,
+            is_health_officer: false,
             title: t.get("error.title").to_owned(),
             path: "/".into(),
             ledger_hash: None,
