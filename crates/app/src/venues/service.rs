@@ -246,6 +246,9 @@ pub struct CheckinOutcome {
     /// False when the same scan came within a minute of the last (counted once).
     pub recorded: bool,
     pub companions_recorded: usize,
+    /// When, in China time (`YYYY-MM-DD HH:MM`), for the door staff to see it is not an old
+    /// screenshot.
+    pub at: String,
 }
 
 /// A citizen checks in at a venue by its code, with companions. Every companion is checked to
@@ -307,6 +310,7 @@ pub async fn check_in_by_code(
         colour: status.colour,
         recorded,
         companions_recorded,
+        at: crate::time_fmt::display_cst(at),
     })
 }
 
