@@ -31,9 +31,15 @@ struct ScanPage {
     reason: String,
     admission: String,
     id_checks: bool,
+    /// The operator's own venues: (id, name, status, check-ins in the last 24 hours).
+    venues: Vec<(String, String, String, i64)>,
 }
 
-fn render(ctx: &PageCtx, outcome: Option<CheckOutcome>) -> Result<Response, PageError> {
+async fn render(
+    state: &AppState,
+    ctx: &PageCtx,
+    outcome: Option<CheckOutcome>,
+) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
     if !actor.has_role(Role::VenueOperator) && !actor.has_role(Role::CheckpointOfficer) {
         return Err(ctx.error(AppError::Forbidden));
@@ -57,7 +63,19 @@ fn render(ctx: &PageCtx, outcome: Option<CheckOutcome>) -> Result<Response, Page
         .and_then(|o| o.admission_reason.clone())
         .map(|r| ctx.t.get(&format!("scan.reason.{r}")).to_owned())
         .unwrap_or_default();
+    let mut venues = Vec::new();
+    for venue in crate::venues::store::venues_of_staff(state, actor.id())
+        .await
+        .map_err(|e| ctx.error(e))?
+    {
+        let now = state.now();
+        let count = crate::checkins::store::count_at(state, venue.no, now - 86_400_000, now)
+            .await
+            .map_err(|e| ctx.error(e))?;
+        venues.push((venue.id, venue.name, venue.status, count));
+    }
     let page = ScanPage {
+        venues,
         base: ctx.base("scan.title"),
         outcome,
         answer,
@@ -68,8 +86,8 @@ fn render(ctx: &PageCtx, outcome: Option<CheckOutcome>) -> Result<Response, Page
     Ok(ctx.render(&page))
 }
 
-async fn show(ctx: PageCtx) -> Result<Response, PageError> {
-    render(&ctx, None)
+async fn show(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
+    render(&state, &ctx, None).await
 }
 
 #[derive(Deserialize)]
@@ -89,7 +107,7 @@ async fn check_code(
     let outcome = service::check(&state, actor, form.code.trim(), request_id.as_deref())
         .await
         .map_err(|e| ctx.error(e))?;
-    render(&ctx, Some(outcome))
+    render(&state, &ctx, Some(outcome)).await
 }
 
 #[derive(Deserialize)]
@@ -111,5 +129,5 @@ async fn check_id(
     let outcome = service::check_by_resident_id(&state, actor, &resident_id, request_id.as_deref())
         .await
         .map_err(|e| ctx.error(e))?;
-    render(&ctx, Some(outcome))
+    render(&state, &ctx, Some(outcome)).await
 }

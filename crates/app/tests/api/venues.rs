@@ -378,6 +378,12 @@ async fn the_check_in_page_and_the_poster() {
         .await
         .expect("html");
     assert!(poster.contains("<svg") && poster.contains(&code));
+    // The scanner page lists the operator's venues with their counts and posters.
+    let scanner = staff.get(&app, "/scan").await.text().await.expect("html");
+    assert!(
+        scanner.contains("<td>2</td>") && scanner.contains(&format!("/venues/{id}/poster")),
+        "{scanner}"
+    );
     let mut other = app.page_login(app.account("demo.venue")).await;
     assert_eq!(
         other
