@@ -221,7 +221,7 @@ pub async fn holder(state: &AppState, person_id: &str) -> AppResult<Arc<HolderIn
         })
         .collect::<AppResult<Vec<_>>>()?;
     if !facts.is_empty() {
-        crate::identity::personal::record_own_status_read(state, person_id).await?;
+        crate::identity::personal::record_status_computation(state, person_id).await?;
     }
     let entry = Arc::new(HolderInputs {
         facts,

@@ -304,19 +304,19 @@ pub async fn find_person(
     read_person(state, actor, &id, purpose, request_id).await
 }
 
-/// Logs a read of a person's health facts by the platform itself, to compute that person's own
-/// status (their pass). It goes to the transparency log only: the person's "who accessed my
-/// data" list shows people, and this read is made for the person, by no one. Made each time
-/// the facts are read from storage (a node then keeps them until they change), not each time
-/// the cached status is shown.
-pub async fn record_own_status_read(state: &AppState, person_id: &str) -> AppResult<()> {
+/// Logs a read of a person's health facts by the platform itself, to compute their status
+/// (for their pass, or for a check, which is logged in addition as the checker's access). It
+/// goes to the transparency log only: the person's "who accessed my data" list shows people,
+/// and this read is made by no one. Made each time the facts are read from storage (a node then
+/// keeps them until they change), not each time the kept status is used.
+pub async fn record_status_computation(state: &AppState, person_id: &str) -> AppResult<()> {
     let entry = AccessEntry {
         kind: "personal_data_access",
         at: crate::time_fmt::rfc3339(state.now()),
         actor: "system",
         role: "system",
         department: None,
-        action: "compute_own_status",
+        action: "compute_status",
         categories: "health_facts",
         subject: state.vault.blind_index("subject", person_id),
         purpose: Purpose::SelfService.as_str(),

@@ -1214,7 +1214,7 @@ async fn the_platform_reading_facts_for_the_holders_own_pass_is_logged() {
             .await
             .expect("entry");
     let entry: Value = serde_json::from_slice(&entry).expect("json entry");
-    assert_eq!(entry["action"], "compute_own_status");
+    assert_eq!(entry["action"], "compute_status");
     assert_eq!(entry["actor"], "system");
     assert_eq!(entry["categories"], "health_facts");
     my_pass(&app, "citizen.zhangwei").await;
