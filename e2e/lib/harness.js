@@ -100,3 +100,17 @@ export function totp(base32, now = Date.now()) {
 export async function shot(page, name) {
   await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
 }
+
+/** A demo account by username. */
+export function account(demo, username) {
+  return demo.accounts.find((a) => a.username === username);
+}
+
+/** Calls the demo's JSON API with a bearer token; returns the status and the parsed body. */
+export async function api(demo, token, path, init = {}) {
+  const response = await fetch(`${demo.baseUrl}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers || {}) },
+  });
+  return { status: response.status, body: await response.json() };
+}

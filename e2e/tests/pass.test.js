@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { launchBrowser, shot, startDemo, binaryPath, totp } from '../lib/harness.js';
+import { launchBrowser, shot, startDemo, binaryPath, totp, account as demoAccount, api as demoApi } from '../lib/harness.js';
 
 let demo;
 let browser;
@@ -23,14 +23,8 @@ after(async () => {
   await demo?.stop();
 });
 
-const account = (username) => demo.accounts.find((a) => a.username === username);
-const api = async (token, path, init = {}) => {
-  const response = await fetch(`${demo.baseUrl}${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers || {}) },
-  });
-  return { status: response.status, body: await response.json() };
-};
+const account = (username) => demoAccount(demo, username);
+const api = (token, path, init) => demoApi(demo, token, path, init);
 
 test('a positive test turns the pass red, a venue sees it, and the code verifies offline', async () => {
   const citizen = account('citizen.wangfang');

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launchBrowser, shot, startDemo, totp } from '../lib/harness.js';
+import { launchBrowser, shot, startDemo, totp, account as demoAccount, api as demoApi } from '../lib/harness.js';
 
 let demo;
 let browser;
@@ -18,14 +18,8 @@ after(async () => {
   await demo?.stop();
 });
 
-const account = (username) => demo.accounts.find((a) => a.username === username);
-const api = async (token, path, init = {}) => {
-  const response = await fetch(`${demo.baseUrl}${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers || {}) },
-  });
-  return { status: response.status, body: await response.json() };
-};
+const account = (username) => demoAccount(demo, username);
+const api = (token, path, init) => demoApi(demo, token, path, init);
 
 test('a citizen checks in at a venue by its code, with a companion', async () => {
   const operator = account('demo.venue.metro');

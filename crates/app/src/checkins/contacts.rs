@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use sqlx::AnyPool;
 
 use super::store::{self, Visit};
-use crate::authz::{Action, Resource, can};
 use crate::error::{AppError, AppResult};
 use crate::identity::model::Actor;
 use crate::identity::personal;
@@ -185,7 +184,7 @@ pub async fn run_match(
     let person_id = personal::person_id_by_resident_id(state, &resident_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    allowed(state, actor, &person_id).await?;
+    crate::health::service::ensure_health_reach(state, actor, &person_id).await?;
     let case = super::subject_of(state, &person_id);
     let case_visits = store::visits_of(state.pool(), &case, from, to).await?.len();
     let found = overlaps(state.pool(), &case, from, to, dwell * 60_000).await?;
@@ -218,24 +217,6 @@ pub async fn run_match(
         case_visits,
         contacts,
     })
-}
-
-async fn allowed(state: &AppState, actor: &Actor, person_id: &str) -> AppResult<()> {
-    let region = personal::person_region(state, person_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if can(
-        actor,
-        Action::RecordHealthFact,
-        Resource::Person {
-            id: person_id,
-            region: &region,
-        },
-    ) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
 }
 
 async fn venue_names(state: &AppState, found: &[Overlap]) -> AppResult<HashMap<i64, String>> {
@@ -318,7 +299,7 @@ pub async fn confirm(
         let person = super::person_of(state, &subject).await?.ok_or_else(|| {
             AppError::invalid("references", "a contact's check-ins are gone (retention)")
         })?;
-        allowed(state, actor, &person).await?;
+        crate::health::service::ensure_health_reach(state, actor, &person).await?;
         people.push((person, at));
     }
     let mut facts = Vec::with_capacity(people.len());

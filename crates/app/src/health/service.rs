@@ -99,32 +99,46 @@ async fn person_in_reach(
     let person_id = personal::person_id_by_resident_id(state, resident_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let region = personal::person_region(state, &person_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !can(
-        actor,
-        Action::RecordHealthFact,
-        Resource::Person {
-            id: &person_id,
-            region: &region,
-        },
-    ) {
-        return Err(AppError::Forbidden);
-    }
+    ensure_health_reach(state, actor, &person_id).await?;
     Ok(person_id)
 }
 
-/// Records a fact about a person. Only a health officer whose scope covers the person may.
-pub async fn record_fact(state: &AppState, actor: &Actor, fact: NewFact) -> AppResult<String> {
-    valid_value(&fact.kind, &fact.value)?;
-    let legal_basis = fact.legal_basis.trim();
-    if legal_basis.is_empty() || legal_basis.chars().count() > 200 {
+/// Forbidden unless the actor is a health officer whose reach covers the person.
+pub async fn ensure_health_reach(
+    state: &AppState,
+    actor: &Actor,
+    person_id: &str,
+) -> AppResult<()> {
+    let region = personal::person_region(state, person_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let resource = Resource::Person {
+        id: person_id,
+        region: &region,
+    };
+    if can(actor, Action::RecordHealthFact, resource) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// The legal basis a health decision names, trimmed: 1–200 characters.
+fn legal_basis_of(text: &str) -> AppResult<&str> {
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > 200 {
         return Err(AppError::invalid(
             "legal_basis",
             "must name the legal basis (1–200 characters)",
         ));
     }
+    Ok(text)
+}
+
+/// Records a fact about a person. Only a health officer whose scope covers the person may.
+pub async fn record_fact(state: &AppState, actor: &Actor, fact: NewFact) -> AppResult<String> {
+    valid_value(&fact.kind, &fact.value)?;
+    let legal_basis = legal_basis_of(&fact.legal_basis)?;
     let now = state.now();
     if fact.observed_at > now + 5 * 60_000 || fact.observed_at < now - 365 * DAY_MS {
         return Err(AppError::invalid(
@@ -152,26 +166,8 @@ pub async fn record_contact_designation(
     observed_at: i64,
     legal_basis: &str,
 ) -> AppResult<String> {
-    let region = personal::person_region(state, person_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !can(
-        actor,
-        Action::RecordHealthFact,
-        Resource::Person {
-            id: person_id,
-            region: &region,
-        },
-    ) {
-        return Err(AppError::Forbidden);
-    }
-    let legal_basis = legal_basis.trim();
-    if legal_basis.is_empty() || legal_basis.chars().count() > 200 {
-        return Err(AppError::invalid(
-            "legal_basis",
-            "must name the legal basis (1–200 characters)",
-        ));
-    }
+    ensure_health_reach(state, actor, person_id).await?;
+    let legal_basis = legal_basis_of(legal_basis)?;
     // The fact names no one else: neither the case nor the venue.
     let fact = (
         "contact_designation".into(),
