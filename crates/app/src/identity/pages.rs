@@ -178,6 +178,7 @@ struct CitizenHome {
     enterprise: Option<personal::Enterprise>,
     /// The verdict texts for verify.js, as JSON.
     verify_text: String,
+    companions: Vec<crate::venues::service::Companion>,
 }
 
 #[derive(Template)]
@@ -187,6 +188,8 @@ struct Workbench {
     display_name: String,
     department: Option<String>,
     roles: Vec<String>,
+    /// Venues awaiting a decision in the actor's reach: (id, name, kind, region).
+    pending_venues: Vec<(String, String, String, String)>,
 }
 
 fn mask_phone(phone: &str) -> String {
@@ -288,6 +291,13 @@ async fn citizen_home(
     .replace('<', "\\u003c");
     let mut base = ctx.base("nav.home");
     base.ledger_hash = Some(state.config.profile.hash().as_str());
+    let companions = if actor.account.person_id.is_some() {
+        crate::venues::service::companions(state, actor)
+            .await
+            .map_err(|e| ctx.error(e))?
+    } else {
+        Vec::new()
+    };
     Ok(ctx.render(&CitizenHome {
         base,
         verify_text,
@@ -295,6 +305,7 @@ async fn citizen_home(
         person,
         accesses,
         enterprise,
+        companions,
     }))
 }
 
@@ -328,11 +339,18 @@ async fn workbench(state: &AppState, ctx: &PageCtx, actor: &Actor) -> Result<Res
             None => role_name(&ctx.t, grant.role),
         })
         .collect();
+    let pending_venues = crate::venues::service::pending_for(state, actor)
+        .await
+        .map_err(|e| ctx.error(e))?
+        .into_iter()
+        .map(|v| (v.id, v.name, v.kind, v.region_code))
+        .collect();
     Ok(ctx.render(&Workbench {
         base: ctx.base("workbench.title"),
         display_name: actor.account.display_name.clone(),
         department,
         roles,
+        pending_venues,
     }))
 }
 

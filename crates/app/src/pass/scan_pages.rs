@@ -33,6 +33,8 @@ struct ScanPage {
     id_checks: bool,
     /// The operator's own venues: (id, name, status, check-ins in the last 24 hours).
     venues: Vec<(String, String, String, i64)>,
+    is_operator: bool,
+    kinds: Vec<&'static str>,
 }
 
 async fn render(
@@ -76,6 +78,8 @@ async fn render(
     }
     let page = ScanPage {
         venues,
+        is_operator: actor.has_role(Role::VenueOperator),
+        kinds: crate::venues::KINDS.iter().map(|k| k.kind).collect(),
         base: ctx.base("scan.title"),
         outcome,
         answer,

@@ -20,6 +20,9 @@ pub fn routes() -> Router<AppState> {
         .route("/v/{code}", get(show).post(check_in))
         .route("/venues/{id}/poster", get(poster))
         .route("/checkins/statistics", get(statistics))
+        .route("/venues/apply", axum::routing::post(apply))
+        .route("/venues/{id}/decision", axum::routing::post(decide))
+        .route("/me/companions", axum::routing::post(add_companion))
 }
 
 #[derive(Template)]
@@ -178,4 +181,96 @@ async fn statistics(
         k: state.config.statistics_k,
         cells,
     }))
+}
+
+#[derive(serde::Deserialize)]
+struct ApplyForm {
+    csrf: String,
+    name: String,
+    kind: String,
+    region_code: String,
+    address: String,
+    capacity: String,
+}
+
+/// A venue operator applies on the scanner page; back there, where the venue now shows.
+async fn apply(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    PageForm(form): PageForm<ApplyForm>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&form.csrf)?;
+    let capacity = form
+        .capacity
+        .trim()
+        .parse()
+        .map_err(|_| ctx.error(AppError::invalid("capacity", "must be a whole number")))?;
+    let application = service::Application {
+        name: form.name,
+        kind: form.kind,
+        region_code: form.region_code,
+        address: form.address,
+        capacity,
+    };
+    service::apply(&state, actor, &application)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(ctx.redirect("/scan"))
+}
+
+#[derive(serde::Deserialize)]
+struct DecisionForm {
+    csrf: String,
+    decision: String,
+}
+
+/// Staff decide on the workbench; back there.
+async fn decide(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<DecisionForm>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&form.csrf)?;
+    let decision = match form.decision.as_str() {
+        "approve" => service::Decision::Approve,
+        "refuse" => service::Decision::Refuse,
+        "revoke" => service::Decision::Revoke,
+        _ => {
+            return Err(ctx.error(AppError::invalid("decision", "approve, refuse or revoke")));
+        }
+    };
+    service::decide(&state, actor, &id, decision)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(ctx.redirect("/home"))
+}
+
+#[derive(serde::Deserialize)]
+struct CompanionForm {
+    csrf: String,
+    name: String,
+    resident_id: String,
+    relation: String,
+}
+
+/// A citizen registers a companion on their home page; back there.
+async fn add_companion(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    PageForm(form): PageForm<CompanionForm>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&form.csrf)?;
+    let new = service::NewCompanion {
+        resident_id: form.resident_id,
+        name: form.name,
+        relation: form.relation,
+    };
+    service::add_companion(&state, actor, &new)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(ctx.redirect("/home"))
 }

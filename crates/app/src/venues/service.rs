@@ -450,3 +450,24 @@ pub async fn district_hours(
     }
     Ok(shown)
 }
+
+/// Venues awaiting a decision that the actor may decide.
+pub async fn pending_for(state: &AppState, actor: &Actor) -> AppResult<Vec<Venue>> {
+    if !actor.grants.iter().any(|g| {
+        matches!(
+            g.role,
+            crate::identity::model::Role::Clerk | crate::identity::model::Role::DeptAdmin
+        )
+    }) {
+        return Ok(Vec::new());
+    }
+    Ok(store::pending_venues(state)
+        .await?
+        .into_iter()
+        .filter(|v| {
+            v.region_code
+                .parse::<RegionCode>()
+                .is_ok_and(|code| can(actor, Action::DecideVenue, Resource::Region(&code)))
+        })
+        .collect())
+}

@@ -52,6 +52,17 @@ pub async fn venue_by_no(state: &AppState, no: i64) -> AppResult<Option<Venue>> 
     row.as_ref().map(venue_from_row).transpose()
 }
 
+/// Venues awaiting a decision, oldest first (at most 200).
+pub async fn pending_venues(state: &AppState) -> AppResult<Vec<Venue>> {
+    let sql = format!(
+        "SELECT {VENUE_COLUMNS} FROM venues v WHERE v.status = 'pending' ORDER BY v.created_at LIMIT 200"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(state.pool())
+        .await?;
+    rows.iter().map(venue_from_row).collect()
+}
+
 /// Every venue an account works at, whatever its status.
 pub async fn venues_of_staff(state: &AppState, account_id: &str) -> AppResult<Vec<Venue>> {
     let sql = format!(

@@ -393,3 +393,103 @@ async fn the_check_in_page_and_the_poster() {
         404
     );
 }
+
+/// The same flows on pages: an operator applies on the scanner page, a clerk approves on the
+/// workbench, a citizen registers a companion on the home page.
+#[tokio::test]
+async fn venues_are_applied_for_and_approved_and_companions_added_on_pages() {
+    let app = spawn_app_with(|_| {}).await;
+    let mut operator = app.page_login(app.account("demo.venue")).await;
+    let page = operator
+        .get(&app, "/scan")
+        .await
+        .text()
+        .await
+        .expect("html");
+    let csrf = crate::helpers::hidden_csrf(&page);
+    let applied = operator
+        .post_form(
+            &app,
+            "/venues/apply",
+            &[
+                ("csrf", csrf.as_str()),
+                ("name", "江北区政务服务中心"),
+                ("kind", "government_hall"),
+                ("region_code", "339901"),
+                ("address", "江北区市民大道1号"),
+                ("capacity", "300"),
+            ],
+        )
+        .await;
+    assert_eq!(applied.status(), 303);
+    let page = operator
+        .get(&app, "/scan")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains("江北区政务服务中心") && page.contains("待审核"),
+        "{page}"
+    );
+
+    let mut clerk = app.page_login(app.account("demo.clerk")).await;
+    let home = clerk.get(&app, "/home").await.text().await.expect("html");
+    assert!(home.contains("江北区政务服务中心"), "{home}");
+    let action = home
+        .split("action=\"/venues/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a decision form")
+        .to_owned();
+    let csrf = crate::helpers::hidden_csrf(&home);
+    let decided = clerk
+        .post_form(
+            &app,
+            &format!("/venues/{action}"),
+            &[("csrf", csrf.as_str()), ("decision", "approve")],
+        )
+        .await;
+    assert_eq!(decided.status(), 303);
+    let page = operator
+        .get(&app, "/scan")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(page.contains("已启用"), "{page}");
+
+    let zhang = app.account("citizen.zhangwei");
+    let wang = app.account("citizen.wangfang");
+    let mut citizen = app.page_login(zhang).await;
+    let home = citizen.get(&app, "/home").await.text().await.expect("html");
+    let csrf = crate::helpers::hidden_csrf(&home);
+    let added = citizen
+        .post_form(
+            &app,
+            "/me/companions",
+            &[
+                ("csrf", csrf.as_str()),
+                ("name", wang.name.as_deref().expect("name")),
+                ("resident_id", wang.resident_id.as_deref().expect("id")),
+                ("relation", "母亲"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status(), 303);
+    let home = citizen.get(&app, "/home").await.text().await.expect("html");
+    assert!(home.contains("王*（母亲）"), "{home}");
+    let wrong = citizen
+        .post_form(
+            &app,
+            "/me/companions",
+            &[
+                ("csrf", csrf.as_str()),
+                ("name", "某某"),
+                ("resident_id", wang.resident_id.as_deref().expect("id")),
+                ("relation", "母亲"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status(), 422);
+}
