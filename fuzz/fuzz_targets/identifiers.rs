@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tongban_core::{RegionCode, RegionLevel, ResidentId, Uscc};
+use tongban_core::{CertificateId, RegionCode, RegionLevel, ResidentId, Uscc};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
@@ -16,6 +16,10 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(code) = text.parse::<Uscc>() {
         assert_eq!(code.as_str(), text);
         assert_eq!(Uscc::check_character(&text[..17]), text.chars().nth(17));
+    }
+    if let Ok(id) = text.parse::<CertificateId>() {
+        // One spelling per certificate: what parses prints back the same.
+        assert_eq!(id.to_string(), text);
     }
     if let Ok(region) = text.parse::<RegionCode>() {
         // Every region reaches the nation in at most five steps, each one containing the last.

@@ -13,9 +13,86 @@ pub(crate) fn mod11_2(digits: &[u8]) -> u8 {
     ((12 - sum % 11) % 11) as u8
 }
 
+/// The 36 characters of ISO 7064 MOD 37,36, in value order.
+pub(crate) const ALPHANUMERIC: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+/// The value of a character of the MOD 37,36 alphabet.
+pub(crate) fn alphanumeric_value(c: u8) -> Option<u32> {
+    ALPHANUMERIC.iter().position(|&a| a == c).map(|v| v as u32)
+}
+
+/// ISO 7064 MOD 37,36 (a hybrid system, M = 36), as GB/T 36904 uses it over the characters of
+/// an electronic certificate's identifier. Returns the check character, or `None` when a
+/// character lies outside `0-9A-Z`.
+pub(crate) fn mod37_36(text: &[u8]) -> Option<u8> {
+    const M: u32 = 36;
+    let mut product = M;
+    for &c in text {
+        let mut sum = (product + alphanumeric_value(c)?) % M;
+        if sum == 0 {
+            sum = M;
+        }
+        product = (2 * sum) % (M + 1);
+    }
+    Some(ALPHANUMERIC[((M + 1 - product) % M) as usize])
+}
+
+/// Whether `text` followed by `check` passes MOD 37,36: running the same steps over the check
+/// character leaves the sum at 1.
+#[cfg(test)]
+fn mod37_36_holds(text: &[u8], check: u8) -> bool {
+    const M: u32 = 36;
+    let mut product = M;
+    for &c in text {
+        let Some(value) = alphanumeric_value(c) else {
+            return false;
+        };
+        let mut sum = (product + value) % M;
+        if sum == 0 {
+            sum = M;
+        }
+        product = (2 * sum) % (M + 1);
+    }
+    alphanumeric_value(check).is_some_and(|value| (product + value) % M == 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_computed_check_character_passes_the_verification_rule() {
+        for text in [&b"A"[..], b"0", b"Z9", b"91330100MA27XY1234001ABC001"] {
+            let check = mod37_36(text).expect("alphanumeric");
+            assert!(
+                mod37_36_holds(text, check),
+                "{}",
+                String::from_utf8_lossy(text)
+            );
+        }
+    }
+
+    #[test]
+    fn every_single_substitution_is_caught() {
+        let text = b"913301007517XY1234001913301007517XY1234SN20260001001";
+        let check = mod37_36(text).expect("alphanumeric");
+        for position in 0..text.len() {
+            for &other in ALPHANUMERIC {
+                if other == text[position] {
+                    continue;
+                }
+                let mut changed = text.to_vec();
+                changed[position] = other;
+                assert_ne!(mod37_36(&changed), Some(check), "position {position}");
+            }
+        }
+    }
+
+    #[test]
+    fn characters_outside_the_alphabet_have_no_check() {
+        assert_eq!(mod37_36(b"ab"), None);
+        assert_eq!(mod37_36(b"A-B"), None);
+    }
 
     #[test]
     fn matches_the_worked_example_of_gb_11643() {

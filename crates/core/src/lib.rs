@@ -2,12 +2,14 @@
 //! No IO lives here, so every function is testable, fuzzable and usable on a scanner device.
 #![forbid(unsafe_code)]
 
+pub mod certificate_id;
 pub mod clock;
 pub mod id_card;
 pub mod ids;
 mod iso7064;
 pub mod venue_code;
 
+pub use certificate_id::{CertificateId, CertificateType};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use id_card::{CardError, CardText};
 pub use ids::{IdError, RegionCode, RegionLevel, ResidentId, Uscc};

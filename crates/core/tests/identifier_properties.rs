@@ -2,7 +2,7 @@
 //! valid identifier is refused.
 
 use proptest::prelude::*;
-use tongban_core::{RegionCode, RegionLevel, ResidentId, Uscc};
+use tongban_core::{CertificateId, CertificateType, RegionCode, RegionLevel, ResidentId, Uscc};
 
 const COUNTIES: [&str; 6] = ["110105", "310104", "330106", "440305", "510107", "650102"];
 const USCC_ALPHABET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
@@ -39,6 +39,25 @@ fn uscc() -> impl Strategy<Value = String> {
         let check = Uscc::check_character(&first17).expect("alphabet");
         format!("{first17}{check}")
     })
+}
+
+const SERIAL_ALPHABET: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+fn certificate_id() -> impl Strategy<Value = String> {
+    let serial = prop::collection::vec(
+        prop::sample::select(SERIAL_ALPHABET.chars().collect::<Vec<_>>()),
+        1..=20,
+    );
+    (uscc(), 1u16..=999, uscc(), serial, 1u16..=999).prop_map(
+        |(authority, number, issuer, serial, version)| {
+            let kind =
+                CertificateType::new(authority.parse().expect("uscc"), number).expect("number");
+            let serial: String = serial.into_iter().collect();
+            CertificateId::new(kind, issuer.parse().expect("uscc"), &serial, version)
+                .expect("valid parts")
+                .to_string()
+        },
+    )
 }
 
 fn replace_at(text: &str, position: usize, with: char) -> String {
@@ -87,5 +106,29 @@ proptest! {
         let province = prefecture.parent().expect("parent");
         prop_assert!(province.contains(&county));
         prop_assert_eq!(province.level(), RegionLevel::Province);
+    }
+}
+
+proptest! {
+    #[test]
+    fn every_generated_certificate_id_parses_and_prints_back(id in certificate_id()) {
+        let parsed: CertificateId = id.parse().expect("generated ids are valid");
+        prop_assert_eq!(parsed.to_string(), id);
+    }
+
+    /// GB/T 36904's check character: a single changed character of the type code, issuer,
+    /// serial, version or check is caught (the fixed arc is checked by its own comparison).
+    #[test]
+    fn any_single_character_change_to_a_certificate_id_is_refused(
+        id in certificate_id(),
+        offset in 0usize..100,
+        with in prop::sample::select(ANY_ASCII.chars().collect::<Vec<_>>()),
+    ) {
+        let length = id.chars().count();
+        let position = "1.2.156.3005.2.".len() + offset % (length - "1.2.156.3005.2.".len());
+        let original = id.chars().nth(position).expect("in range");
+        prop_assume!(original != with && original != '.');
+        let changed = replace_at(&id, position, with);
+        prop_assert!(changed.parse::<CertificateId>().is_err(), "{} was accepted", changed);
     }
 }
