@@ -161,7 +161,7 @@ impl FromStr for CertificateId {
                 position: offset + 21 + 1 + 18 + 1,
             },
         )?;
-        if check.len() != 1 || check.chars().next() != Some(id.check_character()) {
+        if check.len() != 1 || !check.starts_with(id.check_character()) {
             return Err(IdError::Check);
         }
         Ok(id)
