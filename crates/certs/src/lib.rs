@@ -1,0 +1,209 @@
+//! tongban-certs: an electronic certificate (电子证照) as data, and its signature.
+//!
+//! A certificate carries the GB/T 36903 metadata (identifier, type, number, holder, issuing
+//! authority, dates, region) and its data items. The issuing department signs the RFC 8785
+//! canonical JSON of `{"alg", "certificate", "kid"}`, so the signature covers the algorithm and
+//! key it names as well as every byte of the certificate, whatever order a copy's keys come in.
+//! Status (valid, suspended, revoked) is not part of the signed document: it changes, and is
+//! looked up online or in a signed status list. The format is in `docs/certificate-format.md`.
+#![forbid(unsafe_code)]
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tongban_core::CertificateId;
+use tongban_crypto::{KeyRing, SignatureAlgorithm, Signer};
+
+/// What kind of code identifies the holder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HolderCodeType {
+    /// 公民身份号码 (GB 11643).
+    ResidentId,
+    /// 统一社会信用代码 (GB 32100).
+    Uscc,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Holder {
+    pub name: String,
+    pub code: String,
+    pub code_type: HolderCodeType,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Authority {
+    pub name: String,
+    /// The issuing department's USCC.
+    pub code: String,
+}
+
+/// A certificate's content: the GB/T 36903 metadata and the data items of its type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Certificate {
+    /// 证照标识, GB/T 36904.
+    pub id: String,
+    /// 证照类型名称 and 证照类型代码.
+    pub type_name: String,
+    pub type_code: String,
+    /// 证照编号: the number printed on the certificate.
+    pub number: String,
+    pub holder: Holder,
+    /// 发证机构.
+    pub issuer: Authority,
+    /// Dates as `YYYY-MM-DD`.
+    pub issued_on: String,
+    pub valid_from: String,
+    /// `None`: valid without end (长期).
+    pub valid_until: Option<String>,
+    /// 行政区划代码 of the issuing region.
+    pub region: String,
+    /// The data items of the type, by item code.
+    pub items: BTreeMap<String, Value>,
+}
+
+/// A certificate with its issuer's signature.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedCertificate {
+    pub certificate: Certificate,
+    /// `Ed25519`, `ES256` or `SM2-SM3`.
+    pub alg: String,
+    pub kid: String,
+    /// Base64url without padding.
+    pub signature: String,
+}
+
+/// Why a certificate was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CertError {
+    #[error("the certificate identifier is not valid")]
+    BadIdentifier,
+    #[error("the identifier does not match the type code or the issuer")]
+    IdentifierMismatch,
+    #[error("a date is not YYYY-MM-DD, or the validity ends before it starts")]
+    BadDates,
+    #[error("the signing key is not in the trust list")]
+    UnknownKey,
+    #[error("the algorithm named does not match the key")]
+    AlgorithmMismatch,
+    #[error("the signature does not verify")]
+    BadSignature,
+    #[error("the certificate is not valid on that day")]
+    OutsideValidity,
+}
+
+impl CertError {
+    /// A stable reason code for APIs and logs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CertError::BadIdentifier => "bad_identifier",
+            CertError::IdentifierMismatch => "identifier_mismatch",
+            CertError::BadDates => "bad_dates",
+            CertError::UnknownKey => "unknown_kid",
+            CertError::AlgorithmMismatch => "algorithm_mismatch",
+            CertError::BadSignature => "bad_signature",
+            CertError::OutsideValidity => "outside_validity",
+        }
+    }
+}
+
+fn date(text: &str) -> Result<time::Date, CertError> {
+    time::Date::parse(
+        text,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map_err(|_| CertError::BadDates)
+}
+
+impl Certificate {
+    /// Checks what the signature cannot: the identifier is well formed and names this type and
+    /// issuer, and the dates are dates in order.
+    pub fn check(&self) -> Result<CertificateId, CertError> {
+        let id: CertificateId = self.id.parse().map_err(|_| CertError::BadIdentifier)?;
+        if id.certificate_type.to_string() != self.type_code
+            || id.issuer.as_str() != self.issuer.code
+        {
+            return Err(CertError::IdentifierMismatch);
+        }
+        date(&self.issued_on)?;
+        let from = date(&self.valid_from)?;
+        if let Some(until) = &self.valid_until
+            && date(until)? < from
+        {
+            return Err(CertError::BadDates);
+        }
+        Ok(id)
+    }
+
+    /// Whether the certificate's validity covers `day`.
+    pub fn valid_on(&self, day: time::Date) -> Result<bool, CertError> {
+        let from = date(&self.valid_from)?;
+        let until = self.valid_until.as_deref().map(date).transpose()?;
+        Ok(from <= day && until.is_none_or(|end| day <= end))
+    }
+}
+
+/// The bytes a signature covers: the canonical JSON of algorithm, certificate and key id.
+pub fn signing_input(certificate: &Certificate, alg: &str, kid: &str) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct Input<'a> {
+        alg: &'a str,
+        certificate: &'a Certificate,
+        kid: &'a str,
+    }
+    // Serialising plain data (strings, maps, JSON values) cannot fail.
+    serde_json_canonicalizer::to_vec(&Input {
+        alg,
+        certificate,
+        kid,
+    })
+    .unwrap_or_default()
+}
+
+/// Signs a certificate (after checking its identifier and dates).
+pub fn sign(certificate: Certificate, signer: &dyn Signer) -> Result<SignedCertificate, CertError> {
+    certificate.check()?;
+    let alg = signer.algorithm().as_str();
+    let signature = signer.sign(&signing_input(&certificate, alg, signer.kid()));
+    Ok(SignedCertificate {
+        alg: alg.to_owned(),
+        kid: signer.kid().to_owned(),
+        signature: URL_SAFE_NO_PAD.encode(signature),
+        certificate,
+    })
+}
+
+/// Verifies a signed certificate against the issuers' keys, and its validity on `day`. Says
+/// nothing about status (suspension, revocation), which is looked up separately.
+pub fn verify(
+    signed: &SignedCertificate,
+    keys: &KeyRing,
+    day: time::Date,
+) -> Result<(), CertError> {
+    signed.certificate.check()?;
+    let key = keys.get(&signed.kid).ok_or(CertError::UnknownKey)?;
+    let algorithm = SignatureAlgorithm::ALL
+        .into_iter()
+        .find(|a| a.as_str() == signed.alg)
+        .ok_or(CertError::AlgorithmMismatch)?;
+    if key.algorithm != algorithm {
+        return Err(CertError::AlgorithmMismatch);
+    }
+    let signature = URL_SAFE_NO_PAD
+        .decode(&signed.signature)
+        .map_err(|_| CertError::BadSignature)?;
+    let input = signing_input(&signed.certificate, &signed.alg, &signed.kid);
+    keys.verify(&signed.kid, &input, &signature)
+        .map_err(|_| CertError::BadSignature)?;
+    if !signed.certificate.valid_on(day)? {
+        return Err(CertError::OutsideValidity);
+    }
+    Ok(())
+}
