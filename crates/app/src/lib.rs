@@ -6,6 +6,7 @@ pub mod admin;
 pub mod authz;
 pub mod bench;
 pub mod cache;
+pub mod certs;
 pub mod checkins;
 pub mod config;
 pub mod conformance;

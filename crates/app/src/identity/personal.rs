@@ -612,6 +612,16 @@ pub async fn enterprise(state: &AppState, id: &str) -> AppResult<Option<Enterpri
 }
 
 /// Reads an enterprise the actor may see (its own account, or a clerk of its region).
+/// The enterprise with this USCC, if registered (not personal data).
+pub async fn enterprise_id_by_uscc(state: &AppState, uscc: &Uscc) -> AppResult<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM enterprises WHERE uscc = $1")
+            .bind(uscc.as_str().to_owned())
+            .fetch_optional(state.pool())
+            .await?,
+    )
+}
+
 pub async fn read_enterprise(state: &AppState, actor: &Actor, id: &str) -> AppResult<Enterprise> {
     let enterprise = enterprise(state, id).await?.ok_or(AppError::NotFound)?;
     if !can(

@@ -60,6 +60,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::health::api::routes())
         .merge(crate::pass::api::routes())
         .merge(crate::venues::api::routes())
+        .merge(crate::certs::api::routes())
         .split_for_parts()
 }
 

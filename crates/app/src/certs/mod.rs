@@ -1,0 +1,369 @@
+//! 电子证照: the catalogue of certificate types, issuance by authorised departments, and the
+//! holder's wallet. Certificates are signed by the issuing department's key over canonical
+//! JSON (`tongban-certs`, docs/certificate-format.md) and stored sealed.
+
+pub mod api;
+pub mod store;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tongban_certs::{Authority, Certificate, Holder, HolderCodeType, SignedCertificate};
+use tongban_core::{CertificateId, CertificateType, ResidentId, Uscc};
+
+use crate::admin::store::Department;
+use crate::error::{AppError, AppResult};
+use crate::identity::model::{Actor, Role};
+use crate::identity::personal::{self, Purpose};
+use crate::state::AppState;
+use store::{CertRow, CertType};
+
+/// The purpose of departments' certificate-signing keys.
+pub const CERT_KEY: &str = "cert";
+
+fn document_context(id: &str) -> String {
+    format!("certificates.document/{id}")
+}
+
+/// Who a certificate is for, as the issuer knows them.
+pub struct HolderInfo {
+    /// `person` or `enterprise`, and the id of that record.
+    pub kind: &'static str,
+    pub id: String,
+    pub name: String,
+    /// The resident ID number or USCC.
+    pub code: String,
+}
+
+/// Checks data items against the type: every required item present, nothing unknown, each of
+/// its kind.
+pub fn check_items(t: &CertType, items: &BTreeMap<String, Value>) -> AppResult<()> {
+    for key in items.keys() {
+        if !t.items.iter().any(|spec| &spec.code == key) {
+            return Err(AppError::invalid(
+                "items",
+                format!("{key} is not an item of {}", t.name),
+            ));
+        }
+    }
+    for spec in &t.items {
+        let Some(value) = items.get(&spec.code) else {
+            if spec.required {
+                return Err(AppError::invalid(
+                    "items",
+                    format!("{} ({}) is required", spec.name, spec.code),
+                ));
+            }
+            continue;
+        };
+        let text_ok = |v: &Value| {
+            v.as_str()
+                .is_some_and(|s| !s.trim().is_empty() && s.chars().count() <= 500)
+        };
+        let ok = match spec.kind.as_str() {
+            "text" => text_ok(value),
+            "date" => value.as_str().is_some_and(|s| {
+                time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
+                    .is_ok()
+            }),
+            "list" => value
+                .as_array()
+                .is_some_and(|list| list.len() <= 50 && list.iter().all(text_ok)),
+            _ => false,
+        };
+        if !ok {
+            return Err(AppError::invalid(
+                "items",
+                format!("{} ({}) must be a {}", spec.name, spec.code, spec.kind),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn today(now: i64) -> time::Date {
+    time::OffsetDateTime::from_unix_timestamp(now.div_euclid(1000))
+        .map(|t| t.to_offset(time::macros::offset!(+8)).date())
+        .unwrap_or(time::Date::MIN)
+}
+
+fn ymd(date: time::Date) -> String {
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
+}
+
+/// Issues a certificate of `t` from `department` to `holder`: signs it with the department's
+/// key, stores it sealed, and logs the issuance.
+pub async fn issue_from(
+    state: &AppState,
+    department: &Department,
+    t: &CertType,
+    holder: &HolderInfo,
+    items: BTreeMap<String, Value>,
+    issued_by: &str,
+) -> AppResult<SignedCertificate> {
+    check_items(t, &items)?;
+    let issuer: Uscc = department
+        .uscc
+        .as_deref()
+        .unwrap_or_default()
+        .parse()
+        .map_err(|_| AppError::Conflict("the issuing department has no USCC".into()))?;
+    let kind: CertificateType = t
+        .code
+        .parse()
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("stored type code {}", t.code)))?;
+    let serial: String = tongban_crypto::random_bytes(10)
+        .iter()
+        .map(|b| char::from(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[usize::from(*b) % 36]))
+        .collect();
+    let id = CertificateId::new(kind, issuer.clone(), &serial, 1)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("certificate id parts")))?;
+    let now = state.now();
+    let day = today(now);
+    let valid_until = t.validity_years.map(|years| {
+        let end = day
+            .replace_year(day.year() + years as i32)
+            .unwrap_or(day)
+            .previous_day()
+            .unwrap_or(day);
+        ymd(end)
+    });
+    let certificate = Certificate {
+        id: id.to_string(),
+        type_name: t.name.clone(),
+        type_code: t.code.clone(),
+        number: serial,
+        holder: Holder {
+            name: holder.name.clone(),
+            code: holder.code.clone(),
+            code_type: if holder.kind == "person" {
+                HolderCodeType::ResidentId
+            } else {
+                HolderCodeType::Uscc
+            },
+        },
+        issuer: Authority {
+            name: department.name.clone(),
+            code: issuer.as_str().to_owned(),
+        },
+        issued_on: ymd(day),
+        valid_from: ymd(day),
+        valid_until: valid_until.clone(),
+        region: department.region_code.as_str().to_owned(),
+        items,
+    };
+    let signer = crate::keys::service::signer(state, &department.id, CERT_KEY).await?;
+    let signed = tongban_certs::sign(certificate, &signer)
+        .map_err(|e| AppError::invalid("certificate", e.to_string()))?;
+    let entry = serde_json::json!({
+        "kind": "certificate_issued",
+        "at": crate::time_fmt::rfc3339(now),
+        "actor": issued_by,
+        "department": department.id,
+        "certificate": signed.certificate.id,
+        "type": t.code,
+        "subject": state.vault.blind_index("subject", &holder.id),
+    });
+    crate::ledger::service::append(state, &entry)
+        .await
+        .map_err(|_| AppError::Unavailable)?;
+    let document = serde_json::to_vec(&signed).map_err(|e| AppError::Internal(e.into()))?;
+    store::insert(
+        state,
+        &CertRow {
+            id: signed.certificate.id.clone(),
+            type_code: t.code.clone(),
+            holder_kind: holder.kind.to_owned(),
+            holder_id: holder.id.clone(),
+            issuer_department: department.id.clone(),
+            document_sealed: state
+                .vault
+                .seal_field(&document_context(&signed.certificate.id), &document),
+            status: "valid".into(),
+            status_reason: None,
+            issued_at: now,
+            valid_until,
+        },
+    )
+    .await?;
+    Ok(signed)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueRequest {
+    pub type_code: String,
+    /// For a person: the resident ID number.
+    pub resident_id: Option<String>,
+    /// For an enterprise: the USCC.
+    pub uscc: Option<String>,
+    #[schema(value_type = Object)]
+    pub items: BTreeMap<String, Value>,
+}
+
+/// A clerk of a department authorised for the type issues a certificate.
+pub async fn issue(
+    state: &AppState,
+    actor: &Actor,
+    request: IssueRequest,
+    request_id: Option<&str>,
+) -> AppResult<SignedCertificate> {
+    if !actor.has_role(Role::Clerk) {
+        return Err(AppError::Forbidden);
+    }
+    let department_id = actor
+        .account
+        .department_id
+        .clone()
+        .ok_or(AppError::Forbidden)?;
+    let department = crate::admin::store::department(state.pool(), &department_id)
+        .await?
+        .ok_or(AppError::Forbidden)?;
+    let t = store::cert_type_by_code(state, request.type_code.trim())
+        .await?
+        .ok_or_else(|| AppError::invalid("type_code", "no such certificate type"))?;
+    if !store::may_issue(state, &t.code, &department.id).await? {
+        return Err(AppError::Forbidden);
+    }
+    let holder = match (t.holder_kind.as_str(), &request.resident_id, &request.uscc) {
+        ("person", Some(number), None) => {
+            let resident_id: ResidentId = number
+                .trim()
+                .parse()
+                .map_err(|e| AppError::invalid("resident_id", e))?;
+            let record = personal::find_person(
+                state,
+                actor,
+                &resident_id,
+                Purpose::ServiceHandling,
+                request_id,
+            )
+            .await?;
+            HolderInfo {
+                kind: "person",
+                id: record.id,
+                name: record.name.expose().to_owned(),
+                code: record.resident_id,
+            }
+        }
+        ("enterprise", None, Some(code)) => {
+            let uscc: Uscc = code
+                .trim()
+                .parse()
+                .map_err(|e| AppError::invalid("uscc", e))?;
+            let id = personal::enterprise_id_by_uscc(state, &uscc)
+                .await?
+                .ok_or_else(|| AppError::invalid("uscc", "no registered enterprise"))?;
+            let enterprise = personal::read_enterprise(state, actor, &id).await?;
+            HolderInfo {
+                kind: "enterprise",
+                id,
+                name: enterprise.name,
+                code: enterprise.uscc.as_str().to_owned(),
+            }
+        }
+        ("person", _, _) => {
+            return Err(AppError::invalid(
+                "resident_id",
+                "this type is issued to a person: send resident_id only",
+            ));
+        }
+        _ => {
+            return Err(AppError::invalid(
+                "uscc",
+                "this type is issued to an enterprise: send uscc only",
+            ));
+        }
+    };
+    issue_from(state, &department, &t, &holder, request.items, actor.id()).await
+}
+
+/// One certificate in a wallet.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WalletEntry {
+    pub id: String,
+    pub type_name: String,
+    pub number: String,
+    pub issuer: String,
+    pub issued_on: String,
+    pub valid_until: Option<String>,
+    /// valid, suspended, revoked or expired.
+    pub status: String,
+}
+
+/// The actor's own holder kind and record id.
+fn holder_of(actor: &Actor) -> AppResult<(&'static str, String)> {
+    match (&actor.account.person_id, &actor.account.enterprise_id) {
+        (Some(person), _) => Ok(("person", person.clone())),
+        (None, Some(enterprise)) => Ok(("enterprise", enterprise.clone())),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+fn open(state: &AppState, row: &CertRow) -> AppResult<SignedCertificate> {
+    let plain = state
+        .vault
+        .open_field(&document_context(&row.id), &row.document_sealed)?;
+    serde_json::from_slice(&plain).map_err(|e| AppError::Internal(e.into()))
+}
+
+fn status_now(row: &CertRow, now: i64) -> String {
+    let expired = row
+        .valid_until
+        .as_deref()
+        .is_some_and(|until| until < ymd(today(now)).as_str());
+    if row.status == "valid" && expired {
+        "expired".into()
+    } else {
+        row.status.clone()
+    }
+}
+
+/// The actor's certificates, newest first.
+pub async fn wallet(state: &AppState, actor: &Actor) -> AppResult<Vec<WalletEntry>> {
+    let (kind, id) = holder_of(actor)?;
+    let now = state.now();
+    store::of_holder(state, kind, &id)
+        .await?
+        .iter()
+        .map(|row| {
+            let signed = open(state, row)?;
+            let c = &signed.certificate;
+            Ok(WalletEntry {
+                id: c.id.clone(),
+                type_name: c.type_name.clone(),
+                number: c.number.clone(),
+                issuer: c.issuer.name.clone(),
+                issued_on: c.issued_on.clone(),
+                valid_until: c.valid_until.clone(),
+                status: status_now(row, now),
+            })
+        })
+        .collect()
+}
+
+/// One of the actor's own certificates in full, with its status.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WalletItem {
+    #[schema(value_type = Object)]
+    pub signed: SignedCertificate,
+    pub status: String,
+}
+
+pub async fn wallet_item(state: &AppState, actor: &Actor, id: &str) -> AppResult<WalletItem> {
+    let (kind, holder) = holder_of(actor)?;
+    let row = store::by_id(state, id)
+        .await?
+        .filter(|row| row.holder_kind == kind && row.holder_id == holder)
+        .ok_or(AppError::NotFound)?;
+    Ok(WalletItem {
+        signed: open(state, &row)?,
+        status: status_now(&row, state.now()),
+    })
+}
