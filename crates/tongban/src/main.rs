@@ -60,6 +60,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Check electronic certificates.
+    Certs {
+        #[command(subcommand)]
+        command: CertsCommand,
+    },
     /// Check pass codes.
     Pass {
         #[command(subcommand)]
@@ -119,6 +124,20 @@ enum PassCommand {
         #[arg(long)]
         root_key: Option<String>,
         code: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum CertsCommand {
+    /// Verify a signed certificate (JSON file) offline against a trust list file; exit 1 when
+    /// refused. Suspension and revocation need the online check.
+    Verify {
+        #[arg(long)]
+        trust_list: PathBuf,
+        /// The region's root key (base64url), obtained out of band.
+        #[arg(long)]
+        root_key: Option<String>,
+        file: PathBuf,
     },
 }
 
@@ -317,6 +336,14 @@ async fn main() -> anyhow::Result<()> {
                     code,
                 },
         } => pass_verify(&trust_list, root_key.as_deref(), &code),
+        Command::Certs {
+            command:
+                CertsCommand::Verify {
+                    trust_list,
+                    root_key,
+                    file,
+                },
+        } => certs_verify(&trust_list, root_key.as_deref(), &file),
     }
 }
 
@@ -642,11 +669,11 @@ fn conformance(command: ConformanceCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn pass_verify(
+/// Reads a trust list file and the pinned root key, if given.
+fn trust_list_and_root(
     trust_list: &std::path::Path,
     root_key: Option<&str>,
-    code: &str,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<(String, Option<tongban_crypto::PublicKey>)> {
     use base64::Engine as _;
     let text = std::fs::read_to_string(trust_list)
         .with_context(|| format!("reading {}", trust_list.display()))?;
@@ -673,6 +700,54 @@ fn pass_verify(
             None
         }
     };
+    Ok((text, root))
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn certs_verify(
+    trust_list: &std::path::Path,
+    root_key: Option<&str>,
+    file: &std::path::Path,
+) -> anyhow::Result<()> {
+    let (text, root) = trust_list_and_root(trust_list, root_key)?;
+    let document =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    match tongban_app::certs::verify_offline(&text, root.as_ref(), &document, unix_now()) {
+        Ok(signed) => {
+            let c = &signed.certificate;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "valid": true, "id": c.id, "type": c.type_name, "issuer": c.issuer.name,
+                    "valid_until": c.valid_until, "note": "status (suspension, revocation) needs the online check",
+                }))?
+            );
+            Ok(())
+        }
+        Err(refusal) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &serde_json::json!({"valid": false, "reason": refusal.reason, "message": refusal.message})
+                )?
+            );
+            std::process::exit(1);
+        }
+    }
+}
+
+fn pass_verify(
+    trust_list: &std::path::Path,
+    root_key: Option<&str>,
+    code: &str,
+) -> anyhow::Result<()> {
+    let (text, root) = trust_list_and_root(trust_list, root_key)?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)

@@ -258,3 +258,91 @@ async fn no_acknowledged_check_in_is_lost_when_the_process_is_killed() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `tongban certs verify`: a certificate from the wallet verifies offline against the exported
+/// trust list; a changed one does not.
+#[tokio::test]
+async fn certs_verify_checks_a_certificate_offline_against_an_exported_trust_list() {
+    let dir = std::env::temp_dir().join(format!("tongban-cli-certs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.join("tongban.db").display());
+    let key = master::generate_text().to_string();
+    let config = Config {
+        database_url: Some(url.clone()),
+        master_key: Some(SecretText(key.clone())),
+        data_dir: dir.clone(),
+        region_code: "339900".into(),
+        ..Config::default()
+    };
+    let state = tongban_app::open_state(config, Arc::new(tongban_core::SystemClock))
+        .await
+        .expect("state");
+    tongban_app::demo::seed(&state, "http://127.0.0.1:1")
+        .await
+        .expect("demo");
+    let list = tongban_app::keys::service::trust_list(&state)
+        .await
+        .expect("trust list");
+    let list_path = dir.join("trust.json");
+    std::fs::write(&list_path, serde_json::to_string(&list).expect("json")).expect("write");
+    let account =
+        tongban_app::identity::store::account_by_username(state.pool(), "enterprise.qingyuan")
+            .await
+            .expect("read")
+            .expect("the demo enterprise");
+    let actor = tongban_app::identity::model::Actor {
+        grants: Vec::new(),
+        department_region: None,
+        credential: tongban_app::identity::model::Credential::Token {
+            token_id: "test".into(),
+        },
+        account,
+    };
+    let wallet = tongban_app::certs::wallet(&state, &actor)
+        .await
+        .expect("wallet");
+    let item = tongban_app::certs::wallet_item(&state, &actor, &wallet[0].id)
+        .await
+        .expect("item");
+    let file = dir.join("certificate.json");
+    std::fs::write(
+        &file,
+        serde_json::to_string_pretty(&item.signed).expect("json"),
+    )
+    .expect("write");
+    let list_arg = list_path.to_str().expect("path");
+    let ok = tongban(
+        &[
+            "certs",
+            "verify",
+            "--trust-list",
+            list_arg,
+            file.to_str().expect("path"),
+        ],
+        &key,
+    );
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("\"valid\": true"));
+
+    let mut changed = item.signed.clone();
+    changed.certificate.holder.name.push('X');
+    std::fs::write(&file, serde_json::to_string(&changed).expect("json")).expect("write");
+    let refused = tongban(
+        &[
+            "certs",
+            "verify",
+            "--trust-list",
+            list_arg,
+            file.to_str().expect("path"),
+        ],
+        &key,
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stdout).contains("bad_signature"));
+    state.db.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -5,6 +5,30 @@
 pub mod api;
 pub mod store;
 
+/// Checks a signed certificate (JSON) offline against a trust list file: the issuing
+/// departments' certificate keys, the signature and the validity on `now` (Unix seconds).
+/// Status (suspension, revocation) needs the online check.
+pub fn verify_offline(
+    trust_list: &str,
+    root: Option<&tongban_crypto::PublicKey>,
+    document: &str,
+    now: i64,
+) -> Result<SignedCertificate, crate::pass::offline::Refusal> {
+    let (_, keys) = crate::pass::offline::trusted_keys(trust_list, root, CERT_KEY, now)?;
+    let signed: SignedCertificate =
+        serde_json::from_str(document).map_err(|_| crate::pass::offline::Refusal {
+            reason: "bad_document",
+            message: "not a signed certificate".into(),
+        })?;
+    tongban_certs::verify(&signed, &keys, today(now * 1000)).map_err(|e| {
+        crate::pass::offline::Refusal {
+            reason: e.code(),
+            message: e.to_string(),
+        }
+    })?;
+    Ok(signed)
+}
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};

@@ -20,15 +20,15 @@ fn refuse(reason: &'static str, message: impl ToString) -> Refusal {
     }
 }
 
-/// Checks the trust list (against `root` when pinned, else against the root key it lists
-/// itself, which only detects damage), then the code against the list's pass keys and region.
-/// `now` is Unix seconds.
-pub fn verify_with_trust_list(
+/// Checks a trust list (against `root` when pinned, else against the root key it lists itself,
+/// which only detects damage) and returns it with the keys of `purpose` current at `now` (Unix
+/// seconds).
+pub fn trusted_keys(
     trust_list: &str,
     root: Option<&PublicKey>,
-    code: &str,
+    purpose: &str,
     now: i64,
-) -> Result<PassClaims, Refusal> {
+) -> Result<(crate::keys::service::TrustListPayload, KeyRing), Refusal> {
     let list: SignedTrustList = serde_json::from_str(trust_list)
         .map_err(|_| refuse("bad_trust_list", "the trust list is not well formed"))?;
     let listed_root = || -> Option<PublicKey> {
@@ -52,7 +52,7 @@ pub fn verify_with_trust_list(
     let payload = verify_trust_list(trust_list, &root).map_err(|e| refuse("bad_trust_list", e))?;
     let now_text = crate::time_fmt::rfc3339(now * 1000);
     let mut keys = KeyRing::new();
-    for key in payload.keys.iter().filter(|k| k.purpose == PASS) {
+    for key in payload.keys.iter().filter(|k| k.purpose == purpose) {
         // RFC 3339 texts of the same form compare in time order.
         let current = key.not_before.as_str() <= now_text.as_str()
             && key
@@ -63,6 +63,18 @@ pub fn verify_with_trust_list(
             keys.insert(key.kid.clone(), public);
         }
     }
+    Ok((payload, keys))
+}
+
+/// Checks the trust list, then the code against the list's pass keys and region. `now` is Unix
+/// seconds.
+pub fn verify_with_trust_list(
+    trust_list: &str,
+    root: Option<&PublicKey>,
+    code: &str,
+    now: i64,
+) -> Result<PassClaims, Refusal> {
+    let (payload, keys) = trusted_keys(trust_list, root, PASS, now)?;
     let issuers = [format!("tongban.{}", payload.region)];
     verify_pass(code, &keys, now, &issuers).map_err(|e| refuse(e.code(), e))
 }
