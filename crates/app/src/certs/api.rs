@@ -17,6 +17,36 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(issue))
         .routes(routes!(wallet))
         .routes(routes!(wallet_item))
+        .routes(routes!(change_status))
+        .routes(routes!(verify))
+}
+
+/// Suspend, reinstate or revoke a certificate, with a reason (a clerk of the issuing
+/// department). Logged.
+#[utoipa::path(post, path = "/api/v1/certs/{id}/status", tag = "certificates", security(("bearer" = [])), params(("id" = String, Path)), request_body = super::StatusChange,
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn change_status(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(change): ApiJson<super::StatusChange>,
+) -> AppResult<StatusCode> {
+    super::change_status(&state, &actor, &id, &change).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Verify a full signed certificate: signature, validity and status now (any logged-in
+/// account, such as a window clerk shown a certificate file).
+#[utoipa::path(post, path = "/api/v1/certs/verify", tag = "certificates", security(("bearer" = [])), request_body = super::VerifyRequest,
+    responses((status = 200, body = super::Verification), (status = 422, body = Problem)))]
+async fn verify(
+    State(state): State<AppState>,
+    ApiActor(_actor): ApiActor,
+    ApiJson(request): ApiJson<super::VerifyRequest>,
+) -> AppResult<Json<super::Verification>> {
+    Ok(Json(
+        super::verify_online(&state, &request.certificate).await?,
+    ))
 }
 
 /// The catalogue of certificate types (any logged-in account).

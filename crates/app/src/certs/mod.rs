@@ -391,3 +391,119 @@ pub async fn wallet_item(state: &AppState, actor: &Actor, id: &str) -> AppResult
         status: status_now(&row, state.now()),
     })
 }
+
+/// What an issuer does to a certificate's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusAction {
+    Suspend,
+    Reinstate,
+    /// Final: a revoked certificate is never valid again.
+    Revoke,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusChange {
+    pub action: StatusAction,
+    pub reason: String,
+}
+
+/// A clerk of the issuing department suspends, reinstates or revokes a certificate, with a
+/// reason. Logged; online verifiers see it at once.
+pub async fn change_status(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    change: &StatusChange,
+) -> AppResult<()> {
+    let reason = change.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 200 {
+        return Err(AppError::invalid(
+            "reason",
+            "must give a reason (1–200 characters)",
+        ));
+    }
+    let row = store::by_id(state, id).await?.ok_or(AppError::NotFound)?;
+    if !actor.has_role(Role::Clerk)
+        || actor.account.department_id.as_deref() != Some(row.issuer_department.as_str())
+    {
+        return Err(AppError::Forbidden);
+    }
+    let (from, to): (&[&str], &str) = match change.action {
+        StatusAction::Suspend => (&["valid"], "suspended"),
+        StatusAction::Reinstate => (&["suspended"], "valid"),
+        StatusAction::Revoke => (&["valid", "suspended"], "revoked"),
+    };
+    let entry = serde_json::json!({
+        "kind": "certificate_status",
+        "at": crate::time_fmt::rfc3339(state.now()),
+        "actor": actor.id(),
+        "certificate": id,
+        "status": to,
+        "reason": reason,
+    });
+    crate::ledger::service::append(state, &entry)
+        .await
+        .map_err(|_| AppError::Unavailable)?;
+    if !store::set_status(state, id, from, to, reason).await? {
+        return Err(AppError::Conflict(format!(
+            "the certificate is {}, which cannot become {to}",
+            row.status
+        )));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRequest {
+    #[schema(value_type = Object)]
+    pub certificate: SignedCertificate,
+}
+
+/// What a verifier learns about a certificate.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Verification {
+    /// Signed by a trusted issuer, within its validity, and neither suspended nor revoked.
+    pub valid: bool,
+    /// valid, suspended, revoked, expired, or unknown (not issued here).
+    pub status: String,
+    /// A reason code when the signature or content is refused.
+    pub reason: Option<String>,
+    pub type_name: String,
+    pub issuer: String,
+}
+
+/// Verifies a full certificate online: its signature against this platform's issuer keys, and
+/// its status now.
+pub async fn verify_online(
+    state: &AppState,
+    signed: &SignedCertificate,
+) -> AppResult<Verification> {
+    let mut keys = tongban_crypto::KeyRing::new();
+    for key in crate::keys::service::verification_keys(state)
+        .await?
+        .into_iter()
+        .filter(|k| k.purpose == CERT_KEY)
+    {
+        if let Some(public) = key.public_key() {
+            keys.insert(key.kid.clone(), public);
+        }
+    }
+    let now = state.now();
+    let checked = tongban_certs::verify(signed, &keys, today(now));
+    let row = store::by_id(state, &signed.certificate.id).await?;
+    let status = match (&checked, &row) {
+        (Err(tongban_certs::CertError::OutsideValidity), _) => "expired".to_owned(),
+        (_, Some(row)) => status_now(row, now),
+        (_, None) => "unknown".to_owned(),
+    };
+    Ok(Verification {
+        valid: checked.is_ok() && status == "valid",
+        reason: checked.err().map(|e| e.code().to_owned()),
+        status,
+        type_name: signed.certificate.type_name.clone(),
+        issuer: signed.certificate.issuer.name.clone(),
+    })
+}

@@ -171,3 +171,26 @@ pub async fn count_of(state: &AppState, type_code: &str, holder_id: &str) -> App
     .fetch_one(state.pool())
     .await?)
 }
+
+/// Moves a certificate from one of `from` to `to`; false when it was in none of them.
+pub async fn set_status(
+    state: &AppState,
+    id: &str,
+    from: &[&str],
+    to: &str,
+    reason: &str,
+) -> AppResult<bool> {
+    let mut changed = false;
+    for status in from {
+        let result = sqlx::query("UPDATE certificates SET status = $3, status_reason = $4, status_changed_at = $5 WHERE id = $1 AND status = $2")
+            .bind(id.to_owned())
+            .bind((*status).to_owned())
+            .bind(to.to_owned())
+            .bind(reason.to_owned())
+            .bind(state.now())
+            .execute(state.pool())
+            .await?;
+        changed |= result.rows_affected() == 1;
+    }
+    Ok(changed)
+}

@@ -165,3 +165,111 @@ async fn only_an_authorised_department_issues_and_only_what_the_type_defines() {
         .expect("json");
     assert_eq!(wallet.as_array().map(Vec::len), Some(3));
 }
+
+/// The issuer suspends, reinstates and revokes; online verifiers see each change at once; the
+/// holder's wallet shows it; a changed certificate never verifies.
+#[tokio::test]
+async fn issuers_suspend_reinstate_and_revoke_and_verifiers_see_it_at_once() {
+    let app = spawn_app().await;
+    let holder = app.account("enterprise.qingyuan").api_token.clone();
+    let market = app.account("demo.clerk.market").api_token.clone();
+    let verifier = app.account("demo.clerk.tax").api_token.clone();
+    let wallet: Value = app
+        .get_as(&holder, "/api/v1/wallet")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let licence = wallet
+        .as_array()
+        .and_then(|l| l.iter().find(|c| c["type_name"] == "营业执照"))
+        .expect("a licence");
+    let id = licence["id"].as_str().expect("id").to_owned();
+    let item: Value = app
+        .get_as(&holder, &format!("/api/v1/wallet/{id}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let signed = item["signed"].clone();
+    let check = |certificate: Value| {
+        let (app, verifier) = (&app, verifier.clone());
+        async move {
+            let response = app
+                .post_as(
+                    &verifier,
+                    "/api/v1/certs/verify",
+                    &json!({"certificate": certificate}),
+                )
+                .await;
+            assert_eq!(response.status(), 200);
+            response.json::<Value>().await.expect("json")
+        }
+    };
+    let change = |action: &'static str, reason: &'static str, token: String| {
+        let (app, id) = (&app, id.clone());
+        async move {
+            app.post_as(
+                &token,
+                &format!("/api/v1/certs/{id}/status"),
+                &json!({"action": action, "reason": reason}),
+            )
+            .await
+            .status()
+            .as_u16()
+        }
+    };
+    let first = check(signed.clone()).await;
+    assert_eq!(
+        (first["valid"].clone(), first["status"].clone()),
+        (json!(true), json!("valid"))
+    );
+
+    assert_eq!(
+        change("suspend", "涉嫌虚假登记，调查中", verifier.clone()).await,
+        403,
+        "not the issuer"
+    );
+    assert_eq!(
+        change("suspend", " ", market.clone()).await,
+        422,
+        "a reason is required"
+    );
+    assert_eq!(
+        change("suspend", "涉嫌虚假登记，调查中", market.clone()).await,
+        204
+    );
+    let suspended = check(signed.clone()).await;
+    assert_eq!(
+        (suspended["valid"].clone(), suspended["status"].clone()),
+        (json!(false), json!("suspended"))
+    );
+    assert_eq!(change("reinstate", "调查结束", market.clone()).await, 204);
+    assert_eq!(check(signed.clone()).await["status"], "valid");
+    assert_eq!(change("revoke", "依法吊销", market.clone()).await, 204);
+    assert_eq!(check(signed.clone()).await["status"], "revoked");
+    assert_eq!(
+        change("reinstate", "撤回", market.clone()).await,
+        409,
+        "revocation is final"
+    );
+    let wallet: Value = app
+        .get_as(&holder, "/api/v1/wallet")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        wallet
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|c| c["id"] == id.as_str() && c["status"] == "revoked")
+    );
+
+    let mut forged = signed.clone();
+    forged["certificate"]["holder"]["name"] = json!("另一家公司");
+    let refused = check(forged).await;
+    assert_eq!(refused["valid"], false);
+    assert_eq!(refused["reason"], "bad_signature");
+}
