@@ -3,6 +3,7 @@
 //! JSON (`tongban-certs`, docs/certificate-format.md) and stored sealed.
 
 pub mod api;
+pub mod pages;
 pub mod store;
 
 /// Checks a signed certificate (JSON) offline against a trust list file: the issuing

@@ -84,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::pass::pages::routes())
         .merge(crate::pass::scan_pages::routes())
         .merge(crate::venues::pages::routes())
+        .merge(crate::certs::pages::routes())
         .merge(crate::admin::pages::routes());
 
     let operations = Router::new()

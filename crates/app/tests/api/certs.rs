@@ -273,3 +273,42 @@ async fn issuers_suspend_reinstate_and_revoke_and_verifiers_see_it_at_once() {
     assert_eq!(refused["valid"], false);
     assert_eq!(refused["reason"], "bad_signature");
 }
+
+/// The wallet page lists the holder's certificates and opens one; another holder's is not found.
+#[tokio::test]
+async fn the_wallet_page_lists_and_opens_certificates() {
+    let app = spawn_app().await;
+    let mut enterprise = app.page_login(app.account("enterprise.qingyuan")).await;
+    let page = enterprise
+        .get(&app, "/wallet")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains("营业执照") && page.contains("完税证明") && page.contains("有效"),
+        "{page}"
+    );
+    let link = page
+        .split("href=\"/wallet/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a link")
+        .to_owned();
+    let opened = enterprise
+        .get(&app, &format!("/wallet/{link}"))
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        opened.contains("临江市市场监督管理局") || opened.contains("临江市税务局"),
+        "{opened}"
+    );
+    assert!(opened.contains(&link));
+    let mut other = app.page_login(app.account("enterprise.yunqi")).await;
+    assert_eq!(
+        other.get(&app, &format!("/wallet/{link}")).await.status(),
+        404
+    );
+}
