@@ -5,6 +5,8 @@
 
 mod pass;
 mod pipeline;
+mod shown;
 
 pub use pass::{Colour, PASS_PREFIX, PassClaims, PassError, issue_pass, verify_pass};
 pub use pipeline::{DecodeError, Sealed, decode, encode, sign1_to_be_signed};
+pub use shown::{SHOWN_PREFIX, ShownClaims, issue_shown, verify_shown};

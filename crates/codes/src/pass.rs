@@ -142,6 +142,12 @@ pub fn issue_pass(claims: &PassClaims, signer: &dyn Signer) -> String {
         .expiration_time(Timestamp::WholeSeconds(claims.expires_at))
         .private_claim(PASS_CLAIM, fields)
         .build();
+    sign_claims(PASS_PREFIX, claims_set, signer)
+}
+
+/// Signs CWT claims into a COSE_Sign1 (kid and algorithm in the protected header) and encodes
+/// it with `prefix`: the pipeline every tongban code shares.
+pub(crate) fn sign_claims(prefix: &str, claims_set: ClaimsSet, signer: &dyn Signer) -> String {
     let mut protected = HeaderBuilder::new()
         .key_id(signer.kid().as_bytes().to_vec())
         .build();
@@ -153,10 +159,10 @@ pub fn issue_pass(claims: &PassClaims, signer: &dyn Signer) -> String {
         .payload(payload)
         .create_signature(b"", |tbs| signer.sign(tbs))
         .build();
-    encode(PASS_PREFIX, sign1).unwrap_or_default()
+    encode(prefix, sign1).unwrap_or_default()
 }
 
-fn seconds(timestamp: Option<&Timestamp>) -> Option<i64> {
+pub(crate) fn seconds(timestamp: Option<&Timestamp>) -> Option<i64> {
     match timestamp? {
         Timestamp::WholeSeconds(s) => Some(*s),
         Timestamp::FractionalSeconds(f) => Some(f.floor() as i64),
@@ -198,7 +204,52 @@ pub fn verify_pass(
     now: i64,
     trusted_issuers: &[String],
 ) -> Result<PassClaims, PassError> {
-    let sealed = decode(PASS_PREFIX, text)?;
+    let claims = open_claims(PASS_PREFIX, text, keys)?;
+    let issuer = claims.issuer.clone().ok_or(PassError::BadClaims)?;
+    let subject = claims.subject.clone().ok_or(PassError::BadClaims)?;
+    let issued_at = seconds(claims.issued_at.as_ref()).ok_or(PassError::BadClaims)?;
+    let expires_at = seconds(claims.expiration_time.as_ref()).ok_or(PassError::BadClaims)?;
+    let (colour, initials, entitlements) = pass_fields(&claims).ok_or(PassError::BadClaims)?;
+    check_time_and_issuer(&issuer, issued_at, expires_at, now, trusted_issuers)?;
+    Ok(PassClaims {
+        issuer,
+        subject,
+        colour,
+        initials,
+        entitlements,
+        issued_at,
+        expires_at,
+    })
+}
+
+/// Refuses an untrusted issuer, an expired code and one from the future.
+pub(crate) fn check_time_and_issuer(
+    issuer: &str,
+    issued_at: i64,
+    expires_at: i64,
+    now: i64,
+    trusted_issuers: &[String],
+) -> Result<(), PassError> {
+    if !trusted_issuers.iter().any(|t| t == issuer) {
+        return Err(PassError::UntrustedIssuer);
+    }
+    if now >= expires_at {
+        return Err(PassError::Expired);
+    }
+    if issued_at > now + SKEW_SECONDS {
+        return Err(PassError::NotYetValid);
+    }
+    Ok(())
+}
+
+/// Decodes a code of `prefix` with limits, finds its key by kid, checks the algorithm and the
+/// signature, and returns its CWT claims.
+pub(crate) fn open_claims(
+    prefix: &str,
+    text: &str,
+    keys: &KeyRing,
+) -> Result<ClaimsSet, PassError> {
+    let sealed = decode(prefix, text)?;
     let kid = String::from_utf8(sealed.kid()).map_err(|_| PassError::UnknownKid)?;
     let key = keys.get(&kid).ok_or(PassError::UnknownKid)?;
     if sealed.sign1.protected.header.alg != Some(cose_algorithm(key.algorithm)) {
@@ -215,28 +266,5 @@ pub fn verify_pass(
         .payload
         .as_deref()
         .ok_or(PassError::BadClaims)?;
-    let claims = ClaimsSet::from_slice(payload).map_err(|_| PassError::BadClaims)?;
-    let issuer = claims.issuer.clone().ok_or(PassError::BadClaims)?;
-    let subject = claims.subject.clone().ok_or(PassError::BadClaims)?;
-    let issued_at = seconds(claims.issued_at.as_ref()).ok_or(PassError::BadClaims)?;
-    let expires_at = seconds(claims.expiration_time.as_ref()).ok_or(PassError::BadClaims)?;
-    let (colour, initials, entitlements) = pass_fields(&claims).ok_or(PassError::BadClaims)?;
-    if !trusted_issuers.contains(&issuer) {
-        return Err(PassError::UntrustedIssuer);
-    }
-    if now >= expires_at {
-        return Err(PassError::Expired);
-    }
-    if issued_at > now + SKEW_SECONDS {
-        return Err(PassError::NotYetValid);
-    }
-    Ok(PassClaims {
-        issuer,
-        subject,
-        colour,
-        initials,
-        entitlements,
-        issued_at,
-        expires_at,
-    })
+    ClaimsSet::from_slice(payload).map_err(|_| PassError::BadClaims)
 }
