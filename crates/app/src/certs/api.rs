@@ -19,6 +19,20 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(wallet_item))
         .routes(routes!(change_status))
         .routes(routes!(verify))
+        .routes(routes!(show))
+}
+
+/// 亮证: show one of the caller's certificates as a short-lived QR code revealing only the
+/// chosen items.
+#[utoipa::path(post, path = "/api/v1/wallet/{id}/show", tag = "certificates", security(("bearer" = [])), params(("id" = String, Path)), request_body = super::ShowRequest,
+    responses((status = 200, body = super::Shown), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn show(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<super::ShowRequest>,
+) -> AppResult<Json<super::Shown>> {
+    Ok(Json(super::show(&state, &actor, &id, &request).await?))
 }
 
 /// Suspend, reinstate or revoke a certificate, with a reason (a clerk of the issuing
@@ -35,8 +49,8 @@ async fn change_status(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Verify a full signed certificate: signature, validity and status now (any logged-in
-/// account, such as a window clerk shown a certificate file).
+/// Verify a shown certificate (`{"code": "TC1:…"}`, as scanned) or a full signed one
+/// (`{"certificate": …}`): signature, validity and status now (any logged-in account).
 #[utoipa::path(post, path = "/api/v1/certs/verify", tag = "certificates", security(("bearer" = [])), request_body = super::VerifyRequest,
     responses((status = 200, body = super::Verification), (status = 422, body = Problem)))]
 async fn verify(
@@ -44,9 +58,7 @@ async fn verify(
     ApiActor(_actor): ApiActor,
     ApiJson(request): ApiJson<super::VerifyRequest>,
 ) -> AppResult<Json<super::Verification>> {
-    Ok(Json(
-        super::verify_online(&state, &request.certificate).await?,
-    ))
+    Ok(Json(super::verify_request(&state, &request).await?))
 }
 
 /// The catalogue of certificate types (any logged-in account).

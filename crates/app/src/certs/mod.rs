@@ -459,8 +459,149 @@ pub async fn change_status(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
-    #[schema(value_type = Object)]
-    pub certificate: SignedCertificate,
+    /// A shown certificate (`TC1:…`) as scanned from the holder's QR.
+    pub code: Option<String>,
+    /// Or a full signed certificate.
+    #[schema(value_type = Option<Object>)]
+    pub certificate: Option<SignedCertificate>,
+}
+
+/// The key purpose of the platform's shown-certificate codes.
+pub const SHOW_KEY: &str = "show";
+/// How long a shown certificate can be scanned.
+const SHOW_SECONDS: i64 = 300;
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShowRequest {
+    /// The item codes to reveal (the metadata — type, issuer, holder, validity — always shows).
+    pub items: Vec<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Shown {
+    pub code: String,
+    /// RFC 3339.
+    pub expires_at: String,
+}
+
+fn issuer_name(state: &AppState) -> String {
+    format!("tongban.{}", state.config.region_code)
+}
+
+/// 亮证: the holder shows one of their certificates as a short-lived code that reveals only the
+/// chosen items.
+pub async fn show(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    request: &ShowRequest,
+) -> AppResult<Shown> {
+    let item = wallet_item(state, actor, id).await?;
+    let c = &item.signed.certificate;
+    let mut items = BTreeMap::new();
+    for code in &request.items {
+        let value = c.items.get(code).ok_or_else(|| {
+            AppError::invalid(
+                "items",
+                format!("{code} is not an item of this certificate"),
+            )
+        })?;
+        let text = match value {
+            Value::String(s) => s.clone(),
+            Value::Array(list) => list
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join("、"),
+            other => other.to_string(),
+        };
+        items.insert(code.clone(), text);
+    }
+    let holder = match c.holder.code_type {
+        HolderCodeType::ResidentId => personal::masked_name(&c.holder.name),
+        HolderCodeType::Uscc => c.holder.name.clone(),
+    };
+    let now = state.now() / 1000;
+    let claims = tongban_codes::ShownClaims {
+        issuer: issuer_name(state),
+        certificate_id: c.id.clone(),
+        type_name: c.type_name.clone(),
+        issuing_authority: c.issuer.name.clone(),
+        holder,
+        items,
+        valid_until: c.valid_until.clone(),
+        issued_at: now,
+        expires_at: now + SHOW_SECONDS,
+    };
+    let signer =
+        crate::keys::service::cached_signer(state, &state.config.region_code, SHOW_KEY).await?;
+    Ok(Shown {
+        code: tongban_codes::issue_shown(&claims, signer.as_ref()),
+        expires_at: crate::time_fmt::rfc3339((now + SHOW_SECONDS) * 1000),
+    })
+}
+
+async fn keys_of(state: &AppState, purpose: &str) -> AppResult<tongban_crypto::KeyRing> {
+    let mut keys = tongban_crypto::KeyRing::new();
+    for key in crate::keys::service::verification_keys(state)
+        .await?
+        .into_iter()
+        .filter(|k| k.purpose == purpose)
+    {
+        if let Some(public) = key.public_key() {
+            keys.insert(key.kid.clone(), public);
+        }
+    }
+    Ok(keys)
+}
+
+/// Verifies what a verifier scanned or was handed: a shown certificate or a full one.
+pub async fn verify_request(state: &AppState, request: &VerifyRequest) -> AppResult<Verification> {
+    match (&request.code, &request.certificate) {
+        (Some(code), None) => verify_shown(state, code).await,
+        (None, Some(certificate)) => verify_online(state, certificate).await,
+        _ => Err(AppError::invalid(
+            "code",
+            "send either code (TC1:…) or certificate, not both",
+        )),
+    }
+}
+
+async fn verify_shown(state: &AppState, code: &str) -> AppResult<Verification> {
+    let keys = keys_of(state, SHOW_KEY).await?;
+    let claims = match tongban_codes::verify_shown(
+        code.trim(),
+        &keys,
+        state.now() / 1000,
+        &[issuer_name(state)],
+    ) {
+        Ok(claims) => claims,
+        Err(error) => {
+            return Ok(Verification {
+                valid: false,
+                status: "unknown".into(),
+                reason: Some(error.code().to_owned()),
+                type_name: String::new(),
+                issuer: String::new(),
+                holder: None,
+                items: BTreeMap::new(),
+            });
+        }
+    };
+    let status = match store::by_id(state, &claims.certificate_id).await? {
+        Some(row) => status_now(&row, state.now()),
+        None => "unknown".into(),
+    };
+    Ok(Verification {
+        valid: status == "valid",
+        status,
+        reason: None,
+        type_name: claims.type_name,
+        issuer: claims.issuing_authority,
+        holder: Some(claims.holder),
+        items: claims.items,
+    })
 }
 
 /// What a verifier learns about a certificate.
@@ -474,6 +615,9 @@ pub struct Verification {
     pub reason: Option<String>,
     pub type_name: String,
     pub issuer: String,
+    /// From a shown certificate: the holder (masked for a person) and the items shown.
+    pub holder: Option<String>,
+    pub items: BTreeMap<String, String>,
 }
 
 /// Verifies a full certificate online: its signature against this platform's issuer keys, and
@@ -482,16 +626,7 @@ pub async fn verify_online(
     state: &AppState,
     signed: &SignedCertificate,
 ) -> AppResult<Verification> {
-    let mut keys = tongban_crypto::KeyRing::new();
-    for key in crate::keys::service::verification_keys(state)
-        .await?
-        .into_iter()
-        .filter(|k| k.purpose == CERT_KEY)
-    {
-        if let Some(public) = key.public_key() {
-            keys.insert(key.kid.clone(), public);
-        }
-    }
+    let keys = keys_of(state, CERT_KEY).await?;
     let now = state.now();
     let checked = tongban_certs::verify(signed, &keys, today(now));
     let row = store::by_id(state, &signed.certificate.id).await?;
@@ -506,5 +641,7 @@ pub async fn verify_online(
         status,
         type_name: signed.certificate.type_name.clone(),
         issuer: signed.certificate.issuer.name.clone(),
+        holder: None,
+        items: BTreeMap::new(),
     })
 }

@@ -312,3 +312,103 @@ async fn the_wallet_page_lists_and_opens_certificates() {
         404
     );
 }
+
+/// 亮证: the holder shows chosen items as a short-lived code; a verifier scans it and sees
+/// those items, the issuer and the status now; revocation shows at once.
+#[tokio::test]
+async fn a_shown_certificate_reveals_only_the_chosen_items_and_its_status_now() {
+    let app = spawn_app().await;
+    let holder = app.account("enterprise.qingyuan").api_token.clone();
+    let verifier = app.account("demo.clerk.tax").api_token.clone();
+    let wallet: Value = app
+        .get_as(&holder, "/api/v1/wallet")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let id = wallet
+        .as_array()
+        .and_then(|l| l.iter().find(|c| c["type_name"] == "营业执照"))
+        .and_then(|c| c["id"].as_str())
+        .expect("a licence")
+        .to_owned();
+    let show = |items: Value| {
+        let (app, holder, id) = (&app, holder.clone(), id.clone());
+        async move {
+            app.post_as(
+                &holder,
+                &format!("/api/v1/wallet/{id}/show"),
+                &json!({"items": items}),
+            )
+            .await
+        }
+    };
+    let shown = show(json!(["name", "legal_representative"])).await;
+    assert_eq!(shown.status(), 200);
+    let shown: Value = shown.json().await.expect("json");
+    let code = shown["code"].as_str().expect("code").to_owned();
+    assert!(code.starts_with("TC1:"));
+    assert!(
+        !code.contains("食品销售"),
+        "items not chosen are not in the code"
+    );
+
+    let scan = |body: Value| {
+        let (app, verifier) = (&app, verifier.clone());
+        async move { app.post_as(&verifier, "/api/v1/certs/verify", &body).await }
+    };
+    let seen: Value = scan(json!({"code": code}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(seen["valid"], true);
+    assert_eq!(seen["status"], "valid");
+    assert_eq!(seen["issuer"], "临江市市场监督管理局");
+    let items = seen["items"].as_object().expect("items");
+    assert_eq!(items.len(), 2);
+    assert!(items.contains_key("name") && !items.contains_key("business_scope"));
+
+    // Refused: an item the certificate lacks, someone else's certificate, both inputs at once.
+    assert_eq!(problem(show(json!(["colour"])).await).await.0, 422);
+    let other = app
+        .post_as(
+            &app.account("enterprise.yunqi").api_token,
+            &format!("/api/v1/wallet/{id}/show"),
+            &json!({"items": []}),
+        )
+        .await;
+    assert_eq!(other.status(), 404);
+    assert_eq!(
+        problem(scan(json!({"code": code, "certificate": null, "extra": 1})).await)
+            .await
+            .0,
+        422
+    );
+    let garbage: Value = scan(json!({"code": "TC1:NOT-A-CODE"}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(garbage["valid"], false);
+    assert!(garbage["reason"].is_string());
+
+    // Revoked: the same code now scans as revoked.
+    let revoked = app
+        .post_as(
+            &app.account("demo.clerk.market").api_token,
+            &format!("/api/v1/certs/{id}/status"),
+            &json!({"action": "revoke", "reason": "依法吊销"}),
+        )
+        .await;
+    assert_eq!(revoked.status(), 204);
+    let seen: Value = scan(json!({"code": code}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        (seen["valid"].clone(), seen["status"].clone()),
+        (json!(false), json!("revoked"))
+    );
+}
