@@ -35,12 +35,24 @@ struct ScanPage {
     venues: Vec<(String, String, String, i64)>,
     is_operator: bool,
     kinds: Vec<&'static str>,
+    /// A shown certificate (TC1) that was scanned, and its status in words.
+    certificate: Option<crate::certs::Verification>,
+    certificate_status: String,
 }
 
 async fn render(
     state: &AppState,
     ctx: &PageCtx,
     outcome: Option<CheckOutcome>,
+) -> Result<Response, PageError> {
+    render_with(state, ctx, outcome, None).await
+}
+
+async fn render_with(
+    state: &AppState,
+    ctx: &PageCtx,
+    outcome: Option<CheckOutcome>,
+    certificate: Option<crate::certs::Verification>,
 ) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
     if !actor.has_role(Role::VenueOperator) && !actor.has_role(Role::CheckpointOfficer) {
@@ -76,7 +88,16 @@ async fn render(
             .map_err(|e| ctx.error(e))?;
         venues.push((venue.id, venue.name, venue.status, count));
     }
+    let certificate_status = certificate
+        .as_ref()
+        .map(|c| match c.reason {
+            Some(_) => ctx.t.get("scan.refused").to_owned(),
+            None => ctx.t.get(&format!("wallet.status.{}", c.status)).to_owned(),
+        })
+        .unwrap_or_default();
     let page = ScanPage {
+        certificate,
+        certificate_status,
         venues,
         is_operator: actor.has_role(Role::VenueOperator),
         kinds: crate::venues::KINDS.iter().map(|k| k.kind).collect(),
@@ -108,6 +129,17 @@ async fn check_code(
 ) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
     ctx.check_csrf(&form.csrf)?;
+    // A shown certificate (亮证) scans here too.
+    if form.code.trim().starts_with(tongban_codes::SHOWN_PREFIX) {
+        let request = crate::certs::VerifyRequest {
+            code: Some(form.code.trim().to_owned()),
+            certificate: None,
+        };
+        let verification = crate::certs::verify_request(&state, &request)
+            .await
+            .map_err(|e| ctx.error(e))?;
+        return render_with(&state, &ctx, None, Some(verification)).await;
+    }
     let outcome = service::check(&state, actor, form.code.trim(), request_id.as_deref())
         .await
         .map_err(|e| ctx.error(e))?;

@@ -412,3 +412,46 @@ async fn a_shown_certificate_reveals_only_the_chosen_items_and_its_status_now() 
         (json!(false), json!("revoked"))
     );
 }
+
+/// The scanner page reads a shown certificate as well as a pass.
+#[tokio::test]
+async fn the_scanner_page_reads_a_shown_certificate() {
+    let app = spawn_app().await;
+    let holder = app.account("enterprise.yunqi").api_token.clone();
+    let wallet: Value = app
+        .get_as(&holder, "/api/v1/wallet")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let id = wallet[0]["id"].as_str().expect("id").to_owned();
+    let shown: Value = app
+        .post_as(
+            &holder,
+            &format!("/api/v1/wallet/{id}/show"),
+            &json!({"items": []}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let code = shown["code"].as_str().expect("code").to_owned();
+    let mut staff = app.page_login(app.account("demo.venue")).await;
+    let page = staff.get(&app, "/scan").await.text().await.expect("html");
+    let csrf = crate::helpers::hidden_csrf(&page);
+    let result = staff
+        .post_form(
+            &app,
+            "/scan",
+            &[("csrf", csrf.as_str()), ("code", code.as_str())],
+        )
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        result.contains("pass-green") && result.contains("有效"),
+        "{result}"
+    );
+    assert!(result.contains(wallet[0]["type_name"].as_str().expect("type")));
+}
