@@ -173,6 +173,11 @@ enum BenchCommand {
         millis_per_case: u64,
     },
     /// Durable appends per second with group commit, and the raw hash rate beside it.
+    /// Business licences issued in bulk (signed, sealed, stored, logged) per second.
+    CertsIssue {
+        #[arg(long, default_value_t = 100_000)]
+        count: usize,
+    },
     /// Contact matching over a synthetic city's check-ins.
     Contacts {
         #[arg(long, default_value_t = 100_000_000)]
@@ -592,6 +597,30 @@ async fn bench(command: BenchCommand) -> anyhow::Result<()> {
         } => pass_http(&credentials, &duration, connections).await?,
         BenchCommand::PassVerify { millis_per_case } => {
             tongban_app::bench::pass_verify(std::time::Duration::from_millis(millis_per_case))
+        }
+        BenchCommand::CertsIssue { count } => {
+            let scratch =
+                std::env::temp_dir().join(format!("tongban-bench-certs-{}", std::process::id()));
+            std::fs::create_dir_all(&scratch)?;
+            let config = Config {
+                data_dir: scratch.clone(),
+                database_url: Some(format!(
+                    "sqlite://{}?mode=rwc",
+                    scratch.join("bench.db").display()
+                )),
+                master_key: Some(tongban_app::config::SecretText(
+                    tongban_app::keys::master::generate_text().to_string(),
+                )),
+                ..Config::default()
+            };
+            let state = tongban_app::open_state(config, Arc::new(SystemClock)).await?;
+            demo::seed(&state, "http://127.0.0.1:1")
+                .await
+                .map_err(|e| anyhow::anyhow!("seeding: {e}"))?;
+            let result = tongban_app::bench::certs_issue(&state, count).await?;
+            state.db.close().await;
+            let _ = std::fs::remove_dir_all(&scratch);
+            result
         }
         BenchCommand::Contacts {
             checkins,

@@ -645,3 +645,169 @@ pub async fn verify_online(
         items: BTreeMap::new(),
     })
 }
+
+/// One certificate of a bulk issuance.
+pub struct BulkRow {
+    pub holder: HolderInfo,
+    pub items: BTreeMap<String, Value>,
+}
+
+/// What a bulk issuance did: the identifiers issued (in row order), and each refused row with
+/// its reason.
+#[derive(Debug, Default, Serialize)]
+pub struct BulkOutcome {
+    pub issued: Vec<String>,
+    pub failed: Vec<(usize, String)>,
+}
+
+/// Rows stored and logged together.
+const BULK_BATCH: usize = 1000;
+
+/// Issues many certificates of one type from one department: items checked per row, signing
+/// spread over the cores, rows stored a thousand to a transaction and each batch logged once
+/// (naming every identifier). A row is either issued or reported with its error: a batch whose
+/// log entry cannot be written is deleted again and reported failed.
+pub async fn issue_many(
+    state: &AppState,
+    department: &Department,
+    t: &CertType,
+    rows: Vec<BulkRow>,
+    issued_by: &str,
+    progress: &(dyn Fn(usize) + Sync),
+) -> AppResult<BulkOutcome> {
+    let mut outcome = BulkOutcome::default();
+    let issuer: Uscc = department
+        .uscc
+        .as_deref()
+        .unwrap_or_default()
+        .parse()
+        .map_err(|_| AppError::Conflict("the issuing department has no USCC".into()))?;
+    let kind: CertificateType = t
+        .code
+        .parse()
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("stored type code {}", t.code)))?;
+    let signer =
+        std::sync::Arc::new(crate::keys::service::signer(state, &department.id, CERT_KEY).await?);
+    let now = state.now();
+    let day = today(now);
+    let valid_until = t.validity_years.map(|years| {
+        ymd(day
+            .replace_year(day.year() + years as i32)
+            .unwrap_or(day)
+            .previous_day()
+            .unwrap_or(day))
+    });
+    // Check and build every certificate first.
+    let mut built = Vec::with_capacity(rows.len());
+    for (index, row) in rows.into_iter().enumerate() {
+        if let Err(error) = check_items(t, &row.items) {
+            outcome.failed.push((index, error.to_string()));
+            continue;
+        }
+        let serial: String = tongban_crypto::random_bytes(10)
+            .iter()
+            .map(|b| char::from(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[usize::from(*b) % 36]))
+            .collect();
+        let Some(id) = CertificateId::new(kind.clone(), issuer.clone(), &serial, 1) else {
+            outcome.failed.push((index, "no identifier".into()));
+            continue;
+        };
+        let certificate = Certificate {
+            id: id.to_string(),
+            type_name: t.name.clone(),
+            type_code: t.code.clone(),
+            number: serial,
+            holder: Holder {
+                name: row.holder.name.clone(),
+                code: row.holder.code.clone(),
+                code_type: if row.holder.kind == "person" {
+                    HolderCodeType::ResidentId
+                } else {
+                    HolderCodeType::Uscc
+                },
+            },
+            issuer: Authority {
+                name: department.name.clone(),
+                code: issuer.as_str().to_owned(),
+            },
+            issued_on: ymd(day),
+            valid_from: ymd(day),
+            valid_until: valid_until.clone(),
+            region: department.region_code.as_str().to_owned(),
+            items: row.items,
+        };
+        built.push((index, row.holder, certificate));
+    }
+    for batch in built.chunks(BULK_BATCH) {
+        // Sign and seal on every core.
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let per_worker = batch.len().div_ceil(workers).max(1);
+        let mut tasks = Vec::new();
+        for part in batch.chunks(per_worker) {
+            let part: Vec<(usize, String, Certificate)> = part
+                .iter()
+                .map(|(i, h, c)| (*i, h.id.clone(), c.clone()))
+                .collect();
+            let (signer, vault) = (signer.clone(), state.vault.clone());
+            tasks.push(tokio::task::spawn_blocking(move || {
+                part.into_iter()
+                    .map(|(index, holder_id, certificate)| {
+                        let signed = tongban_certs::sign(certificate, signer.as_ref())
+                            .map_err(|e| (index, e.to_string()))?;
+                        let document =
+                            serde_json::to_vec(&signed).map_err(|e| (index, e.to_string()))?;
+                        let sealed =
+                            vault.seal_field(&document_context(&signed.certificate.id), &document);
+                        Ok::<_, (usize, String)>((index, holder_id, signed.certificate.id, sealed))
+                    })
+                    .collect::<Vec<_>>()
+            }));
+        }
+        let mut stored = Vec::with_capacity(batch.len());
+        for task in tasks {
+            for result in task.await.map_err(|e| AppError::Internal(e.into()))? {
+                match result {
+                    Ok(row) => stored.push(row),
+                    Err(failure) => outcome.failed.push(failure),
+                }
+            }
+        }
+        let rows: Vec<CertRow> = stored
+            .iter()
+            .map(|(_, holder_id, id, sealed)| CertRow {
+                id: id.clone(),
+                type_code: t.code.clone(),
+                holder_kind: t.holder_kind.clone(),
+                holder_id: holder_id.clone(),
+                issuer_department: department.id.clone(),
+                document_sealed: sealed.clone(),
+                status: "valid".into(),
+                status_reason: None,
+                issued_at: now,
+                valid_until: valid_until.clone(),
+            })
+            .collect();
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        store::insert_many(state, &rows).await?;
+        let entry = serde_json::json!({
+            "kind": "certificates_issued",
+            "at": crate::time_fmt::rfc3339(now),
+            "actor": issued_by,
+            "department": department.id,
+            "type": t.code,
+            "certificates": ids,
+        });
+        if crate::ledger::service::append(state, &entry).await.is_err() {
+            store::delete_many(state, &ids).await?;
+            for (index, _, _, _) in &stored {
+                outcome
+                    .failed
+                    .push((*index, "the issuance could not be logged".into()));
+            }
+            continue;
+        }
+        outcome.issued.extend(ids);
+        progress(outcome.issued.len() + outcome.failed.len());
+    }
+    Ok(outcome)
+}

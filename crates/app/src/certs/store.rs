@@ -194,3 +194,47 @@ pub async fn set_status(
     }
     Ok(changed)
 }
+
+/// Inserts many certificates in one transaction (50 rows to a statement).
+pub async fn insert_many(state: &AppState, rows: &[CertRow]) -> AppResult<()> {
+    let mut tx = state.pool().begin().await?;
+    for chunk in rows.chunks(50) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let cells: Vec<String> = (1..=9).map(|c| format!("${}", r * 9 + c)).collect();
+                format!("({})", cells.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO certificates (id, type_code, holder_kind, holder_id, issuer_department, document_sealed, status, issued_at, valid_until) VALUES {}",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for row in chunk {
+            query = query
+                .bind(row.id.clone())
+                .bind(row.type_code.clone())
+                .bind(row.holder_kind.clone())
+                .bind(row.holder_id.clone())
+                .bind(row.issuer_department.clone())
+                .bind(row.document_sealed.clone())
+                .bind(row.status.clone())
+                .bind(row.issued_at)
+                .bind(row.valid_until.clone());
+        }
+        query.execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes certificates by identifier (a bulk batch whose log entry failed).
+pub async fn delete_many(state: &AppState, ids: &[String]) -> AppResult<()> {
+    for id in ids {
+        sqlx::query("DELETE FROM certificates WHERE id = $1")
+            .bind(id.clone())
+            .execute(state.pool())
+            .await?;
+    }
+    Ok(())
+}

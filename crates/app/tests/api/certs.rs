@@ -455,3 +455,57 @@ async fn the_scanner_page_reads_a_shown_certificate() {
     );
     assert!(result.contains(wallet[0]["type_name"].as_str().expect("type")));
 }
+
+/// Bulk issuance: each row is issued or reported with its error; nothing half-done.
+#[tokio::test]
+async fn bulk_issuance_issues_good_rows_and_reports_the_others() {
+    use tongban_app::certs::{BulkRow, HolderInfo, issue_many, store};
+    let app = spawn_app().await;
+    let departments = tongban_app::admin::store::departments(app.state.pool())
+        .await
+        .expect("departments");
+    let market = departments
+        .iter()
+        .find(|d| d.kind == "market_regulation" && d.region_code.as_str() == "339900")
+        .expect("the market regulator");
+    let food = store::types(&app.state)
+        .await
+        .expect("types")
+        .into_iter()
+        .find(|t| t.name == "食品经营许可证")
+        .expect("type");
+    let row = |n: usize, scope: Value| {
+        BulkRow {
+        holder: HolderInfo {
+            kind: "enterprise",
+            id: format!("bulk-{n}"),
+            name: format!("企业{n}"),
+            code: "91339901MA2AAAAA1X".into(),
+        },
+        items: serde_json::from_value(json!({"operator": format!("企业{n}"), "main_format": "食品销售经营者", "scope": scope}))
+            .expect("items"),
+    }
+    };
+    let before = app.count("certificates").await;
+    let outcome = issue_many(
+        &app.state,
+        market,
+        &food,
+        vec![
+            row(0, json!(["预包装食品"])),
+            row(1, json!("not a list")),
+            row(2, json!(["散装食品"])),
+        ],
+        "operator",
+        &|_| {},
+    )
+    .await
+    .expect("bulk");
+    assert_eq!(outcome.issued.len(), 2);
+    assert_eq!(outcome.failed.len(), 1);
+    assert_eq!(outcome.failed[0].0, 1, "the row with the bad item");
+    assert_eq!(app.count("certificates").await, before + 2);
+    for id in &outcome.issued {
+        assert!(id.parse::<tongban_core::CertificateId>().is_ok());
+    }
+}
