@@ -122,6 +122,81 @@ fn ymd(date: time::Date) -> String {
     )
 }
 
+/// Makes unsigned certificates of one type from one department on one day.
+struct Drafter<'a> {
+    t: &'a CertType,
+    department: &'a Department,
+    issuer: Uscc,
+    kind: CertificateType,
+    day: time::Date,
+    valid_until: Option<String>,
+}
+
+impl<'a> Drafter<'a> {
+    fn new(t: &'a CertType, department: &'a Department, now: i64) -> AppResult<Drafter<'a>> {
+        let issuer: Uscc = department
+            .uscc
+            .as_deref()
+            .unwrap_or_default()
+            .parse()
+            .map_err(|_| AppError::Conflict("the issuing department has no USCC".into()))?;
+        let kind: CertificateType = t
+            .code
+            .parse()
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("stored type code {}", t.code)))?;
+        let day = today(now);
+        let valid_until = t.validity_years.map(|years| {
+            ymd(day
+                .replace_year(day.year() + years as i32)
+                .unwrap_or(day)
+                .previous_day()
+                .unwrap_or(day))
+        });
+        Ok(Drafter {
+            t,
+            department,
+            issuer,
+            kind,
+            day,
+            valid_until,
+        })
+    }
+
+    /// A certificate with a fresh random serial, version 1.
+    fn draft(&self, holder: &HolderInfo, items: BTreeMap<String, Value>) -> AppResult<Certificate> {
+        let serial: String = tongban_crypto::random_bytes(10)
+            .iter()
+            .map(|b| char::from(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[usize::from(*b) % 36]))
+            .collect();
+        let id = CertificateId::new(self.kind.clone(), self.issuer.clone(), &serial, 1)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("certificate id parts")))?;
+        Ok(Certificate {
+            id: id.to_string(),
+            type_name: self.t.name.clone(),
+            type_code: self.t.code.clone(),
+            number: serial,
+            holder: Holder {
+                name: holder.name.clone(),
+                code: holder.code.clone(),
+                code_type: if holder.kind == "person" {
+                    HolderCodeType::ResidentId
+                } else {
+                    HolderCodeType::Uscc
+                },
+            },
+            issuer: Authority {
+                name: self.department.name.clone(),
+                code: self.issuer.as_str().to_owned(),
+            },
+            issued_on: ymd(self.day),
+            valid_from: ymd(self.day),
+            valid_until: self.valid_until.clone(),
+            region: self.department.region_code.as_str().to_owned(),
+            items,
+        })
+    }
+}
+
 /// Issues a certificate of `t` from `department` to `holder`: signs it with the department's
 /// key, stores it sealed, and logs the issuance.
 pub async fn issue_from(
@@ -133,56 +208,10 @@ pub async fn issue_from(
     issued_by: &str,
 ) -> AppResult<SignedCertificate> {
     check_items(t, &items)?;
-    let issuer: Uscc = department
-        .uscc
-        .as_deref()
-        .unwrap_or_default()
-        .parse()
-        .map_err(|_| AppError::Conflict("the issuing department has no USCC".into()))?;
-    let kind: CertificateType = t
-        .code
-        .parse()
-        .map_err(|_| AppError::Internal(anyhow::anyhow!("stored type code {}", t.code)))?;
-    let serial: String = tongban_crypto::random_bytes(10)
-        .iter()
-        .map(|b| char::from(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[usize::from(*b) % 36]))
-        .collect();
-    let id = CertificateId::new(kind, issuer.clone(), &serial, 1)
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("certificate id parts")))?;
     let now = state.now();
-    let day = today(now);
-    let valid_until = t.validity_years.map(|years| {
-        let end = day
-            .replace_year(day.year() + years as i32)
-            .unwrap_or(day)
-            .previous_day()
-            .unwrap_or(day);
-        ymd(end)
-    });
-    let certificate = Certificate {
-        id: id.to_string(),
-        type_name: t.name.clone(),
-        type_code: t.code.clone(),
-        number: serial,
-        holder: Holder {
-            name: holder.name.clone(),
-            code: holder.code.clone(),
-            code_type: if holder.kind == "person" {
-                HolderCodeType::ResidentId
-            } else {
-                HolderCodeType::Uscc
-            },
-        },
-        issuer: Authority {
-            name: department.name.clone(),
-            code: issuer.as_str().to_owned(),
-        },
-        issued_on: ymd(day),
-        valid_from: ymd(day),
-        valid_until: valid_until.clone(),
-        region: department.region_code.as_str().to_owned(),
-        items,
-    };
+    let drafter = Drafter::new(t, department, now)?;
+    let certificate = drafter.draft(holder, items)?;
+    let valid_until = drafter.valid_until.clone();
     let signer = crate::keys::service::signer(state, &department.id, CERT_KEY).await?;
     let signed = tongban_certs::sign(certificate, &signer)
         .map_err(|e| AppError::invalid("certificate", e.to_string()))?;
@@ -676,27 +705,11 @@ pub async fn issue_many(
     progress: &(dyn Fn(usize) + Sync),
 ) -> AppResult<BulkOutcome> {
     let mut outcome = BulkOutcome::default();
-    let issuer: Uscc = department
-        .uscc
-        .as_deref()
-        .unwrap_or_default()
-        .parse()
-        .map_err(|_| AppError::Conflict("the issuing department has no USCC".into()))?;
-    let kind: CertificateType = t
-        .code
-        .parse()
-        .map_err(|_| AppError::Internal(anyhow::anyhow!("stored type code {}", t.code)))?;
     let signer =
         std::sync::Arc::new(crate::keys::service::signer(state, &department.id, CERT_KEY).await?);
     let now = state.now();
-    let day = today(now);
-    let valid_until = t.validity_years.map(|years| {
-        ymd(day
-            .replace_year(day.year() + years as i32)
-            .unwrap_or(day)
-            .previous_day()
-            .unwrap_or(day))
-    });
+    let drafter = Drafter::new(t, department, now)?;
+    let valid_until = drafter.valid_until.clone();
     // Check and build every certificate first.
     let mut built = Vec::with_capacity(rows.len());
     for (index, row) in rows.into_iter().enumerate() {
@@ -704,37 +717,12 @@ pub async fn issue_many(
             outcome.failed.push((index, error.to_string()));
             continue;
         }
-        let serial: String = tongban_crypto::random_bytes(10)
-            .iter()
-            .map(|b| char::from(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[usize::from(*b) % 36]))
-            .collect();
-        let Some(id) = CertificateId::new(kind.clone(), issuer.clone(), &serial, 1) else {
-            outcome.failed.push((index, "no identifier".into()));
-            continue;
-        };
-        let certificate = Certificate {
-            id: id.to_string(),
-            type_name: t.name.clone(),
-            type_code: t.code.clone(),
-            number: serial,
-            holder: Holder {
-                name: row.holder.name.clone(),
-                code: row.holder.code.clone(),
-                code_type: if row.holder.kind == "person" {
-                    HolderCodeType::ResidentId
-                } else {
-                    HolderCodeType::Uscc
-                },
-            },
-            issuer: Authority {
-                name: department.name.clone(),
-                code: issuer.as_str().to_owned(),
-            },
-            issued_on: ymd(day),
-            valid_from: ymd(day),
-            valid_until: valid_until.clone(),
-            region: department.region_code.as_str().to_owned(),
-            items: row.items,
+        let certificate = match drafter.draft(&row.holder, row.items) {
+            Ok(certificate) => certificate,
+            Err(error) => {
+                outcome.failed.push((index, error.to_string()));
+                continue;
+            }
         };
         built.push((index, row.holder, certificate));
     }

@@ -125,19 +125,7 @@ fn cert_row(row: &sqlx::any::AnyRow) -> AppResult<CertRow> {
 }
 
 pub async fn insert(state: &AppState, row: &CertRow) -> AppResult<()> {
-    sqlx::query("INSERT INTO certificates (id, type_code, holder_kind, holder_id, issuer_department, document_sealed, status, issued_at, valid_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-        .bind(row.id.clone())
-        .bind(row.type_code.clone())
-        .bind(row.holder_kind.clone())
-        .bind(row.holder_id.clone())
-        .bind(row.issuer_department.clone())
-        .bind(row.document_sealed.clone())
-        .bind(row.status.clone())
-        .bind(row.issued_at)
-        .bind(row.valid_until.clone())
-        .execute(state.pool())
-        .await?;
-    Ok(())
+    insert_many(state, std::slice::from_ref(row)).await
 }
 
 pub async fn of_holder(state: &AppState, kind: &str, holder_id: &str) -> AppResult<Vec<CertRow>> {
