@@ -99,11 +99,7 @@ async fn render_certificate(
         .map_err(|e| ctx.error(e))?;
     let (shown_qr, shown_until) = match shown {
         Some(shown) => {
-            let svg = crate::pass::api::qr_svg(&shown.code).map_err(|e| ctx.error(e))?;
-            let svg = svg
-                .split_once("?>")
-                .map(|(_, svg)| svg.trim().to_owned())
-                .unwrap_or(svg);
+            let svg = crate::pass::api::inline_qr_svg(&shown.code).map_err(|e| ctx.error(e))?;
             let until = time::OffsetDateTime::parse(
                 &shown.expires_at,
                 &time::format_description::well_known::Rfc3339,

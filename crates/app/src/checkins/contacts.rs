@@ -225,11 +225,8 @@ async fn venue_names(state: &AppState, found: &[Overlap]) -> AppResult<HashMap<i
         if names.contains_key(&o.venue_no) {
             continue;
         }
-        let name: Option<String> = sqlx::query_scalar("SELECT name FROM venues WHERE no = $1")
-            .bind(o.venue_no)
-            .fetch_optional(state.pool())
-            .await?;
-        names.insert(o.venue_no, name.unwrap_or_default());
+        let venue = crate::venues::store::venue_by_no(state, o.venue_no).await?;
+        names.insert(o.venue_no, venue.map(|v| v.name).unwrap_or_default());
     }
     Ok(names)
 }

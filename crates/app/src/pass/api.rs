@@ -45,6 +45,15 @@ pub fn qr_svg(text: &str) -> AppResult<String> {
         .build())
 }
 
+/// The QR code as an `<svg>` element to place inside a page (without the XML declaration).
+pub fn inline_qr_svg(text: &str) -> AppResult<String> {
+    let svg = qr_svg(text)?;
+    Ok(svg
+        .split_once("?>")
+        .map(|(_, element)| element.trim().to_owned())
+        .unwrap_or(svg))
+}
+
 /// The caller's pass as a QR code (SVG).
 #[utoipa::path(get, path = "/api/v1/pass/me/qr.svg", tag = "pass", security(("bearer" = [])),
     responses((status = 200, content_type = "image/svg+xml", body = String), (status = 404, body = Problem)))]

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 
-use super::api::qr_svg;
+use super::api::inline_qr_svg;
 use super::service;
 use crate::identity::model::Language;
 use crate::state::AppState;
@@ -81,7 +81,7 @@ async fn render(
     };
     let page = PassPage {
         base: ctx.base("pass.title"),
-        qr: qr_svg(&pass.code).map_err(|e| ctx.error(e))?,
+        qr: inline_qr_svg(&pass.code).map_err(|e| ctx.error(e))?,
         colour_name: ctx.t.get(&format!("pass.{}", pass.colour)).to_owned(),
         colour: pass.colour.clone(),
         reason,

@@ -124,14 +124,7 @@ async fn poster(
         .await
         .map_err(|e| ctx.error(e))?;
     let url = service::code_url(&state, &state.config.public_url(), &venue);
-    let qr_svg = crate::pass::api::qr_svg(&url).map_err(|e| ctx.error(e))?;
-    let qr_svg = qr_svg
-        .split_once("?>")
-        .map(|(_, svg)| svg.trim().to_owned())
-        .unwrap_or(qr_svg);
-    if !qr_svg.starts_with("<svg") {
-        return Err(ctx.error(AppError::Internal(anyhow::anyhow!("unexpected QR output"))));
-    }
+    let qr_svg = crate::pass::api::inline_qr_svg(&url).map_err(|e| ctx.error(e))?;
     Ok(ctx.render(&PosterPage {
         base: ctx.base("poster.title"),
         venue: venue.name.clone(),
