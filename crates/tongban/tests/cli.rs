@@ -18,9 +18,18 @@ fn tongban(args: &[&str], master_key: &str) -> std::process::Output {
         .expect("run tongban")
 }
 
-#[tokio::test]
-async fn audit_verify_passes_an_intact_log_and_names_the_first_tampered_entry() {
-    let dir = std::env::temp_dir().join(format!("tongban-cli-{}", std::process::id()));
+/// A fresh SQLite database in a scratch folder, its master key, and the state over it (in
+/// `region`, else the default one the binary also uses).
+async fn fresh_state(
+    label: &str,
+    region: Option<&str>,
+) -> (
+    std::path::PathBuf,
+    String,
+    String,
+    tongban_app::state::AppState,
+) {
+    let dir = std::env::temp_dir().join(format!("{label}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let url = format!("sqlite://{}?mode=rwc", dir.join("tongban.db").display());
     let key = master::generate_text().to_string();
@@ -28,11 +37,18 @@ async fn audit_verify_passes_an_intact_log_and_names_the_first_tampered_entry() 
         database_url: Some(url.clone()),
         master_key: Some(SecretText(key.clone())),
         data_dir: dir.clone(),
+        region_code: region.map_or_else(|| Config::default().region_code, str::to_owned),
         ..Config::default()
     };
     let state = tongban_app::open_state(config, Arc::new(tongban_core::SystemClock))
         .await
         .expect("state");
+    (dir, url, key, state)
+}
+
+#[tokio::test]
+async fn audit_verify_passes_an_intact_log_and_names_the_first_tampered_entry() {
+    let (dir, url, key, state) = fresh_state("tongban-cli", None).await;
     for n in 0..10 {
         service::append(&state, &serde_json::json!({"kind": "test", "n": n}))
             .await
@@ -107,20 +123,7 @@ async fn audit_verify_passes_an_intact_log_and_names_the_first_tampered_entry() 
 async fn pass_verify_checks_a_code_offline_against_an_exported_trust_list() {
     use tongban_app::keys::service as keys;
     use tongban_crypto::Signer;
-    let dir = std::env::temp_dir().join(format!("tongban-cli-pass-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let url = format!("sqlite://{}?mode=rwc", dir.join("tongban.db").display());
-    let key = master::generate_text().to_string();
-    let config = Config {
-        database_url: Some(url.clone()),
-        master_key: Some(SecretText(key.clone())),
-        data_dir: dir.clone(),
-        region_code: "339900".into(),
-        ..Config::default()
-    };
-    let state = tongban_app::open_state(config, Arc::new(tongban_core::SystemClock))
-        .await
-        .expect("state");
+    let (dir, _, key, state) = fresh_state("tongban-cli-pass", Some("339900")).await;
     let list = keys::trust_list(&state).await.expect("trust list");
     let list_path = dir.join("trust.json");
     std::fs::write(&list_path, serde_json::to_string(&list).expect("json")).expect("write");
@@ -263,20 +266,7 @@ async fn no_acknowledged_check_in_is_lost_when_the_process_is_killed() {
 /// trust list; a changed one does not.
 #[tokio::test]
 async fn certs_verify_checks_a_certificate_offline_against_an_exported_trust_list() {
-    let dir = std::env::temp_dir().join(format!("tongban-cli-certs-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let url = format!("sqlite://{}?mode=rwc", dir.join("tongban.db").display());
-    let key = master::generate_text().to_string();
-    let config = Config {
-        database_url: Some(url.clone()),
-        master_key: Some(SecretText(key.clone())),
-        data_dir: dir.clone(),
-        region_code: "339900".into(),
-        ..Config::default()
-    };
-    let state = tongban_app::open_state(config, Arc::new(tongban_core::SystemClock))
-        .await
-        .expect("state");
+    let (dir, _, key, state) = fresh_state("tongban-cli-certs", Some("339900")).await;
     tongban_app::demo::seed(&state, "http://127.0.0.1:1")
         .await
         .expect("demo");

@@ -210,6 +210,11 @@ impl TestApp {
             .expect("count")
     }
 
+    /// Check-ins stored: those in the log and those already compacted.
+    pub async fn checkins_stored(&self) -> i64 {
+        self.count("checkin_log").await + self.count("checkins").await
+    }
+
     /// Logs in through the login page and returns a browser-like session.
     pub async fn page_login(&self, account: &DemoAccount) -> Browser {
         let mut browser = Browser::default();

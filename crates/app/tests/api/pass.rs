@@ -1097,11 +1097,6 @@ async fn checkpoints_check_a_person_by_the_card_a_reader_read() {
     assert_eq!(app.count("personal_data_access").await, accesses + 2);
 }
 
-/// Check-ins stored, in the log and compacted.
-async fn stored(app: &TestApp) -> i64 {
-    app.count("checkin_log").await + app.count("checkins").await
-}
-
 /// A venue configured to record check-ins records each admission once per visit, keeps the
 /// person only as a pseudonym and a sealed id, and deletes check-ins after their retention.
 #[tokio::test]
@@ -1127,10 +1122,10 @@ async fn admissions_at_a_recording_venue_become_check_ins_kept_for_28_days() {
     assert_eq!(first["checked_in"], true);
     // The same person at the same door within a minute is the same visit.
     assert_eq!(scan(&metro, &code).await["checked_in"], false);
-    assert_eq!(stored(&app).await, 1);
+    assert_eq!(app.checkins_stored().await, 1);
     // The library is not configured to record.
     assert!(scan(&library, &code).await["checked_in"].is_null());
-    assert_eq!(stored(&app).await, 1);
+    assert_eq!(app.checkins_stored().await, 1);
 
     // Stored as a pseudonym and a sealed id: no person id in clear.
     let person: String =
@@ -1144,7 +1139,7 @@ async fn admissions_at_a_recording_venue_become_check_ins_kept_for_28_days() {
         .await
         .expect("compact");
     assert_eq!(app.count("checkin_log").await, 0);
-    assert_eq!(stored(&app).await, 1);
+    assert_eq!(app.checkins_stored().await, 1);
     let (subject, sealed): (Vec<u8>, Vec<u8>) = sqlx::query_as(
         "SELECT c.subject, s.person_sealed FROM checkins c JOIN checkin_subjects s ON s.subject = c.subject",
     )
@@ -1180,7 +1175,7 @@ async fn admissions_at_a_recording_venue_become_check_ins_kept_for_28_days() {
         .expect("code")
         .to_owned();
     assert_eq!(scan(&metro, &again).await["checked_in"], true);
-    assert_eq!(stored(&app).await, 2);
+    assert_eq!(app.checkins_stored().await, 2);
 
     app.clock.advance(Duration::days(27));
     let purge = || tongban_app::checkins::purge_expired(&app.state);
@@ -1188,7 +1183,7 @@ async fn admissions_at_a_recording_venue_become_check_ins_kept_for_28_days() {
     let logged_before = app.count("ledger_entries").await;
     app.clock.advance(Duration::days(2));
     assert_eq!(purge().await.expect("purge"), 2);
-    assert_eq!(stored(&app).await, 0);
+    assert_eq!(app.checkins_stored().await, 0);
     assert_eq!(
         app.count("checkin_subjects").await,
         0,

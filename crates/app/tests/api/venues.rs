@@ -6,10 +6,6 @@ use time::Duration;
 
 use crate::helpers::{TestApp, problem, spawn_app_with};
 
-async fn stored(app: &TestApp) -> i64 {
-    app.count("checkin_log").await + app.count("checkins").await
-}
-
 #[tokio::test]
 async fn a_venue_code_is_applied_for_approved_scanned_with_companions_and_revoked() {
     let app = spawn_app_with(|config| config.statistics_k = 2).await;
@@ -136,7 +132,7 @@ async fn a_venue_code_is_applied_for_approved_scanned_with_companions_and_revoke
     assert_eq!(done["companions_recorded"], 1);
     assert_eq!(done["colour"], "green");
     assert_eq!(done["venue"], "江北区人民医院");
-    assert_eq!(stored(&app).await, 2);
+    assert_eq!(app.checkins_stored().await, 2);
     // The same scan within a minute is counted once.
     let again: Value = check_in(json!({"venue_code": code}))
         .await
@@ -144,7 +140,7 @@ async fn a_venue_code_is_applied_for_approved_scanned_with_companions_and_revoke
         .await
         .expect("json");
     assert_eq!(again["recorded"], false);
-    assert_eq!(stored(&app).await, 2);
+    assert_eq!(app.checkins_stored().await, 2);
 
     // Refused, and nothing recorded.
     let chen_person: String =
@@ -168,7 +164,7 @@ async fn a_venue_code_is_applied_for_approved_scanned_with_companions_and_revoke
         let (status, problem) = problem(check_in(body.clone()).await).await;
         assert_eq!(status, 422, "{body}: {problem}");
     }
-    assert_eq!(stored(&app).await, 2);
+    assert_eq!(app.checkins_stored().await, 2);
 
     // The venue's staff see their counts; another venue's staff see nothing.
     let counts: Value = app
@@ -243,7 +239,7 @@ async fn a_venue_code_is_applied_for_approved_scanned_with_companions_and_revoke
             .contains("revoked")
             || problem.to_string().contains("revoked")
     );
-    assert_eq!(stored(&app).await, 2);
+    assert_eq!(app.checkins_stored().await, 2);
 }
 
 #[tokio::test]
@@ -365,7 +361,7 @@ async fn the_check_in_page_and_the_poster() {
         done.contains("绿码") && done.contains("已登记进场"),
         "{done}"
     );
-    assert_eq!(stored(&app).await, 2);
+    assert_eq!(app.checkins_stored().await, 2);
     let bad = phone.get(&app, "/v/339902-1-0000").await;
     assert_eq!(bad.status(), 422);
 
@@ -492,4 +488,27 @@ async fn venues_are_applied_for_and_approved_and_companions_added_on_pages() {
         )
         .await;
     assert_eq!(wrong.status(), 422);
+}
+
+/// The statistics refuse a malformed day, on the API and the page.
+#[tokio::test]
+async fn statistics_refuse_a_malformed_date() {
+    let app = spawn_app_with(|_| {}).await;
+    let health = app.account("demo.health").api_token.clone();
+    for date in ["2026-13-01", "yesterday", ""] {
+        let (status, detail) = problem(
+            app.get_as(&health, &format!("/api/v1/checkins/statistics?date={date}"))
+                .await,
+        )
+        .await;
+        assert_eq!(status, 422, "{date}: {detail}");
+    }
+    let mut officer = app.page_login(app.account("demo.health")).await;
+    assert_eq!(
+        officer
+            .get(&app, "/checkins/statistics?date=2026-02-30")
+            .await
+            .status(),
+        422
+    );
 }
