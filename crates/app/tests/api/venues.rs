@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use time::Duration;
 
-use crate::helpers::{TestApp, problem, spawn_app_with};
+use crate::helpers::{problem, spawn_app_with};
 
 #[tokio::test]
 async fn a_venue_code_is_applied_for_approved_scanned_with_companions_and_revoked() {
