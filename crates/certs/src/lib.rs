@@ -5,8 +5,13 @@
 //! canonical JSON of `{"alg", "certificate", "kid"}`, so the signature covers the algorithm and
 //! key it names as well as every byte of the certificate, whatever order a copy's keys come in.
 //! Status (valid, suspended, revoked) is not part of the signed document: it changes, and is
-//! looked up online or in a signed status list. The format is in `docs/certificate-format.md`.
+//! looked up online or in a signed status list ([`status`]), at the position the certificate
+//! names. A department using a certificate receives an annotated copy ([`copy`]) signed by the
+//! platform. The format is in `docs/certificate-format.md`.
 #![forbid(unsafe_code)]
+
+pub mod copy;
+pub mod status;
 
 use std::collections::BTreeMap;
 
@@ -66,6 +71,19 @@ pub struct Certificate {
     pub region: String,
     /// The data items of the type, by item code.
     pub items: BTreeMap<String, Value>,
+    /// Where the certificate's status is published offline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<StatusEntry>,
+}
+
+/// A certificate's place in its issuer's status list (W3C Bitstring Status List style).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusEntry {
+    /// The list: `<issuer USCC>/<type code>`, served at `/api/v1/certs/status-lists/<list>`.
+    pub list: String,
+    /// The certificate's bit in the list.
+    pub index: u64,
 }
 
 /// A certificate with its issuer's signature.
@@ -97,6 +115,10 @@ pub enum CertError {
     BadSignature,
     #[error("the certificate is not valid on that day")]
     OutsideValidity,
+    #[error("the annotated copy has expired")]
+    CopyExpired,
+    #[error("the status list is malformed, stale, or not the certificate's")]
+    BadStatusList,
 }
 
 impl CertError {
@@ -110,6 +132,8 @@ impl CertError {
             CertError::AlgorithmMismatch => "algorithm_mismatch",
             CertError::BadSignature => "bad_signature",
             CertError::OutsideValidity => "outside_validity",
+            CertError::CopyExpired => "copy_expired",
+            CertError::BadStatusList => "bad_status_list",
         }
     }
 }
@@ -150,33 +174,75 @@ impl Certificate {
     }
 }
 
-/// The bytes a signature covers: the canonical JSON of algorithm, certificate and key id.
-pub fn signing_input(certificate: &Certificate, alg: &str, kid: &str) -> Vec<u8> {
-    #[derive(Serialize)]
-    struct Input<'a> {
-        alg: &'a str,
-        certificate: &'a Certificate,
-        kid: &'a str,
-    }
+/// The bytes a signature covers: the canonical JSON of the algorithm, the content under its
+/// field name, and the key id.
+fn envelope_input<T: Serialize>(field: &str, content: &T, alg: &str, kid: &str) -> Vec<u8> {
+    let mut input = serde_json::Map::new();
+    input.insert("alg".into(), Value::String(alg.to_owned()));
     // Serialising plain data (strings, maps, JSON values) cannot fail.
-    serde_json_canonicalizer::to_vec(&Input {
-        alg,
-        certificate,
-        kid,
-    })
-    .unwrap_or_default()
+    input.insert(
+        field.into(),
+        serde_json::to_value(content).unwrap_or(Value::Null),
+    );
+    input.insert("kid".into(), Value::String(kid.to_owned()));
+    serde_json_canonicalizer::to_vec(&input).unwrap_or_default()
+}
+
+/// The bytes a certificate's signature covers: the canonical JSON of algorithm, certificate and
+/// key id.
+pub fn signing_input(certificate: &Certificate, alg: &str, kid: &str) -> Vec<u8> {
+    envelope_input("certificate", certificate, alg, kid)
+}
+
+/// Signs `content` as `field` of an envelope: the algorithm, key id and Base64url signature.
+fn seal_envelope<T: Serialize>(
+    field: &str,
+    content: &T,
+    signer: &dyn Signer,
+) -> (String, String, String) {
+    let alg = signer.algorithm().as_str();
+    let signature = signer.sign(&envelope_input(field, content, alg, signer.kid()));
+    (
+        alg.to_owned(),
+        signer.kid().to_owned(),
+        URL_SAFE_NO_PAD.encode(signature),
+    )
+}
+
+/// Checks an envelope's signature: the key is trusted, of the algorithm named, and signed
+/// exactly this content.
+fn open_envelope<T: Serialize>(
+    field: &str,
+    content: &T,
+    alg: &str,
+    kid: &str,
+    signature: &str,
+    keys: &KeyRing,
+) -> Result<(), CertError> {
+    let key = keys.get(kid).ok_or(CertError::UnknownKey)?;
+    let algorithm = SignatureAlgorithm::ALL
+        .into_iter()
+        .find(|a| a.as_str() == alg)
+        .ok_or(CertError::AlgorithmMismatch)?;
+    if key.algorithm != algorithm {
+        return Err(CertError::AlgorithmMismatch);
+    }
+    let signature = URL_SAFE_NO_PAD
+        .decode(signature)
+        .map_err(|_| CertError::BadSignature)?;
+    keys.verify(kid, &envelope_input(field, content, alg, kid), &signature)
+        .map_err(|_| CertError::BadSignature)
 }
 
 /// Signs a certificate (after checking its identifier and dates).
 pub fn sign(certificate: Certificate, signer: &dyn Signer) -> Result<SignedCertificate, CertError> {
     certificate.check()?;
-    let alg = signer.algorithm().as_str();
-    let signature = signer.sign(&signing_input(&certificate, alg, signer.kid()));
+    let (alg, kid, signature) = seal_envelope("certificate", &certificate, signer);
     Ok(SignedCertificate {
-        alg: alg.to_owned(),
-        kid: signer.kid().to_owned(),
-        signature: URL_SAFE_NO_PAD.encode(signature),
         certificate,
+        alg,
+        kid,
+        signature,
     })
 }
 
@@ -188,20 +254,14 @@ pub fn verify(
     day: time::Date,
 ) -> Result<(), CertError> {
     signed.certificate.check()?;
-    let key = keys.get(&signed.kid).ok_or(CertError::UnknownKey)?;
-    let algorithm = SignatureAlgorithm::ALL
-        .into_iter()
-        .find(|a| a.as_str() == signed.alg)
-        .ok_or(CertError::AlgorithmMismatch)?;
-    if key.algorithm != algorithm {
-        return Err(CertError::AlgorithmMismatch);
-    }
-    let signature = URL_SAFE_NO_PAD
-        .decode(&signed.signature)
-        .map_err(|_| CertError::BadSignature)?;
-    let input = signing_input(&signed.certificate, &signed.alg, &signed.kid);
-    keys.verify(&signed.kid, &input, &signature)
-        .map_err(|_| CertError::BadSignature)?;
+    open_envelope(
+        "certificate",
+        &signed.certificate,
+        &signed.alg,
+        &signed.kid,
+        &signed.signature,
+        keys,
+    )?;
     if !signed.certificate.valid_on(day)? {
         return Err(CertError::OutsideValidity);
     }

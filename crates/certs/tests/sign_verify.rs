@@ -2,66 +2,12 @@
 //! in the trust list, a swapped algorithm or a date outside the validity is refused; key order
 //! in a copy does not matter (RFC 8785).
 
-use std::collections::BTreeMap;
-
 use serde_json::json;
-use tongban_certs::{
-    Authority, CertError, Certificate, Holder, HolderCodeType, SignedCertificate, sign, verify,
-};
-use tongban_core::{CertificateId, CertificateType};
-use tongban_crypto::{KeyRing, SignatureAlgorithm, Signer, SoftwareSigner};
+use tongban_certs::{CertError, SignedCertificate, sign, verify};
+use tongban_crypto::{SignatureAlgorithm, SoftwareSigner};
 
-const MARKET_REGULATOR: &str = "91350100M000100Y43";
-
-fn day(text: &str) -> time::Date {
-    time::Date::parse(
-        text,
-        time::macros::format_description!("[year]-[month]-[day]"),
-    )
-    .expect("date")
-}
-
-fn licence() -> Certificate {
-    let authority = MARKET_REGULATOR.parse().expect("uscc");
-    let kind = CertificateType::new(authority, 1).expect("type");
-    let id = CertificateId::new(
-        kind.clone(),
-        MARKET_REGULATOR.parse().expect("uscc"),
-        "LJ2026000001",
-        1,
-    )
-    .expect("id");
-    let mut items = BTreeMap::new();
-    items.insert("name".to_owned(), json!("临江清源食品有限公司"));
-    items.insert("registered_capital".to_owned(), json!("500万元"));
-    items.insert("business_scope".to_owned(), json!(["食品销售", "餐饮服务"]));
-    Certificate {
-        id: id.to_string(),
-        type_name: "营业执照".into(),
-        type_code: kind.to_string(),
-        number: "91339901MA2AAAAA1X".into(),
-        holder: Holder {
-            name: "临江清源食品有限公司".into(),
-            code: "91339901MA2AAAAA1X".into(),
-            code_type: HolderCodeType::Uscc,
-        },
-        issuer: Authority {
-            name: "临江市市场监督管理局".into(),
-            code: MARKET_REGULATOR.into(),
-        },
-        issued_on: "2026-01-15".into(),
-        valid_from: "2026-01-15".into(),
-        valid_until: Some("2046-01-14".into()),
-        region: "339900".into(),
-        items,
-    }
-}
-
-fn ring(signer: &SoftwareSigner) -> KeyRing {
-    let mut ring = KeyRing::new();
-    ring.insert(signer.kid(), signer.public_key());
-    ring
-}
+mod common;
+use common::{day, licence, ring};
 
 #[test]
 fn every_suite_signs_and_verifies() {
@@ -112,6 +58,12 @@ fn any_changed_field_breaks_the_signature() {
             s.certificate.items.remove("business_scope");
         }),
         Box::new(|s| s.certificate.issuer.name.push('X')),
+        Box::new(|s| {
+            s.certificate.status = Some(tongban_certs::StatusEntry {
+                list: "elsewhere".into(),
+                index: 7,
+            });
+        }),
     ];
     for (n, change) in changes.iter().enumerate() {
         let mut tampered = signed.clone();

@@ -193,6 +193,7 @@ impl<'a> Drafter<'a> {
             valid_until: self.valid_until.clone(),
             region: self.department.region_code.as_str().to_owned(),
             items,
+            status: None,
         })
     }
 }
