@@ -415,6 +415,7 @@ pub async fn seed(state: &AppState, base_url: &str) -> AppResult<DemoCredentials
     }
     seed_venues(state).await?;
     seed_certificates(state, &departments, &accounts).await?;
+    seed_service_items(state, &departments).await?;
     Ok(DemoCredentials {
         base_url: base_url.to_owned(),
         accounts,
@@ -727,6 +728,67 @@ async fn seed_certificates(
             crate::certs::issue_from(state, issuer_of(kind)?, t, &holder_info, items, "operator")
                 .await?;
         }
+    }
+    Ok(())
+}
+
+/// (department kind, code, name, legal basis, certificate types (by name) that basis lets the
+/// department use without the holder's consent).
+type ServiceItemSeed = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    &'static [&'static str],
+);
+
+/// Service items that use certificates: one needs the holder's consent, one has a legal basis.
+const SERVICE_ITEMS: &[ServiceItemSeed] = &[
+    ("taxation", "SW-XB-001", "新办纳税人套餐式服务", None, &[]),
+    (
+        "taxation",
+        "SW-DJ-002",
+        "税务登记信息确认",
+        Some("《中华人民共和国税收征收管理法》第十五条"),
+        &["营业执照"],
+    ),
+    ("market_regulation", "SJ-SP-001", "食品经营许可", None, &[]),
+    (
+        "civil_affairs",
+        "MZ-HY-001",
+        "婚姻登记",
+        Some("《婚姻登记条例》第五条"),
+        &["居民身份证", "户口簿"],
+    ),
+];
+
+async fn seed_service_items(
+    state: &AppState,
+    departments: &[admin_store::Department],
+) -> AppResult<()> {
+    use crate::certs::store as certs_store;
+    let types = certs_store::types(state).await?;
+    for (kind, code, name, basis, free) in SERVICE_ITEMS {
+        let department = departments
+            .iter()
+            .find(|d| d.region_code.as_str() == CITY && d.kind == *kind)
+            .ok_or(AppError::NotFound)?;
+        let consent_free_types = free
+            .iter()
+            .filter_map(|wanted| types.iter().find(|t| t.name == *wanted))
+            .map(|t| t.code.clone())
+            .collect();
+        certs_store::ensure_service_item(
+            state,
+            &certs_store::ServiceItem {
+                code: (*code).into(),
+                name: (*name).into(),
+                department_id: department.id.clone(),
+                legal_basis: basis.map(str::to_owned),
+                consent_free_types,
+            },
+        )
+        .await?;
     }
     Ok(())
 }

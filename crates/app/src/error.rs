@@ -25,6 +25,9 @@ pub enum AppError {
     LockedOut { retry_after_seconds: i64 },
     #[error("you are not allowed to do this")]
     Forbidden,
+    /// Refused for want of someone else's consent; the message says whose and what next.
+    #[error("{0}")]
+    NotAuthorised(String),
     #[error("the form has expired or did not come from this site; reload the page and try again")]
     Csrf,
     #[error("not found")]
@@ -59,7 +62,9 @@ impl AppError {
             AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unauthenticated | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
             AppError::LockedOut { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::Csrf | AppError::NotAuthorised(_) => {
+                StatusCode::FORBIDDEN
+            }
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -78,6 +83,7 @@ impl AppError {
             AppError::InvalidCredentials => "invalid-credentials",
             AppError::LockedOut { .. } => "locked-out",
             AppError::Forbidden => "forbidden",
+            AppError::NotAuthorised(_) => "not-authorised",
             AppError::Csrf => "csrf",
             AppError::NotFound => "not-found",
             AppError::Conflict(_) => "conflict",

@@ -174,18 +174,36 @@ impl Certificate {
     }
 }
 
-/// The bytes a signature covers: the canonical JSON of the algorithm, the content under its
-/// field name, and the key id.
+/// An envelope's signed fields: `alg`, the content under its field name, and `kid`.
+struct EnvelopeInput<'a, T> {
+    field: &'a str,
+    content: &'a T,
+    alg: &'a str,
+    kid: &'a str,
+}
+
+impl<T: Serialize> Serialize for EnvelopeInput<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = serializer.serialize_map(Some(3))?;
+        map.serialize_entry("alg", self.alg)?;
+        map.serialize_entry(self.field, self.content)?;
+        map.serialize_entry("kid", self.kid)?;
+        map.end()
+    }
+}
+
+/// The bytes a signature covers: the canonical JSON (keys sorted) of the algorithm, the content
+/// under its field name, and the key id.
 fn envelope_input<T: Serialize>(field: &str, content: &T, alg: &str, kid: &str) -> Vec<u8> {
-    let mut input = serde_json::Map::new();
-    input.insert("alg".into(), Value::String(alg.to_owned()));
     // Serialising plain data (strings, maps, JSON values) cannot fail.
-    input.insert(
-        field.into(),
-        serde_json::to_value(content).unwrap_or(Value::Null),
-    );
-    input.insert("kid".into(), Value::String(kid.to_owned()));
-    serde_json_canonicalizer::to_vec(&input).unwrap_or_default()
+    serde_json_canonicalizer::to_vec(&EnvelopeInput {
+        field,
+        content,
+        alg,
+        kid,
+    })
+    .unwrap_or_default()
 }
 
 /// The bytes a certificate's signature covers: the canonical JSON of algorithm, certificate and

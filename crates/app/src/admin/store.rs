@@ -115,6 +115,16 @@ pub async fn department(pool: &AnyPool, id: &str) -> AppResult<Option<Department
     row.as_ref().map(department_from_row).transpose()
 }
 
+pub async fn department_by_uscc(pool: &AnyPool, uscc: &str) -> AppResult<Option<Department>> {
+    let row = sqlx::query(
+        "SELECT id, region_code, name, name_en, kind, uscc FROM departments WHERE uscc = $1",
+    )
+    .bind(uscc.to_owned())
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(department_from_row).transpose()
+}
+
 pub async fn departments(pool: &AnyPool) -> AppResult<Vec<Department>> {
     let rows = sqlx::query("SELECT id, region_code, name, name_en, kind, uscc FROM departments ORDER BY region_code, name")
         .fetch_all(pool)

@@ -20,6 +20,91 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(change_status))
         .routes(routes!(verify))
         .routes(routes!(show))
+        .routes(routes!(use_certificate))
+        .routes(routes!(verify_copy))
+        .routes(routes!(status_list))
+        .routes(routes!(authorisations))
+        .routes(routes!(decide))
+        .routes(routes!(uses))
+}
+
+/// 授权用证: obtain a holder's certificate for one of the caller's department's service items,
+/// with a cause (a clerk). Released as an annotated copy signed by the platform when the holder
+/// has authorised the use or the item's legal basis permits it; otherwise 403, the attempt is
+/// recorded, and the holder is asked. The service function of 免证办.
+#[utoipa::path(post, path = "/api/v1/certs/use", tag = "certificates", security(("bearer" = [])), request_body = super::usage::UseRequest,
+    responses((status = 200, body = Object, description = "the annotated copy (加注件)"), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn use_certificate(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(request): ApiJson<super::usage::UseRequest>,
+) -> AppResult<Json<tongban_certs::copy::SignedCopy>> {
+    Ok(Json(super::usage::obtain(&state, &actor, &request).await?))
+}
+
+/// Check an annotated copy: platform signature, expiry, the certificate inside and its status
+/// now (any logged-in account).
+#[utoipa::path(post, path = "/api/v1/certs/copies/verify", tag = "certificates", security(("bearer" = [])), request_body = Object,
+    responses((status = 200, body = super::usage::CopyVerification), (status = 422, body = Problem)))]
+async fn verify_copy(
+    State(state): State<AppState>,
+    ApiActor(_actor): ApiActor,
+    ApiJson(copy): ApiJson<tongban_certs::copy::SignedCopy>,
+) -> AppResult<Json<super::usage::CopyVerification>> {
+    Ok(Json(super::usage::verify_copy(&state, &copy).await?))
+}
+
+/// The signed status list of an issuing department (by USCC) for a certificate type: one
+/// revocation and one suspension bit per certificate. Public; cache until `valid_until`.
+#[utoipa::path(get, path = "/api/v1/certs/status-lists/{issuer}/{type_code}", tag = "certificates", params(("issuer" = String, Path), ("type_code" = String, Path)),
+    responses((status = 200, body = Object), (status = 404, body = Problem)))]
+async fn status_list(
+    State(state): State<AppState>,
+    Path((issuer, type_code)): Path<(String, String)>,
+) -> AppResult<impl axum::response::IntoResponse> {
+    let list = super::status_list::current(&state, &issuer, &type_code).await?;
+    Ok((
+        [(
+            axum::http::header::CACHE_CONTROL,
+            format!("public, max-age={}", super::status_list::LIST_SECONDS / 2),
+        )],
+        Json(list),
+    ))
+}
+
+/// The caller's authorisations of certificate use, and departments' requests waiting for a
+/// decision.
+#[utoipa::path(get, path = "/api/v1/me/cert-authorisations", tag = "certificates", security(("bearer" = [])),
+    responses((status = 200, body = [super::usage::AuthorisationView]), (status = 403, body = Problem)))]
+async fn authorisations(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> AppResult<Json<Vec<super::usage::AuthorisationView>>> {
+    Ok(Json(super::usage::authorisations(&state, &actor).await?))
+}
+
+/// Decide on a request (`once`, `until` a date, `decline`) or `withdraw` a grant. Logged.
+#[utoipa::path(post, path = "/api/v1/me/cert-authorisations/{id}", tag = "certificates", security(("bearer" = [])), params(("id" = String, Path)), request_body = super::usage::DecisionRequest,
+    responses((status = 204), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn decide(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<super::usage::DecisionRequest>,
+) -> AppResult<StatusCode> {
+    super::usage::decide(&state, &actor, &id, &request).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The caller's usage record (用证记录): every use of their certificates, and every refused
+/// attempt.
+#[utoipa::path(get, path = "/api/v1/me/cert-uses", tag = "certificates", security(("bearer" = [])),
+    responses((status = 200, body = [super::usage::UseView]), (status = 403, body = Problem)))]
+async fn uses(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> AppResult<Json<Vec<super::usage::UseView>>> {
+    Ok(Json(super::usage::uses(&state, &actor).await?))
 }
 
 /// 亮证: show one of the caller's certificates as a short-lived QR code revealing only the

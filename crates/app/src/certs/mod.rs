@@ -4,7 +4,9 @@
 
 pub mod api;
 pub mod pages;
+pub mod status_list;
 pub mod store;
+pub mod usage;
 
 /// Checks a signed certificate (JSON) offline against a trust list file: the issuing
 /// departments' certificate keys, the signature and the validity on `now` (Unix seconds).
@@ -30,7 +32,7 @@ pub fn verify_offline(
     Ok(signed)
 }
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -107,13 +109,13 @@ pub fn check_items(t: &CertType, items: &BTreeMap<String, Value>) -> AppResult<(
     Ok(())
 }
 
-fn today(now: i64) -> time::Date {
+pub(crate) fn today(now: i64) -> time::Date {
     time::OffsetDateTime::from_unix_timestamp(now.div_euclid(1000))
         .map(|t| t.to_offset(time::macros::offset!(+8)).date())
         .unwrap_or(time::Date::MIN)
 }
 
-fn ymd(date: time::Date) -> String {
+pub(crate) fn ymd(date: time::Date) -> String {
     format!(
         "{:04}-{:02}-{:02}",
         date.year(),
@@ -162,8 +164,19 @@ impl<'a> Drafter<'a> {
         })
     }
 
-    /// A certificate with a fresh random serial, version 1.
-    fn draft(&self, holder: &HolderInfo, items: BTreeMap<String, Value>) -> AppResult<Certificate> {
+    /// The status list this drafter's certificates are listed in.
+    fn status_list(&self) -> String {
+        format!("{}/{}", self.issuer.as_str(), self.t.code)
+    }
+
+    /// A certificate with a fresh random serial, version 1, at `status_index` of the status
+    /// list.
+    fn draft(
+        &self,
+        holder: &HolderInfo,
+        items: BTreeMap<String, Value>,
+        status_index: i64,
+    ) -> AppResult<Certificate> {
         let serial: String = tongban_crypto::random_bytes(10)
             .iter()
             .map(|b| char::from(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[usize::from(*b) % 36]))
@@ -193,7 +206,11 @@ impl<'a> Drafter<'a> {
             valid_until: self.valid_until.clone(),
             region: self.department.region_code.as_str().to_owned(),
             items,
-            status: None,
+            status: Some(tongban_certs::StatusEntry {
+                list: self.status_list(),
+                index: u64::try_from(status_index)
+                    .map_err(|_| AppError::Internal(anyhow::anyhow!("status index")))?,
+            }),
         })
     }
 }
@@ -211,7 +228,8 @@ pub async fn issue_from(
     check_items(t, &items)?;
     let now = state.now();
     let drafter = Drafter::new(t, department, now)?;
-    let certificate = drafter.draft(holder, items)?;
+    let status_index = store::reserve_status_bits(state, &department.id, &t.code, 1).await?;
+    let certificate = drafter.draft(holder, items, status_index)?;
     let valid_until = drafter.valid_until.clone();
     let signer = crate::keys::service::signer(state, &department.id, CERT_KEY).await?;
     let signed = tongban_certs::sign(certificate, &signer)
@@ -244,6 +262,7 @@ pub async fn issue_from(
             status_reason: None,
             issued_at: now,
             valid_until,
+            status_index: Some(status_index),
         },
     )
     .await?;
@@ -353,7 +372,7 @@ pub struct WalletEntry {
 }
 
 /// The actor's own holder kind and record id.
-fn holder_of(actor: &Actor) -> AppResult<(&'static str, String)> {
+pub(crate) fn holder_of(actor: &Actor) -> AppResult<(&'static str, String)> {
     match (&actor.account.person_id, &actor.account.enterprise_id) {
         (Some(person), _) => Ok(("person", person.clone())),
         (None, Some(enterprise)) => Ok(("enterprise", enterprise.clone())),
@@ -361,14 +380,14 @@ fn holder_of(actor: &Actor) -> AppResult<(&'static str, String)> {
     }
 }
 
-fn open(state: &AppState, row: &CertRow) -> AppResult<SignedCertificate> {
+pub(crate) fn open(state: &AppState, row: &CertRow) -> AppResult<SignedCertificate> {
     let plain = state
         .vault
         .open_field(&document_context(&row.id), &row.document_sealed)?;
     serde_json::from_slice(&plain).map_err(|e| AppError::Internal(e.into()))
 }
 
-fn status_now(row: &CertRow, now: i64) -> String {
+pub(crate) fn status_now(row: &CertRow, now: i64) -> String {
     let expired = row
         .valid_until
         .as_deref()
@@ -572,7 +591,7 @@ pub async fn show(
     })
 }
 
-async fn keys_of(state: &AppState, purpose: &str) -> AppResult<tongban_crypto::KeyRing> {
+pub(crate) async fn keys_of(state: &AppState, purpose: &str) -> AppResult<tongban_crypto::KeyRing> {
     let mut keys = tongban_crypto::KeyRing::new();
     for key in crate::keys::service::verification_keys(state)
         .await?
@@ -693,10 +712,48 @@ pub struct BulkOutcome {
 /// Rows stored and logged together.
 const BULK_BATCH: usize = 1000;
 
+/// A certificate signed and sealed for storage: (row, holder id, identifier, sealed document).
+type Sealed = (usize, String, String, Vec<u8>);
+/// A row that could not be issued, with the reason.
+type Failed = (usize, String);
+
+/// Signs and seals a batch on every core; the handles yield each row's result.
+fn spawn_signing(
+    batch: Vec<(usize, String, Certificate)>,
+    signer: &std::sync::Arc<tongban_crypto::SoftwareSigner>,
+    vault: &std::sync::Arc<crate::keys::vault::Vault>,
+) -> Vec<tokio::task::JoinHandle<Vec<Result<Sealed, Failed>>>> {
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let per_worker = batch.len().div_ceil(workers).max(1);
+    let mut batch = batch.into_iter();
+    let mut tasks = Vec::new();
+    loop {
+        let part: Vec<_> = batch.by_ref().take(per_worker).collect();
+        if part.is_empty() {
+            return tasks;
+        }
+        let (signer, vault) = (signer.clone(), vault.clone());
+        tasks.push(tokio::task::spawn_blocking(move || {
+            part.into_iter()
+                .map(|(index, holder_id, certificate)| {
+                    let signed = tongban_certs::sign(certificate, signer.as_ref())
+                        .map_err(|e| (index, e.to_string()))?;
+                    let document =
+                        serde_json::to_vec(&signed).map_err(|e| (index, e.to_string()))?;
+                    let sealed =
+                        vault.seal_field(&document_context(&signed.certificate.id), &document);
+                    Ok((index, holder_id, signed.certificate.id, sealed))
+                })
+                .collect()
+        }));
+    }
+}
+
 /// Issues many certificates of one type from one department: items checked per row, signing
-/// spread over the cores, rows stored a thousand to a transaction and each batch logged once
-/// (naming every identifier). A row is either issued or reported with its error: a batch whose
-/// log entry cannot be written is deleted again and reported failed.
+/// spread over the cores while the previous batch is written, rows stored a thousand to a
+/// transaction and each batch logged once (naming every identifier). A row is either issued or
+/// reported with its error: a batch whose log entry cannot be written is deleted again and
+/// reported failed.
 pub async fn issue_many(
     state: &AppState,
     department: &Department,
@@ -711,49 +768,41 @@ pub async fn issue_many(
     let now = state.now();
     let drafter = Drafter::new(t, department, now)?;
     let valid_until = drafter.valid_until.clone();
-    // Check and build every certificate first.
-    let mut built = Vec::with_capacity(rows.len());
-    for (index, row) in rows.into_iter().enumerate() {
-        if let Err(error) = check_items(t, &row.items) {
-            outcome.failed.push((index, error.to_string()));
-            continue;
-        }
-        let certificate = match drafter.draft(&row.holder, row.items) {
-            Ok(certificate) => certificate,
+    let checked: Vec<(usize, BulkRow)> = rows
+        .into_iter()
+        .enumerate()
+        .filter_map(|(index, row)| match check_items(t, &row.items) {
+            Ok(()) => Some((index, row)),
             Err(error) => {
                 outcome.failed.push((index, error.to_string()));
-                continue;
+                None
             }
-        };
-        built.push((index, row.holder, certificate));
-    }
-    for batch in built.chunks(BULK_BATCH) {
-        // Sign and seal on every core.
-        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let per_worker = batch.len().div_ceil(workers).max(1);
-        let mut tasks = Vec::new();
-        for part in batch.chunks(per_worker) {
-            let part: Vec<(usize, String, Certificate)> = part
-                .iter()
-                .map(|(i, h, c)| (*i, h.id.clone(), c.clone()))
-                .collect();
-            let (signer, vault) = (signer.clone(), state.vault.clone());
-            tasks.push(tokio::task::spawn_blocking(move || {
-                part.into_iter()
-                    .map(|(index, holder_id, certificate)| {
-                        let signed = tongban_certs::sign(certificate, signer.as_ref())
-                            .map_err(|e| (index, e.to_string()))?;
-                        let document =
-                            serde_json::to_vec(&signed).map_err(|e| (index, e.to_string()))?;
-                        let sealed =
-                            vault.seal_field(&document_context(&signed.certificate.id), &document);
-                        Ok::<_, (usize, String)>((index, holder_id, signed.certificate.id, sealed))
-                    })
-                    .collect::<Vec<_>>()
-            }));
+        })
+        .collect();
+    let first_bit = store::reserve_status_bits(
+        state,
+        &department.id,
+        &t.code,
+        i64::try_from(checked.len()).unwrap_or(i64::MAX),
+    )
+    .await?;
+    let mut built = Vec::with_capacity(checked.len());
+    let mut bits = HashMap::with_capacity(checked.len());
+    for (bit, (index, row)) in (first_bit..).zip(checked) {
+        match drafter.draft(&row.holder, row.items, bit) {
+            Ok(certificate) => {
+                bits.insert(certificate.id.clone(), bit);
+                built.push((index, row.holder.id, certificate));
+            }
+            Err(error) => outcome.failed.push((index, error.to_string())),
         }
-        let mut stored = Vec::with_capacity(batch.len());
-        for task in tasks {
+    }
+    let mut batches = built.into_iter();
+    let mut next_batch = move || batches.by_ref().take(BULK_BATCH).collect::<Vec<_>>();
+    let mut signing = spawn_signing(next_batch(), &signer, &state.vault);
+    while !signing.is_empty() {
+        let mut stored = Vec::with_capacity(BULK_BATCH);
+        for task in signing {
             for result in task.await.map_err(|e| AppError::Internal(e.into()))? {
                 match result {
                     Ok(row) => stored.push(row),
@@ -761,6 +810,8 @@ pub async fn issue_many(
                 }
             }
         }
+        // The next batch signs while this one is written.
+        signing = spawn_signing(next_batch(), &signer, &state.vault);
         let rows: Vec<CertRow> = stored
             .iter()
             .map(|(_, holder_id, id, sealed)| CertRow {
@@ -774,6 +825,7 @@ pub async fn issue_many(
                 status_reason: None,
                 issued_at: now,
                 valid_until: valid_until.clone(),
+                status_index: bits.get(id).copied(),
             })
             .collect();
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();

@@ -105,9 +105,11 @@ pub struct CertRow {
     pub status_reason: Option<String>,
     pub issued_at: i64,
     pub valid_until: Option<String>,
+    /// The certificate's bit in its issuer's status list for the type.
+    pub status_index: Option<i64>,
 }
 
-const CERT_COLUMNS: &str = "id, type_code, holder_kind, holder_id, issuer_department, document_sealed, status, status_reason, issued_at, valid_until";
+const CERT_COLUMNS: &str = "id, type_code, holder_kind, holder_id, issuer_department, document_sealed, status, status_reason, issued_at, valid_until, status_index";
 
 fn cert_row(row: &sqlx::any::AnyRow) -> AppResult<CertRow> {
     Ok(CertRow {
@@ -121,6 +123,7 @@ fn cert_row(row: &sqlx::any::AnyRow) -> AppResult<CertRow> {
         status_reason: row.try_get("status_reason")?,
         issued_at: row.try_get("issued_at")?,
         valid_until: row.try_get("valid_until")?,
+        status_index: row.try_get("status_index")?,
     })
 }
 
@@ -189,12 +192,12 @@ pub async fn insert_many(state: &AppState, rows: &[CertRow]) -> AppResult<()> {
     for chunk in rows.chunks(50) {
         let values: Vec<String> = (0..chunk.len())
             .map(|r| {
-                let cells: Vec<String> = (1..=9).map(|c| format!("${}", r * 9 + c)).collect();
+                let cells: Vec<String> = (1..=10).map(|c| format!("${}", r * 10 + c)).collect();
                 format!("({})", cells.join(", "))
             })
             .collect();
         let sql = format!(
-            "INSERT INTO certificates (id, type_code, holder_kind, holder_id, issuer_department, document_sealed, status, issued_at, valid_until) VALUES {}",
+            "INSERT INTO certificates (id, type_code, holder_kind, holder_id, issuer_department, document_sealed, status, issued_at, valid_until, status_index) VALUES {}",
             values.join(", ")
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -208,7 +211,8 @@ pub async fn insert_many(state: &AppState, rows: &[CertRow]) -> AppResult<()> {
                 .bind(row.document_sealed.clone())
                 .bind(row.status.clone())
                 .bind(row.issued_at)
-                .bind(row.valid_until.clone());
+                .bind(row.valid_until.clone())
+                .bind(row.status_index);
         }
         query.execute(&mut *tx).await?;
     }
@@ -225,4 +229,326 @@ pub async fn delete_many(state: &AppState, ids: &[String]) -> AppResult<()> {
             .await?;
     }
     Ok(())
+}
+
+/// Reserves `count` bits of the department's status list for the type; returns the first.
+pub async fn reserve_status_bits(
+    state: &AppState,
+    department_id: &str,
+    type_code: &str,
+    count: i64,
+) -> AppResult<i64> {
+    let next: i64 = sqlx::query_scalar("INSERT INTO cert_status_lists (department_id, type_code, next_index) VALUES ($1, $2, $3) ON CONFLICT (department_id, type_code) DO UPDATE SET next_index = cert_status_lists.next_index + $3 RETURNING next_index")
+        .bind(department_id.to_owned())
+        .bind(type_code.to_owned())
+        .bind(count)
+        .fetch_one(state.pool())
+        .await?;
+    Ok(next - count)
+}
+
+/// The bits a status list needs: how many are reserved, and each suspended or revoked
+/// certificate's bit with its status.
+pub async fn status_bits(
+    state: &AppState,
+    department_id: &str,
+    type_code: &str,
+) -> AppResult<(i64, Vec<(i64, String)>)> {
+    let reserved: Option<i64> = sqlx::query_scalar(
+        "SELECT next_index FROM cert_status_lists WHERE department_id = $1 AND type_code = $2",
+    )
+    .bind(department_id.to_owned())
+    .bind(type_code.to_owned())
+    .fetch_optional(state.pool())
+    .await?;
+    let rows = sqlx::query("SELECT status_index, status FROM certificates WHERE issuer_department = $1 AND type_code = $2 AND status IN ('suspended', 'revoked') AND status_index IS NOT NULL")
+        .bind(department_id.to_owned())
+        .bind(type_code.to_owned())
+        .fetch_all(state.pool())
+        .await?;
+    let bits = rows
+        .iter()
+        .map(|row| Ok((row.try_get("status_index")?, row.try_get("status")?)))
+        .collect::<AppResult<_>>()?;
+    Ok((reserved.unwrap_or(0), bits))
+}
+
+/// The holder's newest certificate of a type that is valid now (not suspended, revoked or
+/// past its validity).
+pub async fn current_of_holder(
+    state: &AppState,
+    kind: &str,
+    holder_id: &str,
+    type_code: &str,
+    today: &str,
+) -> AppResult<Option<CertRow>> {
+    let sql = format!(
+        "SELECT {CERT_COLUMNS} FROM certificates WHERE holder_kind = $1 AND holder_id = $2 AND type_code = $3 AND status = 'valid' AND (valid_until IS NULL OR valid_until >= $4) ORDER BY issued_at DESC LIMIT 1"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(kind.to_owned())
+        .bind(holder_id.to_owned())
+        .bind(type_code.to_owned())
+        .bind(today.to_owned())
+        .fetch_optional(state.pool())
+        .await?;
+    row.as_ref().map(cert_row).transpose()
+}
+
+/// A service item as certificate use sees it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ServiceItem {
+    pub code: String,
+    pub name: String,
+    pub department_id: String,
+    /// The law or regulation that lets the department use the listed types without consent.
+    pub legal_basis: Option<String>,
+    pub consent_free_types: Vec<String>,
+}
+
+fn service_item(row: &sqlx::any::AnyRow) -> AppResult<ServiceItem> {
+    let types: String = row.try_get("consent_free_types")?;
+    Ok(ServiceItem {
+        code: row.try_get("code")?,
+        name: row.try_get("name")?,
+        department_id: row.try_get("department_id")?,
+        legal_basis: row.try_get("legal_basis")?,
+        consent_free_types: serde_json::from_str(&types)
+            .map_err(|e| crate::error::AppError::Internal(e.into()))?,
+    })
+}
+
+pub async fn service_item_by_code(state: &AppState, code: &str) -> AppResult<Option<ServiceItem>> {
+    let row = sqlx::query("SELECT code, name, department_id, legal_basis, consent_free_types FROM service_items WHERE code = $1")
+        .bind(code.to_owned())
+        .fetch_optional(state.pool())
+        .await?;
+    row.as_ref().map(service_item).transpose()
+}
+
+pub async fn service_items_of(
+    state: &AppState,
+    department_id: &str,
+) -> AppResult<Vec<ServiceItem>> {
+    let rows = sqlx::query("SELECT code, name, department_id, legal_basis, consent_free_types FROM service_items WHERE department_id = $1 ORDER BY code")
+        .bind(department_id.to_owned())
+        .fetch_all(state.pool())
+        .await?;
+    rows.iter().map(service_item).collect()
+}
+
+/// Adds a service item (unless its code exists).
+pub async fn ensure_service_item(state: &AppState, item: &ServiceItem) -> AppResult<()> {
+    sqlx::query("INSERT INTO service_items (code, name, department_id, legal_basis, consent_free_types, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (code) DO NOTHING")
+        .bind(item.code.clone())
+        .bind(item.name.clone())
+        .bind(item.department_id.clone())
+        .bind(item.legal_basis.clone())
+        .bind(serde_json::to_string(&item.consent_free_types).unwrap_or_default())
+        .bind(state.now())
+        .execute(state.pool())
+        .await?;
+    Ok(())
+}
+
+/// A holder's authorisation (or a department's request for one).
+#[derive(Debug, Clone)]
+pub struct Authorisation {
+    pub id: String,
+    pub holder_kind: String,
+    pub holder_id: String,
+    pub department_id: String,
+    pub type_code: String,
+    pub service_code: String,
+    /// requested, granted, declined, withdrawn or used.
+    pub state: String,
+    pub once: bool,
+    pub valid_until: Option<i64>,
+    pub created_at: i64,
+}
+
+const AUTHORISATION_COLUMNS: &str = "id, holder_kind, holder_id, department_id, type_code, service_code, state, once, valid_until, created_at";
+
+fn authorisation(row: &sqlx::any::AnyRow) -> AppResult<Authorisation> {
+    Ok(Authorisation {
+        id: row.try_get("id")?,
+        holder_kind: row.try_get("holder_kind")?,
+        holder_id: row.try_get("holder_id")?,
+        department_id: row.try_get("department_id")?,
+        type_code: row.try_get("type_code")?,
+        service_code: row.try_get("service_code")?,
+        state: row.try_get("state")?,
+        once: row.try_get::<i64, _>("once")? != 0,
+        valid_until: row.try_get("valid_until")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// The holder's authorisations for one department, type and service item in `states`, newest
+/// first.
+pub async fn authorisations_for(
+    state: &AppState,
+    a: &Authorisation,
+    states: &[&str],
+) -> AppResult<Vec<Authorisation>> {
+    let sql = format!(
+        "SELECT {AUTHORISATION_COLUMNS} FROM cert_authorisations WHERE department_id = $1 AND type_code = $2 AND service_code = $3 AND holder_id = $4 AND holder_kind = $5 ORDER BY created_at DESC"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(a.department_id.clone())
+        .bind(a.type_code.clone())
+        .bind(a.service_code.clone())
+        .bind(a.holder_id.clone())
+        .bind(a.holder_kind.clone())
+        .fetch_all(state.pool())
+        .await?;
+    Ok(rows
+        .iter()
+        .map(authorisation)
+        .collect::<AppResult<Vec<_>>>()?
+        .into_iter()
+        .filter(|found| states.contains(&found.state.as_str()))
+        .collect())
+}
+
+pub async fn insert_authorisation(state: &AppState, a: &Authorisation) -> AppResult<()> {
+    sqlx::query("INSERT INTO cert_authorisations (id, holder_kind, holder_id, department_id, type_code, service_code, state, once, valid_until, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+        .bind(a.id.clone())
+        .bind(a.holder_kind.clone())
+        .bind(a.holder_id.clone())
+        .bind(a.department_id.clone())
+        .bind(a.type_code.clone())
+        .bind(a.service_code.clone())
+        .bind(a.state.clone())
+        .bind(i64::from(a.once))
+        .bind(a.valid_until)
+        .bind(a.created_at)
+        .execute(state.pool())
+        .await?;
+    Ok(())
+}
+
+pub async fn authorisations_of_holder(
+    state: &AppState,
+    kind: &str,
+    holder_id: &str,
+) -> AppResult<Vec<Authorisation>> {
+    let sql = format!(
+        "SELECT {AUTHORISATION_COLUMNS} FROM cert_authorisations WHERE holder_kind = $1 AND holder_id = $2 ORDER BY created_at DESC LIMIT 200"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(kind.to_owned())
+        .bind(holder_id.to_owned())
+        .fetch_all(state.pool())
+        .await?;
+    rows.iter().map(authorisation).collect()
+}
+
+/// Moves an authorisation of the holder from `from` to `to` (with the grant's terms); false
+/// when it is not the holder's or not in `from`. One statement, so two decisions at once
+/// cannot both apply.
+#[allow(clippy::too_many_arguments)]
+pub async fn decide_authorisation(
+    state: &AppState,
+    id: &str,
+    kind: &str,
+    holder_id: &str,
+    from: &str,
+    to: &str,
+    once: bool,
+    valid_until: Option<i64>,
+) -> AppResult<bool> {
+    let result = sqlx::query("UPDATE cert_authorisations SET state = $5, once = $6, valid_until = $7, decided_at = $8 WHERE id = $1 AND holder_kind = $2 AND holder_id = $3 AND state = $4")
+        .bind(id.to_owned())
+        .bind(kind.to_owned())
+        .bind(holder_id.to_owned())
+        .bind(from.to_owned())
+        .bind(to.to_owned())
+        .bind(i64::from(once))
+        .bind(valid_until)
+        .bind(state.now())
+        .execute(state.pool())
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Uses up a one-time grant; false when another use took it first.
+pub async fn consume_once(state: &AppState, id: &str) -> AppResult<bool> {
+    let result = sqlx::query(
+        "UPDATE cert_authorisations SET state = 'used' WHERE id = $1 AND state = 'granted' AND once = 1",
+    )
+    .bind(id.to_owned())
+    .execute(state.pool())
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// One entry of a holder's usage record (用证记录).
+pub struct UseRow {
+    pub id: String,
+    pub holder_kind: String,
+    pub holder_id: String,
+    pub department_id: String,
+    pub actor_id: String,
+    pub service_code: String,
+    pub type_code: String,
+    pub certificate_id: Option<String>,
+    pub cause_sealed: Vec<u8>,
+    /// released or refused.
+    pub outcome: String,
+    /// consent or legal_basis, for a release.
+    pub basis: Option<String>,
+    pub at: i64,
+    pub copy_expires_at: Option<i64>,
+}
+
+pub async fn insert_use(state: &AppState, row: &UseRow) -> AppResult<()> {
+    sqlx::query("INSERT INTO cert_uses (id, holder_kind, holder_id, department_id, actor_id, service_code, type_code, certificate_id, cause_sealed, outcome, basis, at, copy_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
+        .bind(row.id.clone())
+        .bind(row.holder_kind.clone())
+        .bind(row.holder_id.clone())
+        .bind(row.department_id.clone())
+        .bind(row.actor_id.clone())
+        .bind(row.service_code.clone())
+        .bind(row.type_code.clone())
+        .bind(row.certificate_id.clone())
+        .bind(row.cause_sealed.clone())
+        .bind(row.outcome.clone())
+        .bind(row.basis.clone())
+        .bind(row.at)
+        .bind(row.copy_expires_at)
+        .execute(state.pool())
+        .await?;
+    Ok(())
+}
+
+pub async fn uses_of_holder(
+    state: &AppState,
+    kind: &str,
+    holder_id: &str,
+) -> AppResult<Vec<UseRow>> {
+    let rows = sqlx::query("SELECT id, holder_kind, holder_id, department_id, actor_id, service_code, type_code, certificate_id, cause_sealed, outcome, basis, at, copy_expires_at FROM cert_uses WHERE holder_kind = $1 AND holder_id = $2 ORDER BY at DESC LIMIT 200")
+        .bind(kind.to_owned())
+        .bind(holder_id.to_owned())
+        .fetch_all(state.pool())
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(UseRow {
+                id: row.try_get("id")?,
+                holder_kind: row.try_get("holder_kind")?,
+                holder_id: row.try_get("holder_id")?,
+                department_id: row.try_get("department_id")?,
+                actor_id: row.try_get("actor_id")?,
+                service_code: row.try_get("service_code")?,
+                type_code: row.try_get("type_code")?,
+                certificate_id: row.try_get("certificate_id")?,
+                cause_sealed: row.try_get("cause_sealed")?,
+                outcome: row.try_get("outcome")?,
+                basis: row.try_get("basis")?,
+                at: row.try_get("at")?,
+                copy_expires_at: row.try_get("copy_expires_at")?,
+            })
+        })
+        .collect()
 }

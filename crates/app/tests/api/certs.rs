@@ -5,9 +5,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::{problem, spawn_app};
 
-#[tokio::test]
-async fn every_demo_holder_starts_with_two_certificates_that_verify() {
-    let app = spawn_app().await;
+/// Every key the platform publishes (issuers', the platform's own).
+pub async fn issuer_keys(app: &crate::helpers::TestApp) -> tongban_crypto::KeyRing {
     let mut keys = tongban_crypto::KeyRing::new();
     for key in tongban_app::keys::service::verification_keys(&app.state)
         .await
@@ -17,6 +16,13 @@ async fn every_demo_holder_starts_with_two_certificates_that_verify() {
             keys.insert(key.kid.clone(), public);
         }
     }
+    keys
+}
+
+#[tokio::test]
+async fn every_demo_holder_starts_with_two_certificates_that_verify() {
+    let app = spawn_app().await;
+    let keys = issuer_keys(&app).await;
     let today = time::OffsetDateTime::now_utc().date();
     for username in [
         "citizen.zhangwei",
@@ -244,10 +250,45 @@ async fn issuers_suspend_reinstate_and_revoke_and_verifiers_see_it_at_once() {
         (suspended["valid"].clone(), suspended["status"].clone()),
         (json!(false), json!("suspended"))
     );
+    // Offline: the issuer's signed status list says the same, from the certificate's own bit.
+    let certificate: tongban_certs::SignedCertificate =
+        serde_json::from_value(signed.clone()).expect("certificate");
+    let entry = certificate
+        .certificate
+        .status
+        .clone()
+        .expect("a status entry");
+    let listed = || {
+        let (app, entry, certificate) = (&app, entry.clone(), certificate.clone());
+        async move {
+            let response =
+                reqwest::get(app.url(&format!("/api/v1/certs/status-lists/{}", entry.list)))
+                    .await
+                    .expect("fetch");
+            assert_eq!(response.status(), 200, "public, no login");
+            assert!(
+                response.headers()["cache-control"]
+                    .to_str()
+                    .expect("text")
+                    .contains("max-age")
+            );
+            let list: tongban_certs::status::SignedStatusList =
+                response.json().await.expect("a signed list");
+            let keys = issuer_keys(app).await;
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            tongban_certs::status::verify(&list, &keys, now).expect("signed by the issuer");
+            tongban_certs::status::status_of(&list, &certificate)
+                .expect("listed")
+                .as_str()
+        }
+    };
+    assert_eq!(listed().await, "suspended");
     assert_eq!(change("reinstate", "调查结束", market.clone()).await, 204);
     assert_eq!(check(signed.clone()).await["status"], "valid");
+    assert_eq!(listed().await, "valid");
     assert_eq!(change("revoke", "依法吊销", market.clone()).await, 204);
     assert_eq!(check(signed.clone()).await["status"], "revoked");
+    assert_eq!(listed().await, "revoked");
     assert_eq!(
         change("reinstate", "撤回", market.clone()).await,
         409,

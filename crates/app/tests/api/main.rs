@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod authz_matrix;
 mod bad_input;
+mod cert_use;
 mod certs;
 mod keys;
 mod ledger;
