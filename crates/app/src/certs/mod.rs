@@ -32,7 +32,7 @@ pub fn verify_offline(
     Ok(signed)
 }
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -125,17 +125,18 @@ pub(crate) fn ymd(date: time::Date) -> String {
 }
 
 /// Makes unsigned certificates of one type from one department on one day.
-struct Drafter<'a> {
-    t: &'a CertType,
-    department: &'a Department,
+#[derive(Clone)]
+struct Drafter {
+    t: CertType,
+    department: Department,
     issuer: Uscc,
     kind: CertificateType,
     day: time::Date,
     valid_until: Option<String>,
 }
 
-impl<'a> Drafter<'a> {
-    fn new(t: &'a CertType, department: &'a Department, now: i64) -> AppResult<Drafter<'a>> {
+impl Drafter {
+    fn new(t: &CertType, department: &Department, now: i64) -> AppResult<Drafter> {
         let issuer: Uscc = department
             .uscc
             .as_deref()
@@ -155,8 +156,8 @@ impl<'a> Drafter<'a> {
                 .unwrap_or(day))
         });
         Ok(Drafter {
-            t,
-            department,
+            t: t.clone(),
+            department: department.clone(),
             issuer,
             kind,
             day,
@@ -249,7 +250,7 @@ pub async fn issue_from(
     let document = serde_json::to_vec(&signed).map_err(|e| AppError::Internal(e.into()))?;
     store::insert(
         state,
-        &CertRow {
+        CertRow {
             id: signed.certificate.id.clone(),
             type_code: t.code.clone(),
             holder_kind: holder.kind.to_owned(),
@@ -710,16 +711,18 @@ pub struct BulkOutcome {
 }
 
 /// Rows stored and logged together.
-const BULK_BATCH: usize = 1000;
+const BULK_BATCH: usize = 2000;
 
-/// A certificate signed and sealed for storage: (row, holder id, identifier, sealed document).
-type Sealed = (usize, String, String, Vec<u8>);
+/// A certificate signed and sealed for storage: (row, holder id, identifier, status bit,
+/// sealed document).
+type Sealed = (usize, String, String, i64, Vec<u8>);
 /// A row that could not be issued, with the reason.
 type Failed = (usize, String);
 
-/// Signs and seals a batch on every core; the handles yield each row's result.
+/// Drafts, signs and seals a batch on every core; the handles yield each row's result.
 fn spawn_signing(
-    batch: Vec<(usize, String, Certificate)>,
+    batch: Vec<(usize, BulkRow, i64)>,
+    drafter: &std::sync::Arc<Drafter>,
     signer: &std::sync::Arc<tongban_crypto::SoftwareSigner>,
     vault: &std::sync::Arc<crate::keys::vault::Vault>,
 ) -> Vec<tokio::task::JoinHandle<Vec<Result<Sealed, Failed>>>> {
@@ -732,17 +735,20 @@ fn spawn_signing(
         if part.is_empty() {
             return tasks;
         }
-        let (signer, vault) = (signer.clone(), vault.clone());
+        let (drafter, signer, vault) = (drafter.clone(), signer.clone(), vault.clone());
         tasks.push(tokio::task::spawn_blocking(move || {
             part.into_iter()
-                .map(|(index, holder_id, certificate)| {
+                .map(|(index, row, bit)| {
+                    let certificate = drafter
+                        .draft(&row.holder, row.items, bit)
+                        .map_err(|e| (index, e.to_string()))?;
                     let signed = tongban_certs::sign(certificate, signer.as_ref())
                         .map_err(|e| (index, e.to_string()))?;
                     let document =
                         serde_json::to_vec(&signed).map_err(|e| (index, e.to_string()))?;
                     let sealed =
                         vault.seal_field(&document_context(&signed.certificate.id), &document);
-                    Ok((index, holder_id, signed.certificate.id, sealed))
+                    Ok((index, row.holder.id, signed.certificate.id, bit, sealed))
                 })
                 .collect()
         }));
@@ -766,7 +772,7 @@ pub async fn issue_many(
     let signer =
         std::sync::Arc::new(crate::keys::service::signer(state, &department.id, CERT_KEY).await?);
     let now = state.now();
-    let drafter = Drafter::new(t, department, now)?;
+    let drafter = std::sync::Arc::new(Drafter::new(t, department, now)?);
     let valid_until = drafter.valid_until.clone();
     let checked: Vec<(usize, BulkRow)> = rows
         .into_iter()
@@ -786,20 +792,9 @@ pub async fn issue_many(
         i64::try_from(checked.len()).unwrap_or(i64::MAX),
     )
     .await?;
-    let mut built = Vec::with_capacity(checked.len());
-    let mut bits = HashMap::with_capacity(checked.len());
-    for (bit, (index, row)) in (first_bit..).zip(checked) {
-        match drafter.draft(&row.holder, row.items, bit) {
-            Ok(certificate) => {
-                bits.insert(certificate.id.clone(), bit);
-                built.push((index, row.holder.id, certificate));
-            }
-            Err(error) => outcome.failed.push((index, error.to_string())),
-        }
-    }
-    let mut batches = built.into_iter();
+    let mut batches = (first_bit..).zip(checked).map(|(bit, (index, row))| (index, row, bit));
     let mut next_batch = move || batches.by_ref().take(BULK_BATCH).collect::<Vec<_>>();
-    let mut signing = spawn_signing(next_batch(), &signer, &state.vault);
+    let mut signing = spawn_signing(next_batch(), &drafter, &signer, &state.vault);
     while !signing.is_empty() {
         let mut stored = Vec::with_capacity(BULK_BATCH);
         for task in signing {
@@ -811,25 +806,26 @@ pub async fn issue_many(
             }
         }
         // The next batch signs while this one is written.
-        signing = spawn_signing(next_batch(), &signer, &state.vault);
+        signing = spawn_signing(next_batch(), &drafter, &signer, &state.vault);
+        let indices: Vec<usize> = stored.iter().map(|(index, ..)| *index).collect();
         let rows: Vec<CertRow> = stored
-            .iter()
-            .map(|(_, holder_id, id, sealed)| CertRow {
-                id: id.clone(),
+            .into_iter()
+            .map(|(_, holder_id, id, bit, sealed)| CertRow {
+                id,
                 type_code: t.code.clone(),
                 holder_kind: t.holder_kind.clone(),
-                holder_id: holder_id.clone(),
+                holder_id,
                 issuer_department: department.id.clone(),
-                document_sealed: sealed.clone(),
+                document_sealed: sealed,
                 status: "valid".into(),
                 status_reason: None,
                 issued_at: now,
                 valid_until: valid_until.clone(),
-                status_index: bits.get(id).copied(),
+                status_index: Some(bit),
             })
             .collect();
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-        store::insert_many(state, &rows).await?;
+        store::insert_many(state, rows).await?;
         let entry = serde_json::json!({
             "kind": "certificates_issued",
             "at": crate::time_fmt::rfc3339(now),
@@ -840,10 +836,10 @@ pub async fn issue_many(
         });
         if crate::ledger::service::append(state, &entry).await.is_err() {
             store::delete_many(state, &ids).await?;
-            for (index, _, _, _) in &stored {
+            for index in indices {
                 outcome
                     .failed
-                    .push((*index, "the issuance could not be logged".into()));
+                    .push((index, "the issuance could not be logged".into()));
             }
             continue;
         }
