@@ -60,7 +60,7 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
-    /// Check electronic certificates.
+    /// Issue electronic certificates in bulk, and check them.
     Certs {
         #[command(subcommand)]
         command: CertsCommand,
@@ -130,13 +130,29 @@ enum PassCommand {
 #[derive(Subcommand)]
 enum CertsCommand {
     /// Verify a signed certificate (JSON file) offline against a trust list file; exit 1 when
-    /// refused. Suspension and revocation need the online check.
+    /// refused. With the issuer's status list (as fetched from
+    /// /api/v1/certs/status-lists/…), suspension and revocation are checked too.
     Verify {
         #[arg(long)]
         trust_list: PathBuf,
         /// The region's root key (base64url), obtained out of band.
         #[arg(long)]
         root_key: Option<String>,
+        /// The signed status list of the certificate's issuer and type.
+        #[arg(long)]
+        status_list: Option<PathBuf>,
+        file: PathBuf,
+    },
+    /// Issue certificates of a type from a CSV file (holder_code, holder_name, then one column
+    /// per item; list entries separated by `|`) as the issuing department with USCC --issuer.
+    /// Every row is issued or reported with its line; exit 1 when any row was refused.
+    Import {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long = "type")]
+        type_code: String,
+        #[arg(long)]
+        issuer: String,
         file: PathBuf,
     },
 }
@@ -346,9 +362,24 @@ async fn main() -> anyhow::Result<()> {
                 CertsCommand::Verify {
                     trust_list,
                     root_key,
+                    status_list,
                     file,
                 },
-        } => certs_verify(&trust_list, root_key.as_deref(), &file),
+        } => certs_verify(
+            &trust_list,
+            root_key.as_deref(),
+            status_list.as_deref(),
+            &file,
+        ),
+        Command::Certs {
+            command:
+                CertsCommand::Import {
+                    common,
+                    type_code,
+                    issuer,
+                    file,
+                },
+        } => certs_import(common.config()?, &type_code, &issuer, &file).await,
     }
 }
 
@@ -739,24 +770,83 @@ fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
+async fn certs_import(
+    config: Config,
+    type_code: &str,
+    issuer: &str,
+    file: &std::path::Path,
+) -> anyhow::Result<()> {
+    let input = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let state = tongban_app::open_state(config, Arc::new(SystemClock)).await?;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:40}] {pos}/{len} certificates ({per_sec})",
+        )?
+        .progress_chars("=> "),
+    );
+    let report = tongban_app::certs::import::import_csv(
+        &state,
+        issuer,
+        type_code,
+        std::io::BufReader::new(input),
+        &|done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        },
+    )
+    .await;
+    bar.finish();
+    state.db.close().await;
+    let report = report.map_err(|e| anyhow::anyhow!("{e}"))?;
+    for (line, reason) in &report.failed {
+        eprintln!("line {line}: {reason}");
+    }
+    println!(
+        "{}",
+        serde_json::json!({"issued": report.issued, "failed": report.failed.len()})
+    );
+    if !report.failed.is_empty() {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
 fn certs_verify(
     trust_list: &std::path::Path,
     root_key: Option<&str>,
+    status_list: Option<&std::path::Path>,
     file: &std::path::Path,
 ) -> anyhow::Result<()> {
     let (text, root) = trust_list_and_root(trust_list, root_key)?;
     let document =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    match tongban_app::certs::verify_offline(&text, root.as_ref(), &document, unix_now()) {
-        Ok(signed) => {
+    let status_list = status_list
+        .map(|path| {
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+        })
+        .transpose()?;
+    match tongban_app::certs::verify_offline(
+        &text,
+        root.as_ref(),
+        &document,
+        status_list.as_deref(),
+        unix_now(),
+    ) {
+        Ok((signed, status)) => {
             let c = &signed.certificate;
+            let valid = status.as_deref().is_none_or(|s| s == "valid");
             println!(
                 "{}",
                 serde_json::to_string_pretty(&serde_json::json!({
-                    "valid": true, "id": c.id, "type": c.type_name, "issuer": c.issuer.name,
-                    "valid_until": c.valid_until, "note": "status (suspension, revocation) needs the online check",
+                    "valid": valid, "id": c.id, "type": c.type_name, "issuer": c.issuer.name,
+                    "valid_until": c.valid_until,
+                    "status": status.as_deref().unwrap_or("not checked: give --status-list, or verify online"),
                 }))?
             );
+            if !valid {
+                std::process::exit(1);
+            }
             Ok(())
         }
         Err(refusal) => {

@@ -318,6 +318,56 @@ async fn certs_verify_checks_a_certificate_offline_against_an_exported_trust_lis
     );
     assert!(String::from_utf8_lossy(&ok.stdout).contains("\"valid\": true"));
 
+    // With the issuer's status list: valid, then revoked once the issuer revokes it.
+    let entry = item
+        .signed
+        .certificate
+        .status
+        .clone()
+        .expect("a status entry");
+    let (issuer, type_code) = entry.list.split_once('/').expect("issuer/type");
+    let status_path = dir.join("status.json");
+    let write_status = || async {
+        let current = tongban_app::certs::status_list::current(&state, issuer, type_code)
+            .await
+            .expect("status list");
+        std::fs::write(&status_path, serde_json::to_string(&current).expect("json"))
+            .expect("write");
+    };
+    let with_status = || {
+        tongban(
+            &[
+                "certs",
+                "verify",
+                "--trust-list",
+                list_arg,
+                "--status-list",
+                status_path.to_str().expect("path"),
+                file.to_str().expect("path"),
+            ],
+            &key,
+        )
+    };
+    write_status().await;
+    let listed = with_status();
+    assert!(listed.status.success());
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("\"status\": \"valid\""));
+    assert!(
+        tongban_app::certs::store::set_status(
+            &state,
+            &item.signed.certificate.id,
+            &["valid"],
+            "revoked",
+            "依法吊销"
+        )
+        .await
+        .expect("revoke")
+    );
+    write_status().await;
+    let revoked = with_status();
+    assert_eq!(revoked.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&revoked.stdout).contains("\"status\": \"revoked\""));
+
     let mut changed = item.signed.clone();
     changed.certificate.holder.name.push('X');
     std::fs::write(&file, serde_json::to_string(&changed).expect("json")).expect("write");
@@ -333,6 +383,109 @@ async fn certs_verify_checks_a_certificate_offline_against_an_exported_trust_lis
     );
     assert_eq!(refused.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&refused.stdout).contains("bad_signature"));
+    state.db.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `tongban certs import`: good rows are issued, every bad row is reported with its line and
+/// reason, and the exit status says some were refused; a file the type cannot take issues
+/// nothing.
+#[tokio::test]
+async fn certs_import_issues_good_rows_and_reports_each_bad_one() {
+    let (dir, url, key, state) = fresh_state("tongban-cli-import", Some("339900")).await;
+    tongban_app::demo::seed(&state, "http://127.0.0.1:1")
+        .await
+        .expect("demo");
+    let licence = tongban_app::certs::store::types(&state)
+        .await
+        .expect("types")
+        .into_iter()
+        .find(|t| t.name == "营业执照")
+        .expect("licence type");
+    let regulator = tongban_app::admin::store::departments(state.pool())
+        .await
+        .expect("departments")
+        .into_iter()
+        .find(|d| d.kind == "market_regulation" && d.region_code.as_str() == "339900")
+        .and_then(|d| d.uscc)
+        .expect("the city market regulator");
+    let mut usccs = std::collections::HashMap::new();
+    for username in ["enterprise.qingyuan", "enterprise.yunqi"] {
+        let account = tongban_app::identity::store::account_by_username(state.pool(), username)
+            .await
+            .expect("read")
+            .expect("demo enterprise");
+        let uscc: String = sqlx::query_scalar("SELECT uscc FROM enterprises WHERE id = $1")
+            .bind(account.enterprise_id.expect("an enterprise"))
+            .fetch_one(state.pool())
+            .await
+            .expect("uscc");
+        usccs.insert(username, uscc);
+    }
+    let uscc = |username: &str| usccs[username].clone();
+    let csv = format!(
+        "holder_code,holder_name,name,legal_representative,registered_capital,established_on,business_scope\n\
+         {q},临江清源食品有限公司,临江清源食品有限公司,张伟,500万元人民币,2020-06-01,食品销售|餐饮服务\n\
+         91339901MA2AAAAA10,某公司,某公司,李四,10万元,2021-01-01,咨询\n\
+         {y},云栖科技有限公司,云栖科技有限公司,王五,100万元,2021-13-01,软件开发\n\
+         {y},云栖科技有限公司,云栖科技有限公司,王五,,2021-03-01,软件开发\n\
+         {y},\"云栖科技有限公司\",\"云栖科技有限公司\",王五,100万元,2021-03-01,软件开发|信息技术咨询\n",
+        q = uscc("enterprise.qingyuan"),
+        y = uscc("enterprise.yunqi"),
+    );
+    let file = dir.join("licences.csv");
+    std::fs::write(&file, csv).expect("write");
+    let count = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM certificates WHERE type_code = $1")
+            .bind(licence.code.clone())
+            .fetch_one(state.pool())
+            .await
+            .expect("count")
+    };
+    let start = count().await;
+    let run = |path: &std::path::Path| {
+        tongban(
+            &[
+                "certs",
+                "import",
+                "--database-url",
+                &url,
+                "--type",
+                &licence.code,
+                "--issuer",
+                &regulator,
+                path.to_str().expect("path"),
+            ],
+            &key,
+        )
+    };
+    let out = run(&file);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stdout.contains("\"issued\":2"), "{stdout}");
+    assert!(stdout.contains("\"failed\":3"), "{stdout}");
+    assert!(stderr.contains("line 3: holder_code"), "{stderr}");
+    assert!(stderr.contains("line 4: items: "), "{stderr}");
+    assert!(stderr.contains("line 5: items: "), "{stderr}");
+    assert_eq!(count().await, start + 2);
+
+    // A column the type does not have: nothing is issued.
+    let wrong = dir.join("wrong.csv");
+    std::fs::write(
+        &wrong,
+        format!(
+            "holder_code,holder_name,colour\n{},x,red\n",
+            uscc("enterprise.yunqi")
+        ),
+    )
+    .expect("write");
+    let out = run(&wrong);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("colour is not an item"));
+    assert_eq!(count().await, start + 2);
     state.db.close().await;
     let _ = std::fs::remove_dir_all(&dir);
 }

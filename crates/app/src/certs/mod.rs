@@ -3,33 +3,45 @@
 //! JSON (`tongban-certs`, docs/certificate-format.md) and stored sealed.
 
 pub mod api;
+pub mod import;
 pub mod pages;
 pub mod status_list;
 pub mod store;
 pub mod usage;
 
 /// Checks a signed certificate (JSON) offline against a trust list file: the issuing
-/// departments' certificate keys, the signature and the validity on `now` (Unix seconds).
-/// Status (suspension, revocation) needs the online check.
+/// departments' certificate keys, the signature and the validity on `now` (Unix seconds); and,
+/// given the issuer's signed status list, the certificate's status in it (`valid`, `suspended`
+/// or `revoked`). Without a list the status is unknown offline.
 pub fn verify_offline(
     trust_list: &str,
     root: Option<&tongban_crypto::PublicKey>,
     document: &str,
+    status_list: Option<&str>,
     now: i64,
-) -> Result<SignedCertificate, crate::pass::offline::Refusal> {
+) -> Result<(SignedCertificate, Option<String>), crate::pass::offline::Refusal> {
+    use crate::pass::offline::Refusal;
     let (_, keys) = crate::pass::offline::trusted_keys(trust_list, root, CERT_KEY, now)?;
-    let signed: SignedCertificate =
-        serde_json::from_str(document).map_err(|_| crate::pass::offline::Refusal {
-            reason: "bad_document",
-            message: "not a signed certificate".into(),
-        })?;
-    tongban_certs::verify(&signed, &keys, today(now * 1000)).map_err(|e| {
-        crate::pass::offline::Refusal {
-            reason: e.code(),
-            message: e.to_string(),
-        }
+    let signed: SignedCertificate = serde_json::from_str(document).map_err(|_| Refusal {
+        reason: "bad_document",
+        message: "not a signed certificate".into(),
     })?;
-    Ok(signed)
+    let refusal = |e: tongban_certs::CertError| Refusal {
+        reason: e.code(),
+        message: e.to_string(),
+    };
+    tongban_certs::verify(&signed, &keys, today(now * 1000)).map_err(refusal)?;
+    let Some(text) = status_list else {
+        return Ok((signed, None));
+    };
+    let list: tongban_certs::status::SignedStatusList =
+        serde_json::from_str(text).map_err(|_| Refusal {
+            reason: "bad_status_list",
+            message: "not a signed status list".into(),
+        })?;
+    tongban_certs::status::verify(&list, &keys, now).map_err(refusal)?;
+    let status = tongban_certs::status::status_of(&list, &signed).map_err(refusal)?;
+    Ok((signed, Some(status.as_str().to_owned())))
 }
 
 use std::collections::BTreeMap;
@@ -792,7 +804,9 @@ pub async fn issue_many(
         i64::try_from(checked.len()).unwrap_or(i64::MAX),
     )
     .await?;
-    let mut batches = (first_bit..).zip(checked).map(|(bit, (index, row))| (index, row, bit));
+    let mut batches = (first_bit..)
+        .zip(checked)
+        .map(|(bit, (index, row))| (index, row, bit));
     let mut next_batch = move || batches.by_ref().take(BULK_BATCH).collect::<Vec<_>>();
     let mut signing = spawn_signing(next_batch(), &drafter, &signer, &state.vault);
     while !signing.is_empty() {
