@@ -1,4 +1,6 @@
-//! The wallet page (证照夹): a citizen's or enterprise's certificates, and one opened.
+//! The wallet page (证照夹): a citizen's or enterprise's certificates, one opened, the
+//! departments' requests to use them and the usage record; and the clerk's pages to issue
+//! certificates, change their status, and use a holder's certificate for a service item.
 
 use askama::Template;
 use axum::Router;
@@ -7,7 +9,12 @@ use axum::response::Response;
 use axum::routing::get;
 
 use super::WalletEntry;
+use super::store::CertType;
+use super::usage::{AuthorisationView, UseView};
+use crate::error::AppError;
+use crate::identity::model::Role;
 use crate::state::AppState;
+use crate::web::extract::{PageForm, RequestId};
 use crate::web::pages::{PageBase, PageCtx, PageError};
 
 pub fn routes() -> Router<AppState> {
@@ -15,6 +22,13 @@ pub fn routes() -> Router<AppState> {
         .route("/wallet", get(wallet))
         .route("/wallet/{id}", get(certificate))
         .route("/wallet/{id}/show", axum::routing::post(show))
+        .route(
+            "/wallet/authorisations/{id}",
+            axum::routing::post(decide_authorisation),
+        )
+        .route("/certs/issue", get(issue_form).post(issue))
+        .route("/certs/{id}/status", axum::routing::post(change_status))
+        .route("/certs/use", get(use_form).post(use_certificate))
 }
 
 #[derive(Template)]
@@ -22,6 +36,18 @@ pub fn routes() -> Router<AppState> {
 struct WalletPage {
     base: PageBase,
     entries: Vec<WalletEntry>,
+    /// Departments' requests waiting for the holder, and the holder's standing grants.
+    requests: Vec<AuthorisationView>,
+    grants: Vec<AuthorisationView>,
+    uses: Vec<UseView>,
+    today: String,
+}
+
+/// An RFC 3339 instant as China Standard Time for people.
+fn shown_time(text: &str) -> String {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map(|t| crate::time_fmt::display_cst((t.unix_timestamp_nanos() / 1_000_000) as i64))
+        .unwrap_or_else(|_| text.to_owned())
 }
 
 async fn wallet(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
@@ -29,10 +55,357 @@ async fn wallet(State(state): State<AppState>, ctx: PageCtx) -> Result<Response,
     let entries = super::wallet(&state, actor)
         .await
         .map_err(|e| ctx.error(e))?;
+    let (requests, grants) = super::usage::authorisations(&state, actor)
+        .await
+        .map_err(|e| ctx.error(e))?
+        .into_iter()
+        .map(|mut a| {
+            a.created_at = shown_time(&a.created_at);
+            a.valid_until = a.valid_until.as_deref().map(shown_time);
+            a
+        })
+        .filter(|a| a.state == "requested" || a.state == "granted")
+        .partition(|a| a.state == "requested");
+    let uses = super::usage::uses(&state, actor)
+        .await
+        .map_err(|e| ctx.error(e))?
+        .into_iter()
+        .map(|mut u| {
+            u.at = shown_time(&u.at);
+            u.copy_expires_at = u.copy_expires_at.as_deref().map(shown_time);
+            u
+        })
+        .collect();
     Ok(ctx.render(&WalletPage {
         base: ctx.base("wallet.title"),
         entries,
+        requests,
+        grants,
+        uses,
+        today: super::ymd(super::today(state.now())),
     }))
+}
+
+#[derive(serde::Deserialize)]
+struct DecisionForm {
+    csrf: String,
+    decision: super::usage::Decision,
+    #[serde(default)]
+    until: String,
+}
+
+/// The holder decides on a department's request, or withdraws a grant.
+async fn decide_authorisation(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<DecisionForm>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&form.csrf)?;
+    let request = super::usage::DecisionRequest {
+        decision: form.decision,
+        until: (form.decision == super::usage::Decision::Until).then_some(form.until),
+    };
+    super::usage::decide(&state, actor, &id, &request)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(ctx.redirect("/wallet#authorisations"))
+}
+
+/// The clerk's department, or 403.
+async fn clerk_department(
+    state: &AppState,
+    ctx: &PageCtx,
+) -> Result<crate::admin::store::Department, PageError> {
+    let actor = ctx.actor()?;
+    let id = match (&actor.account.department_id, actor.has_role(Role::Clerk)) {
+        (Some(id), true) => id.clone(),
+        _ => return Err(ctx.error(AppError::Forbidden)),
+    };
+    crate::admin::store::department(state.pool(), &id)
+        .await
+        .map_err(|e| ctx.error(e))?
+        .ok_or_else(|| ctx.error(AppError::Forbidden))
+}
+
+#[derive(Template)]
+#[template(path = "cert_issue.html")]
+struct IssuePage {
+    base: PageBase,
+    department: String,
+    /// The types the department issues: (code, name).
+    types: Vec<(String, String)>,
+    /// The chosen type, its holder kind and items.
+    chosen: Option<CertType>,
+    /// After issuing: the new certificate's identifier.
+    issued: Option<String>,
+    /// The department's latest certificates: (id, type name, status, issued at).
+    recent: Vec<(String, String, String, String)>,
+}
+
+#[derive(serde::Deserialize)]
+struct TypeQuery {
+    #[serde(rename = "type")]
+    type_code: Option<String>,
+}
+
+async fn issue_page(
+    state: &AppState,
+    ctx: &PageCtx,
+    type_code: Option<&str>,
+    issued: Option<String>,
+) -> Result<Response, PageError> {
+    let department = clerk_department(state, ctx).await?;
+    let all = super::store::types(state).await.map_err(|e| ctx.error(e))?;
+    let mut types = Vec::new();
+    for t in all {
+        if super::store::may_issue(state, &t.code, &department.id)
+            .await
+            .map_err(|e| ctx.error(e))?
+        {
+            types.push(t);
+        }
+    }
+    let chosen = type_code.and_then(|code| types.iter().find(|t| t.code == code).cloned());
+    let names: std::collections::HashMap<String, String> = types
+        .iter()
+        .map(|t| (t.code.clone(), t.name.clone()))
+        .collect();
+    let recent = super::store::recent_of_department(state, &department.id, 20)
+        .await
+        .map_err(|e| ctx.error(e))?
+        .into_iter()
+        .map(|row| {
+            let status = super::status_now(&row, state.now());
+            (
+                row.id,
+                names.get(&row.type_code).cloned().unwrap_or(row.type_code),
+                status,
+                crate::time_fmt::display_cst(row.issued_at),
+            )
+        })
+        .collect();
+    Ok(ctx.render(&IssuePage {
+        base: ctx.base("issue.title"),
+        department: department.name,
+        types: types.into_iter().map(|t| (t.code, t.name)).collect(),
+        chosen,
+        issued,
+        recent,
+    }))
+}
+
+async fn issue_form(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    axum::extract::Query(query): axum::extract::Query<TypeQuery>,
+) -> Result<Response, PageError> {
+    issue_page(&state, &ctx, query.type_code.as_deref(), None).await
+}
+
+/// The form: `csrf`, `type_code`, `holder_code`, and one `item.<code>` field per item (a list
+/// item one entry per line).
+async fn issue(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    RequestId(request_id): RequestId,
+    PageForm(form): PageForm<std::collections::HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(form.get("csrf").map(String::as_str).unwrap_or_default())?;
+    let type_code = form.get("type_code").cloned().unwrap_or_default();
+    let t = super::store::cert_type_by_code(&state, &type_code)
+        .await
+        .map_err(|e| ctx.error(e))?
+        .ok_or_else(|| ctx.error(AppError::invalid("type_code", "no such certificate type")))?;
+    let mut items = std::collections::BTreeMap::new();
+    for spec in &t.items {
+        let Some(text) = form
+            .get(&format!("item.{}", spec.code))
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+        else {
+            continue;
+        };
+        let value = if spec.kind == "list" {
+            serde_json::Value::Array(
+                text.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(|l| serde_json::Value::String(l.to_owned()))
+                    .collect(),
+            )
+        } else {
+            serde_json::Value::String(text.to_owned())
+        };
+        items.insert(spec.code.clone(), value);
+    }
+    let holder = form
+        .get("holder_code")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default();
+    let (resident_id, uscc) = if t.holder_kind == "person" {
+        (Some(holder), None)
+    } else {
+        (None, Some(holder))
+    };
+    let request = super::IssueRequest {
+        type_code: type_code.clone(),
+        resident_id,
+        uscc,
+        items,
+    };
+    let signed = super::issue(&state, actor, request, request_id.as_deref())
+        .await
+        .map_err(|e| ctx.error(e))?;
+    issue_page(&state, &ctx, Some(&type_code), Some(signed.certificate.id)).await
+}
+
+#[derive(serde::Deserialize)]
+struct StatusForm {
+    csrf: String,
+    action: super::StatusAction,
+    reason: String,
+}
+
+async fn change_status(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<StatusForm>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&form.csrf)?;
+    let change = super::StatusChange {
+        action: form.action,
+        reason: form.reason,
+    };
+    super::change_status(&state, actor, &id, &change)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(ctx.redirect("/certs/issue#recent"))
+}
+
+#[derive(Template)]
+#[template(path = "cert_use.html")]
+struct UsePage {
+    base: PageBase,
+    department: String,
+    types: Vec<(String, String)>,
+    /// The department's service items: (code, name).
+    items: Vec<(String, String)>,
+    /// After a use: the annotated copy, its items as (name, value).
+    copy: Option<tongban_certs::copy::SignedCopy>,
+    copy_items: Vec<(String, String)>,
+    copy_expires: String,
+}
+
+async fn use_page(
+    state: &AppState,
+    ctx: &PageCtx,
+    copy: Option<tongban_certs::copy::SignedCopy>,
+) -> Result<Response, PageError> {
+    let department = clerk_department(state, ctx).await?;
+    let types = super::store::types(state).await.map_err(|e| ctx.error(e))?;
+    let items = super::store::service_items_of(state, &department.id)
+        .await
+        .map_err(|e| ctx.error(e))?
+        .into_iter()
+        .map(|i| (i.code, i.name))
+        .collect();
+    let (copy_items, copy_expires) = match &copy {
+        Some(copy) => {
+            let c = &copy.copy.certificate.certificate;
+            let specs = types
+                .iter()
+                .find(|t| t.code == c.type_code)
+                .map(|t| t.items.clone())
+                .unwrap_or_default();
+            let rows = c
+                .items
+                .iter()
+                .map(|(code, value)| {
+                    let name = specs
+                        .iter()
+                        .find(|s| &s.code == code)
+                        .map_or_else(|| code.clone(), |s| s.name.clone());
+                    (name, item_text(value))
+                })
+                .collect();
+            (rows, shown_time(&copy.copy.annotation.expires_at))
+        }
+        None => (Vec::new(), String::new()),
+    };
+    Ok(ctx.render(&UsePage {
+        base: ctx.base("use.title"),
+        department: department.name,
+        types: types.into_iter().map(|t| (t.code, t.name)).collect(),
+        items,
+        copy,
+        copy_items,
+        copy_expires,
+    }))
+}
+
+async fn use_form(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
+    use_page(&state, &ctx, None).await
+}
+
+#[derive(serde::Deserialize)]
+struct UseForm {
+    csrf: String,
+    holder_code: String,
+    type_code: String,
+    service_code: String,
+    cause: String,
+}
+
+async fn use_certificate(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    PageForm(form): PageForm<UseForm>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&form.csrf)?;
+    let code = form.holder_code.trim().to_owned();
+    // A USCC has letters in its body or is 18 characters with a letter check; an ID number is
+    // digits with an optional X. Let the parsers decide: try the ID number first.
+    let holder = if code.parse::<tongban_core::ResidentId>().is_ok() {
+        super::usage::HolderRef {
+            resident_id: Some(code),
+            uscc: None,
+        }
+    } else {
+        super::usage::HolderRef {
+            resident_id: None,
+            uscc: Some(code),
+        }
+    };
+    let request = super::usage::UseRequest {
+        holder,
+        type_code: form.type_code,
+        service_code: form.service_code,
+        cause: form.cause,
+        copy_days: None,
+    };
+    let copy = super::usage::obtain(&state, actor, &request)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    use_page(&state, &ctx, Some(copy)).await
+}
+
+/// An item's value as text: a list joined with 、.
+fn item_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(list) => list
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect::<Vec<_>>()
+            .join("、"),
+        other => other.to_string(),
+    }
 }
 
 #[derive(Template)]
@@ -68,9 +441,7 @@ async fn show(
     State(state): State<AppState>,
     ctx: PageCtx,
     Path(id): Path<String>,
-    crate::web::extract::PageForm(form): crate::web::extract::PageForm<
-        std::collections::HashMap<String, String>,
-    >,
+    PageForm(form): PageForm<std::collections::HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
     ctx.check_csrf(form.get("csrf").map(String::as_str).unwrap_or_default())?;
@@ -100,13 +471,7 @@ async fn render_certificate(
     let (shown_qr, shown_until) = match shown {
         Some(shown) => {
             let svg = crate::pass::api::inline_qr_svg(&shown.code).map_err(|e| ctx.error(e))?;
-            let until = time::OffsetDateTime::parse(
-                &shown.expires_at,
-                &time::format_description::well_known::Rfc3339,
-            )
-            .map(|t| crate::time_fmt::display_cst((t.unix_timestamp_nanos() / 1_000_000) as i64))
-            .unwrap_or(shown.expires_at);
-            (Some(svg), until)
+            (Some(svg), shown_time(&shown.expires_at))
         }
         None => (None, String::new()),
     };
@@ -126,18 +491,7 @@ async fn render_certificate(
     let items = c
         .items
         .iter()
-        .map(|(code, value)| {
-            let text = match value {
-                serde_json::Value::String(s) => s.clone(),
-                serde_json::Value::Array(list) => list
-                    .iter()
-                    .filter_map(|v| v.as_str())
-                    .collect::<Vec<_>>()
-                    .join("、"),
-                other => other.to_string(),
-            };
-            (code.clone(), name_of(code), text)
-        })
+        .map(|(code, value)| (code.clone(), name_of(code), item_text(value)))
         .collect();
     Ok(ctx.render(&CertificatePage {
         base: ctx.base("wallet.title"),

@@ -190,6 +190,8 @@ struct Workbench {
     roles: Vec<String>,
     /// Venues awaiting a decision in the actor's reach: (id, name, kind, region).
     pending_venues: Vec<(String, String, String, String)>,
+    /// Clerks issue and use certificates.
+    is_clerk: bool,
 }
 
 fn mask_phone(phone: &str) -> String {
@@ -351,6 +353,7 @@ async fn workbench(state: &AppState, ctx: &PageCtx, actor: &Actor) -> Result<Res
         department,
         roles,
         pending_venues,
+        is_clerk: actor.has_role(crate::identity::model::Role::Clerk),
     }))
 }
 

@@ -291,7 +291,9 @@ impl IntoResponse for PageError {
                 }
                 let detail = match &error {
                     AppError::Invalid { field, reason } => Some(format!("{field}: {reason}")),
-                    AppError::Conflict(text) | AppError::BadRequest(text) => Some(text.clone()),
+                    AppError::Conflict(text)
+                    | AppError::BadRequest(text)
+                    | AppError::NotAuthorised(text) => Some(text.clone()),
                     _ => None,
                 };
                 let mut response = error_page(
