@@ -95,11 +95,13 @@ test('a licence is issued, shown, verified, revoked, and used by the tax office 
 
   // The clerk revokes it; the verifier sees it revoked at once.
   await clerk.page.goto(`${demo.baseUrl}/certs/issue`);
-  const row = clerk.page.locator('#recent tr', { hasText: id });
+  await clerk.page.fill('#holder', enterprise.uscc);
+  await clerk.page.click('#found button[type=submit]');
+  const row = clerk.page.locator('#found tr', { hasText: id });
   await row.locator('input[name=reason]').fill('申请人主动注销');
   await row.locator('button[value=revoke]').click();
   await clerk.page.waitForURL('**/certs/issue*');
-  assert.ok(await clerk.page.locator('#recent tr', { hasText: id }).locator('.status-revoked').isVisible());
+  assert.ok(await clerk.page.locator('#found tr', { hasText: id }).locator('.status-revoked').isVisible());
   const revoked = await check();
   assert.equal(revoked.valid, false);
   assert.equal(revoked.status, 'revoked');

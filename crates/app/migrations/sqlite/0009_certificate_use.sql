@@ -7,7 +7,6 @@
 ALTER TABLE certificates ADD COLUMN status_index BIGINT;
 CREATE INDEX certificates_not_valid ON certificates (issuer_department, type_code)
     WHERE status <> 'valid';
-CREATE INDEX certificates_issuer_recent ON certificates (issuer_department, issued_at);
 
 CREATE TABLE cert_status_lists (
     department_id  TEXT NOT NULL REFERENCES departments(id),

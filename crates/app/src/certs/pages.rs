@@ -140,14 +140,43 @@ struct IssuePage {
     chosen: Option<CertType>,
     /// After issuing: the new certificate's identifier.
     issued: Option<String>,
-    /// The department's latest certificates: (id, type name, status, issued at).
-    recent: Vec<(String, String, String, String)>,
+    /// The holder looked up, and the department's certificates of that holder: (id, type name,
+    /// status, issued at).
+    holder: String,
+    found: Vec<(String, String, String, String)>,
 }
 
 #[derive(serde::Deserialize)]
-struct TypeQuery {
+struct IssueQuery {
     #[serde(rename = "type")]
     type_code: Option<String>,
+    /// A holder's ID number or USCC, to find the certificates the department issued them.
+    holder: Option<String>,
+}
+
+/// The holder with this ID number or USCC: (kind, record id); `None` when nobody is registered.
+async fn holder_by_code(
+    state: &AppState,
+    code: &str,
+) -> crate::error::AppResult<Option<(&'static str, String)>> {
+    if let Ok(resident_id) = code.parse::<tongban_core::ResidentId>() {
+        return Ok(
+            crate::identity::personal::person_id_by_resident_id(state, &resident_id)
+                .await?
+                .map(|id| ("person", id)),
+        );
+    }
+    match code.parse::<tongban_core::Uscc>() {
+        Ok(uscc) => Ok(
+            crate::identity::personal::enterprise_id_by_uscc(state, &uscc)
+                .await?
+                .map(|id| ("enterprise", id)),
+        ),
+        Err(_) => Err(AppError::invalid(
+            "holder",
+            "give a resident ID number or a unified social credit code",
+        )),
+    }
 }
 
 async fn issue_page(
@@ -155,6 +184,7 @@ async fn issue_page(
     ctx: &PageCtx,
     type_code: Option<&str>,
     issued: Option<String>,
+    holder: Option<&str>,
 ) -> Result<Response, PageError> {
     let department = clerk_department(state, ctx).await?;
     let all = super::store::types(state).await.map_err(|e| ctx.error(e))?;
@@ -172,10 +202,22 @@ async fn issue_page(
         .iter()
         .map(|t| (t.code.clone(), t.name.clone()))
         .collect();
-    let recent = super::store::recent_of_department(state, &department.id, 20)
-        .await
-        .map_err(|e| ctx.error(e))?
+    let holder = holder.map(str::trim).unwrap_or_default();
+    let rows = match holder {
+        "" => Vec::new(),
+        code => match holder_by_code(state, code)
+            .await
+            .map_err(|e| ctx.error(e))?
+        {
+            Some((kind, id)) => super::store::of_holder(state, kind, &id)
+                .await
+                .map_err(|e| ctx.error(e))?,
+            None => Vec::new(),
+        },
+    };
+    let found = rows
         .into_iter()
+        .filter(|row| row.issuer_department == department.id)
         .map(|row| {
             let status = super::status_now(&row, state.now());
             (
@@ -192,16 +234,24 @@ async fn issue_page(
         types: types.into_iter().map(|t| (t.code, t.name)).collect(),
         chosen,
         issued,
-        recent,
+        holder: holder.to_owned(),
+        found,
     }))
 }
 
 async fn issue_form(
     State(state): State<AppState>,
     ctx: PageCtx,
-    axum::extract::Query(query): axum::extract::Query<TypeQuery>,
+    axum::extract::Query(query): axum::extract::Query<IssueQuery>,
 ) -> Result<Response, PageError> {
-    issue_page(&state, &ctx, query.type_code.as_deref(), None).await
+    issue_page(
+        &state,
+        &ctx,
+        query.type_code.as_deref(),
+        None,
+        query.holder.as_deref(),
+    )
+    .await
 }
 
 /// The form: `csrf`, `type_code`, `holder_code`, and one `item.<code>` field per item (a list
@@ -246,9 +296,9 @@ async fn issue(
         .map(|s| s.trim().to_owned())
         .unwrap_or_default();
     let (resident_id, uscc) = if t.holder_kind == "person" {
-        (Some(holder), None)
+        (Some(holder.clone()), None)
     } else {
-        (None, Some(holder))
+        (None, Some(holder.clone()))
     };
     let request = super::IssueRequest {
         type_code: type_code.clone(),
@@ -259,7 +309,14 @@ async fn issue(
     let signed = super::issue(&state, actor, request, request_id.as_deref())
         .await
         .map_err(|e| ctx.error(e))?;
-    issue_page(&state, &ctx, Some(&type_code), Some(signed.certificate.id)).await
+    issue_page(
+        &state,
+        &ctx,
+        Some(&type_code),
+        Some(signed.certificate.id),
+        Some(&holder),
+    )
+    .await
 }
 
 #[derive(serde::Deserialize)]
@@ -267,6 +324,9 @@ struct StatusForm {
     csrf: String,
     action: super::StatusAction,
     reason: String,
+    /// The holder whose certificates the clerk was looking at, to return to them.
+    #[serde(default)]
+    holder: String,
 }
 
 async fn change_status(
@@ -284,7 +344,12 @@ async fn change_status(
     super::change_status(&state, actor, &id, &change)
         .await
         .map_err(|e| ctx.error(e))?;
-    Ok(ctx.redirect("/certs/issue#recent"))
+    let back: String = form
+        .holder
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    Ok(ctx.redirect(&format!("/certs/issue?holder={back}#found")))
 }
 
 #[derive(Template)]

@@ -143,23 +143,6 @@ pub async fn of_holder(state: &AppState, kind: &str, holder_id: &str) -> AppResu
     rows.iter().map(cert_row).collect()
 }
 
-/// A department's latest certificates.
-pub async fn recent_of_department(
-    state: &AppState,
-    department_id: &str,
-    limit: i64,
-) -> AppResult<Vec<CertRow>> {
-    let sql = format!(
-        "SELECT {CERT_COLUMNS} FROM certificates WHERE issuer_department = $1 ORDER BY issued_at DESC LIMIT $2"
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(department_id.to_owned())
-        .bind(limit)
-        .fetch_all(state.pool())
-        .await?;
-    rows.iter().map(cert_row).collect()
-}
-
 pub async fn by_id(state: &AppState, id: &str) -> AppResult<Option<CertRow>> {
     let sql = format!("SELECT {CERT_COLUMNS} FROM certificates WHERE id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
