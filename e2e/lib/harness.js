@@ -114,3 +114,24 @@ export async function api(demo, token, path, init = {}) {
   });
   return { status: response.status, body: await response.json() };
 }
+
+/** Reads the QR code drawn as SVG under `selector` with jsQR, as a phone camera would. */
+export async function readQr(demo, page, selector) {
+  await page.addScriptTag({ url: `${demo.baseUrl}/static/jsQR.js` });
+  return page.evaluate(async (selector) => {
+    const svg = document.querySelector(selector).outerHTML;
+    const image = new Image();
+    image.src = `data:image/svg+xml;base64,${btoa(unescape(encodeURIComponent(svg)))}`;
+    await image.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = 600;
+    canvas.height = 600;
+    const context = canvas.getContext('2d');
+    context.fillStyle = '#fff';
+    context.fillRect(0, 0, 600, 600);
+    context.drawImage(image, 0, 0, 600, 600);
+    const pixels = context.getImageData(0, 0, 600, 600);
+    const found = window.jsQR(pixels.data, pixels.width, pixels.height);
+    return found ? found.data : null;
+  }, selector);
+}

@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launchBrowser, shot, startDemo, totp, account as demoAccount, api as demoApi } from '../lib/harness.js';
+import { launchBrowser, readQr, shot, startDemo, totp, account as demoAccount, api as demoApi } from '../lib/harness.js';
 
 let demo;
 let browser;
@@ -34,26 +34,6 @@ async function logIn(user, next, staff) {
   await page.click('button[type=submit].primary');
   await page.waitForURL(`**${next}`);
   return { context, page };
-}
-
-async function qrText(page) {
-  await page.addScriptTag({ url: `${demo.baseUrl}/static/jsQR.js` });
-  return page.evaluate(async () => {
-    const svg = document.querySelector('.show .qr svg').outerHTML;
-    const image = new Image();
-    image.src = `data:image/svg+xml;base64,${btoa(unescape(encodeURIComponent(svg)))}`;
-    await image.decode();
-    const canvas = document.createElement('canvas');
-    canvas.width = 600;
-    canvas.height = 600;
-    const context = canvas.getContext('2d');
-    context.fillStyle = '#fff';
-    context.fillRect(0, 0, 600, 600);
-    context.drawImage(image, 0, 0, 600, 600);
-    const pixels = context.getImageData(0, 0, 600, 600);
-    const found = window.jsQR(pixels.data, pixels.width, pixels.height);
-    return found ? found.data : null;
-  });
 }
 
 test('a licence is issued, shown, verified, revoked, and used by the tax office with consent', async () => {
@@ -86,7 +66,7 @@ test('a licence is issued, shown, verified, revoked, and used by the tax office 
   await holder.page.check('input[name="item.registered_capital"]');
   await holder.page.click('form[action$="/show"] button[type=submit]');
   await holder.page.waitForSelector('.show .qr svg');
-  const code = await qrText(holder.page);
+  const code = await readQr(demo, holder.page, '.show .qr svg');
   assert.ok(code && code.startsWith('TC1:'));
   const check = async () => (await api(verifier.api_token, '/api/v1/certs/verify', { method: 'POST', body: JSON.stringify({ code }) })).body;
   const seen = await check();

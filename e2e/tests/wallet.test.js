@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launchBrowser, shot, startDemo, account as demoAccount, api as demoApi } from '../lib/harness.js';
+import { launchBrowser, readQr, shot, startDemo, account as demoAccount, api as demoApi } from '../lib/harness.js';
 
 let demo;
 let browser;
@@ -39,23 +39,7 @@ test('an enterprise shows its licence from the wallet and a verifier reads it', 
   await page.waitForSelector('.show .qr svg');
   await shot(page, 'wallet-02-shown');
 
-  await page.addScriptTag({ url: `${demo.baseUrl}/static/jsQR.js` });
-  const code = await page.evaluate(async () => {
-    const svg = document.querySelector('.show .qr svg').outerHTML;
-    const image = new Image();
-    image.src = `data:image/svg+xml;base64,${btoa(unescape(encodeURIComponent(svg)))}`;
-    await image.decode();
-    const canvas = document.createElement('canvas');
-    canvas.width = 600;
-    canvas.height = 600;
-    const context = canvas.getContext('2d');
-    context.fillStyle = '#fff';
-    context.fillRect(0, 0, 600, 600);
-    context.drawImage(image, 0, 0, 600, 600);
-    const pixels = context.getImageData(0, 0, 600, 600);
-    const found = window.jsQR(pixels.data, pixels.width, pixels.height);
-    return found ? found.data : null;
-  });
+  const code = await readQr(demo, page, '.show .qr svg');
   assert.ok(code && code.startsWith('TC1:'), 'the QR carries a shown certificate');
   await context.close();
 
