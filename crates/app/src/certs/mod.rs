@@ -412,10 +412,27 @@ pub(crate) fn status_now(row: &CertRow, now: i64) -> String {
     }
 }
 
+/// Logs a person's opening of their own certificates (an enterprise's are not personal data).
+async fn record_own_read(state: &AppState, actor: &Actor, kind: &str, id: &str) -> AppResult<()> {
+    if kind == "person" {
+        personal::record_certificate_access(
+            state,
+            actor,
+            id,
+            "read_certificates",
+            Purpose::SelfService,
+            None,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// The actor's certificates, newest first.
 pub async fn wallet(state: &AppState, actor: &Actor) -> AppResult<Vec<WalletEntry>> {
     let (kind, id) = holder_of(actor)?;
     let now = state.now();
+    record_own_read(state, actor, kind, &id).await?;
     store::of_holder(state, kind, &id)
         .await?
         .iter()
@@ -449,6 +466,7 @@ pub async fn wallet_item(state: &AppState, actor: &Actor, id: &str) -> AppResult
         .await?
         .filter(|row| row.holder_kind == kind && row.holder_id == holder)
         .ok_or(AppError::NotFound)?;
+    record_own_read(state, actor, kind, &holder).await?;
     Ok(WalletItem {
         signed: open(state, &row)?,
         status: status_now(&row, state.now()),

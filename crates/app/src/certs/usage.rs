@@ -189,6 +189,17 @@ pub async fn obtain(
     let department = crate::admin::store::department(state.pool(), &department_id)
         .await?
         .ok_or(AppError::Forbidden)?;
+    if holder.kind == "person" {
+        personal::record_certificate_access(
+            state,
+            actor,
+            &holder.id,
+            "use_certificate",
+            personal::Purpose::ServiceHandling,
+            None,
+        )
+        .await?;
+    }
     let expires = now + copy_days * DAY_MS;
     let copy = AnnotatedCopy {
         certificate: super::open(state, &row)?,

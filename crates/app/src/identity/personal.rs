@@ -405,6 +405,29 @@ async fn record_access(
     Ok(())
 }
 
+/// Records that a person's certificates are opened: by the person (`Purpose::SelfService`),
+/// or by a department using one (`Purpose::ServiceHandling`). Called before anything is
+/// released, so the access shows in the person's list of who accessed their data.
+pub async fn record_certificate_access(
+    state: &AppState,
+    actor: &Actor,
+    person_id: &str,
+    action: &str,
+    purpose: Purpose,
+    request_id: Option<&str>,
+) -> AppResult<()> {
+    record_access(
+        state,
+        actor,
+        person_id,
+        action,
+        "certificates",
+        purpose,
+        request_id,
+    )
+    .await
+}
+
 /// Records that a checker saw a person's current health status (a pass check), before the
 /// colour is returned.
 pub async fn record_status_check(

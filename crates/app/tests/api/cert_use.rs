@@ -393,3 +393,62 @@ async fn copies_are_signed_expire_and_cannot_be_altered() {
     .await;
     assert_eq!(status, 422);
 }
+
+#[tokio::test]
+async fn a_persons_certificate_used_by_a_department_is_in_their_access_log() {
+    let app = spawn_app().await;
+    let market = app.account("demo.clerk.market").api_token.clone();
+    let citizen = app.account("citizen.zhangwei");
+    let (token, resident_id) = (
+        citizen.api_token.clone(),
+        citizen.resident_id.clone().expect("a person"),
+    );
+    let types: Value = app
+        .get_as(&token, "/api/v1/cert-types")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let id_card = types
+        .as_array()
+        .and_then(|l| l.iter().find(|t| t["name"] == "居民身份证"))
+        .and_then(|t| t["code"].as_str())
+        .expect("type")
+        .to_owned();
+    let body = json!({
+        "holder": {"resident_id": resident_id},
+        "type_code": id_card,
+        "service_code": "SJ-SP-001",
+        "cause": "核验食品经营许可申请人身份",
+    });
+    let (status, _) = problem(app.post_as(&market, "/api/v1/certs/use", &body).await).await;
+    assert_eq!(status, 403);
+    let requests = list(&app, &token, "/api/v1/me/cert-authorisations").await;
+    let id = requests[0]["id"].as_str().expect("id").to_owned();
+    assert_eq!(
+        decide(&app, &token, &id, json!({"decision": "once"})).await,
+        204
+    );
+    let access = |token: String| {
+        let app = &app;
+        async move {
+            list(app, &token, "/api/v1/me/access-log")
+                .await
+                .into_iter()
+                .filter(|a| {
+                    a["categories"] == "certificates"
+                        && a["department"] == "临江市市场监督管理局"
+                        && a["purpose"] == "service_handling"
+                })
+                .count()
+        }
+    };
+    assert_eq!(access(token.clone()).await, 0);
+    let response = app.post_as(&market, "/api/v1/certs/use", &body).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        access(token.clone()).await,
+        1,
+        "the department's use is listed"
+    );
+}
