@@ -203,9 +203,15 @@ const TEXT: &[(&str, &str, &str)] = &[
     ("issue.submit", "签发", "Issue"),
     ("issue.done", "已签发", "Issued"),
     (
-        "issue.recent",
-        "本部门最近签发",
-        "Recently issued by my department",
+        "issue.manage",
+        "管理本部门签发的证照",
+        "Certificates my department issued",
+    ),
+    ("issue.find", "查找", "Find"),
+    (
+        "issue.none_found",
+        "本部门没有向该主体签发的证照。",
+        "My department has issued this holder no certificates.",
     ),
     ("issue.identifier", "证照标识", "Identifier"),
     ("issue.status", "状态", "Status"),
