@@ -732,63 +732,59 @@ async fn seed_certificates(
     Ok(())
 }
 
-/// (department kind, code, name, legal basis, certificate types (by name) that basis lets the
-/// department use without the holder's consent).
-type ServiceItemSeed = (
-    &'static str,
-    &'static str,
-    &'static str,
-    Option<&'static str>,
-    &'static [&'static str],
-);
-
-/// Service items that use certificates: one needs the holder's consent, one has a legal basis.
-const SERVICE_ITEMS: &[ServiceItemSeed] = &[
-    ("taxation", "SW-XB-001", "新办纳税人套餐式服务", None, &[]),
-    (
-        "taxation",
-        "SW-DJ-002",
-        "税务登记信息确认",
-        Some("《中华人民共和国税收征收管理法》第十五条"),
-        &["营业执照"],
-    ),
-    ("market_regulation", "SJ-SP-001", "食品经营许可", None, &[]),
-    (
-        "civil_affairs",
-        "MZ-HY-001",
-        "婚姻登记",
-        Some("《婚姻登记条例》第五条"),
-        &["居民身份证", "户口簿"],
-    ),
-];
+/// The demo catalogue: 21 items across the city's departments, each naming its department
+/// by kind and certificate types by name (replaced by the USCC and type codes when seeded).
+const SERVICE_ITEMS: &str = include_str!("../seed/service_items.json");
 
 async fn seed_service_items(
     state: &AppState,
     departments: &[admin_store::Department],
 ) -> AppResult<()> {
-    use crate::certs::store as certs_store;
-    let types = certs_store::types(state).await?;
-    for (kind, code, name, basis, free) in SERVICE_ITEMS {
-        let department = departments
+    use serde_json::Value;
+    let types = crate::certs::store::types(state).await?;
+    let type_code = |name: &Value| -> AppResult<Value> {
+        let name = name.as_str().unwrap_or_default();
+        types
             .iter()
-            .find(|d| d.region_code.as_str() == CITY && d.kind == *kind)
+            .find(|t| t.name == name)
+            .map(|t| Value::String(t.code.clone()))
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no demo type {name}")))
+    };
+    let items: Vec<Value> =
+        serde_json::from_str(SERVICE_ITEMS).map_err(|e| AppError::Internal(e.into()))?;
+    for mut item in items {
+        let kind = item["department"].as_str().unwrap_or_default().to_owned();
+        item["department"] = departments
+            .iter()
+            .find(|d| d.region_code.as_str() == CITY && d.kind == kind)
+            .and_then(|d| d.uscc.clone())
+            .map(Value::String)
             .ok_or(AppError::NotFound)?;
-        let consent_free_types = free
-            .iter()
-            .filter_map(|wanted| types.iter().find(|t| t.name == *wanted))
-            .map(|t| t.code.clone())
-            .collect();
-        certs_store::ensure_service_item(
-            state,
-            &certs_store::ServiceItem {
-                code: (*code).into(),
-                name: (*name).into(),
-                department_id: department.id.clone(),
-                legal_basis: basis.map(str::to_owned),
-                consent_free_types,
-            },
-        )
-        .await?;
+        if let Some(materials) = item["materials"].as_array_mut() {
+            for material in materials {
+                if !material["certificate_type"].is_null() {
+                    material["certificate_type"] = type_code(&material["certificate_type"])?;
+                }
+            }
+        }
+        if !item["result"]["certificate_type"].is_null() {
+            item["result"]["certificate_type"] = type_code(&item["result"]["certificate_type"])?;
+        }
+        if let Some(free) = item["consent_free_types"].as_array_mut() {
+            for name in free {
+                *name = type_code(name)?;
+            }
+        }
+        let definition: crate::services::item::ServiceDefinition =
+            serde_json::from_value(item).map_err(|e| AppError::Internal(e.into()))?;
+        if crate::services::store::by_code(state, &definition.code)
+            .await?
+            .is_some()
+        {
+            continue;
+        }
+        let department_id = crate::services::validate(state, &definition).await?;
+        crate::services::store::insert(state, &definition, &department_id).await?;
     }
     Ok(())
 }

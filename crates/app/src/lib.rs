@@ -20,6 +20,7 @@ pub mod ledger;
 pub mod metrics;
 pub mod pass;
 pub mod random;
+pub mod services;
 pub mod state;
 pub mod time_fmt;
 pub mod venues;

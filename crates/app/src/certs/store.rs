@@ -343,20 +343,6 @@ pub async fn service_items_of(
     rows.iter().map(service_item).collect()
 }
 
-/// Adds a service item (unless its code exists).
-pub async fn ensure_service_item(state: &AppState, item: &ServiceItem) -> AppResult<()> {
-    sqlx::query("INSERT INTO service_items (code, name, department_id, legal_basis, consent_free_types, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (code) DO NOTHING")
-        .bind(item.code.clone())
-        .bind(item.name.clone())
-        .bind(item.department_id.clone())
-        .bind(item.legal_basis.clone())
-        .bind(serde_json::to_string(&item.consent_free_types).unwrap_or_default())
-        .bind(state.now())
-        .execute(state.pool())
-        .await?;
-    Ok(())
-}
-
 /// A holder's authorisation (or a department's request for one).
 #[derive(Debug, Clone)]
 pub struct Authorisation {

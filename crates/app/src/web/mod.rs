@@ -61,6 +61,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::pass::api::routes())
         .merge(crate::venues::api::routes())
         .merge(crate::certs::api::routes())
+        .merge(crate::services::api::routes())
         .split_for_parts()
 }
 
@@ -85,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::pass::scan_pages::routes())
         .merge(crate::venues::pages::routes())
         .merge(crate::certs::pages::routes())
+        .merge(crate::services::pages::routes())
         .merge(crate::admin::pages::routes());
 
     let operations = Router::new()

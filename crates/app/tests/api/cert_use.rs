@@ -79,7 +79,7 @@ async fn a_department_uses_a_certificate_only_as_the_holder_authorises() {
     let tax = app.account("demo.clerk.tax").api_token.clone();
     let uscc = uscc_of(&app, QINGYUAN).await;
     let licence = licence_type(&app).await;
-    let ask = |cause: &'static str| request(&uscc, &licence, "SW-XB-001", cause);
+    let ask = |cause: &'static str| request(&uscc, &licence, "339900-SW-0001", cause);
 
     // Without consent: refused, recorded, and the holder is asked (once, however often tried).
     for _ in 0..2 {
@@ -216,7 +216,7 @@ async fn a_legal_basis_permits_use_without_consent_and_only_for_its_types() {
         .post_as(
             &tax,
             "/api/v1/certs/use",
-            &request(&uscc, &licence, "SW-DJ-002", "确认税务登记信息"),
+            &request(&uscc, &licence, "339900-SW-0002", "确认税务登记信息"),
         )
         .await;
     assert_eq!(response.status(), 200);
@@ -251,7 +251,7 @@ async fn a_legal_basis_permits_use_without_consent_and_only_for_its_types() {
         app.post_as(
             &tax,
             "/api/v1/certs/use",
-            &request(&uscc, tax_clearance, "SW-DJ-002", "确认税务登记信息"),
+            &request(&uscc, tax_clearance, "339900-SW-0002", "确认税务登记信息"),
         )
         .await,
     )
@@ -270,7 +270,7 @@ async fn bad_use_requests_are_refused_and_change_nothing() {
     let cases = [
         (
             &tax,
-            request(&uscc, &licence, "SW-XB-001", "  "),
+            request(&uscc, &licence, "339900-SW-0001", "  "),
             422,
             "empty cause",
         ),
@@ -282,31 +282,31 @@ async fn bad_use_requests_are_refused_and_change_nothing() {
         ),
         (
             &tax,
-            request(&uscc, "11350100M000100Y43999", "SW-XB-001", "核验"),
+            request(&uscc, "11350100M000100Y43999", "339900-SW-0001", "核验"),
             422,
             "no such type",
         ),
         (
             &tax,
-            request("91350100M000100Y4X", &licence, "SW-XB-001", "核验"),
+            request("91350100M000100Y4X", &licence, "339900-SW-0001", "核验"),
             422,
             "bad USCC",
         ),
         (
             &tax,
-            json!({"holder": {}, "type_code": licence, "service_code": "SW-XB-001", "cause": "核验"}),
+            json!({"holder": {}, "type_code": licence, "service_code": "339900-SW-0001", "cause": "核验"}),
             422,
             "no holder",
         ),
         (
             &tax,
-            json!({"holder": {"uscc": uscc}, "type_code": licence, "service_code": "SW-XB-001", "cause": "核验", "copy_days": 90}),
+            json!({"holder": {"uscc": uscc}, "type_code": licence, "service_code": "339900-SW-0001", "cause": "核验", "copy_days": 90}),
             422,
             "copy too long",
         ),
         (
             &citizen,
-            request(&uscc, &licence, "SW-XB-001", "核验"),
+            request(&uscc, &licence, "339900-SW-0001", "核验"),
             403,
             "not a clerk",
         ),
@@ -323,7 +323,7 @@ async fn bad_use_requests_are_refused_and_change_nothing() {
         app.post_as(
             &market,
             "/api/v1/certs/use",
-            &request(&uscc, &licence, "SW-XB-001", "核验"),
+            &request(&uscc, &licence, "339900-SW-0001", "核验"),
         )
         .await,
     )
@@ -339,7 +339,7 @@ async fn copies_are_signed_expire_and_cannot_be_altered() {
     let tax = app.account("demo.clerk.tax").api_token.clone();
     let uscc = uscc_of(&app, QINGYUAN).await;
     let licence = licence_type(&app).await;
-    let mut body = request(&uscc, &licence, "SW-DJ-002", "确认税务登记信息");
+    let mut body = request(&uscc, &licence, "339900-SW-0002", "确认税务登记信息");
     body["copy_days"] = json!(2);
     let copy: Value = app
         .post_as(&tax, "/api/v1/certs/use", &body)
@@ -418,7 +418,7 @@ async fn a_persons_certificate_used_by_a_department_is_in_their_access_log() {
     let body = json!({
         "holder": {"resident_id": resident_id},
         "type_code": id_card,
-        "service_code": "SJ-SP-001",
+        "service_code": "339900-SJ-0003",
         "cause": "核验食品经营许可申请人身份",
     });
     let (status, _) = problem(app.post_as(&market, "/api/v1/certs/use", &body).await).await;

@@ -13,5 +13,6 @@ mod ledger;
 mod operations;
 mod pages;
 mod pass;
+mod services;
 mod story;
 mod venues;

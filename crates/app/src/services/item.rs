@@ -1,0 +1,340 @@
+//! A service item (政务服务事项) with the fields of the national implementation list, and the
+//! consistency rules every save must pass, each with its own message.
+
+use serde::{Deserialize, Serialize};
+
+/// 事项类型.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemType {
+    /// 行政许可.
+    AdministrativeLicence,
+    /// 行政给付.
+    AdministrativePayment,
+    /// 行政确认.
+    AdministrativeConfirmation,
+    /// 行政征收.
+    AdministrativeLevy,
+    /// 其他行政权力.
+    OtherPower,
+    /// 公共服务.
+    PublicService,
+}
+
+/// 办件类型: 即办件 (handled on the spot) or 承诺件 (within a promised time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HandlingKind {
+    Immediate,
+    Promised,
+}
+
+/// 行使层级.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    National,
+    Provincial,
+    City,
+    County,
+    Township,
+}
+
+/// A time limit: a number of working days, or 即办.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "unit", rename_all = "snake_case", deny_unknown_fields)]
+pub enum TimeLimit {
+    Immediate,
+    WorkingDays { days: u32 },
+}
+
+impl TimeLimit {
+    /// Working days, with 即办 as zero.
+    fn days(self) -> u32 {
+        match self {
+            TimeLimit::Immediate => 0,
+            TimeLimit::WorkingDays { days } => days,
+        }
+    }
+}
+
+/// 材料形式.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MaterialForm {
+    Original,
+    Copy,
+    Electronic,
+}
+
+/// 来源渠道: who provides a material.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The applicant provides it.
+    Applicant,
+    /// The certificate library provides it (免证办), given `certificate_type`.
+    CertificateLibrary,
+    /// Another department provides it through data sharing.
+    Department,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Material {
+    pub name: String,
+    pub form: MaterialForm,
+    pub required: bool,
+    pub source: Source,
+    /// The certificate type that satisfies the material, where one exists.
+    #[serde(default)]
+    pub certificate_type: Option<String>,
+}
+
+/// A fee, its standard (amount) and the basis for charging it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Fee {
+    pub name: String,
+    pub standard: String,
+    pub basis: String,
+}
+
+/// 通办范围.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// 全市通办.
+    City,
+    /// 全省通办.
+    Province,
+    /// 跨省通办.
+    CrossProvince,
+}
+
+/// 办理结果类型.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultKind {
+    /// An electronic certificate of `certificate_type`, issued to the applicant's wallet.
+    Certificate,
+    /// A decision document (批文).
+    Approval,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResultSpec {
+    pub kind: ResultKind,
+    pub name: String,
+    #[serde(default)]
+    pub certificate_type: Option<String>,
+}
+
+/// The steps a licence item's workflow must have.
+pub const LICENCE_STEPS: [&str; 4] = ["accept", "review", "decide", "deliver"];
+
+/// A service item as administrators edit it and citizens read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceDefinition {
+    /// 实施编码 (up to 36 characters): the item's key.
+    pub code: String,
+    /// 基本编码 (12 characters).
+    pub basic_code: String,
+    /// 业务办理项编码.
+    #[serde(default)]
+    pub handling_code: Option<String>,
+    pub name: String,
+    pub item_type: ItemType,
+    pub handling_kind: HandlingKind,
+    /// 设定依据.
+    pub legal_basis: String,
+    pub exercise_level: Level,
+    /// The implementing department's USCC.
+    pub department: String,
+    /// 法定办结时限 and 承诺办结时限.
+    pub statutory_limit: TimeLimit,
+    pub promised_limit: TimeLimit,
+    /// 受理条件.
+    pub acceptance_conditions: String,
+    pub materials: Vec<Material>,
+    #[serde(default)]
+    pub fees: Vec<Fee>,
+    /// 网办深度, I–IV (IV: 全程网办).
+    pub online_depth: u8,
+    /// 到办事现场次数, and why when not zero.
+    pub visits: u8,
+    #[serde(default)]
+    pub visits_reason: Option<String>,
+    pub scope: Scope,
+    pub result: ResultSpec,
+    /// The workflow's steps in order (accept, review, decide, deliver, …).
+    pub steps: Vec<String>,
+    /// 主题 and 人生事件, for browsing; keywords for search.
+    #[serde(default)]
+    pub theme: Option<String>,
+    #[serde(default)]
+    pub life_events: Vec<String>,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// 办事指南: the plain-language guide.
+    pub guide: String,
+    /// Certificate types the legal basis lets the department use without the holder's
+    /// consent (授权用证).
+    #[serde(default)]
+    pub consent_free_types: Vec<String>,
+}
+
+/// A broken rule: the field and a message for the administrator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub field: &'static str,
+    pub message: String,
+}
+
+fn violation(field: &'static str, message: impl Into<String>) -> Violation {
+    Violation {
+        field,
+        message: message.into(),
+    }
+}
+
+fn text_ok(text: &str, max: usize) -> bool {
+    let n = text.trim().chars().count();
+    n > 0 && n <= max
+}
+
+impl ServiceDefinition {
+    /// Every rule the item breaks, in the order of the fields (empty when it is consistent).
+    /// Rules that need the database (the department and certificate types exist) are checked
+    /// where the item is saved.
+    pub fn violations(&self) -> Vec<Violation> {
+        let mut found = Vec::new();
+        let code_chars = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if !(1..=36).contains(&self.code.len()) || !code_chars(&self.code) {
+            found.push(violation(
+                "code",
+                "the implementation code is 1–36 letters, digits or hyphens",
+            ));
+        }
+        if self.basic_code.len() != 12
+            || !self.basic_code.chars().all(|c| c.is_ascii_alphanumeric())
+        {
+            found.push(violation(
+                "basic_code",
+                "the basic code is 12 letters or digits",
+            ));
+        }
+        if !text_ok(&self.name, 100) {
+            found.push(violation("name", "give the item's name (1–100 characters)"));
+        }
+        if !text_ok(&self.legal_basis, 2000) {
+            found.push(violation("legal_basis", "give the legal basis"));
+        }
+        let immediate_limit = self.promised_limit == TimeLimit::Immediate;
+        match (self.handling_kind, immediate_limit) {
+            (HandlingKind::Immediate, false) => found.push(violation(
+                "promised_limit",
+                "an immediate item (即办件) has the promised limit 即办",
+            )),
+            (HandlingKind::Promised, true) => found.push(violation(
+                "promised_limit",
+                "only an immediate item (即办件) may promise 即办; a promised item (承诺件) gives working days",
+            )),
+            _ => {}
+        }
+        for (field, limit) in [
+            ("statutory_limit", self.statutory_limit),
+            ("promised_limit", self.promised_limit),
+        ] {
+            if limit == (TimeLimit::WorkingDays { days: 0 }) || limit.days() > 365 {
+                found.push(violation(
+                    field,
+                    "a limit in working days is 1–365; use 即办 for none",
+                ));
+            }
+        }
+        if self.promised_limit.days() > self.statutory_limit.days() {
+            found.push(violation(
+                "promised_limit",
+                "the promised limit may not exceed the statutory limit",
+            ));
+        }
+        if !(1..=4).contains(&self.online_depth) {
+            found.push(violation("online_depth", "the online depth is I–IV (1–4)"));
+        }
+        if self.online_depth == 4 && self.visits > 0 {
+            found.push(violation(
+                "visits",
+                "a fully online item (level IV, 全程网办) requires no visit",
+            ));
+        }
+        let has_reason = self
+            .visits_reason
+            .as_deref()
+            .is_some_and(|r| text_ok(r, 500));
+        if self.visits > 0 && !has_reason {
+            found.push(violation(
+                "visits_reason",
+                "give the reason the applicant must come in person",
+            ));
+        }
+        for fee in &self.fees {
+            if !text_ok(&fee.name, 100) || !text_ok(&fee.standard, 200) || !text_ok(&fee.basis, 500)
+            {
+                found.push(violation(
+                    "fees",
+                    format!(
+                        "the fee {} needs its name, its standard and the basis for charging it",
+                        fee.name.trim()
+                    ),
+                ));
+            }
+        }
+        for material in &self.materials {
+            if !text_ok(&material.name, 100) {
+                found.push(violation("materials", "every material needs a name"));
+            }
+            if material.source == Source::CertificateLibrary && material.certificate_type.is_none()
+            {
+                found.push(violation(
+                    "materials",
+                    format!(
+                        "{} comes from the certificate library: name its certificate type",
+                        material.name
+                    ),
+                ));
+            }
+        }
+        if self.result.kind == ResultKind::Certificate && self.result.certificate_type.is_none() {
+            found.push(violation(
+                "result",
+                "a certificate result names its certificate type",
+            ));
+        }
+        if self.item_type == ItemType::AdministrativeLicence {
+            let missing: Vec<&str> = LICENCE_STEPS
+                .into_iter()
+                .filter(|step| !self.steps.iter().any(|s| s == step))
+                .collect();
+            if !missing.is_empty() {
+                found.push(violation(
+                    "steps",
+                    format!(
+                        "a licence item's workflow has at least accept, review, decide and deliver; missing: {}",
+                        missing.join(", ")
+                    ),
+                ));
+            }
+        }
+        if self.steps.is_empty() {
+            found.push(violation("steps", "the workflow needs at least one step"));
+        }
+        if !text_ok(&self.guide, 20_000) {
+            found.push(violation("guide", "write the plain-language guide"));
+        }
+        found
+    }
+}

@@ -1,0 +1,241 @@
+//! 一网通办: the service catalogue — items with the national implementation-list fields,
+//! checked by consistency rules on every save, searched by citizens in Chinese, each with its
+//! plain-language guide (办事指南).
+
+pub mod api;
+pub mod item;
+pub mod pages;
+pub mod search;
+pub mod store;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{AppError, AppResult};
+use crate::identity::model::{Actor, Role};
+use crate::state::AppState;
+use item::ServiceDefinition;
+
+/// Checks an item: the consistency rules (the first broken one is the answer, as a 422 naming
+/// its field), then that its department and every certificate type it names exist. Returns
+/// the implementing department's id.
+pub async fn validate(state: &AppState, definition: &ServiceDefinition) -> AppResult<String> {
+    if let Some(broken) = definition.violations().into_iter().next() {
+        return Err(AppError::invalid(broken.field, broken.message));
+    }
+    let department =
+        crate::admin::store::department_by_uscc(state.pool(), definition.department.trim())
+            .await?
+            .ok_or_else(|| AppError::invalid("department", "no department has this USCC"))?;
+    let named = definition
+        .materials
+        .iter()
+        .filter_map(|m| m.certificate_type.as_deref())
+        .map(|code| ("materials", code))
+        .chain(
+            definition
+                .result
+                .certificate_type
+                .as_deref()
+                .map(|code| ("result", code)),
+        )
+        .chain(
+            definition
+                .consent_free_types
+                .iter()
+                .map(|code| ("consent_free_types", code.as_str())),
+        );
+    for (field, code) in named {
+        if crate::certs::store::cert_type_by_code(state, code)
+            .await?
+            .is_none()
+        {
+            return Err(AppError::invalid(
+                field,
+                format!("{code} is not a certificate type of the catalogue"),
+            ));
+        }
+    }
+    Ok(department.id)
+}
+
+/// Whether the actor may edit the items of a department: the system administrator edits any,
+/// a department administrator those of their own department.
+fn may_edit(actor: &Actor, department_id: &str) -> bool {
+    actor.has_role(Role::SystemAdmin)
+        || (actor.has_role(Role::DeptAdmin)
+            && actor.account.department_id.as_deref() == Some(department_id))
+}
+
+/// A save: the item, and for a change the version it was read at.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SaveRequest {
+    pub item: ServiceDefinition,
+    /// The version the editor started from; absent for a new item.
+    pub version: Option<i64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Saved {
+    pub code: String,
+    pub version: i64,
+}
+
+/// Creates (no version) or changes (the version read) an item, after every check. A change
+/// from a stale version is a conflict. Logged.
+pub async fn save(state: &AppState, actor: &Actor, request: SaveRequest) -> AppResult<Saved> {
+    if !(actor.has_role(Role::SystemAdmin) || actor.has_role(Role::DeptAdmin)) {
+        return Err(AppError::Forbidden);
+    }
+    let definition = request.item;
+    let department_id = validate(state, &definition).await?;
+    if !may_edit(actor, &department_id) {
+        return Err(AppError::Forbidden);
+    }
+    let existing = store::by_code(state, &definition.code).await?;
+    let version = match (request.version, &existing) {
+        (None, None) => {
+            store::insert(state, &definition, &department_id).await?;
+            1
+        }
+        (None, Some(_)) => {
+            return Err(AppError::Conflict(format!(
+                "an item with the code {} exists; edit it with its version",
+                definition.code
+            )));
+        }
+        (Some(_), None) => return Err(AppError::NotFound),
+        (Some(version), Some(item)) => {
+            if !may_edit(actor, &item.department_id) {
+                return Err(AppError::Forbidden);
+            }
+            store::update(state, &definition, &department_id, version)
+                .await?
+                .ok_or_else(|| {
+                    AppError::Conflict(
+                        "the item was changed since you opened it; reload and edit again".into(),
+                    )
+                })?
+        }
+    };
+    let entry = serde_json::json!({
+        "kind": "service_item_saved",
+        "at": crate::time_fmt::rfc3339(state.now()),
+        "actor": actor.id(),
+        "item": definition.code,
+        "version": version,
+    });
+    crate::ledger::service::append(state, &entry)
+        .await
+        .map_err(|_| AppError::Unavailable)?;
+    Ok(Saved {
+        code: definition.code,
+        version,
+    })
+}
+
+/// One item in a listing.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Summary {
+    pub code: String,
+    pub name: String,
+    pub department: String,
+    #[schema(value_type = String)]
+    pub item_type: item::ItemType,
+    pub online_depth: u8,
+    pub visits: u8,
+    #[schema(value_type = Object)]
+    pub promised_limit: item::TimeLimit,
+    pub theme: Option<String>,
+}
+
+/// Search terms and filters of the catalogue.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct Query {
+    /// Words of the name or keywords, in Chinese or not.
+    pub q: Option<String>,
+    /// The implementing department's USCC.
+    pub department: Option<String>,
+    pub theme: Option<String>,
+    pub life_event: Option<String>,
+}
+
+/// The items matching a query, best first.
+pub async fn list(state: &AppState, query: &Query) -> AppResult<Vec<Summary>> {
+    if query.q.as_deref().is_some_and(|q| q.chars().count() > 100) {
+        return Err(AppError::invalid("q", "at most 100 characters"));
+    }
+    let items: Vec<ServiceDefinition> = store::all(state)
+        .await?
+        .into_iter()
+        .map(|s| s.definition)
+        .collect();
+    let names = department_names(state).await?;
+    let filters = search::Filters {
+        department: query.department.clone().filter(|d| !d.is_empty()),
+        theme: query.theme.clone().filter(|t| !t.is_empty()),
+        life_event: query.life_event.clone().filter(|e| !e.is_empty()),
+    };
+    Ok(
+        search::search(&items, query.q.as_deref().unwrap_or_default(), &filters)
+            .into_iter()
+            .map(|i| Summary {
+                code: i.code.clone(),
+                name: i.name.clone(),
+                department: names.get(&i.department).cloned().unwrap_or_default(),
+                item_type: i.item_type,
+                online_depth: i.online_depth,
+                visits: i.visits,
+                promised_limit: i.promised_limit,
+                theme: i.theme.clone(),
+            })
+            .collect(),
+    )
+}
+
+/// Department names by USCC.
+async fn department_names(
+    state: &AppState,
+) -> AppResult<std::collections::HashMap<String, String>> {
+    Ok(crate::admin::store::departments(state.pool())
+        .await?
+        .into_iter()
+        .filter_map(|d| d.uscc.map(|u| (u, d.name)))
+        .collect())
+}
+
+/// The themes and life events items are filed under, for browsing.
+pub async fn facets(state: &AppState) -> AppResult<(Vec<String>, Vec<String>)> {
+    let mut themes = std::collections::BTreeSet::new();
+    let mut events = std::collections::BTreeSet::new();
+    for item in store::all(state).await? {
+        themes.extend(item.definition.theme);
+        events.extend(item.definition.life_events);
+    }
+    Ok((themes.into_iter().collect(), events.into_iter().collect()))
+}
+
+/// One item in full, with its version and its department's name.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Detail {
+    #[schema(value_type = Object)]
+    pub item: ServiceDefinition,
+    pub version: i64,
+    pub department_name: String,
+}
+
+pub async fn detail(state: &AppState, code: &str) -> AppResult<Detail> {
+    let stored = store::by_code(state, code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let department_name = crate::admin::store::department(state.pool(), &stored.department_id)
+        .await?
+        .map(|d| d.name)
+        .unwrap_or_default();
+    Ok(Detail {
+        item: stored.definition,
+        version: stored.version,
+        department_name,
+    })
+}

@@ -1,0 +1,259 @@
+//! The service catalogue: citizens find items by shortened Chinese names and filters without
+//! logging in; every consistency rule refuses a bad save with its own message and changes
+//! nothing; only the system administrator or the implementing department's administrator
+//! edits, and two editors at once cannot overwrite each other.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, problem, spawn_app};
+
+async fn public(app: &TestApp, path: &str) -> reqwest::Response {
+    reqwest::get(app.url(path)).await.expect("request")
+}
+
+async fn names(app: &TestApp, path: &str) -> Vec<String> {
+    let response = public(app, path).await;
+    assert_eq!(response.status(), 200, "{path}");
+    response
+        .json::<Value>()
+        .await
+        .expect("json")
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|i| i["name"].as_str().expect("name").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn citizens_find_items_by_what_they_type() {
+    let app = spawn_app().await;
+    assert!(names(&app, "/api/v1/services").await.len() >= 20);
+    let q = |q: &str| format!("/api/v1/services?q={}", urlencode(q));
+    // A shortened name, an exact name, a keyword, spaces and punctuation.
+    assert_eq!(names(&app, &q("个体户注册")).await[0], "个体工商户注册登记");
+    assert_eq!(names(&app, &q("结婚登记")).await[0], "结婚登记");
+    assert_eq!(names(&app, &q("社保卡")).await[0], "社会保障卡申领");
+    assert_eq!(
+        names(&app, &q(" 食品 经营，许可 ")).await[0],
+        "食品经营许可"
+    );
+    assert!(names(&app, &q("火星移民")).await.is_empty());
+    // Filters: a life event, a theme, a department.
+    let opening = names(&app, "/api/v1/services?life_event=开办餐饮店").await;
+    assert_eq!(opening, vec!["食品经营许可".to_owned()]);
+    let marriage = names(
+        &app,
+        &format!("/api/v1/services?theme={}", urlencode("婚姻登记")),
+    )
+    .await;
+    assert_eq!(marriage.len(), 2);
+    let detail: Value = public(&app, "/api/v1/services/339900-SJ-0001")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(detail["version"], 1);
+    let uscc = detail["item"]["department"].as_str().expect("uscc");
+    let market = names(&app, &format!("/api/v1/services?department={uscc}")).await;
+    assert!(market.len() >= 5 && market.contains(&"个体工商户注册登记".to_owned()));
+    // The guide page, and the search page.
+    let page = public(&app, "/services/339900-SJ-0001")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(page.contains("个体工商户注册登记") && page.contains("平台调取"));
+    let page = public(&app, &format!("/services?q={}", urlencode("个体户")))
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(page.contains("/services/339900-SJ-0001"));
+    assert_eq!(public(&app, "/services/NO-SUCH").await.status(), 404);
+    let (status, _) = problem(public(&app, "/api/v1/services/NO-SUCH").await).await;
+    assert_eq!(status, 404);
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A valid new item of the government-services department, to break one rule at a time.
+async fn new_item(app: &TestApp) -> Value {
+    let detail: Value = public(app, "/api/v1/services/339900-ZW-0001")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let mut item = detail["item"].clone();
+    item["code"] = json!("339900-ZW-0099");
+    item["name"] = json!("政务服务中心延时服务预约");
+    item
+}
+
+#[tokio::test]
+async fn every_rule_refuses_with_its_own_message_and_nothing_changes() {
+    let app = spawn_app().await;
+    let admin = app.account("demo.sysadmin").api_token.clone();
+    let base = new_item(&app).await;
+    type Break = fn(&mut Value);
+    let cases: Vec<(Break, &str, &str)> = vec![
+        (
+            |i| i["promised_limit"] = json!({"unit": "working_days", "days": 3}),
+            "promised_limit",
+            "immediate item",
+        ),
+        (
+            |i| {
+                i["handling_kind"] = json!("promised");
+            },
+            "promised_limit",
+            "only an immediate item",
+        ),
+        (|i| i["visits"] = json!(1), "visits", "level IV"),
+        (
+            |i| {
+                i["online_depth"] = json!(3);
+                i["visits"] = json!(1);
+            },
+            "visits_reason",
+            "reason",
+        ),
+        (
+            |i| i["fees"] = json!([{"name": "工本费", "standard": "10元", "basis": " "}]),
+            "fees",
+            "basis",
+        ),
+        (
+            |i| {
+                i["handling_kind"] = json!("promised");
+                i["statutory_limit"] = json!({"unit": "working_days", "days": 5});
+                i["promised_limit"] = json!({"unit": "working_days", "days": 10});
+            },
+            "promised_limit",
+            "exceed",
+        ),
+        (
+            |i| {
+                i["item_type"] = json!("administrative_licence");
+                i["steps"] = json!(["accept", "decide", "deliver"]);
+            },
+            "steps",
+            "review",
+        ),
+        (|i| i["basic_code"] = json!("0001"), "basic_code", "12"),
+        (|i| i["online_depth"] = json!(5), "online_depth", "I–IV"),
+        (
+            |i| i["result"] = json!({"kind": "certificate", "name": "证", "certificate_type": "11339900XXXXXXXXXX999"}),
+            "result",
+            "not a certificate type",
+        ),
+        (
+            |i| i["department"] = json!("91339900MA00000000"),
+            "department",
+            "no department",
+        ),
+    ];
+    for (breaks, field, words) in cases {
+        let mut item = base.clone();
+        breaks(&mut item);
+        let (status, body) = problem(
+            app.post_as(&admin, "/api/v1/services", &json!({"item": item}))
+                .await,
+        )
+        .await;
+        assert_eq!(status, 422, "{field}: {body}");
+        assert_eq!(body["field"], field, "{body}");
+        assert!(
+            body["detail"].as_str().expect("detail").contains(words),
+            "{field}: {body}"
+        );
+    }
+    assert_eq!(
+        public(&app, "/api/v1/services/339900-ZW-0099")
+            .await
+            .status(),
+        404,
+        "nothing was saved"
+    );
+    let response = app
+        .post_as(&admin, "/api/v1/services", &json!({"item": base}))
+        .await;
+    assert_eq!(response.status(), 201);
+}
+
+#[tokio::test]
+async fn only_the_departments_administrator_edits_and_stale_edits_conflict() {
+    let app = spawn_app().await;
+    let deptadmin = app.account("demo.deptadmin").api_token.clone();
+    let admin = app.account("demo.sysadmin").api_token.clone();
+    let citizen = app.account("citizen.zhangwei").api_token.clone();
+    let item = new_item(&app).await;
+    let create = |token: String, item: Value| {
+        let app = &app;
+        async move {
+            app.post_as(&token, "/api/v1/services", &json!({"item": item}))
+                .await
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(create(citizen.clone(), item.clone()).await, 403);
+    // The government-services administrator adds an item of their department…
+    assert_eq!(create(deptadmin.clone(), item.clone()).await, 201);
+    assert_eq!(
+        create(deptadmin.clone(), item.clone()).await,
+        409,
+        "the code is taken"
+    );
+    // …but not one of the market regulator.
+    let theirs: Value = public(&app, "/api/v1/services/339900-SJ-0001")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let mut changed = theirs["item"].clone();
+    changed["guide"] = json!("改写的指南");
+    let put = |token: String, body: Value| {
+        let app = &app;
+        async move {
+            let response = app
+                .client
+                .put(app.url("/api/v1/services/339900-SJ-0001"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .expect("put");
+            response.status().as_u16()
+        }
+    };
+    assert_eq!(
+        put(deptadmin.clone(), json!({"item": changed, "version": 1})).await,
+        403
+    );
+    // Two edits from version 1: the first wins, the second conflicts.
+    assert_eq!(
+        put(admin.clone(), json!({"item": changed, "version": 1})).await,
+        200
+    );
+    let mut other = changed.clone();
+    other["guide"] = json!("另一个人的改写");
+    assert_eq!(
+        put(admin.clone(), json!({"item": other, "version": 1})).await,
+        409
+    );
+    let now: Value = public(&app, "/api/v1/services/339900-SJ-0001")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(now["version"], 2);
+    assert_eq!(now["item"]["guide"], "改写的指南");
+}
