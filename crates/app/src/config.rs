@@ -35,6 +35,8 @@ pub struct Config {
     pub lockout_minutes: i64,
     /// Largest request body in bytes. Default 1 MiB.
     pub max_body_bytes: usize,
+    /// Largest file an applicant may upload for a material, in bytes. Default 8 MiB.
+    pub max_upload_bytes: usize,
     /// Seconds a request may take before it is answered 503. Default 30.
     pub request_timeout_seconds: u64,
     /// (`TONGBAN_LOG` sets the log filter, e.g. `info,sqlx=warn`; it is not part of this struct.)
@@ -94,6 +96,7 @@ impl Default for Config {
             lockout_threshold: 5,
             lockout_minutes: 15,
             max_body_bytes: 1024 * 1024,
+            max_upload_bytes: 8 * 1024 * 1024,
             request_timeout_seconds: 30,
             max_concurrent_requests: 1024,
             max_concurrent_pass_requests: 4096,

@@ -416,6 +416,7 @@ pub async fn seed(state: &AppState, base_url: &str) -> AppResult<DemoCredentials
     seed_venues(state).await?;
     seed_certificates(state, &departments, &accounts).await?;
     seed_service_items(state, &departments).await?;
+    seed_calendar(state).await?;
     Ok(DemoCredentials {
         base_url: base_url.to_owned(),
         accounts,
@@ -521,7 +522,7 @@ type DemoType = (
     &'static [Item],
 );
 
-const CERT_TYPES: [DemoType; 6] = [
+const CERT_TYPES: [DemoType; 7] = [
     (
         "public_security",
         1,
@@ -574,6 +575,21 @@ const CERT_TYPES: [DemoType; 6] = [
             ("registered_capital", "注册资本", "text", false),
             ("established_on", "成立日期", "date", false),
             ("business_scope", "经营范围", "list", false),
+        ],
+    ),
+    (
+        "market_regulation",
+        3,
+        "个体工商户营业执照",
+        "Business licence of a sole proprietorship",
+        "person",
+        None,
+        &[
+            ("name", "名称", "text", false),
+            ("operator", "经营者", "text", true),
+            ("place", "经营场所", "text", false),
+            ("business_scope", "经营范围", "list", false),
+            ("registered_on", "注册日期", "date", false),
         ],
     ),
     (
@@ -785,6 +801,58 @@ async fn seed_service_items(
         }
         let department_id = crate::services::validate(state, &definition).await?;
         crate::services::store::insert(state, &definition, &department_id).await?;
+    }
+    Ok(())
+}
+
+/// The demo's working-day calendar: the public holidays of 2026 and the weekend days worked
+/// in exchange (as the State Council published them), the same in every demo region.
+/// Administrators keep a real region's calendar in `calendar_days`.
+const HOLIDAYS_2026: &[(&str, &str, &str)] = &[
+    ("2026-01-01", "2026-01-03", "元旦"),
+    ("2026-02-15", "2026-02-23", "春节"),
+    ("2026-04-04", "2026-04-06", "清明节"),
+    ("2026-05-01", "2026-05-05", "劳动节"),
+    ("2026-06-19", "2026-06-21", "端午节"),
+    ("2026-09-25", "2026-09-27", "中秋节"),
+    ("2026-10-01", "2026-10-07", "国庆节"),
+];
+const WORKDAYS_2026: &[(&str, &str)] = &[
+    ("2026-01-04", "元旦调休"),
+    ("2026-02-14", "春节调休"),
+    ("2026-02-28", "春节调休"),
+    ("2026-05-09", "劳动节调休"),
+    ("2026-09-20", "国庆节调休"),
+    ("2026-10-10", "国庆节调休"),
+];
+
+async fn seed_calendar(state: &AppState) -> AppResult<()> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    for region in [CITY, JIANGBEI, JIANGNAN] {
+        for (first, last, name) in HOLIDAYS_2026 {
+            let (Ok(mut day), Ok(last)) = (
+                time::Date::parse(first, format),
+                time::Date::parse(last, format),
+            ) else {
+                continue;
+            };
+            while day <= last {
+                crate::applications::store::ensure_calendar_day(
+                    state,
+                    region,
+                    &crate::certs::ymd(day),
+                    "holiday",
+                    name,
+                )
+                .await?;
+                let Some(next) = day.next_day() else { break };
+                day = next;
+            }
+        }
+        for (day, name) in WORKDAYS_2026 {
+            crate::applications::store::ensure_calendar_day(state, region, day, "workday", name)
+                .await?;
+        }
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod admin;
+pub mod applications;
 pub mod authz;
 pub mod bench;
 pub mod cache;
@@ -113,8 +114,8 @@ pub async fn open_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result
     Ok(AppState::new(db, clock, config, vault))
 }
 
-/// Deletes ended sessions, and health facts and check-ins past their retention, every few
-/// minutes.
+/// Deletes ended sessions, health facts and check-ins past their retention, and uploads no
+/// application took within a day, every few minutes.
 async fn sweep_sessions(state: AppState) {
     let mut interval = tokio::time::interval(std::time::Duration::from_secs(300));
     loop {
@@ -130,6 +131,10 @@ async fn sweep_sessions(state: AppState) {
         }
         if let Err(error) = checkins::purge_expired(&state).await {
             tracing::warn!(%error, "could not purge check-ins past their retention");
+        }
+        let a_day_ago = state.now() - 86_400_000;
+        if let Err(error) = applications::store::delete_uploads_before(&state, a_day_ago).await {
+            tracing::warn!(%error, "could not delete uploads no application took");
         }
     }
 }

@@ -104,6 +104,46 @@ pub async fn obtain(
     actor: &Actor,
     request: &UseRequest,
 ) -> AppResult<SignedCopy> {
+    let department_id = match (&actor.account.department_id, actor.has_role(Role::Clerk)) {
+        (Some(id), true) => id.clone(),
+        _ => return Err(AppError::Forbidden),
+    };
+    check_terms(request)?;
+    let holder = resolve_holder(state, &request.holder).await?;
+    release(state, actor, &department_id, &holder, request).await
+}
+
+/// 免证办: an applicant's confirmation on an application form is their consent for the
+/// department handling it to use their certificate of the type once, for that item. Records
+/// the grant, then obtains the copy as [`obtain`] does (`request.holder` is ignored: the
+/// holder is the applicant).
+pub async fn obtain_for_application(
+    state: &AppState,
+    applicant: &Actor,
+    department_id: &str,
+    request: &UseRequest,
+) -> AppResult<SignedCopy> {
+    check_terms(request)?;
+    let (kind, id) = super::holder_of(applicant)?;
+    let holder = Holder { kind, id };
+    let grant = Authorisation {
+        id: uuid::Uuid::now_v7().to_string(),
+        holder_kind: kind.to_owned(),
+        holder_id: holder.id.clone(),
+        department_id: department_id.to_owned(),
+        type_code: request.type_code.trim().to_owned(),
+        service_code: request.service_code.trim().to_owned(),
+        state: "granted".into(),
+        once: true,
+        valid_until: None,
+        created_at: state.now(),
+    };
+    store::insert_authorisation(state, &grant).await?;
+    release(state, applicant, department_id, &holder, request).await
+}
+
+/// The cause and the copy's days are within bounds.
+fn check_terms(request: &UseRequest) -> AppResult<()> {
     let cause = request.cause.trim();
     if cause.is_empty() || cause.chars().count() > 200 {
         return Err(AppError::invalid(
@@ -115,17 +155,27 @@ pub async fn obtain(
     if !(1..=COPY_DAYS_MAX).contains(&copy_days) {
         return Err(AppError::invalid("copy_days", "must be 1–30"));
     }
-    let department_id = match (&actor.account.department_id, actor.has_role(Role::Clerk)) {
-        (Some(id), true) => id.clone(),
-        _ => return Err(AppError::Forbidden),
-    };
+    Ok(())
+}
+
+/// Releases the holder's certificate to the department when consent or a legal basis
+/// permits; otherwise records the refusal and asks the holder.
+async fn release(
+    state: &AppState,
+    actor: &Actor,
+    department_id: &str,
+    holder: &Holder,
+    request: &UseRequest,
+) -> AppResult<SignedCopy> {
+    let cause = request.cause.trim();
+    let copy_days = request.copy_days.unwrap_or(COPY_DAYS_DEFAULT);
+    let department_id = department_id.to_owned();
     let item = store::service_item_by_code(state, request.service_code.trim())
         .await?
         .ok_or_else(|| AppError::invalid("service_code", "no such service item"))?;
     let t = store::cert_type_by_code(state, request.type_code.trim())
         .await?
         .ok_or_else(|| AppError::invalid("type_code", "no such certificate type"))?;
-    let holder = resolve_holder(state, &request.holder).await?;
     if t.holder_kind != holder.kind {
         return Err(AppError::invalid(
             "holder",

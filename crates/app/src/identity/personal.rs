@@ -428,6 +428,26 @@ pub async fn record_certificate_access(
     .await
 }
 
+/// Records that staff opened a person's application (its form and materials) to handle it,
+/// before anything is shown.
+pub async fn record_application_access(
+    state: &AppState,
+    actor: &Actor,
+    person_id: &str,
+    request_id: Option<&str>,
+) -> AppResult<()> {
+    record_access(
+        state,
+        actor,
+        person_id,
+        "read_application",
+        "application",
+        Purpose::ServiceHandling,
+        request_id,
+    )
+    .await
+}
+
 /// Records that a checker saw a person's current health status (a pass check), before the
 /// colour is returned.
 pub async fn record_status_check(

@@ -132,6 +132,45 @@ pub struct ResultSpec {
     pub certificate_type: Option<String>,
 }
 
+/// What a form field holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    Text,
+    /// `YYYY-MM-DD`.
+    Date,
+    /// A decimal number.
+    Number,
+    /// Several texts, separated by 、 or commas in a form.
+    List,
+}
+
+/// What the platform already knows and fills in.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Prefill {
+    /// The applicant's name (a person's, or an enterprise's).
+    Name,
+    ResidentId,
+    Phone,
+    Uscc,
+}
+
+/// A field of the application form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FormField {
+    pub code: String,
+    pub label: String,
+    pub kind: FieldKind,
+    pub required: bool,
+    /// Filled from the applicant's record, and not editable.
+    #[serde(default)]
+    pub prefill: Option<Prefill>,
+}
+
 /// The steps a licence item's workflow must have.
 pub const LICENCE_STEPS: [&str; 4] = ["accept", "review", "decide", "deliver"];
 
@@ -181,6 +220,9 @@ pub struct ServiceDefinition {
     pub keywords: Vec<String>,
     /// 办事指南: the plain-language guide.
     pub guide: String,
+    /// The application form's fields (besides the materials).
+    #[serde(default)]
+    pub form: Vec<FormField>,
     /// Certificate types the legal basis lets the department use without the holder's
     /// consent (授权用证).
     #[serde(default)]
@@ -331,6 +373,24 @@ impl ServiceDefinition {
         }
         if self.steps.is_empty() {
             found.push(violation("steps", "the workflow needs at least one step"));
+        }
+        let mut codes = std::collections::HashSet::new();
+        for field in &self.form {
+            let code_ok = !field.code.is_empty()
+                && field.code.len() <= 40
+                && field
+                    .code
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !code_ok || !codes.insert(field.code.as_str()) || !text_ok(&field.label, 100) {
+                found.push(violation(
+                    "form",
+                    format!(
+                        "form field {}: a unique code of lower-case letters, digits or _ and a label",
+                        field.code
+                    ),
+                ));
+            }
         }
         if !text_ok(&self.guide, 20_000) {
             found.push(violation("guide", "write the plain-language guide"));

@@ -62,6 +62,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::venues::api::routes())
         .merge(crate::certs::api::routes())
         .merge(crate::services::api::routes())
+        .merge(crate::applications::api::routes())
         .split_for_parts()
 }
 
@@ -87,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::venues::pages::routes())
         .merge(crate::certs::pages::routes())
         .merge(crate::services::pages::routes())
+        .merge(crate::applications::pages::routes())
         .merge(crate::admin::pages::routes());
 
     let operations = Router::new()

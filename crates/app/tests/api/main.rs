@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod applications;
 mod auth;
 mod authz_matrix;
 mod bad_input;

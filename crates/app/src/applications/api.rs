@@ -1,0 +1,182 @@
+//! JSON API of applications (办件): apply, follow, act, upload, download, notices.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{ActionRequest, ApplicationView, ApplyRequest, Detail, FieldView};
+use crate::error::{AppError, AppResult, Problem};
+use crate::state::AppState;
+use crate::web::extract::{ApiActor, ApiJson};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(form))
+        .routes(routes!(apply))
+        .routes(routes!(mine))
+        .routes(routes!(queue))
+        .routes(routes!(detail))
+        .routes(routes!(act))
+        .routes(routes!(material))
+        .routes(routes!(notices))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(upload))
+                // The handler reads the body up to the configured upload size itself.
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+}
+
+/// The application form of an item, with what the platform knows filled in.
+#[utoipa::path(get, path = "/api/v1/services/{code}/form", tag = "applications", security(("bearer" = [])), params(("code" = String, Path)),
+    responses((status = 200, body = [FieldView]), (status = 404, body = Problem)))]
+async fn form(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(code): Path<String>,
+) -> AppResult<Json<Vec<FieldView>>> {
+    let item = crate::services::store::by_code(&state, &code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(
+        super::form_for(&state, &actor, &item.definition).await?,
+    ))
+}
+
+/// Apply for an item (a citizen or an enterprise): the form, uploads for the materials the
+/// applicant provides, and consent to obtain the certificates the item names (免证办).
+#[utoipa::path(post, path = "/api/v1/services/{code}/applications", tag = "applications", security(("bearer" = [])), params(("code" = String, Path)), request_body = ApplyRequest,
+    responses((status = 201, body = ApplicationView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn apply(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(code): Path<String>,
+    ApiJson(request): ApiJson<ApplyRequest>,
+) -> AppResult<(StatusCode, Json<ApplicationView>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(super::apply(&state, &actor, &code, request).await?),
+    ))
+}
+
+/// The caller's applications, newest first.
+#[utoipa::path(get, path = "/api/v1/applications", tag = "applications", security(("bearer" = [])),
+    responses((status = 200, body = [ApplicationView]), (status = 403, body = Problem)))]
+async fn mine(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> AppResult<Json<Vec<ApplicationView>>> {
+    Ok(Json(super::mine(&state, &actor).await?))
+}
+
+/// The clerk's department's open applications, soonest due first, with working days left.
+#[utoipa::path(get, path = "/api/v1/applications/queue", tag = "applications", security(("bearer" = [])),
+    responses((status = 200, body = [ApplicationView]), (status = 403, body = Problem)))]
+async fn queue(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> AppResult<Json<Vec<ApplicationView>>> {
+    Ok(Json(super::queue(&state, &actor).await?))
+}
+
+/// One application: form, materials, history, and the actions the caller may take.
+#[utoipa::path(get, path = "/api/v1/applications/{id}", tag = "applications", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = Detail), (status = 404, body = Problem)))]
+async fn detail(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> AppResult<Json<Detail>> {
+    Ok(Json(super::detail(&state, &actor, &id).await?))
+}
+
+/// Take an action (accept, reject, request_correction, pass, approve, deny, deliver;
+/// resubmit, withdraw), naming the version seen: 409 when it is stale or the state does not
+/// have the action, 403 when the caller's role may not take it.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/actions", tag = "applications", security(("bearer" = [])), params(("id" = String, Path)), request_body = ActionRequest,
+    responses((status = 200, body = ApplicationView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn act(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<ActionRequest>,
+) -> AppResult<Json<ApplicationView>> {
+    Ok(Json(super::act(&state, &actor, &id, request).await?))
+}
+
+/// Download a material: always as an attachment, never shown inline.
+#[utoipa::path(get, path = "/api/v1/applications/{id}/materials/{material}", tag = "applications", security(("bearer" = [])), params(("id" = String, Path), ("material" = String, Path)),
+    responses((status = 200, content_type = "application/octet-stream"), (status = 404, body = Problem)))]
+async fn material(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, material)): Path<(String, String)>,
+) -> AppResult<impl IntoResponse> {
+    let (_, bytes) = super::material(&state, &actor, &id, &material).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"material-{material}\""),
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+        ],
+        bytes,
+    ))
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct Uploaded {
+    id: String,
+}
+
+/// Upload a file for a material (the raw bytes as the body): a PDF, JPEG or PNG, recognised
+/// by its content, up to the configured size (8 MiB by default). Sealed at rest; deleted after
+/// a day unless an application takes it.
+#[utoipa::path(post, path = "/api/v1/uploads", tag = "applications", security(("bearer" = [])), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = Uploaded), (status = 413, body = Problem), (status = 415, body = Problem)))]
+async fn upload(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    body: axum::body::Body,
+) -> AppResult<(StatusCode, Json<Uploaded>)> {
+    let body: Bytes = axum::body::to_bytes(body, state.config.max_upload_bytes)
+        .await
+        .map_err(|_| AppError::PayloadTooLarge)?;
+    let id = super::upload(&state, &actor, &body).await?;
+    Ok((StatusCode::CREATED, Json(Uploaded { id })))
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct Notice {
+    at: String,
+    application: Option<String>,
+    item: String,
+    state: String,
+}
+
+/// The caller's inbox: a notice at each step of their applications.
+#[utoipa::path(get, path = "/api/v1/me/notices", tag = "applications", security(("bearer" = [])),
+    responses((status = 200, body = [Notice])))]
+async fn notices(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> AppResult<Json<Vec<Notice>>> {
+    Ok(Json(
+        super::notices(&state, &actor)
+            .await?
+            .into_iter()
+            .map(|(at, application, item, state)| Notice {
+                at,
+                application,
+                item,
+                state,
+            })
+            .collect(),
+    ))
+}

@@ -1,0 +1,925 @@
+//! 办件: online applications for service items. A citizen or enterprise applies once with a
+//! form generated from the item (what the platform knows is filled in), materials pulled from
+//! the certificate library through authorised use (免证办) or uploaded; the implementing
+//! department's clerks move it through the item's workflow within the promised working days;
+//! on approval a certificate result goes straight to the applicant's wallet; every step is
+//! logged and noticed to the applicant.
+
+pub mod api;
+pub mod pages;
+pub mod store;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{AppError, AppResult};
+use crate::identity::model::{AccountKind, Actor, Role};
+use crate::identity::personal::{self, Purpose};
+use crate::services::item::{FieldKind, FormField, Prefill, ResultKind, ServiceDefinition, Source};
+use crate::services::workflow::{self, Workflow};
+use crate::state::AppState;
+use store::{ApplicationRow, NewMaterial};
+
+fn form_context(id: &str) -> String {
+    format!("applications.form/{id}")
+}
+
+fn material_context(id: &str, name: &str) -> String {
+    format!("application_materials.data/{id}/{name}")
+}
+
+fn reason_context(id: &str) -> String {
+    format!("application_events.reason/{id}")
+}
+
+fn upload_context(id: &str) -> String {
+    format!("uploads.data/{id}")
+}
+
+/// A form field with what the platform fills in.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FieldView {
+    #[schema(value_type = Object)]
+    pub field: FormField,
+    /// The known value of a prefilled field.
+    pub value: Option<String>,
+}
+
+/// What the platform knows of the applicant, for prefilling.
+async fn known(
+    state: &AppState,
+    actor: &Actor,
+    fields: &[FormField],
+) -> AppResult<BTreeMap<Prefill, String>> {
+    let mut values = BTreeMap::new();
+    if fields.iter().all(|f| f.prefill.is_none()) {
+        return Ok(values);
+    }
+    if let Some(person) = &actor.account.person_id {
+        let record =
+            personal::read_person(state, actor, person, Purpose::SelfService, None).await?;
+        values.insert(Prefill::Name, record.name.expose().to_owned());
+        values.insert(Prefill::ResidentId, record.resident_id.clone());
+        if let Some(phone) = &record.phone {
+            values.insert(Prefill::Phone, phone.expose().to_owned());
+        }
+    } else if let Some(enterprise) = &actor.account.enterprise_id {
+        let record = personal::read_enterprise(state, actor, enterprise).await?;
+        values.insert(Prefill::Name, record.name);
+        values.insert(Prefill::Uscc, record.uscc.as_str().to_owned());
+    }
+    Ok(values)
+}
+
+/// The form of an item for this applicant, with the known values in.
+pub async fn form_for(
+    state: &AppState,
+    actor: &Actor,
+    item: &ServiceDefinition,
+) -> AppResult<Vec<FieldView>> {
+    let values = known(state, actor, &item.form).await?;
+    Ok(item
+        .form
+        .iter()
+        .map(|field| FieldView {
+            value: field.prefill.and_then(|p| values.get(&p).cloned()),
+            field: field.clone(),
+        })
+        .collect())
+}
+
+/// Checks submitted values against the form: prefilled fields take the known values (an
+/// applicant cannot apply as someone else), required fields are present, each value is of
+/// its kind, nothing unknown is sent.
+fn check_form(
+    fields: &[FormField],
+    submitted: &BTreeMap<String, String>,
+    known: &BTreeMap<Prefill, String>,
+) -> AppResult<BTreeMap<String, Value>> {
+    for key in submitted.keys() {
+        if !fields.iter().any(|f| &f.code == key) {
+            return Err(AppError::invalid(
+                "form",
+                format!("{key} is not a field of this form"),
+            ));
+        }
+    }
+    let mut values = BTreeMap::new();
+    for field in fields {
+        let text = match field.prefill.and_then(|p| known.get(&p)) {
+            Some(value) => value.clone(),
+            None => submitted
+                .get(&field.code)
+                .map(|s| s.trim().to_owned())
+                .unwrap_or_default(),
+        };
+        if text.is_empty() {
+            if field.required {
+                return Err(AppError::invalid(
+                    "form",
+                    format!("{} is required", field.label),
+                ));
+            }
+            continue;
+        }
+        if text.chars().count() > 500 {
+            return Err(AppError::invalid(
+                "form",
+                format!("{}: at most 500 characters", field.label),
+            ));
+        }
+        let value = match field.kind {
+            FieldKind::Text => Value::String(text),
+            FieldKind::Date => {
+                time::Date::parse(
+                    &text,
+                    time::macros::format_description!("[year]-[month]-[day]"),
+                )
+                .map_err(|_| {
+                    AppError::invalid(
+                        "form",
+                        format!("{} must be a date, YYYY-MM-DD", field.label),
+                    )
+                })?;
+                Value::String(text)
+            }
+            FieldKind::Number => {
+                let ok = text.parse::<f64>().is_ok_and(|n| n.is_finite() && n >= 0.0);
+                if !ok {
+                    return Err(AppError::invalid(
+                        "form",
+                        format!("{} must be a number", field.label),
+                    ));
+                }
+                Value::String(text)
+            }
+            FieldKind::List => Value::Array(
+                text.split(['、', ',', '，', '\n'])
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| Value::String(s.to_owned()))
+                    .collect(),
+            ),
+        };
+        values.insert(field.code.clone(), value);
+    }
+    Ok(values)
+}
+
+/// An application as submitted.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplyRequest {
+    /// Field code → value (a list's entries separated by 、 or commas).
+    #[serde(default)]
+    pub form: BTreeMap<String, String>,
+    /// Material name → the id of an upload (`POST /api/v1/uploads`), for materials the
+    /// applicant provides.
+    #[serde(default)]
+    pub uploads: BTreeMap<String, String>,
+    /// The applicant agrees that the department obtains the certificates the item names from
+    /// the certificate library (免证办); required when it names any.
+    #[serde(default)]
+    pub use_certificates: bool,
+}
+
+fn applicant_kind(actor: &Actor) -> AppResult<(&'static str, String)> {
+    match actor.account.kind {
+        AccountKind::Citizen | AccountKind::Enterprise => crate::certs::holder_of(actor),
+        AccountKind::Staff => Err(AppError::Forbidden),
+    }
+}
+
+async fn calendar_of(
+    state: &AppState,
+    region: &str,
+) -> AppResult<crate::services::calendar::Calendar> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let mut holidays = Vec::new();
+    let mut workdays = Vec::new();
+    for (day, kind) in store::calendar_days(state, region).await? {
+        let Ok(day) = time::Date::parse(&day, format) else {
+            continue;
+        };
+        if kind == "workday" {
+            workdays.push(day);
+        } else {
+            holidays.push(day);
+        }
+    }
+    Ok(crate::services::calendar::Calendar::new(holidays, workdays))
+}
+
+/// Applies for an item: the form checked, certificate materials obtained from the library,
+/// uploads taken over, the due day counted in working days; stored in one transaction.
+pub async fn apply(
+    state: &AppState,
+    actor: &Actor,
+    code: &str,
+    request: ApplyRequest,
+) -> AppResult<ApplicationView> {
+    let (kind, holder) = applicant_kind(actor)?;
+    let stored = crate::services::store::by_code(state, code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let item = &stored.definition;
+    let values = check_form(
+        &item.form,
+        &request.form,
+        &known(state, actor, &item.form).await?,
+    )?;
+    let id = crate::random::new_id();
+    // Which materials come from the library: certificate types this applicant can hold.
+    let mut pulled = Vec::new();
+    for material in &item.materials {
+        let Some(type_code) = material.certificate_type.as_deref() else {
+            continue;
+        };
+        if material.source != Source::CertificateLibrary {
+            continue;
+        }
+        let Some(t) = crate::certs::store::cert_type_by_code(state, type_code).await? else {
+            continue;
+        };
+        if t.holder_kind == kind {
+            pulled.push((material, t));
+        }
+    }
+    if !pulled.is_empty() && !request.use_certificates {
+        return Err(AppError::invalid(
+            "use_certificates",
+            "confirm that the department may obtain your certificates for this application",
+        ));
+    }
+    let today = crate::certs::ymd(crate::certs::today(state.now()));
+    for (material, t) in &pulled {
+        if material.required
+            && crate::certs::store::current_of_holder(state, kind, &holder, &t.code, &today)
+                .await?
+                .is_none()
+        {
+            return Err(AppError::Conflict(format!(
+                "you have no valid {} in your wallet; it is needed for this application",
+                t.name
+            )));
+        }
+    }
+    // Uploads for every other required material.
+    let mut uploads = Vec::new();
+    for material in &item.materials {
+        let is_pulled = pulled.iter().any(|(m, _)| m.name == material.name);
+        if is_pulled || material.source == Source::Department {
+            continue;
+        }
+        match request.uploads.get(&material.name) {
+            Some(upload_id) => {
+                let upload = store::upload(state, upload_id, actor.id())
+                    .await?
+                    .ok_or_else(|| {
+                        AppError::invalid("uploads", format!("{}: no such upload", material.name))
+                    })?;
+                uploads.push((material.name.clone(), upload));
+            }
+            None if material.required => {
+                return Err(AppError::invalid(
+                    "uploads",
+                    format!("{} is required: upload it", material.name),
+                ));
+            }
+            None => {}
+        }
+    }
+    for name in request.uploads.keys() {
+        if !item.materials.iter().any(|m| &m.name == name) {
+            return Err(AppError::invalid(
+                "uploads",
+                format!("{name} is not a material of this item"),
+            ));
+        }
+    }
+    // Everything checked: obtain the certificates (each a logged use), then store.
+    let mut materials = Vec::new();
+    for (material, t) in &pulled {
+        let copy = crate::certs::usage::obtain_for_application(
+            state,
+            actor,
+            &stored.department_id,
+            &crate::certs::usage::UseRequest {
+                holder: crate::certs::usage::HolderRef {
+                    resident_id: None,
+                    uscc: None,
+                },
+                type_code: t.code.clone(),
+                service_code: item.code.clone(),
+                cause: format!("办理「{}」（办件 {id}）", item.name),
+                copy_days: Some(30),
+            },
+        )
+        .await?;
+        let bytes = serde_json::to_vec(&copy).map_err(|e| AppError::Internal(e.into()))?;
+        materials.push(NewMaterial {
+            name: material.name.clone(),
+            source: "certificate".into(),
+            content_type: Some("application/json".into()),
+            size: bytes.len() as i64,
+            data_sealed: state
+                .vault
+                .seal_field(&material_context(&id, &material.name), &bytes),
+        });
+    }
+    let mut used = Vec::new();
+    for (name, upload) in uploads {
+        let bytes = state
+            .vault
+            .open_field(&upload_context(&upload.id), &upload.data_sealed)?;
+        materials.push(NewMaterial {
+            name: name.clone(),
+            source: "upload".into(),
+            content_type: Some(upload.content_type.clone()),
+            size: upload.size,
+            data_sealed: state
+                .vault
+                .seal_field(&material_context(&id, &name), &bytes),
+        });
+        used.push(upload.id);
+    }
+    let department = crate::admin::store::department(state.pool(), &stored.department_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let calendar = calendar_of(state, department.region_code.as_str()).await?;
+    let due = calendar.add_working_days(crate::certs::today(state.now()), limit_days(item));
+    let form = serde_json::to_vec(&values).map_err(|e| AppError::Internal(e.into()))?;
+    let now = state.now();
+    let row = ApplicationRow {
+        id: id.clone(),
+        item_code: item.code.clone(),
+        department_id: stored.department_id.clone(),
+        applicant_kind: kind.to_owned(),
+        applicant_id: holder,
+        applicant_account: actor.id().to_owned(),
+        state: workflow::START.into(),
+        version: 1,
+        form_sealed: state.vault.seal_field(&form_context(&id), &form),
+        submitted_at: now,
+        due_day: crate::certs::ymd(due),
+        state_since: now,
+        result_certificate: None,
+    };
+    log_step(state, &row, actor.id(), "submit", workflow::START).await?;
+    store::insert(state, &row, materials, &used).await?;
+    notify(state, &row, &item.name, workflow::START).await?;
+    view_row(state, &row, item, &calendar).await
+}
+
+fn limit_days(item: &ServiceDefinition) -> u32 {
+    match item.promised_limit {
+        crate::services::item::TimeLimit::Immediate => 0,
+        crate::services::item::TimeLimit::WorkingDays { days } => days,
+    }
+}
+
+async fn log_step(
+    state: &AppState,
+    app: &ApplicationRow,
+    actor: &str,
+    action: &str,
+    to: &str,
+) -> AppResult<()> {
+    let entry = serde_json::json!({
+        "kind": "application_step",
+        "at": crate::time_fmt::rfc3339(state.now()),
+        "actor": actor,
+        "application": app.id,
+        "item": app.item_code,
+        "department": app.department_id,
+        "action": action,
+        "from": app.state,
+        "to": to,
+    });
+    crate::ledger::service::append(state, &entry)
+        .await
+        .map_err(|_| AppError::Unavailable)?;
+    Ok(())
+}
+
+/// Tells the applicant (in-app inbox; other channels later) that the application moved.
+async fn notify(
+    state: &AppState,
+    app: &ApplicationRow,
+    item_name: &str,
+    to: &str,
+) -> AppResult<()> {
+    store::insert_notice(
+        state,
+        &app.applicant_account,
+        &app.id,
+        &format!("{item_name}|{to}"),
+    )
+    .await
+}
+
+/// An action on an application.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionRequest {
+    pub action: String,
+    /// The version the actor saw; an action on an older one is refused with 409.
+    pub version: i64,
+    /// Required for reject, deny and request_correction.
+    pub reason: Option<String>,
+    /// A resubmission's corrected form.
+    pub form: Option<BTreeMap<String, String>>,
+}
+
+/// Takes an action: allowed for the actor's role in the current state by the item's workflow,
+/// on the version the actor saw. Approval of an item whose result is a certificate issues it
+/// to the applicant's wallet. Logged, noticed.
+pub async fn act(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    request: ActionRequest,
+) -> AppResult<ApplicationView> {
+    let app = store::by_id(state, id).await?.ok_or(AppError::NotFound)?;
+    let by = role_on(actor, &app).ok_or(AppError::NotFound)?;
+    let stored = crate::services::store::by_code(state, &app.item_code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let item = &stored.definition;
+    let flow = Workflow::from_steps(&item.steps);
+    let Some(action) = flow.allowed(&app.state, &request.action, by) else {
+        let exists_for_other = flow
+            .state(&app.state)
+            .is_some_and(|s| s.actions.iter().any(|a| a.name == request.action));
+        return Err(if exists_for_other {
+            AppError::Forbidden
+        } else {
+            AppError::Conflict(format!(
+                "{} is not possible while the application is {}",
+                request.action, app.state
+            ))
+        });
+    };
+    let reason = request
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    if action.needs_reason && reason.is_none_or(|r| r.chars().count() > 500) {
+        return Err(AppError::invalid(
+            "reason",
+            "give the reason (1–500 characters)",
+        ));
+    }
+    if request.version != app.version {
+        return Err(AppError::Conflict(
+            "the application changed since you opened it; reload it".into(),
+        ));
+    }
+    let department = crate::admin::store::department(state.pool(), &app.department_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let calendar = calendar_of(state, department.region_code.as_str()).await?;
+    // A resubmission brings a corrected form and restarts the time limit.
+    let new_form = match (&request.form, request.action.as_str()) {
+        (Some(form), "resubmit") => {
+            let values = check_form(&item.form, form, &known(state, actor, &item.form).await?)?;
+            let bytes = serde_json::to_vec(&values).map_err(|e| AppError::Internal(e.into()))?;
+            let due = calendar.add_working_days(crate::certs::today(state.now()), limit_days(item));
+            Some((
+                state.vault.seal_field(&form_context(&app.id), &bytes),
+                crate::certs::ymd(due),
+            ))
+        }
+        (Some(_), _) => {
+            return Err(AppError::invalid(
+                "form",
+                "only a resubmission carries a form",
+            ));
+        }
+        (None, _) => None,
+    };
+    let event_id_reason = reason.map(|r| {
+        state
+            .vault
+            .seal_field(&reason_context(&app.id), r.as_bytes())
+    });
+    let to = action.next.clone();
+    log_step(state, &app, actor.id(), &request.action, &to).await?;
+    if !store::transition(
+        state,
+        &app,
+        request.version,
+        &request.action,
+        actor.id(),
+        &to,
+        event_id_reason,
+        new_form,
+    )
+    .await?
+    {
+        return Err(AppError::Conflict(
+            "another action was taken on this application first; reload it".into(),
+        ));
+    }
+    if request.action == workflow::APPROVE && item.result.kind == ResultKind::Certificate {
+        issue_result(state, actor, &app, item, &department).await?;
+    }
+    notify(state, &app, &item.name, &to).await?;
+    let app = store::by_id(state, id).await?.ok_or(AppError::NotFound)?;
+    view_row(state, &app, item, &calendar).await
+}
+
+/// Issues the item's certificate result to the applicant: the form's values for the items of
+/// the type, the operator's name and today's date where the type asks for them.
+async fn issue_result(
+    state: &AppState,
+    clerk: &Actor,
+    app: &ApplicationRow,
+    item: &ServiceDefinition,
+    department: &crate::admin::store::Department,
+) -> AppResult<()> {
+    let Some(type_code) = &item.result.certificate_type else {
+        return Ok(());
+    };
+    let t = crate::certs::store::cert_type_by_code(state, type_code)
+        .await?
+        .ok_or_else(|| AppError::Conflict("the result's certificate type is gone".into()))?;
+    if !crate::certs::store::may_issue(state, &t.code, &department.id).await? {
+        return Err(AppError::Conflict(format!(
+            "{} may not issue {}",
+            department.name, t.name
+        )));
+    }
+    let form: BTreeMap<String, Value> = serde_json::from_slice(
+        &state
+            .vault
+            .open_field(&form_context(&app.id), &app.form_sealed)?,
+    )
+    .map_err(|e| AppError::Internal(e.into()))?;
+    let holder = match app.applicant_kind.as_str() {
+        "person" => {
+            let record = personal::read_person(
+                state,
+                clerk,
+                &app.applicant_id,
+                Purpose::ServiceHandling,
+                None,
+            )
+            .await?;
+            crate::certs::HolderInfo {
+                kind: "person",
+                id: app.applicant_id.clone(),
+                name: record.name.expose().to_owned(),
+                code: record.resident_id,
+            }
+        }
+        _ => {
+            let record = personal::read_enterprise(state, clerk, &app.applicant_id).await?;
+            crate::certs::HolderInfo {
+                kind: "enterprise",
+                id: app.applicant_id.clone(),
+                name: record.name,
+                code: record.uscc.as_str().to_owned(),
+            }
+        }
+    };
+    let today = crate::certs::ymd(crate::certs::today(state.now()));
+    let mut items = BTreeMap::new();
+    for spec in &t.items {
+        let value = match (form.get(&spec.code), spec.code.as_str(), spec.kind.as_str()) {
+            (Some(value), _, _) => Some(value.clone()),
+            (None, "operator" | "legal_representative", _) => {
+                Some(Value::String(holder.name.clone()))
+            }
+            (None, _, "date") => Some(Value::String(today.clone())),
+            _ => None,
+        };
+        if let Some(value) = value {
+            items.insert(spec.code.clone(), value);
+        }
+    }
+    let signed =
+        crate::certs::issue_from(state, department, &t, &holder, items, clerk.id()).await?;
+    store::set_result(state, &app.id, &signed.certificate.id).await
+}
+
+/// How the actor stands to an application: its applicant, or a clerk of its department.
+fn role_on(actor: &Actor, app: &ApplicationRow) -> Option<workflow::Actor> {
+    if actor.id() == app.applicant_account {
+        Some(workflow::Actor::Applicant)
+    } else if actor.has_role(Role::Clerk)
+        && actor.account.department_id.as_deref() == Some(app.department_id.as_str())
+    {
+        Some(workflow::Actor::Clerk)
+    } else {
+        None
+    }
+}
+
+/// An application as its applicant or a clerk sees it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ApplicationView {
+    pub id: String,
+    pub item_code: String,
+    pub item_name: String,
+    pub state: String,
+    pub version: i64,
+    /// RFC 3339.
+    pub submitted_at: String,
+    pub due_day: String,
+    /// Working days to the due day (negative: overdue); none once finished.
+    pub days_left: Option<i64>,
+    pub overdue: bool,
+    /// The certificate issued as the result.
+    pub result_certificate: Option<String>,
+}
+
+async fn view_row(
+    state: &AppState,
+    app: &ApplicationRow,
+    item: &ServiceDefinition,
+    calendar: &crate::services::calendar::Calendar,
+) -> AppResult<ApplicationView> {
+    let flow = Workflow::from_steps(&item.steps);
+    let finished = flow.state(&app.state).is_none_or(workflow::State::is_final);
+    let days_left = (!finished).then(|| {
+        let due = time::Date::parse(
+            &app.due_day,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .unwrap_or(time::Date::MIN);
+        calendar.working_days_left(crate::certs::today(state.now()), due)
+    });
+    Ok(ApplicationView {
+        id: app.id.clone(),
+        item_code: app.item_code.clone(),
+        item_name: item.name.clone(),
+        state: app.state.clone(),
+        version: app.version,
+        submitted_at: crate::time_fmt::rfc3339(app.submitted_at),
+        due_day: app.due_day.clone(),
+        overdue: days_left.is_some_and(|d| d < 0),
+        days_left,
+        result_certificate: app.result_certificate.clone(),
+    })
+}
+
+/// Views of many applications, each item and calendar read once.
+async fn views(state: &AppState, rows: Vec<ApplicationRow>) -> AppResult<Vec<ApplicationView>> {
+    let mut items: BTreeMap<String, ServiceDefinition> = BTreeMap::new();
+    let mut calendars: BTreeMap<String, crate::services::calendar::Calendar> = BTreeMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        if !items.contains_key(&row.item_code) {
+            let Some(stored) = crate::services::store::by_code(state, &row.item_code).await? else {
+                continue;
+            };
+            items.insert(row.item_code.clone(), stored.definition);
+        }
+        if !calendars.contains_key(&row.department_id) {
+            let region = crate::admin::store::department(state.pool(), &row.department_id)
+                .await?
+                .map(|d| d.region_code.as_str().to_owned())
+                .unwrap_or_default();
+            calendars.insert(
+                row.department_id.clone(),
+                calendar_of(state, &region).await?,
+            );
+        }
+        if let (Some(item), Some(calendar)) =
+            (items.get(&row.item_code), calendars.get(&row.department_id))
+        {
+            out.push(view_row(state, &row, item, calendar).await?);
+        }
+    }
+    Ok(out)
+}
+
+/// The actor's own applications, newest first.
+pub async fn mine(state: &AppState, actor: &Actor) -> AppResult<Vec<ApplicationView>> {
+    applicant_kind(actor)?;
+    views(state, store::of_account(state, actor.id()).await?).await
+}
+
+/// The clerk's department's open applications, soonest due first.
+pub async fn queue(state: &AppState, actor: &Actor) -> AppResult<Vec<ApplicationView>> {
+    let department = match (&actor.account.department_id, actor.has_role(Role::Clerk)) {
+        (Some(id), true) => id.clone(),
+        _ => return Err(AppError::Forbidden),
+    };
+    let open = [
+        workflow::START,
+        "review",
+        "inspect",
+        "survey",
+        "decide",
+        "deliver",
+        workflow::CORRECTION,
+    ]
+    .map(str::to_owned);
+    views(state, store::queue(state, &department, &open).await?).await
+}
+
+/// One application in full: the view, the form as entered, the materials, the history.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Detail {
+    pub application: ApplicationView,
+    /// (label, value as text).
+    pub form: Vec<(String, String)>,
+    pub materials: Vec<MaterialView>,
+    pub history: Vec<EventView>,
+    /// The actions the caller may take now.
+    pub actions: Vec<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MaterialView {
+    pub id: String,
+    pub name: String,
+    /// `certificate` (an annotated copy from the library) or `upload`.
+    pub source: String,
+    pub size: i64,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EventView {
+    pub at: String,
+    pub action: String,
+    pub from: String,
+    pub to: String,
+    pub reason: Option<String>,
+}
+
+/// Reads an application as its applicant or a clerk of its department (a clerk's read of a
+/// person's application is a recorded access).
+pub async fn detail(state: &AppState, actor: &Actor, id: &str) -> AppResult<Detail> {
+    let app = store::by_id(state, id).await?.ok_or(AppError::NotFound)?;
+    let by = role_on(actor, &app).ok_or(AppError::NotFound)?;
+    if by == workflow::Actor::Clerk && app.applicant_kind == "person" {
+        personal::record_application_access(state, actor, &app.applicant_id, None).await?;
+    }
+    let stored = crate::services::store::by_code(state, &app.item_code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let item = &stored.definition;
+    let form: BTreeMap<String, Value> = serde_json::from_slice(
+        &state
+            .vault
+            .open_field(&form_context(&app.id), &app.form_sealed)?,
+    )
+    .map_err(|e| AppError::Internal(e.into()))?;
+    let form = item
+        .form
+        .iter()
+        .filter_map(|f| {
+            let value = form.get(&f.code)?;
+            let text = match value {
+                Value::Array(list) => list
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join("、"),
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            Some((f.label.clone(), text))
+        })
+        .collect();
+    let materials = store::materials_of(state, &app.id)
+        .await?
+        .into_iter()
+        .map(|m| MaterialView {
+            id: m.id,
+            name: m.name,
+            source: m.source,
+            size: m.size,
+        })
+        .collect();
+    let mut history = Vec::new();
+    for e in store::events_of(state, &app.id).await? {
+        let reason = match &e.reason_sealed {
+            Some(sealed) => Some(
+                String::from_utf8_lossy(&state.vault.open_field(&reason_context(&app.id), sealed)?)
+                    .into_owned(),
+            ),
+            None => None,
+        };
+        history.push(EventView {
+            at: crate::time_fmt::rfc3339(e.at),
+            action: e.action,
+            from: e.from_state,
+            to: e.to_state,
+            reason,
+        });
+    }
+    let flow = Workflow::from_steps(&item.steps);
+    let actions = flow
+        .state(&app.state)
+        .map(|s| {
+            s.actions
+                .iter()
+                .filter(|a| a.by == by)
+                .map(|a| a.name.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let department = crate::admin::store::department(state.pool(), &app.department_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let calendar = calendar_of(state, department.region_code.as_str()).await?;
+    Ok(Detail {
+        application: view_row(state, &app, item, &calendar).await?,
+        form,
+        materials,
+        history,
+        actions,
+    })
+}
+
+/// A material's bytes and type, for download by the applicant or a clerk of the department.
+pub async fn material(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    material_id: &str,
+) -> AppResult<(String, Vec<u8>)> {
+    let app = store::by_id(state, id).await?.ok_or(AppError::NotFound)?;
+    role_on(actor, &app).ok_or(AppError::NotFound)?;
+    let m = store::materials_of(state, id)
+        .await?
+        .into_iter()
+        .find(|m| m.id == material_id)
+        .ok_or(AppError::NotFound)?;
+    let bytes = state
+        .vault
+        .open_field(&material_context(id, &m.name), &m.data_sealed)?;
+    Ok((
+        m.content_type
+            .unwrap_or_else(|| "application/octet-stream".into()),
+        bytes.to_vec(),
+    ))
+}
+
+/// The kinds of file accepted for materials, recognised by their first bytes (the declared
+/// type is not trusted).
+fn sniff(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"%PDF-") {
+        Some("application/pdf")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
+        Some("image/png")
+    } else {
+        None
+    }
+}
+
+/// Stores an upload for a later application: at most the configured size, a PDF, JPEG or PNG
+/// by its content. Sealed at rest. Returns its id.
+pub async fn upload(state: &AppState, actor: &Actor, bytes: &[u8]) -> AppResult<String> {
+    applicant_kind(actor)?;
+    if bytes.len() > state.config.max_upload_bytes {
+        return Err(AppError::PayloadTooLarge);
+    }
+    if bytes.is_empty() {
+        return Err(AppError::invalid("file", "the file is empty"));
+    }
+    let content_type =
+        sniff(bytes).ok_or(AppError::UnsupportedMediaType("a PDF, JPEG or PNG file"))?;
+    let id = crate::random::new_id();
+    store::insert_upload(
+        state,
+        &store::UploadRow {
+            id: id.clone(),
+            account_id: actor.id().to_owned(),
+            content_type: content_type.to_owned(),
+            size: bytes.len() as i64,
+            data_sealed: state.vault.seal_field(&upload_context(&id), bytes),
+        },
+    )
+    .await?;
+    Ok(id)
+}
+
+/// The actor's notices: (RFC 3339, application id, item name, state).
+pub async fn notices(
+    state: &AppState,
+    actor: &Actor,
+) -> AppResult<Vec<(String, Option<String>, String, String)>> {
+    Ok(store::notices_of(state, actor.id())
+        .await?
+        .into_iter()
+        .map(|(at, app, text)| {
+            let (item, to) = text.split_once('|').unwrap_or((text.as_str(), ""));
+            (
+                crate::time_fmt::rfc3339(at),
+                app,
+                item.to_owned(),
+                to.to_owned(),
+            )
+        })
+        .collect())
+}

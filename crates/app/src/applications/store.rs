@@ -1,0 +1,385 @@
+//! SQL of applications, their events, materials, uploads and notices, and of the calendar.
+
+use sqlx::Row;
+
+use crate::error::AppResult;
+use crate::state::AppState;
+
+/// Ids that sort in the order they were made (UUIDv7), so events of the same millisecond keep
+/// their order.
+fn ordered_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+#[derive(Debug, Clone)]
+pub struct ApplicationRow {
+    pub id: String,
+    pub item_code: String,
+    pub department_id: String,
+    pub applicant_kind: String,
+    pub applicant_id: String,
+    pub applicant_account: String,
+    pub state: String,
+    pub version: i64,
+    pub form_sealed: Vec<u8>,
+    pub submitted_at: i64,
+    /// `YYYY-MM-DD`: the promised limit's last working day.
+    pub due_day: String,
+    pub state_since: i64,
+    pub result_certificate: Option<String>,
+}
+
+const COLUMNS: &str = "id, item_code, department_id, applicant_kind, applicant_id, applicant_account, state, version, form_sealed, submitted_at, due_day, state_since, result_certificate";
+
+fn row(r: &sqlx::any::AnyRow) -> AppResult<ApplicationRow> {
+    Ok(ApplicationRow {
+        id: r.try_get("id")?,
+        item_code: r.try_get("item_code")?,
+        department_id: r.try_get("department_id")?,
+        applicant_kind: r.try_get("applicant_kind")?,
+        applicant_id: r.try_get("applicant_id")?,
+        applicant_account: r.try_get("applicant_account")?,
+        state: r.try_get("state")?,
+        version: r.try_get("version")?,
+        form_sealed: r.try_get("form_sealed")?,
+        submitted_at: r.try_get("submitted_at")?,
+        due_day: r.try_get("due_day")?,
+        state_since: r.try_get("state_since")?,
+        result_certificate: r.try_get("result_certificate")?,
+    })
+}
+
+/// A material ready to store: name, source (`certificate` or `upload`), content type, the
+/// sealed bytes and their size in clear.
+pub struct NewMaterial {
+    pub name: String,
+    pub source: String,
+    pub content_type: Option<String>,
+    pub size: i64,
+    pub data_sealed: Vec<u8>,
+}
+
+/// Stores a new application with its materials and first event, in one transaction, and
+/// deletes the uploads it took over.
+pub async fn insert(
+    state: &AppState,
+    app: &ApplicationRow,
+    materials: Vec<NewMaterial>,
+    used_uploads: &[String],
+) -> AppResult<()> {
+    let mut tx = state.pool().begin().await?;
+    sqlx::query("INSERT INTO applications (id, item_code, department_id, applicant_kind, applicant_id, applicant_account, state, version, form_sealed, submitted_at, due_day, state_since, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)")
+        .bind(app.id.clone())
+        .bind(app.item_code.clone())
+        .bind(app.department_id.clone())
+        .bind(app.applicant_kind.clone())
+        .bind(app.applicant_id.clone())
+        .bind(app.applicant_account.clone())
+        .bind(app.state.clone())
+        .bind(app.version)
+        .bind(app.form_sealed.clone())
+        .bind(app.submitted_at)
+        .bind(app.due_day.clone())
+        .bind(app.state_since)
+        .execute(&mut *tx)
+        .await?;
+    for m in materials {
+        sqlx::query("INSERT INTO application_materials (id, application_id, name, source, content_type, size, data_sealed, added_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind(crate::random::new_id())
+            .bind(app.id.clone())
+            .bind(m.name)
+            .bind(m.source)
+            .bind(m.content_type)
+            .bind(m.size)
+            .bind(m.data_sealed)
+            .bind(app.submitted_at)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("INSERT INTO application_events (id, application_id, at, actor_id, action, from_state, to_state) VALUES ($1, $2, $3, $4, 'submit', '', $5)")
+        .bind(ordered_id())
+        .bind(app.id.clone())
+        .bind(app.submitted_at)
+        .bind(app.applicant_account.clone())
+        .bind(app.state.clone())
+        .execute(&mut *tx)
+        .await?;
+    for id in used_uploads {
+        sqlx::query("DELETE FROM uploads WHERE id = $1")
+            .bind(id.clone())
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn by_id(state: &AppState, id: &str) -> AppResult<Option<ApplicationRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM applications WHERE id = $1");
+    let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id.to_owned())
+        .fetch_optional(state.pool())
+        .await?;
+    r.as_ref().map(row).transpose()
+}
+
+pub async fn of_account(state: &AppState, account_id: &str) -> AppResult<Vec<ApplicationRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM applications WHERE applicant_account = $1 ORDER BY submitted_at DESC LIMIT 200"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(account_id.to_owned())
+        .fetch_all(state.pool())
+        .await?;
+    rows.iter().map(row).collect()
+}
+
+/// A department's applications in the given states, soonest due first.
+pub async fn queue(
+    state: &AppState,
+    department_id: &str,
+    states: &[String],
+) -> AppResult<Vec<ApplicationRow>> {
+    if states.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (0..states.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM applications WHERE department_id = $1 AND state IN ({}) ORDER BY due_day, submitted_at LIMIT 500",
+        marks.join(", ")
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(department_id.to_owned());
+    for s in states {
+        query = query.bind(s.clone());
+    }
+    let rows = query.fetch_all(state.pool()).await?;
+    rows.iter().map(row).collect()
+}
+
+/// Moves an application from `version` to `to` (and, for a resubmission, a new form and due
+/// day), recording the event, in one transaction; false when another action came first.
+#[allow(clippy::too_many_arguments)]
+pub async fn transition(
+    state: &AppState,
+    app: &ApplicationRow,
+    version: i64,
+    action: &str,
+    actor_id: &str,
+    to: &str,
+    reason_sealed: Option<Vec<u8>>,
+    new_form: Option<(Vec<u8>, String)>,
+) -> AppResult<bool> {
+    let now = state.now();
+    let mut tx = state.pool().begin().await?;
+    let (form, due) = match new_form {
+        Some((form, due)) => (form, due),
+        None => (app.form_sealed.clone(), app.due_day.clone()),
+    };
+    let changed = sqlx::query("UPDATE applications SET state = $3, version = version + 1, state_since = $4, updated_at = $4, form_sealed = $5, due_day = $6 WHERE id = $1 AND version = $2")
+        .bind(app.id.clone())
+        .bind(version)
+        .bind(to.to_owned())
+        .bind(now)
+        .bind(form)
+        .bind(due)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+        == 1;
+    if !changed {
+        return Ok(false);
+    }
+    sqlx::query("INSERT INTO application_events (id, application_id, at, actor_id, action, from_state, to_state, reason_sealed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+        .bind(ordered_id())
+        .bind(app.id.clone())
+        .bind(now)
+        .bind(actor_id.to_owned())
+        .bind(action.to_owned())
+        .bind(app.state.clone())
+        .bind(to.to_owned())
+        .bind(reason_sealed)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+pub async fn set_result(state: &AppState, id: &str, certificate: &str) -> AppResult<()> {
+    sqlx::query("UPDATE applications SET result_certificate = $2 WHERE id = $1")
+        .bind(id.to_owned())
+        .bind(certificate.to_owned())
+        .execute(state.pool())
+        .await?;
+    Ok(())
+}
+
+pub struct EventRow {
+    pub id: String,
+    pub at: i64,
+    pub actor_id: String,
+    pub action: String,
+    pub from_state: String,
+    pub to_state: String,
+    pub reason_sealed: Option<Vec<u8>>,
+}
+
+pub async fn events_of(state: &AppState, application_id: &str) -> AppResult<Vec<EventRow>> {
+    let rows = sqlx::query("SELECT id, at, actor_id, action, from_state, to_state, reason_sealed FROM application_events WHERE application_id = $1 ORDER BY at, id")
+        .bind(application_id.to_owned())
+        .fetch_all(state.pool())
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(EventRow {
+                id: r.try_get("id")?,
+                at: r.try_get("at")?,
+                actor_id: r.try_get("actor_id")?,
+                action: r.try_get("action")?,
+                from_state: r.try_get("from_state")?,
+                to_state: r.try_get("to_state")?,
+                reason_sealed: r.try_get("reason_sealed")?,
+            })
+        })
+        .collect()
+}
+
+pub struct MaterialRow {
+    pub id: String,
+    pub name: String,
+    pub source: String,
+    pub content_type: Option<String>,
+    pub size: i64,
+    pub data_sealed: Vec<u8>,
+}
+
+pub async fn materials_of(state: &AppState, application_id: &str) -> AppResult<Vec<MaterialRow>> {
+    let rows = sqlx::query("SELECT id, name, source, content_type, size, data_sealed FROM application_materials WHERE application_id = $1 ORDER BY added_at, name")
+        .bind(application_id.to_owned())
+        .fetch_all(state.pool())
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(MaterialRow {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                source: r.try_get("source")?,
+                content_type: r.try_get("content_type")?,
+                size: r.try_get("size")?,
+                data_sealed: r.try_get("data_sealed")?,
+            })
+        })
+        .collect()
+}
+
+pub struct UploadRow {
+    pub id: String,
+    pub account_id: String,
+    pub content_type: String,
+    pub size: i64,
+    pub data_sealed: Vec<u8>,
+}
+
+pub async fn insert_upload(state: &AppState, upload: &UploadRow) -> AppResult<()> {
+    sqlx::query("INSERT INTO uploads (id, account_id, content_type, size, data_sealed, at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(upload.id.clone())
+        .bind(upload.account_id.clone())
+        .bind(upload.content_type.clone())
+        .bind(upload.size)
+        .bind(upload.data_sealed.clone())
+        .bind(state.now())
+        .execute(state.pool())
+        .await?;
+    Ok(())
+}
+
+pub async fn upload(state: &AppState, id: &str, account_id: &str) -> AppResult<Option<UploadRow>> {
+    let r = sqlx::query("SELECT id, account_id, content_type, size, data_sealed FROM uploads WHERE id = $1 AND account_id = $2")
+        .bind(id.to_owned())
+        .bind(account_id.to_owned())
+        .fetch_optional(state.pool())
+        .await?;
+    r.map(|r| {
+        Ok(UploadRow {
+            id: r.try_get("id")?,
+            account_id: r.try_get("account_id")?,
+            content_type: r.try_get("content_type")?,
+            size: r.try_get("size")?,
+            data_sealed: r.try_get("data_sealed")?,
+        })
+    })
+    .transpose()
+}
+
+/// Deletes uploads no application took within their day.
+pub async fn delete_uploads_before(state: &AppState, before: i64) -> AppResult<u64> {
+    Ok(sqlx::query("DELETE FROM uploads WHERE at < $1")
+        .bind(before)
+        .execute(state.pool())
+        .await?
+        .rows_affected())
+}
+
+pub async fn insert_notice(
+    state: &AppState,
+    account_id: &str,
+    application_id: &str,
+    text: &str,
+) -> AppResult<()> {
+    sqlx::query("INSERT INTO application_notices (id, account_id, at, application_id, text) VALUES ($1, $2, $3, $4, $5)")
+        .bind(ordered_id())
+        .bind(account_id.to_owned())
+        .bind(state.now())
+        .bind(application_id.to_owned())
+        .bind(text.to_owned())
+        .execute(state.pool())
+        .await?;
+    Ok(())
+}
+
+/// (at, application id, text), newest first.
+pub async fn notices_of(
+    state: &AppState,
+    account_id: &str,
+) -> AppResult<Vec<(i64, Option<String>, String)>> {
+    let rows = sqlx::query("SELECT at, application_id, text FROM application_notices WHERE account_id = $1 ORDER BY at DESC, id DESC LIMIT 100")
+        .bind(account_id.to_owned())
+        .fetch_all(state.pool())
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("at")?,
+                r.try_get("application_id")?,
+                r.try_get("text")?,
+            ))
+        })
+        .collect()
+}
+
+/// The calendar exceptions of a region: (day, `holiday` or `workday`).
+pub async fn calendar_days(state: &AppState, region: &str) -> AppResult<Vec<(String, String)>> {
+    let rows = sqlx::query("SELECT day, kind FROM calendar_days WHERE region_code = $1")
+        .bind(region.to_owned())
+        .fetch_all(state.pool())
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("day")?, r.try_get("kind")?)))
+        .collect()
+}
+
+pub async fn ensure_calendar_day(
+    state: &AppState,
+    region: &str,
+    day: &str,
+    kind: &str,
+    name: &str,
+) -> AppResult<()> {
+    sqlx::query("INSERT INTO calendar_days (region_code, day, kind, name) VALUES ($1, $2, $3, $4) ON CONFLICT (region_code, day) DO NOTHING")
+        .bind(region.to_owned())
+        .bind(day.to_owned())
+        .bind(kind.to_owned())
+        .bind(name.to_owned())
+        .execute(state.pool())
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,433 @@
+//! 办件: a citizen applies once with the form prefilled, certificates pulled from the library
+//! (免证办) and one upload; the department's clerks move it through the workflow, two at once
+//! cannot both act, roles and states gate every action; approval puts the licence in the
+//! citizen's wallet; bad forms, uploads and actions change nothing.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, problem, spawn_app, spawn_app_with};
+
+const ITEM: &str = "339900-SJ-0001";
+const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
+
+async fn upload(app: &TestApp, token: &str, bytes: &[u8]) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/uploads"))
+        .bearer_auth(token)
+        .header("content-type", "application/octet-stream")
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .expect("upload")
+}
+
+fn form() -> Value {
+    json!({
+        "phone": "13800000000",
+        "name": "临江市张伟小吃店",
+        "place": "临江市江北区解放路12号",
+        "business_scope": "小吃服务、预包装食品销售",
+        "capital": "5",
+    })
+}
+
+async fn apply(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
+    app.post_as(
+        token,
+        &format!("/api/v1/services/{ITEM}/applications"),
+        &body,
+    )
+    .await
+}
+
+async fn act(app: &TestApp, token: &str, id: &str, body: Value) -> (u16, Value) {
+    let response = app
+        .post_as(token, &format!("/api/v1/applications/{id}/actions"), &body)
+        .await;
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_citizen_applies_without_paper_and_the_licence_reaches_the_wallet() {
+    let app = spawn_app().await;
+    let citizen = app.account("citizen.zhangwei").api_token.clone();
+    let clerk = app.account("demo.clerk.market").api_token.clone();
+    let other_clerk = app.account("demo.clerk.tax").api_token.clone();
+
+    // The form knows who is applying.
+    let fields: Value = app
+        .get_as(&citizen, &format!("/api/v1/services/{ITEM}/form"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let operator = fields
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["field"]["code"] == "operator"))
+        .expect("operator field");
+    assert_eq!(operator["value"], "张伟");
+
+    let upload_id = upload(&app, &citizen, PNG)
+        .await
+        .json::<Value>()
+        .await
+        .expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let response = apply(
+        &app,
+        &citizen,
+        json!({"form": form(), "uploads": {"经营场所使用证明": upload_id}, "use_certificates": true}),
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+    let submitted: Value = response.json().await.expect("json");
+    assert_eq!(submitted["state"], "submitted");
+    assert!(submitted["days_left"].as_i64().expect("days") >= 0);
+    let id = submitted["id"].as_str().expect("id").to_owned();
+    // The identity card and household register came from the library, as the citizen agreed.
+    let uses: Value = app
+        .get_as(&citizen, "/api/v1/me/cert-uses")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let released: Vec<&Value> = uses
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|u| u["outcome"] == "released")
+        .collect();
+    assert_eq!(released.len(), 2, "{uses}");
+
+    // The clerk's queue has it; the detail shows the form, three materials, the actions.
+    let queue: Value = app
+        .get_as(&clerk, "/api/v1/applications/queue")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        queue
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|a| a["id"] == id.as_str())
+    );
+    let detail: Value = app
+        .get_as(&clerk, &format!("/api/v1/applications/{id}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(detail["materials"].as_array().expect("materials").len(), 3);
+    assert_eq!(
+        detail["actions"],
+        json!(["accept", "reject", "request_correction"])
+    );
+    assert!(detail["form"].to_string().contains("临江市张伟小吃店"));
+    assert_eq!(
+        app.get_as(&other_clerk, &format!("/api/v1/applications/{id}"))
+            .await
+            .status(),
+        404,
+        "another department's clerk"
+    );
+
+    // Roles, states and versions gate every action.
+    assert_eq!(
+        act(
+            &app,
+            &citizen,
+            &id,
+            json!({"action": "accept", "version": 1})
+        )
+        .await
+        .0,
+        403
+    );
+    assert_eq!(
+        act(
+            &app,
+            &clerk,
+            &id,
+            json!({"action": "approve", "version": 1})
+        )
+        .await
+        .0,
+        409
+    );
+    assert_eq!(
+        act(&app, &clerk, &id, json!({"action": "reject", "version": 1}))
+            .await
+            .0,
+        422
+    );
+    assert_eq!(
+        act(&app, &clerk, &id, json!({"action": "accept", "version": 1}))
+            .await
+            .0,
+        200
+    );
+    // Two clerks pass the review at once: one wins, the other is told to reload.
+    let (first, second) = tokio::join!(
+        act(&app, &clerk, &id, json!({"action": "pass", "version": 2})),
+        act(&app, &clerk, &id, json!({"action": "pass", "version": 2})),
+    );
+    let mut outcomes = [first.0, second.0];
+    outcomes.sort_unstable();
+    assert_eq!(outcomes, [200, 409]);
+    let (status, approved) = act(
+        &app,
+        &clerk,
+        &id,
+        json!({"action": "approve", "version": 3}),
+    )
+    .await;
+    assert_eq!(status, 200, "{approved}");
+    assert_eq!(approved["state"], "deliver");
+    let certificate = approved["result_certificate"]
+        .as_str()
+        .expect("a result")
+        .to_owned();
+    assert_eq!(
+        act(
+            &app,
+            &clerk,
+            &id,
+            json!({"action": "deliver", "version": 4})
+        )
+        .await
+        .0,
+        200
+    );
+
+    // The licence is in the citizen's wallet, with the form's values.
+    let item: Value = app
+        .get_as(&citizen, &format!("/api/v1/wallet/{certificate}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        item["signed"]["certificate"]["type_name"],
+        "个体工商户营业执照"
+    );
+    assert_eq!(
+        item["signed"]["certificate"]["items"]["name"],
+        "临江市张伟小吃店"
+    );
+    assert_eq!(item["signed"]["certificate"]["items"]["operator"], "张伟");
+    // A notice at every step; the history names each.
+    let notices: Value = app
+        .get_as(&citizen, "/api/v1/me/notices")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let states: Vec<&str> = notices
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|n| n["state"].as_str())
+        .collect();
+    assert_eq!(
+        states,
+        ["delivered", "deliver", "decide", "review", "submitted"]
+    );
+    let mine: Value = app
+        .get_as(&citizen, "/api/v1/applications")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(mine[0]["state"], "delivered");
+    assert!(mine[0]["days_left"].is_null(), "finished: no countdown");
+
+    // Materials download as attachments only, to the parties only.
+    let material = detail["materials"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["source"] == "upload"))
+        .and_then(|m| m["id"].as_str())
+        .expect("upload material");
+    let download = app
+        .get_as(
+            &citizen,
+            &format!("/api/v1/applications/{id}/materials/{material}"),
+        )
+        .await;
+    assert_eq!(download.status(), 200);
+    assert_eq!(
+        download.headers()["content-type"],
+        "application/octet-stream"
+    );
+    assert!(
+        download.headers()["content-disposition"]
+            .to_str()
+            .expect("text")
+            .starts_with("attachment")
+    );
+    assert_eq!(download.bytes().await.expect("bytes").as_ref(), PNG);
+    let stranger = app.account("citizen.lina").api_token.clone();
+    assert_eq!(
+        app.get_as(
+            &stranger,
+            &format!("/api/v1/applications/{id}/materials/{material}")
+        )
+        .await
+        .status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn bad_applications_and_uploads_change_nothing() {
+    let app = spawn_app_with(|config| config.max_upload_bytes = 1024).await;
+    let citizen = app.account("citizen.zhangwei").api_token.clone();
+    let big = [PNG, &[0u8; 2000][..]].concat();
+    assert_eq!(upload(&app, &citizen, &big).await.status(), 413);
+    assert_eq!(
+        upload(&app, &citizen, b"<html>not a document</html>")
+            .await
+            .status(),
+        415
+    );
+    assert_eq!(app.count("uploads").await, 0);
+    let good = upload(&app, &citizen, PNG)
+        .await
+        .json::<Value>()
+        .await
+        .expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let uploads = json!({"经营场所使用证明": good});
+    let mut missing = form();
+    missing.as_object_mut().expect("object").remove("place");
+    let mut wrong = form();
+    wrong["capital"] = json!("五万");
+    let mut unknown = form();
+    unknown["colour"] = json!("red");
+    let cases = [
+        (
+            json!({"form": missing, "uploads": uploads, "use_certificates": true}),
+            422,
+            "form",
+        ),
+        (
+            json!({"form": wrong, "uploads": uploads, "use_certificates": true}),
+            422,
+            "form",
+        ),
+        (
+            json!({"form": unknown, "uploads": uploads, "use_certificates": true}),
+            422,
+            "form",
+        ),
+        (
+            json!({"form": form(), "uploads": uploads}),
+            422,
+            "use_certificates",
+        ),
+        (
+            json!({"form": form(), "use_certificates": true}),
+            422,
+            "uploads",
+        ),
+        (
+            json!({"form": form(), "uploads": {"经营场所使用证明": "no-such-upload"}, "use_certificates": true}),
+            422,
+            "uploads",
+        ),
+    ];
+    for (body, want, field) in cases {
+        let (status, problem_body) = problem(apply(&app, &citizen, body).await).await;
+        assert_eq!(
+            (status, problem_body["field"].as_str()),
+            (want, Some(field)),
+            "{problem_body}"
+        );
+    }
+    let clerk = app.account("demo.clerk.market").api_token.clone();
+    let (status, _) = problem(apply(&app, &clerk, json!({"form": form()})).await).await;
+    assert_eq!(status, 403, "staff do not apply");
+    assert_eq!(app.count("applications").await, 0);
+    assert_eq!(
+        app.count("cert_uses").await,
+        0,
+        "no certificate was obtained"
+    );
+}
+
+#[tokio::test]
+async fn correction_resubmission_and_withdrawal() {
+    let app = spawn_app().await;
+    let citizen = app.account("citizen.zhangwei").api_token.clone();
+    let clerk = app.account("demo.clerk.market").api_token.clone();
+    let upload_id = upload(&app, &citizen, PNG)
+        .await
+        .json::<Value>()
+        .await
+        .expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let submitted: Value = apply(
+        &app,
+        &citizen,
+        json!({"form": form(), "uploads": {"经营场所使用证明": upload_id}, "use_certificates": true}),
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    let id = submitted["id"].as_str().expect("id").to_owned();
+    let (status, sent_back) = act(
+        &app,
+        &clerk,
+        &id,
+        json!({"action": "request_correction", "version": 1, "reason": "经营场所地址不完整，请补充门牌号"}),
+    )
+    .await;
+    assert_eq!(
+        (status, sent_back["state"].as_str()),
+        (200, Some("correction"))
+    );
+    let mut corrected = form();
+    corrected["place"] = json!("临江市江北区解放路12号101室");
+    let (status, again) = act(
+        &app,
+        &citizen,
+        &id,
+        json!({"action": "resubmit", "version": 2, "form": corrected}),
+    )
+    .await;
+    assert_eq!((status, again["state"].as_str()), (200, Some("submitted")));
+    let detail: Value = app
+        .get_as(&citizen, &format!("/api/v1/applications/{id}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(detail["form"].to_string().contains("101室"));
+    assert!(detail["history"].to_string().contains("请补充门牌号"));
+    let (status, withdrawn) = act(
+        &app,
+        &citizen,
+        &id,
+        json!({"action": "withdraw", "version": 3}),
+    )
+    .await;
+    assert_eq!(
+        (status, withdrawn["state"].as_str()),
+        (200, Some("withdrawn"))
+    );
+    assert_eq!(
+        act(&app, &clerk, &id, json!({"action": "accept", "version": 4}))
+            .await
+            .0,
+        409
+    );
+}
