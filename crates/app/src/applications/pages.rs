@@ -1,3 +1,351 @@
-pub fn routes() -> axum::Router<crate::state::AppState> {
-    axum::Router::new()
+//! Pages of applications: apply (/services/{code}/apply), my applications and inbox
+//! (/applications), one application with its actions (/applications/{id}), and the clerk's
+//! queue (/workbench/applications).
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Multipart, Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use super::{ApplicationView, Detail, FieldView};
+use crate::error::AppError;
+use crate::services::item::Source;
+use crate::state::AppState;
+use crate::web::pages::{PageBase, PageCtx, PageError};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/services/{code}/apply",
+            get(apply_form)
+                .post(apply)
+                // The handler reads each file up to the configured upload size itself.
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/applications", get(mine))
+        .route("/applications/{id}", get(detail))
+        .route("/applications/{id}/act", post(act))
+        .route("/applications/{id}/materials/{material}", get(material))
+        .route("/workbench/applications", get(queue))
+}
+
+#[derive(Template)]
+#[template(path = "apply.html")]
+struct ApplyPage {
+    base: PageBase,
+    code: String,
+    name: String,
+    fields: Vec<FieldView>,
+    /// Materials the library provides, and those to upload: (index, name, required).
+    pulled: Vec<String>,
+    uploads: Vec<(usize, String, bool)>,
+}
+
+async fn apply_form(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    let stored = crate::services::store::by_code(&state, &code)
+        .await
+        .map_err(|e| ctx.error(e))?
+        .ok_or_else(|| ctx.error(AppError::NotFound))?;
+    let item = stored.definition;
+    let (kind, _) = super::applicant_kind(actor).map_err(|e| ctx.error(e))?;
+    let fields = super::form_for(&state, actor, &item)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let mut pulled = Vec::new();
+    let mut uploads = Vec::new();
+    for (index, m) in item.materials.iter().enumerate() {
+        let library = match (&m.certificate_type, m.source) {
+            (Some(code), Source::CertificateLibrary) => {
+                crate::certs::store::cert_type_by_code(&state, code)
+                    .await
+                    .map_err(|e| ctx.error(e))?
+                    .is_some_and(|t| t.holder_kind == kind)
+            }
+            _ => false,
+        };
+        if library {
+            pulled.push(m.name.clone());
+        } else if m.source != Source::Department {
+            uploads.push((index, m.name.clone(), m.required));
+        }
+    }
+    Ok(ctx.render(&ApplyPage {
+        base: ctx.base("apply.title"),
+        code,
+        name: item.name,
+        fields,
+        pulled,
+        uploads,
+    }))
+}
+
+/// Reads one multipart field as text, at most `limit` bytes.
+async fn read_field(
+    field: &mut axum::extract::multipart::Field<'_>,
+    limit: usize,
+) -> Result<Vec<u8>, AppError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|_| AppError::BadRequest("the form could not be read".into()))?
+    {
+        if bytes.len() + chunk.len() > limit {
+            return Err(AppError::PayloadTooLarge);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+/// The multipart form: `csrf`, `use_certificates`, `field.<code>`, and `file.<index>` per
+/// material to upload.
+async fn apply(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+    mut multipart: Multipart,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    let stored = crate::services::store::by_code(&state, &code)
+        .await
+        .map_err(|e| ctx.error(e))?
+        .ok_or_else(|| ctx.error(AppError::NotFound))?;
+    let mut csrf = String::new();
+    let mut request = super::ApplyRequest::default();
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|_| ctx.error(AppError::BadRequest("the form could not be read".into())))?
+    {
+        let name = field.name().unwrap_or_default().to_owned();
+        if let Some(index) = name.strip_prefix("file.") {
+            let bytes = read_field(&mut field, state.config.max_upload_bytes)
+                .await
+                .map_err(|e| ctx.error(e))?;
+            let material = index
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| stored.definition.materials.get(i))
+                .ok_or_else(|| ctx.error(AppError::invalid("uploads", "no such material")))?;
+            if !bytes.is_empty() {
+                files.push((material.name.clone(), bytes));
+            }
+            continue;
+        }
+        let value = String::from_utf8(
+            read_field(&mut field, 4096)
+                .await
+                .map_err(|e| ctx.error(e))?,
+        )
+        .map_err(|_| ctx.error(AppError::BadRequest("the form is not UTF-8".into())))?;
+        match name.as_str() {
+            "csrf" => csrf = value,
+            "use_certificates" => request.use_certificates = value == "1",
+            other => {
+                if let Some(code) = other.strip_prefix("field.") {
+                    request.form.insert(code.to_owned(), value);
+                }
+            }
+        }
+    }
+    ctx.check_csrf(&csrf)?;
+    for (name, bytes) in files {
+        let id = super::upload(&state, actor, &bytes)
+            .await
+            .map_err(|e| ctx.error(e))?;
+        request.uploads.insert(name, id);
+    }
+    let view = super::apply(&state, actor, &code, request)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(ctx.redirect(&format!("/applications/{}", view.id)))
+}
+
+#[derive(Template)]
+#[template(path = "applications.html")]
+struct MinePage {
+    base: PageBase,
+    applications: Vec<ApplicationView>,
+    /// (when, application id, item, state).
+    notices: Vec<(String, Option<String>, String, String)>,
+}
+
+fn shown_time(text: &str) -> String {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map(|t| crate::time_fmt::display_cst((t.unix_timestamp_nanos() / 1_000_000) as i64))
+        .unwrap_or_else(|_| text.to_owned())
+}
+
+async fn mine(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    let mut applications = super::mine(&state, actor).await.map_err(|e| ctx.error(e))?;
+    for a in &mut applications {
+        a.submitted_at = shown_time(&a.submitted_at);
+    }
+    let notices = super::notices(&state, actor)
+        .await
+        .map_err(|e| ctx.error(e))?
+        .into_iter()
+        .map(|(at, app, item, to)| (shown_time(&at), app, item, to))
+        .collect();
+    Ok(ctx.render(&MinePage {
+        base: ctx.base("applications.title"),
+        applications,
+        notices,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "application.html")]
+struct DetailPage {
+    base: PageBase,
+    detail: Detail,
+    /// Whether the viewer is the applicant (else a clerk).
+    applicant: bool,
+    /// For a resubmission: the form's fields with the values as entered.
+    fields: Vec<(FieldView, String)>,
+    /// Actions that need a reason.
+    with_reason: Vec<String>,
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    let mut detail = super::detail(&state, actor, &id)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    for e in &mut detail.history {
+        e.at = shown_time(&e.at);
+    }
+    detail.application.submitted_at = shown_time(&detail.application.submitted_at);
+    let applicant = super::applicant_kind(actor).is_ok();
+    let mut fields = Vec::new();
+    let mut with_reason = Vec::new();
+    if let Some(stored) = crate::services::store::by_code(&state, &detail.application.item_code)
+        .await
+        .map_err(|e| ctx.error(e))?
+    {
+        let flow = crate::services::workflow::Workflow::from_steps(&stored.definition.steps);
+        if let Some(s) = flow.state(&detail.application.state) {
+            with_reason = s
+                .actions
+                .iter()
+                .filter(|a| a.needs_reason)
+                .map(|a| a.name.clone())
+                .collect();
+        }
+        if applicant && detail.actions.iter().any(|a| a == "resubmit") {
+            let entered: BTreeMap<&str, &str> = detail
+                .form
+                .iter()
+                .map(|(label, value)| (label.as_str(), value.as_str()))
+                .collect();
+            for view in super::form_for(&state, actor, &stored.definition)
+                .await
+                .map_err(|e| ctx.error(e))?
+            {
+                let value = entered
+                    .get(view.field.label.as_str())
+                    .map(|v| (*v).to_owned())
+                    .unwrap_or_default();
+                fields.push((view, value));
+            }
+        }
+    }
+    Ok(ctx.render(&DetailPage {
+        base: ctx.base("applications.one"),
+        detail,
+        applicant,
+        fields,
+        with_reason,
+    }))
+}
+
+/// The action form: `csrf`, `action`, `version`, `reason`, and for a resubmission
+/// `field.<code>`.
+async fn act(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    crate::web::extract::PageForm(form): crate::web::extract::PageForm<BTreeMap<String, String>>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(form.get("csrf").map(String::as_str).unwrap_or_default())?;
+    let action = form.get("action").cloned().unwrap_or_default();
+    let version = form
+        .get("version")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| ctx.error(AppError::BadRequest("the form has no version".into())))?;
+    let fields: BTreeMap<String, String> = form
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix("field.").map(|c| (c.to_owned(), v.clone())))
+        .collect();
+    let request = super::ActionRequest {
+        form: (action == "resubmit").then_some(fields),
+        action,
+        version,
+        reason: form.get("reason").cloned().filter(|r| !r.trim().is_empty()),
+    };
+    super::act(&state, actor, &id, request)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(ctx.redirect(&format!("/applications/{id}")))
+}
+
+async fn material(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((id, material)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    let (_, bytes) = super::material(&state, actor, &id, &material)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"material-{material}\""),
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "queue.html")]
+struct QueuePage {
+    base: PageBase,
+    applications: Vec<ApplicationView>,
+}
+
+async fn queue(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    let mut applications = super::queue(&state, actor)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    for a in &mut applications {
+        a.submitted_at = shown_time(&a.submitted_at);
+    }
+    Ok(ctx.render(&QueuePage {
+        base: ctx.base("queue.title"),
+        applications,
+    }))
 }
