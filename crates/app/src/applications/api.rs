@@ -23,6 +23,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(act))
         .routes(routes!(material))
         .routes(routes!(notices))
+        .routes(routes!(rate))
+        .routes(routes!(rectifications))
+        .routes(routes!(reply))
+        .routes(routes!(statistics))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(upload))
@@ -179,4 +183,62 @@ async fn notices(
             })
             .collect(),
     ))
+}
+
+/// 好差评: rate a delivered application of one's own, once, on the five national grades (per
+/// indicator if wished), with a comment. A poor rating opens a rectification for the
+/// department.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/evaluation", tag = "applications", security(("bearer" = [])), params(("id" = String, Path)), request_body = super::evaluation::Rating,
+    responses((status = 201), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn rate(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(rating): ApiJson<super::evaluation::Rating>,
+) -> AppResult<StatusCode> {
+    super::evaluation::rate(&state, &actor, &id, &rating).await?;
+    Ok(StatusCode::CREATED)
+}
+
+/// The clerk's department's rectification tasks, open ones first.
+#[utoipa::path(get, path = "/api/v1/rectifications", tag = "applications", security(("bearer" = [])),
+    responses((status = 200, body = [super::evaluation::RectificationView]), (status = 403, body = Problem)))]
+async fn rectifications(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> AppResult<Json<Vec<super::evaluation::RectificationView>>> {
+    Ok(Json(
+        super::evaluation::rectifications(&state, &actor).await?,
+    ))
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct Reply {
+    reply: String,
+}
+
+/// Answer a poor rating: closes the rectification and tells the applicant.
+#[utoipa::path(post, path = "/api/v1/rectifications/{id}/reply", tag = "applications", security(("bearer" = [])), params(("id" = String, Path)), request_body = Reply,
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn reply(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Reply>,
+) -> AppResult<StatusCode> {
+    super::evaluation::reply(&state, &actor, &id, &body.reply).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A department's service record: satisfaction, on-time rate, processing times, open
+/// rectifications (any logged-in account).
+#[utoipa::path(get, path = "/api/v1/departments/{id}/statistics", tag = "applications", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = super::evaluation::Statistics), (status = 404, body = Problem)))]
+async fn statistics(
+    State(state): State<AppState>,
+    ApiActor(_actor): ApiActor,
+    Path(id): Path<String>,
+) -> AppResult<Json<super::evaluation::Statistics>> {
+    Ok(Json(super::evaluation::statistics(&state, &id).await?))
 }

@@ -6,6 +6,7 @@
 //! logged and noticed to the applicant.
 
 pub mod api;
+pub mod evaluation;
 pub mod pages;
 pub mod store;
 
@@ -733,6 +734,8 @@ pub struct Detail {
     pub history: Vec<EventView>,
     /// The actions the caller may take now.
     pub actions: Vec<String>,
+    /// The applicant's rating (好差评) and the department's reply, once rated.
+    pub evaluation: Option<evaluation::EvaluationView>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -836,6 +839,7 @@ pub async fn detail(state: &AppState, actor: &Actor, id: &str) -> AppResult<Deta
         materials,
         history,
         actions,
+        evaluation: evaluation::evaluation(state, &app.id).await?,
     })
 }
 

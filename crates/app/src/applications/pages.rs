@@ -31,6 +31,8 @@ pub fn routes() -> Router<AppState> {
         .route("/applications/{id}/act", post(act))
         .route("/applications/{id}/materials/{material}", get(material))
         .route("/workbench/applications", get(queue))
+        .route("/applications/{id}/rate", post(rate))
+        .route("/rectifications/{id}/reply", post(reply))
 }
 
 #[derive(Template)]
@@ -334,6 +336,8 @@ async fn material(
 struct QueuePage {
     base: PageBase,
     applications: Vec<ApplicationView>,
+    rectifications: Vec<super::evaluation::RectificationView>,
+    statistics: super::evaluation::Statistics,
 }
 
 async fn queue(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
@@ -344,8 +348,64 @@ async fn queue(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, 
     for a in &mut applications {
         a.submitted_at = shown_time(&a.submitted_at);
     }
+    let rectifications = super::evaluation::rectifications(&state, actor)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let department = actor.account.department_id.clone().unwrap_or_default();
+    let statistics = super::evaluation::statistics(&state, &department)
+        .await
+        .map_err(|e| ctx.error(e))?;
     Ok(ctx.render(&QueuePage {
         base: ctx.base("queue.title"),
         applications,
+        rectifications,
+        statistics,
     }))
+}
+
+#[derive(serde::Deserialize)]
+struct RateForm {
+    csrf: String,
+    grade: super::evaluation::Grade,
+    #[serde(default)]
+    comment: String,
+}
+
+async fn rate(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    crate::web::extract::PageForm(form): crate::web::extract::PageForm<RateForm>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&form.csrf)?;
+    let rating = super::evaluation::Rating {
+        grade: form.grade,
+        indicators: BTreeMap::new(),
+        comment: Some(form.comment),
+    };
+    super::evaluation::rate(&state, actor, &id, &rating)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(ctx.redirect(&format!("/applications/{id}#evaluation")))
+}
+
+#[derive(serde::Deserialize)]
+struct ReplyForm {
+    csrf: String,
+    reply: String,
+}
+
+async fn reply(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    crate::web::extract::PageForm(form): crate::web::extract::PageForm<ReplyForm>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&form.csrf)?;
+    super::evaluation::reply(&state, actor, &id, &form.reply)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(ctx.redirect("/workbench/applications#rectifications"))
 }

@@ -383,3 +383,162 @@ pub async fn ensure_calendar_day(
         .await?;
     Ok(())
 }
+
+/// Stores a rating, and the rectification a poor one opens, in one transaction.
+pub async fn insert_evaluation(
+    state: &AppState,
+    app: &ApplicationRow,
+    grade: i64,
+    indicators: &str,
+    comment_sealed: Option<Vec<u8>>,
+    rectification_due: Option<String>,
+) -> AppResult<()> {
+    let now = state.now();
+    let mut tx = state.pool().begin().await?;
+    sqlx::query("INSERT INTO evaluations (application_id, department_id, item_code, grade, indicators, comment_sealed, at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(app.id.clone())
+        .bind(app.department_id.clone())
+        .bind(app.item_code.clone())
+        .bind(grade)
+        .bind(indicators.to_owned())
+        .bind(comment_sealed)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    if let Some(due) = rectification_due {
+        sqlx::query("INSERT INTO rectifications (id, application_id, department_id, opened_at, due_day, state) VALUES ($1, $2, $3, $4, $5, 'open')")
+            .bind(ordered_id())
+            .bind(app.id.clone())
+            .bind(app.department_id.clone())
+            .bind(now)
+            .bind(due)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// (grade, indicators JSON, sealed comment) of an application's rating.
+pub async fn evaluation_of(
+    state: &AppState,
+    application_id: &str,
+) -> AppResult<Option<(i64, String, Option<Vec<u8>>)>> {
+    let r = sqlx::query(
+        "SELECT grade, indicators, comment_sealed FROM evaluations WHERE application_id = $1",
+    )
+    .bind(application_id.to_owned())
+    .fetch_optional(state.pool())
+    .await?;
+    r.map(|r| {
+        Ok((
+            r.try_get("grade")?,
+            r.try_get("indicators")?,
+            r.try_get("comment_sealed")?,
+        ))
+    })
+    .transpose()
+}
+
+pub struct RectificationRow {
+    pub id: String,
+    pub application_id: String,
+    pub department_id: String,
+    pub opened_at: i64,
+    pub due_day: String,
+    pub state: String,
+    pub reply_sealed: Option<Vec<u8>>,
+}
+
+fn rectification(r: &sqlx::any::AnyRow) -> AppResult<RectificationRow> {
+    Ok(RectificationRow {
+        id: r.try_get("id")?,
+        application_id: r.try_get("application_id")?,
+        department_id: r.try_get("department_id")?,
+        opened_at: r.try_get("opened_at")?,
+        due_day: r.try_get("due_day")?,
+        state: r.try_get("state")?,
+        reply_sealed: r.try_get("reply_sealed")?,
+    })
+}
+
+pub async fn rectifications_of(
+    state: &AppState,
+    department_id: &str,
+) -> AppResult<Vec<RectificationRow>> {
+    let rows = sqlx::query("SELECT id, application_id, department_id, opened_at, due_day, state, reply_sealed FROM rectifications WHERE department_id = $1 ORDER BY state DESC, due_day LIMIT 200")
+        .bind(department_id.to_owned())
+        .fetch_all(state.pool())
+        .await?;
+    rows.iter().map(rectification).collect()
+}
+
+pub async fn rectification_of_application(
+    state: &AppState,
+    application_id: &str,
+) -> AppResult<Option<RectificationRow>> {
+    let r = sqlx::query("SELECT id, application_id, department_id, opened_at, due_day, state, reply_sealed FROM rectifications WHERE application_id = $1")
+        .bind(application_id.to_owned())
+        .fetch_optional(state.pool())
+        .await?;
+    r.as_ref().map(rectification).transpose()
+}
+
+pub async fn rectification_by_id(
+    state: &AppState,
+    id: &str,
+) -> AppResult<Option<RectificationRow>> {
+    let r = sqlx::query("SELECT id, application_id, department_id, opened_at, due_day, state, reply_sealed FROM rectifications WHERE id = $1")
+        .bind(id.to_owned())
+        .fetch_optional(state.pool())
+        .await?;
+    r.as_ref().map(rectification).transpose()
+}
+
+/// Closes an open rectification with its reply; false when it was closed already.
+pub async fn close_rectification(
+    state: &AppState,
+    id: &str,
+    reply_sealed: Vec<u8>,
+    actor_id: &str,
+) -> AppResult<bool> {
+    Ok(sqlx::query("UPDATE rectifications SET state = 'closed', reply_sealed = $2, closed_at = $3, closed_by = $4 WHERE id = $1 AND state = 'open'")
+        .bind(id.to_owned())
+        .bind(reply_sealed)
+        .bind(state.now())
+        .bind(actor_id.to_owned())
+        .execute(state.pool())
+        .await?
+        .rows_affected()
+        == 1)
+}
+
+/// A department's grades.
+pub async fn grades_of(state: &AppState, department_id: &str) -> AppResult<Vec<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT grade FROM evaluations WHERE department_id = $1")
+            .bind(department_id.to_owned())
+            .fetch_all(state.pool())
+            .await?,
+    )
+}
+
+/// A department's delivered applications: (submitted at, delivered at, due day).
+pub async fn delivered_of(
+    state: &AppState,
+    department_id: &str,
+) -> AppResult<Vec<(i64, i64, String)>> {
+    let rows = sqlx::query("SELECT submitted_at, state_since, due_day FROM applications WHERE department_id = $1 AND state = 'delivered'")
+        .bind(department_id.to_owned())
+        .fetch_all(state.pool())
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("submitted_at")?,
+                r.try_get("state_since")?,
+                r.try_get("due_day")?,
+            ))
+        })
+        .collect()
+}

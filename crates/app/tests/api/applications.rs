@@ -431,3 +431,172 @@ async fn correction_resubmission_and_withdrawal() {
         409
     );
 }
+
+/// Applies as 张伟 and takes the application through to delivery; returns its id.
+async fn delivered(app: &TestApp) -> String {
+    let citizen = app.account("citizen.zhangwei").api_token.clone();
+    let clerk = app.account("demo.clerk.market").api_token.clone();
+    let upload_id = upload(app, &citizen, PNG)
+        .await
+        .json::<Value>()
+        .await
+        .expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let submitted: Value = apply(
+        app,
+        &citizen,
+        json!({"form": form(), "uploads": {"经营场所使用证明": upload_id}, "use_certificates": true}),
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    let id = submitted["id"].as_str().expect("id").to_owned();
+    for (version, action) in [(1, "accept"), (2, "pass"), (3, "approve")] {
+        assert_eq!(
+            act(
+                app,
+                &clerk,
+                &id,
+                json!({"action": action, "version": version})
+            )
+            .await
+            .0,
+            200
+        );
+    }
+    id
+}
+
+#[tokio::test]
+async fn a_poor_rating_opens_a_rectification_closed_only_by_a_reply() {
+    let app = spawn_app().await;
+    let citizen = app.account("citizen.zhangwei").api_token.clone();
+    let clerk = app.account("demo.clerk.market").api_token.clone();
+    let id = delivered(&app).await;
+    let rate = |token: String, body: Value| {
+        let (app, id) = (&app, id.clone());
+        async move {
+            let response = app
+                .post_as(
+                    &token,
+                    &format!("/api/v1/applications/{id}/evaluation"),
+                    &body,
+                )
+                .await;
+            let status = response.status().as_u16();
+            if status >= 400 {
+                assert_eq!(problem(response).await.0, status, "a problem document");
+            }
+            status
+        }
+    };
+    let poor = json!({"grade": "dissatisfied", "indicators": {"efficiency": "very_dissatisfied"}, "comment": "等了很久才送达"});
+    assert_eq!(
+        rate(citizen.clone(), poor.clone()).await,
+        409,
+        "not yet delivered"
+    );
+    assert_eq!(
+        act(
+            &app,
+            &clerk,
+            &id,
+            json!({"action": "deliver", "version": 4})
+        )
+        .await
+        .0,
+        200
+    );
+    let stranger = app.account("citizen.lina").api_token.clone();
+    assert_eq!(rate(stranger, poor.clone()).await, 404, "not the rater's");
+    assert_eq!(
+        rate(
+            citizen.clone(),
+            json!({"grade": "satisfied", "indicators": {"speed": "fair"}})
+        )
+        .await,
+        422
+    );
+    assert_eq!(rate(citizen.clone(), json!({"grade": "great"})).await, 422);
+    assert_eq!(rate(citizen.clone(), poor.clone()).await, 201);
+    assert_eq!(rate(citizen.clone(), poor.clone()).await, 409, "once");
+
+    // The department has fifteen working days to answer.
+    let tasks: Value = app
+        .get_as(&clerk, "/api/v1/rectifications")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let task = &tasks.as_array().expect("list")[0];
+    assert_eq!(task["state"], "open");
+    assert_eq!(task["comment"], "等了很久才送达");
+    assert_eq!(task["grade"], 2);
+    let today = time::OffsetDateTime::now_utc().date();
+    assert!(task["due_day"].as_str().expect("day") > today.to_string().as_str());
+    let task_id = task["id"].as_str().expect("id").to_owned();
+    let reply = |body: Value| {
+        let (app, clerk, task_id) = (&app, clerk.clone(), task_id.clone());
+        async move {
+            app.post_as(
+                &clerk,
+                &format!("/api/v1/rectifications/{task_id}/reply"),
+                &body,
+            )
+            .await
+            .status()
+            .as_u16()
+        }
+    };
+    assert_eq!(reply(json!({"reply": " "})).await, 422);
+    assert_eq!(
+        reply(json!({"reply": "已优化送达流程，今后当日送达。"})).await,
+        204
+    );
+    assert_eq!(reply(json!({"reply": "再次答复"})).await, 409);
+    let detail: Value = app
+        .get_as(&citizen, &format!("/api/v1/applications/{id}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        detail["evaluation"]["reply"],
+        "已优化送达流程，今后当日送达。"
+    );
+    assert_eq!(detail["evaluation"]["rectification"], "closed");
+    let notices: Value = app
+        .get_as(&citizen, "/api/v1/me/notices")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(notices[0]["state"], "rectified");
+
+    // The department's record.
+    let department =
+        tongban_app::identity::store::account_by_username(app.state.pool(), "demo.clerk.market")
+            .await
+            .expect("read")
+            .and_then(|a| a.department_id)
+            .expect("department");
+    let stats: Value = app
+        .get_as(
+            &citizen,
+            &format!("/api/v1/departments/{department}/statistics"),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(stats["ratings"], 1);
+    assert_eq!(stats["satisfaction"], 0.0);
+    assert_eq!(stats["poor_ratings"], 1);
+    assert_eq!(stats["delivered"], 1);
+    assert_eq!(stats["on_time_rate"], 1.0);
+    assert_eq!(stats["median_working_days"], 0);
+    assert_eq!(stats["open_rectifications"], 0);
+}
