@@ -1,7 +1,7 @@
 // 一网通办, end to end on a phone: a citizen finds 个体工商户注册登记 by a shortened name, applies
 // with the identity card and household register pulled from the certificate library and one
 // upload; a market-regulation clerk accepts, reviews, approves and delivers it; the licence is in
-// the citizen's wallet.
+// the citizen's wallet, and the citizen rates the service.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -85,5 +85,14 @@ test('a citizen registers a sole proprietorship online and the licence reaches t
   await page.waitForSelector('h1:has-text("个体工商户营业执照")');
   assert.ok(await page.locator('dd', { hasText: '临江市张伟小吃店' }).isVisible());
   await shot(page, 'apply-05-licence');
+
+  // 好差评: the citizen rates the service.
+  await page.goto(applicationUrl);
+  await page.check('input[name=grade][value=very_satisfied]');
+  await page.fill('#comment', '全程网上办，没跑一次腿');
+  await page.click('#evaluation button[type=submit]');
+  await page.waitForSelector('#evaluation .grade');
+  assert.match(await page.locator('#evaluation .grade').innerText(), /非常满意/);
+  await shot(page, 'apply-06-rated');
   await phone.close();
 });
