@@ -543,3 +543,114 @@ impl<T> ContextFree<T> for Option<T> {
         self.ok_or_else(|| anyhow::anyhow!("missing: {what}"))
     }
 }
+
+/// Applications run through a ten-step workflow (accept, review, six checks, approve,
+/// deliver) by the full service path — role and version checks, the transparency log, the
+/// transition and its event in one transaction, the applicant's notice — with `concurrency`
+/// clerks at once. Reports completed steps per second, and per core.
+pub async fn workflow(
+    state: &crate::state::AppState,
+    credentials: &crate::demo::DemoCredentials,
+    applications: usize,
+    concurrency: usize,
+) -> anyhow::Result<Value> {
+    use crate::services::item::ServiceDefinition;
+    let token_of = |username: &str| {
+        credentials
+            .accounts
+            .iter()
+            .find(|a| a.username == username)
+            .map(|a| a.api_token.clone())
+            .context_free("a demo account")
+    };
+    let actor = |token: String| async move {
+        crate::identity::service::actor_from_token(state, &token)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .context_free("the demo account's token")
+    };
+    let citizen = actor(token_of("citizen.zhangwei")?).await?;
+    let clerk = std::sync::Arc::new(actor(token_of("demo.clerk.market")?).await?);
+    // A ten-step item of the market regulator, made from one of the demo's.
+    let template = crate::services::store::by_code(state, "339900-SJ-0004")
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .context_free("the demo's name declaration item")?;
+    let mut steps = vec!["accept".to_owned(), "review".to_owned()];
+    steps.extend((1..=6).map(|n| format!("check_{n}")));
+    steps.extend(["decide".to_owned(), "deliver".to_owned()]);
+    let item = ServiceDefinition {
+        code: "339900-SJ-BENCH".into(),
+        name: "十步流程测试事项".into(),
+        handling_kind: crate::services::item::HandlingKind::Promised,
+        promised_limit: crate::services::item::TimeLimit::WorkingDays { days: 5 },
+        statutory_limit: crate::services::item::TimeLimit::WorkingDays { days: 20 },
+        materials: Vec::new(),
+        form: Vec::new(),
+        steps,
+        ..template.definition
+    };
+    let department = crate::services::validate(state, &item)
+        .await
+        .map_err(|e| anyhow::anyhow!("the bench item: {e}"))?;
+    crate::services::store::insert(state, &item, &department)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut ids = Vec::with_capacity(applications);
+    for _ in 0..applications {
+        let view = crate::applications::apply(state, &citizen, &item.code, Default::default())
+            .await
+            .map_err(|e| anyhow::anyhow!("applying: {e}"))?;
+        ids.push(view.id);
+    }
+    let actions = [
+        "accept", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "approve", "deliver",
+    ];
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(ids));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..concurrency.max(1) {
+        let (state, clerk, queue) = (state.clone(), clerk.clone(), queue.clone());
+        workers.push(tokio::spawn(async move {
+            let mut steps = 0u64;
+            loop {
+                let next = queue.lock().ok().and_then(|mut q| q.pop());
+                let Some(id) = next else {
+                    return Ok::<u64, anyhow::Error>(steps);
+                };
+                for (n, action) in actions.iter().enumerate() {
+                    let request = crate::applications::ActionRequest {
+                        action: (*action).to_owned(),
+                        version: n as i64 + 1,
+                        reason: None,
+                        form: None,
+                    };
+                    crate::applications::act(&state, &clerk, &id, request)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{action} on {id}: {e}"))?;
+                    steps += 1;
+                }
+            }
+        }));
+    }
+    let mut steps = 0;
+    for worker in workers {
+        steps += worker.await??;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_second = steps as f64 / seconds;
+    Ok(json!({
+        "benchmark": "workflow",
+        "engine": state.db.engine().as_str(),
+        "applications": applications,
+        "steps_per_application": actions.len(),
+        "steps": steps,
+        "concurrency": concurrency,
+        "seconds": seconds,
+        "steps_per_second": per_second,
+        "steps_per_second_per_core": per_second / cores as f64,
+        "cores": cores,
+        "machine": machine(),
+    }))
+}

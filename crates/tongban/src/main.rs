@@ -194,6 +194,18 @@ enum BenchCommand {
         #[arg(long, default_value_t = 100_000)]
         count: usize,
     },
+    /// Applications run through a ten-step workflow by the full service path; steps per second
+    /// per core.
+    Workflow {
+        #[arg(long, default_value_t = 1000)]
+        applications: usize,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// A PostgreSQL database to measure on (it gets migrated and seeded); default a fresh
+        /// SQLite file.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Contact matching over a synthetic city's check-ins.
     Contacts {
         #[arg(long, default_value_t = 100_000_000)]
@@ -649,6 +661,36 @@ async fn bench(command: BenchCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("seeding: {e}"))?;
             let result = tongban_app::bench::certs_issue(&state, count).await?;
+            state.db.close().await;
+            let _ = std::fs::remove_dir_all(&scratch);
+            result
+        }
+        BenchCommand::Workflow {
+            applications,
+            concurrency,
+            database_url,
+        } => {
+            let scratch =
+                std::env::temp_dir().join(format!("tongban-bench-workflow-{}", std::process::id()));
+            std::fs::create_dir_all(&scratch)?;
+            let config = Config {
+                data_dir: scratch.clone(),
+                database_url: Some(database_url.unwrap_or_else(|| {
+                    format!("sqlite://{}?mode=rwc", scratch.join("bench.db").display())
+                })),
+                master_key: Some(tongban_app::config::SecretText(
+                    tongban_app::keys::master::generate_text().to_string(),
+                )),
+                region_code: "339900".into(),
+                ..Config::default()
+            };
+            let state = tongban_app::open_state(config, Arc::new(SystemClock)).await?;
+            let credentials = demo::seed(&state, "http://127.0.0.1:1")
+                .await
+                .map_err(|e| anyhow::anyhow!("seeding: {e}"))?;
+            let result =
+                tongban_app::bench::workflow(&state, &credentials, applications, concurrency)
+                    .await?;
             state.db.close().await;
             let _ = std::fs::remove_dir_all(&scratch);
             result

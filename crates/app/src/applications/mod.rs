@@ -711,17 +711,11 @@ pub async fn queue(state: &AppState, actor: &Actor) -> AppResult<Vec<Application
         (Some(id), true) => id.clone(),
         _ => return Err(AppError::Forbidden),
     };
-    let open = [
-        workflow::START,
-        "review",
-        "inspect",
-        "survey",
-        "decide",
-        "deliver",
-        workflow::CORRECTION,
-    ]
-    .map(str::to_owned);
-    views(state, store::queue(state, &department, &open).await?).await
+    views(
+        state,
+        store::queue(state, &department, &workflow::FINAL).await?,
+    )
+    .await
 }
 
 /// One application in full: the view, the form as entered, the materials, the history.

@@ -134,23 +134,20 @@ pub async fn of_account(state: &AppState, account_id: &str) -> AppResult<Vec<App
     rows.iter().map(row).collect()
 }
 
-/// A department's applications in the given states, soonest due first.
+/// A department's applications in none of the `finished` states, soonest due first.
 pub async fn queue(
     state: &AppState,
     department_id: &str,
-    states: &[String],
+    finished: &[&str],
 ) -> AppResult<Vec<ApplicationRow>> {
-    if states.is_empty() {
-        return Ok(Vec::new());
-    }
-    let marks: Vec<String> = (0..states.len()).map(|i| format!("${}", i + 2)).collect();
+    let marks: Vec<String> = (0..finished.len()).map(|i| format!("${}", i + 2)).collect();
     let sql = format!(
-        "SELECT {COLUMNS} FROM applications WHERE department_id = $1 AND state IN ({}) ORDER BY due_day, submitted_at LIMIT 500",
+        "SELECT {COLUMNS} FROM applications WHERE department_id = $1 AND state NOT IN ({}) ORDER BY due_day, submitted_at LIMIT 500",
         marks.join(", ")
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(department_id.to_owned());
-    for s in states {
-        query = query.bind(s.clone());
+    for s in finished {
+        query = query.bind((*s).to_owned());
     }
     let rows = query.fetch_all(state.pool()).await?;
     rows.iter().map(row).collect()

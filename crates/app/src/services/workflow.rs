@@ -48,6 +48,8 @@ pub const START: &str = "submitted";
 /// Where sending back for correction leads, and the final states.
 pub const CORRECTION: &str = "correction";
 pub const DELIVERED: &str = "delivered";
+/// Every state an application ends in.
+pub const FINAL: [&str; 4] = [DELIVERED, "rejected", "denied", "withdrawn"];
 /// The action that approves; the result is issued when it is taken.
 pub const APPROVE: &str = "approve";
 
@@ -124,7 +126,7 @@ impl Workflow {
                 actions: vec![action("deliver", Actor::Clerk, DELIVERED, false)],
             });
         }
-        for end in [DELIVERED, "rejected", "denied", "withdrawn"] {
+        for end in FINAL {
             states.push(State {
                 name: end.into(),
                 sla_days: None,
