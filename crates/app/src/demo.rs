@@ -417,6 +417,7 @@ pub async fn seed(state: &AppState, base_url: &str) -> AppResult<DemoCredentials
     seed_certificates(state, &departments, &accounts).await?;
     seed_service_items(state, &departments).await?;
     seed_calendar(state).await?;
+    seed_bundles(state).await?;
     Ok(DemoCredentials {
         base_url: base_url.to_owned(),
         accounts,
@@ -801,6 +802,36 @@ async fn seed_service_items(
         }
         let department_id = crate::services::validate(state, &definition).await?;
         crate::services::store::insert(state, &definition, &department_id).await?;
+    }
+    Ok(())
+}
+
+/// The demo's bundles (一件事).
+const BUNDLES: &str = include_str!("../seed/bundles.json");
+
+async fn seed_bundles(state: &AppState) -> AppResult<()> {
+    #[derive(serde::Deserialize)]
+    struct Seed {
+        code: String,
+        name: String,
+        life_event: Option<String>,
+        items: Vec<String>,
+        guide: String,
+    }
+    let bundles: Vec<Seed> =
+        serde_json::from_str(BUNDLES).map_err(|e| AppError::Internal(e.into()))?;
+    for b in bundles {
+        crate::applications::store::ensure_bundle(
+            state,
+            &crate::applications::store::BundleRow {
+                code: b.code,
+                name: b.name,
+                items: b.items,
+                life_event: b.life_event,
+                guide: b.guide,
+            },
+        )
+        .await?;
     }
     Ok(())
 }

@@ -27,6 +27,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(rectifications))
         .routes(routes!(reply))
         .routes(routes!(statistics))
+        .routes(routes!(bundles))
+        .routes(routes!(apply_bundle))
+        .routes(routes!(bundle_status))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(upload))
@@ -241,4 +244,38 @@ async fn statistics(
     Path(id): Path<String>,
 ) -> AppResult<Json<super::evaluation::Statistics>> {
     Ok(Json(super::evaluation::statistics(&state, &id).await?))
+}
+
+/// 一件事一次办: the bundles of the catalogue (public).
+#[utoipa::path(get, path = "/api/v1/bundles", tag = "applications",
+    responses((status = 200, body = [super::bundle::BundleView])))]
+async fn bundles(State(state): State<AppState>) -> AppResult<Json<Vec<super::bundle::BundleView>>> {
+    Ok(Json(super::bundle::list(&state).await?))
+}
+
+/// Apply for every item of a bundle with one merged form and one set of materials; one
+/// application per item goes to its department. Nothing is made unless every part passes.
+#[utoipa::path(post, path = "/api/v1/bundles/{code}/applications", tag = "applications", security(("bearer" = [])), params(("code" = String, Path)), request_body = ApplyRequest,
+    responses((status = 201, body = super::bundle::BundleApplicationView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn apply_bundle(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(code): Path<String>,
+    ApiJson(request): ApiJson<ApplyRequest>,
+) -> AppResult<(StatusCode, Json<super::bundle::BundleApplicationView>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(super::bundle::apply(&state, &actor, &code, request).await?),
+    ))
+}
+
+/// A bundle application: its parts and their aggregate status.
+#[utoipa::path(get, path = "/api/v1/bundle-applications/{id}", tag = "applications", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = super::bundle::BundleApplicationView), (status = 404, body = Problem)))]
+async fn bundle_status(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> AppResult<Json<super::bundle::BundleApplicationView>> {
+    Ok(Json(super::bundle::status(&state, &actor, &id).await?))
 }

@@ -6,6 +6,7 @@
 //! logged and noticed to the applicant.
 
 pub mod api;
+pub mod bundle;
 pub mod evaluation;
 pub mod pages;
 pub mod store;
@@ -221,17 +222,48 @@ pub async fn apply(
     code: &str,
     request: ApplyRequest,
 ) -> AppResult<ApplicationView> {
-    let (kind, holder) = applicant_kind(actor)?;
     let stored = crate::services::store::by_code(state, code)
         .await?
         .ok_or(AppError::NotFound)?;
+    for name in request.uploads.keys() {
+        if !stored.definition.materials.iter().any(|m| &m.name == name) {
+            return Err(AppError::invalid(
+                "uploads",
+                format!("{name} is not a material of this item"),
+            ));
+        }
+    }
+    let plan = plan(state, actor, stored, &request).await?;
+    execute(state, actor, plan, None, true).await
+}
+
+/// An application checked and ready to store.
+struct Plan {
+    stored: crate::services::store::StoredItem,
+    kind: &'static str,
+    holder: String,
+    values: BTreeMap<String, Value>,
+    /// (material name, certificate type) obtained from the library.
+    pulled: Vec<(String, crate::certs::store::CertType)>,
+    uploads: Vec<(String, store::UploadRow)>,
+}
+
+/// Every check of an application, without side effects: the form (of this item's fields),
+/// consent, the certificates present in the wallet, an upload for each other required
+/// material.
+async fn plan(
+    state: &AppState,
+    actor: &Actor,
+    stored: crate::services::store::StoredItem,
+    request: &ApplyRequest,
+) -> AppResult<Plan> {
+    let (kind, holder) = applicant_kind(actor)?;
     let item = &stored.definition;
     let values = check_form(
         &item.form,
         &request.form,
         &known(state, actor, &item.form).await?,
     )?;
-    let id = crate::random::new_id();
     // Which materials come from the library: certificate types this applicant can hold.
     let mut pulled = Vec::new();
     for material in &item.materials {
@@ -245,7 +277,7 @@ pub async fn apply(
             continue;
         };
         if t.holder_kind == kind {
-            pulled.push((material, t));
+            pulled.push((material.name.clone(), material.required, t));
         }
     }
     if !pulled.is_empty() && !request.use_certificates {
@@ -255,8 +287,8 @@ pub async fn apply(
         ));
     }
     let today = crate::certs::ymd(crate::certs::today(state.now()));
-    for (material, t) in &pulled {
-        if material.required
+    for (_, required, t) in &pulled {
+        if *required
             && crate::certs::store::current_of_holder(state, kind, &holder, &t.code, &today)
                 .await?
                 .is_none()
@@ -270,7 +302,7 @@ pub async fn apply(
     // Uploads for every other required material.
     let mut uploads = Vec::new();
     for material in &item.materials {
-        let is_pulled = pulled.iter().any(|(m, _)| m.name == material.name);
+        let is_pulled = pulled.iter().any(|(name, _, _)| *name == material.name);
         if is_pulled || material.source == Source::Department {
             continue;
         }
@@ -292,21 +324,34 @@ pub async fn apply(
             None => {}
         }
     }
-    for name in request.uploads.keys() {
-        if !item.materials.iter().any(|m| &m.name == name) {
-            return Err(AppError::invalid(
-                "uploads",
-                format!("{name} is not a material of this item"),
-            ));
-        }
-    }
-    // Everything checked: obtain the certificates (each a logged use), then store.
+    Ok(Plan {
+        kind,
+        holder,
+        values,
+        pulled: pulled.into_iter().map(|(name, _, t)| (name, t)).collect(),
+        uploads,
+        stored,
+    })
+}
+
+/// Stores a checked application: obtains its certificates (each a logged use), seals its
+/// materials, counts its due day, logs and notices it. `consume` deletes the uploads it took
+/// (a bundle shares them among its applications and deletes them at the end).
+async fn execute(
+    state: &AppState,
+    actor: &Actor,
+    plan: Plan,
+    bundle: Option<&str>,
+    consume: bool,
+) -> AppResult<ApplicationView> {
+    let item = &plan.stored.definition;
+    let id = crate::random::new_id();
     let mut materials = Vec::new();
-    for (material, t) in &pulled {
+    for (name, t) in &plan.pulled {
         let copy = crate::certs::usage::obtain_for_application(
             state,
             actor,
-            &stored.department_id,
+            &plan.stored.department_id,
             &crate::certs::usage::UseRequest {
                 holder: crate::certs::usage::HolderRef {
                     resident_id: None,
@@ -321,17 +366,15 @@ pub async fn apply(
         .await?;
         let bytes = serde_json::to_vec(&copy).map_err(|e| AppError::Internal(e.into()))?;
         materials.push(NewMaterial {
-            name: material.name.clone(),
+            name: name.clone(),
             source: "certificate".into(),
             content_type: Some("application/json".into()),
             size: bytes.len() as i64,
-            data_sealed: state
-                .vault
-                .seal_field(&material_context(&id, &material.name), &bytes),
+            data_sealed: state.vault.seal_field(&material_context(&id, name), &bytes),
         });
     }
     let mut used = Vec::new();
-    for (name, upload) in uploads {
+    for (name, upload) in &plan.uploads {
         let bytes = state
             .vault
             .open_field(&upload_context(&upload.id), &upload.data_sealed)?;
@@ -340,25 +383,25 @@ pub async fn apply(
             source: "upload".into(),
             content_type: Some(upload.content_type.clone()),
             size: upload.size,
-            data_sealed: state
-                .vault
-                .seal_field(&material_context(&id, &name), &bytes),
+            data_sealed: state.vault.seal_field(&material_context(&id, name), &bytes),
         });
-        used.push(upload.id);
+        if consume {
+            used.push(upload.id.clone());
+        }
     }
-    let department = crate::admin::store::department(state.pool(), &stored.department_id)
+    let department = crate::admin::store::department(state.pool(), &plan.stored.department_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let calendar = calendar_of(state, department.region_code.as_str()).await?;
     let due = calendar.add_working_days(crate::certs::today(state.now()), limit_days(item));
-    let form = serde_json::to_vec(&values).map_err(|e| AppError::Internal(e.into()))?;
+    let form = serde_json::to_vec(&plan.values).map_err(|e| AppError::Internal(e.into()))?;
     let now = state.now();
     let row = ApplicationRow {
         id: id.clone(),
         item_code: item.code.clone(),
-        department_id: stored.department_id.clone(),
-        applicant_kind: kind.to_owned(),
-        applicant_id: holder,
+        department_id: plan.stored.department_id.clone(),
+        applicant_kind: plan.kind.to_owned(),
+        applicant_id: plan.holder.clone(),
         applicant_account: actor.id().to_owned(),
         state: workflow::START.into(),
         version: 1,
@@ -367,6 +410,7 @@ pub async fn apply(
         due_day: crate::certs::ymd(due),
         state_since: now,
         result_certificate: None,
+        bundle_id: bundle.map(str::to_owned),
     };
     log_step(state, &row, actor.id(), "submit", workflow::START).await?;
     store::insert(state, &row, materials, &used).await?;
@@ -502,6 +546,12 @@ pub async fn act(
         }
         (None, _) => None,
     };
+    let result =
+        if request.action == workflow::APPROVE && item.result.kind == ResultKind::Certificate {
+            draft_result(state, actor, &app, item, &department).await?
+        } else {
+            None
+        };
     let event_id_reason = reason.map(|r| {
         state
             .vault
@@ -525,25 +575,42 @@ pub async fn act(
             "another action was taken on this application first; reload it".into(),
         ));
     }
-    if request.action == workflow::APPROVE && item.result.kind == ResultKind::Certificate {
-        issue_result(state, actor, &app, item, &department).await?;
+    if let Some(draft) = result {
+        let signed = crate::certs::issue_from(
+            state,
+            &department,
+            &draft.t,
+            &draft.holder,
+            draft.items,
+            actor.id(),
+        )
+        .await?;
+        store::set_result(state, &app.id, &signed.certificate.id).await?;
     }
     notify(state, &app, &item.name, &to).await?;
     let app = store::by_id(state, id).await?.ok_or(AppError::NotFound)?;
     view_row(state, &app, item, &calendar).await
 }
 
-/// Issues the item's certificate result to the applicant: the form's values for the items of
-/// the type, the operator's name and today's date where the type asks for them.
-async fn issue_result(
+/// A certificate result ready to issue: its type, holder and checked items.
+struct ResultDraft {
+    t: crate::certs::store::CertType,
+    holder: crate::certs::HolderInfo,
+    items: BTreeMap<String, Value>,
+}
+
+/// Drafts the item's certificate result for the applicant: the form's values for the items of
+/// the type, the operator's name and today's date where the type asks for them; checked
+/// against the type, so an approval that could not issue its result changes nothing.
+async fn draft_result(
     state: &AppState,
     clerk: &Actor,
     app: &ApplicationRow,
     item: &ServiceDefinition,
     department: &crate::admin::store::Department,
-) -> AppResult<()> {
+) -> AppResult<Option<ResultDraft>> {
     let Some(type_code) = &item.result.certificate_type else {
-        return Ok(());
+        return Ok(None);
     };
     let t = crate::certs::store::cert_type_by_code(state, type_code)
         .await?
@@ -602,9 +669,13 @@ async fn issue_result(
             items.insert(spec.code.clone(), value);
         }
     }
-    let signed =
-        crate::certs::issue_from(state, department, &t, &holder, items, clerk.id()).await?;
-    store::set_result(state, &app.id, &signed.certificate.id).await
+    crate::certs::check_items(&t, &items).map_err(|e| {
+        AppError::Conflict(format!(
+            "the result {} cannot be issued from this application: {e}",
+            t.name
+        ))
+    })?;
+    Ok(Some(ResultDraft { t, holder, items }))
 }
 
 /// How the actor stands to an application: its applicant, or a clerk of its department.

@@ -26,6 +26,13 @@ pub fn routes() -> Router<AppState> {
                 // The handler reads each file up to the configured upload size itself.
                 .layer(axum::extract::DefaultBodyLimit::disable()),
         )
+        .route(
+            "/bundles/{code}/apply",
+            get(bundle_form)
+                .post(apply_bundle)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/bundle-applications/{id}", get(bundle_status))
         .route("/applications", get(mine))
         .route("/applications/{id}", get(detail))
         .route("/applications/{id}/act", post(act))
@@ -39,12 +46,45 @@ pub fn routes() -> Router<AppState> {
 #[template(path = "apply.html")]
 struct ApplyPage {
     base: PageBase,
-    code: String,
+    /// Where the form posts.
+    action: String,
     name: String,
+    /// For a bundle: the items it applies for.
+    parts: Vec<String>,
     fields: Vec<FieldView>,
     /// Materials the library provides, and those to upload: (index, name, required).
     pulled: Vec<String>,
     uploads: Vec<(usize, String, bool)>,
+}
+
+/// The materials of some items, each name once in item order: those the library provides
+/// for this applicant, and those to upload as (slot, name, required).
+async fn material_slots(
+    state: &AppState,
+    kind: &str,
+    items: &[&crate::services::item::ServiceDefinition],
+) -> crate::error::AppResult<(Vec<String>, Vec<(usize, String, bool)>)> {
+    let mut pulled: Vec<String> = Vec::new();
+    let mut uploads: Vec<(usize, String, bool)> = Vec::new();
+    for m in items.iter().flat_map(|i| i.materials.iter()) {
+        if pulled.contains(&m.name) || uploads.iter().any(|(_, n, _)| *n == m.name) {
+            continue;
+        }
+        let library = match (&m.certificate_type, m.source) {
+            (Some(code), Source::CertificateLibrary) => {
+                crate::certs::store::cert_type_by_code(state, code)
+                    .await?
+                    .is_some_and(|t| t.holder_kind == kind)
+            }
+            _ => false,
+        };
+        if library {
+            pulled.push(m.name.clone());
+        } else if m.source != Source::Department {
+            uploads.push((uploads.len(), m.name.clone(), m.required));
+        }
+    }
+    Ok((pulled, uploads))
 }
 
 async fn apply_form(
@@ -62,28 +102,39 @@ async fn apply_form(
     let fields = super::form_for(&state, actor, &item)
         .await
         .map_err(|e| ctx.error(e))?;
-    let mut pulled = Vec::new();
-    let mut uploads = Vec::new();
-    for (index, m) in item.materials.iter().enumerate() {
-        let library = match (&m.certificate_type, m.source) {
-            (Some(code), Source::CertificateLibrary) => {
-                crate::certs::store::cert_type_by_code(&state, code)
-                    .await
-                    .map_err(|e| ctx.error(e))?
-                    .is_some_and(|t| t.holder_kind == kind)
-            }
-            _ => false,
-        };
-        if library {
-            pulled.push(m.name.clone());
-        } else if m.source != Source::Department {
-            uploads.push((index, m.name.clone(), m.required));
-        }
-    }
+    let (pulled, uploads) = material_slots(&state, kind, &[&item])
+        .await
+        .map_err(|e| ctx.error(e))?;
     Ok(ctx.render(&ApplyPage {
         base: ctx.base("apply.title"),
-        code,
+        action: format!("/services/{code}/apply"),
         name: item.name,
+        parts: Vec::new(),
+        fields,
+        pulled,
+        uploads,
+    }))
+}
+
+async fn bundle_form(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    let (kind, _) = super::applicant_kind(actor).map_err(|e| ctx.error(e))?;
+    let (bundle, items, fields) = super::bundle::merged(&state, actor, &code)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let definitions: Vec<_> = items.iter().map(|i| &i.definition).collect();
+    let (pulled, uploads) = material_slots(&state, kind, &definitions)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(ctx.render(&ApplyPage {
+        base: ctx.base("apply.title"),
+        action: format!("/bundles/{code}/apply"),
+        name: bundle.name,
+        parts: items.into_iter().map(|i| i.definition.name).collect(),
         fields,
         pulled,
         uploads,
@@ -109,19 +160,19 @@ async fn read_field(
     Ok(bytes)
 }
 
-/// The multipart form: `csrf`, `use_certificates`, `field.<code>`, and `file.<index>` per
-/// material to upload.
-async fn apply(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    Path(code): Path<String>,
+/// Reads the apply form — `csrf`, `use_certificates`, `field.<code>`, and `file.<slot>` per
+/// material to upload — stores the files as uploads, and returns the request.
+async fn read_apply_form(
+    state: &AppState,
+    ctx: &PageCtx,
+    items: &[&crate::services::item::ServiceDefinition],
     mut multipart: Multipart,
-) -> Result<Response, PageError> {
+) -> Result<super::ApplyRequest, PageError> {
     let actor = ctx.actor()?;
-    let stored = crate::services::store::by_code(&state, &code)
+    let (kind, _) = super::applicant_kind(actor).map_err(|e| ctx.error(e))?;
+    let (_, slots) = material_slots(state, kind, items)
         .await
-        .map_err(|e| ctx.error(e))?
-        .ok_or_else(|| ctx.error(AppError::NotFound))?;
+        .map_err(|e| ctx.error(e))?;
     let mut csrf = String::new();
     let mut request = super::ApplyRequest::default();
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
@@ -131,17 +182,17 @@ async fn apply(
         .map_err(|_| ctx.error(AppError::BadRequest("the form could not be read".into())))?
     {
         let name = field.name().unwrap_or_default().to_owned();
-        if let Some(index) = name.strip_prefix("file.") {
+        if let Some(slot) = name.strip_prefix("file.") {
             let bytes = read_field(&mut field, state.config.max_upload_bytes)
                 .await
                 .map_err(|e| ctx.error(e))?;
-            let material = index
+            let material = slot
                 .parse::<usize>()
                 .ok()
-                .and_then(|i| stored.definition.materials.get(i))
+                .and_then(|i| slots.get(i))
                 .ok_or_else(|| ctx.error(AppError::invalid("uploads", "no such material")))?;
             if !bytes.is_empty() {
-                files.push((material.name.clone(), bytes));
+                files.push((material.1.clone(), bytes));
             }
             continue;
         }
@@ -163,15 +214,70 @@ async fn apply(
     }
     ctx.check_csrf(&csrf)?;
     for (name, bytes) in files {
-        let id = super::upload(&state, actor, &bytes)
+        let id = super::upload(state, actor, &bytes)
             .await
             .map_err(|e| ctx.error(e))?;
         request.uploads.insert(name, id);
     }
+    Ok(request)
+}
+
+async fn apply(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+    multipart: Multipart,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    let stored = crate::services::store::by_code(&state, &code)
+        .await
+        .map_err(|e| ctx.error(e))?
+        .ok_or_else(|| ctx.error(AppError::NotFound))?;
+    let request = read_apply_form(&state, &ctx, &[&stored.definition], multipart).await?;
     let view = super::apply(&state, actor, &code, request)
         .await
         .map_err(|e| ctx.error(e))?;
     Ok(ctx.redirect(&format!("/applications/{}", view.id)))
+}
+
+async fn apply_bundle(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+    multipart: Multipart,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    let (_, items, _) = super::bundle::merged(&state, actor, &code)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let definitions: Vec<_> = items.iter().map(|i| &i.definition).collect();
+    let request = read_apply_form(&state, &ctx, &definitions, multipart).await?;
+    let view = super::bundle::apply(&state, actor, &code, request)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(ctx.redirect(&format!("/bundle-applications/{}", view.id)))
+}
+
+#[derive(Template)]
+#[template(path = "bundle_application.html")]
+struct BundlePage {
+    base: PageBase,
+    bundle: super::bundle::BundleApplicationView,
+}
+
+async fn bundle_status(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    let view = super::bundle::status(&state, actor, &id)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(ctx.render(&BundlePage {
+        base: ctx.base("bundle.title"),
+        bundle: view,
+    }))
 }
 
 #[derive(Template)]

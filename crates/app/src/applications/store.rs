@@ -27,9 +27,11 @@ pub struct ApplicationRow {
     pub due_day: String,
     pub state_since: i64,
     pub result_certificate: Option<String>,
+    /// The bundle application (一件事) this is part of.
+    pub bundle_id: Option<String>,
 }
 
-const COLUMNS: &str = "id, item_code, department_id, applicant_kind, applicant_id, applicant_account, state, version, form_sealed, submitted_at, due_day, state_since, result_certificate";
+const COLUMNS: &str = "id, item_code, department_id, applicant_kind, applicant_id, applicant_account, state, version, form_sealed, submitted_at, due_day, state_since, result_certificate, bundle_id";
 
 fn row(r: &sqlx::any::AnyRow) -> AppResult<ApplicationRow> {
     Ok(ApplicationRow {
@@ -46,6 +48,7 @@ fn row(r: &sqlx::any::AnyRow) -> AppResult<ApplicationRow> {
         due_day: r.try_get("due_day")?,
         state_since: r.try_get("state_since")?,
         result_certificate: r.try_get("result_certificate")?,
+        bundle_id: r.try_get("bundle_id")?,
     })
 }
 
@@ -68,7 +71,7 @@ pub async fn insert(
     used_uploads: &[String],
 ) -> AppResult<()> {
     let mut tx = state.pool().begin().await?;
-    sqlx::query("INSERT INTO applications (id, item_code, department_id, applicant_kind, applicant_id, applicant_account, state, version, form_sealed, submitted_at, due_day, state_since, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)")
+    sqlx::query("INSERT INTO applications (id, item_code, department_id, applicant_kind, applicant_id, applicant_account, state, version, form_sealed, submitted_at, due_day, state_since, updated_at, bundle_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)")
         .bind(app.id.clone())
         .bind(app.item_code.clone())
         .bind(app.department_id.clone())
@@ -81,6 +84,7 @@ pub async fn insert(
         .bind(app.submitted_at)
         .bind(app.due_day.clone())
         .bind(app.state_since)
+        .bind(app.bundle_id.clone())
         .execute(&mut *tx)
         .await?;
     for m in materials {
@@ -538,4 +542,106 @@ pub async fn delivered_of(
             ))
         })
         .collect()
+}
+
+/// A bundle (一件事): its items' codes in order.
+pub struct BundleRow {
+    pub code: String,
+    pub name: String,
+    pub items: Vec<String>,
+    pub life_event: Option<String>,
+    pub guide: String,
+}
+
+fn bundle(r: &sqlx::any::AnyRow) -> AppResult<BundleRow> {
+    let items: String = r.try_get("items")?;
+    Ok(BundleRow {
+        code: r.try_get("code")?,
+        name: r.try_get("name")?,
+        items: serde_json::from_str(&items)
+            .map_err(|e| crate::error::AppError::Internal(e.into()))?,
+        life_event: r.try_get("life_event")?,
+        guide: r.try_get("guide")?,
+    })
+}
+
+pub async fn bundles(state: &AppState) -> AppResult<Vec<BundleRow>> {
+    let rows =
+        sqlx::query("SELECT code, name, items, life_event, guide FROM bundles ORDER BY code")
+            .fetch_all(state.pool())
+            .await?;
+    rows.iter().map(bundle).collect()
+}
+
+pub async fn bundle_by_code(state: &AppState, code: &str) -> AppResult<Option<BundleRow>> {
+    let r = sqlx::query("SELECT code, name, items, life_event, guide FROM bundles WHERE code = $1")
+        .bind(code.to_owned())
+        .fetch_optional(state.pool())
+        .await?;
+    r.as_ref().map(bundle).transpose()
+}
+
+pub async fn ensure_bundle(state: &AppState, b: &BundleRow) -> AppResult<()> {
+    sqlx::query("INSERT INTO bundles (code, name, items, life_event, guide, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (code) DO NOTHING")
+        .bind(b.code.clone())
+        .bind(b.name.clone())
+        .bind(serde_json::to_string(&b.items).unwrap_or_default())
+        .bind(b.life_event.clone())
+        .bind(b.guide.clone())
+        .bind(state.now())
+        .execute(state.pool())
+        .await?;
+    Ok(())
+}
+
+pub async fn insert_bundle_application(
+    state: &AppState,
+    id: &str,
+    bundle_code: &str,
+    account_id: &str,
+) -> AppResult<()> {
+    sqlx::query("INSERT INTO bundle_applications (id, bundle_code, applicant_account, submitted_at) VALUES ($1, $2, $3, $4)")
+        .bind(id.to_owned())
+        .bind(bundle_code.to_owned())
+        .bind(account_id.to_owned())
+        .bind(state.now())
+        .execute(state.pool())
+        .await?;
+    Ok(())
+}
+
+/// (bundle code, applicant account, submitted at) of a bundle application.
+pub async fn bundle_application(
+    state: &AppState,
+    id: &str,
+) -> AppResult<Option<(String, String, i64)>> {
+    let r = sqlx::query("SELECT bundle_code, applicant_account, submitted_at FROM bundle_applications WHERE id = $1")
+        .bind(id.to_owned())
+        .fetch_optional(state.pool())
+        .await?;
+    r.map(|r| {
+        Ok((
+            r.try_get("bundle_code")?,
+            r.try_get("applicant_account")?,
+            r.try_get("submitted_at")?,
+        ))
+    })
+    .transpose()
+}
+
+pub async fn of_bundle(state: &AppState, bundle_id: &str) -> AppResult<Vec<ApplicationRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM applications WHERE bundle_id = $1 ORDER BY item_code");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(bundle_id.to_owned())
+        .fetch_all(state.pool())
+        .await?;
+    rows.iter().map(row).collect()
+}
+
+pub async fn delete_upload(state: &AppState, id: &str) -> AppResult<()> {
+    sqlx::query("DELETE FROM uploads WHERE id = $1")
+        .bind(id.to_owned())
+        .execute(state.pool())
+        .await?;
+    Ok(())
 }

@@ -34,6 +34,8 @@ struct SearchPage {
     results: Vec<Summary>,
     /// Whether anything was asked (to say "nothing found" only then).
     asked: bool,
+    /// 一件事: the bundles of the chosen life event, or all when none is chosen.
+    bundles: Vec<crate::applications::bundle::BundleView>,
 }
 
 async fn search(
@@ -45,7 +47,19 @@ async fn search(
         .await
         .map_err(|e| ctx.error(e))?;
     let (themes, life_events) = super::facets(&state).await.map_err(|e| ctx.error(e))?;
+    let bundles = crate::applications::bundle::list(&state)
+        .await
+        .map_err(|e| ctx.error(e))?
+        .into_iter()
+        .filter(|b| {
+            query
+                .life_event
+                .as_deref()
+                .is_none_or(|e| e.is_empty() || b.life_event.as_deref() == Some(e))
+        })
+        .collect();
     Ok(ctx.render(&SearchPage {
+        bundles,
         base: ctx.base("services.title"),
         asked: query.q.is_some() || query.theme.is_some() || query.life_event.is_some(),
         q: query.q.unwrap_or_default(),

@@ -262,6 +262,23 @@ const TEXT: &[(&str, &str, &str)] = &[
         "差评已整改答复",
         "Poor rating answered",
     ),
+    (
+        "bundle.title",
+        "一件事一次办",
+        "One application, several services",
+    ),
+    (
+        "bundle.parts",
+        "一次申请，以下事项由各部门同时办理：",
+        "One application; these services are handled by their departments at once:",
+    ),
+    ("bundle.status.in_progress", "办理中", "In progress"),
+    ("bundle.status.completed", "全部办结", "All completed"),
+    (
+        "bundle.status.finished",
+        "已结束（部分未通过）",
+        "Ended (some not granted)",
+    ),
     ("services.title", "办事服务", "Services"),
     ("services.search", "搜索事项", "Search services"),
     (

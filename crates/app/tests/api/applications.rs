@@ -600,3 +600,138 @@ async fn a_poor_rating_opens_a_rectification_closed_only_by_a_reply() {
     assert_eq!(stats["median_working_days"], 0);
     assert_eq!(stats["open_rectifications"], 0);
 }
+
+#[tokio::test]
+async fn a_bundle_applies_once_and_fans_out_to_its_departments() {
+    let app = spawn_app().await;
+    let enterprise = app.account("enterprise.qingyuan").api_token.clone();
+    let market = app.account("demo.clerk.market").api_token.clone();
+    let tax = app.account("demo.clerk.tax").api_token.clone();
+    let bundles: Value = reqwest::get(app.url("/api/v1/bundles"))
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert!(bundles.as_array().expect("list").len() >= 2);
+    let mut uploads = serde_json::Map::new();
+    for name in ["食品安全管理制度", "经营场所平面图", "经营情况申报表"] {
+        let id = upload(&app, &enterprise, PNG)
+            .await
+            .json::<Value>()
+            .await
+            .expect("json")["id"]
+            .clone();
+        uploads.insert(name.to_owned(), id);
+    }
+    let form = json!({"main_format": "餐饮服务经营者", "scope": "热食类食品制售、冷食类食品制售", "monthly_turnover": "80000"});
+    let path = "/api/v1/bundles/339900-YJS-0002/applications";
+    // One missing material: nothing is made, at any department.
+    let mut short = uploads.clone();
+    short.remove("经营情况申报表");
+    let (status, _) = problem(
+        app.post_as(
+            &enterprise,
+            path,
+            &json!({"form": form, "uploads": short, "use_certificates": true}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(app.count("applications").await, 0);
+    assert_eq!(app.count("cert_uses").await, 0);
+
+    let response = app
+        .post_as(
+            &enterprise,
+            path,
+            &json!({"form": form, "uploads": uploads, "use_certificates": true}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let bundle: Value = response.json().await.expect("json");
+    assert_eq!(bundle["status"], "in_progress");
+    let parts = bundle["applications"].as_array().expect("parts").clone();
+    assert_eq!(parts.len(), 3);
+    assert_eq!(
+        app.count("uploads").await,
+        0,
+        "the uploads went into the applications"
+    );
+    // Each department sees its own part.
+    let queue = |token: String| {
+        let app = &app;
+        async move {
+            app.get_as(&token, "/api/v1/applications/queue")
+                .await
+                .json::<Value>()
+                .await
+                .expect("json")
+                .as_array()
+                .expect("list")
+                .len()
+        }
+    };
+    assert_eq!(queue(market.clone()).await, 1);
+    assert_eq!(queue(tax.clone()).await, 2);
+    // Every department finishes its part; the bundle is completed.
+    for part in &parts {
+        let id = part["id"].as_str().expect("id");
+        let (token, actions): (&String, &[&str]) = match part["item_code"].as_str().expect("code") {
+            "339900-SJ-0003" => (&market, &["accept", "pass", "pass", "approve", "deliver"]),
+            "339900-SW-0001" => (&tax, &["accept", "approve", "deliver"]),
+            _ => (&tax, &["accept", "pass", "approve", "deliver"]),
+        };
+        for (n, action) in actions.iter().enumerate() {
+            let (status, body) = act(
+                &app,
+                token,
+                id,
+                json!({"action": action, "version": n as i64 + 1}),
+            )
+            .await;
+            assert_eq!(status, 200, "{action}: {body}");
+        }
+    }
+    let done: Value = app
+        .get_as(
+            &enterprise,
+            &format!(
+                "/api/v1/bundle-applications/{}",
+                bundle["id"].as_str().expect("id")
+            ),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(done["status"], "completed");
+    // The food business licence came out of it, into the enterprise's wallet.
+    let wallet: Value = app
+        .get_as(&enterprise, "/api/v1/wallet")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        wallet
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|c| c["type_name"] == "食品经营许可证")
+    );
+    let stranger = app.account("enterprise.yunqi").api_token.clone();
+    assert_eq!(
+        app.get_as(
+            &stranger,
+            &format!(
+                "/api/v1/bundle-applications/{}",
+                bundle["id"].as_str().expect("id")
+            )
+        )
+        .await
+        .status(),
+        404
+    );
+}
