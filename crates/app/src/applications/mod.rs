@@ -8,6 +8,7 @@
 pub mod api;
 pub mod bundle;
 pub mod evaluation;
+pub mod govstack;
 pub mod pages;
 pub mod store;
 

@@ -645,3 +645,14 @@ pub async fn delete_upload(state: &AppState, id: &str) -> AppResult<()> {
         .await?;
     Ok(())
 }
+
+/// How many times each action was taken on a department's applications.
+pub async fn action_counts(state: &AppState, department_id: &str) -> AppResult<Vec<(String, i64)>> {
+    let rows = sqlx::query("SELECT e.action, COUNT(*) AS n FROM application_events e JOIN applications a ON a.id = e.application_id WHERE a.department_id = $1 GROUP BY e.action")
+        .bind(department_id.to_owned())
+        .fetch_all(state.pool())
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("action")?, r.try_get("n")?)))
+        .collect()
+}

@@ -129,6 +129,10 @@ pub fn router(state: AppState) -> Router {
 
     let app = Router::new()
         .merge(api_routes)
+        .nest(
+            crate::applications::govstack::PREFIX,
+            crate::applications::govstack::routes(),
+        )
         .merge(pages)
         .merge(operations)
         .fallback(not_found)
