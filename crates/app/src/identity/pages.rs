@@ -192,6 +192,8 @@ struct Workbench {
     pending_venues: Vec<(String, String, String, String)>,
     /// Clerks issue and use certificates.
     is_clerk: bool,
+    /// Department administrators edit their department's service items.
+    is_dept_admin: bool,
 }
 
 fn mask_phone(phone: &str) -> String {
@@ -354,6 +356,7 @@ async fn workbench(state: &AppState, ctx: &PageCtx, actor: &Actor) -> Result<Res
         roles,
         pending_venues,
         is_clerk: actor.has_role(crate::identity::model::Role::Clerk),
+        is_dept_admin: actor.has_role(crate::identity::model::Role::DeptAdmin),
     }))
 }
 

@@ -29,6 +29,9 @@ struct SearchPage {
     q: String,
     theme: String,
     life_event: String,
+    department: String,
+    /// Departments that implement items: (USCC, name).
+    departments: Vec<(String, String)>,
     themes: Vec<String>,
     life_events: Vec<String>,
     results: Vec<Summary>,
@@ -47,6 +50,22 @@ async fn search(
         .await
         .map_err(|e| ctx.error(e))?;
     let (themes, life_events) = super::facets(&state).await.map_err(|e| ctx.error(e))?;
+    let implementing: std::collections::BTreeSet<String> = super::store::all(&state)
+        .await
+        .map_err(|e| ctx.error(e))?
+        .into_iter()
+        .map(|i| i.definition.department)
+        .collect();
+    let departments = crate::admin::store::departments(state.pool())
+        .await
+        .map_err(|e| ctx.error(e))?
+        .into_iter()
+        .filter_map(|d| {
+            d.uscc
+                .filter(|u| implementing.contains(u))
+                .map(|u| (u, d.name))
+        })
+        .collect();
     let bundles = crate::applications::bundle::list(&state)
         .await
         .map_err(|e| ctx.error(e))?
@@ -61,7 +80,12 @@ async fn search(
     Ok(ctx.render(&SearchPage {
         bundles,
         base: ctx.base("services.title"),
-        asked: query.q.is_some() || query.theme.is_some() || query.life_event.is_some(),
+        asked: query.q.is_some()
+            || query.theme.is_some()
+            || query.life_event.is_some()
+            || query.department.is_some(),
+        department: query.department.clone().unwrap_or_default(),
+        departments,
         q: query.q.unwrap_or_default(),
         theme: query.theme.unwrap_or_default(),
         life_event: query.life_event.unwrap_or_default(),

@@ -257,3 +257,89 @@ async fn only_the_departments_administrator_edits_and_stale_edits_conflict() {
     assert_eq!(now["version"], 2);
     assert_eq!(now["item"]["guide"], "改写的指南");
 }
+
+#[tokio::test]
+async fn the_console_editor_saves_and_shows_each_broken_rule() {
+    let app = spawn_app().await;
+    let admin = app.account("demo.sysadmin").clone();
+    let mut browser = app.page_login(&admin).await;
+    let listing = browser
+        .get(&app, "/console/services")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(listing.contains("/console/services/339900-ZW-0001"));
+    let page = browser
+        .get(&app, "/console/services/339900-ZW-0001")
+        .await
+        .text()
+        .await
+        .expect("html");
+    let csrf = crate::helpers::hidden_csrf(&page);
+    let detail: Value = public(&app, "/api/v1/services/339900-ZW-0001")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let mut item = detail["item"].clone();
+    item["guide"] = json!("在线预约后到场取号。");
+    let save = |item: Value, version: &'static str| {
+        let csrf = csrf.clone();
+        let text = serde_json::to_string_pretty(&item).expect("json");
+        (csrf, text, version)
+    };
+    let (c, text, v) = save(item.clone(), "1");
+    let saved = browser
+        .post_form(
+            &app,
+            "/console/services/339900-ZW-0001",
+            &[("csrf", &c), ("version", v), ("definition", &text)],
+        )
+        .await;
+    assert_eq!(saved.status(), 200);
+    assert!(saved.text().await.expect("html").contains("已保存"));
+    // A broken rule comes back on the page, with its message, and nothing is saved.
+    let mut broken = item.clone();
+    broken["visits"] = json!(2);
+    let (c, text, v) = save(broken, "2");
+    let refused = browser
+        .post_form(
+            &app,
+            "/console/services/339900-ZW-0001",
+            &[("csrf", &c), ("version", v), ("definition", &text)],
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
+    assert!(refused.text().await.expect("html").contains("level IV"));
+    // A stale version is a conflict.
+    let (c, text, v) = save(item.clone(), "1");
+    let stale = browser
+        .post_form(
+            &app,
+            "/console/services/339900-ZW-0001",
+            &[("csrf", &c), ("version", v), ("definition", &text)],
+        )
+        .await;
+    assert_eq!(stale.status(), 409);
+    let now: Value = public(&app, "/api/v1/services/339900-ZW-0001")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(now["version"], 2);
+    assert_eq!(now["item"]["visits"], 0);
+    // Not JSON at all.
+    let garbled = browser
+        .post_form(
+            &app,
+            "/console/services/339900-ZW-0001",
+            &[
+                ("csrf", &csrf),
+                ("version", "2"),
+                ("definition", "{not json"),
+            ],
+        )
+        .await;
+    assert_eq!(garbled.status(), 422);
+}
