@@ -706,6 +706,9 @@ pub struct ApplicationView {
     /// Working days to the due day (negative: overdue); none once finished.
     pub days_left: Option<i64>,
     pub overdue: bool,
+    /// The current step has outlasted its own time limit (acceptance within one working day,
+    /// delivery within one after approval).
+    pub step_overdue: bool,
     /// The certificate issued as the result.
     pub result_certificate: Option<String>,
 }
@@ -726,7 +729,15 @@ async fn view_row(
         .unwrap_or(time::Date::MIN);
         calendar.working_days_left(crate::certs::today(state.now()), due)
     });
+    let today = crate::certs::today(state.now());
+    let step_overdue = flow
+        .state(&app.state)
+        .and_then(|s| s.sla_days)
+        .is_some_and(|days| {
+            calendar.add_working_days(crate::certs::today(app.state_since), days) < today
+        });
     Ok(ApplicationView {
+        step_overdue,
         id: app.id.clone(),
         item_code: app.item_code.clone(),
         item_name: item.name.clone(),

@@ -186,6 +186,7 @@ const TEXT: &[(&str, &str, &str)] = &[
     ("queue.empty", "没有待办件。", "Nothing to handle."),
     ("queue.overdue", "已超期", "Overdue"),
     ("queue.days_left", "剩余工作日", "Working days left"),
+    ("queue.step_overdue", "本环节已超时", "This step is overdue"),
     ("workbench.queue", "待办件", "Applications to handle"),
     ("app.state.submitted", "已提交，待受理", "Submitted"),
     ("app.state.correction", "待补正", "Needs correction"),

@@ -735,3 +735,74 @@ async fn a_bundle_applies_once_and_fans_out_to_its_departments() {
         404
     );
 }
+
+#[tokio::test]
+async fn the_queue_warns_when_a_step_or_the_whole_application_runs_late() {
+    let app = spawn_app().await;
+    let citizen = app.account("citizen.zhangwei").api_token.clone();
+    let clerk = app.account("demo.clerk.market").api_token.clone();
+    let upload_id = upload(&app, &citizen, PNG)
+        .await
+        .json::<Value>()
+        .await
+        .expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let submitted: Value = apply(
+        &app,
+        &citizen,
+        json!({"form": form(), "uploads": {"经营场所使用证明": upload_id}, "use_certificates": true}),
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    let id = submitted["id"].as_str().expect("id").to_owned();
+    let queued = |token: String| {
+        let (app, id) = (&app, id.clone());
+        async move {
+            let queue: Value = app
+                .get_as(&token, "/api/v1/applications/queue")
+                .await
+                .json()
+                .await
+                .expect("json");
+            queue
+                .as_array()
+                .expect("list")
+                .iter()
+                .find(|a| a["id"] == id.as_str())
+                .cloned()
+                .expect("queued")
+        }
+    };
+    let fresh = queued(clerk.clone()).await;
+    assert_eq!(
+        (fresh["step_overdue"].clone(), fresh["overdue"].clone()),
+        (json!(false), json!(false))
+    );
+    // Two weeks later: acceptance (one working day) and the promise (three) are both past.
+    app.clock.advance(time::Duration::days(14));
+    let late = queued(clerk.clone()).await;
+    assert_eq!(
+        (late["step_overdue"].clone(), late["overdue"].clone()),
+        (json!(true), json!(true))
+    );
+    assert!(late["days_left"].as_i64().expect("days") < 0);
+    // Accepting ends the late step; the application as a whole stays late.
+    assert_eq!(
+        act(&app, &clerk, &id, json!({"action": "accept", "version": 1}))
+            .await
+            .0,
+        200
+    );
+    let accepted = queued(clerk).await;
+    assert_eq!(
+        (
+            accepted["step_overdue"].clone(),
+            accepted["overdue"].clone()
+        ),
+        (json!(false), json!(true))
+    );
+}
