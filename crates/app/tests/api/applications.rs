@@ -366,24 +366,7 @@ async fn correction_resubmission_and_withdrawal() {
     let app = spawn_app().await;
     let citizen = app.account("citizen.zhangwei").api_token.clone();
     let clerk = app.account("demo.clerk.market").api_token.clone();
-    let upload_id = upload(&app, &citizen, PNG)
-        .await
-        .json::<Value>()
-        .await
-        .expect("json")["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let submitted: Value = apply(
-        &app,
-        &citizen,
-        json!({"form": form(), "uploads": {"经营场所使用证明": upload_id}, "use_certificates": true}),
-    )
-    .await
-    .json()
-    .await
-    .expect("json");
-    let id = submitted["id"].as_str().expect("id").to_owned();
+    let id = submitted(&app).await;
     let (status, sent_back) = act(
         &app,
         &clerk,
@@ -434,26 +417,8 @@ async fn correction_resubmission_and_withdrawal() {
 
 /// Applies as 张伟 and takes the application through to delivery; returns its id.
 async fn delivered(app: &TestApp) -> String {
-    let citizen = app.account("citizen.zhangwei").api_token.clone();
     let clerk = app.account("demo.clerk.market").api_token.clone();
-    let upload_id = upload(app, &citizen, PNG)
-        .await
-        .json::<Value>()
-        .await
-        .expect("json")["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let submitted: Value = apply(
-        app,
-        &citizen,
-        json!({"form": form(), "uploads": {"经营场所使用证明": upload_id}, "use_certificates": true}),
-    )
-    .await
-    .json()
-    .await
-    .expect("json");
-    let id = submitted["id"].as_str().expect("id").to_owned();
+    let id = submitted(app).await;
     for (version, action) in [(1, "accept"), (2, "pass"), (3, "approve")] {
         assert_eq!(
             act(
@@ -739,26 +704,8 @@ async fn a_bundle_applies_once_and_fans_out_to_its_departments() {
 #[tokio::test]
 async fn the_queue_warns_when_a_step_or_the_whole_application_runs_late() {
     let app = spawn_app().await;
-    let citizen = app.account("citizen.zhangwei").api_token.clone();
     let clerk = app.account("demo.clerk.market").api_token.clone();
-    let upload_id = upload(&app, &citizen, PNG)
-        .await
-        .json::<Value>()
-        .await
-        .expect("json")["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let submitted: Value = apply(
-        &app,
-        &citizen,
-        json!({"form": form(), "uploads": {"经营场所使用证明": upload_id}, "use_certificates": true}),
-    )
-    .await
-    .json()
-    .await
-    .expect("json");
-    let id = submitted["id"].as_str().expect("id").to_owned();
+    let id = submitted(&app).await;
     let queued = |token: String| {
         let (app, id) = (&app, id.clone());
         async move {
@@ -805,4 +752,20 @@ async fn the_queue_warns_when_a_step_or_the_whole_application_runs_late() {
         ),
         (json!(false), json!(true))
     );
+}
+
+/// 张伟's application for the sole-proprietorship registration, submitted; its id.
+async fn submitted(app: &TestApp) -> String {
+    let citizen = app.account("citizen.zhangwei").api_token.clone();
+    let upload_id = upload(app, &citizen, PNG)
+        .await
+        .json::<Value>()
+        .await
+        .expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let body = json!({"form": form(), "uploads": {"经营场所使用证明": upload_id}, "use_certificates": true});
+    let submitted: Value = apply(app, &citizen, body).await.json().await.expect("json");
+    submitted["id"].as_str().expect("id").to_owned()
 }
