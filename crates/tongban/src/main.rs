@@ -60,6 +60,13 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// 互认: the regions whose passes this region recognises.
+    Trust {
+        #[command(flatten)]
+        common: Common,
+        #[command(subcommand)]
+        command: TrustCommand,
+    },
     /// Issue electronic certificates in bulk, and check them.
     Certs {
         #[command(subcommand)]
@@ -125,6 +132,22 @@ enum PassCommand {
         root_key: Option<String>,
         code: String,
     },
+}
+
+#[derive(Subcommand)]
+enum TrustCommand {
+    /// Import (or refresh) another region's signed trust list, from a file or an http:// URL
+    /// (its GET /api/v1/trust-list), checked against its root key, which you pin.
+    Import {
+        source: String,
+        /// The region's root key (base64url), obtained out of band.
+        #[arg(long)]
+        root_key: String,
+    },
+    /// The regions recognised, with their pinned root keys and key counts.
+    List,
+    /// Stop recognising a region, at once.
+    Remove { region: String },
 }
 
 #[derive(Subcommand)]
@@ -369,6 +392,7 @@ async fn main() -> anyhow::Result<()> {
                     code,
                 },
         } => pass_verify(&trust_list, root_key.as_deref(), &code),
+        Command::Trust { common, command } => trust(common.config()?, command).await,
         Command::Certs {
             command:
                 CertsCommand::Verify {
@@ -810,6 +834,46 @@ fn unix_now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
+}
+
+async fn trust(config: Config, command: TrustCommand) -> anyhow::Result<()> {
+    let state = tongban_app::open_state(config, Arc::new(SystemClock)).await?;
+    let outcome = match command {
+        TrustCommand::Import { source, root_key } => {
+            let text = if source.starts_with("http://") || source.starts_with("https://") {
+                reqwest::get(&source)
+                    .await
+                    .with_context(|| format!("fetching {source}"))?
+                    .error_for_status()?
+                    .text()
+                    .await?
+            } else {
+                std::fs::read_to_string(&source).with_context(|| format!("reading {source}"))?
+            };
+            let root = tongban_app::keys::trusted::root_key(&text, &root_key)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            tongban_app::keys::trusted::import(&state, &text, &root, "operator")
+                .await
+                .map(|payload| {
+                    serde_json::json!({"region": payload.region, "issued_at": payload.issued_at, "keys": payload.keys.len()})
+                })
+        }
+        TrustCommand::List => tongban_app::keys::trusted::list(&state)
+            .await
+            .and_then(|list| {
+                serde_json::to_value(list)
+                    .map_err(|e| tongban_app::error::AppError::Internal(e.into()))
+            }),
+        TrustCommand::Remove { region } => {
+            tongban_app::keys::trusted::remove(&state, &region, "operator")
+                .await
+                .map(|removed| serde_json::json!({"region": region, "removed": removed}))
+        }
+    };
+    state.db.close().await;
+    let value = outcome.map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("{}", serde_json::to_string_pretty(&value)?);
+    Ok(())
 }
 
 async fn certs_import(

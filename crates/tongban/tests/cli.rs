@@ -489,3 +489,85 @@ async fn certs_import_issues_good_rows_and_reports_each_bad_one() {
     state.db.close().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `tongban trust`: another region's trust list is imported under its pinned root key, listed,
+/// refused under a wrong key, and removed.
+#[tokio::test]
+async fn trust_imports_lists_and_removes_a_region() {
+    use base64::Engine as _;
+    use tongban_crypto::Signer as _;
+    let (dir_a, _, _, region_a) = fresh_state("tongban-cli-trust-a", Some("339900")).await;
+    let (dir_b, url_b, key_b, region_b) = fresh_state("tongban-cli-trust-b", Some("440300")).await;
+    let list = tongban_app::keys::service::trust_list(&region_a)
+        .await
+        .expect("trust list");
+    let file = dir_b.join("region-a.json");
+    std::fs::write(&file, serde_json::to_string(&list).expect("json")).expect("write");
+    let root = |state: &tongban_app::state::AppState| {
+        let state = state.clone();
+        async move {
+            let signer = tongban_app::keys::service::signer(
+                &state,
+                &state.config.region_code,
+                tongban_app::keys::service::ROOT,
+            )
+            .await
+            .expect("root");
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signer.public_key().bytes)
+        }
+    };
+    let (root_a, root_b) = (root(&region_a).await, root(&region_b).await);
+    let path = file.to_str().expect("path");
+    let wrong = tongban(
+        &[
+            "trust",
+            "import",
+            path,
+            "--root-key",
+            &root_b,
+            "--database-url",
+            &url_b,
+        ],
+        &key_b,
+    );
+    assert_ne!(
+        wrong.status.code(),
+        Some(0),
+        "a list not signed by the pinned root"
+    );
+    let imported = tongban(
+        &[
+            "trust",
+            "import",
+            path,
+            "--root-key",
+            &root_a,
+            "--database-url",
+            &url_b,
+        ],
+        &key_b,
+    );
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    assert!(String::from_utf8_lossy(&imported.stdout).contains("\"region\": \"339900\""));
+    let listed = tongban(&["trust", "list", "--database-url", &url_b], &key_b);
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listed.contains("\"region_code\": \"339900\"") && listed.contains(&root_a),
+        "{listed}"
+    );
+    let removed = tongban(
+        &["trust", "remove", "339900", "--database-url", &url_b],
+        &key_b,
+    );
+    assert!(String::from_utf8_lossy(&removed.stdout).contains("\"removed\": true"));
+    let listed = tongban(&["trust", "list", "--database-url", &url_b], &key_b);
+    assert_eq!(String::from_utf8_lossy(&listed.stdout).trim(), "[]");
+    region_a.db.close().await;
+    region_b.db.close().await;
+    let _ = std::fs::remove_dir_all(&dir_a);
+    let _ = std::fs::remove_dir_all(&dir_b);
+}

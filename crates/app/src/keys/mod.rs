@@ -5,4 +5,5 @@ pub mod api;
 pub mod master;
 pub mod service;
 pub mod store;
+pub mod trusted;
 pub mod vault;

@@ -94,6 +94,9 @@ pub struct CheckOutcome {
     /// At a venue that records check-ins: whether this check recorded a new one (false when
     /// the same person was checked in there within the last minute).
     pub checked_in: Option<bool>,
+    /// For a pass of another, recognised region (互认): that region's code. Its colour is the
+    /// one the region signed; no record of the person exists here, so nothing is checked in.
+    pub region: Option<String>,
 }
 
 fn refused(reason: &str) -> CheckOutcome {
@@ -106,6 +109,7 @@ fn refused(reason: &str) -> CheckOutcome {
         admission_reason: None,
         venue: None,
         checked_in: None,
+        region: None,
     }
 }
 
@@ -133,6 +137,9 @@ pub async fn check(
     }
     let claims = match verify_pass(code, &ring, state.now() / 1000, &[issuer(state)]) {
         Ok(claims) => claims,
+        Err(tongban_codes::PassError::UnknownKid) => {
+            return check_foreign(state, actor, code).await;
+        }
         Err(error) => return Ok(refused(error.code())),
     };
     let sealed = URL_SAFE_NO_PAD
@@ -166,7 +173,52 @@ pub async fn check(
         admission_reason: admission.and_then(|a| a.err()).map(str::to_owned),
         venue: venue.map(|v| v.name),
         checked_in,
+        region: None,
     })
+}
+
+/// Checks a pass of another region this one recognises: verified against that region's own
+/// keys only (a key of one region cannot speak for another), admitted on the colour the region
+/// signed. Entitlements are the other region's and are not honoured here. The check is logged
+/// without any subject (the reference resolves only in the issuing region).
+async fn check_foreign(state: &AppState, actor: &Actor, code: &str) -> AppResult<CheckOutcome> {
+    let now = state.now() / 1000;
+    for (issuer, ring) in crate::keys::trusted::foreign_keys(state, keys::PASS).await? {
+        let claims = match verify_pass(code, &ring, now, std::slice::from_ref(&issuer)) {
+            Ok(claims) => claims,
+            Err(tongban_codes::PassError::UnknownKid) => continue,
+            Err(error) => return Ok(refused(error.code())),
+        };
+        let region = issuer.trim_start_matches("tongban.").to_owned();
+        let colour = claims.colour.as_str().to_owned();
+        let venue = crate::venues::venue_of(state, actor.id()).await?;
+        let admission = venue
+            .as_ref()
+            .map(|v| crate::venues::admits(&v.kind, &colour, &[]));
+        let entry = serde_json::json!({
+            "kind": "foreign_pass_checked",
+            "at": crate::time_fmt::rfc3339(state.now()),
+            "actor": actor.id(),
+            "region": region,
+            "colour": colour,
+            "admitted": admission.map(|a| a.is_ok()),
+        });
+        crate::ledger::service::append(state, &entry)
+            .await
+            .map_err(|_| AppError::Unavailable)?;
+        return Ok(CheckOutcome {
+            valid: true,
+            reason: None,
+            colour: Some(colour),
+            initials: Some(claims.initials),
+            admitted: admission.map(|a| a.is_ok()),
+            admission_reason: admission.and_then(|a| a.err()).map(str::to_owned),
+            venue: venue.map(|v| v.name),
+            checked_in: None,
+            region: Some(region),
+        });
+    }
+    Ok(refused(tongban_codes::PassError::UnknownKid.code()))
 }
 
 /// The ID number an officer typed (or a keyboard-mode reader typed), or the one in the text
@@ -240,5 +292,6 @@ pub async fn check_by_resident_id(
         admission_reason: None,
         venue: None,
         checked_in: None,
+        region: None,
     })
 }

@@ -17,4 +17,5 @@ mod pages;
 mod pass;
 mod services;
 mod story;
+mod trust;
 mod venues;

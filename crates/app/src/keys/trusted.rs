@@ -1,0 +1,218 @@
+//! 互认: the regions this one recognises. An administrator imports another region's signed
+//! trust list, checked against the root key they pinned (obtained out of band); from then on
+//! that region's passes verify here, online and at the door. A refresh replaces the keys (only
+//! with a list at least as new, under the same pinned root); removal stops recognition at
+//! once. Every import and removal is logged.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+use sqlx::Row;
+use tongban_crypto::{KeyRing, PublicKey};
+
+use super::service::{TrustListPayload, verify_trust_list};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// A recognised region as listed.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TrustedRegion {
+    pub region_code: String,
+    /// The pinned root key: algorithm and base64url.
+    pub root_alg: String,
+    pub root_key: String,
+    /// When the region signed the list kept, and when it was imported.
+    pub issued_at: String,
+    pub imported_at: String,
+    /// Keys in the list, by purpose.
+    pub pass_keys: usize,
+    pub certificate_keys: usize,
+}
+
+/// Parses a root key given as base64url for the algorithm the list names.
+pub fn root_key(list_text: &str, encoded: &str) -> AppResult<PublicKey> {
+    let list: super::service::SignedTrustList = serde_json::from_str(list_text)
+        .map_err(|_| AppError::invalid("trust_list", "the trust list is not well formed"))?;
+    let algorithm = list
+        .alg
+        .parse()
+        .map_err(|_| AppError::invalid("trust_list", format!("unknown algorithm {}", list.alg)))?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(encoded.trim())
+        .map_err(|_| AppError::invalid("root_key", "not base64url"))?;
+    PublicKey::new(algorithm, bytes).map_err(|_| AppError::invalid("root_key", "not a valid key"))
+}
+
+/// Imports (or refreshes) another region's trust list under a pinned root key.
+pub async fn import(
+    state: &AppState,
+    list_text: &str,
+    root: &PublicKey,
+    imported_by: &str,
+) -> AppResult<TrustListPayload> {
+    let payload = verify_trust_list(list_text, root)
+        .map_err(|e| AppError::invalid("trust_list", e.to_string()))?;
+    if payload.region == state.config.region_code {
+        return Err(AppError::invalid(
+            "trust_list",
+            "this is this region's own trust list",
+        ));
+    }
+    if payload.region.parse::<tongban_core::RegionCode>().is_err() {
+        return Err(AppError::invalid(
+            "trust_list",
+            "the list names no valid region",
+        ));
+    }
+    let root_text = URL_SAFE_NO_PAD.encode(&root.bytes);
+    if let Some(existing) = stored(state, &payload.region).await? {
+        if existing.0 != root_text {
+            return Err(AppError::Conflict(format!(
+                "region {} is pinned to another root key; remove it first to pin a new one",
+                payload.region
+            )));
+        }
+        if payload.issued_at < existing.2 {
+            return Err(AppError::Conflict(
+                "this trust list is older than the one already imported".into(),
+            ));
+        }
+    }
+    let entry = serde_json::json!({
+        "kind": "trust_list_imported",
+        "at": crate::time_fmt::rfc3339(state.now()),
+        "actor": imported_by,
+        "region": payload.region,
+        "issued_at": payload.issued_at,
+        "keys": payload.keys.iter().map(|k| &k.kid).collect::<Vec<_>>(),
+    });
+    crate::ledger::service::append(state, &entry)
+        .await
+        .map_err(|_| AppError::Unavailable)?;
+    sqlx::query("INSERT INTO trusted_regions (region_code, root_alg, root_key, list_text, issued_at, imported_at, imported_by) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (region_code) DO UPDATE SET list_text = excluded.list_text, issued_at = excluded.issued_at, imported_at = excluded.imported_at, imported_by = excluded.imported_by")
+        .bind(payload.region.clone())
+        .bind(root.algorithm.as_str().to_owned())
+        .bind(root_text)
+        .bind(list_text.to_owned())
+        .bind(payload.issued_at.clone())
+        .bind(state.now())
+        .bind(imported_by.to_owned())
+        .execute(state.pool())
+        .await?;
+    Ok(payload)
+}
+
+/// (root key, list text, issued at) of a recognised region.
+async fn stored(state: &AppState, region: &str) -> AppResult<Option<(String, String, String)>> {
+    let row = sqlx::query(
+        "SELECT root_key, list_text, issued_at FROM trusted_regions WHERE region_code = $1",
+    )
+    .bind(region.to_owned())
+    .fetch_optional(state.pool())
+    .await?;
+    row.map(|r| {
+        Ok((
+            r.try_get("root_key")?,
+            r.try_get("list_text")?,
+            r.try_get("issued_at")?,
+        ))
+    })
+    .transpose()
+}
+
+/// Stops recognising a region at once; false when it was not recognised.
+pub async fn remove(state: &AppState, region: &str, removed_by: &str) -> AppResult<bool> {
+    if stored(state, region).await?.is_none() {
+        return Ok(false);
+    }
+    let entry = serde_json::json!({
+        "kind": "trust_list_removed",
+        "at": crate::time_fmt::rfc3339(state.now()),
+        "actor": removed_by,
+        "region": region,
+    });
+    crate::ledger::service::append(state, &entry)
+        .await
+        .map_err(|_| AppError::Unavailable)?;
+    Ok(
+        sqlx::query("DELETE FROM trusted_regions WHERE region_code = $1")
+            .bind(region.to_owned())
+            .execute(state.pool())
+            .await?
+            .rows_affected()
+            == 1,
+    )
+}
+
+/// Every recognised region, each list checked again against its pinned root.
+async fn lists(
+    state: &AppState,
+) -> AppResult<Vec<(String, TrustListPayload, String, String, i64)>> {
+    let rows = sqlx::query("SELECT region_code, root_alg, root_key, list_text, imported_at FROM trusted_regions ORDER BY region_code")
+        .fetch_all(state.pool())
+        .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let (region, alg, key, text, at): (String, String, String, String, i64) = (
+            r.try_get("region_code")?,
+            r.try_get("root_alg")?,
+            r.try_get("root_key")?,
+            r.try_get("list_text")?,
+            r.try_get("imported_at")?,
+        );
+        let root = alg
+            .parse()
+            .ok()
+            .and_then(|a| URL_SAFE_NO_PAD.decode(&key).ok().map(|b| (a, b)))
+            .and_then(|(a, b)| PublicKey::new(a, b).ok());
+        let Some(payload) = root.and_then(|root| verify_trust_list(&text, &root).ok()) else {
+            tracing::warn!(%region, "a stored trust list no longer verifies; it is ignored");
+            continue;
+        };
+        out.push((region, payload, alg, key, at));
+    }
+    Ok(out)
+}
+
+pub async fn list(state: &AppState) -> AppResult<Vec<TrustedRegion>> {
+    Ok(lists(state)
+        .await?
+        .into_iter()
+        .map(|(region, payload, alg, key, at)| TrustedRegion {
+            pass_keys: payload
+                .keys
+                .iter()
+                .filter(|k| k.purpose == super::service::PASS)
+                .count(),
+            certificate_keys: payload
+                .keys
+                .iter()
+                .filter(|k| k.purpose == crate::certs::CERT_KEY)
+                .count(),
+            region_code: region,
+            root_alg: alg,
+            root_key: key,
+            issued_at: payload.issued_at,
+            imported_at: crate::time_fmt::rfc3339(at),
+        })
+        .collect())
+}
+
+/// Each recognised region's issuer name (`tongban.<region>`) with its keys of `purpose`
+/// valid now. A region's codes verify only against its own keys.
+pub async fn foreign_keys(state: &AppState, purpose: &str) -> AppResult<Vec<(String, KeyRing)>> {
+    let now = crate::time_fmt::rfc3339(state.now());
+    let mut out = Vec::new();
+    for (region, payload, _, _, _) in lists(state).await? {
+        let mut ring = KeyRing::new();
+        for key in payload.keys.iter().filter(|k| k.purpose == purpose) {
+            let current =
+                key.not_before <= now && key.not_after.as_ref().is_none_or(|end| now < *end);
+            if let (true, Some(public)) = (current, key.public_key()) {
+                ring.insert(key.kid.clone(), public);
+            }
+        }
+        out.push((format!("tongban.{region}"), ring));
+    }
+    Ok(out)
+}

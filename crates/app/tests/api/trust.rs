@@ -1,0 +1,151 @@
+//! 互认: two regions on loopback. Region B refuses region A's passes until its administrator
+//! imports A's trust list under A's pinned root key; then A's citizen is admitted at B's venue
+//! on the colour A signed, checked against A's keys only; removal stops recognition at once.
+
+use serde_json::{Value, json};
+use tongban_crypto::Signer as _;
+
+use crate::helpers::{TestApp, problem, spawn_app, spawn_app_with};
+
+async fn root_key_of(app: &TestApp) -> String {
+    use base64::Engine as _;
+    let region = app.state.config.region_code.clone();
+    let signer =
+        tongban_app::keys::service::signer(&app.state, &region, tongban_app::keys::service::ROOT)
+            .await
+            .expect("root key");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signer.public_key().bytes)
+}
+
+#[tokio::test]
+async fn a_region_admits_passes_of_a_region_it_recognises_and_only_then() {
+    let a = spawn_app().await;
+    let b = spawn_app_with(|config| config.region_code = "440300".into()).await;
+    assert_ne!(a.state.config.region_code, b.state.config.region_code);
+
+    // B's checkpoint officer runs a government hall.
+    let officer = b.account("demo.checkpoint").api_token.clone();
+    let officer_id = b.account_id_of("demo.checkpoint").await;
+    tongban_app::venues::ensure_venue(
+        &b.state,
+        "市民中心",
+        "government_hall",
+        "339901",
+        &officer_id,
+        false,
+    )
+    .await
+    .expect("venue");
+    let pass: Value = a
+        .get_as(&a.account("citizen.zhangwei").api_token, "/api/v1/pass/me")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let code = pass["code"].as_str().expect("code").to_owned();
+    let check = |code: String| {
+        let (b, officer) = (&b, officer.clone());
+        async move {
+            let response = b
+                .post_as(&officer, "/api/v1/pass/verify", &json!({"code": code}))
+                .await;
+            assert_eq!(response.status(), 200);
+            response.json::<Value>().await.expect("json")
+        }
+    };
+    let unknown = check(code.clone()).await;
+    assert_eq!(
+        (unknown["valid"].clone(), unknown["reason"].clone()),
+        (json!(false), json!("unknown_kid"))
+    );
+
+    // B's system administrator imports A's trust list, pinned to A's root key.
+    let list: Value = reqwest::get(a.url("/api/v1/trust-list"))
+        .await
+        .expect("fetch")
+        .json()
+        .await
+        .expect("json");
+    let admin = b.account("demo.sysadmin").api_token.clone();
+    let import = |root: String| {
+        let (b, admin, list) = (&b, admin.clone(), list.clone());
+        async move {
+            b.post_as(
+                &admin,
+                "/api/v1/admin/trusted-regions",
+                &json!({"trust_list": list, "root_key": root}),
+            )
+            .await
+        }
+    };
+    // The wrong root key, a tampered list, a clerk: refused, nothing imported.
+    let (status, _) = problem(import(root_key_of(&b).await).await).await;
+    assert_eq!(status, 422);
+    let mut tampered = list.clone();
+    // One byte more: still the same JSON, no longer the signed text.
+    tampered["payload"] = json!(format!("{} ", list["payload"].as_str().expect("payload")));
+    let (status, _) = problem(
+        b.post_as(
+            &admin,
+            "/api/v1/admin/trusted-regions",
+            &json!({"trust_list": tampered, "root_key": root_key_of(&a).await}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 422);
+    let clerk = b.account("demo.clerk.market").api_token.clone();
+    let (status, _) = problem(
+        b.post_as(
+            &clerk,
+            "/api/v1/admin/trusted-regions",
+            &json!({"trust_list": list, "root_key": root_key_of(&a).await}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(check(code.clone()).await["valid"] == false);
+
+    let response = import(root_key_of(&a).await).await;
+    assert_eq!(response.status(), 200);
+    let regions: Value = b
+        .get_as(&admin, "/api/v1/admin/trusted-regions")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        regions[0]["region_code"],
+        a.state.config.region_code.as_str()
+    );
+    assert!(regions[0]["pass_keys"].as_u64().expect("count") >= 1);
+
+    let admitted = check(code.clone()).await;
+    assert_eq!(admitted["valid"], true, "{admitted}");
+    assert_eq!(admitted["colour"], pass["colour"]);
+    assert_eq!(admitted["region"], a.state.config.region_code.as_str());
+    assert_eq!(admitted["venue"], "市民中心");
+    assert_eq!(
+        admitted["admitted"],
+        pass["colour"] == "green" || pass["colour"] == "yellow"
+    );
+    assert!(
+        admitted["checked_in"].is_null(),
+        "a visitor is not a person of this region"
+    );
+
+    // Removal stops recognition at once.
+    let removed = b
+        .client
+        .delete(b.url(&format!(
+            "/api/v1/admin/trusted-regions/{}",
+            a.state.config.region_code
+        )))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(removed.status(), 204);
+    assert_eq!(check(code).await["reason"], "unknown_kid");
+}
