@@ -26,6 +26,11 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/grants", post(grant))
         .route("/admin/regions", post(create_region))
         .route("/admin/departments", post(create_department))
+        .route("/admin/trusted-regions", post(import_region))
+        .route(
+            "/admin/trusted-regions/{region}/remove",
+            post(remove_region),
+        )
 }
 
 struct UserRow {
@@ -52,6 +57,8 @@ struct Console {
     events: Vec<(String, String, String, String)>,
     staff_roles: Vec<(String, String)>,
     all_roles: Vec<(String, String)>,
+    /// 互认: the regions recognised (for the system administrator).
+    trusted: Vec<crate::keys::trusted::TrustedRegion>,
 }
 
 /// Renders the console for the actor, with an optional notice and one-time secrets.
@@ -112,6 +119,11 @@ async fn render_console(
             events,
             staff_roles,
             all_roles,
+            trusted: if can_manage_accounts {
+                crate::keys::trusted::list(state).await?
+            } else {
+                Vec::new()
+            },
         })
     };
     let console = load.await.map_err(|e| ctx.error(e))?;
@@ -349,6 +361,68 @@ async fn create_department(
         &state,
         &ctx,
         Some(ctx.t.get("console.done").to_owned()),
+        Vec::new(),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct ImportRegionForm {
+    csrf: String,
+    trust_list: String,
+    root_key: String,
+}
+
+/// The system administrator imports another region's trust list under its pinned root key.
+async fn import_region(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    PageForm(form): PageForm<ImportRegionForm>,
+) -> Result<Response, PageError> {
+    let actor = actor_of(&ctx)?;
+    ctx.check_csrf(&form.csrf)?;
+    if !actor.has_role(Role::SystemAdmin) {
+        return Err(ctx.error(AppError::Forbidden));
+    }
+    let text = form.trust_list.trim();
+    let root = crate::keys::trusted::root_key(text, &form.root_key).map_err(|e| ctx.error(e))?;
+    let payload = crate::keys::trusted::import(&state, text, &root, actor.id())
+        .await
+        .map_err(|e| ctx.error(e))?;
+    render_console(
+        &state,
+        &ctx,
+        Some(format!(
+            "{} {}",
+            ctx.t.get("trust.imported"),
+            payload.region
+        )),
+        Vec::new(),
+    )
+    .await
+}
+
+async fn remove_region(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(region): Path<String>,
+    PageForm(form): PageForm<CsrfOnly>,
+) -> Result<Response, PageError> {
+    let actor = actor_of(&ctx)?;
+    ctx.check_csrf(&form.csrf)?;
+    if !actor.has_role(Role::SystemAdmin) {
+        return Err(ctx.error(AppError::Forbidden));
+    }
+    if !crate::keys::trusted::remove(&state, &region, actor.id())
+        .await
+        .map_err(|e| ctx.error(e))?
+    {
+        return Err(ctx.error(AppError::NotFound));
+    }
+    render_console(
+        &state,
+        &ctx,
+        Some(format!("{} {region}", ctx.t.get("trust.removed"))),
         Vec::new(),
     )
     .await

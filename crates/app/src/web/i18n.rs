@@ -280,6 +280,32 @@ const TEXT: &[(&str, &str, &str)] = &[
         "已结束（部分未通过）",
         "Ended (some not granted)",
     ),
+    ("trust.title", "互认地区", "Recognised regions"),
+    (
+        "trust.none",
+        "尚未互认其他地区。",
+        "No other region is recognised yet.",
+    ),
+    ("trust.root", "根公钥（base64url）", "Root key (base64url)"),
+    ("trust.issued", "信任列表签发时间", "List issued"),
+    ("trust.remove", "取消互认", "Stop recognising"),
+    (
+        "trust.list",
+        "对方地区的信任列表（JSON）",
+        "The other region's trust list (JSON)",
+    ),
+    ("trust.import", "导入", "Import"),
+    ("trust.imported", "已互认地区", "Now recognising region"),
+    (
+        "trust.removed",
+        "已取消互认",
+        "No longer recognising region",
+    ),
+    (
+        "trust.hint",
+        "根公钥须经线下渠道从对方地区获取并核对；刷新须为同一根公钥签发的更新列表。",
+        "Obtain the root key from the other region out of band and check it; a refresh must be a newer list signed by the same root key.",
+    ),
     ("services.title", "办事服务", "Services"),
     ("services.search", "搜索事项", "Search services"),
     (

@@ -149,3 +149,63 @@ async fn a_region_admits_passes_of_a_region_it_recognises_and_only_then() {
     assert_eq!(removed.status(), 204);
     assert_eq!(check(code).await["reason"], "unknown_kid");
 }
+
+#[tokio::test]
+async fn the_console_imports_and_removes_a_region() {
+    let a = spawn_app().await;
+    let b = spawn_app_with(|config| config.region_code = "440300".into()).await;
+    let list = reqwest::get(a.url("/api/v1/trust-list"))
+        .await
+        .expect("fetch")
+        .text()
+        .await
+        .expect("text");
+    let admin = b.account("demo.sysadmin").clone();
+    let mut browser = b.page_login(&admin).await;
+    let console = browser.get(&b, "/admin").await.text().await.expect("html");
+    let csrf = crate::helpers::hidden_csrf(&console);
+    let root = root_key_of(&a).await;
+    let wrong = browser
+        .post_form(
+            &b,
+            "/admin/trusted-regions",
+            &[("csrf", &csrf), ("trust_list", &list), ("root_key", "AAAA")],
+        )
+        .await;
+    assert_eq!(wrong.status(), 422);
+    let imported = browser
+        .post_form(
+            &b,
+            "/admin/trusted-regions",
+            &[("csrf", &csrf), ("trust_list", &list), ("root_key", &root)],
+        )
+        .await;
+    assert_eq!(imported.status(), 200);
+    let page = imported.text().await.expect("html");
+    let region = a.state.config.region_code.clone();
+    assert!(page.contains(&format!("/admin/trusted-regions/{region}/remove")));
+    let removed = browser
+        .post_form(
+            &b,
+            &format!("/admin/trusted-regions/{region}/remove"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(removed.status(), 200);
+    let after = removed.text().await.expect("html");
+    assert!(
+        !after.contains(&format!("/admin/trusted-regions/{region}/remove")),
+        "{}",
+        after
+            .lines()
+            .filter(|l| l.contains("trusted-regions") || l.contains("互认"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(
+        tongban_app::keys::trusted::list(&b.state)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+}
