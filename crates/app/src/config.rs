@@ -63,7 +63,9 @@ pub struct Config {
     /// Default: `<data_dir>/master.key` if it exists (the demo writes one).
     pub master_key_file: Option<PathBuf>,
     /// The region this deployment serves, as its identity in trust lists and log origins.
-    /// Default `000000`.
+    /// Default `000000`. (Read as text even when written as a number, as
+    /// `TONGBAN_REGION_CODE=440300` is.)
+    #[serde(deserialize_with = "text_or_number")]
     pub region_code: String,
     /// Seconds between signed checkpoints of the transparency log. Default 60.
     pub checkpoint_interval_seconds: u64,
@@ -151,6 +153,21 @@ impl Config {
     }
 }
 
+/// A setting that is text even when it looks like a number: environment variables and TOML
+/// give `440300` as an integer.
+fn text_or_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum TextOrNumber {
+        Text(String),
+        Number(u64),
+    }
+    Ok(match TextOrNumber::deserialize(deserializer)? {
+        TextOrNumber::Text(text) => text,
+        TextOrNumber::Number(n) => format!("{n:06}"),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,6 +196,13 @@ mod tests {
         let config = Config::load(Some(&good)).expect("loads");
         assert_eq!(config.bind.port(), 9000);
         assert_eq!(config.session_idle_minutes, 10);
+        let numeric = dir.join("numeric.toml");
+        std::fs::write(&numeric, "region_code = 440300\n").expect("write");
+        assert_eq!(
+            Config::load(Some(&numeric)).expect("loads").region_code,
+            "440300",
+            "a region code written as a number is still its six digits"
+        );
         let bad = dir.join("bad.toml");
         std::fs::write(&bad, "bnid = \"0.0.0.0:9000\"\n").expect("write");
         assert!(Config::load(Some(&bad)).is_err());

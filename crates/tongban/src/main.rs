@@ -111,6 +111,9 @@ enum KeysCommand {
     },
     /// Print a new random master key (base64) for TONGBAN_MASTER_KEY.
     GenerateMaster,
+    /// Print this region's root public key (base64url), to hand to the regions that will
+    /// recognise this one (`tongban trust import … --root-key`).
+    RootKey,
 }
 
 #[derive(Subcommand)]
@@ -585,6 +588,24 @@ async fn manage_keys(config: Config, command: KeysCommand) -> anyhow::Result<()>
     let state = tongban_app::open_state(config, Arc::new(SystemClock)).await?;
     let failed = |e: tongban_app::error::AppError| anyhow::anyhow!("{e}");
     match command {
+        KeysCommand::RootKey => {
+            use base64::Engine as _;
+            use tongban_crypto::Signer as _;
+            let region = state.config.region_code.clone();
+            let root = tongban_app::keys::service::signer(
+                &state,
+                &region,
+                tongban_app::keys::service::ROOT,
+            )
+            .await
+            .map_err(failed)?;
+            println!(
+                "{} {} {}",
+                region,
+                root.algorithm().as_str(),
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(root.public_key().bytes)
+            );
+        }
         KeysCommand::List => {
             for key in key_store::signing_keys(state.pool())
                 .await
