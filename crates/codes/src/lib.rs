@@ -5,6 +5,7 @@
 
 mod pass;
 mod pipeline;
+pub mod shc;
 mod shown;
 
 pub use pass::{Colour, PASS_PREFIX, PassClaims, PassError, issue_pass, verify_pass};
