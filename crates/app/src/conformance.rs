@@ -232,6 +232,83 @@ pub fn rules(dir: &Path) -> anyhow::Result<Summary> {
     Ok(summary)
 }
 
+/// The SMART Health Cards example issuer, whose JWKS and CRLs the suite carries.
+const SHC_EXAMPLE_ISSUER: &str = "https://spec.smarthealth.cards/examples/issuer";
+
+/// Runs the SMART Health Card test data (`dev-tools/testdata` under `dir`) with the spec's
+/// example issuer configured (`spec/generate-examples/issuer/.well-known`): every card file
+/// named for a defect must be refused, every other must verify. Each file's outcome and reason
+/// are listed. QR images and SMART Health Links are out of scope and skipped. A JSON card file
+/// must carry the `.smart-health-card` extension, as the spec requires.
+pub fn shc(dir: &Path, now: i64) -> anyhow::Result<Json> {
+    use tongban_codes::shc::{self as card, Crl, Issuers, Jwks};
+    let well_known = dir.join("spec/generate-examples/issuer/.well-known");
+    let jwks: Jwks = serde_json::from_str(&std::fs::read_to_string(well_known.join("jwks.json"))?)?;
+    let mut issuers = Issuers::default();
+    issuers.jwks.insert(SHC_EXAMPLE_ISSUER.into(), jwks);
+    if let Ok(entries) = std::fs::read_dir(well_known.join("crl")) {
+        for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+            if path.extension().is_some_and(|e| e == "json") {
+                let crl: Crl = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
+                issuers.crls.insert(crl.kid.clone(), crl);
+            }
+        }
+    }
+    let mut summary = Summary::new("shc");
+    let mut results = Vec::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("dev-tools/testdata"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    for path in files {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            summary.skip(); // images: QR decoding from pictures is not part of the verifier
+            continue;
+        };
+        let trimmed = text.trim_end();
+        let is_card = trimmed.starts_with(card::SHC_PREFIX)
+            || trimmed.trim_start_matches('\u{feff}').starts_with("eyJ")
+            || serde_json::from_str::<Json>(trimmed)
+                .is_ok_and(|v| v.get("verifiableCredential").is_some());
+        if !is_card || name.starts_with("shlink") {
+            summary.skip();
+            continue;
+        }
+        let outcome = if trimmed.starts_with('{') && !name.ends_with(".smart-health-card") {
+            Err("bad_file_extension".to_owned())
+        } else {
+            card::verify_any(&text, &issuers, now)
+                .map(|cards| cards.len())
+                .map_err(|e| e.code().to_owned())
+        };
+        let defect = ["-d-jws-", "-f-qr-code-", "-e-file-", "wrong-extension"]
+            .iter()
+            .any(|marker| name.contains(marker))
+            && name != "test-example-00-e-file-multi-jws.smart-health-card";
+        results.push(json!({
+            "file": name,
+            "outcome": if outcome.is_ok() { "verified" } else { "rejected" },
+            "cards": outcome.as_ref().ok(),
+            "reason": outcome.as_ref().err(),
+        }));
+        match (defect, &outcome) {
+            (true, Err(_)) | (false, Ok(_)) => summary.pass(),
+            (true, Ok(_)) => summary.fail(name, "a defective card was accepted".into()),
+            (false, Err(reason)) => {
+                summary.fail(name, format!("a good card was refused: {reason}"))
+            }
+        }
+    }
+    let mut report = serde_json::to_value(&summary)?;
+    report["results"] = Json::Array(results);
+    Ok(report)
+}
+
 /// Where the conformance vectors are: `$TONGBAN_CONFORMANCE_DIR`, or `../shared/conformance`
 /// beside the repository.
 pub fn vectors_dir() -> Option<PathBuf> {
@@ -245,6 +322,26 @@ pub fn vectors_dir() -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn smart_health_cards_verify_and_every_defective_one_is_refused() {
+        let Some(dir) = vectors_dir() else {
+            eprintln!(
+                "note: conformance vectors not found (set TONGBAN_CONFORMANCE_DIR); the shc suite is skipped"
+            );
+            return;
+        };
+        let report = shc(&dir.join("shc"), 1_800_000_000).expect("the suite runs");
+        assert!(report["cases"].as_u64().expect("cases") > 40, "{report}");
+        assert_eq!(report["failed"], 0, "{:#}", report["failures"]);
+        let verified = report["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .filter(|r| r["outcome"] == "verified")
+            .count();
+        assert_eq!(verified, 2, "the spec's two good examples");
+    }
 
     fn run(suite: &str, runner: fn(&Path) -> anyhow::Result<Summary>) {
         let Some(dir) = vectors_dir() else {

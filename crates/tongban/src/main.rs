@@ -189,6 +189,10 @@ enum ConformanceCommand {
     Certlogic { dir: PathBuf },
     /// The tests of the EU DCC business rules (a directory of <country>/<rule>/rule.json and tests/).
     Rules { dir: PathBuf },
+    /// SMART Health Cards: the dev-tools test data verified with the spec's example issuer
+    /// (a directory with dev-tools/testdata and spec/generate-examples/issuer); lists each
+    /// file's outcome and reason.
+    Shc { dir: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -806,9 +810,17 @@ async fn bench_database(url: Option<String>) -> anyhow::Result<(Db, PathBuf)> {
 
 fn conformance(command: ConformanceCommand) -> anyhow::Result<()> {
     let summary = match command {
-        ConformanceCommand::Certlogic { dir } => tongban_app::conformance::certlogic(&dir),
-        ConformanceCommand::Rules { dir } => tongban_app::conformance::rules(&dir),
-    }?;
+        ConformanceCommand::Certlogic { dir } => tongban_app::conformance::certlogic(&dir)?,
+        ConformanceCommand::Rules { dir } => tongban_app::conformance::rules(&dir)?,
+        ConformanceCommand::Shc { dir } => {
+            let report = tongban_app::conformance::shc(&dir, unix_now())?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            if report["failed"] != 0 || report["cases"] == 0 {
+                std::process::exit(1);
+            }
+            return Ok(());
+        }
+    };
     println!("{}", serde_json::to_string_pretty(&summary)?);
     if summary.failed > 0 || summary.cases == 0 {
         std::process::exit(1);
