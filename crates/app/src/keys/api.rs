@@ -14,6 +14,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(trust_list))
         .routes(routes!(trusted_regions, import_region))
         .routes(routes!(remove_region))
+        .routes(routes!(shc_issuer))
+        .routes(routes!(visitor_rule, set_visitor_rule))
 }
 
 /// The region's verification keys, signed by its root key (format in docs/trust-list.md).
@@ -85,4 +87,45 @@ async fn remove_region(
     } else {
         Err(crate::error::AppError::NotFound)
     }
+}
+
+/// Trust (or refresh) a SMART Health Card issuer: its JWKS and revocation lists, configured
+/// here since verifiers do not fetch (the system administrator). Logged.
+#[utoipa::path(post, path = "/api/v1/admin/shc-issuers", tag = "keys", security(("bearer" = [])), request_body = crate::pass::foreign::IssuerRequest,
+    responses((status = 204), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+async fn shc_issuer(
+    State(state): State<AppState>,
+    crate::web::extract::ApiActor(actor): crate::web::extract::ApiActor,
+    crate::web::extract::ApiJson(request): crate::web::extract::ApiJson<
+        crate::pass::foreign::IssuerRequest,
+    >,
+) -> crate::error::AppResult<axum::http::StatusCode> {
+    system_admin(&actor)?;
+    crate::pass::foreign::set_shc_issuer(&state, &request, actor.id()).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// The acceptance rule for visitors' foreign credentials (CertLogic over `format`, `issuer`,
+/// `types`, `validFrom`, `validUntil`, `validationClock`).
+#[utoipa::path(get, path = "/api/v1/admin/visitor-rule", tag = "keys", security(("bearer" = [])),
+    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem)))]
+async fn visitor_rule(
+    State(state): State<AppState>,
+    crate::web::extract::ApiActor(actor): crate::web::extract::ApiActor,
+) -> crate::error::AppResult<Json<serde_json::Value>> {
+    system_admin(&actor)?;
+    Ok(Json(crate::pass::foreign::visitor_rule(&state).await?))
+}
+
+/// Set the visitors' acceptance rule (validated as CertLogic). Logged.
+#[utoipa::path(put, path = "/api/v1/admin/visitor-rule", tag = "keys", security(("bearer" = [])), request_body = Object,
+    responses((status = 204), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+async fn set_visitor_rule(
+    State(state): State<AppState>,
+    crate::web::extract::ApiActor(actor): crate::web::extract::ApiActor,
+    crate::web::extract::ApiJson(rule): crate::web::extract::ApiJson<serde_json::Value>,
+) -> crate::error::AppResult<axum::http::StatusCode> {
+    system_admin(&actor)?;
+    crate::pass::foreign::set_visitor_rule(&state, &rule, actor.id()).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }

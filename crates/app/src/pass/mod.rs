@@ -3,6 +3,7 @@
 //! against an exported trust list.
 
 pub mod api;
+pub mod foreign;
 pub mod offline;
 pub mod pages;
 pub mod scan_pages;

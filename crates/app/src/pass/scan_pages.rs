@@ -64,6 +64,11 @@ async fn render_with(
             colour: Some(colour),
             ..
         }) => ctx.t.get(&format!("pass.{colour}")).to_owned(),
+        Some(CheckOutcome {
+            valid: true,
+            foreign: Some(_),
+            ..
+        }) => ctx.t.get("scan.foreign").to_owned(),
         Some(_) => ctx.t.get("scan.refused").to_owned(),
         None => String::new(),
     };

@@ -97,6 +97,9 @@ pub struct CheckOutcome {
     /// For a pass of another, recognised region (互认): that region's code. Its colour is the
     /// one the region signed; no record of the person exists here, so nothing is checked in.
     pub region: Option<String>,
+    /// For a foreign credential (a SMART Health Card): what was verified. `admitted` is then
+    /// the region's acceptance rule for visitors.
+    pub foreign: Option<super::foreign::ForeignCredential>,
 }
 
 fn refused(reason: &str) -> CheckOutcome {
@@ -110,6 +113,7 @@ fn refused(reason: &str) -> CheckOutcome {
         venue: None,
         checked_in: None,
         region: None,
+        foreign: None,
     }
 }
 
@@ -124,6 +128,9 @@ pub async fn check(
 ) -> AppResult<CheckOutcome> {
     if !can(actor, Action::CheckPass, Resource::Platform) {
         return Err(AppError::Forbidden);
+    }
+    if super::foreign::is_shc(code) {
+        return check_visitor(state, actor, code).await;
     }
     let mut ring = KeyRing::new();
     for key in keys::verification_keys(state)
@@ -174,6 +181,40 @@ pub async fn check(
         venue: venue.map(|v| v.name),
         checked_in,
         region: None,
+        foreign: None,
+    })
+}
+
+/// Checks a visitor's foreign credential (a SMART Health Card) and applies the visitors' rule.
+/// Logged without any personal data.
+async fn check_visitor(state: &AppState, actor: &Actor, code: &str) -> AppResult<CheckOutcome> {
+    let (credential, accepted) = match super::foreign::check_shc(state, code).await? {
+        Ok(verified) => verified,
+        Err(reason) => return Ok(refused(&reason)),
+    };
+    let venue = crate::venues::venue_of(state, actor.id()).await?;
+    let entry = serde_json::json!({
+        "kind": "foreign_credential_checked",
+        "at": crate::time_fmt::rfc3339(state.now()),
+        "actor": actor.id(),
+        "format": credential.format,
+        "issuer": credential.issuer,
+        "accepted": accepted,
+    });
+    crate::ledger::service::append(state, &entry)
+        .await
+        .map_err(|_| AppError::Unavailable)?;
+    Ok(CheckOutcome {
+        valid: true,
+        reason: None,
+        colour: None,
+        initials: None,
+        admitted: Some(accepted),
+        admission_reason: (!accepted).then(|| "visitor_rule".to_owned()),
+        venue: venue.map(|v| v.name),
+        checked_in: None,
+        region: None,
+        foreign: Some(credential),
     })
 }
 
@@ -216,6 +257,7 @@ async fn check_foreign(state: &AppState, actor: &Actor, code: &str) -> AppResult
             venue: venue.map(|v| v.name),
             checked_in: None,
             region: Some(region),
+            foreign: None,
         });
     }
     Ok(refused(tongban_codes::PassError::UnknownKid.code()))
@@ -293,5 +335,6 @@ pub async fn check_by_resident_id(
         venue: None,
         checked_in: None,
         region: None,
+        foreign: None,
     })
 }

@@ -306,6 +306,38 @@ const TEXT: &[(&str, &str, &str)] = &[
         "根公钥须经线下渠道从对方地区获取并核对；刷新须为同一根公钥签发的更新列表。",
         "Obtain the root key from the other region out of band and check it; a refresh must be a newer list signed by the same root key.",
     ),
+    (
+        "scan.foreign",
+        "外来健康凭证已核验",
+        "Foreign health credential verified",
+    ),
+    ("scan.region", "互认地区", "Recognised region"),
+    (
+        "scan.reason.unknown_issuer",
+        "签发方未获信任",
+        "Issuer not trusted",
+    ),
+    (
+        "scan.reason.bad_jws",
+        "凭证格式错误",
+        "Malformed credential",
+    ),
+    (
+        "scan.reason.bad_numeric",
+        "二维码内容错误",
+        "Malformed QR text",
+    ),
+    (
+        "scan.reason.bad_payload",
+        "凭证内容不合规",
+        "Credential content not accepted",
+    ),
+    (
+        "scan.reason.bad_deflate",
+        "凭证无法解压",
+        "Credential does not decompress",
+    ),
+    ("scan.reason.revoked", "凭证已撤销", "Credential revoked"),
     ("services.title", "办事服务", "Services"),
     ("services.search", "搜索事项", "Search services"),
     (

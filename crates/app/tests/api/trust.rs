@@ -204,3 +204,108 @@ async fn the_console_imports_and_removes_a_region() {
             .is_empty()
     );
 }
+
+/// A SMART Health Card at the door: verified against the issuer the administrator configured,
+/// admitted by the visitors' CertLogic rule, and refused when forged or from an unknown issuer.
+/// Uses the spec's example issuer and cards (skipped with a note where the vectors are absent).
+#[tokio::test]
+async fn a_smart_health_card_is_checked_at_the_door_by_the_visitors_rule() {
+    let Some(vectors) = tongban_app::conformance::vectors_dir() else {
+        eprintln!(
+            "note: conformance vectors not found; the SMART Health Card door check is skipped"
+        );
+        return;
+    };
+    let shc = vectors.join("shc");
+    let read = |path: &str| std::fs::read_to_string(shc.join(path)).expect("vector");
+    let app = spawn_app().await;
+    let admin = app.account("demo.sysadmin").api_token.clone();
+    let officer = app.account("demo.checkpoint").api_token.clone();
+    let card = read("dev-tools/testdata/test-example-1195-byte-qrnumeric.txt");
+    let check = |code: String| {
+        let (app, officer) = (&app, officer.clone());
+        async move {
+            let response = app
+                .post_as(
+                    &officer,
+                    "/api/v1/pass/verify",
+                    &json!({"code": code.trim()}),
+                )
+                .await;
+            assert_eq!(response.status(), 200);
+            response.json::<Value>().await.expect("json")
+        }
+    };
+    assert_eq!(check(card.clone()).await["reason"], "unknown_issuer");
+
+    let jwks: Value =
+        serde_json::from_str(&read("spec/generate-examples/issuer/.well-known/jwks.json"))
+            .expect("jwks");
+    let issuer = json!({"iss": "https://spec.smarthealth.cards/examples/issuer", "jwks": jwks});
+    let clerk = app.account("demo.clerk.tax").api_token.clone();
+    let (status, _) = problem(
+        app.post_as(&clerk, "/api/v1/admin/shc-issuers", &issuer)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _) = problem(
+        app.post_as(
+            &admin,
+            "/api/v1/admin/shc-issuers",
+            &json!({"iss": "http://insecure.example", "jwks": jwks}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 422);
+    let response = app
+        .post_as(&admin, "/api/v1/admin/shc-issuers", &issuer)
+        .await;
+    assert_eq!(response.status(), 204);
+
+    let admitted = check(card.clone()).await;
+    assert_eq!(admitted["valid"], true, "{admitted}");
+    assert_eq!(admitted["foreign"]["format"], "shc");
+    assert_eq!(
+        admitted["foreign"]["issuer"],
+        "https://spec.smarthealth.cards/examples/issuer"
+    );
+    assert_eq!(
+        admitted["admitted"], true,
+        "an immunization card passes the default rule"
+    );
+
+    // A stricter rule: laboratory results only.
+    let put = |rule: Value| {
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            app.client
+                .put(app.url("/api/v1/admin/visitor-rule"))
+                .bearer_auth(admin)
+                .json(&rule)
+                .send()
+                .await
+                .expect("put")
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(put(json!({"no-such-operator": [1]})).await, 422);
+    assert_eq!(
+        put(json!({"in": ["https://smarthealth.cards#laboratory", {"var": "types"}]})).await,
+        204
+    );
+    let refused = check(card).await;
+    assert_eq!(
+        (refused["valid"].clone(), refused["admitted"].clone()),
+        (json!(true), json!(false))
+    );
+    assert_eq!(refused["admission_reason"], "visitor_rule");
+    // A forged signature is refused at its step.
+    let forged = check(read(
+        "dev-tools/testdata/test-example-00-d-jws-invalid-signature.txt",
+    ))
+    .await;
+    assert_eq!(forged["reason"], "bad_signature");
+}

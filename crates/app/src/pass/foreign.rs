@@ -1,0 +1,210 @@
+//! Foreign credentials at the door: a SMART Health Card scanned at a venue or checkpoint is
+//! verified against the issuers this region trusts (configured locally), and the region's
+//! acceptance rule for visitors — a CertLogic expression, the engine of the health policy —
+//! decides admission from what was verified. The answer says what was verified: format,
+//! issuer, credential types, validity.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sqlx::Row;
+use tongban_codes::shc::{self, Crl, Issuers, Jwks};
+
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// What the verifier learnt of a foreign credential.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ForeignCredential {
+    /// `shc`.
+    pub format: String,
+    pub issuer: String,
+    /// The credential's types (e.g. `https://smarthealth.cards#immunization`).
+    pub types: Vec<String>,
+    /// RFC 3339.
+    pub valid_from: String,
+    pub valid_until: Option<String>,
+}
+
+/// The rule used until an administrator sets one: a health card of an immunization or a
+/// laboratory result is accepted.
+pub fn default_rule() -> Value {
+    // CertLogic has no `or`: `if` stands in for it.
+    json!({"if": [
+        {"in": ["https://smarthealth.cards#immunization", {"var": "types"}]},
+        true,
+        {"in": ["https://smarthealth.cards#laboratory", {"var": "types"}]}
+    ]})
+}
+
+pub async fn visitor_rule(state: &AppState) -> AppResult<Value> {
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT rule FROM visitor_rules WHERE id = 'visitors'")
+            .fetch_optional(state.pool())
+            .await?;
+    match stored {
+        Some(text) => serde_json::from_str(&text).map_err(|e| AppError::Internal(e.into())),
+        None => Ok(default_rule()),
+    }
+}
+
+/// Sets the visitors' acceptance rule (checked as CertLogic first). Logged.
+pub async fn set_visitor_rule(state: &AppState, rule: &Value, by: &str) -> AppResult<()> {
+    if let Some(issue) = tongban_rules::validate(rule).into_iter().next() {
+        return Err(AppError::invalid(
+            "rule",
+            format!("not a valid CertLogic expression: {issue:?}"),
+        ));
+    }
+    let entry = json!({
+        "kind": "visitor_rule_set",
+        "at": crate::time_fmt::rfc3339(state.now()),
+        "actor": by,
+        "rule": rule,
+    });
+    crate::ledger::service::append(state, &entry)
+        .await
+        .map_err(|_| AppError::Unavailable)?;
+    sqlx::query("INSERT INTO visitor_rules (id, rule, updated_at, updated_by) VALUES ('visitors', $1, $2, $3) ON CONFLICT (id) DO UPDATE SET rule = excluded.rule, updated_at = excluded.updated_at, updated_by = excluded.updated_by")
+        .bind(rule.to_string())
+        .bind(state.now())
+        .bind(by.to_owned())
+        .execute(state.pool())
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerRequest {
+    /// The issuer's `iss` URL, exactly as its cards carry it.
+    pub iss: String,
+    /// Its JWKS (`<iss>/.well-known/jwks.json`).
+    #[schema(value_type = Object)]
+    pub jwks: Value,
+    /// Its revocation lists (`<iss>/.well-known/crl/<kid>.json`), if any.
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub crls: Vec<Value>,
+}
+
+/// Trusts (or refreshes) a SMART Health Card issuer. Logged.
+pub async fn set_shc_issuer(state: &AppState, request: &IssuerRequest, by: &str) -> AppResult<()> {
+    let iss = request.iss.trim();
+    if !iss.starts_with("https://") || iss.ends_with('/') || iss.len() > 300 {
+        return Err(AppError::invalid(
+            "iss",
+            "an https:// URL without a trailing slash",
+        ));
+    }
+    let jwks: Jwks = serde_json::from_value(request.jwks.clone())
+        .map_err(|_| AppError::invalid("jwks", "not a JWKS"))?;
+    if jwks.keys.is_empty() {
+        return Err(AppError::invalid("jwks", "no keys"));
+    }
+    let mut crls = Vec::new();
+    for crl in &request.crls {
+        let crl: Crl = serde_json::from_value(crl.clone())
+            .map_err(|_| AppError::invalid("crls", "not a revocation list"))?;
+        if !jwks.keys.iter().any(|k| k.kid == crl.kid) {
+            return Err(AppError::invalid(
+                "crls",
+                format!("no key {} in the JWKS", crl.kid),
+            ));
+        }
+        crls.push(serde_json::json!({"kid": crl.kid, "method": crl.method, "ctr": crl.ctr, "rids": crl.rids}));
+    }
+    let entry = json!({
+        "kind": "shc_issuer_trusted",
+        "at": crate::time_fmt::rfc3339(state.now()),
+        "actor": by,
+        "iss": iss,
+        "keys": jwks.keys.iter().map(|k| &k.kid).collect::<Vec<_>>(),
+    });
+    crate::ledger::service::append(state, &entry)
+        .await
+        .map_err(|_| AppError::Unavailable)?;
+    sqlx::query("INSERT INTO shc_issuers (iss, jwks, crls, imported_at) VALUES ($1, $2, $3, $4) ON CONFLICT (iss) DO UPDATE SET jwks = excluded.jwks, crls = excluded.crls, imported_at = excluded.imported_at")
+        .bind(iss.to_owned())
+        .bind(request.jwks.to_string())
+        .bind(Value::Array(crls).to_string())
+        .bind(state.now())
+        .execute(state.pool())
+        .await?;
+    Ok(())
+}
+
+async fn shc_issuers(state: &AppState) -> AppResult<Issuers> {
+    let rows = sqlx::query("SELECT iss, jwks, crls FROM shc_issuers")
+        .fetch_all(state.pool())
+        .await?;
+    let mut issuers = Issuers {
+        jwks: BTreeMap::new(),
+        crls: BTreeMap::new(),
+    };
+    for row in rows {
+        let iss: String = row.try_get("iss")?;
+        let jwks: String = row.try_get("jwks")?;
+        let crls: String = row.try_get("crls")?;
+        let (Ok(jwks), Ok(crls)) = (
+            serde_json::from_str::<Jwks>(&jwks),
+            serde_json::from_str::<Vec<Crl>>(&crls),
+        ) else {
+            continue;
+        };
+        issuers.jwks.insert(iss, jwks);
+        for crl in crls {
+            issuers.crls.insert(crl.kid.clone(), crl);
+        }
+    }
+    Ok(issuers)
+}
+
+/// Whether a scanned text is a SMART Health Card (QR text or a bare JWS).
+pub fn is_shc(code: &str) -> bool {
+    let code = code.trim();
+    code.starts_with(shc::SHC_PREFIX) || (code.starts_with("eyJ") && code.matches('.').count() == 2)
+}
+
+/// Verifies a SMART Health Card and applies the visitors' rule. `Ok(Err(reason))` when the
+/// card is refused.
+pub async fn check_shc(
+    state: &AppState,
+    code: &str,
+) -> AppResult<Result<(ForeignCredential, bool), String>> {
+    let issuers = shc_issuers(state).await?;
+    let now = state.now() / 1000;
+    let cards = match shc::verify_any(code.trim(), &issuers, now) {
+        Ok(cards) => cards,
+        Err(error) => return Ok(Err(error.code().to_owned())),
+    };
+    let Some(card) = cards.into_iter().next() else {
+        return Ok(Err("bad_jws".into()));
+    };
+    let credential = ForeignCredential {
+        format: "shc".into(),
+        issuer: card.issuer.clone(),
+        types: card.types.clone(),
+        valid_from: crate::time_fmt::rfc3339(card.not_before * 1000),
+        valid_until: card.expires.map(|e| crate::time_fmt::rfc3339(e * 1000)),
+    };
+    let data = json!({
+        "format": "shc",
+        "issuer": card.issuer,
+        "types": card.types,
+        "validFrom": credential.valid_from,
+        "validUntil": credential.valid_until,
+        "validationClock": crate::time_fmt::rfc3339(state.now()),
+    });
+    let rule = visitor_rule(state).await?;
+    // A rule that fails to evaluate admits no one.
+    let accepted = match tongban_rules::evaluate_json(&rule, &data) {
+        Ok(outcome) => outcome == Value::Bool(true),
+        Err(error) => {
+            tracing::warn!(%error, "the visitors' rule could not be evaluated; not admitted");
+            false
+        }
+    };
+    Ok(Ok((credential, accepted)))
+}
