@@ -101,6 +101,10 @@ async fn call(
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+async fn get(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
+    call(app, token, reqwest::Method::GET, path, None).await
+}
+
 #[tokio::test]
 async fn an_application_runs_through_the_registration_building_block_api() {
     let app = spawn_app().await;
@@ -133,47 +137,19 @@ async fn an_application_runs_through_the_registration_building_block_api() {
         .expect("request");
     assert_eq!(bare.status(), 400);
 
-    let (status, services) = call(&app, &citizen, reqwest::Method::GET, "/services", None).await;
+    let (status, services) = get(&app, &citizen, "/services").await;
     assert_eq!(status, 200);
     assert!(services.as_array().expect("list").len() >= 20);
     check("/services", "get", "200", &services);
-    let (_, found) = call(
-        &app,
-        &citizen,
-        reqwest::Method::GET,
-        "/services?name=%E4%B8%AA%E4%BD%93%E6%88%B7",
-        None,
-    )
-    .await;
+    let (_, found) = get(&app, &citizen, "/services?name=%E4%B8%AA%E4%BD%93%E6%88%B7").await;
     assert_eq!(found[0]["name"], "个体工商户注册登记");
     let service = found[0]["id"].as_str().expect("id").to_owned();
-    let (_, one) = call(
-        &app,
-        &citizen,
-        reqwest::Method::GET,
-        &format!("/services/{service}"),
-        None,
-    )
-    .await;
+    let (_, one) = get(&app, &citizen, &format!("/services/{service}")).await;
     check("/services/{serviceId}", "get", "200", &one);
-    let (_, forms) = call(
-        &app,
-        &citizen,
-        reqwest::Method::GET,
-        &format!("/services/{service}/eForms"),
-        None,
-    )
-    .await;
+    let (_, forms) = get(&app, &citizen, &format!("/services/{service}/eForms")).await;
     check("/services/{serviceId}/eForms", "get", "200", &forms);
     let eform = forms[0]["eFormId"].as_str().expect("form id").to_owned();
-    let (status, form) = call(
-        &app,
-        &citizen,
-        reqwest::Method::GET,
-        &format!("/eForms/{eform}"),
-        None,
-    )
-    .await;
+    let (status, form) = get(&app, &citizen, &format!("/eForms/{eform}")).await;
     assert_eq!(status, 200);
     assert!(form["schema"]["properties"]["place"].is_object());
     assert_eq!(form["schema"]["properties"]["operator"]["readOnly"], true);
@@ -228,24 +204,10 @@ async fn an_application_runs_through_the_registration_building_block_api() {
     // The operator completes the tasks; a stale task is refused.
     let mut state = String::new();
     for action in ["accept", "pass", "approve"] {
-        let (_, tasks) = call(
-            &app,
-            &clerk,
-            reqwest::Method::GET,
-            &format!("/tasks?fileId={file_id}"),
-            None,
-        )
-        .await;
+        let (_, tasks) = get(&app, &clerk, &format!("/tasks?fileId={file_id}")).await;
         check("/tasks", "get", "200", &tasks);
         let task = tasks[0]["taskId"].as_str().expect("task").to_owned();
-        let (status, detail) = call(
-            &app,
-            &clerk,
-            reqwest::Method::GET,
-            &format!("/tasks/{task}"),
-            None,
-        )
-        .await;
+        let (status, detail) = get(&app, &clerk, &format!("/tasks/{task}")).await;
         assert_eq!(status, 200);
         check("/tasks/{taskId}", "get", "200", &detail);
         let (status, done) = call(
@@ -271,17 +233,10 @@ async fn an_application_runs_through_the_registration_building_block_api() {
     }
     assert_eq!(state, "APPROVED");
 
-    let (_, file) = call(
-        &app,
-        &citizen,
-        reqwest::Method::GET,
-        &format!("/applications/{file_id}"),
-        None,
-    )
-    .await;
+    let (_, file) = get(&app, &citizen, &format!("/applications/{file_id}")).await;
     check("/applications/{fileId}", "get", "200", &file);
     assert_eq!(file["status"]["code"], "APPROVED");
-    let (_, mine) = call(&app, &citizen, reqwest::Method::GET, "/applications", None).await;
+    let (_, mine) = get(&app, &citizen, "/applications").await;
     check("/applications", "get", "200", &mine);
     assert_eq!(mine.as_array().expect("list").len(), 1);
     let (status, _) = call(
@@ -293,19 +248,12 @@ async fn an_application_runs_through_the_registration_building_block_api() {
     )
     .await;
     assert_eq!(status, 409);
-    let (_, stats) = call(&app, &clerk, reqwest::Method::GET, "/data/statistics", None).await;
+    let (_, stats) = get(&app, &clerk, "/data/statistics").await;
     assert_eq!(
         (stats["approved"].as_i64(), stats["processed"].as_i64()),
         (Some(1), Some(1))
     );
     let stranger = app.account("citizen.lina").api_token.clone();
-    let (status, _) = call(
-        &app,
-        &stranger,
-        reqwest::Method::GET,
-        &format!("/applications/{file_id}"),
-        None,
-    )
-    .await;
+    let (status, _) = get(&app, &stranger, &format!("/applications/{file_id}")).await;
     assert_eq!(status, 404);
 }
