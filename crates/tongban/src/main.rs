@@ -358,10 +358,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     // Log lines are written by a thread of their own, so a request never waits on the terminal
-    // or the log file; the guard flushes what is queued when the process ends.
+    // or the log file; the guard flushes what is queued when the process ends. They go to
+    // stderr, so a command's result on stdout can be piped on its own.
     let (writer, _flush_on_exit) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)
-        .finish(std::io::stdout());
+        .finish(std::io::stderr());
     tracing_subscriber::fmt()
         .with_writer(writer)
         .with_env_filter(
