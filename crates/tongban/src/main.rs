@@ -131,7 +131,8 @@ enum PassCommand {
         trust_list: PathBuf,
         /// The region's root key (base64url), obtained out of band; without it the list is
         /// only checked against the root key it carries itself.
-        #[arg(long)]
+        // A base64url key may begin with "-".
+        #[arg(long, allow_hyphen_values = true)]
         root_key: Option<String>,
         code: String,
     },
@@ -144,7 +145,8 @@ enum TrustCommand {
     Import {
         source: String,
         /// The region's root key (base64url), obtained out of band.
-        #[arg(long)]
+        // A base64url key may begin with "-".
+        #[arg(long, allow_hyphen_values = true)]
         root_key: String,
     },
     /// The regions recognised, with their pinned root keys and key counts.
@@ -162,7 +164,8 @@ enum CertsCommand {
         #[arg(long)]
         trust_list: PathBuf,
         /// The region's root key (base64url), obtained out of band.
-        #[arg(long)]
+        // A base64url key may begin with "-".
+        #[arg(long, allow_hyphen_values = true)]
         root_key: Option<String>,
         /// The signed status list of the certificate's issuer and type.
         #[arg(long)]

@@ -530,10 +530,28 @@ async fn trust_imports_lists_and_removes_a_region() {
         ],
         &key_b,
     );
-    assert_ne!(
+    assert_eq!(
         wrong.status.code(),
-        Some(0),
+        Some(1),
         "a list not signed by the pinned root"
+    );
+    // A key may begin with "-": it is still read as the key, not as an option.
+    let hyphen = tongban(
+        &[
+            "trust",
+            "import",
+            path,
+            "--root-key",
+            "-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "--database-url",
+            &url_b,
+        ],
+        &key_b,
+    );
+    assert_eq!(
+        hyphen.status.code(),
+        Some(1),
+        "refused as a key, not as a usage error"
     );
     let imported = tongban(
         &[
