@@ -7,10 +7,10 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
-use sqlx::Row;
 use tongban_crypto::{KeyRing, PublicKey};
 
 use super::service::{TrustListPayload, verify_trust_list};
+use super::store::{self, TrustedRegionRow};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -65,14 +65,14 @@ pub async fn import(
         ));
     }
     let root_text = URL_SAFE_NO_PAD.encode(&root.bytes);
-    if let Some(existing) = stored(state, &payload.region).await? {
-        if existing.0 != root_text {
+    if let Some(existing) = store::trusted_region(state.pool(), &payload.region).await? {
+        if existing.root_key != root_text {
             return Err(AppError::Conflict(format!(
                 "region {} is pinned to another root key; remove it first to pin a new one",
                 payload.region
             )));
         }
-        if payload.issued_at < existing.2 {
+        if payload.issued_at < existing.issued_at {
             return Err(AppError::Conflict(
                 "this trust list is older than the one already imported".into(),
             ));
@@ -89,40 +89,25 @@ pub async fn import(
     crate::ledger::service::append(state, &entry)
         .await
         .map_err(|_| AppError::Unavailable)?;
-    sqlx::query("INSERT INTO trusted_regions (region_code, root_alg, root_key, list_text, issued_at, imported_at, imported_by) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (region_code) DO UPDATE SET list_text = excluded.list_text, issued_at = excluded.issued_at, imported_at = excluded.imported_at, imported_by = excluded.imported_by")
-        .bind(payload.region.clone())
-        .bind(root.algorithm.as_str().to_owned())
-        .bind(root_text)
-        .bind(list_text.to_owned())
-        .bind(payload.issued_at.clone())
-        .bind(state.now())
-        .bind(imported_by.to_owned())
-        .execute(state.pool())
-        .await?;
-    Ok(payload)
-}
-
-/// (root key, list text, issued at) of a recognised region.
-async fn stored(state: &AppState, region: &str) -> AppResult<Option<(String, String, String)>> {
-    let row = sqlx::query(
-        "SELECT root_key, list_text, issued_at FROM trusted_regions WHERE region_code = $1",
+    store::upsert_trusted_region(
+        state.pool(),
+        &TrustedRegionRow {
+            region_code: payload.region.clone(),
+            root_alg: root.algorithm.as_str().to_owned(),
+            root_key: root_text,
+            list_text: list_text.to_owned(),
+            issued_at: payload.issued_at.clone(),
+            imported_at: state.now(),
+        },
+        imported_by,
     )
-    .bind(region.to_owned())
-    .fetch_optional(state.pool())
     .await?;
-    row.map(|r| {
-        Ok((
-            r.try_get("root_key")?,
-            r.try_get("list_text")?,
-            r.try_get("issued_at")?,
-        ))
-    })
-    .transpose()
+    Ok(payload)
 }
 
 /// Stops recognising a region at once; false when it was not recognised.
 pub async fn remove(state: &AppState, region: &str, removed_by: &str) -> AppResult<bool> {
-    if stored(state, region).await?.is_none() {
+    if store::trusted_region(state.pool(), region).await?.is_none() {
         return Ok(false);
     }
     let entry = serde_json::json!({
@@ -134,31 +119,21 @@ pub async fn remove(state: &AppState, region: &str, removed_by: &str) -> AppResu
     crate::ledger::service::append(state, &entry)
         .await
         .map_err(|_| AppError::Unavailable)?;
-    Ok(
-        sqlx::query("DELETE FROM trusted_regions WHERE region_code = $1")
-            .bind(region.to_owned())
-            .execute(state.pool())
-            .await?
-            .rows_affected()
-            == 1,
-    )
+    store::delete_trusted_region(state.pool(), region).await
 }
 
 /// Every recognised region, each list checked again against its pinned root.
 async fn lists(
     state: &AppState,
 ) -> AppResult<Vec<(String, TrustListPayload, String, String, i64)>> {
-    let rows = sqlx::query("SELECT region_code, root_alg, root_key, list_text, imported_at FROM trusted_regions ORDER BY region_code")
-        .fetch_all(state.pool())
-        .await?;
     let mut out = Vec::new();
-    for r in rows {
-        let (region, alg, key, text, at): (String, String, String, String, i64) = (
-            r.try_get("region_code")?,
-            r.try_get("root_alg")?,
-            r.try_get("root_key")?,
-            r.try_get("list_text")?,
-            r.try_get("imported_at")?,
+    for r in store::trusted_regions(state.pool()).await? {
+        let (region, alg, key, text, at) = (
+            r.region_code,
+            r.root_alg,
+            r.root_key,
+            r.list_text,
+            r.imported_at,
         );
         let root = alg
             .parse()

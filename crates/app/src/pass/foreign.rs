@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sqlx::Row;
 use tongban_codes::shc::{self, Crl, Issuers, Jwks};
 
 use crate::error::{AppError, AppResult};
@@ -39,11 +38,7 @@ pub fn default_rule() -> Value {
 }
 
 pub async fn visitor_rule(state: &AppState) -> AppResult<Value> {
-    let stored: Option<String> =
-        sqlx::query_scalar("SELECT rule FROM visitor_rules WHERE id = 'visitors'")
-            .fetch_optional(state.pool())
-            .await?;
-    match stored {
+    match super::store::visitor_rule(state.pool()).await? {
         Some(text) => serde_json::from_str(&text).map_err(|e| AppError::Internal(e.into())),
         None => Ok(default_rule()),
     }
@@ -66,13 +61,7 @@ pub async fn set_visitor_rule(state: &AppState, rule: &Value, by: &str) -> AppRe
     crate::ledger::service::append(state, &entry)
         .await
         .map_err(|_| AppError::Unavailable)?;
-    sqlx::query("INSERT INTO visitor_rules (id, rule, updated_at, updated_by) VALUES ('visitors', $1, $2, $3) ON CONFLICT (id) DO UPDATE SET rule = excluded.rule, updated_at = excluded.updated_at, updated_by = excluded.updated_by")
-        .bind(rule.to_string())
-        .bind(state.now())
-        .bind(by.to_owned())
-        .execute(state.pool())
-        .await?;
-    Ok(())
+    super::store::set_visitor_rule(state.pool(), &rule.to_string(), state.now(), by).await
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -125,28 +114,23 @@ pub async fn set_shc_issuer(state: &AppState, request: &IssuerRequest, by: &str)
     crate::ledger::service::append(state, &entry)
         .await
         .map_err(|_| AppError::Unavailable)?;
-    sqlx::query("INSERT INTO shc_issuers (iss, jwks, crls, imported_at) VALUES ($1, $2, $3, $4) ON CONFLICT (iss) DO UPDATE SET jwks = excluded.jwks, crls = excluded.crls, imported_at = excluded.imported_at")
-        .bind(iss.to_owned())
-        .bind(request.jwks.to_string())
-        .bind(Value::Array(crls).to_string())
-        .bind(state.now())
-        .execute(state.pool())
-        .await?;
-    Ok(())
+    super::store::upsert_shc_issuer(
+        state.pool(),
+        iss,
+        &request.jwks.to_string(),
+        &Value::Array(crls).to_string(),
+        state.now(),
+    )
+    .await
 }
 
 async fn shc_issuers(state: &AppState) -> AppResult<Issuers> {
-    let rows = sqlx::query("SELECT iss, jwks, crls FROM shc_issuers")
-        .fetch_all(state.pool())
-        .await?;
+    let rows = super::store::shc_issuers(state.pool()).await?;
     let mut issuers = Issuers {
         jwks: BTreeMap::new(),
         crls: BTreeMap::new(),
     };
-    for row in rows {
-        let iss: String = row.try_get("iss")?;
-        let jwks: String = row.try_get("jwks")?;
-        let crls: String = row.try_get("crls")?;
+    for (iss, jwks, crls) in rows {
         let (Ok(jwks), Ok(crls)) = (
             serde_json::from_str::<Jwks>(&jwks),
             serde_json::from_str::<Vec<Crl>>(&crls),

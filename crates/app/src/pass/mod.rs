@@ -8,3 +8,4 @@ pub mod offline;
 pub mod pages;
 pub mod scan_pages;
 pub mod service;
+pub mod store;
