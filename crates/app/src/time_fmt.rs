@@ -26,6 +26,14 @@ pub fn display_cst(millis: i64) -> String {
     )
 }
 
+/// An RFC 3339 instant (as the API gives it) as [`display_cst`] shows it; the text itself when
+/// it does not parse.
+pub fn display_rfc3339(text: &str) -> String {
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map(|t| display_cst((t.unix_timestamp_nanos() / 1_000_000) as i64))
+        .unwrap_or_else(|_| text.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::store;
 use crate::error::{AppError, AppResult};
-use crate::identity::model::{Actor, Role};
+use crate::identity::model::Actor;
 use crate::state::AppState;
 
 /// The five national grades.
@@ -202,10 +202,10 @@ pub struct RectificationView {
 }
 
 fn clerk_department(actor: &Actor) -> AppResult<String> {
-    match (&actor.account.department_id, actor.has_role(Role::Clerk)) {
-        (Some(id), true) => Ok(id.clone()),
-        _ => Err(AppError::Forbidden),
-    }
+    actor
+        .clerk_department()
+        .map(str::to_owned)
+        .ok_or(AppError::Forbidden)
 }
 
 /// The clerk's department's rectifications, open ones first.

@@ -604,13 +604,10 @@ async fn statistics(
     ApiActor(actor): ApiActor,
 ) -> AppResult<Json<Value>> {
     mediator(&headers)?;
-    let department = match (
-        &actor.account.department_id,
-        actor.has_role(crate::identity::model::Role::Clerk),
-    ) {
-        (Some(d), true) => d.clone(),
-        _ => return Err(AppError::Forbidden),
-    };
+    let department = actor
+        .clerk_department()
+        .ok_or(AppError::Forbidden)?
+        .to_owned();
     let counts = super::store::action_counts(&state, &department).await?;
     let count = |names: &[&str]| -> i64 {
         counts

@@ -790,10 +790,10 @@ pub async fn mine(state: &AppState, actor: &Actor) -> AppResult<Vec<ApplicationV
 
 /// The clerk's department's open applications, soonest due first.
 pub async fn queue(state: &AppState, actor: &Actor) -> AppResult<Vec<ApplicationView>> {
-    let department = match (&actor.account.department_id, actor.has_role(Role::Clerk)) {
-        (Some(id), true) => id.clone(),
-        _ => return Err(AppError::Forbidden),
-    };
+    let department = actor
+        .clerk_department()
+        .ok_or(AppError::Forbidden)?
+        .to_owned();
     views(
         state,
         store::queue(state, &department, &workflow::FINAL).await?,
@@ -856,16 +856,7 @@ pub async fn detail(state: &AppState, actor: &Actor, id: &str) -> AppResult<Deta
         .iter()
         .filter_map(|f| {
             let value = form.get(&f.code)?;
-            let text = match value {
-                Value::Array(list) => list
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .collect::<Vec<_>>()
-                    .join("、"),
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            Some((f.label.clone(), text))
+            Some((f.label.clone(), crate::certs::item_text(value)))
         })
         .collect();
     let materials = store::materials_of(state, &app.id)

@@ -289,23 +289,17 @@ struct MinePage {
     notices: Vec<(String, Option<String>, String, String)>,
 }
 
-fn shown_time(text: &str) -> String {
-    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .map(|t| crate::time_fmt::display_cst((t.unix_timestamp_nanos() / 1_000_000) as i64))
-        .unwrap_or_else(|_| text.to_owned())
-}
-
 async fn mine(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
     let mut applications = super::mine(&state, actor).await.map_err(|e| ctx.error(e))?;
     for a in &mut applications {
-        a.submitted_at = shown_time(&a.submitted_at);
+        a.submitted_at = crate::time_fmt::display_rfc3339(&a.submitted_at);
     }
     let notices = super::notices(&state, actor)
         .await
         .map_err(|e| ctx.error(e))?
         .into_iter()
-        .map(|(at, app, item, to)| (shown_time(&at), app, item, to))
+        .map(|(at, app, item, to)| (crate::time_fmt::display_rfc3339(&at), app, item, to))
         .collect();
     Ok(ctx.render(&MinePage {
         base: ctx.base("applications.title"),
@@ -337,9 +331,10 @@ async fn detail(
         .await
         .map_err(|e| ctx.error(e))?;
     for e in &mut detail.history {
-        e.at = shown_time(&e.at);
+        e.at = crate::time_fmt::display_rfc3339(&e.at);
     }
-    detail.application.submitted_at = shown_time(&detail.application.submitted_at);
+    detail.application.submitted_at =
+        crate::time_fmt::display_rfc3339(&detail.application.submitted_at);
     let applicant = super::applicant_kind(actor).is_ok();
     let mut fields = Vec::new();
     let mut with_reason = Vec::new();
@@ -452,7 +447,7 @@ async fn queue(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, 
         .await
         .map_err(|e| ctx.error(e))?;
     for a in &mut applications {
-        a.submitted_at = shown_time(&a.submitted_at);
+        a.submitted_at = crate::time_fmt::display_rfc3339(&a.submitted_at);
     }
     let rectifications = super::evaluation::rectifications(&state, actor)
         .await

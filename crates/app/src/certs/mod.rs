@@ -384,6 +384,19 @@ pub struct WalletEntry {
     pub status: String,
 }
 
+/// An item's value as text: a list joined with 、.
+pub fn item_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Array(list) => list
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect::<Vec<_>>()
+            .join("、"),
+        other => other.to_string(),
+    }
+}
+
 /// The actor's own holder kind and record id.
 pub(crate) fn holder_of(actor: &Actor) -> AppResult<(&'static str, String)> {
     match (&actor.account.person_id, &actor.account.enterprise_id) {
@@ -587,16 +600,7 @@ pub async fn show(
                 format!("{code} is not an item of this certificate"),
             )
         })?;
-        let text = match value {
-            Value::String(s) => s.clone(),
-            Value::Array(list) => list
-                .iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join("、"),
-            other => other.to_string(),
-        };
-        items.insert(code.clone(), text);
+        items.insert(code.clone(), item_text(value));
     }
     let holder = match c.holder.code_type {
         HolderCodeType::ResidentId => personal::masked_name(&c.holder.name),

@@ -12,7 +12,6 @@ use super::WalletEntry;
 use super::store::CertType;
 use super::usage::{AuthorisationView, UseView};
 use crate::error::AppError;
-use crate::identity::model::Role;
 use crate::state::AppState;
 use crate::web::extract::{PageForm, RequestId};
 use crate::web::pages::{PageBase, PageCtx, PageError};
@@ -43,13 +42,6 @@ struct WalletPage {
     today: String,
 }
 
-/// An RFC 3339 instant as China Standard Time for people.
-fn shown_time(text: &str) -> String {
-    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .map(|t| crate::time_fmt::display_cst((t.unix_timestamp_nanos() / 1_000_000) as i64))
-        .unwrap_or_else(|_| text.to_owned())
-}
-
 async fn wallet(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
     let entries = super::wallet(&state, actor)
@@ -60,8 +52,11 @@ async fn wallet(State(state): State<AppState>, ctx: PageCtx) -> Result<Response,
         .map_err(|e| ctx.error(e))?
         .into_iter()
         .map(|mut a| {
-            a.created_at = shown_time(&a.created_at);
-            a.valid_until = a.valid_until.as_deref().map(shown_time);
+            a.created_at = crate::time_fmt::display_rfc3339(&a.created_at);
+            a.valid_until = a
+                .valid_until
+                .as_deref()
+                .map(crate::time_fmt::display_rfc3339);
             a
         })
         .filter(|a| a.state == "requested" || a.state == "granted")
@@ -71,8 +66,11 @@ async fn wallet(State(state): State<AppState>, ctx: PageCtx) -> Result<Response,
         .map_err(|e| ctx.error(e))?
         .into_iter()
         .map(|mut u| {
-            u.at = shown_time(&u.at);
-            u.copy_expires_at = u.copy_expires_at.as_deref().map(shown_time);
+            u.at = crate::time_fmt::display_rfc3339(&u.at);
+            u.copy_expires_at = u
+                .copy_expires_at
+                .as_deref()
+                .map(crate::time_fmt::display_rfc3339);
             u
         })
         .collect();
@@ -119,10 +117,10 @@ async fn clerk_department(
     ctx: &PageCtx,
 ) -> Result<crate::admin::store::Department, PageError> {
     let actor = ctx.actor()?;
-    let id = match (&actor.account.department_id, actor.has_role(Role::Clerk)) {
-        (Some(id), true) => id.clone(),
-        _ => return Err(ctx.error(AppError::Forbidden)),
-    };
+    let id = actor
+        .clerk_department()
+        .ok_or_else(|| ctx.error(AppError::Forbidden))?
+        .to_owned();
     crate::admin::store::department(state.pool(), &id)
         .await
         .map_err(|e| ctx.error(e))?
@@ -395,10 +393,13 @@ async fn use_page(
                         .iter()
                         .find(|s| &s.code == code)
                         .map_or_else(|| code.clone(), |s| s.name.clone());
-                    (name, item_text(value))
+                    (name, super::item_text(value))
                 })
                 .collect();
-            (rows, shown_time(&copy.copy.annotation.expires_at))
+            (
+                rows,
+                crate::time_fmt::display_rfc3339(&copy.copy.annotation.expires_at),
+            )
         }
         None => (Vec::new(), String::new()),
     };
@@ -458,19 +459,6 @@ async fn use_certificate(
         .await
         .map_err(|e| ctx.error(e))?;
     use_page(&state, &ctx, Some(copy)).await
-}
-
-/// An item's value as text: a list joined with 、.
-fn item_text(value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Array(list) => list
-            .iter()
-            .filter_map(|v| v.as_str())
-            .collect::<Vec<_>>()
-            .join("、"),
-        other => other.to_string(),
-    }
 }
 
 #[derive(Template)]
@@ -536,7 +524,10 @@ async fn render_certificate(
     let (shown_qr, shown_until) = match shown {
         Some(shown) => {
             let svg = crate::pass::api::inline_qr_svg(&shown.code).map_err(|e| ctx.error(e))?;
-            (Some(svg), shown_time(&shown.expires_at))
+            (
+                Some(svg),
+                crate::time_fmt::display_rfc3339(&shown.expires_at),
+            )
         }
         None => (None, String::new()),
     };
@@ -556,7 +547,7 @@ async fn render_certificate(
     let items = c
         .items
         .iter()
-        .map(|(code, value)| (code.clone(), name_of(code), item_text(value)))
+        .map(|(code, value)| (code.clone(), name_of(code), super::item_text(value)))
         .collect();
     Ok(ctx.render(&CertificatePage {
         base: ctx.base("wallet.title"),

@@ -15,7 +15,7 @@ use tongban_core::{ResidentId, Uscc};
 
 use super::store::{self, Authorisation, ServiceItem, UseRow};
 use crate::error::{AppError, AppResult};
-use crate::identity::model::{Actor, Role};
+use crate::identity::model::Actor;
 use crate::identity::personal;
 use crate::state::AppState;
 
@@ -104,10 +104,10 @@ pub async fn obtain(
     actor: &Actor,
     request: &UseRequest,
 ) -> AppResult<SignedCopy> {
-    let department_id = match (&actor.account.department_id, actor.has_role(Role::Clerk)) {
-        (Some(id), true) => id.clone(),
-        _ => return Err(AppError::Forbidden),
-    };
+    let department_id = actor
+        .clerk_department()
+        .ok_or(AppError::Forbidden)?
+        .to_owned();
     check_terms(request)?;
     let holder = resolve_holder(state, &request.holder).await?;
     release(state, actor, &department_id, &holder, request).await

@@ -241,6 +241,14 @@ impl Actor {
         self.grants.iter().any(|grant| grant.role == role)
     }
 
+    /// The department a clerk acts for: `None` unless the actor is a clerk of a department.
+    pub fn clerk_department(&self) -> Option<&str> {
+        self.account
+            .department_id
+            .as_deref()
+            .filter(|_| self.has_role(Role::Clerk))
+    }
+
     /// The grants of one role.
     pub fn grants_of(&self, role: Role) -> impl Iterator<Item = &RoleGrant> {
         self.grants.iter().filter(move |grant| grant.role == role)
