@@ -248,3 +248,130 @@ async fn a_duplicate_username_is_a_conflict_and_creates_nothing() {
     );
     assert_eq!(app.count("accounts").await, accounts);
 }
+
+/// The endpoints of certificates, services, applications and trust answer unknown records,
+/// malformed queries and malformed bodies with a problem document, and change nothing.
+#[tokio::test]
+async fn unknown_and_malformed_requests_to_the_newer_endpoints_are_refused() {
+    let app = spawn_app().await;
+    let citizen = app.account("citizen.zhangwei").api_token.clone();
+    let clerk = app.account("demo.clerk.market").api_token.clone();
+    let admin = app.account("demo.sysadmin").api_token.clone();
+    let gets = [
+        (
+            &citizen,
+            "/api/v1/certs/status-lists/91339900MA00000000/nothing".to_owned(),
+            404,
+        ),
+        (
+            &citizen,
+            format!("/api/v1/services?q={}", "长".repeat(101)),
+            422,
+        ),
+        (&citizen, "/api/v1/services?colour=red".to_owned(), 400),
+        (&citizen, "/api/v1/services/NO-SUCH/form".to_owned(), 404),
+        (
+            &citizen,
+            "/api/v1/applications/no-such-application".to_owned(),
+            404,
+        ),
+        (
+            &citizen,
+            "/api/v1/bundle-applications/no-such".to_owned(),
+            404,
+        ),
+        (
+            &citizen,
+            "/api/v1/departments/no-such/statistics".to_owned(),
+            404,
+        ),
+        (&citizen, "/api/v1/applications/queue".to_owned(), 403),
+    ];
+    for (token, path, want) in gets {
+        let (status, body) = problem(app.get_as(token, &path).await).await;
+        assert_eq!(status, want, "{path}: {body}");
+    }
+    let posts = [
+        (
+            &citizen,
+            "/api/v1/me/cert-authorisations/no-such",
+            json!({"decision": "once"}),
+            409,
+        ),
+        (
+            &citizen,
+            "/api/v1/me/cert-authorisations/no-such",
+            json!({"decision": "forever"}),
+            422,
+        ),
+        (
+            &citizen,
+            "/api/v1/me/cert-authorisations/no-such",
+            json!({"decision": "until", "until": "next week"}),
+            422,
+        ),
+        (
+            &citizen,
+            "/api/v1/bundles/NO-SUCH/applications",
+            json!({}),
+            404,
+        ),
+        (
+            &citizen,
+            "/api/v1/applications/no-such/evaluation",
+            json!({"grade": "satisfied"}),
+            404,
+        ),
+        (
+            &citizen,
+            "/api/v1/applications/no-such/actions",
+            json!({"action": "withdraw", "version": 1}),
+            404,
+        ),
+        (
+            &clerk,
+            "/api/v1/rectifications/no-such/reply",
+            json!({"reply": "已整改"}),
+            404,
+        ),
+        (
+            &clerk,
+            "/api/v1/services",
+            json!({"item": {"code": "x"}}),
+            422,
+        ),
+        (
+            &admin,
+            "/api/v1/admin/trusted-regions",
+            json!({"trust_list": {"payload": "{}"}, "root_key": "AAAA"}),
+            422,
+        ),
+        (
+            &admin,
+            "/api/v1/admin/shc-issuers",
+            json!({"iss": "https://issuer.example", "jwks": {"keys": []}}),
+            422,
+        ),
+    ];
+    for (token, path, body, want) in posts {
+        let (status, problem_body) = problem(app.post_as(token, path, &body).await).await;
+        assert_eq!(status, want, "{path} {body}: {problem_body}");
+    }
+    let removed = app
+        .client
+        .delete(app.url("/api/v1/admin/trusted-regions/440300"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(problem(removed).await.0, 404);
+    for table in [
+        "applications",
+        "cert_authorisations",
+        "evaluations",
+        "trusted_regions",
+        "shc_issuers",
+    ] {
+        assert_eq!(app.count(table).await, 0, "{table}");
+    }
+}
