@@ -20,6 +20,7 @@ pub mod keys;
 pub mod ledger;
 pub mod metrics;
 pub mod pass;
+pub mod qr_image;
 pub mod random;
 pub mod services;
 pub mod state;

@@ -91,6 +91,15 @@ fn compress(data: &[u8]) -> Vec<u8> {
 /// Decodes text made by [`encode`] (or an EU DCC `HC1:` code). Accepts tagged and untagged
 /// COSE_Sign1 and, like the DCC, an uncompressed body.
 pub fn decode(prefix: &str, text: &str) -> Result<Sealed, DecodeError> {
+    let cbor = unwrap(prefix, text)?;
+    Ok(Sealed {
+        sign1: parse_sign1(&cbor)?,
+    })
+}
+
+/// The first three steps of [`decode`]: strips the prefix, decodes Base45 and inflates zlib
+/// (a body that is not zlib is taken as it is). Returns the COSE bytes.
+pub fn unwrap(prefix: &str, text: &str) -> Result<Vec<u8>, DecodeError> {
     if text.len() > MAX_TEXT {
         return Err(DecodeError::TooLong);
     }
@@ -99,16 +108,26 @@ pub fn decode(prefix: &str, text: &str) -> Result<Sealed, DecodeError> {
         .strip_prefix(prefix)
         .ok_or(DecodeError::Prefix)?;
     let compressed = base45::decode(body).map_err(|_| DecodeError::Base45)?;
-    let cbor = if compressed.first() == Some(&0x78) {
-        miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(&compressed, MAX_INFLATED)
-            .map_err(|_| DecodeError::Compression)?
+    if compressed.first() == Some(&0x78) {
+        inflate(&compressed)
     } else {
-        compressed
-    };
-    let sign1 = CoseSign1::from_tagged_slice(&cbor)
-        .or_else(|_| CoseSign1::from_slice(&cbor))
-        .map_err(|_| DecodeError::Cose)?;
-    Ok(Sealed { sign1 })
+        Ok(compressed)
+    }
+}
+
+/// Inflates zlib, refusing anything that would grow beyond the limit (a zip bomb).
+pub fn inflate(compressed: &[u8]) -> Result<Vec<u8>, DecodeError> {
+    miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(compressed, MAX_INFLATED)
+        .map_err(|_| DecodeError::Compression)
+}
+
+/// Parses a COSE_Sign1: tagged (18), untagged, or tagged 18 inside the CWT tag (61).
+pub fn parse_sign1(cbor: &[u8]) -> Result<CoseSign1, DecodeError> {
+    // Tag 61 is the two bytes d8 3d; what it wraps is the tagged or untagged message.
+    let cbor = cbor.strip_prefix(&[0xd8, 0x3d]).unwrap_or(cbor);
+    CoseSign1::from_tagged_slice(cbor)
+        .or_else(|_| CoseSign1::from_slice(cbor))
+        .map_err(|_| DecodeError::Cose)
 }
 
 #[cfg(test)]

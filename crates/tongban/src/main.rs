@@ -196,6 +196,14 @@ enum ConformanceCommand {
     /// (a directory with dev-tools/testdata and spec/generate-examples/issuer); lists each
     /// file's outcome and reason.
     Shc { dir: PathBuf },
+    /// EU Digital COVID Certificates: every case under DIR (dgc-testdata: any depth, any
+    /// folder casing), step by step per its EXPECTEDRESULTS flags, honouring known_issues.csv.
+    Dcc {
+        dir: PathBuf,
+        /// The DCC schema directory (release/<version>/…); by default `schema` beside DIR.
+        #[arg(long)]
+        schemas: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -816,6 +824,15 @@ fn conformance(command: ConformanceCommand) -> anyhow::Result<()> {
     let summary = match command {
         ConformanceCommand::Certlogic { dir } => tongban_app::conformance::certlogic(&dir)?,
         ConformanceCommand::Rules { dir } => tongban_app::conformance::rules(&dir)?,
+        ConformanceCommand::Dcc { dir, schemas } => {
+            let schemas = schemas.unwrap_or_else(|| dir.join("../schema"));
+            let report = tongban_app::conformance::dcc::run(&dir, &schemas)?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            if report["failed"] != 0 || report["cases"] == 0 {
+                std::process::exit(1);
+            }
+            return Ok(());
+        }
         ConformanceCommand::Shc { dir } => {
             let report = tongban_app::conformance::shc(&dir, unix_now())?;
             println!("{}", serde_json::to_string_pretty(&report)?);

@@ -1,6 +1,8 @@
 //! Runs public conformance suites from a directory and summarises them: the CertLogic evaluator
 //! and validation suites, and the tests of the EU DCC business rules.
 
+pub mod dcc;
+
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
