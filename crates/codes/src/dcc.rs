@@ -552,8 +552,8 @@ pub struct VerifiedDcc {
     pub algorithm: &'static str,
 }
 
-/// Verifies an `HC1:` code end to end: decode, key id, signature, claims, validity against the
-/// moment and the signer, key usage, and (when schemas are given) the schema.
+/// Verifies an `HC1:` code end to end: decode, key id, signature, claims, the schema (when
+/// schemas are given), validity against the moment and the signer, and key usage.
 pub fn verify(
     text: &str,
     trust: &TrustList,
@@ -578,11 +578,11 @@ pub fn verify(
         })
         .ok_or(last)?;
     let claims = claims(&sign1)?;
-    check_validity(&claims, dsc, now)?;
-    let cert_type = check_key_usage(&claims, dsc)?;
     if let Some(schemas) = schemas {
         schemas.validate(&claims.hcert)?;
     }
+    check_validity(&claims, dsc, now)?;
+    let cert_type = check_key_usage(&claims, dsc)?;
     Ok(VerifiedDcc {
         claims,
         cert_type,

@@ -89,7 +89,7 @@ fn compress(data: &[u8]) -> Vec<u8> {
 }
 
 /// Decodes text made by [`encode`] (or an EU DCC `HC1:` code). Accepts tagged and untagged
-/// COSE_Sign1 and, like the DCC, an uncompressed body.
+/// COSE_Sign1; the body must be zlib, as both formats require.
 pub fn decode(prefix: &str, text: &str) -> Result<Sealed, DecodeError> {
     let cbor = unwrap(prefix, text)?;
     Ok(Sealed {
@@ -97,8 +97,8 @@ pub fn decode(prefix: &str, text: &str) -> Result<Sealed, DecodeError> {
     })
 }
 
-/// The first three steps of [`decode`]: strips the prefix, decodes Base45 and inflates zlib
-/// (a body that is not zlib is taken as it is). Returns the COSE bytes.
+/// The first three steps of [`decode`]: strips the prefix, decodes Base45 and inflates zlib.
+/// Returns the COSE bytes.
 pub fn unwrap(prefix: &str, text: &str) -> Result<Vec<u8>, DecodeError> {
     if text.len() > MAX_TEXT {
         return Err(DecodeError::TooLong);
@@ -108,11 +108,7 @@ pub fn unwrap(prefix: &str, text: &str) -> Result<Vec<u8>, DecodeError> {
         .strip_prefix(prefix)
         .ok_or(DecodeError::Prefix)?;
     let compressed = base45::decode(body).map_err(|_| DecodeError::Base45)?;
-    if compressed.first() == Some(&0x78) {
-        inflate(&compressed)
-    } else {
-        Ok(compressed)
-    }
+    inflate(&compressed)
 }
 
 /// Inflates zlib, refusing anything that would grow beyond the limit (a zip bomb).
