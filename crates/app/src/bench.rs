@@ -654,3 +654,103 @@ pub async fn workflow(
         "machine": machine(),
     }))
 }
+
+/// EU DCC verifications per second, in process, over the good codes of the DCC test data
+/// (`dir`: a dgc-testdata checkout), every signer trusted at once as a door would. Measured
+/// twice: the chain a DCC verifier runs (HC1, Base45, zlib, COSE, kid lookup, ES256/PS256,
+/// claims, validity, key usage) on one core and on all; and the same with schema validation.
+/// `export` writes the codes and their signers for the comparison scripts in `bench/`.
+pub fn dcc_verify(
+    dir: &std::path::Path,
+    schema_dir: &std::path::Path,
+    budget: Duration,
+    export: Option<&std::path::Path>,
+) -> anyhow::Result<Value> {
+    use tongban_codes::dcc::{self, TrustList};
+    let codes = crate::conformance::dcc::verifiable_codes(dir)?;
+    anyhow::ensure!(
+        !codes.is_empty(),
+        "no verifiable DCC codes under {}",
+        dir.display()
+    );
+    let schemas = crate::conformance::dcc::load_schemas(schema_dir)?;
+    let mut trust = TrustList::new();
+    for (_, dsc, _) in &codes {
+        trust.insert(dsc.clone());
+    }
+    // Only codes that pass every step end to end are timed, so that each timed call does the
+    // whole work rather than stopping early.
+    let good: Vec<(&str, i64, &'static str)> = codes
+        .iter()
+        .filter(|(code, _, now)| dcc::verify(code, &trust, *now, Some(&schemas)).is_ok())
+        .map(|(code, dsc, now)| (code.as_str(), *now, dsc.algorithm()))
+        .collect();
+    anyhow::ensure!(!good.is_empty(), "no DCC code verifies end to end");
+    if let Some(path) = export {
+        let cases: Vec<Value> = codes
+            .iter()
+            .filter(|(code, _, _)| good.iter().any(|(g, _, _)| g == code))
+            .map(|(code, dsc, now)| {
+                json!({"hc1": code, "kid": base64_standard(dsc.kid()), "now": now})
+            })
+            .collect();
+        let certificates: Vec<Value> = codes
+            .iter()
+            .filter(|(code, _, _)| good.iter().any(|(g, _, _)| g == code))
+            .map(|(_, dsc, _)| json!({"kid": base64_standard(dsc.kid()), "der": dsc.der_base64()}))
+            .collect();
+        std::fs::write(
+            path,
+            serde_json::to_vec(&json!({"codes": cases, "certificates": certificates}))?,
+        )?;
+    }
+    let one_core = |with_schema: bool| {
+        let mut i = 0;
+        rate(budget, || {
+            let (code, now, _) = good[i % good.len()];
+            i += 1;
+            let schemas = with_schema.then_some(&schemas);
+            let outcome = dcc::verify(code, &trust, now, schemas);
+            debug_assert!(outcome.is_ok());
+            let _ = std::hint::black_box(outcome);
+        })
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let all_cores = |with_schema: bool| -> f64 {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..cores)
+                .map(|t| {
+                    let (good, trust, schemas) = (&good, &trust, &schemas);
+                    scope.spawn(move || {
+                        let mut i = t * 7;
+                        rate(budget, || {
+                            let (code, now, _) = good[i % good.len()];
+                            i += 1;
+                            let schemas = with_schema.then_some(schemas);
+                            let _ = std::hint::black_box(dcc::verify(code, trust, now, schemas));
+                        })
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or(0.0)).sum()
+        })
+    };
+    let es256 = good.iter().filter(|(_, _, a)| *a == "ES256").count();
+    Ok(json!({
+        "benchmark": "dcc-verify",
+        "codes": good.len(),
+        "codes_es256": es256,
+        "codes_ps256": good.len() - es256,
+        "signers_trusted": trust.len(),
+        "verifications_per_second_one_core": one_core(false),
+        "verifications_per_second_all_cores": all_cores(false),
+        "with_schema_one_core": one_core(true),
+        "with_schema_all_cores": all_cores(true),
+        "machine": machine(),
+    }))
+}
+
+fn base64_standard(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}

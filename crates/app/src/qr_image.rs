@@ -40,8 +40,11 @@ pub fn decode_png(png: &[u8]) -> Result<String, String> {
         // Transparent parts read as white paper.
         ((colour * alpha + 255 * (255 - alpha)) / 255) as u8
     };
-    let mut image =
-        rqrr::PreparedImage::prepare_from_greyscale(frame.width as usize, frame.height as usize, grey);
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(
+        frame.width as usize,
+        frame.height as usize,
+        grey,
+    );
     let grids = image.detect_grids();
     let grid = grids.first().ok_or("no QR code found in the picture")?;
     let (_, content) = grid

@@ -39,6 +39,8 @@ pub struct Parts {
     pub status_cache: Arc<crate::health::service::StatusCache>,
     /// Token owners and holders' status inputs, until they change (see [`crate::cache`]).
     pub cache: Arc<crate::cache::NodeCache>,
+    /// The EU DCC verifier, until the trusted signers or schemas change.
+    pub dcc: Arc<crate::pass::dcc::DccCache>,
 }
 
 impl AppState {
@@ -57,6 +59,7 @@ impl AppState {
             checkins,
             signers: Arc::new(crate::keys::service::SignerCache::default()),
             status_cache: Arc::new(crate::health::service::StatusCache::default()),
+            dcc: Arc::new(crate::pass::dcc::DccCache::default()),
             cache,
         }))
     }

@@ -131,6 +131,7 @@ enum SignerKey {
 /// A document signer certificate (DSC): the X.509 certificate whose key signs DCCs.
 #[derive(Clone)]
 pub struct Dsc {
+    der: Vec<u8>,
     kid: Vec<u8>,
     key: SignerKey,
     not_before: i64,
@@ -142,7 +143,10 @@ pub struct Dsc {
 impl std::fmt::Debug for Dsc {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Dsc")
-            .field("kid", &base64::engine::general_purpose::STANDARD.encode(&self.kid))
+            .field(
+                "kid",
+                &base64::engine::general_purpose::STANDARD.encode(&self.kid),
+            )
             .field("subject", &self.subject)
             .finish_non_exhaustive()
     }
@@ -151,8 +155,7 @@ impl std::fmt::Debug for Dsc {
 impl Dsc {
     /// Reads a certificate from DER.
     pub fn from_der(der: &[u8]) -> Result<Dsc, DscError> {
-        let certificate =
-            x509_cert::Certificate::from_der(der).map_err(|_| DscError::Encoding)?;
+        let certificate = x509_cert::Certificate::from_der(der).map_err(|_| DscError::Encoding)?;
         let tbs = certificate.tbs_certificate();
         let spki = tbs.subject_public_key_info();
         let algorithm = spki.algorithm.oid.to_string();
@@ -163,7 +166,11 @@ impl Dsc {
                     .algorithm
                     .parameters
                     .as_ref()
-                    .and_then(|parameters| parameters.decode_as::<x509_cert::der::asn1::ObjectIdentifier>().ok())
+                    .and_then(|parameters| {
+                        parameters
+                            .decode_as::<x509_cert::der::asn1::ObjectIdentifier>()
+                            .ok()
+                    })
                     .map(|oid| oid.to_string());
                 if curve.as_deref() != Some(OID_P256) {
                     return Err(DscError::UnsupportedKey);
@@ -198,6 +205,7 @@ impl Dsc {
         let encoded = certificate.to_der().map_err(|_| DscError::Encoding)?;
         Ok(Dsc {
             kid: Sha256::digest(&encoded)[..8].to_vec(),
+            der: encoded,
             key,
             not_before: seconds(validity.not_before),
             not_after: seconds(validity.not_after),
@@ -223,6 +231,11 @@ impl Dsc {
     /// The DCC key id: the first 8 bytes of the SHA-256 of the certificate's DER.
     pub fn kid(&self) -> &[u8] {
         &self.kid
+    }
+
+    /// The certificate, DER in base64.
+    pub fn der_base64(&self) -> String {
+        base64::engine::general_purpose::STANDARD.encode(&self.der)
     }
 
     /// Start of the certificate's validity, Unix seconds.
@@ -357,8 +370,12 @@ impl DccClaims {
         .collect();
         match types.as_slice() {
             [one] => Ok(*one),
-            [] => Err(DccError::BadClaims("the certificate holds no v, t or r entry")),
-            _ => Err(DccError::BadClaims("the certificate holds more than one type")),
+            [] => Err(DccError::BadClaims(
+                "the certificate holds no v, t or r entry",
+            )),
+            _ => Err(DccError::BadClaims(
+                "the certificate holds more than one type",
+            )),
         }
     }
 }
@@ -447,7 +464,10 @@ pub fn cbor_to_json(value: &Cbor) -> Option<Value> {
                 _ => return None,
             };
             let time = time::OffsetDateTime::from_unix_timestamp(seconds).ok()?;
-            Value::String(time.format(&time::format_description::well_known::Rfc3339).ok()?)
+            Value::String(
+                time.format(&time::format_description::well_known::Rfc3339)
+                    .ok()?,
+            )
         }
         Cbor::Tag(_, inner) => cbor_to_json(inner)?,
         _ => return None,

@@ -9,9 +9,9 @@ mod pipeline;
 pub mod shc;
 mod shown;
 
+pub use coset::CoseSign1;
 pub use pass::{Colour, PASS_PREFIX, PassClaims, PassError, issue_pass, verify_pass};
 pub use pipeline::{
     DecodeError, Sealed, decode, encode, inflate, parse_sign1, sign1_to_be_signed, unwrap,
 };
-pub use coset::CoseSign1;
 pub use shown::{SHOWN_PREFIX, ShownClaims, issue_shown, verify_shown};

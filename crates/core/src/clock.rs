@@ -44,6 +44,14 @@ impl ManualClock {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         *now += by;
     }
+
+    /// Sets the clock to a moment, earlier or later (e.g. the validation clock of test data).
+    pub fn set(&self, at: OffsetDateTime) {
+        *self
+            .now
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = at;
+    }
 }
 
 impl Clock for ManualClock {

@@ -60,6 +60,13 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// EU Digital COVID Certificates at the door: the signer certificates and schemas trusted.
+    Dcc {
+        #[command(flatten)]
+        common: Common,
+        #[command(subcommand)]
+        command: DccCommand,
+    },
     /// 互认: the regions whose passes this region recognises.
     Trust {
         #[command(flatten)]
@@ -156,6 +163,20 @@ enum TrustCommand {
 }
 
 #[derive(Subcommand)]
+enum DccCommand {
+    /// Trust the DCC signer certificates (DSC) of a list: PEM certificates, or the EU
+    /// gateway's trust-list JSON (array of {kid, country, certificateType, rawData}).
+    ImportSigners { file: PathBuf },
+    /// The signer certificates trusted.
+    Signers,
+    /// Stop trusting the signers with a key id (base64), at once.
+    RemoveSigner { kid: String },
+    /// Import the DCC schema releases of a schema directory (release/<version>/ with the
+    /// combined schema; the top-level combined schema becomes the current one).
+    ImportSchemas { dir: PathBuf },
+}
+
+#[derive(Subcommand)]
 enum CertsCommand {
     /// Verify a signed certificate (JSON file) offline against a trust list file; exit 1 when
     /// refused. With the issuer's status list (as fetched from
@@ -246,6 +267,19 @@ enum BenchCommand {
         /// SQLite file.
         #[arg(long)]
         database_url: Option<String>,
+    },
+    /// EU DCC verifications per second, in process, over the good codes of the DCC test data.
+    DccVerify {
+        /// A dgc-testdata directory; by default the conformance vectors' dcc/testdata.
+        dir: Option<PathBuf>,
+        /// The DCC schema directory; by default `schema` beside DIR.
+        #[arg(long)]
+        schemas: Option<PathBuf>,
+        #[arg(long, default_value_t = 3000)]
+        millis_per_case: u64,
+        /// Write the codes and signer certificates timed, for bench/dcc-compare.
+        #[arg(long)]
+        export: Option<PathBuf>,
     },
     /// Contact matching over a synthetic city's check-ins.
     Contacts {
@@ -412,6 +446,7 @@ async fn main() -> anyhow::Result<()> {
                 },
         } => pass_verify(&trust_list, root_key.as_deref(), &code),
         Command::Trust { common, command } => trust(common.config()?, command).await,
+        Command::Dcc { common, command } => dcc(common.config()?, command).await,
         Command::Certs {
             command:
                 CertsCommand::Verify {
@@ -699,6 +734,26 @@ async fn bench(command: BenchCommand) -> anyhow::Result<()> {
             duration,
             connections,
         } => pass_http(&credentials, &duration, connections).await?,
+        BenchCommand::DccVerify {
+            dir,
+            schemas,
+            millis_per_case,
+            export,
+        } => {
+            let dir = match dir {
+                Some(dir) => dir,
+                None => tongban_app::conformance::vectors_dir()
+                    .map(|v| v.join("dcc/testdata"))
+                    .context("no DCC test data: give DIR or set TONGBAN_CONFORMANCE_DIR")?,
+            };
+            let schemas = schemas.unwrap_or_else(|| dir.join("../schema"));
+            tongban_app::bench::dcc_verify(
+                &dir,
+                &schemas,
+                std::time::Duration::from_millis(millis_per_case),
+                export.as_deref(),
+            )?
+        }
         BenchCommand::PassVerify { millis_per_case } => {
             tongban_app::bench::pass_verify(std::time::Duration::from_millis(millis_per_case))
         }
@@ -888,6 +943,86 @@ fn unix_now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
+}
+
+async fn dcc(config: Config, command: DccCommand) -> anyhow::Result<()> {
+    use tongban_app::error::AppError;
+    let state = tongban_app::open_state(config, Arc::new(SystemClock)).await?;
+    let outcome = match command {
+        DccCommand::ImportSigners { file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            tongban_app::pass::dcc::import_signers(&state, &text, "operator")
+                .await
+                .map(|added| serde_json::json!({"added": added}))
+        }
+        DccCommand::Signers => tongban_app::pass::dcc::list_signers(&state)
+            .await
+            .and_then(|list| serde_json::to_value(list).map_err(|e| AppError::Internal(e.into()))),
+        DccCommand::RemoveSigner { kid } => {
+            tongban_app::pass::dcc::remove_signer(&state, &kid, "operator")
+                .await
+                .map(|removed| serde_json::json!({"kid": kid, "removed": removed}))
+        }
+        DccCommand::ImportSchemas { dir } => import_dcc_schemas(&state, &dir).await,
+    };
+    state.db.close().await;
+    let value = outcome.map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("{}", serde_json::to_string_pretty(&value)?);
+    Ok(())
+}
+
+async fn import_dcc_schemas(
+    state: &tongban_app::state::AppState,
+    dir: &std::path::Path,
+) -> tongban_app::error::AppResult<serde_json::Value> {
+    use tongban_app::error::AppError;
+    let read = |path: std::path::PathBuf| -> Result<serde_json::Value, AppError> {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| AppError::invalid("dir", format!("{}: {e}", path.display())))?;
+        serde_json::from_str(&text)
+            .map_err(|e| AppError::invalid("dir", format!("{}: {e}", path.display())))
+    };
+    let combined = |dir: &std::path::Path| {
+        ["DCC.combined-schema.json", "DGC.combined-schema.json"]
+            .iter()
+            .map(|name| dir.join(name))
+            .find(|path| path.is_file())
+    };
+    let mut releases: Vec<(String, std::path::PathBuf)> = std::fs::read_dir(dir.join("release"))
+        .map_err(|e| AppError::invalid("dir", format!("{}/release: {e}", dir.display())))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter_map(|path| {
+            let version = path.file_name()?.to_str()?.to_owned();
+            Some((version, combined(&path)?))
+        })
+        .collect();
+    releases.sort();
+    // The newest release is the current one, unless the directory names one at its top.
+    let newest = releases.last().map(|(v, _)| v.clone());
+    for (version, path) in &releases {
+        let current = combined(dir).is_none() && Some(version) == newest.as_ref();
+        tongban_app::pass::dcc::import_schema(
+            state,
+            version,
+            &read(path.clone())?,
+            current,
+            "operator",
+        )
+        .await?;
+    }
+    if let Some(path) = combined(dir) {
+        let schema = read(path)?;
+        let version = schema
+            .get("$comment")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|c| c.strip_prefix("Schema version "))
+            .map(str::to_owned)
+            .or(newest.clone())
+            .ok_or_else(|| AppError::invalid("dir", "no schema release found"))?;
+        tongban_app::pass::dcc::import_schema(state, &version, &schema, true, "operator").await?;
+    }
+    Ok(serde_json::json!({"releases": releases.iter().map(|(v, _)| v).collect::<Vec<_>>()}))
 }
 
 async fn trust(config: Config, command: TrustCommand) -> anyhow::Result<()> {

@@ -255,13 +255,14 @@ fn step(flag: &str, case: &Json, schemas: &Schemas) -> Result<(), String> {
         "EXPECTEDPICTUREDECODE" => {
             let prefix = text(case, "PREFIX")?;
             let image = text(case, "2DCODE")?;
-            let png = base64::Engine::decode(
-                &base64::engine::general_purpose::STANDARD,
-                image.trim(),
-            )
-            .map_err(|e| format!("2DCODE is not base64: {e}"))?;
+            let png =
+                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, image.trim())
+                    .map_err(|e| format!("2DCODE is not base64: {e}"))?;
             let content = crate::qr_image::decode_png(&png)?;
-            same(content == prefix, "the picture holds other text than PREFIX")
+            same(
+                content == prefix,
+                "the picture holds other text than PREFIX",
+            )
         }
         "EXPECTEDUNPREFIX" => {
             let prefix = text(case, "PREFIX")?;
@@ -275,13 +276,19 @@ fn step(flag: &str, case: &Json, schemas: &Schemas) -> Result<(), String> {
             let base45 = text(case, "BASE45")?;
             let compressed = hex(case, "COMPRESSED")?;
             let decoded = base45::decode(base45).map_err(|e| format!("Base45: {e}"))?;
-            same(decoded == compressed, "BASE45 decodes to other bytes than COMPRESSED")
+            same(
+                decoded == compressed,
+                "BASE45 decodes to other bytes than COMPRESSED",
+            )
         }
         "EXPECTEDCOMPRESSION" => {
             let compressed = hex(case, "COMPRESSED")?;
             let cose = hex(case, "COSE")?;
             let inflated = tongban_codes::inflate(&compressed).map_err(|e| e.to_string())?;
-            same(inflated == cose, "COMPRESSED inflates to other bytes than COSE")
+            same(
+                inflated == cose,
+                "COMPRESSED inflates to other bytes than COSE",
+            )
         }
         "EXPECTEDVERIFY" => {
             let sign1 = sign1(case)?;
@@ -392,11 +399,9 @@ fn normalise(value: &Json) -> Json {
         Json::Number(n) => json!(n.as_f64()),
         Json::String(s) => Json::String(normal_datetime(s).unwrap_or_else(|| s.clone())),
         Json::Array(items) => Json::Array(items.iter().map(normalise).collect()),
-        Json::Object(map) => Json::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), normalise(v)))
-                .collect(),
-        ),
+        Json::Object(map) => {
+            Json::Object(map.iter().map(|(k, v)| (k.clone(), normalise(v))).collect())
+        }
         other => other.clone(),
     }
 }
@@ -408,7 +413,12 @@ fn normal_datetime(text: &str) -> Option<String> {
             .get(range)
             .is_some_and(|part| part.iter().all(u8::is_ascii_digit))
     };
-    if !(digits(0..4) && bytes.get(4) == Some(&b'-') && digits(5..7) && bytes.get(7) == Some(&b'-') && digits(8..10)) {
+    if !(digits(0..4)
+        && bytes.get(4) == Some(&b'-')
+        && digits(5..7)
+        && bytes.get(7) == Some(&b'-')
+        && digits(8..10))
+    {
         return None;
     }
     let date = &text[..10];
@@ -481,7 +491,11 @@ mod tests {
         let report = run(&dir.join("testdata"), &dir.join("schema")).expect("runs");
         assert_eq!(report["failed"], 0, "{:#}", report["failures"]);
         assert!(report["files"].as_u64() > Some(400), "{}", report["files"]);
-        assert!(report["passed"].as_u64() > Some(4000), "{}", report["passed"]);
+        assert!(
+            report["passed"].as_u64() > Some(4000),
+            "{}",
+            report["passed"]
+        );
     }
 
     /// The crafted negatives of `common/`, run through the whole verifier a door uses: each is
@@ -527,7 +541,10 @@ mod tests {
             let prefix = text(&case, "PREFIX").expect("prefix");
             match dcc::verify(prefix, &trust, now, Some(&schemas)) {
                 Err(error) if error.code() == reason => {}
-                outcome => wrong.push(format!("{name}: wanted {reason}, got {:?}", outcome.map(|v| v.cert_type))),
+                outcome => wrong.push(format!(
+                    "{name}: wanted {reason}, got {:?}",
+                    outcome.map(|v| v.cert_type)
+                )),
             }
         }
         assert!(wrong.is_empty(), "{wrong:#?}");
@@ -560,13 +577,19 @@ mod tests {
             }
             let empty = dcc::TrustList::new();
             assert_eq!(
-                dcc::verify(code, &empty, *now, None).map(drop).map_err(|e| e.code()),
+                dcc::verify(code, &empty, *now, None)
+                    .map(drop)
+                    .map_err(|e| e.code()),
                 Err("unknown_kid")
             );
         }
         // Some good signatures carry upstream defects in their dates or key usage; the rest
         // must verify end to end.
-        assert!(verified * 10 > codes.len() * 9, "{verified} of {}", codes.len());
+        assert!(
+            verified * 10 > codes.len() * 9,
+            "{verified} of {}",
+            codes.len()
+        );
         eprintln!("{verified} of {} verified end to end", codes.len());
     }
 }

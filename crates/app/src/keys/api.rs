@@ -16,6 +16,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(remove_region))
         .routes(routes!(shc_issuer))
         .routes(routes!(visitor_rule, set_visitor_rule))
+        .routes(routes!(dcc_signers, import_dcc_signers))
+        .routes(routes!(remove_dcc_signer))
+        .routes(routes!(import_dcc_schema))
 }
 
 /// The region's verification keys, signed by its root key (format in docs/trust-list.md).
@@ -127,5 +130,78 @@ async fn set_visitor_rule(
 ) -> crate::error::AppResult<axum::http::StatusCode> {
     system_admin(&actor)?;
     crate::pass::foreign::set_visitor_rule(&state, &rule, actor.id()).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// The EU DCC signer certificates (DSC) trusted here (the system administrator).
+#[utoipa::path(get, path = "/api/v1/admin/dcc-signers", tag = "keys", security(("bearer" = [])),
+    responses((status = 200, body = Vec<crate::pass::dcc::SignerSummary>), (status = 403, body = crate::error::Problem)))]
+async fn dcc_signers(
+    State(state): State<AppState>,
+    crate::web::extract::ApiActor(actor): crate::web::extract::ApiActor,
+) -> crate::error::AppResult<Json<Vec<crate::pass::dcc::SignerSummary>>> {
+    system_admin(&actor)?;
+    Ok(Json(crate::pass::dcc::list_signers(&state).await?))
+}
+
+/// Trust EU DCC signer certificates: the EU gateway's trust-list JSON (an array of
+/// `{kid, country, certificateType, rawData}`, or `{"certificates": [...]}`), or
+/// `{"pem": "<PEM certificates>"}`. Logged.
+#[utoipa::path(post, path = "/api/v1/admin/dcc-signers", tag = "keys", security(("bearer" = [])), request_body = Object,
+    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+async fn import_dcc_signers(
+    State(state): State<AppState>,
+    crate::web::extract::ApiActor(actor): crate::web::extract::ApiActor,
+    crate::web::extract::ApiJson(list): crate::web::extract::ApiJson<serde_json::Value>,
+) -> crate::error::AppResult<Json<serde_json::Value>> {
+    system_admin(&actor)?;
+    let text = match list.get("pem").and_then(serde_json::Value::as_str) {
+        Some(pem) => pem.to_owned(),
+        None => list.to_string(),
+    };
+    let added = crate::pass::dcc::import_signers(&state, &text, actor.id()).await?;
+    Ok(Json(serde_json::json!({"added": added})))
+}
+
+/// Stop trusting the DCC signers with a key id (base64url in the path), at once. Logged.
+#[utoipa::path(delete, path = "/api/v1/admin/dcc-signers/{kid}", tag = "keys", security(("bearer" = [])), params(("kid" = String, Path)),
+    responses((status = 204), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+async fn remove_dcc_signer(
+    State(state): State<AppState>,
+    crate::web::extract::ApiActor(actor): crate::web::extract::ApiActor,
+    axum::extract::Path(kid): axum::extract::Path<String>,
+) -> crate::error::AppResult<axum::http::StatusCode> {
+    use base64::Engine as _;
+    system_admin(&actor)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(kid.trim_end_matches('='))
+        .map_err(|_| crate::error::AppError::invalid("kid", "base64url"))?;
+    let kid = base64::engine::general_purpose::STANDARD.encode(bytes);
+    if crate::pass::dcc::remove_signer(&state, &kid, actor.id()).await? {
+        Ok(axum::http::StatusCode::NO_CONTENT)
+    } else {
+        Err(crate::error::AppError::NotFound)
+    }
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+struct SchemaQuery {
+    /// Make this release the one used for versions no imported release matches.
+    #[serde(default)]
+    current: bool,
+}
+
+/// Import (or replace) a DCC JSON schema release (the combined schema), by version. Logged.
+#[utoipa::path(put, path = "/api/v1/admin/dcc-schemas/{version}", tag = "keys", security(("bearer" = [])), params(("version" = String, Path), SchemaQuery), request_body = Object,
+    responses((status = 204), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+async fn import_dcc_schema(
+    State(state): State<AppState>,
+    crate::web::extract::ApiActor(actor): crate::web::extract::ApiActor,
+    axum::extract::Path(version): axum::extract::Path<String>,
+    axum::extract::Query(query): axum::extract::Query<SchemaQuery>,
+    crate::web::extract::ApiJson(schema): crate::web::extract::ApiJson<serde_json::Value>,
+) -> crate::error::AppResult<axum::http::StatusCode> {
+    system_admin(&actor)?;
+    crate::pass::dcc::import_schema(&state, &version, &schema, query.current, actor.id()).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }

@@ -1,5 +1,5 @@
-//! Foreign credentials at the door: a SMART Health Card scanned at a venue or checkpoint is
-//! verified against the issuers this region trusts (configured locally), and the region's
+//! Foreign credentials at the door: a SMART Health Card or an EU DCC scanned at a venue or
+//! checkpoint is verified against the issuers this region trusts (configured locally), and the region's
 //! acceptance rule for visitors — a CertLogic expression, the engine of the health policy —
 //! decides admission from what was verified. The answer says what was verified: format,
 //! issuer, credential types, validity.
@@ -16,10 +16,11 @@ use crate::state::AppState;
 /// What the verifier learnt of a foreign credential.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ForeignCredential {
-    /// `shc`.
+    /// `shc` or `dcc`.
     pub format: String,
     pub issuer: String,
-    /// The credential's types (e.g. `https://smarthealth.cards#immunization`).
+    /// The credential's types (e.g. `https://smarthealth.cards#immunization`; for a DCC
+    /// `vaccination`, `test` or `recovery`).
     pub types: Vec<String>,
     /// RFC 3339.
     pub valid_from: String,
@@ -27,13 +28,18 @@ pub struct ForeignCredential {
 }
 
 /// The rule used until an administrator sets one: a health card of an immunization or a
-/// laboratory result is accepted.
+/// laboratory result is accepted, and so is any EU DCC that verified (its signer, validity and
+/// key usage are checked before the rule runs).
 pub fn default_rule() -> Value {
     // CertLogic has no `or`: `if` stands in for it.
     json!({"if": [
         {"in": ["https://smarthealth.cards#immunization", {"var": "types"}]},
         true,
-        {"in": ["https://smarthealth.cards#laboratory", {"var": "types"}]}
+        {"if": [
+            {"in": ["https://smarthealth.cards#laboratory", {"var": "types"}]},
+            true,
+            {"===": [{"var": "format"}, "dcc"]}
+        ]}
     ]})
 }
 
@@ -181,14 +187,56 @@ pub async fn check_shc(
         "validUntil": credential.valid_until,
         "validationClock": crate::time_fmt::rfc3339(state.now()),
     });
+    let accepted = admits(state, &data).await?;
+    Ok(Ok((credential, accepted)))
+}
+
+/// Verifies an EU DCC against the signers and schemas trusted here and applies the visitors'
+/// rule. The rule sees what was verified and, as EU business rules do, the certificate itself
+/// under `payload`; none of it is kept.
+pub async fn check_dcc(
+    state: &AppState,
+    code: &str,
+) -> AppResult<Result<(ForeignCredential, bool), String>> {
+    let verified = match super::dcc::check(state, code).await? {
+        Ok(verified) => verified,
+        Err(reason) => return Ok(Err(reason)),
+    };
+    let claims = &verified.claims;
+    let credential = ForeignCredential {
+        format: "dcc".into(),
+        issuer: claims
+            .issuer
+            .clone()
+            .unwrap_or_else(|| verified.signer.clone()),
+        types: vec![verified.cert_type.as_str().to_owned()],
+        valid_from: crate::time_fmt::rfc3339(claims.issued_at.saturating_mul(1000)),
+        valid_until: Some(crate::time_fmt::rfc3339(
+            claims.expires_at.saturating_mul(1000),
+        )),
+    };
+    let data = json!({
+        "format": "dcc",
+        "issuer": credential.issuer,
+        "types": credential.types,
+        "validFrom": credential.valid_from,
+        "validUntil": credential.valid_until,
+        "validationClock": crate::time_fmt::rfc3339(state.now()),
+        "payload": claims.hcert,
+    });
+    let accepted = admits(state, &data).await?;
+    Ok(Ok((credential, accepted)))
+}
+
+/// Whether the visitors' rule admits what was verified.
+async fn admits(state: &AppState, data: &Value) -> AppResult<bool> {
     let rule = visitor_rule(state).await?;
     // A rule that fails to evaluate admits no one.
-    let accepted = match tongban_rules::evaluate_json(&rule, &data) {
+    Ok(match tongban_rules::evaluate_json(&rule, data) {
         Ok(outcome) => outcome == Value::Bool(true),
         Err(error) => {
             tracing::warn!(%error, "the visitors' rule could not be evaluated; not admitted");
             false
         }
-    };
-    Ok(Ok((credential, accepted)))
+    })
 }

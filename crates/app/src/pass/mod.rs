@@ -3,6 +3,7 @@
 //! against an exported trust list.
 
 pub mod api;
+pub mod dcc;
 pub mod foreign;
 pub mod offline;
 pub mod pages;

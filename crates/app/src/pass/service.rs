@@ -97,7 +97,7 @@ pub struct CheckOutcome {
     /// For a pass of another, recognised region (互认): that region's code. Its colour is the
     /// one the region signed; no record of the person exists here, so nothing is checked in.
     pub region: Option<String>,
-    /// For a foreign credential (a SMART Health Card): what was verified. `admitted` is then
+    /// For a foreign credential (a SMART Health Card, an EU DCC): what was verified. `admitted` is then
     /// the region's acceptance rule for visitors.
     pub foreign: Option<super::foreign::ForeignCredential>,
 }
@@ -129,7 +129,7 @@ pub async fn check(
     if !can(actor, Action::CheckPass, Resource::Platform) {
         return Err(AppError::Forbidden);
     }
-    if super::foreign::is_shc(code) {
+    if super::foreign::is_shc(code) || super::dcc::is_dcc(code) {
         return check_visitor(state, actor, code).await;
     }
     let mut ring = KeyRing::new();
@@ -185,10 +185,16 @@ pub async fn check(
     })
 }
 
-/// Checks a visitor's foreign credential (a SMART Health Card) and applies the visitors' rule.
+/// Checks a visitor's foreign credential (a SMART Health Card or an EU DCC) and applies the
+/// visitors' rule.
 /// Logged without any personal data.
 async fn check_visitor(state: &AppState, actor: &Actor, code: &str) -> AppResult<CheckOutcome> {
-    let (credential, accepted) = match super::foreign::check_shc(state, code).await? {
+    let verified = if super::dcc::is_dcc(code) {
+        super::foreign::check_dcc(state, code).await?
+    } else {
+        super::foreign::check_shc(state, code).await?
+    };
+    let (credential, accepted) = match verified {
         Ok(verified) => verified,
         Err(reason) => return Ok(refused(&reason)),
     };

@@ -1,5 +1,5 @@
-//! SQL of foreign credentials at the door: the SMART Health Card issuers trusted here and the
-//! visitors' acceptance rule.
+//! SQL of foreign credentials at the door: the SMART Health Card issuers and the EU DCC signer
+//! certificates and schemas trusted here, and the visitors' acceptance rule.
 
 use sqlx::{AnyPool, Row};
 
@@ -50,4 +50,116 @@ pub async fn shc_issuers(pool: &AnyPool) -> AppResult<Vec<(String, String, Strin
     rows.iter()
         .map(|r| Ok((r.try_get("iss")?, r.try_get("jwks")?, r.try_get("crls")?)))
         .collect()
+}
+
+/// A trusted DCC signer certificate, as stored.
+pub struct SignerRow {
+    pub fingerprint: String,
+    pub kid: String,
+    pub country: Option<String>,
+    pub subject: String,
+    pub not_after: i64,
+    pub certificate: String,
+}
+
+/// Adds DCC signer certificates (an existing one is kept as it is).
+pub async fn insert_dcc_signers(pool: &AnyPool, rows: &[SignerRow], at: i64) -> AppResult<u64> {
+    let mut tx = pool.begin().await?;
+    let mut added = 0;
+    for row in rows {
+        added += sqlx::query("INSERT INTO dcc_signers (fingerprint, kid, country, subject, not_after, certificate, imported_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (fingerprint) DO NOTHING")
+            .bind(row.fingerprint.clone())
+            .bind(row.kid.clone())
+            .bind(row.country.clone())
+            .bind(row.subject.clone())
+            .bind(row.not_after)
+            .bind(row.certificate.clone())
+            .bind(at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    }
+    tx.commit().await?;
+    Ok(added)
+}
+
+/// Removes the signer certificates with a key id; how many there were.
+pub async fn delete_dcc_signers(pool: &AnyPool, kid: &str) -> AppResult<u64> {
+    Ok(sqlx::query("DELETE FROM dcc_signers WHERE kid = $1")
+        .bind(kid.to_owned())
+        .execute(pool)
+        .await?
+        .rows_affected())
+}
+
+pub async fn dcc_signers(pool: &AnyPool) -> AppResult<Vec<SignerRow>> {
+    let rows = sqlx::query("SELECT fingerprint, kid, country, subject, not_after, certificate FROM dcc_signers ORDER BY country, kid")
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(SignerRow {
+                fingerprint: r.try_get("fingerprint")?,
+                kid: r.try_get("kid")?,
+                country: r.try_get("country")?,
+                subject: r.try_get("subject")?,
+                not_after: r.try_get("not_after")?,
+                certificate: r.try_get("certificate")?,
+            })
+        })
+        .collect()
+}
+
+/// Adds or replaces a DCC schema release; `current` makes it the one for undeclared versions.
+pub async fn upsert_dcc_schema(
+    pool: &AnyPool,
+    version: &str,
+    schema: &str,
+    current: bool,
+    at: i64,
+) -> AppResult<()> {
+    let mut tx = pool.begin().await?;
+    if current {
+        sqlx::query("UPDATE dcc_schemas SET is_current = 0")
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("INSERT INTO dcc_schemas (version, schema_text, is_current, imported_at) VALUES ($1, $2, $3, $4) ON CONFLICT (version) DO UPDATE SET schema_text = excluded.schema_text, is_current = excluded.is_current, imported_at = excluded.imported_at")
+        .bind(version.to_owned())
+        .bind(schema.to_owned())
+        .bind(i64::from(current))
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Every schema release: (version, schema text, current).
+pub async fn dcc_schemas(pool: &AnyPool) -> AppResult<Vec<(String, String, bool)>> {
+    let rows = sqlx::query("SELECT version, schema_text, is_current FROM dcc_schemas")
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("version")?,
+                r.try_get("schema_text")?,
+                r.try_get::<i64, _>("is_current")? != 0,
+            ))
+        })
+        .collect()
+}
+
+/// What the DCC trust is made of now: a stamp that changes with any import or removal.
+pub async fn dcc_stamp(pool: &AnyPool) -> AppResult<(i64, i64, i64, i64)> {
+    let row = sqlx::query("SELECT (SELECT COUNT(*) FROM dcc_signers) AS signers, (SELECT COALESCE(MAX(imported_at), 0) FROM dcc_signers) AS signers_at, (SELECT COUNT(*) FROM dcc_schemas) AS schemas, (SELECT COALESCE(MAX(imported_at), 0) FROM dcc_schemas) AS schemas_at")
+        .fetch_one(pool)
+        .await?;
+    Ok((
+        row.try_get("signers")?,
+        row.try_get("signers_at")?,
+        row.try_get("schemas")?,
+        row.try_get("schemas_at")?,
+    ))
 }

@@ -309,3 +309,148 @@ async fn a_smart_health_card_is_checked_at_the_door_by_the_visitors_rule() {
     .await;
     assert_eq!(forged["reason"], "bad_signature");
 }
+
+/// An EU DCC at the door: refused while its signer is not trusted, verified and admitted once
+/// the administrator imports the signer list, refused again at once when the signer is removed;
+/// a signer list that is not one changes nothing. Uses the DCC test data (skipped where absent).
+#[tokio::test]
+async fn an_eu_dcc_is_checked_at_the_door_against_imported_signers() {
+    let Some(vectors) = tongban_app::conformance::vectors_dir() else {
+        eprintln!("note: conformance vectors not found; the DCC door check is skipped");
+        return;
+    };
+    let dcc = vectors.join("dcc");
+    let case: Value = serde_json::from_str(
+        &std::fs::read_to_string(dcc.join("testdata/common/2DCode/raw/CO28.json")).expect("case"),
+    )
+    .expect("json");
+    let code = case["PREFIX"].as_str().expect("code").to_owned();
+    let certificate = case["TESTCTX"]["CERTIFICATE"]
+        .as_str()
+        .expect("dsc")
+        .to_owned();
+    let clock = case["TESTCTX"]["VALIDATIONCLOCK"].as_str().expect("clock");
+    let app = spawn_app().await;
+    app.clock.set(
+        time::OffsetDateTime::parse(clock, &time::format_description::well_known::Rfc3339)
+            .expect("clock"),
+    );
+    let admin = app.account("demo.sysadmin").api_token.clone();
+    let officer = app.account("demo.checkpoint").api_token.clone();
+    let check = |code: String| {
+        let (app, officer) = (&app, officer.clone());
+        async move {
+            let response = app
+                .post_as(&officer, "/api/v1/pass/verify", &json!({"code": code}))
+                .await;
+            assert_eq!(response.status(), 200);
+            response.json::<Value>().await.expect("json")
+        }
+    };
+    assert_eq!(check(code.clone()).await["reason"], "unknown_kid");
+
+    // Not a list, and a certificate that is not one: 422, nothing trusted.
+    for bad in [
+        json!({"pem": "hello"}),
+        json!([{"rawData": "AAAA"}]),
+        json!(7),
+    ] {
+        let (status, _) =
+            problem(app.post_as(&admin, "/api/v1/admin/dcc-signers", &bad).await).await;
+        assert_eq!(status, 422, "{bad}");
+    }
+    let clerk = app.account("demo.clerk.tax").api_token.clone();
+    let list = json!([{"country": "XX", "certificateType": "DSC", "rawData": certificate}]);
+    let (status, _) = problem(
+        app.post_as(&clerk, "/api/v1/admin/dcc-signers", &list)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(check(code.clone()).await["reason"], "unknown_kid");
+
+    let response = app
+        .post_as(&admin, "/api/v1/admin/dcc-signers", &list)
+        .await;
+    assert_eq!(response.status(), 200);
+    let admitted = check(code.clone()).await;
+    assert_eq!(admitted["valid"], true, "{admitted}");
+    assert_eq!(admitted["foreign"]["format"], "dcc");
+    assert_eq!(admitted["foreign"]["types"], json!(["vaccination"]));
+    assert_eq!(
+        admitted["admitted"], true,
+        "a verified DCC passes the default rule"
+    );
+
+    // The schemas: once imported, the certificate is also checked against its version's.
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(dcc.join("schema/release/1.0.0/DGC.combined-schema.json"))
+            .expect("schema"),
+    )
+    .expect("json");
+    let response = app
+        .client
+        .put(app.url("/api/v1/admin/dcc-schemas/1.0.0?current=true"))
+        .bearer_auth(&admin)
+        .json(&schema)
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(response.status(), 204);
+    let response = app
+        .client
+        .put(app.url("/api/v1/admin/dcc-schemas/latest"))
+        .bearer_auth(&admin)
+        .json(&schema)
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(response.status(), 422);
+    assert_eq!(check(code.clone()).await["valid"], true);
+
+    // A rule that admits only test results refuses the vaccination.
+    let response = app
+        .client
+        .put(app.url("/api/v1/admin/visitor-rule"))
+        .bearer_auth(&admin)
+        .json(&json!({"in": ["test", {"var": "types"}]}))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(response.status(), 204);
+    let refused = check(code.clone()).await;
+    assert_eq!(
+        (refused["valid"].clone(), refused["admitted"].clone()),
+        (json!(true), json!(false))
+    );
+
+    // Tampered: one character of the signature changed.
+    let mut tampered = code.clone();
+    let at = tampered.len() - 3;
+    let replacement = if &tampered[at..at + 1] == "A" {
+        "B"
+    } else {
+        "A"
+    };
+    tampered.replace_range(at..at + 1, replacement);
+    assert_ne!(check(tampered).await["valid"], true);
+
+    let listed: Value = app
+        .get_as(&admin, "/api/v1/admin/dcc-signers")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let kid = listed[0]["kid"].as_str().expect("kid");
+    assert_eq!(listed[0]["country"], "XX");
+    let kid_url = kid.replace('+', "-").replace('/', "_").replace('=', "");
+    let response = app
+        .client
+        .delete(app.url(&format!("/api/v1/admin/dcc-signers/{kid_url}")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(response.status(), 204);
+    assert_eq!(check(code).await["reason"], "unknown_kid");
+}
