@@ -122,10 +122,12 @@ pub enum DscError {
     UnsupportedKey,
 }
 
+/// A signer's public key, as the verifier (ring) takes it: for P-256 the uncompressed point,
+/// for RSA the PKCS #1 `RSAPublicKey`.
 #[derive(Clone)]
 enum SignerKey {
-    Es256(p256::ecdsa::VerifyingKey),
-    Ps256(Box<rsa::pss::VerifyingKey<Sha256>>),
+    Es256(Vec<u8>),
+    Ps256(Vec<u8>),
 }
 
 /// A document signer certificate (DSC): the X.509 certificate whose key signs DCCs.
@@ -175,16 +177,12 @@ impl Dsc {
                 if curve.as_deref() != Some(OID_P256) {
                     return Err(DscError::UnsupportedKey);
                 }
+                // Checked to be a point of the curve, and kept uncompressed.
                 let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(key_bytes)
                     .map_err(|_| DscError::UnsupportedKey)?;
-                SignerKey::Es256(key)
+                SignerKey::Es256(key.to_sec1_point(false).as_bytes().to_vec())
             }
-            OID_RSA | OID_RSA_PSS => {
-                use rsa::pkcs1::DecodeRsaPublicKey as _;
-                let key = rsa::PublicKey::from_pkcs1_der(key_bytes)
-                    .map_err(|_| DscError::UnsupportedKey)?;
-                SignerKey::Ps256(Box::new(rsa::pss::VerifyingKey::new(key)))
-            }
+            OID_RSA | OID_RSA_PSS => SignerKey::Ps256(key_bytes.to_vec()),
             _ => return Err(DscError::UnsupportedKey),
         };
         let usages = tbs
@@ -269,7 +267,9 @@ impl Dsc {
     /// Verifies a COSE_Sign1 against this key. The algorithm in the message must be the one the
     /// key is for: ES256 (raw r‖s) for P-256, PS256 for RSA.
     pub fn verify(&self, sign1: &CoseSign1) -> Result<(), DccError> {
-        use p256::ecdsa::signature::Verifier as _;
+        use ring::signature::{
+            ECDSA_P256_SHA256_FIXED, RSA_PSS_2048_8192_SHA256, UnparsedPublicKey,
+        };
         let algorithm = sign1
             .protected
             .header
@@ -279,21 +279,16 @@ impl Dsc {
         let es256 = RegisteredLabelWithPrivate::Assigned(iana::Algorithm::ES256);
         let ps256 = RegisteredLabelWithPrivate::Assigned(iana::Algorithm::PS256);
         let tbs = sign1.tbs_data(b"");
-        match &self.key {
-            SignerKey::Es256(key) if algorithm == Some(&es256) => {
-                let signature = p256::ecdsa::Signature::from_slice(&sign1.signature)
-                    .map_err(|_| DccError::BadSignature)?;
-                key.verify(&tbs, &signature)
-                    .map_err(|_| DccError::BadSignature)
-            }
-            SignerKey::Ps256(key) if algorithm == Some(&ps256) => {
-                let signature = rsa::pss::Signature::try_from(sign1.signature.as_slice())
-                    .map_err(|_| DccError::BadSignature)?;
-                rsa::signature::Verifier::verify(key.as_ref(), &tbs, &signature)
-                    .map_err(|_| DccError::BadSignature)
-            }
-            _ => Err(DccError::UnsupportedAlgorithm),
-        }
+        let (key, verifier): (_, &'static dyn ring::signature::VerificationAlgorithm) = match &self
+            .key
+        {
+            SignerKey::Es256(key) if algorithm == Some(&es256) => (key, &ECDSA_P256_SHA256_FIXED),
+            SignerKey::Ps256(key) if algorithm == Some(&ps256) => (key, &RSA_PSS_2048_8192_SHA256),
+            _ => return Err(DccError::UnsupportedAlgorithm),
+        };
+        UnparsedPublicKey::new(verifier, key)
+            .verify(&tbs, &sign1.signature)
+            .map_err(|_| DccError::BadSignature)
     }
 
     /// Whether this signer may sign the type: a signer certificate without extended key usages
