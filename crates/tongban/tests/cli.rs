@@ -589,3 +589,110 @@ async fn trust_imports_lists_and_removes_a_region() {
     let _ = std::fs::remove_dir_all(&dir_a);
     let _ = std::fs::remove_dir_all(&dir_b);
 }
+
+/// `tongban dcc`: a PEM signer list and the schema releases are imported, listed, and a signer
+/// removed; a file that is no list changes nothing. `tongban conformance dcc` runs the crafted
+/// cases of the DCC test data (copied to a scratch folder, with a known issue added to show it
+/// is honoured). Skipped with a note where the vectors are absent.
+#[tokio::test]
+async fn dcc_signers_and_schemas_are_imported_and_the_conformance_command_runs_the_cases() {
+    use base64::Engine as _;
+    let Some(vectors) = tongban_app::conformance::vectors_dir() else {
+        eprintln!("note: conformance vectors not found; the dcc CLI test is skipped");
+        return;
+    };
+    let dcc = vectors.join("dcc");
+    let (dir, url, key, state) = fresh_state("tongban-cli-dcc", None).await;
+    state.db.close().await;
+    let raw = dcc.join("testdata/common/2DCode/raw");
+    let mut pem = String::new();
+    for name in ["CO1", "CO3"] {
+        let case: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(raw.join(format!("{name}.json"))).expect("case"))
+                .expect("json");
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(case["TESTCTX"]["CERTIFICATE"].as_str().expect("dsc"))
+            .expect("base64");
+        let body = base64::engine::general_purpose::STANDARD.encode(der);
+        pem.push_str("-----BEGIN CERTIFICATE-----\n");
+        for line in body.as_bytes().chunks(64) {
+            pem.push_str(std::str::from_utf8(line).expect("ascii"));
+            pem.push('\n');
+        }
+        pem.push_str("-----END CERTIFICATE-----\n");
+    }
+    let list = dir.join("signers.pem");
+    std::fs::write(&list, &pem).expect("write");
+    let not_a_list = dir.join("not-a-list.pem");
+    std::fs::write(&not_a_list, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+        .expect("write");
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--database-url", &url]);
+        tongban(&all, &key)
+    };
+    let refused = run(&["dcc", "import-signers", not_a_list.to_str().expect("path")]);
+    assert_eq!(refused.status.code(), Some(1));
+    let imported = run(&["dcc", "import-signers", list.to_str().expect("path")]);
+    assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
+    assert!(String::from_utf8_lossy(&imported.stdout).contains("\"added\": 2"));
+    let again = run(&["dcc", "import-signers", list.to_str().expect("path")]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("\"added\": 0"));
+    let listed: serde_json::Value =
+        serde_json::from_slice(&run(&["dcc", "signers"]).stdout).expect("json");
+    assert_eq!(listed.as_array().map(Vec::len), Some(2), "{listed}");
+    let kid = listed[0]["kid"].as_str().expect("kid").to_owned();
+    let removed = run(&["dcc", "remove-signer", &kid]);
+    assert!(String::from_utf8_lossy(&removed.stdout).contains("\"removed\": true"));
+    let listed: serde_json::Value =
+        serde_json::from_slice(&run(&["dcc", "signers"]).stdout).expect("json");
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+    let schemas = run(&["dcc", "import-schemas", dcc.join("schema").to_str().expect("path")]);
+    assert!(schemas.status.success(), "{}", String::from_utf8_lossy(&schemas.stderr));
+    assert!(String::from_utf8_lossy(&schemas.stdout).contains("\"1.3.0\""));
+
+    // The crafted cases, in a folder of another casing, with one known issue.
+    let cases = dir.join("data/COMMON/2dcode/RAW");
+    std::fs::create_dir_all(&cases).expect("dir");
+    for entry in std::fs::read_dir(&raw).expect("raw") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, cases.join(path.file_name().expect("name"))).expect("copy");
+    }
+    let run_suite = || {
+        tongban(
+            &[
+                "conformance",
+                "dcc",
+                dir.join("data").to_str().expect("path"),
+                "--schemas",
+                dcc.join("schema").to_str().expect("path"),
+            ],
+            &key,
+        )
+    };
+    let clean = run_suite();
+    assert!(clean.status.success(), "{}", String::from_utf8_lossy(&clean.stdout));
+    let report: serde_json::Value = serde_json::from_slice(&clean.stdout).expect("json");
+    assert_eq!(report["failed"], 0);
+    assert!(report["passed"].as_u64() > Some(50), "{report}");
+    // A case made wrong fails, and is only excused once known_issues.csv lists it.
+    let co5 = cases.join("CO5.json");
+    let mut case: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&co5).expect("case")).expect("json");
+    case["EXPECTEDRESULTS"]["EXPECTEDVERIFY"] = serde_json::json!(true);
+    std::fs::write(&co5, case.to_string()).expect("write");
+    let failing = run_suite();
+    assert_eq!(failing.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&failing.stdout).expect("json");
+    assert_eq!(report["failed"], 1, "{report}");
+    std::fs::write(
+        dir.join("data/known_issues.csv"),
+        "test_name,country,test_set,reason\ntest_verification_check,COMMON,CO5,made wrong here\n",
+    )
+    .expect("write");
+    let excused = run_suite();
+    assert!(excused.status.success(), "{}", String::from_utf8_lossy(&excused.stdout));
+    let report: serde_json::Value = serde_json::from_slice(&excused.stdout).expect("json");
+    assert_eq!(report["known_issues"][0]["known_issue"], "made wrong here");
+    let _ = std::fs::remove_dir_all(&dir);
+}
