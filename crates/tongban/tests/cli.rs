@@ -607,9 +607,10 @@ async fn dcc_signers_and_schemas_are_imported_and_the_conformance_command_runs_t
     let raw = dcc.join("testdata/common/2DCode/raw");
     let mut pem = String::new();
     for name in ["CO1", "CO3"] {
-        let case: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(raw.join(format!("{name}.json"))).expect("case"))
-                .expect("json");
+        let case: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(raw.join(format!("{name}.json"))).expect("case"),
+        )
+        .expect("json");
         let der = base64::engine::general_purpose::STANDARD
             .decode(case["TESTCTX"]["CERTIFICATE"].as_str().expect("dsc"))
             .expect("base64");
@@ -624,8 +625,11 @@ async fn dcc_signers_and_schemas_are_imported_and_the_conformance_command_runs_t
     let list = dir.join("signers.pem");
     std::fs::write(&list, &pem).expect("write");
     let not_a_list = dir.join("not-a-list.pem");
-    std::fs::write(&not_a_list, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
-        .expect("write");
+    std::fs::write(
+        &not_a_list,
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    )
+    .expect("write");
     let run = |args: &[&str]| {
         let mut all = args.to_vec();
         all.extend(["--database-url", &url]);
@@ -634,7 +638,11 @@ async fn dcc_signers_and_schemas_are_imported_and_the_conformance_command_runs_t
     let refused = run(&["dcc", "import-signers", not_a_list.to_str().expect("path")]);
     assert_eq!(refused.status.code(), Some(1));
     let imported = run(&["dcc", "import-signers", list.to_str().expect("path")]);
-    assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
     assert!(String::from_utf8_lossy(&imported.stdout).contains("\"added\": 2"));
     let again = run(&["dcc", "import-signers", list.to_str().expect("path")]);
     assert!(String::from_utf8_lossy(&again.stdout).contains("\"added\": 0"));
@@ -647,8 +655,16 @@ async fn dcc_signers_and_schemas_are_imported_and_the_conformance_command_runs_t
     let listed: serde_json::Value =
         serde_json::from_slice(&run(&["dcc", "signers"]).stdout).expect("json");
     assert_eq!(listed.as_array().map(Vec::len), Some(1));
-    let schemas = run(&["dcc", "import-schemas", dcc.join("schema").to_str().expect("path")]);
-    assert!(schemas.status.success(), "{}", String::from_utf8_lossy(&schemas.stderr));
+    let schemas = run(&[
+        "dcc",
+        "import-schemas",
+        dcc.join("schema").to_str().expect("path"),
+    ]);
+    assert!(
+        schemas.status.success(),
+        "{}",
+        String::from_utf8_lossy(&schemas.stderr)
+    );
     assert!(String::from_utf8_lossy(&schemas.stdout).contains("\"1.3.0\""));
 
     // The crafted cases, in a folder of another casing, with one known issue.
@@ -671,7 +687,11 @@ async fn dcc_signers_and_schemas_are_imported_and_the_conformance_command_runs_t
         )
     };
     let clean = run_suite();
-    assert!(clean.status.success(), "{}", String::from_utf8_lossy(&clean.stdout));
+    assert!(
+        clean.status.success(),
+        "{}",
+        String::from_utf8_lossy(&clean.stdout)
+    );
     let report: serde_json::Value = serde_json::from_slice(&clean.stdout).expect("json");
     assert_eq!(report["failed"], 0);
     assert!(report["passed"].as_u64() > Some(50), "{report}");
@@ -691,7 +711,11 @@ async fn dcc_signers_and_schemas_are_imported_and_the_conformance_command_runs_t
     )
     .expect("write");
     let excused = run_suite();
-    assert!(excused.status.success(), "{}", String::from_utf8_lossy(&excused.stdout));
+    assert!(
+        excused.status.success(),
+        "{}",
+        String::from_utf8_lossy(&excused.stdout)
+    );
     let report: serde_json::Value = serde_json::from_slice(&excused.stdout).expect("json");
     assert_eq!(report["known_issues"][0]["known_issue"], "made wrong here");
     let _ = std::fs::remove_dir_all(&dir);

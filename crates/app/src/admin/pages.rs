@@ -31,6 +31,8 @@ pub fn routes() -> Router<AppState> {
             "/admin/trusted-regions/{region}/remove",
             post(remove_region),
         )
+        .route("/admin/dcc-signers", post(import_dcc_signers))
+        .route("/admin/dcc-signers/remove", post(remove_dcc_signer))
 }
 
 struct UserRow {
@@ -59,6 +61,8 @@ struct Console {
     all_roles: Vec<(String, String)>,
     /// 互认: the regions recognised (for the system administrator).
     trusted: Vec<crate::keys::trusted::TrustedRegion>,
+    /// The EU DCC signer certificates trusted (for the system administrator).
+    dcc_signers: Vec<crate::pass::dcc::SignerSummary>,
 }
 
 /// Renders the console for the actor, with an optional notice and one-time secrets.
@@ -121,6 +125,11 @@ async fn render_console(
             all_roles,
             trusted: if can_manage_accounts {
                 crate::keys::trusted::list(state).await?
+            } else {
+                Vec::new()
+            },
+            dcc_signers: if can_manage_accounts {
+                crate::pass::dcc::list_signers(state).await?
             } else {
                 Vec::new()
             },
@@ -426,4 +435,54 @@ async fn remove_region(
         Vec::new(),
     )
     .await
+}
+
+#[derive(serde::Deserialize)]
+struct DccSignersForm {
+    csrf: String,
+    list: String,
+}
+
+/// The system administrator imports DCC signer certificates (PEM or the gateway's JSON).
+async fn import_dcc_signers(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    PageForm(form): PageForm<DccSignersForm>,
+) -> Result<Response, PageError> {
+    let actor = actor_of(&ctx)?;
+    ctx.check_csrf(&form.csrf)?;
+    if !actor.has_role(Role::SystemAdmin) {
+        return Err(ctx.error(AppError::Forbidden));
+    }
+    let added = crate::pass::dcc::import_signers(&state, &form.list, actor.id())
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let notice = format!("{} {added}", ctx.t.get("dcc.imported"));
+    render_console(&state, &ctx, Some(notice), Vec::new()).await
+}
+
+#[derive(serde::Deserialize)]
+struct DccSignerForm {
+    csrf: String,
+    kid: String,
+}
+
+async fn remove_dcc_signer(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    PageForm(form): PageForm<DccSignerForm>,
+) -> Result<Response, PageError> {
+    let actor = actor_of(&ctx)?;
+    ctx.check_csrf(&form.csrf)?;
+    if !actor.has_role(Role::SystemAdmin) {
+        return Err(ctx.error(AppError::Forbidden));
+    }
+    if !crate::pass::dcc::remove_signer(&state, &form.kid, actor.id())
+        .await
+        .map_err(|e| ctx.error(e))?
+    {
+        return Err(ctx.error(AppError::NotFound));
+    }
+    let notice = format!("{} {}", ctx.t.get("dcc.removed"), form.kid);
+    render_console(&state, &ctx, Some(notice), Vec::new()).await
 }

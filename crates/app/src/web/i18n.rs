@@ -307,6 +307,38 @@ const TEXT: &[(&str, &str, &str)] = &[
         "Obtain the root key from the other region out of band and check it; a refresh must be a newer list signed by the same root key.",
     ),
     (
+        "dcc.title",
+        "欧盟数字新冠证书签名证书（DSC）",
+        "EU DCC signer certificates (DSC)",
+    ),
+    (
+        "dcc.none",
+        "尚未信任任何签名证书，欧盟数字新冠证书一律不予认可。",
+        "No signer certificate is trusted yet; EU DCCs are not accepted.",
+    ),
+    ("dcc.kid", "密钥标识（kid）", "Key id (kid)"),
+    ("dcc.country", "国家", "Country"),
+    ("dcc.subject", "证书主体", "Subject"),
+    ("dcc.not_after", "有效期至", "Valid until"),
+    ("dcc.remove", "停止信任", "Stop trusting"),
+    (
+        "dcc.list",
+        "签名证书列表（PEM，或欧盟网关信任列表 JSON）",
+        "Signer list (PEM, or the EU gateway's trust-list JSON)",
+    ),
+    ("dcc.import", "导入", "Import"),
+    (
+        "dcc.imported",
+        "新增签名证书数",
+        "Signer certificates added:",
+    ),
+    ("dcc.removed", "已停止信任", "No longer trusted:"),
+    (
+        "dcc.hint",
+        "列表须经可信渠道取得；导入后立即在各节点生效，核验时同时检查证书有效期与用途。",
+        "Obtain the list over a channel you trust. It takes effect on every node at once; checks also test each signer's validity and key usage.",
+    ),
+    (
         "scan.foreign",
         "外来健康凭证已核验",
         "Foreign health credential verified",

@@ -454,3 +454,69 @@ async fn an_eu_dcc_is_checked_at_the_door_against_imported_signers() {
     assert_eq!(response.status(), 204);
     assert_eq!(check(code).await["reason"], "unknown_kid");
 }
+
+/// The console's DCC section: a PEM signer is imported and listed, then removed; a paste that
+/// is not a signer list is a readable 422 that changes nothing.
+#[tokio::test]
+async fn the_console_imports_and_removes_a_dcc_signer() {
+    let Some(vectors) = tongban_app::conformance::vectors_dir() else {
+        eprintln!("note: conformance vectors not found; the DCC console test is skipped");
+        return;
+    };
+    let case: Value = serde_json::from_str(
+        &std::fs::read_to_string(vectors.join("dcc/testdata/common/2DCode/raw/CO3.json"))
+            .expect("case"),
+    )
+    .expect("json");
+    let certificate = case["TESTCTX"]["CERTIFICATE"].as_str().expect("dsc");
+    let pem = format!("-----BEGIN CERTIFICATE-----\n{certificate}\n-----END CERTIFICATE-----\n");
+    let app = spawn_app().await;
+    let admin = app.account("demo.sysadmin").clone();
+    let mut browser = app.page_login(&admin).await;
+    let console = browser
+        .get(&app, "/admin")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(console.contains("尚未信任任何签名证书"));
+    let csrf = crate::helpers::hidden_csrf(&console);
+    let wrong = browser
+        .post_form(
+            &app,
+            "/admin/dcc-signers",
+            &[("csrf", &csrf), ("list", "hello")],
+        )
+        .await;
+    assert_eq!(wrong.status(), 422);
+    assert!(wrong.text().await.expect("html").contains("PEM"));
+    let imported = browser
+        .post_form(
+            &app,
+            "/admin/dcc-signers",
+            &[("csrf", &csrf), ("list", &pem)],
+        )
+        .await;
+    assert_eq!(imported.status(), 200);
+    let page = imported.text().await.expect("html");
+    let listed = tongban_app::pass::dcc::list_signers(&app.state)
+        .await
+        .expect("list");
+    assert_eq!(listed.len(), 1);
+    assert!(page.contains(&listed[0].kid), "the signer is listed");
+    let removed = browser
+        .post_form(
+            &app,
+            "/admin/dcc-signers/remove",
+            &[("csrf", &csrf), ("kid", &listed[0].kid)],
+        )
+        .await;
+    assert_eq!(removed.status(), 200);
+    assert!(
+        removed
+            .text()
+            .await
+            .expect("html")
+            .contains("尚未信任任何签名证书")
+    );
+}
