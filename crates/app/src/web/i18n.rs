@@ -647,6 +647,41 @@ const TEXT: &[(&str, &str, &str)] = &[
         "Issued by a region that is not trusted.",
     ),
     (
+        "scan.reason.missing_kid",
+        "凭证未标明签名密钥。",
+        "The credential names no signing key.",
+    ),
+    (
+        "scan.reason.unsupported_algorithm",
+        "凭证的签名算法不受支持。",
+        "The credential is signed with an algorithm not accepted here.",
+    ),
+    (
+        "scan.reason.schema_invalid",
+        "证书内容不符合其声明版本的格式。",
+        "The certificate does not match the format of its declared version.",
+    ),
+    (
+        "scan.reason.outside_signer_validity",
+        "证书签发或到期时间超出签名证书的有效期。",
+        "The certificate was issued or expires outside its signer's validity.",
+    ),
+    (
+        "scan.reason.wrong_key_usage",
+        "签名证书无权签发此类证书。",
+        "The signer may not sign this type of certificate.",
+    ),
+    (
+        "scan.reason.visitor_rule",
+        "凭证有效，但不符合本地区的来访人员准入规则。",
+        "Valid, but not accepted by this region's rule for visitors.",
+    ),
+    (
+        "scan.reason.bad_file",
+        "这不是有效的健康卡文件。",
+        "This is not a valid health card file.",
+    ),
+    (
         "scan.reason.bad_prefix",
         "这不是通办通行码。",
         "This is not a tongban pass code.",

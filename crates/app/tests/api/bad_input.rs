@@ -352,6 +352,25 @@ async fn unknown_and_malformed_requests_to_the_newer_endpoints_are_refused() {
             json!({"iss": "https://issuer.example", "jwks": {"keys": []}}),
             422,
         ),
+        (&admin, "/api/v1/admin/dcc-signers", json!([]), 422),
+        (
+            &admin,
+            "/api/v1/admin/dcc-signers",
+            json!({"pem": "x"}),
+            422,
+        ),
+        (
+            &admin,
+            "/api/v1/admin/dcc-signers",
+            json!([{"kid": "AAAA", "rawData": "MIIB"}]),
+            422,
+        ),
+        (
+            &admin,
+            "/api/v1/admin/dcc-signers",
+            json!({"certificates": 7}),
+            422,
+        ),
     ];
     for (token, path, body, want) in posts {
         let (status, problem_body) = problem(app.post_as(token, path, &body).await).await;
@@ -365,7 +384,36 @@ async fn unknown_and_malformed_requests_to_the_newer_endpoints_are_refused() {
         .await
         .expect("delete");
     assert_eq!(problem(removed).await.0, 404);
+    for (path, want) in [
+        ("/api/v1/admin/dcc-signers/AAAAAAAAAAA", 404),
+        ("/api/v1/admin/dcc-signers/not%20base64", 422),
+    ] {
+        let response = app
+            .client
+            .delete(app.url(path))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .expect("delete");
+        assert_eq!(problem(response).await.0, want, "{path}");
+    }
+    for (path, body) in [
+        ("/api/v1/admin/dcc-schemas/latest", json!({})),
+        ("/api/v1/admin/dcc-schemas/1.3.0", json!({"type": 7})),
+    ] {
+        let response = app
+            .client
+            .put(app.url(path))
+            .bearer_auth(&admin)
+            .json(&body)
+            .send()
+            .await
+            .expect("put");
+        assert_eq!(problem(response).await.0, 422, "{path}");
+    }
     for table in [
+        "dcc_signers",
+        "dcc_schemas",
         "applications",
         "cert_authorisations",
         "evaluations",
