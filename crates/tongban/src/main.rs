@@ -977,48 +977,28 @@ async fn import_dcc_schemas(
     dir: &std::path::Path,
 ) -> tongban_app::error::AppResult<serde_json::Value> {
     use tongban_app::error::AppError;
-    let read = |path: std::path::PathBuf| -> Result<serde_json::Value, AppError> {
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| AppError::invalid("dir", format!("{}: {e}", path.display())))?;
-        serde_json::from_str(&text)
-            .map_err(|e| AppError::invalid("dir", format!("{}: {e}", path.display())))
-    };
-    let combined = |dir: &std::path::Path| {
-        ["DCC.combined-schema.json", "DGC.combined-schema.json"]
-            .iter()
-            .map(|name| dir.join(name))
-            .find(|path| path.is_file())
-    };
-    let mut releases: Vec<(String, std::path::PathBuf)> = std::fs::read_dir(dir.join("release"))
-        .map_err(|e| AppError::invalid("dir", format!("{}/release: {e}", dir.display())))?
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter_map(|path| {
-            let version = path.file_name()?.to_str()?.to_owned();
-            Some((version, combined(&path)?))
-        })
-        .collect();
-    releases.sort();
-    // The newest release is the current one, unless the directory names one at its top.
-    let newest = releases.last().map(|(v, _)| v.clone());
-    for (version, path) in &releases {
-        let current = combined(dir).is_none() && Some(version) == newest.as_ref();
-        tongban_app::pass::dcc::import_schema(
-            state,
-            version,
-            &read(path.clone())?,
-            current,
-            "operator",
-        )
-        .await?;
+    let (releases, current) = tongban_app::conformance::dcc::schema_releases(dir)
+        .map_err(|e| AppError::invalid("dir", e.to_string()))?;
+    if releases.is_empty() && current.is_none() {
+        return Err(AppError::invalid(
+            "dir",
+            "no DCC schema found (release/<version>/)",
+        ));
     }
-    if let Some(path) = combined(dir) {
-        let schema = read(path)?;
+    // The top-level schema is the current one; without it, the newest release is.
+    let newest = releases.last().map(|(v, _)| v.clone());
+    for (version, schema) in &releases {
+        let is_current = current.is_none() && Some(version) == newest.as_ref();
+        tongban_app::pass::dcc::import_schema(state, version, schema, is_current, "operator")
+            .await?;
+    }
+    if let Some(schema) = current {
         let version = schema
             .get("$comment")
             .and_then(serde_json::Value::as_str)
             .and_then(|c| c.strip_prefix("Schema version "))
             .map(str::to_owned)
-            .or(newest.clone())
+            .or(newest)
             .ok_or_else(|| AppError::invalid("dir", "no schema release found"))?;
         tongban_app::pass::dcc::import_schema(state, &version, &schema, true, "operator").await?;
     }

@@ -93,22 +93,21 @@ fn case_files(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Loads the DCC schemas of a directory laid out like the schema repository: `release/<v>/`
-/// holds each release's combined schema; the top-level combined schema is the current one.
-pub fn load_schemas(dir: &Path) -> anyhow::Result<Schemas> {
-    let mut schemas = Schemas::new();
+/// The DCC schemas of a directory laid out like the schema repository: each `release/<v>/`
+/// combined schema by version (sorted), and the top-level combined schema, the current one.
+pub fn schema_releases(dir: &Path) -> anyhow::Result<(Vec<(String, Json)>, Option<Json>)> {
     let combined = |dir: &Path| -> Option<PathBuf> {
         ["DCC.combined-schema.json", "DGC.combined-schema.json"]
             .iter()
             .map(|name| dir.join(name))
             .find(|path| path.is_file())
     };
-    if let Some(path) = combined(dir) {
-        let schema: Json = serde_json::from_str(&std::fs::read_to_string(path)?)?;
-        schemas
-            .add("current", &schema, true)
-            .map_err(anyhow::Error::msg)?;
-    }
+    let read = |path: PathBuf| -> anyhow::Result<Json> {
+        let text = std::fs::read_to_string(&path)?;
+        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    };
+    let current = combined(dir).map(read).transpose()?;
+    let mut releases = Vec::new();
     if let Ok(entries) = std::fs::read_dir(dir.join("release")) {
         for entry in entries {
             let path = entry?.path();
@@ -118,11 +117,26 @@ pub fn load_schemas(dir: &Path) -> anyhow::Result<Schemas> {
             ) else {
                 continue;
             };
-            let schema: Json = serde_json::from_str(&std::fs::read_to_string(file)?)?;
-            schemas
-                .add(&version, &schema, false)
-                .map_err(anyhow::Error::msg)?;
+            releases.push((version, read(file)?));
         }
+    }
+    releases.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok((releases, current))
+}
+
+/// Compiles the schemas of a schema directory ([`schema_releases`]).
+pub fn load_schemas(dir: &Path) -> anyhow::Result<Schemas> {
+    let (releases, current) = schema_releases(dir)?;
+    let mut schemas = Schemas::new();
+    if let Some(schema) = current {
+        schemas
+            .add("current", &schema, true)
+            .map_err(anyhow::Error::msg)?;
+    }
+    for (version, schema) in releases {
+        schemas
+            .add(&version, &schema, false)
+            .map_err(anyhow::Error::msg)?;
     }
     Ok(schemas)
 }
