@@ -93,9 +93,12 @@ fn case_files(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Schema releases by version, and the current schema.
+pub type SchemaReleases = (Vec<(String, Json)>, Option<Json>);
+
 /// The DCC schemas of a directory laid out like the schema repository: each `release/<v>/`
 /// combined schema by version (sorted), and the top-level combined schema, the current one.
-pub fn schema_releases(dir: &Path) -> anyhow::Result<(Vec<(String, Json)>, Option<Json>)> {
+pub fn schema_releases(dir: &Path) -> anyhow::Result<SchemaReleases> {
     let combined = |dir: &Path| -> Option<PathBuf> {
         ["DCC.combined-schema.json", "DGC.combined-schema.json"]
             .iter()

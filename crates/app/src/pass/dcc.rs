@@ -64,10 +64,13 @@ struct GatewayEntry {
     raw_data: String,
 }
 
+/// A certificate of a signer list: the country the list gives, the signer, its DER.
+pub type ListedSigner = (Option<String>, Dsc, Vec<u8>);
+
 /// Reads a signer list: PEM certificates, or JSON — the EU gateway's array of
 /// `{kid, country, certificateType, rawData}`, or `{"certificates": [...]}` of the same. A
 /// `kid` given in the list must be the certificate's own.
-pub fn parse_signer_list(text: &str) -> Result<Vec<(Option<String>, Dsc, Vec<u8>)>, String> {
+pub fn parse_signer_list(text: &str) -> Result<Vec<ListedSigner>, String> {
     let trimmed = text.trim_start_matches('\u{feff}').trim();
     let mut out = Vec::new();
     if trimmed.starts_with("-----BEGIN") {
