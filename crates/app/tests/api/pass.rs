@@ -229,8 +229,13 @@ async fn checks_refuse_bad_and_expired_codes_and_are_for_checkers_only() {
         )
     };
     assert_eq!(
-        refused(&check(&app, "HC1:whatever").await),
+        refused(&check(&app, "XX1:whatever").await),
         (Some(false), Some("bad_prefix".into()))
+    );
+    // An EU DCC is read as one, and refused at its own step.
+    assert_eq!(
+        refused(&check(&app, "HC1:whatever").await),
+        (Some(false), Some("bad_base45".into()))
     );
     assert_eq!(
         refused(&check(&app, &code[..code.len() - 6]).await).0,
