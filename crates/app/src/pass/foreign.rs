@@ -192,8 +192,9 @@ pub async fn check_shc(
 }
 
 /// Verifies an EU DCC against the signers and schemas trusted here and applies the visitors'
-/// rule. The rule sees what was verified and, as EU business rules do, the certificate itself
-/// under `payload`; none of it is kept.
+/// rule. The rule sees what was verified and, laid out as EU business rules read it, the
+/// certificate under `payload` and the moment under `external.validationClock`; none of it is
+/// kept.
 pub async fn check_dcc(
     state: &AppState,
     code: &str,
@@ -223,6 +224,7 @@ pub async fn check_dcc(
         "validUntil": credential.valid_until,
         "validationClock": crate::time_fmt::rfc3339(state.now()),
         "payload": claims.hcert,
+        "external": {"validationClock": crate::time_fmt::rfc3339(state.now())},
     });
     let accepted = admits(state, &data).await?;
     Ok(Ok((credential, accepted)))

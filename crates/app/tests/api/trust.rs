@@ -408,6 +408,26 @@ async fn an_eu_dcc_is_checked_at_the_door_against_imported_signers() {
     assert_eq!(response.status(), 422);
     assert_eq!(check(code.clone()).await["valid"], true);
 
+    // A rule written as EU business rules are: full course, and the last dose at least 14 days
+    // before the moment of checking.
+    let eu_rule = json!({"and": [
+        {">=": [{"var": "payload.v.0.dn"}, {"var": "payload.v.0.sd"}]},
+        {"not-after": [
+            {"plusTime": [{"var": "payload.v.0.dt"}, 14, "day"]},
+            {"plusTime": [{"var": "external.validationClock"}, 0, "day"]}
+        ]}
+    ]});
+    let response = app
+        .client
+        .put(app.url("/api/v1/admin/visitor-rule"))
+        .bearer_auth(&admin)
+        .json(&eu_rule)
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(response.status(), 204);
+    assert_eq!(check(code.clone()).await["admitted"], true);
+
     // A rule that admits only test results refuses the vaccination.
     let response = app
         .client
