@@ -22,6 +22,9 @@ pub struct ForeignCredential {
     /// The credential's types (e.g. `https://smarthealth.cards#immunization`; for a DCC
     /// `vaccination`, `test` or `recovery`).
     pub types: Vec<String>,
+    /// For the checker to compare with the person's papers: the initials of the surname and
+    /// given name, masked (`L*O`), when the credential names the holder in Latin letters.
+    pub initials: Option<String>,
     /// RFC 3339.
     pub valid_from: String,
     pub valid_until: Option<String>,
@@ -176,6 +179,7 @@ pub async fn check_shc(
         format: "shc".into(),
         issuer: card.issuer.clone(),
         types: card.types.clone(),
+        initials: None,
         valid_from: crate::time_fmt::rfc3339(card.not_before * 1000),
         valid_until: card.expires.map(|e| crate::time_fmt::rfc3339(e * 1000)),
     };
@@ -211,6 +215,7 @@ pub async fn check_dcc(
             .clone()
             .unwrap_or_else(|| verified.signer.clone()),
         types: vec![verified.cert_type.as_str().to_owned()],
+        initials: dcc_initials(&claims.hcert),
         valid_from: crate::time_fmt::rfc3339(claims.issued_at.saturating_mul(1000)),
         valid_until: Some(crate::time_fmt::rfc3339(
             claims.expires_at.saturating_mul(1000),
@@ -241,4 +246,19 @@ async fn admits(state: &AppState, data: &Value) -> AppResult<bool> {
             false
         }
     })
+}
+
+/// The masked initials of a DCC holder, from the ICAO-transliterated names (`fnt`, `gnt`).
+fn dcc_initials(hcert: &Value) -> Option<String> {
+    let initial = |field: &str| {
+        hcert
+            .pointer(&format!("/nam/{field}"))
+            .and_then(Value::as_str)
+            .and_then(|name| name.chars().find(char::is_ascii_alphabetic))
+    };
+    match (initial("fnt"), initial("gnt")) {
+        (Some(surname), Some(given)) => Some(format!("{surname}*{given}")),
+        (Some(surname), None) => Some(format!("{surname}*")),
+        _ => None,
+    }
 }

@@ -214,7 +214,7 @@ async fn check_visitor(state: &AppState, actor: &Actor, code: &str) -> AppResult
         valid: true,
         reason: None,
         colour: None,
-        initials: None,
+        initials: credential.initials.clone(),
         admitted: Some(accepted),
         admission_reason: (!accepted).then(|| "visitor_rule".to_owned()),
         venue: venue.map(|v| v.name),

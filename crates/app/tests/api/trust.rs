@@ -377,6 +377,7 @@ async fn an_eu_dcc_is_checked_at_the_door_against_imported_signers() {
     assert_eq!(admitted["valid"], true, "{admitted}");
     assert_eq!(admitted["foreign"]["format"], "dcc");
     assert_eq!(admitted["foreign"]["types"], json!(["vaccination"]));
+    assert_eq!(admitted["initials"], "L*O", "LOEVSTROEM, OSCAR");
     assert_eq!(
         admitted["admitted"], true,
         "a verified DCC passes the default rule"
