@@ -38,6 +38,8 @@ struct ScanPage {
     /// A shown certificate (TC1) that was scanned, and its status in words.
     certificate: Option<crate::certs::Verification>,
     certificate_status: String,
+    /// A foreign credential's types and validity, in words.
+    foreign_detail: String,
 }
 
 async fn render(
@@ -82,6 +84,29 @@ async fn render_with(
         .and_then(|o| o.admission_reason.clone())
         .map(|r| ctx.t.get(&format!("scan.reason.{r}")).to_owned())
         .unwrap_or_default();
+    let foreign_detail = outcome
+        .as_ref()
+        .and_then(|o| o.foreign.as_ref())
+        .map(|f| {
+            let types: Vec<String> = f
+                .types
+                .iter()
+                .map(|t| match f.format.as_str() {
+                    "dcc" => ctx.t.get(&format!("scan.dcc.{t}")).to_owned(),
+                    _ => t.clone(),
+                })
+                .collect();
+            match &f.valid_until {
+                Some(until) => format!(
+                    "{} · {} {}",
+                    types.join(" · "),
+                    ctx.t.get("scan.valid_until"),
+                    crate::time_fmt::display_rfc3339(until)
+                ),
+                None => types.join(" · "),
+            }
+        })
+        .unwrap_or_default();
     let mut venues = Vec::new();
     for venue in crate::venues::store::venues_of_staff(state, actor.id())
         .await
@@ -103,6 +128,7 @@ async fn render_with(
     let page = ScanPage {
         certificate,
         certificate_status,
+        foreign_detail,
         venues,
         is_operator: actor.has_role(Role::VenueOperator),
         kinds: crate::venues::KINDS.iter().map(|k| k.kind).collect(),

@@ -339,6 +339,22 @@ const TEXT: &[(&str, &str, &str)] = &[
         "Obtain the list over a channel you trust. It takes effect on every node at once; checks also test each signer's validity and key usage.",
     ),
     (
+        "scan.dcc.vaccination",
+        "欧盟新冠证书：疫苗接种",
+        "EU DCC: vaccination",
+    ),
+    (
+        "scan.dcc.test",
+        "欧盟新冠证书：检测结果",
+        "EU DCC: test result",
+    ),
+    (
+        "scan.dcc.recovery",
+        "欧盟新冠证书：康复",
+        "EU DCC: recovery",
+    ),
+    ("scan.valid_until", "有效期至", "valid until"),
+    (
         "scan.foreign",
         "外来健康凭证已核验",
         "Foreign health credential verified",
