@@ -182,20 +182,26 @@ impl Dsc {
                     .map_err(|_| DscError::UnsupportedKey)?;
                 SignerKey::Es256(key.to_sec1_point(false).as_bytes().to_vec())
             }
-            OID_RSA | OID_RSA_PSS => SignerKey::Ps256(key_bytes.to_vec()),
+            OID_RSA | OID_RSA_PSS => {
+                rsa_modulus_bits(key_bytes)
+                    .filter(|bits| (2048..=8192).contains(bits))
+                    .ok_or(DscError::UnsupportedKey)?;
+                SignerKey::Ps256(key_bytes.to_vec())
+            }
             _ => return Err(DscError::UnsupportedKey),
         };
-        let usages = tbs
-            .extensions()
-            .into_iter()
-            .flatten()
-            .filter(|extension| extension.extn_id.to_string() == OID_EXTENDED_KEY_USAGE)
-            .filter_map(|extension| {
-                x509_cert::ext::pkix::ExtendedKeyUsage::from_der(extension.extn_value.as_bytes())
-                    .ok()
-            })
-            .flat_map(|usage| usage.0.into_iter().map(|oid| oid.to_string()))
-            .collect();
+        // An extended key usage that does not read would otherwise count as none, which allows
+        // every type: such a certificate is refused.
+        let mut usages = Vec::new();
+        for extension in tbs.extensions().into_iter().flatten() {
+            if extension.extn_id.to_string() == OID_EXTENDED_KEY_USAGE {
+                let usage = x509_cert::ext::pkix::ExtendedKeyUsage::from_der(
+                    extension.extn_value.as_bytes(),
+                )
+                .map_err(|_| DscError::Encoding)?;
+                usages.extend(usage.0.into_iter().map(|oid| oid.to_string()));
+            }
+        }
         let validity = tbs.validity();
         let seconds = |time: x509_cert::time::Time| {
             i64::try_from(time.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
@@ -300,6 +306,23 @@ impl Dsc {
                 .iter()
                 .any(|usage| self.usages.iter().any(|have| have == usage))
     }
+}
+
+/// The size of an RSA key in PKCS #1 form (`SEQUENCE { n INTEGER, e INTEGER }`), in bits.
+fn rsa_modulus_bits(pkcs1: &[u8]) -> Option<usize> {
+    use x509_cert::der::{Reader as _, SliceReader, asn1::UintRef};
+    let mut reader = SliceReader::new(pkcs1).ok()?;
+    let modulus = reader
+        .sequence(|body| {
+            let modulus: UintRef<'_> = body.decode()?;
+            let _exponent: UintRef<'_> = body.decode()?;
+            Ok::<_, x509_cert::der::Error>(modulus)
+        })
+        .ok()?;
+    reader.finish().ok()?;
+    let bytes = modulus.as_bytes();
+    let leading = bytes.first().map_or(8, |b| b.leading_zeros() as usize);
+    Some(bytes.len() * 8 - leading)
 }
 
 /// The key id of a message: the protected header's, or else the unprotected one's.
@@ -609,4 +632,44 @@ pub fn verify(
 /// Decodes the COSE bytes of an `HC1:` code: the unprefix, Base45 and zlib steps.
 pub fn cose_bytes(text: &str) -> Result<Vec<u8>, DccError> {
     Ok(unwrap(DCC_PREFIX, text)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rsa_modulus_bits;
+
+    /// A DER length (definite, minimal).
+    fn length(len: usize) -> Vec<u8> {
+        match len {
+            0..=0x7f => vec![len as u8],
+            0x80..=0xff => vec![0x81, len as u8],
+            _ => vec![0x82, (len >> 8) as u8, len as u8],
+        }
+    }
+
+    /// PKCS #1 `RSAPublicKey` with a modulus of `bytes` bytes, top bit set, exponent 65537.
+    fn pkcs1(bytes: usize) -> Vec<u8> {
+        let mut modulus = vec![0x00, 0xc0];
+        modulus.resize(bytes + 1, 0x01);
+        let mut body = vec![0x02];
+        body.extend(length(modulus.len()));
+        body.extend(&modulus);
+        body.extend([0x02, 0x03, 0x01, 0x00, 0x01]);
+        let mut der = vec![0x30];
+        der.extend(length(body.len()));
+        der.extend(body);
+        der
+    }
+
+    #[test]
+    fn rsa_key_sizes_are_read_from_pkcs1() {
+        assert_eq!(rsa_modulus_bits(&pkcs1(256)), Some(2048));
+        assert_eq!(rsa_modulus_bits(&pkcs1(384)), Some(3072));
+        assert_eq!(rsa_modulus_bits(&pkcs1(128)), Some(1024));
+        let mut trailing = pkcs1(256);
+        trailing.push(0);
+        assert_eq!(rsa_modulus_bits(&trailing), None);
+        assert_eq!(rsa_modulus_bits(&[0x30, 0x00]), None);
+        assert_eq!(rsa_modulus_bits(b"not der"), None);
+    }
 }
