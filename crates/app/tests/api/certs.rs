@@ -477,19 +477,7 @@ async fn the_scanner_page_reads_a_shown_certificate() {
         .await
         .expect("json");
     let code = shown["code"].as_str().expect("code").to_owned();
-    let mut staff = app.page_login(app.account("demo.venue")).await;
-    let page = staff.get(&app, "/scan").await.text().await.expect("html");
-    let csrf = crate::helpers::hidden_csrf(&page);
-    let result = staff
-        .post_form(
-            &app,
-            "/scan",
-            &[("csrf", csrf.as_str()), ("code", code.as_str())],
-        )
-        .await
-        .text()
-        .await
-        .expect("html");
+    let result = app.scan_on_page("demo.venue", &code).await;
     assert!(
         result.contains("pass-green") && result.contains("有效"),
         "{result}"

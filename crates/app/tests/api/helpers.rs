@@ -256,6 +256,19 @@ impl TestApp {
         );
         browser
     }
+
+    /// Logs in as a checker and scans a code on the scanner page; the page's HTML.
+    pub async fn scan_on_page(&self, checker: &str, code: &str) -> String {
+        let mut browser = self.page_login(self.account(checker)).await;
+        let page = browser.get(self, "/scan").await.text().await.expect("html");
+        let csrf = hidden_csrf(&page);
+        browser
+            .post_form(self, "/scan", &[("csrf", csrf.as_str()), ("code", code)])
+            .await
+            .text()
+            .await
+            .expect("html")
+    }
 }
 
 /// The CSRF token in a page's first form.

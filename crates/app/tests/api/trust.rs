@@ -379,19 +379,7 @@ async fn an_eu_dcc_is_checked_at_the_door_against_imported_signers() {
     assert_eq!(admitted["foreign"]["types"], json!(["vaccination"]));
     assert_eq!(admitted["initials"], "L*O", "LOEVSTROEM, OSCAR");
     // The scanner page says the same in words.
-    let mut scanner = app.page_login(app.account("demo.checkpoint")).await;
-    let page = scanner.get(&app, "/scan").await.text().await.expect("html");
-    let csrf = crate::helpers::hidden_csrf(&page);
-    let page = scanner
-        .post_form(
-            &app,
-            "/scan",
-            &[("csrf", csrf.as_str()), ("code", code.as_str())],
-        )
-        .await
-        .text()
-        .await
-        .expect("html");
+    let page = app.scan_on_page("demo.checkpoint", &code).await;
     assert!(
         page.contains("欧盟新冠证书：疫苗接种")
             && page.contains("L*O")
