@@ -911,7 +911,8 @@ pub async fn detail(state: &AppState, actor: &Actor, id: &str) -> AppResult<Deta
     })
 }
 
-/// A material's bytes and type, for download by the applicant or a clerk of the department.
+/// A material's bytes and type, for download by the applicant or a clerk of the department
+/// (a clerk's download of a person's document is a recorded access).
 pub async fn material(
     state: &AppState,
     actor: &Actor,
@@ -919,12 +920,16 @@ pub async fn material(
     material_id: &str,
 ) -> AppResult<(String, Vec<u8>)> {
     let app = store::by_id(state, id).await?.ok_or(AppError::NotFound)?;
-    role_on(actor, &app).ok_or(AppError::NotFound)?;
+    let by = role_on(actor, &app).ok_or(AppError::NotFound)?;
     let m = store::materials_of(state, id)
         .await?
         .into_iter()
         .find(|m| m.id == material_id)
         .ok_or(AppError::NotFound)?;
+    // A clerk's download of a person's document is an access, recorded before it is opened.
+    if by == workflow::Actor::Clerk && app.applicant_kind == "person" {
+        personal::record_application_access(state, actor, &app.applicant_id, None).await?;
+    }
     let bytes = state
         .vault
         .open_field(&material_context(id, &m.name), &m.data_sealed)?;

@@ -270,6 +270,29 @@ async fn a_citizen_applies_without_paper_and_the_licence_reaches_the_wallet() {
             .starts_with("attachment")
     );
     assert_eq!(download.bytes().await.expect("bytes").as_ref(), PNG);
+    // The clerk's download of the person's document is in the person's access record.
+    let application_reads = || async {
+        app.get_as(&citizen, "/api/v1/me/access-log")
+            .await
+            .json::<Value>()
+            .await
+            .expect("json")
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter(|a| a["categories"] == "application")
+            .count()
+    };
+    let before = application_reads().await;
+    let by_clerk = app
+        .get_as(
+            &clerk,
+            &format!("/api/v1/applications/{id}/materials/{material}"),
+        )
+        .await;
+    assert_eq!(by_clerk.status(), 200);
+    assert_eq!(by_clerk.bytes().await.expect("bytes").as_ref(), PNG);
+    assert_eq!(application_reads().await, before + 1);
     let stranger = app.account("citizen.lina").api_token.clone();
     assert_eq!(
         app.get_as(
