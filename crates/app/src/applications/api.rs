@@ -124,7 +124,12 @@ async fn material(
     Path((id, material)): Path<(String, String)>,
 ) -> AppResult<impl IntoResponse> {
     let (_, bytes) = super::material(&state, &actor, &id, &material).await?;
-    Ok((
+    Ok(attachment(&material, bytes))
+}
+
+/// A material as a download: never rendered inline, never sniffed (the API and the pages).
+pub(super) fn attachment(material: &str, bytes: Vec<u8>) -> axum::response::Response {
+    (
         [
             (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
             (
@@ -134,7 +139,8 @@ async fn material(
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
         ],
         bytes,
-    ))
+    )
+        .into_response()
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]

@@ -7,8 +7,7 @@ use std::collections::BTreeMap;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Multipart, Path, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 
 use super::{ApplicationView, Detail, FieldView};
@@ -418,18 +417,7 @@ async fn material(
     let (_, bytes) = super::material(&state, actor, &id, &material)
         .await
         .map_err(|e| ctx.error(e))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"material-{material}\""),
-            ),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(super::api::attachment(&material, bytes))
 }
 
 #[derive(Template)]
