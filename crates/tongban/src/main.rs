@@ -964,45 +964,16 @@ async fn dcc(config: Config, command: DccCommand) -> anyhow::Result<()> {
                 .await
                 .map(|removed| serde_json::json!({"kid": kid, "removed": removed}))
         }
-        DccCommand::ImportSchemas { dir } => import_dcc_schemas(&state, &dir).await,
+        DccCommand::ImportSchemas { dir } => {
+            tongban_app::pass::dcc::import_schema_dir(&state, &dir, "operator")
+                .await
+                .map(|releases| serde_json::json!({"releases": releases}))
+        }
     };
     state.db.close().await;
     let value = outcome.map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("{}", serde_json::to_string_pretty(&value)?);
     Ok(())
-}
-
-async fn import_dcc_schemas(
-    state: &tongban_app::state::AppState,
-    dir: &std::path::Path,
-) -> tongban_app::error::AppResult<serde_json::Value> {
-    use tongban_app::error::AppError;
-    let (releases, current) = tongban_app::conformance::dcc::schema_releases(dir)
-        .map_err(|e| AppError::invalid("dir", e.to_string()))?;
-    if releases.is_empty() && current.is_none() {
-        return Err(AppError::invalid(
-            "dir",
-            "no DCC schema found (release/<version>/)",
-        ));
-    }
-    // The top-level schema is the current one; without it, the newest release is.
-    let newest = releases.last().map(|(v, _)| v.clone());
-    for (version, schema) in &releases {
-        let is_current = current.is_none() && Some(version) == newest.as_ref();
-        tongban_app::pass::dcc::import_schema(state, version, schema, is_current, "operator")
-            .await?;
-    }
-    if let Some(schema) = current {
-        let version = schema
-            .get("$comment")
-            .and_then(serde_json::Value::as_str)
-            .and_then(|c| c.strip_prefix("Schema version "))
-            .map(str::to_owned)
-            .or(newest)
-            .ok_or_else(|| AppError::invalid("dir", "no schema release found"))?;
-        tongban_app::pass::dcc::import_schema(state, &version, &schema, true, "operator").await?;
-    }
-    Ok(serde_json::json!({"releases": releases.iter().map(|(v, _)| v).collect::<Vec<_>>()}))
 }
 
 async fn trust(config: Config, command: TrustCommand) -> anyhow::Result<()> {

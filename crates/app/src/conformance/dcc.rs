@@ -93,43 +93,9 @@ fn case_files(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Schema releases by version, and the current schema.
-pub type SchemaReleases = (Vec<(String, Json)>, Option<Json>);
-
-/// The DCC schemas of a directory laid out like the schema repository: each `release/<v>/`
-/// combined schema by version (sorted), and the top-level combined schema, the current one.
-pub fn schema_releases(dir: &Path) -> anyhow::Result<SchemaReleases> {
-    let combined = |dir: &Path| -> Option<PathBuf> {
-        ["DCC.combined-schema.json", "DGC.combined-schema.json"]
-            .iter()
-            .map(|name| dir.join(name))
-            .find(|path| path.is_file())
-    };
-    let read = |path: PathBuf| -> anyhow::Result<Json> {
-        let text = std::fs::read_to_string(&path)?;
-        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
-    };
-    let current = combined(dir).map(read).transpose()?;
-    let mut releases = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(dir.join("release")) {
-        for entry in entries {
-            let path = entry?.path();
-            let (Some(version), Some(file)) = (
-                path.file_name().and_then(|n| n.to_str()).map(str::to_owned),
-                combined(&path),
-            ) else {
-                continue;
-            };
-            releases.push((version, read(file)?));
-        }
-    }
-    releases.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok((releases, current))
-}
-
-/// Compiles the schemas of a schema directory ([`schema_releases`]).
+/// Compiles the schemas of a schema directory ([`crate::pass::dcc::schema_releases`]).
 pub fn load_schemas(dir: &Path) -> anyhow::Result<Schemas> {
-    let (releases, current) = schema_releases(dir)?;
+    let (releases, current) = crate::pass::dcc::schema_releases(dir)?;
     let mut schemas = Schemas::new();
     if let Some(schema) = current {
         schemas

@@ -224,6 +224,75 @@ pub async fn import_schema(
     .await
 }
 
+/// Schema releases by version, and the current schema.
+pub type SchemaReleases = (Vec<(String, Value)>, Option<Value>);
+
+/// The DCC schemas of a directory laid out like the schema repository: each `release/<v>/`
+/// combined schema by version (sorted), and the top-level combined schema, the current one.
+pub fn schema_releases(dir: &std::path::Path) -> anyhow::Result<SchemaReleases> {
+    let combined = |dir: &std::path::Path| -> Option<std::path::PathBuf> {
+        ["DCC.combined-schema.json", "DGC.combined-schema.json"]
+            .iter()
+            .map(|name| dir.join(name))
+            .find(|path| path.is_file())
+    };
+    let read = |path: std::path::PathBuf| -> anyhow::Result<Value> {
+        let text = std::fs::read_to_string(&path)?;
+        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    };
+    let current = combined(dir).map(read).transpose()?;
+    let mut releases = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir.join("release")) {
+        for entry in entries {
+            let path = entry?.path();
+            let (Some(version), Some(file)) = (
+                path.file_name().and_then(|n| n.to_str()).map(str::to_owned),
+                combined(&path),
+            ) else {
+                continue;
+            };
+            releases.push((version, read(file)?));
+        }
+    }
+    releases.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok((releases, current))
+}
+
+/// Imports the schemas of a schema directory ([`schema_releases`]): every release, and the
+/// top-level schema as the current one (without it, the newest release is current). Returns
+/// the releases imported.
+pub async fn import_schema_dir(
+    state: &AppState,
+    dir: &std::path::Path,
+    by: &str,
+) -> AppResult<Vec<String>> {
+    let (releases, current) =
+        schema_releases(dir).map_err(|e| AppError::invalid("dir", e.to_string()))?;
+    if releases.is_empty() && current.is_none() {
+        return Err(AppError::invalid(
+            "dir",
+            "no DCC schema found (release/<version>/)",
+        ));
+    }
+    let newest = releases.last().map(|(v, _)| v.clone());
+    for (version, schema) in &releases {
+        let is_current = current.is_none() && Some(version) == newest.as_ref();
+        import_schema(state, version, schema, is_current, by).await?;
+    }
+    if let Some(schema) = current {
+        // The schema names its release in its comment ("Schema version 1.3.3").
+        let version = schema
+            .get("$comment")
+            .and_then(Value::as_str)
+            .and_then(|c| c.strip_prefix("Schema version "))
+            .map(str::to_owned)
+            .or(newest)
+            .ok_or_else(|| AppError::invalid("dir", "no schema release found"))?;
+        import_schema(state, &version, &schema, true, by).await?;
+    }
+    Ok(releases.into_iter().map(|(v, _)| v).collect())
+}
+
 /// The verifier for the trust stored now: rebuilt only when an import or removal changed it.
 pub async fn verifier(state: &AppState) -> AppResult<Arc<Verifier>> {
     let stamp = store::dcc_stamp(state.pool()).await?;
