@@ -71,6 +71,10 @@ pub struct Config {
     pub checkpoint_interval_seconds: u64,
     /// Seconds a pass code stays valid. Default 300.
     pub pass_lifetime_seconds: i64,
+    /// The region's time zone as an offset from UTC, in which calendar days are counted:
+    /// certificates' validity (and certificates carry it), working-day due dates, statistics
+    /// by day, the times pages show. Never the machine's zone. Default `+08:00` (北京时间).
+    pub time_zone: tongban_core::Zone,
 }
 
 /// A configuration value that must not be printed.
@@ -111,6 +115,7 @@ impl Default for Config {
             region_code: "000000".into(),
             checkpoint_interval_seconds: 60,
             pass_lifetime_seconds: 300,
+            time_zone: tongban_core::Zone::CHINA,
         }
     }
 }

@@ -871,7 +871,7 @@ async fn seed_calendar(state: &AppState) -> AppResult<()> {
                 crate::applications::store::ensure_calendar_day(
                     state,
                     region,
-                    &crate::certs::ymd(day),
+                    &tongban_core::zone::ymd(day),
                     "holiday",
                     name,
                 )

@@ -68,6 +68,16 @@ impl AppState {
         self.clock.now_millis()
     }
 
+    /// The region's time zone, in which days are counted and times are shown.
+    pub fn zone(&self) -> tongban_core::Zone {
+        self.config.time_zone
+    }
+
+    /// Today in the region's time zone.
+    pub fn today(&self) -> time::Date {
+        self.zone().date_of(self.now())
+    }
+
     pub fn pool(&self) -> &sqlx::AnyPool {
         self.db.pool()
     }

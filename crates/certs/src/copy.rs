@@ -69,13 +69,12 @@ pub fn sign(copy: AnnotatedCopy, signer: &dyn Signer) -> Result<SignedCopy, Cert
 
 /// Verifies a copy at `now` (Unix seconds): the platform's signature over certificate and
 /// annotation, the copy not yet expired, and the certificate inside signed by a trusted issuer
-/// and within its validity on `day`.
+/// and within its validity at `now` (its day taken in the certificate's zone).
 pub fn verify(
     signed: &SignedCopy,
     platform_keys: &KeyRing,
     issuer_keys: &KeyRing,
     now: i64,
-    day: time::Date,
 ) -> Result<(), CertError> {
     crate::open_envelope(
         "copy",
@@ -88,5 +87,5 @@ pub fn verify(
     if now >= instant(&signed.copy.annotation.expires_at)? {
         return Err(CertError::CopyExpired);
     }
-    crate::verify(&signed.copy.certificate, issuer_keys, day)
+    crate::verify(&signed.copy.certificate, issuer_keys, now)
 }

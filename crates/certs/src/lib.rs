@@ -19,7 +19,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tongban_core::CertificateId;
+use tongban_core::{CertificateId, Zone};
 use tongban_crypto::{KeyRing, SignatureAlgorithm, Signer};
 
 /// What kind of code identifies the holder.
@@ -62,11 +62,16 @@ pub struct Certificate {
     pub holder: Holder,
     /// 发证机构.
     pub issuer: Authority,
-    /// Dates as `YYYY-MM-DD`.
+    /// Dates as `YYYY-MM-DD`, calendar days in [`Certificate::time_zone`].
     pub issued_on: String,
     pub valid_from: String,
     /// `None`: valid without end (长期).
     pub valid_until: Option<String>,
+    /// The issuing region's time zone, in which the dates above are days (`+08:00`). Absent
+    /// in certificates issued before certificates named their zone, which were issued in China
+    /// Standard Time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<Zone>,
     /// 行政区划代码 of the issuing region.
     pub region: String,
     /// The data items of the type, by item code.
@@ -139,11 +144,7 @@ impl CertError {
 }
 
 fn date(text: &str) -> Result<time::Date, CertError> {
-    time::Date::parse(
-        text,
-        time::macros::format_description!("[year]-[month]-[day]"),
-    )
-    .map_err(|_| CertError::BadDates)
+    tongban_core::zone::parse_ymd(text).ok_or(CertError::BadDates)
 }
 
 impl Certificate {
@@ -166,7 +167,23 @@ impl Certificate {
         Ok(id)
     }
 
-    /// Whether the certificate's validity covers `day`.
+    /// The zone in which the certificate's dates are days.
+    pub fn zone(&self) -> Zone {
+        self.time_zone.unwrap_or(Zone::CHINA)
+    }
+
+    /// The day it is in the certificate's zone at the instant `now` (Unix seconds).
+    pub fn day_at(&self, now: i64) -> time::Date {
+        self.zone().date_of_seconds(now)
+    }
+
+    /// Whether the certificate is within its validity at the instant `now` (Unix seconds): the
+    /// day then, in the issuing region's zone, lies within `valid_from` … `valid_until`.
+    pub fn valid_at(&self, now: i64) -> Result<bool, CertError> {
+        self.valid_on(self.day_at(now))
+    }
+
+    /// Whether the certificate's validity covers `day` (a day in the certificate's zone).
     pub fn valid_on(&self, day: time::Date) -> Result<bool, CertError> {
         let from = date(&self.valid_from)?;
         let until = self.valid_until.as_deref().map(date).transpose()?;
@@ -264,13 +281,10 @@ pub fn sign(certificate: Certificate, signer: &dyn Signer) -> Result<SignedCerti
     })
 }
 
-/// Verifies a signed certificate against the issuers' keys, and its validity on `day`. Says
-/// nothing about status (suspension, revocation), which is looked up separately.
-pub fn verify(
-    signed: &SignedCertificate,
-    keys: &KeyRing,
-    day: time::Date,
-) -> Result<(), CertError> {
+/// Verifies a signed certificate against the issuers' keys, and its validity at the instant
+/// `now` (Unix seconds), whose day is taken in the certificate's own zone. Says nothing about
+/// status (suspension, revocation), which is looked up separately.
+pub fn verify(signed: &SignedCertificate, keys: &KeyRing, now: i64) -> Result<(), CertError> {
     signed.certificate.check()?;
     open_envelope(
         "certificate",
@@ -280,7 +294,7 @@ pub fn verify(
         &signed.signature,
         keys,
     )?;
-    if !signed.certificate.valid_on(day)? {
+    if !signed.certificate.valid_at(now)? {
         return Err(CertError::OutsideValidity);
     }
     Ok(())

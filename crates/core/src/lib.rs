@@ -8,9 +8,11 @@ pub mod id_card;
 pub mod ids;
 mod iso7064;
 pub mod venue_code;
+pub mod zone;
 
 pub use certificate_id::{CertificateId, CertificateType};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use id_card::{CardError, CardText};
 pub use ids::{IdError, RegionCode, RegionLevel, ResidentId, Uscc};
 pub use venue_code::VenueCode;
+pub use zone::Zone;

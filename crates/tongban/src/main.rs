@@ -191,6 +191,11 @@ enum CertsCommand {
         /// The signed status list of the certificate's issuer and type.
         #[arg(long)]
         status_list: Option<PathBuf>,
+        /// Verify as of this moment (RFC 3339, e.g. `2026-12-04T00:30:00+08:00`): whether the
+        /// certificate was valid when it was relied on. Default: now. The day is taken in the
+        /// certificate's own time zone, never this machine's.
+        #[arg(long, value_parser = parse_instant)]
+        at: Option<i64>,
         file: PathBuf,
     },
     /// Issue certificates of a type from a CSV file (holder_code, holder_name, then one column
@@ -453,12 +458,14 @@ async fn main() -> anyhow::Result<()> {
                     trust_list,
                     root_key,
                     status_list,
+                    at,
                     file,
                 },
         } => certs_verify(
             &trust_list,
             root_key.as_deref(),
             status_list.as_deref(),
+            at.unwrap_or_else(unix_now),
             &file,
         ),
         Command::Certs {
@@ -938,6 +945,13 @@ fn trust_list_and_root(
     Ok((text, root))
 }
 
+/// An RFC 3339 instant as Unix seconds.
+fn parse_instant(text: &str) -> Result<i64, String> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map(time::OffsetDateTime::unix_timestamp)
+        .map_err(|_| "an RFC 3339 instant with its offset, e.g. 2026-12-04T00:30:00+08:00".into())
+}
+
 fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -1062,6 +1076,7 @@ fn certs_verify(
     trust_list: &std::path::Path,
     root_key: Option<&str>,
     status_list: Option<&std::path::Path>,
+    at: i64,
     file: &std::path::Path,
 ) -> anyhow::Result<()> {
     let (text, root) = trust_list_and_root(trust_list, root_key)?;
@@ -1077,7 +1092,7 @@ fn certs_verify(
         root.as_ref(),
         &document,
         status_list.as_deref(),
-        unix_now(),
+        at,
     ) {
         Ok((signed, status)) => {
             let c = &signed.certificate;

@@ -291,7 +291,12 @@ async fn certs_verify_checks_a_certificate_offline_against_an_exported_trust_lis
     let wallet = tongban_app::certs::wallet(&state, &actor)
         .await
         .expect("wallet");
-    let item = tongban_app::certs::wallet_item(&state, &actor, &wallet[0].id)
+    // One with an end to its validity, whose last day the checks below reach.
+    let dated = wallet
+        .iter()
+        .find(|entry| entry.valid_until.is_some())
+        .expect("a certificate valid for some years");
+    let item = tongban_app::certs::wallet_item(&state, &actor, &dated.id)
         .await
         .expect("item");
     let file = dir.join("certificate.json");
@@ -367,6 +372,45 @@ async fn certs_verify_checks_a_certificate_offline_against_an_exported_trust_lis
     let revoked = with_status();
     assert_eq!(revoked.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&revoked.stdout).contains("\"status\": \"revoked\""));
+
+    // As of a moment: the day is the certificate's own (Beijing), not UTC's nor this
+    // machine's. At 23:30 on its last day it is valid; at 00:30 the next day it is not,
+    // though UTC is still on the last day.
+    let last_day = item
+        .signed
+        .certificate
+        .valid_until
+        .clone()
+        .expect("a last day");
+    let day_after = tongban_core::zone::parse_ymd(&last_day)
+        .and_then(|d| d.next_day())
+        .map(tongban_core::zone::ymd)
+        .expect("a date");
+    let verify_at = |at: String| {
+        tongban(
+            &[
+                "certs",
+                "verify",
+                "--trust-list",
+                list_arg,
+                "--at",
+                &at,
+                file.to_str().expect("path"),
+            ],
+            &key,
+        )
+    };
+    let late = verify_at(format!("{last_day}T23:30:00+08:00"));
+    assert!(
+        late.status.success(),
+        "{}",
+        String::from_utf8_lossy(&late.stdout)
+    );
+    let after = verify_at(format!("{day_after}T00:30:00+08:00"));
+    assert_eq!(after.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&after.stdout).contains("outside_validity"));
+    let unreadable = verify_at("tomorrow".into());
+    assert_eq!(unreadable.status.code(), Some(2), "a usage error");
 
     let mut changed = item.signed.clone();
     changed.certificate.holder.name.push('X');

@@ -14,7 +14,6 @@ use crate::authz::{Action, Resource, can};
 use crate::error::{AppError, AppResult};
 use crate::identity::model::{Actor, Role};
 use crate::state::AppState;
-use crate::time_fmt::display_cst;
 use crate::web::extract::PageForm;
 use crate::web::pages::{PageBase, PageCtx, PageError, role_name};
 
@@ -91,7 +90,7 @@ async fn render_console(
                 .into_iter()
                 .map(|e| {
                     (
-                        display_cst(e.at),
+                        state.zone().display(e.at),
                         e.actor_id,
                         e.action,
                         format!("{} {}", e.target, e.detail),

@@ -110,10 +110,9 @@ pub async fn rate(state: &AppState, actor: &Actor, id: &str, rating: &Rating) ->
             .await?
             .ok_or(AppError::NotFound)?;
         let calendar = super::calendar_of(state, department.region_code.as_str()).await?;
-        Some(crate::certs::ymd(calendar.add_working_days(
-            crate::certs::today(state.now()),
-            RECTIFY_DAYS,
-        )))
+        Some(tongban_core::zone::ymd(
+            calendar.add_working_days(state.today(), RECTIFY_DAYS),
+        ))
     } else {
         None
     };
@@ -211,7 +210,7 @@ fn clerk_department(actor: &Actor) -> AppResult<String> {
 /// The clerk's department's rectifications, open ones first.
 pub async fn rectifications(state: &AppState, actor: &Actor) -> AppResult<Vec<RectificationView>> {
     let department = clerk_department(actor)?;
-    let today = crate::certs::ymd(crate::certs::today(state.now()));
+    let today = tongban_core::zone::ymd(state.today());
     let mut views = Vec::new();
     for r in store::rectifications_of(state, &department).await? {
         let Some(app) = store::by_id(state, &r.application_id).await? else {
@@ -322,14 +321,14 @@ pub async fn statistics(state: &AppState, department_id: &str) -> AppResult<Stat
     let mut on_time = 0;
     let mut days: Vec<i64> = Vec::new();
     for (submitted, done, due) in &delivered {
-        let done_day = crate::certs::today(*done);
-        if crate::certs::ymd(done_day) <= *due {
+        let done_day = state.zone().date_of(*done);
+        if tongban_core::zone::ymd(done_day) <= *due {
             on_time += 1;
         }
-        days.push(calendar.working_days_left(crate::certs::today(*submitted), done_day));
+        days.push(calendar.working_days_left(state.zone().date_of(*submitted), done_day));
     }
     days.sort_unstable();
-    let today = crate::certs::ymd(crate::certs::today(state.now()));
+    let today = tongban_core::zone::ymd(state.today());
     let rectifications = store::rectifications_of(state, department_id).await?;
     let open: Vec<_> = rectifications
         .iter()

@@ -195,7 +195,8 @@ fn applicant_kind(actor: &Actor) -> AppResult<(&'static str, String)> {
     }
 }
 
-async fn calendar_of(
+/// The working-day calendar of a region (its holidays and exchanged working days).
+pub async fn calendar_of(
     state: &AppState,
     region: &str,
 ) -> AppResult<crate::services::calendar::Calendar> {
@@ -287,7 +288,7 @@ async fn plan(
             "confirm that the department may obtain your certificates for this application",
         ));
     }
-    let today = crate::certs::ymd(crate::certs::today(state.now()));
+    let today = tongban_core::zone::ymd(state.today());
     for (_, required, t) in &pulled {
         if *required
             && crate::certs::store::current_of_holder(state, kind, &holder, &t.code, &today)
@@ -394,7 +395,7 @@ async fn execute(
         .await?
         .ok_or(AppError::NotFound)?;
     let calendar = calendar_of(state, department.region_code.as_str()).await?;
-    let due = calendar.add_working_days(crate::certs::today(state.now()), limit_days(item));
+    let due = calendar.add_working_days(state.today(), limit_days(item));
     let form = serde_json::to_vec(&plan.values).map_err(|e| AppError::Internal(e.into()))?;
     let now = state.now();
     let row = ApplicationRow {
@@ -408,7 +409,7 @@ async fn execute(
         version: 1,
         form_sealed: state.vault.seal_field(&form_context(&id), &form),
         submitted_at: now,
-        due_day: crate::certs::ymd(due),
+        due_day: tongban_core::zone::ymd(due),
         state_since: now,
         result_certificate: None,
         bundle_id: bundle.map(str::to_owned),
@@ -533,10 +534,10 @@ pub async fn act(
         (Some(form), "resubmit") => {
             let values = check_form(&item.form, form, &known(state, actor, &item.form).await?)?;
             let bytes = serde_json::to_vec(&values).map_err(|e| AppError::Internal(e.into()))?;
-            let due = calendar.add_working_days(crate::certs::today(state.now()), limit_days(item));
+            let due = calendar.add_working_days(state.today(), limit_days(item));
             Some((
                 state.vault.seal_field(&form_context(&app.id), &bytes),
-                crate::certs::ymd(due),
+                tongban_core::zone::ymd(due),
             ))
         }
         (Some(_), _) => {
@@ -655,7 +656,7 @@ async fn draft_result(
             }
         }
     };
-    let today = crate::certs::ymd(crate::certs::today(state.now()));
+    let today = tongban_core::zone::ymd(state.today());
     let mut items = BTreeMap::new();
     for spec in &t.items {
         let value = match (form.get(&spec.code), spec.code.as_str(), spec.kind.as_str()) {
@@ -727,14 +728,14 @@ async fn view_row(
             time::macros::format_description!("[year]-[month]-[day]"),
         )
         .unwrap_or(time::Date::MIN);
-        calendar.working_days_left(crate::certs::today(state.now()), due)
+        calendar.working_days_left(state.today(), due)
     });
-    let today = crate::certs::today(state.now());
+    let today = state.today();
     let step_overdue = flow
         .state(&app.state)
         .and_then(|s| s.sla_days)
         .is_some_and(|days| {
-            calendar.add_working_days(crate::certs::today(app.state_since), days) < today
+            calendar.add_working_days(state.zone().date_of(app.state_since), days) < today
         });
     Ok(ApplicationView {
         step_overdue,

@@ -292,13 +292,13 @@ async fn mine(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, P
     let actor = ctx.actor()?;
     let mut applications = super::mine(&state, actor).await.map_err(|e| ctx.error(e))?;
     for a in &mut applications {
-        a.submitted_at = crate::time_fmt::display_rfc3339(&a.submitted_at);
+        a.submitted_at = state.zone().display_rfc3339(&a.submitted_at);
     }
     let notices = super::notices(&state, actor)
         .await
         .map_err(|e| ctx.error(e))?
         .into_iter()
-        .map(|(at, app, item, to)| (crate::time_fmt::display_rfc3339(&at), app, item, to))
+        .map(|(at, app, item, to)| (state.zone().display_rfc3339(&at), app, item, to))
         .collect();
     Ok(ctx.render(&MinePage {
         base: ctx.base("applications.title"),
@@ -330,10 +330,11 @@ async fn detail(
         .await
         .map_err(|e| ctx.error(e))?;
     for e in &mut detail.history {
-        e.at = crate::time_fmt::display_rfc3339(&e.at);
+        e.at = state.zone().display_rfc3339(&e.at);
     }
-    detail.application.submitted_at =
-        crate::time_fmt::display_rfc3339(&detail.application.submitted_at);
+    detail.application.submitted_at = state
+        .zone()
+        .display_rfc3339(&detail.application.submitted_at);
     let applicant = super::applicant_kind(actor).is_ok();
     let mut fields = Vec::new();
     let mut with_reason = Vec::new();
@@ -435,7 +436,7 @@ async fn queue(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, 
         .await
         .map_err(|e| ctx.error(e))?;
     for a in &mut applications {
-        a.submitted_at = crate::time_fmt::display_rfc3339(&a.submitted_at);
+        a.submitted_at = state.zone().display_rfc3339(&a.submitted_at);
     }
     let rectifications = super::evaluation::rectifications(&state, actor)
         .await

@@ -30,7 +30,7 @@ pub fn verify_offline(
         reason: e.code(),
         message: e.to_string(),
     };
-    tongban_certs::verify(&signed, &keys, today(now * 1000)).map_err(refusal)?;
+    tongban_certs::verify(&signed, &keys, now).map_err(refusal)?;
     let Some(text) = status_list else {
         return Ok((signed, None));
     };
@@ -49,7 +49,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tongban_certs::{Authority, Certificate, Holder, HolderCodeType, SignedCertificate};
-use tongban_core::{CertificateId, CertificateType, ResidentId, Uscc};
+use tongban_core::zone::ymd;
+use tongban_core::{CertificateId, CertificateType, ResidentId, Uscc, Zone};
 
 use crate::admin::store::Department;
 use crate::error::{AppError, AppResult};
@@ -121,34 +122,21 @@ pub fn check_items(t: &CertType, items: &BTreeMap<String, Value>) -> AppResult<(
     Ok(())
 }
 
-pub(crate) fn today(now: i64) -> time::Date {
-    time::OffsetDateTime::from_unix_timestamp(now.div_euclid(1000))
-        .map(|t| t.to_offset(time::macros::offset!(+8)).date())
-        .unwrap_or(time::Date::MIN)
-}
-
-pub(crate) fn ymd(date: time::Date) -> String {
-    format!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    )
-}
-
-/// Makes unsigned certificates of one type from one department on one day.
+/// Makes unsigned certificates of one type from one department on one day (in the region's
+/// time zone, which the certificates carry).
 #[derive(Clone)]
 struct Drafter {
     t: CertType,
     department: Department,
     issuer: Uscc,
     kind: CertificateType,
+    zone: Zone,
     day: time::Date,
     valid_until: Option<String>,
 }
 
 impl Drafter {
-    fn new(t: &CertType, department: &Department, now: i64) -> AppResult<Drafter> {
+    fn new(state: &AppState, t: &CertType, department: &Department) -> AppResult<Drafter> {
         let issuer: Uscc = department
             .uscc
             .as_deref()
@@ -159,7 +147,8 @@ impl Drafter {
             .code
             .parse()
             .map_err(|_| AppError::Internal(anyhow::anyhow!("stored type code {}", t.code)))?;
-        let day = today(now);
+        let zone = state.zone();
+        let day = state.today();
         let valid_until = t.validity_years.map(|years| {
             ymd(day
                 .replace_year(day.year() + years as i32)
@@ -172,6 +161,7 @@ impl Drafter {
             department: department.clone(),
             issuer,
             kind,
+            zone,
             day,
             valid_until,
         })
@@ -217,6 +207,7 @@ impl Drafter {
             issued_on: ymd(self.day),
             valid_from: ymd(self.day),
             valid_until: self.valid_until.clone(),
+            time_zone: Some(self.zone),
             region: self.department.region_code.as_str().to_owned(),
             items,
             status: Some(tongban_certs::StatusEntry {
@@ -240,7 +231,7 @@ pub async fn issue_from(
 ) -> AppResult<SignedCertificate> {
     check_items(t, &items)?;
     let now = state.now();
-    let drafter = Drafter::new(t, department, now)?;
+    let drafter = Drafter::new(state, t, department)?;
     let status_index = store::reserve_status_bits(state, &department.id, &t.code, 1).await?;
     let certificate = drafter.draft(holder, items, status_index)?;
     let valid_until = drafter.valid_until.clone();
@@ -413,11 +404,14 @@ pub(crate) fn open(state: &AppState, row: &CertRow) -> AppResult<SignedCertifica
     serde_json::from_slice(&plain).map_err(|e| AppError::Internal(e.into()))
 }
 
-pub(crate) fn status_now(row: &CertRow, now: i64) -> String {
+/// A stored certificate's status today, in the region's time zone (in which this platform's
+/// certificates are dated): `expired` after its last day.
+pub(crate) fn status_now(state: &AppState, row: &CertRow) -> String {
+    let today = ymd(state.today());
     let expired = row
         .valid_until
         .as_deref()
-        .is_some_and(|until| until < ymd(today(now)).as_str());
+        .is_some_and(|until| until < today.as_str());
     if row.status == "valid" && expired {
         "expired".into()
     } else {
@@ -444,7 +438,6 @@ async fn record_own_read(state: &AppState, actor: &Actor, kind: &str, id: &str) 
 /// The actor's certificates, newest first.
 pub async fn wallet(state: &AppState, actor: &Actor) -> AppResult<Vec<WalletEntry>> {
     let (kind, id) = holder_of(actor)?;
-    let now = state.now();
     record_own_read(state, actor, kind, &id).await?;
     store::of_holder(state, kind, &id)
         .await?
@@ -459,7 +452,7 @@ pub async fn wallet(state: &AppState, actor: &Actor) -> AppResult<Vec<WalletEntr
                 issuer: c.issuer.name.clone(),
                 issued_on: c.issued_on.clone(),
                 valid_until: c.valid_until.clone(),
-                status: status_now(row, now),
+                status: status_now(state, row),
             })
         })
         .collect()
@@ -482,7 +475,7 @@ pub async fn wallet_item(state: &AppState, actor: &Actor, id: &str) -> AppResult
     record_own_read(state, actor, kind, &holder).await?;
     Ok(WalletItem {
         signed: open(state, &row)?,
-        status: status_now(&row, state.now()),
+        status: status_now(state, &row),
     })
 }
 
@@ -674,7 +667,7 @@ async fn verify_shown(state: &AppState, code: &str) -> AppResult<Verification> {
         }
     };
     let status = match store::by_id(state, &claims.certificate_id).await? {
-        Some(row) => status_now(&row, state.now()),
+        Some(row) => status_now(state, &row),
         None => "unknown".into(),
     };
     Ok(Verification {
@@ -712,11 +705,11 @@ pub async fn verify_online(
 ) -> AppResult<Verification> {
     let keys = keys_of(state, CERT_KEY).await?;
     let now = state.now();
-    let checked = tongban_certs::verify(signed, &keys, today(now));
+    let checked = tongban_certs::verify(signed, &keys, now.div_euclid(1000));
     let row = store::by_id(state, &signed.certificate.id).await?;
     let status = match (&checked, &row) {
         (Err(tongban_certs::CertError::OutsideValidity), _) => "expired".to_owned(),
-        (_, Some(row)) => status_now(row, now),
+        (_, Some(row)) => status_now(state, row),
         (_, None) => "unknown".to_owned(),
     };
     Ok(Verification {
@@ -806,7 +799,7 @@ pub async fn issue_many(
     let signer =
         std::sync::Arc::new(crate::keys::service::signer(state, &department.id, CERT_KEY).await?);
     let now = state.now();
-    let drafter = std::sync::Arc::new(Drafter::new(t, department, now)?);
+    let drafter = std::sync::Arc::new(Drafter::new(state, t, department)?);
     let valid_until = drafter.valid_until.clone();
     let checked: Vec<(usize, BulkRow)> = rows
         .into_iter()

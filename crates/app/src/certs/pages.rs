@@ -52,11 +52,11 @@ async fn wallet(State(state): State<AppState>, ctx: PageCtx) -> Result<Response,
         .map_err(|e| ctx.error(e))?
         .into_iter()
         .map(|mut a| {
-            a.created_at = crate::time_fmt::display_rfc3339(&a.created_at);
+            a.created_at = state.zone().display_rfc3339(&a.created_at);
             a.valid_until = a
                 .valid_until
                 .as_deref()
-                .map(crate::time_fmt::display_rfc3339);
+                .map(|t| state.zone().display_rfc3339(t));
             a
         })
         .filter(|a| a.state == "requested" || a.state == "granted")
@@ -66,11 +66,11 @@ async fn wallet(State(state): State<AppState>, ctx: PageCtx) -> Result<Response,
         .map_err(|e| ctx.error(e))?
         .into_iter()
         .map(|mut u| {
-            u.at = crate::time_fmt::display_rfc3339(&u.at);
+            u.at = state.zone().display_rfc3339(&u.at);
             u.copy_expires_at = u
                 .copy_expires_at
                 .as_deref()
-                .map(crate::time_fmt::display_rfc3339);
+                .map(|t| state.zone().display_rfc3339(t));
             u
         })
         .collect();
@@ -80,7 +80,7 @@ async fn wallet(State(state): State<AppState>, ctx: PageCtx) -> Result<Response,
         requests,
         grants,
         uses,
-        today: super::ymd(super::today(state.now())),
+        today: tongban_core::zone::ymd(state.today()),
     }))
 }
 
@@ -217,12 +217,12 @@ async fn issue_page(
         .into_iter()
         .filter(|row| row.issuer_department == department.id)
         .map(|row| {
-            let status = super::status_now(&row, state.now());
+            let status = super::status_now(state, &row);
             (
                 row.id,
                 names.get(&row.type_code).cloned().unwrap_or(row.type_code),
                 status,
-                crate::time_fmt::display_cst(row.issued_at),
+                state.zone().display(row.issued_at),
             )
         })
         .collect();
@@ -398,7 +398,9 @@ async fn use_page(
                 .collect();
             (
                 rows,
-                crate::time_fmt::display_rfc3339(&copy.copy.annotation.expires_at),
+                state
+                    .zone()
+                    .display_rfc3339(&copy.copy.annotation.expires_at),
             )
         }
         None => (Vec::new(), String::new()),
@@ -524,10 +526,7 @@ async fn render_certificate(
     let (shown_qr, shown_until) = match shown {
         Some(shown) => {
             let svg = crate::pass::api::inline_qr_svg(&shown.code).map_err(|e| ctx.error(e))?;
-            (
-                Some(svg),
-                crate::time_fmt::display_rfc3339(&shown.expires_at),
-            )
+            (Some(svg), state.zone().display_rfc3339(&shown.expires_at))
         }
         None => (None, String::new()),
     };

@@ -219,7 +219,7 @@ async fn release(
                 .into(),
         ));
     };
-    let today = super::ymd(super::today(now));
+    let today = tongban_core::zone::ymd(state.today());
     let row = store::current_of_holder(state, holder.kind, &holder.id, &t.code, &today)
         .await?
         .ok_or_else(|| {
@@ -486,26 +486,17 @@ pub async fn decide(
                 .until
                 .as_deref()
                 .ok_or_else(|| AppError::invalid("until", "give the last day of the grant"))?;
-            let day = time::Date::parse(
-                text.trim(),
-                time::macros::format_description!("[year]-[month]-[day]"),
-            )
-            .map_err(|_| AppError::invalid("until", "must be a date, YYYY-MM-DD"))?;
-            let today = super::today(now);
+            let day = tongban_core::zone::parse_ymd(text.trim())
+                .ok_or_else(|| AppError::invalid("until", "must be a date, YYYY-MM-DD"))?;
+            let today = state.today();
             if day < today || day > today.saturating_add(time::Duration::days(366)) {
                 return Err(AppError::invalid(
                     "until",
                     "must be between today and a year from now",
                 ));
             }
-            // The grant ends when the last day ends, in China Standard Time.
-            let end = day
-                .next_day()
-                .unwrap_or(day)
-                .midnight()
-                .assume_offset(time::macros::offset!(+8))
-                .unix_timestamp()
-                * 1000;
+            // The grant ends when its last day ends, in the region's time zone.
+            let (_, end) = state.zone().day_span(day);
             ("requested", "granted", false, Some(end))
         }
         Decision::Decline => ("requested", "declined", false, None),
@@ -607,10 +598,9 @@ pub async fn verify_copy(state: &AppState, copy: &SignedCopy) -> AppResult<CopyV
     let platform = super::keys_of(state, COPY_KEY).await?;
     let issuers = super::keys_of(state, super::CERT_KEY).await?;
     let now = state.now();
-    let checked =
-        tongban_certs::copy::verify(copy, &platform, &issuers, now / 1000, super::today(now));
+    let checked = tongban_certs::copy::verify(copy, &platform, &issuers, now.div_euclid(1000));
     let status = match store::by_id(state, &copy.copy.certificate.certificate.id).await? {
-        Some(row) => super::status_now(&row, now),
+        Some(row) => super::status_now(state, &row),
         None => "unknown".into(),
     };
     let a = &copy.copy.annotation;

@@ -630,7 +630,7 @@ pub async fn approve_override(state: &AppState, actor: &Actor, id: &str) -> AppR
         .find(|(code, _, _)| *code == row.reason_code)
         .copied()
         .unwrap_or(("", "", ""));
-    let until = crate::time_fmt::display_cst(row.expires_at);
+    let until = state.zone().display(row.expires_at);
     let colour_zh = match row.colour.as_str() {
         "green" => "绿码",
         "yellow" => "黄码",

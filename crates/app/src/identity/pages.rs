@@ -13,7 +13,6 @@ use super::personal::{self, Purpose};
 use super::service::{self, LoginAttempt};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::time_fmt::display_cst;
 use crate::web::cookies;
 use crate::web::extract::{PageForm, RequestId};
 use crate::web::pages::{PageBase, PageCtx, PageError, role_name};
@@ -255,7 +254,7 @@ async fn citizen_home(
             .filter(|access| access.purpose != Purpose::SelfService.as_str())
             .map(|access| AccessView {
                 ledger_index: access.ledger_index,
-                when: display_cst(access.at),
+                when: state.zone().display(access.at),
                 who: match &access.department {
                     Some(department) => format!(
                         "{department} · {}",

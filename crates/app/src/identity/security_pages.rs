@@ -11,7 +11,6 @@ use super::service::{self, TotpEnrolment};
 use super::store;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::time_fmt::display_cst;
 use crate::web::extract::PageForm;
 use crate::web::pages::{PageBase, PageCtx, PageError};
 
@@ -70,8 +69,11 @@ async fn render(
                 active: t.revoked_at.is_none() && t.expires_at.is_none_or(|end| end > now),
                 id: t.id,
                 label: t.label,
-                created: display_cst(t.created_at),
-                expires: t.expires_at.map(display_cst).unwrap_or_else(|| "—".into()),
+                created: state.zone().display(t.created_at),
+                expires: t
+                    .expires_at
+                    .map(|t| state.zone().display(t))
+                    .unwrap_or_else(|| "—".into()),
             })
             .collect(),
     };

@@ -28,7 +28,9 @@ struct PassPage {
     reason: String,
     rule: Option<String>,
     policy_version: Option<i64>,
+    /// When the code expires: in the region's zone, and as RFC 3339 for machines.
     expires: String,
+    expires_at: String,
     refresh_seconds: i64,
     notices: Vec<(String, String)>,
     notice: Option<String>,
@@ -87,13 +89,8 @@ async fn render(
         reason,
         rule: verdict.and_then(|v| v.rule.clone()),
         policy_version: pass.explanation.policy_version,
-        expires: pass
-            .expires_at
-            .replace('T', " ")
-            .trim_end_matches('Z')
-            .chars()
-            .take(19)
-            .collect(),
+        expires: ctx.zone.display_rfc3339(&pass.expires_at),
+        expires_at: pass.expires_at.clone(),
         refresh_seconds: (state.config.pass_lifetime_seconds - 30).max(20),
         notices: match &actor.account.person_id {
             Some(person) => crate::health::service::notices_of(&state, person)
@@ -102,7 +99,7 @@ async fn render(
                 .into_iter()
                 .map(|(at, zh, en)| {
                     (
-                        crate::time_fmt::display_cst(at),
+                        state.zone().display(at),
                         if ctx.t.0 == Language::Zh { zh } else { en },
                     )
                 })

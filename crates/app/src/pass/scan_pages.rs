@@ -101,7 +101,7 @@ async fn render_with(
                     "{} · {} {}",
                     types.join(" · "),
                     ctx.t.get("scan.valid_until"),
-                    crate::time_fmt::display_rfc3339(until)
+                    state.zone().display_rfc3339(until)
                 ),
                 None => types.join(" · "),
             }

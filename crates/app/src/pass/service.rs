@@ -290,11 +290,8 @@ pub fn resident_id_from_input(input: &str, now: i64) -> AppResult<tongban_core::
         })?;
     let card =
         tongban_core::CardText::parse(&block).map_err(|e| AppError::invalid("card_text", e))?;
-    let today = time::OffsetDateTime::from_unix_timestamp(now.div_euclid(1000))
-        .map_err(|e| AppError::Internal(e.into()))?
-        .to_offset(time::macros::offset!(+8))
-        .date();
-    if !card.valid_on(today) {
+    // A resident ID card's dates are days in China Standard Time, wherever it is checked.
+    if !card.valid_on(tongban_core::Zone::CHINA.date_of(now)) {
         return Err(AppError::invalid(
             "card_text",
             "the card is outside its validity period",

@@ -154,12 +154,9 @@ async fn statistics(
     axum::extract::Query(query): axum::extract::Query<DateQuery>,
 ) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
-    let date = query.date.unwrap_or_else(|| {
-        crate::time_fmt::display_cst(state.now())
-            .chars()
-            .take(10)
-            .collect()
-    });
+    let date = query
+        .date
+        .unwrap_or_else(|| tongban_core::zone::ymd(state.today()));
     let day = time::Date::parse(
         date.trim(),
         time::macros::format_description!("[year]-[month]-[day]"),

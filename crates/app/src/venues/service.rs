@@ -310,7 +310,7 @@ pub async fn check_in_by_code(
         colour: status.colour,
         recorded,
         companions_recorded,
-        at: crate::time_fmt::display_cst(at),
+        at: state.zone().display(at),
     })
 }
 
@@ -415,7 +415,8 @@ pub struct DistrictHour {
     pub checkins: i64,
 }
 
-/// Check-ins per district and hour of one day (China time), in the actor's reach, showing only
+/// Check-ins per district and hour of one day (in the region's time zone; hour 0 begins at its
+/// midnight), in the actor's reach, showing only
 /// cells where at least `k` distinct people checked in.
 pub async fn district_hours(
     state: &AppState,
@@ -426,9 +427,8 @@ pub async fn district_hours(
     if !can(actor, Action::ReadCheckinStatistics, Resource::Platform) {
         return Err(AppError::Forbidden);
     }
-    let start = day.midnight().assume_offset(time::macros::offset!(+8));
-    let from = (start.unix_timestamp_nanos() / 1_000_000) as i64;
-    let cells = checkins::store::district_hours(state, from, from + 86_400_000).await?;
+    let (from, to) = state.zone().day_span(day);
+    let cells = checkins::store::district_hours(state, from, to).await?;
     let mut shown = Vec::new();
     for (district, hour, total, people) in cells {
         let Ok(code) = district.parse::<RegionCode>() else {

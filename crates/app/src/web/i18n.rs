@@ -11,6 +11,7 @@ const TEXT: &[(&str, &str, &str)] = &[
         "一网通办 · 数字政府服务平台",
         "One-stop digital government services",
     ),
+    ("foot.times", "时间以此时区显示：", "Times are shown in"),
     ("nav.home", "首页", "Home"),
     ("nav.console", "管理控制台", "Admin console"),
     ("nav.logout", "退出登录", "Log out"),

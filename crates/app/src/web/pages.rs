@@ -35,6 +35,8 @@ pub struct PageBase {
     pub path: String,
     /// The log's hash algorithm, for pages that check inclusion proofs in the browser.
     pub ledger_hash: Option<&'static str>,
+    /// The region's time zone, in which every time on the page is shown (`UTC+08:00`).
+    pub zone_label: String,
 }
 
 /// The page context of a request: who is logged in (if anyone), the interface preferences
@@ -45,6 +47,8 @@ pub struct PageCtx {
     pub t: Tr,
     pub large_text: bool,
     pub csrf: String,
+    /// The region's time zone, in which the page shows times.
+    pub zone: tongban_core::Zone,
     path: String,
     set_cookies: Vec<HeaderValue>,
 }
@@ -130,6 +134,7 @@ impl FromRequestParts<AppState> for PageCtx {
             t: Tr(language),
             large_text,
             csrf,
+            zone: state.zone(),
             path: parts.uri.path().to_owned(),
             set_cookies,
         })
@@ -157,6 +162,7 @@ impl PageCtx {
             title: self.t.get(title_key).to_owned(),
             path: self.path.clone(),
             ledger_hash: None,
+            zone_label: self.zone.label(),
         }
     }
 
@@ -270,6 +276,7 @@ pub fn error_page(
             title: t.get("error.title").to_owned(),
             path: "/".into(),
             ledger_hash: None,
+            zone_label: String::new(),
         },
         message: t.get(&key).to_owned(),
         detail,

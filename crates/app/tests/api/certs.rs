@@ -23,7 +23,7 @@ pub async fn issuer_keys(app: &crate::helpers::TestApp) -> tongban_crypto::KeyRi
 async fn every_demo_holder_starts_with_two_certificates_that_verify() {
     let app = spawn_app().await;
     let keys = issuer_keys(&app).await;
-    let today = time::OffsetDateTime::now_utc().date();
+    let now = app.now_seconds();
     for username in [
         "citizen.zhangwei",
         "citizen.lina",
@@ -53,7 +53,7 @@ async fn every_demo_holder_starts_with_two_certificates_that_verify() {
                 .expect("json");
             let signed: tongban_certs::SignedCertificate =
                 serde_json::from_value(item["signed"].clone()).expect("a signed certificate");
-            assert_eq!(tongban_certs::verify(&signed, &keys, today), Ok(()), "{id}");
+            assert_eq!(tongban_certs::verify(&signed, &keys, now), Ok(()), "{id}");
         }
     }
     // Stored sealed: no holder name in clear.
@@ -275,7 +275,7 @@ async fn issuers_suspend_reinstate_and_revoke_and_verifiers_see_it_at_once() {
             let list: tongban_certs::status::SignedStatusList =
                 response.json().await.expect("a signed list");
             let keys = issuer_keys(app).await;
-            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            let now = app.now_seconds();
             tongban_certs::status::verify(&list, &keys, now).expect("signed by the issuer");
             tongban_certs::status::status_of(&list, &certificate)
                 .expect("listed")

@@ -136,6 +136,11 @@ impl TestApp {
             .unwrap_or_else(|| panic!("no demo account with role {role}"))
     }
 
+    /// The app's clock in Unix seconds, as offline verifiers take the time.
+    pub fn now_seconds(&self) -> i64 {
+        self.clock.now().unix_timestamp()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -9,6 +9,7 @@ mod authz_matrix;
 mod bad_input;
 mod cert_use;
 mod certs;
+mod dates;
 mod govstack;
 mod keys;
 mod ledger;

@@ -183,8 +183,8 @@ async fn a_venue_code_is_applied_for_approved_scanned_with_companions_and_revoke
     );
 
     // The operations view: a district-hour cell with at least k (here 2) people.
-    let today = tongban_app::time_fmt::display_cst(now);
-    let date = &today[..10];
+    let today = tongban_core::zone::ymd(app.state.zone().date_of(now));
+    let date = today.as_str();
     let health = app.account("demo.health").api_token.clone();
     let cells: Value = app
         .get_as(&health, &format!("/api/v1/checkins/statistics?date={date}"))
@@ -266,7 +266,7 @@ async fn cells_of_fewer_than_k_people_are_not_shown() {
         .expect("json");
     assert_eq!(checked["checked_in"], true);
     let now = tongban_core::Clock::now_millis(&*app.clock);
-    let date = tongban_app::time_fmt::display_cst(now)[..10].to_owned();
+    let date = tongban_core::zone::ymd(app.state.zone().date_of(now));
     let cells: Value = app
         .get_as(
             &app.account("demo.health").api_token,

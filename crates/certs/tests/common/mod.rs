@@ -1,4 +1,4 @@
-//! What the tests of certificates share: a business licence, dates, and a key ring.
+//! What the tests of certificates share: a business licence, instants, and a key ring.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
@@ -10,12 +10,11 @@ use tongban_crypto::{KeyRing, Signer, SoftwareSigner};
 
 pub const MARKET_REGULATOR: &str = "91350100M000100Y43";
 
-pub fn day(text: &str) -> time::Date {
-    time::Date::parse(
-        text,
-        time::macros::format_description!("[year]-[month]-[day]"),
-    )
-    .expect("date")
+/// An RFC 3339 instant as Unix seconds, as verifiers take the time of verification.
+pub fn at(text: &str) -> i64 {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .expect("RFC 3339")
+        .unix_timestamp()
 }
 
 pub fn licence() -> Certificate {
@@ -49,6 +48,7 @@ pub fn licence() -> Certificate {
         issued_on: "2026-01-15".into(),
         valid_from: "2026-01-15".into(),
         valid_until: Some("2046-01-14".into()),
+        time_zone: Some(tongban_core::Zone::CHINA),
         region: "339900".into(),
         items,
         status: None,
