@@ -123,12 +123,20 @@ async fn render_console(
             staff_roles,
             all_roles,
             trusted: if can_manage_accounts {
-                crate::keys::trusted::list(state).await?
+                let mut trusted = crate::keys::trusted::list(state).await?;
+                for region in &mut trusted {
+                    region.issued_at = state.zone().display_rfc3339(&region.issued_at);
+                }
+                trusted
             } else {
                 Vec::new()
             },
             dcc_signers: if can_manage_accounts {
-                crate::pass::dcc::list_signers(state).await?
+                let mut signers = crate::pass::dcc::list_signers(state).await?;
+                for signer in &mut signers {
+                    signer.not_after = state.zone().display_rfc3339(&signer.not_after);
+                }
+                signers
             } else {
                 Vec::new()
             },

@@ -42,6 +42,18 @@ struct WalletPage {
     today: String,
 }
 
+/// The day on which a grant ending at the instant `end` (RFC 3339) last applies, in the
+/// region's zone.
+fn last_day(state: &AppState, end: &str) -> String {
+    match time::OffsetDateTime::parse(end, &time::format_description::well_known::Rfc3339) {
+        Ok(end) => {
+            let millis = (end.unix_timestamp_nanos() / 1_000_000) as i64;
+            tongban_core::zone::ymd(state.zone().date_of(millis - 1))
+        }
+        Err(_) => end.to_owned(),
+    }
+}
+
 async fn wallet(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
     let entries = super::wallet(&state, actor)
@@ -53,10 +65,8 @@ async fn wallet(State(state): State<AppState>, ctx: PageCtx) -> Result<Response,
         .into_iter()
         .map(|mut a| {
             a.created_at = state.zone().display_rfc3339(&a.created_at);
-            a.valid_until = a
-                .valid_until
-                .as_deref()
-                .map(|t| state.zone().display_rfc3339(t));
+            // A standing grant ends as its last day ends: show that day.
+            a.valid_until = a.valid_until.as_deref().map(|t| last_day(&state, t));
             a
         })
         .filter(|a| a.state == "requested" || a.state == "granted")
