@@ -87,13 +87,12 @@ pub struct BundleApplicationView {
 }
 
 fn aggregate(parts: &[ApplicationView]) -> &'static str {
-    let finished =
-        |a: &ApplicationView| crate::services::workflow::FINAL.contains(&a.state.as_str());
+    let finished = |a: &ApplicationView| tongban_workflow::table::FINAL.contains(&a.state.as_str());
     if !parts.iter().all(finished) {
         "in_progress"
     } else if parts
         .iter()
-        .all(|a| a.state == crate::services::workflow::DELIVERED)
+        .all(|a| a.state == tongban_workflow::table::DELIVERED)
     {
         "completed"
     } else {

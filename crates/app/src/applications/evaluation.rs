@@ -76,7 +76,7 @@ pub async fn rate(state: &AppState, actor: &Actor, id: &str, rating: &Rating) ->
     if app.applicant_account != actor.id() {
         return Err(AppError::NotFound);
     }
-    if app.state != crate::services::workflow::DELIVERED {
+    if app.state != tongban_workflow::table::DELIVERED {
         return Err(AppError::Conflict(
             "only a delivered application can be rated".into(),
         ));

@@ -265,7 +265,7 @@ fn file_json(view: &ApplicationView, applicant: &str) -> Value {
         "serviceId": service_id(&view.item_code),
         "serviceName": view.item_name,
         "status": status(&view.state),
-        "ended": crate::services::workflow::FINAL.contains(&view.state.as_str()),
+        "ended": tongban_workflow::table::FINAL.contains(&view.state.as_str()),
         "applicationData": {"applicantId": applicant, "applicationName": view.item_name},
     })
 }
@@ -511,7 +511,7 @@ async fn tasks(
     let list = visible(&state, &actor)
         .await?
         .iter()
-        .filter(|v| !crate::services::workflow::FINAL.contains(&v.state.as_str()))
+        .filter(|v| !tongban_workflow::table::FINAL.contains(&v.state.as_str()))
         .filter(|v| query.file_id.as_ref().is_none_or(|f| *f == v.id))
         .map(task_json)
         .collect();

@@ -21,9 +21,9 @@ use crate::error::{AppError, AppResult};
 use crate::identity::model::{AccountKind, Actor, Role};
 use crate::identity::personal::{self, Purpose};
 use crate::services::item::{FieldKind, FormField, Prefill, ResultKind, ServiceDefinition, Source};
-use crate::services::workflow::{self, Workflow};
 use crate::state::AppState;
 use store::{ApplicationRow, NewMaterial};
+use tongban_workflow::table::{self as workflow, Workflow};
 
 fn form_context(id: &str) -> String {
     format!("applications.form/{id}")
@@ -196,10 +196,7 @@ fn applicant_kind(actor: &Actor) -> AppResult<(&'static str, String)> {
 }
 
 /// The working-day calendar of a region (its holidays and exchanged working days).
-pub async fn calendar_of(
-    state: &AppState,
-    region: &str,
-) -> AppResult<crate::services::calendar::Calendar> {
+pub async fn calendar_of(state: &AppState, region: &str) -> AppResult<tongban_workflow::Calendar> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     let mut holidays = Vec::new();
     let mut workdays = Vec::new();
@@ -213,7 +210,7 @@ pub async fn calendar_of(
             holidays.push(day);
         }
     }
-    Ok(crate::services::calendar::Calendar::new(holidays, workdays))
+    Ok(tongban_workflow::Calendar::new(holidays, workdays))
 }
 
 /// Applies for an item: the form checked, certificate materials obtained from the library,
@@ -718,7 +715,7 @@ async fn view_row(
     state: &AppState,
     app: &ApplicationRow,
     item: &ServiceDefinition,
-    calendar: &crate::services::calendar::Calendar,
+    calendar: &tongban_workflow::Calendar,
 ) -> AppResult<ApplicationView> {
     let flow = Workflow::from_steps(&item.steps);
     let finished = flow.state(&app.state).is_none_or(workflow::State::is_final);
@@ -755,7 +752,7 @@ async fn view_row(
 /// Views of many applications, each item and calendar read once.
 async fn views(state: &AppState, rows: Vec<ApplicationRow>) -> AppResult<Vec<ApplicationView>> {
     let mut items: BTreeMap<String, ServiceDefinition> = BTreeMap::new();
-    let mut calendars: BTreeMap<String, crate::services::calendar::Calendar> = BTreeMap::new();
+    let mut calendars: BTreeMap<String, tongban_workflow::Calendar> = BTreeMap::new();
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         if !items.contains_key(&row.item_code) {

@@ -342,7 +342,7 @@ async fn detail(
         .await
         .map_err(|e| ctx.error(e))?
     {
-        let flow = crate::services::workflow::Workflow::from_steps(&stored.definition.steps);
+        let flow = tongban_workflow::table::Workflow::from_steps(&stored.definition.steps);
         if let Some(s) = flow.state(&detail.application.state) {
             with_reason = s
                 .actions

@@ -3,12 +3,10 @@
 //! plain-language guide (办事指南).
 
 pub mod api;
-pub mod calendar;
 pub mod item;
 pub mod pages;
 pub mod search;
 pub mod store;
-pub mod workflow;
 
 use serde::{Deserialize, Serialize};
 

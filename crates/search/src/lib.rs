@@ -1,0 +1,244 @@
+//! tongban-search: Chinese-aware search over a catalogue held in memory — service items today,
+//! datasets, forms and documents as those modules arrive.
+//!
+//! Chinese is written without spaces, and people type shortened names (个体户注册 for
+//! 个体工商户注册登记), so an entry matches by the character pairs (bigrams) its title and
+//! keywords share with the query, not only by whole words. Whole matches rank first: the exact
+//! title, then a title or keyword containing the query, then shared pairs, then the body text.
+//! Facets count the values of a field (department, theme …) among the entries found.
+#![forbid(unsafe_code)]
+
+use std::collections::BTreeMap;
+
+/// What a catalogue entry offers to search.
+pub trait Searchable {
+    /// The name people know the entry by.
+    fn title(&self) -> &str;
+    /// Other names and words it is known by.
+    fn keywords(&self) -> &[String];
+    /// Longer text (a guide, a description), matched only as a last resort.
+    fn body(&self) -> &str;
+}
+
+/// A query, normalised once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query(Vec<char>);
+
+impl Query {
+    pub fn new(text: &str) -> Query {
+        Query(normalise(text))
+    }
+
+    /// Whether the query has no letters or digits: every entry matches it.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The letters and digits of a text, lower-cased: spaces and punctuation do not count.
+pub fn normalise(text: &str) -> Vec<char> {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+fn bigrams(chars: &[char]) -> Vec<(char, char)> {
+    match chars {
+        [] => Vec::new(),
+        [only] => vec![(*only, '\0')],
+        _ => chars.windows(2).map(|w| (w[0], w[1])).collect(),
+    }
+}
+
+fn contains(haystack: &[char], needle: &[char]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// How well an entry matches a query; 0 for no match, 1 for every entry on an empty query.
+pub fn score(entry: &impl Searchable, query: &Query) -> u32 {
+    let query = query.0.as_slice();
+    if query.is_empty() {
+        return 1;
+    }
+    let title = normalise(entry.title());
+    let keywords: Vec<Vec<char>> = entry.keywords().iter().map(|k| normalise(k)).collect();
+    if title == query {
+        return 1000;
+    }
+    if contains(&title, query) {
+        // Shorter titles that contain the query are closer to it.
+        return 800 - (title.len().min(100) as u32);
+    }
+    if keywords.iter().any(|k| k == query) {
+        return 700;
+    }
+    if keywords.iter().any(|k| contains(k, query)) {
+        return 600;
+    }
+    let wanted = bigrams(query);
+    let mut pool: Vec<(char, char)> = bigrams(&title);
+    for k in &keywords {
+        pool.extend(bigrams(k));
+    }
+    let shared = wanted.iter().filter(|b| pool.contains(b)).count();
+    // At least half the query's pairs, and two when it has two or more.
+    if shared * 2 >= wanted.len() && shared >= wanted.len().min(2) {
+        return 100 + (shared * 300 / wanted.len()) as u32;
+    }
+    if contains(&normalise(entry.body()), query) {
+        return 50;
+    }
+    0
+}
+
+/// The entries that match `query` and `keep`, best first (by title among equals).
+pub fn search<'a, T: Searchable>(
+    entries: &'a [T],
+    query: &str,
+    keep: impl Fn(&T) -> bool,
+) -> Vec<&'a T> {
+    let query = Query::new(query);
+    let mut found: Vec<(u32, &T)> = entries
+        .iter()
+        .filter(|e| keep(e))
+        .map(|e| (score(e, &query), e))
+        .filter(|(s, _)| *s > 0)
+        .collect();
+    found.sort_by(|(a, x), (b, y)| b.cmp(a).then_with(|| x.title().cmp(y.title())));
+    found.into_iter().map(|(_, e)| e).collect()
+}
+
+/// How many of `entries` carry each value of a field (an entry may carry several), most
+/// first, then by value.
+pub fn facet<'a, T: 'a, V: AsRef<str>>(
+    entries: impl IntoIterator<Item = &'a T>,
+    values: impl Fn(&T) -> Vec<V>,
+) -> Vec<(String, usize)> {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for entry in entries {
+        let mut seen: Vec<String> = values(entry)
+            .iter()
+            .map(|v| v.as_ref().to_owned())
+            .collect();
+        seen.sort();
+        seen.dedup();
+        for value in seen {
+            *counts.entry(value).or_default() += 1;
+        }
+    }
+    let mut counts: Vec<(String, usize)> = counts.into_iter().collect();
+    counts.sort_by(|(a, x), (b, y)| y.cmp(x).then_with(|| a.cmp(b)));
+    counts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Entry {
+        title: &'static str,
+        keywords: Vec<String>,
+        body: &'static str,
+        theme: &'static str,
+    }
+
+    impl Searchable for Entry {
+        fn title(&self) -> &str {
+            self.title
+        }
+        fn keywords(&self) -> &[String] {
+            &self.keywords
+        }
+        fn body(&self) -> &str {
+            self.body
+        }
+    }
+
+    fn entry(
+        title: &'static str,
+        keywords: &[&str],
+        body: &'static str,
+        theme: &'static str,
+    ) -> Entry {
+        Entry {
+            title,
+            keywords: keywords.iter().map(|k| (*k).to_owned()).collect(),
+            body,
+            theme,
+        }
+    }
+
+    fn catalogue() -> Vec<Entry> {
+        vec![
+            entry(
+                "个体工商户注册登记",
+                &["开店", "营业执照"],
+                "办理个体户营业执照",
+                "开办企业",
+            ),
+            entry("食品经营许可", &["餐饮"], "开餐馆需要的许可", "开办企业"),
+            entry("出生医学证明", &["新生儿"], "孩子出生后办理", "生育"),
+            entry("个体工商户注销登记", &["关店"], "", "开办企业"),
+        ]
+    }
+
+    fn titles(found: &[&Entry]) -> Vec<&'static str> {
+        found.iter().map(|e| e.title).collect()
+    }
+
+    #[test]
+    fn a_shortened_name_finds_the_item_by_shared_character_pairs() {
+        let items = catalogue();
+        let found = search(&items, "个体户注册", |_| true);
+        assert_eq!(titles(&found)[0], "个体工商户注册登记");
+    }
+
+    #[test]
+    fn the_exact_title_ranks_before_keywords_and_body_text() {
+        let items = catalogue();
+        assert_eq!(
+            titles(&search(&items, "食品经营许可", |_| true)),
+            ["食品经营许可"]
+        );
+        // 营业执照 is a keyword of one item and in the body of the same item only.
+        assert_eq!(
+            titles(&search(&items, "营业执照", |_| true)),
+            ["个体工商户注册登记"]
+        );
+        // Body text alone still finds, last.
+        assert_eq!(titles(&search(&items, "孩子", |_| true)), ["出生医学证明"]);
+        assert!(search(&items, "护照", |_| true).is_empty());
+    }
+
+    #[test]
+    fn spaces_punctuation_and_case_do_not_count() {
+        assert_eq!(
+            normalise(" 个体 工商户，ABC-1 "),
+            normalise("个体工商户abc1")
+        );
+        assert!(Query::new(" ，。 ").is_empty());
+    }
+
+    #[test]
+    fn an_empty_query_lists_every_kept_entry_by_title() {
+        let items = catalogue();
+        let kept = search(&items, "", |e| e.theme == "开办企业");
+        assert_eq!(kept.len(), 3);
+        let mut sorted = titles(&kept);
+        sorted.sort();
+        assert_eq!(titles(&kept), sorted);
+    }
+
+    #[test]
+    fn facets_count_each_value_once_per_entry_most_first() {
+        let items = catalogue();
+        let found = search(&items, "", |_| true);
+        assert_eq!(
+            facet(found.iter().copied(), |e| vec![e.theme, e.theme]),
+            [("开办企业".to_owned(), 3), ("生育".to_owned(), 1)]
+        );
+        let none: Vec<&Entry> = Vec::new();
+        assert!(facet(none, |e| vec![e.theme]).is_empty());
+    }
+}
