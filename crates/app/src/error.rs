@@ -180,3 +180,51 @@ impl IntoResponse for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// Runs a use-case's transaction again when it lost a race ([`AppError::Contention`]), up to
+/// three attempts with a short growing pause; any other outcome is returned as it is.
+pub async fn retrying<T, F, Fut>(mut attempt: F) -> AppResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = AppResult<T>>,
+{
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match attempt().await {
+            Err(AppError::Contention) if tries < 3 => {
+                tokio::time::sleep(std::time::Duration::from_millis(10 * tries)).await
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn contention_is_retried_and_other_errors_are_not() {
+        let mut calls = 0;
+        let outcome = retrying(|| {
+            calls += 1;
+            let result = if calls < 3 {
+                Err(AppError::Contention)
+            } else {
+                Ok(calls)
+            };
+            async move { result }
+        })
+        .await;
+        assert_eq!(outcome.ok(), Some(3));
+        let mut calls = 0;
+        let outcome: AppResult<()> = retrying(|| {
+            calls += 1;
+            async { Err(AppError::Forbidden) }
+        })
+        .await;
+        assert!(matches!(outcome, Err(AppError::Forbidden)));
+        assert_eq!(calls, 1);
+    }
+}

@@ -6,7 +6,7 @@ use tongban_core::RegionCode;
 
 use super::store::{self, AdminEvent, Department, Region};
 use crate::authz::{Action, Resource, can};
-use crate::db::retrying;
+use crate::error::retrying;
 use crate::error::{AppError, AppResult};
 use crate::identity::model::{Account, AccountKind, Actor, Role, RoleGrant, Scope};
 use crate::identity::store::{self as identity_store, NewAccount};

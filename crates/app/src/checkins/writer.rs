@@ -13,7 +13,8 @@ use std::collections::HashMap;
 use tokio::sync::{mpsc, oneshot};
 
 use super::store;
-use crate::db::{Db, retrying};
+use crate::db::Db;
+use crate::error::retrying;
 use crate::error::{AppError, AppResult};
 
 /// Most check-ins written in one transaction.

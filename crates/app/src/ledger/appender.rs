@@ -8,7 +8,8 @@ use tokio::sync::{mpsc, oneshot};
 use tongban_ledger::{Digest32, HashAlgorithm, leaf_hash, node_hash};
 
 use super::store;
-use crate::db::{Db, retrying};
+use crate::db::Db;
+use crate::error::retrying;
 use crate::error::{AppError, AppResult};
 
 /// Most entries written in one transaction.
