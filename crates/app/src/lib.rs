@@ -1,5 +1,6 @@
 //! tongban-app: the platform. Each area (identity, admin, …) is a folder with its model,
-//! store (SQL), service (use-cases), api (JSON) and pages (HTML); `web` is the HTTP edge.
+//! store (SQL), service (use-cases), api (JSON) and pages (HTML), and plugs in as a
+//! [`module::Module`] listed in [`modules`]; `web` is the HTTP edge.
 #![forbid(unsafe_code)]
 
 pub mod admin;
@@ -19,6 +20,7 @@ pub mod identity;
 pub mod keys;
 pub mod ledger;
 pub mod metrics;
+pub mod module;
 pub mod pass;
 pub mod qr_image;
 pub mod random;
@@ -64,27 +66,38 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let state = self.state.clone();
-        let sweeper = tokio::spawn(sweep_sessions(state.clone()));
-        let feed = tokio::spawn(cache::follow_feed(state.clone()));
-        let compactor = tokio::spawn(checkins::writer::compact_periodically(
-            state.db.clone(),
-            state.clock.clone(),
-        ));
-        let interval =
-            std::time::Duration::from_secs(state.config.checkpoint_interval_seconds.max(1));
-        let checkpoints = tokio::spawn(ledger::service::checkpoint_periodically(
-            state.clone(),
-            interval,
-        ));
+        let mut jobs = vec![tokio::spawn(cache::follow_feed(state.clone()))];
+        for module in state.modules.iter() {
+            for job in module.jobs(&state) {
+                tracing::debug!(module = module.name(), job = job.name, "starting");
+                jobs.push(tokio::spawn(job.run));
+            }
+        }
         let result = axum::serve(self.listener, web::router(state))
             .with_graceful_shutdown(shutdown)
             .await;
-        sweeper.abort();
-        feed.abort();
-        compactor.abort();
-        checkpoints.abort();
+        for job in jobs {
+            job.abort();
+        }
         result
     }
+}
+
+/// The modules of the platform, in the order their routes and jobs are added.
+pub fn modules() -> Vec<Box<dyn module::Module>> {
+    vec![
+        Box::new(identity::IdentityModule),
+        Box::new(admin::AdminModule),
+        Box::new(keys::KeysModule),
+        Box::new(ledger::LedgerModule),
+        Box::new(health::HealthModule),
+        Box::new(pass::PassModule),
+        Box::new(venues::VenuesModule),
+        Box::new(checkins::CheckinsModule),
+        Box::new(certs::CertsModule),
+        Box::new(services::ServicesModule),
+        Box::new(applications::ApplicationsModule),
+    ]
 }
 
 /// Opens the database and, for SQLite, applies migrations (PostgreSQL is migrated only by
@@ -112,30 +125,5 @@ pub async fn open_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result
             error::AppError::Internal(source) => source.context("opening the key vault"),
             other => anyhow::anyhow!("opening the key vault: {other}"),
         })?;
-    Ok(AppState::new(db, clock, config, vault))
-}
-
-/// Deletes ended sessions, health facts and check-ins past their retention, and uploads no
-/// application took within a day, every few minutes.
-async fn sweep_sessions(state: AppState) {
-    let mut interval = tokio::time::interval(std::time::Duration::from_secs(300));
-    loop {
-        interval.tick().await;
-        let idle_ms = state.config.session_idle_minutes * 60_000;
-        if let Err(error) =
-            identity::store::delete_expired_sessions(state.pool(), state.now(), idle_ms).await
-        {
-            tracing::warn!(%error, "could not sweep ended sessions");
-        }
-        if let Err(error) = health::service::purge_expired_facts(&state).await {
-            tracing::warn!(%error, "could not purge health facts past their retention");
-        }
-        if let Err(error) = checkins::purge_expired(&state).await {
-            tracing::warn!(%error, "could not purge check-ins past their retention");
-        }
-        let a_day_ago = state.now() - 86_400_000;
-        if let Err(error) = applications::store::delete_uploads_before(&state, a_day_ago).await {
-            tracing::warn!(%error, "could not delete uploads no application took");
-        }
-    }
+    Ok(AppState::new(db, clock, config, vault, modules()))
 }

@@ -1,4 +1,6 @@
-//! What every use-case receives: the database, the clock, the configuration and the keys.
+//! What every use-case receives: the database, the clock, the configuration, the keys, the
+//! transparency log — and each module's own state, which the kernel holds without naming its
+//! type ([`crate::module::Extensions`]).
 
 use std::sync::Arc;
 
@@ -9,6 +11,7 @@ use crate::db::Db;
 use crate::keys::vault::Vault;
 use crate::ledger::appender::Appender;
 use crate::metrics::Metrics;
+use crate::module::{Extensions, InitContext, Module};
 
 /// Cloned for every request, so one reference count instead of one per part.
 #[derive(Clone)]
@@ -31,24 +34,37 @@ pub struct Parts {
     pub vault: Arc<Vault>,
     /// Appends to the transparency log (group commit).
     pub ledger: Appender,
-    /// Records check-ins (group commit).
-    pub checkins: crate::checkins::CheckinWriter,
     /// Recently used signing keys, unsealed.
     pub signers: Arc<crate::keys::service::SignerCache>,
-    /// The emergency switch and the policy in force, for a second.
-    pub status_cache: Arc<crate::health::service::StatusCache>,
     /// Token owners and holders' status inputs, until they change (see [`crate::cache`]).
     pub cache: Arc<crate::cache::NodeCache>,
-    /// The EU DCC verifier, until the trusted signers or schemas change.
-    pub dcc: Arc<crate::pass::dcc::DccCache>,
+    /// The registered modules.
+    pub modules: Arc<[Box<dyn Module>]>,
+    /// Each module's own state.
+    extensions: Extensions,
 }
 
 impl AppState {
-    /// Builds the state and starts this node's log writer (call inside the runtime).
-    pub fn new(db: Db, clock: Arc<dyn Clock>, config: Config, vault: Vault) -> AppState {
+    /// Builds the state, starts this node's log writer and lets each module make its own
+    /// state (call inside the runtime).
+    pub fn new(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        config: Config,
+        vault: Vault,
+        modules: Vec<Box<dyn Module>>,
+    ) -> AppState {
         let ledger = Appender::start(db.clone(), config.profile.hash());
-        let checkins = crate::checkins::CheckinWriter::start(db.clone(), clock.clone());
         let cache = Arc::new(crate::cache::NodeCache::new(config.holder_cache_entries));
+        let mut extensions = Extensions::default();
+        let context = InitContext {
+            db: &db,
+            clock: &clock,
+            config: &config,
+        };
+        for module in &modules {
+            module.init(&context, &mut extensions);
+        }
         AppState(Arc::new(Parts {
             db,
             clock,
@@ -56,12 +72,25 @@ impl AppState {
             metrics: Arc::new(Metrics::new()),
             vault: Arc::new(vault),
             ledger,
-            checkins,
             signers: Arc::new(crate::keys::service::SignerCache::default()),
-            status_cache: Arc::new(crate::health::service::StatusCache::default()),
-            dcc: Arc::new(crate::pass::dcc::DccCache::default()),
             cache,
+            modules: modules.into(),
+            extensions,
         }))
+    }
+
+    /// A module's own state, as its `init` set it. A module reads only its own; one missing
+    /// means the module that owns it is not in the module list, a wiring error that every
+    /// test of that module's paths shows at once.
+    #[track_caller]
+    pub fn module<T: Send + Sync + 'static>(&self) -> &T {
+        match self.extensions.get::<T>() {
+            Some(value) => value,
+            None => panic!(
+                "no {} among the modules' state: is its module registered?",
+                std::any::type_name::<T>()
+            ),
+        }
     }
 
     pub fn now(&self) -> i64 {

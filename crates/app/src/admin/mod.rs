@@ -5,3 +5,20 @@ pub mod api;
 pub mod pages;
 pub mod service;
 pub mod store;
+
+/// The admin module, as the platform registers it.
+pub struct AdminModule;
+
+impl crate::module::Module for AdminModule {
+    fn name(&self) -> &'static str {
+        "admin"
+    }
+
+    fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
+        api::routes()
+    }
+
+    fn routes(&self) -> axum::Router<crate::state::AppState> {
+        pages::routes()
+    }
+}

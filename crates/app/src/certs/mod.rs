@@ -877,3 +877,20 @@ pub async fn issue_many(
     }
     Ok(outcome)
 }
+
+/// The certs module, as the platform registers it.
+pub struct CertsModule;
+
+impl crate::module::Module for CertsModule {
+    fn name(&self) -> &'static str {
+        "certs"
+    }
+
+    fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
+        api::routes()
+    }
+
+    fn routes(&self) -> axum::Router<crate::state::AppState> {
+        pages::routes()
+    }
+}

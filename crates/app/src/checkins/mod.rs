@@ -59,7 +59,7 @@ pub async fn record_at(
         .vault
         .seal_field(&sealing_context(&subject), person_id.as_bytes());
     state
-        .checkins
+        .module::<CheckinWriter>()
         .record(NewCheckin {
             venue_no: venue.no,
             at,
@@ -101,4 +101,42 @@ pub async fn purge_expired(state: &AppState) -> AppResult<u64> {
             .map_err(|_| AppError::Unavailable)?;
     }
     Ok(purged)
+}
+
+/// The checkins module, as the platform registers it.
+pub struct CheckinsModule;
+
+impl crate::module::Module for CheckinsModule {
+    fn name(&self) -> &'static str {
+        "checkins"
+    }
+
+    fn init(
+        &self,
+        context: &crate::module::InitContext<'_>,
+        extensions: &mut crate::module::Extensions,
+    ) {
+        extensions.insert(CheckinWriter::start(
+            context.db.clone(),
+            context.clock.clone(),
+        ));
+    }
+
+    fn jobs(&self, state: &crate::state::AppState) -> Vec<crate::module::Job> {
+        let purging = state.clone();
+        vec![
+            crate::module::Job::new(
+                "compact check-ins",
+                writer::compact_periodically(state.db.clone(), state.clock.clone()),
+            ),
+            crate::module::Job::every(
+                "purge check-ins past their retention",
+                std::time::Duration::from_secs(300),
+                move || {
+                    let state = purging.clone();
+                    async move { purge_expired(&state).await.map(|_| ()) }
+                },
+            ),
+        ]
+    }
 }

@@ -6,3 +6,32 @@ pub mod api;
 pub mod policy;
 pub mod service;
 pub mod store;
+
+/// The health module, as the platform registers it.
+pub struct HealthModule;
+
+impl crate::module::Module for HealthModule {
+    fn name(&self) -> &'static str {
+        "health"
+    }
+
+    fn init(&self, _: &crate::module::InitContext<'_>, extensions: &mut crate::module::Extensions) {
+        extensions.insert(service::StatusCache::default());
+    }
+
+    fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
+        api::routes()
+    }
+
+    fn jobs(&self, state: &crate::state::AppState) -> Vec<crate::module::Job> {
+        let state = state.clone();
+        vec![crate::module::Job::every(
+            "purge health facts past their retention",
+            std::time::Duration::from_secs(300),
+            move || {
+                let state = state.clone();
+                async move { service::purge_expired_facts(&state).await.map(|_| ()) }
+            },
+        )]
+    }
+}

@@ -258,7 +258,7 @@ const STATUS_CACHE_MS: i64 = 1000;
 
 async fn inputs(state: &AppState) -> AppResult<std::sync::Arc<StatusInputs>> {
     let now = state.now();
-    if let Ok(cached) = state.status_cache.0.lock()
+    if let Ok(cached) = state.module::<StatusCache>().0.lock()
         && let Some((loaded, inputs)) = cached.as_ref()
         && (0..STATUS_CACHE_MS).contains(&(now - loaded))
     {
@@ -273,14 +273,14 @@ async fn inputs(state: &AppState) -> AppResult<std::sync::Arc<StatusInputs>> {
         None => None,
     };
     let fresh = std::sync::Arc::new(StatusInputs { emergency, policy });
-    if let Ok(mut cached) = state.status_cache.0.lock() {
+    if let Ok(mut cached) = state.module::<StatusCache>().0.lock() {
         *cached = Some((now, fresh.clone()));
     }
     Ok(fresh)
 }
 
 fn forget_inputs(state: &AppState) {
-    if let Ok(mut cached) = state.status_cache.0.lock() {
+    if let Ok(mut cached) = state.module::<StatusCache>().0.lock() {
         *cached = None;
     }
 }

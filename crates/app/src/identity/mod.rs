@@ -10,3 +10,36 @@ pub mod security_pages;
 pub mod service;
 pub mod store;
 pub mod totp;
+
+/// The identity module, as the platform registers it.
+pub struct IdentityModule;
+
+impl crate::module::Module for IdentityModule {
+    fn name(&self) -> &'static str {
+        "identity"
+    }
+
+    fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
+        api::routes()
+    }
+
+    fn routes(&self) -> axum::Router<crate::state::AppState> {
+        pages::routes().merge(security_pages::routes())
+    }
+
+    fn jobs(&self, state: &crate::state::AppState) -> Vec<crate::module::Job> {
+        let state = state.clone();
+        vec![crate::module::Job::every(
+            "end idle sessions",
+            std::time::Duration::from_secs(300),
+            move || {
+                let state = state.clone();
+                async move {
+                    let idle_ms = state.config.session_idle_minutes * 60_000;
+                    store::delete_expired_sessions(state.pool(), state.now(), idle_ms).await?;
+                    Ok(())
+                }
+            },
+        )]
+    }
+}

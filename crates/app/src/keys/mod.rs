@@ -7,3 +7,16 @@ pub mod service;
 pub mod store;
 pub mod trusted;
 pub mod vault;
+
+/// The keys module, as the platform registers it.
+pub struct KeysModule;
+
+impl crate::module::Module for KeysModule {
+    fn name(&self) -> &'static str {
+        "keys"
+    }
+
+    fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
+        api::routes()
+    }
+}

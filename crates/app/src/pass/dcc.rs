@@ -296,7 +296,7 @@ pub async fn import_schema_dir(
 /// The verifier for the trust stored now: rebuilt only when an import or removal changed it.
 pub async fn verifier(state: &AppState) -> AppResult<Arc<Verifier>> {
     let stamp = store::dcc_stamp(state.pool()).await?;
-    if let Ok(built) = state.dcc.built.read()
+    if let Ok(built) = state.module::<DccCache>().built.read()
         && let Some((built_stamp, verifier)) = built.as_ref()
         && *built_stamp == stamp
     {
@@ -319,7 +319,7 @@ pub async fn verifier(state: &AppState) -> AppResult<Arc<Verifier>> {
         }
     }
     let verifier = Arc::new(Verifier { trust, schemas });
-    if let Ok(mut built) = state.dcc.built.write() {
+    if let Ok(mut built) = state.module::<DccCache>().built.write() {
         *built = Some((stamp, verifier.clone()));
     }
     Ok(verifier)

@@ -10,3 +10,24 @@ pub mod pages;
 pub mod scan_pages;
 pub mod service;
 pub mod store;
+
+/// The pass module, as the platform registers it.
+pub struct PassModule;
+
+impl crate::module::Module for PassModule {
+    fn name(&self) -> &'static str {
+        "pass"
+    }
+
+    fn init(&self, _: &crate::module::InitContext<'_>, extensions: &mut crate::module::Extensions) {
+        extensions.insert(dcc::DccCache::default());
+    }
+
+    fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
+        api::routes()
+    }
+
+    fn routes(&self) -> axum::Router<crate::state::AppState> {
+        pages::routes().merge(scan_pages::routes())
+    }
+}

@@ -239,3 +239,20 @@ pub async fn detail(state: &AppState, code: &str) -> AppResult<Detail> {
         department_name,
     })
 }
+
+/// The services module, as the platform registers it.
+pub struct ServicesModule;
+
+impl crate::module::Module for ServicesModule {
+    fn name(&self) -> &'static str {
+        "services"
+    }
+
+    fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
+        api::routes()
+    }
+
+    fn routes(&self) -> axum::Router<crate::state::AppState> {
+        pages::routes()
+    }
+}

@@ -98,6 +98,23 @@ pub fn admits(kind: &str, colour: &str, entitlements: &[String]) -> Result<(), &
     Ok(())
 }
 
+/// The venues module, as the platform registers it.
+pub struct VenuesModule;
+
+impl crate::module::Module for VenuesModule {
+    fn name(&self) -> &'static str {
+        "venues"
+    }
+
+    fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
+        api::routes()
+    }
+
+    fn routes(&self) -> axum::Router<crate::state::AppState> {
+        pages::routes()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::admits;

@@ -1,4 +1,4 @@
-//! The HTTP edge: the router of every area, the middleware stack (request ids, security
+//! The HTTP edge: the routes every module brings, the middleware stack (request ids, security
 //! headers, limits, timeouts, load shedding, metrics, problem details), health, metrics,
 //! OpenAPI and the embedded static files.
 
@@ -27,6 +27,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::error::{AppError, PROBLEM_JSON, Problem};
+use crate::module::Module;
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -50,25 +51,20 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// The API routes of every area and the OpenAPI document generated from them.
-fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(crate::identity::api::routes())
-        .merge(crate::admin::api::routes())
-        .merge(crate::keys::api::routes())
-        .merge(crate::ledger::api::routes())
-        .merge(crate::health::api::routes())
-        .merge(crate::pass::api::routes())
-        .merge(crate::venues::api::routes())
-        .merge(crate::certs::api::routes())
-        .merge(crate::services::api::routes())
-        .merge(crate::applications::api::routes())
+/// The API routes of every module and the OpenAPI document generated from them.
+fn api(modules: &[Box<dyn Module>]) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    modules
+        .iter()
+        .fold(
+            OpenApiRouter::with_openapi(ApiDoc::openapi()),
+            |api, module| api.merge(module.api()),
+        )
         .split_for_parts()
 }
 
-/// The OpenAPI 3.1 document, as served at `/api/openapi.json`.
-pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    api().1
+/// The OpenAPI 3.1 document of these modules, as served at `/api/openapi.json`.
+pub fn openapi_document(modules: &[Box<dyn Module>]) -> utoipa::openapi::OpenApi {
+    api(modules).1
 }
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
@@ -76,20 +72,14 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 
 /// The whole application: every route and the middleware around them.
 pub fn router(state: AppState) -> Router {
-    let (api_routes, openapi) = api();
+    let (api_routes, openapi) = api(&state.modules);
     let openapi_json = serde_json::to_string(&openapi).unwrap_or_default();
     let config = state.config.clone();
 
-    let pages = Router::new()
-        .merge(crate::identity::pages::routes())
-        .merge(crate::identity::security_pages::routes())
-        .merge(crate::pass::pages::routes())
-        .merge(crate::pass::scan_pages::routes())
-        .merge(crate::venues::pages::routes())
-        .merge(crate::certs::pages::routes())
-        .merge(crate::services::pages::routes())
-        .merge(crate::applications::pages::routes())
-        .merge(crate::admin::pages::routes());
+    let pages = state
+        .modules
+        .iter()
+        .fold(Router::new(), |pages, module| pages.merge(module.routes()));
 
     let operations = Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -129,10 +119,6 @@ pub fn router(state: AppState) -> Router {
 
     let app = Router::new()
         .merge(api_routes)
-        .nest(
-            crate::applications::govstack::PREFIX,
-            crate::applications::govstack::routes(),
-        )
         .merge(pages)
         .merge(operations)
         .fallback(not_found)

@@ -1,0 +1,126 @@
+//! Modules plug into the platform. A module (the pass, venues, certificates, services …) is one
+//! value that says what it brings — its own state, API routes with their OpenAPI, pages and other routes,
+//! background jobs — and the platform asks every registered module for each. Adding a module
+//! is one value in the list [`crate::modules`], never an edit of the kernel's files.
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use axum::Router;
+use tongban_core::Clock;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::state::AppState;
+
+/// Work a module runs in the background for as long as the node serves.
+pub struct Job {
+    /// Named in logs.
+    pub name: &'static str,
+    pub run: Pin<Box<dyn Future<Output = ()> + Send>>,
+}
+
+impl Job {
+    pub fn new(name: &'static str, run: impl Future<Output = ()> + Send + 'static) -> Job {
+        Job {
+            name,
+            run: Box::pin(run),
+        }
+    }
+
+    /// A job that runs `step` every `period`, the first time after one period; a step that
+    /// fails is logged and the job goes on.
+    pub fn every<F, Fut>(name: &'static str, period: std::time::Duration, mut step: F) -> Job
+    where
+        F: FnMut() -> Fut + Send + 'static,
+        Fut: Future<Output = crate::error::AppResult<()>> + Send + 'static,
+    {
+        Job::new(name, async move {
+            let mut interval = tokio::time::interval(period);
+            interval.tick().await;
+            loop {
+                interval.tick().await;
+                if let Err(error) = step().await {
+                    tracing::warn!(%error, job = name, "a background step failed");
+                }
+            }
+        })
+    }
+}
+
+/// What a module's `init` may use to make its own state.
+pub struct InitContext<'a> {
+    pub db: &'a Db,
+    pub clock: &'a Arc<dyn Clock>,
+    pub config: &'a Config,
+}
+
+/// One area of the platform, as the kernel sees it.
+pub trait Module: Send + Sync + 'static {
+    /// A short name, for logs.
+    fn name(&self) -> &'static str;
+
+    /// Puts the module's own state (caches, writers) among the node's extensions, before the
+    /// node serves. Runs inside the runtime, so a writer may start its task here.
+    fn init(&self, _context: &InitContext<'_>, _extensions: &mut Extensions) {}
+
+    /// The module's API routes under `/api/v1`, with their OpenAPI descriptions.
+    fn api(&self) -> OpenApiRouter<AppState> {
+        OpenApiRouter::new()
+    }
+
+    /// The module's other routes: its pages, and interfaces outside `/api/v1` (such as a
+    /// GovStack building block's).
+    fn routes(&self) -> Router<AppState> {
+        Router::new()
+    }
+
+    /// The module's background jobs, started when the node serves and stopped with it.
+    fn jobs(&self, _state: &AppState) -> Vec<Job> {
+        Vec::new()
+    }
+}
+
+/// The modules' own state: one value of each type, set by [`Module::init`] when the node
+/// starts and read with [`AppState::module`]. The kernel's state names no module's type.
+#[derive(Default)]
+pub struct Extensions(HashMap<TypeId, Box<dyn Any + Send + Sync>>);
+
+impl Extensions {
+    /// Sets the value of type `T`, replacing any earlier one.
+    pub fn insert<T: Send + Sync + 'static>(&mut self, value: T) {
+        self.0.insert(TypeId::of::<T>(), Box::new(value));
+    }
+
+    pub fn get<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.0
+            .get(&TypeId::of::<T>())
+            .and_then(|value| value.downcast_ref::<T>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq)]
+    struct Counter(u32);
+
+    #[test]
+    fn extensions_hold_one_value_per_type() {
+        let mut extensions = Extensions::default();
+        assert_eq!(extensions.get::<Counter>(), None);
+        extensions.insert(Counter(1));
+        extensions.insert(Counter(2));
+        extensions.insert(String::from("other"));
+        assert_eq!(extensions.get::<Counter>(), Some(&Counter(2)));
+        assert_eq!(
+            extensions.get::<String>().map(String::as_str),
+            Some("other")
+        );
+    }
+}
