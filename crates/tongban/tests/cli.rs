@@ -641,7 +641,7 @@ async fn trust_imports_lists_and_removes_a_region() {
 #[tokio::test]
 async fn dcc_signers_and_schemas_are_imported_and_the_conformance_command_runs_the_cases() {
     use base64::Engine as _;
-    let Some(vectors) = tongban_app::conformance::vectors_dir() else {
+    let Some(vectors) = tongban_harness::conformance::vectors_dir() else {
         eprintln!("note: conformance vectors not found; the dcc CLI test is skipped");
         return;
     };

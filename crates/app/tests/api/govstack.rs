@@ -13,7 +13,7 @@ const MEDIATOR: &str = "eGovStack/GOV/90000009/tongban";
 const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
 
 fn spec() -> Option<Value> {
-    let dir = tongban_app::conformance::vectors_dir()?;
+    let dir = tongban_harness::conformance::vectors_dir()?;
     let text = std::fs::read_to_string(
         dir.join("govstack/registration/api/GovStack_Registration_BB_API.json"),
     )

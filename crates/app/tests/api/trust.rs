@@ -210,7 +210,7 @@ async fn the_console_imports_and_removes_a_region() {
 /// Uses the spec's example issuer and cards (skipped with a note where the vectors are absent).
 #[tokio::test]
 async fn a_smart_health_card_is_checked_at_the_door_by_the_visitors_rule() {
-    let Some(vectors) = tongban_app::conformance::vectors_dir() else {
+    let Some(vectors) = tongban_harness::conformance::vectors_dir() else {
         eprintln!(
             "note: conformance vectors not found; the SMART Health Card door check is skipped"
         );
@@ -315,7 +315,7 @@ async fn a_smart_health_card_is_checked_at_the_door_by_the_visitors_rule() {
 /// a signer list that is not one changes nothing. Uses the DCC test data (skipped where absent).
 #[tokio::test]
 async fn an_eu_dcc_is_checked_at_the_door_against_imported_signers() {
-    let Some(vectors) = tongban_app::conformance::vectors_dir() else {
+    let Some(vectors) = tongban_harness::conformance::vectors_dir() else {
         eprintln!("note: conformance vectors not found; the DCC door check is skipped");
         return;
     };
@@ -488,7 +488,7 @@ async fn an_eu_dcc_is_checked_at_the_door_against_imported_signers() {
 /// is not a signer list is a readable 422 that changes nothing.
 #[tokio::test]
 async fn the_console_imports_and_removes_a_dcc_signer() {
-    let Some(vectors) = tongban_app::conformance::vectors_dir() else {
+    let Some(vectors) = tongban_harness::conformance::vectors_dir() else {
         eprintln!("note: conformance vectors not found; the DCC console test is skipped");
         return;
     };

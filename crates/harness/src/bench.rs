@@ -11,8 +11,8 @@ use tongban_crypto::{
 };
 use tongban_ledger::leaf_hash;
 
-use crate::db::Db;
-use crate::ledger::appender::Appender;
+use tongban_app::db::Db;
+use tongban_app::ledger::appender::Appender;
 
 /// Runs `work` repeatedly for about `budget` and returns operations per second.
 fn rate(budget: Duration, mut work: impl FnMut()) -> f64 {
@@ -222,7 +222,7 @@ pub async fn checkins(
     concurrency: usize,
     print_acks: bool,
 ) -> anyhow::Result<Value> {
-    use crate::checkins::{CheckinWriter, NewCheckin};
+    use tongban_app::checkins::{CheckinWriter, NewCheckin};
     let writer = CheckinWriter::start(db.clone(), Arc::new(tongban_core::SystemClock));
     let key = Arc::new(SealingKey::generate(
         tongban_crypto::AeadAlgorithm::Aes256Gcm,
@@ -277,7 +277,7 @@ pub async fn checkins(
                 if print_acks && new {
                     println!(
                         "ack {} {venue_no} {at}",
-                        crate::random::hex_encode(&subject)
+                        tongban_app::random::hex_encode(&subject)
                     );
                 }
                 if new {
@@ -292,7 +292,7 @@ pub async fn checkins(
     let elapsed = started.elapsed().as_secs_f64();
     // Then the background work: moving the log into the indexed table, all of it at once.
     let compaction = Instant::now();
-    crate::checkins::writer::compact(&db, i64::MAX)
+    tongban_app::checkins::writer::compact(&db, i64::MAX)
         .await
         .map_err(|e| anyhow::anyhow!("compaction failed: {e}"))?;
     let compaction = compaction.elapsed().as_secs_f64();
@@ -358,8 +358,8 @@ const HOURLY_SHARE: [f64; 24] = [
 /// stations and malls take a large share; times following the daily pattern above), then
 /// times contact matches of random cases over their last 14 days with a 30-minute dwell.
 pub async fn contacts(db: Db, checkins: u64, days: i64, cases: usize) -> anyhow::Result<Value> {
-    use crate::checkins::contacts::overlaps;
-    use crate::checkins::store::DAY_MS;
+    use tongban_app::checkins::contacts::overlaps;
+    use tongban_app::checkins::store::DAY_MS;
     let people = (checkins / (days.max(1) as u64 * 2)).max(10);
     let venues = (checkins / 100).max(100);
     let first_day = 20_600i64; // 2026-05-26
@@ -440,7 +440,7 @@ pub async fn contacts(db: Db, checkins: u64, days: i64, cases: usize) -> anyhow:
             .await
             .map_err(|e| anyhow::anyhow!("match failed: {e}"))?;
         timings.push(started.elapsed().as_secs_f64() * 1000.0);
-        visits_total += crate::checkins::store::visits_of(db.pool(), &case, from, to)
+        visits_total += tongban_app::checkins::store::visits_of(db.pool(), &case, from, to)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?
             .len();
@@ -471,9 +471,12 @@ pub async fn contacts(db: Db, checkins: u64, days: i64, cases: usize) -> anyhow:
 /// to `count` synthetic enterprises — items checked, signed over canonical JSON (on every
 /// core), sealed, stored and logged — beside the raw signing rate of the same key over the same
 /// bytes on one core, in the same run.
-pub async fn certs_issue(state: &crate::state::AppState, count: usize) -> anyhow::Result<Value> {
-    use crate::certs::{BulkRow, HolderInfo, store as certs_store};
-    let departments = crate::admin::store::departments(state.pool()).await?;
+pub async fn certs_issue(
+    state: &tongban_app::state::AppState,
+    count: usize,
+) -> anyhow::Result<Value> {
+    use tongban_app::certs::{BulkRow, HolderInfo, store as certs_store};
+    let departments = tongban_app::admin::store::departments(state.pool()).await?;
     let department = departments
         .iter()
         .find(|d| d.kind == "market_regulation" && d.region_code.as_str() == "339900")
@@ -502,13 +505,15 @@ pub async fn certs_issue(state: &crate::state::AppState, count: usize) -> anyhow
         })
         .collect();
     let started = Instant::now();
-    let outcome = crate::certs::issue_many(state, department, &licence, rows, "operator", &|_| {})
-        .await
-        .map_err(|e| anyhow::anyhow!("issuance failed: {e}"))?;
+    let outcome =
+        tongban_app::certs::issue_many(state, department, &licence, rows, "operator", &|_| {})
+            .await
+            .map_err(|e| anyhow::anyhow!("issuance failed: {e}"))?;
     let seconds = started.elapsed().as_secs_f64();
-    let signer = crate::keys::service::signer(state, &department.id, crate::certs::CERT_KEY)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let signer =
+        tongban_app::keys::service::signer(state, &department.id, tongban_app::certs::CERT_KEY)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
     let sample = certs_store::of_holder(state, "enterprise", "bench-enterprise-0")
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -549,12 +554,12 @@ impl<T> ContextFree<T> for Option<T> {
 /// transition and its event in one transaction, the applicant's notice — with `concurrency`
 /// clerks at once. Reports completed steps per second, and per core.
 pub async fn workflow(
-    state: &crate::state::AppState,
-    credentials: &crate::demo::DemoCredentials,
+    state: &tongban_app::state::AppState,
+    credentials: &tongban_app::demo::DemoCredentials,
     applications: usize,
     concurrency: usize,
 ) -> anyhow::Result<Value> {
-    use crate::services::item::ServiceDefinition;
+    use tongban_app::services::item::ServiceDefinition;
     let token_of = |username: &str| {
         credentials
             .accounts
@@ -564,7 +569,7 @@ pub async fn workflow(
             .context_free("a demo account")
     };
     let actor = |token: String| async move {
-        crate::identity::service::actor_from_token(state, &token)
+        tongban_app::identity::service::actor_from_token(state, &token)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?
             .context_free("the demo account's token")
@@ -572,7 +577,7 @@ pub async fn workflow(
     let citizen = actor(token_of("citizen.zhangwei")?).await?;
     let clerk = std::sync::Arc::new(actor(token_of("demo.clerk.market")?).await?);
     // A ten-step item of the market regulator, made from one of the demo's.
-    let template = crate::services::store::by_code(state, "339900-SJ-0004")
+    let template = tongban_app::services::store::by_code(state, "339900-SJ-0004")
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .context_free("the demo's name declaration item")?;
@@ -582,25 +587,26 @@ pub async fn workflow(
     let item = ServiceDefinition {
         code: "339900-SJ-BENCH".into(),
         name: "十步流程测试事项".into(),
-        handling_kind: crate::services::item::HandlingKind::Promised,
-        promised_limit: crate::services::item::TimeLimit::WorkingDays { days: 5 },
-        statutory_limit: crate::services::item::TimeLimit::WorkingDays { days: 20 },
+        handling_kind: tongban_app::services::item::HandlingKind::Promised,
+        promised_limit: tongban_app::services::item::TimeLimit::WorkingDays { days: 5 },
+        statutory_limit: tongban_app::services::item::TimeLimit::WorkingDays { days: 20 },
         materials: Vec::new(),
         form: Vec::new(),
         steps,
         ..template.definition
     };
-    let department = crate::services::validate(state, &item)
+    let department = tongban_app::services::validate(state, &item)
         .await
         .map_err(|e| anyhow::anyhow!("the bench item: {e}"))?;
-    crate::services::store::insert(state, &item, &department)
+    tongban_app::services::store::insert(state, &item, &department)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut ids = Vec::with_capacity(applications);
     for _ in 0..applications {
-        let view = crate::applications::apply(state, &citizen, &item.code, Default::default())
-            .await
-            .map_err(|e| anyhow::anyhow!("applying: {e}"))?;
+        let view =
+            tongban_app::applications::apply(state, &citizen, &item.code, Default::default())
+                .await
+                .map_err(|e| anyhow::anyhow!("applying: {e}"))?;
         ids.push(view.id);
     }
     let actions = [
@@ -619,13 +625,13 @@ pub async fn workflow(
                     return Ok::<u64, anyhow::Error>(steps);
                 };
                 for (n, action) in actions.iter().enumerate() {
-                    let request = crate::applications::ActionRequest {
+                    let request = tongban_app::applications::ActionRequest {
                         action: (*action).to_owned(),
                         version: n as i64 + 1,
                         reason: None,
                         form: None,
                     };
-                    crate::applications::act(&state, &clerk, &id, request)
+                    tongban_app::applications::act(&state, &clerk, &id, request)
                         .await
                         .map_err(|e| anyhow::anyhow!("{action} on {id}: {e}"))?;
                     steps += 1;

@@ -1,0 +1,309 @@
+//! The `tongban bench` and `tongban conformance` commands: their arguments, and running them.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Subcommand;
+use tongban_app::{Config, Db};
+use tongban_core::SystemClock;
+
+#[derive(Subcommand)]
+pub enum ConformanceCommand {
+    /// The CertLogic evaluator and validation suites (a directory with testSuite/ and validation-testSuite/).
+    Certlogic { dir: PathBuf },
+    /// The tests of the EU DCC business rules (a directory of <country>/<rule>/rule.json and tests/).
+    Rules { dir: PathBuf },
+    /// SMART Health Cards: the dev-tools test data verified with the spec's example issuer
+    /// (a directory with dev-tools/testdata and spec/generate-examples/issuer); lists each
+    /// file's outcome and reason.
+    Shc { dir: PathBuf },
+    /// EU Digital COVID Certificates: every case under DIR (dgc-testdata: any depth, any
+    /// folder casing), step by step per its EXPECTEDRESULTS flags, honouring known_issues.csv.
+    Dcc {
+        dir: PathBuf,
+        /// The DCC schema directory (release/<version>/…); by default `schema` beside DIR.
+        #[arg(long)]
+        schemas: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Sign and verify per second for each suite; hashing and sealing throughput.
+    Crypto {
+        #[arg(long, default_value_t = 1000)]
+        millis_per_case: u64,
+    },
+    /// Drives GET /api/v1/pass/me on a running server with the demo citizens' tokens and reports
+    /// requests per second and latency percentiles.
+    PassHttp {
+        /// The demo's credentials file (its base_url and citizen tokens are used).
+        #[arg(long, default_value = "data/demo-credentials.json")]
+        credentials: PathBuf,
+        #[arg(long, default_value = "20s")]
+        duration: String,
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+    },
+    /// Offline pass verifications per second beside the raw signature-verify rate.
+    PassVerify {
+        #[arg(long, default_value_t = 1000)]
+        millis_per_case: u64,
+    },
+    /// Durable appends per second with group commit, and the raw hash rate beside it.
+    /// Business licences issued in bulk (signed, sealed, stored, logged) per second.
+    CertsIssue {
+        #[arg(long, default_value_t = 100_000)]
+        count: usize,
+    },
+    /// Applications run through a ten-step workflow by the full service path; steps per second
+    /// per core.
+    Workflow {
+        #[arg(long, default_value_t = 1000)]
+        applications: usize,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// A PostgreSQL database to measure on (it gets migrated and seeded); default a fresh
+        /// SQLite file.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// EU DCC verifications per second, in process, over the good codes of the DCC test data.
+    DccVerify {
+        /// A dgc-testdata directory; by default the conformance vectors' dcc/testdata.
+        dir: Option<PathBuf>,
+        /// The DCC schema directory; by default `schema` beside DIR.
+        #[arg(long)]
+        schemas: Option<PathBuf>,
+        #[arg(long, default_value_t = 3000)]
+        millis_per_case: u64,
+        /// Write the codes and signer certificates timed, for bench/dcc-compare.
+        #[arg(long)]
+        export: Option<PathBuf>,
+    },
+    /// Contact matching over a synthetic city's check-ins.
+    Contacts {
+        #[arg(long, default_value_t = 100_000_000)]
+        checkins: u64,
+        #[arg(long, default_value_t = 28)]
+        days: i64,
+        #[arg(long, default_value_t = 50)]
+        cases: usize,
+        /// A PostgreSQL database to measure on (it gets migrated); default a fresh SQLite file.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Durable check-ins per second through the group-committing writer.
+    Checkins {
+        #[arg(long, default_value_t = 500_000)]
+        count: u64,
+        /// Print each check-in as it is acknowledged (for the durability test).
+        #[arg(long, hide = true)]
+        print_acks: bool,
+        #[arg(long, default_value_t = 4096)]
+        concurrency: usize,
+        /// A PostgreSQL database to measure on (it gets migrated); default a fresh SQLite file.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    Ledger {
+        #[arg(long, default_value_t = 200_000)]
+        count: u64,
+        #[arg(long, default_value_t = 4096)]
+        concurrency: usize,
+        /// A PostgreSQL database to measure on (it gets migrated); default a fresh SQLite file.
+        #[arg(long)]
+        database_url: Option<String>,
+        /// sha256 or sm3.
+        #[arg(long, default_value = "sha256")]
+        hash: String,
+    },
+}
+
+/// Runs a benchmark and prints its result as JSON.
+pub async fn bench(command: BenchCommand) -> anyhow::Result<()> {
+    let result = match command {
+        BenchCommand::Crypto { millis_per_case } => {
+            crate::bench::crypto(std::time::Duration::from_millis(millis_per_case))
+        }
+        BenchCommand::PassHttp {
+            credentials,
+            duration,
+            connections,
+        } => crate::load::pass_http(&credentials, &duration, connections).await?,
+        BenchCommand::DccVerify {
+            dir,
+            schemas,
+            millis_per_case,
+            export,
+        } => {
+            let dir = match dir {
+                Some(dir) => dir,
+                None => crate::conformance::vectors_dir()
+                    .map(|v| v.join("dcc/testdata"))
+                    .context("no DCC test data: give DIR or set TONGBAN_CONFORMANCE_DIR")?,
+            };
+            let schemas = schemas.unwrap_or_else(|| dir.join("../schema"));
+            crate::bench::dcc_verify(
+                &dir,
+                &schemas,
+                std::time::Duration::from_millis(millis_per_case),
+                export.as_deref(),
+            )?
+        }
+        BenchCommand::PassVerify { millis_per_case } => {
+            crate::bench::pass_verify(std::time::Duration::from_millis(millis_per_case))
+        }
+        BenchCommand::CertsIssue { count } => {
+            let scratch =
+                std::env::temp_dir().join(format!("tongban-bench-certs-{}", std::process::id()));
+            std::fs::create_dir_all(&scratch)?;
+            let config = Config {
+                data_dir: scratch.clone(),
+                database_url: Some(format!(
+                    "sqlite://{}?mode=rwc",
+                    scratch.join("bench.db").display()
+                )),
+                master_key: Some(tongban_app::config::SecretText(
+                    tongban_app::keys::master::generate_text().to_string(),
+                )),
+                ..Config::default()
+            };
+            let state = tongban_app::open_state(config, Arc::new(SystemClock)).await?;
+            tongban_app::demo::seed(&state, "http://127.0.0.1:1")
+                .await
+                .map_err(|e| anyhow::anyhow!("seeding: {e}"))?;
+            let result = crate::bench::certs_issue(&state, count).await?;
+            state.db.close().await;
+            let _ = std::fs::remove_dir_all(&scratch);
+            result
+        }
+        BenchCommand::Workflow {
+            applications,
+            concurrency,
+            database_url,
+        } => {
+            let scratch =
+                std::env::temp_dir().join(format!("tongban-bench-workflow-{}", std::process::id()));
+            std::fs::create_dir_all(&scratch)?;
+            let config = Config {
+                data_dir: scratch.clone(),
+                database_url: Some(database_url.unwrap_or_else(|| {
+                    format!("sqlite://{}?mode=rwc", scratch.join("bench.db").display())
+                })),
+                master_key: Some(tongban_app::config::SecretText(
+                    tongban_app::keys::master::generate_text().to_string(),
+                )),
+                region_code: "339900".into(),
+                ..Config::default()
+            };
+            let state = tongban_app::open_state(config, Arc::new(SystemClock)).await?;
+            let credentials = tongban_app::demo::seed(&state, "http://127.0.0.1:1")
+                .await
+                .map_err(|e| anyhow::anyhow!("seeding: {e}"))?;
+            let result =
+                crate::bench::workflow(&state, &credentials, applications, concurrency).await?;
+            state.db.close().await;
+            let _ = std::fs::remove_dir_all(&scratch);
+            result
+        }
+        BenchCommand::Contacts {
+            checkins,
+            days,
+            cases,
+            database_url,
+        } => {
+            let (db, scratch) = bench_database(database_url).await?;
+            let result = crate::bench::contacts(db.clone(), checkins, days, cases).await?;
+            db.close().await;
+            let _ = std::fs::remove_dir_all(&scratch);
+            result
+        }
+        BenchCommand::Checkins {
+            count,
+            print_acks,
+            concurrency,
+            database_url,
+        } => {
+            let (db, scratch) = bench_database(database_url).await?;
+            let result = crate::bench::checkins(db.clone(), count, concurrency, print_acks).await?;
+            db.close().await;
+            let _ = std::fs::remove_dir_all(&scratch);
+            result
+        }
+        BenchCommand::Ledger {
+            count,
+            concurrency,
+            database_url,
+            hash,
+        } => {
+            let algorithm = match hash.as_str() {
+                "sha256" => tongban_crypto::HashAlgorithm::Sha256,
+                "sm3" => tongban_crypto::HashAlgorithm::Sm3,
+                _ => anyhow::bail!("--hash is sha256 or sm3"),
+            };
+            let (db, scratch) = bench_database(database_url).await?;
+            let result = crate::bench::ledger(db.clone(), algorithm, count, concurrency).await?;
+            db.close().await;
+            let _ = std::fs::remove_dir_all(&scratch);
+            result
+        }
+    };
+    println!("{}", serde_json::to_string_pretty(&result)?);
+    Ok(())
+}
+
+/// The database a benchmark writes to: the given PostgreSQL, or a fresh SQLite file in a
+/// scratch folder (returned, for removal), migrated either way.
+async fn bench_database(url: Option<String>) -> anyhow::Result<(Db, PathBuf)> {
+    let scratch = std::env::temp_dir().join(format!("tongban-bench-{}", std::process::id()));
+    let url = match url {
+        Some(url) => url,
+        None => {
+            std::fs::create_dir_all(&scratch)?;
+            format!("sqlite://{}?mode=rwc", scratch.join("bench.db").display())
+        }
+    };
+    let db = Db::connect(&url, 4).await?;
+    db.migrate().await?;
+    Ok((db, scratch))
+}
+
+/// Runs a conformance suite, prints its summary as JSON, and exits 1 when a case failed or
+/// none ran.
+pub fn conformance(command: ConformanceCommand) -> anyhow::Result<()> {
+    let summary = match command {
+        ConformanceCommand::Certlogic { dir } => crate::conformance::certlogic(&dir)?,
+        ConformanceCommand::Rules { dir } => crate::conformance::rules(&dir)?,
+        ConformanceCommand::Dcc { dir, schemas } => {
+            let schemas = schemas.unwrap_or_else(|| dir.join("../schema"));
+            let report = crate::conformance::dcc::run(&dir, &schemas)?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            if report["failed"] != 0 || report["cases"] == 0 {
+                std::process::exit(1);
+            }
+            return Ok(());
+        }
+        ConformanceCommand::Shc { dir } => {
+            let report = crate::conformance::shc(&dir, unix_now())?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            if report["failed"] != 0 || report["cases"] == 0 {
+                std::process::exit(1);
+            }
+            return Ok(());
+        }
+    };
+    println!("{}", serde_json::to_string_pretty(&summary)?);
+    if summary.failed > 0 || summary.cases == 0 {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

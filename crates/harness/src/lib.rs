@@ -1,0 +1,12 @@
+//! tongban-harness: what measures and checks the platform without being part of it — the
+//! benchmarks behind `tongban bench`, the runners of public conformance suites, and the HTTP
+//! load generator. The product crates never depend on it.
+#![forbid(unsafe_code)]
+
+pub mod bench;
+pub mod cli;
+pub mod conformance;
+pub mod load;
+mod qr_image;
+
+pub use cli::{BenchCommand, ConformanceCommand};

@@ -1,0 +1,174 @@
+//! The HTTP load generator of `tongban bench pass-http`: many connections against a running
+//! server, latency percentiles per phase.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+
+/// What one phase of the load generator saw.
+#[derive(Default)]
+struct Phase {
+    latencies_us: Vec<u64>,
+    errors: u64,
+    shed: u64,
+    seconds: f64,
+}
+
+impl Phase {
+    fn summary(mut self) -> serde_json::Value {
+        self.latencies_us.sort_unstable();
+        let latencies = &self.latencies_us;
+        let percentile = |p: f64| {
+            latencies
+                .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+                .map(|us| *us as f64 / 1000.0)
+        };
+        serde_json::json!({
+            "seconds": self.seconds,
+            "requests_ok": latencies.len(),
+            "requests_shed": self.shed,
+            "errors": self.errors,
+            "requests_per_second": latencies.len() as f64 / self.seconds.max(1e-9),
+            "latency_ms": {"p50": percentile(0.50), "p90": percentile(0.90), "p99": percentile(0.99), "max": latencies.last().map(|us| *us as f64 / 1000.0)},
+        })
+    }
+}
+
+/// Sends GET `url` on `connections` connections, each request with the next of `tokens` (if
+/// any), until `until` passes or, with `once`, until every token was used once.
+async fn drive(
+    client: &reqwest::Client,
+    url: &str,
+    tokens: &Arc<Vec<String>>,
+    connections: usize,
+    until: std::time::Instant,
+    once: bool,
+) -> anyhow::Result<Phase> {
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = std::time::Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..connections.max(1) {
+        let (client, url, tokens, next) =
+            (client.clone(), url.to_owned(), tokens.clone(), next.clone());
+        workers.push(tokio::spawn(async move {
+            let mut phase = Phase::default();
+            while std::time::Instant::now() < until {
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if once && n >= tokens.len() {
+                    break;
+                }
+                let mut request = client.get(&url);
+                if !tokens.is_empty() {
+                    request = request.bearer_auth(&tokens[n % tokens.len()]);
+                }
+                let sent = std::time::Instant::now();
+                match request.send().await {
+                    Ok(response) if response.status().is_success() => {
+                        let _ = response.bytes().await;
+                        phase.latencies_us.push(sent.elapsed().as_micros() as u64);
+                    }
+                    Ok(response) if response.status() == 503 => phase.shed += 1,
+                    _ => phase.errors += 1,
+                }
+            }
+            phase
+        }));
+    }
+    let mut all = Phase::default();
+    for worker in workers {
+        let phase = worker.await?;
+        all.latencies_us.extend(phase.latencies_us);
+        all.errors += phase.errors;
+        all.shed += phase.shed;
+    }
+    all.seconds = started.elapsed().as_secs_f64();
+    Ok(all)
+}
+
+/// The load generator of `tongban bench pass-http`: the HTTP floor of the same server
+/// (`/healthz`), then every holder's first pass (read from the database), then the steady
+/// state for `duration`, each request for the next holder in turn.
+pub async fn pass_http(
+    credentials: &std::path::Path,
+    duration: &str,
+    connections: usize,
+) -> anyhow::Result<serde_json::Value> {
+    let seconds: u64 = duration
+        .trim_end_matches('s')
+        .parse()
+        .context("--duration is a number of seconds, like 20s")?;
+    let text = std::fs::read_to_string(credentials)
+        .with_context(|| format!("reading {}", credentials.display()))?;
+    let demo: serde_json::Value = serde_json::from_str(&text)?;
+    let base_url = demo["base_url"]
+        .as_str()
+        .context("no base_url in the credentials")?
+        .to_owned();
+    let mut tokens: Vec<String> = demo["load_tokens"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.as_str().map(str::to_owned))
+        .collect();
+    if tokens.is_empty() {
+        tokens = demo["accounts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|a| a["role"] == "citizen")
+            .filter_map(|a| a["api_token"].as_str().map(str::to_owned))
+            .collect();
+    }
+    anyhow::ensure!(!tokens.is_empty(), "no citizen tokens in the credentials");
+    let holders = tokens.len();
+    let tokens = Arc::new(tokens);
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(connections)
+        .build()?;
+    let seconds_from_now = |s: u64| std::time::Instant::now() + std::time::Duration::from_secs(s);
+    let floor = drive(
+        &client,
+        &format!("{base_url}/healthz"),
+        &Arc::new(Vec::new()),
+        connections,
+        seconds_from_now(5),
+        false,
+    )
+    .await?;
+    let pass_url = format!("{base_url}/api/v1/pass/me");
+    let first = drive(
+        &client,
+        &pass_url,
+        &tokens,
+        connections,
+        seconds_from_now(600),
+        true,
+    )
+    .await?;
+    let steady = drive(
+        &client,
+        &pass_url,
+        &tokens,
+        connections,
+        seconds_from_now(seconds),
+        false,
+    )
+    .await?;
+    let (floor, first, steady) = (floor.summary(), first.summary(), steady.summary());
+    let ratio = steady["requests_per_second"].as_f64().unwrap_or(0.0)
+        / floor["requests_per_second"]
+            .as_f64()
+            .unwrap_or(1.0)
+            .max(1e-9);
+    Ok(serde_json::json!({
+        "benchmark": "pass-http",
+        "base_url": base_url,
+        "connections": connections,
+        "holders": holders,
+        "http_floor_healthz": floor,
+        "first_pass_per_holder": first,
+        "steady": steady,
+        "steady_to_floor_ratio": ratio,
+        "machine": crate::bench::machine(),
+    }))
+}
