@@ -24,6 +24,7 @@ pub mod random;
 pub mod services;
 pub mod state;
 pub mod time_fmt;
+pub mod trust;
 pub mod venues;
 pub mod web;
 
@@ -88,6 +89,7 @@ pub fn modules() -> Vec<Box<dyn module::Module>> {
         Box::new(keys::KeysModule),
         Box::new(ledger::LedgerModule),
         Box::new(health::HealthModule),
+        Box::new(trust::TrustModule),
         Box::new(pass::PassModule),
         Box::new(venues::VenuesModule),
         Box::new(checkins::CheckinsModule),

@@ -673,20 +673,20 @@ async fn dcc(config: Config, command: DccCommand) -> anyhow::Result<()> {
         DccCommand::ImportSigners { file } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
-            tongban_app::pass::dcc::import_signers(&state, &text, "operator")
+            tongban_app::trust::dcc::import_signers(&state, &text, "operator")
                 .await
                 .map(|added| serde_json::json!({"added": added}))
         }
-        DccCommand::Signers => tongban_app::pass::dcc::list_signers(&state)
+        DccCommand::Signers => tongban_app::trust::dcc::list_signers(&state)
             .await
             .and_then(|list| serde_json::to_value(list).map_err(|e| AppError::Internal(e.into()))),
         DccCommand::RemoveSigner { kid } => {
-            tongban_app::pass::dcc::remove_signer(&state, &kid, "operator")
+            tongban_app::trust::dcc::remove_signer(&state, &kid, "operator")
                 .await
                 .map(|removed| serde_json::json!({"kid": kid, "removed": removed}))
         }
         DccCommand::ImportSchemas { dir } => {
-            tongban_app::pass::dcc::import_schema_dir(&state, &dir, "operator")
+            tongban_app::trust::dcc::import_schema_dir(&state, &dir, "operator")
                 .await
                 .map(|releases| serde_json::json!({"releases": releases}))
         }
@@ -711,22 +711,22 @@ async fn trust(config: Config, command: TrustCommand) -> anyhow::Result<()> {
             } else {
                 std::fs::read_to_string(&source).with_context(|| format!("reading {source}"))?
             };
-            let root = tongban_app::keys::trusted::root_key(&text, &root_key)
+            let root = tongban_app::trust::regions::root_key(&text, &root_key)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            tongban_app::keys::trusted::import(&state, &text, &root, "operator")
+            tongban_app::trust::regions::import(&state, &text, &root, "operator")
                 .await
                 .map(|payload| {
                     serde_json::json!({"region": payload.region, "issued_at": payload.issued_at, "keys": payload.keys.len()})
                 })
         }
-        TrustCommand::List => tongban_app::keys::trusted::list(&state)
+        TrustCommand::List => tongban_app::trust::regions::list(&state)
             .await
             .and_then(|list| {
                 serde_json::to_value(list)
                     .map_err(|e| tongban_app::error::AppError::Internal(e.into()))
             }),
         TrustCommand::Remove { region } => {
-            tongban_app::keys::trusted::remove(&state, &region, "operator")
+            tongban_app::trust::regions::remove(&state, &region, "operator")
                 .await
                 .map(|removed| serde_json::json!({"region": region, "removed": removed}))
         }

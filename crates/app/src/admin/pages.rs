@@ -25,13 +25,6 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/grants", post(grant))
         .route("/admin/regions", post(create_region))
         .route("/admin/departments", post(create_department))
-        .route("/admin/trusted-regions", post(import_region))
-        .route(
-            "/admin/trusted-regions/{region}/remove",
-            post(remove_region),
-        )
-        .route("/admin/dcc-signers", post(import_dcc_signers))
-        .route("/admin/dcc-signers/remove", post(remove_dcc_signer))
 }
 
 struct UserRow {
@@ -58,10 +51,6 @@ struct Console {
     events: Vec<(String, String, String, String)>,
     staff_roles: Vec<(String, String)>,
     all_roles: Vec<(String, String)>,
-    /// 互认: the regions recognised (for the system administrator).
-    trusted: Vec<crate::keys::trusted::TrustedRegion>,
-    /// The EU DCC signer certificates trusted (for the system administrator).
-    dcc_signers: Vec<crate::pass::dcc::SignerSummary>,
 }
 
 /// Renders the console for the actor, with an optional notice and one-time secrets.
@@ -122,24 +111,6 @@ async fn render_console(
             events,
             staff_roles,
             all_roles,
-            trusted: if can_manage_accounts {
-                let mut trusted = crate::keys::trusted::list(state).await?;
-                for region in &mut trusted {
-                    region.issued_at = state.zone().display_rfc3339(&region.issued_at);
-                }
-                trusted
-            } else {
-                Vec::new()
-            },
-            dcc_signers: if can_manage_accounts {
-                let mut signers = crate::pass::dcc::list_signers(state).await?;
-                for signer in &mut signers {
-                    signer.not_after = state.zone().display_rfc3339(&signer.not_after);
-                }
-                signers
-            } else {
-                Vec::new()
-            },
         })
     };
     let console = load.await.map_err(|e| ctx.error(e))?;
@@ -380,116 +351,4 @@ async fn create_department(
         Vec::new(),
     )
     .await
-}
-
-#[derive(Deserialize)]
-struct ImportRegionForm {
-    csrf: String,
-    trust_list: String,
-    root_key: String,
-}
-
-/// The system administrator imports another region's trust list under its pinned root key.
-async fn import_region(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    PageForm(form): PageForm<ImportRegionForm>,
-) -> Result<Response, PageError> {
-    let actor = actor_of(&ctx)?;
-    ctx.check_csrf(&form.csrf)?;
-    if !actor.has_role(Role::SystemAdmin) {
-        return Err(ctx.error(AppError::Forbidden));
-    }
-    let text = form.trust_list.trim();
-    let root = crate::keys::trusted::root_key(text, &form.root_key).map_err(|e| ctx.error(e))?;
-    let payload = crate::keys::trusted::import(&state, text, &root, actor.id())
-        .await
-        .map_err(|e| ctx.error(e))?;
-    render_console(
-        &state,
-        &ctx,
-        Some(format!(
-            "{} {}",
-            ctx.t.get("trust.imported"),
-            payload.region
-        )),
-        Vec::new(),
-    )
-    .await
-}
-
-async fn remove_region(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    Path(region): Path<String>,
-    PageForm(form): PageForm<CsrfOnly>,
-) -> Result<Response, PageError> {
-    let actor = actor_of(&ctx)?;
-    ctx.check_csrf(&form.csrf)?;
-    if !actor.has_role(Role::SystemAdmin) {
-        return Err(ctx.error(AppError::Forbidden));
-    }
-    if !crate::keys::trusted::remove(&state, &region, actor.id())
-        .await
-        .map_err(|e| ctx.error(e))?
-    {
-        return Err(ctx.error(AppError::NotFound));
-    }
-    render_console(
-        &state,
-        &ctx,
-        Some(format!("{} {region}", ctx.t.get("trust.removed"))),
-        Vec::new(),
-    )
-    .await
-}
-
-#[derive(serde::Deserialize)]
-struct DccSignersForm {
-    csrf: String,
-    list: String,
-}
-
-/// The system administrator imports DCC signer certificates (PEM or the gateway's JSON).
-async fn import_dcc_signers(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    PageForm(form): PageForm<DccSignersForm>,
-) -> Result<Response, PageError> {
-    let actor = actor_of(&ctx)?;
-    ctx.check_csrf(&form.csrf)?;
-    if !actor.has_role(Role::SystemAdmin) {
-        return Err(ctx.error(AppError::Forbidden));
-    }
-    let added = crate::pass::dcc::import_signers(&state, &form.list, actor.id())
-        .await
-        .map_err(|e| ctx.error(e))?;
-    let notice = format!("{} {added}", ctx.t.get("dcc.imported"));
-    render_console(&state, &ctx, Some(notice), Vec::new()).await
-}
-
-#[derive(serde::Deserialize)]
-struct DccSignerForm {
-    csrf: String,
-    kid: String,
-}
-
-async fn remove_dcc_signer(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    PageForm(form): PageForm<DccSignerForm>,
-) -> Result<Response, PageError> {
-    let actor = actor_of(&ctx)?;
-    ctx.check_csrf(&form.csrf)?;
-    if !actor.has_role(Role::SystemAdmin) {
-        return Err(ctx.error(AppError::Forbidden));
-    }
-    if !crate::pass::dcc::remove_signer(&state, &form.kid, actor.id())
-        .await
-        .map_err(|e| ctx.error(e))?
-    {
-        return Err(ctx.error(AppError::NotFound));
-    }
-    let notice = format!("{} {}", ctx.t.get("dcc.removed"), form.kid);
-    render_console(&state, &ctx, Some(notice), Vec::new()).await
 }

@@ -59,8 +59,7 @@ use crate::identity::personal::{self, Purpose};
 use crate::state::AppState;
 use store::{CertRow, CertType};
 
-/// The purpose of departments' certificate-signing keys.
-pub const CERT_KEY: &str = "cert";
+pub use crate::keys::CERT_KEY;
 
 fn document_context(id: &str) -> String {
     format!("certificates.document/{id}")

@@ -5,8 +5,10 @@ pub mod api;
 pub mod master;
 pub mod service;
 pub mod store;
-pub mod trusted;
 pub mod vault;
+
+/// The purpose of the issuing departments' keys that sign electronic certificates.
+pub const CERT_KEY: &str = "cert";
 
 /// The keys module, as the platform registers it.
 pub struct KeysModule;

@@ -3,13 +3,10 @@
 //! against an exported trust list.
 
 pub mod api;
-pub mod dcc;
-pub mod foreign;
 pub mod offline;
 pub mod pages;
 pub mod scan_pages;
 pub mod service;
-pub mod store;
 
 /// The pass module, as the platform registers it.
 pub struct PassModule;
@@ -17,10 +14,6 @@ pub struct PassModule;
 impl crate::module::Module for PassModule {
     fn name(&self) -> &'static str {
         "pass"
-    }
-
-    fn init(&self, _: &crate::module::InitContext<'_>, extensions: &mut crate::module::Extensions) {
-        extensions.insert(dcc::DccCache::default());
     }
 
     fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {

@@ -99,7 +99,7 @@ pub struct CheckOutcome {
     pub region: Option<String>,
     /// For a foreign credential (a SMART Health Card, an EU DCC): what was verified. `admitted` is then
     /// the region's acceptance rule for visitors.
-    pub foreign: Option<super::foreign::ForeignCredential>,
+    pub foreign: Option<crate::trust::foreign::ForeignCredential>,
 }
 
 fn refused(reason: &str) -> CheckOutcome {
@@ -129,7 +129,7 @@ pub async fn check(
     if !can(actor, Action::CheckPass, Resource::Platform) {
         return Err(AppError::Forbidden);
     }
-    if super::foreign::is_shc(code) || super::dcc::is_dcc(code) {
+    if crate::trust::foreign::is_shc(code) || crate::trust::dcc::is_dcc(code) {
         return check_visitor(state, actor, code).await;
     }
     let mut ring = KeyRing::new();
@@ -189,10 +189,10 @@ pub async fn check(
 /// visitors' rule.
 /// Logged without any personal data.
 async fn check_visitor(state: &AppState, actor: &Actor, code: &str) -> AppResult<CheckOutcome> {
-    let verified = if super::dcc::is_dcc(code) {
-        super::foreign::check_dcc(state, code).await?
+    let verified = if crate::trust::dcc::is_dcc(code) {
+        crate::trust::foreign::check_dcc(state, code).await?
     } else {
-        super::foreign::check_shc(state, code).await?
+        crate::trust::foreign::check_shc(state, code).await?
     };
     let (credential, accepted) = match verified {
         Ok(verified) => verified,
@@ -230,7 +230,7 @@ async fn check_visitor(state: &AppState, actor: &Actor, code: &str) -> AppResult
 /// without any subject (the reference resolves only in the issuing region).
 async fn check_foreign(state: &AppState, actor: &Actor, code: &str) -> AppResult<CheckOutcome> {
     let now = state.now() / 1000;
-    for (issuer, ring) in crate::keys::trusted::foreign_keys(state, keys::PASS).await? {
+    for (issuer, ring) in crate::trust::regions::foreign_keys(state, keys::PASS).await? {
         let claims = match verify_pass(code, &ring, now, std::slice::from_ref(&issuer)) {
             Ok(claims) => claims,
             Err(tongban_codes::PassError::UnknownKid) => continue,

@@ -12,6 +12,16 @@ const TEXT: &[(&str, &str, &str)] = &[
         "One-stop digital government services",
     ),
     ("foot.times", "时间以此时区显示：", "Times are shown in"),
+    (
+        "trust.page",
+        "互认与境外凭证",
+        "Trust and foreign credentials",
+    ),
+    (
+        "trust.page_hint",
+        "互认地区的信任列表、欧盟数字新冠证书签发证书。",
+        "Other regions' trust lists, EU DCC signer certificates.",
+    ),
     ("nav.home", "首页", "Home"),
     ("nav.console", "管理控制台", "Admin console"),
     ("nav.logout", "退出登录", "Log out"),

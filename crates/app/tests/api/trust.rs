@@ -198,7 +198,7 @@ async fn the_console_imports_and_removes_a_region() {
         "the list is empty again"
     );
     assert!(
-        tongban_app::keys::trusted::list(&b.state)
+        tongban_app::trust::regions::list(&b.state)
             .await
             .expect("list")
             .is_empty()
@@ -484,8 +484,8 @@ async fn an_eu_dcc_is_checked_at_the_door_against_imported_signers() {
     assert_eq!(check(code).await["reason"], "unknown_kid");
 }
 
-/// The console's DCC section: a PEM signer is imported and listed, then removed; a paste that
-/// is not a signer list is a readable 422 that changes nothing.
+/// The trust page's DCC section, reached from the console: a PEM signer is imported and listed,
+/// then removed; a paste that is not a signer list is a readable 422 that changes nothing.
 #[tokio::test]
 async fn the_console_imports_and_removes_a_dcc_signer() {
     let Some(vectors) = tongban_harness::conformance::vectors_dir() else {
@@ -508,8 +508,19 @@ async fn the_console_imports_and_removes_a_dcc_signer() {
         .text()
         .await
         .expect("html");
-    assert!(console.contains("尚未信任任何签名证书"));
-    let csrf = crate::helpers::hidden_csrf(&console);
+    assert!(console.contains("href=\"/admin/trust\""), "the console links the trust page");
+    let trust = browser
+        .get(&app, "/admin/trust")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(trust.contains("尚未信任任何签名证书"));
+    let csrf = crate::helpers::hidden_csrf(&trust);
+    // The page and its forms are the system administrator's alone.
+    let clerk = app.first_with_role("clerk").clone();
+    let mut other = app.page_login(&clerk).await;
+    assert_eq!(other.get(&app, "/admin/trust").await.status(), 403);
     let wrong = browser
         .post_form(
             &app,
@@ -528,7 +539,7 @@ async fn the_console_imports_and_removes_a_dcc_signer() {
         .await;
     assert_eq!(imported.status(), 200);
     let page = imported.text().await.expect("html");
-    let listed = tongban_app::pass::dcc::list_signers(&app.state)
+    let listed = tongban_app::trust::dcc::list_signers(&app.state)
         .await
         .expect("list");
     assert_eq!(listed.len(), 1);

@@ -93,9 +93,9 @@ fn case_files(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Compiles the schemas of a schema directory ([`tongban_app::pass::dcc::schema_releases`]).
+/// Compiles the schemas of a schema directory ([`tongban_app::trust::dcc::schema_releases`]).
 pub fn load_schemas(dir: &Path) -> anyhow::Result<Schemas> {
-    let (releases, current) = tongban_app::pass::dcc::schema_releases(dir)?;
+    let (releases, current) = tongban_app::trust::dcc::schema_releases(dir)?;
     let mut schemas = Schemas::new();
     if let Some(schema) = current {
         schemas

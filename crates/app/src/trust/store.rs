@@ -163,3 +163,74 @@ pub async fn dcc_stamp(pool: &AnyPool) -> AppResult<(i64, i64, i64, i64)> {
         row.try_get("schemas_at")?,
     ))
 }
+
+/// A region this one recognises: its pinned root key and the signed trust list kept whole.
+pub struct TrustedRegionRow {
+    pub region_code: String,
+    pub root_alg: String,
+    pub root_key: String,
+    pub list_text: String,
+    pub issued_at: String,
+    pub imported_at: i64,
+}
+
+const TRUSTED_COLUMNS: &str = "region_code, root_alg, root_key, list_text, issued_at, imported_at";
+
+fn trusted_region_row(r: &sqlx::any::AnyRow) -> AppResult<TrustedRegionRow> {
+    Ok(TrustedRegionRow {
+        region_code: r.try_get("region_code")?,
+        root_alg: r.try_get("root_alg")?,
+        root_key: r.try_get("root_key")?,
+        list_text: r.try_get("list_text")?,
+        issued_at: r.try_get("issued_at")?,
+        imported_at: r.try_get("imported_at")?,
+    })
+}
+
+/// Adds a recognised region, or replaces its list (the pinned root stays as first stored).
+pub async fn upsert_trusted_region(
+    pool: &AnyPool,
+    row: &TrustedRegionRow,
+    imported_by: &str,
+) -> AppResult<()> {
+    sqlx::query("INSERT INTO trusted_regions (region_code, root_alg, root_key, list_text, issued_at, imported_at, imported_by) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (region_code) DO UPDATE SET list_text = excluded.list_text, issued_at = excluded.issued_at, imported_at = excluded.imported_at, imported_by = excluded.imported_by")
+        .bind(row.region_code.clone())
+        .bind(row.root_alg.clone())
+        .bind(row.root_key.clone())
+        .bind(row.list_text.clone())
+        .bind(row.issued_at.clone())
+        .bind(row.imported_at)
+        .bind(imported_by.to_owned())
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn trusted_region(pool: &AnyPool, region: &str) -> AppResult<Option<TrustedRegionRow>> {
+    let sql = format!("SELECT {TRUSTED_COLUMNS} FROM trusted_regions WHERE region_code = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(region.to_owned())
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(trusted_region_row).transpose()
+}
+
+pub async fn trusted_regions(pool: &AnyPool) -> AppResult<Vec<TrustedRegionRow>> {
+    let sql = format!("SELECT {TRUSTED_COLUMNS} FROM trusted_regions ORDER BY region_code");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(trusted_region_row).collect()
+}
+
+/// False when the region was not recognised.
+pub async fn delete_trusted_region(pool: &AnyPool, region: &str) -> AppResult<bool> {
+    Ok(
+        sqlx::query("DELETE FROM trusted_regions WHERE region_code = $1")
+            .bind(region.to_owned())
+            .execute(pool)
+            .await?
+            .rows_affected()
+            == 1,
+    )
+}

@@ -9,9 +9,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use tongban_crypto::{KeyRing, PublicKey};
 
-use super::service::{TrustListPayload, verify_trust_list};
 use super::store::{self, TrustedRegionRow};
 use crate::error::{AppError, AppResult};
+use crate::keys::service::{TrustListPayload, verify_trust_list};
 use crate::state::AppState;
 
 /// A recognised region as listed.
@@ -31,7 +31,7 @@ pub struct TrustedRegion {
 
 /// Parses a root key given as base64url for the algorithm the list names.
 pub fn root_key(list_text: &str, encoded: &str) -> AppResult<PublicKey> {
-    let list: super::service::SignedTrustList = serde_json::from_str(list_text)
+    let list: crate::keys::service::SignedTrustList = serde_json::from_str(list_text)
         .map_err(|_| AppError::invalid("trust_list", "the trust list is not well formed"))?;
     let algorithm = list
         .alg
@@ -157,12 +157,12 @@ pub async fn list(state: &AppState) -> AppResult<Vec<TrustedRegion>> {
             pass_keys: payload
                 .keys
                 .iter()
-                .filter(|k| k.purpose == super::service::PASS)
+                .filter(|k| k.purpose == crate::keys::service::PASS)
                 .count(),
             certificate_keys: payload
                 .keys
                 .iter()
-                .filter(|k| k.purpose == crate::certs::CERT_KEY)
+                .filter(|k| k.purpose == crate::keys::CERT_KEY)
                 .count(),
             region_code: region,
             root_alg: alg,

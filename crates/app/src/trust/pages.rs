@@ -1,0 +1,187 @@
+//! The trust page of the system administrator (`/admin/trust`): recognised regions (互认) and
+//! the EU DCC signer certificates, imported and removed.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use crate::error::{AppError, AppResult};
+use crate::identity::model::Role;
+use crate::state::AppState;
+use crate::web::extract::PageForm;
+use crate::web::pages::{PageBase, PageCtx, PageError};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/trust", get(show))
+        .route("/admin/trusted-regions", post(import_region))
+        .route(
+            "/admin/trusted-regions/{region}/remove",
+            post(remove_region),
+        )
+        .route("/admin/dcc-signers", post(import_dcc_signers))
+        .route("/admin/dcc-signers/remove", post(remove_dcc_signer))
+}
+
+#[derive(Template)]
+#[template(path = "trust.html")]
+struct TrustPage {
+    base: PageBase,
+    notice: Option<String>,
+    /// 互认: the regions recognised.
+    trusted: Vec<super::regions::TrustedRegion>,
+    /// The EU DCC signer certificates trusted.
+    dcc_signers: Vec<super::dcc::SignerSummary>,
+}
+
+async fn show(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
+    render(&state, &ctx, None).await
+}
+
+/// The page for the system administrator, with an optional notice; anyone else is refused.
+async fn render(
+    state: &AppState,
+    ctx: &PageCtx,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    if !actor.has_role(Role::SystemAdmin) {
+        return Err(ctx.error(AppError::Forbidden));
+    }
+    let load = async {
+        let mut trusted = super::regions::list(state).await?;
+        for region in &mut trusted {
+            region.issued_at = state.zone().display_rfc3339(&region.issued_at);
+        }
+        let mut dcc_signers = super::dcc::list_signers(state).await?;
+        for signer in &mut dcc_signers {
+            signer.not_after = state.zone().display_rfc3339(&signer.not_after);
+        }
+        AppResult::Ok(TrustPage {
+            base: ctx.base("trust.page"),
+            notice,
+            trusted,
+            dcc_signers,
+        })
+    };
+    let page = load.await.map_err(|e| ctx.error(e))?;
+    Ok(ctx.render(&page))
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    csrf: String,
+}
+
+#[derive(Deserialize)]
+struct ImportRegionForm {
+    csrf: String,
+    trust_list: String,
+    root_key: String,
+}
+
+/// The system administrator imports another region's trust list under its pinned root key.
+async fn import_region(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    PageForm(form): PageForm<ImportRegionForm>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&form.csrf)?;
+    if !actor.has_role(Role::SystemAdmin) {
+        return Err(ctx.error(AppError::Forbidden));
+    }
+    let text = form.trust_list.trim();
+    let root = super::regions::root_key(text, &form.root_key).map_err(|e| ctx.error(e))?;
+    let payload = super::regions::import(&state, text, &root, actor.id())
+        .await
+        .map_err(|e| ctx.error(e))?;
+    render(
+        &state,
+        &ctx,
+        Some(format!(
+            "{} {}",
+            ctx.t.get("trust.imported"),
+            payload.region
+        )),
+    )
+    .await
+}
+
+async fn remove_region(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(region): Path<String>,
+    PageForm(form): PageForm<CsrfOnly>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&form.csrf)?;
+    if !actor.has_role(Role::SystemAdmin) {
+        return Err(ctx.error(AppError::Forbidden));
+    }
+    if !super::regions::remove(&state, &region, actor.id())
+        .await
+        .map_err(|e| ctx.error(e))?
+    {
+        return Err(ctx.error(AppError::NotFound));
+    }
+    render(
+        &state,
+        &ctx,
+        Some(format!("{} {region}", ctx.t.get("trust.removed"))),
+    )
+    .await
+}
+
+#[derive(serde::Deserialize)]
+struct DccSignersForm {
+    csrf: String,
+    list: String,
+}
+
+/// The system administrator imports DCC signer certificates (PEM or the gateway's JSON).
+async fn import_dcc_signers(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    PageForm(form): PageForm<DccSignersForm>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&form.csrf)?;
+    if !actor.has_role(Role::SystemAdmin) {
+        return Err(ctx.error(AppError::Forbidden));
+    }
+    let added = super::dcc::import_signers(&state, &form.list, actor.id())
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let notice = format!("{} {added}", ctx.t.get("dcc.imported"));
+    render(&state, &ctx, Some(notice)).await
+}
+
+#[derive(serde::Deserialize)]
+struct DccSignerForm {
+    csrf: String,
+    kid: String,
+}
+
+async fn remove_dcc_signer(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    PageForm(form): PageForm<DccSignerForm>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&form.csrf)?;
+    if !actor.has_role(Role::SystemAdmin) {
+        return Err(ctx.error(AppError::Forbidden));
+    }
+    if !super::dcc::remove_signer(&state, &form.kid, actor.id())
+        .await
+        .map_err(|e| ctx.error(e))?
+    {
+        return Err(ctx.error(AppError::NotFound));
+    }
+    let notice = format!("{} {}", ctx.t.get("dcc.removed"), form.kid);
+    render(&state, &ctx, Some(notice)).await
+}
