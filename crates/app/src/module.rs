@@ -1,6 +1,7 @@
 //! Modules plug into the platform. A module (the pass, venues, certificates, services …) is one
 //! value that says what it brings — its own state, API routes with their OpenAPI, pages and other routes,
-//! background jobs — and the platform asks every registered module for each. Adding a module
+//! sections of the home pages, background jobs — and the platform asks every registered module
+//! for each. Adding a module
 //! is one value in the list [`crate::modules`], never an edit of the kernel's files.
 
 use std::any::{Any, TypeId};
@@ -15,7 +16,9 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::config::Config;
 use crate::db::Db;
+use crate::error::AppResult;
 use crate::state::AppState;
+use crate::web::pages::PageCtx;
 
 /// Work a module runs in the background for as long as the node serves.
 pub struct Job {
@@ -52,11 +55,32 @@ impl Job {
     }
 }
 
+/// The home pages a module may add sections to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Home {
+    /// A citizen's or an enterprise's own page.
+    Holder,
+    /// The staff workbench: sections there are the actor's work to do.
+    Workbench,
+}
+
+/// Sections of a page, rendered, in the order they are shown.
+pub type Sections<'a> = Pin<Box<dyn Future<Output = AppResult<Vec<String>>> + Send + 'a>>;
+
 /// What a module's `init` may use to make its own state.
 pub struct InitContext<'a> {
     pub db: &'a Db,
     pub clock: &'a Arc<dyn Clock>,
     pub config: &'a Config,
+}
+
+/// The sections every module adds to a home page, in the modules' order.
+pub async fn home_sections(home: Home, state: &AppState, ctx: &PageCtx) -> AppResult<Vec<String>> {
+    let mut sections = Vec::new();
+    for module in state.modules.iter() {
+        sections.extend(module.home(home, state, ctx).await?);
+    }
+    Ok(sections)
 }
 
 /// One area of the platform, as the kernel sees it.
@@ -77,6 +101,13 @@ pub trait Module: Send + Sync + 'static {
     /// GovStack building block's).
     fn routes(&self) -> Router<AppState> {
         Router::new()
+    }
+
+    /// The sections the module adds to a home page for the logged-in actor (`ctx.actor()`),
+    /// rendered: on a holder's page what the module keeps for them, on the workbench what
+    /// awaits the actor. None by default.
+    fn home<'a>(&'a self, _home: Home, _state: &'a AppState, _ctx: &'a PageCtx) -> Sections<'a> {
+        Box::pin(async { Ok(Vec::new()) })
     }
 
     /// The module's background jobs, started when the node serves and stopped with it.

@@ -177,7 +177,8 @@ struct CitizenHome {
     enterprise: Option<personal::Enterprise>,
     /// The verdict texts for verify.js, as JSON.
     verify_text: String,
-    companions: Vec<crate::venues::service::Companion>,
+    /// What the modules keep for this holder, rendered.
+    sections: Vec<String>,
 }
 
 #[derive(Template)]
@@ -187,8 +188,8 @@ struct Workbench {
     display_name: String,
     department: Option<String>,
     roles: Vec<String>,
-    /// Venues awaiting a decision in the actor's reach: (id, name, kind, region).
-    pending_venues: Vec<(String, String, String, String)>,
+    /// What awaits the actor in each module, rendered.
+    sections: Vec<String>,
     /// Clerks issue and use certificates.
     is_clerk: bool,
     /// Department administrators edit their department's service items.
@@ -294,13 +295,9 @@ async fn citizen_home(
     .replace('<', "\\u003c");
     let mut base = ctx.base("nav.home");
     base.ledger_hash = Some(state.config.profile.hash().as_str());
-    let companions = if actor.account.person_id.is_some() {
-        crate::venues::service::companions(state, actor)
-            .await
-            .map_err(|e| ctx.error(e))?
-    } else {
-        Vec::new()
-    };
+    let sections = crate::module::home_sections(crate::module::Home::Holder, state, ctx)
+        .await
+        .map_err(|e| ctx.error(e))?;
     Ok(ctx.render(&CitizenHome {
         base,
         verify_text,
@@ -308,7 +305,7 @@ async fn citizen_home(
         person,
         accesses,
         enterprise,
-        companions,
+        sections,
     }))
 }
 
@@ -342,18 +339,15 @@ async fn workbench(state: &AppState, ctx: &PageCtx, actor: &Actor) -> Result<Res
             None => role_name(&ctx.t, grant.role),
         })
         .collect();
-    let pending_venues = crate::venues::service::pending_for(state, actor)
+    let sections = crate::module::home_sections(crate::module::Home::Workbench, state, ctx)
         .await
-        .map_err(|e| ctx.error(e))?
-        .into_iter()
-        .map(|v| (v.id, v.name, v.kind, v.region_code))
-        .collect();
+        .map_err(|e| ctx.error(e))?;
     Ok(ctx.render(&Workbench {
         base: ctx.base("workbench.title"),
         display_name: actor.account.display_name.clone(),
         department,
         roles,
-        pending_venues,
+        sections,
         is_clerk: actor.has_role(crate::identity::model::Role::Clerk),
         is_dept_admin: actor.has_role(crate::identity::model::Role::DeptAdmin),
     }))

@@ -113,6 +113,15 @@ impl crate::module::Module for VenuesModule {
     fn routes(&self) -> axum::Router<crate::state::AppState> {
         pages::routes()
     }
+
+    fn home<'a>(
+        &'a self,
+        home: crate::module::Home,
+        state: &'a crate::state::AppState,
+        ctx: &'a crate::web::pages::PageCtx,
+    ) -> crate::module::Sections<'a> {
+        Box::pin(pages::home_sections(home, state, ctx))
+    }
 }
 
 #[cfg(test)]

@@ -264,3 +264,61 @@ async fn add_companion(
         .map_err(|e| ctx.error(e))?;
     Ok(ctx.redirect("/home"))
 }
+
+/// The holder's companions without phones (同行人员), on their home page.
+#[derive(Template)]
+#[template(path = "companions.html")]
+struct CompanionsSection {
+    t: crate::web::i18n::Tr,
+    csrf: String,
+    companions: Vec<Companion>,
+}
+
+/// Venues awaiting the actor's decision, on the workbench.
+#[derive(Template)]
+#[template(path = "venues_pending.html")]
+struct PendingSection {
+    t: crate::web::i18n::Tr,
+    csrf: String,
+    /// (id, name, kind, region).
+    pending_venues: Vec<(String, String, String, String)>,
+}
+
+/// The venue sections of a home page: a person's companions, or the venues awaiting the
+/// actor's decision (none when nothing waits).
+pub async fn home_sections(
+    home: crate::module::Home,
+    state: &AppState,
+    ctx: &PageCtx,
+) -> crate::error::AppResult<Vec<String>> {
+    use crate::module::Home;
+    let Some(actor) = ctx.actor.as_ref() else {
+        return Ok(Vec::new());
+    };
+    let section = match home {
+        Home::Holder if actor.account.person_id.is_some() => CompanionsSection {
+            t: ctx.t,
+            csrf: ctx.csrf.clone(),
+            companions: service::companions(state, actor).await?,
+        }
+        .render(),
+        Home::Holder => return Ok(Vec::new()),
+        Home::Workbench => {
+            let pending_venues: Vec<_> = service::pending_for(state, actor)
+                .await?
+                .into_iter()
+                .map(|v| (v.id, v.name, v.kind, v.region_code))
+                .collect();
+            if pending_venues.is_empty() {
+                return Ok(Vec::new());
+            }
+            PendingSection {
+                t: ctx.t,
+                csrf: ctx.csrf.clone(),
+                pending_venues,
+            }
+            .render()
+        }
+    };
+    Ok(vec![section.map_err(|e| AppError::Internal(e.into()))?])
+}

@@ -508,7 +508,10 @@ async fn the_console_imports_and_removes_a_dcc_signer() {
         .text()
         .await
         .expect("html");
-    assert!(console.contains("href=\"/admin/trust\""), "the console links the trust page");
+    assert!(
+        console.contains("href=\"/admin/trust\""),
+        "the console links the trust page"
+    );
     let trust = browser
         .get(&app, "/admin/trust")
         .await

@@ -512,3 +512,49 @@ async fn statistics_refuse_a_malformed_date() {
         422
     );
 }
+
+/// The venue module's sections on the home pages: a district clerk's workbench lists the venue
+/// awaiting their decision (and only theirs), and a citizen's page keeps their companions.
+#[tokio::test]
+async fn home_pages_carry_the_venue_modules_sections() {
+    let app = spawn_app_with(|_| {}).await;
+    let operator = app.account("demo.venue").api_token.clone();
+    let applied = app
+        .post_as(
+            &operator,
+            "/api/v1/venues",
+            &json!({"name": "江北区青少年宫", "kind": "other", "region_code": "339901", "address": "江北区人民路8号", "capacity": 300}),
+        )
+        .await;
+    assert_eq!(applied.status(), 201);
+    let id = applied.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let clerk = app.account("demo.clerk").clone();
+    let mut browser = app.page_login(&clerk).await;
+    let workbench = browser.get(&app, "/home").await.text().await.expect("html");
+    assert!(
+        workbench.contains("江北区青少年宫"),
+        "pending on the workbench"
+    );
+    assert!(workbench.contains(&format!("/venues/{id}/decision")));
+    let other = app.account("demo.clerk.jiangnan").clone();
+    let mut elsewhere = app.page_login(&other).await;
+    let theirs = elsewhere
+        .get(&app, "/home")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        !theirs.contains("江北区青少年宫"),
+        "another district's clerk does not see it"
+    );
+
+    let citizen = app.account("citizen.zhangwei").clone();
+    let mut holder = app.page_login(&citizen).await;
+    let home = holder.get(&app, "/home").await.text().await.expect("html");
+    assert!(home.contains("id=\"companions\""), "the companions section");
+    assert!(home.contains("action=\"/me/companions\""));
+}
