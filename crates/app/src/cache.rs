@@ -1,22 +1,21 @@
-//! The node's cache of the pass hot path: who a bearer token belongs to, and what a holder's
-//! status is made from (their facts, opened; their approved overrides; their entitlements).
+//! The node's caches of what the hot paths read — who a bearer token belongs to (the kernel's),
+//! and what modules register (the pass's holders' status inputs) — kept coherent across nodes.
 //!
 //! A pass is asked for every few minutes by every holder, and checked at every door, so these
 //! reads dominate the load. Entries are not kept for a fixed short time (a holder would miss
 //! every time): they stay until the data under them changes, and at most [`MAX_AGE_MS`].
 //!
 //! Coherence:
-//! - A change made on this node evicts the entry once the change is committed, and bumps an
-//!   epoch, so that a read which started before the change cannot put its older answer back.
+//! - Every cache has a scope (`identity`, `person` …). A change made on this node evicts the
+//!   key in every cache of its scope once the change is committed ([`changed`]), and bumps the
+//!   cache's epoch, so that a read which started before the change cannot put its older
+//!   answer back.
 //! - Every change is also written to the `cache_events` feed. Each node reads the feed every
 //!   second ([`follow_feed`]) and evicts what other nodes changed; a node sharing PostgreSQL
 //!   with others therefore sees their changes within about a second. Rows are read by time
 //!   with a look-back window, not by a sequence, so nothing depends on ids committing in
 //!   order (and distributed SQL engines without sequences work).
 //! - [`MAX_AGE_MS`] bounds what a lost feed row could leave stale.
-//!
-//! Time is not cached: facts and overrides carry their own end, and the status is computed
-//! from them at the moment of each request.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,7 +24,6 @@ use quick_cache::sync::Cache;
 use sqlx::Row;
 
 use crate::error::AppResult;
-use crate::health::store::OverrideRow;
 use crate::identity::model::Actor;
 use crate::state::AppState;
 
@@ -37,45 +35,116 @@ const FEED_KEEP_MS: i64 = 60 * 60 * 1000;
 /// that committed late or were stamped by a node whose clock runs a little behind.
 const FEED_LOOKBACK_MS: i64 = 10_000;
 
-const PERSON: &str = "person";
-const IDENTITY: &str = "identity";
+/// The scope of accounts, roles and tokens.
+pub const IDENTITY: &str = "identity";
+/// The key that evicts every entry of a scope.
+pub const ALL: &str = "*";
+
+/// One cache of values by key, with a scope its changes are published under.
+pub struct Coherent<V> {
+    scope: &'static str,
+    /// `None` when caching is switched off.
+    entries: Option<Cache<String, Arc<Entry<V>>>>,
+    epoch: AtomicU64,
+}
+
+/// A cached value and when it was read.
+pub struct Entry<V> {
+    pub value: V,
+    loaded_at: i64,
+}
+
+impl<V> std::ops::Deref for Entry<V> {
+    type Target = V;
+
+    fn deref(&self) -> &V {
+        &self.value
+    }
+}
+
+impl<V: Send + Sync + 'static> Coherent<V> {
+    /// A cache of up to `capacity` entries of `scope`; 0 switches it off.
+    pub fn new(scope: &'static str, capacity: usize) -> Coherent<V> {
+        Coherent {
+            scope,
+            entries: (capacity > 0).then(|| Cache::new(capacity)),
+            epoch: AtomicU64::new(0),
+        }
+    }
+
+    /// The value of `key`, from the cache while fresh, or else from `load` (`None`: there is
+    /// none, and nothing is cached).
+    pub async fn get_or_load<F, Fut>(
+        &self,
+        now: i64,
+        key: &str,
+        load: F,
+    ) -> AppResult<Option<Arc<Entry<V>>>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = AppResult<Option<V>>>,
+    {
+        if let Some(entries) = &self.entries
+            && let Some(hit) = entries.get(key)
+            && (0..MAX_AGE_MS).contains(&(now - hit.loaded_at))
+        {
+            return Ok(Some(hit));
+        }
+        let epoch = self.epoch.load(Ordering::Acquire);
+        let Some(value) = load().await? else {
+            return Ok(None);
+        };
+        let entry = Arc::new(Entry {
+            value,
+            loaded_at: now,
+        });
+        // A change committed while this was read bumped the epoch: keep the old answer out.
+        if let Some(entries) = &self.entries
+            && self.epoch.load(Ordering::Acquire) == epoch
+        {
+            entries.insert(key.to_owned(), entry.clone());
+        }
+        Ok(Some(entry))
+    }
+
+    /// How many entries are held, for tests and the metrics page.
+    pub fn len(&self) -> usize {
+        self.entries.as_ref().map_or(0, Cache::len)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What the feed needs of any cache: its scope, and eviction.
+pub trait Evict: Send + Sync {
+    fn scope(&self) -> &'static str;
+    /// Drops `key`, or every entry for [`ALL`].
+    fn evict(&self, key: &str);
+}
+
+impl<V: Send + Sync + 'static> Evict for Coherent<V> {
+    fn scope(&self) -> &'static str {
+        self.scope
+    }
+
+    fn evict(&self, key: &str) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        if let Some(entries) = &self.entries {
+            if key == ALL {
+                entries.clear();
+            } else {
+                entries.remove(key);
+            }
+        }
+    }
+}
 
 /// The account behind a bearer token, as it stood when read.
 pub struct CachedActor {
     pub actor: Actor,
     pub token_expires_at: Option<i64>,
-    loaded_at: i64,
-}
-
-/// A fact with its value opened, for computing a status.
-pub struct OpenFact {
-    pub id: String,
-    pub kind: String,
-    pub value: String,
-    pub observed_at: i64,
-    pub expires_at: i64,
-}
-
-/// Everything a holder's status and pass are computed from, besides the policy and the clock.
-pub struct HolderInputs {
-    /// Within retention when read, oldest first.
-    pub facts: Vec<OpenFact>,
-    /// Approved and unexpired when read, newest approval first.
-    pub overrides: Vec<OverrideRow>,
-    pub entitlements: Vec<String>,
-    loaded_at: i64,
-}
-
-impl HolderInputs {
-    /// The facts still within retention at `now`.
-    pub fn facts_at(&self, now: i64) -> impl Iterator<Item = &OpenFact> {
-        self.facts.iter().filter(move |fact| fact.expires_at > now)
-    }
-
-    /// The newest approved override still in force at `now`.
-    pub fn override_at(&self, now: i64) -> Option<&OverrideRow> {
-        self.overrides.iter().find(|row| row.expires_at > now)
-    }
 }
 
 /// Where this node is in the feed: the newest row's time, and the rows of the look-back window
@@ -99,62 +168,37 @@ impl FeedPosition {
     }
 }
 
+/// The node's caches: the kernel's token owners, every cache the modules registered, and the
+/// node's place in the feed.
 pub struct NodeCache {
-    /// By token digest; `None` when the cache is switched off.
-    actors: Option<Cache<String, Arc<CachedActor>>>,
-    /// By person id.
-    holders: Option<Cache<String, Arc<HolderInputs>>>,
-    epoch: AtomicU64,
+    /// Token owners, by token digest.
+    pub actors: Arc<Coherent<CachedActor>>,
+    all: Vec<Arc<dyn Evict>>,
     feed: std::sync::Mutex<FeedPosition>,
 }
 
 impl NodeCache {
-    /// A cache of up to `entries` holders (and as many tokens); 0 switches it off.
-    pub fn new(entries: usize) -> NodeCache {
+    /// Token owners of up to `entries` tokens (0 switches caching off), and the modules'
+    /// caches.
+    pub fn new(entries: usize, modules: Vec<Arc<dyn Evict>>) -> NodeCache {
+        let actors = Arc::new(Coherent::new(IDENTITY, entries));
+        let mut all: Vec<Arc<dyn Evict>> = vec![actors.clone()];
+        all.extend(modules);
         NodeCache {
-            actors: (entries > 0).then(|| Cache::new(entries)),
-            holders: (entries > 0).then(|| Cache::new(entries)),
-            epoch: AtomicU64::new(0),
+            actors,
+            all,
             feed: std::sync::Mutex::new(FeedPosition::default()),
         }
     }
 
-    fn epoch(&self) -> u64 {
-        self.epoch.load(Ordering::Acquire)
-    }
-
-    fn evict_person(&self, person_id: &str) {
-        self.epoch.fetch_add(1, Ordering::AcqRel);
-        if let Some(holders) = &self.holders {
-            holders.remove(person_id);
+    /// Evicts `key` from every cache of `scope` on this node. Rows of older nodes name an
+    /// identity change with an empty key: that, too, evicts every token owner.
+    fn evict(&self, scope: &str, key: &str) {
+        let key = if scope == IDENTITY { ALL } else { key };
+        for cache in self.all.iter().filter(|cache| cache.scope() == scope) {
+            cache.evict(key);
         }
     }
-
-    fn evict_identities(&self) {
-        self.epoch.fetch_add(1, Ordering::AcqRel);
-        if let Some(actors) = &self.actors {
-            actors.clear();
-        }
-    }
-
-    fn evict_all_holders(&self) {
-        self.epoch.fetch_add(1, Ordering::AcqRel);
-        if let Some(holders) = &self.holders {
-            holders.clear();
-        }
-    }
-
-    /// How many holders and tokens are held, for the metrics page and tests.
-    pub fn len(&self) -> (usize, usize) {
-        (
-            self.holders.as_ref().map_or(0, Cache::len),
-            self.actors.as_ref().map_or(0, Cache::len),
-        )
-    }
-}
-
-fn fresh(loaded_at: i64, now: i64) -> bool {
-    (0..MAX_AGE_MS).contains(&(now - loaded_at))
 }
 
 /// The actor behind a token digest, from the cache or else from `load`.
@@ -162,97 +206,33 @@ pub async fn actor<F, Fut>(
     state: &AppState,
     digest: String,
     load: F,
-) -> AppResult<Option<Arc<CachedActor>>>
+) -> AppResult<Option<Arc<Entry<CachedActor>>>>
 where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = AppResult<Option<(Actor, Option<i64>)>>>,
 {
-    let now = state.now();
-    let cache = &state.cache;
-    if let Some(actors) = &cache.actors
-        && let Some(hit) = actors.get(&digest)
-        && fresh(hit.loaded_at, now)
-    {
-        return Ok(Some(hit));
-    }
-    let epoch = cache.epoch();
-    let Some((actor, token_expires_at)) = load().await? else {
-        return Ok(None);
-    };
-    let entry = Arc::new(CachedActor {
-        actor,
-        token_expires_at,
-        loaded_at: now,
-    });
-    if let Some(actors) = &cache.actors
-        && cache.epoch() == epoch
-    {
-        actors.insert(digest, entry.clone());
-    }
-    Ok(Some(entry))
-}
-
-/// A holder's status inputs, from the cache or else read (and the facts opened).
-pub async fn holder(state: &AppState, person_id: &str) -> AppResult<Arc<HolderInputs>> {
-    let now = state.now();
-    let cache = &state.cache;
-    if let Some(holders) = &cache.holders
-        && let Some(hit) = holders.get(person_id)
-        && fresh(hit.loaded_at, now)
-    {
-        return Ok(hit);
-    }
-    let epoch = cache.epoch();
-    let facts = crate::health::store::facts_of(state.pool(), person_id, now)
-        .await?
-        .into_iter()
-        .map(|fact| {
-            let value = state.vault.open_field(
-                &format!("health_facts.value/{}", fact.id),
-                &fact.value_sealed,
-            )?;
-            Ok(OpenFact {
-                id: fact.id,
-                kind: fact.kind,
-                value: String::from_utf8_lossy(&value).into_owned(),
-                observed_at: fact.observed_at,
-                expires_at: fact.expires_at,
-            })
+    state
+        .cache
+        .actors
+        .get_or_load(state.now(), &digest, || async {
+            Ok(load().await?.map(|(actor, token_expires_at)| CachedActor {
+                actor,
+                token_expires_at,
+            }))
         })
-        .collect::<AppResult<Vec<_>>>()?;
-    if !facts.is_empty() {
-        crate::identity::personal::record_status_computation(state, person_id).await?;
-    }
-    let entry = Arc::new(HolderInputs {
-        facts,
-        overrides: crate::health::store::active_overrides(state.pool(), person_id, now).await?,
-        entitlements: crate::venues::store::entitlements_of(state, person_id).await?,
-        loaded_at: now,
-    });
-    if let Some(holders) = &cache.holders
-        && cache.epoch() == epoch
-    {
-        holders.insert(person_id.to_owned(), entry.clone());
-    }
-    Ok(entry)
+        .await
 }
 
-/// Call after a change to a person's facts, overrides or entitlements has been committed.
-pub async fn person_changed(state: &AppState, person_id: &str) {
-    state.cache.evict_person(person_id);
-    publish(state, PERSON, person_id).await;
+/// Call after a change of `key` in `scope` has been committed: evicts it on this node at once
+/// and tells the other nodes.
+pub async fn changed(state: &AppState, scope: &'static str, key: &str) {
+    state.cache.evict(scope, key);
+    publish(state, scope, key).await;
 }
 
 /// Call after a change to accounts, roles or tokens has been committed.
 pub async fn identity_changed(state: &AppState) {
-    state.cache.evict_identities();
-    publish(state, IDENTITY, "").await;
-}
-
-/// Call after facts of many people were deleted at once (retention).
-pub async fn holders_changed(state: &AppState) {
-    state.cache.evict_all_holders();
-    publish(state, PERSON, "*").await;
+    changed(state, IDENTITY, ALL).await;
 }
 
 /// Tells the other nodes. The change itself is already committed, so a failure here is
@@ -313,11 +293,7 @@ pub async fn read_feed(state: &AppState) -> AppResult<usize> {
         feed.forget_old();
     }
     for (scope, key) in &new {
-        match (scope.as_str(), key.as_str()) {
-            (PERSON, "*") => state.cache.evict_all_holders(),
-            (PERSON, person) => state.cache.evict_person(person),
-            _ => state.cache.evict_identities(),
-        }
+        state.cache.evict(scope, key);
     }
     Ok(new.len())
 }

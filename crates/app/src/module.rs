@@ -14,6 +14,7 @@ use axum::Router;
 use tongban_core::Clock;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::cache::{Coherent, Evict};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::AppResult;
@@ -119,16 +120,28 @@ pub trait Module: Send + Sync + 'static {
 /// The modules' own state: one value of each type, set by [`Module::init`] when the node
 /// starts and read with [`AppState::module`]. The kernel's state names no module's type.
 #[derive(Default)]
-pub struct Extensions(HashMap<TypeId, Box<dyn Any + Send + Sync>>);
+pub struct Extensions {
+    values: HashMap<TypeId, Box<dyn Any + Send + Sync>>,
+    /// The coherent caches among them, which the kernel's feed evicts.
+    pub(crate) caches: Vec<Arc<dyn Evict>>,
+}
 
 impl Extensions {
     /// Sets the value of type `T`, replacing any earlier one.
     pub fn insert<T: Send + Sync + 'static>(&mut self, value: T) {
-        self.0.insert(TypeId::of::<T>(), Box::new(value));
+        self.values.insert(TypeId::of::<T>(), Box::new(value));
+    }
+
+    /// Sets a coherent cache (read back as `Arc<Coherent<V>>`), which changes published in
+    /// its scope evict on every node.
+    pub fn insert_cache<V: Send + Sync + 'static>(&mut self, cache: Coherent<V>) {
+        let cache = Arc::new(cache);
+        self.caches.push(cache.clone());
+        self.insert(cache);
     }
 
     pub fn get<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.0
+        self.values
             .get(&TypeId::of::<T>())
             .and_then(|value| value.downcast_ref::<T>())
     }

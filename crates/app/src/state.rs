@@ -36,7 +36,8 @@ pub struct Parts {
     pub ledger: Appender,
     /// Recently used signing keys, unsealed.
     pub signers: Arc<crate::keys::service::SignerCache>,
-    /// Token owners and holders' status inputs, until they change (see [`crate::cache`]).
+    /// Token owners and the modules' coherent caches, until their data changes (see
+    /// [`crate::cache`]).
     pub cache: Arc<crate::cache::NodeCache>,
     /// The registered modules.
     pub modules: Arc<[Box<dyn Module>]>,
@@ -55,7 +56,6 @@ impl AppState {
         modules: Vec<Box<dyn Module>>,
     ) -> AppState {
         let ledger = Appender::start(db.clone(), config.profile.hash());
-        let cache = Arc::new(crate::cache::NodeCache::new(config.holder_cache_entries));
         let mut extensions = Extensions::default();
         let context = InitContext {
             db: &db,
@@ -65,6 +65,10 @@ impl AppState {
         for module in &modules {
             module.init(&context, &mut extensions);
         }
+        let cache = Arc::new(crate::cache::NodeCache::new(
+            config.holder_cache_entries,
+            std::mem::take(&mut extensions.caches),
+        ));
         AppState(Arc::new(Parts {
             db,
             clock,

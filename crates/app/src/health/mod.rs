@@ -3,6 +3,7 @@
 //! the public-health emergency switch. Every colour carries its explanation.
 
 pub mod api;
+pub mod inputs;
 pub mod policy;
 pub mod service;
 pub mod store;
@@ -15,8 +16,16 @@ impl crate::module::Module for HealthModule {
         "health"
     }
 
-    fn init(&self, _: &crate::module::InitContext<'_>, extensions: &mut crate::module::Extensions) {
+    fn init(
+        &self,
+        context: &crate::module::InitContext<'_>,
+        extensions: &mut crate::module::Extensions,
+    ) {
         extensions.insert(service::StatusCache::default());
+        extensions.insert_cache(crate::cache::Coherent::<inputs::HolderInputs>::new(
+            inputs::PERSON,
+            context.config.holder_cache_entries,
+        ));
     }
 
     fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {

@@ -213,7 +213,7 @@ async fn store_fact(
         expires_at: observed_at + FACT_RETENTION_DAYS * DAY_MS,
     };
     store::insert_fact(state.pool(), &row).await?;
-    crate::cache::person_changed(state, &row.person_id).await;
+    crate::health::inputs::person_changed(state, &row.person_id).await;
     Ok(id)
 }
 
@@ -222,7 +222,7 @@ pub async fn purge_expired_facts(state: &AppState) -> AppResult<u64> {
     let now = state.now();
     let purged = store::purge_facts(state.pool(), now).await?;
     if purged > 0 {
-        crate::cache::holders_changed(state).await;
+        crate::health::inputs::holders_changed(state).await;
         log_decision(
             state,
             "operator",
@@ -339,7 +339,7 @@ pub async fn status_of(state: &AppState, person_id: &str) -> AppResult<Status> {
         });
     }
     let now = state.now();
-    let holder = crate::cache::holder(state, person_id).await?;
+    let holder = crate::health::inputs::holder(state, person_id).await?;
     if let Some(manual) = holder.override_at(now) {
         let (_, zh, en) = OVERRIDE_REASONS
             .iter()
@@ -624,7 +624,7 @@ pub async fn approve_override(state: &AppState, actor: &Actor, id: &str) -> AppR
             "the override is approved already or has expired".into(),
         ));
     }
-    crate::cache::person_changed(state, &row.person_id).await;
+    crate::health::inputs::person_changed(state, &row.person_id).await;
     let (_, zh, en) = OVERRIDE_REASONS
         .iter()
         .find(|(code, _, _)| *code == row.reason_code)

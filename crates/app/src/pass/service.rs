@@ -47,7 +47,7 @@ pub async fn issue_for(state: &AppState, actor: &Actor) -> AppResult<IssuedPass>
         .as_deref()
         .ok_or(AppError::NotFound)?;
     let status = health::status_of(state, person_id).await?;
-    let entitlements = crate::cache::holder(state, person_id)
+    let entitlements = crate::health::inputs::holder(state, person_id)
         .await?
         .entitlements
         .clone();

@@ -16,7 +16,7 @@ use crate::state::AppState;
 /// Records that a person may use a service (a library card, a transit account).
 pub async fn grant_entitlement(state: &AppState, person_id: &str, service: &str) -> AppResult<()> {
     store::grant_entitlement(state, person_id, service).await?;
-    crate::cache::person_changed(state, person_id).await;
+    crate::health::inputs::person_changed(state, person_id).await;
     Ok(())
 }
 
