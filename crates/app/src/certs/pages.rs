@@ -535,7 +535,7 @@ async fn render_certificate(
         .map_err(|e| ctx.error(e))?;
     let (shown_qr, shown_until) = match shown {
         Some(shown) => {
-            let svg = crate::pass::api::inline_qr_svg(&shown.code).map_err(|e| ctx.error(e))?;
+            let svg = crate::web::qr::inline_qr_svg(&shown.code).map_err(|e| ctx.error(e))?;
             (Some(svg), state.zone().display_rfc3339(&shown.expires_at))
         }
         None => (None, String::new()),

@@ -3,10 +3,19 @@
 
 use sqlx::{AnyPool, Row};
 
-use super::writer::NewCheckin;
 use crate::db::Db;
 use crate::error::AppResult;
 use crate::state::AppState;
+
+/// One check-in, ready to store: the person only as pseudonym and sealed id.
+#[derive(Debug, Clone)]
+pub struct NewCheckin {
+    pub venue_no: i64,
+    pub at: i64,
+    pub subject: [u8; 16],
+    pub person_sealed: Vec<u8>,
+    pub method: i64,
+}
 
 pub const DAY_MS: i64 = 86_400_000;
 /// Rows per multi-row INSERT (6 parameters each).

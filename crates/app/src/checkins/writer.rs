@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use tokio::sync::{mpsc, oneshot};
 
 use super::store;
+pub use super::store::NewCheckin;
 use crate::db::Db;
 use crate::error::retrying;
 use crate::error::{AppError, AppResult};
@@ -23,16 +24,6 @@ const MAX_BATCH: usize = 8192;
 pub const SAME_VISIT_MS: i64 = 60_000;
 /// Most log rows one compaction moves.
 const MAX_COMPACTION: i64 = 250_000;
-
-/// One check-in, ready to store: the person only as pseudonym and sealed id.
-#[derive(Debug, Clone)]
-pub struct NewCheckin {
-    pub venue_no: i64,
-    pub at: i64,
-    pub subject: [u8; 16],
-    pub person_sealed: Vec<u8>,
-    pub method: i64,
-}
 
 struct Pending {
     checkin: NewCheckin,

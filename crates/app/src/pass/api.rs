@@ -34,26 +34,6 @@ async fn my_pass(
     Ok(Json(service::issue_for(&state, &actor).await?))
 }
 
-/// Renders text as a QR code in SVG.
-pub fn qr_svg(text: &str) -> AppResult<String> {
-    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("qr: {e}")))?;
-    Ok(code
-        .render::<qrcode::render::svg::Color<'_>>()
-        .min_dimensions(280, 280)
-        .quiet_zone(true)
-        .build())
-}
-
-/// The QR code as an `<svg>` element to place inside a page (without the XML declaration).
-pub fn inline_qr_svg(text: &str) -> AppResult<String> {
-    let svg = qr_svg(text)?;
-    Ok(svg
-        .split_once("?>")
-        .map(|(_, element)| element.trim().to_owned())
-        .unwrap_or(svg))
-}
-
 /// The caller's pass as a QR code (SVG).
 #[utoipa::path(get, path = "/api/v1/pass/me/qr.svg", tag = "pass", security(("bearer" = [])),
     responses((status = 200, content_type = "image/svg+xml", body = String), (status = 404, body = Problem)))]
@@ -64,7 +44,7 @@ async fn my_qr(
     let pass = service::issue_for(&state, &actor).await?;
     Ok((
         [(header::CONTENT_TYPE, "image/svg+xml")],
-        qr_svg(&pass.code)?,
+        crate::web::qr::qr_svg(&pass.code)?,
     ))
 }
 

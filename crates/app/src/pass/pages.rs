@@ -6,11 +6,11 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 
-use super::api::inline_qr_svg;
 use super::service;
 use crate::identity::model::Language;
 use crate::state::AppState;
 use crate::web::pages::{PageBase, PageCtx, PageError};
+use crate::web::qr::inline_qr_svg;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -80,23 +80,12 @@ async fn venue_qr(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> AppResult<impl IntoResponse> {
-    let venue = staff_venue(&state, actor.id(), &id).await?;
+    let venue = service::staff_venue(&state, actor.id(), &id).await?;
     let base = state.config.public_url.clone().unwrap_or_default();
     Ok((
         [(header::CONTENT_TYPE, "image/svg+xml")],
-        crate::pass::api::qr_svg(&service::code_url(&state, &base, &venue))?,
+        crate::web::qr::qr_svg(&service::code_url(&state, &base, &venue))?,
     ))
-}
-
-/// An active venue the account works at; anything else is "not found".
-pub async fn staff_venue(state: &AppState, account_id: &str, id: &str) -> AppResult<super::Venue> {
-    let venue = store::venue_by_id(state, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if venue.status != "active" || !store::is_staff_of(state, account_id, &venue.id).await? {
-        return Err(AppError::NotFound);
-    }
-    Ok(venue)
 }
 
 /// Check-in counts of the caller's own venue.

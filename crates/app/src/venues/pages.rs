@@ -120,11 +120,11 @@ async fn poster(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
-    let venue = super::api::staff_venue(&state, actor.id(), &id)
+    let venue = service::staff_venue(&state, actor.id(), &id)
         .await
         .map_err(|e| ctx.error(e))?;
     let url = service::code_url(&state, &state.config.public_url(), &venue);
-    let qr_svg = crate::pass::api::inline_qr_svg(&url).map_err(|e| ctx.error(e))?;
+    let qr_svg = crate::web::qr::inline_qr_svg(&url).map_err(|e| ctx.error(e))?;
     Ok(ctx.render(&PosterPage {
         base: ctx.base("poster.title"),
         venue: venue.name.clone(),

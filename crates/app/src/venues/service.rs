@@ -471,3 +471,14 @@ pub async fn pending_for(state: &AppState, actor: &Actor) -> AppResult<Vec<Venue
         })
         .collect())
 }
+
+/// An active venue the account works at; anything else is "not found".
+pub async fn staff_venue(state: &AppState, account_id: &str, id: &str) -> AppResult<super::Venue> {
+    let venue = store::venue_by_id(state, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if venue.status != "active" || !store::is_staff_of(state, account_id, &venue.id).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(venue)
+}

@@ -6,6 +6,7 @@ pub mod cookies;
 pub mod extract;
 pub mod i18n;
 pub mod pages;
+pub mod qr;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
