@@ -168,6 +168,71 @@ mod tests {
         );
     }
 
+    /// A migration's statements with what may differ between the dialects taken out:
+    /// comments, spacing (also inside parentheses) and case, `BYTEA` for `BLOB`, SQLite's
+    /// `WITHOUT ROWID`.
+    fn dialect_free_statements(sql: &str) -> Vec<String> {
+        let text: String = sql
+            .lines()
+            .map(|line| line.split("--").next().unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let text = text
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_uppercase()
+            .replace("BYTEA", "BLOB")
+            .replace(" WITHOUT ROWID", "")
+            .replace("( ", "(")
+            .replace(" )", ")")
+            .replace(" ,", ",");
+        text.split(';')
+            .map(str::trim)
+            .filter(|statement| !statement.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn both_dialects_make_the_same_tables_columns_and_indexes() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let (names, _) = migration_names();
+        let mut compared = 0;
+        for entry in std::fs::read_dir(root.join("sqlite")).expect("migrations") {
+            let path = entry.expect("entry").path();
+            let file = path.file_name().expect("name").to_owned();
+            let sqlite = std::fs::read_to_string(&path).expect("sqlite");
+            let postgres =
+                std::fs::read_to_string(root.join("postgres").join(&file)).expect("postgres");
+            let (sqlite, postgres) = (
+                dialect_free_statements(&sqlite),
+                dialect_free_statements(&postgres),
+            );
+            assert_eq!(sqlite.len(), postgres.len(), "{file:?}: statement count");
+            for (a, b) in sqlite.iter().zip(&postgres) {
+                assert_eq!(a, b, "{file:?}");
+            }
+            compared += sqlite.len();
+        }
+        assert!(compared > names.len(), "every migration was compared");
+    }
+
+    #[test]
+    fn a_changed_column_is_caught() {
+        let sqlite = "CREATE TABLE t (id TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID; -- x";
+        let postgres = "create table t (\n  id TEXT PRIMARY KEY,\n  data BYTEA NOT NULL\n);";
+        assert_eq!(
+            dialect_free_statements(sqlite),
+            dialect_free_statements(postgres)
+        );
+        let other = "CREATE TABLE t (id TEXT PRIMARY KEY, data BYTEA);";
+        assert_ne!(
+            dialect_free_statements(sqlite),
+            dialect_free_statements(other)
+        );
+    }
+
     #[test]
     fn unknown_url_schemes_are_refused() {
         assert!(matches!(
