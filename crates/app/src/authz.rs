@@ -37,6 +37,27 @@ pub enum Action {
     DecideVenue,
     /// Check-in counts per district and hour (health officers and system administrators).
     ReadCheckinStatistics,
+    /// Use the scanner page: venue operators and checkpoint officers.
+    UseScanner,
+    /// Check a person without a phone by ID number or card (checkpoint officers).
+    CheckPersonById,
+    /// Recognise other regions, trust foreign credentials' signers, set the visitors' rule
+    /// (the system administrator).
+    ManageTrust,
+    /// Open the service catalogue's editor (the system administrator, department
+    /// administrators).
+    OpenServiceCatalogue,
+    /// Create or change a department's service items (the system administrator, or that
+    /// department's administrators).
+    EditServiceItems,
+    /// Issue certificates as a department, and suspend, reinstate or revoke them (its clerks).
+    IssueCertificates,
+    /// Handle a department's applications (its clerks).
+    HandleApplications,
+    /// Manage accounts on the console (the system administrator).
+    ManageAccounts,
+    /// Grant and withdraw roles on the console (the security administrator).
+    ManageGrants,
 }
 
 /// What the action is done to, with what the policy needs to know about it.
@@ -58,12 +79,16 @@ pub enum Resource<'a> {
         id: &'a str,
         region: &'a RegionCode,
     },
+    /// A department, for what only its own staff may do in its name.
+    Department {
+        id: &'a str,
+    },
 }
 
 impl Resource<'_> {
     fn region(&self) -> Option<&RegionCode> {
         match self {
-            Resource::Platform => None,
+            Resource::Platform | Resource::Department { .. } => None,
             Resource::Region(code) => Some(code),
             Resource::Account { region, .. }
             | Resource::Person { region, .. }
@@ -82,6 +107,17 @@ fn holds_over(actor: &Actor, role: Role, resource: &Resource<'_>) -> bool {
             (_, None) => true,
             (scope, Some(target)) => scope.region().is_some_and(|reach| reach.contains(target)),
         })
+}
+
+/// True when the actor is on the staff of the department named and holds `role`.
+fn acts_for(actor: &Actor, role: Role, resource: &Resource<'_>) -> bool {
+    match resource {
+        Resource::Department { id } => {
+            actor.account.department_id.as_deref() == Some(*id)
+                && holds_over(actor, role, &Resource::Platform)
+        }
+        _ => false,
+    }
 }
 
 pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
@@ -150,6 +186,22 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
             holds_over(actor, Role::HealthOfficer, &resource)
                 || holds_over(actor, Role::SystemAdmin, &resource)
         }
+        UseScanner => {
+            holds_over(actor, Role::VenueOperator, &resource)
+                || holds_over(actor, Role::CheckpointOfficer, &resource)
+        }
+        CheckPersonById => holds_over(actor, Role::CheckpointOfficer, &resource),
+        ManageTrust | ManageAccounts => holds_over(actor, Role::SystemAdmin, &resource),
+        ManageGrants => holds_over(actor, Role::SecurityAdmin, &resource),
+        OpenServiceCatalogue => {
+            holds_over(actor, Role::SystemAdmin, &resource)
+                || holds_over(actor, Role::DeptAdmin, &resource)
+        }
+        EditServiceItems => {
+            holds_over(actor, Role::SystemAdmin, &Resource::Platform)
+                || acts_for(actor, Role::DeptAdmin, &resource)
+        }
+        IssueCertificates | HandleApplications => acts_for(actor, Role::Clerk, &resource),
         RegisterPerson | RegisterEnterprise => {
             holds_over(actor, Role::SystemAdmin, &resource)
                 || holds_over(actor, Role::Clerk, &resource)
@@ -276,6 +328,63 @@ mod tests {
                 holds_trio_role: false
             }
         ));
+    }
+
+    fn of_department(mut staff: Actor, department: &str) -> Actor {
+        staff.account.department_id = Some(department.into());
+        staff
+    }
+
+    #[test]
+    fn only_a_departments_own_clerks_act_in_its_name() {
+        let clerk = of_department(
+            actor("clerk", vec![in_region(Role::Clerk, "339901")]),
+            "market",
+        );
+        let market = Resource::Department { id: "market" };
+        let tax = Resource::Department { id: "tax" };
+        assert!(can(&clerk, Action::IssueCertificates, market));
+        assert!(can(&clerk, Action::HandleApplications, market));
+        assert!(!can(&clerk, Action::IssueCertificates, tax));
+        assert!(!can(&clerk, Action::HandleApplications, tax));
+        // A department administrator of the same department is not a clerk.
+        let admin = of_department(
+            actor("admin", vec![in_region(Role::DeptAdmin, "339901")]),
+            "market",
+        );
+        assert!(!can(&admin, Action::IssueCertificates, market));
+        assert!(can(&admin, Action::EditServiceItems, market));
+        assert!(!can(&admin, Action::EditServiceItems, tax));
+        assert!(!can(&clerk, Action::EditServiceItems, market));
+    }
+
+    #[test]
+    fn trust_and_the_catalogue_editor_are_the_administrators() {
+        let system = actor("sys", vec![in_region(Role::SystemAdmin, "339900")]);
+        let security = actor("sec", vec![in_region(Role::SecurityAdmin, "339900")]);
+        let officer = actor("cp", vec![in_region(Role::CheckpointOfficer, "339901")]);
+        let operator = actor("op", vec![in_region(Role::VenueOperator, "339901")]);
+        assert!(can(&system, Action::ManageTrust, Resource::Platform));
+        assert!(!can(&security, Action::ManageTrust, Resource::Platform));
+        assert!(can(
+            &system,
+            Action::EditServiceItems,
+            Resource::Department { id: "any" }
+        ));
+        assert!(can(
+            &system,
+            Action::OpenServiceCatalogue,
+            Resource::Platform
+        ));
+        assert!(!can(
+            &officer,
+            Action::OpenServiceCatalogue,
+            Resource::Platform
+        ));
+        assert!(can(&officer, Action::CheckPersonById, Resource::Platform));
+        assert!(!can(&operator, Action::CheckPersonById, Resource::Platform));
+        assert!(can(&operator, Action::UseScanner, Resource::Platform));
+        assert!(!can(&security, Action::UseScanner, Resource::Platform));
     }
 
     #[test]

@@ -65,9 +65,9 @@ async fn render_console(
         return Err(ctx.error(AppError::Forbidden));
     }
     let load = async {
-        let can_manage_accounts = actor.has_role(Role::SystemAdmin);
-        let can_grant = actor.has_role(Role::SecurityAdmin);
-        let can_audit = actor.has_role(Role::AuditAdmin);
+        let can_manage_accounts = can(actor, Action::ManageAccounts, Resource::Platform);
+        let can_grant = can(actor, Action::ManageGrants, Resource::Platform);
+        let can_audit = can(actor, Action::ReadAuditRecords, Resource::Platform);
         let users = if can_manage_accounts || can_grant {
             user_rows(state, ctx, actor).await?
         } else {
@@ -118,7 +118,7 @@ async fn render_console(
 }
 
 async fn user_rows(state: &AppState, ctx: &PageCtx, actor: &Actor) -> AppResult<Vec<UserRow>> {
-    let accounts = if actor.has_role(Role::SystemAdmin) {
+    let accounts = if can(actor, Action::ManageAccounts, Resource::Platform) {
         service::list_accounts(state, actor, 500, 0).await?
     } else {
         service::grantable_accounts(state, actor, 500).await?

@@ -17,8 +17,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::authz::{Action, Resource, can};
 use crate::error::{AppError, AppResult};
-use crate::identity::model::{AccountKind, Actor, Role};
+use crate::identity::model::{AccountKind, Actor};
 use crate::identity::personal::{self, Purpose};
 use crate::services::item::{FieldKind, FormField, Prefill, ResultKind, ServiceDefinition, Source};
 use crate::state::AppState;
@@ -681,9 +682,13 @@ async fn draft_result(
 fn role_on(actor: &Actor, app: &ApplicationRow) -> Option<workflow::Actor> {
     if actor.id() == app.applicant_account {
         Some(workflow::Actor::Applicant)
-    } else if actor.has_role(Role::Clerk)
-        && actor.account.department_id.as_deref() == Some(app.department_id.as_str())
-    {
+    } else if can(
+        actor,
+        Action::HandleApplications,
+        Resource::Department {
+            id: &app.department_id,
+        },
+    ) {
         Some(workflow::Actor::Clerk)
     } else {
         None

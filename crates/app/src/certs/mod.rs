@@ -53,8 +53,9 @@ use tongban_core::zone::ymd;
 use tongban_core::{CertificateId, CertificateType, ResidentId, Uscc, Zone};
 
 use crate::admin::store::Department;
+use crate::authz::{Action, Resource, can};
 use crate::error::{AppError, AppResult};
-use crate::identity::model::{Actor, Role};
+use crate::identity::model::Actor;
 use crate::identity::personal::{self, Purpose};
 use crate::state::AppState;
 use store::{CertRow, CertType};
@@ -291,14 +292,18 @@ pub async fn issue(
     request: IssueRequest,
     request_id: Option<&str>,
 ) -> AppResult<SignedCertificate> {
-    if !actor.has_role(Role::Clerk) {
-        return Err(AppError::Forbidden);
-    }
     let department_id = actor
         .account
         .department_id
         .clone()
         .ok_or(AppError::Forbidden)?;
+    if !can(
+        actor,
+        Action::IssueCertificates,
+        Resource::Department { id: &department_id },
+    ) {
+        return Err(AppError::Forbidden);
+    }
     let department = crate::admin::store::department(state.pool(), &department_id)
         .await?
         .ok_or(AppError::Forbidden)?;
@@ -511,9 +516,13 @@ pub async fn change_status(
         ));
     }
     let row = store::by_id(state, id).await?.ok_or(AppError::NotFound)?;
-    if !actor.has_role(Role::Clerk)
-        || actor.account.department_id.as_deref() != Some(row.issuer_department.as_str())
-    {
+    if !can(
+        actor,
+        Action::IssueCertificates,
+        Resource::Department {
+            id: &row.issuer_department,
+        },
+    ) {
         return Err(AppError::Forbidden);
     }
     let (from, to): (&[&str], &str) = match change.action {

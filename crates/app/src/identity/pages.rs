@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::model::{AccountKind, Actor};
 use super::personal::{self, Purpose};
 use super::service::{self, LoginAttempt};
+use crate::authz::{Action, Resource, can};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::cookies;
@@ -348,8 +349,14 @@ async fn workbench(state: &AppState, ctx: &PageCtx, actor: &Actor) -> Result<Res
         department,
         roles,
         sections,
-        is_clerk: actor.has_role(crate::identity::model::Role::Clerk),
-        is_dept_admin: actor.has_role(crate::identity::model::Role::DeptAdmin),
+        is_clerk: actor.account.department_id.as_deref().is_some_and(|id| {
+            can(
+                actor,
+                Action::HandleApplications,
+                Resource::Department { id },
+            )
+        }),
+        is_dept_admin: can(actor, Action::OpenServiceCatalogue, Resource::Platform),
     }))
 }
 

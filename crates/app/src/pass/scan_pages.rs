@@ -10,8 +10,8 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use super::service::{self, CheckOutcome};
+use crate::authz::{Action, Resource, can};
 use crate::error::AppError;
-use crate::identity::model::Role;
 use crate::state::AppState;
 use crate::web::extract::{PageForm, RequestId};
 use crate::web::pages::{PageBase, PageCtx, PageError};
@@ -57,7 +57,7 @@ async fn render_with(
     certificate: Option<crate::certs::Verification>,
 ) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
-    if !actor.has_role(Role::VenueOperator) && !actor.has_role(Role::CheckpointOfficer) {
+    if !can(actor, Action::UseScanner, Resource::Platform) {
         return Err(ctx.error(AppError::Forbidden));
     }
     let answer = match outcome.as_ref() {
@@ -130,14 +130,14 @@ async fn render_with(
         certificate_status,
         foreign_detail,
         venues,
-        is_operator: actor.has_role(Role::VenueOperator),
+        is_operator: can(actor, Action::ApplyVenue, Resource::Platform),
         kinds: crate::venues::KINDS.iter().map(|k| k.kind).collect(),
         base: ctx.base("scan.title"),
         outcome,
         answer,
         reason,
         admission,
-        id_checks: actor.has_role(Role::CheckpointOfficer),
+        id_checks: can(actor, Action::CheckPersonById, Resource::Platform),
     };
     Ok(ctx.render(&page))
 }

@@ -311,9 +311,7 @@ pub async fn check_by_resident_id(
     resident_id: &tongban_core::ResidentId,
     request_id: Option<&str>,
 ) -> AppResult<CheckOutcome> {
-    if !actor.has_role(crate::identity::model::Role::CheckpointOfficer)
-        || !can(actor, Action::CheckPass, Resource::Platform)
-    {
+    if !can(actor, Action::CheckPersonById, Resource::Platform) {
         return Err(AppError::Forbidden);
     }
     if personal::identity_checks_since(state, actor.id(), state.now() - 60_000).await?

@@ -10,8 +10,9 @@ pub mod store;
 
 use serde::{Deserialize, Serialize};
 
+use crate::authz::{Action, Resource, can};
 use crate::error::{AppError, AppResult};
-use crate::identity::model::{Actor, Role};
+use crate::identity::model::Actor;
 use crate::state::AppState;
 use item::ServiceDefinition;
 
@@ -61,9 +62,11 @@ pub async fn validate(state: &AppState, definition: &ServiceDefinition) -> AppRe
 /// Whether the actor may edit the items of a department: the system administrator edits any,
 /// a department administrator those of their own department.
 fn may_edit(actor: &Actor, department_id: &str) -> bool {
-    actor.has_role(Role::SystemAdmin)
-        || (actor.has_role(Role::DeptAdmin)
-            && actor.account.department_id.as_deref() == Some(department_id))
+    can(
+        actor,
+        Action::EditServiceItems,
+        Resource::Department { id: department_id },
+    )
 }
 
 /// A save: the item, and for a change the version it was read at.
@@ -84,7 +87,7 @@ pub struct Saved {
 /// Creates (no version) or changes (the version read) an item, after every check. A change
 /// from a stale version is a conflict. Logged.
 pub async fn save(state: &AppState, actor: &Actor, request: SaveRequest) -> AppResult<Saved> {
-    if !(actor.has_role(Role::SystemAdmin) || actor.has_role(Role::DeptAdmin)) {
+    if !can(actor, Action::OpenServiceCatalogue, Resource::Platform) {
         return Err(AppError::Forbidden);
     }
     let definition = request.item;

@@ -9,6 +9,7 @@ use axum::routing::get;
 
 use super::Summary;
 use super::item::{ServiceDefinition, Source, TimeLimit};
+use crate::authz::{Action, Resource, can};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::extract::PageForm;
@@ -168,9 +169,7 @@ struct ConsolePage {
 /// administrators).
 async fn console(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
-    if !(actor.has_role(crate::identity::model::Role::SystemAdmin)
-        || actor.has_role(crate::identity::model::Role::DeptAdmin))
-    {
+    if !can(actor, Action::OpenServiceCatalogue, Resource::Platform) {
         return Err(ctx.error(AppError::Forbidden));
     }
     let results = super::list(&state, &super::Query::default())

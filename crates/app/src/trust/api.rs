@@ -6,6 +6,7 @@ use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::authz::{Action, Resource, can};
 use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -20,7 +21,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 fn system_admin(actor: &crate::identity::model::Actor) -> crate::error::AppResult<()> {
-    if actor.has_role(crate::identity::model::Role::SystemAdmin) {
+    if can(actor, Action::ManageTrust, Resource::Platform) {
         Ok(())
     } else {
         Err(crate::error::AppError::Forbidden)

@@ -8,8 +8,8 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
+use crate::authz::{Action, Resource, can};
 use crate::error::{AppError, AppResult};
-use crate::identity::model::Role;
 use crate::state::AppState;
 use crate::web::extract::PageForm;
 use crate::web::pages::{PageBase, PageCtx, PageError};
@@ -48,7 +48,7 @@ async fn render(
     notice: Option<String>,
 ) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
-    if !actor.has_role(Role::SystemAdmin) {
+    if !can(actor, Action::ManageTrust, Resource::Platform) {
         return Err(ctx.error(AppError::Forbidden));
     }
     let load = async {
@@ -91,7 +91,7 @@ async fn import_region(
 ) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
     ctx.check_csrf(&form.csrf)?;
-    if !actor.has_role(Role::SystemAdmin) {
+    if !can(actor, Action::ManageTrust, Resource::Platform) {
         return Err(ctx.error(AppError::Forbidden));
     }
     let text = form.trust_list.trim();
@@ -119,7 +119,7 @@ async fn remove_region(
 ) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
     ctx.check_csrf(&form.csrf)?;
-    if !actor.has_role(Role::SystemAdmin) {
+    if !can(actor, Action::ManageTrust, Resource::Platform) {
         return Err(ctx.error(AppError::Forbidden));
     }
     if !super::regions::remove(&state, &region, actor.id())
@@ -150,7 +150,7 @@ async fn import_dcc_signers(
 ) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
     ctx.check_csrf(&form.csrf)?;
-    if !actor.has_role(Role::SystemAdmin) {
+    if !can(actor, Action::ManageTrust, Resource::Platform) {
         return Err(ctx.error(AppError::Forbidden));
     }
     let added = super::dcc::import_signers(&state, &form.list, actor.id())
@@ -173,7 +173,7 @@ async fn remove_dcc_signer(
 ) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
     ctx.check_csrf(&form.csrf)?;
-    if !actor.has_role(Role::SystemAdmin) {
+    if !can(actor, Action::ManageTrust, Resource::Platform) {
         return Err(ctx.error(AppError::Forbidden));
     }
     if !super::dcc::remove_signer(&state, &form.kid, actor.id())

@@ -10,6 +10,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use super::cookies;
 use super::extract::tokens_match;
 use super::i18n::Tr;
+use crate::authz::{Action, Resource, can};
 use crate::error::AppError;
 use crate::identity::model::{Actor, Credential, Language, Role};
 use crate::identity::{service, store};
@@ -152,13 +153,14 @@ impl PageCtx {
                 .actor
                 .as_ref()
                 .is_some_and(|a| a.grants.iter().any(|g| g.role.is_trio())),
-            is_checker: self.actor.as_ref().is_some_and(|a| {
-                a.has_role(Role::VenueOperator) || a.has_role(Role::CheckpointOfficer)
-            }),
+            is_checker: self
+                .actor
+                .as_ref()
+                .is_some_and(|a| can(a, Action::UseScanner, Resource::Platform)),
             is_health_officer: self
                 .actor
                 .as_ref()
-                .is_some_and(|a| a.has_role(Role::HealthOfficer)),
+                .is_some_and(|a| can(a, Action::ReadCheckinStatistics, Resource::Platform)),
             title: self.t.get(title_key).to_owned(),
             path: self.path.clone(),
             ledger_hash: None,
