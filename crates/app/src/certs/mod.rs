@@ -19,9 +19,9 @@ pub fn verify_offline(
     document: &str,
     status_list: Option<&str>,
     now: i64,
-) -> Result<(SignedCertificate, Option<String>), crate::pass::offline::Refusal> {
-    use crate::pass::offline::Refusal;
-    let (_, keys) = crate::pass::offline::trusted_keys(trust_list, root, CERT_KEY, now)?;
+) -> Result<(SignedCertificate, Option<String>), crate::keys::offline::Refusal> {
+    use crate::keys::offline::Refusal;
+    let (_, keys) = crate::keys::offline::trusted_keys(trust_list, root, CERT_KEY, now)?;
     let signed: SignedCertificate = serde_json::from_str(document).map_err(|_| Refusal {
         reason: "bad_document",
         message: "not a signed certificate".into(),

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod master;
+pub mod offline;
 pub mod service;
 pub mod store;
 pub mod vault;
