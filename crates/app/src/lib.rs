@@ -3,30 +3,16 @@
 //! [`module::Module`] listed in [`modules`]; `web` is the HTTP edge.
 #![forbid(unsafe_code)]
 
-pub mod admin;
-pub mod applications;
-pub mod authz;
-pub mod cache;
-pub mod certs;
-pub mod checkins;
-pub mod config;
-pub mod db;
 pub mod demo;
-pub mod error;
-pub mod health;
-pub mod identity;
-pub mod keys;
-pub mod ledger;
-pub mod metrics;
-pub mod module;
-pub mod pass;
-pub mod random;
-pub mod services;
-pub mod state;
-pub mod time_fmt;
-pub mod trust;
-pub mod venues;
-pub mod web;
+
+pub use tongban_certificates::certs;
+pub use tongban_citypass::{checkins, health, pass, venues};
+pub use tongban_platform::{
+    admin, authz, cache, config, db, error, identity, keys, ledger, metrics, module, random, state,
+    time_fmt, web,
+};
+pub use tongban_services::{applications, services};
+pub use tongban_trust::trust;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -393,7 +393,7 @@ pub fn item_text(value: &Value) -> String {
 }
 
 /// The actor's own holder kind and record id.
-pub(crate) fn holder_of(actor: &Actor) -> AppResult<(&'static str, String)> {
+pub fn holder_of(actor: &Actor) -> AppResult<(&'static str, String)> {
     match (&actor.account.person_id, &actor.account.enterprise_id) {
         (Some(person), _) => Ok(("person", person.clone())),
         (None, Some(enterprise)) => Ok(("enterprise", enterprise.clone())),

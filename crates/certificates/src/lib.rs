@@ -1,0 +1,8 @@
+//! tongban-certificates: the electronic-certificate module (see [`certs`]).
+#![forbid(unsafe_code)]
+
+pub mod certs;
+
+pub(crate) use tongban_platform::{
+    admin, authz, error, identity, keys, ledger, module, state, time_fmt, web,
+};

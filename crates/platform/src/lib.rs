@@ -1,0 +1,26 @@
+//! tongban-platform: the kernel every module plugs into — configuration, the database and its
+//! migrations, the error boundary, the clock and metrics, the authorization policy, identity
+//! and administration, the key vault and signing keys, the transparency log, the coherent
+//! caches, the web shell (extractors, cookies, CSRF, page context, i18n) and the
+//! [`module::Module`] interface. It names no module.
+#![forbid(unsafe_code)]
+
+pub mod admin;
+pub mod authz;
+pub mod cache;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod identity;
+pub mod keys;
+pub mod ledger;
+pub mod metrics;
+pub mod module;
+pub mod random;
+pub mod state;
+pub mod time_fmt;
+pub mod web;
+
+pub use config::Config;
+pub use db::Db;
+pub use state::AppState;
