@@ -44,7 +44,7 @@ pub async fn import_csv(
     input: impl std::io::Read,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> AppResult<ImportReport> {
-    let department = crate::admin::store::department_by_uscc(state.pool(), issuer.trim())
+    let department = crate::admin::directory::department_by_uscc(state, issuer.trim())
         .await?
         .ok_or_else(|| AppError::invalid("issuer", "no department has this USCC"))?;
     let t = store::cert_type_by_code(state, type_code.trim())

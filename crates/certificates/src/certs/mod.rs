@@ -52,13 +52,13 @@ use tongban_certs::{Authority, Certificate, Holder, HolderCodeType, SignedCertif
 use tongban_core::zone::ymd;
 use tongban_core::{CertificateId, CertificateType, ResidentId, Uscc, Zone};
 
-use crate::admin::store::Department;
+use crate::admin::directory::Department;
 use crate::authz::{Action, Resource, can};
 use crate::error::{AppError, AppResult};
 use crate::identity::model::Actor;
 use crate::identity::personal::{self, Purpose};
 use crate::state::AppState;
-use store::{CertRow, CertType};
+pub use store::{CertRow, CertType};
 
 pub use crate::keys::CERT_KEY;
 
@@ -304,7 +304,7 @@ pub async fn issue(
     ) {
         return Err(AppError::Forbidden);
     }
-    let department = crate::admin::store::department(state.pool(), &department_id)
+    let department = crate::admin::directory::department(state, &department_id)
         .await?
         .ok_or(AppError::Forbidden)?;
     let t = store::cert_type_by_code(state, request.type_code.trim())
@@ -901,4 +901,26 @@ impl crate::module::Module for CertsModule {
     fn routes(&self) -> axum::Router<crate::state::AppState> {
         pages::routes()
     }
+}
+
+/// The certificate type of this code: how other modules read the catalogue of types.
+pub async fn cert_type(state: &AppState, code: &str) -> AppResult<Option<CertType>> {
+    store::cert_type_by_code(state, code).await
+}
+
+/// Whether the department may issue certificates of the type.
+pub async fn may_issue(state: &AppState, type_code: &str, department_id: &str) -> AppResult<bool> {
+    store::may_issue(state, type_code, department_id).await
+}
+
+/// The holder's current certificate of a type on `today` (`YYYY-MM-DD`, the region's day),
+/// if any.
+pub async fn current_of_holder(
+    state: &AppState,
+    kind: &str,
+    holder_id: &str,
+    type_code: &str,
+    today: &str,
+) -> AppResult<Option<CertRow>> {
+    store::current_of_holder(state, kind, holder_id, type_code, today).await
 }

@@ -125,13 +125,13 @@ async fn decide_authorisation(
 async fn clerk_department(
     state: &AppState,
     ctx: &PageCtx,
-) -> Result<crate::admin::store::Department, PageError> {
+) -> Result<crate::admin::directory::Department, PageError> {
     let actor = ctx.actor()?;
     let id = actor
         .clerk_department()
         .ok_or_else(|| ctx.error(AppError::Forbidden))?
         .to_owned();
-    crate::admin::store::department(state.pool(), &id)
+    crate::admin::directory::department(state, &id)
         .await
         .map_err(|e| ctx.error(e))?
         .ok_or_else(|| ctx.error(AppError::Forbidden))

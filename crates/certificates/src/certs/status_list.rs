@@ -17,7 +17,7 @@ pub async fn current(
     issuer_uscc: &str,
     type_code: &str,
 ) -> AppResult<SignedStatusList> {
-    let department = crate::admin::store::department_by_uscc(state.pool(), issuer_uscc)
+    let department = crate::admin::directory::department_by_uscc(state, issuer_uscc)
         .await?
         .ok_or(AppError::NotFound)?;
     if !super::store::may_issue(state, type_code, &department.id).await? {

@@ -236,7 +236,7 @@ async fn release(
         }
         Basis::LegalBasis(text) => ("legal_basis", format!("legal_basis:{text}")),
     };
-    let department = crate::admin::store::department(state.pool(), &department_id)
+    let department = crate::admin::directory::department(state, &department_id)
         .await?
         .ok_or(AppError::Forbidden)?;
     if holder.kind == "person" {
@@ -397,7 +397,7 @@ struct Names {
 impl Names {
     async fn load(state: &AppState) -> AppResult<Names> {
         Ok(Names {
-            departments: crate::admin::store::departments(state.pool())
+            departments: crate::admin::directory::departments(state)
                 .await?
                 .into_iter()
                 .map(|d| (d.id, d.name))

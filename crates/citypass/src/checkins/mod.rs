@@ -11,6 +11,7 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::venues::Venue;
 
+pub use store::count_at;
 pub use writer::{CheckinWriter, NewCheckin, SAME_VISIT_MS};
 
 /// How a check-in was made.

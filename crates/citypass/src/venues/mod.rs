@@ -8,7 +8,7 @@ pub mod pages;
 pub mod service;
 pub mod store;
 
-pub use store::{ensure_venue, venue_of};
+pub use store::{ensure_venue, entitlements_of, venue_by_no, venue_of, venues_of_staff};
 
 use crate::error::AppResult;
 use crate::state::AppState;

@@ -84,7 +84,7 @@ pub async fn apply(state: &AppState, actor: &Actor, application: &Application) -
         .trim()
         .parse()
         .map_err(|e| AppError::invalid("region_code", e))?;
-    if crate::admin::store::region(state.pool(), region.as_str())
+    if crate::admin::directory::region(state, region.as_str())
         .await?
         .is_none()
     {

@@ -2,6 +2,7 @@
 //! passwords, role grants and the record of administrative events.
 
 pub mod api;
+pub mod directory;
 pub mod pages;
 pub mod service;
 pub mod store;

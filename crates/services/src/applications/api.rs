@@ -46,7 +46,7 @@ async fn form(
     ApiActor(actor): ApiActor,
     Path(code): Path<String>,
 ) -> AppResult<Json<Vec<FieldView>>> {
-    let item = crate::services::store::by_code(&state, &code)
+    let item = crate::services::item_by_code(&state, &code)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(Json(

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::{ApplicationView, ApplyRequest, FieldView, store};
 use crate::error::{AppError, AppResult};
 use crate::identity::model::Actor;
-use crate::services::store::StoredItem;
+use crate::services::StoredItem;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -25,7 +25,7 @@ async fn items_of(state: &AppState, codes: &[String]) -> AppResult<Vec<StoredIte
     let mut items = Vec::with_capacity(codes.len());
     for code in codes {
         items.push(
-            crate::services::store::by_code(state, code)
+            crate::services::item_by_code(state, code)
                 .await?
                 .ok_or_else(|| AppError::Conflict(format!("the bundle's item {code} is gone")))?,
         );

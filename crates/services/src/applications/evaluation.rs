@@ -106,7 +106,7 @@ pub async fn rate(state: &AppState, actor: &Actor, id: &str, rating: &Rating) ->
         .map(|(k, g)| (k.as_str(), g.points()))
         .collect();
     let due = if rating.grade.is_poor() {
-        let department = crate::admin::store::department(state.pool(), &app.department_id)
+        let department = crate::admin::directory::department(state, &app.department_id)
             .await?
             .ok_or(AppError::NotFound)?;
         let calendar = super::calendar_of(state, department.region_code.as_str()).await?;
@@ -216,7 +216,7 @@ pub async fn rectifications(state: &AppState, actor: &Actor) -> AppResult<Vec<Re
         let Some(app) = store::by_id(state, &r.application_id).await? else {
             continue;
         };
-        let item_name = crate::services::store::by_code(state, &app.item_code)
+        let item_name = crate::services::item_by_code(state, &app.item_code)
             .await?
             .map(|i| i.definition.name)
             .unwrap_or_default();
@@ -274,7 +274,7 @@ pub async fn reply(state: &AppState, actor: &Actor, id: &str, text: &str) -> App
         ));
     }
     if let Some(app) = store::by_id(state, &r.application_id).await? {
-        let item_name = crate::services::store::by_code(state, &app.item_code)
+        let item_name = crate::services::item_by_code(state, &app.item_code)
             .await?
             .map(|i| i.definition.name)
             .unwrap_or_default();
@@ -310,7 +310,7 @@ pub struct Statistics {
 
 /// Any logged-in account may read a department's record (好差评 results are public).
 pub async fn statistics(state: &AppState, department_id: &str) -> AppResult<Statistics> {
-    let department = crate::admin::store::department(state.pool(), department_id)
+    let department = crate::admin::directory::department(state, department_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let grades = store::grades_of(state, department_id).await?;

@@ -32,8 +32,8 @@ use serde_json::{Value, json};
 use super::ApplicationView;
 use crate::error::{AppError, AppResult};
 use crate::identity::model::Actor;
+use crate::services::StoredItem;
 use crate::services::item::{FieldKind, ServiceDefinition, Source};
-use crate::services::store::StoredItem;
 use crate::state::AppState;
 use crate::web::extract::{ApiActor, ApiJson};
 
@@ -81,7 +81,7 @@ fn service_id(code: &str) -> String {
 }
 
 async fn item_by_service_id(state: &AppState, id: &str) -> AppResult<StoredItem> {
-    crate::services::store::all(state)
+    crate::services::all_items(state)
         .await?
         .into_iter()
         .find(|i| service_id(&i.definition.code) == id)
@@ -124,7 +124,7 @@ async fn services(
     Query(query): Query<NameQuery>,
 ) -> AppResult<Json<Vec<Value>>> {
     mediator(&headers)?;
-    let items = crate::services::store::all(&state).await?;
+    let items = crate::services::all_items(&state).await?;
     let wanted = query
         .name
         .as_deref()
@@ -318,11 +318,9 @@ async fn submit(
     let mut provided = Vec::new();
     for m in &item.definition.materials {
         let library = match (&m.certificate_type, m.source) {
-            (Some(code), Source::CertificateLibrary) => {
-                crate::certs::store::cert_type_by_code(&state, code)
-                    .await?
-                    .is_some_and(|t| t.holder_kind == kind)
-            }
+            (Some(code), Source::CertificateLibrary) => crate::certs::cert_type(&state, code)
+                .await?
+                .is_some_and(|t| t.holder_kind == kind),
             _ => false,
         };
         if !library && m.source != Source::Department {

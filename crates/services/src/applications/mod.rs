@@ -222,7 +222,7 @@ pub async fn apply(
     code: &str,
     request: ApplyRequest,
 ) -> AppResult<ApplicationView> {
-    let stored = crate::services::store::by_code(state, code)
+    let stored = crate::services::item_by_code(state, code)
         .await?
         .ok_or(AppError::NotFound)?;
     for name in request.uploads.keys() {
@@ -239,12 +239,12 @@ pub async fn apply(
 
 /// An application checked and ready to store.
 struct Plan {
-    stored: crate::services::store::StoredItem,
+    stored: crate::services::StoredItem,
     kind: &'static str,
     holder: String,
     values: BTreeMap<String, Value>,
     /// (material name, certificate type) obtained from the library.
-    pulled: Vec<(String, crate::certs::store::CertType)>,
+    pulled: Vec<(String, crate::certs::CertType)>,
     uploads: Vec<(String, store::UploadRow)>,
 }
 
@@ -254,7 +254,7 @@ struct Plan {
 async fn plan(
     state: &AppState,
     actor: &Actor,
-    stored: crate::services::store::StoredItem,
+    stored: crate::services::StoredItem,
     request: &ApplyRequest,
 ) -> AppResult<Plan> {
     let (kind, holder) = applicant_kind(actor)?;
@@ -273,7 +273,7 @@ async fn plan(
         if material.source != Source::CertificateLibrary {
             continue;
         }
-        let Some(t) = crate::certs::store::cert_type_by_code(state, type_code).await? else {
+        let Some(t) = crate::certs::cert_type(state, type_code).await? else {
             continue;
         };
         if t.holder_kind == kind {
@@ -289,7 +289,7 @@ async fn plan(
     let today = tongban_core::zone::ymd(state.today());
     for (_, required, t) in &pulled {
         if *required
-            && crate::certs::store::current_of_holder(state, kind, &holder, &t.code, &today)
+            && crate::certs::current_of_holder(state, kind, &holder, &t.code, &today)
                 .await?
                 .is_none()
         {
@@ -389,7 +389,7 @@ async fn execute(
             used.push(upload.id.clone());
         }
     }
-    let department = crate::admin::store::department(state.pool(), &plan.stored.department_id)
+    let department = crate::admin::directory::department(state, &plan.stored.department_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let calendar = calendar_of(state, department.region_code.as_str()).await?;
@@ -489,7 +489,7 @@ pub async fn act(
 ) -> AppResult<ApplicationView> {
     let app = store::by_id(state, id).await?.ok_or(AppError::NotFound)?;
     let by = role_on(actor, &app).ok_or(AppError::NotFound)?;
-    let stored = crate::services::store::by_code(state, &app.item_code)
+    let stored = crate::services::item_by_code(state, &app.item_code)
         .await?
         .ok_or(AppError::NotFound)?;
     let item = &stored.definition;
@@ -523,7 +523,7 @@ pub async fn act(
             "the application changed since you opened it; reload it".into(),
         ));
     }
-    let department = crate::admin::store::department(state.pool(), &app.department_id)
+    let department = crate::admin::directory::department(state, &app.department_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let calendar = calendar_of(state, department.region_code.as_str()).await?;
@@ -594,7 +594,7 @@ pub async fn act(
 
 /// A certificate result ready to issue: its type, holder and checked items.
 struct ResultDraft {
-    t: crate::certs::store::CertType,
+    t: crate::certs::CertType,
     holder: crate::certs::HolderInfo,
     items: BTreeMap<String, Value>,
 }
@@ -607,15 +607,15 @@ async fn draft_result(
     clerk: &Actor,
     app: &ApplicationRow,
     item: &ServiceDefinition,
-    department: &crate::admin::store::Department,
+    department: &crate::admin::directory::Department,
 ) -> AppResult<Option<ResultDraft>> {
     let Some(type_code) = &item.result.certificate_type else {
         return Ok(None);
     };
-    let t = crate::certs::store::cert_type_by_code(state, type_code)
+    let t = crate::certs::cert_type(state, type_code)
         .await?
         .ok_or_else(|| AppError::Conflict("the result's certificate type is gone".into()))?;
-    if !crate::certs::store::may_issue(state, &t.code, &department.id).await? {
+    if !crate::certs::may_issue(state, &t.code, &department.id).await? {
         return Err(AppError::Conflict(format!(
             "{} may not issue {}",
             department.name, t.name
@@ -761,13 +761,13 @@ async fn views(state: &AppState, rows: Vec<ApplicationRow>) -> AppResult<Vec<App
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         if !items.contains_key(&row.item_code) {
-            let Some(stored) = crate::services::store::by_code(state, &row.item_code).await? else {
+            let Some(stored) = crate::services::item_by_code(state, &row.item_code).await? else {
                 continue;
             };
             items.insert(row.item_code.clone(), stored.definition);
         }
         if !calendars.contains_key(&row.department_id) {
-            let region = crate::admin::store::department(state.pool(), &row.department_id)
+            let region = crate::admin::directory::department(state, &row.department_id)
                 .await?
                 .map(|d| d.region_code.as_str().to_owned())
                 .unwrap_or_default();
@@ -844,7 +844,7 @@ pub async fn detail(state: &AppState, actor: &Actor, id: &str) -> AppResult<Deta
     if by == workflow::Actor::Clerk && app.applicant_kind == "person" {
         personal::record_application_access(state, actor, &app.applicant_id, None).await?;
     }
-    let stored = crate::services::store::by_code(state, &app.item_code)
+    let stored = crate::services::item_by_code(state, &app.item_code)
         .await?
         .ok_or(AppError::NotFound)?;
     let item = &stored.definition;
@@ -900,7 +900,7 @@ pub async fn detail(state: &AppState, actor: &Actor, id: &str) -> AppResult<Deta
                 .collect()
         })
         .unwrap_or_default();
-    let department = crate::admin::store::department(state.pool(), &app.department_id)
+    let department = crate::admin::directory::department(state, &app.department_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let calendar = calendar_of(state, department.region_code.as_str()).await?;

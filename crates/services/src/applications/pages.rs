@@ -70,11 +70,9 @@ async fn material_slots(
             continue;
         }
         let library = match (&m.certificate_type, m.source) {
-            (Some(code), Source::CertificateLibrary) => {
-                crate::certs::store::cert_type_by_code(state, code)
-                    .await?
-                    .is_some_and(|t| t.holder_kind == kind)
-            }
+            (Some(code), Source::CertificateLibrary) => crate::certs::cert_type(state, code)
+                .await?
+                .is_some_and(|t| t.holder_kind == kind),
             _ => false,
         };
         if library {
@@ -92,7 +90,7 @@ async fn apply_form(
     Path(code): Path<String>,
 ) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
-    let stored = crate::services::store::by_code(&state, &code)
+    let stored = crate::services::item_by_code(&state, &code)
         .await
         .map_err(|e| ctx.error(e))?
         .ok_or_else(|| ctx.error(AppError::NotFound))?;
@@ -228,7 +226,7 @@ async fn apply(
     multipart: Multipart,
 ) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
-    let stored = crate::services::store::by_code(&state, &code)
+    let stored = crate::services::item_by_code(&state, &code)
         .await
         .map_err(|e| ctx.error(e))?
         .ok_or_else(|| ctx.error(AppError::NotFound))?;
@@ -338,7 +336,7 @@ async fn detail(
     let applicant = super::applicant_kind(actor).is_ok();
     let mut fields = Vec::new();
     let mut with_reason = Vec::new();
-    if let Some(stored) = crate::services::store::by_code(&state, &detail.application.item_code)
+    if let Some(stored) = crate::services::item_by_code(&state, &detail.application.item_code)
         .await
         .map_err(|e| ctx.error(e))?
     {

@@ -15,6 +15,7 @@ use crate::error::{AppError, AppResult};
 use crate::identity::model::Actor;
 use crate::state::AppState;
 use item::ServiceDefinition;
+pub use store::StoredItem;
 
 /// Checks an item: the consistency rules (the first broken one is the answer, as a 422 naming
 /// its field), then that its department and every certificate type it names exist. Returns
@@ -24,7 +25,7 @@ pub async fn validate(state: &AppState, definition: &ServiceDefinition) -> AppRe
         return Err(AppError::invalid(broken.field, broken.message));
     }
     let department =
-        crate::admin::store::department_by_uscc(state.pool(), definition.department.trim())
+        crate::admin::directory::department_by_uscc(state, definition.department.trim())
             .await?
             .ok_or_else(|| AppError::invalid("department", "no department has this USCC"))?;
     let named = definition
@@ -46,10 +47,7 @@ pub async fn validate(state: &AppState, definition: &ServiceDefinition) -> AppRe
                 .map(|code| ("consent_free_types", code.as_str())),
         );
     for (field, code) in named {
-        if crate::certs::store::cert_type_by_code(state, code)
-            .await?
-            .is_none()
-        {
+        if crate::certs::cert_type(state, code).await?.is_none() {
             return Err(AppError::invalid(
                 field,
                 format!("{code} is not a certificate type of the catalogue"),
@@ -201,7 +199,7 @@ pub async fn list(state: &AppState, query: &Query) -> AppResult<Vec<Summary>> {
 async fn department_names(
     state: &AppState,
 ) -> AppResult<std::collections::HashMap<String, String>> {
-    Ok(crate::admin::store::departments(state.pool())
+    Ok(crate::admin::directory::departments(state)
         .await?
         .into_iter()
         .filter_map(|d| d.uscc.map(|u| (u, d.name)))
@@ -232,7 +230,7 @@ pub async fn detail(state: &AppState, code: &str) -> AppResult<Detail> {
     let stored = store::by_code(state, code)
         .await?
         .ok_or(AppError::NotFound)?;
-    let department_name = crate::admin::store::department(state.pool(), &stored.department_id)
+    let department_name = crate::admin::directory::department(state, &stored.department_id)
         .await?
         .map(|d| d.name)
         .unwrap_or_default();
@@ -258,4 +256,15 @@ impl crate::module::Module for ServicesModule {
     fn routes(&self) -> axum::Router<crate::state::AppState> {
         pages::routes()
     }
+}
+
+/// The stored item of this code (its definition, department and version): how other areas
+/// read the catalogue.
+pub async fn item_by_code(state: &AppState, code: &str) -> AppResult<Option<store::StoredItem>> {
+    store::by_code(state, code).await
+}
+
+/// Every stored item, by code.
+pub async fn all_items(state: &AppState) -> AppResult<Vec<store::StoredItem>> {
+    store::all(state).await
 }

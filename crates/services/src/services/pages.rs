@@ -57,7 +57,7 @@ async fn search(
         .into_iter()
         .map(|i| i.definition.department)
         .collect();
-    let departments = crate::admin::store::departments(state.pool())
+    let departments = crate::admin::directory::departments(&state)
         .await
         .map_err(|e| ctx.error(e))?
         .into_iter()
