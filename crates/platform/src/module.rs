@@ -18,6 +18,7 @@ use crate::cache::{Coherent, Evict};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::AppResult;
+use crate::identity::model::Actor;
 use crate::state::AppState;
 use crate::web::pages::PageCtx;
 
@@ -65,6 +66,15 @@ pub enum Home {
     Workbench,
 }
 
+/// A link of the page shell's navigation: where it leads, the key of its text, and its place
+/// (links are shown by rank, lowest first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NavLink {
+    pub href: &'static str,
+    pub text: &'static str,
+    pub rank: u8,
+}
+
 /// Sections of a page, rendered, in the order they are shown.
 pub type Sections<'a> = Pin<Box<dyn Future<Output = AppResult<Vec<String>>> + Send + 'a>>;
 
@@ -109,6 +119,11 @@ pub trait Module: Send + Sync + 'static {
     /// awaits the actor. None by default.
     fn home<'a>(&'a self, _home: Home, _state: &'a AppState, _ctx: &'a PageCtx) -> Sections<'a> {
         Box::pin(async { Ok(Vec::new()) })
+    }
+
+    /// The links the module adds to the navigation of every page for this actor.
+    fn nav(&self, _actor: &Actor) -> Vec<NavLink> {
+        Vec::new()
     }
 
     /// The module's background jobs, started when the node serves and stopped with it.

@@ -315,3 +315,53 @@ async fn a_citizen_turns_on_one_time_codes_and_manages_tokens_on_the_security_pa
         .count();
     assert!(revoked >= 1);
 }
+
+/// The navigation is what the modules give each actor: the pass to citizens, the scanner to
+/// checkpoint staff, the statistics to health officers, the console to the administrators.
+#[tokio::test]
+async fn each_actor_sees_the_navigation_of_their_roles() {
+    let app = spawn_app().await;
+    let nav_of = |username: &str| {
+        let (app, account) = (&app, app.account(username).clone());
+        async move {
+            let mut browser = app.page_login(&account).await;
+            let html = browser.get(app, "/home").await.text().await.expect("html");
+            let header = html
+                .split("</header>")
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            [
+                "/admin",
+                "/services",
+                "/scan",
+                "/pass",
+                "/checkins/statistics",
+                "/security",
+            ]
+            .into_iter()
+            .filter(|href| header.contains(&format!("href=\"{href}\"")))
+            .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        nav_of("citizen.zhangwei").await,
+        ["/services", "/pass", "/security"]
+    );
+    let checker = app.first_with_role("checkpoint_officer").username.clone();
+    assert_eq!(nav_of(&checker).await, ["/services", "/scan", "/security"]);
+    assert_eq!(
+        nav_of("demo.health").await,
+        ["/services", "/pass", "/checkins/statistics", "/security"]
+    );
+    assert_eq!(
+        nav_of("demo.sysadmin").await,
+        [
+            "/admin",
+            "/services",
+            "/pass",
+            "/checkins/statistics",
+            "/security"
+        ]
+    );
+}

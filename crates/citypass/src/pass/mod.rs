@@ -16,6 +16,24 @@ impl crate::module::Module for PassModule {
         "pass"
     }
 
+    fn nav(&self, actor: &crate::identity::model::Actor) -> Vec<crate::module::NavLink> {
+        use crate::authz::{Action, Resource, can};
+        // Staff who check others scan; everyone else shows their own pass.
+        vec![if can(actor, Action::UseScanner, Resource::Platform) {
+            crate::module::NavLink {
+                href: "/scan",
+                text: "nav.scan",
+                rank: 30,
+            }
+        } else {
+            crate::module::NavLink {
+                href: "/pass",
+                text: "nav.pass",
+                rank: 30,
+            }
+        }]
+    }
+
     fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
         api::routes()
     }

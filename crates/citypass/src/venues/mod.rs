@@ -106,6 +106,19 @@ impl crate::module::Module for VenuesModule {
         "venues"
     }
 
+    fn nav(&self, actor: &crate::identity::model::Actor) -> Vec<crate::module::NavLink> {
+        use crate::authz::{Action, Resource, can};
+        if can(actor, Action::ReadCheckinStatistics, Resource::Platform) {
+            vec![crate::module::NavLink {
+                href: "/checkins/statistics",
+                text: "stats.title",
+                rank: 40,
+            }]
+        } else {
+            Vec::new()
+        }
+    }
+
     fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
         api::routes()
     }

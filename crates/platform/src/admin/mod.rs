@@ -15,6 +15,19 @@ impl crate::module::Module for AdminModule {
         "admin"
     }
 
+    fn nav(&self, actor: &crate::identity::model::Actor) -> Vec<crate::module::NavLink> {
+        use crate::authz::{Action, Resource, can};
+        if can(actor, Action::ListRoles, Resource::Platform) {
+            vec![crate::module::NavLink {
+                href: "/admin",
+                text: "nav.console",
+                rank: 10,
+            }]
+        } else {
+            Vec::new()
+        }
+    }
+
     fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
         api::routes()
     }

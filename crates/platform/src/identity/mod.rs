@@ -19,6 +19,15 @@ impl crate::module::Module for IdentityModule {
         "identity"
     }
 
+    fn nav(&self, actor: &crate::identity::model::Actor) -> Vec<crate::module::NavLink> {
+        let _ = actor;
+        vec![crate::module::NavLink {
+            href: "/security",
+            text: "nav.security",
+            rank: 90,
+        }]
+    }
+
     fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
         api::routes()
     }

@@ -10,7 +10,6 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use super::cookies;
 use super::extract::tokens_match;
 use super::i18n::Tr;
-use crate::authz::{Action, Resource, can};
 use crate::error::AppError;
 use crate::identity::model::{Actor, Credential, Language, Role};
 use crate::identity::{service, store};
@@ -25,12 +24,8 @@ pub struct PageBase {
     pub large_text: bool,
     pub csrf: String,
     pub user_name: Option<String>,
-    /// Shows the console link to the three administrators.
-    pub is_admin: bool,
-    /// Shows the scanner link to venue and checkpoint staff.
-    pub is_checker: bool,
-    /// Shows the check-in statistics link to health officers.
-    pub is_health_officer: bool,
+    /// The navigation the modules give this actor: (href, text key), in rank order.
+    pub nav: Vec<(&'static str, &'static str)>,
     pub title: String,
     /// The path of this page, for the language and text-size links.
     pub path: String,
@@ -50,6 +45,8 @@ pub struct PageCtx {
     pub csrf: String,
     /// The region's time zone, in which the page shows times.
     pub zone: tongban_core::Zone,
+    /// The links of the navigation for this actor, from every module.
+    nav: Vec<(&'static str, &'static str)>,
     path: String,
     set_cookies: Vec<HeaderValue>,
 }
@@ -129,6 +126,10 @@ impl FromRequestParts<AppState> for PageCtx {
                 }
             },
         };
+        let nav = actor
+            .as_ref()
+            .map(|actor| navigation(state, actor))
+            .unwrap_or_default();
         Ok(PageCtx {
             actor,
             raw_session,
@@ -136,10 +137,25 @@ impl FromRequestParts<AppState> for PageCtx {
             large_text,
             csrf,
             zone: state.zone(),
+            nav,
             path: parts.uri.path().to_owned(),
             set_cookies,
         })
     }
+}
+
+/// Every module's links for the actor, in rank order.
+fn navigation(state: &AppState, actor: &Actor) -> Vec<(&'static str, &'static str)> {
+    let mut links: Vec<_> = state
+        .modules
+        .iter()
+        .flat_map(|module| module.nav(actor))
+        .collect();
+    links.sort_by_key(|link| link.rank);
+    links
+        .into_iter()
+        .map(|link| (link.href, link.text))
+        .collect()
 }
 
 impl PageCtx {
@@ -149,18 +165,7 @@ impl PageCtx {
             large_text: self.large_text,
             csrf: self.csrf.clone(),
             user_name: self.actor.as_ref().map(|a| a.account.display_name.clone()),
-            is_admin: self
-                .actor
-                .as_ref()
-                .is_some_and(|a| a.grants.iter().any(|g| g.role.is_trio())),
-            is_checker: self
-                .actor
-                .as_ref()
-                .is_some_and(|a| can(a, Action::UseScanner, Resource::Platform)),
-            is_health_officer: self
-                .actor
-                .as_ref()
-                .is_some_and(|a| can(a, Action::ReadCheckinStatistics, Resource::Platform)),
+            nav: self.nav.clone(),
             title: self.t.get(title_key).to_owned(),
             path: self.path.clone(),
             ledger_hash: None,
@@ -272,9 +277,7 @@ pub fn error_page(
             large_text,
             csrf: String::new(),
             user_name: None,
-            is_admin: false,
-            is_checker: false,
-            is_health_officer: false,
+            nav: Vec::new(),
             title: t.get("error.title").to_owned(),
             path: "/".into(),
             ledger_hash: None,

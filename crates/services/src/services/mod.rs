@@ -249,6 +249,15 @@ impl crate::module::Module for ServicesModule {
         "services"
     }
 
+    fn nav(&self, actor: &crate::identity::model::Actor) -> Vec<crate::module::NavLink> {
+        let _ = actor;
+        vec![crate::module::NavLink {
+            href: "/services",
+            text: "services.title",
+            rank: 20,
+        }]
+    }
+
     fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
         api::routes()
     }
