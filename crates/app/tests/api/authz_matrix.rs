@@ -248,3 +248,66 @@ async fn the_system_administrator_cannot_create_another_administrator() {
         "staff get a second factor"
     );
 }
+
+/// Every API route the registered modules serve, read from their OpenAPI document — so a new
+/// module's routes join without an edit here — called anonymously and as every demo role,
+/// with placeholder ids and an empty body: a route that declares the bearer scheme refuses
+/// the anonymous caller with 401, and no route answers any caller with a server error.
+#[tokio::test]
+async fn every_registered_route_refuses_strangers_and_never_fails_any_role() {
+    let app = spawn_app().await;
+    let document =
+        serde_json::to_value(tongban_app::web::openapi_document(&tongban_app::modules()))
+            .expect("json");
+    let paths = document["paths"].as_object().expect("paths");
+    let mut operations = Vec::new();
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().expect("path item") {
+            if !["get", "post", "put", "delete", "patch"].contains(&method.as_str()) {
+                continue;
+            }
+            let secured = operation["security"]
+                .as_array()
+                .is_some_and(|list| list.iter().any(|s| s.get("bearer").is_some()));
+            // Placeholder ids: a route must refuse or not find them, never fail on them.
+            let concrete = path
+                .split('/')
+                .map(|part| if part.starts_with('{') { "x0" } else { part })
+                .collect::<Vec<_>>()
+                .join("/");
+            operations.push((method.to_uppercase(), concrete, secured));
+        }
+    }
+    assert!(operations.len() > 60, "only {} routes", operations.len());
+    // Logging out ends the token it is called with: the last call of each caller.
+    operations.sort_by_key(|(_, path, _)| path.ends_with("/auth/logout"));
+    let send = |method: &str, path: &str, token: Option<&str>| {
+        let mut request = app
+            .client
+            .request(method.parse().expect("method"), app.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if method != "GET" && method != "DELETE" {
+            request = request.json(&json!({}));
+        }
+        async move { request.send().await.expect("request").status().as_u16() }
+    };
+    for (method, path, secured) in &operations {
+        let status = send(method, path, None).await;
+        assert!(status < 500, "{method} {path} anonymously: {status}");
+        if *secured {
+            assert_eq!(
+                status, 401,
+                "{method} {path} must refuse an anonymous caller"
+            );
+        }
+    }
+    for role in ROLES {
+        let token = app.first_with_role(role).api_token.clone();
+        for (method, path, _) in &operations {
+            let status = send(method, path, Some(&token)).await;
+            assert!(status < 500, "{method} {path} as {role}: {status}");
+        }
+    }
+}
