@@ -1,6 +1,8 @@
 //! tongban-certificates: the electronic-certificate module (see [`certs`]).
 #![forbid(unsafe_code)]
 
+mod texts;
+
 pub mod certs;
 
 pub(crate) use tongban_platform::{

@@ -3,6 +3,8 @@
 //! areas that share the holder's status.
 #![forbid(unsafe_code)]
 
+mod texts;
+
 pub mod checkins;
 pub mod health;
 pub mod pass;

@@ -121,6 +121,11 @@ pub trait Module: Send + Sync + 'static {
         Box::pin(async { Ok(Vec::new()) })
     }
 
+    /// The module's interface text (key, 中文, English).
+    fn texts(&self) -> crate::web::i18n::Texts {
+        &[]
+    }
+
     /// The links the module adds to the navigation of every page for this actor.
     fn nav(&self, _actor: &Actor) -> Vec<NavLink> {
         Vec::new()

@@ -65,6 +65,7 @@ impl AppState {
         for module in &modules {
             module.init(&context, &mut extensions);
         }
+        crate::web::i18n::register(modules.iter().map(|module| module.texts()).collect());
         let cache = Arc::new(crate::cache::NodeCache::new(
             config.holder_cache_entries,
             std::mem::take(&mut extensions.caches),

@@ -2,6 +2,8 @@
 //! ([`applications`]) with their workflow, bundles and evaluations.
 #![forbid(unsafe_code)]
 
+mod texts;
+
 pub mod applications;
 pub mod services;
 

@@ -1,6 +1,8 @@
 //! tongban-trust: the trust module (see [`trust`]).
 #![forbid(unsafe_code)]
 
+mod texts;
+
 pub mod trust;
 
 pub(crate) use tongban_platform::{

@@ -365,3 +365,31 @@ async fn each_actor_sees_the_navigation_of_their_roles() {
         ]
     );
 }
+
+/// The kernel's and every module's interface text together: every key a template uses has
+/// both languages, and no key is defined twice.
+#[test]
+fn every_key_a_template_uses_has_both_languages_and_none_is_defined_twice() {
+    use tongban_app::web::i18n::{self, Tr};
+    i18n::register(tongban_app::modules().iter().map(|m| m.texts()).collect());
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../platform/templates");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(dir).expect("templates folder") {
+        let text = std::fs::read_to_string(entry.expect("entry").path()).expect("template");
+        for piece in text.split("t.get(\"").skip(1) {
+            let key = piece.split('"').next().unwrap_or_default();
+            assert!(Tr::has(key), "missing interface text for {key}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 20, "expected the templates to use the tables");
+    let mut keys = i18n::keys();
+    let before = keys.len();
+    assert!(
+        before > 400,
+        "the modules' tables are registered: {before} keys"
+    );
+    keys.sort_unstable();
+    keys.dedup();
+    assert_eq!(before, keys.len(), "a key is defined twice");
+}

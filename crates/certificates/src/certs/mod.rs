@@ -894,6 +894,10 @@ impl crate::module::Module for CertsModule {
         "certs"
     }
 
+    fn texts(&self) -> crate::web::i18n::Texts {
+        crate::texts::TEXTS
+    }
+
     fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
         api::routes()
     }

@@ -16,6 +16,10 @@ impl crate::module::Module for PassModule {
         "pass"
     }
 
+    fn texts(&self) -> crate::web::i18n::Texts {
+        crate::texts::TEXTS
+    }
+
     fn nav(&self, actor: &crate::identity::model::Actor) -> Vec<crate::module::NavLink> {
         use crate::authz::{Action, Resource, can};
         // Staff who check others scan; everyone else shows their own pass.

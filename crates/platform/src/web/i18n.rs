@@ -1,5 +1,7 @@
-//! Interface text in Chinese (the default) and English. Keys are looked up in one table; a
-//! test checks that every key the templates use is in it.
+//! Interface text in Chinese (the default) and English. The kernel's keys are in the table
+//! here; each module brings its own table ([`crate::module::Module::texts`]), registered when
+//! the first node state is built. A test of the platform checks that every key the templates
+//! use is in one of them.
 
 use crate::identity::model::Language;
 
@@ -12,16 +14,6 @@ const TEXT: &[(&str, &str, &str)] = &[
         "One-stop digital government services",
     ),
     ("foot.times", "时间以此时区显示：", "Times are shown in"),
-    (
-        "trust.page",
-        "互认与境外凭证",
-        "Trust and foreign credentials",
-    ),
-    (
-        "trust.page_hint",
-        "互认地区的信任列表、欧盟数字新冠证书签发证书。",
-        "Other regions' trust lists, EU DCC signer certificates.",
-    ),
     ("nav.home", "首页", "Home"),
     ("nav.console", "管理控制台", "Admin console"),
     ("nav.logout", "退出登录", "Log out"),
@@ -100,654 +92,11 @@ const TEXT: &[(&str, &str, &str)] = &[
     ),
     ("access.title", "谁查看了我的数据", "Who accessed my data"),
     ("access.log", "审计日志", "Audit log"),
-    ("scan.admitted", "✓ 可以进入", "✓ May enter"),
-    ("scan.denied", "✗ 不可进入", "✗ May not enter"),
-    (
-        "scan.reason.colour_not_admitted",
-        "当前健康码颜色不允许进入此场所。",
-        "This colour is not admitted here.",
-    ),
-    (
-        "scan.reason.no_entitlement",
-        "通行码未关联本场所所需的服务（如借书证）。",
-        "The pass lacks the entitlement this venue needs (e.g. a library card).",
-    ),
-    ("pass.notices", "通知", "Notices"),
-    ("pass.ask", "对颜色有异议？", "Disagree with the colour?"),
-    ("pass.ask_kind", "申请类型", "Request"),
-    (
-        "pass.correction",
-        "纠错（信息有误）",
-        "Correction (the facts are wrong)",
-    ),
-    ("pass.review", "人工复核", "Review by a person"),
-    ("pass.message", "说明", "Explanation"),
-    ("pass.send", "提交", "Send"),
-    (
-        "pass.request_sent",
-        "已提交，处理结果会通知您。",
-        "Sent; you will be told the outcome.",
-    ),
     ("nav.scan", "扫码查验", "Check passes"),
-    ("scan.title", "扫码查验", "Check a pass"),
-    ("scan.camera", "打开摄像头扫码", "Scan with the camera"),
-    (
-        "scan.code",
-        "通行码（扫码或输入）",
-        "Pass code (scan or type)",
-    ),
-    ("scan.check", "查验", "Check"),
-    ("scan.checked_in", "已登记进场", "Check-in recorded"),
-    ("checkin.title", "场所码登记", "Check in"),
-    ("checkin.submit", "登记进场", "Check in"),
-    (
-        "checkin.companions",
-        "同行人员（一并登记）",
-        "Companions checked in with you",
-    ),
-    (
-        "checkin.companions_recorded",
-        "已登记同行人员：",
-        "Companions checked in:",
-    ),
-    (
-        "checkin.show_staff",
-        "请向工作人员出示此页面。",
-        "Show this page to the staff at the door.",
-    ),
-    (
-        "checkin.hint",
-        "登记记录仅用于疫情防控流调，28 天后自动删除。",
-        "Check-ins serve contact tracing only and are deleted after 28 days.",
-    ),
-    ("poster.title", "场所码", "Venue code"),
-    ("apply.title", "在线申请", "Apply online"),
-    (
-        "apply.pulled",
-        "以下材料由平台从电子证照库调取",
-        "These materials come from the certificate library",
-    ),
-    (
-        "apply.consent",
-        "我同意办理部门为本次办件调取上述证照",
-        "I agree that the department obtains these certificates for this application",
-    ),
-    (
-        "apply.upload_hint",
-        "支持 PDF、JPG、PNG 文件。",
-        "PDF, JPG or PNG files.",
-    ),
-    ("apply.submit", "提交申请", "Submit"),
-    ("applications.title", "我的办件", "My applications"),
-    ("applications.one", "办件详情", "Application"),
-    ("applications.none", "还没有办件。", "No applications yet."),
-    ("applications.inbox", "消息", "Messages"),
-    ("applications.inbox_empty", "没有消息。", "No messages."),
-    ("applications.submitted", "提交时间", "Submitted"),
-    ("applications.due", "承诺办结日期", "Due"),
-    ("applications.result", "办理结果", "Result"),
-    ("applications.in_wallet", "已发放到证照夹", "In your wallet"),
-    ("applications.form", "申请信息", "Form"),
-    ("applications.uploaded", "已上传", "uploaded"),
-    ("applications.act", "办理", "Actions"),
-    ("applications.reason", "理由", "Reason"),
-    ("applications.history", "办理过程", "History"),
-    ("applications.back", "返回", "Back"),
-    ("queue.title", "待办件", "Applications to handle"),
-    ("queue.empty", "没有待办件。", "Nothing to handle."),
-    ("queue.overdue", "已超期", "Overdue"),
-    ("queue.days_left", "剩余工作日", "Working days left"),
-    ("queue.step_overdue", "本环节已超时", "This step is overdue"),
     ("workbench.queue", "待办件", "Applications to handle"),
-    ("app.state.submitted", "已提交，待受理", "Submitted"),
-    ("app.state.correction", "待补正", "Needs correction"),
-    ("app.state.review", "审查中", "Under review"),
-    ("app.state.inspect", "现场核查中", "Inspection"),
-    ("app.state.survey", "入户调查中", "Survey"),
-    ("app.state.decide", "待决定", "Awaiting decision"),
-    (
-        "app.state.deliver",
-        "已批准，待送达",
-        "Approved, to deliver",
-    ),
-    ("app.state.delivered", "已办结", "Completed"),
-    ("app.state.rejected", "不予受理", "Not accepted"),
-    ("app.state.denied", "不予批准", "Denied"),
-    ("app.state.withdrawn", "已撤回", "Withdrawn"),
-    ("app.action.submit", "提交", "Submit"),
-    ("app.action.accept", "受理", "Accept"),
-    ("app.action.reject", "不予受理", "Reject"),
-    (
-        "app.action.request_correction",
-        "退回补正",
-        "Send back for correction",
-    ),
-    ("app.action.withdraw", "撤回申请", "Withdraw"),
-    ("app.action.resubmit", "重新提交", "Resubmit"),
-    ("app.action.pass", "审查通过", "Pass"),
-    ("app.action.approve", "批准", "Approve"),
-    ("app.action.deny", "不予批准", "Deny"),
-    ("app.action.deliver", "送达", "Deliver"),
-    ("services.apply", "在线办理", "Apply online"),
-    ("rate.title", "好差评", "Rate this service"),
-    (
-        "rate.ask",
-        "您对本次办事服务满意吗？",
-        "How satisfied are you with this service?",
-    ),
-    ("rate.grade.5", "非常满意", "Very satisfied"),
-    ("rate.grade.4", "满意", "Satisfied"),
-    ("rate.grade.3", "基本满意", "Fairly satisfied"),
-    ("rate.grade.2", "不满意", "Dissatisfied"),
-    ("rate.grade.1", "非常不满意", "Very dissatisfied"),
-    ("rate.grade.0", "—", "—"),
-    ("rate.comment", "意见建议（可选）", "Comment (optional)"),
-    ("rate.submit", "提交评价", "Submit rating"),
-    ("rate.reply", "部门回复：", "The department's reply:"),
-    (
-        "rate.rectification.open",
-        "已转办理部门整改，15 个工作日内答复。",
-        "Sent to the department to put right; a reply within 15 working days.",
-    ),
-    ("rate.rectification.closed", "已整改答复。", "Answered."),
-    ("rect.title", "差评整改", "Poor ratings to answer"),
-    (
-        "rect.none",
-        "没有差评整改任务。",
-        "No poor ratings to answer.",
-    ),
-    ("rect.due", "答复期限", "Reply by"),
-    ("rect.send", "答复并办结", "Reply and close"),
-    ("deptstats.title", "服务统计", "Service record"),
-    ("deptstats.ratings", "评价数", "Ratings"),
-    ("deptstats.satisfaction", "满意率", "Satisfaction"),
-    ("deptstats.delivered", "办结件数", "Completed"),
-    ("deptstats.on_time", "按时办结率", "On time"),
-    (
-        "deptstats.median",
-        "办理用时中位数（工作日）",
-        "Median working days",
-    ),
-    ("deptstats.open", "待整改", "Open rectifications"),
-    (
-        "app.state.rectified",
-        "差评已整改答复",
-        "Poor rating answered",
-    ),
-    (
-        "bundle.title",
-        "一件事一次办",
-        "One application, several services",
-    ),
-    (
-        "bundle.parts",
-        "一次申请，以下事项由各部门同时办理：",
-        "One application; these services are handled by their departments at once:",
-    ),
-    ("bundle.status.in_progress", "办理中", "In progress"),
-    ("bundle.status.completed", "全部办结", "All completed"),
-    (
-        "bundle.status.finished",
-        "已结束（部分未通过）",
-        "Ended (some not granted)",
-    ),
-    ("trust.title", "互认地区", "Recognised regions"),
-    (
-        "trust.none",
-        "尚未互认其他地区。",
-        "No other region is recognised yet.",
-    ),
-    ("trust.root", "根公钥（base64url）", "Root key (base64url)"),
-    ("trust.issued", "信任列表签发时间", "List issued"),
-    ("trust.remove", "取消互认", "Stop recognising"),
-    (
-        "trust.list",
-        "对方地区的信任列表（JSON）",
-        "The other region's trust list (JSON)",
-    ),
-    ("trust.import", "导入", "Import"),
-    ("trust.imported", "已互认地区", "Now recognising region"),
-    (
-        "trust.removed",
-        "已取消互认",
-        "No longer recognising region",
-    ),
-    (
-        "trust.hint",
-        "根公钥须经线下渠道从对方地区获取并核对；刷新须为同一根公钥签发的更新列表。",
-        "Obtain the root key from the other region out of band and check it; a refresh must be a newer list signed by the same root key.",
-    ),
-    (
-        "dcc.title",
-        "欧盟数字新冠证书签名证书（DSC）",
-        "EU DCC signer certificates (DSC)",
-    ),
-    (
-        "dcc.none",
-        "尚未信任任何签名证书，欧盟数字新冠证书一律不予认可。",
-        "No signer certificate is trusted yet; EU DCCs are not accepted.",
-    ),
-    ("dcc.kid", "密钥标识（kid）", "Key id (kid)"),
-    ("dcc.country", "国家", "Country"),
-    ("dcc.subject", "证书主体", "Subject"),
-    ("dcc.not_after", "有效期至", "Valid until"),
-    ("dcc.remove", "停止信任", "Stop trusting"),
-    (
-        "dcc.list",
-        "签名证书列表（PEM，或欧盟网关信任列表 JSON）",
-        "Signer list (PEM, or the EU gateway's trust-list JSON)",
-    ),
-    ("dcc.import", "导入", "Import"),
-    (
-        "dcc.imported",
-        "新增签名证书数",
-        "Signer certificates added:",
-    ),
-    ("dcc.removed", "已停止信任", "No longer trusted:"),
-    (
-        "dcc.hint",
-        "列表须经可信渠道取得；导入后立即在各节点生效，核验时同时检查证书有效期与用途。",
-        "Obtain the list over a channel you trust. It takes effect on every node at once; checks also test each signer's validity and key usage.",
-    ),
-    (
-        "scan.dcc.vaccination",
-        "欧盟新冠证书：疫苗接种",
-        "EU DCC: vaccination",
-    ),
-    (
-        "scan.dcc.test",
-        "欧盟新冠证书：检测结果",
-        "EU DCC: test result",
-    ),
-    (
-        "scan.dcc.recovery",
-        "欧盟新冠证书：康复",
-        "EU DCC: recovery",
-    ),
-    ("scan.valid_until", "有效期至", "valid until"),
-    (
-        "scan.foreign",
-        "外来健康凭证已核验",
-        "Foreign health credential verified",
-    ),
-    ("scan.region", "互认地区", "Recognised region"),
-    (
-        "scan.reason.unknown_issuer",
-        "签发方未获信任",
-        "Issuer not trusted",
-    ),
-    (
-        "scan.reason.bad_jws",
-        "凭证格式错误",
-        "Malformed credential",
-    ),
-    (
-        "scan.reason.bad_numeric",
-        "二维码内容错误",
-        "Malformed QR text",
-    ),
-    (
-        "scan.reason.bad_payload",
-        "凭证内容不合规",
-        "Credential content not accepted",
-    ),
-    (
-        "scan.reason.bad_deflate",
-        "凭证无法解压",
-        "Credential does not decompress",
-    ),
-    ("scan.reason.revoked", "凭证已撤销", "Credential revoked"),
-    ("services.title", "办事服务", "Services"),
-    ("services.search", "搜索事项", "Search services"),
-    (
-        "services.placeholder",
-        "例如：个体户注册",
-        "e.g. register a sole proprietorship",
-    ),
-    ("services.life_event", "人生事件", "Life event"),
-    ("services.theme", "主题", "Theme"),
-    ("services.all", "全部", "All"),
-    ("services.find", "搜索", "Search"),
-    ("services.none", "没有找到相关事项。", "No service matches."),
-    (
-        "services.fully_online",
-        "全程网办，零跑动",
-        "Fully online, no visit",
-    ),
-    ("services.visits", "到现场次数", "Visits in person"),
-    ("services.guide", "办事指南", "Service guide"),
-    ("services.conditions", "受理条件", "Who can apply"),
-    ("services.promised", "承诺办结时限", "Promised time"),
-    ("services.statutory", "法定办结时限", "Statutory time limit"),
-    ("services.depth", "网办深度", "Online depth"),
-    ("services.result", "办理结果", "Result"),
-    ("services.fees", "收费", "Fees"),
-    ("services.free", "不收费", "Free of charge"),
-    ("services.legal_basis", "设定依据", "Legal basis"),
-    ("services.materials", "申请材料", "Materials"),
-    (
-        "services.no_materials",
-        "无需提交材料。",
-        "No materials needed.",
-    ),
-    ("services.optional", "非必需", "optional"),
-    (
-        "services.pulled",
-        "平台调取，免提交",
-        "Fetched for you, nothing to upload",
-    ),
-    ("services.back", "返回事项列表", "Back to services"),
-    ("services.immediate", "即办", "On the spot"),
-    ("services.working_days", "个工作日", "working days"),
-    ("services.form.original", "原件", "original"),
-    ("services.form.copy", "复印件", "copy"),
-    ("services.form.electronic", "电子材料", "electronic"),
-    ("services.console", "事项管理", "Service catalogue"),
-    ("services.name", "事项名称", "Service"),
-    ("services.department", "实施部门", "Department"),
-    ("services.edit", "编辑", "Edit"),
-    ("services.saved", "已保存，版本", "Saved, version"),
-    (
-        "services.definition",
-        "事项要素（JSON）",
-        "Item definition (JSON)",
-    ),
-    ("services.save", "保存", "Save"),
-    (
-        "services.rules_hint",
-        "保存时检查一致性规则：即办件与即办时限对应；全程网办（Ⅳ级）零跑动；需到现场须说明理由；收费须有依据和标准；承诺时限不超过法定时限；许可事项须含受理、审查、决定、送达环节。",
-        "Each save checks the rules: 即办 matches an immediate item; level IV means no visit; visits need a reason; a fee needs its basis and standard; the promised limit is within the statutory one; a licence has accept, review, decide and deliver.",
-    ),
-    (
-        "services.api_hint",
-        "新增事项请使用 POST /api/v1/services。",
-        "Add new items with POST /api/v1/services.",
-    ),
-    (
-        "wallet.requests",
-        "用证授权请求",
-        "Requests to use my certificates",
-    ),
-    (
-        "wallet.requests_empty",
-        "没有待处理的用证请求。",
-        "No requests waiting.",
-    ),
-    ("wallet.asks_for", "申请使用", "asks to use"),
-    ("wallet.allow_once", "授权本次", "Allow once"),
-    ("wallet.allow_until", "长期授权至", "Allow until"),
-    ("wallet.allow", "授权", "Allow"),
-    ("wallet.decline", "拒绝", "Decline"),
-    ("wallet.grants", "我的授权", "My authorisations"),
-    ("wallet.once", "仅一次", "once"),
-    ("wallet.until", "至", "until"),
-    ("wallet.withdraw", "撤回授权", "Withdraw"),
-    ("wallet.uses", "用证记录", "Usage record"),
-    (
-        "wallet.uses_empty",
-        "还没有部门使用过您的证照。",
-        "No department has used your certificates yet.",
-    ),
-    ("wallet.use_at", "时间", "When"),
-    ("wallet.use_unit", "用证单位", "Department"),
-    ("wallet.use_item", "办理事项", "Service"),
-    ("wallet.use_cause", "用证事由", "Cause"),
-    ("wallet.use_outcome", "结果", "Outcome"),
-    (
-        "wallet.outcome.released",
-        "已提供（加注件）",
-        "Released (annotated copy)",
-    ),
-    (
-        "wallet.outcome.refused",
-        "未经授权，已拒绝",
-        "Refused: not authorised",
-    ),
-    ("wallet.copy_until", "加注件有效期至", "Copy usable until"),
-    ("issue.title", "证照签发", "Issue certificates"),
-    ("issue.type", "证照类型", "Certificate type"),
-    ("issue.choose", "选择", "Choose"),
-    (
-        "issue.uscc",
-        "统一社会信用代码",
-        "Unified social credit code",
-    ),
-    ("issue.one_per_line", "每行一项。", "One entry per line."),
-    ("issue.submit", "签发", "Issue"),
-    ("issue.done", "已签发", "Issued"),
-    (
-        "issue.manage",
-        "管理本部门签发的证照",
-        "Certificates my department issued",
-    ),
-    ("issue.find", "查找", "Find"),
-    (
-        "issue.none_found",
-        "本部门没有向该主体签发的证照。",
-        "My department has issued this holder no certificates.",
-    ),
-    ("issue.identifier", "证照标识", "Identifier"),
-    ("issue.status", "状态", "Status"),
-    ("issue.reason", "原因", "Reason"),
-    ("issue.suspend", "暂停", "Suspend"),
-    ("issue.reinstate", "恢复", "Reinstate"),
-    ("issue.revoke", "吊销", "Revoke"),
-    ("use.title", "授权用证", "Use a holder's certificate"),
-    (
-        "use.holder",
-        "持证主体证件号码",
-        "Holder's ID number or USCC",
-    ),
-    ("use.submit", "调取证照", "Obtain"),
-    ("use.released", "已取得加注件", "Annotated copy obtained"),
-    ("use.annotation", "加注信息", "Annotation"),
-    (
-        "use.hint",
-        "须经持证主体授权或依事项法定依据方可调取；每次调取均记入持证主体的用证记录和审计日志。",
-        "Released only with the holder's authorisation or the service item's legal basis; every attempt is in the holder's usage record and the audit log.",
-    ),
     ("workbench.issue", "证照签发", "Issue certificates"),
     ("workbench.use", "授权用证", "Use a holder's certificate"),
     ("problem.not-authorised", "未获授权。", "Not authorised."),
-    ("wallet.title", "我的证照", "My certificates"),
-    (
-        "wallet.empty",
-        "证照夹中还没有证照。",
-        "No certificates yet.",
-    ),
-    ("wallet.number", "证照编号", "Number"),
-    ("wallet.holder", "持证主体", "Holder"),
-    ("wallet.issuer", "发证机构", "Issued by"),
-    ("wallet.issued_on", "发证日期", "Issued on"),
-    ("wallet.valid_until", "有效期至", "Valid until"),
-    ("wallet.no_end", "长期", "No end"),
-    ("wallet.back", "返回证照夹", "Back to my certificates"),
-    ("wallet.status.valid", "有效", "Valid"),
-    ("wallet.status.suspended", "已暂停", "Suspended"),
-    ("wallet.status.revoked", "已吊销", "Revoked"),
-    ("wallet.status.expired", "已过期", "Expired"),
-    ("wallet.show", "亮证", "Show this certificate"),
-    (
-        "wallet.choose_items",
-        "选择要出示的照面信息",
-        "Items to show",
-    ),
-    ("wallet.show_button", "生成亮证码", "Make a code to show"),
-    ("wallet.shown", "请出示此码", "Show this code"),
-    ("wallet.shown_until", "有效至", "Scans until"),
-    ("scan.my_venues", "我的场所", "My venues"),
-    ("venues.apply", "申请场所码", "Apply for a venue code"),
-    ("venues.kind", "场所类型", "Kind"),
-    ("venues.region", "所在区县代码", "Region code"),
-    ("venues.address", "地址", "Address"),
-    ("venues.capacity", "容纳人数", "Capacity"),
-    ("venues.submit", "提交申请", "Apply"),
-    (
-        "venues.pending",
-        "待审核的场所码申请",
-        "Venue codes awaiting approval",
-    ),
-    ("venues.approve", "通过", "Approve"),
-    ("venues.refuse", "不通过", "Refuse"),
-    ("venue.kind.transit", "公共交通", "Transit"),
-    ("venue.kind.library", "图书馆", "Library"),
-    ("venue.kind.hospital", "医院", "Hospital"),
-    ("venue.kind.government_hall", "政务大厅", "Government hall"),
-    ("venue.kind.other", "其他", "Other"),
-    ("companions.title", "同行人员", "Companions"),
-    (
-        "companions.none",
-        "尚未登记同行人员。",
-        "No companions registered.",
-    ),
-    ("companions.name", "姓名", "Name"),
-    ("companions.relation", "关系", "Relation"),
-    ("companions.add", "添加", "Add"),
-    (
-        "companions.hint",
-        "可登记无手机的家人，在扫场所码时一并登记。姓名与身份证号须与登记信息一致；核对会记入对方的访问记录。",
-        "Register family members without phones to check them in with you. Name and ID number must match their record; the check appears in their access list.",
-    ),
-    ("scan.venue", "场所", "Venue"),
-    ("scan.venue_status", "状态", "Status"),
-    ("scan.checkins_24h", "24小时登记", "Check-ins, 24 h"),
-    ("venue.status.pending", "待审核", "Awaiting approval"),
-    ("venue.status.active", "已启用", "Active"),
-    ("venue.status.refused", "未通过", "Refused"),
-    ("venue.status.revoked", "已撤销", "Revoked"),
-    (
-        "stats.title",
-        "场所登记统计",
-        "Check-ins by district and hour",
-    ),
-    ("stats.date", "日期", "Date"),
-    ("stats.district", "区县", "District"),
-    ("stats.hour", "时段", "Hour"),
-    ("stats.checkins", "登记次数", "Check-ins"),
-    ("stats.show", "查看", "Show"),
-    (
-        "stats.k_note",
-        "为保护个人信息，少于以下人数的时段不予显示：",
-        "To protect people, cells with fewer people than this are not shown:",
-    ),
-    ("stats.empty", "没有可显示的数据。", "Nothing to show."),
-    ("poster.call", "请扫码登记", "Scan to check in"),
-    (
-        "poster.note",
-        "使用手机相机或“通办”扫码，登记后向工作人员出示。",
-        "Scan with the phone camera, then show the page to the staff.",
-    ),
-    (
-        "scan.same_visit",
-        "一分钟内已登记，不重复计入",
-        "Already checked in within the minute; not counted twice",
-    ),
-    (
-        "scan.by_id",
-        "无手机人员：核验身份证号（一证通行）",
-        "No phone: check by ID number",
-    ),
-    (
-        "scan.by_id_hint",
-        "输入身份证号，或将身份证放上读卡器（读卡器输出的号码或文字信息会自动填入）。每次核验都会记录，并在本人“谁查看了我的数据”中可见。",
-        "Type the ID number, or put the card on the reader (its number or text block fills the field). Every check is recorded and shown in the person's own access list.",
-    ),
-    ("scan.refused", "无效", "Not valid"),
-    (
-        "scan.reason.expired",
-        "通行码已过期，请对方刷新。",
-        "The code has expired; ask for a fresh one.",
-    ),
-    (
-        "scan.reason.bad_signature",
-        "签名无效。",
-        "The signature does not verify.",
-    ),
-    (
-        "scan.reason.unknown_kid",
-        "签发密钥不在信任列表中。",
-        "Signed by a key not in the trust list.",
-    ),
-    (
-        "scan.reason.untrusted_issuer",
-        "签发地区不受信任。",
-        "Issued by a region that is not trusted.",
-    ),
-    (
-        "scan.reason.missing_kid",
-        "凭证未标明签名密钥。",
-        "The credential names no signing key.",
-    ),
-    (
-        "scan.reason.unsupported_algorithm",
-        "凭证的签名算法不受支持。",
-        "The credential is signed with an algorithm not accepted here.",
-    ),
-    (
-        "scan.reason.schema_invalid",
-        "证书内容不符合其声明版本的格式。",
-        "The certificate does not match the format of its declared version.",
-    ),
-    (
-        "scan.reason.outside_signer_validity",
-        "证书签发或到期时间超出签名证书的有效期。",
-        "The certificate was issued or expires outside its signer's validity.",
-    ),
-    (
-        "scan.reason.wrong_key_usage",
-        "签名证书无权签发此类证书。",
-        "The signer may not sign this type of certificate.",
-    ),
-    (
-        "scan.reason.visitor_rule",
-        "凭证有效，但不符合本地区的来访人员准入规则。",
-        "Valid, but not accepted by this region's rule for visitors.",
-    ),
-    (
-        "scan.reason.bad_file",
-        "这不是有效的健康卡文件。",
-        "This is not a valid health card file.",
-    ),
-    (
-        "scan.reason.bad_prefix",
-        "这不是通办通行码。",
-        "This is not a tongban pass code.",
-    ),
-    (
-        "scan.reason.bad_base45",
-        "通行码不完整或已损坏。",
-        "The code is incomplete or damaged.",
-    ),
-    (
-        "scan.reason.bad_compression",
-        "通行码不完整或已损坏。",
-        "The code is incomplete or damaged.",
-    ),
-    (
-        "scan.reason.bad_cose",
-        "通行码不完整或已损坏。",
-        "The code is incomplete or damaged.",
-    ),
-    (
-        "scan.reason.bad_claims",
-        "通行码内容无效。",
-        "The code's content is not valid.",
-    ),
-    (
-        "scan.reason.too_long",
-        "通行码过长。",
-        "The code is too long.",
-    ),
-    (
-        "scan.reason.not_yet_valid",
-        "通行码时间异常。",
-        "The code's time is not valid yet.",
-    ),
-    (
-        "scan.reason.unknown_person",
-        "查无此人。",
-        "No such person.",
-    ),
     (
         "purpose.pass_check",
         "场所/卡口查验通行码",
@@ -755,20 +104,6 @@ const TEXT: &[(&str, &str, &str)] = &[
     ),
     ("category.health_status", "健康状态", "health status"),
     ("nav.pass", "我的通行码", "My pass"),
-    ("pass.title", "一码通", "City pass"),
-    ("pass.green", "绿码", "Green"),
-    ("pass.yellow", "黄码", "Yellow"),
-    ("pass.red", "红码", "Red"),
-    ("pass.service_only", "服务码", "Service pass"),
-    ("pass.why", "为什么是这个颜色", "Why this colour"),
-    ("pass.policy", "规则版本", "Policy version"),
-    ("pass.rule", "适用规则", "Rule"),
-    ("pass.expires", "本码有效至", "Valid until"),
-    (
-        "pass.refresh",
-        "页面会在过期前自动刷新。",
-        "The page refreshes itself before the code expires.",
-    ),
     ("category.name", "姓名", "name"),
     ("category.resident_id", "身份证号", "ID number"),
     ("category.phone", "手机号", "phone"),
@@ -962,6 +297,45 @@ const TEXT: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// A table of interface text: (key, 中文, English).
+pub type Texts = &'static [(&'static str, &'static str, &'static str)];
+
+/// The modules' tables, registered once per process (every node of a process has the same
+/// modules).
+static MODULE_TEXTS: std::sync::OnceLock<Vec<Texts>> = std::sync::OnceLock::new();
+
+/// Registers the modules' tables; later calls change nothing.
+pub fn register(tables: Vec<Texts>) {
+    let _ = MODULE_TEXTS.set(tables);
+}
+
+/// The entry of `key`, in the kernel's table or a module's.
+fn entry(key: &str) -> Option<&'static (&'static str, &'static str, &'static str)> {
+    TEXT.iter()
+        .chain(
+            MODULE_TEXTS
+                .get()
+                .into_iter()
+                .flatten()
+                .flat_map(|t| t.iter()),
+        )
+        .find(|(k, _, _)| *k == key)
+}
+
+/// Every key, the kernel's and the registered modules', for the tests of the tables.
+pub fn keys() -> Vec<&'static str> {
+    TEXT.iter()
+        .chain(
+            MODULE_TEXTS
+                .get()
+                .into_iter()
+                .flatten()
+                .flat_map(|t| t.iter()),
+        )
+        .map(|(k, _, _)| *k)
+        .collect()
+}
+
 /// Interface text in one language.
 #[derive(Debug, Clone, Copy)]
 pub struct Tr(pub Language);
@@ -969,7 +343,7 @@ pub struct Tr(pub Language);
 impl Tr {
     /// The text for `key`; an unknown key shows itself, so a gap is visible and never a crash.
     pub fn get<'k>(&self, key: &'k str) -> &'k str {
-        match TEXT.iter().find(|(k, _, _)| *k == key) {
+        match entry(key) {
             Some((_, zh, en)) => match self.0 {
                 Language::Zh => zh,
                 Language::En => en,
@@ -986,35 +360,6 @@ impl Tr {
     }
 
     pub fn has(key: &str) -> bool {
-        TEXT.iter().any(|(k, _, _)| *k == key)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_key_a_template_uses_has_both_languages() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
-        let mut checked = 0;
-        for entry in std::fs::read_dir(dir).expect("templates folder") {
-            let text = std::fs::read_to_string(entry.expect("entry").path()).expect("template");
-            for piece in text.split("t.get(\"").skip(1) {
-                let key = piece.split('"').next().unwrap_or_default();
-                assert!(Tr::has(key), "missing interface text for {key}");
-                checked += 1;
-            }
-        }
-        assert!(checked > 20, "expected the templates to use the table");
-    }
-
-    #[test]
-    fn keys_are_unique() {
-        let mut keys: Vec<_> = TEXT.iter().map(|(k, _, _)| *k).collect();
-        keys.sort_unstable();
-        let before = keys.len();
-        keys.dedup();
-        assert_eq!(before, keys.len());
+        entry(key).is_some()
     }
 }

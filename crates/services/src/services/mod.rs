@@ -249,6 +249,10 @@ impl crate::module::Module for ServicesModule {
         "services"
     }
 
+    fn texts(&self) -> crate::web::i18n::Texts {
+        crate::texts::TEXTS
+    }
+
     fn nav(&self, actor: &crate::identity::model::Actor) -> Vec<crate::module::NavLink> {
         let _ = actor;
         vec![crate::module::NavLink {

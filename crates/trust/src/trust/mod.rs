@@ -18,6 +18,10 @@ impl crate::module::Module for TrustModule {
         "trust"
     }
 
+    fn texts(&self) -> crate::web::i18n::Texts {
+        crate::texts::TEXTS
+    }
+
     fn init(&self, _: &crate::module::InitContext<'_>, extensions: &mut crate::module::Extensions) {
         extensions.insert(dcc::DccCache::default());
     }

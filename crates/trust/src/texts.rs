@@ -1,0 +1,72 @@
+//! Interface text of the trust page, in Chinese and English (key, 中文, English).
+
+pub const TEXTS: crate::web::i18n::Texts = &[
+    (
+        "trust.page",
+        "互认与境外凭证",
+        "Trust and foreign credentials",
+    ),
+    (
+        "trust.page_hint",
+        "互认地区的信任列表、欧盟数字新冠证书签发证书。",
+        "Other regions' trust lists, EU DCC signer certificates.",
+    ),
+    ("trust.title", "互认地区", "Recognised regions"),
+    (
+        "trust.none",
+        "尚未互认其他地区。",
+        "No other region is recognised yet.",
+    ),
+    ("trust.root", "根公钥（base64url）", "Root key (base64url)"),
+    ("trust.issued", "信任列表签发时间", "List issued"),
+    ("trust.remove", "取消互认", "Stop recognising"),
+    (
+        "trust.list",
+        "对方地区的信任列表（JSON）",
+        "The other region's trust list (JSON)",
+    ),
+    ("trust.import", "导入", "Import"),
+    ("trust.imported", "已互认地区", "Now recognising region"),
+    (
+        "trust.removed",
+        "已取消互认",
+        "No longer recognising region",
+    ),
+    (
+        "trust.hint",
+        "根公钥须经线下渠道从对方地区获取并核对；刷新须为同一根公钥签发的更新列表。",
+        "Obtain the root key from the other region out of band and check it; a refresh must be a newer list signed by the same root key.",
+    ),
+    (
+        "dcc.title",
+        "欧盟数字新冠证书签名证书（DSC）",
+        "EU DCC signer certificates (DSC)",
+    ),
+    (
+        "dcc.none",
+        "尚未信任任何签名证书，欧盟数字新冠证书一律不予认可。",
+        "No signer certificate is trusted yet; EU DCCs are not accepted.",
+    ),
+    ("dcc.kid", "密钥标识（kid）", "Key id (kid)"),
+    ("dcc.country", "国家", "Country"),
+    ("dcc.subject", "证书主体", "Subject"),
+    ("dcc.not_after", "有效期至", "Valid until"),
+    ("dcc.remove", "停止信任", "Stop trusting"),
+    (
+        "dcc.list",
+        "签名证书列表（PEM，或欧盟网关信任列表 JSON）",
+        "Signer list (PEM, or the EU gateway's trust-list JSON)",
+    ),
+    ("dcc.import", "导入", "Import"),
+    (
+        "dcc.imported",
+        "新增签名证书数",
+        "Signer certificates added:",
+    ),
+    ("dcc.removed", "已停止信任", "No longer trusted:"),
+    (
+        "dcc.hint",
+        "列表须经可信渠道取得；导入后立即在各节点生效，核验时同时检查证书有效期与用途。",
+        "Obtain the list over a channel you trust. It takes effect on every node at once; checks also test each signer's validity and key usage.",
+    ),
+];
