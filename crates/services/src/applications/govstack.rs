@@ -33,7 +33,7 @@ use super::ApplicationView;
 use crate::error::{AppError, AppResult};
 use crate::identity::model::Actor;
 use crate::services::StoredItem;
-use crate::services::item::{FieldKind, ServiceDefinition, Source};
+use crate::services::item::{ServiceDefinition, Source};
 use crate::state::AppState;
 use crate::web::extract::{ApiActor, ApiJson};
 
@@ -181,35 +181,7 @@ async fn eforms(
 
 /// The form as a JSON Schema (2020-12): one property per field, prefilled ones read-only.
 fn form_schema(d: &ServiceDefinition) -> Value {
-    let mut properties = serde_json::Map::new();
-    for f in &d.form {
-        let mut p = match f.kind {
-            FieldKind::Text => json!({"type": "string", "maxLength": 500}),
-            FieldKind::Date => json!({"type": "string", "format": "date"}),
-            FieldKind::Number => json!({"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?$"}),
-            FieldKind::List => {
-                json!({"type": "string", "description": "entries separated by 、 or commas"})
-            }
-        };
-        p["title"] = json!(f.label);
-        if f.prefill.is_some() {
-            p["readOnly"] = json!(true);
-        }
-        properties.insert(f.code.clone(), p);
-    }
-    let required: Vec<&str> = d
-        .form
-        .iter()
-        .filter(|f| f.required && f.prefill.is_none())
-        .map(|f| f.code.as_str())
-        .collect();
-    json!({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "type": "object",
-        "properties": properties,
-        "required": required,
-        "additionalProperties": false,
-    })
+    tongban_forms::json_schema(&d.form)
 }
 
 async fn eform(

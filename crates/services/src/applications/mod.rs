@@ -21,7 +21,7 @@ use crate::authz::{Action, Resource, can};
 use crate::error::{AppError, AppResult};
 use crate::identity::model::{AccountKind, Actor};
 use crate::identity::personal::{self, Purpose};
-use crate::services::item::{FieldKind, FormField, Prefill, ResultKind, ServiceDefinition, Source};
+use crate::services::item::{FormField, Prefill, ResultKind, ServiceDefinition, Source};
 use crate::state::AppState;
 use store::{ApplicationRow, NewMaterial};
 use tongban_workflow::table::{self as workflow, Workflow};
@@ -58,7 +58,7 @@ async fn known(
     fields: &[FormField],
 ) -> AppResult<BTreeMap<Prefill, String>> {
     let mut values = BTreeMap::new();
-    if fields.iter().all(|f| f.prefill.is_none()) {
+    if !tongban_forms::needs_known(fields) {
         return Ok(values);
     }
     if let Some(person) = &actor.account.person_id {
@@ -84,92 +84,29 @@ pub async fn form_for(
     item: &ServiceDefinition,
 ) -> AppResult<Vec<FieldView>> {
     let values = known(state, actor, &item.form).await?;
-    Ok(item
-        .form
-        .iter()
-        .map(|field| FieldView {
-            value: field.prefill.and_then(|p| values.get(&p).cloned()),
+    Ok(tongban_forms::prefilled(&item.form, &values)
+        .into_iter()
+        .map(|(field, value)| FieldView {
             field: field.clone(),
+            value,
         })
         .collect())
 }
 
-/// Checks submitted values against the form: prefilled fields take the known values (an
-/// applicant cannot apply as someone else), required fields are present, each value is of
-/// its kind, nothing unknown is sent.
+/// Checks submitted values against the form ([`tongban_forms::check`]); the first problem is
+/// the answer, naming the field by its label.
 fn check_form(
     fields: &[FormField],
     submitted: &BTreeMap<String, String>,
     known: &BTreeMap<Prefill, String>,
 ) -> AppResult<BTreeMap<String, Value>> {
-    for key in submitted.keys() {
-        if !fields.iter().any(|f| &f.code == key) {
-            return Err(AppError::invalid(
-                "form",
-                format!("{key} is not a field of this form"),
-            ));
-        }
-    }
-    let mut values = BTreeMap::new();
-    for field in fields {
-        let text = match field.prefill.and_then(|p| known.get(&p)) {
-            Some(value) => value.clone(),
-            None => submitted
-                .get(&field.code)
-                .map(|s| s.trim().to_owned())
-                .unwrap_or_default(),
-        };
-        if text.is_empty() {
-            if field.required {
-                return Err(AppError::invalid(
-                    "form",
-                    format!("{} is required", field.label),
-                ));
-            }
-            continue;
-        }
-        if text.chars().count() > 500 {
-            return Err(AppError::invalid(
-                "form",
-                format!("{}: at most 500 characters", field.label),
-            ));
-        }
-        let value = match field.kind {
-            FieldKind::Text => Value::String(text),
-            FieldKind::Date => {
-                time::Date::parse(
-                    &text,
-                    time::macros::format_description!("[year]-[month]-[day]"),
-                )
-                .map_err(|_| {
-                    AppError::invalid(
-                        "form",
-                        format!("{} must be a date, YYYY-MM-DD", field.label),
-                    )
-                })?;
-                Value::String(text)
-            }
-            FieldKind::Number => {
-                let ok = text.parse::<f64>().is_ok_and(|n| n.is_finite() && n >= 0.0);
-                if !ok {
-                    return Err(AppError::invalid(
-                        "form",
-                        format!("{} must be a number", field.label),
-                    ));
-                }
-                Value::String(text)
-            }
-            FieldKind::List => Value::Array(
-                text.split(['、', ',', '，', '\n'])
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(|s| Value::String(s.to_owned()))
-                    .collect(),
-            ),
-        };
-        values.insert(field.code.clone(), value);
-    }
-    Ok(values)
+    tongban_forms::check(fields, submitted, known).map_err(|errors| {
+        let first = errors
+            .first()
+            .map(|error| error.message(fields))
+            .unwrap_or_default();
+        AppError::invalid("form", first)
+    })
 }
 
 /// An application as submitted.

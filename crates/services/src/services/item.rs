@@ -132,44 +132,7 @@ pub struct ResultSpec {
     pub certificate_type: Option<String>,
 }
 
-/// What a form field holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum FieldKind {
-    Text,
-    /// `YYYY-MM-DD`.
-    Date,
-    /// A decimal number.
-    Number,
-    /// Several texts, separated by 、 or commas in a form.
-    List,
-}
-
-/// What the platform already knows and fills in.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Prefill {
-    /// The applicant's name (a person's, or an enterprise's).
-    Name,
-    ResidentId,
-    Phone,
-    Uscc,
-}
-
-/// A field of the application form.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FormField {
-    pub code: String,
-    pub label: String,
-    pub kind: FieldKind,
-    pub required: bool,
-    /// Filled from the applicant's record, and not editable.
-    #[serde(default)]
-    pub prefill: Option<Prefill>,
-}
+pub use tongban_forms::{FieldKind, FormField, Prefill};
 
 /// The steps a licence item's workflow must have.
 pub const LICENCE_STEPS: [&str; 4] = ["accept", "review", "decide", "deliver"];
