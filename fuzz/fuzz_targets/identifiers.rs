@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tongban_core::{CertificateId, RegionCode, RegionLevel, ResidentId, Uscc};
+use tongban_core::{CertificateId, RegionCode, RegionLevel, ResidentId, Uscc, Zone};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
@@ -20,6 +20,13 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(id) = text.parse::<CertificateId>() {
         // One spelling per certificate: what parses prints back the same.
         assert_eq!(id.to_string(), text);
+    }
+    if let Ok(zone) = text.parse::<Zone>() {
+        // A zone prints back as it was written (`Z` as `+00:00`), and any instant has a day.
+        if text != "Z" {
+            assert_eq!(zone.to_string(), text);
+        }
+        let _ = zone.date_of(i64::from_le_bytes(*b"tongban!"));
     }
     if let Ok(region) = text.parse::<RegionCode>() {
         // Every region reaches the nation in at most five steps, each one containing the last.
