@@ -372,14 +372,22 @@ async fn each_actor_sees_the_navigation_of_their_roles() {
 fn every_key_a_template_uses_has_both_languages_and_none_is_defined_twice() {
     use tongban_app::web::i18n::{self, Tr};
     i18n::register(tongban_app::modules().iter().map(|m| m.texts()).collect());
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../platform/templates");
+    let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut checked = 0;
-    for entry in std::fs::read_dir(dir).expect("templates folder") {
-        let text = std::fs::read_to_string(entry.expect("entry").path()).expect("template");
-        for piece in text.split("t.get(\"").skip(1) {
-            let key = piece.split('"').next().unwrap_or_default();
-            assert!(Tr::has(key), "missing interface text for {key}");
-            checked += 1;
+    // Every crate's templates: the kernel's and each module's.
+    for owner in std::fs::read_dir(&crates).expect("crates") {
+        let owner = owner.expect("entry").path();
+        let dir = owner.join("templates");
+        if !dir.is_dir() {
+            continue;
+        }
+        for entry in std::fs::read_dir(&dir).expect("templates folder") {
+            let text = std::fs::read_to_string(entry.expect("entry").path()).expect("template");
+            for piece in text.split("t.get(\"").skip(1) {
+                let key = piece.split('"').next().unwrap_or_default();
+                assert!(Tr::has(key), "{owner:?}: missing interface text for {key}");
+                checked += 1;
+            }
         }
     }
     assert!(checked > 20, "expected the templates to use the tables");
