@@ -10,6 +10,7 @@ pub mod authz;
 pub mod cache;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod identity;
 pub mod keys;

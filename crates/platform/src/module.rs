@@ -131,6 +131,16 @@ pub trait Module: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// Adds the module's part of the demo city (catalogues, venues, certificates …), reusing
+    /// what exists; modules run in their order, so a module finds what earlier ones made.
+    fn demo<'a>(
+        &'a self,
+        _state: &'a AppState,
+        _city: &'a crate::demo::DemoCity,
+    ) -> Pin<Box<dyn Future<Output = AppResult<()>> + Send + 'a>> {
+        Box::pin(async { Ok(()) })
+    }
+
     /// The module's background jobs, started when the node serves and stopped with it.
     fn jobs(&self, _state: &AppState) -> Vec<Job> {
         Vec::new()

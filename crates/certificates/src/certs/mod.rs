@@ -3,6 +3,7 @@
 //! JSON (`tongban-certs`, docs/certificate-format.md) and stored sealed.
 
 pub mod api;
+mod demo;
 pub mod import;
 pub mod pages;
 pub mod status_list;
@@ -892,6 +893,17 @@ pub struct CertsModule;
 impl crate::module::Module for CertsModule {
     fn name(&self) -> &'static str {
         "certs"
+    }
+
+    fn demo<'a>(
+        &'a self,
+        state: &'a crate::state::AppState,
+        city: &'a tongban_platform::demo::DemoCity,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::error::AppResult<()>> + Send + 'a>>
+    {
+        Box::pin(
+            async move { demo::seed_certificates(state, &city.departments, &city.accounts).await },
+        )
     }
 
     fn texts(&self) -> crate::web::i18n::Texts {

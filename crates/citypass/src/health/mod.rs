@@ -16,6 +16,20 @@ impl crate::module::Module for HealthModule {
         "health"
     }
 
+    fn demo<'a>(
+        &'a self,
+        state: &'a crate::state::AppState,
+        city: &'a tongban_platform::demo::DemoCity,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::error::AppResult<()>> + Send + 'a>>
+    {
+        Box::pin(async move {
+            let _ = city;
+            // The demo runs in emergency mode with the default status policy, so passes show
+            // colours.
+            service::seed_defaults(state, true).await
+        })
+    }
+
     fn init(
         &self,
         context: &crate::module::InitContext<'_>,

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 pub mod api;
+mod demo;
 pub mod pages;
 pub mod service;
 pub mod store;
@@ -104,6 +105,15 @@ pub struct VenuesModule;
 impl crate::module::Module for VenuesModule {
     fn name(&self) -> &'static str {
         "venues"
+    }
+
+    fn demo<'a>(
+        &'a self,
+        state: &'a crate::state::AppState,
+        city: &'a tongban_platform::demo::DemoCity,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::error::AppResult<()>> + Send + 'a>>
+    {
+        Box::pin(async move { demo::seed_venues(state, city).await })
     }
 
     fn nav(&self, actor: &crate::identity::model::Actor) -> Vec<crate::module::NavLink> {

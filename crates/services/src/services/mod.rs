@@ -3,6 +3,7 @@
 //! plain-language guide (办事指南).
 
 pub mod api;
+mod demo;
 pub mod item;
 pub mod pages;
 pub mod search;
@@ -247,6 +248,19 @@ pub struct ServicesModule;
 impl crate::module::Module for ServicesModule {
     fn name(&self) -> &'static str {
         "services"
+    }
+
+    fn demo<'a>(
+        &'a self,
+        state: &'a crate::state::AppState,
+        city: &'a tongban_platform::demo::DemoCity,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::error::AppResult<()>> + Send + 'a>>
+    {
+        Box::pin(async move {
+            demo::seed_service_items(state, &city.departments).await?;
+            demo::seed_calendar(state).await?;
+            demo::seed_bundles(state).await
+        })
     }
 
     fn texts(&self) -> crate::web::i18n::Texts {
