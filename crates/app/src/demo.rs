@@ -454,7 +454,7 @@ pub async fn seed_load_holders(state: &AppState, count: usize) -> AppResult<Vec<
                 let own = crate::identity::model::Scope::Own;
                 identity_store::insert_grant(&mut *tx, &id, Role::Citizen, &own, None, now).await?;
                 tx.commit().await?;
-                crate::venues::grant_entitlement(state, &person, "transit").await?;
+                crate::venues::service::grant_entitlement(state, &person, "transit").await?;
                 let fact = random::new_id();
                 let observed_at = now - 2 * DAY_MS;
                 crate::health::store::insert_fact(

@@ -74,14 +74,14 @@ pub fn modules() -> Vec<Box<dyn module::Module>> {
         Box::new(admin::AdminModule),
         Box::new(keys::KeysModule),
         Box::new(ledger::LedgerModule),
-        Box::new(health::HealthModule),
-        Box::new(trust::TrustModule),
-        Box::new(pass::PassModule),
-        Box::new(venues::VenuesModule),
-        Box::new(checkins::CheckinsModule),
-        Box::new(certs::CertsModule),
-        Box::new(services::ServicesModule),
-        Box::new(applications::ApplicationsModule),
+        Box::new(tongban_citypass::HealthModule),
+        Box::new(tongban_trust::TrustModule),
+        Box::new(tongban_citypass::PassModule),
+        Box::new(tongban_citypass::VenuesModule),
+        Box::new(tongban_citypass::CheckinsModule),
+        Box::new(tongban_certificates::CertsModule),
+        Box::new(tongban_services::ServicesModule),
+        Box::new(tongban_services::ApplicationsModule),
     ]
 }
 

@@ -3,6 +3,7 @@
 //! areas that share the holder's status.
 #![forbid(unsafe_code)]
 
+mod modules;
 mod texts;
 
 pub mod checkins;
@@ -10,6 +11,7 @@ pub mod health;
 pub mod pass;
 pub mod venues;
 
+pub use modules::{CheckinsModule, HealthModule, PassModule, VenuesModule};
 pub(crate) use tongban_certificates::certs;
 pub(crate) use tongban_platform::{
     admin, authz, cache, db, error, identity, keys, ledger, module, random, state, time_fmt, web,

@@ -187,7 +187,7 @@ pub(crate) enum CertsCommand {
         /// Verify as of this moment (RFC 3339, e.g. `2026-12-04T00:30:00+08:00`): whether the
         /// certificate was valid when it was relied on. Default: now. The day is taken in the
         /// certificate's own time zone, never this machine's.
-        #[arg(long, value_parser = crate::commands::certs::parse_instant)]
+        #[arg(long, value_parser = parse_instant)]
         at: Option<i64>,
         file: PathBuf,
     },
@@ -278,4 +278,11 @@ impl Common {
         }
         Ok(config)
     }
+}
+
+/// An RFC 3339 instant as Unix seconds.
+fn parse_instant(text: &str) -> Result<i64, String> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map(time::OffsetDateTime::unix_timestamp)
+        .map_err(|_| "an RFC 3339 instant with its offset, e.g. 2026-12-04T00:30:00+08:00".into())
 }

@@ -3,7 +3,7 @@
 //! JSON (`tongban-certs`, docs/certificate-format.md) and stored sealed.
 
 pub mod api;
-mod demo;
+pub(crate) mod demo;
 pub mod import;
 pub mod pages;
 pub mod status_list;
@@ -885,38 +885,6 @@ pub async fn issue_many(
         progress(outcome.issued.len() + outcome.failed.len());
     }
     Ok(outcome)
-}
-
-/// The certs module, as the platform registers it.
-pub struct CertsModule;
-
-impl crate::module::Module for CertsModule {
-    fn name(&self) -> &'static str {
-        "certs"
-    }
-
-    fn demo<'a>(
-        &'a self,
-        state: &'a crate::state::AppState,
-        city: &'a tongban_platform::demo::DemoCity,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::error::AppResult<()>> + Send + 'a>>
-    {
-        Box::pin(
-            async move { demo::seed_certificates(state, &city.departments, &city.accounts).await },
-        )
-    }
-
-    fn texts(&self) -> crate::web::i18n::Texts {
-        crate::texts::TEXTS
-    }
-
-    fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
-        api::routes()
-    }
-
-    fn routes(&self) -> axum::Router<crate::state::AppState> {
-        pages::routes()
-    }
 }
 
 /// The certificate type of this code: how other modules read the catalogue of types.

@@ -34,12 +34,12 @@ pub(crate) async fn seed_venues(state: &AppState, city: &DemoCity) -> AppResult<
         let Some(person) = account_id(&citizen.username).await?.person_id else {
             continue;
         };
-        crate::venues::grant_entitlement(state, &person, "transit").await?;
+        crate::venues::service::grant_entitlement(state, &person, "transit").await?;
         if matches!(
             citizen.username.as_str(),
             "citizen.zhangwei" | "citizen.wangfang"
         ) {
-            crate::venues::grant_entitlement(state, &person, "library").await?;
+            crate::venues::service::grant_entitlement(state, &person, "library").await?;
         }
     }
     Ok(())

@@ -4,22 +4,12 @@
 use serde::Serialize;
 
 pub mod api;
-mod demo;
+pub(crate) mod demo;
 pub mod pages;
 pub mod service;
 pub mod store;
 
 pub use store::{ensure_venue, entitlements_of, venue_by_no, venue_of, venues_of_staff};
-
-use crate::error::AppResult;
-use crate::state::AppState;
-
-/// Records that a person may use a service (a library card, a transit account).
-pub async fn grant_entitlement(state: &AppState, person_id: &str, service: &str) -> AppResult<()> {
-    store::grant_entitlement(state, person_id, service).await?;
-    crate::health::inputs::person_changed(state, person_id).await;
-    Ok(())
-}
 
 /// A venue's compact number for check-in rows: 63 bits of a digest of its id, so that nodes
 /// need no shared counter (a collision among even ten million venues has odds near 10^-5).
@@ -97,54 +87,6 @@ pub fn admits(kind: &str, colour: &str, entitlements: &[String]) -> Result<(), &
         return Err("no_entitlement");
     }
     Ok(())
-}
-
-/// The venues module, as the platform registers it.
-pub struct VenuesModule;
-
-impl crate::module::Module for VenuesModule {
-    fn name(&self) -> &'static str {
-        "venues"
-    }
-
-    fn demo<'a>(
-        &'a self,
-        state: &'a crate::state::AppState,
-        city: &'a tongban_platform::demo::DemoCity,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::error::AppResult<()>> + Send + 'a>>
-    {
-        Box::pin(async move { demo::seed_venues(state, city).await })
-    }
-
-    fn nav(&self, actor: &crate::identity::model::Actor) -> Vec<crate::module::NavLink> {
-        use crate::authz::{Action, Resource, can};
-        if can(actor, Action::ReadCheckinStatistics, Resource::Platform) {
-            vec![crate::module::NavLink {
-                href: "/checkins/statistics",
-                text: "stats.title",
-                rank: 40,
-            }]
-        } else {
-            Vec::new()
-        }
-    }
-
-    fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
-        api::routes()
-    }
-
-    fn routes(&self) -> axum::Router<crate::state::AppState> {
-        pages::routes()
-    }
-
-    fn home<'a>(
-        &'a self,
-        home: crate::module::Home,
-        state: &'a crate::state::AppState,
-        ctx: &'a crate::web::pages::PageCtx,
-    ) -> crate::module::Sections<'a> {
-        Box::pin(pages::home_sections(home, state, ctx))
-    }
 }
 
 #[cfg(test)]

@@ -482,3 +482,10 @@ pub async fn staff_venue(state: &AppState, account_id: &str, id: &str) -> AppRes
     }
     Ok(venue)
 }
+
+/// Records that a person may use a service (a library card, a transit account).
+pub async fn grant_entitlement(state: &AppState, person_id: &str, service: &str) -> AppResult<()> {
+    super::store::grant_entitlement(state, person_id, service).await?;
+    crate::health::inputs::person_changed(state, person_id).await;
+    Ok(())
+}

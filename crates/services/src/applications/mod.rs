@@ -940,37 +940,3 @@ pub async fn notices(
         })
         .collect())
 }
-
-/// The applications module, as the platform registers it.
-pub struct ApplicationsModule;
-
-impl crate::module::Module for ApplicationsModule {
-    fn name(&self) -> &'static str {
-        "applications"
-    }
-
-    fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
-        api::routes()
-    }
-
-    fn routes(&self) -> axum::Router<crate::state::AppState> {
-        pages::routes().nest(govstack::PREFIX, govstack::routes())
-    }
-
-    fn jobs(&self, state: &crate::state::AppState) -> Vec<crate::module::Job> {
-        let state = state.clone();
-        vec![crate::module::Job::every(
-            "delete uploads no application took",
-            std::time::Duration::from_secs(300),
-            move || {
-                let state = state.clone();
-                async move {
-                    let a_day_ago = state.now() - 86_400_000;
-                    store::delete_uploads_before(&state, a_day_ago)
-                        .await
-                        .map(|_| ())
-                }
-            },
-        )]
-    }
-}

@@ -3,7 +3,7 @@
 //! plain-language guide (办事指南).
 
 pub mod api;
-mod demo;
+pub(crate) mod demo;
 pub mod item;
 pub mod pages;
 pub mod search;
@@ -240,49 +240,6 @@ pub async fn detail(state: &AppState, code: &str) -> AppResult<Detail> {
         version: stored.version,
         department_name,
     })
-}
-
-/// The services module, as the platform registers it.
-pub struct ServicesModule;
-
-impl crate::module::Module for ServicesModule {
-    fn name(&self) -> &'static str {
-        "services"
-    }
-
-    fn demo<'a>(
-        &'a self,
-        state: &'a crate::state::AppState,
-        city: &'a tongban_platform::demo::DemoCity,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::error::AppResult<()>> + Send + 'a>>
-    {
-        Box::pin(async move {
-            demo::seed_service_items(state, &city.departments).await?;
-            demo::seed_calendar(state).await?;
-            demo::seed_bundles(state).await
-        })
-    }
-
-    fn texts(&self) -> crate::web::i18n::Texts {
-        crate::texts::TEXTS
-    }
-
-    fn nav(&self, actor: &crate::identity::model::Actor) -> Vec<crate::module::NavLink> {
-        let _ = actor;
-        vec![crate::module::NavLink {
-            href: "/services",
-            text: "services.title",
-            rank: 20,
-        }]
-    }
-
-    fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
-        api::routes()
-    }
-
-    fn routes(&self) -> axum::Router<crate::state::AppState> {
-        pages::routes()
-    }
 }
 
 /// The stored item of this code (its definition, department and version): how other areas

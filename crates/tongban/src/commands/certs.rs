@@ -99,10 +99,3 @@ pub(crate) fn certs_verify(
         }
     }
 }
-
-/// An RFC 3339 instant as Unix seconds.
-pub(crate) fn parse_instant(text: &str) -> Result<i64, String> {
-    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .map(time::OffsetDateTime::unix_timestamp)
-        .map_err(|_| "an RFC 3339 instant with its offset, e.g. 2026-12-04T00:30:00+08:00".into())
-}

@@ -9,28 +9,3 @@ pub mod foreign;
 pub mod pages;
 pub mod regions;
 pub mod store;
-
-/// The trust module, as the platform registers it.
-pub struct TrustModule;
-
-impl crate::module::Module for TrustModule {
-    fn name(&self) -> &'static str {
-        "trust"
-    }
-
-    fn texts(&self) -> crate::web::i18n::Texts {
-        crate::texts::TEXTS
-    }
-
-    fn init(&self, _: &crate::module::InitContext<'_>, extensions: &mut crate::module::Extensions) {
-        extensions.insert(dcc::DccCache::default());
-    }
-
-    fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
-        api::routes()
-    }
-
-    fn routes(&self) -> axum::Router<crate::state::AppState> {
-        pages::routes()
-    }
-}

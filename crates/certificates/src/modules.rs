@@ -1,0 +1,33 @@
+//! The Module values this crate registers with the platform.
+
+/// The certs module, as the platform registers it.
+pub struct CertsModule;
+
+impl crate::module::Module for CertsModule {
+    fn name(&self) -> &'static str {
+        "certs"
+    }
+
+    fn demo<'a>(
+        &'a self,
+        state: &'a crate::state::AppState,
+        city: &'a tongban_platform::demo::DemoCity,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::error::AppResult<()>> + Send + 'a>>
+    {
+        Box::pin(async move {
+            crate::certs::demo::seed_certificates(state, &city.departments, &city.accounts).await
+        })
+    }
+
+    fn texts(&self) -> crate::web::i18n::Texts {
+        crate::texts::TEXTS
+    }
+
+    fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
+        crate::certs::api::routes()
+    }
+
+    fn routes(&self) -> axum::Router<crate::state::AppState> {
+        crate::certs::pages::routes()
+    }
+}

@@ -1,0 +1,186 @@
+//! The Module values this crate registers with the platform.
+
+/// The health module, as the platform registers it.
+pub struct HealthModule;
+
+impl crate::module::Module for HealthModule {
+    fn name(&self) -> &'static str {
+        "health"
+    }
+
+    fn demo<'a>(
+        &'a self,
+        state: &'a crate::state::AppState,
+        city: &'a tongban_platform::demo::DemoCity,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::error::AppResult<()>> + Send + 'a>>
+    {
+        Box::pin(async move {
+            let _ = city;
+            // The demo runs in emergency mode with the default status policy, so passes show
+            // colours.
+            crate::health::service::seed_defaults(state, true).await
+        })
+    }
+
+    fn init(
+        &self,
+        context: &crate::module::InitContext<'_>,
+        extensions: &mut crate::module::Extensions,
+    ) {
+        extensions.insert(crate::health::service::StatusCache::default());
+        extensions.insert_cache(
+            crate::cache::Coherent::<crate::health::inputs::HolderInputs>::new(
+                crate::health::inputs::PERSON,
+                context.config.holder_cache_entries,
+            ),
+        );
+    }
+
+    fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
+        crate::health::api::routes()
+    }
+
+    fn jobs(&self, state: &crate::state::AppState) -> Vec<crate::module::Job> {
+        let state = state.clone();
+        vec![crate::module::Job::every(
+            "purge health facts past their retention",
+            std::time::Duration::from_secs(300),
+            move || {
+                let state = state.clone();
+                async move {
+                    crate::health::service::purge_expired_facts(&state)
+                        .await
+                        .map(|_| ())
+                }
+            },
+        )]
+    }
+}
+
+/// The pass module, as the platform registers it.
+pub struct PassModule;
+
+impl crate::module::Module for PassModule {
+    fn name(&self) -> &'static str {
+        "pass"
+    }
+
+    fn texts(&self) -> crate::web::i18n::Texts {
+        crate::texts::TEXTS
+    }
+
+    fn nav(&self, actor: &crate::identity::model::Actor) -> Vec<crate::module::NavLink> {
+        use crate::authz::{Action, Resource, can};
+        // Staff who check others scan; everyone else shows their own pass.
+        vec![if can(actor, Action::UseScanner, Resource::Platform) {
+            crate::module::NavLink {
+                href: "/scan",
+                text: "nav.scan",
+                rank: 30,
+            }
+        } else {
+            crate::module::NavLink {
+                href: "/pass",
+                text: "nav.pass",
+                rank: 30,
+            }
+        }]
+    }
+
+    fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
+        crate::pass::api::routes()
+    }
+
+    fn routes(&self) -> axum::Router<crate::state::AppState> {
+        crate::pass::pages::routes().merge(crate::pass::scan_pages::routes())
+    }
+}
+
+/// The venues module, as the platform registers it.
+pub struct VenuesModule;
+
+impl crate::module::Module for VenuesModule {
+    fn name(&self) -> &'static str {
+        "venues"
+    }
+
+    fn demo<'a>(
+        &'a self,
+        state: &'a crate::state::AppState,
+        city: &'a tongban_platform::demo::DemoCity,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::error::AppResult<()>> + Send + 'a>>
+    {
+        Box::pin(async move { crate::venues::demo::seed_venues(state, city).await })
+    }
+
+    fn nav(&self, actor: &crate::identity::model::Actor) -> Vec<crate::module::NavLink> {
+        use crate::authz::{Action, Resource, can};
+        if can(actor, Action::ReadCheckinStatistics, Resource::Platform) {
+            vec![crate::module::NavLink {
+                href: "/checkins/statistics",
+                text: "stats.title",
+                rank: 40,
+            }]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
+        crate::venues::api::routes()
+    }
+
+    fn routes(&self) -> axum::Router<crate::state::AppState> {
+        crate::venues::pages::routes()
+    }
+
+    fn home<'a>(
+        &'a self,
+        home: crate::module::Home,
+        state: &'a crate::state::AppState,
+        ctx: &'a crate::web::pages::PageCtx,
+    ) -> crate::module::Sections<'a> {
+        Box::pin(crate::venues::pages::home_sections(home, state, ctx))
+    }
+}
+
+/// The checkins module, as the platform registers it.
+pub struct CheckinsModule;
+
+impl crate::module::Module for CheckinsModule {
+    fn name(&self) -> &'static str {
+        "checkins"
+    }
+
+    fn init(
+        &self,
+        context: &crate::module::InitContext<'_>,
+        extensions: &mut crate::module::Extensions,
+    ) {
+        extensions.insert(crate::checkins::CheckinWriter::start(
+            context.db.clone(),
+            context.clock.clone(),
+        ));
+    }
+
+    fn jobs(&self, state: &crate::state::AppState) -> Vec<crate::module::Job> {
+        let purging = state.clone();
+        vec![
+            crate::module::Job::new(
+                "compact check-ins",
+                crate::checkins::writer::compact_periodically(
+                    state.db.clone(),
+                    state.clock.clone(),
+                ),
+            ),
+            crate::module::Job::every(
+                "purge check-ins past their retention",
+                std::time::Duration::from_secs(300),
+                move || {
+                    let state = purging.clone();
+                    async move { crate::checkins::purge_expired(&state).await.map(|_| ()) }
+                },
+            ),
+        ]
+    }
+}

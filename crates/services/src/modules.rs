@@ -1,0 +1,81 @@
+//! The Module values this crate registers with the platform.
+
+/// The services module, as the platform registers it.
+pub struct ServicesModule;
+
+impl crate::module::Module for ServicesModule {
+    fn name(&self) -> &'static str {
+        "services"
+    }
+
+    fn demo<'a>(
+        &'a self,
+        state: &'a crate::state::AppState,
+        city: &'a tongban_platform::demo::DemoCity,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::error::AppResult<()>> + Send + 'a>>
+    {
+        Box::pin(async move {
+            crate::services::demo::seed_service_items(state, &city.departments).await?;
+            crate::services::demo::seed_calendar(state).await?;
+            crate::services::demo::seed_bundles(state).await
+        })
+    }
+
+    fn texts(&self) -> crate::web::i18n::Texts {
+        crate::texts::TEXTS
+    }
+
+    fn nav(&self, actor: &crate::identity::model::Actor) -> Vec<crate::module::NavLink> {
+        let _ = actor;
+        vec![crate::module::NavLink {
+            href: "/services",
+            text: "services.title",
+            rank: 20,
+        }]
+    }
+
+    fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
+        crate::services::api::routes()
+    }
+
+    fn routes(&self) -> axum::Router<crate::state::AppState> {
+        crate::services::pages::routes()
+    }
+}
+
+/// The applications module, as the platform registers it.
+pub struct ApplicationsModule;
+
+impl crate::module::Module for ApplicationsModule {
+    fn name(&self) -> &'static str {
+        "applications"
+    }
+
+    fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
+        crate::applications::api::routes()
+    }
+
+    fn routes(&self) -> axum::Router<crate::state::AppState> {
+        crate::applications::pages::routes().nest(
+            crate::applications::govstack::PREFIX,
+            crate::applications::govstack::routes(),
+        )
+    }
+
+    fn jobs(&self, state: &crate::state::AppState) -> Vec<crate::module::Job> {
+        let state = state.clone();
+        vec![crate::module::Job::every(
+            "delete uploads no application took",
+            std::time::Duration::from_secs(300),
+            move || {
+                let state = state.clone();
+                async move {
+                    let a_day_ago = state.now() - 86_400_000;
+                    crate::applications::store::delete_uploads_before(&state, a_day_ago)
+                        .await
+                        .map(|_| ())
+                }
+            },
+        )]
+    }
+}
