@@ -37,8 +37,8 @@ impl Job {
         }
     }
 
-    /// A job that runs `step` every `period`, the first time after one period; a step that
-    /// fails is logged and the job goes on.
+    /// A job that runs `step` when the node starts and then every `period` (so a node that
+    /// restarts often still runs it); a step that fails is logged and the job goes on.
     pub fn every<F, Fut>(name: &'static str, period: std::time::Duration, mut step: F) -> Job
     where
         F: FnMut() -> Fut + Send + 'static,
@@ -46,7 +46,6 @@ impl Job {
     {
         Job::new(name, async move {
             let mut interval = tokio::time::interval(period);
-            interval.tick().await;
             loop {
                 interval.tick().await;
                 if let Err(error) = step().await {
@@ -183,6 +182,23 @@ mod tests {
 
     #[derive(Debug, PartialEq)]
     struct Counter(u32);
+
+    #[tokio::test]
+    async fn a_periodic_job_runs_its_first_step_when_the_node_starts() {
+        let (ran, first) = tokio::sync::oneshot::channel::<()>();
+        let ran = std::sync::Mutex::new(Some(ran));
+        let job = Job::every("test", std::time::Duration::from_secs(3600), move || {
+            if let Some(ran) = ran.lock().ok().and_then(|mut ran| ran.take()) {
+                let _ = ran.send(());
+            }
+            async { Ok(()) }
+        });
+        let running = tokio::spawn(job.run);
+        // Not an hour later: at once (the wait only bounds a broken job).
+        let started = tokio::time::timeout(std::time::Duration::from_secs(30), first).await;
+        running.abort();
+        assert!(matches!(started, Ok(Ok(()))));
+    }
 
     #[test]
     fn extensions_hold_one_value_per_type() {
