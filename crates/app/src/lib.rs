@@ -1,6 +1,7 @@
-//! tongban-app: the platform. Each area (identity, admin, …) is a folder with its model,
-//! store (SQL), service (use-cases), api (JSON) and pages (HTML), and plugs in as a
-//! [`module::Module`] listed in [`modules`]; `web` is the HTTP edge.
+//! tongban-app: the platform assembled — the kernel (`tongban-platform`) and the list of
+//! modules that plug into it ([`modules`]), the node that serves them ([`Application`]), and
+//! the demo city. It re-exports the kernel's and the modules' areas under one name, for the
+//! binary, the tooling and the tests.
 #![forbid(unsafe_code)]
 
 pub mod demo;

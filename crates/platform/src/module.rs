@@ -1,8 +1,9 @@
 //! Modules plug into the platform. A module (the pass, venues, certificates, services …) is one
-//! value that says what it brings — its own state, API routes with their OpenAPI, pages and other routes,
-//! sections of the home pages, background jobs — and the platform asks every registered module
-//! for each. Adding a module
-//! is one value in the list [`crate::modules`], never an edit of the kernel's files.
+//! value that says what it brings — its own state, API routes with their OpenAPI, pages and
+//! other routes, sections of the home pages, navigation, interface text, its part of the demo
+//! city, background jobs — and the platform asks every registered module for each. Adding a
+//! module is one value in the list of modules (`tongban_app::modules`), never an edit of the
+//! kernel's files.
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
