@@ -396,7 +396,7 @@ pub async fn seed(state: &AppState, base_url: &str) -> AppResult<DemoCredentials
         departments,
         accounts,
     };
-    for module in state.modules.iter() {
+    for module in crate::module::modules(state) {
         module.demo(state, &city).await?;
     }
     Ok(DemoCredentials {

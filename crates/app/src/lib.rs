@@ -52,7 +52,7 @@ impl Application {
     ) -> std::io::Result<()> {
         let state = self.state.clone();
         let mut jobs = vec![tokio::spawn(cache::follow_feed(state.clone()))];
-        for module in state.modules.iter() {
+        for module in module::modules(&state) {
             for job in module.jobs(&state) {
                 tracing::debug!(module = module.name(), job = job.name, "starting");
                 jobs.push(tokio::spawn(job.run));
@@ -111,5 +111,5 @@ pub async fn open_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result
             error::AppError::Internal(source) => source.context("opening the key vault"),
             other => anyhow::anyhow!("opening the key vault: {other}"),
         })?;
-    Ok(AppState::new(db, clock, config, vault, modules()))
+    Ok(module::build_state(db, clock, config, vault, modules()))
 }

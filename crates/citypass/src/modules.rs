@@ -138,7 +138,7 @@ impl crate::module::Module for VenuesModule {
         &'a self,
         home: crate::module::Home,
         state: &'a crate::state::AppState,
-        ctx: &'a crate::web::pages::PageCtx,
+        ctx: &'a crate::module::HomeCtx<'a>,
     ) -> crate::module::Sections<'a> {
         Box::pin(crate::venues::pages::home_sections(home, state, ctx))
     }

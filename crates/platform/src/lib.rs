@@ -12,6 +12,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod extensions;
 pub mod identity;
 pub mod keys;
 pub mod ledger;

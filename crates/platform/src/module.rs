@@ -5,8 +5,6 @@
 //! module is one value in the list of modules (`tongban_app::modules`), never an edit of the
 //! kernel's files.
 
-use std::any::{Any, TypeId};
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -15,13 +13,14 @@ use axum::Router;
 use tongban_core::Clock;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::cache::{Coherent, Evict};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::AppResult;
+pub use crate::extensions::Extensions;
 use crate::identity::model::Actor;
+use crate::keys::vault::Vault;
 use crate::state::AppState;
-use crate::web::pages::PageCtx;
+use crate::web::i18n::Tr;
 
 /// Work a module runs in the background for as long as the node serves.
 pub struct Job {
@@ -85,10 +84,53 @@ pub struct InitContext<'a> {
     pub config: &'a Config,
 }
 
+/// What a module's home sections are rendered for: the logged-in actor, in their language,
+/// with the page's CSRF token for the forms a section holds.
+pub struct HomeCtx<'a> {
+    pub actor: &'a Actor,
+    pub t: Tr,
+    pub csrf: &'a str,
+}
+
+/// The registered modules, in their order, as the node's state holds them.
+pub struct Modules(Arc<[Box<dyn Module>]>);
+
+/// The registered modules, in their order.
+pub fn modules(state: &AppState) -> &[Box<dyn Module>] {
+    &state.module::<Modules>().0
+}
+
+/// Builds the node's state: starts the kernel's writers, lets each module make its own state,
+/// registers the modules' texts, and keeps the module list (call inside the runtime).
+pub fn build_state(
+    db: Db,
+    clock: Arc<dyn Clock>,
+    config: Config,
+    vault: Vault,
+    modules: Vec<Box<dyn Module>>,
+) -> AppState {
+    let mut extensions = Extensions::default();
+    let context = InitContext {
+        db: &db,
+        clock: &clock,
+        config: &config,
+    };
+    for module in &modules {
+        module.init(&context, &mut extensions);
+    }
+    crate::web::i18n::register(modules.iter().map(|module| module.texts()).collect());
+    extensions.insert(Modules(modules.into()));
+    AppState::new(db, clock, config, vault, extensions)
+}
+
 /// The sections every module adds to a home page, in the modules' order.
-pub async fn home_sections(home: Home, state: &AppState, ctx: &PageCtx) -> AppResult<Vec<String>> {
+pub async fn home_sections(
+    home: Home,
+    state: &AppState,
+    ctx: &HomeCtx<'_>,
+) -> AppResult<Vec<String>> {
     let mut sections = Vec::new();
-    for module in state.modules.iter() {
+    for module in modules(state) {
         sections.extend(module.home(home, state, ctx).await?);
     }
     Ok(sections)
@@ -114,10 +156,15 @@ pub trait Module: Send + Sync + 'static {
         Router::new()
     }
 
-    /// The sections the module adds to a home page for the logged-in actor (`ctx.actor()`),
+    /// The sections the module adds to a home page for the logged-in actor (`ctx.actor`),
     /// rendered: on a holder's page what the module keeps for them, on the workbench what
     /// awaits the actor. None by default.
-    fn home<'a>(&'a self, _home: Home, _state: &'a AppState, _ctx: &'a PageCtx) -> Sections<'a> {
+    fn home<'a>(
+        &'a self,
+        _home: Home,
+        _state: &'a AppState,
+        _ctx: &'a HomeCtx<'a>,
+    ) -> Sections<'a> {
         Box::pin(async { Ok(Vec::new()) })
     }
 
@@ -147,42 +194,9 @@ pub trait Module: Send + Sync + 'static {
     }
 }
 
-/// The modules' own state: one value of each type, set by [`Module::init`] when the node
-/// starts and read with [`AppState::module`]. The kernel's state names no module's type.
-#[derive(Default)]
-pub struct Extensions {
-    values: HashMap<TypeId, Box<dyn Any + Send + Sync>>,
-    /// The coherent caches among them, which the kernel's feed evicts.
-    pub(crate) caches: Vec<Arc<dyn Evict>>,
-}
-
-impl Extensions {
-    /// Sets the value of type `T`, replacing any earlier one.
-    pub fn insert<T: Send + Sync + 'static>(&mut self, value: T) {
-        self.values.insert(TypeId::of::<T>(), Box::new(value));
-    }
-
-    /// Sets a coherent cache (read back as `Arc<Coherent<V>>`), which changes published in
-    /// its scope evict on every node.
-    pub fn insert_cache<V: Send + Sync + 'static>(&mut self, cache: Coherent<V>) {
-        let cache = Arc::new(cache);
-        self.caches.push(cache.clone());
-        self.insert(cache);
-    }
-
-    pub fn get<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.values
-            .get(&TypeId::of::<T>())
-            .and_then(|value| value.downcast_ref::<T>())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[derive(Debug, PartialEq)]
-    struct Counter(u32);
 
     #[tokio::test]
     async fn a_periodic_job_runs_its_first_step_when_the_node_starts() {
@@ -199,19 +213,5 @@ mod tests {
         let started = tokio::time::timeout(std::time::Duration::from_secs(30), first).await;
         running.abort();
         assert!(matches!(started, Ok(Ok(()))));
-    }
-
-    #[test]
-    fn extensions_hold_one_value_per_type() {
-        let mut extensions = Extensions::default();
-        assert_eq!(extensions.get::<Counter>(), None);
-        extensions.insert(Counter(1));
-        extensions.insert(Counter(2));
-        extensions.insert(String::from("other"));
-        assert_eq!(extensions.get::<Counter>(), Some(&Counter(2)));
-        assert_eq!(
-            extensions.get::<String>().map(String::as_str),
-            Some("other")
-        );
     }
 }

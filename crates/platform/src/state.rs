@@ -1,6 +1,6 @@
 //! What every use-case receives: the database, the clock, the configuration, the keys, the
 //! transparency log — and each module's own state, which the kernel holds without naming its
-//! type ([`crate::module::Extensions`]).
+//! type ([`Extensions`]).
 
 use std::sync::Arc;
 
@@ -8,10 +8,10 @@ use tongban_core::Clock;
 
 use crate::config::Config;
 use crate::db::Db;
+use crate::extensions::Extensions;
 use crate::keys::vault::Vault;
 use crate::ledger::appender::Appender;
 use crate::metrics::Metrics;
-use crate::module::{Extensions, InitContext, Module};
 
 /// Cloned for every request, so one reference count instead of one per part.
 #[derive(Clone)]
@@ -35,38 +35,26 @@ pub struct Parts {
     /// Appends to the transparency log (group commit).
     pub ledger: Appender,
     /// Recently used signing keys, unsealed.
-    pub signers: Arc<crate::keys::service::SignerCache>,
+    pub signers: Arc<crate::keys::signers::SignerCache>,
     /// Token owners and the modules' coherent caches, until their data changes (see
     /// [`crate::cache`]).
-    pub cache: Arc<crate::cache::NodeCache>,
-    /// The registered modules.
-    pub modules: Arc<[Box<dyn Module>]>,
+    pub cache: Arc<crate::cache::coherent::NodeCache>,
     /// Each module's own state.
     extensions: Extensions,
 }
 
 impl AppState {
-    /// Builds the state, starts this node's log writer and lets each module make its own
-    /// state (call inside the runtime).
+    /// Builds the state around the modules' own (see `crate::module::build_state`) and starts
+    /// this node's log writer (call inside the runtime).
     pub fn new(
         db: Db,
         clock: Arc<dyn Clock>,
         config: Config,
         vault: Vault,
-        modules: Vec<Box<dyn Module>>,
+        mut extensions: Extensions,
     ) -> AppState {
         let ledger = Appender::start(db.clone(), config.profile.hash());
-        let mut extensions = Extensions::default();
-        let context = InitContext {
-            db: &db,
-            clock: &clock,
-            config: &config,
-        };
-        for module in &modules {
-            module.init(&context, &mut extensions);
-        }
-        crate::web::i18n::register(modules.iter().map(|module| module.texts()).collect());
-        let cache = Arc::new(crate::cache::NodeCache::new(
+        let cache = Arc::new(crate::cache::coherent::NodeCache::new(
             config.holder_cache_entries,
             std::mem::take(&mut extensions.caches),
         ));
@@ -77,9 +65,8 @@ impl AppState {
             metrics: Arc::new(Metrics::new()),
             vault: Arc::new(vault),
             ledger,
-            signers: Arc::new(crate::keys::service::SignerCache::default()),
+            signers: Arc::new(crate::keys::signers::SignerCache::default()),
             cache,
-            modules: modules.into(),
             extensions,
         }))
     }

@@ -289,16 +289,14 @@ struct PendingSection {
 pub async fn home_sections(
     home: crate::module::Home,
     state: &AppState,
-    ctx: &PageCtx,
+    ctx: &crate::module::HomeCtx<'_>,
 ) -> crate::error::AppResult<Vec<String>> {
     use crate::module::Home;
-    let Some(actor) = ctx.actor.as_ref() else {
-        return Ok(Vec::new());
-    };
+    let actor = ctx.actor;
     let section = match home {
         Home::Holder if actor.account.person_id.is_some() => CompanionsSection {
             t: ctx.t,
-            csrf: ctx.csrf.clone(),
+            csrf: ctx.csrf.to_owned(),
             companions: service::companions(state, actor).await?,
         }
         .render(),
@@ -314,7 +312,7 @@ pub async fn home_sections(
             }
             PendingSection {
                 t: ctx.t,
-                csrf: ctx.csrf.clone(),
+                csrf: ctx.csrf.to_owned(),
                 pending_venues,
             }
             .render()

@@ -213,7 +213,7 @@ pub async fn resolve(state: &AppState, code: &str) -> AppResult<Venue> {
     if !home.contains(&region_code) {
         return Err(refused("the venue code is of another region"));
     }
-    if !crate::web::extract::tokens_match(&tag, &code_tag(state, region, no)) {
+    if !crate::web::cookies::tokens_match(&tag, &code_tag(state, region, no)) {
         return Err(refused("the venue code is not one this platform issued"));
     }
     let venue = store::venue_by_no(state, no)

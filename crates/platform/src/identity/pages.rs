@@ -296,7 +296,7 @@ async fn citizen_home(
     .replace('<', "\\u003c");
     let mut base = ctx.base("nav.home");
     base.ledger_hash = Some(state.config.profile.hash().as_str());
-    let sections = crate::module::home_sections(crate::module::Home::Holder, state, ctx)
+    let sections = crate::module::home_sections(crate::module::Home::Holder, state, &ctx.home()?)
         .await
         .map_err(|e| ctx.error(e))?;
     Ok(ctx.render(&CitizenHome {
@@ -340,9 +340,10 @@ async fn workbench(state: &AppState, ctx: &PageCtx, actor: &Actor) -> Result<Res
             None => role_name(&ctx.t, grant.role),
         })
         .collect();
-    let sections = crate::module::home_sections(crate::module::Home::Workbench, state, ctx)
-        .await
-        .map_err(|e| ctx.error(e))?;
+    let sections =
+        crate::module::home_sections(crate::module::Home::Workbench, state, &ctx.home()?)
+            .await
+            .map_err(|e| ctx.error(e))?;
     Ok(ctx.render(&Workbench {
         base: ctx.base("workbench.title"),
         display_name: actor.account.display_name.clone(),

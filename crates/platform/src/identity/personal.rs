@@ -519,7 +519,7 @@ pub async fn name_matches(
         .fetch_one(state.pool())
         .await?;
     let stored = open(state, "name", person_id, &sealed)?;
-    Ok(crate::web::extract::tokens_match(
+    Ok(crate::web::cookies::tokens_match(
         stored.expose(),
         name.trim(),
     ))

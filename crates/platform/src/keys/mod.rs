@@ -5,6 +5,7 @@ pub mod api;
 pub mod master;
 pub mod offline;
 pub mod service;
+pub mod signers;
 pub mod store;
 pub mod vault;
 

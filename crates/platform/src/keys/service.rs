@@ -82,37 +82,18 @@ pub async fn signer(state: &AppState, owner: &str, purpose: &str) -> AppResult<S
     unseal(state, &row)
 }
 
-/// (owner, purpose) → (when loaded, the signer).
-type CachedSigners =
-    std::collections::HashMap<(String, String), (i64, std::sync::Arc<SoftwareSigner>)>;
-
-/// Signers kept unsealed in memory for a short while, so a hot path (the pass) does not read and
-/// unseal its key on every request. A rotation on any node is picked up within the lifetime.
-#[derive(Default)]
-pub struct SignerCache {
-    entries: std::sync::Mutex<CachedSigners>,
-}
-
-const SIGNER_CACHE_MS: i64 = 10_000;
-
 /// Like [`signer`], from the cache when the entry is fresh.
 pub async fn cached_signer(
     state: &AppState,
     owner: &str,
     purpose: &str,
 ) -> AppResult<std::sync::Arc<SoftwareSigner>> {
-    let key = (owner.to_owned(), purpose.to_owned());
     let now = state.now();
-    if let Ok(entries) = state.signers.entries.lock()
-        && let Some((loaded, signer)) = entries.get(&key)
-        && now - loaded < SIGNER_CACHE_MS
-    {
-        return Ok(signer.clone());
+    if let Some(signer) = state.signers.fresh(owner, purpose, now) {
+        return Ok(signer);
     }
     let fresh = std::sync::Arc::new(signer(state, owner, purpose).await?);
-    if let Ok(mut entries) = state.signers.entries.lock() {
-        entries.insert(key, (now, fresh.clone()));
-    }
+    state.signers.put(owner, purpose, now, fresh.clone());
     Ok(fresh)
 }
 

@@ -1,6 +1,7 @@
 //! Reading and setting the few cookies tongban uses.
 
 use axum::http::{HeaderMap, HeaderValue, header};
+use subtle::ConstantTimeEq;
 
 /// The page session. `__Host-` binds it to this host, over HTTPS (or localhost), path `/`.
 pub const SESSION: &str = "__Host-tongban-session";
@@ -38,4 +39,9 @@ pub fn set(name: &str, value: &str, http_only: bool, max_age_seconds: Option<i64
 
 pub fn clear(name: &str) -> HeaderValue {
     set(name, "", true, Some(0))
+}
+
+/// Whether a sent CSRF (or other secret) token is the expected one, in constant time.
+pub fn tokens_match(a: &str, b: &str) -> bool {
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }

@@ -6,9 +6,8 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode, header};
 use serde::de::DeserializeOwned;
-use subtle::ConstantTimeEq;
 
-use super::cookies;
+use super::cookies::{self, tokens_match};
 use super::pages::PageError;
 use crate::error::AppError;
 use crate::identity::model::{Actor, Credential};
@@ -17,10 +16,6 @@ use crate::state::AppState;
 
 /// Header a script sends the session's CSRF token in, when it calls the API with the cookie.
 pub const CSRF_HEADER: &str = "x-csrf-token";
-
-pub fn tokens_match(a: &str, b: &str) -> bool {
-    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
-}
 
 /// The authenticated caller of an API route: a bearer token, or the page session (then a
 /// state-changing request must carry the session's CSRF token in `X-CSRF-Token`).

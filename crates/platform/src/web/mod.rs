@@ -73,12 +73,11 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 
 /// The whole application: every route and the middleware around them.
 pub fn router(state: AppState) -> Router {
-    let (api_routes, openapi) = api(&state.modules);
+    let (api_routes, openapi) = api(crate::module::modules(&state));
     let openapi_json = serde_json::to_string(&openapi).unwrap_or_default();
     let config = state.config.clone();
 
-    let pages = state
-        .modules
+    let pages = crate::module::modules(&state)
         .iter()
         .fold(Router::new(), |pages, module| pages.merge(module.routes()));
 

@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::cookies;
-use super::extract::tokens_match;
+use super::cookies::tokens_match;
 use super::i18n::Tr;
 use crate::error::AppError;
 use crate::identity::model::{Actor, Credential, Language, Role};
@@ -146,8 +146,7 @@ impl FromRequestParts<AppState> for PageCtx {
 
 /// Every module's links for the actor, in rank order.
 fn navigation(state: &AppState, actor: &Actor) -> Vec<(&'static str, &'static str)> {
-    let mut links: Vec<_> = state
-        .modules
+    let mut links: Vec<_> = crate::module::modules(state)
         .iter()
         .flat_map(|module| module.nav(actor))
         .collect();
@@ -178,6 +177,16 @@ impl PageCtx {
         self.actor
             .as_ref()
             .ok_or_else(|| self.error(AppError::Unauthenticated))
+    }
+
+    /// What the modules' home sections are rendered for: the logged-in actor (or a redirect
+    /// to the login page), the language and the CSRF token.
+    pub fn home(&self) -> Result<crate::module::HomeCtx<'_>, PageError> {
+        Ok(crate::module::HomeCtx {
+            actor: self.actor()?,
+            t: self.t,
+            csrf: &self.csrf,
+        })
     }
 
     /// Checks a submitted form's CSRF token against the session's (or the visitor's) token.
