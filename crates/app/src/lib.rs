@@ -9,8 +9,8 @@ pub mod demo;
 pub use tongban_certificates::certs;
 pub use tongban_citypass::{checkins, health, pass, venues};
 pub use tongban_platform::{
-    admin, authz, cache, config, db, error, identity, keys, ledger, metrics, module, random, state,
-    time_fmt, web,
+    admin, authz, cache, config, db, error, identity, keys, ledger, metrics, migrations, module,
+    random, state, time_fmt, web,
 };
 pub use tongban_services::{applications, services};
 pub use tongban_trust::trust;
@@ -86,6 +86,16 @@ pub fn modules() -> Vec<Box<dyn module::Module>> {
     ]
 }
 
+/// Applies every pending migration of the kernel and of the registered modules.
+pub async fn migrate(db: &Db) -> Result<(), db::DbError> {
+    migrations::run(db, &module::migrations(&modules())).await
+}
+
+/// True when every migration of the kernel and of the registered modules has been applied.
+pub async fn is_migrated(db: &Db) -> Result<bool, db::DbError> {
+    migrations::applied(db, &module::migrations(&modules())).await
+}
+
 /// Opens the database and, for SQLite, applies migrations (PostgreSQL is migrated only by
 /// `tongban migrate`, so that many nodes can start without racing).
 pub async fn open_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
@@ -95,9 +105,9 @@ pub async fn open_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result
     }
     let db = Db::connect(&url, config.max_db_connections).await?;
     match db.engine() {
-        db::Engine::Sqlite => db.migrate().await?,
+        db::Engine::Sqlite => migrate(&db).await?,
         db::Engine::Postgres => {
-            if !db.is_migrated().await? {
+            if !is_migrated(&db).await? {
                 anyhow::bail!(
                     "the PostgreSQL database is not migrated: run `tongban migrate --database-url …` first"
                 );

@@ -8,6 +8,10 @@ impl crate::module::Module for CertsModule {
         "certs"
     }
 
+    fn migrations(&self) -> Option<&'static crate::module::Migrations> {
+        Some(&crate::MIGRATIONS)
+    }
+
     fn demo<'a>(
         &'a self,
         state: &'a crate::state::AppState,

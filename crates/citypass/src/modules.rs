@@ -8,6 +8,10 @@ impl crate::module::Module for HealthModule {
         "health"
     }
 
+    fn migrations(&self) -> Option<&'static crate::module::Migrations> {
+        Some(&crate::MIGRATIONS)
+    }
+
     fn demo<'a>(
         &'a self,
         state: &'a crate::state::AppState,
@@ -65,6 +69,10 @@ impl crate::module::Module for PassModule {
         "pass"
     }
 
+    fn migrations(&self) -> Option<&'static crate::module::Migrations> {
+        Some(&crate::MIGRATIONS)
+    }
+
     fn texts(&self) -> crate::web::i18n::Texts {
         crate::texts::TEXTS
     }
@@ -102,6 +110,10 @@ pub struct VenuesModule;
 impl crate::module::Module for VenuesModule {
     fn name(&self) -> &'static str {
         "venues"
+    }
+
+    fn migrations(&self) -> Option<&'static crate::module::Migrations> {
+        Some(&crate::MIGRATIONS)
     }
 
     fn demo<'a>(
@@ -150,6 +162,10 @@ pub struct CheckinsModule;
 impl crate::module::Module for CheckinsModule {
     fn name(&self) -> &'static str {
         "checkins"
+    }
+
+    fn migrations(&self) -> Option<&'static crate::module::Migrations> {
+        Some(&crate::MIGRATIONS)
     }
 
     fn init(

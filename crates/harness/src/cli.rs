@@ -266,7 +266,7 @@ async fn bench_database(url: Option<String>) -> anyhow::Result<(Db, PathBuf)> {
         }
     };
     let db = Db::connect(&url, 4).await?;
-    db.migrate().await?;
+    tongban_app::migrate(&db).await?;
     Ok((db, scratch))
 }
 

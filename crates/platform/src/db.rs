@@ -4,11 +4,7 @@
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, install_default_drivers};
-use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
-
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
 /// Which engine a [`Db`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,32 +86,6 @@ impl Db {
         self.engine
     }
 
-    /// Applies every pending migration of this engine's dialect.
-    pub async fn migrate(&self) -> Result<(), DbError> {
-        let migrator = match self.engine {
-            Engine::Sqlite => &SQLITE_MIGRATIONS,
-            Engine::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        migrator.run(&self.pool).await?;
-        Ok(())
-    }
-
-    /// True when every migration of this engine has been applied.
-    pub async fn is_migrated(&self) -> Result<bool, DbError> {
-        let migrator = match self.engine {
-            Engine::Sqlite => &SQLITE_MIGRATIONS,
-            Engine::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        let latest = migrator.iter().map(|m| m.version).max().unwrap_or(0);
-        let applied: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
-                .fetch_one(&self.pool)
-                .await
-                .ok()
-                .flatten();
-        Ok(applied == Some(latest))
-    }
-
     /// A cheap round trip, for readiness checks.
     pub async fn ping(&self) -> Result<(), DbError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
@@ -144,94 +114,9 @@ pub fn is_retryable(error: &sqlx::Error) -> bool {
     )
 }
 
-/// The names of the migration files of each dialect, to keep the two lists in step.
-pub fn migration_names() -> (Vec<String>, Vec<String>) {
-    let names = |m: &Migrator| {
-        m.iter()
-            .map(|m| format!("{}_{}", m.version, m.description))
-            .collect()
-    };
-    (names(&SQLITE_MIGRATIONS), names(&POSTGRES_MIGRATIONS))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn both_dialects_have_the_same_migrations() {
-        let (sqlite, postgres) = migration_names();
-        assert!(!sqlite.is_empty());
-        assert_eq!(
-            sqlite, postgres,
-            "migrations/sqlite and migrations/postgres must list the same migrations"
-        );
-    }
-
-    /// A migration's statements with what may differ between the dialects taken out:
-    /// comments, spacing (also inside parentheses) and case, `BYTEA` for `BLOB`, SQLite's
-    /// `WITHOUT ROWID`.
-    fn dialect_free_statements(sql: &str) -> Vec<String> {
-        let text: String = sql
-            .lines()
-            .map(|line| line.split("--").next().unwrap_or_default())
-            .collect::<Vec<_>>()
-            .join(" ");
-        let text = text
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .to_uppercase()
-            .replace("BYTEA", "BLOB")
-            .replace(" WITHOUT ROWID", "")
-            .replace("( ", "(")
-            .replace(" )", ")")
-            .replace(" ,", ",");
-        text.split(';')
-            .map(str::trim)
-            .filter(|statement| !statement.is_empty())
-            .map(str::to_owned)
-            .collect()
-    }
-
-    #[test]
-    fn both_dialects_make_the_same_tables_columns_and_indexes() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
-        let (names, _) = migration_names();
-        let mut compared = 0;
-        for entry in std::fs::read_dir(root.join("sqlite")).expect("migrations") {
-            let path = entry.expect("entry").path();
-            let file = path.file_name().expect("name").to_owned();
-            let sqlite = std::fs::read_to_string(&path).expect("sqlite");
-            let postgres =
-                std::fs::read_to_string(root.join("postgres").join(&file)).expect("postgres");
-            let (sqlite, postgres) = (
-                dialect_free_statements(&sqlite),
-                dialect_free_statements(&postgres),
-            );
-            assert_eq!(sqlite.len(), postgres.len(), "{file:?}: statement count");
-            for (a, b) in sqlite.iter().zip(&postgres) {
-                assert_eq!(a, b, "{file:?}");
-            }
-            compared += sqlite.len();
-        }
-        assert!(compared > names.len(), "every migration was compared");
-    }
-
-    #[test]
-    fn a_changed_column_is_caught() {
-        let sqlite = "CREATE TABLE t (id TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID; -- x";
-        let postgres = "create table t (\n  id TEXT PRIMARY KEY,\n  data BYTEA NOT NULL\n);";
-        assert_eq!(
-            dialect_free_statements(sqlite),
-            dialect_free_statements(postgres)
-        );
-        let other = "CREATE TABLE t (id TEXT PRIMARY KEY, data BYTEA);";
-        assert_ne!(
-            dialect_free_statements(sqlite),
-            dialect_free_statements(other)
-        );
-    }
 
     #[test]
     fn unknown_url_schemes_are_refused() {

@@ -17,6 +17,7 @@ pub mod identity;
 pub mod keys;
 pub mod ledger;
 pub mod metrics;
+pub mod migrations;
 pub mod module;
 pub mod random;
 pub mod state;

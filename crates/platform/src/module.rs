@@ -19,6 +19,7 @@ use crate::error::AppResult;
 pub use crate::extensions::Extensions;
 use crate::identity::model::Actor;
 use crate::keys::vault::Vault;
+pub use crate::migrations::Migrations;
 use crate::state::AppState;
 use crate::web::i18n::Tr;
 
@@ -100,6 +101,17 @@ pub fn modules(state: &AppState) -> &[Box<dyn Module>] {
     &state.module::<Modules>().0
 }
 
+/// The migrations of these modules' tables, each crate's once, in the modules' order.
+pub fn migrations(modules: &[Box<dyn Module>]) -> Vec<&'static crate::migrations::Migrations> {
+    let mut sets: Vec<&'static crate::migrations::Migrations> = Vec::new();
+    for set in modules.iter().filter_map(|module| module.migrations()) {
+        if !sets.iter().any(|known| std::ptr::eq(*known, set)) {
+            sets.push(set);
+        }
+    }
+    sets
+}
+
 /// Builds the node's state: starts the kernel's writers, lets each module make its own state,
 /// registers the modules' texts, and keeps the module list (call inside the runtime).
 pub fn build_state(
@@ -144,6 +156,12 @@ pub trait Module: Send + Sync + 'static {
     /// Puts the module's own state (caches, writers) among the node's extensions, before the
     /// node serves. Runs inside the runtime, so a writer may start its task here.
     fn init(&self, _context: &InitContext<'_>, _extensions: &mut Extensions) {}
+
+    /// The migrations of the module's tables (the same value from every module of one crate;
+    /// they run once). None by default.
+    fn migrations(&self) -> Option<&'static Migrations> {
+        None
+    }
 
     /// The module's API routes under `/api/v1`, with their OpenAPI descriptions.
     fn api(&self) -> OpenApiRouter<AppState> {

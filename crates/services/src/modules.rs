@@ -8,6 +8,10 @@ impl crate::module::Module for ServicesModule {
         "services"
     }
 
+    fn migrations(&self) -> Option<&'static crate::module::Migrations> {
+        Some(&crate::MIGRATIONS)
+    }
+
     fn demo<'a>(
         &'a self,
         state: &'a crate::state::AppState,
@@ -49,6 +53,10 @@ pub struct ApplicationsModule;
 impl crate::module::Module for ApplicationsModule {
     fn name(&self) -> &'static str {
         "applications"
+    }
+
+    fn migrations(&self) -> Option<&'static crate::module::Migrations> {
+        Some(&crate::MIGRATIONS)
     }
 
     fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {

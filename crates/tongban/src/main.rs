@@ -40,7 +40,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate(common) => {
             let config = common.config()?;
             let db = Db::connect(&config.database_url(), 2).await?;
-            db.migrate().await?;
+            tongban_app::migrate(&db).await?;
             println!("migrated {} database", db.engine().as_str());
             Ok(())
         }

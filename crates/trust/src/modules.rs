@@ -8,6 +8,10 @@ impl crate::module::Module for TrustModule {
         "trust"
     }
 
+    fn migrations(&self) -> Option<&'static crate::module::Migrations> {
+        Some(&crate::MIGRATIONS)
+    }
+
     fn texts(&self) -> crate::web::i18n::Texts {
         crate::texts::TEXTS
     }

@@ -67,7 +67,7 @@ pub async fn fresh_database(dir: &std::path::Path) -> String {
 pub async fn migrate_if_postgres(url: &str) {
     if url.starts_with("postgres") {
         let db = Db::connect(url, 1).await.expect("connect");
-        db.migrate().await.expect("migrate");
+        tongban_app::migrate(&db).await.expect("migrate");
         db.close().await;
     }
 }

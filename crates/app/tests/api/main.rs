@@ -13,6 +13,7 @@ mod dates;
 mod govstack;
 mod keys;
 mod ledger;
+mod migrations;
 mod operations;
 mod pages;
 mod pass;
