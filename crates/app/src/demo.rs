@@ -49,7 +49,7 @@ const DEPARTMENTS: [(&str, &str, &str); 7] = [
 ];
 
 /// (username, display name, role, region of the department, department kind or "" for a region scope)
-const STAFF: [(&str, &str, Role, &str, &str); 12] = [
+const STAFF: [(&str, &str, Role, &str, &str); 13] = [
     ("demo.sysadmin", "周系统", Role::SystemAdmin, CITY, ""),
     ("demo.secadmin", "吴安全", Role::SecurityAdmin, CITY, ""),
     ("demo.auditadmin", "郑审计", Role::AuditAdmin, CITY, ""),
@@ -83,6 +83,13 @@ const STAFF: [(&str, &str, Role, &str, &str); 12] = [
         "market_regulation",
     ),
     ("demo.clerk.tax", "尤税务", Role::Clerk, CITY, "taxation"),
+    (
+        "demo.deptadmin.market",
+        "施市监",
+        Role::DeptAdmin,
+        CITY,
+        "market_regulation",
+    ),
     ("demo.venue", "蒋场所", Role::VenueOperator, JIANGBEI, ""),
     (
         "demo.venue.metro",
@@ -410,7 +417,7 @@ pub async fn seed(state: &AppState, base_url: &str) -> AppResult<DemoCredentials
 /// record (sealed like any other), the transit entitlement, a negative test result two days
 /// old, and a fresh API token, which are returned. Their passwords are random and discarded.
 pub async fn seed_load_holders(state: &AppState, count: usize) -> AppResult<Vec<String>> {
-    use crate::health::service::{DAY_MS, FACT_RETENTION_DAYS};
+    use crate::health::service::DAY_MS;
     let district = code("339901")?;
     let unusable = password::hash(random::readable_password()).await?;
     let mut tokens = Vec::with_capacity(count);
@@ -455,26 +462,7 @@ pub async fn seed_load_holders(state: &AppState, count: usize) -> AppResult<Vec<
                 identity_store::insert_grant(&mut *tx, &id, Role::Citizen, &own, None, now).await?;
                 tx.commit().await?;
                 crate::venues::service::grant_entitlement(state, &person, "transit").await?;
-                let fact = random::new_id();
-                let observed_at = now - 2 * DAY_MS;
-                crate::health::store::insert_fact(
-                    state.pool(),
-                    &crate::health::store::FactRow {
-                        value_sealed: state
-                            .vault
-                            .seal_field(&format!("health_facts.value/{fact}"), b"negative"),
-                        id: fact,
-                        person_id: person,
-                        kind: "test_result".into(),
-                        observed_at,
-                        legal_basis: "load test".into(),
-                        department_id: None,
-                        recorded_by: "operator".into(),
-                        recorded_at: now,
-                        expires_at: observed_at + FACT_RETENTION_DAYS * DAY_MS,
-                    },
-                )
-                .await?;
+                crate::health::service::seed_load_test_result(state, &person).await?;
                 identity_store::account(state.pool(), &id)
                     .await?
                     .ok_or(AppError::NotFound)?

@@ -358,8 +358,8 @@ const HOURLY_SHARE: [f64; 24] = [
 /// stations and malls take a large share; times following the daily pattern above), then
 /// times contact matches of random cases over their last 14 days with a 30-minute dwell.
 pub async fn contacts(db: Db, checkins: u64, days: i64, cases: usize) -> anyhow::Result<Value> {
+    use tongban_app::checkins::DAY_MS;
     use tongban_app::checkins::contacts::overlaps;
-    use tongban_app::checkins::store::DAY_MS;
     let people = (checkins / (days.max(1) as u64 * 2)).max(10);
     let venues = (checkins / 100).max(100);
     let first_day = 20_600i64; // 2026-05-26
@@ -440,7 +440,7 @@ pub async fn contacts(db: Db, checkins: u64, days: i64, cases: usize) -> anyhow:
             .await
             .map_err(|e| anyhow::anyhow!("match failed: {e}"))?;
         timings.push(started.elapsed().as_secs_f64() * 1000.0);
-        visits_total += tongban_app::checkins::store::visits_of(db.pool(), &case, from, to)
+        visits_total += tongban_app::checkins::visits_of(db.pool(), &case, from, to)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?
             .len();
@@ -475,13 +475,13 @@ pub async fn certs_issue(
     state: &tongban_app::state::AppState,
     count: usize,
 ) -> anyhow::Result<Value> {
-    use tongban_app::certs::{BulkRow, HolderInfo, store as certs_store};
+    use tongban_app::certs::{self, BulkRow, HolderInfo};
     let departments = tongban_app::admin::store::departments(state.pool()).await?;
     let department = departments
         .iter()
         .find(|d| d.kind == "market_regulation" && d.region_code.as_str() == "339900")
         .context_free("the demo market regulator")?;
-    let licence = certs_store::types(state)
+    let licence = certs::cert_types(state)
         .await?
         .into_iter()
         .find(|t| t.name == "营业执照")
@@ -514,7 +514,7 @@ pub async fn certs_issue(
         tongban_app::keys::service::signer(state, &department.id, tongban_app::certs::CERT_KEY)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let sample = certs_store::of_holder(state, "enterprise", "bench-enterprise-0")
+    let sample = certs::of_holder(state, "enterprise", "bench-enterprise-0")
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let bytes = sample.first().map_or(0, |r| r.document_sealed.len());
@@ -577,7 +577,7 @@ pub async fn workflow(
     let citizen = actor(token_of("citizen.zhangwei")?).await?;
     let clerk = std::sync::Arc::new(actor(token_of("demo.clerk.market")?).await?);
     // A ten-step item of the market regulator, made from one of the demo's.
-    let template = tongban_app::services::store::by_code(state, "339900-SJ-0004")
+    let template = tongban_app::services::item_by_code(state, "339900-SJ-0004")
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .context_free("the demo's name declaration item")?;
@@ -595,12 +595,15 @@ pub async fn workflow(
         steps,
         ..template.definition
     };
-    let department = tongban_app::services::validate(state, &item)
+    // Saved by the market regulator's catalogue administrator, through the catalogue's checks.
+    let editor = actor(token_of("demo.deptadmin.market")?).await?;
+    let save = tongban_app::services::SaveRequest {
+        item: item.clone(),
+        version: None,
+    };
+    tongban_app::services::save(state, &editor, save)
         .await
         .map_err(|e| anyhow::anyhow!("the bench item: {e}"))?;
-    tongban_app::services::store::insert(state, &item, &department)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut ids = Vec::with_capacity(applications);
     for _ in 0..applications {
         let view =

@@ -267,7 +267,7 @@ async fn no_acknowledged_check_in_is_lost_when_the_process_is_killed() {
 #[tokio::test]
 async fn certs_verify_checks_a_certificate_offline_against_an_exported_trust_list() {
     let (dir, _, key, state) = fresh_state("tongban-cli-certs", Some("339900")).await;
-    tongban_app::demo::seed(&state, "http://127.0.0.1:1")
+    let credentials = tongban_app::demo::seed(&state, "http://127.0.0.1:1")
         .await
         .expect("demo");
     let list = tongban_app::keys::service::trust_list(&state)
@@ -357,17 +357,37 @@ async fn certs_verify_checks_a_certificate_offline_against_an_exported_trust_lis
     let listed = with_status();
     assert!(listed.status.success());
     assert!(String::from_utf8_lossy(&listed.stdout).contains("\"status\": \"valid\""));
-    assert!(
-        tongban_app::certs::store::set_status(
-            &state,
-            &item.signed.certificate.id,
-            &["valid"],
-            "revoked",
-            "依法吊销"
-        )
+    // Revoked by a clerk of the issuing department, as a page or the API would.
+    let issuer = item.signed.certificate.issuer.code.clone();
+    let departments = tongban_app::admin::store::departments(state.pool())
         .await
-        .expect("revoke")
-    );
+        .expect("departments");
+    let issuing = departments
+        .iter()
+        .find(|d| d.uscc.as_deref() == Some(issuer.as_str()))
+        .expect("the issuing department");
+    let mut clerk = None;
+    for account in credentials.accounts.iter().filter(|a| a.role == "clerk") {
+        let actor = tongban_app::identity::service::actor_from_token(&state, &account.api_token)
+            .await
+            .expect("read")
+            .expect("the clerk");
+        if actor.account.department_id.as_deref() == Some(issuing.id.as_str()) {
+            clerk = Some(actor);
+        }
+    }
+    let clerk = clerk.expect("a demo clerk of the issuing department");
+    tongban_app::certs::change_status(
+        &state,
+        &clerk,
+        &item.signed.certificate.id,
+        &tongban_app::certs::StatusChange {
+            action: tongban_app::certs::StatusAction::Revoke,
+            reason: "依法吊销".into(),
+        },
+    )
+    .await
+    .expect("revoke");
     write_status().await;
     let revoked = with_status();
     assert_eq!(revoked.status.code(), Some(1));
@@ -440,7 +460,7 @@ async fn certs_import_issues_good_rows_and_reports_each_bad_one() {
     tongban_app::demo::seed(&state, "http://127.0.0.1:1")
         .await
         .expect("demo");
-    let licence = tongban_app::certs::store::types(&state)
+    let licence = tongban_app::certs::cert_types(&state)
         .await
         .expect("types")
         .into_iter()

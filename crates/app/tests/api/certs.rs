@@ -488,7 +488,7 @@ async fn the_scanner_page_reads_a_shown_certificate() {
 /// Bulk issuance: each row is issued or reported with its error; nothing half-done.
 #[tokio::test]
 async fn bulk_issuance_issues_good_rows_and_reports_the_others() {
-    use tongban_app::certs::{BulkRow, HolderInfo, issue_many, store};
+    use tongban_app::certs::{BulkRow, HolderInfo, cert_types, issue_many};
     let app = spawn_app().await;
     let departments = tongban_app::admin::store::departments(app.state.pool())
         .await
@@ -497,7 +497,7 @@ async fn bulk_issuance_issues_good_rows_and_reports_the_others() {
         .iter()
         .find(|d| d.kind == "market_regulation" && d.region_code.as_str() == "339900")
         .expect("the market regulator");
-    let food = store::types(&app.state)
+    let food = cert_types(&app.state)
         .await
         .expect("types")
         .into_iter()

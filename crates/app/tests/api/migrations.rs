@@ -39,9 +39,18 @@ fn every_version_belongs_to_one_crate_and_both_dialects_list_it() {
     );
     let mut seen = BTreeSet::new();
     for set in &sets {
-        assert_eq!(set.names(Engine::Sqlite), set.names(Engine::Postgres), "{}", set.owner);
+        assert_eq!(
+            set.names(Engine::Sqlite),
+            set.names(Engine::Postgres),
+            "{}",
+            set.owner
+        );
         for version in set.versions() {
-            assert!(seen.insert(version), "version {version} of {} is taken", set.owner);
+            assert!(
+                seen.insert(version),
+                "version {version} of {} is taken",
+                set.owner
+            );
         }
     }
     assert_eq!(seen.len(), 16);
@@ -61,7 +70,13 @@ async fn a_fresh_database_gets_every_crates_tables_once() {
     tongban_app::migrate(&db).await.expect("migrated again");
     assert_eq!(history(&db).await, expected);
     // A table of each module crate is there.
-    for table in ["accounts", "venues", "trusted_regions", "certificates", "applications"] {
+    for table in [
+        "accounts",
+        "venues",
+        "trusted_regions",
+        "certificates",
+        "applications",
+    ] {
         sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
             .fetch_one(db.pool())
             .await
@@ -90,7 +105,9 @@ async fn a_database_migrated_as_one_history_before_the_split_is_recognised() {
         .expect("the old single history");
     let before = history(&db).await;
     assert!(tongban_app::is_migrated(&db).await.expect("checked"));
-    tongban_app::migrate(&db).await.expect("the split sets accept it");
+    tongban_app::migrate(&db)
+        .await
+        .expect("the split sets accept it");
     assert_eq!(history(&db).await, before);
     db.close().await;
     let _ = std::fs::remove_dir_all(dir);

@@ -7,7 +7,7 @@ pub(crate) mod demo;
 pub mod import;
 pub mod pages;
 pub mod status_list;
-pub mod store;
+pub(crate) mod store;
 pub mod usage;
 
 /// Checks a signed certificate (JSON) offline against a trust list file: the issuing
@@ -890,6 +890,16 @@ pub async fn issue_many(
 /// The certificate type of this code: how other modules read the catalogue of types.
 pub async fn cert_type(state: &AppState, code: &str) -> AppResult<Option<CertType>> {
     store::cert_type_by_code(state, code).await
+}
+
+/// Every certificate type of the catalogue.
+pub async fn cert_types(state: &AppState) -> AppResult<Vec<CertType>> {
+    store::types(state).await
+}
+
+/// Every certificate of a holder (`person` or `enterprise`), newest first, as stored.
+pub async fn of_holder(state: &AppState, kind: &str, holder_id: &str) -> AppResult<Vec<CertRow>> {
+    store::of_holder(state, kind, holder_id).await
 }
 
 /// Whether the department may issue certificates of the type.

@@ -4,14 +4,14 @@
 //! logged, deleted after the retention period.
 
 pub mod contacts;
-pub mod store;
+pub(crate) mod store;
 pub mod writer;
 
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::venues::Venue;
 
-pub use store::count_at;
+pub use store::{DAY_MS, Visit, count_at, visits_of};
 pub use writer::{CheckinWriter, NewCheckin, SAME_VISIT_MS};
 
 /// How a check-in was made.

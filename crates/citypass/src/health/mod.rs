@@ -6,4 +6,4 @@ pub mod api;
 pub mod inputs;
 pub mod policy;
 pub mod service;
-pub mod store;
+pub(crate) mod store;

@@ -217,6 +217,31 @@ async fn store_fact(
     Ok(id)
 }
 
+/// A negative test result two days old for a synthetic holder of the load-test fixture
+/// (`tongban demo --load-holders`), recorded by the operator. Not logged: the holder is no
+/// person, and thousands of them would fill the log with nothing.
+pub async fn seed_load_test_result(state: &AppState, person_id: &str) -> AppResult<()> {
+    let (id, now) = (random::new_id(), state.now());
+    let observed_at = now - 2 * DAY_MS;
+    let row = FactRow {
+        value_sealed: state
+            .vault
+            .seal_field(&format!("health_facts.value/{id}"), b"negative"),
+        id,
+        person_id: person_id.to_owned(),
+        kind: "test_result".into(),
+        observed_at,
+        legal_basis: "load test".into(),
+        department_id: None,
+        recorded_by: "operator".into(),
+        recorded_at: now,
+        expires_at: observed_at + FACT_RETENTION_DAYS * DAY_MS,
+    };
+    store::insert_fact(state.pool(), &row).await?;
+    crate::health::inputs::person_changed(state, person_id).await;
+    Ok(())
+}
+
 /// Deletes the facts whose retention has ended, and logs how many (never which).
 pub async fn purge_expired_facts(state: &AppState) -> AppResult<u64> {
     let now = state.now();

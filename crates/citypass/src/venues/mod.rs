@@ -7,7 +7,7 @@ pub mod api;
 pub(crate) mod demo;
 pub mod pages;
 pub mod service;
-pub mod store;
+pub(crate) mod store;
 
 pub use store::{ensure_venue, entitlements_of, venue_by_no, venue_of, venues_of_staff};
 

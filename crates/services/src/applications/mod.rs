@@ -10,7 +10,7 @@ pub mod bundle;
 pub mod evaluation;
 pub mod govstack;
 pub mod pages;
-pub mod store;
+pub(crate) mod store;
 
 use std::collections::BTreeMap;
 

@@ -215,9 +215,7 @@ pub async fn set_result(state: &AppState, id: &str, certificate: &str) -> AppRes
 }
 
 pub struct EventRow {
-    pub id: String,
     pub at: i64,
-    pub actor_id: String,
     pub action: String,
     pub from_state: String,
     pub to_state: String,
@@ -225,16 +223,14 @@ pub struct EventRow {
 }
 
 pub async fn events_of(state: &AppState, application_id: &str) -> AppResult<Vec<EventRow>> {
-    let rows = sqlx::query("SELECT id, at, actor_id, action, from_state, to_state, reason_sealed FROM application_events WHERE application_id = $1 ORDER BY at, id")
+    let rows = sqlx::query("SELECT at, action, from_state, to_state, reason_sealed FROM application_events WHERE application_id = $1 ORDER BY at, id")
         .bind(application_id.to_owned())
         .fetch_all(state.pool())
         .await?;
     rows.iter()
         .map(|r| {
             Ok(EventRow {
-                id: r.try_get("id")?,
                 at: r.try_get("at")?,
-                actor_id: r.try_get("actor_id")?,
                 action: r.try_get("action")?,
                 from_state: r.try_get("from_state")?,
                 to_state: r.try_get("to_state")?,
@@ -445,7 +441,6 @@ pub struct RectificationRow {
     pub id: String,
     pub application_id: String,
     pub department_id: String,
-    pub opened_at: i64,
     pub due_day: String,
     pub state: String,
     pub reply_sealed: Option<Vec<u8>>,
@@ -456,7 +451,6 @@ fn rectification(r: &sqlx::any::AnyRow) -> AppResult<RectificationRow> {
         id: r.try_get("id")?,
         application_id: r.try_get("application_id")?,
         department_id: r.try_get("department_id")?,
-        opened_at: r.try_get("opened_at")?,
         due_day: r.try_get("due_day")?,
         state: r.try_get("state")?,
         reply_sealed: r.try_get("reply_sealed")?,
@@ -467,7 +461,7 @@ pub async fn rectifications_of(
     state: &AppState,
     department_id: &str,
 ) -> AppResult<Vec<RectificationRow>> {
-    let rows = sqlx::query("SELECT id, application_id, department_id, opened_at, due_day, state, reply_sealed FROM rectifications WHERE department_id = $1 ORDER BY state DESC, due_day LIMIT 200")
+    let rows = sqlx::query("SELECT id, application_id, department_id, due_day, state, reply_sealed FROM rectifications WHERE department_id = $1 ORDER BY state DESC, due_day LIMIT 200")
         .bind(department_id.to_owned())
         .fetch_all(state.pool())
         .await?;
@@ -478,7 +472,7 @@ pub async fn rectification_of_application(
     state: &AppState,
     application_id: &str,
 ) -> AppResult<Option<RectificationRow>> {
-    let r = sqlx::query("SELECT id, application_id, department_id, opened_at, due_day, state, reply_sealed FROM rectifications WHERE application_id = $1")
+    let r = sqlx::query("SELECT id, application_id, department_id, due_day, state, reply_sealed FROM rectifications WHERE application_id = $1")
         .bind(application_id.to_owned())
         .fetch_optional(state.pool())
         .await?;
@@ -489,7 +483,7 @@ pub async fn rectification_by_id(
     state: &AppState,
     id: &str,
 ) -> AppResult<Option<RectificationRow>> {
-    let r = sqlx::query("SELECT id, application_id, department_id, opened_at, due_day, state, reply_sealed FROM rectifications WHERE id = $1")
+    let r = sqlx::query("SELECT id, application_id, department_id, due_day, state, reply_sealed FROM rectifications WHERE id = $1")
         .bind(id.to_owned())
         .fetch_optional(state.pool())
         .await?;

@@ -15,7 +15,7 @@ pub(crate) async fn seed_service_items(
     departments: &[Department],
 ) -> AppResult<()> {
     use serde_json::Value;
-    let types = crate::certs::store::types(state).await?;
+    let types = crate::certs::cert_types(state).await?;
     let type_code = |name: &Value| -> AppResult<Value> {
         let name = name.as_str().unwrap_or_default();
         types

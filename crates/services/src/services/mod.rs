@@ -7,7 +7,7 @@ pub(crate) mod demo;
 pub mod item;
 pub mod pages;
 pub mod search;
-pub mod store;
+pub(crate) mod store;
 
 use serde::{Deserialize, Serialize};
 

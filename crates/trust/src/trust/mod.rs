@@ -8,4 +8,4 @@ pub mod dcc;
 pub mod foreign;
 pub mod pages;
 pub mod regions;
-pub mod store;
+pub(crate) mod store;
