@@ -251,10 +251,14 @@ async fn the_system_administrator_cannot_create_another_administrator() {
 
 /// Every API route the registered modules serve, read from their OpenAPI document — so a new
 /// module's routes join without an edit here — called anonymously and as every demo role,
-/// with placeholder ids and an empty body: a route that declares the bearer scheme refuses
-/// the anonymous caller with 401, and no route answers any caller with a server error.
+/// with placeholder ids and the smallest body and query its OpenAPI schema allows (so that
+/// most calls reach the authorization check rather than stop at the body's shape): a route that declares the bearer scheme refuses
+/// the anonymous caller with 401, no route answers any caller with a server error, and what
+/// every caller gets from every route is the reviewed matrix in `authz_matrix.txt`. A change
+/// of access anywhere shows there as a changed line; after reviewing it, write the new
+/// matrix with `TONGBAN_UPDATE_MATRIX=1` (never under CI).
 #[tokio::test]
-async fn every_registered_route_refuses_strangers_and_never_fails_any_role() {
+async fn every_registered_route_gives_every_role_the_reviewed_access() {
     let app = spawn_app().await;
     let document =
         serde_json::to_value(tongban_app::web::openapi_document(&tongban_app::modules()))
@@ -270,18 +274,43 @@ async fn every_registered_route_refuses_strangers_and_never_fails_any_role() {
                 .as_array()
                 .is_some_and(|list| list.iter().any(|s| s.get("bearer").is_some()));
             // Placeholder ids: a route must refuse or not find them, never fail on them.
-            let concrete = path
+            let mut concrete = path
                 .split('/')
                 .map(|part| if part.starts_with('{') { "x0" } else { part })
                 .collect::<Vec<_>>()
                 .join("/");
-            operations.push((method.to_uppercase(), concrete, secured));
+            let query: Vec<String> = operation["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "query" && p["required"] == true)
+                .map(|p| {
+                    let value = match smallest(&document, &p["schema"], 0) {
+                        Value::String(text) => text,
+                        other => other.to_string(),
+                    };
+                    format!("{}={value}", p["name"].as_str().unwrap_or_default())
+                })
+                .collect();
+            if !query.is_empty() {
+                concrete = format!("{concrete}?{}", query.join("&"));
+            }
+            let body = operation["requestBody"]["content"]["application/json"]["schema"]
+                .as_object()
+                .map(|_| {
+                    smallest(
+                        &document,
+                        &operation["requestBody"]["content"]["application/json"]["schema"],
+                        0,
+                    )
+                });
+            operations.push((method.to_uppercase(), concrete, secured, body));
         }
     }
     assert!(operations.len() > 60, "only {} routes", operations.len());
     // Logging out ends the token it is called with: the last call of each caller.
-    operations.sort_by_key(|(_, path, _)| path.ends_with("/auth/logout"));
-    let send = |method: &str, path: &str, token: Option<&str>| {
+    operations.sort_by_key(|(_, path, _, _)| path.ends_with("/auth/logout"));
+    let send = |method: &str, path: &str, token: Option<&str>, body: &Option<Value>| {
         let mut request = app
             .client
             .request(method.parse().expect("method"), app.url(path));
@@ -289,12 +318,13 @@ async fn every_registered_route_refuses_strangers_and_never_fails_any_role() {
             request = request.bearer_auth(token);
         }
         if method != "GET" && method != "DELETE" {
-            request = request.json(&json!({}));
+            request = request.json(body.as_ref().unwrap_or(&json!({})));
         }
         async move { request.send().await.expect("request").status().as_u16() }
     };
-    for (method, path, secured) in &operations {
-        let status = send(method, path, None).await;
+    let mut matrix: Vec<Vec<u16>> = vec![Vec::new(); operations.len()];
+    for (n, (method, path, secured, body)) in operations.iter().enumerate() {
+        let status = send(method, path, None, body).await;
         assert!(status < 500, "{method} {path} anonymously: {status}");
         if *secured {
             assert_eq!(
@@ -302,12 +332,121 @@ async fn every_registered_route_refuses_strangers_and_never_fails_any_role() {
                 "{method} {path} must refuse an anonymous caller"
             );
         }
+        matrix[n].push(status);
     }
     for role in ROLES {
         let token = app.first_with_role(role).api_token.clone();
-        for (method, path, _) in &operations {
-            let status = send(method, path, Some(&token)).await;
+        for (n, (method, path, _, body)) in operations.iter().enumerate() {
+            let status = send(method, path, Some(&token), body).await;
             assert!(status < 500, "{method} {path} as {role}: {status}");
+            matrix[n].push(status);
         }
+    }
+    let mut text = format!(
+        "# Every API route × anonymous and every demo role: the status each gets, called with\n\
+         # placeholder ids and the smallest body its schema allows (authz_matrix.rs writes it).\n\
+         # route | anonymous {}\n",
+        ROLES.join(" ")
+    );
+    for ((method, path, _, _), statuses) in operations.iter().zip(&matrix) {
+        let statuses: Vec<String> = statuses.iter().map(u16::to_string).collect();
+        text.push_str(&format!("{method} {path} | {}\n", statuses.join(" ")));
+    }
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/api/authz_matrix.txt");
+    let reviewed = std::fs::read_to_string(&file).unwrap_or_default();
+    if reviewed != text {
+        let update = std::env::var_os("TONGBAN_UPDATE_MATRIX").is_some()
+            && std::env::var("CI").as_deref() != Ok("true");
+        if update {
+            std::fs::write(&file, &text).expect("write the matrix");
+        } else {
+            let old: std::collections::BTreeSet<&str> = reviewed.lines().collect();
+            let new: std::collections::BTreeSet<&str> = text.lines().collect();
+            let gone: Vec<_> = old.difference(&new).collect();
+            let came: Vec<_> = new.difference(&old).collect();
+            panic!(
+                "access differs from the reviewed matrix ({}):\n  reviewed: {gone:#?}\n  now: {came:#?}\n\
+                 review the change; TONGBAN_UPDATE_MATRIX=1 writes the new matrix",
+                file.display()
+            );
+        }
+    }
+}
+
+/// The smallest value a JSON Schema of the OpenAPI document accepts, as far as its shape
+/// goes: required properties only, the first of an enum or of alternatives, empty arrays,
+/// placeholder text. Formats get a value of their form.
+fn smallest(document: &Value, schema: &Value, depth: usize) -> Value {
+    if depth > 12 {
+        return Value::Null;
+    }
+    if let Some(reference) = schema["$ref"].as_str() {
+        let name = reference.rsplit('/').next().unwrap_or_default();
+        return smallest(
+            document,
+            &document["components"]["schemas"][name],
+            depth + 1,
+        );
+    }
+    if let Some(first) = schema["enum"].as_array().and_then(|values| values.first()) {
+        return first.clone();
+    }
+    if schema.get("const").is_some() {
+        return schema["const"].clone();
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(options) = schema[key].as_array() {
+            let option = options
+                .iter()
+                .find(|o| o["type"] != "null")
+                .unwrap_or(&Value::Null);
+            return smallest(document, option, depth + 1);
+        }
+    }
+    if let Some(parts) = schema["allOf"].as_array() {
+        let mut merged = serde_json::Map::new();
+        for part in parts {
+            if let Value::Object(fields) = smallest(document, part, depth + 1) {
+                merged.extend(fields);
+            }
+        }
+        return Value::Object(merged);
+    }
+    let kind = match &schema["type"] {
+        Value::Array(kinds) => kinds
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|k| *k != "null")
+            .unwrap_or("null"),
+        Value::String(kind) => kind.as_str(),
+        _ if schema.get("properties").is_some() => "object",
+        _ => "null",
+    };
+    match kind {
+        "object" => {
+            let required: Vec<&str> = schema["required"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            let fields = required
+                .iter()
+                .map(|name| {
+                    let value = smallest(document, &schema["properties"][*name], depth + 1);
+                    ((*name).to_owned(), value)
+                })
+                .collect();
+            Value::Object(fields)
+        }
+        "array" => json!([]),
+        "integer" | "number" => json!(schema["minimum"].as_i64().unwrap_or(0).max(0)),
+        "boolean" => json!(false),
+        "string" => match schema["format"].as_str() {
+            Some("date-time") => json!("2026-01-01T00:00:00Z"),
+            Some("date") => json!("2026-01-01"),
+            _ => json!("x0"),
+        },
+        _ => Value::Null,
     }
 }
