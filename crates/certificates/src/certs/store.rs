@@ -1,5 +1,6 @@
 //! SQL of certificate types, their issuers and issued certificates.
 
+use sqlx::FromRow;
 use sqlx::Row;
 
 use crate::error::AppResult;
@@ -94,6 +95,7 @@ pub async fn may_issue(state: &AppState, type_code: &str, department_id: &str) -
 }
 
 /// An issued certificate as stored: the signed document sealed, the status beside it.
+#[derive(sqlx::FromRow)]
 pub struct CertRow {
     pub id: String,
     pub type_code: String,
@@ -112,19 +114,7 @@ pub struct CertRow {
 const CERT_COLUMNS: &str = "id, type_code, holder_kind, holder_id, issuer_department, document_sealed, status, status_reason, issued_at, valid_until, status_index";
 
 fn cert_row(row: &sqlx::any::AnyRow) -> AppResult<CertRow> {
-    Ok(CertRow {
-        id: row.try_get("id")?,
-        type_code: row.try_get("type_code")?,
-        holder_kind: row.try_get("holder_kind")?,
-        holder_id: row.try_get("holder_id")?,
-        issuer_department: row.try_get("issuer_department")?,
-        document_sealed: row.try_get("document_sealed")?,
-        status: row.try_get("status")?,
-        status_reason: row.try_get("status_reason")?,
-        issued_at: row.try_get("issued_at")?,
-        valid_until: row.try_get("valid_until")?,
-        status_index: row.try_get("status_index")?,
-    })
+    Ok(CertRow::from_row(row)?)
 }
 
 pub async fn insert(state: &AppState, row: CertRow) -> AppResult<()> {
@@ -476,6 +466,7 @@ pub async fn consume_once(state: &AppState, id: &str) -> AppResult<bool> {
 }
 
 /// One entry of a holder's usage record (用证记录).
+#[derive(sqlx::FromRow)]
 pub struct UseRow {
     pub id: String,
     pub holder_kind: String,
@@ -524,23 +515,5 @@ pub async fn uses_of_holder(
         .bind(holder_id.to_owned())
         .fetch_all(state.pool())
         .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(UseRow {
-                id: row.try_get("id")?,
-                holder_kind: row.try_get("holder_kind")?,
-                holder_id: row.try_get("holder_id")?,
-                department_id: row.try_get("department_id")?,
-                actor_id: row.try_get("actor_id")?,
-                service_code: row.try_get("service_code")?,
-                type_code: row.try_get("type_code")?,
-                certificate_id: row.try_get("certificate_id")?,
-                cause_sealed: row.try_get("cause_sealed")?,
-                outcome: row.try_get("outcome")?,
-                basis: row.try_get("basis")?,
-                at: row.try_get("at")?,
-                copy_expires_at: row.try_get("copy_expires_at")?,
-            })
-        })
-        .collect()
+    rows.iter().map(|row| Ok(UseRow::from_row(row)?)).collect()
 }

@@ -1,9 +1,11 @@
 //! SQL of health facts, status policies and settings.
 
+use sqlx::FromRow;
 use sqlx::{AnyPool, Row};
 
 use crate::error::AppResult;
 
+#[derive(sqlx::FromRow)]
 pub struct FactRow {
     pub id: String,
     pub person_id: String,
@@ -47,22 +49,7 @@ pub async fn facts_of(pool: &AnyPool, person_id: &str, now: i64) -> AppResult<Ve
     .bind(now)
     .fetch_all(pool)
     .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(FactRow {
-                id: row.try_get("id")?,
-                person_id: row.try_get("person_id")?,
-                kind: row.try_get("kind")?,
-                value_sealed: row.try_get("value_sealed")?,
-                observed_at: row.try_get("observed_at")?,
-                legal_basis: row.try_get("legal_basis")?,
-                department_id: row.try_get("department_id")?,
-                recorded_by: row.try_get("recorded_by")?,
-                recorded_at: row.try_get("recorded_at")?,
-                expires_at: row.try_get("expires_at")?,
-            })
-        })
-        .collect()
+    rows.iter().map(|row| Ok(FactRow::from_row(row)?)).collect()
 }
 
 /// Deletes facts whose retention has ended; returns how many.
@@ -76,6 +63,7 @@ pub async fn purge_facts(pool: &AnyPool, now: i64) -> AppResult<u64> {
     )
 }
 
+#[derive(sqlx::FromRow)]
 pub struct PolicyRow {
     pub version: i64,
     pub rules: String,
@@ -84,12 +72,7 @@ pub struct PolicyRow {
 }
 
 fn policy_from_row(row: &sqlx::any::AnyRow) -> AppResult<PolicyRow> {
-    Ok(PolicyRow {
-        version: row.try_get("version")?,
-        rules: row.try_get("rules")?,
-        proposed_by: row.try_get("proposed_by")?,
-        approved_by: row.try_get("approved_by")?,
-    })
+    Ok(PolicyRow::from_row(row)?)
 }
 
 /// The newest approved policy.
@@ -178,6 +161,7 @@ pub async fn set_setting(
     Ok(())
 }
 
+#[derive(sqlx::FromRow)]
 pub struct OverrideRow {
     pub id: String,
     pub person_id: String,
@@ -189,15 +173,7 @@ pub struct OverrideRow {
 }
 
 fn override_from_row(row: &sqlx::any::AnyRow) -> AppResult<OverrideRow> {
-    Ok(OverrideRow {
-        id: row.try_get("id")?,
-        person_id: row.try_get("person_id")?,
-        colour: row.try_get("colour")?,
-        reason_code: row.try_get("reason_code")?,
-        requested_by: row.try_get("requested_by")?,
-        approved_by: row.try_get("approved_by")?,
-        expires_at: row.try_get("expires_at")?,
-    })
+    Ok(OverrideRow::from_row(row)?)
 }
 
 const OVERRIDE_COLUMNS: &str =
@@ -299,6 +275,7 @@ pub async fn notices(
         .collect()
 }
 
+#[derive(sqlx::FromRow)]
 pub struct RequestRow {
     pub id: String,
     pub person_id: String,
@@ -309,14 +286,7 @@ pub struct RequestRow {
 }
 
 fn request_from_row(row: &sqlx::any::AnyRow) -> AppResult<RequestRow> {
-    Ok(RequestRow {
-        id: row.try_get("id")?,
-        person_id: row.try_get("person_id")?,
-        kind: row.try_get("kind")?,
-        message_sealed: row.try_get("message_sealed")?,
-        created_at: row.try_get("created_at")?,
-        outcome_sealed: row.try_get("outcome_sealed")?,
-    })
+    Ok(RequestRow::from_row(row)?)
 }
 
 pub async fn insert_request(pool: &AnyPool, row: &RequestRow) -> AppResult<()> {

@@ -1,6 +1,7 @@
 //! SQL for regions, departments and administrative events.
 
 use serde::Serialize;
+use sqlx::FromRow;
 use sqlx::{Any, AnyPool, Executor, Row, any::AnyRow};
 use tongban_core::RegionCode;
 
@@ -133,7 +134,7 @@ pub async fn departments(pool: &AnyPool) -> AppResult<Vec<Department>> {
 }
 
 /// One administrative action, for the audit administrator.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(sqlx::FromRow, Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AdminEvent {
     pub id: String,
     pub at: i64,
@@ -165,15 +166,6 @@ pub async fn events(pool: &AnyPool, limit: i64) -> AppResult<Vec<AdminEvent>> {
         .fetch_all(pool)
         .await?;
     rows.iter()
-        .map(|row| {
-            Ok(AdminEvent {
-                id: row.try_get("id")?,
-                at: row.try_get("at")?,
-                actor_id: row.try_get("actor_id")?,
-                action: row.try_get("action")?,
-                target: row.try_get("target")?,
-                detail: row.try_get("detail")?,
-            })
-        })
+        .map(|row| Ok(AdminEvent::from_row(row)?))
         .collect()
 }

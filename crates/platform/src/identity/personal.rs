@@ -5,6 +5,7 @@
 use std::fmt;
 
 use serde::Serialize;
+use sqlx::FromRow;
 use sqlx::Row;
 use tongban_core::{RegionCode, ResidentId, Uscc};
 use zeroize::Zeroizing;
@@ -535,7 +536,7 @@ pub async fn identity_checks_since(state: &AppState, actor_id: &str, since: i64)
 }
 
 /// One access to a person's data, as the person sees it (谁查看了我的数据).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(sqlx::FromRow, Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AccessRecord {
     pub at: i64,
     /// The index of the access in the transparency log, to check with an inclusion proof.
@@ -565,16 +566,7 @@ pub async fn my_access_records(
     .fetch_all(state.pool())
     .await?;
     rows.iter()
-        .map(|row| {
-            Ok(AccessRecord {
-                at: row.try_get("at")?,
-                ledger_index: row.try_get("ledger_index")?,
-                actor_role: row.try_get("actor_role")?,
-                department: row.try_get("department")?,
-                categories: row.try_get("categories")?,
-                purpose: row.try_get("purpose")?,
-            })
-        })
+        .map(|row| Ok(AccessRecord::from_row(row)?))
         .collect()
 }
 

@@ -1,5 +1,6 @@
 //! SQL for accounts, role grants, sessions and API tokens. The only place that writes it.
 
+use sqlx::FromRow;
 use sqlx::{Any, AnyPool, Executor, Row, any::AnyRow};
 use tongban_core::RegionCode;
 
@@ -348,7 +349,7 @@ pub async fn delete_grants<'e>(
 }
 
 /// A stored page session.
-#[derive(Debug, Clone)]
+#[derive(sqlx::FromRow, Debug, Clone)]
 pub struct SessionRecord {
     pub account_id: String,
     pub csrf_token: String,
@@ -382,15 +383,8 @@ pub async fn session(pool: &AnyPool, id_hash: &str) -> AppResult<Option<SessionR
     .bind(id_hash.to_owned())
     .fetch_optional(pool)
     .await?;
-    row.map(|row| {
-        Ok(SessionRecord {
-            account_id: row.try_get("account_id")?,
-            csrf_token: row.try_get("csrf_token")?,
-            last_seen_at: row.try_get("last_seen_at")?,
-            expires_at: row.try_get("expires_at")?,
-        })
-    })
-    .transpose()
+    row.map(|row| Ok(SessionRecord::from_row(&row)?))
+        .transpose()
 }
 
 pub async fn touch_session(pool: &AnyPool, id_hash: &str, now: i64) -> AppResult<()> {
@@ -433,7 +427,7 @@ pub async fn delete_expired_sessions(pool: &AnyPool, now: i64, idle_ms: i64) -> 
 }
 
 /// A stored bearer token.
-#[derive(Debug, Clone)]
+#[derive(sqlx::FromRow, Debug, Clone)]
 pub struct TokenRecord {
     pub id: String,
     pub account_id: String,
@@ -469,15 +463,7 @@ pub async fn token(pool: &AnyPool, token_hash: &str) -> AppResult<Option<TokenRe
     .bind(token_hash.to_owned())
     .fetch_optional(pool)
     .await?;
-    row.map(|row| {
-        Ok(TokenRecord {
-            id: row.try_get("id")?,
-            account_id: row.try_get("account_id")?,
-            expires_at: row.try_get("expires_at")?,
-            revoked_at: row.try_get("revoked_at")?,
-        })
-    })
-    .transpose()
+    row.map(|row| Ok(TokenRecord::from_row(&row)?)).transpose()
 }
 
 pub async fn revoke_token(
@@ -512,7 +498,7 @@ pub async fn revoke_tokens_labelled(
 }
 
 /// A token as listed to its owner, without the secret.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(sqlx::FromRow, Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct TokenSummary {
     pub id: String,
     pub label: String,
@@ -527,14 +513,6 @@ pub async fn tokens_of(pool: &AnyPool, account_id: &str) -> AppResult<Vec<TokenS
         .fetch_all(pool)
         .await?;
     rows.iter()
-        .map(|row| {
-            Ok(TokenSummary {
-                id: row.try_get("id")?,
-                label: row.try_get("label")?,
-                created_at: row.try_get("created_at")?,
-                expires_at: row.try_get("expires_at")?,
-                revoked_at: row.try_get("revoked_at")?,
-            })
-        })
+        .map(|row| Ok(TokenSummary::from_row(row)?))
         .collect()
 }

@@ -1,9 +1,11 @@
 //! SQL for data keys and signing keys.
 
-use sqlx::{AnyPool, Row};
+use sqlx::AnyPool;
+use sqlx::FromRow;
 
 use crate::error::AppResult;
 
+#[derive(sqlx::FromRow)]
 pub struct DataKeyRow {
     pub id: String,
     pub algorithm: String,
@@ -38,18 +40,12 @@ pub async fn data_keys(pool: &AnyPool, purpose: &str) -> AppResult<Vec<DataKeyRo
     .fetch_all(pool)
     .await?;
     rows.iter()
-        .map(|row| {
-            Ok(DataKeyRow {
-                id: row.try_get("id")?,
-                algorithm: row.try_get("algorithm")?,
-                wrapped: row.try_get("wrapped")?,
-            })
-        })
+        .map(|row| Ok(DataKeyRow::from_row(row)?))
         .collect()
 }
 
 /// A signing key as stored (the secret sealed under the key-encryption key).
-#[derive(Clone)]
+#[derive(sqlx::FromRow, Clone)]
 pub struct SigningKeyRow {
     pub kid: String,
     pub owner: String,
@@ -84,16 +80,7 @@ const KEY_COLUMNS: &str =
     "kid, owner, purpose, algorithm, public_key, sealed_secret, not_before, not_after";
 
 fn key_from_row(row: &sqlx::any::AnyRow) -> AppResult<SigningKeyRow> {
-    Ok(SigningKeyRow {
-        kid: row.try_get("kid")?,
-        owner: row.try_get("owner")?,
-        purpose: row.try_get("purpose")?,
-        algorithm: row.try_get("algorithm")?,
-        public_key: row.try_get("public_key")?,
-        sealed_secret: row.try_get("sealed_secret")?,
-        not_before: row.try_get("not_before")?,
-        not_after: row.try_get("not_after")?,
-    })
+    Ok(SigningKeyRow::from_row(row)?)
 }
 
 pub async fn signing_keys(pool: &AnyPool) -> AppResult<Vec<SigningKeyRow>> {

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use sqlx::FromRow;
 use sqlx::{AnyConnection, AnyPool, Row};
 use tongban_ledger::Digest32;
 
@@ -172,7 +173,7 @@ pub async fn leaf_hashes(pool: &AnyPool, start: i64, end: i64) -> AppResult<Vec<
 }
 
 /// A stored checkpoint.
-#[derive(Debug, Clone)]
+#[derive(sqlx::FromRow, Debug, Clone)]
 pub struct CheckpointRow {
     pub size: i64,
     pub root: Vec<u8>,
@@ -192,12 +193,7 @@ pub async fn insert_checkpoint(pool: &AnyPool, row: &CheckpointRow) -> AppResult
 }
 
 fn checkpoint_from_row(row: &sqlx::any::AnyRow) -> AppResult<CheckpointRow> {
-    Ok(CheckpointRow {
-        size: row.try_get("size")?,
-        root: row.try_get("root")?,
-        note: row.try_get("note")?,
-        created_at: row.try_get("created_at")?,
-    })
+    Ok(CheckpointRow::from_row(row)?)
 }
 
 pub async fn latest_checkpoint(pool: &AnyPool) -> AppResult<Option<CheckpointRow>> {

@@ -1,5 +1,6 @@
 //! SQL of applications, their events, materials, uploads and notices, and of the calendar.
 
+use sqlx::FromRow;
 use sqlx::Row;
 
 use crate::error::AppResult;
@@ -11,7 +12,7 @@ fn ordered_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-#[derive(Debug, Clone)]
+#[derive(sqlx::FromRow, Debug, Clone)]
 pub struct ApplicationRow {
     pub id: String,
     pub item_code: String,
@@ -34,22 +35,7 @@ pub struct ApplicationRow {
 const COLUMNS: &str = "id, item_code, department_id, applicant_kind, applicant_id, applicant_account, state, version, form_sealed, submitted_at, due_day, state_since, result_certificate, bundle_id";
 
 fn row(r: &sqlx::any::AnyRow) -> AppResult<ApplicationRow> {
-    Ok(ApplicationRow {
-        id: r.try_get("id")?,
-        item_code: r.try_get("item_code")?,
-        department_id: r.try_get("department_id")?,
-        applicant_kind: r.try_get("applicant_kind")?,
-        applicant_id: r.try_get("applicant_id")?,
-        applicant_account: r.try_get("applicant_account")?,
-        state: r.try_get("state")?,
-        version: r.try_get("version")?,
-        form_sealed: r.try_get("form_sealed")?,
-        submitted_at: r.try_get("submitted_at")?,
-        due_day: r.try_get("due_day")?,
-        state_since: r.try_get("state_since")?,
-        result_certificate: r.try_get("result_certificate")?,
-        bundle_id: r.try_get("bundle_id")?,
-    })
+    Ok(ApplicationRow::from_row(r)?)
 }
 
 /// A material ready to store: name, source (`certificate` or `upload`), content type, the
@@ -214,6 +200,7 @@ pub async fn set_result(state: &AppState, id: &str, certificate: &str) -> AppRes
     Ok(())
 }
 
+#[derive(sqlx::FromRow)]
 pub struct EventRow {
     pub at: i64,
     pub action: String,
@@ -227,19 +214,10 @@ pub async fn events_of(state: &AppState, application_id: &str) -> AppResult<Vec<
         .bind(application_id.to_owned())
         .fetch_all(state.pool())
         .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(EventRow {
-                at: r.try_get("at")?,
-                action: r.try_get("action")?,
-                from_state: r.try_get("from_state")?,
-                to_state: r.try_get("to_state")?,
-                reason_sealed: r.try_get("reason_sealed")?,
-            })
-        })
-        .collect()
+    rows.iter().map(|r| Ok(EventRow::from_row(r)?)).collect()
 }
 
+#[derive(sqlx::FromRow)]
 pub struct MaterialRow {
     pub id: String,
     pub name: String,
@@ -254,20 +232,10 @@ pub async fn materials_of(state: &AppState, application_id: &str) -> AppResult<V
         .bind(application_id.to_owned())
         .fetch_all(state.pool())
         .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(MaterialRow {
-                id: r.try_get("id")?,
-                name: r.try_get("name")?,
-                source: r.try_get("source")?,
-                content_type: r.try_get("content_type")?,
-                size: r.try_get("size")?,
-                data_sealed: r.try_get("data_sealed")?,
-            })
-        })
-        .collect()
+    rows.iter().map(|r| Ok(MaterialRow::from_row(r)?)).collect()
 }
 
+#[derive(sqlx::FromRow)]
 pub struct UploadRow {
     pub id: String,
     pub account_id: String,
@@ -295,16 +263,7 @@ pub async fn upload(state: &AppState, id: &str, account_id: &str) -> AppResult<O
         .bind(account_id.to_owned())
         .fetch_optional(state.pool())
         .await?;
-    r.map(|r| {
-        Ok(UploadRow {
-            id: r.try_get("id")?,
-            account_id: r.try_get("account_id")?,
-            content_type: r.try_get("content_type")?,
-            size: r.try_get("size")?,
-            data_sealed: r.try_get("data_sealed")?,
-        })
-    })
-    .transpose()
+    r.map(|r| Ok(UploadRow::from_row(&r)?)).transpose()
 }
 
 /// Deletes uploads no application took within their day.
@@ -437,6 +396,7 @@ pub async fn evaluation_of(
     .transpose()
 }
 
+#[derive(sqlx::FromRow)]
 pub struct RectificationRow {
     pub id: String,
     pub application_id: String,
@@ -447,14 +407,7 @@ pub struct RectificationRow {
 }
 
 fn rectification(r: &sqlx::any::AnyRow) -> AppResult<RectificationRow> {
-    Ok(RectificationRow {
-        id: r.try_get("id")?,
-        application_id: r.try_get("application_id")?,
-        department_id: r.try_get("department_id")?,
-        due_day: r.try_get("due_day")?,
-        state: r.try_get("state")?,
-        reply_sealed: r.try_get("reply_sealed")?,
-    })
+    Ok(RectificationRow::from_row(r)?)
 }
 
 pub async fn rectifications_of(

@@ -1,6 +1,7 @@
 //! SQL of foreign credentials at the door: the SMART Health Card issuers and the EU DCC signer
 //! certificates and schemas trusted here, and the visitors' acceptance rule.
 
+use sqlx::FromRow;
 use sqlx::{AnyPool, Row};
 
 use crate::error::AppResult;
@@ -53,6 +54,7 @@ pub async fn shc_issuers(pool: &AnyPool) -> AppResult<Vec<(String, String, Strin
 }
 
 /// A trusted DCC signer certificate, as stored.
+#[derive(sqlx::FromRow)]
 pub struct SignerRow {
     pub fingerprint: String,
     pub kid: String,
@@ -96,18 +98,7 @@ pub async fn dcc_signers(pool: &AnyPool) -> AppResult<Vec<SignerRow>> {
     let rows = sqlx::query("SELECT fingerprint, kid, country, subject, not_after, certificate FROM dcc_signers ORDER BY country, kid")
         .fetch_all(pool)
         .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(SignerRow {
-                fingerprint: r.try_get("fingerprint")?,
-                kid: r.try_get("kid")?,
-                country: r.try_get("country")?,
-                subject: r.try_get("subject")?,
-                not_after: r.try_get("not_after")?,
-                certificate: r.try_get("certificate")?,
-            })
-        })
-        .collect()
+    rows.iter().map(|r| Ok(SignerRow::from_row(r)?)).collect()
 }
 
 /// Adds or replaces a DCC schema release; `current` makes it the one for undeclared versions.
@@ -165,6 +156,7 @@ pub async fn dcc_stamp(pool: &AnyPool) -> AppResult<(i64, i64, i64, i64)> {
 }
 
 /// A region this one recognises: its pinned root key and the signed trust list kept whole.
+#[derive(sqlx::FromRow)]
 pub struct TrustedRegionRow {
     pub region_code: String,
     pub root_alg: String,
@@ -177,14 +169,7 @@ pub struct TrustedRegionRow {
 const TRUSTED_COLUMNS: &str = "region_code, root_alg, root_key, list_text, issued_at, imported_at";
 
 fn trusted_region_row(r: &sqlx::any::AnyRow) -> AppResult<TrustedRegionRow> {
-    Ok(TrustedRegionRow {
-        region_code: r.try_get("region_code")?,
-        root_alg: r.try_get("root_alg")?,
-        root_key: r.try_get("root_key")?,
-        list_text: r.try_get("list_text")?,
-        issued_at: r.try_get("issued_at")?,
-        imported_at: r.try_get("imported_at")?,
-    })
+    Ok(TrustedRegionRow::from_row(r)?)
 }
 
 /// Adds a recognised region, or replaces its list (the pinned root stays as first stored).
