@@ -6,6 +6,15 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
+/// What a store function runs its query on: the pool, or a connection or transaction that a
+/// use-case holds (`&mut *tx`), so that one transaction can span several stores' writes.
+pub trait Exec<'e>: sqlx::Executor<'e, Database = sqlx::Any> {}
+
+impl<'e, T: sqlx::Executor<'e, Database = sqlx::Any>> Exec<'e> for T {}
+
+/// A transaction on either engine.
+pub type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
+
 /// Which engine a [`Db`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {

@@ -1,11 +1,12 @@
 //! SQL of check-ins: the append-only log, its compaction into the indexed table, and the reads
 //! contact matching makes. See the migration for the layout.
 
-use sqlx::{AnyPool, Row};
+use sqlx::Row;
 
 use crate::db::Db;
 use crate::error::AppResult;
 use crate::state::AppState;
+use tongban_platform::db::Exec;
 
 /// One check-in, ready to store: the person only as pseudonym and sealed id.
 #[derive(Debug, Clone)]
@@ -41,10 +42,10 @@ fn day_list(from: i64, to: i64) -> String {
 }
 
 /// The log's check-ins since `since`: (subject, venue, time).
-pub async fn log_since(pool: &AnyPool, since: i64) -> AppResult<Vec<([u8; 16], i64, i64)>> {
+pub async fn log_since(db: impl Exec<'_>, since: i64) -> AppResult<Vec<([u8; 16], i64, i64)>> {
     let rows = sqlx::query("SELECT subject, venue_no, at FROM checkin_log WHERE at >= $1")
         .bind(since)
-        .fetch_all(pool)
+        .fetch_all(db)
         .await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
@@ -152,7 +153,7 @@ fn visits(rows: &[sqlx::any::AnyRow]) -> AppResult<Vec<Visit>> {
 
 /// A person's check-ins in `[from, to]` (compacted and still in the log), oldest first.
 pub async fn visits_of(
-    pool: &AnyPool,
+    db: impl Exec<'_>,
     subject: &[u8; 16],
     from: i64,
     to: i64,
@@ -167,7 +168,7 @@ pub async fn visits_of(
         .bind(subject.to_vec())
         .bind(from)
         .bind(to)
-        .fetch_all(pool)
+        .fetch_all(db)
         .await?;
     let mut found = visits(&rows)?;
     found.sort_by_key(|v| v.at);
@@ -175,7 +176,12 @@ pub async fn visits_of(
 }
 
 /// Everyone checked in at a venue in `[from, to]`.
-pub async fn visits_at(pool: &AnyPool, venue_no: i64, from: i64, to: i64) -> AppResult<Vec<Visit>> {
+pub async fn visits_at(
+    db: impl Exec<'_>,
+    venue_no: i64,
+    from: i64,
+    to: i64,
+) -> AppResult<Vec<Visit>> {
     let sql = format!(
         "SELECT venue_no, at, subject FROM checkins WHERE day IN ({}) AND venue_no = $1 AND at >= $2 AND at <= $3
          UNION ALL
@@ -186,7 +192,7 @@ pub async fn visits_at(pool: &AnyPool, venue_no: i64, from: i64, to: i64) -> App
         .bind(venue_no)
         .bind(from)
         .bind(to)
-        .fetch_all(pool)
+        .fetch_all(db)
         .await?;
     visits(&rows)
 }

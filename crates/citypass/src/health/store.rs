@@ -4,6 +4,7 @@ use sqlx::FromRow;
 use sqlx::{AnyPool, Row};
 
 use crate::error::AppResult;
+use tongban_platform::db::Exec;
 
 #[derive(sqlx::FromRow)]
 pub struct FactRow {
@@ -19,7 +20,7 @@ pub struct FactRow {
     pub expires_at: i64,
 }
 
-pub async fn insert_fact(pool: &AnyPool, fact: &FactRow) -> AppResult<()> {
+pub async fn insert_fact(db: impl Exec<'_>, fact: &FactRow) -> AppResult<()> {
     sqlx::query(
         "INSERT INTO health_facts (id, person_id, kind, value_sealed, observed_at, legal_basis, department_id, recorded_by, recorded_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -34,30 +35,30 @@ pub async fn insert_fact(pool: &AnyPool, fact: &FactRow) -> AppResult<()> {
     .bind(fact.recorded_by.clone())
     .bind(fact.recorded_at)
     .bind(fact.expires_at)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }
 
 /// The facts of a person still within their retention, oldest first.
-pub async fn facts_of(pool: &AnyPool, person_id: &str, now: i64) -> AppResult<Vec<FactRow>> {
+pub async fn facts_of(db: impl Exec<'_>, person_id: &str, now: i64) -> AppResult<Vec<FactRow>> {
     let rows = sqlx::query(
         "SELECT id, person_id, kind, value_sealed, observed_at, legal_basis, department_id, recorded_by, recorded_at, expires_at
          FROM health_facts WHERE person_id = $1 AND expires_at > $2 ORDER BY observed_at, recorded_at",
     )
     .bind(person_id.to_owned())
     .bind(now)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     rows.iter().map(|row| Ok(FactRow::from_row(row)?)).collect()
 }
 
 /// Deletes facts whose retention has ended; returns how many.
-pub async fn purge_facts(pool: &AnyPool, now: i64) -> AppResult<u64> {
+pub async fn purge_facts(db: impl Exec<'_>, now: i64) -> AppResult<u64> {
     Ok(
         sqlx::query("DELETE FROM health_facts WHERE expires_at <= $1")
             .bind(now)
-            .execute(pool)
+            .execute(db)
             .await?
             .rows_affected(),
     )
@@ -76,19 +77,19 @@ fn policy_from_row(row: &sqlx::any::AnyRow) -> AppResult<PolicyRow> {
 }
 
 /// The newest approved policy.
-pub async fn active_policy(pool: &AnyPool) -> AppResult<Option<PolicyRow>> {
+pub async fn active_policy(db: impl Exec<'_>) -> AppResult<Option<PolicyRow>> {
     let row = sqlx::query("SELECT version, rules, proposed_by, approved_by FROM status_policies WHERE approved_by IS NOT NULL ORDER BY version DESC LIMIT 1")
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await?;
     row.as_ref().map(policy_from_row).transpose()
 }
 
-pub async fn policy(pool: &AnyPool, version: i64) -> AppResult<Option<PolicyRow>> {
+pub async fn policy(db: impl Exec<'_>, version: i64) -> AppResult<Option<PolicyRow>> {
     let row = sqlx::query(
         "SELECT version, rules, proposed_by, approved_by FROM status_policies WHERE version = $1",
     )
     .bind(version)
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await?;
     row.as_ref().map(policy_from_row).transpose()
 }
@@ -118,7 +119,7 @@ pub async fn insert_policy(
 
 /// Approves a proposal by someone other than its proposer; false when that does not hold.
 pub async fn approve_policy(
-    pool: &AnyPool,
+    db: impl Exec<'_>,
     version: i64,
     approver: &str,
     now: i64,
@@ -127,22 +128,22 @@ pub async fn approve_policy(
         .bind(version)
         .bind(approver.to_owned())
         .bind(now)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(result.rows_affected() == 1)
 }
 
-pub async fn setting(pool: &AnyPool, name: &str) -> AppResult<Option<String>> {
+pub async fn setting(db: impl Exec<'_>, name: &str) -> AppResult<Option<String>> {
     Ok(
         sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
             .bind(name.to_owned())
-            .fetch_optional(pool)
+            .fetch_optional(db)
             .await?,
     )
 }
 
 pub async fn set_setting(
-    pool: &AnyPool,
+    db: impl Exec<'_>,
     name: &str,
     value: &str,
     changed_by: &str,
@@ -156,7 +157,7 @@ pub async fn set_setting(
     .bind(value.to_owned())
     .bind(changed_by.to_owned())
     .bind(now)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }
@@ -179,7 +180,7 @@ fn override_from_row(row: &sqlx::any::AnyRow) -> AppResult<OverrideRow> {
 const OVERRIDE_COLUMNS: &str =
     "id, person_id, colour, reason_code, requested_by, approved_by, expires_at";
 
-pub async fn insert_override(pool: &AnyPool, row: &OverrideRow, now: i64) -> AppResult<()> {
+pub async fn insert_override(db: impl Exec<'_>, row: &OverrideRow, now: i64) -> AppResult<()> {
     sqlx::query("INSERT INTO status_overrides (id, person_id, colour, reason_code, requested_by, requested_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(row.id.clone())
         .bind(row.person_id.clone())
@@ -188,23 +189,23 @@ pub async fn insert_override(pool: &AnyPool, row: &OverrideRow, now: i64) -> App
         .bind(row.requested_by.clone())
         .bind(now)
         .bind(row.expires_at)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(())
 }
 
-pub async fn override_by_id(pool: &AnyPool, id: &str) -> AppResult<Option<OverrideRow>> {
+pub async fn override_by_id(db: impl Exec<'_>, id: &str) -> AppResult<Option<OverrideRow>> {
     let sql = format!("SELECT {OVERRIDE_COLUMNS} FROM status_overrides WHERE id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id.to_owned())
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await?;
     row.as_ref().map(override_from_row).transpose()
 }
 
 /// Approves a pending override by someone other than its requester.
 pub async fn approve_override(
-    pool: &AnyPool,
+    db: impl Exec<'_>,
     id: &str,
     approver: &str,
     now: i64,
@@ -213,14 +214,14 @@ pub async fn approve_override(
         .bind(id.to_owned())
         .bind(approver.to_owned())
         .bind(now)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(result.rows_affected() == 1)
 }
 
 /// The approved, unexpired overrides of a person, the newest approval first.
 pub async fn active_overrides(
-    pool: &AnyPool,
+    db: impl Exec<'_>,
     person_id: &str,
     now: i64,
 ) -> AppResult<Vec<OverrideRow>> {
@@ -230,13 +231,13 @@ pub async fn active_overrides(
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(person_id.to_owned())
         .bind(now)
-        .fetch_all(pool)
+        .fetch_all(db)
         .await?;
     rows.iter().map(override_from_row).collect()
 }
 
 pub async fn insert_notice(
-    pool: &AnyPool,
+    db: impl Exec<'_>,
     id: &str,
     person_id: &str,
     text_zh_sealed: Vec<u8>,
@@ -249,19 +250,19 @@ pub async fn insert_notice(
         .bind(text_zh_sealed)
         .bind(text_en_sealed)
         .bind(now)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(())
 }
 
 /// (id, created_at, text_zh sealed, text_en sealed), newest first.
 pub async fn notices(
-    pool: &AnyPool,
+    db: impl Exec<'_>,
     person_id: &str,
 ) -> AppResult<Vec<(String, i64, Vec<u8>, Vec<u8>)>> {
     let rows = sqlx::query("SELECT id, created_at, text_zh_sealed, text_en_sealed FROM notices WHERE person_id = $1 ORDER BY created_at DESC LIMIT 50")
         .bind(person_id.to_owned())
-        .fetch_all(pool)
+        .fetch_all(db)
         .await?;
     rows.iter()
         .map(|row| {
@@ -289,40 +290,40 @@ fn request_from_row(row: &sqlx::any::AnyRow) -> AppResult<RequestRow> {
     Ok(RequestRow::from_row(row)?)
 }
 
-pub async fn insert_request(pool: &AnyPool, row: &RequestRow) -> AppResult<()> {
+pub async fn insert_request(db: impl Exec<'_>, row: &RequestRow) -> AppResult<()> {
     sqlx::query("INSERT INTO status_requests (id, person_id, kind, message_sealed, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(row.id.clone())
         .bind(row.person_id.clone())
         .bind(row.kind.clone())
         .bind(row.message_sealed.clone())
         .bind(row.created_at)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(())
 }
 
-pub async fn requests_of(pool: &AnyPool, person_id: &str) -> AppResult<Vec<RequestRow>> {
+pub async fn requests_of(db: impl Exec<'_>, person_id: &str) -> AppResult<Vec<RequestRow>> {
     let rows = sqlx::query("SELECT id, person_id, kind, message_sealed, created_at, outcome_sealed FROM status_requests WHERE person_id = $1 ORDER BY created_at DESC")
         .bind(person_id.to_owned())
-        .fetch_all(pool)
+        .fetch_all(db)
         .await?;
     rows.iter().map(request_from_row).collect()
 }
 
-pub async fn open_requests(pool: &AnyPool) -> AppResult<Vec<RequestRow>> {
+pub async fn open_requests(db: impl Exec<'_>) -> AppResult<Vec<RequestRow>> {
     let rows = sqlx::query("SELECT id, person_id, kind, message_sealed, created_at, outcome_sealed FROM status_requests WHERE resolved_at IS NULL ORDER BY created_at")
-        .fetch_all(pool)
+        .fetch_all(db)
         .await?;
     rows.iter().map(request_from_row).collect()
 }
 
-pub async fn request_by_id(pool: &AnyPool, id: &str) -> AppResult<Option<RequestRow>> {
-    let row = sqlx::query("SELECT id, person_id, kind, message_sealed, created_at, outcome_sealed FROM status_requests WHERE id = $1").bind(id.to_owned()).fetch_optional(pool).await?;
+pub async fn request_by_id(db: impl Exec<'_>, id: &str) -> AppResult<Option<RequestRow>> {
+    let row = sqlx::query("SELECT id, person_id, kind, message_sealed, created_at, outcome_sealed FROM status_requests WHERE id = $1").bind(id.to_owned()).fetch_optional(db).await?;
     row.as_ref().map(request_from_row).transpose()
 }
 
 pub async fn resolve_request(
-    pool: &AnyPool,
+    db: impl Exec<'_>,
     id: &str,
     outcome_sealed: Vec<u8>,
     by: &str,
@@ -333,7 +334,7 @@ pub async fn resolve_request(
         .bind(outcome_sealed)
         .bind(by.to_owned())
         .bind(now)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(result.rows_affected() == 1)
 }

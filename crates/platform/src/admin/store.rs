@@ -2,9 +2,10 @@
 
 use serde::Serialize;
 use sqlx::FromRow;
-use sqlx::{Any, AnyPool, Executor, Row, any::AnyRow};
+use sqlx::{Row, any::AnyRow};
 use tongban_core::RegionCode;
 
+use crate::db::Exec;
 use crate::error::AppResult;
 use crate::identity::store::parse_stored_region;
 
@@ -29,11 +30,7 @@ fn region_from_row(row: &AnyRow) -> AppResult<Region> {
     })
 }
 
-pub async fn insert_region<'e>(
-    db: impl Executor<'e, Database = Any>,
-    region: &Region,
-    now: i64,
-) -> AppResult<()> {
+pub async fn insert_region<'e>(db: impl Exec<'e>, region: &Region, now: i64) -> AppResult<()> {
     sqlx::query("INSERT INTO regions (code, parent_code, level, name, name_en, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(region.code.as_str().to_owned())
         .bind(region.parent_code.clone())
@@ -46,19 +43,19 @@ pub async fn insert_region<'e>(
     Ok(())
 }
 
-pub async fn region(pool: &AnyPool, code: &str) -> AppResult<Option<Region>> {
+pub async fn region(db: impl Exec<'_>, code: &str) -> AppResult<Option<Region>> {
     let row =
         sqlx::query("SELECT code, parent_code, level, name, name_en FROM regions WHERE code = $1")
             .bind(code.to_owned())
-            .fetch_optional(pool)
+            .fetch_optional(db)
             .await?;
     row.as_ref().map(region_from_row).transpose()
 }
 
-pub async fn regions(pool: &AnyPool) -> AppResult<Vec<Region>> {
+pub async fn regions(db: impl Exec<'_>) -> AppResult<Vec<Region>> {
     let rows =
         sqlx::query("SELECT code, parent_code, level, name, name_en FROM regions ORDER BY code")
-            .fetch_all(pool)
+            .fetch_all(db)
             .await?;
     rows.iter().map(region_from_row).collect()
 }
@@ -89,7 +86,7 @@ fn department_from_row(row: &AnyRow) -> AppResult<Department> {
 }
 
 pub async fn insert_department<'e>(
-    db: impl Executor<'e, Database = Any>,
+    db: impl Exec<'e>,
     department: &Department,
     now: i64,
 ) -> AppResult<()> {
@@ -106,29 +103,29 @@ pub async fn insert_department<'e>(
     Ok(())
 }
 
-pub async fn department(pool: &AnyPool, id: &str) -> AppResult<Option<Department>> {
+pub async fn department(db: impl Exec<'_>, id: &str) -> AppResult<Option<Department>> {
     let row = sqlx::query(
         "SELECT id, region_code, name, name_en, kind, uscc FROM departments WHERE id = $1",
     )
     .bind(id.to_owned())
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await?;
     row.as_ref().map(department_from_row).transpose()
 }
 
-pub async fn department_by_uscc(pool: &AnyPool, uscc: &str) -> AppResult<Option<Department>> {
+pub async fn department_by_uscc(db: impl Exec<'_>, uscc: &str) -> AppResult<Option<Department>> {
     let row = sqlx::query(
         "SELECT id, region_code, name, name_en, kind, uscc FROM departments WHERE uscc = $1",
     )
     .bind(uscc.to_owned())
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await?;
     row.as_ref().map(department_from_row).transpose()
 }
 
-pub async fn departments(pool: &AnyPool) -> AppResult<Vec<Department>> {
+pub async fn departments(db: impl Exec<'_>) -> AppResult<Vec<Department>> {
     let rows = sqlx::query("SELECT id, region_code, name, name_en, kind, uscc FROM departments ORDER BY region_code, name")
-        .fetch_all(pool)
+        .fetch_all(db)
         .await?;
     rows.iter().map(department_from_row).collect()
 }
@@ -144,10 +141,7 @@ pub struct AdminEvent {
     pub detail: String,
 }
 
-pub async fn insert_event<'e>(
-    db: impl Executor<'e, Database = Any>,
-    event: &AdminEvent,
-) -> AppResult<()> {
+pub async fn insert_event<'e>(db: impl Exec<'e>, event: &AdminEvent) -> AppResult<()> {
     sqlx::query("INSERT INTO admin_events (id, at, actor_id, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(event.id.clone())
         .bind(event.at)
@@ -160,10 +154,10 @@ pub async fn insert_event<'e>(
     Ok(())
 }
 
-pub async fn events(pool: &AnyPool, limit: i64) -> AppResult<Vec<AdminEvent>> {
+pub async fn events(db: impl Exec<'_>, limit: i64) -> AppResult<Vec<AdminEvent>> {
     let rows = sqlx::query("SELECT id, at, actor_id, action, target, detail FROM admin_events ORDER BY at DESC, id DESC LIMIT $1")
         .bind(limit)
-        .fetch_all(pool)
+        .fetch_all(db)
         .await?;
     rows.iter()
         .map(|row| Ok(AdminEvent::from_row(row)?))

@@ -1,10 +1,11 @@
 //! SQL for accounts, role grants, sessions and API tokens. The only place that writes it.
 
 use sqlx::FromRow;
-use sqlx::{Any, AnyPool, Executor, Row, any::AnyRow};
+use sqlx::{AnyPool, Row, any::AnyRow};
 use tongban_core::RegionCode;
 
 use super::model::{Account, AccountKind, Language, Role, RoleGrant, Scope};
+use crate::db::Exec;
 use crate::error::{AppError, AppResult};
 
 const ACCOUNT_COLUMNS: &str = "id, username, display_name, kind, home_region, department_id, person_id, enterprise_id, language, large_text, disabled, totp_secret";
@@ -56,7 +57,7 @@ fn account_from_row(row: &AnyRow) -> AppResult<Account> {
 }
 
 pub async fn insert_account<'e>(
-    db: impl Executor<'e, Database = Any>,
+    db: impl Exec<'e>,
     id: &str,
     new: &NewAccount,
     now: i64,
@@ -81,13 +82,13 @@ pub async fn insert_account<'e>(
     Ok(())
 }
 
-pub async fn login_record(pool: &AnyPool, username: &str) -> AppResult<Option<LoginRecord>> {
+pub async fn login_record(db: impl Exec<'_>, username: &str) -> AppResult<Option<LoginRecord>> {
     let sql = format!(
         "SELECT {ACCOUNT_COLUMNS}, password_hash, totp_last_step, failed_logins, locked_until FROM accounts WHERE username = $1"
     );
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(username.to_owned())
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await?;
     row.map(|row| {
         Ok(LoginRecord {
@@ -102,31 +103,31 @@ pub async fn login_record(pool: &AnyPool, username: &str) -> AppResult<Option<Lo
     .transpose()
 }
 
-pub async fn account(pool: &AnyPool, id: &str) -> AppResult<Option<Account>> {
+pub async fn account(db: impl Exec<'_>, id: &str) -> AppResult<Option<Account>> {
     let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id.to_owned())
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await?;
     row.map(|row| account_from_row(&row)).transpose()
 }
 
-pub async fn account_by_username(pool: &AnyPool, username: &str) -> AppResult<Option<Account>> {
+pub async fn account_by_username(db: impl Exec<'_>, username: &str) -> AppResult<Option<Account>> {
     let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(username.to_owned())
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await?;
     row.map(|row| account_from_row(&row)).transpose()
 }
 
-pub async fn list_accounts(pool: &AnyPool, limit: i64, offset: i64) -> AppResult<Vec<Account>> {
+pub async fn list_accounts(db: impl Exec<'_>, limit: i64, offset: i64) -> AppResult<Vec<Account>> {
     let sql =
         format!("SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY username LIMIT $1 OFFSET $2");
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(limit)
         .bind(offset)
-        .fetch_all(pool)
+        .fetch_all(db)
         .await?;
     rows.iter().map(account_from_row).collect()
 }
@@ -183,7 +184,7 @@ pub async fn record_successful_login(
 }
 
 pub async fn set_password<'e>(
-    db: impl Executor<'e, Database = Any>,
+    db: impl Exec<'e>,
     account_id: &str,
     password_hash: &str,
 ) -> AppResult<bool> {
@@ -198,32 +199,32 @@ pub async fn set_password<'e>(
 }
 
 pub async fn set_totp_secret(
-    pool: &AnyPool,
+    db: impl Exec<'_>,
     account_id: &str,
     secret: Option<&str>,
 ) -> AppResult<()> {
     sqlx::query("UPDATE accounts SET totp_secret = $2, totp_last_step = 0 WHERE id = $1")
         .bind(account_id.to_owned())
         .bind(secret.map(str::to_owned))
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(())
 }
 
-pub async fn set_totp_pending(pool: &AnyPool, account_id: &str, secret: &str) -> AppResult<()> {
+pub async fn set_totp_pending(db: impl Exec<'_>, account_id: &str, secret: &str) -> AppResult<()> {
     sqlx::query("UPDATE accounts SET totp_pending = $2 WHERE id = $1")
         .bind(account_id.to_owned())
         .bind(secret.to_owned())
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(())
 }
 
-pub async fn totp_pending(pool: &AnyPool, account_id: &str) -> AppResult<Option<String>> {
+pub async fn totp_pending(db: impl Exec<'_>, account_id: &str) -> AppResult<Option<String>> {
     let pending: Option<Option<String>> =
         sqlx::query_scalar("SELECT totp_pending FROM accounts WHERE id = $1")
             .bind(account_id.to_owned())
-            .fetch_optional(pool)
+            .fetch_optional(db)
             .await?;
     Ok(pending.flatten())
 }
@@ -231,7 +232,7 @@ pub async fn totp_pending(pool: &AnyPool, account_id: &str) -> AppResult<Option<
 /// Makes the pending secret the account's second factor, if it is still the one confirmed.
 /// The confirming code's step counts as used.
 pub async fn confirm_totp(
-    pool: &AnyPool,
+    db: impl Exec<'_>,
     account_id: &str,
     secret: &str,
     step: i64,
@@ -243,13 +244,13 @@ pub async fn confirm_totp(
     .bind(account_id.to_owned())
     .bind(secret.to_owned())
     .bind(step)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(result.rows_affected() == 1)
 }
 
 pub async fn set_preferences(
-    pool: &AnyPool,
+    db: impl Exec<'_>,
     account_id: &str,
     language: Language,
     large_text: bool,
@@ -258,19 +259,19 @@ pub async fn set_preferences(
         .bind(account_id.to_owned())
         .bind(language.as_str())
         .bind(i64::from(large_text))
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(())
 }
 
-pub async fn grants(pool: &AnyPool, account_id: &str) -> AppResult<Vec<RoleGrant>> {
+pub async fn grants(db: impl Exec<'_>, account_id: &str) -> AppResult<Vec<RoleGrant>> {
     let rows = sqlx::query(
         "SELECT g.role, g.scope_kind, g.scope_id, d.region_code FROM role_grants g
          LEFT JOIN departments d ON g.scope_kind = 'department' AND d.id = g.scope_id
          WHERE g.account_id = $1 ORDER BY g.granted_at, g.role",
     )
     .bind(account_id.to_owned())
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     let mut grants = Vec::with_capacity(rows.len());
     for row in rows {
@@ -308,7 +309,7 @@ pub(crate) fn parse_stored_region(code: &str) -> AppResult<RegionCode> {
 }
 
 pub async fn insert_grant<'e>(
-    db: impl Executor<'e, Database = Any>,
+    db: impl Exec<'e>,
     account_id: &str,
     role: Role,
     scope: &Scope,
@@ -335,11 +336,7 @@ pub async fn insert_grant<'e>(
     Ok(())
 }
 
-pub async fn delete_grants<'e>(
-    db: impl Executor<'e, Database = Any>,
-    account_id: &str,
-    role: Role,
-) -> AppResult<u64> {
+pub async fn delete_grants<'e>(db: impl Exec<'e>, account_id: &str, role: Role) -> AppResult<u64> {
     let result = sqlx::query("DELETE FROM role_grants WHERE account_id = $1 AND role = $2")
         .bind(account_id.to_owned())
         .bind(role.as_str())
@@ -358,7 +355,7 @@ pub struct SessionRecord {
 }
 
 pub async fn insert_session(
-    pool: &AnyPool,
+    db: impl Exec<'_>,
     id_hash: &str,
     account_id: &str,
     csrf_token: &str,
@@ -371,44 +368,41 @@ pub async fn insert_session(
         .bind(csrf_token.to_owned())
         .bind(now)
         .bind(expires_at)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(())
 }
 
-pub async fn session(pool: &AnyPool, id_hash: &str) -> AppResult<Option<SessionRecord>> {
+pub async fn session(db: impl Exec<'_>, id_hash: &str) -> AppResult<Option<SessionRecord>> {
     let row = sqlx::query(
         "SELECT account_id, csrf_token, last_seen_at, expires_at FROM sessions WHERE id_hash = $1",
     )
     .bind(id_hash.to_owned())
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await?;
     row.map(|row| Ok(SessionRecord::from_row(&row)?))
         .transpose()
 }
 
-pub async fn touch_session(pool: &AnyPool, id_hash: &str, now: i64) -> AppResult<()> {
+pub async fn touch_session(db: impl Exec<'_>, id_hash: &str, now: i64) -> AppResult<()> {
     sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1")
         .bind(id_hash.to_owned())
         .bind(now)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(())
 }
 
-pub async fn delete_session(pool: &AnyPool, id_hash: &str) -> AppResult<()> {
+pub async fn delete_session(db: impl Exec<'_>, id_hash: &str) -> AppResult<()> {
     sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
         .bind(id_hash.to_owned())
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(())
 }
 
 /// Ends every session of an account (after a password reset or when it is disabled).
-pub async fn delete_sessions_of<'e>(
-    db: impl Executor<'e, Database = Any>,
-    account_id: &str,
-) -> AppResult<()> {
+pub async fn delete_sessions_of<'e>(db: impl Exec<'e>, account_id: &str) -> AppResult<()> {
     sqlx::query("DELETE FROM sessions WHERE account_id = $1")
         .bind(account_id.to_owned())
         .execute(db)
@@ -417,11 +411,11 @@ pub async fn delete_sessions_of<'e>(
 }
 
 /// Removes sessions that ended, so the table does not grow without bound.
-pub async fn delete_expired_sessions(pool: &AnyPool, now: i64, idle_ms: i64) -> AppResult<u64> {
+pub async fn delete_expired_sessions(db: impl Exec<'_>, now: i64, idle_ms: i64) -> AppResult<u64> {
     let result = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
         .bind(now)
         .bind(now - idle_ms)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(result.rows_affected())
 }
@@ -436,7 +430,7 @@ pub struct TokenRecord {
 }
 
 pub async fn insert_token(
-    pool: &AnyPool,
+    db: impl Exec<'_>,
     id: &str,
     account_id: &str,
     token_hash: &str,
@@ -451,23 +445,23 @@ pub async fn insert_token(
         .bind(label.to_owned())
         .bind(now)
         .bind(expires_at)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(())
 }
 
-pub async fn token(pool: &AnyPool, token_hash: &str) -> AppResult<Option<TokenRecord>> {
+pub async fn token(db: impl Exec<'_>, token_hash: &str) -> AppResult<Option<TokenRecord>> {
     let row = sqlx::query(
         "SELECT id, account_id, expires_at, revoked_at FROM api_tokens WHERE token_hash = $1",
     )
     .bind(token_hash.to_owned())
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await?;
     row.map(|row| Ok(TokenRecord::from_row(&row)?)).transpose()
 }
 
 pub async fn revoke_token(
-    pool: &AnyPool,
+    db: impl Exec<'_>,
     token_id: &str,
     account_id: &str,
     now: i64,
@@ -476,14 +470,14 @@ pub async fn revoke_token(
         .bind(token_id.to_owned())
         .bind(account_id.to_owned())
         .bind(now)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(result.rows_affected() == 1)
 }
 
 /// Revokes every token of an account carrying `label` (e.g. the demo's long-lived token).
 pub async fn revoke_tokens_labelled(
-    pool: &AnyPool,
+    db: impl Exec<'_>,
     account_id: &str,
     label: &str,
     now: i64,
@@ -492,7 +486,7 @@ pub async fn revoke_tokens_labelled(
         .bind(account_id.to_owned())
         .bind(label.to_owned())
         .bind(now)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(())
 }
@@ -507,10 +501,10 @@ pub struct TokenSummary {
     pub revoked_at: Option<i64>,
 }
 
-pub async fn tokens_of(pool: &AnyPool, account_id: &str) -> AppResult<Vec<TokenSummary>> {
+pub async fn tokens_of(db: impl Exec<'_>, account_id: &str) -> AppResult<Vec<TokenSummary>> {
     let rows = sqlx::query("SELECT id, label, created_at, expires_at, revoked_at FROM api_tokens WHERE account_id = $1 ORDER BY created_at DESC, id DESC")
         .bind(account_id.to_owned())
-        .fetch_all(pool)
+        .fetch_all(db)
         .await?;
     rows.iter()
         .map(|row| Ok(TokenSummary::from_row(row)?))

@@ -1,8 +1,8 @@
 //! SQL for data keys and signing keys.
 
-use sqlx::AnyPool;
 use sqlx::FromRow;
 
+use crate::db::Exec;
 use crate::error::AppResult;
 
 #[derive(sqlx::FromRow)]
@@ -14,7 +14,7 @@ pub struct DataKeyRow {
 
 /// Inserts a data key unless one with the same id exists (nodes starting together agree).
 pub async fn insert_data_key(
-    pool: &AnyPool,
+    db: impl Exec<'_>,
     id: &str,
     purpose: &str,
     algorithm: &str,
@@ -27,17 +27,17 @@ pub async fn insert_data_key(
         .bind(algorithm.to_owned())
         .bind(wrapped.to_vec())
         .bind(now)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(())
 }
 
-pub async fn data_keys(pool: &AnyPool, purpose: &str) -> AppResult<Vec<DataKeyRow>> {
+pub async fn data_keys(db: impl Exec<'_>, purpose: &str) -> AppResult<Vec<DataKeyRow>> {
     let rows = sqlx::query(
         "SELECT id, algorithm, wrapped FROM data_keys WHERE purpose = $1 ORDER BY created_at, id",
     )
     .bind(purpose.to_owned())
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     rows.iter()
         .map(|row| Ok(DataKeyRow::from_row(row)?))
@@ -57,7 +57,7 @@ pub struct SigningKeyRow {
     pub not_after: Option<i64>,
 }
 
-pub async fn insert_signing_key(pool: &AnyPool, key: &SigningKeyRow, now: i64) -> AppResult<()> {
+pub async fn insert_signing_key(db: impl Exec<'_>, key: &SigningKeyRow, now: i64) -> AppResult<()> {
     sqlx::query(
         "INSERT INTO signing_keys (kid, owner, purpose, algorithm, public_key, sealed_secret, not_before, not_after, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -71,7 +71,7 @@ pub async fn insert_signing_key(pool: &AnyPool, key: &SigningKeyRow, now: i64) -
     .bind(key.not_before)
     .bind(key.not_after)
     .bind(now)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }
@@ -83,17 +83,15 @@ fn key_from_row(row: &sqlx::any::AnyRow) -> AppResult<SigningKeyRow> {
     Ok(SigningKeyRow::from_row(row)?)
 }
 
-pub async fn signing_keys(pool: &AnyPool) -> AppResult<Vec<SigningKeyRow>> {
+pub async fn signing_keys(db: impl Exec<'_>) -> AppResult<Vec<SigningKeyRow>> {
     let sql =
         format!("SELECT {KEY_COLUMNS} FROM signing_keys ORDER BY owner, purpose, not_before, kid");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .fetch_all(pool)
-        .await?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(db).await?;
     rows.iter().map(key_from_row).collect()
 }
 
 pub async fn signing_keys_of(
-    pool: &AnyPool,
+    db: impl Exec<'_>,
     owner: &str,
     purpose: &str,
 ) -> AppResult<Vec<SigningKeyRow>> {
@@ -103,17 +101,17 @@ pub async fn signing_keys_of(
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(owner.to_owned())
         .bind(purpose.to_owned())
-        .fetch_all(pool)
+        .fetch_all(db)
         .await?;
     rows.iter().map(key_from_row).collect()
 }
 
 /// Ends a key's validity at `not_after` (it keeps verifying until then).
-pub async fn retire_signing_key(pool: &AnyPool, kid: &str, not_after: i64) -> AppResult<()> {
+pub async fn retire_signing_key(db: impl Exec<'_>, kid: &str, not_after: i64) -> AppResult<()> {
     sqlx::query("UPDATE signing_keys SET not_after = $2 WHERE kid = $1 AND (not_after IS NULL OR not_after > $2)")
         .bind(kid.to_owned())
         .bind(not_after)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(())
 }

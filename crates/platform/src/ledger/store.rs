@@ -4,9 +4,10 @@
 use std::collections::HashMap;
 
 use sqlx::FromRow;
-use sqlx::{AnyConnection, AnyPool, Row};
+use sqlx::{AnyConnection, Row};
 use tongban_ledger::Digest32;
 
+use crate::db::Exec;
 use crate::error::{AppError, AppResult};
 
 /// Rows per multi-row INSERT: well below every engine's limit on bound parameters.
@@ -23,10 +24,10 @@ pub async fn reserve(conn: &mut AnyConnection, count: i64) -> AppResult<i64> {
     Ok(end - count)
 }
 
-pub async fn size(pool: &AnyPool) -> AppResult<i64> {
+pub async fn size(db: impl Exec<'_>) -> AppResult<i64> {
     Ok(
         sqlx::query_scalar("SELECT size FROM ledger_head WHERE id = 1")
-            .fetch_one(pool)
+            .fetch_one(db)
             .await?,
     )
 }
@@ -145,13 +146,13 @@ pub async fn insert_nodes(
 }
 
 /// Entries `[start, end)` in order, as (index, data).
-pub async fn entries(pool: &AnyPool, start: i64, end: i64) -> AppResult<Vec<(i64, Vec<u8>)>> {
+pub async fn entries(db: impl Exec<'_>, start: i64, end: i64) -> AppResult<Vec<(i64, Vec<u8>)>> {
     let rows = sqlx::query(
         "SELECT idx, data FROM ledger_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
     )
     .bind(start)
     .bind(end)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     rows.iter()
         .map(|row| Ok((row.try_get("idx")?, row.try_get("data")?)))
@@ -159,13 +160,17 @@ pub async fn entries(pool: &AnyPool, start: i64, end: i64) -> AppResult<Vec<(i64
 }
 
 /// Stored leaf hashes `[start, end)` in order, as (index, hash).
-pub async fn leaf_hashes(pool: &AnyPool, start: i64, end: i64) -> AppResult<Vec<(i64, Vec<u8>)>> {
+pub async fn leaf_hashes(
+    db: impl Exec<'_>,
+    start: i64,
+    end: i64,
+) -> AppResult<Vec<(i64, Vec<u8>)>> {
     let rows = sqlx::query(
         "SELECT idx, leaf_hash FROM ledger_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
     )
     .bind(start)
     .bind(end)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     rows.iter()
         .map(|row| Ok((row.try_get("idx")?, row.try_get("leaf_hash")?)))
@@ -181,13 +186,13 @@ pub struct CheckpointRow {
     pub created_at: i64,
 }
 
-pub async fn insert_checkpoint(pool: &AnyPool, row: &CheckpointRow) -> AppResult<()> {
+pub async fn insert_checkpoint(db: impl Exec<'_>, row: &CheckpointRow) -> AppResult<()> {
     sqlx::query("INSERT INTO ledger_checkpoints (size, root, note, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING")
         .bind(row.size)
         .bind(row.root.clone())
         .bind(row.note.clone())
         .bind(row.created_at)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(())
 }
@@ -196,19 +201,19 @@ fn checkpoint_from_row(row: &sqlx::any::AnyRow) -> AppResult<CheckpointRow> {
     Ok(CheckpointRow::from_row(row)?)
 }
 
-pub async fn latest_checkpoint(pool: &AnyPool) -> AppResult<Option<CheckpointRow>> {
+pub async fn latest_checkpoint(db: impl Exec<'_>) -> AppResult<Option<CheckpointRow>> {
     let row = sqlx::query(
         "SELECT size, root, note, created_at FROM ledger_checkpoints ORDER BY size DESC LIMIT 1",
     )
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await?;
     row.as_ref().map(checkpoint_from_row).transpose()
 }
 
-pub async fn checkpoints(pool: &AnyPool) -> AppResult<Vec<CheckpointRow>> {
+pub async fn checkpoints(db: impl Exec<'_>) -> AppResult<Vec<CheckpointRow>> {
     let rows =
         sqlx::query("SELECT size, root, note, created_at FROM ledger_checkpoints ORDER BY size")
-            .fetch_all(pool)
+            .fetch_all(db)
             .await?;
     rows.iter().map(checkpoint_from_row).collect()
 }

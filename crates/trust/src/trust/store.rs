@@ -5,29 +5,30 @@ use sqlx::FromRow;
 use sqlx::{AnyPool, Row};
 
 use crate::error::AppResult;
+use tongban_platform::db::Exec;
 
 /// The visitors' rule (CertLogic, as JSON text), if one was set.
-pub async fn visitor_rule(pool: &AnyPool) -> AppResult<Option<String>> {
+pub async fn visitor_rule(db: impl Exec<'_>) -> AppResult<Option<String>> {
     Ok(
         sqlx::query_scalar("SELECT rule FROM visitor_rules WHERE id = 'visitors'")
-            .fetch_optional(pool)
+            .fetch_optional(db)
             .await?,
     )
 }
 
-pub async fn set_visitor_rule(pool: &AnyPool, rule: &str, at: i64, by: &str) -> AppResult<()> {
+pub async fn set_visitor_rule(db: impl Exec<'_>, rule: &str, at: i64, by: &str) -> AppResult<()> {
     sqlx::query("INSERT INTO visitor_rules (id, rule, updated_at, updated_by) VALUES ('visitors', $1, $2, $3) ON CONFLICT (id) DO UPDATE SET rule = excluded.rule, updated_at = excluded.updated_at, updated_by = excluded.updated_by")
         .bind(rule.to_owned())
         .bind(at)
         .bind(by.to_owned())
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(())
 }
 
 /// Adds or replaces a SMART Health Card issuer: its JWKS and CRLs as JSON text.
 pub async fn upsert_shc_issuer(
-    pool: &AnyPool,
+    db: impl Exec<'_>,
     iss: &str,
     jwks: &str,
     crls: &str,
@@ -38,15 +39,15 @@ pub async fn upsert_shc_issuer(
         .bind(jwks.to_owned())
         .bind(crls.to_owned())
         .bind(at)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(())
 }
 
 /// Every trusted issuer: (iss, JWKS text, CRLs text).
-pub async fn shc_issuers(pool: &AnyPool) -> AppResult<Vec<(String, String, String)>> {
+pub async fn shc_issuers(db: impl Exec<'_>) -> AppResult<Vec<(String, String, String)>> {
     let rows = sqlx::query("SELECT iss, jwks, crls FROM shc_issuers")
-        .fetch_all(pool)
+        .fetch_all(db)
         .await?;
     rows.iter()
         .map(|r| Ok((r.try_get("iss")?, r.try_get("jwks")?, r.try_get("crls")?)))
@@ -86,17 +87,17 @@ pub async fn insert_dcc_signers(pool: &AnyPool, rows: &[SignerRow], at: i64) -> 
 }
 
 /// Removes the signer certificates with a key id; how many there were.
-pub async fn delete_dcc_signers(pool: &AnyPool, kid: &str) -> AppResult<u64> {
+pub async fn delete_dcc_signers(db: impl Exec<'_>, kid: &str) -> AppResult<u64> {
     Ok(sqlx::query("DELETE FROM dcc_signers WHERE kid = $1")
         .bind(kid.to_owned())
-        .execute(pool)
+        .execute(db)
         .await?
         .rows_affected())
 }
 
-pub async fn dcc_signers(pool: &AnyPool) -> AppResult<Vec<SignerRow>> {
+pub async fn dcc_signers(db: impl Exec<'_>) -> AppResult<Vec<SignerRow>> {
     let rows = sqlx::query("SELECT fingerprint, kid, country, subject, not_after, certificate FROM dcc_signers ORDER BY country, kid")
-        .fetch_all(pool)
+        .fetch_all(db)
         .await?;
     rows.iter().map(|r| Ok(SignerRow::from_row(r)?)).collect()
 }
@@ -127,9 +128,9 @@ pub async fn upsert_dcc_schema(
 }
 
 /// Every schema release: (version, schema text, current).
-pub async fn dcc_schemas(pool: &AnyPool) -> AppResult<Vec<(String, String, bool)>> {
+pub async fn dcc_schemas(db: impl Exec<'_>) -> AppResult<Vec<(String, String, bool)>> {
     let rows = sqlx::query("SELECT version, schema_text, is_current FROM dcc_schemas")
-        .fetch_all(pool)
+        .fetch_all(db)
         .await?;
     rows.iter()
         .map(|r| {
@@ -143,9 +144,9 @@ pub async fn dcc_schemas(pool: &AnyPool) -> AppResult<Vec<(String, String, bool)
 }
 
 /// What the DCC trust is made of now: a stamp that changes with any import or removal.
-pub async fn dcc_stamp(pool: &AnyPool) -> AppResult<(i64, i64, i64, i64)> {
+pub async fn dcc_stamp(db: impl Exec<'_>) -> AppResult<(i64, i64, i64, i64)> {
     let row = sqlx::query("SELECT (SELECT COUNT(*) FROM dcc_signers) AS signers, (SELECT COALESCE(MAX(imported_at), 0) FROM dcc_signers) AS signers_at, (SELECT COUNT(*) FROM dcc_schemas) AS schemas, (SELECT COALESCE(MAX(imported_at), 0) FROM dcc_schemas) AS schemas_at")
-        .fetch_one(pool)
+        .fetch_one(db)
         .await?;
     Ok((
         row.try_get("signers")?,
@@ -174,7 +175,7 @@ fn trusted_region_row(r: &sqlx::any::AnyRow) -> AppResult<TrustedRegionRow> {
 
 /// Adds a recognised region, or replaces its list (the pinned root stays as first stored).
 pub async fn upsert_trusted_region(
-    pool: &AnyPool,
+    db: impl Exec<'_>,
     row: &TrustedRegionRow,
     imported_by: &str,
 ) -> AppResult<()> {
@@ -186,34 +187,35 @@ pub async fn upsert_trusted_region(
         .bind(row.issued_at.clone())
         .bind(row.imported_at)
         .bind(imported_by.to_owned())
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(())
 }
 
-pub async fn trusted_region(pool: &AnyPool, region: &str) -> AppResult<Option<TrustedRegionRow>> {
+pub async fn trusted_region(
+    db: impl Exec<'_>,
+    region: &str,
+) -> AppResult<Option<TrustedRegionRow>> {
     let sql = format!("SELECT {TRUSTED_COLUMNS} FROM trusted_regions WHERE region_code = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(region.to_owned())
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await?;
     row.as_ref().map(trusted_region_row).transpose()
 }
 
-pub async fn trusted_regions(pool: &AnyPool) -> AppResult<Vec<TrustedRegionRow>> {
+pub async fn trusted_regions(db: impl Exec<'_>) -> AppResult<Vec<TrustedRegionRow>> {
     let sql = format!("SELECT {TRUSTED_COLUMNS} FROM trusted_regions ORDER BY region_code");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .fetch_all(pool)
-        .await?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(db).await?;
     rows.iter().map(trusted_region_row).collect()
 }
 
 /// False when the region was not recognised.
-pub async fn delete_trusted_region(pool: &AnyPool, region: &str) -> AppResult<bool> {
+pub async fn delete_trusted_region(db: impl Exec<'_>, region: &str) -> AppResult<bool> {
     Ok(
         sqlx::query("DELETE FROM trusted_regions WHERE region_code = $1")
             .bind(region.to_owned())
-            .execute(pool)
+            .execute(db)
             .await?
             .rows_affected()
             == 1,
