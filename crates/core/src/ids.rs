@@ -114,6 +114,15 @@ impl RegionCode {
     }
 }
 
+/// How a stored code is read back (sqlx `try_from`): the same checks as parsing.
+impl TryFrom<String> for RegionCode {
+    type Error = IdError;
+
+    fn try_from(text: String) -> Result<Self, IdError> {
+        text.parse()
+    }
+}
+
 impl FromStr for RegionCode {
     type Err = IdError;
 
@@ -276,6 +285,15 @@ impl Uscc {
         }
         let check = (31 - sum % 31) % 31;
         Some(char::from(USCC_ALPHABET[check as usize]))
+    }
+}
+
+/// How a stored code is read back (sqlx `try_from`): the same checks as parsing.
+impl TryFrom<String> for Uscc {
+    type Error = IdError;
+
+    fn try_from(text: String) -> Result<Self, IdError> {
+        text.parse()
     }
 }
 

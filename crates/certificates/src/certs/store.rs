@@ -1,7 +1,6 @@
 //! SQL of certificate types, their issuers and issued certificates.
 
 use sqlx::FromRow;
-use sqlx::Row;
 
 use crate::error::AppResult;
 use crate::state::AppState;
@@ -31,16 +30,27 @@ pub struct ItemSpec {
     pub personal: bool,
 }
 
+/// A type's row: its items as JSON text.
+#[derive(FromRow)]
+struct CertTypeRow {
+    code: String,
+    name: String,
+    name_en: String,
+    holder_kind: String,
+    items: String,
+    validity_years: Option<i64>,
+}
+
 fn cert_type(row: &sqlx::any::AnyRow) -> AppResult<CertType> {
-    let items: String = row.try_get("items")?;
+    let t = CertTypeRow::from_row(row)?;
     Ok(CertType {
-        code: row.try_get("code")?,
-        name: row.try_get("name")?,
-        name_en: row.try_get("name_en")?,
-        holder_kind: row.try_get("holder_kind")?,
-        items: serde_json::from_str(&items)
+        items: serde_json::from_str(&t.items)
             .map_err(|e| crate::error::AppError::Internal(e.into()))?,
-        validity_years: row.try_get("validity_years")?,
+        code: t.code,
+        name: t.name,
+        name_en: t.name_en,
+        holder_kind: t.holder_kind,
+        validity_years: t.validity_years,
     })
 }
 
@@ -257,15 +267,11 @@ pub async fn status_bits(
     .bind(type_code.to_owned())
     .fetch_optional(state.pool())
     .await?;
-    let rows = sqlx::query("SELECT status_index, status FROM certificates WHERE issuer_department = $1 AND type_code = $2 AND status <> 'valid' AND status_index IS NOT NULL")
+    let bits: Vec<(i64, String)> = sqlx::query_as("SELECT status_index, status FROM certificates WHERE issuer_department = $1 AND type_code = $2 AND status <> 'valid' AND status_index IS NOT NULL")
         .bind(department_id.to_owned())
         .bind(type_code.to_owned())
         .fetch_all(state.pool())
         .await?;
-    let bits = rows
-        .iter()
-        .map(|row| Ok((row.try_get("status_index")?, row.try_get("status")?)))
-        .collect::<AppResult<_>>()?;
     Ok((reserved.unwrap_or(0), bits))
 }
 
@@ -302,15 +308,25 @@ pub struct ServiceItem {
     pub consent_free_types: Vec<String>,
 }
 
+/// A service item's row as certificate use reads it: the consent-free types as JSON text.
+#[derive(FromRow)]
+struct ServiceItemRow {
+    code: String,
+    name: String,
+    department_id: String,
+    legal_basis: Option<String>,
+    consent_free_types: String,
+}
+
 fn service_item(row: &sqlx::any::AnyRow) -> AppResult<ServiceItem> {
-    let types: String = row.try_get("consent_free_types")?;
+    let item = ServiceItemRow::from_row(row)?;
     Ok(ServiceItem {
-        code: row.try_get("code")?,
-        name: row.try_get("name")?,
-        department_id: row.try_get("department_id")?,
-        legal_basis: row.try_get("legal_basis")?,
-        consent_free_types: serde_json::from_str(&types)
+        consent_free_types: serde_json::from_str(&item.consent_free_types)
             .map_err(|e| crate::error::AppError::Internal(e.into()))?,
+        code: item.code,
+        name: item.name,
+        department_id: item.department_id,
+        legal_basis: item.legal_basis,
     })
 }
 
@@ -351,18 +367,34 @@ pub struct Authorisation {
 
 const AUTHORISATION_COLUMNS: &str = "id, holder_kind, holder_id, department_id, type_code, service_code, state, once, valid_until, created_at";
 
+/// An authorisation's row (`AUTHORISATION_COLUMNS`); `once` is 0/1.
+#[derive(FromRow)]
+struct AuthorisationRow {
+    id: String,
+    holder_kind: String,
+    holder_id: String,
+    department_id: String,
+    type_code: String,
+    service_code: String,
+    state: String,
+    once: i64,
+    valid_until: Option<i64>,
+    created_at: i64,
+}
+
 fn authorisation(row: &sqlx::any::AnyRow) -> AppResult<Authorisation> {
+    let a = AuthorisationRow::from_row(row)?;
     Ok(Authorisation {
-        id: row.try_get("id")?,
-        holder_kind: row.try_get("holder_kind")?,
-        holder_id: row.try_get("holder_id")?,
-        department_id: row.try_get("department_id")?,
-        type_code: row.try_get("type_code")?,
-        service_code: row.try_get("service_code")?,
-        state: row.try_get("state")?,
-        once: row.try_get::<i64, _>("once")? != 0,
-        valid_until: row.try_get("valid_until")?,
-        created_at: row.try_get("created_at")?,
+        once: a.once != 0,
+        id: a.id,
+        holder_kind: a.holder_kind,
+        holder_id: a.holder_id,
+        department_id: a.department_id,
+        type_code: a.type_code,
+        service_code: a.service_code,
+        state: a.state,
+        valid_until: a.valid_until,
+        created_at: a.created_at,
     })
 }
 

@@ -1,8 +1,6 @@
 //! SQL of check-ins: the append-only log, its compaction into the indexed table, and the reads
 //! contact matching makes. See the migration for the layout.
 
-use sqlx::Row;
-
 use crate::db::Db;
 use crate::error::AppResult;
 use crate::state::AppState;
@@ -26,9 +24,22 @@ pub fn day_of(at: i64) -> i64 {
     at.div_euclid(DAY_MS)
 }
 
-fn subject(row: &sqlx::any::AnyRow) -> AppResult<Option<[u8; 16]>> {
-    let bytes: Vec<u8> = row.try_get("subject")?;
-    Ok(<[u8; 16]>::try_from(bytes.as_slice()).ok())
+/// A check-in's row as matching reads it; a subject of another length is skipped.
+#[derive(sqlx::FromRow)]
+struct VisitRow {
+    subject: Vec<u8>,
+    venue_no: i64,
+    at: i64,
+}
+
+impl VisitRow {
+    fn visit(self) -> Option<Visit> {
+        Some(Visit {
+            subject: <[u8; 16]>::try_from(self.subject.as_slice()).ok()?,
+            venue_no: self.venue_no,
+            at: self.at,
+        })
+    }
 }
 
 /// The days from `from` to `to` as an SQL list, so that each day is one seek of an index that
@@ -43,17 +54,16 @@ fn day_list(from: i64, to: i64) -> String {
 
 /// The log's check-ins since `since`: (subject, venue, time).
 pub async fn log_since(db: impl Exec<'_>, since: i64) -> AppResult<Vec<([u8; 16], i64, i64)>> {
-    let rows = sqlx::query("SELECT subject, venue_no, at FROM checkin_log WHERE at >= $1")
-        .bind(since)
-        .fetch_all(db)
-        .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in &rows {
-        if let Some(s) = subject(row)? {
-            out.push((s, row.try_get("venue_no")?, row.try_get("at")?));
-        }
-    }
-    Ok(out)
+    let rows: Vec<VisitRow> =
+        sqlx::query_as("SELECT subject, venue_no, at FROM checkin_log WHERE at >= $1")
+            .bind(since)
+            .fetch_all(db)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(VisitRow::visit)
+        .map(|v| (v.subject, v.venue_no, v.at))
+        .collect())
 }
 
 /// Appends check-ins to the log in one transaction.
@@ -140,13 +150,7 @@ pub struct Visit {
 fn visits(rows: &[sqlx::any::AnyRow]) -> AppResult<Vec<Visit>> {
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        if let Some(subject) = subject(row)? {
-            out.push(Visit {
-                venue_no: row.try_get("venue_no")?,
-                at: row.try_get("at")?,
-                subject,
-            });
-        }
+        out.extend(<VisitRow as sqlx::FromRow<_>>::from_row(row)?.visit());
     }
     Ok(out)
 }
@@ -283,19 +287,9 @@ pub async fn district_hours(
          ) t GROUP BY district, hour ORDER BY district, hour",
         day_list(from, to - 1)
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(from)
         .bind(to)
         .fetch_all(state.pool())
-        .await?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                r.try_get("district")?,
-                r.try_get("hour")?,
-                r.try_get("total")?,
-                r.try_get("people")?,
-            ))
-        })
-        .collect()
+        .await?)
 }

@@ -1,7 +1,7 @@
 //! SQL of health facts, status policies and settings.
 
+use sqlx::AnyPool;
 use sqlx::FromRow;
-use sqlx::{AnyPool, Row};
 
 use crate::error::AppResult;
 use tongban_platform::db::Exec;
@@ -260,20 +260,10 @@ pub async fn notices(
     db: impl Exec<'_>,
     person_id: &str,
 ) -> AppResult<Vec<(String, i64, Vec<u8>, Vec<u8>)>> {
-    let rows = sqlx::query("SELECT id, created_at, text_zh_sealed, text_en_sealed FROM notices WHERE person_id = $1 ORDER BY created_at DESC LIMIT 50")
+    Ok(sqlx::query_as("SELECT id, created_at, text_zh_sealed, text_en_sealed FROM notices WHERE person_id = $1 ORDER BY created_at DESC LIMIT 50")
         .bind(person_id.to_owned())
         .fetch_all(db)
-        .await?;
-    rows.iter()
-        .map(|row| {
-            Ok((
-                row.try_get("id")?,
-                row.try_get("created_at")?,
-                row.try_get("text_zh_sealed")?,
-                row.try_get("text_en_sealed")?,
-            ))
-        })
-        .collect()
+        .await?)
 }
 
 #[derive(sqlx::FromRow)]

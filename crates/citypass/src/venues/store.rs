@@ -1,7 +1,5 @@
 //! SQL of venues, their staff and people's entitlements.
 
-use sqlx::Row;
-
 use super::Venue;
 use crate::error::AppResult;
 use crate::random;
@@ -22,15 +20,28 @@ pub async fn venue_of(state: &AppState, account_id: &str) -> AppResult<Option<Ve
 const VENUE_COLUMNS: &str =
     "v.id, v.name, v.kind, v.records_checkins, v.no, v.region_code, v.status";
 
+/// A venue's row (`VENUE_COLUMNS`); its flag is 0/1.
+#[derive(sqlx::FromRow)]
+struct VenueRow {
+    id: String,
+    name: String,
+    kind: String,
+    records_checkins: i64,
+    no: i64,
+    region_code: String,
+    status: String,
+}
+
 fn venue_from_row(row: &sqlx::any::AnyRow) -> AppResult<Venue> {
+    let r = <VenueRow as sqlx::FromRow<_>>::from_row(row)?;
     Ok(Venue {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        kind: row.try_get("kind")?,
-        records_checkins: row.try_get::<i64, _>("records_checkins")? != 0,
-        no: row.try_get("no")?,
-        region_code: row.try_get("region_code")?,
-        status: row.try_get("status")?,
+        id: r.id,
+        name: r.name,
+        kind: r.kind,
+        records_checkins: r.records_checkins != 0,
+        no: r.no,
+        region_code: r.region_code,
+        status: r.status,
     })
 }
 
@@ -162,19 +173,10 @@ pub async fn companions_of(
     state: &AppState,
     holder: &str,
 ) -> AppResult<Vec<(String, String, String)>> {
-    let rows = sqlx::query("SELECT person_id, relation, masked_name FROM companions WHERE holder_person_id = $1 ORDER BY created_at")
+    Ok(sqlx::query_as("SELECT person_id, relation, masked_name FROM companions WHERE holder_person_id = $1 ORDER BY created_at")
         .bind(holder.to_owned())
         .fetch_all(state.pool())
-        .await?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                r.try_get("person_id")?,
-                r.try_get("relation")?,
-                r.try_get("masked_name")?,
-            ))
-        })
-        .collect()
+        .await?)
 }
 
 /// The services a person is entitled to.

@@ -2,17 +2,17 @@
 
 use serde::Serialize;
 use sqlx::FromRow;
-use sqlx::{Row, any::AnyRow};
+use sqlx::any::AnyRow;
 use tongban_core::RegionCode;
 
 use crate::db::Exec;
 use crate::error::AppResult;
-use crate::identity::store::parse_stored_region;
 
 /// A node of the region tree (national → province → prefecture → county → township → village).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, FromRow)]
 pub struct Region {
     #[schema(value_type = String)]
+    #[sqlx(try_from = "String")]
     pub code: RegionCode,
     pub parent_code: Option<String>,
     pub level: String,
@@ -21,13 +21,7 @@ pub struct Region {
 }
 
 fn region_from_row(row: &AnyRow) -> AppResult<Region> {
-    Ok(Region {
-        code: parse_stored_region(&row.try_get::<String, _>("code")?)?,
-        parent_code: row.try_get("parent_code")?,
-        level: row.try_get("level")?,
-        name: row.try_get("name")?,
-        name_en: row.try_get("name_en")?,
-    })
+    Ok(Region::from_row(row)?)
 }
 
 pub async fn insert_region<'e>(db: impl Exec<'e>, region: &Region, now: i64) -> AppResult<()> {
@@ -61,10 +55,11 @@ pub async fn regions(db: impl Exec<'_>) -> AppResult<Vec<Region>> {
 }
 
 /// A government department (政府部门) of one region.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, FromRow)]
 pub struct Department {
     pub id: String,
     #[schema(value_type = String)]
+    #[sqlx(try_from = "String")]
     pub region_code: RegionCode,
     pub name: String,
     pub name_en: String,
@@ -75,14 +70,7 @@ pub struct Department {
 }
 
 fn department_from_row(row: &AnyRow) -> AppResult<Department> {
-    Ok(Department {
-        id: row.try_get("id")?,
-        region_code: parse_stored_region(&row.try_get::<String, _>("region_code")?)?,
-        name: row.try_get("name")?,
-        name_en: row.try_get("name_en")?,
-        kind: row.try_get("kind")?,
-        uscc: row.try_get("uscc")?,
-    })
+    Ok(Department::from_row(row)?)
 }
 
 pub async fn insert_department<'e>(

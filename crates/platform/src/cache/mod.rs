@@ -23,8 +23,6 @@ pub use coherent::{ALL, CachedActor, Coherent, Entry, Evict, IDENTITY, MAX_AGE_M
 
 use std::sync::Arc;
 
-use sqlx::Row;
-
 use crate::error::AppResult;
 use crate::identity::model::Actor;
 use crate::state::AppState;
@@ -90,22 +88,12 @@ async fn publish(state: &AppState, scope: &str, key: &str) {
 }
 
 async fn feed_rows(state: &AppState, after: i64) -> AppResult<Vec<(String, String, String, i64)>> {
-    let rows = sqlx::query(
+    Ok(sqlx::query_as(
         "SELECT id, scope, key, at FROM cache_events WHERE at > $1 ORDER BY at LIMIT 100000",
     )
     .bind(after)
     .fetch_all(state.pool())
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok((
-                row.try_get("id")?,
-                row.try_get("scope")?,
-                row.try_get("key")?,
-                row.try_get("at")?,
-            ))
-        })
-        .collect()
+    .await?)
 }
 
 /// Reads the feed once and evicts what other nodes changed. Returns how many rows were new.

@@ -6,7 +6,6 @@ use std::fmt;
 
 use serde::Serialize;
 use sqlx::FromRow;
-use sqlx::Row;
 use tongban_core::{RegionCode, ResidentId, Uscc};
 use zeroize::Zeroizing;
 
@@ -245,28 +244,18 @@ pub async fn read_person(
         request_id,
     )
     .await?;
-    let row = sqlx::query(
-        "SELECT resident_id_sealed, name_sealed, phone_sealed FROM persons WHERE id = $1",
-    )
-    .bind(person_id.to_owned())
-    .fetch_one(state.pool())
-    .await?;
-    let resident_id = open(
-        state,
-        "resident_id",
-        person_id,
-        &row.try_get::<Vec<u8>, _>("resident_id_sealed")?,
-    )?;
-    let phone: Option<Vec<u8>> = row.try_get("phone_sealed")?;
+    let (resident_id_sealed, name_sealed, phone): (Vec<u8>, Vec<u8>, Option<Vec<u8>>) =
+        sqlx::query_as(
+            "SELECT resident_id_sealed, name_sealed, phone_sealed FROM persons WHERE id = $1",
+        )
+        .bind(person_id.to_owned())
+        .fetch_one(state.pool())
+        .await?;
+    let resident_id = open(state, "resident_id", person_id, &resident_id_sealed)?;
     Ok(PersonRecord {
         id: person_id.to_owned(),
         region_code: region.as_str().to_owned(),
-        name: open(
-            state,
-            "name",
-            person_id,
-            &row.try_get::<Vec<u8>, _>("name_sealed")?,
-        )?,
+        name: open(state, "name", person_id, &name_sealed)?,
         resident_id: resident_id.expose().to_owned(),
         phone: phone
             .as_deref()
@@ -297,11 +286,11 @@ pub async fn find_person(
     purpose: Purpose,
     request_id: Option<&str>,
 ) -> AppResult<PersonRecord> {
-    let row = sqlx::query("SELECT id FROM persons WHERE resident_id_index = $1")
+    let id: String = sqlx::query_scalar("SELECT id FROM persons WHERE resident_id_index = $1")
         .bind(resident_id_index(state, resident_id))
         .fetch_optional(state.pool())
-        .await?;
-    let id: String = row.ok_or(AppError::NotFound)?.try_get("id")?;
+        .await?
+        .ok_or(AppError::NotFound)?;
     read_person(state, actor, &id, purpose, request_id).await
 }
 
@@ -584,13 +573,15 @@ mod tests {
 }
 
 /// A legal person (法人): an enterprise or organisation, by its USCC. Not personal data.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct Enterprise {
     pub id: String,
     #[schema(value_type = String)]
+    #[sqlx(try_from = "String")]
     pub uscc: Uscc,
     pub name: String,
     #[schema(value_type = String)]
+    #[sqlx(try_from = "String")]
     pub region_code: RegionCode,
 }
 
@@ -628,22 +619,12 @@ pub async fn register_enterprise(
 }
 
 pub async fn enterprise(state: &AppState, id: &str) -> AppResult<Option<Enterprise>> {
-    let row = sqlx::query("SELECT id, uscc, name, region_code FROM enterprises WHERE id = $1")
-        .bind(id.to_owned())
-        .fetch_optional(state.pool())
-        .await?;
-    row.map(|row| {
-        let uscc: String = row.try_get("uscc")?;
-        Ok(Enterprise {
-            id: row.try_get("id")?,
-            uscc: uscc
-                .parse()
-                .map_err(|_| AppError::Internal(anyhow::anyhow!("stored USCC does not parse")))?,
-            name: row.try_get("name")?,
-            region_code: parse_stored_region(&row.try_get::<String, _>("region_code")?)?,
-        })
-    })
-    .transpose()
+    Ok(
+        sqlx::query_as("SELECT id, uscc, name, region_code FROM enterprises WHERE id = $1")
+            .bind(id.to_owned())
+            .fetch_optional(state.pool())
+            .await?,
+    )
 }
 
 /// Reads an enterprise the actor may see (its own account, or a clerk of its region).

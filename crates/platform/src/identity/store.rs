@@ -1,7 +1,7 @@
 //! SQL for accounts, role grants, sessions and API tokens. The only place that writes it.
 
 use sqlx::FromRow;
-use sqlx::{AnyPool, Row, any::AnyRow};
+use sqlx::{AnyPool, any::AnyRow};
 use tongban_core::RegionCode;
 
 use super::model::{Account, AccountKind, Language, Role, RoleGrant, Scope};
@@ -35,25 +35,50 @@ pub struct NewAccount {
     pub enterprise_id: Option<String>,
 }
 
+/// An account as its row holds it (`ACCOUNT_COLUMNS`).
+#[derive(FromRow)]
+struct AccountRow {
+    id: String,
+    username: String,
+    display_name: String,
+    kind: String,
+    home_region: String,
+    department_id: Option<String>,
+    person_id: Option<String>,
+    enterprise_id: Option<String>,
+    language: String,
+    large_text: i64,
+    disabled: i64,
+    totp_secret: Option<String>,
+}
+
 fn account_from_row(row: &AnyRow) -> AppResult<Account> {
-    let kind: String = row.try_get("kind")?;
-    let language: String = row.try_get("language")?;
-    let totp_secret: Option<String> = row.try_get("totp_secret")?;
+    let r = AccountRow::from_row(row)?;
     Ok(Account {
-        id: row.try_get("id")?,
-        username: row.try_get("username")?,
-        display_name: row.try_get("display_name")?,
-        kind: AccountKind::parse(&kind)
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("bad account kind {kind}")))?,
-        home_region: parse_stored_region(&row.try_get::<String, _>("home_region")?)?,
-        department_id: row.try_get("department_id")?,
-        person_id: row.try_get("person_id")?,
-        enterprise_id: row.try_get("enterprise_id")?,
-        language: Language::parse(&language).unwrap_or_default(),
-        large_text: row.try_get::<i64, _>("large_text")? != 0,
-        disabled: row.try_get::<i64, _>("disabled")? != 0,
-        totp_enabled: totp_secret.is_some(),
+        kind: AccountKind::parse(&r.kind)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("bad account kind {}", r.kind)))?,
+        home_region: parse_stored_region(&r.home_region)?,
+        language: Language::parse(&r.language).unwrap_or_default(),
+        large_text: r.large_text != 0,
+        disabled: r.disabled != 0,
+        totp_enabled: r.totp_secret.is_some(),
+        id: r.id,
+        username: r.username,
+        display_name: r.display_name,
+        department_id: r.department_id,
+        person_id: r.person_id,
+        enterprise_id: r.enterprise_id,
     })
+}
+
+/// The login secrets and counters of an account's row.
+#[derive(FromRow)]
+struct LoginRow {
+    password_hash: String,
+    totp_secret: Option<String>,
+    totp_last_step: i64,
+    failed_logins: i64,
+    locked_until: i64,
 }
 
 pub async fn insert_account<'e>(
@@ -91,13 +116,14 @@ pub async fn login_record(db: impl Exec<'_>, username: &str) -> AppResult<Option
         .fetch_optional(db)
         .await?;
     row.map(|row| {
+        let login = LoginRow::from_row(&row)?;
         Ok(LoginRecord {
             account: account_from_row(&row)?,
-            password_hash: row.try_get("password_hash")?,
-            totp_secret: row.try_get("totp_secret")?,
-            totp_last_step: row.try_get("totp_last_step")?,
-            failed_logins: row.try_get("failed_logins")?,
-            locked_until: row.try_get("locked_until")?,
+            password_hash: login.password_hash,
+            totp_secret: login.totp_secret,
+            totp_last_step: login.totp_last_step,
+            failed_logins: login.failed_logins,
+            locked_until: login.locked_until,
         })
     })
     .transpose()
@@ -264,8 +290,17 @@ pub async fn set_preferences(
     Ok(())
 }
 
+/// A role grant's row, with the region of the department it may name.
+#[derive(FromRow)]
+struct GrantRow {
+    role: String,
+    scope_kind: String,
+    scope_id: String,
+    region_code: Option<String>,
+}
+
 pub async fn grants(db: impl Exec<'_>, account_id: &str) -> AppResult<Vec<RoleGrant>> {
-    let rows = sqlx::query(
+    let rows: Vec<GrantRow> = sqlx::query_as(
         "SELECT g.role, g.scope_kind, g.scope_id, d.region_code FROM role_grants g
          LEFT JOIN departments d ON g.scope_kind = 'department' AND d.id = g.scope_id
          WHERE g.account_id = $1 ORDER BY g.granted_at, g.role",
@@ -274,15 +309,17 @@ pub async fn grants(db: impl Exec<'_>, account_id: &str) -> AppResult<Vec<RoleGr
     .fetch_all(db)
     .await?;
     let mut grants = Vec::with_capacity(rows.len());
-    for row in rows {
-        let role: String = row.try_get("role")?;
-        let kind: String = row.try_get("scope_kind")?;
-        let scope_id: String = row.try_get("scope_id")?;
-        let department_region: Option<String> = row.try_get("region_code")?;
+    for GrantRow {
+        role,
+        scope_kind,
+        scope_id,
+        region_code: department_region,
+    } in rows
+    {
         let Ok(role) = role.parse::<Role>() else {
             continue;
         };
-        let scope = match kind.as_str() {
+        let scope = match scope_kind.as_str() {
             "region" => Scope::Region {
                 code: parse_stored_region(&scope_id)?,
             },

@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
+use sqlx::AnyConnection;
 use sqlx::FromRow;
-use sqlx::{AnyConnection, Row};
 use tongban_ledger::Digest32;
 
 use crate::db::Exec;
@@ -56,13 +56,12 @@ pub async fn nodes(
             "SELECT idx, leaf_hash FROM ledger_entries WHERE idx IN ({})",
             marks.join(", ")
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut query = sqlx::query_as::<_, (i64, Vec<u8>)>(sqlx::AssertSqlSafe(sql));
         for index in chunk {
             query = query.bind(*index as i64);
         }
-        for row in query.fetch_all(&mut *conn).await? {
-            let index: i64 = row.try_get("idx")?;
-            found.insert((0, index as u64), to_digest(row.try_get("leaf_hash")?)?);
+        for (index, leaf_hash) in query.fetch_all(&mut *conn).await? {
+            found.insert((0, index as u64), to_digest(leaf_hash)?);
         }
     }
     let inner: Vec<(u32, u64)> = wanted
@@ -78,17 +77,12 @@ pub async fn nodes(
             "SELECT level, idx, hash FROM ledger_nodes WHERE {}",
             conditions.join(" OR ")
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut query = sqlx::query_as::<_, (i64, i64, Vec<u8>)>(sqlx::AssertSqlSafe(sql));
         for (level, index) in chunk {
             query = query.bind(i64::from(*level)).bind(*index as i64);
         }
-        for row in query.fetch_all(&mut *conn).await? {
-            let level: i64 = row.try_get("level")?;
-            let index: i64 = row.try_get("idx")?;
-            found.insert(
-                (level as u32, index as u64),
-                to_digest(row.try_get("hash")?)?,
-            );
+        for (level, index, hash) in query.fetch_all(&mut *conn).await? {
+            found.insert((level as u32, index as u64), to_digest(hash)?);
         }
     }
     Ok(found)
@@ -147,16 +141,13 @@ pub async fn insert_nodes(
 
 /// Entries `[start, end)` in order, as (index, data).
 pub async fn entries(db: impl Exec<'_>, start: i64, end: i64) -> AppResult<Vec<(i64, Vec<u8>)>> {
-    let rows = sqlx::query(
+    Ok(sqlx::query_as(
         "SELECT idx, data FROM ledger_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
     )
     .bind(start)
     .bind(end)
     .fetch_all(db)
-    .await?;
-    rows.iter()
-        .map(|row| Ok((row.try_get("idx")?, row.try_get("data")?)))
-        .collect()
+    .await?)
 }
 
 /// Stored leaf hashes `[start, end)` in order, as (index, hash).
@@ -165,16 +156,13 @@ pub async fn leaf_hashes(
     start: i64,
     end: i64,
 ) -> AppResult<Vec<(i64, Vec<u8>)>> {
-    let rows = sqlx::query(
+    Ok(sqlx::query_as(
         "SELECT idx, leaf_hash FROM ledger_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
     )
     .bind(start)
     .bind(end)
     .fetch_all(db)
-    .await?;
-    rows.iter()
-        .map(|row| Ok((row.try_get("idx")?, row.try_get("leaf_hash")?)))
-        .collect()
+    .await?)
 }
 
 /// A stored checkpoint.

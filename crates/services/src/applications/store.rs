@@ -1,7 +1,6 @@
 //! SQL of applications, their events, materials, uploads and notices, and of the calendar.
 
 use sqlx::FromRow;
-use sqlx::Row;
 
 use crate::error::AppResult;
 use crate::state::AppState;
@@ -297,30 +296,20 @@ pub async fn notices_of(
     state: &AppState,
     account_id: &str,
 ) -> AppResult<Vec<(i64, Option<String>, String)>> {
-    let rows = sqlx::query("SELECT at, application_id, text FROM application_notices WHERE account_id = $1 ORDER BY at DESC, id DESC LIMIT 100")
+    Ok(sqlx::query_as("SELECT at, application_id, text FROM application_notices WHERE account_id = $1 ORDER BY at DESC, id DESC LIMIT 100")
         .bind(account_id.to_owned())
         .fetch_all(state.pool())
-        .await?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                r.try_get("at")?,
-                r.try_get("application_id")?,
-                r.try_get("text")?,
-            ))
-        })
-        .collect()
+        .await?)
 }
 
 /// The calendar exceptions of a region: (day, `holiday` or `workday`).
 pub async fn calendar_days(state: &AppState, region: &str) -> AppResult<Vec<(String, String)>> {
-    let rows = sqlx::query("SELECT day, kind FROM calendar_days WHERE region_code = $1")
-        .bind(region.to_owned())
-        .fetch_all(state.pool())
-        .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("day")?, r.try_get("kind")?)))
-        .collect()
+    Ok(
+        sqlx::query_as("SELECT day, kind FROM calendar_days WHERE region_code = $1")
+            .bind(region.to_owned())
+            .fetch_all(state.pool())
+            .await?,
+    )
 }
 
 pub async fn ensure_calendar_day(
@@ -380,20 +369,12 @@ pub async fn evaluation_of(
     state: &AppState,
     application_id: &str,
 ) -> AppResult<Option<(i64, String, Option<Vec<u8>>)>> {
-    let r = sqlx::query(
+    Ok(sqlx::query_as(
         "SELECT grade, indicators, comment_sealed FROM evaluations WHERE application_id = $1",
     )
     .bind(application_id.to_owned())
     .fetch_optional(state.pool())
-    .await?;
-    r.map(|r| {
-        Ok((
-            r.try_get("grade")?,
-            r.try_get("indicators")?,
-            r.try_get("comment_sealed")?,
-        ))
-    })
-    .transpose()
+    .await?)
 }
 
 #[derive(sqlx::FromRow)]
@@ -476,19 +457,10 @@ pub async fn delivered_of(
     state: &AppState,
     department_id: &str,
 ) -> AppResult<Vec<(i64, i64, String)>> {
-    let rows = sqlx::query("SELECT submitted_at, state_since, due_day FROM applications WHERE department_id = $1 AND state = 'delivered'")
+    Ok(sqlx::query_as("SELECT submitted_at, state_since, due_day FROM applications WHERE department_id = $1 AND state = 'delivered'")
         .bind(department_id.to_owned())
         .fetch_all(state.pool())
-        .await?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                r.try_get("submitted_at")?,
-                r.try_get("state_since")?,
-                r.try_get("due_day")?,
-            ))
-        })
-        .collect()
+        .await?)
 }
 
 /// A bundle (一件事): its items' codes in order.
@@ -500,15 +472,25 @@ pub struct BundleRow {
     pub guide: String,
 }
 
+/// A bundle's row: its items as JSON text.
+#[derive(FromRow)]
+struct StoredBundle {
+    code: String,
+    name: String,
+    items: String,
+    life_event: Option<String>,
+    guide: String,
+}
+
 fn bundle(r: &sqlx::any::AnyRow) -> AppResult<BundleRow> {
-    let items: String = r.try_get("items")?;
+    let b = StoredBundle::from_row(r)?;
     Ok(BundleRow {
-        code: r.try_get("code")?,
-        name: r.try_get("name")?,
-        items: serde_json::from_str(&items)
+        items: serde_json::from_str(&b.items)
             .map_err(|e| crate::error::AppError::Internal(e.into()))?,
-        life_event: r.try_get("life_event")?,
-        guide: r.try_get("guide")?,
+        code: b.code,
+        name: b.name,
+        life_event: b.life_event,
+        guide: b.guide,
     })
 }
 
@@ -562,18 +544,10 @@ pub async fn bundle_application(
     state: &AppState,
     id: &str,
 ) -> AppResult<Option<(String, String, i64)>> {
-    let r = sqlx::query("SELECT bundle_code, applicant_account, submitted_at FROM bundle_applications WHERE id = $1")
+    Ok(sqlx::query_as("SELECT bundle_code, applicant_account, submitted_at FROM bundle_applications WHERE id = $1")
         .bind(id.to_owned())
         .fetch_optional(state.pool())
-        .await?;
-    r.map(|r| {
-        Ok((
-            r.try_get("bundle_code")?,
-            r.try_get("applicant_account")?,
-            r.try_get("submitted_at")?,
-        ))
-    })
-    .transpose()
+        .await?)
 }
 
 pub async fn of_bundle(state: &AppState, bundle_id: &str) -> AppResult<Vec<ApplicationRow>> {
@@ -595,11 +569,8 @@ pub async fn delete_upload(state: &AppState, id: &str) -> AppResult<()> {
 
 /// How many times each action was taken on a department's applications.
 pub async fn action_counts(state: &AppState, department_id: &str) -> AppResult<Vec<(String, i64)>> {
-    let rows = sqlx::query("SELECT e.action, COUNT(*) AS n FROM application_events e JOIN applications a ON a.id = e.application_id WHERE a.department_id = $1 GROUP BY e.action")
+    Ok(sqlx::query_as("SELECT e.action, COUNT(*) AS n FROM application_events e JOIN applications a ON a.id = e.application_id WHERE a.department_id = $1 GROUP BY e.action")
         .bind(department_id.to_owned())
         .fetch_all(state.pool())
-        .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("action")?, r.try_get("n")?)))
-        .collect()
+        .await?)
 }

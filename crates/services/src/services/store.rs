@@ -1,7 +1,5 @@
 //! SQL of the service catalogue.
 
-use sqlx::Row;
-
 use super::item::ServiceDefinition;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -14,14 +12,23 @@ pub struct StoredItem {
     pub version: i64,
 }
 
+/// An item's row: its definition as JSON text (none for items only certificates name).
+#[derive(sqlx::FromRow)]
+struct ItemRow {
+    definition: Option<String>,
+    department_id: String,
+    version: i64,
+}
+
 fn stored(row: &sqlx::any::AnyRow) -> AppResult<Option<StoredItem>> {
-    let Some(text) = row.try_get::<Option<String>, _>("definition")? else {
+    let item = <ItemRow as sqlx::FromRow<_>>::from_row(row)?;
+    let Some(text) = item.definition else {
         return Ok(None);
     };
     Ok(Some(StoredItem {
         definition: serde_json::from_str(&text).map_err(|e| AppError::Internal(e.into()))?,
-        department_id: row.try_get("department_id")?,
-        version: row.try_get("version")?,
+        department_id: item.department_id,
+        version: item.version,
     }))
 }
 

@@ -1,8 +1,8 @@
 //! SQL of foreign credentials at the door: the SMART Health Card issuers and the EU DCC signer
 //! certificates and schemas trusted here, and the visitors' acceptance rule.
 
+use sqlx::AnyPool;
 use sqlx::FromRow;
-use sqlx::{AnyPool, Row};
 
 use crate::error::AppResult;
 use tongban_platform::db::Exec;
@@ -46,12 +46,9 @@ pub async fn upsert_shc_issuer(
 
 /// Every trusted issuer: (iss, JWKS text, CRLs text).
 pub async fn shc_issuers(db: impl Exec<'_>) -> AppResult<Vec<(String, String, String)>> {
-    let rows = sqlx::query("SELECT iss, jwks, crls FROM shc_issuers")
+    Ok(sqlx::query_as("SELECT iss, jwks, crls FROM shc_issuers")
         .fetch_all(db)
-        .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("iss")?, r.try_get("jwks")?, r.try_get("crls")?)))
-        .collect()
+        .await?)
 }
 
 /// A trusted DCC signer certificate, as stored.
@@ -129,31 +126,21 @@ pub async fn upsert_dcc_schema(
 
 /// Every schema release: (version, schema text, current).
 pub async fn dcc_schemas(db: impl Exec<'_>) -> AppResult<Vec<(String, String, bool)>> {
-    let rows = sqlx::query("SELECT version, schema_text, is_current FROM dcc_schemas")
-        .fetch_all(db)
-        .await?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                r.try_get("version")?,
-                r.try_get("schema_text")?,
-                r.try_get::<i64, _>("is_current")? != 0,
-            ))
-        })
-        .collect()
+    let rows: Vec<(String, String, i64)> =
+        sqlx::query_as("SELECT version, schema_text, is_current FROM dcc_schemas")
+            .fetch_all(db)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(version, text, current)| (version, text, current != 0))
+        .collect())
 }
 
 /// What the DCC trust is made of now: a stamp that changes with any import or removal.
 pub async fn dcc_stamp(db: impl Exec<'_>) -> AppResult<(i64, i64, i64, i64)> {
-    let row = sqlx::query("SELECT (SELECT COUNT(*) FROM dcc_signers) AS signers, (SELECT COALESCE(MAX(imported_at), 0) FROM dcc_signers) AS signers_at, (SELECT COUNT(*) FROM dcc_schemas) AS schemas, (SELECT COALESCE(MAX(imported_at), 0) FROM dcc_schemas) AS schemas_at")
+    Ok(sqlx::query_as("SELECT (SELECT COUNT(*) FROM dcc_signers) AS signers, (SELECT COALESCE(MAX(imported_at), 0) FROM dcc_signers) AS signers_at, (SELECT COUNT(*) FROM dcc_schemas) AS schemas, (SELECT COALESCE(MAX(imported_at), 0) FROM dcc_schemas) AS schemas_at")
         .fetch_one(db)
-        .await?;
-    Ok((
-        row.try_get("signers")?,
-        row.try_get("signers_at")?,
-        row.try_get("schemas")?,
-        row.try_get("schemas_at")?,
-    ))
+        .await?)
 }
 
 /// A region this one recognises: its pinned root key and the signed trust list kept whole.
