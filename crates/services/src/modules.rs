@@ -79,7 +79,7 @@ impl crate::module::Module for ApplicationsModule {
                 let state = state.clone();
                 async move {
                     let a_day_ago = state.now() - 86_400_000;
-                    crate::applications::store::delete_uploads_before(&state, a_day_ago)
+                    crate::applications::store::delete_uploads_before(state.pool(), a_day_ago)
                         .await
                         .map(|_| ())
                 }

@@ -153,7 +153,7 @@ async fn types(
     State(state): State<AppState>,
     ApiActor(_actor): ApiActor,
 ) -> AppResult<Json<Vec<store::CertType>>> {
-    Ok(Json(store::types(&state).await?))
+    Ok(Json(store::types(state.pool()).await?))
 }
 
 /// Issue a certificate (a clerk of a department authorised for the type). Logged.

@@ -155,7 +155,7 @@ pub(crate) async fn seed_certificates(
         };
         certs_store::ensure_type(state, &t).await?;
         for department in departments.iter().filter(|d| d.kind == kind) {
-            certs_store::allow_issuer(state, &t.code, &department.id).await?;
+            certs_store::allow_issuer(state.pool(), &t.code, &department.id).await?;
         }
         types.push((kind, t));
     }
@@ -237,7 +237,7 @@ pub(crate) async fn seed_certificates(
         };
         for (kind, type_name, items) in plans {
             let t = type_of(type_name)?;
-            if certs_store::count_of(state, &t.code, &holder_info.id).await? > 0 {
+            if certs_store::count_of(state.pool(), &t.code, &holder_info.id).await? > 0 {
                 continue;
             }
             let items = serde_json::from_value(items).map_err(|e| AppError::Internal(e.into()))?;

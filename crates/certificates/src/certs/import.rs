@@ -47,10 +47,10 @@ pub async fn import_csv(
     let department = crate::admin::directory::department_by_uscc(state, issuer.trim())
         .await?
         .ok_or_else(|| AppError::invalid("issuer", "no department has this USCC"))?;
-    let t = store::cert_type_by_code(state, type_code.trim())
+    let t = store::cert_type_by_code(state.pool(), type_code.trim())
         .await?
         .ok_or_else(|| AppError::invalid("type", "no such certificate type"))?;
-    if !store::may_issue(state, &t.code, &department.id).await? {
+    if !store::may_issue(state.pool(), &t.code, &department.id).await? {
         return Err(AppError::invalid(
             "issuer",
             format!("{} does not issue {}", department.name, t.name),

@@ -233,7 +233,7 @@ pub async fn issue_from(
     check_items(t, &items)?;
     let now = state.now();
     let drafter = Drafter::new(state, t, department)?;
-    let status_index = store::reserve_status_bits(state, &department.id, &t.code, 1).await?;
+    let status_index = store::reserve_status_bits(state.pool(), &department.id, &t.code, 1).await?;
     let certificate = drafter.draft(holder, items, status_index)?;
     let valid_until = drafter.valid_until.clone();
     let signer = crate::keys::service::signer(state, &department.id, CERT_KEY).await?;
@@ -308,10 +308,10 @@ pub async fn issue(
     let department = crate::admin::directory::department(state, &department_id)
         .await?
         .ok_or(AppError::Forbidden)?;
-    let t = store::cert_type_by_code(state, request.type_code.trim())
+    let t = store::cert_type_by_code(state.pool(), request.type_code.trim())
         .await?
         .ok_or_else(|| AppError::invalid("type_code", "no such certificate type"))?;
-    if !store::may_issue(state, &t.code, &department.id).await? {
+    if !store::may_issue(state.pool(), &t.code, &department.id).await? {
         return Err(AppError::Forbidden);
     }
     let holder = match (t.holder_kind.as_str(), &request.resident_id, &request.uscc) {
@@ -444,7 +444,7 @@ async fn record_own_read(state: &AppState, actor: &Actor, kind: &str, id: &str) 
 pub async fn wallet(state: &AppState, actor: &Actor) -> AppResult<Vec<WalletEntry>> {
     let (kind, id) = holder_of(actor)?;
     record_own_read(state, actor, kind, &id).await?;
-    store::of_holder(state, kind, &id)
+    store::of_holder(state.pool(), kind, &id)
         .await?
         .iter()
         .map(|row| {
@@ -473,7 +473,7 @@ pub struct WalletItem {
 
 pub async fn wallet_item(state: &AppState, actor: &Actor, id: &str) -> AppResult<WalletItem> {
     let (kind, holder) = holder_of(actor)?;
-    let row = store::by_id(state, id)
+    let row = store::by_id(state.pool(), id)
         .await?
         .filter(|row| row.holder_kind == kind && row.holder_id == holder)
         .ok_or(AppError::NotFound)?;
@@ -516,7 +516,9 @@ pub async fn change_status(
             "must give a reason (1–200 characters)",
         ));
     }
-    let row = store::by_id(state, id).await?.ok_or(AppError::NotFound)?;
+    let row = store::by_id(state.pool(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if !can(
         actor,
         Action::IssueCertificates,
@@ -675,7 +677,7 @@ async fn verify_shown(state: &AppState, code: &str) -> AppResult<Verification> {
             });
         }
     };
-    let status = match store::by_id(state, &claims.certificate_id).await? {
+    let status = match store::by_id(state.pool(), &claims.certificate_id).await? {
         Some(row) => status_now(state, &row),
         None => "unknown".into(),
     };
@@ -715,7 +717,7 @@ pub async fn verify_online(
     let keys = keys_of(state, CERT_KEY).await?;
     let now = state.now();
     let checked = tongban_certs::verify(signed, &keys, now.div_euclid(1000));
-    let row = store::by_id(state, &signed.certificate.id).await?;
+    let row = store::by_id(state.pool(), &signed.certificate.id).await?;
     let status = match (&checked, &row) {
         (Err(tongban_certs::CertError::OutsideValidity), _) => "expired".to_owned(),
         (_, Some(row)) => status_now(state, row),
@@ -822,7 +824,7 @@ pub async fn issue_many(
         })
         .collect();
     let first_bit = store::reserve_status_bits(
-        state,
+        state.pool(),
         &department.id,
         &t.code,
         i64::try_from(checked.len()).unwrap_or(i64::MAX),
@@ -873,7 +875,7 @@ pub async fn issue_many(
             "certificates": ids,
         });
         if crate::ledger::service::append(state, &entry).await.is_err() {
-            store::delete_many(state, &ids).await?;
+            store::delete_many(state.pool(), &ids).await?;
             for index in indices {
                 outcome
                     .failed
@@ -889,22 +891,22 @@ pub async fn issue_many(
 
 /// The certificate type of this code: how other modules read the catalogue of types.
 pub async fn cert_type(state: &AppState, code: &str) -> AppResult<Option<CertType>> {
-    store::cert_type_by_code(state, code).await
+    store::cert_type_by_code(state.pool(), code).await
 }
 
 /// Every certificate type of the catalogue.
 pub async fn cert_types(state: &AppState) -> AppResult<Vec<CertType>> {
-    store::types(state).await
+    store::types(state.pool()).await
 }
 
 /// Every certificate of a holder (`person` or `enterprise`), newest first, as stored.
 pub async fn of_holder(state: &AppState, kind: &str, holder_id: &str) -> AppResult<Vec<CertRow>> {
-    store::of_holder(state, kind, holder_id).await
+    store::of_holder(state.pool(), kind, holder_id).await
 }
 
 /// Whether the department may issue certificates of the type.
 pub async fn may_issue(state: &AppState, type_code: &str, department_id: &str) -> AppResult<bool> {
-    store::may_issue(state, type_code, department_id).await
+    store::may_issue(state.pool(), type_code, department_id).await
 }
 
 /// The holder's current certificate of a type on `today` (`YYYY-MM-DD`, the region's day),
@@ -916,5 +918,5 @@ pub async fn current_of_holder(
     type_code: &str,
     today: &str,
 ) -> AppResult<Option<CertRow>> {
-    store::current_of_holder(state, kind, holder_id, type_code, today).await
+    store::current_of_holder(state.pool(), kind, holder_id, type_code, today).await
 }

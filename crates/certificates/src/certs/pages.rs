@@ -195,10 +195,12 @@ async fn issue_page(
     holder: Option<&str>,
 ) -> Result<Response, PageError> {
     let department = clerk_department(state, ctx).await?;
-    let all = super::store::types(state).await.map_err(|e| ctx.error(e))?;
+    let all = super::store::types(state.pool())
+        .await
+        .map_err(|e| ctx.error(e))?;
     let mut types = Vec::new();
     for t in all {
-        if super::store::may_issue(state, &t.code, &department.id)
+        if super::store::may_issue(state.pool(), &t.code, &department.id)
             .await
             .map_err(|e| ctx.error(e))?
         {
@@ -217,7 +219,7 @@ async fn issue_page(
             .await
             .map_err(|e| ctx.error(e))?
         {
-            Some((kind, id)) => super::store::of_holder(state, kind, &id)
+            Some((kind, id)) => super::store::of_holder(state.pool(), kind, &id)
                 .await
                 .map_err(|e| ctx.error(e))?,
             None => Vec::new(),
@@ -273,7 +275,7 @@ async fn issue(
     let actor = ctx.actor()?;
     ctx.check_csrf(form.get("csrf").map(String::as_str).unwrap_or_default())?;
     let type_code = form.get("type_code").cloned().unwrap_or_default();
-    let t = super::store::cert_type_by_code(&state, &type_code)
+    let t = super::store::cert_type_by_code(state.pool(), &type_code)
         .await
         .map_err(|e| ctx.error(e))?
         .ok_or_else(|| ctx.error(AppError::invalid("type_code", "no such certificate type")))?;
@@ -380,8 +382,10 @@ async fn use_page(
     copy: Option<tongban_certs::copy::SignedCopy>,
 ) -> Result<Response, PageError> {
     let department = clerk_department(state, ctx).await?;
-    let types = super::store::types(state).await.map_err(|e| ctx.error(e))?;
-    let items = super::store::service_items_of(state, &department.id)
+    let types = super::store::types(state.pool())
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let items = super::store::service_items_of(state.pool(), &department.id)
         .await
         .map_err(|e| ctx.error(e))?
         .into_iter()
@@ -542,7 +546,7 @@ async fn render_certificate(
     };
     let c = item.signed.certificate;
     // Item names from the catalogue (the code when the type is gone).
-    let specs = super::store::cert_type_by_code(state, &c.type_code)
+    let specs = super::store::cert_type_by_code(state.pool(), &c.type_code)
         .await
         .map_err(|e| ctx.error(e))?
         .map(|t| t.items)

@@ -20,7 +20,7 @@ pub async fn current(
     let department = crate::admin::directory::department_by_uscc(state, issuer_uscc)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !super::store::may_issue(state, type_code, &department.id).await? {
+    if !super::store::may_issue(state.pool(), type_code, &department.id).await? {
         return Err(AppError::NotFound);
     }
     let (reserved, bits) = super::store::status_bits(state, &department.id, type_code).await?;

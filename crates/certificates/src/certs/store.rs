@@ -4,6 +4,7 @@ use sqlx::FromRow;
 
 use crate::error::AppResult;
 use crate::state::AppState;
+use tongban_platform::db::Exec;
 
 /// A certificate type of the catalogue.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -54,17 +55,17 @@ fn cert_type(row: &sqlx::any::AnyRow) -> AppResult<CertType> {
     })
 }
 
-pub async fn types(state: &AppState) -> AppResult<Vec<CertType>> {
+pub async fn types(db: impl Exec<'_>) -> AppResult<Vec<CertType>> {
     let rows = sqlx::query("SELECT code, name, name_en, holder_kind, items, validity_years FROM cert_types ORDER BY code")
-        .fetch_all(state.pool())
+        .fetch_all(db)
         .await?;
     rows.iter().map(cert_type).collect()
 }
 
-pub async fn cert_type_by_code(state: &AppState, code: &str) -> AppResult<Option<CertType>> {
+pub async fn cert_type_by_code(db: impl Exec<'_>, code: &str) -> AppResult<Option<CertType>> {
     let row = sqlx::query("SELECT code, name, name_en, holder_kind, items, validity_years FROM cert_types WHERE code = $1")
         .bind(code.to_owned())
-        .fetch_optional(state.pool())
+        .fetch_optional(db)
         .await?;
     row.as_ref().map(cert_type).transpose()
 }
@@ -84,22 +85,26 @@ pub async fn ensure_type(state: &AppState, t: &CertType) -> AppResult<()> {
     Ok(())
 }
 
-pub async fn allow_issuer(state: &AppState, type_code: &str, department_id: &str) -> AppResult<()> {
+pub async fn allow_issuer(
+    db: impl Exec<'_>,
+    type_code: &str,
+    department_id: &str,
+) -> AppResult<()> {
     sqlx::query("INSERT INTO cert_type_issuers (type_code, department_id) VALUES ($1, $2) ON CONFLICT (type_code, department_id) DO NOTHING")
         .bind(type_code.to_owned())
         .bind(department_id.to_owned())
-        .execute(state.pool())
+        .execute(db)
         .await?;
     Ok(())
 }
 
-pub async fn may_issue(state: &AppState, type_code: &str, department_id: &str) -> AppResult<bool> {
+pub async fn may_issue(db: impl Exec<'_>, type_code: &str, department_id: &str) -> AppResult<bool> {
     let found: Option<i64> = sqlx::query_scalar(
         "SELECT 1 FROM cert_type_issuers WHERE type_code = $1 AND department_id = $2",
     )
     .bind(type_code.to_owned())
     .bind(department_id.to_owned())
-    .fetch_optional(state.pool())
+    .fetch_optional(db)
     .await?;
     Ok(found.is_some())
 }
@@ -131,35 +136,35 @@ pub async fn insert(state: &AppState, row: CertRow) -> AppResult<()> {
     insert_many(state, vec![row]).await
 }
 
-pub async fn of_holder(state: &AppState, kind: &str, holder_id: &str) -> AppResult<Vec<CertRow>> {
+pub async fn of_holder(db: impl Exec<'_>, kind: &str, holder_id: &str) -> AppResult<Vec<CertRow>> {
     let sql = format!(
         "SELECT {CERT_COLUMNS} FROM certificates WHERE holder_kind = $1 AND holder_id = $2 ORDER BY issued_at DESC"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(kind.to_owned())
         .bind(holder_id.to_owned())
-        .fetch_all(state.pool())
+        .fetch_all(db)
         .await?;
     rows.iter().map(cert_row).collect()
 }
 
-pub async fn by_id(state: &AppState, id: &str) -> AppResult<Option<CertRow>> {
+pub async fn by_id(db: impl Exec<'_>, id: &str) -> AppResult<Option<CertRow>> {
     let sql = format!("SELECT {CERT_COLUMNS} FROM certificates WHERE id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id.to_owned())
-        .fetch_optional(state.pool())
+        .fetch_optional(db)
         .await?;
     row.as_ref().map(cert_row).transpose()
 }
 
 /// Whether the holder already has a certificate of the type from this issuer.
-pub async fn count_of(state: &AppState, type_code: &str, holder_id: &str) -> AppResult<i64> {
+pub async fn count_of(db: impl Exec<'_>, type_code: &str, holder_id: &str) -> AppResult<i64> {
     Ok(sqlx::query_scalar(
         "SELECT COUNT(*) FROM certificates WHERE type_code = $1 AND holder_id = $2",
     )
     .bind(type_code.to_owned())
     .bind(holder_id.to_owned())
-    .fetch_one(state.pool())
+    .fetch_one(db)
     .await?)
 }
 
@@ -227,11 +232,11 @@ pub async fn insert_many(state: &AppState, rows: Vec<CertRow>) -> AppResult<()> 
 }
 
 /// Deletes certificates by identifier (a bulk batch whose log entry failed).
-pub async fn delete_many(state: &AppState, ids: &[String]) -> AppResult<()> {
+pub async fn delete_many(pool: &sqlx::AnyPool, ids: &[String]) -> AppResult<()> {
     for id in ids {
         sqlx::query("DELETE FROM certificates WHERE id = $1")
             .bind(id.clone())
-            .execute(state.pool())
+            .execute(pool)
             .await?;
     }
     Ok(())
@@ -239,7 +244,7 @@ pub async fn delete_many(state: &AppState, ids: &[String]) -> AppResult<()> {
 
 /// Reserves `count` bits of the department's status list for the type; returns the first.
 pub async fn reserve_status_bits(
-    state: &AppState,
+    db: impl Exec<'_>,
     department_id: &str,
     type_code: &str,
     count: i64,
@@ -248,7 +253,7 @@ pub async fn reserve_status_bits(
         .bind(department_id.to_owned())
         .bind(type_code.to_owned())
         .bind(count)
-        .fetch_one(state.pool())
+        .fetch_one(db)
         .await?;
     Ok(next - count)
 }
@@ -278,7 +283,7 @@ pub async fn status_bits(
 /// The holder's newest certificate of a type that is valid now (not suspended, revoked or
 /// past its validity).
 pub async fn current_of_holder(
-    state: &AppState,
+    db: impl Exec<'_>,
     kind: &str,
     holder_id: &str,
     type_code: &str,
@@ -292,7 +297,7 @@ pub async fn current_of_holder(
         .bind(holder_id.to_owned())
         .bind(type_code.to_owned())
         .bind(today.to_owned())
-        .fetch_optional(state.pool())
+        .fetch_optional(db)
         .await?;
     row.as_ref().map(cert_row).transpose()
 }
@@ -330,21 +335,21 @@ fn service_item(row: &sqlx::any::AnyRow) -> AppResult<ServiceItem> {
     })
 }
 
-pub async fn service_item_by_code(state: &AppState, code: &str) -> AppResult<Option<ServiceItem>> {
+pub async fn service_item_by_code(db: impl Exec<'_>, code: &str) -> AppResult<Option<ServiceItem>> {
     let row = sqlx::query("SELECT code, name, department_id, legal_basis, consent_free_types FROM service_items WHERE code = $1")
         .bind(code.to_owned())
-        .fetch_optional(state.pool())
+        .fetch_optional(db)
         .await?;
     row.as_ref().map(service_item).transpose()
 }
 
 pub async fn service_items_of(
-    state: &AppState,
+    db: impl Exec<'_>,
     department_id: &str,
 ) -> AppResult<Vec<ServiceItem>> {
     let rows = sqlx::query("SELECT code, name, department_id, legal_basis, consent_free_types FROM service_items WHERE department_id = $1 ORDER BY code")
         .bind(department_id.to_owned())
-        .fetch_all(state.pool())
+        .fetch_all(db)
         .await?;
     rows.iter().map(service_item).collect()
 }
@@ -443,7 +448,7 @@ pub async fn insert_authorisation(state: &AppState, a: &Authorisation) -> AppRes
 }
 
 pub async fn authorisations_of_holder(
-    state: &AppState,
+    db: impl Exec<'_>,
     kind: &str,
     holder_id: &str,
 ) -> AppResult<Vec<Authorisation>> {
@@ -453,7 +458,7 @@ pub async fn authorisations_of_holder(
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(kind.to_owned())
         .bind(holder_id.to_owned())
-        .fetch_all(state.pool())
+        .fetch_all(db)
         .await?;
     rows.iter().map(authorisation).collect()
 }
@@ -487,12 +492,12 @@ pub async fn decide_authorisation(
 }
 
 /// Uses up a one-time grant; false when another use took it first.
-pub async fn consume_once(state: &AppState, id: &str) -> AppResult<bool> {
+pub async fn consume_once(db: impl Exec<'_>, id: &str) -> AppResult<bool> {
     let result = sqlx::query(
         "UPDATE cert_authorisations SET state = 'used' WHERE id = $1 AND state = 'granted' AND once = 1",
     )
     .bind(id.to_owned())
-    .execute(state.pool())
+    .execute(db)
     .await?;
     Ok(result.rows_affected() == 1)
 }
@@ -517,7 +522,7 @@ pub struct UseRow {
     pub copy_expires_at: Option<i64>,
 }
 
-pub async fn insert_use(state: &AppState, row: &UseRow) -> AppResult<()> {
+pub async fn insert_use(db: impl Exec<'_>, row: &UseRow) -> AppResult<()> {
     sqlx::query("INSERT INTO cert_uses (id, holder_kind, holder_id, department_id, actor_id, service_code, type_code, certificate_id, cause_sealed, outcome, basis, at, copy_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
         .bind(row.id.clone())
         .bind(row.holder_kind.clone())
@@ -532,20 +537,20 @@ pub async fn insert_use(state: &AppState, row: &UseRow) -> AppResult<()> {
         .bind(row.basis.clone())
         .bind(row.at)
         .bind(row.copy_expires_at)
-        .execute(state.pool())
+        .execute(db)
         .await?;
     Ok(())
 }
 
 pub async fn uses_of_holder(
-    state: &AppState,
+    db: impl Exec<'_>,
     kind: &str,
     holder_id: &str,
 ) -> AppResult<Vec<UseRow>> {
     let rows = sqlx::query("SELECT id, holder_kind, holder_id, department_id, actor_id, service_code, type_code, certificate_id, cause_sealed, outcome, basis, at, copy_expires_at FROM cert_uses WHERE holder_kind = $1 AND holder_id = $2 ORDER BY at DESC LIMIT 200")
         .bind(kind.to_owned())
         .bind(holder_id.to_owned())
-        .fetch_all(state.pool())
+        .fetch_all(db)
         .await?;
     rows.iter().map(|row| Ok(UseRow::from_row(row)?)).collect()
 }

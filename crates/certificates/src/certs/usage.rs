@@ -170,10 +170,10 @@ async fn release(
     let cause = request.cause.trim();
     let copy_days = request.copy_days.unwrap_or(COPY_DAYS_DEFAULT);
     let department_id = department_id.to_owned();
-    let item = store::service_item_by_code(state, request.service_code.trim())
+    let item = store::service_item_by_code(state.pool(), request.service_code.trim())
         .await?
         .ok_or_else(|| AppError::invalid("service_code", "no such service item"))?;
-    let t = store::cert_type_by_code(state, request.type_code.trim())
+    let t = store::cert_type_by_code(state.pool(), request.type_code.trim())
         .await?
         .ok_or_else(|| AppError::invalid("type_code", "no such certificate type"))?;
     if t.holder_kind != holder.kind {
@@ -220,14 +220,14 @@ async fn release(
         ));
     };
     let today = tongban_core::zone::ymd(state.today());
-    let row = store::current_of_holder(state, holder.kind, &holder.id, &t.code, &today)
+    let row = store::current_of_holder(state.pool(), holder.kind, &holder.id, &t.code, &today)
         .await?
         .ok_or_else(|| {
             AppError::Conflict(format!("the holder has no valid {} at present", t.name))
         })?;
     let (basis_code, basis_record) = match &basis {
         Basis::Consent(grant) => {
-            if grant.once && !store::consume_once(state, &grant.id).await? {
+            if grant.once && !store::consume_once(state.pool(), &grant.id).await? {
                 return Err(AppError::Conflict(
                     "the holder's one-time authorisation was used by another request".into(),
                 ));
@@ -287,7 +287,7 @@ async fn release(
         .await
         .map_err(|_| AppError::Unavailable)?;
     store::insert_use(
-        state,
+        state.pool(),
         &UseRow {
             certificate_id: Some(row.id.clone()),
             outcome: "released".into(),
@@ -355,7 +355,7 @@ async fn refuse(state: &AppState, attempt: &UseRow, reason: &str) -> AppResult<(
     crate::ledger::service::append(state, &entry)
         .await
         .map_err(|_| AppError::Unavailable)?;
-    store::insert_use(state, attempt).await
+    store::insert_use(state.pool(), attempt).await
 }
 
 /// Asks the holder for consent, unless a request for the same scope is already waiting.
@@ -402,7 +402,7 @@ impl Names {
                 .into_iter()
                 .map(|d| (d.id, d.name))
                 .collect(),
-            types: store::types(state)
+            types: store::types(state.pool())
                 .await?
                 .into_iter()
                 .map(|t| (t.code, t.name))
@@ -423,7 +423,7 @@ impl Names {
 }
 
 async fn service_name(state: &AppState, code: &str) -> AppResult<String> {
-    Ok(store::service_item_by_code(state, code)
+    Ok(store::service_item_by_code(state.pool(), code)
         .await?
         .map_or_else(|| code.to_owned(), |item| item.name))
 }
@@ -433,7 +433,7 @@ pub async fn authorisations(state: &AppState, actor: &Actor) -> AppResult<Vec<Au
     let (kind, id) = super::holder_of(actor)?;
     let names = Names::load(state).await?;
     let mut views = Vec::new();
-    for a in store::authorisations_of_holder(state, kind, &id).await? {
+    for a in store::authorisations_of_holder(state.pool(), kind, &id).await? {
         views.push(AuthorisationView {
             department: names.department(&a.department_id),
             type_name: names.cert_type(&a.type_code),
@@ -553,7 +553,7 @@ pub async fn uses(state: &AppState, actor: &Actor) -> AppResult<Vec<UseView>> {
     let (kind, id) = super::holder_of(actor)?;
     let names = Names::load(state).await?;
     let mut views = Vec::new();
-    for row in store::uses_of_holder(state, kind, &id).await? {
+    for row in store::uses_of_holder(state.pool(), kind, &id).await? {
         let cause = state
             .vault
             .open_field(&cause_context(&row.id), &row.cause_sealed)?;
@@ -599,7 +599,7 @@ pub async fn verify_copy(state: &AppState, copy: &SignedCopy) -> AppResult<CopyV
     let issuers = super::keys_of(state, super::CERT_KEY).await?;
     let now = state.now();
     let checked = tongban_certs::copy::verify(copy, &platform, &issuers, now.div_euclid(1000));
-    let status = match store::by_id(state, &copy.copy.certificate.certificate.id).await? {
+    let status = match store::by_id(state.pool(), &copy.copy.certificate.certificate.id).await? {
         Some(row) => super::status_now(state, &row),
         None => "unknown".into(),
     };

@@ -225,7 +225,7 @@ async fn venue_names(state: &AppState, found: &[Overlap]) -> AppResult<HashMap<i
         if names.contains_key(&o.venue_no) {
             continue;
         }
-        let venue = crate::venues::venue_by_no(state, o.venue_no).await?;
+        let venue = crate::venues::venue_by_no(state.pool(), o.venue_no).await?;
         names.insert(o.venue_no, venue.map(|v| v.name).unwrap_or_default());
     }
     Ok(names)

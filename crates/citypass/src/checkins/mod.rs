@@ -76,7 +76,7 @@ pub async fn record_at(
 pub async fn person_of(state: &AppState, subject: &[u8; 16]) -> AppResult<Option<String>> {
     let now = state.now();
     let from = now - state.config.checkin_retention_days.max(1) * store::DAY_MS;
-    let Some(sealed) = store::sealed_person(state, subject, from, now).await? else {
+    let Some(sealed) = store::sealed_person(state.pool(), subject, from, now).await? else {
         return Ok(None);
     };
     let plain = state.vault.open_field(&sealing_context(subject), &sealed)?;

@@ -203,7 +203,7 @@ pub async fn visits_at(
 
 /// The sealed person id behind a pseudonym seen between `from` and `to`.
 pub async fn sealed_person(
-    state: &AppState,
+    db: impl Exec<'_>,
     subject: &[u8; 16],
     from: i64,
     to: i64,
@@ -217,7 +217,7 @@ pub async fn sealed_person(
     Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
         .bind(subject.to_vec())
         .bind(from)
-        .fetch_all(state.pool())
+        .fetch_all(db)
         .await?
         .into_iter()
         .next())
@@ -255,7 +255,7 @@ pub async fn delete_before(state: &AppState, before: i64) -> AppResult<u64> {
 }
 
 /// Check-ins at a venue since `since` (compacted and in the log).
-pub async fn count_at(state: &AppState, venue_no: i64, since: i64, now: i64) -> AppResult<i64> {
+pub async fn count_at(db: impl Exec<'_>, venue_no: i64, since: i64, now: i64) -> AppResult<i64> {
     let sql = format!(
         "SELECT (SELECT COUNT(*) FROM checkins WHERE day IN ({}) AND venue_no = $1 AND at >= $2)
               + (SELECT COUNT(*) FROM checkin_log WHERE at >= $2 AND venue_no = $1)",
@@ -264,14 +264,14 @@ pub async fn count_at(state: &AppState, venue_no: i64, since: i64, now: i64) -> 
     Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
         .bind(venue_no)
         .bind(since)
-        .fetch_one(state.pool())
+        .fetch_one(db)
         .await?)
 }
 
 /// Check-ins per district (the venue's region, to six digits) and hour of `[from, to)`, with
 /// the number of distinct people in each: (district, hour from `from`, check-ins, people).
 pub async fn district_hours(
-    state: &AppState,
+    db: impl Exec<'_>,
     from: i64,
     to: i64,
 ) -> AppResult<Vec<(String, i64, i64, i64)>> {
@@ -290,6 +290,6 @@ pub async fn district_hours(
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(from)
         .bind(to)
-        .fetch_all(state.pool())
+        .fetch_all(db)
         .await?)
 }

@@ -82,7 +82,7 @@ async fn load(state: &AppState, person_id: &str, now: i64) -> AppResult<Option<H
     Ok(Some(HolderInputs {
         facts,
         overrides: super::store::active_overrides(state.pool(), person_id, now).await?,
-        entitlements: crate::venues::entitlements_of(state, person_id).await?,
+        entitlements: crate::venues::entitlements_of(state.pool(), person_id).await?,
     }))
 }
 

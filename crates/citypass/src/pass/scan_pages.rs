@@ -108,12 +108,12 @@ async fn render_with(
         })
         .unwrap_or_default();
     let mut venues = Vec::new();
-    for venue in crate::venues::venues_of_staff(state, actor.id())
+    for venue in crate::venues::venues_of_staff(state.pool(), actor.id())
         .await
         .map_err(|e| ctx.error(e))?
     {
         let now = state.now();
-        let count = crate::checkins::count_at(state, venue.no, now - 86_400_000, now)
+        let count = crate::checkins::count_at(state.pool(), venue.no, now - 86_400_000, now)
             .await
             .map_err(|e| ctx.error(e))?;
         venues.push((venue.id, venue.name, venue.status, count));

@@ -160,7 +160,7 @@ pub async fn check(
         .map_err(|_| AppError::invalid("code", "the subject reference does not resolve"))?;
     let status = health::status_of(state, &person_id).await?;
     personal::record_status_check(state, actor, &person_id, request_id).await?;
-    let venue = crate::venues::venue_of(state, actor.id()).await?;
+    let venue = crate::venues::venue_of(state.pool(), actor.id()).await?;
     let admission = venue
         .as_ref()
         .map(|v| crate::venues::admits(&v.kind, &status.colour, &claims.entitlements));
@@ -198,7 +198,7 @@ async fn check_visitor(state: &AppState, actor: &Actor, code: &str) -> AppResult
         Ok(verified) => verified,
         Err(reason) => return Ok(refused(&reason)),
     };
-    let venue = crate::venues::venue_of(state, actor.id()).await?;
+    let venue = crate::venues::venue_of(state.pool(), actor.id()).await?;
     let entry = serde_json::json!({
         "kind": "foreign_credential_checked",
         "at": crate::time_fmt::rfc3339(state.now()),
@@ -238,7 +238,7 @@ async fn check_foreign(state: &AppState, actor: &Actor, code: &str) -> AppResult
         };
         let region = issuer.trim_start_matches("tongban.").to_owned();
         let colour = claims.colour.as_str().to_owned();
-        let venue = crate::venues::venue_of(state, actor.id()).await?;
+        let venue = crate::venues::venue_of(state.pool(), actor.id()).await?;
         let admission = venue
             .as_ref()
             .map(|v| crate::venues::admits(&v.kind, &colour, &[]));

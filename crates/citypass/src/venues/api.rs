@@ -46,7 +46,7 @@ async fn my_venues(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
 ) -> AppResult<Json<Vec<service::VenueView>>> {
-    let venues = store::venues_of_staff(&state, actor.id()).await?;
+    let venues = store::venues_of_staff(state.pool(), actor.id()).await?;
     Ok(Json(
         venues.iter().map(|v| service::view(&state, v)).collect(),
     ))

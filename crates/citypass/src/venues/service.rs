@@ -105,7 +105,7 @@ pub async fn apply(state: &AppState, actor: &Actor, application: &Application) -
         actor.id(),
     )
     .await?;
-    store::venue_by_id(state, &id)
+    store::venue_by_id(state.pool(), &id)
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -127,7 +127,7 @@ pub async fn decide(
     id: &str,
     decision: Decision,
 ) -> AppResult<()> {
-    let venue = store::venue_by_id(state, id)
+    let venue = store::venue_by_id(state.pool(), id)
         .await?
         .ok_or(AppError::NotFound)?;
     let region: RegionCode = venue
@@ -216,7 +216,7 @@ pub async fn resolve(state: &AppState, code: &str) -> AppResult<Venue> {
     if !crate::web::cookies::tokens_match(&tag, &code_tag(state, region, no)) {
         return Err(refused("the venue code is not one this platform issued"));
     }
-    let venue = store::venue_by_no(state, no)
+    let venue = store::venue_by_no(state.pool(), no)
         .await?
         .ok_or_else(|| refused("no such venue"))?;
     match venue.status.as_str() {
@@ -288,7 +288,7 @@ pub async fn check_in_by_code(
         return Err(AppError::invalid("companions", "at most ten companions"));
     }
     let venue = resolve(state, &request.venue_code).await?;
-    let mine = store::companions_of(state, &person_id).await?;
+    let mine = store::companions_of(state.pool(), &person_id).await?;
     for companion in &request.companions {
         if !mine.iter().any(|(id, _, _)| id == companion) {
             return Err(AppError::invalid(
@@ -372,7 +372,7 @@ pub async fn add_companion(
 
 pub async fn companions(state: &AppState, actor: &Actor) -> AppResult<Vec<Companion>> {
     let holder = actor.account.person_id.clone().ok_or(AppError::Forbidden)?;
-    Ok(store::companions_of(state, &holder)
+    Ok(store::companions_of(state.pool(), &holder)
         .await?
         .into_iter()
         .map(|(id, relation, masked_name)| Companion {
@@ -392,16 +392,18 @@ pub struct VenueCounts {
 }
 
 pub async fn counts(state: &AppState, actor: &Actor, venue_id: &str) -> AppResult<VenueCounts> {
-    let venue = store::venue_by_id(state, venue_id)
+    let venue = store::venue_by_id(state.pool(), venue_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !store::is_staff_of(state, actor.id(), &venue.id).await? {
+    if !store::is_staff_of(state.pool(), actor.id(), &venue.id).await? {
         return Err(AppError::NotFound);
     }
     let now = state.now();
     Ok(VenueCounts {
-        last_24_hours: checkins::store::count_at(state, venue.no, now - 86_400_000, now).await?,
-        last_7_days: checkins::store::count_at(state, venue.no, now - 7 * 86_400_000, now).await?,
+        last_24_hours: checkins::store::count_at(state.pool(), venue.no, now - 86_400_000, now)
+            .await?,
+        last_7_days: checkins::store::count_at(state.pool(), venue.no, now - 7 * 86_400_000, now)
+            .await?,
         venue: venue.name,
     })
 }
@@ -428,7 +430,7 @@ pub async fn district_hours(
         return Err(AppError::Forbidden);
     }
     let (from, to) = state.zone().day_span(day);
-    let cells = checkins::store::district_hours(state, from, to).await?;
+    let cells = checkins::store::district_hours(state.pool(), from, to).await?;
     let mut shown = Vec::new();
     for (district, hour, total, people) in cells {
         let Ok(code) = district.parse::<RegionCode>() else {
@@ -461,7 +463,7 @@ pub async fn pending_for(state: &AppState, actor: &Actor) -> AppResult<Vec<Venue
     }) {
         return Ok(Vec::new());
     }
-    Ok(store::pending_venues(state)
+    Ok(store::pending_venues(state.pool())
         .await?
         .into_iter()
         .filter(|v| {
@@ -474,10 +476,10 @@ pub async fn pending_for(state: &AppState, actor: &Actor) -> AppResult<Vec<Venue
 
 /// An active venue the account works at; anything else is "not found".
 pub async fn staff_venue(state: &AppState, account_id: &str, id: &str) -> AppResult<super::Venue> {
-    let venue = store::venue_by_id(state, id)
+    let venue = store::venue_by_id(state.pool(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if venue.status != "active" || !store::is_staff_of(state, account_id, &venue.id).await? {
+    if venue.status != "active" || !store::is_staff_of(state.pool(), account_id, &venue.id).await? {
         return Err(AppError::NotFound);
     }
     Ok(venue)
@@ -485,7 +487,7 @@ pub async fn staff_venue(state: &AppState, account_id: &str, id: &str) -> AppRes
 
 /// Records that a person may use a service (a library card, a transit account).
 pub async fn grant_entitlement(state: &AppState, person_id: &str, service: &str) -> AppResult<()> {
-    super::store::grant_entitlement(state, person_id, service).await?;
+    super::store::grant_entitlement(state.pool(), person_id, service).await?;
     crate::health::inputs::person_changed(state, person_id).await;
     Ok(())
 }

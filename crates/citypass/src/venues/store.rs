@@ -4,15 +4,16 @@ use super::Venue;
 use crate::error::AppResult;
 use crate::random;
 use crate::state::AppState;
+use tongban_platform::db::Exec;
 
 /// The venue a staff account checks passes at, if any.
-pub async fn venue_of(state: &AppState, account_id: &str) -> AppResult<Option<Venue>> {
+pub async fn venue_of(db: impl Exec<'_>, account_id: &str) -> AppResult<Option<Venue>> {
     let sql = format!(
         "SELECT {VENUE_COLUMNS} FROM venues v JOIN venue_staff s ON s.venue_id = v.id WHERE s.account_id = $1 AND v.status = 'active' ORDER BY v.name LIMIT 1"
     );
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(account_id.to_owned())
-        .fetch_optional(state.pool())
+        .fetch_optional(db)
         .await?;
     row.as_ref().map(venue_from_row).transpose()
 }
@@ -45,54 +46,52 @@ fn venue_from_row(row: &sqlx::any::AnyRow) -> AppResult<Venue> {
     })
 }
 
-pub async fn venue_by_id(state: &AppState, id: &str) -> AppResult<Option<Venue>> {
+pub async fn venue_by_id(db: impl Exec<'_>, id: &str) -> AppResult<Option<Venue>> {
     let sql = format!("SELECT {VENUE_COLUMNS} FROM venues v WHERE v.id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id.to_owned())
-        .fetch_optional(state.pool())
+        .fetch_optional(db)
         .await?;
     row.as_ref().map(venue_from_row).transpose()
 }
 
-pub async fn venue_by_no(state: &AppState, no: i64) -> AppResult<Option<Venue>> {
+pub async fn venue_by_no(db: impl Exec<'_>, no: i64) -> AppResult<Option<Venue>> {
     let sql = format!("SELECT {VENUE_COLUMNS} FROM venues v WHERE v.no = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(no)
-        .fetch_optional(state.pool())
+        .fetch_optional(db)
         .await?;
     row.as_ref().map(venue_from_row).transpose()
 }
 
 /// Venues awaiting a decision, oldest first (at most 200).
-pub async fn pending_venues(state: &AppState) -> AppResult<Vec<Venue>> {
+pub async fn pending_venues(db: impl Exec<'_>) -> AppResult<Vec<Venue>> {
     let sql = format!(
         "SELECT {VENUE_COLUMNS} FROM venues v WHERE v.status = 'pending' ORDER BY v.created_at LIMIT 200"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .fetch_all(state.pool())
-        .await?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(db).await?;
     rows.iter().map(venue_from_row).collect()
 }
 
 /// Every venue an account works at, whatever its status.
-pub async fn venues_of_staff(state: &AppState, account_id: &str) -> AppResult<Vec<Venue>> {
+pub async fn venues_of_staff(db: impl Exec<'_>, account_id: &str) -> AppResult<Vec<Venue>> {
     let sql = format!(
         "SELECT {VENUE_COLUMNS} FROM venues v JOIN venue_staff s ON s.venue_id = v.id WHERE s.account_id = $1 ORDER BY v.name"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(account_id.to_owned())
-        .fetch_all(state.pool())
+        .fetch_all(db)
         .await?;
     rows.iter().map(venue_from_row).collect()
 }
 
 /// Whether an account works at a venue.
-pub async fn is_staff_of(state: &AppState, account_id: &str, venue_id: &str) -> AppResult<bool> {
+pub async fn is_staff_of(db: impl Exec<'_>, account_id: &str, venue_id: &str) -> AppResult<bool> {
     let found: Option<i64> =
         sqlx::query_scalar("SELECT 1 FROM venue_staff WHERE account_id = $1 AND venue_id = $2")
             .bind(account_id.to_owned())
             .bind(venue_id.to_owned())
-            .fetch_optional(state.pool())
+            .fetch_optional(db)
             .await?;
     Ok(found.is_some())
 }
@@ -170,32 +169,32 @@ pub async fn insert_companion(
 
 /// A citizen's companions: (person id, relation, masked name).
 pub async fn companions_of(
-    state: &AppState,
+    db: impl Exec<'_>,
     holder: &str,
 ) -> AppResult<Vec<(String, String, String)>> {
     Ok(sqlx::query_as("SELECT person_id, relation, masked_name FROM companions WHERE holder_person_id = $1 ORDER BY created_at")
         .bind(holder.to_owned())
-        .fetch_all(state.pool())
+        .fetch_all(db)
         .await?)
 }
 
 /// The services a person is entitled to.
-pub async fn entitlements_of(state: &AppState, person_id: &str) -> AppResult<Vec<String>> {
+pub async fn entitlements_of(db: impl Exec<'_>, person_id: &str) -> AppResult<Vec<String>> {
     Ok(
         sqlx::query_scalar(
             "SELECT service FROM entitlements WHERE person_id = $1 ORDER BY service",
         )
         .bind(person_id.to_owned())
-        .fetch_all(state.pool())
+        .fetch_all(db)
         .await?,
     )
 }
 
-pub async fn grant_entitlement(state: &AppState, person_id: &str, service: &str) -> AppResult<()> {
+pub async fn grant_entitlement(db: impl Exec<'_>, person_id: &str, service: &str) -> AppResult<()> {
     sqlx::query("INSERT INTO entitlements (person_id, service) VALUES ($1, $2) ON CONFLICT (person_id, service) DO NOTHING")
         .bind(person_id.to_owned())
         .bind(service.to_owned())
-        .execute(state.pool())
+        .execute(db)
         .await?;
     Ok(())
 }

@@ -36,7 +36,7 @@ async fn items_of(state: &AppState, codes: &[String]) -> AppResult<Vec<StoredIte
 /// Every bundle of the catalogue (public).
 pub async fn list(state: &AppState) -> AppResult<Vec<BundleView>> {
     let mut views = Vec::new();
-    for b in store::bundles(state).await? {
+    for b in store::bundles(state.pool()).await? {
         let items = items_of(state, &b.items).await?;
         views.push(BundleView {
             items: items
@@ -59,7 +59,7 @@ pub async fn merged(
     actor: &Actor,
     code: &str,
 ) -> AppResult<(store::BundleRow, Vec<StoredItem>, Vec<FieldView>)> {
-    let bundle = store::bundle_by_code(state, code)
+    let bundle = store::bundle_by_code(state.pool(), code)
         .await?
         .ok_or(AppError::NotFound)?;
     let items = items_of(state, &bundle.items).await?;
@@ -154,7 +154,7 @@ pub async fn apply(
         applications.push(super::execute(state, actor, plan, Some(&id), false).await?);
     }
     for upload in request.uploads.values() {
-        store::delete_upload(state, upload).await?;
+        store::delete_upload(state.pool(), upload).await?;
     }
     Ok(BundleApplicationView {
         status: aggregate(&applications).to_owned(),
@@ -167,14 +167,14 @@ pub async fn apply(
 
 /// A bundle application as its applicant sees it.
 pub async fn status(state: &AppState, actor: &Actor, id: &str) -> AppResult<BundleApplicationView> {
-    let (code, _, _) = store::bundle_application(state, id)
+    let (code, _, _) = store::bundle_application(state.pool(), id)
         .await?
         .filter(|(_, account, _)| account == actor.id())
         .ok_or(AppError::NotFound)?;
-    let bundle = store::bundle_by_code(state, &code)
+    let bundle = store::bundle_by_code(state.pool(), &code)
         .await?
         .ok_or(AppError::NotFound)?;
-    let applications = super::views(state, store::of_bundle(state, id).await?).await?;
+    let applications = super::views(state, store::of_bundle(state.pool(), id).await?).await?;
     Ok(BundleApplicationView {
         status: aggregate(&applications).to_owned(),
         id: id.to_owned(),

@@ -72,7 +72,9 @@ fn reply_context(id: &str) -> String {
 
 /// The applicant rates a delivered application, once.
 pub async fn rate(state: &AppState, actor: &Actor, id: &str, rating: &Rating) -> AppResult<()> {
-    let app = store::by_id(state, id).await?.ok_or(AppError::NotFound)?;
+    let app = store::by_id(state.pool(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if app.applicant_account != actor.id() {
         return Err(AppError::NotFound);
     }
@@ -81,7 +83,7 @@ pub async fn rate(state: &AppState, actor: &Actor, id: &str, rating: &Rating) ->
             "only a delivered application can be rated".into(),
         ));
     }
-    if store::evaluation_of(state, id).await?.is_some() {
+    if store::evaluation_of(state.pool(), id).await?.is_some() {
         return Err(AppError::Conflict("this application has been rated".into()));
     }
     for key in rating.indicators.keys() {
@@ -159,7 +161,8 @@ pub async fn evaluation(
     state: &AppState,
     application_id: &str,
 ) -> AppResult<Option<EvaluationView>> {
-    let Some((grade, indicators, comment)) = store::evaluation_of(state, application_id).await?
+    let Some((grade, indicators, comment)) =
+        store::evaluation_of(state.pool(), application_id).await?
     else {
         return Ok(None);
     };
@@ -167,7 +170,7 @@ pub async fn evaluation(
         .map(|c| state.vault.open_field(&comment_context(application_id), &c))
         .transpose()?
         .map(|c| String::from_utf8_lossy(&c).into_owned());
-    let rectification = store::rectification_of_application(state, application_id).await?;
+    let rectification = store::rectification_of_application(state.pool(), application_id).await?;
     let reply = match rectification
         .as_ref()
         .and_then(|r| r.reply_sealed.as_ref().map(|s| (r, s)))
@@ -212,8 +215,8 @@ pub async fn rectifications(state: &AppState, actor: &Actor) -> AppResult<Vec<Re
     let department = clerk_department(actor)?;
     let today = tongban_core::zone::ymd(state.today());
     let mut views = Vec::new();
-    for r in store::rectifications_of(state, &department).await? {
-        let Some(app) = store::by_id(state, &r.application_id).await? else {
+    for r in store::rectifications_of(state.pool(), &department).await? {
+        let Some(app) = store::by_id(state.pool(), &r.application_id).await? else {
             continue;
         };
         let item_name = crate::services::item_by_code(state, &app.item_code)
@@ -239,7 +242,7 @@ pub async fn rectifications(state: &AppState, actor: &Actor) -> AppResult<Vec<Re
 /// applicant is told.
 pub async fn reply(state: &AppState, actor: &Actor, id: &str, text: &str) -> AppResult<()> {
     let department = clerk_department(actor)?;
-    let r = store::rectification_by_id(state, id)
+    let r = store::rectification_by_id(state.pool(), id)
         .await?
         .filter(|r| r.department_id == department)
         .ok_or(AppError::NotFound)?;
@@ -273,7 +276,7 @@ pub async fn reply(state: &AppState, actor: &Actor, id: &str, text: &str) -> App
             "this rectification has been answered".into(),
         ));
     }
-    if let Some(app) = store::by_id(state, &r.application_id).await? {
+    if let Some(app) = store::by_id(state.pool(), &r.application_id).await? {
         let item_name = crate::services::item_by_code(state, &app.item_code)
             .await?
             .map(|i| i.definition.name)
@@ -313,11 +316,11 @@ pub async fn statistics(state: &AppState, department_id: &str) -> AppResult<Stat
     let department = crate::admin::directory::department(state, department_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let grades = store::grades_of(state, department_id).await?;
+    let grades = store::grades_of(state.pool(), department_id).await?;
     let ratings = grades.len();
     let ratio = |n: usize, d: usize| (d > 0).then(|| n as f64 / d as f64);
     let calendar = super::calendar_of(state, department.region_code.as_str()).await?;
-    let delivered = store::delivered_of(state, department_id).await?;
+    let delivered = store::delivered_of(state.pool(), department_id).await?;
     let mut on_time = 0;
     let mut days: Vec<i64> = Vec::new();
     for (submitted, done, due) in &delivered {
@@ -329,7 +332,7 @@ pub async fn statistics(state: &AppState, department_id: &str) -> AppResult<Stat
     }
     days.sort_unstable();
     let today = tongban_core::zone::ymd(state.today());
-    let rectifications = store::rectifications_of(state, department_id).await?;
+    let rectifications = store::rectifications_of(state.pool(), department_id).await?;
     let open: Vec<_> = rectifications
         .iter()
         .filter(|r| r.state == "open")

@@ -427,7 +427,7 @@ async fn application(
 ) -> AppResult<Json<Value>> {
     mediator(&headers)?;
     let detail = super::detail(&state, &actor, &id).await?;
-    let row = super::store::by_id(&state, &id)
+    let row = super::store::by_id(state.pool(), &id)
         .await?
         .ok_or(AppError::NotFound)?;
     let mut body = file_json(&detail.application, &row.applicant_account);
@@ -578,7 +578,7 @@ async fn statistics(
         .clerk_department()
         .ok_or(AppError::Forbidden)?
         .to_owned();
-    let counts = super::store::action_counts(&state, &department).await?;
+    let counts = super::store::action_counts(state.pool(), &department).await?;
     let count = |names: &[&str]| -> i64 {
         counts
             .iter()

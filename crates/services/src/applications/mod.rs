@@ -138,7 +138,7 @@ pub async fn calendar_of(state: &AppState, region: &str) -> AppResult<tongban_wo
     let format = time::macros::format_description!("[year]-[month]-[day]");
     let mut holidays = Vec::new();
     let mut workdays = Vec::new();
-    for (day, kind) in store::calendar_days(state, region).await? {
+    for (day, kind) in store::calendar_days(state.pool(), region).await? {
         let Ok(day) = time::Date::parse(&day, format) else {
             continue;
         };
@@ -245,7 +245,7 @@ async fn plan(
         }
         match request.uploads.get(&material.name) {
             Some(upload_id) => {
-                let upload = store::upload(state, upload_id, actor.id())
+                let upload = store::upload(state.pool(), upload_id, actor.id())
                     .await?
                     .ok_or_else(|| {
                         AppError::invalid("uploads", format!("{}: no such upload", material.name))
@@ -424,7 +424,9 @@ pub async fn act(
     id: &str,
     request: ActionRequest,
 ) -> AppResult<ApplicationView> {
-    let app = store::by_id(state, id).await?.ok_or(AppError::NotFound)?;
+    let app = store::by_id(state.pool(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let by = role_on(actor, &app).ok_or(AppError::NotFound)?;
     let stored = crate::services::item_by_code(state, &app.item_code)
         .await?
@@ -522,10 +524,12 @@ pub async fn act(
             actor.id(),
         )
         .await?;
-        store::set_result(state, &app.id, &signed.certificate.id).await?;
+        store::set_result(state.pool(), &app.id, &signed.certificate.id).await?;
     }
     notify(state, &app, &item.name, &to).await?;
-    let app = store::by_id(state, id).await?.ok_or(AppError::NotFound)?;
+    let app = store::by_id(state.pool(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     view_row(state, &app, item, &calendar).await
 }
 
@@ -725,7 +729,7 @@ async fn views(state: &AppState, rows: Vec<ApplicationRow>) -> AppResult<Vec<App
 /// The actor's own applications, newest first.
 pub async fn mine(state: &AppState, actor: &Actor) -> AppResult<Vec<ApplicationView>> {
     applicant_kind(actor)?;
-    views(state, store::of_account(state, actor.id()).await?).await
+    views(state, store::of_account(state.pool(), actor.id()).await?).await
 }
 
 /// The clerk's department's open applications, soonest due first.
@@ -736,7 +740,7 @@ pub async fn queue(state: &AppState, actor: &Actor) -> AppResult<Vec<Application
         .to_owned();
     views(
         state,
-        store::queue(state, &department, &workflow::FINAL).await?,
+        store::queue(state.pool(), &department, &workflow::FINAL).await?,
     )
     .await
 }
@@ -776,7 +780,9 @@ pub struct EventView {
 /// Reads an application as its applicant or a clerk of its department (a clerk's read of a
 /// person's application is a recorded access).
 pub async fn detail(state: &AppState, actor: &Actor, id: &str) -> AppResult<Detail> {
-    let app = store::by_id(state, id).await?.ok_or(AppError::NotFound)?;
+    let app = store::by_id(state.pool(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let by = role_on(actor, &app).ok_or(AppError::NotFound)?;
     if by == workflow::Actor::Clerk && app.applicant_kind == "person" {
         personal::record_application_access(state, actor, &app.applicant_id, None).await?;
@@ -799,7 +805,7 @@ pub async fn detail(state: &AppState, actor: &Actor, id: &str) -> AppResult<Deta
             Some((f.label.clone(), crate::certs::item_text(value)))
         })
         .collect();
-    let materials = store::materials_of(state, &app.id)
+    let materials = store::materials_of(state.pool(), &app.id)
         .await?
         .into_iter()
         .map(|m| MaterialView {
@@ -810,7 +816,7 @@ pub async fn detail(state: &AppState, actor: &Actor, id: &str) -> AppResult<Deta
         })
         .collect();
     let mut history = Vec::new();
-    for e in store::events_of(state, &app.id).await? {
+    for e in store::events_of(state.pool(), &app.id).await? {
         let reason = match &e.reason_sealed {
             Some(sealed) => Some(
                 String::from_utf8_lossy(&state.vault.open_field(&reason_context(&app.id), sealed)?)
@@ -859,9 +865,11 @@ pub async fn material(
     id: &str,
     material_id: &str,
 ) -> AppResult<(String, Vec<u8>)> {
-    let app = store::by_id(state, id).await?.ok_or(AppError::NotFound)?;
+    let app = store::by_id(state.pool(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let by = role_on(actor, &app).ok_or(AppError::NotFound)?;
-    let m = store::materials_of(state, id)
+    let m = store::materials_of(state.pool(), id)
         .await?
         .into_iter()
         .find(|m| m.id == material_id)
@@ -926,7 +934,7 @@ pub async fn notices(
     state: &AppState,
     actor: &Actor,
 ) -> AppResult<Vec<(String, Option<String>, String, String)>> {
-    Ok(store::notices_of(state, actor.id())
+    Ok(store::notices_of(state.pool(), actor.id())
         .await?
         .into_iter()
         .map(|(at, app, text)| {

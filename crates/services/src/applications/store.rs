@@ -4,6 +4,7 @@ use sqlx::FromRow;
 
 use crate::error::AppResult;
 use crate::state::AppState;
+use tongban_platform::db::Exec;
 
 /// Ids that sort in the order they were made (UUIDv7), so events of the same millisecond keep
 /// their order.
@@ -103,29 +104,29 @@ pub async fn insert(
     Ok(())
 }
 
-pub async fn by_id(state: &AppState, id: &str) -> AppResult<Option<ApplicationRow>> {
+pub async fn by_id(db: impl Exec<'_>, id: &str) -> AppResult<Option<ApplicationRow>> {
     let sql = format!("SELECT {COLUMNS} FROM applications WHERE id = $1");
     let r = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id.to_owned())
-        .fetch_optional(state.pool())
+        .fetch_optional(db)
         .await?;
     r.as_ref().map(row).transpose()
 }
 
-pub async fn of_account(state: &AppState, account_id: &str) -> AppResult<Vec<ApplicationRow>> {
+pub async fn of_account(db: impl Exec<'_>, account_id: &str) -> AppResult<Vec<ApplicationRow>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM applications WHERE applicant_account = $1 ORDER BY submitted_at DESC LIMIT 200"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(account_id.to_owned())
-        .fetch_all(state.pool())
+        .fetch_all(db)
         .await?;
     rows.iter().map(row).collect()
 }
 
 /// A department's applications in none of the `finished` states, soonest due first.
 pub async fn queue(
-    state: &AppState,
+    db: impl Exec<'_>,
     department_id: &str,
     finished: &[&str],
 ) -> AppResult<Vec<ApplicationRow>> {
@@ -138,7 +139,7 @@ pub async fn queue(
     for s in finished {
         query = query.bind((*s).to_owned());
     }
-    let rows = query.fetch_all(state.pool()).await?;
+    let rows = query.fetch_all(db).await?;
     rows.iter().map(row).collect()
 }
 
@@ -190,11 +191,11 @@ pub async fn transition(
     Ok(true)
 }
 
-pub async fn set_result(state: &AppState, id: &str, certificate: &str) -> AppResult<()> {
+pub async fn set_result(db: impl Exec<'_>, id: &str, certificate: &str) -> AppResult<()> {
     sqlx::query("UPDATE applications SET result_certificate = $2 WHERE id = $1")
         .bind(id.to_owned())
         .bind(certificate.to_owned())
-        .execute(state.pool())
+        .execute(db)
         .await?;
     Ok(())
 }
@@ -208,10 +209,10 @@ pub struct EventRow {
     pub reason_sealed: Option<Vec<u8>>,
 }
 
-pub async fn events_of(state: &AppState, application_id: &str) -> AppResult<Vec<EventRow>> {
+pub async fn events_of(db: impl Exec<'_>, application_id: &str) -> AppResult<Vec<EventRow>> {
     let rows = sqlx::query("SELECT at, action, from_state, to_state, reason_sealed FROM application_events WHERE application_id = $1 ORDER BY at, id")
         .bind(application_id.to_owned())
-        .fetch_all(state.pool())
+        .fetch_all(db)
         .await?;
     rows.iter().map(|r| Ok(EventRow::from_row(r)?)).collect()
 }
@@ -226,10 +227,10 @@ pub struct MaterialRow {
     pub data_sealed: Vec<u8>,
 }
 
-pub async fn materials_of(state: &AppState, application_id: &str) -> AppResult<Vec<MaterialRow>> {
+pub async fn materials_of(db: impl Exec<'_>, application_id: &str) -> AppResult<Vec<MaterialRow>> {
     let rows = sqlx::query("SELECT id, name, source, content_type, size, data_sealed FROM application_materials WHERE application_id = $1 ORDER BY added_at, name")
         .bind(application_id.to_owned())
-        .fetch_all(state.pool())
+        .fetch_all(db)
         .await?;
     rows.iter().map(|r| Ok(MaterialRow::from_row(r)?)).collect()
 }
@@ -256,20 +257,20 @@ pub async fn insert_upload(state: &AppState, upload: &UploadRow) -> AppResult<()
     Ok(())
 }
 
-pub async fn upload(state: &AppState, id: &str, account_id: &str) -> AppResult<Option<UploadRow>> {
+pub async fn upload(db: impl Exec<'_>, id: &str, account_id: &str) -> AppResult<Option<UploadRow>> {
     let r = sqlx::query("SELECT id, account_id, content_type, size, data_sealed FROM uploads WHERE id = $1 AND account_id = $2")
         .bind(id.to_owned())
         .bind(account_id.to_owned())
-        .fetch_optional(state.pool())
+        .fetch_optional(db)
         .await?;
     r.map(|r| Ok(UploadRow::from_row(&r)?)).transpose()
 }
 
 /// Deletes uploads no application took within their day.
-pub async fn delete_uploads_before(state: &AppState, before: i64) -> AppResult<u64> {
+pub async fn delete_uploads_before(db: impl Exec<'_>, before: i64) -> AppResult<u64> {
     Ok(sqlx::query("DELETE FROM uploads WHERE at < $1")
         .bind(before)
-        .execute(state.pool())
+        .execute(db)
         .await?
         .rows_affected())
 }
@@ -293,27 +294,27 @@ pub async fn insert_notice(
 
 /// (at, application id, text), newest first.
 pub async fn notices_of(
-    state: &AppState,
+    db: impl Exec<'_>,
     account_id: &str,
 ) -> AppResult<Vec<(i64, Option<String>, String)>> {
     Ok(sqlx::query_as("SELECT at, application_id, text FROM application_notices WHERE account_id = $1 ORDER BY at DESC, id DESC LIMIT 100")
         .bind(account_id.to_owned())
-        .fetch_all(state.pool())
+        .fetch_all(db)
         .await?)
 }
 
 /// The calendar exceptions of a region: (day, `holiday` or `workday`).
-pub async fn calendar_days(state: &AppState, region: &str) -> AppResult<Vec<(String, String)>> {
+pub async fn calendar_days(db: impl Exec<'_>, region: &str) -> AppResult<Vec<(String, String)>> {
     Ok(
         sqlx::query_as("SELECT day, kind FROM calendar_days WHERE region_code = $1")
             .bind(region.to_owned())
-            .fetch_all(state.pool())
+            .fetch_all(db)
             .await?,
     )
 }
 
 pub async fn ensure_calendar_day(
-    state: &AppState,
+    db: impl Exec<'_>,
     region: &str,
     day: &str,
     kind: &str,
@@ -324,7 +325,7 @@ pub async fn ensure_calendar_day(
         .bind(day.to_owned())
         .bind(kind.to_owned())
         .bind(name.to_owned())
-        .execute(state.pool())
+        .execute(db)
         .await?;
     Ok(())
 }
@@ -366,14 +367,14 @@ pub async fn insert_evaluation(
 
 /// (grade, indicators JSON, sealed comment) of an application's rating.
 pub async fn evaluation_of(
-    state: &AppState,
+    db: impl Exec<'_>,
     application_id: &str,
 ) -> AppResult<Option<(i64, String, Option<Vec<u8>>)>> {
     Ok(sqlx::query_as(
         "SELECT grade, indicators, comment_sealed FROM evaluations WHERE application_id = $1",
     )
     .bind(application_id.to_owned())
-    .fetch_optional(state.pool())
+    .fetch_optional(db)
     .await?)
 }
 
@@ -392,34 +393,34 @@ fn rectification(r: &sqlx::any::AnyRow) -> AppResult<RectificationRow> {
 }
 
 pub async fn rectifications_of(
-    state: &AppState,
+    db: impl Exec<'_>,
     department_id: &str,
 ) -> AppResult<Vec<RectificationRow>> {
     let rows = sqlx::query("SELECT id, application_id, department_id, due_day, state, reply_sealed FROM rectifications WHERE department_id = $1 ORDER BY state DESC, due_day LIMIT 200")
         .bind(department_id.to_owned())
-        .fetch_all(state.pool())
+        .fetch_all(db)
         .await?;
     rows.iter().map(rectification).collect()
 }
 
 pub async fn rectification_of_application(
-    state: &AppState,
+    db: impl Exec<'_>,
     application_id: &str,
 ) -> AppResult<Option<RectificationRow>> {
     let r = sqlx::query("SELECT id, application_id, department_id, due_day, state, reply_sealed FROM rectifications WHERE application_id = $1")
         .bind(application_id.to_owned())
-        .fetch_optional(state.pool())
+        .fetch_optional(db)
         .await?;
     r.as_ref().map(rectification).transpose()
 }
 
 pub async fn rectification_by_id(
-    state: &AppState,
+    db: impl Exec<'_>,
     id: &str,
 ) -> AppResult<Option<RectificationRow>> {
     let r = sqlx::query("SELECT id, application_id, department_id, due_day, state, reply_sealed FROM rectifications WHERE id = $1")
         .bind(id.to_owned())
-        .fetch_optional(state.pool())
+        .fetch_optional(db)
         .await?;
     r.as_ref().map(rectification).transpose()
 }
@@ -443,23 +444,23 @@ pub async fn close_rectification(
 }
 
 /// A department's grades.
-pub async fn grades_of(state: &AppState, department_id: &str) -> AppResult<Vec<i64>> {
+pub async fn grades_of(db: impl Exec<'_>, department_id: &str) -> AppResult<Vec<i64>> {
     Ok(
         sqlx::query_scalar("SELECT grade FROM evaluations WHERE department_id = $1")
             .bind(department_id.to_owned())
-            .fetch_all(state.pool())
+            .fetch_all(db)
             .await?,
     )
 }
 
 /// A department's delivered applications: (submitted at, delivered at, due day).
 pub async fn delivered_of(
-    state: &AppState,
+    db: impl Exec<'_>,
     department_id: &str,
 ) -> AppResult<Vec<(i64, i64, String)>> {
     Ok(sqlx::query_as("SELECT submitted_at, state_since, due_day FROM applications WHERE department_id = $1 AND state = 'delivered'")
         .bind(department_id.to_owned())
-        .fetch_all(state.pool())
+        .fetch_all(db)
         .await?)
 }
 
@@ -494,18 +495,18 @@ fn bundle(r: &sqlx::any::AnyRow) -> AppResult<BundleRow> {
     })
 }
 
-pub async fn bundles(state: &AppState) -> AppResult<Vec<BundleRow>> {
+pub async fn bundles(db: impl Exec<'_>) -> AppResult<Vec<BundleRow>> {
     let rows =
         sqlx::query("SELECT code, name, items, life_event, guide FROM bundles ORDER BY code")
-            .fetch_all(state.pool())
+            .fetch_all(db)
             .await?;
     rows.iter().map(bundle).collect()
 }
 
-pub async fn bundle_by_code(state: &AppState, code: &str) -> AppResult<Option<BundleRow>> {
+pub async fn bundle_by_code(db: impl Exec<'_>, code: &str) -> AppResult<Option<BundleRow>> {
     let r = sqlx::query("SELECT code, name, items, life_event, guide FROM bundles WHERE code = $1")
         .bind(code.to_owned())
-        .fetch_optional(state.pool())
+        .fetch_optional(db)
         .await?;
     r.as_ref().map(bundle).transpose()
 }
@@ -541,36 +542,39 @@ pub async fn insert_bundle_application(
 
 /// (bundle code, applicant account, submitted at) of a bundle application.
 pub async fn bundle_application(
-    state: &AppState,
+    db: impl Exec<'_>,
     id: &str,
 ) -> AppResult<Option<(String, String, i64)>> {
     Ok(sqlx::query_as("SELECT bundle_code, applicant_account, submitted_at FROM bundle_applications WHERE id = $1")
         .bind(id.to_owned())
-        .fetch_optional(state.pool())
+        .fetch_optional(db)
         .await?)
 }
 
-pub async fn of_bundle(state: &AppState, bundle_id: &str) -> AppResult<Vec<ApplicationRow>> {
+pub async fn of_bundle(db: impl Exec<'_>, bundle_id: &str) -> AppResult<Vec<ApplicationRow>> {
     let sql = format!("SELECT {COLUMNS} FROM applications WHERE bundle_id = $1 ORDER BY item_code");
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(bundle_id.to_owned())
-        .fetch_all(state.pool())
+        .fetch_all(db)
         .await?;
     rows.iter().map(row).collect()
 }
 
-pub async fn delete_upload(state: &AppState, id: &str) -> AppResult<()> {
+pub async fn delete_upload(db: impl Exec<'_>, id: &str) -> AppResult<()> {
     sqlx::query("DELETE FROM uploads WHERE id = $1")
         .bind(id.to_owned())
-        .execute(state.pool())
+        .execute(db)
         .await?;
     Ok(())
 }
 
 /// How many times each action was taken on a department's applications.
-pub async fn action_counts(state: &AppState, department_id: &str) -> AppResult<Vec<(String, i64)>> {
+pub async fn action_counts(
+    db: impl Exec<'_>,
+    department_id: &str,
+) -> AppResult<Vec<(String, i64)>> {
     Ok(sqlx::query_as("SELECT e.action, COUNT(*) AS n FROM application_events e JOIN applications a ON a.id = e.application_id WHERE a.department_id = $1 GROUP BY e.action")
         .bind(department_id.to_owned())
-        .fetch_all(state.pool())
+        .fetch_all(db)
         .await?)
 }

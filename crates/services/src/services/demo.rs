@@ -51,7 +51,7 @@ pub(crate) async fn seed_service_items(
         }
         let definition: crate::services::item::ServiceDefinition =
             serde_json::from_value(item).map_err(|e| AppError::Internal(e.into()))?;
-        if crate::services::store::by_code(state, &definition.code)
+        if crate::services::store::by_code(state.pool(), &definition.code)
             .await?
             .is_some()
         {
@@ -126,7 +126,7 @@ pub(crate) async fn seed_calendar(state: &AppState) -> AppResult<()> {
             };
             while day <= last {
                 crate::applications::store::ensure_calendar_day(
-                    state,
+                    state.pool(),
                     region,
                     &tongban_core::zone::ymd(day),
                     "holiday",
@@ -138,8 +138,14 @@ pub(crate) async fn seed_calendar(state: &AppState) -> AppResult<()> {
             }
         }
         for (day, name) in WORKDAYS_2026 {
-            crate::applications::store::ensure_calendar_day(state, region, day, "workday", name)
-                .await?;
+            crate::applications::store::ensure_calendar_day(
+                state.pool(),
+                region,
+                day,
+                "workday",
+                name,
+            )
+            .await?;
         }
     }
     Ok(())

@@ -94,7 +94,7 @@ pub async fn save(state: &AppState, actor: &Actor, request: SaveRequest) -> AppR
     if !may_edit(actor, &department_id) {
         return Err(AppError::Forbidden);
     }
-    let existing = store::by_code(state, &definition.code).await?;
+    let existing = store::by_code(state.pool(), &definition.code).await?;
     let version = match (request.version, &existing) {
         (None, None) => {
             store::insert(state, &definition, &department_id).await?;
@@ -168,7 +168,7 @@ pub async fn list(state: &AppState, query: &Query) -> AppResult<Vec<Summary>> {
     if query.q.as_deref().is_some_and(|q| q.chars().count() > 100) {
         return Err(AppError::invalid("q", "at most 100 characters"));
     }
-    let items: Vec<ServiceDefinition> = store::all(state)
+    let items: Vec<ServiceDefinition> = store::all(state.pool())
         .await?
         .into_iter()
         .map(|s| s.definition)
@@ -211,7 +211,7 @@ async fn department_names(
 pub async fn facets(state: &AppState) -> AppResult<(Vec<String>, Vec<String>)> {
     let mut themes = std::collections::BTreeSet::new();
     let mut events = std::collections::BTreeSet::new();
-    for item in store::all(state).await? {
+    for item in store::all(state.pool()).await? {
         themes.extend(item.definition.theme);
         events.extend(item.definition.life_events);
     }
@@ -228,7 +228,7 @@ pub struct Detail {
 }
 
 pub async fn detail(state: &AppState, code: &str) -> AppResult<Detail> {
-    let stored = store::by_code(state, code)
+    let stored = store::by_code(state.pool(), code)
         .await?
         .ok_or(AppError::NotFound)?;
     let department_name = crate::admin::directory::department(state, &stored.department_id)
@@ -245,10 +245,10 @@ pub async fn detail(state: &AppState, code: &str) -> AppResult<Detail> {
 /// The stored item of this code (its definition, department and version): how other areas
 /// read the catalogue.
 pub async fn item_by_code(state: &AppState, code: &str) -> AppResult<Option<store::StoredItem>> {
-    store::by_code(state, code).await
+    store::by_code(state.pool(), code).await
 }
 
 /// Every stored item, by code.
 pub async fn all_items(state: &AppState) -> AppResult<Vec<store::StoredItem>> {
-    store::all(state).await
+    store::all(state.pool()).await
 }

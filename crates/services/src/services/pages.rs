@@ -51,7 +51,7 @@ async fn search(
         .await
         .map_err(|e| ctx.error(e))?;
     let (themes, life_events) = super::facets(&state).await.map_err(|e| ctx.error(e))?;
-    let implementing: std::collections::BTreeSet<String> = super::store::all(&state)
+    let implementing: std::collections::BTreeSet<String> = super::store::all(state.pool())
         .await
         .map_err(|e| ctx.error(e))?
         .into_iter()

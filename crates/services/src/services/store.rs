@@ -3,6 +3,7 @@
 use super::item::ServiceDefinition;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use tongban_platform::db::Exec;
 
 /// An item as stored: its definition, the department that implements it, and its version.
 #[derive(Debug, Clone)]
@@ -33,11 +34,11 @@ fn stored(row: &sqlx::any::AnyRow) -> AppResult<Option<StoredItem>> {
 }
 
 /// Every item with a definition, by code.
-pub async fn all(state: &AppState) -> AppResult<Vec<StoredItem>> {
+pub async fn all(db: impl Exec<'_>) -> AppResult<Vec<StoredItem>> {
     let rows = sqlx::query(
         "SELECT definition, department_id, version FROM service_items WHERE definition IS NOT NULL ORDER BY code",
     )
-    .fetch_all(state.pool())
+    .fetch_all(db)
     .await?;
     Ok(rows
         .iter()
@@ -48,11 +49,11 @@ pub async fn all(state: &AppState) -> AppResult<Vec<StoredItem>> {
         .collect())
 }
 
-pub async fn by_code(state: &AppState, code: &str) -> AppResult<Option<StoredItem>> {
+pub async fn by_code(db: impl Exec<'_>, code: &str) -> AppResult<Option<StoredItem>> {
     let row =
         sqlx::query("SELECT definition, department_id, version FROM service_items WHERE code = $1")
             .bind(code.to_owned())
-            .fetch_optional(state.pool())
+            .fetch_optional(db)
             .await?;
     Ok(row.as_ref().map(stored).transpose()?.flatten())
 }
