@@ -463,7 +463,7 @@ pub async fn grant_role(
         Ok(tx.commit().await?)
     })
     .await?;
-    crate::cache::identity_changed(state).await;
+    crate::cache::account_changed(state, &account.id).await;
     Ok(RoleGrant {
         role,
         scope: scope.clone(),
@@ -504,7 +504,7 @@ pub async fn revoke_role(
         Ok(tx.commit().await?)
     })
     .await?;
-    crate::cache::identity_changed(state).await;
+    crate::cache::account_changed(state, &account.id).await;
     Ok(())
 }
 

@@ -22,6 +22,9 @@ pub(super) const FEED_LOOKBACK_MS: i64 = 10_000;
 pub const IDENTITY: &str = "identity";
 /// The key that evicts every entry of a scope.
 pub const ALL: &str = "*";
+/// An identity key that names one account (`account:<id>`): evicts that account's token
+/// owners only.
+pub const ACCOUNT: &str = "account:";
 
 /// One cache of values by key, with a scope its changes are published under.
 pub struct Coherent<V> {
@@ -88,6 +91,14 @@ impl<V: Send + Sync + 'static> Coherent<V> {
             entries.insert(key.to_owned(), entry.clone());
         }
         Ok(Some(entry))
+    }
+
+    /// Drops every entry whose value `keep` refuses.
+    pub fn evict_where(&self, keep: impl Fn(&V) -> bool) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        if let Some(entries) = &self.entries {
+            entries.retain(|_, entry| keep(&entry.value));
+        }
     }
 
     /// How many entries are held, for tests and the metrics page.
@@ -174,9 +185,17 @@ impl NodeCache {
         }
     }
 
-    /// Evicts `key` from every cache of `scope` on this node. Rows of older nodes name an
-    /// identity change with an empty key: that, too, evicts every token owner.
+    /// Evicts `key` from every cache of `scope` on this node. An identity key names one
+    /// account ([`ACCOUNT`]) or else every token owner (rows of older nodes name an identity
+    /// change with an empty key).
     pub(super) fn evict(&self, scope: &str, key: &str) {
+        if scope == IDENTITY
+            && let Some(account) = key.strip_prefix(ACCOUNT)
+        {
+            self.actors
+                .evict_where(|owner| owner.actor.account.id != account);
+            return;
+        }
         let key = if scope == IDENTITY { ALL } else { key };
         for cache in self.all.iter().filter(|cache| cache.scope() == scope) {
             cache.evict(key);

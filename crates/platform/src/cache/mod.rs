@@ -19,7 +19,9 @@
 
 pub(crate) mod coherent;
 
-pub use coherent::{ALL, CachedActor, Coherent, Entry, Evict, IDENTITY, MAX_AGE_MS, NodeCache};
+pub use coherent::{
+    ACCOUNT, ALL, CachedActor, Coherent, Entry, Evict, IDENTITY, MAX_AGE_MS, NodeCache,
+};
 
 use std::sync::Arc;
 
@@ -55,6 +57,13 @@ where
 pub async fn changed(state: &AppState, scope: &'static str, key: &str) {
     state.cache.evict(scope, key);
     publish(state, scope, key).await;
+}
+
+/// Call after a change to one account's own settings or tokens has been committed: evicts
+/// that account's token owners only, so that no ordinary user's request empties the cache
+/// every other user's requests rely on.
+pub async fn account_changed(state: &AppState, account_id: &str) {
+    changed(state, IDENTITY, &format!("{ACCOUNT}{account_id}")).await;
 }
 
 /// Call after a change to accounts, roles or tokens has been committed.

@@ -137,7 +137,7 @@ async fn update_preferences(
         preferences.large_text,
     )
     .await?;
-    crate::cache::identity_changed(&state).await;
+    crate::cache::account_changed(&state, actor.id()).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

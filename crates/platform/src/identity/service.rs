@@ -202,7 +202,7 @@ pub async fn log_out(state: &AppState, actor: &Actor, raw_session: Option<&str>)
     match &actor.credential {
         Credential::Token { token_id } => {
             store::revoke_token(state.pool(), token_id, actor.id(), state.now()).await?;
-            crate::cache::identity_changed(state).await;
+            crate::cache::account_changed(state, actor.id()).await;
         }
         Credential::Session { .. } => {
             if let Some(raw) = raw_session {
@@ -276,7 +276,7 @@ pub async fn create_own_token(
 /// Revokes one of the actor's own tokens; someone else's token is "not found".
 pub async fn revoke_own_token(state: &AppState, actor: &Actor, token_id: &str) -> AppResult<()> {
     if store::revoke_token(state.pool(), token_id, actor.id(), state.now()).await? {
-        crate::cache::identity_changed(state).await;
+        crate::cache::account_changed(state, actor.id()).await;
         Ok(())
     } else {
         Err(AppError::NotFound)

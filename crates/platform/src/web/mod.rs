@@ -71,6 +71,11 @@ pub fn openapi_document(modules: &[Box<dyn Module>]) -> utoipa::openapi::OpenApi
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
                    frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
 
+async fn drop_client_request_id(mut request: axum::extract::Request) -> axum::extract::Request {
+    request.headers_mut().remove("x-request-id");
+    request
+}
+
 /// The whole application: every route and the middleware around them.
 pub fn router(state: AppState) -> Router {
     let (api_routes, openapi) = api(crate::module::modules(&state));
@@ -140,6 +145,9 @@ pub fn router(state: AppState) -> Router {
             HeaderName::from_static("x-request-id"),
             MakeRequestUuid,
         ))
+        // The id goes into access records and the permanent log: it is always the server's
+        // own, never one a client chose (which could plant text there or link requests).
+        .layer(middleware::map_request(drop_client_request_id))
         .with_state(state);
     SECURITY_HEADERS
         .into_iter()

@@ -82,7 +82,7 @@ impl FromRequestParts<AppState> for PageCtx {
                     store::set_preferences(state.pool(), actor.id(), language, large)
                         .await
                         .map_err(PageError::new)?;
-                    crate::cache::identity_changed(state).await;
+                    crate::cache::account_changed(state, actor.id()).await;
                 }
                 (language, large)
             }

@@ -1,0 +1,189 @@
+//! Abuse paths: each test tries one thing an ordinary user or a single official should not be
+//! able to do, and checks that it is refused or has no effect on anyone else.
+
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+
+/// An ordinary user's own changes — a preference (API or page link), a token they revoke —
+/// evict their own cached token owners only: nobody can empty the cache that every other
+/// holder's pass requests rely on by clicking the language switch in a loop.
+#[tokio::test]
+async fn a_users_own_changes_leave_everyone_elses_cached_tokens_alone() {
+    let app = spawn_app().await;
+    let others: Vec<String> = ["citizen.zhangwei", "demo.venue", "demo.clerk"]
+        .iter()
+        .map(|u| app.account(u).api_token.clone())
+        .collect();
+    let wangfang = app.account("citizen.wangfang").clone();
+    let me = |token: String| {
+        let app = &app;
+        async move { app.get_as(&token, "/api/v1/me").await.status().as_u16() }
+    };
+    for token in others.iter().chain([&wangfang.api_token]) {
+        assert_eq!(me(token.clone()).await, 200);
+    }
+    let cached = || app.state.cache.actors.len();
+    assert_eq!(cached(), 4);
+
+    // A preference through the API: only her own entry goes.
+    let changed = app
+        .client
+        .put(app.url("/api/v1/me/preferences"))
+        .bearer_auth(&wangfang.api_token)
+        .json(&json!({"language": "en", "large_text": true}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(changed.status(), 204);
+    assert_eq!(cached(), 3, "the others' token owners stay cached");
+    // Her own next request reads her account again, with the new preference.
+    let mine: serde_json::Value = app
+        .get_as(&wangfang.api_token, "/api/v1/me")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(mine["language"], "en");
+    assert_eq!(cached(), 4);
+
+    // The language link of any page, many times over.
+    let mut browser = app.page_login(&wangfang).await;
+    for _ in 0..5 {
+        browser.get(&app, "/home?lang=zh").await;
+        browser.get(&app, "/home?lang=en").await;
+    }
+    assert_eq!(cached(), 3, "only her bearer token's entry was evicted");
+
+    // Revoking a token of her own.
+    let minted: serde_json::Value = app
+        .post_as(
+            &wangfang.api_token,
+            "/api/v1/me/tokens",
+            &json!({"label": "spare", "expires_in_days": 1}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let spare = minted["token"].as_str().expect("token").to_owned();
+    assert_eq!(me(spare.clone()).await, 200);
+    let listed: serde_json::Value = app
+        .get_as(&spare, "/api/v1/me/tokens")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let spare_id = listed
+        .as_array()
+        .expect("tokens")
+        .iter()
+        .find(|t| t["label"] == "spare")
+        .and_then(|t| t["id"].as_str())
+        .expect("the spare token")
+        .to_owned();
+    let revoked = app
+        .client
+        .delete(app.url(&format!("/api/v1/me/tokens/{spare_id}")))
+        .bearer_auth(&wangfang.api_token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(revoked.status(), 204);
+    assert_eq!(me(spare).await, 401, "the revoked token is refused at once");
+    assert_eq!(cached(), 3, "the three others are still cached");
+    for token in &others {
+        assert_eq!(me(token.clone()).await, 200);
+    }
+    assert_eq!(cached(), 3, "and were served from the cache");
+}
+
+/// A role taken away on one node reaches the token owners another node caches — for that
+/// account only, so the other node keeps serving everyone else from its cache.
+#[tokio::test]
+async fn a_revoked_role_reaches_the_other_nodes_for_that_account_only() {
+    let app = spawn_app().await;
+    let other = crate::story::second_node(&app).await;
+    // The other node follows the feed from now on, as a serving node does.
+    tongban_app::cache::start_feed(&other).await.expect("feed");
+    let clerk = app.account("demo.clerk").clone();
+    let citizen = app.account("citizen.zhangwei").api_token.clone();
+    let on_other = |token: String| {
+        let other = other.clone();
+        async move {
+            tongban_app::identity::service::actor_from_token(&other, &token)
+                .await
+                .expect("read")
+                .expect("a known token")
+        }
+    };
+    assert!(
+        on_other(clerk.api_token.clone())
+            .await
+            .grants
+            .iter()
+            .any(|g| g.role.as_str() == "clerk")
+    );
+    on_other(citizen.clone()).await;
+    assert_eq!(other.cache.actors.len(), 2);
+
+    let clerk_id = app.account_id_of("demo.clerk").await;
+    let revoked = app
+        .client
+        .delete(app.url(&format!("/api/v1/admin/users/{clerk_id}/roles/clerk")))
+        .bearer_auth(&app.account("demo.secadmin").api_token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(revoked.status(), 204);
+    assert!(tongban_app::cache::read_feed(&other).await.expect("feed") >= 1);
+    assert_eq!(
+        other.cache.actors.len(),
+        1,
+        "the citizen stays cached there"
+    );
+    assert!(
+        !on_other(clerk.api_token.clone())
+            .await
+            .grants
+            .iter()
+            .any(|g| g.role.as_str() == "clerk"),
+        "the other node no longer sees the role"
+    );
+}
+
+/// A client's `X-Request-Id` never reaches the access records or the log: the server sets its
+/// own id on every request and answers with it.
+#[tokio::test]
+async fn a_request_id_sent_by_a_client_is_replaced_by_the_servers_own() {
+    let app = spawn_app().await;
+    let person = app.person_id_of("citizen.zhangwei").await;
+    let planted = "planted-id-0001 <script>";
+    let read = app
+        .client
+        .get(app.url(&format!(
+            "/api/v1/persons/{person}?purpose=service_handling"
+        )))
+        .bearer_auth(&app.account("demo.clerk").api_token)
+        .header("x-request-id", planted)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(read.status(), 200);
+    let answered = read
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .expect("an id")
+        .to_owned();
+    assert_ne!(answered, planted);
+    assert!(uuid::Uuid::parse_str(&answered).is_ok(), "{answered}");
+    let recorded: Vec<Option<String>> =
+        sqlx::query_scalar("SELECT request_id FROM personal_data_access WHERE subject_id = $1")
+            .bind(person)
+            .fetch_all(app.state.pool())
+            .await
+            .expect("records");
+    assert!(recorded.contains(&Some(answered)), "{recorded:?}");
+    assert!(!recorded.iter().flatten().any(|id| id.contains("planted")));
+}
