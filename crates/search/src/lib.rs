@@ -25,6 +25,10 @@ pub trait Searchable {
 pub struct Query(Vec<char>);
 
 impl Query {
+    /// The longest query a caller should accept, in characters: enough for any name or
+    /// phrase, and it bounds the work one request can ask of the ranking.
+    pub const MAX_CHARS: usize = 100;
+
     pub fn new(text: &str) -> Query {
         Query(normalise(text))
     }

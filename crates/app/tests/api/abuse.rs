@@ -187,3 +187,66 @@ async fn a_request_id_sent_by_a_client_is_replaced_by_the_servers_own() {
     assert!(recorded.contains(&Some(answered)), "{recorded:?}");
     assert!(!recorded.iter().flatten().any(|id| id.contains("planted")));
 }
+
+/// Searches take at most 100 characters wherever they are offered — the catalogue's API and
+/// page, and the GovStack services list — and a refused search is a problem, not a slow
+/// answer.
+#[tokio::test]
+async fn an_overlong_search_is_refused_everywhere_search_is_offered() {
+    let app = spawn_app().await;
+    let long = "户".repeat(101);
+    let api = app
+        .client
+        .get(app.url(&format!("/api/v1/services?q={long}")))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(api.status(), 422);
+    let govstack = app
+        .client
+        .get(app.url(&format!("/govstack/registration/v1/services?name={long}")))
+        .header(
+            "Information-Mediator-Client",
+            "eGovStack/GOV/90000009/tongban",
+        )
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(govstack.status(), 422);
+    assert_eq!(
+        govstack.headers()["content-type"],
+        "application/problem+json"
+    );
+    let page = app
+        .client
+        .get(app.url(&format!("/services?q={long}")))
+        .send()
+        .await
+        .expect("request");
+    assert!(page.status().is_client_error(), "{}", page.status());
+    // At the limit, all three answer.
+    let fits = "户".repeat(100);
+    for path in [
+        format!("/api/v1/services?q={fits}"),
+        format!("/services?q={fits}"),
+    ] {
+        let answer = app
+            .client
+            .get(app.url(&path))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(answer.status(), 200, "{path}");
+    }
+    let found = app
+        .client
+        .get(app.url(&format!("/govstack/registration/v1/services?name={fits}")))
+        .header(
+            "Information-Mediator-Client",
+            "eGovStack/GOV/90000009/tongban",
+        )
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(found.status(), 200);
+}

@@ -124,17 +124,14 @@ async fn services(
     Query(query): Query<NameQuery>,
 ) -> AppResult<Json<Vec<Value>>> {
     mediator(&headers)?;
+    let wanted = crate::services::search::words("name", query.name.as_deref())?;
     let items = crate::services::all_items(&state).await?;
-    let wanted = query
-        .name
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty());
     let chosen: Vec<&StoredItem> = match wanted {
         Some(name) => {
             let definitions: Vec<ServiceDefinition> =
                 items.iter().map(|i| i.definition.clone()).collect();
-            let found = crate::services::search::search(&definitions, name, &Default::default());
+            let found =
+                crate::services::search::find(definitions, name, Default::default()).await?;
             found
                 .iter()
                 .filter_map(|d| items.iter().find(|i| i.definition.code == d.code))

@@ -165,9 +165,7 @@ pub struct Query {
 
 /// The items matching a query, best first.
 pub async fn list(state: &AppState, query: &Query) -> AppResult<Vec<Summary>> {
-    if query.q.as_deref().is_some_and(|q| q.chars().count() > 100) {
-        return Err(AppError::invalid("q", "at most 100 characters"));
-    }
+    let words = search::words("q", query.q.as_deref())?;
     let items: Vec<ServiceDefinition> = store::all(state.pool())
         .await?
         .into_iter()
@@ -179,21 +177,20 @@ pub async fn list(state: &AppState, query: &Query) -> AppResult<Vec<Summary>> {
         theme: query.theme.clone().filter(|t| !t.is_empty()),
         life_event: query.life_event.clone().filter(|e| !e.is_empty()),
     };
-    Ok(
-        search::search(&items, query.q.as_deref().unwrap_or_default(), &filters)
-            .into_iter()
-            .map(|i| Summary {
-                code: i.code.clone(),
-                name: i.name.clone(),
-                department: names.get(&i.department).cloned().unwrap_or_default(),
-                item_type: i.item_type,
-                online_depth: i.online_depth,
-                visits: i.visits,
-                promised_limit: i.promised_limit,
-                theme: i.theme.clone(),
-            })
-            .collect(),
-    )
+    Ok(search::find(items, words.unwrap_or_default(), filters)
+        .await?
+        .into_iter()
+        .map(|i| Summary {
+            code: i.code.clone(),
+            name: i.name.clone(),
+            department: names.get(&i.department).cloned().unwrap_or_default(),
+            item_type: i.item_type,
+            online_depth: i.online_depth,
+            visits: i.visits,
+            promised_limit: i.promised_limit,
+            theme: i.theme.clone(),
+        })
+        .collect())
 }
 
 /// Department names by USCC.

@@ -4,6 +4,7 @@
 use tongban_search::Searchable;
 
 use super::item::ServiceDefinition;
+use crate::error::{AppError, AppResult};
 
 impl Searchable for ServiceDefinition {
     fn title(&self) -> &str {
@@ -41,6 +42,38 @@ impl Filters {
                 .as_ref()
                 .is_none_or(|e| item.life_events.contains(e))
     }
+}
+
+/// The words of a search as asked in `field`: trimmed, `None` when empty, refused when longer
+/// than the engine takes.
+pub fn words(field: &'static str, query: Option<&str>) -> AppResult<Option<String>> {
+    let Some(query) = query.map(str::trim).filter(|q| !q.is_empty()) else {
+        return Ok(None);
+    };
+    if query.chars().count() > tongban_search::Query::MAX_CHARS {
+        return Err(AppError::invalid(
+            field,
+            format!("at most {} characters", tongban_search::Query::MAX_CHARS),
+        ));
+    }
+    Ok(Some(query.to_owned()))
+}
+
+/// [`search`] on a blocking thread, so that ranking a large catalogue never holds an async
+/// worker that other requests wait for. Returns the matching items, best first.
+pub async fn find(
+    items: Vec<ServiceDefinition>,
+    query: String,
+    filters: Filters,
+) -> AppResult<Vec<ServiceDefinition>> {
+    tokio::task::spawn_blocking(move || {
+        search(&items, &query, &filters)
+            .into_iter()
+            .cloned()
+            .collect()
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))
 }
 
 /// The items matching `query` and the filters, best first (by name among equals).
