@@ -58,7 +58,8 @@ impl Application {
                 jobs.push(tokio::spawn(job.run));
             }
         }
-        let result = axum::serve(self.listener, web::router(state))
+        let service = web::router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let result = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await;
         for job in jobs {

@@ -75,6 +75,9 @@ pub struct Config {
     /// certificates' validity (and certificates carry it), working-day due dates, statistics
     /// by day, the times pages show. Never the machine's zone. Default `+08:00` (北京时间).
     pub time_zone: tongban_core::Zone,
+    /// The bearer token a Prometheus scraper sends for `/metrics`. Unset: `/metrics` answers
+    /// callers on this machine (loopback) only.
+    pub metrics_token: Option<SecretText>,
 }
 
 /// A configuration value that must not be printed.
@@ -116,6 +119,7 @@ impl Default for Config {
             checkpoint_interval_seconds: 60,
             pass_lifetime_seconds: 300,
             time_zone: tongban_core::Zone::CHINA,
+            metrics_token: None,
         }
     }
 }

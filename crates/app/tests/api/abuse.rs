@@ -250,3 +250,38 @@ async fn an_overlong_search_is_refused_everywhere_search_is_offered() {
         .expect("request");
     assert_eq!(found.status(), 200);
 }
+
+/// `/metrics` is not public: with a token configured it answers only the scraper that sends
+/// it; without one, only callers on the node's own machine.
+#[tokio::test]
+async fn the_metrics_answer_only_their_scraper() {
+    let app = crate::helpers::spawn_app_with(|config| {
+        config.metrics_token = Some(tongban_app::config::SecretText("scrape-secret-1".into()));
+    })
+    .await;
+    let get = |token: Option<&'static str>| {
+        let mut request = app.client.get(app.url("/metrics"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        async move { request.send().await.expect("request").status().as_u16() }
+    };
+    assert_eq!(
+        get(None).await,
+        404,
+        "not even from this machine without the token"
+    );
+    assert_eq!(get(Some("scrape-secret-2")).await, 404);
+    assert_eq!(get(Some("scrape-secret-1")).await, 200);
+
+    // Without a token: the node's own machine only.
+    use tongban_app::web::metrics_allowed;
+    let local = "127.0.0.1:50000".parse().ok();
+    let remote = "203.0.113.7:50000".parse().ok();
+    assert!(metrics_allowed(None, local, None));
+    assert!(!metrics_allowed(None, remote, None));
+    assert!(!metrics_allowed(None, None, None));
+    assert!(!metrics_allowed(None, remote, Some("Bearer anything")));
+    assert!(metrics_allowed(Some("t"), remote, Some("Bearer t")));
+    assert!(!metrics_allowed(Some("t"), local, None));
+}

@@ -123,6 +123,13 @@ async fn every_response_carries_the_security_headers() {
         );
         assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert!(
+            headers["strict-transport-security"]
+                .to_str()
+                .expect("ascii")
+                .starts_with("max-age=31536000"),
+            "{path}"
+        );
         assert!(headers.contains_key("x-request-id"), "{path}");
     }
 }

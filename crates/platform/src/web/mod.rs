@@ -168,8 +168,14 @@ async fn not_found(uri: axum::http::Uri) -> Response {
 }
 
 /// Headers set on every response that did not set its own.
-const SECURITY_HEADERS: [(&str, &str); 6] = [
+const SECURITY_HEADERS: [(&str, &str); 7] = [
     ("content-security-policy", CSP),
+    // Browsers keep to HTTPS for a year once they have seen the site over it (they ignore
+    // the header on plain HTTP, as on a development machine).
+    (
+        "strict-transport-security",
+        "max-age=31536000; includeSubDomains",
+    ),
     ("x-content-type-options", "nosniff"),
     ("x-frame-options", "DENY"),
     ("referrer-policy", "no-referrer"),
@@ -204,7 +210,35 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
+/// Whether `/metrics` may answer: with a configured token, to a caller that sends it; without
+/// one, to a caller on this machine only. The figures describe the node's load and the
+/// platform's activity, which is not for the public.
+pub fn metrics_allowed(
+    token: Option<&str>,
+    peer: Option<std::net::SocketAddr>,
+    authorization: Option<&str>,
+) -> bool {
+    match token {
+        Some(token) => authorization
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .is_some_and(|sent| cookies::tokens_match(sent, token)),
+        None => peer.is_some_and(|peer| peer.ip().is_loopback()),
+    }
+}
+
+async fn metrics(State(state): State<AppState>, request: Request) -> Response {
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0);
+    let authorization = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok());
+    let token = state.config.metrics_token.as_ref().map(|t| t.0.as_str());
+    if !metrics_allowed(token, peer, authorization) {
+        return AppError::NotFound.into_response();
+    }
     let (size, idle) = state.db.pool_state();
     (
         [(
