@@ -23,6 +23,9 @@ pub enum AppError {
     InvalidCredentials,
     #[error("too many failed attempts; try again later")]
     LockedOut { retry_after_seconds: i64 },
+    /// A step that needs the password (and one-time code) again was not confirmed.
+    #[error("confirm with your password (and one-time code) to do this")]
+    Reauthenticate,
     #[error("you are not allowed to do this")]
     Forbidden,
     /// Refused for want of someone else's consent; the message says whose and what next.
@@ -62,9 +65,10 @@ impl AppError {
             AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unauthenticated | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
             AppError::LockedOut { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Forbidden | AppError::Csrf | AppError::NotAuthorised(_) => {
-                StatusCode::FORBIDDEN
-            }
+            AppError::Forbidden
+            | AppError::Csrf
+            | AppError::NotAuthorised(_)
+            | AppError::Reauthenticate => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -82,6 +86,7 @@ impl AppError {
             AppError::Unauthenticated => "unauthenticated",
             AppError::InvalidCredentials => "invalid-credentials",
             AppError::LockedOut { .. } => "locked-out",
+            AppError::Reauthenticate => "reauthenticate",
             AppError::Forbidden => "forbidden",
             AppError::NotAuthorised(_) => "not-authorised",
             AppError::Csrf => "csrf",

@@ -60,7 +60,7 @@ async fn a_users_own_changes_leave_everyone_elses_cached_tokens_alone() {
         .post_as(
             &wangfang.api_token,
             "/api/v1/me/tokens",
-            &json!({"label": "spare", "expires_in_days": 1}),
+            &json!({"label": "spare", "expires_in_days": 1, "password": wangfang.password}),
         )
         .await
         .json()
@@ -284,4 +284,141 @@ async fn the_metrics_answer_only_their_scraper() {
     assert!(!metrics_allowed(None, remote, Some("Bearer anything")));
     assert!(metrics_allowed(Some("t"), remote, Some("Bearer t")));
     assert!(!metrics_allowed(Some("t"), local, None));
+}
+
+/// Whoever holds a stolen session or token cannot make it permanent: a new API token, a new
+/// second factor and a new password each need the password (and code) again, and wrong
+/// guesses count towards the lockout. The owner changing their password, or an administrator
+/// resetting it, ends every other token.
+#[tokio::test]
+async fn a_stolen_token_cannot_mint_tokens_replace_the_second_factor_or_the_password() {
+    let app = spawn_app().await;
+    let owner = app.account("citizen.wangfang").clone();
+    let stolen = owner.api_token.clone();
+    let problem_type = |response: reqwest::Response| async move {
+        let status = response.status().as_u16();
+        let body: serde_json::Value = response.json().await.expect("problem");
+        (status, body["type"].as_str().unwrap_or_default().to_owned())
+    };
+    let refused = (403, "/problems/reauthenticate".to_owned());
+    let mint =
+        |password: &str| json!({"label": "mine now", "expires_in_days": 366, "password": password});
+    assert_eq!(
+        problem_type(
+            app.post_as(&stolen, "/api/v1/me/tokens", &mint("guess-0001"))
+                .await
+        )
+        .await,
+        refused
+    );
+    assert_eq!(
+        problem_type(
+            app.post_as(
+                &stolen,
+                "/api/v1/me/totp",
+                &json!({"password": "guess-0002"})
+            )
+            .await
+        )
+        .await,
+        refused
+    );
+    let change = |password: &str, new: &str| json!({"password": password, "new_password": new});
+    let put = |token: String, body: serde_json::Value| {
+        let app = &app;
+        async move {
+            app.client
+                .put(app.url("/api/v1/me/password"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .expect("request")
+        }
+    };
+    assert_eq!(
+        problem_type(put(stolen.clone(), change("guess-0003", "taken-over-1234")).await).await,
+        refused
+    );
+    // The guesses count: two more and the account is locked for everyone, the thief too.
+    for guess in ["guess-0004", "guess-0005"] {
+        app.post_as(&stolen, "/api/v1/me/tokens", &mint(guess))
+            .await;
+    }
+    assert_eq!(
+        app.api_login(&owner.username, &owner.password, None)
+            .await
+            .status(),
+        429
+    );
+    assert_eq!(
+        app.post_as(&stolen, "/api/v1/me/tokens", &mint(&owner.password))
+            .await
+            .status(),
+        429,
+        "not even with the right password while locked"
+    );
+
+    // The owner, once the lock has passed, changes the password: the other tokens end.
+    app.clock.advance(time::Duration::hours(1));
+    let spare: serde_json::Value = app
+        .post_as(&stolen, "/api/v1/me/tokens", &mint(&owner.password))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let spare = spare["token"].as_str().expect("token").to_owned();
+    let login: serde_json::Value = app
+        .api_login(&owner.username, &owner.password, None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let session_token = login["token"].as_str().expect("token").to_owned();
+    let changed = put(
+        session_token.clone(),
+        change(&owner.password, "a-new-passphrase-2026"),
+    )
+    .await;
+    assert_eq!(changed.status(), 204);
+    assert_eq!(
+        app.get_as(&session_token, "/api/v1/me").await.status(),
+        200,
+        "the token used stays"
+    );
+    for other in [&stolen, &spare] {
+        assert_eq!(
+            app.get_as(other, "/api/v1/me").await.status(),
+            401,
+            "every other token ends"
+        );
+    }
+    assert_eq!(
+        app.api_login(&owner.username, &owner.password, None)
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        app.api_login(&owner.username, "a-new-passphrase-2026", None)
+            .await
+            .status(),
+        200
+    );
+
+    // An administrator's reset ends the account's tokens too.
+    let clerk = app.account("demo.clerk").clone();
+    let clerk_id = app.account_id_of("demo.clerk").await;
+    let reset = app
+        .post_as(
+            &app.account("demo.sysadmin").api_token,
+            &format!("/api/v1/admin/users/{clerk_id}/password"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(reset.status(), 200);
+    assert_eq!(
+        app.get_as(&clerk.api_token, "/api/v1/me").await.status(),
+        401
+    );
 }

@@ -338,8 +338,27 @@ async fn a_citizen_adds_a_second_factor_and_from_then_on_needs_it() {
     )
     .await;
     assert_eq!(status, 409, "nothing is being enrolled yet");
+    let (status, body) = problem(app.post_as(token, "/api/v1/me/totp", &json!({})).await).await;
+    assert_eq!(status, 422, "the password is asked for again: {body}");
+    let (status, body) = problem(
+        app.post_as(
+            token,
+            "/api/v1/me/totp",
+            &json!({"password": "not-the-password"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, body["type"].as_str()),
+        (403, Some("/problems/reauthenticate"))
+    );
     let enrolment: Value = app
-        .post_as(token, "/api/v1/me/totp", &json!({}))
+        .post_as(
+            token,
+            "/api/v1/me/totp",
+            &json!({"password": citizen.password}),
+        )
         .await
         .json()
         .await
@@ -406,11 +425,12 @@ async fn a_citizen_adds_a_second_factor_and_from_then_on_needs_it() {
 async fn accounts_issue_list_and_revoke_their_own_api_tokens_only() {
     let app = spawn_app().await;
     let citizen = &app.account("citizen.zhangwei").api_token;
+    let password = app.account("citizen.zhangwei").password.clone();
     let (status, body) = problem(
         app.post_as(
             citizen,
             "/api/v1/me/tokens",
-            &json!({"label": "script", "expires_in_days": 0}),
+            &json!({"label": "script", "expires_in_days": 0, "password": password}),
         )
         .await,
     )
@@ -423,7 +443,7 @@ async fn accounts_issue_list_and_revoke_their_own_api_tokens_only() {
         .post_as(
             citizen,
             "/api/v1/me/tokens",
-            &json!({"label": "my script", "expires_in_days": 30}),
+            &json!({"label": "my script", "expires_in_days": 30, "password": password}),
         )
         .await
         .json()

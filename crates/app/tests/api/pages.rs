@@ -213,7 +213,14 @@ async fn a_citizen_turns_on_one_time_codes_and_manages_tokens_on_the_security_pa
     assert!(page.contains("未启用"));
     let csrf = hidden_csrf(&page);
     let enrolling = browser
-        .post_form(&app, "/security/totp", &[("csrf", csrf.as_str())])
+        .post_form(
+            &app,
+            "/security/totp",
+            &[
+                ("csrf", csrf.as_str()),
+                ("password", citizen.password.as_str()),
+            ],
+        )
         .await
         .text()
         .await
@@ -243,6 +250,23 @@ async fn a_citizen_turns_on_one_time_codes_and_manages_tokens_on_the_security_pa
         "a code is now needed"
     );
 
+    // A new token needs the password and a fresh code again.
+    app.clock.advance(time::Duration::seconds(30));
+    let now = tongban_core::Clock::now(&*app.clock).unix_timestamp();
+    let fresh = tongban_app::identity::totp::current_code(&secret, now).expect("code");
+    let without = browser
+        .post_form(
+            &app,
+            "/security/tokens",
+            &[
+                ("csrf", csrf.as_str()),
+                ("label", "家用脚本"),
+                ("days", "7"),
+                ("password", citizen.password.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(without.status(), 403, "the code is missing");
     let created = browser
         .post_form(
             &app,
@@ -251,6 +275,8 @@ async fn a_citizen_turns_on_one_time_codes_and_manages_tokens_on_the_security_pa
                 ("csrf", csrf.as_str()),
                 ("label", "家用脚本"),
                 ("days", "7"),
+                ("password", citizen.password.as_str()),
+                ("totp", fresh.as_str()),
             ],
         )
         .await
@@ -278,7 +304,12 @@ async fn a_citizen_turns_on_one_time_codes_and_manages_tokens_on_the_security_pa
         .post_form(
             &app,
             "/security/tokens",
-            &[("csrf", csrf.as_str()), ("label", "x"), ("days", "forever")],
+            &[
+                ("csrf", csrf.as_str()),
+                ("label", "x"),
+                ("days", "forever"),
+                ("password", citizen.password.as_str()),
+            ],
         )
         .await;
     assert_eq!(bad_days.status(), 422);

@@ -360,6 +360,7 @@ pub async fn reset_password(
         let mut tx = state.pool().begin().await?;
         identity_store::set_password(&mut *tx, &account.id, hash).await?;
         identity_store::delete_sessions_of(&mut *tx, &account.id).await?;
+        identity_store::revoke_tokens_of(&mut *tx, &account.id, None, state.now()).await?;
         let (id, username) = (&account.id, account.username.clone());
         record(
             &mut tx,
@@ -373,6 +374,7 @@ pub async fn reset_password(
         Ok(tx.commit().await?)
     })
     .await?;
+    crate::cache::account_changed(state, &account.id).await;
     Ok(password)
 }
 

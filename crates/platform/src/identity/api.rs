@@ -28,6 +28,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(revoke_token))
         .routes(routes!(begin_totp))
         .routes(routes!(confirm_totp))
+        .routes(routes!(change_password))
         .routes(routes!(read_person))
         .routes(routes!(lookup_person))
         .routes(routes!(read_enterprise))
@@ -257,6 +258,30 @@ pub struct CreateTokenRequest {
     pub label: String,
     /// 1 to 366.
     pub expires_in_days: i64,
+    /// The account's password, confirmed again.
+    pub password: String,
+    /// The current one-time code, when the account has a second factor.
+    #[serde(default)]
+    pub totp: Option<String>,
+}
+
+/// The password (and one-time code) confirmed again.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmRequest {
+    pub password: String,
+    #[serde(default)]
+    pub totp: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    /// The current password.
+    pub password: String,
+    #[serde(default)]
+    pub totp: Option<String>,
+    pub new_password: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -273,8 +298,17 @@ async fn create_token(
     ApiActor(actor): ApiActor,
     ApiJson(request): ApiJson<CreateTokenRequest>,
 ) -> AppResult<(StatusCode, Json<CreatedToken>)> {
-    let token =
-        service::create_own_token(&state, &actor, &request.label, request.expires_in_days).await?;
+    let token = service::create_own_token(
+        &state,
+        &actor,
+        &request.label,
+        request.expires_in_days,
+        &service::Confirmation {
+            password: request.password,
+            totp: request.totp,
+        },
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(CreatedToken { token })))
 }
 
@@ -290,14 +324,40 @@ async fn revoke_token(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Start enrolling a (new) one-time-code secret; it takes effect once a code is confirmed.
-#[utoipa::path(post, path = "/api/v1/me/totp", tag = "identity", security(("bearer" = [])),
-    responses((status = 200, body = service::TotpEnrolment), (status = 401, body = Problem)))]
+/// Start enrolling a (new) one-time-code secret, confirming the password (and the current
+/// code) again; it takes effect once a code of the new secret is confirmed.
+#[utoipa::path(post, path = "/api/v1/me/totp", tag = "identity", security(("bearer" = [])), request_body = ConfirmRequest,
+    responses((status = 200, body = service::TotpEnrolment), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn begin_totp(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
+    ApiJson(request): ApiJson<ConfirmRequest>,
 ) -> AppResult<Json<service::TotpEnrolment>> {
-    Ok(Json(service::begin_totp_enrolment(&state, &actor).await?))
+    let confirmation = service::Confirmation {
+        password: request.password,
+        totp: request.totp,
+    };
+    Ok(Json(
+        service::begin_totp_enrolment(&state, &actor, &confirmation).await?,
+    ))
+}
+
+/// Change the caller's own password, confirming the current one (and a one-time code). Every
+/// other session and API token of the account ends.
+#[utoipa::path(put, path = "/api/v1/me/password", tag = "identity", security(("bearer" = [])), request_body = ChangePasswordRequest,
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn change_password(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(request): ApiJson<ChangePasswordRequest>,
+) -> AppResult<StatusCode> {
+    let confirmation = service::Confirmation {
+        password: request.password,
+        totp: request.totp,
+    };
+    service::change_own_password(&state, &actor, None, &confirmation, &request.new_password)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -21,6 +21,7 @@ pub fn routes() -> Router<AppState> {
         .route("/security/totp/confirm", post(confirm_totp))
         .route("/security/tokens", post(create_token))
         .route("/security/tokens/{id}/revoke", post(revoke_token))
+        .route("/security/password", post(change_password))
 }
 
 struct TokenRow {
@@ -89,14 +90,32 @@ struct CsrfOnly {
     csrf: String,
 }
 
+/// A form that confirms the password (and one-time code) again.
+#[derive(Deserialize)]
+struct ConfirmedForm {
+    csrf: String,
+    password: String,
+    #[serde(default)]
+    totp: Option<String>,
+}
+
+impl ConfirmedForm {
+    fn confirmation(&self) -> service::Confirmation {
+        service::Confirmation {
+            password: self.password.clone(),
+            totp: self.totp.clone().filter(|code| !code.trim().is_empty()),
+        }
+    }
+}
+
 async fn begin_totp(
     State(state): State<AppState>,
     ctx: PageCtx,
-    PageForm(form): PageForm<CsrfOnly>,
+    PageForm(form): PageForm<ConfirmedForm>,
 ) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
     ctx.check_csrf(&form.csrf)?;
-    let enrolment = service::begin_totp_enrolment(&state, actor)
+    let enrolment = service::begin_totp_enrolment(&state, actor, &form.confirmation())
         .await
         .map_err(|e| ctx.error(e))?;
     render(&state, &ctx, None, Vec::new(), Some(enrolment)).await
@@ -126,6 +145,9 @@ struct TokenForm {
     csrf: String,
     label: String,
     days: String,
+    password: String,
+    #[serde(default)]
+    totp: Option<String>,
 }
 
 async fn create_token(
@@ -141,7 +163,13 @@ async fn create_token(
             "must be a number of days",
         ))
     })?;
-    let token = service::create_own_token(&state, actor, &form.label, days)
+    let confirmation = ConfirmedForm {
+        csrf: form.csrf.clone(),
+        password: form.password.clone(),
+        totp: form.totp.clone(),
+    }
+    .confirmation();
+    let token = service::create_own_token(&state, actor, &form.label, days, &confirmation)
         .await
         .map_err(|e| ctx.error(e))?;
     render(
@@ -149,6 +177,47 @@ async fn create_token(
         &ctx,
         Some("security.token_created"),
         vec![token],
+        None,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    csrf: String,
+    password: String,
+    #[serde(default)]
+    totp: Option<String>,
+    new_password: String,
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    PageForm(form): PageForm<PasswordForm>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&form.csrf)?;
+    let confirmation = ConfirmedForm {
+        csrf: form.csrf,
+        password: form.password,
+        totp: form.totp,
+    }
+    .confirmation();
+    service::change_own_password(
+        &state,
+        actor,
+        ctx.raw_session.as_deref(),
+        &confirmation,
+        &form.new_password,
+    )
+    .await
+    .map_err(|e| ctx.error(e))?;
+    render(
+        &state,
+        &ctx,
+        Some("security.password_changed"),
+        Vec::new(),
         None,
     )
     .await

@@ -215,7 +215,12 @@ pub async fn log_out(state: &AppState, actor: &Actor, raw_session: Option<&str>)
 
 /// Starts enrolling a (new) second factor: a fresh secret waits until a code from it is
 /// confirmed, so a mistyped enrolment never locks anyone out.
-pub async fn begin_totp_enrolment(state: &AppState, actor: &Actor) -> AppResult<TotpEnrolment> {
+pub async fn begin_totp_enrolment(
+    state: &AppState,
+    actor: &Actor,
+    confirmation: &Confirmation,
+) -> AppResult<TotpEnrolment> {
+    reauthenticate(state, actor, confirmation).await?;
     let secret = totp::new_secret();
     store::set_totp_pending(state.pool(), actor.id(), &secret).await?;
     let uri = format!(
@@ -247,12 +252,109 @@ pub async fn confirm_totp_enrolment(state: &AppState, actor: &Actor, code: &str)
     Ok(())
 }
 
-/// Issues an API token for the actor's own account, valid for `days` (1 to 366).
+/// The password and, when the account has a second factor, a current one-time code: what a
+/// step that could make a stolen session or token permanent asks for again.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct Confirmation {
+    pub password: String,
+    /// The current one-time code, when the account has a second factor.
+    #[serde(default)]
+    pub totp: Option<String>,
+}
+
+/// Checks the actor's password (and one-time code) again, as a login would: a failure counts
+/// towards the account's lockout, and a code is used once.
+pub async fn reauthenticate(
+    state: &AppState,
+    actor: &Actor,
+    confirmation: &Confirmation,
+) -> AppResult<()> {
+    let (pool, now) = (state.pool(), state.now());
+    let Some(record) = store::login_record(pool, &actor.account.username).await? else {
+        return Err(AppError::Unauthenticated);
+    };
+    if record.locked_until > now {
+        return Err(AppError::LockedOut {
+            retry_after_seconds: (record.locked_until - now + 999) / 1000,
+        });
+    }
+    let password_ok = confirmation.password.len() <= 256
+        && password::verify(confirmation.password.clone(), record.password_hash.clone()).await?;
+    let totp_step = match (&record.totp_secret, confirmation.totp.as_deref()) {
+        (Some(secret), Some(code)) => {
+            totp::verify(secret, code, now.div_euclid(1000), record.totp_last_step)
+        }
+        _ => None,
+    };
+    if !password_ok || (record.totp_secret.is_some() && totp_step.is_none()) {
+        let config = &state.config;
+        store::record_failed_login(
+            pool,
+            &record.account.id,
+            now,
+            config.lockout_threshold,
+            config.lockout_minutes * MINUTE_MS,
+        )
+        .await?;
+        return Err(AppError::Reauthenticate);
+    }
+    if !store::record_successful_login(pool, &record.account.id, totp_step).await? {
+        return Err(AppError::Reauthenticate);
+    }
+    Ok(())
+}
+
+/// The actor changes their own password, confirming the current one (and a one-time code).
+/// Every other session ends and every other token is revoked: whoever held a stolen one is
+/// out. `session` is the raw id of the page session making the change, which stays.
+pub async fn change_own_password(
+    state: &AppState,
+    actor: &Actor,
+    session: Option<&str>,
+    confirmation: &Confirmation,
+    new_password: &str,
+) -> AppResult<()> {
+    password::check_strength(new_password).map_err(|error| match error {
+        AppError::Invalid { reason, .. } => AppError::Invalid {
+            field: "new_password",
+            reason,
+        },
+        other => other,
+    })?;
+    if new_password == confirmation.password {
+        return Err(AppError::invalid(
+            "new_password",
+            "must differ from the current password",
+        ));
+    }
+    reauthenticate(state, actor, confirmation).await?;
+    let hash = password::hash(new_password.to_owned()).await?;
+    let keep_token = match &actor.credential {
+        Credential::Token { token_id } => Some(token_id.as_str()),
+        Credential::Session { .. } => None,
+    };
+    let mut tx = state.pool().begin().await?;
+    store::set_password(&mut *tx, actor.id(), &hash).await?;
+    store::revoke_tokens_of(&mut *tx, actor.id(), keep_token, state.now()).await?;
+    match session {
+        Some(raw) => {
+            store::delete_other_sessions(&mut *tx, actor.id(), &random::secret_digest(raw)).await?
+        }
+        None => store::delete_sessions_of(&mut *tx, actor.id()).await?,
+    }
+    tx.commit().await?;
+    crate::cache::account_changed(state, actor.id()).await;
+    Ok(())
+}
+
+/// Issues an API token for the actor's own account, valid for `days` (1 to 366), once the
+/// password (and one-time code) are confirmed again.
 pub async fn create_own_token(
     state: &AppState,
     actor: &Actor,
     label: &str,
     days: i64,
+    confirmation: &Confirmation,
 ) -> AppResult<String> {
     let label = label.trim();
     if label.is_empty() || label.chars().count() > 64 || label.chars().any(char::is_control) {
@@ -264,6 +366,7 @@ pub async fn create_own_token(
             "must be from 1 to 366",
         ));
     }
+    reauthenticate(state, actor, confirmation).await?;
     issue_token(
         state,
         actor.id(),

@@ -447,6 +447,20 @@ pub async fn delete_sessions_of<'e>(db: impl Exec<'e>, account_id: &str) -> AppR
     Ok(())
 }
 
+/// Ends every session of an account but the one whose digest is `keep`.
+pub async fn delete_other_sessions(
+    db: impl Exec<'_>,
+    account_id: &str,
+    keep: &str,
+) -> AppResult<()> {
+    sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id_hash <> $2")
+        .bind(account_id.to_owned())
+        .bind(keep.to_owned())
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// Removes sessions that ended, so the table does not grow without bound.
 pub async fn delete_expired_sessions(db: impl Exec<'_>, now: i64, idle_ms: i64) -> AppResult<u64> {
     let result = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
@@ -510,6 +524,22 @@ pub async fn revoke_token(
         .execute(db)
         .await?;
     Ok(result.rows_affected() == 1)
+}
+
+/// Revokes every token of an account but `keep` (a token id, or none).
+pub async fn revoke_tokens_of<'e>(
+    db: impl Exec<'e>,
+    account_id: &str,
+    keep: Option<&str>,
+    now: i64,
+) -> AppResult<()> {
+    sqlx::query("UPDATE api_tokens SET revoked_at = $3 WHERE account_id = $1 AND id <> $2 AND revoked_at IS NULL")
+        .bind(account_id.to_owned())
+        .bind(keep.unwrap_or_default().to_owned())
+        .bind(now)
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 /// Revokes every token of an account carrying `label` (e.g. the demo's long-lived token).

@@ -55,6 +55,24 @@ const TEXT: &[(&str, &str, &str)] = &[
     ("security.revoke", "吊销", "Revoke"),
     ("security.revoked", "已吊销", "Revoked"),
     ("security.new_token", "新建 API 令牌", "New API token"),
+    ("security.password", "当前密码", "Current password"),
+    (
+        "security.reauth",
+        "为保护账户，此操作需要再次输入密码（已启用动态验证码的，还需当前验证码）。",
+        "To protect your account, this step asks for your password again (and the current one-time code, if enabled).",
+    ),
+    ("security.password_change", "修改密码", "Change password"),
+    ("security.new_password", "新密码", "New password"),
+    (
+        "security.password_ends_others",
+        "修改后，其他设备上的登录和所有 API 令牌将失效。",
+        "Afterwards, every other session and every API token of the account ends.",
+    ),
+    (
+        "security.password_changed",
+        "密码已修改；其他设备上的登录和所有 API 令牌已失效。",
+        "Password changed; every other session and API token has ended.",
+    ),
     ("security.days", "有效天数", "Valid for (days)"),
     (
         "security.token_created",
