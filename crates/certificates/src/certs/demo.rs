@@ -3,7 +3,6 @@
 
 use crate::admin::directory::Department;
 use crate::error::{AppError, AppResult};
-use crate::identity::store as identity_store;
 use crate::state::AppState;
 use tongban_platform::demo::{CITY, DemoAccount};
 
@@ -174,7 +173,7 @@ pub(crate) async fn seed_certificates(
     };
     for account in accounts {
         let Some(row) =
-            identity_store::account_by_username(state.pool(), &account.username).await?
+            crate::identity::service::account_by_username(state, &account.username).await?
         else {
             continue;
         };

@@ -1,7 +1,6 @@
 //! The demo city's venues: a library and a metro station, and the citizens' entitlements.
 
 use crate::error::{AppError, AppResult};
-use crate::identity::store as identity_store;
 use crate::state::AppState;
 use tongban_platform::demo::{DemoCity, JIANGBEI, JIANGNAN};
 
@@ -11,7 +10,7 @@ pub(crate) async fn seed_venues(state: &AppState, city: &DemoCity) -> AppResult<
     let account_id = |username: &str| {
         let username = username.to_owned();
         async move {
-            identity_store::account_by_username(state.pool(), &username)
+            crate::identity::service::account_by_username(state, &username)
                 .await?
                 .ok_or(AppError::NotFound)
         }

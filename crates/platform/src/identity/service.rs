@@ -66,6 +66,12 @@ pub async fn authenticate(state: &AppState, attempt: LoginAttempt) -> AppResult<
     Ok(record.account)
 }
 
+/// The account of this username, if any: how modules find the accounts they work with
+/// (their part of the demo city, for one) without reading the kernel's tables.
+pub async fn account_by_username(state: &AppState, username: &str) -> AppResult<Option<Account>> {
+    store::account_by_username(state.pool(), username).await
+}
+
 /// A bearer token for an API client, valid for the configured hours.
 pub async fn issue_login_token(state: &AppState, account: &Account) -> AppResult<(String, i64)> {
     let expires_at = state.now() + state.config.login_token_hours * HOUR_MS;
