@@ -37,7 +37,15 @@
     return s === 0n && same(r, root);
   }
   (async () => {
-    const note = await (await fetch('/api/v1/ledger/checkpoint')).text();
+    // The node signs a new checkpoint at most once a second: an access made a moment ago
+    // may need the next one.
+    const newest = Math.max(...Array.from(rows, (row) => Number(row.dataset.ledgerIndex)));
+    let note = '';
+    for (let attempt = 0; attempt < 4; attempt += 1) {
+      if (attempt > 0) await new Promise((done) => setTimeout(done, 1100));
+      note = await (await fetch('/api/v1/ledger/checkpoint')).text();
+      if (Number(note.split('\n')[1]) > newest) break;
+    }
     const [, sizeLine, rootLine] = note.split('\n');
     const size = Number(sizeLine);
     const root = b64(rootLine);

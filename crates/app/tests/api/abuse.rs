@@ -422,3 +422,51 @@ async fn a_stolen_token_cannot_mint_tokens_replace_the_second_factor_or_the_pass
         401
     );
 }
+
+/// Reading the public checkpoint does not make the node sign: however many anonymous readers
+/// ask after the log grew, at most one checkpoint a second is signed and stored.
+#[tokio::test]
+async fn a_crowd_reading_the_checkpoint_causes_at_most_one_signature_a_second() {
+    let app = spawn_app().await;
+    let stored = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM ledger_checkpoints")
+            .fetch_one(app.state.pool())
+            .await
+            .expect("count")
+    };
+    let read = || async {
+        let person = app.person_id_of("citizen.zhangwei").await;
+        app.get_as(
+            &app.account("demo.clerk").api_token,
+            &format!("/api/v1/persons/{person}?purpose=service_handling"),
+        )
+        .await;
+    };
+    let crowd = || async {
+        let mut readers = tokio::task::JoinSet::new();
+        for _ in 0..40 {
+            let (client, url) = (app.client.clone(), app.url("/api/v1/ledger/checkpoint"));
+            readers.spawn(async move { client.get(url).send().await.expect("request").status() });
+        }
+        while let Some(status) = readers.join_next().await {
+            assert_eq!(status.expect("reader").as_u16(), 200);
+        }
+    };
+    app.clock.advance(time::Duration::seconds(2));
+    read().await;
+    let before = stored().await;
+    crowd().await;
+    assert_eq!(
+        stored().await,
+        before + 1,
+        "one signature for the whole crowd"
+    );
+    // The log grows again within the same second: readers get the last checkpoint.
+    read().await;
+    crowd().await;
+    assert_eq!(stored().await, before + 1);
+    // A second later, one more.
+    app.clock.advance(time::Duration::seconds(1));
+    crowd().await;
+    assert_eq!(stored().await, before + 2);
+}

@@ -113,13 +113,32 @@ pub async fn make_checkpoint(state: &AppState) -> AppResult<SignedCheckpoint> {
     })
 }
 
-/// The latest checkpoint, made now when the log has grown since (or none exists).
+/// The shortest time between two checkpoints that callers of [`latest_checkpoint`] cause.
+const CHECKPOINT_GAP_MS: i64 = 1_000;
+
+/// The latest checkpoint. When the log has grown since, a new one is signed — but at most
+/// once a second, by one request at a time: the endpoint is public, and a crowd of readers
+/// must not turn into a crowd of signatures and stored rows.
 pub async fn latest_checkpoint(state: &AppState) -> AppResult<String> {
+    static SIGNING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let fresh = |state: &AppState, size: u64, row: &CheckpointRow| {
+        row.size as u64 == size || state.now() - row.created_at < CHECKPOINT_GAP_MS
+    };
     let size = current_size(state).await?;
-    match store::latest_checkpoint(state.pool()).await? {
-        Some(row) if row.size as u64 == size => Ok(row.note),
-        _ => Ok(make_checkpoint(state).await?.text),
+    if let Some(row) = store::latest_checkpoint(state.pool()).await?
+        && fresh(state, size, &row)
+    {
+        return Ok(row.note);
     }
+    let _signing = SIGNING.lock().await;
+    // Another request may have signed while this one waited.
+    let size = current_size(state).await?;
+    if let Some(row) = store::latest_checkpoint(state.pool()).await?
+        && fresh(state, size, &row)
+    {
+        return Ok(row.note);
+    }
+    Ok(make_checkpoint(state).await?.text)
 }
 
 /// Makes a checkpoint every `interval` when the log has grown.
