@@ -18,7 +18,8 @@ pub(crate) use tongban_platform::{
 };
 pub(crate) use tongban_trust::trust;
 
-/// The tables of this crate's modules: health facts and rules, status overrides and requests, notices, venues and their staff, check-ins, companions.
+/// The tables of this crate's modules: health facts and rules, status overrides and requests,
+/// notices, venues and their staff, check-ins, companions, identity-check counts.
 pub static MIGRATIONS: tongban_platform::migrations::Migrations =
     tongban_platform::migrations::Migrations {
         owner: "citypass",

@@ -102,6 +102,22 @@ impl crate::module::Module for PassModule {
     fn routes(&self) -> axum::Router<crate::state::AppState> {
         crate::pass::pages::routes().merge(crate::pass::scan_pages::routes())
     }
+
+    fn jobs(&self, state: &crate::state::AppState) -> Vec<crate::module::Job> {
+        let state = state.clone();
+        vec![crate::module::Job::every(
+            "forget identity-check counts",
+            std::time::Duration::from_secs(3600),
+            move || {
+                let state = state.clone();
+                async move {
+                    let an_hour_ago = (state.now() - 3_600_000).div_euclid(60_000);
+                    crate::pass::store::forget_id_checks_before(state.pool(), an_hour_ago).await?;
+                    Ok(())
+                }
+            },
+        )]
+    }
 }
 
 /// The venues module, as the platform registers it.

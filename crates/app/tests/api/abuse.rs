@@ -470,3 +470,76 @@ async fn a_crowd_reading_the_checkpoint_causes_at_most_one_signature_a_second() 
     crowd().await;
     assert_eq!(stored().await, before + 2);
 }
+
+/// The limit of identity checks by ID number counts every attempt, before the number is looked
+/// up: unknown numbers are no free guesses, and checks fired at the same moment do not slip
+/// past it together.
+#[tokio::test]
+async fn identity_checks_are_limited_for_unknown_numbers_and_at_the_same_moment() {
+    let app = spawn_app().await;
+    let officer = app.account("demo.checkpoint").api_token.clone();
+    let unknown = |n: usize| {
+        tongban_app::demo::demo_resident_id("339901", "19450101", &format!("{}", 100 + n))
+            .expect("a valid number")
+            .expose()
+            .to_owned()
+    };
+    let mut checks = tokio::task::JoinSet::new();
+    for n in 0..30 {
+        let (client, url, token, number) = (
+            app.client.clone(),
+            app.url("/api/v1/pass/check-person"),
+            officer.clone(),
+            unknown(n),
+        );
+        checks.spawn(async move {
+            client
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({"resident_id": number}))
+                .send()
+                .await
+                .expect("request")
+                .status()
+                .as_u16()
+        });
+    }
+    let mut answered = Vec::new();
+    while let Some(status) = checks.join_next().await {
+        answered.push(status.expect("check"));
+    }
+    answered.sort();
+    assert_eq!(
+        answered.iter().filter(|s| **s == 200).count(),
+        20,
+        "{answered:?}"
+    );
+    assert_eq!(
+        answered.iter().filter(|s| **s == 429).count(),
+        10,
+        "{answered:?}"
+    );
+    // A known person is refused too, for the rest of the minute.
+    let known = app
+        .account("citizen.zhangwei")
+        .resident_id
+        .clone()
+        .expect("id");
+    let refused = app
+        .post_as(
+            &officer,
+            "/api/v1/pass/check-person",
+            &json!({"resident_id": known}),
+        )
+        .await;
+    assert_eq!(refused.status(), 429);
+    app.clock.advance(time::Duration::seconds(60));
+    let allowed = app
+        .post_as(
+            &officer,
+            "/api/v1/pass/check-person",
+            &json!({"resident_id": known}),
+        )
+        .await;
+    assert_eq!(allowed.status(), 200);
+}

@@ -7,3 +7,4 @@ pub mod offline;
 pub mod pages;
 pub mod scan_pages;
 pub mod service;
+pub(crate) mod store;

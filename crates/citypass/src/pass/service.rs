@@ -314,11 +314,14 @@ pub async fn check_by_resident_id(
     if !can(actor, Action::CheckPersonById, Resource::Platform) {
         return Err(AppError::Forbidden);
     }
-    if personal::identity_checks_since(state, actor.id(), state.now() - 60_000).await?
-        >= ID_CHECKS_PER_MINUTE
+    // Counted before the lookup, whether the number is known or not: otherwise unknown
+    // numbers would be free guesses, and checks made at the same moment would all pass.
+    let now = state.now();
+    let minute = now.div_euclid(60_000);
+    if super::store::count_id_check(state.pool(), actor.id(), minute).await? > ID_CHECKS_PER_MINUTE
     {
         return Err(AppError::LockedOut {
-            retry_after_seconds: 60,
+            retry_after_seconds: 60 - now.rem_euclid(60_000) / 1000,
         });
     }
     let Some(person_id) = personal::person_id_by_resident_id(state, resident_id).await? else {

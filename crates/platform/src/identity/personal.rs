@@ -515,15 +515,6 @@ pub async fn name_matches(
     ))
 }
 
-/// How many identity checks an officer made since `since` (for rate limiting).
-pub async fn identity_checks_since(state: &AppState, actor_id: &str, since: i64) -> AppResult<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM personal_data_access WHERE actor_id = $1 AND action = 'id_check' AND at > $2")
-        .bind(actor_id.to_owned())
-        .bind(since)
-        .fetch_one(state.pool())
-        .await?)
-}
-
 /// One access to a person's data, as the person sees it (谁查看了我的数据).
 #[derive(sqlx::FromRow, Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AccessRecord {
