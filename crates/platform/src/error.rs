@@ -19,7 +19,9 @@ pub enum AppError {
     Invalid { field: &'static str, reason: String },
     #[error("authentication required")]
     Unauthenticated,
-    #[error("the username, password or one-time code is not correct")]
+    #[error(
+        "the username, password or one-time code is not correct, or the account is locked for a while after repeated failures"
+    )]
     InvalidCredentials,
     #[error("too many failed attempts; try again later")]
     LockedOut { retry_after_seconds: i64 },

@@ -349,7 +349,8 @@ async fn a_stolen_token_cannot_mint_tokens_replace_the_second_factor_or_the_pass
         app.api_login(&owner.username, &owner.password, None)
             .await
             .status(),
-        429
+        401,
+        "locked: the right password gets the answer a wrong one gets"
     );
     assert_eq!(
         app.post_as(&stolen, "/api/v1/me/tokens", &mint(&owner.password))
@@ -542,4 +543,47 @@ async fn identity_checks_are_limited_for_unknown_numbers_and_at_the_same_moment(
         )
         .await;
     assert_eq!(allowed.status(), 200);
+}
+
+/// One address guessing logins — over many names, existing or not — is stopped after 20
+/// failures a minute, before any password is hashed; another address is not.
+#[tokio::test]
+async fn an_address_guessing_logins_is_stopped_for_the_minute() {
+    let app = spawn_app().await;
+    for n in 0..20 {
+        let status = app
+            .api_login(&format!("guess.{n}"), "password guess", None)
+            .await
+            .status();
+        assert_eq!(status, 401);
+    }
+    let citizen = app.account("citizen.lina").clone();
+    let stopped = app
+        .api_login(&citizen.username, &citizen.password, None)
+        .await;
+    assert_eq!(
+        stopped.status(),
+        429,
+        "even a right password, from this address"
+    );
+    assert!(stopped.headers().contains_key("retry-after"));
+    // The same account from another address (the service, as another listener would see it).
+    let elsewhere = tongban_app::identity::service::LoginAttempt {
+        username: citizen.username.clone(),
+        password: citizen.password.clone(),
+        totp: None,
+        from: Some("192.0.2.44".parse().expect("address")),
+    };
+    assert!(
+        tongban_app::identity::service::authenticate(&app.state, elsewhere)
+            .await
+            .is_ok()
+    );
+    app.clock.advance(time::Duration::seconds(60));
+    assert_eq!(
+        app.api_login(&citizen.username, &citizen.password, None)
+            .await
+            .status(),
+        200
+    );
 }

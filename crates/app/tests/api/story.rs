@@ -26,6 +26,7 @@ async fn failed_logins_on_different_nodes_add_up_to_one_lockout() {
         username: citizen.username.clone(),
         password: "wrong password".into(),
         totp: None,
+        from: None,
     };
     for attempt in 0..5 {
         let node = if attempt % 2 == 0 { &app.state } else { &other };
@@ -35,11 +36,13 @@ async fn failed_logins_on_different_nodes_add_up_to_one_lockout() {
         username: citizen.username.clone(),
         password: citizen.password.clone(),
         totp: None,
+        from: None,
     };
+    // Locked: the right password is refused, with the same answer as a wrong one.
     let error = service::authenticate(&other, right)
         .await
         .expect_err("locked");
-    assert_eq!(error.slug(), "locked-out");
+    assert_eq!(error.slug(), "invalid-credentials");
 }
 
 #[tokio::test]
@@ -53,6 +56,7 @@ async fn a_session_started_on_one_node_is_known_to_another() {
             username: citizen.username.clone(),
             password: citizen.password.clone(),
             totp: None,
+            from: None,
         },
     )
     .await
@@ -86,6 +90,7 @@ async fn a_totp_code_used_on_one_node_is_refused_on_another() {
         username: clerk.username.clone(),
         password: clerk.password.clone(),
         totp: Some(code.clone()),
+        from: None,
     };
     service::authenticate(&app.state, attempt())
         .await

@@ -15,7 +15,7 @@ use super::store;
 use crate::error::{AppError, AppResult, Problem};
 use crate::state::AppState;
 use crate::time_fmt::rfc3339;
-use crate::web::extract::{ApiActor, ApiJson, RequestId};
+use crate::web::extract::{ApiActor, ApiJson, PeerAddress, RequestId};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -57,6 +57,7 @@ pub struct LoginResponse {
     responses((status = 200, body = LoginResponse), (status = 401, body = Problem), (status = 429, body = Problem)))]
 async fn login(
     State(state): State<AppState>,
+    PeerAddress(from): PeerAddress,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> AppResult<Json<LoginResponse>> {
     let account = service::authenticate(
@@ -65,6 +66,7 @@ async fn login(
             username: request.username,
             password: request.password,
             totp: request.totp,
+            from,
         },
     )
     .await?;

@@ -9,6 +9,7 @@ pub mod personal;
 pub mod security_pages;
 pub mod service;
 pub mod store;
+pub mod throttle;
 pub mod totp;
 
 /// The identity module, as the platform registers it.
@@ -17,6 +18,14 @@ pub struct IdentityModule;
 impl crate::module::Module for IdentityModule {
     fn name(&self) -> &'static str {
         "identity"
+    }
+
+    fn init(
+        &self,
+        _context: &crate::module::InitContext<'_>,
+        extensions: &mut crate::module::Extensions,
+    ) {
+        extensions.insert(throttle::LoginThrottle::default());
     }
 
     fn nav(&self, actor: &crate::identity::model::Actor) -> Vec<crate::module::NavLink> {

@@ -15,7 +15,7 @@ use crate::authz::{Action, Resource, can};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::cookies;
-use crate::web::extract::{PageForm, RequestId};
+use crate::web::extract::{PageForm, PeerAddress, RequestId};
 use crate::web::pages::{PageBase, PageCtx, PageError, role_name};
 
 pub fn routes() -> Router<AppState> {
@@ -93,6 +93,7 @@ struct LoginForm {
 
 async fn login(
     State(state): State<AppState>,
+    PeerAddress(from): PeerAddress,
     mut ctx: PageCtx,
     PageForm(form): PageForm<LoginForm>,
 ) -> Result<Response, PageError> {
@@ -102,6 +103,7 @@ async fn login(
         username: form.username.clone(),
         password: form.password,
         totp,
+        from,
     };
     match service::authenticate(&state, attempt).await {
         Ok(account) => {

@@ -23,20 +23,43 @@ pub fn check_strength(password: &str) -> AppResult<()> {
     Ok(())
 }
 
+/// Password hashes computed at once on this node, one per core. Each takes 19 MiB and a core
+/// for tens of milliseconds: a crowd of logins waits its turn instead of taking every core and
+/// gigabytes of memory, and past [`HASHING_WAIT`] it is answered 503.
+fn hashing() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    })
+}
+
+/// The longest a password check waits for a free core.
+const HASHING_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Runs Argon2 work on a blocking thread once a hashing permit is free.
+async fn with_permit<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
+    let _permit = tokio::time::timeout(HASHING_WAIT, hashing().acquire())
+        .await
+        .map_err(|_| AppError::Unavailable)?
+        .map_err(|_| AppError::Unavailable)?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|error| AppError::Internal(error.into()))
+}
+
 pub async fn hash(password: String) -> AppResult<String> {
-    tokio::task::spawn_blocking(move || {
+    with_permit(move || {
         Argon2::default()
             .hash_password(password.as_bytes())
             .map(|hash| hash.to_string())
             .map_err(|error| AppError::Internal(anyhow::anyhow!("argon2: {error}")))
     })
-    .await
-    .map_err(|error| AppError::Internal(error.into()))?
+    .await?
 }
 
 /// Verifies a password against a stored PHC string. A malformed stored hash verifies nothing.
 pub async fn verify(password: String, stored: String) -> AppResult<bool> {
-    tokio::task::spawn_blocking(move || {
+    with_permit(move || {
         let Ok(parsed) = PasswordHash::new(&stored) else {
             return false;
         };
@@ -45,7 +68,6 @@ pub async fn verify(password: String, stored: String) -> AppResult<bool> {
             .is_ok()
     })
     .await
-    .map_err(|error| AppError::Internal(error.into()))
 }
 
 /// A hash that no password matches, to spend the same time on unknown usernames.

@@ -15,12 +15,33 @@ pub struct LoginAttempt {
     pub username: String,
     pub password: String,
     pub totp: Option<String>,
+    /// The network address the attempt came from, when known.
+    pub from: Option<std::net::IpAddr>,
 }
 
 /// Checks both factors and the lockout. On success the failure count is cleared and the TOTP
-/// step is consumed; on failure it is counted in the database. The error never says which
-/// factor was wrong.
+/// step is consumed; on failure it is counted in the database, and against the address it
+/// came from. The answer is the same for an unknown name, a wrong factor and a locked account
+/// — in its words and in the time it takes — so that names cannot be probed; only an address
+/// past its failures for the minute is told to wait, before any hashing.
 pub async fn authenticate(state: &AppState, attempt: LoginAttempt) -> AppResult<Account> {
+    let throttle = state.module::<super::throttle::LoginThrottle>();
+    let (from, now) = (attempt.from, state.now());
+    if let Some(address) = from
+        && let Some(wait) = throttle.wait(address, now)
+    {
+        return Err(AppError::LockedOut {
+            retry_after_seconds: wait,
+        });
+    }
+    let checked = check_factors(state, attempt).await;
+    if let (Err(AppError::InvalidCredentials), Some(address)) = (&checked, from) {
+        throttle.failed(address, now);
+    }
+    checked
+}
+
+async fn check_factors(state: &AppState, attempt: LoginAttempt) -> AppResult<Account> {
     let pool = state.pool();
     let now = state.now();
     let username = attempt.username.trim();
@@ -33,9 +54,8 @@ pub async fn authenticate(state: &AppState, attempt: LoginAttempt) -> AppResult<
         return Err(AppError::InvalidCredentials);
     };
     if record.locked_until > now {
-        return Err(AppError::LockedOut {
-            retry_after_seconds: (record.locked_until - now + 999) / 1000,
-        });
+        password::verify(attempt.password, password::UNUSABLE_HASH.to_owned()).await?;
+        return Err(AppError::InvalidCredentials);
     }
     let password_ok = password::verify(attempt.password, record.password_hash.clone()).await?;
     let second_factor_needed =

@@ -58,6 +58,24 @@ impl FromRequestParts<AppState> for ApiActor {
     }
 }
 
+/// The network address of the caller, as the listener saw it (`None` where the router runs
+/// without a listener, as in some tests). A proxy in front is one address for all: throttles
+/// keyed by it are then per proxy.
+pub struct PeerAddress(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PeerAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(PeerAddress(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|info| info.0.ip()),
+        ))
+    }
+}
+
 /// The request id set by the request-id layer, for audit records.
 pub struct RequestId(pub Option<String>);
 

@@ -226,13 +226,13 @@ const TEXT: &[(&str, &str, &str)] = &[
     ),
     (
         "problem.invalid-credentials",
-        "用户名、密码或动态验证码不正确。",
-        "The username, password or one-time code is not correct.",
+        "用户名、密码或动态验证码不正确；连续失败多次后，账号会暂时锁定一段时间。",
+        "The username, password or one-time code is not correct; after repeated failures the account is locked for a while.",
     ),
     (
         "problem.locked-out",
-        "失败次数过多，账号已暂时锁定，请稍后再试。",
-        "Too many failed attempts; the account is locked for a while.",
+        "尝试次数过多，请稍后再试。",
+        "Too many attempts; please try again later.",
     ),
     (
         "problem.forbidden",
