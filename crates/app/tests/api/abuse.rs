@@ -587,3 +587,55 @@ async fn an_address_guessing_logins_is_stopped_for_the_minute() {
         200
     );
 }
+
+/// A health fact's value comes from its kind's code list: an officer cannot record a reason
+/// that is not about health under a health kind.
+#[tokio::test]
+async fn a_health_fact_cannot_carry_a_reason_that_is_not_about_health() {
+    let app = spawn_app().await;
+    let officer = app.account("demo.health").api_token.clone();
+    let person = app
+        .account("citizen.zhangwei")
+        .resident_id
+        .clone()
+        .expect("id");
+    let observed_at =
+        tongban_app::time_fmt::rfc3339(tongban_core::Clock::now_millis(&*app.clock) - 3_600_000);
+    let record = |kind: &str, value: &str| {
+        let body = json!({"resident_id": person, "kind": kind, "value": value,
+            "observed_at": observed_at, "legal_basis": "传染病防治法 第三十一条"});
+        let (app, officer) = (&app, officer.clone());
+        async move {
+            app.post_as(&officer, "/api/v1/health/facts", &body)
+                .await
+                .status()
+                .as_u16()
+        }
+    };
+    let facts = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM health_facts")
+            .fetch_one(app.state.pool())
+            .await
+            .expect("count")
+    };
+    let before = facts().await;
+    for (kind, value) in [
+        ("risk_area", "河南村镇银行储户"),
+        ("risk_area", "petitioner"),
+        ("vaccination", "refuses to repay"),
+        ("quarantine_order", "debtor"),
+        ("contact_designation", "protester"),
+        ("recovery", "yes"),
+        ("test_result", "suspicious"),
+    ] {
+        assert_eq!(record(kind, value).await, 422, "{kind} = {value}");
+    }
+    assert_eq!(facts().await, before, "nothing was recorded");
+    for (kind, value) in [
+        ("vaccination", "dose_2"),
+        ("risk_area", "339901"),
+        ("quarantine_order", "home"),
+    ] {
+        assert_eq!(record(kind, value).await, 201, "{kind} = {value}");
+    }
+}

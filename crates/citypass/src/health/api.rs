@@ -65,7 +65,9 @@ pub struct FactRequest {
     pub resident_id: String,
     /// test_result, vaccination, recovery, quarantine_order, contact_designation, risk_area.
     pub kind: String,
-    /// For test_result: positive or negative.
+    /// From the kind's code list: test_result positive or negative; vaccination dose_1,
+    /// dose_2, dose_3 or booster; recovery recovered; quarantine_order home or centralised;
+    /// contact_designation close_contact or secondary_contact; risk_area a region code.
     pub value: String,
     /// RFC 3339.
     pub observed_at: String,

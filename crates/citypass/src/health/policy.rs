@@ -16,6 +16,21 @@ pub const FACT_KINDS: [&str; 6] = [
     "risk_area",
 ];
 
+/// The values a fact of each kind may take: code lists, never free text, so a fact cannot
+/// carry a reason that is not about health ("debtor", "petitioner"). A risk area is named by
+/// its region code.
+pub fn value_allowed(kind: &str, value: &str) -> bool {
+    match kind {
+        "test_result" => matches!(value, "positive" | "negative"),
+        "vaccination" => matches!(value, "dose_1" | "dose_2" | "dose_3" | "booster"),
+        "recovery" => value == "recovered",
+        "quarantine_order" => matches!(value, "home" | "centralised"),
+        "contact_designation" => matches!(value, "close_contact" | "secondary_contact"),
+        "risk_area" => value.parse::<tongban_core::RegionCode>().is_ok(),
+        _ => false,
+    }
+}
+
 /// One rule: when `logic` is truthy the person gets `colour`.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -72,20 +72,15 @@ fn valid_value(kind: &str, value: &str) -> AppResult<()> {
             format!("must be one of {}", policy::FACT_KINDS.join(", ")),
         ));
     }
-    let ok = match kind {
-        "test_result" => matches!(value, "positive" | "negative"),
-        _ => {
-            !value.trim().is_empty()
-                && value.chars().count() <= 64
-                && !value.chars().any(char::is_control)
-        }
-    };
-    if ok {
+    if policy::value_allowed(kind, value) {
         Ok(())
     } else {
         Err(AppError::invalid(
             "value",
-            "not a value this kind of fact takes (test_result: positive or negative)",
+            "not a value of this kind's code list (test_result: positive, negative; \
+             vaccination: dose_1, dose_2, dose_3, booster; recovery: recovered; \
+             quarantine_order: home, centralised; contact_designation: close_contact, \
+             secondary_contact; risk_area: a region code)",
         ))
     }
 }
