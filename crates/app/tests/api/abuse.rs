@@ -639,3 +639,39 @@ async fn a_health_fact_cannot_carry_a_reason_that_is_not_about_health() {
         assert_eq!(record(kind, value).await, 201, "{kind} = {value}");
     }
 }
+
+/// The initials a venue sees on a pass come from the person's sealed registered name, not from
+/// the account's display name, which is free text: a display name changed to anything does
+/// not reach the door.
+#[tokio::test]
+async fn the_pass_shows_initials_of_the_registered_name_whatever_the_display_name_says() {
+    let app = spawn_app().await;
+    let zhang = app.account("citizen.zhangwei").clone();
+    sqlx::query("UPDATE accounts SET display_name = $1 WHERE username = $2")
+        .bind("失信人员 (勿放行)")
+        .bind(zhang.username.clone())
+        .execute(app.state.pool())
+        .await
+        .expect("renamed");
+    tongban_app::cache::identity_changed(&app.state).await;
+    let pass: serde_json::Value = app
+        .get_as(&zhang.api_token, "/api/v1/pass/me")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let seen: serde_json::Value = app
+        .post_as(
+            &app.account("demo.venue").api_token,
+            "/api/v1/pass/verify",
+            &json!({"code": pass["code"]}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let registered = zhang.name.clone().expect("name");
+    let expected = tongban_app::identity::personal::masked_name(&registered);
+    assert_eq!(seen["initials"], expected.as_str());
+    assert!(!seen.to_string().contains("失信"));
+}

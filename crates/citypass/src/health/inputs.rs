@@ -30,6 +30,8 @@ pub struct HolderInputs {
     /// Approved and unexpired when read, newest approval first.
     pub overrides: Vec<OverrideRow>,
     pub entitlements: Vec<String>,
+    /// The masked registered name the pass shows.
+    pub initials: String,
 }
 
 impl HolderInputs {
@@ -83,6 +85,7 @@ async fn load(state: &AppState, person_id: &str, now: i64) -> AppResult<Option<H
         facts,
         overrides: super::store::active_overrides(state.pool(), person_id, now).await?,
         entitlements: crate::venues::entitlements_of(state.pool(), person_id).await?,
+        initials: crate::identity::personal::masked_name_of(state, person_id).await?,
     }))
 }
 

@@ -47,10 +47,8 @@ pub async fn issue_for(state: &AppState, actor: &Actor) -> AppResult<IssuedPass>
         .as_deref()
         .ok_or(AppError::NotFound)?;
     let status = health::status_of(state, person_id).await?;
-    let entitlements = crate::health::inputs::holder(state, person_id)
-        .await?
-        .entitlements
-        .clone();
+    let holder = crate::health::inputs::holder(state, person_id).await?;
+    let entitlements = holder.entitlements.clone();
     // The subject is the person id sealed under the vault key: it differs in every code and
     // only the issuer can resolve it.
     let subject = URL_SAFE_NO_PAD.encode(
@@ -64,7 +62,7 @@ pub async fn issue_for(state: &AppState, actor: &Actor) -> AppResult<IssuedPass>
         issuer: issuer(state),
         subject,
         colour: colour(&status.colour),
-        initials: actor.account.display_name.clone(),
+        initials: holder.initials.clone(),
         entitlements,
         issued_at: now,
         expires_at: expires,

@@ -53,6 +53,19 @@ pub fn masked_name(name: &str) -> String {
     }
 }
 
+/// The masked form of a person's registered name (张*, 欧阳*锋), for their own pass: the only
+/// form that leaves, and only to the person themself, so it is not recorded as an access. It
+/// comes from the sealed name, never from an editable display name.
+pub async fn masked_name_of(state: &AppState, person_id: &str) -> AppResult<String> {
+    let sealed: Vec<u8> = sqlx::query_scalar("SELECT name_sealed FROM persons WHERE id = $1")
+        .bind(person_id.to_owned())
+        .fetch_one(state.pool())
+        .await?;
+    Ok(masked_name(
+        open(state, "name", person_id, &sealed)?.expose(),
+    ))
+}
+
 /// The personal fields of a natural person.
 #[derive(Debug, Clone)]
 pub struct PersonalFields {
