@@ -154,7 +154,9 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
         ReadAuditRecords => holds_over(actor, Role::AuditAdmin, &resource),
         ReadPersonalData => match resource {
             Resource::Person { id, .. } if actor.account.person_id.as_deref() == Some(id) => true,
-            Resource::Person { .. } => [Role::Clerk, Role::HealthOfficer, Role::CheckpointOfficer]
+            // Checkpoint officers confirm who someone is with the masked name and colour of
+            // `CheckPersonById`; a full record is for handling a case.
+            Resource::Person { .. } => [Role::Clerk, Role::HealthOfficer]
                 .into_iter()
                 .any(|role| holds_over(actor, role, &resource)),
             _ => false,

@@ -675,3 +675,43 @@ async fn the_pass_shows_initials_of_the_registered_name_whatever_the_display_nam
     assert_eq!(seen["initials"], expected.as_str());
     assert!(!seen.to_string().contains("失信"));
 }
+
+/// A checkpoint officer cannot read anyone's full record by ID number: the lookup answers as
+/// for no one, records nothing, and the check they are for gives a masked name and a colour.
+#[tokio::test]
+async fn a_checkpoint_officer_gets_a_masked_name_and_a_colour_never_a_record() {
+    let app = spawn_app().await;
+    let officer = app.account("demo.checkpoint").api_token.clone();
+    let zhang = app.account("citizen.zhangwei").clone();
+    let number = zhang.resident_id.clone().expect("id");
+    let accesses = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM personal_data_access")
+            .fetch_one(app.state.pool())
+            .await
+            .expect("count")
+    };
+    let before = accesses().await;
+    let lookup = app
+        .post_as(
+            &officer,
+            "/api/v1/persons/lookup",
+            &json!({"resident_id": number, "purpose": "identity_verification"}),
+        )
+        .await;
+    assert_eq!(lookup.status(), 404);
+    let body = lookup.text().await.expect("body");
+    assert!(!body.contains(zhang.name.as_deref().expect("name")));
+    assert_eq!(accesses().await, before, "nothing was read");
+    let checked: serde_json::Value = app
+        .post_as(
+            &officer,
+            "/api/v1/pass/check-person",
+            &json!({"resident_id": number}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(checked["initials"], zhang.display_name.as_str());
+    assert!(checked.get("resident_id").is_none() && checked.get("phone").is_none());
+}
