@@ -59,8 +59,9 @@ pub fn masked_name(name: &str) -> String {
 pub async fn masked_name_of(state: &AppState, person_id: &str) -> AppResult<String> {
     let sealed: Vec<u8> = sqlx::query_scalar("SELECT name_sealed FROM persons WHERE id = $1")
         .bind(person_id.to_owned())
-        .fetch_one(state.pool())
-        .await?;
+        .fetch_optional(state.pool())
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok(masked_name(
         open(state, "name", person_id, &sealed)?.expose(),
     ))
