@@ -432,3 +432,64 @@ fn every_key_a_template_uses_has_both_languages_and_none_is_defined_twice() {
     keys.dedup();
     assert_eq!(before, keys.len(), "a key is defined twice");
 }
+
+#[tokio::test]
+async fn a_citizen_changes_their_password_on_the_security_page_only_with_the_current_one() {
+    let app = spawn_app().await;
+    let citizen = app.account("citizen.wangfang").clone();
+    let mut browser = app.page_login(&citizen).await;
+    let page = browser
+        .get(&app, "/security")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(page.contains("action=\"/security/password\""));
+    let csrf = hidden_csrf(&page);
+    let change = |current: &'static str, new: &'static str| {
+        [
+            ("csrf", csrf.clone()),
+            ("password", current.to_owned()),
+            ("new_password", new.to_owned()),
+        ]
+    };
+    for (current, new, status) in [
+        ("not-the-password", "a-new-passphrase-2026", 403),
+        ("", "short", 422),
+    ] {
+        let form = change(current, new);
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let refused = browser.post_form(&app, "/security/password", &pairs).await;
+        assert_eq!(refused.status(), status);
+        assert!(
+            refused.text().await.expect("html").contains("<main"),
+            "a page, not a bare error"
+        );
+    }
+    assert_eq!(
+        app.api_login(&citizen.username, &citizen.password, None)
+            .await
+            .status(),
+        200,
+        "nothing changed"
+    );
+    let pairs = [
+        ("csrf", csrf.as_str()),
+        ("password", citizen.password.as_str()),
+        ("new_password", "a-new-passphrase-2026"),
+    ];
+    let done = browser.post_form(&app, "/security/password", &pairs).await;
+    assert_eq!(done.status(), 200);
+    assert!(done.text().await.expect("html").contains("密码已修改"));
+    assert_eq!(
+        browser.get(&app, "/security").await.status(),
+        200,
+        "this session stays"
+    );
+    assert_eq!(
+        app.api_login(&citizen.username, "a-new-passphrase-2026", None)
+            .await
+            .status(),
+        200
+    );
+}

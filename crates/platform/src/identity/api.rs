@@ -267,15 +267,6 @@ pub struct CreateTokenRequest {
     pub totp: Option<String>,
 }
 
-/// The password (and one-time code) confirmed again.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ConfirmRequest {
-    pub password: String,
-    #[serde(default)]
-    pub totp: Option<String>,
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
@@ -328,17 +319,13 @@ async fn revoke_token(
 
 /// Start enrolling a (new) one-time-code secret, confirming the password (and the current
 /// code) again; it takes effect once a code of the new secret is confirmed.
-#[utoipa::path(post, path = "/api/v1/me/totp", tag = "identity", security(("bearer" = [])), request_body = ConfirmRequest,
+#[utoipa::path(post, path = "/api/v1/me/totp", tag = "identity", security(("bearer" = [])), request_body = service::Confirmation,
     responses((status = 200, body = service::TotpEnrolment), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn begin_totp(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    ApiJson(request): ApiJson<ConfirmRequest>,
+    ApiJson(confirmation): ApiJson<service::Confirmation>,
 ) -> AppResult<Json<service::TotpEnrolment>> {
-    let confirmation = service::Confirmation {
-        password: request.password,
-        totp: request.totp,
-    };
     Ok(Json(
         service::begin_totp_enrolment(&state, &actor, &confirmation).await?,
     ))

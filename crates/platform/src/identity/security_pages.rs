@@ -99,12 +99,12 @@ struct ConfirmedForm {
     totp: Option<String>,
 }
 
-impl ConfirmedForm {
-    fn confirmation(&self) -> service::Confirmation {
-        service::Confirmation {
-            password: self.password.clone(),
-            totp: self.totp.clone().filter(|code| !code.trim().is_empty()),
-        }
+/// The password and code a form sent, as the service checks them (an empty code field is no
+/// code).
+fn confirmation(password: String, totp: Option<String>) -> service::Confirmation {
+    service::Confirmation {
+        password,
+        totp: totp.filter(|code| !code.trim().is_empty()),
     }
 }
 
@@ -115,9 +115,10 @@ async fn begin_totp(
 ) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
     ctx.check_csrf(&form.csrf)?;
-    let enrolment = service::begin_totp_enrolment(&state, actor, &form.confirmation())
-        .await
-        .map_err(|e| ctx.error(e))?;
+    let enrolment =
+        service::begin_totp_enrolment(&state, actor, &confirmation(form.password, form.totp))
+            .await
+            .map_err(|e| ctx.error(e))?;
     render(&state, &ctx, None, Vec::new(), Some(enrolment)).await
 }
 
@@ -163,12 +164,7 @@ async fn create_token(
             "must be a number of days",
         ))
     })?;
-    let confirmation = ConfirmedForm {
-        csrf: form.csrf.clone(),
-        password: form.password.clone(),
-        totp: form.totp.clone(),
-    }
-    .confirmation();
+    let confirmation = confirmation(form.password, form.totp);
     let token = service::create_own_token(&state, actor, &form.label, days, &confirmation)
         .await
         .map_err(|e| ctx.error(e))?;
@@ -198,12 +194,7 @@ async fn change_password(
 ) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
     ctx.check_csrf(&form.csrf)?;
-    let confirmation = ConfirmedForm {
-        csrf: form.csrf,
-        password: form.password,
-        totp: form.totp,
-    }
-    .confirmation();
+    let confirmation = confirmation(form.password, form.totp);
     service::change_own_password(
         &state,
         actor,

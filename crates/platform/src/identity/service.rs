@@ -57,10 +57,28 @@ async fn check_factors(state: &AppState, attempt: LoginAttempt) -> AppResult<Acc
         password::verify(attempt.password, password::UNUSABLE_HASH.to_owned()).await?;
         return Err(AppError::InvalidCredentials);
     }
-    let password_ok = password::verify(attempt.password, record.password_hash.clone()).await?;
+    if !check_record(state, &record, attempt.password, attempt.totp.as_deref()).await? {
+        return Err(AppError::InvalidCredentials);
+    }
+    Ok(record.account)
+}
+
+/// Checks the sent factors against a stored login record and records the outcome, as every
+/// check of a password does (a login, or a step that asks for it again): a failure counts
+/// towards the account's lockout; a success clears the count and uses the code's step once
+/// (false when another check used it meanwhile — a replay). A disabled account never passes.
+async fn check_record(
+    state: &AppState,
+    record: &store::LoginRecord,
+    sent_password: String,
+    sent_totp: Option<&str>,
+) -> AppResult<bool> {
+    let (pool, now) = (state.pool(), state.now());
+    let password_ok = sent_password.len() <= 256
+        && password::verify(sent_password, record.password_hash.clone()).await?;
     let second_factor_needed =
         record.totp_secret.is_some() || record.account.kind == AccountKind::Staff;
-    let totp_step = match (&record.totp_secret, attempt.totp.as_deref()) {
+    let totp_step = match (&record.totp_secret, sent_totp) {
         (Some(secret), Some(code)) => {
             totp::verify(secret, code, now.div_euclid(1000), record.totp_last_step)
         }
@@ -77,13 +95,9 @@ async fn check_factors(state: &AppState, attempt: LoginAttempt) -> AppResult<Acc
             config.lockout_minutes * MINUTE_MS,
         )
         .await?;
-        return Err(AppError::InvalidCredentials);
+        return Ok(false);
     }
-    if !store::record_successful_login(pool, &record.account.id, totp_step).await? {
-        // Another login consumed this code between our read and write: a replay.
-        return Err(AppError::InvalidCredentials);
-    }
-    Ok(record.account)
+    store::record_successful_login(pool, &record.account.id, totp_step).await
 }
 
 /// The account of this username, if any: how modules find the accounts they work with
@@ -281,6 +295,7 @@ pub async fn confirm_totp_enrolment(state: &AppState, actor: &Actor, code: &str)
 /// The password and, when the account has a second factor, a current one-time code: what a
 /// step that could make a stolen session or token permanent asks for again.
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Confirmation {
     pub password: String,
     /// The current one-time code, when the account has a second factor.
@@ -304,27 +319,8 @@ pub async fn reauthenticate(
             retry_after_seconds: (record.locked_until - now + 999) / 1000,
         });
     }
-    let password_ok = confirmation.password.len() <= 256
-        && password::verify(confirmation.password.clone(), record.password_hash.clone()).await?;
-    let totp_step = match (&record.totp_secret, confirmation.totp.as_deref()) {
-        (Some(secret), Some(code)) => {
-            totp::verify(secret, code, now.div_euclid(1000), record.totp_last_step)
-        }
-        _ => None,
-    };
-    if !password_ok || (record.totp_secret.is_some() && totp_step.is_none()) {
-        let config = &state.config;
-        store::record_failed_login(
-            pool,
-            &record.account.id,
-            now,
-            config.lockout_threshold,
-            config.lockout_minutes * MINUTE_MS,
-        )
-        .await?;
-        return Err(AppError::Reauthenticate);
-    }
-    if !store::record_successful_login(pool, &record.account.id, totp_step).await? {
+    let sent = (confirmation.password.clone(), confirmation.totp.as_deref());
+    if !check_record(state, &record, sent.0, sent.1).await? {
         return Err(AppError::Reauthenticate);
     }
     Ok(())
