@@ -26,7 +26,7 @@ const REGIONS: [(&str, &str, &str); 5] = [
 ];
 
 /// (kind, 中文 suffix, English suffix)
-const DEPARTMENTS: [(&str, &str, &str); 7] = [
+const DEPARTMENTS: [(&str, &str, &str); 8] = [
     (
         "government_services",
         "政务服务管理局",
@@ -46,10 +46,15 @@ const DEPARTMENTS: [(&str, &str, &str); 7] = [
     ),
     ("civil_affairs", "民政局", "Civil Affairs Bureau"),
     ("taxation", "税务局", "Taxation Bureau"),
+    (
+        "disease_control",
+        "疾病预防控制中心",
+        "Center for Disease Control and Prevention",
+    ),
 ];
 
 /// (username, display name, role, region of the department, department kind or "" for a region scope)
-const STAFF: [(&str, &str, Role, &str, &str); 13] = [
+const STAFF: [(&str, &str, Role, &str, &str); 15] = [
     ("demo.sysadmin", "周系统", Role::SystemAdmin, CITY, ""),
     ("demo.secadmin", "吴安全", Role::SecurityAdmin, CITY, ""),
     ("demo.auditadmin", "郑审计", Role::AuditAdmin, CITY, ""),
@@ -75,6 +80,24 @@ const STAFF: [(&str, &str, Role, &str, &str); 13] = [
         "government_services",
     ),
     ("demo.health", "卫健康", Role::HealthOfficer, CITY, "health"),
+    // The second officer of the city's health authority: nothing that changes a colour or a
+    // city-wide control is done by one officer alone.
+    (
+        "demo.health2",
+        "卫复核",
+        Role::HealthOfficer,
+        CITY,
+        "health",
+    ),
+    // The district's laboratory (a designated health source): its results with a sample
+    // number take effect at once.
+    (
+        "demo.lab",
+        "柏检测",
+        Role::HealthOfficer,
+        JIANGBEI,
+        "disease_control",
+    ),
     (
         "demo.clerk.market",
         "秦市监",

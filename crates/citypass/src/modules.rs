@@ -19,11 +19,49 @@ impl crate::module::Module for HealthModule {
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::error::AppResult<()>> + Send + 'a>>
     {
         Box::pin(async move {
-            let _ = city;
+            // Every district's disease-control centre runs a laboratory whose results are
+            // health facts at once.
+            for department in city
+                .departments
+                .iter()
+                .filter(|d| d.kind == "disease_control")
+            {
+                crate::health::service::designate_source_as_operator(
+                    state,
+                    &department.id,
+                    "laboratory",
+                )
+                .await?;
+            }
             // The demo runs in emergency mode with the default status policy, so passes show
             // colours.
             crate::health::service::seed_defaults(state, true).await
         })
+    }
+
+    fn routes(&self) -> axum::Router<crate::state::AppState> {
+        crate::health::pages::routes()
+    }
+
+    fn home<'a>(
+        &'a self,
+        home: crate::module::Home,
+        state: &'a crate::state::AppState,
+        ctx: &'a crate::module::HomeCtx<'a>,
+    ) -> crate::module::Sections<'a> {
+        Box::pin(crate::health::pages::home_sections(home, state, ctx))
+    }
+
+    fn nav(&self, actor: &crate::identity::model::Actor) -> Vec<crate::module::NavLink> {
+        if crate::health::approvals::is_health_officer(actor) {
+            vec![crate::module::NavLink {
+                href: "/health/approvals",
+                text: "health.approvals",
+                rank: 35,
+            }]
+        } else {
+            Vec::new()
+        }
     }
 
     fn init(

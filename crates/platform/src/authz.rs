@@ -26,7 +26,9 @@ pub enum Action {
     RegisterEnterprise,
     /// Record a health fact about a person (health officers of the person's region).
     RecordHealthFact,
-    /// Propose or approve a status policy, switch the emergency mode.
+    /// Health work that is not about one person: on the platform, any health officer (their
+    /// lists); on a region, an officer whose scope covers it — the deployment's region for
+    /// the status policy and the emergency switch, so a district's officer cannot.
     ManageHealthPolicy,
     /// Check a pass at a venue or checkpoint.
     CheckPass,

@@ -139,16 +139,17 @@ async fn every_role_gets_exactly_the_access_the_policy_grants() {
             expected: [404, 404, 404, 404, 200, 404, 404, 404, 404, 200],
         },
         Case {
-            name: "match a Jiangbei citizen's contacts",
+            // A health officer may ask; the citizen is no confirmed case, so the answer is 409.
+            name: "ask to match a Jiangbei citizen's contacts",
             method: "POST",
-            path: "/api/v1/health/contacts/match".into(),
+            path: "/api/v1/health/contacts/requests".into(),
             body: Some(json!({
                 "resident_id": zhang_id,
                 "from": tongban_app::time_fmt::rfc3339(now - 86_400_000),
                 "to": tongban_app::time_fmt::rfc3339(now),
                 "purpose": "流行病学调查",
             })),
-            expected: [403, 403, 403, 403, 403, 200, 403, 403, 403, 403],
+            expected: [403, 403, 403, 403, 403, 409, 403, 403, 403, 403],
         },
         Case {
             name: "check a person without a phone",

@@ -89,6 +89,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         bind: "127.0.0.1:0".parse().expect("addr"),
         database_url: Some(database_url.clone()),
         max_db_connections: 5,
+        // The demo city's deployment: its health authority is the city's.
+        region_code: tongban_app::demo::CITY.into(),
         ..Config::default()
     };
     adjust(&mut config);

@@ -106,8 +106,8 @@ async fn seeding_the_demo_again_reuses_the_city_and_hands_out_working_credential
     let accounts = app.count("accounts").await;
     let persons = app.count("persons").await;
     assert_eq!(
-        departments, 21,
-        "seven departments in the city and in each district"
+        departments, 24,
+        "eight departments in the city and in each district"
     );
     let again = tongban_app::demo::seed(&app.state, &app.address)
         .await

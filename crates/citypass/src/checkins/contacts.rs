@@ -1,7 +1,9 @@
 //! 时空伴随: who was at the same venue as a confirmed case at overlapping times. A health
-//! officer runs a match with a stated purpose, reviews the list, and confirms the contacts they
-//! judge real; each confirmation becomes a `contact_designation` fact (which the status policy
-//! may read) and is logged. A raw match changes no one's colour.
+//! officer asks for a match about a confirmed case (a positive test in force) with a stated
+//! purpose; a second officer approves it before anything is read; the run shows no names or
+//! venues. The officer designates the contacts they judge real; each designation is a
+//! `contact_designation` fact that takes effect when a second officer confirms it. Every step
+//! is logged. A raw match changes no one's colour.
 
 use std::collections::HashMap;
 
@@ -93,7 +95,8 @@ fn shared_presence(a: &Visit, b: &Visit, dwell_ms: i64) -> i64 {
     (a.at.min(b.at) + dwell_ms - a.at.max(b.at)).max(0)
 }
 
-/// A match as the officer sees it: no names, only references they can confirm.
+/// A match as the officer sees it: no names, no venues, only what a designation needs — when
+/// the contact began and how strong it was — with a reference to confirm it by.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MatchResult {
     /// The case's check-ins in the period.
@@ -105,7 +108,6 @@ pub struct MatchResult {
 pub struct ContactRow {
     /// Opaque; valid for confirmation for a day, by officers only.
     pub reference: String,
-    pub venue: String,
     /// RFC 3339.
     pub first_overlap_at: String,
     pub overlap_minutes: i64,
@@ -115,6 +117,7 @@ pub struct ContactRow {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MatchRequest {
+    /// The ID number of a confirmed case (a positive test in force).
     pub resident_id: String,
     /// RFC 3339; the period of the case's history to match, at most 28 days.
     pub from: String,
@@ -125,6 +128,9 @@ pub struct MatchRequest {
     pub purpose: String,
 }
 
+/// How long a request waits for its approval, and an approved one may be run.
+const REQUEST_LIFETIME_MS: i64 = 24 * 3_600_000;
+
 #[derive(Serialize)]
 struct MatchEntry<'a> {
     kind: &'static str,
@@ -132,10 +138,11 @@ struct MatchEntry<'a> {
     actor: &'a str,
     department: Option<&'a str>,
     subject: String,
+    request: &'a str,
     purpose: &'a str,
     period: (String, String),
     dwell_minutes: i64,
-    found: usize,
+    found: Option<usize>,
 }
 
 fn parse_time(field: &'static str, text: &str) -> AppResult<i64> {
@@ -144,12 +151,63 @@ fn parse_time(field: &'static str, text: &str) -> AppResult<i64> {
     Ok((at.unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
-/// Runs a match for a health officer whose reach covers the case, and logs it.
-pub async fn run_match(
+async fn log_match(
+    state: &AppState,
+    actor: &Actor,
+    kind: &'static str,
+    person_id: &str,
+    row: &store::MatchRequestRow,
+    found: Option<usize>,
+) -> AppResult<()> {
+    let entry = MatchEntry {
+        kind,
+        at: crate::time_fmt::rfc3339(state.now()),
+        actor: actor.id(),
+        department: actor.account.department_id.as_deref(),
+        subject: state.vault.blind_index("subject", person_id),
+        request: &row.id,
+        purpose: &row.purpose,
+        period: (
+            crate::time_fmt::rfc3339(row.period_from),
+            crate::time_fmt::rfc3339(row.period_to),
+        ),
+        dwell_minutes: row.dwell_minutes,
+        found,
+    };
+    crate::ledger::service::append(state, &entry)
+        .await
+        .map_err(|_| AppError::Unavailable)?;
+    Ok(())
+}
+
+fn case_context(id: &str) -> String {
+    format!("contact_match_requests.case/{id}")
+}
+
+/// The case a request is about, and the request, when the actor's health reach covers them.
+async fn request_in_reach(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> AppResult<(String, store::MatchRequestRow)> {
+    let row = store::match_request(state.pool(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let plain = state
+        .vault
+        .open_field(&case_context(&row.id), &row.case_sealed)?;
+    let person_id = String::from_utf8(plain.to_vec()).map_err(|e| AppError::Internal(e.into()))?;
+    crate::health::service::ensure_health_reach(state, actor, &person_id).await?;
+    Ok((person_id, row))
+}
+
+/// Asks for a match about a confirmed case (a health officer whose reach covers the case).
+/// Nothing is read until a second officer approves ([`approve_match`]).
+pub async fn request_match(
     state: &AppState,
     actor: &Actor,
     request: &MatchRequest,
-) -> AppResult<MatchResult> {
+) -> AppResult<String> {
     let purpose = request.purpose.trim();
     if purpose.is_empty() || purpose.chars().count() > 200 {
         return Err(AppError::invalid(
@@ -185,29 +243,104 @@ pub async fn run_match(
         .await?
         .ok_or(AppError::NotFound)?;
     crate::health::service::ensure_health_reach(state, actor, &person_id).await?;
-    let case = super::subject_of(state, &person_id);
-    let case_visits = store::visits_of(state.pool(), &case, from, to).await?.len();
-    let found = overlaps(state.pool(), &case, from, to, dwell * 60_000).await?;
-    let entry = MatchEntry {
-        kind: "contact_match",
-        at: crate::time_fmt::rfc3339(now),
-        actor: actor.id(),
-        department: actor.account.department_id.as_deref(),
-        subject: state.vault.blind_index("subject", &person_id),
-        purpose,
-        period: (crate::time_fmt::rfc3339(from), crate::time_fmt::rfc3339(to)),
+    if !crate::health::service::is_confirmed_case(state, &person_id).await? {
+        return Err(AppError::Conflict(
+            "contact matching is for confirmed cases: this person has no positive test in force"
+                .into(),
+        ));
+    }
+    let region = personal::person_region(state, &person_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let id = crate::random::new_id();
+    let row = store::MatchRequestRow {
+        case_sealed: state
+            .vault
+            .seal_field(&case_context(&id), person_id.as_bytes()),
+        id,
+        region_code: region.as_str().to_owned(),
+        period_from: from,
+        period_to: to,
         dwell_minutes: dwell,
-        found: found.len(),
+        purpose: purpose.to_owned(),
+        requested_by: actor.id().to_owned(),
+        requested_at: now,
+        approved_by: None,
+        approved_at: None,
     };
-    crate::ledger::service::append(state, &entry)
-        .await
-        .map_err(|_| AppError::Unavailable)?;
-    let names = venue_names(state, &found).await?;
+    log_match(
+        state,
+        actor,
+        "contact_match_requested",
+        &person_id,
+        &row,
+        None,
+    )
+    .await?;
+    store::insert_match_request(state.pool(), &row).await?;
+    Ok(row.id)
+}
+
+/// The second officer's approval of a match request, within a day of it.
+pub async fn approve_match(state: &AppState, actor: &Actor, id: &str) -> AppResult<()> {
+    let (person_id, row) = request_in_reach(state, actor, id).await?;
+    if row.requested_by == actor.id() {
+        return Err(AppError::Conflict(
+            "a match needs a second officer's approval, not its requester's".into(),
+        ));
+    }
+    let now = state.now();
+    if !store::approve_match_request(state.pool(), id, actor.id(), now, now - REQUEST_LIFETIME_MS)
+        .await?
+    {
+        return Err(AppError::Conflict(
+            "the request is approved already or older than a day".into(),
+        ));
+    }
+    log_match(
+        state,
+        actor,
+        "contact_match_approved",
+        &person_id,
+        &row,
+        None,
+    )
+    .await
+}
+
+/// Runs an approved match (its requester or approver, within a day of the approval), and logs
+/// the run with how many were found.
+pub async fn run_match(state: &AppState, actor: &Actor, id: &str) -> AppResult<MatchResult> {
+    let (person_id, row) = request_in_reach(state, actor, id).await?;
+    let now = state.now();
+    let approved_at = row.approved_at.ok_or_else(|| {
+        AppError::Conflict("the match waits for a second officer's approval".into())
+    })?;
+    if now - approved_at > REQUEST_LIFETIME_MS {
+        return Err(AppError::Conflict(
+            "the approval is older than a day: ask again".into(),
+        ));
+    }
+    if row.requested_by != actor.id() && row.approved_by.as_deref() != Some(actor.id()) {
+        return Err(AppError::Forbidden);
+    }
+    let case = super::subject_of(state, &person_id);
+    let (from, to) = (row.period_from, row.period_to);
+    let case_visits = store::visits_of(state.pool(), &case, from, to).await?.len();
+    let found = overlaps(state.pool(), &case, from, to, row.dwell_minutes * 60_000).await?;
+    log_match(
+        state,
+        actor,
+        "contact_match",
+        &person_id,
+        &row,
+        Some(found.len()),
+    )
+    .await?;
     let contacts = found
         .iter()
         .map(|o| ContactRow {
             reference: reference(state, &o.subject, o.first_at, now),
-            venue: names.get(&o.venue_no).cloned().unwrap_or_default(),
             first_overlap_at: crate::time_fmt::rfc3339(o.first_at),
             overlap_minutes: o.overlap_ms / 60_000,
             shared_visits: o.shared_visits,
@@ -219,16 +352,53 @@ pub async fn run_match(
     })
 }
 
-async fn venue_names(state: &AppState, found: &[Overlap]) -> AppResult<HashMap<i64, String>> {
-    let mut names = HashMap::new();
-    for o in found {
-        if names.contains_key(&o.venue_no) {
+/// A request waiting for approval, as the approver's inbox shows it.
+pub struct OpenRequest {
+    pub id: String,
+    pub purpose: String,
+    pub period: (i64, i64),
+    pub dwell_minutes: i64,
+    pub requested_by: String,
+    pub requested_at: i64,
+}
+
+/// Requests the actor may approve: in their reach, not their own, made within a day.
+pub async fn open_requests(state: &AppState, actor: &Actor) -> AppResult<Vec<OpenRequest>> {
+    let since = state.now() - REQUEST_LIFETIME_MS;
+    let mut open = Vec::new();
+    for row in store::open_match_requests(state.pool(), since).await? {
+        if row.requested_by == actor.id() {
             continue;
         }
-        let venue = crate::venues::venue_by_no(state.pool(), o.venue_no).await?;
-        names.insert(o.venue_no, venue.map(|v| v.name).unwrap_or_default());
+        let Ok(region) = row.region_code.parse() else {
+            continue;
+        };
+        let reach = crate::authz::can(
+            actor,
+            crate::authz::Action::RecordHealthFact,
+            crate::authz::Resource::Person {
+                id: "",
+                region: &region,
+            },
+        );
+        if reach {
+            open.push(OpenRequest {
+                id: row.id,
+                purpose: row.purpose,
+                period: (row.period_from, row.period_to),
+                dwell_minutes: row.dwell_minutes,
+                requested_by: row.requested_by,
+                requested_at: row.requested_at,
+            });
+        }
     }
-    Ok(names)
+    Ok(open)
+}
+
+/// Deletes requests older than the check-ins they could read.
+pub async fn purge_requests(state: &AppState) -> AppResult<u64> {
+    let before = state.now() - state.config.checkin_retention_days.max(1) * store::DAY_MS;
+    store::purge_match_requests(state.pool(), before).await
 }
 
 /// A reference the officer can hand back to confirm: the pseudonym, the time of contact and
@@ -276,12 +446,14 @@ pub struct ConfirmRequest {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Confirmed {
-    /// The ids of the contact-designation facts recorded, one per reference.
+    /// The ids of the contact-designation facts recorded, one per reference; each waits for a
+    /// second officer's confirmation.
     pub facts: Vec<String>,
 }
 
-/// Confirms contacts: each reference becomes a contact-designation fact about its person,
-/// logged as the officer's decision. All references are checked before anything is recorded.
+/// Designates contacts: each reference becomes a contact-designation fact about its person,
+/// logged as the officer's decision, in force once a second officer confirms it. All
+/// references are checked before anything is recorded.
 pub async fn confirm(
     state: &AppState,
     actor: &Actor,

@@ -293,3 +293,92 @@ pub async fn district_hours(
         .fetch_all(db)
         .await?)
 }
+
+/// A contact match asked for about a case: what it may read, and who asked and approved.
+#[derive(sqlx::FromRow)]
+pub struct MatchRequestRow {
+    pub id: String,
+    pub case_sealed: Vec<u8>,
+    pub region_code: String,
+    pub period_from: i64,
+    pub period_to: i64,
+    pub dwell_minutes: i64,
+    pub purpose: String,
+    pub requested_by: String,
+    pub requested_at: i64,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<i64>,
+}
+
+const MATCH_REQUEST_COLUMNS: &str = "id, case_sealed, region_code, period_from, period_to, dwell_minutes, purpose, requested_by, requested_at, approved_by, approved_at";
+
+pub async fn insert_match_request(db: impl Exec<'_>, row: &MatchRequestRow) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO contact_match_requests (id, case_sealed, region_code, period_from, period_to, dwell_minutes, purpose, requested_by, requested_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(row.id.clone())
+    .bind(row.case_sealed.clone())
+    .bind(row.region_code.clone())
+    .bind(row.period_from)
+    .bind(row.period_to)
+    .bind(row.dwell_minutes)
+    .bind(row.purpose.clone())
+    .bind(row.requested_by.clone())
+    .bind(row.requested_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn match_request(db: impl Exec<'_>, id: &str) -> AppResult<Option<MatchRequestRow>> {
+    let sql = format!("SELECT {MATCH_REQUEST_COLUMNS} FROM contact_match_requests WHERE id = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id.to_owned())
+        .fetch_optional(db)
+        .await?)
+}
+
+/// Requests made since `since` and not yet approved, oldest first (at most 200).
+pub async fn open_match_requests(db: impl Exec<'_>, since: i64) -> AppResult<Vec<MatchRequestRow>> {
+    let sql = format!(
+        "SELECT {MATCH_REQUEST_COLUMNS} FROM contact_match_requests
+         WHERE approved_at IS NULL AND requested_at > $1 ORDER BY requested_at LIMIT 200"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(since)
+        .fetch_all(db)
+        .await?)
+}
+
+/// Approves an open request made since `since` by someone other than its requester.
+pub async fn approve_match_request(
+    db: impl Exec<'_>,
+    id: &str,
+    by: &str,
+    now: i64,
+    since: i64,
+) -> AppResult<bool> {
+    let result = sqlx::query(
+        "UPDATE contact_match_requests SET approved_by = $2, approved_at = $3
+         WHERE id = $1 AND approved_at IS NULL AND requested_by <> $2 AND requested_at > $4",
+    )
+    .bind(id.to_owned())
+    .bind(by.to_owned())
+    .bind(now)
+    .bind(since)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Deletes requests made before `before` (they can no longer be approved or run).
+pub async fn purge_match_requests(db: impl Exec<'_>, before: i64) -> AppResult<u64> {
+    Ok(
+        sqlx::query("DELETE FROM contact_match_requests WHERE requested_at < $1")
+            .bind(before)
+            .execute(db)
+            .await?
+            .rows_affected(),
+    )
+}

@@ -19,6 +19,10 @@ use crate::web::extract::{ApiActor, ApiJson};
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(record_fact))
+        .routes(routes!(confirm_fact))
+        .routes(routes!(pending_facts))
+        .routes(routes!(approve_control))
+        .routes(routes!(designate_source))
         .routes(routes!(current_policy))
         .routes(routes!(propose_policy))
         .routes(routes!(approve_policy))
@@ -27,27 +31,54 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(approve_override))
         .routes(routes!(open_requests))
         .routes(routes!(resolve_request))
-        .routes(routes!(match_contacts))
-        .routes(routes!(confirm_contacts))
+        .routes(routes!(request_match))
+        .routes(routes!(approve_match))
+        .routes(routes!(run_match))
+        .routes(routes!(designate_contacts))
 }
 
-/// 时空伴随: people checked in at the same venues as a case with overlapping presence (health
-/// officer whose reach covers the case). The run is logged with its purpose; nothing changes
-/// anyone's colour until contacts are confirmed.
-#[utoipa::path(post, path = "/api/v1/health/contacts/match", tag = "health", security(("bearer" = [])), request_body = contacts::MatchRequest,
-    responses((status = 200, body = contacts::MatchResult), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
-async fn match_contacts(
+/// 时空伴随: ask for a match about a confirmed case (health officer whose reach covers the
+/// case). Nothing is read until a second officer approves; the request is logged.
+#[utoipa::path(post, path = "/api/v1/health/contacts/requests", tag = "health", security(("bearer" = [])), request_body = contacts::MatchRequest,
+    responses((status = 201, body = Created), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn request_match(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     ApiJson(request): ApiJson<contacts::MatchRequest>,
-) -> AppResult<Json<contacts::MatchResult>> {
-    Ok(Json(contacts::run_match(&state, &actor, &request).await?))
+) -> AppResult<(StatusCode, Json<Created>)> {
+    let id = contacts::request_match(&state, &actor, &request).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
-/// Confirm reviewed contacts: each becomes a contact-designation fact, logged.
-#[utoipa::path(post, path = "/api/v1/health/contacts/confirm", tag = "health", security(("bearer" = [])), request_body = contacts::ConfirmRequest,
+/// Approve a match request (a health officer of the case's reach other than its requester).
+#[utoipa::path(post, path = "/api/v1/health/contacts/requests/{id}/approve", tag = "health", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn approve_match(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    contacts::approve_match(&state, &actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Run an approved match (its requester or approver, within a day): people with overlapping
+/// presence, without names or venues. The run is logged.
+#[utoipa::path(post, path = "/api/v1/health/contacts/requests/{id}/run", tag = "health", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = contacts::MatchResult), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn run_match(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> AppResult<Json<contacts::MatchResult>> {
+    Ok(Json(contacts::run_match(&state, &actor, &id).await?))
+}
+
+/// Designate reviewed contacts: each becomes a contact-designation fact, logged, in force
+/// once a second officer confirms it.
+#[utoipa::path(post, path = "/api/v1/health/contacts/designate", tag = "health", security(("bearer" = [])), request_body = contacts::ConfirmRequest,
     responses((status = 201, body = contacts::Confirmed), (status = 403, body = Problem), (status = 422, body = Problem)))]
-async fn confirm_contacts(
+async fn designate_contacts(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     ApiJson(request): ApiJson<contacts::ConfirmRequest>,
@@ -72,21 +103,21 @@ pub struct FactRequest {
     /// RFC 3339.
     pub observed_at: String,
     pub legal_basis: String,
+    /// The sample or report number the result rests on; with it, a result recorded by a
+    /// health source (a laboratory or hospital department) is in force at once.
+    pub evidence_ref: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RecordedFact {
-    pub id: String,
-}
-
-/// Record a health fact about a person (health officer of the person's region). Logged.
+/// Record a health fact about a person (health officer of the person's region). Logged. In
+/// force at once when a health source records it with its evidence (and it lifts no recent
+/// positive); otherwise it waits for a second officer.
 #[utoipa::path(post, path = "/api/v1/health/facts", tag = "health", security(("bearer" = [])), request_body = FactRequest,
-    responses((status = 201, body = RecordedFact), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = service::RecordedFact), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn record_fact(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     ApiJson(request): ApiJson<FactRequest>,
-) -> AppResult<(StatusCode, Json<RecordedFact>)> {
+) -> AppResult<(StatusCode, Json<service::RecordedFact>)> {
     let resident_id = request
         .resident_id
         .trim()
@@ -104,9 +135,34 @@ async fn record_fact(
         value: request.value,
         observed_at: millis,
         legal_basis: request.legal_basis,
+        evidence_ref: request.evidence_ref,
     };
-    let id = service::record_fact(&state, &actor, fact).await?;
-    Ok((StatusCode::CREATED, Json(RecordedFact { id })))
+    let recorded = service::record_fact(&state, &actor, fact).await?;
+    Ok((StatusCode::CREATED, Json(recorded)))
+}
+
+/// Confirm a pending fact (a health officer of the person's region other than its recorder);
+/// it is in force from then on. Logged.
+#[utoipa::path(post, path = "/api/v1/health/facts/{id}/confirm", tag = "health", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn confirm_fact(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    service::confirm_fact(&state, &actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// What awaits the officer's second signature: facts, manual colours, policies, switches of
+/// the emergency mode and match requests that others proposed, within the officer's reach.
+#[utoipa::path(get, path = "/api/v1/health/pending", tag = "health", security(("bearer" = [])),
+    responses((status = 200, body = [super::approvals::Pending]), (status = 403, body = Problem)))]
+async fn pending_facts(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> AppResult<Json<Vec<super::approvals::Pending>>> {
+    Ok(Json(super::approvals::pending(&state, &actor).await?))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -138,6 +194,9 @@ async fn current_policy(
 #[serde(deny_unknown_fields)]
 pub struct ProposeRequest {
     pub rules: Vec<StatusRule>,
+    /// Days after a positive test in which a negative result or a recovery needs a second
+    /// officer (1–28; default 7).
+    pub positive_hold_days: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -145,7 +204,8 @@ pub struct Proposed {
     pub version: i64,
 }
 
-/// Propose a new policy version (health officer); it needs a second approver.
+/// Propose a new policy version (the health authority: an officer whose scope covers the
+/// deployment's region); it needs a second approver.
 #[utoipa::path(post, path = "/api/v1/health/policies", tag = "health", security(("bearer" = [])), request_body = ProposeRequest,
     responses((status = 201, body = Proposed), (status = 403, body = Problem), (status = 422, body = Problem)))]
 async fn propose_policy(
@@ -153,7 +213,8 @@ async fn propose_policy(
     ApiActor(actor): ApiActor,
     ApiJson(request): ApiJson<ProposeRequest>,
 ) -> AppResult<(StatusCode, Json<Proposed>)> {
-    let version = service::propose_policy(&state, &actor, request.rules).await?;
+    let version =
+        service::propose_policy(&state, &actor, request.rules, request.positive_hold_days).await?;
     Ok((StatusCode::CREATED, Json(Proposed { version })))
 }
 
@@ -175,15 +236,58 @@ pub struct EmergencyRequest {
     pub on: bool,
 }
 
-/// Switch the public-health emergency mode (health officer). Off: passes carry no colour.
+/// Propose switching the public-health emergency mode (the health authority). Off: passes
+/// carry no colour. It takes effect when a second officer of the authority approves it.
 #[utoipa::path(put, path = "/api/v1/health/emergency", tag = "health", security(("bearer" = [])), request_body = EmergencyRequest,
-    responses((status = 204), (status = 403, body = Problem)))]
+    responses((status = 202, body = Created), (status = 403, body = Problem)))]
 async fn set_emergency(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     ApiJson(request): ApiJson<EmergencyRequest>,
+) -> AppResult<(StatusCode, Json<Created>)> {
+    let id =
+        service::propose_control(&state, &actor, service::Control::Emergency(request.on)).await?;
+    Ok((StatusCode::ACCEPTED, Json(Created { id })))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SourceRequest {
+    /// `laboratory` or `hospital`; null withdraws the designation.
+    pub kind: Option<String>,
+}
+
+/// Propose designating a department a health source, or withdrawing it (the health
+/// authority). A source's results with their evidence take effect at once. It takes effect
+/// when a second officer of the authority approves it.
+#[utoipa::path(put, path = "/api/v1/health/sources/{department_id}", tag = "health", security(("bearer" = [])), params(("department_id" = String, Path)),
+    request_body = SourceRequest,
+    responses((status = 202, body = Created), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn designate_source(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(department_id): Path<String>,
+    ApiJson(request): ApiJson<SourceRequest>,
+) -> AppResult<(StatusCode, Json<Created>)> {
+    let control = service::Control::Source {
+        department_id,
+        kind: request.kind,
+    };
+    let id = service::propose_control(&state, &actor, control).await?;
+    Ok((StatusCode::ACCEPTED, Json(Created { id })))
+}
+
+/// Approve a proposed change of a city-wide control — the emergency mode, a health source —
+/// (an officer of the health authority other than its proposer, within a day); it takes
+/// effect at once.
+#[utoipa::path(post, path = "/api/v1/health/controls/{id}/approve", tag = "health", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn approve_control(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
-    service::set_emergency(&state, Some(&actor), request.on).await?;
+    service::approve_control(&state, &actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -3,7 +3,9 @@
 //! the public-health emergency switch. Every colour carries its explanation.
 
 pub mod api;
+pub mod approvals;
 pub mod inputs;
+pub mod pages;
 pub mod policy;
 pub mod service;
 pub(crate) mod store;

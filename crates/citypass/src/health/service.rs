@@ -20,6 +20,11 @@ pub const DAY_MS: i64 = 86_400_000;
 /// How long a fact is kept before it is purged.
 pub const FACT_RETENTION_DAYS: i64 = 28;
 const EMERGENCY: &str = "health.emergency";
+/// Days after a positive test in which a fact lowering risk needs a second officer, unless a
+/// policy sets otherwise.
+pub const DEFAULT_POSITIVE_HOLD_DAYS: i64 = 7;
+/// How long a proposed switch of the emergency mode waits for its second approver.
+const PROPOSAL_LIFETIME_MS: i64 = DAY_MS;
 
 /// A fact as a health source records it.
 pub struct NewFact {
@@ -29,6 +34,16 @@ pub struct NewFact {
     /// Unix milliseconds.
     pub observed_at: i64,
     pub legal_basis: String,
+    /// The laboratory's sample or report number, from a health source.
+    pub evidence_ref: Option<String>,
+}
+
+/// A fact as recorded: in force at once, or waiting for a second officer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RecordedFact {
+    pub id: String,
+    /// False while the fact waits for a second officer's confirmation; no colour reads it.
+    pub in_force: bool,
 }
 
 #[derive(Serialize)]
@@ -130,10 +145,61 @@ fn legal_basis_of(text: &str) -> AppResult<&str> {
     Ok(text)
 }
 
-/// Records a fact about a person. Only a health officer whose scope covers the person may.
-pub async fn record_fact(state: &AppState, actor: &Actor, fact: NewFact) -> AppResult<String> {
+/// A fact that lowers risk: it could lift a positive.
+fn lowers_risk(kind: &str, value: &str) -> bool {
+    matches!(
+        (kind, value),
+        ("test_result", "negative") | ("recovery", "recovered")
+    )
+}
+
+/// The evidence reference a health source gives, trimmed: 1–64 printable characters.
+fn evidence_of(text: Option<&str>) -> AppResult<Option<String>> {
+    let Some(text) = text.map(str::trim) else {
+        return Ok(None);
+    };
+    if text.is_empty() || text.chars().count() > 64 || text.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            "evidence_ref",
+            "must be the sample or report number (1–64 characters)",
+        ));
+    }
+    Ok(Some(text.to_owned()))
+}
+
+/// Whether the person had a positive test, in force, within the policy's hold window.
+async fn recent_positive(state: &AppState, person_id: &str) -> AppResult<bool> {
+    let now = state.now();
+    let hold_days = inputs(state).await?.positive_hold_days;
+    let holder = crate::health::inputs::holder(state, person_id).await?;
+    Ok(holder.facts_at(now).any(|fact| {
+        fact.kind == "test_result"
+            && fact.value == "positive"
+            && fact.observed_at > now - hold_days * DAY_MS
+    }))
+}
+
+/// Whether the person is a confirmed case: a positive test in force.
+pub async fn is_confirmed_case(state: &AppState, person_id: &str) -> AppResult<bool> {
+    let now = state.now();
+    let holder = crate::health::inputs::holder(state, person_id).await?;
+    Ok(holder
+        .facts_at(now)
+        .any(|fact| fact.kind == "test_result" && fact.value == "positive"))
+}
+
+/// Records a fact about a person (a health officer whose scope covers them). It is in force
+/// at once only when it comes from a health source (a laboratory or hospital department) with
+/// the evidence it rests on, and does not lift a positive within the policy's hold window;
+/// otherwise it waits for a second officer ([`confirm_fact`]).
+pub async fn record_fact(
+    state: &AppState,
+    actor: &Actor,
+    fact: NewFact,
+) -> AppResult<RecordedFact> {
     valid_value(&fact.kind, &fact.value)?;
     let legal_basis = legal_basis_of(&fact.legal_basis)?;
+    let evidence = evidence_of(fact.evidence_ref.as_deref())?;
     let now = state.now();
     if fact.observed_at > now + 5 * 60_000 || fact.observed_at < now - 365 * DAY_MS {
         return Err(AppError::invalid(
@@ -142,18 +208,29 @@ pub async fn record_fact(state: &AppState, actor: &Actor, fact: NewFact) -> AppR
         ));
     }
     let person_id = person_in_reach(state, actor, &fact.resident_id).await?;
-    store_fact(
+    let from_source = match (&actor.account.department_id, &evidence) {
+        (Some(department), Some(_)) => store::health_source(state.pool(), department)
+            .await?
+            .is_some(),
+        _ => false,
+    };
+    let in_force = from_source
+        && !(lowers_risk(&fact.kind, &fact.value) && recent_positive(state, &person_id).await?);
+    let id = store_fact(
         state,
         actor,
         person_id,
         (fact.kind, fact.value, fact.observed_at),
-        legal_basis,
+        (legal_basis, evidence),
+        in_force,
     )
-    .await
+    .await?;
+    Ok(RecordedFact { id, in_force })
 }
 
-/// Records that a person is a contact of a case, as a health officer confirmed it after
-/// reviewing a contact match. `observed_at` is when the contact happened.
+/// Records that a person is a contact of a case, as an officer judged it after reviewing an
+/// approved contact match. It takes effect only when a second officer confirms it.
+/// `observed_at` is when the contact happened.
 pub async fn record_contact_designation(
     state: &AppState,
     actor: &Actor,
@@ -169,7 +246,15 @@ pub async fn record_contact_designation(
         "close_contact".into(),
         observed_at,
     );
-    store_fact(state, actor, person_id.to_owned(), fact, legal_basis).await
+    store_fact(
+        state,
+        actor,
+        person_id.to_owned(),
+        fact,
+        (legal_basis, None),
+        false,
+    )
+    .await
 }
 
 async fn store_fact(
@@ -177,11 +262,12 @@ async fn store_fact(
     actor: &Actor,
     person_id: String,
     (kind, value, observed_at): (String, String, i64),
-    legal_basis: &str,
+    (legal_basis, evidence_ref): (&str, Option<String>),
+    in_force: bool,
 ) -> AppResult<String> {
     let now = state.now();
     let id = random::new_id();
-    let detail = json!({"fact": id, "fact_kind": kind, "observed_at": rfc3339(observed_at), "legal_basis": legal_basis});
+    let detail = json!({"fact": id, "fact_kind": kind, "observed_at": rfc3339(observed_at), "legal_basis": legal_basis, "in_force": in_force});
     let subject = Some(state.vault.blind_index("subject", &person_id));
     log_decision(
         state,
@@ -206,10 +292,49 @@ async fn store_fact(
         recorded_by: actor.id().to_owned(),
         recorded_at: now,
         expires_at: observed_at + FACT_RETENTION_DAYS * DAY_MS,
+        evidence_ref,
+        confirmed_by: in_force.then(|| actor.id().to_owned()),
     };
     store::insert_fact(state.pool(), &row).await?;
-    crate::health::inputs::person_changed(state, &row.person_id).await;
+    if in_force {
+        crate::health::inputs::person_changed(state, &row.person_id).await;
+    }
     Ok(id)
+}
+
+/// The second officer's confirmation of a pending fact: a health officer whose scope covers
+/// the person, not the one who recorded it. From then on the fact is in force.
+pub async fn confirm_fact(state: &AppState, actor: &Actor, id: &str) -> AppResult<()> {
+    let fact = store::fact_by_id(state.pool(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    ensure_health_reach(state, actor, &fact.person_id).await?;
+    if fact.confirmed_by.is_some() {
+        return Err(AppError::Conflict("this fact is in force already".into()));
+    }
+    if fact.recorded_by == actor.id() {
+        return Err(AppError::Conflict(
+            "a fact needs a second officer, not the one who recorded it".into(),
+        ));
+    }
+    let subject = Some(state.vault.blind_index("subject", &fact.person_id));
+    log_decision(
+        state,
+        actor.id(),
+        actor.primary_role().as_str(),
+        actor.account.department_id.as_deref(),
+        "health_fact_confirmed",
+        subject,
+        json!({"fact": id, "fact_kind": fact.kind}),
+    )
+    .await?;
+    if !store::confirm_fact(state.pool(), id, actor.id(), state.now()).await? {
+        return Err(AppError::Conflict(
+            "the fact was confirmed meanwhile or its retention ended".into(),
+        ));
+    }
+    crate::health::inputs::person_changed(state, &fact.person_id).await;
+    Ok(())
 }
 
 /// A negative test result two days old for a synthetic holder of the load-test fixture
@@ -231,6 +356,8 @@ pub async fn seed_load_test_result(state: &AppState, person_id: &str) -> AppResu
         recorded_by: "operator".into(),
         recorded_at: now,
         expires_at: observed_at + FACT_RETENTION_DAYS * DAY_MS,
+        evidence_ref: None,
+        confirmed_by: Some("operator".into()),
     };
     store::insert_fact(state.pool(), &row).await?;
     crate::health::inputs::person_changed(state, person_id).await;
@@ -268,6 +395,8 @@ pub async fn emergency(state: &AppState) -> AppResult<bool> {
 pub struct StatusInputs {
     emergency: bool,
     policy: Option<(i64, Vec<StatusRule>)>,
+    /// Of the policy in force (7 days with none).
+    positive_hold_days: i64,
 }
 
 /// The per-node cache of [`StatusInputs`].
@@ -285,14 +414,21 @@ async fn inputs(state: &AppState) -> AppResult<std::sync::Arc<StatusInputs>> {
         return Ok(inputs.clone());
     }
     let emergency = store::setting(state.pool(), EMERGENCY).await?.as_deref() == Some("on");
-    let policy = match store::active_policy(state.pool()).await? {
-        Some(row) => Some((
-            row.version,
-            serde_json::from_str(&row.rules).map_err(|e| AppError::Internal(e.into()))?,
-        )),
-        None => None,
+    let (policy, positive_hold_days) = match store::active_policy(state.pool()).await? {
+        Some(row) => (
+            Some((
+                row.version,
+                serde_json::from_str(&row.rules).map_err(|e| AppError::Internal(e.into()))?,
+            )),
+            row.positive_hold_days,
+        ),
+        None => (None, DEFAULT_POSITIVE_HOLD_DAYS),
     };
-    let fresh = std::sync::Arc::new(StatusInputs { emergency, policy });
+    let fresh = std::sync::Arc::new(StatusInputs {
+        emergency,
+        policy,
+        positive_hold_days,
+    });
     if let Ok(mut cached) = state.module::<StatusCache>().0.lock() {
         *cached = Some((now, fresh.clone()));
     }
@@ -305,17 +441,36 @@ fn forget_inputs(state: &AppState) {
     }
 }
 
-pub async fn set_emergency(state: &AppState, actor: Option<&Actor>, on: bool) -> AppResult<()> {
-    let actor_id = match actor {
-        Some(actor) if can(actor, Action::ManageHealthPolicy, Resource::Platform) => {
-            actor.id().to_owned()
-        }
-        Some(_) => return Err(AppError::Forbidden),
-        None => "operator".to_owned(),
-    };
+/// The region the deployment serves: the emergency switch and the status policy cover it.
+fn deployment_region(state: &AppState) -> AppResult<tongban_core::RegionCode> {
+    state
+        .config
+        .region_code
+        .parse()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("the configured region_code: {e}")))
+}
+
+/// Forbidden unless the actor is of the deployment's health authority: a health officer whose
+/// scope covers the whole region the deployment serves (never a district's officer).
+pub fn ensure_health_authority(state: &AppState, actor: &Actor) -> AppResult<()> {
+    let region = deployment_region(state)?;
+    if can(actor, Action::ManageHealthPolicy, Resource::Region(&region)) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// Switches the emergency mode at once: for the operator (the command line, a new
+/// deployment), never for an officer alone — officers propose and approve.
+pub async fn set_emergency_as_operator(state: &AppState, on: bool) -> AppResult<()> {
+    apply_emergency(state, "operator", on).await
+}
+
+async fn apply_emergency(state: &AppState, by: &str, on: bool) -> AppResult<()> {
     log_decision(
         state,
-        &actor_id,
+        by,
         "health_officer",
         None,
         "emergency_mode",
@@ -327,12 +482,183 @@ pub async fn set_emergency(state: &AppState, actor: Option<&Actor>, on: bool) ->
         state.pool(),
         EMERGENCY,
         if on { "on" } else { "off" },
-        &actor_id,
+        by,
         state.now(),
     )
     .await?;
     forget_inputs(state);
     Ok(())
+}
+
+/// A city-wide health control, changed only by two officers of the health authority.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Control {
+    /// The public-health emergency mode on or off.
+    Emergency(bool),
+    /// A department designated as a health source (`laboratory`, `hospital`), or no longer.
+    Source {
+        department_id: String,
+        kind: Option<String>,
+    },
+}
+
+const SOURCE_PREFIX: &str = "health.source/";
+/// The kinds of health source.
+pub const SOURCE_KINDS: [&str; 2] = ["laboratory", "hospital"];
+
+impl Control {
+    fn to_setting(&self) -> (String, String) {
+        match self {
+            Control::Emergency(on) => (EMERGENCY.into(), if *on { "on" } else { "off" }.into()),
+            Control::Source {
+                department_id,
+                kind,
+            } => (
+                format!("{SOURCE_PREFIX}{department_id}"),
+                kind.clone().unwrap_or_else(|| "none".into()),
+            ),
+        }
+    }
+
+    pub fn from_setting(name: &str, value: &str) -> Option<Control> {
+        if name == EMERGENCY {
+            return Some(Control::Emergency(value == "on"));
+        }
+        let department_id = name.strip_prefix(SOURCE_PREFIX)?;
+        Some(Control::Source {
+            department_id: department_id.to_owned(),
+            kind: SOURCE_KINDS.contains(&value).then(|| value.to_owned()),
+        })
+    }
+}
+
+/// Proposes a change of a city-wide control (the health authority); a second officer of the
+/// authority approves it within a day ([`approve_control`]).
+pub async fn propose_control(
+    state: &AppState,
+    actor: &Actor,
+    control: Control,
+) -> AppResult<String> {
+    ensure_health_authority(state, actor)?;
+    if let Control::Source {
+        department_id,
+        kind,
+    } = &control
+    {
+        if kind
+            .as_deref()
+            .is_some_and(|kind| !SOURCE_KINDS.contains(&kind))
+        {
+            return Err(AppError::invalid("kind", "must be laboratory or hospital"));
+        }
+        crate::admin::directory::department(state, department_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+    }
+    let id = random::new_id();
+    let (name, value) = control.to_setting();
+    log_decision(
+        state,
+        actor.id(),
+        "health_officer",
+        actor.account.department_id.as_deref(),
+        "health_control_proposed",
+        None,
+        json!({"proposal": id, "control": name, "value": value}),
+    )
+    .await?;
+    let row = store::SettingProposal {
+        id: id.clone(),
+        name,
+        value,
+        proposed_by: actor.id().into(),
+        proposed_at: state.now(),
+    };
+    store::insert_setting_proposal(state.pool(), &row).await?;
+    Ok(id)
+}
+
+/// The second approval of a change of a city-wide control, which then takes effect.
+pub async fn approve_control(state: &AppState, actor: &Actor, id: &str) -> AppResult<()> {
+    ensure_health_authority(state, actor)?;
+    let proposal = store::setting_proposal(state.pool(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let control =
+        Control::from_setting(&proposal.name, &proposal.value).ok_or(AppError::NotFound)?;
+    if proposal.proposed_by == actor.id() {
+        return Err(AppError::Conflict(
+            "a change needs a second approver, not its proposer".into(),
+        ));
+    }
+    let now = state.now();
+    if !store::approve_setting_proposal(
+        state.pool(),
+        id,
+        actor.id(),
+        now,
+        now - PROPOSAL_LIFETIME_MS,
+    )
+    .await?
+    {
+        return Err(AppError::Conflict(
+            "the proposal is approved already or older than a day".into(),
+        ));
+    }
+    match control {
+        Control::Emergency(on) => apply_emergency(state, actor.id(), on).await,
+        Control::Source {
+            department_id,
+            kind,
+        } => {
+            log_decision(
+                state,
+                actor.id(),
+                "health_officer",
+                actor.account.department_id.as_deref(),
+                "health_source_designated",
+                None,
+                json!({"proposal": id, "department": department_id, "kind": kind}),
+            )
+            .await?;
+            match kind {
+                Some(kind) => {
+                    store::designate_source(state.pool(), &department_id, &kind, actor.id(), now)
+                        .await
+                }
+                None => store::remove_source(state.pool(), &department_id).await,
+            }
+        }
+    }
+}
+
+/// Designates a health source at once: for a new deployment or the demo (the operator).
+pub async fn designate_source_as_operator(
+    state: &AppState,
+    department_id: &str,
+    kind: &str,
+) -> AppResult<()> {
+    store::designate_source(state.pool(), department_id, kind, "operator", state.now()).await
+}
+
+/// Open proposals of city-wide controls, for the authority's inbox.
+pub async fn pending_controls(
+    state: &AppState,
+    actor: &Actor,
+) -> AppResult<Vec<(store::SettingProposal, Control)>> {
+    if ensure_health_authority(state, actor).is_err() {
+        return Ok(Vec::new());
+    }
+    Ok(
+        store::pending_setting_proposals(state.pool(), state.now() - PROPOSAL_LIFETIME_MS)
+            .await?
+            .into_iter()
+            .filter_map(|row| {
+                let control = Control::from_setting(&row.name, &row.value)?;
+                Some((row, control))
+            })
+            .collect(),
+    )
 }
 
 /// A person's status: the colour, the policy version, and why.
@@ -418,13 +744,27 @@ pub async fn propose_policy(
     state: &AppState,
     actor: &Actor,
     rules: Vec<StatusRule>,
+    positive_hold_days: Option<i64>,
 ) -> AppResult<i64> {
-    if !can(actor, Action::ManageHealthPolicy, Resource::Platform) {
-        return Err(AppError::Forbidden);
-    }
+    ensure_health_authority(state, actor)?;
     policy::compile(&rules).map_err(|e| AppError::invalid("rules", e))?;
+    let hold_days = positive_hold_days.unwrap_or(DEFAULT_POSITIVE_HOLD_DAYS);
+    if !(1..=FACT_RETENTION_DAYS).contains(&hold_days) {
+        return Err(AppError::invalid(
+            "positive_hold_days",
+            "must lie between 1 and 28 days",
+        ));
+    }
     let text = serde_json::to_string(&rules).map_err(|e| AppError::Internal(e.into()))?;
-    let version = store::insert_policy(state.pool(), &text, actor.id(), None, state.now()).await?;
+    let version = store::insert_policy(
+        state.pool(),
+        &text,
+        hold_days,
+        actor.id(),
+        None,
+        state.now(),
+    )
+    .await?;
     log_decision(
         state,
         actor.id(),
@@ -440,9 +780,7 @@ pub async fn propose_policy(
 
 /// Approves a proposed policy: a second, different health officer.
 pub async fn approve_policy(state: &AppState, actor: &Actor, version: i64) -> AppResult<()> {
-    if !can(actor, Action::ManageHealthPolicy, Resource::Platform) {
-        return Err(AppError::Forbidden);
-    }
+    ensure_health_authority(state, actor)?;
     let proposal = store::policy(state.pool(), version)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -481,6 +819,7 @@ pub async fn seed_defaults(state: &AppState, emergency_on: bool) -> AppResult<()
         store::insert_policy(
             state.pool(),
             &text,
+            DEFAULT_POSITIVE_HOLD_DAYS,
             "operator",
             Some("operator"),
             state.now(),
@@ -488,7 +827,7 @@ pub async fn seed_defaults(state: &AppState, emergency_on: bool) -> AppResult<()
         .await?;
     }
     if store::setting(state.pool(), EMERGENCY).await?.is_none() {
-        set_emergency(state, None, emergency_on).await?;
+        set_emergency_as_operator(state, emergency_on).await?;
     }
     forget_inputs(state);
     Ok(())
@@ -598,10 +937,11 @@ pub async fn request_override(
         colour: colour.into(),
         reason_code: reason_code.into(),
         requested_by: actor.id().into(),
+        requested_at: now,
         approved_by: None,
         expires_at,
     };
-    store::insert_override(state.pool(), &row, now).await?;
+    store::insert_override(state.pool(), &row).await?;
     Ok(id)
 }
 
@@ -756,16 +1096,24 @@ pub async fn my_requests(state: &AppState, actor: &Actor) -> AppResult<Vec<Reque
         .collect()
 }
 
-/// Open requests, for health officers.
+/// Open requests of people in the officer's region, each read recorded as a read of the
+/// person's data before its text is opened.
 pub async fn open_requests(state: &AppState, actor: &Actor) -> AppResult<Vec<RequestView>> {
     if !can(actor, Action::ManageHealthPolicy, Resource::Platform) {
         return Err(AppError::Forbidden);
     }
-    store::open_requests(state.pool())
-        .await?
-        .into_iter()
-        .map(|row| view(state, row))
-        .collect()
+    let mut views = Vec::new();
+    for row in store::open_requests(state.pool()).await? {
+        if ensure_health_reach(state, actor, &row.person_id)
+            .await
+            .is_err()
+        {
+            continue;
+        }
+        personal::record_health_access(state, actor, &row.person_id, "read_status_request").await?;
+        views.push(view(state, row)?);
+    }
+    Ok(views)
 }
 
 /// Answers a request; the person is told the outcome.
@@ -785,6 +1133,7 @@ pub async fn resolve_request(
     let row = store::request_by_id(state.pool(), id)
         .await?
         .ok_or(AppError::NotFound)?;
+    ensure_health_reach(state, actor, &row.person_id).await?;
     let subject = Some(state.vault.blind_index("subject", &row.person_id));
     log_decision(
         state,

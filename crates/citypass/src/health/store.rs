@@ -18,12 +18,18 @@ pub struct FactRow {
     pub recorded_by: String,
     pub recorded_at: i64,
     pub expires_at: i64,
+    /// The laboratory's sample or report number the fact rests on.
+    pub evidence_ref: Option<String>,
+    /// None while the fact waits for a second officer: no status reads it.
+    pub confirmed_by: Option<String>,
 }
+
+const FACT_COLUMNS: &str = "id, person_id, kind, value_sealed, observed_at, legal_basis, department_id, recorded_by, recorded_at, expires_at, evidence_ref, confirmed_by";
 
 pub async fn insert_fact(db: impl Exec<'_>, fact: &FactRow) -> AppResult<()> {
     sqlx::query(
-        "INSERT INTO health_facts (id, person_id, kind, value_sealed, observed_at, legal_basis, department_id, recorded_by, recorded_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO health_facts (id, person_id, kind, value_sealed, observed_at, legal_basis, department_id, recorded_by, recorded_at, expires_at, evidence_ref, confirmed_by, confirmed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(fact.id.clone())
     .bind(fact.person_id.clone())
@@ -35,22 +41,93 @@ pub async fn insert_fact(db: impl Exec<'_>, fact: &FactRow) -> AppResult<()> {
     .bind(fact.recorded_by.clone())
     .bind(fact.recorded_at)
     .bind(fact.expires_at)
+    .bind(fact.evidence_ref.clone())
+    .bind(fact.confirmed_by.clone())
+    .bind(fact.confirmed_by.as_ref().map(|_| fact.recorded_at))
     .execute(db)
     .await?;
     Ok(())
 }
 
-/// The facts of a person still within their retention, oldest first.
+/// The confirmed facts of a person still within their retention, oldest first.
 pub async fn facts_of(db: impl Exec<'_>, person_id: &str, now: i64) -> AppResult<Vec<FactRow>> {
-    let rows = sqlx::query(
-        "SELECT id, person_id, kind, value_sealed, observed_at, legal_basis, department_id, recorded_by, recorded_at, expires_at
-         FROM health_facts WHERE person_id = $1 AND expires_at > $2 ORDER BY observed_at, recorded_at",
-    )
-    .bind(person_id.to_owned())
-    .bind(now)
-    .fetch_all(db)
-    .await?;
+    let sql = format!(
+        "SELECT {FACT_COLUMNS} FROM health_facts
+         WHERE person_id = $1 AND expires_at > $2 AND confirmed_at IS NOT NULL
+         ORDER BY observed_at, recorded_at"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(person_id.to_owned())
+        .bind(now)
+        .fetch_all(db)
+        .await?;
     rows.iter().map(|row| Ok(FactRow::from_row(row)?)).collect()
+}
+
+pub async fn fact_by_id(db: impl Exec<'_>, id: &str) -> AppResult<Option<FactRow>> {
+    let sql = format!("SELECT {FACT_COLUMNS} FROM health_facts WHERE id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id.to_owned())
+        .fetch_optional(db)
+        .await?;
+    Ok(row.as_ref().map(FactRow::from_row).transpose()?)
+}
+
+/// Facts waiting for a second officer, within retention, oldest first (at most 200).
+pub async fn pending_facts(db: impl Exec<'_>, now: i64) -> AppResult<Vec<FactRow>> {
+    let sql = format!(
+        "SELECT {FACT_COLUMNS} FROM health_facts
+         WHERE confirmed_at IS NULL AND expires_at > $1 ORDER BY recorded_at LIMIT 200"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(now)
+        .fetch_all(db)
+        .await?;
+    rows.iter().map(|row| Ok(FactRow::from_row(row)?)).collect()
+}
+
+/// Confirms a pending fact by someone other than its recorder; false when that does not hold.
+pub async fn confirm_fact(db: impl Exec<'_>, id: &str, by: &str, now: i64) -> AppResult<bool> {
+    let result = sqlx::query(
+        "UPDATE health_facts SET confirmed_by = $2, confirmed_at = $3
+         WHERE id = $1 AND confirmed_at IS NULL AND recorded_by <> $2 AND expires_at > $3",
+    )
+    .bind(id.to_owned())
+    .bind(by.to_owned())
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// The kind of health source a department is (`laboratory`, `hospital`), if it is one.
+pub async fn health_source(db: impl Exec<'_>, department_id: &str) -> AppResult<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT kind FROM health_sources WHERE department_id = $1")
+            .bind(department_id.to_owned())
+            .fetch_optional(db)
+            .await?,
+    )
+}
+
+pub async fn designate_source(
+    db: impl Exec<'_>,
+    department_id: &str,
+    kind: &str,
+    by: &str,
+    now: i64,
+) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO health_sources (department_id, kind, designated_by, designated_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (department_id) DO UPDATE SET kind = $2, designated_by = $3, designated_at = $4",
+    )
+    .bind(department_id.to_owned())
+    .bind(kind.to_owned())
+    .bind(by.to_owned())
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 /// Deletes facts whose retention has ended; returns how many.
@@ -64,13 +141,27 @@ pub async fn purge_facts(db: impl Exec<'_>, now: i64) -> AppResult<u64> {
     )
 }
 
+pub async fn remove_source(db: impl Exec<'_>, department_id: &str) -> AppResult<()> {
+    sqlx::query("DELETE FROM health_sources WHERE department_id = $1")
+        .bind(department_id.to_owned())
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 #[derive(sqlx::FromRow)]
 pub struct PolicyRow {
     pub version: i64,
     pub rules: String,
     pub proposed_by: String,
+    pub proposed_at: i64,
     pub approved_by: Option<String>,
+    /// Days after a positive test in which a fact lowering risk needs a second officer.
+    pub positive_hold_days: i64,
 }
+
+const POLICY_COLUMNS: &str =
+    "version, rules, proposed_by, proposed_at, approved_by, positive_hold_days";
 
 fn policy_from_row(row: &sqlx::any::AnyRow) -> AppResult<PolicyRow> {
     Ok(PolicyRow::from_row(row)?)
@@ -78,26 +169,38 @@ fn policy_from_row(row: &sqlx::any::AnyRow) -> AppResult<PolicyRow> {
 
 /// The newest approved policy.
 pub async fn active_policy(db: impl Exec<'_>) -> AppResult<Option<PolicyRow>> {
-    let row = sqlx::query("SELECT version, rules, proposed_by, approved_by FROM status_policies WHERE approved_by IS NOT NULL ORDER BY version DESC LIMIT 1")
+    let sql = format!(
+        "SELECT {POLICY_COLUMNS} FROM status_policies WHERE approved_by IS NOT NULL ORDER BY version DESC LIMIT 1"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .fetch_optional(db)
         .await?;
     row.as_ref().map(policy_from_row).transpose()
 }
 
 pub async fn policy(db: impl Exec<'_>, version: i64) -> AppResult<Option<PolicyRow>> {
-    let row = sqlx::query(
-        "SELECT version, rules, proposed_by, approved_by FROM status_policies WHERE version = $1",
-    )
-    .bind(version)
-    .fetch_optional(db)
-    .await?;
+    let sql = format!("SELECT {POLICY_COLUMNS} FROM status_policies WHERE version = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(version)
+        .fetch_optional(db)
+        .await?;
     row.as_ref().map(policy_from_row).transpose()
+}
+
+/// Proposed versions not yet approved, oldest first.
+pub async fn pending_policies(db: impl Exec<'_>) -> AppResult<Vec<PolicyRow>> {
+    let sql = format!(
+        "SELECT {POLICY_COLUMNS} FROM status_policies WHERE approved_by IS NULL ORDER BY version LIMIT 50"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(db).await?;
+    rows.iter().map(policy_from_row).collect()
 }
 
 /// Stores a proposed policy under the next version number and returns it.
 pub async fn insert_policy(
     pool: &AnyPool,
     rules: &str,
+    positive_hold_days: i64,
     proposed_by: &str,
     approved_by: Option<&str>,
     now: i64,
@@ -105,13 +208,14 @@ pub async fn insert_policy(
     let next: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) + 1 FROM status_policies")
         .fetch_one(pool)
         .await?;
-    sqlx::query("INSERT INTO status_policies (version, rules, proposed_by, proposed_at, approved_by, approved_at) VALUES ($1, $2, $3, $4, $5, $6)")
+    sqlx::query("INSERT INTO status_policies (version, rules, proposed_by, proposed_at, approved_by, approved_at, positive_hold_days) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(next)
         .bind(rules.to_owned())
         .bind(proposed_by.to_owned())
         .bind(now)
         .bind(approved_by.map(str::to_owned))
         .bind(approved_by.map(|_| now))
+        .bind(positive_hold_days)
         .execute(pool)
         .await?;
     Ok(next)
@@ -163,12 +267,72 @@ pub async fn set_setting(
 }
 
 #[derive(sqlx::FromRow)]
+pub struct SettingProposal {
+    pub id: String,
+    pub name: String,
+    pub value: String,
+    pub proposed_by: String,
+    pub proposed_at: i64,
+}
+
+pub async fn insert_setting_proposal(db: impl Exec<'_>, row: &SettingProposal) -> AppResult<()> {
+    sqlx::query("INSERT INTO setting_proposals (id, name, value, proposed_by, proposed_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(row.id.clone())
+        .bind(row.name.clone())
+        .bind(row.value.clone())
+        .bind(row.proposed_by.clone())
+        .bind(row.proposed_at)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Open proposals made since `since`, oldest first.
+pub async fn pending_setting_proposals(
+    db: impl Exec<'_>,
+    since: i64,
+) -> AppResult<Vec<SettingProposal>> {
+    Ok(sqlx::query_as("SELECT id, name, value, proposed_by, proposed_at FROM setting_proposals WHERE approved_at IS NULL AND proposed_at > $1 ORDER BY proposed_at LIMIT 50")
+        .bind(since)
+        .fetch_all(db)
+        .await?)
+}
+
+pub async fn setting_proposal(db: impl Exec<'_>, id: &str) -> AppResult<Option<SettingProposal>> {
+    Ok(sqlx::query_as(
+        "SELECT id, name, value, proposed_by, proposed_at FROM setting_proposals WHERE id = $1",
+    )
+    .bind(id.to_owned())
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Approves an open proposal made since `since` by someone other than its proposer.
+pub async fn approve_setting_proposal(
+    db: impl Exec<'_>,
+    id: &str,
+    by: &str,
+    now: i64,
+    since: i64,
+) -> AppResult<bool> {
+    let result = sqlx::query("UPDATE setting_proposals SET approved_by = $2, approved_at = $3 WHERE id = $1 AND approved_at IS NULL AND proposed_by <> $2 AND proposed_at > $4")
+        .bind(id.to_owned())
+        .bind(by.to_owned())
+        .bind(now)
+        .bind(since)
+        .execute(db)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+#[derive(sqlx::FromRow)]
 pub struct OverrideRow {
     pub id: String,
     pub person_id: String,
     pub colour: String,
     pub reason_code: String,
     pub requested_by: String,
+    pub requested_at: i64,
     pub approved_by: Option<String>,
     pub expires_at: i64,
 }
@@ -178,16 +342,16 @@ fn override_from_row(row: &sqlx::any::AnyRow) -> AppResult<OverrideRow> {
 }
 
 const OVERRIDE_COLUMNS: &str =
-    "id, person_id, colour, reason_code, requested_by, approved_by, expires_at";
+    "id, person_id, colour, reason_code, requested_by, requested_at, approved_by, expires_at";
 
-pub async fn insert_override(db: impl Exec<'_>, row: &OverrideRow, now: i64) -> AppResult<()> {
+pub async fn insert_override(db: impl Exec<'_>, row: &OverrideRow) -> AppResult<()> {
     sqlx::query("INSERT INTO status_overrides (id, person_id, colour, reason_code, requested_by, requested_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(row.id.clone())
         .bind(row.person_id.clone())
         .bind(row.colour.clone())
         .bind(row.reason_code.clone())
         .bind(row.requested_by.clone())
-        .bind(now)
+        .bind(row.requested_at)
         .bind(row.expires_at)
         .execute(db)
         .await?;
@@ -201,6 +365,18 @@ pub async fn override_by_id(db: impl Exec<'_>, id: &str) -> AppResult<Option<Ove
         .fetch_optional(db)
         .await?;
     row.as_ref().map(override_from_row).transpose()
+}
+
+/// Overrides waiting for a second officer, unexpired, oldest first (at most 200).
+pub async fn pending_overrides(db: impl Exec<'_>, now: i64) -> AppResult<Vec<OverrideRow>> {
+    let sql = format!(
+        "SELECT {OVERRIDE_COLUMNS} FROM status_overrides WHERE approved_by IS NULL AND expires_at > $1 ORDER BY requested_at LIMIT 200"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(now)
+        .fetch_all(db)
+        .await?;
+    rows.iter().map(override_from_row).collect()
 }
 
 /// Approves a pending override by someone other than its requester.

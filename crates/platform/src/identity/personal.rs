@@ -452,6 +452,26 @@ pub async fn record_application_access(
     .await
 }
 
+/// Records that a health officer opened something of a person's health file (a request's
+/// text, a pending fact), before it is shown.
+pub async fn record_health_access(
+    state: &AppState,
+    actor: &Actor,
+    person_id: &str,
+    action: &str,
+) -> AppResult<()> {
+    record_access(
+        state,
+        actor,
+        person_id,
+        action,
+        "health_file",
+        Purpose::HealthManagement,
+        None,
+    )
+    .await
+}
+
 /// Records that a checker saw a person's current health status (a pass check), before the
 /// colour is returned.
 pub async fn record_status_check(

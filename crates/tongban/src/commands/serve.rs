@@ -7,10 +7,15 @@ use tongban_app::{Application, Config, demo};
 use tongban_core::SystemClock;
 
 /// Serves; with `demo = Some(n)`, first seeds the demo city and `n` synthetic load holders.
-pub(crate) async fn serve(config: Config, demo: Option<usize>) -> anyhow::Result<()> {
+pub(crate) async fn serve(mut config: Config, demo: Option<usize>) -> anyhow::Result<()> {
     let data_dir = config.data_dir.clone();
     if demo.is_some() {
         tongban_app::keys::master::load_or_generate_for_demo(&config)?;
+        // The demo deployment serves 临江市 unless configured otherwise: its health authority
+        // is the city's.
+        if config.region_code == tongban_core::RegionCode::NATIONAL {
+            config.region_code = demo::CITY.into();
+        }
     }
     let state = tongban_app::open_state(config, Arc::new(SystemClock)).await?;
     let app = Application::build(state.clone())
