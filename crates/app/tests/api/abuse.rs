@@ -715,3 +715,312 @@ async fn a_checkpoint_officer_gets_a_masked_name_and_a_colour_never_a_record() {
     assert_eq!(checked["initials"], zhang.display_name.as_str());
     assert!(checked.get("resident_id").is_none() && checked.get("phone").is_none());
 }
+
+/// Records a test result as `username`, with or without the laboratory's evidence; the body
+/// of the answer.
+async fn record_result(
+    app: &crate::helpers::TestApp,
+    username: &str,
+    citizen: &str,
+    value: &str,
+    evidence: Option<&str>,
+) -> (u16, serde_json::Value) {
+    let observed_at =
+        tongban_app::time_fmt::rfc3339(tongban_core::Clock::now_millis(&*app.clock) - 3_600_000);
+    let mut body = json!({
+        "resident_id": app.account(citizen).resident_id.clone().expect("id"),
+        "kind": "test_result",
+        "value": value,
+        "observed_at": observed_at,
+        "legal_basis": "传染病防治法 第三十一条",
+    });
+    if let Some(evidence) = evidence {
+        body["evidence_ref"] = json!(evidence);
+    }
+    let response = app
+        .post_as(
+            &app.account(username).api_token,
+            "/api/v1/health/facts",
+            &body,
+        )
+        .await;
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_default())
+}
+
+async fn colour_of(app: &crate::helpers::TestApp, citizen: &str) -> String {
+    let pass: serde_json::Value = app
+        .get_as(&app.account(citizen).api_token, "/api/v1/pass/me")
+        .await
+        .json()
+        .await
+        .expect("json");
+    pass["colour"].as_str().expect("colour").to_owned()
+}
+
+/// One health officer cannot turn a person red (or green): a fact typed in by hand waits for
+/// a second officer, who is never its recorder; only a designated laboratory's result with its
+/// sample number is in force at once — and even the laboratory cannot lift a recent positive
+/// alone. The second officer signs on their inbox page.
+#[tokio::test]
+async fn one_health_officer_alone_cannot_change_a_colour() {
+    let app = spawn_app().await;
+    let confirm = |username: &str, id: &str| {
+        let (app, token, path) = (
+            &app,
+            app.account(username).api_token.clone(),
+            format!("/api/v1/health/facts/{id}/confirm"),
+        );
+        async move {
+            crate::helpers::problem(app.post_as(&token, &path, &json!({})).await)
+                .await
+                .0
+        }
+    };
+
+    // By hand, by the city's officer: recorded, not in force; they cannot confirm it themself.
+    let (status, typed) =
+        record_result(&app, "demo.health", "citizen.zhangwei", "positive", None).await;
+    assert_eq!(status, 201);
+    assert_eq!(typed["in_force"], false);
+    assert_eq!(colour_of(&app, "citizen.zhangwei").await, "green");
+    let id = typed["id"].as_str().expect("id").to_owned();
+    assert_eq!(confirm("demo.health", &id).await, 409);
+    // Someone who is no health officer cannot either.
+    assert_ne!(confirm("demo.clerk", &id).await, 204);
+    assert_eq!(colour_of(&app, "citizen.zhangwei").await, "green");
+
+    // A sample number alone does not make a health source: the commission is none.
+    let (_, claimed) = record_result(
+        &app,
+        "demo.health",
+        "citizen.lina",
+        "positive",
+        Some("LAB-2026-0001"),
+    )
+    .await;
+    assert_eq!(claimed["in_force"], false);
+    assert_eq!(colour_of(&app, "citizen.lina").await, "green");
+
+    // The laboratory with its sample number: in force at once.
+    let (status, from_lab) = record_result(
+        &app,
+        "demo.lab",
+        "citizen.lina",
+        "positive",
+        Some("JB-20261203-0042"),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(from_lab["in_force"], true);
+    assert_eq!(colour_of(&app, "citizen.lina").await, "red");
+    // The laboratory of one district reaches no one in another.
+    let (status, _) = record_result(
+        &app,
+        "demo.lab",
+        "citizen.wangfang",
+        "positive",
+        Some("JB-20261203-0043"),
+    )
+    .await;
+    assert_eq!(status, 403);
+
+    // Lifting a positive within the hold window needs a second officer, even from the lab.
+    app.clock.advance(time::Duration::hours(2));
+    let (_, negative) = record_result(
+        &app,
+        "demo.lab",
+        "citizen.lina",
+        "negative",
+        Some("JB-20261203-0077"),
+    )
+    .await;
+    assert_eq!(negative["in_force"], false);
+    assert_eq!(colour_of(&app, "citizen.lina").await, "red");
+    let negative_id = negative["id"].as_str().expect("id").to_owned();
+    assert_eq!(confirm("demo.lab", &negative_id).await, 409);
+
+    // The second officer sees both on their inbox, and signs there.
+    let mut second = app.page_login(app.account("demo.health2")).await;
+    let workbench = second.get(&app, "/home").await.text().await.expect("html");
+    assert!(workbench.contains("health-inbox"), "{workbench}");
+    let reads = app.count("personal_data_access").await;
+    let inbox = second
+        .get(&app, "/health/approvals")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(inbox.contains(&format!("/health/approvals/health_fact/{id}")));
+    assert!(inbox.contains(&format!("/health/approvals/health_fact/{negative_id}")));
+    assert!(inbox.contains("JB-20261203-0077"), "the evidence is shown");
+    assert!(
+        app.count("personal_data_access").await >= reads + 2,
+        "opening pending facts is recorded as reads"
+    );
+    // The recorder's own inbox does not offer their own entry.
+    let mut recorder = app.page_login(app.account("demo.health")).await;
+    let own = recorder
+        .get(&app, "/health/approvals")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(!own.contains(&format!("/health/approvals/health_fact/{id}")));
+    // A page form without its CSRF token changes nothing.
+    let forged = second
+        .post_form(
+            &app,
+            &format!("/health/approvals/health_fact/{id}"),
+            &[("csrf", "forged")],
+        )
+        .await;
+    assert_eq!(forged.status(), 403);
+    assert_eq!(colour_of(&app, "citizen.zhangwei").await, "green");
+    let csrf = crate::helpers::hidden_csrf(&inbox);
+    for fact in [&id, &negative_id] {
+        let signed = second
+            .post_form(
+                &app,
+                &format!("/health/approvals/health_fact/{fact}"),
+                &[("csrf", csrf.as_str())],
+            )
+            .await;
+        assert_eq!(signed.status(), 303);
+    }
+    assert_eq!(colour_of(&app, "citizen.zhangwei").await, "red");
+    assert_eq!(confirm("demo.lab", &id).await, 409, "confirmed once");
+}
+
+/// The city-wide controls belong to the city's health authority and need two of its officers;
+/// a district's officer reads and answers only their district's correction requests, and
+/// reading one is a recorded read of the person's data.
+#[tokio::test]
+async fn city_controls_and_requests_are_scoped() {
+    let app = spawn_app().await;
+    let lab = app.account("demo.lab").api_token.clone();
+    // A district's officer proposes no policy, switch or source.
+    let rules = app
+        .get_as(
+            &app.account("demo.health").api_token,
+            "/api/v1/health/policy",
+        )
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .expect("json")["rules"]
+        .clone();
+    for (path, body) in [
+        ("/api/v1/health/policies", json!({"rules": rules})),
+        ("/api/v1/health/sources/x0", json!({"kind": "laboratory"})),
+    ] {
+        let response = if path.contains("sources") {
+            app.client
+                .put(app.url(path))
+                .bearer_auth(&lab)
+                .json(&body)
+                .send()
+                .await
+                .expect("request")
+        } else {
+            app.post_as(&lab, path, &body).await
+        };
+        assert_eq!(crate::helpers::problem(response).await.0, 403, "{path}");
+    }
+    // A source designated by one officer is no source until a second approves.
+    let departments: serde_json::Value = app
+        .get_as(
+            &app.first_with_role("system_admin").api_token,
+            "/api/v1/admin/departments",
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let commission = departments
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|d| d["kind"] == "health" && d["region_code"] == "339900")
+        .expect("city health")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let proposed = app
+        .client
+        .put(app.url(&format!("/api/v1/health/sources/{commission}")))
+        .bearer_auth(&app.account("demo.health").api_token)
+        .json(&json!({"kind": "hospital"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(proposed.status(), 202);
+    let (_, typed) = record_result(
+        &app,
+        "demo.health",
+        "citizen.zhangwei",
+        "positive",
+        Some("H-1"),
+    )
+    .await;
+    assert_eq!(typed["in_force"], false, "not a source yet");
+
+    // Requests: 张伟 (江北) and 王芳 (江南) each ask for a review.
+    for citizen in ["citizen.zhangwei", "citizen.wangfang"] {
+        let asked = app
+            .post_as(
+                &app.account(citizen).api_token,
+                "/api/v1/pass/me/requests",
+                &json!({"kind": "review", "message": format!("{citizen} 请复核")}),
+            )
+            .await;
+        assert_eq!(asked.status(), 201, "{citizen}");
+    }
+    let reads = app.count("personal_data_access").await;
+    let seen: serde_json::Value = app
+        .get_as(&lab, "/api/v1/health/requests")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let seen = seen.as_array().expect("list");
+    assert_eq!(seen.len(), 1, "only the district's own: {seen:?}");
+    assert!(
+        seen[0]["message"]
+            .as_str()
+            .expect("text")
+            .contains("zhangwei")
+    );
+    assert_eq!(app.count("personal_data_access").await, reads + 1);
+    // The other district's request is out of reach.
+    let all: serde_json::Value = app
+        .get_as(
+            &app.account("demo.health").api_token,
+            "/api/v1/health/requests",
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let wang = all
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|r| {
+            r["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("wangfang"))
+        })
+        .expect("the city sees both")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let answered = app
+        .post_as(
+            &lab,
+            &format!("/api/v1/health/requests/{wang}/resolve"),
+            &json!({"outcome": "已复核"}),
+        )
+        .await;
+    assert_eq!(crate::helpers::problem(answered).await.0, 403);
+}
