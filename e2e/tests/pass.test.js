@@ -49,6 +49,30 @@ test('a positive test turns the pass red, a venue sees it, and the code verifies
     }),
   });
   assert.equal(recorded.status, 201);
+  // Typed in by one officer, the result waits for a second: the colour is unchanged.
+  assert.equal(recorded.body.in_force, false);
+  await page.reload();
+  assert.equal(await page.locator('#pass-colour').innerText(), '绿码');
+
+  // The second officer signs on their inbox page.
+  const second = account('demo.health2');
+  const office = await browser.newContext();
+  const inbox = await office.newPage();
+  await inbox.goto(`${demo.baseUrl}/login`);
+  await inbox.fill('#username', second.username);
+  await inbox.fill('#password', second.password);
+  await inbox.fill('#totp', totp(second.totp_secret));
+  await inbox.click('button[type=submit].primary');
+  await inbox.waitForURL('**/home');
+  await inbox.click('#health-inbox a');
+  await inbox.waitForURL('**/health/approvals');
+  const item = inbox.locator(`form[action="/health/approvals/health_fact/${recorded.body.id}"]`);
+  assert.ok(await item.isVisible(), 'the fact waits in the second officer\'s inbox');
+  await shot(inbox, 'health-01-inbox');
+  await item.locator('button').click();
+  await inbox.waitForURL('**/health/approvals');
+  assert.equal(await item.count(), 0, 'signed, it leaves the inbox');
+  await office.close();
 
   await page.reload();
   assert.equal(await page.locator('#pass-colour').innerText(), '红码');
