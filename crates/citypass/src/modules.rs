@@ -248,7 +248,11 @@ impl crate::module::Module for CheckinsModule {
                 std::time::Duration::from_secs(300),
                 move || {
                     let state = purging.clone();
-                    async move { crate::checkins::purge_expired(&state).await.map(|_| ()) }
+                    async move {
+                        crate::checkins::purge_expired(&state).await?;
+                        crate::checkins::contacts::purge_requests(&state).await?;
+                        Ok(())
+                    }
                 },
             ),
         ]

@@ -1457,4 +1457,11 @@ async fn contact_matching_finds_overlapping_presence_and_only_confirmation_desig
     confirm(&app, "demo.health2", &fact).await;
     assert_ne!(my_pass(&app, "citizen.wangfang").await["colour"], "green");
     assert_eq!(my_pass(&app, "citizen.chenming").await["colour"], "green");
+    // Match requests go with the check-ins they could read.
+    assert_eq!(app.count("contact_match_requests").await, 3);
+    app.clock.advance(Duration::days(29));
+    tongban_app::checkins::contacts::purge_requests(&app.state)
+        .await
+        .expect("purge");
+    assert_eq!(app.count("contact_match_requests").await, 0);
 }
