@@ -252,6 +252,10 @@ pub(crate) enum AdminCommand {
     },
     /// List the roles of the platform.
     ListRoles,
+    /// Hand over the messages waiting for delivery to account holders (activation codes of
+    /// accounts administrators created or reset), removing them: for a deployment whose
+    /// delivery gateway is the operator printing sealed letters, not an SMS or mail service.
+    Deliveries,
     /// Add a region (the national root `000000` first, then each level below).
     CreateRegion {
         #[arg(long)]

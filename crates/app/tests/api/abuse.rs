@@ -1024,3 +1024,275 @@ async fn city_controls_and_requests_are_scoped() {
         .await;
     assert_eq!(crate::helpers::problem(answered).await.0, 403);
 }
+
+/// Makes an account as the operator (the command line), who alone appoints administrators.
+async fn operator_creates(
+    app: &crate::helpers::TestApp,
+    username: &str,
+    role: tongban_app::identity::model::Role,
+    region: &str,
+) -> String {
+    let created = tongban_app::admin::service::create_account(
+        &app.state,
+        tongban_app::admin::service::By::Operator,
+        tongban_app::admin::service::NewAccountRequest {
+            username: username.into(),
+            display_name: username.into(),
+            role,
+            department_id: None,
+            region_code: Some(region.parse().expect("region")),
+            person_id: None,
+            enterprise_id: None,
+            password: None,
+        },
+    )
+    .await
+    .expect("created");
+    let token =
+        tongban_app::identity::service::issue_token(&app.state, &created.account.id, "test", None)
+            .await
+            .expect("token");
+    token
+}
+
+async fn ledger_kinds(app: &crate::helpers::TestApp, kind: &str) -> usize {
+    let rows: Vec<Vec<u8>> = sqlx::query_scalar("SELECT data FROM ledger_entries")
+        .fetch_all(app.state.pool())
+        .await
+        .expect("entries");
+    rows.iter()
+        .filter(|entry| {
+            serde_json::from_slice::<serde_json::Value>(entry)
+                .is_ok_and(|value| value["kind"] == kind)
+        })
+        .count()
+}
+
+/// The system administrator cannot undo the separation of the three administrators: a role
+/// over personal data needs a security administrator besides the one who asks; no
+/// administrator sees or sets another person's credentials; citizens' accounts are neither
+/// made nor reset by administrators; every account and grant change is in the transparency
+/// log; an audit administrator reads the events of their own region.
+#[tokio::test]
+async fn no_administrator_alone_gives_powers_or_holds_anothers_credentials() {
+    let app = spawn_app().await;
+    let system = app.first_with_role("system_admin").api_token.clone();
+    let security = app.first_with_role("security_admin").api_token.clone();
+    let changes = ledger_kinds(&app, "account_change").await;
+
+    // A health officer's account: made, but without its role until a security administrator
+    // approves; no credential in the answer.
+    let created: serde_json::Value = app
+        .post_as(&system, "/api/v1/admin/users", &json!({"username": "rogue.officer", "display_name": "某人", "role": "health_officer", "region_code": "339900"}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(created["activation_sent"], true);
+    assert!(created.get("password").is_none() && created.get("totp_secret").is_none());
+    assert_eq!(
+        created["account"]["roles"].as_array().map(Vec::len),
+        Some(0)
+    );
+    let request = created["pending_grant"]
+        .as_str()
+        .expect("pending")
+        .to_owned();
+    let approve = format!("/api/v1/admin/grant-requests/{request}/approve");
+    assert_eq!(
+        crate::helpers::problem(app.post_as(&system, &approve, &json!({})).await)
+            .await
+            .0,
+        403,
+        "the system administrator approves nothing"
+    );
+    // An administrator cannot choose the password either.
+    let chosen = app
+        .post_as(&system, "/api/v1/admin/users", &json!({"username": "rogue.two", "display_name": "某人", "role": "venue_operator", "region_code": "339901", "password": "a password I know"}))
+        .await;
+    assert_eq!(crate::helpers::problem(chosen).await.0, 422);
+
+    // The security administrator's own grant over personal data waits for a second one.
+    let account_id = created["account"]["id"].as_str().expect("id").to_owned();
+    let asked = app
+        .post_as(
+            &security,
+            &format!("/api/v1/admin/users/{account_id}/roles"),
+            &json!({"role": "checkpoint_officer", "region_code": "339901"}),
+        )
+        .await;
+    assert_eq!(asked.status(), 202);
+    let own = asked.json::<serde_json::Value>().await.expect("json")["pending_request"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(
+        crate::helpers::problem(
+            app.post_as(
+                &security,
+                &format!("/api/v1/admin/grant-requests/{own}/approve"),
+                &json!({})
+            )
+            .await
+        )
+        .await
+        .0,
+        409,
+        "not by the one who asked"
+    );
+    let listed: serde_json::Value = app
+        .get_as(&security, "/api/v1/admin/grant-requests")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let ids: Vec<&str> = listed
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    assert!(ids.contains(&request.as_str()) && !ids.contains(&own.as_str()));
+    // The system administrator's request: approved by the security administrator.
+    assert_eq!(
+        app.post_as(&security, &approve, &json!({})).await.status(),
+        204
+    );
+    // The security administrator's own: by a second security administrator.
+    let second = operator_creates(
+        &app,
+        "second.security",
+        tongban_app::identity::model::Role::SecurityAdmin,
+        "339900",
+    )
+    .await;
+    assert_eq!(
+        app.post_as(
+            &second,
+            &format!("/api/v1/admin/grant-requests/{own}/approve"),
+            &json!({})
+        )
+        .await
+        .status(),
+        204
+    );
+    let roles = tongban_app::identity::store::grants(app.state.pool(), &account_id)
+        .await
+        .expect("grants");
+    assert_eq!(roles.len(), 2);
+
+    // Citizens: no account bound to an existing person, no reset by an administrator.
+    let person = app.person_id_of("citizen.lina").await;
+    let bound = app
+        .post_as(&system, "/api/v1/admin/users", &json!({"username": "fake.lina", "display_name": "李娜", "role": "citizen", "person_id": person}))
+        .await;
+    assert_eq!(crate::helpers::problem(bound).await.0, 403);
+    let lina = app.account_id_of("citizen.lina").await;
+    let reset = app
+        .post_as(
+            &system,
+            &format!("/api/v1/admin/users/{lina}/password"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(crate::helpers::problem(reset).await.0, 403);
+    assert_eq!(
+        app.get_as(&app.account("citizen.lina").api_token, "/api/v1/me")
+            .await
+            .status(),
+        200
+    );
+
+    // A staff reset: the administrator learns nothing; the old password and token are void.
+    let clerk = app.account("demo.clerk").clone();
+    let clerk_id = app.account_id_of("demo.clerk").await;
+    let reset: serde_json::Value = app
+        .post_as(
+            &system,
+            &format!("/api/v1/admin/users/{clerk_id}/password"),
+            &json!({}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(reset, json!({"activation_sent": true}));
+    assert_eq!(
+        app.get_as(&clerk.api_token, "/api/v1/me").await.status(),
+        401
+    );
+    let totp = app.totp_now(&clerk);
+    assert_eq!(
+        app.api_login("demo.clerk", &clerk.password, Some(&totp))
+            .await
+            .status(),
+        401
+    );
+    // Guessing the activation code locks the account: then not even the right code works.
+    let delivered = tongban_app::identity::activation::take_deliveries(&app.state)
+        .await
+        .expect("deliveries");
+    let code = tongban_app::identity::activation::code_in(
+        &delivered
+            .iter()
+            .find(|d| d.username == "demo.clerk")
+            .expect("delivered")
+            .body,
+    )
+    .expect("code");
+    for _ in 0..5 {
+        let guess = app
+            .client
+            .post(app.url("/api/v1/activation/begin"))
+            .json(&json!({"username": "demo.clerk", "code": "aaaa-bbbb-cccc-dddd"}))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(guess.status(), 422);
+    }
+    let right = app
+        .client
+        .post(app.url("/api/v1/activation/begin"))
+        .json(&json!({"username": "demo.clerk", "code": code}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(right.status(), 422, "locked after five wrong codes");
+
+    // Every change above is in the transparency log: the account made, the two requests,
+    // their two approvals, the second security administrator's account, the reset.
+    assert_eq!(ledger_kinds(&app, "account_change").await, changes + 6);
+
+    // A district's audit administrator reads the district's events only.
+    let district_audit = operator_creates(
+        &app,
+        "jiangbei.audit",
+        tongban_app::identity::model::Role::AuditAdmin,
+        "339901",
+    )
+    .await;
+    let events: serde_json::Value = app
+        .get_as(&district_audit, "/api/v1/admin/events?limit=1000")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let events = events.as_array().expect("list");
+    assert!(!events.is_empty());
+    assert!(
+        events.iter().all(|e| e["region_code"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("339901"))),
+        "only 江北's events: {events:?}"
+    );
+    let city: serde_json::Value = app
+        .get_as(
+            &app.first_with_role("audit_admin").api_token,
+            "/api/v1/admin/events?limit=1000",
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(city.as_array().expect("list").len() > events.len());
+}

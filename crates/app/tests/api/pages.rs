@@ -153,25 +153,115 @@ async fn the_system_administrator_creates_a_clerk_on_the_console_who_can_then_lo
         .await;
     assert_eq!(created.status(), 200);
     let html = created.text().await.expect("html");
-    let password = html
-        .split("密码: ")
+    assert!(html.contains("激活码已通过送达渠道发给本人"), "{html}");
+    assert!(
+        !html.contains("TOTP:") && !html.contains("密码:"),
+        "the administrator sees no credential"
+    );
+    let account = tongban_app::identity::store::account_by_username(app.state.pool(), "new.window")
+        .await
+        .expect("query")
+        .expect("created");
+    assert!(
+        tongban_app::identity::store::grants(app.state.pool(), &account.id)
+            .await
+            .expect("grants")
+            .is_empty(),
+        "a clerk's role waits for the security administrator"
+    );
+
+    // The security administrator approves it on their console.
+    let mut security = app.page_login(app.first_with_role("security_admin")).await;
+    let console = security
+        .get(&app, "/admin")
+        .await
+        .text()
+        .await
+        .expect("html");
+    let approve = console
+        .split("action=\"/admin/grant-requests/")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the request is listed")
+        .to_owned();
+    assert!(approve.ends_with("/approve"));
+    let approved = security
+        .post_form(
+            &app,
+            &format!("/admin/grant-requests/{approve}"),
+            &[("csrf", hidden_csrf(&console).as_str())],
+        )
+        .await;
+    assert_eq!(approved.status(), 200);
+    assert_eq!(
+        tongban_app::identity::store::grants(app.state.pool(), &account.id)
+            .await
+            .expect("grants")
+            .len(),
+        1
+    );
+
+    // The holder receives the code and activates the account on the activation pages.
+    let delivered = tongban_app::identity::activation::take_deliveries(&app.state)
+        .await
+        .expect("deliveries");
+    let body = &delivered
+        .iter()
+        .find(|d| d.username == "new.window")
+        .expect("a message to the holder")
+        .body;
+    let code = tongban_app::identity::activation::code_in(body).expect("a code");
+    let mut holder = crate::helpers::Browser::default();
+    let form = holder
+        .get(&app, "/activate")
+        .await
+        .text()
+        .await
+        .expect("html");
+    let step = holder
+        .post_form(
+            &app,
+            "/activate",
+            &[
+                ("csrf", hidden_csrf(&form).as_str()),
+                ("username", "new.window"),
+                ("code", code.as_str()),
+            ],
+        )
+        .await
+        .text()
+        .await
+        .expect("html");
+    let secret = step
+        .split("id=\"totp-secret\">")
         .nth(1)
         .and_then(|r| r.split('<').next())
-        .expect("password shown once")
+        .expect("a factor to enrol")
         .to_owned();
-    let secret = html
-        .split("TOTP: ")
-        .nth(1)
-        .and_then(|r| r.split('<').next())
-        .expect("secret shown once")
-        .to_owned();
-    let code = tongban_app::identity::totp::current_code(
+    let now = tongban_core::Clock::now(&*app.clock).unix_timestamp();
+    let code_now = tongban_app::identity::totp::current_code(&secret, now).expect("code");
+    let done = holder
+        .post_form(
+            &app,
+            "/activate/complete",
+            &[
+                ("csrf", hidden_csrf(&step).as_str()),
+                ("username", "new.window"),
+                ("code", code.as_str()),
+                ("password", "my own window password"),
+                ("totp", code_now.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(done.status(), 200);
+    app.clock.advance(time::Duration::seconds(31));
+    let next = tongban_app::identity::totp::current_code(
         &secret,
         tongban_core::Clock::now(&*app.clock).unix_timestamp(),
     )
     .expect("code");
     assert_eq!(
-        app.api_login("new.window", &password, Some(&code))
+        app.api_login("new.window", "my own window password", Some(&next))
             .await
             .status(),
         200

@@ -699,44 +699,9 @@ async fn a_change_made_on_one_node_reaches_the_cache_of_another() {
     assert!(!actor(&other).await, "and on the other after the feed");
 }
 
-/// A second health officer in the city, logged in by API.
+/// The city's second health officer, by API.
 async fn second_health_officer(app: &TestApp) -> String {
-    let admin = app.first_with_role("system_admin").api_token.clone();
-    let departments: Value = app
-        .get_as(&admin, "/api/v1/admin/departments")
-        .await
-        .json()
-        .await
-        .expect("json");
-    let department = departments
-        .as_array()
-        .expect("list")
-        .iter()
-        .find(|d| d["kind"] == "health" && d["region_code"] == "339900")
-        .expect("city health")["id"]
-        .clone();
-    let created: Value = app
-        .post_as(&admin, "/api/v1/admin/users", &json!({"username": "second.officer", "display_name": "第二审批", "role": "health_officer", "department_id": department}))
-        .await
-        .json()
-        .await
-        .expect("json");
-    let code = tongban_app::identity::totp::current_code(
-        created["totp_secret"].as_str().expect("secret"),
-        tongban_core::Clock::now(&*app.clock).unix_timestamp(),
-    )
-    .expect("code");
-    let login: Value = app
-        .api_login(
-            "second.officer",
-            created["password"].as_str().expect("pw"),
-            Some(&code),
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
-    login["token"].as_str().expect("token").to_owned()
+    app.account("demo.health2").api_token.clone()
 }
 
 #[tokio::test]

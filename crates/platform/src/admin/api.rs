@@ -23,6 +23,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_users, create_user))
         .routes(routes!(reset_password))
         .routes(routes!(grant_role))
+        .routes(routes!(pending_grants))
+        .routes(routes!(approve_grant))
+        .routes(routes!(refuse_grant))
         .routes(routes!(revoke_role))
         .routes(routes!(list_roles))
         .routes(routes!(list_regions, create_region))
@@ -88,20 +91,22 @@ pub struct CreateUserRequest {
     pub region_code: Option<String>,
     pub person_id: Option<String>,
     pub enterprise_id: Option<String>,
-    /// Leave out to have a password generated.
-    pub password: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedUser {
+    /// The account; it has no password or second factor until its holder activates it with
+    /// the code delivered to them (never to the administrator).
     pub account: AccountWithRoles,
-    /// Shown once: hand it to the user.
-    pub password: String,
-    /// Base32 TOTP secret for staff, shown once.
-    pub totp_secret: Option<String>,
+    /// True: the activation code is queued for delivery to the holder.
+    pub activation_sent: bool,
+    /// The first role's request, when it waits for a security administrator's approval (roles
+    /// over personal data, or reaching a whole city).
+    pub pending_grant: Option<String>,
 }
 
-/// Create an account with its first role (system administrator).
+/// Create a staff account with its first role (system administrator). Citizens and
+/// enterprises enrol through their own verified channel, not here.
 #[utoipa::path(post, path = "/api/v1/admin/users", tag = "admin", security(("bearer" = [])), request_body = CreateUserRequest,
     responses((status = 201, body = CreatedUser), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn create_user(
@@ -121,7 +126,7 @@ async fn create_user(
             region_code,
             person_id: request.person_id,
             enterprise_id: request.enterprise_id,
-            password: request.password,
+            password: None,
         },
     )
     .await?;
@@ -134,36 +139,33 @@ async fn create_user(
         StatusCode::CREATED,
         Json(CreatedUser {
             account,
-            password: created.password,
-            totp_secret: created.totp_secret,
+            activation_sent: true,
+            pending_grant: created.pending_grant,
         }),
     ))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ResetPasswordRequest {
-    /// Leave out to have a password generated.
-    pub password: Option<String>,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ResetPasswordResponse {
-    pub password: String,
+    /// True: the staff member's sessions, tokens, password and second factor are gone, and an
+    /// activation code is queued for delivery to them.
+    pub activation_sent: bool,
 }
 
-/// Reset an account's password and end its sessions.
+/// Reset a staff account's credentials: its sessions and tokens end, its password and second
+/// factor are cleared, and its holder activates it again with a code delivered to them.
+/// Citizens' and enterprises' accounts are not reset by administrators.
 #[utoipa::path(post, path = "/api/v1/admin/users/{id}/password", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)),
-    request_body = ResetPasswordRequest, responses((status = 200, body = ResetPasswordResponse), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = ResetPasswordResponse), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn reset_password(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-    ApiJson(request): ApiJson<ResetPasswordRequest>,
 ) -> AppResult<Json<ResetPasswordResponse>> {
-    let password =
-        service::reset_password(&state, By::Actor(&actor), &id, request.password).await?;
-    Ok(Json(ResetPasswordResponse { password }))
+    service::reset_password(&state, By::Actor(&actor), &id, None).await?;
+    Ok(Json(ResetPasswordResponse {
+        activation_sent: true,
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -175,15 +177,24 @@ pub struct GrantRequest {
     pub department_id: Option<String>,
 }
 
-/// Grant a role (security administrator; never to oneself).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GrantResponse {
+    /// The role as now held (201), or none while it waits for approval (202).
+    pub granted: Option<RoleGrant>,
+    /// The request awaiting a second security administrator (202).
+    pub pending_request: Option<String>,
+}
+
+/// Grant a role (security administrator; never to oneself). Roles over personal data, or
+/// reaching a whole city, wait for a second security administrator (202).
 #[utoipa::path(post, path = "/api/v1/admin/users/{id}/roles", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)),
-    request_body = GrantRequest, responses((status = 201, body = RoleGrant), (status = 403, body = Problem), (status = 409, body = Problem)))]
+    request_body = GrantRequest, responses((status = 201, body = GrantResponse), (status = 202, body = GrantResponse), (status = 403, body = Problem), (status = 409, body = Problem)))]
 async fn grant_role(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
     ApiJson(request): ApiJson<GrantRequest>,
-) -> AppResult<(StatusCode, Json<RoleGrant>)> {
+) -> AppResult<(StatusCode, Json<GrantResponse>)> {
     let region_code = parse_optional::<RegionCode>("region_code", request.region_code.as_deref())?;
     let grant = service::grant_role(
         &state,
@@ -194,7 +205,57 @@ async fn grant_role(
         request.department_id,
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(grant)))
+    Ok(match grant {
+        service::GrantOutcome::Granted(grant) => (
+            StatusCode::CREATED,
+            Json(GrantResponse {
+                granted: Some(grant),
+                pending_request: None,
+            }),
+        ),
+        service::GrantOutcome::Pending(id) => (
+            StatusCode::ACCEPTED,
+            Json(GrantResponse {
+                granted: None,
+                pending_request: Some(id),
+            }),
+        ),
+    })
+}
+
+/// Grant requests the caller may decide: a security administrator who did not ask for them.
+#[utoipa::path(get, path = "/api/v1/admin/grant-requests", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = [service::PendingGrant]), (status = 403, body = Problem)))]
+async fn pending_grants(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> AppResult<Json<Vec<service::PendingGrant>>> {
+    Ok(Json(service::pending_grants(&state, &actor).await?))
+}
+
+/// Approve a grant request (a security administrator other than the requester): the role is
+/// held from now on.
+#[utoipa::path(post, path = "/api/v1/admin/grant-requests/{id}/approve", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn approve_grant(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    service::decide_grant(&state, &actor, &id, true).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Refuse a grant request (a security administrator other than the requester).
+#[utoipa::path(post, path = "/api/v1/admin/grant-requests/{id}/refuse", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn refuse_grant(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    service::decide_grant(&state, &actor, &id, false).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Revoke every grant of one role from an account (security administrator).

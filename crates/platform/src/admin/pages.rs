@@ -23,6 +23,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users", post(create_user))
         .route("/admin/users/{id}/password", post(reset_password))
         .route("/admin/grants", post(grant))
+        .route("/admin/grant-requests/{id}/{decision}", post(decide_grant))
         .route("/admin/regions", post(create_region))
         .route("/admin/departments", post(create_department))
 }
@@ -46,6 +47,8 @@ struct Console {
     can_grant: bool,
     can_audit: bool,
     users: Vec<UserRow>,
+    /// (request id, account, role, scope, requested by) awaiting this security administrator.
+    grant_requests: Vec<(String, String, String, String, String)>,
     regions: Vec<Region>,
     departments: Vec<Department>,
     events: Vec<(String, String, String, String)>,
@@ -89,6 +92,29 @@ async fn render_console(
         } else {
             Vec::new()
         };
+        let grant_requests = if can_grant {
+            service::pending_grants(state, actor)
+                .await?
+                .into_iter()
+                .map(|request| {
+                    let scope = request
+                        .scope
+                        .scope
+                        .region()
+                        .map(|r| r.to_string())
+                        .unwrap_or_default();
+                    (
+                        request.id,
+                        format!("{} ({})", request.display_name, request.username),
+                        role_name(&ctx.t, request.role),
+                        scope,
+                        request.requested_by,
+                    )
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let staff_roles = Role::ALL
             .iter()
             .filter(|r| r.is_staff() && !r.is_trio())
@@ -106,6 +132,7 @@ async fn render_console(
             can_grant,
             can_audit,
             users,
+            grant_requests,
             regions: store::regions(state.pool()).await?,
             departments: store::departments(state.pool()).await?,
             events,
@@ -190,22 +217,22 @@ async fn create_user(
     let created = service::create_account(&state, By::Actor(actor), request)
         .await
         .map_err(|e| ctx.error(e))?;
-    let mut secrets = vec![
+    let mut lines = vec![
         format!(
             "{}: {}",
             ctx.t.get("login.username"),
             created.account.username
         ),
-        format!("{}: {}", ctx.t.get("login.password"), created.password),
+        ctx.t.get("console.activation_sent").to_owned(),
     ];
-    if let Some(secret) = created.totp_secret {
-        secrets.push(format!("TOTP: {secret}"));
+    if created.pending_grant.is_some() {
+        lines.push(ctx.t.get("console.grant_pending").to_owned());
     }
     render_console(
         &state,
         &ctx,
         Some(ctx.t.get("console.created").to_owned()),
-        secrets,
+        lines,
     )
     .await
 }
@@ -223,14 +250,14 @@ async fn reset_password(
 ) -> Result<Response, PageError> {
     let actor = actor_of(&ctx)?;
     ctx.check_csrf(&form.csrf)?;
-    let password = service::reset_password(&state, By::Actor(actor), &id, None)
+    service::reset_password(&state, By::Actor(actor), &id, None)
         .await
         .map_err(|e| ctx.error(e))?;
     render_console(
         &state,
         &ctx,
         Some(ctx.t.get("console.password_reset").to_owned()),
-        vec![password],
+        vec![ctx.t.get("console.activation_sent").to_owned()],
     )
     .await
 }
@@ -254,7 +281,7 @@ async fn grant(
         .role
         .parse()
         .map_err(|_| ctx.error(AppError::invalid("role", "unknown role")))?;
-    service::grant_role(
+    let outcome = service::grant_role(
         &state,
         By::Actor(actor),
         &form.account_id,
@@ -264,6 +291,30 @@ async fn grant(
     )
     .await
     .map_err(|e| ctx.error(e))?;
+    let notice = match outcome {
+        service::GrantOutcome::Granted(_) => "console.done",
+        service::GrantOutcome::Pending(_) => "console.grant_pending",
+    };
+    render_console(&state, &ctx, Some(ctx.t.get(notice).to_owned()), Vec::new()).await
+}
+
+/// A security administrator approves or refuses another administrator's grant request.
+async fn decide_grant(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((id, decision)): Path<(String, String)>,
+    PageForm(form): PageForm<CsrfOnly>,
+) -> Result<Response, PageError> {
+    let actor = actor_of(&ctx)?;
+    ctx.check_csrf(&form.csrf)?;
+    let approve = match decision.as_str() {
+        "approve" => true,
+        "refuse" => false,
+        _ => return Err(ctx.error(AppError::NotFound)),
+    };
+    service::decide_grant(&state, actor, &id, approve)
+        .await
+        .map_err(|e| ctx.error(e))?;
     render_console(
         &state,
         &ctx,

@@ -10,7 +10,7 @@ use crate::error::retrying;
 use crate::error::{AppError, AppResult};
 use crate::identity::model::{Account, AccountKind, Actor, Role, RoleGrant, Scope};
 use crate::identity::store::{self as identity_store, NewAccount};
-use crate::identity::{password, totp};
+use crate::identity::{activation, password, totp};
 use crate::random;
 use crate::state::AppState;
 
@@ -40,13 +40,13 @@ impl By<'_> {
 }
 
 /// Records an administrative event in the transaction of the change it describes, so there is
-/// never a change without its record.
+/// never a change without its record, under the region it concerns (which decides the audit
+/// administrators who read it).
 async fn record(
     conn: &mut AnyConnection,
     now: i64,
     by: By<'_>,
-    action: &str,
-    target: &str,
+    (action, target, region): (&str, &str, &RegionCode),
     detail: String,
 ) -> AppResult<()> {
     let event = AdminEvent {
@@ -56,8 +56,57 @@ async fn record(
         action: action.into(),
         target: target.into(),
         detail,
+        region_code: Some(region.as_str().to_owned()),
     };
     store::insert_event(conn, &event).await
+}
+
+#[derive(serde::Serialize)]
+struct ChangeEntry<'a> {
+    kind: &'static str,
+    at: String,
+    actor: String,
+    action: &'a str,
+    target: &'a str,
+    region: &'a str,
+    role: Option<&'a str>,
+}
+
+/// Writes an account or grant change into the transparency log before it is made: the
+/// mutable events table is not the only record of who gave whom which power.
+async fn log_change(
+    state: &AppState,
+    by: By<'_>,
+    (action, target, region): (&str, &str, &RegionCode),
+    role: Option<Role>,
+) -> AppResult<()> {
+    let entry = ChangeEntry {
+        kind: "account_change",
+        at: crate::time_fmt::rfc3339(state.now()),
+        actor: by.id(),
+        action,
+        target,
+        region: region.as_str(),
+        role: role.map(Role::as_str),
+    };
+    crate::ledger::service::append(state, &entry)
+        .await
+        .map_err(|_| AppError::Unavailable)?;
+    Ok(())
+}
+
+/// Whether a grant gives powers over personal data (clerks, health officers, checkpoint
+/// officers) or reaches a whole city or more: such grants need a security administrator's
+/// approval besides the administrator who asks.
+pub fn needs_second_person(role: Role, scope: &Scope) -> bool {
+    matches!(
+        role,
+        Role::Clerk | Role::HealthOfficer | Role::CheckpointOfficer
+    ) || (role.is_staff()
+        && !role.is_trio()
+        && scope
+            .region()
+            .is_some_and(|region| region.level() <= tongban_core::RegionLevel::Prefecture))
 }
 
 fn require_text(field: &'static str, value: &str, max_chars: usize) -> AppResult<String> {
@@ -114,7 +163,8 @@ pub async fn create_region(state: &AppState, by: By<'_>, new: NewRegion) -> AppR
         let mut tx = state.pool().begin().await?;
         store::insert_region(&mut *tx, saved, state.now()).await?;
         let (code, name) = (saved.code.as_str(), saved.name.clone());
-        record(&mut tx, state.now(), by, "region.create", code, name).await?;
+        let what = ("region.create", code, &saved.code);
+        record(&mut tx, state.now(), by, what, name).await?;
         Ok(tx.commit().await?)
     })
     .await?;
@@ -164,7 +214,8 @@ pub async fn create_department(
         let mut tx = state.pool().begin().await?;
         store::insert_department(&mut *tx, saved, state.now()).await?;
         let (id, name) = (&saved.id, saved.name.clone());
-        record(&mut tx, state.now(), by, "department.create", id, name).await?;
+        let what = ("department.create", id.as_str(), &saved.region_code);
+        record(&mut tx, state.now(), by, what, name).await?;
         Ok(tx.commit().await?)
     })
     .await?;
@@ -186,11 +237,14 @@ pub struct NewAccountRequest {
     pub password: Option<String>,
 }
 
-/// The new account and the secrets to hand to its holder, shown once.
+/// The new account. Created by the operator, with the secrets to hand to its holder; created by
+/// an administrator, with none: its holder activates it with the code delivered to them.
 pub struct CreatedAccount {
     pub account: Account,
-    pub password: String,
+    pub password: Option<String>,
     pub totp_secret: Option<String>,
+    /// The first role's request, when it waits for a security administrator's approval.
+    pub pending_grant: Option<String>,
 }
 
 fn valid_username(username: &str) -> AppResult<String> {
@@ -269,30 +323,49 @@ pub async fn create_account(
     let display_name = require_text("display_name", &request.display_name, 64)?;
     let (scope, home_region) = scope_for(state, &request).await?;
     by.allowed(Action::CreateAccount, Resource::Region(&home_region))?;
+    let by_administrator = matches!(by, By::Actor(_));
     // The three administrators are appointed by the operator or the security administrator.
-    if request.role.is_trio() && matches!(by, By::Actor(_)) {
+    if request.role.is_trio() && by_administrator {
         return Err(AppError::Forbidden);
     }
-    let password = match request.password {
-        Some(chosen) => {
-            password::check_strength(&chosen)?;
-            chosen
-        }
-        None => random::readable_password(),
-    };
+    // Citizens and enterprises enrol through their own verified channel; an administrator
+    // binding an account to an existing person could act as them.
+    if !request.role.is_staff() && by_administrator {
+        return Err(AppError::Forbidden);
+    }
+    if request.password.is_some() && by_administrator {
+        return Err(AppError::invalid(
+            "password",
+            "an administrator does not choose another person's password: the holder sets it when activating the account",
+        ));
+    }
     let kind = match request.role {
         Role::Citizen => AccountKind::Citizen,
         Role::Enterprise => AccountKind::Enterprise,
         _ => AccountKind::Staff,
     };
-    // Staff always have a second factor; citizens may add one later.
-    let totp_secret = (kind == AccountKind::Staff).then(totp::new_secret);
+    // The operator hands over a password and (staff) a second factor; an administrator's new
+    // account has neither until its holder activates it.
+    let (password, totp_secret, password_hash) = if by_administrator {
+        (None, None, activation::unusable_password_hash().await?)
+    } else {
+        let password = match request.password {
+            Some(chosen) => {
+                password::check_strength(&chosen)?;
+                chosen
+            }
+            None => random::readable_password(),
+        };
+        let hash = password::hash(password.clone()).await?;
+        let totp_secret = (kind == AccountKind::Staff).then(totp::new_secret);
+        (Some(password), totp_secret, hash)
+    };
     let new = NewAccount {
         username,
         display_name,
         kind,
         home_region,
-        password_hash: password::hash(password.clone()).await?,
+        password_hash,
         totp_secret: totp_secret.clone(),
         department_id: request.department_id.filter(|_| kind == AccountKind::Staff),
         person_id: request.person_id.filter(|_| kind == AccountKind::Citizen),
@@ -301,14 +374,44 @@ pub async fn create_account(
             .filter(|_| kind == AccountKind::Enterprise),
     };
     let id = random::new_id();
-    let (id, new, scope, role) = (&id, &new, &scope, request.role);
+    let role = request.role;
+    let pending = (by_administrator && needs_second_person(role, &scope)).then(random::new_id);
+    log_change(
+        state,
+        by,
+        ("account.create", &id, &new.home_region),
+        Some(role),
+    )
+    .await?;
+    let (id, new, scope, pending) = (&id, &new, &scope, &pending);
     retrying(move || async move {
         let mut tx = state.pool().begin().await?;
         let now = state.now();
         identity_store::insert_account(&mut *tx, id, new, now).await?;
-        identity_store::insert_grant(&mut *tx, id, role, scope, Some(&by.id()), now).await?;
-        let detail = format!("{} as {role}", new.username);
-        record(&mut tx, now, by, "account.create", id, detail).await?;
+        match pending {
+            Some(request_id) => {
+                store::insert_grant_request(&mut *tx, request_id, id, role, scope, &by.id(), now)
+                    .await?;
+            }
+            None => {
+                identity_store::insert_grant(&mut *tx, id, role, scope, Some(&by.id()), now)
+                    .await?;
+            }
+        }
+        if by_administrator {
+            activation::issue(state, &mut tx, id, &new.username, &by.id()).await?;
+        }
+        let detail = format!(
+            "{} as {role}{}",
+            new.username,
+            if pending.is_some() {
+                " (awaiting approval)"
+            } else {
+                ""
+            }
+        );
+        let what = ("account.create", id.as_str(), &new.home_region);
+        record(&mut tx, now, by, what, detail).await?;
         Ok(tx.commit().await?)
     })
     .await?;
@@ -319,6 +422,7 @@ pub async fn create_account(
         account,
         password,
         totp_secret,
+        pending_grant: pending.clone(),
     })
 }
 
@@ -330,14 +434,17 @@ async fn target(state: &AppState, account_id: &str) -> AppResult<(Account, Vec<R
     Ok((account, grants))
 }
 
-/// Sets a new generated password (or the given one), ends the account's sessions and clears
-/// its lockout. Returns the password to hand over.
+/// Resets an account's credentials: every session and API token ends and the lockout clears.
+/// The operator sets a new password (generated, or the given one) and gets it back. An
+/// administrator never learns one: the account's password and second factor are cleared and
+/// its holder activates it again with a code delivered to them. Citizens' and enterprises'
+/// accounts are not reset by administrators; they recover through their own verified channel.
 pub async fn reset_password(
     state: &AppState,
     by: By<'_>,
     account_id: &str,
     chosen: Option<String>,
-) -> AppResult<String> {
+) -> AppResult<Option<String>> {
     let (account, grants) = target(state, account_id).await?;
     let holds_trio_role = grants.iter().any(|grant| grant.role.is_trio());
     by.allowed(
@@ -348,29 +455,51 @@ pub async fn reset_password(
             holds_trio_role,
         },
     )?;
-    let password = match chosen {
-        Some(chosen) => {
-            password::check_strength(&chosen)?;
-            chosen
-        }
-        None => random::readable_password(),
+    let by_administrator = matches!(by, By::Actor(_));
+    if by_administrator && account.kind != AccountKind::Staff {
+        return Err(AppError::Forbidden);
+    }
+    if by_administrator && chosen.is_some() {
+        return Err(AppError::invalid(
+            "password",
+            "an administrator does not choose another person's password: the holder sets it when activating the account",
+        ));
+    }
+    let (password, hash) = if by_administrator {
+        (None, activation::unusable_password_hash().await?)
+    } else {
+        let password = match chosen {
+            Some(chosen) => {
+                password::check_strength(&chosen)?;
+                chosen
+            }
+            None => random::readable_password(),
+        };
+        let hash = password::hash(password.clone()).await?;
+        (Some(password), hash)
     };
-    let (hash, account) = (&password::hash(password.clone()).await?, &account);
+    let what = (
+        "account.reset_password",
+        account.id.as_str(),
+        &account.home_region,
+    );
+    log_change(state, by, what, None).await?;
+    let (hash, account) = (&hash, &account);
     retrying(move || async move {
         let mut tx = state.pool().begin().await?;
         identity_store::set_password(&mut *tx, &account.id, hash).await?;
         identity_store::delete_sessions_of(&mut *tx, &account.id).await?;
         identity_store::revoke_tokens_of(&mut *tx, &account.id, None, state.now()).await?;
-        let (id, username) = (&account.id, account.username.clone());
-        record(
-            &mut tx,
-            state.now(),
-            by,
+        if by_administrator {
+            identity_store::set_totp_secret(&mut *tx, &account.id, None).await?;
+            activation::issue(state, &mut tx, &account.id, &account.username, &by.id()).await?;
+        }
+        let what = (
             "account.reset_password",
-            id,
-            username,
-        )
-        .await?;
+            account.id.as_str(),
+            &account.home_region,
+        );
+        record(&mut tx, state.now(), by, what, account.username.clone()).await?;
         Ok(tx.commit().await?)
     })
     .await?;
@@ -378,7 +507,17 @@ pub async fn reset_password(
     Ok(password)
 }
 
-/// Grants a role. A person holds at most one of the three administrator roles.
+/// What a grant did: the role is held, or the request waits for a second person.
+#[derive(Debug, Clone)]
+pub enum GrantOutcome {
+    Granted(RoleGrant),
+    /// The id of the request awaiting a security administrator's approval.
+    Pending(String),
+}
+
+/// Grants a role. A person holds at most one of the three administrator roles. A grant over
+/// personal data or a whole city asked by an administrator waits for a second one
+/// ([`needs_second_person`], [`approve_grant`]).
 pub async fn grant_role(
     state: &AppState,
     by: By<'_>,
@@ -386,7 +525,7 @@ pub async fn grant_role(
     role: Role,
     region_code: Option<RegionCode>,
     department_id: Option<String>,
-) -> AppResult<RoleGrant> {
+) -> AppResult<GrantOutcome> {
     let (account, grants) = target(state, account_id).await?;
     let holds_trio_role = grants.iter().any(|grant| grant.role.is_trio());
     by.allowed(
@@ -455,21 +594,186 @@ pub async fn grant_role(
         scope.kind(),
         scope.region().map(RegionCode::as_str).unwrap_or("-")
     );
-    let (account, scope, detail) = (&account, &scope, &detail);
+    let region = scope.region().unwrap_or(&account.home_region).clone();
+    if matches!(by, By::Actor(_)) && needs_second_person(role, &scope) {
+        let request_id = random::new_id();
+        log_change(
+            state,
+            by,
+            ("role.request", &account.id, &region),
+            Some(role),
+        )
+        .await?;
+        let (account, scope, detail, request_id, region) =
+            (&account, &scope, &detail, &request_id, &region);
+        retrying(move || async move {
+            let mut tx = state.pool().begin().await?;
+            let now = state.now();
+            store::insert_grant_request(
+                &mut *tx,
+                request_id,
+                &account.id,
+                role,
+                scope,
+                &by.id(),
+                now,
+            )
+            .await?;
+            let what = ("role.request", account.id.as_str(), region);
+            record(&mut tx, now, by, what, detail.clone()).await?;
+            Ok(tx.commit().await?)
+        })
+        .await?;
+        return Ok(GrantOutcome::Pending(request_id.clone()));
+    }
+    log_change(state, by, ("role.grant", &account.id, &region), Some(role)).await?;
+    let (account, scope, detail, region) = (&account, &scope, &detail, &region);
     retrying(move || async move {
         let mut tx = state.pool().begin().await?;
         let now = state.now();
         identity_store::insert_grant(&mut *tx, &account.id, role, scope, Some(&by.id()), now)
             .await?;
-        record(&mut tx, now, by, "role.grant", &account.id, detail.clone()).await?;
+        let what = ("role.grant", account.id.as_str(), region);
+        record(&mut tx, now, by, what, detail.clone()).await?;
         Ok(tx.commit().await?)
     })
     .await?;
     crate::cache::account_changed(state, &account.id).await;
-    Ok(RoleGrant {
+    Ok(GrantOutcome::Granted(RoleGrant {
         role,
         scope: scope.clone(),
+    }))
+}
+
+/// A grant request as the security administrator's inbox shows it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct PendingGrant {
+    pub id: String,
+    pub account_id: String,
+    pub username: String,
+    pub display_name: String,
+    #[schema(value_type = String)]
+    pub role: Role,
+    pub scope: RoleGrant,
+    pub requested_by: String,
+    /// RFC 3339.
+    pub requested_at: String,
+}
+
+/// The request, when the actor may decide it: a security administrator whose scope reaches
+/// the account and the grant, who is neither the requester nor the account.
+async fn decidable(
+    state: &AppState,
+    actor: &Actor,
+    request: &store::GrantRequestRow,
+) -> AppResult<(Account, Scope)> {
+    let (account, grants) = target(state, &request.account_id).await?;
+    let holds_trio_role = grants.iter().any(|grant| grant.role.is_trio());
+    let scope = request.scope(state).await?;
+    let region = scope.region().unwrap_or(&account.home_region).clone();
+    for reach in [&account.home_region, &region] {
+        if !can(
+            actor,
+            Action::GrantRole,
+            Resource::Account {
+                id: &account.id,
+                region: reach,
+                holds_trio_role,
+            },
+        ) {
+            return Err(AppError::Forbidden);
+        }
+    }
+    if request.requested_by == actor.id() {
+        return Err(AppError::Conflict(
+            "a grant needs a second administrator, not the one who asked for it".into(),
+        ));
+    }
+    Ok((account, scope))
+}
+
+/// The open grant requests the actor may decide, oldest first.
+pub async fn pending_grants(state: &AppState, actor: &Actor) -> AppResult<Vec<PendingGrant>> {
+    if !can(actor, Action::ManageGrants, Resource::Platform) {
+        return Err(AppError::Forbidden);
+    }
+    let mut listed = Vec::new();
+    for request in store::open_grant_requests(state.pool()).await? {
+        let Ok((account, scope)) = decidable(state, actor, &request).await else {
+            continue;
+        };
+        let requested_by = identity_store::account(state.pool(), &request.requested_by)
+            .await?
+            .map(|a| a.display_name)
+            .unwrap_or_else(|| request.requested_by.clone());
+        listed.push(PendingGrant {
+            id: request.id.clone(),
+            account_id: account.id,
+            username: account.username,
+            display_name: account.display_name,
+            role: request.role()?,
+            scope: RoleGrant {
+                role: request.role()?,
+                scope,
+            },
+            requested_by,
+            requested_at: crate::time_fmt::rfc3339(request.requested_at),
+        });
+    }
+    Ok(listed)
+}
+
+/// Decides a grant request: approved, the role is held from now on; refused, it is closed.
+pub async fn decide_grant(
+    state: &AppState,
+    actor: &Actor,
+    request_id: &str,
+    approve: bool,
+) -> AppResult<()> {
+    if !can(actor, Action::ManageGrants, Resource::Platform) {
+        return Err(AppError::Forbidden);
+    }
+    let request = store::grant_request(state.pool(), request_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if request.decided_at.is_some() {
+        return Err(AppError::Conflict("the request is decided already".into()));
+    }
+    let (account, scope) = decidable(state, actor, &request).await?;
+    let role = request.role()?;
+    let region = scope.region().unwrap_or(&account.home_region).clone();
+    let action = if approve {
+        "role.approve"
+    } else {
+        "role.refuse"
+    };
+    let by = By::Actor(actor);
+    log_change(state, by, (action, &account.id, &region), Some(role)).await?;
+    let (account, scope, region) = (&account, &scope, &region);
+    retrying(move || async move {
+        let mut tx = state.pool().begin().await?;
+        let now = state.now();
+        if !store::decide_grant_request(&mut *tx, request_id, actor.id(), approve, now).await? {
+            return Err(AppError::Conflict("the request is decided already".into()));
+        }
+        if approve {
+            identity_store::insert_grant(&mut *tx, &account.id, role, scope, Some(actor.id()), now)
+                .await?;
+        }
+        let what = (action, account.id.as_str(), region);
+        record(
+            &mut tx,
+            now,
+            by,
+            what,
+            format!("{role} for {}", account.username),
+        )
+        .await?;
+        Ok(tx.commit().await?)
     })
+    .await?;
+    crate::cache::account_changed(state, &account.id).await;
+    Ok(())
 }
 
 pub async fn revoke_role(
@@ -488,21 +792,21 @@ pub async fn revoke_role(
             holds_trio_role,
         },
     )?;
+    log_change(
+        state,
+        by,
+        ("role.revoke", &account.id, &account.home_region),
+        Some(role),
+    )
+    .await?;
     let account = &account;
     retrying(move || async move {
         let mut tx = state.pool().begin().await?;
         if identity_store::delete_grants(&mut *tx, &account.id, role).await? == 0 {
             return Err(AppError::NotFound);
         }
-        record(
-            &mut tx,
-            state.now(),
-            by,
-            "role.revoke",
-            &account.id,
-            role.to_string(),
-        )
-        .await?;
+        let what = ("role.revoke", account.id.as_str(), &account.home_region);
+        record(&mut tx, state.now(), by, what, role.to_string()).await?;
         Ok(tx.commit().await?)
     })
     .await?;
@@ -566,6 +870,8 @@ pub async fn grantable_accounts(
     Ok(listed)
 }
 
+/// The newest administrative events of the regions the audit administrator's scope covers.
+/// Events recorded before events carried a region count as the deployment's.
 pub async fn list_events(
     state: &AppState,
     actor: &Actor,
@@ -574,7 +880,22 @@ pub async fn list_events(
     if !can(actor, Action::ReadAuditRecords, Resource::Platform) {
         return Err(AppError::Forbidden);
     }
-    store::events(state.pool(), limit.clamp(1, 1000)).await
+    let deployment: Option<RegionCode> = state.config.region_code.parse().ok();
+    let limit = limit.clamp(1, 1000);
+    let events = store::events(state.pool(), limit * 10).await?;
+    Ok(events
+        .into_iter()
+        .filter(|event| {
+            let region = match &event.region_code {
+                Some(code) => code.parse::<RegionCode>().ok(),
+                None => deployment.clone(),
+            };
+            region.is_some_and(|region| {
+                can(actor, Action::ReadAuditRecords, Resource::Region(&region))
+            })
+        })
+        .take(limit as usize)
+        .collect())
 }
 
 pub async fn list_regions(state: &AppState, actor: &Actor) -> AppResult<Vec<Region>> {

@@ -7,6 +7,7 @@ use tongban_core::RegionCode;
 
 use crate::db::Exec;
 use crate::error::AppResult;
+use crate::identity::model::{Role, Scope};
 
 /// A node of the region tree (national → province → prefecture → county → township → village).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema, FromRow)]
@@ -127,27 +128,143 @@ pub struct AdminEvent {
     pub action: String,
     pub target: String,
     pub detail: String,
+    /// The region the event concerns (none for events recorded before regions were kept).
+    pub region_code: Option<String>,
 }
 
 pub async fn insert_event<'e>(db: impl Exec<'e>, event: &AdminEvent) -> AppResult<()> {
-    sqlx::query("INSERT INTO admin_events (id, at, actor_id, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)")
+    sqlx::query("INSERT INTO admin_events (id, at, actor_id, action, target, detail, region_code) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(event.id.clone())
         .bind(event.at)
         .bind(event.actor_id.clone())
         .bind(event.action.clone())
         .bind(event.target.clone())
         .bind(event.detail.clone())
+        .bind(event.region_code.clone())
         .execute(db)
         .await?;
     Ok(())
 }
 
 pub async fn events(db: impl Exec<'_>, limit: i64) -> AppResult<Vec<AdminEvent>> {
-    let rows = sqlx::query("SELECT id, at, actor_id, action, target, detail FROM admin_events ORDER BY at DESC, id DESC LIMIT $1")
+    let rows = sqlx::query("SELECT id, at, actor_id, action, target, detail, region_code FROM admin_events ORDER BY at DESC, id DESC LIMIT $1")
         .bind(limit)
         .fetch_all(db)
         .await?;
     rows.iter()
         .map(|row| Ok(AdminEvent::from_row(row)?))
         .collect()
+}
+
+/// A request for a grant that needs a second administrator.
+#[derive(sqlx::FromRow)]
+pub struct GrantRequestRow {
+    pub id: String,
+    pub account_id: String,
+    pub role: String,
+    pub scope_kind: String,
+    pub scope_id: String,
+    pub requested_by: String,
+    pub requested_at: i64,
+    pub decided_at: Option<i64>,
+}
+
+impl GrantRequestRow {
+    pub fn role(&self) -> AppResult<Role> {
+        self.role.parse().map_err(|_| {
+            crate::error::AppError::Internal(anyhow::anyhow!("a stored role does not parse"))
+        })
+    }
+
+    /// The scope asked for, as a grant would hold it.
+    pub async fn scope(&self, state: &crate::state::AppState) -> AppResult<Scope> {
+        Ok(match self.scope_kind.as_str() {
+            "region" => Scope::Region {
+                code: crate::identity::store::parse_stored_region(&self.scope_id)?,
+            },
+            "department" => {
+                let department = department(state.pool(), &self.scope_id)
+                    .await?
+                    .ok_or(crate::error::AppError::NotFound)?;
+                Scope::Department {
+                    id: department.id,
+                    region: department.region_code,
+                }
+            }
+            _ => Scope::Own,
+        })
+    }
+}
+
+const GRANT_REQUEST_COLUMNS: &str =
+    "id, account_id, role, scope_kind, scope_id, requested_by, requested_at, decided_at";
+
+pub async fn insert_grant_request<'e>(
+    db: impl Exec<'e>,
+    id: &str,
+    account_id: &str,
+    role: Role,
+    scope: &Scope,
+    requested_by: &str,
+    now: i64,
+) -> AppResult<()> {
+    let (scope_id, region) = match scope {
+        Scope::Region { code } => (code.as_str().to_owned(), code.as_str().to_owned()),
+        Scope::Department { id, region } => (id.clone(), region.as_str().to_owned()),
+        Scope::Own => (account_id.to_owned(), String::new()),
+    };
+    sqlx::query(
+        "INSERT INTO grant_requests (id, account_id, role, scope_kind, scope_id, region_code, requested_by, requested_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(id.to_owned())
+    .bind(account_id.to_owned())
+    .bind(role.as_str())
+    .bind(scope.kind())
+    .bind(scope_id)
+    .bind(region)
+    .bind(requested_by.to_owned())
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn grant_request(db: impl Exec<'_>, id: &str) -> AppResult<Option<GrantRequestRow>> {
+    let sql = format!("SELECT {GRANT_REQUEST_COLUMNS} FROM grant_requests WHERE id = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id.to_owned())
+        .fetch_optional(db)
+        .await?)
+}
+
+/// Undecided requests, oldest first (at most 500).
+pub async fn open_grant_requests(db: impl Exec<'_>) -> AppResult<Vec<GrantRequestRow>> {
+    let sql = format!(
+        "SELECT {GRANT_REQUEST_COLUMNS} FROM grant_requests WHERE decided_at IS NULL ORDER BY requested_at LIMIT 500"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .fetch_all(db)
+        .await?)
+}
+
+/// Decides an open request by someone other than its requester; false when that does not hold.
+pub async fn decide_grant_request<'e>(
+    db: impl Exec<'e>,
+    id: &str,
+    by: &str,
+    approve: bool,
+    now: i64,
+) -> AppResult<bool> {
+    let result = sqlx::query(
+        "UPDATE grant_requests SET decided_by = $2, decided_at = $3, outcome = $4
+         WHERE id = $1 AND decided_at IS NULL AND requested_by <> $2",
+    )
+    .bind(id.to_owned())
+    .bind(by.to_owned())
+    .bind(now)
+    .bind(if approve { "approved" } else { "refused" })
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
 }

@@ -20,6 +20,8 @@ use crate::web::extract::{ApiActor, ApiJson, PeerAddress, RequestId};
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(login))
+        .routes(routes!(activation_begin))
+        .routes(routes!(activation_complete))
         .routes(routes!(logout))
         .routes(routes!(me))
         .routes(routes!(update_preferences))
@@ -75,6 +77,71 @@ async fn login(
         token,
         expires_at: rfc3339(expires_at),
     }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActivationBegin {
+    pub username: String,
+    /// The activation code delivered to the holder.
+    pub code: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActivationFactor {
+    /// The second factor to enrol, for an authenticator app.
+    pub otpauth_uri: String,
+    /// The same secret in base32.
+    pub secret: String,
+}
+
+/// Activate an account, first step: with the delivered code, a second factor to enrol. A wrong
+/// code counts towards the account's lockout and the address's limit, as a failed login does.
+#[utoipa::path(post, path = "/api/v1/activation/begin", tag = "identity", request_body = ActivationBegin,
+    responses((status = 200, body = ActivationFactor), (status = 422, body = Problem), (status = 429, body = Problem)))]
+async fn activation_begin(
+    State(state): State<AppState>,
+    PeerAddress(from): PeerAddress,
+    ApiJson(request): ApiJson<ActivationBegin>,
+) -> AppResult<Json<ActivationFactor>> {
+    let (otpauth_uri, secret) =
+        super::activation::begin(&state, &request.username, &request.code, from).await?;
+    Ok(Json(ActivationFactor {
+        otpauth_uri,
+        secret,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActivationComplete {
+    pub username: String,
+    pub code: String,
+    /// The holder's own password (12 characters or more).
+    pub password: String,
+    /// A one-time code from the factor enrolled in the first step.
+    pub totp: String,
+}
+
+/// Activate an account, second step: the holder's own password and a code from the enrolled
+/// factor. The activation code is spent; the account can log in.
+#[utoipa::path(post, path = "/api/v1/activation/complete", tag = "identity", request_body = ActivationComplete,
+    responses((status = 204), (status = 422, body = Problem), (status = 429, body = Problem)))]
+async fn activation_complete(
+    State(state): State<AppState>,
+    PeerAddress(from): PeerAddress,
+    ApiJson(request): ApiJson<ActivationComplete>,
+) -> AppResult<StatusCode> {
+    super::activation::complete(
+        &state,
+        &request.username,
+        &request.code,
+        request.password,
+        &request.totp,
+        from,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// End the credential used for this request (revoke the token).

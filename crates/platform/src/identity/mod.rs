@@ -1,6 +1,7 @@
 //! Identity and access: accounts, roles with scopes, login with two factors, sessions, API
 //! tokens, and the audited accessor for personal data.
 
+pub mod activation;
 pub mod api;
 pub mod model;
 pub mod pages;

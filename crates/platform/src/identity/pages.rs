@@ -22,6 +22,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(index))
         .route("/login", get(login_form).post(login))
+        .route("/activate", get(activate_form).post(activate_begin))
+        .route("/activate/complete", post(activate_complete))
         .route("/logout", post(logout))
         .route("/home", get(home))
 }
@@ -371,5 +373,122 @@ mod tests {
     fn phones_are_masked_in_the_middle() {
         assert_eq!(mask_phone("13800138000"), "138****8000");
         assert_eq!(mask_phone("12345"), "*****");
+    }
+}
+
+#[derive(Template)]
+#[template(path = "activate.html")]
+struct ActivatePage {
+    base: PageBase,
+    message: Option<String>,
+    username: String,
+    /// Carried to the second step.
+    code: String,
+    /// The TOTP secret to enrol, in the second step.
+    secret: Option<String>,
+    qr_svg: String,
+}
+
+fn activate_page(ctx: &PageCtx, message: Option<String>, username: String) -> ActivatePage {
+    ActivatePage {
+        base: ctx.base("activate.title"),
+        message,
+        username,
+        code: String::new(),
+        secret: None,
+        qr_svg: String::new(),
+    }
+}
+
+async fn activate_form(ctx: PageCtx) -> Response {
+    ctx.render(&activate_page(&ctx, None, String::new()))
+}
+
+#[derive(Deserialize)]
+struct ActivateBeginForm {
+    csrf: String,
+    username: String,
+    code: String,
+}
+
+/// A refused code or password shows the form again with the reason; other errors are errors.
+fn activation_refused(
+    ctx: &PageCtx,
+    error: AppError,
+    username: String,
+) -> Result<Response, PageError> {
+    match error {
+        AppError::Invalid { .. } | AppError::LockedOut { .. } => {
+            let status = error.status();
+            let message = match &error {
+                AppError::Invalid { reason, .. } => reason.clone(),
+                _ => ctx.t.get(&format!("problem.{}", error.slug())).to_owned(),
+            };
+            let page = activate_page(ctx, Some(message), username);
+            Ok((status, ctx.render(&page)).into_response())
+        }
+        other => Err(ctx.error(other)),
+    }
+}
+
+/// The first step: a right code shows the second factor to enrol.
+async fn activate_begin(
+    State(state): State<AppState>,
+    PeerAddress(from): PeerAddress,
+    ctx: PageCtx,
+    PageForm(form): PageForm<ActivateBeginForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&form.csrf)?;
+    match super::activation::begin(&state, &form.username, &form.code, from).await {
+        Ok((uri, secret)) => {
+            let qr_svg = crate::web::qr::inline_qr_svg(&uri).map_err(|e| ctx.error(e))?;
+            Ok(ctx.render(&ActivatePage {
+                base: ctx.base("activate.title"),
+                message: None,
+                username: form.username.trim().to_owned(),
+                code: form.code.trim().to_owned(),
+                secret: Some(secret),
+                qr_svg,
+            }))
+        }
+        Err(error) => activation_refused(&ctx, error, form.username),
+    }
+}
+
+#[derive(Deserialize)]
+struct ActivateCompleteForm {
+    csrf: String,
+    username: String,
+    code: String,
+    password: String,
+    totp: String,
+}
+
+/// The second step: the holder's own password and a code from the enrolled factor; then the
+/// login page.
+async fn activate_complete(
+    State(state): State<AppState>,
+    PeerAddress(from): PeerAddress,
+    ctx: PageCtx,
+    PageForm(form): PageForm<ActivateCompleteForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&form.csrf)?;
+    let done = super::activation::complete(
+        &state,
+        &form.username,
+        &form.code,
+        form.password,
+        &form.totp,
+        from,
+    )
+    .await;
+    match done {
+        Ok(()) => Ok(ctx.render(&LoginPage {
+            base: ctx.base("login.title"),
+            message: Some(ctx.t.get("activate.done").to_owned()),
+            username: form.username.trim().to_owned(),
+            next: "/home".to_owned(),
+        })),
+        Err(error) => activation_refused(&ctx, error, form.username),
     }
 }

@@ -54,7 +54,9 @@ pub(crate) async fn administer(config: Config, command: AdminCommand) -> anyhow:
                 .await
                 .map(|created| {
                     println!("created {} ({role})", created.account.username);
-                    println!("password: {}", created.password);
+                    if let Some(password) = created.password {
+                        println!("password: {password}");
+                    }
                     if let Some(secret) = created.totp_secret {
                         println!("totp secret (base32, add to an authenticator app): {secret}");
                     }
@@ -67,8 +69,20 @@ pub(crate) async fn administer(config: Config, command: AdminCommand) -> anyhow:
                 .context("no such account")?;
             admin::reset_password(&state, By::Operator, &account.id, None)
                 .await
-                .map(|password| println!("new password for {username}: {password}"))
+                .map(|password| {
+                    if let Some(password) = password {
+                        println!("new password for {username}: {password}");
+                    }
+                })
         }
+        AdminCommand::Deliveries => tongban_app::identity::activation::take_deliveries(&state)
+            .await
+            .map(|taken| {
+                for delivery in taken {
+                    println!("— to {} ({})", delivery.username, delivery.account_id);
+                    println!("{}", delivery.body.as_str());
+                }
+            }),
         AdminCommand::CreateToken { username, label } => {
             let account = identity_store::account_by_username(state.pool(), &username)
                 .await

@@ -1,0 +1,247 @@
+//! Activation: a staff account an administrator creates (or whose password an administrator
+//! resets) has no usable password and no second factor. Its holder receives a one-time code
+//! through the delivery gateway — never through the administrator — and sets their own
+//! password and TOTP with it. A code lasts three days, works once, and a wrong one counts
+//! towards the account's lockout like a failed login.
+
+use sqlx::AnyPool;
+use zeroize::Zeroizing;
+
+use super::{password, store, totp};
+use crate::error::{AppError, AppResult};
+use crate::random;
+use crate::state::AppState;
+
+/// How long an activation code is valid.
+pub const LIFETIME_MS: i64 = 3 * 24 * 3_600_000;
+
+fn code_hash(state: &AppState, account_id: &str, code: &str) -> String {
+    let normalised: String = code.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    state
+        .vault
+        .blind_index("activation", &format!("{account_id}/{normalised}"))
+}
+
+/// A password nobody knows: the account cannot log in until it is activated.
+pub async fn unusable_password_hash() -> AppResult<String> {
+    password::hash(random::secret_token()).await
+}
+
+/// Issues a new code for the account (replacing any earlier one) and queues it, sealed, for
+/// delivery to the holder. Runs inside the caller's transaction.
+pub async fn issue(
+    state: &AppState,
+    conn: &mut sqlx::AnyConnection,
+    account_id: &str,
+    username: &str,
+    issued_by: &str,
+) -> AppResult<()> {
+    let code = Zeroizing::new(random::readable_password());
+    let now = state.now();
+    sqlx::query(
+        "INSERT INTO activations (account_id, code_hash, created_by, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (account_id) DO UPDATE SET code_hash = $2, created_by = $3, created_at = $4, expires_at = $5",
+    )
+    .bind(account_id.to_owned())
+    .bind(code_hash(state, account_id, &code))
+    .bind(issued_by.to_owned())
+    .bind(now)
+    .bind(now + LIFETIME_MS)
+    .execute(&mut *conn)
+    .await?;
+    let id = random::new_id();
+    let body = format!(
+        "通办 tongban：账号 {username} 的激活码 {} ，三日内有效，仅可使用一次。请在 /activate 设置您自己的密码和动态口令。\n\
+         tongban: the activation code of account {username} is {} — valid three days, once. \
+         Set your own password and one-time codes at /activate.",
+        code.as_str(),
+        code.as_str()
+    );
+    sqlx::query(
+        "INSERT INTO deliveries (id, account_id, body_sealed, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(id.clone())
+    .bind(account_id.to_owned())
+    .bind(
+        state
+            .vault
+            .seal_field(&format!("deliveries.body/{id}"), body.as_bytes()),
+    )
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A message handed to the delivery gateway.
+pub struct Delivery {
+    pub account_id: String,
+    pub username: String,
+    pub body: Zeroizing<String>,
+}
+
+/// Takes every queued message (deleting it) for the delivery gateway: an SMS or mail
+/// integration, or the operator printing sealed letters (`tongban admin deliveries`).
+pub async fn take_deliveries(state: &AppState) -> AppResult<Vec<Delivery>> {
+    let mut tx = state.pool().begin().await?;
+    let rows: Vec<(String, String, String, Vec<u8>)> = sqlx::query_as(
+        "SELECT d.id, d.account_id, a.username, d.body_sealed FROM deliveries d
+         JOIN accounts a ON a.id = d.account_id ORDER BY d.created_at",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut taken = Vec::with_capacity(rows.len());
+    for (id, account_id, username, sealed) in rows {
+        let plain = state
+            .vault
+            .open_field(&format!("deliveries.body/{id}"), &sealed)?;
+        sqlx::query("DELETE FROM deliveries WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        taken.push(Delivery {
+            account_id,
+            username,
+            body: Zeroizing::new(String::from_utf8_lossy(&plain).into_owned()),
+        });
+    }
+    tx.commit().await?;
+    Ok(taken)
+}
+
+/// The code out of a delivered message (for the holder's software, and tests).
+pub fn code_in(body: &str) -> Option<String> {
+    body.split_whitespace()
+        .find(|word| word.len() == 19 && word.matches('-').count() == 3)
+        .map(str::to_owned)
+}
+
+/// The account a code activates, when the code is right and unexpired. A wrong code counts as
+/// a failed login of the account (and nothing is accepted during a lockout) and against the
+/// address it came from, as logins do.
+async fn check(
+    state: &AppState,
+    username: &str,
+    code: &str,
+    from: Option<std::net::IpAddr>,
+) -> AppResult<String> {
+    let throttle = state.module::<super::throttle::LoginThrottle>();
+    let now = state.now();
+    if let Some(address) = from
+        && let Some(wait) = throttle.wait(address, now)
+    {
+        return Err(AppError::LockedOut {
+            retry_after_seconds: wait,
+        });
+    }
+    let checked = check_code(state, username, code).await;
+    if let (Err(AppError::Invalid { .. }), Some(address)) = (&checked, from) {
+        throttle.failed(address, now);
+    }
+    checked
+}
+
+async fn check_code(state: &AppState, username: &str, code: &str) -> AppResult<String> {
+    let refused = || {
+        AppError::invalid(
+            "code",
+            "the username or activation code is wrong or expired",
+        )
+    };
+    if username.len() > 64 || code.len() > 64 {
+        return Err(refused());
+    }
+    let record = store::login_record(state.pool(), username.trim())
+        .await?
+        .ok_or_else(refused)?;
+    let now = state.now();
+    if record.locked_until > now {
+        return Err(refused());
+    }
+    let id = record.account.id.clone();
+    let stored: Option<(String, i64)> =
+        sqlx::query_as("SELECT code_hash, expires_at FROM activations WHERE account_id = $1")
+            .bind(id.clone())
+            .fetch_optional(state.pool())
+            .await?;
+    match stored {
+        Some((hash, expires_at)) if expires_at > now && hash == code_hash(state, &id, code) => {
+            Ok(id)
+        }
+        _ => {
+            failed(state, state.pool(), &id, now).await?;
+            Err(refused())
+        }
+    }
+}
+
+async fn failed(state: &AppState, pool: &AnyPool, account_id: &str, now: i64) -> AppResult<()> {
+    let config = &state.config;
+    store::record_failed_login(
+        pool,
+        account_id,
+        now,
+        config.lockout_threshold,
+        config.lockout_minutes * 60_000,
+    )
+    .await?;
+    Ok(())
+}
+
+/// The first step: with a right code, a new TOTP secret to enrol (as an `otpauth://` URI and
+/// the base32 secret); nothing is changed but the pending secret.
+pub async fn begin(
+    state: &AppState,
+    username: &str,
+    code: &str,
+    from: Option<std::net::IpAddr>,
+) -> AppResult<(String, String)> {
+    let account_id = check(state, username, code, from).await?;
+    let secret = totp::new_secret();
+    store::set_totp_pending(state.pool(), &account_id, &secret).await?;
+    let uri = format!(
+        "otpauth://totp/tongban:{}?secret={secret}&issuer=tongban&algorithm=SHA1&digits=6&period=30",
+        username.trim()
+    );
+    Ok((uri, secret))
+}
+
+/// The second step: the code again, the holder's own password, and a one-time code from the
+/// secret enrolled in the first step. The account can then log in; the code is spent.
+pub async fn complete(
+    state: &AppState,
+    username: &str,
+    code: &str,
+    new_password: String,
+    totp_code: &str,
+    from: Option<std::net::IpAddr>,
+) -> AppResult<()> {
+    let account_id = check(state, username, code, from).await?;
+    password::check_strength(&new_password)?;
+    let pending = store::totp_pending(state.pool(), &account_id)
+        .await?
+        .ok_or_else(|| AppError::invalid("totp", "start the activation again"))?;
+    let step = totp::verify(&pending, totp_code.trim(), state.now().div_euclid(1000), 0)
+        .ok_or_else(|| AppError::invalid("totp", "the one-time code does not match"))?;
+    let hash = password::hash(new_password).await?;
+    let mut tx = state.pool().begin().await?;
+    let spent = sqlx::query("DELETE FROM activations WHERE account_id = $1")
+        .bind(account_id.clone())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if spent != 1 {
+        return Err(AppError::invalid(
+            "code",
+            "the activation code was used meanwhile",
+        ));
+    }
+    store::set_password(&mut *tx, &account_id, &hash).await?;
+    if !store::confirm_totp(&mut *tx, &account_id, &pending, step).await? {
+        return Err(AppError::invalid("totp", "start the activation again"));
+    }
+    tx.commit().await?;
+    crate::cache::account_changed(state, &account_id).await;
+    Ok(())
+}
