@@ -1296,3 +1296,42 @@ async fn no_administrator_alone_gives_powers_or_holds_anothers_credentials() {
         .expect("json");
     assert!(city.as_array().expect("list").len() > events.len());
 }
+
+/// The apply form checks its token before it reads anything else, holds one file at a time,
+/// and takes at most one file per material and a bounded number of fields: a forged or
+/// oversized form costs a small part, not megabytes of memory or stored uploads.
+#[tokio::test]
+async fn the_apply_form_checks_its_token_first_and_bounds_its_parts() {
+    use reqwest::multipart::{Form, Part};
+    let app = spawn_app().await;
+    let path = "/services/339900-SJ-0001/apply";
+    let mut browser = app.page_login(app.account("citizen.zhangwei")).await;
+    let page = browser.get(&app, path).await.text().await.expect("html");
+    let csrf = crate::helpers::hidden_csrf(&page);
+    let uploads = app.count("uploads").await;
+    let big = || Part::bytes(vec![0u8; 4 * 1024 * 1024]).file_name("big.png");
+
+    // Files before the token: refused at the first part.
+    let form = Form::new()
+        .part("file.0", big())
+        .part("file.0", big())
+        .text("csrf", csrf.clone());
+    assert_eq!(browser.post_multipart(&app, path, form).await.status(), 403);
+    // A forged token first.
+    let form = Form::new().text("csrf", "forged").part("file.0", big());
+    assert_eq!(browser.post_multipart(&app, path, form).await.status(), 403);
+    assert_eq!(app.count("uploads").await, uploads, "nothing stored");
+    // Two files for one material.
+    let small = || Part::bytes(b"%PDF-1.4 lease".to_vec()).file_name("lease.pdf");
+    let form = Form::new()
+        .text("csrf", csrf.clone())
+        .part("file.0", small())
+        .part("file.0", small());
+    assert_eq!(browser.post_multipart(&app, path, form).await.status(), 422);
+    // Endless fields.
+    let mut form = Form::new().text("csrf", csrf.clone());
+    for n in 0..250 {
+        form = form.text(format!("field.f{n}"), "x");
+    }
+    assert_eq!(browser.post_multipart(&app, path, form).await.status(), 413);
+}

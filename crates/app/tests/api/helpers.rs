@@ -328,6 +328,24 @@ impl Browser {
         response
     }
 
+    pub async fn post_multipart(
+        &mut self,
+        app: &TestApp,
+        path: &str,
+        form: reqwest::multipart::Form,
+    ) -> reqwest::Response {
+        let response = app
+            .client
+            .post(app.url(path))
+            .header(COOKIE, self.header())
+            .multipart(form)
+            .send()
+            .await
+            .expect("request");
+        self.absorb(response.headers());
+        response
+    }
+
     pub async fn post_form(
         &mut self,
         app: &TestApp,

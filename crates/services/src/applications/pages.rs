@@ -157,8 +157,14 @@ async fn read_field(
     Ok(bytes)
 }
 
-/// Reads the apply form — `csrf`, `use_certificates`, `field.<code>`, and `file.<slot>` per
-/// material to upload — stores the files as uploads, and returns the request.
+/// Parts an apply form may have besides its files (fields, the token, the certificate switch).
+const MAX_TEXT_PARTS: usize = 200;
+
+/// Reads the apply form — `csrf` first, then `use_certificates`, `field.<code>`, and
+/// `file.<slot>` per material to upload — and returns the request. The token is checked
+/// before anything else is read, so a forged form costs one small part; there are at most
+/// [`MAX_TEXT_PARTS`] text parts of 4 KiB and one file per material, each stored as it is
+/// read (at most one file is held at a time).
 async fn read_apply_form(
     state: &AppState,
     ctx: &PageCtx,
@@ -170,28 +176,48 @@ async fn read_apply_form(
     let (_, slots) = material_slots(state, kind, items)
         .await
         .map_err(|e| ctx.error(e))?;
-    let mut csrf = String::new();
-    let mut request = super::ApplyRequest::default();
-    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    while let Some(mut field) = multipart
+    let unreadable = || ctx.error(AppError::BadRequest("the form could not be read".into()));
+    // The token comes first, as the page writes it.
+    let mut first = multipart
         .next_field()
         .await
-        .map_err(|_| ctx.error(AppError::BadRequest("the form could not be read".into())))?
-    {
+        .map_err(|_| unreadable())?
+        .ok_or_else(|| ctx.error(AppError::Forbidden))?;
+    if first.name() != Some("csrf") {
+        return Err(ctx.error(AppError::Forbidden));
+    }
+    let csrf = read_field(&mut first, 256)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    ctx.check_csrf(&String::from_utf8_lossy(&csrf))?;
+    drop(first);
+    let mut request = super::ApplyRequest::default();
+    let mut text_parts = 0;
+    while let Some(mut field) = multipart.next_field().await.map_err(|_| unreadable())? {
         let name = field.name().unwrap_or_default().to_owned();
         if let Some(slot) = name.strip_prefix("file.") {
-            let bytes = read_field(&mut field, state.config.max_upload_bytes)
-                .await
-                .map_err(|e| ctx.error(e))?;
             let material = slot
                 .parse::<usize>()
                 .ok()
                 .and_then(|i| slots.get(i))
                 .ok_or_else(|| ctx.error(AppError::invalid("uploads", "no such material")))?;
+            if request.uploads.contains_key(&material.1) {
+                return Err(ctx.error(AppError::invalid("uploads", "one file per material")));
+            }
+            let bytes = read_field(&mut field, state.config.max_upload_bytes)
+                .await
+                .map_err(|e| ctx.error(e))?;
             if !bytes.is_empty() {
-                files.push((material.1.clone(), bytes));
+                let id = super::upload(state, actor, &bytes)
+                    .await
+                    .map_err(|e| ctx.error(e))?;
+                request.uploads.insert(material.1.clone(), id);
             }
             continue;
+        }
+        text_parts += 1;
+        if text_parts > MAX_TEXT_PARTS {
+            return Err(ctx.error(AppError::PayloadTooLarge));
         }
         let value = String::from_utf8(
             read_field(&mut field, 4096)
@@ -200,7 +226,6 @@ async fn read_apply_form(
         )
         .map_err(|_| ctx.error(AppError::BadRequest("the form is not UTF-8".into())))?;
         match name.as_str() {
-            "csrf" => csrf = value,
             "use_certificates" => request.use_certificates = value == "1",
             other => {
                 if let Some(code) = other.strip_prefix("field.") {
@@ -208,13 +233,6 @@ async fn read_apply_form(
                 }
             }
         }
-    }
-    ctx.check_csrf(&csrf)?;
-    for (name, bytes) in files {
-        let id = super::upload(state, actor, &bytes)
-            .await
-            .map_err(|e| ctx.error(e))?;
-        request.uploads.insert(name, id);
     }
     Ok(request)
 }
