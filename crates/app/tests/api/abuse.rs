@@ -1335,3 +1335,38 @@ async fn the_apply_form_checks_its_token_first_and_bounds_its_parts() {
     }
     assert_eq!(browser.post_multipart(&app, path, form).await.status(), 413);
 }
+
+/// Whole records are read for a purpose the official's role serves, and at most
+/// `RECORD_READS_PER_HOUR` an hour: a bulk extraction by an insider stops at the limit, counted
+/// before anything is read; the next hour the official works again.
+#[tokio::test]
+async fn an_official_reading_records_in_bulk_is_stopped_for_the_hour() {
+    let app = spawn_app().await;
+    let clerk = app.account("demo.clerk").api_token.clone();
+    let person = app.person_id_of("citizen.zhangwei").await;
+    let path = format!("/api/v1/persons/{person}?purpose=service_handling");
+    let limit = tongban_app::identity::personal::RECORD_READS_PER_HOUR;
+    // Start at the top of an hour, so the whole run falls in one.
+    let now = tongban_core::Clock::now_millis(&*app.clock);
+    app.clock.advance(time::Duration::milliseconds(
+        3_600_000 - now.rem_euclid(3_600_000),
+    ));
+    for _ in 0..limit {
+        assert_eq!(app.get_as(&clerk, &path).await.status(), 200);
+    }
+    let reads = app.count("personal_data_access").await;
+    let stopped = app.get_as(&clerk, &path).await;
+    assert_eq!(stopped.status(), 429);
+    assert!(stopped.headers().contains_key("retry-after"));
+    assert_eq!(
+        app.count("personal_data_access").await,
+        reads,
+        "nothing read past the limit"
+    );
+    // Another official is not stopped by this one's reads.
+    let health = app.account("demo.health").api_token.clone();
+    let for_health = format!("/api/v1/persons/{person}?purpose=health_management");
+    assert_eq!(app.get_as(&health, &for_health).await.status(), 200);
+    app.clock.advance(time::Duration::hours(1));
+    assert_eq!(app.get_as(&clerk, &path).await.status(), 200);
+}

@@ -42,3 +42,12 @@ CREATE INDEX grant_requests_open ON grant_requests(decided_at, requested_at);
 -- The region an administrative event concerns, so that each audit administrator reads the
 -- events of their own scope.
 ALTER TABLE admin_events ADD COLUMN region_code TEXT;
+
+-- Reads of whole personal records by staff, counted per official and hour before anything is
+-- read, so that the limit holds for reads made at the same moment. Kept two hours.
+CREATE TABLE record_reads (
+    actor_id TEXT NOT NULL,
+    hour     BIGINT NOT NULL,
+    reads    BIGINT NOT NULL,
+    PRIMARY KEY (actor_id, hour)
+);

@@ -56,6 +56,7 @@ impl crate::module::Module for IdentityModule {
                 async move {
                     let idle_ms = state.config.session_idle_minutes * 60_000;
                     store::delete_expired_sessions(state.pool(), state.now(), idle_ms).await?;
+                    personal::forget_record_reads(&state).await?;
                     Ok(())
                 }
             },

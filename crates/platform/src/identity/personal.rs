@@ -226,8 +226,60 @@ pub struct PersonRecord {
     pub phone: Option<PersonalText>,
 }
 
-/// Reads a person's personal fields: asks the policy, records the access, and only then opens
-/// the fields. An unknown person and a forbidden one look the same to the caller.
+/// Whole records one official may read in an hour (a clerk's day of cases fits; a bulk
+/// extraction does not).
+pub const RECORD_READS_PER_HOUR: i64 = 60;
+
+/// Whether the purpose is one the actor's role serves: clerks handle services and confirm
+/// identities, health officers do public-health work; a person reads their own record as
+/// themself. No one reads a whole record "to check a pass".
+fn purpose_fits(actor: &Actor, person_id: &str, purpose: Purpose) -> bool {
+    use crate::identity::model::Role;
+    if actor.account.person_id.as_deref() == Some(person_id) {
+        return purpose == Purpose::SelfService;
+    }
+    match purpose {
+        Purpose::ServiceHandling | Purpose::IdentityVerification => actor.has_role(Role::Clerk),
+        Purpose::HealthManagement => actor.has_role(Role::HealthOfficer),
+        Purpose::SelfService | Purpose::PassCheck => false,
+    }
+}
+
+/// Counts a whole-record read by staff against the hour's limit, before anything is read.
+async fn count_record_read(state: &AppState, actor: &Actor) -> AppResult<()> {
+    let now = state.now();
+    let hour = now.div_euclid(3_600_000);
+    let reads: i64 = sqlx::query_scalar(
+        "INSERT INTO record_reads (actor_id, hour, reads) VALUES ($1, $2, 1)
+         ON CONFLICT (actor_id, hour) DO UPDATE SET reads = record_reads.reads + 1
+         RETURNING reads",
+    )
+    .bind(actor.id().to_owned())
+    .bind(hour)
+    .fetch_one(state.pool())
+    .await?;
+    if reads > RECORD_READS_PER_HOUR {
+        return Err(AppError::LockedOut {
+            retry_after_seconds: ((hour + 1) * 3_600_000 - now + 999) / 1000,
+        });
+    }
+    Ok(())
+}
+
+/// Forgets the counts of hours before the last.
+pub async fn forget_record_reads(state: &AppState) -> AppResult<u64> {
+    let hour = state.now().div_euclid(3_600_000);
+    Ok(sqlx::query("DELETE FROM record_reads WHERE hour < $1")
+        .bind(hour - 1)
+        .execute(state.pool())
+        .await?
+        .rows_affected())
+}
+
+/// Reads a person's personal fields: asks the policy, checks that the purpose is one the
+/// actor's role serves, counts the read against the official's hourly limit, records the
+/// access, and only then opens the fields. An unknown person and a forbidden one look the same
+/// to the caller.
 pub async fn read_person(
     state: &AppState,
     actor: &Actor,
@@ -247,6 +299,15 @@ pub async fn read_person(
         },
     ) {
         return Err(AppError::NotFound);
+    }
+    if !purpose_fits(actor, person_id, purpose) {
+        return Err(AppError::invalid(
+            "purpose",
+            "not a purpose of your role: clerks read for service_handling or identity_verification, health officers for health_management, a person for self_service",
+        ));
+    }
+    if actor.account.person_id.as_deref() != Some(person_id) {
+        count_record_read(state, actor).await?;
     }
     record_access(
         state,
