@@ -302,7 +302,10 @@ async fn ensure_account(
         }
     };
     let totp_secret = is_staff.then(totp::new_secret);
-    identity_store::set_totp_secret(state.pool(), &account.id, totp_secret.as_deref()).await?;
+    let sealed = totp_secret
+        .as_deref()
+        .map(|secret| totp::seal(&state.vault, &account.id, secret));
+    identity_store::set_totp_secret(state.pool(), &account.id, sealed.as_deref()).await?;
     identity_store::revoke_tokens_labelled(state.pool(), &account.id, "demo", state.now()).await?;
     crate::cache::identity_changed(state).await;
     let expires = state.now() + 30 * 24 * 3600 * 1000;

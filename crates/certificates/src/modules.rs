@@ -4,6 +4,22 @@
 pub struct CertsModule;
 
 impl crate::module::Module for CertsModule {
+    fn jobs(&self, state: &crate::state::AppState) -> Vec<crate::module::Job> {
+        let state = state.clone();
+        vec![crate::module::Job::every(
+            "purge certificate uses past their retention",
+            std::time::Duration::from_secs(3600),
+            move || {
+                let state = state.clone();
+                async move {
+                    crate::certs::usage::purge_old_uses(&state)
+                        .await
+                        .map(|_| ())
+                }
+            },
+        )]
+    }
+
     fn name(&self) -> &'static str {
         "certs"
     }

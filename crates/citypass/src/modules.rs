@@ -90,9 +90,9 @@ impl crate::module::Module for HealthModule {
             move || {
                 let state = state.clone();
                 async move {
-                    crate::health::service::purge_expired_facts(&state)
-                        .await
-                        .map(|_| ())
+                    crate::health::service::purge_expired_facts(&state).await?;
+                    crate::health::service::purge_old_notices_and_requests(&state).await?;
+                    Ok(())
                 }
             },
         )]

@@ -1370,3 +1370,112 @@ async fn an_official_reading_records_in_bulk_is_stopped_for_the_hour() {
     app.clock.advance(time::Duration::hours(1));
     assert_eq!(app.get_as(&clerk, &path).await.status(), 200);
 }
+
+/// What is stored is sealed or goes when its retention ends: a second factor's secret is
+/// sealed (a copy of the database yields no one's one-time codes); notices and answered
+/// requests go after 180 days, access rows and certificate uses after three years.
+#[tokio::test]
+async fn secrets_are_sealed_and_records_end_with_their_retention() {
+    let app = spawn_app().await;
+    let clerk = app.account("demo.clerk").clone();
+    let clerk_id = app.account_id_of("demo.clerk").await;
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT totp_secret FROM accounts WHERE id = $1")
+            .bind(clerk_id)
+            .fetch_one(app.state.pool())
+            .await
+            .expect("row");
+    let stored = stored.expect("a second factor");
+    assert!(stored.starts_with("sealed:"));
+    assert!(!stored.contains(clerk.totp_secret.as_deref().expect("secret")));
+    // Logins still work with the sealed secret.
+    let totp = app.totp_now(&clerk);
+    assert_eq!(
+        app.api_login("demo.clerk", &clerk.password, Some(&totp))
+            .await
+            .status(),
+        200
+    );
+
+    // A request, answered (a notice to the person), and reads of the person's record.
+    let asked: serde_json::Value = app
+        .post_as(
+            &app.account("citizen.zhangwei").api_token,
+            "/api/v1/pass/me/requests",
+            &json!({"kind": "review", "message": "请复核"}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let id = asked["id"].as_str().expect("id");
+    let answered = app
+        .post_as(
+            &app.account("demo.health").api_token,
+            &format!("/api/v1/health/requests/{id}/resolve"),
+            &json!({"outcome": "已复核，结果无误"}),
+        )
+        .await;
+    assert_eq!(answered.status(), 204);
+    let person = app.person_id_of("citizen.zhangwei").await;
+    let read = app
+        .get_as(
+            &clerk.api_token,
+            &format!("/api/v1/persons/{person}?purpose=service_handling"),
+        )
+        .await;
+    assert_eq!(read.status(), 200);
+    assert!(app.count("notices").await > 0);
+    assert!(app.count("personal_data_access").await > 0);
+    // A department asks to use an enterprise's licence without consent: refused, recorded.
+    let types: serde_json::Value = app
+        .get_as(
+            &app.account("enterprise.qingyuan").api_token,
+            "/api/v1/cert-types",
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let licence = types
+        .as_array()
+        .and_then(|l| l.iter().find(|t| t["name"] == "营业执照"))
+        .and_then(|t| t["code"].as_str())
+        .expect("the licence type")
+        .to_owned();
+    let uscc = app
+        .account("enterprise.qingyuan")
+        .uscc
+        .clone()
+        .expect("uscc");
+    let refused = app
+        .post_as(
+            &app.account("demo.clerk.tax").api_token,
+            "/api/v1/certs/use",
+            &json!({"holder": {"uscc": uscc}, "type_code": licence, "service_code": "339900-SW-0001", "cause": "核验"}),
+        )
+        .await;
+    assert_eq!(refused.status(), 403);
+    let uses = app.count("cert_uses").await;
+    assert!(uses > 0);
+    app.clock.advance(time::Duration::days(181));
+    tongban_app::health::service::purge_old_notices_and_requests(&app.state)
+        .await
+        .expect("purge");
+    assert_eq!(app.count("notices").await, 0);
+    assert_eq!(app.count("status_requests").await, 0);
+    assert!(
+        app.count("personal_data_access").await > 0,
+        "access rows stay longer"
+    );
+    app.clock.advance(time::Duration::days(3 * 365));
+    tongban_app::identity::personal::purge_old_access_rows(&app.state)
+        .await
+        .expect("purge");
+    assert_eq!(app.count("personal_data_access").await, 0);
+    let purged = tongban_app::certs::usage::purge_old_uses(&app.state)
+        .await
+        .expect("purge");
+    assert_eq!(purged as i64, uses);
+    assert_eq!(app.count("cert_uses").await, 0);
+}

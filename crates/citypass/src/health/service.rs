@@ -364,6 +364,15 @@ pub async fn seed_load_test_result(state: &AppState, person_id: &str) -> AppResu
     Ok(())
 }
 
+/// How long notices, and answered correction and review requests, are kept.
+pub const NOTICE_RETENTION_DAYS: i64 = 180;
+
+/// Deletes notices, and requests answered, longer ago than their retention; returns how many.
+pub async fn purge_old_notices_and_requests(state: &AppState) -> AppResult<u64> {
+    let before = state.now() - NOTICE_RETENTION_DAYS * DAY_MS;
+    store::purge_notices_and_requests(state.pool(), before).await
+}
+
 /// Deletes the facts whose retention has ended, and logs how many (never which).
 pub async fn purge_expired_facts(state: &AppState) -> AppResult<u64> {
     let now = state.now();

@@ -504,3 +504,18 @@ pub async fn resolve_request(
         .await?;
     Ok(result.rows_affected() == 1)
 }
+
+/// Deletes notices made, and requests answered, before `before`.
+pub async fn purge_notices_and_requests(pool: &AnyPool, before: i64) -> AppResult<u64> {
+    let notices = sqlx::query("DELETE FROM notices WHERE created_at < $1")
+        .bind(before)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    let requests = sqlx::query("DELETE FROM status_requests WHERE resolved_at < $1")
+        .bind(before)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    Ok(notices + requests)
+}

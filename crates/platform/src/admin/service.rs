@@ -360,20 +360,22 @@ pub async fn create_account(
         let totp_secret = (kind == AccountKind::Staff).then(totp::new_secret);
         (Some(password), totp_secret, hash)
     };
+    let id = random::new_id();
     let new = NewAccount {
         username,
         display_name,
         kind,
         home_region,
         password_hash,
-        totp_secret: totp_secret.clone(),
+        totp_secret: totp_secret
+            .as_deref()
+            .map(|secret| totp::seal(&state.vault, &id, secret)),
         department_id: request.department_id.filter(|_| kind == AccountKind::Staff),
         person_id: request.person_id.filter(|_| kind == AccountKind::Citizen),
         enterprise_id: request
             .enterprise_id
             .filter(|_| kind == AccountKind::Enterprise),
     };
-    let id = random::new_id();
     let role = request.role;
     let pending = (by_administrator && needs_second_person(role, &scope)).then(random::new_id);
     log_change(

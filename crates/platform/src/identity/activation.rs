@@ -199,7 +199,8 @@ pub async fn begin(
 ) -> AppResult<(String, String)> {
     let account_id = check(state, username, code, from).await?;
     let secret = totp::new_secret();
-    store::set_totp_pending(state.pool(), &account_id, &secret).await?;
+    let sealed = totp::seal(&state.vault, &account_id, &secret);
+    store::set_totp_pending(state.pool(), &account_id, &sealed).await?;
     let uri = format!(
         "otpauth://totp/tongban:{}?secret={secret}&issuer=tongban&algorithm=SHA1&digits=6&period=30",
         username.trim()
@@ -222,7 +223,8 @@ pub async fn complete(
     let pending = store::totp_pending(state.pool(), &account_id)
         .await?
         .ok_or_else(|| AppError::invalid("totp", "start the activation again"))?;
-    let step = totp::verify(&pending, totp_code.trim(), state.now().div_euclid(1000), 0)
+    let secret = totp::open(&state.vault, &account_id, &pending)?;
+    let step = totp::verify(&secret, totp_code.trim(), state.now().div_euclid(1000), 0)
         .ok_or_else(|| AppError::invalid("totp", "the one-time code does not match"))?;
     let hash = password::hash(new_password).await?;
     let mut tx = state.pool().begin().await?;

@@ -57,6 +57,7 @@ impl crate::module::Module for IdentityModule {
                     let idle_ms = state.config.session_idle_minutes * 60_000;
                     store::delete_expired_sessions(state.pool(), state.now(), idle_ms).await?;
                     personal::forget_record_reads(&state).await?;
+                    personal::purge_old_access_rows(&state).await?;
                     Ok(())
                 }
             },

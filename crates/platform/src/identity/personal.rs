@@ -266,6 +266,22 @@ async fn count_record_read(state: &AppState, actor: &Actor) -> AppResult<()> {
     Ok(())
 }
 
+/// How long the rows of a person's "who accessed my data" list are kept (the transparency
+/// log keeps its entries).
+pub const ACCESS_RETENTION_DAYS: i64 = 3 * 365;
+
+/// Deletes access rows older than their retention; returns how many.
+pub async fn purge_old_access_rows(state: &AppState) -> AppResult<u64> {
+    let before = state.now() - ACCESS_RETENTION_DAYS * 86_400_000;
+    Ok(
+        sqlx::query("DELETE FROM personal_data_access WHERE at < $1")
+            .bind(before)
+            .execute(state.pool())
+            .await?
+            .rows_affected(),
+    )
+}
+
 /// Forgets the counts of hours before the last.
 pub async fn forget_record_reads(state: &AppState) -> AppResult<u64> {
     let hour = state.now().div_euclid(3_600_000);

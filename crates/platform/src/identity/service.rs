@@ -79,8 +79,9 @@ async fn check_record(
     let second_factor_needed =
         record.totp_secret.is_some() || record.account.kind == AccountKind::Staff;
     let totp_step = match (&record.totp_secret, sent_totp) {
-        (Some(secret), Some(code)) => {
-            totp::verify(secret, code, now.div_euclid(1000), record.totp_last_step)
+        (Some(stored), Some(code)) => {
+            let secret = totp::open(&state.vault, &record.account.id, stored)?;
+            totp::verify(&secret, code, now.div_euclid(1000), record.totp_last_step)
         }
         _ => None,
     };
@@ -262,7 +263,8 @@ pub async fn begin_totp_enrolment(
 ) -> AppResult<TotpEnrolment> {
     reauthenticate(state, actor, confirmation).await?;
     let secret = totp::new_secret();
-    store::set_totp_pending(state.pool(), actor.id(), &secret).await?;
+    let sealed = totp::seal(&state.vault, actor.id(), &secret);
+    store::set_totp_pending(state.pool(), actor.id(), &sealed).await?;
     let uri = format!(
         "otpauth://totp/tongban:{username}?secret={secret}&issuer=tongban&algorithm=SHA1&digits=6&period=30",
         username = actor.account.username
@@ -282,7 +284,8 @@ pub async fn confirm_totp_enrolment(state: &AppState, actor: &Actor, code: &str)
     let pending = store::totp_pending(state.pool(), actor.id())
         .await?
         .ok_or_else(|| AppError::Conflict("no second factor is being enrolled".into()))?;
-    let step = totp::verify(&pending, code, state.now().div_euclid(1000), 0)
+    let secret = totp::open(&state.vault, actor.id(), &pending)?;
+    let step = totp::verify(&secret, code, state.now().div_euclid(1000), 0)
         .ok_or_else(|| AppError::invalid("code", "the code does not match the new secret"))?;
     if !store::confirm_totp(state.pool(), actor.id(), &pending, step).await? {
         return Err(AppError::Conflict(

@@ -8,6 +8,40 @@ use sha1::Sha1;
 pub const STEP_SECONDS: i64 = 30;
 const DIGITS: u32 = 6;
 
+/// How a sealed secret is stored: this prefix, then the sealed bytes in base64url.
+const SEALED: &str = "sealed:";
+
+/// The stored form of an account's TOTP secret (or one being enrolled): sealed under the
+/// vault's field key, bound to the account, so a copy of the database yields no second factor.
+pub fn seal(vault: &crate::keys::vault::Vault, account_id: &str, secret: &str) -> String {
+    use base64::Engine as _;
+    let sealed = vault.seal_field(&format!("accounts.totp/{account_id}"), secret.as_bytes());
+    format!(
+        "{SEALED}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sealed)
+    )
+}
+
+/// The secret from its stored form. A secret stored in clear before secrets were sealed is
+/// still read (and sealed when next set).
+pub fn open(
+    vault: &crate::keys::vault::Vault,
+    account_id: &str,
+    stored: &str,
+) -> crate::error::AppResult<zeroize::Zeroizing<String>> {
+    use base64::Engine as _;
+    let Some(encoded) = stored.strip_prefix(SEALED) else {
+        return Ok(zeroize::Zeroizing::new(stored.to_owned()));
+    };
+    let sealed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(encoded)
+        .map_err(|e| crate::error::AppError::Internal(e.into()))?;
+    let plain = vault.open_field(&format!("accounts.totp/{account_id}"), &sealed)?;
+    String::from_utf8(plain.to_vec())
+        .map(zeroize::Zeroizing::new)
+        .map_err(|e| crate::error::AppError::Internal(e.into()))
+}
+
 /// A new random 160-bit secret in base32, as authenticator apps expect.
 pub fn new_secret() -> String {
     let mut bytes = [0u8; 20];
