@@ -638,6 +638,16 @@ async fn a_health_fact_cannot_carry_a_reason_that_is_not_about_health() {
     ] {
         assert_eq!(record(kind, value).await, 201, "{kind} = {value}");
     }
+    // Nor can a policy test a health field for something that is not about health.
+    let policies = app.count("status_policies").await;
+    let rule = json!({"rules": [{"id": "depositors", "colour": "red",
+        "description_zh": "风险人员", "description_en": "At risk",
+        "logic": {"===": [{"var": "facts.risk_area.value"}, "河南村镇银行储户"]}}]});
+    let proposed = app
+        .post_as(&officer, "/api/v1/health/policies", &rule)
+        .await;
+    assert_eq!(crate::helpers::problem(proposed).await.0, 422);
+    assert_eq!(app.count("status_policies").await, policies);
 }
 
 /// The initials a venue sees on a pass come from the person's sealed registered name, not from

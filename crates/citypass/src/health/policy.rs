@@ -81,8 +81,50 @@ pub fn kinds_read(rule: &StatusRule) -> Vec<String> {
     kinds
 }
 
-/// Checks every rule: valid CertLogic, a known colour, and data access only to whitelisted
-/// fact kinds and the evaluation time.
+/// The fact kind whose value `expression` reads (`{"var": "facts.<kind>.value"}`), if it does.
+fn value_var(expression: &Json) -> Option<&str> {
+    let path = expression.get("var")?.as_str()?;
+    let kind = path.strip_prefix("facts.")?.strip_suffix(".value")?;
+    FACT_KINDS.contains(&kind).then_some(kind)
+}
+
+/// Literal values compared with a fact's value that are not in its kind's code list: a rule
+/// cannot test a health field for "debtor" any more than a fact can carry it.
+fn foreign_literals(expression: &Json, out: &mut Vec<String>) {
+    match expression {
+        Json::Object(map) => {
+            for (operator, operands) in map {
+                if let (Some(kind), Json::Array(items)) = (
+                    matches!(operator.as_str(), "===" | "!==" | "in")
+                        .then(|| operands.as_array())
+                        .flatten()
+                        .and_then(|items| items.iter().find_map(value_var)),
+                    operands,
+                ) {
+                    for item in items {
+                        let literals: Vec<&Json> = match item {
+                            Json::Array(values) => values.iter().collect(),
+                            other => vec![other],
+                        };
+                        for literal in literals {
+                            if let Json::String(value) = literal
+                                && !value_allowed(kind, value)
+                            {
+                                out.push(format!("{kind} = \"{value}\""));
+                            }
+                        }
+                    }
+                }
+                foreign_literals(operands, out);
+            }
+        }
+        Json::Array(items) => items.iter().for_each(|item| foreign_literals(item, out)),
+        _ => {}
+    }
+}
+
+/// Checks every rule: valid CertLogic, a known colour, data access only to whitelisted fact
+/// kinds and the evaluation time, and fact values compared only with their code lists.
 pub fn compile(rules: &[StatusRule]) -> Result<(), PolicyError> {
     if rules.is_empty() || rules.len() > 50 {
         return Err(PolicyError::Size);
@@ -113,6 +155,13 @@ pub fn compile(rules: &[StatusRule]) -> Result<(), PolicyError> {
                     "reads \"{path}\", which is not a health fact"
                 )));
             }
+        }
+        let mut literals = Vec::new();
+        foreign_literals(&rule.logic, &mut literals);
+        if let Some(literal) = literals.first() {
+            return Err(refuse(format!(
+                "compares {literal}, which is not in that kind's code list"
+            )));
         }
     }
     Ok(())
@@ -191,6 +240,40 @@ pub fn default_rules() -> Vec<StatusRule> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rule_compares_fact_values_only_with_their_code_lists() {
+        let rule = |logic: Json| StatusRule {
+            id: "r".into(),
+            colour: "red".into(),
+            description_zh: String::new(),
+            description_en: String::new(),
+            logic,
+        };
+        let value = |kind: &str| json!({"var": format!("facts.{kind}.value")});
+        for refused in [
+            json!({"===": [value("test_result"), "bank_depositor"]}),
+            json!({"===": ["petitioner", value("quarantine_order")]}),
+            json!({"!==": [value("vaccination"), "unpaid_loan"]}),
+            json!({"in": [value("contact_designation"), ["close_contact", "protester"]]}),
+            json!({"and": [true, {"===": [value("risk_area"), "henan_bank"]}]}),
+        ] {
+            assert!(
+                matches!(
+                    compile(&[rule(refused.clone())]),
+                    Err(PolicyError::Refused { .. })
+                ),
+                "{refused}"
+            );
+        }
+        for allowed in [
+            json!({"===": [value("test_result"), "positive"]}),
+            json!({"in": [value("vaccination"), ["dose_1", "booster"]]}),
+            json!({"===": [value("risk_area"), "339901"]}),
+        ] {
+            assert_eq!(compile(&[rule(allowed.clone())]), Ok(()), "{allowed}");
+        }
+    }
 
     #[test]
     fn the_default_policy_compiles_and_colours_by_the_facts() {
