@@ -1489,3 +1489,59 @@ async fn secrets_are_sealed_and_records_end_with_their_retention() {
     assert_eq!(purged as i64, uses);
     assert_eq!(app.count("cert_uses").await, 0);
 }
+
+/// A department's key speaks for that department and the certificate types it issues only:
+/// a certificate re-signed by another department of this platform — a trusted key, a valid
+/// signature — is refused, because the key's owner is not the issuer the certificate names.
+#[tokio::test]
+async fn a_department_cannot_sign_certificates_in_another_ones_name() {
+    let app = spawn_app().await;
+    let holder = app.account("citizen.zhangwei").api_token.clone();
+    let wallet: serde_json::Value = app
+        .get_as(&holder, "/api/v1/wallet")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let id = wallet[0]["id"].as_str().expect("id").to_owned();
+    let item: serde_json::Value = app
+        .get_as(&holder, &format!("/api/v1/wallet/{id}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let genuine: tongban_certs::SignedCertificate =
+        serde_json::from_value(item["signed"].clone()).expect("signed");
+    let verify = |signed: &tongban_certs::SignedCertificate| {
+        let (app, body) = (&app, json!({"certificate": signed}));
+        async move {
+            app.post_as(
+                &app.account("demo.clerk").api_token,
+                "/api/v1/certs/verify",
+                &body,
+            )
+            .await
+            .json::<serde_json::Value>()
+            .await
+            .expect("json")
+        }
+    };
+    assert_eq!(verify(&genuine).await["valid"], true);
+    // The taxation bureau re-signs it, unchanged, with its own key.
+    let departments: Vec<tongban_app::admin::store::Department> =
+        tongban_app::admin::store::departments(app.state.pool())
+            .await
+            .expect("departments");
+    let tax = departments
+        .iter()
+        .find(|d| d.kind == "taxation" && d.region_code.as_str() == "339900")
+        .expect("the tax bureau");
+    let signer =
+        tongban_app::keys::service::signer(&app.state, &tax.id, tongban_app::keys::CERT_KEY)
+            .await
+            .expect("the bureau's key");
+    let forged = tongban_certs::sign(genuine.certificate.clone(), &signer).expect("signed");
+    assert_ne!(forged.kid, genuine.kid);
+    let answer = verify(&forged).await;
+    assert_eq!(answer["valid"], false, "{answer}");
+}

@@ -644,6 +644,35 @@ pub(crate) async fn keys_of(state: &AppState, purpose: &str) -> AppResult<tongba
     Ok(keys)
 }
 
+/// The keys that may have signed this certificate: the certificate keys owned by the department
+/// the certificate names as its issuer (by USCC), when that department issues this type. A key
+/// of another department — even one this platform trusts — does not verify it. `Err(reason)`
+/// when no department or no permission stands behind the issuer named.
+pub(crate) async fn issuer_keys(
+    state: &AppState,
+    certificate: &tongban_certs::Certificate,
+) -> AppResult<Result<tongban_crypto::KeyRing, &'static str>> {
+    let Some(department) =
+        crate::admin::store::department_by_uscc(state.pool(), &certificate.issuer.code).await?
+    else {
+        return Ok(Err("unknown_issuer"));
+    };
+    if !store::may_issue(state.pool(), &certificate.type_code, &department.id).await? {
+        return Ok(Err("issuer_not_permitted"));
+    }
+    let mut keys = tongban_crypto::KeyRing::new();
+    for key in crate::keys::service::verification_keys(state)
+        .await?
+        .into_iter()
+        .filter(|k| k.purpose == CERT_KEY && k.owner == department.id)
+    {
+        if let Some(public) = key.public_key() {
+            keys.insert(key.kid.clone(), public);
+        }
+    }
+    Ok(Ok(keys))
+}
+
 /// Verifies what a verifier scanned or was handed: a shown certificate or a full one.
 pub async fn verify_request(state: &AppState, request: &VerifyRequest) -> AppResult<Verification> {
     match (&request.code, &request.certificate) {
@@ -714,18 +743,22 @@ pub async fn verify_online(
     state: &AppState,
     signed: &SignedCertificate,
 ) -> AppResult<Verification> {
-    let keys = keys_of(state, CERT_KEY).await?;
     let now = state.now();
-    let checked = tongban_certs::verify(signed, &keys, now.div_euclid(1000));
+    let checked = match issuer_keys(state, &signed.certificate).await? {
+        Ok(keys) => tongban_certs::verify(signed, &keys, now.div_euclid(1000))
+            .map_err(|e| e.code().to_owned()),
+        Err(reason) => Err(reason.to_owned()),
+    };
     let row = store::by_id(state.pool(), &signed.certificate.id).await?;
+    let outside = tongban_certs::CertError::OutsideValidity.code();
     let status = match (&checked, &row) {
-        (Err(tongban_certs::CertError::OutsideValidity), _) => "expired".to_owned(),
+        (Err(reason), _) if reason == outside => "expired".to_owned(),
         (_, Some(row)) => status_now(state, row),
         (_, None) => "unknown".to_owned(),
     };
     Ok(Verification {
         valid: checked.is_ok() && status == "valid",
-        reason: checked.err().map(|e| e.code().to_owned()),
+        reason: checked.err(),
         status,
         type_name: signed.certificate.type_name.clone(),
         issuer: signed.certificate.issuer.name.clone(),

@@ -596,9 +596,12 @@ pub struct CopyVerification {
 /// the certificate's status now.
 pub async fn verify_copy(state: &AppState, copy: &SignedCopy) -> AppResult<CopyVerification> {
     let platform = super::keys_of(state, COPY_KEY).await?;
-    let issuers = super::keys_of(state, super::CERT_KEY).await?;
     let now = state.now();
-    let checked = tongban_certs::copy::verify(copy, &platform, &issuers, now.div_euclid(1000));
+    let checked = match super::issuer_keys(state, &copy.copy.certificate.certificate).await? {
+        Ok(issuers) => tongban_certs::copy::verify(copy, &platform, &issuers, now.div_euclid(1000))
+            .map_err(|e| e.code().to_owned()),
+        Err(reason) => Err(reason.to_owned()),
+    };
     let status = match store::by_id(state.pool(), &copy.copy.certificate.certificate.id).await? {
         Some(row) => super::status_now(state, &row),
         None => "unknown".into(),
@@ -606,7 +609,7 @@ pub async fn verify_copy(state: &AppState, copy: &SignedCopy) -> AppResult<CopyV
     let a = &copy.copy.annotation;
     Ok(CopyVerification {
         valid: checked.is_ok() && status == "valid",
-        reason: checked.err().map(|e| e.code().to_owned()),
+        reason: checked.err(),
         status,
         using_unit: a.using_unit.name.clone(),
         service_item: a.service_name.clone(),
