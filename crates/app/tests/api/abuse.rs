@@ -1545,3 +1545,107 @@ async fn a_department_cannot_sign_certificates_in_another_ones_name() {
     let answer = verify(&forged).await;
     assert_eq!(answer["valid"], false, "{answer}");
 }
+
+/// The public log is verifiable, not readable: anyone gets leaf hashes and proofs; the person
+/// reads their own entries (and checks them against those hashes); two checks of one person
+/// carry unrelated subject tags; and the row that says where a pass was checked goes with the
+/// check-ins.
+#[tokio::test]
+async fn the_log_cannot_be_used_to_follow_a_person() {
+    use base64::Engine as _;
+    let app = spawn_app().await;
+    let zhang = app.account("citizen.zhangwei").api_token.clone();
+    for _ in 0..2 {
+        let code = app
+            .get_as(&zhang, "/api/v1/pass/me")
+            .await
+            .json::<serde_json::Value>()
+            .await
+            .expect("json")["code"]
+            .as_str()
+            .expect("code")
+            .to_owned();
+        let checked = app
+            .post_as(
+                &app.account("demo.venue").api_token,
+                "/api/v1/pass/verify",
+                &json!({"code": code}),
+            )
+            .await;
+        assert_eq!(checked.status(), 200);
+        app.clock.advance(time::Duration::minutes(2));
+    }
+    let mine: serde_json::Value = app
+        .get_as(&zhang, "/api/v1/me/access-log")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let checks: Vec<&serde_json::Value> = mine
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|a| a["categories"] == "health_status")
+        .collect();
+    assert_eq!(checks.len(), 2);
+    let mut subjects = Vec::new();
+    for check in &checks {
+        let index = check["ledger_index"].as_i64().expect("index");
+        let entry = base64::engine::general_purpose::STANDARD
+            .decode(
+                check["entry"]
+                    .as_str()
+                    .expect("the person reads their entry"),
+            )
+            .expect("base64");
+        let public: serde_json::Value = app
+            .client
+            .get(app.url(&format!(
+                "/api/v1/ledger/entries?start={index}&end={}",
+                index + 1
+            )))
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(
+            base64::engine::general_purpose::STANDARD.encode(tongban_ledger::leaf_hash(
+                tongban_ledger::HashAlgorithm::Sha256,
+                &entry
+            )),
+            public[0]["leaf_hash"].as_str().expect("hash"),
+            "the person's entry is the public leaf"
+        );
+        assert!(public[0].get("leaf").is_none(), "the public reads no entry");
+        let record: serde_json::Value = serde_json::from_slice(&entry).expect("json");
+        subjects.push(record["subject"].as_str().expect("subject").to_owned());
+    }
+    assert_ne!(subjects[0], subjects[1], "unlinkable without the key");
+    let person = app.person_id_of("citizen.zhangwei").await;
+    assert!(
+        subjects
+            .iter()
+            .all(|s| app.state.vault.commitment_names(s, &person)),
+        "with the key, both name the person"
+    );
+    // Where the pass was checked is kept as long as check-ins are.
+    app.clock.advance(time::Duration::days(29));
+    tongban_app::identity::personal::purge_old_access_rows(&app.state)
+        .await
+        .expect("purge");
+    let after: serde_json::Value = app
+        .get_as(&zhang, "/api/v1/me/access-log")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        after
+            .as_array()
+            .expect("list")
+            .iter()
+            .all(|a| a["categories"] != "health_status")
+    );
+}

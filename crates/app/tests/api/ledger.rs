@@ -68,7 +68,8 @@ async fn a_client_with_a_checkpoint_checks_entries_and_proofs_without_trusting_t
     let second = checkpoint(&app).await.checkpoint;
     assert_eq!(second.size, first.size + 6);
 
-    let entries: Value = app
+    // The public sees leaf hashes: enough to check, nothing to read.
+    let public: Value = app
         .client
         .get(app.url(&format!(
             "/api/v1/ledger/entries?start=0&end={}",
@@ -80,18 +81,53 @@ async fn a_client_with_a_checkpoint_checks_entries_and_proofs_without_trusting_t
         .json()
         .await
         .expect("json");
+    let public = public.as_array().expect("list");
+    assert_eq!(public.len() as u64, second.size);
+    assert!(public.iter().all(|leaf| leaf.get("leaf").is_none()));
+    // The content is the audit administrator's to read, no one else's.
+    let contents = format!("/api/v1/ledger/entries/content?start=0&end={}", second.size);
+    let anonymous = app
+        .client
+        .get(app.url(&contents))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(
+        app.get_as(&app.account("demo.clerk").api_token, &contents)
+            .await
+            .status(),
+        403
+    );
+    let entries: Value = app
+        .get_as(&app.first_with_role("audit_admin").api_token, &contents)
+        .await
+        .json()
+        .await
+        .expect("json");
     let entries = entries.as_array().expect("list");
     assert_eq!(entries.len() as u64, second.size);
-    for entry in entries {
+    let mut subjects = std::collections::BTreeSet::new();
+    let mut reads = 0;
+    for (entry, public) in entries.iter().zip(public) {
         let index = entry["index"].as_u64().expect("index");
         let data = STANDARD
             .decode(entry["leaf"].as_str().expect("leaf"))
             .expect("base64");
+        assert_eq!(
+            STANDARD.encode(leaf_hash(HashAlgorithm::Sha256, &data)),
+            public["leaf_hash"].as_str().expect("hash"),
+            "the public leaf hash is the entry's"
+        );
         let record: Value = serde_json::from_slice(&data).expect("an entry is JSON");
         assert!(record["kind"].is_string(), "every entry names its kind");
         if record["kind"] == "personal_data_access" {
             let basis = record["legal_basis"].as_str().unwrap_or_default();
             assert!(basis.starts_with("PIPL"), "each read names its legal basis");
+            if record["actor_role"] == "clerk" || record["role"] == "clerk" {
+                reads += 1;
+                subjects.insert(record["subject"].as_str().expect("subject").to_owned());
+            }
         }
         assert!(
             !String::from_utf8_lossy(&data).contains("张伟"),
@@ -122,6 +158,10 @@ async fn a_client_with_a_checkpoint_checks_entries_and_proofs_without_trusting_t
             Ok(())
         );
     }
+    // Eleven reads of one person, and no two entries name them alike: nobody without the key
+    // can follow a person through the log.
+    assert_eq!(reads, 11);
+    assert_eq!(subjects.len(), 11, "a fresh commitment in every entry");
     let proof: Value = app
         .client
         .get(app.url(&format!(

@@ -246,7 +246,7 @@ pub async fn issue_from(
         "department": department.id,
         "certificate": signed.certificate.id,
         "type": t.code,
-        "subject": state.vault.blind_index("subject", &holder.id),
+        "subject": state.vault.subject_commitment(&holder.id),
     });
     crate::ledger::service::append(state, &entry)
         .await

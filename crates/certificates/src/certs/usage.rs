@@ -281,7 +281,7 @@ async fn release(
         "service_item": item.code,
         "basis": basis_record,
         "use": attempt.id,
-        "subject": state.vault.blind_index("subject", &holder.id),
+        "subject": state.vault.subject_commitment(&holder.id),
     });
     crate::ledger::service::append(state, &entry)
         .await
@@ -350,7 +350,7 @@ async fn refuse(state: &AppState, attempt: &UseRow, reason: &str) -> AppResult<(
         "service_item": attempt.service_code,
         "reason": reason,
         "use": attempt.id,
-        "subject": state.vault.blind_index("subject", &attempt.holder_id),
+        "subject": state.vault.subject_commitment(&attempt.holder_id),
     });
     crate::ledger::service::append(state, &entry)
         .await

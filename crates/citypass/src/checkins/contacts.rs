@@ -164,7 +164,7 @@ async fn log_match(
         at: crate::time_fmt::rfc3339(state.now()),
         actor: actor.id(),
         department: actor.account.department_id.as_deref(),
-        subject: state.vault.blind_index("subject", person_id),
+        subject: state.vault.subject_commitment(person_id),
         request: &row.id,
         purpose: &row.purpose,
         period: (

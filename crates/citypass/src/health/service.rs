@@ -268,7 +268,7 @@ async fn store_fact(
     let now = state.now();
     let id = random::new_id();
     let detail = json!({"fact": id, "fact_kind": kind, "observed_at": rfc3339(observed_at), "legal_basis": legal_basis, "in_force": in_force});
-    let subject = Some(state.vault.blind_index("subject", &person_id));
+    let subject = Some(state.vault.subject_commitment(&person_id));
     log_decision(
         state,
         actor.id(),
@@ -317,7 +317,7 @@ pub async fn confirm_fact(state: &AppState, actor: &Actor, id: &str) -> AppResul
             "a fact needs a second officer, not the one who recorded it".into(),
         ));
     }
-    let subject = Some(state.vault.blind_index("subject", &fact.person_id));
+    let subject = Some(state.vault.subject_commitment(&fact.person_id));
     log_decision(
         state,
         actor.id(),
@@ -928,7 +928,7 @@ pub async fn request_override(
     }
     let person_id = person_in_reach(state, actor, resident_id).await?;
     let id = random::new_id();
-    let subject = Some(state.vault.blind_index("subject", &person_id));
+    let subject = Some(state.vault.subject_commitment(&person_id));
     let detail = json!({"override": id, "colour": colour, "reason_code": reason_code, "expires_at": rfc3339(expires_at)});
     log_decision(
         state,
@@ -977,7 +977,7 @@ pub async fn approve_override(state: &AppState, actor: &Actor, id: &str) -> AppR
             "an override needs a second approver, not its requester".into(),
         ));
     }
-    let subject = Some(state.vault.blind_index("subject", &row.person_id));
+    let subject = Some(state.vault.subject_commitment(&row.person_id));
     log_decision(
         state,
         actor.id(),
@@ -1034,7 +1034,7 @@ pub async fn submit_request(
         return Err(AppError::invalid("message", "must have 1–1000 characters"));
     }
     let id = random::new_id();
-    let subject = Some(state.vault.blind_index("subject", person_id));
+    let subject = Some(state.vault.subject_commitment(person_id));
     log_decision(
         state,
         actor.id(),
@@ -1143,7 +1143,7 @@ pub async fn resolve_request(
         .await?
         .ok_or(AppError::NotFound)?;
     ensure_health_reach(state, actor, &row.person_id).await?;
-    let subject = Some(state.vault.blind_index("subject", &row.person_id));
+    let subject = Some(state.vault.subject_commitment(&row.person_id));
     log_decision(
         state,
         actor.id(),

@@ -166,6 +166,8 @@ struct PersonView {
 
 struct AccessView {
     ledger_index: Option<i64>,
+    /// The log entry (base64), for the browser to recompute its leaf hash.
+    entry: String,
     when: String,
     who: String,
     purpose: String,
@@ -260,6 +262,7 @@ async fn citizen_home(
             .filter(|access| access.purpose != Purpose::SelfService.as_str())
             .map(|access| AccessView {
                 ledger_index: access.ledger_index,
+                entry: access.entry.clone().unwrap_or_default(),
                 when: state.zone().display(access.at),
                 who: match &access.department {
                     Some(department) => format!(

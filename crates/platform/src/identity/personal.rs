@@ -5,7 +5,6 @@
 use std::fmt;
 
 use serde::Serialize;
-use sqlx::FromRow;
 use tongban_core::{RegionCode, ResidentId, Uscc};
 use zeroize::Zeroizing;
 
@@ -270,16 +269,26 @@ async fn count_record_read(state: &AppState, actor: &Actor) -> AppResult<()> {
 /// log keeps its entries).
 pub const ACCESS_RETENTION_DAYS: i64 = 3 * 365;
 
-/// Deletes access rows older than their retention; returns how many.
+/// Deletes access rows older than their retention; returns how many. A pass check says where
+/// the person was (the checker's venue), so its row goes with the check-ins, after
+/// `checkin_retention_days`.
 pub async fn purge_old_access_rows(state: &AppState) -> AppResult<u64> {
-    let before = state.now() - ACCESS_RETENTION_DAYS * 86_400_000;
-    Ok(
-        sqlx::query("DELETE FROM personal_data_access WHERE at < $1")
-            .bind(before)
-            .execute(state.pool())
-            .await?
-            .rows_affected(),
+    let now = state.now();
+    let before = now - ACCESS_RETENTION_DAYS * 86_400_000;
+    let checks_before = now - state.config.checkin_retention_days.max(1) * 86_400_000;
+    let old = sqlx::query("DELETE FROM personal_data_access WHERE at < $1")
+        .bind(before)
+        .execute(state.pool())
+        .await?
+        .rows_affected();
+    let checks = sqlx::query(
+        "DELETE FROM personal_data_access WHERE categories = 'health_status' AND at < $1",
     )
+    .bind(checks_before)
+    .execute(state.pool())
+    .await?
+    .rows_affected();
+    Ok(old + checks)
 }
 
 /// Forgets the counts of hours before the last.
@@ -399,7 +408,7 @@ pub async fn record_status_computation(state: &AppState, person_id: &str) -> App
         department: None,
         action: "compute_status",
         categories: "health_facts",
-        subject: state.vault.blind_index("subject", person_id),
+        subject: state.vault.subject_commitment(person_id),
         purpose: Purpose::SelfService.as_str(),
         legal_basis: Purpose::SelfService.legal_basis(),
         request_id: None,
@@ -451,7 +460,7 @@ async fn record_access(
         department: actor.account.department_id.as_deref(),
         action,
         categories,
-        subject: state.vault.blind_index("subject", subject_id),
+        subject: state.vault.subject_commitment(subject_id),
         purpose: purpose.as_str(),
         legal_basis: purpose.legal_basis(),
         request_id,
@@ -627,38 +636,65 @@ pub async fn name_matches(
 }
 
 /// One access to a person's data, as the person sees it (谁查看了我的数据).
-#[derive(sqlx::FromRow, Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AccessRecord {
     pub at: i64,
     /// The index of the access in the transparency log, to check with an inclusion proof.
     pub ledger_index: Option<i64>,
+    /// The log entry itself (base64), which only the person it is about (and the audit
+    /// administrator) may read: its leaf hash, HASH(0x00 ‖ these bytes), is what the public
+    /// log shows at `ledger_index`.
+    pub entry: Option<String>,
     pub actor_role: String,
     pub department: Option<String>,
     pub categories: String,
     pub purpose: String,
 }
 
-/// The accesses to the actor's own person record, newest first.
+type AccessRow = (
+    i64,
+    Option<i64>,
+    Option<Vec<u8>>,
+    String,
+    Option<String>,
+    String,
+    String,
+);
+
+/// The accesses to the actor's own person record, newest first, each with its log entry.
 pub async fn my_access_records(
     state: &AppState,
     actor: &Actor,
     limit: i64,
 ) -> AppResult<Vec<AccessRecord>> {
+    use base64::Engine as _;
     let Some(person_id) = &actor.account.person_id else {
         return Ok(Vec::new());
     };
-    let rows = sqlx::query(
-        "SELECT a.at, a.ledger_index, a.actor_role, d.name AS department, a.categories, a.purpose FROM personal_data_access a
+    let rows: Vec<AccessRow> = sqlx::query_as(
+        "SELECT a.at, a.ledger_index, l.data, a.actor_role, d.name, a.categories, a.purpose FROM personal_data_access a
          LEFT JOIN departments d ON d.id = a.department_id
+         LEFT JOIN ledger_entries l ON l.idx = a.ledger_index
          WHERE a.subject_id = $1 ORDER BY a.at DESC LIMIT $2",
     )
     .bind(person_id.clone())
     .bind(limit.clamp(1, 500))
     .fetch_all(state.pool())
     .await?;
-    rows.iter()
-        .map(|row| Ok(AccessRecord::from_row(row)?))
-        .collect()
+    Ok(rows
+        .into_iter()
+        .map(
+            |(at, ledger_index, data, actor_role, department, categories, purpose)| AccessRecord {
+                at,
+                ledger_index,
+                entry: data.map(|data| base64::engine::general_purpose::STANDARD.encode(data)),
+                actor_role,
+                department,
+                categories,
+                purpose,
+            },
+        )
+        .collect())
 }
 
 #[cfg(test)]

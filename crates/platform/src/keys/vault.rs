@@ -133,6 +133,36 @@ impl Vault {
         hex_encode(&self.index_key.keyed_digest(self.profile.hash(), &input))
     }
 
+    /// How a transparency-log entry names the person it is about: a fresh random nonce and a
+    /// keyed digest of nonce and person, different in every entry, so nobody without the key
+    /// can tell that two entries are about the same person (or which person); with the key
+    /// and a person's id, [`Vault::commitment_names`] tells whether an entry is theirs.
+    pub fn subject_commitment(&self, person_id: &str) -> String {
+        let mut nonce = [0u8; 16];
+        crate::random::fill(&mut nonce);
+        let nonce = hex_encode(&nonce);
+        format!("{nonce}.{}", self.commitment_digest(&nonce, person_id))
+    }
+
+    /// Whether a subject commitment names this person.
+    pub fn commitment_names(&self, commitment: &str, person_id: &str) -> bool {
+        commitment
+            .split_once('.')
+            .is_some_and(|(nonce, digest)| self.commitment_digest(nonce, person_id) == digest)
+    }
+
+    fn commitment_digest(&self, nonce: &str, person_id: &str) -> String {
+        let input = [
+            b"subject-commitment".as_slice(),
+            &[0],
+            nonce.as_bytes(),
+            &[0],
+            person_id.as_bytes(),
+        ]
+        .concat();
+        hex_encode(&self.index_key.keyed_digest(self.profile.hash(), &input)[..16])
+    }
+
     /// A compact pseudonym (the first 16 bytes of the keyed digest), for tables with very many
     /// rows such as check-ins: 2^64 work to find any collision, far beyond a city's people.
     pub fn pseudonym(&self, kind: &str, value: &str) -> [u8; 16] {

@@ -22,6 +22,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(inclusion))
         .routes(routes!(consistency))
         .routes(routes!(entries))
+        .routes(routes!(entry_contents))
 }
 
 /// The latest signed checkpoint, as a C2SP signed note (text/plain).
@@ -102,20 +103,36 @@ pub struct EntriesQuery {
     pub end: u64,
 }
 
+/// A leaf of the log as the public sees it: verifiable, not readable.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Entry {
+pub struct Leaf {
     pub index: u64,
-    /// The entry bytes, base64; the leaf hash is HASH(0x00 ‖ these bytes).
-    pub leaf: String,
+    /// HASH(0x00 ‖ entry), base64: enough to check inclusion and consistency proofs; the
+    /// entry itself is for the audit administrator and the person it is about.
+    pub leaf_hash: String,
 }
 
-/// Entries `[start, end)`, at most 1000 at a time.
+/// Leaf hashes `[start, end)`, at most 1000 at a time. The log is public so that anyone can
+/// check it; its entries are not, so that nobody can follow a person through it.
 #[utoipa::path(get, path = "/api/v1/ledger/entries", tag = "ledger", params(EntriesQuery),
-    responses((status = 200, body = [Entry]), (status = 422, body = Problem)))]
+    responses((status = 200, body = [Leaf]), (status = 422, body = Problem)))]
 async fn entries(
     State(state): State<AppState>,
     Query(query): Query<EntriesQuery>,
-) -> AppResult<Json<Vec<Entry>>> {
+) -> AppResult<Json<Vec<Leaf>>> {
+    let (start, end) = range(&query)?;
+    let rows = store::leaf_hashes(state.pool(), start, end).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|(index, hash)| Leaf {
+                index: index as u64,
+                leaf_hash: STANDARD.encode(hash),
+            })
+            .collect(),
+    ))
+}
+
+fn range(query: &EntriesQuery) -> AppResult<(i64, i64)> {
     if query.start >= query.end || query.end - query.start > 1000 {
         return Err(AppError::invalid(
             "end",
@@ -124,6 +141,30 @@ async fn entries(
     }
     let start = i64::try_from(query.start).map_err(|_| AppError::invalid("start", "too large"))?;
     let end = i64::try_from(query.end).map_err(|_| AppError::invalid("end", "too large"))?;
+    Ok((start, end))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Entry {
+    pub index: u64,
+    /// The entry bytes, base64; the leaf hash is HASH(0x00 ‖ these bytes).
+    pub leaf: String,
+}
+
+/// Entries `[start, end)` with their content, at most 1000 at a time: for the audit
+/// administrator (a person reads their own entries on their page and at `/api/v1/me/access`).
+#[utoipa::path(get, path = "/api/v1/ledger/entries/content", tag = "ledger", security(("bearer" = [])), params(EntriesQuery),
+    responses((status = 200, body = [Entry]), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn entry_contents(
+    State(state): State<AppState>,
+    crate::web::extract::ApiActor(actor): crate::web::extract::ApiActor,
+    Query(query): Query<EntriesQuery>,
+) -> AppResult<Json<Vec<Entry>>> {
+    use crate::authz::{Action, Resource, can};
+    if !can(&actor, Action::ReadAuditRecords, Resource::Platform) {
+        return Err(AppError::Forbidden);
+    }
+    let (start, end) = range(&query)?;
     let rows = store::entries(state.pool(), start, end).await?;
     Ok(Json(
         rows.into_iter()
