@@ -35,6 +35,20 @@ test('a citizen checks in at a venue by its code, with a companion', async () =>
     body: JSON.stringify({ resident_id: family.resident_id, name: family.name, relation: '配偶' }),
   });
   assert.equal(added.status, 201);
+  assert.equal(added.body.consented, false, 'checked in along only once she consents');
+
+  // She consents on her own page.
+  const hers = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const home = await hers.newPage();
+  await home.goto(`${demo.baseUrl}/login`);
+  await home.fill('#username', family.username);
+  await home.fill('#password', family.password);
+  await home.click('button[type=submit].primary');
+  await home.waitForURL('**/home');
+  await home.locator('#companion-requests button[value=accept]').first().click();
+  await home.waitForURL('**/home');
+  await shot(home, 'venue-00-companion-consents');
+  await hers.close();
 
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const page = await context.newPage();

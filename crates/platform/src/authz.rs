@@ -60,6 +60,9 @@ pub enum Action {
     ManageAccounts,
     /// Grant and withdraw roles on the console (the security administrator).
     ManageGrants,
+    /// Record a consent a person gave in person at a service window (clerks of the person's
+    /// region), for people without a phone.
+    RecordConsentInPerson,
 }
 
 /// What the action is done to, with what the policy needs to know about it.
@@ -177,6 +180,9 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
                 && holds_over(actor, Role::HealthOfficer, &resource)
         }
         ManageHealthPolicy => holds_over(actor, Role::HealthOfficer, &resource),
+        RecordConsentInPerson => {
+            matches!(resource, Resource::Person { .. }) && holds_over(actor, Role::Clerk, &resource)
+        }
         CheckPass => {
             holds_over(actor, Role::VenueOperator, &resource)
                 || holds_over(actor, Role::CheckpointOfficer, &resource)

@@ -1649,3 +1649,122 @@ async fn the_log_cannot_be_used_to_follow_a_person() {
             .all(|a| a["categories"] != "health_status")
     );
 }
+
+/// Nobody is checked in along as someone's companion without consenting — on their own
+/// account, or in person at a window of their own region; a holder adds at most five a day;
+/// and a check-in cannot be dated back beyond the clocks' skew.
+#[tokio::test]
+async fn companions_consent_and_check_ins_are_not_backdated() {
+    let app = spawn_app().await;
+    let zhang = app.account("citizen.zhangwei").api_token.clone();
+    let lina = app.account("citizen.lina").clone();
+    let metro: serde_json::Value = app
+        .get_as(
+            &app.account("demo.venue.metro").api_token,
+            "/api/v1/venues/mine",
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let code = metro[0]["code"].as_str().expect("code").to_owned();
+    let added: serde_json::Value = app
+        .post_as(
+            &zhang,
+            "/api/v1/me/companions",
+            &json!({"resident_id": lina.resident_id, "name": lina.name, "relation": "妻子"}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(added["consented"], false);
+    let companion = added["id"].as_str().expect("id").to_owned();
+    let check_in = |body: serde_json::Value| {
+        let (app, token) = (&app, zhang.clone());
+        async move { app.post_as(&token, "/api/v1/checkins", &body).await }
+    };
+    let stored = app.checkins_stored().await;
+    let refused = check_in(json!({"venue_code": code, "companions": [companion]})).await;
+    assert_eq!(crate::helpers::problem(refused).await.0, 422);
+    assert_eq!(app.checkins_stored().await, stored, "nobody checked in");
+    // In person: a clerk of another district cannot record her consent; one of hers can.
+    let consent = json!({
+        "holder_resident_id": app.account("citizen.zhangwei").resident_id,
+        "companion_resident_id": lina.resident_id,
+    });
+    let elsewhere = app
+        .post_as(
+            &app.account("demo.clerk.jiangnan").api_token,
+            "/api/v1/companions/consent",
+            &consent,
+        )
+        .await;
+    assert_eq!(crate::helpers::problem(elsewhere).await.0, 403);
+    let venue_staff = app
+        .post_as(
+            &app.account("demo.venue").api_token,
+            "/api/v1/companions/consent",
+            &consent,
+        )
+        .await;
+    assert_eq!(crate::helpers::problem(venue_staff).await.0, 403);
+    let at_window = app
+        .post_as(
+            &app.account("demo.clerk").api_token,
+            "/api/v1/companions/consent",
+            &consent,
+        )
+        .await;
+    assert_eq!(at_window.status(), 204);
+    let done: serde_json::Value = check_in(json!({"venue_code": code, "companions": [companion]}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(done["companions_recorded"], 1);
+
+    // Backdating beyond the clocks' skew is refused.
+    let now = tongban_core::Clock::now_millis(&*app.clock);
+    let old = tongban_app::time_fmt::rfc3339(now - 3_600_000);
+    let backdated = check_in(json!({"venue_code": code, "at": old})).await;
+    assert_eq!(crate::helpers::problem(backdated).await.0, 422);
+    let skewed = tongban_app::time_fmt::rfc3339(now - 60_000);
+    assert_eq!(
+        check_in(json!({"venue_code": code, "at": skewed}))
+            .await
+            .status(),
+        200
+    );
+
+    // Five new companions a day at most.
+    let admin = app.first_with_role("system_admin").api_token.clone();
+    let mut added = 1;
+    for n in 0..6 {
+        let id =
+            tongban_app::demo::demo_resident_id("339901", "19700101", &format!("{:03}", 500 + n))
+                .expect("id");
+        let name = format!("测试{n}");
+        let registered = app
+            .post_as(
+                &admin,
+                "/api/v1/admin/persons",
+                &json!({"region_code": "339901", "name": name, "resident_id": id.expose()}),
+            )
+            .await;
+        assert_eq!(registered.status(), 201);
+        let asked = app
+            .post_as(
+                &zhang,
+                "/api/v1/me/companions",
+                &json!({"resident_id": id.expose(), "name": name, "relation": "亲属"}),
+            )
+            .await;
+        if added < 5 {
+            assert_eq!(asked.status(), 201);
+            added += 1;
+        } else {
+            assert_eq!(crate::helpers::problem(asked).await.0, 429);
+        }
+    }
+}

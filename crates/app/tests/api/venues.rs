@@ -120,11 +120,29 @@ async fn a_venue_code_is_applied_for_approved_scanned_with_companions_and_revoke
         "{log}"
     );
 
-    // Check in by code, with the companion.
+    // Check in by code, with the companion: not before she consents.
     let check_in = |body: Value| {
         let (app, token) = (&app, zhang.api_token.clone());
         async move { app.post_as(&token, "/api/v1/checkins", &body).await }
     };
+    let early = check_in(json!({"venue_code": code, "companions": [companion_id]})).await;
+    assert_eq!(problem(early).await.0, 422);
+    let requests: Value = app
+        .get_as(&wang.api_token, "/api/v1/me/companion-requests")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let holder = requests[0]["holder"].as_str().expect("holder").to_owned();
+    assert_eq!(requests[0]["holder_name"], "张*");
+    let consented = app
+        .post_as(
+            &wang.api_token,
+            &format!("/api/v1/me/companion-requests/{holder}"),
+            &json!({"accept": true}),
+        )
+        .await;
+    assert_eq!(consented.status(), 204);
     let done = check_in(json!({"venue_code": code, "companions": [companion_id]})).await;
     assert_eq!(done.status(), 200);
     let done: Value = done.json().await.expect("json");
@@ -308,6 +326,27 @@ async fn the_check_in_page_and_the_poster() {
         .as_str()
         .expect("id")
         .to_owned();
+    // 王芳 consents on her own page.
+    let mut her = app.page_login(wang).await;
+    let home = her.get(&app, "/home").await.text().await.expect("html");
+    assert!(home.contains("id=\"companion-requests\""), "{home}");
+    let form = home
+        .split("action=\"/me/companion-requests/")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("a request to answer")
+        .to_owned();
+    let answered = her
+        .post_form(
+            &app,
+            &format!("/me/companion-requests/{form}"),
+            &[
+                ("csrf", crate::helpers::hidden_csrf(&home).as_str()),
+                ("answer", "accept"),
+            ],
+        )
+        .await;
+    assert_eq!(answered.status(), 303);
 
     // Not logged in: to the login page, which brings the citizen back.
     let anonymous = app

@@ -5,7 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -24,6 +24,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(venue_counts))
         .routes(routes!(check_in))
         .routes(routes!(add_companion, list_companions))
+        .routes(routes!(companion_requests))
+        .routes(routes!(answer_companion_request))
+        .routes(routes!(consent_in_person))
         .routes(routes!(statistics))
 }
 
@@ -112,7 +115,8 @@ async fn check_in(
     ))
 }
 
-/// Register a family member as a companion (citizen): their ID number and name must match.
+/// Ask to register a family member as a companion (citizen): their ID number and name must
+/// match; they are checked in along once they consent. At most five a day (429), ten in all.
 #[utoipa::path(post, path = "/api/v1/me/companions", tag = "venues", security(("bearer" = [])), request_body = NewCompanion,
     responses((status = 201, body = service::Companion), (status = 403, body = Problem), (status = 422, body = Problem)))]
 async fn add_companion(
@@ -134,6 +138,69 @@ async fn list_companions(
     ApiActor(actor): ApiActor,
 ) -> AppResult<Json<Vec<service::Companion>>> {
     Ok(Json(service::companions(&state, &actor).await?))
+}
+
+/// Who asks to check the caller in along, waiting for their answer.
+#[utoipa::path(get, path = "/api/v1/me/companion-requests", tag = "venues", security(("bearer" = [])),
+    responses((status = 200, body = [service::CompanionRequest]), (status = 403, body = Problem)))]
+async fn companion_requests(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> AppResult<Json<Vec<service::CompanionRequest>>> {
+    Ok(Json(service::companion_requests(&state, &actor).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompanionAnswer {
+    /// True to consent, false to decline (the request goes).
+    pub accept: bool,
+}
+
+/// Answer a companion request on one's own account: consent or decline.
+#[utoipa::path(post, path = "/api/v1/me/companion-requests/{holder}", tag = "venues", security(("bearer" = [])), params(("holder" = String, Path)),
+    request_body = CompanionAnswer, responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn answer_companion_request(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(holder): Path<String>,
+    ApiJson(answer): ApiJson<CompanionAnswer>,
+) -> AppResult<StatusCode> {
+    service::answer_companion_request(&state, &actor, &holder, answer.accept).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InPersonConsent {
+    /// The holder who asked.
+    pub holder_resident_id: String,
+    /// The companion, who consents in person with their ID card.
+    pub companion_resident_id: String,
+}
+
+/// Record the consent a companion without a phone gave in person at a service window (a clerk
+/// of the companion's region).
+#[utoipa::path(post, path = "/api/v1/companions/consent", tag = "venues", security(("bearer" = [])),
+    request_body = InPersonConsent, responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn consent_in_person(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(request): ApiJson<InPersonConsent>,
+) -> AppResult<StatusCode> {
+    let parse = |field: &'static str, text: &str| {
+        text.trim()
+            .parse::<tongban_core::ResidentId>()
+            .map_err(|e| AppError::invalid(field, e))
+    };
+    service::consent_in_person(
+        &state,
+        &actor,
+        &parse("holder_resident_id", &request.holder_resident_id)?,
+        &parse("companion_resident_id", &request.companion_resident_id)?,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

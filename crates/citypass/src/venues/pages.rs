@@ -23,6 +23,10 @@ pub fn routes() -> Router<AppState> {
         .route("/venues/apply", axum::routing::post(apply))
         .route("/venues/{id}/decision", axum::routing::post(decide))
         .route("/me/companions", axum::routing::post(add_companion))
+        .route(
+            "/me/companion-requests/{holder}",
+            axum::routing::post(answer_companion_request),
+        )
 }
 
 #[derive(Template)]
@@ -46,9 +50,13 @@ async fn page(
     let venue = service::resolve(state, code)
         .await
         .map_err(|e| ctx.error(e))?;
+    // Only companions who consented can be checked in along.
     let companions = service::companions(state, actor)
         .await
-        .map_err(|e| ctx.error(e))?;
+        .map_err(|e| ctx.error(e))?
+        .into_iter()
+        .filter(|companion| companion.consented)
+        .collect();
     let answer = outcome
         .as_ref()
         .map(|o| ctx.t.get(&format!("pass.{}", o.colour)).to_owned())
@@ -265,13 +273,41 @@ async fn add_companion(
     Ok(ctx.redirect("/home"))
 }
 
-/// The holder's companions without phones (同行人员), on their home page.
+#[derive(serde::Deserialize)]
+struct AnswerForm {
+    csrf: String,
+    answer: String,
+}
+
+/// A companion consents (or declines) on their home page; back there.
+async fn answer_companion_request(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(holder): Path<String>,
+    PageForm(form): PageForm<AnswerForm>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&form.csrf)?;
+    let accept = match form.answer.as_str() {
+        "accept" => true,
+        "decline" => false,
+        _ => return Err(ctx.error(AppError::invalid("answer", "accept or decline"))),
+    };
+    service::answer_companion_request(&state, actor, &holder, accept)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(ctx.redirect("/home"))
+}
+
+/// The holder's companions without phones (同行人员), and who asks to check them in along, on
+/// their home page.
 #[derive(Template)]
 #[template(path = "companions.html")]
 struct CompanionsSection {
     t: crate::web::i18n::Tr,
     csrf: String,
     companions: Vec<Companion>,
+    requests: Vec<service::CompanionRequest>,
 }
 
 /// Venues awaiting the actor's decision, on the workbench.
@@ -298,6 +334,7 @@ pub async fn home_sections(
             t: ctx.t,
             csrf: ctx.csrf.to_owned(),
             companions: service::companions(state, actor).await?,
+            requests: service::companion_requests(state, actor).await?,
         }
         .render(),
         Home::Holder => return Ok(Vec::new()),

@@ -13,7 +13,12 @@ use crate::identity::personal;
 use crate::state::AppState;
 
 /// A check-in sent later than this (a phone that was offline) is refused as too old.
-const OLDEST_CHECKIN_MS: i64 = 6 * 3_600_000;
+/// How far back a check-in may be dated: the clocks' skew, no more (a check-in is made when
+/// the code is scanned, not remembered later).
+const OLDEST_CHECKIN_MS: i64 = 5 * 60_000;
+/// Companions one holder may add in a day, and hold at all.
+const COMPANIONS_PER_DAY: i64 = 5;
+const MAX_COMPANIONS: usize = 10;
 /// Cells of the operations view with fewer people than this are not shown.
 pub const DEFAULT_K: i64 = 10;
 
@@ -233,8 +238,8 @@ pub struct CheckinRequest {
     /// Companions checked in along (their ids from `GET /api/v1/me/companions`).
     #[serde(default)]
     pub companions: Vec<String>,
-    /// When the code was scanned (RFC 3339), for a phone that was offline; default now. At
-    /// most six hours ago, never in the future.
+    /// When the code was scanned (RFC 3339); default now. At most five minutes ago (the
+    /// clocks' skew), never in the future.
     pub at: Option<String>,
 }
 
@@ -278,7 +283,7 @@ pub async fn check_in_by_code(
             if at < now - OLDEST_CHECKIN_MS {
                 return Err(AppError::invalid(
                     "at",
-                    "a check-in more than six hours old is not accepted",
+                    "a check-in is dated when the code is scanned: at most five minutes ago",
                 ));
             }
             at
@@ -290,11 +295,20 @@ pub async fn check_in_by_code(
     let venue = resolve(state, &request.venue_code).await?;
     let mine = store::companions_of(state.pool(), &person_id).await?;
     for companion in &request.companions {
-        if !mine.iter().any(|(id, _, _)| id == companion) {
-            return Err(AppError::invalid(
-                "companions",
-                "a companion is not one you registered",
-            ));
+        match mine.iter().find(|(id, _, _, _)| id == companion) {
+            Some((_, _, _, true)) => {}
+            Some(_) => {
+                return Err(AppError::invalid(
+                    "companions",
+                    "a companion has not consented yet",
+                ));
+            }
+            None => {
+                return Err(AppError::invalid(
+                    "companions",
+                    "a companion is not one you registered",
+                ));
+            }
         }
     }
     let status = crate::health::service::status_of(state, &person_id).await?;
@@ -329,10 +343,14 @@ pub struct Companion {
     pub id: String,
     pub masked_name: String,
     pub relation: String,
+    /// False until the companion consents (on their own account, or in person at a window);
+    /// until then they are not checked in along.
+    pub consented: bool,
 }
 
-/// Registers a family member the citizen may check in along: their ID number and name must
-/// match a registered person (the comparison shows in that person's access list).
+/// Asks to register a family member the citizen may check in along: their ID number and name
+/// must match a registered person (the comparison shows in that person's access list). The
+/// companion is checked in along only once they consent. At most five a day, ten in all.
 pub async fn add_companion(
     state: &AppState,
     actor: &Actor,
@@ -358,6 +376,15 @@ pub async fn add_companion(
     if person == holder {
         return Err(AppError::invalid("resident_id", "that is you"));
     }
+    let now = state.now();
+    if store::companions_of(state.pool(), &holder).await?.len() >= MAX_COMPANIONS
+        || store::companions_added_since(state.pool(), &holder, now - 86_400_000).await?
+            >= COMPANIONS_PER_DAY
+    {
+        return Err(AppError::LockedOut {
+            retry_after_seconds: 86_400,
+        });
+    }
     if !personal::name_matches(state, actor, &person, &name).await? {
         return Err(not_found());
     }
@@ -367,7 +394,93 @@ pub async fn add_companion(
         id: person,
         masked_name: masked,
         relation,
+        consented: false,
     })
+}
+
+/// Someone who asks to check the actor in along, as the actor's page shows it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CompanionRequest {
+    /// The asking holder (to accept or decline).
+    pub holder: String,
+    /// The holder's masked registered name.
+    pub holder_name: String,
+    /// How the holder named the relation.
+    pub relation: String,
+}
+
+/// Who asks to check the actor in along, waiting for their answer.
+pub async fn companion_requests(
+    state: &AppState,
+    actor: &Actor,
+) -> AppResult<Vec<CompanionRequest>> {
+    let person = actor.account.person_id.clone().ok_or(AppError::Forbidden)?;
+    let mut requests = Vec::new();
+    for (holder, relation) in store::companion_requests(state.pool(), &person).await? {
+        requests.push(CompanionRequest {
+            holder_name: personal::masked_name_of(state, &holder).await?,
+            holder,
+            relation,
+        });
+    }
+    Ok(requests)
+}
+
+/// The companion answers on their own account: consent, or decline (the request goes).
+pub async fn answer_companion_request(
+    state: &AppState,
+    actor: &Actor,
+    holder: &str,
+    accept: bool,
+) -> AppResult<()> {
+    let person = actor.account.person_id.clone().ok_or(AppError::Forbidden)?;
+    let done = if accept {
+        store::consent_companion(state.pool(), holder, &person, actor.id(), state.now()).await?
+    } else {
+        store::remove_companion(state.pool(), holder, &person).await?
+    };
+    if done {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// A clerk records the consent a companion without a phone gave in person at a service
+/// window, after checking their ID card: a clerk whose scope covers the companion.
+pub async fn consent_in_person(
+    state: &AppState,
+    actor: &Actor,
+    holder_resident_id: &tongban_core::ResidentId,
+    companion_resident_id: &tongban_core::ResidentId,
+) -> AppResult<()> {
+    let find = |id: &tongban_core::ResidentId| {
+        let id = id.clone();
+        async move {
+            personal::person_id_by_resident_id(state, &id)
+                .await?
+                .ok_or(AppError::NotFound)
+        }
+    };
+    let (holder, companion) = (
+        find(holder_resident_id).await?,
+        find(companion_resident_id).await?,
+    );
+    let region = personal::person_region(state, &companion)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let resource = Resource::Person {
+        id: &companion,
+        region: &region,
+    };
+    if !can(actor, Action::RecordConsentInPerson, resource) {
+        return Err(AppError::Forbidden);
+    }
+    if !store::consent_companion(state.pool(), &holder, &companion, actor.id(), state.now()).await?
+    {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
 }
 
 pub async fn companions(state: &AppState, actor: &Actor) -> AppResult<Vec<Companion>> {
@@ -375,10 +488,11 @@ pub async fn companions(state: &AppState, actor: &Actor) -> AppResult<Vec<Compan
     Ok(store::companions_of(state.pool(), &holder)
         .await?
         .into_iter()
-        .map(|(id, relation, masked_name)| Companion {
+        .map(|(id, relation, masked_name, consented)| Companion {
             id,
             masked_name,
             relation,
+            consented,
         })
         .collect())
 }

@@ -167,15 +167,73 @@ pub async fn insert_companion(
     Ok(())
 }
 
-/// A citizen's companions: (person id, relation, masked name).
+/// A citizen's companions: (person id, relation, masked name, consented).
 pub async fn companions_of(
     db: impl Exec<'_>,
     holder: &str,
-) -> AppResult<Vec<(String, String, String)>> {
-    Ok(sqlx::query_as("SELECT person_id, relation, masked_name FROM companions WHERE holder_person_id = $1 ORDER BY created_at")
+) -> AppResult<Vec<(String, String, String, bool)>> {
+    let rows: Vec<(String, String, String, Option<i64>)> = sqlx::query_as("SELECT person_id, relation, masked_name, consented_at FROM companions WHERE holder_person_id = $1 ORDER BY created_at")
         .bind(holder.to_owned())
         .fetch_all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, relation, masked, consented)| (id, relation, masked, consented.is_some()))
+        .collect())
+}
+
+/// Companions a holder added since `since` (consented or not).
+pub async fn companions_added_since(db: impl Exec<'_>, holder: &str, since: i64) -> AppResult<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM companions WHERE holder_person_id = $1 AND created_at > $2",
+    )
+    .bind(holder.to_owned())
+    .bind(since)
+    .fetch_one(db)
+    .await?)
+}
+
+/// Who asks to check this person in along, not yet consented: (holder person id, relation).
+pub async fn companion_requests(
+    db: impl Exec<'_>,
+    person: &str,
+) -> AppResult<Vec<(String, String)>> {
+    Ok(sqlx::query_as("SELECT holder_person_id, relation FROM companions WHERE person_id = $1 AND consented_at IS NULL ORDER BY created_at")
+        .bind(person.to_owned())
+        .fetch_all(db)
         .await?)
+}
+
+/// Records the companion's consent; false when there is no such request.
+pub async fn consent_companion(
+    db: impl Exec<'_>,
+    holder: &str,
+    person: &str,
+    by: &str,
+    now: i64,
+) -> AppResult<bool> {
+    Ok(sqlx::query("UPDATE companions SET consented_at = $3, consented_by = $4 WHERE holder_person_id = $1 AND person_id = $2 AND consented_at IS NULL")
+        .bind(holder.to_owned())
+        .bind(person.to_owned())
+        .bind(now)
+        .bind(by.to_owned())
+        .execute(db)
+        .await?
+        .rows_affected()
+        == 1)
+}
+
+/// Removes a companion (declined by the companion, or withdrawn); false when there was none.
+pub async fn remove_companion(db: impl Exec<'_>, holder: &str, person: &str) -> AppResult<bool> {
+    Ok(
+        sqlx::query("DELETE FROM companions WHERE holder_person_id = $1 AND person_id = $2")
+            .bind(holder.to_owned())
+            .bind(person.to_owned())
+            .execute(db)
+            .await?
+            .rows_affected()
+            == 1,
+    )
 }
 
 /// The services a person is entitled to.
