@@ -50,4 +50,17 @@ impl crate::module::Module for CertsModule {
     fn routes(&self) -> axum::Router<crate::state::AppState> {
         crate::certs::pages::routes()
     }
+
+    fn nav(&self, actor: &crate::identity::model::Actor) -> Vec<crate::module::NavLink> {
+        use crate::authz::{Action, Resource, can};
+        if can(actor, Action::ManageGrants, Resource::Platform) {
+            vec![crate::module::NavLink {
+                href: "/admin/consent-free",
+                text: "consent_free.title",
+                rank: 60,
+            }]
+        } else {
+            Vec::new()
+        }
+    }
 }

@@ -2,6 +2,23 @@
 
 pub const TEXTS: crate::web::i18n::Texts = &[
     (
+        "consent_free.title",
+        "免授权用证审批",
+        "Consent-free certificate use",
+    ),
+    (
+        "consent_free.hint",
+        "部门可在事项中申请免授权使用某类证照；须由安全管理员依据法定依据清单批准后生效。批准和撤销均记入透明日志。",
+        "A department may ask, in its service item, to use a certificate type without the holder's consent; it takes effect only once a security administrator approves it with a basis from the maintained list. Approvals and withdrawals are logged.",
+    ),
+    ("consent_free.none", "暂无申请。", "Nothing is asked for."),
+    ("consent_free.item", "事项", "Service item"),
+    ("consent_free.department", "部门", "Department"),
+    ("consent_free.type", "证照类型", "Certificate type"),
+    ("consent_free.basis", "法定依据", "Legal basis"),
+    ("consent_free.approve", "批准", "Approve"),
+    ("consent_free.withdraw", "撤销", "Withdraw"),
+    (
         "wallet.requests",
         "用证授权请求",
         "Requests to use my certificates",

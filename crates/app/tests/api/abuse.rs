@@ -1058,11 +1058,9 @@ async fn operator_creates(
     )
     .await
     .expect("created");
-    let token =
-        tongban_app::identity::service::issue_token(&app.state, &created.account.id, "test", None)
-            .await
-            .expect("token");
-    token
+    tongban_app::identity::service::issue_token(&app.state, &created.account.id, "test", None)
+        .await
+        .expect("token")
 }
 
 async fn ledger_kinds(app: &crate::helpers::TestApp, kind: &str) -> usize {
@@ -1767,4 +1765,120 @@ async fn companions_consent_and_check_ins_are_not_backdated() {
             assert_eq!(crate::helpers::problem(asked).await.0, 429);
         }
     }
+}
+
+/// A department administrator cannot make their own item consent-free: listing a type only
+/// asks; the security administrator approves with a basis from the maintained list. And a
+/// district's department reaches the holders of its own district only.
+#[tokio::test]
+async fn consent_free_use_needs_a_listed_basis_and_the_security_administrator() {
+    let app = spawn_app().await;
+    let market_admin = app.account("demo.deptadmin.market").api_token.clone();
+    let market_clerk = app.account("demo.clerk.market").api_token.clone();
+    let security = app.first_with_role("security_admin").api_token.clone();
+    let types: serde_json::Value = app
+        .get_as(&market_clerk, "/api/v1/cert-types")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let licence = types
+        .as_array()
+        .and_then(|l| l.iter().find(|t| t["name"] == "营业执照"))
+        .and_then(|t| t["code"].as_str())
+        .expect("the licence type")
+        .to_owned();
+    // The market regulator's administrator lists the licence as consent-free on their item.
+    let detail: serde_json::Value = app
+        .client
+        .get(app.url("/api/v1/services/339900-SJ-0001"))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    let mut item = detail["item"].clone();
+    item["consent_free_types"] = json!([licence]);
+    let saved = app
+        .client
+        .put(app.url("/api/v1/services/339900-SJ-0001"))
+        .bearer_auth(&market_admin)
+        .json(&json!({"item": item, "version": detail["version"]}))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(saved.status(), 200);
+    let uscc = app
+        .account("enterprise.qingyuan")
+        .uscc
+        .clone()
+        .expect("uscc");
+    let use_licence = || {
+        let (app, token) = (&app, market_clerk.clone());
+        let body = json!({"holder": {"uscc": uscc}, "type_code": licence, "service_code": "339900-SJ-0001", "cause": "核验营业执照"});
+        async move { app.post_as(&token, "/api/v1/certs/use", &body).await }
+    };
+    assert_eq!(
+        crate::helpers::problem(use_licence().await).await.0,
+        403,
+        "listing it only asks"
+    );
+    let approve = |token: String, basis: &str| {
+        let app = &app;
+        let body = json!({"service_code": "339900-SJ-0001", "type_code": licence, "basis": basis});
+        async move {
+            app.post_as(&token, "/api/v1/consent-free/approve", &body)
+                .await
+        }
+    };
+    assert_eq!(
+        crate::helpers::problem(approve(market_admin.clone(), "pipl_13_1_3").await)
+            .await
+            .0,
+        403,
+        "not by the department"
+    );
+    assert_eq!(
+        crate::helpers::problem(approve(security.clone(), "为了方便").await)
+            .await
+            .0,
+        422,
+        "a basis from the list"
+    );
+    assert_eq!(approve(security.clone(), "pipl_13_1_3").await.status(), 204);
+    assert_eq!(use_licence().await.status(), 200);
+
+    // A district's window uses the certificates of its own district's holders only.
+    let wang = app
+        .account("citizen.wangfang")
+        .resident_id
+        .clone()
+        .expect("id");
+    let types_of_person = types
+        .as_array()
+        .and_then(|l| l.iter().find(|t| t["holder_kind"] == "person"))
+        .and_then(|t| t["code"].as_str())
+        .expect("a person's type")
+        .to_owned();
+    let (uses, asks) = (
+        app.count("cert_uses").await,
+        app.count("cert_authorisations").await,
+    );
+    let elsewhere = app
+        .post_as(
+            &app.account("demo.clerk").api_token,
+            "/api/v1/certs/use",
+            &json!({"holder": {"resident_id": wang}, "type_code": types_of_person, "service_code": "339900-SJ-0001", "cause": "核验"}),
+        )
+        .await;
+    assert_eq!(crate::helpers::problem(elsewhere).await.0, 403);
+    assert_eq!(
+        (
+            app.count("cert_uses").await,
+            app.count("cert_authorisations").await
+        ),
+        (uses, asks),
+        "refused before anything: no attempt recorded, no holder asked"
+    );
 }

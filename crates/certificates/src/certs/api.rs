@@ -26,6 +26,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(authorisations))
         .routes(routes!(decide))
         .routes(routes!(uses))
+        .routes(routes!(consent_free_uses))
+        .routes(routes!(approve_consent_free))
+        .routes(routes!(withdraw_consent_free))
 }
 
 /// 授权用证: obtain a holder's certificate for one of the caller's department's service items,
@@ -188,4 +191,55 @@ async fn wallet_item(
     Path(id): Path<String>,
 ) -> AppResult<Json<WalletItem>> {
     Ok(Json(super::wallet_item(&state, &actor, &id).await?))
+}
+
+/// Consent-free uses the service items ask for, with their approved basis if any (security
+/// administrators).
+#[utoipa::path(get, path = "/api/v1/consent-free", tag = "certificates", security(("bearer" = [])),
+    responses((status = 200, body = [super::consent_free::ConsentFreeUse]), (status = 403, body = Problem)))]
+async fn consent_free_uses(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> AppResult<Json<Vec<super::consent_free::ConsentFreeUse>>> {
+    Ok(Json(super::consent_free::list(&state, &actor).await?))
+}
+
+/// Approve a consent-free use an item asks for, with a basis from the maintained list (a
+/// security administrator whose scope covers the item's department). Logged.
+#[utoipa::path(post, path = "/api/v1/consent-free/approve", tag = "certificates", security(("bearer" = [])),
+    request_body = super::consent_free::Approval,
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn approve_consent_free(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(approval): ApiJson<super::consent_free::Approval>,
+) -> AppResult<StatusCode> {
+    super::consent_free::approve(&state, &actor, &approval).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Withdrawal {
+    pub service_code: String,
+    pub type_code: String,
+}
+
+/// Withdraw an approved consent-free use (a security administrator). Logged.
+#[utoipa::path(post, path = "/api/v1/consent-free/withdraw", tag = "certificates", security(("bearer" = [])),
+    request_body = Withdrawal,
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn withdraw_consent_free(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(withdrawal): ApiJson<Withdrawal>,
+) -> AppResult<StatusCode> {
+    super::consent_free::withdraw(
+        &state,
+        &actor,
+        withdrawal.service_code.trim(),
+        withdrawal.type_code.trim(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

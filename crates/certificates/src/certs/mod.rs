@@ -3,6 +3,7 @@
 //! JSON (`tongban-certs`, docs/certificate-format.md) and stored sealed.
 
 pub mod api;
+pub mod consent_free;
 pub(crate) mod demo;
 pub mod import;
 pub mod pages;

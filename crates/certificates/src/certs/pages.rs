@@ -28,6 +28,69 @@ pub fn routes() -> Router<AppState> {
         .route("/certs/issue", get(issue_form).post(issue))
         .route("/certs/{id}/status", axum::routing::post(change_status))
         .route("/certs/use", get(use_form).post(use_certificate))
+        .route("/admin/consent-free", get(consent_free))
+        .route(
+            "/admin/consent-free/{action}",
+            axum::routing::post(decide_consent_free),
+        )
+}
+
+#[derive(Template)]
+#[template(path = "consent_free.html")]
+struct ConsentFreePage {
+    base: PageBase,
+    uses: Vec<super::consent_free::ConsentFreeUse>,
+    bases: Vec<(&'static str, &'static str, &'static str)>,
+    english: bool,
+}
+
+/// The security administrator's list of consent-free uses: approve with a basis, or withdraw.
+async fn consent_free(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    let uses = super::consent_free::list(&state, actor)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(ctx.render(&ConsentFreePage {
+        base: ctx.base("consent_free.title"),
+        uses,
+        bases: super::consent_free::LEGAL_BASES.to_vec(),
+        english: ctx.t.lang() == "en",
+    }))
+}
+
+#[derive(serde::Deserialize)]
+struct ConsentFreeForm {
+    csrf: String,
+    service_code: String,
+    type_code: String,
+    #[serde(default)]
+    basis: String,
+}
+
+async fn decide_consent_free(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(action): Path<String>,
+    PageForm(form): PageForm<ConsentFreeForm>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&form.csrf)?;
+    let done = match action.as_str() {
+        "approve" => {
+            let approval = super::consent_free::Approval {
+                service_code: form.service_code,
+                type_code: form.type_code,
+                basis: form.basis,
+            };
+            super::consent_free::approve(&state, actor, &approval).await
+        }
+        "withdraw" => {
+            super::consent_free::withdraw(&state, actor, &form.service_code, &form.type_code).await
+        }
+        _ => Err(AppError::NotFound),
+    };
+    done.map_err(|e| ctx.error(e))?;
+    Ok(ctx.redirect("/admin/consent-free"))
 }
 
 #[derive(Template)]

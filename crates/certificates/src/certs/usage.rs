@@ -110,6 +110,19 @@ pub async fn obtain(
         .to_owned();
     check_terms(request)?;
     let holder = resolve_holder(state, &request.holder).await?;
+    // A department reaches the holders of its own region (a city's, every district's).
+    let department = crate::admin::store::department(state.pool(), &department_id)
+        .await?
+        .ok_or(AppError::Forbidden)?;
+    let holder_region = match holder.kind {
+        "person" => personal::person_region(state, &holder.id).await?,
+        _ => personal::enterprise(state, &holder.id)
+            .await?
+            .map(|enterprise| enterprise.region_code),
+    };
+    if !holder_region.is_some_and(|region| department.region_code.contains(&region)) {
+        return Err(AppError::Forbidden);
+    }
     release(state, actor, &department_id, &holder, request).await
 }
 
@@ -311,10 +324,20 @@ async fn basis_for(
     attempt: &UseRow,
     now: i64,
 ) -> AppResult<Option<Basis>> {
-    if let Some(basis) = &item.legal_basis
-        && item.consent_free_types.contains(&attempt.type_code)
+    // Listed by the item and approved, with a basis of the maintained list, by the security
+    // administrator: an item's own list is only a request.
+    if item.consent_free_types.contains(&attempt.type_code)
+        && let Some(code) =
+            super::consent_free::approved_basis(state, &item.code, &attempt.type_code).await?
     {
-        return Ok(Some(Basis::LegalBasis(basis.clone())));
+        let listed = super::consent_free::basis(&code)
+            .map(|(zh, _)| zh.to_owned())
+            .unwrap_or(code);
+        let wording = match &item.legal_basis {
+            Some(law) => format!("{law}；{listed}"),
+            None => listed,
+        };
+        return Ok(Some(Basis::LegalBasis(wording)));
     }
     let grants = store::authorisations_for(state, &scope(attempt), &["granted"]).await?;
     Ok(grants

@@ -59,6 +59,17 @@ pub(crate) async fn seed_service_items(
         }
         let department_id = crate::services::validate(state, &definition).await?;
         crate::services::store::insert(state, &definition, &department_id).await?;
+        // The demo's consent-free uses rest on the duties of state organs, approved by the
+        // operator as the security administrator would.
+        for type_code in &definition.consent_free_types {
+            crate::certs::consent_free::approve_as_operator(
+                state,
+                &definition.code,
+                type_code,
+                "pipl_13_1_3",
+            )
+            .await?;
+        }
     }
     Ok(())
 }
