@@ -116,7 +116,7 @@ pub async fn open_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result
         }
     }
     let master = keys::master::load(&config)?;
-    let vault = keys::vault::Vault::open(db.pool(), config.profile, &master, clock.now_millis())
+    let vault = keys::vault::Vault::open(db.pool(), config.profile, &master, clock.clone())
         .await
         .map_err(|error| match error {
             error::AppError::Internal(source) => source.context("opening the key vault"),

@@ -50,6 +50,9 @@ pub struct Config {
     pub holder_cache_entries: usize,
     /// Days check-ins are kept before they are deleted. Default 28.
     pub checkin_retention_days: i64,
+    /// Days a field key seals before a new one takes over (AES-GCM and SM4-GCM with random
+    /// nonces stay far below their per-key limit of 2^32 seals). Default 90.
+    pub data_key_rotation_days: i64,
     /// The operations view shows a district-hour cell only when at least this many people
     /// checked in there. Default 10.
     pub statistics_k: i64,
@@ -111,6 +114,7 @@ impl Default for Config {
             max_concurrent_pass_requests: 4096,
             holder_cache_entries: 500_000,
             checkin_retention_days: 28,
+            data_key_rotation_days: 90,
             statistics_k: 10,
             profile: Profile::International,
             master_key: None,

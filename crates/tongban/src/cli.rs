@@ -104,6 +104,9 @@ pub(crate) enum KeysCommand {
         #[arg(long, default_value_t = 30)]
         overlap_days: i64,
     },
+    /// Start a new field key now (it seals personal fields ten minutes later; the nodes rotate
+    /// on their own every `data_key_rotation_days`).
+    RotateDataKey,
     /// Write the signed trust list (as GET /api/v1/trust-list serves it).
     ExportTrustList {
         #[arg(long)]

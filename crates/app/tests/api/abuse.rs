@@ -1882,3 +1882,121 @@ async fn consent_free_use_needs_a_listed_basis_and_the_security_administrator() 
         "refused before anything: no attempt recorded, no holder asked"
     );
 }
+
+/// The default visitors' rule never admits a positive test: an EU DCC of a detected
+/// infection, genuine and from a trusted signer, is verified and refused at the door (the EU
+/// test data's Dutch positive test; skipped where the vectors are absent).
+#[tokio::test]
+async fn a_foreign_positive_test_is_not_admitted_by_the_default_rule() {
+    let Some(vectors) = tongban_harness::conformance::vectors_dir() else {
+        eprintln!("note: conformance vectors not found; the positive DCC test is skipped");
+        return;
+    };
+    let case: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(vectors.join("dcc/testdata/NL/2DCode/raw/008-NL-test.json"))
+            .expect("case"),
+    )
+    .expect("json");
+    assert_eq!(
+        case["JSON"]["t"][0]["tr"], "260373001",
+        "a detected infection"
+    );
+    let code = case["PREFIX"].as_str().expect("code").to_owned();
+    let certificate = case["TESTCTX"]["CERTIFICATE"].as_str().expect("dsc");
+    let app = spawn_app().await;
+    app.clock.set(
+        time::OffsetDateTime::parse(
+            "2021-05-30T13:38:50Z",
+            &time::format_description::well_known::Rfc3339,
+        )
+        .expect("clock"),
+    );
+    let imported = app
+        .post_as(
+            &app.account("demo.sysadmin").api_token,
+            "/api/v1/admin/dcc-signers",
+            &json!([{"country": "NL", "certificateType": "DSC", "rawData": certificate}]),
+        )
+        .await;
+    assert_eq!(imported.status(), 200);
+    let checked: serde_json::Value = app
+        .post_as(
+            &app.account("demo.checkpoint").api_token,
+            "/api/v1/pass/verify",
+            &json!({"code": code}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(checked["valid"], true, "genuine: {checked}");
+    assert_eq!(checked["foreign"]["types"], json!(["test"]));
+    assert_eq!(checked["admitted"], false, "but positive: {checked}");
+    assert_eq!(checked["admission_reason"], "visitor_rule");
+}
+
+/// Field keys rotate before their per-key limit: when the sealing key is older than
+/// `data_key_rotation_days` a new one is made, loaded first and sealing ten minutes later; what
+/// the old key sealed still opens.
+#[tokio::test]
+async fn field_keys_rotate_and_old_fields_still_open() {
+    let app = spawn_app().await;
+    let person = app.person_id_of("citizen.zhangwei").await;
+    let clerk = app.account_id_of("demo.clerk").await;
+    let key_of = |sealed: &[u8]| {
+        String::from_utf8(sealed[2..2 + usize::from(sealed[1])].to_vec()).expect("id")
+    };
+    let before = app.state.vault.seal_field("test/1", b"old");
+    assert_eq!(key_of(&before), "fields-1");
+    assert_eq!(
+        tongban_app::keys::rotate_field_key_when_due(&app.state)
+            .await
+            .expect("job"),
+        None,
+        "a fresh key is not rotated"
+    );
+    app.clock.advance(time::Duration::days(91));
+    let rotated = tongban_app::keys::rotate_field_key_when_due(&app.state)
+        .await
+        .expect("job")
+        .expect("rotated");
+    assert_eq!(rotated, "fields-2");
+    // Loaded, not yet sealing: other nodes load it within the lead time.
+    assert_eq!(
+        key_of(&app.state.vault.seal_field("test/2", b"x")),
+        "fields-1"
+    );
+    assert_eq!(
+        tongban_app::keys::rotate_field_key_when_due(&app.state)
+            .await
+            .expect("job"),
+        None,
+        "one rotation at a time"
+    );
+    app.clock.advance(time::Duration::minutes(11));
+    let after = app.state.vault.seal_field("test/3", b"new");
+    assert_eq!(key_of(&after), "fields-2");
+    assert_eq!(
+        &*app
+            .state
+            .vault
+            .open_field("test/1", &before)
+            .expect("opens"),
+        b"old"
+    );
+    assert_eq!(
+        &*app.state.vault.open_field("test/3", &after).expect("opens"),
+        b"new"
+    );
+    // Personal data sealed under the first key reads as before.
+    let token = tongban_app::identity::service::issue_token(&app.state, &clerk, "test", None)
+        .await
+        .expect("token");
+    let read = app
+        .get_as(
+            &token,
+            &format!("/api/v1/persons/{person}?purpose=service_handling"),
+        )
+        .await;
+    assert_eq!(read.status(), 200);
+}

@@ -23,4 +23,36 @@ impl crate::module::Module for KeysModule {
     fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
         api::routes()
     }
+
+    fn jobs(&self, state: &crate::state::AppState) -> Vec<crate::module::Job> {
+        let state = state.clone();
+        vec![crate::module::Job::every(
+            "load and rotate field keys",
+            std::time::Duration::from_secs(60),
+            move || {
+                let state = state.clone();
+                async move { rotate_field_key_when_due(&state).await.map(|_| ()) }
+            },
+        )]
+    }
+}
+
+/// Loads field keys other nodes added, and starts a rotation when the sealing key is older
+/// than `data_key_rotation_days` and none is under way. Returns the new key's id, if any.
+pub async fn rotate_field_key_when_due(
+    state: &crate::state::AppState,
+) -> crate::error::AppResult<Option<String>> {
+    state.vault.refresh_field_keys(state.pool()).await?;
+    let now = state.now();
+    let due = state.config.data_key_rotation_days.max(1) * 86_400_000;
+    let aged = state
+        .vault
+        .sealing_key_at(now)
+        .is_some_and(|(_, since)| now - since >= due);
+    if !aged || state.vault.rotation_pending(now) {
+        return Ok(None);
+    }
+    let id = state.vault.rotate_field_key(state.pool(), now).await?;
+    tracing::info!(key = %id, "a new field key will seal from {} minutes on", vault::ROTATION_LEAD_MS / 60_000);
+    Ok(Some(id))
 }

@@ -10,6 +10,8 @@ pub struct DataKeyRow {
     pub id: String,
     pub algorithm: String,
     pub wrapped: Vec<u8>,
+    /// When the key starts sealing (a rotated key is loaded by every node before then).
+    pub created_at: i64,
 }
 
 /// Inserts a data key unless one with the same id exists (nodes starting together agree).
@@ -34,7 +36,7 @@ pub async fn insert_data_key(
 
 pub async fn data_keys(db: impl Exec<'_>, purpose: &str) -> AppResult<Vec<DataKeyRow>> {
     let rows = sqlx::query(
-        "SELECT id, algorithm, wrapped FROM data_keys WHERE purpose = $1 ORDER BY created_at, id",
+        "SELECT id, algorithm, wrapped, created_at FROM data_keys WHERE purpose = $1 ORDER BY created_at, id",
     )
     .bind(purpose.to_owned())
     .fetch_all(db)

@@ -71,6 +71,17 @@ pub(crate) async fn manage_keys(config: Config, command: KeysCommand) -> anyhow:
                 "{kid} now signs for {owner}/{purpose}; earlier keys verify for {overlap_days} more days"
             );
         }
+        KeysCommand::RotateDataKey => {
+            let id = state
+                .vault
+                .rotate_field_key(state.pool(), state.now())
+                .await
+                .map_err(failed)?;
+            println!(
+                "{id} seals personal fields from {} minutes on (every node loads it first); fields sealed before keep opening under their keys",
+                tongban_app::keys::vault::ROTATION_LEAD_MS / 60_000
+            );
+        }
         KeysCommand::ExportTrustList { out } => {
             let list = keys::trust_list(&state).await.map_err(failed)?;
             let text = serde_json::to_string_pretty(&list)?;

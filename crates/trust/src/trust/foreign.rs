@@ -30,18 +30,28 @@ pub struct ForeignCredential {
     pub valid_until: Option<String>,
 }
 
-/// The rule used until an administrator sets one: a health card of an immunization or a
-/// laboratory result is accepted, and so is any EU DCC that verified (its signer, validity and
-/// key usage are checked before the rule runs).
+/// The rule used until an administrator sets one: a health card of an immunization is
+/// accepted; an EU DCC (its signer, validity and key usage checked before the rule runs) of a
+/// vaccination or a recovery is accepted, and of a test only when the result is "not
+/// detected" (SNOMED CT 260415000). A card of a laboratory result says nothing of the result
+/// to the rule, so it is not accepted by default, and a positive test never is.
 pub fn default_rule() -> Value {
     // CertLogic has no `or`: `if` stands in for it.
     json!({"if": [
         {"in": ["https://smarthealth.cards#immunization", {"var": "types"}]},
         true,
         {"if": [
-            {"in": ["https://smarthealth.cards#laboratory", {"var": "types"}]},
-            true,
-            {"===": [{"var": "format"}, "dcc"]}
+            {"===": [{"var": "format"}, "dcc"]},
+            {"if": [
+                {"var": "payload.v.0"},
+                true,
+                {"if": [
+                    {"var": "payload.r.0"},
+                    true,
+                    {"===": [{"var": "payload.t.0.tr"}, "260415000"]}
+                ]}
+            ]},
+            false
         ]}
     ]})
 }
