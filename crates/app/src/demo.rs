@@ -54,9 +54,12 @@ const DEPARTMENTS: [(&str, &str, &str); 8] = [
 ];
 
 /// (username, display name, role, region of the department, department kind or "" for a region scope)
-const STAFF: [(&str, &str, Role, &str, &str); 15] = [
+const STAFF: [(&str, &str, Role, &str, &str); 16] = [
     ("demo.sysadmin", "周系统", Role::SystemAdmin, CITY, ""),
     ("demo.secadmin", "吴安全", Role::SecurityAdmin, CITY, ""),
+    // The second security administrator: grants over personal data and every change that
+    // trusts more take two.
+    ("demo.secadmin2", "王安全", Role::SecurityAdmin, CITY, ""),
     ("demo.auditadmin", "郑审计", Role::AuditAdmin, CITY, ""),
     (
         "demo.deptadmin",

@@ -44,7 +44,7 @@ pub enum Action {
     /// Check a person without a phone by ID number or card (checkpoint officers).
     CheckPersonById,
     /// Recognise other regions, trust foreign credentials' signers, set the visitors' rule
-    /// (the system administrator).
+    /// (the security administrators: two of them for anything that trusts more).
     ManageTrust,
     /// Open the service catalogue's editor (the system administrator, department
     /// administrators).
@@ -201,8 +201,8 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
                 || holds_over(actor, Role::CheckpointOfficer, &resource)
         }
         CheckPersonById => holds_over(actor, Role::CheckpointOfficer, &resource),
-        ManageTrust | ManageAccounts => holds_over(actor, Role::SystemAdmin, &resource),
-        ManageGrants => holds_over(actor, Role::SecurityAdmin, &resource),
+        ManageAccounts => holds_over(actor, Role::SystemAdmin, &resource),
+        ManageTrust | ManageGrants => holds_over(actor, Role::SecurityAdmin, &resource),
         OpenServiceCatalogue => {
             holds_over(actor, Role::SystemAdmin, &resource)
                 || holds_over(actor, Role::DeptAdmin, &resource)
@@ -374,8 +374,9 @@ mod tests {
         let security = actor("sec", vec![in_region(Role::SecurityAdmin, "339900")]);
         let officer = actor("cp", vec![in_region(Role::CheckpointOfficer, "339901")]);
         let operator = actor("op", vec![in_region(Role::VenueOperator, "339901")]);
-        assert!(can(&system, Action::ManageTrust, Resource::Platform));
-        assert!(!can(&security, Action::ManageTrust, Resource::Platform));
+        // Trust anchors are security settings: the security administrators keep them.
+        assert!(!can(&system, Action::ManageTrust, Resource::Platform));
+        assert!(can(&security, Action::ManageTrust, Resource::Platform));
         assert!(can(
             &system,
             Action::EditServiceItems,

@@ -28,6 +28,37 @@ pub const TEXTS: crate::web::i18n::Texts = &[
     ("trust.import", "导入", "Import"),
     ("trust.imported", "已互认地区", "Now recognising region"),
     (
+        "trust.proposed",
+        "已提交，须另一名安全管理员批准后生效。",
+        "Proposed: it takes effect when another security administrator approves it.",
+    ),
+    (
+        "trust.approved",
+        "已批准并生效。",
+        "Approved and in effect.",
+    ),
+    (
+        "trust.proposals",
+        "待批准的信任变更",
+        "Trust changes awaiting approval",
+    ),
+    (
+        "trust.proposals_hint",
+        "凡扩大信任的变更（互认地区、欧盟证书签发方、健康卡签发方、访客规则）须两名安全管理员：一人提出，另一人批准。撤销信任一人即可。",
+        "Every change that trusts more (a region, EU DCC signers, a health card issuer, the visitors' rule) takes two security administrators: one proposes, another approves. Removing trust takes one.",
+    ),
+    (
+        "trust.no_proposals",
+        "暂无待批准的变更。",
+        "Nothing awaits approval.",
+    ),
+    (
+        "trust.yours",
+        "（您提出的，待他人批准）",
+        "(yours, for someone else to approve)",
+    ),
+    ("trust.approve", "批准", "Approve"),
+    (
         "trust.removed",
         "已取消互认",
         "No longer recognising region",

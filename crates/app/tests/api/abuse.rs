@@ -1905,12 +1905,12 @@ async fn a_foreign_positive_test_is_not_admitted_by_the_default_rule() {
     );
     let imported = app
         .post_as(
-            &app.account("demo.sysadmin").api_token,
+            &app.account("demo.secadmin").api_token,
             "/api/v1/admin/dcc-signers",
             &json!([{"country": "NL", "certificateType": "DSC", "rawData": certificate}]),
         )
         .await;
-    assert_eq!(imported.status(), 200);
+    assert_eq!(app.approve_trust(imported).await, 204);
     let checked: serde_json::Value = app
         .post_as(
             &app.account("demo.checkpoint").api_token,
@@ -1991,4 +1991,69 @@ async fn field_keys_rotate_and_old_fields_still_open() {
         )
         .await;
     assert_eq!(read.status(), 200);
+}
+
+/// Trust anchors are security settings: the system administrator sets none, and a security
+/// administrator alone cannot widen what the region trusts — a proposal waits for a second
+/// one, for a day at most. Removing trust stays one person's.
+#[tokio::test]
+async fn no_one_alone_widens_what_the_region_trusts() {
+    let app = spawn_app().await;
+    let system = app.account("demo.sysadmin").api_token.clone();
+    let first = app.account("demo.secadmin").api_token.clone();
+    let second = app.account("demo.secadmin2").api_token.clone();
+    let put_rule = |token: String, rule: serde_json::Value| {
+        let app = &app;
+        async move {
+            app.client
+                .put(app.url("/api/v1/admin/visitor-rule"))
+                .bearer_auth(token)
+                .json(&rule)
+                .send()
+                .await
+                .expect("put")
+        }
+    };
+    let admit_all = json!({"===": [1, 1]});
+    assert_eq!(
+        crate::helpers::problem(put_rule(system.clone(), admit_all.clone()).await)
+            .await
+            .0,
+        403
+    );
+    let rule_now = || async {
+        app.get_as(&first, "/api/v1/admin/visitor-rule")
+            .await
+            .json::<serde_json::Value>()
+            .await
+            .expect("json")
+    };
+    let before = rule_now().await;
+    let proposed = put_rule(first.clone(), admit_all.clone()).await;
+    assert_eq!(proposed.status(), 202);
+    let id = proposed.json::<serde_json::Value>().await.expect("json")["proposal"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(rule_now().await, before, "a proposal changes nothing");
+    let approve = |token: String| {
+        let (app, path) = (&app, format!("/api/v1/admin/trust-proposals/{id}/approve"));
+        async move {
+            app.post_as(&token, &path, &json!({}))
+                .await
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(approve(first.clone()).await, 409, "not by its proposer");
+    assert_eq!(approve(system.clone()).await, 403);
+    assert_eq!(rule_now().await, before);
+    // Left a day, it lapses.
+    app.clock.advance(time::Duration::hours(25));
+    assert_eq!(approve(second.clone()).await, 409);
+    assert_eq!(rule_now().await, before);
+    // Proposed again and approved by the second: in effect.
+    let again = put_rule(first.clone(), admit_all.clone()).await;
+    assert_eq!(app.approve_trust(again).await, 204);
+    assert_eq!(rule_now().await, admit_all);
 }

@@ -256,7 +256,8 @@ async fn unknown_and_malformed_requests_to_the_newer_endpoints_are_refused() {
     let app = spawn_app().await;
     let citizen = app.account("citizen.zhangwei").api_token.clone();
     let clerk = app.account("demo.clerk.market").api_token.clone();
-    let admin = app.account("demo.sysadmin").api_token.clone();
+    // Trust settings are the security administrators'.
+    let trust = app.account("demo.secadmin").api_token.clone();
     let gets = [
         (
             &citizen,
@@ -341,32 +342,32 @@ async fn unknown_and_malformed_requests_to_the_newer_endpoints_are_refused() {
             422,
         ),
         (
-            &admin,
+            &trust,
             "/api/v1/admin/trusted-regions",
             json!({"trust_list": {"payload": "{}"}, "root_key": "AAAA"}),
             422,
         ),
         (
-            &admin,
+            &trust,
             "/api/v1/admin/shc-issuers",
             json!({"iss": "https://issuer.example", "jwks": {"keys": []}}),
             422,
         ),
-        (&admin, "/api/v1/admin/dcc-signers", json!([]), 422),
+        (&trust, "/api/v1/admin/dcc-signers", json!([]), 422),
         (
-            &admin,
+            &trust,
             "/api/v1/admin/dcc-signers",
             json!({"pem": "x"}),
             422,
         ),
         (
-            &admin,
+            &trust,
             "/api/v1/admin/dcc-signers",
             json!([{"kid": "AAAA", "rawData": "MIIB"}]),
             422,
         ),
         (
-            &admin,
+            &trust,
             "/api/v1/admin/dcc-signers",
             json!({"certificates": 7}),
             422,
@@ -379,7 +380,7 @@ async fn unknown_and_malformed_requests_to_the_newer_endpoints_are_refused() {
     let removed = app
         .client
         .delete(app.url("/api/v1/admin/trusted-regions/440300"))
-        .bearer_auth(&admin)
+        .bearer_auth(&trust)
         .send()
         .await
         .expect("delete");
@@ -391,7 +392,7 @@ async fn unknown_and_malformed_requests_to_the_newer_endpoints_are_refused() {
         let response = app
             .client
             .delete(app.url(path))
-            .bearer_auth(&admin)
+            .bearer_auth(&trust)
             .send()
             .await
             .expect("delete");
@@ -404,7 +405,7 @@ async fn unknown_and_malformed_requests_to_the_newer_endpoints_are_refused() {
         let response = app
             .client
             .put(app.url(path))
-            .bearer_auth(&admin)
+            .bearer_auth(&trust)
             .json(&body)
             .send()
             .await

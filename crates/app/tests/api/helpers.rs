@@ -189,6 +189,24 @@ impl TestApp {
             .expect("request")
     }
 
+    /// The second step of a trust change: a proposal (202) is approved by the second security
+    /// administrator, and the approval's status returned; any other answer's status as it is.
+    pub async fn approve_trust(&self, response: reqwest::Response) -> u16 {
+        if response.status() != 202 {
+            return response.status().as_u16();
+        }
+        let body: Value = response.json().await.expect("json");
+        let id = body["proposal"].as_str().expect("a proposal");
+        self.post_as(
+            &self.account("demo.secadmin2").api_token,
+            &format!("/api/v1/admin/trust-proposals/{id}/approve"),
+            &json!({}),
+        )
+        .await
+        .status()
+        .as_u16()
+    }
+
     /// The id of the person behind a demo citizen account.
     pub async fn person_id_of(&self, username: &str) -> String {
         let me: Value = self

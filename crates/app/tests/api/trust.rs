@@ -66,7 +66,7 @@ async fn a_region_admits_passes_of_a_region_it_recognises_and_only_then() {
         .json()
         .await
         .expect("json");
-    let admin = b.account("demo.sysadmin").api_token.clone();
+    let admin = b.account("demo.secadmin").api_token.clone();
     let import = |root: String| {
         let (b, admin, list) = (&b, admin.clone(), list.clone());
         async move {
@@ -107,8 +107,14 @@ async fn a_region_admits_passes_of_a_region_it_recognises_and_only_then() {
     assert_eq!(status, 403);
     assert!(check(code.clone()).await["valid"] == false);
 
-    let response = import(root_key_of(&a).await).await;
-    assert_eq!(response.status(), 200);
+    let proposed = import(root_key_of(&a).await).await;
+    assert_eq!(
+        proposed.status(),
+        202,
+        "one security administrator only proposes"
+    );
+    assert!(check(code.clone()).await["valid"] == false, "not yet");
+    assert_eq!(b.approve_trust(proposed).await, 204);
     let regions: Value = b
         .get_as(&admin, "/api/v1/admin/trusted-regions")
         .await
@@ -160,7 +166,7 @@ async fn the_console_imports_and_removes_a_region() {
         .text()
         .await
         .expect("text");
-    let admin = b.account("demo.sysadmin").clone();
+    let admin = b.account("demo.secadmin").clone();
     let mut browser = b.page_login(&admin).await;
     let console = browser.get(&b, "/admin").await.text().await.expect("html");
     let csrf = crate::helpers::hidden_csrf(&console);
@@ -181,7 +187,38 @@ async fn the_console_imports_and_removes_a_region() {
         )
         .await;
     assert_eq!(imported.status(), 200);
-    let page = imported.text().await.expect("html");
+    let proposed = imported.text().await.expect("html");
+    assert!(
+        proposed.contains("须另一名安全管理员批准后生效"),
+        "one security administrator only proposes"
+    );
+    assert!(
+        !proposed.contains("/admin/trust-proposals/"),
+        "and cannot approve their own proposal"
+    );
+    // The second security administrator approves on the same page.
+    let mut second = b.page_login(b.account("demo.secadmin2")).await;
+    let trust = second
+        .get(&b, "/admin/trust")
+        .await
+        .text()
+        .await
+        .expect("html");
+    let approve = trust
+        .split("action=\"/admin/trust-proposals/")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the proposal awaits them")
+        .to_owned();
+    let approved = second
+        .post_form(
+            &b,
+            &format!("/admin/trust-proposals/{approve}"),
+            &[("csrf", &crate::helpers::hidden_csrf(&trust))],
+        )
+        .await;
+    assert_eq!(approved.status(), 200);
+    let page = approved.text().await.expect("html");
     let region = a.state.config.region_code.clone();
     assert!(page.contains(&format!("/admin/trusted-regions/{region}/remove")));
     let removed = browser
@@ -219,7 +256,7 @@ async fn a_smart_health_card_is_checked_at_the_door_by_the_visitors_rule() {
     let shc = vectors.join("shc");
     let read = |path: &str| std::fs::read_to_string(shc.join(path)).expect("vector");
     let app = spawn_app().await;
-    let admin = app.account("demo.sysadmin").api_token.clone();
+    let admin = app.account("demo.secadmin").api_token.clone();
     let officer = app.account("demo.checkpoint").api_token.clone();
     let card = read("dev-tools/testdata/test-example-1195-byte-qrnumeric.txt");
     let check = |code: String| {
@@ -262,7 +299,7 @@ async fn a_smart_health_card_is_checked_at_the_door_by_the_visitors_rule() {
     let response = app
         .post_as(&admin, "/api/v1/admin/shc-issuers", &issuer)
         .await;
-    assert_eq!(response.status(), 204);
+    assert_eq!(app.approve_trust(response).await, 204);
 
     let admitted = check(card.clone()).await;
     assert_eq!(admitted["valid"], true, "{admitted}");
@@ -280,15 +317,15 @@ async fn a_smart_health_card_is_checked_at_the_door_by_the_visitors_rule() {
     let put = |rule: Value| {
         let (app, admin) = (&app, admin.clone());
         async move {
-            app.client
+            let proposed = app
+                .client
                 .put(app.url("/api/v1/admin/visitor-rule"))
                 .bearer_auth(admin)
                 .json(&rule)
                 .send()
                 .await
-                .expect("put")
-                .status()
-                .as_u16()
+                .expect("put");
+            app.approve_trust(proposed).await
         }
     };
     assert_eq!(put(json!({"no-such-operator": [1]})).await, 422);
@@ -335,7 +372,7 @@ async fn an_eu_dcc_is_checked_at_the_door_against_imported_signers() {
         time::OffsetDateTime::parse(clock, &time::format_description::well_known::Rfc3339)
             .expect("clock"),
     );
-    let admin = app.account("demo.sysadmin").api_token.clone();
+    let admin = app.account("demo.secadmin").api_token.clone();
     let officer = app.account("demo.checkpoint").api_token.clone();
     let check = |code: String| {
         let (app, officer) = (&app, officer.clone());
@@ -372,7 +409,7 @@ async fn an_eu_dcc_is_checked_at_the_door_against_imported_signers() {
     let response = app
         .post_as(&admin, "/api/v1/admin/dcc-signers", &list)
         .await;
-    assert_eq!(response.status(), 200);
+    assert_eq!(app.approve_trust(response).await, 204);
     let admitted = check(code.clone()).await;
     assert_eq!(admitted["valid"], true, "{admitted}");
     assert_eq!(admitted["foreign"]["format"], "dcc");
@@ -405,7 +442,7 @@ async fn an_eu_dcc_is_checked_at_the_door_against_imported_signers() {
         .send()
         .await
         .expect("put");
-    assert_eq!(response.status(), 204);
+    assert_eq!(app.approve_trust(response).await, 204);
     let response = app
         .client
         .put(app.url("/api/v1/admin/dcc-schemas/latest"))
@@ -434,7 +471,7 @@ async fn an_eu_dcc_is_checked_at_the_door_against_imported_signers() {
         .send()
         .await
         .expect("put");
-    assert_eq!(response.status(), 204);
+    assert_eq!(app.approve_trust(response).await, 204);
     assert_eq!(check(code.clone()).await["admitted"], true);
 
     // A rule that admits only test results refuses the vaccination.
@@ -446,7 +483,7 @@ async fn an_eu_dcc_is_checked_at_the_door_against_imported_signers() {
         .send()
         .await
         .expect("put");
-    assert_eq!(response.status(), 204);
+    assert_eq!(app.approve_trust(response).await, 204);
     let refused = check(code.clone()).await;
     assert_eq!(
         (refused["valid"].clone(), refused["admitted"].clone()),
@@ -500,7 +537,7 @@ async fn the_console_imports_and_removes_a_dcc_signer() {
     let certificate = case["TESTCTX"]["CERTIFICATE"].as_str().expect("dsc");
     let pem = format!("-----BEGIN CERTIFICATE-----\n{certificate}\n-----END CERTIFICATE-----\n");
     let app = spawn_app().await;
-    let admin = app.account("demo.sysadmin").clone();
+    let admin = app.account("demo.secadmin").clone();
     let mut browser = app.page_login(&admin).await;
     let console = browser
         .get(&app, "/admin")
@@ -520,7 +557,7 @@ async fn the_console_imports_and_removes_a_dcc_signer() {
         .expect("html");
     assert!(trust.contains("尚未信任任何签名证书"));
     let csrf = crate::helpers::hidden_csrf(&trust);
-    // The page and its forms are the system administrator's alone.
+    // The page and its forms are the security administrators' alone.
     let clerk = app.first_with_role("clerk").clone();
     let mut other = app.page_login(&clerk).await;
     assert_eq!(other.get(&app, "/admin/trust").await.status(), 403);
@@ -541,7 +578,35 @@ async fn the_console_imports_and_removes_a_dcc_signer() {
         )
         .await;
     assert_eq!(imported.status(), 200);
-    let page = imported.text().await.expect("html");
+    assert!(
+        tongban_app::trust::dcc::list_signers(&app.state)
+            .await
+            .expect("list")
+            .is_empty(),
+        "a proposal until a second security administrator approves"
+    );
+    let mut second = app.page_login(app.account("demo.secadmin2")).await;
+    let trust = second
+        .get(&app, "/admin/trust")
+        .await
+        .text()
+        .await
+        .expect("html");
+    let approve = trust
+        .split("action=\"/admin/trust-proposals/")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the proposal awaits them")
+        .to_owned();
+    let approved = second
+        .post_form(
+            &app,
+            &format!("/admin/trust-proposals/{approve}"),
+            &[("csrf", &crate::helpers::hidden_csrf(&trust))],
+        )
+        .await;
+    assert_eq!(approved.status(), 200);
+    let page = approved.text().await.expect("html");
     let listed = tongban_app::trust::dcc::list_signers(&app.state)
         .await
         .expect("list");

@@ -1,5 +1,7 @@
 //! The trust administrators set: recognised regions (互认), SMART Health Card issuers, EU DCC
-//! signers and schemas, and the visitors' rule — all the system administrator's.
+//! signers and schemas, and the visitors' rule — the security administrators'. A change that
+//! trusts more is a proposal a second one approves ([`super::proposals`]); removing trust is
+//! one person's.
 
 use axum::Json;
 use axum::extract::State;
@@ -18,6 +20,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(dcc_signers, import_dcc_signers))
         .routes(routes!(remove_dcc_signer))
         .routes(routes!(import_dcc_schema))
+        .routes(routes!(trust_proposals))
+        .routes(routes!(approve_trust_proposal))
 }
 
 fn system_admin(actor: &crate::identity::model::Actor) -> crate::error::AppResult<()> {
@@ -28,7 +32,49 @@ fn system_admin(actor: &crate::identity::model::Actor) -> crate::error::AppResul
     }
 }
 
-/// 互认: the regions this one recognises (the system administrator).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct Proposed {
+    /// The proposal a second security administrator approves
+    /// (`POST /api/v1/admin/trust-proposals/{id}/approve`).
+    proposal: String,
+}
+
+async fn propose(
+    state: &AppState,
+    actor: &crate::identity::model::Actor,
+    change: super::proposals::TrustChange,
+) -> crate::error::AppResult<(axum::http::StatusCode, Json<Proposed>)> {
+    let proposal = super::proposals::propose(state, actor, change).await?;
+    Ok((
+        axum::http::StatusCode::ACCEPTED,
+        Json(Proposed { proposal }),
+    ))
+}
+
+/// Trust changes waiting for a second security administrator.
+#[utoipa::path(get, path = "/api/v1/admin/trust-proposals", tag = "trust", security(("bearer" = [])),
+    responses((status = 200, body = [super::proposals::Proposal]), (status = 403, body = crate::error::Problem)))]
+async fn trust_proposals(
+    State(state): State<AppState>,
+    crate::web::extract::ApiActor(actor): crate::web::extract::ApiActor,
+) -> crate::error::AppResult<Json<Vec<super::proposals::Proposal>>> {
+    Ok(Json(super::proposals::open(&state, &actor).await?))
+}
+
+/// Approve a trust change (a security administrator other than its proposer, within a day); it
+/// is made at once. Logged.
+#[utoipa::path(post, path = "/api/v1/admin/trust-proposals/{id}/approve", tag = "trust", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+async fn approve_trust_proposal(
+    State(state): State<AppState>,
+    crate::web::extract::ApiActor(actor): crate::web::extract::ApiActor,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> crate::error::AppResult<axum::http::StatusCode> {
+    super::proposals::approve(&state, &actor, &id).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// 互认: the regions this one recognises (the security administrators).
 #[utoipa::path(get, path = "/api/v1/admin/trusted-regions", tag = "trust", security(("bearer" = [])),
     responses((status = 200, body = [super::regions::TrustedRegion]), (status = 403, body = crate::error::Problem)))]
 async fn trusted_regions(
@@ -49,26 +95,25 @@ struct ImportRequest {
     root_key: String,
 }
 
-/// Import or refresh another region's trust list under a pinned root key (the system
-/// administrator). Logged.
+/// Propose importing or refreshing another region's trust list under a pinned root key (a
+/// security administrator; checked now, made when a second approves). Logged.
 #[utoipa::path(post, path = "/api/v1/admin/trusted-regions", tag = "trust", security(("bearer" = [])), request_body = ImportRequest,
-    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+    responses((status = 202, body = Proposed), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 async fn import_region(
     State(state): State<AppState>,
     crate::web::extract::ApiActor(actor): crate::web::extract::ApiActor,
     crate::web::extract::ApiJson(request): crate::web::extract::ApiJson<ImportRequest>,
-) -> crate::error::AppResult<Json<serde_json::Value>> {
-    system_admin(&actor)?;
-    let text = serde_json::to_string(&request.trust_list)
+) -> crate::error::AppResult<(axum::http::StatusCode, Json<Proposed>)> {
+    let trust_list = serde_json::to_string(&request.trust_list)
         .map_err(|e| crate::error::AppError::Internal(e.into()))?;
-    let root = super::regions::root_key(&text, &request.root_key)?;
-    let payload = super::regions::import(&state, &text, &root, actor.id()).await?;
-    Ok(Json(
-        serde_json::json!({"region": payload.region, "issued_at": payload.issued_at, "keys": payload.keys.len()}),
-    ))
+    let change = super::proposals::TrustChange::Region {
+        trust_list,
+        root_key: request.root_key,
+    };
+    propose(&state, &actor, change).await
 }
 
-/// Stop recognising a region, at once (the system administrator). Logged.
+/// Stop recognising a region, at once (the security administrators). Logged.
 #[utoipa::path(delete, path = "/api/v1/admin/trusted-regions/{region}", tag = "trust", security(("bearer" = [])), params(("region" = String, Path)),
     responses((status = 204), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 async fn remove_region(
@@ -84,20 +129,24 @@ async fn remove_region(
     }
 }
 
-/// Trust (or refresh) a SMART Health Card issuer: its JWKS and revocation lists, configured
-/// here since verifiers do not fetch (the system administrator). Logged.
+/// Propose trusting (or refreshing) a SMART Health Card issuer: its JWKS and revocation
+/// lists, configured here since verifiers do not fetch (a security administrator; a second
+/// approves). Logged.
 #[utoipa::path(post, path = "/api/v1/admin/shc-issuers", tag = "trust", security(("bearer" = [])), request_body = super::foreign::IssuerRequest,
-    responses((status = 204), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+    responses((status = 202, body = Proposed), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 async fn shc_issuer(
     State(state): State<AppState>,
     crate::web::extract::ApiActor(actor): crate::web::extract::ApiActor,
     crate::web::extract::ApiJson(request): crate::web::extract::ApiJson<
         super::foreign::IssuerRequest,
     >,
-) -> crate::error::AppResult<axum::http::StatusCode> {
-    system_admin(&actor)?;
-    super::foreign::set_shc_issuer(&state, &request, actor.id()).await?;
-    Ok(axum::http::StatusCode::NO_CONTENT)
+) -> crate::error::AppResult<(axum::http::StatusCode, Json<Proposed>)> {
+    propose(
+        &state,
+        &actor,
+        super::proposals::TrustChange::ShcIssuer(request),
+    )
+    .await
 }
 
 /// The acceptance rule for visitors' foreign credentials (CertLogic over `format`, `issuer`,
@@ -112,20 +161,24 @@ async fn visitor_rule(
     Ok(Json(super::foreign::visitor_rule(&state).await?))
 }
 
-/// Set the visitors' acceptance rule (validated as CertLogic). Logged.
+/// Propose a visitors' acceptance rule (validated as CertLogic now; a second security
+/// administrator approves). Logged.
 #[utoipa::path(put, path = "/api/v1/admin/visitor-rule", tag = "trust", security(("bearer" = [])), request_body = Object,
-    responses((status = 204), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+    responses((status = 202, body = Proposed), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 async fn set_visitor_rule(
     State(state): State<AppState>,
     crate::web::extract::ApiActor(actor): crate::web::extract::ApiActor,
     crate::web::extract::ApiJson(rule): crate::web::extract::ApiJson<serde_json::Value>,
-) -> crate::error::AppResult<axum::http::StatusCode> {
-    system_admin(&actor)?;
-    super::foreign::set_visitor_rule(&state, &rule, actor.id()).await?;
-    Ok(axum::http::StatusCode::NO_CONTENT)
+) -> crate::error::AppResult<(axum::http::StatusCode, Json<Proposed>)> {
+    propose(
+        &state,
+        &actor,
+        super::proposals::TrustChange::VisitorRule { rule },
+    )
+    .await
 }
 
-/// The EU DCC signer certificates (DSC) trusted here (the system administrator).
+/// The EU DCC signer certificates (DSC) trusted here (the security administrators).
 #[utoipa::path(get, path = "/api/v1/admin/dcc-signers", tag = "trust", security(("bearer" = [])),
     responses((status = 200, body = Vec<super::dcc::SignerSummary>), (status = 403, body = crate::error::Problem)))]
 async fn dcc_signers(
@@ -136,23 +189,27 @@ async fn dcc_signers(
     Ok(Json(super::dcc::list_signers(&state).await?))
 }
 
-/// Trust EU DCC signer certificates: the EU gateway's trust-list JSON (an array of
+/// Propose trusting EU DCC signer certificates: the EU gateway's trust-list JSON (an array of
 /// `{kid, country, certificateType, rawData}`, or `{"certificates": [...]}`), or
-/// `{"pem": "<PEM certificates>"}`. Logged.
+/// `{"pem": "<PEM certificates>"}` (checked now; a second security administrator approves).
+/// Logged.
 #[utoipa::path(post, path = "/api/v1/admin/dcc-signers", tag = "trust", security(("bearer" = [])), request_body = Object,
-    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+    responses((status = 202, body = Proposed), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 async fn import_dcc_signers(
     State(state): State<AppState>,
     crate::web::extract::ApiActor(actor): crate::web::extract::ApiActor,
     crate::web::extract::ApiJson(list): crate::web::extract::ApiJson<serde_json::Value>,
-) -> crate::error::AppResult<Json<serde_json::Value>> {
-    system_admin(&actor)?;
+) -> crate::error::AppResult<(axum::http::StatusCode, Json<Proposed>)> {
     let text = match list.get("pem").and_then(serde_json::Value::as_str) {
         Some(pem) => pem.to_owned(),
         None => list.to_string(),
     };
-    let added = super::dcc::import_signers(&state, &text, actor.id()).await?;
-    Ok(Json(serde_json::json!({"added": added})))
+    propose(
+        &state,
+        &actor,
+        super::proposals::TrustChange::DccSigners { list: text },
+    )
+    .await
 }
 
 /// Stop trusting the DCC signers with a key id (base64url in the path), at once. Logged.
@@ -183,17 +240,21 @@ struct SchemaQuery {
     current: bool,
 }
 
-/// Import (or replace) a DCC JSON schema release (the combined schema), by version. Logged.
+/// Propose importing (or replacing) a DCC JSON schema release (the combined schema), by
+/// version (checked now; a second security administrator approves). Logged.
 #[utoipa::path(put, path = "/api/v1/admin/dcc-schemas/{version}", tag = "trust", security(("bearer" = [])), params(("version" = String, Path), SchemaQuery), request_body = Object,
-    responses((status = 204), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+    responses((status = 202, body = Proposed), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 async fn import_dcc_schema(
     State(state): State<AppState>,
     crate::web::extract::ApiActor(actor): crate::web::extract::ApiActor,
     axum::extract::Path(version): axum::extract::Path<String>,
     axum::extract::Query(query): axum::extract::Query<SchemaQuery>,
     crate::web::extract::ApiJson(schema): crate::web::extract::ApiJson<serde_json::Value>,
-) -> crate::error::AppResult<axum::http::StatusCode> {
-    system_admin(&actor)?;
-    super::dcc::import_schema(&state, &version, &schema, query.current, actor.id()).await?;
-    Ok(axum::http::StatusCode::NO_CONTENT)
+) -> crate::error::AppResult<(axum::http::StatusCode, Json<Proposed>)> {
+    let change = super::proposals::TrustChange::DccSchema {
+        version,
+        schema,
+        current: query.current,
+    };
+    propose(&state, &actor, change).await
 }

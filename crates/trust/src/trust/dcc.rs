@@ -185,13 +185,8 @@ pub async fn list_signers(state: &AppState) -> AppResult<Vec<SignerSummary>> {
 }
 
 /// Imports a DCC schema release (checked to compile). Logged.
-pub async fn import_schema(
-    state: &AppState,
-    version: &str,
-    schema: &Value,
-    current: bool,
-    by: &str,
-) -> AppResult<()> {
+/// Checks a schema release: a version such as 1.3.0 and a usable JSON schema.
+pub fn check_schema(version: &str, schema: &Value, current: bool) -> AppResult<()> {
     let valid_version = !version.is_empty()
         && version.len() <= 20
         && version.split('.').count() == 3
@@ -204,6 +199,17 @@ pub async fn import_schema(
     Schemas::new()
         .add(version, schema, current)
         .map_err(|why| AppError::invalid("schema", format!("not a usable JSON schema: {why}")))?;
+    Ok(())
+}
+
+pub async fn import_schema(
+    state: &AppState,
+    version: &str,
+    schema: &Value,
+    current: bool,
+    by: &str,
+) -> AppResult<()> {
+    check_schema(version, schema, current)?;
     let entry = json!({
         "kind": "dcc_schema_imported",
         "at": crate::time_fmt::rfc3339(state.now()),

@@ -83,7 +83,7 @@ pub async fn set_visitor_rule(state: &AppState, rule: &Value, by: &str) -> AppRe
     super::store::set_visitor_rule(state.pool(), &rule.to_string(), state.now(), by).await
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IssuerRequest {
     /// The issuer's `iss` URL, exactly as its cards carry it.
@@ -97,8 +97,9 @@ pub struct IssuerRequest {
     pub crls: Vec<Value>,
 }
 
-/// Trusts (or refreshes) a SMART Health Card issuer. Logged.
-pub async fn set_shc_issuer(state: &AppState, request: &IssuerRequest, by: &str) -> AppResult<()> {
+/// Checks an issuer request: an https issuer, a JWKS with keys, revocation lists of its keys.
+/// Returns the issuer, the JWKS and the lists as stored.
+pub fn check_shc_issuer(request: &IssuerRequest) -> AppResult<(String, Jwks, Vec<Value>)> {
     let iss = request.iss.trim();
     if !iss.starts_with("https://") || iss.ends_with('/') || iss.len() > 300 {
         return Err(AppError::invalid(
@@ -123,6 +124,13 @@ pub async fn set_shc_issuer(state: &AppState, request: &IssuerRequest, by: &str)
         }
         crls.push(serde_json::json!({"kid": crl.kid, "method": crl.method, "ctr": crl.ctr, "rids": crl.rids}));
     }
+    Ok((iss.to_owned(), jwks, crls))
+}
+
+/// Trusts (or refreshes) a SMART Health Card issuer. Logged.
+pub async fn set_shc_issuer(state: &AppState, request: &IssuerRequest, by: &str) -> AppResult<()> {
+    let (iss, jwks, crls) = check_shc_issuer(request)?;
+    let iss = iss.as_str();
     let entry = json!({
         "kind": "shc_issuer_trusted",
         "at": crate::time_fmt::rfc3339(state.now()),

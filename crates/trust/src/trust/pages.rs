@@ -1,5 +1,6 @@
-//! The trust page of the system administrator (`/admin/trust`): recognised regions (互认) and
-//! the EU DCC signer certificates, imported and removed.
+//! The trust page of the security administrators (`/admin/trust`): recognised regions (互认)
+//! and the EU DCC signer certificates — imports proposed by one and approved by a second,
+//! removals at once.
 
 use askama::Template;
 use axum::Router;
@@ -24,6 +25,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/dcc-signers", post(import_dcc_signers))
         .route("/admin/dcc-signers/remove", post(remove_dcc_signer))
+        .route(
+            "/admin/trust-proposals/{id}/approve",
+            post(approve_proposal),
+        )
 }
 
 #[derive(Template)]
@@ -35,13 +40,15 @@ struct TrustPage {
     trusted: Vec<super::regions::TrustedRegion>,
     /// The EU DCC signer certificates trusted.
     dcc_signers: Vec<super::dcc::SignerSummary>,
+    /// Changes waiting for a second security administrator: (id, what, by whom, when, mine).
+    proposals: Vec<(String, String, String, String, bool)>,
 }
 
 async fn show(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
     render(&state, &ctx, None).await
 }
 
-/// The page for the system administrator, with an optional notice; anyone else is refused.
+/// The page for the security administrators, with an optional notice; anyone else is refused.
 async fn render(
     state: &AppState,
     ctx: &PageCtx,
@@ -60,11 +67,27 @@ async fn render(
         for signer in &mut dcc_signers {
             signer.not_after = state.zone().display_rfc3339(&signer.not_after);
         }
+        let mut proposals = Vec::new();
+        for p in super::proposals::open(state, actor).await? {
+            let by = crate::identity::store::account(state.pool(), &p.proposed_by)
+                .await?
+                .map(|a| a.display_name)
+                .unwrap_or_else(|| p.proposed_by.clone());
+            let mine = p.proposed_by == actor.id();
+            proposals.push((
+                p.id,
+                p.summary,
+                by,
+                state.zone().display(p.proposed_at),
+                mine,
+            ));
+        }
         AppResult::Ok(TrustPage {
             base: ctx.base("trust.page"),
             notice,
             trusted,
             dcc_signers,
+            proposals,
         })
     };
     let page = load.await.map_err(|e| ctx.error(e))?;
@@ -83,7 +106,8 @@ struct ImportRegionForm {
     root_key: String,
 }
 
-/// The system administrator imports another region's trust list under its pinned root key.
+/// A security administrator proposes importing another region's trust list under its pinned
+/// root key.
 async fn import_region(
     State(state): State<AppState>,
     ctx: PageCtx,
@@ -94,21 +118,29 @@ async fn import_region(
     if !can(actor, Action::ManageTrust, Resource::Platform) {
         return Err(ctx.error(AppError::Forbidden));
     }
-    let text = form.trust_list.trim();
-    let root = super::regions::root_key(text, &form.root_key).map_err(|e| ctx.error(e))?;
-    let payload = super::regions::import(&state, text, &root, actor.id())
+    let change = super::proposals::TrustChange::Region {
+        trust_list: form.trust_list.trim().to_owned(),
+        root_key: form.root_key,
+    };
+    super::proposals::propose(&state, actor, change)
         .await
         .map_err(|e| ctx.error(e))?;
-    render(
-        &state,
-        &ctx,
-        Some(format!(
-            "{} {}",
-            ctx.t.get("trust.imported"),
-            payload.region
-        )),
-    )
-    .await
+    render(&state, &ctx, Some(ctx.t.get("trust.proposed").to_owned())).await
+}
+
+/// A second security administrator approves a proposed change; it is made at once.
+async fn approve_proposal(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<CsrfOnly>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&form.csrf)?;
+    super::proposals::approve(&state, actor, &id)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    render(&state, &ctx, Some(ctx.t.get("trust.approved").to_owned())).await
 }
 
 async fn remove_region(
@@ -142,7 +174,8 @@ struct DccSignersForm {
     list: String,
 }
 
-/// The system administrator imports DCC signer certificates (PEM or the gateway's JSON).
+/// A security administrator proposes trusting DCC signer certificates (PEM or the gateway's
+/// JSON).
 async fn import_dcc_signers(
     State(state): State<AppState>,
     ctx: PageCtx,
@@ -153,11 +186,11 @@ async fn import_dcc_signers(
     if !can(actor, Action::ManageTrust, Resource::Platform) {
         return Err(ctx.error(AppError::Forbidden));
     }
-    let added = super::dcc::import_signers(&state, &form.list, actor.id())
+    let change = super::proposals::TrustChange::DccSigners { list: form.list };
+    super::proposals::propose(&state, actor, change)
         .await
         .map_err(|e| ctx.error(e))?;
-    let notice = format!("{} {added}", ctx.t.get("dcc.imported"));
-    render(&state, &ctx, Some(notice)).await
+    render(&state, &ctx, Some(ctx.t.get("trust.proposed").to_owned())).await
 }
 
 #[derive(serde::Deserialize)]

@@ -1,0 +1,248 @@
+//! Two persons before this region trusts more: recognising a region, trusting DCC signers or
+//! schemas or a SMART Health Card issuer, changing the visitors' rule. One security
+//! administrator proposes (the change is checked then, so a bad one is refused at once);
+//! another approves within a day, and the change is made. Removing trust takes one: it can
+//! only refuse more.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::authz::{Action, Resource, can};
+use crate::error::{AppError, AppResult};
+use crate::identity::model::Actor;
+use crate::state::AppState;
+
+/// How long a proposal waits for its second approver.
+const LIFETIME_MS: i64 = 24 * 3_600_000;
+
+/// A change that widens what this region trusts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TrustChange {
+    /// Recognise (or refresh) a region under a pinned root key.
+    Region {
+        trust_list: String,
+        root_key: String,
+    },
+    /// Trust EU DCC signer certificates (PEM, or the gateway's JSON list).
+    DccSigners { list: String },
+    /// Trust (or refresh) a SMART Health Card issuer.
+    ShcIssuer(super::foreign::IssuerRequest),
+    /// Replace the visitors' rule.
+    VisitorRule { rule: Value },
+    /// Import a DCC schema release.
+    DccSchema {
+        version: String,
+        schema: Value,
+        current: bool,
+    },
+}
+
+impl TrustChange {
+    fn kind(&self) -> &'static str {
+        match self {
+            TrustChange::Region { .. } => "region",
+            TrustChange::DccSigners { .. } => "dcc_signers",
+            TrustChange::ShcIssuer(_) => "shc_issuer",
+            TrustChange::VisitorRule { .. } => "visitor_rule",
+            TrustChange::DccSchema { .. } => "dcc_schema",
+        }
+    }
+
+    /// Checks the change as making it would, without making it; what it does, in words.
+    fn check(&self, state: &AppState) -> AppResult<String> {
+        Ok(match self {
+            TrustChange::Region {
+                trust_list,
+                root_key,
+            } => {
+                let root = super::regions::root_key(trust_list, root_key)?;
+                let payload = crate::keys::service::verify_trust_list(trust_list, &root)
+                    .map_err(|e| AppError::invalid("trust_list", e.to_string()))?;
+                if payload.region == state.config.region_code {
+                    return Err(AppError::invalid(
+                        "trust_list",
+                        "this is this region's own trust list",
+                    ));
+                }
+                format!(
+                    "recognise region {} ({} keys, list of {})",
+                    payload.region,
+                    payload.keys.len(),
+                    payload.issued_at
+                )
+            }
+            TrustChange::DccSigners { list } => {
+                let signers = super::dcc::parse_signer_list(list)
+                    .map_err(|why| AppError::invalid("list", why))?;
+                let subjects: Vec<String> = signers
+                    .iter()
+                    .take(5)
+                    .map(|(_, dsc, _)| dsc.subject().to_owned())
+                    .collect();
+                format!(
+                    "trust {} EU DCC signer(s): {}",
+                    signers.len(),
+                    subjects.join("; ")
+                )
+            }
+            TrustChange::ShcIssuer(request) => {
+                let (iss, jwks, _) = super::foreign::check_shc_issuer(request)?;
+                format!(
+                    "trust SMART Health Card issuer {iss} ({} keys)",
+                    jwks.keys.len()
+                )
+            }
+            TrustChange::VisitorRule { rule } => {
+                if let Some(issue) = tongban_rules::validate(rule).into_iter().next() {
+                    return Err(AppError::invalid(
+                        "rule",
+                        format!("not valid CertLogic: {}", issue.message),
+                    ));
+                }
+                format!("set the visitors' rule to {rule}")
+            }
+            TrustChange::DccSchema {
+                version,
+                schema,
+                current,
+            } => {
+                super::dcc::check_schema(version, schema, *current)?;
+                format!("import DCC schema {version}")
+            }
+        })
+    }
+
+    /// Makes the change, in the approver's name.
+    async fn apply(&self, state: &AppState, by: &str) -> AppResult<()> {
+        match self {
+            TrustChange::Region {
+                trust_list,
+                root_key,
+            } => {
+                let root = super::regions::root_key(trust_list, root_key)?;
+                super::regions::import(state, trust_list, &root, by).await?;
+            }
+            TrustChange::DccSigners { list } => {
+                super::dcc::import_signers(state, list, by).await?;
+            }
+            TrustChange::ShcIssuer(request) => {
+                super::foreign::set_shc_issuer(state, request, by).await?;
+            }
+            TrustChange::VisitorRule { rule } => {
+                super::foreign::set_visitor_rule(state, rule, by).await?;
+            }
+            TrustChange::DccSchema {
+                version,
+                schema,
+                current,
+            } => {
+                super::dcc::import_schema(state, version, schema, *current, by).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Forbidden unless the actor keeps this region's trust settings (a security administrator).
+pub fn ensure_trust_keeper(actor: &Actor) -> AppResult<()> {
+    if can(actor, Action::ManageTrust, Resource::Platform) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// A proposal as listed.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, sqlx::FromRow)]
+pub struct Proposal {
+    pub id: String,
+    pub kind: String,
+    pub summary: String,
+    pub proposed_by: String,
+    pub proposed_at: i64,
+}
+
+/// Proposes a change (checked now); returns the proposal's id. Logged.
+pub async fn propose(state: &AppState, actor: &Actor, change: TrustChange) -> AppResult<String> {
+    ensure_trust_keeper(actor)?;
+    let summary = change.check(state)?;
+    let id = tongban_platform::random::new_id();
+    let now = state.now();
+    log(state, actor, "trust_change_proposed", &id, change.kind()).await?;
+    sqlx::query(
+        "INSERT INTO trust_proposals (id, kind, change, summary, proposed_by, proposed_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id.clone())
+    .bind(change.kind())
+    .bind(serde_json::to_string(&change).map_err(|e| AppError::Internal(e.into()))?)
+    .bind(summary.chars().take(500).collect::<String>())
+    .bind(actor.id().to_owned())
+    .bind(now)
+    .execute(state.pool())
+    .await?;
+    Ok(id)
+}
+
+/// The open proposals (made within a day), oldest first.
+pub async fn open(state: &AppState, actor: &Actor) -> AppResult<Vec<Proposal>> {
+    ensure_trust_keeper(actor)?;
+    Ok(sqlx::query_as(
+        "SELECT id, kind, summary, proposed_by, proposed_at FROM trust_proposals
+         WHERE approved_at IS NULL AND proposed_at > $1 ORDER BY proposed_at LIMIT 100",
+    )
+    .bind(state.now() - LIFETIME_MS)
+    .fetch_all(state.pool())
+    .await?)
+}
+
+/// The second security administrator approves: the change is made in their name. Logged.
+pub async fn approve(state: &AppState, actor: &Actor, id: &str) -> AppResult<()> {
+    ensure_trust_keeper(actor)?;
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT change, proposed_by FROM trust_proposals WHERE id = $1")
+            .bind(id.to_owned())
+            .fetch_optional(state.pool())
+            .await?;
+    let (change, proposed_by) = row.ok_or(AppError::NotFound)?;
+    if proposed_by == actor.id() {
+        return Err(AppError::Conflict(
+            "a trust change needs a second security administrator, not its proposer".into(),
+        ));
+    }
+    let change: TrustChange =
+        serde_json::from_str(&change).map_err(|e| AppError::Internal(e.into()))?;
+    let now = state.now();
+    let taken = sqlx::query(
+        "UPDATE trust_proposals SET approved_by = $2, approved_at = $3
+         WHERE id = $1 AND approved_at IS NULL AND proposed_by <> $2 AND proposed_at > $4",
+    )
+    .bind(id.to_owned())
+    .bind(actor.id().to_owned())
+    .bind(now)
+    .bind(now - LIFETIME_MS)
+    .execute(state.pool())
+    .await?
+    .rows_affected();
+    if taken != 1 {
+        return Err(AppError::Conflict(
+            "the proposal is approved already or older than a day".into(),
+        ));
+    }
+    log(state, actor, "trust_change_approved", id, change.kind()).await?;
+    change.apply(state, actor.id()).await
+}
+
+async fn log(state: &AppState, actor: &Actor, kind: &str, id: &str, change: &str) -> AppResult<()> {
+    let entry = json!({
+        "kind": kind,
+        "at": crate::time_fmt::rfc3339(state.now()),
+        "actor": actor.id(),
+        "proposal": id,
+        "change": change,
+    });
+    crate::ledger::service::append(state, &entry)
+        .await
+        .map_err(|_| AppError::Unavailable)?;
+    Ok(())
+}
