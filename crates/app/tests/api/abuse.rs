@@ -2057,3 +2057,132 @@ async fn no_one_alone_widens_what_the_region_trusts() {
     assert_eq!(app.approve_trust(again).await, 204);
     assert_eq!(rule_now().await, admit_all);
 }
+
+/// An admitted visitor is recorded as a check-in like anyone (under a digest of the credential),
+/// so contact matching counts them; they are flagged as a visitor and cannot be designated
+/// here, where they are no person (the EU test data's Croatian vaccination; skipped where the
+/// vectors are absent).
+#[tokio::test]
+async fn a_foreign_visitor_is_checked_in_and_counted_by_contact_matching() {
+    let Some(vectors) = tongban_harness::conformance::vectors_dir() else {
+        eprintln!("note: conformance vectors not found; the visitor check-in test is skipped");
+        return;
+    };
+    let case: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(vectors.join("dcc/testdata/common/2DCode/raw/CO28.json"))
+            .expect("case"),
+    )
+    .expect("json");
+    let code = case["PREFIX"].as_str().expect("code").to_owned();
+    let certificate = case["TESTCTX"]["CERTIFICATE"].as_str().expect("dsc");
+    let clock = case["TESTCTX"]["VALIDATIONCLOCK"].as_str().expect("clock");
+    let app = spawn_app().await;
+    app.clock.set(
+        time::OffsetDateTime::parse(clock, &time::format_description::well_known::Rfc3339)
+            .expect("clock"),
+    );
+    let imported = app
+        .post_as(
+            &app.account("demo.secadmin").api_token,
+            "/api/v1/admin/dcc-signers",
+            &json!([{"country": "XX", "certificateType": "DSC", "rawData": certificate}]),
+        )
+        .await;
+    assert_eq!(app.approve_trust(imported).await, 204);
+    let officer = app.account("demo.checkpoint").api_token.clone();
+    let officer_id = app.account_id_of("demo.checkpoint").await;
+    tongban_app::venues::ensure_venue(
+        &app.state,
+        "江北口岸大厅",
+        "government_hall",
+        "339901",
+        &officer_id,
+        true,
+    )
+    .await
+    .expect("venue");
+    let started = tongban_core::Clock::now_millis(&*app.clock);
+    let stored = app.checkins_stored().await;
+    let verify = |code: String| {
+        let (app, officer) = (&app, officer.clone());
+        async move {
+            app.post_as(&officer, "/api/v1/pass/verify", &json!({"code": code}))
+                .await
+                .json::<serde_json::Value>()
+                .await
+                .expect("json")
+        }
+    };
+    let visitor = verify(code).await;
+    assert_eq!(visitor["admitted"], true, "{visitor}");
+    assert_eq!(visitor["checked_in"], true, "the visitor is recorded");
+    assert_eq!(app.checkins_stored().await, stored + 1);
+    // 张伟 comes through the same hall, and is a confirmed case.
+    let zhang = app.account("citizen.zhangwei").clone();
+    let pass = app
+        .get_as(&zhang.api_token, "/api/v1/pass/me")
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .expect("json");
+    assert_eq!(
+        verify(pass["code"].as_str().expect("code").to_owned()).await["checked_in"],
+        true
+    );
+    let (status, _) = record_result(
+        &app,
+        "demo.lab",
+        "citizen.zhangwei",
+        "positive",
+        Some("JB-1"),
+    )
+    .await;
+    assert_eq!(status, 201);
+    app.clock.advance(time::Duration::minutes(5));
+    let health = app.account("demo.health").api_token.clone();
+    let asked: serde_json::Value = app
+        .post_as(
+            &health,
+            "/api/v1/health/contacts/requests",
+            &json!({
+                "resident_id": zhang.resident_id,
+                "from": tongban_app::time_fmt::rfc3339(started - 3_600_000),
+                "to": tongban_app::time_fmt::rfc3339(tongban_core::Clock::now_millis(&*app.clock)),
+                "purpose": "确诊病例流调",
+            }),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let id = asked["id"].as_str().expect("id");
+    let approved = app
+        .post_as(
+            &app.account("demo.health2").api_token,
+            &format!("/api/v1/health/contacts/requests/{id}/approve"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(approved.status(), 204);
+    let found: serde_json::Value = app
+        .post_as(
+            &health,
+            &format!("/api/v1/health/contacts/requests/{id}/run"),
+            &json!({}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let contacts = found["contacts"].as_array().expect("list");
+    assert_eq!(contacts.len(), 1, "{found}");
+    assert_eq!(contacts[0]["visitor"], true);
+    let designated = app
+        .post_as(
+            &health,
+            "/api/v1/health/contacts/designate",
+            &json!({"references": [contacts[0]["reference"]], "legal_basis": "传染病防治法"}),
+        )
+        .await;
+    assert_eq!(crate::helpers::problem(designated).await.0, 422);
+}

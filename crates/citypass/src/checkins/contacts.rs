@@ -112,6 +112,9 @@ pub struct ContactRow {
     pub first_overlap_at: String,
     pub overlap_minutes: i64,
     pub shared_visits: u32,
+    /// A visitor checked in with a foreign credential: no person of this region to designate;
+    /// their own health authority is told through the credential's issuer.
+    pub visitor: bool,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -337,15 +340,19 @@ pub async fn run_match(state: &AppState, actor: &Actor, id: &str) -> AppResult<M
         Some(found.len()),
     )
     .await?;
-    let contacts = found
-        .iter()
-        .map(|o| ContactRow {
+    let mut contacts = Vec::with_capacity(found.len());
+    for o in &found {
+        let visitor = super::person_of(state, &o.subject)
+            .await?
+            .is_some_and(|id| id.starts_with(super::VISITOR));
+        contacts.push(ContactRow {
             reference: reference(state, &o.subject, o.first_at, now),
             first_overlap_at: crate::time_fmt::rfc3339(o.first_at),
             overlap_minutes: o.overlap_ms / 60_000,
             shared_visits: o.shared_visits,
-        })
-        .collect();
+            visitor,
+        });
+    }
     Ok(MatchResult {
         case_visits,
         contacts,
@@ -468,6 +475,12 @@ pub async fn confirm(
         let person = super::person_of(state, &subject).await?.ok_or_else(|| {
             AppError::invalid("references", "a contact's check-ins are gone (retention)")
         })?;
+        if person.starts_with(super::VISITOR) {
+            return Err(AppError::invalid(
+                "references",
+                "a visitor is no person of this region: tell their health authority through the credential's issuer",
+            ));
+        }
         crate::health::service::ensure_health_reach(state, actor, &person).await?;
         people.push((person, at));
     }

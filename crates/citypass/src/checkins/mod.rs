@@ -37,6 +37,17 @@ fn sealing_context(subject: &[u8; 16]) -> String {
     )
 }
 
+/// What a visitor checked in with a foreign credential is recorded as: no person of this
+/// region, but the same credential gives the same id (a digest of it, never the credential).
+pub fn visitor_id(credential: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(credential.trim().as_bytes());
+    format!("{VISITOR}{}", crate::random::hex_encode(&digest[..16]))
+}
+
+/// The prefix of a visitor's id among check-ins.
+pub const VISITOR: &str = "visitor:";
+
 /// Records a check-in now; `Ok(false)` when it repeats one of the last minute at that venue.
 pub async fn record(
     state: &AppState,

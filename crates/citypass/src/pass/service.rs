@@ -208,6 +208,20 @@ async fn check_visitor(state: &AppState, actor: &Actor, code: &str) -> AppResult
     crate::ledger::service::append(state, &entry)
         .await
         .map_err(|_| AppError::Unavailable)?;
+    // An admitted visitor at a venue that records check-ins is recorded like anyone, under a
+    // pseudonym of the credential: contact matching then counts them too.
+    let checked_in = match &venue {
+        Some(venue) if venue.records_checkins && accepted => Some(
+            crate::checkins::record(
+                state,
+                venue,
+                &crate::checkins::visitor_id(code),
+                crate::checkins::Method::PassScan,
+            )
+            .await?,
+        ),
+        _ => None,
+    };
     Ok(CheckOutcome {
         valid: true,
         reason: None,
@@ -216,7 +230,7 @@ async fn check_visitor(state: &AppState, actor: &Actor, code: &str) -> AppResult
         admitted: Some(accepted),
         admission_reason: (!accepted).then(|| "visitor_rule".to_owned()),
         venue: venue.map(|v| v.name),
-        checked_in: None,
+        checked_in,
         region: None,
         foreign: Some(credential),
     })
