@@ -2186,3 +2186,123 @@ async fn a_foreign_visitor_is_checked_in_and_counted_by_contact_matching() {
         .await;
     assert_eq!(crate::helpers::problem(designated).await.0, 422);
 }
+
+/// A citizen recovers through their own verified channel, not an administrator: their
+/// username and ID number send a code to the phone on their record; the answer is the same
+/// when nothing matches (no probing); the old password and every token end.
+#[tokio::test]
+async fn a_citizen_recovers_through_their_own_phone() {
+    let app = spawn_app().await;
+    let lina = app.account("citizen.lina").clone();
+    let recover = |username: &str, resident_id: &str| {
+        let app = &app;
+        let body = json!({"username": username, "resident_id": resident_id});
+        async move {
+            app.client
+                .post(app.url("/api/v1/recovery"))
+                .json(&body)
+                .send()
+                .await
+                .expect("request")
+                .status()
+                .as_u16()
+        }
+    };
+    let wrong_id = app
+        .account("citizen.zhangwei")
+        .resident_id
+        .clone()
+        .expect("id");
+    let right_id = lina.resident_id.clone().expect("id");
+    // A wrong pairing and an unknown name answer as a right one does, and send nothing.
+    assert_eq!(recover("citizen.lina", &wrong_id).await, 202);
+    assert_eq!(recover("nobody.here", &right_id).await, 202);
+    assert!(
+        tongban_app::identity::activation::take_deliveries(&app.state)
+            .await
+            .expect("deliveries")
+            .is_empty()
+    );
+    assert_eq!(recover("citizen.lina", &right_id).await, 202);
+    let delivered = tongban_app::identity::activation::take_deliveries(&app.state)
+        .await
+        .expect("deliveries");
+    assert_eq!(delivered.len(), 1);
+    assert_eq!(delivered[0].username, "citizen.lina");
+    let code = tongban_app::identity::activation::code_in(&delivered[0].body).expect("code");
+    // She sets a new password; a citizen may leave the second factor.
+    let begun = app
+        .client
+        .post(app.url("/api/v1/activation/begin"))
+        .json(&json!({"username": "citizen.lina", "code": code}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        begun.json::<serde_json::Value>().await.expect("json")["required"],
+        false
+    );
+    let done = app
+        .client
+        .post(app.url("/api/v1/activation/complete"))
+        .json(&json!({"username": "citizen.lina", "code": code, "password": "lina's own new password", "totp": ""}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(done.status(), 204);
+    assert_eq!(
+        app.get_as(&lina.api_token, "/api/v1/me").await.status(),
+        401,
+        "old tokens end"
+    );
+    assert_eq!(
+        app.api_login("citizen.lina", &lina.password, None)
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        app.api_login("citizen.lina", "lina's own new password", None)
+            .await
+            .status(),
+        200
+    );
+    // The same on the page, linked from the login page.
+    let mut browser = crate::helpers::Browser::default();
+    let login = browser
+        .get(&app, "/login")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(login.contains("href=\"/recover\""));
+    let form = browser
+        .get(&app, "/recover")
+        .await
+        .text()
+        .await
+        .expect("html");
+    let sent = browser
+        .post_form(
+            &app,
+            "/recover",
+            &[
+                ("csrf", crate::helpers::hidden_csrf(&form).as_str()),
+                ("username", "citizen.wangfang"),
+                ("resident_id", &right_id),
+            ],
+        )
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(sent.contains("id=\"recover-sent\""), "{sent}");
+    // Staff cannot use it (their resets go through an administrator and a delivered code).
+    assert_eq!(recover("demo.clerk", &right_id).await, 202);
+    assert!(
+        tongban_app::identity::activation::take_deliveries(&app.state)
+            .await
+            .expect("deliveries")
+            .is_empty()
+    );
+}

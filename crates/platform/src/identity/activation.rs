@@ -1,7 +1,8 @@
 //! Activation: a staff account an administrator creates (or whose password an administrator
 //! resets) has no usable password and no second factor. Its holder receives a one-time code
 //! through the delivery gateway — never through the administrator — and sets their own
-//! password and TOTP with it. A code lasts three days, works once, and a wrong one counts
+//! password and TOTP with it. A citizen who lost their password recovers the same way, the
+//! code going to the phone on their record ([`recover`]). A code lasts three days, works once, and a wrong one counts
 //! towards the account's lockout like a failed login.
 
 use sqlx::AnyPool;
@@ -189,15 +190,28 @@ async fn failed(state: &AppState, pool: &AnyPool, account_id: &str, now: i64) ->
     Ok(())
 }
 
-/// The first step: with a right code, a new TOTP secret to enrol (as an `otpauth://` URI and
-/// the base32 secret); nothing is changed but the pending secret.
+/// A second factor to enrol in the first step of an activation.
+pub struct Factor {
+    /// `otpauth://` URI for an authenticator app.
+    pub uri: String,
+    /// The same secret in base32.
+    pub secret: String,
+    /// Staff must enrol it; a citizen may leave it.
+    pub required: bool,
+}
+
+/// The first step: with a right code, a new TOTP secret to enrol; nothing is changed but the
+/// pending secret.
 pub async fn begin(
     state: &AppState,
     username: &str,
     code: &str,
     from: Option<std::net::IpAddr>,
-) -> AppResult<(String, String)> {
+) -> AppResult<Factor> {
     let account_id = check(state, username, code, from).await?;
+    let required = store::account(state.pool(), &account_id)
+        .await?
+        .is_none_or(|account| account.kind == super::model::AccountKind::Staff);
     let secret = totp::new_secret();
     let sealed = totp::seal(&state.vault, &account_id, &secret);
     store::set_totp_pending(state.pool(), &account_id, &sealed).await?;
@@ -205,11 +219,16 @@ pub async fn begin(
         "otpauth://totp/tongban:{}?secret={secret}&issuer=tongban&algorithm=SHA1&digits=6&period=30",
         username.trim()
     );
-    Ok((uri, secret))
+    Ok(Factor {
+        uri,
+        secret,
+        required,
+    })
 }
 
 /// The second step: the code again, the holder's own password, and a one-time code from the
-/// secret enrolled in the first step. The account can then log in; the code is spent.
+/// secret enrolled in the first step (staff must; a citizen who leaves it empty has no second
+/// factor). The code is spent, every session and token of the account ends, and it can log in.
 pub async fn complete(
     state: &AppState,
     username: &str,
@@ -220,12 +239,21 @@ pub async fn complete(
 ) -> AppResult<()> {
     let account_id = check(state, username, code, from).await?;
     password::check_strength(&new_password)?;
-    let pending = store::totp_pending(state.pool(), &account_id)
+    let account = store::account(state.pool(), &account_id)
         .await?
-        .ok_or_else(|| AppError::invalid("totp", "start the activation again"))?;
-    let secret = totp::open(&state.vault, &account_id, &pending)?;
-    let step = totp::verify(&secret, totp_code.trim(), state.now().div_euclid(1000), 0)
-        .ok_or_else(|| AppError::invalid("totp", "the one-time code does not match"))?;
+        .ok_or(AppError::NotFound)?;
+    let staff = account.kind == super::model::AccountKind::Staff;
+    let pending = store::totp_pending(state.pool(), &account_id).await?;
+    let enrol = match (totp_code.trim(), pending) {
+        ("", _) if !staff => None,
+        (_, None) => return Err(AppError::invalid("totp", "start the activation again")),
+        (sent, Some(pending)) => {
+            let secret = totp::open(&state.vault, &account_id, &pending)?;
+            let step = totp::verify(&secret, sent, state.now().div_euclid(1000), 0)
+                .ok_or_else(|| AppError::invalid("totp", "the one-time code does not match"))?;
+            Some((pending, step))
+        }
+    };
     let hash = password::hash(new_password).await?;
     let mut tx = state.pool().begin().await?;
     let spent = sqlx::query("DELETE FROM activations WHERE account_id = $1")
@@ -240,10 +268,75 @@ pub async fn complete(
         ));
     }
     store::set_password(&mut *tx, &account_id, &hash).await?;
-    if !store::confirm_totp(&mut *tx, &account_id, &pending, step).await? {
-        return Err(AppError::invalid("totp", "start the activation again"));
+    match enrol {
+        Some((pending, step)) => {
+            if !store::confirm_totp(&mut *tx, &account_id, &pending, step).await? {
+                return Err(AppError::invalid("totp", "start the activation again"));
+            }
+        }
+        None => store::set_totp_secret(&mut *tx, &account_id, None).await?,
     }
+    store::delete_sessions_of(&mut *tx, &account_id).await?;
+    store::revoke_tokens_of(&mut *tx, &account_id, None, state.now()).await?;
     tx.commit().await?;
     crate::cache::account_changed(state, &account_id).await;
+    Ok(())
+}
+
+/// How long after one recovery code another may be sent (no flood of messages to a phone).
+const RECOVERY_PAUSE_MS: i64 = 10 * 60_000;
+
+/// A citizen who lost their password recovers through their own verified channel: with their
+/// username and ID number, an activation code goes to the phone on their record (never shown
+/// here). The answer is the same whether anything matched, so nothing can be probed; a miss
+/// counts against the address like a failed login.
+pub async fn recover(
+    state: &AppState,
+    username: &str,
+    resident_id: &tongban_core::ResidentId,
+    from: Option<std::net::IpAddr>,
+) -> AppResult<()> {
+    let throttle = state.module::<super::throttle::LoginThrottle>();
+    let now = state.now();
+    if let Some(address) = from
+        && let Some(wait) = throttle.wait(address, now)
+    {
+        return Err(AppError::LockedOut {
+            retry_after_seconds: wait,
+        });
+    }
+    let matched = match store::account_by_username(state.pool(), username.trim()).await? {
+        Some(account) if account.kind == super::model::AccountKind::Citizen => {
+            match &account.person_id {
+                Some(person) => {
+                    super::personal::person_id_by_resident_id(state, resident_id)
+                        .await?
+                        .as_deref()
+                        == Some(person.as_str())
+                        && super::personal::has_phone(state, person).await?
+                }
+                None => false,
+            }
+            .then_some(account)
+        }
+        _ => None,
+    };
+    let Some(account) = matched else {
+        if let Some(address) = from {
+            throttle.failed(address, now);
+        }
+        return Ok(());
+    };
+    let recent: Option<i64> =
+        sqlx::query_scalar("SELECT created_at FROM activations WHERE account_id = $1")
+            .bind(account.id.clone())
+            .fetch_optional(state.pool())
+            .await?;
+    if recent.is_some_and(|at| now - at < RECOVERY_PAUSE_MS) {
+        return Ok(());
+    }
+    let mut tx = state.pool().begin().await?;
+    issue(state, &mut tx, &account.id, &account.username, "recovery").await?;
+    tx.commit().await?;
     Ok(())
 }

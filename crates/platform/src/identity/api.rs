@@ -22,6 +22,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(login))
         .routes(routes!(activation_begin))
         .routes(routes!(activation_complete))
+        .routes(routes!(recover))
         .routes(routes!(logout))
         .routes(routes!(me))
         .routes(routes!(update_preferences))
@@ -93,6 +94,8 @@ pub struct ActivationFactor {
     pub otpauth_uri: String,
     /// The same secret in base32.
     pub secret: String,
+    /// Staff must enrol it (send a code from it in the second step); a citizen may leave it.
+    pub required: bool,
 }
 
 /// Activate an account, first step: with the delivered code, a second factor to enrol. A wrong
@@ -104,12 +107,39 @@ async fn activation_begin(
     PeerAddress(from): PeerAddress,
     ApiJson(request): ApiJson<ActivationBegin>,
 ) -> AppResult<Json<ActivationFactor>> {
-    let (otpauth_uri, secret) =
-        super::activation::begin(&state, &request.username, &request.code, from).await?;
+    let factor = super::activation::begin(&state, &request.username, &request.code, from).await?;
     Ok(Json(ActivationFactor {
-        otpauth_uri,
-        secret,
+        otpauth_uri: factor.uri,
+        secret: factor.secret,
+        required: factor.required,
     }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryRequest {
+    pub username: String,
+    /// The ID number on the citizen's record.
+    pub resident_id: String,
+}
+
+/// A citizen who lost their password: when the username and ID number match a record with a
+/// phone, an activation code goes to that phone (continue at `/api/v1/activation/…`). The
+/// answer is the same whether anything matched.
+#[utoipa::path(post, path = "/api/v1/recovery", tag = "identity", request_body = RecoveryRequest,
+    responses((status = 202), (status = 422, body = Problem), (status = 429, body = Problem)))]
+async fn recover(
+    State(state): State<AppState>,
+    PeerAddress(from): PeerAddress,
+    ApiJson(request): ApiJson<RecoveryRequest>,
+) -> AppResult<StatusCode> {
+    let resident_id = request
+        .resident_id
+        .trim()
+        .parse()
+        .map_err(|e| AppError::invalid("resident_id", e))?;
+    super::activation::recover(&state, &request.username, &resident_id, from).await?;
+    Ok(StatusCode::ACCEPTED)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -119,7 +149,7 @@ pub struct ActivationComplete {
     pub code: String,
     /// The holder's own password (12 characters or more).
     pub password: String,
-    /// A one-time code from the factor enrolled in the first step.
+    /// A one-time code from the factor enrolled in the first step (a citizen may send "").
     pub totp: String,
 }
 

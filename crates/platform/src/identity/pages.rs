@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(login_form).post(login))
         .route("/activate", get(activate_form).post(activate_begin))
         .route("/activate/complete", post(activate_complete))
+        .route("/recover", get(recover_form).post(recover))
         .route("/logout", post(logout))
         .route("/home", get(home))
 }
@@ -389,6 +390,8 @@ struct ActivatePage {
     code: String,
     /// The TOTP secret to enrol, in the second step.
     secret: Option<String>,
+    /// Staff must enrol it; a citizen may leave it.
+    totp_required: bool,
     qr_svg: String,
 }
 
@@ -399,6 +402,7 @@ fn activate_page(ctx: &PageCtx, message: Option<String>, username: String) -> Ac
         username,
         code: String::new(),
         secret: None,
+        totp_required: true,
         qr_svg: String::new(),
     }
 }
@@ -443,14 +447,15 @@ async fn activate_begin(
 ) -> Result<Response, PageError> {
     ctx.check_csrf(&form.csrf)?;
     match super::activation::begin(&state, &form.username, &form.code, from).await {
-        Ok((uri, secret)) => {
-            let qr_svg = crate::web::qr::inline_qr_svg(&uri).map_err(|e| ctx.error(e))?;
+        Ok(factor) => {
+            let qr_svg = crate::web::qr::inline_qr_svg(&factor.uri).map_err(|e| ctx.error(e))?;
             Ok(ctx.render(&ActivatePage {
                 base: ctx.base("activate.title"),
                 message: None,
                 username: form.username.trim().to_owned(),
                 code: form.code.trim().to_owned(),
-                secret: Some(secret),
+                secret: Some(factor.secret),
+                totp_required: factor.required,
                 qr_svg,
             }))
         }
@@ -493,5 +498,65 @@ async fn activate_complete(
             next: "/home".to_owned(),
         })),
         Err(error) => activation_refused(&ctx, error, form.username),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "recover.html")]
+struct RecoverPage {
+    base: PageBase,
+    message: Option<String>,
+    sent: bool,
+}
+
+async fn recover_form(ctx: PageCtx) -> Response {
+    ctx.render(&RecoverPage {
+        base: ctx.base("recover.title"),
+        message: None,
+        sent: false,
+    })
+}
+
+#[derive(Deserialize)]
+struct RecoverForm {
+    csrf: String,
+    username: String,
+    resident_id: String,
+}
+
+/// A citizen asks for a code to the phone on their record; the answer is the same whatever
+/// matched.
+async fn recover(
+    State(state): State<AppState>,
+    PeerAddress(from): PeerAddress,
+    ctx: PageCtx,
+    PageForm(form): PageForm<RecoverForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&form.csrf)?;
+    let refused = |error: AppError| {
+        let status = error.status();
+        let message = match &error {
+            AppError::Invalid { reason, .. } => reason.clone(),
+            _ => ctx.t.get(&format!("problem.{}", error.slug())).to_owned(),
+        };
+        let page = RecoverPage {
+            base: ctx.base("recover.title"),
+            message: Some(message),
+            sent: false,
+        };
+        Ok((status, ctx.render(&page)).into_response())
+    };
+    let resident_id = match form.resident_id.trim().parse::<tongban_core::ResidentId>() {
+        Ok(id) => id,
+        Err(e) => return refused(AppError::invalid("resident_id", e)),
+    };
+    match super::activation::recover(&state, &form.username, &resident_id, from).await {
+        Ok(()) => Ok(ctx.render(&RecoverPage {
+            base: ctx.base("recover.title"),
+            message: None,
+            sent: true,
+        })),
+        Err(error @ AppError::LockedOut { .. }) => refused(error),
+        Err(other) => Err(ctx.error(other)),
     }
 }

@@ -378,6 +378,16 @@ pub async fn person_id_by_resident_id(
     )
 }
 
+/// Whether a phone is on the person's record (nothing is opened).
+pub async fn has_phone(state: &AppState, person_id: &str) -> AppResult<bool> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM persons WHERE id = $1 AND phone_sealed IS NOT NULL")
+            .bind(person_id.to_owned())
+            .fetch_optional(state.pool())
+            .await?;
+    Ok(found.is_some())
+}
+
 /// Finds a person by ID number; the lookup itself is recorded as an access.
 pub async fn find_person(
     state: &AppState,

@@ -93,6 +93,24 @@ const TEXT: &[(&str, &str, &str)] = &[
     ("login.submit", "登录", "Log in"),
     ("activate.title", "激活账号", "Activate your account"),
     (
+        "activate.totp_optional",
+        "可不填：不设动态口令也可登录，但建议设置。",
+        "Optional: you can log in without one-time codes, but setting them up is safer.",
+    ),
+    ("recover.title", "找回账号", "Recover your account"),
+    ("recover.link", "忘记密码？", "Forgot your password?"),
+    (
+        "recover.hint",
+        "输入用户名和身份证号。若与登记信息一致，激活码将发送到您登记的手机；用它重新设置密码。",
+        "Enter your username and ID number. If they match your record, an activation code goes to the phone on your record; use it to set a new password.",
+    ),
+    ("recover.send", "发送激活码", "Send the code"),
+    (
+        "recover.sent",
+        "如信息一致，激活码已发送到您登记的手机。",
+        "If the details match, the code is on its way to the phone on your record.",
+    ),
+    (
         "activate.hint",
         "输入您的用户名和收到的激活码。激活码三日内有效，只能使用一次。",
         "Enter your username and the activation code you received. It is valid for three days, once.",
