@@ -614,30 +614,43 @@ pub async fn approve_control(state: &AppState, actor: &Actor, id: &str) -> AppRe
             "the proposal is approved already or older than a day".into(),
         ));
     }
-    match control {
+    let applied = match control {
         Control::Emergency(on) => apply_emergency(state, actor.id(), on).await,
         Control::Source {
             department_id,
             kind,
-        } => {
-            log_decision(
-                state,
-                actor.id(),
-                "health_officer",
-                actor.account.department_id.as_deref(),
-                "health_source_designated",
-                None,
-                json!({"proposal": id, "department": department_id, "kind": kind}),
-            )
-            .await?;
-            match kind {
-                Some(kind) => {
-                    store::designate_source(state.pool(), &department_id, &kind, actor.id(), now)
-                        .await
-                }
-                None => store::remove_source(state.pool(), &department_id).await,
-            }
+        } => apply_source(state, actor, id, &department_id, kind.as_deref(), now).await,
+    };
+    if applied.is_err() {
+        // Not made (the log unavailable, say): the proposal is open again.
+        store::reopen_setting_proposal(state.pool(), id).await?;
+    }
+    applied
+}
+
+async fn apply_source(
+    state: &AppState,
+    actor: &Actor,
+    proposal: &str,
+    department_id: &str,
+    kind: Option<&str>,
+    now: i64,
+) -> AppResult<()> {
+    log_decision(
+        state,
+        actor.id(),
+        "health_officer",
+        actor.account.department_id.as_deref(),
+        "health_source_designated",
+        None,
+        json!({"proposal": proposal, "department": department_id, "kind": kind}),
+    )
+    .await?;
+    match kind {
+        Some(kind) => {
+            store::designate_source(state.pool(), department_id, kind, actor.id(), now).await
         }
+        None => store::remove_source(state.pool(), department_id).await,
     }
 }
 

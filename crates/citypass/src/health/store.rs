@@ -325,6 +325,17 @@ pub async fn approve_setting_proposal(
     Ok(result.rows_affected() == 1)
 }
 
+/// Opens an approved proposal again (its change could not be made).
+pub async fn reopen_setting_proposal(db: impl Exec<'_>, id: &str) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE setting_proposals SET approved_by = NULL, approved_at = NULL WHERE id = $1",
+    )
+    .bind(id.to_owned())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 #[derive(sqlx::FromRow)]
 pub struct OverrideRow {
     pub id: String,

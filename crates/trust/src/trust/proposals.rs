@@ -230,7 +230,18 @@ pub async fn approve(state: &AppState, actor: &Actor, id: &str) -> AppResult<()>
         ));
     }
     log(state, actor, "trust_change_approved", id, change.kind()).await?;
-    change.apply(state, actor.id()).await
+    if let Err(error) = change.apply(state, actor.id()).await {
+        // Refused when made (a region pinned to another root meanwhile, say): the proposal is
+        // open again, for another try or to lapse.
+        sqlx::query(
+            "UPDATE trust_proposals SET approved_by = NULL, approved_at = NULL WHERE id = $1",
+        )
+        .bind(id.to_owned())
+        .execute(state.pool())
+        .await?;
+        return Err(error);
+    }
+    Ok(())
 }
 
 async fn log(state: &AppState, actor: &Actor, kind: &str, id: &str, change: &str) -> AppResult<()> {
