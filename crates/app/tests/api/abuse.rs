@@ -1875,42 +1875,60 @@ async fn consent_free_use_needs_a_listed_basis_and_the_security_administrator() 
     );
 }
 
-/// The default visitors' rule never admits a positive test: an EU DCC of a detected
-/// infection, genuine and from a trusted signer, is verified and refused at the door (the EU
-/// test data's Dutch positive test; skipped where the vectors are absent).
-#[tokio::test]
-async fn a_foreign_positive_test_is_not_admitted_by_the_default_rule() {
+/// A node at the moment of an EU DCC test case (`clock`, or the case's own), trusting its
+/// signer as two security administrators would: the node, the case and its code. None, with
+/// a note, where the conformance vectors are absent.
+async fn app_trusting_dcc(
+    case_path: &str,
+    clock: &str,
+) -> Option<(crate::helpers::TestApp, serde_json::Value, String)> {
     let Some(vectors) = tongban_harness::conformance::vectors_dir() else {
-        eprintln!("note: conformance vectors not found; the positive DCC test is skipped");
-        return;
+        eprintln!("note: conformance vectors not found; {case_path} is skipped");
+        return None;
     };
-    let case: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(vectors.join("dcc/testdata/NL/2DCode/raw/008-NL-test.json"))
-            .expect("case"),
-    )
-    .expect("json");
-    assert_eq!(
-        case["JSON"]["t"][0]["tr"], "260373001",
-        "a detected infection"
-    );
+    let case: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(vectors.join(case_path)).expect("case"))
+            .expect("json");
     let code = case["PREFIX"].as_str().expect("code").to_owned();
     let certificate = case["TESTCTX"]["CERTIFICATE"].as_str().expect("dsc");
+    let clock = if clock.is_empty() {
+        case["TESTCTX"]["VALIDATIONCLOCK"].as_str().expect("clock")
+    } else {
+        clock
+    };
     let app = spawn_app().await;
     app.clock.set(
-        time::OffsetDateTime::parse(
-            "2021-05-30T13:38:50Z",
-            &time::format_description::well_known::Rfc3339,
-        )
-        .expect("clock"),
+        time::OffsetDateTime::parse(clock, &time::format_description::well_known::Rfc3339)
+            .expect("clock"),
     );
     let imported = app
         .post_as(
             &app.account("demo.secadmin").api_token,
             "/api/v1/admin/dcc-signers",
-            &json!([{"country": "NL", "certificateType": "DSC", "rawData": certificate}]),
+            &json!([{"certificateType": "DSC", "rawData": certificate}]),
         )
         .await;
     assert_eq!(app.approve_trust(imported).await, 204);
+    Some((app, case, code))
+}
+
+/// The default visitors' rule never admits a positive test: an EU DCC of a detected
+/// infection, genuine and from a trusted signer, is verified and refused at the door (the EU
+/// test data's Dutch positive test; skipped where the vectors are absent).
+#[tokio::test]
+async fn a_foreign_positive_test_is_not_admitted_by_the_default_rule() {
+    let Some((app, case, code)) = app_trusting_dcc(
+        "dcc/testdata/NL/2DCode/raw/008-NL-test.json",
+        "2021-05-30T13:38:50Z",
+    )
+    .await
+    else {
+        return;
+    };
+    assert_eq!(
+        case["JSON"]["t"][0]["tr"], "260373001",
+        "a detected infection"
+    );
     let checked: serde_json::Value = app
         .post_as(
             &app.account("demo.checkpoint").api_token,
@@ -2064,31 +2082,11 @@ async fn no_one_alone_widens_what_the_region_trusts() {
 /// vectors are absent).
 #[tokio::test]
 async fn a_foreign_visitor_is_checked_in_and_counted_by_contact_matching() {
-    let Some(vectors) = tongban_harness::conformance::vectors_dir() else {
-        eprintln!("note: conformance vectors not found; the visitor check-in test is skipped");
+    let Some((app, _, code)) =
+        app_trusting_dcc("dcc/testdata/common/2DCode/raw/CO28.json", "").await
+    else {
         return;
     };
-    let case: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(vectors.join("dcc/testdata/common/2DCode/raw/CO28.json"))
-            .expect("case"),
-    )
-    .expect("json");
-    let code = case["PREFIX"].as_str().expect("code").to_owned();
-    let certificate = case["TESTCTX"]["CERTIFICATE"].as_str().expect("dsc");
-    let clock = case["TESTCTX"]["VALIDATIONCLOCK"].as_str().expect("clock");
-    let app = spawn_app().await;
-    app.clock.set(
-        time::OffsetDateTime::parse(clock, &time::format_description::well_known::Rfc3339)
-            .expect("clock"),
-    );
-    let imported = app
-        .post_as(
-            &app.account("demo.secadmin").api_token,
-            "/api/v1/admin/dcc-signers",
-            &json!([{"country": "XX", "certificateType": "DSC", "rawData": certificate}]),
-        )
-        .await;
-    assert_eq!(app.approve_trust(imported).await, 204);
     let officer = app.account("demo.checkpoint").api_token.clone();
     let officer_id = app.account_id_of("demo.checkpoint").await;
     tongban_app::venues::ensure_venue(

@@ -156,6 +156,31 @@ async fn a_region_admits_passes_of_a_region_it_recognises_and_only_then() {
     assert_eq!(check(code).await["reason"], "unknown_kid");
 }
 
+/// The second security administrator opens the trust page and approves the proposal waiting
+/// there; the page that answers.
+async fn approve_on_the_trust_page(app: &TestApp) -> reqwest::Response {
+    let mut second = app.page_login(app.account("demo.secadmin2")).await;
+    let trust = second
+        .get(app, "/admin/trust")
+        .await
+        .text()
+        .await
+        .expect("html");
+    let approve = trust
+        .split("action=\"/admin/trust-proposals/")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the proposal awaits them")
+        .to_owned();
+    second
+        .post_form(
+            app,
+            &format!("/admin/trust-proposals/{approve}"),
+            &[("csrf", &crate::helpers::hidden_csrf(&trust))],
+        )
+        .await
+}
+
 #[tokio::test]
 async fn the_console_imports_and_removes_a_region() {
     let a = spawn_app().await;
@@ -197,26 +222,7 @@ async fn the_console_imports_and_removes_a_region() {
         "and cannot approve their own proposal"
     );
     // The second security administrator approves on the same page.
-    let mut second = b.page_login(b.account("demo.secadmin2")).await;
-    let trust = second
-        .get(&b, "/admin/trust")
-        .await
-        .text()
-        .await
-        .expect("html");
-    let approve = trust
-        .split("action=\"/admin/trust-proposals/")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .expect("the proposal awaits them")
-        .to_owned();
-    let approved = second
-        .post_form(
-            &b,
-            &format!("/admin/trust-proposals/{approve}"),
-            &[("csrf", &crate::helpers::hidden_csrf(&trust))],
-        )
-        .await;
+    let approved = approve_on_the_trust_page(&b).await;
     assert_eq!(approved.status(), 200);
     let page = approved.text().await.expect("html");
     let region = a.state.config.region_code.clone();
@@ -585,26 +591,7 @@ async fn the_console_imports_and_removes_a_dcc_signer() {
             .is_empty(),
         "a proposal until a second security administrator approves"
     );
-    let mut second = app.page_login(app.account("demo.secadmin2")).await;
-    let trust = second
-        .get(&app, "/admin/trust")
-        .await
-        .text()
-        .await
-        .expect("html");
-    let approve = trust
-        .split("action=\"/admin/trust-proposals/")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .expect("the proposal awaits them")
-        .to_owned();
-    let approved = second
-        .post_form(
-            &app,
-            &format!("/admin/trust-proposals/{approve}"),
-            &[("csrf", &crate::helpers::hidden_csrf(&trust))],
-        )
-        .await;
+    let approved = approve_on_the_trust_page(&app).await;
     assert_eq!(approved.status(), 200);
     let page = approved.text().await.expect("html");
     let listed = tongban_app::trust::dcc::list_signers(&app.state)
