@@ -74,6 +74,24 @@ fn fact_kind_zh(kind: &str) -> &'static str {
     }
 }
 
+/// A fact's value in Chinese (a region code stays as it is).
+fn value_zh(value: &str) -> &str {
+    match value {
+        "positive" => "阳性",
+        "negative" => "阴性",
+        "dose_1" => "第一剂",
+        "dose_2" => "第二剂",
+        "dose_3" => "第三剂",
+        "booster" => "加强针",
+        "recovered" => "已康复",
+        "home" => "居家",
+        "centralised" => "集中",
+        "close_contact" => "密切接触者",
+        "secondary_contact" => "次密切接触者",
+        other => other,
+    }
+}
+
 /// How many items await the actor, without opening any of them (for the workbench).
 pub async fn count(state: &AppState, actor: &Actor) -> AppResult<usize> {
     if !is_health_officer(actor) {
@@ -135,8 +153,9 @@ pub async fn pending(state: &AppState, actor: &Actor) -> AppResult<Vec<Pending>>
         items.push(Pending {
             kind: "health_fact",
             summary_zh: format!(
-                "{name}：{}「{value}」，{observed}，依据：{}，凭证：{evidence}",
+                "{name}：{}「{}」，{observed}，依据：{}，凭证：{evidence}",
                 fact_kind_zh(&fact.kind),
+                value_zh(&value),
                 fact.legal_basis
             ),
             summary_en: format!(
@@ -163,7 +182,14 @@ pub async fn pending(state: &AppState, actor: &Actor) -> AppResult<Vec<Pending>>
         let until = zone.display(row.expires_at);
         items.push(Pending {
             kind: "override",
-            summary_zh: format!("{name}：人工调整为 {}，原因：{zh}，至 {until}", row.colour),
+            summary_zh: format!(
+                "{name}：人工调整为{}，原因：{zh}，至 {until}",
+                match row.colour.as_str() {
+                    "green" => "绿码",
+                    "yellow" => "黄码",
+                    _ => "红码",
+                }
+            ),
             summary_en: format!(
                 "{name}: set to {} by hand — {en}, until {until}",
                 row.colour
