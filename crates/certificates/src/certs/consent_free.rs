@@ -43,13 +43,7 @@ pub async fn approved_basis(
     service_code: &str,
     type_code: &str,
 ) -> AppResult<Option<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT basis_code FROM consent_free_approvals WHERE service_code = $1 AND type_code = $2",
-    )
-    .bind(service_code.to_owned())
-    .bind(type_code.to_owned())
-    .fetch_optional(state.pool())
-    .await?)
+    super::store::consent_free_basis(state.pool(), service_code, type_code).await
 }
 
 /// A consent-free use as the security administrator sees it.
@@ -68,12 +62,7 @@ pub async fn list(state: &AppState, actor: &Actor) -> AppResult<Vec<ConsentFreeU
     if !can(actor, Action::ManageGrants, Resource::Platform) {
         return Err(AppError::Forbidden);
     }
-    let rows: Vec<(String, String, String, String)> = sqlx::query_as(
-        "SELECT s.code, s.name, d.name, s.consent_free_types FROM service_items s
-         JOIN departments d ON d.id = s.department_id ORDER BY s.code",
-    )
-    .fetch_all(state.pool())
-    .await?;
+    let rows = super::store::consent_free_requests(state.pool()).await?;
     let mut uses = Vec::new();
     for (service_code, service_name, department, types) in rows {
         let types: Vec<String> = serde_json::from_str(&types).unwrap_or_default();
@@ -145,12 +134,7 @@ pub async fn withdraw(
         None,
     )
     .await?;
-    sqlx::query("DELETE FROM consent_free_approvals WHERE service_code = $1 AND type_code = $2")
-        .bind(service.to_owned())
-        .bind(type_code.to_owned())
-        .execute(state.pool())
-        .await?;
-    Ok(())
+    super::store::delete_consent_free(state.pool(), service, type_code).await
 }
 
 /// For the operator (a new deployment, the demo): approves at once.
@@ -170,19 +154,15 @@ async fn record_approval(
     basis_code: &str,
     by: &str,
 ) -> AppResult<()> {
-    sqlx::query(
-        "INSERT INTO consent_free_approvals (service_code, type_code, basis_code, approved_by, approved_at)
-         VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (service_code, type_code) DO UPDATE SET basis_code = $3, approved_by = $4, approved_at = $5",
+    super::store::upsert_consent_free(
+        state.pool(),
+        service,
+        type_code,
+        basis_code,
+        by,
+        state.now(),
     )
-    .bind(service.to_owned())
-    .bind(type_code.to_owned())
-    .bind(basis_code.to_owned())
-    .bind(by.to_owned())
-    .bind(state.now())
-    .execute(state.pool())
-    .await?;
-    Ok(())
+    .await
 }
 
 /// The region of the department whose item asks for this consent-free type.

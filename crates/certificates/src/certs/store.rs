@@ -554,3 +554,76 @@ pub async fn uses_of_holder(
         .await?;
     rows.iter().map(|row| Ok(UseRow::from_row(row)?)).collect()
 }
+
+/// Deletes certificate-use records made before `before`; returns how many.
+pub async fn delete_uses_before(db: impl Exec<'_>, before: i64) -> AppResult<u64> {
+    Ok(sqlx::query("DELETE FROM cert_uses WHERE at < $1")
+        .bind(before)
+        .execute(db)
+        .await?
+        .rows_affected())
+}
+
+/// The approved basis code of a consent-free use, if any.
+pub async fn consent_free_basis(
+    db: impl Exec<'_>,
+    service_code: &str,
+    type_code: &str,
+) -> AppResult<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT basis_code FROM consent_free_approvals WHERE service_code = $1 AND type_code = $2",
+    )
+    .bind(service_code.to_owned())
+    .bind(type_code.to_owned())
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Every item with its department's name and the consent-free types it lists (JSON):
+/// (code, name, department name, types).
+pub async fn consent_free_requests(
+    db: impl Exec<'_>,
+) -> AppResult<Vec<(String, String, String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT s.code, s.name, d.name, s.consent_free_types FROM service_items s
+         JOIN departments d ON d.id = s.department_id ORDER BY s.code",
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn upsert_consent_free(
+    db: impl Exec<'_>,
+    service: &str,
+    type_code: &str,
+    basis_code: &str,
+    by: &str,
+    now: i64,
+) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO consent_free_approvals (service_code, type_code, basis_code, approved_by, approved_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (service_code, type_code) DO UPDATE SET basis_code = $3, approved_by = $4, approved_at = $5",
+    )
+    .bind(service.to_owned())
+    .bind(type_code.to_owned())
+    .bind(basis_code.to_owned())
+    .bind(by.to_owned())
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_consent_free(
+    db: impl Exec<'_>,
+    service: &str,
+    type_code: &str,
+) -> AppResult<()> {
+    sqlx::query("DELETE FROM consent_free_approvals WHERE service_code = $1 AND type_code = $2")
+        .bind(service.to_owned())
+        .bind(type_code.to_owned())
+        .execute(db)
+        .await?;
+    Ok(())
+}

@@ -647,9 +647,5 @@ pub const USE_RETENTION_DAYS: i64 = 3 * 365;
 /// Deletes certificate-use records older than their retention; returns how many.
 pub async fn purge_old_uses(state: &AppState) -> AppResult<u64> {
     let before = state.now() - USE_RETENTION_DAYS * 86_400_000;
-    Ok(sqlx::query("DELETE FROM cert_uses WHERE at < $1")
-        .bind(before)
-        .execute(state.pool())
-        .await?
-        .rows_affected())
+    store::delete_uses_before(state.pool(), before).await
 }

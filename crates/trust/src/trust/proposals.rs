@@ -153,15 +153,7 @@ pub fn ensure_trust_keeper(actor: &Actor) -> AppResult<()> {
     }
 }
 
-/// A proposal as listed.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema, sqlx::FromRow)]
-pub struct Proposal {
-    pub id: String,
-    pub kind: String,
-    pub summary: String,
-    pub proposed_by: String,
-    pub proposed_at: i64,
-}
+pub use super::store::Proposal;
 
 /// Proposes a change (checked now); returns the proposal's id. Logged.
 pub async fn propose(state: &AppState, actor: &Actor, change: TrustChange) -> AppResult<String> {
@@ -170,41 +162,30 @@ pub async fn propose(state: &AppState, actor: &Actor, change: TrustChange) -> Ap
     let id = tongban_platform::random::new_id();
     let now = state.now();
     log(state, actor, "trust_change_proposed", &id, change.kind()).await?;
-    sqlx::query(
-        "INSERT INTO trust_proposals (id, kind, change, summary, proposed_by, proposed_at) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(id.clone())
-    .bind(change.kind())
-    .bind(serde_json::to_string(&change).map_err(|e| AppError::Internal(e.into()))?)
-    .bind(summary.chars().take(500).collect::<String>())
-    .bind(actor.id().to_owned())
-    .bind(now)
-    .execute(state.pool())
-    .await?;
+    let row = Proposal {
+        id: id.clone(),
+        kind: change.kind().to_owned(),
+        summary: summary.chars().take(500).collect(),
+        proposed_by: actor.id().to_owned(),
+        proposed_at: now,
+    };
+    let text = serde_json::to_string(&change).map_err(|e| AppError::Internal(e.into()))?;
+    super::store::insert_proposal(state.pool(), &row, &text).await?;
     Ok(id)
 }
 
 /// The open proposals (made within a day), oldest first.
 pub async fn open(state: &AppState, actor: &Actor) -> AppResult<Vec<Proposal>> {
     ensure_trust_keeper(actor)?;
-    Ok(sqlx::query_as(
-        "SELECT id, kind, summary, proposed_by, proposed_at FROM trust_proposals
-         WHERE approved_at IS NULL AND proposed_at > $1 ORDER BY proposed_at LIMIT 100",
-    )
-    .bind(state.now() - LIFETIME_MS)
-    .fetch_all(state.pool())
-    .await?)
+    super::store::open_proposals(state.pool(), state.now() - LIFETIME_MS).await
 }
 
 /// The second security administrator approves: the change is made in their name. Logged.
 pub async fn approve(state: &AppState, actor: &Actor, id: &str) -> AppResult<()> {
     ensure_trust_keeper(actor)?;
-    let row: Option<(String, String)> =
-        sqlx::query_as("SELECT change, proposed_by FROM trust_proposals WHERE id = $1")
-            .bind(id.to_owned())
-            .fetch_optional(state.pool())
-            .await?;
-    let (change, proposed_by) = row.ok_or(AppError::NotFound)?;
+    let (change, proposed_by) = super::store::proposal(state.pool(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if proposed_by == actor.id() {
         return Err(AppError::Conflict(
             "a trust change needs a second security administrator, not its proposer".into(),
@@ -213,18 +194,8 @@ pub async fn approve(state: &AppState, actor: &Actor, id: &str) -> AppResult<()>
     let change: TrustChange =
         serde_json::from_str(&change).map_err(|e| AppError::Internal(e.into()))?;
     let now = state.now();
-    let taken = sqlx::query(
-        "UPDATE trust_proposals SET approved_by = $2, approved_at = $3
-         WHERE id = $1 AND approved_at IS NULL AND proposed_by <> $2 AND proposed_at > $4",
-    )
-    .bind(id.to_owned())
-    .bind(actor.id().to_owned())
-    .bind(now)
-    .bind(now - LIFETIME_MS)
-    .execute(state.pool())
-    .await?
-    .rows_affected();
-    if taken != 1 {
+    if !super::store::approve_proposal(state.pool(), id, actor.id(), now, now - LIFETIME_MS).await?
+    {
         return Err(AppError::Conflict(
             "the proposal is approved already or older than a day".into(),
         ));
@@ -233,12 +204,7 @@ pub async fn approve(state: &AppState, actor: &Actor, id: &str) -> AppResult<()>
     if let Err(error) = change.apply(state, actor.id()).await {
         // Refused when made (a region pinned to another root meanwhile, say): the proposal is
         // open again, for another try or to lapse.
-        sqlx::query(
-            "UPDATE trust_proposals SET approved_by = NULL, approved_at = NULL WHERE id = $1",
-        )
-        .bind(id.to_owned())
-        .execute(state.pool())
-        .await?;
+        super::store::reopen_proposal(state.pool(), id).await?;
         return Err(error);
     }
     Ok(())

@@ -208,3 +208,79 @@ pub async fn delete_trusted_region(db: impl Exec<'_>, region: &str) -> AppResult
             == 1,
     )
 }
+
+/// A trust change waiting for its second approver, as listed.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
+pub struct Proposal {
+    pub id: String,
+    pub kind: String,
+    pub summary: String,
+    pub proposed_by: String,
+    pub proposed_at: i64,
+}
+
+pub async fn insert_proposal(db: impl Exec<'_>, row: &Proposal, change: &str) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO trust_proposals (id, kind, change, summary, proposed_by, proposed_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(row.id.clone())
+    .bind(row.kind.clone())
+    .bind(change.to_owned())
+    .bind(row.summary.clone())
+    .bind(row.proposed_by.clone())
+    .bind(row.proposed_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Proposals made since `since` and not approved, oldest first.
+pub async fn open_proposals(db: impl Exec<'_>, since: i64) -> AppResult<Vec<Proposal>> {
+    Ok(sqlx::query_as(
+        "SELECT id, kind, summary, proposed_by, proposed_at FROM trust_proposals
+         WHERE approved_at IS NULL AND proposed_at > $1 ORDER BY proposed_at LIMIT 100",
+    )
+    .bind(since)
+    .fetch_all(db)
+    .await?)
+}
+
+/// A proposal's change (JSON) and proposer.
+pub async fn proposal(db: impl Exec<'_>, id: &str) -> AppResult<Option<(String, String)>> {
+    Ok(
+        sqlx::query_as("SELECT change, proposed_by FROM trust_proposals WHERE id = $1")
+            .bind(id.to_owned())
+            .fetch_optional(db)
+            .await?,
+    )
+}
+
+/// Approves an open proposal made since `since` by someone other than its proposer.
+pub async fn approve_proposal(
+    db: impl Exec<'_>,
+    id: &str,
+    by: &str,
+    now: i64,
+    since: i64,
+) -> AppResult<bool> {
+    let result = sqlx::query(
+        "UPDATE trust_proposals SET approved_by = $2, approved_at = $3
+         WHERE id = $1 AND approved_at IS NULL AND proposed_by <> $2 AND proposed_at > $4",
+    )
+    .bind(id.to_owned())
+    .bind(by.to_owned())
+    .bind(now)
+    .bind(since)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Opens an approved proposal again (its change could not be made).
+pub async fn reopen_proposal(db: impl Exec<'_>, id: &str) -> AppResult<()> {
+    sqlx::query("UPDATE trust_proposals SET approved_by = NULL, approved_at = NULL WHERE id = $1")
+        .bind(id.to_owned())
+        .execute(db)
+        .await?;
+    Ok(())
+}
