@@ -39,17 +39,15 @@ pub async fn issue(
 ) -> AppResult<()> {
     let code = Zeroizing::new(random::readable_password());
     let now = state.now();
-    sqlx::query(
-        "INSERT INTO activations (account_id, code_hash, created_by, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (account_id) DO UPDATE SET code_hash = $2, created_by = $3, created_at = $4, expires_at = $5",
+    let hash = code_hash(state, account_id, &code);
+    store::upsert_activation(
+        &mut *conn,
+        account_id,
+        &hash,
+        issued_by,
+        now,
+        now + LIFETIME_MS,
     )
-    .bind(account_id.to_owned())
-    .bind(code_hash(state, account_id, &code))
-    .bind(issued_by.to_owned())
-    .bind(now)
-    .bind(now + LIFETIME_MS)
-    .execute(&mut *conn)
     .await?;
     let id = random::new_id();
     let body = format!(
@@ -59,20 +57,10 @@ pub async fn issue(
         code.as_str(),
         code.as_str()
     );
-    sqlx::query(
-        "INSERT INTO deliveries (id, account_id, body_sealed, created_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(id.clone())
-    .bind(account_id.to_owned())
-    .bind(
-        state
-            .vault
-            .seal_field(&format!("deliveries.body/{id}"), body.as_bytes()),
-    )
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    let sealed = state
+        .vault
+        .seal_field(&format!("deliveries.body/{id}"), body.as_bytes());
+    store::insert_delivery(&mut *conn, &id, account_id, sealed, now).await
 }
 
 /// A message handed to the delivery gateway.
@@ -86,21 +74,13 @@ pub struct Delivery {
 /// integration, or the operator printing sealed letters (`tongban admin deliveries`).
 pub async fn take_deliveries(state: &AppState) -> AppResult<Vec<Delivery>> {
     let mut tx = state.pool().begin().await?;
-    let rows: Vec<(String, String, String, Vec<u8>)> = sqlx::query_as(
-        "SELECT d.id, d.account_id, a.username, d.body_sealed FROM deliveries d
-         JOIN accounts a ON a.id = d.account_id ORDER BY d.created_at",
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let rows = store::deliveries(&mut *tx).await?;
     let mut taken = Vec::with_capacity(rows.len());
     for (id, account_id, username, sealed) in rows {
         let plain = state
             .vault
             .open_field(&format!("deliveries.body/{id}"), &sealed)?;
-        sqlx::query("DELETE FROM deliveries WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        store::delete_delivery(&mut *tx, &id).await?;
         taken.push(Delivery {
             account_id,
             username,
@@ -129,16 +109,10 @@ async fn check(
 ) -> AppResult<String> {
     let throttle = state.module::<super::throttle::LoginThrottle>();
     let now = state.now();
-    if let Some(address) = from
-        && let Some(wait) = throttle.wait(address, now)
-    {
-        return Err(AppError::LockedOut {
-            retry_after_seconds: wait,
-        });
-    }
+    throttle.admit(from, now)?;
     let checked = check_code(state, username, code).await;
-    if let (Err(AppError::Invalid { .. }), Some(address)) = (&checked, from) {
-        throttle.failed(address, now);
+    if let Err(AppError::Invalid { .. }) = &checked {
+        throttle.count(from, now);
     }
     checked
 }
@@ -161,11 +135,7 @@ async fn check_code(state: &AppState, username: &str, code: &str) -> AppResult<S
         return Err(refused());
     }
     let id = record.account.id.clone();
-    let stored: Option<(String, i64)> =
-        sqlx::query_as("SELECT code_hash, expires_at FROM activations WHERE account_id = $1")
-            .bind(id.clone())
-            .fetch_optional(state.pool())
-            .await?;
+    let stored = store::activation(state.pool(), &id).await?;
     match stored {
         Some((hash, expires_at)) if expires_at > now && hash == code_hash(state, &id, code) => {
             Ok(id)
@@ -256,12 +226,7 @@ pub async fn complete(
     };
     let hash = password::hash(new_password).await?;
     let mut tx = state.pool().begin().await?;
-    let spent = sqlx::query("DELETE FROM activations WHERE account_id = $1")
-        .bind(account_id.clone())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    if spent != 1 {
+    if !store::spend_activation(&mut *tx, &account_id).await? {
         return Err(AppError::invalid(
             "code",
             "the activation code was used meanwhile",
@@ -298,13 +263,7 @@ pub async fn recover(
 ) -> AppResult<()> {
     let throttle = state.module::<super::throttle::LoginThrottle>();
     let now = state.now();
-    if let Some(address) = from
-        && let Some(wait) = throttle.wait(address, now)
-    {
-        return Err(AppError::LockedOut {
-            retry_after_seconds: wait,
-        });
-    }
+    throttle.admit(from, now)?;
     let matched = match store::account_by_username(state.pool(), username.trim()).await? {
         Some(account) if account.kind == super::model::AccountKind::Citizen => {
             match &account.person_id {
@@ -322,17 +281,11 @@ pub async fn recover(
         _ => None,
     };
     let Some(account) = matched else {
-        if let Some(address) = from {
-            throttle.failed(address, now);
-        }
+        throttle.count(from, now);
         return Ok(());
     };
-    let recent: Option<i64> =
-        sqlx::query_scalar("SELECT created_at FROM activations WHERE account_id = $1")
-            .bind(account.id.clone())
-            .fetch_optional(state.pool())
-            .await?;
-    if recent.is_some_and(|at| now - at < RECOVERY_PAUSE_MS) {
+    let recent = store::activation(state.pool(), &account.id).await?;
+    if recent.is_some_and(|(_, expires_at)| now - (expires_at - LIFETIME_MS) < RECOVERY_PAUSE_MS) {
         return Ok(());
     }
     let mut tx = state.pool().begin().await?;

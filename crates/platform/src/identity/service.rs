@@ -27,16 +27,10 @@ pub struct LoginAttempt {
 pub async fn authenticate(state: &AppState, attempt: LoginAttempt) -> AppResult<Account> {
     let throttle = state.module::<super::throttle::LoginThrottle>();
     let (from, now) = (attempt.from, state.now());
-    if let Some(address) = from
-        && let Some(wait) = throttle.wait(address, now)
-    {
-        return Err(AppError::LockedOut {
-            retry_after_seconds: wait,
-        });
-    }
+    throttle.admit(from, now)?;
     let checked = check_factors(state, attempt).await;
-    if let (Err(AppError::InvalidCredentials), Some(address)) = (&checked, from) {
-        throttle.failed(address, now);
+    if let Err(AppError::InvalidCredentials) = &checked {
+        throttle.count(from, now);
     }
     checked
 }

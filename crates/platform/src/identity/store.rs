@@ -577,3 +577,84 @@ pub async fn tokens_of(db: impl Exec<'_>, account_id: &str) -> AppResult<Vec<Tok
         .map(|row| Ok(TokenSummary::from_row(row)?))
         .collect()
 }
+
+/// Stores an activation code's hash for an account, replacing any earlier one.
+pub async fn upsert_activation<'e>(
+    db: impl Exec<'e>,
+    account_id: &str,
+    code_hash: &str,
+    created_by: &str,
+    now: i64,
+    expires_at: i64,
+) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO activations (account_id, code_hash, created_by, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (account_id) DO UPDATE SET code_hash = $2, created_by = $3, created_at = $4, expires_at = $5",
+    )
+    .bind(account_id.to_owned())
+    .bind(code_hash.to_owned())
+    .bind(created_by.to_owned())
+    .bind(now)
+    .bind(expires_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// An account's activation: (code hash, expiry).
+pub async fn activation(db: impl Exec<'_>, account_id: &str) -> AppResult<Option<(String, i64)>> {
+    Ok(
+        sqlx::query_as("SELECT code_hash, expires_at FROM activations WHERE account_id = $1")
+            .bind(account_id.to_owned())
+            .fetch_optional(db)
+            .await?,
+    )
+}
+
+/// Spends an account's activation; false when there was none (used meanwhile).
+pub async fn spend_activation<'e>(db: impl Exec<'e>, account_id: &str) -> AppResult<bool> {
+    Ok(sqlx::query("DELETE FROM activations WHERE account_id = $1")
+        .bind(account_id.to_owned())
+        .execute(db)
+        .await?
+        .rows_affected()
+        == 1)
+}
+
+pub async fn insert_delivery<'e>(
+    db: impl Exec<'e>,
+    id: &str,
+    account_id: &str,
+    body_sealed: Vec<u8>,
+    now: i64,
+) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO deliveries (id, account_id, body_sealed, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(id.to_owned())
+    .bind(account_id.to_owned())
+    .bind(body_sealed)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Queued messages, oldest first: (id, account id, username, sealed body).
+pub async fn deliveries(db: impl Exec<'_>) -> AppResult<Vec<(String, String, String, Vec<u8>)>> {
+    Ok(sqlx::query_as(
+        "SELECT d.id, d.account_id, a.username, d.body_sealed FROM deliveries d
+         JOIN accounts a ON a.id = d.account_id ORDER BY d.created_at",
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn delete_delivery<'e>(db: impl Exec<'e>, id: &str) -> AppResult<()> {
+    sqlx::query("DELETE FROM deliveries WHERE id = $1")
+        .bind(id.to_owned())
+        .execute(db)
+        .await?;
+    Ok(())
+}

@@ -32,6 +32,24 @@ impl LoginThrottle {
         }
     }
 
+    /// Refuses (429, until the minute ends) an attempt from an address past its failures; an
+    /// unknown address is not throttled here.
+    pub fn admit(&self, from: Option<IpAddr>, now_ms: i64) -> crate::error::AppResult<()> {
+        match from.and_then(|address| self.wait(address, now_ms)) {
+            Some(wait) => Err(crate::error::AppError::LockedOut {
+                retry_after_seconds: wait,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts a failure from the address, when it is known.
+    pub fn count(&self, from: Option<IpAddr>, now_ms: i64) {
+        if let Some(address) = from {
+            self.failed(address, now_ms);
+        }
+    }
+
     /// Counts a failed login from `address`.
     pub fn failed(&self, address: IpAddr, now_ms: i64) {
         let minute = now_ms.div_euclid(60_000);
