@@ -380,13 +380,11 @@ pub async fn open_requests(state: &AppState, actor: &Actor) -> AppResult<Vec<Ope
         let Ok(region) = row.region_code.parse() else {
             continue;
         };
+        // A health officer whose scope covers the case's region.
         let reach = crate::authz::can(
             actor,
-            crate::authz::Action::RecordHealthFact,
-            crate::authz::Resource::Person {
-                id: "",
-                region: &region,
-            },
+            crate::authz::Action::ManageHealthPolicy,
+            crate::authz::Resource::Region(&region),
         );
         if reach {
             open.push(OpenRequest {

@@ -40,21 +40,6 @@ pub fn is_health_officer(actor: &Actor) -> bool {
     can(actor, Action::ManageHealthPolicy, Resource::Platform)
 }
 
-async fn in_reach(state: &AppState, actor: &Actor, person_id: &str) -> AppResult<bool> {
-    Ok(personal::person_region(state, person_id)
-        .await?
-        .is_some_and(|region| {
-            can(
-                actor,
-                Action::RecordHealthFact,
-                Resource::Person {
-                    id: person_id,
-                    region: &region,
-                },
-            )
-        }))
-}
-
 async fn name_of(state: &AppState, account_id: &str) -> AppResult<String> {
     Ok(crate::identity::store::account(state.pool(), account_id)
         .await?
@@ -100,12 +85,16 @@ pub async fn count(state: &AppState, actor: &Actor) -> AppResult<usize> {
     let now = state.now();
     let mut count = 0;
     for fact in store::pending_facts(state.pool(), now).await? {
-        if fact.recorded_by != actor.id() && in_reach(state, actor, &fact.person_id).await? {
+        if fact.recorded_by != actor.id()
+            && service::in_health_reach(state, actor, &fact.person_id).await?
+        {
             count += 1;
         }
     }
     for row in store::pending_overrides(state.pool(), now).await? {
-        if row.requested_by != actor.id() && in_reach(state, actor, &row.person_id).await? {
+        if row.requested_by != actor.id()
+            && service::in_health_reach(state, actor, &row.person_id).await?
+        {
             count += 1;
         }
     }
@@ -137,7 +126,9 @@ pub async fn pending(state: &AppState, actor: &Actor) -> AppResult<Vec<Pending>>
     let zone = state.zone();
     let mut items = Vec::new();
     for fact in store::pending_facts(state.pool(), now).await? {
-        if fact.recorded_by == actor.id() || !in_reach(state, actor, &fact.person_id).await? {
+        if fact.recorded_by == actor.id()
+            || !service::in_health_reach(state, actor, &fact.person_id).await?
+        {
             continue;
         }
         personal::record_health_access(state, actor, &fact.person_id, "review_pending_fact")
@@ -170,9 +161,13 @@ pub async fn pending(state: &AppState, actor: &Actor) -> AppResult<Vec<Pending>>
         });
     }
     for row in store::pending_overrides(state.pool(), now).await? {
-        if row.requested_by == actor.id() || !in_reach(state, actor, &row.person_id).await? {
+        if row.requested_by == actor.id()
+            || !service::in_health_reach(state, actor, &row.person_id).await?
+        {
             continue;
         }
+        personal::record_health_access(state, actor, &row.person_id, "review_pending_override")
+            .await?;
         let name = personal::masked_name_of(state, &row.person_id).await?;
         let (_, zh, en) = OVERRIDE_REASONS
             .iter()

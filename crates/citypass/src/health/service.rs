@@ -113,23 +113,36 @@ async fn person_in_reach(
     Ok(person_id)
 }
 
-/// Forbidden unless the actor is a health officer whose reach covers the person.
+/// Whether the actor is a health officer whose reach covers the person (false for no such
+/// person).
+pub async fn in_health_reach(state: &AppState, actor: &Actor, person_id: &str) -> AppResult<bool> {
+    Ok(personal::person_region(state, person_id)
+        .await?
+        .is_some_and(|region| {
+            can(
+                actor,
+                Action::RecordHealthFact,
+                Resource::Person {
+                    id: person_id,
+                    region: &region,
+                },
+            )
+        }))
+}
+
+/// Forbidden unless the actor is a health officer whose reach covers the person; not found
+/// when there is no such person.
 pub async fn ensure_health_reach(
     state: &AppState,
     actor: &Actor,
     person_id: &str,
 ) -> AppResult<()> {
-    let region = personal::person_region(state, person_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let resource = Resource::Person {
-        id: person_id,
-        region: &region,
-    };
-    if can(actor, Action::RecordHealthFact, resource) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
+    if in_health_reach(state, actor, person_id).await? {
+        return Ok(());
+    }
+    match personal::person_region(state, person_id).await? {
+        Some(_) => Err(AppError::Forbidden),
+        None => Err(AppError::NotFound),
     }
 }
 
@@ -1126,10 +1139,7 @@ pub async fn open_requests(state: &AppState, actor: &Actor) -> AppResult<Vec<Req
     }
     let mut views = Vec::new();
     for row in store::open_requests(state.pool()).await? {
-        if ensure_health_reach(state, actor, &row.person_id)
-            .await
-            .is_err()
-        {
+        if !in_health_reach(state, actor, &row.person_id).await? {
             continue;
         }
         personal::record_health_access(state, actor, &row.person_id, "read_status_request").await?;
