@@ -122,5 +122,9 @@ pub async fn open_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result
             error::AppError::Internal(source) => source.context("opening the key vault"),
             other => anyhow::anyhow!("opening the key vault: {other}"),
         })?;
-    Ok(module::build_state(db, clock, config, vault, modules()))
+    let state = module::build_state(db, clock, config, vault, modules());
+    module::upgrade(&state)
+        .await
+        .map_err(|error| anyhow::anyhow!("upgrading stored rows: {error}"))?;
+    Ok(state)
 }

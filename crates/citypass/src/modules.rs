@@ -43,6 +43,24 @@ impl crate::module::Module for HealthModule {
         crate::health::pages::routes()
     }
 
+    fn upgrade<'a>(
+        &'a self,
+        state: &'a crate::state::AppState,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::error::AppResult<()>> + Send + 'a>>
+    {
+        Box::pin(async move {
+            let rewritten =
+                crate::health::store::key_override_persons(state.pool(), &state.vault).await?;
+            if rewritten > 0 {
+                tracing::info!(
+                    rewritten,
+                    "overrides now name their person by a keyed index"
+                );
+            }
+            Ok(())
+        })
+    }
+
     fn home<'a>(
         &'a self,
         home: crate::module::Home,

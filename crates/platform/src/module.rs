@@ -135,6 +135,14 @@ pub fn build_state(
     AppState::new(db, clock, config, vault, extensions)
 }
 
+/// Runs every module's [`Module::upgrade`], in the modules' order.
+pub async fn upgrade(state: &AppState) -> AppResult<()> {
+    for module in modules(state) {
+        module.upgrade(state).await?;
+    }
+    Ok(())
+}
+
 /// The sections every module adds to a home page, in the modules' order.
 pub async fn home_sections(
     home: Home,
@@ -202,6 +210,16 @@ pub trait Module: Send + Sync + 'static {
         &'a self,
         _state: &'a AppState,
         _city: &'a crate::demo::DemoCity,
+    ) -> Pin<Box<dyn Future<Output = AppResult<()>> + Send + 'a>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    /// Rewrites rows that an earlier version stored in a form only the node's keys can change
+    /// (a migration cannot reach the keys). Runs when the node starts, after the migrations and
+    /// before it serves; it must be idempotent, since every node runs it. Nothing by default.
+    fn upgrade<'a>(
+        &'a self,
+        _state: &'a AppState,
     ) -> Pin<Box<dyn Future<Output = AppResult<()>> + Send + 'a>> {
         Box::pin(async { Ok(()) })
     }

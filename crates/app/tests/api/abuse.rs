@@ -179,8 +179,10 @@ async fn a_request_id_sent_by_a_client_is_replaced_by_the_servers_own() {
     assert_ne!(answered, planted);
     assert!(uuid::Uuid::parse_str(&answered).is_ok(), "{answered}");
     let recorded: Vec<Option<String>> =
-        sqlx::query_scalar("SELECT request_id FROM personal_data_access WHERE subject_id = $1")
-            .bind(person)
+        sqlx::query_scalar("SELECT request_id FROM personal_data_access WHERE subject_key = $1")
+            .bind(tongban_app::identity::personal::access_subject_key(
+                &app.state, &person,
+            ))
             .fetch_all(app.state.pool())
             .await
             .expect("records");
@@ -2303,4 +2305,117 @@ async fn a_citizen_recovers_through_their_own_phone() {
             .expect("deliveries")
             .is_empty()
     );
+}
+
+/// Neither a manual colour nor a read of a person's data names the person in clear: a copy of
+/// those tables does not say whose colour an officer changed or whose record a clerk read.
+/// Rows an earlier version wrote with the id in clear are rewritten when a node starts, and
+/// still count.
+#[tokio::test]
+async fn override_and_access_rows_do_not_name_their_person_in_clear() {
+    let app = spawn_app().await;
+    let zhang = app.account("citizen.zhangwei").clone();
+    let person = app.person_id_of("citizen.zhangwei").await;
+    let until = tongban_app::time_fmt::rfc3339(
+        tongban_core::Clock::now_millis(&*app.clock) + 3 * 86_400_000,
+    );
+    let created: serde_json::Value = app
+        .post_as(
+            &app.account("demo.health").api_token,
+            "/api/v1/health/overrides",
+            &json!({"resident_id": zhang.resident_id, "colour": "yellow", "reason_code": "confirmed_case_pending_record", "expires_at": until}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let id = created["id"].as_str().expect("id");
+    let approved = app
+        .post_as(
+            &app.account("demo.health2").api_token,
+            &format!("/api/v1/health/overrides/{id}/approve"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(approved.status(), 204);
+    let read = app
+        .get_as(
+            &app.account("demo.clerk").api_token,
+            &format!("/api/v1/persons/{person}?purpose=service_handling"),
+        )
+        .await;
+    assert_eq!(read.status(), 200);
+
+    let in_clear = |app: &crate::helpers::TestApp| {
+        let (pool, person) = (app.state.pool().clone(), person.clone());
+        async move {
+            let overrides: Vec<(String, Option<Vec<u8>>)> =
+                sqlx::query_as("SELECT person_key, person_sealed FROM status_overrides")
+                    .fetch_all(&pool)
+                    .await
+                    .expect("overrides");
+            assert!(!overrides.is_empty());
+            let accesses: Vec<String> =
+                sqlx::query_scalar("SELECT subject_key FROM personal_data_access")
+                    .fetch_all(&pool)
+                    .await
+                    .expect("accesses");
+            assert!(!accesses.is_empty());
+            overrides.iter().any(|(key, sealed)| {
+                key.contains(&person)
+                    || sealed.as_ref().is_none_or(|sealed| {
+                        sealed.windows(person.len()).any(|w| w == person.as_bytes())
+                    })
+            }) || accesses.iter().any(|key| key.contains(&person))
+        }
+    };
+    assert!(!in_clear(&app).await);
+    let colour = |state: &tongban_app::state::AppState| {
+        let (state, person) = (state.clone(), person.clone());
+        async move {
+            tongban_app::health::service::status_of(&state, &person)
+                .await
+                .expect("status")
+                .colour
+        }
+    };
+    assert_eq!(colour(&app.state).await.as_str(), "yellow");
+    let reads = || {
+        let (app, token) = (&app, zhang.api_token.clone());
+        async move {
+            let mine: serde_json::Value = app
+                .get_as(&token, "/api/v1/me/access-log")
+                .await
+                .json()
+                .await
+                .expect("json");
+            mine.as_array()
+                .expect("list")
+                .iter()
+                .filter(|a| a["purpose"] == "service_handling")
+                .count()
+        }
+    };
+    assert_eq!(reads().await, 1, "the person still sees the read");
+
+    // Rows as an earlier version wrote them: the id in clear.
+    sqlx::query("UPDATE status_overrides SET person_key = $1, person_sealed = NULL")
+        .bind(person.clone())
+        .execute(app.state.pool())
+        .await
+        .expect("old override");
+    sqlx::query(
+        "UPDATE personal_data_access SET subject_key = $1 WHERE purpose = 'service_handling'",
+    )
+    .bind(person.clone())
+    .execute(app.state.pool())
+    .await
+    .expect("old access");
+    assert!(in_clear(&app).await);
+    let restarted = tongban_app::open_state((*app.state.config).clone(), app.clock.clone())
+        .await
+        .expect("a node starts");
+    assert!(!in_clear(&app).await, "the node rewrote them on start");
+    assert_eq!(colour(&restarted).await.as_str(), "yellow");
+    assert_eq!(reads().await, 1);
 }

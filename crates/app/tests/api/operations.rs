@@ -171,8 +171,8 @@ async fn personal_data_is_not_released_when_its_access_cannot_be_recorded() {
     assert_eq!(released.status(), 200);
     let record: Value = released.json().await.expect("json");
     assert_eq!(record["name"], "张伟");
-    let recorded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM personal_data_access WHERE subject_id = $1 AND purpose = 'service_handling'")
-        .bind(person.clone())
+    let recorded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM personal_data_access WHERE subject_key = $1 AND purpose = 'service_handling'")
+        .bind(tongban_app::identity::personal::access_subject_key(&app.state, &person))
         .fetch_one(app.state.pool())
         .await
         .expect("count");

@@ -91,7 +91,7 @@ pub async fn count(state: &AppState, actor: &Actor) -> AppResult<usize> {
             count += 1;
         }
     }
-    for row in store::pending_overrides(state.pool(), now).await? {
+    for row in store::pending_overrides(state.pool(), &state.vault, now).await? {
         if row.requested_by != actor.id()
             && service::in_health_reach(state, actor, &row.person_id).await?
         {
@@ -160,7 +160,7 @@ pub async fn pending(state: &AppState, actor: &Actor) -> AppResult<Vec<Pending>>
             id: fact.id,
         });
     }
-    for row in store::pending_overrides(state.pool(), now).await? {
+    for row in store::pending_overrides(state.pool(), &state.vault, now).await? {
         if row.requested_by == actor.id()
             || !service::in_health_reach(state, actor, &row.person_id).await?
         {

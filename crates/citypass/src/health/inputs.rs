@@ -83,7 +83,8 @@ async fn load(state: &AppState, person_id: &str, now: i64) -> AppResult<Option<H
     }
     Ok(Some(HolderInputs {
         facts,
-        overrides: super::store::active_overrides(state.pool(), person_id, now).await?,
+        overrides: super::store::active_overrides(state.pool(), &state.vault, person_id, now)
+            .await?,
         entitlements: crate::venues::entitlements_of(state.pool(), person_id).await?,
         initials: crate::identity::personal::masked_name_of(state, person_id).await?,
     }))

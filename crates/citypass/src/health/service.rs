@@ -976,13 +976,13 @@ pub async fn request_override(
         approved_by: None,
         expires_at,
     };
-    store::insert_override(state.pool(), &row).await?;
+    store::insert_override(state.pool(), &state.vault, &row).await?;
     Ok(id)
 }
 
 /// The second approval; the person is told.
 pub async fn approve_override(state: &AppState, actor: &Actor, id: &str) -> AppResult<()> {
-    let row = store::override_by_id(state.pool(), id)
+    let row = store::override_by_id(state.pool(), &state.vault, id)
         .await?
         .ok_or(AppError::NotFound)?;
     let region = personal::person_region(state, &row.person_id)

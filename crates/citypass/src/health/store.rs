@@ -5,6 +5,7 @@ use sqlx::FromRow;
 
 use crate::error::AppResult;
 use tongban_platform::db::Exec;
+use tongban_platform::keys::vault::Vault;
 
 #[derive(sqlx::FromRow)]
 pub struct FactRow {
@@ -336,7 +337,8 @@ pub async fn reopen_setting_proposal(db: impl Exec<'_>, id: &str) -> AppResult<(
     Ok(())
 }
 
-#[derive(sqlx::FromRow)]
+/// A manual colour change. Stored with its person as a keyed index (for the person's status)
+/// and as the id sealed (for the approver's inbox); the store opens it, so callers see the id.
 pub struct OverrideRow {
     pub id: String,
     pub person_id: String,
@@ -348,17 +350,58 @@ pub struct OverrideRow {
     pub expires_at: i64,
 }
 
-fn override_from_row(row: &sqlx::any::AnyRow) -> AppResult<OverrideRow> {
-    Ok(OverrideRow::from_row(row)?)
+#[derive(sqlx::FromRow)]
+struct StoredOverride {
+    id: String,
+    person_sealed: Option<Vec<u8>>,
+    colour: String,
+    reason_code: String,
+    requested_by: String,
+    requested_at: i64,
+    approved_by: Option<String>,
+    expires_at: i64,
 }
 
 const OVERRIDE_COLUMNS: &str =
-    "id, person_id, colour, reason_code, requested_by, requested_at, approved_by, expires_at";
+    "id, person_sealed, colour, reason_code, requested_by, requested_at, approved_by, expires_at";
 
-pub async fn insert_override(db: impl Exec<'_>, row: &OverrideRow) -> AppResult<()> {
-    sqlx::query("INSERT INTO status_overrides (id, person_id, colour, reason_code, requested_by, requested_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+fn override_person_key(vault: &Vault, person_id: &str) -> String {
+    vault.blind_index("override-person", person_id)
+}
+
+fn override_person_context(id: &str) -> String {
+    format!("status_overrides.person/{id}")
+}
+
+fn override_from_row(vault: &Vault, row: &sqlx::any::AnyRow) -> AppResult<OverrideRow> {
+    let stored = StoredOverride::from_row(row)?;
+    let sealed = stored.person_sealed.ok_or_else(|| {
+        crate::error::AppError::Internal(anyhow::anyhow!(
+            "an override still holds its person in clear; the node rewrites it on start"
+        ))
+    })?;
+    let person = vault.open_field(&override_person_context(&stored.id), &sealed)?;
+    Ok(OverrideRow {
+        person_id: String::from_utf8(person.to_vec()).map_err(|_| {
+            crate::error::AppError::Internal(anyhow::anyhow!(
+                "a sealed override person is not text"
+            ))
+        })?,
+        id: stored.id,
+        colour: stored.colour,
+        reason_code: stored.reason_code,
+        requested_by: stored.requested_by,
+        requested_at: stored.requested_at,
+        approved_by: stored.approved_by,
+        expires_at: stored.expires_at,
+    })
+}
+
+pub async fn insert_override(db: impl Exec<'_>, vault: &Vault, row: &OverrideRow) -> AppResult<()> {
+    sqlx::query("INSERT INTO status_overrides (id, person_key, person_sealed, colour, reason_code, requested_by, requested_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
         .bind(row.id.clone())
-        .bind(row.person_id.clone())
+        .bind(override_person_key(vault, &row.person_id))
+        .bind(vault.seal_field(&override_person_context(&row.id), row.person_id.as_bytes()))
         .bind(row.colour.clone())
         .bind(row.reason_code.clone())
         .bind(row.requested_by.clone())
@@ -369,17 +412,54 @@ pub async fn insert_override(db: impl Exec<'_>, row: &OverrideRow) -> AppResult<
     Ok(())
 }
 
-pub async fn override_by_id(db: impl Exec<'_>, id: &str) -> AppResult<Option<OverrideRow>> {
+/// Rewrites overrides an earlier version stored with the person's id in clear (those without
+/// a sealed id). Runs when the node starts; a row another node rewrote first is left alone.
+pub async fn key_override_persons(db: &AnyPool, vault: &Vault) -> AppResult<u64> {
+    let mut rewritten = 0;
+    loop {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, person_key FROM status_overrides WHERE person_sealed IS NULL LIMIT 500",
+        )
+        .fetch_all(db)
+        .await?;
+        if rows.is_empty() {
+            return Ok(rewritten);
+        }
+        for (id, person_id) in rows {
+            rewritten += sqlx::query(
+                "UPDATE status_overrides SET person_key = $2, person_sealed = $3 WHERE id = $1 AND person_sealed IS NULL",
+            )
+            .bind(id.clone())
+            .bind(override_person_key(vault, &person_id))
+            .bind(vault.seal_field(&override_person_context(&id), person_id.as_bytes()))
+            .execute(db)
+            .await?
+            .rows_affected();
+        }
+    }
+}
+
+pub async fn override_by_id(
+    db: impl Exec<'_>,
+    vault: &Vault,
+    id: &str,
+) -> AppResult<Option<OverrideRow>> {
     let sql = format!("SELECT {OVERRIDE_COLUMNS} FROM status_overrides WHERE id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id.to_owned())
         .fetch_optional(db)
         .await?;
-    row.as_ref().map(override_from_row).transpose()
+    row.as_ref()
+        .map(|row| override_from_row(vault, row))
+        .transpose()
 }
 
 /// Overrides waiting for a second officer, unexpired, oldest first (at most 200).
-pub async fn pending_overrides(db: impl Exec<'_>, now: i64) -> AppResult<Vec<OverrideRow>> {
+pub async fn pending_overrides(
+    db: impl Exec<'_>,
+    vault: &Vault,
+    now: i64,
+) -> AppResult<Vec<OverrideRow>> {
     let sql = format!(
         "SELECT {OVERRIDE_COLUMNS} FROM status_overrides WHERE approved_by IS NULL AND expires_at > $1 ORDER BY requested_at LIMIT 200"
     );
@@ -387,7 +467,9 @@ pub async fn pending_overrides(db: impl Exec<'_>, now: i64) -> AppResult<Vec<Ove
         .bind(now)
         .fetch_all(db)
         .await?;
-    rows.iter().map(override_from_row).collect()
+    rows.iter()
+        .map(|row| override_from_row(vault, row))
+        .collect()
 }
 
 /// Approves a pending override by someone other than its requester.
@@ -409,18 +491,21 @@ pub async fn approve_override(
 /// The approved, unexpired overrides of a person, the newest approval first.
 pub async fn active_overrides(
     db: impl Exec<'_>,
+    vault: &Vault,
     person_id: &str,
     now: i64,
 ) -> AppResult<Vec<OverrideRow>> {
     let sql = format!(
-        "SELECT {OVERRIDE_COLUMNS} FROM status_overrides WHERE person_id = $1 AND approved_by IS NOT NULL AND expires_at > $2 ORDER BY approved_at DESC, id DESC"
+        "SELECT {OVERRIDE_COLUMNS} FROM status_overrides WHERE person_key = $1 AND approved_by IS NOT NULL AND expires_at > $2 ORDER BY approved_at DESC, id DESC"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(person_id.to_owned())
+        .bind(override_person_key(vault, person_id))
         .bind(now)
         .fetch_all(db)
         .await?;
-    rows.iter().map(override_from_row).collect()
+    rows.iter()
+        .map(|row| override_from_row(vault, row))
+        .collect()
 }
 
 pub async fn insert_notice(

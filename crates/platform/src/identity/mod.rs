@@ -42,6 +42,23 @@ impl crate::module::Module for IdentityModule {
         api::routes()
     }
 
+    fn upgrade<'a>(
+        &'a self,
+        state: &'a crate::state::AppState,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::error::AppResult<()>> + Send + 'a>>
+    {
+        Box::pin(async move {
+            let rewritten = personal::key_access_subjects(state).await?;
+            if rewritten > 0 {
+                tracing::info!(
+                    rewritten,
+                    "access rows now name their person by a keyed index"
+                );
+            }
+            Ok(())
+        })
+    }
+
     fn routes(&self) -> axum::Router<crate::state::AppState> {
         pages::routes().merge(security_pages::routes())
     }

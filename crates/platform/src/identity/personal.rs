@@ -432,6 +432,40 @@ pub async fn record_status_computation(state: &AppState, person_id: &str) -> App
     Ok(())
 }
 
+/// How an access row names the person whose data was read: a keyed index of their id, so
+/// that the table alone does not say whose data an official read.
+pub fn access_subject_key(state: &AppState, person_id: &str) -> String {
+    state.vault.blind_index("access-subject", person_id)
+}
+
+/// Rewrites access rows an earlier version stored with the person's id in clear (an id has
+/// dashes, a keyed index is hex). Runs when the node starts; each row is rewritten once, and
+/// a row another node rewrote first is left alone.
+pub async fn key_access_subjects(state: &AppState) -> AppResult<u64> {
+    let mut rewritten = 0;
+    loop {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, subject_key FROM personal_data_access WHERE subject_key LIKE '%-%' LIMIT 500",
+        )
+        .fetch_all(state.pool())
+        .await?;
+        if rows.is_empty() {
+            return Ok(rewritten);
+        }
+        for (id, person_id) in rows {
+            rewritten += sqlx::query(
+                "UPDATE personal_data_access SET subject_key = $2 WHERE id = $1 AND subject_key = $3",
+            )
+            .bind(id)
+            .bind(access_subject_key(state, &person_id))
+            .bind(person_id)
+            .execute(state.pool())
+            .await?
+            .rows_affected();
+        }
+    }
+}
+
 /// One access to personal data as the transparency log records it. The subject is a keyed
 /// tag of the person, never a name or ID number.
 #[derive(Serialize)]
@@ -482,7 +516,7 @@ async fn record_access(
             AppError::Unavailable
         })?;
     sqlx::query(
-        "INSERT INTO personal_data_access (id, at, actor_id, actor_role, action, categories, subject_id, purpose, department_id, request_id, ledger_index)
+        "INSERT INTO personal_data_access (id, at, actor_id, actor_role, action, categories, subject_key, purpose, department_id, request_id, ledger_index)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(random::new_id())
@@ -491,7 +525,7 @@ async fn record_access(
     .bind(actor.primary_role().as_str())
     .bind(action.to_owned())
     .bind(categories.to_owned())
-    .bind(subject_id.to_owned())
+    .bind(access_subject_key(state, subject_id))
     .bind(purpose.as_str())
     .bind(actor.account.department_id.clone())
     .bind(request_id.map(str::to_owned))
@@ -685,9 +719,9 @@ pub async fn my_access_records(
         "SELECT a.at, a.ledger_index, l.data, a.actor_role, d.name, a.categories, a.purpose FROM personal_data_access a
          LEFT JOIN departments d ON d.id = a.department_id
          LEFT JOIN ledger_entries l ON l.idx = a.ledger_index
-         WHERE a.subject_id = $1 ORDER BY a.at DESC LIMIT $2",
+         WHERE a.subject_key = $1 ORDER BY a.at DESC LIMIT $2",
     )
-    .bind(person_id.clone())
+    .bind(access_subject_key(state, person_id))
     .bind(limit.clamp(1, 500))
     .fetch_all(state.pool())
     .await?;
