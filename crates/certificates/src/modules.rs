@@ -47,6 +47,20 @@ impl crate::module::Module for CertsModule {
         crate::certs::api::routes()
     }
 
+    fn key_scopes<'a>(
+        &'a self,
+        state: &'a crate::state::AppState,
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<
+                    Output = crate::error::AppResult<Vec<crate::keys::service::OwnerScope>>,
+                > + Send
+                + 'a,
+        >,
+    > {
+        Box::pin(crate::certs::issuer_scopes(state))
+    }
+
     fn routes(&self) -> axum::Router<crate::state::AppState> {
         crate::certs::pages::routes()
     }

@@ -224,6 +224,17 @@ pub trait Module: Send + Sync + 'static {
         Box::pin(async { Ok(()) })
     }
 
+    /// What the keys the module uses may sign, for the trust list: offline verifiers hold a
+    /// key to its owner's documents and kinds (a department's certificate key to the types it
+    /// issues). None by default.
+    fn key_scopes<'a>(
+        &'a self,
+        _state: &'a AppState,
+    ) -> Pin<Box<dyn Future<Output = AppResult<Vec<crate::keys::service::OwnerScope>>> + Send + 'a>>
+    {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
     /// The module's background jobs, started when the node serves and stopped with it.
     fn jobs(&self, _state: &AppState) -> Vec<Job> {
         Vec::new()

@@ -1544,6 +1544,47 @@ async fn a_department_cannot_sign_certificates_in_another_ones_name() {
     assert_ne!(forged.kid, genuine.kid);
     let answer = verify(&forged).await;
     assert_eq!(answer["valid"], false, "{answer}");
+
+    // Offline, against the exported trust list, the same: the list binds each department's key
+    // to its code and the types it issues.
+    let list = tongban_app::keys::service::trust_list(&app.state)
+        .await
+        .expect("trust list");
+    let list = serde_json::to_string(&list).expect("text");
+    let now = tongban_core::Clock::now_millis(&*app.clock) / 1000;
+    let offline = |signed: &tongban_certs::SignedCertificate| {
+        tongban_app::certs::verify_offline(
+            &list,
+            None,
+            &serde_json::to_string(signed).expect("json"),
+            None,
+            now,
+        )
+        .map(|_| ())
+        .map_err(|refusal| refusal.reason)
+    };
+    assert_eq!(offline(&genuine), Ok(()));
+    assert_eq!(offline(&forged), Err("issuer_not_permitted"));
+    // The issuing department's own key, on a type it does not issue: refused too.
+    let issuer = departments
+        .iter()
+        .find(|d| d.uscc.as_deref() == Some(genuine.certificate.issuer.code.as_str()))
+        .expect("the issuer");
+    let own =
+        tongban_app::keys::service::signer(&app.state, &issuer.id, tongban_app::keys::CERT_KEY)
+            .await
+            .expect("the issuer's key");
+    let mut other_type = genuine.certificate.clone();
+    let id: tongban_core::CertificateId = other_type.id.parse().expect("id");
+    let kind = tongban_core::CertificateType::new(id.certificate_type.authority.clone(), 999)
+        .expect("type");
+    other_type.type_code = kind.to_string();
+    other_type.id =
+        tongban_core::CertificateId::new(kind, id.issuer.clone(), &id.serial, id.version)
+            .expect("id")
+            .to_string();
+    let other_type = tongban_certs::sign(other_type, &own).expect("signed");
+    assert_eq!(offline(&other_type), Err("issuer_not_permitted"));
 }
 
 /// The public log is verifiable, not readable: anyone gets leaf hashes and proofs; the person

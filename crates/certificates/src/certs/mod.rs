@@ -23,11 +23,40 @@ pub fn verify_offline(
     now: i64,
 ) -> Result<(SignedCertificate, Option<String>), crate::keys::offline::Refusal> {
     use crate::keys::offline::Refusal;
-    let (_, keys) = crate::keys::offline::trusted_keys(trust_list, root, CERT_KEY, now)?;
+    let (payload, all_keys) = crate::keys::offline::trusted_keys(trust_list, root, CERT_KEY, now)?;
     let signed: SignedCertificate = serde_json::from_str(document).map_err(|_| Refusal {
         reason: "bad_document",
         message: "not a signed certificate".into(),
     })?;
+    // Only the keys the list binds to the issuer the certificate names, for its type: a key of
+    // another department, however trusted, does not speak for this one.
+    let certificate = &signed.certificate;
+    let mut keys = tongban_crypto::KeyRing::new();
+    for key in payload.keys.iter().filter(|k| {
+        k.purpose == CERT_KEY && k.may_sign(&certificate.issuer.code, &certificate.type_code)
+    }) {
+        if let Some(public) = all_keys.get(&key.kid) {
+            keys.insert(key.kid.clone(), public.clone());
+        }
+    }
+    if keys.get(&signed.kid).is_none() && all_keys.get(&signed.kid).is_some() {
+        return Err(Refusal {
+            reason: "issuer_not_permitted",
+            message: format!(
+                "key {} does not sign for issuer {} or type {}",
+                signed.kid, certificate.issuer.code, certificate.type_code
+            ),
+        });
+    }
+    if keys.is_empty() {
+        return Err(Refusal {
+            reason: "issuer_not_permitted",
+            message: format!(
+                "the trust list binds no key to issuer {} for type {}",
+                certificate.issuer.code, certificate.type_code
+            ),
+        });
+    }
     let refusal = |e: tongban_certs::CertError| Refusal {
         reason: e.code(),
         message: e.to_string(),
@@ -672,6 +701,25 @@ pub(crate) async fn issuer_keys(
         }
     }
     Ok(Ok(keys))
+}
+
+/// What each issuing department's certificate keys may sign, for the trust list.
+pub async fn issuer_scopes(state: &AppState) -> AppResult<Vec<crate::keys::service::OwnerScope>> {
+    let mut scopes: Vec<crate::keys::service::OwnerScope> = Vec::new();
+    for (owner, code, type_code) in store::issuers(state.pool()).await? {
+        match scopes.last_mut() {
+            Some(last) if last.owner == owner => last.scope.kinds.push(type_code),
+            _ => scopes.push(crate::keys::service::OwnerScope {
+                owner,
+                purpose: CERT_KEY.into(),
+                scope: crate::keys::service::KeyScope {
+                    code,
+                    kinds: vec![type_code],
+                },
+            }),
+        }
+    }
+    Ok(scopes)
 }
 
 /// Verifies what a verifier scanned or was handed: a shown certificate or a full one.

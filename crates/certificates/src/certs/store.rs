@@ -98,6 +98,16 @@ pub async fn allow_issuer(
     Ok(())
 }
 
+/// Every department that issues certificates, with its code and the types it issues.
+pub async fn issuers(db: impl Exec<'_>) -> AppResult<Vec<(String, String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT d.id, d.uscc, i.type_code FROM cert_type_issuers i JOIN departments d ON d.id = i.department_id
+         WHERE d.uscc IS NOT NULL ORDER BY d.id, i.type_code",
+    )
+    .fetch_all(db)
+    .await?)
+}
+
 pub async fn may_issue(db: impl Exec<'_>, type_code: &str, department_id: &str) -> AppResult<bool> {
     let found: Option<i64> = sqlx::query_scalar(
         "SELECT 1 FROM cert_type_issuers WHERE type_code = $1 AND department_id = $2",

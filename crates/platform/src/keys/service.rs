@@ -125,9 +125,40 @@ pub struct TrustedKey {
     pub public_key: String,
     pub not_before: String,
     pub not_after: Option<String>,
+    /// For whom and what the key may sign, where its module binds it (a department's
+    /// certificate key: the department's code and the certificate types it issues). A
+    /// verifier refuses a document whose issuer or kind lies outside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<KeyScope>,
+}
+
+/// What an owner's keys of one purpose may sign: documents naming `code` as their issuer, of
+/// the kinds in `kinds`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct KeyScope {
+    /// The issuer code documents name (a department's USCC).
+    pub code: String,
+    /// The kinds of document (certificate type codes).
+    pub kinds: Vec<String>,
+}
+
+/// A module's binding of one owner's keys of one purpose to a [`KeyScope`]
+/// (see [`crate::module::Module::key_scopes`]).
+#[derive(Debug, Clone)]
+pub struct OwnerScope {
+    pub owner: String,
+    pub purpose: String,
+    pub scope: KeyScope,
 }
 
 impl TrustedKey {
+    /// Whether this key may sign a document naming `code` as its issuer, of `kind`.
+    pub fn may_sign(&self, code: &str, kind: &str) -> bool {
+        self.scope
+            .as_ref()
+            .is_some_and(|scope| scope.code == code && scope.kinds.iter().any(|k| k == kind))
+    }
+
     pub fn public_key(&self) -> Option<PublicKey> {
         use base64::Engine as _;
         let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -153,6 +184,7 @@ pub async fn verification_keys(state: &AppState) -> AppResult<Vec<TrustedKey>> {
             alg: row.algorithm,
             purpose: row.purpose,
             owner: row.owner,
+            scope: None,
         })
         .collect())
 }
@@ -186,12 +218,23 @@ pub async fn trust_list(state: &AppState) -> AppResult<SignedTrustList> {
     // The ledger and pass keys exist from their first use on; list them from the start.
     signer(state, &region, LEDGER).await?;
     signer(state, &region, PASS).await?;
+    let mut scopes = Vec::new();
+    for module in crate::module::modules(state) {
+        scopes.extend(module.key_scopes(state).await?);
+    }
+    let mut keys = verification_keys(state).await?;
+    for key in &mut keys {
+        key.scope = scopes
+            .iter()
+            .find(|s| s.owner == key.owner && s.purpose == key.purpose)
+            .map(|s| s.scope.clone());
+    }
     let payload = TrustListPayload {
         format: "tongban-trust-list/1".into(),
         region,
         profile: state.config.profile.as_str().into(),
         issued_at: rfc3339(state.now()),
-        keys: verification_keys(state).await?,
+        keys,
     };
     let payload = serde_json::to_string(&payload).map_err(|e| AppError::Internal(e.into()))?;
     let signature = root.sign(payload.as_bytes());
