@@ -1,4 +1,4 @@
-//! Fuzzes the identifier parsers: no input may panic them, and whatever parses keeps the
+//! Fuzzes the identifier parsers and the name speller: no input may panic them, and whatever parses keeps the
 //! invariants the rest of tongban relies on.
 #![no_main]
 
@@ -43,4 +43,10 @@ fuzz_target!(|data: &[u8]| {
         }
         assert_eq!(current.level(), RegionLevel::National);
     }
+    // Any name spells as letters A–Z only, and boundedly many ways.
+    let parts: Vec<&str> = text.split('\u{0}').collect();
+    let spellings = tongban_core::names::spellings(&parts);
+    assert!(spellings.len() <= tongban_core::names::MAX_SPELLINGS);
+    assert!(spellings.iter().all(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_uppercase())));
+    assert!(tongban_core::names::registered_spellings(text).len() <= 2 * tongban_core::names::MAX_SPELLINGS);
 });

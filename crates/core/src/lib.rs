@@ -7,6 +7,7 @@ pub mod clock;
 pub mod id_card;
 pub mod ids;
 mod iso7064;
+pub mod names;
 pub mod venue_code;
 pub mod zone;
 

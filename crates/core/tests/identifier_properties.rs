@@ -132,3 +132,14 @@ proptest! {
         prop_assert!(changed.parse::<CertificateId>().is_err(), "{} was accepted", changed);
     }
 }
+
+proptest! {
+    /// Any text spells as letters A–Z only, in boundedly many ways, without panicking.
+    #[test]
+    fn any_name_spells_as_bounded_capital_letters(name in "\\PC{0,40}", other in "\\PC{0,10}") {
+        let spellings = tongban_core::names::spellings(&[&name, &other]);
+        prop_assert!(spellings.len() <= tongban_core::names::MAX_SPELLINGS);
+        prop_assert!(spellings.iter().all(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_uppercase())));
+        prop_assert!(tongban_core::names::registered_spellings(&name).len() <= 2 * tongban_core::names::MAX_SPELLINGS);
+    }
+}

@@ -2460,3 +2460,120 @@ async fn override_and_access_rows_do_not_name_their_person_in_clear() {
     assert_eq!(colour(&restarted).await.as_str(), "yellow");
     assert_eq!(reads().await, 1);
 }
+
+/// A resident of this region who shows a foreign health card stays under their own status: the
+/// card's holder (name and birth date) is matched against the persons registered here, and a
+/// resident whose colour does not admit them is not admitted on the card. The check is a read
+/// of the resident's status, recorded in their access list; the door sees no colour (the EU
+/// test data's Swedish vaccination of Oscar Lövström; skipped where the vectors are absent).
+#[tokio::test]
+async fn a_foreign_card_does_not_override_a_residents_own_status() {
+    let Some((app, case, code)) =
+        app_trusting_dcc("dcc/testdata/common/2DCode/raw/CO28.json", "").await
+    else {
+        return;
+    };
+    assert_eq!(case["JSON"]["nam"]["fnt"], "LOEVSTROEM");
+    assert_eq!(case["JSON"]["dob"], "1958-11-11");
+    let officer = app.account("demo.checkpoint").api_token.clone();
+    let verify = || {
+        let (app, officer, code) = (&app, officer.clone(), code.clone());
+        async move {
+            app.post_as(&officer, "/api/v1/pass/verify", &json!({"code": code}))
+                .await
+                .json::<serde_json::Value>()
+                .await
+                .expect("json")
+        }
+    };
+    let visitor = verify().await;
+    assert_eq!(visitor["admitted"], true, "a visitor: {visitor}");
+
+    // The holder lives here: registered under their name as they write it, with a permanent
+    // residence number that carries their birth date.
+    let first17 = "33990119581111901";
+    let resident_id = format!(
+        "{first17}{}",
+        tongban_core::ids::ResidentId::check_character(first17).expect("check")
+    );
+    let fields =
+        tongban_app::identity::personal::parse_fields("Oscar Lövström", &resident_id, None)
+            .expect("fields");
+    let region: tongban_core::ids::RegionCode = "339901".parse().expect("region");
+    let person =
+        tongban_app::identity::personal::register_person(&app.state, None, &region, &fields)
+            .await
+            .expect("registered");
+    let checks_of_person = || {
+        let (app, key) = (
+            &app,
+            tongban_app::identity::personal::access_subject_key(&app.state, &person),
+        );
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM personal_data_access WHERE subject_key = $1 AND categories = 'health_status'",
+            )
+            .bind(key)
+            .fetch_one(app.state.pool())
+            .await
+            .expect("count")
+        }
+    };
+    let green = verify().await;
+    assert_eq!(
+        green["admitted"], true,
+        "their own colour is green: {green}"
+    );
+    assert_eq!(
+        checks_of_person().await,
+        1,
+        "their status was read, and recorded"
+    );
+
+    // Their own colour turns red (two officers): the card no longer admits them.
+    let until = tongban_app::time_fmt::rfc3339(
+        tongban_core::Clock::now_millis(&*app.clock) + 3 * 86_400_000,
+    );
+    let created: serde_json::Value = app
+        .post_as(
+            &app.account("demo.health").api_token,
+            "/api/v1/health/overrides",
+            &json!({"resident_id": resident_id, "colour": "red", "reason_code": "confirmed_case_pending_record", "expires_at": until}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let id = created["id"].as_str().expect("id");
+    assert_eq!(
+        app.post_as(
+            &app.account("demo.health2").api_token,
+            &format!("/api/v1/health/overrides/{id}/approve"),
+            &json!({})
+        )
+        .await
+        .status(),
+        204
+    );
+    let red = verify().await;
+    assert_eq!(red["valid"], true, "the card itself is genuine: {red}");
+    assert_eq!(red["admitted"], false, "{red}");
+    assert_eq!(red["admission_reason"], "resident_status");
+    assert!(red["colour"].is_null(), "the door sees no colour: {red}");
+    assert_eq!(checks_of_person().await, 2);
+
+    // Persons registered before match keys existed are indexed when a node starts.
+    sqlx::query("DELETE FROM person_match_keys")
+        .execute(app.state.pool())
+        .await
+        .expect("forget keys");
+    sqlx::query("UPDATE persons SET match_keyed = NULL")
+        .execute(app.state.pool())
+        .await
+        .expect("unindexed");
+    assert_eq!(verify().await["admitted"], true, "unindexed, unmatched");
+    tongban_app::open_state((*app.state.config).clone(), app.clock.clone())
+        .await
+        .expect("a node starts");
+    assert_eq!(verify().await["admission_reason"], "resident_status");
+}

@@ -128,7 +128,7 @@ pub async fn check(
         return Err(AppError::Forbidden);
     }
     if crate::trust::foreign::is_shc(code) || crate::trust::dcc::is_dcc(code) {
-        return check_visitor(state, actor, code).await;
+        return check_visitor(state, actor, code, request_id).await;
     }
     let mut ring = KeyRing::new();
     for key in keys::verification_keys(state)
@@ -183,20 +183,45 @@ pub async fn check(
     })
 }
 
-/// Checks a visitor's foreign credential (a SMART Health Card or an EU DCC) and applies the
-/// visitors' rule.
-/// Logged without any personal data.
-async fn check_visitor(state: &AppState, actor: &Actor, code: &str) -> AppResult<CheckOutcome> {
+/// Checks a foreign credential (a SMART Health Card or an EU DCC) and applies the visitors'
+/// rule. When the card's holder — name and birth date — matches a person registered here, that
+/// person's own status applies as well: a resident whose colour does not admit them is not
+/// admitted on a foreign card (the door asks for their own pass). Logged without any personal
+/// data; a matched resident's status read is recorded in their access list.
+async fn check_visitor(
+    state: &AppState,
+    actor: &Actor,
+    code: &str,
+    request_id: Option<&str>,
+) -> AppResult<CheckOutcome> {
     let verified = if crate::trust::dcc::is_dcc(code) {
         crate::trust::foreign::check_dcc(state, code).await?
     } else {
         crate::trust::foreign::check_shc(state, code).await?
     };
-    let (credential, accepted) = match verified {
+    let (credential, accepted, holder) = match verified {
         Ok(verified) => verified,
         Err(reason) => return Ok(refused(&reason)),
     };
     let venue = crate::venues::venue_of(state.pool(), actor.id()).await?;
+    let residents = match holder.birth_date {
+        Some(birth) => {
+            crate::identity::matching::residents_matching(state, &holder.name_parts(), birth)
+                .await?
+        }
+        None => Vec::new(),
+    };
+    let mut held_by_own_status = false;
+    for person_id in &residents {
+        let status = health::status_of(state, person_id).await?;
+        personal::record_status_check(state, actor, person_id, request_id).await?;
+        let admits = match &venue {
+            Some(venue) => crate::venues::admits(&venue.kind, &status.colour, &[]).is_ok(),
+            None => status.colour == "green",
+        };
+        held_by_own_status |= !admits;
+    }
+    let admitted = accepted && !held_by_own_status;
     let entry = serde_json::json!({
         "kind": "foreign_credential_checked",
         "at": crate::time_fmt::rfc3339(state.now()),
@@ -204,6 +229,8 @@ async fn check_visitor(state: &AppState, actor: &Actor, code: &str) -> AppResult
         "format": credential.format,
         "issuer": credential.issuer,
         "accepted": accepted,
+        "resident_status_applied": !residents.is_empty(),
+        "admitted": admitted,
     });
     crate::ledger::service::append(state, &entry)
         .await
@@ -211,7 +238,7 @@ async fn check_visitor(state: &AppState, actor: &Actor, code: &str) -> AppResult
     // An admitted visitor at a venue that records check-ins is recorded like anyone, under a
     // pseudonym of the credential: contact matching then counts them too.
     let checked_in = match &venue {
-        Some(venue) if venue.records_checkins && accepted => Some(
+        Some(venue) if venue.records_checkins && admitted => Some(
             crate::checkins::record(
                 state,
                 venue,
@@ -222,13 +249,20 @@ async fn check_visitor(state: &AppState, actor: &Actor, code: &str) -> AppResult
         ),
         _ => None,
     };
+    let admission_reason = if held_by_own_status {
+        Some("resident_status")
+    } else if !accepted {
+        Some("visitor_rule")
+    } else {
+        None
+    };
     Ok(CheckOutcome {
         valid: true,
         reason: None,
         colour: None,
         initials: credential.initials.clone(),
-        admitted: Some(accepted),
-        admission_reason: (!accepted).then(|| "visitor_rule".to_owned()),
+        admitted: Some(admitted),
+        admission_reason: admission_reason.map(str::to_owned),
         venue: venue.map(|v| v.name),
         checked_in,
         region: None,

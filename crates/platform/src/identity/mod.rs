@@ -3,6 +3,7 @@
 
 pub mod activation;
 pub mod api;
+pub mod matching;
 pub mod model;
 pub mod pages;
 pub mod password;
@@ -48,6 +49,10 @@ impl crate::module::Module for IdentityModule {
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::error::AppResult<()>> + Send + 'a>>
     {
         Box::pin(async move {
+            let indexed = matching::index_unmatched_persons(state).await?;
+            if indexed > 0 {
+                tracing::info!(indexed, "persons registered before match keys are indexed");
+            }
             let rewritten = personal::key_access_subjects(state).await?;
             if rewritten > 0 {
                 tracing::info!(

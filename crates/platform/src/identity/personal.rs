@@ -62,7 +62,7 @@ pub async fn masked_name_of(state: &AppState, person_id: &str) -> AppResult<Stri
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(masked_name(
-        open(state, "name", person_id, &sealed)?.expose(),
+        open_person_field(state, "name", person_id, &sealed)?.expose(),
     ))
 }
 
@@ -122,7 +122,12 @@ fn seal(state: &AppState, column: &str, id: &str, plain: &str) -> Vec<u8> {
         .seal_field(&format!("persons.{column}/{id}"), plain.as_bytes())
 }
 
-fn open(state: &AppState, column: &str, id: &str, sealed: &[u8]) -> AppResult<PersonalText> {
+pub(crate) fn open_person_field(
+    state: &AppState,
+    column: &str,
+    id: &str,
+    sealed: &[u8],
+) -> AppResult<PersonalText> {
     let plain = state
         .vault
         .open_field(&format!("persons.{column}/{id}"), sealed)?;
@@ -203,6 +208,7 @@ pub async fn register_person(
     .bind(state.now())
     .execute(state.pool())
     .await?;
+    super::matching::index_person(state, &id, fields.name.expose(), &fields.resident_id).await?;
     Ok(id)
 }
 
@@ -351,15 +357,15 @@ pub async fn read_person(
         .bind(person_id.to_owned())
         .fetch_one(state.pool())
         .await?;
-    let resident_id = open(state, "resident_id", person_id, &resident_id_sealed)?;
+    let resident_id = open_person_field(state, "resident_id", person_id, &resident_id_sealed)?;
     Ok(PersonRecord {
         id: person_id.to_owned(),
         region_code: region.as_str().to_owned(),
-        name: open(state, "name", person_id, &name_sealed)?,
+        name: open_person_field(state, "name", person_id, &name_sealed)?,
         resident_id: resident_id.expose().to_owned(),
         phone: phone
             .as_deref()
-            .map(|p| open(state, "phone", person_id, p))
+            .map(|p| open_person_field(state, "phone", person_id, p))
             .transpose()?,
     })
 }
@@ -645,7 +651,7 @@ pub async fn identity_check(
         .fetch_one(state.pool())
         .await?;
     Ok(masked_name(
-        open(state, "name", person_id, &sealed)?.expose(),
+        open_person_field(state, "name", person_id, &sealed)?.expose(),
     ))
 }
 
@@ -672,7 +678,7 @@ pub async fn name_matches(
         .bind(person_id.to_owned())
         .fetch_one(state.pool())
         .await?;
-    let stored = open(state, "name", person_id, &sealed)?;
+    let stored = open_person_field(state, "name", person_id, &sealed)?;
     Ok(crate::web::cookies::tokens_match(
         stored.expose(),
         name.trim(),

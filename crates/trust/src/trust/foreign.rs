@@ -30,6 +30,124 @@ pub struct ForeignCredential {
     pub valid_until: Option<String>,
 }
 
+/// Whom a foreign credential names, to find a resident of this region who shows one: the
+/// name's spellings as the card gives them (surname first) and the birth date. Neither shown
+/// nor kept.
+#[derive(Debug, Clone, Default)]
+pub struct Holder {
+    pub names: Vec<Vec<String>>,
+    pub birth_date: Option<time::Date>,
+}
+
+impl Holder {
+    /// The name spellings as the matcher takes them.
+    pub fn name_parts(&self) -> Vec<Vec<&str>> {
+        self.names
+            .iter()
+            .map(|parts| parts.iter().map(String::as_str).collect())
+            .collect()
+    }
+}
+
+/// A full date `YYYY-MM-DD` (a time after it is ignored); None for a year or month alone.
+fn full_date(text: &str) -> Option<time::Date> {
+    let mut parts = text.get(..10)?.split('-');
+    let year: i32 = parts.next()?.parse().ok()?;
+    let month: u8 = parts.next()?.parse().ok()?;
+    let day: u8 = parts.next()?.parse().ok()?;
+    time::Date::from_calendar_date(year, time::Month::try_from(month).ok()?, day).ok()
+}
+
+/// The holder of an EU DCC: the ICAO-transliterated names (`fnt`, `gnt`), the names as
+/// written (`fn`, `gn`), and `dob`.
+fn dcc_holder(hcert: &Value) -> Holder {
+    let field = |name: &str| {
+        hcert
+            .pointer(&format!("/nam/{name}"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut names = Vec::new();
+    for (surname, given) in [("fnt", "gnt"), ("fn", "gn")] {
+        let given = field(given);
+        // Also with the first given name alone: a resident may have registered without the
+        // others.
+        let first = given
+            .split(['<', ' '])
+            .find(|g| !g.is_empty())
+            .unwrap_or_default()
+            .to_owned();
+        for parts in [
+            vec![field(surname), given.clone()],
+            vec![field(surname), first],
+        ] {
+            if parts.iter().any(|p| !p.is_empty()) && !names.contains(&parts) {
+                names.push(parts);
+            }
+        }
+    }
+    Holder {
+        names,
+        birth_date: hcert.get("dob").and_then(Value::as_str).and_then(full_date),
+    }
+}
+
+/// The holder of a SMART Health Card: the Patient's names (family, then given) and birth date.
+fn shc_holder(bundle: &Value) -> Holder {
+    let Some(patient) = bundle
+        .get("entry")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.get("resource"))
+        .find(|resource| resource.get("resourceType") == Some(&json!("Patient")))
+    else {
+        return Holder::default();
+    };
+    let names = patient
+        .get("name")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .take(4)
+        .map(|name| {
+            let mut parts: Vec<String> = name
+                .get("family")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .into_iter()
+                .collect();
+            parts.extend(
+                name.get("given")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned),
+            );
+            parts
+        })
+        .filter(|parts: &Vec<String>| !parts.is_empty())
+        // Also with the first given name alone.
+        .flat_map(|parts| {
+            let first: Vec<String> = parts.iter().take(2).cloned().collect();
+            if first.len() < parts.len() {
+                vec![parts, first]
+            } else {
+                vec![parts]
+            }
+        })
+        .collect();
+    Holder {
+        names,
+        birth_date: patient
+            .get("birthDate")
+            .and_then(Value::as_str)
+            .and_then(full_date),
+    }
+}
+
 /// The rule used until an administrator sets one: a health card of an immunization is
 /// accepted; an EU DCC (its signer, validity and key usage checked before the rule runs) of a
 /// vaccination or a recovery is accepted, and of a test only when the result is "not
@@ -183,7 +301,7 @@ pub fn is_shc(code: &str) -> bool {
 pub async fn check_shc(
     state: &AppState,
     code: &str,
-) -> AppResult<Result<(ForeignCredential, bool), String>> {
+) -> AppResult<Result<(ForeignCredential, bool, Holder), String>> {
     let issuers = shc_issuers(state).await?;
     let now = state.now() / 1000;
     let cards = match shc::verify_any(code.trim(), &issuers, now) {
@@ -210,7 +328,7 @@ pub async fn check_shc(
         "validationClock": crate::time_fmt::rfc3339(state.now()),
     });
     let accepted = admits(state, &data).await?;
-    Ok(Ok((credential, accepted)))
+    Ok(Ok((credential, accepted, shc_holder(&card.bundle))))
 }
 
 /// Verifies an EU DCC against the signers and schemas trusted here and applies the visitors'
@@ -220,7 +338,7 @@ pub async fn check_shc(
 pub async fn check_dcc(
     state: &AppState,
     code: &str,
-) -> AppResult<Result<(ForeignCredential, bool), String>> {
+) -> AppResult<Result<(ForeignCredential, bool, Holder), String>> {
     let verified = match super::dcc::check(state, code).await? {
         Ok(verified) => verified,
         Err(reason) => return Ok(Err(reason)),
@@ -250,7 +368,7 @@ pub async fn check_dcc(
         "external": {"validationClock": crate::time_fmt::rfc3339(state.now())},
     });
     let accepted = admits(state, &data).await?;
-    Ok(Ok((credential, accepted)))
+    Ok(Ok((credential, accepted, dcc_holder(&claims.hcert))))
 }
 
 /// Whether the visitors' rule admits what was verified.
@@ -278,5 +396,57 @@ fn dcc_initials(hcert: &Value) -> Option<String> {
         (Some(surname), Some(given)) => Some(format!("{surname}*{given}")),
         (Some(surname), None) => Some(format!("{surname}*")),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dcc_names_its_holder_as_transliterated_and_as_written() {
+        let holder = dcc_holder(&json!({
+            "nam": {"fn": "Lövström", "fnt": "LOEVSTROEM", "gn": "Oscar", "gnt": "OSCAR"},
+            "dob": "1958-11-11",
+        }));
+        assert_eq!(
+            holder.names,
+            vec![vec!["LOEVSTROEM", "OSCAR"], vec!["Lövström", "Oscar"]]
+        );
+        assert_eq!(
+            holder.birth_date,
+            time::Date::from_calendar_date(1958, time::Month::November, 11).ok()
+        );
+        // A year or a month alone names no day: nobody is matched on it.
+        for partial in ["1958", "1958-11", "", "1958-13-01", "19581111"] {
+            assert_eq!(
+                dcc_holder(&json!({"dob": partial})).birth_date,
+                None,
+                "{partial}"
+            );
+        }
+        assert!(dcc_holder(&json!({})).names.is_empty());
+        let two = dcc_holder(&json!({"nam": {"fnt": "SMITH", "gnt": "JOHN<PAUL"}}));
+        assert_eq!(
+            two.names,
+            vec![vec!["SMITH", "JOHN<PAUL"], vec!["SMITH", "JOHN"]]
+        );
+    }
+
+    #[test]
+    fn a_health_card_names_its_patient() {
+        let holder = shc_holder(&json!({"entry": [
+            {"resource": {"resourceType": "Immunization"}},
+            {"resource": {"resourceType": "Patient", "name": [{"family": "Anyperson", "given": ["John", "B."]}], "birthDate": "1951-01-20"}},
+        ]}));
+        assert_eq!(
+            holder.names,
+            vec![vec!["Anyperson", "John", "B."], vec!["Anyperson", "John"]]
+        );
+        assert_eq!(
+            holder.birth_date,
+            time::Date::from_calendar_date(1951, time::Month::January, 20).ok()
+        );
+        assert!(shc_holder(&json!({"entry": "none"})).names.is_empty());
     }
 }
