@@ -1,6 +1,6 @@
 //! Fuzzes the EU DCC decoders: the HC1 text pipeline (Base45, bounded zlib), the COSE_Sign1
 //! reader (tags 61 and 18, untagged), the CWT claims and certificate reader, and the X.509
-//! signer reader. Nothing may panic; zip bombs stop at the inflate limit and deep CBOR at the
+//! signer and country signing CA readers. Nothing may panic; zip bombs stop at the inflate limit and deep CBOR at the
 //! decoder's depth limit.
 #![no_main]
 
@@ -18,7 +18,12 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(signer) = dcc::Dsc::from_der(data) {
         let _ = signer.may_sign(dcc::CertType::Test);
         let _ = signer.subject();
+        // The same bytes as a CA checking the signer it would have issued.
+        if let Ok(ca) = tongban_codes::csca::Csca::from_der(data) {
+            let _ = ca.issued(&signer);
+        }
     }
+    let _ = tongban_codes::csca::is_ca(data);
 });
 
 fn read(cose: &[u8]) {

@@ -140,6 +140,9 @@ pub struct Dsc {
     not_after: i64,
     usages: Vec<String>,
     subject: String,
+    /// What a country signing CA's check needs: the issuer's name (DER), the signed part of the
+    /// certificate (DER), its signature algorithm (dotted OID) and signature.
+    pub(crate) issued: crate::csca::Issued,
 }
 
 impl std::fmt::Debug for Dsc {
@@ -207,7 +210,9 @@ impl Dsc {
             i64::try_from(time.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
         };
         let encoded = certificate.to_der().map_err(|_| DscError::Encoding)?;
+        let issued = crate::csca::Issued::of(&certificate).ok_or(DscError::Encoding)?;
         Ok(Dsc {
+            issued,
             kid: Sha256::digest(&encoded)[..8].to_vec(),
             der: encoded,
             key,
@@ -235,6 +240,11 @@ impl Dsc {
     /// The DCC key id: the first 8 bytes of the SHA-256 of the certificate's DER.
     pub fn kid(&self) -> &[u8] {
         &self.kid
+    }
+
+    /// The certificate, DER.
+    pub fn der_bytes(&self) -> &[u8] {
+        &self.der
     }
 
     /// The certificate, DER in base64.

@@ -3,6 +3,7 @@
 //! decoder serves both. No IO; every step caps its input so no code can exhaust memory.
 #![forbid(unsafe_code)]
 
+pub mod csca;
 pub mod dcc;
 mod pass;
 mod pipeline;

@@ -686,8 +686,18 @@ async fn dcc_signers_and_schemas_are_imported_and_the_conformance_command_runs_t
         }
         pem.push_str("-----END CERTIFICATE-----\n");
     }
+    // The vectors' signers come without their countries' CAs: refused, as bare signers.
+    let bare = dir.join("bare.pem");
+    std::fs::write(&bare, &pem).expect("write");
+    // Two countries' signing CAs with a signer each.
+    let fixtures =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../codes/tests/fixtures/csca");
+    let mut vouched = String::new();
+    for name in ["csca-xa.pem", "dsc-xa.pem", "csca-xb.pem", "dsc-xb.pem"] {
+        vouched.push_str(&std::fs::read_to_string(fixtures.join(name)).expect("fixture"));
+    }
     let list = dir.join("signers.pem");
-    std::fs::write(&list, &pem).expect("write");
+    std::fs::write(&list, &vouched).expect("write");
     let not_a_list = dir.join("not-a-list.pem");
     std::fs::write(
         &not_a_list,
@@ -701,6 +711,13 @@ async fn dcc_signers_and_schemas_are_imported_and_the_conformance_command_runs_t
     };
     let refused = run(&["dcc", "import-signers", not_a_list.to_str().expect("path")]);
     assert_eq!(refused.status.code(), Some(1));
+    let refused = run(&["dcc", "import-signers", bare.to_str().expect("path")]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("vouched"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
     let imported = run(&["dcc", "import-signers", list.to_str().expect("path")]);
     assert!(
         imported.status.success(),

@@ -85,8 +85,8 @@ pub const TEXTS: crate::web::i18n::Texts = &[
     ("dcc.remove", "停止信任", "Stop trusting"),
     (
         "dcc.list",
-        "签名证书列表（PEM，或欧盟网关信任列表 JSON）",
-        "Signer list (PEM, or the EU gateway's trust-list JSON)",
+        "签名证书列表（PEM：国家签名 CA 与其签发的签名证书；欧盟网关信任列表 JSON；或经可信列表签名密钥签名的 JWS）",
+        "Signer list (PEM: a country signing CA with the signers it issued; the EU gateway's trust-list JSON; or a JWS signed by a trusted list signer)",
     ),
     ("dcc.import", "导入", "Import"),
     (
@@ -95,6 +95,29 @@ pub const TEXTS: crate::web::i18n::Texts = &[
         "Signer certificates added:",
     ),
     ("dcc.removed", "已停止信任", "No longer trusted:"),
+    (
+        "dcc.anchors",
+        "信任锚：国家签名 CA 与列表签名密钥",
+        "Anchors: country signing CAs and list signers",
+    ),
+    (
+        "dcc.anchors_none",
+        "尚无信任锚：签名证书须由其国家签名 CA 签发，或来自经信任密钥签名的列表。",
+        "No anchors yet: a signer must be issued by its country's signing CA or come in a list signed by a trusted key.",
+    ),
+    ("dcc.kind", "类型", "Kind"),
+    ("dcc.kind.csca", "国家签名 CA", "Country signing CA"),
+    ("dcc.kind.list_signer", "列表签名密钥", "List signer"),
+    (
+        "dcc.fingerprint",
+        "指纹（SHA-256）",
+        "Fingerprint (SHA-256)",
+    ),
+    (
+        "dcc.remove_anchor",
+        "停止信任（连同其担保的签名证书）",
+        "Stop trusting (with the signers it vouched for)",
+    ),
     (
         "dcc.hint",
         "列表须经可信渠道取得；导入后立即在各节点生效，核验时同时检查证书有效期与用途。",

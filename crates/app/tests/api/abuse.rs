@@ -1944,14 +1944,8 @@ async fn app_trusting_dcc(
         time::OffsetDateTime::parse(clock, &time::format_description::well_known::Rfc3339)
             .expect("clock"),
     );
-    let imported = app
-        .post_as(
-            &app.account("demo.secadmin").api_token,
-            "/api/v1/admin/dcc-signers",
-            &json!([{"certificateType": "DSC", "rawData": certificate}]),
-        )
+    app.trust_dcc_signers(&json!([{"certificateType": "DSC", "rawData": certificate}]))
         .await;
-    assert_eq!(app.approve_trust(imported).await, 204);
     Some((app, case, code))
 }
 
@@ -2576,4 +2570,161 @@ async fn a_foreign_card_does_not_override_a_residents_own_status() {
         .await
         .expect("a node starts");
     assert_eq!(verify().await["admission_reason"], "resident_status");
+}
+
+/// A DCC signer is trusted only when its country's signing CA issued it or a trusted list
+/// signer signed the list it comes in — never bare: a signer alone, one the CA never signed
+/// (the CA's name over another key), one a CA issued for another country, and a list signed by
+/// an unknown key or altered after signing are all refused; removing a CA removes its signers,
+/// and a bare signer left from before anchors existed verifies nothing.
+#[tokio::test]
+async fn a_dcc_signer_needs_its_countrys_ca_or_a_signed_list() {
+    use crate::trust::csca_fixture;
+    use base64::Engine as _;
+    let app = spawn_app().await;
+    let admin = app.account("demo.secadmin").api_token.clone();
+    let propose = |list: serde_json::Value| {
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            let response = app
+                .post_as(&admin, "/api/v1/admin/dcc-signers", &list)
+                .await;
+            let status = response.status().as_u16();
+            if status == 202 {
+                return (app.approve_trust(response).await, serde_json::Value::Null);
+            }
+            let (_, body) = crate::helpers::problem(response).await;
+            (status, body)
+        }
+    };
+    let pem =
+        |names: &[&str]| json!({"pem": names.iter().map(|n| csca_fixture(n)).collect::<String>()});
+    let signers = || async {
+        tongban_app::trust::dcc::list_signers(&app.state)
+            .await
+            .expect("signers")
+    };
+
+    let (status, body) = propose(pem(&["dsc-xa.pem"])).await;
+    assert_eq!(status, 422, "a signer alone: {body}");
+    assert_eq!(
+        propose(pem(&["csca-xa.pem", "dsc-forged.pem"])).await.0,
+        422
+    );
+    let (status, body) = propose(pem(&["csca-xa.pem", "dsc-cross.pem"])).await;
+    assert_eq!(status, 422, "XA's CA for a signer of XB: {body}");
+    assert!(signers().await.is_empty());
+    assert!(
+        tongban_app::trust::dcc::list_anchors(&app.state)
+            .await
+            .expect("anchors")
+            .is_empty()
+    );
+
+    // The CA with its signer: both trusted, the signer naming the CA.
+    assert_eq!(propose(pem(&["csca-xa.pem", "dsc-xa.pem"])).await.0, 204);
+    let anchors = tongban_app::trust::dcc::list_anchors(&app.state)
+        .await
+        .expect("anchors");
+    assert_eq!(anchors.len(), 1);
+    assert_eq!(anchors[0].kind, "csca");
+    assert_eq!(anchors[0].country.as_deref(), Some("XA"));
+    let listed = signers().await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        listed[0].vouched_by.as_deref(),
+        Some(anchors[0].fingerprint.as_str())
+    );
+    // A CA trusted before vouches for its later signers; XB's signer still needs XB's CA.
+    assert_eq!(propose(pem(&["dsc-xb.pem"])).await.0, 422);
+    assert_eq!(propose(pem(&["csca-xb.pem"])).await.0, 204);
+    assert_eq!(propose(pem(&["dsc-xb.pem"])).await.0, 204);
+    assert_eq!(signers().await.len(), 2);
+
+    // Signed lists: by a key nobody trusts, or altered after signing, refused.
+    let stranger = tongban_crypto::SoftwareSigner::generate(
+        tongban_crypto::SignatureAlgorithm::Es256,
+        "stranger",
+    );
+    let dsc = csca_fixture("dsc-forged.pem");
+    let raw: String = dsc.lines().filter(|l| !l.starts_with("-----")).collect();
+    let entries = json!([{"certificateType": "DSC", "rawData": raw}]).to_string();
+    let unknown = tongban_app::trust::dcc::sign_signer_list(&entries, &stranger);
+    assert_eq!(propose(json!({"signed": unknown})).await.0, 422);
+    let trusted = app
+        .trust_dcc_signers(&json!([{"certificateType": "DSC", "rawData": csca_fixture("dsc-cross.pem").lines().filter(|l| !l.starts_with("-----")).collect::<String>()}]))
+        .await;
+    assert_eq!(
+        signers().await.len(),
+        3,
+        "a signed list vouches for its signers"
+    );
+    let genuine = tongban_app::trust::dcc::sign_signer_list(&entries, &trusted);
+    let mut parts: Vec<String> = genuine.split('.').map(str::to_owned).collect();
+    parts[1] = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(json!([{"certificateType": "DSC", "rawData": raw}, {"certificateType": "DSC", "rawData": raw}]).to_string());
+    assert_eq!(
+        propose(json!({"signed": parts.join(".")})).await.0,
+        422,
+        "altered"
+    );
+    // A signed list cannot bring anchors of its own.
+    let sneaky = tongban_app::trust::dcc::sign_signer_list(
+        &json!([{"certificateType": "CSCA", "rawData": csca_fixture("csca-xb.pem").lines().filter(|l| !l.starts_with("-----")).collect::<String>()}]).to_string(),
+        &trusted,
+    );
+    assert_eq!(propose(json!({"signed": sneaky})).await.0, 422);
+
+    // Removing XA's CA removes the signer it vouched for, at once (one administrator).
+    let gone = app
+        .client
+        .delete(app.url(&format!(
+            "/api/v1/admin/dcc-anchors/{}",
+            anchors[0].fingerprint
+        )))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(gone.status(), 204);
+    assert!(
+        signers()
+            .await
+            .iter()
+            .all(|s| s.country.as_deref() != Some("XA"))
+    );
+    assert_eq!(signers().await.len(), 2);
+
+    // A signer stored bare, as before anchors existed, verifies nothing.
+    let Some((app, _, code)) =
+        app_trusting_dcc("dcc/testdata/common/2DCode/raw/CO28.json", "").await
+    else {
+        return;
+    };
+    let verify = || {
+        let (app, code) = (&app, code.clone());
+        async move {
+            app.post_as(
+                &app.account("demo.checkpoint").api_token,
+                "/api/v1/pass/verify",
+                &json!({"code": code}),
+            )
+            .await
+            .json::<serde_json::Value>()
+            .await
+            .expect("json")
+        }
+    };
+    assert_eq!(verify().await["valid"], true);
+    sqlx::query("UPDATE dcc_signers SET vouched_by = NULL")
+        .execute(app.state.pool())
+        .await
+        .expect("bare");
+    let restarted = tongban_app::open_state((*app.state.config).clone(), app.clock.clone())
+        .await
+        .expect("a node starts");
+    let checked = tongban_app::trust::foreign::check_dcc(&restarted, &code)
+        .await
+        .expect("checked");
+    assert_eq!(checked.err().as_deref(), Some("unknown_kid"));
 }

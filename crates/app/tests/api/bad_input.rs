@@ -372,6 +372,37 @@ async fn unknown_and_malformed_requests_to_the_newer_endpoints_are_refused() {
             json!({"certificates": 7}),
             422,
         ),
+        // A signed list that is not one: bad base64, a header that is not JSON, not ES256.
+        (
+            &trust,
+            "/api/v1/admin/dcc-signers",
+            json!({"signed": "a.b.c"}),
+            422,
+        ),
+        (
+            &trust,
+            "/api/v1/admin/dcc-signers",
+            json!({"signed": "bm90IGpzb24.W10.AAAA"}),
+            422,
+        ),
+        (
+            &trust,
+            "/api/v1/admin/dcc-signers",
+            json!({"signed": "eyJhbGciOiJub25lIn0.W10.AAAA"}),
+            422,
+        ),
+        (
+            &trust,
+            "/api/v1/admin/dcc-signers",
+            json!([{"certificateType": "LIST_SIGNER", "rawData": "AAAA"}]),
+            422,
+        ),
+        (
+            &trust,
+            "/api/v1/admin/dcc-signers",
+            json!([{"certificateType": "CSCA", "rawData": "MIIB"}]),
+            422,
+        ),
     ];
     for (token, path, body, want) in posts {
         let (status, problem_body) = problem(app.post_as(token, path, &body).await).await;
@@ -388,6 +419,11 @@ async fn unknown_and_malformed_requests_to_the_newer_endpoints_are_refused() {
     for (path, want) in [
         ("/api/v1/admin/dcc-signers/AAAAAAAAAAA", 404),
         ("/api/v1/admin/dcc-signers/not%20base64", 422),
+        ("/api/v1/admin/dcc-anchors/abc", 422),
+        (
+            "/api/v1/admin/dcc-anchors/0000000000000000000000000000000000000000000000000000000000000000",
+            404,
+        ),
     ] {
         let response = app
             .client

@@ -207,6 +207,38 @@ impl TestApp {
         .as_u16()
     }
 
+    /// Trusts EU DCC signers (gateway JSON entries) as a national backend would hand them
+    /// over: a list signer's key is trusted first (two security administrators), then the
+    /// signers come in a list that key signed (two again). Returns the list signer.
+    pub async fn trust_dcc_signers(&self, entries: &Value) -> tongban_crypto::SoftwareSigner {
+        use base64::Engine as _;
+        use tongban_crypto::Signer as _;
+        let signer = tongban_crypto::SoftwareSigner::generate(
+            tongban_crypto::SignatureAlgorithm::Es256,
+            "list-signer",
+        );
+        let admin = self.account("demo.secadmin").api_token.clone();
+        let key = base64::engine::general_purpose::STANDARD.encode(signer.public_key().bytes);
+        let anchor = self
+            .post_as(
+                &admin,
+                "/api/v1/admin/dcc-signers",
+                &json!([{"certificateType": "LIST_SIGNER", "rawData": key}]),
+            )
+            .await;
+        assert_eq!(self.approve_trust(anchor).await, 204, "the list signer");
+        let signed = tongban_app::trust::dcc::sign_signer_list(&entries.to_string(), &signer);
+        let list = self
+            .post_as(
+                &admin,
+                "/api/v1/admin/dcc-signers",
+                &json!({"signed": signed}),
+            )
+            .await;
+        assert_eq!(self.approve_trust(list).await, 204, "the signed list");
+        signer
+    }
+
     /// The id of the person behind a demo citizen account.
     pub async fn person_id_of(&self, username: &str) -> String {
         let me: Value = self

@@ -412,10 +412,20 @@ async fn an_eu_dcc_is_checked_at_the_door_against_imported_signers() {
     assert_eq!(status, 403);
     assert_eq!(check(code.clone()).await["reason"], "unknown_kid");
 
-    let response = app
-        .post_as(&admin, "/api/v1/admin/dcc-signers", &list)
-        .await;
-    assert_eq!(app.approve_trust(response).await, 204);
+    // A signer alone is no anchor: it needs its country's CSCA or a signed list.
+    let (status, bare) = problem(
+        app.post_as(&admin, "/api/v1/admin/dcc-signers", &list)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(
+        bare["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("vouched")),
+        "{bare}"
+    );
+    app.trust_dcc_signers(&list).await;
     let admitted = check(code.clone()).await;
     assert_eq!(admitted["valid"], true, "{admitted}");
     assert_eq!(admitted["foreign"]["format"], "dcc");
@@ -527,8 +537,17 @@ async fn an_eu_dcc_is_checked_at_the_door_against_imported_signers() {
     assert_eq!(check(code).await["reason"], "unknown_kid");
 }
 
-/// The trust page's DCC section, reached from the console: a PEM signer is imported and listed,
-/// then removed; a paste that is not a signer list is a readable 422 that changes nothing.
+/// A test certificate of `crates/codes/tests/fixtures/csca` (made by its `make.sh`).
+pub fn csca_fixture(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../codes/tests/fixtures/csca")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The trust page's DCC section, reached from the console: a country signing CA with its
+/// signer (PEM) is imported and listed, then the signer removed; a paste that is not a signer
+/// list, or a signer without its CA, is a readable 422 that changes nothing.
 #[tokio::test]
 async fn the_console_imports_and_removes_a_dcc_signer() {
     let Some(vectors) = tongban_harness::conformance::vectors_dir() else {
@@ -541,7 +560,13 @@ async fn the_console_imports_and_removes_a_dcc_signer() {
     )
     .expect("json");
     let certificate = case["TESTCTX"]["CERTIFICATE"].as_str().expect("dsc");
-    let pem = format!("-----BEGIN CERTIFICATE-----\n{certificate}\n-----END CERTIFICATE-----\n");
+    let bare = format!("-----BEGIN CERTIFICATE-----\n{certificate}\n-----END CERTIFICATE-----\n");
+    // A country's signing CA with a signer it issued, as PEM.
+    let pem = format!(
+        "{}{}",
+        csca_fixture("csca-xa.pem"),
+        csca_fixture("dsc-xa.pem")
+    );
     let app = spawn_app().await;
     let admin = app.account("demo.secadmin").clone();
     let mut browser = app.page_login(&admin).await;
@@ -576,6 +601,16 @@ async fn the_console_imports_and_removes_a_dcc_signer() {
         .await;
     assert_eq!(wrong.status(), 422);
     assert!(wrong.text().await.expect("html").contains("PEM"));
+    // A signer without its country's CA is refused, readably.
+    let alone = browser
+        .post_form(
+            &app,
+            "/admin/dcc-signers",
+            &[("csrf", &csrf), ("list", &bare)],
+        )
+        .await;
+    assert_eq!(alone.status(), 422);
+    assert!(alone.text().await.expect("html").contains("vouched"));
     let imported = browser
         .post_form(
             &app,
@@ -607,11 +642,24 @@ async fn the_console_imports_and_removes_a_dcc_signer() {
         )
         .await;
     assert_eq!(removed.status(), 200);
+    let page = removed.text().await.expect("html");
+    assert!(page.contains("尚未信任任何签名证书"));
+    // The country's CA stays an anchor until it is removed too.
+    let anchors = tongban_app::trust::dcc::list_anchors(&app.state)
+        .await
+        .expect("anchors");
+    assert_eq!(anchors.len(), 1);
     assert!(
-        removed
-            .text()
-            .await
-            .expect("html")
-            .contains("尚未信任任何签名证书")
+        page.contains("国家签名 CA") && page.contains(&anchors[0].fingerprint),
+        "{page}"
     );
+    let removed = browser
+        .post_form(
+            &app,
+            "/admin/dcc-anchors/remove",
+            &[("csrf", &csrf), ("fingerprint", &anchors[0].fingerprint)],
+        )
+        .await;
+    assert_eq!(removed.status(), 200);
+    assert!(removed.text().await.expect("html").contains("尚无信任锚"));
 }

@@ -19,6 +19,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(visitor_rule, set_visitor_rule))
         .routes(routes!(dcc_signers, import_dcc_signers))
         .routes(routes!(remove_dcc_signer))
+        .routes(routes!(dcc_anchors))
+        .routes(routes!(remove_dcc_anchor))
         .routes(routes!(import_dcc_schema))
         .routes(routes!(trust_proposals))
         .routes(routes!(approve_trust_proposal))
@@ -189,10 +191,12 @@ async fn dcc_signers(
     Ok(Json(super::dcc::list_signers(&state).await?))
 }
 
-/// Propose trusting EU DCC signer certificates: the EU gateway's trust-list JSON (an array of
-/// `{kid, country, certificateType, rawData}`, or `{"certificates": [...]}`), or
-/// `{"pem": "<PEM certificates>"}` (checked now; a second security administrator approves).
-/// Logged.
+/// Propose trusting EU DCC signer certificates and their anchors: the EU gateway's trust-list
+/// JSON (an array of `{kid, country, certificateType, rawData}` with `DSC`, `CSCA` or
+/// `LIST_SIGNER` entries, or `{"certificates": [...]}`), `{"pem": "<PEM certificates>"}`, or
+/// `{"signed": "<JWS>"}`, a list signed by a trusted list signer. Every signer must be issued
+/// by a trusted country signing CA of its country (or one in the same list) or come in a signed
+/// list (checked now; a second security administrator approves). Logged.
 #[utoipa::path(post, path = "/api/v1/admin/dcc-signers", tag = "trust", security(("bearer" = [])), request_body = Object,
     responses((status = 202, body = Proposed), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 async fn import_dcc_signers(
@@ -200,9 +204,13 @@ async fn import_dcc_signers(
     crate::web::extract::ApiActor(actor): crate::web::extract::ApiActor,
     crate::web::extract::ApiJson(list): crate::web::extract::ApiJson<serde_json::Value>,
 ) -> crate::error::AppResult<(axum::http::StatusCode, Json<Proposed>)> {
-    let text = match list.get("pem").and_then(serde_json::Value::as_str) {
-        Some(pem) => pem.to_owned(),
-        None => list.to_string(),
+    let text = match (
+        list.get("pem").and_then(serde_json::Value::as_str),
+        list.get("signed").and_then(serde_json::Value::as_str),
+    ) {
+        (Some(pem), _) => pem.to_owned(),
+        (None, Some(signed)) => signed.to_owned(),
+        (None, None) => list.to_string(),
     };
     propose(
         &state,
@@ -227,6 +235,40 @@ async fn remove_dcc_signer(
         .map_err(|_| crate::error::AppError::invalid("kid", "base64url"))?;
     let kid = base64::engine::general_purpose::STANDARD.encode(bytes);
     if super::dcc::remove_signer(&state, &kid, actor.id()).await? {
+        Ok(axum::http::StatusCode::NO_CONTENT)
+    } else {
+        Err(crate::error::AppError::NotFound)
+    }
+}
+
+/// The anchors DCC signers are checked against: country signing CAs and list signers.
+#[utoipa::path(get, path = "/api/v1/admin/dcc-anchors", tag = "trust", security(("bearer" = [])),
+    responses((status = 200, body = Vec<super::dcc::AnchorSummary>), (status = 403, body = crate::error::Problem)))]
+async fn dcc_anchors(
+    State(state): State<AppState>,
+    crate::web::extract::ApiActor(actor): crate::web::extract::ApiActor,
+) -> crate::error::AppResult<Json<Vec<super::dcc::AnchorSummary>>> {
+    system_admin(&actor)?;
+    Ok(Json(super::dcc::list_anchors(&state).await?))
+}
+
+/// Stop trusting an anchor (by fingerprint, hex) and every signer it vouched for, at once.
+/// Logged.
+#[utoipa::path(delete, path = "/api/v1/admin/dcc-anchors/{fingerprint}", tag = "trust", security(("bearer" = [])), params(("fingerprint" = String, Path)),
+    responses((status = 204), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+async fn remove_dcc_anchor(
+    State(state): State<AppState>,
+    crate::web::extract::ApiActor(actor): crate::web::extract::ApiActor,
+    axum::extract::Path(fingerprint): axum::extract::Path<String>,
+) -> crate::error::AppResult<axum::http::StatusCode> {
+    system_admin(&actor)?;
+    if fingerprint.len() != 64 || !fingerprint.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(crate::error::AppError::invalid(
+            "fingerprint",
+            "the SHA-256 of the anchor, 64 hex digits",
+        ));
+    }
+    if super::dcc::remove_anchor(&state, &fingerprint.to_ascii_lowercase(), actor.id()).await? {
         Ok(axum::http::StatusCode::NO_CONTENT)
     } else {
         Err(crate::error::AppError::NotFound)

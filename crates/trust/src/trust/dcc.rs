@@ -10,9 +10,11 @@ use std::sync::{Arc, RwLock};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use tongban_codes::csca::{self, ChainError, Csca};
 use tongban_codes::dcc::{self, Dsc, Schemas, TrustList, VerifiedDcc};
 
 use super::store::{self, SignerRow};
@@ -49,6 +51,9 @@ pub struct SignerSummary {
     pub subject: String,
     /// RFC 3339.
     pub not_after: String,
+    /// The fingerprint of the anchor that vouched for the signer (a CSCA or a list signer);
+    /// null for a signer imported before anchors existed.
+    pub vouched_by: Option<String>,
 }
 
 /// One entry of a signer list in the EU gateway's JSON form.
@@ -67,12 +72,31 @@ struct GatewayEntry {
 /// A certificate of a signer list: the country the list gives, the signer, its DER.
 pub type ListedSigner = (Option<String>, Dsc, Vec<u8>);
 
-/// Reads a signer list: PEM certificates, or JSON — the EU gateway's array of
-/// `{kid, country, certificateType, rawData}`, or `{"certificates": [...]}` of the same. A
-/// `kid` given in the list must be the certificate's own.
-pub fn parse_signer_list(text: &str) -> Result<Vec<ListedSigner>, String> {
+/// What a signer list carries: signers, and the anchors they are checked against — country
+/// signing CAs, and keys of signed lists (`LIST_SIGNER`: a P-256 point, base64).
+#[derive(Default)]
+pub struct SignerList {
+    pub signers: Vec<ListedSigner>,
+    pub cscas: Vec<Csca>,
+    /// Key id and SEC1 point of each list signer.
+    pub list_signers: Vec<(String, Vec<u8>)>,
+    /// For a signed list (a JWS): the key id of its signer, the signed input, the signature.
+    pub signed: Option<(String, Vec<u8>, Vec<u8>)>,
+}
+
+/// The key id of a list signer's key: the first 8 bytes of the SHA-256 of its point, base64.
+pub fn list_signer_kid(point: &[u8]) -> String {
+    STANDARD.encode(&Sha256::digest(point)[..8])
+}
+
+/// Reads a signer list: PEM certificates (a CA certificate is a country signing CA, any other
+/// a signer), or JSON — the EU gateway's array of `{kid, country, certificateType, rawData}`
+/// (`DSC`, `CSCA`, `LIST_SIGNER`), or `{"certificates": [...]}` of the same — or a signed list:
+/// a JWS (ES256) whose payload is such a JSON list of signers. A `kid` given in the list must
+/// be the certificate's own.
+pub fn parse_signer_list(text: &str) -> Result<SignerList, String> {
     let trimmed = text.trim_start_matches('\u{feff}').trim();
-    let mut out = Vec::new();
+    let mut out = SignerList::default();
     if trimmed.starts_with("-----BEGIN") {
         for block in trimmed.split("-----END CERTIFICATE-----") {
             let Some(start) = block.find("-----BEGIN CERTIFICATE-----") else {
@@ -85,9 +109,45 @@ pub fn parse_signer_list(text: &str) -> Result<Vec<ListedSigner>, String> {
             let der = STANDARD
                 .decode(body)
                 .map_err(|_| "a PEM certificate is not base64".to_owned())?;
-            let dsc = Dsc::from_der(&der).map_err(|e| e.to_string())?;
-            out.push((None, dsc, der));
+            if csca::is_ca(&der) {
+                out.cscas
+                    .push(Csca::from_der(&der).map_err(|e| e.to_string())?);
+            } else {
+                let dsc = Dsc::from_der(&der).map_err(|e| e.to_string())?;
+                out.signers.push((None, dsc, der));
+            }
         }
+    } else if !trimmed.starts_with(['[', '{']) && trimmed.split('.').count() == 3 {
+        let mut parts = trimmed.split('.');
+        let (header, payload, signature) = (
+            parts.next().unwrap_or_default(),
+            parts.next().unwrap_or_default(),
+            parts.next().unwrap_or_default(),
+        );
+        let decode = |part: &str| {
+            URL_SAFE_NO_PAD
+                .decode(part)
+                .map_err(|_| "a signed list's parts must be base64url".to_owned())
+        };
+        let header: Value = serde_json::from_slice(&decode(header)?)
+            .map_err(|_| "a signed list's header is not JSON".to_owned())?;
+        if header.get("alg").and_then(Value::as_str) != Some("ES256") {
+            return Err("a signed list must be signed with ES256".into());
+        }
+        let kid = header
+            .get("kid")
+            .and_then(Value::as_str)
+            .ok_or("a signed list's header must name its signer's kid")?
+            .to_owned();
+        let inner = String::from_utf8(decode(payload)?)
+            .map_err(|_| "a signed list's payload is not text".to_owned())?;
+        let inner = parse_signer_list(&inner)?;
+        if inner.signed.is_some() || !inner.cscas.is_empty() || !inner.list_signers.is_empty() {
+            return Err("a signed list carries signers only, not anchors or other lists".into());
+        }
+        let input = trimmed.as_bytes()[..header_and_payload_len(trimmed)].to_vec();
+        out.signers = inner.signers;
+        out.signed = Some((kid, input, decode(signature)?));
     } else {
         let value: Value =
             serde_json::from_str(trimmed).map_err(|_| "neither PEM nor JSON".to_owned())?;
@@ -102,59 +162,253 @@ pub fn parse_signer_list(text: &str) -> Result<Vec<ListedSigner>, String> {
         for (i, entry) in entries.into_iter().enumerate() {
             let entry: GatewayEntry = serde_json::from_value(entry)
                 .map_err(|_| format!("entry {i}: needs rawData (base64 DER)"))?;
-            if entry
+            let kind = entry
                 .certificate_type
                 .as_deref()
-                .is_some_and(|t| !t.eq_ignore_ascii_case("DSC"))
-            {
-                continue; // CSCA, upload and authentication certificates sign no DCC.
-            }
-            let der = STANDARD
+                .unwrap_or("DSC")
+                .to_ascii_uppercase();
+            let raw = STANDARD
                 .decode(entry.raw_data.trim())
                 .map_err(|_| format!("entry {i}: rawData is not base64"))?;
-            let dsc = Dsc::from_der(&der).map_err(|e| format!("entry {i}: {e}"))?;
-            if let Some(kid) = &entry.kid
-                && STANDARD.decode(kid).ok().as_deref() != Some(dsc.kid())
-            {
-                return Err(format!("entry {i}: kid {kid} is not the certificate's"));
+            match kind.as_str() {
+                "DSC" => {
+                    let dsc = Dsc::from_der(&raw).map_err(|e| format!("entry {i}: {e}"))?;
+                    if let Some(kid) = &entry.kid
+                        && STANDARD.decode(kid).ok().as_deref() != Some(dsc.kid())
+                    {
+                        return Err(format!("entry {i}: kid {kid} is not the certificate's"));
+                    }
+                    out.signers.push((entry.country, dsc, raw));
+                }
+                "CSCA" => out
+                    .cscas
+                    .push(Csca::from_der(&raw).map_err(|e| format!("entry {i}: {e}"))?),
+                "LIST_SIGNER" => {
+                    tongban_crypto::PublicKey::new(
+                        tongban_crypto::SignatureAlgorithm::Es256,
+                        raw.clone(),
+                    )
+                    .map_err(|_| format!("entry {i}: a list signer is a P-256 point"))?;
+                    out.list_signers.push((list_signer_kid(&raw), raw));
+                }
+                // Upload and authentication certificates sign no DCC and vouch for none.
+                _ => continue,
             }
-            out.push((entry.country, dsc, der));
         }
     }
-    if out.is_empty() {
+    if out.signers.is_empty() && out.cscas.is_empty() && out.list_signers.is_empty() {
         return Err("no signer certificate in the list".into());
     }
-    if out.len() > MAX_SIGNERS {
+    if out.signers.len() + out.cscas.len() + out.list_signers.len() > MAX_SIGNERS {
         return Err(format!("more than {MAX_SIGNERS} certificates"));
     }
     Ok(out)
 }
 
-/// Imports a signer list: every certificate is trusted from now on. Logged. Returns how many
-/// were new.
-pub async fn import_signers(state: &AppState, text: &str, by: &str) -> AppResult<u64> {
-    let list = parse_signer_list(text).map_err(|why| AppError::invalid("list", why))?;
-    let rows: Vec<SignerRow> = list
+/// The length of a JWS's `header.payload`, the part its signature covers.
+fn header_and_payload_len(jws: &str) -> usize {
+    jws.rfind('.').unwrap_or(jws.len())
+}
+
+/// Signs a list of signers (the gateway's JSON form) as a signer list: a JWS (ES256) a region
+/// that trusts the key as a list signer imports without a CSCA for each signer.
+pub fn sign_signer_list(list: &str, signer: &dyn tongban_crypto::Signer) -> String {
+    let point = signer.public_key().bytes;
+    let header = json!({"alg": "ES256", "kid": list_signer_kid(&point)}).to_string();
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(list)
+    );
+    let signature = signer.sign(input.as_bytes());
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+}
+
+fn fingerprint(bytes: &[u8]) -> String {
+    data_encoding::HEXLOWER.encode(&Sha256::digest(bytes))
+}
+
+/// A signer list checked against the anchors: the anchors it adds and every signer with the
+/// anchor that vouches for it. Refused when a signer has none — no signer is trusted bare.
+pub async fn vouch(
+    state: &AppState,
+    list: &SignerList,
+) -> AppResult<(Vec<store::AnchorRow>, Vec<SignerRow>)> {
+    let stored = store::dcc_anchors(state.pool()).await?;
+    let mut anchors: Vec<store::AnchorRow> = list
+        .cscas
         .iter()
-        .map(|(country, dsc, der)| SignerRow {
-            fingerprint: data_encoding::HEXLOWER.encode(&Sha256::digest(der)),
+        .map(|csca| store::AnchorRow {
+            fingerprint: fingerprint(csca.der()),
+            kind: "csca".into(),
+            kid: STANDARD.encode(&Sha256::digest(csca.der())[..8]),
+            country: csca.country(),
+            subject: csca.subject().to_owned(),
+            not_after: Some(csca.not_after()),
+            material: STANDARD.encode(csca.der()),
+        })
+        .collect();
+    anchors.extend(
+        list.list_signers
+            .iter()
+            .map(|(kid, point)| store::AnchorRow {
+                fingerprint: fingerprint(point),
+                kind: "list_signer".into(),
+                kid: kid.clone(),
+                country: None,
+                subject: format!("signer-list key {kid}"),
+                not_after: None,
+                material: STANDARD.encode(point),
+            }),
+    );
+    let signed_by = match &list.signed {
+        None => None,
+        Some((kid, input, signature)) => {
+            let anchor = stored
+                .iter()
+                .find(|a| a.kind == "list_signer" && &a.kid == kid)
+                .ok_or_else(|| {
+                    AppError::invalid("list", format!("no trusted list signer has kid {kid}"))
+                })?;
+            let key = STANDARD
+                .decode(&anchor.material)
+                .ok()
+                .and_then(|point| {
+                    tongban_crypto::PublicKey::new(tongban_crypto::SignatureAlgorithm::Es256, point)
+                        .ok()
+                })
+                .ok_or_else(|| {
+                    AppError::Internal(anyhow::anyhow!("a stored list signer does not read"))
+                })?;
+            tongban_crypto::verify(&key, input, signature).map_err(|_| {
+                AppError::invalid("list", "the list's signature is not its signer's")
+            })?;
+            Some(anchor.fingerprint.clone())
+        }
+    };
+    let mut cscas: Vec<(String, Csca)> = anchors
+        .iter()
+        .zip(&list.cscas)
+        .map(|(row, csca)| (row.fingerprint.clone(), csca.clone()))
+        .collect();
+    for row in stored.iter().filter(|a| a.kind == "csca") {
+        if let Ok(csca) = Csca::from_text(&row.material) {
+            cscas.push((row.fingerprint.clone(), csca));
+        }
+    }
+    let mut signers = Vec::new();
+    for (i, (country, dsc, der)) in list.signers.iter().enumerate() {
+        let vouched_by = match &signed_by {
+            Some(anchor) => anchor.clone(),
+            None => {
+                let mut reason = "no country signing CA of its country is trusted".to_owned();
+                let mut found = None;
+                for (anchor, csca) in &cscas {
+                    match csca.issued(dsc) {
+                        Ok(()) => {
+                            found = Some(anchor.clone());
+                            break;
+                        }
+                        Err(ChainError::OtherIssuer | ChainError::OtherCountry) => {}
+                        Err(error) => reason = format!("{} ({})", error, error.code()),
+                    }
+                }
+                found.ok_or_else(|| {
+                    AppError::invalid(
+                        "list",
+                        format!(
+                            "signer {i} ({}) is not vouched for: {reason}",
+                            dsc.subject()
+                        ),
+                    )
+                })?
+            }
+        };
+        signers.push(SignerRow {
+            fingerprint: fingerprint(der),
             kid: STANDARD.encode(dsc.kid()),
-            country: country.clone().or_else(|| country_of(dsc.subject())),
+            country: country.clone().or_else(|| csca::country_of(dsc.subject())),
             subject: dsc.subject().to_owned(),
             not_after: dsc.not_after(),
             certificate: STANDARD.encode(der),
-        })
-        .collect();
+            vouched_by: Some(vouched_by),
+        });
+    }
+    Ok((anchors, signers))
+}
+
+/// Imports a signer list: its anchors, and its signers, each vouched for by a country signing
+/// CA or the list's signer, are trusted from now on. Logged. Returns how many signers were new.
+pub async fn import_signers(state: &AppState, text: &str, by: &str) -> AppResult<u64> {
+    let list = parse_signer_list(text).map_err(|why| AppError::invalid("list", why))?;
+    let (anchors, rows) = vouch(state, &list).await?;
     let entry = json!({
         "kind": "dcc_signers_imported",
         "at": crate::time_fmt::rfc3339(state.now()),
         "actor": by,
+        "anchors": anchors.iter().map(|a| json!({"kind": a.kind, "fingerprint": a.fingerprint, "subject": a.subject})).collect::<Vec<_>>(),
         "kids": rows.iter().map(|r| &r.kid).collect::<Vec<_>>(),
     });
     crate::ledger::service::append(state, &entry)
         .await
         .map_err(|_| AppError::Unavailable)?;
-    store::insert_dcc_signers(state.pool(), &rows, state.now()).await
+    store::insert_dcc_trust(state.pool(), &anchors, &rows, state.now()).await
+}
+
+/// Stops trusting an anchor and every signer it vouched for, at once. Logged.
+pub async fn remove_anchor(state: &AppState, fingerprint: &str, by: &str) -> AppResult<bool> {
+    let entry = json!({
+        "kind": "dcc_anchor_removed",
+        "at": crate::time_fmt::rfc3339(state.now()),
+        "actor": by,
+        "fingerprint": fingerprint,
+    });
+    crate::ledger::service::append(state, &entry)
+        .await
+        .map_err(|_| AppError::Unavailable)?;
+    Ok(store::delete_dcc_anchor(state.pool(), fingerprint).await? > 0)
+}
+
+/// A trust anchor of DCC signers, as listed.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AnchorSummary {
+    /// SHA-256 of the certificate (or key), hex.
+    pub fingerprint: String,
+    /// `csca` or `list_signer`.
+    pub kind: String,
+    pub kid: String,
+    pub country: Option<String>,
+    pub subject: String,
+    /// RFC 3339, for a CSCA.
+    pub not_after: Option<String>,
+}
+
+impl AnchorSummary {
+    /// The text key of the anchor's kind, for pages.
+    pub fn kind_text(&self) -> &'static str {
+        if self.kind == "csca" {
+            "dcc.kind.csca"
+        } else {
+            "dcc.kind.list_signer"
+        }
+    }
+}
+
+pub async fn list_anchors(state: &AppState) -> AppResult<Vec<AnchorSummary>> {
+    Ok(store::dcc_anchors(state.pool())
+        .await?
+        .into_iter()
+        .map(|row| AnchorSummary {
+            fingerprint: row.fingerprint,
+            kind: row.kind,
+            kid: row.kid,
+            country: row.country,
+            subject: row.subject,
+            not_after: row
+                .not_after
+                .map(|t| crate::time_fmt::rfc3339(t.saturating_mul(1000))),
+        })
+        .collect())
 }
 
 /// Stops trusting the signers with a key id (base64), at once. Logged.
@@ -180,6 +434,7 @@ pub async fn list_signers(state: &AppState) -> AppResult<Vec<SignerSummary>> {
             country: row.country,
             subject: row.subject,
             not_after: crate::time_fmt::rfc3339(row.not_after.saturating_mul(1000)),
+            vouched_by: row.vouched_by,
         })
         .collect())
 }
@@ -310,6 +565,11 @@ pub async fn verifier(state: &AppState) -> AppResult<Arc<Verifier>> {
     }
     let mut trust = TrustList::new();
     for row in store::dcc_signers(state.pool()).await? {
+        // A signer no anchor vouched for (imported before anchors existed) is not trusted:
+        // the administrators import it again with its CSCA or in a signed list.
+        if row.vouched_by.is_none() {
+            continue;
+        }
         // Stored rows were read when imported; one that no longer reads is left out.
         if let Ok(dsc) = Dsc::from_text(&row.certificate) {
             trust.insert(dsc);
@@ -340,12 +600,4 @@ pub async fn check(state: &AppState, code: &str) -> AppResult<Result<VerifiedDcc
         dcc::verify(code.trim(), &verifier.trust, state.now() / 1000, schemas)
             .map_err(|e| e.code().to_owned()),
     )
-}
-
-/// The country (`C=`) of a certificate subject in RFC 4514 form.
-fn country_of(subject: &str) -> Option<String> {
-    subject
-        .split(',')
-        .find_map(|part| part.trim().strip_prefix("C="))
-        .map(str::to_owned)
 }

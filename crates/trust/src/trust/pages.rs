@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/dcc-signers", post(import_dcc_signers))
         .route("/admin/dcc-signers/remove", post(remove_dcc_signer))
+        .route("/admin/dcc-anchors/remove", post(remove_dcc_anchor))
         .route(
             "/admin/trust-proposals/{id}/approve",
             post(approve_proposal),
@@ -40,6 +41,8 @@ struct TrustPage {
     trusted: Vec<super::regions::TrustedRegion>,
     /// The EU DCC signer certificates trusted.
     dcc_signers: Vec<super::dcc::SignerSummary>,
+    /// What the signers are checked against.
+    dcc_anchors: Vec<super::dcc::AnchorSummary>,
     /// Changes waiting for a second security administrator: (id, what, by whom, when, mine).
     proposals: Vec<(String, String, String, String, bool)>,
 }
@@ -87,6 +90,7 @@ async fn render(
             notice,
             trusted,
             dcc_signers,
+            dcc_anchors: super::dcc::list_anchors(state).await?,
             proposals,
         })
     };
@@ -216,5 +220,31 @@ async fn remove_dcc_signer(
         return Err(ctx.error(AppError::NotFound));
     }
     let notice = format!("{} {}", ctx.t.get("dcc.removed"), form.kid);
+    render(&state, &ctx, Some(notice)).await
+}
+
+#[derive(Deserialize)]
+struct DccAnchorForm {
+    csrf: String,
+    fingerprint: String,
+}
+
+async fn remove_dcc_anchor(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    PageForm(form): PageForm<DccAnchorForm>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&form.csrf)?;
+    if !can(actor, Action::ManageTrust, Resource::Platform) {
+        return Err(ctx.error(AppError::Forbidden));
+    }
+    if !super::dcc::remove_anchor(&state, form.fingerprint.trim(), actor.id())
+        .await
+        .map_err(|e| ctx.error(e))?
+    {
+        return Err(ctx.error(AppError::NotFound));
+    }
+    let notice = format!("{} {}", ctx.t.get("dcc.removed"), form.fingerprint.trim());
     render(&state, &ctx, Some(notice)).await
 }

@@ -50,7 +50,7 @@ impl TrustChange {
     }
 
     /// Checks the change as making it would, without making it; what it does, in words.
-    fn check(&self, state: &AppState) -> AppResult<String> {
+    async fn check(&self, state: &AppState) -> AppResult<String> {
         Ok(match self {
             TrustChange::Region {
                 trust_list,
@@ -73,15 +73,18 @@ impl TrustChange {
                 )
             }
             TrustChange::DccSigners { list } => {
-                let signers = super::dcc::parse_signer_list(list)
+                let parsed = super::dcc::parse_signer_list(list)
                     .map_err(|why| AppError::invalid("list", why))?;
-                let subjects: Vec<String> = signers
+                let (anchors, signers) = super::dcc::vouch(state, &parsed).await?;
+                let subjects: Vec<&str> = anchors
                     .iter()
+                    .map(|a| a.subject.as_str())
+                    .chain(signers.iter().map(|s| s.subject.as_str()))
                     .take(5)
-                    .map(|(_, dsc, _)| dsc.subject().to_owned())
                     .collect();
                 format!(
-                    "trust {} EU DCC signer(s): {}",
+                    "trust {} anchor(s) and {} EU DCC signer(s): {}",
+                    anchors.len(),
                     signers.len(),
                     subjects.join("; ")
                 )
@@ -158,7 +161,7 @@ pub use super::store::Proposal;
 /// Proposes a change (checked now); returns the proposal's id. Logged.
 pub async fn propose(state: &AppState, actor: &Actor, change: TrustChange) -> AppResult<String> {
     ensure_trust_keeper(actor)?;
-    let summary = change.check(state)?;
+    let summary = change.check(state).await?;
     let id = tongban_platform::random::new_id();
     let now = state.now();
     log(state, actor, "trust_change_proposed", &id, change.kind()).await?;

@@ -60,14 +60,50 @@ pub struct SignerRow {
     pub subject: String,
     pub not_after: i64,
     pub certificate: String,
+    /// The anchor (its fingerprint) that vouched for the signer; None for one imported before
+    /// anchors existed.
+    pub vouched_by: Option<String>,
 }
 
-/// Adds DCC signer certificates (an existing one is kept as it is).
-pub async fn insert_dcc_signers(pool: &AnyPool, rows: &[SignerRow], at: i64) -> AppResult<u64> {
+/// A trust anchor of DCC signers: a country signing CA, or a signer-list key.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AnchorRow {
+    pub fingerprint: String,
+    /// `csca` or `list_signer`.
+    pub kind: String,
+    pub kid: String,
+    pub country: Option<String>,
+    pub subject: String,
+    pub not_after: Option<i64>,
+    /// base64: the certificate's DER, or the list signer's key (a SEC1 P-256 point).
+    pub material: String,
+}
+
+/// Adds anchors and the signers they vouch for, in one transaction (an existing row of either
+/// is kept as it is). Returns how many signers were new.
+pub async fn insert_dcc_trust(
+    pool: &AnyPool,
+    anchors: &[AnchorRow],
+    signers: &[SignerRow],
+    at: i64,
+) -> AppResult<u64> {
     let mut tx = pool.begin().await?;
+    for anchor in anchors {
+        sqlx::query("INSERT INTO dcc_anchors (fingerprint, kind, kid, country, subject, not_after, material, imported_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (fingerprint) DO NOTHING")
+            .bind(anchor.fingerprint.clone())
+            .bind(anchor.kind.clone())
+            .bind(anchor.kid.clone())
+            .bind(anchor.country.clone())
+            .bind(anchor.subject.clone())
+            .bind(anchor.not_after)
+            .bind(anchor.material.clone())
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+    }
     let mut added = 0;
-    for row in rows {
-        added += sqlx::query("INSERT INTO dcc_signers (fingerprint, kid, country, subject, not_after, certificate, imported_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (fingerprint) DO NOTHING")
+    for row in signers {
+        added += sqlx::query("INSERT INTO dcc_signers (fingerprint, kid, country, subject, not_after, certificate, imported_at, vouched_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (fingerprint) DO NOTHING")
             .bind(row.fingerprint.clone())
             .bind(row.kid.clone())
             .bind(row.country.clone())
@@ -75,12 +111,36 @@ pub async fn insert_dcc_signers(pool: &AnyPool, rows: &[SignerRow], at: i64) -> 
             .bind(row.not_after)
             .bind(row.certificate.clone())
             .bind(at)
+            .bind(row.vouched_by.clone())
             .execute(&mut *tx)
             .await?
             .rows_affected();
     }
     tx.commit().await?;
     Ok(added)
+}
+
+pub async fn dcc_anchors(db: impl Exec<'_>) -> AppResult<Vec<AnchorRow>> {
+    let rows = sqlx::query("SELECT fingerprint, kind, kid, country, subject, not_after, material FROM dcc_anchors ORDER BY kind, country, subject")
+        .fetch_all(db)
+        .await?;
+    rows.iter().map(|r| Ok(AnchorRow::from_row(r)?)).collect()
+}
+
+/// Stops trusting an anchor, and with it every signer it vouched for.
+pub async fn delete_dcc_anchor(pool: &AnyPool, fingerprint: &str) -> AppResult<u64> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("DELETE FROM dcc_signers WHERE vouched_by = $1")
+        .bind(fingerprint.to_owned())
+        .execute(&mut *tx)
+        .await?;
+    let removed = sqlx::query("DELETE FROM dcc_anchors WHERE fingerprint = $1")
+        .bind(fingerprint.to_owned())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    Ok(removed)
 }
 
 /// Removes the signer certificates with a key id; how many there were.
@@ -93,7 +153,7 @@ pub async fn delete_dcc_signers(db: impl Exec<'_>, kid: &str) -> AppResult<u64> 
 }
 
 pub async fn dcc_signers(db: impl Exec<'_>) -> AppResult<Vec<SignerRow>> {
-    let rows = sqlx::query("SELECT fingerprint, kid, country, subject, not_after, certificate FROM dcc_signers ORDER BY country, kid")
+    let rows = sqlx::query("SELECT fingerprint, kid, country, subject, not_after, certificate, vouched_by FROM dcc_signers ORDER BY country, kid")
         .fetch_all(db)
         .await?;
     rows.iter().map(|r| Ok(SignerRow::from_row(r)?)).collect()
@@ -138,7 +198,7 @@ pub async fn dcc_schemas(db: impl Exec<'_>) -> AppResult<Vec<(String, String, bo
 
 /// What the DCC trust is made of now: a stamp that changes with any import or removal.
 pub async fn dcc_stamp(db: impl Exec<'_>) -> AppResult<(i64, i64, i64, i64)> {
-    Ok(sqlx::query_as("SELECT (SELECT COUNT(*) FROM dcc_signers) AS signers, (SELECT COALESCE(MAX(imported_at), 0) FROM dcc_signers) AS signers_at, (SELECT COUNT(*) FROM dcc_schemas) AS schemas, (SELECT COALESCE(MAX(imported_at), 0) FROM dcc_schemas) AS schemas_at")
+    Ok(sqlx::query_as("SELECT (SELECT COUNT(*) FROM dcc_signers) + (SELECT COUNT(*) FROM dcc_anchors) AS signers, (SELECT COALESCE(MAX(imported_at), 0) FROM dcc_signers) AS signers_at, (SELECT COUNT(*) FROM dcc_schemas) AS schemas, (SELECT COALESCE(MAX(imported_at), 0) FROM dcc_schemas) AS schemas_at")
         .fetch_one(db)
         .await?)
 }
