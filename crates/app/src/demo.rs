@@ -170,14 +170,23 @@ const CITIZENS: [(&str, &str, &str, &str, &str, &str); 4] = [
 ];
 
 /// (username, name, region, organisation code body (8 characters before its own check))
-const ENTERPRISES: [(&str, &str, &str, &str); 2] = [
+/// Demo enterprises: account, name, region, the body of their USCC, and the citizen account of
+/// their legal representative.
+const ENTERPRISES: [(&str, &str, &str, &str, &str); 2] = [
     (
         "enterprise.qingyuan",
         "临江市清源食品有限公司",
         JIANGBEI,
         "MA2QY001",
+        "citizen.lina",
     ),
-    ("enterprise.yunqi", "临江云启科技有限公司", CITY, "MA2YQ002"),
+    (
+        "enterprise.yunqi",
+        "临江云启科技有限公司",
+        CITY,
+        "MA2YQ002",
+        "citizen.zhangwei",
+    ),
 ];
 
 #[derive(Debug, Clone, Serialize)]
@@ -393,16 +402,29 @@ pub async fn seed(state: &AppState, base_url: &str) -> AppResult<DemoCredentials
         });
     }
 
-    for (username, name, region, body) in ENTERPRISES {
+    for (username, name, region, body, representative) in ENTERPRISES {
         let uscc = demo_uscc("91", region, body)?;
         let enterprise_id =
             match identity_store::account_by_username(state.pool(), username).await? {
                 Some(account) => account.enterprise_id,
-                None => Some(
-                    personal::register_enterprise(state, None, &uscc, name, &code(region)?)
+                None => {
+                    let representative =
+                        identity_store::account_by_username(state.pool(), representative)
+                            .await?
+                            .and_then(|account| account.person_id);
+                    Some(
+                        personal::register_enterprise(
+                            state,
+                            None,
+                            &uscc,
+                            name,
+                            &code(region)?,
+                            representative.as_deref(),
+                        )
                         .await?
                         .id,
-                ),
+                    )
+                }
             };
         let request = NewAccountRequest {
             username: username.into(),

@@ -2728,3 +2728,108 @@ async fn a_dcc_signer_needs_its_countrys_ca_or_a_signed_list() {
         .expect("checked");
     assert_eq!(checked.err().as_deref(), Some("unknown_kid"));
 }
+
+/// An enterprise's account recovers through its legal representative's own phone, as a
+/// citizen's does through theirs: with its USCC and the representative's ID number. Anyone
+/// else's ID number, another enterprise's code, or a citizen's username with a code answer the
+/// same and send nothing; no administrator is involved.
+#[tokio::test]
+async fn an_enterprise_recovers_through_its_representatives_phone() {
+    let app = spawn_app().await;
+    let recover = |body: serde_json::Value| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/api/v1/recovery"))
+                .json(&body)
+                .send()
+                .await
+                .expect("request")
+                .status()
+                .as_u16()
+        }
+    };
+    let sent = || async {
+        tongban_app::identity::activation::take_deliveries(&app.state)
+            .await
+            .expect("deliveries")
+    };
+    let qingyuan = app.account("enterprise.qingyuan").clone();
+    let uscc = qingyuan.uscc.clone().expect("uscc");
+    let other_uscc = app.account("enterprise.yunqi").uscc.clone().expect("uscc");
+    // 李娜 represents 清源食品; 张伟 does not.
+    let lina_id = app.account("citizen.lina").resident_id.clone().expect("id");
+    let zhang_id = app
+        .account("citizen.zhangwei")
+        .resident_id
+        .clone()
+        .expect("id");
+    for wrong in [
+        json!({"username": "enterprise.qingyuan", "resident_id": zhang_id, "uscc": uscc}),
+        json!({"username": "enterprise.qingyuan", "resident_id": lina_id, "uscc": other_uscc}),
+        json!({"username": "enterprise.qingyuan", "resident_id": lina_id}),
+        json!({"username": "citizen.lina", "resident_id": lina_id, "uscc": uscc}),
+    ] {
+        assert_eq!(recover(wrong.clone()).await, 202, "{wrong}");
+        assert!(sent().await.is_empty(), "{wrong}");
+    }
+    let bad = app
+        .client
+        .post(app.url("/api/v1/recovery"))
+        .json(&json!({"username": "enterprise.qingyuan", "resident_id": lina_id, "uscc": "not a code"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(crate::helpers::problem(bad).await.1["field"], "uscc");
+
+    assert_eq!(
+        recover(json!({"username": "enterprise.qingyuan", "resident_id": lina_id, "uscc": uscc}))
+            .await,
+        202
+    );
+    let delivered = sent().await;
+    assert_eq!(delivered.len(), 1);
+    assert_eq!(delivered[0].username, "enterprise.qingyuan");
+    assert_eq!(
+        delivered[0].recipient.as_deref(),
+        Some(app.person_id_of("citizen.lina").await.as_str()),
+        "to the representative's phone"
+    );
+    let code = tongban_app::identity::activation::code_in(&delivered[0].body).expect("code");
+    let done = app
+        .client
+        .post(app.url("/api/v1/activation/complete"))
+        .json(&json!({"username": "enterprise.qingyuan", "code": code, "password": "qingyuan's own new password", "totp": ""}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(done.status(), 204);
+    assert_eq!(
+        app.api_login("enterprise.qingyuan", "qingyuan's own new password", None)
+            .await
+            .status(),
+        200
+    );
+    // The page takes the code too.
+    let mut browser = crate::helpers::Browser::default();
+    let form = browser
+        .get(&app, "/recover")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(form.contains("name=\"uscc\""));
+    let refused = browser
+        .post_form(
+            &app,
+            "/recover",
+            &[
+                ("csrf", crate::helpers::hidden_csrf(&form).as_str()),
+                ("username", "enterprise.qingyuan"),
+                ("resident_id", &lina_id),
+                ("uscc", "12345"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
+}

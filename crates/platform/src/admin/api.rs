@@ -444,6 +444,10 @@ pub struct RegisterEnterpriseRequest {
     pub uscc: String,
     pub name: String,
     pub region_code: String,
+    /// The ID number of its legal representative (法定代表人), a person registered here; the
+    /// enterprise's account recovers through their phone.
+    #[serde(default)]
+    pub representative_resident_id: Option<String>,
 }
 
 /// Register an enterprise (system administrator or clerk of the region).
@@ -462,11 +466,34 @@ async fn register_enterprise(
     {
         return Err(AppError::invalid("region_code", "no such region"));
     }
+    let representative = match request.representative_resident_id.as_deref() {
+        None => None,
+        Some(text) => {
+            let id: tongban_core::ResidentId = parse("representative_resident_id", text)?;
+            Some(
+                personal::person_id_by_resident_id(&state, &id)
+                    .await?
+                    .ok_or_else(|| {
+                        AppError::invalid(
+                            "representative_resident_id",
+                            "no person with this ID number is registered",
+                        )
+                    })?,
+            )
+        }
+    };
     Ok((
         StatusCode::CREATED,
         Json(
-            personal::register_enterprise(&state, Some(&actor), &uscc, &request.name, &region)
-                .await?,
+            personal::register_enterprise(
+                &state,
+                Some(&actor),
+                &uscc,
+                &request.name,
+                &region,
+                representative.as_deref(),
+            )
+            .await?,
         ),
     ))
 }

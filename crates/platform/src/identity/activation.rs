@@ -67,6 +67,9 @@ pub async fn issue(
 pub struct Delivery {
     pub account_id: String,
     pub username: String,
+    /// The person whose phone on record receives it: the citizen, or an enterprise's legal
+    /// representative; None for a staff account (handed over in person).
+    pub recipient: Option<String>,
     pub body: Zeroizing<String>,
 }
 
@@ -76,7 +79,7 @@ pub async fn take_deliveries(state: &AppState) -> AppResult<Vec<Delivery>> {
     let mut tx = state.pool().begin().await?;
     let rows = store::deliveries(&mut *tx).await?;
     let mut taken = Vec::with_capacity(rows.len());
-    for (id, account_id, username, sealed) in rows {
+    for (id, account_id, username, recipient, sealed) in rows {
         let plain = state
             .vault
             .open_field(&format!("deliveries.body/{id}"), &sealed)?;
@@ -84,6 +87,7 @@ pub async fn take_deliveries(state: &AppState) -> AppResult<Vec<Delivery>> {
         taken.push(Delivery {
             account_id,
             username,
+            recipient,
             body: Zeroizing::new(String::from_utf8_lossy(&plain).into_owned()),
         });
     }
@@ -253,30 +257,42 @@ const RECOVERY_PAUSE_MS: i64 = 10 * 60_000;
 
 /// A citizen who lost their password recovers through their own verified channel: with their
 /// username and ID number, an activation code goes to the phone on their record (never shown
-/// here). The answer is the same whether anything matched, so nothing can be probed; a miss
-/// counts against the address like a failed login.
+/// here). An enterprise's account recovers the same way through its legal representative: with
+/// the username, the enterprise's USCC and the representative's ID number, the code goes to
+/// the representative's phone. The answer is the same whether anything matched, so nothing can
+/// be probed; a miss counts against the address like a failed login.
 pub async fn recover(
     state: &AppState,
     username: &str,
     resident_id: &tongban_core::ResidentId,
+    uscc: Option<&tongban_core::Uscc>,
     from: Option<std::net::IpAddr>,
 ) -> AppResult<()> {
+    use super::model::AccountKind;
     let throttle = state.module::<super::throttle::LoginThrottle>();
     let now = state.now();
     throttle.admit(from, now)?;
-    let matched = match store::account_by_username(state.pool(), username.trim()).await? {
-        Some(account) if account.kind == super::model::AccountKind::Citizen => {
-            match &account.person_id {
-                Some(person) => {
-                    super::personal::person_id_by_resident_id(state, resident_id)
-                        .await?
-                        .as_deref()
-                        == Some(person.as_str())
-                        && super::personal::has_phone(state, person).await?
+    let holder = super::personal::person_id_by_resident_id(state, resident_id).await?;
+    let matched = match (
+        store::account_by_username(state.pool(), username.trim()).await?,
+        holder,
+    ) {
+        (Some(account), Some(holder)) => {
+            let verified = match (
+                account.kind,
+                &account.person_id,
+                &account.enterprise_id,
+                uscc,
+            ) {
+                (AccountKind::Citizen, Some(person), _, None) => {
+                    *person == holder && super::personal::has_phone(state, person).await?
                 }
-                None => false,
-            }
-            .then_some(account)
+                (AccountKind::Enterprise, _, Some(enterprise), Some(uscc)) => {
+                    super::personal::represents_with_phone(state, enterprise, uscc, &holder).await?
+                }
+                _ => false,
+            };
+            verified.then_some(account)
         }
         _ => None,
     };

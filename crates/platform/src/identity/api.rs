@@ -119,13 +119,18 @@ async fn activation_begin(
 #[serde(deny_unknown_fields)]
 pub struct RecoveryRequest {
     pub username: String,
-    /// The ID number on the citizen's record.
+    /// The ID number on the citizen's record; for an enterprise's account, its legal
+    /// representative's.
     pub resident_id: String,
+    /// For an enterprise's account: its unified social credit code.
+    #[serde(default)]
+    pub uscc: Option<String>,
 }
 
 /// A citizen who lost their password: when the username and ID number match a record with a
-/// phone, an activation code goes to that phone (continue at `/api/v1/activation/…`). The
-/// answer is the same whether anything matched.
+/// phone, an activation code goes to that phone (continue at `/api/v1/activation/…`). An
+/// enterprise's account: the username, its USCC and its legal representative's ID number; the
+/// code goes to the representative's phone. The answer is the same whether anything matched.
 #[utoipa::path(post, path = "/api/v1/recovery", tag = "identity", request_body = RecoveryRequest,
     responses((status = 202), (status = 422, body = Problem), (status = 429, body = Problem)))]
 async fn recover(
@@ -138,7 +143,15 @@ async fn recover(
         .trim()
         .parse()
         .map_err(|e| AppError::invalid("resident_id", e))?;
-    super::activation::recover(&state, &request.username, &resident_id, from).await?;
+    let uscc = request
+        .uscc
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(|u| u.parse().map_err(|e| AppError::invalid("uscc", e)))
+        .transpose()?;
+    super::activation::recover(&state, &request.username, &resident_id, uscc.as_ref(), from)
+        .await?;
     Ok(StatusCode::ACCEPTED)
 }
 

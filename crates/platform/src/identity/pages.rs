@@ -522,10 +522,12 @@ struct RecoverForm {
     csrf: String,
     username: String,
     resident_id: String,
+    #[serde(default)]
+    uscc: String,
 }
 
-/// A citizen asks for a code to the phone on their record; the answer is the same whatever
-/// matched.
+/// A citizen asks for a code to the phone on their record (an enterprise's account, to its
+/// legal representative's); the answer is the same whatever matched.
 async fn recover(
     State(state): State<AppState>,
     PeerAddress(from): PeerAddress,
@@ -550,7 +552,16 @@ async fn recover(
         Ok(id) => id,
         Err(e) => return refused(AppError::invalid("resident_id", e)),
     };
-    match super::activation::recover(&state, &form.username, &resident_id, from).await {
+    let uscc = match form.uscc.trim() {
+        "" => None,
+        text => match text.parse::<tongban_core::Uscc>() {
+            Ok(uscc) => Some(uscc),
+            Err(e) => return refused(AppError::invalid("uscc", e)),
+        },
+    };
+    match super::activation::recover(&state, &form.username, &resident_id, uscc.as_ref(), from)
+        .await
+    {
         Ok(()) => Ok(ctx.render(&RecoverPage {
             base: ctx.base("recover.title"),
             message: None,

@@ -773,12 +773,15 @@ pub struct Enterprise {
     pub region_code: RegionCode,
 }
 
+/// Registers an enterprise; `representative` is the person id of its legal representative
+/// (法定代表人), through whose phone its account recovers.
 pub async fn register_enterprise(
     state: &AppState,
     actor: Option<&Actor>,
     uscc: &Uscc,
     name: &str,
     region: &RegionCode,
+    representative: Option<&str>,
 ) -> AppResult<Enterprise> {
     if let Some(actor) = actor
         && !can(actor, Action::RegisterEnterprise, Resource::Region(region))
@@ -795,15 +798,35 @@ pub async fn register_enterprise(
         name: name.to_owned(),
         region_code: region.clone(),
     };
-    sqlx::query("INSERT INTO enterprises (id, uscc, name, region_code, created_at) VALUES ($1, $2, $3, $4, $5)")
+    sqlx::query("INSERT INTO enterprises (id, uscc, name, region_code, created_at, representative_id) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(enterprise.id.clone())
         .bind(uscc.as_str().to_owned())
         .bind(enterprise.name.clone())
         .bind(region.as_str().to_owned())
         .bind(state.now())
+        .bind(representative.map(str::to_owned))
         .execute(state.pool())
         .await?;
     Ok(enterprise)
+}
+
+/// Whether this enterprise has this USCC and the person is its legal representative with a
+/// phone on record: the facts its account recovers on.
+pub async fn represents_with_phone(
+    state: &AppState,
+    enterprise_id: &str,
+    uscc: &Uscc,
+    person_id: &str,
+) -> AppResult<bool> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM enterprises WHERE id = $1 AND uscc = $2 AND representative_id = $3",
+    )
+    .bind(enterprise_id.to_owned())
+    .bind(uscc.as_str().to_owned())
+    .bind(person_id.to_owned())
+    .fetch_optional(state.pool())
+    .await?;
+    Ok(found.is_some() && has_phone(state, person_id).await?)
 }
 
 pub async fn enterprise(state: &AppState, id: &str) -> AppResult<Option<Enterprise>> {

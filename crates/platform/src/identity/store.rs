@@ -642,10 +642,15 @@ pub async fn insert_delivery<'e>(
 }
 
 /// Queued messages, oldest first: (id, account id, username, sealed body).
-pub async fn deliveries(db: impl Exec<'_>) -> AppResult<Vec<(String, String, String, Vec<u8>)>> {
+/// Queued messages: id, account, username, the person whose phone on record receives it (the
+/// citizen, or an enterprise's legal representative; none for staff), the sealed body.
+pub async fn deliveries(
+    db: impl Exec<'_>,
+) -> AppResult<Vec<(String, String, String, Option<String>, Vec<u8>)>> {
     Ok(sqlx::query_as(
-        "SELECT d.id, d.account_id, a.username, d.body_sealed FROM deliveries d
-         JOIN accounts a ON a.id = d.account_id ORDER BY d.created_at",
+        "SELECT d.id, d.account_id, a.username, COALESCE(a.person_id, e.representative_id), d.body_sealed
+         FROM deliveries d JOIN accounts a ON a.id = d.account_id
+         LEFT JOIN enterprises e ON e.id = a.enterprise_id ORDER BY d.created_at",
     )
     .fetch_all(db)
     .await?)

@@ -104,6 +104,11 @@ const TEXT: &[(&str, &str, &str)] = &[
         "输入用户名和身份证号。若与登记信息一致，激活码将发送到您登记的手机；用它重新设置密码。",
         "Enter your username and ID number. If they match your record, an activation code goes to the phone on your record; use it to set a new password.",
     ),
+    (
+        "recover.uscc",
+        "统一社会信用代码（仅企业账户填写；身份证号填法定代表人的）",
+        "Unified social credit code (enterprise accounts only; then give the legal representative's ID number)",
+    ),
     ("recover.send", "发送激活码", "Send the code"),
     (
         "recover.sent",

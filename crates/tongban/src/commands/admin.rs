@@ -79,7 +79,18 @@ pub(crate) async fn administer(config: Config, command: AdminCommand) -> anyhow:
             .await
             .map(|taken| {
                 for delivery in taken {
-                    println!("— to {} ({})", delivery.username, delivery.account_id);
+                    match &delivery.recipient {
+                        Some(person) => println!(
+                            "— to {} ({}), by the phone on the record of person {person}",
+                            delivery.username, delivery.account_id
+                        ),
+                        None => {
+                            println!(
+                                "— to {} ({}), in person",
+                                delivery.username, delivery.account_id
+                            )
+                        }
+                    }
                     println!("{}", delivery.body.as_str());
                 }
             }),
