@@ -4,7 +4,6 @@
 //! issuer, the CSCA's key signed it (ECDSA on P-256 or P-384, RSA PKCS #1 v1.5 or PSS), the
 //! signer was issued while the CSCA was valid, and both belong to the same country.
 
-use base64::Engine as _;
 use x509_cert::der::{Decode, Encode};
 
 use crate::dcc::Dsc;
@@ -178,16 +177,7 @@ impl Csca {
 
     /// Reads a CA certificate from base64 DER, with or without PEM armour.
     pub fn from_text(text: &str) -> Result<Csca, ChainError> {
-        let body: String = text
-            .lines()
-            .filter(|line| !line.starts_with("-----"))
-            .flat_map(str::chars)
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        let der = base64::engine::general_purpose::STANDARD
-            .decode(body)
-            .map_err(|_| ChainError::Encoding)?;
-        Csca::from_der(&der)
+        Csca::from_der(&crate::dcc::der_from_text(text).ok_or(ChainError::Encoding)?)
     }
 
     pub fn der(&self) -> &[u8] {

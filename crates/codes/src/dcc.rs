@@ -225,16 +225,7 @@ impl Dsc {
 
     /// Reads a certificate from base64 DER, with or without PEM armour.
     pub fn from_text(text: &str) -> Result<Dsc, DscError> {
-        let body: String = text
-            .lines()
-            .filter(|line| !line.starts_with("-----"))
-            .flat_map(str::chars)
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        let der = base64::engine::general_purpose::STANDARD
-            .decode(body)
-            .map_err(|_| DscError::Encoding)?;
-        Dsc::from_der(&der)
+        Dsc::from_der(&der_from_text(text).ok_or(DscError::Encoding)?)
     }
 
     /// The DCC key id: the first 8 bytes of the SHA-256 of the certificate's DER.
@@ -316,6 +307,17 @@ impl Dsc {
                 .iter()
                 .any(|usage| self.usages.iter().any(|have| have == usage))
     }
+}
+
+/// The DER of a certificate given as base64, with or without PEM armour.
+pub(crate) fn der_from_text(text: &str) -> Option<Vec<u8>> {
+    let body: String = text
+        .lines()
+        .filter(|line| !line.starts_with("-----"))
+        .flat_map(str::chars)
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    base64::engine::general_purpose::STANDARD.decode(body).ok()
 }
 
 /// The size of an RSA key in PKCS #1 form (`SEQUENCE { n INTEGER, e INTEGER }`), in bits.

@@ -28,25 +28,34 @@ fn match_key(state: &AppState, spelling: &str, birth: Date) -> String {
 /// Writes a person's match keys (replacing any), and marks the person indexed.
 pub(crate) async fn index_person(
     state: &AppState,
+    conn: &mut sqlx::AnyConnection,
     person_id: &str,
     name: &str,
     resident_id: &ResidentId,
 ) -> AppResult<()> {
     sqlx::query("DELETE FROM person_match_keys WHERE person_id = $1")
         .bind(person_id.to_owned())
-        .execute(state.pool())
+        .execute(&mut *conn)
         .await?;
     for spelling in names::registered_spellings(name) {
         sqlx::query("INSERT INTO person_match_keys (match_key, person_id) VALUES ($1, $2)")
             .bind(match_key(state, &spelling, resident_id.birth_date()))
             .bind(person_id.to_owned())
-            .execute(state.pool())
+            .execute(&mut *conn)
             .await?;
     }
+    mark_indexed(state, conn, person_id).await
+}
+
+async fn mark_indexed(
+    state: &AppState,
+    conn: &mut sqlx::AnyConnection,
+    person_id: &str,
+) -> AppResult<()> {
     sqlx::query("UPDATE persons SET match_keyed = $2 WHERE id = $1")
         .bind(person_id.to_owned())
         .bind(state.now())
-        .execute(state.pool())
+        .execute(&mut *conn)
         .await?;
     Ok(())
 }
@@ -66,21 +75,27 @@ pub async fn index_unmatched_persons(state: &AppState) -> AppResult<u64> {
             break;
         }
         for (id, name, resident_id) in rows {
-            let name = open_person_field(state, "name", &id, &name)?;
-            let resident_id: PersonalText =
-                open_person_field(state, "resident_id", &id, &resident_id)?;
-            match resident_id.expose().parse::<ResidentId>() {
-                Ok(number) => index_person(state, &id, name.expose(), &number).await?,
-                // A number that no longer parses (it did when registered) gives no birth date:
-                // the person is marked indexed with no keys.
-                Err(_) => {
-                    sqlx::query("UPDATE persons SET match_keyed = $2 WHERE id = $1")
-                        .bind(id.clone())
-                        .bind(state.now())
-                        .execute(state.pool())
-                        .await?;
+            let mut tx = state.pool().begin().await?;
+            let opened = open_person_field(state, "name", &id, &name).and_then(|name| {
+                let number: PersonalText =
+                    open_person_field(state, "resident_id", &id, &resident_id)?;
+                Ok((name, number))
+            });
+            match opened {
+                Ok((name, number)) => match number.expose().parse::<ResidentId>() {
+                    Ok(number) => index_person(state, &mut tx, &id, name.expose(), &number).await?,
+                    // A number that no longer parses (it did when registered) gives no birth
+                    // date: the person is marked indexed with no keys.
+                    Err(_) => mark_indexed(state, &mut tx, &id).await?,
+                },
+                // Fields that do not open (a lost key) are the operator's to mend; the node
+                // still starts, and the person is left unmatched.
+                Err(error) => {
+                    tracing::error!(person = %id, %error, "a person's fields do not open; not indexed for matching");
+                    mark_indexed(state, &mut tx, &id).await?;
                 }
             }
+            tx.commit().await?;
             indexed += 1;
         }
     }

@@ -195,6 +195,8 @@ pub async fn register_person(
         return Err(AppError::Forbidden);
     }
     let id = random::new_id();
+    // The person and their match keys together: a person is never left without them.
+    let mut tx = state.pool().begin().await?;
     sqlx::query(
         "INSERT INTO persons (id, region_code, resident_id_index, resident_id_sealed, name_sealed, phone_sealed, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -206,9 +208,17 @@ pub async fn register_person(
     .bind(seal(state, "name", &id, fields.name.expose()))
     .bind(fields.phone.as_ref().map(|phone| seal(state, "phone", &id, phone.expose())))
     .bind(state.now())
-    .execute(state.pool())
+    .execute(&mut *tx)
     .await?;
-    super::matching::index_person(state, &id, fields.name.expose(), &fields.resident_id).await?;
+    super::matching::index_person(
+        state,
+        &mut tx,
+        &id,
+        fields.name.expose(),
+        &fields.resident_id,
+    )
+    .await?;
+    tx.commit().await?;
     Ok(id)
 }
 
