@@ -81,6 +81,10 @@ pub struct Config {
     /// The bearer token a Prometheus scraper sends for `/metrics`. Unset: `/metrics` answers
     /// callers on this machine (loopback) only.
     pub metrics_token: Option<SecretText>,
+    /// The instance identifier of the data-exchange federation this deployment belongs to, the
+    /// first part of an `Information-Mediator-Client` (`INSTANCE/CLASS/MEMBER/SUBSYSTEM`).
+    /// Default `CN`.
+    pub xroad_instance: String,
 }
 
 /// A configuration value that must not be printed.
@@ -124,6 +128,7 @@ impl Default for Config {
             pass_lifetime_seconds: 300,
             time_zone: tongban_core::Zone::CHINA,
             metrics_token: None,
+            xroad_instance: "CN".into(),
         }
     }
 }

@@ -67,6 +67,11 @@ pub const TEXTS: crate::web::i18n::Texts = &[
     ("app.action.approve", "批准", "Approve"),
     ("app.action.deny", "不予批准", "Deny"),
     ("app.action.deliver", "送达", "Deliver"),
+    (
+        "app.action.amend",
+        "承办部门修改申请信息",
+        "Amended by the department",
+    ),
     ("services.apply", "在线办理", "Apply online"),
     ("rate.title", "好差评", "Rate this service"),
     (

@@ -204,17 +204,19 @@ async fn an_overlong_search_is_refused_everywhere_search_is_offered() {
         .await
         .expect("request");
     assert_eq!(api.status(), 422);
+    let client = app.govstack_client().await;
     let govstack = app
         .client
         .get(app.url(&format!("/govstack/registration/v1/services?name={long}")))
-        .header(
-            "Information-Mediator-Client",
-            "eGovStack/GOV/90000009/tongban",
-        )
+        .header("Information-Mediator-Client", &client)
         .send()
         .await
         .expect("request");
-    assert_eq!(govstack.status(), 422);
+    assert_eq!(
+        govstack.status(),
+        400,
+        "the specification's status for bad input"
+    );
     assert_eq!(
         govstack.headers()["content-type"],
         "application/problem+json"
@@ -243,10 +245,7 @@ async fn an_overlong_search_is_refused_everywhere_search_is_offered() {
     let found = app
         .client
         .get(app.url(&format!("/govstack/registration/v1/services?name={fits}")))
-        .header(
-            "Information-Mediator-Client",
-            "eGovStack/GOV/90000009/tongban",
-        )
+        .header("Information-Mediator-Client", &client)
         .send()
         .await
         .expect("request");

@@ -239,6 +239,19 @@ impl TestApp {
         signer
     }
 
+    /// An `Information-Mediator-Client` this deployment knows: a portal of the city's
+    /// government-services department (`CN/GOV/<its USCC>/portal`).
+    pub async fn govstack_client(&self) -> String {
+        let departments = tongban_app::admin::store::departments(self.state.pool())
+            .await
+            .expect("departments");
+        let uscc = departments
+            .iter()
+            .find_map(|d| d.uscc.clone())
+            .expect("a department with a USCC");
+        format!("CN/GOV/{uscc}/portal")
+    }
+
     /// The id of the person behind a demo citizen account.
     pub async fn person_id_of(&self, username: &str) -> String {
         let me: Value = self

@@ -326,7 +326,10 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
 /// load shedding) come without a body or as plain text; give them problem+json on the API and
 /// a readable page elsewhere.
 async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
-    let is_api = request.uri().path().starts_with("/api/");
+    // The API, and the building-block interfaces beside it (GovStack under `/govstack/`).
+    let is_api = ["/api/", "/govstack/"]
+        .iter()
+        .any(|prefix| request.uri().path().starts_with(prefix));
     let response = next.run(request).await;
     let status = response.status();
     let content_type = response

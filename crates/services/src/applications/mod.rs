@@ -533,6 +533,117 @@ pub async fn act(
     view_row(state, &app, item, &calendar).await
 }
 
+/// An operator's amendment of an application's form data (the GovStack operator's `PUT`): by
+/// a clerk of the handling department while the application waits at one of the department's
+/// steps before the decision. The given fields replace those values, the whole form is checked as an applicant's
+/// is, and the history records which fields changed (the applicant sees it, and is told).
+pub async fn amend(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    changes: &BTreeMap<String, String>,
+) -> AppResult<ApplicationView> {
+    let app = store::by_id(state.pool(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    match role_on(actor, &app) {
+        Some(workflow::Actor::Clerk) => {}
+        Some(workflow::Actor::Applicant) => return Err(AppError::Forbidden),
+        None => return Err(AppError::NotFound),
+    }
+    let stored = crate::services::item_by_code(state, &app.item_code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let item = &stored.definition;
+    let flow = Workflow::from_steps(&item.steps);
+    // Before the decision only: once approved, the result was made from the form.
+    let before_decision = flow.state(&app.state).is_some_and(|s| {
+        s.actions
+            .iter()
+            .any(|a| a.by == workflow::Actor::Clerk && a.name != "deliver")
+    });
+    if !before_decision {
+        return Err(AppError::Conflict(format!(
+            "the application is {}: its data can be amended only while the department handles it, before the decision",
+            app.state
+        )));
+    }
+    if changes.is_empty() {
+        return Err(AppError::invalid("formData", "give the fields to change"));
+    }
+    let current: BTreeMap<String, Value> = serde_json::from_slice(
+        &state
+            .vault
+            .open_field(&form_context(&app.id), &app.form_sealed)?,
+    )
+    .map_err(|e| AppError::Internal(e.into()))?;
+    if app.applicant_kind == "person" {
+        personal::record_application_access(state, actor, &app.applicant_id, None).await?;
+    }
+    // Stored values back as the form takes them (a list as its items joined).
+    let as_text = |value: &Value| match value {
+        Value::String(text) => text.clone(),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
+            .collect::<Vec<_>>()
+            .join("、"),
+        other => other.to_string(),
+    };
+    let mut submitted: BTreeMap<String, String> = current
+        .iter()
+        .map(|(k, v)| (k.clone(), as_text(v)))
+        .collect();
+    let mut changed = Vec::new();
+    for (field, value) in changes {
+        if !item.form.iter().any(|f| &f.code == field) {
+            return Err(AppError::invalid(
+                "formData",
+                format!("{field} is not a field of this form"),
+            ));
+        }
+        if submitted.get(field) != Some(value) {
+            changed.push(field.clone());
+        }
+        submitted.insert(field.clone(), value.clone());
+    }
+    let values = check_form(&item.form, &submitted, &BTreeMap::new())?;
+    let bytes = serde_json::to_vec(&values).map_err(|e| AppError::Internal(e.into()))?;
+    let note = format!("修改字段 / fields changed: {}", changed.join("、"));
+    let reason = state
+        .vault
+        .seal_field(&reason_context(&app.id), note.as_bytes());
+    log_step(state, &app, actor.id(), "amend", &app.state).await?;
+    if !store::transition(
+        state,
+        &app,
+        app.version,
+        "amend",
+        actor.id(),
+        &app.state,
+        Some(reason),
+        Some((
+            state.vault.seal_field(&form_context(&app.id), &bytes),
+            app.due_day.clone(),
+        )),
+    )
+    .await?
+    {
+        return Err(AppError::Conflict(
+            "another action was taken on this application first; reload it".into(),
+        ));
+    }
+    notify(state, &app, &item.name, &app.state).await?;
+    let department = crate::admin::directory::department(state, &app.department_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let calendar = calendar_of(state, department.region_code.as_str()).await?;
+    let app = store::by_id(state.pool(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    view_row(state, &app, item, &calendar).await
+}
+
 /// A certificate result ready to issue: its type, holder and checked items.
 struct ResultDraft {
     t: crate::certs::CertType,

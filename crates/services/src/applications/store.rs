@@ -569,12 +569,45 @@ pub async fn delete_upload(db: impl Exec<'_>, id: &str) -> AppResult<()> {
 }
 
 /// How many times each action was taken on a department's applications.
-pub async fn action_counts(
+/// The account of an operator of the department, by display name (for statistics filters).
+pub async fn department_operator(
     db: impl Exec<'_>,
     department_id: &str,
-) -> AppResult<Vec<(String, i64)>> {
-    Ok(sqlx::query_as("SELECT e.action, COUNT(*) AS n FROM application_events e JOIN applications a ON a.id = e.application_id WHERE a.department_id = $1 GROUP BY e.action")
-        .bind(department_id.to_owned())
-        .fetch_all(db)
-        .await?)
+    display_name: &str,
+) -> AppResult<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM accounts WHERE department_id = $1 AND display_name = $2 ORDER BY id LIMIT 1",
+    )
+    .bind(department_id.to_owned())
+    .bind(display_name.to_owned())
+    .fetch_optional(db)
+    .await?)
+}
+
+/// The department's handling actions (moment, action), optionally of one item, by one
+/// operator, within `[from, until)` (Unix milliseconds); at most 100,000, newest first.
+pub async fn handling_events(
+    db: impl Exec<'_>,
+    department_id: &str,
+    item_code: Option<&str>,
+    operator: Option<&str>,
+    from: Option<i64>,
+    until: Option<i64>,
+) -> AppResult<Vec<(i64, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT e.at, e.action FROM application_events e JOIN applications a ON a.id = e.application_id
+         WHERE a.department_id = $1
+           AND ($2 IS NULL OR a.item_code = $2)
+           AND ($3 IS NULL OR e.actor_id = $3)
+           AND ($4 IS NULL OR e.at >= $4)
+           AND ($5 IS NULL OR e.at < $5)
+         ORDER BY e.at DESC LIMIT 100000",
+    )
+    .bind(department_id.to_owned())
+    .bind(item_code.map(str::to_owned))
+    .bind(operator.map(str::to_owned))
+    .bind(from)
+    .bind(until)
+    .fetch_all(db)
+    .await?)
 }
