@@ -321,9 +321,8 @@ async fn submit(
     async {
         mediator(&state, &headers).await?;
         if body.applicant_id != actor.id() {
-            return Err(AppError::invalid(
-                "applicantId",
-                "must be the id of the account submitting",
+            return Err(AppError::NotAuthorised(
+                "applicantId must be the id of the account submitting: nobody applies in another's name here".into(),
             ));
         }
         let item = item_by_service_id(&state, &id).await?;
@@ -527,8 +526,8 @@ fn spec(error: AppError) -> AppError {
 struct ListQuery {
     service_id: Option<String>,
     applicant_id: Option<String>,
-    first_result: Option<usize>,
-    max_result: Option<usize>,
+    first_result: Option<i64>,
+    max_result: Option<i64>,
     sort_by: Option<String>,
     sort_order: Option<String>,
 }
@@ -542,12 +541,12 @@ async fn visible(state: &AppState, actor: &Actor) -> AppResult<Vec<ApplicationVi
     }
 }
 
-fn page<T>(items: Vec<T>, first: Option<usize>, max: Option<usize>) -> Vec<T> {
-    items
-        .into_iter()
-        .skip(first.unwrap_or(0))
-        .take(max.unwrap_or(100).min(500))
-        .collect()
+/// A page of a list: from `firstResult` (0 below zero), at most `maxResult` (100 by default,
+/// 500 at most, none below one).
+fn page<T>(items: Vec<T>, first: Option<i64>, max: Option<i64>) -> Vec<T> {
+    let first = usize::try_from(first.unwrap_or(0).max(0)).unwrap_or(usize::MAX);
+    let max = usize::try_from(max.unwrap_or(100).clamp(0, 500)).unwrap_or(0);
+    items.into_iter().skip(first).take(max).collect()
 }
 
 /// Sorts listed objects by one of their fields (`sortBy`, a field of the listed objects such as
@@ -559,6 +558,8 @@ fn sort(
     order: Option<&str>,
     fields: &[&str],
 ) -> AppResult<()> {
+    let order = order.filter(|o| !o.is_empty());
+    let by = by.filter(|b| !b.is_empty());
     let descending = match order.map(str::to_ascii_lowercase).as_deref() {
         None | Some("asc") | Some("ascending") => false,
         Some("desc") | Some("descending") => true,
@@ -598,6 +599,11 @@ async fn applications(
 ) -> AppResult<Json<Vec<Value>>> {
     async {
         mediator(&state, &headers).await?;
+        if let Some(service) = &query.service_id
+            && uuid::Uuid::parse_str(service).is_err()
+        {
+            return Err(AppError::invalid("serviceId", "a service id (UUID)"));
+        }
         let views = visible(&state, &actor).await?;
         let mut list = Vec::new();
         for v in &views {
@@ -780,8 +786,8 @@ struct TaskQuery {
     main_task_id: Option<String>,
     file_id: Option<String>,
     assignee_id: Option<String>,
-    first_result: Option<usize>,
-    max_result: Option<usize>,
+    first_result: Option<i64>,
+    max_result: Option<i64>,
     sort_by: Option<String>,
     sort_order: Option<String>,
 }
