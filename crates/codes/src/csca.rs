@@ -20,26 +20,6 @@ const OID_RSA_SHA384: &str = "1.2.840.113549.1.1.12";
 const OID_RSA_SHA512: &str = "1.2.840.113549.1.1.13";
 const OID_BASIC_CONSTRAINTS: &str = "2.5.29.19";
 
-/// The parts of an issued certificate its issuer's check reads.
-#[derive(Clone)]
-pub(crate) struct Issued {
-    issuer: Vec<u8>,
-    tbs: Vec<u8>,
-    algorithm: String,
-    signature: Vec<u8>,
-}
-
-impl Issued {
-    pub(crate) fn of(certificate: &x509_cert::Certificate) -> Option<Issued> {
-        Some(Issued {
-            issuer: certificate.tbs_certificate().issuer().to_der().ok()?,
-            tbs: certificate.tbs_certificate().to_der().ok()?,
-            algorithm: certificate.signature_algorithm().oid.to_string(),
-            signature: certificate.signature().as_bytes()?.to_vec(),
-        })
-    }
-}
-
 /// Why a certificate is not a country signing CA, or a signer is not the CSCA's.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChainError {

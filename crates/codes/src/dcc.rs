@@ -142,7 +142,7 @@ pub struct Dsc {
     subject: String,
     /// What a country signing CA's check needs: the issuer's name (DER), the signed part of the
     /// certificate (DER), its signature algorithm (dotted OID) and signature.
-    pub(crate) issued: crate::csca::Issued,
+    pub(crate) issued: Issued,
 }
 
 impl std::fmt::Debug for Dsc {
@@ -210,7 +210,7 @@ impl Dsc {
             i64::try_from(time.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
         };
         let encoded = certificate.to_der().map_err(|_| DscError::Encoding)?;
-        let issued = crate::csca::Issued::of(&certificate).ok_or(DscError::Encoding)?;
+        let issued = Issued::of(&certificate).ok_or(DscError::Encoding)?;
         Ok(Dsc {
             issued,
             kid: Sha256::digest(&encoded)[..8].to_vec(),
@@ -306,6 +306,26 @@ impl Dsc {
                 .usages()
                 .iter()
                 .any(|usage| self.usages.iter().any(|have| have == usage))
+    }
+}
+
+/// The parts of an issued certificate its issuer's check reads.
+#[derive(Clone)]
+pub(crate) struct Issued {
+    pub(crate) issuer: Vec<u8>,
+    pub(crate) tbs: Vec<u8>,
+    pub(crate) algorithm: String,
+    pub(crate) signature: Vec<u8>,
+}
+
+impl Issued {
+    pub(crate) fn of(certificate: &x509_cert::Certificate) -> Option<Issued> {
+        Some(Issued {
+            issuer: certificate.tbs_certificate().issuer().to_der().ok()?,
+            tbs: certificate.tbs_certificate().to_der().ok()?,
+            algorithm: certificate.signature_algorithm().oid.to_string(),
+            signature: certificate.signature().as_bytes()?.to_vec(),
+        })
     }
 }
 

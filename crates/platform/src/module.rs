@@ -230,7 +230,7 @@ pub trait Module: Send + Sync + 'static {
     fn key_scopes<'a>(
         &'a self,
         _state: &'a AppState,
-    ) -> Pin<Box<dyn Future<Output = AppResult<Vec<crate::keys::service::OwnerScope>>> + Send + 'a>>
+    ) -> Pin<Box<dyn Future<Output = AppResult<Vec<crate::keys::scope::OwnerScope>>> + Send + 'a>>
     {
         Box::pin(async { Ok(Vec::new()) })
     }

@@ -9,56 +9,9 @@ use time::Date;
 use tongban_core::ResidentId;
 use tongban_core::names;
 
-use super::personal::{PersonalText, open_person_field};
+use super::personal::{PersonalText, index_person, mark_indexed, match_key, open_person_field};
 use crate::error::AppResult;
 use crate::state::AppState;
-
-fn match_key(state: &AppState, spelling: &str, birth: Date) -> String {
-    let date = format!(
-        "{:04}-{:02}-{:02}",
-        birth.year(),
-        u8::from(birth.month()),
-        birth.day()
-    );
-    state
-        .vault
-        .blind_index("holder-match", &format!("{spelling}|{date}"))
-}
-
-/// Writes a person's match keys (replacing any), and marks the person indexed.
-pub(crate) async fn index_person(
-    state: &AppState,
-    conn: &mut sqlx::AnyConnection,
-    person_id: &str,
-    name: &str,
-    resident_id: &ResidentId,
-) -> AppResult<()> {
-    sqlx::query("DELETE FROM person_match_keys WHERE person_id = $1")
-        .bind(person_id.to_owned())
-        .execute(&mut *conn)
-        .await?;
-    for spelling in names::registered_spellings(name) {
-        sqlx::query("INSERT INTO person_match_keys (match_key, person_id) VALUES ($1, $2)")
-            .bind(match_key(state, &spelling, resident_id.birth_date()))
-            .bind(person_id.to_owned())
-            .execute(&mut *conn)
-            .await?;
-    }
-    mark_indexed(state, conn, person_id).await
-}
-
-async fn mark_indexed(
-    state: &AppState,
-    conn: &mut sqlx::AnyConnection,
-    person_id: &str,
-) -> AppResult<()> {
-    sqlx::query("UPDATE persons SET match_keyed = $2 WHERE id = $1")
-        .bind(person_id.to_owned())
-        .bind(state.now())
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
 
 /// Indexes the persons registered before match keys existed. Runs when the node starts; the
 /// platform opens their name and ID number to do so, which the transparency log records once,

@@ -210,7 +210,7 @@ pub async fn register_person(
     .bind(state.now())
     .execute(&mut *tx)
     .await?;
-    super::matching::index_person(
+    index_person(
         state,
         &mut tx,
         &id,
@@ -872,4 +872,53 @@ pub async fn read_enterprise(state: &AppState, actor: &Actor, id: &str) -> AppRe
         return Err(AppError::NotFound);
     }
     Ok(enterprise)
+}
+
+/// How a person's match key is made: a keyed index of a spelling of their name with their birth
+/// date (see `identity::matching`, which finds residents by them).
+pub(crate) fn match_key(state: &AppState, spelling: &str, birth: time::Date) -> String {
+    let date = format!(
+        "{:04}-{:02}-{:02}",
+        birth.year(),
+        u8::from(birth.month()),
+        birth.day()
+    );
+    state
+        .vault
+        .blind_index("holder-match", &format!("{spelling}|{date}"))
+}
+
+/// Writes a person's match keys (replacing any), and marks the person indexed.
+pub(crate) async fn index_person(
+    state: &AppState,
+    conn: &mut sqlx::AnyConnection,
+    person_id: &str,
+    name: &str,
+    resident_id: &ResidentId,
+) -> AppResult<()> {
+    sqlx::query("DELETE FROM person_match_keys WHERE person_id = $1")
+        .bind(person_id.to_owned())
+        .execute(&mut *conn)
+        .await?;
+    for spelling in tongban_core::names::registered_spellings(name) {
+        sqlx::query("INSERT INTO person_match_keys (match_key, person_id) VALUES ($1, $2)")
+            .bind(match_key(state, &spelling, resident_id.birth_date()))
+            .bind(person_id.to_owned())
+            .execute(&mut *conn)
+            .await?;
+    }
+    mark_indexed(state, conn, person_id).await
+}
+
+pub(crate) async fn mark_indexed(
+    state: &AppState,
+    conn: &mut sqlx::AnyConnection,
+    person_id: &str,
+) -> AppResult<()> {
+    sqlx::query("UPDATE persons SET match_keyed = $2 WHERE id = $1")
+        .bind(person_id.to_owned())
+        .bind(state.now())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }

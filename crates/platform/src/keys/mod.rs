@@ -4,6 +4,7 @@
 pub mod api;
 pub mod master;
 pub mod offline;
+pub mod scope;
 pub mod service;
 pub mod signers;
 pub mod store;
