@@ -8,6 +8,7 @@ pub mod demo;
 
 pub use tongban_certificates::certs;
 pub use tongban_citypass::{checkins, health, pass, venues};
+pub use tongban_exchange::catalogue;
 pub use tongban_platform::{
     admin, authz, cache, config, db, error, identity, keys, ledger, metrics, migrations, module,
     random, state, time_fmt, web,
@@ -84,6 +85,7 @@ pub fn modules() -> Vec<Box<dyn module::Module>> {
         Box::new(tongban_certificates::CertsModule),
         Box::new(tongban_services::ServicesModule),
         Box::new(tongban_services::ApplicationsModule),
+        Box::new(tongban_exchange::ExchangeModule),
     ]
 }
 

@@ -63,6 +63,14 @@ pub enum Action {
     /// Record a consent a person gave in person at a service window (clerks of the person's
     /// region), for people without a phone.
     RecordConsentInPerson,
+    /// Browse the data resource catalogue (any staff).
+    ViewDataCatalogue,
+    /// List and change a department's resources in the catalogue (its administrators).
+    ManageDataCatalogue,
+    /// Ask for another department's data in a department's name (its administrators).
+    RequestData,
+    /// Grant, refuse or revoke requests for a department's resources (its administrators).
+    DecideDataRequest,
 }
 
 /// What the action is done to, with what the policy needs to know about it.
@@ -212,6 +220,10 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
                 || acts_for(actor, Role::DeptAdmin, &resource)
         }
         IssueCertificates | HandleApplications => acts_for(actor, Role::Clerk, &resource),
+        ViewDataCatalogue => actor.grants.iter().any(|grant| grant.role.is_staff()),
+        ManageDataCatalogue | RequestData | DecideDataRequest => {
+            acts_for(actor, Role::DeptAdmin, &resource)
+        }
         RegisterPerson | RegisterEnterprise => {
             holds_over(actor, Role::SystemAdmin, &resource)
                 || holds_over(actor, Role::Clerk, &resource)

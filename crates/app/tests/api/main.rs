@@ -11,6 +11,7 @@ mod bad_input;
 mod cert_use;
 mod certs;
 mod dates;
+mod exchange;
 mod govstack;
 mod keys;
 mod ledger;

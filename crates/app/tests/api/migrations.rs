@@ -34,7 +34,14 @@ fn every_version_belongs_to_one_crate_and_both_dialects_list_it() {
     let sets = every_set();
     assert_eq!(
         sets.iter().map(|set| set.owner).collect::<Vec<_>>(),
-        ["platform", "citypass", "trust", "certificates", "services"],
+        [
+            "platform",
+            "citypass",
+            "trust",
+            "certificates",
+            "services",
+            "exchange"
+        ],
         "the kernel first, then each module crate once, in the module list's order"
     );
     let mut seen = BTreeSet::new();
@@ -53,7 +60,7 @@ fn every_version_belongs_to_one_crate_and_both_dialects_list_it() {
             );
         }
     }
-    assert_eq!(seen.len(), 27);
+    assert_eq!(seen.len(), 28);
 }
 
 #[tokio::test]

@@ -1,0 +1,229 @@
+//! The demo city's catalogue: resources of the market regulator, the government-services
+//! administration and the public security bureau, one request granted at once and one waiting
+//! for the market regulator's administrator.
+
+use super::model::{DataItem, OpenType, Resource, ResourceDraft, ShareType};
+use super::{service, store};
+use crate::error::AppResult;
+use crate::state::AppState;
+
+fn item(code: &str, name: &str, kind: &str, personal: Option<&str>) -> DataItem {
+    DataItem {
+        code: code.into(),
+        name: name.into(),
+        kind: kind.into(),
+        length: None,
+        personal: personal.map(str::to_owned),
+    }
+}
+
+struct DemoResource {
+    code: &'static str,
+    department_kind: &'static str,
+    draft: ResourceDraft,
+}
+
+fn resources() -> Vec<DemoResource> {
+    vec![
+        DemoResource {
+            code: "SJ-QYDJ-001",
+            department_kind: "market_regulation",
+            draft: ResourceDraft {
+                name: "企业登记基本信息".into(),
+                description: "本市登记注册的企业的统一社会信用代码、名称、类型、注册资本、成立日期、住所与登记状态。".into(),
+                share_type: ShareType::Unconditional,
+                share_conditions: None,
+                legal_basis: None,
+                open_type: OpenType::Unconditional,
+                update_cycle: "daily".into(),
+                format: "api".into(),
+                service: Some("enterprise-registry".into()),
+                items: vec![
+                    item("uscc", "统一社会信用代码", "code", None),
+                    item("name", "企业名称", "string", None),
+                    item("kind", "企业类型", "code", None),
+                    item("capital", "注册资本（万元）", "decimal", None),
+                    item("established_on", "成立日期", "date", None),
+                    item("address", "住所", "string", None),
+                    item("status", "登记状态", "code", None),
+                ],
+            },
+        },
+        DemoResource {
+            code: "SJ-GTH-002",
+            department_kind: "market_regulation",
+            draft: ResourceDraft {
+                name: "个体工商户经营者信息".into(),
+                description: "个体工商户的字号、经营场所，以及经营者的姓名、身份证号与联系电话。".into(),
+                share_type: ShareType::Conditional,
+                share_conditions: Some("仅限办理相关政务服务事项时核验经营者身份，按最少必要原则申请信息项。".into()),
+                legal_basis: None,
+                open_type: OpenType::None,
+                update_cycle: "daily".into(),
+                format: "api".into(),
+                service: Some("sole-proprietor-registry".into()),
+                items: vec![
+                    item("uscc", "统一社会信用代码", "code", None),
+                    item("business_name", "字号名称", "string", None),
+                    item("place", "经营场所", "string", None),
+                    item("operator_name", "经营者姓名", "string", Some("name")),
+                    item("operator_id", "经营者身份证号", "string", Some("id_number")),
+                    item("operator_phone", "联系电话", "string", Some("phone")),
+                ],
+            },
+        },
+        DemoResource {
+            code: "ZW-BJ-001",
+            department_kind: "government_services",
+            draft: ResourceDraft {
+                name: "政务服务办件信息".into(),
+                description: "一网通办受理的办件：事项、状态、受理与办结日期、申请人。".into(),
+                share_type: ShareType::Conditional,
+                share_conditions: Some("用于本部门办理的事项核查与统计，不得用于其他用途。".into()),
+                legal_basis: None,
+                open_type: OpenType::None,
+                update_cycle: "realtime".into(),
+                format: "api".into(),
+                service: Some("applications".into()),
+                items: vec![
+                    item("file_id", "办件编号", "string", None),
+                    item("item_code", "事项编码", "code", None),
+                    item("state", "办件状态", "code", None),
+                    item("submitted_on", "受理日期", "date", None),
+                    item("delivered_on", "办结日期", "date", None),
+                    item("applicant_name", "申请人姓名", "string", Some("name")),
+                ],
+            },
+        },
+        DemoResource {
+            code: "GA-AJ-001",
+            department_kind: "public_security",
+            draft: ResourceDraft {
+                name: "刑事案件侦查信息".into(),
+                description: "刑事案件的立案、侦查与移送信息。".into(),
+                share_type: ShareType::None,
+                share_conditions: None,
+                legal_basis: Some("《中华人民共和国刑事诉讼法》关于侦查秘密的规定".into()),
+                open_type: OpenType::None,
+                update_cycle: "realtime".into(),
+                format: "api".into(),
+                service: None,
+                items: vec![
+                    item("case_id", "案件编号", "string", None),
+                    item("filed_on", "立案日期", "date", None),
+                    item("stage", "办理阶段", "code", None),
+                ],
+            },
+        },
+    ]
+}
+
+/// Adds the demo resources that are missing, and the two demo requests when none exist.
+pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> AppResult<()> {
+    let department_of = |kind: &str| {
+        city.departments
+            .iter()
+            .find(|d| d.kind == kind && d.region_code.as_str() == tongban_platform::demo::CITY)
+            .map(|d| d.id.clone())
+    };
+    for demo in resources() {
+        let Some(department) = department_of(demo.department_kind) else {
+            continue;
+        };
+        if store::resource(state.pool(), demo.code).await?.is_some() {
+            continue;
+        }
+        service::check_draft(&demo.draft)?;
+        let d = demo.draft;
+        let resource = Resource {
+            code: demo.code.into(),
+            name: d.name,
+            department_id: department,
+            department_name: String::new(),
+            description: d.description,
+            share_type: d.share_type,
+            share_conditions: d.share_conditions,
+            legal_basis: d.legal_basis,
+            open_type: d.open_type,
+            update_cycle: d.update_cycle,
+            format: d.format,
+            service: d.service,
+            version: 0,
+            items: d.items,
+        };
+        store::save_resource(state.pool(), &resource, "demo", state.now()).await?;
+    }
+    // The government-services administration asks the market regulator for enterprises'
+    // registration (granted at once) and for sole proprietors' operators (waiting).
+    let Some(consumer) = department_of("government_services") else {
+        return Ok(());
+    };
+    if !store::requests_of(state.pool(), &consumer)
+        .await?
+        .is_empty()
+    {
+        return Ok(());
+    }
+    let Some(admin) =
+        crate::identity::store::account_by_username(state.pool(), "demo.deptadmin").await?
+    else {
+        return Ok(());
+    };
+    let until = tongban_core::zone::ymd(
+        state
+            .today()
+            .checked_add(time::Duration::days(180))
+            .unwrap_or(state.today()),
+    );
+    for (id, resource, items, purpose, service_item, granted) in [
+        (
+            tongban_platform::random::new_id(),
+            "SJ-QYDJ-001",
+            r#"["address","name","status","uscc"]"#,
+            "企业开办一件事：核验企业登记状态，免于申请人提交营业执照复印件",
+            "企业开办",
+            true,
+        ),
+        (
+            tongban_platform::random::new_id(),
+            "SJ-GTH-002",
+            r#"["business_name","operator_id","operator_name","place"]"#,
+            "个体工商户注销登记：核验经营者身份",
+            "个体工商户注销登记",
+            false,
+        ),
+    ] {
+        store::insert_request(
+            state.pool(),
+            &store::NewRequest {
+                id: &id,
+                resource,
+                consumer: &consumer,
+                items,
+                purpose,
+                legal_basis: "《优化营商环境条例》第三十五条",
+                service_item: Some(service_item),
+                until: &until,
+                by: &admin.id,
+                now: state.now(),
+            },
+        )
+        .await?;
+        if granted {
+            store::decide(
+                state.pool(),
+                &id,
+                &store::Decision {
+                    from: "pending",
+                    to: "granted",
+                    by: "catalogue",
+                    now: state.now(),
+                    note: Some("无条件共享 / shared unconditionally"),
+                    granted: Some(items),
+                },
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,57 @@
+//! The Module values this crate registers with the platform.
+
+/// The data-sharing module, as the platform registers it.
+pub struct ExchangeModule;
+
+impl crate::module::Module for ExchangeModule {
+    fn name(&self) -> &'static str {
+        "exchange"
+    }
+
+    fn migrations(&self) -> Option<&'static crate::module::Migrations> {
+        Some(&crate::MIGRATIONS)
+    }
+
+    fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
+        crate::catalogue::api::routes()
+    }
+
+    fn routes(&self) -> axum::Router<crate::state::AppState> {
+        crate::catalogue::pages::routes()
+    }
+
+    fn texts(&self) -> crate::web::i18n::Texts {
+        crate::texts::TEXTS
+    }
+
+    fn nav(&self, actor: &crate::identity::model::Actor) -> Vec<crate::module::NavLink> {
+        use crate::authz::{Action, Resource, can};
+        if can(actor, Action::ViewDataCatalogue, Resource::Platform) {
+            vec![crate::module::NavLink {
+                href: "/exchange",
+                text: "nav.exchange",
+                rank: 55,
+            }]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn home<'a>(
+        &'a self,
+        home: crate::module::Home,
+        state: &'a crate::state::AppState,
+        ctx: &'a crate::module::HomeCtx<'a>,
+    ) -> crate::module::Sections<'a> {
+        Box::pin(crate::catalogue::pages::home_sections(home, state, ctx))
+    }
+
+    fn demo<'a>(
+        &'a self,
+        state: &'a crate::state::AppState,
+        city: &'a tongban_platform::demo::DemoCity,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::error::AppResult<()>> + Send + 'a>>
+    {
+        Box::pin(crate::catalogue::demo::seed(state, city))
+    }
+}
