@@ -444,6 +444,20 @@ pub async fn pending_count(state: &AppState, actor: &Actor) -> AppResult<i64> {
     store::pending_for(state.pool(), &department).await
 }
 
+/// A request for one of the actor's department's resources, when they decide for it.
+async fn owned_request(state: &AppState, actor: &Actor, id: &str) -> AppResult<store::RequestRow> {
+    let row = store::request(state.pool(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let owner = On::Department {
+        id: &row.owner_department_id,
+    };
+    if !can(actor, Action::DecideDataRequest, owner) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(row)
+}
+
 /// The owner's decision: grant (all the items asked, or fewer) or refuse with a reason.
 pub async fn decide(
     state: &AppState,
@@ -453,18 +467,7 @@ pub async fn decide(
     items: Option<Vec<String>>,
     note: Option<String>,
 ) -> AppResult<DataRequest> {
-    let row = store::request(state.pool(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !can(
-        actor,
-        Action::DecideDataRequest,
-        On::Department {
-            id: &row.owner_department_id,
-        },
-    ) {
-        return Err(AppError::Forbidden);
-    }
+    let row = owned_request(state, actor, id).await?;
     if row.state != "pending" {
         return Err(AppError::Conflict("the request was decided already".into()));
     }
@@ -540,18 +543,7 @@ pub async fn revoke(
     id: &str,
     note: &str,
 ) -> AppResult<DataRequest> {
-    let row = store::request(state.pool(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !can(
-        actor,
-        Action::DecideDataRequest,
-        On::Department {
-            id: &row.owner_department_id,
-        },
-    ) {
-        return Err(AppError::Forbidden);
-    }
+    let row = owned_request(state, actor, id).await?;
     if row.state != "granted" {
         return Err(AppError::Conflict(
             "only a grant in force can be revoked".into(),
