@@ -193,4 +193,28 @@ pub struct DataRequest {
     pub decision_note: Option<String>,
     /// The items granted (a subset of those asked).
     pub granted_items: Vec<String>,
+    /// The items asked, with their names and personal-data categories, as the catalogue
+    /// describes them.
+    pub item_details: Vec<DataItem>,
+}
+
+impl DataRequest {
+    /// The names of the items granted (or asked, before a grant), for pages.
+    pub fn item_names(&self) -> String {
+        let codes = if self.granted_items.is_empty() {
+            &self.items
+        } else {
+            &self.granted_items
+        };
+        codes
+            .iter()
+            .map(|code| {
+                self.item_details
+                    .iter()
+                    .find(|i| &i.code == code)
+                    .map_or_else(|| code.clone(), |i| i.name.clone())
+            })
+            .collect::<Vec<_>>()
+            .join("、")
+    }
 }

@@ -285,7 +285,34 @@ fn view(row: store::RequestRow, today: &str) -> DataRequest {
         state,
         requested_at: crate::time_fmt::rfc3339(row.requested_at),
         decision_note: row.decision_note,
+        item_details: Vec::new(),
     }
+}
+
+async fn one_described(state: &AppState, request: DataRequest) -> AppResult<DataRequest> {
+    described(state, vec![request])
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a described request went missing")))
+}
+
+/// Fills in the asked items' names and categories from the catalogue.
+async fn described(
+    state: &AppState,
+    mut requests: Vec<DataRequest>,
+) -> AppResult<Vec<DataRequest>> {
+    let catalogue = store::resources(state.pool()).await?;
+    for request in &mut requests {
+        if let Some(resource) = catalogue.iter().find(|r| r.code == request.resource) {
+            request.item_details = resource
+                .items
+                .iter()
+                .filter(|i| request.items.contains(&i.code))
+                .cloned()
+                .collect();
+        }
+    }
+    Ok(requests)
 }
 
 fn today(state: &AppState) -> String {
@@ -400,7 +427,7 @@ pub async fn ask(state: &AppState, actor: &Actor, draft: RequestDraft) -> AppRes
     let row = store::request(state.pool(), &id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(view(row, &today(state)))
+    one_described(state, view(row, &today(state))).await
 }
 
 /// The requests the actor's department made or must decide.
@@ -422,11 +449,12 @@ pub async fn requests(state: &AppState, actor: &Actor) -> AppResult<Vec<DataRequ
         return Err(AppError::Forbidden);
     }
     let today = today(state);
-    Ok(store::requests_of(state.pool(), &department)
+    let views = store::requests_of(state.pool(), &department)
         .await?
         .into_iter()
         .map(|row| view(row, &today))
-        .collect())
+        .collect();
+    described(state, views).await
 }
 
 /// Pending requests for the actor's department's resources (its to-do), when they decide them.
@@ -533,7 +561,7 @@ pub async fn decide(
     let row = store::request(state.pool(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(view(row, &today(state)))
+    one_described(state, view(row, &today(state))).await
 }
 
 /// The owner stops a grant at once, with a reason.
@@ -583,7 +611,7 @@ pub async fn revoke(
     let row = store::request(state.pool(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(view(row, &today(state)))
+    one_described(state, view(row, &today(state))).await
 }
 
 /// The items a consumer department may read of a resource today, if a grant is in force: what

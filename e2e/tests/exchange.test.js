@@ -1,0 +1,71 @@
+// 数据共享: the market regulator's administrator finds a request waiting on the workbench,
+// grants fewer items than asked; the government-services administrator sees the grant and asks
+// for another resource from the catalogue, granted at once.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { launchBrowser, shot, startDemo, totp, account as demoAccount } from '../lib/harness.js';
+
+let demo;
+let browser;
+
+before(async () => {
+  demo = await startDemo();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await demo?.stop();
+});
+
+const account = (username) => demoAccount(demo, username);
+
+async function login(context, username) {
+  const who = account(username);
+  const page = await context.newPage();
+  await page.goto(`${demo.baseUrl}/login`);
+  await page.fill('#username', who.username);
+  await page.fill('#password', who.password);
+  await page.fill('#totp', totp(who.totp_secret));
+  await page.click('button[type=submit].primary');
+  await page.waitForURL('**/home');
+  return page;
+}
+
+test('an owner grants the items it must, and a department asks from the catalogue', async () => {
+  const owners = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const owner = await login(owners, 'demo.deptadmin.market');
+  const todo = owner.locator('#exchange-todo');
+  assert.ok((await todo.innerText()).includes('项共享申请待审批'));
+  await todo.locator('a').click();
+  await owner.waitForURL('**/exchange/requests');
+  const form = owner.locator('#exchange-pending form').first();
+  assert.ok((await form.innerText()).includes('个体工商户经营者信息'));
+  // The identity number is not needed to close a sole proprietorship: granted without it.
+  await form.locator('input[name="item.operator_id"]').uncheck();
+  await shot(owner, 'exchange-01-decide');
+  await form.locator('button[value=yes]').click();
+  await owner.waitForURL('**/exchange/requests/*/decide');
+  const row = owner.locator('#exchange-all tr', { hasText: '个体工商户经营者信息' });
+  const text = await row.innerText();
+  assert.ok(text.includes('已授权') && text.includes('经营者姓名') && !text.includes('经营者身份证号'), text);
+  await owners.close();
+
+  const consumers = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const consumer = await login(consumers, 'demo.deptadmin');
+  await consumer.goto(`${demo.baseUrl}/exchange`);
+  const registry = consumer.locator('#resource-SJ-QYDJ-001');
+  await registry.locator('input[name="item.name"]').check();
+  await registry.locator('input[name="item.status"]').check();
+  await registry.locator('input[name=purpose]').fill('企业变更登记：核验企业名称与登记状态');
+  await registry.locator('input[name=legal_basis]').fill('《优化营商环境条例》第三十五条');
+  const until = new Date(Date.now() + 30 * 86400000).toISOString().slice(0, 10);
+  await registry.locator('input[name=until]').fill(until);
+  await shot(consumer, 'exchange-02-ask');
+  await registry.locator('button[type=submit].primary').click();
+  await consumer.waitForURL('**/exchange/requests');
+  assert.ok((await consumer.locator('[role=status]').innerText()).includes('已授权'));
+  await shot(consumer, 'exchange-03-granted');
+  await consumers.close();
+});
