@@ -57,8 +57,8 @@ test('an owner grants the items it must, and a department asks from the catalogu
   await consumer.goto(`${demo.baseUrl}/exchange`);
   const registry = consumer.locator('#resource-SJ-QYDJ-001');
   await registry.locator('input[name="item.name"]').check();
-  await registry.locator('input[name="item.status"]').check();
-  await registry.locator('input[name=purpose]').fill('企业变更登记：核验企业名称与登记状态');
+  await registry.locator('input[name="item.registered_on"]').check();
+  await registry.locator('input[name=purpose]').fill('企业变更登记：核验企业名称与登记日期');
   await registry.locator('input[name=legal_basis]').fill('《优化营商环境条例》第三十五条');
   const until = new Date(Date.now() + 30 * 86400000).toISOString().slice(0, 10);
   await registry.locator('input[name=until]').fill(until);

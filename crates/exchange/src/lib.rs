@@ -1,14 +1,18 @@
 //! tongban-exchange: data sharing between departments (数据共享交换), as a module — the
-//! resource catalogue and its requests and grants, item by item (see [`catalogue`]).
+//! resource catalogue and its requests and grants, item by item (see [`catalogue`]), and the
+//! signing gateway that enforces them (see [`gateway`]).
 #![forbid(unsafe_code)]
 
 mod modules;
 mod texts;
 
 pub mod catalogue;
+pub mod gateway;
 
 pub use modules::ExchangeModule;
-pub(crate) use tongban_platform::{authz, error, identity, ledger, module, state, time_fmt, web};
+pub(crate) use tongban_platform::{
+    admin, authz, cache, error, identity, keys, ledger, module, state, time_fmt, web,
+};
 
 /// The tables of this crate's modules: the resource catalogue, its items, requests and grants.
 pub static MIGRATIONS: tongban_platform::migrations::Migrations =

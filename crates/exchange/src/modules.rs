@@ -12,12 +12,43 @@ impl crate::module::Module for ExchangeModule {
         Some(&crate::MIGRATIONS)
     }
 
+    fn init(
+        &self,
+        context: &crate::module::InitContext<'_>,
+        extensions: &mut crate::module::Extensions,
+    ) {
+        extensions.insert(crate::gateway::log::MessageLog::start(
+            context.db.pool().clone(),
+        ));
+        extensions.insert(crate::gateway::providers::HttpProviders::new());
+        extensions.insert_cache(
+            crate::cache::Coherent::<crate::gateway::service::Route>::new(
+                crate::gateway::service::ROUTES,
+                10_000,
+            ),
+        );
+    }
+
     fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
-        crate::catalogue::api::routes()
+        crate::catalogue::api::routes().merge(crate::gateway::api::api())
     }
 
     fn routes(&self) -> axum::Router<crate::state::AppState> {
-        crate::catalogue::pages::routes()
+        crate::catalogue::pages::routes().merge(crate::gateway::api::routes())
+    }
+
+    fn key_scopes<'a>(
+        &'a self,
+        state: &'a crate::state::AppState,
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<
+                    Output = crate::error::AppResult<Vec<crate::keys::service::OwnerScope>>,
+                > + Send
+                + 'a,
+        >,
+    > {
+        Box::pin(crate::gateway::key_scopes(state))
     }
 
     fn texts(&self) -> crate::web::i18n::Texts {

@@ -71,6 +71,12 @@ pub enum Action {
     RequestData,
     /// Grant, refuse or revoke requests for a department's resources (its administrators).
     DecideDataRequest,
+    /// Call another department's data service through the gateway in a department's name,
+    /// within its grants (its clerks and administrators).
+    CallDataService,
+    /// Search a department's message log and take receipts of its exchanges (its
+    /// administrators).
+    ReadExchangeLog,
 }
 
 /// What the action is done to, with what the policy needs to know about it.
@@ -221,8 +227,11 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
         }
         IssueCertificates | HandleApplications => acts_for(actor, Role::Clerk, &resource),
         ViewDataCatalogue => actor.grants.iter().any(|grant| grant.role.is_staff()),
-        ManageDataCatalogue | RequestData | DecideDataRequest => {
+        ManageDataCatalogue | RequestData | DecideDataRequest | ReadExchangeLog => {
             acts_for(actor, Role::DeptAdmin, &resource)
+        }
+        CallDataService => {
+            acts_for(actor, Role::Clerk, &resource) || acts_for(actor, Role::DeptAdmin, &resource)
         }
         RegisterPerson | RegisterEnterprise => {
             holds_over(actor, Role::SystemAdmin, &resource)

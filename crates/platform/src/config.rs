@@ -85,6 +85,9 @@ pub struct Config {
     /// first part of an `Information-Mediator-Client` (`INSTANCE/CLASS/MEMBER/SUBSYSTEM`).
     /// Default `CN`.
     pub xroad_instance: String,
+    /// How long the data-sharing gateway waits for a provider before it answers 504.
+    /// Default 10 000 ms.
+    pub exchange_timeout_ms: u64,
 }
 
 /// A configuration value that must not be printed.
@@ -129,6 +132,7 @@ impl Default for Config {
             time_zone: tongban_core::Zone::CHINA,
             metrics_token: None,
             xroad_instance: "CN".into(),
+            exchange_timeout_ms: 10_000,
         }
     }
 }

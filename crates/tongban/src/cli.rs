@@ -77,6 +77,11 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: PassCommand,
     },
+    /// Check receipts of data exchanges.
+    Exchange {
+        #[command(subcommand)]
+        command: ExchangeCommand,
+    },
     /// Run a public conformance suite from a directory; prints a JSON summary, exits 1 on failure.
     Conformance {
         #[command(subcommand)]
@@ -170,6 +175,22 @@ pub(crate) enum DccCommand {
     /// Import the DCC schema releases of a schema directory (release/<version>/ with the
     /// combined schema; the top-level combined schema becomes the current one).
     ImportSchemas { dir: PathBuf },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ExchangeCommand {
+    /// Verify a receipt of an exchange (JSON, from /api/v1/exchange/messages/{id}/receipt)
+    /// offline against a trust list file: both departments' signatures, by keys the list
+    /// binds to them, and the record's inclusion in a checkpoint of the region's log. Exit 1
+    /// when refused.
+    Verify {
+        #[arg(long)]
+        trust_list: PathBuf,
+        /// The region's root key (base64url), obtained out of band.
+        #[arg(long, allow_hyphen_values = true)]
+        root_key: Option<String>,
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]

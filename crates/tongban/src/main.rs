@@ -60,6 +60,14 @@ async fn main() -> anyhow::Result<()> {
                     code,
                 },
         } => pass::pass_verify(&trust_list, root_key.as_deref(), &code),
+        Command::Exchange {
+            command:
+                ExchangeCommand::Verify {
+                    trust_list,
+                    root_key,
+                    file,
+                },
+        } => pass::exchange_verify(&trust_list, root_key.as_deref(), &file),
         Command::Trust { common, command } => trust::trust(common.config()?, command).await,
         Command::Dcc { common, command } => trust::dcc(common.config()?, command).await,
         Command::Certs {

@@ -258,7 +258,7 @@ async fn requests_are_granted_by_the_catalogue_or_the_owner_item_by_item() {
             .as_object()
             .map(|o| {
                 let mut o = o.clone();
-                o.insert("items".into(), json!(["uscc", "status"]));
+                o.insert("items".into(), json!(["uscc", "registered_on"]));
                 Value::Object(o)
             })
             .expect("body"),
@@ -266,7 +266,7 @@ async fn requests_are_granted_by_the_catalogue_or_the_owner_item_by_item() {
     .await;
     assert_eq!(status, 201, "{open}");
     assert_eq!(open["state"], "granted");
-    assert_eq!(open["granted_items"], json!(["status", "uscc"]));
+    assert_eq!(open["granted_items"], json!(["registered_on", "uscc"]));
 
     // On conditions: the owner decides, and may narrow the items.
     let (status, asked) = ask(

@@ -12,6 +12,7 @@ mod cert_use;
 mod certs;
 mod dates;
 mod exchange;
+mod gateway;
 mod govstack;
 mod keys;
 mod ledger;

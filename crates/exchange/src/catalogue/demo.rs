@@ -30,7 +30,7 @@ fn resources() -> Vec<DemoResource> {
             department_kind: "market_regulation",
             draft: ResourceDraft {
                 name: "企业登记基本信息".into(),
-                description: "本市登记注册的企业的统一社会信用代码、名称、类型、注册资本、成立日期、住所与登记状态。".into(),
+                description: "本市登记注册的企业的统一社会信用代码、名称、住所所在行政区划与登记日期。".into(),
                 share_type: ShareType::Unconditional,
                 share_conditions: None,
                 legal_basis: None,
@@ -41,11 +41,8 @@ fn resources() -> Vec<DemoResource> {
                 items: vec![
                     item("uscc", "统一社会信用代码", "code", None),
                     item("name", "企业名称", "string", None),
-                    item("kind", "企业类型", "code", None),
-                    item("capital", "注册资本（万元）", "decimal", None),
-                    item("established_on", "成立日期", "date", None),
-                    item("address", "住所", "string", None),
-                    item("status", "登记状态", "code", None),
+                    item("region_code", "住所所在行政区划", "code", None),
+                    item("registered_on", "登记日期", "date", None),
                 ],
             },
         },
@@ -61,7 +58,7 @@ fn resources() -> Vec<DemoResource> {
                 open_type: OpenType::None,
                 update_cycle: "daily".into(),
                 format: "api".into(),
-                service: Some("sole-proprietor-registry".into()),
+                service: None,
                 items: vec![
                     item("uscc", "统一社会信用代码", "code", None),
                     item("business_name", "字号名称", "string", None),
@@ -84,7 +81,7 @@ fn resources() -> Vec<DemoResource> {
                 open_type: OpenType::None,
                 update_cycle: "realtime".into(),
                 format: "api".into(),
-                service: Some("applications".into()),
+                service: None,
                 items: vec![
                     item("file_id", "办件编号", "string", None),
                     item("item_code", "事项编码", "code", None),
@@ -92,6 +89,27 @@ fn resources() -> Vec<DemoResource> {
                     item("submitted_on", "受理日期", "date", None),
                     item("delivered_on", "办结日期", "date", None),
                     item("applicant_name", "申请人姓名", "string", Some("name")),
+                ],
+            },
+        },
+        DemoResource {
+            code: "GA-RK-001",
+            department_kind: "public_security",
+            draft: ResourceDraft {
+                name: "人口基础信息".into(),
+                description: "常住人口的姓名、公民身份号码、联系电话与户籍所在行政区划，经审批按信息项共享。".into(),
+                share_type: ShareType::Conditional,
+                share_conditions: Some("仅限依法办理政务服务事项时核验申请人身份，按最少必要原则申请信息项，不得留存或转提供。".into()),
+                legal_basis: None,
+                open_type: OpenType::None,
+                update_cycle: "realtime".into(),
+                format: "api".into(),
+                service: Some("population-registry".into()),
+                items: vec![
+                    item("resident_id", "公民身份号码", "string", Some("id_number")),
+                    item("name", "姓名", "string", Some("name")),
+                    item("phone", "联系电话", "string", Some("phone")),
+                    item("region_code", "户籍所在行政区划", "code", Some("address")),
                 ],
             },
         },
@@ -179,8 +197,16 @@ pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> 
         (
             tongban_platform::random::new_id(),
             "SJ-QYDJ-001",
-            r#"["address","name","status","uscc"]"#,
+            r#"["name","region_code","uscc"]"#,
             "企业开办一件事：核验企业登记状态，免于申请人提交营业执照复印件",
+            "企业开办",
+            true,
+        ),
+        (
+            tongban_platform::random::new_id(),
+            "GA-RK-001",
+            r#"["name","resident_id"]"#,
+            "政务服务窗口受理时核验申请人身份（姓名与公民身份号码一致性）",
             "企业开办",
             true,
         ),
@@ -210,15 +236,20 @@ pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> 
         )
         .await?;
         if granted {
+            let conditional = resource == "GA-RK-001";
             store::decide(
                 state.pool(),
                 &id,
                 &store::Decision {
                     from: "pending",
                     to: "granted",
-                    by: "catalogue",
+                    by: if conditional { "demo" } else { "catalogue" },
                     now: state.now(),
-                    note: Some("无条件共享 / shared unconditionally"),
+                    note: Some(if conditional {
+                        "同意，仅限姓名与公民身份号码 / granted: name and ID number only"
+                    } else {
+                        "无条件共享 / shared unconditionally"
+                    }),
                     granted: Some(items),
                 },
             )

@@ -62,6 +62,15 @@ pub fn check_draft(draft: &ResourceDraft) -> AppResult<()> {
     }
     if let Some(service) = &draft.service {
         text("service", service, 200)?;
+        if !crate::gateway::providers::valid_service(service) {
+            return Err(AppError::invalid(
+                "service",
+                format!(
+                    "a registry of the platform ({}) or the http(s):// base address of the department's system",
+                    crate::gateway::providers::REGISTRIES.join(", ")
+                ),
+            ));
+        }
     }
     if draft.items.is_empty() || draft.items.len() > MAX_ITEMS {
         return Err(AppError::invalid(
@@ -253,6 +262,7 @@ pub async fn save(
     )
     .await?;
     store::save_resource(state.pool(), &resource, actor.id(), state.now()).await?;
+    routes_changed(state).await;
     store::resource(state.pool(), code)
         .await?
         .ok_or(AppError::NotFound)
@@ -424,6 +434,7 @@ pub async fn ask(state: &AppState, actor: &Actor, draft: RequestDraft) -> AppRes
         .await?;
     }
     tx.commit().await?;
+    routes_changed(state).await;
     let row = store::request(state.pool(), &id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -558,6 +569,7 @@ pub async fn decide(
     {
         return Err(AppError::Conflict("the request was decided already".into()));
     }
+    routes_changed(state).await;
     let row = store::request(state.pool(), id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -608,6 +620,7 @@ pub async fn revoke(
             "only a grant in force can be revoked".into(),
         ));
     }
+    routes_changed(state).await;
     let row = store::request(state.pool(), id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -621,16 +634,30 @@ pub async fn granted_items(
     consumer: &str,
     resource: &str,
 ) -> AppResult<Option<Vec<String>>> {
+    Ok(grant_in_force(state, consumer, resource)
+        .await?
+        .map(|(items, _)| items))
+}
+
+/// The items of every grant in force for a consumer and a resource, and the last day of the
+/// longest (`YYYY-MM-DD`); `None` when no grant is in force.
+pub async fn grant_in_force(
+    state: &AppState,
+    consumer: &str,
+    resource: &str,
+) -> AppResult<Option<(Vec<String>, String)>> {
     let today = today(state);
     let mut items: Vec<String> = Vec::new();
-    let mut any = false;
+    let mut until: Option<String> = None;
     for row in store::requests_of(state.pool(), consumer).await? {
         if row.consumer_department_id == consumer
             && row.resource_code == resource
             && row.state == "granted"
             && row.until_day.as_str() >= today.as_str()
         {
-            any = true;
+            if until.as_deref().is_none_or(|u| u < row.until_day.as_str()) {
+                until = Some(row.until_day.clone());
+            }
             for item in items_of(row.granted_items.as_deref()) {
                 if !items.contains(&item) {
                     items.push(item);
@@ -638,5 +665,10 @@ pub async fn granted_items(
             }
         }
     }
-    Ok(any.then_some(items))
+    Ok(until.map(|until| (items, until)))
+}
+
+/// Tells every node's gateway that routes and grants changed.
+async fn routes_changed(state: &AppState) {
+    crate::cache::changed(state, crate::gateway::service::ROUTES, crate::cache::ALL).await;
 }

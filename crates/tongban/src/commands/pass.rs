@@ -1,4 +1,4 @@
-//! Passes: offline verification against a trust list.
+//! Passes and exchange receipts: offline verification against a trust list.
 
 use super::trust::trust_list_and_root;
 
@@ -17,6 +17,45 @@ pub(crate) fn pass_verify(
             println!(
                 "{}",
                 serde_json::to_string_pretty(&serde_json::json!({"valid": true, "pass": claims}))?
+            );
+            Ok(())
+        }
+        Err(refusal) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &serde_json::json!({"valid": false, "reason": refusal.reason, "message": refusal.message})
+                )?
+            );
+            std::process::exit(1);
+        }
+    }
+}
+
+pub(crate) fn exchange_verify(
+    trust_list: &std::path::Path,
+    root_key: Option<&str>,
+    file: &std::path::Path,
+) -> anyhow::Result<()> {
+    let (text, root) = trust_list_and_root(trust_list, root_key)?;
+    let receipt = std::fs::read_to_string(file)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    match tongban_app::exchange::verify_receipt(&text, root.as_ref(), &receipt) {
+        Ok(record) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "valid": true,
+                    "id": record.id,
+                    "client": record.client,
+                    "service": record.service,
+                    "status": record.status,
+                    "error": record.error,
+                    "requested_at": record.requested_at,
+                    "responded_at": record.responded_at,
+                    "request_hash": record.request_hash,
+                    "response_hash": record.response_hash,
+                }))?
             );
             Ok(())
         }

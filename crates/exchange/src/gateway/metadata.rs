@@ -1,0 +1,227 @@
+//! The metadata services (X-Road PR-MREST, GovStack IM Directory Services): `listClients` at
+//! the root, and under a provider `listMethods`, `allowedMethods` and
+//! `getOpenAPI?serviceCode=`. Answers use the GovStack schema (`member` lists, camelCase),
+//! which is the X-Road Annex A schema with GovStack's names.
+
+use serde_json::{Value, json};
+
+use super::ids::{DATA_SUBSYSTEM, ServiceId};
+use super::service::{GatewayError, Incoming, Outgoing, provider_of};
+use crate::admin::store::Department;
+use crate::catalogue::model::{Resource, ShareType};
+use crate::state::AppState;
+
+const CODES: [&str; 3] = ["listMethods", "allowedMethods", "getOpenAPI"];
+
+pub fn is_metadata(code: &str) -> bool {
+    CODES.contains(&code)
+}
+
+fn json_reply(value: &Value) -> Outgoing {
+    Outgoing {
+        status: 200,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: serde_json::to_vec(value).unwrap_or_default(),
+    }
+}
+
+fn failed(status: u16, kind: &'static str, message: &str) -> GatewayError {
+    GatewayError {
+        status,
+        kind,
+        message: message.into(),
+    }
+}
+
+fn endpoints(resource: &Resource) -> Vec<(&'static str, &'static str)> {
+    match resource.service.as_deref() {
+        Some(name) if super::providers::REGISTRIES.contains(&name) => {
+            super::providers::registry_endpoints(name).to_vec()
+        }
+        Some(_) => vec![("GET", "/*"), ("POST", "/*")],
+        None => Vec::new(),
+    }
+}
+
+/// The services a department offers: its shared resources that a system serves.
+async fn offered(state: &AppState, provider: &Department) -> Result<Vec<Resource>, GatewayError> {
+    let all = crate::catalogue::store::resources(state.pool())
+        .await
+        .map_err(|_| {
+            failed(
+                503,
+                "Server.ServerProxy.DatabaseError",
+                "the catalogue could not be read",
+            )
+        })?;
+    Ok(all
+        .into_iter()
+        .filter(|r| {
+            r.department_id == provider.id && r.share_type != ShareType::None && r.service.is_some()
+        })
+        .collect())
+}
+
+fn service_json(state: &AppState, provider: &Department, resource: &Resource) -> Value {
+    let external = resource
+        .service
+        .as_deref()
+        .is_some_and(|s| !super::providers::REGISTRIES.contains(&s));
+    json!({
+        "objectType": "SERVICE",
+        "serviceType": if external { "REST" } else { "OPENAPI" },
+        "instanceId": state.config.xroad_instance,
+        "memberClass": "GOV",
+        "memberCode": provider.uscc,
+        "applicationCode": DATA_SUBSYSTEM,
+        "serviceCode": resource.code,
+        "serviceVersion": resource.version.to_string(),
+        "endpointList": {"member": endpoints(resource).into_iter()
+            .map(|(method, path)| json!({"method": method, "path": path}))
+            .collect::<Vec<_>>()},
+    })
+}
+
+pub async fn answer(
+    state: &AppState,
+    consumer: &Department,
+    service: &ServiceId,
+    incoming: &Incoming,
+) -> Result<Outgoing, GatewayError> {
+    if incoming.method != axum::http::Method::GET {
+        return Err(failed(
+            405,
+            "Client.BadRequest",
+            "metadata services are read with GET",
+        ));
+    }
+    let provider = provider_of(state, &service.provider).await?;
+    let offered = offered(state, &provider).await?;
+    match service.code.as_str() {
+        "listMethods" => Ok(json_reply(&json!({"member": offered.iter()
+            .map(|r| service_json(state, &provider, r)).collect::<Vec<_>>()}))),
+        "allowedMethods" => {
+            let mut allowed = Vec::new();
+            for resource in &offered {
+                let grant =
+                    crate::catalogue::service::grant_in_force(state, &consumer.id, &resource.code)
+                        .await
+                        .map_err(|_| {
+                            failed(
+                                503,
+                                "Server.ServerProxy.DatabaseError",
+                                "the grants could not be read",
+                            )
+                        })?;
+                if grant.is_some() {
+                    allowed.push(service_json(state, &provider, resource));
+                }
+            }
+            Ok(json_reply(&json!({"member": allowed})))
+        }
+        _ => {
+            let code = incoming
+                .query
+                .as_deref()
+                .unwrap_or("")
+                .split('&')
+                .find_map(|pair| pair.strip_prefix("serviceCode="))
+                .ok_or_else(|| failed(400, "Client.BadRequest", "getOpenAPI needs serviceCode="))?;
+            let resource = offered.iter().find(|r| r.code == code).ok_or_else(|| {
+                failed(
+                    404,
+                    "Server.ServerProxy.UnknownService",
+                    "the provider offers no such service",
+                )
+            })?;
+            Ok(json_reply(&openapi(state, &provider, resource)))
+        }
+    }
+}
+
+fn item_schema(kind: &str) -> Value {
+    match kind {
+        "integer" => json!({"type": "integer"}),
+        "decimal" => json!({"type": "number"}),
+        "boolean" => json!({"type": "boolean"}),
+        "date" => json!({"type": "string", "format": "date"}),
+        "datetime" => json!({"type": "string", "format": "date-time"}),
+        _ => json!({"type": "string"}),
+    }
+}
+
+/// An OpenAPI 3 description of a resource's service, made from the catalogue: its endpoints
+/// and its record of items. A consumer receives only the items its grant covers.
+pub fn openapi(state: &AppState, provider: &Department, resource: &Resource) -> Value {
+    let mut properties = serde_json::Map::new();
+    for item in &resource.items {
+        let mut schema = item_schema(&item.kind);
+        if let (Some(obj), Some(length)) = (schema.as_object_mut(), item.length)
+            && item.kind == "string"
+        {
+            obj.insert("maxLength".into(), json!(length));
+        }
+        if let Some(obj) = schema.as_object_mut() {
+            obj.insert("title".into(), json!(item.name));
+            if let Some(category) = &item.personal {
+                obj.insert("x-personal-data".into(), json!(category));
+            }
+        }
+        properties.insert(item.code.clone(), schema);
+    }
+    let mut paths = serde_json::Map::new();
+    for (method, path) in endpoints(resource) {
+        let template = path.replace('*', "{id}");
+        let operation = json!({
+            "summary": resource.name,
+            "parameters": if template.contains("{id}") {
+                json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}])
+            } else { json!([]) },
+            "responses": {"200": {"description": "Only the items your grant covers",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Record"}}}}},
+        });
+        let entry = paths.entry(template).or_insert_with(|| json!({}));
+        if let Some(obj) = entry.as_object_mut() {
+            obj.insert(method.to_ascii_lowercase(), operation);
+        }
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": resource.name,
+            "version": resource.version.to_string(),
+            "description": resource.description,
+        },
+        "servers": [{"url": format!("/r1/{}/GOV/{}/{}/{}",
+            state.config.xroad_instance, provider.uscc.as_deref().unwrap_or(""), DATA_SUBSYSTEM, resource.code)}],
+        "paths": paths,
+        "components": {"schemas": {"Record": {"type": "object", "properties": properties}}},
+    })
+}
+
+/// `listClients`: the members of this instance (departments, by USCC) and their data
+/// subsystems.
+pub async fn list_clients(state: &AppState) -> crate::error::AppResult<Value> {
+    let mut members = Vec::new();
+    for department in crate::admin::directory::departments(state).await? {
+        let Some(uscc) = department.uscc.clone() else {
+            continue;
+        };
+        let id = |object_type: &str, application: Option<&str>| {
+            let mut id = json!({
+                "objectType": object_type,
+                "instanceId": state.config.xroad_instance,
+                "memberClass": "GOV",
+                "memberCode": uscc,
+            });
+            if let (Some(app), Some(obj)) = (application, id.as_object_mut()) {
+                obj.insert("applicationCode".into(), json!(app));
+            }
+            id
+        };
+        members.push(json!({"name": department.name, "id": id("MEMBER", None)}));
+        members
+            .push(json!({"name": department.name, "id": id("APPLICATION", Some(DATA_SUBSYSTEM))}));
+    }
+    Ok(json!({"member": members}))
+}

@@ -1,0 +1,38 @@
+//! The data-sharing gateway (the X-Road model inside the platform): a consumer department's
+//! system calls `/r1/{service id}/{path}` with `X-Road-Client`; the gateway authenticates it,
+//! checks its grant, calls the provider, removes every item the grant does not cover, signs
+//! both sides with the departments' own keys, writes the signed pair to the transparency log,
+//! and answers. Metadata services describe what may be called.
+
+pub mod api;
+pub mod filter;
+pub mod ids;
+pub mod log;
+pub mod message;
+pub mod metadata;
+pub mod providers;
+pub mod receipts;
+pub mod service;
+
+pub use message::{EXCHANGE_KEY, EXCHANGE_KIND, verify_receipt};
+
+/// The exchange keys of every department with a USCC, bound to it in the trust list: a key
+/// signs exchanges only for the member it belongs to.
+pub async fn key_scopes(
+    state: &crate::state::AppState,
+) -> crate::error::AppResult<Vec<crate::keys::service::OwnerScope>> {
+    Ok(crate::admin::directory::departments(state)
+        .await?
+        .into_iter()
+        .filter_map(|d| {
+            Some(crate::keys::service::OwnerScope {
+                owner: d.id,
+                purpose: EXCHANGE_KEY.into(),
+                scope: crate::keys::service::KeyScope {
+                    code: d.uscc?,
+                    kinds: vec![EXCHANGE_KIND.into()],
+                },
+            })
+        })
+        .collect())
+}

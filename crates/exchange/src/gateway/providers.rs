@@ -1,0 +1,372 @@
+//! The providers behind the gateway: the platform's own registries, served in process, and a
+//! department's external HTTP service, named by its base address in the catalogue. A provider
+//! answers a status, a content type and a body; the gateway filters and signs what comes back.
+
+use std::time::Duration;
+
+use axum::http::Method;
+use serde_json::{Value, json};
+
+use crate::error::{AppError, AppResult};
+use crate::identity::model::Actor;
+use crate::state::AppState;
+
+/// A provider's answer.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+    /// Headers of the provider's own to pass on (user-defined headers, cache headers).
+    pub headers: Vec<(String, String)>,
+}
+
+/// Why a provider gave no answer.
+#[derive(Debug)]
+pub enum Failure {
+    /// No answer within the time allowed.
+    Timeout,
+    /// The provider could not be reached or broke off.
+    Unreachable(String),
+    /// The platform itself failed (a registry's database).
+    Platform(AppError),
+}
+
+/// One call as the gateway passes it on.
+pub struct Call<'a> {
+    pub state: &'a AppState,
+    pub actor: &'a Actor,
+    pub message_id: &'a str,
+    pub method: &'a Method,
+    /// The path after the service code (`/enterprises/…`), checked safe.
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+    pub headers: Vec<(String, String)>,
+    pub body: &'a [u8],
+    /// The items the consumer was granted: a registry opens no others.
+    pub granted: &'a [String],
+}
+
+/// The registries the platform serves itself, by the name a resource's `service` gives.
+pub const REGISTRIES: [&str; 2] = ["enterprise-registry", "population-registry"];
+
+/// The endpoints of a registry, for `listMethods` and its OpenAPI description.
+pub fn registry_endpoints(name: &str) -> &'static [(&'static str, &'static str)] {
+    match name {
+        "enterprise-registry" => &[
+            ("GET", "/enterprises"),
+            ("GET", "/enterprises.csv"),
+            ("GET", "/enterprises/*"),
+        ],
+        "population-registry" => &[("GET", "/persons/*")],
+        _ => &[],
+    }
+}
+
+/// Whether `service` names a provider the gateway can call: a registry, or an `http(s)://`
+/// base address.
+pub fn valid_service(service: &str) -> bool {
+    REGISTRIES.contains(&service) || external_base(service).is_some()
+}
+
+fn external_base(service: &str) -> Option<reqwest::Url> {
+    let url = reqwest::Url::parse(service).ok()?;
+    (matches!(url.scheme(), "http" | "https")
+        && url.host().is_some()
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && url.username().is_empty()
+        && url.password().is_none()
+        && service.len() <= 300)
+        .then_some(url)
+}
+
+/// The client that calls external providers: no redirects followed (PR-REST 4.4), no proxy
+/// from the environment, a connection pool per node.
+pub struct HttpProviders {
+    client: reqwest::Client,
+}
+
+impl HttpProviders {
+    pub fn new() -> HttpProviders {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .pool_max_idle_per_host(256)
+            .tcp_nodelay(true)
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new());
+        HttpProviders { client }
+    }
+}
+
+impl Default for HttpProviders {
+    fn default() -> Self {
+        HttpProviders::new()
+    }
+}
+
+/// Calls the provider `service` names.
+pub async fn call(service: &str, call: &Call<'_>, timeout: Duration) -> Result<Answer, Failure> {
+    match service {
+        "enterprise-registry" => enterprises(call).await.map_err(Failure::Platform),
+        "population-registry" => persons(call).await.map_err(Failure::Platform),
+        _ => match external_base(service) {
+            Some(base) => external(&base, call, timeout).await,
+            None => Err(Failure::Unreachable(
+                "the resource names no provider".into(),
+            )),
+        },
+    }
+}
+
+/// Headers the gateway never passes on (hop-by-hop ones, those naming the origin host, and
+/// its own credentials), PR-REST 4.3.
+pub fn filtered_header(name: &str) -> bool {
+    matches!(
+        name,
+        "connection"
+            | "keep-alive"
+            | "proxy-authenticate"
+            | "proxy-authorization"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+            | "host"
+            | "user-agent"
+            | "server"
+            | "authorization"
+            | "cookie"
+            | "set-cookie"
+            | "content-length"
+            | "expect"
+    ) || name.starts_with("x-road-")
+}
+
+async fn external(
+    base: &reqwest::Url,
+    call: &Call<'_>,
+    timeout: Duration,
+) -> Result<Answer, Failure> {
+    let mut target = base.as_str().trim_end_matches('/').to_owned();
+    target.push_str(call.path);
+    if let Some(query) = call.query {
+        target.push('?');
+        target.push_str(query);
+    }
+    let url = reqwest::Url::parse(&target)
+        .map_err(|_| Failure::Unreachable("the provider address is not valid".into()))?;
+    // The path cannot move the call to another host: the origin stays the registered one.
+    if url.origin() != base.origin() {
+        return Err(Failure::Unreachable(
+            "the provider address is not valid".into(),
+        ));
+    }
+    let mut request = call
+        .state
+        .module::<HttpProviders>()
+        .client
+        .request(call.method.clone(), url)
+        .timeout(timeout)
+        .body(call.body.to_vec());
+    for (name, value) in &call.headers {
+        request = request.header(name.as_str(), value.as_str());
+    }
+    let response = request.send().await.map_err(|error| {
+        if error.is_timeout() {
+            Failure::Timeout
+        } else {
+            Failure::Unreachable(if error.is_connect() {
+                "the provider could not be reached".into()
+            } else {
+                "the provider broke off".into()
+            })
+        }
+    })?;
+    let status = response.status().as_u16();
+    let mut content_type = None;
+    let mut headers = Vec::new();
+    for (name, value) in response.headers() {
+        let Ok(value) = value.to_str() else { continue };
+        if name == reqwest::header::CONTENT_TYPE {
+            content_type = Some(value.to_owned());
+        } else if !filtered_header(name.as_str()) {
+            headers.push((name.as_str().to_owned(), value.to_owned()));
+        }
+    }
+    let body = response.bytes().await.map_err(|error| {
+        if error.is_timeout() {
+            Failure::Timeout
+        } else {
+            Failure::Unreachable("the provider broke off".into())
+        }
+    })?;
+    Ok(Answer {
+        status,
+        content_type,
+        body: body.to_vec(),
+        headers,
+    })
+}
+
+fn json_answer(status: u16, value: &Value) -> Answer {
+    Answer {
+        status,
+        content_type: Some("application/json".into()),
+        body: serde_json::to_vec(value).unwrap_or_default(),
+        headers: Vec::new(),
+    }
+}
+
+fn problem(status: u16, title: &str, detail: &str) -> Answer {
+    Answer {
+        status,
+        content_type: Some("application/problem+json".into()),
+        body: serde_json::to_vec(&json!({"title": title, "status": status, "detail": detail}))
+            .unwrap_or_default(),
+        headers: Vec::new(),
+    }
+}
+
+fn query_value<'a>(query: Option<&'a str>, name: &str) -> Option<&'a str> {
+    query?
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+/// The enterprise register (企业登记): one enterprise by USCC, a district's list, or all of
+/// them as CSV. Nothing in it is personal.
+async fn enterprises(call: &Call<'_>) -> AppResult<Answer> {
+    if call.method != Method::GET {
+        return Ok(problem(
+            405,
+            "Method Not Allowed",
+            "the register is read with GET",
+        ));
+    }
+    let zone = call.state.config.time_zone;
+    let row = |(uscc, name, region, created): (String, String, String, i64)| {
+        json!({
+            "uscc": uscc,
+            "name": name,
+            "region_code": region,
+            "registered_on": tongban_core::zone::ymd(zone.date_of(created)),
+        })
+    };
+    const COLUMNS: &str = "SELECT uscc, name, region_code, created_at FROM enterprises";
+    if let Some(uscc) = call.path.strip_prefix("/enterprises/") {
+        let found: Option<(String, String, String, i64)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("{COLUMNS} WHERE uscc = $1")))
+                .bind(uscc.to_owned())
+                .fetch_optional(call.state.pool())
+                .await?;
+        return Ok(match found {
+            Some(found) => json_answer(200, &row(found)),
+            None => problem(404, "Not Found", "no enterprise of this USCC is registered"),
+        });
+    }
+    let csv = call.path == "/enterprises.csv";
+    if call.path != "/enterprises" && !csv {
+        return Ok(problem(
+            404,
+            "Not Found",
+            "no such path in the enterprise register",
+        ));
+    }
+    let region = query_value(call.query, "region").unwrap_or("");
+    let rows: Vec<(String, String, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{COLUMNS} WHERE ($1 = '' OR region_code = $1) ORDER BY uscc LIMIT 10000"
+    )))
+    .bind(region.to_owned())
+    .fetch_all(call.state.pool())
+    .await?;
+    if csv {
+        let mut writer = ::csv::Writer::from_writer(Vec::new());
+        let header = writer.write_record(["uscc", "name", "region_code", "registered_on"]);
+        for (uscc, name, region, created) in rows {
+            let day = tongban_core::zone::ymd(zone.date_of(created));
+            writer
+                .write_record([uscc.as_str(), &name, &region, &day])
+                .map_err(|e| AppError::Internal(e.into()))?;
+        }
+        header.map_err(|e| AppError::Internal(e.into()))?;
+        let body = writer
+            .into_inner()
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+        return Ok(Answer {
+            status: 200,
+            content_type: Some("text/csv; charset=utf-8".into()),
+            body,
+            headers: Vec::new(),
+        });
+    }
+    let records: Vec<Value> = rows.into_iter().map(row).collect();
+    Ok(json_answer(
+        200,
+        &json!({"total": records.len(), "records": records}),
+    ))
+}
+
+/// The population register (人口基础信息): one person by ID number, read through the audited
+/// accessor, which opens only the granted fields and records the read in the person's view.
+async fn persons(call: &Call<'_>) -> AppResult<Answer> {
+    if call.method != Method::GET {
+        return Ok(problem(
+            405,
+            "Method Not Allowed",
+            "the register is read with GET",
+        ));
+    }
+    let Some(number) = call.path.strip_prefix("/persons/") else {
+        return Ok(problem(
+            404,
+            "Not Found",
+            "no such path in the population register",
+        ));
+    };
+    let Ok(resident_id) = number.parse::<tongban_core::ResidentId>() else {
+        return Ok(problem(
+            400,
+            "Bad Request",
+            "not a valid resident ID number",
+        ));
+    };
+    let not_found = || {
+        problem(
+            404,
+            "Not Found",
+            "no person of this ID number is registered",
+        )
+    };
+    let Some(person_id) =
+        crate::identity::personal::person_id_by_resident_id(call.state, &resident_id).await?
+    else {
+        return Ok(not_found());
+    };
+    let fields: Vec<&str> = call.granted.iter().map(String::as_str).collect();
+    let mut record = serde_json::Map::new();
+    for (field, value) in crate::identity::personal::read_person_shared(
+        call.state,
+        call.actor,
+        &person_id,
+        &fields,
+        call.message_id,
+    )
+    .await?
+    {
+        record.insert(field.to_owned(), Value::String(value.expose().to_owned()));
+    }
+    if call.granted.iter().any(|g| g == "region_code")
+        && let Some(region) =
+            crate::identity::personal::person_region(call.state, &person_id).await?
+    {
+        record.insert(
+            "region_code".into(),
+            Value::String(region.as_str().to_owned()),
+        );
+    }
+    Ok(json_answer(200, &Value::Object(record)))
+}

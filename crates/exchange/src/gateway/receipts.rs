@@ -1,0 +1,123 @@
+//! A department's view of the message log, and receipts of single exchanges.
+
+use super::api::{MessageQuery, MessageView};
+use super::log::{self, Search};
+use super::message::{RECEIPT_FORMAT, Receipt};
+use crate::authz::{Action, Resource as On, can};
+use crate::error::{AppError, AppResult};
+use crate::identity::model::Actor;
+use crate::state::AppState;
+
+fn instant(field: &'static str, text: Option<&str>) -> AppResult<Option<i64>> {
+    text.map(|t| {
+        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+            .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+            .map_err(|_| AppError::invalid(field, "an RFC 3339 instant"))
+    })
+    .transpose()
+}
+
+/// The log of the actor's department (its administrators).
+pub async fn messages(
+    state: &AppState,
+    actor: &Actor,
+    query: &MessageQuery,
+) -> AppResult<Vec<MessageView>> {
+    let department = actor
+        .account
+        .department_id
+        .clone()
+        .ok_or(AppError::Forbidden)?;
+    if !can(
+        actor,
+        Action::ReadExchangeLog,
+        On::Department { id: &department },
+    ) {
+        return Err(AppError::Forbidden);
+    }
+    if let Some(outcome) = &query.outcome
+        && !["ok", "refused", "failed"].contains(&outcome.as_str())
+    {
+        return Err(AppError::invalid("outcome", "one of ok, refused, failed"));
+    }
+    if query.limit.is_some_and(|l| !(1..=1000).contains(&l)) {
+        return Err(AppError::invalid("limit", "1–1000"));
+    }
+    let search = Search {
+        resource: query.resource.clone(),
+        outcome: query.outcome.clone(),
+        from: instant("from", query.from.as_deref())?,
+        to: instant("to", query.to.as_deref())?,
+        limit: query.limit.unwrap_or(100),
+    };
+    Ok(log::messages_of(state.pool(), &department, &search)
+        .await?
+        .into_iter()
+        .map(|row| MessageView {
+            at: crate::time_fmt::rfc3339(row.at),
+            direction: if row.consumer_department_id == department {
+                "out".into()
+            } else {
+                "in".into()
+            },
+            id: row.id,
+            client: row.client,
+            service: row.service,
+            resource: row.resource_code,
+            method: row.method,
+            status: row.status,
+            error: row.error_type,
+            removed_values: row.removed_values,
+            micros: row.micros,
+            ledger_index: row.ledger_index,
+        })
+        .collect())
+}
+
+/// A receipt of an exchange, for an administrator of either party. Another department's
+/// exchange is not found.
+pub async fn receipt(state: &AppState, actor: &Actor, id: &str) -> AppResult<Receipt> {
+    let row = log::message(state.pool(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let party = |department: &str| {
+        can(
+            actor,
+            Action::ReadExchangeLog,
+            On::Department { id: department },
+        )
+    };
+    if !party(&row.consumer_department_id) && !party(&row.provider_department_id) {
+        return Err(AppError::NotFound);
+    }
+    let index = u64::try_from(row.ledger_index)
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("negative ledger index")))?;
+    let entries =
+        crate::ledger::store::entries(state.pool(), row.ledger_index, row.ledger_index + 1).await?;
+    let entry = entries
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the log misses entry {index}")))?
+        .1;
+    let entry = String::from_utf8(entry)
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("entry {index} is not UTF-8")))?;
+    let (name, key) = crate::ledger::service::checkpoint_key(state).await?;
+    let text = crate::ledger::service::latest_checkpoint(state).await?;
+    let mut checkpoint = tongban_ledger::SignedCheckpoint::verify(&text, &name, &key)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("own checkpoint: {e}")))?;
+    if checkpoint.checkpoint.size <= index {
+        checkpoint = crate::ledger::service::make_checkpoint(state).await?;
+    }
+    let size = checkpoint.checkpoint.size;
+    let inclusion = crate::ledger::service::inclusion(state, index, size)
+        .await
+        .map_err(AppError::from)?;
+    Ok(Receipt {
+        format: RECEIPT_FORMAT.into(),
+        entry,
+        index,
+        tree_size: size,
+        inclusion,
+        checkpoint: checkpoint.text,
+    })
+}
