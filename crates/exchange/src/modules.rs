@@ -14,17 +14,23 @@ impl crate::module::Module for ExchangeModule {
 
     fn init(
         &self,
-        context: &crate::module::InitContext<'_>,
+        _context: &crate::module::InitContext<'_>,
         extensions: &mut crate::module::Extensions,
     ) {
-        extensions.insert(crate::gateway::log::MessageLog::start(
-            context.db.pool().clone(),
-        ));
         extensions.insert(crate::gateway::providers::HttpProviders::new());
+        extensions.insert(crate::gateway::service::InFlight::default());
         extensions.insert_cache(
             crate::cache::Coherent::<crate::gateway::service::Route>::new(
                 crate::gateway::service::ROUTES,
                 10_000,
+            ),
+        );
+        // Departments by USCC. This node drops them when the catalogue changes; a change of a
+        // department's code or name reaches other nodes within the cache's age limit.
+        extensions.insert_cache(
+            crate::cache::Coherent::<crate::admin::store::Department>::new(
+                crate::gateway::service::ROUTES,
+                1_000,
             ),
         );
     }

@@ -94,6 +94,22 @@ pub enum BenchCommand {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// Exchanges through the data-sharing gateway (authenticated, granted, filtered, signed
+    /// on both sides, logged) against a provider on this machine, beside direct calls to it.
+    Exchange {
+        /// Calls per path in the concurrent phase.
+        #[arg(long, default_value_t = 50_000)]
+        count: usize,
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        /// Calls per path one at a time, for the added latency.
+        #[arg(long, default_value_t = 2000)]
+        sequential: usize,
+        /// A PostgreSQL database to measure on (it gets migrated and seeded); default a fresh
+        /// SQLite file.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Durable check-ins per second through the group-committing writer.
     Checkins {
         #[arg(long, default_value_t = 500_000)]
@@ -208,6 +224,12 @@ pub async fn bench(command: BenchCommand) -> anyhow::Result<()> {
             let _ = std::fs::remove_dir_all(&scratch);
             result
         }
+        BenchCommand::Exchange {
+            count,
+            connections,
+            sequential,
+            database_url,
+        } => crate::exchange_bench::exchange(count, connections, sequential, database_url).await?,
         BenchCommand::Contacts {
             checkins,
             days,

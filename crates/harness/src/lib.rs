@@ -6,6 +6,7 @@
 pub mod bench;
 pub mod cli;
 pub mod conformance;
+pub mod exchange_bench;
 pub mod load;
 mod qr_image;
 

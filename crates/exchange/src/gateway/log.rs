@@ -1,18 +1,14 @@
-//! The message log's index: one row per exchange, written in batches (group commit) so that
-//! thousands of exchanges a second cost a few transactions. An exchange is answered only once
-//! its signed record is in the transparency log and its row is durable.
+//! The message log's index: one row per exchange, written in the same transaction as the
+//! exchange's signed record in the transparency log (the log's group commit carries it), so
+//! thousands of exchanges a second cost a few transactions and the two are durable together.
+//! An exchange is answered only after that transaction.
 
 use sqlx::AnyPool;
-use tokio::sync::{mpsc, oneshot};
 
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
+use crate::ledger::appender::{IndexRow, IndexValue};
 
-/// Most rows written in one transaction.
-const MAX_BATCH: usize = 4096;
-/// Rows per INSERT statement.
-const ROWS_PER_STATEMENT: usize = 100;
-
-/// One exchange as the index keeps it.
+/// One exchange as the index keeps it (`ledger_index` is set by the log when written).
 #[derive(Debug, Clone)]
 pub struct MessageRow {
     pub id: String,
@@ -30,96 +26,43 @@ pub struct MessageRow {
     pub ledger_index: i64,
 }
 
-struct Pending {
-    row: MessageRow,
-    done: oneshot::Sender<AppResult<()>>,
-}
+/// The columns of the index row written with each exchange's log entry (the entry's index
+/// goes to `ledger_index`).
+const COLUMNS: &[&str] = &[
+    "id",
+    "at",
+    "client",
+    "service",
+    "resource_code",
+    "consumer_department_id",
+    "provider_department_id",
+    "method",
+    "status",
+    "error_type",
+    "removed_values",
+    "micros",
+];
 
-/// The handle through which this node writes the index.
-#[derive(Clone)]
-pub struct MessageLog {
-    queue: mpsc::Sender<Pending>,
-}
-
-impl MessageLog {
-    /// Starts the writer task on the current runtime.
-    pub fn start(pool: AnyPool) -> MessageLog {
-        let (queue, receiver) = mpsc::channel(MAX_BATCH * 4);
-        tokio::spawn(write_batches(pool, receiver));
-        MessageLog { queue }
+/// The index row of an exchange, for [`crate::ledger::service::append_indexed`].
+pub fn index_row(row: MessageRow) -> IndexRow {
+    IndexRow {
+        table: "exchange_messages",
+        columns: COLUMNS,
+        values: vec![
+            IndexValue::Text(row.id),
+            IndexValue::Int(row.at),
+            IndexValue::Text(row.client),
+            IndexValue::Text(row.service),
+            IndexValue::Text(row.resource_code),
+            IndexValue::Text(row.consumer_department_id),
+            IndexValue::Text(row.provider_department_id),
+            IndexValue::Text(row.method),
+            IndexValue::Int(row.status),
+            IndexValue::OptionalText(row.error_type),
+            IndexValue::Int(row.removed_values),
+            IndexValue::Int(row.micros),
+        ],
     }
-
-    /// Writes a row; returns once it is durable.
-    pub async fn write(&self, row: MessageRow) -> AppResult<()> {
-        let (done, outcome) = oneshot::channel();
-        self.queue
-            .send(Pending { row, done })
-            .await
-            .map_err(|_| AppError::Unavailable)?;
-        outcome.await.map_err(|_| AppError::Unavailable)?
-    }
-}
-
-async fn write_batches(pool: AnyPool, mut receiver: mpsc::Receiver<Pending>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let rows: Vec<&MessageRow> = batch.iter().map(|p| &p.row).collect();
-        let outcome = crate::error::retrying(|| write(&pool, &rows)).await;
-        let failed = outcome.is_err();
-        if let Err(error) = outcome {
-            tracing::error!(%error, count = batch.len(), "the message log could not be written");
-        }
-        for pending in batch.drain(..) {
-            let _ = pending.done.send(if failed {
-                Err(AppError::Unavailable)
-            } else {
-                Ok(())
-            });
-        }
-    }
-}
-
-async fn write(pool: &AnyPool, rows: &[&MessageRow]) -> AppResult<()> {
-    let mut tx = pool.begin().await?;
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let mut sql = String::from(
-            "INSERT INTO exchange_messages (id, at, client, service, resource_code, consumer_department_id, provider_department_id, method, status, error_type, removed_values, micros, ledger_index) VALUES ",
-        );
-        for i in 0..chunk.len() {
-            if i > 0 {
-                sql.push(',');
-            }
-            let b = i * 13;
-            sql.push('(');
-            for column in 1..=13 {
-                if column > 1 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!("${}", b + column));
-            }
-            sql.push(')');
-        }
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for row in chunk {
-            query = query
-                .bind(row.id.clone())
-                .bind(row.at)
-                .bind(row.client.clone())
-                .bind(row.service.clone())
-                .bind(row.resource_code.clone())
-                .bind(row.consumer_department_id.clone())
-                .bind(row.provider_department_id.clone())
-                .bind(row.method.clone())
-                .bind(row.status)
-                .bind(row.error_type.clone())
-                .bind(row.removed_values)
-                .bind(row.micros)
-                .bind(row.ledger_index);
-        }
-        query.execute(&mut *tx).await?;
-    }
-    tx.commit().await?;
-    Ok(())
 }
 
 /// Whether a message id was used already.

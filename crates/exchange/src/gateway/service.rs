@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, Method};
 
 use super::filter::{Filtered, filter};
 use super::ids::{ClientId, DATA_SUBSYSTEM, ServiceId, parse_client, safe_path, split_service};
-use super::log::{MessageLog, MessageRow};
+use super::log::MessageRow;
 use super::message::{
     EXCHANGE_KEY, ExchangeRecord, message_hash, request_bytes, request_head, response_bytes,
     response_head, sign,
@@ -125,7 +125,7 @@ pub async fn consumer_of(
     if client.instance != state.config.xroad_instance || client.class != "GOV" {
         return Err(refuse());
     }
-    let department = crate::admin::directory::department_by_uscc(state, &client.member)
+    let department = department(state, &client.member)
         .await
         .map_err(platform)?
         .ok_or_else(refuse)?;
@@ -154,10 +154,21 @@ pub async fn provider_of(state: &AppState, service: &ClientId) -> Result<Departm
     {
         return Err(unknown());
     }
-    crate::admin::directory::department_by_uscc(state, &service.member)
+    department(state, &service.member)
         .await
         .map_err(platform)?
         .ok_or_else(unknown)
+}
+
+/// The department of a member code (USCC), from the node's cache while fresh.
+async fn department(state: &AppState, uscc: &str) -> AppResult<Option<Department>> {
+    let cache = state.module::<Arc<crate::cache::Coherent<Department>>>();
+    Ok(cache
+        .get_or_load(state.now(), uscc, || {
+            crate::admin::directory::department_by_uscc(state, uscc)
+        })
+        .await?
+        .map(|entry| entry.value.clone()))
 }
 
 fn platform(error_: AppError) -> GatewayError {
@@ -236,11 +247,33 @@ struct Exchange<'a> {
     started: Instant,
 }
 
+/// The message ids consumers sent that this node is handling now: a second call with the
+/// same id while the first is in flight is a replay, before either is in the log.
+#[derive(Default)]
+pub struct InFlight(std::sync::Mutex<std::collections::HashSet<String>>);
+
+/// A consumer's message id held for the duration of its exchange.
+struct Claim<'a> {
+    set: &'a InFlight,
+    id: String,
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut ids) = self.set.0.lock() {
+            ids.remove(&self.id);
+        }
+    }
+}
+
 /// The message id: the consumer's `X-Road-Id` when it sent one (printable, at most 100
 /// characters, never used before), else a new UUID.
-async fn message_id(state: &AppState, headers: &HeaderMap) -> Result<String, GatewayError> {
+async fn message_id<'a>(
+    state: &'a AppState,
+    headers: &HeaderMap,
+) -> Result<(String, Option<Claim<'a>>), GatewayError> {
     let Some(sent) = header(headers, "x-road-id") else {
-        return Ok(uuid::Uuid::new_v4().to_string());
+        return Ok((uuid::Uuid::new_v4().to_string(), None));
     };
     if sent.is_empty() || sent.len() > 100 || !sent.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(error(
@@ -249,17 +282,33 @@ async fn message_id(state: &AppState, headers: &HeaderMap) -> Result<String, Gat
             "X-Road-Id must be 1–100 printable characters (a UUID is best)",
         ));
     }
+    let replay = || {
+        error(
+            409,
+            "Client.DuplicateMessageId",
+            "this X-Road-Id was used before; a message is sent once",
+        )
+    };
+    let set = state.module::<InFlight>();
+    let fresh = set
+        .0
+        .lock()
+        .map(|mut ids| ids.insert(sent.to_owned()))
+        .unwrap_or(false);
+    if !fresh {
+        return Err(replay());
+    }
+    let claim = Claim {
+        set,
+        id: sent.to_owned(),
+    };
     if super::log::seen(state.pool(), sent)
         .await
         .map_err(platform)?
     {
-        return Err(error(
-            409,
-            "Client.DuplicateMessageId",
-            "this X-Road-Id was used before; a message is sent once",
-        ));
+        return Err(replay());
     }
-    Ok(sent.to_owned())
+    Ok((sent.to_owned(), Some(claim)))
 }
 
 /// Handles one call to `/r1/…`.
@@ -309,7 +358,7 @@ async fn run(
         return super::metadata::answer(state, &consumer, &service, incoming).await;
     }
     let provider = provider_of(state, &service.provider).await?;
-    let id = message_id(state, &incoming.headers).await?;
+    let (id, _claim) = message_id(state, &incoming.headers).await?;
     let requested_at = state.now();
     let target = match &incoming.query {
         Some(query) => format!("/r1/{}?{query}", incoming.rest),
@@ -529,28 +578,24 @@ async fn finish(
         response_kid,
         response_signature,
     };
-    let index = crate::ledger::service::append(state, &record)
+    let row = super::log::index_row(MessageRow {
+        id: exchange.id.clone(),
+        at: exchange.requested_at,
+        client: client.clone(),
+        service: service.clone(),
+        resource_code: exchange.resource.to_owned(),
+        consumer_department_id: exchange.consumer.id.clone(),
+        provider_department_id: exchange.provider.id.clone(),
+        method: exchange.method.as_str().to_owned(),
+        status: i64::from(status),
+        error_type: error_kind.map(str::to_owned),
+        removed_values: removed as i64,
+        micros: exchange.started.elapsed().as_micros() as i64,
+        ledger_index: 0,
+    });
+    crate::ledger::service::append_indexed(state, &record, row)
         .await
         .map_err(|_| platform(AppError::Unavailable))?;
-    state
-        .module::<MessageLog>()
-        .write(MessageRow {
-            id: exchange.id.clone(),
-            at: exchange.requested_at,
-            client: client.clone(),
-            service: service.clone(),
-            resource_code: exchange.resource.to_owned(),
-            consumer_department_id: exchange.consumer.id.clone(),
-            provider_department_id: exchange.provider.id.clone(),
-            method: exchange.method.as_str().to_owned(),
-            status: i64::from(status),
-            error_type: error_kind.map(str::to_owned),
-            removed_values: removed as i64,
-            micros: exchange.started.elapsed().as_micros() as i64,
-            ledger_index: index as i64,
-        })
-        .await
-        .map_err(platform)?;
     let mut headers = vec![
         ("x-road-client".to_owned(), client),
         ("x-road-service".to_owned(), service),

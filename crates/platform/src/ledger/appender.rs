@@ -1,6 +1,9 @@
 //! Group commit: appends from every request of this node gather in a queue and are written in
 //! one transaction — entries, leaf hashes and the new perfect-subtree hashes — so that the log
 //! is never the bottleneck. An append returns only once its transaction is durable.
+//!
+//! An entry may bring a row that indexes it in a module's table ([`IndexRow`]); the row is
+//! written in the same transaction, with the entry's index, so the two are durable together.
 
 use std::collections::HashMap;
 
@@ -15,8 +18,28 @@ use crate::error::{AppError, AppResult};
 /// Most entries written in one transaction.
 const MAX_BATCH: usize = 8192;
 
+/// A value of an index row.
+#[derive(Debug, Clone)]
+pub enum IndexValue {
+    Text(String),
+    OptionalText(Option<String>),
+    Int(i64),
+}
+
+/// A row of a module's table that indexes an entry: written in the entry's transaction, with
+/// the entry's index bound to the column `ledger_index` after `columns`. An existing row with
+/// the same key is left as it is (`ON CONFLICT DO NOTHING`), so a duplicate cannot fail the
+/// other entries of its batch.
+#[derive(Debug, Clone)]
+pub struct IndexRow {
+    pub table: &'static str,
+    pub columns: &'static [&'static str],
+    pub values: Vec<IndexValue>,
+}
+
 struct Pending {
     data: Vec<u8>,
+    index_row: Option<IndexRow>,
     done: oneshot::Sender<AppResult<u64>>,
 }
 
@@ -37,9 +60,30 @@ impl Appender {
     /// Appends one entry and returns its index once the entry is durable. Any failure to
     /// write is `Unavailable`: the caller must not release what the entry records.
     pub async fn append(&self, data: Vec<u8>) -> AppResult<u64> {
+        self.send(data, None).await
+    }
+
+    /// Appends one entry and writes `row` with it, in one transaction.
+    pub async fn append_indexed(&self, data: Vec<u8>, row: IndexRow) -> AppResult<u64> {
+        if row.columns.len() != row.values.len() {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "an index row of {} has {} columns and {} values",
+                row.table,
+                row.columns.len(),
+                row.values.len()
+            )));
+        }
+        self.send(data, Some(row)).await
+    }
+
+    async fn send(&self, data: Vec<u8>, index_row: Option<IndexRow>) -> AppResult<u64> {
         let (done, outcome) = oneshot::channel();
         self.queue
-            .send(Pending { data, done })
+            .send(Pending {
+                data,
+                index_row,
+                done,
+            })
             .await
             .map_err(|_| AppError::Unavailable)?;
         outcome.await.map_err(|_| AppError::Unavailable)?
@@ -50,7 +94,12 @@ async fn write_batches(db: Db, algorithm: HashAlgorithm, mut receiver: mpsc::Rec
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let entries: Vec<&[u8]> = batch.iter().map(|p| p.data.as_slice()).collect();
-        let outcome = retrying(|| write(&db, algorithm, &entries)).await;
+        let rows: Vec<(usize, &IndexRow)> = batch
+            .iter()
+            .enumerate()
+            .filter_map(|(offset, p)| p.index_row.as_ref().map(|row| (offset, row)))
+            .collect();
+        let outcome = retrying(|| write(&db, algorithm, &entries, &rows)).await;
         match outcome {
             Ok(first) => {
                 for (offset, pending) in batch.drain(..).enumerate() {
@@ -100,7 +149,12 @@ fn add_leaf(
     }
 }
 
-async fn write(db: &Db, algorithm: HashAlgorithm, entries: &[&[u8]]) -> AppResult<u64> {
+async fn write(
+    db: &Db,
+    algorithm: HashAlgorithm,
+    entries: &[&[u8]],
+    rows: &[(usize, &IndexRow)],
+) -> AppResult<u64> {
     let mut tx = db.pool().begin().await?;
     let first = store::reserve(&mut tx, entries.len() as i64).await?;
     let first = u64::try_from(first)
@@ -131,8 +185,58 @@ async fn write(db: &Db, algorithm: HashAlgorithm, entries: &[&[u8]]) -> AppResul
     nodes.retain(|(level, _, _)| *level > 0);
     store::insert_entries(&mut tx, first as i64, &with_hashes).await?;
     store::insert_nodes(&mut tx, &nodes).await?;
+    insert_index_rows(&mut tx, first as i64, rows).await?;
     tx.commit().await?;
     Ok(first)
+}
+
+/// Index rows per INSERT statement.
+const INDEX_ROWS_PER_INSERT: usize = 50;
+
+async fn insert_index_rows(
+    conn: &mut sqlx::AnyConnection,
+    first: i64,
+    rows: &[(usize, &IndexRow)],
+) -> AppResult<()> {
+    let mut start = 0;
+    while start < rows.len() {
+        let shape = rows[start].1;
+        let end = rows[start..]
+            .iter()
+            .take(INDEX_ROWS_PER_INSERT)
+            .take_while(|(_, r)| r.table == shape.table && r.columns == shape.columns)
+            .count()
+            + start;
+        let width = shape.columns.len() + 1;
+        let tuples: Vec<String> = (0..end - start)
+            .map(|i| {
+                let placeholders: Vec<String> =
+                    (1..=width).map(|c| format!("${}", i * width + c)).collect();
+                format!("({})", placeholders.join(", "))
+            })
+            .collect();
+        // Table and column names are static strings of the modules, never input.
+        let sql = format!(
+            "INSERT INTO {} ({}, ledger_index) VALUES {} ON CONFLICT DO NOTHING",
+            shape.table,
+            shape.columns.join(", "),
+            tuples.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (offset, row) in &rows[start..end] {
+            for value in &row.values {
+                query = match value {
+                    IndexValue::Text(text) => query.bind(text.clone()),
+                    IndexValue::OptionalText(text) => query.bind(text.clone()),
+                    IndexValue::Int(n) => query.bind(*n),
+                };
+            }
+            query = query.bind(first + *offset as i64);
+        }
+        query.execute(&mut *conn).await?;
+        start = end;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -28,6 +28,17 @@ pub async fn append(state: &AppState, entry: &impl Serialize) -> AppResult<u64> 
     state.ledger.append(data).await
 }
 
+/// Appends an entry with a row of a module's table that indexes it, in one transaction;
+/// returns once both are durable.
+pub async fn append_indexed(
+    state: &AppState,
+    entry: &impl Serialize,
+    row: super::appender::IndexRow,
+) -> AppResult<u64> {
+    let data = serde_json::to_vec(entry).map_err(|e| AppError::Internal(e.into()))?;
+    state.ledger.append_indexed(data, row).await
+}
+
 /// Answers node requests from a prefetched map; records what the algorithms ask for.
 struct Prefetched {
     algorithm: HashAlgorithm,
