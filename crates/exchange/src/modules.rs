@@ -40,7 +40,9 @@ impl crate::module::Module for ExchangeModule {
     }
 
     fn routes(&self) -> axum::Router<crate::state::AppState> {
-        crate::catalogue::pages::routes().merge(crate::gateway::api::routes())
+        crate::catalogue::pages::routes()
+            .merge(crate::gateway::api::routes())
+            .merge(crate::gateway::pages::routes())
     }
 
     fn key_scopes<'a>(

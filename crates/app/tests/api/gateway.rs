@@ -801,3 +801,69 @@ async fn the_metadata_services_describe_what_may_be_called() {
     let citizen = app.account("citizen.zhangwei").api_token.clone();
     assert_eq!(app.get_as(&citizen, "/listClients").await.status(), 403);
 }
+
+#[tokio::test]
+async fn the_pages_show_what_may_be_called_and_the_log_with_its_receipts() {
+    let app = spawn_app().await;
+    let m = members(&app).await;
+    let admin = app.account("demo.deptadmin").clone();
+    let client = format!("CN/GOV/{}/CASES", m.government);
+    let uscc = an_enterprise(&app).await;
+    let path = format!(
+        "/r1/CN/GOV/{}/DATA/SJ-QYDJ-001/enterprises/{uscc}",
+        m.market
+    );
+    let called = call(&app, Some(&admin.api_token), Some(&client), &path, &[]).await;
+    let id = header(&called, "x-road-id");
+
+    let mut browser = app.page_login(&admin).await;
+    let services = browser.get(&app, "/exchange/services").await;
+    assert_eq!(services.status(), 200);
+    let html = services.text().await.expect("html");
+    assert!(
+        html.contains("id=\"service-GA-RK-001\""),
+        "the population register grant"
+    );
+    assert!(html.contains(&format!("/r1/CN/GOV/{}/DATA/SJ-QYDJ-001", m.market)));
+    assert!(html.contains("/exchange/services/SJ-QYDJ-001/openapi.json"));
+    let openapi = browser
+        .get(&app, "/exchange/services/SJ-QYDJ-001/openapi.json")
+        .await;
+    assert_eq!(openapi.status(), 200);
+    let openapi: Value = openapi.json().await.expect("openapi");
+    assert!(openapi["paths"]["/enterprises/{id}"]["get"].is_object());
+
+    let log = browser.get(&app, "/exchange/messages?outcome=ok").await;
+    assert_eq!(log.status(), 200);
+    let html = log.text().await.expect("html");
+    assert!(
+        html.contains(&format!("id=\"message-{id}\"")),
+        "the exchange is listed"
+    );
+    assert!(html.contains(&format!("/api/v1/exchange/messages/{id}/receipt")));
+    let receipt = browser
+        .get(&app, &format!("/api/v1/exchange/messages/{id}/receipt"))
+        .await;
+    assert_eq!(
+        receipt.status(),
+        200,
+        "the receipt downloads with the page session"
+    );
+    let none = browser
+        .get(&app, "/exchange/messages?resource=GA-RK-001")
+        .await;
+    assert!(
+        !none
+            .text()
+            .await
+            .expect("html")
+            .contains(&format!("message-{id}"))
+    );
+    let bad = browser.get(&app, "/exchange/messages?from=yesterday").await;
+    assert_eq!(bad.status(), 422);
+    assert!(bad.text().await.expect("html").contains("YYYY-MM-DD"));
+
+    let mut citizen = app.page_login(app.account("citizen.zhangwei")).await;
+    assert_eq!(citizen.get(&app, "/exchange/messages").await.status(), 403);
+    assert_eq!(citizen.get(&app, "/exchange/services").await.status(), 403);
+}

@@ -10,6 +10,7 @@ pub mod ids;
 pub mod log;
 pub mod message;
 pub mod metadata;
+pub mod pages;
 pub mod providers;
 pub mod receipts;
 pub mod service;
