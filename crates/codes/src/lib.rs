@@ -1,14 +1,18 @@
 //! tongban-codes: the pass code and the pipeline it shares with the EU Digital COVID
 //! Certificate — CBOR Web Token claims in a COSE_Sign1, zlib, Base45, a text prefix — so one
-//! decoder serves both. No IO; every step caps its input so no code can exhaust memory.
+//! decoder serves both — and the data-sharing gateway's wire rules: X-Road identifiers
+//! ([`xroad`]) and item-level filtering of answers ([`item_filter`]). No IO; every step caps
+//! its input so no code can exhaust memory.
 #![forbid(unsafe_code)]
 
 pub mod csca;
 pub mod dcc;
+pub mod item_filter;
 mod pass;
 mod pipeline;
 pub mod shc;
 mod shown;
+pub mod xroad;
 
 pub use coset::CoseSign1;
 pub use pass::{Colour, PASS_PREFIX, PassClaims, PassError, issue_pass, verify_pass};

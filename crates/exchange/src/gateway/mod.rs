@@ -5,8 +5,10 @@
 //! and answers. Metadata services describe what may be called.
 
 pub mod api;
-pub mod filter;
-pub mod ids;
+/// Field-level filtering of answers (in `tongban-codes`, with its fuzz target).
+pub use tongban_codes::item_filter as filter;
+/// X-Road identifiers (in `tongban-codes`, with its fuzz target).
+pub use tongban_codes::xroad as ids;
 pub mod log;
 pub mod message;
 pub mod metadata;
