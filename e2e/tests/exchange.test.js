@@ -21,13 +21,14 @@ after(async () => {
 
 const account = (username) => demoAccount(demo, username);
 
-async function login(context, username) {
+// `later` signs in with the next time step's code: one account's code is used once.
+async function login(context, username, later = false) {
   const who = account(username);
   const page = await context.newPage();
   await page.goto(`${demo.baseUrl}/login`);
   await page.fill('#username', who.username);
   await page.fill('#password', who.password);
-  await page.fill('#totp', totp(who.totp_secret));
+  await page.fill('#totp', totp(who.totp_secret, Date.now() + (later ? 30_000 : 0)));
   await page.click('button[type=submit].primary');
   await page.waitForURL('**/home');
   return page;
@@ -68,4 +69,45 @@ test('an owner grants the items it must, and a department asks from the catalogu
   assert.ok((await consumer.locator('[role=status]').innerText()).includes('已授权'));
   await shot(consumer, 'exchange-03-granted');
   await consumers.close();
+});
+
+test('a department sees what it may call, calls it, and finds the signed exchange in its log', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const admin = await login(context, 'demo.deptadmin', true);
+  await admin.goto(`${demo.baseUrl}/exchange/services`);
+  const row = admin.locator('#service-GA-RK-001');
+  const text = await row.innerText();
+  assert.ok(text.includes('人口基础信息') && text.includes('姓名') && !text.includes('联系电话'), text);
+  const address = (await row.locator('code').innerText()).trim();
+  assert.match(address, /^\/r1\/CN\/GOV\/[0-9A-Z]{18}\/DATA\/GA-RK-001$/);
+  await shot(admin, 'exchange-04-services');
+
+  // The department's system calls the population register through the gateway, with the
+  // session of the page (as a script on the page would) and the department's client id.
+  const citizen = account('citizen.zhangwei');
+  const answer = await admin.evaluate(async ({ address, resident }) => {
+    const uscc = address.split('/')[4];
+    const me = await (await fetch('/api/v1/me')).json();
+    const departments = await (await fetch('/api/v1/admin/departments')).json();
+    const own = departments.find((d) => d.id === me.department_id);
+    const response = await fetch(`${address}/persons/${resident}`, {
+      headers: { 'X-Road-Client': `CN/GOV/${own.uscc}/CASES` },
+    });
+    return { status: response.status, id: response.headers.get('x-road-id'), body: await response.json(), uscc };
+  }, { address, resident: citizen.resident_id });
+  assert.equal(answer.status, 200, JSON.stringify(answer));
+  assert.deepEqual(Object.keys(answer.body).sort(), ['name', 'resident_id']);
+
+  await admin.goto(`${demo.baseUrl}/exchange/messages?outcome=ok`);
+  const logged = admin.locator(`#message-${answer.id}`);
+  assert.ok((await logged.innerText()).includes('GA-RK-001'));
+  const [download] = await Promise.all([
+    admin.waitForEvent('download'),
+    logged.locator('a[download]').click(),
+  ]);
+  const receipt = JSON.parse(await (await import('node:fs/promises')).readFile(await download.path(), 'utf8'));
+  assert.equal(receipt.format, 'tongban-exchange-receipt/1');
+  assert.ok(receipt.entry.includes(answer.id));
+  await shot(admin, 'exchange-05-log');
+  await context.close();
 });
