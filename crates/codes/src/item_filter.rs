@@ -2,9 +2,12 @@
 //! understands the shapes a provider may answer with and refuses to pass what it cannot
 //! filter, so an item can never slip through in a format it does not read.
 //!
-//! - JSON: a record (an object whose keys are item codes), an array of records, or an envelope
-//!   `{"records": [...], "total": n, "next": "..."}`. Every key of a record that is not a
-//!   granted item is removed; the envelope keeps only `records`, `total` and `next`.
+//! - JSON: a record (an object whose keys are item codes), an array of records, an envelope
+//!   `{"records": [...], "total": n, "next": "..."}` or, as GovStack registries answer,
+//!   `{"results": [...], "count": n, "next": …, "previous": …}`, a record wrapped as
+//!   `{"content": {...}}`, or an existence answer `{"answer": {"status": …, "message": …}}`.
+//!   Every key of a record that is not a granted item is removed; an envelope keeps only its
+//!   list and those counts and links.
 //! - CSV (`text/csv`, a bulk export): the first line names the item of each column; columns
 //!   not granted are removed.
 //! - An error answer (not 2xx) keeps only the members of an RFC 9457 problem, if it is JSON,
@@ -14,7 +17,9 @@
 use serde_json::{Map, Value};
 
 /// The members an envelope may keep beside its records.
-const ENVELOPE: [&str; 3] = ["records", "total", "next"];
+const ENVELOPE: [&str; 6] = ["records", "results", "total", "count", "next", "previous"];
+/// The members of an existence answer.
+const ANSWER: [&str; 2] = ["status", "message"];
 /// The members an error answer may keep.
 const PROBLEM: [&str; 5] = ["type", "title", "status", "detail", "instance"];
 
@@ -105,13 +110,36 @@ fn json(body: &[u8], granted: &[String]) -> Filtered {
     };
     let removed = match &mut value {
         Value::Array(values) => records(values, granted),
-        Value::Object(map) if map.contains_key("records") => {
+        Value::Object(map) if map.contains_key("records") || map.contains_key("results") => {
+            if map.contains_key("records") && map.contains_key("results") {
+                return Filtered::Unfilterable("an envelope has both records and results");
+            }
             let before = map.len();
             map.retain(|key, _| ENVELOPE.contains(&key.as_str()));
             let dropped = before - map.len();
-            match map.get_mut("records") {
+            let list = if map.contains_key("records") {
+                "records"
+            } else {
+                "results"
+            };
+            match map.get_mut(list) {
                 Some(Value::Array(values)) => records(values, granted).map(|n| n + dropped),
-                _ => Err("records is not an array"),
+                _ => Err("the envelope's list is not an array"),
+            }
+        }
+        Value::Object(map) if map.len() == 1 && map.contains_key("content") => map
+            .get_mut("content")
+            .map_or(Err("no content"), |c| record(c, granted)),
+        Value::Object(map) if map.len() == 1 && map.contains_key("answer") => {
+            match map.get_mut("answer") {
+                Some(Value::Object(answer)) => {
+                    let before = answer.len();
+                    answer.retain(|key, value| {
+                        ANSWER.contains(&key.as_str()) && (value.is_boolean() || value.is_string())
+                    });
+                    Ok(before - answer.len())
+                }
+                _ => Err("the answer is not an object"),
             }
         }
         Value::Object(_) => record(&mut value, granted),
@@ -216,6 +244,46 @@ mod tests {
             value,
             serde_json::json!({"records": [{"a": 1}], "total": 1})
         );
+    }
+
+    #[test]
+    fn registry_shapes_are_filtered_too() {
+        let all = codes(&["id", "name", "phone"]);
+        let granted = codes(&["id", "name"]);
+        let (value, _) = body(filter(
+            200,
+            Some("application/json"),
+            br#"{"count":1,"next":null,"previous":null,"results":[{"id":"1","name":"A","phone":"2"}],"x":1}"#,
+            &granted,
+            &all,
+        ));
+        assert_eq!(
+            value,
+            serde_json::json!({"count": 1, "next": null, "previous": null, "results": [{"id": "1", "name": "A"}]})
+        );
+        let (value, _) = body(filter(
+            200,
+            Some("application/json"),
+            br#"{"content":{"id":"1","phone":"2"}}"#,
+            &granted,
+            &all,
+        ));
+        assert_eq!(value, serde_json::json!({"content": {"id": "1"}}));
+        let (value, _) = body(filter(
+            200,
+            Some("application/json"),
+            br#"{"answer":{"status":true,"message":"found","phone":"2"}}"#,
+            &granted,
+            &all,
+        ));
+        assert_eq!(
+            value,
+            serde_json::json!({"answer": {"status": true, "message": "found"}})
+        );
+        assert!(matches!(
+            filter(200, Some("application/json"), br#"{"answer":{"status":{"phone":"2"}}}"#, &granted, &all),
+            Filtered::Body(ref b, _) if !String::from_utf8_lossy(b).contains("phone")
+        ));
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod texts;
 
 pub mod catalogue;
 pub mod gateway;
+pub mod registries;
 
 pub use modules::ExchangeModule;
 pub(crate) use tongban_platform::{

@@ -36,13 +36,16 @@ impl crate::module::Module for ExchangeModule {
     }
 
     fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
-        crate::catalogue::api::routes().merge(crate::gateway::api::api())
+        crate::catalogue::api::routes()
+            .merge(crate::gateway::api::api())
+            .merge(crate::registries::api::api())
     }
 
     fn routes(&self) -> axum::Router<crate::state::AppState> {
         crate::catalogue::pages::routes()
             .merge(crate::gateway::api::routes())
             .merge(crate::gateway::pages::routes())
+            .merge(crate::registries::api::routes())
     }
 
     fn key_scopes<'a>(

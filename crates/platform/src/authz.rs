@@ -77,6 +77,9 @@ pub enum Action {
     /// Search a department's message log and take receipts of its exchanges (its
     /// administrators).
     ReadExchangeLog,
+    /// Keep the records of a department's digital registries (its clerks and
+    /// administrators).
+    KeepRegistry,
 }
 
 /// What the action is done to, with what the policy needs to know about it.
@@ -230,7 +233,7 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
         ManageDataCatalogue | RequestData | DecideDataRequest | ReadExchangeLog => {
             acts_for(actor, Role::DeptAdmin, &resource)
         }
-        CallDataService => {
+        CallDataService | KeepRegistry => {
             acts_for(actor, Role::Clerk, &resource) || acts_for(actor, Role::DeptAdmin, &resource)
         }
         RegisterPerson | RegisterEnterprise => {

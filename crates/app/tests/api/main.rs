@@ -20,6 +20,7 @@ mod migrations;
 mod operations;
 mod pages;
 mod pass;
+mod registries;
 mod services;
 mod story;
 mod trust;

@@ -114,6 +114,29 @@ fn resources() -> Vec<DemoResource> {
             },
         },
         DemoResource {
+            code: "RS-JYDJ-001",
+            department_kind: "human_resources",
+            draft: ResourceDraft {
+                name: "就业失业登记信息".into(),
+                description: "劳动者的就业创业证编号、就业状态、登记日期与所在区县，以及持证人的姓名与公民身份号码；以数字登记簿（employment/1.0）维护。".into(),
+                share_type: ShareType::Conditional,
+                share_conditions: Some("用于办理就业补贴、社会保险等事项时核验就业状态；身份信息仅限经审批的事项。".into()),
+                legal_basis: None,
+                open_type: OpenType::None,
+                update_cycle: "realtime".into(),
+                format: "api".into(),
+                service: Some("digital-registry".into()),
+                items: vec![
+                    item("cert_no", "就业创业证编号", "string", None),
+                    item("status", "就业状态", "code", None),
+                    item("registered_on", "登记日期", "date", None),
+                    item("district", "所在区县", "code", None),
+                    item("name", "姓名", "string", Some("name")),
+                    item("resident_id", "公民身份号码", "string", Some("id_number")),
+                ],
+            },
+        },
+        DemoResource {
             code: "GA-AJ-001",
             department_kind: "public_security",
             draft: ResourceDraft {
@@ -171,6 +194,7 @@ pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> 
         };
         store::save_resource(state.pool(), &resource, "demo", state.now()).await?;
     }
+    seed_employment_registry(state, city).await?;
     // The government-services administration asks the market regulator for enterprises'
     // registration (granted at once) and for sole proprietors' operators (waiting).
     let Some(consumer) = department_of("government_services") else {
@@ -212,6 +236,14 @@ pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> 
         ),
         (
             tongban_platform::random::new_id(),
+            "RS-JYDJ-001",
+            r#"["cert_no","district","registered_on","status"]"#,
+            "就业补贴申领：核验申请人的就业失业登记状态",
+            "就业补贴申领",
+            true,
+        ),
+        (
+            tongban_platform::random::new_id(),
             "SJ-GTH-002",
             r#"["business_name","operator_id","operator_name","place"]"#,
             "个体工商户注销登记：核验经营者身份",
@@ -236,7 +268,7 @@ pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> 
         )
         .await?;
         if granted {
-            let conditional = resource == "GA-RK-001";
+            let conditional = resource != "SJ-QYDJ-001";
             store::decide(
                 state.pool(),
                 &id,
@@ -245,8 +277,10 @@ pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> 
                     to: "granted",
                     by: if conditional { "demo" } else { "catalogue" },
                     now: state.now(),
-                    note: Some(if conditional {
+                    note: Some(if resource == "GA-RK-001" {
                         "同意，仅限姓名与公民身份号码 / granted: name and ID number only"
+                    } else if conditional {
+                        "同意，不含持证人身份信息 / granted without the holder's identity"
                     } else {
                         "无条件共享 / shared unconditionally"
                     }),
@@ -256,5 +290,57 @@ pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> 
             .await?;
         }
     }
+    Ok(())
+}
+
+/// The human-resources bureau's employment register as a digital registry, with the demo
+/// citizens and a few hundred more workers.
+async fn seed_employment_registry(
+    state: &AppState,
+    city: &tongban_platform::demo::DemoCity,
+) -> AppResult<()> {
+    use crate::registries::service::{self as registries, RegistryDraft};
+    let Some(registry) = registries::define_for_demo(
+        state,
+        "employment",
+        "1.0",
+        RegistryDraft {
+            resource: "RS-JYDJ-001".into(),
+            id_item: "cert_no".into(),
+        },
+    )
+    .await?
+    else {
+        return Ok(());
+    };
+    let districts = ["339901", "339902"];
+    let mut records = Vec::new();
+    for (n, citizen) in city.with_role("citizen").enumerate() {
+        let (Some(name), Some(resident_id)) = (&citizen.name, &citizen.resident_id) else {
+            continue;
+        };
+        records.push(serde_json::json!({
+            "cert_no": format!("3399{:08}", n + 1),
+            "status": if n % 2 == 0 { "employed" } else { "unemployed" },
+            "registered_on": format!("2025-{:02}-{:02}", 3 + n % 9, 1 + n % 27),
+            "district": districts[n % 2],
+            "name": name,
+            "resident_id": resident_id,
+        }));
+    }
+    for n in 0..300usize {
+        let status = ["employed", "unemployed", "self_employed"][n % 3];
+        records.push(serde_json::json!({
+            "cert_no": format!("3399{:08}", 1000 + n),
+            "status": status,
+            "registered_on": format!("2024-{:02}-{:02}", 1 + n % 12, 1 + n % 28),
+            "district": districts[n % 2],
+        }));
+    }
+    let records = records
+        .into_iter()
+        .filter_map(|v| v.as_object().cloned())
+        .collect();
+    registries::load(state, &registry, records).await?;
     Ok(())
 }

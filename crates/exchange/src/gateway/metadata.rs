@@ -171,12 +171,23 @@ pub fn openapi(state: &AppState, provider: &Department, resource: &Resource) -> 
     }
     let mut paths = serde_json::Map::new();
     for (method, path) in endpoints(resource) {
-        let template = path.replace('*', "{id}");
+        let mut template = String::new();
+        let mut parameters = Vec::new();
+        for (n, piece) in path.split('*').enumerate() {
+            if n > 0 {
+                let name = if n == 1 {
+                    "id".to_owned()
+                } else {
+                    format!("p{n}")
+                };
+                template.push_str(&format!("{{{name}}}"));
+                parameters.push(json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}));
+            }
+            template.push_str(piece);
+        }
         let operation = json!({
             "summary": resource.name,
-            "parameters": if template.contains("{id}") {
-                json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}])
-            } else { json!([]) },
+            "parameters": parameters,
             "responses": {"200": {"description": "Only the items your grant covers",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Record"}}}}},
         });

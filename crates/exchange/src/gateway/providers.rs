@@ -45,10 +45,16 @@ pub struct Call<'a> {
     pub body: &'a [u8],
     /// The items the consumer was granted: a registry opens no others.
     pub granted: &'a [String],
+    /// The resource called.
+    pub resource: &'a str,
 }
 
 /// The registries the platform serves itself, by the name a resource's `service` gives.
-pub const REGISTRIES: [&str; 2] = ["enterprise-registry", "population-registry"];
+pub const REGISTRIES: [&str; 3] = [
+    "enterprise-registry",
+    "population-registry",
+    "digital-registry",
+];
 
 /// The endpoints of a registry, for `listMethods` and its OpenAPI description.
 pub fn registry_endpoints(name: &str) -> &'static [(&'static str, &'static str)] {
@@ -59,6 +65,11 @@ pub fn registry_endpoints(name: &str) -> &'static [(&'static str, &'static str)]
             ("GET", "/enterprises/*"),
         ],
         "population-registry" => &[("GET", "/persons/*")],
+        "digital-registry" => &[
+            ("GET", "/data/*/*"),
+            ("POST", "/data/*/*/read"),
+            ("POST", "/data/*/*/exists"),
+        ],
         _ => &[],
     }
 }
@@ -111,6 +122,7 @@ pub async fn call(service: &str, call: &Call<'_>, timeout: Duration) -> Result<A
     match service {
         "enterprise-registry" => enterprises(call).await.map_err(Failure::Platform),
         "population-registry" => persons(call).await.map_err(Failure::Platform),
+        "digital-registry" => registry(call).await.map_err(Failure::Platform),
         _ => match external_base(service) {
             Some(base) => external(&base, call, timeout).await,
             None => Err(Failure::Unreachable(
@@ -369,4 +381,96 @@ async fn persons(call: &Call<'_>) -> AppResult<Answer> {
         );
     }
     Ok(json_answer(200, &Value::Object(record)))
+}
+
+/// A department's digital registry of the resource, read by another department under its
+/// grant: `GET /data/{registry}/{version}` (list), `POST …/read`, `POST …/exists`. Writing is
+/// the owner's, through the Data API itself.
+async fn registry(call: &Call<'_>) -> AppResult<Answer> {
+    use crate::registries::{api as data, service};
+    let parts: Vec<&str> = call.path.trim_start_matches('/').split('/').collect();
+    let (name, version, operation) = match parts.as_slice() {
+        ["data", name, version] => (*name, *version, ""),
+        ["data", name, version, op] => (*name, *version, *op),
+        _ => {
+            return Ok(problem(
+                404,
+                "Not Found",
+                "the registry is read at /data/{registry}/{version}",
+            ));
+        }
+    };
+    let registry = match service::open(call.state, name, version).await {
+        Ok(registry) if registry.resource.code == call.resource => registry,
+        Ok(_) | Err(AppError::NotFound) => {
+            return Ok(problem(
+                404,
+                "Not Found",
+                "no such registry of this resource",
+            ));
+        }
+        Err(other) => return Err(other),
+    };
+    let granted = Some(call.granted);
+    let body = || -> AppResult<serde_json::Map<String, Value>> {
+        let value: Value = serde_json::from_slice(call.body)
+            .map_err(|_| AppError::invalid("query", "the body is not JSON"))?;
+        match value.get("query").and_then(|q| q.get("content")) {
+            Some(Value::Object(map)) => Ok(map.clone()),
+            _ => Err(AppError::invalid(
+                "query",
+                "query.content must be an object",
+            )),
+        }
+    };
+    let outcome = match (call.method.as_str(), operation) {
+        ("GET", "") => {
+            let uri: axum::http::Uri = format!("/?{}", call.query.unwrap_or(""))
+                .parse()
+                .map_err(|_| AppError::invalid("query", "not a query string"))?;
+            let params =
+                axum::extract::Query::<std::collections::HashMap<String, String>>::try_from_uri(
+                    &uri,
+                )
+                .map_err(|_| AppError::invalid("query", "not a query string"))?
+                .0;
+            match data::list_query(&params) {
+                Ok(query) => service::list(call.state, call.actor, &registry, &query, granted)
+                    .await
+                    .map(|v| json_answer(200, &v)),
+                Err(e) => Err(e),
+            }
+        }
+        ("POST", "read") => match body() {
+            Ok(query) => service::read(call.state, call.actor, &registry, &query, granted)
+                .await
+                .map(|found| match found {
+                    Some(content) => json_answer(200, &json!({"content": content})),
+                    None => json_answer(404, &json!({"detail": "no record found"})),
+                }),
+            Err(e) => Err(e),
+        },
+        ("POST", "exists") => match body() {
+            Ok(query) => service::exists(call.state, call.actor, &registry, &query)
+                .await
+                .map(|found| json_answer(200, &data::exists_answer(found))),
+            Err(e) => Err(e),
+        },
+        _ => {
+            return Ok(problem(
+                405,
+                "Method Not Allowed",
+                "another department reads a registry: list, read, exists",
+            ));
+        }
+    };
+    match outcome {
+        Ok(answer) => Ok(answer),
+        Err(AppError::Invalid { field, reason }) => Ok(problem(
+            422,
+            "Unprocessable Entity",
+            &format!("{field}: {reason}"),
+        )),
+        Err(other) => Err(other),
+    }
 }

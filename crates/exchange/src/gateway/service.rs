@@ -445,6 +445,7 @@ async fn run(
         headers,
         body: &incoming.body,
         granted: &route.granted,
+        resource: &route.resource.code,
     };
     let answer = match providers::call(
         service_name,

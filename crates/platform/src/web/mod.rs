@@ -326,8 +326,9 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
 /// load shedding) come without a body or as plain text; give them problem+json on the API and
 /// a readable page elsewhere.
 async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
-    // The API, and the building-block interfaces beside it (GovStack under `/govstack/`).
-    let is_api = ["/api/", "/govstack/"]
+    // The API, and the building-block interfaces beside it (GovStack under `/govstack/`,
+    // Digital Registries under `/data/`, the exchange gateway under `/r1/`).
+    let is_api = ["/api/", "/govstack/", "/data/", "/r1/"]
         .iter()
         .any(|prefix| request.uri().path().starts_with(prefix));
     let response = next.run(request).await;
