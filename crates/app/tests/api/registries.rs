@@ -513,3 +513,131 @@ async fn every_path_of_the_specification_answers_in_its_documented_shape() {
     }
     assert_eq!(exercised, 11, "every operation of the specification");
 }
+
+#[tokio::test]
+async fn a_registry_read_of_a_persons_data_through_the_gateway_shows_in_their_access_view() {
+    let app = spawn_app().await;
+    let market = app.account("demo.deptadmin.market").api_token.clone();
+    let saved = app
+        .client
+        .put(app.url("/api/v1/exchange/resources/SJ-JKZ-005"))
+        .bearer_auth(&market)
+        .json(&json!({
+            "name": "食品从业人员健康证明",
+            "description": "食品从业人员健康证明的编号、持证人与有效期。",
+            "share_type": "conditional",
+            "share_conditions": "仅限食品相关事项",
+            "open_type": "none",
+            "update_cycle": "daily",
+            "format": "api",
+            "service": "digital-registry",
+            "items": [
+                {"code": "cert_no", "name": "证明编号", "kind": "string"},
+                {"code": "holder_name", "name": "持证人姓名", "kind": "string", "personal": "name"},
+                {"code": "holder_id", "name": "持证人身份证号", "kind": "string", "personal": "id_number"},
+                {"code": "valid_until", "name": "有效期至", "kind": "date"},
+            ],
+        }))
+        .send()
+        .await
+        .expect("save");
+    assert_eq!(saved.status(), 200);
+    let defined = app
+        .client
+        .put(app.url("/api/v1/exchange/registries/health-certs/1"))
+        .bearer_auth(&market)
+        .json(&json!({"resource": "SJ-JKZ-005", "id_item": "cert_no"}))
+        .send()
+        .await
+        .expect("define");
+    assert_eq!(defined.status(), 201);
+    let zhang = app
+        .account("citizen.zhangwei")
+        .resident_id
+        .clone()
+        .expect("id");
+    let keeper = Keeper {
+        token: market.clone(),
+        client: format!("CN/GOV/{}/hygiene", uscc(&app, "market_regulation").await),
+    };
+    let (status, _) = send(&app, &keeper, "POST", "/data/health-certs/1/create", Some(json!({"write": {"content": {
+        "cert_no": "JK2026001", "holder_name": "张伟", "holder_id": zhang, "valid_until": "2027-06-30"}}}))).await;
+    assert_eq!(status, 200);
+
+    // The government-services administration is granted the holder's name, not the number.
+    let admin = app.account("demo.deptadmin").api_token.clone();
+    let until = tongban_core::zone::ymd(app.state.today() + time::Duration::days(30));
+    let asked: Value = app
+        .post_as(&admin, "/api/v1/exchange/requests", &json!({"resource": "SJ-JKZ-005",
+            "items": ["cert_no", "holder_name", "holder_id", "valid_until"], "purpose": "食品经营许可：核验从业人员健康证明",
+            "legal_basis": "《食品安全法》第四十五条", "until": until}))
+        .await
+        .json()
+        .await
+        .expect("asked");
+    let id = asked["id"].as_str().expect("id");
+    let decided = app
+        .post_as(&market, &format!("/api/v1/exchange/requests/{id}/decide"),
+            &json!({"grant": true, "items": ["cert_no", "holder_name", "valid_until"], "note": "不含身份证号"}))
+        .await;
+    assert_eq!(decided.status(), 200);
+    let client = format!("CN/GOV/{}/CASES", uscc(&app, "government_services").await);
+    let read = app
+        .client
+        .post(app.url(&format!(
+            "/r1/CN/GOV/{}/DATA/SJ-JKZ-005/data/health-certs/1/read",
+            uscc(&app, "market_regulation").await
+        )))
+        .bearer_auth(&admin)
+        .header("X-Road-Client", &client)
+        .json(&json!({"query": {"content": {"cert_no": "JK2026001"}}}))
+        .send()
+        .await
+        .expect("read");
+    assert_eq!(read.status(), 200);
+    let message = read.headers()["x-road-id"].to_str().expect("id").to_owned();
+    let content: Value = read.json().await.expect("json");
+    assert_eq!(
+        content["content"],
+        json!({"cert_no": "JK2026001", "holder_name": "张伟", "valid_until": "2027-06-30"})
+    );
+
+    // Zhang Wei sees the read, under the exchange's message id, as GovStack's usage view too.
+    let citizen = app.account("citizen.zhangwei").clone();
+    let usage = app
+        .client
+        .get(app.url(&format!(
+            "/data/myPersonalDataUsage?userId={zhang}&databaseId=health-certs"
+        )))
+        .bearer_auth(&citizen.api_token)
+        .header("Information-Mediator-Client", "CN/GOV/portal/citizen")
+        .send()
+        .await
+        .expect("usage");
+    assert_eq!(usage.status(), 200);
+    let usage: Value = usage.json().await.expect("json");
+    let read = usage
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|u| u["readerApplicationName"] == "data_sharing")
+        .unwrap_or_else(|| panic!("the read is listed: {usage}"));
+    assert_eq!(read["refrences"][0]["ReferenceID"], json!(message));
+    // Someone else's usage is not theirs to see.
+    let other = app
+        .account("citizen.wangfang")
+        .resident_id
+        .clone()
+        .expect("id");
+    let refused = app
+        .client
+        .get(app.url(&format!(
+            "/data/myPersonalDataUsage?userId={other}&databaseId=x"
+        )))
+        .bearer_auth(&citizen.api_token)
+        .header("Information-Mediator-Client", "CN/GOV/portal/citizen")
+        .send()
+        .await
+        .expect("usage");
+    assert_eq!(refused.status(), 404);
+}

@@ -411,7 +411,10 @@ async fn registry(call: &Call<'_>) -> AppResult<Answer> {
         }
         Err(other) => return Err(other),
     };
-    let granted = Some(call.granted);
+    let granted = Some(service::SharedRead {
+        granted: call.granted,
+        message_id: call.message_id,
+    });
     let body = || -> AppResult<serde_json::Map<String, Value>> {
         let value: Value = serde_json::from_slice(call.body)
             .map_err(|_| AppError::invalid("query", "the body is not JSON"))?;

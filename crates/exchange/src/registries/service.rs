@@ -383,15 +383,68 @@ async fn audit(
     .await
 }
 
-/// Keeps only `granted` items of a record, when reading for another department.
-pub fn only(content: Map<String, Value>, granted: Option<&[String]>) -> Map<String, Value> {
-    match granted {
-        None => content,
-        Some(granted) => content
-            .into_iter()
-            .filter(|(k, _)| granted.iter().any(|g| g == k))
-            .collect(),
+/// Another department reading through the gateway: the items it was granted, and the
+/// message id its reads of personal data are recorded under.
+#[derive(Clone, Copy)]
+pub struct SharedRead<'a> {
+    pub granted: &'a [String],
+    pub message_id: &'a str,
+}
+
+/// Keeps only the granted items of records read for another department and, where they hold
+/// personal data of a registered person (the record names them by an `id_number` item),
+/// records the read in that person's access view before anything is released.
+async fn release(
+    state: &AppState,
+    actor: &Actor,
+    registry: &Registry,
+    records: Vec<Map<String, Value>>,
+    shared: Option<SharedRead<'_>>,
+) -> AppResult<Vec<Map<String, Value>>> {
+    let Some(shared) = shared else {
+        return Ok(records);
+    };
+    let personal: Vec<&str> = registry
+        .resource
+        .items
+        .iter()
+        .filter(|i| i.personal.is_some() && shared.granted.contains(&i.code))
+        .filter_map(|i| i.personal.as_deref())
+        .collect();
+    let id_item = registry
+        .resource
+        .items
+        .iter()
+        .find(|i| i.personal.as_deref() == Some("id_number"))
+        .map(|i| i.code.clone());
+    let mut out = Vec::with_capacity(records.len());
+    for record in records {
+        if !personal.is_empty()
+            && let Some(number) = id_item
+                .as_ref()
+                .and_then(|code| record.get(code))
+                .and_then(Value::as_str)
+            && let Ok(resident) = number.parse::<tongban_core::ResidentId>()
+            && let Some(person) =
+                crate::identity::personal::person_id_by_resident_id(state, &resident).await?
+        {
+            crate::identity::personal::record_shared_read(
+                state,
+                actor,
+                &person,
+                &personal.join(","),
+                shared.message_id,
+            )
+            .await?;
+        }
+        out.push(
+            record
+                .into_iter()
+                .filter(|(k, _)| shared.granted.iter().any(|g| g == k))
+                .collect(),
+        );
     }
+    Ok(out)
 }
 
 /// The list operation's parameters.
@@ -412,7 +465,7 @@ pub async fn list(
     actor: &Actor,
     registry: &Registry,
     query: &ListQuery,
-    granted: Option<&[String]>,
+    shared: Option<SharedRead<'_>>,
 ) -> AppResult<Value> {
     if let Some(filter) = &query.filter
         && registry.item(filter).is_none()
@@ -461,11 +514,15 @@ pub async fn list(
     let count = found.len();
     let size = query.page_size.clamp(1, 100);
     let page = query.page.max(1);
-    let results: Vec<Value> = found
+    let page_of: Vec<Map<String, Value>> = found
         .into_iter()
         .skip((page - 1) * size)
         .take(size)
-        .map(|c| Value::Object(only(c, granted)))
+        .collect();
+    let results: Vec<Value> = release(state, actor, registry, page_of, shared)
+        .await?
+        .into_iter()
+        .map(Value::Object)
         .collect();
     audit(state, actor, registry, "list", results.len()).await?;
     let link = |p: usize| {
@@ -590,11 +647,19 @@ pub async fn read(
     actor: &Actor,
     registry: &Registry,
     query: &Map<String, Value>,
-    granted: Option<&[String]>,
+    shared: Option<SharedRead<'_>>,
 ) -> AppResult<Option<Map<String, Value>>> {
-    let first = find(state, registry, query).await?.into_iter().next();
-    audit(state, actor, registry, "read", usize::from(first.is_some())).await?;
-    Ok(first.map(|(_, c)| only(c, granted)))
+    let first: Vec<Map<String, Value>> = find(state, registry, query)
+        .await?
+        .into_iter()
+        .take(1)
+        .map(|(_, c)| c)
+        .collect();
+    audit(state, actor, registry, "read", first.len()).await?;
+    Ok(release(state, actor, registry, first, shared)
+        .await?
+        .into_iter()
+        .next())
 }
 
 /// Writes `write` into the records `query` finds (the first only, unless `every`); without a

@@ -442,6 +442,33 @@ pub async fn read_person_shared(
     Ok(out)
 }
 
+/// Records that another department read items of a person's record kept outside the persons
+/// table (a department's digital registry), through the data-sharing gateway: counted against
+/// the official's hourly limit and recorded (purpose `data_sharing`, the categories, the
+/// message id) before anything is released, so the person sees it in their access view.
+pub async fn record_shared_read(
+    state: &AppState,
+    actor: &Actor,
+    person_id: &str,
+    categories: &str,
+    message_id: &str,
+) -> AppResult<()> {
+    if actor.account.department_id.is_none() {
+        return Err(AppError::Forbidden);
+    }
+    count_record_read(state, actor).await?;
+    record_access(
+        state,
+        actor,
+        person_id,
+        "read_shared",
+        categories,
+        Purpose::DataSharing,
+        Some(message_id),
+    )
+    .await
+}
+
 /// The internal id of the person with this ID number, for use-cases that act on a person
 /// without reading their fields (recording a fact). Releases nothing personal.
 pub async fn person_id_by_resident_id(
