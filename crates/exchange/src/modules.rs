@@ -43,6 +43,7 @@ impl crate::module::Module for ExchangeModule {
 
     fn routes(&self) -> axum::Router<crate::state::AppState> {
         crate::catalogue::pages::routes()
+            .merge(crate::catalogue::editor::routes())
             .merge(crate::gateway::api::routes())
             .merge(crate::gateway::pages::routes())
             .merge(crate::registries::api::routes())

@@ -521,3 +521,121 @@ async fn administrators_ask_and_decide_on_the_pages() {
     let mut citizen = app.page_login(app.account("citizen.zhangwei")).await;
     assert_eq!(citizen.get(&app, "/exchange").await.status(), 403);
 }
+
+#[tokio::test]
+async fn an_administrator_registers_and_edits_resources_on_the_editor_page() {
+    let app = spawn_app().await;
+    let admin = app.account("demo.deptadmin.market").clone();
+    let mut browser = app.page_login(&admin).await;
+    let catalogue = browser
+        .get(&app, "/exchange")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(catalogue.contains("/exchange/resources/new"));
+    assert!(
+        catalogue.contains("/exchange/resources/SJ-QYDJ-001/edit"),
+        "its own resources are editable"
+    );
+    assert!(
+        !catalogue.contains("/exchange/resources/GA-RK-001/edit"),
+        "another's are not"
+    );
+
+    let form = browser.get(&app, "/exchange/resources/new").await;
+    assert_eq!(form.status(), 200);
+    let csrf = crate::helpers::hidden_csrf(&form.text().await.expect("html"));
+    let mut fields = vec![
+        ("csrf", csrf.as_str()),
+        ("code", "SJ-GGXK-007"),
+        ("name", "广告发布登记信息"),
+        ("description", "广告发布登记的编号、单位与有效期。"),
+        ("share_type", "unconditional"),
+        ("open_type", "none"),
+        ("update_cycle", "weekly"),
+        ("format", "api"),
+        ("service", ""),
+        ("item.0.code", "reg_no"),
+        ("item.0.name", "登记编号"),
+        ("item.0.kind", "string"),
+        ("item.0.length", "30"),
+        ("item.0.personal", ""),
+        ("item.1.code", "contact"),
+        ("item.1.name", "联系人电话"),
+        ("item.1.kind", "string"),
+        ("item.1.length", ""),
+        ("item.1.personal", "phone"),
+        ("item.2.code", ""),
+        ("item.2.name", ""),
+        ("item.2.kind", "string"),
+        ("item.2.length", ""),
+        ("item.2.personal", ""),
+    ];
+    // A phone shared unconditionally breaks the rules: the form comes back as filled.
+    let refused = browser
+        .post_form(&app, "/exchange/resources/new", &fields)
+        .await;
+    assert_eq!(refused.status(), 422);
+    let html = refused.text().await.expect("html");
+    assert!(
+        html.contains("id=\"editor-error\"") && html.contains("共享类型"),
+        "the rule is named"
+    );
+    assert!(
+        html.contains("value=\"广告发布登记信息\"") && html.contains("value=\"联系人电话\""),
+        "nothing typed is lost"
+    );
+    assert_eq!(
+        app.count("data_resources WHERE code = 'SJ-GGXK-007'").await,
+        0
+    );
+
+    for field in fields.iter_mut() {
+        if field.0 == "share_type" {
+            field.1 = "conditional";
+        }
+    }
+    fields.push(("share_conditions", "仅限广告监管事项"));
+    let saved = browser
+        .post_form(&app, "/exchange/resources/new", &fields)
+        .await;
+    assert_eq!(saved.status(), 303);
+    assert_eq!(
+        saved.headers()["location"],
+        "/exchange#resource-SJ-GGXK-007"
+    );
+    let api: Value = app
+        .get_as(&admin.api_token, "/api/v1/exchange/resources/SJ-GGXK-007")
+        .await
+        .json()
+        .await
+        .expect("resource");
+    assert_eq!(api["share_type"], "conditional");
+    assert_eq!(
+        api["items"].as_array().map(Vec::len),
+        Some(2),
+        "the blank row is not an item"
+    );
+    assert_eq!(api["items"][1]["personal"], "phone");
+
+    let edit = browser
+        .get(&app, "/exchange/resources/SJ-GGXK-007/edit")
+        .await;
+    assert_eq!(edit.status(), 200);
+    assert!(
+        edit.text()
+            .await
+            .expect("html")
+            .contains("value=\"reg_no\"")
+    );
+
+    let mut other = app.page_login(app.account("demo.deptadmin")).await;
+    assert_eq!(
+        other
+            .get(&app, "/exchange/resources/SJ-GGXK-007/edit")
+            .await
+            .status(),
+        403
+    );
+}

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod demo;
+pub mod editor;
 pub mod model;
 pub mod pages;
 pub mod service;

@@ -33,6 +33,9 @@ struct CataloguePage {
     resources: Vec<Resource>,
     /// The codes of the resources the actor may ask for in their department's name.
     askable: Vec<String>,
+    /// Whether the actor keeps their department's part of the catalogue (and its codes).
+    manages: bool,
+    editable: Vec<String>,
     today: String,
 }
 
@@ -52,10 +55,22 @@ async fn catalogue(State(state): State<AppState>, ctx: PageCtx) -> Result<Respon
         .filter(|r| may_ask && r.department_id != department && r.share_type != ShareType::None)
         .map(|r| r.code.clone())
         .collect();
+    let manages = can(
+        actor,
+        Action::ManageDataCatalogue,
+        On::Department { id: &department },
+    );
+    let editable = resources
+        .iter()
+        .filter(|r| manages && r.department_id == department)
+        .map(|r| r.code.clone())
+        .collect();
     Ok(ctx.render(&CataloguePage {
         base: ctx.base("exchange.catalogue"),
         resources,
         askable,
+        manages,
+        editable,
         today: tongban_core::zone::ymd(state.today()),
     }))
 }
