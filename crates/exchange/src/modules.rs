@@ -21,7 +21,7 @@ impl crate::module::Module for ExchangeModule {
         extensions.insert(crate::gateway::service::InFlight::default());
         extensions.insert_cache(
             crate::cache::Coherent::<crate::gateway::service::Route>::new(
-                crate::gateway::service::ROUTES,
+                crate::catalogue::CHANGES,
                 10_000,
             ),
         );
@@ -29,7 +29,7 @@ impl crate::module::Module for ExchangeModule {
         // department's code or name reaches other nodes within the cache's age limit.
         extensions.insert_cache(
             crate::cache::Coherent::<crate::admin::store::Department>::new(
-                crate::gateway::service::ROUTES,
+                crate::catalogue::CHANGES,
                 1_000,
             ),
         );

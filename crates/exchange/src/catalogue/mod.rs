@@ -12,3 +12,7 @@ pub mod model;
 pub mod pages;
 pub mod service;
 pub(crate) mod store;
+
+/// The scope the catalogue publishes its changes under (resources saved, grants made, decided
+/// or revoked): the gateway's caches of routes and departments drop their entries on it.
+pub const CHANGES: &str = "exchange-routes";

@@ -8,11 +8,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
-use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::message::Receipt;
+pub use super::receipts::{MessageQuery, MessageView};
 use super::service::{Incoming, exchange};
 use crate::error::{AppError, AppResult, Problem};
 use crate::state::AppState;
@@ -84,46 +84,6 @@ async fn list_clients(
         return Err(AppError::Forbidden);
     }
     Ok(Json(super::metadata::list_clients(&state).await?))
-}
-
-/// Filters of the message log.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct MessageQuery {
-    /// A resource code.
-    pub resource: Option<String>,
-    /// `ok`, `refused` (the gateway refused or failed) or `failed` (the provider answered
-    /// with an error).
-    pub outcome: Option<String>,
-    /// RFC 3339; from this instant on.
-    pub from: Option<String>,
-    /// RFC 3339; before this instant.
-    pub to: Option<String>,
-    /// At most this many, newest first (1–1000, default 100).
-    pub limit: Option<i64>,
-}
-
-/// One exchange of the department's log.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct MessageView {
-    pub id: String,
-    /// RFC 3339.
-    pub at: String,
-    /// `out` (the department consumed) or `in` (it provided).
-    pub direction: String,
-    pub client: String,
-    pub service: String,
-    pub resource: String,
-    pub method: String,
-    pub status: i64,
-    /// The gateway's X-Road error type, when it refused or failed.
-    pub error: Option<String>,
-    /// Item values the gateway removed from the answer.
-    pub removed_values: i64,
-    /// Time in the gateway, microseconds.
-    pub micros: i64,
-    /// The entry of the transparency log that holds the signed record.
-    pub ledger_index: i64,
 }
 
 /// The department's message log (its administrators): the exchanges it took part in as

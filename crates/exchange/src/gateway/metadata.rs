@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use super::ids::{DATA_SUBSYSTEM, ServiceId};
-use super::service::{GatewayError, Incoming, Outgoing, provider_of};
+use super::parties::{GatewayError, Incoming, Outgoing, provider_of};
 use crate::admin::store::Department;
 use crate::catalogue::model::{Resource, ShareType};
 use crate::state::AppState;

@@ -13,6 +13,7 @@ pub mod log;
 pub mod message;
 pub mod metadata;
 pub mod pages;
+pub mod parties;
 pub mod providers;
 pub mod receipts;
 pub mod service;

@@ -1,12 +1,53 @@
 //! A department's view of the message log, and receipts of single exchanges.
 
-use super::api::{MessageQuery, MessageView};
+use serde::{Deserialize, Serialize};
+
 use super::log::{self, Search};
 use super::message::{RECEIPT_FORMAT, Receipt};
 use crate::authz::{Action, Resource as On, can};
 use crate::error::{AppError, AppResult};
 use crate::identity::model::Actor;
 use crate::state::AppState;
+
+/// Filters of the message log.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct MessageQuery {
+    /// A resource code.
+    pub resource: Option<String>,
+    /// `ok`, `refused` (the gateway refused or failed) or `failed` (the provider answered
+    /// with an error).
+    pub outcome: Option<String>,
+    /// RFC 3339; from this instant on.
+    pub from: Option<String>,
+    /// RFC 3339; before this instant.
+    pub to: Option<String>,
+    /// At most this many, newest first (1–1000, default 100).
+    pub limit: Option<i64>,
+}
+
+/// One exchange of the department's log.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MessageView {
+    pub id: String,
+    /// RFC 3339.
+    pub at: String,
+    /// `out` (the department consumed) or `in` (it provided).
+    pub direction: String,
+    pub client: String,
+    pub service: String,
+    pub resource: String,
+    pub method: String,
+    pub status: i64,
+    /// The gateway's X-Road error type, when it refused or failed.
+    pub error: Option<String>,
+    /// Item values the gateway removed from the answer.
+    pub removed_values: i64,
+    /// Time in the gateway, microseconds.
+    pub micros: i64,
+    /// The entry of the transparency log that holds the signed record.
+    pub ledger_index: i64,
+}
 
 fn instant(field: &'static str, text: Option<&str>) -> AppResult<Option<i64>> {
     text.map(|t| {
