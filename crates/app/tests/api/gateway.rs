@@ -549,7 +549,11 @@ async fn external_provider() -> (String, tokio::task::JoinHandle<()>) {
                 axum::Json(json!({}))
             }),
         )
-        .route("/text", get(|| async { "holder=清源食品" }));
+        .route("/text", get(|| async { "holder=清源食品" }))
+        .route(
+            "/huge",
+            get(|| async { ([("content-type", "application/json")], vec![b' '; 33 << 20]) }),
+        );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -653,6 +657,24 @@ async fn an_external_provider_is_filtered_timed_out_and_its_absence_reported() {
         "nothing of it passes"
     );
 
+    let huge = call(
+        &app,
+        Some(&admin),
+        Some(&client),
+        &format!("{base}/huge"),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        huge.status(),
+        502,
+        "an answer too large to filter is refused"
+    );
+    assert_eq!(
+        header(&huge, "x-road-error"),
+        "Server.ServerProxy.ServiceFailed"
+    );
+
     provider.abort();
     let _ = provider.await;
     let gone = call(
@@ -682,7 +704,7 @@ async fn an_external_provider_is_filtered_timed_out_and_its_absence_reported() {
         .collect();
     assert_eq!(
         statuses,
-        [502, 502, 504, 200],
+        [502, 502, 502, 504, 200],
         "every exchange is logged, newest first"
     );
 }

@@ -49,6 +49,9 @@ pub struct Call<'a> {
     pub resource: &'a str,
 }
 
+/// The largest answer the gateway takes from a provider: it filters answers in memory.
+pub const MAX_ANSWER_BYTES: usize = 32 << 20;
+
 /// The registries the platform serves itself, by the name a resource's `service` gives.
 pub const REGISTRIES: [&str; 3] = [
     "enterprise-registry",
@@ -151,6 +154,7 @@ pub fn filtered_header(name: &str) -> bool {
             | "authorization"
             | "cookie"
             | "set-cookie"
+            | "x-csrf-token"
             | "content-length"
             | "expect"
     ) || name.starts_with("x-road-")
@@ -207,17 +211,29 @@ async fn external(
             headers.push((name.as_str().to_owned(), value.to_owned()));
         }
     }
-    let body = response.bytes().await.map_err(|error| {
-        if error.is_timeout() {
-            Failure::Timeout
-        } else {
-            Failure::Unreachable("the provider broke off".into())
+    let mut response = response;
+    let mut body = Vec::new();
+    loop {
+        let chunk = response.chunk().await.map_err(|error| {
+            if error.is_timeout() {
+                Failure::Timeout
+            } else {
+                Failure::Unreachable("the provider broke off".into())
+            }
+        })?;
+        let Some(chunk) = chunk else { break };
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(Failure::Unreachable(format!(
+                "the provider's answer is larger than {} MiB",
+                MAX_ANSWER_BYTES >> 20
+            )));
         }
-    })?;
+        body.extend_from_slice(&chunk);
+    }
     Ok(Answer {
         status,
         content_type,
-        body: body.to_vec(),
+        body,
         headers,
     })
 }
