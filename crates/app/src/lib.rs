@@ -10,6 +10,7 @@ pub use tongban_certificates::certs;
 pub use tongban_citypass::{checkins, health, pass, venues};
 pub use tongban_exchange::catalogue;
 pub use tongban_exchange::gateway as exchange;
+pub use tongban_exchange::pubsub;
 pub use tongban_platform::{
     admin, authz, cache, config, db, error, identity, keys, ledger, metrics, migrations, module,
     random, state, time_fmt, web,

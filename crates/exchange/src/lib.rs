@@ -8,6 +8,7 @@ mod texts;
 
 pub mod catalogue;
 pub mod gateway;
+pub mod pubsub;
 pub mod registries;
 
 pub use modules::ExchangeModule;

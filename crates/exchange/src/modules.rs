@@ -14,11 +14,15 @@ impl crate::module::Module for ExchangeModule {
 
     fn init(
         &self,
-        _context: &crate::module::InitContext<'_>,
+        context: &crate::module::InitContext<'_>,
         extensions: &mut crate::module::Extensions,
     ) {
         extensions.insert(crate::gateway::providers::HttpProviders::new());
         extensions.insert(crate::gateway::service::InFlight::default());
+        extensions.insert(crate::pubsub::service::Schemas::default());
+        extensions.insert(crate::pubsub::writer::Publisher::start(
+            context.db.pool().clone(),
+        ));
         extensions.insert_cache(
             crate::cache::Coherent::<crate::gateway::service::Route>::new(
                 crate::catalogue::CHANGES,
@@ -96,5 +100,17 @@ impl crate::module::Module for ExchangeModule {
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::error::AppResult<()>> + Send + 'a>>
     {
         Box::pin(crate::catalogue::demo::seed(state, city))
+    }
+
+    fn jobs(&self, state: &crate::state::AppState) -> Vec<crate::module::Job> {
+        let state = state.clone();
+        vec![crate::module::Job::every(
+            "push published events",
+            std::time::Duration::from_millis(200),
+            move || {
+                let state = state.clone();
+                async move { crate::pubsub::push::deliver_due(&state).await.map(|_| ()) }
+            },
+        )]
     }
 }

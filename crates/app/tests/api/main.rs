@@ -20,6 +20,7 @@ mod migrations;
 mod operations;
 mod pages;
 mod pass;
+mod pubsub;
 mod registries;
 mod services;
 mod story;

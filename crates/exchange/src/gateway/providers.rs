@@ -114,6 +114,27 @@ impl HttpProviders {
     }
 }
 
+impl HttpProviders {
+    /// Posts `body` to `url` (a subscriber's push address): the status, or why there is none.
+    pub async fn post(
+        &self,
+        url: &str,
+        body: Vec<u8>,
+        timeout: Duration,
+        headers: &[(&str, String)],
+    ) -> Result<u16, String> {
+        let mut request = self.client.post(url).timeout(timeout).body(body);
+        for (name, value) in headers {
+            request = request.header(*name, value.as_str());
+        }
+        match request.send().await {
+            Ok(response) => Ok(response.status().as_u16()),
+            Err(error) if error.is_timeout() => Err("no answer in time".into()),
+            Err(_) => Err("the address could not be reached".into()),
+        }
+    }
+}
+
 impl Default for HttpProviders {
     fn default() -> Self {
         HttpProviders::new()

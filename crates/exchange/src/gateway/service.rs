@@ -194,6 +194,18 @@ async fn run(
     if super::metadata::is_metadata(&service.code) {
         return super::metadata::answer(state, &consumer, &service, incoming).await;
     }
+    if crate::pubsub::api::is_pubsub(&service.code) {
+        return crate::pubsub::api::answer(
+            state,
+            actor.id(),
+            &consumer,
+            &client,
+            &service,
+            &path,
+            incoming,
+        )
+        .await;
+    }
     let provider = provider_of(state, &service.provider).await?;
     let (id, _claim) = message_id(state, &incoming.headers).await?;
     let requested_at = state.now();

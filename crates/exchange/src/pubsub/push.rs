@@ -1,0 +1,200 @@
+//! Push delivery: every node looks for pushed subscriptions that are due, takes a short lease
+//! on each (so two nodes never push one subscription at once, which keeps its order), and
+//! posts its next events to the subscriber's address in order, each signed by the room's
+//! department's exchange key. A failure waits and retries with a doubling back-off; after
+//! `MAX_ATTEMPTS` the event goes to the dead letters and delivery moves on. Delivery is at
+//! least once: a subscriber may see an event again after a node fails mid-push.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+
+use super::service::{self as pubsub, MAX_ATTEMPTS, Room};
+use crate::error::AppResult;
+use crate::gateway::ids::parse_client;
+use crate::state::AppState;
+
+/// How long a node holds a subscription while pushing.
+const LEASE_MS: i64 = 30_000;
+/// Events pushed per subscription per round.
+const PER_ROUND: i64 = 200;
+
+/// The back-off before attempt `attempts + 1`: 0.5 s doubling, at most a minute.
+pub fn backoff_ms(attempts: i64) -> i64 {
+    (500i64 << attempts.clamp(0, 7)).min(60_000)
+}
+
+/// Pushes what is due; returns how many events were delivered.
+pub async fn deliver_due(state: &AppState) -> AppResult<usize> {
+    let now = state.now();
+    let due: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM pubsub_subscriptions
+         WHERE delivery = 'PUSH' AND next_attempt_at <= $1 AND leased_until < $1
+           AND position < (SELECT COALESCE(MAX(seq), 0) FROM pubsub_events e
+                           WHERE e.room = pubsub_subscriptions.room AND e.event_type = pubsub_subscriptions.event_type)
+         LIMIT 100",
+    )
+    .bind(now)
+    .fetch_all(state.pool())
+    .await?;
+    let mut delivered = 0;
+    for id in due {
+        let claimed = sqlx::query(
+            "UPDATE pubsub_subscriptions SET leased_until = $2 WHERE id = $1 AND leased_until < $3",
+        )
+        .bind(id.clone())
+        .bind(now + LEASE_MS)
+        .bind(now)
+        .execute(state.pool())
+        .await?;
+        if claimed.rows_affected() != 1 {
+            continue;
+        }
+        let outcome = push_one(state, &id).await;
+        sqlx::query("UPDATE pubsub_subscriptions SET leased_until = 0 WHERE id = $1")
+            .bind(id.clone())
+            .execute(state.pool())
+            .await?;
+        delivered += outcome?;
+    }
+    Ok(delivered)
+}
+
+async fn push_one(state: &AppState, id: &str) -> AppResult<usize> {
+    let row: Option<(String, String, String)> = sqlx::query_as(
+        "SELECT room, event_type, subscriber FROM pubsub_subscriptions WHERE id = $1",
+    )
+    .bind(id.to_owned())
+    .fetch_optional(state.pool())
+    .await?;
+    let Some((room_key, kind, subscriber)) = row else {
+        return Ok(0);
+    };
+    let sub = pubsub::subscription(state, &room_key, &kind, &subscriber).await?;
+    let Ok(room_id) = parse_client(&room_key) else {
+        return Ok(0);
+    };
+    let Some(owner) = crate::gateway::parties::department(state, &room_id.member).await? else {
+        return Ok(0);
+    };
+    let room = Room {
+        id: room_id,
+        key: room_key,
+        owner,
+    };
+    let kind_row = pubsub::event_type(state, &room, &kind).await?;
+    let later = |ms: i64| {
+        sqlx::query("UPDATE pubsub_subscriptions SET next_attempt_at = $2 WHERE id = $1")
+            .bind(sub.id.clone())
+            .bind(state.now() + ms)
+    };
+    // Without a grant in force nothing is pushed; the subscription waits for a new one.
+    let Some((granted, _)) = crate::catalogue::service::grant_in_force(
+        state,
+        &sub.department_id,
+        &kind_row.resource_code,
+    )
+    .await?
+    else {
+        later(60_000).execute(state.pool()).await?;
+        return Ok(0);
+    };
+    let Some(url) = sub.push_url.clone() else {
+        return Ok(0);
+    };
+    let signer = crate::keys::service::cached_signer(
+        state,
+        &room.owner.id,
+        crate::gateway::message::EXCHANGE_KEY,
+    )
+    .await?;
+    let client = &state.module::<crate::gateway::providers::HttpProviders>();
+    let timeout = Duration::from_millis(state.config.exchange_timeout_ms.max(1));
+    let mut attempts = sub.attempts;
+    let mut delivered = 0;
+    for event in pubsub::events_after(state, &room, &kind, sub.position, PER_ROUND).await? {
+        if state.now() - event.published_at > sub.ttl_seconds * 1000 {
+            dead_letter(
+                state,
+                &sub.id,
+                event.seq,
+                "expired: older than the subscription's TTL",
+            )
+            .await?;
+            continue;
+        }
+        let body = serde_json::to_vec(&pubsub::event_item(&room, &kind, &event, Some(&granted)))
+            .unwrap_or_default();
+        let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(tongban_crypto::Signer::sign(&*signer, &body));
+        let sent = client
+            .post(
+                &url,
+                body,
+                timeout,
+                &[
+                    ("content-type", "application/json".to_owned()),
+                    ("x-tongban-event-id", event.id.clone()),
+                    (
+                        "x-tongban-key-id",
+                        tongban_crypto::Signer::kid(&*signer).to_owned(),
+                    ),
+                    ("x-tongban-signature", signature),
+                ],
+            )
+            .await;
+        match sent {
+            Ok(status) if (200..300).contains(&status) => {
+                pubsub::advance(state, &sub.id, event.seq).await?;
+                attempts = 0;
+                delivered += 1;
+            }
+            failure => {
+                attempts += 1;
+                let reason = match failure {
+                    Ok(status) => format!("the subscriber answered {status}"),
+                    Err(why) => why,
+                };
+                if attempts >= MAX_ATTEMPTS {
+                    dead_letter(
+                        state,
+                        &sub.id,
+                        event.seq,
+                        &format!("{MAX_ATTEMPTS} attempts failed; the last: {reason}"),
+                    )
+                    .await?;
+                    attempts = 0;
+                    continue;
+                }
+                sqlx::query(
+                    "UPDATE pubsub_subscriptions SET attempts = $2, next_attempt_at = $3 WHERE id = $1",
+                )
+                .bind(sub.id.clone())
+                .bind(attempts)
+                .bind(state.now() + backoff_ms(attempts))
+                .execute(state.pool())
+                .await?;
+                break;
+            }
+        }
+    }
+    Ok(delivered)
+}
+
+async fn dead_letter(
+    state: &AppState,
+    subscription: &str,
+    seq: i64,
+    reason: &str,
+) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO pubsub_dead_letters (subscription_id, seq, reason, at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+    )
+    .bind(subscription.to_owned())
+    .bind(seq)
+    .bind(reason.to_owned())
+    .bind(state.now())
+    .execute(state.pool())
+    .await?;
+    pubsub::advance(state, subscription, seq).await
+}
