@@ -110,6 +110,16 @@ pub enum BenchCommand {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// Durable events published through publish/subscribe and pushed to subscribers on this
+    /// machine (each receives every event, in order, signed).
+    Pubsub {
+        #[arg(long, default_value_t = 100_000)]
+        count: usize,
+        #[arg(long, default_value_t = 4)]
+        subscribers: usize,
+        #[arg(long, default_value_t = 512)]
+        publishers: usize,
+    },
     /// Durable check-ins per second through the group-committing writer.
     Checkins {
         #[arg(long, default_value_t = 500_000)]
@@ -230,6 +240,11 @@ pub async fn bench(command: BenchCommand) -> anyhow::Result<()> {
             sequential,
             database_url,
         } => crate::exchange_bench::exchange(count, connections, sequential, database_url).await?,
+        BenchCommand::Pubsub {
+            count,
+            subscribers,
+            publishers,
+        } => crate::pubsub_bench::pubsub(count, subscribers, publishers).await?,
         BenchCommand::Contacts {
             checkins,
             days,

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod conformance;
 pub mod exchange_bench;
 pub mod load;
+pub mod pubsub_bench;
 mod qr_image;
 
 pub use cli::{BenchCommand, ConformanceCommand};

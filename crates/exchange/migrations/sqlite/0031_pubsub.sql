@@ -9,6 +9,7 @@ CREATE TABLE pubsub_event_types (
     department_id  TEXT NOT NULL REFERENCES departments(id),
     resource_code  TEXT NOT NULL REFERENCES data_resources(code),
     schema_json    TEXT NOT NULL,
+    last_seq       BIGINT NOT NULL,
     created_at     BIGINT NOT NULL,
     PRIMARY KEY (room, event_type)
 );

@@ -37,7 +37,7 @@ pub async fn deliver_due(state: &AppState) -> AppResult<usize> {
     .bind(now)
     .fetch_all(state.pool())
     .await?;
-    let mut delivered = 0;
+    let mut pushes = tokio::task::JoinSet::new();
     for id in due {
         let claimed = sqlx::query(
             "UPDATE pubsub_subscriptions SET leased_until = $2 WHERE id = $1 AND leased_until < $3",
@@ -50,12 +50,26 @@ pub async fn deliver_due(state: &AppState) -> AppResult<usize> {
         if claimed.rows_affected() != 1 {
             continue;
         }
-        let outcome = push_one(state, &id).await;
-        sqlx::query("UPDATE pubsub_subscriptions SET leased_until = 0 WHERE id = $1")
-            .bind(id.clone())
-            .execute(state.pool())
-            .await?;
-        delivered += outcome?;
+        // Subscriptions are pushed side by side; each one's events in order.
+        let state = state.clone();
+        pushes.spawn(async move {
+            let outcome = push_one(&state, &id).await;
+            let released =
+                sqlx::query("UPDATE pubsub_subscriptions SET leased_until = 0 WHERE id = $1")
+                    .bind(id.clone())
+                    .execute(state.pool())
+                    .await;
+            released?;
+            outcome
+        });
+    }
+    let mut delivered = 0;
+    while let Some(done) = pushes.join_next().await {
+        match done {
+            Ok(Ok(n)) => delivered += n,
+            Ok(Err(error)) => tracing::warn!(%error, "a push round failed"),
+            Err(error) => tracing::error!(%error, "a push task ended abnormally"),
+        }
     }
     Ok(delivered)
 }
@@ -112,71 +126,91 @@ async fn push_one(state: &AppState, id: &str) -> AppResult<usize> {
     let timeout = Duration::from_millis(state.config.exchange_timeout_ms.max(1));
     let mut attempts = sub.attempts;
     let mut delivered = 0;
-    for event in pubsub::events_after(state, &room, &kind, sub.position, PER_ROUND).await? {
-        if state.now() - event.published_at > sub.ttl_seconds * 1000 {
-            dead_letter(
-                state,
-                &sub.id,
-                event.seq,
-                "expired: older than the subscription's TTL",
-            )
-            .await?;
-            continue;
+    let mut position = sub.position;
+    // The last event delivered (or dead-lettered); the subscription's position is moved to it
+    // once a page, not once an event, so pushing writes little.
+    let mut acknowledged = sub.position;
+    let started = std::time::Instant::now();
+    // Page after page while the lease lasts, so a busy subscription is not held to one page
+    // per round.
+    'pages: while started.elapsed() < Duration::from_millis((LEASE_MS / 2) as u64) {
+        let events = pubsub::events_after(state, &room, &kind, position, PER_ROUND).await?;
+        if events.is_empty() {
+            break;
         }
-        let body = serde_json::to_vec(&pubsub::event_item(&room, &kind, &event, Some(&granted)))
-            .unwrap_or_default();
-        let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(tongban_crypto::Signer::sign(&*signer, &body));
-        let sent = client
-            .post(
-                &url,
-                body,
-                timeout,
-                &[
-                    ("content-type", "application/json".to_owned()),
-                    ("x-tongban-event-id", event.id.clone()),
-                    (
-                        "x-tongban-key-id",
-                        tongban_crypto::Signer::kid(&*signer).to_owned(),
-                    ),
-                    ("x-tongban-signature", signature),
-                ],
-            )
-            .await;
-        match sent {
-            Ok(status) if (200..300).contains(&status) => {
-                pubsub::advance(state, &sub.id, event.seq).await?;
-                attempts = 0;
-                delivered += 1;
-            }
-            failure => {
-                attempts += 1;
-                let reason = match failure {
-                    Ok(status) => format!("the subscriber answered {status}"),
-                    Err(why) => why,
-                };
-                if attempts >= MAX_ATTEMPTS {
-                    dead_letter(
-                        state,
-                        &sub.id,
-                        event.seq,
-                        &format!("{MAX_ATTEMPTS} attempts failed; the last: {reason}"),
-                    )
-                    .await?;
-                    attempts = 0;
-                    continue;
-                }
-                sqlx::query(
-                    "UPDATE pubsub_subscriptions SET attempts = $2, next_attempt_at = $3 WHERE id = $1",
+        for event in events {
+            position = event.seq;
+            if state.now() - event.published_at > sub.ttl_seconds * 1000 {
+                dead_letter(
+                    state,
+                    &sub.id,
+                    event.seq,
+                    "expired: older than the subscription's TTL",
                 )
-                .bind(sub.id.clone())
-                .bind(attempts)
-                .bind(state.now() + backoff_ms(attempts))
-                .execute(state.pool())
                 .await?;
-                break;
+                acknowledged = event.seq;
+                continue;
+            }
+            let body =
+                serde_json::to_vec(&pubsub::event_item(&room, &kind, &event, Some(&granted)))
+                    .unwrap_or_default();
+            let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(tongban_crypto::Signer::sign(&*signer, &body));
+            let sent = client
+                .post(
+                    &url,
+                    body,
+                    timeout,
+                    &[
+                        ("content-type", "application/json".to_owned()),
+                        ("x-tongban-event-id", event.id.clone()),
+                        (
+                            "x-tongban-key-id",
+                            tongban_crypto::Signer::kid(&*signer).to_owned(),
+                        ),
+                        ("x-tongban-signature", signature),
+                    ],
+                )
+                .await;
+            match sent {
+                Ok(status) if (200..300).contains(&status) => {
+                    acknowledged = event.seq;
+                    attempts = 0;
+                    delivered += 1;
+                }
+                failure => {
+                    attempts += 1;
+                    let reason = match failure {
+                        Ok(status) => format!("the subscriber answered {status}"),
+                        Err(why) => why,
+                    };
+                    if attempts >= MAX_ATTEMPTS {
+                        dead_letter(
+                            state,
+                            &sub.id,
+                            event.seq,
+                            &format!("{MAX_ATTEMPTS} attempts failed; the last: {reason}"),
+                        )
+                        .await?;
+                        acknowledged = event.seq;
+                        attempts = 0;
+                        continue;
+                    }
+                    // What was delivered before the failure stays delivered.
+                    pubsub::advance(state, &sub.id, acknowledged).await?;
+                    sqlx::query(
+                        "UPDATE pubsub_subscriptions SET attempts = $2, next_attempt_at = $3 WHERE id = $1",
+                    )
+                    .bind(sub.id.clone())
+                    .bind(attempts)
+                    .bind(state.now() + backoff_ms(attempts))
+                    .execute(state.pool())
+                    .await?;
+                    break 'pages;
+                }
             }
         }
+        pubsub::advance(state, &sub.id, acknowledged).await?;
     }
     Ok(delivered)
 }

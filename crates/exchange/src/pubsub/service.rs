@@ -19,9 +19,30 @@ use crate::state::AppState;
 /// Pushes a subscription gets before an event goes to its dead letters.
 pub const MAX_ATTEMPTS: i64 = 6;
 
-/// Compiled schemas of event types, by `room/type`.
+/// Event types as publishing needs them — the resource's item codes and the compiled schema —
+/// by `room/type`, per node. Dropped when the type is deleted or the catalogue changes.
 #[derive(Default)]
-pub struct Schemas(Mutex<HashMap<String, Arc<jsonschema::Validator>>>);
+pub struct Schemas(Mutex<HashMap<String, Arc<Publishing>>>);
+
+/// What a publication is checked against.
+pub struct Publishing {
+    pub items: Vec<String>,
+    pub validator: jsonschema::Validator,
+    loaded: std::time::Instant,
+}
+
+/// How long a node uses a cached event type before reading it again (a change on another node
+/// reaches this one within it).
+const PUBLISHING_AGE: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl Schemas {
+    /// Forgets every cached type (the catalogue changed).
+    pub fn clear(&self) {
+        if let Ok(mut cache) = self.0.lock() {
+            cache.clear();
+        }
+    }
+}
 
 /// A room: a department's subsystem.
 pub struct Room {
@@ -124,8 +145,8 @@ pub async fn create_event_type(
     )
     .await?;
     let done = sqlx::query(
-        "INSERT INTO pubsub_event_types (room, event_type, department_id, resource_code, schema_json, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        "INSERT INTO pubsub_event_types (room, event_type, department_id, resource_code, schema_json, last_seq, created_at)
+         VALUES ($1, $2, $3, $4, $5, 0, $6) ON CONFLICT DO NOTHING",
     )
     .bind(room.key.clone())
     .bind(name.to_owned())
@@ -156,20 +177,24 @@ pub async fn delete_event_type(state: &AppState, room: &Room, name: &str) -> App
     Ok(())
 }
 
-fn validator(
-    state: &AppState,
-    room: &Room,
-    kind: &EventType,
-) -> AppResult<Arc<jsonschema::Validator>> {
-    let key = format!("{}/{}", room.key, kind.event_type);
+async fn publishing(state: &AppState, room: &Room, name: &str) -> AppResult<Arc<Publishing>> {
+    let key = format!("{}/{name}", room.key);
     let cache = &state.module::<Schemas>().0;
-    if let Some(found) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+    if let Some(found) = cache.lock().ok().and_then(|c| c.get(&key).cloned())
+        && found.loaded.elapsed() < PUBLISHING_AGE
+    {
         return Ok(found);
     }
-    let compiled = Arc::new(
-        jsonschema::validator_for(&kind.schema)
+    let kind = event_type(state, room, name).await?;
+    let resource = crate::catalogue::store::resource(state.pool(), &kind.resource_code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let compiled = Arc::new(Publishing {
+        items: resource.items.into_iter().map(|i| i.code).collect(),
+        validator: jsonschema::validator_for(&kind.schema)
             .map_err(|e| AppError::Internal(anyhow::anyhow!("stored schema: {e}")))?,
-    );
+        loaded: std::time::Instant::now(),
+    });
     if let Ok(mut c) = cache.lock() {
         c.insert(key, compiled.clone());
     }
@@ -189,7 +214,7 @@ pub async fn publish(
     name: &str,
     body: &Value,
 ) -> AppResult<String> {
-    let kind = event_type(state, room, name).await?;
+    let checks = publishing(state, room, name).await?;
     if body["eventType"].as_str().is_some_and(|t| t != name) {
         return Err(AppError::invalid(
             "eventType",
@@ -200,20 +225,14 @@ pub async fn publish(
         .get("event")
         .and_then(Value::as_object)
         .ok_or_else(|| AppError::invalid("event", "an object"))?;
-    let resource = crate::catalogue::store::resource(state.pool(), &kind.resource_code)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if let Some(key) = event
-        .keys()
-        .find(|k| !resource.items.iter().any(|i| &i.code == *k))
-    {
+    if let Some(key) = event.keys().find(|k| !checks.items.contains(k)) {
         return Err(AppError::invalid(
             "event",
-            format!("{key} is not an item of {}", resource.code),
+            format!("{key} is not an item of the event type's resource"),
         ));
     }
     let value = Value::Object(event.clone());
-    if let Some(error) = validator(state, room, &kind)?.iter_errors(&value).next() {
+    if let Some(error) = checks.validator.iter_errors(&value).next() {
         return Err(AppError::invalid(
             "event",
             format!("the event type's schema refuses it: {error}"),

@@ -71,26 +71,36 @@ async fn write_batches(pool: AnyPool, mut receiver: mpsc::Receiver<Pending>) {
     }
 }
 
-/// Numbers the events after the last of their type (read in the transaction) and writes them.
+/// Numbers the events after the last of their type — reserving the numbers first, which takes
+/// the write lock at the start of the transaction — and writes them.
 async fn write(pool: &AnyPool, events: &[&NewEvent]) -> AppResult<Vec<i64>> {
     let mut tx = pool.begin().await?;
+    let mut counts: Vec<((&str, &str), i64)> = Vec::new();
+    for event in events {
+        let key = (event.room.as_str(), event.event_type.as_str());
+        match counts.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((key, 1)),
+        }
+    }
     let mut next: HashMap<(&str, &str), i64> = HashMap::new();
+    for ((room, kind), n) in &counts {
+        let last: Option<i64> = sqlx::query_scalar(
+            "UPDATE pubsub_event_types SET last_seq = last_seq + $3 WHERE room = $1 AND event_type = $2 RETURNING last_seq",
+        )
+        .bind((*room).to_owned())
+        .bind((*kind).to_owned())
+        .bind(*n)
+        .fetch_optional(&mut *tx)
+        .await?;
+        // A type deleted while its events waited: they cannot be numbered.
+        let last = last.ok_or(AppError::NotFound)?;
+        next.insert((room, kind), last - n + 1);
+    }
     let mut numbers = Vec::with_capacity(events.len());
     for event in events {
         let key = (event.room.as_str(), event.event_type.as_str());
-        let seq = match next.get(&key) {
-            Some(seq) => *seq,
-            None => {
-                let last: Option<i64> = sqlx::query_scalar(
-                    "SELECT MAX(seq) FROM pubsub_events WHERE room = $1 AND event_type = $2",
-                )
-                .bind(event.room.clone())
-                .bind(event.event_type.clone())
-                .fetch_one(&mut *tx)
-                .await?;
-                last.unwrap_or(0) + 1
-            }
-        };
+        let seq = next.get(&key).copied().unwrap_or(1);
         next.insert(key, seq + 1);
         numbers.push(seq);
     }
