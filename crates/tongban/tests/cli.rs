@@ -801,3 +801,127 @@ async fn dcc_signers_and_schemas_are_imported_and_the_conformance_command_runs_t
     assert_eq!(report["known_issues"][0]["known_issue"], "made wrong here");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `tongban exchange verify`: the receipt of an exchange through the gateway verifies offline
+/// against the exported trust list under the pinned root key; an altered one is refused.
+#[tokio::test]
+async fn exchange_verify_checks_a_receipt_offline_against_an_exported_trust_list() {
+    use tongban_app::exchange::{receipts, service};
+    use tongban_app::keys::service as keys;
+    use tongban_crypto::Signer;
+    let (dir, _, key, state) = fresh_state("tongban-cli-exchange", Some("339900")).await;
+    let demo = tongban_app::demo::seed(&state, "http://127.0.0.1:1")
+        .await
+        .expect("demo");
+    let token = demo
+        .accounts
+        .iter()
+        .find(|a| a.username == "demo.deptadmin")
+        .expect("the administrator")
+        .api_token
+        .clone();
+    let actor = tongban_app::identity::service::actor_from_token(&state, &token)
+        .await
+        .expect("token")
+        .expect("actor");
+    let departments = tongban_app::admin::store::departments(state.pool())
+        .await
+        .expect("departments");
+    let uscc = |kind: &str| {
+        departments
+            .iter()
+            .find(|d| d.kind == kind && d.region_code.as_str() == "339900")
+            .and_then(|d| d.uscc.clone())
+            .expect("uscc")
+    };
+    let mut headers = axum::http::HeaderMap::new();
+    headers.insert(
+        "x-road-client",
+        format!("CN/GOV/{}/CASES", uscc("government_services"))
+            .parse()
+            .expect("header"),
+    );
+    let answer = service::exchange(
+        &state,
+        Some(actor.clone()),
+        service::Incoming {
+            method: axum::http::Method::GET,
+            rest: format!(
+                "CN/GOV/{}/DATA/SJ-QYDJ-001/enterprises",
+                uscc("market_regulation")
+            ),
+            query: None,
+            headers,
+            body: Vec::new(),
+        },
+    )
+    .await;
+    assert_eq!(
+        answer.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    let id = answer
+        .headers
+        .iter()
+        .find(|(n, _)| n == "x-road-id")
+        .expect("message id")
+        .1
+        .clone();
+    let receipt = receipts::receipt(&state, &actor, &id)
+        .await
+        .expect("receipt");
+    let list = keys::trust_list(&state).await.expect("trust list");
+    let root = keys::signer(&state, "339900", keys::ROOT)
+        .await
+        .expect("root")
+        .public_key();
+    let root_text = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&root.bytes)
+    };
+    let list_path = dir.join("trust.json");
+    std::fs::write(&list_path, serde_json::to_string(&list).expect("json")).expect("write");
+    let receipt_path = dir.join("receipt.json");
+    std::fs::write(
+        &receipt_path,
+        serde_json::to_string(&receipt).expect("json"),
+    )
+    .expect("write");
+    let run = |file: &std::path::Path| {
+        tongban(
+            &[
+                "exchange",
+                "verify",
+                "--trust-list",
+                list_path.to_str().expect("path"),
+                "--root-key",
+                &root_text,
+                file.to_str().expect("path"),
+            ],
+            &key,
+        )
+    };
+    let ok = run(&receipt_path);
+    let out = String::from_utf8_lossy(&ok.stdout);
+    assert!(ok.status.success(), "{out}");
+    assert!(
+        out.contains("\"valid\": true") && out.contains(&id),
+        "{out}"
+    );
+
+    let mut altered = receipt.clone();
+    altered.entry = altered.entry.replace("\"status\":200", "\"status\":403");
+    let altered_path = dir.join("altered.json");
+    std::fs::write(
+        &altered_path,
+        serde_json::to_string(&altered).expect("json"),
+    )
+    .expect("write");
+    let refused = run(&altered_path);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stdout).contains("bad_signature"));
+    state.db.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
