@@ -19,7 +19,9 @@ impl crate::module::Module for ExchangeModule {
     ) {
         extensions.insert(crate::gateway::providers::HttpProviders::new());
         extensions.insert(crate::gateway::service::InFlight::default());
-        extensions.insert(crate::pubsub::service::Schemas::default());
+        extensions.insert_cache(crate::cache::Coherent::<
+            std::sync::Arc<crate::pubsub::service::Publishing>,
+        >::new(crate::catalogue::CHANGES, 1_000));
         extensions.insert(crate::pubsub::writer::Publisher::start(
             context.db.pool().clone(),
         ));

@@ -14,5 +14,6 @@ pub mod service;
 pub(crate) mod store;
 
 /// The scope the catalogue publishes its changes under (resources saved, grants made, decided
-/// or revoked): the gateway's caches of routes and departments drop their entries on it.
+/// or revoked): the gateway's caches of routes and departments, and publish/subscribe's cache
+/// of event types, drop their entries on it.
 pub const CHANGES: &str = "exchange-routes";

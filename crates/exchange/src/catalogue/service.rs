@@ -671,5 +671,4 @@ pub async fn grant_in_force(
 /// Tells every node's gateway that routes and grants changed.
 async fn routes_changed(state: &AppState) {
     crate::cache::changed(state, super::CHANGES, crate::cache::ALL).await;
-    state.module::<crate::pubsub::service::Schemas>().clear();
 }

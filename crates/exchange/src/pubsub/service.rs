@@ -5,8 +5,7 @@
 //! their grant covers, pushed to their address (signed, in order, retried, dead-lettered) or
 //! pulled and confirmed.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
@@ -19,29 +18,12 @@ use crate::state::AppState;
 /// Pushes a subscription gets before an event goes to its dead letters.
 pub const MAX_ATTEMPTS: i64 = 6;
 
-/// Event types as publishing needs them — the resource's item codes and the compiled schema —
-/// by `room/type`, per node. Dropped when the type is deleted or the catalogue changes.
-#[derive(Default)]
-pub struct Schemas(Mutex<HashMap<String, Arc<Publishing>>>);
-
-/// What a publication is checked against.
+/// What a publication is checked against: the event type's resource's item codes and its
+/// compiled schema. Kept per node in a coherent cache of the catalogue's change scope, keyed
+/// `room/type`, so a catalogue change or a deleted type drops it on every node.
 pub struct Publishing {
     pub items: Vec<String>,
     pub validator: jsonschema::Validator,
-    loaded: std::time::Instant,
-}
-
-/// How long a node uses a cached event type before reading it again (a change on another node
-/// reaches this one within it).
-const PUBLISHING_AGE: std::time::Duration = std::time::Duration::from_secs(60);
-
-impl Schemas {
-    /// Forgets every cached type (the catalogue changed).
-    pub fn clear(&self) {
-        if let Ok(mut cache) = self.0.lock() {
-            cache.clear();
-        }
-    }
 }
 
 /// A room: a department's subsystem.
@@ -171,34 +153,33 @@ pub async fn delete_event_type(state: &AppState, room: &Room, name: &str) -> App
     if done.rows_affected() == 0 {
         return Err(AppError::NotFound);
     }
-    if let Ok(mut cache) = state.module::<Schemas>().0.lock() {
-        cache.remove(&format!("{}/{name}", room.key));
-    }
+    crate::cache::changed(
+        state,
+        crate::catalogue::CHANGES,
+        &format!("{}/{name}", room.key),
+    )
+    .await;
     Ok(())
 }
 
 async fn publishing(state: &AppState, room: &Room, name: &str) -> AppResult<Arc<Publishing>> {
     let key = format!("{}/{name}", room.key);
-    let cache = &state.module::<Schemas>().0;
-    if let Some(found) = cache.lock().ok().and_then(|c| c.get(&key).cloned())
-        && found.loaded.elapsed() < PUBLISHING_AGE
-    {
-        return Ok(found);
-    }
-    let kind = event_type(state, room, name).await?;
-    let resource = crate::catalogue::store::resource(state.pool(), &kind.resource_code)
+    let cache = state.module::<Arc<crate::cache::Coherent<Arc<Publishing>>>>();
+    let entry = cache
+        .get_or_load(state.now(), &key, || async {
+            let kind = event_type(state, room, name).await?;
+            let resource = crate::catalogue::store::resource(state.pool(), &kind.resource_code)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            Ok(Some(Arc::new(Publishing {
+                items: resource.items.into_iter().map(|i| i.code).collect(),
+                validator: jsonschema::validator_for(&kind.schema)
+                    .map_err(|e| AppError::Internal(anyhow::anyhow!("stored schema: {e}")))?,
+            })))
+        })
         .await?
         .ok_or(AppError::NotFound)?;
-    let compiled = Arc::new(Publishing {
-        items: resource.items.into_iter().map(|i| i.code).collect(),
-        validator: jsonschema::validator_for(&kind.schema)
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("stored schema: {e}")))?,
-        loaded: std::time::Instant::now(),
-    });
-    if let Ok(mut c) = cache.lock() {
-        c.insert(key, compiled.clone());
-    }
-    Ok(compiled)
+    Ok(entry.value.clone())
 }
 
 fn seal_context(room: &Room, kind: &str, id: &str) -> String {
