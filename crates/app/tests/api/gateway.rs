@@ -296,6 +296,38 @@ async fn the_population_register_opens_only_granted_fields_and_the_person_sees_t
         json!(id),
         "the message id is recorded with the read"
     );
+
+    // A grant of the region of residence alone is a read of personal data too, and recorded.
+    let actor = tongban_app::identity::service::actor_from_token(&app.state, &admin)
+        .await
+        .expect("token")
+        .expect("actor");
+    let person = app.person_id_of("citizen.zhangwei").await;
+    let region = tongban_app::identity::personal::read_person_shared(
+        &app.state,
+        &actor,
+        &person,
+        &["region_code"],
+        "region-only",
+    )
+    .await
+    .expect("read");
+    assert_eq!(region.len(), 1);
+    assert_eq!(region[0].0, "region_code");
+    let access: Value = app
+        .get_as(&citizen, "/api/v1/me/access-log")
+        .await
+        .json()
+        .await
+        .expect("access log");
+    assert!(
+        access
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|a| a["categories"] == "region_code" && a["purpose"] == "data_sharing"),
+        "{access}"
+    );
 }
 
 #[tokio::test]

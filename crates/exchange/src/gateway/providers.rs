@@ -408,15 +408,6 @@ async fn persons(call: &Call<'_>) -> AppResult<Answer> {
     {
         record.insert(field.to_owned(), Value::String(value.expose().to_owned()));
     }
-    if call.granted.iter().any(|g| g == "region_code")
-        && let Some(region) =
-            crate::identity::personal::person_region(call.state, &person_id).await?
-    {
-        record.insert(
-            "region_code".into(),
-            Value::String(region.as_str().to_owned()),
-        );
-    }
     Ok(json_answer(200, &Value::Object(record)))
 }
 

@@ -384,8 +384,9 @@ pub async fn read_person(
 }
 
 /// The fields of a person another department may be granted through the data-sharing
-/// gateway, by their item code: `name`, `resident_id`, `phone`.
-pub const SHARED_PERSON_FIELDS: [&str; 3] = ["name", "resident_id", "phone"];
+/// gateway, by their item code: `name`, `resident_id`, `phone`, `region_code` (the region
+/// of residence).
+pub const SHARED_PERSON_FIELDS: [&str; 4] = ["name", "resident_id", "phone", "region_code"];
 
 /// Reads the granted fields of a person for another department, through the data-sharing
 /// gateway: the gateway has checked the grant and that the actor acts for the consumer
@@ -420,17 +421,21 @@ pub async fn read_person_shared(
         Some(message_id),
     )
     .await?;
-    type Sealed = (Vec<u8>, Vec<u8>, Option<Vec<u8>>);
+    type Sealed = (Vec<u8>, Vec<u8>, Option<Vec<u8>>, String);
     let row: Option<Sealed> = sqlx::query_as(
-        "SELECT resident_id_sealed, name_sealed, phone_sealed FROM persons WHERE id = $1",
+        "SELECT resident_id_sealed, name_sealed, phone_sealed, region_code FROM persons WHERE id = $1",
     )
     .bind(person_id.to_owned())
     .fetch_optional(state.pool())
     .await?;
-    let (resident_id, name, phone) = row.ok_or(AppError::NotFound)?;
+    let (resident_id, name, phone, region) = row.ok_or(AppError::NotFound)?;
     let mut out = Vec::with_capacity(fields.len());
     for field in fields {
         let sealed = match field {
+            "region_code" => {
+                out.push((field, PersonalText::new(region.clone())));
+                continue;
+            }
             "name" => Some(name.as_slice()),
             "resident_id" => Some(resident_id.as_slice()),
             _ => phone.as_deref(),
