@@ -54,7 +54,7 @@ const DEPARTMENTS: [(&str, &str, &str); 8] = [
 ];
 
 /// (username, display name, role, region of the department, department kind or "" for a region scope)
-const STAFF: [(&str, &str, Role, &str, &str); 16] = [
+const STAFF: [(&str, &str, Role, &str, &str); 17] = [
     ("demo.sysadmin", "周系统", Role::SystemAdmin, CITY, ""),
     ("demo.secadmin", "吴安全", Role::SecurityAdmin, CITY, ""),
     // The second security administrator: grants over personal data and every change that
@@ -115,6 +115,14 @@ const STAFF: [(&str, &str, Role, &str, &str); 16] = [
         Role::DeptAdmin,
         CITY,
         "market_regulation",
+    ),
+    // The data administrator of public security: it decides who reads the population register.
+    (
+        "demo.deptadmin.police",
+        "钱公安",
+        Role::DeptAdmin,
+        CITY,
+        "public_security",
     ),
     ("demo.venue", "蒋场所", Role::VenueOperator, JIANGBEI, ""),
     (

@@ -180,15 +180,16 @@ pub(crate) enum DccCommand {
 #[derive(Subcommand)]
 pub(crate) enum ExchangeCommand {
     /// Verify a receipt of an exchange (JSON, from /api/v1/exchange/messages/{id}/receipt)
-    /// offline against a trust list file: both departments' signatures, by keys the list
-    /// binds to them, and the record's inclusion in a checkpoint of the region's log. Exit 1
-    /// when refused.
+    /// offline against trust lists: both departments' signatures, by keys a list binds to
+    /// them, and the record's inclusion in a checkpoint of the region's log. For an exchange
+    /// between regions give both regions' lists. Exit 1 when refused.
     Verify {
-        #[arg(long)]
-        trust_list: PathBuf,
-        /// The region's root key (base64url), obtained out of band.
+        /// A trust list file; repeat it for an exchange between regions.
+        #[arg(long, required = true)]
+        trust_list: Vec<PathBuf>,
+        /// Each list's root key (base64url), obtained out of band, in the order of the lists.
         #[arg(long, allow_hyphen_values = true)]
-        root_key: Option<String>,
+        root_key: Vec<String>,
         file: PathBuf,
     },
 }

@@ -67,7 +67,7 @@ async fn main() -> anyhow::Result<()> {
                     root_key,
                     file,
                 },
-        } => pass::exchange_verify(&trust_list, root_key.as_deref(), &file),
+        } => pass::exchange_verify(&trust_list, &root_key, &file),
         Command::Trust { common, command } => trust::trust(common.config()?, command).await,
         Command::Dcc { common, command } => trust::dcc(common.config()?, command).await,
         Command::Certs {

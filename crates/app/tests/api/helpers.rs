@@ -21,6 +21,7 @@ pub struct TestApp {
     pub database_url: String,
     pub dir: PathBuf,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl Drop for TestApp {
@@ -102,7 +103,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let address = format!("http://{}", app.local_addr().expect("addr"));
     let demo = demo::seed(&state, &address).await.expect("seed demo");
     let (shutdown, stop) = tokio::sync::oneshot::channel();
-    tokio::spawn(app.run_until(async move {
+    let server = tokio::spawn(app.run_until(async move {
         let _ = stop.await;
     }));
     let client = reqwest::Client::builder()
@@ -118,10 +119,42 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         database_url,
         dir,
         shutdown: Some(shutdown),
+        server: Some(server),
     }
 }
 
 impl TestApp {
+    /// Stops the node: it finishes the requests in flight and closes its address.
+    pub async fn stop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(10), server).await;
+        }
+    }
+
+    /// Starts the stopped node again on the same address over the same database, as a new
+    /// process would: nothing of its memory is kept.
+    pub async fn start(&mut self) {
+        let mut config = (*self.state.config).clone();
+        config.bind = self
+            .address
+            .trim_start_matches("http://")
+            .parse()
+            .expect("address");
+        let state = tongban_app::open_state(config, self.clock.clone())
+            .await
+            .expect("open state");
+        let app = Application::build(state.clone()).await.expect("bind");
+        let (shutdown, stop) = tokio::sync::oneshot::channel();
+        self.server = Some(tokio::spawn(app.run_until(async move {
+            let _ = stop.await;
+        })));
+        self.shutdown = Some(shutdown);
+        self.state = state;
+    }
+
     pub fn account(&self, username: &str) -> &DemoAccount {
         self.demo
             .accounts

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod abuse;
+mod across;
 mod applications;
 mod auth;
 mod authz_matrix;

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::foreign::{ForeignGrant, ForeignGrantDraft};
 use super::model::{DataRequest, RequestDraft, Resource, ResourceDraft};
 use super::service;
 use crate::error::{AppResult, Problem};
@@ -21,6 +22,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(requests, ask))
         .routes(routes!(decide))
         .routes(routes!(revoke))
+        .routes(routes!(foreign_grants, grant_foreign))
+        .routes(routes!(revoke_foreign))
 }
 
 /// The resource catalogue (any staff): every department's resources with their data items,
@@ -134,5 +137,46 @@ async fn revoke(
 ) -> AppResult<Json<DataRequest>> {
     Ok(Json(
         service::revoke(&state, &actor, &id, &revocation.note).await?,
+    ))
+}
+
+/// The grants of one's department's resources to departments of other regions (its
+/// administrators).
+#[utoipa::path(get, path = "/api/v1/exchange/foreign-grants", tag = "exchange", security(("bearer" = [])),
+    responses((status = 200, body = [ForeignGrant]), (status = 403, body = Problem)))]
+async fn foreign_grants(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> AppResult<Json<Vec<ForeignGrant>>> {
+    Ok(Json(super::foreign::grants(&state, &actor).await?))
+}
+
+/// Grant items of one of one's department's resources to a department of a recognised
+/// region, named by the USCC its region's trust list binds to an exchange key. Its calls
+/// arrive through that region's gateway, signed by its key.
+#[utoipa::path(post, path = "/api/v1/exchange/foreign-grants", tag = "exchange", security(("bearer" = [])), request_body = ForeignGrantDraft,
+    responses((status = 201, body = ForeignGrant), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn grant_foreign(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(draft): ApiJson<ForeignGrantDraft>,
+) -> AppResult<(StatusCode, Json<ForeignGrant>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(super::foreign::grant(&state, &actor, draft).await?),
+    ))
+}
+
+/// Stop a grant to another region at once, with a reason.
+#[utoipa::path(post, path = "/api/v1/exchange/foreign-grants/{id}/revoke", tag = "exchange", security(("bearer" = [])), params(("id" = String, Path)), request_body = Revocation,
+    responses((status = 200, body = ForeignGrant), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn revoke_foreign(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(revocation): ApiJson<Revocation>,
+) -> AppResult<Json<ForeignGrant>> {
+    Ok(Json(
+        super::foreign::revoke(&state, &actor, &id, &revocation.note).await?,
     ))
 }

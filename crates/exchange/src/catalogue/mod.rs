@@ -8,6 +8,7 @@
 pub mod api;
 pub mod demo;
 pub mod editor;
+pub mod foreign;
 pub mod model;
 pub mod pages;
 pub mod service;

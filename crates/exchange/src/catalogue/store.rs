@@ -265,3 +265,103 @@ pub async fn decide(db: impl Exec<'_>, id: &str, decision: &Decision<'_>) -> App
         .rows_affected()
         == 1)
 }
+
+/// A grant to a department of another region, as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ForeignGrantRow {
+    pub id: String,
+    pub resource_code: String,
+    pub owner_department_id: String,
+    pub region_code: String,
+    pub consumer_uscc: String,
+    pub consumer_name: String,
+    pub items: String,
+    pub purpose: String,
+    pub legal_basis: String,
+    pub until_day: String,
+    pub granted_by: String,
+    pub granted_at: i64,
+    pub revoked_at: Option<i64>,
+    pub revoke_note: Option<String>,
+}
+
+const FOREIGN_SELECT: &str = "SELECT g.id, g.resource_code, r.department_id AS owner_department_id, g.region_code, g.consumer_uscc, g.consumer_name, g.items, g.purpose, g.legal_basis, g.until_day, g.granted_by, g.granted_at, g.revoked_at, g.revoke_note FROM data_foreign_grants g JOIN data_resources r ON r.code = g.resource_code";
+
+pub async fn insert_foreign_grant(db: impl Exec<'_>, row: &ForeignGrantRow) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO data_foreign_grants (id, resource_code, region_code, consumer_uscc, consumer_name, items, purpose, legal_basis, until_day, granted_by, granted_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(row.id.clone())
+    .bind(row.resource_code.clone())
+    .bind(row.region_code.clone())
+    .bind(row.consumer_uscc.clone())
+    .bind(row.consumer_name.clone())
+    .bind(row.items.clone())
+    .bind(row.purpose.clone())
+    .bind(row.legal_basis.clone())
+    .bind(row.until_day.clone())
+    .bind(row.granted_by.clone())
+    .bind(row.granted_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// One grant to another region, by id.
+pub async fn foreign_grant(db: &AnyPool, id: &str) -> AppResult<Option<ForeignGrantRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{FOREIGN_SELECT} WHERE g.id = $1"
+    )))
+    .bind(id.to_owned())
+    .fetch_optional(db)
+    .await?)
+}
+
+/// The grants to other regions of a department's resources, newest first.
+pub async fn foreign_grants_of(db: &AnyPool, owner: &str) -> AppResult<Vec<ForeignGrantRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{FOREIGN_SELECT} WHERE r.department_id = $1 ORDER BY g.granted_at DESC LIMIT 500"
+    )))
+    .bind(owner.to_owned())
+    .fetch_all(db)
+    .await?)
+}
+
+/// The unrevoked grants of a resource to one member of another region.
+pub async fn foreign_grants_for(
+    db: &AnyPool,
+    region: &str,
+    uscc: &str,
+    resource: &str,
+) -> AppResult<Vec<ForeignGrantRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{FOREIGN_SELECT} WHERE g.consumer_uscc = $1 AND g.resource_code = $2 AND g.region_code = $3 AND g.revoked_at IS NULL"
+    )))
+    .bind(uscc.to_owned())
+    .bind(resource.to_owned())
+    .bind(region.to_owned())
+    .fetch_all(db)
+    .await?)
+}
+
+/// Revokes a grant to another region; false when it was revoked already.
+pub async fn revoke_foreign_grant(
+    db: impl Exec<'_>,
+    id: &str,
+    by: &str,
+    at: i64,
+    note: &str,
+) -> AppResult<bool> {
+    Ok(sqlx::query(
+        "UPDATE data_foreign_grants SET revoked_by = $2, revoked_at = $3, revoke_note = $4 WHERE id = $1 AND revoked_at IS NULL",
+    )
+    .bind(id.to_owned())
+    .bind(by.to_owned())
+    .bind(at)
+    .bind(note.to_owned())
+    .execute(db)
+    .await?
+    .rows_affected()
+        == 1)
+}

@@ -184,6 +184,18 @@ pub fn verify_receipt(
     root: Option<&PublicKey>,
     receipt: &str,
 ) -> Result<ExchangeRecord, Refusal> {
+    verify_receipt_across(&[(trust_list, root)], receipt)
+}
+
+/// [`verify_receipt`] for an exchange between regions: the trust lists of both (each with its
+/// pinned root key, if given). Each member's signature is checked with the keys a list binds
+/// to it; the checkpoint must be signed by the ledger key of one of the regions (the one whose
+/// log the receipt comes from). An error the consumer's gateway answered itself
+/// (`Server.ClientProxy.…`) is signed by the consumer's key, as the provider never spoke.
+pub fn verify_receipt_across(
+    lists: &[(&str, Option<&PublicKey>)],
+    receipt: &str,
+) -> Result<ExchangeRecord, Refusal> {
     let receipt: Receipt = serde_json::from_str(receipt)
         .map_err(|_| refuse("malformed", "the receipt is not well formed"))?;
     if receipt.format != RECEIPT_FORMAT {
@@ -196,13 +208,19 @@ pub fn verify_receipt(
     }
     let at = unix_seconds(&record.requested_at)
         .ok_or_else(|| refuse("malformed", "requested_at is not an RFC 3339 time"))?;
+    if lists.is_empty() {
+        return Err(refuse("bad_trust_list", "give at least one trust list"));
+    }
     // The keys current when the exchange took place.
-    let (payload, _) = trusted_keys(trust_list, root, crate::keys::service::LEDGER, at)?;
-    let current: Vec<TrustedKey> = payload
-        .keys
+    let mut payloads = Vec::with_capacity(lists.len());
+    for (list, root) in lists {
+        payloads.push(trusted_keys(list, *root, crate::keys::service::LEDGER, at)?.0);
+    }
+    let when = crate::time_fmt::rfc3339(at * 1000);
+    let current: Vec<TrustedKey> = payloads
         .iter()
+        .flat_map(|payload| payload.keys.iter())
         .filter(|k| {
-            let when = crate::time_fmt::rfc3339(at * 1000);
             k.not_before <= when && k.not_after.as_deref().is_none_or(|end| when.as_str() < end)
         })
         .cloned()
@@ -225,10 +243,19 @@ pub fn verify_receipt(
         &record.request_signature,
         "request",
     )?;
+    let answered_by = if record
+        .error
+        .as_deref()
+        .is_some_and(|kind| kind.starts_with("Server.ClientProxy."))
+    {
+        client_member
+    } else {
+        provider_member
+    };
     check_signature(
         &current,
         &record.response_kid,
-        provider_member,
+        answered_by,
         &response_bytes(
             &record.id,
             &record.request_hash,
@@ -240,21 +267,27 @@ pub fn verify_receipt(
         &record.response_signature,
         "response",
     )?;
-    // The entry is in the region's log.
-    let origin = format!("tongban.{}/audit", payload.region);
-    // The checkpoint is signed when the receipt is made, by the ledger key of that day.
-    let checkpoint = payload
-        .keys
+    // The entry is in one region's log, signed by the ledger key of the day the receipt was
+    // made.
+    let (payload, checkpoint) = payloads
         .iter()
-        .filter(|k| k.purpose == crate::keys::service::LEDGER)
-        .filter_map(TrustedKey::public_key)
-        .find_map(|key| {
-            tongban_ledger::SignedCheckpoint::verify(&receipt.checkpoint, &origin, &key).ok()
+        .find_map(|payload| {
+            let origin = format!("tongban.{}/audit", payload.region);
+            payload
+                .keys
+                .iter()
+                .filter(|k| k.purpose == crate::keys::service::LEDGER)
+                .filter_map(TrustedKey::public_key)
+                .find_map(|key| {
+                    tongban_ledger::SignedCheckpoint::verify(&receipt.checkpoint, &origin, &key)
+                        .ok()
+                })
+                .map(|checkpoint| (payload, checkpoint))
         })
         .ok_or_else(|| {
             refuse(
                 "bad_checkpoint",
-                "the checkpoint is not signed by the region's ledger key",
+                "the checkpoint is not signed by a region's ledger key",
             )
         })?;
     if checkpoint.checkpoint.size != receipt.tree_size {

@@ -10,15 +10,17 @@ pub use tongban_codes::item_filter as filter;
 /// X-Road identifiers (in `tongban-codes`, with its fuzz target).
 pub use tongban_codes::xroad as ids;
 pub mod log;
+pub mod members;
 pub mod message;
 pub mod metadata;
 pub mod pages;
 pub mod parties;
+pub mod peers;
 pub mod providers;
 pub mod receipts;
 pub mod service;
 
-pub use message::{EXCHANGE_KEY, EXCHANGE_KIND, verify_receipt};
+pub use message::{EXCHANGE_KEY, EXCHANGE_KIND, verify_receipt, verify_receipt_across};
 
 /// The exchange keys of every department with a USCC, bound to it in the trust list: a key
 /// signs exchanges only for the member it belongs to.

@@ -98,7 +98,7 @@ fn external_base(service: &str) -> Option<reqwest::Url> {
 /// The client that calls external providers: no redirects followed (PR-REST 4.4), no proxy
 /// from the environment, a connection pool per node.
 pub struct HttpProviders {
-    client: reqwest::Client,
+    pub(super) client: reqwest::Client,
 }
 
 impl HttpProviders {
@@ -179,6 +179,7 @@ pub fn filtered_header(name: &str) -> bool {
             | "content-length"
             | "expect"
     ) || name.starts_with("x-road-")
+        || name.starts_with("x-tongban-")
 }
 
 async fn external(
@@ -221,6 +222,12 @@ async fn external(
             })
         }
     })?;
+    read_answer(response).await
+}
+
+/// Reads an answer whole (up to [`MAX_ANSWER_BYTES`]), keeping its content type and the
+/// headers that may pass on.
+pub async fn read_answer(mut response: reqwest::Response) -> Result<Answer, Failure> {
     let status = response.status().as_u16();
     let mut content_type = None;
     let mut headers = Vec::new();
@@ -232,7 +239,6 @@ async fn external(
             headers.push((name.as_str().to_owned(), value.to_owned()));
         }
     }
-    let mut response = response;
     let mut body = Vec::new();
     loop {
         let chunk = response.chunk().await.map_err(|error| {

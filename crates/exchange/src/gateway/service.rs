@@ -15,6 +15,7 @@ use super::message::{
     EXCHANGE_KEY, ExchangeRecord, message_hash, request_bytes, request_head, response_bytes,
     response_head, sign,
 };
+pub(super) use super::parties::header as header_of;
 pub use super::parties::{GatewayError, Incoming, Outgoing, client_of, consumer_of, provider_of};
 use super::parties::{error, header, platform};
 use super::providers::{self, Answer, Failure};
@@ -70,19 +71,71 @@ async fn route(
         .await
 }
 
-/// What the gateway learnt before it answered, for the log.
-struct Exchange<'a> {
-    id: String,
-    client: &'a ClientId,
-    service: &'a ServiceId,
-    consumer: &'a Department,
-    provider: &'a Department,
-    resource: &'a str,
-    method: &'a Method,
-    request_hash: String,
-    requested_at: i64,
-    started: Instant,
+/// Who signs one side of an exchange: a department of this region with its own key, or the
+/// other region's gateway, whose signature arrived with the message.
+pub(super) enum Side {
+    Key(String),
+    Signed {
+        kid: String,
+        signature: String,
+        at: String,
+    },
 }
+
+/// What the gateway learnt before it answered, for the log.
+pub(super) struct Exchange<'a> {
+    pub id: String,
+    pub client: &'a ClientId,
+    pub service: &'a ServiceId,
+    /// The parties as the message log's index names them: a department id, or
+    /// `peer/{region}/{USCC}` for a department of another region.
+    pub consumer_row: String,
+    pub provider_row: String,
+    pub resource: &'a str,
+    pub method: &'a Method,
+    pub request_hash: String,
+    pub requested_at: i64,
+    /// The request's side: signed here by the consumer's key, or by the other region's.
+    pub request: Side,
+    pub started: Instant,
+}
+
+/// An answer as it is logged and delivered: the provider's, or the gateway's own error.
+pub(super) struct Delivered {
+    pub status: u16,
+    pub error: Option<String>,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Delivered {
+    pub fn answer(answer: Answer) -> Delivered {
+        Delivered {
+            status: answer.status,
+            error: None,
+            content_type: answer.content_type,
+            body: answer.body,
+            headers: answer.headers,
+        }
+    }
+
+    pub fn failure(failure: &GatewayError, id: &str) -> Delivered {
+        Delivered {
+            status: failure.status,
+            error: Some(failure.kind.to_owned()),
+            content_type: Some("application/problem+json".to_owned()),
+            body: failure.body(id),
+            headers: vec![("x-road-error".to_owned(), failure.kind.to_owned())],
+        }
+    }
+}
+
+/// The response headers that carry the answering side's signature to the consumer (and to
+/// the consumer's gateway, when it is another region's).
+pub const RESPONDED_AT: &str = "x-tongban-responded-at";
+pub const RESPONSE_KID: &str = "x-tongban-response-kid";
+pub const RESPONSE_SIGNATURE: &str = "x-tongban-response-signature";
 
 /// The message ids consumers sent that this node is handling now: a second call with the
 /// same id while the first is in flight is a replay, before either is in the log.
@@ -90,7 +143,7 @@ struct Exchange<'a> {
 pub struct InFlight(std::sync::Mutex<std::collections::HashSet<String>>);
 
 /// A consumer's message id held for the duration of its exchange.
-struct Claim<'a> {
+pub(super) struct Claim<'a> {
     set: &'a InFlight,
     id: String,
 }
@@ -105,7 +158,7 @@ impl Drop for Claim<'_> {
 
 /// The message id: the consumer's `X-Road-Id` when it sent one (printable, at most 100
 /// characters, never used before), else a new UUID.
-async fn message_id<'a>(
+pub(super) async fn message_id<'a>(
     state: &'a AppState,
     headers: &HeaderMap,
 ) -> Result<(String, Option<Claim<'a>>), GatewayError> {
@@ -174,6 +227,25 @@ fn gateway_error(failure: &GatewayError, id: &str, extra: &[(String, String)]) -
     }
 }
 
+/// The target of a request as its hash covers it, and the hash.
+pub(super) fn hashed_request(incoming: &Incoming, client: &str) -> (String, String) {
+    let target = match &incoming.query {
+        Some(query) => format!("/r1/{}?{query}", incoming.rest),
+        None => format!("/r1/{}", incoming.rest),
+    };
+    let mut travelling: Vec<(&str, &str)> = vec![("x-road-client", client)];
+    for name in ["content-type", "accept"] {
+        if let Some(value) = header(&incoming.headers, name) {
+            travelling.push((name, value));
+        }
+    }
+    let hash = message_hash(
+        &request_head(incoming.method.as_str(), &target, &travelling),
+        &incoming.body,
+    );
+    (target, hash)
+}
+
 async fn run(
     state: &AppState,
     actor: Option<Actor>,
@@ -183,6 +255,9 @@ async fn run(
     let client = client_of(&incoming.headers)?;
     let (service, path) =
         split_service(&incoming.rest).map_err(|why| error(400, "Client.BadRequest", why))?;
+    if super::peers::is_peer_call(&incoming.headers) {
+        return super::peers::serve(state, incoming, &client, &service, &path, started).await;
+    }
     let actor = actor.ok_or_else(|| {
         error(
             401,
@@ -206,34 +281,36 @@ async fn run(
         )
         .await;
     }
+    if service.provider.instance == state.config.xroad_instance
+        && super::parties::department(state, &service.provider.member)
+            .await
+            .map_err(platform)?
+            .is_none()
+        && let Some(member) = super::members::remote_member(state, &service.provider.member)
+            .await
+            .map_err(platform)?
+    {
+        return super::peers::forward(
+            state, &consumer, &member, &client, &service, &path, incoming, started,
+        )
+        .await;
+    }
     let provider = provider_of(state, &service.provider).await?;
     let (id, _claim) = message_id(state, &incoming.headers).await?;
     let requested_at = state.now();
-    let target = match &incoming.query {
-        Some(query) => format!("/r1/{}?{query}", incoming.rest),
-        None => format!("/r1/{}", incoming.rest),
-    };
     let client_text = client.to_string();
-    let mut travelling: Vec<(&str, &str)> = vec![("x-road-client", client_text.as_str())];
-    for name in ["content-type", "accept"] {
-        if let Some(value) = header(&incoming.headers, name) {
-            travelling.push((name, value));
-        }
-    }
-    let request_hash = message_hash(
-        &request_head(incoming.method.as_str(), &target, &travelling),
-        &incoming.body,
-    );
+    let (_, request_hash) = hashed_request(incoming, &client_text);
     let exchange = Exchange {
         id,
         client: &client,
         service: &service,
-        consumer: &consumer,
-        provider: &provider,
+        consumer_row: consumer.id.clone(),
+        provider_row: provider.id.clone(),
         resource: &service.code,
         method: &incoming.method,
         request_hash,
         requested_at,
+        request: Side::Key(consumer.id.clone()),
         started,
     };
     let route = route(state, &consumer, &service.code)
@@ -252,23 +329,49 @@ async fn run(
                 consumer = consumer.name
             ),
         );
-        return refuse(state, &exchange, refusal).await;
+        return refuse(state, &exchange, &provider.id, refusal).await;
     };
-    if !safe_path(&path) {
+    deliver(
+        state,
+        &exchange,
+        &provider.id,
+        &route.resource,
+        &route.granted,
+        &actor,
+        incoming,
+        &path,
+    )
+    .await
+}
+
+/// Calls the provider for a consumer holding a grant of `granted` items, removes every other
+/// item from the answer, and logs the signed pair.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn deliver(
+    state: &AppState,
+    exchange: &Exchange<'_>,
+    provider_id: &str,
+    resource: &Resource,
+    granted: &[String],
+    actor: &Actor,
+    incoming: &Incoming,
+    path: &str,
+) -> Result<Outgoing, GatewayError> {
+    if !safe_path(path) {
         let refusal = error(
             400,
             "Client.BadRequest",
             "the path may not hold dot segments, encoded separators or spaces",
         );
-        return refuse(state, &exchange, refusal).await;
+        return refuse(state, exchange, provider_id, refusal).await;
     }
-    let Some(service_name) = route.resource.service.as_deref() else {
+    let Some(service_name) = resource.service.as_deref() else {
         let refusal = error(
             404,
             "Server.ServerProxy.UnknownService",
             "no system serves this resource through the gateway",
         );
-        return refuse(state, &exchange, refusal).await;
+        return refuse(state, exchange, provider_id, refusal).await;
     };
     let mut headers = Vec::new();
     for (name, value) in &incoming.headers {
@@ -281,20 +384,20 @@ async fn run(
     if header(&incoming.headers, "accept").is_none() {
         headers.push(("accept".into(), "application/json".into()));
     }
-    headers.push(("x-road-client".into(), client_text.clone()));
-    headers.push(("x-road-service".into(), service.to_string()));
+    headers.push(("x-road-client".into(), exchange.client.to_string()));
+    headers.push(("x-road-service".into(), exchange.service.to_string()));
     headers.push(("x-road-id".into(), exchange.id.clone()));
     let call = providers::Call {
         state,
-        actor: &actor,
+        actor,
         message_id: &exchange.id,
         method: &incoming.method,
-        path: &path,
+        path,
         query: incoming.query.as_deref(),
         headers,
         body: &incoming.body,
-        granted: &route.granted,
-        resource: &route.resource.code,
+        granted,
+        resource: &resource.code,
     };
     let answer = match providers::call(
         service_name,
@@ -310,108 +413,116 @@ async fn run(
                 "Server.ServerProxy.ServiceTimeout",
                 "the provider did not answer in time",
             );
-            return refuse(state, &exchange, refusal).await;
+            return refuse(state, exchange, provider_id, refusal).await;
         }
         Err(Failure::Unreachable(why)) => {
-            return refuse(
-                state,
-                &exchange,
-                error(502, "Server.ServerProxy.ServiceFailed", why),
-            )
-            .await;
+            let refusal = error(502, "Server.ServerProxy.ServiceFailed", why);
+            return refuse(state, exchange, provider_id, refusal).await;
         }
         Err(Failure::Platform(failure)) => {
-            return refuse(state, &exchange, platform(failure)).await;
+            return refuse(state, exchange, provider_id, platform(failure)).await;
         }
     };
-    let all: Vec<String> = route
-        .resource
-        .items
-        .iter()
-        .map(|i| i.code.clone())
-        .collect();
+    let all: Vec<String> = resource.items.iter().map(|i| i.code.clone()).collect();
     let (body, removed) = match filter(
         answer.status,
         answer.content_type.as_deref(),
         &answer.body,
-        &route.granted,
+        granted,
         &all,
     ) {
         Filtered::Body(body, removed) => (body, removed),
         Filtered::Unfilterable(why) => {
             let refusal = error(502, "Server.ServerProxy.UnfilterableResponse", why);
-            return refuse(state, &exchange, refusal).await;
+            return refuse(state, exchange, provider_id, refusal).await;
         }
     };
-    let delivered = Answer { body, ..answer };
-    finish(state, &exchange, Ok(delivered), removed).await
+    let delivered = Delivered::answer(Answer { body, ..answer });
+    finish(
+        state,
+        exchange,
+        delivered,
+        removed,
+        Side::Key(provider_id.to_owned()),
+    )
+    .await
 }
 
-/// Logs a refusal after the consumer was authenticated, and answers it.
-async fn refuse(
+/// Logs a refusal after the consumer was authenticated, signed by the provider's side, and
+/// answers it.
+pub(super) async fn refuse(
     state: &AppState,
     exchange: &Exchange<'_>,
+    provider_id: &str,
     refusal: GatewayError,
 ) -> Result<Outgoing, GatewayError> {
-    finish(state, exchange, Err(refusal), 0).await
+    let delivered = Delivered::failure(&refusal, &exchange.id);
+    finish(
+        state,
+        exchange,
+        delivered,
+        0,
+        Side::Key(provider_id.to_owned()),
+    )
+    .await
 }
 
-/// Signs both sides, writes the record to the transparency log and its row to the index,
-/// and only then answers. When logging fails nothing of the answer is released.
-async fn finish(
+/// Signs what this side signs, writes the record to the transparency log and its row to the
+/// index, and only then answers. When logging fails nothing of the answer is released.
+pub(super) async fn finish(
     state: &AppState,
     exchange: &Exchange<'_>,
-    outcome: Result<Answer, GatewayError>,
+    delivered: Delivered,
     removed: usize,
+    response: Side,
 ) -> Result<Outgoing, GatewayError> {
-    let (status, error_kind, content_type, body) = match &outcome {
-        Ok(answer) => (
-            answer.status,
-            None,
-            answer.content_type.clone(),
-            answer.body.clone(),
-        ),
-        Err(failure) => (
-            failure.status,
-            Some(failure.kind),
-            Some("application/problem+json".to_owned()),
-            failure.body(&exchange.id),
-        ),
-    };
-    let response_hash = message_hash(&response_head(status, content_type.as_deref()), &body);
+    let response_hash = message_hash(
+        &response_head(delivered.status, delivered.content_type.as_deref()),
+        &delivered.body,
+    );
     let client = exchange.client.to_string();
     let service = exchange.service.to_string();
-    let requested_at = crate::time_fmt::rfc3339(exchange.requested_at);
-    let responded_at = crate::time_fmt::rfc3339(state.now());
-    let consumer_key =
-        crate::keys::service::cached_signer(state, &exchange.consumer.id, EXCHANGE_KEY)
-            .await
-            .map_err(platform)?;
-    let provider_key =
-        crate::keys::service::cached_signer(state, &exchange.provider.id, EXCHANGE_KEY)
-            .await
-            .map_err(platform)?;
-    let (request_kid, request_signature) = sign(
-        &*consumer_key,
-        &request_bytes(
-            &exchange.id,
-            &client,
-            &service,
-            &exchange.request_hash,
-            &requested_at,
-        ),
-    );
-    let (response_kid, response_signature) = sign(
-        &*provider_key,
-        &response_bytes(
-            &exchange.id,
-            &exchange.request_hash,
-            status,
-            error_kind,
-            &response_hash,
-            &responded_at,
-        ),
-    );
+    let (request_kid, request_signature, requested_at) = match &exchange.request {
+        Side::Key(department) => {
+            let requested_at = crate::time_fmt::rfc3339(exchange.requested_at);
+            let key = crate::keys::service::cached_signer(state, department, EXCHANGE_KEY)
+                .await
+                .map_err(platform)?;
+            let (kid, signature) = sign(
+                &*key,
+                &request_bytes(
+                    &exchange.id,
+                    &client,
+                    &service,
+                    &exchange.request_hash,
+                    &requested_at,
+                ),
+            );
+            (kid, signature, requested_at)
+        }
+        Side::Signed { kid, signature, at } => (kid.clone(), signature.clone(), at.clone()),
+    };
+    let (response_kid, response_signature, responded_at) = match response {
+        Side::Key(department) => {
+            let responded_at = crate::time_fmt::rfc3339(state.now());
+            let key = crate::keys::service::cached_signer(state, &department, EXCHANGE_KEY)
+                .await
+                .map_err(platform)?;
+            let (kid, signature) = sign(
+                &*key,
+                &response_bytes(
+                    &exchange.id,
+                    &exchange.request_hash,
+                    delivered.status,
+                    delivered.error.as_deref(),
+                    &response_hash,
+                    &responded_at,
+                ),
+            );
+            (kid, signature, responded_at)
+        }
+        Side::Signed { kid, signature, at } => (kid, signature, at),
+    };
     let record = ExchangeRecord {
         kind: "data_exchange".into(),
         id: exchange.id.clone(),
@@ -421,12 +532,12 @@ async fn finish(
         requested_at,
         request_kid,
         request_signature,
-        status,
-        error: error_kind.map(str::to_owned),
+        status: delivered.status,
+        error: delivered.error.clone(),
         response_hash,
-        responded_at,
-        response_kid,
-        response_signature,
+        responded_at: responded_at.clone(),
+        response_kid: response_kid.clone(),
+        response_signature: response_signature.clone(),
     };
     let row = super::log::index_row(MessageRow {
         id: exchange.id.clone(),
@@ -434,11 +545,11 @@ async fn finish(
         client: client.clone(),
         service: service.clone(),
         resource_code: exchange.resource.to_owned(),
-        consumer_department_id: exchange.consumer.id.clone(),
-        provider_department_id: exchange.provider.id.clone(),
+        consumer_department_id: exchange.consumer_row.clone(),
+        provider_department_id: exchange.provider_row.clone(),
         method: exchange.method.as_str().to_owned(),
-        status: i64::from(status),
-        error_type: error_kind.map(str::to_owned),
+        status: i64::from(delivered.status),
+        error_type: delivered.error.clone(),
         removed_values: removed as i64,
         micros: exchange.started.elapsed().as_micros() as i64,
         ledger_index: 0,
@@ -455,19 +566,17 @@ async fn finish(
             "x-road-request-hash".to_owned(),
             exchange.request_hash.clone(),
         ),
+        (RESPONDED_AT.to_owned(), responded_at),
+        (RESPONSE_KID.to_owned(), response_kid),
+        (RESPONSE_SIGNATURE.to_owned(), response_signature),
     ];
-    match outcome {
-        Ok(answer) => {
-            if let Some(content_type) = answer.content_type {
-                headers.push(("content-type".into(), content_type));
-            }
-            headers.extend(answer.headers);
-            Ok(Outgoing {
-                status,
-                headers,
-                body,
-            })
-        }
-        Err(failure) => Ok(gateway_error(&failure, &exchange.id, &headers)),
+    if let Some(content_type) = delivered.content_type {
+        headers.push(("content-type".into(), content_type));
     }
+    headers.extend(delivered.headers);
+    Ok(Outgoing {
+        status: delivered.status,
+        headers,
+        body: delivered.body,
+    })
 }

@@ -811,9 +811,19 @@ type AccessRow = (
     Option<Vec<u8>>,
     String,
     Option<String>,
+    Option<String>,
     String,
     String,
 );
+
+/// How the access view names a department: its name, or for a department of another region
+/// that read through the data-sharing gateways (`peer/{region}/{USCC}`), its region and code.
+fn department_text(name: Option<String>, id: Option<&str>) -> Option<String> {
+    name.or_else(|| {
+        let (region, uscc) = id?.strip_prefix("peer/")?.split_once('/')?;
+        Some(format!("{region} 地区的部门（统一社会信用代码 {uscc}）"))
+    })
+}
 
 /// The accesses to the actor's own person record, newest first, each with its log entry.
 pub async fn my_access_records(
@@ -826,7 +836,7 @@ pub async fn my_access_records(
         return Ok(Vec::new());
     };
     let rows: Vec<AccessRow> = sqlx::query_as(
-        "SELECT a.at, a.ledger_index, l.data, a.actor_role, d.name, a.categories, a.purpose FROM personal_data_access a
+        "SELECT a.at, a.ledger_index, l.data, a.actor_role, d.name, a.department_id, a.categories, a.purpose FROM personal_data_access a
          LEFT JOIN departments d ON d.id = a.department_id
          LEFT JOIN ledger_entries l ON l.idx = a.ledger_index
          WHERE a.subject_key = $1 ORDER BY a.at DESC LIMIT $2",
@@ -838,12 +848,21 @@ pub async fn my_access_records(
     Ok(rows
         .into_iter()
         .map(
-            |(at, ledger_index, data, actor_role, department, categories, purpose)| AccessRecord {
+            |(
+                at,
+                ledger_index,
+                data,
+                actor_role,
+                department,
+                department_id,
+                categories,
+                purpose,
+            )| AccessRecord {
                 at,
                 ledger_index,
                 entry: data.map(|data| base64::engine::general_purpose::STANDARD.encode(data)),
                 actor_role,
-                department,
+                department: department_text(department, department_id.as_deref()),
                 categories,
                 purpose,
             },

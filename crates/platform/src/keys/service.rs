@@ -181,6 +181,10 @@ pub struct TrustListPayload {
     pub profile: String,
     pub issued_at: String,
     pub keys: Vec<TrustedKey>,
+    /// Where the region's data-sharing gateway answers other regions' gateways (its public
+    /// address), when it publishes one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<String>,
 }
 
 /// A trust list: the payload as an exact JSON text, and the root key's signature over its
@@ -205,6 +209,10 @@ pub async fn trust_list(state: &AppState) -> AppResult<SignedTrustList> {
     for module in crate::module::modules(state) {
         scopes.extend(module.key_scopes(state).await?);
     }
+    // A key a module binds is listed before its first use, so that other regions know it.
+    for scope in &scopes {
+        signer(state, &scope.owner, &scope.purpose).await?;
+    }
     let mut keys = verification_keys(state).await?;
     for key in &mut keys {
         key.scope = scopes
@@ -218,6 +226,7 @@ pub async fn trust_list(state: &AppState) -> AppResult<SignedTrustList> {
         profile: state.config.profile.as_str().into(),
         issued_at: rfc3339(state.now()),
         keys,
+        gateway: state.config.public_url.clone(),
     };
     let payload = serde_json::to_string(&payload).map_err(|e| AppError::Internal(e.into()))?;
     let signature = root.sign(payload.as_bytes());

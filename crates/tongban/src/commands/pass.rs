@@ -33,14 +33,27 @@ pub(crate) fn pass_verify(
 }
 
 pub(crate) fn exchange_verify(
-    trust_list: &std::path::Path,
-    root_key: Option<&str>,
+    trust_lists: &[std::path::PathBuf],
+    root_keys: &[String],
     file: &std::path::Path,
 ) -> anyhow::Result<()> {
-    let (text, root) = trust_list_and_root(trust_list, root_key)?;
+    if root_keys.len() > trust_lists.len() {
+        anyhow::bail!("more --root-key than --trust-list");
+    }
+    let mut lists = Vec::with_capacity(trust_lists.len());
+    for (n, list) in trust_lists.iter().enumerate() {
+        lists.push(trust_list_and_root(
+            list,
+            root_keys.get(n).map(String::as_str),
+        )?);
+    }
     let receipt = std::fs::read_to_string(file)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-    match tongban_app::exchange::verify_receipt(&text, root.as_ref(), &receipt) {
+    let given: Vec<(&str, Option<&tongban_crypto::PublicKey>)> = lists
+        .iter()
+        .map(|(text, root)| (text.as_str(), root.as_ref()))
+        .collect();
+    match tongban_app::exchange::verify_receipt_across(&given, &receipt) {
         Ok(record) => {
             println!(
                 "{}",

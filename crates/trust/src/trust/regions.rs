@@ -173,6 +173,16 @@ pub async fn list(state: &AppState) -> AppResult<Vec<TrustedRegion>> {
         .collect())
 }
 
+/// Each recognised region with its trust list, checked again against its pinned root: what
+/// the region's gateway and departments' keys are (the data-sharing exchange between regions).
+pub async fn recognised(state: &AppState) -> AppResult<Vec<(String, TrustListPayload)>> {
+    Ok(lists(state)
+        .await?
+        .into_iter()
+        .map(|(region, payload, ..)| (region, payload))
+        .collect())
+}
+
 /// Each recognised region's issuer name (`tongban.<region>`) with its keys of `purpose`
 /// valid now. A region's codes verify only against its own keys.
 pub async fn foreign_keys(state: &AppState, purpose: &str) -> AppResult<Vec<(String, KeyRing)>> {

@@ -1,0 +1,60 @@
+//! Members of other regions (跨区域): a department of a recognised region is known by the
+//! exchange key that region's trust list binds to its USCC — the trust list is to tongban what
+//! X-Road's global configuration is to its security servers. The list also names the region's
+//! gateway, where calls to its members go.
+
+use super::message::{EXCHANGE_KEY, EXCHANGE_KIND};
+use crate::error::AppResult;
+use crate::keys::service::TrustedKey;
+use crate::state::AppState;
+
+/// A department of another region, as that region's signed trust list describes it.
+#[derive(Debug, Clone)]
+pub struct RemoteMember {
+    /// The region's code.
+    pub region: String,
+    /// The region's gateway (its public address), when the list names one.
+    pub gateway: Option<String>,
+    /// The member's exchange keys.
+    pub keys: Vec<TrustedKey>,
+}
+
+impl RemoteMember {
+    /// The member's exchange key `kid`, if it was in force at `at` (RFC 3339).
+    pub fn key(&self, kid: &str, at: &str) -> Option<&TrustedKey> {
+        self.keys.iter().find(|key| {
+            key.kid == kid
+                && key.not_before.as_str() <= at
+                && key.not_after.as_deref().is_none_or(|end| at < end)
+        })
+    }
+}
+
+/// The recognised region whose trust list binds an exchange key to `uscc`, if any. A member
+/// code cannot be claimed by two regions: the first region (by code) that lists it is taken,
+/// and the others' keys for it are never trusted.
+pub async fn remote_member(state: &AppState, uscc: &str) -> AppResult<Option<RemoteMember>> {
+    if crate::admin::directory::department_by_uscc(state, uscc)
+        .await?
+        .is_some()
+    {
+        return Ok(None);
+    }
+    let mut regions = tongban_trust::trust::regions::recognised(state).await?;
+    regions.sort_by(|a, b| a.0.cmp(&b.0));
+    for (region, payload) in regions {
+        let keys: Vec<TrustedKey> = payload
+            .keys
+            .into_iter()
+            .filter(|key| key.purpose == EXCHANGE_KEY && key.may_sign(uscc, EXCHANGE_KIND))
+            .collect();
+        if !keys.is_empty() {
+            return Ok(Some(RemoteMember {
+                region,
+                gateway: payload.gateway,
+                keys,
+            }));
+        }
+    }
+    Ok(None)
+}
