@@ -57,6 +57,24 @@ pub const TEXTS: crate::web::i18n::Texts = &[
     ("exchange.until", "使用期限至", "Until"),
     ("exchange.ask", "申请共享", "Ask for these items"),
     ("exchange.asked", "已申请：", "Asked for:"),
+    ("exchange.foreign", "跨区域授权", "Grants to other regions"),
+    (
+        "exchange.foreign_hint",
+        "向已互认地区的部门授权：该部门须列在其所在地区的信任列表中（以统一社会信用代码识别）。它的调用经两地网关签名转来，两地各自留存签名记录。",
+        "Grant items to a department of a recognised region: its region's trust list must name it (by its USCC). Its calls arrive signed through both regions' gateways, and both regions keep the signed record.",
+    ),
+    (
+        "exchange.foreign_grant",
+        "授权外地部门",
+        "Grant to a department of another region",
+    ),
+    ("exchange.foreign_granted", "已授权：", "Granted to:"),
+    (
+        "exchange.foreign_uscc",
+        "部门统一社会信用代码",
+        "The department's USCC",
+    ),
+    ("exchange.foreign_name", "部门名称", "The department's name"),
     (
         "exchange.todo",
         "待审批的共享申请",

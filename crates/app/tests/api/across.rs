@@ -397,18 +397,51 @@ async fn two_regions_exchange_through_their_gateways_and_both_log_the_signed_pai
         "B never saw it"
     );
 
-    // Revoked: refused at once.
-    let revoked = b
-        .post_as(
-            &owner,
-            &format!(
-                "/api/v1/exchange/foreign-grants/{}/revoke",
-                granted["id"].as_str().expect("id")
-            ),
-            &json!({"note": "协议到期"}),
+    // The owner's page lists the grant and revokes it; from then on B refuses at once.
+    let mut page_owner = b.page_login(b.account("demo.deptadmin.market")).await;
+    let page = page_owner
+        .get(&b, "/exchange/requests")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains("跨区域授权")
+            && page.contains(&consumer_uscc)
+            && page.contains("foreign-form-SJ-QYDJ-001"),
+        "{page}"
+    );
+    let csrf = crate::helpers::hidden_csrf(&page);
+    let unknown_uscc = tongban_app::demo::demo_uscc("11", "110000", "MB777777")
+        .expect("uscc")
+        .to_string();
+    let refused_form = page_owner
+        .post_form(
+            &b,
+            "/exchange/foreign-grants",
+            &[
+                ("csrf", &csrf),
+                ("resource", "SJ-QYDJ-001"),
+                ("uscc", &unknown_uscc),
+                ("name", "某部门"),
+                ("item.name", "on"),
+                ("purpose", "核验"),
+                ("legal_basis", "某条例"),
+                ("until", &until),
+            ],
+        )
+        .await;
+    assert_eq!(refused_form.status(), 422, "a department no region lists");
+    let grant_id = granted["id"].as_str().expect("id");
+    let revoked = page_owner
+        .post_form(
+            &b,
+            &format!("/exchange/foreign-grants/{grant_id}/revoke"),
+            &[("csrf", &csrf), ("note", "协议到期")],
         )
         .await;
     assert_eq!(revoked.status(), 200);
+    assert!(revoked.text().await.expect("html").contains("已撤销"));
     let after = call(&a, &consumer, &client, &path).await;
     assert_eq!(after.status(), 403);
     assert_eq!(header(&after, "x-road-error"), "Client.AccessDenied");

@@ -10,6 +10,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 
+use super::foreign::{ForeignGrant, ForeignGrantDraft};
 use super::model::{DataRequest, RequestDraft, Resource, ShareType};
 use super::service;
 use crate::authz::{Action, Resource as On, can};
@@ -24,6 +25,8 @@ pub fn routes() -> Router<AppState> {
         .route("/exchange/requests", get(requests).post(ask))
         .route("/exchange/requests/{id}/decide", post(decide))
         .route("/exchange/requests/{id}/revoke", post(revoke))
+        .route("/exchange/foreign-grants", post(grant_foreign))
+        .route("/exchange/foreign-grants/{id}/revoke", post(revoke_foreign))
 }
 
 #[derive(Template)]
@@ -85,6 +88,11 @@ struct RequestsPage {
     pending: Vec<DataRequest>,
     /// Everything else: this department's requests, and its grants to others.
     others: Vec<DataRequest>,
+    /// The department's resources it may grant to departments of other regions (for its
+    /// administrators), and those grants.
+    own: Vec<Resource>,
+    foreign: Vec<ForeignGrant>,
+    today: String,
 }
 
 async fn render_requests(
@@ -100,12 +108,34 @@ async fn render_requests(
     let (pending, others) = all
         .into_iter()
         .partition(|r| r.state == "pending" && r.owner_department_id == department);
+    let decides = can(
+        actor,
+        Action::DecideDataRequest,
+        On::Department { id: &department },
+    );
+    let (own, foreign) = if decides {
+        let own = service::resources(state, actor)
+            .await
+            .map_err(|e| ctx.error(e))?
+            .into_iter()
+            .filter(|r| r.department_id == department && r.share_type != ShareType::None)
+            .collect();
+        let foreign = super::foreign::grants(state, actor)
+            .await
+            .map_err(|e| ctx.error(e))?;
+        (own, foreign)
+    } else {
+        (Vec::new(), Vec::new())
+    };
     Ok(ctx.render(&RequestsPage {
         base: ctx.base("exchange.requests"),
         notice,
         department,
         pending,
         others,
+        own,
+        foreign,
+        today: tongban_core::zone::ymd(state.today()),
     }))
 }
 
@@ -194,6 +224,55 @@ async fn revoke(
     let notice = format!(
         "{} · {}",
         revoked.resource_name,
+        ctx.t.get("exchange.state.revoked")
+    );
+    render_requests(&state, &ctx, Some(notice)).await
+}
+
+async fn grant_foreign(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    PageForm(fields): PageForm<Fields>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&field(&fields, "csrf"))?;
+    let draft = ForeignGrantDraft {
+        resource: field(&fields, "resource"),
+        uscc: field(&fields, "uscc"),
+        name: field(&fields, "name"),
+        items: ticked(&fields),
+        purpose: field(&fields, "purpose"),
+        legal_basis: field(&fields, "legal_basis"),
+        until: field(&fields, "until"),
+    };
+    let granted = super::foreign::grant(&state, actor, draft)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let notice = format!(
+        "{} {}（{}）· {}",
+        ctx.t.get("exchange.foreign_granted"),
+        granted.name,
+        granted.region,
+        granted.resource
+    );
+    render_requests(&state, &ctx, Some(notice)).await
+}
+
+async fn revoke_foreign(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    PageForm(fields): PageForm<Fields>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&field(&fields, "csrf"))?;
+    let revoked = super::foreign::revoke(&state, actor, &id, &field(&fields, "note"))
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let notice = format!(
+        "{}（{}）· {}",
+        revoked.name,
+        revoked.region,
         ctx.t.get("exchange.state.revoked")
     );
     render_requests(&state, &ctx, Some(notice)).await
