@@ -58,6 +58,17 @@ pub const TEXTS: crate::web::i18n::Texts = &[
     ("exchange.ask", "申请共享", "Ask for these items"),
     ("exchange.asked", "已申请：", "Asked for:"),
     ("exchange.foreign", "跨区域授权", "Grants to other regions"),
+    ("exchange.openapi", "服务描述", "Service description"),
+    (
+        "exchange.openapi_hint",
+        "本资源由部门自有系统提供。登记其 OpenAPI 3 描述后，网关在 listMethods 中列出其端点，以 getOpenAPI 提供给获授权部门，并只转发对所描述端点的调用。",
+        "An external system of the department serves this resource. Once its OpenAPI 3 description is registered, the gateway lists its endpoints in listMethods, gives it to granted departments with getOpenAPI, and passes on only calls to the endpoints it describes.",
+    ),
+    (
+        "exchange.openapi_save",
+        "登记服务描述",
+        "Register the description",
+    ),
     (
         "exchange.foreign_hint",
         "向已互认地区的部门授权：该部门须列在其所在地区的信任列表中（以统一社会信用代码识别）。它的调用经两地网关签名转来，两地各自留存签名记录。",

@@ -742,6 +742,223 @@ async fn an_external_provider_is_filtered_timed_out_and_its_absence_reported() {
 }
 
 #[tokio::test]
+async fn a_registered_openapi_description_lists_the_endpoints_and_keeps_calls_to_them() {
+    let app = spawn_app().await;
+    let m = members(&app).await;
+    let (address, _provider) = external_provider().await;
+    let market = app.account("demo.deptadmin.market").api_token.clone();
+    let saved = app
+        .client
+        .put(app.url("/api/v1/exchange/resources/SJ-SPXK-003"))
+        .bearer_auth(&market)
+        .json(&json!({
+            "name": "食品经营许可信息",
+            "description": "食品经营许可证的编号、主体与有效期。",
+            "share_type": "unconditional",
+            "open_type": "unconditional",
+            "update_cycle": "daily",
+            "format": "api",
+            "service": address,
+            "items": [
+                {"code": "licence_no", "name": "许可证编号", "kind": "string"},
+                {"code": "holder", "name": "经营者名称", "kind": "string"},
+            ],
+        }))
+        .send()
+        .await
+        .expect("save");
+    assert_eq!(saved.status(), 200);
+    let document = json!({
+        "openapi": "3.0.3",
+        "info": {"title": "食品经营许可", "version": "2.1"},
+        "servers": [{"url": address}],
+        "paths": {"/licences/{no}": {"get": {"summary": "一张许可证",
+            "parameters": [{"name": "no", "in": "path", "required": true, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "许可证"}}}}},
+    });
+    let describe = |token: String, document: Value| {
+        let app = &app;
+        async move {
+            app.client
+                .put(app.url("/api/v1/exchange/resources/SJ-SPXK-003/openapi"))
+                .bearer_auth(token)
+                .json(&document)
+                .send()
+                .await
+                .expect("describe")
+        }
+    };
+    let admin = app.account("demo.deptadmin").api_token.clone();
+    assert_eq!(
+        describe(admin.clone(), document.clone()).await.status(),
+        403,
+        "not theirs"
+    );
+    assert_eq!(
+        describe(market.clone(), json!({"swagger": "2.0", "paths": {}}))
+            .await
+            .status(),
+        422
+    );
+    let described = describe(market.clone(), document.clone()).await;
+    assert_eq!(described.status(), 200);
+    assert_eq!(
+        described.json::<Value>().await.expect("json")["endpoints"],
+        json!([{"method": "GET", "path": "/licences/{no}"}])
+    );
+    // The platform's own registries describe themselves.
+    let own = app
+        .client
+        .put(app.url("/api/v1/exchange/resources/SJ-QYDJ-001/openapi"))
+        .bearer_auth(&market)
+        .json(&document)
+        .send()
+        .await
+        .expect("describe");
+    assert_eq!(own.status(), 409);
+
+    let until = tongban_core::zone::ymd(app.state.today() + time::Duration::days(30));
+    let asked = app
+        .post_as(
+            &admin,
+            "/api/v1/exchange/requests",
+            &json!({"resource": "SJ-SPXK-003", "items": ["licence_no"], "purpose": "食品经营许可核验",
+                    "legal_basis": "《食品安全法》", "until": until}),
+        )
+        .await;
+    assert_eq!(asked.status(), 201);
+    let client = format!("CN/GOV/{}/CASES", m.government);
+    let base = format!("/r1/CN/GOV/{}/DATA", m.market);
+    let methods: Value = call(
+        &app,
+        Some(&admin),
+        Some(&client),
+        &format!("{base}/listMethods"),
+        &[],
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    let service = methods["member"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .find(|s| s["serviceCode"] == "SJ-SPXK-003")
+        .expect("the service is listed")
+        .clone();
+    assert_eq!(
+        service["endpointList"]["member"],
+        json!([{"method": "GET", "path": "/licences/*"}])
+    );
+    let openapi: Value = call(
+        &app,
+        Some(&admin),
+        Some(&client),
+        &format!("{base}/getOpenAPI?serviceCode=SJ-SPXK-003"),
+        &[],
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    assert_eq!(openapi["info"]["version"], "2.1", "the registered document");
+    assert_eq!(
+        openapi["servers"][0]["url"],
+        format!("/r1/CN/GOV/{}/DATA/SJ-SPXK-003", m.market),
+        "consumers are sent through the gateway, never to the system itself"
+    );
+
+    let described_call = call(
+        &app,
+        Some(&admin),
+        Some(&client),
+        &format!("{base}/SJ-SPXK-003/licences/JY1"),
+        &[],
+    )
+    .await;
+    assert_eq!(described_call.status(), 200);
+    assert_eq!(
+        described_call.json::<Value>().await.expect("json"),
+        json!({"licence_no": "JY1"})
+    );
+    let undescribed = call(
+        &app,
+        Some(&admin),
+        Some(&client),
+        &format!("{base}/SJ-SPXK-003/text"),
+        &[],
+    )
+    .await;
+    assert_eq!(undescribed.status(), 404);
+    assert_eq!(
+        header(&undescribed, "x-road-error"),
+        "Server.ServerProxy.UnknownEndpoint"
+    );
+    let log: Value = app
+        .get_as(&admin, "/api/v1/exchange/messages?resource=SJ-SPXK-003")
+        .await
+        .json()
+        .await
+        .expect("log");
+    assert_eq!(
+        log.as_array().map(Vec::len),
+        Some(2),
+        "the refused call is logged too"
+    );
+
+    // The owner keeps the description on the resource's editor page.
+    let mut owner = app.page_login(app.account("demo.deptadmin.market")).await;
+    let editor = owner
+        .get(&app, "/exchange/resources/SJ-SPXK-003/edit")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        editor.contains("id=\"openapi\"") && editor.contains("/licences/{no}"),
+        "{editor}"
+    );
+    let csrf = crate::helpers::hidden_csrf(&editor);
+    let refused = owner
+        .post_form(
+            &app,
+            "/exchange/resources/SJ-SPXK-003/openapi",
+            &[
+                ("csrf", &csrf),
+                ("document", "{\"openapi\": \"3.0.0\", \"paths\": {}}"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
+    assert!(refused.text().await.expect("html").contains("服务描述"));
+    let replaced = document
+        .to_string()
+        .replace("/licences/{no}", "/permits/{no}");
+    let saved = owner
+        .post_form(
+            &app,
+            "/exchange/resources/SJ-SPXK-003/openapi",
+            &[("csrf", &csrf), ("document", &replaced)],
+        )
+        .await;
+    assert_eq!(saved.status(), 303);
+    let now_described = call(
+        &app,
+        Some(&admin),
+        Some(&client),
+        &format!("{base}/SJ-SPXK-003/licences/JY1"),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        now_described.status(),
+        404,
+        "the replaced description counts at once"
+    );
+}
+
+#[tokio::test]
 async fn the_metadata_services_describe_what_may_be_called() {
     let app = spawn_app().await;
     let m = members(&app).await;

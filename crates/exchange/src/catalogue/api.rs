@@ -24,6 +24,44 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(revoke))
         .routes(routes!(foreign_grants, grant_foreign))
         .routes(routes!(revoke_foreign))
+        .routes(routes!(service_description, describe))
+}
+
+/// The OpenAPI description registered for the external system that serves a resource (any
+/// staff, as the catalogue).
+#[utoipa::path(get, path = "/api/v1/exchange/resources/{code}/openapi", tag = "exchange", security(("bearer" = [])), params(("code" = String, Path)),
+    responses((status = 200, body = Object), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn service_description(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(code): Path<String>,
+) -> AppResult<Json<serde_json::Value>> {
+    service::resource(&state, &actor, &code).await?;
+    Ok(Json(
+        super::described::description(&state, &code)
+            .await?
+            .ok_or(crate::error::AppError::NotFound)?,
+    ))
+}
+
+/// Register (or replace) the OpenAPI 3 description of the external system that serves one of
+/// one's department's resources (its administrators). The gateway then passes on only calls
+/// to the endpoints it describes; answers the endpoints as (method, path) pairs.
+#[utoipa::path(put, path = "/api/v1/exchange/resources/{code}/openapi", tag = "exchange", security(("bearer" = [])), params(("code" = String, Path)), request_body = Object,
+    responses((status = 200, body = Object), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn describe(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(code): Path<String>,
+    ApiJson(document): ApiJson<serde_json::Value>,
+) -> AppResult<Json<serde_json::Value>> {
+    let endpoints = super::described::describe(&state, &actor, &code, document).await?;
+    Ok(Json(serde_json::json!({
+        "endpoints": endpoints
+            .into_iter()
+            .map(|(method, path)| serde_json::json!({"method": method, "path": path}))
+            .collect::<Vec<_>>(),
+    })))
 }
 
 /// The resource catalogue (any staff): every department's resources with their data items,

@@ -10,7 +10,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use super::model::{
     DataItem, FORMATS, ITEM_KINDS, OpenType, PERSONAL_CATEGORIES, ResourceDraft, ShareType,
@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/exchange/resources/new", get(new).post(save_new))
         .route("/exchange/resources/{code}/edit", get(edit).post(save_edit))
+        .route("/exchange/resources/{code}/openapi", post(save_openapi))
 }
 
 /// Blank item rows offered below the existing ones.
@@ -44,6 +45,9 @@ struct EditorPage {
     categories: &'static [&'static str],
     cycles: &'static [&'static str],
     formats: &'static [&'static str],
+    /// For a resource an external system serves: the OpenAPI description, as registered or as
+    /// just posted (an empty text when none is).
+    openapi: Option<String>,
 }
 
 /// The form's values, as shown and as posted.
@@ -160,6 +164,16 @@ fn may_edit(ctx: &PageCtx, department: &str) -> Result<(), PageError> {
 }
 
 fn page(ctx: &PageCtx, code: Option<String>, form: Form, error: Option<String>) -> Response {
+    page_with(ctx, code, form, error, None)
+}
+
+fn page_with(
+    ctx: &PageCtx,
+    code: Option<String>,
+    form: Form,
+    error: Option<String>,
+    openapi: Option<String>,
+) -> Response {
     let failed = error.is_some();
     let mut response = ctx.render(&EditorPage {
         base: ctx.base("exchange.editor"),
@@ -170,6 +184,7 @@ fn page(ctx: &PageCtx, code: Option<String>, form: Form, error: Option<String>) 
         categories: &PERSONAL_CATEGORIES,
         cycles: &UPDATE_CYCLES,
         formats: &FORMATS,
+        openapi,
     });
     if failed {
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
@@ -200,11 +215,39 @@ async fn edit(
     ctx: PageCtx,
     Path(code): Path<String>,
 ) -> Result<Response, PageError> {
+    edit_page(&state, &ctx, code, None, None).await
+}
+
+/// The editor of an existing resource; `openapi` is a description just posted and refused
+/// for `error`.
+async fn edit_page(
+    state: &AppState,
+    ctx: &PageCtx,
+    code: String,
+    openapi: Option<String>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let state = state.clone();
     let actor = ctx.actor()?;
     let resource = service::resource(&state, actor, &code)
         .await
         .map_err(|e| ctx.error(e))?;
-    may_edit(&ctx, &resource.department_id)?;
+    may_edit(ctx, &resource.department_id)?;
+    let external = resource
+        .service
+        .as_deref()
+        .is_some_and(|s| s.starts_with("http://") || s.starts_with("https://"));
+    let openapi = match (external, openapi) {
+        (false, _) => None,
+        (true, Some(posted)) => Some(posted),
+        (true, None) => Some(
+            super::described::description(&state, &code)
+                .await
+                .map_err(|e| ctx.error(e))?
+                .and_then(|d| serde_json::to_string_pretty(&d).ok())
+                .unwrap_or_default(),
+        ),
+    };
     let form = Form {
         code: resource.code.clone(),
         name: resource.name,
@@ -228,7 +271,37 @@ async fn edit(
             })
             .collect(),
     };
-    Ok(page(&ctx, Some(code), form.with_blank_rows(), None))
+    Ok(page_with(
+        ctx,
+        Some(code),
+        form.with_blank_rows(),
+        error,
+        openapi,
+    ))
+}
+
+/// Registers the OpenAPI description posted from the editor.
+async fn save_openapi(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+    PageForm(fields): PageForm<BTreeMap<String, String>>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(fields.get("csrf").map(String::as_str).unwrap_or_default())?;
+    let text = fields.get("document").cloned().unwrap_or_default();
+    let described = match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(document) => super::described::describe(&state, actor, &code, document).await,
+        Err(e) => Err(AppError::invalid("document", format!("not JSON: {e}"))),
+    };
+    match described {
+        Ok(_) => Ok(ctx.redirect(&format!("/exchange/resources/{code}/edit#openapi"))),
+        Err(AppError::Invalid { reason, .. }) => {
+            let error = format!("{}：{reason}", ctx.t.get("exchange.openapi"));
+            edit_page(&state, &ctx, code, Some(text), Some(error)).await
+        }
+        Err(other) => Err(ctx.error(other)),
+    }
 }
 
 async fn save(

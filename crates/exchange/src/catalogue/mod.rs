@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod demo;
+pub mod described;
 pub mod editor;
 pub mod foreign;
 pub mod model;

@@ -365,3 +365,50 @@ pub async fn revoke_foreign_grant(
     .rows_affected()
         == 1)
 }
+
+/// A registered OpenAPI description of a resource's external system.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DescriptionRow {
+    pub resource_code: String,
+    pub document: String,
+    pub endpoints: String,
+    pub digest: String,
+    pub updated_at: i64,
+    pub updated_by: String,
+}
+
+pub async fn description(db: &AnyPool, resource: &str) -> AppResult<Option<DescriptionRow>> {
+    Ok(sqlx::query_as(
+        "SELECT resource_code, document, endpoints, digest, updated_at, updated_by FROM data_service_descriptions WHERE resource_code = $1",
+    )
+    .bind(resource.to_owned())
+    .fetch_optional(db)
+    .await?)
+}
+
+/// The endpoints of every registered description, by resource.
+pub async fn described_endpoints(db: &AnyPool) -> AppResult<Vec<(String, String)>> {
+    Ok(
+        sqlx::query_as("SELECT resource_code, endpoints FROM data_service_descriptions")
+            .fetch_all(db)
+            .await?,
+    )
+}
+
+pub async fn save_description(db: impl Exec<'_>, row: &DescriptionRow) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO data_service_descriptions (resource_code, document, endpoints, digest, updated_at, updated_by)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (resource_code) DO UPDATE SET document = excluded.document, endpoints = excluded.endpoints,
+           digest = excluded.digest, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+    )
+    .bind(row.resource_code.clone())
+    .bind(row.document.clone())
+    .bind(row.endpoints.clone())
+    .bind(row.digest.clone())
+    .bind(row.updated_at)
+    .bind(row.updated_by.clone())
+    .execute(db)
+    .await?;
+    Ok(())
+}

@@ -33,14 +33,44 @@ fn failed(status: u16, kind: &'static str, message: &str) -> GatewayError {
     }
 }
 
-fn endpoints(resource: &Resource) -> Vec<(&'static str, &'static str)> {
+/// The registered descriptions' endpoints, by resource code.
+type Described = std::collections::HashMap<String, Vec<crate::catalogue::described::Endpoint>>;
+
+/// A service's endpoints in X-Road's form (`*` for a path parameter): a platform registry's
+/// own, those of an external system's registered description, or any path when it has none.
+fn endpoints(resource: &Resource, described: &Described) -> Vec<(String, String)> {
+    let owned = |list: &[(&str, &str)]| {
+        list.iter()
+            .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+            .collect()
+    };
     match resource.service.as_deref() {
         Some(name) if super::providers::REGISTRIES.contains(&name) => {
-            super::providers::registry_endpoints(name).to_vec()
+            owned(super::providers::registry_endpoints(name))
         }
-        Some(_) => vec![("GET", "/*"), ("POST", "/*")],
+        Some(_) => match described.get(&resource.code) {
+            Some(list) => list
+                .iter()
+                .map(|(method, template)| {
+                    let path: Vec<&str> = template
+                        .split('/')
+                        .map(|s| if s.starts_with('{') { "*" } else { s })
+                        .collect();
+                    (method.clone(), path.join("/"))
+                })
+                .collect(),
+            None => owned(&[("GET", "/*"), ("POST", "/*")]),
+        },
         None => Vec::new(),
     }
+}
+
+fn database(_: crate::error::AppError) -> GatewayError {
+    failed(
+        503,
+        "Server.ServerProxy.DatabaseError",
+        "the catalogue could not be read",
+    )
 }
 
 /// The services a department offers: its shared resources that a system serves.
@@ -62,7 +92,12 @@ async fn offered(state: &AppState, provider: &Department) -> Result<Vec<Resource
         .collect())
 }
 
-fn service_json(state: &AppState, provider: &Department, resource: &Resource) -> Value {
+fn service_json(
+    state: &AppState,
+    provider: &Department,
+    resource: &Resource,
+    described: &Described,
+) -> Value {
     let external = resource
         .service
         .as_deref()
@@ -76,7 +111,7 @@ fn service_json(state: &AppState, provider: &Department, resource: &Resource) ->
         "applicationCode": DATA_SUBSYSTEM,
         "serviceCode": resource.code,
         "serviceVersion": resource.version.to_string(),
-        "endpointList": {"member": endpoints(resource).into_iter()
+        "endpointList": {"member": endpoints(resource, described).into_iter()
             .map(|(method, path)| json!({"method": method, "path": path}))
             .collect::<Vec<_>>()},
     })
@@ -97,9 +132,12 @@ pub async fn answer(
     }
     let provider = provider_of(state, &service.provider).await?;
     let offered = offered(state, &provider).await?;
+    let described = crate::catalogue::described::all_endpoints(state)
+        .await
+        .map_err(database)?;
     match service.code.as_str() {
         "listMethods" => Ok(json_reply(&json!({"member": offered.iter()
-            .map(|r| service_json(state, &provider, r)).collect::<Vec<_>>()}))),
+            .map(|r| service_json(state, &provider, r, &described)).collect::<Vec<_>>()}))),
         "allowedMethods" => {
             let mut allowed = Vec::new();
             for resource in &offered {
@@ -114,7 +152,7 @@ pub async fn answer(
                             )
                         })?;
                 if grant.is_some() {
-                    allowed.push(service_json(state, &provider, resource));
+                    allowed.push(service_json(state, &provider, resource, &described));
                 }
             }
             Ok(json_reply(&json!({"member": allowed})))
@@ -134,7 +172,11 @@ pub async fn answer(
                     "the provider offers no such service",
                 )
             })?;
-            Ok(json_reply(&openapi(state, &provider, resource)))
+            Ok(json_reply(
+                &description(state, &provider, resource)
+                    .await
+                    .map_err(database)?,
+            ))
         }
     }
 }
@@ -152,7 +194,45 @@ fn item_schema(kind: &str) -> Value {
 
 /// An OpenAPI 3 description of a resource's service, made from the catalogue: its endpoints
 /// and its record of items. A consumer receives only the items its grant covers.
-pub fn openapi(state: &AppState, provider: &Department, resource: &Resource) -> Value {
+/// The OpenAPI description of a service as consumers get it: the external system's registered
+/// document (its servers replaced by the gateway's address of the service), or one made from
+/// the catalogue.
+pub async fn description(
+    state: &AppState,
+    provider: &Department,
+    resource: &Resource,
+) -> crate::error::AppResult<Value> {
+    if let Some(mut document) =
+        crate::catalogue::described::description(state, &resource.code).await?
+    {
+        // The consumer calls the service through the gateway, never directly.
+        if let Some(obj) = document.as_object_mut() {
+            obj.insert(
+                "servers".into(),
+                json!([{"url": gateway_url(state, provider, resource)}]),
+            );
+        }
+        return Ok(document);
+    }
+    Ok(openapi(state, provider, resource, &Described::new()))
+}
+
+fn gateway_url(state: &AppState, provider: &Department, resource: &Resource) -> String {
+    format!(
+        "/r1/{}/GOV/{}/{}/{}",
+        state.config.xroad_instance,
+        provider.uscc.as_deref().unwrap_or(""),
+        DATA_SUBSYSTEM,
+        resource.code
+    )
+}
+
+fn openapi(
+    state: &AppState,
+    provider: &Department,
+    resource: &Resource,
+    described: &Described,
+) -> Value {
     let mut properties = serde_json::Map::new();
     for item in &resource.items {
         let mut schema = item_schema(&item.kind);
@@ -170,7 +250,7 @@ pub fn openapi(state: &AppState, provider: &Department, resource: &Resource) -> 
         properties.insert(item.code.clone(), schema);
     }
     let mut paths = serde_json::Map::new();
-    for (method, path) in endpoints(resource) {
+    for (method, path) in endpoints(resource, described) {
         let mut template = String::new();
         let mut parameters = Vec::new();
         for (n, piece) in path.split('*').enumerate() {
@@ -203,8 +283,7 @@ pub fn openapi(state: &AppState, provider: &Department, resource: &Resource) -> 
             "version": resource.version.to_string(),
             "description": resource.description,
         },
-        "servers": [{"url": format!("/r1/{}/GOV/{}/{}/{}",
-            state.config.xroad_instance, provider.uscc.as_deref().unwrap_or(""), DATA_SUBSYSTEM, resource.code)}],
+        "servers": [{"url": gateway_url(state, provider, resource)}],
         "paths": paths,
         "components": {"schemas": {"Record": {"type": "object", "properties": properties}}},
     })

@@ -115,7 +115,10 @@ async fn openapi(
         .await
         .map_err(|e| ctx.error(e))?
         .ok_or_else(|| ctx.error(AppError::NotFound))?;
-    Ok(Json(super::metadata::openapi(&state, &provider, &resource)).into_response())
+    let document = super::metadata::description(&state, &provider, &resource)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(Json(document).into_response())
 }
 
 /// The search form's fields: dates as the page's date inputs send them.

@@ -152,12 +152,16 @@ pub async fn serve(
         return Err(not_member());
     };
     let actor = foreign_actor(home_region, &member.region, &client.member, &name);
+    let endpoints = crate::catalogue::described::endpoints(state, &resource.code)
+        .await
+        .map_err(platform)?;
     deliver(
         state,
         &exchange,
         &provider.id,
         &resource,
         &granted,
+        endpoints.as_deref(),
         &actor,
         incoming,
         path,

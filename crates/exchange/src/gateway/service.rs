@@ -20,6 +20,7 @@ pub use super::parties::{GatewayError, Incoming, Outgoing, client_of, consumer_o
 use super::parties::{error, header, platform};
 use super::providers::{self, Answer, Failure};
 use crate::admin::store::Department;
+use crate::catalogue::described::Endpoint;
 use crate::catalogue::model::Resource;
 use crate::error::{AppError, AppResult};
 use crate::identity::model::Actor;
@@ -33,6 +34,8 @@ pub struct Route {
     pub granted: Vec<String>,
     /// The grant's last day, `YYYY-MM-DD`.
     pub until: String,
+    /// The endpoints of the external system's registered description, if it has one.
+    pub endpoints: Option<Vec<Endpoint>>,
 }
 
 /// The route for a consumer and a resource code: from the cache, or loaded. `None`: no
@@ -60,12 +63,14 @@ async fn route(
             else {
                 return Ok(None);
             };
+            let endpoints = crate::catalogue::described::endpoints(state, code).await?;
             Ok(Some(Route {
                 resource,
                 provider,
                 consumer: consumer.clone(),
                 granted: grant.0,
                 until: grant.1,
+                endpoints,
             }))
         })
         .await
@@ -337,6 +342,7 @@ async fn run(
         &provider.id,
         &route.resource,
         &route.granted,
+        route.endpoints.as_deref(),
         &actor,
         incoming,
         &path,
@@ -353,6 +359,7 @@ pub(super) async fn deliver(
     provider_id: &str,
     resource: &Resource,
     granted: &[String],
+    endpoints: Option<&[Endpoint]>,
     actor: &Actor,
     incoming: &Incoming,
     path: &str,
@@ -362,6 +369,19 @@ pub(super) async fn deliver(
             400,
             "Client.BadRequest",
             "the path may not hold dot segments, encoded separators or spaces",
+        );
+        return refuse(state, exchange, provider_id, refusal).await;
+    }
+    if let Some(endpoints) = endpoints
+        && !crate::catalogue::described::matches(endpoints, incoming.method.as_str(), path)
+    {
+        let refusal = error(
+            404,
+            "Server.ServerProxy.UnknownEndpoint",
+            format!(
+                "the service's description has no endpoint {} {path}",
+                incoming.method
+            ),
         );
         return refuse(state, exchange, provider_id, refusal).await;
     }
