@@ -111,7 +111,7 @@ pub enum BenchCommand {
         database_url: Option<String>,
     },
     /// Durable events published through publish/subscribe and pushed to subscribers on this
-    /// machine (each receives every event, in order, signed).
+    /// machine (each receives every event, signed; in order with --fifo).
     Pubsub {
         #[arg(long, default_value_t = 100_000)]
         count: usize,
@@ -119,6 +119,10 @@ pub enum BenchCommand {
         subscribers: usize,
         #[arg(long, default_value_t = 512)]
         publishers: usize,
+        /// Subscribe with FIFO (one event at a time, in order) rather than the specification's
+        /// default (events side by side).
+        #[arg(long)]
+        fifo: bool,
     },
     /// Durable check-ins per second through the group-committing writer.
     Checkins {
@@ -244,7 +248,8 @@ pub async fn bench(command: BenchCommand) -> anyhow::Result<()> {
             count,
             subscribers,
             publishers,
-        } => crate::pubsub_bench::pubsub(count, subscribers, publishers).await?,
+            fifo,
+        } => crate::pubsub_bench::pubsub(count, subscribers, publishers, fifo).await?,
         BenchCommand::Contacts {
             checkins,
             days,

@@ -438,6 +438,52 @@ async fn push_until(app: &TestApp, done: impl Fn() -> bool) {
 }
 
 #[tokio::test]
+async fn without_fifo_events_are_pushed_side_by_side_and_each_arrives_at_least_once() {
+    let app = spawn_app().await;
+    let (owner, subscriber, room) = setting(&app).await;
+    let (address, seen) = webhook(3).await;
+    let (status, sub) = send(&app, &subscriber, "POST", &format!("{room}/api/v1/subs/licence-issued"),
+        Some(json!({"eventType": "licence-issued", "delivery": "PUSH", "pushUrl": address, "options": {"TTL": 86400}}))).await;
+    assert_eq!(status, 200, "{sub}");
+    assert_eq!(sub["options"]["FIFO"], false, "the specification's default");
+    for n in 1..=40 {
+        let (status, _) = send(
+            &app,
+            &owner,
+            "POST",
+            &format!("{room}/pub/v1/licence-issued"),
+            Some(event(n)),
+        )
+        .await;
+        assert_eq!(status, 201);
+    }
+    let all = || {
+        seen.lock()
+            .map(|s| {
+                let got: std::collections::BTreeSet<i64> = s
+                    .iter()
+                    .filter_map(|(v, _, _)| v["sequence"].as_i64())
+                    .collect();
+                got.len() == 40
+            })
+            .unwrap_or(false)
+    };
+    push_until(&app, all).await;
+    let sequences: std::collections::BTreeSet<i64> = seen
+        .lock()
+        .expect("lock")
+        .iter()
+        .filter_map(|(v, _, _)| v["sequence"].as_i64())
+        .collect();
+    assert_eq!(
+        sequences,
+        (1..=40).collect(),
+        "every event, after the first pushes failed"
+    );
+    assert_eq!(app.count("pubsub_dead_letters").await, 0);
+}
+
+#[tokio::test]
 async fn pushed_events_arrive_in_order_signed_after_retries_and_the_dead_letters_replay() {
     let app = spawn_app().await;
     let (owner, subscriber, room) = setting(&app).await;
