@@ -376,6 +376,59 @@ async fn a_subscriber_pulls_the_granted_items_of_each_event_in_order_and_confirm
         .0,
         404
     );
+    // Every call but publishing is an exchange of the message log: the pulls and confirmations
+    // are signed by both departments, and their receipts verify offline.
+    let admin = app.account("demo.deptadmin").api_token.clone();
+    let log: Value = app
+        .get_as(&admin, "/api/v1/exchange/messages?resource=pull")
+        .await
+        .json()
+        .await
+        .expect("log");
+    let pulls = log.as_array().expect("list");
+    assert!(!pulls.is_empty(), "the pulls are logged");
+    let id = pulls[0]["id"].as_str().expect("id");
+    let receipt = app
+        .get_as(&admin, &format!("/api/v1/exchange/messages/{id}/receipt"))
+        .await
+        .text()
+        .await
+        .expect("receipt");
+    let trust_list = app
+        .client
+        .get(app.url("/api/v1/trust-list"))
+        .send()
+        .await
+        .expect("list")
+        .text()
+        .await
+        .expect("text");
+    let record = tongban_app::exchange::verify_receipt(&trust_list, None, &receipt)
+        .expect("the pull's receipt verifies");
+    assert!(record.service.ends_with("/pull"), "{}", record.service);
+    let market = app.account("demo.deptadmin.market").api_token.clone();
+    let in_room: Value = app
+        .get_as(&market, "/api/v1/exchange/messages?resource=pull")
+        .await
+        .json()
+        .await
+        .expect("log");
+    assert_eq!(
+        in_room.as_array().map(Vec::len),
+        Some(pulls.len()),
+        "the room's department logs them too"
+    );
+    let published: Value = app
+        .get_as(&market, "/api/v1/exchange/messages?resource=pub")
+        .await
+        .json()
+        .await
+        .expect("log");
+    assert_eq!(
+        published.as_array().map(Vec::len),
+        Some(0),
+        "publications are kept by the room, not the message log"
+    );
 }
 
 /// A subscriber's push address: answers 500 to the first `fail` posts, then 200; keeps what

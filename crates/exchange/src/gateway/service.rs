@@ -275,14 +275,8 @@ async fn run(
         return super::metadata::answer(state, &consumer, &service, incoming).await;
     }
     if crate::pubsub::api::is_pubsub(&service.code) {
-        return crate::pubsub::api::answer(
-            state,
-            actor.id(),
-            &consumer,
-            &client,
-            &service,
-            &path,
-            incoming,
+        return pubsub(
+            state, &actor, &consumer, &client, &service, &path, incoming, started,
         )
         .await;
     }
@@ -348,6 +342,76 @@ async fn run(
         &path,
     )
     .await
+}
+
+/// A call to a room's publish/subscribe service. Everything but publishing itself (event
+/// types, subscriptions, pulls and their confirmations) is an exchange like any other: signed
+/// by the caller's and the room's departments and logged. Publications are numbered and kept
+/// by the room as they are written, a few thousand to a transaction; signing and logging each
+/// would bound publishing by the log (see docs/exchange.md).
+#[allow(clippy::too_many_arguments)]
+async fn pubsub(
+    state: &AppState,
+    actor: &Actor,
+    consumer: &Department,
+    client: &ClientId,
+    service: &ServiceId,
+    path: &str,
+    incoming: &Incoming,
+    started: Instant,
+) -> Result<Outgoing, GatewayError> {
+    let answer =
+        || crate::pubsub::api::answer(state, actor.id(), consumer, client, service, path, incoming);
+    if service.code == "pub" {
+        return answer().await;
+    }
+    let Some(owner) = super::parties::department(state, &service.provider.member)
+        .await
+        .map_err(platform)?
+    else {
+        return answer().await;
+    };
+    let (id, _claim) = message_id(state, &incoming.headers).await?;
+    let (_, request_hash) = hashed_request(incoming, &client.to_string());
+    let exchange = Exchange {
+        id,
+        client,
+        service,
+        consumer_row: consumer.id.clone(),
+        provider_row: owner.id.clone(),
+        resource: &service.code,
+        method: &incoming.method,
+        request_hash,
+        requested_at: state.now(),
+        request: Side::Key(consumer.id.clone()),
+        started,
+    };
+    let delivered = match answer().await {
+        Ok(out) => {
+            let mut content_type = None;
+            let mut error = None;
+            let mut headers = Vec::new();
+            for (name, value) in out.headers {
+                if name.eq_ignore_ascii_case("content-type") {
+                    content_type = Some(value);
+                } else {
+                    if name.eq_ignore_ascii_case("x-road-error") {
+                        error = Some(value.clone());
+                    }
+                    headers.push((name, value));
+                }
+            }
+            Delivered {
+                status: out.status,
+                error,
+                content_type,
+                body: out.body,
+                headers,
+            }
+        }
+        Err(failure) => Delivered::failure(&failure, &exchange.id),
+    };
+    finish(state, &exchange, delivered, 0, Side::Key(owner.id.clone())).await
 }
 
 /// Calls the provider for a consumer holding a grant of `granted` items, removes every other
