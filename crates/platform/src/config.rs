@@ -19,7 +19,9 @@ pub struct Config {
     pub bind: SocketAddr,
     /// `sqlite://…` or `postgres://…`. Default: SQLite at `<data_dir>/tongban.db`.
     pub database_url: Option<String>,
-    /// The public base URL, as people reach the node. Default `http://<bind>`.
+    /// The public base URL, as people reach the node. Default `http://<bind>`. When set, the
+    /// region's trust list names it as the region's data-sharing gateway, where recognised
+    /// regions' gateways send their departments' calls.
     pub public_url: Option<String>,
     /// Largest connection pool per node. Default 16.
     pub max_db_connections: u32,
