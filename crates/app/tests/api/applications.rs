@@ -778,7 +778,7 @@ async fn the_queue_warns_when_a_step_or_the_whole_application_runs_late() {
 }
 
 /// 张伟's application for the sole-proprietorship registration, submitted; its id.
-async fn submitted(app: &TestApp) -> String {
+pub(crate) async fn submitted(app: &TestApp) -> String {
     let citizen = app.account("citizen.zhangwei").api_token.clone();
     let upload_id = upload(app, &citizen, PNG)
         .await

@@ -959,6 +959,169 @@ async fn a_registered_openapi_description_lists_the_endpoints_and_keeps_calls_to
 }
 
 #[tokio::test]
+async fn certificates_come_through_the_gateway_only_by_authorised_use_and_applications_without_the_applicant()
+ {
+    let app = spawn_app().await;
+    let m = members(&app).await;
+    let departments = tongban_app::admin::store::departments(app.state.pool())
+        .await
+        .expect("departments");
+    let city = |kind: &str| {
+        departments
+            .iter()
+            .find(|d| d.kind == kind && d.region_code.as_str() == "339900")
+            .cloned()
+            .expect("a city department")
+    };
+    let tax = city("taxation");
+    let clerk = app.account("demo.clerk.tax").api_token.clone();
+    let client = format!("CN/GOV/{}/CASES", tax.uscc.clone().expect("uscc"));
+    let path = format!(
+        "/r1/CN/GOV/{}/DATA/ZW-DZZZ-001/certificates/use",
+        m.government
+    );
+    let holder = app.account("enterprise.qingyuan").clone();
+    let types: Value = app
+        .get_as(&holder.api_token, "/api/v1/cert-types")
+        .await
+        .json()
+        .await
+        .expect("types");
+    let licence = types
+        .as_array()
+        .and_then(|l| l.iter().find(|t| t["name"] == "营业执照"))
+        .and_then(|t| t["code"].as_str())
+        .expect("the licence type")
+        .to_owned();
+    let ask = || {
+        let (app, clerk, client, path) = (&app, clerk.clone(), client.clone(), path.clone());
+        let body = json!({"holder": {"uscc": holder.uscc.clone().expect("uscc")},
+            "type_code": licence, "service_code": "339900-SW-0001", "cause": "新办纳税人核验营业执照"});
+        async move {
+            app.client
+                .post(app.url(&path))
+                .bearer_auth(clerk)
+                .header("X-Road-Client", client)
+                .json(&body)
+                .send()
+                .await
+                .expect("use")
+        }
+    };
+    // Without the holder's consent the library refuses; the holder is asked.
+    let refused = ask().await;
+    assert_eq!(refused.status(), 403);
+    let requests: Value = app
+        .get_as(&holder.api_token, "/api/v1/me/cert-authorisations")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let id = requests[0]["id"]
+        .as_str()
+        .expect("a request to the holder")
+        .to_owned();
+    let decided = app
+        .post_as(
+            &holder.api_token,
+            &format!("/api/v1/me/cert-authorisations/{id}"),
+            &json!({"decision": "once"}),
+        )
+        .await;
+    assert_eq!(decided.status(), 204);
+    let used = ask().await;
+    assert_eq!(used.status(), 200);
+    let exchange_id = header(&used, "x-road-id");
+    let copy: Value = used.json().await.expect("copy");
+    assert_eq!(copy["copy"]["annotation"]["basis"], "consent");
+    assert!(copy["signature"].is_string() && copy["kid"].is_string());
+    let verified = app
+        .post_as(&clerk, "/api/v1/certs/copies/verify", &copy)
+        .await;
+    assert_eq!(verified.status(), 200);
+    assert_eq!(
+        verified.json::<Value>().await.expect("json")["valid"],
+        true,
+        "the copy passes the gateway unaltered"
+    );
+    assert_eq!(ask().await.status(), 403, "the one-time consent is used up");
+    let uses: Value = app
+        .get_as(&holder.api_token, "/api/v1/me/cert-uses")
+        .await
+        .json()
+        .await
+        .expect("uses");
+    assert_eq!(
+        uses.as_array()
+            .map(|u| u.iter().filter(|u| u["outcome"] == "released").count()),
+        Some(1),
+        "the holder's usage record has the use: {uses}"
+    );
+    let admin_log: Value = app
+        .get_as(
+            &app.account("demo.deptadmin").api_token,
+            "/api/v1/exchange/messages?resource=ZW-DZZZ-001",
+        )
+        .await
+        .json()
+        .await
+        .expect("log");
+    assert!(
+        admin_log
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|e| e["id"] == json!(exchange_id)),
+        "the library's department logs the exchange"
+    );
+
+    // The market regulator reads an application's state — not who applied, nor the form.
+    // A citizen's application, handled by a department of the city.
+    let application = crate::applications::submitted(&app).await;
+    let market = app.account("demo.deptadmin.market").api_token.clone();
+    let market_client = format!("CN/GOV/{}/CASES", m.market);
+    let read = call(
+        &app,
+        Some(&market),
+        Some(&market_client),
+        &format!(
+            "/r1/CN/GOV/{}/DATA/ZW-BJ-001/applications/{application}",
+            m.government
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(read.status(), 200);
+    let record: Value = read.json().await.expect("record");
+    let mut keys: Vec<&str> = record
+        .as_object()
+        .expect("record")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        ["due_day", "id", "item_code", "state"],
+        "only the granted items"
+    );
+    assert_eq!(record["id"], json!(application));
+    let unknown = call(
+        &app,
+        Some(&market),
+        Some(&market_client),
+        &format!(
+            "/r1/CN/GOV/{}/DATA/ZW-BJ-001/applications/{}",
+            m.government,
+            uuid::Uuid::new_v4()
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(unknown.status(), 404);
+}
+
+#[tokio::test]
 async fn the_metadata_services_describe_what_may_be_called() {
     let app = spawn_app().await;
     let m = members(&app).await;

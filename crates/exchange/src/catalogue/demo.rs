@@ -74,21 +74,43 @@ fn resources() -> Vec<DemoResource> {
             department_kind: "government_services",
             draft: ResourceDraft {
                 name: "政务服务办件信息".into(),
-                description: "一网通办受理的办件：事项、状态、受理与办结日期、申请人。".into(),
+                description: "一网通办受理的办件：办件编号、事项、状态、受理时间、承诺办结日与结果证照编号；不含申请人与表单内容。".into(),
                 share_type: ShareType::Conditional,
-                share_conditions: Some("用于本部门办理的事项核查与统计，不得用于其他用途。".into()),
+                share_conditions: Some("用于联办事项的进度核查与统计，不得用于其他用途。".into()),
                 legal_basis: None,
                 open_type: OpenType::None,
                 update_cycle: "realtime".into(),
                 format: "api".into(),
-                service: None,
+                service: Some("application-registry".into()),
                 items: vec![
-                    item("file_id", "办件编号", "string", None),
+                    item("id", "办件编号", "string", None),
                     item("item_code", "事项编码", "code", None),
                     item("state", "办件状态", "code", None),
-                    item("submitted_on", "受理日期", "date", None),
-                    item("delivered_on", "办结日期", "date", None),
-                    item("applicant_name", "申请人姓名", "string", Some("name")),
+                    item("submitted_at", "受理时间", "datetime", None),
+                    item("state_since", "进入当前状态时间", "datetime", None),
+                    item("due_day", "承诺办结日", "date", None),
+                    item("result_certificate", "结果证照编号", "string", None),
+                ],
+            },
+        },
+        DemoResource {
+            code: "ZW-DZZZ-001",
+            department_kind: "government_services",
+            draft: ResourceDraft {
+                name: "电子证照库（授权用证）".into(),
+                description: "持证人的电子证照加注件：经持证人授权或依事项的法定依据，按次出具并记入持证人的用证记录。".into(),
+                share_type: ShareType::Conditional,
+                share_conditions: Some("仅在持证人授权或办理事项具有法定依据时用证，用于所述事项，不得留存或转提供。".into()),
+                legal_basis: None,
+                open_type: OpenType::None,
+                update_cycle: "realtime".into(),
+                format: "api".into(),
+                service: Some("certificate-library".into()),
+                items: vec![
+                    item("copy", "证照加注件", "string", Some("other")),
+                    item("alg", "签名算法", "code", None),
+                    item("kid", "签名密钥", "code", None),
+                    item("signature", "签名", "string", None),
                 ],
             },
         },
@@ -195,14 +217,16 @@ pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> 
         store::save_resource(state.pool(), &resource, "demo", state.now()).await?;
     }
     seed_employment_registry(state, city).await?;
+    seed_department_grants(state, &department_of).await?;
     // The government-services administration asks the market regulator for enterprises'
     // registration (granted at once) and for sole proprietors' operators (waiting).
     let Some(consumer) = department_of("government_services") else {
         return Ok(());
     };
-    if !store::requests_of(state.pool(), &consumer)
+    if store::requests_of(state.pool(), &consumer)
         .await?
-        .is_empty()
+        .iter()
+        .any(|r| r.consumer_department_id == consumer)
     {
         return Ok(());
     }
@@ -289,6 +313,78 @@ pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> 
             )
             .await?;
         }
+    }
+    Ok(())
+}
+
+/// The tax bureau uses certificates from the library (by authorised use) and the market
+/// regulator follows the applications of 企业开办 through the gateway.
+async fn seed_department_grants(
+    state: &AppState,
+    department_of: &impl Fn(&str) -> Option<String>,
+) -> AppResult<()> {
+    let until = tongban_core::zone::ymd(
+        state
+            .today()
+            .checked_add(time::Duration::days(180))
+            .unwrap_or(state.today()),
+    );
+    for (consumer, resource, items, purpose, service_item) in [
+        (
+            "taxation",
+            "ZW-DZZZ-001",
+            r#"["alg","copy","kid","signature"]"#,
+            "新办纳税人套餐式服务：经纳税人授权调用营业执照，免于提交复印件",
+            "新办纳税人套餐式服务",
+        ),
+        (
+            "market_regulation",
+            "ZW-BJ-001",
+            r#"["due_day","id","item_code","state"]"#,
+            "企业开办一件事：跟踪联办办件的进度",
+            "企业开办",
+        ),
+    ] {
+        let Some(consumer) = department_of(consumer) else {
+            continue;
+        };
+        if store::requests_of(state.pool(), &consumer)
+            .await?
+            .iter()
+            .any(|r| r.resource_code == resource)
+        {
+            continue;
+        }
+        let id = tongban_platform::random::new_id();
+        store::insert_request(
+            state.pool(),
+            &store::NewRequest {
+                id: &id,
+                resource,
+                consumer: &consumer,
+                items,
+                purpose,
+                legal_basis: "《优化营商环境条例》第三十五条",
+                service_item: Some(service_item),
+                until: &until,
+                by: "demo",
+                now: state.now(),
+            },
+        )
+        .await?;
+        store::decide(
+            state.pool(),
+            &id,
+            &store::Decision {
+                from: "pending",
+                to: "granted",
+                by: "demo",
+                now: state.now(),
+                note: Some("同意 / granted"),
+                granted: Some(items),
+            },
+        )
+        .await?;
     }
     Ok(())
 }

@@ -9,6 +9,7 @@ pub mod api;
 pub use tongban_codes::item_filter as filter;
 /// X-Road identifiers (in `tongban-codes`, with its fuzz target).
 pub use tongban_codes::xroad as ids;
+pub mod held;
 pub mod log;
 pub mod members;
 pub mod message;

@@ -47,16 +47,20 @@ pub struct Call<'a> {
     pub granted: &'a [String],
     /// The resource called.
     pub resource: &'a str,
+    /// The providing department (its id).
+    pub provider: &'a str,
 }
 
 /// The largest answer the gateway takes from a provider: it filters answers in memory.
 pub const MAX_ANSWER_BYTES: usize = 32 << 20;
 
 /// The registries the platform serves itself, by the name a resource's `service` gives.
-pub const REGISTRIES: [&str; 3] = [
+pub const REGISTRIES: [&str; 5] = [
     "enterprise-registry",
     "population-registry",
     "digital-registry",
+    "certificate-library",
+    "application-registry",
 ];
 
 /// The endpoints of a registry, for `listMethods` and its OpenAPI description.
@@ -68,6 +72,8 @@ pub fn registry_endpoints(name: &str) -> &'static [(&'static str, &'static str)]
             ("GET", "/enterprises/*"),
         ],
         "population-registry" => &[("GET", "/persons/*")],
+        "certificate-library" => &[("POST", "/certificates/use")],
+        "application-registry" => &[("GET", "/applications/*")],
         "digital-registry" => &[
             ("GET", "/data/*/*"),
             ("POST", "/data/*/*/read"),
@@ -147,6 +153,12 @@ pub async fn call(service: &str, call: &Call<'_>, timeout: Duration) -> Result<A
         "enterprise-registry" => enterprises(call).await.map_err(Failure::Platform),
         "population-registry" => persons(call).await.map_err(Failure::Platform),
         "digital-registry" => registry(call).await.map_err(Failure::Platform),
+        "certificate-library" => super::held::certificates(call)
+            .await
+            .map_err(Failure::Platform),
+        "application-registry" => super::held::applications(call)
+            .await
+            .map_err(Failure::Platform),
         _ => match external_base(service) {
             Some(base) => external(&base, call, timeout).await,
             None => Err(Failure::Unreachable(
@@ -265,7 +277,7 @@ pub async fn read_answer(mut response: reqwest::Response) -> Result<Answer, Fail
     })
 }
 
-fn json_answer(status: u16, value: &Value) -> Answer {
+pub(super) fn json_answer(status: u16, value: &Value) -> Answer {
     Answer {
         status,
         content_type: Some("application/json".into()),
@@ -274,7 +286,7 @@ fn json_answer(status: u16, value: &Value) -> Answer {
     }
 }
 
-fn problem(status: u16, title: &str, detail: &str) -> Answer {
+pub(super) fn problem(status: u16, title: &str, detail: &str) -> Answer {
     Answer {
         status,
         content_type: Some("application/problem+json".into()),

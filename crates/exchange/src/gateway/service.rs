@@ -482,6 +482,7 @@ pub(super) async fn deliver(
         body: &incoming.body,
         granted,
         resource: &resource.code,
+        provider: provider_id,
     };
     let answer = match providers::call(
         service_name,

@@ -1059,3 +1059,49 @@ pub async fn notices(
         })
         .collect())
 }
+
+/// An application as another department reads it through the data-sharing gateway, under a
+/// grant of the department handling it: its number, service item, state and dates — nothing
+/// of the applicant nor of the form.
+#[derive(Debug, Clone, Serialize)]
+pub struct SharedApplication {
+    pub id: String,
+    pub item_code: String,
+    pub state: String,
+    /// RFC 3339.
+    pub submitted_at: String,
+    /// RFC 3339: since when the application is in its state.
+    pub state_since: String,
+    /// The promised limit's last working day, `YYYY-MM-DD`.
+    pub due_day: String,
+    /// The number of the certificate issued as its result, once issued.
+    pub result_certificate: Option<String>,
+}
+
+/// The application `id` if a department within `department`'s region handles it (the
+/// government-services administration keeps the 办件库 of its city and districts); `None`
+/// otherwise.
+pub async fn shared(
+    state: &AppState,
+    department: &str,
+    id: &str,
+) -> AppResult<Option<SharedApplication>> {
+    let Some(row) = store::by_id(state.pool(), id).await? else {
+        return Ok(None);
+    };
+    let keeper = crate::admin::store::department(state.pool(), department).await?;
+    let handler = crate::admin::store::department(state.pool(), &row.department_id).await?;
+    let within = match (keeper, handler) {
+        (Some(keeper), Some(handler)) => keeper.region_code.contains(&handler.region_code),
+        _ => false,
+    };
+    Ok(within.then(|| SharedApplication {
+        id: row.id,
+        item_code: row.item_code,
+        state: row.state,
+        submitted_at: crate::time_fmt::rfc3339(row.submitted_at),
+        state_since: crate::time_fmt::rfc3339(row.state_since),
+        due_day: row.due_day,
+        result_certificate: row.result_certificate,
+    }))
+}
