@@ -596,16 +596,12 @@ async fn external_provider() -> (String, tokio::task::JoinHandle<()>) {
     (address, task)
 }
 
-#[tokio::test]
-async fn an_external_provider_is_filtered_timed_out_and_its_absence_reported() {
-    let app = spawn_app_with(|config| config.exchange_timeout_ms = 500).await;
-    let m = members(&app).await;
-    let (address, provider) = external_provider().await;
-    let market = app.account("demo.deptadmin.market").api_token.clone();
+/// The market regulator's food licences, served by its own system at `address`.
+async fn save_food_licences(app: &TestApp, market: &str, address: &str) {
     let saved = app
         .client
         .put(app.url("/api/v1/exchange/resources/SJ-SPXK-003"))
-        .bearer_auth(&market)
+        .bearer_auth(market)
         .json(&json!({
             "name": "食品经营许可信息",
             "description": "食品经营许可证的编号、主体与有效期。",
@@ -624,6 +620,15 @@ async fn an_external_provider_is_filtered_timed_out_and_its_absence_reported() {
         .await
         .expect("save");
     assert_eq!(saved.status(), 200);
+}
+
+#[tokio::test]
+async fn an_external_provider_is_filtered_timed_out_and_its_absence_reported() {
+    let app = spawn_app_with(|config| config.exchange_timeout_ms = 500).await;
+    let m = members(&app).await;
+    let (address, provider) = external_provider().await;
+    let market = app.account("demo.deptadmin.market").api_token.clone();
+    save_food_licences(&app, &market, &address).await;
     let admin = app.account("demo.deptadmin").api_token.clone();
     let until = tongban_core::zone::ymd(app.state.today() + time::Duration::days(30));
     let asked = app
@@ -747,27 +752,7 @@ async fn a_registered_openapi_description_lists_the_endpoints_and_keeps_calls_to
     let m = members(&app).await;
     let (address, _provider) = external_provider().await;
     let market = app.account("demo.deptadmin.market").api_token.clone();
-    let saved = app
-        .client
-        .put(app.url("/api/v1/exchange/resources/SJ-SPXK-003"))
-        .bearer_auth(&market)
-        .json(&json!({
-            "name": "食品经营许可信息",
-            "description": "食品经营许可证的编号、主体与有效期。",
-            "share_type": "unconditional",
-            "open_type": "unconditional",
-            "update_cycle": "daily",
-            "format": "api",
-            "service": address,
-            "items": [
-                {"code": "licence_no", "name": "许可证编号", "kind": "string"},
-                {"code": "holder", "name": "经营者名称", "kind": "string"},
-            ],
-        }))
-        .send()
-        .await
-        .expect("save");
-    assert_eq!(saved.status(), 200);
+    save_food_licences(&app, &market, &address).await;
     let document = json!({
         "openapi": "3.0.3",
         "info": {"title": "食品经营许可", "version": "2.1"},

@@ -8,7 +8,7 @@
 use axum::http::Method;
 use serde_json::json;
 
-use super::providers::{Answer, Call, json_answer, problem};
+use super::calls::{Answer, Call, json_answer, problem};
 use crate::error::{AppError, AppResult};
 
 /// `POST /certificates/use` with a use request (`holder`, `type_code`, `service_code`,

@@ -9,6 +9,7 @@ pub mod api;
 pub use tongban_codes::item_filter as filter;
 /// X-Road identifiers (in `tongban-codes`, with its fuzz target).
 pub use tongban_codes::xroad as ids;
+pub mod calls;
 pub mod held;
 pub mod log;
 pub mod members;
@@ -20,6 +21,7 @@ pub mod peers;
 pub mod providers;
 pub mod receipts;
 pub mod service;
+pub mod signed;
 
 pub use message::{EXCHANGE_KEY, EXCHANGE_KIND, verify_receipt, verify_receipt_across};
 

@@ -22,7 +22,7 @@ use super::message::{
 };
 use super::parties::{GatewayError, Incoming, Outgoing, error, platform, provider_of};
 use super::providers::{Answer, Failure, HttpProviders, read_answer};
-use super::service::{
+use super::signed::{
     Delivered, Exchange, RESPONDED_AT, RESPONSE_KID, RESPONSE_SIGNATURE, Side, deliver, finish,
     hashed_request, header_of, message_id, refuse,
 };

@@ -7,52 +7,9 @@ use std::time::Duration;
 use axum::http::Method;
 use serde_json::{Value, json};
 
+pub use super::calls::{Answer, Call, Failure, MAX_ANSWER_BYTES};
+use super::calls::{json_answer, problem};
 use crate::error::{AppError, AppResult};
-use crate::identity::model::Actor;
-use crate::state::AppState;
-
-/// A provider's answer.
-#[derive(Debug)]
-pub struct Answer {
-    pub status: u16,
-    pub content_type: Option<String>,
-    pub body: Vec<u8>,
-    /// Headers of the provider's own to pass on (user-defined headers, cache headers).
-    pub headers: Vec<(String, String)>,
-}
-
-/// Why a provider gave no answer.
-#[derive(Debug)]
-pub enum Failure {
-    /// No answer within the time allowed.
-    Timeout,
-    /// The provider could not be reached or broke off.
-    Unreachable(String),
-    /// The platform itself failed (a registry's database).
-    Platform(AppError),
-}
-
-/// One call as the gateway passes it on.
-pub struct Call<'a> {
-    pub state: &'a AppState,
-    pub actor: &'a Actor,
-    pub message_id: &'a str,
-    pub method: &'a Method,
-    /// The path after the service code (`/enterprises/…`), checked safe.
-    pub path: &'a str,
-    pub query: Option<&'a str>,
-    pub headers: Vec<(String, String)>,
-    pub body: &'a [u8],
-    /// The items the consumer was granted: a registry opens no others.
-    pub granted: &'a [String],
-    /// The resource called.
-    pub resource: &'a str,
-    /// The providing department (its id).
-    pub provider: &'a str,
-}
-
-/// The largest answer the gateway takes from a provider: it filters answers in memory.
-pub const MAX_ANSWER_BYTES: usize = 32 << 20;
 
 /// The registries the platform serves itself, by the name a resource's `service` gives.
 pub const REGISTRIES: [&str; 5] = [
@@ -275,25 +232,6 @@ pub async fn read_answer(mut response: reqwest::Response) -> Result<Answer, Fail
         body,
         headers,
     })
-}
-
-pub(super) fn json_answer(status: u16, value: &Value) -> Answer {
-    Answer {
-        status,
-        content_type: Some("application/json".into()),
-        body: serde_json::to_vec(value).unwrap_or_default(),
-        headers: Vec::new(),
-    }
-}
-
-pub(super) fn problem(status: u16, title: &str, detail: &str) -> Answer {
-    Answer {
-        status,
-        content_type: Some("application/problem+json".into()),
-        body: serde_json::to_vec(&json!({"title": title, "status": status, "detail": detail}))
-            .unwrap_or_default(),
-        headers: Vec::new(),
-    }
 }
 
 fn query_value<'a>(query: Option<&'a str>, name: &str) -> Option<&'a str> {
