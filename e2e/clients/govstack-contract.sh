@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The GovStack Registration API against its own specification, with schemathesis (from PyPI,
+# The GovStack Registration API and the Digital Registries Data API against their own
+# specifications, with schemathesis (from PyPI,
 # in a virtualenv): every operation of the specification, with valid and invalid input, as an
 # applicant and as an operator of the demo city. Checks: no server error; invalid input refused
 # with a 4xx; content types and response shapes as documented where the specification
@@ -17,11 +18,14 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 conformance="${TONGBAN_CONFORMANCE_DIR:-$repo/../shared/conformance}"
 spec="$conformance/govstack/registration/api/GovStack_Registration_BB_API.json"
-if [ ! -f "$spec" ]; then
-  if [ "${CI:-}" = true ]; then echo "the GovStack specification is missing: $spec" >&2; exit 1; fi
-  echo "note: $spec not found; the GovStack contract test is skipped"
-  exit 0
-fi
+registries_spec="$conformance/govstack/digital-registries/api/GovStack_Digital_registries_BB_Data_API_template-1.3.0.json"
+for wanted in "$spec" "$registries_spec"; do
+  if [ ! -f "$wanted" ]; then
+    if [ "${CI:-}" = true ]; then echo "the GovStack specification is missing: $wanted" >&2; exit 1; fi
+    echo "note: $wanted not found; the GovStack contract test is skipped"
+    exit 0
+  fi
+done
 binary="${TONGBAN_BIN:-$repo/target/debug/tongban}"
 venv="${CONTRACT_VENV:-$repo/target/venv}"
 if [ ! -x "$venv/bin/schemathesis" ]; then
@@ -57,3 +61,37 @@ for who in citizen.zhangwei demo.clerk.market; do
     --checks not_a_server_error,negative_data_rejection,content_type_conformance,response_schema_conformance \
     --max-examples 25 --seed 20261204 --no-color
 done
+
+# The Digital Registries Data API: the market regulator keeps a registry of its food licences
+# (`licences/1.0`, defined here through tongban's own API) and is the caller; every path of the
+# specification is generated with that registry's name and version (the description's one
+# fixed example, `/data/mcts/createEntries`, answers 404 here: tongban serves createEntries
+# under each registry's name and version). Checks as above.
+market_token="$(account demo.deptadmin.market api_token)"
+market_uscc="$(python3 -c 'import json, sys
+print(next(d["uscc"] for d in json.load(sys.stdin) if d["kind"] == "market_regulation" and d["region_code"] == "339900"))' \
+  < <(curl -sf -H "Authorization: Bearer $(account demo.sysadmin api_token)" "$base/api/v1/admin/departments"))"
+curl -sf -o /dev/null -X PUT "$base/api/v1/exchange/resources/SJ-SPXK-003" \
+  -H "Authorization: Bearer $market_token" -H 'Content-Type: application/json' \
+  -d '{"name": "食品经营许可信息", "description": "食品经营许可证的编号、经营者、有效期与从业人数。",
+       "share_type": "conditional", "share_conditions": "仅限食品相关事项", "open_type": "none",
+       "update_cycle": "daily", "format": "api", "service": "digital-registry",
+       "items": [{"code": "licence_no", "name": "许可证编号", "kind": "string", "length": 20},
+                 {"code": "holder", "name": "经营者名称", "kind": "string"},
+                 {"code": "valid_until", "name": "有效期至", "kind": "date"},
+                 {"code": "staff", "name": "从业人数", "kind": "integer"}]}'
+curl -sf -o /dev/null -X PUT "$base/api/v1/exchange/registries/licences/1.0" \
+  -H "Authorization: Bearer $market_token" -H 'Content-Type: application/json' \
+  -d '{"resource": "SJ-SPXK-003", "id_item": "licence_no"}'
+cat >"$data/registries.toml" <<TOML
+[parameters]
+"path.registryName" = "licences"
+"path.versionNumber" = "1.0"
+"header.Information-Mediator-Client" = "CN/GOV/$market_uscc/licensing"
+TOML
+echo "== GovStack Digital Registries contract, as the market regulator's data administrator"
+"$venv/bin/schemathesis" --config-file "$data/registries.toml" run "$registries_spec" \
+  --url "$base" \
+  -H "Authorization: Bearer $market_token" \
+  --checks not_a_server_error,negative_data_rejection,content_type_conformance,response_schema_conformance \
+  --max-examples 25 --seed 20261204 --no-color

@@ -583,6 +583,15 @@ async fn external_provider() -> (String, tokio::task::JoinHandle<()>) {
         )
         .route("/text", get(|| async { "holder=清源食品" }))
         .route(
+            "/missing",
+            get(|| async {
+                (
+                    axum::http::StatusCode::NOT_FOUND,
+                    axum::Json(json!({"detail": "no such licence", "holder": "清源食品"})),
+                )
+            }),
+        )
+        .route(
             "/huge",
             get(|| async { ([("content-type", "application/json")], vec![b' '; 33 << 20]) }),
         );
@@ -694,6 +703,43 @@ async fn an_external_provider_is_filtered_timed_out_and_its_absence_reported() {
         "nothing of it passes"
     );
 
+    // A provider's error passes with only a problem's members, and exactly as signed.
+    let missing = call(
+        &app,
+        Some(&admin),
+        Some(&client),
+        &format!("{base}/missing"),
+        &[],
+    )
+    .await;
+    assert_eq!(missing.status(), 404);
+    let missing_id = header(&missing, "x-road-id");
+    let content_type = header(&missing, "content-type");
+    let body = missing.bytes().await.expect("body");
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).expect("json"),
+        json!({"detail": "no such licence"})
+    );
+    let receipt: Value = app
+        .get_as(
+            &admin,
+            &format!("/api/v1/exchange/messages/{missing_id}/receipt"),
+        )
+        .await
+        .json()
+        .await
+        .expect("receipt");
+    let entry: Value =
+        serde_json::from_str(receipt["entry"].as_str().expect("entry")).expect("record");
+    assert_eq!(
+        entry["response_hash"],
+        json!(tongban_app::exchange::message::message_hash(
+            &tongban_app::exchange::message::response_head(404, Some(&content_type)),
+            &body
+        )),
+        "the consumer receives what was signed"
+    );
+
     let huge = call(
         &app,
         Some(&admin),
@@ -741,7 +787,7 @@ async fn an_external_provider_is_filtered_timed_out_and_its_absence_reported() {
         .collect();
     assert_eq!(
         statuses,
-        [502, 502, 502, 504, 200],
+        [502, 502, 404, 502, 504, 200],
         "every exchange is logged, newest first"
     );
 }

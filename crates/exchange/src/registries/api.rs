@@ -201,18 +201,21 @@ async fn read(
 ) -> AppResult<Response> {
     let registry = kept(&state, &actor, &headers, &name, &version).await?;
     let query = content(&body, "query", true)?.unwrap_or_default();
-    Ok(read_answer(
-        service::read(&state, &actor, &registry, &query, None).await?,
-    ))
+    match service::read(&state, &actor, &registry, &query, None).await {
+        Ok(found) => Ok(read_answer(found)),
+        // Not found answers as the specification documents it, whatever the reason.
+        Err(crate::error::AppError::NotFound) => Ok(read_answer(None)),
+        Err(other) => Err(other),
+    }
 }
 
 pub fn read_answer(found: Option<Map<String, Value>>) -> Response {
     match found {
         Some(content) => Json(json!({"content": content})).into_response(),
+        // The specification documents this answer as `application/json` with its `detail`.
         None => (
             StatusCode::NOT_FOUND,
-            [(axum::http::header::CONTENT_TYPE, "application/problem+json")],
-            Json(json!({"type": "/problems/not-found", "title": "Not Found", "status": 404, "detail": "no record found"})),
+            Json(json!({"title": "Not Found", "status": 404, "detail": "no record found"})),
         )
             .into_response(),
     }

@@ -525,18 +525,25 @@ pub async fn list(
         .map(Value::Object)
         .collect();
     audit(state, actor, registry, "list", results.len()).await?;
+    // Links are absolute URIs, as the specification's `format: uri` says, and left out when
+    // there is no such page (the specification's `x-nullable` is not JSON Schema).
+    let base = state.config.public_url();
     let link = |p: usize| {
         format!(
-            "/data/{}/{}?page={p}&pageSize={size}",
-            registry.name, registry.version
+            "{}/data/{}/{}?page={p}&pageSize={size}",
+            base.trim_end_matches('/'),
+            registry.name,
+            registry.version
         )
     };
-    Ok(json!({
-        "count": count,
-        "next": (page * size < count).then(|| link(page + 1)),
-        "previous": (page > 1).then(|| link(page - 1)),
-        "results": results,
-    }))
+    let mut answer = json!({"count": count, "results": results});
+    if page * size < count {
+        answer["next"] = json!(link(page + 1));
+    }
+    if page > 1 {
+        answer["previous"] = json!(link(page - 1));
+    }
+    Ok(answer)
 }
 
 /// Creates a record; its ID must be new.

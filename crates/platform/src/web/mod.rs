@@ -338,8 +338,16 @@ async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let already_described =
-        content_type.starts_with(PROBLEM_JSON) || content_type.starts_with("text/html");
+    // A handler's own JSON error (the Digital Registries' documented `{"detail": …}`) is
+    // described already; and what the data-sharing gateway answers (it names the message) is
+    // signed and logged exactly as sent, whatever the provider's content type.
+    let media = content_type.split(';').next().unwrap_or_default().trim();
+    let already_described = content_type.starts_with(PROBLEM_JSON)
+        || content_type.starts_with("text/html")
+        || media == "application/json"
+        || media.ends_with("+json")
+        || response.headers().contains_key("x-road-id")
+        || response.headers().contains_key("x-road-error");
     if !(status.is_client_error() || status.is_server_error()) || already_described {
         return response;
     }
