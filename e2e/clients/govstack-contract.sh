@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The GovStack Registration API and the Digital Registries Data API against their own
-# specifications, with schemathesis (from PyPI,
+# The GovStack Registration API, the Digital Registries Data API and the Information Mediator's
+# PubSub API against their own specifications, with schemathesis (from PyPI,
 # in a virtualenv): every operation of the specification, with valid and invalid input, as an
 # applicant and as an operator of the demo city. Checks: no server error; invalid input refused
 # with a 4xx; content types and response shapes as documented where the specification
@@ -19,7 +19,8 @@ repo="$(cd "$(dirname "$0")/../.." && pwd)"
 conformance="${TONGBAN_CONFORMANCE_DIR:-$repo/../shared/conformance}"
 spec="$conformance/govstack/registration/api/GovStack_Registration_BB_API.json"
 registries_spec="$conformance/govstack/digital-registries/api/GovStack_Digital_registries_BB_Data_API_template-1.3.0.json"
-for wanted in "$spec" "$registries_spec"; do
+pubsub_spec="$conformance/govstack/information-mediator/api/GovStack_IM_PubSub_API.yaml"
+for wanted in "$spec" "$registries_spec" "$pubsub_spec"; do
   if [ ! -f "$wanted" ]; then
     if [ "${CI:-}" = true ]; then echo "the GovStack specification is missing: $wanted" >&2; exit 1; fi
     echo "note: $wanted not found; the GovStack contract test is skipped"
@@ -91,6 +92,29 @@ cat >"$data/registries.toml" <<TOML
 TOML
 echo "== GovStack Digital Registries contract, as the market regulator's data administrator"
 "$venv/bin/schemathesis" --config-file "$data/registries.toml" run "$registries_spec" \
+  --url "$base" \
+  -H "Authorization: Bearer $market_token" \
+  --checks not_a_server_error,negative_data_rejection,content_type_conformance,response_schema_conformance \
+  --max-examples 25 --seed 20261204 --no-color
+
+# The Information Mediator's PubSub API: the market regulator's room `licensing`, with an event
+# type over its licences, called by the room's own department through the gateway.
+room="$base/r1/CN/GOV/$market_uscc/licensing"
+curl -sf -o /dev/null -X POST "$room/api/v1/eventType" \
+  -H "Authorization: Bearer $market_token" -H "X-Road-Client: CN/GOV/$market_uscc/licensing" \
+  -H 'Content-Type: application/json' \
+  -d '{"eventType": "licence-issued", "resource": "SJ-SPXK-003", "schema": {"type": "object"}}'
+cat >"$data/pubsub.toml" <<TOML
+[parameters]
+"path.instanceId" = "CN"
+"path.memberClass" = "GOV"
+"path.memberCode" = "$market_uscc"
+"path.applicationCode" = "licensing"
+"path.eventType" = "licence-issued"
+"header.X-GovStack-Client" = "CN/GOV/$market_uscc/licensing"
+TOML
+echo "== GovStack IM PubSub contract, as the room's department"
+"$venv/bin/schemathesis" --config-file "$data/pubsub.toml" run "$pubsub_spec" \
   --url "$base" \
   -H "Authorization: Bearer $market_token" \
   --checks not_a_server_error,negative_data_rejection,content_type_conformance,response_schema_conformance \
