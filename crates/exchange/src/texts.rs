@@ -196,6 +196,35 @@ pub const TEXTS: crate::web::i18n::Texts = &[
     ),
     ("exchange.receipt", "回执", "Receipt"),
     ("exchange.download", "下载", "Download"),
+    ("exchange.verify", "核验", "Verify"),
+    ("exchange.message", "交换记录", "Exchange record"),
+    ("exchange.record", "签名记录", "The signed record"),
+    (
+        "exchange.requested",
+        "请求（消费方签名）",
+        "Request (signed by the consumer)",
+    ),
+    (
+        "exchange.responded",
+        "应答（提供方签名）",
+        "Answer (signed by the provider)",
+    ),
+    (
+        "exchange.log_entry",
+        "存证日志条目 / 检查点规模",
+        "Log entry / checkpoint size",
+    ),
+    (
+        "exchange.verified",
+        "核验通过：双方签名有效，记录已写入存证日志",
+        "Verified: both signatures hold and the record is in the log",
+    ),
+    (
+        "exchange.verified_hint",
+        "网关按本地区及已互认地区的信任列表核验了双方签名，并核验了该记录在已签名检查点中的包含证明。",
+        "The gateway checked both signatures against this region's and the recognised regions' trust lists, and the record's inclusion in a signed checkpoint.",
+    ),
+    ("exchange.not_verified", "核验未通过", "Not verified"),
     (
         "exchange.verify_hint",
         "离线核验：tongban exchange verify --trust-list trust-list.json --root-key <根公钥> receipt.json",

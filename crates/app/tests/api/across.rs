@@ -411,6 +411,22 @@ async fn two_regions_exchange_through_their_gateways_and_both_log_the_signed_pai
             && page.contains("foreign-form-SJ-QYDJ-001"),
         "{page}"
     );
+    // Both regions' pages check the same record against both trust lists.
+    let verified = page_owner
+        .get(&b, &format!("/exchange/messages/{id}"))
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(verified.contains("核验通过"), "{verified}");
+    let mut page_consumer = a.page_login(a.account("demo.deptadmin")).await;
+    let verified = page_consumer
+        .get(&a, &format!("/exchange/messages/{id}"))
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(verified.contains("核验通过"), "{verified}");
     let csrf = crate::helpers::hidden_csrf(&page);
     let unknown_uscc = tongban_app::demo::demo_uscc("11", "110000", "MB777777")
         .expect("uscc")

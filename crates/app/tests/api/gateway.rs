@@ -1324,6 +1324,25 @@ async fn the_pages_show_what_may_be_called_and_the_log_with_its_receipts() {
             .expect("html")
             .contains(&format!("message-{id}"))
     );
+    let checked = browser
+        .get(&app, &format!("/exchange/messages/{id}"))
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        checked.contains("核验通过") && checked.contains(&client),
+        "{checked}"
+    );
+    let mut health = app.page_login(app.account("demo.health")).await;
+    assert_eq!(
+        health
+            .get(&app, &format!("/exchange/messages/{id}"))
+            .await
+            .status(),
+        404,
+        "another department's exchange is not found"
+    );
     let bad = browser.get(&app, "/exchange/messages?from=yesterday").await;
     assert_eq!(bad.status(), 422);
     assert!(bad.text().await.expect("html").contains("YYYY-MM-DD"));

@@ -22,6 +22,39 @@ pub fn routes() -> Router<AppState> {
         .route("/exchange/services", get(services))
         .route("/exchange/services/{code}/openapi.json", get(openapi))
         .route("/exchange/messages", get(messages))
+        .route("/exchange/messages/{id}", get(message))
+}
+
+#[derive(Template)]
+#[template(path = "exchange_message.html")]
+struct MessagePage {
+    base: PageBase,
+    id: String,
+    record: Option<super::message::ExchangeRecord>,
+    refusal: Option<String>,
+    index: u64,
+    tree_size: u64,
+}
+
+/// One exchange of the department's log, its signed record checked by the gateway against the
+/// trust lists, and its receipt for checking offline.
+async fn message(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    let checked = super::receipts::check(&state, actor, &id)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(ctx.render(&MessagePage {
+        base: ctx.base("exchange.message"),
+        id,
+        record: checked.record,
+        refusal: checked.refusal,
+        index: checked.receipt.index,
+        tree_size: checked.receipt.tree_size,
+    }))
 }
 
 /// A service the department may call.

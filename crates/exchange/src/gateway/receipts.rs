@@ -162,3 +162,40 @@ pub async fn receipt(state: &AppState, actor: &Actor, id: &str) -> AppResult<Rec
         checkpoint: checkpoint.text,
     })
 }
+
+/// What the gateway's own check of a receipt found: the record, and the reason it was refused,
+/// if it was.
+pub struct Checked {
+    pub receipt: Receipt,
+    pub record: Option<super::message::ExchangeRecord>,
+    pub refusal: Option<String>,
+}
+
+/// Checks the receipt of an exchange as `tongban exchange verify` does offline, against this
+/// region's trust list and those of the regions it recognises (an exchange with another region
+/// is signed on one side by that region's department).
+pub async fn check(state: &AppState, actor: &Actor, id: &str) -> AppResult<Checked> {
+    let receipt = receipt(state, actor, id).await?;
+    let own = serde_json::to_string(&crate::keys::service::trust_list(state).await?)
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let others = tongban_trust::trust::regions::recognised_lists(state).await?;
+    let mut lists: Vec<(&str, Option<&tongban_crypto::PublicKey>)> = vec![(own.as_str(), None)];
+    lists.extend(
+        others
+            .iter()
+            .map(|(text, root)| (text.as_str(), Some(root))),
+    );
+    let text = serde_json::to_string(&receipt).map_err(|e| AppError::Internal(e.into()))?;
+    let (record, refusal) = match super::message::verify_receipt_across(&lists, &text) {
+        Ok(record) => (Some(record), None),
+        Err(refusal) => (
+            serde_json::from_str(&receipt.entry).ok(),
+            Some(format!("{}: {}", refusal.reason, refusal.message)),
+        ),
+    };
+    Ok(Checked {
+        receipt,
+        record,
+        refusal,
+    })
+}

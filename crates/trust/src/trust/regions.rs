@@ -183,6 +183,24 @@ pub async fn recognised(state: &AppState) -> AppResult<Vec<(String, TrustListPay
         .collect())
 }
 
+/// Each recognised region's trust list as imported, with the root key it is pinned to (for
+/// checking receipts of exchanges with that region).
+pub async fn recognised_lists(state: &AppState) -> AppResult<Vec<(String, PublicKey)>> {
+    let mut out = Vec::new();
+    for row in store::trusted_regions(state.pool()).await? {
+        let root = row
+            .root_alg
+            .parse()
+            .ok()
+            .and_then(|a| URL_SAFE_NO_PAD.decode(&row.root_key).ok().map(|b| (a, b)))
+            .and_then(|(a, b)| PublicKey::new(a, b).ok());
+        if let Some(root) = root {
+            out.push((row.list_text, root));
+        }
+    }
+    Ok(out)
+}
+
 /// Each recognised region's issuer name (`tongban.<region>`) with its keys of `purpose`
 /// valid now. A region's codes verify only against its own keys.
 pub async fn foreign_keys(state: &AppState, purpose: &str) -> AppResult<Vec<(String, KeyRing)>> {
