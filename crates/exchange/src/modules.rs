@@ -52,6 +52,7 @@ impl crate::module::Module for ExchangeModule {
             .merge(crate::catalogue::editor::routes())
             .merge(crate::gateway::api::routes())
             .merge(crate::gateway::pages::routes())
+            .merge(crate::pubsub::pages::routes())
             .merge(crate::registries::api::routes())
     }
 

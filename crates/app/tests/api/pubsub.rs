@@ -651,6 +651,34 @@ async fn pushed_events_arrive_in_order_signed_after_retries_and_the_dead_letters
     assert_eq!(status, 200);
     assert_eq!(letters.as_array().map(Vec::len), Some(1), "{letters}");
     assert_eq!(letters[0]["sequence"], 6);
+    // Both departments see it on their publish/subscribe page.
+    let mut consumer = app.page_login(app.account("demo.deptadmin")).await;
+    let page = consumer
+        .get(&app, "/exchange/subscriptions")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains("licence-issued") && page.contains("127.0.0.1:9/events"),
+        "{page}"
+    );
+    let mut room_owner = app.page_login(app.account("demo.deptadmin.market")).await;
+    let page = room_owner
+        .get(&app, "/exchange/subscriptions")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains("licence-issued") && page.contains("SJ-SPXK-003"),
+        "{page}"
+    );
+    let mut citizen = app.page_login(app.account("citizen.zhangwei")).await;
+    assert_eq!(
+        citizen.get(&app, "/exchange/subscriptions").await.status(),
+        403
+    );
 
     // Replay from the start to a working address: everything again, in order.
     seen.lock().expect("lock").clear();

@@ -3,6 +3,8 @@
 //! (signed, in order, retried, dead-lettered, replayable) and pull with confirmation.
 
 pub mod api;
+pub mod pages;
 pub mod push;
 pub mod service;
+pub(crate) mod store;
 pub mod writer;
