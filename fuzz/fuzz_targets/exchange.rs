@@ -1,9 +1,11 @@
-//! Fuzzes the data-sharing gateway's wire rules: X-Road identifiers and paths never panic, and
-//! a filtered answer never holds an item outside the grant.
+//! Fuzzes the data-sharing gateway's wire rules: X-Road identifiers and paths never panic, a
+//! filtered answer never holds an item outside the grant, and a service description's
+//! endpoints are always templates the gateway can match.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use tongban_codes::item_filter::{Filtered, filter};
+use tongban_codes::service_description::{endpoints_of, matches};
 use tongban_codes::xroad::{parse_client, safe_path, split_service};
 
 fuzz_target!(|data: &[u8]| {
@@ -14,6 +16,16 @@ fuzz_target!(|data: &[u8]| {
         assert!(!service.code.contains('/'));
     }
     let _ = safe_path(text);
+    if let Ok(document) = serde_json::from_str::<serde_json::Value>(text) {
+        if let Ok(endpoints) = endpoints_of(&document) {
+            for (method, path) in &endpoints {
+                assert!(path.starts_with('/') && !path.contains(".."));
+                assert!(matches(&endpoints, method, path), "a template matches itself");
+            }
+        }
+    }
+    let endpoints = vec![("GET".to_owned(), "/licences/{no}".to_owned())];
+    let _ = matches(&endpoints, "GET", text);
     let granted = vec!["a".to_owned(), "b".to_owned()];
     let all = vec!["a".to_owned(), "b".to_owned(), "secret".to_owned()];
     for media in ["application/json", "text/csv", "text/plain"] {

@@ -10,6 +10,7 @@ pub mod dcc;
 pub mod item_filter;
 mod pass;
 mod pipeline;
+pub mod service_description;
 pub mod shc;
 mod shown;
 pub mod xroad;
