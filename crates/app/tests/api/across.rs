@@ -462,3 +462,46 @@ async fn two_regions_exchange_through_their_gateways_and_both_log_the_signed_pai
     assert_eq!(after.status(), 403);
     assert_eq!(header(&after, "x-road-error"), "Client.AccessDenied");
 }
+
+#[tokio::test]
+async fn a_member_two_recognised_regions_claim_is_trusted_in_neither() {
+    let a = region("339900").await;
+    let b = region("440300").await;
+    // A third region whose (unrenumbered) demo departments claim A's member codes.
+    let c = region("110000").await;
+    let common = time::OffsetDateTime::now_utc() + time::Duration::seconds(1);
+    for app in [&a, &b, &c] {
+        app.clock.set(common);
+    }
+    own_members(&b).await;
+    recognise(&b, &a).await;
+    recognise(&a, &b).await;
+    let consumer = a.account("demo.deptadmin").api_token.clone();
+    let client = format!("CN/GOV/{}/CASES", uscc(&a, "government_services").await);
+    let path = format!(
+        "/r1/CN/GOV/{}/DATA/SJ-QYDJ-001/enterprises",
+        uscc(&b, "market_regulation").await
+    );
+    let known = call(&a, &consumer, &client, &path).await;
+    assert_eq!(known.status(), 403);
+    assert_eq!(
+        header(&known, "x-road-error"),
+        "Client.AccessDenied",
+        "B knows A's department; it holds no grant"
+    );
+    recognise(&b, &c).await;
+    // B refuses A's department without signing (it cannot authenticate it); A says so.
+    let ambiguous = call(&a, &consumer, &client, &path).await;
+    assert_eq!(ambiguous.status(), 502);
+    assert_eq!(
+        header(&ambiguous, "x-road-error"),
+        "Server.ClientProxy.InvalidSignature"
+    );
+    let body: Value = ambiguous.json().await.expect("problem");
+    assert!(
+        body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("403 Client.NotAuthorised")),
+        "two regions claim the member, so B trusts neither for it: {body}"
+    );
+}

@@ -31,8 +31,8 @@ impl RemoteMember {
 }
 
 /// The recognised region whose trust list binds an exchange key to `uscc`, if any. A member
-/// code cannot be claimed by two regions: the first region (by code) that lists it is taken,
-/// and the others' keys for it are never trusted.
+/// code two regions' lists both claim is trusted in neither: one region cannot speak for
+/// another's department, and which one is right is for the security administrators to settle.
 pub async fn remote_member(state: &AppState, uscc: &str) -> AppResult<Option<RemoteMember>> {
     if crate::admin::directory::department_by_uscc(state, uscc)
         .await?
@@ -40,21 +40,30 @@ pub async fn remote_member(state: &AppState, uscc: &str) -> AppResult<Option<Rem
     {
         return Ok(None);
     }
-    let mut regions = tongban_trust::trust::regions::recognised(state).await?;
-    regions.sort_by(|a, b| a.0.cmp(&b.0));
-    for (region, payload) in regions {
+    let mut found: Option<RemoteMember> = None;
+    for (region, payload) in tongban_trust::trust::regions::recognised(state).await? {
         let keys: Vec<TrustedKey> = payload
             .keys
             .into_iter()
             .filter(|key| key.purpose == EXCHANGE_KEY && key.may_sign(uscc, EXCHANGE_KIND))
             .collect();
-        if !keys.is_empty() {
-            return Ok(Some(RemoteMember {
-                region,
-                gateway: payload.gateway,
-                keys,
-            }));
+        if keys.is_empty() {
+            continue;
         }
+        if let Some(first) = &found {
+            tracing::warn!(
+                member = uscc,
+                first = %first.region,
+                second = %region,
+                "two recognised regions list the same member; neither is trusted for it"
+            );
+            return Ok(None);
+        }
+        found = Some(RemoteMember {
+            region,
+            gateway: payload.gateway,
+            keys,
+        });
     }
-    Ok(None)
+    Ok(found)
 }

@@ -357,6 +357,21 @@ pub async fn forward(
     let (response_kid, response_signature, responded_at) = match checked {
         Ok(signed) => signed,
         Err(why) => {
+            // The other gateway refuses calls it cannot authenticate without signing (it does
+            // not log them either); say what it said, as its unsigned word.
+            let why = match &kind {
+                Some(kind) if echoed.is_none() => {
+                    let detail = serde_json::from_slice::<serde_json::Value>(&answer.body)
+                        .ok()
+                        .and_then(|v| v["detail"].as_str().map(str::to_owned))
+                        .unwrap_or_default();
+                    format!(
+                        "region {}'s gateway refused without signing: {} {kind}: {detail}",
+                        member.region, answer.status
+                    )
+                }
+                _ => why,
+            };
             return here(error(502, "Server.ClientProxy.InvalidSignature", why)).await;
         }
     };
