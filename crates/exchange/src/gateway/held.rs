@@ -30,6 +30,15 @@ pub async fn certificates(call: &Call<'_>) -> AppResult<Answer> {
             "a use is asked with POST",
         ));
     }
+    if call.actor.clerk_department().is_none() {
+        // Authorised use is a clerk's act for a service item of this region (a department of
+        // another region uses its own region's library).
+        return Ok(problem(
+            403,
+            "Forbidden",
+            "certificates are used by the clerks of this region's departments",
+        ));
+    }
     let Ok(request) =
         serde_json::from_slice::<tongban_certificates::certs::usage::UseRequest>(call.body)
     else {
