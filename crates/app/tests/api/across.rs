@@ -298,6 +298,39 @@ async fn two_regions_exchange_through_their_gateways_and_both_log_the_signed_pai
     );
     let _ = person_id;
 
+    // The certificate library is not opened to another region: authorised use is a clerk's
+    // act for a service item of this region.
+    let library_grant = b
+        .post_as(
+            &b.account("demo.deptadmin").api_token,
+            "/api/v1/exchange/foreign-grants",
+            &json!({"resource": "ZW-DZZZ-001", "uscc": consumer_uscc, "name": "临江市政务服务管理局",
+                "items": ["copy", "alg", "kid", "signature"], "purpose": "跨省通办：营业执照核验",
+                "legal_basis": "《优化营商环境条例》", "until": until}),
+        )
+        .await;
+    assert_eq!(library_grant.status(), 201);
+    let government_b = uscc(&b, "government_services").await;
+    let library = a
+        .client
+        .post(a.url(&format!(
+            "/r1/CN/GOV/{government_b}/DATA/ZW-DZZZ-001/certificates/use"
+        )))
+        .bearer_auth(&consumer)
+        .header("X-Road-Client", client.as_str())
+        .json(&json!({"holder": {"resident_id": zhang}, "type_code": "x", "service_code": "x", "cause": "核验"}))
+        .send()
+        .await
+        .expect("use");
+    assert_eq!(library.status(), 403);
+    let problem: Value = library.json().await.expect("problem");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("clerks of this region")),
+        "{problem}"
+    );
+
     // Forged, stale and replayed requests sent straight to B's gateway are refused.
     let department_id = tongban_app::admin::store::departments(a.state.pool())
         .await
