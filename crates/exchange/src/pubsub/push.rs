@@ -10,6 +10,7 @@ use std::time::Duration;
 use base64::Engine as _;
 
 use super::service::{self as pubsub, MAX_ATTEMPTS, Room};
+use super::store;
 use crate::error::AppResult;
 use crate::gateway::ids::parse_client;
 use crate::state::AppState;
@@ -29,39 +30,17 @@ pub fn backoff_ms(attempts: i64) -> i64 {
 /// Pushes what is due; returns how many events were delivered.
 pub async fn deliver_due(state: &AppState) -> AppResult<usize> {
     let now = state.now();
-    let due: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM pubsub_subscriptions
-         WHERE delivery = 'PUSH' AND next_attempt_at <= $1 AND leased_until < $1
-           AND position < (SELECT COALESCE(MAX(seq), 0) FROM pubsub_events e
-                           WHERE e.room = pubsub_subscriptions.room AND e.event_type = pubsub_subscriptions.event_type)
-         LIMIT 100",
-    )
-    .bind(now)
-    .fetch_all(state.pool())
-    .await?;
+    let due = store::due_pushes(state.pool(), now).await?;
     let mut pushes = tokio::task::JoinSet::new();
     for id in due {
-        let claimed = sqlx::query(
-            "UPDATE pubsub_subscriptions SET leased_until = $2 WHERE id = $1 AND leased_until < $3",
-        )
-        .bind(id.clone())
-        .bind(now + LEASE_MS)
-        .bind(now)
-        .execute(state.pool())
-        .await?;
-        if claimed.rows_affected() != 1 {
+        if !store::lease(state.pool(), &id, now, now + LEASE_MS).await? {
             continue;
         }
         // Subscriptions are pushed side by side; each one's events in order.
         let state = state.clone();
         pushes.spawn(async move {
             let outcome = push_one(&state, &id).await;
-            let released =
-                sqlx::query("UPDATE pubsub_subscriptions SET leased_until = 0 WHERE id = $1")
-                    .bind(id.clone())
-                    .execute(state.pool())
-                    .await;
-            released?;
+            store::release(state.pool(), &id).await?;
             outcome
         });
     }
@@ -77,13 +56,8 @@ pub async fn deliver_due(state: &AppState) -> AppResult<usize> {
 }
 
 async fn push_one(state: &AppState, id: &str) -> AppResult<usize> {
-    let row: Option<(String, String, String)> = sqlx::query_as(
-        "SELECT room, event_type, subscriber FROM pubsub_subscriptions WHERE id = $1",
-    )
-    .bind(id.to_owned())
-    .fetch_optional(state.pool())
-    .await?;
-    let Some((room_key, kind, subscriber)) = row else {
+    let Some((room_key, kind, subscriber)) = store::subscription_key(state.pool(), id).await?
+    else {
         return Ok(0);
     };
     let sub = pubsub::subscription(state, &room_key, &kind, &subscriber).await?;
@@ -99,11 +73,6 @@ async fn push_one(state: &AppState, id: &str) -> AppResult<usize> {
         owner,
     };
     let kind_row = pubsub::event_type(state, &room, &kind).await?;
-    let later = |ms: i64| {
-        sqlx::query("UPDATE pubsub_subscriptions SET next_attempt_at = $2 WHERE id = $1")
-            .bind(sub.id.clone())
-            .bind(state.now() + ms)
-    };
     // Without a grant in force nothing is pushed; the subscription waits for a new one.
     let Some((granted, _)) = crate::catalogue::service::grant_in_force(
         state,
@@ -112,7 +81,7 @@ async fn push_one(state: &AppState, id: &str) -> AppResult<usize> {
     )
     .await?
     else {
-        later(60_000).execute(state.pool()).await?;
+        store::put_off(state.pool(), &sub.id, state.now() + 60_000).await?;
         return Ok(0);
     };
     let Some(url) = sub.push_url.clone() else {
@@ -213,14 +182,8 @@ async fn push_one(state: &AppState, id: &str) -> AppResult<usize> {
                         }
                         // What was delivered before the failure stays delivered.
                         pubsub::advance(state, &sub.id, acknowledged).await?;
-                        sqlx::query(
-                            "UPDATE pubsub_subscriptions SET attempts = $2, next_attempt_at = $3 WHERE id = $1",
-                        )
-                        .bind(sub.id.clone())
-                        .bind(attempts)
-                        .bind(state.now() + backoff_ms(attempts))
-                        .execute(state.pool())
-                        .await?;
+                        let at = state.now() + backoff_ms(attempts);
+                        store::retry_at(state.pool(), &sub.id, attempts, at).await?;
                         break 'pages;
                     }
                 }
@@ -237,14 +200,6 @@ async fn dead_letter(
     seq: i64,
     reason: &str,
 ) -> AppResult<()> {
-    sqlx::query(
-        "INSERT INTO pubsub_dead_letters (subscription_id, seq, reason, at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-    )
-    .bind(subscription.to_owned())
-    .bind(seq)
-    .bind(reason.to_owned())
-    .bind(state.now())
-    .execute(state.pool())
-    .await?;
+    store::insert_dead_letter(state.pool(), subscription, seq, reason, state.now()).await?;
     pubsub::advance(state, subscription, seq).await
 }
