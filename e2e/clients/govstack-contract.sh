@@ -35,6 +35,8 @@ if [ ! -x "$venv/bin/schemathesis" ]; then
 fi
 
 data="$(mktemp -d)"
+# schemathesis keeps its cache in the working directory: keep it out of the repository.
+cd "$data"
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 env -u TONGBAN_BIN -u TONGBAN_CONFORMANCE_DIR TONGBAN_LOG=warn "$binary" demo --data-dir "$data" --bind "127.0.0.1:$port" >"$data/demo.log" 2>&1 &
 demo=$!
