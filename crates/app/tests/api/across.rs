@@ -193,6 +193,45 @@ async fn two_regions_exchange_through_their_gateways_and_both_log_the_signed_pai
     let clerk = b.account("demo.clerk.market").api_token.clone();
     let (status, _) = problem(grant(consumer_uscc.clone(), clerk).await).await;
     assert_eq!(status, 403);
+    for (bad, why) in [
+        (
+            json!({"resource": "SJ-QYDJ-001", "uscc": consumer_uscc, "name": "某部门", "items": ["secret"],
+            "purpose": "核验", "legal_basis": "某条例", "until": until}),
+            "an item the resource has not",
+        ),
+        (
+            json!({"resource": "SJ-QYDJ-001", "uscc": consumer_uscc, "name": "某部门", "items": ["uscc"],
+            "purpose": "核验", "legal_basis": "某条例", "until": "2099-01-01"}),
+            "more than a year away",
+        ),
+        (
+            json!({"resource": "GA-AJ-001", "uscc": consumer_uscc, "name": "某部门", "items": ["case_id"],
+            "purpose": "核验", "legal_basis": "某条例", "until": until}),
+            "a resource that is not shared",
+        ),
+        (
+            json!({"resource": "SJ-QYDJ-001", "uscc": consumer_uscc}),
+            "a body missing its fields",
+        ),
+    ] {
+        let token = if why == "a resource that is not shared" {
+            b.account("demo.deptadmin.police").api_token.clone()
+        } else {
+            owner.clone()
+        };
+        let (status, body) = problem(
+            b.post_as(&token, "/api/v1/exchange/foreign-grants", &bad)
+                .await,
+        )
+        .await;
+        assert!((400..500).contains(&status), "{why}: {status} {body}");
+        assert_eq!(body["status"], status, "problem+json: {why}");
+    }
+    assert_eq!(
+        b.count("data_foreign_grants").await,
+        0,
+        "nothing refused was kept"
+    );
     let granted = grant(consumer_uscc.clone(), owner.clone()).await;
     assert_eq!(granted.status(), 201);
     let granted: Value = granted.json().await.expect("grant");
@@ -394,6 +433,32 @@ async fn two_regions_exchange_through_their_gateways_and_both_log_the_signed_pai
     assert_eq!(header(&forged, "x-road-error"), "Client.InvalidSignature");
     let stale = direct(fresh.clone(), now - 10 * 60 * 1000, false).await;
     assert_eq!(stale.status(), 403);
+    let logged_before = b.count("exchange_messages").await;
+    let malformed = b
+        .client
+        .get(b.url(&path))
+        .header("X-Road-Client", client.as_str())
+        .header("X-Road-Id", "malformed-1")
+        .header("X-Tongban-Requested-At", "yesterday")
+        .header("X-Tongban-Request-Kid", key.kid())
+        .header("X-Tongban-Request-Signature", "%%%")
+        .send()
+        .await
+        .expect("malformed");
+    assert_eq!(malformed.status(), 403);
+    assert_eq!(
+        header(&malformed, "x-road-error"),
+        "Client.InvalidSignature"
+    );
+    assert_eq!(
+        header(&malformed, "content-type"),
+        "application/problem+json"
+    );
+    assert_eq!(
+        b.count("exchange_messages").await,
+        logged_before,
+        "what cannot be authenticated is neither served nor logged"
+    );
     let signed = direct(fresh.clone(), now, false).await;
     assert_eq!(signed.status(), 200, "a well-signed call from A's key");
     let replayed = direct(fresh.clone(), now, false).await;
