@@ -12,6 +12,13 @@ pub fn rfc3339(millis: i64) -> String {
         .unwrap_or_default()
 }
 
+/// An RFC 3339 instant as Unix milliseconds; `None` when it is not one.
+pub fn parse_millis(text: &str) -> Option<i64> {
+    OffsetDateTime::parse(text, &Rfc3339)
+        .ok()
+        .and_then(|t| i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -19,5 +26,10 @@ mod tests {
     #[test]
     fn formats_as_utc() {
         assert_eq!(rfc3339(1_700_000_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(
+            parse_millis("2023-11-14T22:13:20.5Z"),
+            Some(1_700_000_000_500)
+        );
+        assert_eq!(parse_millis("yesterday"), None);
     }
 }

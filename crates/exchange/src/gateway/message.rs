@@ -171,9 +171,7 @@ fn check_signature(
 
 /// Seconds since the epoch of an RFC 3339 time.
 fn unix_seconds(text: &str) -> Option<i64> {
-    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .ok()
-        .map(|t| t.unix_timestamp())
+    crate::time_fmt::parse_millis(text).map(|ms| ms.div_euclid(1000))
 }
 
 /// Checks a receipt offline against a trust list (and its pinned root key): both signatures

@@ -51,12 +51,6 @@ fn invalid(message: impl Into<String>) -> GatewayError {
     error(403, "Client.InvalidSignature", message)
 }
 
-fn millis(text: &str) -> Option<i64> {
-    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .ok()
-        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
-}
-
 /// The provider's side: a call another region's gateway sent for one of its departments.
 pub async fn serve(
     state: &AppState,
@@ -91,8 +85,8 @@ pub async fn serve(
         signed(REQUEST_KID)?,
         signed(REQUEST_SIGNATURE)?,
     );
-    let requested_at =
-        millis(&at).ok_or_else(|| invalid("the signing time is not an RFC 3339 time"))?;
+    let requested_at = crate::time_fmt::parse_millis(&at)
+        .ok_or_else(|| invalid("the signing time is not an RFC 3339 time"))?;
     if (state.now() - requested_at).abs() > FRESH_MS {
         return Err(invalid(
             "the request was signed more than five minutes from now",

@@ -51,9 +51,8 @@ pub struct MessageView {
 
 fn instant(field: &'static str, text: Option<&str>) -> AppResult<Option<i64>> {
     text.map(|t| {
-        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
-            .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
-            .map_err(|_| AppError::invalid(field, "an RFC 3339 instant"))
+        crate::time_fmt::parse_millis(t)
+            .ok_or_else(|| AppError::invalid(field, "an RFC 3339 instant"))
     })
     .transpose()
 }
