@@ -8,6 +8,7 @@ pub mod demo;
 
 pub use tongban_certificates::certs;
 pub use tongban_citypass::{checkins, health, pass, venues};
+pub use tongban_crossregion as crossregion;
 pub use tongban_exchange::catalogue;
 pub use tongban_exchange::gateway as exchange;
 pub use tongban_exchange::pubsub;
@@ -88,6 +89,7 @@ pub fn modules() -> Vec<Box<dyn module::Module>> {
         Box::new(tongban_services::ServicesModule),
         Box::new(tongban_services::ApplicationsModule),
         Box::new(tongban_exchange::ExchangeModule),
+        Box::new(tongban_crossregion::CrossRegionModule),
     ]
 }
 

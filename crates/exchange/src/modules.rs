@@ -18,6 +18,7 @@ impl crate::module::Module for ExchangeModule {
         extensions: &mut crate::module::Extensions,
     ) {
         extensions.insert(crate::gateway::providers::HttpProviders::new());
+        extensions.insert(crate::gateway::providers::InProcess::default());
         extensions.insert(crate::gateway::service::InFlight::default());
         extensions.insert_cache(crate::cache::Coherent::<
             std::sync::Arc<crate::pubsub::service::Publishing>,

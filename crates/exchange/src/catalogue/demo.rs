@@ -181,6 +181,37 @@ fn resources() -> Vec<DemoResource> {
     ]
 }
 
+/// Adds one resource of another module's demo (its code, owner and description) unless the
+/// catalogue holds it, through the catalogue's checks.
+pub async fn seed_resource(
+    state: &AppState,
+    code: &str,
+    department_id: &str,
+    draft: ResourceDraft,
+) -> AppResult<()> {
+    if store::resource(state.pool(), code).await?.is_some() {
+        return Ok(());
+    }
+    service::check_draft(state, &draft)?;
+    let resource = Resource {
+        code: code.into(),
+        name: draft.name,
+        department_id: department_id.into(),
+        department_name: String::new(),
+        description: draft.description,
+        share_type: draft.share_type,
+        share_conditions: draft.share_conditions,
+        legal_basis: draft.legal_basis,
+        open_type: draft.open_type,
+        update_cycle: draft.update_cycle,
+        format: draft.format,
+        service: draft.service,
+        version: 0,
+        items: draft.items,
+    };
+    store::save_resource(state.pool(), &resource, "demo", state.now()).await
+}
+
 /// Adds the demo resources that are missing, and the two demo requests when none exist.
 pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> AppResult<()> {
     let department_of = |kind: &str| {
@@ -193,28 +224,7 @@ pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> 
         let Some(department) = department_of(demo.department_kind) else {
             continue;
         };
-        if store::resource(state.pool(), demo.code).await?.is_some() {
-            continue;
-        }
-        service::check_draft(&demo.draft)?;
-        let d = demo.draft;
-        let resource = Resource {
-            code: demo.code.into(),
-            name: d.name,
-            department_id: department,
-            department_name: String::new(),
-            description: d.description,
-            share_type: d.share_type,
-            share_conditions: d.share_conditions,
-            legal_basis: d.legal_basis,
-            open_type: d.open_type,
-            update_cycle: d.update_cycle,
-            format: d.format,
-            service: d.service,
-            version: 0,
-            items: d.items,
-        };
-        store::save_resource(state.pool(), &resource, "demo", state.now()).await?;
+        seed_resource(state, demo.code, &department, demo.draft).await?;
     }
     seed_employment_registry(state, city).await?;
     seed_department_grants(state, &department_of).await?;

@@ -43,7 +43,7 @@ pub fn valid_resource_code(code: &str) -> bool {
 /// The consistency rules of a resource: its fields from their code lists; items named once;
 /// "not shared" with a legal basis, "conditionally shared" with its conditions; and an item of
 /// personal data never shared unconditionally nor opened.
-pub fn check_draft(draft: &ResourceDraft) -> AppResult<()> {
+pub fn check_draft(state: &AppState, draft: &ResourceDraft) -> AppResult<()> {
     text("name", &draft.name, 100)?;
     if draft.description.chars().count() > 2000 {
         return Err(AppError::invalid("description", "at most 2,000 characters"));
@@ -62,12 +62,12 @@ pub fn check_draft(draft: &ResourceDraft) -> AppResult<()> {
     }
     if let Some(service) = &draft.service {
         text("service", service, 200)?;
-        if !crate::gateway::providers::valid_service(service) {
+        if !crate::gateway::providers::valid_service(state, service) {
             return Err(AppError::invalid(
                 "service",
                 format!(
                     "a registry of the platform ({}) or the http(s):// base address of the department's system",
-                    crate::gateway::providers::REGISTRIES.join(", ")
+                    crate::gateway::providers::own_names(state).join(", ")
                 ),
             ));
         }
@@ -226,7 +226,7 @@ pub async fn save(
     ) {
         return Err(AppError::Forbidden);
     }
-    check_draft(&draft)?;
+    check_draft(state, &draft)?;
     let resource = Resource {
         code: code.to_owned(),
         name: draft.name.trim().to_owned(),
@@ -671,4 +671,12 @@ pub async fn grant_in_force(
 /// Tells every node's gateway that routes and grants changed.
 async fn routes_changed(state: &AppState) {
     crate::cache::changed(state, super::CHANGES, crate::cache::ALL).await;
+}
+
+/// The department (its id) that holds the resource `code`, if the catalogue lists it: how a
+/// module that serves a resource finds whose name it acts in.
+pub async fn owner_of(state: &AppState, code: &str) -> AppResult<Option<String>> {
+    Ok(store::resource(state.pool(), code)
+        .await?
+        .map(|resource| resource.department_id))
 }

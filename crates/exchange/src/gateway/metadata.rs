@@ -38,16 +38,18 @@ type Described = std::collections::HashMap<String, Vec<crate::catalogue::describ
 
 /// A service's endpoints in X-Road's form (`*` for a path parameter): a platform registry's
 /// own, those of an external system's registered description, or any path when it has none.
-fn endpoints(resource: &Resource, described: &Described) -> Vec<(String, String)> {
+fn endpoints(
+    state: &AppState,
+    resource: &Resource,
+    described: &Described,
+) -> Vec<(String, String)> {
     let owned = |list: &[(&str, &str)]| {
         list.iter()
             .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
             .collect()
     };
     match resource.service.as_deref() {
-        Some(name) if super::providers::REGISTRIES.contains(&name) => {
-            owned(super::providers::registry_endpoints(name))
-        }
+        Some(name) if let Some(own) = super::providers::own_endpoints(state, name) => owned(own),
         Some(_) => match described.get(&resource.code) {
             Some(list) => list
                 .iter()
@@ -101,7 +103,7 @@ fn service_json(
     let external = resource
         .service
         .as_deref()
-        .is_some_and(|s| !super::providers::REGISTRIES.contains(&s));
+        .is_some_and(|s| super::providers::own_endpoints(state, s).is_none());
     json!({
         "objectType": "SERVICE",
         "serviceType": if external { "REST" } else { "OPENAPI" },
@@ -111,7 +113,7 @@ fn service_json(
         "applicationCode": DATA_SUBSYSTEM,
         "serviceCode": resource.code,
         "serviceVersion": resource.version.to_string(),
-        "endpointList": {"member": endpoints(resource, described).into_iter()
+        "endpointList": {"member": endpoints(state, resource, described).into_iter()
             .map(|(method, path)| json!({"method": method, "path": path}))
             .collect::<Vec<_>>()},
     })
@@ -250,7 +252,7 @@ fn openapi(
         properties.insert(item.code.clone(), schema);
     }
     let mut paths = serde_json::Map::new();
-    for (method, path) in endpoints(resource, described) {
+    for (method, path) in endpoints(state, resource, described) {
         let mut template = String::new();
         let mut parameters = Vec::new();
         for (n, piece) in path.split('*').enumerate() {

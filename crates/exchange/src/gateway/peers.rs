@@ -394,6 +394,69 @@ pub async fn forward(
     .await
 }
 
+/// A module of this platform calls a member of another region in the name of one of this
+/// region's departments (the department's own system, not an account): the same signed,
+/// logged exchange as [`forward`] makes for a department's client. `target` is the path after
+/// the service code, `subsystem` the calling system's name in the `X-Road-Client` header.
+#[allow(clippy::too_many_arguments)]
+pub async fn send(
+    state: &AppState,
+    consumer: &Department,
+    subsystem: &str,
+    provider: &str,
+    code: &str,
+    method: axum::http::Method,
+    target: &str,
+    body: Vec<u8>,
+) -> Result<Outgoing, GatewayError> {
+    let started = Instant::now();
+    let instance = &state.config.xroad_instance;
+    let uscc = consumer.uscc.as_deref().ok_or_else(|| {
+        error(
+            403,
+            "Client.NotAuthorised",
+            "a department calls across regions under its USCC",
+        )
+    })?;
+    let client_text = format!("{instance}/GOV/{uscc}/{subsystem}");
+    let client = super::ids::parse_client(&client_text)
+        .map_err(|why| error(400, "Client.BadRequest", why))?;
+    let rest = format!(
+        "{instance}/GOV/{provider}/{}/{code}{target}",
+        super::ids::DATA_SUBSYSTEM
+    );
+    let (service, path) =
+        super::ids::split_service(&rest).map_err(|why| error(400, "Client.BadRequest", why))?;
+    let member = super::members::remote_member(state, provider)
+        .await
+        .map_err(platform)?
+        .ok_or_else(|| {
+            error(
+                404,
+                "Server.ClientProxy.UnknownMember",
+                format!("no recognised region lists {provider}"),
+            )
+        })?;
+    let mut headers = HeaderMap::new();
+    for (name, value) in [
+        ("content-type", "application/json"),
+        ("accept", "application/json"),
+    ] {
+        headers.insert(name, axum::http::HeaderValue::from_static(value));
+    }
+    let incoming = Incoming {
+        method,
+        rest,
+        query: None,
+        headers,
+        body,
+    };
+    forward(
+        state, consumer, &member, &client, &service, &path, &incoming, started,
+    )
+    .await
+}
+
 /// Checks the other region's answer: bound to this request, signed by the provider's key
 /// that its region's trust list lists. Returns the signature's key id, signature and time.
 fn check_answer(

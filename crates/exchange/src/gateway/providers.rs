@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 pub use super::calls::{Answer, Call, Failure, MAX_ANSWER_BYTES};
 use super::calls::{json_answer, problem};
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 
 /// The registries the platform serves itself, by the name a resource's `service` gives.
 pub const REGISTRIES: [&str; 5] = [
@@ -40,10 +41,74 @@ pub fn registry_endpoints(name: &str) -> &'static [(&'static str, &'static str)]
     }
 }
 
-/// Whether `service` names a provider the gateway can call: a registry, or an `http(s)://`
-/// base address.
-pub fn valid_service(service: &str) -> bool {
-    REGISTRIES.contains(&service) || external_base(service).is_some()
+/// Whether `service` names a provider the gateway can call: a registry, a provider another
+/// module registered, or an `http(s)://` base address.
+pub fn valid_service(state: &AppState, service: &str) -> bool {
+    REGISTRIES.contains(&service)
+        || state.module::<InProcess>().get(service).is_some()
+        || external_base(service).is_some()
+}
+
+/// The endpoints of a provider the platform serves itself (a registry or a registered
+/// provider), or `None` for an external system.
+pub fn own_endpoints(
+    state: &AppState,
+    name: &str,
+) -> Option<&'static [(&'static str, &'static str)]> {
+    if REGISTRIES.contains(&name) {
+        return Some(registry_endpoints(name));
+    }
+    state.module::<InProcess>().get(name).map(|p| p.endpoints())
+}
+
+/// The names a resource's `service` may give for a provider the platform serves.
+pub fn own_names(state: &AppState) -> Vec<&'static str> {
+    let mut names = REGISTRIES.to_vec();
+    names.extend(state.module::<InProcess>().names());
+    names
+}
+
+/// A provider another module serves in process behind the gateway (跨省通办's intake): the
+/// gateway calls it as it calls its own registries — after checking the grant, and filtering
+/// and signing what it answers.
+pub trait Provider: Send + Sync + 'static {
+    /// The endpoints it answers (method, path with `*` for one segment).
+    fn endpoints(&self) -> &'static [(&'static str, &'static str)];
+    fn call<'a>(
+        &'a self,
+        call: &'a Call<'a>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = AppResult<Answer>> + Send + 'a>>;
+}
+
+/// The providers modules registered, by name. The exchange module makes the list when the
+/// node starts; a module listed after it registers its own in its `init`.
+#[derive(Default)]
+pub struct InProcess(std::sync::RwLock<Vec<(&'static str, std::sync::Arc<dyn Provider>)>>);
+
+impl InProcess {
+    /// Registers `provider` under `name` (a later registration of a name replaces it).
+    pub fn register(&self, name: &'static str, provider: std::sync::Arc<dyn Provider>) {
+        if let Ok(mut list) = self.0.write() {
+            list.retain(|(known, _)| *known != name);
+            list.push((name, provider));
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<std::sync::Arc<dyn Provider>> {
+        self.0
+            .read()
+            .ok()?
+            .iter()
+            .find(|(known, _)| *known == name)
+            .map(|(_, provider)| provider.clone())
+    }
+
+    fn names(&self) -> Vec<&'static str> {
+        self.0
+            .read()
+            .map(|list| list.iter().map(|(name, _)| *name).collect())
+            .unwrap_or_default()
+    }
 }
 
 fn external_base(service: &str) -> Option<reqwest::Url> {
@@ -116,12 +181,17 @@ pub async fn call(service: &str, call: &Call<'_>, timeout: Duration) -> Result<A
         "application-registry" => super::held::applications(call)
             .await
             .map_err(Failure::Platform),
-        _ => match external_base(service) {
-            Some(base) => external(&base, call, timeout).await,
-            None => Err(Failure::Unreachable(
-                "the resource names no provider".into(),
-            )),
-        },
+        _ => {
+            if let Some(provider) = call.state.module::<InProcess>().get(service) {
+                return provider.call(call).await.map_err(Failure::Platform);
+            }
+            match external_base(service) {
+                Some(base) => external(&base, call, timeout).await,
+                None => Err(Failure::Unreachable(
+                    "the resource names no provider".into(),
+                )),
+            }
+        }
     }
 }
 

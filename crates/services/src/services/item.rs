@@ -112,6 +112,16 @@ pub enum Scope {
     CrossProvince,
 }
 
+/// How another region's applicant reaches a 跨省通办 item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CrossMode {
+    /// 全程网办.
+    Online,
+    /// 异地代收代办.
+    Proxy,
+}
+
 /// 办理结果类型.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -171,6 +181,10 @@ pub struct ServiceDefinition {
     #[serde(default)]
     pub visits_reason: Option<String>,
     pub scope: Scope,
+    /// For a 跨省通办 item, the modes other regions may use: `online` (全程网办: applied for
+    /// from the applicant's own region) and `proxy` (异地代收代办: received at a window there).
+    #[serde(default)]
+    pub cross_modes: Vec<CrossMode>,
     pub result: ResultSpec,
     /// The workflow's steps in order (accept, review, decide, deliver, …).
     pub steps: Vec<String>,
@@ -269,6 +283,18 @@ impl ServiceDefinition {
         }
         if !(1..=4).contains(&self.online_depth) {
             found.push(violation("online_depth", "the online depth is I–IV (1–4)"));
+        }
+        if (self.scope == Scope::CrossProvince) == self.cross_modes.is_empty() {
+            found.push(violation(
+                "cross_modes",
+                "a 跨省通办 item names its modes (online, proxy), and only such an item",
+            ));
+        }
+        if self.cross_modes.contains(&CrossMode::Online) && self.online_depth != 4 {
+            found.push(violation(
+                "cross_modes",
+                "only a fully online item (level IV) is handled online across regions",
+            ));
         }
         if self.online_depth == 4 && self.visits > 0 {
             found.push(violation(

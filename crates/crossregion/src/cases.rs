@@ -1,0 +1,1110 @@
+//! Cases between regions, on both sides.
+//!
+//! In the applicant's region (side `sent`): the applicant applies online (全程网办), or a
+//! window clerk receives the application and checks the materials (异地代收, state
+//! `checking`) and forwards it; either way the package is signed by the intake department's
+//! key and put in the outbox (`queued`) in the same transaction; the outbox delivers it
+//! (`delivered`) and the competent region's updates move it on.
+//!
+//! In the competent region (side `received`): the package is verified against the sending
+//! region's trust list and becomes a case (`received`), due in the competent department's
+//! working days; its clerks accept it, ask for a correction (补正), approve or reject it, and
+//! issue the result; each step is an update that goes back through the outbox.
+//!
+//! States: `checking`, `queued`, `delivered`, `undeliverable` (the applicant's side only),
+//! `received`, `accepted`, `correction`, `approved`, `rejected`, `issued`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::authz::{Action, Resource as On, can};
+use crate::error::{AppError, AppResult};
+use crate::identity::model::Actor;
+use crate::package::{self, Applicant, Consent, Material, Mode, Package, Signed};
+use crate::state::AppState;
+use crate::store::{self, CaseRow, Send, Step};
+
+/// The states a competent clerk's step may lead from and to.
+fn clerk_step(from: &str, action: &str) -> Option<&'static str> {
+    Some(match (from, action) {
+        ("received", "accept") => "accepted",
+        ("received" | "accepted" | "correction", "reject") => "rejected",
+        ("accepted", "correct") => "correction",
+        ("correction", "accept") => "accepted",
+        ("accepted", "approve") => "approved",
+        ("approved", "issue") => "issued",
+        _ => return None,
+    })
+}
+
+/// Whether a case has ended (the applicant may rate it).
+pub fn ended(state: &str) -> bool {
+    matches!(state, "issued" | "rejected" | "undeliverable")
+}
+
+fn seal_context(id: &str) -> String {
+    format!("cross_cases.package/{id}")
+}
+
+fn result_context(id: &str) -> String {
+    format!("cross_cases.result/{id}")
+}
+
+fn outbox_context(case: &str) -> String {
+    format!("cross_outbox.body/{case}")
+}
+
+/// Seals what the outbox will send for a case.
+pub(crate) fn seal_body(state: &AppState, case: &str, body: &[u8]) -> Vec<u8> {
+    state.vault.seal_field(&outbox_context(case), body)
+}
+
+pub(crate) fn open_body(state: &AppState, case: &str, sealed: &[u8]) -> AppResult<Vec<u8>> {
+    Ok(state
+        .vault
+        .open_field(&outbox_context(case), sealed)?
+        .to_vec())
+}
+
+/// The department this region's intake resource belongs to: it signs packages and updates,
+/// and its clerks receive at the window.
+pub async fn intake_department(
+    state: &AppState,
+) -> AppResult<Option<tongban_platform::admin::store::Department>> {
+    let Some(id) =
+        tongban_exchange::catalogue::service::owner_of(state, crate::INTAKE_RESOURCE).await?
+    else {
+        return Ok(None);
+    };
+    tongban_platform::admin::directory::department(state, &id).await
+}
+
+async fn intake_or_conflict(
+    state: &AppState,
+) -> AppResult<(tongban_platform::admin::store::Department, String)> {
+    let department = intake_department(state).await?.ok_or_else(|| {
+        AppError::Conflict(format!(
+            "this region has no intake resource {} in its data catalogue",
+            crate::INTAKE_RESOURCE
+        ))
+    })?;
+    let uscc = department
+        .uscc
+        .clone()
+        .ok_or_else(|| AppError::Conflict("the intake department has no USCC".into()))?;
+    Ok((department, uscc))
+}
+
+/// A material as an applicant or clerk hands it in.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MaterialIn {
+    pub name: String,
+    pub media_type: String,
+    /// The content, base64.
+    pub content: String,
+}
+
+/// An application to another region's item.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplyRequest {
+    /// The competent region's code.
+    pub region: String,
+    pub item_code: String,
+    #[serde(default)]
+    pub mode: Option<Mode>,
+    /// For a window clerk (代收): the applicant whose ID card was checked.
+    #[serde(default)]
+    pub applicant: Option<ApplicantIn>,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub form: serde_json::Value,
+    #[serde(default)]
+    pub materials: Vec<MaterialIn>,
+    /// The applicant agrees that the application and its materials go to the competent region.
+    pub consent: bool,
+}
+
+#[derive(Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicantIn {
+    pub resident_id: String,
+    pub name: String,
+}
+
+impl std::fmt::Debug for ApplicantIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApplicantIn(<redacted>)")
+    }
+}
+
+/// The consent text an applicant agrees to.
+pub const CONSENT_TEXT: &str = "本人同意将本次申请的表单、材料与身份信息经数据共享交换通道发送至事项所属地区的主管部门，仅用于办理本事项。";
+
+/// A case as its parties see it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CaseView {
+    pub id: String,
+    pub side: String,
+    pub mode: String,
+    pub item_code: String,
+    pub item_name: String,
+    pub home_region: String,
+    pub competent_region: String,
+    pub state: String,
+    pub due_day: Option<String>,
+    pub note: Option<String>,
+    /// The applicant's name, masked.
+    pub applicant: String,
+    pub materials: Vec<String>,
+    pub result: Option<serde_json::Value>,
+    pub rating: Option<i64>,
+    pub created_at: String,
+    pub events: Vec<store::Event>,
+    /// What this side sent the other and how its delivery went.
+    pub deliveries: Vec<Delivery>,
+}
+
+/// One thing sent to the other region and how its delivery went.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Delivery {
+    /// `package` or `update`.
+    pub kind: String,
+    pub attempts: i64,
+    /// `delivered`, `refused`, or none while it is being tried.
+    pub outcome: Option<String>,
+    pub last_error: Option<String>,
+}
+
+async fn view(state: &AppState, row: &CaseRow) -> AppResult<CaseView> {
+    let signed = open_package(state, row)?;
+    let result = row
+        .result_sealed
+        .as_deref()
+        .map(|sealed| -> AppResult<serde_json::Value> {
+            let plain = state.vault.open_field(&result_context(&row.id), sealed)?;
+            serde_json::from_slice(&plain).map_err(|e| AppError::Internal(e.into()))
+        })
+        .transpose()?;
+    Ok(CaseView {
+        id: row.id.clone(),
+        side: row.side.clone(),
+        mode: row.mode.clone(),
+        item_code: row.item_code.clone(),
+        item_name: row.item_name.clone(),
+        home_region: row.home_region.clone(),
+        competent_region: row.competent_region.clone(),
+        state: row.state.clone(),
+        due_day: row.due_day.clone(),
+        note: row.note.clone(),
+        applicant: tongban_platform::identity::personal::masked_name(
+            &signed.package.applicant.name,
+        ),
+        materials: signed
+            .package
+            .materials
+            .iter()
+            .map(|m| m.name.clone())
+            .collect(),
+        result,
+        rating: row.rating,
+        created_at: crate::time_fmt::rfc3339(row.created_at),
+        events: store::events(state.pool(), &row.id).await?,
+        deliveries: store::deliveries(state.pool(), &row.id)
+            .await?
+            .into_iter()
+            .map(|(kind, attempts, outcome, last_error)| Delivery {
+                kind,
+                attempts,
+                outcome,
+                last_error,
+            })
+            .collect(),
+    })
+}
+
+fn open_package(state: &AppState, row: &CaseRow) -> AppResult<Signed> {
+    let plain = state
+        .vault
+        .open_field(&seal_context(&row.id), &row.package_sealed)?;
+    serde_json::from_slice(&plain).map_err(|e| AppError::Internal(e.into()))
+}
+
+fn materials_in(list: &[MaterialIn]) -> AppResult<Vec<Material>> {
+    use base64::Engine as _;
+    if list.len() > package::MAX_MATERIALS {
+        return Err(AppError::invalid(
+            "materials",
+            format!("at most {} materials", package::MAX_MATERIALS),
+        ));
+    }
+    list.iter()
+        .map(|m| {
+            let name = m.name.trim();
+            if name.is_empty() || name.chars().count() > 100 || m.media_type.len() > 100 {
+                return Err(AppError::invalid(
+                    "materials",
+                    "each material has a name (up to 100 characters) and a media type",
+                ));
+            }
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(&m.content)
+                .map_err(|_| AppError::invalid("materials", "the content is base64"))?;
+            if bytes.is_empty() || bytes.len() > package::MAX_MATERIAL_BYTES {
+                return Err(AppError::invalid(
+                    "materials",
+                    "a material holds 1 byte to 5 MiB",
+                ));
+            }
+            Ok(Material::new(name, &m.media_type, &bytes))
+        })
+        .collect()
+}
+
+/// Applies for another region's item: online by the applicant, or at the window by a clerk
+/// of the intake department (代收, then [`forward`]).
+pub async fn apply(state: &AppState, actor: &Actor, request: ApplyRequest) -> AppResult<CaseView> {
+    if !request.consent {
+        return Err(AppError::invalid(
+            "consent",
+            "the application goes to another region only with the applicant's consent",
+        ));
+    }
+    if !request.form.is_null() && !request.form.is_object() {
+        return Err(AppError::invalid("form", "the form is an object of fields"));
+    }
+    let item = store::item(state.pool(), &request.region, &request.item_code)
+        .await?
+        .ok_or_else(|| {
+            AppError::invalid(
+                "item_code",
+                "not a 跨省通办 item of a partner region (see /api/v1/cross-region/items)",
+            )
+        })?;
+    let partner = store::partner(state.pool(), &request.region)
+        .await?
+        .ok_or_else(|| AppError::invalid("region", "not a partner region"))?;
+    let (intake, intake_uscc) = intake_or_conflict(state).await?;
+    let at_window = actor.clerk_department() == Some(intake.id.as_str());
+    let mode = request
+        .mode
+        .unwrap_or(if at_window { Mode::Proxy } else { Mode::Online });
+    if !item.modes.split(',').any(|m| m == mode.as_str()) {
+        return Err(AppError::invalid(
+            "mode",
+            format!("{} is handled across regions as: {}", item.name, item.modes),
+        ));
+    }
+    let materials = materials_in(&request.materials)?;
+    let (applicant, account, received_by) = match mode {
+        Mode::Online => {
+            let person = actor
+                .account
+                .person_id
+                .as_deref()
+                .ok_or(AppError::Forbidden)?;
+            let record = tongban_platform::identity::personal::read_person(
+                state,
+                actor,
+                person,
+                tongban_platform::identity::personal::Purpose::SelfService,
+                None,
+            )
+            .await?;
+            (
+                Applicant {
+                    resident_id: record.resident_id.clone(),
+                    name: record.name.expose().to_owned(),
+                    assurance: "login".into(),
+                },
+                Some(actor.id().to_owned()),
+                None,
+            )
+        }
+        Mode::Proxy => {
+            if !at_window
+                || !can(
+                    actor,
+                    Action::HandleApplications,
+                    On::Department { id: &intake.id },
+                )
+            {
+                return Err(AppError::Forbidden);
+            }
+            let given = request.applicant.as_ref().ok_or_else(|| {
+                AppError::invalid("applicant", "give the applicant whose ID card you checked")
+            })?;
+            let id: tongban_core::ResidentId = given
+                .resident_id
+                .trim()
+                .parse()
+                .map_err(|_| AppError::invalid("applicant", "not a resident ID number"))?;
+            let name = given.name.trim();
+            if name.is_empty() || name.chars().count() > 50 {
+                return Err(AppError::invalid("applicant", "the applicant's name"));
+            }
+            (
+                Applicant {
+                    resident_id: id.expose().to_owned(),
+                    name: name.to_owned(),
+                    assurance: "window".into(),
+                },
+                None,
+                Some(actor.account.display_name.clone()),
+            )
+        }
+    };
+    let now = state.now();
+    let at = crate::time_fmt::rfc3339(now);
+    let package = Package {
+        id: uuid::Uuid::new_v4().to_string(),
+        mode,
+        item_code: item.code.clone(),
+        from_region: state.config.region_code.clone(),
+        to_region: request.region.clone(),
+        sent_by: intake_uscc,
+        competent: item.department_uscc.clone(),
+        created_at: at.clone(),
+        applicant,
+        form: if request.form.is_null() {
+            json!({})
+        } else {
+            request.form
+        },
+        materials,
+        certificates: Vec::new(),
+        consent: Consent {
+            given_at: at.clone(),
+            text: CONSENT_TEXT.into(),
+        },
+        received_by,
+    };
+    let signer = crate::keys::service::cached_signer(
+        state,
+        &intake.id,
+        tongban_exchange::gateway::EXCHANGE_KEY,
+    )
+    .await?;
+    let signed = package::sign(package, &*signer, &at);
+    let body = serde_json::to_vec(&signed).map_err(|e| AppError::Internal(e.into()))?;
+    let id = signed.package.id.clone();
+    let first_state = match mode {
+        Mode::Online => "queued",
+        Mode::Proxy => "checking",
+    };
+    let row = CaseRow {
+        id: id.clone(),
+        side: "sent".into(),
+        mode: mode.as_str().into(),
+        item_code: item.code.clone(),
+        item_name: item.name.clone(),
+        home_region: state.config.region_code.clone(),
+        competent_region: request.region.clone(),
+        competent_uscc: item.department_uscc.clone(),
+        peer_uscc: partner.intake_uscc.clone(),
+        applicant_account: account,
+        received_by: (mode == Mode::Proxy).then(|| actor.id().to_owned()),
+        state: first_state.into(),
+        seq: 1,
+        peer_seq: 0,
+        package_sealed: state.vault.seal_field(&seal_context(&id), &body),
+        package_hash: package::digest(&body),
+        due_day: None,
+        note: None,
+        result_sealed: None,
+        rating: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let send = (mode == Mode::Online).then(|| Send {
+        kind: "package",
+        to_uscc: &partner.intake_uscc,
+        body_sealed: seal_body(state, &id, &body),
+    });
+    store::insert_case(
+        state.pool(),
+        &row,
+        Step {
+            case_id: &id,
+            state: first_state,
+            seq: 1,
+            actor: actor.id(),
+            note: None,
+            result_sealed: None,
+            rating: None,
+            due_day: None,
+            peer_seq: None,
+            send,
+            at: now,
+        },
+    )
+    .await?;
+    tracing::info!(case = %id, region = %request.region, item = %item.code, mode = mode.as_str(), "a cross-region application was made");
+    view(state, &row).await
+}
+
+/// The window clerk forwards a case received at the window, its materials checked.
+pub async fn forward(state: &AppState, actor: &Actor, id: &str) -> AppResult<CaseView> {
+    let row = store::case(state.pool(), id)
+        .await?
+        .filter(|row| row.side == "sent")
+        .ok_or(AppError::NotFound)?;
+    let (intake, _) = intake_or_conflict(state).await?;
+    if !can(
+        actor,
+        Action::HandleApplications,
+        On::Department { id: &intake.id },
+    ) {
+        return Err(AppError::NotFound);
+    }
+    if row.state != "checking" {
+        return Err(AppError::Conflict(format!(
+            "the case is {}; only a case being checked is forwarded",
+            row.state
+        )));
+    }
+    let body = state
+        .vault
+        .open_field(&seal_context(id), &row.package_sealed)?;
+    let seq = row.seq + 1;
+    let moved = store::advance(
+        state.pool(),
+        (&row.state, row.seq),
+        Step {
+            case_id: id,
+            state: "queued",
+            seq,
+            actor: actor.id(),
+            note: None,
+            result_sealed: None,
+            rating: None,
+            due_day: None,
+            peer_seq: None,
+            send: Some(Send {
+                kind: "package",
+                to_uscc: &row.peer_uscc,
+                body_sealed: seal_body(state, id, &body),
+            }),
+            at: state.now(),
+        },
+    )
+    .await?;
+    if !moved {
+        return Err(AppError::Conflict("someone moved the case first".into()));
+    }
+    read(state, id).await
+}
+
+async fn read(state: &AppState, id: &str) -> AppResult<CaseView> {
+    let row = store::case(state.pool(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    view(state, &row).await
+}
+
+/// What a competent clerk asks.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActRequest {
+    /// `accept`, `correct` (补正: say what is missing in `note`), `approve`, `reject`, `issue`.
+    pub action: String,
+    #[serde(default)]
+    pub note: Option<String>,
+    /// For `issue`: the result (a document's number and text, or a certificate).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub result: Option<serde_json::Value>,
+}
+
+/// A clerk of the competent department moves a received case on; the step goes back to the
+/// applicant's region through the outbox.
+pub async fn act(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    request: ActRequest,
+) -> AppResult<CaseView> {
+    let row = store::case(state.pool(), id)
+        .await?
+        .filter(|row| row.side == "received")
+        .ok_or(AppError::NotFound)?;
+    let department =
+        tongban_platform::admin::directory::department_by_uscc(state, &row.competent_uscc)
+            .await?
+            .ok_or(AppError::NotFound)?;
+    if !can(
+        actor,
+        Action::HandleApplications,
+        On::Department { id: &department.id },
+    ) {
+        return Err(AppError::NotFound);
+    }
+    let to = clerk_step(&row.state, &request.action).ok_or_else(|| {
+        AppError::Conflict(format!(
+            "a case that is {} cannot be asked to {}",
+            row.state, request.action
+        ))
+    })?;
+    let note = request
+        .note
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
+    if note.is_some_and(|n| n.chars().count() > 1000) {
+        return Err(AppError::invalid("note", "up to 1000 characters"));
+    }
+    if matches!(to, "correction" | "rejected") && note.is_none() {
+        return Err(AppError::invalid(
+            "note",
+            "say what is missing, or why the application is rejected",
+        ));
+    }
+    let result = match (to, &request.result) {
+        ("issued", Some(result)) if result.is_object() => Some(result.clone()),
+        ("issued", _) => {
+            return Err(AppError::invalid(
+                "result",
+                "give the result that is issued",
+            ));
+        }
+        (_, None) => None,
+        (_, Some(_)) => return Err(AppError::invalid("result", "only a result is issued")),
+    };
+    if result
+        .as_ref()
+        .is_some_and(|r| r.to_string().len() > 64 * 1024)
+    {
+        return Err(AppError::invalid("result", "up to 64 KiB"));
+    }
+    let seq = row.seq + 1;
+    let at = state.now();
+    let update = Update {
+        case: id.to_owned(),
+        seq,
+        state: Some(to.to_owned()),
+        note: note.map(str::to_owned),
+        due_day: row.due_day.clone(),
+        result: result.clone(),
+        rating: None,
+        at: crate::time_fmt::rfc3339(at),
+    };
+    let body = serde_json::to_vec(&update).map_err(|e| AppError::Internal(e.into()))?;
+    let moved = store::advance(
+        state.pool(),
+        (&row.state, row.seq),
+        Step {
+            case_id: id,
+            state: to,
+            seq,
+            actor: actor.id(),
+            note,
+            result_sealed: result.as_ref().map(|r| {
+                state
+                    .vault
+                    .seal_field(&result_context(id), r.to_string().as_bytes())
+            }),
+            rating: None,
+            due_day: None,
+            peer_seq: None,
+            send: Some(Send {
+                kind: "update",
+                to_uscc: &row.peer_uscc,
+                body_sealed: seal_body(state, id, &body),
+            }),
+            at,
+        },
+    )
+    .await?;
+    if !moved {
+        return Err(AppError::Conflict("someone moved the case first".into()));
+    }
+    read(state, id).await
+}
+
+/// The applicant rates a case that has ended (好差评, 1–5); the rating goes to the competent
+/// department.
+pub async fn rate(state: &AppState, actor: &Actor, id: &str, grade: i64) -> AppResult<CaseView> {
+    let row = store::case(state.pool(), id)
+        .await?
+        .filter(|row| row.side == "sent" && row.applicant_account.as_deref() == Some(actor.id()))
+        .ok_or(AppError::NotFound)?;
+    if !(1..=5).contains(&grade) {
+        return Err(AppError::invalid("grade", "a grade from 1 to 5"));
+    }
+    if !ended(&row.state) || row.state == "undeliverable" {
+        return Err(AppError::Conflict(
+            "a case is rated once it is decided".into(),
+        ));
+    }
+    if row.rating.is_some() {
+        return Err(AppError::Conflict("the case is rated already".into()));
+    }
+    let seq = row.seq + 1;
+    let at = state.now();
+    let update = Update {
+        case: id.to_owned(),
+        seq,
+        state: None,
+        note: None,
+        due_day: None,
+        result: None,
+        rating: Some(grade),
+        at: crate::time_fmt::rfc3339(at),
+    };
+    let body = serde_json::to_vec(&update).map_err(|e| AppError::Internal(e.into()))?;
+    let moved = store::advance(
+        state.pool(),
+        (&row.state, row.seq),
+        Step {
+            case_id: id,
+            state: &row.state,
+            seq,
+            actor: actor.id(),
+            note: Some("rated"),
+            result_sealed: None,
+            rating: Some(grade),
+            due_day: None,
+            peer_seq: None,
+            send: Some(Send {
+                kind: "update",
+                to_uscc: &row.peer_uscc,
+                body_sealed: seal_body(state, id, &body),
+            }),
+            at,
+        },
+    )
+    .await?;
+    if !moved {
+        return Err(AppError::Conflict("the case moved; read it again".into()));
+    }
+    read(state, id).await
+}
+
+/// A step of one side, sent to the other: a new state (with its note, due day and result) from
+/// the competent region, a rating from the applicant's.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Update {
+    pub case: String,
+    /// The step's number on the sending side: a step is applied once, in order.
+    pub seq: i64,
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub due_day: Option<String>,
+    #[serde(default)]
+    pub result: Option<serde_json::Value>,
+    #[serde(default)]
+    pub rating: Option<i64>,
+    pub at: String,
+}
+
+/// What a sent package came to in the competent region.
+pub(crate) struct Taken {
+    pub case: String,
+    pub state: String,
+    pub due_day: Option<String>,
+    pub duplicate: bool,
+}
+
+/// Why a package or update is refused for good (the sender stops trying).
+#[derive(Debug)]
+pub(crate) enum Refused {
+    /// 400: it cannot be read.
+    Malformed(String),
+    /// 403: not signed by the sender the trust list binds, or sent by another region.
+    Forbidden(String),
+    /// 409: the same id with other content.
+    Conflict(String),
+    /// 422: not something this region handles.
+    Unprocessable(String),
+}
+
+/// The competent region takes a package another region's intake sent: checks it against the
+/// sending region's trust list, then makes one case of it however often it comes.
+pub(crate) async fn receive(
+    state: &AppState,
+    sender: (&str, &str),
+    body: &[u8],
+) -> AppResult<Result<Taken, Refused>> {
+    let (sender_region, sender_uscc) = sender;
+    let signed = match Signed::parse(body) {
+        Ok(signed) => signed,
+        Err(why) => return Ok(Err(Refused::Malformed(why.to_string()))),
+    };
+    let package = &signed.package;
+    if package.sent_by != sender_uscc || package.from_region != sender_region {
+        return Ok(Err(Refused::Forbidden(
+            "the package names another sender than the region that sent it".into(),
+        )));
+    }
+    if package.to_region != state.config.region_code {
+        return Ok(Err(Refused::Unprocessable(format!(
+            "the package is for region {}",
+            package.to_region
+        ))));
+    }
+    let member = tongban_exchange::gateway::members::remote_member(state, sender_uscc).await?;
+    let key = member
+        .as_ref()
+        .filter(|m| m.region == sender_region)
+        .and_then(|m| m.key(&signed.kid, &signed.at));
+    let Some(public) = key.and_then(|k| k.public_key()) else {
+        return Ok(Err(Refused::Forbidden(format!(
+            "the key {} is not one region {sender_region}'s trust list binds to {sender_uscc}",
+            signed.kid
+        ))));
+    };
+    if let Err(why) = signed.verify(&public) {
+        tracing::warn!(case = %package.id, region = %sender_region, "a cross-region package was refused: {why}");
+        return Ok(Err(Refused::Forbidden(why.to_string())));
+    }
+    let digest = package::digest(body);
+    if let Some(known) = store::case(state.pool(), &package.id).await? {
+        return Ok(
+            if known.package_hash == digest && known.side == "received" {
+                Ok(Taken {
+                    case: known.id,
+                    state: known.state,
+                    due_day: known.due_day,
+                    duplicate: true,
+                })
+            } else {
+                Err(Refused::Conflict(
+                    "a package of this id with other content was taken before".into(),
+                ))
+            },
+        );
+    }
+    let Some(item) = tongban_services::services::item_by_code(state, &package.item_code).await?
+    else {
+        return Ok(Err(Refused::Unprocessable(format!(
+            "no item {} here",
+            package.item_code
+        ))));
+    };
+    let definition = &item.definition;
+    let mode_allowed = definition.cross_modes.iter().any(|m| {
+        matches!(
+            (m, package.mode),
+            (
+                tongban_services::services::item::CrossMode::Online,
+                Mode::Online
+            ) | (
+                tongban_services::services::item::CrossMode::Proxy,
+                Mode::Proxy
+            )
+        )
+    });
+    if !mode_allowed || definition.department != package.competent {
+        return Ok(Err(Refused::Unprocessable(format!(
+            "{} is not handled here across regions in this mode",
+            definition.name
+        ))));
+    }
+    let Some(department) =
+        tongban_platform::admin::directory::department(state, &item.department_id).await?
+    else {
+        return Ok(Err(Refused::Unprocessable(
+            "no competent department".into(),
+        )));
+    };
+    let calendar =
+        tongban_services::applications::calendar_of(state, department.region_code.as_str()).await?;
+    let days = match definition.promised_limit {
+        tongban_services::services::item::TimeLimit::Immediate => 0,
+        tongban_services::services::item::TimeLimit::WorkingDays { days } => days,
+    };
+    let due = tongban_core::zone::ymd(calendar.add_working_days(state.today(), days));
+    let now = state.now();
+    let row = CaseRow {
+        id: package.id.clone(),
+        side: "received".into(),
+        mode: package.mode.as_str().into(),
+        item_code: definition.code.clone(),
+        item_name: definition.name.clone(),
+        home_region: sender_region.to_owned(),
+        competent_region: state.config.region_code.clone(),
+        competent_uscc: definition.department.clone(),
+        peer_uscc: sender_uscc.to_owned(),
+        applicant_account: None,
+        received_by: package.received_by.clone(),
+        state: "received".into(),
+        seq: 1,
+        peer_seq: 0,
+        package_sealed: state.vault.seal_field(&seal_context(&package.id), body),
+        package_hash: digest,
+        due_day: Some(due.clone()),
+        note: None,
+        result_sealed: None,
+        rating: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let update = Update {
+        case: package.id.clone(),
+        seq: 1,
+        state: Some("received".into()),
+        note: None,
+        due_day: Some(due.clone()),
+        result: None,
+        rating: None,
+        at: crate::time_fmt::rfc3339(now),
+    };
+    let update = serde_json::to_vec(&update).map_err(|e| AppError::Internal(e.into()))?;
+    let inserted = store::insert_case(
+        state.pool(),
+        &row,
+        Step {
+            case_id: &package.id,
+            state: "received",
+            seq: 1,
+            actor: &format!("peer/{sender_region}/{sender_uscc}"),
+            note: None,
+            result_sealed: None,
+            rating: None,
+            due_day: None,
+            peer_seq: None,
+            send: Some(Send {
+                kind: "update",
+                to_uscc: sender_uscc,
+                body_sealed: seal_body(state, &package.id, &update),
+            }),
+            at: now,
+        },
+    )
+    .await?;
+    if !inserted {
+        // Delivered twice at the same moment: the other delivery made the case.
+        return Box::pin(receive(state, sender, body)).await;
+    }
+    tracing::info!(case = %package.id, region = %sender_region, item = %definition.code, "a cross-region application was received");
+    Ok(Ok(Taken {
+        case: package.id.clone(),
+        state: "received".into(),
+        due_day: Some(due),
+        duplicate: false,
+    }))
+}
+
+/// Takes an update from the region at the other end of a case. Applied once: an update whose
+/// step was applied before is acknowledged and changes nothing.
+pub(crate) async fn take_update(
+    state: &AppState,
+    sender: (&str, &str),
+    body: &[u8],
+) -> AppResult<Result<(String, bool), Refused>> {
+    let Ok(update) = serde_json::from_slice::<Update>(body) else {
+        return Ok(Err(Refused::Malformed("not an update".into())));
+    };
+    let Some(row) = store::case(state.pool(), &update.case).await? else {
+        return Ok(Err(Refused::Unprocessable("no such case here".into())));
+    };
+    let (region, uscc) = sender;
+    let from_other_end = row.peer_uscc == uscc
+        && match row.side.as_str() {
+            "sent" => row.competent_region == region,
+            _ => row.home_region == region,
+        };
+    if !from_other_end {
+        // Only the other end of the case speaks for it; to anyone else it does not exist.
+        return Ok(Err(Refused::Unprocessable("no such case here".into())));
+    }
+    if update.seq <= row.peer_seq {
+        return Ok(Ok((row.state, true)));
+    }
+    let next = match (row.side.as_str(), &update.state, update.rating) {
+        ("sent", Some(next), None) => match next.as_str() {
+            "received" | "accepted" | "correction" | "approved" | "rejected" | "issued" => {
+                next.clone()
+            }
+            _ => return Ok(Err(Refused::Malformed(format!("no state {next}")))),
+        },
+        ("received", None, Some(grade)) if (1..=5).contains(&grade) && ended(&row.state) => {
+            row.state.clone()
+        }
+        _ => return Ok(Err(Refused::Malformed("not an update of this case".into()))),
+    };
+    let next = if next == "received" {
+        "delivered".to_owned()
+    } else {
+        next
+    };
+    let moved = store::advance(
+        state.pool(),
+        (&row.state, row.seq),
+        Step {
+            case_id: &row.id,
+            state: &next,
+            seq: row.seq + 1,
+            actor: &format!("peer/{region}/{uscc}"),
+            note: update.note.as_deref(),
+            result_sealed: update.result.as_ref().map(|r| {
+                state
+                    .vault
+                    .seal_field(&result_context(&row.id), r.to_string().as_bytes())
+            }),
+            rating: update.rating,
+            due_day: update.due_day.as_deref(),
+            peer_seq: Some(update.seq),
+            send: None,
+            at: state.now(),
+        },
+    )
+    .await?;
+    if !moved {
+        // Moved by this side in between (the outbox marking it delivered): try once more.
+        return Box::pin(take_update(state, sender, body)).await;
+    }
+    Ok(Ok((next, false)))
+}
+
+/// The outbox took a package to the other region: the case is delivered, unless an update
+/// came first.
+pub(crate) async fn delivered(state: &AppState, case: &str) -> AppResult<()> {
+    if let Some(row) = store::case(state.pool(), case).await?
+        && row.state == "queued"
+    {
+        store::advance(
+            state.pool(),
+            (&row.state, row.seq),
+            Step {
+                case_id: case,
+                state: "delivered",
+                seq: row.seq + 1,
+                actor: "outbox",
+                note: None,
+                result_sealed: None,
+                rating: None,
+                due_day: None,
+                peer_seq: None,
+                send: None,
+                at: state.now(),
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The other region refused a package for good: the case cannot go on.
+pub(crate) async fn undeliverable(state: &AppState, case: &str, why: &str) -> AppResult<()> {
+    if let Some(row) = store::case(state.pool(), case).await?
+        && row.state == "queued"
+    {
+        store::advance(
+            state.pool(),
+            (&row.state, row.seq),
+            Step {
+                case_id: case,
+                state: "undeliverable",
+                seq: row.seq + 1,
+                actor: "outbox",
+                note: Some(why),
+                result_sealed: None,
+                rating: None,
+                due_day: None,
+                peer_seq: None,
+                send: None,
+                at: state.now(),
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The applicant's own cases.
+pub async fn mine(state: &AppState, actor: &Actor) -> AppResult<Vec<CaseView>> {
+    let mut views = Vec::new();
+    for row in store::of_applicant(state.pool(), actor.id()).await? {
+        views.push(view(state, &row).await?);
+    }
+    Ok(views)
+}
+
+/// One case, for whoever may see it: the applicant, the intake department's clerks (the
+/// applicant's side), the competent department's clerks (the competent side).
+pub async fn one(state: &AppState, actor: &Actor, id: &str) -> AppResult<CaseView> {
+    let row = store::case(state.pool(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !may_see(state, actor, &row).await? {
+        return Err(AppError::NotFound);
+    }
+    view(state, &row).await
+}
+
+async fn may_see(state: &AppState, actor: &Actor, row: &CaseRow) -> AppResult<bool> {
+    if row.applicant_account.as_deref() == Some(actor.id()) {
+        return Ok(true);
+    }
+    let department = match row.side.as_str() {
+        "received" => {
+            tongban_platform::admin::directory::department_by_uscc(state, &row.competent_uscc)
+                .await?
+        }
+        _ => intake_department(state).await?,
+    };
+    Ok(department.is_some_and(|d| {
+        can(
+            actor,
+            Action::HandleApplications,
+            On::Department { id: &d.id },
+        )
+    }))
+}
+
+/// The work of a clerk: the 代收 queue of the intake department (cases being checked at the
+/// window, and those the other region refused) and the 跨省 inbox of each department the clerk
+/// handles (received cases not yet ended).
+pub async fn work(state: &AppState, actor: &Actor) -> AppResult<(Vec<CaseView>, Vec<CaseView>)> {
+    let mut window = Vec::new();
+    if let Some(intake) = intake_department(state).await?
+        && can(
+            actor,
+            Action::HandleApplications,
+            On::Department { id: &intake.id },
+        )
+    {
+        for row in store::queue(state.pool(), "sent", &["checking", "undeliverable"]).await? {
+            window.push(view(state, &row).await?);
+        }
+    }
+    let mut inbox = Vec::new();
+    let rows = store::queue(
+        state.pool(),
+        "received",
+        &["received", "accepted", "correction", "approved"],
+    )
+    .await?;
+    let mut allowed: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
+    for row in rows {
+        let may = match allowed.get(&row.competent_uscc) {
+            Some(may) => *may,
+            None => {
+                let department = tongban_platform::admin::directory::department_by_uscc(
+                    state,
+                    &row.competent_uscc,
+                )
+                .await?;
+                let may = department.is_some_and(|d| {
+                    can(
+                        actor,
+                        Action::HandleApplications,
+                        On::Department { id: &d.id },
+                    )
+                });
+                allowed.insert(row.competent_uscc.clone(), may);
+                may
+            }
+        };
+        if may {
+            inbox.push(view(state, &row).await?);
+        }
+    }
+    Ok((window, inbox))
+}

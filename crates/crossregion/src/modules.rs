@@ -1,0 +1,69 @@
+//! The Module value this crate registers with the platform.
+
+use std::sync::Arc;
+
+/// 跨省通办, as the platform registers it (after the exchange module, whose gateway carries
+/// its packages).
+pub struct CrossRegionModule;
+
+impl crate::module::Module for CrossRegionModule {
+    fn name(&self) -> &'static str {
+        "cross-region"
+    }
+
+    fn migrations(&self) -> Option<&'static crate::module::Migrations> {
+        Some(&crate::MIGRATIONS)
+    }
+
+    fn init(
+        &self,
+        _context: &crate::module::InitContext<'_>,
+        extensions: &mut crate::module::Extensions,
+    ) {
+        match extensions.get::<tongban_exchange::gateway::providers::InProcess>() {
+            Some(providers) => providers.register(crate::PROVIDER, Arc::new(crate::intake::Intake)),
+            None => tracing::error!(
+                "跨省通办 needs the exchange module listed before it: its intake is not served"
+            ),
+        }
+    }
+
+    fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
+        crate::api::routes()
+    }
+
+    fn texts(&self) -> crate::web::i18n::Texts {
+        crate::texts::TEXTS
+    }
+
+    fn demo<'a>(
+        &'a self,
+        state: &'a crate::state::AppState,
+        city: &'a tongban_platform::demo::DemoCity,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::error::AppResult<()>> + Send + 'a>>
+    {
+        Box::pin(crate::demo::seed(state, city))
+    }
+
+    fn jobs(&self, state: &crate::state::AppState) -> Vec<crate::module::Job> {
+        let (deliver, refresh) = (state.clone(), state.clone());
+        vec![
+            crate::module::Job::every(
+                "deliver cross-region packages",
+                crate::outbox::PERIOD,
+                move || {
+                    let state = deliver.clone();
+                    async move { crate::outbox::deliver_due(&state).await.map(|_| ()) }
+                },
+            ),
+            crate::module::Job::every(
+                "read partners' 跨省通办 catalogues",
+                std::time::Duration::from_secs(600),
+                move || {
+                    let state = refresh.clone();
+                    async move { crate::intake::refresh_all(&state).await }
+                },
+            ),
+        ]
+    }
+}

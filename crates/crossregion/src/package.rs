@@ -1,0 +1,338 @@
+//! The application package (申请包) that travels from the applicant's region to the competent
+//! region: the form, the materials with their digests, certificates pulled with consent, the
+//! applicant's identity as the sending region asserts it, and the consent record — signed by
+//! the sending department's key, which the sending region's trust list binds to its USCC. The
+//! competent region checks the signature against that list before it takes anything, and keeps
+//! the signed package as the record of what it was asked.
+//!
+//! The signature covers `tongban-cross-region-package/1`, a newline and the RFC 8785 canonical
+//! JSON of the package, so it can never be taken for an exchange's signature made by the same
+//! key.
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+/// What the signature's bytes begin with.
+const CONTEXT: &[u8] = b"tongban-cross-region-package/1\n";
+
+/// The largest package a region takes (materials included).
+pub const MAX_PACKAGE_BYTES: usize = 24 << 20;
+/// The most materials one package carries.
+pub const MAX_MATERIALS: usize = 20;
+/// The largest material, before base64.
+pub const MAX_MATERIAL_BYTES: usize = 5 << 20;
+
+/// The three modes of the national list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// 全程网办: the applicant applies online in their own region.
+    Online,
+    /// 异地代收代办: a window of the applicant's region receives and checks, then forwards.
+    Proxy,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Online => "online",
+            Mode::Proxy => "proxy",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Mode> {
+        match text {
+            "online" => Some(Mode::Online),
+            "proxy" => Some(Mode::Proxy),
+            _ => None,
+        }
+    }
+}
+
+/// The applicant as the sending region knows them (registered and checked there).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Applicant {
+    pub resident_id: String,
+    pub name: String,
+    /// How the sending region established who applies: `login` (the person's own account)
+    /// or `window` (a clerk checked the ID card at the window).
+    pub assurance: String,
+}
+
+impl std::fmt::Debug for Applicant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Applicant(<redacted>)")
+    }
+}
+
+/// One material: its name, type, SHA-256 (hex) and content (base64).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Material {
+    pub name: String,
+    pub media_type: String,
+    pub sha256: String,
+    pub content: String,
+}
+
+impl Material {
+    pub fn new(name: &str, media_type: &str, bytes: &[u8]) -> Material {
+        Material {
+            name: name.to_owned(),
+            media_type: media_type.to_owned(),
+            sha256: hex(&Sha256::digest(bytes)),
+            content: base64::engine::general_purpose::STANDARD.encode(bytes),
+        }
+    }
+
+    /// The content, if it decodes and matches its digest.
+    pub fn bytes(&self) -> Option<Vec<u8>> {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(&self.content)
+            .ok()?;
+        (hex(&Sha256::digest(&bytes)) == self.sha256).then_some(bytes)
+    }
+}
+
+/// The applicant's consent to send their application and data to the competent region.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Consent {
+    pub given_at: String,
+    /// What was consented to, as the applicant read it.
+    pub text: String,
+}
+
+/// The package itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Package {
+    /// The idempotency key: one package, one application, however often it is delivered.
+    pub id: String,
+    pub mode: Mode,
+    pub item_code: String,
+    pub from_region: String,
+    pub to_region: String,
+    /// The sending (intake) department's USCC, whose key signs.
+    pub sent_by: String,
+    /// The competent department's USCC.
+    pub competent: String,
+    pub created_at: String,
+    pub applicant: Applicant,
+    pub form: serde_json::Value,
+    pub materials: Vec<Material>,
+    /// Annotated copies of certificates obtained with the applicant's consent (加注件).
+    #[serde(default)]
+    pub certificates: Vec<serde_json::Value>,
+    pub consent: Consent,
+    /// The window clerk who received and checked the materials (代收), by name.
+    #[serde(default)]
+    pub received_by: Option<String>,
+}
+
+/// A package with its signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Signed {
+    pub package: Package,
+    pub kid: String,
+    /// When it was signed (RFC 3339): the key must have been in force then.
+    pub at: String,
+    /// base64url, over [`signed_bytes`].
+    pub signature: String,
+}
+
+/// Why a package is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    Malformed(String),
+    BadSignature(String),
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::Malformed(why) => write!(f, "the package is malformed: {why}"),
+            Refusal::BadSignature(why) => write!(f, "the package's signature: {why}"),
+        }
+    }
+}
+
+/// The bytes the signature covers.
+pub fn signed_bytes(package: &Package, kid: &str, at: &str) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct Covered<'a> {
+        package: &'a Package,
+        kid: &'a str,
+        at: &'a str,
+    }
+    let mut bytes = CONTEXT.to_vec();
+    bytes.extend(
+        serde_json_canonicalizer::to_vec(&Covered { package, kid, at }).unwrap_or_default(),
+    );
+    bytes
+}
+
+/// Signs a package with the sending department's key.
+pub fn sign(package: Package, signer: &dyn tongban_crypto::Signer, at: &str) -> Signed {
+    let kid = signer.kid().to_owned();
+    let signature = signer.sign(&signed_bytes(&package, &kid, at));
+    Signed {
+        package,
+        kid,
+        at: at.to_owned(),
+        signature: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signature),
+    }
+}
+
+/// The SHA-256 (hex) of a signed package as it travels.
+pub fn digest(body: &[u8]) -> String {
+    hex(&Sha256::digest(body))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Signed {
+    /// Parses a package as it arrived, and checks what needs no key: sizes, the materials'
+    /// digests.
+    pub fn parse(body: &[u8]) -> Result<Signed, Refusal> {
+        if body.len() > MAX_PACKAGE_BYTES {
+            return Err(Refusal::Malformed("larger than a package may be".into()));
+        }
+        let signed: Signed = serde_json::from_slice(body)
+            .map_err(|e| Refusal::Malformed(format!("not a signed package ({e})")))?;
+        let package = &signed.package;
+        if package.id.is_empty()
+            || package.id.len() > 64
+            || !package
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return Err(Refusal::Malformed(
+                "the id is 1–64 letters, digits or '-'".into(),
+            ));
+        }
+        if package.materials.len() > MAX_MATERIALS {
+            return Err(Refusal::Malformed(format!(
+                "at most {MAX_MATERIALS} materials"
+            )));
+        }
+        for material in &package.materials {
+            match material.bytes() {
+                Some(bytes) if bytes.len() <= MAX_MATERIAL_BYTES => {}
+                Some(_) => {
+                    return Err(Refusal::Malformed(format!(
+                        "the material {} is too large",
+                        material.name
+                    )));
+                }
+                None => {
+                    return Err(Refusal::Malformed(format!(
+                        "the material {} does not match its digest",
+                        material.name
+                    )));
+                }
+            }
+        }
+        Ok(signed)
+    }
+
+    /// Checks the signature with the public key the sender's trust list binds to `kid`.
+    pub fn verify(&self, public: &tongban_crypto::PublicKey) -> Result<(), Refusal> {
+        let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(&self.signature)
+            .map_err(|_| Refusal::BadSignature("not base64url".into()))?;
+        tongban_crypto::verify(
+            public,
+            &signed_bytes(&self.package, &self.kid, &self.at),
+            &signature,
+        )
+        .map_err(|_| Refusal::BadSignature("does not verify".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn package() -> Package {
+        Package {
+            id: "p-1".into(),
+            mode: Mode::Online,
+            item_code: "440300-GA-0003".into(),
+            from_region: "339900".into(),
+            to_region: "440300".into(),
+            sent_by: "11339900MB0000000X".into(),
+            competent: "11440300MB0000000X".into(),
+            created_at: "2026-12-04T08:00:00Z".into(),
+            applicant: Applicant {
+                resident_id: "110101199003071234".into(),
+                name: "张三".into(),
+                assurance: "login".into(),
+            },
+            form: serde_json::json!({"purpose": "就业"}),
+            materials: vec![Material::new("居民身份证", "image/png", b"png bytes")],
+            certificates: Vec::new(),
+            consent: Consent {
+                given_at: "2026-12-04T08:00:00Z".into(),
+                text: "同意".into(),
+            },
+            received_by: None,
+        }
+    }
+
+    #[test]
+    fn a_signed_package_verifies_and_any_change_breaks_it() {
+        let signer = tongban_crypto::SoftwareSigner::generate(
+            tongban_crypto::SignatureAlgorithm::Ed25519,
+            "k1",
+        );
+        let signed = sign(package(), &signer, "2026-12-04T08:00:00Z");
+        let body = serde_json::to_vec(&signed).expect("json");
+        let parsed = Signed::parse(&body).expect("parses");
+        parsed.verify(&signer.public_key()).expect("verifies");
+
+        let mut changed = parsed.clone();
+        changed.package.applicant.name = "李四".into();
+        assert!(matches!(
+            changed.verify(&signer.public_key()),
+            Err(Refusal::BadSignature(_))
+        ));
+        let mut changed = parsed.clone();
+        changed.at = "2026-12-05T08:00:00Z".into();
+        assert!(changed.verify(&signer.public_key()).is_err());
+        let other = tongban_crypto::SoftwareSigner::generate(
+            tongban_crypto::SignatureAlgorithm::Ed25519,
+            "k1",
+        );
+        assert!(parsed.verify(&other.public_key()).is_err());
+    }
+
+    #[test]
+    fn a_material_that_does_not_match_its_digest_is_refused_before_any_key() {
+        let signer = tongban_crypto::SoftwareSigner::generate(
+            tongban_crypto::SignatureAlgorithm::Ed25519,
+            "k1",
+        );
+        let mut signed = sign(package(), &signer, "2026-12-04T08:00:00Z");
+        signed.package.materials[0].content =
+            base64::engine::general_purpose::STANDARD.encode(b"other bytes");
+        let body = serde_json::to_vec(&signed).expect("json");
+        assert!(matches!(Signed::parse(&body), Err(Refusal::Malformed(_))));
+        assert!(matches!(
+            Signed::parse(b"{\"package\": 1}"),
+            Err(Refusal::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn the_applicant_never_shows_in_debug() {
+        let text = format!("{:?}", package());
+        assert!(!text.contains("110101199003071234") && !text.contains("张三"));
+    }
+}

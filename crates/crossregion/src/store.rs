@@ -1,0 +1,437 @@
+//! The module's SQL: partners, their catalogues, cases on both sides, their events, and the
+//! outbox.
+
+use sqlx::AnyPool;
+
+use crate::error::AppResult;
+
+/// A region this one handles applications with.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+pub struct Partner {
+    pub region: String,
+    /// The USCC of the other region's intake department.
+    pub intake_uscc: String,
+    pub name: String,
+    pub added_by: String,
+    pub added_at: i64,
+}
+
+/// A partner's 跨省通办 item as its catalogue answered.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+pub struct CrossItem {
+    pub region: String,
+    pub code: String,
+    pub name: String,
+    pub department_uscc: String,
+    pub department_name: String,
+    /// `online`, `proxy`, comma-separated.
+    pub modes: String,
+    pub promised_days: i64,
+    /// The materials' names, JSON.
+    pub materials: String,
+    pub fetched_at: i64,
+    /// The exchange that brought it (its receipt proves the copy).
+    pub message_id: String,
+}
+
+/// A case's row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CaseRow {
+    pub id: String,
+    pub side: String,
+    pub mode: String,
+    pub item_code: String,
+    pub item_name: String,
+    pub home_region: String,
+    pub competent_region: String,
+    pub competent_uscc: String,
+    pub peer_uscc: String,
+    pub applicant_account: Option<String>,
+    pub received_by: Option<String>,
+    pub state: String,
+    pub seq: i64,
+    /// The sequence number of the last update applied from the other region.
+    pub peer_seq: i64,
+    pub package_sealed: Vec<u8>,
+    pub package_hash: String,
+    pub due_day: Option<String>,
+    pub note: Option<String>,
+    pub result_sealed: Option<Vec<u8>>,
+    pub rating: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const CASE_COLUMNS: &str = "id, side, mode, item_code, item_name, home_region, competent_region, \
+     competent_uscc, peer_uscc, applicant_account, received_by, state, seq, peer_seq, package_sealed, \
+     package_hash, due_day, note, result_sealed, rating, created_at, updated_at";
+
+/// One step of a case.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+pub struct Event {
+    pub seq: i64,
+    pub at: i64,
+    pub actor: String,
+    pub state: String,
+    pub note: Option<String>,
+}
+
+/// An outbox entry.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Outgoing {
+    pub id: String,
+    pub case_id: String,
+    pub kind: String,
+    pub to_uscc: String,
+    pub body_sealed: Vec<u8>,
+    pub attempts: i64,
+    pub next_at: i64,
+}
+
+pub async fn partners(db: &AnyPool) -> AppResult<Vec<Partner>> {
+    Ok(sqlx::query_as(
+        "SELECT region, intake_uscc, name, added_by, added_at FROM cross_partners ORDER BY region",
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn partner(db: &AnyPool, region: &str) -> AppResult<Option<Partner>> {
+    Ok(sqlx::query_as(
+        "SELECT region, intake_uscc, name, added_by, added_at FROM cross_partners WHERE region = $1",
+    )
+    .bind(region.to_owned())
+    .fetch_optional(db)
+    .await?)
+}
+
+pub async fn save_partner(db: &AnyPool, partner: &Partner) -> AppResult<()> {
+    let mut tx = db.begin().await?;
+    sqlx::query("DELETE FROM cross_partners WHERE region = $1")
+        .bind(partner.region.clone())
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO cross_partners (region, intake_uscc, name, added_by, added_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(partner.region.clone())
+    .bind(partner.intake_uscc.clone())
+    .bind(partner.name.clone())
+    .bind(partner.added_by.clone())
+    .bind(partner.added_at)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Replaces a partner's catalogue copy with what it answered.
+pub async fn replace_items(db: &AnyPool, region: &str, items: &[CrossItem]) -> AppResult<()> {
+    let mut tx = db.begin().await?;
+    sqlx::query("DELETE FROM cross_items WHERE region = $1")
+        .bind(region.to_owned())
+        .execute(&mut *tx)
+        .await?;
+    for item in items {
+        sqlx::query(
+            "INSERT INTO cross_items (region, code, name, department_uscc, department_name, \
+             modes, promised_days, materials, fetched_at, message_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(region.to_owned())
+        .bind(item.code.clone())
+        .bind(item.name.clone())
+        .bind(item.department_uscc.clone())
+        .bind(item.department_name.clone())
+        .bind(item.modes.clone())
+        .bind(item.promised_days)
+        .bind(item.materials.clone())
+        .bind(item.fetched_at)
+        .bind(item.message_id.clone())
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+const ITEM_COLUMNS: &str = "region, code, name, department_uscc, department_name, modes, \
+     promised_days, materials, fetched_at, message_id";
+
+pub async fn items(db: &AnyPool) -> AppResult<Vec<CrossItem>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ITEM_COLUMNS} FROM cross_items ORDER BY region, code"
+    )))
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn item(db: &AnyPool, region: &str, code: &str) -> AppResult<Option<CrossItem>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ITEM_COLUMNS} FROM cross_items WHERE region = $1 AND code = $2"
+    )))
+    .bind(region.to_owned())
+    .bind(code.to_owned())
+    .fetch_optional(db)
+    .await?)
+}
+
+pub async fn case(db: &AnyPool, id: &str) -> AppResult<Option<CaseRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {CASE_COLUMNS} FROM cross_cases WHERE id = $1"
+    )))
+    .bind(id.to_owned())
+    .fetch_optional(db)
+    .await?)
+}
+
+/// The cases of one side in the given states, oldest first (a queue).
+pub async fn queue(db: &AnyPool, side: &str, states: &[&str]) -> AppResult<Vec<CaseRow>> {
+    let placeholders: Vec<String> = (0..states.len()).map(|n| format!("${}", n + 2)).collect();
+    let sql = format!(
+        "SELECT {CASE_COLUMNS} FROM cross_cases WHERE side = $1 AND state IN ({}) \
+         ORDER BY created_at LIMIT 500",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(side.to_owned());
+    for state in states {
+        query = query.bind((*state).to_owned());
+    }
+    Ok(query.fetch_all(db).await?)
+}
+
+/// An applicant's cases, newest first.
+pub async fn of_applicant(db: &AnyPool, account: &str) -> AppResult<Vec<CaseRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {CASE_COLUMNS} FROM cross_cases WHERE applicant_account = $1 \
+         ORDER BY created_at DESC LIMIT 200"
+    )))
+    .bind(account.to_owned())
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn events(db: &AnyPool, case_id: &str) -> AppResult<Vec<Event>> {
+    Ok(sqlx::query_as(
+        "SELECT seq, at, actor, state, note FROM cross_case_events WHERE case_id = $1 ORDER BY seq",
+    )
+    .bind(case_id.to_owned())
+    .fetch_all(db)
+    .await?)
+}
+
+/// What one step writes: the case's new state, its event, and what must reach the other
+/// region (if anything), in one transaction.
+pub struct Step<'a> {
+    pub case_id: &'a str,
+    pub state: &'a str,
+    pub seq: i64,
+    pub actor: &'a str,
+    pub note: Option<&'a str>,
+    pub result_sealed: Option<Vec<u8>>,
+    pub rating: Option<i64>,
+    pub due_day: Option<&'a str>,
+    /// For a step an update of the other region made: its sequence number there.
+    pub peer_seq: Option<i64>,
+    pub send: Option<Send<'a>>,
+    pub at: i64,
+}
+
+/// An outbox entry to write.
+pub struct Send<'a> {
+    pub kind: &'a str,
+    pub to_uscc: &'a str,
+    pub body_sealed: Vec<u8>,
+}
+
+/// Inserts a new case with its first event and outbox entry. `false`: the id is taken (a
+/// package delivered again), nothing was written.
+pub async fn insert_case(db: &AnyPool, row: &CaseRow, first: Step<'_>) -> AppResult<bool> {
+    let mut tx = db.begin().await?;
+    let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO cross_cases ({CASE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+         $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) ON CONFLICT (id) DO NOTHING"
+    )))
+    .bind(row.id.clone())
+    .bind(row.side.clone())
+    .bind(row.mode.clone())
+    .bind(row.item_code.clone())
+    .bind(row.item_name.clone())
+    .bind(row.home_region.clone())
+    .bind(row.competent_region.clone())
+    .bind(row.competent_uscc.clone())
+    .bind(row.peer_uscc.clone())
+    .bind(row.applicant_account.clone())
+    .bind(row.received_by.clone())
+    .bind(row.state.clone())
+    .bind(row.seq)
+    .bind(row.peer_seq)
+    .bind(row.package_sealed.clone())
+    .bind(row.package_hash.clone())
+    .bind(row.due_day.clone())
+    .bind(row.note.clone())
+    .bind(row.result_sealed.clone())
+    .bind(row.rating)
+    .bind(row.created_at)
+    .bind(row.updated_at)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        return Ok(false);
+    }
+    write_event(&mut tx, &first).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+async fn write_event(tx: &mut sqlx::Transaction<'_, sqlx::Any>, step: &Step<'_>) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO cross_case_events (id, case_id, seq, at, actor, state, note) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(step.case_id.to_owned())
+    .bind(step.seq)
+    .bind(step.at)
+    .bind(step.actor.to_owned())
+    .bind(step.state.to_owned())
+    .bind(step.note.map(str::to_owned))
+    .execute(&mut **tx)
+    .await?;
+    if let Some(send) = &step.send {
+        sqlx::query(
+            "INSERT INTO cross_outbox (id, case_id, kind, to_uscc, body_sealed, attempts, \
+             next_at, created_at) VALUES ($1, $2, $3, $4, $5, 0, $6, $6)",
+        )
+        .bind(format!("{}/{:08}", step.case_id, step.seq))
+        .bind(step.case_id.to_owned())
+        .bind(send.kind.to_owned())
+        .bind(send.to_uscc.to_owned())
+        .bind(send.body_sealed.clone())
+        .bind(step.at)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Moves a case from `from` (its state and sequence number when read) to the step's state.
+/// `false`: someone moved it first; nothing was written.
+pub async fn advance(db: &AnyPool, from: (&str, i64), step: Step<'_>) -> AppResult<bool> {
+    let mut tx = db.begin().await?;
+    let moved = sqlx::query(
+        "UPDATE cross_cases SET state = $1, seq = $2, note = $3, \
+         result_sealed = COALESCE($4, result_sealed), rating = COALESCE($5, rating), \
+         due_day = COALESCE($6, due_day), updated_at = $7, peer_seq = COALESCE($8, peer_seq) \
+         WHERE id = $9 AND state = $10 AND seq = $11",
+    )
+    .bind(step.state.to_owned())
+    .bind(step.seq)
+    .bind(step.note.map(str::to_owned))
+    .bind(step.result_sealed.clone())
+    .bind(step.rating)
+    .bind(step.due_day.map(str::to_owned))
+    .bind(step.at)
+    .bind(step.peer_seq)
+    .bind(step.case_id.to_owned())
+    .bind(from.0.to_owned())
+    .bind(from.1)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if moved == 0 {
+        return Ok(false);
+    }
+    write_event(&mut tx, &step).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Outbox entries due at `now`, oldest first.
+pub async fn due(db: &AnyPool, now: i64, limit: i64) -> AppResult<Vec<Outgoing>> {
+    Ok(sqlx::query_as(
+        "SELECT id, case_id, kind, to_uscc, body_sealed, attempts, next_at FROM cross_outbox o \
+         WHERE done_at IS NULL AND next_at <= $1 AND NOT EXISTS (SELECT 1 FROM cross_outbox e \
+         WHERE e.case_id = o.case_id AND e.done_at IS NULL AND e.id < o.id) \
+         ORDER BY next_at LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Takes an entry for one attempt: moves its next attempt to `until`, unless another node
+/// took it first (`false`).
+pub async fn claim(db: &AnyPool, id: &str, seen_next_at: i64, until: i64) -> AppResult<bool> {
+    Ok(sqlx::query(
+        "UPDATE cross_outbox SET next_at = $1 WHERE id = $2 AND next_at = $3 AND done_at IS NULL",
+    )
+    .bind(until)
+    .bind(id.to_owned())
+    .bind(seen_next_at)
+    .execute(db)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Records a failed attempt and when to try again.
+pub async fn retry_later(db: &AnyPool, id: &str, next_at: i64, why: &str) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE cross_outbox SET attempts = attempts + 1, next_at = $1, last_error = $2 \
+         WHERE id = $3",
+    )
+    .bind(next_at)
+    .bind(why.to_owned())
+    .bind(id.to_owned())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Records that an entry is done: taken (`delivered`) or refused for good (`refused`).
+pub async fn done(
+    db: &AnyPool,
+    id: &str,
+    at: i64,
+    outcome: &str,
+    why: Option<&str>,
+) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE cross_outbox SET attempts = attempts + 1, done_at = $1, outcome = $2, \
+         last_error = COALESCE($3, last_error) WHERE id = $4",
+    )
+    .bind(at)
+    .bind(outcome.to_owned())
+    .bind(why.map(str::to_owned))
+    .bind(id.to_owned())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// How many entries wait to be delivered.
+pub async fn waiting(db: &AnyPool) -> AppResult<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM cross_outbox WHERE done_at IS NULL")
+            .fetch_one(db)
+            .await?,
+    )
+}
+
+/// The outbox entries of a case: (kind, attempts, outcome, last error).
+pub async fn deliveries(
+    db: &AnyPool,
+    case_id: &str,
+) -> AppResult<Vec<(String, i64, Option<String>, Option<String>)>> {
+    Ok(sqlx::query_as(
+        "SELECT kind, attempts, outcome, last_error FROM cross_outbox WHERE case_id = $1 \
+         ORDER BY created_at",
+    )
+    .bind(case_id.to_owned())
+    .fetch_all(db)
+    .await?)
+}
