@@ -286,7 +286,8 @@ pub async fn apply(state: &AppState, actor: &Actor, request: ApplyRequest) -> Ap
         .await?
         .ok_or_else(|| AppError::invalid("region", "not a partner region"))?;
     let (intake, intake_uscc) = intake_or_conflict(state).await?;
-    let at_window = actor.clerk_department() == Some(intake.id.as_str());
+    let window = window_of(state, actor).await?;
+    let at_window = window.is_some();
     let mode = request
         .mode
         .unwrap_or(if at_window { Mode::Proxy } else { Mode::Online });
@@ -323,13 +324,7 @@ pub async fn apply(state: &AppState, actor: &Actor, request: ApplyRequest) -> Ap
             )
         }
         Mode::Proxy => {
-            if !at_window
-                || !can(
-                    actor,
-                    Action::HandleApplications,
-                    On::Department { id: &intake.id },
-                )
-            {
+            if !at_window {
                 return Err(AppError::Forbidden);
             }
             let given = request.applicant.as_ref().ok_or_else(|| {
@@ -404,7 +399,7 @@ pub async fn apply(state: &AppState, actor: &Actor, request: ApplyRequest) -> Ap
         competent_uscc: item.department_uscc.clone(),
         peer_uscc: partner.intake_uscc.clone(),
         applicant_account: account,
-        received_by: (mode == Mode::Proxy).then(|| actor.id().to_owned()),
+        received_by: window.clone(),
         state: first_state.into(),
         seq: 1,
         peer_seq: 0,
@@ -444,20 +439,33 @@ pub async fn apply(state: &AppState, actor: &Actor, request: ApplyRequest) -> Ap
     view(state, &row).await
 }
 
-/// The window clerk forwards a case received at the window, its materials checked.
+/// The service window (government-services department) the actor clerks at, if any: its
+/// clerks receive applications for other regions (代收).
+async fn window_of(state: &AppState, actor: &Actor) -> AppResult<Option<String>> {
+    let Some(id) = actor.clerk_department() else {
+        return Ok(None);
+    };
+    let department = tongban_platform::admin::directory::department(state, id).await?;
+    Ok(department
+        .filter(|d| {
+            d.kind == "government_services"
+                && can(
+                    actor,
+                    Action::HandleApplications,
+                    On::Department { id: &d.id },
+                )
+        })
+        .map(|d| d.id))
+}
+
+/// The window clerk forwards a case received at the window, its materials checked (a clerk
+/// of the same window).
 pub async fn forward(state: &AppState, actor: &Actor, id: &str) -> AppResult<CaseView> {
+    let window = window_of(state, actor).await?;
     let row = store::case(state.pool(), id)
         .await?
-        .filter(|row| row.side == "sent")
+        .filter(|row| row.side == "sent" && window.is_some() && row.received_by == window)
         .ok_or(AppError::NotFound)?;
-    let (intake, _) = intake_or_conflict(state).await?;
-    if !can(
-        actor,
-        Action::HandleApplications,
-        On::Department { id: &intake.id },
-    ) {
-        return Err(AppError::NotFound);
-    }
     if row.state != "checking" {
         return Err(AppError::Conflict(format!(
             "the case is {}; only a case being checked is forwarded",
@@ -799,19 +807,21 @@ pub(crate) async fn receive(
             )
         )
     });
-    if !mode_allowed || definition.department != package.competent {
+    let department =
+        tongban_platform::admin::directory::department(state, &item.department_id).await?;
+    let Some(department) = department.filter(|d| d.uscc.as_ref() == Some(&package.competent))
+    else {
+        return Ok(Err(Refused::Unprocessable(format!(
+            "{} is not {}'s here",
+            definition.name, package.competent
+        ))));
+    };
+    if !mode_allowed {
         return Ok(Err(Refused::Unprocessable(format!(
             "{} is not handled here across regions in this mode",
             definition.name
         ))));
     }
-    let Some(department) =
-        tongban_platform::admin::directory::department(state, &item.department_id).await?
-    else {
-        return Ok(Err(Refused::Unprocessable(
-            "no competent department".into(),
-        )));
-    };
     let calendar =
         tongban_services::applications::calendar_of(state, department.region_code.as_str()).await?;
     let days = match definition.promised_limit {
@@ -828,7 +838,7 @@ pub(crate) async fn receive(
         item_name: definition.name.clone(),
         home_region: sender_region.to_owned(),
         competent_region: state.config.region_code.clone(),
-        competent_uscc: definition.department.clone(),
+        competent_uscc: package.competent.clone(),
         peer_uscc: sender_uscc.to_owned(),
         applicant_account: None,
         received_by: package.received_by.clone(),
@@ -933,6 +943,11 @@ pub(crate) async fn take_update(
     } else {
         next
     };
+    if next == row.state && update.rating.is_none() {
+        // What this side knew already (the outbox saw the package taken): keep the due day.
+        store::heard(state.pool(), &row.id, update.seq, update.due_day.as_deref()).await?;
+        return Ok(Ok((next, false)));
+    }
     let moved = store::advance(
         state.pool(),
         (&row.state, row.seq),
@@ -1026,8 +1041,8 @@ pub async fn mine(state: &AppState, actor: &Actor) -> AppResult<Vec<CaseView>> {
     Ok(views)
 }
 
-/// One case, for whoever may see it: the applicant, the intake department's clerks (the
-/// applicant's side), the competent department's clerks (the competent side).
+/// One case, for whoever may see it: the applicant, the clerks of the window that received it
+/// (the applicant's side), the competent department's clerks (the competent side).
 pub async fn one(state: &AppState, actor: &Actor, id: &str) -> AppResult<CaseView> {
     let row = store::case(state.pool(), id)
         .await?
@@ -1047,7 +1062,10 @@ async fn may_see(state: &AppState, actor: &Actor, row: &CaseRow) -> AppResult<bo
             tongban_platform::admin::directory::department_by_uscc(state, &row.competent_uscc)
                 .await?
         }
-        _ => intake_department(state).await?,
+        _ => match &row.received_by {
+            Some(window) => tongban_platform::admin::directory::department(state, window).await?,
+            None => None,
+        },
     };
     Ok(department.is_some_and(|d| {
         can(
@@ -1058,20 +1076,16 @@ async fn may_see(state: &AppState, actor: &Actor, row: &CaseRow) -> AppResult<bo
     }))
 }
 
-/// The work of a clerk: the 代收 queue of the intake department (cases being checked at the
-/// window, and those the other region refused) and the 跨省 inbox of each department the clerk
+/// The work of a clerk: the 代收 queue of the clerk's window (cases being checked there, and
+/// those the other region refused) and the 跨省 inbox of each department the clerk
 /// handles (received cases not yet ended).
 pub async fn work(state: &AppState, actor: &Actor) -> AppResult<(Vec<CaseView>, Vec<CaseView>)> {
     let mut window = Vec::new();
-    if let Some(intake) = intake_department(state).await?
-        && can(
-            actor,
-            Action::HandleApplications,
-            On::Department { id: &intake.id },
-        )
-    {
+    if let Some(own) = window_of(state, actor).await? {
         for row in store::queue(state.pool(), "sent", &["checking", "undeliverable"]).await? {
-            window.push(view(state, &row).await?);
+            if row.received_by.as_deref() == Some(own.as_str()) {
+                window.push(view(state, &row).await?);
+            }
         }
     }
     let mut inbox = Vec::new();

@@ -141,10 +141,13 @@ async fn catalogue(state: &AppState) -> AppResult<Answer> {
             .iter()
             .map(|m| m.name.as_str())
             .collect();
+        let Some(department_uscc) = department.and_then(|d| d.uscc.clone()) else {
+            continue;
+        };
         records.push(json!({
             "code": definition.code,
             "name": definition.name,
-            "department_uscc": definition.department,
+            "department_uscc": department_uscc,
             "department_name": department.map(|d| d.name.clone()).unwrap_or_default(),
             "modes": modes.join(","),
             "promised_days": days,

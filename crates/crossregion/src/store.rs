@@ -349,6 +349,20 @@ pub async fn advance(db: &AnyPool, from: (&str, i64), step: Step<'_>) -> AppResu
     Ok(true)
 }
 
+/// Records an update of the other region that brings no new state (its due day).
+pub async fn heard(db: &AnyPool, id: &str, peer_seq: i64, due_day: Option<&str>) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE cross_cases SET peer_seq = $1, due_day = COALESCE($2, due_day) \
+         WHERE id = $3 AND peer_seq < $1",
+    )
+    .bind(peer_seq)
+    .bind(due_day.map(str::to_owned))
+    .bind(id.to_owned())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// Outbox entries due at `now`, oldest first.
 pub async fn due(db: &AnyPool, now: i64, limit: i64) -> AppResult<Vec<Outgoing>> {
     Ok(sqlx::query_as(

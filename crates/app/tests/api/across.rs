@@ -19,7 +19,7 @@ fn free_port() -> u16 {
 }
 
 /// A node of `region` that publishes its gateway at its own address.
-async fn region(code: &str) -> TestApp {
+pub(crate) async fn region(code: &str) -> TestApp {
     let port = free_port();
     let code = code.to_owned();
     spawn_app_with(move |config| {
@@ -32,7 +32,7 @@ async fn region(code: &str) -> TestApp {
 
 /// Both demo cities seed the same departments; region B's get USCCs of their own (with B's
 /// region code in them), as two real regions' departments have.
-async fn own_members(app: &TestApp) {
+pub(crate) async fn own_members(app: &TestApp) {
     let region = app.state.config.region_code.clone();
     let departments = tongban_app::admin::store::departments(app.state.pool())
         .await
@@ -52,7 +52,7 @@ async fn own_members(app: &TestApp) {
     }
 }
 
-async fn uscc(app: &TestApp, kind: &str) -> String {
+pub(crate) async fn uscc(app: &TestApp, kind: &str) -> String {
     tongban_app::admin::store::departments(app.state.pool())
         .await
         .expect("departments")
@@ -82,7 +82,7 @@ async fn trust_list(app: &TestApp) -> String {
 }
 
 /// `to` recognises `from`: one security administrator proposes, another approves.
-async fn recognise(to: &TestApp, from: &TestApp) {
+pub(crate) async fn recognise(to: &TestApp, from: &TestApp) {
     let list: Value = serde_json::from_str(&trust_list(from).await).expect("list");
     let proposed = to
         .post_as(
@@ -122,7 +122,7 @@ async fn receipt(app: &TestApp, token: &str, id: &str) -> String {
     response.text().await.expect("receipt")
 }
 
-async fn logged(app: &TestApp, token: &str, id: &str) -> Value {
+pub(crate) async fn logged(app: &TestApp, token: &str, id: &str) -> Value {
     let log: Value = app
         .get_as(token, "/api/v1/exchange/messages")
         .await

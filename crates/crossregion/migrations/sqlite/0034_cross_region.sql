@@ -41,7 +41,7 @@ CREATE TABLE cross_cases (
     competent_uscc     TEXT NOT NULL,
     peer_uscc          TEXT NOT NULL,
     applicant_account  TEXT,
-    received_by        TEXT,
+    received_by        TEXT,  -- the window (department) that received it (代收)
     state              TEXT NOT NULL,
     seq                BIGINT NOT NULL,
     peer_seq           BIGINT NOT NULL,

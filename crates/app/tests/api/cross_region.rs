@@ -1,0 +1,553 @@
+//! 跨省通办: two regions, two databases, two gateways. A citizen of region A applies for an
+//! item whose competent department is in region B (全程网办), and a window of A receives an
+//! application for B (异地代收代办); the signed package travels through the exchange between
+//! the regions and becomes one case in B, whose clerk accepts, asks for a correction, approves
+//! and issues; every step comes back to A, and the applicant's rating reaches B. B stopped
+//! while packages wait costs nothing: they arrive once when it returns. A package delivered
+//! twice makes one case; a package altered after signing is refused and logged.
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use crate::across::{logged, own_members, recognise, region, uscc};
+use crate::helpers::{TestApp, problem};
+
+const ITEM: &str = "339900-SW-0003";
+
+/// Runs the outbox of `app` until nothing is due (a case's steps go one per round).
+async fn drain(app: &TestApp) -> usize {
+    let mut total = 0;
+    for _ in 0..10 {
+        let delivered = tongban_app::crossregion::outbox::deliver_due(&app.state)
+            .await
+            .expect("deliver");
+        total += delivered;
+        if delivered == 0 {
+            break;
+        }
+    }
+    total
+}
+
+async fn case(app: &TestApp, token: &str, id: &str) -> Value {
+    let response = app
+        .get_as(token, &format!("/api/v1/cross-region/cases/{id}"))
+        .await;
+    assert_eq!(response.status(), 200, "case {id}");
+    response.json().await.expect("case")
+}
+
+async fn cases_in(app: &TestApp, id: &str) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM cross_cases WHERE id = $1")
+        .bind(id.to_owned())
+        .fetch_one(app.state.pool())
+        .await
+        .expect("count")
+}
+
+/// Each region's government-services administration grants the other's its intake, and
+/// records it as a partner.
+async fn partners(a: &TestApp, b: &TestApp) {
+    let until = tongban_core::zone::ymd(b.state.today() + time::Duration::days(365));
+    let items: Vec<&str> = tongban_app::crossregion::intake::ITEMS
+        .iter()
+        .map(|(code, _, _)| *code)
+        .collect();
+    for (owner, other) in [(b, a), (a, b)] {
+        let token = owner.account("demo.deptadmin").api_token.clone();
+        let other_intake = uscc(other, "government_services").await;
+        let granted = owner
+            .post_as(
+                &token,
+                "/api/v1/exchange/foreign-grants",
+                &json!({"resource": "KS-TB-001", "uscc": other_intake, "name": "合作地区政务服务管理局",
+                    "items": items, "purpose": "跨省通办：收件、回执与事项清单",
+                    "legal_basis": "《国务院办公厅关于加快推进政务服务“跨省通办”的指导意见》", "until": until}),
+            )
+            .await;
+        assert_eq!(
+            granted.status(),
+            201,
+            "{}",
+            granted.text().await.unwrap_or_default()
+        );
+    }
+    for (here, other) in [(a, b), (b, a)] {
+        let token = here.account("demo.deptadmin").api_token.clone();
+        let added = here
+            .post_as(
+                &token,
+                "/api/v1/cross-region/partners",
+                &json!({"region": other.state.config.region_code, "intake_uscc": uscc(other, "government_services").await,
+                    "name": "合作地区"}),
+            )
+            .await;
+        assert_eq!(
+            added.status(),
+            201,
+            "{}",
+            added.text().await.unwrap_or_default()
+        );
+    }
+}
+
+fn material(bytes: &[u8]) -> Value {
+    json!({"name": "完税情况说明", "media_type": "application/pdf",
+        "content": base64::engine::general_purpose::STANDARD.encode(bytes)})
+}
+
+#[tokio::test]
+async fn applications_cross_regions_once_and_their_progress_comes_back() {
+    let a = region("339900").await;
+    let mut b = region("440300").await;
+    let common = time::OffsetDateTime::now_utc() + time::Duration::seconds(1);
+    a.clock.set(common);
+    b.clock.set(common);
+    own_members(&b).await;
+    recognise(&b, &a).await;
+    recognise(&a, &b).await;
+    partners(&a, &b).await;
+
+    // A lists B's 跨省通办 items, with B's competent departments, as B's catalogue answered.
+    let citizen = a.account("citizen.zhangwei").api_token.clone();
+    let items: Value = a
+        .get_as(&citizen, "/api/v1/cross-region/items")
+        .await
+        .json()
+        .await
+        .expect("items");
+    let tax_b = uscc(&b, "taxation").await;
+    let listed = items
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|i| i["code"] == ITEM && i["region"] == "440300")
+        .expect("B's item listed in A");
+    assert_eq!(listed["department_uscc"], json!(tax_b));
+    assert_eq!(listed["modes"], "online,proxy");
+    assert!(!listed["message_id"].as_str().unwrap_or_default().is_empty());
+    assert_eq!(
+        items.as_array().map(Vec::len),
+        Some(4),
+        "B's four 跨省通办 items"
+    );
+
+    // Bad applications change nothing.
+    for (bad, field) in [
+        (
+            json!({"region": "440300", "item_code": ITEM, "consent": false}),
+            "consent",
+        ),
+        (
+            json!({"region": "440300", "item_code": "339900-SJ-0001", "consent": true}),
+            "item_code",
+        ),
+        (
+            json!({"region": "440300", "item_code": "339900-GA-0001", "consent": true}),
+            "mode",
+        ),
+        (
+            json!({"region": "440300", "item_code": ITEM, "consent": true,
+            "materials": [{"name": "x", "media_type": "text/plain", "content": "%%%"}]}),
+            "materials",
+        ),
+    ] {
+        let (status, body) = problem(
+            a.post_as(&citizen, "/api/v1/cross-region/applications", &bad)
+                .await,
+        )
+        .await;
+        assert_eq!(status, 422, "{bad}: {body}");
+        assert!(body.to_string().contains(field), "{body}");
+    }
+    let none: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cross_cases")
+        .fetch_one(a.state.pool())
+        .await
+        .expect("count");
+    assert_eq!(none, 0);
+
+    // 全程网办: the citizen applies in A; the package waits in A's outbox until delivered.
+    let applied = a
+        .post_as(
+            &citizen,
+            "/api/v1/cross-region/applications",
+            &json!({"region": "440300", "item_code": ITEM, "form": {"year": "2025"},
+                "materials": [material(&[7u8; 2048])], "consent": true}),
+        )
+        .await;
+    assert_eq!(applied.status(), 201);
+    let applied: Value = applied.json().await.expect("case");
+    let id = applied["id"].as_str().expect("id").to_owned();
+    assert_eq!(applied["state"], "queued");
+    assert_eq!(applied["mode"], "online");
+    assert_eq!(cases_in(&b, &id).await, 0);
+    assert_eq!(drain(&a).await, 1);
+    assert_eq!(cases_in(&b, &id).await, 1);
+
+    // B's tax clerk finds it in the 跨省 inbox, due in B's working days.
+    let clerk = b.account("demo.clerk.tax").api_token.clone();
+    let work: Value = b
+        .get_as(&clerk, "/api/v1/cross-region/work")
+        .await
+        .json()
+        .await
+        .expect("work");
+    let inbox = work["inbox"].as_array().expect("inbox");
+    let received = inbox
+        .iter()
+        .find(|c| c["id"] == json!(id))
+        .expect("in B's inbox");
+    assert_eq!(received["state"], "received");
+    assert_eq!(received["home_region"], "339900");
+    assert_eq!(received["materials"], json!(["完税情况说明"]));
+    assert!(received["due_day"].as_str().is_some());
+    assert_ne!(received["applicant"], "张伟", "the name is masked in lists");
+    // A clerk of another department of B does not see it, nor may act.
+    let market = b.account("demo.clerk.market").api_token.clone();
+    let other: Value = b
+        .get_as(&market, "/api/v1/cross-region/work")
+        .await
+        .json()
+        .await
+        .expect("work");
+    assert!(
+        !other["inbox"]
+            .as_array()
+            .expect("inbox")
+            .iter()
+            .any(|c| c["id"] == json!(id))
+    );
+    let act = |token: String, body: Value| {
+        let (b, id) = (&b, id.clone());
+        async move {
+            b.post_as(
+                &token,
+                &format!("/api/v1/cross-region/cases/{id}/act"),
+                &body,
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        act(market.clone(), json!({"action": "accept"}))
+            .await
+            .status(),
+        404
+    );
+
+    // Each step of B reaches A, in order.
+    assert_eq!(
+        act(clerk.clone(), json!({"action": "accept"}))
+            .await
+            .status(),
+        200
+    );
+    let (status, _) = problem(act(clerk.clone(), json!({"action": "correct"})).await).await;
+    assert_eq!(status, 422, "a correction says what is missing");
+    assert_eq!(
+        act(
+            clerk.clone(),
+            json!({"action": "correct", "note": "请补充2025年度完税凭证"})
+        )
+        .await
+        .status(),
+        200
+    );
+    assert!(drain(&b).await >= 3);
+    let mine = case(&a, &citizen, &id).await;
+    assert_eq!(mine["state"], "correction");
+    assert_eq!(mine["note"], "请补充2025年度完税凭证");
+    assert_eq!(mine["due_day"], received["due_day"]);
+    assert_eq!(
+        act(clerk.clone(), json!({"action": "accept"}))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        act(clerk.clone(), json!({"action": "approve"}))
+            .await
+            .status(),
+        200
+    );
+    let (status, _) = problem(act(clerk.clone(), json!({"action": "approve"})).await).await;
+    assert_eq!(status, 409, "a step from the wrong state");
+    let result = json!({"document": "税收完税证明（文书式）", "number": "440300-2026-000123"});
+    assert_eq!(
+        act(clerk.clone(), json!({"action": "issue", "result": result}))
+            .await
+            .status(),
+        200
+    );
+    drain(&b).await;
+    let mine = case(&a, &citizen, &id).await;
+    assert_eq!(mine["state"], "issued");
+    assert_eq!(mine["result"], result);
+    let steps: Vec<&str> = mine["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["state"].as_str())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "queued",
+            "delivered",
+            "accepted",
+            "correction",
+            "accepted",
+            "approved",
+            "issued"
+        ]
+    );
+
+    // The applicant rates it; the rating reaches B's case.
+    let rate = |grade: i64| {
+        let (a, id, citizen) = (&a, id.clone(), citizen.clone());
+        async move {
+            a.post_as(
+                &citizen,
+                &format!("/api/v1/cross-region/cases/{id}/rating"),
+                &json!({"grade": grade}),
+            )
+            .await
+        }
+    };
+    assert_eq!(rate(9).await.status(), 422);
+    assert_eq!(rate(5).await.status(), 200);
+    assert_eq!(rate(4).await.status(), 409, "rated once");
+    drain(&a).await;
+    assert_eq!(case(&b, &clerk, &id).await["rating"], 5);
+
+    // Another citizen of A sees nothing of it.
+    let other_citizen = a.account("citizen.lina").api_token.clone();
+    assert_eq!(
+        a.get_as(&other_citizen, &format!("/api/v1/cross-region/cases/{id}"))
+            .await
+            .status(),
+        404
+    );
+
+    // B stopped while packages wait: nothing is lost, each arrives once when B returns.
+    b.stop().await;
+    let mut waiting = Vec::new();
+    for n in 0..3u8 {
+        let applied: Value = a
+            .post_as(
+                &citizen,
+                "/api/v1/cross-region/applications",
+                &json!({"region": "440300", "item_code": ITEM, "materials": [material(&[n; 512])], "consent": true}),
+            )
+            .await
+            .json()
+            .await
+            .expect("case");
+        waiting.push(applied["id"].as_str().expect("id").to_owned());
+    }
+    assert_eq!(drain(&a).await, 0);
+    let tried = case(&a, &citizen, &waiting[0]).await;
+    assert_eq!(tried["state"], "queued");
+    assert_eq!(tried["deliveries"][0]["attempts"], 1);
+    assert!(tried["deliveries"][0]["outcome"].is_null());
+    assert!(
+        tried["deliveries"][0]["last_error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Server.ClientProxy"),
+        "{tried}"
+    );
+    // Not yet due again: the backoff holds.
+    assert_eq!(drain(&a).await, 0);
+    b.start().await;
+    let later = common + time::Duration::minutes(10);
+    a.clock.set(later);
+    b.clock.set(later);
+    assert_eq!(drain(&a).await, 3);
+    for id in &waiting {
+        assert_eq!(cases_in(&b, id).await, 1);
+        drain(&b).await;
+        assert_eq!(case(&a, &citizen, id).await["state"], "delivered");
+    }
+    assert_eq!(
+        tongban_app::crossregion::outbox::waiting(&a.state)
+            .await
+            .expect("waiting"),
+        0
+    );
+
+    // Delivered twice (the first answer lost): one case.
+    sqlx::query(
+        "UPDATE cross_outbox SET done_at = NULL, outcome = NULL, next_at = 0 WHERE case_id = $1 AND kind = 'package'",
+    )
+    .bind(waiting[0].clone())
+    .execute(a.state.pool())
+    .await
+    .expect("send again");
+    assert_eq!(drain(&a).await, 1, "B acknowledges the second delivery");
+    assert_eq!(cases_in(&b, &waiting[0]).await, 1);
+    let events: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM cross_case_events WHERE case_id = $1")
+            .bind(waiting[0].clone())
+            .fetch_one(b.state.pool())
+            .await
+            .expect("events");
+    assert_eq!(events, 1, "nothing happened twice in B");
+
+    // Altered after signing (the applicant's name changed in A's outbox): B refuses it and
+    // logs the refused exchange; A stops trying and says so.
+    let applied: Value = a
+        .post_as(
+            &citizen,
+            "/api/v1/cross-region/applications",
+            &json!({"region": "440300", "item_code": ITEM, "consent": true}),
+        )
+        .await
+        .json()
+        .await
+        .expect("case");
+    let forged = applied["id"].as_str().expect("id").to_owned();
+    let context = format!("cross_outbox.body/{forged}");
+    let sealed: Vec<u8> =
+        sqlx::query_scalar("SELECT body_sealed FROM cross_outbox WHERE case_id = $1")
+            .bind(forged.clone())
+            .fetch_one(a.state.pool())
+            .await
+            .expect("outbox");
+    let mut package: Value =
+        serde_json::from_slice(&a.state.vault.open_field(&context, &sealed).expect("open"))
+            .expect("json");
+    package["package"]["applicant"]["name"] = json!("李四");
+    let resealed = a
+        .state
+        .vault
+        .seal_field(&context, &serde_json::to_vec(&package).expect("json"));
+    sqlx::query("UPDATE cross_outbox SET body_sealed = $1 WHERE case_id = $2")
+        .bind(resealed)
+        .bind(forged.clone())
+        .execute(a.state.pool())
+        .await
+        .expect("tamper");
+    assert_eq!(drain(&a).await, 0);
+    assert_eq!(cases_in(&b, &forged).await, 0);
+    let refused = case(&a, &citizen, &forged).await;
+    assert_eq!(refused["state"], "undeliverable");
+    assert_eq!(refused["deliveries"][0]["outcome"], "refused");
+    assert!(
+        refused["note"].as_str().unwrap_or_default().contains("403"),
+        "{refused}"
+    );
+    assert_eq!(drain(&a).await, 0, "a refused package is not sent again");
+    let b_admin = b.account("demo.deptadmin").api_token.clone();
+    let log: Value = b
+        .get_as(&b_admin, "/api/v1/exchange/messages")
+        .await
+        .json()
+        .await
+        .expect("log");
+    let refusals = log
+        .as_array()
+        .expect("log")
+        .iter()
+        .filter(|e| e["status"] == 403 && e["direction"] == "in")
+        .count();
+    assert!(refusals >= 1, "B logged the refused package: {log}");
+    let _ = logged;
+}
+
+#[tokio::test]
+async fn a_window_receives_for_another_region_and_forwards_once_checked() {
+    let a = region("339900").await;
+    let b = region("440300").await;
+    let common = time::OffsetDateTime::now_utc() + time::Duration::seconds(1);
+    a.clock.set(common);
+    b.clock.set(common);
+    own_members(&b).await;
+    recognise(&b, &a).await;
+    recognise(&a, &b).await;
+    partners(&a, &b).await;
+
+    let window = a.account("demo.clerk").api_token.clone();
+    let applicant = json!({"resident_id": "11010519491231002X", "name": "王芳"});
+    // A citizen cannot apply in someone else's name, nor a clerk of another department.
+    let citizen = a.account("citizen.zhangwei").api_token.clone();
+    let market = a.account("demo.clerk.market").api_token.clone();
+    for token in [&citizen, &market] {
+        let refused = a
+            .post_as(
+                token,
+                "/api/v1/cross-region/applications",
+                &json!({"region": "440300", "item_code": ITEM, "mode": "proxy", "applicant": applicant, "consent": true}),
+            )
+            .await;
+        assert_eq!(refused.status(), 403);
+    }
+    let (status, _) = problem(
+        a.post_as(
+            &window,
+            "/api/v1/cross-region/applications",
+            &json!({"region": "440300", "item_code": ITEM, "mode": "proxy",
+                "applicant": {"resident_id": "110105194912310021", "name": "王芳"}, "consent": true}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 422, "a resident ID whose check character is wrong");
+
+    let received: Value = a
+        .post_as(
+            &window,
+            "/api/v1/cross-region/applications",
+            &json!({"region": "440300", "item_code": ITEM, "mode": "proxy", "applicant": applicant,
+                "materials": [material(b"scanned")], "consent": true}),
+        )
+        .await
+        .json()
+        .await
+        .expect("case");
+    let id = received["id"].as_str().expect("id").to_owned();
+    assert_eq!(received["state"], "checking");
+    assert_eq!(received["mode"], "proxy");
+    // Nothing leaves before the materials are checked.
+    assert_eq!(drain(&a).await, 0);
+    let work: Value = a
+        .get_as(&window, "/api/v1/cross-region/work")
+        .await
+        .json()
+        .await
+        .expect("work");
+    assert!(
+        work["window"]
+            .as_array()
+            .expect("window")
+            .iter()
+            .any(|c| c["id"] == json!(id))
+    );
+    let jiangnan = a.account("demo.clerk.jiangnan").api_token.clone();
+    let forward = |token: String| {
+        let (a, id) = (&a, id.clone());
+        async move {
+            a.post_as(
+                &token,
+                &format!("/api/v1/cross-region/cases/{id}/forward"),
+                &json!({}),
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        forward(jiangnan).await.status(),
+        404,
+        "another window's case"
+    );
+    assert_eq!(forward(window.clone()).await.status(), 200);
+    assert_eq!(forward(window.clone()).await.status(), 409);
+    assert_eq!(drain(&a).await, 1);
+
+    let clerk = b.account("demo.clerk.tax").api_token.clone();
+    let there = case(&b, &clerk, &id).await;
+    assert_eq!(there["mode"], "proxy");
+    assert_eq!(there["state"], "received");
+    drain(&b).await;
+    assert_eq!(case(&a, &window, &id).await["state"], "delivered");
+}
