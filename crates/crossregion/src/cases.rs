@@ -771,7 +771,7 @@ pub(crate) async fn receive(
         return Ok(Err(Refused::Forbidden(why.to_string())));
     }
     let digest = package::digest(body);
-    if let Some(known) = store::case(state.pool(), &package.id).await? {
+    if let Some(known) = store::head(state.pool(), &package.id).await? {
         return Ok(
             if known.package_hash == digest && known.side == "received" {
                 Ok(Taken {
@@ -854,39 +854,15 @@ pub(crate) async fn receive(
         created_at: now,
         updated_at: now,
     };
-    let update = Update {
-        case: package.id.clone(),
-        seq: 1,
-        state: Some("received".into()),
-        note: None,
-        due_day: Some(due.clone()),
-        result: None,
-        rating: None,
-        at: crate::time_fmt::rfc3339(now),
-    };
-    let update = serde_json::to_vec(&update).map_err(|e| AppError::Internal(e.into()))?;
-    let inserted = store::insert_case(
-        state.pool(),
-        &row,
-        Step {
-            case_id: &package.id,
-            state: "received",
-            seq: 1,
-            actor: &format!("peer/{sender_region}/{sender_uscc}"),
-            note: None,
-            result_sealed: None,
-            rating: None,
-            due_day: None,
-            peer_seq: None,
-            send: Some(Send {
-                kind: "update",
-                to_uscc: sender_uscc,
-                body_sealed: seal_body(state, &package.id, &update),
-            }),
-            at: now,
-        },
-    )
-    .await?;
+    // The answer tells the sender the case, its state and due day: nothing more goes back
+    // until a clerk acts.
+    let inserted = state
+        .module::<crate::writer::Intake>()
+        .write(crate::writer::NewCase {
+            row,
+            actor: format!("peer/{sender_region}/{sender_uscc}"),
+        })
+        .await?;
     if !inserted {
         // Delivered twice at the same moment: the other delivery made the case.
         return Box::pin(receive(state, sender, body)).await;
@@ -910,7 +886,7 @@ pub(crate) async fn take_update(
     let Ok(update) = serde_json::from_slice::<Update>(body) else {
         return Ok(Err(Refused::Malformed("not an update".into())));
     };
-    let Some(row) = store::case(state.pool(), &update.case).await? else {
+    let Some(row) = store::head(state.pool(), &update.case).await? else {
         return Ok(Err(Refused::Unprocessable("no such case here".into())));
     };
     let (region, uscc) = sender;
@@ -977,58 +953,48 @@ pub(crate) async fn take_update(
     Ok(Ok((next, false)))
 }
 
-/// The outbox took a package to the other region: the case is delivered, unless an update
-/// came first.
-pub(crate) async fn delivered(state: &AppState, case: &str) -> AppResult<()> {
-    if let Some(row) = store::case(state.pool(), case).await?
-        && row.state == "queued"
-    {
-        store::advance(
-            state.pool(),
-            (&row.state, row.seq),
-            Step {
-                case_id: case,
-                state: "delivered",
-                seq: row.seq + 1,
-                actor: "outbox",
-                note: None,
-                result_sealed: None,
-                rating: None,
-                due_day: None,
-                peer_seq: None,
-                send: None,
-                at: state.now(),
-            },
-        )
-        .await?;
-    }
-    Ok(())
+/// What became of a package the outbox sent, for its case (in the transaction that records
+/// the round): taken (with the due day the other region gave), or refused for good.
+pub(crate) enum Sent<'a> {
+    Taken { due_day: Option<&'a str> },
+    Refused { why: &'a str },
 }
 
-/// The other region refused a package for good: the case cannot go on.
-pub(crate) async fn undeliverable(state: &AppState, case: &str, why: &str) -> AppResult<()> {
-    if let Some(row) = store::case(state.pool(), case).await?
-        && row.state == "queued"
-    {
-        store::advance(
-            state.pool(),
-            (&row.state, row.seq),
-            Step {
-                case_id: case,
-                state: "undeliverable",
-                seq: row.seq + 1,
-                actor: "outbox",
-                note: Some(why),
-                result_sealed: None,
-                rating: None,
-                due_day: None,
-                peer_seq: None,
-                send: None,
-                at: state.now(),
-            },
-        )
-        .await?;
+/// Moves a queued case on by what became of its package, unless an update moved it first.
+pub(crate) async fn settle_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    case: &str,
+    sent: Sent<'_>,
+    at: i64,
+) -> AppResult<()> {
+    let Some(row) = store::head_in(tx, case).await? else {
+        return Ok(());
+    };
+    if row.state != "queued" {
+        return Ok(());
     }
+    let (to, note, due_day) = match sent {
+        Sent::Taken { due_day } => ("delivered", None, due_day),
+        Sent::Refused { why } => ("undeliverable", Some(why), None),
+    };
+    store::advance_in(
+        tx,
+        (&row.state, row.seq),
+        &Step {
+            case_id: case,
+            state: to,
+            seq: row.seq + 1,
+            actor: "outbox",
+            note,
+            result_sealed: None,
+            rating: None,
+            due_day,
+            peer_seq: None,
+            send: None,
+            at,
+        },
+    )
+    .await?;
     Ok(())
 }
 

@@ -16,6 +16,7 @@ pub mod outbox;
 pub mod package;
 pub mod partners;
 mod store;
+pub mod writer;
 
 pub use modules::CrossRegionModule;
 pub(crate) use tongban_platform::{authz, error, identity, keys, module, state, time_fmt, web};

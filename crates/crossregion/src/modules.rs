@@ -17,9 +17,10 @@ impl crate::module::Module for CrossRegionModule {
 
     fn init(
         &self,
-        _context: &crate::module::InitContext<'_>,
+        context: &crate::module::InitContext<'_>,
         extensions: &mut crate::module::Extensions,
     ) {
+        extensions.insert(crate::writer::Intake::start(context.db.pool().clone()));
         match extensions.get::<tongban_exchange::gateway::providers::InProcess>() {
             Some(providers) => providers.register(crate::PROVIDER, Arc::new(crate::intake::Intake)),
             None => tracing::error!(

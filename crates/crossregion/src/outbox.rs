@@ -26,62 +26,108 @@ pub fn backoff_ms(attempts: i64) -> i64 {
 }
 
 /// What one attempt came to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Attempt {
-    Delivered,
+    /// Taken; for a package, the due day the other region answered.
+    Delivered { due_day: Option<String> },
     /// The other region refused it for good (its own answer, 4xx).
-    Refused,
+    Refused(String),
     /// It could not be delivered now; tried again later.
-    Later,
-    /// Another node holds it.
-    Skipped,
+    Later(String),
 }
 
-/// Sends every entry that is due; returns how many were delivered.
+/// Sends every entry that is due, then records what became of each in one transaction;
+/// returns how many were delivered. An entry is held for [`LEASE_MS`] while it is tried, so
+/// another node leaves it alone; a node that stops in between sends it again after the lease,
+/// which the other region takes as the same delivery.
 pub async fn deliver_due(state: &AppState) -> AppResult<usize> {
     let now = state.now();
     let due = crate::store::due(state.pool(), now, PER_ROUND).await?;
     if due.is_empty() {
         return Ok(0);
     }
-    let mut delivered = 0;
+    let seen: Vec<(&str, i64)> = due.iter().map(|e| (e.id.as_str(), e.next_at)).collect();
+    let taken = crate::store::claim(state.pool(), &seen, now + LEASE_MS).await?;
+    let Some(intake) = crate::cases::intake_department(state).await? else {
+        tracing::warn!("this region has no intake resource to send 跨省通办 packages from");
+        return Ok(0);
+    };
+    let intake = std::sync::Arc::new(intake);
     let mut tasks = tokio::task::JoinSet::new();
-    for entry in due {
+    let mut outcomes = Vec::with_capacity(taken.len());
+    for entry in due.into_iter().filter(|e| taken.contains(&e.id)) {
         while tasks.len() >= IN_FLIGHT {
-            if let Some(Ok(Ok(Attempt::Delivered))) = tasks.join_next().await {
-                delivered += 1;
+            if let Some(Ok(outcome)) = tasks.join_next().await {
+                outcomes.push(outcome);
             }
         }
-        let state = state.clone();
-        tasks.spawn(async move { attempt(&state, entry).await });
+        let (state, intake) = (state.clone(), intake.clone());
+        tasks.spawn(async move {
+            let attempt = attempt(&state, &intake, &entry).await;
+            (entry, attempt)
+        });
     }
     while let Some(done) = tasks.join_next().await {
-        match done {
-            Ok(Ok(Attempt::Delivered)) => delivered += 1,
-            Ok(Err(error)) => tracing::warn!(%error, "a cross-region delivery failed"),
-            _ => {}
+        if let Ok(outcome) = done {
+            outcomes.push(outcome);
         }
     }
+    let delivered = outcomes
+        .iter()
+        .filter(|(_, a)| matches!(a, Attempt::Delivered { .. }))
+        .count();
+    crate::error::retrying(|| record(state, &outcomes)).await?;
     Ok(delivered)
 }
 
-async fn attempt(state: &AppState, entry: crate::store::Outgoing) -> AppResult<Attempt> {
-    let now = state.now();
-    if !crate::store::claim(state.pool(), &entry.id, entry.next_at, now + LEASE_MS).await? {
-        return Ok(Attempt::Skipped);
+/// Records a round's outcomes, and moves the cases of packages on.
+async fn record(state: &AppState, outcomes: &[(crate::store::Outgoing, Attempt)]) -> AppResult<()> {
+    let at = state.now();
+    let mut tx = state.pool().begin().await?;
+    for (entry, attempt) in outcomes {
+        let package = entry.kind == "package";
+        match attempt {
+            Attempt::Delivered { due_day } => {
+                crate::store::done_in(&mut tx, &entry.id, at, "delivered", None).await?;
+                if package {
+                    let sent = crate::cases::Sent::Taken {
+                        due_day: due_day.as_deref(),
+                    };
+                    crate::cases::settle_in(&mut tx, &entry.case_id, sent, at).await?;
+                }
+            }
+            Attempt::Refused(why) => {
+                tracing::warn!(entry = %entry.id, "the other region refused a cross-region delivery");
+                crate::store::done_in(&mut tx, &entry.id, at, "refused", Some(why)).await?;
+                if package {
+                    let sent = crate::cases::Sent::Refused { why };
+                    crate::cases::settle_in(&mut tx, &entry.case_id, sent, at).await?;
+                }
+            }
+            Attempt::Later(why) => {
+                let next = at + backoff_ms(entry.attempts);
+                crate::store::retry_later_in(&mut tx, &entry.id, next, why).await?;
+            }
+        }
     }
-    let Some(intake) = crate::cases::intake_department(state).await? else {
-        let why = "this region has no intake resource to send from";
-        crate::store::retry_later(
-            state.pool(),
-            &entry.id,
-            now + backoff_ms(entry.attempts),
-            why,
-        )
-        .await?;
-        return Ok(Attempt::Later);
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn attempt(
+    state: &AppState,
+    intake: &tongban_platform::admin::store::Department,
+    entry: &crate::store::Outgoing,
+) -> Attempt {
+    let opened = match crate::store::body(state.pool(), &entry.id).await {
+        Ok(Some(sealed)) => crate::cases::open_body(state, &entry.case_id, &sealed),
+        Ok(None) => Err(crate::error::AppError::NotFound),
+        Err(error) => Err(error),
     };
-    let body = crate::cases::open_body(state, &entry.case_id, &entry.body_sealed)?;
+    let body = match opened {
+        Ok(body) => body,
+        Err(error) => return Attempt::Later(format!("the entry could not be read: {error}")),
+    };
     let path = if entry.kind == "package" {
         "/packages"
     } else {
@@ -89,7 +135,7 @@ async fn attempt(state: &AppState, entry: crate::store::Outgoing) -> AppResult<A
     };
     let sent = tongban_exchange::gateway::peers::send(
         state,
-        &intake,
+        intake,
         crate::SUBSYSTEM,
         &entry.to_uscc,
         crate::INTAKE_RESOURCE,
@@ -113,42 +159,28 @@ async fn attempt(state: &AppState, entry: crate::store::Outgoing) -> AppResult<A
             failure.message.into_bytes(),
         ),
     };
+    let json = serde_json::from_slice::<serde_json::Value>(&answer).ok();
     let detail = || {
-        serde_json::from_slice::<serde_json::Value>(&answer)
-            .ok()
+        json.as_ref()
             .and_then(|v| v["detail"].as_str().map(str::to_owned))
             .unwrap_or_else(|| String::from_utf8_lossy(&answer).chars().take(300).collect())
     };
-    let at = state.now();
     if (200..300).contains(&status) {
-        crate::store::done(state.pool(), &entry.id, at, "delivered", None).await?;
-        if entry.kind == "package" {
-            crate::cases::delivered(state, &entry.case_id).await?;
-        }
-        return Ok(Attempt::Delivered);
+        let due_day = json
+            .as_ref()
+            .and_then(|v| v["due_day"].as_str())
+            .filter(|d| d.len() == 10)
+            .map(str::to_owned);
+        return Attempt::Delivered { due_day };
     }
     // The other region's own refusal (not its gateway's, not the way there): final.
     if gateway_error.is_none() && (400..500).contains(&status) && status != 429 {
-        let why = format!("{status}: {}", detail());
-        crate::store::done(state.pool(), &entry.id, at, "refused", Some(&why)).await?;
-        if entry.kind == "package" {
-            crate::cases::undeliverable(state, &entry.case_id, &why).await?;
-        }
-        tracing::warn!(entry = %entry.id, status, "the other region refused a cross-region delivery");
-        return Ok(Attempt::Refused);
+        return Attempt::Refused(format!("{status}: {}", detail()));
     }
-    let why = match gateway_error {
+    Attempt::Later(match gateway_error {
         Some(kind) => format!("{status} {kind}: {}", detail()),
         None => format!("{status}: {}", detail()),
-    };
-    crate::store::retry_later(
-        state.pool(),
-        &entry.id,
-        at + backoff_ms(entry.attempts),
-        &why,
-    )
-    .await?;
-    Ok(Attempt::Later)
+    })
 }
 
 /// How many entries wait to be delivered.

@@ -6,8 +6,8 @@
 //! the signed package as the record of what it was asked.
 //!
 //! The signature covers `tongban-cross-region-package/1`, a newline and the RFC 8785 canonical
-//! JSON of the package, so it can never be taken for an exchange's signature made by the same
-//! key.
+//! JSON of the package with each material by its SHA-256 (checked against the content before
+//! anything else), so it can never be taken for an exchange's signature made by the same key.
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
@@ -160,17 +160,71 @@ impl std::fmt::Display for Refusal {
     }
 }
 
-/// The bytes the signature covers.
+/// The bytes the signature covers: the package with each material by its digest (which
+/// [`Signed::parse`] checks against the content), so a package of large materials is
+/// canonicalised and hashed for signing in a few hundred bytes.
 pub fn signed_bytes(package: &Package, kid: &str, at: &str) -> Vec<u8> {
     #[derive(Serialize)]
+    struct MaterialRef<'a> {
+        name: &'a str,
+        media_type: &'a str,
+        sha256: &'a str,
+    }
+    #[derive(Serialize)]
+    struct Manifest<'a> {
+        id: &'a str,
+        mode: Mode,
+        item_code: &'a str,
+        from_region: &'a str,
+        to_region: &'a str,
+        sent_by: &'a str,
+        competent: &'a str,
+        created_at: &'a str,
+        applicant: &'a Applicant,
+        form: &'a serde_json::Value,
+        materials: Vec<MaterialRef<'a>>,
+        certificates: &'a [serde_json::Value],
+        consent: &'a Consent,
+        received_by: Option<&'a str>,
+    }
+    #[derive(Serialize)]
     struct Covered<'a> {
-        package: &'a Package,
+        package: Manifest<'a>,
         kid: &'a str,
         at: &'a str,
     }
+    let manifest = Manifest {
+        id: &package.id,
+        mode: package.mode,
+        item_code: &package.item_code,
+        from_region: &package.from_region,
+        to_region: &package.to_region,
+        sent_by: &package.sent_by,
+        competent: &package.competent,
+        created_at: &package.created_at,
+        applicant: &package.applicant,
+        form: &package.form,
+        materials: package
+            .materials
+            .iter()
+            .map(|m| MaterialRef {
+                name: &m.name,
+                media_type: &m.media_type,
+                sha256: &m.sha256,
+            })
+            .collect(),
+        certificates: &package.certificates,
+        consent: &package.consent,
+        received_by: package.received_by.as_deref(),
+    };
     let mut bytes = CONTEXT.to_vec();
     bytes.extend(
-        serde_json_canonicalizer::to_vec(&Covered { package, kid, at }).unwrap_or_default(),
+        serde_json_canonicalizer::to_vec(&Covered {
+            package: manifest,
+            kid,
+            at,
+        })
+        .unwrap_or_default(),
     );
     bytes
 }
@@ -306,6 +360,12 @@ mod tests {
         let mut changed = parsed.clone();
         changed.at = "2026-12-05T08:00:00Z".into();
         assert!(changed.verify(&signer.public_key()).is_err());
+        let mut changed = parsed.clone();
+        changed.package.materials[0] = Material::new("居民身份证", "image/png", b"other bytes");
+        assert!(
+            changed.verify(&signer.public_key()).is_err(),
+            "a material's digest is signed"
+        );
         let other = tongban_crypto::SoftwareSigner::generate(
             tongban_crypto::SignatureAlgorithm::Ed25519,
             "k1",

@@ -83,7 +83,6 @@ pub struct Outgoing {
     pub case_id: String,
     pub kind: String,
     pub to_uscc: String,
-    pub body_sealed: Vec<u8>,
     pub attempts: i64,
     pub next_at: i64,
 }
@@ -186,6 +185,31 @@ pub async fn case(db: &AnyPool, id: &str) -> AppResult<Option<CaseRow>> {
     .await?)
 }
 
+/// What steps need of a case, without its sealed package.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CaseHead {
+    pub id: String,
+    pub side: String,
+    pub home_region: String,
+    pub competent_region: String,
+    pub peer_uscc: String,
+    pub state: String,
+    pub seq: i64,
+    pub peer_seq: i64,
+    pub package_hash: String,
+    pub due_day: Option<String>,
+}
+
+pub async fn head(db: &AnyPool, id: &str) -> AppResult<Option<CaseHead>> {
+    Ok(sqlx::query_as(
+        "SELECT id, side, home_region, competent_region, peer_uscc, state, seq, peer_seq, \
+         package_hash, due_day FROM cross_cases WHERE id = $1",
+    )
+    .bind(id.to_owned())
+    .fetch_optional(db)
+    .await?)
+}
+
 /// The cases of one side in the given states, oldest first (a queue).
 pub async fn queue(db: &AnyPool, side: &str, states: &[&str]) -> AppResult<Vec<CaseRow>> {
     let placeholders: Vec<String> = (0..states.len()).map(|n| format!("${}", n + 2)).collect();
@@ -249,6 +273,17 @@ pub struct Send<'a> {
 /// package delivered again), nothing was written.
 pub async fn insert_case(db: &AnyPool, row: &CaseRow, first: Step<'_>) -> AppResult<bool> {
     let mut tx = db.begin().await?;
+    let inserted = insert_case_in(&mut tx, row, &first).await?;
+    tx.commit().await?;
+    Ok(inserted)
+}
+
+/// [`insert_case`] inside a transaction of many (the intake's group commit).
+pub async fn insert_case_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    row: &CaseRow,
+    first: &Step<'_>,
+) -> AppResult<bool> {
     let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO cross_cases ({CASE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
          $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) ON CONFLICT (id) DO NOTHING"
@@ -275,14 +310,13 @@ pub async fn insert_case(db: &AnyPool, row: &CaseRow, first: Step<'_>) -> AppRes
     .bind(row.rating)
     .bind(row.created_at)
     .bind(row.updated_at)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?
     .rows_affected();
     if inserted == 0 {
         return Ok(false);
     }
-    write_event(&mut tx, &first).await?;
-    tx.commit().await?;
+    write_event(tx, first).await?;
     Ok(true)
 }
 
@@ -321,6 +355,19 @@ async fn write_event(tx: &mut sqlx::Transaction<'_, sqlx::Any>, step: &Step<'_>)
 /// `false`: someone moved it first; nothing was written.
 pub async fn advance(db: &AnyPool, from: (&str, i64), step: Step<'_>) -> AppResult<bool> {
     let mut tx = db.begin().await?;
+    let moved = advance_in(&mut tx, from, &step).await?;
+    if moved {
+        tx.commit().await?;
+    }
+    Ok(moved)
+}
+
+/// [`advance`] inside a transaction of many.
+pub async fn advance_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    from: (&str, i64),
+    step: &Step<'_>,
+) -> AppResult<bool> {
     let moved = sqlx::query(
         "UPDATE cross_cases SET state = $1, seq = $2, note = $3, \
          result_sealed = COALESCE($4, result_sealed), rating = COALESCE($5, rating), \
@@ -338,14 +385,13 @@ pub async fn advance(db: &AnyPool, from: (&str, i64), step: Step<'_>) -> AppResu
     .bind(step.case_id.to_owned())
     .bind(from.0.to_owned())
     .bind(from.1)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?
     .rows_affected();
     if moved == 0 {
         return Ok(false);
     }
-    write_event(&mut tx, &step).await?;
-    tx.commit().await?;
+    write_event(tx, step).await?;
     Ok(true)
 }
 
@@ -363,10 +409,11 @@ pub async fn heard(db: &AnyPool, id: &str, peer_seq: i64, due_day: Option<&str>)
     Ok(())
 }
 
-/// Outbox entries due at `now`, oldest first.
+/// Outbox entries due at `now`, oldest first (without what they send: entries another node
+/// takes first are never read in full here).
 pub async fn due(db: &AnyPool, now: i64, limit: i64) -> AppResult<Vec<Outgoing>> {
     Ok(sqlx::query_as(
-        "SELECT id, case_id, kind, to_uscc, body_sealed, attempts, next_at FROM cross_outbox o \
+        "SELECT id, case_id, kind, to_uscc, attempts, next_at FROM cross_outbox o \
          WHERE done_at IS NULL AND next_at <= $1 AND NOT EXISTS (SELECT 1 FROM cross_outbox e \
          WHERE e.case_id = o.case_id AND e.done_at IS NULL AND e.id < o.id) \
          ORDER BY next_at LIMIT $2",
@@ -377,23 +424,47 @@ pub async fn due(db: &AnyPool, now: i64, limit: i64) -> AppResult<Vec<Outgoing>>
     .await?)
 }
 
-/// Takes an entry for one attempt: moves its next attempt to `until`, unless another node
-/// took it first (`false`).
-pub async fn claim(db: &AnyPool, id: &str, seen_next_at: i64, until: i64) -> AppResult<bool> {
-    Ok(sqlx::query(
-        "UPDATE cross_outbox SET next_at = $1 WHERE id = $2 AND next_at = $3 AND done_at IS NULL",
+/// What an outbox entry sends (sealed).
+pub async fn body(db: &AnyPool, id: &str) -> AppResult<Option<Vec<u8>>> {
+    Ok(
+        sqlx::query_scalar("SELECT body_sealed FROM cross_outbox WHERE id = $1")
+            .bind(id.to_owned())
+            .fetch_optional(db)
+            .await?,
     )
-    .bind(until)
-    .bind(id.to_owned())
-    .bind(seen_next_at)
-    .execute(db)
-    .await?
-    .rows_affected()
-        == 1)
+}
+
+/// Takes entries for one attempt each: moves their next attempt to `until`. Returns the ids
+/// this node took (another node may have taken some first).
+pub async fn claim(db: &AnyPool, entries: &[(&str, i64)], until: i64) -> AppResult<Vec<String>> {
+    let mut tx = db.begin().await?;
+    let mut taken = Vec::with_capacity(entries.len());
+    for (id, seen_next_at) in entries {
+        let claimed = sqlx::query(
+            "UPDATE cross_outbox SET next_at = $1 WHERE id = $2 AND next_at = $3 \
+             AND done_at IS NULL",
+        )
+        .bind(until)
+        .bind((*id).to_owned())
+        .bind(*seen_next_at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if claimed == 1 {
+            taken.push((*id).to_owned());
+        }
+    }
+    tx.commit().await?;
+    Ok(taken)
 }
 
 /// Records a failed attempt and when to try again.
-pub async fn retry_later(db: &AnyPool, id: &str, next_at: i64, why: &str) -> AppResult<()> {
+pub async fn retry_later_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: &str,
+    next_at: i64,
+    why: &str,
+) -> AppResult<()> {
     sqlx::query(
         "UPDATE cross_outbox SET attempts = attempts + 1, next_at = $1, last_error = $2 \
          WHERE id = $3",
@@ -401,14 +472,14 @@ pub async fn retry_later(db: &AnyPool, id: &str, next_at: i64, why: &str) -> App
     .bind(next_at)
     .bind(why.to_owned())
     .bind(id.to_owned())
-    .execute(db)
+    .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
 /// Records that an entry is done: taken (`delivered`) or refused for good (`refused`).
-pub async fn done(
-    db: &AnyPool,
+pub async fn done_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     id: &str,
     at: i64,
     outcome: &str,
@@ -422,9 +493,23 @@ pub async fn done(
     .bind(outcome.to_owned())
     .bind(why.map(str::to_owned))
     .bind(id.to_owned())
-    .execute(db)
+    .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// The head of a case inside a transaction.
+pub async fn head_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: &str,
+) -> AppResult<Option<CaseHead>> {
+    Ok(sqlx::query_as(
+        "SELECT id, side, home_region, competent_region, peer_uscc, state, seq, peer_seq, \
+         package_hash, due_day FROM cross_cases WHERE id = $1",
+    )
+    .bind(id.to_owned())
+    .fetch_optional(&mut **tx)
+    .await?)
 }
 
 /// How many entries wait to be delivered.

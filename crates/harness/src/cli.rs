@@ -110,6 +110,16 @@ pub enum BenchCommand {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// 跨省通办 applications transferred and acknowledged between two nodes of two regions on
+    /// this machine (signed packages through both gateways, one case each), beside the same
+    /// bodies over plain HTTP.
+    CrossRegion {
+        #[arg(long, default_value_t = 5_000)]
+        count: usize,
+        /// The material each application carries, in KiB.
+        #[arg(long, default_value_t = 100)]
+        material_kib: usize,
+    },
     /// Durable events published through publish/subscribe and pushed to subscribers on this
     /// machine (each receives every event, signed; in order with --fifo).
     Pubsub {
@@ -244,6 +254,10 @@ pub async fn bench(command: BenchCommand) -> anyhow::Result<()> {
             sequential,
             database_url,
         } => crate::exchange_bench::exchange(count, connections, sequential, database_url).await?,
+        BenchCommand::CrossRegion {
+            count,
+            material_kib,
+        } => crate::cross_region_bench::cross_region(count, material_kib).await?,
         BenchCommand::Pubsub {
             count,
             subscribers,

@@ -6,6 +6,7 @@
 pub mod bench;
 pub mod cli;
 pub mod conformance;
+pub mod cross_region_bench;
 pub mod exchange_bench;
 pub mod load;
 pub mod pubsub_bench;

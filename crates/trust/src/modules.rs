@@ -18,6 +18,7 @@ impl crate::module::Module for TrustModule {
 
     fn init(&self, _: &crate::module::InitContext<'_>, extensions: &mut crate::module::Extensions) {
         extensions.insert(crate::trust::dcc::DccCache::default());
+        extensions.insert(crate::trust::regions::Verified::default());
     }
 
     fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {

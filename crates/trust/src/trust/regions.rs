@@ -123,6 +123,44 @@ pub async fn remove(state: &AppState, region: &str, removed_by: &str) -> AppResu
 }
 
 /// Every recognised region, each list checked again against its pinned root.
+/// Trust lists already verified on this node, by the SHA-256 of their root key and text: a
+/// list that verified once under a root verifies again, so each is checked once, not on every
+/// call between regions. A new or changed list has another digest.
+#[derive(Default)]
+pub struct Verified(std::sync::Mutex<std::collections::HashMap<[u8; 32], TrustListPayload>>);
+
+/// The most lists remembered (a region keeps one; old ones are dropped when it is full).
+const VERIFIED_MAX: usize = 256;
+
+fn verified(state: &AppState, alg: &str, key: &str, text: &str) -> Option<TrustListPayload> {
+    use sha2::Digest as _;
+    let digest: [u8; 32] = sha2::Sha256::new()
+        .chain_update(alg.as_bytes())
+        .chain_update([0])
+        .chain_update(key.as_bytes())
+        .chain_update([0])
+        .chain_update(text.as_bytes())
+        .finalize()
+        .into();
+    let memo = state.module::<Verified>();
+    if let Some(payload) = memo.0.lock().ok()?.get(&digest) {
+        return Some(payload.clone());
+    }
+    let root = alg
+        .parse()
+        .ok()
+        .and_then(|a| URL_SAFE_NO_PAD.decode(key).ok().map(|b| (a, b)))
+        .and_then(|(a, b)| PublicKey::new(a, b).ok())?;
+    let payload = verify_trust_list(text, &root).ok()?;
+    if let Ok(mut memo) = memo.0.lock() {
+        if memo.len() >= VERIFIED_MAX {
+            memo.clear();
+        }
+        memo.insert(digest, payload.clone());
+    }
+    Some(payload)
+}
+
 async fn lists(
     state: &AppState,
 ) -> AppResult<Vec<(String, TrustListPayload, String, String, i64)>> {
@@ -135,12 +173,7 @@ async fn lists(
             r.list_text,
             r.imported_at,
         );
-        let root = alg
-            .parse()
-            .ok()
-            .and_then(|a| URL_SAFE_NO_PAD.decode(&key).ok().map(|b| (a, b)))
-            .and_then(|(a, b)| PublicKey::new(a, b).ok());
-        let Some(payload) = root.and_then(|root| verify_trust_list(&text, &root).ok()) else {
+        let Some(payload) = verified(state, &alg, &key, &text) else {
             tracing::warn!(%region, "a stored trust list no longer verifies; it is ignored");
             continue;
         };
