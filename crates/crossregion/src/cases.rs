@@ -458,6 +458,11 @@ async fn window_of(state: &AppState, actor: &Actor) -> AppResult<Option<String>>
         .map(|d| d.id))
 }
 
+/// Whether the actor clerks at a service window (receives for other regions).
+pub async fn is_window_clerk(state: &AppState, actor: &Actor) -> AppResult<bool> {
+    Ok(window_of(state, actor).await?.is_some())
+}
+
 /// The window clerk forwards a case received at the window, its materials checked (a clerk
 /// of the same window).
 pub async fn forward(state: &AppState, actor: &Actor, id: &str) -> AppResult<CaseView> {

@@ -14,6 +14,7 @@ pub mod cases;
 pub mod intake;
 pub mod outbox;
 pub mod package;
+pub mod pages;
 pub mod partners;
 mod store;
 pub mod writer;

@@ -33,6 +33,22 @@ impl crate::module::Module for CrossRegionModule {
         crate::api::routes()
     }
 
+    fn routes(&self) -> axum::Router<crate::state::AppState> {
+        crate::pages::routes()
+    }
+
+    fn nav(&self, actor: &crate::identity::model::Actor) -> Vec<crate::module::NavLink> {
+        if actor.account.person_id.is_some() || actor.account.department_id.is_some() {
+            vec![crate::module::NavLink {
+                href: "/cross-region",
+                text: "nav.cross_region",
+                rank: 45,
+            }]
+        } else {
+            Vec::new()
+        }
+    }
+
     fn texts(&self) -> crate::web::i18n::Texts {
         crate::texts::TEXTS
     }

@@ -302,6 +302,21 @@ async fn applications_cross_regions_once_and_their_progress_comes_back() {
         ]
     );
 
+    // The citizen's page shows B's items with who handles them, and the case with its steps.
+    let mut browser = a.page_login(a.account("citizen.zhangwei")).await;
+    let page = browser
+        .get(&a, "/cross-region")
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(
+        page.contains("由 ") && page.contains("（440300 地区）"),
+        "the handled-by label"
+    );
+    assert!(page.contains("已出具结果") && page.contains("440300-2026-000123"));
+    assert!(page.contains("评价本次办理"));
+
     // The applicant rates it; the rating reaches B's case.
     let rate = |grade: i64| {
         let (a, id, citizen) = (&a, id.clone(), citizen.clone());
@@ -494,20 +509,44 @@ async fn a_window_receives_for_another_region_and_forwards_once_checked() {
     .await;
     assert_eq!(status, 422, "a resident ID whose check character is wrong");
 
-    let received: Value = a
-        .post_as(
-            &window,
-            "/api/v1/cross-region/applications",
-            &json!({"region": "440300", "item_code": ITEM, "mode": "proxy", "applicant": applicant,
-                "materials": [material(b"scanned")], "consent": true}),
+    // At the window, on the page: the clerk receives the application, checks, forwards.
+    let mut browser = a.page_login(a.account("demo.clerk")).await;
+    let page = browser
+        .get(&a, "/cross-region")
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(page.contains("异地代收窗口"), "the window's form");
+    let option = format!("440300|{ITEM}");
+    assert!(page.contains(&option), "B's item offered at the window");
+    let csrf = crate::helpers::hidden_csrf(&page);
+    let received = browser
+        .post_form(
+            &a,
+            "/cross-region/apply",
+            &[
+                ("csrf", &csrf),
+                ("mode", "proxy"),
+                ("item", &option),
+                ("name", "王芳"),
+                ("resident_id", "11010519491231002X"),
+                ("statement", "申请人携带2025年度完税凭证复印件"),
+                ("consent", "yes"),
+            ],
         )
+        .await;
+    assert_eq!(received.status(), 200);
+    let page = received.text().await.expect("page");
+    assert!(page.contains("窗口核验中"), "{page}");
+    let id: String = sqlx::query_scalar("SELECT id FROM cross_cases WHERE side = 'sent'")
+        .fetch_one(a.state.pool())
         .await
-        .json()
-        .await
-        .expect("case");
-    let id = received["id"].as_str().expect("id").to_owned();
+        .expect("the case");
+    let received = case(&a, &window, &id).await;
     assert_eq!(received["state"], "checking");
     assert_eq!(received["mode"], "proxy");
+    assert_eq!(received["materials"], json!(["申请说明"]));
     // Nothing leaves before the materials are checked.
     assert_eq!(drain(&a).await, 0);
     let work: Value = a
@@ -540,7 +579,15 @@ async fn a_window_receives_for_another_region_and_forwards_once_checked() {
         404,
         "another window's case"
     );
-    assert_eq!(forward(window.clone()).await.status(), 200);
+    let forwarded = browser
+        .post_form(
+            &a,
+            &format!("/cross-region/cases/{id}/forward"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(forwarded.status(), 200);
+    assert!(forwarded.text().await.expect("page").contains("已转交"));
     assert_eq!(forward(window.clone()).await.status(), 409);
     assert_eq!(drain(&a).await, 1);
 

@@ -1,0 +1,227 @@
+//! `/cross-region`: 跨省通办 as people use it. Everyone signed in sees the partner regions'
+//! items, each labelled with the region and department that handle it; a citizen applies
+//! online and follows each application to its result, then rates it; a window clerk receives
+//! an application for another region, checks the materials and forwards it (代收), and sees
+//! what the other region refused; a clerk of a competent department works the 跨省 inbox.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use base64::Engine as _;
+
+use crate::cases::{self, ActRequest, ApplyRequest, CaseView};
+use crate::error::AppError;
+use crate::package::Mode;
+use crate::state::AppState;
+use crate::store::CrossItem;
+use crate::web::extract::PageForm;
+use crate::web::pages::{PageBase, PageCtx, PageError};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/cross-region", get(page))
+        .route("/cross-region/apply", post(apply))
+        .route("/cross-region/cases/{id}/forward", post(forward))
+        .route("/cross-region/cases/{id}/act", post(act))
+        .route("/cross-region/cases/{id}/rating", post(rate))
+}
+
+/// A case as a row shows it: the view, and its times in the region's zone.
+pub struct Row {
+    pub case: CaseView,
+    pub result: String,
+}
+
+#[derive(Template)]
+#[template(path = "cross_region.html")]
+struct CrossRegionPage {
+    base: PageBase,
+    notice: Option<String>,
+    items: Vec<CrossItem>,
+    citizen: bool,
+    window: bool,
+    mine: Vec<Row>,
+    queue: Vec<Row>,
+    inbox: Vec<Row>,
+    consent: &'static str,
+}
+
+fn rows(views: Vec<CaseView>) -> Vec<Row> {
+    views
+        .into_iter()
+        .map(|case| Row {
+            result: case
+                .result
+                .as_ref()
+                .map(|r| match r {
+                    serde_json::Value::Object(map) => map
+                        .values()
+                        .filter_map(|v| v.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" · "),
+                    other => other.to_string(),
+                })
+                .unwrap_or_default(),
+            case,
+        })
+        .collect()
+}
+
+async fn render(
+    state: &AppState,
+    ctx: &PageCtx,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    let items = crate::store::items(state.pool())
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let citizen = actor.account.person_id.is_some();
+    let mine = if citizen {
+        cases::mine(state, actor).await.map_err(|e| ctx.error(e))?
+    } else {
+        Vec::new()
+    };
+    let (queue, inbox) = cases::work(state, actor).await.map_err(|e| ctx.error(e))?;
+    let window = cases::is_window_clerk(state, actor)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(ctx.render(&CrossRegionPage {
+        base: ctx.base("cross.title"),
+        notice,
+        items,
+        citizen,
+        window,
+        mine: rows(mine),
+        queue: rows(queue),
+        inbox: rows(inbox),
+        consent: cases::CONSENT_TEXT,
+    }))
+}
+
+async fn page(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
+    render(&state, &ctx, None).await
+}
+
+type Fields = BTreeMap<String, String>;
+
+fn field(fields: &Fields, name: &str) -> String {
+    fields.get(name).cloned().unwrap_or_default()
+}
+
+/// Applies from the page: online for a citizen, at the window for a clerk. The statement
+/// typed in becomes a text material.
+async fn apply(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    PageForm(fields): PageForm<Fields>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&field(&fields, "csrf"))?;
+    let (region, item_code) = field(&fields, "item")
+        .split_once('|')
+        .map(|(r, c)| (r.to_owned(), c.to_owned()))
+        .ok_or_else(|| ctx.error(AppError::invalid("item", "choose an item")))?;
+    let statement = field(&fields, "statement");
+    let materials = if statement.trim().is_empty() {
+        Vec::new()
+    } else {
+        vec![cases::MaterialIn {
+            name: "申请说明".into(),
+            media_type: "text/plain; charset=utf-8".into(),
+            content: base64::engine::general_purpose::STANDARD.encode(statement.trim()),
+        }]
+    };
+    let window = field(&fields, "mode") == "proxy";
+    let request = ApplyRequest {
+        region,
+        item_code,
+        mode: Some(if window { Mode::Proxy } else { Mode::Online }),
+        applicant: window.then(|| cases::ApplicantIn {
+            resident_id: field(&fields, "resident_id"),
+            name: field(&fields, "name"),
+        }),
+        form: serde_json::json!({}),
+        materials,
+        consent: field(&fields, "consent") == "yes",
+    };
+    let case = cases::apply(&state, actor, request)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let notice = format!(
+        "{} {} · {}",
+        ctx.t.get("cross.applied"),
+        case.item_name,
+        ctx.t.get(&format!("cross.state.{}", case.state))
+    );
+    render(&state, &ctx, Some(notice)).await
+}
+
+async fn forward(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    PageForm(fields): PageForm<Fields>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&field(&fields, "csrf"))?;
+    let case = cases::forward(&state, actor, &id)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let notice = format!("{} {}", ctx.t.get("cross.forwarded"), case.item_name);
+    render(&state, &ctx, Some(notice)).await
+}
+
+async fn act(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    PageForm(fields): PageForm<Fields>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&field(&fields, "csrf"))?;
+    let action = field(&fields, "action");
+    let note = Some(field(&fields, "note")).filter(|n| !n.trim().is_empty());
+    let result = (action == "issue").then(|| {
+        serde_json::json!({"document": field(&fields, "result"), "issued_by": actor.account.display_name})
+    });
+    let case = cases::act(
+        &state,
+        actor,
+        &id,
+        ActRequest {
+            action,
+            note,
+            result,
+        },
+    )
+    .await
+    .map_err(|e| ctx.error(e))?;
+    let notice = format!(
+        "{} · {}",
+        case.item_name,
+        ctx.t.get(&format!("cross.state.{}", case.state))
+    );
+    render(&state, &ctx, Some(notice)).await
+}
+
+async fn rate(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    PageForm(fields): PageForm<Fields>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&field(&fields, "csrf"))?;
+    let grade = field(&fields, "grade")
+        .parse()
+        .map_err(|_| ctx.error(AppError::invalid("grade", "a grade from 1 to 5")))?;
+    cases::rate(&state, actor, &id, grade)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    render(&state, &ctx, Some(ctx.t.get("cross.rated").to_owned())).await
+}
