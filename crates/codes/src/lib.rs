@@ -5,6 +5,7 @@
 //! its input so no code can exhaust memory.
 #![forbid(unsafe_code)]
 
+pub mod cross_package;
 pub mod csca;
 pub mod dcc;
 pub mod item_filter;

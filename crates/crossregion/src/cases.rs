@@ -112,7 +112,9 @@ pub struct ApplyRequest {
     /// The competent region's code.
     pub region: String,
     pub item_code: String,
+    /// `online` or `proxy`; by default `proxy` for a window clerk, `online` otherwise.
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub mode: Option<Mode>,
     /// For a window clerk (代收): the applicant whose ID card was checked.
     #[serde(default)]

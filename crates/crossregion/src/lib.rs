@@ -13,7 +13,8 @@ pub mod api;
 pub mod cases;
 pub mod intake;
 pub mod outbox;
-pub mod package;
+/// The signed application package (in `tongban-codes`, with its fuzz target).
+pub use tongban_codes::cross_package as package;
 pub mod pages;
 pub mod partners;
 mod store;

@@ -1,4 +1,4 @@
-//! The application package (申请包) that travels from the applicant's region to the competent
+//! 跨省通办's application package (申请包) that travels from the applicant's region to the competent
 //! region: the form, the materials with their digests, certificates pulled with consent, the
 //! applicant's identity as the sending region asserts it, and the consent record — signed by
 //! the sending department's key, which the sending region's trust list binds to its USCC. The
@@ -24,7 +24,7 @@ pub const MAX_MATERIALS: usize = 20;
 pub const MAX_MATERIAL_BYTES: usize = 5 << 20;
 
 /// The three modes of the national list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// 全程网办: the applicant applies online in their own region.
