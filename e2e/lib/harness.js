@@ -39,15 +39,21 @@ export function binaryPath() {
   return process.env.TONGBAN_BIN || join(repo, 'target', 'debug', 'tongban');
 }
 
-/** Starts the demo and returns { baseUrl, accounts, stop }. */
-export async function startDemo() {
+/**
+ * Starts the demo and returns { baseUrl, accounts, region, rootKey(), stop }. With `region`, the
+ * demo city is run as that region's deployment, publishing its gateway at its own address.
+ */
+export async function startDemo({ region } = {}) {
   const binary = binaryPath();
   if (!existsSync(binary)) throw new Error(`build tongban first: ${binary} is missing`);
   const dataDir = mkdtempSync(join(tmpdir(), 'tongban-e2e-'));
   const port = await freePort();
+  const regionEnv = region
+    ? { TONGBAN_REGION_CODE: region, TONGBAN_PUBLIC_URL: `http://127.0.0.1:${port}` }
+    : {};
   const child = spawn(binary, ['demo', '--data-dir', dataDir, '--bind', `127.0.0.1:${port}`], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, TONGBAN_LOG: 'warn' },
+    env: { ...process.env, TONGBAN_LOG: 'warn', ...regionEnv },
   });
   let output = '';
   child.stdout.on('data', (d) => { output += d; });
@@ -70,7 +76,17 @@ export async function startDemo() {
     await new Promise((r) => child.exitCode !== null ? r() : child.on('exit', r));
     rmSync(dataDir, { recursive: true, force: true });
   };
-  return { baseUrl, accounts: credentials.accounts, stop };
+  // The region's root public key, as `tongban keys root-key` prints it for other regions.
+  const rootKey = () => new Promise((ok, fail) => {
+    const keys = spawn(binary, ['keys', '--data-dir', dataDir, 'root-key'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TONGBAN_LOG: 'error', TONGBAN_REGION_CODE: region || '339900' },
+    });
+    let printed = '';
+    keys.stdout.on('data', (d) => { printed += d; });
+    keys.on('exit', (code) => code === 0 ? ok(printed.trim().split(/\s+/)[2]) : fail(new Error(`root-key: ${code}`)));
+  });
+  return { baseUrl, accounts: credentials.accounts, region: region || '339900', rootKey, stop };
 }
 
 export async function launchBrowser() {

@@ -281,7 +281,15 @@ async fn ensure_departments(state: &AppState) -> AppResult<Vec<admin_store::Depa
             {
                 continue;
             }
-            let uscc = demo_uscc("11", region, &format!("MB{serial:06}"))?;
+            // A demo city run as another region's deployment numbers its departments under
+            // that region's code, so that two demo regions recognising each other never claim
+            // the same member code.
+            let numbered_in = if state.config.region_code == CITY {
+                region
+            } else {
+                state.config.region_code.as_str()
+            };
+            let uscc = demo_uscc("11", numbered_in, &format!("MB{serial:06}"))?;
             let new = NewDepartment {
                 region_code: code(region)?,
                 name: format!("{}{suffix}", region_name.0),

@@ -313,6 +313,7 @@ impl Signed {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tongban_crypto::Signer as _;
 
     fn package() -> Package {
         Package {

@@ -565,8 +565,20 @@ async fn two_regions_exchange_through_their_gateways_and_both_log_the_signed_pai
 async fn a_member_two_recognised_regions_claim_is_trusted_in_neither() {
     let a = region("339900").await;
     let b = region("440300").await;
-    // A third region whose (unrenumbered) demo departments claim A's member codes.
+    // A third region whose departments claim A's member codes.
     let c = region("110000").await;
+    for department in tongban_app::admin::store::departments(a.state.pool())
+        .await
+        .expect("A's departments")
+    {
+        sqlx::query("UPDATE departments SET uscc = $1 WHERE kind = $2 AND region_code = $3")
+            .bind(department.uscc.clone())
+            .bind(department.kind.clone())
+            .bind(department.region_code.as_str().to_owned())
+            .execute(c.state.pool())
+            .await
+            .expect("claim A's codes");
+    }
     let common = time::OffsetDateTime::now_utc() + time::Duration::seconds(1);
     for app in [&a, &b, &c] {
         app.clock.set(common);

@@ -40,7 +40,8 @@ fn every_version_belongs_to_one_crate_and_both_dialects_list_it() {
             "trust",
             "certificates",
             "services",
-            "exchange"
+            "exchange",
+            "crossregion"
         ],
         "the kernel first, then each module crate once, in the module list's order"
     );
