@@ -592,16 +592,39 @@ pub async fn act(
     {
         return Err(AppError::invalid("result", "up to 64 KiB"));
     }
-    let seq = row.seq + 1;
-    let at = state.now();
+    let told = Told {
+        state: Some(to),
+        note,
+        due_day: row.due_day.as_deref(),
+        result: result.as_ref(),
+        rating: None,
+    };
+    tell(state, &row, actor.id(), told).await?;
+    read(state, id).await
+}
+
+/// A step of this side that the other region is told of.
+struct Told<'a> {
+    /// The new state (none for a rating, which leaves the state as it is).
+    state: Option<&'a str>,
+    note: Option<&'a str>,
+    due_day: Option<&'a str>,
+    result: Option<&'a serde_json::Value>,
+    rating: Option<i64>,
+}
+
+/// Moves a case one step on this side and, in the same transaction, queues the step for the
+/// other region. A case moved by someone else in between is a conflict.
+async fn tell(state: &AppState, row: &CaseRow, actor: &str, told: Told<'_>) -> AppResult<()> {
+    let (id, seq, at) = (row.id.as_str(), row.seq + 1, state.now());
     let update = Update {
         case: id.to_owned(),
         seq,
-        state: Some(to.to_owned()),
-        note: note.map(str::to_owned),
-        due_day: row.due_day.clone(),
-        result: result.clone(),
-        rating: None,
+        state: told.state.map(str::to_owned),
+        note: told.note.map(str::to_owned),
+        due_day: told.due_day.map(str::to_owned),
+        result: told.result.cloned(),
+        rating: told.rating,
         at: crate::time_fmt::rfc3339(at),
     };
     let body = serde_json::to_vec(&update).map_err(|e| AppError::Internal(e.into()))?;
@@ -610,16 +633,16 @@ pub async fn act(
         (&row.state, row.seq),
         Step {
             case_id: id,
-            state: to,
+            state: told.state.unwrap_or(&row.state),
             seq,
-            actor: actor.id(),
-            note,
-            result_sealed: result.as_ref().map(|r| {
+            actor,
+            note: told.note.or(told.rating.map(|_| "rated")),
+            result_sealed: told.result.map(|r| {
                 state
                     .vault
                     .seal_field(&result_context(id), r.to_string().as_bytes())
             }),
-            rating: None,
+            rating: told.rating,
             due_day: None,
             peer_seq: None,
             send: Some(Send {
@@ -632,9 +655,11 @@ pub async fn act(
     )
     .await?;
     if !moved {
-        return Err(AppError::Conflict("someone moved the case first".into()));
+        return Err(AppError::Conflict(
+            "someone moved the case first; read it again".into(),
+        ));
     }
-    read(state, id).await
+    Ok(())
 }
 
 /// The applicant rates a case that has ended (好差评, 1–5); the rating goes to the competent
@@ -655,44 +680,14 @@ pub async fn rate(state: &AppState, actor: &Actor, id: &str, grade: i64) -> AppR
     if row.rating.is_some() {
         return Err(AppError::Conflict("the case is rated already".into()));
     }
-    let seq = row.seq + 1;
-    let at = state.now();
-    let update = Update {
-        case: id.to_owned(),
-        seq,
+    let told = Told {
         state: None,
         note: None,
         due_day: None,
         result: None,
         rating: Some(grade),
-        at: crate::time_fmt::rfc3339(at),
     };
-    let body = serde_json::to_vec(&update).map_err(|e| AppError::Internal(e.into()))?;
-    let moved = store::advance(
-        state.pool(),
-        (&row.state, row.seq),
-        Step {
-            case_id: id,
-            state: &row.state,
-            seq,
-            actor: actor.id(),
-            note: Some("rated"),
-            result_sealed: None,
-            rating: Some(grade),
-            due_day: None,
-            peer_seq: None,
-            send: Some(Send {
-                kind: "update",
-                to_uscc: &row.peer_uscc,
-                body_sealed: seal_body(state, id, &body),
-            }),
-            at,
-        },
-    )
-    .await?;
-    if !moved {
-        return Err(AppError::Conflict("the case moved; read it again".into()));
-    }
+    tell(state, &row, actor.id(), told).await?;
     read(state, id).await
 }
 
