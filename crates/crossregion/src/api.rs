@@ -25,6 +25,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(forward))
         .routes(routes!(act))
         .routes(routes!(rate))
+        .routes(routes!(supplement))
 }
 
 /// The partner regions' 跨省通办 items, as their catalogues last answered (signed and logged
@@ -157,5 +158,26 @@ async fn rate(
 ) -> AppResult<Json<CaseView>> {
     Ok(Json(
         crate::cases::rate(&state, &actor, &id, rating.grade).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Supplement {
+    pub materials: Vec<crate::cases::MaterialIn>,
+}
+
+/// Send the materials the competent region asked for (补正材料): the applicant, or the
+/// window that received the case; only while a correction is asked.
+#[utoipa::path(post, path = "/api/v1/cross-region/cases/{id}/supplement", tag = "cross-region", security(("bearer" = [])), params(("id" = String, Path)), request_body = Supplement,
+    responses((status = 200, body = CaseView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn supplement(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<Supplement>,
+) -> AppResult<Json<CaseView>> {
+    Ok(Json(
+        crate::cases::supplement(&state, &actor, &id, &request.materials).await?,
     ))
 }

@@ -12,7 +12,8 @@
 //! issue the result; each step is an update that goes back through the outbox.
 //!
 //! States: `checking`, `queued`, `delivered`, `undeliverable` (the applicant's side only),
-//! `received`, `accepted`, `correction`, `approved`, `rejected`, `issued`.
+//! `received`, `accepted`, `correction`, `supplemented` (补正材料 sent), `approved`,
+//! `rejected`, `issued`.
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -30,7 +31,8 @@ fn clerk_step(from: &str, action: &str) -> Option<&'static str> {
         ("received", "accept") => "accepted",
         ("received" | "accepted" | "correction", "reject") => "rejected",
         ("accepted", "correct") => "correction",
-        ("correction", "accept") => "accepted",
+        ("correction" | "supplemented", "accept") => "accepted",
+        ("supplemented", "reject") => "rejected",
         ("accepted", "approve") => "approved",
         ("approved", "issue") => "issued",
         _ => return None,
@@ -208,6 +210,7 @@ async fn view(state: &AppState, row: &CaseRow) -> AppResult<CaseView> {
             .materials
             .iter()
             .map(|m| m.name.clone())
+            .chain(store::supplement_names(state.pool(), &row.id).await?)
             .collect(),
         result,
         rating: row.rating,
@@ -432,6 +435,7 @@ pub async fn apply(state: &AppState, actor: &Actor, request: ApplyRequest) -> Ap
             rating: None,
             due_day: None,
             peer_seq: None,
+            supplement: None,
             send,
             at: now,
         },
@@ -496,6 +500,7 @@ pub async fn forward(state: &AppState, actor: &Actor, id: &str) -> AppResult<Cas
             rating: None,
             due_day: None,
             peer_seq: None,
+            supplement: None,
             send: Some(Send {
                 kind: "package",
                 to_uscc: &row.peer_uscc,
@@ -598,6 +603,7 @@ pub async fn act(
         due_day: row.due_day.as_deref(),
         result: result.as_ref(),
         rating: None,
+        materials: Vec::new(),
     };
     tell(state, &row, actor.id(), told).await?;
     read(state, id).await
@@ -611,6 +617,7 @@ struct Told<'a> {
     due_day: Option<&'a str>,
     result: Option<&'a serde_json::Value>,
     rating: Option<i64>,
+    materials: Vec<Material>,
 }
 
 /// Moves a case one step on this side and, in the same transaction, queues the step for the
@@ -625,9 +632,11 @@ async fn tell(state: &AppState, row: &CaseRow, actor: &str, told: Told<'_>) -> A
         due_day: told.due_day.map(str::to_owned),
         result: told.result.cloned(),
         rating: told.rating,
+        materials: told.materials,
         at: crate::time_fmt::rfc3339(at),
     };
     let body = serde_json::to_vec(&update).map_err(|e| AppError::Internal(e.into()))?;
+    let supplement = supplement_of(state, id, &update.materials)?;
     let moved = store::advance(
         state.pool(),
         (&row.state, row.seq),
@@ -645,6 +654,7 @@ async fn tell(state: &AppState, row: &CaseRow, actor: &str, told: Told<'_>) -> A
             rating: told.rating,
             due_day: None,
             peer_seq: None,
+            supplement,
             send: Some(Send {
                 kind: "update",
                 to_uscc: &row.peer_uscc,
@@ -660,6 +670,61 @@ async fn tell(state: &AppState, row: &CaseRow, actor: &str, told: Told<'_>) -> A
         ));
     }
     Ok(())
+}
+
+/// The names of materials (one a line) and the materials sealed, for a step that adds them.
+fn supplement_of(
+    state: &AppState,
+    case: &str,
+    materials: &[Material],
+) -> AppResult<Option<(String, Vec<u8>)>> {
+    if materials.is_empty() {
+        return Ok(None);
+    }
+    let names: Vec<&str> = materials.iter().map(|m| m.name.as_str()).collect();
+    let plain = serde_json::to_vec(materials).map_err(|e| AppError::Internal(e.into()))?;
+    Ok(Some((
+        names.join("\n"),
+        state
+            .vault
+            .seal_field(&format!("cross_supplements.materials/{case}"), &plain),
+    )))
+}
+
+/// The applicant (or the window that received the case) sends the materials the competent
+/// region asked for (补正材料); the case waits there to be accepted again.
+pub async fn supplement(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    materials: &[MaterialIn],
+) -> AppResult<CaseView> {
+    let row = store::case(state.pool(), id)
+        .await?
+        .filter(|row| row.side == "sent")
+        .ok_or(AppError::NotFound)?;
+    if !may_see(state, actor, &row).await? {
+        return Err(AppError::NotFound);
+    }
+    if row.state != "correction" {
+        return Err(AppError::Conflict(
+            "materials are added when the competent region asks for a correction".into(),
+        ));
+    }
+    let materials = materials_in(materials)?;
+    if materials.is_empty() {
+        return Err(AppError::invalid("materials", "add at least one material"));
+    }
+    let told = Told {
+        state: Some("supplemented"),
+        note: None,
+        due_day: row.due_day.as_deref(),
+        result: None,
+        rating: None,
+        materials,
+    };
+    tell(state, &row, actor.id(), told).await?;
+    read(state, id).await
 }
 
 /// The applicant rates a case that has ended (好差评, 1–5); the rating goes to the competent
@@ -686,6 +751,7 @@ pub async fn rate(state: &AppState, actor: &Actor, id: &str, grade: i64) -> AppR
         due_day: None,
         result: None,
         rating: Some(grade),
+        materials: Vec::new(),
     };
     tell(state, &row, actor.id(), told).await?;
     read(state, id).await
@@ -709,6 +775,9 @@ pub struct Update {
     pub result: Option<serde_json::Value>,
     #[serde(default)]
     pub rating: Option<i64>,
+    /// Materials added after a correction request (补正材料), from the applicant's side.
+    #[serde(default)]
+    pub materials: Vec<Material>,
     pub at: String,
 }
 
@@ -914,6 +983,25 @@ pub(crate) async fn take_update(
         ("received", None, Some(grade)) if (1..=5).contains(&grade) && ended(&row.state) => {
             row.state.clone()
         }
+        ("received", Some(next), None)
+            if next == "supplemented"
+                && row.state == "correction"
+                && !update.materials.is_empty()
+                && update.materials.len() <= crate::package::MAX_MATERIALS =>
+        {
+            let fits = update.materials.iter().all(|m| {
+                m.name.chars().count() <= 100
+                    && !m.name.contains('\n')
+                    && m.bytes()
+                        .is_some_and(|b| b.len() <= crate::package::MAX_MATERIAL_BYTES)
+            });
+            if !fits {
+                return Ok(Err(Refused::Malformed(
+                    "a material does not match its digest or is too large".into(),
+                )));
+            }
+            next.clone()
+        }
         _ => return Ok(Err(Refused::Malformed("not an update of this case".into()))),
     };
     let next = if next == "received" {
@@ -926,6 +1014,7 @@ pub(crate) async fn take_update(
         store::heard(state.pool(), &row.id, update.seq, update.due_day.as_deref()).await?;
         return Ok(Ok((next, false)));
     }
+    let supplement = supplement_of(state, &row.id, &update.materials)?;
     let moved = store::advance(
         state.pool(),
         (&row.state, row.seq),
@@ -943,6 +1032,7 @@ pub(crate) async fn take_update(
             rating: update.rating,
             due_day: update.due_day.as_deref(),
             peer_seq: Some(update.seq),
+            supplement,
             send: None,
             at: state.now(),
         },
@@ -992,6 +1082,7 @@ pub(crate) async fn settle_in(
             rating: None,
             due_day,
             peer_seq: None,
+            supplement: None,
             send: None,
             at,
         },
@@ -1060,7 +1151,13 @@ pub async fn work(state: &AppState, actor: &Actor) -> AppResult<(Vec<CaseView>, 
     let rows = store::queue(
         state.pool(),
         "received",
-        &["received", "accepted", "correction", "approved"],
+        &[
+            "received",
+            "accepted",
+            "correction",
+            "supplemented",
+            "approved",
+        ],
     )
     .await?;
     let mut allowed: std::collections::HashMap<String, bool> = std::collections::HashMap::new();

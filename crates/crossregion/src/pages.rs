@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cross-region/cases/{id}/forward", post(forward))
         .route("/cross-region/cases/{id}/act", post(act))
         .route("/cross-region/cases/{id}/rating", post(rate))
+        .route("/cross-region/cases/{id}/supplement", post(supplement))
 }
 
 /// A case as a row shows it: the view, and its times in the region's zone.
@@ -224,4 +225,34 @@ async fn rate(
         .await
         .map_err(|e| ctx.error(e))?;
     render(&state, &ctx, Some(ctx.t.get("cross.rated").to_owned())).await
+}
+
+/// The applicant sends what the competent region asked for, typed as a statement.
+async fn supplement(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    PageForm(fields): PageForm<Fields>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&field(&fields, "csrf"))?;
+    let statement = field(&fields, "statement");
+    let materials = if statement.trim().is_empty() {
+        Vec::new()
+    } else {
+        vec![cases::MaterialIn {
+            name: "补正说明".into(),
+            media_type: "text/plain; charset=utf-8".into(),
+            content: base64::engine::general_purpose::STANDARD.encode(statement.trim()),
+        }]
+    };
+    let case = cases::supplement(&state, actor, &id, &materials)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let notice = format!(
+        "{} · {}",
+        case.item_name,
+        ctx.t.get(&format!("cross.state.{}", case.state))
+    );
+    render(&state, &ctx, Some(notice)).await
 }

@@ -185,6 +185,20 @@ pub async fn case(db: &AnyPool, id: &str) -> AppResult<Option<CaseRow>> {
     .await?)
 }
 
+/// The names of the materials added to a case after correction requests, in order.
+pub async fn supplement_names(db: &AnyPool, case_id: &str) -> AppResult<Vec<String>> {
+    let rows: Vec<String> =
+        sqlx::query_scalar("SELECT names FROM cross_supplements WHERE case_id = $1 ORDER BY seq")
+            .bind(case_id.to_owned())
+            .fetch_all(db)
+            .await?;
+    Ok(rows
+        .iter()
+        .flat_map(|names| names.split('\n').map(str::to_owned))
+        .filter(|name| !name.is_empty())
+        .collect())
+}
+
 /// What steps need of a case, without its sealed package.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CaseHead {
@@ -258,6 +272,8 @@ pub struct Step<'a> {
     pub due_day: Option<&'a str>,
     /// For a step an update of the other region made: its sequence number there.
     pub peer_seq: Option<i64>,
+    /// Materials the step adds (补正材料): their names, and the materials sealed.
+    pub supplement: Option<(String, Vec<u8>)>,
     pub send: Option<Send<'a>>,
     pub at: i64,
 }
@@ -334,6 +350,20 @@ async fn write_event(tx: &mut sqlx::Transaction<'_, sqlx::Any>, step: &Step<'_>)
     .bind(step.note.map(str::to_owned))
     .execute(&mut **tx)
     .await?;
+    if let Some((names, sealed)) = &step.supplement {
+        sqlx::query(
+            "INSERT INTO cross_supplements (id, case_id, seq, names, materials_sealed, added_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(step.case_id.to_owned())
+        .bind(step.seq)
+        .bind(names.clone())
+        .bind(sealed.clone())
+        .bind(step.at)
+        .execute(&mut **tx)
+        .await?;
+    }
     if let Some(send) = &step.send {
         sqlx::query(
             "INSERT INTO cross_outbox (id, case_id, kind, to_uscc, body_sealed, attempts, \

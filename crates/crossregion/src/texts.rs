@@ -125,6 +125,17 @@ pub const TEXTS: tongban_platform::web::i18n::Texts = &[
     ("cross.state.received", "已收件", "Received"),
     ("cross.state.accepted", "已受理", "Accepted"),
     ("cross.state.correction", "需补正", "Correction asked"),
+    (
+        "cross.state.supplemented",
+        "已补正，待受理",
+        "Correction sent, awaiting acceptance",
+    ),
+    ("cross.supplement", "提交补正材料", "Send the correction"),
+    (
+        "cross.supplement_hint",
+        "按主管部门的要求补充说明或材料",
+        "What the competent department asked for",
+    ),
     ("cross.state.approved", "已准予", "Approved"),
     ("cross.state.rejected", "不予办理", "Rejected"),
     ("cross.state.issued", "已出具结果", "Result issued"),

@@ -79,6 +79,7 @@ async fn write(pool: &sqlx::AnyPool, cases: &[&NewCase]) -> AppResult<Vec<bool>>
             rating: None,
             due_day: None,
             peer_seq: None,
+            supplement: None,
             send: None,
             at: case.row.created_at,
         };

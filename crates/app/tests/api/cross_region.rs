@@ -258,6 +258,48 @@ async fn applications_cross_regions_once_and_their_progress_comes_back() {
     assert_eq!(mine["state"], "correction");
     assert_eq!(mine["note"], "请补充2025年度完税凭证");
     assert_eq!(mine["due_day"], received["due_day"]);
+    // The applicant sends what was asked for (补正材料); B's clerk finds it and accepts again.
+    let supplement = |token: String, body: Value| {
+        let (a, id) = (&a, id.clone());
+        async move {
+            a.post_as(
+                &token,
+                &format!("/api/v1/cross-region/cases/{id}/supplement"),
+                &body,
+            )
+            .await
+        }
+    };
+    let (status, _) = problem(supplement(citizen.clone(), json!({"materials": []})).await).await;
+    assert_eq!(status, 422);
+    let stranger = a.account("citizen.lina").api_token.clone();
+    assert_eq!(
+        supplement(stranger, json!({"materials": [material(b"x")]}))
+            .await
+            .status(),
+        404
+    );
+    let sent = supplement(
+        citizen.clone(),
+        json!({"materials": [{"name": "2025年度完税凭证", "media_type": "application/pdf",
+            "content": base64::engine::general_purpose::STANDARD.encode([9u8; 4096])}]}),
+    )
+    .await;
+    assert_eq!(sent.status(), 200);
+    assert_eq!(
+        supplement(citizen.clone(), json!({"materials": [material(b"again")]}))
+            .await
+            .status(),
+        409,
+        "once per correction"
+    );
+    assert_eq!(drain(&a).await, 1);
+    let there = case(&b, &clerk, &id).await;
+    assert_eq!(there["state"], "supplemented");
+    assert_eq!(
+        there["materials"],
+        json!(["完税情况说明", "2025年度完税凭证"])
+    );
     assert_eq!(
         act(clerk.clone(), json!({"action": "accept"}))
             .await
@@ -296,6 +338,7 @@ async fn applications_cross_regions_once_and_their_progress_comes_back() {
             "delivered",
             "accepted",
             "correction",
+            "supplemented",
             "accepted",
             "approved",
             "issued"
