@@ -344,13 +344,33 @@ pub async fn apply(state: &AppState, actor: &Actor, request: ApplyRequest) -> Ap
             if name.is_empty() || name.chars().count() > 50 {
                 return Err(AppError::invalid("applicant", "the applicant's name"));
             }
+            // A resident registered here follows the case on their own page too, once the
+            // name the clerk read matches the register (the check is recorded as identity
+            // verification at the window).
+            let mut account = None;
+            if let Some(person) =
+                tongban_platform::identity::personal::person_id_by_resident_id(state, &id).await?
+            {
+                if !tongban_platform::identity::personal::name_matches(state, actor, &person, name)
+                    .await?
+                {
+                    return Err(AppError::invalid(
+                        "applicant",
+                        "the name does not match the resident register for this ID number",
+                    ));
+                }
+                account =
+                    tongban_platform::identity::store::account_of_person(state.pool(), &person)
+                        .await?
+                        .map(|a| a.id);
+            }
             (
                 Applicant {
                     resident_id: id.expose().to_owned(),
                     name: name.to_owned(),
                     assurance: "window".into(),
                 },
-                None,
+                account,
                 Some(actor.account.display_name.clone()),
             )
         }

@@ -560,6 +560,26 @@ async fn a_window_receives_for_another_region_and_forwards_once_checked() {
     )
     .await;
     assert_eq!(status, 422, "a resident ID whose check character is wrong");
+    // A resident registered here: the name read at the window must match the register.
+    let resident = a.account("citizen.wangfang");
+    let resident_id = resident.resident_id.clone().expect("a resident ID");
+    let registered_name = resident.name.clone().expect("a name");
+    let (status, body) = problem(
+        a.post_as(
+            &window,
+            "/api/v1/cross-region/applications",
+            &json!({"region": "440300", "item_code": ITEM, "mode": "proxy",
+                "applicant": {"resident_id": resident_id, "name": "王小芳"}, "consent": true}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    let none: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cross_cases")
+        .fetch_one(a.state.pool())
+        .await
+        .expect("count");
+    assert_eq!(none, 0);
 
     // At the window, on the page: the clerk receives the application, checks, forwards.
     let mut browser = a.page_login(a.account("demo.clerk")).await;
@@ -581,8 +601,8 @@ async fn a_window_receives_for_another_region_and_forwards_once_checked() {
                 ("csrf", &csrf),
                 ("mode", "proxy"),
                 ("item", &option),
-                ("name", "王芳"),
-                ("resident_id", "11010519491231002X"),
+                ("name", &registered_name),
+                ("resident_id", &resident_id),
                 ("statement", "申请人携带2025年度完税凭证复印件"),
                 ("consent", "yes"),
             ],
@@ -649,4 +669,13 @@ async fn a_window_receives_for_another_region_and_forwards_once_checked() {
     assert_eq!(there["state"], "received");
     drain(&b).await;
     assert_eq!(case(&a, &window, &id).await["state"], "delivered");
+    // The resident follows the case received for them at the window on their own page.
+    let theirs: Value = a
+        .get_as(&resident.api_token, "/api/v1/cross-region/applications")
+        .await
+        .json()
+        .await
+        .expect("cases");
+    assert_eq!(theirs[0]["id"], json!(id));
+    assert_eq!(theirs[0]["mode"], "proxy");
 }

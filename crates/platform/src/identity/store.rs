@@ -147,6 +147,19 @@ pub async fn account_by_username(db: impl Exec<'_>, username: &str) -> AppResult
     row.map(|row| account_from_row(&row)).transpose()
 }
 
+/// The citizen account of a natural person, if they have one.
+pub async fn account_of_person(db: impl Exec<'_>, person_id: &str) -> AppResult<Option<Account>> {
+    let sql = format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE person_id = $1 AND kind = 'citizen' \
+         ORDER BY id LIMIT 1"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(person_id.to_owned())
+        .fetch_optional(db)
+        .await?;
+    row.map(|row| account_from_row(&row)).transpose()
+}
+
 pub async fn list_accounts(db: impl Exec<'_>, limit: i64, offset: i64) -> AppResult<Vec<Account>> {
     let sql =
         format!("SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY username LIMIT $1 OFFSET $2");
