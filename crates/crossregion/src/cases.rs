@@ -617,6 +617,12 @@ pub async fn act(
     {
         return Err(AppError::invalid("result", "up to 64 KiB"));
     }
+    let result = match (to, result) {
+        ("issued", Some(result)) => {
+            Some(issue_result(state, actor, &row, &department, result).await?)
+        }
+        (_, result) => result,
+    };
     let told = Told {
         state: Some(to),
         note,
@@ -627,6 +633,98 @@ pub async fn act(
     };
     tell(state, &row, actor.id(), told).await?;
     read(state, id).await
+}
+
+/// The result the competent clerk issues. For an item whose result is an electronic
+/// certificate, the clerk gives its data items (`items`) and the department issues it here to
+/// the applicant the package names (their resident ID and name, as the sending region asserted
+/// them); the signed certificate travels back in the result, to be checked in the applicant's
+/// region against this region's trust list.
+async fn issue_result(
+    state: &AppState,
+    actor: &Actor,
+    row: &CaseRow,
+    department: &tongban_platform::admin::store::Department,
+    mut result: serde_json::Value,
+) -> AppResult<serde_json::Value> {
+    let item = tongban_services::services::item_by_code(state, &row.item_code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let spec = &item.definition.result;
+    let (tongban_services::services::item::ResultKind::Certificate, Some(type_code)) =
+        (spec.kind, spec.certificate_type.as_deref())
+    else {
+        return Ok(result);
+    };
+    let t = tongban_certificates::certs::cert_type(state, type_code)
+        .await?
+        .ok_or_else(|| AppError::Conflict(format!("no certificate type {type_code}")))?;
+    if t.holder_kind != "person" {
+        // An enterprise's certificate is not issued to the person who applied: the result is
+        // the document the clerk names.
+        return Ok(result);
+    }
+    let items: std::collections::BTreeMap<String, serde_json::Value> =
+        serde_json::from_value(result["items"].take())
+            .map_err(|_| AppError::invalid("result", format!("give the items of {}", t.name)))?;
+    let package = open_package(state, row)?.package;
+    let holder = tongban_certificates::certs::HolderInfo {
+        kind: "person",
+        id: format!("peer:{}:{}", row.home_region, row.id),
+        name: package.applicant.name.clone(),
+        code: package.applicant.resident_id.clone(),
+    };
+    let signed =
+        tongban_certificates::certs::issue_from(state, department, &t, &holder, items, actor.id())
+            .await?;
+    let certificate = serde_json::to_value(&signed).map_err(|e| AppError::Internal(e.into()))?;
+    let mut out = serde_json::Map::new();
+    if let Some(document) = result.get("document").filter(|d| d.is_string()) {
+        out.insert("document".into(), document.clone());
+    }
+    out.insert("certificate".into(), certificate);
+    Ok(serde_json::Value::Object(out))
+}
+
+/// Checks a certificate another region issued for a case of this region's applicant: signed
+/// by a key the competent region's trust list binds to the issuer for its type, valid today,
+/// and held by the applicant the package named.
+async fn check_certificate(
+    state: &AppState,
+    row: &store::CaseHead,
+    certificate: &serde_json::Value,
+) -> AppResult<Result<(), String>> {
+    let document = certificate.to_string();
+    let now = state.now() / 1000;
+    let mut checked = Err(format!(
+        "no trust list of region {} here",
+        row.competent_region
+    ));
+    for (text, root) in tongban_trust::trust::regions::recognised_lists(state).await? {
+        let region = tongban_platform::keys::service::verify_trust_list(&text, &root)
+            .map(|payload| payload.region)
+            .unwrap_or_default();
+        if region != row.competent_region {
+            continue;
+        }
+        checked =
+            tongban_certificates::certs::verify_offline(&text, Some(&root), &document, None, now)
+                .map(|(signed, _)| signed)
+                .map_err(|refusal| refusal.message);
+        break;
+    }
+    let signed = match checked {
+        Ok(signed) => signed,
+        Err(why) => return Ok(Err(why)),
+    };
+    let Some(full) = store::case(state.pool(), &row.id).await? else {
+        return Ok(Err("no such case".into()));
+    };
+    let package = open_package(state, &full)?.package;
+    if signed.certificate.holder.code != package.applicant.resident_id {
+        return Ok(Err("the certificate is held by someone else".into()));
+    }
+    Ok(Ok(()))
 }
 
 /// A step of this side that the other region is told of.
@@ -1033,6 +1131,15 @@ pub(crate) async fn take_update(
         // What this side knew already (the outbox saw the package taken): keep the due day.
         store::heard(state.pool(), &row.id, update.seq, update.due_day.as_deref()).await?;
         return Ok(Ok((next, false)));
+    }
+    if row.side == "sent"
+        && let Some(certificate) = update.result.as_ref().and_then(|r| r.get("certificate"))
+        && let Err(why) = check_certificate(state, &row, certificate).await?
+    {
+        tracing::warn!(case = %row.id, region = %region, "a certificate from another region was refused: {why}");
+        return Ok(Err(Refused::Forbidden(format!(
+            "the certificate does not verify here: {why}"
+        ))));
     }
     let supplement = supplement_of(state, &row.id, &update.materials)?;
     let moved = store::advance(

@@ -35,6 +35,8 @@ pub fn routes() -> Router<AppState> {
 pub struct Row {
     pub case: CaseView,
     pub result: String,
+    /// An electronic certificate issued as the result: its type, identifier and issuer.
+    pub certificate: Option<(String, String, String)>,
 }
 
 #[derive(Template)]
@@ -55,6 +57,26 @@ fn rows(views: Vec<CaseView>) -> Vec<Row> {
     views
         .into_iter()
         .map(|case| Row {
+            certificate: case
+                .result
+                .as_ref()
+                .and_then(|r| r.get("certificate"))
+                .map(|c| {
+                    let text = |key: &str| {
+                        c["certificate"][key]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_owned()
+                    };
+                    (
+                        text("type_name"),
+                        text("id"),
+                        c["certificate"]["issuer"]["name"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_owned(),
+                    )
+                }),
             result: case
                 .result
                 .as_ref()

@@ -136,6 +136,12 @@ pub const TEXTS: tongban_platform::web::i18n::Texts = &[
         "按主管部门的要求补充说明或材料",
         "What the competent department asked for",
     ),
+    ("cross.certificate", "电子证照", "Electronic certificate"),
+    (
+        "cross.certificate_checked",
+        "签名已按签发地区的信任列表验证：",
+        "Signature checked against the trust list of region",
+    ),
     ("cross.state.approved", "已准予", "Approved"),
     ("cross.state.rejected", "不予办理", "Rejected"),
     ("cross.state.issued", "已出具结果", "Result issued"),
