@@ -136,6 +136,19 @@ fn field(fields: &Fields, name: &str) -> String {
     fields.get(name).cloned().unwrap_or_default()
 }
 
+/// What the applicant typed, as a text material named `name` (none when nothing was typed).
+fn statement_material(name: &str, statement: &str) -> Vec<cases::MaterialIn> {
+    let statement = statement.trim();
+    if statement.is_empty() {
+        return Vec::new();
+    }
+    vec![cases::MaterialIn {
+        name: name.into(),
+        media_type: "text/plain; charset=utf-8".into(),
+        content: base64::engine::general_purpose::STANDARD.encode(statement),
+    }]
+}
+
 /// Applies from the page: online for a citizen, at the window for a clerk. The statement
 /// typed in becomes a text material.
 async fn apply(
@@ -149,16 +162,7 @@ async fn apply(
         .split_once('|')
         .map(|(r, c)| (r.to_owned(), c.to_owned()))
         .ok_or_else(|| ctx.error(AppError::invalid("item", "choose an item")))?;
-    let statement = field(&fields, "statement");
-    let materials = if statement.trim().is_empty() {
-        Vec::new()
-    } else {
-        vec![cases::MaterialIn {
-            name: "申请说明".into(),
-            media_type: "text/plain; charset=utf-8".into(),
-            content: base64::engine::general_purpose::STANDARD.encode(statement.trim()),
-        }]
-    };
+    let materials = statement_material("申请说明", &field(&fields, "statement"));
     let window = field(&fields, "mode") == "proxy";
     let request = ApplyRequest {
         region,
@@ -258,16 +262,7 @@ async fn supplement(
 ) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
     ctx.check_csrf(&field(&fields, "csrf"))?;
-    let statement = field(&fields, "statement");
-    let materials = if statement.trim().is_empty() {
-        Vec::new()
-    } else {
-        vec![cases::MaterialIn {
-            name: "补正说明".into(),
-            media_type: "text/plain; charset=utf-8".into(),
-            content: base64::engine::general_purpose::STANDARD.encode(statement.trim()),
-        }]
-    };
+    let materials = statement_material("补正说明", &field(&fields, "statement"));
     let case = cases::supplement(&state, actor, &id, &materials)
         .await
         .map_err(|e| ctx.error(e))?;
