@@ -765,6 +765,94 @@ async fn a_certificate_issued_in_the_competent_region_verifies_in_the_applicants
     let now = b.now_seconds();
     tongban_app::certs::verify_offline(&list, None, &certificate.to_string(), None, now)
         .expect("verifies under B's trust list");
+
+    // Partners: only the intake's administrator records one, for a USCC the named region's
+    // own trust list binds; bad requests change nothing.
+    let b_intake = uscc(&b, "government_services").await;
+    let admin = a.account("demo.deptadmin").api_token.clone();
+    let market_admin = a.account("demo.deptadmin.market").api_token.clone();
+    for (token, body, expected) in [
+        (
+            &market_admin,
+            json!({"region": "440300", "intake_uscc": b_intake, "name": "合作地区"}),
+            403,
+        ),
+        (
+            &admin,
+            json!({"region": "110000", "intake_uscc": b_intake, "name": "合作地区"}),
+            422,
+        ),
+        (
+            &admin,
+            json!({"region": "440300", "intake_uscc": "91110000MA00000000", "name": "合作地区"}),
+            422,
+        ),
+        (
+            &admin,
+            json!({"region": "440300", "intake_uscc": b_intake, "name": ""}),
+            422,
+        ),
+        (
+            &admin,
+            json!({"region": "440300", "intake_uscc": b_intake}),
+            422,
+        ),
+    ] {
+        let (status, problem_body) = problem(
+            a.post_as(token, "/api/v1/cross-region/partners", &body)
+                .await,
+        )
+        .await;
+        assert_eq!(status, expected, "{body}: {problem_body}");
+    }
+    let partners: Value = a
+        .get_as(&admin, "/api/v1/cross-region/partners")
+        .await
+        .json()
+        .await
+        .expect("partners");
+    assert_eq!(partners.as_array().map(Vec::len), Some(1));
+    assert_eq!(partners[0]["name"], "合作地区");
+
+    // A body that is no package at all reaches B's intake: B answers 400 and keeps nothing; A
+    // stops trying and says so.
+    let applied: Value = a
+        .post_as(
+            &citizen,
+            "/api/v1/cross-region/applications",
+            &json!({"region": "440300", "item_code": "339900-SJ-0001", "consent": true}),
+        )
+        .await
+        .json()
+        .await
+        .expect("case");
+    let garbled = applied["id"].as_str().expect("id").to_owned();
+    let context = format!("cross_outbox.body/{garbled}");
+    sqlx::query("UPDATE cross_outbox SET body_sealed = $1 WHERE case_id = $2")
+        .bind(a.state.vault.seal_field(&context, b"{\"package\": 42}"))
+        .bind(garbled.clone())
+        .execute(a.state.pool())
+        .await
+        .expect("garble");
+    let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cross_cases")
+        .fetch_one(b.state.pool())
+        .await
+        .expect("count");
+    assert_eq!(drain(&a).await, 0);
+    let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cross_cases")
+        .fetch_one(b.state.pool())
+        .await
+        .expect("count");
+    assert_eq!(before, after);
+    let refused = case(&a, &citizen, &garbled).await;
+    assert_eq!(refused["state"], "undeliverable");
+    assert!(
+        refused["note"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("400"),
+        "{refused}"
+    );
     let mut browser = a.page_login(a.account("citizen.zhangwei")).await;
     let page = browser
         .get(&a, "/cross-region")
