@@ -20,6 +20,8 @@ const CONTEXT: &[u8] = b"tongban-cross-region-package/1\n";
 pub const MAX_PACKAGE_BYTES: usize = 24 << 20;
 /// The most materials one package carries.
 pub const MAX_MATERIALS: usize = 20;
+/// The most parts a joint case has.
+pub const MAX_LEGS: usize = 8;
 /// The largest material, before base64.
 pub const MAX_MATERIAL_BYTES: usize = 5 << 20;
 
@@ -31,6 +33,8 @@ pub enum Mode {
     Online,
     /// 异地代收代办: a window of the applicant's region receives and checks, then forwards.
     Proxy,
+    /// 多地联办: several regions each do their part of one case, in the order of its route.
+    Joint,
 }
 
 impl Mode {
@@ -38,6 +42,7 @@ impl Mode {
         match self {
             Mode::Online => "online",
             Mode::Proxy => "proxy",
+            Mode::Joint => "joint",
         }
     }
 
@@ -45,6 +50,7 @@ impl Mode {
         match text {
             "online" => Some(Mode::Online),
             "proxy" => Some(Mode::Proxy),
+            "joint" => Some(Mode::Joint),
             _ => None,
         }
     }
@@ -105,6 +111,30 @@ pub struct Consent {
     pub text: String,
 }
 
+/// One part of a joint case (多地联办): the region, its item and competent department.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Leg {
+    pub region: String,
+    pub item_code: String,
+    /// The competent department's USCC there.
+    pub competent: String,
+}
+
+/// What a region did in an earlier part of a joint case, as it told the applicant's region.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Earlier {
+    pub region: String,
+    pub item_code: String,
+    /// When that region issued its part's result (RFC 3339).
+    pub at: String,
+    /// The exchange message that brought the result to the applicant's region (its signed
+    /// receipt is the proof).
+    pub message_id: String,
+    pub result: serde_json::Value,
+}
+
 /// The package itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -130,6 +160,19 @@ pub struct Package {
     /// The window clerk who received and checked the materials (代收), by name.
     #[serde(default)]
     pub received_by: Option<String>,
+    /// For a joint case: every part in order. `item_code`, `to_region` and `competent` name
+    /// the part at `leg`, the one this package is for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub route: Vec<Leg>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub leg: usize,
+    /// The results of the parts before `leg`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub earlier: Vec<Earlier>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// A package with its signature.
@@ -186,6 +229,12 @@ pub fn signed_bytes(package: &Package, kid: &str, at: &str) -> Vec<u8> {
         certificates: &'a [serde_json::Value],
         consent: &'a Consent,
         received_by: Option<&'a str>,
+        #[serde(skip_serializing_if = "<[Leg]>::is_empty")]
+        route: &'a [Leg],
+        #[serde(skip_serializing_if = "is_zero")]
+        leg: usize,
+        #[serde(skip_serializing_if = "<[Earlier]>::is_empty")]
+        earlier: &'a [Earlier],
     }
     #[derive(Serialize)]
     struct Covered<'a> {
@@ -216,6 +265,9 @@ pub fn signed_bytes(package: &Package, kid: &str, at: &str) -> Vec<u8> {
         certificates: &package.certificates,
         consent: &package.consent,
         received_by: package.received_by.as_deref(),
+        route: &package.route,
+        leg: package.leg,
+        earlier: &package.earlier,
     };
     let mut bytes = CONTEXT.to_vec();
     bytes.extend(
@@ -269,6 +321,21 @@ impl Signed {
         {
             return Err(Refusal::Malformed(
                 "the id is 1–64 letters, digits or '-'".into(),
+            ));
+        }
+        let joint = package.mode == Mode::Joint;
+        let leg_fits = package.route.get(package.leg).is_some_and(|leg| {
+            leg.region == package.to_region
+                && leg.item_code == package.item_code
+                && leg.competent == package.competent
+        });
+        if joint == package.route.is_empty()
+            || (joint && (!leg_fits || package.earlier.len() != package.leg))
+            || package.route.len() > MAX_LEGS
+        {
+            return Err(Refusal::Malformed(
+                "a joint package names its route, and the part it is for is the one it goes to"
+                    .into(),
             ));
         }
         if package.materials.len() > MAX_MATERIALS {
@@ -338,6 +405,9 @@ mod tests {
                 text: "同意".into(),
             },
             received_by: None,
+            route: Vec::new(),
+            leg: 0,
+            earlier: Vec::new(),
         }
     }
 
@@ -389,6 +459,73 @@ mod tests {
             Signed::parse(b"{\"package\": 1}"),
             Err(Refusal::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn a_joint_package_signs_its_route_and_goes_to_the_part_it_names() {
+        let signer = tongban_crypto::SoftwareSigner::generate(
+            tongban_crypto::SignatureAlgorithm::Ed25519,
+            "k1",
+        );
+        let mut joint = package();
+        joint.mode = Mode::Joint;
+        joint.route = vec![
+            Leg {
+                region: "110000".into(),
+                item_code: "SJ-0006".into(),
+                competent: "11110000MB0000000X".into(),
+            },
+            Leg {
+                region: "440300".into(),
+                item_code: "440300-GA-0003".into(),
+                competent: "11440300MB0000000X".into(),
+            },
+        ];
+        joint.leg = 1;
+        joint.earlier = vec![Earlier {
+            region: "110000".into(),
+            item_code: "SJ-0006".into(),
+            at: "2026-12-04T09:00:00Z".into(),
+            message_id: "m-1".into(),
+            result: serde_json::json!({"document": "京迁出〔2026〕1号"}),
+        }];
+        let signed = sign(joint.clone(), &signer, "2026-12-04T10:00:00Z");
+        let body = serde_json::to_vec(&signed).expect("json");
+        let parsed = Signed::parse(&body).expect("parses");
+        parsed.verify(&signer.public_key()).expect("verifies");
+        let mut changed = parsed.clone();
+        changed.package.earlier[0].result = serde_json::json!({"document": "other"});
+        assert!(
+            changed.verify(&signer.public_key()).is_err(),
+            "earlier results are signed"
+        );
+
+        for broken in [
+            Package {
+                leg: 0,
+                ..joint.clone()
+            },
+            Package {
+                earlier: Vec::new(),
+                ..joint.clone()
+            },
+            Package {
+                route: Vec::new(),
+                ..joint.clone()
+            },
+            Package {
+                mode: Mode::Online,
+                ..joint.clone()
+            },
+        ] {
+            let body =
+                serde_json::to_vec(&sign(broken, &signer, "2026-12-04T10:00:00Z")).expect("json");
+            assert!(matches!(Signed::parse(&body), Err(Refusal::Malformed(_))));
+        }
+        // A package of one region carries no route, and its signed bytes are as before.
+        let plain = package();
+        let text = String::from_utf8(signed_bytes(&plain, "k1", "t")).expect("utf-8");
+        assert!(!text.contains("route") && !text.contains("\"leg\""));
     }
 
     #[test]

@@ -128,6 +128,10 @@ pub struct ApplyRequest {
     pub materials: Vec<MaterialIn>,
     /// The applicant agrees that the application and its materials go to the competent region.
     pub consent: bool,
+    /// For a joint item (多地联办): the region of each later part, in order (where an
+    /// enterprise moves to, say).
+    #[serde(default)]
+    pub joint_regions: Vec<String>,
 }
 
 #[derive(Clone, Deserialize, utoipa::ToSchema)]
@@ -168,6 +172,20 @@ pub struct CaseView {
     pub events: Vec<store::Event>,
     /// What this side sent the other and how its delivery went.
     pub deliveries: Vec<Delivery>,
+    /// For a joint case (多地联办): its parts in order.
+    pub parts: Vec<Part>,
+}
+
+/// One part of a joint case.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Part {
+    pub region: String,
+    pub item_code: String,
+    /// `done`, `current` or `next`.
+    pub progress: String,
+    /// What a done part issued.
+    #[schema(value_type = Option<Object>)]
+    pub result: Option<serde_json::Value>,
 }
 
 /// One thing sent to the other region and how its delivery went.
@@ -191,6 +209,23 @@ async fn view(state: &AppState, row: &CaseRow) -> AppResult<CaseView> {
             serde_json::from_slice(&plain).map_err(|e| AppError::Internal(e.into()))
         })
         .transpose()?;
+    let package = &signed.package;
+    let parts = package
+        .route
+        .iter()
+        .enumerate()
+        .map(|(n, leg)| Part {
+            region: leg.region.clone(),
+            item_code: leg.item_code.clone(),
+            progress: match n.cmp(&package.leg) {
+                std::cmp::Ordering::Less => "done",
+                std::cmp::Ordering::Equal => "current",
+                std::cmp::Ordering::Greater => "next",
+            }
+            .into(),
+            result: package.earlier.get(n).map(|e| e.result.clone()),
+        })
+        .collect();
     Ok(CaseView {
         id: row.id.clone(),
         side: row.side.clone(),
@@ -226,6 +261,7 @@ async fn view(state: &AppState, row: &CaseRow) -> AppResult<CaseView> {
                 last_error,
             })
             .collect(),
+        parts,
     })
 }
 
@@ -293,18 +329,39 @@ pub async fn apply(state: &AppState, actor: &Actor, request: ApplyRequest) -> Ap
     let (intake, intake_uscc) = intake_or_conflict(state).await?;
     let window = window_of(state, actor).await?;
     let at_window = window.is_some();
-    let mode = request
-        .mode
-        .unwrap_or(if at_window { Mode::Proxy } else { Mode::Online });
-    if !item.modes.split(',').any(|m| m == mode.as_str()) {
+    let modes: Vec<&str> = item.modes.split(',').collect();
+    let mode = request.mode.unwrap_or(if modes == ["joint"] {
+        Mode::Joint
+    } else if at_window {
+        Mode::Proxy
+    } else {
+        Mode::Online
+    });
+    if !modes.contains(&mode.as_str()) {
         return Err(AppError::invalid(
             "mode",
             format!("{} is handled across regions as: {}", item.name, item.modes),
         ));
     }
+    let route = match mode {
+        Mode::Joint => route_of(state, &item, &request.joint_regions).await?,
+        _ if !request.joint_regions.is_empty() => {
+            return Err(AppError::invalid(
+                "joint_regions",
+                "only a joint application names the regions of its later parts",
+            ));
+        }
+        _ => Vec::new(),
+    };
+    // A joint application is made online, or at the window as for 代收.
+    let by_window = match mode {
+        Mode::Online => false,
+        Mode::Proxy => true,
+        Mode::Joint => at_window,
+    };
     let materials = materials_in(&request.materials)?;
-    let (applicant, account, received_by) = match mode {
-        Mode::Online => {
+    let (applicant, account, received_by) = match by_window {
+        false => {
             let person = actor
                 .account
                 .person_id
@@ -328,7 +385,7 @@ pub async fn apply(state: &AppState, actor: &Actor, request: ApplyRequest) -> Ap
                 None,
             )
         }
-        Mode::Proxy => {
+        true => {
             if !at_window {
                 return Err(AppError::Forbidden);
             }
@@ -399,6 +456,9 @@ pub async fn apply(state: &AppState, actor: &Actor, request: ApplyRequest) -> Ap
             text: CONSENT_TEXT.into(),
         },
         received_by,
+        route,
+        leg: 0,
+        earlier: Vec::new(),
     };
     let signer = crate::keys::service::cached_signer(
         state,
@@ -409,10 +469,7 @@ pub async fn apply(state: &AppState, actor: &Actor, request: ApplyRequest) -> Ap
     let signed = package::sign(package, &*signer, &at);
     let body = serde_json::to_vec(&signed).map_err(|e| AppError::Internal(e.into()))?;
     let id = signed.package.id.clone();
-    let first_state = match mode {
-        Mode::Online => "queued",
-        Mode::Proxy => "checking",
-    };
+    let first_state = if by_window { "checking" } else { "queued" };
     let row = CaseRow {
         id: id.clone(),
         side: "sent".into(),
@@ -436,8 +493,9 @@ pub async fn apply(state: &AppState, actor: &Actor, request: ApplyRequest) -> Ap
         rating: None,
         created_at: now,
         updated_at: now,
+        leg: 0,
     };
-    let send = (mode == Mode::Online).then(|| Send {
+    let send = (!by_window).then(|| Send {
         kind: "package",
         to_uscc: &partner.intake_uscc,
         body_sealed: seal_body(state, &id, &body),
@@ -463,6 +521,70 @@ pub async fn apply(state: &AppState, actor: &Actor, request: ApplyRequest) -> Ap
     .await?;
     tracing::info!(case = %id, region = %request.region, item = %item.code, mode = mode.as_str(), "a cross-region application was made");
     view(state, &row).await
+}
+
+/// The route of a joint application: the item's own region first, then each later part the
+/// items name (`joint_next`) in the region the applicant gives for it. Every part's region is
+/// a partner listing that item as joint; none is this region (its share is the intake) and
+/// none comes twice.
+async fn route_of(
+    state: &AppState,
+    first: &store::CrossItem,
+    later: &[String],
+) -> AppResult<Vec<package::Leg>> {
+    let mut route = vec![package::Leg {
+        region: first.region.clone(),
+        item_code: first.code.clone(),
+        competent: first.department_uscc.clone(),
+    }];
+    let mut next = first.joint_next.clone();
+    let mut regions = later.iter();
+    while let Some(code) = next {
+        let region = regions.next().ok_or_else(|| {
+            AppError::invalid(
+                "joint_regions",
+                format!("name the region that handles the next part ({code})"),
+            )
+        })?;
+        let region = region.trim();
+        if region == state.config.region_code || route.iter().any(|leg| leg.region == region) {
+            return Err(AppError::invalid(
+                "joint_regions",
+                "each part is handled by another region, once",
+            ));
+        }
+        if route.len() == package::MAX_LEGS {
+            return Err(AppError::invalid("joint_regions", "too many parts"));
+        }
+        let item = store::item(state.pool(), region, &code)
+            .await?
+            .filter(|item| item.modes.split(',').any(|m| m == "joint"))
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "joint_regions",
+                    format!("region {region} is not a partner that handles {code} jointly"),
+                )
+            })?;
+        route.push(package::Leg {
+            region: item.region.clone(),
+            item_code: item.code.clone(),
+            competent: item.department_uscc.clone(),
+        });
+        next = item.joint_next.clone();
+    }
+    if regions.next().is_some() {
+        return Err(AppError::invalid(
+            "joint_regions",
+            "more regions than the item has later parts",
+        ));
+    }
+    if route.len() < 2 {
+        return Err(AppError::invalid(
+            "item_code",
+            "this is the last part of a joint case: apply for its first part",
+        ));
+    }
+    Ok(route)
 }
 
 /// The service window (government-services department) the actor clerks at, if any: its
@@ -993,6 +1115,9 @@ pub(crate) async fn receive(
             ) | (
                 tongban_services::services::item::CrossMode::Proxy,
                 Mode::Proxy
+            ) | (
+                tongban_services::services::item::CrossMode::Joint,
+                Mode::Joint
             )
         )
     });
@@ -1042,6 +1167,7 @@ pub(crate) async fn receive(
         rating: None,
         created_at: now,
         updated_at: now,
+        leg: package.leg as i64,
     };
     // The answer tells the sender the case, its state and due day: nothing more goes back
     // until a clerk acts.
@@ -1070,6 +1196,7 @@ pub(crate) async fn receive(
 pub(crate) async fn take_update(
     state: &AppState,
     sender: (&str, &str),
+    message_id: &str,
     body: &[u8],
 ) -> AppResult<Result<(String, bool), Refused>> {
     let Ok(update) = serde_json::from_slice::<Update>(body) else {
@@ -1133,6 +1260,17 @@ pub(crate) async fn take_update(
         return Ok(Ok((next, false)));
     }
     if row.side == "sent"
+        && next == "issued"
+        && let Some(full) = store::case(state.pool(), &row.id).await?
+        && full.mode == Mode::Joint.as_str()
+    {
+        match next_part(state, &full, &update, sender, message_id).await? {
+            Handed::Last => {}
+            Handed::Moved(to) => return Ok(Ok((to, false))),
+            Handed::Raced => return Box::pin(take_update(state, sender, message_id, body)).await,
+        }
+    }
+    if row.side == "sent"
         && let Some(certificate) = update.result.as_ref().and_then(|r| r.get("certificate"))
         && let Err(why) = check_certificate(state, &row, certificate).await?
     {
@@ -1167,9 +1305,124 @@ pub(crate) async fn take_update(
     .await?;
     if !moved {
         // Moved by this side in between (the outbox marking it delivered): try once more.
-        return Box::pin(take_update(state, sender, body)).await;
+        return Box::pin(take_update(state, sender, message_id, body)).await;
     }
     Ok(Ok((next, false)))
+}
+
+/// What became of a joint case whose part ended.
+enum Handed {
+    /// It was the last part: the case is issued as any other.
+    Last,
+    /// Sent on to the next part (or stopped where the next region is gone): the new state.
+    Moved(String),
+    /// Someone moved the case first: read it again.
+    Raced,
+}
+
+/// A part of a joint case ended with its result: the applicant's region sends the package on
+/// to the next part's region, with the results so far, signed anew by its intake.
+async fn next_part(
+    state: &AppState,
+    row: &CaseRow,
+    update: &Update,
+    (region, uscc): (&str, &str),
+    message_id: &str,
+) -> AppResult<Handed> {
+    let mut package = open_package(state, row)?.package;
+    let next = package.leg + 1;
+    let Some(leg) = package.route.get(next).cloned() else {
+        return Ok(Handed::Last);
+    };
+    let done = format!("{}（{region}）已办结", row.item_name);
+    let partner = store::partner(state.pool(), &leg.region).await?;
+    let item = store::item(state.pool(), &leg.region, &leg.item_code).await?;
+    let now = state.now();
+    let actor = format!("peer/{region}/{uscc}");
+    let (Some(partner), Some(item)) = (partner, item) else {
+        // The next region is no longer a partner listing the item: the case cannot go on.
+        let note = format!("{done}；{} 地区已不再受理 {}", leg.region, leg.item_code);
+        let step = Step {
+            case_id: &row.id,
+            state: "undeliverable",
+            seq: row.seq + 1,
+            actor: &actor,
+            note: Some(&note),
+            result_sealed: None,
+            rating: None,
+            due_day: None,
+            peer_seq: Some(update.seq),
+            supplement: None,
+            send: None,
+            at: now,
+        };
+        return Ok(
+            if store::advance(state.pool(), (&row.state, row.seq), step).await? {
+                Handed::Moved("undeliverable".into())
+            } else {
+                Handed::Raced
+            },
+        );
+    };
+    package.earlier.push(package::Earlier {
+        region: region.to_owned(),
+        item_code: package.item_code.clone(),
+        at: update.at.clone(),
+        message_id: message_id.to_owned(),
+        result: update.result.clone().unwrap_or_else(|| json!({})),
+    });
+    package.leg = next;
+    package.to_region = leg.region.clone();
+    package.item_code = leg.item_code.clone();
+    package.competent = leg.competent.clone();
+    let (intake, _) = intake_or_conflict(state).await?;
+    let signer = crate::keys::service::cached_signer(
+        state,
+        &intake.id,
+        tongban_exchange::gateway::EXCHANGE_KEY,
+    )
+    .await?;
+    let signed = package::sign(package, &*signer, &crate::time_fmt::rfc3339(now));
+    let body = serde_json::to_vec(&signed).map_err(|e| AppError::Internal(e.into()))?;
+    let note = format!("{done}，转 {} 地区办理：{}", leg.region, item.name);
+    let moved = store::hand_over(
+        state.pool(),
+        (&row.state, row.seq),
+        store::NextLeg {
+            leg: next as i64,
+            region: &leg.region,
+            item_code: &leg.item_code,
+            item_name: &item.name,
+            competent_uscc: &leg.competent,
+            peer_uscc: &partner.intake_uscc,
+            package_sealed: state.vault.seal_field(&seal_context(&row.id), &body),
+            package_hash: package::digest(&body),
+        },
+        Step {
+            case_id: &row.id,
+            state: "queued",
+            seq: row.seq + 1,
+            actor: &actor,
+            note: Some(&note),
+            result_sealed: None,
+            rating: None,
+            due_day: None,
+            peer_seq: None,
+            supplement: None,
+            send: Some(Send {
+                kind: "package",
+                to_uscc: &partner.intake_uscc,
+                body_sealed: seal_body(state, &row.id, &body),
+            }),
+            at: now,
+        },
+    )
+    .await?;
+    if !moved {
+        return Ok(Handed::Raced);
+    }
+    tracing::info!(case = %row.id, region = %leg.region, part = next + 1, "a joint case went on to its next part");
+    Ok(Handed::Moved("queued".into()))
 }
 
 /// What became of a package the outbox sent, for its case (in the transaction that records

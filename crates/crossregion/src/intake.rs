@@ -19,7 +19,7 @@ use crate::state::AppState;
 pub struct Intake;
 
 /// The data items of the intake resource (what its answers may hold).
-pub const ITEMS: [(&str, &str, &str); 11] = [
+pub const ITEMS: [(&str, &str, &str); 12] = [
     ("case", "办件编号", "string"),
     ("state", "办件状态", "code"),
     ("due_day", "承诺办结日", "date"),
@@ -31,6 +31,7 @@ pub const ITEMS: [(&str, &str, &str); 11] = [
     ("modes", "跨省通办模式", "code"),
     ("promised_days", "承诺办结时限（工作日）", "integer"),
     ("materials", "申请材料", "string"),
+    ("joint_next", "联办下一环节事项编码", "code"),
 ];
 
 impl tongban_exchange::gateway::providers::Provider for Intake {
@@ -92,7 +93,14 @@ async fn answer(call: &Call<'_>) -> AppResult<Answer> {
                 )
             } else {
                 Ok(
-                    match crate::cases::take_update(state, (&region, &uscc), call.body).await? {
+                    match crate::cases::take_update(
+                        state,
+                        (&region, &uscc),
+                        call.message_id,
+                        call.body,
+                    )
+                    .await?
+                    {
                         Ok((case_state, duplicate)) => {
                             json_answer(200, &json!({"state": case_state, "duplicate": duplicate}))
                         }
@@ -130,6 +138,7 @@ async fn catalogue(state: &AppState) -> AppResult<Answer> {
             .map(|m| match m {
                 tongban_services::services::item::CrossMode::Online => "online",
                 tongban_services::services::item::CrossMode::Proxy => "proxy",
+                tongban_services::services::item::CrossMode::Joint => "joint",
             })
             .collect();
         let days = match definition.promised_limit {
@@ -152,6 +161,7 @@ async fn catalogue(state: &AppState) -> AppResult<Answer> {
             "modes": modes.join(","),
             "promised_days": days,
             "materials": materials.join("、"),
+            "joint_next": definition.joint_next,
         }));
     }
     let total = records.len();
@@ -222,6 +232,7 @@ pub async fn refresh(state: &AppState, partner: &crate::store::Partner) -> AppRe
                 materials: text(record, "materials", 2_000).unwrap_or_default(),
                 fetched_at: now,
                 message_id: message_id.clone(),
+                joint_next: text(record, "joint_next", 36),
             })
         })
         .collect();

@@ -15,7 +15,6 @@ use base64::Engine as _;
 
 use crate::cases::{self, ActRequest, ApplyRequest, CaseView};
 use crate::error::AppError;
-use crate::package::Mode;
 use crate::state::AppState;
 use crate::store::CrossItem;
 use crate::web::extract::PageForm;
@@ -37,6 +36,20 @@ pub struct Row {
     pub result: String,
     /// An electronic certificate issued as the result: its type, identifier and issuer.
     pub certificate: Option<(String, String, String)>,
+    /// A joint case's parts: region, item, progress, and what a done part issued.
+    pub parts: Vec<(String, String, String, String)>,
+}
+
+/// A result as one line of text (its text fields).
+fn result_text(result: &serde_json::Value) -> String {
+    match result {
+        serde_json::Value::Object(map) => map
+            .values()
+            .filter_map(|v| v.as_str())
+            .collect::<Vec<_>>()
+            .join(" · "),
+        other => other.to_string(),
+    }
 }
 
 #[derive(Template)]
@@ -45,6 +58,8 @@ struct CrossRegionPage {
     base: PageBase,
     notice: Option<String>,
     items: Vec<CrossItem>,
+    /// The partner regions (where a joint case's later part may go).
+    regions: Vec<String>,
     citizen: bool,
     window: bool,
     mine: Vec<Row>,
@@ -77,18 +92,19 @@ fn rows(views: Vec<CaseView>) -> Vec<Row> {
                             .to_owned(),
                     )
                 }),
-            result: case
-                .result
-                .as_ref()
-                .map(|r| match r {
-                    serde_json::Value::Object(map) => map
-                        .values()
-                        .filter_map(|v| v.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" · "),
-                    other => other.to_string(),
+            result: case.result.as_ref().map(result_text).unwrap_or_default(),
+            parts: case
+                .parts
+                .iter()
+                .map(|p| {
+                    (
+                        p.region.clone(),
+                        p.item_code.clone(),
+                        p.progress.clone(),
+                        p.result.as_ref().map(result_text).unwrap_or_default(),
+                    )
                 })
-                .unwrap_or_default(),
+                .collect(),
             case,
         })
         .collect()
@@ -113,10 +129,13 @@ async fn render(
     let window = cases::is_window_clerk(state, actor)
         .await
         .map_err(|e| ctx.error(e))?;
+    let mut regions: Vec<String> = items.iter().map(|i| i.region.clone()).collect();
+    regions.dedup();
     Ok(ctx.render(&CrossRegionPage {
         base: ctx.base("cross.title"),
         notice,
         items,
+        regions,
         citizen,
         window,
         mine: rows(mine),
@@ -163,11 +182,19 @@ async fn apply(
         .map(|(r, c)| (r.to_owned(), c.to_owned()))
         .ok_or_else(|| ctx.error(AppError::invalid("item", "choose an item")))?;
     let materials = statement_material("申请说明", &field(&fields, "statement"));
+    // The mode follows from who applies and the item (a window receives for 代收, a joint
+    // item is handled jointly).
     let window = field(&fields, "mode") == "proxy";
+    let joint_regions: Vec<String> = field(&fields, "joint_region")
+        .split([',', '，', ' '])
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned)
+        .collect();
     let request = ApplyRequest {
         region,
         item_code,
-        mode: Some(if window { Mode::Proxy } else { Mode::Online }),
+        mode: None,
+        joint_regions,
         applicant: window.then(|| cases::ApplicantIn {
             resident_id: field(&fields, "resident_id"),
             name: field(&fields, "name"),

@@ -24,7 +24,7 @@ pub struct CrossItem {
     pub name: String,
     pub department_uscc: String,
     pub department_name: String,
-    /// `online`, `proxy`, comma-separated.
+    /// `online`, `proxy`, `joint`, comma-separated.
     pub modes: String,
     pub promised_days: i64,
     /// The materials' names, JSON.
@@ -32,6 +32,9 @@ pub struct CrossItem {
     pub fetched_at: i64,
     /// The exchange that brought it (its receipt proves the copy).
     pub message_id: String,
+    /// For a joint item: the item code of the part that follows, in a region the applicant
+    /// names.
+    pub joint_next: Option<String>,
 }
 
 /// A case's row.
@@ -60,11 +63,13 @@ pub struct CaseRow {
     pub rating: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The part of a joint case's route it is at.
+    pub leg: i64,
 }
 
 const CASE_COLUMNS: &str = "id, side, mode, item_code, item_name, home_region, competent_region, \
      competent_uscc, peer_uscc, applicant_account, received_by, state, seq, peer_seq, package_sealed, \
-     package_hash, due_day, note, result_sealed, rating, created_at, updated_at";
+     package_hash, due_day, note, result_sealed, rating, created_at, updated_at, leg";
 
 /// One step of a case.
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
@@ -135,8 +140,8 @@ pub async fn replace_items(db: &AnyPool, region: &str, items: &[CrossItem]) -> A
     for item in items {
         sqlx::query(
             "INSERT INTO cross_items (region, code, name, department_uscc, department_name, \
-             modes, promised_days, materials, fetched_at, message_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             modes, promised_days, materials, fetched_at, message_id, joint_next) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(region.to_owned())
         .bind(item.code.clone())
@@ -148,6 +153,7 @@ pub async fn replace_items(db: &AnyPool, region: &str, items: &[CrossItem]) -> A
         .bind(item.materials.clone())
         .bind(item.fetched_at)
         .bind(item.message_id.clone())
+        .bind(item.joint_next.clone())
         .execute(&mut *tx)
         .await?;
     }
@@ -156,7 +162,7 @@ pub async fn replace_items(db: &AnyPool, region: &str, items: &[CrossItem]) -> A
 }
 
 const ITEM_COLUMNS: &str = "region, code, name, department_uscc, department_name, modes, \
-     promised_days, materials, fetched_at, message_id";
+     promised_days, materials, fetched_at, message_id, joint_next";
 
 pub async fn items(db: &AnyPool) -> AppResult<Vec<CrossItem>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -302,7 +308,7 @@ pub async fn insert_case_in(
 ) -> AppResult<bool> {
     let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO cross_cases ({CASE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-         $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) ON CONFLICT (id) DO NOTHING"
+         $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) ON CONFLICT (id) DO NOTHING"
     )))
     .bind(row.id.clone())
     .bind(row.side.clone())
@@ -326,6 +332,7 @@ pub async fn insert_case_in(
     .bind(row.rating)
     .bind(row.created_at)
     .bind(row.updated_at)
+    .bind(row.leg)
     .execute(&mut **tx)
     .await?
     .rows_affected();
@@ -422,6 +429,55 @@ pub async fn advance_in(
         return Ok(false);
     }
     write_event(tx, step).await?;
+    Ok(true)
+}
+
+/// Where a joint case goes next: the part's region, item and departments, and the package
+/// for it.
+pub struct NextLeg<'a> {
+    pub leg: i64,
+    pub region: &'a str,
+    pub item_code: &'a str,
+    pub item_name: &'a str,
+    pub competent_uscc: &'a str,
+    pub peer_uscc: &'a str,
+    pub package_sealed: Vec<u8>,
+    pub package_hash: String,
+}
+
+/// Moves a joint case on to its next part: the case now speaks with that part's region (from
+/// whose updates nothing was applied yet), and the step sends it the package. `false`:
+/// someone moved the case first; nothing was written.
+pub async fn hand_over(
+    db: &AnyPool,
+    from: (&str, i64),
+    next: NextLeg<'_>,
+    step: Step<'_>,
+) -> AppResult<bool> {
+    let mut tx = db.begin().await?;
+    let moved = sqlx::query(
+        "UPDATE cross_cases SET leg = $1, competent_region = $2, item_code = $3, item_name = $4, \
+         competent_uscc = $5, peer_uscc = $6, package_sealed = $7, package_hash = $8, \
+         peer_seq = 0, due_day = NULL WHERE id = $9 AND state = $10 AND seq = $11",
+    )
+    .bind(next.leg)
+    .bind(next.region.to_owned())
+    .bind(next.item_code.to_owned())
+    .bind(next.item_name.to_owned())
+    .bind(next.competent_uscc.to_owned())
+    .bind(next.peer_uscc.to_owned())
+    .bind(next.package_sealed)
+    .bind(next.package_hash)
+    .bind(step.case_id.to_owned())
+    .bind(from.0.to_owned())
+    .bind(from.1)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if moved == 0 || !advance_in(&mut tx, from, &step).await? {
+        return Ok(false);
+    }
+    tx.commit().await?;
     Ok(true)
 }
 

@@ -128,8 +128,8 @@ async fn applications_cross_regions_once_and_their_progress_comes_back() {
     assert!(!listed["message_id"].as_str().unwrap_or_default().is_empty());
     assert_eq!(
         items.as_array().map(Vec::len),
-        Some(5),
-        "B's five 跨省通办 items"
+        Some(7),
+        "B's seven 跨省通办 items"
     );
 
     // Bad applications change nothing.
@@ -861,4 +861,211 @@ async fn a_certificate_issued_in_the_competent_region_verifies_in_the_applicants
         .await
         .expect("page");
     assert!(page.contains("个体工商户营业执照") && page.contains("签名已按签发地区的信任列表验证"));
+}
+
+/// A step of the market regulator's clerk on a received case.
+async fn market_act(app: &TestApp, id: &str, action: Value) -> reqwest::StatusCode {
+    let token = app.account("demo.clerk.market").api_token.clone();
+    app.post_as(
+        &token,
+        &format!("/api/v1/cross-region/cases/{id}/act"),
+        &action,
+    )
+    .await
+    .status()
+}
+
+/// 多地联办 across three regions: a citizen of A applies once for an enterprise's move from B
+/// to C. B's market regulator does its part (迁出) and issues; A sends the case on, with B's
+/// result, to C, whose regulator registers the move (迁入); the result and every step come back
+/// to A, and the rating reaches C.
+#[tokio::test]
+async fn a_joint_case_goes_from_region_to_region_in_order() {
+    const FIRST: &str = "339900-SJ-0006";
+    const SECOND: &str = "339900-SJ-0007";
+    let a = region("339900").await;
+    let b = region("440300").await;
+    let c = region("110000").await;
+    let common = time::OffsetDateTime::now_utc() + time::Duration::seconds(1);
+    for app in [&a, &b, &c] {
+        app.clock.set(common);
+    }
+    own_members(&b).await;
+    own_members(&c).await;
+    for (to, from) in [(&b, &a), (&a, &b), (&c, &a), (&a, &c)] {
+        recognise(to, from).await;
+    }
+    partners(&a, &b).await;
+    partners(&a, &c).await;
+
+    let citizen = a.account("citizen.zhangwei").api_token.clone();
+    let items: Value = a
+        .get_as(&citizen, "/api/v1/cross-region/items")
+        .await
+        .json()
+        .await
+        .expect("items");
+    let first = items
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|i| i["code"] == FIRST && i["region"] == "440300")
+        .expect("B's first part listed in A");
+    assert_eq!(first["modes"], "joint");
+    assert_eq!(first["joint_next"], SECOND);
+
+    // Routes that cannot be: nothing is made.
+    let apply = |body: Value| {
+        let (a, citizen) = (&a, citizen.clone());
+        async move {
+            a.post_as(&citizen, "/api/v1/cross-region/applications", &body)
+                .await
+        }
+    };
+    for (regions, item, why) in [
+        (json!([]), FIRST, "no region for the next part"),
+        (json!(["339900"]), FIRST, "the applicant's own region"),
+        (json!(["440300"]), FIRST, "the same region twice"),
+        (json!(["120000"]), FIRST, "not a partner"),
+        (
+            json!(["110000", "120000"]),
+            FIRST,
+            "more regions than parts",
+        ),
+        (json!([]), SECOND, "the last part alone"),
+    ] {
+        let region = if item == FIRST { "440300" } else { "110000" };
+        let (status, body) = problem(
+            apply(
+                json!({"region": region, "item_code": item, "joint_regions": regions,
+                "mode": "joint", "consent": true}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 422, "{why}: {body}");
+    }
+    let none: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cross_cases")
+        .fetch_one(a.state.pool())
+        .await
+        .expect("count");
+    assert_eq!(none, 0);
+
+    let applied = apply(
+        json!({"region": "440300", "item_code": FIRST, "joint_regions": ["110000"],
+        "form": {"name": "深圳某某科技有限公司", "new_address": "北京市海淀区"},
+        "materials": [material(&[3u8; 1024])], "consent": true}),
+    )
+    .await;
+    assert_eq!(applied.status(), 201);
+    let applied: Value = applied.json().await.expect("case");
+    let id = applied["id"].as_str().expect("id").to_owned();
+    assert_eq!(applied["mode"], "joint");
+    let progress = |case: &Value| -> Vec<String> {
+        case["parts"]
+            .as_array()
+            .expect("parts")
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}:{}",
+                    p["region"].as_str().unwrap_or_default(),
+                    p["progress"].as_str().unwrap_or_default()
+                )
+            })
+            .collect()
+    };
+    assert_eq!(progress(&applied), ["440300:current", "110000:next"]);
+    assert_eq!(drain(&a).await, 1);
+    assert_eq!(cases_in(&c, &id).await, 0, "C's part waits for B's");
+
+    // B's regulator does its part.
+    let out_of_b = json!({"document": "深市监迁出〔2026〕12号", "archive": "登记档案已移交"});
+    for step in [
+        json!({"action": "accept"}),
+        json!({"action": "approve"}),
+        json!({"action": "issue", "result": out_of_b}),
+    ] {
+        assert_eq!(market_act(&b, &id, step.clone()).await, 200, "{step}");
+    }
+    drain(&b).await;
+    let mine = case(&a, &citizen, &id).await;
+    assert_eq!(mine["state"], "queued", "{mine}");
+    assert_eq!(mine["competent_region"], "110000");
+    assert_eq!(mine["item_code"], SECOND);
+    assert!(
+        mine["result"].is_null(),
+        "the case's result is the last part's"
+    );
+    assert_eq!(progress(&mine), ["440300:done", "110000:current"]);
+    assert_eq!(mine["parts"][0]["result"], out_of_b);
+
+    // A sends it on to C, signed anew with B's result; C's regulator sees what B did.
+    assert_eq!(drain(&a).await, 1);
+    assert_eq!(cases_in(&c, &id).await, 1);
+    let clerk_c = c.account("demo.clerk.market").api_token.clone();
+    let there = case(&c, &clerk_c, &id).await;
+    assert_eq!(there["state"], "received");
+    assert_eq!(there["home_region"], "339900");
+    assert_eq!(there["parts"][0]["result"], out_of_b);
+    assert!(there["due_day"].as_str().is_some());
+    let into_c = json!({"document": "京市监准迁〔2026〕7号"});
+    for step in [
+        json!({"action": "accept"}),
+        json!({"action": "approve"}),
+        json!({"action": "issue", "result": into_c}),
+    ] {
+        assert_eq!(market_act(&c, &id, step.clone()).await, 200, "{step}");
+    }
+    drain(&c).await;
+    let mine = case(&a, &citizen, &id).await;
+    assert_eq!(mine["state"], "issued");
+    assert_eq!(mine["result"], into_c);
+    let steps: Vec<&str> = mine["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["state"].as_str())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "queued",
+            "delivered",
+            "accepted",
+            "approved",
+            "queued",
+            "delivered",
+            "accepted",
+            "approved",
+            "issued"
+        ]
+    );
+    // B, its part done, speaks for the case no more.
+    assert_eq!(
+        case(&b, &b.account("demo.clerk.market").api_token, &id).await["state"],
+        "issued"
+    );
+
+    // The rating reaches the last part's region.
+    let rated = a
+        .post_as(
+            &citizen,
+            &format!("/api/v1/cross-region/cases/{id}/rating"),
+            &json!({"grade": 5}),
+        )
+        .await;
+    assert_eq!(rated.status(), 200);
+    drain(&a).await;
+    assert_eq!(case(&c, &clerk_c, &id).await["rating"], 5);
+
+    // The page shows the parts and what each did.
+    let mut browser = a.page_login(a.account("citizen.zhangwei")).await;
+    let page = browser
+        .get(&a, "/cross-region")
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(page.contains("多地联办") && page.contains("深市监迁出〔2026〕12号"));
 }

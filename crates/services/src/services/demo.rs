@@ -1,4 +1,4 @@
-//! The demo city's service catalogue (21 items across its departments), its bundles, and the
+//! The demo city's service catalogue (23 items across its departments), its bundles, and the
 //! 2026 working-day calendar of its regions.
 
 use crate::admin::directory::Department;
@@ -6,7 +6,7 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use tongban_platform::demo::{CITY, JIANGBEI, JIANGNAN};
 
-/// The demo catalogue: 21 items across the city's departments, each naming its department
+/// The demo catalogue: 23 items across the city's departments, each naming its department
 /// by kind and certificate types by name (replaced by the USCC and type codes when seeded).
 const SERVICE_ITEMS: &str = include_str!("../../seed/service_items.json");
 

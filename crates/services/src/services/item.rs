@@ -120,6 +120,9 @@ pub enum CrossMode {
     Online,
     /// 异地代收代办.
     Proxy,
+    /// 多地联办: this region does its part, then the item `joint_next` names does the next in
+    /// a region the applicant names.
+    Joint,
 }
 
 /// 办理结果类型.
@@ -185,6 +188,10 @@ pub struct ServiceDefinition {
     /// from the applicant's own region) and `proxy` (异地代收代办: received at a window there).
     #[serde(default)]
     pub cross_modes: Vec<CrossMode>,
+    /// For a joint item (多地联办) that is not the last part: the code of the item another
+    /// region handles next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub joint_next: Option<String>,
     pub result: ResultSpec,
     /// The workflow's steps in order (accept, review, decide, deliver, …).
     pub steps: Vec<String>,
@@ -287,7 +294,23 @@ impl ServiceDefinition {
         if (self.scope == Scope::CrossProvince) == self.cross_modes.is_empty() {
             found.push(violation(
                 "cross_modes",
-                "a 跨省通办 item names its modes (online, proxy), and only such an item",
+                "a 跨省通办 item names its modes (online, proxy, joint), and only such an item",
+            ));
+        }
+        if self.joint_next.is_some() && !self.cross_modes.contains(&CrossMode::Joint) {
+            found.push(violation(
+                "joint_next",
+                "only an item handled jointly (cross mode joint) names a next part",
+            ));
+        }
+        if self
+            .joint_next
+            .as_ref()
+            .is_some_and(|next| next == &self.code || next.is_empty() || next.chars().count() > 36)
+        {
+            found.push(violation(
+                "joint_next",
+                "the next part is another item's code (up to 36 characters)",
             ));
         }
         if self.cross_modes.contains(&CrossMode::Online) && self.online_depth != 4 {
