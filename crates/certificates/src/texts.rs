@@ -115,6 +115,16 @@ pub const TEXTS: crate::web::i18n::Texts = &[
     ("wallet.no_end", "长期", "No end"),
     ("wallet.back", "返回证照夹", "Back to my certificates"),
     ("wallet.status.valid", "有效", "Valid"),
+    (
+        "wallet.elsewhere",
+        "跨省通办结果：由",
+        "Issued across regions by region",
+    ),
+    (
+        "wallet.elsewhere_checked",
+        "地区签发，已按该地区的信任清单核验",
+        ", checked against that region's trust list",
+    ),
     ("wallet.status.suspended", "已暂停", "Suspended"),
     ("wallet.status.revoked", "已吊销", "Revoked"),
     ("wallet.status.expired", "已过期", "Expired"),

@@ -757,6 +757,28 @@ pub async fn act(
     read(state, id).await
 }
 
+/// The certificate type an item of this region issues to the person who applied, if its
+/// result is one. An enterprise's certificate is not issued to the person who applied: such an
+/// item's result is the document the clerk names.
+pub async fn person_certificate(
+    state: &AppState,
+    item_code: &str,
+) -> AppResult<Option<tongban_certificates::certs::CertType>> {
+    let Some(item) = tongban_services::services::item_by_code(state, item_code).await? else {
+        return Ok(None);
+    };
+    let spec = &item.definition.result;
+    let (tongban_services::services::item::ResultKind::Certificate, Some(type_code)) =
+        (spec.kind, spec.certificate_type.as_deref())
+    else {
+        return Ok(None);
+    };
+    let t = tongban_certificates::certs::cert_type(state, type_code)
+        .await?
+        .ok_or_else(|| AppError::Conflict(format!("no certificate type {type_code}")))?;
+    Ok((t.holder_kind == "person").then_some(t))
+}
+
 /// The result the competent clerk issues. For an item whose result is an electronic
 /// certificate, the clerk gives its data items (`items`) and the department issues it here to
 /// the applicant the package names (their resident ID and name, as the sending region asserted
@@ -769,23 +791,9 @@ async fn issue_result(
     department: &tongban_platform::admin::store::Department,
     mut result: serde_json::Value,
 ) -> AppResult<serde_json::Value> {
-    let item = tongban_services::services::item_by_code(state, &row.item_code)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let spec = &item.definition.result;
-    let (tongban_services::services::item::ResultKind::Certificate, Some(type_code)) =
-        (spec.kind, spec.certificate_type.as_deref())
-    else {
+    let Some(t) = person_certificate(state, &row.item_code).await? else {
         return Ok(result);
     };
-    let t = tongban_certificates::certs::cert_type(state, type_code)
-        .await?
-        .ok_or_else(|| AppError::Conflict(format!("no certificate type {type_code}")))?;
-    if t.holder_kind != "person" {
-        // An enterprise's certificate is not issued to the person who applied: the result is
-        // the document the clerk names.
-        return Ok(result);
-    }
     let items: std::collections::BTreeMap<String, serde_json::Value> =
         serde_json::from_value(result["items"].take())
             .map_err(|_| AppError::invalid("result", format!("give the items of {}", t.name)))?;
@@ -810,7 +818,8 @@ async fn issue_result(
 
 /// Checks a certificate another region issued for a case of this region's applicant: signed
 /// by a key the competent region's trust list binds to the issuer for its type, valid today,
-/// and held by the applicant the package named.
+/// and held by the applicant the package named. Once checked, it is kept in the wallet of the
+/// applicant's account here.
 async fn check_certificate(
     state: &AppState,
     row: &store::CaseHead,
@@ -845,6 +854,22 @@ async fn check_certificate(
     let package = open_package(state, &full)?.package;
     if signed.certificate.holder.code != package.applicant.resident_id {
         return Ok(Err("the certificate is held by someone else".into()));
+    }
+    // Verified: it lands in the applicant's wallet here (kept once, however often the step
+    // is delivered).
+    if let Some(account) = &full.applicant_account
+        && let Some(person) = tongban_platform::identity::store::account(state.pool(), account)
+            .await?
+            .and_then(|a| a.person_id)
+    {
+        tongban_certificates::certs::elsewhere::keep_for_person(
+            state,
+            &person,
+            &row.competent_region,
+            &signed,
+            &format!("cross-region case {}", row.id),
+        )
+        .await?;
     }
     Ok(Ok(()))
 }

@@ -38,6 +38,9 @@ pub struct Row {
     pub certificate: Option<(String, String, String)>,
     /// A joint case's parts: region, item, progress, and what a done part issued.
     pub parts: Vec<(String, String, String, String)>,
+    /// For an approved case whose result is a person's certificate: its type's name and data
+    /// items (code, name, kind, required), which the clerk fills in to issue it.
+    pub certificate_form: Option<(String, Vec<(String, String, String, bool)>)>,
 }
 
 /// A result as one line of text (its text fields).
@@ -105,6 +108,7 @@ fn rows(views: Vec<CaseView>) -> Vec<Row> {
                     )
                 })
                 .collect(),
+            certificate_form: None,
             case,
         })
         .collect()
@@ -129,6 +133,20 @@ async fn render(
     let window = cases::is_window_clerk(state, actor)
         .await
         .map_err(|e| ctx.error(e))?;
+    let mut inbox = rows(inbox);
+    for row in inbox.iter_mut().filter(|r| r.case.state == "approved") {
+        row.certificate_form = cases::person_certificate(state, &row.case.item_code)
+            .await
+            .map_err(|e| ctx.error(e))?
+            .map(|t| {
+                let items = t
+                    .items
+                    .into_iter()
+                    .map(|i| (i.code, i.name, i.kind, i.required))
+                    .collect();
+                (t.name, items)
+            });
+    }
     let mut regions: Vec<String> = items.iter().map(|i| i.region.clone()).collect();
     regions.dedup();
     Ok(ctx.render(&CrossRegionPage {
@@ -140,7 +158,7 @@ async fn render(
         window,
         mine: rows(mine),
         queue: rows(queue),
-        inbox: rows(inbox),
+        inbox,
         consent: cases::CONSENT_TEXT,
     }))
 }
@@ -240,8 +258,33 @@ async fn act(
     ctx.check_csrf(&field(&fields, "csrf"))?;
     let action = field(&fields, "action");
     let note = Some(field(&fields, "note")).filter(|n| !n.trim().is_empty());
+    // A certificate's data items come as `item.<code>` fields (a list item's entries split
+    // at 、 or a comma); a document as `result`.
+    let items: serde_json::Map<String, serde_json::Value> = fields
+        .iter()
+        .filter_map(|(key, value)| Some((key.strip_prefix("item.")?, value.trim())))
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(code, value)| {
+            let value = if fields.get(&format!("kind.{code}")).map(String::as_str) == Some("list") {
+                serde_json::Value::from(
+                    value
+                        .split(['、', ',', '，'])
+                        .map(str::trim)
+                        .filter(|v| !v.is_empty())
+                        .collect::<Vec<_>>(),
+                )
+            } else {
+                serde_json::Value::from(value)
+            };
+            (code.to_owned(), value)
+        })
+        .collect();
     let result = (action == "issue").then(|| {
-        serde_json::json!({"document": field(&fields, "result"), "issued_by": actor.account.display_name})
+        let mut result = serde_json::json!({"document": field(&fields, "result"), "issued_by": actor.account.display_name});
+        if !items.is_empty() {
+            result["items"] = serde_json::Value::Object(items);
+        }
+        result
     });
     let case = cases::act(
         &state,

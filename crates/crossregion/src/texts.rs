@@ -53,6 +53,16 @@ pub const TEXTS: tongban_platform::web::i18n::Texts = &[
         "Joint items: the region of the next part",
     ),
     ("cross.parts", "联办环节", "Parts"),
+    (
+        "cross.certificate_items",
+        "出具电子证照：",
+        "Issue the electronic certificate:",
+    ),
+    (
+        "cross.list_hint",
+        "多项用顿号分隔",
+        "separate entries with 、",
+    ),
     ("cross.part.done", "已办结", "done"),
     ("cross.part.current", "办理中", "in hand"),
     ("cross.part.next", "待办", "to come"),

@@ -733,14 +733,41 @@ async fn a_certificate_issued_in_the_competent_region_verifies_in_the_applicants
     let (status, _) =
         problem(act(json!({"action": "issue", "result": {"document": "x"}})).await).await;
     assert_eq!(status, 422, "a certificate needs its items");
-    let items = json!({"name": "张伟小吃店", "operator": "张伟", "place": "福田区某路1号",
-        "business_scope": ["小吃服务"], "registered_on": "2026-12-04"});
-    assert_eq!(
-        act(json!({"action": "issue", "result": {"items": items}}))
-            .await
-            .status(),
-        200
+    // The clerk issues it on the page, filling in the type's data items.
+    let mut desk = b.page_login(b.account("demo.clerk.market")).await;
+    let page = desk
+        .get(&b, "/cross-region")
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(
+        page.contains("出具电子证照") && page.contains("name=\"item.business_scope\""),
+        "the certificate's items to fill in"
     );
+    let csrf = crate::helpers::hidden_csrf(&page);
+    let issued = desk
+        .post_form(
+            &b,
+            &format!("/cross-region/cases/{id}/act"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("action", "issue"),
+                ("note", ""),
+                ("result", ""),
+                ("item.name", "张伟小吃店"),
+                ("item.operator", "张伟"),
+                ("item.place", "福田区某路1号"),
+                ("item.business_scope", "小吃服务、饮料零售"),
+                ("kind.business_scope", "list"),
+                ("item.registered_on", "2026-12-04"),
+                ("kind.registered_on", "date"),
+            ],
+        )
+        .await;
+    assert_eq!(issued.status(), 200);
+    let text = issued.text().await.expect("page");
+    assert!(text.contains("已出具结果"), "{text}");
     drain(&b).await;
 
     // In A the case is issued with the signed certificate, which A checked against B's list;
@@ -751,6 +778,10 @@ async fn a_certificate_issued_in_the_competent_region_verifies_in_the_applicants
     assert_eq!(
         certificate["certificate"]["type_name"],
         "个体工商户营业执照"
+    );
+    assert_eq!(
+        certificate["certificate"]["items"]["business_scope"],
+        json!(["小吃服务", "饮料零售"])
     );
     assert_eq!(
         certificate["certificate"]["holder"]["code"],
@@ -765,6 +796,64 @@ async fn a_certificate_issued_in_the_competent_region_verifies_in_the_applicants
     let now = b.now_seconds();
     tongban_app::certs::verify_offline(&list, None, &certificate.to_string(), None, now)
         .expect("verifies under B's trust list");
+
+    // It is in the applicant's wallet in A, labelled with the region that issued it, and opens
+    // and shows (亮证) like A's own; nobody else's wallet has it.
+    let cert_id = certificate["certificate"]["id"]
+        .as_str()
+        .expect("certificate id")
+        .to_owned();
+    let wallet: Value = a
+        .get_as(&citizen, "/api/v1/wallet")
+        .await
+        .json()
+        .await
+        .expect("wallet");
+    let held = wallet
+        .as_array()
+        .expect("entries")
+        .iter()
+        .find(|e| e["id"] == json!(cert_id))
+        .expect("in the wallet");
+    assert_eq!(held["region"], "440300");
+    assert_eq!(held["status"], "valid");
+    assert_eq!(held["type_name"], "个体工商户营业执照");
+    let opened: Value = a
+        .get_as(&citizen, &format!("/api/v1/wallet/{cert_id}"))
+        .await
+        .json()
+        .await
+        .expect("item");
+    assert_eq!(opened["signed"], *certificate);
+    let shown = a
+        .post_as(
+            &citizen,
+            &format!("/api/v1/wallet/{cert_id}/show"),
+            &json!({"items": ["name"]}),
+        )
+        .await;
+    assert_eq!(shown.status(), 200);
+    let other = a.account("citizen.lina").api_token.clone();
+    assert_eq!(
+        a.get_as(&other, &format!("/api/v1/wallet/{cert_id}"))
+            .await
+            .status(),
+        404
+    );
+    let mut wallet_page = a.page_login(a.account("citizen.zhangwei")).await;
+    let page = wallet_page
+        .get(&a, "/wallet")
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(page.contains("个体工商户营业执照") && page.contains("440300"));
+    // One copy, kept sealed (the same certificate again would change nothing).
+    let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM certificates_elsewhere")
+        .fetch_one(a.state.pool())
+        .await
+        .expect("count");
+    assert_eq!(kept, 1);
 
     // Partners: only the intake's administrator records one, for a USCC the named region's
     // own trust list binds; bad requests change nothing.

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod consent_free;
 pub(crate) mod demo;
+pub mod elsewhere;
 pub mod import;
 pub mod pages;
 pub mod status_list;
@@ -408,6 +409,8 @@ pub struct WalletEntry {
     pub valid_until: Option<String>,
     /// valid, suspended, revoked or expired.
     pub status: String,
+    /// For a certificate another region issued (held from elsewhere): that region.
+    pub region: Option<String>,
 }
 
 /// An item's value as text: a list joined with 、.
@@ -474,7 +477,7 @@ async fn record_own_read(state: &AppState, actor: &Actor, kind: &str, id: &str) 
 pub async fn wallet(state: &AppState, actor: &Actor) -> AppResult<Vec<WalletEntry>> {
     let (kind, id) = holder_of(actor)?;
     record_own_read(state, actor, kind, &id).await?;
-    store::of_holder(state.pool(), kind, &id)
+    let mut entries = store::of_holder(state.pool(), kind, &id)
         .await?
         .iter()
         .map(|row| {
@@ -488,9 +491,24 @@ pub async fn wallet(state: &AppState, actor: &Actor) -> AppResult<Vec<WalletEntr
                 issued_on: c.issued_on.clone(),
                 valid_until: c.valid_until.clone(),
                 status: status_now(state, row),
+                region: None,
             })
         })
-        .collect()
+        .collect::<AppResult<Vec<_>>>()?;
+    for row in elsewhere::of_holder(state.pool(), kind, &id).await? {
+        let signed = elsewhere::open(state, &id, &row)?;
+        entries.push(WalletEntry {
+            id: row.id.clone(),
+            type_name: row.type_name.clone(),
+            number: signed.certificate.number.clone(),
+            issuer: row.issuer_name.clone(),
+            issued_on: row.issued_on.clone(),
+            valid_until: row.valid_until.clone(),
+            status: elsewhere::status(state, &row),
+            region: Some(row.region.clone()),
+        });
+    }
+    Ok(entries)
 }
 
 /// One of the actor's own certificates in full, with its status.
@@ -499,18 +517,31 @@ pub struct WalletItem {
     #[schema(value_type = Object)]
     pub signed: SignedCertificate,
     pub status: String,
+    /// For a certificate another region issued: that region.
+    pub region: Option<String>,
 }
 
 pub async fn wallet_item(state: &AppState, actor: &Actor, id: &str) -> AppResult<WalletItem> {
     let (kind, holder) = holder_of(actor)?;
     let row = store::by_id(state.pool(), id)
         .await?
-        .filter(|row| row.holder_kind == kind && row.holder_id == holder)
-        .ok_or(AppError::NotFound)?;
+        .filter(|row| row.holder_kind == kind && row.holder_id == holder);
+    let Some(row) = row else {
+        let row = elsewhere::one(state.pool(), kind, &holder, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        record_own_read(state, actor, kind, &holder).await?;
+        return Ok(WalletItem {
+            signed: elsewhere::open(state, &holder, &row)?,
+            status: elsewhere::status(state, &row),
+            region: Some(row.region),
+        });
+    };
     record_own_read(state, actor, kind, &holder).await?;
     Ok(WalletItem {
         signed: open(state, &row)?,
         status: status_now(state, &row),
+        region: None,
     })
 }
 

@@ -558,6 +558,8 @@ struct CertificatePage {
     /// After 亮证: the QR (SVG) of the shown code, and until when it scans.
     shown_qr: Option<String>,
     shown_until: String,
+    /// For a certificate another region issued: that region.
+    region: Option<String>,
 }
 
 async fn certificate(
@@ -644,5 +646,6 @@ async fn render_certificate(
         items,
         shown_qr,
         shown_until,
+        region: item.region,
     }))
 }
