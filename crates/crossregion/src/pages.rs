@@ -40,8 +40,11 @@ pub struct Row {
     pub parts: Vec<(String, String, String, String)>,
     /// For an approved case whose result is a person's certificate: its type's name and data
     /// items (code, name, kind, required), which the clerk fills in to issue it.
-    pub certificate_form: Option<(String, Vec<(String, String, String, bool)>)>,
+    pub certificate_form: Option<(String, Vec<CertificateField>)>,
 }
+
+/// A certificate data item to fill in: code, name, kind, required.
+pub type CertificateField = (String, String, String, bool);
 
 /// A result as one line of text (its text fields).
 fn result_text(result: &serde_json::Value) -> String {
