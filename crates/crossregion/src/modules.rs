@@ -21,6 +21,7 @@ impl crate::module::Module for CrossRegionModule {
         extensions: &mut crate::module::Extensions,
     ) {
         extensions.insert(crate::writer::Intake::start(context.db.pool().clone()));
+        extensions.insert(crate::outbox::Rounds::default());
         match extensions.get::<tongban_exchange::gateway::providers::InProcess>() {
             Some(providers) => providers.register(crate::PROVIDER, Arc::new(crate::intake::Intake)),
             None => tracing::error!(

@@ -36,11 +36,17 @@ pub enum Attempt {
     Later(String),
 }
 
+/// One delivery round at a time on a node: the job's and any other caller's (a caller waits
+/// for the round under way, then sees what it left).
+#[derive(Default)]
+pub struct Rounds(tokio::sync::Mutex<()>);
+
 /// Sends every entry that is due, then records what became of each in one transaction;
 /// returns how many were delivered. An entry is held for [`LEASE_MS`] while it is tried, so
 /// another node leaves it alone; a node that stops in between sends it again after the lease,
 /// which the other region takes as the same delivery.
 pub async fn deliver_due(state: &AppState) -> AppResult<usize> {
+    let _round = state.module::<Rounds>().0.lock().await;
     let now = state.now();
     let due = crate::store::due(state.pool(), now, PER_ROUND).await?;
     if due.is_empty() {

@@ -68,8 +68,12 @@ pub struct CaseRow {
 }
 
 const CASE_COLUMNS: &str = "id, side, mode, item_code, item_name, home_region, competent_region, \
-     competent_uscc, peer_uscc, applicant_account, received_by, state, seq, peer_seq, package_sealed, \
+     competent_uscc, peer_uscc, applicant_account, received_by, state, seq, peer_seq, \
      package_hash, due_day, note, result_sealed, rating, created_at, updated_at, leg";
+
+/// Cases with their packages (kept apart: see migration 0038).
+const CASES: &str =
+    "cross_cases JOIN cross_case_packages ON cross_case_packages.case_id = cross_cases.id";
 
 /// One step of a case.
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
@@ -184,7 +188,7 @@ pub async fn item(db: &AnyPool, region: &str, code: &str) -> AppResult<Option<Cr
 
 pub async fn case(db: &AnyPool, id: &str) -> AppResult<Option<CaseRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {CASE_COLUMNS} FROM cross_cases WHERE id = $1"
+        "SELECT {CASE_COLUMNS}, package_sealed FROM {CASES} WHERE id = $1"
     )))
     .bind(id.to_owned())
     .fetch_optional(db)
@@ -234,7 +238,7 @@ pub async fn head(db: &AnyPool, id: &str) -> AppResult<Option<CaseHead>> {
 pub async fn queue(db: &AnyPool, side: &str, states: &[&str]) -> AppResult<Vec<CaseRow>> {
     let placeholders: Vec<String> = (0..states.len()).map(|n| format!("${}", n + 2)).collect();
     let sql = format!(
-        "SELECT {CASE_COLUMNS} FROM cross_cases WHERE side = $1 AND state IN ({}) \
+        "SELECT {CASE_COLUMNS}, package_sealed FROM {CASES} WHERE side = $1 AND state IN ({}) \
          ORDER BY created_at LIMIT 500",
         placeholders.join(", ")
     );
@@ -248,7 +252,7 @@ pub async fn queue(db: &AnyPool, side: &str, states: &[&str]) -> AppResult<Vec<C
 /// An applicant's cases, newest first.
 pub async fn of_applicant(db: &AnyPool, account: &str) -> AppResult<Vec<CaseRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {CASE_COLUMNS} FROM cross_cases WHERE applicant_account = $1 \
+        "SELECT {CASE_COLUMNS}, package_sealed FROM {CASES} WHERE applicant_account = $1 \
          ORDER BY created_at DESC LIMIT 200"
     )))
     .bind(account.to_owned())
@@ -308,7 +312,7 @@ pub async fn insert_case_in(
 ) -> AppResult<bool> {
     let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO cross_cases ({CASE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-         $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) ON CONFLICT (id) DO NOTHING"
+         $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) ON CONFLICT (id) DO NOTHING"
     )))
     .bind(row.id.clone())
     .bind(row.side.clone())
@@ -324,7 +328,6 @@ pub async fn insert_case_in(
     .bind(row.state.clone())
     .bind(row.seq)
     .bind(row.peer_seq)
-    .bind(row.package_sealed.clone())
     .bind(row.package_hash.clone())
     .bind(row.due_day.clone())
     .bind(row.note.clone())
@@ -339,6 +342,11 @@ pub async fn insert_case_in(
     if inserted == 0 {
         return Ok(false);
     }
+    sqlx::query("INSERT INTO cross_case_packages (case_id, package_sealed) VALUES ($1, $2)")
+        .bind(row.id.clone())
+        .bind(row.package_sealed.clone())
+        .execute(&mut **tx)
+        .await?;
     write_event(tx, first).await?;
     Ok(true)
 }
@@ -372,18 +380,23 @@ async fn write_event(tx: &mut sqlx::Transaction<'_, sqlx::Any>, step: &Step<'_>)
         .await?;
     }
     if let Some(send) = &step.send {
+        let id = format!("{}/{:08}", step.case_id, step.seq);
         sqlx::query(
-            "INSERT INTO cross_outbox (id, case_id, kind, to_uscc, body_sealed, attempts, \
-             next_at, created_at) VALUES ($1, $2, $3, $4, $5, 0, $6, $6)",
+            "INSERT INTO cross_outbox (id, case_id, kind, to_uscc, attempts, next_at, created_at) \
+             VALUES ($1, $2, $3, $4, 0, $5, $5)",
         )
-        .bind(format!("{}/{:08}", step.case_id, step.seq))
+        .bind(id.clone())
         .bind(step.case_id.to_owned())
         .bind(send.kind.to_owned())
         .bind(send.to_uscc.to_owned())
-        .bind(send.body_sealed.clone())
         .bind(step.at)
         .execute(&mut **tx)
         .await?;
+        sqlx::query("INSERT INTO cross_outbox_bodies (id, body_sealed) VALUES ($1, $2)")
+            .bind(id)
+            .bind(send.body_sealed.clone())
+            .execute(&mut **tx)
+            .await?;
     }
     Ok(())
 }
@@ -457,8 +470,8 @@ pub async fn hand_over(
     let mut tx = db.begin().await?;
     let moved = sqlx::query(
         "UPDATE cross_cases SET leg = $1, competent_region = $2, item_code = $3, item_name = $4, \
-         competent_uscc = $5, peer_uscc = $6, package_sealed = $7, package_hash = $8, \
-         peer_seq = 0, due_day = NULL WHERE id = $9 AND state = $10 AND seq = $11",
+         competent_uscc = $5, peer_uscc = $6, package_hash = $7, \
+         peer_seq = 0, due_day = NULL WHERE id = $8 AND state = $9 AND seq = $10",
     )
     .bind(next.leg)
     .bind(next.region.to_owned())
@@ -466,7 +479,6 @@ pub async fn hand_over(
     .bind(next.item_name.to_owned())
     .bind(next.competent_uscc.to_owned())
     .bind(next.peer_uscc.to_owned())
-    .bind(next.package_sealed)
     .bind(next.package_hash)
     .bind(step.case_id.to_owned())
     .bind(from.0.to_owned())
@@ -477,6 +489,11 @@ pub async fn hand_over(
     if moved == 0 || !advance_in(&mut tx, from, &step).await? {
         return Ok(false);
     }
+    sqlx::query("UPDATE cross_case_packages SET package_sealed = $1 WHERE case_id = $2")
+        .bind(next.package_sealed)
+        .bind(step.case_id.to_owned())
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -513,7 +530,7 @@ pub async fn due(db: &AnyPool, now: i64, limit: i64) -> AppResult<Vec<Outgoing>>
 /// What an outbox entry sends (sealed).
 pub async fn body(db: &AnyPool, id: &str) -> AppResult<Option<Vec<u8>>> {
     Ok(
-        sqlx::query_scalar("SELECT body_sealed FROM cross_outbox WHERE id = $1")
+        sqlx::query_scalar("SELECT body_sealed FROM cross_outbox_bodies WHERE id = $1")
             .bind(id.to_owned())
             .fetch_optional(db)
             .await?,

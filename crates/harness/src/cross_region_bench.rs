@@ -281,9 +281,10 @@ pub async fn cross_region(count: usize, material_kib: usize) -> anyhow::Result<V
         one_ms.push(started.elapsed().as_secs_f64() * 1000.0);
     }
     one_ms.sort_by(f64::total_cmp);
-    let body_bytes: i64 = sqlx::query_scalar("SELECT MAX(LENGTH(package_sealed)) FROM cross_cases")
-        .fetch_one(a.state.pool())
-        .await?;
+    let body_bytes: i64 =
+        sqlx::query_scalar("SELECT MAX(LENGTH(package_sealed)) FROM cross_case_packages")
+            .fetch_one(a.state.pool())
+            .await?;
 
     // Queue `count` packages with region A's node stopped (its delivery job with it), then
     // start it again and time their delivery.

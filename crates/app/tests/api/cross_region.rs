@@ -476,7 +476,7 @@ async fn applications_cross_regions_once_and_their_progress_comes_back() {
     let forged = applied["id"].as_str().expect("id").to_owned();
     let context = format!("cross_outbox.body/{forged}");
     let sealed: Vec<u8> =
-        sqlx::query_scalar("SELECT body_sealed FROM cross_outbox WHERE case_id = $1")
+        sqlx::query_scalar("SELECT b.body_sealed FROM cross_outbox_bodies b JOIN cross_outbox o ON o.id = b.id WHERE o.case_id = $1")
             .bind(forged.clone())
             .fetch_one(a.state.pool())
             .await
@@ -489,7 +489,7 @@ async fn applications_cross_regions_once_and_their_progress_comes_back() {
         .state
         .vault
         .seal_field(&context, &serde_json::to_vec(&package).expect("json"));
-    sqlx::query("UPDATE cross_outbox SET body_sealed = $1 WHERE case_id = $2")
+    sqlx::query("UPDATE cross_outbox_bodies SET body_sealed = $1 WHERE id IN (SELECT id FROM cross_outbox WHERE case_id = $2)")
         .bind(resealed)
         .bind(forged.clone())
         .execute(a.state.pool())
@@ -917,7 +917,7 @@ async fn a_certificate_issued_in_the_competent_region_verifies_in_the_applicants
         .expect("case");
     let garbled = applied["id"].as_str().expect("id").to_owned();
     let context = format!("cross_outbox.body/{garbled}");
-    sqlx::query("UPDATE cross_outbox SET body_sealed = $1 WHERE case_id = $2")
+    sqlx::query("UPDATE cross_outbox_bodies SET body_sealed = $1 WHERE id IN (SELECT id FROM cross_outbox WHERE case_id = $2)")
         .bind(a.state.vault.seal_field(&context, b"{\"package\": 42}"))
         .bind(garbled.clone())
         .execute(a.state.pool())
