@@ -293,7 +293,23 @@ pub fn sign(package: Package, signer: &dyn tongban_crypto::Signer, at: &str) -> 
     }
 }
 
-/// The SHA-256 (hex) of a signed package as it travels.
+impl Signed {
+    /// What identifies a package's content: the SHA-256 (hex) of the bytes its signature
+    /// covers and of the signature. The materials are in those bytes by their digests, which
+    /// [`Signed::parse`] checks against the contents, so two packages that parse with the same
+    /// fingerprint hold the same content, and hashing it costs a few hundred bytes whatever
+    /// the materials weigh.
+    pub fn fingerprint(&self) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(signed_bytes(&self.package, &self.kid, &self.at));
+        hasher.update(b"\n");
+        hasher.update(self.signature.as_bytes());
+        hex(&hasher.finalize())
+    }
+}
+
+/// The SHA-256 (hex) of a signed package as it travels (what cases kept before
+/// [`Signed::fingerprint`]).
 pub fn digest(body: &[u8]) -> String {
     hex(&Sha256::digest(body))
 }
@@ -526,6 +542,27 @@ mod tests {
         let plain = package();
         let text = String::from_utf8(signed_bytes(&plain, "k1", "t")).expect("utf-8");
         assert!(!text.contains("route") && !text.contains("\"leg\""));
+    }
+
+    #[test]
+    fn the_fingerprint_follows_the_content_not_the_bytes() {
+        let signer = tongban_crypto::SoftwareSigner::generate(
+            tongban_crypto::SignatureAlgorithm::Ed25519,
+            "k1",
+        );
+        let signed = sign(package(), &signer, "2026-12-04T08:00:00Z");
+        let compact = serde_json::to_vec(&signed).expect("json");
+        let pretty = serde_json::to_vec_pretty(&signed).expect("json");
+        let (a, b) = (
+            Signed::parse(&compact).expect("parses"),
+            Signed::parse(&pretty).expect("parses"),
+        );
+        assert_ne!(digest(&compact), digest(&pretty));
+        assert_eq!(a.fingerprint(), b.fingerprint());
+        let mut other = package();
+        other.materials = vec![Material::new("居民身份证", "image/png", b"other bytes")];
+        let other = sign(other, &signer, "2026-12-04T08:00:00Z");
+        assert_ne!(other.fingerprint(), a.fingerprint());
     }
 
     #[test]

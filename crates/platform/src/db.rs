@@ -67,6 +67,10 @@ impl Db {
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections.max(1))
             .acquire_timeout(Duration::from_secs(10))
+            // A pooled PostgreSQL connection may have died with its server or a proxy: test it
+            // before use. An SQLite connection is a file handle in this process; the test
+            // would only cost a round trip through its worker thread on every query.
+            .test_before_acquire(engine != Engine::Sqlite)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if engine == Engine::Sqlite {
