@@ -41,9 +41,11 @@ export function binaryPath() {
 
 /**
  * Starts the demo and returns { baseUrl, accounts, region, rootKey(), stop }. With `region`, the
- * demo city is run as that region's deployment, publishing its gateway at its own address.
+ * demo city is run as that region's deployment, publishing its gateway at its own address. With
+ * `partner`, the demo also runs that second region at the next port (`demo --partner`), and the
+ * result has `partner: { baseUrl, accounts }` once its agreement is made.
  */
-export async function startDemo({ region } = {}) {
+export async function startDemo({ region, partner } = {}) {
   const binary = binaryPath();
   if (!existsSync(binary)) throw new Error(`build tongban first: ${binary} is missing`);
   const dataDir = mkdtempSync(join(tmpdir(), 'tongban-e2e-'));
@@ -51,7 +53,9 @@ export async function startDemo({ region } = {}) {
   const regionEnv = region
     ? { TONGBAN_REGION_CODE: region, TONGBAN_PUBLIC_URL: `http://127.0.0.1:${port}` }
     : {};
-  const child = spawn(binary, ['demo', '--data-dir', dataDir, '--bind', `127.0.0.1:${port}`], {
+  const args = ['demo', '--data-dir', dataDir, '--bind', `127.0.0.1:${port}`];
+  if (partner) args.push('--partner', partner);
+  const child = spawn(binary, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, TONGBAN_LOG: 'warn', ...regionEnv },
   });
@@ -71,6 +75,18 @@ export async function startDemo({ region } = {}) {
     throw error;
   }
   const credentials = JSON.parse(readFileSync(credentialsPath, 'utf8'));
+  let partnerDemo;
+  if (partner) {
+    await waitFor(async () => {
+      if (child.exitCode !== null) throw new Error(`tongban demo exited:\n${output}`);
+      return output.includes(`partner region ${partner} is at`);
+    }, 'the partner region and its agreement');
+    partnerDemo = {
+      baseUrl: `http://127.0.0.1:${port + 1}`,
+      accounts: JSON.parse(readFileSync(join(dataDir, `partner-${partner}`, 'demo-credentials.json'), 'utf8')).accounts,
+      region: partner,
+    };
+  }
   const stop = async () => {
     child.kill('SIGTERM');
     await new Promise((r) => child.exitCode !== null ? r() : child.on('exit', r));
@@ -86,7 +102,7 @@ export async function startDemo({ region } = {}) {
     keys.stdout.on('data', (d) => { printed += d; });
     keys.on('exit', (code) => code === 0 ? ok(printed.trim().split(/\s+/)[2]) : fail(new Error(`root-key: ${code}`)));
   });
-  return { baseUrl, accounts: credentials.accounts, region: region || '339900', rootKey, stop };
+  return { baseUrl, accounts: credentials.accounts, region: region || '339900', rootKey, stop, partner: partnerDemo };
 }
 
 export async function launchBrowser() {

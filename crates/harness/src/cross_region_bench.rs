@@ -48,21 +48,20 @@ impl Node {
         }
     }
 
+    fn region(&self) -> crate::agreement::Region<'_> {
+        crate::agreement::Region {
+            state: &self.state,
+            base: &self.base,
+            tokens: &self.tokens,
+        }
+    }
+
     fn token(&self, username: &str) -> anyhow::Result<String> {
         self.tokens
             .iter()
             .find(|(name, _)| name == username)
             .map(|(_, token)| token.clone())
             .context("a demo account")
-    }
-
-    async fn uscc(&self, kind: &str) -> anyhow::Result<String> {
-        tongban_app::admin::store::departments(self.state.pool())
-            .await?
-            .into_iter()
-            .find(|d| d.kind == kind && d.region_code.as_str() == tongban_app::demo::CITY)
-            .and_then(|d| d.uscc)
-            .context("a city department with a USCC")
     }
 }
 
@@ -127,61 +126,6 @@ async fn own_members(node: &Node) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn post(
-    client: &reqwest::Client,
-    node: &Node,
-    username: &str,
-    path: &str,
-    body: &Value,
-) -> anyhow::Result<Value> {
-    let response = client
-        .post(format!("{}{path}", node.base))
-        .bearer_auth(node.token(username)?)
-        .json(body)
-        .send()
-        .await?;
-    let status = response.status();
-    let text = response.text().await?;
-    anyhow::ensure!(status.is_success(), "{path}: {status} {text}");
-    Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
-/// `to` recognises `from` (two security administrators).
-async fn recognise(client: &reqwest::Client, to: &Node, from: &Node) -> anyhow::Result<()> {
-    use base64::Engine as _;
-    use tongban_crypto::Signer as _;
-    let list: Value = client
-        .get(format!("{}/api/v1/trust-list", from.base))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let region = from.state.config.region_code.clone();
-    let root =
-        tongban_app::keys::service::signer(&from.state, &region, tongban_app::keys::service::ROOT)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let root = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(root.public_key().bytes);
-    let proposed = post(
-        client,
-        to,
-        "demo.secadmin",
-        "/api/v1/admin/trusted-regions",
-        &json!({"trust_list": list, "root_key": root}),
-    )
-    .await?;
-    let id = proposed["proposal"].as_str().context("a proposal")?;
-    post(
-        client,
-        to,
-        "demo.secadmin2",
-        &format!("/api/v1/admin/trust-proposals/{id}/approve"),
-        &json!({}),
-    )
-    .await?;
-    Ok(())
-}
-
 /// A server that reads each body and answers 201: the floor of moving the bytes.
 async fn sink() -> anyhow::Result<String> {
     use axum::routing::post;
@@ -211,37 +155,7 @@ pub async fn cross_region(count: usize, material_kib: usize) -> anyhow::Result<V
     let mut a = node("339900").await?;
     let b = node("440300").await?;
     own_members(&b).await?;
-    recognise(&client, &b, &a).await?;
-    recognise(&client, &a, &b).await?;
-    let until = tongban_core::zone::ymd(b.state.today() + time::Duration::days(365));
-    let items: Vec<&str> = tongban_app::crossregion::intake::ITEMS
-        .iter()
-        .map(|(code, _, _)| *code)
-        .collect();
-    for (owner, other) in [(&b, &a), (&a, &b)] {
-        post(
-            &client,
-            owner,
-            "demo.deptadmin",
-            "/api/v1/exchange/foreign-grants",
-            &json!({"resource": tongban_app::crossregion::INTAKE_RESOURCE,
-                "uscc": other.uscc("government_services").await?, "name": "合作地区政务服务管理局",
-                "items": items, "purpose": "跨省通办：收件、回执与事项清单",
-                "legal_basis": "跨省通办合作协议", "until": until}),
-        )
-        .await?;
-    }
-    for (here, other) in [(&a, &b), (&b, &a)] {
-        post(
-            &client,
-            here,
-            "demo.deptadmin",
-            "/api/v1/cross-region/partners",
-            &json!({"region": other.state.config.region_code,
-                "intake_uscc": other.uscc("government_services").await?, "name": "合作地区"}),
-        )
-        .await?;
-    }
+    crate::agreement::agree(&client, &a.region(), &b.region()).await?;
     let citizen =
         tongban_app::identity::service::actor_from_token(&a.state, &a.token("citizen.zhangwei")?)
             .await

@@ -3,6 +3,7 @@
 //! load generator. The product crates never depend on it.
 #![forbid(unsafe_code)]
 
+pub mod agreement;
 pub mod bench;
 pub mod cli;
 pub mod conformance;

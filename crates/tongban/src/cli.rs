@@ -29,6 +29,11 @@ pub(crate) enum Command {
         /// Also make this many synthetic citizens with tokens, for `tongban bench pass-http`.
         #[arg(long, default_value_t = 0)]
         load_holders: usize,
+        /// Also run a second demo region with this code (440300, say) in the same process, at
+        /// the next port, with its data in `DATA_DIR/partner-REGION`; the two recognise each
+        /// other and agree on 跨省通办 as their administrators would.
+        #[arg(long, value_name = "REGION")]
+        partner: Option<String>,
     },
     /// Apply database migrations (the only way PostgreSQL is migrated).
     Migrate(Common),

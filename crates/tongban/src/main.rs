@@ -36,7 +36,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Demo {
             common,
             load_holders,
-        } => serve::serve(common.config()?, Some(load_holders)).await,
+            partner,
+        } => serve::demo(common.config()?, load_holders, partner).await,
         Command::Migrate(common) => {
             let config = common.config()?;
             let db = Db::connect(&config.database_url(), 2).await?;
