@@ -52,6 +52,42 @@ fn result_context(id: &str) -> String {
     format!("cross_cases.result/{id}")
 }
 
+fn note_context(case: &str, seq: i64) -> String {
+    format!("cross_case_events.note/{case}/{seq}")
+}
+
+/// A step's note, sealed: what a clerk writes about a case may say anything about the person.
+/// The case's row keeps its last step's note under the same context (its `seq` is that step's).
+pub(crate) fn seal_note(
+    state: &AppState,
+    case: &str,
+    seq: i64,
+    note: Option<&str>,
+) -> Option<Vec<u8>> {
+    note.map(|n| {
+        state
+            .vault
+            .seal_field(&note_context(case, seq), n.as_bytes())
+    })
+}
+
+/// A note as read: opened, or as written before notes were sealed.
+fn open_note(
+    state: &AppState,
+    case: &str,
+    seq: i64,
+    sealed: Option<&[u8]>,
+    legacy: Option<&String>,
+) -> AppResult<Option<String>> {
+    match sealed {
+        Some(sealed) => {
+            let plain = state.vault.open_field(&note_context(case, seq), sealed)?;
+            Ok(Some(String::from_utf8_lossy(&plain).into_owned()))
+        }
+        None => Ok(legacy.cloned()),
+    }
+}
+
 fn outbox_context(case: &str) -> String {
     format!("cross_outbox.body/{case}")
 }
@@ -236,7 +272,13 @@ async fn view(state: &AppState, row: &CaseRow) -> AppResult<CaseView> {
         competent_region: row.competent_region.clone(),
         state: row.state.clone(),
         due_day: row.due_day.clone(),
-        note: row.note.clone(),
+        note: open_note(
+            state,
+            &row.id,
+            row.seq,
+            row.note_sealed.as_deref(),
+            row.note.as_ref(),
+        )?,
         applicant: tongban_platform::identity::personal::masked_name(
             &signed.package.applicant.name,
         ),
@@ -250,7 +292,20 @@ async fn view(state: &AppState, row: &CaseRow) -> AppResult<CaseView> {
         result,
         rating: row.rating,
         created_at: crate::time_fmt::rfc3339(row.created_at),
-        events: store::events(state.pool(), &row.id).await?,
+        events: store::events(state.pool(), &row.id)
+            .await?
+            .into_iter()
+            .map(|mut event| {
+                event.note = open_note(
+                    state,
+                    &row.id,
+                    event.seq,
+                    event.note_sealed.take().as_deref(),
+                    event.note.as_ref(),
+                )?;
+                Ok(event)
+            })
+            .collect::<AppResult<Vec<_>>>()?,
         deliveries: store::deliveries(state.pool(), &row.id)
             .await?
             .into_iter()
@@ -489,6 +544,7 @@ pub async fn apply(state: &AppState, actor: &Actor, request: ApplyRequest) -> Ap
         package_hash: signed.fingerprint(),
         due_day: None,
         note: None,
+        note_sealed: None,
         result_sealed: None,
         rating: None,
         created_at: now,
@@ -910,7 +966,7 @@ async fn tell(state: &AppState, row: &CaseRow, actor: &str, told: Told<'_>) -> A
             state: told.state.unwrap_or(&row.state),
             seq,
             actor,
-            note: told.note.or(told.rating.map(|_| "rated")),
+            note: seal_note(state, id, seq, told.note.or(told.rating.map(|_| "rated"))),
             result_sealed: told.result.map(|r| {
                 state
                     .vault
@@ -1191,6 +1247,7 @@ pub(crate) async fn receive(
         package_hash: digest,
         due_day: Some(due.clone()),
         note: None,
+        note_sealed: None,
         result_sealed: None,
         rating: None,
         created_at: now,
@@ -1316,7 +1373,7 @@ pub(crate) async fn take_update(
             state: &next,
             seq: row.seq + 1,
             actor: &format!("peer/{region}/{uscc}"),
-            note: update.note.as_deref(),
+            note: seal_note(state, &row.id, row.seq + 1, update.note.as_deref()),
             result_sealed: update.result.as_ref().map(|r| {
                 state
                     .vault
@@ -1375,7 +1432,7 @@ async fn next_part(
             state: "undeliverable",
             seq: row.seq + 1,
             actor: &actor,
-            note: Some(&note),
+            note: seal_note(state, &row.id, row.seq + 1, Some(&note)),
             result_sealed: None,
             rating: None,
             due_day: None,
@@ -1431,7 +1488,7 @@ async fn next_part(
             state: "queued",
             seq: row.seq + 1,
             actor: &actor,
-            note: Some(&note),
+            note: seal_note(state, &row.id, row.seq + 1, Some(&note)),
             result_sealed: None,
             rating: None,
             due_day: None,
@@ -1462,6 +1519,7 @@ pub(crate) enum Sent<'a> {
 
 /// Moves a queued case on by what became of its package, unless an update moved it first.
 pub(crate) async fn settle_in(
+    state: &AppState,
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     case: &str,
     sent: Sent<'_>,
@@ -1485,7 +1543,7 @@ pub(crate) async fn settle_in(
             state: to,
             seq: row.seq + 1,
             actor: "outbox",
-            note,
+            note: seal_note(state, case, row.seq + 1, note),
             result_sealed: None,
             rating: None,
             due_day,

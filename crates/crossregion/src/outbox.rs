@@ -99,7 +99,7 @@ async fn record(state: &AppState, outcomes: &[(crate::store::Outgoing, Attempt)]
                     let sent = crate::cases::Sent::Taken {
                         due_day: due_day.as_deref(),
                     };
-                    crate::cases::settle_in(&mut tx, &entry.case_id, sent, at).await?;
+                    crate::cases::settle_in(state, &mut tx, &entry.case_id, sent, at).await?;
                 }
             }
             Attempt::Refused(why) => {
@@ -107,7 +107,7 @@ async fn record(state: &AppState, outcomes: &[(crate::store::Outgoing, Attempt)]
                 crate::store::done_in(&mut tx, &entry.id, at, "refused", Some(why)).await?;
                 if package {
                     let sent = crate::cases::Sent::Refused { why };
-                    crate::cases::settle_in(&mut tx, &entry.case_id, sent, at).await?;
+                    crate::cases::settle_in(state, &mut tx, &entry.case_id, sent, at).await?;
                 }
             }
             Attempt::Later(why) => {

@@ -58,7 +58,10 @@ pub struct CaseRow {
     pub package_sealed: Vec<u8>,
     pub package_hash: String,
     pub due_day: Option<String>,
+    /// A note written before notes were sealed (migration 0039).
     pub note: Option<String>,
+    /// The last step's note, sealed.
+    pub note_sealed: Option<Vec<u8>>,
     pub result_sealed: Option<Vec<u8>>,
     pub rating: Option<i64>,
     pub created_at: i64,
@@ -69,7 +72,7 @@ pub struct CaseRow {
 
 const CASE_COLUMNS: &str = "id, side, mode, item_code, item_name, home_region, competent_region, \
      competent_uscc, peer_uscc, applicant_account, received_by, state, seq, peer_seq, \
-     package_hash, due_day, note, result_sealed, rating, created_at, updated_at, leg";
+     package_hash, due_day, note, result_sealed, rating, created_at, updated_at, leg, note_sealed";
 
 /// Cases with their packages (kept apart: see migration 0038).
 const CASES: &str =
@@ -82,7 +85,11 @@ pub struct Event {
     pub at: i64,
     pub actor: String,
     pub state: String,
+    /// The note, opened (or as written before notes were sealed).
     pub note: Option<String>,
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub note_sealed: Option<Vec<u8>>,
 }
 
 /// An outbox entry.
@@ -262,7 +269,8 @@ pub async fn of_applicant(db: &AnyPool, account: &str) -> AppResult<Vec<CaseRow>
 
 pub async fn events(db: &AnyPool, case_id: &str) -> AppResult<Vec<Event>> {
     Ok(sqlx::query_as(
-        "SELECT seq, at, actor, state, note FROM cross_case_events WHERE case_id = $1 ORDER BY seq",
+        "SELECT seq, at, actor, state, note, note_sealed FROM cross_case_events WHERE case_id = $1 \
+         ORDER BY seq",
     )
     .bind(case_id.to_owned())
     .fetch_all(db)
@@ -276,7 +284,8 @@ pub struct Step<'a> {
     pub state: &'a str,
     pub seq: i64,
     pub actor: &'a str,
-    pub note: Option<&'a str>,
+    /// The step's note, sealed (see `cases::seal_note`).
+    pub note: Option<Vec<u8>>,
     pub result_sealed: Option<Vec<u8>>,
     pub rating: Option<i64>,
     pub due_day: Option<&'a str>,
@@ -312,7 +321,7 @@ pub async fn insert_case_in(
 ) -> AppResult<bool> {
     let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO cross_cases ({CASE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-         $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) ON CONFLICT (id) DO NOTHING"
+         $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) ON CONFLICT (id) DO NOTHING"
     )))
     .bind(row.id.clone())
     .bind(row.side.clone())
@@ -336,6 +345,7 @@ pub async fn insert_case_in(
     .bind(row.created_at)
     .bind(row.updated_at)
     .bind(row.leg)
+    .bind(row.note_sealed.clone())
     .execute(&mut **tx)
     .await?
     .rows_affected();
@@ -353,7 +363,7 @@ pub async fn insert_case_in(
 
 async fn write_event(tx: &mut sqlx::Transaction<'_, sqlx::Any>, step: &Step<'_>) -> AppResult<()> {
     sqlx::query(
-        "INSERT INTO cross_case_events (id, case_id, seq, at, actor, state, note) \
+        "INSERT INTO cross_case_events (id, case_id, seq, at, actor, state, note_sealed) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(uuid::Uuid::new_v4().to_string())
@@ -362,7 +372,7 @@ async fn write_event(tx: &mut sqlx::Transaction<'_, sqlx::Any>, step: &Step<'_>)
     .bind(step.at)
     .bind(step.actor.to_owned())
     .bind(step.state.to_owned())
-    .bind(step.note.map(str::to_owned))
+    .bind(step.note.clone())
     .execute(&mut **tx)
     .await?;
     if let Some((names, sealed)) = &step.supplement {
@@ -419,14 +429,14 @@ pub async fn advance_in(
     step: &Step<'_>,
 ) -> AppResult<bool> {
     let moved = sqlx::query(
-        "UPDATE cross_cases SET state = $1, seq = $2, note = $3, \
+        "UPDATE cross_cases SET state = $1, seq = $2, note = NULL, note_sealed = $3, \
          result_sealed = COALESCE($4, result_sealed), rating = COALESCE($5, rating), \
          due_day = COALESCE($6, due_day), updated_at = $7, peer_seq = COALESCE($8, peer_seq) \
          WHERE id = $9 AND state = $10 AND seq = $11",
     )
     .bind(step.state.to_owned())
     .bind(step.seq)
-    .bind(step.note.map(str::to_owned))
+    .bind(step.note.clone())
     .bind(step.result_sealed.clone())
     .bind(step.rating)
     .bind(step.due_day.map(str::to_owned))

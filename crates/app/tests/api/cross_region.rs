@@ -257,6 +257,29 @@ async fn applications_cross_regions_once_and_their_progress_comes_back() {
     let mine = case(&a, &citizen, &id).await;
     assert_eq!(mine["state"], "correction");
     assert_eq!(mine["note"], "请补充2025年度完税凭证");
+    // What the clerk wrote is sealed at rest on both sides.
+    for app in [&a, &b] {
+        let clear: i64 = sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM cross_case_events WHERE note IS NOT NULL) \
+             + (SELECT COUNT(*) FROM cross_cases WHERE note IS NOT NULL)",
+        )
+        .fetch_one(app.state.pool())
+        .await
+        .expect("count");
+        let sealed: Vec<Vec<u8>> = sqlx::query_scalar(
+            "SELECT note_sealed FROM cross_case_events WHERE note_sealed IS NOT NULL",
+        )
+        .fetch_all(app.state.pool())
+        .await
+        .expect("sealed");
+        assert_eq!(clear, 0);
+        assert!(!sealed.is_empty());
+        assert!(
+            sealed
+                .iter()
+                .all(|s| !String::from_utf8_lossy(s).contains("完税凭证"))
+        );
+    }
     assert_eq!(mine["due_day"], received["due_day"]);
     // The applicant sends what was asked for (补正材料); B's clerk finds it and accepts again.
     let supplement = |token: String, body: Value| {

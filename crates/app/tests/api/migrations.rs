@@ -61,7 +61,7 @@ fn every_version_belongs_to_one_crate_and_both_dialects_list_it() {
             );
         }
     }
-    assert_eq!(seen.len(), 38);
+    assert_eq!(seen.len(), 39);
 }
 
 #[tokio::test]
