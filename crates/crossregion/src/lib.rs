@@ -17,6 +17,7 @@ pub mod outbox;
 pub use tongban_codes::cross_package as package;
 pub mod pages;
 pub mod partners;
+pub mod statuses;
 mod store;
 pub mod writer;
 

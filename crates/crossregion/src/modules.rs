@@ -64,7 +64,7 @@ impl crate::module::Module for CrossRegionModule {
     }
 
     fn jobs(&self, state: &crate::state::AppState) -> Vec<crate::module::Job> {
-        let (deliver, refresh) = (state.clone(), state.clone());
+        let (deliver, refresh, statuses) = (state.clone(), state.clone(), state.clone());
         vec![
             crate::module::Job::every(
                 "deliver cross-region packages",
@@ -80,6 +80,14 @@ impl crate::module::Module for CrossRegionModule {
                 move || {
                     let state = refresh.clone();
                     async move { crate::intake::refresh_all(&state).await }
+                },
+            ),
+            crate::module::Job::every(
+                "read the status of certificates held from other regions",
+                crate::statuses::PERIOD,
+                move || {
+                    let state = statuses.clone();
+                    async move { crate::statuses::refresh(&state).await.map(|_| ()) }
                 },
             ),
         ]

@@ -871,6 +871,42 @@ async fn a_certificate_issued_in_the_competent_region_verifies_in_the_applicants
         .await
         .expect("page");
     assert!(page.contains("个体工商户营业执照") && page.contains("440300"));
+    // The issuing region revokes it; A reads B's signed status list (checked against B's
+    // trust list) and the wallet says so.
+    assert_eq!(
+        tongban_app::crossregion::statuses::refresh(&a.state)
+            .await
+            .expect("refresh"),
+        1
+    );
+    let revoked = b
+        .post_as(
+            &b.account("demo.clerk.market").api_token,
+            &format!("/api/v1/certs/{cert_id}/status"),
+            &json!({"action": "revoke", "reason": "以欺骗手段取得登记"}),
+        )
+        .await;
+    assert_eq!(revoked.status(), 204);
+    let status_of = || async {
+        let wallet: Value = a
+            .get_as(&citizen, "/api/v1/wallet")
+            .await
+            .json()
+            .await
+            .expect("wallet");
+        wallet
+            .as_array()
+            .expect("entries")
+            .iter()
+            .find(|e| e["id"] == json!(cert_id))
+            .map(|e| e["status"].clone())
+            .expect("in the wallet")
+    };
+    assert_eq!(status_of().await, "valid", "until the list is read again");
+    tongban_app::crossregion::statuses::refresh(&a.state)
+        .await
+        .expect("refresh");
+    assert_eq!(status_of().await, "revoked");
     // One copy, kept sealed (the same certificate again would change nothing).
     let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM certificates_elsewhere")
         .fetch_one(a.state.pool())

@@ -13,5 +13,9 @@ CREATE TABLE certificates_elsewhere (
     document_sealed BYTEA NOT NULL,
     source          TEXT NOT NULL,
     received_at     BIGINT NOT NULL,
+    -- As the issuing region's signed status list last said (valid, suspended, revoked), and
+    -- when this region last read that list.
+    status          TEXT NOT NULL,
+    status_at       BIGINT NOT NULL,
     PRIMARY KEY (holder_kind, holder_id, id)
 );
