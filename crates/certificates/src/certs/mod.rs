@@ -495,7 +495,7 @@ pub async fn wallet(state: &AppState, actor: &Actor) -> AppResult<Vec<WalletEntr
             })
         })
         .collect::<AppResult<Vec<_>>>()?;
-    for row in elsewhere::of_holder(state.pool(), kind, &id).await? {
+    for row in elsewhere::of_holder(state, kind, &id).await? {
         let signed = elsewhere::open(state, &id, &row)?;
         entries.push(WalletEntry {
             id: row.id.clone(),
@@ -527,7 +527,7 @@ pub async fn wallet_item(state: &AppState, actor: &Actor, id: &str) -> AppResult
         .await?
         .filter(|row| row.holder_kind == kind && row.holder_id == holder);
     let Some(row) = row else {
-        let row = elsewhere::one(state.pool(), kind, &holder, id)
+        let row = elsewhere::one(state, kind, &holder, id)
             .await?
             .ok_or(AppError::NotFound)?;
         record_own_read(state, actor, kind, &holder).await?;

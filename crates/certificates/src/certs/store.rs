@@ -637,3 +637,130 @@ pub async fn delete_consent_free(
         .await?;
     Ok(())
 }
+
+/// A certificate another region issued, kept in a holder's wallet here (`certs::elsewhere`).
+#[derive(Debug, Clone, FromRow)]
+pub struct ElsewhereRow {
+    pub id: String,
+    pub region: String,
+    pub type_name: String,
+    pub issuer_name: String,
+    pub issued_on: String,
+    pub valid_until: Option<String>,
+    pub document_sealed: Vec<u8>,
+    /// As the issuing region's status list last said.
+    pub status: String,
+}
+
+const ELSEWHERE_COLUMNS: &str =
+    "id, region, type_name, issuer_name, issued_on, valid_until, document_sealed, status";
+
+/// Keeps a certificate from elsewhere for a person, once (`valid` until its list says more).
+pub async fn elsewhere_keep(
+    db: &sqlx::AnyPool,
+    person_id: &str,
+    region: &str,
+    c: &tongban_certs::Certificate,
+    document_sealed: Vec<u8>,
+    source: &str,
+    now: i64,
+) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO certificates_elsewhere (id, holder_kind, holder_id, region, type_name, \
+         issuer_name, issued_on, valid_until, document_sealed, source, received_at, status, \
+         status_at) VALUES ($1, 'person', $2, $3, $4, $5, $6, $7, $8, $9, $10, 'valid', $10) \
+         ON CONFLICT (holder_kind, holder_id, id) DO NOTHING",
+    )
+    .bind(c.id.clone())
+    .bind(person_id.to_owned())
+    .bind(region.to_owned())
+    .bind(c.type_name.clone())
+    .bind(c.issuer.name.clone())
+    .bind(c.issued_on.clone())
+    .bind(c.valid_until.clone())
+    .bind(document_sealed)
+    .bind(source.to_owned())
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn elsewhere_of_holder(
+    db: &sqlx::AnyPool,
+    kind: &str,
+    holder: &str,
+) -> AppResult<Vec<ElsewhereRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ELSEWHERE_COLUMNS} FROM certificates_elsewhere WHERE holder_kind = $1 \
+         AND holder_id = $2 ORDER BY received_at DESC LIMIT 200"
+    )))
+    .bind(kind.to_owned())
+    .bind(holder.to_owned())
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn elsewhere_one(
+    db: &sqlx::AnyPool,
+    kind: &str,
+    holder: &str,
+    id: &str,
+) -> AppResult<Option<ElsewhereRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ELSEWHERE_COLUMNS} FROM certificates_elsewhere WHERE holder_kind = $1 \
+         AND holder_id = $2 AND id = $3"
+    )))
+    .bind(kind.to_owned())
+    .bind(holder.to_owned())
+    .bind(id.to_owned())
+    .fetch_optional(db)
+    .await?)
+}
+
+#[derive(FromRow)]
+struct ElsewhereHeld {
+    holder_kind: String,
+    holder_id: String,
+    #[sqlx(flatten)]
+    row: ElsewhereRow,
+}
+
+/// The kept certificates not yet revoked, those whose status was read longest ago first:
+/// (holder kind, holder id, row).
+pub async fn elsewhere_unrevoked(
+    db: &sqlx::AnyPool,
+    limit: i64,
+) -> AppResult<Vec<(String, String, ElsewhereRow)>> {
+    let rows: Vec<ElsewhereHeld> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT holder_kind, holder_id, {ELSEWHERE_COLUMNS} FROM certificates_elsewhere \
+         WHERE status <> 'revoked' ORDER BY status_at LIMIT $1"
+    )))
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.holder_kind, r.holder_id, r.row))
+        .collect())
+}
+
+pub async fn elsewhere_set_status(
+    db: &sqlx::AnyPool,
+    (kind, holder, id): (&str, &str, &str),
+    status: &str,
+    now: i64,
+) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE certificates_elsewhere SET status = $1, status_at = $2 \
+         WHERE holder_kind = $3 AND holder_id = $4 AND id = $5",
+    )
+    .bind(status.to_owned())
+    .bind(now)
+    .bind(kind.to_owned())
+    .bind(holder.to_owned())
+    .bind(id.to_owned())
+    .execute(db)
+    .await?;
+    Ok(())
+}
