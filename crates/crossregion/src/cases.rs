@@ -883,23 +883,24 @@ async fn check_certificate(
 ) -> AppResult<Result<(), String>> {
     let document = certificate.to_string();
     let now = state.now() / 1000;
-    let mut checked = Err(format!(
-        "no trust list of region {} here",
-        row.competent_region
-    ));
-    for (text, root) in tongban_trust::trust::regions::recognised_lists(state).await? {
-        let region = tongban_platform::keys::service::verify_trust_list(&text, &root)
-            .map(|payload| payload.region)
-            .unwrap_or_default();
-        if region != row.competent_region {
-            continue;
-        }
-        checked =
-            tongban_certificates::certs::verify_offline(&text, Some(&root), &document, None, now)
-                .map(|(signed, _)| signed)
-                .map_err(|refusal| refusal.message);
-        break;
-    }
+    let checked =
+        match tongban_trust::trust::regions::recognised_list_of(state, &row.competent_region)
+            .await?
+        {
+            Some((text, root, _)) => tongban_certificates::certs::verify_offline(
+                &text,
+                Some(&root),
+                &document,
+                None,
+                now,
+            )
+            .map(|(signed, _)| signed)
+            .map_err(|refusal| refusal.message),
+            None => Err(format!(
+                "no trust list of region {} here",
+                row.competent_region
+            )),
+        };
     let signed = match checked {
         Ok(signed) => signed,
         Err(why) => return Ok(Err(why)),

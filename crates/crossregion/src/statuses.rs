@@ -22,13 +22,14 @@ pub async fn refresh(state: &AppState) -> AppResult<usize> {
     if held.is_empty() {
         return Ok(0);
     }
-    // Each recognised region's list, root key and public address.
+    // Each issuing region's list, root key and public address, read once per run.
     let mut regions = HashMap::new();
-    for (text, root) in tongban_trust::trust::regions::recognised_lists(state).await? {
-        if let Ok(payload) = tongban_platform::keys::service::verify_trust_list(&text, &root)
-            && let Some(gateway) = payload.gateway.clone()
-        {
-            regions.insert(payload.region.clone(), (text, root, gateway));
+    for one in &held {
+        if !regions.contains_key(&one.region) {
+            let found = tongban_trust::trust::regions::recognised_list_of(state, &one.region)
+                .await?
+                .and_then(|(text, root, payload)| Some((text, root, payload.gateway?)));
+            regions.insert(one.region.clone(), found);
         }
     }
     let client = reqwest::Client::builder()
@@ -39,7 +40,7 @@ pub async fn refresh(state: &AppState) -> AppResult<usize> {
     let now = state.now() / 1000;
     let mut checked = 0;
     for one in &held {
-        let (Some((text, root, gateway)), Some(entry)) = (
+        let (Some(Some((text, root, gateway))), Some(entry)) = (
             regions.get(&one.region),
             one.signed.certificate.status.as_ref(),
         ) else {
@@ -52,7 +53,7 @@ pub async fn refresh(state: &AppState) -> AppResult<usize> {
         );
         if !lists.contains_key(&url) {
             let read = match client.get(&url).send().await {
-                Ok(response) if response.status().is_success() => response.text().await.ok(),
+                Ok(response) if response.status().is_success() => limited(response).await,
                 Ok(response) => {
                     tracing::warn!(%url, status = %response.status(), "a status list could not be read");
                     None
@@ -87,4 +88,20 @@ pub async fn refresh(state: &AppState) -> AppResult<usize> {
         }
     }
     Ok(checked)
+}
+
+/// The largest status list read (a list of a million certificates is 128 KiB of bits, base64).
+const MAX_LIST_BYTES: usize = 4 << 20;
+
+/// The body as text, if it is UTF-8 and no larger than [`MAX_LIST_BYTES`].
+async fn limited(mut response: reqwest::Response) -> Option<String> {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        if body.len() + chunk.len() > MAX_LIST_BYTES {
+            tracing::warn!(url = %response.url(), "a status list is larger than any should be");
+            return None;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    String::from_utf8(body).ok()
 }

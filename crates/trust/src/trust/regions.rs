@@ -234,6 +234,30 @@ pub async fn recognised_lists(state: &AppState) -> AppResult<Vec<(String, Public
     Ok(out)
 }
 
+/// One recognised region's trust list as imported, with its pinned root key and the payload
+/// (checked against that root): what checks that region's certificates and status lists.
+pub async fn recognised_list_of(
+    state: &AppState,
+    region: &str,
+) -> AppResult<Option<(String, PublicKey, TrustListPayload)>> {
+    for row in store::trusted_regions(state.pool()).await? {
+        if row.region_code != region {
+            continue;
+        }
+        let Some(payload) = verified(state, &row.root_alg, &row.root_key, &row.list_text) else {
+            return Ok(None);
+        };
+        let root = row
+            .root_alg
+            .parse()
+            .ok()
+            .and_then(|a| URL_SAFE_NO_PAD.decode(&row.root_key).ok().map(|b| (a, b)))
+            .and_then(|(a, b)| PublicKey::new(a, b).ok());
+        return Ok(root.map(|root| (row.list_text, root, payload)));
+    }
+    Ok(None)
+}
+
 /// Each recognised region's issuer name (`tongban.<region>`) with its keys of `purpose`
 /// valid now. A region's codes verify only against its own keys.
 pub async fn foreign_keys(state: &AppState, purpose: &str) -> AppResult<Vec<(String, KeyRing)>> {
