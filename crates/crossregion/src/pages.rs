@@ -227,13 +227,43 @@ async fn apply(
     let case = cases::apply(&state, actor, request)
         .await
         .map_err(|e| ctx.error(e))?;
-    let notice = format!(
-        "{} {} · {}",
-        ctx.t.get("cross.applied"),
-        case.item_name,
-        ctx.t.get(&format!("cross.state.{}", case.state))
-    );
-    render(&state, &ctx, Some(notice)).await
+    render(&state, &ctx, Some(moved(&ctx, "cross.applied", &case))).await
+}
+
+/// What a step leaves to say: the item and the case's state now, after `lead`'s text if any.
+fn moved(ctx: &PageCtx, lead: &str, case: &CaseView) -> String {
+    let key = format!("cross.state.{}", case.state);
+    let state = ctx.t.get(&key);
+    if lead.is_empty() {
+        format!("{} · {state}", case.item_name)
+    } else {
+        format!("{} {} · {state}", ctx.t.get(lead), case.item_name)
+    }
+}
+
+/// A certificate's data items as the clerk filled them in: `item.<code>` fields, a list
+/// item's entries split at 、 or a comma (its kind in `kind.<code>`).
+fn certificate_items(fields: &Fields) -> serde_json::Map<String, serde_json::Value> {
+    fields
+        .iter()
+        .filter_map(|(key, value)| Some((key.strip_prefix("item.")?, value.trim())))
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(code, value)| {
+            let list = fields.get(&format!("kind.{code}")).map(String::as_str) == Some("list");
+            let value = if list {
+                serde_json::Value::from(
+                    value
+                        .split(['、', ',', '，'])
+                        .map(str::trim)
+                        .filter(|v| !v.is_empty())
+                        .collect::<Vec<_>>(),
+                )
+            } else {
+                serde_json::Value::from(value)
+            };
+            (code.to_owned(), value)
+        })
+        .collect()
 }
 
 async fn forward(
@@ -261,27 +291,7 @@ async fn act(
     ctx.check_csrf(&field(&fields, "csrf"))?;
     let action = field(&fields, "action");
     let note = Some(field(&fields, "note")).filter(|n| !n.trim().is_empty());
-    // A certificate's data items come as `item.<code>` fields (a list item's entries split
-    // at 、 or a comma); a document as `result`.
-    let items: serde_json::Map<String, serde_json::Value> = fields
-        .iter()
-        .filter_map(|(key, value)| Some((key.strip_prefix("item.")?, value.trim())))
-        .filter(|(_, value)| !value.is_empty())
-        .map(|(code, value)| {
-            let value = if fields.get(&format!("kind.{code}")).map(String::as_str) == Some("list") {
-                serde_json::Value::from(
-                    value
-                        .split(['、', ',', '，'])
-                        .map(str::trim)
-                        .filter(|v| !v.is_empty())
-                        .collect::<Vec<_>>(),
-                )
-            } else {
-                serde_json::Value::from(value)
-            };
-            (code.to_owned(), value)
-        })
-        .collect();
+    let items = certificate_items(&fields);
     let result = (action == "issue").then(|| {
         let mut result = serde_json::json!({"document": field(&fields, "result"), "issued_by": actor.account.display_name});
         if !items.is_empty() {
@@ -301,12 +311,7 @@ async fn act(
     )
     .await
     .map_err(|e| ctx.error(e))?;
-    let notice = format!(
-        "{} · {}",
-        case.item_name,
-        ctx.t.get(&format!("cross.state.{}", case.state))
-    );
-    render(&state, &ctx, Some(notice)).await
+    render(&state, &ctx, Some(moved(&ctx, "", &case))).await
 }
 
 async fn rate(
@@ -339,10 +344,5 @@ async fn supplement(
     let case = cases::supplement(&state, actor, &id, &materials)
         .await
         .map_err(|e| ctx.error(e))?;
-    let notice = format!(
-        "{} · {}",
-        case.item_name,
-        ctx.t.get(&format!("cross.state.{}", case.state))
-    );
-    render(&state, &ctx, Some(notice)).await
+    render(&state, &ctx, Some(moved(&ctx, "", &case))).await
 }
