@@ -1164,25 +1164,57 @@ pub(crate) async fn receive(
         return Ok(Err(Refused::Forbidden(why.to_string())));
     }
     let digest = signed.fingerprint();
-    if let Some(known) = store::head(state.pool(), &package.id).await? {
-        return Ok(
-            // (A case taken before fingerprints were kept holds the digest of the body.)
-            if known.side == "received"
-                && (known.package_hash == digest || known.package_hash == package::digest(body))
-            {
-                Ok(Taken {
-                    case: known.id,
-                    state: known.state,
-                    due_day: known.due_day,
-                    duplicate: true,
-                })
-            } else {
-                Err(Refused::Conflict(
-                    "a package of this id with other content was taken before".into(),
-                ))
-            },
-        );
+    // A package is taken, or else looked for among those taken before: a package delivered
+    // again is answered as the first time, whatever changed here since (one read fewer for
+    // each package that is new, as nearly all are).
+    match take(state, sender, &signed, body, digest.clone()).await? {
+        Ok(taken) => Ok(Ok(taken)),
+        Err(why) => Ok(taken_before(state, &package.id, &digest, body)
+            .await?
+            .unwrap_or(Err(why))),
     }
+}
+
+/// The answer to a package whose id a case here holds: that case when it came from the same
+/// package, a conflict when from another; `None` when no case holds the id.
+async fn taken_before(
+    state: &AppState,
+    id: &str,
+    digest: &str,
+    body: &[u8],
+) -> AppResult<Option<Result<Taken, Refused>>> {
+    let Some(known) = store::head(state.pool(), id).await? else {
+        return Ok(None);
+    };
+    Ok(Some(
+        // (A case taken before fingerprints were kept holds the digest of the body.)
+        if known.side == "received"
+            && (known.package_hash == digest || known.package_hash == package::digest(body))
+        {
+            Ok(Taken {
+                case: known.id,
+                state: known.state,
+                due_day: known.due_day,
+                duplicate: true,
+            })
+        } else {
+            Err(Refused::Conflict(
+                "a package of this id with other content was taken before".into(),
+            ))
+        },
+    ))
+}
+
+/// Makes a case of a package whose signature verified.
+async fn take(
+    state: &AppState,
+    sender: (&str, &str),
+    signed: &Signed,
+    body: &[u8],
+    digest: String,
+) -> AppResult<Result<Taken, Refused>> {
+    let (sender_region, sender_uscc) = sender;
+    let package = &signed.package;
     let Some(item) = tongban_services::services::item_by_code(state, &package.item_code).await?
     else {
         return Ok(Err(Refused::Unprocessable(format!(
@@ -1207,9 +1239,8 @@ pub(crate) async fn receive(
         )
     });
     let department =
-        tongban_platform::admin::directory::department(state, &item.department_id).await?;
-    let Some(department) = department.filter(|d| d.uscc.as_ref() == Some(&package.competent))
-    else {
+        tongban_exchange::gateway::parties::department(state, &package.competent).await?;
+    let Some(department) = department.filter(|d| d.id == item.department_id) else {
         return Ok(Err(Refused::Unprocessable(format!(
             "{} is not {}'s here",
             definition.name, package.competent
@@ -1265,8 +1296,10 @@ pub(crate) async fn receive(
         })
         .await?;
     if !inserted {
-        // Delivered twice at the same moment: the other delivery made the case.
-        return Box::pin(receive(state, sender, body)).await;
+        // Delivered before, or twice at the same moment: the case holds the id already.
+        return Ok(Err(Refused::Conflict(
+            "a package of this id was taken before".into(),
+        )));
     }
     tracing::info!(case = %package.id, region = %sender_region, item = %definition.code, "a cross-region application was received");
     Ok(Ok(Taken {
@@ -1518,28 +1551,26 @@ pub(crate) enum Sent<'a> {
     Refused { why: &'a str },
 }
 
-/// Moves a queued case on by what became of its package, unless an update moved it first.
-pub(crate) async fn settle_in(
+/// Moves queued cases on by what became of their packages, unless an update moved them
+/// first (a round's cases together).
+pub(crate) async fn settle_all_in(
     state: &AppState,
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    case: &str,
-    sent: Sent<'_>,
+    sent: &[(&str, Sent<'_>)],
     at: i64,
 ) -> AppResult<()> {
-    let Some(row) = store::head_in(tx, case).await? else {
-        return Ok(());
-    };
-    if row.state != "queued" {
-        return Ok(());
-    }
-    let (to, note, due_day) = match sent {
-        Sent::Taken { due_day } => ("delivered", None, due_day),
-        Sent::Refused { why } => ("undeliverable", Some(why), None),
-    };
-    store::advance_in(
-        tx,
-        (&row.state, row.seq),
-        &Step {
+    let ids: Vec<&str> = sent.iter().map(|(case, _)| *case).collect();
+    let heads = store::heads_in(tx, &ids).await?;
+    let mut moves = Vec::with_capacity(sent.len());
+    for (case, sent) in sent {
+        let Some(row) = heads.get(*case).filter(|row| row.state == "queued") else {
+            continue;
+        };
+        let (to, note, due_day) = match sent {
+            Sent::Taken { due_day } => ("delivered", None, *due_day),
+            Sent::Refused { why } => ("undeliverable", Some(*why), None),
+        };
+        let step = Step {
             case_id: case,
             state: to,
             seq: row.seq + 1,
@@ -1552,9 +1583,12 @@ pub(crate) async fn settle_in(
             supplement: None,
             send: None,
             at,
-        },
-    )
-    .await?;
+        };
+        moves.push(((row.state.as_str(), row.seq), step));
+    }
+    let moves: Vec<((&str, i64), &Step<'_>)> =
+        moves.iter().map(|(from, step)| (*from, step)).collect();
+    store::advance_all_in(tx, &moves).await?;
     Ok(())
 }
 

@@ -90,24 +90,26 @@ pub async fn deliver_due(state: &AppState) -> AppResult<usize> {
 async fn record(state: &AppState, outcomes: &[(crate::store::Outgoing, Attempt)]) -> AppResult<()> {
     let at = state.now();
     let mut tx = state.pool().begin().await?;
+    // The delivered together: a round of hundreds costs a few statements.
+    let mut delivered = Vec::new();
+    let mut settled = Vec::new();
     for (entry, attempt) in outcomes {
         let package = entry.kind == "package";
         match attempt {
             Attempt::Delivered { due_day } => {
-                crate::store::done_in(&mut tx, &entry.id, at, "delivered", None).await?;
+                delivered.push(entry.id.as_str());
                 if package {
                     let sent = crate::cases::Sent::Taken {
                         due_day: due_day.as_deref(),
                     };
-                    crate::cases::settle_in(state, &mut tx, &entry.case_id, sent, at).await?;
+                    settled.push((entry.case_id.as_str(), sent));
                 }
             }
             Attempt::Refused(why) => {
                 tracing::warn!(entry = %entry.id, "the other region refused a cross-region delivery");
                 crate::store::done_in(&mut tx, &entry.id, at, "refused", Some(why)).await?;
                 if package {
-                    let sent = crate::cases::Sent::Refused { why };
-                    crate::cases::settle_in(state, &mut tx, &entry.case_id, sent, at).await?;
+                    settled.push((entry.case_id.as_str(), crate::cases::Sent::Refused { why }));
                 }
             }
             Attempt::Later(why) => {
@@ -116,6 +118,8 @@ async fn record(state: &AppState, outcomes: &[(crate::store::Outgoing, Attempt)]
             }
         }
     }
+    crate::store::done_all_in(&mut tx, &delivered, at, "delivered").await?;
+    crate::cases::settle_all_in(state, &mut tx, &settled, at).await?;
     tx.commit().await?;
     Ok(())
 }

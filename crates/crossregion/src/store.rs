@@ -319,62 +319,160 @@ pub async fn insert_case_in(
     row: &CaseRow,
     first: &Step<'_>,
 ) -> AppResult<bool> {
-    let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO cross_cases ({CASE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-         $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) ON CONFLICT (id) DO NOTHING"
-    )))
-    .bind(row.id.clone())
-    .bind(row.side.clone())
-    .bind(row.mode.clone())
-    .bind(row.item_code.clone())
-    .bind(row.item_name.clone())
-    .bind(row.home_region.clone())
-    .bind(row.competent_region.clone())
-    .bind(row.competent_uscc.clone())
-    .bind(row.peer_uscc.clone())
-    .bind(row.applicant_account.clone())
-    .bind(row.received_by.clone())
-    .bind(row.state.clone())
-    .bind(row.seq)
-    .bind(row.peer_seq)
-    .bind(row.package_hash.clone())
-    .bind(row.due_day.clone())
-    .bind(row.note.clone())
-    .bind(row.result_sealed.clone())
-    .bind(row.rating)
-    .bind(row.created_at)
-    .bind(row.updated_at)
-    .bind(row.leg)
-    .bind(row.note_sealed.clone())
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    if inserted == 0 {
-        return Ok(false);
-    }
-    sqlx::query("INSERT INTO cross_case_packages (case_id, package_sealed) VALUES ($1, $2)")
-        .bind(row.id.clone())
-        .bind(row.package_sealed.clone())
-        .execute(&mut **tx)
-        .await?;
-    write_event(tx, first).await?;
-    Ok(true)
+    Ok(insert_cases_in(tx, &[(row, first)]).await?[0])
 }
 
-async fn write_event(tx: &mut sqlx::Transaction<'_, sqlx::Any>, step: &Step<'_>) -> AppResult<()> {
-    sqlx::query(
+/// `items` in runs of 64, 16, 4 and 1: statements over many rows take a few shapes only, so
+/// each connection prepares each once.
+fn in_shapes<T>(items: &[T]) -> Vec<&[T]> {
+    let mut runs = Vec::new();
+    let mut rest = items;
+    while !rest.is_empty() {
+        let n = [64, 16, 4, 1]
+            .into_iter()
+            .find(|&n| n <= rest.len())
+            .unwrap_or(1);
+        let (run, after) = rest.split_at(n);
+        runs.push(run);
+        rest = after;
+    }
+    runs
+}
+
+/// `$first, …` for `n` parameters.
+fn params(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Rows of a multi-row `VALUES`: `($1, $2), ($3, $4)` for two rows of two columns.
+fn values(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|row| {
+            let numbers: Vec<String> = (1..=columns)
+                .map(|column| format!("${}", row * columns + column))
+                .collect();
+            format!("({})", numbers.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Inserts new cases, each with its package, its first event and what that event sends, a few
+/// statements for many (the intake's group commit writes hundreds at once). For each case,
+/// whether it was inserted: `false` when a case of its id exists or comes earlier in `cases`,
+/// and then nothing of it was written.
+pub async fn insert_cases_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    cases: &[(&CaseRow, &Step<'_>)],
+) -> AppResult<Vec<bool>> {
+    const CASE_FIELDS: usize = 23;
+    let mut inserted = vec![false; cases.len()];
+    let mut ids = std::collections::HashSet::new();
+    let fresh: Vec<usize> = (0..cases.len())
+        .filter(|&i| ids.insert(cases[i].0.id.as_str()))
+        .collect();
+    for chunk in in_shapes(&fresh) {
+        let n = chunk.len();
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO cross_cases ({CASE_COLUMNS}) VALUES {} ON CONFLICT (id) DO NOTHING \
+             RETURNING id",
+            values(n, CASE_FIELDS)
+        )));
+        for &i in chunk {
+            let row = cases[i].0;
+            query = query
+                .bind(row.id.clone())
+                .bind(row.side.clone())
+                .bind(row.mode.clone())
+                .bind(row.item_code.clone())
+                .bind(row.item_name.clone())
+                .bind(row.home_region.clone())
+                .bind(row.competent_region.clone())
+                .bind(row.competent_uscc.clone())
+                .bind(row.peer_uscc.clone())
+                .bind(row.applicant_account.clone())
+                .bind(row.received_by.clone())
+                .bind(row.state.clone())
+                .bind(row.seq)
+                .bind(row.peer_seq)
+                .bind(row.package_hash.clone())
+                .bind(row.due_day.clone())
+                .bind(row.note.clone())
+                .bind(row.result_sealed.clone())
+                .bind(row.rating)
+                .bind(row.created_at)
+                .bind(row.updated_at)
+                .bind(row.leg)
+                .bind(row.note_sealed.clone());
+        }
+        let taken: std::collections::HashSet<String> = query
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|row| sqlx::Row::try_get::<String, _>(row, 0))
+            .collect::<Result<_, _>>()?;
+        let written: Vec<usize> = chunk
+            .iter()
+            .copied()
+            .filter(|&i| taken.contains(&cases[i].0.id))
+            .collect();
+        if written.is_empty() {
+            continue;
+        }
+        let mut packages = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO cross_case_packages (case_id, package_sealed) VALUES {}",
+            values(written.len(), 2)
+        )));
+        for &i in &written {
+            packages = packages
+                .bind(cases[i].0.id.clone())
+                .bind(cases[i].0.package_sealed.as_slice());
+        }
+        packages.execute(&mut **tx).await?;
+        let steps: Vec<&Step<'_>> = written.iter().map(|&i| cases[i].1).collect();
+        write_events(tx, &steps).await?;
+        for i in written {
+            inserted[i] = true;
+        }
+    }
+    Ok(inserted)
+}
+
+/// Writes steps' events in one statement, then what each adds or sends.
+async fn write_events(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    steps: &[&Step<'_>],
+) -> AppResult<()> {
+    if steps.is_empty() {
+        return Ok(());
+    }
+    let mut events = sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO cross_case_events (id, case_id, seq, at, actor, state, note_sealed) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(uuid::Uuid::new_v4().to_string())
-    .bind(step.case_id.to_owned())
-    .bind(step.seq)
-    .bind(step.at)
-    .bind(step.actor.to_owned())
-    .bind(step.state.to_owned())
-    .bind(step.note.clone())
-    .execute(&mut **tx)
-    .await?;
+         VALUES {}",
+        values(steps.len(), 7)
+    )));
+    for step in steps {
+        events = events
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(step.case_id.to_owned())
+            .bind(step.seq)
+            .bind(step.at)
+            .bind(step.actor.to_owned())
+            .bind(step.state.to_owned())
+            .bind(step.note.clone());
+    }
+    events.execute(&mut **tx).await?;
+    for step in steps {
+        write_extras(tx, step).await?;
+    }
+    Ok(())
+}
+
+/// What a step adds (补正材料) and sends (an outbox entry), beside its event.
+async fn write_extras(tx: &mut sqlx::Transaction<'_, sqlx::Any>, step: &Step<'_>) -> AppResult<()> {
     if let Some((names, sealed)) = &step.supplement {
         sqlx::query(
             "INSERT INTO cross_supplements (id, case_id, seq, names, materials_sealed, added_at) \
@@ -428,6 +526,32 @@ pub async fn advance_in(
     from: (&str, i64),
     step: &Step<'_>,
 ) -> AppResult<bool> {
+    Ok(advance_all_in(tx, &[(from, step)]).await?[0])
+}
+
+/// [`advance_in`] for many cases, their events written together; for each, whether it moved.
+pub async fn advance_all_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    moves: &[((&str, i64), &Step<'_>)],
+) -> AppResult<Vec<bool>> {
+    let mut moved = Vec::with_capacity(moves.len());
+    let mut events = Vec::new();
+    for &(from, step) in moves {
+        let did = update_case(tx, from, step).await?;
+        if did {
+            events.push(step);
+        }
+        moved.push(did);
+    }
+    write_events(tx, &events).await?;
+    Ok(moved)
+}
+
+async fn update_case(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    from: (&str, i64),
+    step: &Step<'_>,
+) -> AppResult<bool> {
     let moved = sqlx::query(
         "UPDATE cross_cases SET state = $1, seq = $2, note = NULL, note_sealed = $3, \
          result_sealed = COALESCE($4, result_sealed), rating = COALESCE($5, rating), \
@@ -448,11 +572,7 @@ pub async fn advance_in(
     .execute(&mut **tx)
     .await?
     .rows_affected();
-    if moved == 0 {
-        return Ok(false);
-    }
-    write_event(tx, step).await?;
-    Ok(true)
+    Ok(moved > 0)
 }
 
 /// Where a joint case goes next: the part's region, item and departments, and the package
@@ -611,18 +731,51 @@ pub async fn done_in(
     Ok(())
 }
 
-/// The head of a case inside a transaction.
-pub async fn head_in(
+/// The heads of cases inside a transaction, by id (those that exist).
+pub async fn heads_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    id: &str,
-) -> AppResult<Option<CaseHead>> {
-    Ok(sqlx::query_as(
-        "SELECT id, side, home_region, competent_region, peer_uscc, state, seq, peer_seq, \
-         package_hash, due_day FROM cross_cases WHERE id = $1",
-    )
-    .bind(id.to_owned())
-    .fetch_optional(&mut **tx)
-    .await?)
+    ids: &[&str],
+) -> AppResult<std::collections::HashMap<String, CaseHead>> {
+    let mut heads = std::collections::HashMap::with_capacity(ids.len());
+    for run in in_shapes(ids) {
+        let sql = format!(
+            "SELECT id, side, home_region, competent_region, peer_uscc, state, seq, peer_seq, \
+             package_hash, due_day FROM cross_cases WHERE id IN ({})",
+            params(1, run.len())
+        );
+        let mut query = sqlx::query_as::<_, CaseHead>(sqlx::AssertSqlSafe(sql));
+        for id in run {
+            query = query.bind((*id).to_owned());
+        }
+        for head in query.fetch_all(&mut **tx).await? {
+            heads.insert(head.id.clone(), head);
+        }
+    }
+    Ok(heads)
+}
+
+/// [`done_in`] for many entries of one outcome.
+pub async fn done_all_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    ids: &[&str],
+    at: i64,
+    outcome: &str,
+) -> AppResult<()> {
+    for run in in_shapes(ids) {
+        let sql = format!(
+            "UPDATE cross_outbox SET attempts = attempts + 1, done_at = $1, outcome = $2 \
+             WHERE id IN ({})",
+            params(3, run.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(at)
+            .bind(outcome.to_owned());
+        for id in run {
+            query = query.bind((*id).to_owned());
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// How many entries wait to be delivered.

@@ -66,10 +66,9 @@ async fn write_batches(pool: sqlx::AnyPool, mut receiver: mpsc::Receiver<Pending
 }
 
 async fn write(pool: &sqlx::AnyPool, cases: &[&NewCase]) -> AppResult<Vec<bool>> {
-    let mut tx = pool.begin().await?;
-    let mut inserted = Vec::with_capacity(cases.len());
-    for case in cases {
-        let step = Step {
+    let steps: Vec<Step<'_>> = cases
+        .iter()
+        .map(|case| Step {
             case_id: &case.row.id,
             state: &case.row.state,
             seq: case.row.seq,
@@ -82,9 +81,11 @@ async fn write(pool: &sqlx::AnyPool, cases: &[&NewCase]) -> AppResult<Vec<bool>>
             supplement: None,
             send: None,
             at: case.row.created_at,
-        };
-        inserted.push(crate::store::insert_case_in(&mut tx, &case.row, &step).await?);
-    }
+        })
+        .collect();
+    let rows: Vec<(&CaseRow, &Step<'_>)> = cases.iter().map(|c| &c.row).zip(&steps).collect();
+    let mut tx = pool.begin().await?;
+    let inserted = crate::store::insert_cases_in(&mut tx, &rows).await?;
     tx.commit().await?;
     Ok(inserted)
 }

@@ -32,6 +32,17 @@ impl crate::module::Module for ExchangeModule {
                 10_000,
             ),
         );
+        // Other regions' members by USCC (`gateway::members::remote_member`).
+        extensions.insert_cache(crate::cache::Coherent::<
+            crate::gateway::members::RemoteMember,
+        >::new(crate::cache::MEMBERS, 1_000));
+        // What the gateway serves other regions' members (`gateway::peers::serve`).
+        extensions.insert_cache(
+            crate::cache::Coherent::<crate::gateway::peers::Served>::new(
+                crate::catalogue::CHANGES,
+                10_000,
+            ),
+        );
         // Departments by USCC. This node drops them when the catalogue changes; a change of a
         // department's code or name reaches other nodes within the cache's age limit.
         extensions.insert_cache(

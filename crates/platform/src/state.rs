@@ -75,6 +75,11 @@ impl AppState {
     /// means the module that owns it is not in the module list, a wiring error that every
     /// test of that module's paths shows at once.
     #[track_caller]
+    /// The module state of type `T`, if a registered module set one.
+    pub fn try_module<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.extensions.get::<T>()
+    }
+
     pub fn module<T: Send + Sync + 'static>(&self) -> &T {
         match self.extensions.get::<T>() {
             Some(value) => value,

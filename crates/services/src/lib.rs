@@ -11,7 +11,7 @@ pub mod services;
 pub use modules::{ApplicationsModule, ServicesModule};
 pub(crate) use tongban_certificates::certs;
 pub(crate) use tongban_platform::{
-    admin, authz, error, identity, ledger, module, random, state, time_fmt, web,
+    admin, authz, cache, error, identity, ledger, module, random, state, time_fmt, web,
 };
 
 /// The tables of this crate's modules: the service catalogue, the working-day calendar, applications, evaluations, bundles.

@@ -38,6 +38,19 @@ impl crate::module::Module for ServicesModule {
         }]
     }
 
+    fn init(
+        &self,
+        _context: &crate::module::InitContext<'_>,
+        extensions: &mut crate::module::Extensions,
+    ) {
+        extensions.insert_cache(
+            crate::cache::Coherent::<crate::services::store::StoredItem>::new(
+                crate::services::ITEMS,
+                10_000,
+            ),
+        );
+    }
+
     fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
         crate::services::api::routes()
     }
@@ -57,6 +70,17 @@ impl crate::module::Module for ApplicationsModule {
 
     fn migrations(&self) -> Option<&'static crate::module::Migrations> {
         Some(&crate::MIGRATIONS)
+    }
+
+    fn init(
+        &self,
+        _context: &crate::module::InitContext<'_>,
+        extensions: &mut crate::module::Extensions,
+    ) {
+        extensions.insert_cache(crate::cache::Coherent::<tongban_workflow::Calendar>::new(
+            crate::applications::CALENDARS,
+            1_000,
+        ));
     }
 
     fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {

@@ -8,7 +8,7 @@ pub mod trust;
 
 pub use modules::TrustModule;
 pub(crate) use tongban_platform::{
-    authz, error, identity, keys, ledger, module, state, time_fmt, web,
+    authz, cache, error, identity, keys, ledger, module, state, time_fmt, web,
 };
 
 /// The tables of this crate's modules: recognised regions, SHC issuers, visitor rules, DCC signers and schemas.

@@ -614,4 +614,35 @@ async fn a_member_two_recognised_regions_claim_is_trusted_in_neither() {
             .is_some_and(|d| d.contains("403 Client.NotAuthorised")),
         "two regions claim the member, so B trusts neither for it: {body}"
     );
+    // B stops recognising C: A's department is A's again at once (B's node kept neither
+    // answer past the change).
+    let removed = b
+        .client
+        .delete(b.url("/api/v1/admin/trusted-regions/110000"))
+        .bearer_auth(&b.account("demo.secadmin").api_token)
+        .send()
+        .await
+        .expect("remove");
+    assert_eq!(b.approve_trust(removed).await, 204);
+    let again = call(&a, &consumer, &client, &path).await;
+    assert_eq!(again.status(), 403);
+    assert_eq!(header(&again, "x-road-error"), "Client.AccessDenied");
+    // And once B stops recognising A, A's departments are no one's there, from the next call.
+    let removed = b
+        .client
+        .delete(b.url("/api/v1/admin/trusted-regions/339900"))
+        .bearer_auth(&b.account("demo.secadmin").api_token)
+        .send()
+        .await
+        .expect("remove");
+    assert_eq!(b.approve_trust(removed).await, 204);
+    let gone = call(&a, &consumer, &client, &path).await;
+    assert_eq!(gone.status(), 502);
+    let body: Value = gone.json().await.expect("problem");
+    assert!(
+        body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("403 Client.NotAuthorised")),
+        "B no longer knows A's department: {body}"
+    );
 }

@@ -191,6 +191,7 @@ pub async fn grant(
     )
     .await?;
     store::insert_foreign_grant(state.pool(), &row).await?;
+    grants_changed(state).await;
     Ok(view(row, &today(state)))
 }
 
@@ -230,6 +231,7 @@ pub async fn revoke(
     if !store::revoke_foreign_grant(state.pool(), id, actor.id(), state.now(), note.trim()).await? {
         return Err(AppError::Conflict("the grant was revoked already".into()));
     }
+    grants_changed(state).await;
     let row = store::foreign_grant(state.pool(), id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -254,18 +256,27 @@ pub async fn grants(state: &AppState, actor: &Actor) -> AppResult<Vec<ForeignGra
         .collect())
 }
 
-/// What the gateway keeps to: the items granted today to a member of `region` for a
-/// resource, with the name the owner recorded; `None` when no grant is in force.
-pub async fn in_force(
+/// The grants not revoked to a member of `region` for a resource, in force or expired: what
+/// the gateway keeps on the node for [`in_force`] (the day is checked at each call).
+pub(crate) async fn unrevoked(
     state: &AppState,
     region: &str,
     uscc: &str,
     resource: &str,
-) -> AppResult<Option<(Vec<String>, String)>> {
+) -> AppResult<Vec<store::ForeignGrantRow>> {
+    store::foreign_grants_for(state.pool(), region, uscc, resource).await
+}
+
+/// What the gateway keeps to: of a member's [`unrevoked`] grants for a resource, the items
+/// granted today, with the name the owner recorded; `None` when no grant is in force.
+pub(crate) fn in_force(
+    state: &AppState,
+    grants: &[store::ForeignGrantRow],
+) -> Option<(Vec<String>, String)> {
     let today = today(state);
     let mut items: Vec<String> = Vec::new();
     let mut name = None;
-    for row in store::foreign_grants_for(state.pool(), region, uscc, resource).await? {
+    for row in grants {
         if row.until_day.as_str() < today.as_str() {
             continue;
         }
@@ -274,7 +285,12 @@ pub async fn in_force(
                 items.push(item);
             }
         }
-        name.get_or_insert(row.consumer_name);
+        name.get_or_insert_with(|| row.consumer_name.clone());
     }
-    Ok(name.map(|name| (items, name)))
+    name.map(|name| (items, name))
+}
+
+/// Tells every node's gateway that a grant to another region changed.
+async fn grants_changed(state: &AppState) {
+    crate::cache::changed(state, super::CHANGES, crate::cache::ALL).await;
 }

@@ -33,7 +33,21 @@ impl RemoteMember {
 /// The recognised region whose trust list binds an exchange key to `uscc`, if any. A member
 /// code two regions' lists both claim is trusted in neither: one region cannot speak for
 /// another's department, and which one is right is for the security administrators to settle.
+///
+/// Every call between regions asks this on both sides, so the answer is kept on the node
+/// (scope [`crate::cache::MEMBERS`]) until a trust list is imported or removed or a department
+/// is created — on this node at once, on the others when they read the cache feed, about a
+/// second later — and at most [`crate::cache::MAX_AGE_MS`]. Whether a key was in force when a
+/// message was signed is decided at each use ([`RemoteMember::key`]), not when it was cached.
 pub async fn remote_member(state: &AppState, uscc: &str) -> AppResult<Option<RemoteMember>> {
+    let cache = state.module::<std::sync::Arc<crate::cache::Coherent<RemoteMember>>>();
+    Ok(cache
+        .get_or_load(state.now(), uscc, || load(state, uscc))
+        .await?
+        .map(|entry| entry.value.clone()))
+}
+
+async fn load(state: &AppState, uscc: &str) -> AppResult<Option<RemoteMember>> {
     if crate::admin::directory::department_by_uscc(state, uscc)
         .await?
         .is_some()

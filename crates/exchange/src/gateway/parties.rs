@@ -138,7 +138,7 @@ pub async fn provider_of(state: &AppState, service: &ClientId) -> Result<Departm
 }
 
 /// The department of a member code (USCC), from the node's cache while fresh.
-pub(crate) async fn department(state: &AppState, uscc: &str) -> AppResult<Option<Department>> {
+pub async fn department(state: &AppState, uscc: &str) -> AppResult<Option<Department>> {
     let cache = state.module::<Arc<crate::cache::Coherent<Department>>>();
     Ok(cache
         .get_or_load(state.now(), uscc, || {

@@ -126,15 +126,14 @@ pub async fn serve(
         request: Side::Signed { kid, signature, at },
         started,
     };
-    let grant =
-        crate::catalogue::foreign::in_force(state, &member.region, &client.member, &service.code)
-            .await
-            .map_err(platform)?;
-    let resource = crate::catalogue::store::resource(state.pool(), &service.code)
+    let served = served(state, &member.region, &client.member, &service.code)
         .await
-        .map_err(platform)?
-        .filter(|r| r.department_id == provider.id);
-    let (Some((granted, name)), Some(resource)) = (grant, resource) else {
+        .map_err(platform)?;
+    let grant = served
+        .as_ref()
+        .and_then(|s| crate::catalogue::foreign::in_force(state, &s.grants));
+    let served = served.filter(|s| s.resource.department_id == provider.id);
+    let (Some((granted, name)), Some(served)) = (grant, served) else {
         let refusal = error(
             403,
             "Client.AccessDenied",
@@ -146,21 +145,54 @@ pub async fn serve(
         return Err(not_member());
     };
     let actor = foreign_actor(home_region, &member.region, &client.member, &name);
-    let endpoints = crate::catalogue::described::endpoints(state, &resource.code)
-        .await
-        .map_err(platform)?;
     deliver(
         state,
         &exchange,
         &provider.id,
-        &resource,
+        &served.resource,
         &granted,
-        endpoints.as_deref(),
+        served.endpoints.as_deref(),
         &actor,
         incoming,
         path,
     )
     .await
+}
+
+/// A resource as the provider's side serves it to one member of another region: the resource,
+/// its registered endpoints, and the grants not revoked to that member (whether one is in
+/// force today is decided at each call).
+pub struct Served {
+    resource: crate::catalogue::model::Resource,
+    endpoints: Option<Vec<crate::catalogue::described::Endpoint>>,
+    grants: Vec<crate::catalogue::store::ForeignGrantRow>,
+}
+
+/// What [`Served`] holds for a member and a resource code, from the node's cache (scope
+/// [`crate::catalogue::CHANGES`]: a change of the resource, its description or a grant to
+/// another region evicts it on every node) or else read; `None` when there is no such
+/// resource (nothing is cached then).
+async fn served(
+    state: &AppState,
+    region: &str,
+    uscc: &str,
+    code: &str,
+) -> crate::error::AppResult<Option<std::sync::Arc<crate::cache::Entry<Served>>>> {
+    let key = format!("{region}|{uscc}|{code}");
+    let cache = state.module::<std::sync::Arc<crate::cache::Coherent<Served>>>();
+    cache
+        .get_or_load(state.now(), &key, || async {
+            let Some(resource) = crate::catalogue::store::resource(state.pool(), code).await?
+            else {
+                return Ok(None);
+            };
+            Ok(Some(Served {
+                endpoints: crate::catalogue::described::endpoints(state, code).await?,
+                grants: crate::catalogue::foreign::unrevoked(state, region, uscc, code).await?,
+                resource,
+            }))
+        })
+        .await
 }
 
 /// The party the provider's side acts for when a department of another region reads: it

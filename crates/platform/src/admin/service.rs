@@ -219,6 +219,8 @@ pub async fn create_department(
         Ok(tx.commit().await?)
     })
     .await?;
+    // A member code that was another region's may now be this region's own.
+    crate::cache::changed(state, crate::cache::MEMBERS, crate::cache::ALL).await;
     Ok(department)
 }
 

@@ -20,6 +20,10 @@ pub(super) const FEED_LOOKBACK_MS: i64 = 10_000;
 
 /// The scope of accounts, roles and tokens.
 pub const IDENTITY: &str = "identity";
+/// The scope of who a member code (USCC) names: one of this region's departments, or a
+/// department that a recognised region's trust list binds exchange keys to. Published when a
+/// department is created and when a region's trust list is imported or removed.
+pub const MEMBERS: &str = "members";
 /// The key that evicts every entry of a scope.
 pub const ALL: &str = "*";
 /// An identity key that names one account (`account:<id>`): evicts that account's token

@@ -20,7 +20,7 @@
 pub(crate) mod coherent;
 
 pub use coherent::{
-    ACCOUNT, ALL, CachedActor, Coherent, Entry, Evict, IDENTITY, MAX_AGE_MS, NodeCache,
+    ACCOUNT, ALL, CachedActor, Coherent, Entry, Evict, IDENTITY, MAX_AGE_MS, MEMBERS, NodeCache,
 };
 
 use std::sync::Arc;

@@ -135,6 +135,23 @@ fn applicant_kind(actor: &Actor) -> AppResult<(&'static str, String)> {
 
 /// The working-day calendar of a region (its holidays and exchanged working days).
 pub async fn calendar_of(state: &AppState, region: &str) -> AppResult<tongban_workflow::Calendar> {
+    type Calendars = std::sync::Arc<crate::cache::Coherent<tongban_workflow::Calendar>>;
+    let Some(cache) = state.try_module::<Calendars>() else {
+        return read_calendar(state, region).await;
+    };
+    let entry = cache
+        .get_or_load(state.now(), region, || async {
+            Ok(Some(read_calendar(state, region).await?))
+        })
+        .await?;
+    Ok(entry.map(|entry| entry.value.clone()).unwrap_or_default())
+}
+
+/// The scope of working-day calendars in the nodes' caches: a region's code is published
+/// when its calendar changes.
+pub const CALENDARS: &str = "calendars";
+
+async fn read_calendar(state: &AppState, region: &str) -> AppResult<tongban_workflow::Calendar> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     let mut holidays = Vec::new();
     let mut workdays = Vec::new();

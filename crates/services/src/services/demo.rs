@@ -159,5 +159,6 @@ pub(crate) async fn seed_calendar(state: &AppState) -> AppResult<()> {
             .await?;
         }
     }
+    crate::cache::changed(state, crate::applications::CALENDARS, crate::cache::ALL).await;
     Ok(())
 }

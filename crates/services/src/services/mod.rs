@@ -239,10 +239,22 @@ pub async fn detail(state: &AppState, code: &str) -> AppResult<Detail> {
     })
 }
 
+/// The scope of service items in the nodes' caches: an item's code is published when it is
+/// added or saved.
+pub const ITEMS: &str = "service-items";
+
 /// The stored item of this code (its definition, department and version): how other areas
-/// read the catalogue.
+/// read the catalogue. Applications and packages from other regions ask it on every call, so
+/// the node keeps it until the item is saved (on any node: see [`ITEMS`]).
 pub async fn item_by_code(state: &AppState, code: &str) -> AppResult<Option<store::StoredItem>> {
-    store::by_code(state.pool(), code).await
+    type Items = std::sync::Arc<crate::cache::Coherent<store::StoredItem>>;
+    let Some(cache) = state.try_module::<Items>() else {
+        return store::by_code(state.pool(), code).await;
+    };
+    Ok(cache
+        .get_or_load(state.now(), code, || store::by_code(state.pool(), code))
+        .await?
+        .map(|entry| entry.value.clone()))
 }
 
 /// Every stored item, by code.

@@ -76,6 +76,7 @@ pub async fn insert(
         .bind(state.now())
         .execute(state.pool())
         .await?;
+    crate::cache::changed(state, super::ITEMS, &definition.code).await;
     Ok(())
 }
 
@@ -107,5 +108,6 @@ pub async fn update(
         .bind(version)
         .execute(state.pool())
         .await?;
+    crate::cache::changed(state, super::ITEMS, &definition.code).await;
     Ok((result.rows_affected() == 1).then_some(version + 1))
 }

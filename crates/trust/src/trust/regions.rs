@@ -102,6 +102,7 @@ pub async fn import(
         imported_by,
     )
     .await?;
+    crate::cache::changed(state, crate::cache::MEMBERS, crate::cache::ALL).await;
     Ok(payload)
 }
 
@@ -119,7 +120,9 @@ pub async fn remove(state: &AppState, region: &str, removed_by: &str) -> AppResu
     crate::ledger::service::append(state, &entry)
         .await
         .map_err(|_| AppError::Unavailable)?;
-    store::delete_trusted_region(state.pool(), region).await
+    let removed = store::delete_trusted_region(state.pool(), region).await?;
+    crate::cache::changed(state, crate::cache::MEMBERS, crate::cache::ALL).await;
+    Ok(removed)
 }
 
 /// Every recognised region, each list checked again against its pinned root.
