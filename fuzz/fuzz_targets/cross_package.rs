@@ -1,4 +1,4 @@
-//! Fuzzes 跨省通办's package parser: whatever arrives, parsing never panics; a package it takes
+//! Fuzzes 跨省通办's package parser (CBOR, or JSON): whatever arrives, parsing never panics; a package it takes
 //! has materials that match their digests and fit the limits, a joint one names the part it
 //! goes to, and checking its signature against a key that did not sign it fails.
 #![no_main]

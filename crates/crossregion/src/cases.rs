@@ -324,7 +324,7 @@ fn open_package(state: &AppState, row: &CaseRow) -> AppResult<Signed> {
     let plain = state
         .vault
         .open_field(&seal_context(&row.id), &row.package_sealed)?;
-    serde_json::from_slice(&plain).map_err(|e| AppError::Internal(e.into()))
+    Signed::decode(&plain).map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))
 }
 
 fn materials_in(list: &[MaterialIn]) -> AppResult<Vec<Material>> {
@@ -522,7 +522,7 @@ pub async fn apply(state: &AppState, actor: &Actor, request: ApplyRequest) -> Ap
     )
     .await?;
     let signed = package::sign(package, &*signer, &at);
-    let body = serde_json::to_vec(&signed).map_err(|e| AppError::Internal(e.into()))?;
+    let body = signed.encode();
     let id = signed.package.id.clone();
     let first_state = if by_window { "checking" } else { "queued" };
     let row = CaseRow {
@@ -1502,7 +1502,7 @@ async fn next_part(
     )
     .await?;
     let signed = package::sign(package, &*signer, &crate::time_fmt::rfc3339(now));
-    let body = serde_json::to_vec(&signed).map_err(|e| AppError::Internal(e.into()))?;
+    let body = signed.encode();
     let note = format!("{done}，转 {} 地区办理：{}", leg.region, item.name);
     let moved = store::hand_over(
         state.pool(),
@@ -1562,10 +1562,15 @@ pub(crate) async fn settle_all_in(
     let ids: Vec<&str> = sent.iter().map(|(case, _)| *case).collect();
     let heads = store::heads_in(tx, &ids).await?;
     let mut moves = Vec::with_capacity(sent.len());
+    let mut seen = std::collections::HashSet::new();
     for (case, sent) in sent {
         let Some(row) = heads.get(*case).filter(|row| row.state == "queued") else {
             continue;
         };
+        // A case moves once a round (it has one package out at a time).
+        if !seen.insert(*case) {
+            continue;
+        }
         let (to, note, due_day) = match sent {
             Sent::Taken { due_day } => ("delivered", None, *due_day),
             Sent::Refused { why } => ("undeliverable", Some(*why), None),

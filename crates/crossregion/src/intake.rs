@@ -187,6 +187,7 @@ pub async fn refresh(state: &AppState, partner: &crate::store::Partner) -> AppRe
         Method::GET,
         "/items",
         Vec::new(),
+        None,
     )
     .await
     .map_err(|failure| AppError::Conflict(format!("{}: {}", failure.kind, failure.message)))?;

@@ -143,6 +143,12 @@ async fn attempt(
     } else {
         "/updates"
     };
+    // Packages go as CBOR; those queued before, and updates, as JSON.
+    let json = body
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_none_or(|&b| b == b'{');
+    let content_type = (!json).then_some(crate::package::MEDIA_TYPE);
     let sent = tongban_exchange::gateway::peers::send(
         state,
         intake,
@@ -152,6 +158,7 @@ async fn attempt(
         axum::http::Method::POST,
         path,
         body,
+        content_type,
     )
     .await;
     let (status, gateway_error, answer) = match sent {

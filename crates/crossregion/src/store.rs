@@ -534,15 +534,68 @@ pub async fn advance_all_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     moves: &[((&str, i64), &Step<'_>)],
 ) -> AppResult<Vec<bool>> {
-    let mut moved = Vec::with_capacity(moves.len());
-    let mut events = Vec::new();
-    for &(from, step) in moves {
-        let did = update_case(tx, from, step).await?;
-        if did {
-            events.push(step);
+    let mut moved = vec![false; moves.len()];
+    // Plain steps (no note, result, rating, update or outbox entry) that share where they
+    // come from and what they set — a round's delivered packages — move in one statement.
+    let mut alike: Vec<(usize, Vec<usize>)> = Vec::new();
+    for (i, &(from, step)) in moves.iter().enumerate() {
+        let plain = step.note.is_none()
+            && step.result_sealed.is_none()
+            && step.rating.is_none()
+            && step.peer_seq.is_none()
+            && step.supplement.is_none()
+            && step.send.is_none();
+        if !plain {
+            moved[i] = update_case(tx, from, step).await?;
+            continue;
         }
-        moved.push(did);
+        let same = |&(first, _): &(usize, Vec<usize>)| {
+            let (their_from, theirs) = moves[first];
+            their_from == from
+                && (theirs.state, theirs.seq, theirs.due_day, theirs.at)
+                    == (step.state, step.seq, step.due_day, step.at)
+        };
+        match alike.iter_mut().find(|group| same(group)) {
+            Some((_, members)) => members.push(i),
+            None => alike.push((i, vec![i])),
+        }
     }
+    for (first, members) in &alike {
+        let (from, step) = moves[*first];
+        for run in in_shapes(members) {
+            let sql = format!(
+                "UPDATE cross_cases SET state = $1, seq = $2, note = NULL, note_sealed = NULL, \
+                 due_day = COALESCE($3, due_day), updated_at = $4 \
+                 WHERE state = $5 AND seq = $6 AND id IN ({}) RETURNING id",
+                params(7, run.len())
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(step.state.to_owned())
+                .bind(step.seq)
+                .bind(step.due_day.map(str::to_owned))
+                .bind(step.at)
+                .bind(from.0.to_owned())
+                .bind(from.1);
+            for &i in run {
+                query = query.bind(moves[i].1.case_id.to_owned());
+            }
+            let ids: std::collections::HashSet<String> = query
+                .fetch_all(&mut **tx)
+                .await?
+                .iter()
+                .map(|row| sqlx::Row::try_get::<String, _>(row, 0))
+                .collect::<Result<_, _>>()?;
+            for &i in run {
+                moved[i] = ids.contains(moves[i].1.case_id);
+            }
+        }
+    }
+    let events: Vec<&Step<'_>> = moves
+        .iter()
+        .zip(&moved)
+        .filter(|(_, did)| **did)
+        .map(|(&(_, step), _)| step)
+        .collect();
     write_events(tx, &events).await?;
     Ok(moved)
 }

@@ -852,7 +852,7 @@ async fn exchange_verify_checks_a_receipt_offline_against_an_exported_trust_list
             ),
             query: None,
             headers,
-            body: Vec::new(),
+            body: axum::body::Bytes::new(),
         },
     )
     .await;

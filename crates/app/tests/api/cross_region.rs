@@ -528,14 +528,13 @@ async fn applications_cross_regions_once_and_their_progress_comes_back() {
             .fetch_one(a.state.pool())
             .await
             .expect("outbox");
-    let mut package: Value =
-        serde_json::from_slice(&a.state.vault.open_field(&context, &sealed).expect("open"))
-            .expect("json");
-    package["package"]["applicant"]["name"] = json!("李四");
-    let resealed = a
-        .state
-        .vault
-        .seal_field(&context, &serde_json::to_vec(&package).expect("json"));
+    // The package goes as CBOR; the name in it is changed after it was signed.
+    let mut package = tongban_app::crossregion::package::Signed::decode(
+        &a.state.vault.open_field(&context, &sealed).expect("open"),
+    )
+    .expect("a package");
+    package.package.applicant.name = "李四".into();
+    let resealed = a.state.vault.seal_field(&context, &package.encode());
     sqlx::query("UPDATE cross_outbox_bodies SET body_sealed = $1 WHERE id IN (SELECT id FROM cross_outbox WHERE case_id = $2)")
         .bind(resealed)
         .bind(forged.clone())

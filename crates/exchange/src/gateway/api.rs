@@ -48,7 +48,7 @@ async fn gateway(
             rest,
             query: uri.query().map(str::to_owned),
             headers,
-            body: body.to_vec(),
+            body,
         },
     )
     .await;

@@ -20,7 +20,8 @@ pub struct Incoming {
     pub rest: String,
     pub query: Option<String>,
     pub headers: HeaderMap,
-    pub body: Vec<u8>,
+    /// Shared, not copied, on its way through the gateway (a body may weigh megabytes).
+    pub body: axum::body::Bytes,
 }
 
 /// The gateway's answer.

@@ -429,7 +429,8 @@ pub async fn forward(
 /// A module of this platform calls a member of another region in the name of one of this
 /// region's departments (the department's own system, not an account): the same signed,
 /// logged exchange as [`forward`] makes for a department's client. `target` is the path after
-/// the service code, `subsystem` the calling system's name in the `X-Road-Client` header.
+/// the service code, `subsystem` the calling system's name in the `X-Road-Client` header,
+/// `content_type` the body's (JSON unless `Some`).
 #[allow(clippy::too_many_arguments)]
 pub async fn send(
     state: &AppState,
@@ -440,6 +441,7 @@ pub async fn send(
     method: axum::http::Method,
     target: &str,
     body: Vec<u8>,
+    content_type: Option<&'static str>,
 ) -> Result<Outgoing, GatewayError> {
     let started = Instant::now();
     let instance = &state.config.xroad_instance;
@@ -471,7 +473,7 @@ pub async fn send(
         })?;
     let mut headers = HeaderMap::new();
     for (name, value) in [
-        ("content-type", "application/json"),
+        ("content-type", content_type.unwrap_or("application/json")),
         ("accept", "application/json"),
     ] {
         headers.insert(name, axum::http::HeaderValue::from_static(value));
@@ -481,7 +483,7 @@ pub async fn send(
         rest,
         query: None,
         headers,
-        body,
+        body: body.into(),
     };
     forward(
         state, consumer, &member, &client, &service, &path, &incoming, started,
