@@ -94,6 +94,18 @@ pub(crate) async fn recognise(to: &TestApp, from: &TestApp) {
     assert_eq!(to.approve_trust(proposed).await, 204);
 }
 
+/// `app` stops recognising `region` (two security administrators).
+async fn stop_recognising(app: &TestApp, region: &str) {
+    let removed = app
+        .client
+        .delete(app.url(&format!("/api/v1/admin/trusted-regions/{region}")))
+        .bearer_auth(&app.account("demo.secadmin").api_token)
+        .send()
+        .await
+        .expect("remove");
+    assert_eq!(app.approve_trust(removed).await, 204);
+}
+
 fn header(response: &reqwest::Response, name: &str) -> String {
     response
         .headers()
@@ -616,26 +628,12 @@ async fn a_member_two_recognised_regions_claim_is_trusted_in_neither() {
     );
     // B stops recognising C: A's department is A's again at once (B's node kept neither
     // answer past the change).
-    let removed = b
-        .client
-        .delete(b.url("/api/v1/admin/trusted-regions/110000"))
-        .bearer_auth(&b.account("demo.secadmin").api_token)
-        .send()
-        .await
-        .expect("remove");
-    assert_eq!(b.approve_trust(removed).await, 204);
+    stop_recognising(&b, "110000").await;
     let again = call(&a, &consumer, &client, &path).await;
     assert_eq!(again.status(), 403);
     assert_eq!(header(&again, "x-road-error"), "Client.AccessDenied");
     // And once B stops recognising A, A's departments are no one's there, from the next call.
-    let removed = b
-        .client
-        .delete(b.url("/api/v1/admin/trusted-regions/339900"))
-        .bearer_auth(&b.account("demo.secadmin").api_token)
-        .send()
-        .await
-        .expect("remove");
-    assert_eq!(b.approve_trust(removed).await, 204);
+    stop_recognising(&b, "339900").await;
     let gone = call(&a, &consumer, &client, &path).await;
     assert_eq!(gone.status(), 502);
     let body: Value = gone.json().await.expect("problem");
