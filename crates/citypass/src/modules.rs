@@ -135,20 +135,23 @@ impl crate::module::Module for PassModule {
 
     fn nav(&self, actor: &crate::identity::model::Actor) -> Vec<crate::module::NavLink> {
         use crate::authz::{Action, Resource, can};
-        // Staff who check others scan; everyone else shows their own pass.
-        vec![if can(actor, Action::UseScanner, Resource::Platform) {
-            crate::module::NavLink {
+        // Staff who check others scan; a person shows their own pass. An account that is no
+        // person's (an enterprise's, an official's work account) has no pass to show.
+        if can(actor, Action::UseScanner, Resource::Platform) {
+            vec![crate::module::NavLink {
                 href: "/scan",
                 text: "nav.scan",
                 rank: 30,
-            }
-        } else {
-            crate::module::NavLink {
+            }]
+        } else if actor.account.person_id.is_some() {
+            vec![crate::module::NavLink {
                 href: "/pass",
                 text: "nav.pass",
                 rank: 30,
-            }
-        }]
+            }]
+        } else {
+            Vec::new()
+        }
     }
 
     fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
