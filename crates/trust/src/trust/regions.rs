@@ -135,6 +135,12 @@ pub struct Verified(std::sync::Mutex<std::collections::HashMap<[u8; 32], TrustLi
 /// The most lists remembered (a region keeps one; old ones are dropped when it is full).
 const VERIFIED_MAX: usize = 256;
 
+/// The root key a region is pinned to, as stored (algorithm name, base64url key).
+fn pinned_root(alg: &str, key: &str) -> Option<PublicKey> {
+    let algorithm = alg.parse().ok()?;
+    PublicKey::new(algorithm, URL_SAFE_NO_PAD.decode(key).ok()?).ok()
+}
+
 fn verified(state: &AppState, alg: &str, key: &str, text: &str) -> Option<TrustListPayload> {
     use sha2::Digest as _;
     let digest: [u8; 32] = sha2::Sha256::new()
@@ -149,11 +155,7 @@ fn verified(state: &AppState, alg: &str, key: &str, text: &str) -> Option<TrustL
     if let Some(payload) = memo.0.lock().ok()?.get(&digest) {
         return Some(payload.clone());
     }
-    let root = alg
-        .parse()
-        .ok()
-        .and_then(|a| URL_SAFE_NO_PAD.decode(key).ok().map(|b| (a, b)))
-        .and_then(|(a, b)| PublicKey::new(a, b).ok())?;
+    let root = pinned_root(alg, key)?;
     let payload = verify_trust_list(text, &root).ok()?;
     if let Ok(mut memo) = memo.0.lock() {
         if memo.len() >= VERIFIED_MAX {
@@ -224,13 +226,7 @@ pub async fn recognised(state: &AppState) -> AppResult<Vec<(String, TrustListPay
 pub async fn recognised_lists(state: &AppState) -> AppResult<Vec<(String, PublicKey)>> {
     let mut out = Vec::new();
     for row in store::trusted_regions(state.pool()).await? {
-        let root = row
-            .root_alg
-            .parse()
-            .ok()
-            .and_then(|a| URL_SAFE_NO_PAD.decode(&row.root_key).ok().map(|b| (a, b)))
-            .and_then(|(a, b)| PublicKey::new(a, b).ok());
-        if let Some(root) = root {
+        if let Some(root) = pinned_root(&row.root_alg, &row.root_key) {
             out.push((row.list_text, root));
         }
     }
@@ -250,12 +246,7 @@ pub async fn recognised_list_of(
         let Some(payload) = verified(state, &row.root_alg, &row.root_key, &row.list_text) else {
             return Ok(None);
         };
-        let root = row
-            .root_alg
-            .parse()
-            .ok()
-            .and_then(|a| URL_SAFE_NO_PAD.decode(&row.root_key).ok().map(|b| (a, b)))
-            .and_then(|(a, b)| PublicKey::new(a, b).ok());
+        let root = pinned_root(&row.root_alg, &row.root_key);
         return Ok(root.map(|root| (row.list_text, root, payload)));
     }
     Ok(None)
