@@ -849,18 +849,23 @@ async fn a_certificate_issued_in_the_competent_region_verifies_in_the_applicants
         .as_str()
         .expect("certificate id")
         .to_owned();
-    let wallet: Value = a
-        .get_as(&citizen, "/api/v1/wallet")
-        .await
-        .json()
-        .await
-        .expect("wallet");
-    let held = wallet
-        .as_array()
-        .expect("entries")
-        .iter()
-        .find(|e| e["id"] == json!(cert_id))
-        .expect("in the wallet");
+    // The certificate's entry in the applicant's wallet, as listed now.
+    let held_now = || async {
+        let wallet: Value = a
+            .get_as(&citizen, "/api/v1/wallet")
+            .await
+            .json()
+            .await
+            .expect("wallet");
+        wallet
+            .as_array()
+            .expect("entries")
+            .iter()
+            .find(|e| e["id"] == json!(cert_id))
+            .cloned()
+            .expect("in the wallet")
+    };
+    let held = held_now().await;
     assert_eq!(held["region"], "440300");
     assert_eq!(held["status"], "valid");
     assert_eq!(held["type_name"], "个体工商户营业执照");
@@ -910,26 +915,15 @@ async fn a_certificate_issued_in_the_competent_region_verifies_in_the_applicants
         )
         .await;
     assert_eq!(revoked.status(), 204);
-    let status_of = || async {
-        let wallet: Value = a
-            .get_as(&citizen, "/api/v1/wallet")
-            .await
-            .json()
-            .await
-            .expect("wallet");
-        wallet
-            .as_array()
-            .expect("entries")
-            .iter()
-            .find(|e| e["id"] == json!(cert_id))
-            .map(|e| e["status"].clone())
-            .expect("in the wallet")
-    };
-    assert_eq!(status_of().await, "valid", "until the list is read again");
+    assert_eq!(
+        held_now().await["status"],
+        "valid",
+        "until the list is read again"
+    );
     tongban_app::crossregion::statuses::refresh(&a.state)
         .await
         .expect("refresh");
-    assert_eq!(status_of().await, "revoked");
+    assert_eq!(held_now().await["status"], "revoked");
     // One copy, kept sealed (the same certificate again would change nothing).
     let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM certificates_elsewhere")
         .fetch_one(a.state.pool())
