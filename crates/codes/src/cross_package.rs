@@ -589,6 +589,10 @@ mod tests {
             Signed::parse(&as_text),
             Err(Refusal::Malformed(_))
         ));
+        // Bytes that are no package at all, cut short or not CBOR, are refused too.
+        for garbage in [&cbor[..cbor.len() / 2], &[0xff, 0x00, 0x13][..], &[][..]] {
+            assert!(matches!(Signed::parse(garbage), Err(Refusal::Malformed(_))));
+        }
     }
 
     #[test]
