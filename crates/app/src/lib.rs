@@ -12,6 +12,7 @@ pub use tongban_crossregion as crossregion;
 pub use tongban_exchange::catalogue;
 pub use tongban_exchange::gateway as exchange;
 pub use tongban_exchange::pubsub;
+pub use tongban_opendata as opendata;
 pub use tongban_platform::{
     admin, authz, cache, config, db, error, identity, keys, ledger, metrics, migrations, module,
     random, state, time_fmt, web,
@@ -90,6 +91,7 @@ pub fn modules() -> Vec<Box<dyn module::Module>> {
         Box::new(tongban_services::ApplicationsModule),
         Box::new(tongban_exchange::ExchangeModule),
         Box::new(tongban_crossregion::CrossRegionModule),
+        Box::new(tongban_opendata::OpenDataModule),
     ]
 }
 

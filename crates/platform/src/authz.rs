@@ -80,6 +80,12 @@ pub enum Action {
     /// Keep the records of a department's digital registries (its clerks and
     /// administrators).
     KeepRegistry,
+    /// Prepare a department's open data: datasets kept private, uploads, the treatments the
+    /// personal-data gate asks for (its clerks and administrators).
+    PrepareOpenData,
+    /// Publish a department's open data: make a dataset public, publish an upload someone
+    /// else prepared, delete (its administrators).
+    PublishOpenData,
 }
 
 /// What the action is done to, with what the policy needs to know about it.
@@ -230,10 +236,9 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
         }
         IssueCertificates | HandleApplications => acts_for(actor, Role::Clerk, &resource),
         ViewDataCatalogue => actor.grants.iter().any(|grant| grant.role.is_staff()),
-        ManageDataCatalogue | RequestData | DecideDataRequest | ReadExchangeLog => {
-            acts_for(actor, Role::DeptAdmin, &resource)
-        }
-        CallDataService | KeepRegistry => {
+        ManageDataCatalogue | RequestData | DecideDataRequest | ReadExchangeLog
+        | PublishOpenData => acts_for(actor, Role::DeptAdmin, &resource),
+        CallDataService | KeepRegistry | PrepareOpenData => {
             acts_for(actor, Role::Clerk, &resource) || acts_for(actor, Role::DeptAdmin, &resource)
         }
         RegisterPerson | RegisterEnterprise => {

@@ -19,6 +19,7 @@ mod govstack;
 mod keys;
 mod ledger;
 mod migrations;
+mod opendata;
 mod operations;
 mod pages;
 mod pass;

@@ -1,0 +1,657 @@
+//! 数据开放: the CKAN Action API as CKAN's clients call it, the personal-data gate on files
+//! with planted ID numbers and phones, publication by a second person, the datastore, paging
+//! that adds up, and bad input that changes nothing.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app};
+
+/// Calls an action with CKAN's envelope: (status, the whole answer).
+async fn action(app: &TestApp, token: Option<&str>, name: &str, body: Value) -> (u16, Value) {
+    let mut request = app
+        .client
+        .post(app.url(&format!("/api/3/action/{name}")))
+        .json(&body);
+    if let Some(token) = token {
+        // As ckanapi sends it: the bare token.
+        request = request.header("Authorization", token);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("json"))
+}
+
+async fn get(app: &TestApp, path: &str) -> (u16, Value) {
+    let response = app.client.get(app.url(path)).send().await.expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("json"))
+}
+
+async fn upload(
+    app: &TestApp,
+    token: &str,
+    dataset: &str,
+    file_name: &str,
+    bytes: Vec<u8>,
+    extra: &[(&str, &str)],
+) -> (u16, Value) {
+    let mut form = reqwest::multipart::Form::new()
+        .text("package_id", dataset.to_owned())
+        .part(
+            "upload",
+            reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_owned()),
+        );
+    for (key, value) in extra {
+        form = form.text((*key).to_owned(), (*value).to_owned());
+    }
+    let response = app
+        .client
+        .post(app.url("/api/action/resource_create"))
+        .header("X-CKAN-API-Key", token)
+        .multipart(form)
+        .send()
+        .await
+        .expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("json"))
+}
+
+fn kinds(findings: &Value) -> Vec<(String, String, u64)> {
+    findings
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["column"].as_str().unwrap_or_default().to_owned(),
+                f["kind"].as_str().unwrap_or_default().to_owned(),
+                f["rows"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_action_api_answers_in_ckans_envelope() {
+    let app = spawn_app().await;
+    let (status, body) = get(&app, "/api/3/action/status_show").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["success"], true);
+    assert_eq!(body["result"]["api_version"], 3);
+    assert!(body["help"].as_str().expect("help").contains("status_show"));
+
+    let (_, list) = get(&app, "/api/action/package_list").await;
+    let names: Vec<&str> = list["result"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(names.contains(&"market-entities-monthly"), "{names:?}");
+    // The allowance list under review is private: not listed.
+    assert!(!names.contains(&"minimum-living-allowance"));
+
+    let (status, shown) = get(
+        &app,
+        "/api/3/action/package_show?id=market-entities-monthly",
+    )
+    .await;
+    assert_eq!(status, 200);
+    let package = &shown["result"];
+    assert_eq!(package["organization"]["name"], "linjiang-scjg");
+    assert_eq!(package["source"], "SJ-QYDJ-001");
+    let resource = &package["resources"][0];
+    assert_eq!(resource["url_type"], "upload");
+    assert_eq!(resource["datastore_active"], true);
+    assert!(
+        resource.get("findings").is_none(),
+        "the gate's findings are the department's"
+    );
+    let by_id = get(
+        &app,
+        &format!(
+            "/api/3/action/package_show?id={}",
+            package["id"].as_str().expect("id")
+        ),
+    )
+    .await;
+    assert_eq!(by_id.1["result"]["name"], "market-entities-monthly");
+
+    let (status, missing) = get(&app, "/api/3/action/package_show?id=no-such-dataset").await;
+    assert_eq!(status, 404);
+    assert_eq!(missing["success"], false);
+    assert_eq!(missing["error"]["__type"], "Not Found Error");
+    let (status, hidden) = get(
+        &app,
+        "/api/3/action/package_show?id=minimum-living-allowance",
+    )
+    .await;
+    assert_eq!(
+        (status, hidden["error"]["__type"].as_str()),
+        (404, Some("Not Found Error"))
+    );
+
+    let (status, unknown) = get(&app, "/api/3/action/package_hack").await;
+    assert_eq!((status, unknown["success"].as_bool()), (400, Some(false)));
+    let (status, get_write) = get(&app, "/api/3/action/package_create?name=x").await;
+    assert_eq!((status, get_write["success"].as_bool()), (400, Some(false)));
+
+    let (_, orgs) = get(&app, "/api/3/action/organization_list?all_fields=true").await;
+    let market = orgs["result"]
+        .as_array()
+        .expect("orgs")
+        .iter()
+        .find(|o| o["name"] == "linjiang-scjg")
+        .expect("the market regulator");
+    assert_eq!(market["package_count"], 1);
+    let (_, group) = get(
+        &app,
+        "/api/3/action/group_show?id=health&include_datasets=true",
+    )
+    .await;
+    assert_eq!(group["result"]["package_count"], 2);
+    assert_eq!(
+        group["result"]["packages"].as_array().map(Vec::len),
+        Some(2)
+    );
+    let (_, tags) = get(&app, "/api/3/action/tag_list").await;
+    assert!(
+        tags["result"]
+            .as_array()
+            .expect("tags")
+            .contains(&json!("医院"))
+    );
+
+    // The datastore: filters, text, sort, fields, paging, total.
+    let rid = resource["id"].as_str().expect("resource id");
+    let (status, found) = get(
+        &app,
+        &format!(
+            "/api/3/action/datastore_search?resource_id={rid}&filters=%7B%22%E5%8C%BA%E5%8E%BF%22%3A%22%E6%B1%9F%E5%8C%97%E5%8C%BA%22%7D&sort=%E6%96%B0%E8%AE%BE%E4%BC%81%E4%B8%9A%20desc&limit=3"
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{found}");
+    let result = &found["result"];
+    assert_eq!(result["total"], 11, "eleven months in 江北区");
+    let records = result["records"].as_array().expect("records");
+    assert_eq!(records.len(), 3);
+    let counts: Vec<i64> = records
+        .iter()
+        .map(|r| r["新设企业"].as_i64().expect("an int"))
+        .collect();
+    assert!(
+        counts.windows(2).all(|w| w[0] >= w[1]),
+        "sorted descending: {counts:?}"
+    );
+    assert!(records.iter().all(|r| r["区县"] == "江北区"));
+    assert_eq!(result["fields"][1]["type"], "text");
+    let (_, text) = action(
+        &app,
+        None,
+        "datastore_search",
+        json!({"resource_id": rid, "q": "2026-03", "fields": ["月份", "区县"]}),
+    )
+    .await;
+    assert_eq!(text["result"]["total"], 2);
+    let record = &text["result"]["records"][0];
+    assert!(record.get("新设企业").is_none() && record["月份"] == "2026-03");
+    for (body, field) in [
+        (
+            json!({"resource_id": rid, "filters": {"无此列": "x"}}),
+            "filters",
+        ),
+        (
+            json!({"resource_id": rid, "filters": {"新设企业": "many"}}),
+            "filters",
+        ),
+        (json!({"resource_id": rid, "sort": "无此列 desc"}), "sort"),
+        (json!({"resource_id": rid, "limit": 40000}), "limit"),
+        (json!({"resource_id": rid, "offset": -1}), "offset"),
+    ] {
+        let (status, refused) = action(&app, None, "datastore_search", body).await;
+        assert_eq!(status, 409, "{refused}");
+        assert_eq!(refused["error"]["__type"], "Validation Error");
+        assert!(refused["error"].get(field).is_some(), "{refused}");
+    }
+
+    // The download is the file the hash names.
+    let url = resource["url"].as_str().expect("url");
+    let bytes = app
+        .client
+        .get(url)
+        .send()
+        .await
+        .expect("download")
+        .bytes()
+        .await
+        .expect("bytes");
+    assert_eq!(
+        data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(&bytes)),
+        resource["hash"].as_str().expect("hash")
+    );
+    assert!(String::from_utf8_lossy(&bytes).starts_with("月份,区县,新设企业"));
+}
+
+use sha2::Digest as _;
+
+#[tokio::test]
+async fn planted_ids_and_phones_stop_publication_until_treated_and_a_second_person_publishes() {
+    let app = spawn_app().await;
+    let clerk = app.account("demo.clerk.market").api_token.clone();
+    let admin = app.account("demo.deptadmin.market").api_token.clone();
+    let other_admin = app.account("demo.deptadmin.police").api_token.clone();
+
+    // A clerk prepares in private; making anything public is an administrator's.
+    let dataset = json!({"name": "inspections-2026", "title": "食品安全抽检结果", "owner_org": "linjiang-scjg",
+        "groups": [{"name": "health"}], "tags": [{"name": "食品安全"}], "license_id": "cc-by-4.0"});
+    let (status, refused) = action(&app, Some(&clerk), "package_create", dataset.clone()).await;
+    assert_eq!(
+        (status, refused["error"]["__type"].as_str()),
+        (403, Some("Authorization Error"))
+    );
+    let (status, anonymous) = action(&app, None, "package_create", dataset.clone()).await;
+    assert_eq!(status, 403, "{anonymous}");
+    let mut private = dataset.clone();
+    private["private"] = json!(true);
+    let (status, created) = action(&app, Some(&clerk), "package_create", private).await;
+    assert_eq!(status, 200, "{created}");
+    let dataset_id = created["result"]["id"].as_str().expect("id").to_owned();
+    // Another department's administrator cannot touch it.
+    let (status, _) = action(
+        &app,
+        Some(&other_admin),
+        "package_patch",
+        json!({"id": dataset_id, "private": false}),
+    )
+    .await;
+    assert_eq!(
+        status, 404,
+        "a private dataset of another department is not even seen"
+    );
+
+    let planted = "抽检单位,负责人姓名,联系电话,备注,结果\n\
+        江北区甲超市,王建国,13800138000,,合格\n\
+        江北区乙餐馆,李秀英,13900139001,负责人身份证330102196507153025,合格\n\
+        江南区丙食品厂,张伟,0571-88776655,,不合格\n";
+    let (status, uploaded) = upload(
+        &app,
+        &clerk,
+        &dataset_id,
+        "inspections.csv",
+        planted.as_bytes().to_vec(),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200, "{uploaded}");
+    let resource = &uploaded["result"];
+    let rid = resource["id"].as_str().expect("id").to_owned();
+    assert_eq!(resource["publication"], "review");
+    assert_eq!(
+        kinds(&resource["findings"]),
+        vec![
+            ("负责人姓名".into(), "name_column".into(), 3),
+            ("联系电话".into(), "mobile".into(), 2),
+            ("备注".into(), "resident_id".into(), 1),
+        ]
+    );
+    // The raw upload is sealed at rest: the ID number is nowhere in the database in clear.
+    let stored: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT content FROM open_files")
+        .fetch_all(app.state.pool())
+        .await
+        .expect("files");
+    assert!(!stored.is_empty());
+    assert!(
+        stored
+            .iter()
+            .all(|(bytes,)| !String::from_utf8_lossy(bytes).contains("330102196507153025"))
+    );
+
+    // Nobody publishes it as it is.
+    let publish = |token: String| {
+        let app = &app;
+        let rid = rid.clone();
+        async move {
+            let response = app
+                .post_as(
+                    &token,
+                    &format!("/api/v1/opendata/resources/{rid}/publication"),
+                    &json!({}),
+                )
+                .await;
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.expect("json"))
+        }
+    };
+    let (status, blocked) = publish(admin.clone()).await;
+    assert_eq!(status, 409, "{blocked}");
+    assert!(
+        blocked["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("联系电话"),
+        "{blocked}"
+    );
+
+    // Masking the remark alone is not enough while the phone column is there.
+    let treat = |token: String, body: Value| {
+        let app = &app;
+        let rid = rid.clone();
+        async move {
+            let response = app
+                .client
+                .put(app.url(&format!("/api/v1/opendata/resources/{rid}/treatments")))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .expect("request");
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.expect("json"))
+        }
+    };
+    let (status, partial) = treat(
+        clerk.clone(),
+        json!({"treatments": [{"column": "备注", "action": "mask"}]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{partial}");
+    let left: Vec<String> = kinds(&partial["blocking"])
+        .into_iter()
+        .map(|k| k.0)
+        .collect();
+    assert_eq!(left, vec!["负责人姓名", "联系电话"]);
+    let (status, _) = treat(
+        clerk.clone(),
+        json!({"treatments": [{"column": "无此列", "action": "drop"}]}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    let (status, _) = treat(
+        clerk.clone(),
+        json!({"treatments": [{"column": "联系电话", "action": "declare", "reason": "单位座机"}]}),
+    )
+    .await;
+    assert_eq!(status, 200, "a declaration is recorded…");
+    let (status, still) = publish(admin.clone()).await;
+    assert_eq!(
+        status, 409,
+        "…but never clears a mobile number found in the cells: {still}"
+    );
+
+    let (status, treated) = treat(
+        clerk.clone(),
+        json!({"treatments": [
+            {"column": "负责人姓名", "action": "mask"},
+            {"column": "联系电话", "action": "drop"},
+            {"column": "备注", "action": "mask"}
+        ]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{treated}");
+    assert_eq!(treated["blocking"], json!([]));
+    assert_eq!(
+        treated["columns"],
+        json!(["抽检单位", "负责人姓名", "备注", "结果"])
+    );
+    assert_eq!(treated["preview"][0][1], "王**");
+
+    // The clerk may not publish; an administrator who did not treat it does.
+    let (status, _) = publish(clerk.clone()).await;
+    assert_eq!(status, 403);
+    let (status, published) = publish(admin.clone()).await;
+    assert_eq!(status, 200, "{published}");
+    assert_eq!(published["publication"], "published");
+    let raw_left: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM open_files WHERE kind = 'raw'")
+        .fetch_one(app.state.pool())
+        .await
+        .expect("count");
+    assert_eq!(
+        raw_left.0, 1,
+        "only the demo's list under review keeps a raw upload"
+    );
+
+    // Still private: the public sees nothing until the administrator opens the dataset.
+    let (status, _) = get(&app, &format!("/api/3/action/resource_show?id={rid}")).await;
+    assert_eq!(status, 404);
+    let (status, opened) = action(
+        &app,
+        Some(&admin),
+        "package_patch",
+        json!({"id": dataset_id, "private": false}),
+    )
+    .await;
+    assert_eq!(status, 200, "{opened}");
+    let (status, found) = action(
+        &app,
+        None,
+        "datastore_search",
+        json!({"resource_id": rid, "q": "不合格"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(found["result"]["total"], 1);
+    let shown = get(&app, &format!("/api/3/action/resource_show?id={rid}"))
+        .await
+        .1;
+    let file = app
+        .client
+        .get(shown["result"]["url"].as_str().expect("url"))
+        .send()
+        .await
+        .expect("download")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        file.contains("王**") && file.contains("江南区丙食品厂"),
+        "{file}"
+    );
+    for secret in ["13800138000", "330102196507153025", "王建国", "联系电话"] {
+        assert!(!file.contains(secret), "{secret} published: {file}");
+    }
+
+    // An administrator who treats a file cannot then publish it alone.
+    let (status, second) = upload(
+        &app,
+        &admin,
+        &dataset_id,
+        "more.csv",
+        "抽检单位,结果\n江北区丁超市,合格\n".as_bytes().to_vec(),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200, "{second}");
+    let second_id = second["result"]["id"].as_str().expect("id");
+    let response = app
+        .post_as(
+            &admin,
+            &format!("/api/v1/opendata/resources/{second_id}/publication"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 403);
+}
+
+#[tokio::test]
+async fn quasi_identifiers_are_checked_for_k_anonymity() {
+    let app = spawn_app().await;
+    let clerk = app.account("demo.clerk.market").api_token.clone();
+    let (_, created) = action(
+        &app,
+        Some(&clerk),
+        "package_create",
+        json!({"name": "licences-by-age", "owner_org": "linjiang-scjg", "private": true}),
+    )
+    .await;
+    let id = created["result"]["id"].as_str().expect("id");
+    let mut csv = String::from("年龄,区县,类别\n");
+    for _ in 0..6 {
+        csv.push_str("34,江北区,餐饮\n");
+    }
+    csv.push_str("71,江南区,餐饮\n");
+    let (status, uploaded) = upload(
+        &app,
+        &clerk,
+        id,
+        "ages.csv",
+        csv.into_bytes(),
+        &[("quasi_identifiers", "年龄,区县")],
+    )
+    .await;
+    assert_eq!(status, 200, "{uploaded}");
+    let findings = &uploaded["result"]["findings"];
+    assert_eq!(
+        kinds(findings),
+        vec![("年龄 + 区县".into(), "k_anonymity".into(), 1)]
+    );
+    assert_eq!(findings[0]["smallest_class"], 1);
+    assert_eq!(uploaded["result"]["k"], 5);
+}
+
+#[tokio::test]
+async fn paging_adds_up_and_bad_searches_are_refused() {
+    let app = spawn_app().await;
+    let (_, all) = get(&app, "/api/3/action/package_list").await;
+    let all: Vec<Value> = all["result"].as_array().expect("all").clone();
+    assert!(all.len() >= 8, "{all:?}");
+    let mut pages = Vec::new();
+    for offset in (0..all.len() + 3).step_by(3) {
+        let (_, page) = get(
+            &app,
+            &format!("/api/3/action/package_list?limit=3&offset={offset}"),
+        )
+        .await;
+        pages.extend(page["result"].as_array().expect("page").clone());
+    }
+    assert_eq!(pages, all);
+    let (_, past) = get(&app, "/api/3/action/package_list?limit=3&offset=1000").await;
+    assert_eq!(past["result"], json!([]));
+
+    let (_, everything) = action(&app, None, "package_search", json!({"rows": 1000})).await;
+    let count = everything["result"]["count"].as_u64().expect("count") as usize;
+    assert_eq!(count, all.len());
+    let mut searched = Vec::new();
+    for start in (0..count).step_by(4) {
+        let (_, page) = action(
+            &app,
+            None,
+            "package_search",
+            json!({"rows": 4, "start": start, "sort": "name asc"}),
+        )
+        .await;
+        searched.extend(
+            page["result"]["results"]
+                .as_array()
+                .expect("results")
+                .iter()
+                .map(|p| p["name"].clone()),
+        );
+    }
+    let mut names = all.clone();
+    names.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+    assert_eq!(searched, names);
+
+    // Facets and filters, with Chinese text.
+    let (status, health) = get(
+        &app,
+        "/api/3/action/package_search?q=%E5%8C%BB%E7%96%97&facet.field=%5B%22organization%22%2C%22res_format%22%5D&fq=groups:health",
+    )
+    .await;
+    assert_eq!(status, 200, "{health}");
+    let result = &health["result"];
+    assert_eq!(result["count"], 1);
+    assert_eq!(result["results"][0]["name"], "medical-institutions");
+    assert_eq!(result["facets"]["organization"]["linjiang-wjw"], 1);
+    assert_eq!(
+        result["search_facets"]["res_format"]["items"][0]["name"],
+        "CSV"
+    );
+    let (_, negated) = action(
+        &app,
+        None,
+        "package_search",
+        json!({"fq": "-groups:health", "rows": 1000}),
+    )
+    .await;
+    assert_eq!(negated["result"]["count"].as_u64(), Some(count as u64 - 2));
+
+    for (body, kind) in [
+        (json!({"rows": 1001}), "Validation Error"),
+        (json!({"rows": "ten"}), "Validation Error"),
+        (json!({"start": -1}), "Validation Error"),
+        (json!({"fq": "secret:x"}), "Search Query Error"),
+        (json!({"fq": "tags:\"open"}), "Search Query Error"),
+        (json!({"sort": "views_recent desc"}), "Search Query Error"),
+        (json!({"facet.field": ["maintainer"]}), "Search Query Error"),
+    ] {
+        let (status, refused) = action(&app, None, "package_search", body.clone()).await;
+        assert_eq!(status, 409, "{body}: {refused}");
+        assert_eq!(refused["error"]["__type"], kind, "{body}");
+    }
+    let response = app
+        .client
+        .post(app.url("/api/3/action/package_search"))
+        .header("Content-Type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 400);
+}
+
+#[tokio::test]
+async fn bad_files_are_refused_and_leave_nothing_behind() {
+    let app = spawn_app().await;
+    let clerk = app.account("demo.clerk.market").api_token.clone();
+    let (_, created) = action(
+        &app,
+        Some(&clerk),
+        "package_create",
+        json!({"name": "bad-files", "owner_org": "linjiang-scjg", "private": true}),
+    )
+    .await;
+    let id = created["result"]["id"].as_str().expect("id").to_owned();
+    let resources_before = app.count("open_resources").await;
+    let files_before = app.count("open_files").await;
+    let huge = format!("a\n{}\n", "x".repeat(40 * 1024));
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("ragged.csv", b"a,b\n1,2\n3\n".to_vec()),
+        ("latin1.csv", b"a\n\xff\xfe\xfd\n".to_vec()),
+        ("huge.csv", huge.into_bytes()),
+        ("empty.csv", Vec::new()),
+        ("notes.pdf", b"%PDF-1.7".to_vec()),
+        ("records.json", b"{\"x\": 1}".to_vec()),
+    ];
+    for (name, bytes) in cases {
+        let (status, refused) = upload(&app, &clerk, &id, name, bytes, &[]).await;
+        assert_eq!(status, 409, "{name}: {refused}");
+        assert_eq!(refused["error"]["__type"], "Validation Error", "{name}");
+    }
+    assert_eq!(app.count("open_resources").await, resources_before);
+    assert_eq!(app.count("open_files").await, files_before);
+
+    // GBK, as many real files are written, is read.
+    let (gbk, _, _) = encoding_rs::GBK.encode("区县,数量\n江北区,3\n");
+    let (status, taken) = upload(&app, &clerk, &id, "gbk.csv", gbk.into_owned(), &[]).await;
+    assert_eq!(status, 200, "{taken}");
+    assert_eq!(taken["result"]["fields"][0]["id"], "区县");
+    assert_eq!(taken["result"]["findings"], json!([]));
+
+    // Names and organizations CKAN would refuse.
+    for body in [
+        json!({"name": "Bad Name", "owner_org": "linjiang-scjg", "private": true}),
+        json!({"name": "ok-name", "owner_org": "no-such-org", "private": true}),
+        json!({"name": "bad-files", "owner_org": "linjiang-scjg", "private": true}),
+        json!({"name": "ok-name", "owner_org": "linjiang-scjg", "private": true, "license_id": "mine"}),
+        json!({"name": "ok-name", "owner_org": "linjiang-scjg", "private": true, "groups": [{"name": "secrets"}]}),
+        json!({"name": "ok-name", "owner_org": "linjiang-scjg", "private": true, "temporal_start": "2026-13-01"}),
+    ] {
+        let (status, refused) = action(&app, Some(&clerk), "package_create", body.clone()).await;
+        assert_eq!(
+            (status, refused["error"]["__type"].as_str()),
+            (409, Some("Validation Error")),
+            "{body}: {refused}"
+        );
+    }
+}

@@ -1,0 +1,53 @@
+//! The Module value this crate registers with the platform.
+
+/// 数据开放, as the platform registers it.
+pub struct OpenDataModule;
+
+impl crate::module::Module for OpenDataModule {
+    fn name(&self) -> &'static str {
+        "open-data"
+    }
+
+    fn migrations(&self) -> Option<&'static crate::module::Migrations> {
+        Some(&crate::MIGRATIONS)
+    }
+
+    fn init(
+        &self,
+        _context: &crate::module::InitContext<'_>,
+        extensions: &mut crate::module::Extensions,
+    ) {
+        extensions.insert_cache(crate::cache::Coherent::<
+            std::sync::Arc<crate::service::Catalogue>,
+        >::new(crate::service::CATALOGUE, 4));
+    }
+
+    fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
+        crate::api::routes()
+    }
+
+    fn routes(&self) -> axum::Router<crate::state::AppState> {
+        crate::ckan::routes().merge(crate::pages::routes())
+    }
+
+    fn nav(&self, _actor: &crate::identity::model::Actor) -> Vec<crate::module::NavLink> {
+        vec![crate::module::NavLink {
+            href: "/opendata",
+            text: "nav.opendata",
+            rank: 60,
+        }]
+    }
+
+    fn texts(&self) -> crate::web::i18n::Texts {
+        crate::texts::TEXTS
+    }
+
+    fn demo<'a>(
+        &'a self,
+        state: &'a crate::state::AppState,
+        city: &'a tongban_platform::demo::DemoCity,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::error::AppResult<()>> + Send + 'a>>
+    {
+        Box::pin(crate::demo::seed(state, city))
+    }
+}

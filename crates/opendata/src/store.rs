@@ -1,0 +1,688 @@
+//! The SQL of the open-data module: organizations, datasets, resources, their files, and the
+//! datastore — one table per published tabular resource (`ods_<resource id>`), with a column
+//! per field (`c0`, `c1` …, typed), the row number `_id` and the row's text folded to lower
+//! case for `q` (`_full`). The datastore's tables are made at run time, so its reads are the
+//! one place in this crate that reads columns by position.
+
+use sqlx::Row as _;
+
+use crate::db::Exec;
+use crate::error::{AppError, AppResult};
+use crate::gate::{Finding, Treatment};
+use crate::model::{Dataset, Organization, Resource, ResourceState};
+use crate::table::{ColumnType, Field};
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "[]".into())
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> AppResult<T> {
+    serde_json::from_str(text).map_err(|e| AppError::Internal(e.into()))
+}
+
+// ---- organizations
+
+pub async fn insert_organization<'e>(
+    db: impl Exec<'e>,
+    org: &Organization,
+    by: &str,
+) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO open_organizations (department_id, name, title, title_en, description, \
+         created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(org.department_id.clone())
+    .bind(org.name.clone())
+    .bind(org.title.clone())
+    .bind(org.title_en.clone())
+    .bind(org.description.clone())
+    .bind(by.to_owned())
+    .bind(org.created_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+const ORG_COLUMNS: &str = "department_id, name, title, title_en, description, created_at";
+
+pub async fn organizations<'e>(db: impl Exec<'e>) -> AppResult<Vec<Organization>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ORG_COLUMNS} FROM open_organizations ORDER BY name"
+    )))
+    .fetch_all(db)
+    .await?)
+}
+
+// ---- datasets
+
+#[derive(sqlx::FromRow)]
+struct DatasetRow {
+    id: String,
+    name: String,
+    department_id: String,
+    title: String,
+    title_en: String,
+    notes: String,
+    notes_en: String,
+    themes: String,
+    tags: String,
+    license_id: String,
+    frequency: String,
+    temporal_start: Option<String>,
+    temporal_end: Option<String>,
+    spatial: String,
+    contact_name: String,
+    contact_email: String,
+    source: Option<String>,
+    private: i64,
+    state: String,
+    created_by: String,
+    created_at: i64,
+    modified_at: i64,
+}
+
+impl TryFrom<DatasetRow> for Dataset {
+    type Error = AppError;
+
+    fn try_from(row: DatasetRow) -> AppResult<Dataset> {
+        Ok(Dataset {
+            themes: parse_json(&row.themes)?,
+            tags: parse_json(&row.tags)?,
+            id: row.id,
+            name: row.name,
+            department_id: row.department_id,
+            title: row.title,
+            title_en: row.title_en,
+            notes: row.notes,
+            notes_en: row.notes_en,
+            license_id: row.license_id,
+            frequency: row.frequency,
+            temporal_start: row.temporal_start,
+            temporal_end: row.temporal_end,
+            spatial: row.spatial,
+            contact_name: row.contact_name,
+            contact_email: row.contact_email,
+            source: row.source,
+            private: row.private != 0,
+            state: row.state,
+            created_by: row.created_by,
+            created_at: row.created_at,
+            modified_at: row.modified_at,
+        })
+    }
+}
+
+const DATASET_COLUMNS: &str = "id, name, department_id, title, title_en, notes, notes_en, themes, \
+     tags, license_id, frequency, temporal_start, temporal_end, spatial, contact_name, \
+     contact_email, source, private, state, created_by, created_at, modified_at";
+
+pub async fn insert_dataset<'e>(db: impl Exec<'e>, d: &Dataset) -> AppResult<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO open_datasets ({DATASET_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+         $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
+    )))
+    .bind(d.id.clone())
+    .bind(d.name.clone())
+    .bind(d.department_id.clone())
+    .bind(d.title.clone())
+    .bind(d.title_en.clone())
+    .bind(d.notes.clone())
+    .bind(d.notes_en.clone())
+    .bind(json(&d.themes))
+    .bind(json(&d.tags))
+    .bind(d.license_id.clone())
+    .bind(d.frequency.clone())
+    .bind(d.temporal_start.clone())
+    .bind(d.temporal_end.clone())
+    .bind(d.spatial.clone())
+    .bind(d.contact_name.clone())
+    .bind(d.contact_email.clone())
+    .bind(d.source.clone())
+    .bind(i64::from(d.private))
+    .bind(d.state.clone())
+    .bind(d.created_by.clone())
+    .bind(d.created_at)
+    .bind(d.modified_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Writes every field a dataset's owner may change (not its id, department or creation).
+pub async fn update_dataset<'e>(db: impl Exec<'e>, d: &Dataset) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE open_datasets SET name = $2, title = $3, title_en = $4, notes = $5, \
+         notes_en = $6, themes = $7, tags = $8, license_id = $9, frequency = $10, \
+         temporal_start = $11, temporal_end = $12, spatial = $13, contact_name = $14, \
+         contact_email = $15, source = $16, private = $17, state = $18, modified_at = $19 \
+         WHERE id = $1",
+    )
+    .bind(d.id.clone())
+    .bind(d.name.clone())
+    .bind(d.title.clone())
+    .bind(d.title_en.clone())
+    .bind(d.notes.clone())
+    .bind(d.notes_en.clone())
+    .bind(json(&d.themes))
+    .bind(json(&d.tags))
+    .bind(d.license_id.clone())
+    .bind(d.frequency.clone())
+    .bind(d.temporal_start.clone())
+    .bind(d.temporal_end.clone())
+    .bind(d.spatial.clone())
+    .bind(d.contact_name.clone())
+    .bind(d.contact_email.clone())
+    .bind(d.source.clone())
+    .bind(i64::from(d.private))
+    .bind(d.state.clone())
+    .bind(d.modified_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A dataset by its id or its name.
+pub async fn dataset<'e>(db: impl Exec<'e>, id_or_name: &str) -> AppResult<Option<Dataset>> {
+    let row: Option<DatasetRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {DATASET_COLUMNS} FROM open_datasets WHERE id = $1 OR name = $1"
+    )))
+    .bind(id_or_name.to_owned())
+    .fetch_optional(db)
+    .await?;
+    row.map(Dataset::try_from).transpose()
+}
+
+/// Every dataset not deleted, by name.
+pub async fn active_datasets<'e>(db: impl Exec<'e>) -> AppResult<Vec<Dataset>> {
+    let rows: Vec<DatasetRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {DATASET_COLUMNS} FROM open_datasets WHERE state = 'active' ORDER BY name"
+    )))
+    .fetch_all(db)
+    .await?;
+    rows.into_iter().map(Dataset::try_from).collect()
+}
+
+// ---- resources
+
+#[derive(sqlx::FromRow)]
+struct ResourceRow {
+    id: String,
+    dataset_id: String,
+    position: i64,
+    name: String,
+    description: String,
+    format: String,
+    url: String,
+    file_name: String,
+    media_type: String,
+    size: i64,
+    sha256: String,
+    fields: String,
+    row_count: i64,
+    state: String,
+    findings: String,
+    treatments: String,
+    quasi: String,
+    k: i64,
+    changed_by: String,
+    published_by: Option<String>,
+    downloads: i64,
+    created_at: i64,
+    modified_at: i64,
+}
+
+impl TryFrom<ResourceRow> for Resource {
+    type Error = AppError;
+
+    fn try_from(row: ResourceRow) -> AppResult<Resource> {
+        let findings: Vec<Finding> = parse_json(&row.findings)?;
+        let treatments: Vec<(String, Treatment)> = parse_json(&row.treatments)?;
+        let fields: Vec<Field> = parse_json(&row.fields)?;
+        Ok(Resource {
+            state: ResourceState::parse(&row.state)
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("state {}", row.state)))?,
+            quasi: parse_json(&row.quasi)?,
+            findings,
+            treatments,
+            fields,
+            id: row.id,
+            dataset_id: row.dataset_id,
+            position: row.position,
+            name: row.name,
+            description: row.description,
+            format: row.format,
+            url: row.url,
+            file_name: row.file_name,
+            media_type: row.media_type,
+            size: row.size,
+            sha256: row.sha256,
+            row_count: row.row_count,
+            k: row.k,
+            changed_by: row.changed_by,
+            published_by: row.published_by,
+            downloads: row.downloads,
+            created_at: row.created_at,
+            modified_at: row.modified_at,
+        })
+    }
+}
+
+const RESOURCE_COLUMNS: &str = "id, dataset_id, position, name, description, format, url, \
+     file_name, media_type, size, sha256, fields, row_count, state, findings, treatments, quasi, \
+     k, changed_by, published_by, downloads, created_at, modified_at";
+
+pub async fn insert_resource<'e>(db: impl Exec<'e>, r: &Resource) -> AppResult<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO open_resources ({RESOURCE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+         $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
+    )))
+    .bind(r.id.clone())
+    .bind(r.dataset_id.clone())
+    .bind(r.position)
+    .bind(r.name.clone())
+    .bind(r.description.clone())
+    .bind(r.format.clone())
+    .bind(r.url.clone())
+    .bind(r.file_name.clone())
+    .bind(r.media_type.clone())
+    .bind(r.size)
+    .bind(r.sha256.clone())
+    .bind(json(&r.fields))
+    .bind(r.row_count)
+    .bind(r.state.as_str())
+    .bind(json(&r.findings))
+    .bind(json(&r.treatments))
+    .bind(json(&r.quasi))
+    .bind(r.k)
+    .bind(r.changed_by.clone())
+    .bind(r.published_by.clone())
+    .bind(r.downloads)
+    .bind(r.created_at)
+    .bind(r.modified_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Writes every changing field of a resource.
+pub async fn update_resource<'e>(db: impl Exec<'e>, r: &Resource) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE open_resources SET position = $2, name = $3, description = $4, format = $5, \
+         url = $6, file_name = $7, media_type = $8, size = $9, sha256 = $10, fields = $11, \
+         row_count = $12, state = $13, findings = $14, treatments = $15, quasi = $16, k = $17, \
+         changed_by = $18, published_by = $19, modified_at = $20 WHERE id = $1",
+    )
+    .bind(r.id.clone())
+    .bind(r.position)
+    .bind(r.name.clone())
+    .bind(r.description.clone())
+    .bind(r.format.clone())
+    .bind(r.url.clone())
+    .bind(r.file_name.clone())
+    .bind(r.media_type.clone())
+    .bind(r.size)
+    .bind(r.sha256.clone())
+    .bind(json(&r.fields))
+    .bind(r.row_count)
+    .bind(r.state.as_str())
+    .bind(json(&r.findings))
+    .bind(json(&r.treatments))
+    .bind(json(&r.quasi))
+    .bind(r.k)
+    .bind(r.changed_by.clone())
+    .bind(r.published_by.clone())
+    .bind(r.modified_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn resource<'e>(db: impl Exec<'e>, id: &str) -> AppResult<Option<Resource>> {
+    let row: Option<ResourceRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {RESOURCE_COLUMNS} FROM open_resources WHERE id = $1"
+    )))
+    .bind(id.to_owned())
+    .fetch_optional(db)
+    .await?;
+    row.map(Resource::try_from).transpose()
+}
+
+pub async fn resources_of<'e>(db: impl Exec<'e>, dataset_id: &str) -> AppResult<Vec<Resource>> {
+    let rows: Vec<ResourceRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {RESOURCE_COLUMNS} FROM open_resources WHERE dataset_id = $1 \
+         ORDER BY position, id"
+    )))
+    .bind(dataset_id.to_owned())
+    .fetch_all(db)
+    .await?;
+    rows.into_iter().map(Resource::try_from).collect()
+}
+
+/// The resources of every active dataset, by dataset and position.
+pub async fn active_resources<'e>(db: impl Exec<'e>) -> AppResult<Vec<Resource>> {
+    let rows: Vec<ResourceRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {RESOURCE_COLUMNS} FROM open_resources WHERE dataset_id IN \
+         (SELECT id FROM open_datasets WHERE state = 'active') ORDER BY dataset_id, position, id"
+    )))
+    .fetch_all(db)
+    .await?;
+    rows.into_iter().map(Resource::try_from).collect()
+}
+
+pub async fn delete_resource<'e>(db: impl Exec<'e>, id: &str) -> AppResult<()> {
+    sqlx::query("DELETE FROM open_resources WHERE id = $1")
+        .bind(id.to_owned())
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn count_download<'e>(db: impl Exec<'e>, id: &str) -> AppResult<()> {
+    sqlx::query("UPDATE open_resources SET downloads = downloads + 1 WHERE id = $1")
+        .bind(id.to_owned())
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+// ---- files
+
+/// The raw upload (sealed) or the served file of a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Raw,
+    Served,
+}
+
+impl FileKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            FileKind::Raw => "raw",
+            FileKind::Served => "served",
+        }
+    }
+}
+
+pub async fn put_file<'e>(
+    db: impl Exec<'e>,
+    resource_id: &str,
+    kind: FileKind,
+    content: Vec<u8>,
+) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO open_files (resource_id, kind, content) VALUES ($1, $2, $3) \
+         ON CONFLICT (resource_id, kind) DO UPDATE SET content = excluded.content",
+    )
+    .bind(resource_id.to_owned())
+    .bind(kind.as_str())
+    .bind(content)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn file<'e>(
+    db: impl Exec<'e>,
+    resource_id: &str,
+    kind: FileKind,
+) -> AppResult<Option<Vec<u8>>> {
+    let row: Option<(Vec<u8>,)> =
+        sqlx::query_as("SELECT content FROM open_files WHERE resource_id = $1 AND kind = $2")
+            .bind(resource_id.to_owned())
+            .bind(kind.as_str())
+            .fetch_optional(db)
+            .await?;
+    Ok(row.map(|(content,)| content))
+}
+
+/// Deletes one file of a resource, or all of them (`None`).
+pub async fn delete_files<'e>(
+    db: impl Exec<'e>,
+    resource_id: &str,
+    kind: Option<FileKind>,
+) -> AppResult<()> {
+    sqlx::query("DELETE FROM open_files WHERE resource_id = $1 AND ($2 = '' OR kind = $2)")
+        .bind(resource_id.to_owned())
+        .bind(kind.map_or("", FileKind::as_str))
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+// ---- the datastore
+
+/// The datastore table of a resource: its id without hyphens, so the name is always safe.
+fn table_name(resource_id: &str) -> AppResult<String> {
+    let hex: String = resource_id.chars().filter(|c| *c != '-').collect();
+    if hex.is_empty() || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "a resource id that cannot name a table"
+        )));
+    }
+    Ok(format!("ods_{}", hex.to_ascii_lowercase()))
+}
+
+fn sql_type(kind: ColumnType) -> &'static str {
+    match kind {
+        ColumnType::Integer => "BIGINT",
+        ColumnType::Number => "DOUBLE PRECISION",
+        ColumnType::Date | ColumnType::Text => "TEXT",
+    }
+}
+
+/// Makes a resource's datastore table afresh (an older one is dropped).
+pub async fn create_datastore(
+    tx: &mut crate::db::Tx<'_>,
+    resource_id: &str,
+    fields: &[Field],
+) -> AppResult<()> {
+    let table = table_name(resource_id)?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE IF EXISTS {table}")))
+        .execute(&mut **tx)
+        .await?;
+    let columns: String = fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| format!(", c{i} {}", sql_type(f.kind)))
+        .collect();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "CREATE TABLE {table} (_id BIGINT PRIMARY KEY, _full TEXT NOT NULL{columns})"
+    )))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn drop_datastore<'e>(db: impl Exec<'e>, resource_id: &str) -> AppResult<()> {
+    let table = table_name(resource_id)?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE IF EXISTS {table}")))
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Loads rows (cells as text, already checked against the fields' types) into a resource's
+/// datastore table, numbered from `first_id`, in multi-row statements.
+pub async fn load_datastore(
+    tx: &mut crate::db::Tx<'_>,
+    resource_id: &str,
+    fields: &[Field],
+    rows: &[Vec<String>],
+    first_id: i64,
+) -> AppResult<()> {
+    let table = table_name(resource_id)?;
+    let width = fields.len() + 2;
+    // Both engines bind at least 32,766 parameters a statement.
+    let per_statement = (30_000 / width).clamp(1, 500);
+    let column_list: String = (0..fields.len()).map(|i| format!(", c{i}")).collect();
+    for (chunk_index, chunk) in rows.chunks(per_statement).enumerate() {
+        let mut sql = format!("INSERT INTO {table} (_id, _full{column_list}) VALUES ");
+        let mut n = 0;
+        for (r, _) in chunk.iter().enumerate() {
+            if r > 0 {
+                sql.push(',');
+            }
+            sql.push('(');
+            for c in 0..width {
+                if c > 0 {
+                    sql.push(',');
+                }
+                n += 1;
+                sql.push_str(&format!("${n}"));
+            }
+            sql.push(')');
+        }
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (r, row) in chunk.iter().enumerate() {
+            let id = first_id + (chunk_index * per_statement + r) as i64;
+            query = query.bind(id).bind(full_text(row));
+            for (field, cell) in fields.iter().zip(row) {
+                query = match (field.kind, cell.is_empty()) {
+                    (ColumnType::Integer, false) => query.bind(cell.parse::<i64>().ok()),
+                    (ColumnType::Number, false) => query.bind(cell.parse::<f64>().ok()),
+                    (ColumnType::Integer, true) => query.bind(None::<i64>),
+                    (ColumnType::Number, true) => query.bind(None::<f64>),
+                    (_, true) => query.bind(None::<String>),
+                    (_, false) => query.bind(cell.clone()),
+                };
+            }
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// A row's text as `q` searches it: every cell, lower-cased.
+pub fn full_text(row: &[String]) -> String {
+    row.join("\u{1f}").to_lowercase()
+}
+
+/// A value a datastore filter compares with, typed as its column.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Int(i64),
+    Number(f64),
+    Text(String),
+}
+
+/// A query of one resource's datastore, checked against its fields (indexes into them).
+#[derive(Debug, Clone, Default)]
+pub struct DatastoreQuery {
+    /// (field index, values: any of them matches).
+    pub filters: Vec<(usize, Vec<Value>)>,
+    /// Lower-cased text every row returned contains.
+    pub q: Option<String>,
+    /// (field index, descending).
+    pub sort: Vec<(usize, bool)>,
+    /// The fields returned (indexes), in order.
+    pub fields: Vec<usize>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+fn bind_value<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    value: &Value,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    match value {
+        Value::Int(v) => query.bind(*v),
+        Value::Number(v) => query.bind(*v),
+        Value::Text(v) => query.bind(v.clone()),
+    }
+}
+
+/// The rows a query finds (each as `_id` and the asked fields' values, JSON-typed) and how
+/// many match in all.
+pub async fn search_datastore<'e, E: Exec<'e> + Copy>(
+    db: E,
+    resource_id: &str,
+    all: &[Field],
+    query: &DatastoreQuery,
+) -> AppResult<(i64, Vec<serde_json::Map<String, serde_json::Value>>)> {
+    let table = table_name(resource_id)?;
+    let mut conditions: Vec<String> = Vec::new();
+    let mut values: Vec<Value> = Vec::new();
+    for (field, wanted) in &query.filters {
+        let mut any = Vec::new();
+        for value in wanted {
+            values.push(value.clone());
+            any.push(format!("c{field} = ${}", values.len()));
+        }
+        conditions.push(format!("({})", any.join(" OR ")));
+    }
+    if let Some(q) = &query.q {
+        values.push(Value::Text(escape_like(q)));
+        conditions.push(format!("_full LIKE ${} ESCAPE '\\'", values.len()));
+    }
+    let filter = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    };
+    let mut count = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM {table}{filter}"
+    )));
+    for value in &values {
+        count = match value {
+            Value::Int(v) => count.bind(*v),
+            Value::Number(v) => count.bind(*v),
+            Value::Text(v) => count.bind(v.clone()),
+        };
+    }
+    let (total,) = count.fetch_one(db).await?;
+    let order: Vec<String> = query
+        .sort
+        .iter()
+        .map(|(field, desc)| format!("c{field} {}", if *desc { "DESC" } else { "ASC" }))
+        .chain(std::iter::once("_id ASC".to_owned()))
+        .collect();
+    let selected: String = query.fields.iter().map(|i| format!(", c{i}")).collect();
+    let sql = format!(
+        "SELECT _id{selected} FROM {table}{filter} ORDER BY {} LIMIT {} OFFSET {}",
+        order.join(", "),
+        query.limit.max(0),
+        query.offset.max(0)
+    );
+    let mut select = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for value in &values {
+        select = bind_value(select, value);
+    }
+    let rows = select.fetch_all(db).await?;
+    let mut records = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut record = serde_json::Map::new();
+        record.insert("_id".into(), row.try_get::<i64, _>(0)?.into());
+        for (position, &field) in query.fields.iter().enumerate() {
+            let Some(meta) = all.get(field) else { continue };
+            let at = position + 1;
+            let value = match meta.kind {
+                ColumnType::Integer => row
+                    .try_get::<Option<i64>, _>(at)?
+                    .map_or(serde_json::Value::Null, Into::into),
+                ColumnType::Number => row
+                    .try_get::<Option<f64>, _>(at)?
+                    .and_then(serde_json::Number::from_f64)
+                    .map_or(serde_json::Value::Null, serde_json::Value::Number),
+                ColumnType::Date | ColumnType::Text => row
+                    .try_get::<Option<String>, _>(at)?
+                    .map_or(serde_json::Value::Null, Into::into),
+            };
+            record.insert(meta.id.clone(), value);
+        }
+        records.push(record);
+    }
+    Ok((total, records))
+}

@@ -1,0 +1,467 @@
+//! Tabular files as publishers upload them — CSV (UTF-8 or GBK, as real files come) and JSON
+//! (an array of records) — read into columns and rows of text, with each column's type
+//! inferred. Pure: no IO. Every way a file can be wrong is a [`TableError`] naming the line.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// At most this many columns in a table.
+pub const MAX_COLUMNS: usize = 256;
+/// At most this many bytes in one cell.
+pub const MAX_CELL: usize = 32 * 1024;
+
+/// How a file is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Json,
+}
+
+impl Format {
+    /// From a format name (CKAN's `format`) or a file name's extension.
+    pub fn from_name(name: &str) -> Option<Format> {
+        let ext = name.rsplit('.').next().unwrap_or(name).to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" | "text/csv" => Some(Format::Csv),
+            "json" | "application/json" => Some(Format::Json),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Format::Csv => "CSV",
+            Format::Json => "JSON",
+        }
+    }
+
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::Csv => "text/csv",
+            Format::Json => "application/json",
+        }
+    }
+}
+
+/// The type of a column, with the datastore's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub enum ColumnType {
+    #[serde(rename = "int")]
+    Integer,
+    #[serde(rename = "numeric")]
+    Number,
+    #[serde(rename = "date")]
+    Date,
+    #[serde(rename = "text")]
+    Text,
+}
+
+impl ColumnType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ColumnType::Integer => "int",
+            ColumnType::Number => "numeric",
+            ColumnType::Date => "date",
+            ColumnType::Text => "text",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ColumnType> {
+        match text {
+            "int" | "integer" | "int4" | "int8" | "bigint" => Some(ColumnType::Integer),
+            "numeric" | "number" | "float" | "float8" | "double" => Some(ColumnType::Number),
+            "date" | "timestamp" => Some(ColumnType::Date),
+            "text" | "string" => Some(ColumnType::Text),
+            _ => None,
+        }
+    }
+
+    /// Whether a cell's text is a value of this type (an empty cell is of every type).
+    pub fn admits(self, cell: &str) -> bool {
+        cell.is_empty()
+            || match self {
+                ColumnType::Integer => is_integer(cell),
+                ColumnType::Number => is_number(cell),
+                ColumnType::Date => is_date(cell),
+                ColumnType::Text => true,
+            }
+    }
+}
+
+/// A column: its name and type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Field {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: ColumnType,
+}
+
+/// A table read from a file.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Table {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TableError {
+    /// Neither UTF-8 nor GBK.
+    Encoding,
+    /// No header, or nothing in it.
+    Empty,
+    TooManyColumns(usize),
+    /// A row with another number of cells than the header (1-based line of the file).
+    Ragged {
+        line: u64,
+        expected: usize,
+        found: usize,
+    },
+    CellTooLarge {
+        line: u64,
+    },
+    /// CSV the reader could not take, at a line.
+    Csv {
+        line: u64,
+    },
+    /// JSON that is not an array of records.
+    Json(String),
+}
+
+impl fmt::Display for TableError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TableError::Encoding => write!(f, "the file is neither UTF-8 nor GBK text"),
+            TableError::Empty => write!(f, "the file has no header row"),
+            TableError::TooManyColumns(n) => {
+                write!(
+                    f,
+                    "the file has {n} columns; at most {MAX_COLUMNS} are taken"
+                )
+            }
+            TableError::Ragged {
+                line,
+                expected,
+                found,
+            } => write!(
+                f,
+                "line {line} has {found} cells where the header has {expected}"
+            ),
+            TableError::CellTooLarge { line } => {
+                write!(f, "line {line} has a cell over {MAX_CELL} bytes")
+            }
+            TableError::Csv { line } => write!(f, "line {line} is not valid CSV"),
+            TableError::Json(why) => write!(f, "not an array of JSON records: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for TableError {}
+
+/// The file's text: UTF-8 (a byte-order mark dropped), else GBK (GB 18030) where every byte
+/// decodes.
+pub fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, TableError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Ok(Cow::Borrowed(text));
+    }
+    let (text, malformed) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
+    if malformed {
+        Err(TableError::Encoding)
+    } else {
+        Ok(text)
+    }
+}
+
+/// Reads a file into a table.
+pub fn parse(bytes: &[u8], format: Format) -> Result<Table, TableError> {
+    let text = decode(bytes)?;
+    let table = match format {
+        Format::Csv => parse_csv(&text)?,
+        Format::Json => parse_json(&text)?,
+    };
+    Ok(Table {
+        columns: unique_names(table.columns),
+        rows: table.rows,
+    })
+}
+
+fn parse_csv(text: &str) -> Result<Table, TableError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let header = match records.next() {
+        Some(Ok(record)) => record,
+        Some(Err(_)) => return Err(TableError::Csv { line: 1 }),
+        None => return Err(TableError::Empty),
+    };
+    let columns: Vec<String> = header.iter().map(|h| h.trim().to_owned()).collect();
+    if columns.iter().all(String::is_empty) {
+        return Err(TableError::Empty);
+    }
+    if columns.len() > MAX_COLUMNS {
+        return Err(TableError::TooManyColumns(columns.len()));
+    }
+    let mut rows = Vec::new();
+    for record in records {
+        let record = record.map_err(|e| TableError::Csv {
+            line: e.position().map_or(0, |p| p.line()),
+        })?;
+        let line = record.position().map_or(0, |p| p.line());
+        if record.len() == 1 && record.get(0).is_some_and(str::is_empty) {
+            continue; // a blank line
+        }
+        if record.len() != columns.len() {
+            return Err(TableError::Ragged {
+                line,
+                expected: columns.len(),
+                found: record.len(),
+            });
+        }
+        if record.iter().any(|cell| cell.len() > MAX_CELL) {
+            return Err(TableError::CellTooLarge { line });
+        }
+        rows.push(record.iter().map(str::to_owned).collect());
+    }
+    Ok(Table { columns, rows })
+}
+
+fn parse_json(text: &str) -> Result<Table, TableError> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| TableError::Json(e.to_string()))?;
+    let records = match value {
+        serde_json::Value::Array(records) => records,
+        serde_json::Value::Object(mut map) => match map.remove("records").or(map.remove("data")) {
+            Some(serde_json::Value::Array(records)) => records,
+            _ => return Err(TableError::Json("no array of records".into())),
+        },
+        _ => return Err(TableError::Json("no array of records".into())),
+    };
+    let mut columns: Vec<String> = Vec::new();
+    for record in &records {
+        let serde_json::Value::Object(map) = record else {
+            return Err(TableError::Json("a record is not an object".into()));
+        };
+        for key in map.keys() {
+            if !columns.contains(key) {
+                if columns.len() == MAX_COLUMNS {
+                    return Err(TableError::TooManyColumns(MAX_COLUMNS + 1));
+                }
+                columns.push(key.clone());
+            }
+        }
+    }
+    if columns.is_empty() {
+        return Err(TableError::Empty);
+    }
+    let mut rows = Vec::with_capacity(records.len());
+    for (index, record) in records.iter().enumerate() {
+        let row: Vec<String> = columns
+            .iter()
+            .map(|c| match record.get(c) {
+                None | Some(serde_json::Value::Null) => String::new(),
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+            })
+            .collect();
+        if row.iter().any(|cell| cell.len() > MAX_CELL) {
+            return Err(TableError::CellTooLarge {
+                line: index as u64 + 1,
+            });
+        }
+        rows.push(row);
+    }
+    Ok(Table { columns, rows })
+}
+
+/// Column names made unique and never empty (`column_3`, `名称_2`); `_id` is the datastore's.
+fn unique_names(columns: Vec<String>) -> Vec<String> {
+    let mut taken: Vec<String> = vec!["_id".into()];
+    columns
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let base = if name.is_empty() {
+                format!("column_{}", i + 1)
+            } else {
+                name
+            };
+            let mut candidate = base.clone();
+            let mut n = 2;
+            while taken.contains(&candidate) {
+                candidate = format!("{base}_{n}");
+                n += 1;
+            }
+            taken.push(candidate.clone());
+            candidate
+        })
+        .collect()
+}
+
+fn is_integer(cell: &str) -> bool {
+    let digits = cell.strip_prefix('-').unwrap_or(cell);
+    !digits.is_empty()
+        && digits.len() <= 18
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'))
+}
+
+fn is_number(cell: &str) -> bool {
+    // A code written with leading zeros (007) is text: as a number it would lose them.
+    let unsigned = cell.trim_start_matches(['-', '+']);
+    if unsigned.len() > 1 && unsigned.starts_with('0') && unsigned.as_bytes()[1].is_ascii_digit() {
+        return false;
+    }
+    let plain = cell
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'e' | b'E' | b'+'));
+    plain
+        && cell.bytes().any(|b| b.is_ascii_digit())
+        && cell.parse::<f64>().is_ok_and(f64::is_finite)
+}
+
+fn is_date(cell: &str) -> bool {
+    let b = cell.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && time::Date::parse(
+            cell,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .is_ok()
+}
+
+/// Each column's type: the narrowest that admits every cell (int, then numeric, then date,
+/// else text); a column with no values is text.
+pub fn infer(table: &Table) -> Vec<Field> {
+    table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let cells = || {
+                table
+                    .rows
+                    .iter()
+                    .filter_map(|r| r.get(i))
+                    .filter(|c| !c.is_empty())
+            };
+            let kind = if cells().next().is_none() {
+                ColumnType::Text
+            } else if cells().all(|c| is_integer(c)) {
+                ColumnType::Integer
+            } else if cells().all(|c| is_number(c)) {
+                ColumnType::Number
+            } else if cells().all(|c| is_date(c)) {
+                ColumnType::Date
+            } else {
+                ColumnType::Text
+            };
+            Field {
+                id: name.clone(),
+                kind,
+            }
+        })
+        .collect()
+}
+
+/// A table written as CSV (UTF-8, a header row).
+pub fn to_csv<'a>(columns: &[String], rows: impl IntoIterator<Item = &'a [String]>) -> Vec<u8> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    // Writing to memory cannot fail.
+    let _ = writer.write_record(columns);
+    for row in rows {
+        let _ = writer.write_record(row);
+    }
+    writer.into_inner().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gbk_and_utf8_files_read_the_same() {
+        let utf8 = "名称,数量\n江北站,12\n".as_bytes();
+        let (gbk, _, _) = encoding_rs::GBK.encode("名称,数量\n江北站,12\n");
+        let a = parse(utf8, Format::Csv).expect("utf-8");
+        let b = parse(&gbk, Format::Csv).expect("gbk");
+        assert_eq!(a, b);
+        assert_eq!(a.columns, vec!["名称", "数量"]);
+        assert_eq!(
+            parse(b"\xEF\xBB\xBFa\n1\n", Format::Csv)
+                .expect("bom")
+                .columns,
+            vec!["a"]
+        );
+        assert_eq!(
+            parse(b"a\n\xFF\xFF\n", Format::Csv),
+            Err(TableError::Encoding)
+        );
+    }
+
+    #[test]
+    fn ragged_rows_and_huge_cells_name_their_line() {
+        assert_eq!(
+            parse(b"a,b\n1,2\n3\n", Format::Csv),
+            Err(TableError::Ragged {
+                line: 3,
+                expected: 2,
+                found: 1
+            })
+        );
+        let huge = format!("a\n{}\n", "x".repeat(MAX_CELL + 1));
+        assert_eq!(
+            parse(huge.as_bytes(), Format::Csv),
+            Err(TableError::CellTooLarge { line: 2 })
+        );
+        assert_eq!(parse(b"", Format::Csv), Err(TableError::Empty));
+    }
+
+    #[test]
+    fn types_are_the_narrowest_that_fit() {
+        let table = parse(
+            "id,amount,day,code,note,empty\n1,2.5,2026-01-31,007,x,\n-3,4,2026-02-01,12,,\n"
+                .as_bytes(),
+            Format::Csv,
+        )
+        .expect("csv");
+        let kinds: Vec<ColumnType> = infer(&table).into_iter().map(|f| f.kind).collect();
+        use ColumnType::*;
+        assert_eq!(kinds, vec![Integer, Number, Date, Text, Text, Text]);
+    }
+
+    #[test]
+    fn json_records_become_rows_and_names_stay_unique() {
+        let table = parse(
+            br#"[{"a":1,"b":"x"},{"b":null,"c":[1,2],"_id":5}]"#,
+            Format::Json,
+        )
+        .expect("json");
+        // Keys come in the order JSON objects are read: by name.
+        assert_eq!(table.columns, vec!["a", "b", "_id_2", "c"]);
+        assert_eq!(table.rows[1], vec!["", "", "5", "[1,2]"]);
+        assert!(matches!(
+            parse(b"{\"x\":1}", Format::Json),
+            Err(TableError::Json(_))
+        ));
+        assert!(matches!(
+            parse(b"[1]", Format::Json),
+            Err(TableError::Json(_))
+        ));
+    }
+
+    #[test]
+    fn a_table_written_reads_back() {
+        let table = Table {
+            columns: vec!["名称".into(), "说明".into()],
+            rows: vec![vec!["a,b".into(), "引号\"和\n换行".into()]],
+        };
+        let bytes = to_csv(&table.columns, table.rows.iter().map(Vec::as_slice));
+        assert_eq!(parse(&bytes, Format::Csv).expect("reads"), table);
+    }
+}
