@@ -104,7 +104,13 @@ async fn view(
     actor: &crate::identity::model::Actor,
     resource: Resource,
 ) -> AppResult<ReviewView> {
-    let (columns, preview) = crate::service::preview(state, Some(actor), &resource.id).await?;
+    let (columns, preview) = crate::service::preview(
+        state,
+        Some(actor),
+        &resource.id,
+        crate::service::PREVIEW_ROWS,
+    )
+    .await?;
     Ok(ReviewView {
         blocking: resource.blocking(),
         id: resource.id,

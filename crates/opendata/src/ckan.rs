@@ -305,7 +305,7 @@ async fn read_params(request: Request) -> Result<Params, CkanError> {
 }
 
 /// `application/x-www-form-urlencoded` pairs, with `+` as a space and percent escapes.
-fn form_pairs(bytes: &[u8]) -> Vec<(String, String)> {
+pub(crate) fn form_pairs(bytes: &[u8]) -> Vec<(String, String)> {
     fn decode(part: &[u8]) -> String {
         let mut out = Vec::with_capacity(part.len());
         let mut i = 0;
@@ -360,7 +360,7 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Option<Actor>, 
 }
 
 /// Where the portal is reached: the configured public address, else the request's host.
-fn site_url(state: &AppState, headers: &HeaderMap) -> String {
+pub(crate) fn site_url(state: &AppState, headers: &HeaderMap) -> String {
     if let Some(url) = &state.config.public_url {
         return url.trim_end_matches('/').to_owned();
     }
@@ -586,42 +586,18 @@ impl Call<'_> {
         terms.extend(parse_fq(&self.params.text("fq").unwrap_or_default())?);
         let sort = parse_sort(self.params.text("sort").as_deref())?;
         let catalogue = self.catalogue().await?;
-        let pool: Vec<Entry> = catalogue
-            .visible(self.actor)
-            .filter(|e| include_private || !e.dataset.private)
-            .filter(|e| terms.iter().all(|t| t.matches(e)))
-            .cloned()
-            .collect();
-        let mut found: Vec<(u32, &Entry)> = if text.is_empty() {
-            pool.iter().map(|e| (1, e)).collect()
-        } else {
-            let query = tongban_search::Query::new(&text);
-            pool.iter()
-                .map(|e| (tongban_search::score(e, &query), e))
-                .filter(|(s, _)| *s > 0)
-                .collect()
-        };
-        found.sort_by(|(sa, a), (sb, b)| {
-            for (key, descending) in &sort {
-                let order = match *key {
-                    "score" => sa.cmp(sb),
-                    "metadata_modified" => a.dataset.modified_at.cmp(&b.dataset.modified_at),
-                    "metadata_created" => a.dataset.created_at.cmp(&b.dataset.created_at),
-                    "name" => a.dataset.name.cmp(&b.dataset.name),
-                    _ => a.dataset.title.cmp(&b.dataset.title),
-                };
-                let order = if *descending { order.reverse() } else { order };
-                if order != std::cmp::Ordering::Equal {
-                    return order;
-                }
-            }
-            a.dataset.name.cmp(&b.dataset.name)
-        });
+        let found = search(
+            &catalogue,
+            self.actor,
+            &text,
+            &terms,
+            &sort,
+            include_private,
+        );
         let mut facets = Map::new();
         let mut search_facets = Map::new();
         for field in &facet_fields {
-            let counts =
-                tongban_search::facet(found.iter().map(|(_, e)| *e), |e| facet_values(e, field));
+            let counts = tongban_search::facet(found.iter().copied(), |e| facet_values(e, field));
             let limited: Vec<&(String, usize)> = if facet_limit < 0 {
                 counts.iter().collect()
             } else {
@@ -647,7 +623,7 @@ impl Call<'_> {
             .iter()
             .skip(start as usize)
             .take(rows as usize)
-            .map(|(_, e)| package_dict(e, self.actor, self.site))
+            .map(|e| package_dict(e, self.actor, self.site))
             .collect();
         Ok(json!({
             "count": found.len(),
@@ -1211,10 +1187,47 @@ fn filter_value(field: &Field, value: &Value) -> Result<store::Value, CkanError>
     })
 }
 
-/// The fields `package_search` facets on and `fq` filters by.
-const FACETS: [&str; 5] = ["organization", "groups", "tags", "res_format", "license_id"];
+/// The entries the actor may see that match the text and every term, in the order asked
+/// (best match first by default).
+pub fn search<'a>(
+    catalogue: &'a Catalogue,
+    actor: Option<&'a Actor>,
+    text: &str,
+    terms: &[Term],
+    sort: &[(&'static str, bool)],
+    include_private: bool,
+) -> Vec<&'a Entry> {
+    let query = tongban_search::Query::new(text);
+    let mut found: Vec<(u32, &Entry)> = catalogue
+        .visible(actor)
+        .filter(|e| include_private || !e.dataset.private)
+        .filter(|e| terms.iter().all(|t| t.matches(e)))
+        .map(|e| (tongban_search::score(e, &query), e))
+        .filter(|(score, _)| *score > 0)
+        .collect();
+    found.sort_by(|(sa, a), (sb, b)| {
+        for (key, descending) in sort {
+            let order = match *key {
+                "score" => sa.cmp(sb),
+                "metadata_modified" => a.dataset.modified_at.cmp(&b.dataset.modified_at),
+                "metadata_created" => a.dataset.created_at.cmp(&b.dataset.created_at),
+                "name" => a.dataset.name.cmp(&b.dataset.name),
+                _ => a.dataset.title.cmp(&b.dataset.title),
+            };
+            let order = if *descending { order.reverse() } else { order };
+            if order != std::cmp::Ordering::Equal {
+                return order;
+            }
+        }
+        a.dataset.name.cmp(&b.dataset.name)
+    });
+    found.into_iter().map(|(_, e)| e).collect()
+}
 
-fn facet_values(entry: &Entry, field: &str) -> Vec<String> {
+/// The fields `package_search` facets on and `fq` filters by.
+pub const FACETS: [&str; 5] = ["organization", "groups", "tags", "res_format", "license_id"];
+
+pub fn facet_values(entry: &Entry, field: &str) -> Vec<String> {
     match field {
         "organization" => vec![entry.organization.name.clone()],
         "groups" => entry.dataset.themes.clone(),
@@ -1225,7 +1238,7 @@ fn facet_values(entry: &Entry, field: &str) -> Vec<String> {
     }
 }
 
-fn facet_display(catalogue: &Catalogue, field: &str, value: &str) -> String {
+pub fn facet_display(catalogue: &Catalogue, field: &str, value: &str) -> String {
     match field {
         "organization" => catalogue
             .organization(value)
@@ -1249,6 +1262,15 @@ pub struct Term {
 }
 
 impl Term {
+    /// `field` is `value` (or is not, negated).
+    pub fn new(field: &str, value: &str, negated: bool) -> Term {
+        Term {
+            field: field.to_owned(),
+            value: value.to_owned(),
+            negated,
+        }
+    }
+
     fn matches(&self, entry: &Entry) -> bool {
         let hit = match self.field.as_str() {
             "dataset_type" | "type" => self.value == "dataset",
@@ -1345,7 +1367,7 @@ fn split_query(q: &str) -> Result<(String, Vec<Term>), CkanError> {
 }
 
 /// Parses `sort`: `field direction` pairs by commas; the default is CKAN's.
-fn parse_sort(sort: Option<&str>) -> Result<Vec<(&'static str, bool)>, CkanError> {
+pub fn parse_sort(sort: Option<&str>) -> Result<Vec<(&'static str, bool)>, CkanError> {
     const KEYS: [&str; 5] = [
         "score",
         "metadata_modified",

@@ -199,12 +199,12 @@ fn datasets() -> Vec<DemoDataset> {
         }
     }
     // A list a department must never publish as it is: the gate stops it.
-    let allowances = csv(
-        "姓名,身份证号码,联系电话,所在区,保障人数",
+    let operators = csv(
+        "经营者姓名,身份证号码,联系电话,所在区,行业,登记月份",
         vec![
-            "王建国,11010519491231002X,13800138000,江北区,2".into(),
-            "李秀英,330102196507153025,13900139001,江南区,1".into(),
-            "张伟,330102198002284512,13700137002,江北区,3".into(),
+            "王建国,11010519491231002X,13800138000,江北区,餐饮,2026-03".into(),
+            "李秀英,330102196507153025,13900139001,江南区,零售,2026-05".into(),
+            "张伟,330102198002284512,13700137002,江北区,零售,2026-07".into(),
         ],
     );
     vec![
@@ -371,20 +371,20 @@ fn datasets() -> Vec<DemoDataset> {
             )),
         },
         DemoDataset {
-            org: "linjiang-mzj",
-            name: "minimum-living-allowance",
-            title: "最低生活保障对象（待审）",
-            title_en: "Minimum living allowance recipients (in review)",
-            notes: "拟公开的低保对象汇总：个人姓名、身份证号码和电话须去除后方可公开。",
-            themes: &["society"],
-            tags: &["低保", "社会救助"],
+            org: "linjiang-scjg",
+            name: "individual-businesses",
+            title: "新登记个体工商户（待审）",
+            title_en: "Newly registered individual businesses (in review)",
+            notes: "拟公开的新登记个体工商户：经营者姓名、身份证号码和电话须去除后方可公开。",
+            themes: &["economy"],
+            tags: &["个体工商户"],
             frequency: "MONTHLY",
             source: None,
             private: true,
             files: vec![(
-                "低保对象名单",
-                "allowances.csv",
-                allowances,
+                "新登记个体工商户名单",
+                "individual-businesses.csv",
+                operators,
                 Vec::new(),
                 false,
             )],

@@ -10,6 +10,7 @@ mod modules;
 mod texts;
 
 pub mod api;
+pub mod chart;
 pub mod ckan;
 pub mod gate;
 pub mod model;

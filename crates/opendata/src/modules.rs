@@ -31,6 +31,10 @@ impl crate::module::Module for OpenDataModule {
     }
 
     fn nav(&self, _actor: &crate::identity::model::Actor) -> Vec<crate::module::NavLink> {
+        self.public_nav()
+    }
+
+    fn public_nav(&self) -> Vec<crate::module::NavLink> {
         vec![crate::module::NavLink {
             href: "/opendata",
             text: "nav.opendata",

@@ -1,26 +1,61 @@
-//! The pages of the open-data portal.
+//! The pages of the open-data portal: the portal itself (`/opendata`: themes, search with
+//! facets that understands Chinese, results), a dataset's page (its resources with a preview
+//! table, a chart of their numbers, downloads, the licence and ready API calls), the download
+//! of a published file, and the publisher's console (`/opendata/console`: the department's
+//! datasets, uploads, what the personal-data gate found, treatments, publication).
 
+use std::collections::BTreeMap;
+
+use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Multipart, Path, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 
+use crate::chart::Chart;
+use crate::ckan;
+use crate::error::AppError;
+use crate::gate::{Finding, Treatment};
+use crate::model::{self, Resource, ResourceState};
+use crate::service::{self, Entry, Upload};
 use crate::state::AppState;
+use crate::web::extract::PageForm;
+use crate::web::pages::{PageBase, PageCtx, PageError};
+
+/// Results on one page of the portal's search.
+const PAGE_SIZE: usize = 10;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route(
-        "/dataset/{dataset}/resource/{id}/download/{file}",
-        get(download),
-    )
+    Router::new()
+        .route("/opendata", get(portal))
+        .route("/opendata/dataset/{name}", get(dataset))
+        .route("/opendata/console", get(console))
+        .route("/opendata/console/datasets", post(create_dataset))
+        .route(
+            "/opendata/console/datasets/{id}/upload",
+            post(upload).layer(axum::extract::DefaultBodyLimit::max(
+                service::MAX_UPLOAD + 1024 * 1024,
+            )),
+        )
+        .route(
+            "/opendata/console/datasets/{id}/visibility",
+            post(visibility),
+        )
+        .route("/opendata/console/resources/{id}/treat", post(treat))
+        .route("/opendata/console/resources/{id}/publish", post(publish))
+        .route(
+            "/dataset/{dataset}/resource/{id}/download/{file}",
+            get(download),
+        )
 }
 
 /// A published file, as CKAN serves it.
 async fn download(
     State(state): State<AppState>,
     Path((_, id, _)): Path<(String, String, String)>,
-) -> Result<Response, crate::error::AppError> {
-    let (file_name, media_type, bytes) = crate::service::download(&state, &id).await?;
+) -> Result<Response, AppError> {
+    let (file_name, media_type, bytes) = service::download(&state, &id).await?;
     Ok((
         [
             (header::CONTENT_TYPE, format!("{media_type}; charset=utf-8")),
@@ -32,4 +67,647 @@ async fn download(
         bytes,
     )
         .into_response())
+}
+
+/// The portal's query: text and one value per facet (unknown parameters, such as the
+/// language switch's, are ignored).
+#[derive(Debug, Default)]
+pub struct PortalQuery {
+    q: String,
+    organization: String,
+    groups: String,
+    res_format: String,
+    tags: String,
+    license_id: String,
+    page: usize,
+}
+
+impl PortalQuery {
+    fn read(raw: Option<&str>) -> PortalQuery {
+        let mut query = PortalQuery::default();
+        for (key, value) in ckan::form_pairs(raw.unwrap_or_default().as_bytes()) {
+            match key.as_str() {
+                "q" => query.q = value,
+                "organization" => query.organization = value,
+                "groups" => query.groups = value,
+                "res_format" => query.res_format = value,
+                "tags" => query.tags = value,
+                "license_id" => query.license_id = value,
+                "page" => query.page = value.parse().unwrap_or_default(),
+                _ => {}
+            }
+        }
+        query
+    }
+}
+
+/// One facet value as a link: (text, count, href, chosen).
+pub struct FacetLink {
+    pub text: String,
+    pub count: usize,
+    pub href: String,
+    pub chosen: bool,
+}
+
+/// A facet: its title key and values.
+pub struct FacetView {
+    pub key: &'static str,
+    pub links: Vec<FacetLink>,
+}
+
+/// A dataset as a result line shows it.
+pub struct ResultView {
+    pub name: String,
+    pub title: String,
+    pub notes: String,
+    pub organization: String,
+    pub formats: Vec<String>,
+    pub themes: Vec<String>,
+    pub modified: String,
+}
+
+fn result_view(entry: &Entry, ctx: &PageCtx) -> ResultView {
+    let english = ctx.t.lang() == "en";
+    let pick = |zh: &str, en: &str| {
+        if english && !en.is_empty() {
+            en.to_owned()
+        } else {
+            zh.to_owned()
+        }
+    };
+    ResultView {
+        name: entry.dataset.name.clone(),
+        title: pick(&entry.dataset.title, &entry.dataset.title_en),
+        notes: entry.dataset.notes.chars().take(120).collect(),
+        organization: pick(&entry.organization.title, &entry.organization.title_en),
+        formats: entry.formats(),
+        themes: entry
+            .dataset
+            .themes
+            .iter()
+            .filter_map(|t| model::theme_named(t))
+            .map(|t| pick(t.title, t.title_en))
+            .collect(),
+        modified: ctx.zone.display(entry.dataset.modified_at),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "opendata_portal.html")]
+struct PortalPage {
+    base: PageBase,
+    q: String,
+    /// (name, title, count) of each theme.
+    themes: Vec<(String, String, usize)>,
+    facets: Vec<FacetView>,
+    results: Vec<ResultView>,
+    count: usize,
+    /// (page number from 1, href, current)
+    pages: Vec<(usize, String, bool)>,
+    searching: bool,
+    datasets: usize,
+    organizations: usize,
+    publisher: bool,
+}
+
+fn encode(text: &str) -> String {
+    let mut out = String::new();
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+impl PortalQuery {
+    fn facet(&self, field: &str) -> &str {
+        match field {
+            "organization" => &self.organization,
+            "groups" => &self.groups,
+            "res_format" => &self.res_format,
+            "tags" => &self.tags,
+            "license_id" => &self.license_id,
+            _ => "",
+        }
+    }
+
+    /// The portal's address with this query, one facet set (or cleared) and the page.
+    fn href(&self, set: Option<(&str, &str)>, page: usize) -> String {
+        let mut parts = Vec::new();
+        if !self.q.is_empty() {
+            parts.push(format!("q={}", encode(&self.q)));
+        }
+        for field in ckan::FACETS {
+            let value = match set {
+                Some((f, v)) if f == field => v,
+                _ => self.facet(field),
+            };
+            if !value.is_empty() {
+                parts.push(format!("{field}={}", encode(value)));
+            }
+        }
+        if page > 0 {
+            parts.push(format!("page={page}"));
+        }
+        if parts.is_empty() {
+            "/opendata".into()
+        } else {
+            format!("/opendata?{}", parts.join("&"))
+        }
+    }
+}
+
+async fn portal(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, PageError> {
+    let query = PortalQuery::read(raw.as_deref());
+    let catalogue = service::catalogue(&state).await.map_err(|e| ctx.error(e))?;
+    let q: String = query
+        .q
+        .chars()
+        .take(tongban_search::Query::MAX_CHARS)
+        .collect();
+    let terms: Vec<ckan::Term> = ckan::FACETS
+        .iter()
+        .filter(|f| !query.facet(f).is_empty())
+        .map(|f| ckan::Term::new(f, query.facet(f), false))
+        .collect();
+    let sort = ckan::parse_sort(None)
+        .map_err(|_| ctx.error(AppError::Internal(anyhow::anyhow!("the default sort"))))?;
+    let found = ckan::search(&catalogue, ctx.actor.as_ref(), &q, &terms, &sort, false);
+    let facets = ckan::FACETS
+        .iter()
+        .map(|field| {
+            let counts =
+                tongban_search::facet(found.iter().copied(), |e| ckan::facet_values(e, field));
+            let chosen = query.facet(field);
+            FacetView {
+                key: match *field {
+                    "organization" => "od.facet.organization",
+                    "groups" => "od.facet.groups",
+                    "res_format" => "od.facet.res_format",
+                    "tags" => "od.facet.tags",
+                    _ => "od.facet.license_id",
+                },
+                links: counts
+                    .into_iter()
+                    .take(12)
+                    .map(|(value, count)| FacetLink {
+                        text: ckan::facet_display(&catalogue, field, &value),
+                        count,
+                        chosen: value == chosen,
+                        href: query
+                            .href(Some((field, if value == chosen { "" } else { &value })), 0),
+                    })
+                    .collect(),
+            }
+        })
+        .filter(|f| !f.links.is_empty())
+        .collect();
+    let pages = found.len().div_ceil(PAGE_SIZE);
+    let page = query.page.min(pages.saturating_sub(1));
+    let english = ctx.t.lang() == "en";
+    let public: Vec<&Entry> = catalogue
+        .entries
+        .iter()
+        .filter(|e| !e.dataset.private)
+        .collect();
+    let themes = model::THEMES
+        .iter()
+        .map(|t| {
+            let count = public
+                .iter()
+                .filter(|e| e.dataset.themes.iter().any(|x| x == t.name))
+                .count();
+            (
+                t.name.to_owned(),
+                if english { t.title_en } else { t.title }.to_owned(),
+                count,
+            )
+        })
+        .filter(|(_, _, count)| *count > 0)
+        .collect();
+    let publisher = ctx
+        .actor
+        .as_ref()
+        .and_then(|a| {
+            a.account
+                .department_id
+                .as_deref()
+                .map(|d| service::may_prepare(a, d))
+        })
+        .unwrap_or(false);
+    Ok(ctx.render(&PortalPage {
+        base: ctx.base("od.title"),
+        searching: !q.is_empty() || !terms.is_empty(),
+        themes,
+        results: found
+            .iter()
+            .skip(page * PAGE_SIZE)
+            .take(PAGE_SIZE)
+            .map(|e| result_view(e, &ctx))
+            .collect(),
+        count: found.len(),
+        pages: (0..pages)
+            .map(|p| (p + 1, query.href(None, p), p == page))
+            .collect(),
+        facets,
+        q,
+        datasets: public.len(),
+        organizations: catalogue.organizations.len(),
+        publisher,
+    }))
+}
+
+/// A resource as the dataset page shows it.
+pub struct ResourceView {
+    pub resource: Resource,
+    pub download: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    pub chart: Option<Chart>,
+}
+
+#[derive(Template)]
+#[template(path = "opendata_dataset.html")]
+struct DatasetPage {
+    base: PageBase,
+    view: ResultView,
+    entry: Entry,
+    licence: Option<&'static model::Licence>,
+    frequency: String,
+    resources: Vec<ResourceView>,
+    site: String,
+}
+
+async fn dataset(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(name): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, PageError> {
+    let catalogue = service::catalogue(&state).await.map_err(|e| ctx.error(e))?;
+    let entry = catalogue
+        .visible(ctx.actor.as_ref())
+        .find(|e| e.dataset.name == name || e.dataset.id == name)
+        .cloned()
+        .ok_or_else(|| ctx.error(AppError::NotFound))?;
+    let own = ctx
+        .actor
+        .as_ref()
+        .is_some_and(|a| service::may_prepare(a, &entry.dataset.department_id));
+    let mut resources = Vec::new();
+    for resource in entry
+        .resources
+        .iter()
+        .filter(|r| own || r.state != ResourceState::Review)
+    {
+        let (columns, rows, chart) = if resource.state == ResourceState::Published {
+            let (columns, rows) = service::preview(&state, ctx.actor.as_ref(), &resource.id, 500)
+                .await
+                .map_err(|e| ctx.error(e))?;
+            let chart = crate::chart::chart(&resource.fields, &rows);
+            (
+                columns,
+                rows.into_iter().take(service::PREVIEW_ROWS).collect(),
+                chart,
+            )
+        } else {
+            (Vec::new(), Vec::new(), None)
+        };
+        resources.push(ResourceView {
+            download: ckan::download_path(resource),
+            resource: resource.clone(),
+            columns,
+            rows,
+            chart,
+        });
+    }
+    let english = ctx.t.lang() == "en";
+    let frequency = model::FREQUENCIES
+        .iter()
+        .find(|f| f.0 == entry.dataset.frequency)
+        .map(|f| if english { f.2 } else { f.1 })
+        .unwrap_or_default()
+        .to_owned();
+    Ok(ctx.render(&DatasetPage {
+        base: PageBase {
+            title: result_view(&entry, &ctx).title,
+            ..ctx.base("od.title")
+        },
+        view: result_view(&entry, &ctx),
+        licence: model::licence(&entry.dataset.license_id),
+        frequency,
+        resources,
+        site: ckan::site_url(&state, &headers),
+        entry,
+    }))
+}
+
+/// An upload under review as the console shows it.
+pub struct ReviewRow {
+    pub resource: Resource,
+    pub findings: Vec<(Finding, bool)>,
+    /// Each column with the treatment set (`""`, `drop`, `mask`, `declare`) and the reason.
+    pub columns: Vec<(String, String, String)>,
+    pub preview: Vec<Vec<String>>,
+    pub preview_columns: Vec<String>,
+    /// Whether this actor may publish it now (an administrator, not its last changer).
+    pub can_publish: bool,
+}
+
+#[derive(Template)]
+#[template(path = "opendata_console.html")]
+struct ConsolePage {
+    base: PageBase,
+    notice: Option<String>,
+    organization: Option<model::Organization>,
+    datasets: Vec<(Entry, Vec<ReviewRow>)>,
+    admin: bool,
+    themes: Vec<(String, String)>,
+    licences: Vec<(String, String)>,
+    frequencies: Vec<(String, String)>,
+    /// Resources of the department's data catalogue whose open type allows opening:
+    /// (code, name).
+    sources: Vec<(String, String)>,
+}
+
+async fn render_console(
+    state: &AppState,
+    ctx: &PageCtx,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    let department = actor
+        .account
+        .department_id
+        .clone()
+        .filter(|d| service::may_prepare(actor, d))
+        .ok_or_else(|| ctx.error(AppError::Forbidden))?;
+    let catalogue = service::catalogue(state).await.map_err(|e| ctx.error(e))?;
+    let organization = catalogue.organization(&department).cloned();
+    let admin = service::may_publish(actor, &department);
+    let mut datasets = Vec::new();
+    for entry in catalogue
+        .entries
+        .iter()
+        .filter(|e| e.dataset.department_id == department)
+    {
+        let mut reviews = Vec::new();
+        for resource in entry
+            .resources
+            .iter()
+            .filter(|r| r.state == ResourceState::Review)
+        {
+            let (preview_columns, preview) = service::preview(state, Some(actor), &resource.id, 5)
+                .await
+                .map_err(|e| ctx.error(e))?;
+            let columns = service::upload_columns(state, resource)
+                .await
+                .map_err(|e| ctx.error(e))?
+                .into_iter()
+                .map(|c| {
+                    let (action, reason) = match resource.treatments.iter().find(|(t, _)| *t == c) {
+                        Some((_, Treatment::Drop)) => ("drop", String::new()),
+                        Some((_, Treatment::Mask)) => ("mask", String::new()),
+                        Some((_, Treatment::Declare { reason })) => ("declare", reason.clone()),
+                        None => ("", String::new()),
+                    };
+                    (c, action.to_owned(), reason)
+                })
+                .collect();
+            let blocking = resource.blocking();
+            reviews.push(ReviewRow {
+                findings: resource
+                    .findings
+                    .iter()
+                    .map(|f| (f.clone(), blocking.contains(f)))
+                    .collect(),
+                columns,
+                preview,
+                preview_columns,
+                can_publish: admin && resource.changed_by != actor.id() && blocking.is_empty(),
+                resource: resource.clone(),
+            });
+        }
+        datasets.push((entry.clone(), reviews));
+    }
+    let english = ctx.t.lang() == "en";
+    let sources = service::openable_sources(state, actor, &department)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(ctx.render(&ConsolePage {
+        base: ctx.base("od.console"),
+        notice,
+        organization,
+        datasets,
+        admin,
+        themes: model::THEMES
+            .iter()
+            .map(|t| {
+                (
+                    t.name.to_owned(),
+                    if english { t.title_en } else { t.title }.to_owned(),
+                )
+            })
+            .collect(),
+        licences: model::LICENCES
+            .iter()
+            .map(|l| (l.id.to_owned(), l.title.to_owned()))
+            .collect(),
+        frequencies: model::FREQUENCIES
+            .iter()
+            .map(|f| (f.0.to_owned(), if english { f.2 } else { f.1 }.to_owned()))
+            .collect(),
+        sources,
+    }))
+}
+
+async fn console(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
+    render_console(&state, &ctx, None).await
+}
+
+type Fields = BTreeMap<String, String>;
+
+fn field(fields: &Fields, name: &str) -> String {
+    fields
+        .get(name)
+        .map(|v| v.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// After a change: the console again, with a notice.
+async fn done(state: &AppState, ctx: &PageCtx, key: &str) -> Result<Response, PageError> {
+    render_console(state, ctx, Some(ctx.t.get(key).to_owned())).await
+}
+
+async fn create_dataset(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    PageForm(fields): PageForm<Fields>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&field(&fields, "csrf"))?;
+    let department = actor.account.department_id.clone().unwrap_or_default();
+    let catalogue = service::catalogue(&state).await.map_err(|e| ctx.error(e))?;
+    let owner = catalogue
+        .organization(&department)
+        .map(|o| o.name.clone())
+        .unwrap_or_default();
+    let input = service::DatasetInput {
+        id: None,
+        name: field(&fields, "name"),
+        owner_org: owner,
+        title: field(&fields, "title"),
+        title_en: field(&fields, "title_en"),
+        notes: field(&fields, "notes"),
+        notes_en: String::new(),
+        themes: Some(field(&fields, "theme"))
+            .filter(|t| !t.is_empty())
+            .into_iter()
+            .collect(),
+        tags: field(&fields, "tags")
+            .split([',', '，', '、'])
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .collect(),
+        license_id: field(&fields, "license_id"),
+        frequency: field(&fields, "frequency"),
+        temporal_start: None,
+        temporal_end: None,
+        spatial: state.config.region_code.clone(),
+        contact_name: field(&fields, "contact_name"),
+        contact_email: field(&fields, "contact_email"),
+        source: Some(field(&fields, "source")).filter(|s| !s.is_empty()),
+        private: true,
+    };
+    service::create_dataset(&state, actor, input)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    done(&state, &ctx, "od.notice.created").await
+}
+
+async fn upload(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    mut multipart: Multipart,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    let unreadable = || ctx.error(AppError::BadRequest("the form could not be read".into()));
+    let mut csrf_checked = false;
+    let mut input = service::ResourceInput::default();
+    let mut file = None;
+    while let Some(part) = multipart.next_field().await.map_err(|_| unreadable())? {
+        let name = part.name().unwrap_or_default().to_owned();
+        if !csrf_checked && name != "csrf" {
+            return Err(ctx.error(AppError::Csrf));
+        }
+        let file_name = part.file_name().map(str::to_owned);
+        let bytes = part
+            .bytes()
+            .await
+            .map_err(|_| ctx.error(AppError::PayloadTooLarge))?;
+        match (name.as_str(), file_name) {
+            ("csrf", _) => {
+                ctx.check_csrf(&String::from_utf8_lossy(&bytes))?;
+                csrf_checked = true;
+            }
+            ("file", Some(file_name)) if !bytes.is_empty() => {
+                file = Some(Upload {
+                    file_name,
+                    bytes: bytes.to_vec(),
+                });
+            }
+            ("name", _) => input.name = Some(String::from_utf8_lossy(&bytes).trim().to_owned()),
+            ("quasi", _) => {
+                input.quasi = Some(
+                    String::from_utf8_lossy(&bytes)
+                        .split([',', '，', '、'])
+                        .map(|c| c.trim().to_owned())
+                        .filter(|c| !c.is_empty())
+                        .collect(),
+                )
+            }
+            _ => {}
+        }
+    }
+    let file =
+        file.ok_or_else(|| ctx.error(AppError::invalid("upload", "choose a CSV or JSON file")))?;
+    service::add_resource(&state, actor, &id, input, Some(file))
+        .await
+        .map_err(|e| ctx.error(e))?;
+    done(&state, &ctx, "od.notice.uploaded").await
+}
+
+async fn treat(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    PageForm(fields): PageForm<Fields>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&field(&fields, "csrf"))?;
+    let mut treatments = Vec::new();
+    for (key, action) in &fields {
+        let Some(column) = key.strip_prefix("action.") else {
+            continue;
+        };
+        let treatment = match action.as_str() {
+            "drop" => Treatment::Drop,
+            "mask" => Treatment::Mask,
+            "declare" => Treatment::Declare {
+                reason: field(&fields, &format!("reason.{column}")),
+            },
+            _ => continue,
+        };
+        treatments.push((column.to_owned(), treatment));
+    }
+    service::treat(&state, actor, &id, treatments)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    done(&state, &ctx, "od.notice.treated").await
+}
+
+async fn publish(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    PageForm(fields): PageForm<Fields>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&field(&fields, "csrf"))?;
+    service::publish_resource(&state, actor, &id)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    done(&state, &ctx, "od.notice.published").await
+}
+
+async fn visibility(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    PageForm(fields): PageForm<Fields>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&field(&fields, "csrf"))?;
+    let dataset = service::dataset_for(&state, Some(actor), &id)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let catalogue = service::catalogue(&state).await.map_err(|e| ctx.error(e))?;
+    let organization = catalogue
+        .organization(&dataset.department_id)
+        .cloned()
+        .ok_or_else(|| ctx.error(AppError::NotFound))?;
+    let mut input = service::input_of(&dataset, &organization);
+    input.private = field(&fields, "private") == "1";
+    service::update_dataset(&state, actor, &dataset.id, input)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    done(&state, &ctx, "od.notice.visibility").await
 }

@@ -156,6 +156,11 @@ pub fn may_prepare(actor: &Actor, department_id: &str) -> bool {
     can_prepare(Some(actor), department_id)
 }
 
+/// Whether the actor publishes for the department.
+pub fn may_publish(actor: &Actor, department_id: &str) -> bool {
+    can_publish(actor, department_id)
+}
+
 fn can_publish(actor: &Actor, department_id: &str) -> bool {
     authz::can(
         actor,
@@ -336,6 +341,60 @@ fn check_input(input: &DatasetInput) -> AppResult<()> {
     Ok(())
 }
 
+/// A dataset opened from the data-sharing catalogue names a resource of its own department
+/// whose open type (开放类型) allows opening.
+async fn check_source(
+    state: &AppState,
+    actor: &Actor,
+    department_id: &str,
+    source: &Option<String>,
+) -> AppResult<()> {
+    let Some(code) = source else {
+        return Ok(());
+    };
+    let resource = match tongban_exchange::catalogue::service::resource(state, actor, code).await {
+        Err(AppError::NotFound) => {
+            return Err(AppError::invalid(
+                "source",
+                "no resource of the data catalogue has this code",
+            ));
+        }
+        other => other?,
+    };
+    if resource.department_id != department_id {
+        return Err(AppError::invalid(
+            "source",
+            "the catalogue resource belongs to another department",
+        ));
+    }
+    if resource.open_type == tongban_exchange::catalogue::model::OpenType::None {
+        return Err(AppError::invalid(
+            "source",
+            "the catalogue says this resource is not to be opened (不予开放)",
+        ));
+    }
+    Ok(())
+}
+
+/// The department's catalogue resources whose open type allows opening: (code, name).
+pub async fn openable_sources(
+    state: &AppState,
+    actor: &Actor,
+    department_id: &str,
+) -> AppResult<Vec<(String, String)>> {
+    Ok(
+        tongban_exchange::catalogue::service::resources(state, actor)
+            .await?
+            .into_iter()
+            .filter(|r| {
+                r.department_id == department_id
+                    && r.open_type != tongban_exchange::catalogue::model::OpenType::None
+            })
+            .map(|r| (r.code, r.name))
+            .collect(),
+    )
+}
+
 /// Who may do what to a dataset of `department_id` that will be `private` or public: anyone
 /// preparing for the department keeps it private; making it public is publishing.
 fn check_rights(actor: &Actor, department_id: &str, public: bool) -> AppResult<()> {
@@ -357,6 +416,7 @@ pub async fn create_dataset(
         .organization(&input.owner_org)
         .ok_or_else(|| AppError::invalid("owner_org", "no organization is named so"))?;
     check_rights(actor, &organization.department_id, !input.private)?;
+    check_source(state, actor, &organization.department_id, &input.source).await?;
     if store::dataset(state.pool(), &input.name).await?.is_some() {
         return Err(AppError::invalid("name", "that URL is already in use"));
     }
@@ -474,6 +534,7 @@ pub async fn update_dataset(
         &existing.department_id,
         !existing.private || !input.private,
     )?;
+    check_source(state, actor, &existing.department_id, &input.source).await?;
     if input.name != existing.name && store::dataset(state.pool(), &input.name).await?.is_some() {
         return Err(AppError::invalid("name", "that URL is already in use"));
     }
@@ -966,6 +1027,10 @@ pub async fn treat(
 }
 
 /// The columns of an upload before any treatment.
+pub async fn upload_columns(state: &AppState, resource: &Resource) -> AppResult<Vec<String>> {
+    reprepare_columns(state, resource).await
+}
+
 async fn reprepare_columns(state: &AppState, resource: &Resource) -> AppResult<Vec<String>> {
     let untreated = Resource {
         treatments: Vec::new(),
@@ -1051,24 +1116,45 @@ fn serve_bytes(table: &Table, format: Format) -> Vec<u8> {
 }
 
 /// The first rows of a resource: of a published one from its datastore, of one under review
-/// prepared afresh from the sealed upload (its department only).
+/// prepared afresh from the sealed upload with anything personal starred (its department
+/// only).
 pub async fn preview(
     state: &AppState,
     actor: Option<&Actor>,
     id: &str,
+    limit: usize,
 ) -> AppResult<(Vec<String>, Vec<Vec<String>>)> {
     let (_, resource) = resource_for(state, actor, id).await?;
     match resource.state {
         ResourceState::Link => Ok((Vec::new(), Vec::new())),
         ResourceState::Review => {
+            // Whatever is still personal in the treated table is starred here too: the
+            // reviewer sees the shape of the data, never a person's values.
             let prepared = reprepare(state, &resource).await?;
-            let rows = prepared.table.rows.into_iter().take(PREVIEW_ROWS).collect();
+            let kinds: Vec<Option<gate::Kind>> = prepared
+                .table
+                .columns
+                .iter()
+                .map(|c| gate::column_kind(c))
+                .collect();
+            let rows = prepared
+                .table
+                .rows
+                .into_iter()
+                .take(limit)
+                .map(|row| {
+                    row.iter()
+                        .zip(&kinds)
+                        .map(|(cell, kind)| gate::mask_cell(cell, *kind))
+                        .collect()
+                })
+                .collect();
             Ok((prepared.table.columns, rows))
         }
         ResourceState::Published => {
             let query = store::DatastoreQuery {
                 fields: (0..resource.fields.len()).collect(),
-                limit: PREVIEW_ROWS as i64,
+                limit: limit as i64,
                 ..Default::default()
             };
             let (_, records) =

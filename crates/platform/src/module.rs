@@ -204,6 +204,11 @@ pub trait Module: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// The links the module adds for visitors who have not signed in (public pages).
+    fn public_nav(&self) -> Vec<NavLink> {
+        Vec::new()
+    }
+
     /// Adds the module's part of the demo city (catalogues, venues, certificates …), reusing
     /// what exists; modules run in their order, so a module finds what earlier ones made.
     fn demo<'a>(

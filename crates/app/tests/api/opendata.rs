@@ -88,8 +88,8 @@ async fn the_action_api_answers_in_ckans_envelope() {
         .filter_map(Value::as_str)
         .collect();
     assert!(names.contains(&"market-entities-monthly"), "{names:?}");
-    // The allowance list under review is private: not listed.
-    assert!(!names.contains(&"minimum-living-allowance"));
+    // The list under review is private: not listed.
+    assert!(!names.contains(&"individual-businesses"));
 
     let (status, shown) = get(
         &app,
@@ -121,11 +121,7 @@ async fn the_action_api_answers_in_ckans_envelope() {
     assert_eq!(status, 404);
     assert_eq!(missing["success"], false);
     assert_eq!(missing["error"]["__type"], "Not Found Error");
-    let (status, hidden) = get(
-        &app,
-        "/api/3/action/package_show?id=minimum-living-allowance",
-    )
-    .await;
+    let (status, hidden) = get(&app, "/api/3/action/package_show?id=individual-businesses").await;
     assert_eq!(
         (status, hidden["error"]["__type"].as_str()),
         (404, Some("Not Found Error"))
@@ -654,4 +650,151 @@ async fn bad_files_are_refused_and_leave_nothing_behind() {
             "{body}: {refused}"
         );
     }
+}
+
+async fn page(app: &TestApp, path: &str) -> (u16, String) {
+    let response = app.client.get(app.url(path)).send().await.expect("request");
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("html"))
+}
+
+#[tokio::test]
+async fn the_portal_and_the_publishers_console_work_as_pages() {
+    let app = spawn_app().await;
+    // A visitor, not signed in, finds the portal in the navigation, with themes and facets.
+    let (status, home) = page(&app, "/opendata").await;
+    assert_eq!(status, 200);
+    assert!(
+        home.contains("href=\"/opendata\""),
+        "the visitor's navigation"
+    );
+    assert!(home.contains("市场主体登记统计") && home.contains("卫生健康"));
+    assert!(
+        !home.contains("新登记个体工商户"),
+        "a private dataset is not listed"
+    );
+    let (_, health) = page(&app, "/opendata?groups=health").await;
+    assert!(health.contains("医疗机构名录") && health.contains("法定传染病"));
+    assert!(!health.contains("市场主体登记统计"));
+    let (_, english) = page(&app, "/opendata?q=%E4%BA%BA%E5%8F%A3&lang=en").await;
+    assert!(
+        english.contains("/opendata/dataset/registered-population")
+            && english.contains("Publisher")
+    );
+    let (status, _) = page(&app, "/opendata?page=zzz&organization=%ZZ").await;
+    assert_eq!(status, 200, "odd queries read as nothing");
+
+    // A dataset's page: the chart drawn on the server, the preview, the download.
+    let (status, market) = page(&app, "/opendata/dataset/market-entities-monthly").await;
+    assert_eq!(status, 200);
+    assert!(
+        market.contains("<svg") && market.contains("chart-line"),
+        "months make a line"
+    );
+    assert!(
+        market.contains("<table class=\"preview\"")
+            && market.contains("/download/market-entities-2026.csv")
+    );
+    let (_, hospitals) = page(&app, "/opendata/dataset/medical-institutions").await;
+    assert!(hospitals.contains("chart-bar"), "names make bars");
+    let (status, _) = page(&app, "/opendata/dataset/individual-businesses").await;
+    assert_eq!(status, 404);
+
+    // The clerk sees what the gate found — kinds and row numbers, never the values — and
+    // treats the columns; the administrator publishes and opens the dataset.
+    let mut clerk = app.page_login(app.account("demo.clerk.market")).await;
+    let console = clerk
+        .get(&app, "/opendata/console")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        console.contains("身份证号码") && console.contains("手机号码"),
+        "findings by kind"
+    );
+    assert!(!console.contains("13800138000") && !console.contains("11010519491231002X"));
+    let csrf = crate::helpers::hidden_csrf(&console);
+    let resource = console
+        .split("data-resource=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the upload under review")
+        .to_owned();
+    let treated = clerk
+        .post_form(
+            &app,
+            &format!("/opendata/console/resources/{resource}/treat"),
+            &[
+                ("csrf", &csrf),
+                ("action.经营者姓名", "drop"),
+                ("action.身份证号码", "drop"),
+                ("action.联系电话", "drop"),
+                ("action.所在区", ""),
+            ],
+        )
+        .await;
+    assert_eq!(treated.status().as_u16(), 200);
+    let treated = treated.text().await.expect("html");
+    assert!(treated.contains("已按所选方式处理并重新检查"), "{treated}");
+    assert!(
+        !treated.contains("/publish\""),
+        "the clerk does not publish"
+    );
+
+    let mut admin = app.page_login(app.account("demo.deptadmin.market")).await;
+    let console = admin
+        .get(&app, "/opendata/console")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(console.contains(&format!("/opendata/console/resources/{resource}/publish")));
+    let csrf = crate::helpers::hidden_csrf(&console);
+    let published = admin
+        .post_form(
+            &app,
+            &format!("/opendata/console/resources/{resource}/publish"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(published.status().as_u16(), 200);
+    assert!(published.text().await.expect("html").contains("文件已发布"));
+    let dataset_id: Vec<(String,)> =
+        sqlx::query_as("SELECT id FROM open_datasets WHERE name = 'individual-businesses'")
+            .fetch_all(app.state.pool())
+            .await
+            .expect("id");
+    let opened = admin
+        .post_form(
+            &app,
+            &format!("/opendata/console/datasets/{}/visibility", dataset_id[0].0),
+            &[("csrf", &csrf), ("private", "0")],
+        )
+        .await;
+    assert_eq!(opened.status().as_u16(), 200);
+    let (status, public) = page(&app, "/opendata/dataset/individual-businesses").await;
+    assert_eq!(status, 200);
+    assert!(
+        public.contains("零售") && !public.contains("王建国") && !public.contains("13800138000")
+    );
+
+    // A citizen has no console; a forged form changes nothing.
+    let mut citizen = app.page_login(app.account("citizen.zhangwei")).await;
+    assert_eq!(
+        citizen
+            .get(&app, "/opendata/console")
+            .await
+            .status()
+            .as_u16(),
+        403
+    );
+    let forged = admin
+        .post_form(
+            &app,
+            &format!("/opendata/console/datasets/{}/visibility", dataset_id[0].0),
+            &[("csrf", "forged"), ("private", "1")],
+        )
+        .await;
+    assert_eq!(forged.status().as_u16(), 403);
 }

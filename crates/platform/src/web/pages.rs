@@ -126,10 +126,7 @@ impl FromRequestParts<AppState> for PageCtx {
                 }
             },
         };
-        let nav = actor
-            .as_ref()
-            .map(|actor| navigation(state, actor))
-            .unwrap_or_default();
+        let nav = navigation(state, actor.as_ref());
         Ok(PageCtx {
             actor,
             raw_session,
@@ -144,11 +141,14 @@ impl FromRequestParts<AppState> for PageCtx {
     }
 }
 
-/// Every module's links for the actor, in rank order.
-fn navigation(state: &AppState, actor: &Actor) -> Vec<(&'static str, &'static str)> {
+/// Every module's links for the actor (for a visitor, the public ones), in rank order.
+fn navigation(state: &AppState, actor: Option<&Actor>) -> Vec<(&'static str, &'static str)> {
     let mut links: Vec<_> = crate::module::modules(state)
         .iter()
-        .flat_map(|module| module.nav(actor))
+        .flat_map(|module| match actor {
+            Some(actor) => module.nav(actor),
+            None => module.public_nav(),
+        })
         .collect();
     links.sort_by_key(|link| link.rank);
     links
