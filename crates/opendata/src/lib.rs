@@ -12,6 +12,7 @@ mod texts;
 pub mod api;
 pub mod chart;
 pub mod ckan;
+pub mod dcat;
 pub mod gate;
 pub mod model;
 pub mod pages;

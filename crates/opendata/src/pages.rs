@@ -48,6 +48,67 @@ pub fn routes() -> Router<AppState> {
             "/dataset/{dataset}/resource/{id}/download/{file}",
             get(download),
         )
+        .route(
+            "/catalog.ttl",
+            get(|s, h, q| catalogue_export(s, h, q, "ttl")),
+        )
+        .route(
+            "/catalog.jsonld",
+            get(|s, h, q| catalogue_export(s, h, q, "jsonld")),
+        )
+        .route(
+            "/catalog.rdf",
+            get(|s, h, q| catalogue_export(s, h, q, "rdf")),
+        )
+        .route("/dataset/{file}", get(dataset_export))
+}
+
+/// The catalogue in DCAT-AP, one page (`?page=`, from 1) of [`crate::dcat::PAGE_SIZE`]
+/// datasets.
+async fn catalogue_export(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    RawQuery(raw): RawQuery,
+    extension: &'static str,
+) -> Result<Response, AppError> {
+    let syntax = crate::dcat::Syntax::from_extension(extension).ok_or(AppError::NotFound)?;
+    let page = ckan::form_pairs(raw.unwrap_or_default().as_bytes())
+        .into_iter()
+        .find(|(k, _)| k == "page")
+        .map(|(_, v)| {
+            v.parse::<usize>()
+                .map_err(|_| AppError::invalid("page", "a page number from 1"))
+        })
+        .transpose()?
+        .unwrap_or(1);
+    let catalogue = service::catalogue(&state).await?;
+    let body = crate::dcat::catalogue_page(
+        &ckan::site_url(&state, &headers),
+        &catalogue,
+        &state.config.region_code,
+        page,
+        syntax,
+        extension,
+    )
+    .ok_or(AppError::NotFound)?;
+    Ok(([(header::CONTENT_TYPE, syntax.media_type())], body).into_response())
+}
+
+/// One dataset in DCAT-AP: `/dataset/{id or name}.ttl` (or `.jsonld`, `.rdf`).
+async fn dataset_export(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    Path(file): Path<String>,
+) -> Result<Response, AppError> {
+    let (name, extension) = file.rsplit_once('.').ok_or(AppError::NotFound)?;
+    let syntax = crate::dcat::Syntax::from_extension(extension).ok_or(AppError::NotFound)?;
+    let catalogue = service::catalogue(&state).await?;
+    let entry = catalogue
+        .entry(name)
+        .filter(|e| !e.dataset.private)
+        .ok_or(AppError::NotFound)?;
+    let body = crate::dcat::dataset(&ckan::site_url(&state, &headers), entry, syntax);
+    Ok(([(header::CONTENT_TYPE, syntax.media_type())], body).into_response())
 }
 
 /// A published file, as CKAN serves it.

@@ -798,3 +798,61 @@ async fn the_portal_and_the_publishers_console_work_as_pages() {
         .await;
     assert_eq!(forged.status().as_u16(), 403);
 }
+
+#[tokio::test]
+async fn the_catalogue_reads_as_dcat_ap_in_three_syntaxes() {
+    let app = spawn_app().await;
+    let (_, list) = get(&app, "/api/3/action/package_list").await;
+    let public = list["result"].as_array().expect("list").len();
+    for (path, format) in [
+        ("/catalog.ttl", oxrdfio::RdfFormat::Turtle),
+        ("/catalog.rdf", oxrdfio::RdfFormat::RdfXml),
+        (
+            "/catalog.jsonld",
+            oxrdfio::RdfFormat::JsonLd {
+                profile: oxrdfio::JsonLdProfileSet::empty(),
+            },
+        ),
+    ] {
+        let response = app.client.get(app.url(path)).send().await.expect("request");
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+        let body = response.bytes().await.expect("body");
+        let quads: Vec<_> = oxrdfio::RdfParser::from_format(format)
+            .for_slice(&body)
+            .collect::<Result<_, _>>()
+            .unwrap_or_else(|e| panic!("{path} does not parse: {e}"));
+        let datasets = quads
+            .iter()
+            .filter(|q| {
+                q.predicate.as_str() == "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+                    && q.object.to_string() == "<http://www.w3.org/ns/dcat#Dataset>"
+            })
+            .count();
+        assert_eq!(
+            datasets, public,
+            "{path}: every public dataset, no private one"
+        );
+        let text = String::from_utf8_lossy(&body);
+        assert!(
+            text.contains("market-entities-monthly") && !text.contains("individual-businesses")
+        );
+        assert!(
+            text.contains("checksumAlgorithm_sha256"),
+            "{path}: checksums of published files"
+        );
+    }
+    let (status, _) = page(&app, "/catalog.ttl?page=2").await;
+    assert_eq!(status, 404, "one page holds the demo's datasets");
+    let (status, _) = page(&app, "/catalog.ttl?page=x").await;
+    assert_eq!(status, 422);
+    let (status, one) = page(&app, "/dataset/registered-population.ttl").await;
+    assert_eq!(status, 200);
+    assert!(one.contains("dcat:Dataset") && one.contains("户籍人口统计"));
+    for missing in [
+        "/dataset/individual-businesses.ttl",
+        "/dataset/registered-population.pdf",
+        "/dataset/nothing",
+    ] {
+        assert_eq!(page(&app, missing).await.0, 404, "{missing}");
+    }
+}
