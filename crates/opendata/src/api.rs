@@ -19,6 +19,52 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(review))
         .routes(routes!(treat))
         .routes(routes!(publish))
+        .routes(routes!(harvest_sources, add_harvest_source))
+        .routes(routes!(run_harvest))
+}
+
+/// A catalogue to harvest.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HarvestSourceRequest {
+    /// The address of another portal's DCAT-AP catalogue (Turtle, JSON-LD or RDF/XML).
+    pub url: String,
+}
+
+/// The catalogues the actor's department harvests, with how their last run went.
+#[utoipa::path(get, path = "/api/v1/opendata/harvest-sources", tag = "open-data", security(("bearer" = [])),
+    responses((status = 200, body = [crate::harvest::Source]), (status = 401, body = Problem), (status = 403, body = Problem)))]
+async fn harvest_sources(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> AppResult<Json<Vec<crate::harvest::Source>>> {
+    Ok(Json(crate::harvest::sources(&state, &actor).await?))
+}
+
+/// Register another portal's DCAT-AP catalogue: its datasets are published under the
+/// department and kept in step every hour (an administrator of a publishing department).
+#[utoipa::path(post, path = "/api/v1/opendata/harvest-sources", tag = "open-data", security(("bearer" = [])), request_body = HarvestSourceRequest,
+    responses((status = 201, body = crate::harvest::Source), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn add_harvest_source(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(request): ApiJson<HarvestSourceRequest>,
+) -> AppResult<(axum::http::StatusCode, Json<crate::harvest::Source>)> {
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(crate::harvest::add_source(&state, &actor, &request.url).await?),
+    ))
+}
+
+/// Harvest a source now, and say what changed (an administrator of its department).
+#[utoipa::path(post, path = "/api/v1/opendata/harvest-sources/{id}/run", tag = "open-data", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = crate::harvest::Report), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn run_harvest(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> AppResult<Json<crate::harvest::Report>> {
+    Ok(Json(crate::harvest::run_now(&state, &actor, &id).await?))
 }
 
 /// An upload as its department reviews it.

@@ -14,6 +14,7 @@ pub mod chart;
 pub mod ckan;
 pub mod dcat;
 pub mod gate;
+pub mod harvest;
 pub mod model;
 pub mod pages;
 pub mod service;

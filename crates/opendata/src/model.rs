@@ -80,7 +80,7 @@ pub struct Licence {
     pub url: &'static str,
 }
 
-pub const LICENCES: [Licence; 4] = [
+pub const LICENCES: [Licence; 5] = [
     Licence {
         id: "cc-by-4.0",
         title: "Creative Commons Attribution 4.0",
@@ -100,6 +100,12 @@ pub const LICENCES: [Licence; 4] = [
         id: "odc-odbl",
         title: "Open Data Commons Open Database License (ODbL)",
         url: "https://opendatacommons.org/licenses/odbl/1-0/",
+    },
+    // What a harvested dataset carries when its source names no licence known here.
+    Licence {
+        id: "notspecified",
+        title: "License not specified",
+        url: "http://www.opendefinition.org/licenses/not-specified",
     },
 ];
 

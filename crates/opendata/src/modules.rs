@@ -20,6 +20,19 @@ impl crate::module::Module for OpenDataModule {
         extensions.insert_cache(crate::cache::Coherent::<
             std::sync::Arc<crate::service::Catalogue>,
         >::new(crate::service::CATALOGUE, 4));
+        extensions.insert(crate::harvest::Client::default());
+    }
+
+    fn jobs(&self, state: &crate::state::AppState) -> Vec<crate::module::Job> {
+        let state = state.clone();
+        vec![crate::module::Job::every(
+            "harvest other portals' DCAT-AP catalogues",
+            crate::harvest::PERIOD,
+            move || {
+                let state = state.clone();
+                async move { crate::harvest::run_all(&state).await }
+            },
+        )]
     }
 
     fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {

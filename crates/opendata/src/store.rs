@@ -686,3 +686,85 @@ pub async fn search_datastore<'e, E: Exec<'e> + Copy>(
     }
     Ok((total, records))
 }
+
+// ---- harvest sources
+
+pub async fn insert_harvest_source<'e>(
+    db: impl Exec<'e>,
+    source: &crate::harvest::Source,
+) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO open_harvest_sources (id, department_id, url, created_by, created_at, \
+         last_run_at, last_status) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(source.id.clone())
+    .bind(source.department_id.clone())
+    .bind(source.url.clone())
+    .bind(source.created_by.clone())
+    .bind(source.created_at)
+    .bind(source.last_run_at)
+    .bind(source.last_status.clone())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn harvest_sources<'e>(db: impl Exec<'e>) -> AppResult<Vec<crate::harvest::Source>> {
+    Ok(sqlx::query_as(
+        "SELECT id, department_id, url, created_by, created_at, last_run_at, last_status \
+         FROM open_harvest_sources ORDER BY created_at, id",
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn record_harvest<'e>(
+    db: impl Exec<'e>,
+    id: &str,
+    at: i64,
+    status: &str,
+) -> AppResult<()> {
+    sqlx::query("UPDATE open_harvest_sources SET last_run_at = $2, last_status = $3 WHERE id = $1")
+        .bind(id.to_owned())
+        .bind(at)
+        .bind(status.to_owned())
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// (remote IRI, local dataset id) of what a source brought.
+pub async fn harvested<'e>(db: impl Exec<'e>, source_id: &str) -> AppResult<Vec<(String, String)>> {
+    Ok(
+        sqlx::query_as("SELECT remote_iri, dataset_id FROM open_harvested WHERE source_id = $1")
+            .bind(source_id.to_owned())
+            .fetch_all(db)
+            .await?,
+    )
+}
+
+pub async fn insert_harvested<'e>(
+    db: impl Exec<'e>,
+    source_id: &str,
+    iri: &str,
+    dataset_id: &str,
+) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO open_harvested (source_id, remote_iri, dataset_id) VALUES ($1, $2, $3)",
+    )
+    .bind(source_id.to_owned())
+    .bind(iri.to_owned())
+    .bind(dataset_id.to_owned())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_harvested<'e>(db: impl Exec<'e>, source_id: &str, iri: &str) -> AppResult<()> {
+    sqlx::query("DELETE FROM open_harvested WHERE source_id = $1 AND remote_iri = $2")
+        .bind(source_id.to_owned())
+        .bind(iri.to_owned())
+        .execute(db)
+        .await?;
+    Ok(())
+}

@@ -856,3 +856,162 @@ async fn the_catalogue_reads_as_dcat_ap_in_three_syntaxes() {
         assert_eq!(page(&app, missing).await.0, 404, "{missing}");
     }
 }
+
+#[tokio::test]
+async fn another_portals_catalogue_is_harvested_and_kept_in_step() {
+    let source = spawn_app().await;
+    let portal = spawn_app().await;
+    let admin = portal.account("demo.deptadmin.market").api_token.clone();
+    let clerk = portal.account("demo.clerk.market").api_token.clone();
+    let catalogue = format!("{}/catalog.ttl", source.address);
+
+    let response = portal
+        .post_as(
+            &clerk,
+            "/api/v1/opendata/harvest-sources",
+            &json!({"url": catalogue}),
+        )
+        .await;
+    assert_eq!(
+        response.status().as_u16(),
+        403,
+        "registering a source is publishing"
+    );
+    let response = portal
+        .post_as(
+            &admin,
+            "/api/v1/opendata/harvest-sources",
+            &json!({"url": "file:///etc/passwd"}),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 422);
+    let response = portal
+        .post_as(
+            &admin,
+            "/api/v1/opendata/harvest-sources",
+            &json!({"url": catalogue}),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 201);
+    let id = response.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let run = |app: &TestApp| {
+        let app_token = admin.clone();
+        let path = format!("/api/v1/opendata/harvest-sources/{id}/run");
+        let url = app.url(&path);
+        let client = app.client.clone();
+        async move {
+            let response = client
+                .post(url)
+                .bearer_auth(app_token)
+                .json(&json!({}))
+                .send()
+                .await
+                .expect("run");
+            assert_eq!(response.status().as_u16(), 200);
+            response.json::<Value>().await.expect("report")
+        }
+    };
+    let (_, before) = get(&source, "/api/3/action/package_list").await;
+    let published = before["result"].as_array().expect("list").len();
+    let report = run(&portal).await;
+    assert_eq!(
+        report["created"].as_u64(),
+        Some(published as u64),
+        "{report}"
+    );
+
+    let harvested = |app: &TestApp| {
+        let client = app.client.clone();
+        let url = app.url("/api/3/action/package_search");
+        async move {
+            let response = client
+                .post(url)
+                .json(&json!({"fq": "organization:linjiang-scjg", "rows": 1000}))
+                .send()
+                .await
+                .expect("search");
+            let body: Value = response.json().await.expect("json");
+            body["result"]["results"]
+                .as_array()
+                .expect("results")
+                .iter()
+                .filter(|p| {
+                    p["creator_user_id"]
+                        .as_str()
+                        .is_some_and(|c| c.starts_with("harvest:"))
+                })
+                .cloned()
+                .collect::<Vec<Value>>()
+        }
+    };
+    let first = harvested(&portal).await;
+    assert_eq!(first.len(), published);
+    let market = first
+        .iter()
+        .find(|p| p["title"] == "市场主体登记统计（月度）")
+        .expect("the market statistics, harvested");
+    assert_eq!(market["license_id"], "cc-by-4.0");
+    assert!(
+        market["groups"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .any(|g| g["name"] == "economy")
+    );
+    let link = &market["resources"][0];
+    assert_eq!(
+        link["url_type"], "",
+        "harvested resources are links to the source"
+    );
+    assert!(
+        link["url"]
+            .as_str()
+            .expect("url")
+            .starts_with(&source.address)
+    );
+
+    // The source changes: a title, a deletion. The next run follows.
+    let source_market = source.account("demo.deptadmin.market").api_token.clone();
+    let source_services = source.account("demo.deptadmin").api_token.clone();
+    let (status, _) = action(
+        &source,
+        Some(&source_market),
+        "package_patch",
+        json!({"id": "market-entities-monthly", "title": "市场主体登记统计"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = action(
+        &source,
+        Some(&source_services),
+        "package_delete",
+        json!({"id": "information-disclosure"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let report = run(&portal).await;
+    assert_eq!(
+        (report["created"].as_u64(), report["deleted"].as_u64()),
+        (Some(0), Some(1)),
+        "{report}"
+    );
+    let second = harvested(&portal).await;
+    assert_eq!(second.len(), published - 1);
+    assert!(second.iter().any(|p| p["title"] == "市场主体登记统计"));
+    assert!(!second.iter().any(|p| p["title"] == "政府信息公开目录"));
+
+    let response = portal
+        .get_as(&admin, "/api/v1/opendata/harvest-sources")
+        .await;
+    let sources: Value = response.json().await.expect("json");
+    assert!(
+        sources[0]["last_status"]
+            .as_str()
+            .expect("status")
+            .starts_with("ok: 0 created"),
+        "{sources}"
+    );
+}

@@ -76,3 +76,21 @@ CREATE TABLE open_files (
     content      BYTEA NOT NULL,
     PRIMARY KEY (resource_id, kind)
 );
+
+-- Other portals' DCAT-AP catalogues a department harvests, and which local dataset each
+-- harvested dataset (by its IRI there) became.
+CREATE TABLE open_harvest_sources (
+    id             TEXT PRIMARY KEY,
+    department_id  TEXT NOT NULL,
+    url            TEXT NOT NULL,
+    created_by     TEXT NOT NULL,
+    created_at     BIGINT NOT NULL,
+    last_run_at    BIGINT,
+    last_status    TEXT NOT NULL
+);
+CREATE TABLE open_harvested (
+    source_id   TEXT NOT NULL REFERENCES open_harvest_sources(id),
+    remote_iri  TEXT NOT NULL,
+    dataset_id  TEXT NOT NULL REFERENCES open_datasets(id),
+    PRIMARY KEY (source_id, remote_iri)
+);
