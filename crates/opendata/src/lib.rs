@@ -10,18 +10,16 @@ mod modules;
 mod texts;
 
 pub mod api;
-pub mod chart;
 pub mod ckan;
 pub mod dcat;
-pub mod gate;
 pub mod harvest;
 pub mod model;
 pub mod pages;
 pub mod service;
 mod store;
-pub mod table;
 
 pub use modules::OpenDataModule;
+pub use tongban_tables::{chart, gate, table};
 pub(crate) use tongban_platform::{
     admin, authz, cache, db, error, identity, module, random, state, time_fmt, web,
 };

@@ -26,7 +26,8 @@ pub const DEFAULT_K: u64 = 5;
 const SAMPLE_ROWS: usize = 5;
 
 /// What was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// 公民身份号码 (GB 11643), check character verified.
@@ -71,7 +72,8 @@ impl Kind {
 
 /// One finding: a kind in a column, how many rows carry it and the first of them (numbered
 /// from 1, the header not counted). Never the values themselves.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Finding {
     pub column: String,
     pub kind: Kind,
@@ -83,7 +85,8 @@ pub struct Finding {
 }
 
 /// What the publisher did to a column.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "action")]
 pub enum Treatment {
     /// Removed from what is published.

@@ -46,7 +46,8 @@ impl Format {
 }
 
 /// The type of a column, with the datastore's names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ColumnType {
     #[serde(rename = "int")]
     Integer,
@@ -91,7 +92,8 @@ impl ColumnType {
 }
 
 /// A column: its name and type.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Field {
     pub id: String,
     #[serde(rename = "type")]
