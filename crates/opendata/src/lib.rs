@@ -19,10 +19,10 @@ pub mod service;
 mod store;
 
 pub use modules::OpenDataModule;
-pub use tongban_tables::{chart, gate, table};
 pub(crate) use tongban_platform::{
     admin, authz, cache, db, error, identity, module, random, state, time_fmt, web,
 };
+pub use tongban_tables::{chart, gate, table};
 
 /// The tables of this crate's module.
 pub static MIGRATIONS: tongban_platform::migrations::Migrations =
