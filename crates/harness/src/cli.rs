@@ -120,6 +120,19 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 100)]
         material_kib: usize,
     },
+    /// The open-data portal: the personal-data gate, loading a table through upload and
+    /// publication, datastore_search with a filter, package_search with facets over many
+    /// datasets (through the CKAN Action API on this machine).
+    Opendata {
+        #[arg(long, default_value_t = 100_000)]
+        datasets: usize,
+        /// Rows of the table loaded into the datastore.
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+        /// Calls timed one at a time for each latency.
+        #[arg(long, default_value_t = 300)]
+        searches: usize,
+    },
     /// Durable events published through publish/subscribe and pushed to subscribers on this
     /// machine (each receives every event, signed; in order with --fifo).
     Pubsub {
@@ -258,6 +271,11 @@ pub async fn bench(command: BenchCommand) -> anyhow::Result<()> {
             count,
             material_kib,
         } => crate::cross_region_bench::cross_region(count, material_kib).await?,
+        BenchCommand::Opendata {
+            datasets,
+            rows,
+            searches,
+        } => crate::opendata_bench::opendata(datasets, rows, searches).await?,
         BenchCommand::Pubsub {
             count,
             subscribers,

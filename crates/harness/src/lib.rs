@@ -10,6 +10,7 @@ pub mod conformance;
 pub mod cross_region_bench;
 pub mod exchange_bench;
 pub mod load;
+pub mod opendata_bench;
 pub mod pubsub_bench;
 mod qr_image;
 

@@ -506,16 +506,11 @@ impl Call<'_> {
     }
 
     async fn entry_for(&self, id: &str) -> Result<Entry, CkanError> {
+        // Read from the database, not the catalogue: right after a write the catalogue is
+        // rebuilt on its next search, not for one dataset.
         let dataset = service::dataset_for(self.state, self.actor, id).await?;
-        let catalogue = self.catalogue().await?;
-        if let Some(entry) = catalogue.entry(&dataset.id)
-            && entry.dataset == dataset
-        {
-            return Ok(entry.clone());
-        }
-        let organization = catalogue
-            .organization(&dataset.department_id)
-            .cloned()
+        let organization = service::organization(self.state, &dataset.department_id)
+            .await?
             .ok_or(AppError::NotFound)?;
         let resources = store_resources(self.state, &dataset.id).await?;
         Ok(Entry {
@@ -932,12 +927,8 @@ impl Call<'_> {
         }
         if input.owner_org.is_empty() {
             // A publisher of one department publishes as it.
-            if let Some(org) = actor
-                .account
-                .department_id
-                .as_deref()
-                .and_then(|d| catalogue.organization(d))
-            {
+            let department = actor.account.department_id.clone().unwrap_or_default();
+            if let Some(org) = service::organization(self.state, &department).await? {
                 input.owner_org = org.name.clone();
             }
         }

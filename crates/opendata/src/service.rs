@@ -179,6 +179,15 @@ fn require(allowed: bool) -> AppResult<()> {
 
 // ---- organizations
 
+/// An organization by its department id or URL name (read from the database: a write must
+/// not rebuild the whole catalogue).
+pub async fn organization(state: &AppState, id_or_name: &str) -> AppResult<Option<Organization>> {
+    Ok(store::organizations(state.pool())
+        .await?
+        .into_iter()
+        .find(|o| o.department_id == id_or_name || o.name == id_or_name))
+}
+
 /// A department joins the portal as a publishing organization, under a URL name (its own
 /// administrators).
 pub async fn create_organization(
@@ -195,14 +204,13 @@ pub async fn create_organization(
         .ok_or(AppError::Forbidden)?;
     require(can_publish(actor, &department_id))?;
     check_name(name)?;
-    let catalogue = catalogue(state).await?;
-    if catalogue.organization(&department_id).is_some() {
+    if organization(state, &department_id).await?.is_some() {
         return Err(AppError::invalid(
             "name",
             "the department already publishes as an organization",
         ));
     }
-    if catalogue.organization(name).is_some() {
+    if organization(state, name).await?.is_some() {
         return Err(AppError::invalid("name", "that name is already in use"));
     }
     let department = crate::admin::store::department(state.pool(), &department_id)
@@ -411,9 +419,8 @@ pub async fn create_dataset(
     input: DatasetInput,
 ) -> AppResult<Dataset> {
     check_input(&input)?;
-    let catalogue = catalogue(state).await?;
-    let organization = catalogue
-        .organization(&input.owner_org)
+    let organization = organization(state, &input.owner_org)
+        .await?
         .ok_or_else(|| AppError::invalid("owner_org", "no organization is named so"))?;
     check_rights(actor, &organization.department_id, !input.private)?;
     check_source(state, actor, &organization.department_id, &input.source).await?;
@@ -538,8 +545,7 @@ pub async fn update_dataset(
     if input.name != existing.name && store::dataset(state.pool(), &input.name).await?.is_some() {
         return Err(AppError::invalid("name", "that URL is already in use"));
     }
-    let catalogue = catalogue(state).await?;
-    if let Some(org) = catalogue.organization(&input.owner_org)
+    if let Some(org) = organization(state, &input.owner_org).await?
         && org.department_id != existing.department_id
     {
         return Err(AppError::invalid(
