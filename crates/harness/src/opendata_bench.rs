@@ -262,11 +262,11 @@ pub async fn opendata(datasets: usize, rows: usize, searches: usize) -> anyhow::
             "resources": [{"name": "数据", "url": format!("https://data.example.cn/{n}"), "format": formats[n % formats.len()]}],
         });
         batch.spawn(action(Some(token), "package_create", body));
-        if batch.len() >= 16 {
-            if let Some(done) = batch.join_next().await {
-                done??;
-                made += 1;
-            }
+        if batch.len() >= 16
+            && let Some(done) = batch.join_next().await
+        {
+            done??;
+            made += 1;
         }
     }
     while let Some(done) = batch.join_next().await {
