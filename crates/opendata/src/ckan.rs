@@ -912,16 +912,15 @@ impl Call<'_> {
         if input.name.is_empty() {
             return Err(CkanError::validation("name", "Missing value"));
         }
-        let catalogue = self.catalogue().await?;
         // A dataset moved from another portal names its owner by that portal's id: its
         // organization's name is the same here.
-        if catalogue.organization(&input.owner_org).is_none()
+        if service::organization(self.state, &input.owner_org).await?.is_none()
             && let Some(name) = self
                 .params
                 .get("organization")
                 .and_then(|o| o.get("name"))
                 .and_then(Value::as_str)
-            && catalogue.organization(name).is_some()
+            && service::organization(self.state, name).await?.is_some()
         {
             input.owner_org = name.to_owned();
         }
