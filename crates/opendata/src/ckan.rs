@@ -914,7 +914,9 @@ impl Call<'_> {
         }
         // A dataset moved from another portal names its owner by that portal's id: its
         // organization's name is the same here.
-        if service::organization(self.state, &input.owner_org).await?.is_none()
+        if service::organization(self.state, &input.owner_org)
+            .await?
+            .is_none()
             && let Some(name) = self
                 .params
                 .get("organization")

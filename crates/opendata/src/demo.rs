@@ -538,7 +538,7 @@ async fn seed_file(
         resource.published_by = Some("demo".into());
         let mut tx = state.pool().begin().await?;
         store::insert_resource(&mut *tx, &resource).await?;
-        store::create_datastore(&mut tx, &resource.id, &prepared.fields).await?;
+        store::create_datastore(&mut tx, state.db.engine(), &resource.id, &prepared.fields).await?;
         store::load_datastore(
             &mut tx,
             &resource.id,
@@ -547,6 +547,7 @@ async fn seed_file(
             1,
         )
         .await?;
+        store::index_datastore(&mut tx, &resource.id, &prepared.fields).await?;
         store::put_file(&mut *tx, &resource.id, FileKind::Served, served).await?;
         tx.commit().await?;
     } else {

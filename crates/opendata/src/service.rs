@@ -1082,7 +1082,7 @@ pub async fn publish_resource(state: &AppState, actor: &Actor, id: &str) -> AppR
     resource.published_by = Some(actor.id().to_owned());
     resource.modified_at = state.now();
     let mut tx = state.pool().begin().await?;
-    store::create_datastore(&mut tx, &resource.id, &prepared.fields).await?;
+    store::create_datastore(&mut tx, state.db.engine(), &resource.id, &prepared.fields).await?;
     store::load_datastore(
         &mut tx,
         &resource.id,
@@ -1091,6 +1091,7 @@ pub async fn publish_resource(state: &AppState, actor: &Actor, id: &str) -> AppR
         1,
     )
     .await?;
+    store::index_datastore(&mut tx, &resource.id, &prepared.fields).await?;
     store::put_file(&mut *tx, &resource.id, FileKind::Served, served).await?;
     store::delete_files(&mut *tx, &resource.id, Some(FileKind::Raw)).await?;
     store::update_resource(&mut *tx, &resource).await?;

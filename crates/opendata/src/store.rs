@@ -473,6 +473,7 @@ fn sql_type(kind: ColumnType) -> &'static str {
 /// Makes a resource's datastore table afresh (an older one is dropped).
 pub async fn create_datastore(
     tx: &mut crate::db::Tx<'_>,
+    engine: crate::db::Engine,
     resource_id: &str,
     fields: &[Field],
 ) -> AppResult<()> {
@@ -485,8 +486,14 @@ pub async fn create_datastore(
         .enumerate()
         .map(|(i, f)| format!(", c{i} {}", sql_type(f.kind)))
         .collect();
+    // On SQLite `_id` is the row id itself (INTEGER PRIMARY KEY), so an index on a column
+    // holds rows in `_id` order within each value: a filter pages without sorting.
+    let id_type = match engine {
+        crate::db::Engine::Sqlite => "INTEGER",
+        crate::db::Engine::Postgres => "BIGINT",
+    };
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "CREATE TABLE {table} (_id BIGINT PRIMARY KEY, _full TEXT NOT NULL{columns})"
+        "CREATE TABLE {table} (_id {id_type} PRIMARY KEY, _full TEXT NOT NULL{columns})"
     )))
     .execute(&mut **tx)
     .await?;
@@ -512,13 +519,14 @@ pub async fn load_datastore(
 ) -> AppResult<()> {
     let table = table_name(resource_id)?;
     let width = fields.len() + 2;
-    // Both engines bind at least 32,766 parameters a statement.
-    let per_statement = (30_000 / width).clamp(1, 500);
+    // A few hundred parameters a statement: SQLite finds each parameter by its name, so a
+    // statement's binding costs grow with the square of its parameters.
+    let per_statement = (128 / width).clamp(1, 32);
     let column_list: String = (0..fields.len()).map(|i| format!(", c{i}")).collect();
-    for (chunk_index, chunk) in rows.chunks(per_statement).enumerate() {
+    let statement = |rows: usize| {
         let mut sql = format!("INSERT INTO {table} (_id, _full{column_list}) VALUES ");
         let mut n = 0;
-        for (r, _) in chunk.iter().enumerate() {
+        for r in 0..rows {
             if r > 0 {
                 sql.push(',');
             }
@@ -532,6 +540,16 @@ pub async fn load_datastore(
             }
             sql.push(')');
         }
+        sql
+    };
+    // The same text for every full chunk, so the connection prepares it once.
+    let full = statement(per_statement);
+    for (chunk_index, chunk) in rows.chunks(per_statement).enumerate() {
+        let sql = if chunk.len() == per_statement {
+            full.clone()
+        } else {
+            statement(chunk.len())
+        };
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (r, row) in chunk.iter().enumerate() {
             let id = first_id + (chunk_index * per_statement + r) as i64;
@@ -548,6 +566,30 @@ pub async fn load_datastore(
             }
         }
         query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Indexes a loaded datastore table on the columns filters ask for: text, dates and
+/// integers (at most 16), built once after the load, which is faster than keeping them
+/// while rows arrive.
+pub async fn index_datastore(
+    tx: &mut crate::db::Tx<'_>,
+    resource_id: &str,
+    fields: &[Field],
+) -> AppResult<()> {
+    let table = table_name(resource_id)?;
+    for (i, _) in fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.kind != ColumnType::Number)
+        .take(16)
+    {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "CREATE INDEX {table}_c{i} ON {table} (c{i})"
+        )))
+        .execute(&mut **tx)
+        .await?;
     }
     Ok(())
 }
