@@ -33,23 +33,23 @@ pub struct HarvestSourceRequest {
 
 /// The catalogues the actor's department harvests, with how their last run went.
 #[utoipa::path(get, path = "/api/v1/opendata/harvest-sources", tag = "open-data", security(("bearer" = [])),
-    responses((status = 200, body = [crate::harvest::Source]), (status = 401, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, body = [crate::model::HarvestSource]), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn harvest_sources(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-) -> AppResult<Json<Vec<crate::harvest::Source>>> {
+) -> AppResult<Json<Vec<crate::model::HarvestSource>>> {
     Ok(Json(crate::harvest::sources(&state, &actor).await?))
 }
 
 /// Register another portal's DCAT-AP catalogue: its datasets are published under the
 /// department and kept in step every hour (an administrator of a publishing department).
 #[utoipa::path(post, path = "/api/v1/opendata/harvest-sources", tag = "open-data", security(("bearer" = [])), request_body = HarvestSourceRequest,
-    responses((status = 201, body = crate::harvest::Source), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = crate::model::HarvestSource), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
 async fn add_harvest_source(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     ApiJson(request): ApiJson<HarvestSourceRequest>,
-) -> AppResult<(axum::http::StatusCode, Json<crate::harvest::Source>)> {
+) -> AppResult<(axum::http::StatusCode, Json<crate::model::HarvestSource>)> {
     Ok((
         axum::http::StatusCode::CREATED,
         Json(crate::harvest::add_source(&state, &actor, &request.url).await?),

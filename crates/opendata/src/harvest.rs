@@ -17,6 +17,7 @@ use sha2::Digest as _;
 
 use crate::error::{AppError, AppResult};
 use crate::identity::model::Actor;
+pub use crate::model::HarvestSource as Source;
 use crate::model::{self, Dataset, Resource, ResourceState};
 use crate::state::AppState;
 use crate::store;
@@ -48,19 +49,6 @@ impl Default for Client {
                 .unwrap_or_else(|_| reqwest::Client::new()),
         )
     }
-}
-
-/// A catalogue harvested into a department's datasets.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct Source {
-    pub id: String,
-    pub department_id: String,
-    pub url: String,
-    pub created_by: String,
-    pub created_at: i64,
-    pub last_run_at: Option<i64>,
-    /// `new`, `ok: …` with the counts, or `failed: …` with why.
-    pub last_status: String,
 }
 
 /// What one run did.

@@ -242,3 +242,16 @@ impl Resource {
         self.state != ResourceState::Link
     }
 }
+
+/// A catalogue harvested into a department's datasets.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct HarvestSource {
+    pub id: String,
+    pub department_id: String,
+    pub url: String,
+    pub created_by: String,
+    pub created_at: i64,
+    pub last_run_at: Option<i64>,
+    /// `new`, `ok: …` with the counts, or `failed: …` with why.
+    pub last_status: String,
+}

@@ -733,7 +733,7 @@ pub async fn search_datastore<'e, E: Exec<'e> + Copy>(
 
 pub async fn insert_harvest_source<'e>(
     db: impl Exec<'e>,
-    source: &crate::harvest::Source,
+    source: &crate::model::HarvestSource,
 ) -> AppResult<()> {
     sqlx::query(
         "INSERT INTO open_harvest_sources (id, department_id, url, created_by, created_at, \
@@ -751,7 +751,7 @@ pub async fn insert_harvest_source<'e>(
     Ok(())
 }
 
-pub async fn harvest_sources<'e>(db: impl Exec<'e>) -> AppResult<Vec<crate::harvest::Source>> {
+pub async fn harvest_sources<'e>(db: impl Exec<'e>) -> AppResult<Vec<crate::model::HarvestSource>> {
     Ok(sqlx::query_as(
         "SELECT id, department_id, url, created_by, created_at, last_run_at, last_status \
          FROM open_harvest_sources ORDER BY created_at, id",
