@@ -227,7 +227,12 @@ impl Params {
     }
 }
 
-async fn read_params(request: Request) -> Result<Params, CkanError> {
+/// The actions that take a file: only they read a body past the node's usual limit.
+const UPLOADS: [&str; 3] = ["resource_create", "resource_patch", "resource_update"];
+
+/// Reads the parameters; a body over `limit` is refused, and only an upload action takes a
+/// multipart body.
+async fn read_params(request: Request, upload: bool, limit: usize) -> Result<Params, CkanError> {
     let mut params = Params::default();
     if let Some(query) = request.uri().query() {
         for (key, value) in form_pairs(query.as_bytes()) {
@@ -244,6 +249,11 @@ async fn read_params(request: Request) -> Result<Params, CkanError> {
         .unwrap_or_default()
         .to_ascii_lowercase();
     if content_type.starts_with("multipart/form-data") {
+        if !upload {
+            return Err(CkanError::bad_request(
+                "Bad request - only resource_create, resource_patch and resource_update take multipart",
+            ));
+        }
         let mut multipart = Multipart::from_request(request, &())
             .await
             .map_err(|e| CkanError::bad_request(e.body_text()))?;
@@ -277,13 +287,9 @@ async fn read_params(request: Request) -> Result<Params, CkanError> {
         }
         return Ok(params);
     }
-    let body = Bytes::from_request(request, &()).await.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            CkanError::from(AppError::PayloadTooLarge)
-        } else {
-            CkanError::bad_request(e.body_text())
-        }
-    })?;
+    let body: Bytes = axum::body::to_bytes(request.into_body(), limit)
+        .await
+        .map_err(|_| CkanError::from(AppError::PayloadTooLarge))?;
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(params);
     }
@@ -384,7 +390,13 @@ async fn action(
     let method = request.method().clone();
     let result = async {
         let actor = caller(&state, &headers).await?;
-        let params = read_params(request).await?;
+        let upload = UPLOADS.contains(&name.as_str());
+        let limit = if upload {
+            service::MAX_UPLOAD + 1024 * 1024
+        } else {
+            state.config.max_body_bytes
+        };
+        let params = read_params(request, upload, limit).await?;
         let site = site_url(&state, &headers);
         let call = Call {
             state: &state,

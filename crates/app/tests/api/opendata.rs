@@ -594,6 +594,25 @@ async fn paging_adds_up_and_bad_searches_are_refused() {
         .await
         .expect("request");
     assert_eq!(response.status().as_u16(), 400);
+    // Only uploads read a large body; a search sent as a file is refused.
+    let huge = json!({"q": "x".repeat(2 * 1024 * 1024)});
+    let response = app
+        .client
+        .post(app.url("/api/3/action/package_search"))
+        .json(&huge)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 413);
+    let form = reqwest::multipart::Form::new().text("q", "人口");
+    let response = app
+        .client
+        .post(app.url("/api/3/action/package_search"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 400);
 }
 
 #[tokio::test]
