@@ -470,31 +470,7 @@ pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> 
 }
 
 fn blank(dataset: &Dataset, position: i64, now: i64) -> Resource {
-    Resource {
-        id: crate::random::new_id(),
-        dataset_id: dataset.id.clone(),
-        position,
-        name: String::new(),
-        description: String::new(),
-        format: String::new(),
-        url: String::new(),
-        file_name: String::new(),
-        media_type: String::new(),
-        size: 0,
-        sha256: String::new(),
-        fields: Vec::new(),
-        row_count: 0,
-        state: ResourceState::Link,
-        findings: Vec::new(),
-        treatments: Vec::new(),
-        quasi: Vec::new(),
-        k: crate::gate::DEFAULT_K as i64,
-        changed_by: "demo".into(),
-        published_by: None,
-        downloads: 0,
-        created_at: now,
-        modified_at: now,
-    }
+    Resource::blank(&dataset.id, position, "demo", now)
 }
 
 #[allow(clippy::too_many_arguments)]

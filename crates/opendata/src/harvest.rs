@@ -18,7 +18,7 @@ use sha2::Digest as _;
 use crate::error::{AppError, AppResult};
 use crate::identity::model::Actor;
 pub use crate::model::HarvestSource as Source;
-use crate::model::{self, Dataset, Resource, ResourceState};
+use crate::model::{self, Dataset, Resource};
 use crate::state::AppState;
 use crate::store;
 
@@ -562,29 +562,10 @@ fn link(
     now: i64,
 ) -> Resource {
     Resource {
-        id: crate::random::new_id(),
-        dataset_id: dataset.id.clone(),
-        position,
         name: title.chars().take(200).collect(),
-        description: String::new(),
         format: format.chars().take(20).collect(),
         url: url.to_owned(),
-        file_name: String::new(),
-        media_type: String::new(),
-        size: 0,
-        sha256: String::new(),
-        fields: Vec::new(),
-        row_count: 0,
-        state: ResourceState::Link,
-        findings: Vec::new(),
-        treatments: Vec::new(),
-        quasi: Vec::new(),
-        k: crate::gate::DEFAULT_K as i64,
-        changed_by: dataset.created_by.clone(),
-        published_by: None,
-        downloads: 0,
-        created_at: now,
-        modified_at: now,
+        ..Resource::blank(&dataset.id, position, &dataset.created_by, now)
     }
 }
 

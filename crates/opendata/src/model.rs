@@ -233,6 +233,36 @@ pub struct Resource {
 }
 
 impl Resource {
+    /// A new resource of a dataset, empty, as a link with nothing found yet and the default k:
+    /// what an upload, a link or a harvested distribution fills in.
+    pub fn blank(dataset_id: &str, position: i64, changed_by: &str, now: i64) -> Resource {
+        Resource {
+            id: crate::random::new_id(),
+            dataset_id: dataset_id.to_owned(),
+            position,
+            name: String::new(),
+            description: String::new(),
+            format: String::new(),
+            url: String::new(),
+            file_name: String::new(),
+            media_type: String::new(),
+            size: 0,
+            sha256: String::new(),
+            fields: Vec::new(),
+            row_count: 0,
+            state: ResourceState::Link,
+            findings: Vec::new(),
+            treatments: Vec::new(),
+            quasi: Vec::new(),
+            k: crate::gate::DEFAULT_K as i64,
+            changed_by: changed_by.to_owned(),
+            published_by: None,
+            downloads: 0,
+            created_at: now,
+            modified_at: now,
+        }
+    }
+
     /// The findings that stop publication now.
     pub fn blocking(&self) -> Vec<Finding> {
         crate::gate::blocking(&self.findings, &self.treatments)

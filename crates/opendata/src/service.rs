@@ -700,29 +700,10 @@ pub async fn add_resource(
     let position = store::resources_of(state.pool(), &dataset.id).await?.len() as i64;
     let now = state.now();
     let mut resource = Resource {
-        id: crate::random::new_id(),
-        dataset_id: dataset.id.clone(),
-        position,
-        name: String::new(),
         description: input.description.clone().unwrap_or_default(),
-        format: String::new(),
-        url: String::new(),
-        file_name: String::new(),
-        media_type: String::new(),
-        size: 0,
-        sha256: String::new(),
-        fields: Vec::new(),
-        row_count: 0,
-        state: ResourceState::Link,
-        findings: Vec::new(),
-        treatments: Vec::new(),
         quasi: input.quasi.clone().unwrap_or_default(),
         k: input.k.unwrap_or(gate::DEFAULT_K as i64),
-        changed_by: actor.id().to_owned(),
-        published_by: None,
-        downloads: 0,
-        created_at: now,
-        modified_at: now,
+        ..Resource::blank(&dataset.id, position, actor.id(), now)
     };
     check_quasi(&resource.quasi, resource.k)?;
     let sealed = match upload {
