@@ -1,5 +1,5 @@
-//! Fuzzes the reading of uploaded tables and the personal-data gate: any bytes, as CSV or as
-//! JSON, are read or refused with an error, never a panic; whatever is read is typed, scanned,
+//! Fuzzes the reading of uploaded tables and the personal-data gate: any bytes, as CSV, JSON or
+//! an XLSX workbook, are read or refused with an error, never a panic; whatever is read is typed, scanned,
 //! masked and charted without a panic, and a masked cell has nothing left for the gate.
 #![no_main]
 
@@ -7,7 +7,7 @@ use libfuzzer_sys::fuzz_target;
 use tongban_tables::{chart, gate, table};
 
 fuzz_target!(|data: &[u8]| {
-    let format = if data.first().is_some_and(|b| b % 2 == 0) { table::Format::Csv } else { table::Format::Json };
+    let format = match data.first().map(|b| b % 3) { Some(0) => table::Format::Csv, Some(1) => table::Format::Json, _ => table::Format::Xlsx };
     let Ok(read) = table::parse(data.get(1..).unwrap_or_default(), format) else { return };
     let fields = table::infer(&read);
     assert_eq!(fields.len(), read.columns.len());

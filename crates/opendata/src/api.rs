@@ -19,6 +19,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(review))
         .routes(routes!(treat))
         .routes(routes!(publish))
+        .routes(routes!(set_fields))
         .routes(routes!(harvest_sources, add_harvest_source))
         .routes(routes!(run_harvest))
 }
@@ -86,6 +87,8 @@ pub struct ReviewView {
     pub changed_by: String,
     pub published_by: Option<String>,
     pub rows: i64,
+    /// The columns of the treated table with their types (inferred, or as chosen).
+    pub fields: Vec<crate::table::Field>,
     /// The first rows, treated (for the reviewer's eyes only).
     pub columns: Vec<String>,
     pub preview: Vec<Vec<String>>,
@@ -174,6 +177,7 @@ async fn view(
         changed_by: resource.changed_by,
         published_by: resource.published_by,
         rows: resource.row_count,
+        fields: resource.fields,
         columns,
         preview,
     })
@@ -211,6 +215,31 @@ async fn treat(
         .map(ColumnTreatment::into_pair)
         .collect::<AppResult<Vec<_>>>()?;
     let resource = crate::service::treat(&state, &actor, &id, treatments).await?;
+    Ok(Json(view(&state, &actor, resource).await?))
+}
+
+/// The column types a publisher chooses over the inferred ones.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FieldsRequest {
+    /// Columns and their types (`int`, `numeric`, `date`, `text`); columns not named keep
+    /// their inferred type.
+    pub fields: Vec<crate::table::Field>,
+}
+
+/// Choose column types — a code read as a number kept as text, say. Every cell of a column
+/// must fit its type. Under review, the department's clerks and administrators; on a
+/// published resource an administrator, and the datastore is loaded again.
+#[utoipa::path(put, path = "/api/v1/opendata/resources/{id}/fields", tag = "open-data", security(("bearer" = [])), params(("id" = String, Path)), request_body = FieldsRequest,
+    responses((status = 200, body = ReviewView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn set_fields(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<FieldsRequest>,
+) -> AppResult<Json<ReviewView>> {
+    let chosen = request.fields.into_iter().map(|f| (f.id, f.kind)).collect();
+    let resource = crate::service::set_column_types(&state, &actor, &id, chosen).await?;
     Ok(Json(view(&state, &actor, resource).await?))
 }
 

@@ -43,6 +43,128 @@ pub fn routes() -> Router<AppState> {
             "/api/3",
             any(|| async { axum::Json(json!({"version": 3})) }),
         )
+        .route("/datastore/dump/{id}", axum::routing::get(dump))
+}
+
+/// The most rows one export holds.
+pub const MAX_DUMP: i64 = 10_000_000;
+/// Rows read from the datastore per step of an export.
+const DUMP_STEP: i64 = 5_000;
+
+/// `/datastore/dump/{id}`: the rows of a published resource's datastore as CSV, with the
+/// query parameters of `datastore_search` (`filters`, `q`, `sort`, `fields`, `limit`,
+/// `offset`) and `bom=true` for a UTF-8 byte-order mark (which spreadsheet programs set to
+/// Chinese need to read UTF-8). Streamed in steps, so an export of millions of rows holds
+/// only one step in memory.
+async fn dump(State(state): State<AppState>, Path(id): Path<String>, request: Request) -> Response {
+    let headers = request.headers().clone();
+    let prepared = async {
+        let actor = caller(&state, &headers).await?;
+        let params = read_params(request, false, 0).await?;
+        let format = params.text("format").unwrap_or_else(|| "csv".into());
+        if !format.eq_ignore_ascii_case("csv") {
+            return Err(CkanError::validation("format", "Only csv is offered"));
+        }
+        let fields = service::datastore_fields(&state, actor.as_ref(), &id).await?;
+        let query = datastore_query(&params, &fields, MAX_DUMP, MAX_DUMP)?;
+        let bom = params.boolean("bom", false)?;
+        let (_, resource) = service::resource_for(&state, actor.as_ref(), &id).await?;
+        Ok((actor, fields, query, bom, resource))
+    }
+    .await;
+    let (actor, fields, query, bom, resource) = match prepared {
+        Ok(prepared) => prepared,
+        Err(error) => return answer("datastore_dump", Err(error)),
+    };
+    let mut columns = vec!["_id".to_owned()];
+    columns.extend(
+        query
+            .fields
+            .iter()
+            .filter_map(|&i| fields.get(i))
+            .map(|f| f.id.clone()),
+    );
+    let mut head = if bom {
+        b"\xEF\xBB\xBF".to_vec()
+    } else {
+        Vec::new()
+    };
+    head.extend(crate::table::to_csv(&columns, std::iter::empty()));
+    // Keyset paging in `_id` order where nothing else sorts; offsets otherwise.
+    struct Step {
+        state: AppState,
+        actor: Option<Actor>,
+        id: String,
+        columns: Vec<String>,
+        query: store::DatastoreQuery,
+        left: i64,
+        head: Option<Vec<u8>>,
+    }
+    let keyset = query.sort.is_empty();
+    let first = Step {
+        state,
+        actor,
+        id: resource.id,
+        columns,
+        left: query.limit,
+        query,
+        head: Some(head),
+    };
+    let stream = futures_util::stream::try_unfold(first, move |mut step| async move {
+        if let Some(head) = step.head.take() {
+            return Ok::<_, std::io::Error>(Some((Bytes::from(head), step)));
+        }
+        if step.left <= 0 {
+            return Ok(None);
+        }
+        let mut query = step.query.clone();
+        query.limit = step.left.min(DUMP_STEP);
+        let (_, _, records) =
+            service::datastore_search(&step.state, step.actor.as_ref(), &step.id, query)
+                .await
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+        if records.is_empty() {
+            return Ok(None);
+        }
+        step.left -= records.len() as i64;
+        if keyset {
+            step.query.after = records
+                .last()
+                .and_then(|r| r.get("_id"))
+                .and_then(Value::as_i64);
+            // The offset asked for counts once, before the first step.
+            step.query.offset = 0;
+        } else {
+            step.query.offset += records.len() as i64;
+        }
+        let rows: Vec<Vec<String>> = records
+            .iter()
+            .map(|record| {
+                step.columns
+                    .iter()
+                    .map(|c| store::cell_text(record.get(c)))
+                    .collect()
+            })
+            .collect();
+        let bytes = crate::table::csv_rows(rows.iter().map(Vec::as_slice));
+        Ok(Some((Bytes::from(bytes), step)))
+    });
+    let file_name = resource
+        .file_name
+        .rsplit_once('.')
+        .map_or(resource.file_name.as_str(), |(stem, _)| stem)
+        .to_owned();
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}.csv\""),
+            ),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response()
 }
 
 /// A failure as CKAN reports it.
@@ -433,6 +555,99 @@ async fn action(
     answer(&name, result)
 }
 
+/// A datastore query from CKAN's parameters (`filters`, `q`, `sort`, `fields`, `limit`,
+/// `offset`), checked against the resource's fields.
+fn datastore_query(
+    params: &Params,
+    fields: &[Field],
+    default_limit: i64,
+    max_limit: i64,
+) -> Result<store::DatastoreQuery, CkanError> {
+    let limit = params.int("limit", default_limit)?;
+    if !(0..=max_limit).contains(&limit) {
+        return Err(CkanError::validation(
+            "limit",
+            format!("Must be between 0 and {max_limit}"),
+        ));
+    }
+    let offset = params.int("offset", 0)?;
+    if offset < 0 {
+        return Err(CkanError::validation("offset", "Must be a natural number"));
+    }
+    let position = |name: &str, key: &str| -> Result<usize, CkanError> {
+        fields
+            .iter()
+            .position(|f| f.id == name)
+            .ok_or_else(|| CkanError::validation(key, format!("field \"{name}\" not in table")))
+    };
+    let mut query = store::DatastoreQuery {
+        limit,
+        offset,
+        ..Default::default()
+    };
+    for (name, wanted) in params.object("filters")? {
+        let at = position(&name, "filters")?;
+        let values = match wanted {
+            Value::Array(values) => values,
+            one => vec![one],
+        };
+        let mut typed = Vec::new();
+        for value in values {
+            typed.push(filter_value(&fields[at], &value)?);
+        }
+        query.filters.push((at, typed));
+    }
+    match params.get("q") {
+        None => {}
+        Some(Value::String(q)) if q.trim().is_empty() => {}
+        Some(Value::String(q)) => query.q = Some(q.trim().to_lowercase()),
+        Some(_) => {
+            return Err(CkanError::validation(
+                "q",
+                "Search by field is not supported; send text",
+            ));
+        }
+    }
+    if let Some(sort) = params.text("sort").filter(|s| !s.trim().is_empty()) {
+        for part in sort.split(',') {
+            let mut words = part.split_whitespace();
+            let name = words.next().unwrap_or_default().trim_matches('"');
+            let descending = match words.next().map(str::to_ascii_lowercase).as_deref() {
+                None | Some("asc") => false,
+                Some("desc") => true,
+                Some(_) => return Err(CkanError::validation("sort", "Invalid sort direction")),
+            };
+            if name == "_id" {
+                continue;
+            }
+            query.sort.push((position(name, "sort")?, descending));
+        }
+    }
+    let asked = params.list("fields")?;
+    let asked: Vec<Value> = match params.get("fields") {
+        Some(Value::String(s)) if !s.trim_start().starts_with('[') => s
+            .split(',')
+            .map(|f| Value::String(f.trim().to_owned()))
+            .collect(),
+        _ => asked,
+    };
+    query.fields = if asked.is_empty() {
+        (0..fields.len()).collect()
+    } else {
+        let mut chosen = Vec::new();
+        for name in asked {
+            let Value::String(name) = name else {
+                return Err(CkanError::validation("fields", "Invalid list"));
+            };
+            if name != "_id" {
+                chosen.push(position(&name, "fields")?);
+            }
+        }
+        chosen
+    };
+    Ok(query)
+}
+
 struct Call<'a> {
     state: &'a AppState,
     actor: Option<&'a Actor>,
@@ -743,88 +958,9 @@ impl Call<'_> {
             .or(self.params.text("id"))
             .ok_or_else(|| CkanError::validation("resource_id", "Missing value"))?;
         let fields = service::datastore_fields(self.state, self.actor, &id).await?;
-        let limit = self.params.int("limit", 100)?;
-        if !(0..=MAX_RECORDS).contains(&limit) {
-            return Err(CkanError::validation(
-                "limit",
-                format!("Must be between 0 and {MAX_RECORDS}"),
-            ));
-        }
-        let offset = self.params.int("offset", 0)?;
-        if offset < 0 {
-            return Err(CkanError::validation("offset", "Must be a natural number"));
-        }
-        let position = |name: &str, key: &str| -> Result<usize, CkanError> {
-            fields
-                .iter()
-                .position(|f| f.id == name)
-                .ok_or_else(|| CkanError::validation(key, format!("field \"{name}\" not in table")))
-        };
-        let mut query = store::DatastoreQuery {
-            limit,
-            offset,
-            ..Default::default()
-        };
-        for (name, wanted) in self.params.object("filters")? {
-            let at = position(&name, "filters")?;
-            let values = match wanted {
-                Value::Array(values) => values,
-                one => vec![one],
-            };
-            let mut typed = Vec::new();
-            for value in values {
-                typed.push(filter_value(&fields[at], &value)?);
-            }
-            query.filters.push((at, typed));
-        }
-        match self.params.get("q") {
-            None => {}
-            Some(Value::String(q)) if q.trim().is_empty() => {}
-            Some(Value::String(q)) => query.q = Some(q.trim().to_lowercase()),
-            Some(_) => {
-                return Err(CkanError::validation(
-                    "q",
-                    "Search by field is not supported; send text",
-                ));
-            }
-        }
-        if let Some(sort) = self.params.text("sort").filter(|s| !s.trim().is_empty()) {
-            for part in sort.split(',') {
-                let mut words = part.split_whitespace();
-                let name = words.next().unwrap_or_default().trim_matches('"');
-                let descending = match words.next().map(str::to_ascii_lowercase).as_deref() {
-                    None | Some("asc") => false,
-                    Some("desc") => true,
-                    Some(_) => return Err(CkanError::validation("sort", "Invalid sort direction")),
-                };
-                if name == "_id" {
-                    continue;
-                }
-                query.sort.push((position(name, "sort")?, descending));
-            }
-        }
-        let asked = self.params.list("fields")?;
-        let asked: Vec<Value> = match self.params.get("fields") {
-            Some(Value::String(s)) if !s.trim_start().starts_with('[') => s
-                .split(',')
-                .map(|f| Value::String(f.trim().to_owned()))
-                .collect(),
-            _ => asked,
-        };
-        query.fields = if asked.is_empty() {
-            (0..fields.len()).collect()
-        } else {
-            let mut chosen = Vec::new();
-            for name in asked {
-                let Value::String(name) = name else {
-                    return Err(CkanError::validation("fields", "Invalid list"));
-                };
-                if name != "_id" {
-                    chosen.push(position(&name, "fields")?);
-                }
-            }
-            chosen
-        };
+        let mut query = datastore_query(self.params, &fields, 100, MAX_RECORDS)?;
+        query.include_total = self.params.boolean("include_total", true)?;
+        let (limit, offset) = (query.limit, query.offset);
         let (fields, total, records) =
             service::datastore_search(self.state, self.actor, &id, query.clone()).await?;
         let mut described = vec![json!({"id": "_id", "type": "int"})];
@@ -836,19 +972,22 @@ impl Call<'_> {
                 .map(|f| json!({"id": f.id, "type": f.kind.as_str()})),
         );
         let base = format!("/api/3/action/datastore_search?resource_id={id}");
-        Ok(json!({
+        let mut result = json!({
             "resource_id": id,
             "fields": described,
             "records": records,
-            "total": total,
-            "total_was_estimated": false,
             "limit": limit,
             "offset": offset,
             "_links": {
                 "start": base,
                 "next": format!("{base}&offset={}", offset + limit),
             },
-        }))
+        });
+        if let Some(total) = total {
+            result["total"] = total.into();
+            result["total_was_estimated"] = false.into();
+        }
+        Ok(result)
     }
 
     fn dataset_input(&self, base: Option<DatasetInput>) -> Result<DatasetInput, CkanError> {

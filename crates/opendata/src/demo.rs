@@ -514,16 +514,14 @@ async fn seed_file(
         resource.published_by = Some("demo".into());
         let mut tx = state.pool().begin().await?;
         store::insert_resource(&mut *tx, &resource).await?;
-        store::create_datastore(&mut tx, state.db.engine(), &resource.id, &prepared.fields).await?;
-        store::load_datastore(
+        crate::service::load_table(
             &mut tx,
+            state.db.engine(),
             &resource.id,
             &prepared.fields,
-            &prepared.table.rows,
-            1,
+            &prepared.table,
         )
         .await?;
-        store::index_datastore(&mut tx, &resource.id, &prepared.fields).await?;
         store::put_file(&mut *tx, &resource.id, FileKind::Served, served).await?;
         tx.commit().await?;
     } else {

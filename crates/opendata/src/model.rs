@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::gate::{Finding, Treatment};
-use crate::table::Field;
+use crate::table::{ColumnType, Field};
 
 /// A theme (主题): CKAN's group, with the EU data-theme code it maps to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,7 +206,7 @@ pub struct Resource {
     pub position: i64,
     pub name: String,
     pub description: String,
-    /// `CSV`, `JSON`, or what a link names.
+    /// `CSV`, `JSON`, `XLSX` (served as CSV once published), or what a link names.
     pub format: String,
     /// A link's address; empty for an upload (its address is the portal's).
     pub url: String,
@@ -224,6 +224,8 @@ pub struct Resource {
     /// The columns checked for k-anonymity, and k.
     pub quasi: Vec<String>,
     pub k: i64,
+    /// The types the publisher chose for columns, over the inferred ones.
+    pub column_types: Vec<(String, ColumnType)>,
     /// Who last uploaded or treated it (a second person publishes it).
     pub changed_by: String,
     pub published_by: Option<String>,
@@ -255,6 +257,7 @@ impl Resource {
             treatments: Vec::new(),
             quasi: Vec::new(),
             k: crate::gate::DEFAULT_K as i64,
+            column_types: Vec::new(),
             changed_by: changed_by.to_owned(),
             published_by: None,
             downloads: 0,

@@ -470,12 +470,23 @@ async fn dataset(
     }))
 }
 
+/// A column of an upload under review: what is done to it and its type.
+pub struct ColumnRow {
+    pub name: String,
+    /// The treatment set: `""`, `drop`, `mask` or `declare`, with the reason.
+    pub action: String,
+    pub reason: String,
+    /// The type chosen over the inferred one (`""` where none is).
+    pub chosen: String,
+    /// The type it has now (`""` for a dropped column).
+    pub current: String,
+}
+
 /// An upload under review as the console shows it.
 pub struct ReviewRow {
     pub resource: Resource,
     pub findings: Vec<(Finding, bool)>,
-    /// Each column with the treatment set (`""`, `drop`, `mask`, `declare`) and the reason.
-    pub columns: Vec<(String, String, String)>,
+    pub columns: Vec<ColumnRow>,
     pub preview: Vec<Vec<String>>,
     pub preview_columns: Vec<String>,
     /// Whether this actor may publish it now (an administrator, not its last changer).
@@ -539,7 +550,23 @@ async fn render_console(
                         Some((_, Treatment::Declare { reason })) => ("declare", reason.clone()),
                         None => ("", String::new()),
                     };
-                    (c, action.to_owned(), reason)
+                    ColumnRow {
+                        chosen: resource
+                            .column_types
+                            .iter()
+                            .find(|(t, _)| *t == c)
+                            .map(|(_, kind)| kind.as_str().to_owned())
+                            .unwrap_or_default(),
+                        current: resource
+                            .fields
+                            .iter()
+                            .find(|f| f.id == c)
+                            .map(|f| f.kind.as_str().to_owned())
+                            .unwrap_or_default(),
+                        name: c,
+                        action: action.to_owned(),
+                        reason,
+                    }
                 })
                 .collect();
             let blocking = resource.blocking();
@@ -698,8 +725,12 @@ async fn upload(
             _ => {}
         }
     }
-    let file =
-        file.ok_or_else(|| ctx.error(AppError::invalid("upload", "choose a CSV or JSON file")))?;
+    let file = file.ok_or_else(|| {
+        ctx.error(AppError::invalid(
+            "upload",
+            "choose a CSV, JSON or XLSX file",
+        ))
+    })?;
     service::add_resource(&state, actor, &id, input, Some(file))
         .await
         .map_err(|e| ctx.error(e))?;
@@ -729,9 +760,29 @@ async fn treat(
         };
         treatments.push((column.to_owned(), treatment));
     }
-    service::treat(&state, actor, &id, treatments)
+    let resource = service::treat(&state, actor, &id, treatments)
         .await
         .map_err(|e| ctx.error(e))?;
+    let mut types = Vec::new();
+    for (key, kind) in &fields {
+        let Some(column) = key.strip_prefix("type.") else {
+            continue;
+        };
+        if kind.is_empty() {
+            continue;
+        }
+        let kind = crate::table::ColumnType::parse(kind)
+            .ok_or_else(|| ctx.error(AppError::invalid("type", "int, numeric, date or text")))?;
+        // A dropped column has no type to choose.
+        if resource.fields.iter().any(|f| f.id == column) {
+            types.push((column.to_owned(), kind));
+        }
+    }
+    if types != resource.column_types {
+        service::set_column_types(&state, actor, &id, types)
+            .await
+            .map_err(|e| ctx.error(e))?;
+    }
     done(&state, &ctx, "od.notice.treated").await
 }
 

@@ -673,7 +673,7 @@ fn upload_format(input: &ResourceInput, upload: &Upload) -> AppResult<Format> {
         .filter(|f| !f.is_empty())
         .and_then(Format::from_name)
         .or_else(|| Format::from_name(&upload.file_name))
-        .ok_or_else(|| AppError::invalid("format", "uploads are CSV or JSON files"))
+        .ok_or_else(|| AppError::invalid("format", "uploads are CSV, JSON or XLSX files"))
 }
 
 fn check_quasi(quasi: &[String], k: i64) -> AppResult<()> {
@@ -827,14 +827,18 @@ fn safe_file_name(name: &str, format: Format) -> String {
     let ext = match format {
         Format::Csv => ".csv",
         Format::Json => ".json",
+        Format::Xlsx => ".xlsx",
     };
     let stem = base.trim_matches('.');
-    let stem = match stem.len().checked_sub(ext.len()) {
-        Some(cut) if stem.is_char_boundary(cut) && stem[cut..].eq_ignore_ascii_case(ext) => {
-            &stem[..cut]
-        }
-        _ => stem,
-    };
+    // The extension of any table format goes: a workbook served as CSV is `name.csv`.
+    let stem = [".csv", ".json", ".xlsx"]
+        .iter()
+        .find_map(|known| {
+            let cut = stem.len().checked_sub(known.len())?;
+            (stem.is_char_boundary(cut) && stem[cut..].eq_ignore_ascii_case(known))
+                .then(|| &stem[..cut])
+        })
+        .unwrap_or(stem);
     if stem.is_empty() {
         format!("data{ext}")
     } else {
@@ -962,10 +966,127 @@ async fn reprepare(state: &AppState, resource: &Resource) -> AppResult<Prepared>
     let quasi = resource.quasi.clone();
     let k = resource.k as u64;
     let raw: Vec<u8> = raw.to_vec();
-    tokio::task::spawn_blocking(move || prepare(&raw, format, &treatments, &quasi, k))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?
-        .map_err(table_error)
+    let mut prepared =
+        tokio::task::spawn_blocking(move || prepare(&raw, format, &treatments, &quasi, k))
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?
+            .map_err(table_error)?;
+    apply_types(
+        &mut prepared.fields,
+        &prepared.table,
+        &resource.column_types,
+    )?;
+    Ok(prepared)
+}
+
+/// Sets the types a publisher chose over the inferred ones; each must admit every cell of
+/// its column (the error names the first row that does not fit, never its value).
+fn apply_types(
+    fields: &mut [Field],
+    table: &Table,
+    chosen: &[(String, table::ColumnType)],
+) -> AppResult<()> {
+    for (column, kind) in chosen {
+        let Some(at) = fields.iter().position(|f| f.id == *column) else {
+            return Err(AppError::invalid(
+                "fields",
+                format!("the table has no column {column}"),
+            ));
+        };
+        if let Some(row) = table
+            .rows
+            .iter()
+            .position(|row| !row.get(at).is_none_or(|cell| kind.admits(cell)))
+        {
+            return Err(AppError::invalid(
+                "fields",
+                format!(
+                    "row {} of column {column} is not of type {}",
+                    row + 1,
+                    kind.as_str()
+                ),
+            ));
+        }
+        fields[at].kind = *kind;
+    }
+    Ok(())
+}
+
+/// Chooses column types over the inferred ones (the others stay inferred). Under review
+/// this is part of preparing the file; on a published resource it is an administrator's,
+/// and the datastore is loaded again from the served file.
+pub async fn set_column_types(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    chosen: Vec<(String, table::ColumnType)>,
+) -> AppResult<Resource> {
+    let (dataset, mut resource) = resource_for(state, Some(actor), id).await?;
+    if chosen.len() > table::MAX_COLUMNS {
+        return Err(AppError::invalid("fields", "too many columns"));
+    }
+    match resource.state {
+        ResourceState::Link => Err(AppError::Conflict(
+            "a link has no table: only uploads have column types".into(),
+        )),
+        ResourceState::Review => {
+            require(can_prepare(Some(actor), &dataset.department_id))?;
+            resource.column_types = chosen;
+            rescan(state, &mut resource).await?;
+            resource.changed_by = actor.id().to_owned();
+            resource.published_by = None;
+            resource.modified_at = state.now();
+            store::update_resource(state.pool(), &resource).await?;
+            changed(state).await;
+            Ok(resource)
+        }
+        ResourceState::Published => {
+            require(can_publish(actor, &dataset.department_id))?;
+            let served = store::file(state.pool(), &resource.id, FileKind::Served)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let format = Format::from_name(&resource.format).unwrap_or(Format::Csv);
+            let (table, mut fields) = tokio::task::spawn_blocking(move || {
+                table::parse(&served, format).map(|t| {
+                    let fields = table::infer(&t);
+                    (t, fields)
+                })
+            })
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?
+            .map_err(table_error)?;
+            apply_types(&mut fields, &table, &chosen)?;
+            resource.column_types = chosen;
+            resource.fields = fields;
+            resource.modified_at = state.now();
+            let mut tx = state.pool().begin().await?;
+            load_table(
+                &mut tx,
+                state.db.engine(),
+                &resource.id,
+                &resource.fields,
+                &table,
+            )
+            .await?;
+            store::update_resource(&mut *tx, &resource).await?;
+            tx.commit().await?;
+            changed(state).await;
+            Ok(resource)
+        }
+    }
+}
+
+/// A resource's datastore made afresh from a table: created, loaded, indexed.
+pub(crate) async fn load_table(
+    tx: &mut crate::db::Tx<'_>,
+    engine: crate::db::Engine,
+    resource_id: &str,
+    fields: &[Field],
+    table: &Table,
+) -> AppResult<()> {
+    store::create_datastore(tx, engine, resource_id, fields).await?;
+    store::load_datastore(tx, resource_id, fields, &table.rows, 1).await?;
+    store::index_datastore(tx, resource_id, fields).await
 }
 
 async fn rescan(state: &AppState, resource: &mut Resource) -> AppResult<()> {
@@ -1053,8 +1174,13 @@ pub async fn publish_resource(state: &AppState, actor: &Actor, id: &str) -> AppR
                 .join(", ")
         )));
     }
-    let format = Format::from_name(&resource.format).unwrap_or(Format::Csv);
+    let format = served_format(Format::from_name(&resource.format).unwrap_or(Format::Csv));
     let served = serve_bytes(&prepared.table, format);
+    if resource.format != format.label() {
+        resource.file_name = safe_file_name(&resource.file_name, format);
+        resource.format = format.label().into();
+        resource.media_type = format.media_type().into();
+    }
     resource.sha256 = sha256_hex(&served);
     resource.size = served.len() as i64;
     resource.fields = prepared.fields.clone();
@@ -1063,16 +1189,14 @@ pub async fn publish_resource(state: &AppState, actor: &Actor, id: &str) -> AppR
     resource.published_by = Some(actor.id().to_owned());
     resource.modified_at = state.now();
     let mut tx = state.pool().begin().await?;
-    store::create_datastore(&mut tx, state.db.engine(), &resource.id, &prepared.fields).await?;
-    store::load_datastore(
+    load_table(
         &mut tx,
+        state.db.engine(),
         &resource.id,
         &prepared.fields,
-        &prepared.table.rows,
-        1,
+        &prepared.table,
     )
     .await?;
-    store::index_datastore(&mut tx, &resource.id, &prepared.fields).await?;
     store::put_file(&mut *tx, &resource.id, FileKind::Served, served).await?;
     store::delete_files(&mut *tx, &resource.id, Some(FileKind::Raw)).await?;
     store::update_resource(&mut *tx, &resource).await?;
@@ -1081,10 +1205,21 @@ pub async fn publish_resource(state: &AppState, actor: &Actor, id: &str) -> AppR
     Ok(resource)
 }
 
+/// How a published table is served: as uploaded, except a workbook, which is served as CSV —
+/// the treated table, without the formatting, formulas and hidden sheets a workbook can carry.
+fn served_format(uploaded: Format) -> Format {
+    match uploaded {
+        Format::Json => Format::Json,
+        Format::Csv | Format::Xlsx => Format::Csv,
+    }
+}
+
 /// The file served for a table: CSV, or JSON records for a JSON upload.
 fn serve_bytes(table: &Table, format: Format) -> Vec<u8> {
     match format {
-        Format::Csv => table::to_csv(&table.columns, table.rows.iter().map(Vec::as_slice)),
+        Format::Csv | Format::Xlsx => {
+            table::to_csv(&table.columns, table.rows.iter().map(Vec::as_slice))
+        }
         Format::Json => {
             let records: Vec<serde_json::Map<String, serde_json::Value>> = table
                 .rows
@@ -1154,11 +1289,7 @@ pub async fn preview(
                 .map(|record| {
                     columns
                         .iter()
-                        .map(|c| match record.get(c) {
-                            Some(serde_json::Value::String(s)) => s.clone(),
-                            Some(serde_json::Value::Null) | None => String::new(),
-                            Some(other) => other.to_string(),
-                        })
+                        .map(|c| store::cell_text(record.get(c)))
                         .collect()
                 })
                 .collect();
@@ -1188,7 +1319,7 @@ pub async fn datastore_search(
     query: store::DatastoreQuery,
 ) -> AppResult<(
     Vec<Field>,
-    i64,
+    Option<i64>,
     Vec<serde_json::Map<String, serde_json::Value>>,
 )> {
     let (_, resource) = resource_for(state, actor, id).await?;
@@ -1249,5 +1380,6 @@ mod tests {
         assert_eq!(safe_file_name("stops.CSV", Format::Csv), "stops.csv");
         assert_eq!(safe_file_name("", Format::Json), "data.json");
         assert_eq!(safe_file_name("air.json", Format::Json), "air.json");
+        assert_eq!(safe_file_name("统计.xlsx", Format::Csv), "__.csv");
     }
 }

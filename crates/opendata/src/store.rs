@@ -224,6 +224,7 @@ struct ResourceRow {
     treatments: String,
     quasi: String,
     k: i64,
+    column_types: String,
     changed_by: String,
     published_by: Option<String>,
     downloads: i64,
@@ -242,6 +243,7 @@ impl TryFrom<ResourceRow> for Resource {
             state: ResourceState::parse(&row.state)
                 .ok_or_else(|| AppError::Internal(anyhow::anyhow!("state {}", row.state)))?,
             quasi: parse_json(&row.quasi)?,
+            column_types: parse_json(&row.column_types)?,
             findings,
             treatments,
             fields,
@@ -269,12 +271,12 @@ impl TryFrom<ResourceRow> for Resource {
 
 const RESOURCE_COLUMNS: &str = "id, dataset_id, position, name, description, format, url, \
      file_name, media_type, size, sha256, fields, row_count, state, findings, treatments, quasi, \
-     k, changed_by, published_by, downloads, created_at, modified_at";
+     k, column_types, changed_by, published_by, downloads, created_at, modified_at";
 
 pub async fn insert_resource<'e>(db: impl Exec<'e>, r: &Resource) -> AppResult<()> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO open_resources ({RESOURCE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, \
-         $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
+         $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"
     )))
     .bind(r.id.clone())
     .bind(r.dataset_id.clone())
@@ -294,6 +296,7 @@ pub async fn insert_resource<'e>(db: impl Exec<'e>, r: &Resource) -> AppResult<(
     .bind(json(&r.treatments))
     .bind(json(&r.quasi))
     .bind(r.k)
+    .bind(json(&r.column_types))
     .bind(r.changed_by.clone())
     .bind(r.published_by.clone())
     .bind(r.downloads)
@@ -310,7 +313,7 @@ pub async fn update_resource<'e>(db: impl Exec<'e>, r: &Resource) -> AppResult<(
         "UPDATE open_resources SET position = $2, name = $3, description = $4, format = $5, \
          url = $6, file_name = $7, media_type = $8, size = $9, sha256 = $10, fields = $11, \
          row_count = $12, state = $13, findings = $14, treatments = $15, quasi = $16, k = $17, \
-         changed_by = $18, published_by = $19, modified_at = $20 WHERE id = $1",
+         changed_by = $18, published_by = $19, modified_at = $20, column_types = $21 WHERE id = $1",
     )
     .bind(r.id.clone())
     .bind(r.position)
@@ -332,6 +335,7 @@ pub async fn update_resource<'e>(db: impl Exec<'e>, r: &Resource) -> AppResult<(
     .bind(r.changed_by.clone())
     .bind(r.published_by.clone())
     .bind(r.modified_at)
+    .bind(json(&r.column_types))
     .execute(db)
     .await?;
     Ok(())
@@ -462,6 +466,22 @@ fn table_name(resource_id: &str) -> AppResult<String> {
     Ok(format!("ods_{}", hex.to_ascii_lowercase()))
 }
 
+/// A comment naming the column types, written into every statement on a datastore table: a
+/// table made again with other types (a publisher's retyping) gets new statement texts, so
+/// no connection reuses a statement prepared for the old types.
+fn shape(fields: &[Field]) -> String {
+    let letters: String = fields
+        .iter()
+        .map(|f| match f.kind {
+            ColumnType::Integer => 'i',
+            ColumnType::Number => 'n',
+            ColumnType::Date => 'd',
+            ColumnType::Text => 't',
+        })
+        .collect();
+    format!("/* {letters} */")
+}
+
 fn sql_type(kind: ColumnType) -> &'static str {
     match kind {
         ColumnType::Integer => "BIGINT",
@@ -524,7 +544,10 @@ pub async fn load_datastore(
     let per_statement = (128 / width).clamp(1, 32);
     let column_list: String = (0..fields.len()).map(|i| format!(", c{i}")).collect();
     let statement = |rows: usize| {
-        let mut sql = format!("INSERT INTO {table} (_id, _full{column_list}) VALUES ");
+        let mut sql = format!(
+            "INSERT INTO {table} {} (_id, _full{column_list}) VALUES ",
+            shape(fields)
+        );
         let mut n = 0;
         for r in 0..rows {
             if r > 0 {
@@ -620,6 +643,10 @@ pub struct DatastoreQuery {
     pub fields: Vec<usize>,
     pub limit: i64,
     pub offset: i64,
+    /// Only rows after this `_id` (keyset paging of an export in `_id` order).
+    pub after: Option<i64>,
+    /// Whether to count every matching row (CKAN's `include_total`).
+    pub include_total: bool,
 }
 
 fn escape_like(text: &str) -> String {
@@ -646,14 +673,14 @@ fn bind_value<'q>(
     }
 }
 
-/// The rows a query finds (each as `_id` and the asked fields' values, JSON-typed) and how
-/// many match in all.
+/// The rows a query finds (each as `_id` and the asked fields' values, JSON-typed) and, when
+/// asked, how many match in all.
 pub async fn search_datastore<'e, E: Exec<'e> + Copy>(
     db: E,
     resource_id: &str,
     all: &[Field],
     query: &DatastoreQuery,
-) -> AppResult<(i64, Vec<serde_json::Map<String, serde_json::Value>>)> {
+) -> AppResult<(Option<i64>, Vec<serde_json::Map<String, serde_json::Value>>)> {
     let table = table_name(resource_id)?;
     let mut conditions: Vec<String> = Vec::new();
     let mut values: Vec<Value> = Vec::new();
@@ -669,22 +696,31 @@ pub async fn search_datastore<'e, E: Exec<'e> + Copy>(
         values.push(Value::Text(escape_like(q)));
         conditions.push(format!("_full LIKE ${} ESCAPE '\\'", values.len()));
     }
+    if let Some(after) = query.after {
+        values.push(Value::Int(after));
+        conditions.push(format!("_id > ${}", values.len()));
+    }
     let filter = if conditions.is_empty() {
         String::new()
     } else {
         format!(" WHERE {}", conditions.join(" AND "))
     };
-    let mut count = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(format!(
-        "SELECT COUNT(*) FROM {table}{filter}"
-    )));
-    for value in &values {
-        count = match value {
-            Value::Int(v) => count.bind(*v),
-            Value::Number(v) => count.bind(*v),
-            Value::Text(v) => count.bind(v.clone()),
-        };
-    }
-    let (total,) = count.fetch_one(db).await?;
+    let total = if query.include_total {
+        let mut count = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) {} FROM {table}{filter}",
+            shape(all)
+        )));
+        for value in &values {
+            count = match value {
+                Value::Int(v) => count.bind(*v),
+                Value::Number(v) => count.bind(*v),
+                Value::Text(v) => count.bind(v.clone()),
+            };
+        }
+        Some(count.fetch_one(db).await?.0)
+    } else {
+        None
+    };
     let order: Vec<String> = query
         .sort
         .iter()
@@ -693,7 +729,8 @@ pub async fn search_datastore<'e, E: Exec<'e> + Copy>(
         .collect();
     let selected: String = query.fields.iter().map(|i| format!(", c{i}")).collect();
     let sql = format!(
-        "SELECT _id{selected} FROM {table}{filter} ORDER BY {} LIMIT {} OFFSET {}",
+        "SELECT _id{selected} {} FROM {table}{filter} ORDER BY {} LIMIT {} OFFSET {}",
+        shape(all),
         order.join(", "),
         query.limit.max(0),
         query.offset.max(0)
@@ -727,6 +764,15 @@ pub async fn search_datastore<'e, E: Exec<'e> + Copy>(
         records.push(record);
     }
     Ok((total, records))
+}
+
+/// A datastore value as the text of a cell (null is empty).
+pub fn cell_text(value: Option<&serde_json::Value>) -> String {
+    match value {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    }
 }
 
 // ---- harvest sources

@@ -160,10 +160,16 @@ pub const TEXTS: tongban_platform::web::i18n::Texts = &[
     ),
     (
         "od.upload",
-        "上传文件（CSV 或 JSON）",
-        "Upload a file (CSV or JSON)",
+        "上传文件（CSV、JSON 或 XLSX）",
+        "Upload a file (CSV, JSON or XLSX)",
     ),
     ("od.resource_name", "资源名称", "Resource name"),
+    ("od.column_type", "列类型", "Column type"),
+    ("od.type_inferred", "按数据推断", "As inferred"),
+    ("od.type.int", "整数", "Integer"),
+    ("od.type.numeric", "数值", "Number"),
+    ("od.type.date", "日期", "Date"),
+    ("od.type.text", "文本", "Text"),
     ("od.file", "文件", "File"),
     (
         "od.quasi",

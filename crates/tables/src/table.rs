@@ -1,6 +1,7 @@
-//! Tabular files as publishers upload them — CSV (UTF-8 or GBK, as real files come) and JSON
-//! (an array of records) — read into columns and rows of text, with each column's type
-//! inferred. Pure: no IO. Every way a file can be wrong is a [`TableError`] naming the line.
+//! Tabular files as publishers upload them — CSV (UTF-8 or GBK, as real files come), JSON
+//! (an array of records) and XLSX (the first sheet, [`crate::xlsx`]) — read into columns and
+//! rows of text, with each column's type inferred. Pure: no IO. Every way a file can be wrong
+//! is a [`TableError`] naming the line.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -17,6 +18,7 @@ pub const MAX_CELL: usize = 32 * 1024;
 pub enum Format {
     Csv,
     Json,
+    Xlsx,
 }
 
 impl Format {
@@ -26,6 +28,9 @@ impl Format {
         match ext.as_str() {
             "csv" | "text/csv" => Some(Format::Csv),
             "json" | "application/json" => Some(Format::Json),
+            "xlsx" | "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => {
+                Some(Format::Xlsx)
+            }
             _ => None,
         }
     }
@@ -34,6 +39,7 @@ impl Format {
         match self {
             Format::Csv => "CSV",
             Format::Json => "JSON",
+            Format::Xlsx => "XLSX",
         }
     }
 
@@ -41,6 +47,7 @@ impl Format {
         match self {
             Format::Csv => "text/csv",
             Format::Json => "application/json",
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         }
     }
 }
@@ -129,6 +136,9 @@ pub enum TableError {
     },
     /// JSON that is not an array of records.
     Json(String),
+    /// A workbook that cannot be read, or that would unpack to more than
+    /// [`crate::xlsx::MAX_UNPACKED`] bytes.
+    Xlsx(String),
 }
 
 impl fmt::Display for TableError {
@@ -155,6 +165,7 @@ impl fmt::Display for TableError {
             }
             TableError::Csv { line } => write!(f, "line {line} is not valid CSV"),
             TableError::Json(why) => write!(f, "not an array of JSON records: {why}"),
+            TableError::Xlsx(why) => write!(f, "not a readable XLSX workbook: {why}"),
         }
     }
 }
@@ -178,10 +189,10 @@ pub fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, TableError> {
 
 /// Reads a file into a table.
 pub fn parse(bytes: &[u8], format: Format) -> Result<Table, TableError> {
-    let text = decode(bytes)?;
     let table = match format {
-        Format::Csv => parse_csv(&text)?,
-        Format::Json => parse_json(&text)?,
+        Format::Csv => parse_csv(&decode(bytes)?)?,
+        Format::Json => parse_json(&decode(bytes)?)?,
+        Format::Xlsx => crate::xlsx::parse(bytes)?,
     };
     Ok(Table {
         columns: unique_names(table.columns),
@@ -372,10 +383,14 @@ pub fn infer(table: &Table) -> Vec<Field> {
 }
 
 /// A table written as CSV (UTF-8, a header row).
-pub fn to_csv<'a>(columns: &[String], rows: impl IntoIterator<Item = &'a [String]>) -> Vec<u8> {
+pub fn to_csv<'a>(columns: &'a [String], rows: impl IntoIterator<Item = &'a [String]>) -> Vec<u8> {
+    csv_rows(std::iter::once(columns).chain(rows))
+}
+
+/// Rows written as CSV (UTF-8), with no header: a part of a longer file.
+pub fn csv_rows<'a>(rows: impl IntoIterator<Item = &'a [String]>) -> Vec<u8> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     // Writing to memory cannot fail.
-    let _ = writer.write_record(columns);
     for row in rows {
         let _ = writer.write_record(row);
     }

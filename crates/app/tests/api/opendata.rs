@@ -1034,3 +1034,208 @@ async fn another_portals_catalogue_is_harvested_and_kept_in_step() {
         "{sources}"
     );
 }
+
+async fn put_fields(app: &TestApp, token: &str, rid: &str, fields: Value) -> (u16, Value) {
+    let response = app
+        .client
+        .put(app.url(&format!("/api/v1/opendata/resources/{rid}/fields")))
+        .bearer_auth(token)
+        .json(&json!({ "fields": fields }))
+        .send()
+        .await
+        .expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("json"))
+}
+
+#[tokio::test]
+async fn a_workbook_is_gated_typed_published_as_csv_and_exported() {
+    let app = spawn_app().await;
+    let clerk = app.account("demo.clerk.market").api_token.clone();
+    let admin = app.account("demo.deptadmin.market").api_token.clone();
+    let (status, created) = action(
+        &app,
+        Some(&admin),
+        "package_create",
+        json!({"name": "shop-permits", "title": "食品经营许可", "owner_org": "linjiang-scjg"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    let dataset = created["result"]["id"].as_str().expect("id").to_owned();
+    let row = |cells: [&str; 4]| cells.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>();
+    let workbook = tongban_tables::xlsx::fixtures::workbook(
+        &["区县", "许可编号", "许可日期", "联系电话"],
+        &[
+            row(["江北区", "1201", "date:2026-03-01", "13800138000"]),
+            row(["江北区", "1202", "date:2026-03-02", "13900139001"]),
+            row(["江南区", "1203", "date:2026-03-05", ""]),
+        ],
+    );
+    let (status, uploaded) = upload(&app, &clerk, &dataset, "许可.xlsx", workbook, &[]).await;
+    assert_eq!(status, 200, "{uploaded}");
+    let rid = uploaded["result"]["id"].as_str().expect("id").to_owned();
+    assert_eq!(uploaded["result"]["format"], "XLSX");
+    assert_eq!(
+        kinds(&uploaded["result"]["findings"]),
+        vec![("联系电话".into(), "mobile".into(), 2)],
+        "the gate reads workbooks too"
+    );
+
+    // A permit number is a code, not a count: the clerk keeps it as text. A type that a cell
+    // does not fit is refused, naming the row and not the value.
+    let (status, typed) = put_fields(
+        &app,
+        &clerk,
+        &rid,
+        json!([{"id": "许可编号", "type": "text"}]),
+    )
+    .await;
+    assert_eq!(status, 200, "{typed}");
+    assert_eq!(
+        typed["fields"][1],
+        json!({"id": "许可编号", "type": "text"})
+    );
+    assert_eq!(
+        typed["fields"][2],
+        json!({"id": "许可日期", "type": "date"})
+    );
+    let (status, refused) =
+        put_fields(&app, &clerk, &rid, json!([{"id": "区县", "type": "int"}])).await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(
+        refused["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("row 1") && !d.contains("江北区")),
+        "{refused}"
+    );
+    let (status, _) = put_fields(
+        &app,
+        &clerk,
+        &rid,
+        json!([{"id": "无此列", "type": "text"}]),
+    )
+    .await;
+    assert_eq!(status, 422);
+
+    let response = app
+        .client
+        .put(app.url(&format!("/api/v1/opendata/resources/{rid}/treatments")))
+        .bearer_auth(&clerk)
+        .json(&json!({"treatments": [{"column": "联系电话", "action": "drop"}]}))
+        .send()
+        .await
+        .expect("treat");
+    assert_eq!(response.status(), 200);
+    let response = app
+        .post_as(
+            &admin,
+            &format!("/api/v1/opendata/resources/{rid}/publication"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+
+    // Published as CSV: the treated table, without the workbook's formatting.
+    let (_, shown) = get(&app, &format!("/api/3/action/resource_show?id={rid}")).await;
+    let shown = &shown["result"];
+    assert_eq!(shown["format"], "CSV");
+    let url = shown["url"].as_str().expect("url");
+    assert!(url.ends_with(".csv"), "{url}");
+    let file = app
+        .client
+        .get(url)
+        .send()
+        .await
+        .expect("download")
+        .text()
+        .await
+        .expect("csv");
+    assert_eq!(
+        file,
+        "区县,许可编号,许可日期\n江北区,1201,2026-03-01\n江北区,1202,2026-03-02\n江南区,1203,2026-03-05\n"
+    );
+    let (status, found) = action(
+        &app,
+        None,
+        "datastore_search",
+        json!({"resource_id": rid, "filters": {"许可编号": "1202"}, "include_total": false}),
+    )
+    .await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(found["result"]["records"][0]["许可编号"], "1202");
+    assert!(
+        found["result"].get("total").is_none(),
+        "include_total=false"
+    );
+
+    // The export: the datastore's rows as CSV, filtered and paged as datastore_search is.
+    let export = |query: &str| {
+        let url = app.url(&format!("/datastore/dump/{rid}{query}"));
+        let client = app.client.clone();
+        async move {
+            let response = client.get(url).send().await.expect("dump");
+            let status = response.status().as_u16();
+            (status, response.bytes().await.expect("bytes").to_vec())
+        }
+    };
+    let (status, all) = export("").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        String::from_utf8(all).expect("utf-8"),
+        "_id,区县,许可编号,许可日期\n1,江北区,1201,2026-03-01\n2,江北区,1202,2026-03-02\n3,江南区,1203,2026-03-05\n"
+    );
+    let filters = "%7B%22%E5%8C%BA%E5%8E%BF%22%3A%22%E6%B1%9F%E5%8C%97%E5%8C%BA%22%7D";
+    let (_, some) = export(&format!(
+        "?filters={filters}&fields=许可编号&bom=true&offset=1"
+    ))
+    .await;
+    assert_eq!(some, "\u{feff}_id,许可编号\n2,1202\n".as_bytes());
+    let (_, sorted) = export("?sort=许可日期%20desc&limit=2").await;
+    assert_eq!(
+        String::from_utf8(sorted).expect("utf-8"),
+        "_id,区县,许可编号,许可日期\n3,江南区,1203,2026-03-05\n2,江北区,1202,2026-03-02\n"
+    );
+    for (query, expected) in [
+        ("?format=xml", 409),
+        ("?sort=无此列", 409),
+        ("?limit=-1", 409),
+    ] {
+        let (status, _) = export(query).await;
+        assert_eq!(status, expected, "{query}");
+    }
+    let (status, _) = app
+        .client
+        .get(app.url("/datastore/dump/00000000-0000-0000-0000-000000000000"))
+        .send()
+        .await
+        .map(|r| (r.status().as_u16(), ()))
+        .expect("dump");
+    assert_eq!(status, 404);
+
+    // Retyping a published table is an administrator's, and reloads its datastore.
+    let (status, _) = put_fields(
+        &app,
+        &clerk,
+        &rid,
+        json!([{"id": "许可编号", "type": "int"}]),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, retyped) = put_fields(
+        &app,
+        &admin,
+        &rid,
+        json!([{"id": "许可编号", "type": "int"}]),
+    )
+    .await;
+    assert_eq!(status, 200, "{retyped}");
+    let (_, found) = action(
+        &app,
+        None,
+        "datastore_search",
+        json!({"resource_id": rid, "sort": "许可编号 desc", "limit": 1}),
+    )
+    .await;
+    assert_eq!(found["result"]["records"][0]["许可编号"], 1203);
+    assert_eq!(found["result"]["fields"][2]["type"], "int");
+}
