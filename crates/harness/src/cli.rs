@@ -132,6 +132,10 @@ pub enum BenchCommand {
         /// Calls timed one at a time for each latency.
         #[arg(long, default_value_t = 300)]
         searches: usize,
+        /// Then grow the loaded table to this many rows (written straight into its datastore
+        /// table, in the same shape) and time datastore_search on it; 0 skips it.
+        #[arg(long, default_value_t = 0)]
+        big_rows: usize,
     },
     /// Durable events published through publish/subscribe and pushed to subscribers on this
     /// machine (each receives every event, signed; in order with --fifo).
@@ -275,7 +279,8 @@ pub async fn bench(command: BenchCommand) -> anyhow::Result<()> {
             datasets,
             rows,
             searches,
-        } => crate::opendata_bench::opendata(datasets, rows, searches).await?,
+            big_rows,
+        } => crate::opendata_bench::opendata(datasets, rows, searches, big_rows).await?,
         BenchCommand::Pubsub {
             count,
             subscribers,

@@ -13,6 +13,8 @@
 //! frequency, temporal and spatial coverage) are top-level fields, as ckanext-scheming adds
 //! them; what the personal-data gate found is shown to the publishing department only.
 
+use std::borrow::Cow;
+
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
@@ -24,7 +26,7 @@ use serde_json::{Map, Value, json};
 use crate::error::AppError;
 use crate::identity::model::Actor;
 use crate::model::{self, Dataset, Organization, Resource, ResourceState};
-use crate::service::{self, Catalogue, DatasetInput, Entry, ResourceInput, Upload};
+use crate::service::{self, Catalogue, DatasetInput, Entry, FacetColumn, ResourceInput, Upload};
 use crate::state::AppState;
 use crate::store;
 use crate::table::{ColumnType, Field};
@@ -819,7 +821,7 @@ impl Call<'_> {
         let mut facets = Map::new();
         let mut search_facets = Map::new();
         for field in &facet_fields {
-            let counts = tongban_search::facet(found.iter().copied(), |e| facet_values(e, field));
+            let counts = facet_counts(&catalogue, &found, field);
             let limited: Vec<&(String, usize)> = if facet_limit < 0 {
                 counts.iter().collect()
             } else {
@@ -845,7 +847,7 @@ impl Call<'_> {
             .iter()
             .skip(start as usize)
             .take(rows as usize)
-            .map(|e| package_dict(e, self.actor, self.site))
+            .map(|&at| package_dict(&catalogue.entries[at], self.actor, self.site))
             .collect();
         Ok(json!({
             "count": found.len(),
@@ -1330,28 +1332,56 @@ fn filter_value(field: &Field, value: &Value) -> Result<store::Value, CkanError>
     })
 }
 
-/// The entries the actor may see that match the text and every term, in the order asked
-/// (best match first by default).
-pub fn search<'a>(
-    catalogue: &'a Catalogue,
-    actor: Option<&'a Actor>,
+/// A term on a facet field: the field's values, and the number of the value asked for (none:
+/// no entry carries it).
+type FacetTerm<'c> = (&'c FacetColumn, Option<u32>);
+
+/// The entries the actor may see that match the text and every term, as positions in the
+/// catalogue's entries, in the order asked (best match first by default).
+pub fn search(
+    catalogue: &Catalogue,
+    actor: Option<&Actor>,
     text: &str,
     terms: &[Term],
     sort: &[(&'static str, bool)],
     include_private: bool,
-) -> Vec<&'a Entry> {
+) -> Vec<usize> {
     let query = tongban_search::Query::new(text);
-    let mut found: Vec<(u32, &Entry)> = catalogue
-        .visible(actor)
-        .filter(|e| include_private || !e.dataset.private)
-        .filter(|e| terms.iter().all(|t| t.matches(e)))
-        .map(|e| (tongban_search::score(e, &query), e))
-        .filter(|(score, _)| *score > 0)
+    // Each facet term once as a value number (none: no entry carries the value).
+    let compiled: Vec<(&Term, Option<FacetTerm<'_>>)> = terms
+        .iter()
+        .map(|t| {
+            let facet = catalogue
+                .facet(&t.field)
+                .filter(|_| t.field != "res_format");
+            (t, facet.map(|f| (f, f.id(&t.value))))
+        })
         .collect();
-    found.sort_by(|(sa, a), (sb, b)| {
+    let mut found: Vec<(u32, usize)> = catalogue
+        .index
+        .matches(&query)
+        .into_iter()
+        .filter(|&(at, _)| {
+            let Some(e) = catalogue.entries.get(at) else {
+                return false;
+            };
+            e.visible_to(actor)
+                && (include_private || !e.dataset.private)
+                && compiled.iter().all(|(term, facet)| match facet {
+                    Some((column, id)) => {
+                        id.is_some_and(|id| column.of(at).contains(&id)) != term.negated
+                    }
+                    None => term.matches(e),
+                })
+        })
+        .map(|(at, score)| (score, at))
+        .collect();
+    let entry = |at: usize| &catalogue.entries[at];
+    found.sort_by(|&(sa, a), &(sb, b)| {
+        let (a, b) = (entry(a), entry(b));
         for (key, descending) in sort {
             let order = match *key {
-                "score" => sa.cmp(sb),
+                "score" => sa.cmp(&sb),
                 "metadata_modified" => a.dataset.modified_at.cmp(&b.dataset.modified_at),
                 "metadata_created" => a.dataset.created_at.cmp(&b.dataset.created_at),
                 "name" => a.dataset.name.cmp(&b.dataset.name),
@@ -1364,21 +1394,55 @@ pub fn search<'a>(
         }
         a.dataset.name.cmp(&b.dataset.name)
     });
-    found.into_iter().map(|(_, e)| e).collect()
+    found.into_iter().map(|(_, at)| at).collect()
 }
 
 /// The fields `package_search` facets on and `fq` filters by.
 pub const FACETS: [&str; 5] = ["organization", "groups", "tags", "res_format", "license_id"];
 
-pub fn facet_values(entry: &Entry, field: &str) -> Vec<String> {
-    match field {
-        "organization" => vec![entry.organization.name.clone()],
-        "groups" => entry.dataset.themes.clone(),
-        "tags" => entry.dataset.tags.clone(),
-        "res_format" => entry.formats(),
-        "license_id" => vec![entry.dataset.license_id.clone()],
+/// The values an entry carries for a facet field, each once (formats upper-cased).
+pub fn facet_values<'e>(entry: &'e Entry, field: &str) -> Vec<Cow<'e, str>> {
+    let borrowed =
+        |values: &'e [String]| values.iter().map(|v| Cow::Borrowed(v.as_str())).collect();
+    let mut values: Vec<Cow<'e, str>> = match field {
+        "organization" => vec![Cow::Borrowed(entry.organization.name.as_str())],
+        "groups" => borrowed(&entry.dataset.themes),
+        "tags" => borrowed(&entry.dataset.tags),
+        "res_format" => entry
+            .resources
+            .iter()
+            .map(|r| r.format.as_str())
+            .filter(|f| !f.is_empty())
+            .map(|f| {
+                if f.bytes().any(|b| b.is_ascii_lowercase()) || !f.is_ascii() {
+                    Cow::Owned(f.to_uppercase())
+                } else {
+                    Cow::Borrowed(f)
+                }
+            })
+            .collect(),
+        "license_id" => vec![Cow::Borrowed(entry.dataset.license_id.as_str())],
         _ => Vec::new(),
+    };
+    // Values are few: keep the first of each.
+    let mut at = 1;
+    while at < values.len() {
+        if values[..at].contains(&values[at]) {
+            values.remove(at);
+        } else {
+            at += 1;
+        }
     }
+    values
+}
+
+/// How many of the found entries carry each value of a facet field, most first, then by
+/// value.
+pub fn facet_counts(catalogue: &Catalogue, found: &[usize], field: &str) -> Vec<(String, usize)> {
+    catalogue
+        .facet(field)
+        .map(|column| column.counts(found))
+        .unwrap_or_default()
 }
 
 pub fn facet_display(catalogue: &Catalogue, field: &str, value: &str) -> String {
@@ -1422,10 +1486,14 @@ impl Term {
             "owner_org" => entry.organization.department_id == self.value,
             "capacity" => (self.value == "public") != entry.dataset.private,
             "res_format" => entry
-                .formats()
+                .resources
                 .iter()
-                .any(|f| f.eq_ignore_ascii_case(&self.value)),
-            field => facet_values(entry, field).contains(&self.value),
+                .any(|r| !r.format.is_empty() && r.format.eq_ignore_ascii_case(&self.value)),
+            "organization" => entry.organization.name == self.value,
+            "groups" => entry.dataset.themes.contains(&self.value),
+            "tags" => entry.dataset.tags.contains(&self.value),
+            "license_id" => entry.dataset.license_id == self.value,
+            _ => false,
         };
         hit != self.negated
     }

@@ -524,6 +524,7 @@ async fn seed_file(
         .await?;
         store::put_file(&mut *tx, &resource.id, FileKind::Served, served).await?;
         tx.commit().await?;
+        store::index_datastore(state.pool(), &resource.id, &resource.fields).await?;
     } else {
         resource.sha256 = crate::service::sha256_hex(&bytes);
         resource.size = bytes.len() as i64;

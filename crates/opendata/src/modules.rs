@@ -21,18 +21,30 @@ impl crate::module::Module for OpenDataModule {
             std::sync::Arc<crate::service::Catalogue>,
         >::new(crate::service::CATALOGUE, 4));
         extensions.insert(crate::harvest::Client::default());
+        extensions.insert(crate::service::ValueCounts::default());
     }
 
     fn jobs(&self, state: &crate::state::AppState) -> Vec<crate::module::Job> {
-        let state = state.clone();
-        vec![crate::module::Job::every(
-            "harvest other portals' DCAT-AP catalogues",
-            crate::harvest::PERIOD,
-            move || {
-                let state = state.clone();
-                async move { crate::harvest::run_all(&state).await }
-            },
-        )]
+        let harvesting = state.clone();
+        let indexing = state.clone();
+        vec![
+            crate::module::Job::every(
+                "harvest other portals' DCAT-AP catalogues",
+                crate::harvest::PERIOD,
+                move || {
+                    let state = harvesting.clone();
+                    async move { crate::harvest::run_all(&state).await }
+                },
+            ),
+            crate::module::Job::every(
+                "index datastore tables a crash left unindexed",
+                std::time::Duration::from_secs(15 * 60),
+                move || {
+                    let state = indexing.clone();
+                    async move { crate::service::index_datastores(&state).await }
+                },
+            ),
+        ]
     }
 
     fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {

@@ -304,8 +304,7 @@ async fn portal(
     let facets = ckan::FACETS
         .iter()
         .map(|field| {
-            let counts =
-                tongban_search::facet(found.iter().copied(), |e| ckan::facet_values(e, field));
+            let counts = ckan::facet_counts(&catalogue, &found, field);
             let chosen = query.facet(field);
             FacetView {
                 key: match *field {
@@ -371,7 +370,7 @@ async fn portal(
             .iter()
             .skip(page * PAGE_SIZE)
             .take(PAGE_SIZE)
-            .map(|e| result_view(e, &ctx))
+            .map(|&at| result_view(&catalogue.entries[at], &ctx))
             .collect(),
         count: found.len(),
         pages: (0..pages)

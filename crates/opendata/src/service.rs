@@ -33,6 +33,11 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// Whether the actor may see it: a public dataset, or a private one of their department.
+    pub fn visible_to(&self, actor: Option<&Actor>) -> bool {
+        !self.dataset.private || can_prepare(actor, &self.dataset.department_id)
+    }
+
     /// The formats of its resources, upper-cased, once each.
     pub fn formats(&self) -> Vec<String> {
         let mut formats: Vec<String> = self
@@ -66,14 +71,102 @@ impl tongban_search::Searchable for Entry {
 pub struct Catalogue {
     pub entries: Vec<Entry>,
     pub organizations: Vec<Organization>,
+    /// The entries indexed for search, by their position in `entries`.
+    pub index: tongban_search::Index,
+    /// For each facet field (as [`crate::ckan::FACETS`] names them), the values of each entry.
+    pub facets: Vec<FacetColumn>,
+}
+
+/// The values of one facet field for every entry of a catalogue, numbered and laid out in one
+/// array (entry `i`'s are `items[offsets[i]..offsets[i + 1]]`), so that counting the values
+/// of thousands of found entries reads two arrays instead of every entry.
+#[derive(Debug, Default)]
+pub struct FacetColumn {
+    pub field: &'static str,
+    values: Vec<String>,
+    ids: HashMap<String, u32>,
+    offsets: Vec<u32>,
+    items: Vec<u32>,
+}
+
+impl FacetColumn {
+    fn new(field: &'static str, entries: &[Entry]) -> FacetColumn {
+        let mut column = FacetColumn {
+            field,
+            offsets: Vec::with_capacity(entries.len() + 1),
+            ..FacetColumn::default()
+        };
+        column.offsets.push(0);
+        for entry in entries {
+            for value in crate::ckan::facet_values(entry, field) {
+                let next = column.values.len() as u32;
+                let id = *column.ids.entry(value.to_string()).or_insert(next);
+                if id == next {
+                    column.values.push(value.into_owned());
+                }
+                column.items.push(id);
+            }
+            column.offsets.push(column.items.len() as u32);
+        }
+        column
+    }
+
+    /// The value numbers of the entry at `position`.
+    pub fn of(&self, position: usize) -> &[u32] {
+        match (self.offsets.get(position), self.offsets.get(position + 1)) {
+            (Some(&from), Some(&to)) => &self.items[from as usize..to as usize],
+            _ => &[],
+        }
+    }
+
+    pub fn id(&self, value: &str) -> Option<u32> {
+        self.ids.get(value).copied()
+    }
+
+    pub fn value(&self, id: u32) -> &str {
+        self.values.get(id as usize).map_or("", String::as_str)
+    }
+
+    /// How many of the entries at `positions` carry each value, most first, then by value.
+    pub fn counts(&self, positions: &[usize]) -> Vec<(String, usize)> {
+        let mut counts = vec![0usize; self.values.len()];
+        for &at in positions {
+            for &id in self.of(at) {
+                counts[id as usize] += 1;
+            }
+        }
+        let mut counted: Vec<(String, usize)> = counts
+            .into_iter()
+            .enumerate()
+            .filter(|(_, n)| *n > 0)
+            .map(|(id, n)| (self.value(id as u32).to_owned(), n))
+            .collect();
+        counted.sort_by(|(a, x), (b, y)| y.cmp(x).then_with(|| a.cmp(b)));
+        counted
+    }
 }
 
 impl Catalogue {
+    pub fn new(entries: Vec<Entry>, organizations: Vec<Organization>) -> Catalogue {
+        Catalogue {
+            index: tongban_search::Index::new(&entries),
+            facets: crate::ckan::FACETS
+                .iter()
+                .map(|field| FacetColumn::new(field, &entries))
+                .collect(),
+            entries,
+            organizations,
+        }
+    }
+
+    /// The values of a facet field, when it is one.
+    pub fn facet(&self, field: &str) -> Option<&FacetColumn> {
+        self.facets.iter().find(|f| f.field == field)
+    }
+
     /// The entries the actor may see: public ones, and the private ones of their department.
     pub fn visible<'a>(&'a self, actor: Option<&'a Actor>) -> impl Iterator<Item = &'a Entry> {
-        self.entries
-            .iter()
-            .filter(move |e| !e.dataset.private || can_prepare(actor, &e.dataset.department_id))
+        self.entries.iter().filter(move |e| e.visible_to(actor))
     }
 
     pub fn entry(&self, id_or_name: &str) -> Option<&Entry> {
@@ -131,10 +224,7 @@ async fn read_catalogue(state: &AppState) -> AppResult<Catalogue> {
             })
         })
         .collect();
-    Ok(Catalogue {
-        entries,
-        organizations,
-    })
+    Ok(Catalogue::new(entries, organizations))
 }
 
 async fn changed(state: &AppState) {
@@ -1070,6 +1160,7 @@ pub async fn set_column_types(
             .await?;
             store::update_resource(&mut *tx, &resource).await?;
             tx.commit().await?;
+            index_later(state, &resource.id, &resource.fields);
             changed(state).await;
             Ok(resource)
         }
@@ -1085,8 +1176,33 @@ pub(crate) async fn load_table(
     table: &Table,
 ) -> AppResult<()> {
     store::create_datastore(tx, engine, resource_id, fields).await?;
-    store::load_datastore(tx, resource_id, fields, &table.rows, 1).await?;
-    store::index_datastore(tx, resource_id, fields).await
+    store::load_datastore(tx, engine, resource_id, fields, &table.rows, 1).await
+}
+
+/// Builds a loaded datastore table's indexes after its transaction committed, each in a
+/// transaction of its own: the rows answer queries at once (by reading the table), other
+/// writers wait for one index at a time rather than for all of them, and the publisher does
+/// not wait at all. A crash in between leaves indexes out; [`index_datastores`] builds them.
+pub(crate) fn index_later(state: &AppState, resource_id: &str, fields: &[Field]) {
+    let state = state.clone();
+    let resource_id = resource_id.to_owned();
+    let fields = fields.to_vec();
+    tokio::spawn(async move {
+        if let Err(error) = store::index_datastore(state.pool(), &resource_id, &fields).await {
+            tracing::warn!(%error, resource = %resource_id, "indexing a datastore table");
+        }
+    });
+}
+
+/// Builds any index a published datastore table lacks (after a crash between a load and its
+/// indexing); a table with all of them costs one statement per column.
+pub async fn index_datastores(state: &AppState) -> AppResult<()> {
+    for resource in store::active_resources(state.pool()).await? {
+        if resource.state == ResourceState::Published && !resource.fields.is_empty() {
+            store::index_datastore(state.pool(), &resource.id, &resource.fields).await?;
+        }
+    }
+    Ok(())
 }
 
 async fn rescan(state: &AppState, resource: &mut Resource) -> AppResult<()> {
@@ -1201,6 +1317,7 @@ pub async fn publish_resource(state: &AppState, actor: &Actor, id: &str) -> AppR
     store::delete_files(&mut *tx, &resource.id, Some(FileKind::Raw)).await?;
     store::update_resource(&mut *tx, &resource).await?;
     tx.commit().await?;
+    index_later(state, &resource.id, &resource.fields);
     changed(state).await;
     Ok(resource)
 }
@@ -1311,6 +1428,94 @@ pub async fn download(state: &AppState, id: &str) -> AppResult<(String, String, 
     Ok((resource.file_name, resource.media_type, bytes))
 }
 
+/// The most distinct values a column's counts are kept for.
+const MAX_COUNTED_VALUES: usize = 10_000;
+/// The most columns whose value counts one node keeps.
+const MAX_COUNTED_COLUMNS: usize = 256;
+
+/// The rows holding each value of a column (`None`: too many values to keep).
+type Counts = Arc<Option<HashMap<String, i64>>>;
+
+/// Value counts of datastore columns, kept by each node: a datastore table does not change
+/// once loaded (publication, a new upload or a retyping makes it again, and changes the
+/// resource's `modified_at`, file or types, which are part of the key), so the count of rows with a value is
+/// read once per column, and a filter on one column is counted without a scan.
+#[derive(Default)]
+pub struct ValueCounts {
+    columns: std::sync::Mutex<HashMap<(String, usize), Counts>>,
+}
+
+impl ValueCounts {
+    fn get(&self, key: &(String, usize)) -> Option<Counts> {
+        self.columns.lock().ok()?.get(key).cloned()
+    }
+
+    fn put(&self, key: (String, usize), counts: Counts) {
+        if let Ok(mut columns) = self.columns.lock() {
+            if columns.len() >= MAX_COUNTED_COLUMNS {
+                columns.clear();
+            }
+            columns.insert(key, counts);
+        }
+    }
+}
+
+/// The total of a query with one equality filter and nothing else, from the column's value
+/// counts; `None` where the counts do not answer it.
+async fn counted_total(
+    state: &AppState,
+    resource: &Resource,
+    query: &store::DatastoreQuery,
+) -> AppResult<Option<i64>> {
+    let ([(column, values)], None, None) = (query.filters.as_slice(), &query.q, query.after) else {
+        return Ok(None);
+    };
+    let Some(cache) = state.try_module::<ValueCounts>() else {
+        return Ok(None);
+    };
+    // The table as loaded: which resource, when, from which file, with which types.
+    let kinds: String = resource.fields.iter().map(|f| f.kind.as_str()).collect();
+    let table = format!(
+        "{}/{}/{}/{kinds}",
+        resource.id, resource.modified_at, resource.sha256
+    );
+    let key = (table, *column);
+    let counts = match cache.get(&key) {
+        Some(counts) => counts,
+        None => {
+            let counts = Arc::new(
+                store::value_counts(
+                    state.pool(),
+                    &resource.id,
+                    &resource.fields,
+                    *column,
+                    MAX_COUNTED_VALUES,
+                )
+                .await?,
+            );
+            cache.put(key, counts.clone());
+            counts
+        }
+    };
+    let Some(counts) = counts.as_ref() else {
+        return Ok(None);
+    };
+    let mut keys: Vec<String> = Vec::with_capacity(values.len());
+    for value in values {
+        let Some(key) = store::value_key(value) else {
+            return Ok(None);
+        };
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    Ok(Some(
+        keys.iter()
+            .map(|k| counts.get(k).copied().unwrap_or(0))
+            .sum(),
+    ))
+}
+
 /// The datastore of a published resource: (fields, total, records).
 pub async fn datastore_search(
     state: &AppState,
@@ -1326,9 +1531,18 @@ pub async fn datastore_search(
     if resource.state != ResourceState::Published {
         return Err(AppError::NotFound);
     }
+    let mut query = query;
+    let counted = if query.include_total {
+        counted_total(state, &resource, &query).await?
+    } else {
+        None
+    };
+    if counted.is_some() {
+        query.include_total = false;
+    }
     let (total, records) =
         store::search_datastore(state.pool(), &resource.id, &resource.fields, &query).await?;
-    Ok((resource.fields, total, records))
+    Ok((resource.fields, counted.or(total), records))
 }
 
 /// A published resource's fields, to check a datastore query against.

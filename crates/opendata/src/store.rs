@@ -4,6 +4,8 @@
 //! case for `q` (`_full`). The datastore's tables are made at run time, so its reads are the
 //! one place in this crate that reads columns by position.
 
+use std::collections::HashMap;
+
 use sqlx::Row as _;
 
 use crate::db::Exec;
@@ -532,6 +534,7 @@ pub async fn drop_datastore<'e>(db: impl Exec<'e>, resource_id: &str) -> AppResu
 /// datastore table, numbered from `first_id`, in multi-row statements.
 pub async fn load_datastore(
     tx: &mut crate::db::Tx<'_>,
+    engine: crate::db::Engine,
     resource_id: &str,
     fields: &[Field],
     rows: &[Vec<String>],
@@ -539,9 +542,12 @@ pub async fn load_datastore(
 ) -> AppResult<()> {
     let table = table_name(resource_id)?;
     let width = fields.len() + 2;
-    // A few hundred parameters a statement: SQLite finds each parameter by its name, so a
-    // statement's binding costs grow with the square of its parameters.
-    let per_statement = (128 / width).clamp(1, 32);
+    // About a thousand parameters a statement, so that a million rows are a few thousand
+    // statements. On SQLite they are written `?` (in order): SQLite finds a numbered
+    // parameter (`$n`) by reading the list of names, which makes binding cost the square of
+    // the parameters.
+    let per_statement = (1024 / width).clamp(1, 256);
+    let positional = engine == crate::db::Engine::Sqlite;
     let column_list: String = (0..fields.len()).map(|i| format!(", c{i}")).collect();
     let statement = |rows: usize| {
         let mut sql = format!(
@@ -559,7 +565,11 @@ pub async fn load_datastore(
                     sql.push(',');
                 }
                 n += 1;
-                sql.push_str(&format!("${n}"));
+                if positional {
+                    sql.push('?');
+                } else {
+                    sql.push_str(&format!("${n}"));
+                }
             }
             sql.push(')');
         }
@@ -594,10 +604,10 @@ pub async fn load_datastore(
 }
 
 /// Indexes a loaded datastore table on the columns filters ask for: text, dates and
-/// integers (at most 16), built once after the load, which is faster than keeping them
-/// while rows arrive.
+/// integers (at most 16), once its rows are in (faster than keeping indexes while rows
+/// arrive), each index in a transaction of its own; an index already there is kept.
 pub async fn index_datastore(
-    tx: &mut crate::db::Tx<'_>,
+    db: &sqlx::AnyPool,
     resource_id: &str,
     fields: &[Field],
 ) -> AppResult<()> {
@@ -609,9 +619,9 @@ pub async fn index_datastore(
         .take(16)
     {
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "CREATE INDEX {table}_c{i} ON {table} (c{i})"
+            "CREATE INDEX IF NOT EXISTS {table}_c{i} ON {table} (c{i})"
         )))
-        .execute(&mut **tx)
+        .execute(db)
         .await?;
     }
     Ok(())
@@ -764,6 +774,43 @@ pub async fn search_datastore<'e, E: Exec<'e> + Copy>(
         records.push(record);
     }
     Ok((total, records))
+}
+
+/// How many rows hold each value of a column (its text; empty cells are not counted), when
+/// it has at most `limit` distinct values; `None` when it has more.
+pub async fn value_counts<'e>(
+    db: impl Exec<'e>,
+    resource_id: &str,
+    fields: &[Field],
+    column: usize,
+    limit: usize,
+) -> AppResult<Option<HashMap<String, i64>>> {
+    let table = table_name(resource_id)?;
+    let rows: Vec<(Option<String>, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT CAST(c{column} AS TEXT), COUNT(*) {} FROM {table} WHERE c{column} IS NOT NULL \
+         GROUP BY c{column} LIMIT {}",
+        shape(fields),
+        limit + 1
+    )))
+    .fetch_all(db)
+    .await?;
+    if rows.len() > limit {
+        return Ok(None);
+    }
+    Ok(Some(
+        rows.into_iter()
+            .filter_map(|(value, n)| Some((value?, n)))
+            .collect(),
+    ))
+}
+
+/// A filter value as [`value_counts`] names it.
+pub fn value_key(value: &Value) -> Option<String> {
+    match value {
+        Value::Int(v) => Some(v.to_string()),
+        Value::Text(v) => Some(v.clone()),
+        Value::Number(_) => None,
+    }
 }
 
 /// A datastore value as the text of a cell (null is empty).

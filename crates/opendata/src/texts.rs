@@ -165,6 +165,11 @@ pub const TEXTS: tongban_platform::web::i18n::Texts = &[
     ),
     ("od.resource_name", "资源名称", "Resource name"),
     ("od.column_type", "列类型", "Column type"),
+    (
+        "od.export",
+        "导出数据表（CSV，Excel 可直接打开）",
+        "Export the table (CSV for Excel)",
+    ),
     ("od.type_inferred", "按数据推断", "As inferred"),
     ("od.type.int", "整数", "Integer"),
     ("od.type.numeric", "数值", "Number"),

@@ -59,41 +59,186 @@ fn contains(haystack: &[char], needle: &[char]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+type Pair = (char, char);
+
+/// An entry's text, normalised once: what scoring reads.
+#[derive(Debug, Clone, Default)]
+struct Doc {
+    title: Vec<char>,
+    keywords: Vec<Vec<char>>,
+    body: Vec<char>,
+}
+
+impl Doc {
+    fn new(entry: &impl Searchable) -> Doc {
+        Doc {
+            title: normalise(entry.title()),
+            keywords: entry.keywords().iter().map(|k| normalise(k)).collect(),
+            body: normalise(entry.body()),
+        }
+    }
+
+    /// The pairs of its title and keywords, each once.
+    fn name_pairs(&self) -> Vec<Pair> {
+        let mut pool = bigrams(&self.title);
+        for k in &self.keywords {
+            pool.extend(bigrams(k));
+        }
+        pool.sort_unstable();
+        pool.dedup();
+        pool
+    }
+
+    /// The score of a non-empty query; `shared` is how many of the query's pairs (counted
+    /// with repeats) its title and keywords hold, when the caller has counted them.
+    fn score(&self, query: &[char], wanted: &[Pair], shared: Option<usize>) -> u32 {
+        if self.title == query {
+            return 1000;
+        }
+        if contains(&self.title, query) {
+            // Shorter titles that contain the query are closer to it.
+            return 800 - (self.title.len().min(100) as u32);
+        }
+        if self.keywords.iter().any(|k| k == query) {
+            return 700;
+        }
+        if self.keywords.iter().any(|k| contains(k, query)) {
+            return 600;
+        }
+        let shared = shared.unwrap_or_else(|| {
+            let pool = self.name_pairs();
+            wanted
+                .iter()
+                .filter(|b| pool.binary_search(b).is_ok())
+                .count()
+        });
+        // At least half the query's pairs, and two when it has two or more.
+        if shared * 2 >= wanted.len() && shared >= wanted.len().min(2) {
+            return 100 + (shared * 300 / wanted.len()) as u32;
+        }
+        if contains(&self.body, query) {
+            return 50;
+        }
+        0
+    }
+}
+
 /// How well an entry matches a query; 0 for no match, 1 for every entry on an empty query.
 pub fn score(entry: &impl Searchable, query: &Query) -> u32 {
-    let query = query.0.as_slice();
-    if query.is_empty() {
+    if query.0.is_empty() {
         return 1;
     }
-    let title = normalise(entry.title());
-    let keywords: Vec<Vec<char>> = entry.keywords().iter().map(|k| normalise(k)).collect();
-    if title == query {
-        return 1000;
+    Doc::new(entry).score(&query.0, &bigrams(&query.0), None)
+}
+
+thread_local! {
+    /// Per-entry tallies of a search, all zero between searches: (pairs its names share
+    /// with the query, distinct pairs its body holds).
+    static TALLIES: std::cell::RefCell<Vec<(u16, u16)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A catalogue indexed for search: each entry's text normalised once, and for each character
+/// pair the entries whose title or keywords hold it, and those whose body does. A search
+/// scores only the entries that share enough pairs with the query — the same scores
+/// [`score`] gives, without reading the whole catalogue.
+#[derive(Debug, Clone, Default)]
+pub struct Index {
+    docs: Vec<Doc>,
+    names: std::collections::HashMap<Pair, Vec<u32>>,
+    bodies: std::collections::HashMap<Pair, Vec<u32>>,
+}
+
+impl Index {
+    /// Indexes entries; a match is named by its position among them.
+    pub fn new<'a, T: Searchable + 'a>(entries: impl IntoIterator<Item = &'a T>) -> Index {
+        let mut index = Index::default();
+        for (position, entry) in entries.into_iter().enumerate() {
+            let doc = Doc::new(entry);
+            let position = position as u32;
+            for pair in doc.name_pairs() {
+                index.names.entry(pair).or_default().push(position);
+            }
+            let mut body = bigrams(&doc.body);
+            body.sort_unstable();
+            body.dedup();
+            for pair in body {
+                index.bodies.entry(pair).or_default().push(position);
+            }
+            index.docs.push(doc);
+        }
+        index
     }
-    if contains(&title, query) {
-        // Shorter titles that contain the query are closer to it.
-        return 800 - (title.len().min(100) as u32);
+
+    pub fn len(&self) -> usize {
+        self.docs.len()
     }
-    if keywords.iter().any(|k| k == query) {
-        return 700;
+
+    pub fn is_empty(&self) -> bool {
+        self.docs.is_empty()
     }
-    if keywords.iter().any(|k| contains(k, query)) {
-        return 600;
+
+    /// Every entry that matches, as (position, score), in position order; on an empty query
+    /// every entry, scored 1.
+    pub fn matches(&self, query: &Query) -> Vec<(usize, u32)> {
+        let query = query.0.as_slice();
+        if query.is_empty() {
+            return (0..self.docs.len()).map(|i| (i, 1)).collect();
+        }
+        let wanted = bigrams(query);
+        if query.len() == 1 {
+            // One character is a part of many pairs: read every entry.
+            return self
+                .docs
+                .iter()
+                .enumerate()
+                .map(|(i, doc)| (i, doc.score(query, &wanted, None)))
+                .filter(|(_, s)| *s > 0)
+                .collect();
+        }
+        let mut distinct = wanted.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let need = wanted.len().min(2);
+        TALLIES.with(|tallies| {
+            let mut tallies = tallies.borrow_mut();
+            tallies.resize(self.docs.len(), (0, 0));
+            let mut touched: Vec<u32> = Vec::new();
+            // How many of the query's pairs (with repeats) each entry's names hold …
+            for pair in &wanted {
+                for &at in self.names.get(pair).map_or(&[][..], Vec::as_slice) {
+                    let tally = &mut tallies[at as usize];
+                    if *tally == (0, 0) {
+                        touched.push(at);
+                    }
+                    tally.0 = tally.0.saturating_add(1);
+                }
+            }
+            // … and how many distinct pairs its body holds: with all of them it may contain
+            // the query.
+            for pair in &distinct {
+                for &at in self.bodies.get(pair).map_or(&[][..], Vec::as_slice) {
+                    let tally = &mut tallies[at as usize];
+                    if *tally == (0, 0) {
+                        touched.push(at);
+                    }
+                    tally.1 += 1;
+                }
+            }
+            touched.sort_unstable();
+            let mut found = Vec::new();
+            for at in touched {
+                let (shared, in_body) = std::mem::take(&mut tallies[at as usize]);
+                let n = shared as usize;
+                if (n * 2 >= wanted.len() && n >= need) || in_body as usize == distinct.len() {
+                    let score = self.docs[at as usize].score(query, &wanted, Some(n));
+                    if score > 0 {
+                        found.push((at as usize, score));
+                    }
+                }
+            }
+            found
+        })
     }
-    let wanted = bigrams(query);
-    let mut pool: Vec<(char, char)> = bigrams(&title);
-    for k in &keywords {
-        pool.extend(bigrams(k));
-    }
-    let shared = wanted.iter().filter(|b| pool.contains(b)).count();
-    // At least half the query's pairs, and two when it has two or more.
-    if shared * 2 >= wanted.len() && shared >= wanted.len().min(2) {
-        return 100 + (shared * 300 / wanted.len()) as u32;
-    }
-    if contains(&normalise(entry.body()), query) {
-        return 50;
-    }
-    0
 }
 
 /// The entries that match `query` and `keep`, best first (by title among equals).
@@ -232,6 +377,65 @@ mod tests {
         let mut sorted = titles(&kept);
         sorted.sort();
         assert_eq!(titles(&kept), sorted);
+    }
+
+    #[test]
+    fn the_index_scores_as_score_does() {
+        let items = catalogue();
+        let index = Index::new(&items);
+        assert_eq!(index.len(), items.len());
+        for query in [
+            "",
+            "个",
+            "个体户注册",
+            "营业执照",
+            "孩子",
+            "护照",
+            "食品经营许可",
+            "登记",
+            "个体工商户注销登记",
+            "餐饮许可",
+            "出生",
+            "生后办理",
+            "工商工商",
+        ] {
+            let q = Query::new(query);
+            let expected: Vec<(usize, u32)> = items
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (i, score(e, &q)))
+                .filter(|(_, s)| *s > 0)
+                .collect();
+            assert_eq!(index.matches(&q), expected, "{query}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_query_over_any_entries_scores_alike(
+            titles in proptest::collection::vec("[甲乙丙丁a-c ]{0,8}", 0..12),
+            bodies in proptest::collection::vec("[甲乙丙丁a-c]{0,12}", 12),
+            query in "[甲乙丙丁a-c ]{0,5}",
+        ) {
+            let items: Vec<Entry> = titles
+                .iter()
+                .zip(&bodies)
+                .map(|(t, b)| Entry {
+                    title: Box::leak(t.clone().into_boxed_str()),
+                    keywords: vec![b.chars().take(3).collect()],
+                    body: Box::leak(b.clone().into_boxed_str()),
+                    theme: "",
+                })
+                .collect();
+            let q = Query::new(&query);
+            let expected: Vec<(usize, u32)> = items
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (i, score(e, &q)))
+                .filter(|(_, s)| *s > 0)
+                .collect();
+            proptest::prop_assert_eq!(Index::new(&items).matches(&q), expected);
+        }
     }
 
     #[test]

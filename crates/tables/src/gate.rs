@@ -298,15 +298,16 @@ pub fn each_match(cell: &str, mut found: impl FnMut(Range<usize>, Kind)) {
 /// The cell with every personal value starred out, and then what the column's name asks:
 /// a name keeps its first character, an address its first six, an ID column nothing.
 pub fn mask_cell(cell: &str, by_name: Option<Kind>) -> String {
-    let mut spans: Vec<Range<usize>> = Vec::new();
-    each_match(cell, |range, _| spans.push(range));
-    let mut masked = String::with_capacity(cell.len());
-    for (at, c) in cell.char_indices() {
-        if spans.iter().any(|s| s.contains(&at)) {
-            masked.push('*');
-        } else {
-            masked.push(c);
+    let mut masked = star_matches(cell);
+    // Starring a match can split a run of digit groups so that what is left reads as a
+    // number of its own: star again until nothing is found (each round stars a digit).
+    loop {
+        let mut found = false;
+        each_match(&masked, |_, _| found = true);
+        if !found {
+            break;
         }
+        masked = star_matches(&masked);
     }
     let keep = match by_name {
         Some(Kind::NameColumn) => 1,
@@ -322,6 +323,24 @@ pub fn mask_cell(cell: &str, by_name: Option<Kind>) -> String {
                 c
             } else {
                 '*'
+            }
+        })
+        .collect()
+}
+
+/// The cell with every character of what [`each_match`] finds starred.
+fn star_matches(cell: &str) -> String {
+    let mut spans: Vec<Range<usize>> = Vec::new();
+    each_match(cell, |range, _| spans.push(range));
+    if spans.is_empty() {
+        return cell.to_owned();
+    }
+    cell.char_indices()
+        .map(|(at, c)| {
+            if spans.iter().any(|s| s.contains(&at)) {
+                '*'
+            } else {
+                c
             }
         })
         .collect()
@@ -593,6 +612,16 @@ mod tests {
         let left = blocking(&findings, &declared);
         assert_eq!(left.len(), 1);
         assert_eq!(left[0].kind, Kind::Mobile);
+    }
+
+    #[test]
+    fn masking_leaves_no_number_behind_in_a_split_run_of_groups() {
+        // Starring the first eighteen digits leaves two groups that read as a card number.
+        let cell = "0000000)000000000000000000 0000000000 000000000";
+        let masked = mask_cell(cell, None);
+        let mut left = 0;
+        each_match(&masked, |_, _| left += 1);
+        assert_eq!(left, 0, "{masked}");
     }
 
     proptest::proptest! {

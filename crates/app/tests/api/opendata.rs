@@ -1167,6 +1167,24 @@ async fn a_workbook_is_gated_typed_published_as_csv_and_exported() {
         found["result"].get("total").is_none(),
         "include_total=false"
     );
+    // A filter on one column is counted from the column's value counts; repeated values
+    // count once, values not in the table add nothing.
+    for (filter, total) in [
+        (json!({"区县": "江北区"}), 2),
+        (json!({"区县": ["江北区", "江北区", "江南区", "东湖区"]}), 3),
+        (json!({"许可编号": ["1201", "1203"]}), 2),
+        (json!({"区县": "江北区", "许可编号": "1203"}), 0),
+    ] {
+        let (status, found) = action(
+            &app,
+            None,
+            "datastore_search",
+            json!({"resource_id": rid, "filters": filter, "limit": 1}),
+        )
+        .await;
+        assert_eq!(status, 200, "{found}");
+        assert_eq!(found["result"]["total"], total, "{filter}");
+    }
 
     // The export: the datastore's rows as CSV, filtered and paged as datastore_search is.
     let export = |query: &str| {
@@ -1238,4 +1256,13 @@ async fn a_workbook_is_gated_typed_published_as_csv_and_exported() {
     .await;
     assert_eq!(found["result"]["records"][0]["许可编号"], 1203);
     assert_eq!(found["result"]["fields"][2]["type"], "int");
+    // The counts of the table made again are read again, typed as it now is.
+    let (_, found) = action(
+        &app,
+        None,
+        "datastore_search",
+        json!({"resource_id": rid, "filters": {"许可编号": [1201, 1202]}}),
+    )
+    .await;
+    assert_eq!(found["result"]["total"], 2, "{found}");
 }
