@@ -1122,12 +1122,7 @@ pub async fn set_column_types(
         ResourceState::Review => {
             require(can_prepare(Some(actor), &dataset.department_id))?;
             resource.column_types = chosen;
-            rescan(state, &mut resource).await?;
-            resource.changed_by = actor.id().to_owned();
-            resource.published_by = None;
-            resource.modified_at = state.now();
-            store::update_resource(state.pool(), &resource).await?;
-            changed(state).await;
+            prepared_by(state, actor, &mut resource).await?;
             Ok(resource)
         }
         ResourceState::Published => {
@@ -1241,13 +1236,20 @@ pub async fn treat(
             format!("the file has no column {column}"),
         ));
     }
-    rescan(state, &mut resource).await?;
+    prepared_by(state, actor, &mut resource).await?;
+    Ok(resource)
+}
+
+/// Scans an upload under review again after a change of its preparation, and records who made
+/// it: someone else publishes it.
+async fn prepared_by(state: &AppState, actor: &Actor, resource: &mut Resource) -> AppResult<()> {
+    rescan(state, resource).await?;
     resource.changed_by = actor.id().to_owned();
     resource.published_by = None;
     resource.modified_at = state.now();
-    store::update_resource(state.pool(), &resource).await?;
+    store::update_resource(state.pool(), resource).await?;
     changed(state).await;
-    Ok(resource)
+    Ok(())
 }
 
 /// The columns of an upload before any treatment.
