@@ -13,8 +13,6 @@
 //! frequency, temporal and spatial coverage) are top-level fields, as ckanext-scheming adds
 //! them; what the personal-data gate found is shown to the publishing department only.
 
-use std::borrow::Cow;
-
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
@@ -27,6 +25,7 @@ use crate::error::AppError;
 use crate::identity::model::Actor;
 use crate::model::{self, Dataset, Organization, Resource, ResourceState};
 use crate::service::{self, Catalogue, DatasetInput, Entry, FacetColumn, ResourceInput, Upload};
+pub use crate::service::{FACETS, facet_values};
 use crate::state::AppState;
 use crate::store;
 use crate::table::{ColumnType, Field};
@@ -1395,45 +1394,6 @@ pub fn search(
         a.dataset.name.cmp(&b.dataset.name)
     });
     found.into_iter().map(|(_, at)| at).collect()
-}
-
-/// The fields `package_search` facets on and `fq` filters by.
-pub const FACETS: [&str; 5] = ["organization", "groups", "tags", "res_format", "license_id"];
-
-/// The values an entry carries for a facet field, each once (formats upper-cased).
-pub fn facet_values<'e>(entry: &'e Entry, field: &str) -> Vec<Cow<'e, str>> {
-    let borrowed =
-        |values: &'e [String]| values.iter().map(|v| Cow::Borrowed(v.as_str())).collect();
-    let mut values: Vec<Cow<'e, str>> = match field {
-        "organization" => vec![Cow::Borrowed(entry.organization.name.as_str())],
-        "groups" => borrowed(&entry.dataset.themes),
-        "tags" => borrowed(&entry.dataset.tags),
-        "res_format" => entry
-            .resources
-            .iter()
-            .map(|r| r.format.as_str())
-            .filter(|f| !f.is_empty())
-            .map(|f| {
-                if f.bytes().any(|b| b.is_ascii_lowercase()) || !f.is_ascii() {
-                    Cow::Owned(f.to_uppercase())
-                } else {
-                    Cow::Borrowed(f)
-                }
-            })
-            .collect(),
-        "license_id" => vec![Cow::Borrowed(entry.dataset.license_id.as_str())],
-        _ => Vec::new(),
-    };
-    // Values are few: keep the first of each.
-    let mut at = 1;
-    while at < values.len() {
-        if values[..at].contains(&values[at]) {
-            values.remove(at);
-        } else {
-            at += 1;
-        }
-    }
-    values
 }
 
 /// How many of the found entries carry each value of a facet field, most first, then by

@@ -2,6 +2,7 @@
 //! personal-data gate to publication by a second person, the catalogue as everyone sees it,
 //! downloads and the datastore.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -73,8 +74,47 @@ pub struct Catalogue {
     pub organizations: Vec<Organization>,
     /// The entries indexed for search, by their position in `entries`.
     pub index: tongban_search::Index,
-    /// For each facet field (as [`crate::ckan::FACETS`] names them), the values of each entry.
+    /// For each facet field (as [`FACETS`] names them), the values of each entry.
     pub facets: Vec<FacetColumn>,
+}
+
+/// The fields `package_search` facets on and `fq` filters by.
+pub const FACETS: [&str; 5] = ["organization", "groups", "tags", "res_format", "license_id"];
+
+/// The values an entry carries for a facet field, each once (formats upper-cased).
+pub fn facet_values<'e>(entry: &'e Entry, field: &str) -> Vec<Cow<'e, str>> {
+    let borrowed =
+        |values: &'e [String]| values.iter().map(|v| Cow::Borrowed(v.as_str())).collect();
+    let mut values: Vec<Cow<'e, str>> = match field {
+        "organization" => vec![Cow::Borrowed(entry.organization.name.as_str())],
+        "groups" => borrowed(&entry.dataset.themes),
+        "tags" => borrowed(&entry.dataset.tags),
+        "res_format" => entry
+            .resources
+            .iter()
+            .map(|r| r.format.as_str())
+            .filter(|f| !f.is_empty())
+            .map(|f| {
+                if f.bytes().any(|b| b.is_ascii_lowercase()) || !f.is_ascii() {
+                    Cow::Owned(f.to_uppercase())
+                } else {
+                    Cow::Borrowed(f)
+                }
+            })
+            .collect(),
+        "license_id" => vec![Cow::Borrowed(entry.dataset.license_id.as_str())],
+        _ => Vec::new(),
+    };
+    // Values are few: keep the first of each.
+    let mut at = 1;
+    while at < values.len() {
+        if values[..at].contains(&values[at]) {
+            values.remove(at);
+        } else {
+            at += 1;
+        }
+    }
+    values
 }
 
 /// The values of one facet field for every entry of a catalogue, numbered and laid out in one
@@ -98,7 +138,7 @@ impl FacetColumn {
         };
         column.offsets.push(0);
         for entry in entries {
-            for value in crate::ckan::facet_values(entry, field) {
+            for value in facet_values(entry, field) {
                 let next = column.values.len() as u32;
                 let id = *column.ids.entry(value.to_string()).or_insert(next);
                 if id == next {
@@ -150,7 +190,7 @@ impl Catalogue {
     pub fn new(entries: Vec<Entry>, organizations: Vec<Organization>) -> Catalogue {
         Catalogue {
             index: tongban_search::Index::new(&entries),
-            facets: crate::ckan::FACETS
+            facets: FACETS
                 .iter()
                 .map(|field| FacetColumn::new(field, &entries))
                 .collect(),

@@ -4,14 +4,10 @@
 //! is a [`TableError`] naming the line.
 
 use std::borrow::Cow;
-use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// At most this many columns in a table.
-pub const MAX_COLUMNS: usize = 256;
-/// At most this many bytes in one cell.
-pub const MAX_CELL: usize = 32 * 1024;
+pub use crate::shape::{MAX_CELL, MAX_COLUMNS, Table, TableError};
 
 /// How a file is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,71 +102,6 @@ pub struct Field {
     #[serde(rename = "type")]
     pub kind: ColumnType,
 }
-
-/// A table read from a file.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Table {
-    pub columns: Vec<String>,
-    pub rows: Vec<Vec<String>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TableError {
-    /// Neither UTF-8 nor GBK.
-    Encoding,
-    /// No header, or nothing in it.
-    Empty,
-    TooManyColumns(usize),
-    /// A row with another number of cells than the header (1-based line of the file).
-    Ragged {
-        line: u64,
-        expected: usize,
-        found: usize,
-    },
-    CellTooLarge {
-        line: u64,
-    },
-    /// CSV the reader could not take, at a line.
-    Csv {
-        line: u64,
-    },
-    /// JSON that is not an array of records.
-    Json(String),
-    /// A workbook that cannot be read, or that would unpack to more than
-    /// [`crate::xlsx::MAX_UNPACKED`] bytes.
-    Xlsx(String),
-}
-
-impl fmt::Display for TableError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TableError::Encoding => write!(f, "the file is neither UTF-8 nor GBK text"),
-            TableError::Empty => write!(f, "the file has no header row"),
-            TableError::TooManyColumns(n) => {
-                write!(
-                    f,
-                    "the file has {n} columns; at most {MAX_COLUMNS} are taken"
-                )
-            }
-            TableError::Ragged {
-                line,
-                expected,
-                found,
-            } => write!(
-                f,
-                "line {line} has {found} cells where the header has {expected}"
-            ),
-            TableError::CellTooLarge { line } => {
-                write!(f, "line {line} has a cell over {MAX_CELL} bytes")
-            }
-            TableError::Csv { line } => write!(f, "line {line} is not valid CSV"),
-            TableError::Json(why) => write!(f, "not an array of JSON records: {why}"),
-            TableError::Xlsx(why) => write!(f, "not a readable XLSX workbook: {why}"),
-        }
-    }
-}
-
-impl std::error::Error for TableError {}
 
 /// The file's text: UTF-8 (a byte-order mark dropped), else GBK (GB 18030) where every byte
 /// decodes.

@@ -11,7 +11,7 @@ use std::io::Cursor;
 
 use calamine::{DataRef, ExcelDateTime, Reader, Xlsx};
 
-use crate::table::{MAX_CELL, MAX_COLUMNS, Table, TableError};
+use crate::shape::{MAX_CELL, MAX_COLUMNS, Table, TableError};
 
 /// The most a workbook's parts may unpack to, all together.
 pub const MAX_UNPACKED: u64 = 256 * 1024 * 1024;
