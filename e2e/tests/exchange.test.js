@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launchBrowser, shot, startDemo, totp, account as demoAccount } from '../lib/harness.js';
+import { launchBrowser, shot, signIn, startDemo, account as demoAccount } from '../lib/harness.js';
 
 let demo;
 let browser;
@@ -21,18 +21,7 @@ after(async () => {
 
 const account = (username) => demoAccount(demo, username);
 
-// `later` signs in with the next time step's code: one account's code is used once.
-async function login(context, username, later = false) {
-  const who = account(username);
-  const page = await context.newPage();
-  await page.goto(`${demo.baseUrl}/login`);
-  await page.fill('#username', who.username);
-  await page.fill('#password', who.password);
-  await page.fill('#totp', totp(who.totp_secret, Date.now() + (later ? 30_000 : 0)));
-  await page.click('button[type=submit].primary');
-  await page.waitForURL('**/home');
-  return page;
-}
+const login = (context, username, later = false) => signIn(demo, context, username, later);
 
 test('an owner grants the items it must, and a department asks from the catalogue', async () => {
   const owners = await browser.newContext({ viewport: { width: 1280, height: 900 } });

@@ -180,18 +180,15 @@ pub async fn opendata(
     )
     .await?;
     let dataset_id = dataset["id"].as_str().unwrap_or_default().to_owned();
-    let table_loaded = publish_table(
-        &Publisher {
-            client: &client,
-            base: &base,
-            clerk: &clerk,
-            admin: &admin,
-            dataset_id: &dataset_id,
-            state: &state,
-        },
-        csv,
-    )
-    .await?;
+    let publisher = Publisher {
+        client: &client,
+        base: &base,
+        clerk: &clerk,
+        admin: &admin,
+        dataset_id: &dataset_id,
+        state: &state,
+    };
+    let table_loaded = publish_table(&publisher, csv).await?;
     let resource_id = table_loaded.resource_id.clone();
     let (upload_seconds, publish_seconds, indexed_seconds) = (
         table_loaded.upload_seconds,
@@ -209,18 +206,7 @@ pub async fn opendata(
     // first filter reads the value counts of the grown table, and is checked against them.
     let big = if big_rows > rows {
         let small = 1000;
-        let loaded = publish_table(
-            &Publisher {
-                client: &client,
-                base: &base,
-                clerk: &clerk,
-                admin: &admin,
-                dataset_id: &dataset_id,
-                state: &state,
-            },
-            synthetic_csv(small),
-        )
-        .await?;
+        let loaded = publish_table(&publisher, synthetic_csv(small)).await?;
         let resource_id = loaded.resource_id;
         let start = Instant::now();
         grow_datastore(&state, &resource_id, small, big_rows).await?;

@@ -637,6 +637,7 @@ async fn bad_files_are_refused_and_leave_nothing_behind() {
         ("empty.csv", Vec::new()),
         ("notes.pdf", b"%PDF-1.7".to_vec()),
         ("records.json", b"{\"x\": 1}".to_vec()),
+        ("broken.xlsx", b"PK\x03\x04 not a workbook".to_vec()),
     ];
     for (name, bytes) in cases {
         let (status, refused) = upload(&app, &clerk, &id, name, bytes, &[]).await;
