@@ -15,7 +15,7 @@ pub use tongban_exchange::pubsub;
 pub use tongban_opendata as opendata;
 pub use tongban_platform::{
     admin, authz, cache, config, db, error, identity, keys, ledger, metrics, migrations, module,
-    random, state, time_fmt, web,
+    outbound, random, state, time_fmt, web,
 };
 pub use tongban_services::{applications, services};
 pub use tongban_trust::trust;
@@ -108,6 +108,7 @@ pub async fn is_migrated(db: &Db) -> Result<bool, db::DbError> {
 /// Opens the database and, for SQLite, applies migrations (PostgreSQL is migrated only by
 /// `tongban migrate`, so that many nodes can start without racing).
 pub async fn open_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    tongban_platform::outbound::check(&config)?;
     let url = config.database_url();
     if url.starts_with("sqlite:") {
         std::fs::create_dir_all(&config.data_dir)?;

@@ -32,7 +32,7 @@ pub async fn refresh(state: &AppState) -> AppResult<usize> {
             regions.insert(one.region.clone(), found);
         }
     }
-    let client = reqwest::Client::builder()
+    let client = tongban_platform::outbound::builder(&state.config)
         .timeout(Duration::from_secs(10))
         .build()
         .map_err(|e| crate::error::AppError::Internal(e.into()))?;

@@ -17,7 +17,9 @@ impl crate::module::Module for ExchangeModule {
         context: &crate::module::InitContext<'_>,
         extensions: &mut crate::module::Extensions,
     ) {
-        extensions.insert(crate::gateway::providers::HttpProviders::new());
+        extensions.insert(crate::gateway::providers::HttpProviders::new(
+            context.config,
+        ));
         extensions.insert(crate::gateway::providers::InProcess::default());
         extensions.insert(crate::gateway::service::InFlight::default());
         extensions.insert_cache(crate::cache::Coherent::<

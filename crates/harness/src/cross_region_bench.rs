@@ -149,7 +149,7 @@ async fn sink() -> anyhow::Result<String> {
 }
 
 pub async fn cross_region(count: usize, material_kib: usize) -> anyhow::Result<Value> {
-    let client = reqwest::Client::builder()
+    let client = tongban_app::outbound::plain()
         .timeout(Duration::from_secs(60))
         .build()?;
     let mut a = node("339900").await?;

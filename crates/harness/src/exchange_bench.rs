@@ -231,7 +231,7 @@ pub async fn exchange(
         ("accept".to_owned(), "application/json".to_owned()),
     ];
     let direct_headers = vec![("accept".to_owned(), "application/json".to_owned())];
-    let client = reqwest::Client::builder()
+    let client = tongban_app::outbound::plain()
         .pool_max_idle_per_host(connections.max(1))
         .tcp_nodelay(true)
         .build()?;

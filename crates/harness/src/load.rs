@@ -122,7 +122,7 @@ pub async fn pass_http(
     anyhow::ensure!(!tokens.is_empty(), "no citizen tokens in the credentials");
     let holders = tokens.len();
     let tokens = Arc::new(tokens);
-    let client = reqwest::Client::builder()
+    let client = tongban_app::outbound::plain()
         .pool_max_idle_per_host(connections)
         .build()?;
     let seconds_from_now = |s: u64| std::time::Instant::now() + std::time::Duration::from_secs(s);

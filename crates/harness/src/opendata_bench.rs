@@ -155,7 +155,7 @@ pub async fn opendata(
             .context("a demo account")
     };
     let (clerk, admin) = (token("demo.clerk.market")?, token("demo.deptadmin.market")?);
-    let client = reqwest::Client::new();
+    let client = tongban_app::outbound::plain().build()?;
     let action = |token: Option<String>, name: &str, body: Value| {
         let client = client.clone();
         let url = format!("{base}/api/3/action/{name}");

@@ -61,7 +61,7 @@ pub async fn pubsub(
             .and_then(|d| d.uscc.clone())
             .context("a city department")
     };
-    let client = reqwest::Client::new();
+    let client = tongban_app::outbound::plain().build()?;
     let call =
         |token: String, client_id: String, method: reqwest::Method, path: String, body: Value| {
             let client = client.clone();

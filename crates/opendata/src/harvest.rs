@@ -5,7 +5,8 @@
 //! from the source deleted. Registering a source is the publishing decision; the hourly job
 //! acts on it.
 //!
-//! The fetch speaks plain HTTP and follows at most [`MAX_PAGES`] pages of at most
+//! The fetch speaks HTTP and HTTPS (the platform's outbound client: the system's authorities
+//! and the deployment's own, `http_ca_file`) and follows at most [`MAX_PAGES`] pages of at most
 //! [`MAX_PAGE_BYTES`] each; a source is reached only as its administrator named it.
 
 use std::collections::{HashMap, HashSet};
@@ -38,15 +39,17 @@ const HYDRA_NEXT: &str = "http://www.w3.org/ns/hydra/core#nextPage";
 /// The client the harvester fetches with (the module's state).
 pub struct Client(pub reqwest::Client);
 
-impl Default for Client {
-    fn default() -> Client {
+impl Client {
+    /// HTTPS as the platform speaks it ([`tongban_platform::outbound`]), a minute per page,
+    /// at most three redirects.
+    pub fn new(config: &tongban_platform::config::Config) -> Client {
         Client(
-            reqwest::Client::builder()
+            tongban_platform::outbound::builder(config)
                 .timeout(std::time::Duration::from_secs(60))
                 .connect_timeout(std::time::Duration::from_secs(10))
                 .redirect(reqwest::redirect::Policy::limited(3))
                 .build()
-                .unwrap_or_else(|_| reqwest::Client::new()),
+                .expect("a client of the platform's TLS settings builds"),
         )
     }
 }
@@ -418,7 +421,7 @@ async fn fetch_page(state: &AppState, url: &str) -> AppResult<Index> {
     let client = state
         .try_module::<Client>()
         .map(|c| c.0.clone())
-        .unwrap_or_default();
+        .unwrap_or_else(|| Client::new(&state.config).0);
     let fail = |why: String| AppError::Conflict(format!("{url}: {why}"));
     let mut response = client
         .get(url)
@@ -428,7 +431,7 @@ async fn fetch_page(state: &AppState, url: &str) -> AppResult<Index> {
         )
         .send()
         .await
-        .map_err(|e| fail(e.to_string()))?;
+        .map_err(|e| fail(causes(&e)))?;
     if !response.status().is_success() {
         return Err(fail(format!("answered {}", response.status())));
     }
@@ -441,7 +444,7 @@ async fn fetch_page(state: &AppState, url: &str) -> AppResult<Index> {
     let format = syntax_of(&content_type, url)
         .ok_or_else(|| fail(format!("{content_type} is not Turtle, JSON-LD or RDF/XML")))?;
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| fail(e.to_string()))? {
+    while let Some(chunk) = response.chunk().await.map_err(|e| fail(causes(&e)))? {
         if body.len() + chunk.len() > MAX_PAGE_BYTES {
             return Err(fail("the page is too large".into()));
         }
@@ -462,6 +465,19 @@ async fn fetch_page(state: &AppState, url: &str) -> AppResult<Index> {
     .await
     .map_err(|e| AppError::Internal(e.into()))?
     .map_err(fail)
+}
+
+/// An error with what caused it ("… : invalid peer certificate: UnknownIssuer"), which is
+/// what the administrator needs to see in the source's status.
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        text.push_str(": ");
+        text.push_str(&next.to_string());
+        cause = next.source();
+    }
+    text
 }
 
 async fn harvest(state: &AppState, source: &Source) -> AppResult<Report> {

@@ -14,13 +14,13 @@ impl crate::module::Module for OpenDataModule {
 
     fn init(
         &self,
-        _context: &crate::module::InitContext<'_>,
+        context: &crate::module::InitContext<'_>,
         extensions: &mut crate::module::Extensions,
     ) {
         extensions.insert_cache(crate::cache::Coherent::<
             std::sync::Arc<crate::service::Catalogue>,
         >::new(crate::service::CATALOGUE, 4));
-        extensions.insert(crate::harvest::Client::default());
+        extensions.insert(crate::harvest::Client::new(context.config));
         extensions.insert(crate::service::ValueCounts::default());
     }
 

@@ -90,6 +90,10 @@ pub struct Config {
     /// How long the data-sharing gateway waits for a provider before it answers 504.
     /// Default 10 000 ms.
     pub exchange_timeout_ms: u64,
+    /// A PEM file of certificate authorities trusted for outbound HTTPS besides the system's
+    /// store (harvested catalogues, providers, other regions' gateways): a government
+    /// network's own CA. A node does not start when the file cannot be read. Default none.
+    pub http_ca_file: Option<PathBuf>,
 }
 
 /// A configuration value that must not be printed.
@@ -135,6 +139,7 @@ impl Default for Config {
             metrics_token: None,
             xroad_instance: "CN".into(),
             exchange_timeout_ms: 10_000,
+            http_ca_file: None,
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod ledger;
 pub mod metrics;
 pub mod migrations;
 pub mod module;
+pub mod outbound;
 pub mod random;
 pub mod state;
 pub mod time_fmt;

@@ -73,7 +73,7 @@ async fn root_key_of(app: &TestApp) -> String {
 }
 
 async fn trust_list(app: &TestApp) -> String {
-    reqwest::get(app.url("/api/v1/trust-list"))
+    crate::helpers::get_url(app.url("/api/v1/trust-list"))
         .await
         .expect("trust list")
         .text()

@@ -595,7 +595,7 @@ async fn a_bundle_applies_once_and_fans_out_to_its_departments() {
     let enterprise = app.account("enterprise.qingyuan").api_token.clone();
     let market = app.account("demo.clerk.market").api_token.clone();
     let tax = app.account("demo.clerk.tax").api_token.clone();
-    let bundles: Value = reqwest::get(app.url("/api/v1/bundles"))
+    let bundles: Value = crate::helpers::get_url(app.url("/api/v1/bundles"))
         .await
         .expect("list")
         .json()

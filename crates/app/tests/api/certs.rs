@@ -261,10 +261,11 @@ async fn issuers_suspend_reinstate_and_revoke_and_verifiers_see_it_at_once() {
     let listed = || {
         let (app, entry, certificate) = (&app, entry.clone(), certificate.clone());
         async move {
-            let response =
-                reqwest::get(app.url(&format!("/api/v1/certs/status-lists/{}", entry.list)))
-                    .await
-                    .expect("fetch");
+            let response = crate::helpers::get_url(
+                app.url(&format!("/api/v1/certs/status-lists/{}", entry.list)),
+            )
+            .await
+            .expect("fetch");
             assert_eq!(response.status(), 200, "public, no login");
             assert!(
                 response.headers()["cache-control"]

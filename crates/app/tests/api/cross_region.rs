@@ -833,7 +833,7 @@ async fn a_certificate_issued_in_the_competent_region_verifies_in_the_applicants
         certificate["certificate"]["holder"]["code"],
         json!(a.account("citizen.zhangwei").resident_id)
     );
-    let list = reqwest::get(b.url("/api/v1/trust-list"))
+    let list = crate::helpers::get_url(b.url("/api/v1/trust-list"))
         .await
         .expect("list")
         .text()

@@ -106,7 +106,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let server = tokio::spawn(app.run_until(async move {
         let _ = stop.await;
     }));
-    let client = reqwest::Client::builder()
+    let client = tongban_app::outbound::plain()
         .redirect(Policy::none())
         .build()
         .expect("client");
@@ -474,4 +474,14 @@ pub async fn problem(response: reqwest::Response) -> (u16, Value) {
         "status {status} should be described as problem+json"
     );
     (status, response.json().await.expect("problem json"))
+}
+
+/// A GET with a fresh client of the platform's TLS settings (where a test's own client is
+/// not at hand).
+pub async fn get_url(url: impl reqwest::IntoUrl) -> reqwest::Result<reqwest::Response> {
+    tongban_app::outbound::plain()
+        .build()?
+        .get(url)
+        .send()
+        .await
 }

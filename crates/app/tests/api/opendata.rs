@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
 /// Calls an action with CKAN's envelope: (status, the whole answer).
 async fn action(app: &TestApp, token: Option<&str>, name: &str, body: Value) -> (u16, Value) {
@@ -1034,6 +1034,195 @@ async fn another_portals_catalogue_is_harvested_and_kept_in_step() {
             .starts_with("ok: 0 created"),
         "{sources}"
     );
+}
+
+/// A TLS front for a portal, as the reverse proxy that terminates HTTPS before a deployment:
+/// its listener (bound first, so that the portal can be told its public address) and the PEM
+/// of the authority that issued its certificate for `localhost`, made here.
+async fn tls_front() -> (tokio::net::TcpListener, tokio_rustls::TlsAcceptor, String) {
+    let ca_key = rcgen::KeyPair::generate().expect("CA key");
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA params");
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "临江市政务外网 CA");
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).expect("CA");
+    let key = rcgen::KeyPair::generate().expect("server key");
+    let server = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+        .expect("server params")
+        .signed_by(&key, &ca)
+        .expect("server certificate");
+    #[allow(deprecated)]
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![server.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .expect("server config");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    (
+        listener,
+        tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config)),
+        ca.pem(),
+    )
+}
+
+/// Forwards every connection the front accepts, once its TLS handshake succeeds, to `backend`.
+fn serve_front(
+    listener: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+    backend: String,
+) {
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, backend) = (acceptor.clone(), backend.clone());
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let Ok(mut plain) = tokio::net::TcpStream::connect(&backend).await else {
+                    return;
+                };
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+            });
+        }
+    });
+}
+
+#[tokio::test]
+async fn a_catalogue_over_https_is_harvested_only_when_its_authority_is_trusted() {
+    let (listener, acceptor, ca_pem) = tls_front().await;
+    let front = format!(
+        "https://localhost:{}",
+        listener.local_addr().expect("addr").port()
+    );
+    let public_url = front.clone();
+    let source = spawn_app_with(move |c| c.public_url = Some(public_url)).await;
+    serve_front(
+        listener,
+        acceptor,
+        source.address.trim_start_matches("http://").to_owned(),
+    );
+    let ca_file = std::env::temp_dir().join(format!(
+        "tongban-harvest-ca-{}.pem",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::write(&ca_file, &ca_pem).expect("CA file");
+    let trusting = spawn_app_with({
+        let ca_file = ca_file.clone();
+        move |c| c.http_ca_file = Some(ca_file)
+    })
+    .await;
+    let untrusting = spawn_app().await;
+    let catalogue = format!("{front}/catalog.ttl");
+
+    let harvest = |portal: &TestApp| {
+        let admin = portal.account("demo.deptadmin.market").api_token.clone();
+        let (client, sources) = (
+            portal.client.clone(),
+            portal.url("/api/v1/opendata/harvest-sources"),
+        );
+        let catalogue = catalogue.clone();
+        async move {
+            let response = client
+                .post(&sources)
+                .bearer_auth(&admin)
+                .json(&json!({ "url": catalogue }))
+                .send()
+                .await
+                .expect("add");
+            assert_eq!(response.status().as_u16(), 201);
+            let id = response.json::<Value>().await.expect("json")["id"]
+                .as_str()
+                .expect("id")
+                .to_owned();
+            let response = client
+                .post(format!("{sources}/{id}/run"))
+                .bearer_auth(&admin)
+                .json(&json!({}))
+                .send()
+                .await
+                .expect("run");
+            let status = response.status().as_u16();
+            let listed: Value = client
+                .get(&sources)
+                .bearer_auth(&admin)
+                .send()
+                .await
+                .expect("sources")
+                .json()
+                .await
+                .expect("json");
+            (
+                status,
+                listed[0]["last_status"].as_str().unwrap_or("").to_owned(),
+            )
+        }
+    };
+
+    let (status, last) = harvest(&trusting).await;
+    assert_eq!(status, 200, "{last}");
+    assert!(last.starts_with("ok: "), "{last}");
+    let (_, listed) = get(&source, "/api/3/action/package_list").await;
+    let published = listed["result"].as_array().expect("list").len();
+    let (_, found) = action(
+        &trusting,
+        None,
+        "package_search",
+        json!({"q": "市场主体登记统计", "rows": 1000}),
+    )
+    .await;
+    let harvested = found["result"]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|p| {
+            p["creator_user_id"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("harvest:"))
+        })
+        .collect::<Vec<_>>();
+    assert!(!harvested.is_empty(), "{found}");
+    assert!(
+        harvested[0]["resources"][0]["url"]
+            .as_str()
+            .expect("url")
+            .starts_with(&front),
+        "the links point at the source's HTTPS address"
+    );
+    assert!(published > 0);
+
+    // A portal that does not trust the authority refuses the connection and harvests nothing.
+    let (status, last) = harvest(&untrusting).await;
+    assert_eq!(status, 409, "{last}");
+    assert!(
+        last.starts_with("failed: ") && last.contains("certificate"),
+        "the status names the certificate: {last}"
+    );
+    let (_, found) = action(
+        &untrusting,
+        None,
+        "package_search",
+        json!({"fq": "organization:linjiang-scjg", "rows": 1000}),
+    )
+    .await;
+    assert!(
+        !found["result"]["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .any(|p| p["creator_user_id"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("harvest:"))),
+        "{found}"
+    );
+    let _ = std::fs::remove_file(ca_file);
 }
 
 async fn put_fields(app: &TestApp, token: &str, rid: &str, fields: Value) -> (u16, Value) {

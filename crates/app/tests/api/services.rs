@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, problem, spawn_app};
 
 async fn public(app: &TestApp, path: &str) -> reqwest::Response {
-    reqwest::get(app.url(path)).await.expect("request")
+    crate::helpers::get_url(app.url(path))
+        .await
+        .expect("request")
 }
 
 async fn names(app: &TestApp, path: &str) -> Vec<String> {

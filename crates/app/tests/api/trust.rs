@@ -60,7 +60,7 @@ async fn a_region_admits_passes_of_a_region_it_recognises_and_only_then() {
     );
 
     // B's system administrator imports A's trust list, pinned to A's root key.
-    let list: Value = reqwest::get(a.url("/api/v1/trust-list"))
+    let list: Value = crate::helpers::get_url(a.url("/api/v1/trust-list"))
         .await
         .expect("fetch")
         .json()
@@ -185,7 +185,7 @@ async fn approve_on_the_trust_page(app: &TestApp) -> reqwest::Response {
 async fn the_console_imports_and_removes_a_region() {
     let a = spawn_app().await;
     let b = spawn_app_with(|config| config.region_code = "440300".into()).await;
-    let list = reqwest::get(a.url("/api/v1/trust-list"))
+    let list = crate::helpers::get_url(a.url("/api/v1/trust-list"))
         .await
         .expect("fetch")
         .text()

@@ -130,14 +130,14 @@ pub struct HttpProviders {
 }
 
 impl HttpProviders {
-    pub fn new() -> HttpProviders {
-        let client = reqwest::Client::builder()
+    pub fn new(config: &tongban_platform::config::Config) -> HttpProviders {
+        let client = tongban_platform::outbound::builder(config)
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .pool_max_idle_per_host(256)
             .tcp_nodelay(true)
             .build()
-            .unwrap_or_else(|_| reqwest::Client::new());
+            .expect("a client of the platform's TLS settings builds");
         HttpProviders { client }
     }
 }
@@ -160,12 +160,6 @@ impl HttpProviders {
             Err(error) if error.is_timeout() => Err("no answer in time".into()),
             Err(_) => Err("the address could not be reached".into()),
         }
-    }
-}
-
-impl Default for HttpProviders {
-    fn default() -> Self {
-        HttpProviders::new()
     }
 }
 

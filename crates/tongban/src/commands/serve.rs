@@ -150,7 +150,7 @@ async fn start_partner(
         .iter()
         .any(|p| p.region == code);
     if !agreed {
-        let client = reqwest::Client::builder()
+        let client = tongban_app::outbound::plain()
             .timeout(std::time::Duration::from_secs(30))
             .build()?;
         let tokens = tokens_of(&credentials);

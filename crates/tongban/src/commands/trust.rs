@@ -44,7 +44,10 @@ pub(crate) async fn trust(config: Config, command: TrustCommand) -> anyhow::Resu
     let outcome = match command {
         TrustCommand::Import { source, root_key } => {
             let text = if source.starts_with("http://") || source.starts_with("https://") {
-                reqwest::get(&source)
+                tongban_app::outbound::builder(&state.config)
+                    .build()?
+                    .get(&source)
+                    .send()
                     .await
                     .with_context(|| format!("fetching {source}"))?
                     .error_for_status()?
