@@ -723,8 +723,7 @@ impl Call<'_> {
         let (limit, offset) = self.paging(i64::MAX)?;
         let catalogue = self.catalogue().await?;
         let names: Vec<&str> = catalogue
-            .entries
-            .iter()
+            .entries()
             .filter(|e| !e.dataset.private)
             .map(|e| e.dataset.name.as_str())
             .skip(offset)
@@ -757,11 +756,7 @@ impl Call<'_> {
     async fn recent(&self) -> Result<Value, CkanError> {
         let (limit, offset) = self.paging(i64::MAX)?;
         let catalogue = self.catalogue().await?;
-        let mut entries: Vec<&Entry> = catalogue
-            .entries
-            .iter()
-            .filter(|e| !e.dataset.private)
-            .collect();
+        let mut entries: Vec<&Entry> = catalogue.entries().filter(|e| !e.dataset.private).collect();
         entries.sort_by(|a, b| {
             b.dataset
                 .modified_at
@@ -846,7 +841,8 @@ impl Call<'_> {
             .iter()
             .skip(start as usize)
             .take(rows as usize)
-            .map(|&at| package_dict(&catalogue.entries[at], self.actor, self.site))
+            .filter_map(|&at| catalogue.at(at))
+            .map(|entry| package_dict(entry, self.actor, self.site))
             .collect();
         Ok(json!({
             "count": found.len(),
@@ -877,8 +873,7 @@ impl Call<'_> {
         if self.params.boolean("include_datasets", false)? {
             dict["packages"] = Value::Array(
                 catalogue
-                    .entries
-                    .iter()
+                    .entries()
                     .filter(|e| !e.dataset.private && e.organization.name == org.name)
                     .map(|e| package_dict(e, self.actor, self.site))
                     .collect(),
@@ -907,8 +902,7 @@ impl Call<'_> {
         if self.params.boolean("include_datasets", false)? {
             dict["packages"] = Value::Array(
                 catalogue
-                    .entries
-                    .iter()
+                    .entries()
                     .filter(|e| {
                         !e.dataset.private && e.dataset.themes.iter().any(|t| t == theme.name)
                     })
@@ -927,8 +921,7 @@ impl Call<'_> {
             .unwrap_or_default();
         let catalogue = self.catalogue().await?;
         let mut tags: Vec<&str> = catalogue
-            .entries
-            .iter()
+            .entries()
             .filter(|e| !e.dataset.private)
             .flat_map(|e| e.dataset.tags.iter().map(String::as_str))
             .filter(|t| query.is_empty() || t.contains(query.as_str()))
@@ -1356,28 +1349,24 @@ pub fn search(
             (t, facet.map(|f| (f, f.id(&t.value))))
         })
         .collect();
-    let mut found: Vec<(u32, usize)> = catalogue
+    let mut found: Vec<(u32, usize, &Entry)> = catalogue
         .index
         .matches(&query)
         .into_iter()
-        .filter(|&(at, _)| {
-            let Some(e) = catalogue.entries.get(at) else {
-                return false;
-            };
-            e.visible_to(actor)
+        .filter_map(|(at, score)| {
+            let e = catalogue.at(at)?;
+            let keep = e.visible_to(actor)
                 && (include_private || !e.dataset.private)
                 && compiled.iter().all(|(term, facet)| match facet {
                     Some((column, id)) => {
                         id.is_some_and(|id| column.of(at).contains(&id)) != term.negated
                     }
                     None => term.matches(e),
-                })
+                });
+            keep.then_some((score, at, e))
         })
-        .map(|(at, score)| (score, at))
         .collect();
-    let entry = |at: usize| &catalogue.entries[at];
-    found.sort_by(|&(sa, a), &(sb, b)| {
-        let (a, b) = (entry(a), entry(b));
+    found.sort_by(|&(sa, _, a), &(sb, _, b)| {
         for (key, descending) in sort {
             let order = match *key {
                 "score" => sa.cmp(&sb),
@@ -1393,7 +1382,7 @@ pub fn search(
         }
         a.dataset.name.cmp(&b.dataset.name)
     });
-    found.into_iter().map(|(_, at)| at).collect()
+    found.into_iter().map(|(_, at, _)| at).collect()
 }
 
 /// How many of the found entries carry each value of a facet field, most first, then by
@@ -1584,8 +1573,7 @@ fn license_list() -> Value {
 
 fn organization_dict(org: &Organization, catalogue: &Catalogue) -> Value {
     let count = catalogue
-        .entries
-        .iter()
+        .entries()
         .filter(|e| !e.dataset.private && e.organization.name == org.name)
         .count();
     json!({
@@ -1607,8 +1595,7 @@ fn organization_dict(org: &Organization, catalogue: &Catalogue) -> Value {
 
 fn group_dict(theme: &model::Theme, catalogue: &Catalogue) -> Value {
     let count = catalogue
-        .entries
-        .iter()
+        .entries()
         .filter(|e| !e.dataset.private && e.dataset.themes.iter().any(|t| t == theme.name))
         .count();
     json!({

@@ -458,11 +458,7 @@ pub fn catalogue_page(
     syntax: Syntax,
     extension: &str,
 ) -> Option<Vec<u8>> {
-    let public: Vec<&Entry> = catalogue
-        .entries
-        .iter()
-        .filter(|e| !e.dataset.private)
-        .collect();
+    let public: Vec<&Entry> = catalogue.entries().filter(|e| !e.dataset.private).collect();
     let pages = public.len().div_ceil(PAGE_SIZE).max(1);
     if page == 0 || page > pages {
         return None;

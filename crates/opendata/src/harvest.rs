@@ -482,6 +482,7 @@ fn causes(error: &dyn std::error::Error) -> String {
 
 async fn harvest(state: &AppState, source: &Source) -> AppResult<Report> {
     let mut report = Report::default();
+    let mut touched: Vec<String> = Vec::new();
     let mut remote: Vec<Remote> = Vec::new();
     let mut next = Some(source.url.clone());
     let mut visited: HashSet<String> = HashSet::new();
@@ -533,6 +534,7 @@ async fn harvest(state: &AppState, source: &Source) -> AppResult<Report> {
                     store::delete_resource(&mut *tx, &old.id).await?;
                 }
                 report.updated += 1;
+                touched.push(dataset.id.clone());
             }
             None => {
                 if store::dataset(&mut *tx, &dataset.name).await?.is_some() {
@@ -542,6 +544,7 @@ async fn harvest(state: &AppState, source: &Source) -> AppResult<Report> {
                 store::insert_dataset(&mut *tx, &dataset).await?;
                 store::insert_harvested(&mut *tx, &source.id, &found.iri, &dataset.id).await?;
                 report.created += 1;
+                touched.push(dataset.id.clone());
             }
         }
         for (position, (title, url, format)) in found.links.iter().enumerate() {
@@ -556,6 +559,7 @@ async fn harvest(state: &AppState, source: &Source) -> AppResult<Report> {
         if remote.iter().any(|r| r.iri == *iri) {
             continue;
         }
+        touched.push(id.clone());
         if let Some(mut gone) = store::dataset(&mut *tx, id).await? {
             gone.state = "deleted".into();
             gone.modified_at = now;
@@ -565,7 +569,7 @@ async fn harvest(state: &AppState, source: &Source) -> AppResult<Report> {
         report.deleted += 1;
     }
     tx.commit().await?;
-    crate::cache::changed(state, crate::service::CATALOGUE, crate::cache::ALL).await;
+    crate::service::datasets_changed(state, &touched).await;
     Ok(report)
 }
 

@@ -17,9 +17,7 @@ impl crate::module::Module for OpenDataModule {
         context: &crate::module::InitContext<'_>,
         extensions: &mut crate::module::Extensions,
     ) {
-        extensions.insert_cache(crate::cache::Coherent::<
-            std::sync::Arc<crate::service::Catalogue>,
-        >::new(crate::service::CATALOGUE, 4));
+        extensions.insert_evict(crate::service::CatalogueCache::default());
         extensions.insert(crate::harvest::Client::new(context.config));
         extensions.insert(crate::service::ValueCounts::default());
     }

@@ -332,11 +332,7 @@ async fn portal(
     let pages = found.len().div_ceil(PAGE_SIZE);
     let page = query.page.min(pages.saturating_sub(1));
     let english = ctx.t.lang() == "en";
-    let public: Vec<&Entry> = catalogue
-        .entries
-        .iter()
-        .filter(|e| !e.dataset.private)
-        .collect();
+    let public: Vec<&Entry> = catalogue.entries().filter(|e| !e.dataset.private).collect();
     let themes = model::THEMES
         .iter()
         .map(|t| {
@@ -370,7 +366,8 @@ async fn portal(
             .iter()
             .skip(page * PAGE_SIZE)
             .take(PAGE_SIZE)
-            .map(|&at| result_view(&catalogue.entries[at], &ctx))
+            .filter_map(|&at| catalogue.at(at))
+            .map(|entry| result_view(entry, &ctx))
             .collect(),
         count: found.len(),
         pages: (0..pages)
@@ -525,8 +522,7 @@ async fn render_console(
     let admin = service::may_publish(actor, &department);
     let mut datasets = Vec::new();
     for entry in catalogue
-        .entries
-        .iter()
+        .entries()
         .filter(|e| e.dataset.department_id == department)
     {
         let mut reviews = Vec::new();

@@ -68,14 +68,24 @@ impl tongban_search::Searchable for Entry {
 }
 
 /// Every active dataset with its organization and resources, as one node holds it.
-#[derive(Debug, Default)]
+///
+/// Read whole when the node first needs it; after that a change of one dataset patches it
+/// ([`Catalogue::patched`]): the entry, its place by name, its posting lists and facet values
+/// change, everything else is shared with the catalogue before. Positions stay put — a removed
+/// dataset's position is left empty — so that search results and facet columns agree.
+#[derive(Debug, Clone, Default)]
 pub struct Catalogue {
-    pub entries: Vec<Entry>,
+    /// By position; `None` where a dataset was removed since the catalogue was read whole.
+    entries: Vec<Option<Arc<Entry>>>,
+    /// The positions held, by dataset name.
+    order: Vec<u32>,
     pub organizations: Vec<Organization>,
-    /// The entries indexed for search, by their position in `entries`.
+    /// The entries indexed for search, by their position.
     pub index: tongban_search::Index,
     /// For each facet field (as [`FACETS`] names them), the values of each entry.
     pub facets: Vec<FacetColumn>,
+    /// Datasets patched in since the catalogue was read whole.
+    pub patched: usize,
 }
 
 /// The fields `package_search` facets on and `fq` filters by.
@@ -118,58 +128,94 @@ pub fn facet_values<'e>(entry: &'e Entry, field: &str) -> Vec<Cow<'e, str>> {
 }
 
 /// The values of one facet field for every entry of a catalogue, numbered and laid out in one
-/// array (entry `i`'s are `items[offsets[i]..offsets[i + 1]]`), so that counting the values
-/// of thousands of found entries reads two arrays instead of every entry.
-#[derive(Debug, Default)]
+/// array (entry `i`'s are `items[spans[i].0..spans[i].1]`), so that counting the values of
+/// thousands of found entries reads two arrays instead of every entry. A patched entry's
+/// values are appended and its span moved; the value names are shared between clones.
+#[derive(Debug, Clone, Default)]
 pub struct FacetColumn {
     pub field: &'static str,
-    values: Vec<String>,
-    ids: HashMap<String, u32>,
-    offsets: Vec<u32>,
+    names: Arc<FacetNames>,
+    spans: Vec<(u32, u32)>,
     items: Vec<u32>,
 }
 
+#[derive(Debug, Clone, Default)]
+struct FacetNames {
+    values: Vec<String>,
+    ids: HashMap<String, u32>,
+}
+
 impl FacetColumn {
-    fn new(field: &'static str, entries: &[Entry]) -> FacetColumn {
+    fn new(field: &'static str, entries: &[Arc<Entry>]) -> FacetColumn {
         let mut column = FacetColumn {
             field,
-            offsets: Vec::with_capacity(entries.len() + 1),
+            spans: Vec::with_capacity(entries.len()),
             ..FacetColumn::default()
         };
-        column.offsets.push(0);
         for entry in entries {
-            for value in facet_values(entry, field) {
-                let next = column.values.len() as u32;
-                let id = *column.ids.entry(value.to_string()).or_insert(next);
-                if id == next {
-                    column.values.push(value.into_owned());
-                }
-                column.items.push(id);
-            }
-            column.offsets.push(column.items.len() as u32);
+            column.push_values(entry);
         }
         column
     }
 
+    /// Appends the values of `entry` and returns their span.
+    fn append(&mut self, entry: Option<&Entry>) -> (u32, u32) {
+        let from = self.items.len() as u32;
+        for value in entry
+            .map(|e| facet_values(e, self.field))
+            .unwrap_or_default()
+        {
+            let id = match self.names.ids.get(value.as_ref()) {
+                Some(&id) => id,
+                None => {
+                    let names = Arc::make_mut(&mut self.names);
+                    let id = names.values.len() as u32;
+                    names.ids.insert(value.to_string(), id);
+                    names.values.push(value.into_owned());
+                    id
+                }
+            };
+            self.items.push(id);
+        }
+        (from, self.items.len() as u32)
+    }
+
+    fn push_values(&mut self, entry: &Entry) {
+        let span = self.append(Some(entry));
+        self.spans.push(span);
+    }
+
+    /// Sets the values of the entry at `position` (one past the last appends).
+    fn set(&mut self, position: usize, entry: Option<&Entry>) {
+        let span = self.append(entry);
+        match self.spans.get_mut(position) {
+            Some(at) => *at = span,
+            None => self.spans.push(span),
+        }
+    }
+
     /// The value numbers of the entry at `position`.
     pub fn of(&self, position: usize) -> &[u32] {
-        match (self.offsets.get(position), self.offsets.get(position + 1)) {
-            (Some(&from), Some(&to)) => &self.items[from as usize..to as usize],
-            _ => &[],
+        match self.spans.get(position) {
+            Some(&(from, to)) => &self.items[from as usize..to as usize],
+            None => &[],
         }
     }
 
     pub fn id(&self, value: &str) -> Option<u32> {
-        self.ids.get(value).copied()
+        self.names.ids.get(value).copied()
     }
 
     pub fn value(&self, id: u32) -> &str {
-        self.values.get(id as usize).map_or("", String::as_str)
+        self.names
+            .values
+            .get(id as usize)
+            .map_or("", String::as_str)
     }
 
     /// How many of the entries at `positions` carry each value, most first, then by value.
     pub fn counts(&self, positions: &[usize]) -> Vec<(String, usize)> {
-        let mut counts = vec![0usize; self.values.len()];
+        let mut counts = vec![0usize; self.names.values.len()];
         for &at in positions {
             for &id in self.of(at) {
                 counts[id as usize] += 1;
@@ -187,16 +233,105 @@ impl FacetColumn {
 }
 
 impl Catalogue {
+    /// A catalogue of `entries`, which come by dataset name.
     pub fn new(entries: Vec<Entry>, organizations: Vec<Organization>) -> Catalogue {
+        let entries: Vec<Arc<Entry>> = entries.into_iter().map(Arc::new).collect();
         Catalogue {
-            index: tongban_search::Index::new(&entries),
+            index: tongban_search::Index::new(entries.iter().map(|e| e.as_ref())),
             facets: FACETS
                 .iter()
                 .map(|field| FacetColumn::new(field, &entries))
                 .collect(),
-            entries,
+            order: (0..entries.len() as u32).collect(),
+            entries: entries.into_iter().map(Some).collect(),
             organizations,
+            patched: 0,
         }
+    }
+
+    /// This catalogue with the datasets of `changes` as they now stand (`None`: no longer
+    /// active), and the organizations as they now are.
+    pub fn patched(
+        &self,
+        organizations: Vec<Organization>,
+        changes: Vec<(String, Option<Entry>)>,
+    ) -> Catalogue {
+        let mut next = Catalogue {
+            organizations,
+            patched: self.patched + changes.len(),
+            ..self.clone()
+        };
+        // Where each changed dataset is held, in one pass.
+        let mut held_at: HashMap<&str, usize> = changes
+            .iter()
+            .map(|(id, _)| (id.as_str(), usize::MAX))
+            .collect();
+        for (position, entry) in self.entries.iter().enumerate() {
+            if let Some(entry) = entry
+                && let Some(at) = held_at.get_mut(entry.dataset.id.as_str())
+            {
+                *at = position;
+            }
+        }
+        let held_at: HashMap<String, usize> = held_at
+            .into_iter()
+            .filter(|(_, at)| *at != usize::MAX)
+            .map(|(id, at)| (id.to_owned(), at))
+            .collect();
+        for (id, entry) in changes {
+            let held = held_at.get(&id).copied();
+            if held.is_none() && entry.is_none() {
+                continue;
+            }
+            let position = held.unwrap_or(next.entries.len());
+            next.index.set(position, entry.as_ref());
+            for column in &mut next.facets {
+                column.set(position, entry.as_ref());
+            }
+            let at = position as u32;
+            if let Some(i) = next.order.iter().position(|&p| p == at) {
+                next.order.remove(i);
+            }
+            let entry = entry.map(Arc::new);
+            if let Some(entry) = &entry {
+                let name = entry.dataset.name.as_str();
+                let i = next.order.partition_point(|&p| {
+                    next.entries[p as usize]
+                        .as_ref()
+                        .is_some_and(|e| e.dataset.name.as_str() < name)
+                });
+                next.order.insert(i, at);
+            }
+            if position == next.entries.len() {
+                next.entries.push(entry);
+            } else {
+                next.entries[position] = entry;
+            }
+        }
+        next
+    }
+
+    /// The entries, by dataset name.
+    pub fn entries(&self) -> impl ExactSizeIterator<Item = &Entry> + Clone + '_ {
+        self.order.iter().map(|&at| {
+            self.entries[at as usize]
+                .as_deref()
+                .expect("the order holds positions with entries")
+        })
+    }
+
+    /// How many datasets it holds.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// The entry at a position search returned.
+    pub fn at(&self, position: usize) -> Option<&Entry> {
+        self.entries.get(position)?.as_deref()
     }
 
     /// The values of a facet field, when it is one.
@@ -206,12 +341,11 @@ impl Catalogue {
 
     /// The entries the actor may see: public ones, and the private ones of their department.
     pub fn visible<'a>(&'a self, actor: Option<&'a Actor>) -> impl Iterator<Item = &'a Entry> {
-        self.entries.iter().filter(move |e| e.visible_to(actor))
+        self.entries().filter(move |e| e.visible_to(actor))
     }
 
     pub fn entry(&self, id_or_name: &str) -> Option<&Entry> {
-        self.entries
-            .iter()
+        self.entries()
             .find(|e| e.dataset.id == id_or_name || e.dataset.name == id_or_name)
     }
 
@@ -222,20 +356,150 @@ impl Catalogue {
     }
 }
 
-type CatalogueCache = Arc<crate::cache::Coherent<Arc<Catalogue>>>;
+/// The node's catalogue, kept in step with the changes published under [`CATALOGUE`]: a
+/// change of one dataset (the key is its id) patches the catalogue on the next read; a change
+/// of everything (an organization, a harvest) reads it whole again. A catalogue older than
+/// the caches' longest age is read again in the background while the one held is served.
+#[derive(Default)]
+pub struct CatalogueCache {
+    held: std::sync::RwLock<Option<Held>>,
+    stale: std::sync::Mutex<Stale>,
+    /// One reader at a time reads or patches: the others wait for its answer.
+    loading: tokio::sync::Mutex<()>,
+    refreshing: std::sync::atomic::AtomicBool,
+}
 
-/// The catalogue, from this node's cache while no change was published.
+#[derive(Clone)]
+struct Held {
+    catalogue: Arc<Catalogue>,
+    read_at: i64,
+}
+
+/// What changed since the catalogue held was read or patched.
+#[derive(Default)]
+struct Stale {
+    all: bool,
+    ids: std::collections::HashSet<String>,
+}
+
+impl Stale {
+    fn is_clean(&self) -> bool {
+        !self.all && self.ids.is_empty()
+    }
+}
+
+/// A patched catalogue is read whole again once this many datasets were patched in.
+const MAX_PATCHED: usize = 10_000;
+/// More datasets changed at once than this are read whole rather than patched in.
+const MAX_PATCH: usize = 1_000;
+
+impl crate::cache::Evict for CatalogueCache {
+    fn scope(&self) -> &'static str {
+        CATALOGUE
+    }
+
+    fn evict(&self, key: &str) {
+        let mut stale = self.stale.lock().unwrap_or_else(|e| e.into_inner());
+        if key == crate::cache::ALL || key.is_empty() {
+            stale.all = true;
+            stale.ids.clear();
+        } else if !stale.all {
+            stale.ids.insert(key.to_owned());
+            if stale.ids.len() > MAX_PATCH {
+                stale.all = true;
+                stale.ids.clear();
+            }
+        }
+    }
+}
+
+impl CatalogueCache {
+    fn held(&self) -> Option<Held> {
+        self.held.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn is_clean(&self) -> bool {
+        self.stale
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_clean()
+    }
+
+    /// The catalogue as it now stands: the one held, patched or read again as changes require.
+    async fn get(self: &Arc<Self>, state: &AppState) -> AppResult<Arc<Catalogue>> {
+        if let Some(held) = self.held()
+            && self.is_clean()
+        {
+            if state.now() - held.read_at >= crate::cache::MAX_AGE_MS {
+                self.refresh_later(state);
+            }
+            return Ok(held.catalogue);
+        }
+        let _loading = self.loading.lock().await;
+        self.bring_up_to_date(state, false).await
+    }
+
+    /// Under the loading lock: applies what changed, or reads the whole catalogue.
+    async fn bring_up_to_date(&self, state: &AppState, whole: bool) -> AppResult<Arc<Catalogue>> {
+        let stale = std::mem::take(&mut *self.stale.lock().unwrap_or_else(|e| e.into_inner()));
+        let held = self.held();
+        let result = match held {
+            Some(held) if !whole && !stale.all && held.catalogue.patched < MAX_PATCHED => {
+                if stale.ids.is_empty() {
+                    return Ok(held.catalogue);
+                }
+                patch(state, &held.catalogue, stale.ids.iter())
+                    .await
+                    .map(|catalogue| Held {
+                        catalogue: Arc::new(catalogue),
+                        read_at: held.read_at,
+                    })
+            }
+            _ => read_catalogue(state).await.map(|catalogue| Held {
+                catalogue: Arc::new(catalogue),
+                read_at: state.now(),
+            }),
+        };
+        match result {
+            Ok(held) => {
+                *self.held.write().unwrap_or_else(|e| e.into_inner()) = Some(held.clone());
+                Ok(held.catalogue)
+            }
+            Err(error) => {
+                // Nothing was applied: what was stale still is.
+                let mut now = self.stale.lock().unwrap_or_else(|e| e.into_inner());
+                now.all |= stale.all;
+                if !now.all {
+                    now.ids.extend(stale.ids);
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Reads the whole catalogue again in the background (once at a time).
+    fn refresh_later(self: &Arc<Self>, state: &AppState) {
+        use std::sync::atomic::Ordering;
+        if self.refreshing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (cache, state) = (self.clone(), state.clone());
+        tokio::spawn(async move {
+            {
+                let _loading = cache.loading.lock().await;
+                if let Err(error) = cache.bring_up_to_date(&state, true).await {
+                    tracing::warn!(%error, "reading the open-data catalogue again failed");
+                }
+            }
+            cache.refreshing.store(false, Ordering::Release);
+        });
+    }
+}
+
+/// The catalogue, from this node's cache: patched with the datasets changed since.
 pub async fn catalogue(state: &AppState) -> AppResult<Arc<Catalogue>> {
-    let Some(cache) = state.try_module::<CatalogueCache>() else {
-        return Ok(Arc::new(read_catalogue(state).await?));
-    };
-    let entry = cache
-        .get_or_load(state.now(), "all", || async {
-            Ok(Some(Arc::new(read_catalogue(state).await?)))
-        })
-        .await?;
-    match entry {
-        Some(entry) => Ok(entry.value.clone()),
+    match state.try_module::<Arc<CatalogueCache>>() {
+        Some(cache) => cache.get(state).await,
         None => Ok(Arc::new(read_catalogue(state).await?)),
     }
 }
@@ -253,21 +517,69 @@ async fn read_catalogue(state: &AppState) -> AppResult<Catalogue> {
     let entries = datasets
         .into_iter()
         .filter_map(|dataset| {
-            let organization = organizations
-                .iter()
-                .find(|o| o.department_id == dataset.department_id)?
-                .clone();
-            Some(Entry {
-                resources: resources.remove(&dataset.id).unwrap_or_default(),
-                organization,
-                dataset,
-            })
+            let resources = resources.remove(&dataset.id).unwrap_or_default();
+            entry_of(&organizations, dataset, resources)
         })
         .collect();
     Ok(Catalogue::new(entries, organizations))
 }
 
-async fn changed(state: &AppState) {
+fn entry_of(
+    organizations: &[Organization],
+    dataset: Dataset,
+    resources: Vec<Resource>,
+) -> Option<Entry> {
+    let organization = organizations
+        .iter()
+        .find(|o| o.department_id == dataset.department_id)?
+        .clone();
+    Some(Entry {
+        resources,
+        organization,
+        dataset,
+    })
+}
+
+/// `held` with the datasets `ids` read again.
+async fn patch(
+    state: &AppState,
+    held: &Catalogue,
+    ids: impl Iterator<Item = &String>,
+) -> AppResult<Catalogue> {
+    let organizations = store::organizations(state.pool()).await?;
+    let mut changes = Vec::new();
+    for id in ids {
+        let entry = match store::dataset(state.pool(), id).await? {
+            Some(dataset) if dataset.state == "active" && dataset.id == *id => {
+                let resources = store::resources_of(state.pool(), id).await?;
+                entry_of(&organizations, dataset, resources)
+            }
+            _ => None,
+        };
+        changes.push((id.clone(), entry));
+    }
+    Ok(held.patched(organizations, changes))
+}
+
+/// Call after a change of the dataset `id` (or of its resources) has been committed.
+async fn changed(state: &AppState, dataset_id: &str) {
+    crate::cache::changed(state, CATALOGUE, dataset_id).await;
+}
+
+/// Call after changes of many datasets have been committed (a harvest): each is patched in,
+/// or the catalogue is read whole when they are too many for patching to be the shorter way.
+pub(crate) async fn datasets_changed(state: &AppState, ids: &[String]) {
+    if ids.len() > 1_000 {
+        changed_all(state).await;
+    } else {
+        for id in ids {
+            changed(state, id).await;
+        }
+    }
+}
+
+/// Call after a change that touches more than datasets (an organization) has been committed.
+pub(crate) async fn changed_all(state: &AppState) {
     crate::cache::changed(state, CATALOGUE, crate::cache::ALL).await;
 }
 
@@ -357,7 +669,7 @@ pub async fn create_organization(
         created_at: state.now(),
     };
     store::insert_organization(state.pool(), &organization, actor.id()).await?;
-    changed(state).await;
+    changed_all(state).await;
     Ok(organization)
 }
 
@@ -579,7 +891,7 @@ pub async fn create_dataset(
         ..apply(None, input)
     };
     store::insert_dataset(state.pool(), &dataset).await?;
-    changed(state).await;
+    changed(state, &dataset.id).await;
     Ok(dataset)
 }
 
@@ -687,7 +999,7 @@ pub async fn update_dataset(
     dataset.state = "active".into();
     dataset.modified_at = state.now();
     store::update_dataset(state.pool(), &dataset).await?;
-    changed(state).await;
+    changed(state, &dataset.id).await;
     Ok(dataset)
 }
 
@@ -703,7 +1015,7 @@ pub async fn delete_dataset(state: &AppState, actor: &Actor, id_or_name: &str) -
     dataset.state = "deleted".into();
     dataset.modified_at = state.now();
     store::update_dataset(state.pool(), &dataset).await?;
-    changed(state).await;
+    changed(state, &dataset.id).await;
     Ok(())
 }
 
@@ -849,7 +1161,7 @@ pub async fn add_resource(
         store::put_file(&mut *tx, &resource.id, FileKind::Raw, sealed).await?;
     }
     tx.commit().await?;
-    changed(state).await;
+    changed(state, &resource.dataset_id).await;
     Ok(resource)
 }
 
@@ -1050,7 +1362,7 @@ pub async fn patch_resource(
     }
     store::update_resource(&mut *tx, &resource).await?;
     tx.commit().await?;
-    changed(state).await;
+    changed(state, &resource.dataset_id).await;
     Ok(resource)
 }
 
@@ -1072,7 +1384,7 @@ pub async fn remove_resource(state: &AppState, actor: &Actor, id: &str) -> AppRe
     store::delete_files(&mut *tx, &resource.id, None).await?;
     store::delete_resource(&mut *tx, &resource.id).await?;
     tx.commit().await?;
-    changed(state).await;
+    changed(state, &resource.dataset_id).await;
     Ok(())
 }
 
@@ -1196,7 +1508,7 @@ pub async fn set_column_types(
             store::update_resource(&mut *tx, &resource).await?;
             tx.commit().await?;
             index_later(state, &resource.id, &resource.fields);
-            changed(state).await;
+            changed(state, &resource.dataset_id).await;
             Ok(resource)
         }
     }
@@ -1288,7 +1600,7 @@ async fn prepared_by(state: &AppState, actor: &Actor, resource: &mut Resource) -
     resource.published_by = None;
     resource.modified_at = state.now();
     store::update_resource(state.pool(), resource).await?;
-    changed(state).await;
+    changed(state, &resource.dataset_id).await;
     Ok(())
 }
 
@@ -1360,7 +1672,7 @@ pub async fn publish_resource(state: &AppState, actor: &Actor, id: &str) -> AppR
     store::update_resource(&mut *tx, &resource).await?;
     tx.commit().await?;
     index_later(state, &resource.id, &resource.fields);
-    changed(state).await;
+    changed(state, &resource.dataset_id).await;
     Ok(resource)
 }
 
@@ -1637,5 +1949,160 @@ mod tests {
         assert_eq!(safe_file_name("", Format::Json), "data.json");
         assert_eq!(safe_file_name("air.json", Format::Json), "air.json");
         assert_eq!(safe_file_name("统计.xlsx", Format::Csv), "__.csv");
+    }
+}
+
+#[cfg(test)]
+mod catalogue_tests {
+    use super::*;
+
+    fn organization(n: usize) -> Organization {
+        Organization {
+            department_id: format!("dept-{n}"),
+            name: format!("org-{n}"),
+            title: format!("部门{n}"),
+            title_en: String::new(),
+            description: String::new(),
+            created_at: 0,
+        }
+    }
+
+    fn entry(id: &str, name: &str, title: &str, org: usize, tags: &[&str]) -> Entry {
+        Entry {
+            dataset: Dataset {
+                id: id.to_owned(),
+                name: name.to_owned(),
+                department_id: format!("dept-{org}"),
+                title: title.to_owned(),
+                title_en: String::new(),
+                notes: format!("{title}的说明"),
+                notes_en: String::new(),
+                themes: vec![if org == 0 { "economy" } else { "health" }.to_owned()],
+                tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+                license_id: "cc-by-4.0".into(),
+                frequency: String::new(),
+                temporal_start: None,
+                temporal_end: None,
+                spatial: String::new(),
+                contact_name: String::new(),
+                contact_email: String::new(),
+                source: None,
+                private: false,
+                state: "active".into(),
+                created_by: String::new(),
+                created_at: 0,
+                modified_at: 0,
+            },
+            organization: organization(org),
+            resources: Vec::new(),
+        }
+    }
+
+    /// What a reader sees of a catalogue: its datasets in order, what searches find (by
+    /// name) and every facet's counts over them.
+    fn seen(catalogue: &Catalogue) -> Vec<String> {
+        let mut seen: Vec<String> = catalogue
+            .entries()
+            .map(|e| format!("{}:{}", e.dataset.name, e.dataset.title))
+            .collect();
+        for q in ["", "空气", "空气质量", "公交线路", "学校", "说明", "质"] {
+            let found = crate::ckan::search(catalogue, None, q, &[], &[("score", true)], false);
+            let names: Vec<&str> = found
+                .iter()
+                .filter_map(|&at| catalogue.at(at))
+                .map(|e| e.dataset.name.as_str())
+                .collect();
+            seen.push(format!("{q}: {names:?}"));
+            for field in FACETS {
+                seen.push(format!(
+                    "{q} {field}: {:?}",
+                    catalogue.facet(field).map(|c| c.counts(&found))
+                ));
+            }
+        }
+        let terms = [crate::ckan::Term::new("tags", "新", false)];
+        let found = crate::ckan::search(catalogue, None, "", &terms, &[], false);
+        seen.push(format!("tags:新 {}", found.len()));
+        seen
+    }
+
+    #[test]
+    fn a_patched_catalogue_reads_as_one_read_whole() {
+        let organizations = vec![organization(0), organization(1)];
+        let first = vec![
+            entry("a", "air-quality", "空气质量日报", 0, &["空气"]),
+            entry("b", "bus-lines", "公交线路", 1, &["交通"]),
+            entry("c", "clinics", "医疗机构名录", 1, &["医疗"]),
+            entry("d", "schools", "学校名录", 0, &["教育"]),
+        ];
+        let catalogue = Catalogue::new(first.clone(), organizations.clone());
+        let before = seen(&catalogue);
+        let patched = catalogue.patched(
+            organizations.clone(),
+            vec![
+                // A new title and a new tag; a new URL name that moves it in the order.
+                (
+                    "a".into(),
+                    Some(entry("a", "z-air", "空气质量小时报", 0, &["空气", "新"])),
+                ),
+                // Gone.
+                ("c".into(), None),
+                // New, between others by name.
+                (
+                    "e".into(),
+                    Some(entry(
+                        "e",
+                        "buses-night",
+                        "夜间公交线路",
+                        1,
+                        &["交通", "新"],
+                    )),
+                ),
+                // Unknown and gone: nothing happens.
+                ("x".into(), None),
+            ],
+        );
+        let whole = Catalogue::new(
+            vec![
+                entry("b", "bus-lines", "公交线路", 1, &["交通"]),
+                entry("e", "buses-night", "夜间公交线路", 1, &["交通", "新"]),
+                entry("d", "schools", "学校名录", 0, &["教育"]),
+                entry("a", "z-air", "空气质量小时报", 0, &["空气", "新"]),
+            ],
+            organizations.clone(),
+        );
+        assert_eq!(seen(&patched), seen(&whole));
+        assert_eq!(patched.len(), 4);
+        assert_eq!(patched.patched, 4);
+        assert_eq!(
+            seen(&catalogue),
+            before,
+            "the catalogue patched from is unchanged"
+        );
+        // A dataset patched twice, and one that comes back.
+        let again = patched.patched(
+            organizations.clone(),
+            vec![
+                (
+                    "a".into(),
+                    Some(entry("a", "air", "空气质量", 0, &["空气"])),
+                ),
+                (
+                    "c".into(),
+                    Some(entry("c", "clinics", "医疗机构名录", 1, &["医疗"])),
+                ),
+            ],
+        );
+        let whole = Catalogue::new(
+            vec![
+                entry("a", "air", "空气质量", 0, &["空气"]),
+                entry("b", "bus-lines", "公交线路", 1, &["交通"]),
+                entry("e", "buses-night", "夜间公交线路", 1, &["交通", "新"]),
+                entry("c", "clinics", "医疗机构名录", 1, &["医疗"]),
+                entry("d", "schools", "学校名录", 0, &["教育"]),
+            ],
+            organizations,
+        );
+        assert_eq!(seen(&again), seen(&whole));
     }
 }

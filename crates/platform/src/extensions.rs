@@ -24,6 +24,12 @@ impl Extensions {
     /// Sets a coherent cache (read back as `Arc<Coherent<V>>`), which changes published in
     /// its scope evict on every node.
     pub fn insert_cache<V: Send + Sync + 'static>(&mut self, cache: Coherent<V>) {
+        self.insert_evict(cache);
+    }
+
+    /// Sets a cache of the module's own making (read back as `Arc<T>`), which changes
+    /// published in its scope reach on every node as [`Evict::evict`] calls.
+    pub fn insert_evict<T: Evict + 'static>(&mut self, cache: T) {
         let cache = Arc::new(cache);
         self.caches.push(cache.clone());
         self.insert(cache);

@@ -8,7 +8,8 @@
 //! Facets count the values of a field (department, theme …) among the entries found.
 #![forbid(unsafe_code)]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// What a catalogue entry offers to search.
 pub trait Searchable {
@@ -89,6 +90,14 @@ impl Doc {
         pool
     }
 
+    /// The distinct pairs of its body.
+    fn body_pairs(&self) -> Vec<Pair> {
+        let mut pairs = bigrams(&self.body);
+        pairs.sort_unstable();
+        pairs.dedup();
+        pairs
+    }
+
     /// The score of a non-empty query; `shared` is how many of the query's pairs (counted
     /// with repeats) its title and keywords hold, when the caller has counted them.
     fn score(&self, query: &[char], wanted: &[Pair], shared: Option<usize>) -> u32 {
@@ -131,6 +140,25 @@ pub fn score(entry: &impl Searchable, query: &Query) -> u32 {
     Doc::new(entry).score(&query.0, &bigrams(&query.0), None)
 }
 
+/// Moves `at` out of the lists of the pairs in `old` only and into those of the pairs in `new`
+/// only (both sorted). A list is copied only when another index still shares it.
+fn patch_postings(lists: &mut HashMap<Pair, Arc<Vec<u32>>>, old: &[Pair], new: &[Pair], at: u32) {
+    for pair in old.iter().filter(|p| new.binary_search(p).is_err()) {
+        if let Some(list) = lists.get_mut(pair) {
+            let list = Arc::make_mut(list);
+            if let Some(i) = list.iter().position(|&p| p == at) {
+                list.swap_remove(i);
+            }
+            if list.is_empty() {
+                lists.remove(pair);
+            }
+        }
+    }
+    for pair in new.iter().filter(|p| old.binary_search(p).is_err()) {
+        Arc::make_mut(lists.entry(*pair).or_default()).push(at);
+    }
+}
+
 thread_local! {
     /// Per-entry tallies of a search, all zero between searches: (pairs its names share
     /// with the query, distinct pairs its body holds).
@@ -141,34 +169,67 @@ thread_local! {
 /// pair the entries whose title or keywords hold it, and those whose body does. A search
 /// scores only the entries that share enough pairs with the query — the same scores
 /// [`score`] gives, without reading the whole catalogue.
+///
+/// An index is patched entry by entry ([`Index::set`]) without being built again: a clone
+/// shares every posting list and entry text, and a patch copies only the lists it changes.
 #[derive(Debug, Clone, Default)]
 pub struct Index {
-    docs: Vec<Doc>,
-    names: std::collections::HashMap<Pair, Vec<u32>>,
-    bodies: std::collections::HashMap<Pair, Vec<u32>>,
+    docs: Vec<Arc<Doc>>,
+    /// Positions whose entry was removed: they are found by no query.
+    gone: Vec<bool>,
+    names: HashMap<Pair, Arc<Vec<u32>>>,
+    bodies: HashMap<Pair, Arc<Vec<u32>>>,
 }
 
 impl Index {
     /// Indexes entries; a match is named by its position among them.
     pub fn new<'a, T: Searchable + 'a>(entries: impl IntoIterator<Item = &'a T>) -> Index {
-        let mut index = Index::default();
+        let mut names: HashMap<Pair, Vec<u32>> = HashMap::new();
+        let mut bodies: HashMap<Pair, Vec<u32>> = HashMap::new();
+        let mut docs = Vec::new();
         for (position, entry) in entries.into_iter().enumerate() {
             let doc = Doc::new(entry);
             let position = position as u32;
             for pair in doc.name_pairs() {
-                index.names.entry(pair).or_default().push(position);
+                names.entry(pair).or_default().push(position);
             }
-            let mut body = bigrams(&doc.body);
-            body.sort_unstable();
-            body.dedup();
-            for pair in body {
-                index.bodies.entry(pair).or_default().push(position);
+            for pair in doc.body_pairs() {
+                bodies.entry(pair).or_default().push(position);
             }
-            index.docs.push(doc);
+            docs.push(Arc::new(doc));
         }
-        index
+        Index {
+            gone: vec![false; docs.len()],
+            docs,
+            names: names.into_iter().map(|(k, v)| (k, Arc::new(v))).collect(),
+            bodies: bodies.into_iter().map(|(k, v)| (k, Arc::new(v))).collect(),
+        }
     }
 
+    /// Sets the entry at `position` (one past the last appends it; `None` removes it): only
+    /// the posting lists of the character pairs it gains or loses change.
+    pub fn set<T: Searchable>(&mut self, position: usize, entry: Option<&T>) {
+        if position > self.docs.len() {
+            return;
+        }
+        let doc = entry.map(Doc::new).unwrap_or_default();
+        let (old_names, old_bodies) = match self.docs.get(position) {
+            Some(old) => (old.name_pairs(), old.body_pairs()),
+            None => (Vec::new(), Vec::new()),
+        };
+        let at = position as u32;
+        patch_postings(&mut self.names, &old_names, &doc.name_pairs(), at);
+        patch_postings(&mut self.bodies, &old_bodies, &doc.body_pairs(), at);
+        if position == self.docs.len() {
+            self.docs.push(Arc::new(doc));
+            self.gone.push(entry.is_none());
+        } else {
+            self.docs[position] = Arc::new(doc);
+            self.gone[position] = entry.is_none();
+        }
+    }
+
+    /// Positions held, removed ones included.
     pub fn len(&self) -> usize {
         self.docs.len()
     }
@@ -182,7 +243,10 @@ impl Index {
     pub fn matches(&self, query: &Query) -> Vec<(usize, u32)> {
         let query = query.0.as_slice();
         if query.is_empty() {
-            return (0..self.docs.len()).map(|i| (i, 1)).collect();
+            return (0..self.docs.len())
+                .filter(|&i| !self.gone[i])
+                .map(|i| (i, 1))
+                .collect();
         }
         let wanted = bigrams(query);
         if query.len() == 1 {
@@ -205,7 +269,7 @@ impl Index {
             let mut touched: Vec<u32> = Vec::new();
             // How many of the query's pairs (with repeats) each entry's names hold …
             for pair in &wanted {
-                for &at in self.names.get(pair).map_or(&[][..], Vec::as_slice) {
+                for &at in self.names.get(pair).map_or(&[][..], |l| l.as_slice()) {
                     let tally = &mut tallies[at as usize];
                     if *tally == (0, 0) {
                         touched.push(at);
@@ -216,7 +280,7 @@ impl Index {
             // … and how many distinct pairs its body holds: with all of them it may contain
             // the query.
             for pair in &distinct {
-                for &at in self.bodies.get(pair).map_or(&[][..], Vec::as_slice) {
+                for &at in self.bodies.get(pair).map_or(&[][..], |l| l.as_slice()) {
                     let tally = &mut tallies[at as usize];
                     if *tally == (0, 0) {
                         touched.push(at);
@@ -435,6 +499,48 @@ mod tests {
                 .filter(|(_, s)| *s > 0)
                 .collect();
             proptest::prop_assert_eq!(Index::new(&items).matches(&q), expected);
+        }
+
+        #[test]
+        fn a_patched_index_finds_what_one_built_afresh_finds(
+            titles in proptest::collection::vec("[甲乙丙丁a-c ]{0,8}", 0..8),
+            patches in proptest::collection::vec(
+                (0usize..10, proptest::option::of("[甲乙丙丁a-c ]{0,8}")),
+                0..12,
+            ),
+            query in "[甲乙丙丁a-c ]{0,5}",
+        ) {
+            let entry = |t: &str| Entry {
+                title: Box::leak(t.to_owned().into_boxed_str()),
+                keywords: vec![t.chars().rev().take(3).collect()],
+                body: Box::leak(format!("{t}{t}").into_boxed_str()),
+                theme: "",
+            };
+            let mut current: Vec<Option<Entry>> = titles.iter().map(|t| Some(entry(t))).collect();
+            let first: Vec<Entry> = titles.iter().map(|t| entry(t)).collect();
+            let mut index = Index::new(&first);
+            let shared = index.clone();
+            for (at, title) in &patches {
+                // Positions past the end append; further out they are ignored, as `set` does.
+                let at = (*at).min(current.len() + 1);
+                let new = title.as_deref().map(entry);
+                index.set(at, new.as_ref());
+                if at < current.len() {
+                    current[at] = new;
+                } else if at == current.len() {
+                    current.push(new);
+                }
+            }
+            let q = Query::new(&query);
+            let expected: Vec<(usize, u32)> = current
+                .iter()
+                .enumerate()
+                .filter_map(|(i, e)| Some((i, score(e.as_ref()?, &q))))
+                .filter(|(_, s)| *s > 0)
+                .collect();
+            proptest::prop_assert_eq!(index.matches(&q), expected);
+            // The clone taken before the patches still answers as the first index did.
+            proptest::prop_assert_eq!(shared.matches(&q), Index::new(&first).matches(&q));
         }
     }
 

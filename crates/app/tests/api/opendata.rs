@@ -1456,3 +1456,91 @@ async fn a_workbook_is_gated_typed_published_as_csv_and_exported() {
     .await;
     assert_eq!(found["result"]["total"], 2, "{found}");
 }
+
+/// A second node on the same database: a dataset changed through one node is patched into the
+/// other's catalogue once it reads the cache feed, without reading the catalogue again; an old
+/// catalogue is read again in the background while it is still served.
+#[tokio::test]
+async fn a_change_made_on_one_node_is_patched_into_the_others_catalogue() {
+    use tongban_app::opendata::service;
+    let app = spawn_app().await;
+    let other = tongban_app::open_state((*app.state.config).clone(), app.clock.clone())
+        .await
+        .expect("second node");
+    let market = app.account("demo.deptadmin.market").api_token.clone();
+    let title_on = |state: &tongban_app::state::AppState| {
+        let state = state.clone();
+        async move {
+            let catalogue = service::catalogue(&state).await.expect("catalogue");
+            let title = catalogue
+                .entry("market-entities-monthly")
+                .map(|e| e.dataset.title.clone());
+            (title, catalogue.patched, catalogue.len())
+        }
+    };
+    let (title, patched, datasets) = title_on(&other).await;
+    assert_eq!(title.as_deref(), Some("市场主体登记统计（月度）"));
+    assert_eq!(patched, 0, "read whole the first time");
+
+    let (status, _) = action(
+        &app,
+        Some(&market),
+        "package_patch",
+        json!({"id": "market-entities-monthly", "title": "市场主体登记统计"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        title_on(&other).await.0.as_deref(),
+        Some("市场主体登记统计（月度）"),
+        "the other node answers from what it holds until it reads the feed"
+    );
+    assert!(tongban_app::cache::read_feed(&other).await.expect("feed") >= 1);
+    let (title, patched, count) = title_on(&other).await;
+    assert_eq!(title.as_deref(), Some("市场主体登记统计"));
+    assert_eq!((patched, count), (1, datasets), "patched, not read again");
+    let found = service::catalogue(&other).await.expect("catalogue");
+    let hits = tongban_app::opendata::ckan::search(
+        &found,
+        None,
+        "市场主体登记统计",
+        &[],
+        &[("score", true)],
+        false,
+    );
+    assert_eq!(
+        found.at(hits[0]).expect("hit").dataset.name,
+        "market-entities-monthly",
+        "the patched title is what search finds"
+    );
+
+    let (status, _) = action(
+        &app,
+        Some(&market),
+        "package_delete",
+        json!({"id": "market-entities-monthly"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    tongban_app::cache::read_feed(&other).await.expect("feed");
+    let (title, patched, count) = title_on(&other).await;
+    assert_eq!((title, patched, count), (None, 2, datasets - 1));
+
+    // Past the caches' longest age the catalogue held is still served at once, and read
+    // whole again behind it.
+    app.clock.advance(time::Duration::minutes(11));
+    assert_eq!(title_on(&other).await.1, 2, "served while read again");
+    let mut whole = false;
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        if title_on(&other).await.1 == 0 {
+            whole = true;
+            break;
+        }
+    }
+    assert!(
+        whole,
+        "the catalogue was read whole again in the background"
+    );
+    assert_eq!(title_on(&other).await.2, datasets - 1);
+}
