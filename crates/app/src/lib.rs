@@ -14,8 +14,8 @@ pub use tongban_exchange::gateway as exchange;
 pub use tongban_exchange::pubsub;
 pub use tongban_opendata as opendata;
 pub use tongban_platform::{
-    admin, authz, cache, config, db, error, identity, keys, ledger, metrics, migrations, module,
-    outbound, random, state, time_fmt, web,
+    admin, authz, cache, config, db, error, identity, keys, lease, ledger, metrics, migrations,
+    module, outbound, random, state, time_fmt, web,
 };
 pub use tongban_services::{applications, services};
 pub use tongban_trust::trust;
@@ -69,6 +69,9 @@ impl Application {
             .await;
         for job in jobs {
             job.abort();
+        }
+        if let Err(error) = lease::release_all(&self.state).await {
+            tracing::warn!(%error, "could not give up this node's job leases");
         }
         result
     }

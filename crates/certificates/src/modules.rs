@@ -6,7 +6,8 @@ pub struct CertsModule;
 impl crate::module::Module for CertsModule {
     fn jobs(&self, state: &crate::state::AppState) -> Vec<crate::module::Job> {
         let state = state.clone();
-        vec![crate::module::Job::every(
+        vec![crate::module::Job::once_every(
+            state.clone(),
             "purge certificate uses past their retention",
             std::time::Duration::from_secs(3600),
             move || {

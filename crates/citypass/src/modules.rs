@@ -102,7 +102,8 @@ impl crate::module::Module for HealthModule {
 
     fn jobs(&self, state: &crate::state::AppState) -> Vec<crate::module::Job> {
         let state = state.clone();
-        vec![crate::module::Job::every(
+        vec![crate::module::Job::once_every(
+            state.clone(),
             "purge health facts past their retention",
             std::time::Duration::from_secs(300),
             move || {
@@ -164,7 +165,8 @@ impl crate::module::Module for PassModule {
 
     fn jobs(&self, state: &crate::state::AppState) -> Vec<crate::module::Job> {
         let state = state.clone();
-        vec![crate::module::Job::every(
+        vec![crate::module::Job::once_every(
+            state.clone(),
             "forget identity-check counts",
             std::time::Duration::from_secs(3600),
             move || {
@@ -255,16 +257,19 @@ impl crate::module::Module for CheckinsModule {
     }
 
     fn jobs(&self, state: &crate::state::AppState) -> Vec<crate::module::Job> {
-        let purging = state.clone();
+        let (purging, compacting) = (state.clone(), state.clone());
         vec![
-            crate::module::Job::new(
+            crate::module::Job::once_every(
+                state.clone(),
                 "compact check-ins",
-                crate::checkins::writer::compact_periodically(
-                    state.db.clone(),
-                    state.clock.clone(),
-                ),
+                crate::checkins::writer::COMPACT_EVERY,
+                move || {
+                    let state = compacting.clone();
+                    async move { crate::checkins::writer::compact_now(&state.db, &*state.clock).await }
+                },
             ),
-            crate::module::Job::every(
+            crate::module::Job::once_every(
+                state.clone(),
                 "purge check-ins past their retention",
                 std::time::Duration::from_secs(300),
                 move || {

@@ -66,7 +66,8 @@ impl crate::module::Module for CrossRegionModule {
     fn jobs(&self, state: &crate::state::AppState) -> Vec<crate::module::Job> {
         let (deliver, refresh, statuses) = (state.clone(), state.clone(), state.clone());
         vec![
-            crate::module::Job::every(
+            crate::module::Job::once_every(
+                state.clone(),
                 "deliver cross-region packages",
                 crate::outbox::PERIOD,
                 move || {
@@ -74,7 +75,8 @@ impl crate::module::Module for CrossRegionModule {
                     async move { crate::outbox::deliver_due(&state).await.map(|_| ()) }
                 },
             ),
-            crate::module::Job::every(
+            crate::module::Job::once_every(
+                state.clone(),
                 "read partners' 跨省通办 catalogues",
                 std::time::Duration::from_secs(600),
                 move || {
@@ -82,7 +84,8 @@ impl crate::module::Module for CrossRegionModule {
                     async move { crate::intake::refresh_all(&state).await }
                 },
             ),
-            crate::module::Job::every(
+            crate::module::Job::once_every(
+                state.clone(),
                 "read the status of certificates held from other regions",
                 crate::statuses::PERIOD,
                 move || {

@@ -121,7 +121,8 @@ impl crate::module::Module for ExchangeModule {
 
     fn jobs(&self, state: &crate::state::AppState) -> Vec<crate::module::Job> {
         let state = state.clone();
-        vec![crate::module::Job::every(
+        vec![crate::module::Job::once_every(
+            state.clone(),
             "push published events",
             std::time::Duration::from_millis(200),
             move || {

@@ -26,7 +26,8 @@ impl crate::module::Module for OpenDataModule {
         let harvesting = state.clone();
         let indexing = state.clone();
         vec![
-            crate::module::Job::every(
+            crate::module::Job::once_every(
+                state.clone(),
                 "harvest other portals' DCAT-AP catalogues",
                 crate::harvest::PERIOD,
                 move || {
@@ -34,7 +35,8 @@ impl crate::module::Module for OpenDataModule {
                     async move { crate::harvest::run_all(&state).await }
                 },
             ),
-            crate::module::Job::every(
+            crate::module::Job::once_every(
+                state.clone(),
                 "index datastore tables a crash left unindexed",
                 std::time::Duration::from_secs(15 * 60),
                 move || {

@@ -1507,8 +1507,10 @@ pub async fn set_column_types(
             .await?;
             store::update_resource(&mut *tx, &resource).await?;
             tx.commit().await?;
-            index_later(state, &resource.id, &resource.fields);
+            // The change is told before the indexes are built: on SQLite their writes would
+            // hold the change's record (and this answer) back.
             changed(state, &resource.dataset_id).await;
+            index_later(state, &resource.id, &resource.fields);
             Ok(resource)
         }
     }
@@ -1671,8 +1673,10 @@ pub async fn publish_resource(state: &AppState, actor: &Actor, id: &str) -> AppR
     store::delete_files(&mut *tx, &resource.id, Some(FileKind::Raw)).await?;
     store::update_resource(&mut *tx, &resource).await?;
     tx.commit().await?;
-    index_later(state, &resource.id, &resource.fields);
+    // The change is told before the indexes are built: on SQLite their writes would
+    // hold the change's record (and this answer) back.
     changed(state, &resource.dataset_id).await;
+    index_later(state, &resource.id, &resource.fields);
     Ok(resource)
 }
 

@@ -17,7 +17,11 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Address to listen on. Default `127.0.0.1:8080`.
     pub bind: SocketAddr,
-    /// `sqlite://…` or `postgres://…`. Default: SQLite at `<data_dir>/tongban.db`.
+    /// `sqlite://…` or `postgres://…`. Default: SQLite at `<data_dir>/tongban.db`. A
+    /// PostgreSQL URL takes libpq's TLS parameters: `sslmode` (`disable`, `prefer` — the
+    /// default —, `require`, `verify-ca`, `verify-full`) and `sslrootcert` (the PEM file of the
+    /// authority that issued the server's certificate), e.g.
+    /// `postgres://tongban@db.example:5432/tongban?sslmode=verify-full&sslrootcert=/etc/tongban/db-ca.pem`.
     pub database_url: Option<String>,
     /// The public base URL, as people reach the node. Default `http://<bind>`. When set, the
     /// region's trust list names it as the region's data-sharing gateway, where recognised
@@ -158,6 +162,7 @@ impl Config {
         figment
             .merge(Env::prefixed("TONGBAN_").ignore(&[
                 "TEST_DATABASE_URL",
+                "TEST_DATABASE_CA",
                 "CONFORMANCE_DIR",
                 "LOG",
                 "BIN",

@@ -15,6 +15,7 @@ pub mod error;
 pub mod extensions;
 pub mod identity;
 pub mod keys;
+pub mod lease;
 pub mod ledger;
 pub mod metrics;
 pub mod migrations;

@@ -57,6 +57,40 @@ impl Job {
     }
 }
 
+impl Job {
+    /// A job like [`Job::every`] whose steps run on one node of those sharing the database at a
+    /// time: the node holding the job's lease ([`crate::lease`]). The lease outlives each step by
+    /// half a period (at least half a minute), so a step runs about once a period across the
+    /// nodes; when the holder dies, another node takes the job over once the lease expires.
+    pub fn once_every<F, Fut>(
+        state: AppState,
+        name: &'static str,
+        period: std::time::Duration,
+        mut step: F,
+    ) -> Job
+    where
+        F: FnMut() -> Fut + Send + 'static,
+        Fut: Future<Output = crate::error::AppResult<()>> + Send + 'static,
+    {
+        Job::new(name, async move {
+            let ttl = crate::lease::ttl(period);
+            let mut interval = tokio::time::interval(period);
+            loop {
+                interval.tick().await;
+                match crate::lease::run(&state, name, ttl, step()).await {
+                    Ok(crate::lease::Turn::Ran(Err(error))) => {
+                        tracing::warn!(%error, job = name, "a background step failed");
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, job = name, "could not take the job's lease");
+                    }
+                    Ok(_) => {}
+                }
+            }
+        })
+    }
+}
+
 /// The home pages a module may add sections to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Home {

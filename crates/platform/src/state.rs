@@ -39,6 +39,9 @@ pub struct Parts {
     /// Token owners and the modules' coherent caches, until their data changes (see
     /// [`crate::cache`]).
     pub cache: Arc<crate::cache::coherent::NodeCache>,
+    /// This node among those sharing the database: a random name for this process, which
+    /// the leases of jobs that run once name as their holder.
+    pub node: String,
     /// Each module's own state.
     extensions: Extensions,
 }
@@ -67,6 +70,7 @@ impl AppState {
             ledger,
             signers: Arc::new(crate::keys::signers::SignerCache::default()),
             cache,
+            node: crate::random::new_id(),
             extensions,
         }))
     }

@@ -96,7 +96,8 @@ impl crate::module::Module for ApplicationsModule {
 
     fn jobs(&self, state: &crate::state::AppState) -> Vec<crate::module::Job> {
         let state = state.clone();
-        vec![crate::module::Job::every(
+        vec![crate::module::Job::once_every(
+            state.clone(),
             "delete uploads no application took",
             std::time::Duration::from_secs(300),
             move || {

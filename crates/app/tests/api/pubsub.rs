@@ -479,7 +479,23 @@ async fn webhook(fail: usize) -> (String, Arc<Mutex<Vec<(Value, String, String)>
 }
 
 /// Runs push rounds, moving the clock past every back-off, until `done` or ten seconds.
+/// The test drives deliveries itself, with a clock it moves a minute at a time: the node's own
+/// delivery job is kept off by a lease held for the test (a push the job began would otherwise
+/// outlive its subscription's lease on that clock, and a second push start beside it).
+async fn hold_delivery_job(app: &TestApp) {
+    sqlx::query(
+        "INSERT INTO job_leases (job, holder, expires_at) VALUES ($1, 'the test', $2) \
+         ON CONFLICT (job) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at",
+    )
+    .bind("push published events")
+    .bind(i64::MAX / 2)
+    .execute(app.state.pool())
+    .await
+    .expect("lease held for the test");
+}
+
 async fn push_until(app: &TestApp, done: impl Fn() -> bool) {
+    hold_delivery_job(app).await;
     for _ in 0..200 {
         if done() {
             return;

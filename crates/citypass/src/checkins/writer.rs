@@ -148,14 +148,14 @@ pub async fn compact(db: &Db, before: i64) -> AppResult<u64> {
 }
 
 /// Compacts every ten seconds what is older than the minute repeat scans are folded over.
-pub async fn compact_periodically(db: Db, clock: std::sync::Arc<dyn tongban_core::Clock>) {
-    let mut interval = tokio::time::interval(std::time::Duration::from_secs(10));
-    loop {
-        interval.tick().await;
-        if let Err(error) = compact(&db, clock.now_millis() - SAME_VISIT_MS).await {
-            tracing::warn!(%error, "could not compact the check-in log");
-        }
-    }
+/// How often the check-in log is compacted.
+pub const COMPACT_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Compacts the check-ins older than a visit's minute (the job's step).
+pub async fn compact_now(db: &Db, clock: &dyn tongban_core::Clock) -> AppResult<()> {
+    compact(db, clock.now_millis() - SAME_VISIT_MS)
+        .await
+        .map(|_| ())
 }
 
 #[cfg(test)]

@@ -70,7 +70,8 @@ impl crate::module::Module for IdentityModule {
 
     fn jobs(&self, state: &crate::state::AppState) -> Vec<crate::module::Job> {
         let state = state.clone();
-        vec![crate::module::Job::every(
+        vec![crate::module::Job::once_every(
+            state.clone(),
             "end idle sessions",
             std::time::Duration::from_secs(300),
             move || {

@@ -26,15 +26,34 @@ impl crate::module::Module for KeysModule {
     }
 
     fn jobs(&self, state: &crate::state::AppState) -> Vec<crate::module::Job> {
-        let state = state.clone();
-        vec![crate::module::Job::every(
-            "load and rotate field keys",
-            std::time::Duration::from_secs(60),
-            move || {
-                let state = state.clone();
-                async move { rotate_field_key_when_due(&state).await.map(|_| ()) }
-            },
-        )]
+        let (loading, rotating) = (state.clone(), state.clone());
+        vec![
+            // Every node keeps the field keys in its own memory …
+            crate::module::Job::every(
+                "load field keys other nodes added",
+                std::time::Duration::from_secs(60),
+                move || {
+                    let state = loading.clone();
+                    async move {
+                        state
+                            .vault
+                            .refresh_field_keys(state.pool())
+                            .await
+                            .map(|_| ())
+                    }
+                },
+            ),
+            // … and one of them starts a rotation when it is due.
+            crate::module::Job::once_every(
+                state.clone(),
+                "rotate field keys",
+                std::time::Duration::from_secs(60),
+                move || {
+                    let state = rotating.clone();
+                    async move { rotate_field_key_when_due(&state).await.map(|_| ()) }
+                },
+            ),
+        ]
     }
 }
 

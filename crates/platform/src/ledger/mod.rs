@@ -22,9 +22,23 @@ impl crate::module::Module for LedgerModule {
     fn jobs(&self, state: &crate::state::AppState) -> Vec<crate::module::Job> {
         let interval =
             std::time::Duration::from_secs(state.config.checkpoint_interval_seconds.max(1));
-        vec![crate::module::Job::new(
+        let signing = state.clone();
+        // The first checkpoint comes an interval after the node starts, not at once.
+        let started = std::sync::atomic::AtomicBool::new(false);
+        vec![crate::module::Job::once_every(
+            state.clone(),
             "sign checkpoints",
-            service::checkpoint_periodically(state.clone(), interval),
+            interval,
+            move || {
+                let state = signing.clone();
+                let first = !started.swap(true, std::sync::atomic::Ordering::Relaxed);
+                async move {
+                    if first {
+                        return Ok(());
+                    }
+                    service::latest_checkpoint(&state).await.map(|_| ())
+                }
+            },
         )]
     }
 }

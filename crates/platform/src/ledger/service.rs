@@ -152,18 +152,6 @@ pub async fn latest_checkpoint(state: &AppState) -> AppResult<String> {
     Ok(make_checkpoint(state).await?.text)
 }
 
-/// Makes a checkpoint every `interval` when the log has grown.
-pub async fn checkpoint_periodically(state: AppState, interval: std::time::Duration) {
-    let mut ticker = tokio::time::interval(interval);
-    ticker.tick().await;
-    loop {
-        ticker.tick().await;
-        if let Err(error) = latest_checkpoint(&state).await {
-            tracing::warn!(%error, "could not make a checkpoint");
-        }
-    }
-}
-
 /// Why a proof request was refused.
 #[derive(Debug)]
 pub enum ProofRequestError {
