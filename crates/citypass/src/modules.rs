@@ -258,14 +258,15 @@ impl crate::module::Module for CheckinsModule {
 
     fn jobs(&self, state: &crate::state::AppState) -> Vec<crate::module::Job> {
         let (purging, compacting) = (state.clone(), state.clone());
+        let compactor = std::sync::Arc::new(crate::checkins::writer::Compactor::default());
         vec![
             crate::module::Job::once_every(
                 state.clone(),
                 "compact check-ins",
                 crate::checkins::writer::COMPACT_EVERY,
                 move || {
-                    let state = compacting.clone();
-                    async move { crate::checkins::writer::compact_now(&state.db, &*state.clock).await }
+                    let (state, compactor) = (compacting.clone(), compactor.clone());
+                    async move { compactor.compact_now(&state.db, &*state.clock).await }
                 },
             ),
             crate::module::Job::once_every(

@@ -84,6 +84,17 @@ pub enum Turn<T> {
     Lost,
 }
 
+impl<T> Turn<T> {
+    /// The turn's name in the metrics: `elsewhere`, `ran` or `lost`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Turn::Elsewhere => "elsewhere",
+            Turn::Ran(_) => "ran",
+            Turn::Lost => "lost",
+        }
+    }
+}
+
 /// Runs `step` if this node holds (or can take) `job`'s lease, renewing it every third of
 /// `ttl` while the step runs.
 pub async fn run<T>(

@@ -1,4 +1,5 @@
-//! Prometheus metrics: requests and latency per route, and the database pool.
+//! Prometheus metrics: requests and latency per route, the database pool, and the turns of
+//! the jobs that run once across the nodes (which node ran each, where leases keep them apart).
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
@@ -21,6 +22,12 @@ struct RouteLabels {
     route: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct JobLabels {
+    job: String,
+    turn: &'static str,
+}
+
 fn latency_histogram() -> Histogram {
     // 0.5 ms … about 8 s.
     Histogram::new(exponential_buckets(0.0005, 2.0, 15))
@@ -32,6 +39,7 @@ pub struct Metrics {
     latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
     pool_size: Gauge,
     pool_idle: Gauge,
+    job_turns: Family<JobLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -49,6 +57,7 @@ impl Metrics {
         );
         let pool_size = Gauge::default();
         let pool_idle = Gauge::default();
+        let job_turns = Family::<JobLabels, Counter>::default();
         registry.register(
             "http_requests",
             "HTTP requests answered, by route and status",
@@ -69,12 +78,19 @@ impl Metrics {
             "Database connections idle",
             pool_idle.clone(),
         );
+        registry.register(
+            "job_turns",
+            "Turns of the jobs run once across nodes, on this node: ran here, held by another \
+             node (elsewhere), or stopped when the lease was lost",
+            job_turns.clone(),
+        );
         Metrics {
             registry,
             requests,
             latency,
             pool_size,
             pool_idle,
+            job_turns,
         }
     }
 
@@ -92,6 +108,16 @@ impl Metrics {
                 route: route.to_owned(),
             })
             .observe(seconds);
+    }
+
+    /// Counts one turn of a leased job: `ran`, `elsewhere` or `lost`.
+    pub fn job_turn(&self, job: &str, turn: &'static str) {
+        self.job_turns
+            .get_or_create(&JobLabels {
+                job: job.to_owned(),
+                turn,
+            })
+            .inc();
     }
 
     /// The text exposition, with the pool gauges read now.

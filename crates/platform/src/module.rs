@@ -77,7 +77,11 @@ impl Job {
             let mut interval = tokio::time::interval(period);
             loop {
                 interval.tick().await;
-                match crate::lease::run(&state, name, ttl, step()).await {
+                let turn = crate::lease::run(&state, name, ttl, step()).await;
+                if let Ok(turn) = &turn {
+                    state.metrics.job_turn(name, turn.name());
+                }
+                match turn {
                     Ok(crate::lease::Turn::Ran(Err(error))) => {
                         tracing::warn!(%error, job = name, "a background step failed");
                     }

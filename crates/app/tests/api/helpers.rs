@@ -124,6 +124,19 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
 }
 
 impl TestApp {
+    /// A second node serving the same database with the same configuration and clock (a
+    /// process of its own would hold nothing else in common): its state and its address.
+    /// It serves until the test ends.
+    pub async fn second_node(&self) -> (AppState, String) {
+        let state = tongban_app::open_state((*self.state.config).clone(), self.clock.clone())
+            .await
+            .expect("second node");
+        let app = Application::build(state.clone()).await.expect("bind");
+        let address = format!("http://{}", app.local_addr().expect("addr"));
+        tokio::spawn(app.run_until(std::future::pending()));
+        (state, address)
+    }
+
     /// Stops the node: it finishes the requests in flight and closes its address.
     pub async fn stop(&mut self) {
         if let Some(shutdown) = self.shutdown.take() {

@@ -91,6 +91,23 @@ async fn the_same_job_on_two_nodes_never_runs_twice_at_once() {
         first == 0 || second == 0,
         "one node holds the job while it lives: {first} and {second}"
     );
+    // Each node's metrics say which turns ran there and which another node held.
+    let ran_here = |state: &AppState| {
+        let text = state.metrics.render(0, 0);
+        let count = |turn: &str| {
+            let label = format!("tongban_job_turns_total{{job=\"test purge\",turn=\"{turn}\"}} ");
+            text.lines()
+                .find_map(|line| line.strip_prefix(label.as_str()))
+                .map_or(0, |n| n.parse::<u64>().expect("a count"))
+        };
+        (count("ran"), count("elsewhere"))
+    };
+    let (shown_a, shown_b) = (ran_here(&a), ran_here(&b));
+    assert!(
+        (shown_a.0 == 0 && shown_a.1 > 0) || (shown_b.0 == 0 && shown_b.1 > 0),
+        "one node's metrics show only turns held elsewhere: {shown_a:?} {shown_b:?}"
+    );
+    assert!(shown_a.0 + shown_b.0 >= 5, "{shown_a:?} {shown_b:?}");
     // The holder stops (its process dies); after the lease expires the other node goes on.
     let holder = if first > 0 { 0 } else { 1 };
     jobs.remove(holder).abort();

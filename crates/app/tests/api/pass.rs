@@ -1430,3 +1430,65 @@ async fn contact_matching_finds_overlapping_presence_and_only_confirmation_desig
         .expect("purge");
     assert_eq!(app.count("contact_match_requests").await, 0);
 }
+
+/// Two nodes behind a load balancer: the same person scanned at the same door through each
+/// within a minute is one visit once the log is compacted, also when a compaction falls
+/// between the two scans; a scan more than a minute after the one kept is a visit of its own.
+#[tokio::test]
+async fn repeat_scans_through_two_nodes_fold_into_one_visit() {
+    use tongban_app::checkins::writer::Compactor;
+    let app = spawn_app().await;
+    let (_other, other_address) = app.second_node().await;
+    let metro = app.account("demo.venue.metro").api_token.clone();
+    let scan = |address: &str| {
+        let (app, metro, address) = (&app, metro.clone(), address.to_owned());
+        async move {
+            let pass = my_pass(app, "citizen.zhangwei").await;
+            let response = app
+                .client
+                .post(format!("{address}/api/v1/pass/verify"))
+                .bearer_auth(&metro)
+                .json(&json!({"code": pass["code"]}))
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(response.status(), 200);
+            response.json::<Value>().await.expect("json")["checked_in"]
+                .as_bool()
+                .expect("a recording venue")
+        }
+    };
+    let compactor = Compactor::default();
+    let compact = || compactor.compact(&app.state.db, i64::MAX);
+
+    assert!(scan(&app.address).await);
+    assert_eq!(compact().await.expect("compact"), 1);
+    app.clock.advance(Duration::seconds(30));
+    assert!(
+        scan(&other_address).await,
+        "the other node has not seen the first scan"
+    );
+    assert_eq!(app.count("checkin_log").await, 1);
+    assert_eq!(compact().await.expect("compact"), 1, "it leaves the log");
+    assert_eq!(app.checkins_stored().await, 1, "folded across the seam");
+
+    // 95 s after the first: a visit of its own, through either node.
+    app.clock.advance(Duration::seconds(65));
+    assert!(scan(&other_address).await);
+    compact().await.expect("compact");
+    assert_eq!(app.checkins_stored().await, 2);
+
+    // Two nodes within one compaction's rows, with a compactor that has seen nothing before
+    // (the job taken over by another node).
+    app.clock.advance(Duration::seconds(120));
+    assert!(scan(&app.address).await);
+    app.clock.advance(Duration::seconds(10));
+    assert!(scan(&other_address).await);
+    assert_eq!(app.count("checkin_log").await, 2);
+    Compactor::default()
+        .compact(&app.state.db, i64::MAX)
+        .await
+        .expect("compact");
+    assert_eq!(app.count("checkin_log").await, 0);
+    assert_eq!(app.checkins_stored().await, 3);
+}

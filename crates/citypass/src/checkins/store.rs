@@ -99,10 +99,29 @@ pub async fn append_log(db: &Db, rows: &[&NewCheckin]) -> AppResult<()> {
     Ok(())
 }
 
+/// A log row as compaction reads it to fold repeats.
+#[derive(sqlx::FromRow)]
+struct LogRow {
+    id: String,
+    subject: Vec<u8>,
+    venue_no: i64,
+    at: i64,
+}
+
+/// Log rows deleted by id in one statement.
+const IDS_PER_DELETE: usize = 500;
+
 /// Moves up to `max` log rows made before `before` into `checkins` (sorted by its key) and
 /// their pseudonyms into `checkin_subjects`, in one transaction, inside the database. Rows
-/// already there (another node compacted them first) are left as they are.
-pub async fn compact_log(db: &Db, before: i64, max: i64) -> AppResult<u64> {
+/// already there (another node compacted them first) are left as they are. Each row is first
+/// shown to `keep` (subject, venue, time; in time order): those it refuses — repeat scans that
+/// reached different nodes — leave the log without being stored.
+pub async fn compact_log(
+    db: &Db,
+    before: i64,
+    max: i64,
+    keep: &mut (dyn FnMut([u8; 16], i64, i64) -> bool + Send),
+) -> AppResult<u64> {
     let mut tx = db.pool().begin().await?;
     // Stop at a time boundary so that at most `max` rows move.
     let bound: Option<i64> = sqlx::query_scalar(
@@ -113,6 +132,29 @@ pub async fn compact_log(db: &Db, before: i64, max: i64) -> AppResult<u64> {
     .fetch_optional(&mut *tx)
     .await?;
     let cut = bound.unwrap_or(before);
+    let rows: Vec<LogRow> = sqlx::query_as(
+        "SELECT id, subject, venue_no, at FROM checkin_log WHERE at < $1 ORDER BY at, id",
+    )
+    .bind(cut)
+    .fetch_all(&mut *tx)
+    .await?;
+    let folded: Vec<String> = rows
+        .into_iter()
+        .filter_map(|row| {
+            let subject = <[u8; 16]>::try_from(row.subject.as_slice()).ok()?;
+            (!keep(subject, row.venue_no, row.at)).then_some(row.id)
+        })
+        .collect();
+    for chunk in folded.chunks(IDS_PER_DELETE) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("DELETE FROM checkin_log WHERE id IN ({})", marks.join(", "));
+        // Only placeholders are formatted in; the ids are bound.
+        let mut delete = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            delete = delete.bind(id.clone());
+        }
+        delete.execute(&mut *tx).await?;
+    }
     sqlx::query(
         "INSERT INTO checkins (day, venue_no, at, subject, method)
          SELECT at / 86400000, venue_no, at, subject, method FROM checkin_log WHERE at < $1
@@ -136,7 +178,7 @@ pub async fn compact_log(db: &Db, before: i64, max: i64) -> AppResult<u64> {
         .await?
         .rows_affected();
     tx.commit().await?;
-    Ok(moved)
+    Ok(moved + folded.len() as u64)
 }
 
 /// One stored check-in, as contact matching reads it.

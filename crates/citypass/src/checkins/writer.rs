@@ -6,7 +6,10 @@
 //!
 //! Repeat scans of one person at one venue within a minute are one visit: the writer keeps the
 //! last minute of this node's check-ins in memory (reloaded from the log on start) and drops
-//! repeats before they are written.
+//! repeats before they are written. Repeats that reached different nodes (the load balancer
+//! sent the two scans to two nodes) are folded by the compactor ([`Compactor`]), which sees
+//! every node's rows: until then, for at most a minute and a compaction period, both are in
+//! the log and a venue's live count may count that person twice.
 
 use std::collections::HashMap;
 
@@ -56,23 +59,24 @@ impl CheckinWriter {
     }
 }
 
-/// The last minute of check-ins, by (subject, venue), for folding repeat scans.
-#[derive(Default)]
+/// The last minute of check-ins kept, by (subject, venue), for folding repeat scans.
+#[derive(Default, Clone)]
 struct Recent {
     latest: HashMap<([u8; 16], i64), i64>,
     newest: i64,
 }
 
 impl Recent {
-    /// Notes a check-in; false when it repeats one of the minute before.
+    /// Notes a check-in; false when it comes within a minute of the last one kept of the same
+    /// person at the same venue (before or, out of order, after it).
     fn admit(&mut self, subject: [u8; 16], venue_no: i64, at: i64) -> bool {
         let key = (subject, venue_no);
-        if self
-            .latest
-            .get(&key)
-            .is_some_and(|before| (0..SAME_VISIT_MS).contains(&(at - before)))
-        {
-            return false;
+        match self.latest.get(&key) {
+            Some(before) if (at - before).abs() < SAME_VISIT_MS => return false,
+            // An older scan, more than a minute before: kept, and the later one stays the
+            // one that later scans are measured from.
+            Some(before) if at < *before => return true,
+            _ => {}
         }
         self.latest.insert(key, at);
         self.newest = self.newest.max(at);
@@ -134,29 +138,60 @@ async fn write_batches(db: Db, started: i64, mut receiver: mpsc::Receiver<Pendin
     }
 }
 
-/// Moves log rows made before `before` into `checkins`, at most [`MAX_COMPACTION`] at a
-/// time, sorted by the table's key, in one transaction. Returns how many moved.
-pub async fn compact(db: &Db, before: i64) -> AppResult<u64> {
-    let mut moved = 0;
-    loop {
-        let step = retrying(|| store::compact_log(db, before, MAX_COMPACTION)).await?;
-        moved += step;
-        if step < MAX_COMPACTION as u64 {
-            return Ok(moved);
+/// Moves the log into the indexed table, folding the repeat scans that reached different
+/// nodes. It runs on one node at a time (the job's lease) and remembers the last minute of
+/// what it kept, so that a repeat split by the seam between two compactions folds too; a node
+/// that takes the job over starts with an empty memory, and the first seam it compacts folds
+/// only within its own rows.
+#[derive(Default)]
+pub struct Compactor {
+    kept: tokio::sync::Mutex<Recent>,
+}
+
+impl Compactor {
+    /// Moves log rows made before `before` into `checkins`, at most [`MAX_COMPACTION`] at a
+    /// time, sorted by the table's key, in one transaction each. Returns how many left the
+    /// log (stored or folded).
+    pub async fn compact(&self, db: &Db, before: i64) -> AppResult<u64> {
+        let mut kept = self.kept.lock().await;
+        let mut moved = 0;
+        loop {
+            // Each attempt starts from the memory as the last committed step left it.
+            let (step, after) = retrying(|| {
+                let mut trial = kept.clone();
+                async move {
+                    let step = store::compact_log(db, before, MAX_COMPACTION, &mut |s, v, at| {
+                        trial.admit(s, v, at)
+                    })
+                    .await?;
+                    Ok((step, trial))
+                }
+            })
+            .await?;
+            *kept = after;
+            kept.forget_old();
+            moved += step;
+            if step < MAX_COMPACTION as u64 {
+                return Ok(moved);
+            }
         }
+    }
+
+    /// Compacts the check-ins older than a visit's minute (the job's step).
+    pub async fn compact_now(&self, db: &Db, clock: &dyn tongban_core::Clock) -> AppResult<()> {
+        self.compact(db, clock.now_millis() - SAME_VISIT_MS)
+            .await
+            .map(|_| ())
     }
 }
 
-/// Compacts every ten seconds what is older than the minute repeat scans are folded over.
+/// Compacts once, with a compactor of its own (tools and tests): see [`Compactor::compact`].
+pub async fn compact(db: &Db, before: i64) -> AppResult<u64> {
+    Compactor::default().compact(db, before).await
+}
+
 /// How often the check-in log is compacted.
 pub const COMPACT_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Compacts the check-ins older than a visit's minute (the job's step).
-pub async fn compact_now(db: &Db, clock: &dyn tongban_core::Clock) -> AppResult<()> {
-    compact(db, clock.now_millis() - SAME_VISIT_MS)
-        .await
-        .map(|_| ())
-}
 
 #[cfg(test)]
 mod tests {
@@ -186,5 +221,24 @@ mod tests {
         assert!(recent.admit([3; 16], 7, 200_000));
         recent.forget_old();
         assert_eq!(recent.latest.len(), 1, "only the last minute is kept");
+    }
+
+    #[test]
+    fn a_scan_seen_out_of_order_folds_within_the_minute_and_moves_nothing_back() {
+        let mut recent = Recent::default();
+        assert!(recent.admit([1; 16], 7, 100_000));
+        assert!(
+            !recent.admit([1; 16], 7, 50_000),
+            "within the minute before"
+        );
+        assert!(
+            recent.admit([1; 16], 7, 30_000),
+            "more than a minute before"
+        );
+        assert!(
+            !recent.admit([1; 16], 7, 150_000),
+            "still measured from the later scan"
+        );
+        assert!(recent.admit([1; 16], 7, 160_000));
     }
 }
