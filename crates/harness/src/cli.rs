@@ -45,6 +45,32 @@ pub enum BenchCommand {
         duration: String,
         #[arg(long, default_value_t = 64)]
         connections: usize,
+        /// Drive this address instead of the credentials' base_url (a load balancer in front
+        /// of several nodes).
+        #[arg(long)]
+        base_url: Option<String>,
+    },
+    /// Several nodes on one database behind a load balancer: holders at the gate through the
+    /// balancer, a colour changed on the first node timed until every other node shows it,
+    /// and each run-once job checked to have run on one node only (from the nodes' metrics).
+    /// Exits 1 when a check fails.
+    Cluster {
+        /// The credentials file written by the node that seeded the demo (with load holders).
+        #[arg(long)]
+        credentials: PathBuf,
+        /// The balancer's address.
+        #[arg(long)]
+        through: String,
+        /// Each node's own address, comma-separated (colours are changed on the first).
+        #[arg(long, value_delimiter = ',')]
+        nodes: Vec<String>,
+        #[arg(long, default_value = "20s")]
+        duration: String,
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+        /// Colour changes timed across the nodes.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
     },
     /// Offline pass verifications per second beside the raw signature-verify rate.
     PassVerify {
@@ -188,7 +214,29 @@ pub async fn bench(command: BenchCommand) -> anyhow::Result<()> {
             credentials,
             duration,
             connections,
-        } => crate::load::pass_http(&credentials, &duration, connections).await?,
+            base_url,
+        } => {
+            crate::load::pass_http(&credentials, &duration, connections, base_url.as_deref())
+                .await?
+        }
+        BenchCommand::Cluster {
+            credentials,
+            through,
+            nodes,
+            duration,
+            connections,
+            rounds,
+        } => {
+            crate::cluster::cluster(crate::cluster::ClusterRun {
+                credentials,
+                through,
+                nodes,
+                seconds: crate::load::seconds(&duration)?,
+                connections,
+                rounds,
+            })
+            .await?
+        }
         BenchCommand::DccVerify {
             dir,
             schemas,

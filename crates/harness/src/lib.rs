@@ -1,11 +1,12 @@
 //! tongban-harness: what measures and checks the platform without being part of it — the
 //! benchmarks behind `tongban bench`, the runners of public conformance suites, and the HTTP
-//! load generator. The product crates never depend on it.
+//! load generator, and the checks of a cluster of nodes. The product crates never depend on it.
 #![forbid(unsafe_code)]
 
 pub mod agreement;
 pub mod bench;
 pub mod cli;
+pub mod cluster;
 pub mod conformance;
 pub mod cross_region_bench;
 pub mod exchange_bench;

@@ -85,6 +85,14 @@ async fn drive(
     Ok(all)
 }
 
+/// A `--duration` such as `20s`, in seconds.
+pub fn seconds(duration: &str) -> anyhow::Result<u64> {
+    duration
+        .trim_end_matches('s')
+        .parse()
+        .context("--duration is a number of seconds, like 20s")
+}
+
 /// The load generator of `tongban bench pass-http`: the HTTP floor of the same server
 /// (`/healthz`), then every holder's first pass (read from the database), then the steady
 /// state for `duration`, each request for the next holder in turn.
@@ -92,18 +100,19 @@ pub async fn pass_http(
     credentials: &std::path::Path,
     duration: &str,
     connections: usize,
+    base_url: Option<&str>,
 ) -> anyhow::Result<serde_json::Value> {
-    let seconds: u64 = duration
-        .trim_end_matches('s')
-        .parse()
-        .context("--duration is a number of seconds, like 20s")?;
+    let seconds = seconds(duration)?;
     let text = std::fs::read_to_string(credentials)
         .with_context(|| format!("reading {}", credentials.display()))?;
     let demo: serde_json::Value = serde_json::from_str(&text)?;
-    let base_url = demo["base_url"]
-        .as_str()
-        .context("no base_url in the credentials")?
-        .to_owned();
+    let base_url = match base_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => demo["base_url"]
+            .as_str()
+            .context("no base_url in the credentials")?
+            .to_owned(),
+    };
     let mut tokens: Vec<String> = demo["load_tokens"]
         .as_array()
         .into_iter()
