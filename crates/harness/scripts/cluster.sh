@@ -68,7 +68,7 @@ command -v haproxy >/dev/null || need_packages haproxy
 work=$(mktemp -d)
 chmod 755 "$work"
 pids=()
-database=tongban_cluster_$$
+database=tb_test_cluster_$$  # named so that .ci/run clears one a crash left behind
 psql_admin() { as_root su postgres -c "psql -p $PG_PORT -v ON_ERROR_STOP=1 -qtAc \"$1\""; }
 finish() {
   local status=$?
