@@ -128,8 +128,10 @@ logfile = $work/pgbouncer.log
 pidfile = $work/pgbouncer.pid
 EOF
 if [ "$(id -u)" = 0 ]; then
+  # A copy the postgres user can run wherever the build went (root's home is closed to it).
+  install -m 755 "$pgbouncer" "$work/pgbouncer"
   chown -R postgres "$work"
-  su postgres -s /bin/sh -c "exec '$pgbouncer' '$work/pgbouncer.ini'" 2>"$work/pgbouncer-stderr.log" &
+  su postgres -s /bin/sh -c "exec '$work/pgbouncer' '$work/pgbouncer.ini'" 2>"$work/pgbouncer-stderr.log" &
 else
   "$pgbouncer" "$work/pgbouncer.ini" 2>"$work/pgbouncer-stderr.log" &
 fi
