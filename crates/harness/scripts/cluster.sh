@@ -7,7 +7,9 @@
 #
 #   cluster.sh --short   two nodes, a short load (CI)
 #   cluster.sh --long    the figures of docs/BENCHMARKS.md: `tongban bench pass-http` through
-#                        HAProxy with one, two and three nodes, then the checks on three
+#                        HAProxy with one, two and three nodes, the checks on three, then
+#                        failover.sh (the primary killed under load)
+#   cluster.sh --pgbouncer   only print the path of a PgBouncer new enough (building it)
 #
 # It needs a running PostgreSQL that serves TLS with a certificate for localhost, and:
 #   TLS_DIR    ca.pem (the authority PostgreSQL's certificate comes from), server.pem and
@@ -19,12 +21,7 @@
 # ~/.cache/tongban-tools). HAProxy is Debian's.
 set -euo pipefail
 mode=${1:---short}
-case "$mode" in --short | --long) ;; *) echo "usage: $0 [--short|--long]" >&2; exit 2 ;; esac
-: "${TLS_DIR:?TLS_DIR: the folder with ca.pem, server.pem and server.key}"
-PG_PORT=${PG_PORT:-5432}
-bin=${TONGBAN_BIN:-target/debug/tongban}
-[ -x "$bin" ] || { echo "no tongban binary at $bin (cargo build --bin tongban)" >&2; exit 2; }
-bin=$(realpath "$bin")
+case "$mode" in --short | --long | --pgbouncer) ;; *) echo "usage: $0 [--short|--long|--pgbouncer]" >&2; exit 2 ;; esac
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 need_packages() {
@@ -49,7 +46,7 @@ if [ -z "$pgbouncer" ] || ! new_enough "$pgbouncer"; then
   tools=${TONGBAN_TOOLS:-$HOME/.cache/tongban-tools}
   pgbouncer="$tools/pgbouncer-$pgbouncer_version/bin/pgbouncer"
   if ! new_enough "$pgbouncer"; then
-    echo "building PgBouncer $pgbouncer_version from Debian's source package …"
+    echo "building PgBouncer $pgbouncer_version from Debian's source package …" >&2
     need_packages build-essential pkg-config libevent-dev libssl-dev curl
     src=$(mktemp -d)
     curl -fsSL -o "$src/pgbouncer.tar.gz" \
@@ -64,6 +61,14 @@ if [ -z "$pgbouncer" ] || ! new_enough "$pgbouncer"; then
   fi
 fi
 command -v haproxy >/dev/null || need_packages haproxy
+# --pgbouncer: only print where a new enough PgBouncer is (failover.sh uses it).
+if [ "$mode" = --pgbouncer ]; then echo "$pgbouncer"; exit 0; fi
+
+: "${TLS_DIR:?TLS_DIR: the folder with ca.pem, server.pem and server.key}"
+PG_PORT=${PG_PORT:-5432}
+bin=${TONGBAN_BIN:-target/debug/tongban}
+[ -x "$bin" ] || { echo "no tongban binary at $bin (cargo build --bin tongban)" >&2; exit 2; }
+bin=$(realpath "$bin")
 
 work=$(mktemp -d)
 chmod 755 "$work"
@@ -204,4 +209,6 @@ else
   echo "== the checks on three nodes"
   "$bin" bench cluster --credentials "$work/n1/demo-credentials.json" --through "$through" \
     --nodes "$(IFS=,; echo "${nodes[*]}")" --duration 30s --connections 64 --rounds 20
+  echo "== failover of the database under load"
+  TONGBAN_BIN="$bin" "$(dirname "$(realpath "$0")")/failover.sh"
 fi

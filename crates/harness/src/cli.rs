@@ -72,6 +72,24 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         rounds: usize,
     },
+    /// The accounting of a database failover (run by crates/harness/scripts/failover.sh, which
+    /// kills the primary meanwhile): holders at the gate through the balancer, each once; every
+    /// acknowledged check-in must be stored, and the seconds without a gate are reported.
+    Failover {
+        #[arg(long)]
+        credentials: PathBuf,
+        #[arg(long)]
+        through: String,
+        #[arg(long, value_delimiter = ',')]
+        nodes: Vec<String>,
+        /// The database, reached as the nodes reach it, to count the stored check-ins.
+        #[arg(long)]
+        database_url: String,
+        #[arg(long, default_value = "40s")]
+        duration: String,
+        #[arg(long, default_value_t = 16)]
+        connections: usize,
+    },
     /// Offline pass verifications per second beside the raw signature-verify rate.
     PassVerify {
         #[arg(long, default_value_t = 1000)]
@@ -218,6 +236,24 @@ pub async fn bench(command: BenchCommand) -> anyhow::Result<()> {
         } => {
             crate::load::pass_http(&credentials, &duration, connections, base_url.as_deref())
                 .await?
+        }
+        BenchCommand::Failover {
+            credentials,
+            through,
+            nodes,
+            database_url,
+            duration,
+            connections,
+        } => {
+            crate::cluster::failover(crate::cluster::FailoverRun {
+                credentials,
+                through,
+                nodes,
+                database_url,
+                seconds: crate::load::seconds(&duration)?,
+                connections,
+            })
+            .await?
         }
         BenchCommand::Cluster {
             credentials,

@@ -11,6 +11,11 @@
 //!   those another node held; every job must have run on one node only.
 //!
 //! It fails (an error, exit 1) when a check fails, and prints what it measured otherwise.
+//!
+//! `tongban bench failover` ([`failover`]) is the accounting of a database failover: holders
+//! at the gate through the balancer, each holder once (so that no scan is a repeat), while the
+//! script around it kills the primary and promotes the standby; every scan acknowledged must be
+//! stored, and the seconds without a gate passing are reported.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -397,4 +402,258 @@ async fn job_turns(
         }
     }
     Ok(jobs)
+}
+
+/// What the failover accounting drives, and the database it counts in.
+pub struct FailoverRun {
+    pub credentials: std::path::PathBuf,
+    pub through: String,
+    /// Every node's own address: each must answer again at the end, without a restart.
+    pub nodes: Vec<String>,
+    /// The database as the nodes reach it (through the address that follows the primary).
+    pub database_url: String,
+    pub seconds: u64,
+    pub connections: usize,
+}
+
+/// One gate's outcome and when it came, in milliseconds from the start.
+enum Gate {
+    /// The door's scan was acknowledged: a check-in stored.
+    Stored(u64),
+    /// The pass or the scan was refused with 503 or the connection failed: not acknowledged
+    /// (the scan's outcome is unknown when it was the scan that failed).
+    Unavailable { at: u64, scan_sent: bool },
+    /// Any other answer: a defect.
+    Wrong(u64, u16),
+}
+
+async fn checkins_stored(url: &str) -> anyhow::Result<i64> {
+    let db = tongban_app::Db::connect(url, 1).await?;
+    let count = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM checkin_log) + (SELECT COUNT(*) FROM checkins)",
+    )
+    .fetch_one(db.pool())
+    .await?;
+    db.close().await;
+    Ok(count)
+}
+
+/// The gates of a failover, each holder once, and the count of what was stored.
+pub async fn failover(run: FailoverRun) -> anyhow::Result<Value> {
+    let text = std::fs::read_to_string(&run.credentials)
+        .with_context(|| format!("reading {}", run.credentials.display()))?;
+    let demo: Value = serde_json::from_str(&text)?;
+    let holders: Arc<Vec<String>> = Arc::new(
+        demo["load_tokens"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t.as_str().map(str::to_owned))
+            .collect(),
+    );
+    let door = token(&demo, "demo.venue.metro")?;
+    let client = tongban_app::outbound::plain()
+        .pool_max_idle_per_host(run.connections)
+        .timeout(Duration::from_secs(10))
+        .build()?;
+    let before = checkins_stored(&run.database_url).await?;
+    let started = Instant::now();
+    let until = started + Duration::from_secs(run.seconds);
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut workers = Vec::new();
+    for _ in 0..run.connections.max(1) {
+        let (client, base, holders, door, next) = (
+            client.clone(),
+            run.through.clone(),
+            holders.clone(),
+            door.clone(),
+            next.clone(),
+        );
+        workers.push(tokio::spawn(async move {
+            let mut gates = Vec::new();
+            let ms = || started.elapsed().as_millis() as u64;
+            while Instant::now() < until {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                let Some(holder) = holders.get(n) else { break };
+                let pass = client
+                    .get(format!("{base}/api/v1/pass/me"))
+                    .bearer_auth(holder)
+                    .send()
+                    .await;
+                let code = match pass {
+                    Ok(r) if r.status().is_success() => r
+                        .json::<Value>()
+                        .await
+                        .ok()
+                        .and_then(|p| p["code"].as_str().map(str::to_owned)),
+                    Ok(r) if r.status() != 503 => {
+                        gates.push(Gate::Wrong(ms(), r.status().as_u16()));
+                        continue;
+                    }
+                    _ => None,
+                };
+                let Some(code) = code else {
+                    gates.push(Gate::Unavailable {
+                        at: ms(),
+                        scan_sent: false,
+                    });
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                };
+                let scanned = client
+                    .post(format!("{base}/api/v1/pass/verify"))
+                    .bearer_auth(&door)
+                    .json(&json!({"code": code}))
+                    .send()
+                    .await;
+                match scanned {
+                    Ok(r) if r.status().is_success() => {
+                        let outcome: Value = r.json().await.unwrap_or_default();
+                        if outcome["checked_in"] == true {
+                            gates.push(Gate::Stored(ms()));
+                        } else {
+                            gates.push(Gate::Wrong(ms(), 200));
+                        }
+                    }
+                    Ok(r) if r.status() != 503 => {
+                        gates.push(Gate::Wrong(ms(), r.status().as_u16()))
+                    }
+                    _ => {
+                        gates.push(Gate::Unavailable {
+                            at: ms(),
+                            scan_sent: true,
+                        });
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                }
+            }
+            gates
+        }));
+    }
+    let mut gates = Vec::new();
+    for worker in workers {
+        gates.extend(worker.await?);
+    }
+    let used = next.load(Ordering::Relaxed).min(holders.len());
+    // Every node answers again, without a restart.
+    let mut nodes_ready = Vec::new();
+    for node in &run.nodes {
+        let ready = client.get(format!("{node}/readyz")).send().await;
+        nodes_ready.push(ready.is_ok_and(|r| r.status().is_success()));
+    }
+    let stored = checkins_stored(&run.database_url).await? - before;
+
+    let acknowledged = gates
+        .iter()
+        .filter(|g| matches!(g, Gate::Stored(_)))
+        .count() as i64;
+    let unknown = gates
+        .iter()
+        .filter(|g| {
+            matches!(
+                g,
+                Gate::Unavailable {
+                    scan_sent: true,
+                    ..
+                }
+            )
+        })
+        .count() as i64;
+    let refused = gates
+        .iter()
+        .filter(|g| matches!(g, Gate::Unavailable { .. }))
+        .count();
+    let wrong: Vec<(u64, u16)> = gates
+        .iter()
+        .filter_map(|g| match g {
+            Gate::Wrong(at, status) => Some((*at, *status)),
+            _ => None,
+        })
+        .collect();
+    let failures: Vec<u64> = gates
+        .iter()
+        .filter_map(|g| match g {
+            Gate::Unavailable { at, .. } => Some(*at),
+            _ => None,
+        })
+        .collect();
+    let (first_failure, last_failure) = (failures.iter().min(), failures.iter().max());
+    let recovered_at = last_failure.and_then(|last| {
+        gates
+            .iter()
+            .filter_map(|g| match g {
+                Gate::Stored(at) if at > last => Some(*at),
+                _ => None,
+            })
+            .min()
+    });
+    let mut per_second: BTreeMap<u64, (u64, u64)> = BTreeMap::new();
+    for gate in &gates {
+        match gate {
+            Gate::Stored(at) => per_second.entry(at / 1000).or_default().0 += 1,
+            Gate::Unavailable { at, .. } => per_second.entry(at / 1000).or_default().1 += 1,
+            Gate::Wrong(..) => {}
+        }
+    }
+
+    let mut failed = Vec::new();
+    if stored < acknowledged {
+        failed.push(format!(
+            "{acknowledged} check-ins acknowledged, {stored} stored: {} lost",
+            acknowledged - stored
+        ));
+    }
+    if stored > acknowledged + unknown {
+        failed.push(format!(
+            "{stored} stored, more than the {acknowledged} acknowledged and {unknown} of unknown outcome"
+        ));
+    }
+    if !wrong.is_empty() {
+        failed.push(format!(
+            "{} answers were neither a stored check-in nor 503: {:?}",
+            wrong.len(),
+            &wrong[..wrong.len().min(10)]
+        ));
+    }
+    if failures.is_empty() {
+        failed.push("no gate failed: the failover did not happen during the load".to_owned());
+    } else if recovered_at.is_none() {
+        failed.push("no gate passed after the last failure: the nodes did not recover".to_owned());
+    }
+    if nodes_ready.iter().any(|ready| !ready) {
+        failed.push(format!("a node is not ready at the end: {nodes_ready:?}"));
+    }
+    if used == holders.len() {
+        failed.push("every holder was used before the time was up: seed more".to_owned());
+    }
+    let summary = json!({
+        "benchmark": "failover",
+        "through": run.through,
+        "connections": run.connections,
+        "seconds": run.seconds,
+        "gates": gates.len(),
+        "acknowledged": acknowledged,
+        "stored": stored,
+        "refused_503_or_connection": refused,
+        "scans_of_unknown_outcome": unknown,
+        "first_failure_ms": first_failure,
+        "last_failure_ms": last_failure,
+        "first_gate_after_ms": recovered_at,
+        "unavailable_seconds": match (first_failure, recovered_at) {
+            (Some(first), Some(after)) => Some((after - first) as f64 / 1000.0),
+            _ => None,
+        },
+        "per_second_stored_and_refused": per_second,
+        "nodes_ready_after": nodes_ready,
+        "failed": failed,
+        "machine": crate::bench::machine(),
+    });
+    if !failed.is_empty() {
+        anyhow::bail!(
+            "the failover checks failed: {}\n{}",
+            failed.join("; "),
+            serde_json::to_string_pretty(&summary)?
+        );
+    }
+    Ok(summary)
 }

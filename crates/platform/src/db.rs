@@ -115,6 +115,29 @@ impl Db {
     }
 }
 
+/// True for errors that say the database cannot serve now rather than that the request is
+/// wrong: the connection or its TLS failed, the server is shutting down, starting or in
+/// recovery, a standby refuses a write (a failover under way), or it has no connection or
+/// resource left. Such a request is answered 503, to be tried again.
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // 08: connection exception; 57P01–57P03: shut down by the administrator or a
+            // crash, or not accepting connections yet; 25006: a read-only (standby) server;
+            // 53: out of connections, memory or disk.
+            code.starts_with("08")
+                || code.starts_with("53")
+                || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "25006")
+        }),
+        _ => false,
+    }
+}
+
 /// True for errors that a retry of the whole transaction may cure: serialization failures and
 /// deadlocks on PostgreSQL-compatible engines, a busy or locked database on SQLite.
 pub fn is_retryable(error: &sqlx::Error) -> bool {
@@ -130,6 +153,15 @@ pub fn is_retryable(error: &sqlx::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lost_connection_is_unavailable_and_a_bad_query_is_not() {
+        let io = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        assert!(is_unavailable(&io));
+        assert!(is_unavailable(&sqlx::Error::PoolTimedOut));
+        assert!(!is_unavailable(&sqlx::Error::RowNotFound));
+        assert!(!is_unavailable(&sqlx::Error::ColumnNotFound("x".into())));
+    }
 
     #[test]
     fn unknown_url_schemes_are_refused() {

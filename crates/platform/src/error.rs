@@ -114,7 +114,8 @@ impl From<DbError> for AppError {
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
         match &error {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            error if crate::db::is_unavailable(error) => {
+                tracing::warn!(%error, "the database cannot serve now: answering 503");
                 AppError::Unavailable
             }
             error if crate::db::is_retryable(error) => AppError::Contention,

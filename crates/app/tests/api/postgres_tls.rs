@@ -66,3 +66,39 @@ async fn postgres_is_reached_over_verified_tls_and_another_authoritys_server_is_
     let _ = std::fs::remove_file(&path);
     assert!(refused.is_err(), "{refused:?}");
 }
+
+/// A server that cannot take a write now — a standby before its promotion, as in a failover —
+/// is "unavailable" (503, try again), not an internal error (500).
+#[tokio::test]
+async fn a_write_refused_by_a_read_only_server_is_unavailable() {
+    let url = match std::env::var("TONGBAN_TEST_DATABASE_URL") {
+        Ok(url) if url.starts_with("postgres") => url,
+        _ => {
+            eprintln!("note: read-only refusals are tested when TONGBAN_TEST_DATABASE_URL is set");
+            return;
+        }
+    };
+    let db = Db::connect(&url, 1).await.expect("connect");
+    let mut tx = db.pool().begin().await.expect("begin");
+    sqlx::query("SET TRANSACTION READ ONLY")
+        .execute(&mut *tx)
+        .await
+        .expect("read only");
+    let refused = sqlx::query("CREATE TABLE tb_read_only_probe (x BIGINT)")
+        .execute(&mut *tx)
+        .await
+        .expect_err("a read-only transaction refuses a write");
+    assert!(tongban_app::db::is_unavailable(&refused), "{refused}");
+    assert!(matches!(
+        tongban_app::error::AppError::from(refused),
+        tongban_app::error::AppError::Unavailable
+    ));
+    // A query that is wrong stays an internal error.
+    drop(tx);
+    let wrong = sqlx::query("SELECT no_such_column FROM pg_class")
+        .execute(db.pool())
+        .await
+        .expect_err("no such column");
+    assert!(!tongban_app::db::is_unavailable(&wrong));
+    db.close().await;
+}

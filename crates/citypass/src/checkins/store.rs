@@ -99,17 +99,8 @@ pub async fn append_log(db: &Db, rows: &[&NewCheckin]) -> AppResult<()> {
     Ok(())
 }
 
-/// A log row as compaction reads it to fold repeats.
-#[derive(sqlx::FromRow)]
-struct LogRow {
-    id: String,
-    subject: Vec<u8>,
-    venue_no: i64,
-    at: i64,
-}
-
-/// Log rows deleted by id in one statement.
-const IDS_PER_DELETE: usize = 500;
+/// Folded log rows deleted in one statement.
+const FOLDED_PER_DELETE: usize = 100;
 
 /// Moves up to `max` log rows made before `before` into `checkins` (sorted by its key) and
 /// their pseudonyms into `checkin_subjects`, in one transaction, inside the database. Rows
@@ -132,26 +123,36 @@ pub async fn compact_log(
     .fetch_optional(&mut *tx)
     .await?;
     let cut = bound.unwrap_or(before);
-    let rows: Vec<LogRow> = sqlx::query_as(
-        "SELECT id, subject, venue_no, at FROM checkin_log WHERE at < $1 ORDER BY at, id",
-    )
-    .bind(cut)
-    .fetch_all(&mut *tx)
-    .await?;
-    let folded: Vec<String> = rows
+    // Only the three columns the fold needs (a repeat is rare: it is deleted by them).
+    let rows: Vec<VisitRow> =
+        sqlx::query_as("SELECT subject, venue_no, at FROM checkin_log WHERE at < $1 ORDER BY at")
+            .bind(cut)
+            .fetch_all(&mut *tx)
+            .await?;
+    let folded: Vec<Visit> = rows
         .into_iter()
-        .filter_map(|row| {
-            let subject = <[u8; 16]>::try_from(row.subject.as_slice()).ok()?;
-            (!keep(subject, row.venue_no, row.at)).then_some(row.id)
-        })
+        .filter_map(VisitRow::visit)
+        .filter(|v| !keep(v.subject, v.venue_no, v.at))
         .collect();
-    for chunk in folded.chunks(IDS_PER_DELETE) {
-        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("DELETE FROM checkin_log WHERE id IN ({})", marks.join(", "));
-        // Only placeholders are formatted in; the ids are bound.
+    for chunk in folded.chunks(FOLDED_PER_DELETE) {
+        let each: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                format!(
+                    "(at = ${} AND venue_no = ${} AND subject = ${})",
+                    3 * i + 1,
+                    3 * i + 2,
+                    3 * i + 3
+                )
+            })
+            .collect();
+        let sql = format!("DELETE FROM checkin_log WHERE {}", each.join(" OR "));
+        // Only placeholders are formatted in; the values are bound.
         let mut delete = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for id in chunk {
-            delete = delete.bind(id.clone());
+        for visit in chunk {
+            delete = delete
+                .bind(visit.at)
+                .bind(visit.venue_no)
+                .bind(visit.subject.to_vec());
         }
         delete.execute(&mut *tx).await?;
     }
