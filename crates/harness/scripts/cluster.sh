@@ -197,7 +197,7 @@ if [ "$mode" = --short ]; then
   "$bin" bench cluster --credentials "$work/n1/demo-credentials.json" --through "$through" \
     --nodes "$(IFS=,; echo "${nodes[*]}")" --duration 15s --connections 16 --rounds 3
 else
-  holders=20000
+  holders=10000
   start_node 1
   for count in 1 2 3; do
     [ "$count" -gt 1 ] && start_node "$count"

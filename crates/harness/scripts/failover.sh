@@ -11,14 +11,14 @@
 #   failover.sh            TLS_DIR as for cluster.sh; TONGBAN_BIN (a release build is best)
 #
 # Environment: KILL_AFTER (s of load before the kill, default 15), PROMOTE_AFTER (s from the
-# kill to the promotion, default 2), DURATION (s of load, default 45), HOLDERS (default 30000).
+# kill to the promotion, default 2), DURATION (s of load, default 45), HOLDERS (default 15000).
 set -euo pipefail
 : "${TLS_DIR:?TLS_DIR: the folder with ca.pem, server.pem and server.key}"
 bin=$(realpath "${TONGBAN_BIN:-target/release/tongban}")
 KILL_AFTER=${KILL_AFTER:-15}
 PROMOTE_AFTER=${PROMOTE_AFTER:-2}
 DURATION=${DURATION:-45}
-HOLDERS=${HOLDERS:-30000}
+HOLDERS=${HOLDERS:-15000}
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 here=$(dirname "$(realpath "$0")")
 
@@ -71,10 +71,10 @@ ssl_cert_file = '$work/server.pem'
 ssl_key_file = '$work/server.key'
 wal_level = replica
 max_wal_senders = 4
-synchronous_standby_names = 'standby'
 synchronous_commit = on
 EOF
-as_postgres "echo 'host replication postgres 127.0.0.1/32 trust' >> $work/primary/pg_hba.conf"
+# The standby's replication connection, ahead of initdb's rules (the first that matches wins).
+as_postgres "sed -i '1i host replication postgres 127.0.0.1/32 trust' $work/primary/pg_hba.conf"
 as_postgres "$pgbin/pg_ctl -D $work/primary -l $work/primary.log -w start >/dev/null"
 as_postgres "psql -h $work -p $primary_port -U postgres -qc \"CREATE ROLE tongban LOGIN PASSWORD 'tongban'\""
 as_postgres "psql -h $work -p $primary_port -U postgres -qc 'CREATE DATABASE tongban OWNER tongban'"
@@ -82,12 +82,14 @@ as_postgres "psql -h $work -p $primary_port -U postgres -qc 'CREATE DATABASE ton
 # The standby: a base backup of the primary, following it.
 standby_port=$(free_port)
 as_postgres "$pgbin/pg_basebackup -d 'host=127.0.0.1 port=$primary_port user=postgres application_name=standby' -D $work/standby -X stream -R"
-# Its copy of the primary's settings would wait, once promoted, for a standby of its own.
+# Once promoted, it must not wait for a standby of its own.
 as_postgres "cat >> $work/standby/postgresql.conf" <<EOF
 port = $standby_port
 synchronous_standby_names = ''
 EOF
 as_postgres "$pgbin/pg_ctl -D $work/standby -l $work/standby.log -w start >/dev/null"
+# Synchronous from now on: a commit is acknowledged once the standby has it on disk.
+as_postgres "psql -h $work -p $primary_port -U postgres -qc \"ALTER SYSTEM SET synchronous_standby_names = 'standby'\" -c 'SELECT pg_reload_conf()'" >/dev/null
 for _ in $(seq 1 30); do
   state=$(as_postgres "psql -h $work -p $primary_port -U postgres -tAc \"SELECT sync_state FROM pg_stat_replication WHERE application_name = 'standby'\"")
   [ "$state" = sync ] && break
