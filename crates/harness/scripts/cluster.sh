@@ -78,6 +78,8 @@ psql_admin() { as_root su postgres -c "psql -p $PG_PORT -v ON_ERROR_STOP=1 -qtAc
 finish() {
   local status=$?
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # PgBouncer runs under su, which does not pass the signal on.
+  pkill -f "$work/pgbouncer" 2>/dev/null || true
   wait 2>/dev/null || true
   psql_admin "DROP DATABASE IF EXISTS $database" >/dev/null 2>&1 || true
   if [ $status -ne 0 ]; then

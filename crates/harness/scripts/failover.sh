@@ -41,6 +41,8 @@ pids=()
 finish() {
   local status=$?
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # PgBouncer runs under su, which does not pass the signal on.
+  pkill -f "$work/pgbouncer" 2>/dev/null || true
   wait 2>/dev/null || true
   for data in "$work/primary" "$work/standby"; do
     [ -f "$data/postmaster.pid" ] && as_postgres "$pgbin/pg_ctl -D $data -m immediate stop" >/dev/null 2>&1 || true
