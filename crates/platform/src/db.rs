@@ -126,16 +126,21 @@ pub fn is_unavailable(error: &sqlx::Error) -> bool {
         | sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
         | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
-            // 08: connection exception; 57P01–57P03: shut down by the administrator or a
-            // crash, or not accepting connections yet; 25006: a read-only (standby) server;
-            // 53: out of connections, memory or disk.
-            code.starts_with("08")
-                || code.starts_with("53")
-                || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "25006")
-        }),
+        // PostgreSQL's SQLSTATE codes have five characters (SQLite's are numbers of fewer).
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.len() == 5 && is_unavailable_state(&code)),
         _ => false,
     }
+}
+
+/// A PostgreSQL SQLSTATE that says the server cannot serve now: 08 connection exception;
+/// 57P01–57P03 shut down by the administrator or a crash, or not accepting connections yet;
+/// 25006 a read-only (standby) server; 53 out of connections, memory or disk.
+fn is_unavailable_state(code: &str) -> bool {
+    code.starts_with("08")
+        || code.starts_with("53")
+        || matches!(code, "57P01" | "57P02" | "57P03" | "25006")
 }
 
 /// True for errors that a retry of the whole transaction may cure: serialization failures and
