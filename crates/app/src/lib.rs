@@ -20,6 +20,7 @@ pub use tongban_platform::{
 pub use tongban_services::{applications, services};
 pub use tongban_trust::trust;
 
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -29,6 +30,11 @@ use tongban_core::Clock;
 pub use config::Config;
 pub use db::Db;
 pub use state::AppState;
+
+/// How long after the request timeout a stopping node still waits for open connections.
+pub const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long a stopping node waits for the database to take its job leases back.
+pub const RELEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A built application: its state and a bound listener (port 0 picks a free port, for tests).
 pub struct Application {
@@ -50,7 +56,13 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    /// Serves until `shutdown` completes, then finishes the requests in flight and gives up
+    /// the node's job leases, so that another node takes its jobs over at once.
+    ///
+    /// The stop is bounded: requests are answered within `request_timeout_seconds`, so a
+    /// connection still open [`STOP_GRACE`] after that (a client that never finishes sending,
+    /// a request stuck on a database that went away) is dropped; and the leases are given up
+    /// within [`RELEASE_WAIT`] or left to expire.
     pub async fn run_until(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
@@ -63,15 +75,45 @@ impl Application {
                 jobs.push(tokio::spawn(job.run));
             }
         }
+        let grace =
+            std::time::Duration::from_secs(state.config.request_timeout_seconds) + STOP_GRACE;
+        let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+        let signal = async move {
+            shutdown.await;
+            let _ = stopping.send(());
+        };
         let service = web::router(state).into_make_service_with_connect_info::<SocketAddr>();
-        let result = axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let serving = axum::serve(self.listener, service)
+            .with_graceful_shutdown(signal)
+            .into_future();
+        let overdue = async move {
+            // The signal future is dropped unsent only when serving ended first.
+            if stopped.await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(grace).await;
+        };
+        let result = tokio::select! {
+            result = serving => result,
+            () = overdue => {
+                tracing::warn!(
+                    seconds = grace.as_secs(),
+                    "connections still open after the grace period; stopping without them"
+                );
+                Ok(())
+            }
+        };
         for job in jobs {
             job.abort();
         }
-        if let Err(error) = lease::release_all(&self.state).await {
-            tracing::warn!(%error, "could not give up this node's job leases");
+        match tokio::time::timeout(RELEASE_WAIT, lease::release_all(&self.state)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "could not give up this node's job leases; they expire")
+            }
+            Err(_) => tracing::warn!(
+                "the database did not answer while giving up this node's job leases; they expire"
+            ),
         }
         result
     }

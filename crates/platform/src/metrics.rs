@@ -9,6 +9,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use crate::cache::CacheStats;
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     method: String,
@@ -28,6 +30,19 @@ struct JobLabels {
     turn: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CacheLabels {
+    cache: &'static str,
+    scope: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LookupLabels {
+    cache: &'static str,
+    scope: &'static str,
+    outcome: &'static str,
+}
+
 fn latency_histogram() -> Histogram {
     // 0.5 ms … about 8 s.
     Histogram::new(exponential_buckets(0.0005, 2.0, 15))
@@ -40,6 +55,8 @@ pub struct Metrics {
     pool_size: Gauge,
     pool_idle: Gauge,
     job_turns: Family<JobLabels, Counter>,
+    cache_entries: Family<CacheLabels, Gauge>,
+    cache_lookups: Family<LookupLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -58,6 +75,8 @@ impl Metrics {
         let pool_size = Gauge::default();
         let pool_idle = Gauge::default();
         let job_turns = Family::<JobLabels, Counter>::default();
+        let cache_entries = Family::<CacheLabels, Gauge>::default();
+        let cache_lookups = Family::<LookupLabels, Counter>::default();
         registry.register(
             "http_requests",
             "HTTP requests answered, by route and status",
@@ -84,6 +103,17 @@ impl Metrics {
              node (elsewhere), or stopped when the lease was lost",
             job_turns.clone(),
         );
+        registry.register(
+            "cache_entries",
+            "Entries held by each of this node's caches",
+            cache_entries.clone(),
+        );
+        registry.register(
+            "cache_lookups",
+            "Lookups in each of this node's caches: answered from it (hit) or read from the \
+             database (miss)",
+            cache_lookups.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -91,6 +121,8 @@ impl Metrics {
             pool_size,
             pool_idle,
             job_turns,
+            cache_entries,
+            cache_lookups,
         }
     }
 
@@ -120,10 +152,27 @@ impl Metrics {
             .inc();
     }
 
-    /// The text exposition, with the pool gauges read now.
-    pub fn render(&self, pool_size: u32, pool_idle: usize) -> String {
+    /// The text exposition, with the pool gauges and the caches' counts read now.
+    pub fn render(&self, pool_size: u32, pool_idle: usize, caches: &[CacheStats]) -> String {
         self.pool_size.set(i64::from(pool_size));
         self.pool_idle.set(pool_idle as i64);
+        for cache in caches {
+            let (name, scope) = (cache.name, cache.scope);
+            self.cache_entries
+                .get_or_create(&CacheLabels { cache: name, scope })
+                .set(cache.entries as i64);
+            for (outcome, count) in [("hit", cache.hits), ("miss", cache.misses)] {
+                // The caches keep their own running counts; the counter shows them as they are.
+                self.cache_lookups
+                    .get_or_create(&LookupLabels {
+                        cache: name,
+                        scope,
+                        outcome,
+                    })
+                    .inner()
+                    .store(count, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
         let mut text = String::new();
         if encode(&mut text, &self.registry).is_err() {
             text.clear();

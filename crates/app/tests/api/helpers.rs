@@ -147,6 +147,16 @@ impl TestApp {
         }
     }
 
+    /// Stops the node and waits however long it takes.
+    pub async fn stop_and_wait(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+
     /// Starts the stopped node again on the same address over the same database, as a new
     /// process would: nothing of its memory is kept.
     pub async fn start(&mut self) {

@@ -93,7 +93,7 @@ async fn the_same_job_on_two_nodes_never_runs_twice_at_once() {
     );
     // Each node's metrics say which turns ran there and which another node held.
     let ran_here = |state: &AppState| {
-        let text = state.metrics.render(0, 0);
+        let text = state.metrics.render(0, 0, &[]);
         let count = |turn: &str| {
             let label = format!("tongban_job_turns_total{{job=\"test purge\",turn=\"{turn}\"}} ");
             text.lines()
@@ -156,4 +156,40 @@ async fn a_step_whose_lease_was_taken_over_is_stopped() {
             .expect("turn"),
         Turn::Elsewhere
     );
+}
+
+/// A stopping node waits for the requests in flight, but not for ever: a client that never
+/// finishes its request (here half a request line's headers) does not keep it from stopping
+/// and giving up its leases once the request timeout and the grace period have passed.
+#[tokio::test]
+async fn a_node_stops_in_bounded_time_even_with_a_request_that_never_finishes() {
+    use tokio::io::AsyncWriteExt;
+    let mut app = crate::helpers::spawn_app_with(|config| config.request_timeout_seconds = 1).await;
+    let state = app.state.clone();
+    assert!(
+        lease::take(&state, "test job", Duration::from_secs(600))
+            .await
+            .expect("take")
+    );
+    let mut stuck = tokio::net::TcpStream::connect(app.address.trim_start_matches("http://"))
+        .await
+        .expect("connect");
+    stuck
+        .write_all(b"POST /api/v1/pass/verify HTTP/1.1\r\nHost: tongban\r\n")
+        .await
+        .expect("half a request");
+    // Let the node read what was sent.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let bound = Duration::from_secs(1) + tongban_app::STOP_GRACE + tongban_app::RELEASE_WAIT;
+    let stopped = tokio::time::timeout(bound + Duration::from_secs(10), app.stop_and_wait()).await;
+    assert!(
+        stopped.is_ok(),
+        "the node did not stop within {bound:?} and a margin"
+    );
+    assert_eq!(
+        lease::holder(&state, "test job").await.expect("holder"),
+        None,
+        "its lease was given up"
+    );
+    drop(stuck);
 }

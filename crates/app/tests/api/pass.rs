@@ -1492,3 +1492,66 @@ async fn repeat_scans_through_two_nodes_fold_into_one_visit() {
     assert_eq!(app.count("checkin_log").await, 0);
     assert_eq!(app.checkins_stored().await, 3);
 }
+
+/// The node's metrics count what each cache answered from memory and what it read from the
+/// database: a holder's second pass comes from the cache, and a change to the holder's facts
+/// makes the next one read again.
+#[tokio::test]
+async fn the_metrics_count_the_pass_caches_hits_and_misses() {
+    let app = spawn_app().await;
+    let lookups = || async {
+        let text = app
+            .client
+            .get(app.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        let count = |outcome: &str| {
+            let label = format!(
+                "tongban_cache_lookups_total{{cache=\"HolderInputs\",scope=\"person\",outcome=\"{outcome}\"}} "
+            );
+            text.lines()
+                .find_map(|line| line.strip_prefix(label.as_str()))
+                .map_or(0, |n| n.parse::<u64>().expect("a count"))
+        };
+        (count("hit"), count("miss"))
+    };
+    my_pass(&app, "citizen.zhangwei").await;
+    let (hits, misses) = lookups().await;
+    assert!(misses >= 1, "the first pass read the holder: {misses}");
+    my_pass(&app, "citizen.zhangwei").await;
+    let (hits_after, misses_after) = lookups().await;
+    assert!(hits_after > hits, "the second pass came from the cache");
+    assert_eq!(misses_after, misses, "and read nothing");
+
+    let officer = app.account("demo.health").api_token.clone();
+    let resident_id = app
+        .account("citizen.zhangwei")
+        .resident_id
+        .clone()
+        .expect("a resident");
+    let recorded = record(&app, &officer, &resident_id, "test_result", "negative").await;
+    assert_eq!(recorded.status(), 201);
+    let recorded: Value = recorded.json().await.expect("json");
+    if recorded["in_force"] == false {
+        let id = recorded["id"].as_str().expect("id");
+        let second = app.account("demo.health2").api_token.clone();
+        let confirmed = app
+            .post_as(
+                &second,
+                &format!("/api/v1/health/facts/{id}/confirm"),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(confirmed.status(), 204);
+    }
+    my_pass(&app, "citizen.zhangwei").await;
+    let (_, misses_changed) = lookups().await;
+    assert!(
+        misses_changed > misses_after,
+        "a change to the holder's facts is read again"
+    );
+}

@@ -36,6 +36,8 @@ pub struct Coherent<V> {
     /// `None` when caching is switched off.
     entries: Option<Cache<String, Arc<Entry<V>>>>,
     epoch: AtomicU64,
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 /// A cached value and when it was read.
@@ -59,6 +61,8 @@ impl<V: Send + Sync + 'static> Coherent<V> {
             scope,
             entries: (capacity > 0).then(|| Cache::new(capacity)),
             epoch: AtomicU64::new(0),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         }
     }
 
@@ -78,8 +82,10 @@ impl<V: Send + Sync + 'static> Coherent<V> {
             && let Some(hit) = entries.get(key)
             && (0..MAX_AGE_MS).contains(&(now - hit.loaded_at))
         {
+            self.hits.fetch_add(1, Ordering::Relaxed);
             return Ok(Some(hit));
         }
+        self.misses.fetch_add(1, Ordering::Relaxed);
         let epoch = self.epoch.load(Ordering::Acquire);
         let Some(value) = load().await? else {
             return Ok(None);
@@ -115,11 +121,34 @@ impl<V: Send + Sync + 'static> Coherent<V> {
     }
 }
 
+/// What a cache has served since the node started, for the metrics page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheStats {
+    /// The cached value's type, which names the cache (`HolderInputs`, `CachedActor` …).
+    pub name: &'static str,
+    pub scope: &'static str,
+    pub entries: usize,
+    /// Lookups answered from the cache, and those that read the database.
+    pub hits: u64,
+    pub misses: u64,
+}
+
+/// The last segment of a type's path, generics unwrapped: `Arc<a::b::Publishing>` is
+/// `Publishing`.
+fn short_type_name<V>() -> &'static str {
+    let full = std::any::type_name::<V>().trim_end_matches('>');
+    full.rsplit("::").next().unwrap_or(full)
+}
+
 /// What the feed needs of any cache: its scope, and eviction.
 pub trait Evict: Send + Sync {
     fn scope(&self) -> &'static str;
     /// Drops `key`, or every entry for [`ALL`].
     fn evict(&self, key: &str);
+    /// What the cache has served, where it counts.
+    fn stats(&self) -> Option<CacheStats> {
+        None
+    }
 }
 
 impl<V: Send + Sync + 'static> Evict for Coherent<V> {
@@ -136,6 +165,16 @@ impl<V: Send + Sync + 'static> Evict for Coherent<V> {
                 entries.remove(key);
             }
         }
+    }
+
+    fn stats(&self) -> Option<CacheStats> {
+        Some(CacheStats {
+            name: short_type_name::<V>(),
+            scope: self.scope,
+            entries: self.len(),
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+        })
     }
 }
 
@@ -187,6 +226,11 @@ impl NodeCache {
             all,
             feed: std::sync::Mutex::new(FeedPosition::default()),
         }
+    }
+
+    /// What each cache of the node has served.
+    pub fn stats(&self) -> Vec<CacheStats> {
+        self.all.iter().filter_map(|cache| cache.stats()).collect()
     }
 
     /// Evicts `key` from every cache of `scope` on this node. An identity key names one

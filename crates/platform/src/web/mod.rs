@@ -245,7 +245,7 @@ async fn metrics(State(state): State<AppState>, request: Request) -> Response {
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        state.metrics.render(size, idle),
+        state.metrics.render(size, idle, &state.cache.stats()),
     )
         .into_response()
 }
