@@ -6,9 +6,10 @@
 # one node only; it exits 1 when a check fails.
 #
 #   cluster.sh --short   two nodes, a short load (CI)
-#   cluster.sh --long    the figures of docs/BENCHMARKS.md: `tongban bench pass-http` through
-#                        HAProxy with one, two and three nodes, the checks on three, then
-#                        failover.sh (the primary killed under load)
+#   cluster.sh --long    the figures of docs/BENCHMARKS.md: `tongban bench pass-http` and
+#                        `tongban bench checkins-http` through HAProxy with one, two and three
+#                        nodes (each node's cache counts after each), the checks on three,
+#                        then failover.sh (the primary killed under load)
 #   cluster.sh --pgbouncer   only print the path of a PgBouncer new enough (building it)
 #
 # It needs a running PostgreSQL that serves TLS with a certificate for localhost, and:
@@ -23,14 +24,7 @@ set -euo pipefail
 mode=${1:---short}
 case "$mode" in --short | --long | --pgbouncer) ;; *) echo "usage: $0 [--short|--long|--pgbouncer]" >&2; exit 2 ;; esac
 
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-need_packages() {
-  local missing=()
-  for package in "$@"; do dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package"); done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-}
+. "$(dirname "$(realpath "$0")")/common.sh"
 
 # PgBouncer: 1.21 added prepared statements in transaction mode (max_prepared_statements);
 # Debian 12 ships 1.18, Debian 13 ships 1.24.
@@ -78,8 +72,7 @@ psql_admin() { as_root su postgres -c "psql -p $PG_PORT -v ON_ERROR_STOP=1 -qtAc
 finish() {
   local status=$?
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  # PgBouncer runs under su, which does not pass the signal on.
-  pkill -f "$work/pgbouncer" 2>/dev/null || true
+  stop_pgbouncer
   wait 2>/dev/null || true
   psql_admin "DROP DATABASE IF EXISTS $database" >/dev/null 2>&1 || true
   if [ $status -ne 0 ]; then
@@ -90,64 +83,12 @@ finish() {
 }
 trap finish EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() { # url, seconds, the pid that should answer
-  for _ in $(seq 1 "$2"); do
-    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-    kill -0 "$3" 2>/dev/null || { echo "the process meant to answer at $1 stopped" >&2; return 1; }
-    sleep 1
-  done
-  echo "nothing answered at $1 within $2 s" >&2; return 1
-}
-
 psql_admin "CREATE DATABASE $database OWNER tongban" >/dev/null
 ca="$TLS_DIR/ca.pem"
 direct="postgres://tongban:tongban@localhost:$PG_PORT/$database?sslmode=verify-full&sslrootcert=$ca"
 "$bin" migrate --database-url "$direct" >/dev/null
 
-# PgBouncer, as the postgres user (it refuses to run as root).
-bouncer_port=$(free_port)
-install -m 644 "$TLS_DIR/ca.pem" "$TLS_DIR/server.pem" "$work/"
-install -m 600 "$TLS_DIR/server.key" "$work/"
-printf '"tongban" "tongban"\n' > "$work/userlist.txt"
-chmod 600 "$work/userlist.txt"
-cat > "$work/pgbouncer.ini" <<EOF
-[databases]
-$database = host=localhost port=$PG_PORT dbname=$database
-
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = $bouncer_port
-unix_socket_dir =
-auth_type = scram-sha-256
-auth_file = $work/userlist.txt
-pool_mode = transaction
-max_prepared_statements = 200
-default_pool_size = 20
-max_client_conn = 1000
-ignore_startup_parameters = extra_float_digits
-client_tls_sslmode = require
-client_tls_key_file = $work/server.key
-client_tls_cert_file = $work/server.pem
-server_tls_sslmode = verify-full
-server_tls_ca_file = $work/ca.pem
-logfile = $work/pgbouncer.log
-pidfile = $work/pgbouncer.pid
-EOF
-if [ "$(id -u)" = 0 ]; then
-  # A copy the postgres user can run wherever the build went (root's home is closed to it).
-  install -m 755 "$pgbouncer" "$work/pgbouncer"
-  chown -R postgres "$work"
-  su postgres -s /bin/sh -c "exec '$work/pgbouncer' '$work/pgbouncer.ini'" 2>"$work/pgbouncer-stderr.log" &
-else
-  "$pgbouncer" "$work/pgbouncer.ini" 2>"$work/pgbouncer-stderr.log" &
-fi
-pids+=($!)
-for _ in $(seq 1 30); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$bouncer_port") 2>/dev/null && break
-  kill -0 "${pids[-1]}" 2>/dev/null || { echo "PgBouncer did not start" >&2; exit 1; }
-  sleep 0.2
-done
+start_pgbouncer "$database" "$PG_PORT"
 pooled="postgres://tongban:tongban@localhost:$bouncer_port/$database?sslmode=verify-full&sslrootcert=$ca"
 
 export TONGBAN_MASTER_KEY
@@ -199,7 +140,9 @@ if [ "$mode" = --short ]; then
   "$bin" bench cluster --credentials "$work/n1/demo-credentials.json" --through "$through" \
     --nodes "$(IFS=,; echo "${nodes[*]}")" --duration 15s --connections 16 --rounds 3
 else
-  holders=10000
+  # Three runs of the check-in bench take 10,000 holders each: a holder scanned again within
+  # a minute would be a repeat, folded rather than stored.
+  holders=30000
   start_node 1
   for count in 1 2 3; do
     [ "$count" -gt 1 ] && start_node "$count"
@@ -207,6 +150,15 @@ else
     echo "== pass-http through HAProxy, $count node(s)"
     "$bin" bench pass-http --credentials "$work/n1/demo-credentials.json" --base-url "$through" \
       --duration 20s --connections 64
+    echo "== the holders' cache on each node after it (hits, misses, entries)"
+    for node in "${nodes[@]}"; do
+      curl -fsS "$node/metrics" | awk -v node="$node" '/cache="HolderInputs"/ {
+        split($0, f, " "); n[$0 ~ /outcome="hit"/ ? "hit" : $0 ~ /outcome="miss"/ ? "miss" : "entries"] = f[2]
+      } END { printf "%s hits %s misses %s entries %s\n", node, n["hit"], n["miss"], n["entries"] }'
+    done
+    echo "== checkins-http through HAProxy, $count node(s)"
+    "$bin" bench checkins-http --credentials "$work/n1/demo-credentials.json" --base-url "$through" \
+      --connections 64 --from $(((count - 1) * 10000)) --count 10000
   done
   echo "== the checks on three nodes"
   "$bin" bench cluster --credentials "$work/n1/demo-credentials.json" --through "$through" \

@@ -22,17 +22,7 @@ HOLDERS=${HOLDERS:-15000}
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 here=$(dirname "$(realpath "$0")")
 
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-as_postgres() { as_root su postgres -s /bin/bash -c "$*"; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() { # url, seconds, pid
-  for _ in $(seq 1 "$2"); do
-    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-    kill -0 "$3" 2>/dev/null || { echo "the process meant to answer at $1 stopped" >&2; return 1; }
-    sleep 1
-  done
-  echo "nothing answered at $1 within $2 s" >&2; return 1
-}
+. "$here/common.sh"
 pgbouncer=$("$here/cluster.sh" --pgbouncer)
 
 work=$(mktemp -d)
@@ -41,8 +31,7 @@ pids=()
 finish() {
   local status=$?
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  # PgBouncer runs under su, which does not pass the signal on.
-  pkill -f "$work/pgbouncer" 2>/dev/null || true
+  stop_pgbouncer
   wait 2>/dev/null || true
   for data in "$work/primary" "$work/standby"; do
     [ -f "$data/postmaster.pid" ] && as_postgres "$pgbin/pg_ctl -D $data -m immediate stop" >/dev/null 2>&1 || true
@@ -57,7 +46,6 @@ trap finish EXIT
 
 install -m 644 "$TLS_DIR/ca.pem" "$TLS_DIR/server.pem" "$work/"
 install -m 600 "$TLS_DIR/server.key" "$work/"
-install -m 755 "$pgbouncer" "$work/pgbouncer"
 as_root chown -R postgres "$work"
 
 # The primary: synchronous replication to the standby named "standby".
@@ -117,38 +105,8 @@ EOF
 haproxy -f "$work/haproxy-db.cfg" -db >>"$work/haproxy-db.log" 2>&1 &
 pids+=($!)
 
-# PgBouncer behind it.
-bouncer_port=$(free_port)
-printf '"tongban" "tongban"\n' > "$work/userlist.txt"
-cat > "$work/pgbouncer.ini" <<EOF
-[databases]
-tongban = host=localhost port=$db_port dbname=tongban
-
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = $bouncer_port
-unix_socket_dir =
-auth_type = scram-sha-256
-auth_file = $work/userlist.txt
-pool_mode = transaction
-max_prepared_statements = 200
-default_pool_size = 20
-max_client_conn = 1000
-ignore_startup_parameters = extra_float_digits
-server_connect_timeout = 2
-server_login_retry = 1
-client_tls_sslmode = require
-client_tls_key_file = $work/server.key
-client_tls_cert_file = $work/server.pem
-server_tls_sslmode = verify-full
-server_tls_ca_file = $work/ca.pem
-logfile = $work/pgbouncer.log
-EOF
-as_root chown postgres "$work/userlist.txt" "$work/pgbouncer.ini"
-as_root chmod 600 "$work/userlist.txt"
-as_root su postgres -s /bin/sh -c "exec '$work/pgbouncer' '$work/pgbouncer.ini'" 2>"$work/pgbouncer-stderr.log" &
-pids+=($!)
-sleep 1
+# PgBouncer behind it, giving up on a server quickly while the primary is away.
+start_pgbouncer tongban "$db_port" "server_connect_timeout = 2" "server_login_retry = 1"
 
 ca="$work/ca.pem"
 through_db="postgres://tongban:tongban@localhost:$db_port/tongban?sslmode=verify-full&sslrootcert=$ca"

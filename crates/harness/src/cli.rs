@@ -50,6 +50,26 @@ pub enum BenchCommand {
         #[arg(long)]
         base_url: Option<String>,
     },
+    /// The door of a recording venue scans holders' codes on a running server (through a
+    /// balancer in front of several nodes), each holder once so that every scan is a check-in
+    /// to store; check-ins per second and latency percentiles.
+    CheckinsHttp {
+        /// The demo's credentials file (with load holders: `tongban demo --load-holders N`).
+        #[arg(long, default_value = "data/demo-credentials.json")]
+        credentials: PathBuf,
+        /// Drive this address instead of the credentials' base_url.
+        #[arg(long)]
+        base_url: Option<String>,
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        /// The first holder scanned (runs within a minute of each other take different
+        /// holders, or their scans fold as repeats).
+        #[arg(long, default_value_t = 0)]
+        from: usize,
+        /// How many holders are scanned; default all from --from on.
+        #[arg(long)]
+        count: Option<usize>,
+    },
     /// Several nodes on one database behind a load balancer: holders at the gate through the
     /// balancer, a colour changed on the first node timed until every other node shows it,
     /// and each run-once job checked to have run on one node only (from the nodes' metrics).
@@ -235,6 +255,16 @@ pub async fn bench(command: BenchCommand) -> anyhow::Result<()> {
             base_url,
         } => {
             crate::load::pass_http(&credentials, &duration, connections, base_url.as_deref())
+                .await?
+        }
+        BenchCommand::CheckinsHttp {
+            credentials,
+            base_url,
+            connections,
+            from,
+            count,
+        } => {
+            crate::load::checkins_http(&credentials, base_url.as_deref(), connections, from, count)
                 .await?
         }
         BenchCommand::Failover {

@@ -69,15 +69,8 @@ fn token(demo: &Value, username: &str) -> anyhow::Result<String> {
 /// Runs the load, the coherence rounds beside it, then reads the nodes' job metrics.
 pub async fn cluster(run: ClusterRun) -> anyhow::Result<Value> {
     anyhow::ensure!(run.nodes.len() >= 2, "give at least two nodes (--nodes)");
-    let text = std::fs::read_to_string(&run.credentials)
-        .with_context(|| format!("reading {}", run.credentials.display()))?;
-    let demo: Value = serde_json::from_str(&text)?;
-    let holders: Vec<String> = demo["load_tokens"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|t| t.as_str().map(str::to_owned))
-        .collect();
+    let (demo, _) = crate::load::demo_target(&run.credentials, Some(&run.through))?;
+    let holders = crate::load::load_tokens(&demo);
     anyhow::ensure!(
         !holders.is_empty(),
         "no load holders: seed with `tongban demo --load-holders N`"
@@ -440,17 +433,8 @@ async fn checkins_stored(url: &str) -> anyhow::Result<i64> {
 
 /// The gates of a failover, each holder once, and the count of what was stored.
 pub async fn failover(run: FailoverRun) -> anyhow::Result<Value> {
-    let text = std::fs::read_to_string(&run.credentials)
-        .with_context(|| format!("reading {}", run.credentials.display()))?;
-    let demo: Value = serde_json::from_str(&text)?;
-    let holders: Arc<Vec<String>> = Arc::new(
-        demo["load_tokens"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|t| t.as_str().map(str::to_owned))
-            .collect(),
-    );
+    let (demo, _) = crate::load::demo_target(&run.credentials, Some(&run.through))?;
+    let holders = Arc::new(crate::load::load_tokens(&demo));
     let door = token(&demo, "demo.venue.metro")?;
     let client = tongban_app::outbound::plain()
         .pool_max_idle_per_host(run.connections)

@@ -2,6 +2,7 @@
 //! server, latency percentiles per phase.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use anyhow::Context;
 
@@ -93,16 +94,12 @@ pub fn seconds(duration: &str) -> anyhow::Result<u64> {
         .context("--duration is a number of seconds, like 20s")
 }
 
-/// The load generator of `tongban bench pass-http`: the HTTP floor of the same server
-/// (`/healthz`), then every holder's first pass (read from the database), then the steady
-/// state for `duration`, each request for the next holder in turn.
-pub async fn pass_http(
+/// The demo's credentials file, and the address to drive: `base_url` when given (a balancer in
+/// front of several nodes), else the one the demo was served at.
+pub fn demo_target(
     credentials: &std::path::Path,
-    duration: &str,
-    connections: usize,
     base_url: Option<&str>,
-) -> anyhow::Result<serde_json::Value> {
-    let seconds = seconds(duration)?;
+) -> anyhow::Result<(serde_json::Value, String)> {
     let text = std::fs::read_to_string(credentials)
         .with_context(|| format!("reading {}", credentials.display()))?;
     let demo: serde_json::Value = serde_json::from_str(&text)?;
@@ -113,12 +110,31 @@ pub async fn pass_http(
             .context("no base_url in the credentials")?
             .to_owned(),
     };
-    let mut tokens: Vec<String> = demo["load_tokens"]
+    Ok((demo, base_url))
+}
+
+/// The tokens of the synthetic holders seeded with `tongban demo --load-holders N`.
+pub fn load_tokens(demo: &serde_json::Value) -> Vec<String> {
+    demo["load_tokens"]
         .as_array()
         .into_iter()
         .flatten()
         .filter_map(|t| t.as_str().map(str::to_owned))
-        .collect();
+        .collect()
+}
+
+/// The load generator of `tongban bench pass-http`: the HTTP floor of the same server
+/// (`/healthz`), then every holder's first pass (read from the database), then the steady
+/// state for `duration`, each request for the next holder in turn.
+pub async fn pass_http(
+    credentials: &std::path::Path,
+    duration: &str,
+    connections: usize,
+    base_url: Option<&str>,
+) -> anyhow::Result<serde_json::Value> {
+    let seconds = seconds(duration)?;
+    let (demo, base_url) = demo_target(credentials, base_url)?;
+    let mut tokens = load_tokens(&demo);
     if tokens.is_empty() {
         tokens = demo["accounts"]
             .as_array()
@@ -180,4 +196,150 @@ pub async fn pass_http(
         "steady_to_floor_ratio": ratio,
         "machine": crate::bench::machine(),
     }))
+}
+
+/// `tongban bench checkins-http`: the door of a recording venue (the metro's) scans the
+/// holders `from..from + count`, each once, so that every scan is a new visit to store. Their
+/// codes are fetched first (untimed, through the same address); then the scans are timed.
+/// Each holder once keeps folding out of the figure: a repeat within a minute is not stored.
+pub async fn checkins_http(
+    credentials: &std::path::Path,
+    base_url: Option<&str>,
+    connections: usize,
+    from: usize,
+    count: Option<usize>,
+) -> anyhow::Result<serde_json::Value> {
+    let (demo, base_url) = demo_target(credentials, base_url)?;
+    let tokens = load_tokens(&demo);
+    let until = count.map_or(tokens.len(), |count| from + count);
+    anyhow::ensure!(
+        from < until && until <= tokens.len(),
+        "holders {from}..{until} asked for, {} seeded (`tongban demo --load-holders N`)",
+        tokens.len()
+    );
+    let holders = Arc::new(tokens[from..until].to_vec());
+    let door = demo["accounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|a| a["username"] == "demo.venue.metro")
+        .and_then(|a| a["api_token"].as_str())
+        .context("no demo.venue.metro in the credentials")?
+        .to_owned();
+    let client = tongban_app::outbound::plain()
+        .pool_max_idle_per_host(connections)
+        .timeout(std::time::Duration::from_secs(30))
+        .build()?;
+
+    // The codes the holders show, fetched on as many connections.
+    let fetched = Instant::now();
+    let codes = Arc::new(
+        each_once(&holders, connections, {
+            let (client, url) = (client.clone(), format!("{base_url}/api/v1/pass/me"));
+            move |holder: String| {
+                let (client, url) = (client.clone(), url.clone());
+                async move {
+                    let pass: serde_json::Value = client
+                        .get(&url)
+                        .bearer_auth(holder)
+                        .send()
+                        .await?
+                        .error_for_status()?
+                        .json()
+                        .await?;
+                    pass["code"]
+                        .as_str()
+                        .map(str::to_owned)
+                        .context("a pass without a code")
+                }
+            }
+        })
+        .await?,
+    );
+    let fetch_seconds = fetched.elapsed().as_secs_f64();
+
+    let started = Instant::now();
+    let outcomes = each_once(&codes, connections, {
+        let (client, url) = (client.clone(), format!("{base_url}/api/v1/pass/verify"));
+        move |code: String| {
+            let (client, url, door) = (client.clone(), url.clone(), door.clone());
+            async move {
+                let sent = Instant::now();
+                let response = client
+                    .post(&url)
+                    .bearer_auth(door)
+                    .json(&serde_json::json!({"code": code}))
+                    .send()
+                    .await?;
+                let status = response.status();
+                let outcome: serde_json::Value = response.json().await.unwrap_or_default();
+                Ok((
+                    status.as_u16(),
+                    outcome["checked_in"] == true,
+                    sent.elapsed(),
+                ))
+            }
+        }
+    })
+    .await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let mut phase = Phase {
+        seconds,
+        ..Phase::default()
+    };
+    let (mut stored, mut folded) = (0u64, 0u64);
+    for (status, checked_in, took) in outcomes {
+        match status {
+            200 => {
+                phase.latencies_us.push(took.as_micros() as u64);
+                if checked_in { stored += 1 } else { folded += 1 }
+            }
+            503 => phase.shed += 1,
+            _ => phase.errors += 1,
+        }
+    }
+    Ok(serde_json::json!({
+        "benchmark": "checkins-http",
+        "base_url": base_url,
+        "connections": connections,
+        "holders": holders.len(),
+        "codes_fetched_in_seconds": fetch_seconds,
+        "scans": phase.summary(),
+        "checked_in": stored,
+        "folded_as_repeats": folded,
+        "check_ins_per_second": stored as f64 / seconds.max(1e-9),
+        "machine": crate::bench::machine(),
+    }))
+}
+
+/// Runs `call` once for each of `items` on `connections` workers; the answers in any order.
+async fn each_once<T, F, Fut>(
+    items: &Arc<Vec<String>>,
+    connections: usize,
+    call: F,
+) -> anyhow::Result<Vec<T>>
+where
+    T: Send + 'static,
+    F: Fn(String) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<T>> + Send,
+{
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut workers = Vec::new();
+    for _ in 0..connections.max(1) {
+        let (items, next, call) = (items.clone(), next.clone(), call.clone());
+        workers.push(tokio::spawn(async move {
+            let mut answers = Vec::new();
+            loop {
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(item) = items.get(n) else { break };
+                answers.push(call(item.clone()).await?);
+            }
+            anyhow::Ok(answers)
+        }));
+    }
+    let mut all = Vec::with_capacity(items.len());
+    for worker in workers {
+        all.extend(worker.await??);
+    }
+    Ok(all)
 }
