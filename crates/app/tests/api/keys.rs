@@ -240,3 +240,40 @@ async fn the_trust_list_is_signed_by_the_root_key_and_lists_rotated_keys_until_t
         "ended keys leave the list"
     );
 }
+
+/// Every door reads the verification keys from its node's cache; a key made on another node
+/// reaches it with the cache feed, and on the node that made it at once.
+#[tokio::test]
+async fn a_rotated_key_verifies_on_every_node_once_the_feed_is_read() {
+    let app = spawn_app().await;
+    // A second node's state, not serving: it reads the feed only when told here.
+    let other = tongban_app::open_state((*app.state.config).clone(), app.clock.clone())
+        .await
+        .expect("second node");
+    let region = app.state.config.region_code.clone();
+    let kids = |keys: Vec<service::TrustedKey>| -> Vec<String> {
+        keys.into_iter().map(|k| k.kid).collect()
+    };
+    // Both nodes hold the keys in their caches.
+    let before = kids(service::verification_keys(&other).await.expect("keys"));
+    assert_eq!(
+        kids(service::verification_keys(&app.state).await.expect("keys")),
+        before
+    );
+    let new = service::rotate(&app.state, &region, service::PASS, 1)
+        .await
+        .expect("rotates");
+    assert!(
+        kids(service::verification_keys(&app.state).await.expect("keys")).contains(&new),
+        "the node that rotated sees its new key at once"
+    );
+    assert!(
+        !kids(service::verification_keys(&other).await.expect("keys")).contains(&new),
+        "the other node still answers from its cache"
+    );
+    tongban_app::cache::read_feed(&other).await.expect("feed");
+    assert!(
+        kids(service::verification_keys(&other).await.expect("keys")).contains(&new),
+        "after reading the feed, the other node verifies the new key"
+    );
+}

@@ -24,6 +24,8 @@ pub const IDENTITY: &str = "identity";
 /// department that a recognised region's trust list binds exchange keys to. Published when a
 /// department is created and when a region's trust list is imported or removed.
 pub const MEMBERS: &str = "members";
+/// The scope of the signing keys' public halves (the pass's verification keys).
+pub const KEYS: &str = "signing-keys";
 /// The key that evicts every entry of a scope.
 pub const ALL: &str = "*";
 /// An identity key that names one account (`account:<id>`): evicts that account's token
@@ -210,6 +212,8 @@ impl FeedPosition {
 pub struct NodeCache {
     /// Token owners, by token digest.
     pub actors: Arc<Coherent<CachedActor>>,
+    /// Every signing key's row, under one key (`ALL`): read at every door.
+    pub keys: Arc<Coherent<Vec<crate::keys::store::SigningKeyRow>>>,
     all: Vec<Arc<dyn Evict>>,
     pub(super) feed: std::sync::Mutex<FeedPosition>,
 }
@@ -219,10 +223,12 @@ impl NodeCache {
     /// caches.
     pub fn new(entries: usize, modules: Vec<Arc<dyn Evict>>) -> NodeCache {
         let actors = Arc::new(Coherent::new(IDENTITY, entries));
-        let mut all: Vec<Arc<dyn Evict>> = vec![actors.clone()];
+        let keys = Arc::new(Coherent::new(KEYS, entries.min(1)));
+        let mut all: Vec<Arc<dyn Evict>> = vec![actors.clone(), keys.clone()];
         all.extend(modules);
         NodeCache {
             actors,
+            keys,
             all,
             feed: std::sync::Mutex::new(FeedPosition::default()),
         }

@@ -20,8 +20,8 @@
 pub(crate) mod coherent;
 
 pub use coherent::{
-    ACCOUNT, ALL, CacheStats, CachedActor, Coherent, Entry, Evict, IDENTITY, MAX_AGE_MS, MEMBERS,
-    NodeCache,
+    ACCOUNT, ALL, CacheStats, CachedActor, Coherent, Entry, Evict, IDENTITY, KEYS, MAX_AGE_MS,
+    MEMBERS, NodeCache,
 };
 
 use std::sync::Arc;

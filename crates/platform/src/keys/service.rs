@@ -68,6 +68,7 @@ async fn create(state: &AppState, owner: &str, purpose: &str) -> AppResult<Signi
         not_after: None,
     };
     store::insert_signing_key(state.pool(), &row, state.now()).await?;
+    crate::cache::changed(state, crate::cache::KEYS, crate::cache::ALL).await;
     Ok(row)
 }
 
@@ -111,6 +112,7 @@ pub async fn rotate(
         store::retire_signing_key(state.pool(), &row.kid, now + overlap_days.max(0) * DAY_MS)
             .await?;
     }
+    crate::cache::changed(state, crate::cache::KEYS, crate::cache::ALL).await;
     Ok(new.kid)
 }
 
@@ -151,22 +153,31 @@ impl TrustedKey {
     }
 }
 
-/// Every key that still verifies (current and overlapping old ones), and the time now.
+/// Every key that still verifies (current and overlapping old ones), and the time now. Read
+/// at every door, so from the node's cache: a key made or retired on any node evicts it
+/// (through the cache feed on the others, within about a second).
 pub async fn verification_keys(state: &AppState) -> AppResult<Vec<TrustedKey>> {
     use base64::Engine as _;
     let now = state.now();
-    Ok(store::signing_keys(state.pool())
+    let rows = state
+        .cache
+        .keys
+        .get_or_load(now, crate::cache::ALL, || async {
+            Ok(Some(store::signing_keys(state.pool()).await?))
+        })
         .await?
-        .into_iter()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the signing keys always load")))?;
+    Ok(rows
+        .iter()
         .filter(|row| row.not_before <= now && row.not_after.is_none_or(|end| end > now))
         .map(|row| TrustedKey {
             public_key: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&row.public_key),
             not_before: rfc3339(row.not_before),
             not_after: row.not_after.map(rfc3339),
-            kid: row.kid,
-            alg: row.algorithm,
-            purpose: row.purpose,
-            owner: row.owner,
+            kid: row.kid.clone(),
+            alg: row.algorithm.clone(),
+            purpose: row.purpose.clone(),
+            owner: row.owner.clone(),
             scope: None,
         })
         .collect())
