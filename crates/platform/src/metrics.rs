@@ -9,7 +9,17 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::cache::CacheStats;
+/// What a cache has served since the node started, for the metrics page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheStats {
+    /// The cached value's type, which names the cache (`HolderInputs`, `CachedActor` …).
+    pub name: &'static str,
+    pub scope: &'static str,
+    pub entries: usize,
+    /// Lookups answered from the cache, and those that read the database.
+    pub hits: u64,
+    pub misses: u64,
+}
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {

@@ -9,6 +9,7 @@ use quick_cache::sync::Cache;
 
 use crate::error::AppResult;
 use crate::identity::model::Actor;
+pub use crate::metrics::CacheStats;
 
 /// The longest an entry is used before it is read again from the database.
 pub const MAX_AGE_MS: i64 = 10 * 60 * 1000;
@@ -121,18 +122,6 @@ impl<V: Send + Sync + 'static> Coherent<V> {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-}
-
-/// What a cache has served since the node started, for the metrics page.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CacheStats {
-    /// The cached value's type, which names the cache (`HolderInputs`, `CachedActor` …).
-    pub name: &'static str,
-    pub scope: &'static str,
-    pub entries: usize,
-    /// Lookups answered from the cache, and those that read the database.
-    pub hits: u64,
-    pub misses: u64,
 }
 
 /// The last segment of a type's path, generics unwrapped: `Arc<a::b::Publishing>` is

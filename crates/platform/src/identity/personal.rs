@@ -619,33 +619,42 @@ async fn record_access(
         legal_basis: purpose.legal_basis(),
         request_id,
     };
-    let index = crate::ledger::service::append(state, &entry)
+    // The access row is written with its log entry, in the log's group-committed
+    // transaction: durable together, and many doors' checks share one commit.
+    use crate::ledger::appender::{IndexRow, IndexValue};
+    let row = IndexRow {
+        table: "personal_data_access",
+        columns: &[
+            "id",
+            "at",
+            "actor_id",
+            "actor_role",
+            "action",
+            "categories",
+            "subject_key",
+            "purpose",
+            "department_id",
+            "request_id",
+        ],
+        values: vec![
+            IndexValue::Text(random::new_id()),
+            IndexValue::Int(now),
+            IndexValue::Text(actor.id().to_owned()),
+            IndexValue::Text(actor.primary_role().as_str().to_owned()),
+            IndexValue::Text(action.to_owned()),
+            IndexValue::Text(categories.to_owned()),
+            IndexValue::Text(access_subject_key(state, subject_id)),
+            IndexValue::Text(purpose.as_str().to_owned()),
+            IndexValue::OptionalText(actor.account.department_id.clone()),
+            IndexValue::OptionalText(request_id.map(str::to_owned)),
+        ],
+    };
+    crate::ledger::service::append_indexed(state, &entry, row)
         .await
         .map_err(|error| {
-            tracing::error!(%error, "the access could not be logged; nothing is released");
+            tracing::error!(%error, "personal data access could not be recorded; nothing is released");
             AppError::Unavailable
         })?;
-    sqlx::query(
-        "INSERT INTO personal_data_access (id, at, actor_id, actor_role, action, categories, subject_key, purpose, department_id, request_id, ledger_index)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(random::new_id())
-    .bind(now)
-    .bind(actor.id().to_owned())
-    .bind(actor.primary_role().as_str())
-    .bind(action.to_owned())
-    .bind(categories.to_owned())
-    .bind(access_subject_key(state, subject_id))
-    .bind(purpose.as_str())
-    .bind(actor.account.department_id.clone())
-    .bind(request_id.map(str::to_owned))
-    .bind(index as i64)
-    .execute(state.pool())
-    .await
-    .map_err(|error| {
-        tracing::error!(%error, "personal data access could not be recorded; nothing is released");
-        AppError::Unavailable
-    })?;
     Ok(())
 }
 
