@@ -59,7 +59,8 @@ fn account<'a>(demo: &'a Value, username: &str) -> anyhow::Result<&'a Value> {
         .with_context(|| format!("no {username} in the credentials"))
 }
 
-fn token(demo: &Value, username: &str) -> anyhow::Result<String> {
+/// The API token of one of the demo's accounts.
+pub(crate) fn token(demo: &Value, username: &str) -> anyhow::Result<String> {
     Ok(account(demo, username)?["api_token"]
         .as_str()
         .context("no api_token")?

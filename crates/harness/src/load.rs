@@ -218,14 +218,7 @@ pub async fn checkins_http(
         tokens.len()
     );
     let holders = Arc::new(tokens[from..until].to_vec());
-    let door = demo["accounts"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|a| a["username"] == "demo.venue.metro")
-        .and_then(|a| a["api_token"].as_str())
-        .context("no demo.venue.metro in the credentials")?
-        .to_owned();
+    let door = crate::cluster::token(&demo, "demo.venue.metro")?;
     let client = tongban_app::outbound::plain()
         .pool_max_idle_per_host(connections)
         .timeout(std::time::Duration::from_secs(30))

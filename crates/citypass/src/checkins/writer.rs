@@ -83,6 +83,11 @@ impl Recent {
         true
     }
 
+    /// True when exactly this scan (same person, venue and millisecond) is the one kept.
+    fn is_kept(&self, subject: [u8; 16], venue_no: i64, at: i64) -> bool {
+        self.latest.get(&(subject, venue_no)) == Some(&at)
+    }
+
     fn forget_old(&mut self) {
         let horizon = self.newest - SAME_VISIT_MS;
         self.latest.retain(|_, at| *at > horizon);
@@ -164,7 +169,7 @@ impl Compactor {
                     // indexed table, keyed by all three, keeps one, and a fold could not
                     // delete one of two identical log rows alone.
                     let step = store::compact_log(db, before, MAX_COMPACTION, &mut |s, v, at| {
-                        trial.latest.get(&(s, v)) == Some(&at) || trial.admit(s, v, at)
+                        trial.is_kept(s, v, at) || trial.admit(s, v, at)
                     })
                     .await?;
                     Ok((step, trial))
