@@ -55,7 +55,7 @@ impl PublicKey {
                 .map(|_| ())
                 .map_err(|_| CryptoError::BadKey),
             SignatureAlgorithm::Sm2Sm3 => {
-                sm2::dsa::VerifyingKey::from_sec1_bytes(SM2_DEFAULT_ID, &self.bytes)
+                tongban_sm2::VerifyingKey::from_sec1(&self.bytes, SM2_DEFAULT_ID.as_bytes())
                     .map(|_| ())
                     .map_err(|_| CryptoError::BadKey)
             }
@@ -100,11 +100,81 @@ pub fn verify(key: &PublicKey, message: &[u8], signature: &[u8]) -> Result<(), C
             let signature = p256::ecdsa::Signature::from_slice(signature).map_err(bad)?;
             public.verify(message, &signature).map_err(bad)
         }
-        SignatureAlgorithm::Sm2Sm3 => {
-            let public = sm2::dsa::VerifyingKey::from_sec1_bytes(SM2_DEFAULT_ID, &key.bytes)
-                .map_err(|_| CryptoError::BadKey)?;
-            let signature = sm2::dsa::Signature::from_slice(signature).map_err(bad)?;
-            public.verify(message, &signature).map_err(bad)
+        SignatureAlgorithm::Sm2Sm3 => sm2_keys::verify(&key.bytes, message, signature),
+    }
+}
+
+/// SM2 verification keys that verify often, kept with their precomputed tables: a pass
+/// verifier checks nearly every code under a handful of keys, and a key's table makes each
+/// verification about three times cheaper. A key is prepared once it has verified
+/// `PREPARE_AFTER` signatures (a key seen once costs no table), and at most `PREPARED` keys
+/// are kept; public keys only, so nothing here is secret.
+mod sm2_keys {
+    use std::collections::HashMap;
+    use std::sync::{Arc, LazyLock, Mutex, RwLock};
+
+    use super::SM2_DEFAULT_ID;
+    use crate::CryptoError;
+
+    pub(super) const PREPARE_AFTER: u32 = 16;
+    const PREPARED: usize = 64;
+    /// Counts of keys not yet prepared are forgotten past this many, so a stream of
+    /// one-off keys cannot grow memory.
+    const COUNTED: usize = 4096;
+
+    static PREPARED_KEYS: LazyLock<RwLock<HashMap<Vec<u8>, Arc<tongban_sm2::VerifyingKey>>>> =
+        LazyLock::new(Default::default);
+    static SEEN: LazyLock<Mutex<HashMap<Vec<u8>, u32>>> = LazyLock::new(Default::default);
+
+    pub(super) fn verify(key: &[u8], message: &[u8], signature: &[u8]) -> Result<(), CryptoError> {
+        let prepared = PREPARED_KEYS
+            .read()
+            .ok()
+            .and_then(|keys| keys.get(key).cloned());
+        if let Some(prepared) = prepared {
+            return prepared
+                .verify(message, signature)
+                .map_err(|_| CryptoError::BadSignature);
+        }
+        let public = tongban_sm2::VerifyingKey::from_sec1(key, SM2_DEFAULT_ID.as_bytes())
+            .map_err(|_| CryptoError::BadKey)?;
+        let outcome = public
+            .verify(message, signature)
+            .map_err(|_| CryptoError::BadSignature);
+        if outcome.is_ok() && count(key) {
+            let prepared = Arc::new(public.with_table());
+            if let Ok(mut keys) = PREPARED_KEYS.write()
+                && keys.len() < PREPARED
+            {
+                keys.insert(key.to_vec(), prepared);
+            }
+        }
+        outcome
+    }
+
+    #[cfg(test)]
+    pub(super) fn is_prepared(key: &[u8]) -> bool {
+        PREPARED_KEYS
+            .read()
+            .map(|keys| keys.contains_key(key))
+            .unwrap_or(false)
+    }
+
+    /// Counts a good signature under `key`; true when the key has now earned its table.
+    fn count(key: &[u8]) -> bool {
+        let Ok(mut seen) = SEEN.lock() else {
+            return false;
+        };
+        if seen.len() >= COUNTED && !seen.contains_key(key) {
+            seen.clear();
+        }
+        let uses = seen.entry(key.to_vec()).or_insert(0);
+        *uses += 1;
+        if *uses >= PREPARE_AFTER {
+            seen.remove(key);
+            true
+        } else {
+            false
         }
     }
 }
@@ -132,7 +202,7 @@ pub struct SoftwareSigner {
 enum ParsedKey {
     Ed25519(ed25519_dalek::SigningKey),
     Es256(p256::ecdsa::SigningKey),
-    Sm2(Box<sm2::dsa::SigningKey>),
+    Sm2(Box<tongban_sm2::SigningKey>),
 }
 
 impl fmt::Debug for SoftwareSigner {
@@ -184,11 +254,9 @@ impl SoftwareSigner {
                 (ParsedKey::Es256(key), public)
             }
             SignatureAlgorithm::Sm2Sm3 => {
-                let secret_key =
-                    sm2::SecretKey::from_slice(&secret).map_err(|_| CryptoError::BadKey)?;
-                let key = sm2::dsa::SigningKey::new(SM2_DEFAULT_ID, &secret_key)
+                let key = tongban_sm2::SigningKey::from_bytes(&secret, SM2_DEFAULT_ID.as_bytes())
                     .map_err(|_| CryptoError::BadKey)?;
-                let public = key.verifying_key().to_sec1_bytes().to_vec();
+                let public = key.verifying_key().to_sec1().to_vec();
                 (ParsedKey::Sm2(Box::new(key)), public)
             }
         };
@@ -242,10 +310,7 @@ impl Signer for SoftwareSigner {
                 let signature: p256::ecdsa::Signature = key.sign(message);
                 signature.to_bytes().to_vec()
             }
-            ParsedKey::Sm2(key) => {
-                let signature: sm2::dsa::Signature = key.sign(message);
-                signature.to_bytes().to_vec()
-            }
+            ParsedKey::Sm2(key) => key.sign(message).to_vec(),
         }
     }
 }
@@ -299,6 +364,22 @@ mod tests {
             assert_eq!(back.public_key(), signer.public_key());
             assert!(SoftwareSigner::unseal(&kek, b"key/k2", &sealed, algorithm, "k1").is_err());
         }
+    }
+
+    #[test]
+    fn an_sm2_key_that_verifies_often_keeps_verifying_the_same_way_once_prepared() {
+        let signer = SoftwareSigner::generate(SignatureAlgorithm::Sm2Sm3, "pass");
+        let public = signer.public_key();
+        for round in 0..3 * sm2_keys::PREPARE_AFTER {
+            let message = format!("code {round}");
+            let signature = signer.sign(message.as_bytes());
+            assert_eq!(verify(&public, message.as_bytes(), &signature), Ok(()));
+            let mut altered = signature.clone();
+            altered[round as usize % 64] ^= 1;
+            assert!(verify(&public, message.as_bytes(), &altered).is_err());
+            assert!(verify(&public, b"another code", &signature).is_err());
+        }
+        assert!(sm2_keys::is_prepared(&public.bytes));
     }
 
     #[test]

@@ -75,7 +75,66 @@ pub fn crypto(budget: Duration) -> Value {
             json!({"algorithm": profile.aead().as_str(), "seal_64_bytes_per_second": per_second})
         })
         .collect();
-    json!({"benchmark": "crypto", "signatures": suites, "hashes": hashes, "sealing": aeads, "machine": machine()})
+    json!({"benchmark": "crypto", "signatures": suites, "sm2": sm2_against_reference(budget, &message), "hashes": hashes, "sealing": aeads, "machine": machine()})
+}
+
+/// tongban's SM2 (tongban-sm2) beside RustCrypto's `sm2` crate, which the platform used
+/// before and still tests against, in the same run: signing, verifying under a key parsed
+/// once, and verifying under a key with its precomputed table (what a pass verifier's few
+/// keys get).
+fn sm2_against_reference(budget: Duration, message: &[u8]) -> Value {
+    use sm2::dsa::signature::{Signer as _, Verifier as _};
+    let secret = loop {
+        let candidate = tongban_crypto::random_bytes(32);
+        if tongban_sm2::SigningKey::from_bytes(&candidate, tongban_sm2::DEFAULT_ID).is_ok() {
+            break candidate;
+        }
+    };
+    let ours = tongban_sm2::SigningKey::from_bytes(&secret, tongban_sm2::DEFAULT_ID)
+        .expect("a key checked above");
+    let theirs = sm2::dsa::SigningKey::from_slice("1234567812345678", &secret)
+        .expect("the same key for the reference");
+    let signature = ours.sign(message);
+    let their_signature: sm2::dsa::Signature = theirs.sign(message);
+    assert_eq!(
+        signature,
+        their_signature.to_bytes().as_slice(),
+        "the two implementations sign alike"
+    );
+    let their_key = theirs.verifying_key().clone();
+    let our_key = ours.verifying_key().clone();
+    let prepared = our_key.clone().with_table();
+
+    let reference_sign = rate(budget, || {
+        let s: sm2::dsa::Signature = theirs.sign(std::hint::black_box(message));
+        std::hint::black_box(s);
+    });
+    let reference_verify = rate(budget, || {
+        let _ = std::hint::black_box(their_key.verify(message, &their_signature));
+    });
+    let sign = rate(budget, || {
+        std::hint::black_box(ours.sign(std::hint::black_box(message)));
+    });
+    let verify_plain = rate(budget, || {
+        let _ = std::hint::black_box(our_key.verify(message, &signature));
+    });
+    let verify_prepared = rate(budget, || {
+        let _ = std::hint::black_box(prepared.verify(message, &signature));
+    });
+    let table_started = Instant::now();
+    std::hint::black_box(our_key.clone().with_table());
+    json!({
+        "reference": "RustCrypto sm2 0.14 (precomputed-tables)",
+        "reference_sign_per_second": reference_sign,
+        "reference_verify_per_second": reference_verify,
+        "sign_per_second": sign,
+        "verify_per_second": verify_plain,
+        "verify_prepared_key_per_second": verify_prepared,
+        "prepare_key_milliseconds": table_started.elapsed().as_secs_f64() * 1000.0,
+        "sign_ratio": sign / reference_sign,
+        "verify_ratio": verify_plain / reference_verify,
+        "verify_prepared_key_ratio": verify_prepared / reference_verify,
+    })
 }
 
 /// Durable appends per second through the group-committing appender, with `concurrency`
