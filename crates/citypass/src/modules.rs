@@ -134,6 +134,16 @@ impl crate::module::Module for PassModule {
         crate::texts::TEXTS
     }
 
+    fn init(
+        &self,
+        context: &crate::module::InitContext<'_>,
+        extensions: &mut crate::module::Extensions,
+    ) {
+        extensions.insert(crate::pass::service::ReusedCodes::new(
+            context.config.holder_cache_entries,
+        ));
+    }
+
     fn nav(&self, actor: &crate::identity::model::Actor) -> Vec<crate::module::NavLink> {
         use crate::authz::{Action, Resource, can};
         // Staff who check others scan; a person shows their own pass. An account that is no
@@ -200,6 +210,16 @@ impl crate::module::Module for VenuesModule {
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::error::AppResult<()>> + Send + 'a>>
     {
         Box::pin(async move { crate::venues::demo::seed_venues(state, city).await })
+    }
+
+    fn init(
+        &self,
+        context: &crate::module::InitContext<'_>,
+        extensions: &mut crate::module::Extensions,
+    ) {
+        extensions.insert(crate::pass::service::ReusedCodes::new(
+            context.config.holder_cache_entries,
+        ));
     }
 
     fn nav(&self, actor: &crate::identity::model::Actor) -> Vec<crate::module::NavLink> {

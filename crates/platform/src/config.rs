@@ -80,6 +80,10 @@ pub struct Config {
     pub checkpoint_interval_seconds: u64,
     /// Seconds a pass code stays valid. Default 300.
     pub pass_lifetime_seconds: i64,
+    /// Seconds within which a node serves a holder the code it just signed again, when
+    /// nothing the code shows has changed; at most 60. Default 0: a fresh code per request
+    /// (see docs/pass-format.md, "Fresh codes").
+    pub pass_reuse_seconds: i64,
     /// The region's time zone as an offset from UTC, in which calendar days are counted:
     /// certificates' validity (and certificates carry it), working-day due dates, statistics
     /// by day, the times pages show. Never the machine's zone. Default `+08:00` (北京时间).
@@ -139,6 +143,7 @@ impl Default for Config {
             region_code: "000000".into(),
             checkpoint_interval_seconds: 60,
             pass_lifetime_seconds: 300,
+            pass_reuse_seconds: 0,
             time_zone: tongban_core::Zone::CHINA,
             metrics_token: None,
             xroad_instance: "CN".into(),

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use time::Duration;
 
-use crate::helpers::{TestApp, problem, spawn_app};
+use crate::helpers::{TestApp, problem, spawn_app, spawn_app_with};
 
 async fn my_pass(app: &TestApp, username: &str) -> Value {
     let response = app
@@ -126,6 +126,44 @@ async fn a_positive_test_turns_the_pass_red_with_its_explanation_and_a_venue_see
             .iter()
             .any(|a| a["purpose"] == "pass_check" && a["actor_role"] == "venue_operator")
     );
+}
+
+#[tokio::test]
+async fn every_request_gets_a_fresh_code_unless_the_node_reuses_them_and_reuse_never_hides_a_change()
+ {
+    let app = spawn_app().await;
+    let first = my_pass(&app, "citizen.zhangwei").await;
+    let second = my_pass(&app, "citizen.zhangwei").await;
+    assert_ne!(first["code"], second["code"], "fresh codes by default");
+
+    let app = spawn_app_with(|config| config.pass_reuse_seconds = 30).await;
+    let first = my_pass(&app, "citizen.zhangwei").await;
+    let again = my_pass(&app, "citizen.zhangwei").await;
+    assert_eq!(first["code"], again["code"], "the code signed moments ago");
+    assert_eq!(first["expires_at"], again["expires_at"]);
+    let lina = my_pass(&app, "citizen.lina").await;
+    assert_ne!(lina["code"], first["code"], "each person has their own");
+
+    // A change of colour is never hidden behind a reused code.
+    let zhang = app.account("citizen.zhangwei");
+    let health = app.account("demo.health").api_token.clone();
+    record_positive(&app, &health, zhang.resident_id.as_deref().expect("id")).await;
+    let red = my_pass(&app, "citizen.zhangwei").await;
+    assert_eq!(red["colour"], "red");
+    assert_ne!(red["code"], first["code"]);
+    let seen = check(&app, red["code"].as_str().expect("code")).await;
+    assert_eq!(
+        (seen["valid"].as_bool(), seen["colour"].as_str()),
+        (Some(true), Some("red"))
+    );
+
+    // Past the window a new code is signed.
+    let held = my_pass(&app, "citizen.zhangwei").await;
+    assert_eq!(held["code"], red["code"]);
+    app.clock.advance(Duration::seconds(31));
+    let later = my_pass(&app, "citizen.zhangwei").await;
+    assert_ne!(later["code"], red["code"]);
+    assert_eq!(later["colour"], "red");
 }
 
 #[tokio::test]

@@ -697,7 +697,7 @@ pub async fn pending_controls(
 }
 
 /// A person's status: the colour, the policy version, and why.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Status {
     /// `green`, `yellow`, `red`, or `service_only` when the emergency mode is off.
     pub colour: String,

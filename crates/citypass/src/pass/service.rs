@@ -39,7 +39,69 @@ fn issuer(state: &AppState) -> String {
     format!("tongban.{}", state.config.region_code)
 }
 
-/// Issues a fresh code for the actor's own person.
+/// Codes this node signed in the last `pass_reuse_seconds`, by person. Off by default (a
+/// fresh code per request: two scans of one person cannot be linked by the code); where an
+/// operator turns it on, a code is served again only while everything it shows — the status
+/// and its explanation, the entitlements, the initials — is what would be signed now, so a
+/// change of colour is never hidden. See docs/pass-format.md, "Fresh codes".
+pub struct ReusedCodes {
+    codes: std::sync::Mutex<std::collections::HashMap<String, Reused>>,
+    capacity: usize,
+}
+
+struct Reused {
+    issued_at: i64,
+    entitlements: Vec<String>,
+    initials: String,
+    pass: IssuedPass,
+}
+
+impl ReusedCodes {
+    pub fn new(capacity: usize) -> ReusedCodes {
+        ReusedCodes {
+            codes: Default::default(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    fn get(
+        &self,
+        person_id: &str,
+        now: i64,
+        window: i64,
+        status: &Status,
+        holder: &crate::health::inputs::HolderInputs,
+    ) -> Option<IssuedPass> {
+        let codes = self.codes.lock().ok()?;
+        let reused = codes.get(person_id)?;
+        let fresh = (0..window).contains(&(now - reused.issued_at));
+        (fresh
+            && reused.pass.explanation == *status
+            && reused.entitlements == holder.entitlements
+            && reused.initials == holder.initials)
+            .then(|| reused.pass.clone())
+    }
+
+    fn put(&self, person_id: &str, reused: Reused, now: i64, window: i64) {
+        let Ok(mut codes) = self.codes.lock() else {
+            return;
+        };
+        if codes.len() >= self.capacity && !codes.contains_key(person_id) {
+            codes.retain(|_, r| now - r.issued_at < window);
+            if codes.len() >= self.capacity {
+                codes.clear();
+            }
+        }
+        codes.insert(person_id.to_owned(), reused);
+    }
+}
+
+/// The longest reuse window an operator may set: a reused code keeps at least 4 of its 5
+/// minutes.
+const MAX_REUSE_SECONDS: i64 = 60;
+
+/// Issues a code for the actor's own person: a fresh one, or where the node reuses codes
+/// (`pass_reuse_seconds`), the one it signed moments ago if nothing it shows has changed.
 pub async fn issue_for(state: &AppState, actor: &Actor) -> AppResult<IssuedPass> {
     let person_id = actor
         .account
@@ -48,6 +110,13 @@ pub async fn issue_for(state: &AppState, actor: &Actor) -> AppResult<IssuedPass>
         .ok_or(AppError::NotFound)?;
     let status = health::status_of(state, person_id).await?;
     let holder = crate::health::inputs::holder(state, person_id).await?;
+    let window = state.config.pass_reuse_seconds.clamp(0, MAX_REUSE_SECONDS);
+    let reuse = (window > 0).then(|| state.module::<ReusedCodes>());
+    if let Some(codes) = reuse
+        && let Some(pass) = codes.get(person_id, state.now() / 1000, window, &status, &holder)
+    {
+        return Ok(pass);
+    }
     let entitlements = holder.entitlements.clone();
     // The subject is the person id sealed under the vault key: it differs in every code and
     // only the issuer can resolve it.
@@ -68,12 +137,22 @@ pub async fn issue_for(state: &AppState, actor: &Actor) -> AppResult<IssuedPass>
         expires_at: expires,
     };
     let signer = keys::cached_signer(state, &state.config.region_code, keys::PASS).await?;
-    Ok(IssuedPass {
+    let pass = IssuedPass {
         code: issue_pass(&claims, signer.as_ref()),
         expires_at: crate::time_fmt::rfc3339(expires * 1000),
         colour: status.colour.clone(),
         explanation: status,
-    })
+    };
+    if let Some(codes) = reuse {
+        let reused = Reused {
+            issued_at: now,
+            entitlements: holder.entitlements.clone(),
+            initials: holder.initials.clone(),
+            pass: pass.clone(),
+        };
+        codes.put(person_id, reused, now, window);
+    }
+    Ok(pass)
 }
 
 /// The outcome of a check, shown large on the scanner.
