@@ -1593,3 +1593,74 @@ async fn the_metrics_count_the_pass_caches_hits_and_misses() {
         "a change to the holder's facts is read again"
     );
 }
+
+/// Many holders missing the cache at once (the first passes after a restart) are read
+/// together, a statement per table for all of them; each gets exactly what it would get read
+/// alone, an unknown person is refused, and each read of facts is logged once.
+#[tokio::test]
+async fn holders_read_together_get_what_each_would_get_alone() {
+    let app = spawn_app().await;
+    let zhang = app.account("citizen.zhangwei");
+    let health = app.account("demo.health").api_token.clone();
+    record_positive(&app, &health, zhang.resident_id.as_deref().expect("id")).await;
+    let zhang_id = app.person_id_of("citizen.zhangwei").await;
+    // A fresh node over the same database: nothing cached.
+    let node = tongban_app::open_state((*app.state.config).clone(), app.clock.clone())
+        .await
+        .expect("second node");
+    let mut people: Vec<String> = sqlx::query_scalar("SELECT id FROM persons ORDER BY id LIMIT 40")
+        .fetch_all(app.state.pool())
+        .await
+        .expect("persons");
+    assert!(people.len() >= 3, "the demo registers people");
+    if !people.contains(&zhang_id) {
+        people.push(zhang_id.clone());
+    }
+    people.push("no-such-person".to_owned());
+    let twice = people
+        .iter()
+        .find(|id| **id != zhang_id)
+        .expect("another person")
+        .clone();
+    people.push(twice);
+
+    let logged_before = app.count("ledger_entries").await;
+    let reads = people.iter().map(|id| {
+        let node = node.clone();
+        let id = id.clone();
+        tokio::spawn(async move { tongban_app::health::inputs::holder(&node, &id).await })
+    });
+    let mut together = Vec::new();
+    for read in reads.collect::<Vec<_>>() {
+        together.push(read.await.expect("task"));
+    }
+    let logged = app.count("ledger_entries").await - logged_before;
+    assert_eq!(logged, 1, "one holder has facts: one read of facts logged");
+
+    let now = tongban_core::Clock::now_millis(&*app.clock);
+    for (id, read) in people.iter().zip(together) {
+        if id == "no-such-person" {
+            assert!(matches!(read, Err(tongban_app::error::AppError::NotFound)));
+            continue;
+        }
+        let together = read.expect("inputs");
+        let alone = tongban_app::health::inputs::load_one(&node, id, now)
+            .await
+            .expect("alone");
+        let facts = |inputs: &tongban_app::health::inputs::HolderInputs| {
+            inputs
+                .facts
+                .iter()
+                .map(|f| (f.id.clone(), f.kind.clone(), f.value.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(facts(&together), facts(&alone), "{id}");
+        assert_eq!(together.entitlements, alone.entitlements, "{id}");
+        assert_eq!(together.initials, alone.initials, "{id}");
+        assert_eq!(together.overrides.len(), alone.overrides.len(), "{id}");
+        if *id == zhang_id {
+            assert_eq!(facts(&together).len(), 1);
+            assert_eq!(together.initials, "张*");
+        }
+    }
+}

@@ -65,6 +65,37 @@ pub async fn facts_of(db: impl Exec<'_>, person_id: &str, now: i64) -> AppResult
     rows.iter().map(|row| Ok(FactRow::from_row(row)?)).collect()
 }
 
+/// `$first, …` for `count` parameters: an `IN` list.
+fn marks(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// [`facts_of`] for many people in one statement, in the same order within each person.
+pub async fn facts_of_many(
+    db: impl Exec<'_>,
+    person_ids: &[String],
+    now: i64,
+) -> AppResult<Vec<FactRow>> {
+    if person_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {FACT_COLUMNS} FROM health_facts
+         WHERE person_id IN ({}) AND expires_at > $1 AND confirmed_at IS NOT NULL
+         ORDER BY observed_at, recorded_at",
+        marks(2, person_ids.len())
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
+    for id in person_ids {
+        query = query.bind(id.clone());
+    }
+    let rows = query.fetch_all(db).await?;
+    rows.iter().map(|row| Ok(FactRow::from_row(row)?)).collect()
+}
+
 pub async fn fact_by_id(db: impl Exec<'_>, id: &str) -> AppResult<Option<FactRow>> {
     let sql = format!("SELECT {FACT_COLUMNS} FROM health_facts WHERE id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -503,6 +534,30 @@ pub async fn active_overrides(
         .bind(now)
         .fetch_all(db)
         .await?;
+    rows.iter()
+        .map(|row| override_from_row(vault, row))
+        .collect()
+}
+
+/// [`active_overrides`] for many people in one statement.
+pub async fn active_overrides_many(
+    db: impl Exec<'_>,
+    vault: &Vault,
+    person_ids: &[String],
+    now: i64,
+) -> AppResult<Vec<OverrideRow>> {
+    if person_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {OVERRIDE_COLUMNS} FROM status_overrides WHERE person_key IN ({}) AND approved_by IS NOT NULL AND expires_at > $1 ORDER BY approved_at DESC, id DESC",
+        marks(2, person_ids.len())
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
+    for id in person_ids {
+        query = query.bind(override_person_key(vault, id));
+    }
+    let rows = query.fetch_all(db).await?;
     rows.iter()
         .map(|row| override_from_row(vault, row))
         .collect()

@@ -9,7 +9,9 @@ pub mod pages;
 pub mod service;
 pub(crate) mod store;
 
-pub use store::{ensure_venue, entitlements_of, venue_by_no, venue_of, venues_of_staff};
+pub use store::{
+    ensure_venue, entitlements_of, entitlements_of_many, venue_by_no, venue_of, venues_of_staff,
+};
 
 /// A venue's compact number for check-in rows: 63 bits of a digest of its id, so that nodes
 /// need no shared counter (a collision among even ten million venues has odds near 10^-5).

@@ -248,6 +248,26 @@ pub async fn entitlements_of(db: impl Exec<'_>, person_id: &str) -> AppResult<Ve
     )
 }
 
+/// Entitlements of many people in one statement: (person, service), by service within each.
+pub async fn entitlements_of_many(
+    db: impl Exec<'_>,
+    person_ids: &[String],
+) -> AppResult<Vec<(String, String)>> {
+    if person_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (1..=person_ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT person_id, service FROM entitlements WHERE person_id IN ({}) ORDER BY person_id, service",
+        marks.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql));
+    for id in person_ids {
+        query = query.bind(id.clone());
+    }
+    Ok(query.fetch_all(db).await?)
+}
+
 pub async fn grant_entitlement(db: impl Exec<'_>, person_id: &str, service: &str) -> AppResult<()> {
     sqlx::query("INSERT INTO entitlements (person_id, service) VALUES ($1, $2) ON CONFLICT (person_id, service) DO NOTHING")
         .bind(person_id.to_owned())

@@ -66,6 +66,34 @@ pub async fn masked_name_of(state: &AppState, person_id: &str) -> AppResult<Stri
     ))
 }
 
+/// [`masked_name_of`] for many people in one statement; a person not found is absent.
+pub async fn masked_names_of(
+    state: &AppState,
+    person_ids: &[String],
+) -> AppResult<std::collections::HashMap<String, String>> {
+    if person_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let marks: Vec<String> = (1..=person_ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT id, name_sealed FROM persons WHERE id IN ({})",
+        marks.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, (String, Vec<u8>)>(sqlx::AssertSqlSafe(sql));
+    for id in person_ids {
+        query = query.bind(id.clone());
+    }
+    query
+        .fetch_all(state.pool())
+        .await?
+        .into_iter()
+        .map(|(id, sealed)| {
+            let name = masked_name(open_person_field(state, "name", &id, &sealed)?.expose());
+            Ok((id, name))
+        })
+        .collect()
+}
+
 /// The personal fields of a natural person.
 #[derive(Debug, Clone)]
 pub struct PersonalFields {
