@@ -119,6 +119,14 @@ impl Db {
 /// wrong: the connection or its TLS failed, the server is shutting down, starting or in
 /// recovery, a standby refuses a write (a failover under way), or it has no connection or
 /// resource left. Such a request is answered 503, to be tried again.
+/// `$first, $first+1, …` for `count` parameters: the list of an `IN (…)`.
+pub fn in_list(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub fn is_unavailable(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::PoolTimedOut

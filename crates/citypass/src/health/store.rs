@@ -65,14 +65,6 @@ pub async fn facts_of(db: impl Exec<'_>, person_id: &str, now: i64) -> AppResult
     rows.iter().map(|row| Ok(FactRow::from_row(row)?)).collect()
 }
 
-/// `$first, …` for `count` parameters: an `IN` list.
-fn marks(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// [`facts_of`] for many people in one statement, in the same order within each person.
 pub async fn facts_of_many(
     db: impl Exec<'_>,
@@ -86,7 +78,7 @@ pub async fn facts_of_many(
         "SELECT {FACT_COLUMNS} FROM health_facts
          WHERE person_id IN ({}) AND expires_at > $1 AND confirmed_at IS NOT NULL
          ORDER BY observed_at, recorded_at",
-        marks(2, person_ids.len())
+        tongban_platform::db::in_list(2, person_ids.len())
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
     for id in person_ids {
@@ -551,7 +543,7 @@ pub async fn active_overrides_many(
     }
     let sql = format!(
         "SELECT {OVERRIDE_COLUMNS} FROM status_overrides WHERE person_key IN ({}) AND approved_by IS NOT NULL AND expires_at > $1 ORDER BY approved_at DESC, id DESC",
-        marks(2, person_ids.len())
+        tongban_platform::db::in_list(2, person_ids.len())
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
     for id in person_ids {

@@ -256,10 +256,9 @@ pub async fn entitlements_of_many(
     if person_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let marks: Vec<String> = (1..=person_ids.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "SELECT person_id, service FROM entitlements WHERE person_id IN ({}) ORDER BY person_id, service",
-        marks.join(", ")
+        tongban_platform::db::in_list(1, person_ids.len())
     );
     let mut query = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql));
     for id in person_ids {

@@ -85,10 +85,9 @@ pub async fn residents_matching(
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "SELECT DISTINCT person_id FROM person_match_keys WHERE match_key IN ({}) ORDER BY person_id",
-        placeholders.join(", ")
+        crate::db::in_list(1, keys.len())
     );
     let mut query = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
     for key in keys {

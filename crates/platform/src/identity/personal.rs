@@ -74,10 +74,9 @@ pub async fn masked_names_of(
     if person_ids.is_empty() {
         return Ok(Default::default());
     }
-    let marks: Vec<String> = (1..=person_ids.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "SELECT id, name_sealed FROM persons WHERE id IN ({})",
-        marks.join(", ")
+        crate::db::in_list(1, person_ids.len())
     );
     let mut query = sqlx::query_as::<_, (String, Vec<u8>)>(sqlx::AssertSqlSafe(sql));
     for id in person_ids {

@@ -51,10 +51,9 @@ pub async fn nodes(
         .map(|(_, index)| *index)
         .collect();
     for chunk in leaves.chunks(200) {
-        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT idx, leaf_hash FROM ledger_entries WHERE idx IN ({})",
-            marks.join(", ")
+            crate::db::in_list(1, chunk.len())
         );
         let mut query = sqlx::query_as::<_, (i64, Vec<u8>)>(sqlx::AssertSqlSafe(sql));
         for index in chunk {
