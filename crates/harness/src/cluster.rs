@@ -25,6 +25,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use serde_json::{Value, json};
 
+use crate::load::{account, token};
+
 /// A colour changed on one node is shown by every other node within this time: the cache
 /// feed is read every second (see `tongban_app::cache`), with room for a loaded machine.
 pub const COHERENCE_BOUND: Duration = Duration::from_secs(3);
@@ -48,23 +50,6 @@ struct Tally {
     statuses: BTreeMap<u16, u64>,
     failures: u64,
     gate_us: Vec<u64>,
-}
-
-fn account<'a>(demo: &'a Value, username: &str) -> anyhow::Result<&'a Value> {
-    demo["accounts"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|a| a["username"] == username)
-        .with_context(|| format!("no {username} in the credentials"))
-}
-
-/// The API token of one of the demo's accounts.
-pub(crate) fn token(demo: &Value, username: &str) -> anyhow::Result<String> {
-    Ok(account(demo, username)?["api_token"]
-        .as_str()
-        .context("no api_token")?
-        .to_owned())
 }
 
 /// Runs the load, the coherence rounds beside it, then reads the nodes' job metrics.

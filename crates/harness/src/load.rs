@@ -113,6 +113,27 @@ pub fn demo_target(
     Ok((demo, base_url))
 }
 
+/// One of the demo's accounts in the credentials file.
+pub(crate) fn account<'a>(
+    demo: &'a serde_json::Value,
+    username: &str,
+) -> anyhow::Result<&'a serde_json::Value> {
+    demo["accounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|a| a["username"] == username)
+        .with_context(|| format!("no {username} in the credentials"))
+}
+
+/// The API token of one of the demo's accounts.
+pub(crate) fn token(demo: &serde_json::Value, username: &str) -> anyhow::Result<String> {
+    Ok(account(demo, username)?["api_token"]
+        .as_str()
+        .context("no api_token")?
+        .to_owned())
+}
+
 /// The tokens of the synthetic holders seeded with `tongban demo --load-holders N`.
 pub fn load_tokens(demo: &serde_json::Value) -> Vec<String> {
     demo["load_tokens"]
@@ -218,7 +239,7 @@ pub async fn checkins_http(
         tokens.len()
     );
     let holders = Arc::new(tokens[from..until].to_vec());
-    let door = crate::cluster::token(&demo, "demo.venue.metro")?;
+    let door = token(&demo, "demo.venue.metro")?;
     let client = tongban_app::outbound::plain()
         .pool_max_idle_per_host(connections)
         .timeout(std::time::Duration::from_secs(30))
