@@ -117,12 +117,33 @@ async fn read(state: &AppState, person_id: &str) -> AppResult<Option<HolderInput
     }
 }
 
+/// A reader's place among the [`READERS`]: given back under the queue's lock when the reader
+/// finds the queue empty, or on drop if its task ended otherwise (a panic), so that a lost
+/// reader never leaves holders waiting with no one to read them.
+struct ReaderPlace {
+    state: AppState,
+    given_back: bool,
+}
+
+impl Drop for ReaderPlace {
+    fn drop(&mut self) {
+        if !self.given_back {
+            self.state.module::<HolderReads>().lock().readers -= 1;
+        }
+    }
+}
+
 async fn read_batches(state: AppState) {
+    let mut place = ReaderPlace {
+        state: state.clone(),
+        given_back: false,
+    };
     loop {
         let batch: Vec<Waiting> = {
             let mut queue = state.module::<HolderReads>().lock();
             if queue.waiting.is_empty() {
                 queue.readers -= 1;
+                place.given_back = true;
                 return;
             }
             let take = queue.waiting.len().min(BATCH);
