@@ -138,26 +138,23 @@ fn montgomery_reduce(t: [u64; 8]) -> [u64; 4] {
 }
 
 /// One round: (m, a, b, c, d) + m·p with m the first limb, which becomes zero; returns the
-/// next four limbs and the carry out of the last. The limbs of p are 2⁶⁴ − 1, 2⁶⁴ − 2³²,
-/// 2⁶⁴ − 1 and 2⁶⁴ − 2³² − 1, so m times each is a shift and a subtraction, not a
-/// multiplication; m + m·(2⁶⁴ − 1) = m·2⁶⁴ carries exactly m.
+/// next four limbs and the carry out of the last. With q = (p + 1)/2⁶⁴ = 2¹⁹² − 2¹⁶⁰ − 2³² + 1,
+/// m + m·p = m·q·2⁶⁴ (m − m cancels the first limb), so the round adds m·q to the four limbs
+/// above it; m·q is m + m·2¹⁹² less m·2³² and m·2¹⁶⁰, shifts and subtractions, no
+/// multiplication.
 #[inline(always)]
 fn reduce_round(m: u64, a: u64, b: u64, c: u64, d: u64) -> (u64, u64, u64, u64, u64) {
-    let wide = m as u128;
-    let m_2_64 = wide << 64;
-    let m_2_32 = wide << 32;
-    // Each sum is below 2¹²⁸ (the true value of limb + m·p_j + carry), so wrapping
-    // arithmetic on the way is exact.
-    let step = |limb: u64, product: u128, carry: u64| -> (u64, u64) {
-        let t = product
-            .wrapping_add(limb as u128)
-            .wrapping_add(carry as u128);
-        (t as u64, (t >> 64) as u64)
-    };
-    let (a, carry) = step(a, m_2_64.wrapping_sub(m_2_32), m);
-    let (b, carry) = step(b, m_2_64.wrapping_sub(wide), carry);
-    let (c, carry) = step(c, m_2_64.wrapping_sub(m_2_32).wrapping_sub(wide), carry);
-    let (d, carry) = adc(d, carry, 0);
+    let (low, high) = (m << 32, m >> 32);
+    // m·2³² = low + high·2⁶⁴ and m·2¹⁶⁰ = low·2¹²⁸ + high·2¹⁹²; m·q is below 2²⁵⁶, so
+    // the last borrow is zero.
+    let (q0, borrow) = sbb(m, low, 0);
+    let (q1, borrow) = sbb(0, high, borrow);
+    let (q2, borrow) = sbb(0, low, borrow);
+    let (q3, _) = sbb(m, high, borrow);
+    let (a, carry) = adc(a, q0, 0);
+    let (b, carry) = adc(b, q1, carry);
+    let (c, carry) = adc(c, q2, carry);
+    let (d, carry) = adc(d, q3, carry);
     (a, b, c, d, carry)
 }
 
@@ -225,6 +222,32 @@ impl Fe {
 
     pub(crate) fn double(&self) -> Fe {
         self.add(self)
+    }
+
+    /// self · k for a small integer k (below 2¹⁶), with one reduction instead of a chain of
+    /// additions. The Montgomery form is kept: (xR)·k = (xk)R. 2²⁵⁶ ≡ K (mod p) with
+    /// K = 2²²⁴ + 2⁹⁶ − 2⁶⁴ + 1, so the word above the 256 bits folds back in as a multiple
+    /// of K.
+    #[inline]
+    pub(crate) fn mul_small(&self, k: u64) -> Fe {
+        debug_assert!(k < 1 << 16);
+        let (l0, c) = mac(0, self.0[0], k, 0);
+        let (l1, c) = mac(0, self.0[1], k, c);
+        let (l2, c) = mac(0, self.0[2], k, c);
+        let (l3, high) = mac(0, self.0[3], k, c);
+        // high < k < 2¹⁶, so high · K's limbs fit in 64 bits each and high · K + K < 2²⁵⁶.
+        let (l0, c) = adc(l0, high, 0);
+        let (l1, c) = adc(l1, high * 0xffff_ffff, c);
+        let (l2, c) = adc(l2, 0, c);
+        let (l3, c) = adc(l3, high << 32, c);
+        // A carry out leaves a value below high · K, so adding K once more cannot carry.
+        let m = mask(c);
+        let (l0, c) = adc(l0, 1 & m, 0);
+        let (l1, c) = adc(l1, 0xffff_ffff & m, c);
+        let (l2, c) = adc(l2, 0, c);
+        let (l3, _) = adc(l3, (1 << 32) & m, c);
+        // Any 256-bit value is below 2p.
+        Fe(reduce_once([l0, l1, l2, l3], 0))
     }
 
     /// Montgomery multiplication: self · other · R⁻¹ mod p.
@@ -389,7 +412,17 @@ mod tests {
             let b = Fe(reduce_once([next(), next(), next(), next()], 0));
             assert_eq!(a.mul(&b).0, mul_reference(&a, &b).0, "{a:?} · {b:?}");
             assert_eq!(a.square().0, mul_reference(&a, &a).0, "{a:?}²");
+            let k = next() % (1 << 16);
+            let mut k_bytes = [0u8; 32];
+            k_bytes[24..].copy_from_slice(&k.to_be_bytes());
+            let k_field = Fe::from_bytes(&k_bytes).expect("small");
+            assert_eq!(a.mul_small(k).0, a.mul(&k_field).0, "{a:?} · {k}");
+            assert_eq!(a.mul_small(8).0, a.double().double().double().0);
         }
+        // ⌊(2²⁵⁷ − 1)/3⌋ · 3 = 2²⁵⁶ + (2²⁵⁶ − 2): folding the top word back carries out,
+        // the one path random values almost never take.
+        let a = Fe([0xaaaa_aaaa_aaaa_aaaa; 4]);
+        assert_eq!(a.mul_small(3).0, a.double().add(&a).0);
     }
 
     fn fe(hex: &str) -> Fe {

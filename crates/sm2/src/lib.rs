@@ -189,12 +189,13 @@ impl VerifyingKey {
         }
         let e = self.digest(message);
         // (x1, y1) = s·G + t·P; the signature holds when (e + x1) mod n = r.
-        let t_bytes = scalar_bytes(&t);
-        let tp = match &self.table {
-            Some(table) => table.mul_vartime(&t_bytes, Jacobian::IDENTITY),
-            None => point::mul_vartime(&self.point, &t_bytes),
+        let (t_bytes, s_bytes) = (scalar_bytes(&t), scalar_bytes(&s));
+        let sum = match &self.table {
+            Some(table) => {
+                base_table().mul_vartime(&s_bytes, table.mul_vartime(&t_bytes, Jacobian::IDENTITY))
+            }
+            None => point::mul_add_base_vartime(&self.point, &t_bytes, &s_bytes),
         };
-        let sum = base_table().mul_vartime(&scalar_bytes(&s), tp);
         if sum.is_identity() {
             return Err(Error::BadSignature);
         }

@@ -3,6 +3,8 @@
 //! table (constant time, for the secret nonce), and by any point through width-5 NAF
 //! (variable time, for public values only).
 
+use std::sync::OnceLock;
+
 use crate::field::{Fe, mask};
 
 /// b of the curve equation, in Montgomery form.
@@ -107,17 +109,17 @@ impl Jacobian {
         }
     }
 
-    /// 2·self ("dbl-2001-b", for a = −3: 3M + 5S). The identity doubles to itself.
+    /// 2·self ("dbl-2001-b", for a = −3, with Z3 = 2·Y·Z as a product: 4M + 4S, and the
+    /// small multiples in one reduction each). The identity doubles to itself.
     pub(crate) fn double(&self) -> Jacobian {
         let delta = self.z.square();
         let gamma = self.y.square();
         let beta = self.x.mul(&gamma);
-        let t = self.x.sub(&delta).mul(&self.x.add(&delta));
-        let alpha = t.double().add(&t);
-        let beta4 = beta.double().double();
+        let alpha = self.x.sub(&delta).mul(&self.x.add(&delta)).mul_small(3);
+        let beta4 = beta.mul_small(4);
         let x3 = alpha.square().sub(&beta4.double());
-        let z3 = self.y.add(&self.z).square().sub(&gamma).sub(&delta);
-        let gamma2_8 = gamma.square().double().double().double();
+        let z3 = self.y.mul(&self.z).double();
+        let gamma2_8 = gamma.square().mul_small(8);
         let y3 = alpha.mul(&beta4.sub(&x3)).sub(&gamma2_8);
         Jacobian {
             x: x3,
@@ -126,7 +128,8 @@ impl Jacobian {
         }
     }
 
-    /// self + q by "madd-2007-bl" (7M + 4S), without the special cases: the result is wrong
+    /// self + q by "madd-2007-bl" (with Z3 = 2·Z1·H as a product: 8M + 3S), without the
+    /// special cases: the result is wrong
     /// when self is the identity or equals q. Returns the sum and the mask of the second case
     /// (H = 0 and r = 0), which the callers handle.
     fn add_affine_unchecked(&self, q: &Affine) -> (Jacobian, u64) {
@@ -135,13 +138,13 @@ impl Jacobian {
         let s2 = q.y.mul(&self.z).mul(&z1z1);
         let h = u2.sub(&self.x);
         let hh = h.square();
-        let i = hh.double().double();
+        let i = hh.mul_small(4);
         let j = h.mul(&i);
         let r = s2.sub(&self.y).double();
         let v = self.x.mul(&i);
         let x3 = r.square().sub(&j).sub(&v.double());
         let y3 = r.mul(&v.sub(&x3)).sub(&self.y.mul(&j).double());
-        let z3 = self.z.add(&h).square().sub(&z1z1).sub(&hh);
+        let z3 = self.z.mul(&h).double();
         let doubling = h.is_zero_mask() & r.is_zero_mask();
         (
             Jacobian {
@@ -165,8 +168,19 @@ impl Jacobian {
         sum
     }
 
-    /// self + other for public values ("add-2007-bl", 11M + 5S), every case handled.
+    /// self + other for public values ("add-2007-bl", with Z3 = 2·Z1·Z2·H as products),
+    /// every case handled.
     pub(crate) fn add_vartime(&self, other: &Jacobian) -> Jacobian {
+        self.add_cached_vartime(&Cached::from(other))
+    }
+
+    /// self + other with other's Z² and Z³ at hand (10M + 3S).
+    fn add_cached_vartime(&self, other: &Cached) -> Jacobian {
+        let Cached {
+            point: other,
+            zz: z2z2,
+            zzz: z2z2z2,
+        } = other;
         if self.is_identity() {
             return *other;
         }
@@ -174,10 +188,9 @@ impl Jacobian {
             return *self;
         }
         let z1z1 = self.z.square();
-        let z2z2 = other.z.square();
-        let u1 = self.x.mul(&z2z2);
+        let u1 = self.x.mul(z2z2);
         let u2 = other.x.mul(&z1z1);
-        let s1 = self.y.mul(&other.z).mul(&z2z2);
+        let s1 = self.y.mul(z2z2z2);
         let s2 = other.y.mul(&self.z).mul(&z1z1);
         let h = u2.sub(&u1);
         let r = s2.sub(&s1).double();
@@ -193,7 +206,7 @@ impl Jacobian {
         let v = u1.mul(&i);
         let x3 = r.square().sub(&j).sub(&v.double());
         let y3 = r.mul(&v.sub(&x3)).sub(&s1.mul(&j).double());
-        let z3 = self.z.add(&other.z).square().sub(&z1z1).sub(&z2z2).mul(&h);
+        let z3 = self.z.mul(&other.z).mul(&h).double();
         Jacobian {
             x: x3,
             y: y3,
@@ -218,6 +231,34 @@ impl Jacobian {
     /// Z: X = x·Z².
     pub(crate) fn has_x(&self, x: &Fe) -> bool {
         !self.is_identity() && self.x.equals(&x.mul(&self.z.square()))
+    }
+}
+
+/// A point with its Z² and Z³, for the multiples a verification adds again and again.
+#[derive(Clone, Copy)]
+struct Cached {
+    point: Jacobian,
+    zz: Fe,
+    zzz: Fe,
+}
+
+impl From<&Jacobian> for Cached {
+    fn from(point: &Jacobian) -> Cached {
+        let zz = point.z.square();
+        Cached {
+            point: *point,
+            zz,
+            zzz: zz.mul(&point.z),
+        }
+    }
+}
+
+impl Cached {
+    fn neg(&self) -> Cached {
+        Cached {
+            point: self.point.neg(),
+            ..*self
+        }
     }
 }
 
@@ -371,71 +412,104 @@ fn batch_to_affine(points: &[Jacobian]) -> Vec<Affine> {
     out
 }
 
-/// scalar·P for public values, by width-5 NAF over the odd multiples P, 3P, …, 15P.
-pub(crate) fn mul_vartime(point: &Affine, scalar: &[u8; 32]) -> Jacobian {
-    let base = Jacobian::from(point);
-    let twice = base.double();
-    let mut odd = [base; 8];
-    for i in 1..8 {
-        odd[i] = odd[i - 1].add_vartime(&twice);
+/// NAF widths for a·P + b·G: the key's eight odd multiples are made for each call, the
+/// base point's 1,024 once for the process (64 KiB), so its additions come every 13 bits
+/// instead of every 6.
+const KEY_WIDTH: u32 = 5;
+const BASE_WIDTH: u32 = 12;
+
+/// P, 3P, 5P, … — `count` odd multiples of a point.
+fn odd_multiples(point: &Jacobian, count: usize) -> Vec<Jacobian> {
+    let twice = point.double();
+    let mut odd = Vec::with_capacity(count);
+    odd.push(*point);
+    for i in 1..count {
+        odd.push(odd[i - 1].add_vartime(&twice));
     }
-    let naf = wnaf(scalar);
+    odd
+}
+
+/// G, 3G, …, (2¹¹ − 1)G in affine form, made on first use (about a millisecond).
+fn base_odd_multiples() -> &'static [Affine] {
+    static MULTIPLES: OnceLock<Vec<Affine>> = OnceLock::new();
+    MULTIPLES
+        .get_or_init(|| batch_to_affine(&odd_multiples(&Jacobian::from(&G), 1 << (BASE_WIDTH - 2))))
+}
+
+/// a·P + b·G for public values (a verification): one chain of doublings for both scalars,
+/// each in its width's NAF.
+pub(crate) fn mul_add_base_vartime(point: &Affine, a: &[u8; 32], b: &[u8; 32]) -> Jacobian {
+    let key: Vec<Cached> = odd_multiples(&Jacobian::from(point), 1 << (KEY_WIDTH - 2))
+        .iter()
+        .map(Cached::from)
+        .collect();
+    let base = base_odd_multiples();
+    let key_digits = wnaf(a, KEY_WIDTH);
+    let base_digits = wnaf(b, BASE_WIDTH);
+    let Some(top) = (0..key_digits.len())
+        .rev()
+        .find(|&i| key_digits[i] != 0 || base_digits[i] != 0)
+    else {
+        return Jacobian::IDENTITY;
+    };
     let mut acc = Jacobian::IDENTITY;
-    for &digit in naf.iter().rev() {
+    for i in (0..=top).rev() {
         acc = acc.double();
-        if digit > 0 {
-            acc = acc.add_vartime(&odd[(digit as usize) / 2]);
-        } else if digit < 0 {
-            acc = acc.add_vartime(&odd[(digit.unsigned_abs() as usize) / 2].neg());
+        let digit = key_digits[i];
+        if digit != 0 {
+            let entry = &key[(digit.unsigned_abs() / 2) as usize];
+            acc = if digit > 0 {
+                acc.add_cached_vartime(entry)
+            } else {
+                acc.add_cached_vartime(&entry.neg())
+            };
+        }
+        let digit = base_digits[i];
+        if digit != 0 {
+            let entry = &base[(digit.unsigned_abs() / 2) as usize];
+            acc = if digit > 0 {
+                acc.add_affine_vartime(entry)
+            } else {
+                acc.add_affine_vartime(&entry.neg())
+            };
         }
     }
     acc
 }
 
-/// The width-5 non-adjacent form of a 256-bit scalar, least significant digit first.
-fn wnaf(scalar: &[u8; 32]) -> [i8; 257] {
-    let mut limbs = crate::field::limbs_from_be(scalar);
-    let mut carry_out = 0u64;
-    let mut digits = [0i8; 257];
-    for digit in digits.iter_mut() {
-        if limbs[0] & 1 == 1 {
-            let low = (limbs[0] & 31) as i64;
-            let d = if low >= 16 { low - 32 } else { low };
-            *digit = d as i8;
-            // Subtract d (adding when negative) from the 257-bit number.
-            if d > 0 {
-                sub_small(&mut limbs, d as u64);
-            } else {
-                carry_out += add_small(&mut limbs, (-d) as u64);
-            }
+/// The width-w non-adjacent form of a 256-bit scalar, least significant digit first: odd
+/// digits below 2^(w−1) in magnitude, any two nonzero ones at least w positions apart. The
+/// window is read from the limbs at each nonzero digit, with a carry for a negative one.
+fn wnaf(scalar: &[u8; 32], width: u32) -> [i16; 257] {
+    debug_assert!((2..=14).contains(&width));
+    let limbs = crate::field::limbs_from_be(scalar);
+    let limbs = [limbs[0], limbs[1], limbs[2], limbs[3], 0, 0];
+    let full = 1u64 << width;
+    let mut digits = [0i16; 257];
+    let mut carry = 0u64;
+    let mut position = 0usize;
+    while position < digits.len() {
+        let (index, shift) = (position / 64, position % 64);
+        let mut bits = limbs[index] >> shift;
+        if shift != 0 {
+            bits |= limbs[index + 1] << (64 - shift);
         }
-        // Shift right by one, bringing the carry in at the top.
-        for i in 0..3 {
-            limbs[i] = (limbs[i] >> 1) | (limbs[i + 1] << 63);
+        let window = carry + (bits & (full - 1));
+        if window & 1 == 0 {
+            // A zero digit here; a carry waits for the next set bit.
+            position += 1;
+            continue;
         }
-        limbs[3] = (limbs[3] >> 1) | (carry_out << 63);
-        carry_out = 0;
+        if window < full / 2 {
+            carry = 0;
+            digits[position] = window as i16;
+        } else {
+            carry = 1;
+            digits[position] = window as i16 - full as i16;
+        }
+        position += width as usize;
     }
     digits
-}
-
-fn sub_small(limbs: &mut [u64; 4], value: u64) {
-    let mut borrow = value;
-    for limb in limbs.iter_mut() {
-        let (v, b) = limb.overflowing_sub(borrow);
-        *limb = v;
-        borrow = b as u64;
-    }
-}
-
-fn add_small(limbs: &mut [u64; 4], value: u64) -> u64 {
-    let mut carry = value;
-    for limb in limbs.iter_mut() {
-        let (v, c) = limb.overflowing_add(carry);
-        *limb = v;
-        carry = c as u64;
-    }
-    carry
 }
 
 #[cfg(test)]
@@ -467,7 +541,15 @@ mod tests {
             let (ct, exceptional) = table.mul_ct(&scalar);
             assert_eq!(exceptional, 0);
             assert!(same(&ct, &expected), "table, k = {k}");
-            assert!(same(&mul_vartime(&G, &scalar), &expected), "wNAF, k = {k}");
+            let zero = [0u8; 32];
+            assert!(
+                same(&mul_add_base_vartime(&G, &scalar, &zero), &expected),
+                "wNAF of a key, k = {k}"
+            );
+            assert!(
+                same(&mul_add_base_vartime(&G, &zero, &scalar), &expected),
+                "wNAF of the base, k = {k}"
+            );
             assert!(
                 same(&table.mul_vartime(&scalar, Jacobian::IDENTITY), &expected),
                 "table vartime, k = {k}"
@@ -486,12 +568,31 @@ mod tests {
         // Recombine in 128-bit halves is awkward; check through the points instead.
         let table = Table::new(&G);
         let via_digits = table.mul_ct(&scalar).0;
-        assert!(same(&via_digits, &mul_vartime(&G, &scalar)));
+        assert!(same(
+            &via_digits,
+            &mul_add_base_vartime(&G, &scalar, &[0u8; 32])
+        ));
         assert!(digits.iter().all(|d| (-32..=32).contains(d)));
-        let naf = wnaf(&scalar);
-        assert!(
-            naf.iter()
-                .all(|d| *d == 0 || (d % 2 != 0 && (-15..=15).contains(d)))
-        );
+        for width in [KEY_WIDTH, BASE_WIDTH] {
+            for scalar in [[0xa5u8; 32], [0xffu8; 32], [0x01u8; 32]] {
+                let naf = wnaf(&scalar, width);
+                let limit = 1i16 << (width - 1);
+                assert!(
+                    naf.iter()
+                        .all(|d| *d == 0 || (d % 2 != 0 && d.abs() < limit))
+                );
+                let nonzero: Vec<usize> = (0..naf.len()).filter(|&i| naf[i] != 0).collect();
+                assert!(nonzero.windows(2).all(|w| w[1] - w[0] >= width as usize));
+            }
+        }
+        // a·P + b·G against the two products made apart, for unrelated scalars.
+        let p = mul_add_base_vartime(&G, &[0x3cu8; 32], &[0u8; 32])
+            .to_affine()
+            .expect("not the identity");
+        let (a, b) = ([0x5au8; 32], [0xc3u8; 32]);
+        let apart = table
+            .mul_vartime(&b, Jacobian::IDENTITY)
+            .add_vartime(&Table::new(&p).mul_vartime(&a, Jacobian::IDENTITY));
+        assert!(same(&mul_add_base_vartime(&p, &a, &b), &apart));
     }
 }
