@@ -88,7 +88,7 @@ impl crate::module::Module for HealthModule {
         extensions: &mut crate::module::Extensions,
     ) {
         extensions.insert(crate::health::service::StatusCache::default());
-        extensions.insert(crate::health::inputs::HolderReads::default());
+        extensions.insert(crate::health::inputs::holder_reads());
         extensions.insert_cache(
             crate::cache::Coherent::<crate::health::inputs::HolderInputs>::new(
                 crate::health::inputs::PERSON,

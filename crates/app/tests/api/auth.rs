@@ -520,3 +520,82 @@ async fn every_demo_account_logs_in_on_the_pages_and_with_its_api_token() {
         // Each staff login spends the current code; the next account has its own secret.
     }
 }
+
+/// A fresh node's first requests bring many tokens at once: their owners are read together (a
+/// statement for the tokens, one for the grants), and each token gets exactly the owner a node
+/// reading it alone finds — its account, grants, department and token — while a revoked
+/// token, a disabled account's token and an unknown one get none.
+#[tokio::test]
+async fn tokens_read_together_get_the_owner_each_gets_alone() {
+    let app = spawn_app().await;
+    let pool = app.state.pool();
+    let revoked = app.first_with_role("clerk").api_token.clone();
+    sqlx::query("UPDATE api_tokens SET revoked_at = 1 WHERE token_hash = $1")
+        .bind(tongban_app::random::secret_digest(&revoked))
+        .execute(pool)
+        .await
+        .expect("revoke");
+    let disabled = app.account("citizen.zhangwei");
+    sqlx::query("UPDATE accounts SET disabled = 1 WHERE username = $1")
+        .bind(disabled.username.clone())
+        .execute(pool)
+        .await
+        .expect("disable");
+    let mut tokens: Vec<String> = app
+        .demo
+        .accounts
+        .iter()
+        .map(|a| a.api_token.clone())
+        .collect();
+    tokens.push("tbk_no_such_token".to_owned());
+    // Every token asked twice at once: the second asker waits for the next batch.
+    let asked: Vec<String> = tokens.iter().chain(tokens.iter()).cloned().collect();
+
+    let together_node = tongban_app::open_state((*app.state.config).clone(), app.clock.clone())
+        .await
+        .expect("a fresh node");
+    let reads: Vec<_> = asked
+        .iter()
+        .map(|token| {
+            let (node, token) = (together_node.clone(), token.clone());
+            tokio::spawn(async move {
+                tongban_app::identity::service::actor_from_token(&node, &token).await
+            })
+        })
+        .collect();
+    let mut together = Vec::new();
+    for read in reads {
+        together.push(read.await.expect("task").expect("read"));
+    }
+
+    let alone_node = tongban_app::open_state((*app.state.config).clone(), app.clock.clone())
+        .await
+        .expect("another fresh node");
+    let mut owners = 0;
+    for (token, actor) in asked.iter().zip(&together) {
+        let alone = tongban_app::identity::service::actor_from_token(&alone_node, token)
+            .await
+            .expect("read alone");
+        assert_eq!(format!("{actor:?}"), format!("{alone:?}"), "{token}");
+        let refused = *token == revoked
+            || *token == disabled.api_token
+            || token.as_str() == "tbk_no_such_token";
+        assert_eq!(actor.is_none(), refused, "{token}");
+        owners += usize::from(actor.is_some());
+    }
+    assert_eq!(
+        owners,
+        2 * (tokens.len() - 3),
+        "every live token has its owner"
+    );
+    let clerk = together
+        .iter()
+        .flatten()
+        .find(|actor| actor.account.department_id.is_some())
+        .expect("a staff member among the demo accounts");
+    assert!(!clerk.grants.is_empty(), "staff carry their grants");
+    assert!(
+        clerk.department_region.is_some(),
+        "and their department's region"
+    );
+}

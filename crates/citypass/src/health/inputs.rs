@@ -60,97 +60,28 @@ pub async fn holder(state: &AppState, person_id: &str) -> AppResult<Arc<Entry<Ho
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("holder inputs always load")))
 }
 
-/// The holders whose inputs wait to be read, and how many readers are at work. When many
-/// holders miss the cache at once — the first passes after a restart, the morning peak — their
-/// reads are gathered: a reader takes everyone waiting (up to [`BATCH`]) and reads them with
-/// one statement per table, so a holder's first pass costs a share of four statements instead
-/// of four. A lone miss is read at once, as a batch of one.
-#[derive(Default)]
-pub struct HolderReads {
-    queue: std::sync::Mutex<Queue>,
-}
-
-type Waiting = (
-    String,
-    tokio::sync::oneshot::Sender<AppResult<HolderInputs>>,
-);
-
-#[derive(Default)]
-struct Queue {
-    waiting: Vec<Waiting>,
-    readers: usize,
-}
+/// How holders who miss the cache are read: together when they miss together (the first
+/// passes after a restart, the morning peak), with one statement per table for everyone
+/// waiting (see [`cache::Gather`]), so a holder's first pass costs a share of four statements
+/// instead of four.
+pub type HolderReads = Arc<cache::Gather<HolderInputs>>;
 
 /// Readers at work at once (one per core of the machine measured; more only split batches).
 const READERS: usize = 2;
-/// Holders per batch: the `IN` lists stay far below every engine's parameter limit.
+/// Holders per batch.
 pub const BATCH: usize = 200;
 
-impl HolderReads {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
-        self.queue
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
+/// The health module's gatherer of holders' reads.
+pub fn holder_reads() -> HolderReads {
+    cache::Gather::new(
+        READERS,
+        BATCH,
+        |state: AppState, ids: Vec<String>| async move { read_batch(&state, ids).await },
+    )
 }
 
 async fn read(state: &AppState, person_id: &str) -> AppResult<Option<HolderInputs>> {
-    let (sender, receiver) = tokio::sync::oneshot::channel();
-    let reads = state.module::<HolderReads>();
-    let start_reader = {
-        let mut queue = reads.lock();
-        queue.waiting.push((person_id.to_owned(), sender));
-        let start = queue.readers < READERS;
-        if start {
-            queue.readers += 1;
-        }
-        start
-    };
-    if start_reader {
-        // A task of its own: a request that is dropped must not drop the others' reads.
-        tokio::spawn(read_batches(state.clone()));
-    }
-    match receiver.await {
-        Ok(inputs) => inputs.map(Some),
-        // The reader ended without answering (the runtime is stopping): read alone.
-        Err(_) => load_one(state, person_id, state.now()).await.map(Some),
-    }
-}
-
-/// A reader's place among the [`READERS`]: given back under the queue's lock when the reader
-/// finds the queue empty, or on drop if its task ended otherwise (a panic), so that a lost
-/// reader never leaves holders waiting with no one to read them.
-struct ReaderPlace {
-    state: AppState,
-    given_back: bool,
-}
-
-impl Drop for ReaderPlace {
-    fn drop(&mut self) {
-        if !self.given_back {
-            self.state.module::<HolderReads>().lock().readers -= 1;
-        }
-    }
-}
-
-async fn read_batches(state: AppState) {
-    let mut place = ReaderPlace {
-        state: state.clone(),
-        given_back: false,
-    };
-    loop {
-        let batch: Vec<Waiting> = {
-            let mut queue = state.module::<HolderReads>().lock();
-            if queue.waiting.is_empty() {
-                queue.readers -= 1;
-                place.given_back = true;
-                return;
-            }
-            let take = queue.waiting.len().min(BATCH);
-            queue.waiting.drain(..take).collect()
-        };
-        read_batch(&state, batch).await;
-    }
+    state.module::<HolderReads>().read(state, person_id).await
 }
 
 /// What the statements return for one holder, before the facts are opened.
@@ -162,39 +93,27 @@ struct Parts {
     initials: Option<String>,
 }
 
-async fn read_batch(state: &AppState, batch: Vec<Waiting>) {
+/// The inputs of distinct holders: their rows in four statements, then each holder's facts
+/// opened and, when there are any, the reading logged — side by side, so the log's appends of
+/// a batch share its group commits.
+async fn read_batch(state: &AppState, ids: Vec<String>) -> AppResult<cache::Found<HolderInputs>> {
     let now = state.now();
-    let mut ids: Vec<String> = batch.iter().map(|(id, _)| id.clone()).collect();
-    ids.sort();
-    ids.dedup();
-    let mut parts = match read_parts(state, &ids, now).await {
-        Ok(parts) => parts,
-        Err(error) => {
-            let text = error.to_string();
-            for (_, sender) in batch {
-                let _ = sender.send(Err(AppError::Internal(anyhow::anyhow!(
-                    "reading holders' inputs: {text}"
-                ))));
-            }
-            return;
-        }
-    };
-    // Each holder's facts are opened and, when there are any, the reading logged; the log's
-    // appends of a batch share its group commits, so they run side by side.
+    let parts = read_parts(state, &ids, now).await?;
     let mut finishing = tokio::task::JoinSet::new();
-    for (id, sender) in batch {
+    for (id, holder) in parts {
         let state = state.clone();
-        let holder = parts.remove(&id);
         finishing.spawn(async move {
-            let inputs = match holder {
-                Some(parts) => finish(&state, &id, parts).await,
-                // The same holder twice in one batch: the second reads alone.
-                None => load_one(&state, &id, now).await,
-            };
-            let _ = sender.send(inputs);
+            let inputs = finish(&state, &id, holder).await;
+            (id, inputs)
         });
     }
-    while finishing.join_next().await.is_some() {}
+    let mut found = cache::Found::new();
+    while let Some(done) = finishing.join_next().await {
+        let (id, inputs) =
+            done.map_err(|error| AppError::Internal(anyhow::anyhow!("reading a holder: {error}")))?;
+        found.insert(id, inputs);
+    }
+    Ok(found)
 }
 
 async fn read_parts(

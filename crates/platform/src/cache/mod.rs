@@ -18,11 +18,13 @@
 //! - [`MAX_AGE_MS`] bounds what a lost feed row could leave stale.
 
 pub(crate) mod coherent;
+mod gather;
 
 pub use coherent::{
     ACCOUNT, ALL, CacheStats, CachedActor, Coherent, Entry, Evict, IDENTITY, KEYS, MAX_AGE_MS,
     MEMBERS, NodeCache,
 };
+pub use gather::{Found, Gather};
 
 use std::sync::Arc;
 

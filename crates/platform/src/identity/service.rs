@@ -190,20 +190,60 @@ pub async fn actor_from_token(state: &AppState, raw_token: &str) -> AppResult<Op
     }
     let digest = random::secret_digest(raw_token);
     let found = crate::cache::actor(state, digest.clone(), || async {
-        let Some(token) = store::token(state.pool(), &digest).await? else {
-            return Ok(None);
-        };
-        if token.revoked_at.is_some() {
-            return Ok(None);
-        }
-        let credential = Credential::Token { token_id: token.id };
-        let actor = load_actor(state, &token.account_id, credential).await?;
-        Ok(actor.map(|actor| (actor, token.expires_at)))
+        state.module::<TokenReads>().read(state, &digest).await
     })
     .await?;
     Ok(found
         .filter(|hit| hit.token_expires_at.is_none_or(|end| state.now() < end))
         .map(|hit| hit.actor.clone()))
+}
+
+/// A token's owner as the cache keeps it: the actor, and when the token ends.
+pub type TokenOwner = (Actor, Option<i64>);
+
+/// How the owners of tokens that miss the cache are read: together when they miss together
+/// (a node's first requests after a restart, the morning peak), in two statements for
+/// everyone waiting — the tokens with their accounts and departments, then the accounts'
+/// grants (see [`crate::cache::Gather`]).
+pub type TokenReads = std::sync::Arc<crate::cache::Gather<TokenOwner>>;
+
+/// The kernel's gatherer of token owners, which the state holds among the modules' parts.
+pub fn token_reads() -> TokenReads {
+    crate::cache::Gather::new(2, 200, |state: AppState, digests: Vec<String>| async move {
+        token_owners(&state, &digests).await
+    })
+}
+
+/// The owners of distinct token digests. A token unknown, revoked or of a disabled account has
+/// no owner (absent from the answer).
+async fn token_owners(
+    state: &AppState,
+    digests: &[String],
+) -> AppResult<crate::cache::Found<TokenOwner>> {
+    let rows = store::token_owners(state.pool(), digests).await?;
+    let live: Vec<store::TokenOwnerRow> = rows
+        .into_iter()
+        .filter(|row| row.token.revoked_at.is_none() && !row.account.disabled)
+        .collect();
+    let mut accounts: Vec<String> = live.iter().map(|row| row.account.id.clone()).collect();
+    accounts.sort();
+    accounts.dedup();
+    let grants = store::grants_of_many(state.pool(), &accounts).await?;
+    Ok(live
+        .into_iter()
+        .map(|row| {
+            let grants = grants.get(&row.account.id).cloned().unwrap_or_default();
+            let actor = Actor {
+                grants,
+                department_region: row.department_region,
+                credential: Credential::Token {
+                    token_id: row.token.id,
+                },
+                account: row.account,
+            };
+            (row.token_hash, Ok((actor, row.token.expires_at)))
+        })
+        .collect())
 }
 
 async fn load_actor(

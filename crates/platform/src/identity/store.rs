@@ -1,7 +1,9 @@
 //! SQL for accounts, role grants, sessions and API tokens. The only place that writes it.
 
-use sqlx::FromRow;
+use std::collections::HashMap;
+
 use sqlx::{AnyPool, any::AnyRow};
+use sqlx::{FromRow, Row};
 use tongban_core::RegionCode;
 
 use super::model::{Account, AccountKind, Language, Role, RoleGrant, Scope};
@@ -306,6 +308,7 @@ pub async fn set_preferences(
 /// A role grant's row, with the region of the department it may name.
 #[derive(FromRow)]
 struct GrantRow {
+    account_id: String,
     role: String,
     scope_kind: String,
     scope_id: String,
@@ -313,16 +316,33 @@ struct GrantRow {
 }
 
 pub async fn grants(db: impl Exec<'_>, account_id: &str) -> AppResult<Vec<RoleGrant>> {
-    let rows: Vec<GrantRow> = sqlx::query_as(
-        "SELECT g.role, g.scope_kind, g.scope_id, d.region_code FROM role_grants g
+    let mut of = grants_of_many(db, &[account_id.to_owned()]).await?;
+    Ok(of.remove(account_id).unwrap_or_default())
+}
+
+/// The grants of several accounts in one statement, by account (an account without grants
+/// is absent).
+pub async fn grants_of_many(
+    db: impl Exec<'_>,
+    account_ids: &[String],
+) -> AppResult<HashMap<String, Vec<RoleGrant>>> {
+    if account_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = format!(
+        "SELECT g.account_id, g.role, g.scope_kind, g.scope_id, d.region_code FROM role_grants g
          LEFT JOIN departments d ON g.scope_kind = 'department' AND d.id = g.scope_id
-         WHERE g.account_id = $1 ORDER BY g.granted_at, g.role",
-    )
-    .bind(account_id.to_owned())
-    .fetch_all(db)
-    .await?;
-    let mut grants = Vec::with_capacity(rows.len());
+         WHERE g.account_id IN ({}) ORDER BY g.account_id, g.granted_at, g.role",
+        crate::db::in_list(1, account_ids.len())
+    );
+    let mut query = sqlx::query_as::<_, GrantRow>(sqlx::AssertSqlSafe(sql));
+    for id in account_ids {
+        query = query.bind(id.clone());
+    }
+    let rows = query.fetch_all(db).await?;
+    let mut grants: HashMap<String, Vec<RoleGrant>> = HashMap::new();
     for GrantRow {
+        account_id,
         role,
         scope_kind,
         scope_id,
@@ -347,7 +367,10 @@ pub async fn grants(db: impl Exec<'_>, account_id: &str) -> AppResult<Vec<RoleGr
             }
             _ => Scope::Own,
         };
-        grants.push(RoleGrant { role, scope });
+        grants
+            .entry(account_id)
+            .or_default()
+            .push(RoleGrant { role, scope });
     }
     Ok(grants)
 }
@@ -522,6 +545,64 @@ pub async fn token(db: impl Exec<'_>, token_hash: &str) -> AppResult<Option<Toke
     .fetch_optional(db)
     .await?;
     row.map(|row| Ok(TokenRecord::from_row(&row)?)).transpose()
+}
+
+/// A token with its owner's account and the region of the owner's department, as one row of
+/// [`token_owners`].
+pub struct TokenOwnerRow {
+    pub token_hash: String,
+    pub token: TokenRecord,
+    pub account: Account,
+    pub department_region: Option<RegionCode>,
+}
+
+/// The tokens with these digests and their owners, in one statement (a node's first requests
+/// after a restart bring many tokens at once). An unknown digest is absent.
+pub async fn token_owners(
+    db: impl Exec<'_>,
+    token_hashes: &[String],
+) -> AppResult<Vec<TokenOwnerRow>> {
+    if token_hashes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let account_columns = ACCOUNT_COLUMNS
+        .split(", ")
+        .map(|column| format!("a.{column}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT t.token_hash, t.id AS token_id, t.expires_at AS token_expires_at, \
+         t.revoked_at AS token_revoked_at, d.region_code AS department_region, {account_columns} \
+         FROM api_tokens t JOIN accounts a ON a.id = t.account_id \
+         LEFT JOIN departments d ON d.id = a.department_id \
+         WHERE t.token_hash IN ({})",
+        crate::db::in_list(1, token_hashes.len())
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for hash in token_hashes {
+        query = query.bind(hash.clone());
+    }
+    let rows = query.fetch_all(db).await?;
+    rows.iter()
+        .map(|row| {
+            let account = account_from_row(row)?;
+            Ok(TokenOwnerRow {
+                token_hash: row.try_get("token_hash")?,
+                token: TokenRecord {
+                    id: row.try_get("token_id")?,
+                    account_id: account.id.clone(),
+                    expires_at: row.try_get("token_expires_at")?,
+                    revoked_at: row.try_get("token_revoked_at")?,
+                },
+                department_region: row
+                    .try_get::<Option<String>, _>("department_region")?
+                    .as_deref()
+                    .map(parse_stored_region)
+                    .transpose()?,
+                account,
+            })
+        })
+        .collect()
 }
 
 pub async fn revoke_token(
