@@ -170,6 +170,8 @@ pub fn build_state(
     }
     crate::web::i18n::register(modules.iter().map(|module| module.texts()).collect());
     extensions.insert(Modules(modules.into()));
+    // The kernel's own part: how token owners that miss the cache are read.
+    extensions.insert(crate::identity::service::token_reads());
     AppState::new(db, clock, config, vault, extensions)
 }
 

@@ -56,7 +56,6 @@ impl AppState {
         vault: Vault,
         mut extensions: Extensions,
     ) -> AppState {
-        extensions.insert(crate::identity::service::token_reads());
         let ledger = Appender::start(db.clone(), config.profile.hash());
         let cache = Arc::new(crate::cache::coherent::NodeCache::new(
             config.holder_cache_entries,
