@@ -9,7 +9,7 @@ use std::sync::Arc;
 use sha2::Digest as _;
 
 use crate::authz::{self, Action, Resource as On};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, retrying};
 use crate::gate::{self, Finding, Treatment};
 use crate::identity::model::Actor;
 use crate::model::{self, Dataset, Organization, Resource, ResourceState};
@@ -890,7 +890,7 @@ pub async fn create_dataset(
         state: "active".into(),
         ..apply(None, input)
     };
-    store::insert_dataset(state.pool(), &dataset).await?;
+    retrying(|| store::insert_dataset(state.pool(), &dataset)).await?;
     changed(state, &dataset.id).await;
     Ok(dataset)
 }
@@ -998,7 +998,7 @@ pub async fn update_dataset(
     let mut dataset = apply(Some(&existing), input);
     dataset.state = "active".into();
     dataset.modified_at = state.now();
-    store::update_dataset(state.pool(), &dataset).await?;
+    retrying(|| store::update_dataset(state.pool(), &dataset)).await?;
     changed(state, &dataset.id).await;
     Ok(dataset)
 }
@@ -1014,7 +1014,7 @@ pub async fn delete_dataset(state: &AppState, actor: &Actor, id_or_name: &str) -
     }
     dataset.state = "deleted".into();
     dataset.modified_at = state.now();
-    store::update_dataset(state.pool(), &dataset).await?;
+    retrying(|| store::update_dataset(state.pool(), &dataset)).await?;
     changed(state, &dataset.id).await;
     Ok(())
 }
@@ -1155,12 +1155,16 @@ pub async fn add_resource(
             None
         }
     };
-    let mut tx = state.pool().begin().await?;
-    store::insert_resource(&mut *tx, &resource).await?;
-    if let Some(sealed) = sealed {
-        store::put_file(&mut *tx, &resource.id, FileKind::Raw, sealed).await?;
-    }
-    tx.commit().await?;
+    retrying(|| async {
+        let mut tx = state.pool().begin().await?;
+        store::insert_resource(&mut *tx, &resource).await?;
+        if let Some(sealed) = &sealed {
+            store::put_file(&mut *tx, &resource.id, FileKind::Raw, sealed.clone()).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    })
+    .await?;
     changed(state, &resource.dataset_id).await;
     Ok(resource)
 }
@@ -1352,16 +1356,20 @@ pub async fn patch_resource(
     }
     resource.changed_by = actor.id().to_owned();
     resource.modified_at = state.now();
-    let mut tx = state.pool().begin().await?;
-    if let Some(sealed) = replaced {
-        store::drop_datastore(&mut *tx, &resource.id).await?;
-        store::delete_files(&mut *tx, &resource.id, None).await?;
-        if let Some(sealed) = sealed {
-            store::put_file(&mut *tx, &resource.id, FileKind::Raw, sealed).await?;
+    retrying(|| async {
+        let mut tx = state.pool().begin().await?;
+        if let Some(sealed) = &replaced {
+            store::drop_datastore(&mut *tx, &resource.id).await?;
+            store::delete_files(&mut *tx, &resource.id, None).await?;
+            if let Some(sealed) = sealed {
+                store::put_file(&mut *tx, &resource.id, FileKind::Raw, sealed.clone()).await?;
+            }
         }
-    }
-    store::update_resource(&mut *tx, &resource).await?;
-    tx.commit().await?;
+        store::update_resource(&mut *tx, &resource).await?;
+        tx.commit().await?;
+        Ok(())
+    })
+    .await?;
     changed(state, &resource.dataset_id).await;
     Ok(resource)
 }
@@ -1379,11 +1387,15 @@ pub async fn remove_resource(state: &AppState, actor: &Actor, id: &str) -> AppRe
     if resource.state != ResourceState::Review && !dataset.private {
         require(can_publish(actor, &dataset.department_id))?;
     }
-    let mut tx = state.pool().begin().await?;
-    store::drop_datastore(&mut *tx, &resource.id).await?;
-    store::delete_files(&mut *tx, &resource.id, None).await?;
-    store::delete_resource(&mut *tx, &resource.id).await?;
-    tx.commit().await?;
+    retrying(|| async {
+        let mut tx = state.pool().begin().await?;
+        store::drop_datastore(&mut *tx, &resource.id).await?;
+        store::delete_files(&mut *tx, &resource.id, None).await?;
+        store::delete_resource(&mut *tx, &resource.id).await?;
+        tx.commit().await?;
+        Ok(())
+    })
+    .await?;
     changed(state, &resource.dataset_id).await;
     Ok(())
 }
