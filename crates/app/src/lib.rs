@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod demo;
+mod listen;
 
 pub use tongban_certificates::certs;
 pub use tongban_citypass::{checkins, health, pass, venues};
@@ -20,7 +21,6 @@ pub use tongban_platform::{
 pub use tongban_services::{applications, services};
 pub use tongban_trust::trust;
 
-use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -82,10 +82,14 @@ impl Application {
             shutdown.await;
             let _ = stopping.send(());
         };
-        let service = web::router(state).into_make_service_with_connect_info::<SocketAddr>();
-        let serving = axum::serve(self.listener, service)
-            .with_graceful_shutdown(signal)
-            .into_future();
+        let header_read_timeout =
+            std::time::Duration::from_secs(state.config.header_read_timeout_seconds.max(1));
+        let serving = listen::serve(
+            self.listener,
+            web::router(state),
+            header_read_timeout,
+            signal,
+        );
         let overdue = async move {
             // The signal future is dropped unsent only when serving ended first.
             if stopped.await.is_err() {

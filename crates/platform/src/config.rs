@@ -45,6 +45,10 @@ pub struct Config {
     pub max_upload_bytes: usize,
     /// Seconds a request may take before it is answered 503. Default 30.
     pub request_timeout_seconds: u64,
+    /// Seconds a client has to send a request's line and headers (and an idle keep-alive
+    /// connection waits for the next request) before its connection is closed: a client that
+    /// trickles its headers cannot hold a connection open. Default 30.
+    pub header_read_timeout_seconds: u64,
     /// (`TONGBAN_LOG` sets the log filter, e.g. `info,sqlx=warn`; it is not part of this struct.)
     /// Requests handled at once by this node before new ones are shed with 503. Default 1024.
     pub max_concurrent_requests: usize,
@@ -131,6 +135,7 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             max_upload_bytes: 8 * 1024 * 1024,
             request_timeout_seconds: 30,
+            header_read_timeout_seconds: 30,
             max_concurrent_requests: 1024,
             max_concurrent_pass_requests: 4096,
             holder_cache_entries: 500_000,

@@ -460,3 +460,79 @@ async fn unknown_and_malformed_requests_to_the_newer_endpoints_are_refused() {
         assert_eq!(app.count(table).await, 0, "{table}");
     }
 }
+
+/// A client that trickles its request line and headers (slowloris) loses its connection when
+/// the header deadline passes, while other clients are served meanwhile; headers larger than
+/// the node takes are answered 431, and a connection in order keeps working.
+#[tokio::test]
+async fn slow_and_oversized_headers_lose_their_connection_and_others_are_served() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let app = crate::helpers::spawn_app_with(|config| config.header_read_timeout_seconds = 1).await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+
+    let mut slow = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("connect");
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: tongban\r\n")
+        .await
+        .expect("a start");
+    // Meanwhile an ordinary request is answered.
+    let healthz = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(healthz.status(), 200);
+    // One more header line now and then: never the blank line that ends them.
+    let mut closed = false;
+    for i in 0..8 {
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        if slow
+            .write_all(format!("X-Slow-{i}: 1\r\n").as_bytes())
+            .await
+            .is_err()
+        {
+            closed = true;
+            break;
+        }
+    }
+    if !closed {
+        let mut rest = Vec::new();
+        let read = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            slow.read_to_end(&mut rest),
+        )
+        .await
+        .expect("the server ends the connection, not the test's timeout");
+        closed = read.is_err() || !String::from_utf8_lossy(&rest).contains("200 OK");
+    }
+    assert!(
+        closed,
+        "a client trickling its headers loses the connection"
+    );
+
+    let mut large = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("connect");
+    let padding = "a".repeat(100 * 1024);
+    let request = format!("GET /healthz HTTP/1.1\r\nHost: tongban\r\nX-Padding: {padding}\r\n\r\n");
+    let _ = large.write_all(request.as_bytes()).await;
+    let mut answer = vec![0u8; 64];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), large.read(&mut answer))
+        .await
+        .expect("an answer");
+    let head = String::from_utf8_lossy(&answer[..read.unwrap_or(0)]).into_owned();
+    assert!(
+        head.starts_with("HTTP/1.1 431"),
+        "oversized headers: {head}"
+    );
+
+    let again = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(again.status(), 200);
+}
