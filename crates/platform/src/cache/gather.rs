@@ -127,14 +127,24 @@ impl<V: Send + 'static> Gather<V> {
                 }
             }
             Err(error) => {
-                let text = error.to_string();
                 for (_, sender) in batch {
-                    let _ = sender.send(Err(AppError::Internal(anyhow::anyhow!(
-                        "reading a batch: {text}"
-                    ))));
+                    let _ = sender.send(Err(shared(&error)));
                 }
             }
         }
+    }
+}
+
+/// A batch's failure for each of its waiters: a database that is away or busy stays a 503
+/// that may be retried; anything else is an internal error with the same text.
+fn shared(error: &AppError) -> AppError {
+    match error {
+        AppError::Unavailable => AppError::Unavailable,
+        AppError::Contention => AppError::Contention,
+        AppError::Internal(cause) => {
+            AppError::Internal(anyhow::anyhow!("reading a batch: {cause:#}"))
+        }
+        other => AppError::Internal(anyhow::anyhow!("reading a batch: {other}")),
     }
 }
 
@@ -172,5 +182,27 @@ impl<V> Drop for ReaderPlace<V> {
                 .unwrap_or_else(PoisonError::into_inner)
                 .readers -= 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_failure_keeps_its_kind_for_every_waiter() {
+        assert!(matches!(
+            shared(&AppError::Unavailable),
+            AppError::Unavailable
+        ));
+        assert!(matches!(
+            shared(&AppError::Contention),
+            AppError::Contention
+        ));
+        let internal = shared(&AppError::Internal(anyhow::anyhow!("disk")));
+        let AppError::Internal(cause) = internal else {
+            unreachable!()
+        };
+        assert!(format!("{cause:#}").contains("disk"));
     }
 }
