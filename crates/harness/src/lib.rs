@@ -5,6 +5,7 @@
 
 pub mod agreement;
 pub mod bench;
+pub mod chaos;
 pub mod cli;
 pub mod cluster;
 pub mod conformance;
@@ -15,4 +16,4 @@ pub mod opendata_bench;
 pub mod pubsub_bench;
 mod qr_image;
 
-pub use cli::{BenchCommand, ConformanceCommand};
+pub use cli::{BenchCommand, ChaosCommand, ConformanceCommand};

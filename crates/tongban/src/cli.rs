@@ -92,6 +92,31 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: tongban_harness::ConformanceCommand,
     },
+    /// An online copy of the database: SQLite's `VACUUM INTO`, consistent while the node
+    /// serves. (PostgreSQL is copied with its own tools: docs/deployment.md.)
+    Backup {
+        #[command(flatten)]
+        common: Common,
+        /// The file to write; it must not exist.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Bring back a copy made by `tongban backup` as this node's SQLite database, with the
+    /// node stopped; the copy is checked first. Refuses to overwrite a database unless told.
+    Restore {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        from: PathBuf,
+        /// Replace the database that is there (it is kept beside, as `.replaced`).
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Break the platform on purpose and check that it loses nothing; prints JSON.
+    Chaos {
+        #[command(subcommand)]
+        command: tongban_harness::ChaosCommand,
+    },
     /// Measure; prints JSON.
     Bench {
         #[command(subcommand)]

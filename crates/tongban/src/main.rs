@@ -8,7 +8,7 @@ use clap::Parser;
 use tongban_app::Db;
 
 use cli::*;
-use commands::{admin, certs, keys, pass, serve, trust, unix_now};
+use commands::{admin, backup, certs, keys, pass, serve, trust, unix_now};
 
 /// Many small allocations per request (headers, JSON, CBOR) from many threads: mimalloc's
 /// per-thread pages cost a fraction of the system allocator's locking.
@@ -51,6 +51,13 @@ async fn main() -> anyhow::Result<()> {
             common,
             command: AuditCommand::Verify,
         } => keys::audit_verify(common.config()?).await,
+        Command::Backup { common, out } => backup::backup(common.config()?, &out).await,
+        Command::Restore {
+            common,
+            from,
+            replace,
+        } => backup::restore(common.config()?, &from, replace).await,
+        Command::Chaos { command } => tongban_harness::cli::chaos(command).await,
         Command::Bench { command } => tongban_harness::cli::bench(command).await,
         Command::Conformance { command } => tongban_harness::cli::conformance(command),
         Command::Pass {

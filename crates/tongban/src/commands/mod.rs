@@ -1,6 +1,7 @@
 //! What each subcommand does; `main.rs` parses the command line and calls one of these.
 
 pub(crate) mod admin;
+pub(crate) mod backup;
 pub(crate) mod certs;
 pub(crate) mod keys;
 pub(crate) mod pass;

@@ -1,0 +1,845 @@
+//! `tongban chaos crash`: a node under mixed load is killed with SIGKILL at a random moment,
+//! round after round, and after each kill the harness checks that nothing acknowledged was lost
+//! and nothing unacknowledged is half there.
+//!
+//! Each round starts the node (`tongban demo` on the same data, at a fresh port), checks what
+//! the previous round left (every application acknowledged can be read back by its applicant,
+//! the log extends the last checkpoint published before the kill), then drives the load:
+//! holders at the metro's door (each holder once, so every acknowledged scan is a check-in to
+//! store), pass reads, applications with an upload (免证办 materials obtained in the same
+//! transaction), and checkpoints asked for. At a random moment the node is killed; with the
+//! node down the harness counts in the database: check-ins stored lie between those
+//! acknowledged and those acknowledged plus those whose answer was lost, the same for
+//! applications, every application has its upload and its first event, the database passes
+//! its integrity check and `tongban audit verify` passes. One round also takes an online
+//! backup under the load (`tongban backup`), restores it elsewhere and verifies its log.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+/// What a crash run drives, and where.
+pub struct CrashRun {
+    /// The tongban binary to start and kill.
+    pub binary: PathBuf,
+    pub data_dir: PathBuf,
+    /// PostgreSQL instead of the embedded SQLite file.
+    pub database_url: Option<String>,
+    pub rounds: usize,
+    /// Synthetic holders seeded for the door (each is scanned once over the whole run).
+    pub holders: usize,
+    pub connections: usize,
+    pub seed: u64,
+}
+
+/// The service the load applies for, and the form its applicant fills in.
+const ITEM: &str = "339900-SJ-0001";
+const APPLICANT: &str = "citizen.zhangwei";
+const DOOR: &str = "demo.venue.metro";
+const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
+
+fn application_form() -> Value {
+    json!({
+        "phone": "13800000000",
+        "name": "临江市张伟小吃店",
+        "place": "临江市江北区解放路12号",
+        "business_scope": "小吃服务、预包装食品销售",
+        "capital": "5",
+    })
+}
+
+/// A running node.
+struct Node {
+    child: Child,
+    base: String,
+    demo: Value,
+}
+
+impl Node {
+    fn token(&self, username: &str) -> anyhow::Result<String> {
+        crate::load::token(&self.demo, username)
+    }
+
+    /// SIGKILL: no shutdown, no flush, nothing the process could still finish.
+    fn kill(mut self) -> anyhow::Result<()> {
+        self.child.kill().context("killing the node")?;
+        self.child.wait().context("waiting for the killed node")?;
+        Ok(())
+    }
+}
+
+/// How one request ended.
+enum Answer {
+    Ok(reqwest::Response),
+    /// 503 or 429, or the connection was refused: the request did nothing.
+    Refused,
+    /// The connection broke after the request may have been sent: its outcome is unknown.
+    Lost,
+    /// Anything else is a defect.
+    Wrong(String),
+}
+
+async fn answer(what: &str, sent: reqwest::Result<reqwest::Response>) -> Answer {
+    match sent {
+        Ok(response) if response.status().is_success() => Answer::Ok(response),
+        Ok(response) if matches!(response.status().as_u16(), 503 | 429) => Answer::Refused,
+        Ok(response) => {
+            let status = response.status();
+            let body = response.text().await.unwrap_or_default();
+            Answer::Wrong(format!(
+                "{what}: {status} {}",
+                body.chars().take(200).collect::<String>()
+            ))
+        }
+        Err(error) if error.is_connect() => Answer::Refused,
+        Err(_) => Answer::Lost,
+    }
+}
+
+/// A checkpoint as published: its size and root.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct Published {
+    size: u64,
+    root: [u8; 32],
+}
+
+fn parse_checkpoint(text: &str) -> Option<Published> {
+    let mut lines = text.lines();
+    let _origin = lines.next()?;
+    let size = lines.next()?.parse().ok()?;
+    let root = base64::engine::general_purpose::STANDARD
+        .decode(lines.next()?)
+        .ok()?
+        .try_into()
+        .ok()?;
+    Some(Published { size, root })
+}
+
+/// What one round's load saw.
+#[derive(Default)]
+struct Tally {
+    checkins_acknowledged: u64,
+    checkins_lost: u64,
+    applications_acknowledged: Vec<String>,
+    applications_lost: u64,
+    pass_reads: u64,
+    refused: u64,
+    checkpoint: Option<Published>,
+    wrong: Vec<String>,
+}
+
+/// What the database holds, counted with the node down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Counts {
+    checkins: i64,
+    applications: i64,
+    /// Applications without their upload or their first event: half-written.
+    incomplete: i64,
+}
+
+/// A small deterministic generator, so that a run can be repeated with its seed.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+fn database_url(run: &CrashRun) -> String {
+    run.database_url.clone().unwrap_or_else(|| {
+        format!(
+            "sqlite://{}?mode=rwc",
+            run.data_dir.join("tongban.db").display()
+        )
+    })
+}
+
+/// `tongban <subcommand…>` on a data folder (and the run's database).
+fn tongban(run: &CrashRun, subcommand: &[&str], data_dir: &Path) -> Command {
+    let mut command = Command::new(&run.binary);
+    command
+        .args(subcommand)
+        .arg("--data-dir")
+        .arg(data_dir)
+        // The demo serves its city; the offline commands take the same region.
+        .env("TONGBAN_REGION_CODE", tongban_app::demo::CITY)
+        .env("TONGBAN_LOG", "warn")
+        .stdin(Stdio::null());
+    if let Some(url) = &run.database_url {
+        command.arg("--database-url").arg(url);
+    }
+    command
+}
+
+fn node_log(run: &CrashRun) -> anyhow::Result<std::fs::File> {
+    Ok(std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(run.data_dir.join("chaos-node.log"))?)
+}
+
+/// Starts the demo node on the run's data at a free port; ready once it has written its
+/// credentials and answers /readyz.
+async fn start(run: &CrashRun, client: &reqwest::Client) -> anyhow::Result<Node> {
+    let credentials = run.data_dir.join("demo-credentials.json");
+    let _ = std::fs::remove_file(&credentials);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let log = node_log(run)?;
+    let child = tongban(run, &["demo"], &run.data_dir)
+        .arg("--bind")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--load-holders")
+        .arg(run.holders.to_string())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .with_context(|| format!("starting {}", run.binary.display()))?;
+    let mut node = Node {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+        demo: Value::Null,
+    };
+    let deadline = Instant::now() + Duration::from_secs(900);
+    loop {
+        if let Some(status) = node.child.try_wait()? {
+            anyhow::bail!(
+                "the node exited while starting ({status}); see {}",
+                run.data_dir.join("chaos-node.log").display()
+            );
+        }
+        if Instant::now() > deadline {
+            node.kill()?;
+            anyhow::bail!("the node was not ready within 15 minutes");
+        }
+        // The file is written in one go but may be read half-written: parse or wait.
+        if let Some(demo) = std::fs::read_to_string(&credentials)
+            .ok()
+            .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+        {
+            let ready = client.get(format!("{}/readyz", node.base)).send().await;
+            if ready.is_ok_and(|r| r.status().is_success()) {
+                node.demo = demo;
+                return Ok(node);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn count(db: &tongban_app::Db, sql: String) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .fetch_one(db.pool())
+        .await?)
+}
+
+/// Counts what the database holds; on SQLite also its integrity check.
+async fn counts(run: &CrashRun) -> anyhow::Result<(Counts, Option<String>)> {
+    let db = tongban_app::Db::connect(&database_url(run), 1).await?;
+    let counts = Counts {
+        checkins: count(
+            &db,
+            "SELECT (SELECT COUNT(*) FROM checkin_log) + (SELECT COUNT(*) FROM checkins)".into(),
+        )
+        .await?,
+        applications: count(&db, "SELECT COUNT(*) FROM applications".into()).await?,
+        incomplete: count(
+            &db,
+            "SELECT COUNT(*) FROM applications a \
+             WHERE NOT EXISTS (SELECT 1 FROM application_events e WHERE e.application_id = a.id) \
+                OR (a.item_code = 'ITEM' AND NOT EXISTS (SELECT 1 FROM application_materials m \
+                    WHERE m.application_id = a.id AND m.source = 'upload'))"
+                .replace("ITEM", ITEM),
+        )
+        .await?,
+    };
+    let integrity = if run.database_url.is_none() {
+        let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_all(db.pool())
+            .await?;
+        Some(rows.join("; "))
+    } else {
+        None
+    };
+    db.close().await;
+    Ok((counts, integrity))
+}
+
+/// `tongban audit verify` on a data folder (and the run's database, or `url`): the whole log
+/// recomputed, every checkpoint checked.
+fn audit_verify(run: &CrashRun, data_dir: &Path, url: Option<&str>) -> anyhow::Result<()> {
+    let mut command = tongban(run, &["audit", "verify"], data_dir);
+    if let Some(url) = url {
+        command.arg("--database-url").arg(url);
+    }
+    let out = command.output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "tongban audit verify failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(())
+}
+
+enum Action {
+    CheckIn,
+    ReadPass,
+    Apply,
+    Checkpoint,
+}
+
+/// Drives the mixed load until `stop`; each worker with its own generator.
+async fn drive(
+    node: &Node,
+    client: &reqwest::Client,
+    next_holder: &Arc<AtomicUsize>,
+    seed: u64,
+    connections: usize,
+    stop: &Arc<AtomicBool>,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<Tally>>> {
+    let holders = Arc::new(crate::load::load_tokens(&node.demo));
+    anyhow::ensure!(!holders.is_empty(), "the node seeded no load holders");
+    let door = node.token(DOOR)?;
+    let applicant = node.token(APPLICANT)?;
+    let mut workers = Vec::new();
+    for worker in 0..connections.max(1) {
+        let (client, base, holders, next_holder, stop, door, applicant) = (
+            client.clone(),
+            node.base.clone(),
+            holders.clone(),
+            next_holder.clone(),
+            stop.clone(),
+            door.clone(),
+            applicant.clone(),
+        );
+        let mut random = SplitMix(seed ^ (worker as u64).wrapping_mul(0x1234_5678_9abc_def1));
+        workers.push(tokio::spawn(async move {
+            let mut tally = Tally::default();
+            while !stop.load(Ordering::Relaxed) {
+                // One applicant applies one application at a time, as a person does; the
+                // other workers are the door and the holders.
+                let action = match (worker, random.below(10)) {
+                    (0, 0..=7) => Action::Apply,
+                    (0, _) | (_, 9) => Action::Checkpoint,
+                    (_, 0..=4) => Action::CheckIn,
+                    _ => Action::ReadPass,
+                };
+                let any_holder = holders[random.below(holders.len() as u64) as usize].clone();
+                let refused_before = tally.refused;
+                match action {
+                    Action::CheckIn => match holders
+                        .get(next_holder.fetch_add(1, Ordering::Relaxed))
+                    {
+                        Some(holder) => check_in(&client, &base, holder, &door, &mut tally).await,
+                        None => read_pass(&client, &base, &any_holder, &mut tally).await,
+                    },
+                    Action::ReadPass => read_pass(&client, &base, &any_holder, &mut tally).await,
+                    Action::Apply => apply(&client, &base, &applicant, &mut tally).await,
+                    Action::Checkpoint => checkpoint(&client, &base, &mut tally).await,
+                }
+                if tally.refused > refused_before {
+                    // The node is down or shedding: do not spin.
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+            tally
+        }));
+    }
+    Ok(workers)
+}
+
+async fn read_pass(client: &reqwest::Client, base: &str, holder: &str, tally: &mut Tally) {
+    let sent = client
+        .get(format!("{base}/api/v1/pass/me"))
+        .bearer_auth(holder)
+        .send()
+        .await;
+    match answer("GET /api/v1/pass/me", sent).await {
+        Answer::Ok(_) => tally.pass_reads += 1,
+        Answer::Refused | Answer::Lost => tally.refused += 1,
+        Answer::Wrong(what) => tally.wrong.push(what),
+    }
+}
+
+/// A holder at the door: their code, then the scan that stores the check-in.
+async fn check_in(client: &reqwest::Client, base: &str, holder: &str, door: &str, t: &mut Tally) {
+    let sent = client
+        .get(format!("{base}/api/v1/pass/me"))
+        .bearer_auth(holder)
+        .send()
+        .await;
+    let code = match answer("GET /api/v1/pass/me", sent).await {
+        Answer::Ok(response) => response
+            .json::<Value>()
+            .await
+            .ok()
+            .and_then(|pass| pass["code"].as_str().map(str::to_owned)),
+        Answer::Wrong(what) => return t.wrong.push(what),
+        Answer::Refused | Answer::Lost => None,
+    };
+    let Some(code) = code else {
+        t.refused += 1;
+        return;
+    };
+    let sent = client
+        .post(format!("{base}/api/v1/pass/verify"))
+        .bearer_auth(door)
+        .json(&json!({ "code": code }))
+        .send()
+        .await;
+    match answer("POST /api/v1/pass/verify", sent).await {
+        Answer::Ok(response) => match response.json::<Value>().await {
+            Ok(outcome) if outcome["checked_in"] == true => t.checkins_acknowledged += 1,
+            Ok(outcome) => t
+                .wrong
+                .push(format!("a first scan not checked in: {outcome}")),
+            // The answer was cut off: the check-in may or may not be stored.
+            Err(_) => t.checkins_lost += 1,
+        },
+        Answer::Refused => t.refused += 1,
+        Answer::Lost => t.checkins_lost += 1,
+        Answer::Wrong(what) => t.wrong.push(what),
+    }
+}
+
+/// An upload, then the application that takes it with the certificates from the library.
+async fn apply(client: &reqwest::Client, base: &str, applicant: &str, t: &mut Tally) {
+    let sent = client
+        .post(format!("{base}/api/v1/uploads"))
+        .bearer_auth(applicant)
+        .header("content-type", "application/octet-stream")
+        .body(PNG.to_vec())
+        .send()
+        .await;
+    let upload = match answer("POST /api/v1/uploads", sent).await {
+        Answer::Ok(response) => response
+            .json::<Value>()
+            .await
+            .ok()
+            .and_then(|u| u["id"].as_str().map(str::to_owned)),
+        Answer::Wrong(what) => return t.wrong.push(what),
+        Answer::Refused | Answer::Lost => None,
+    };
+    let Some(upload) = upload else {
+        t.refused += 1;
+        return;
+    };
+    let body = json!({
+        "form": application_form(),
+        "uploads": {"经营场所使用证明": upload},
+        "use_certificates": true,
+    });
+    let sent = client
+        .post(format!("{base}/api/v1/services/{ITEM}/applications"))
+        .bearer_auth(applicant)
+        .json(&body)
+        .send()
+        .await;
+    match answer("POST /api/v1/services/{item}/applications", sent).await {
+        Answer::Ok(response) => match response.json::<Value>().await {
+            Ok(submitted) => match submitted["id"].as_str() {
+                Some(id) => t.applications_acknowledged.push(id.to_owned()),
+                None => t
+                    .wrong
+                    .push(format!("an application without an id: {submitted}")),
+            },
+            Err(_) => t.applications_lost += 1,
+        },
+        Answer::Refused => t.refused += 1,
+        Answer::Lost => t.applications_lost += 1,
+        Answer::Wrong(what) => t.wrong.push(what),
+    }
+}
+
+/// Asks for a checkpoint (made on demand at most once a second) and keeps the largest seen.
+async fn checkpoint(client: &reqwest::Client, base: &str, t: &mut Tally) {
+    let sent = client
+        .get(format!("{base}/api/v1/ledger/checkpoint"))
+        .send()
+        .await;
+    match answer("GET /api/v1/ledger/checkpoint", sent).await {
+        Answer::Ok(response) => match response
+            .text()
+            .await
+            .ok()
+            .and_then(|text| parse_checkpoint(&text).ok_or(text).ok())
+        {
+            Some(published) => {
+                if t.checkpoint.is_none_or(|seen| seen.size < published.size) {
+                    t.checkpoint = Some(published);
+                }
+            }
+            None => t.refused += 1,
+        },
+        Answer::Refused | Answer::Lost => t.refused += 1,
+        Answer::Wrong(what) => t.wrong.push(what),
+    }
+}
+
+/// After a restart: every application acknowledged is there for its applicant, submitted with
+/// its upload; the log's newest checkpoint extends the one published before the kill.
+async fn check_after_restart(
+    node: &Node,
+    client: &reqwest::Client,
+    acknowledged: &[String],
+    published: Option<Published>,
+) -> anyhow::Result<Vec<String>> {
+    let mut failed = Vec::new();
+    let applicant = node.token(APPLICANT)?;
+    for id in acknowledged {
+        let response = client
+            .get(format!("{}/api/v1/applications/{id}", node.base))
+            .bearer_auth(&applicant)
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            failed.push(format!(
+                "application {id} was acknowledged, and is {} after the restart",
+                response.status()
+            ));
+            continue;
+        }
+        let detail: Value = response.json().await?;
+        let has_upload = detail["materials"]
+            .as_array()
+            .is_some_and(|m| m.iter().any(|m| m["source"] == "upload"));
+        if !has_upload {
+            failed.push(format!("application {id} lost its upload"));
+        }
+    }
+    if let Some(before) = published {
+        let text = client
+            .get(format!("{}/api/v1/ledger/checkpoint", node.base))
+            .send()
+            .await?
+            .error_for_status()?
+            .text()
+            .await?;
+        let now = parse_checkpoint(&text).context("a malformed checkpoint")?;
+        if now.size < before.size {
+            failed.push(format!(
+                "the log shrank: {} entries published before the kill, {} after",
+                before.size, now.size
+            ));
+        } else if !extends(node, client, before, now).await? {
+            failed.push(format!(
+                "the log of {} entries does not extend the checkpoint of {} published before the kill",
+                now.size, before.size
+            ));
+        }
+    }
+    Ok(failed)
+}
+
+/// Whether the tree `now` extends `before` by the node's consistency proof. The log hashes
+/// with SHA-256 or SM3 by profile: the proof must verify under one of them.
+async fn extends(
+    node: &Node,
+    client: &reqwest::Client,
+    before: Published,
+    now: Published,
+) -> anyhow::Result<bool> {
+    if before.size == 0 {
+        return Ok(true);
+    }
+    let proof: Value = client
+        .get(format!(
+            "{}/api/v1/ledger/proof/consistency?from={}&to={}",
+            node.base, before.size, now.size
+        ))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let hashes: Vec<tongban_ledger::Digest32> = proof["hashes"]
+        .as_array()
+        .context("a proof without hashes")?
+        .iter()
+        .filter_map(|h| h.as_str())
+        .filter_map(|h| base64::engine::general_purpose::STANDARD.decode(h).ok())
+        .filter_map(|h| h.try_into().ok())
+        .collect();
+    Ok([
+        tongban_ledger::HashAlgorithm::Sha256,
+        tongban_ledger::HashAlgorithm::Sm3,
+    ]
+    .into_iter()
+    .any(|algorithm| {
+        tongban_ledger::verify_consistency(
+            algorithm,
+            before.size,
+            now.size,
+            &hashes,
+            &before.root,
+            &now.root,
+        )
+        .is_ok()
+    }))
+}
+
+/// Takes an online backup of the node's database while the load runs; restores and verifies
+/// it once the round is over.
+fn backup(run: &CrashRun) -> anyhow::Result<PathBuf> {
+    let file = run.data_dir.join("chaos-backup.db");
+    let _ = std::fs::remove_file(&file);
+    let out = tongban(run, &["backup"], &run.data_dir)
+        .arg("--out")
+        .arg(&file)
+        .output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "tongban backup under load failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(file)
+}
+
+fn restore_and_verify(run: &CrashRun, file: &Path) -> anyhow::Result<()> {
+    let elsewhere = run.data_dir.join("chaos-restored");
+    let _ = std::fs::remove_dir_all(&elsewhere);
+    std::fs::create_dir_all(&elsewhere)?;
+    let out = Command::new(&run.binary)
+        .arg("restore")
+        .arg("--data-dir")
+        .arg(&elsewhere)
+        .env("TONGBAN_LOG", "warn")
+        .arg("--from")
+        .arg(file)
+        .output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "tongban restore failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        elsewhere.join("tongban.db").display()
+    );
+    audit_verify(run, &elsewhere, Some(&url))
+}
+
+/// The crash rounds; fails with the report when any check failed.
+pub async fn crash(run: CrashRun) -> anyhow::Result<Value> {
+    std::fs::create_dir_all(&run.data_dir)?;
+    let client = tongban_app::outbound::plain()
+        .pool_max_idle_per_host(run.connections)
+        .timeout(Duration::from_secs(10))
+        .build()?;
+    let mut random = SplitMix(run.seed);
+    let next_holder = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut rounds = Vec::new();
+    let mut failed: Vec<String> = Vec::new();
+    let mut carried: (Vec<String>, Option<Published>) = (Vec::new(), None);
+    let backup_round = if run.database_url.is_none() && run.rounds > 1 {
+        Some(1)
+    } else {
+        None
+    };
+    if run.database_url.is_some() {
+        // A node refuses to serve an unmigrated PostgreSQL database: migrate it as an
+        // operator does, once.
+        let out = tongban(&run, &["migrate"], &run.data_dir).output()?;
+        anyhow::ensure!(
+            out.status.success(),
+            "tongban migrate failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut node = start(&run, &client).await?;
+    let (mut before, _) = counts(&run).await?;
+    for round in 0..run.rounds {
+        let mut problems = check_after_restart(&node, &client, &carried.0, carried.1).await?;
+
+        // The load, and the kill at a random moment within it.
+        let stop = Arc::new(AtomicBool::new(false));
+        let workers = drive(
+            &node,
+            &client,
+            &next_holder,
+            random.next(),
+            run.connections,
+            &stop,
+        )
+        .await?;
+        let load_ms = 1_500 + random.below(3_500);
+        let backup_file = if backup_round == Some(round) {
+            tokio::time::sleep(Duration::from_millis(load_ms / 2)).await;
+            let run_ref = &run;
+            Some(tokio::task::block_in_place(|| backup(run_ref))?)
+        } else {
+            None
+        };
+        tokio::time::sleep(Duration::from_millis(if backup_file.is_some() {
+            load_ms / 2
+        } else {
+            load_ms
+        }))
+        .await;
+        node.kill()?;
+        // The workers see the node gone; let them finish what they had in flight.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        stop.store(true, Ordering::Relaxed);
+        let mut tally = Tally::default();
+        for worker in workers {
+            let t = worker.await?;
+            tally.checkins_acknowledged += t.checkins_acknowledged;
+            tally.checkins_lost += t.checkins_lost;
+            tally
+                .applications_acknowledged
+                .extend(t.applications_acknowledged);
+            tally.applications_lost += t.applications_lost;
+            tally.pass_reads += t.pass_reads;
+            tally.refused += t.refused;
+            tally.wrong.extend(t.wrong);
+            if let Some(seen) = t.checkpoint
+                && tally.checkpoint.is_none_or(|c| c.size < seen.size)
+            {
+                tally.checkpoint = Some(seen);
+            }
+        }
+
+        // With the node down: what the database holds.
+        let (after, integrity) = counts(&run).await?;
+        let checkins = after.checkins - before.checkins;
+        let applications = after.applications - before.applications;
+        let acknowledged_apps = tally.applications_acknowledged.len() as i64;
+        let acknowledged_checkins = tally.checkins_acknowledged as i64;
+        if checkins < acknowledged_checkins {
+            problems.push(format!(
+                "{acknowledged_checkins} check-ins acknowledged, {checkins} stored"
+            ));
+        }
+        if checkins > acknowledged_checkins + tally.checkins_lost as i64 {
+            problems.push(format!(
+                "{checkins} check-ins stored, more than {acknowledged_checkins} acknowledged and {} lost in flight",
+                tally.checkins_lost
+            ));
+        }
+        if applications < acknowledged_apps {
+            problems.push(format!(
+                "{acknowledged_apps} applications acknowledged, {applications} stored"
+            ));
+        }
+        if applications > acknowledged_apps + tally.applications_lost as i64 {
+            problems.push(format!(
+                "{applications} applications stored, more than {acknowledged_apps} acknowledged and {} lost in flight",
+                tally.applications_lost
+            ));
+        }
+        if after.incomplete != before.incomplete {
+            problems.push(format!(
+                "{} applications half-written (without their upload or first event)",
+                after.incomplete - before.incomplete
+            ));
+        }
+        if let Some(integrity) = &integrity
+            && integrity != "ok"
+        {
+            problems.push(format!("the SQLite integrity check: {integrity}"));
+        }
+        if let Err(error) = audit_verify(&run, &run.data_dir, None) {
+            problems.push(format!("{error:#}"));
+        }
+        if let Some(file) = &backup_file
+            && let Err(error) = restore_and_verify(&run, file)
+        {
+            problems.push(format!("the backup taken under load: {error:#}"));
+        }
+        problems.extend(tally.wrong.iter().take(10).cloned());
+        if tally.checkins_acknowledged + tally.applications_acknowledged.len() as u64 == 0 {
+            problems.push("nothing was acknowledged before the kill: no load".to_owned());
+        }
+
+        rounds.push(json!({
+            "round": round,
+            "killed_after_ms": load_ms,
+            "checkins": {"acknowledged": acknowledged_checkins, "lost_in_flight": tally.checkins_lost, "stored": checkins},
+            "applications": {"acknowledged": acknowledged_apps, "lost_in_flight": tally.applications_lost, "stored": applications},
+            "pass_reads": tally.pass_reads,
+            "refused_or_cut": tally.refused,
+            "wrong_answers": tally.wrong.len(),
+            "checkpoint_before_kill": tally.checkpoint.map(|c| c.size),
+            "backup_restored_and_verified": backup_file.is_some(),
+            "problems": problems,
+        }));
+        failed.extend(problems.iter().map(|p| format!("round {round}: {p}")));
+        before = after;
+        carried = (tally.applications_acknowledged, tally.checkpoint);
+        node = start(&run, &client).await?;
+    }
+    // What the last round left, read back; then a clean stop.
+    let problems = check_after_restart(&node, &client, &carried.0, carried.1).await?;
+    failed.extend(
+        problems
+            .iter()
+            .map(|p| format!("after the last round: {p}")),
+    );
+    node.kill()?;
+
+    let total = |key: &str, field: &str| -> i64 {
+        rounds
+            .iter()
+            .map(|r| r[key][field].as_i64().unwrap_or(0))
+            .sum()
+    };
+    let summary = json!({
+        "benchmark": "chaos-crash",
+        "engine": if run.database_url.is_some() { "postgres" } else { "sqlite" },
+        "rounds": run.rounds,
+        "seed": run.seed,
+        "connections": run.connections,
+        "seconds": started.elapsed().as_secs_f64(),
+        "checkins": {"acknowledged": total("checkins", "acknowledged"), "stored": total("checkins", "stored"), "lost_in_flight": total("checkins", "lost_in_flight")},
+        "applications": {"acknowledged": total("applications", "acknowledged"), "stored": total("applications", "stored"), "lost_in_flight": total("applications", "lost_in_flight")},
+        "each_round": rounds,
+        "failed": failed,
+        "machine": crate::bench::machine(),
+    });
+    if !failed.is_empty() {
+        anyhow::bail!(
+            "the crash checks failed: {}\n{}",
+            failed.join("; "),
+            serde_json::to_string_pretty(&summary)?
+        );
+    }
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_checkpoint_note_gives_its_size_and_root() {
+        let root = [7u8; 32];
+        let text = format!(
+            "tongban.339900/audit\n42\n{}\n\n— tongban.339900/audit AAAA\n",
+            base64::engine::general_purpose::STANDARD.encode(root)
+        );
+        assert_eq!(parse_checkpoint(&text), Some(Published { size: 42, root }));
+        assert_eq!(
+            parse_checkpoint("tongban.339900/audit\nforty\nAAAA\n"),
+            None
+        );
+        assert_eq!(parse_checkpoint("tongban.339900/audit\n42\nAAAA\n"), None);
+    }
+}
