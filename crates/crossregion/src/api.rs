@@ -141,6 +141,7 @@ async fn act(
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = CrossRegionRating)]
 #[serde(deny_unknown_fields)]
 pub struct Rating {
     /// 1 (非常不满意) to 5 (非常满意).

@@ -145,6 +145,7 @@ pub struct MaterialIn {
 
 /// An application to another region's item.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[schema(as = CrossRegionApplyRequest)]
 #[serde(deny_unknown_fields)]
 pub struct ApplyRequest {
     /// The competent region's code.

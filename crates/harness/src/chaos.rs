@@ -17,7 +17,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -36,6 +36,10 @@ pub struct CrashRun {
     pub holders: usize,
     pub connections: usize,
     pub seed: u64,
+    /// A shell command that restarts the database (PostgreSQL), run under the load in every
+    /// other round: the node must answer 503 meanwhile and take writes again afterwards
+    /// without a restart of its own.
+    pub restart_database: Option<String>,
 }
 
 /// The service the load applies for, and the form its applicant fills in.
@@ -132,6 +136,12 @@ struct Tally {
     refused: u64,
     checkpoint: Option<Published>,
     wrong: Vec<String>,
+}
+
+impl Tally {
+    fn acknowledged(&self) -> u64 {
+        self.checkins_acknowledged + self.applications_acknowledged.len() as u64
+    }
 }
 
 /// What the database holds, counted with the node down.
@@ -310,6 +320,7 @@ async fn drive(
     node: &Node,
     client: &reqwest::Client,
     next_holder: &Arc<AtomicUsize>,
+    acknowledged: &Arc<AtomicU64>,
     seed: u64,
     connections: usize,
     stop: &Arc<AtomicBool>,
@@ -320,6 +331,7 @@ async fn drive(
     let applicant = node.token(APPLICANT)?;
     let mut workers = Vec::new();
     for worker in 0..connections.max(1) {
+        let acknowledged = acknowledged.clone();
         let (client, base, holders, next_holder, stop, door, applicant) = (
             client.clone(),
             node.base.clone(),
@@ -342,7 +354,7 @@ async fn drive(
                     _ => Action::ReadPass,
                 };
                 let any_holder = holders[random.below(holders.len() as u64) as usize].clone();
-                let refused_before = tally.refused;
+                let (refused_before, acknowledged_before) = (tally.refused, tally.acknowledged());
                 match action {
                     Action::CheckIn => match holders
                         .get(next_holder.fetch_add(1, Ordering::Relaxed))
@@ -354,6 +366,10 @@ async fn drive(
                     Action::Apply => apply(&client, &base, &applicant, &mut tally).await,
                     Action::Checkpoint => checkpoint(&client, &base, &mut tally).await,
                 }
+                acknowledged.fetch_add(
+                    tally.acknowledged() - acknowledged_before,
+                    Ordering::Relaxed,
+                );
                 if tally.refused > refused_before {
                     // The node is down or shedding: do not spin.
                     tokio::time::sleep(Duration::from_millis(20)).await;
@@ -671,29 +687,54 @@ pub async fn crash(run: CrashRun) -> anyhow::Result<Value> {
 
         // The load, and the kill at a random moment within it.
         let stop = Arc::new(AtomicBool::new(false));
+        let acknowledged = Arc::new(AtomicU64::new(0));
         let workers = drive(
             &node,
             &client,
             &next_holder,
+            &acknowledged,
             random.next(),
             run.connections,
             &stop,
         )
         .await?;
         let load_ms = 1_500 + random.below(3_500);
+        let half = Duration::from_millis(load_ms / 2);
+        tokio::time::sleep(half).await;
         let backup_file = if backup_round == Some(round) {
-            tokio::time::sleep(Duration::from_millis(load_ms / 2)).await;
             let run_ref = &run;
             Some(tokio::task::block_in_place(|| backup(run_ref))?)
         } else {
             None
         };
-        tokio::time::sleep(Duration::from_millis(if backup_file.is_some() {
-            load_ms / 2
-        } else {
-            load_ms
-        }))
-        .await;
+        let database_restarted = match &run.restart_database {
+            Some(command) if round % 2 == 1 => {
+                let restarted = Instant::now();
+                let status = tokio::task::block_in_place(|| {
+                    Command::new("sh").arg("-c").arg(command).status()
+                })?;
+                anyhow::ensure!(status.success(), "`{command}` failed: {status}");
+                let seconds = restarted.elapsed().as_secs_f64();
+                // The node takes writes again, on its own, within a minute.
+                let since = acknowledged.load(Ordering::Relaxed);
+                let deadline = Instant::now() + Duration::from_secs(60);
+                while acknowledged.load(Ordering::Relaxed) == since && Instant::now() < deadline {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                let recovered = acknowledged.load(Ordering::Relaxed) > since;
+                if !recovered {
+                    problems.push(
+                        "no write was acknowledged within a minute of the database's restart"
+                            .to_owned(),
+                    );
+                }
+                Some(
+                    json!({"restart_seconds": seconds, "recovered_in_seconds": recovered.then(|| restarted.elapsed().as_secs_f64() - seconds)}),
+                )
+            }
+            _ => None,
+        };
+        tokio::time::sleep(half).await;
         node.kill()?;
         // The workers see the node gone; let them finish what they had in flight.
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -779,6 +820,7 @@ pub async fn crash(run: CrashRun) -> anyhow::Result<Value> {
             "wrong_answers": tally.wrong.len(),
             "checkpoint_before_kill": tally.checkpoint.map(|c| c.size),
             "backup_restored_and_verified": backup_file.is_some(),
+            "database_restarted": database_restarted,
             "problems": problems,
         }));
         failed.extend(problems.iter().map(|p| format!("round {round}: {p}")));
@@ -805,6 +847,7 @@ pub async fn crash(run: CrashRun) -> anyhow::Result<Value> {
         "benchmark": "chaos-crash",
         "engine": if run.database_url.is_some() { "postgres" } else { "sqlite" },
         "rounds": run.rounds,
+        "database_restarts": rounds.iter().filter(|r| !r["database_restarted"].is_null()).count(),
         "seed": run.seed,
         "connections": run.connections,
         "seconds": started.elapsed().as_secs_f64(),

@@ -525,6 +525,11 @@ pub enum ChaosCommand {
         /// The seed of the load's choices and the moments of the kills.
         #[arg(long)]
         seed: Option<u64>,
+        /// A shell command that restarts the database (`pg_ctlcluster 15 main restart`), run
+        /// under the load in every other round: the node answers 503 meanwhile and takes writes
+        /// again without a restart of its own.
+        #[arg(long)]
+        restart_database: Option<String>,
     },
 }
 
@@ -537,6 +542,7 @@ pub async fn chaos(command: ChaosCommand) -> anyhow::Result<()> {
         holders,
         connections,
         seed,
+        restart_database,
     } = command;
     let seed = seed.unwrap_or_else(|| {
         std::time::SystemTime::now()
@@ -551,6 +557,7 @@ pub async fn chaos(command: ChaosCommand) -> anyhow::Result<()> {
         holders,
         connections,
         seed,
+        restart_database,
     })
     .await?;
     println!("{}", serde_json::to_string_pretty(&report)?);

@@ -110,6 +110,81 @@ async fn the_openapi_document_is_3_1_and_describes_the_interfaces_scripts_rely_o
     assert!(document["components"]["schemas"].get("Problem").is_some());
 }
 
+/// The document is merged from every module's: a schema two modules name alike would be one
+/// of them in the merged document, and the other module's answers would be checked against
+/// the wrong shape. Each name means one shape across the modules.
+#[test]
+fn no_two_modules_give_one_schema_name_two_shapes() {
+    let mut shapes: std::collections::BTreeMap<String, (String, Value)> = Default::default();
+    let mut clashes = Vec::new();
+    for module in tongban_app::modules() {
+        let (_, openapi) = module.api().split_for_parts();
+        let document = serde_json::to_value(openapi).expect("json");
+        let schemas = document["components"]["schemas"].as_object().cloned();
+        for (name, shape) in schemas.into_iter().flatten() {
+            match shapes.get(&name) {
+                Some((other, seen)) if *seen != shape => {
+                    clashes.push(format!("{name}: {} and {other}", module.name()))
+                }
+                Some(_) => {}
+                None => {
+                    shapes.insert(name, (module.name().to_owned(), shape));
+                }
+            }
+        }
+    }
+    assert!(!shapes.is_empty());
+    assert!(
+        clashes.is_empty(),
+        "schema names with two shapes: {clashes:?}"
+    );
+}
+
+/// Every operation documents the problem+json answers any handler can give, so that a client
+/// checking answers against the document finds each one described.
+#[test]
+fn every_operation_documents_its_error_answers_as_problem_json() {
+    let document =
+        serde_json::to_value(tongban_app::web::openapi_document(&tongban_app::modules()))
+            .expect("json");
+    let mut operations = 0;
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("item") {
+            if !["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                continue;
+            }
+            operations += 1;
+            let responses = &operation["responses"];
+            let secured = operation["security"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty());
+            let mut expected = vec!["400", "404", "422", "503"];
+            if secured {
+                expected.extend(["401", "403"]);
+            }
+            for status in expected {
+                assert!(
+                    responses[status]["content"]["application/problem+json"].is_object(),
+                    "{method} {path} does not document {status} as problem+json"
+                );
+            }
+            for (status, response) in responses.as_object().expect("responses") {
+                assert!(
+                    response["description"].is_string(),
+                    "{method} {path} {status} has no description"
+                );
+                if status.starts_with('4') || status.starts_with('5') {
+                    assert!(
+                        response["content"].get("application/json").is_none(),
+                        "{method} {path} {status}: an error is problem+json"
+                    );
+                }
+            }
+        }
+    }
+    assert!(operations > 100, "{operations} operations");
+}
+
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
     let app = spawn_app().await;

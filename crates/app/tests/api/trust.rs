@@ -335,6 +335,9 @@ async fn a_smart_health_card_is_checked_at_the_door_by_the_visitors_rule() {
         }
     };
     assert_eq!(put(json!({"no-such-operator": [1]})).await, 422);
+    // A constant is CertLogic too, and a truthy one would admit everyone: refused.
+    assert_eq!(put(json!("AAA")).await, 422);
+    assert_eq!(put(json!(true)).await, 422);
     assert_eq!(
         put(json!({"in": ["https://smarthealth.cards#laboratory", {"var": "types"}]})).await,
         204

@@ -146,6 +146,7 @@ async fn my_requests(
 }
 
 #[derive(Debug, serde::Serialize, ToSchema)]
+#[schema(as = PassNotice)]
 pub struct Notice {
     pub at: String,
     pub text_zh: String,

@@ -56,6 +56,7 @@ async fn my_venues(
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = VenueDecisionRequest)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionRequest {
     pub decision: Decision,

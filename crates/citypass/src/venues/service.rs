@@ -117,6 +117,7 @@ pub async fn apply(state: &AppState, actor: &Actor, application: &Application) -
 
 /// What staff decide about a venue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[schema(as = VenueDecision)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     Approve,

@@ -125,6 +125,7 @@ async fn ask(
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = ExchangeRequestDecision)]
 #[serde(deny_unknown_fields)]
 struct Decision {
     grant: bool,

@@ -430,7 +430,7 @@ async fn revoke_token(
 /// Start enrolling a (new) one-time-code secret, confirming the password (and the current
 /// code) again; it takes effect once a code of the new secret is confirmed.
 #[utoipa::path(post, path = "/api/v1/me/totp", tag = "identity", security(("bearer" = [])), request_body = service::Confirmation,
-    responses((status = 200, body = service::TotpEnrolment), (status = 401, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, body = service::TotpEnrolment), (status = 401, body = Problem), (status = 403, body = Problem), (status = 429, body = Problem)))]
 async fn begin_totp(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -444,7 +444,7 @@ async fn begin_totp(
 /// Change the caller's own password, confirming the current one (and a one-time code). Every
 /// other session and API token of the account ends.
 #[utoipa::path(put, path = "/api/v1/me/password", tag = "identity", security(("bearer" = [])), request_body = ChangePasswordRequest,
-    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
 async fn change_password(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,

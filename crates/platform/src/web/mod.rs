@@ -3,6 +3,7 @@
 //! OpenAPI and the embedded static files.
 
 pub mod cookies;
+mod error_answers;
 pub mod extract;
 pub mod i18n;
 pub mod pages;
@@ -54,13 +55,15 @@ impl utoipa::Modify for BearerAuth {
 
 /// The API routes of every module and the OpenAPI document generated from them.
 fn api(modules: &[Box<dyn Module>]) -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    modules
+    let (routes, mut openapi) = modules
         .iter()
         .fold(
             OpenApiRouter::with_openapi(ApiDoc::openapi()),
             |api, module| api.merge(module.api()),
         )
-        .split_for_parts()
+        .split_for_parts();
+    error_answers::document(&mut openapi);
+    (routes, openapi)
 }
 
 /// The OpenAPI 3.1 document of these modules, as served at `/api/openapi.json`.

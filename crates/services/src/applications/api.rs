@@ -166,6 +166,7 @@ async fn upload(
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(as = ApplicationNotice)]
 struct Notice {
     at: String,
     application: Option<String>,

@@ -875,6 +875,7 @@ pub async fn queue(state: &AppState, actor: &Actor) -> AppResult<Vec<Application
 
 /// One application in full: the view, the form as entered, the materials, the history.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = ApplicationDetail)]
 pub struct Detail {
     pub application: ApplicationView,
     /// (label, value as text).

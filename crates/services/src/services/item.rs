@@ -102,6 +102,7 @@ pub struct Fee {
 
 /// 通办范围.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = ItemScope)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     /// 全市通办.

@@ -217,6 +217,7 @@ pub async fn facets(state: &AppState) -> AppResult<(Vec<String>, Vec<String>)> {
 
 /// One item in full, with its version and its department's name.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = ServiceItemDetail)]
 pub struct Detail {
     #[schema(value_type = Object)]
     pub item: ServiceDefinition,

@@ -35,7 +35,7 @@ fn system_admin(actor: &crate::identity::model::Actor) -> crate::error::AppResul
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
-struct Proposed {
+struct TrustProposed {
     /// The proposal a second security administrator approves
     /// (`POST /api/v1/admin/trust-proposals/{id}/approve`).
     proposal: String,
@@ -45,11 +45,11 @@ async fn propose(
     state: &AppState,
     actor: &crate::identity::model::Actor,
     change: super::proposals::TrustChange,
-) -> crate::error::AppResult<(axum::http::StatusCode, Json<Proposed>)> {
+) -> crate::error::AppResult<(axum::http::StatusCode, Json<TrustProposed>)> {
     let proposal = super::proposals::propose(state, actor, change).await?;
     Ok((
         axum::http::StatusCode::ACCEPTED,
-        Json(Proposed { proposal }),
+        Json(TrustProposed { proposal }),
     ))
 }
 
@@ -100,12 +100,12 @@ struct ImportRequest {
 /// Propose importing or refreshing another region's trust list under a pinned root key (a
 /// security administrator; checked now, made when a second approves). Logged.
 #[utoipa::path(post, path = "/api/v1/admin/trusted-regions", tag = "trust", security(("bearer" = [])), request_body = ImportRequest,
-    responses((status = 202, body = Proposed), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+    responses((status = 202, body = TrustProposed), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 async fn import_region(
     State(state): State<AppState>,
     crate::web::extract::ApiActor(actor): crate::web::extract::ApiActor,
     crate::web::extract::ApiJson(request): crate::web::extract::ApiJson<ImportRequest>,
-) -> crate::error::AppResult<(axum::http::StatusCode, Json<Proposed>)> {
+) -> crate::error::AppResult<(axum::http::StatusCode, Json<TrustProposed>)> {
     let trust_list = serde_json::to_string(&request.trust_list)
         .map_err(|e| crate::error::AppError::Internal(e.into()))?;
     let change = super::proposals::TrustChange::Region {
@@ -135,14 +135,14 @@ async fn remove_region(
 /// lists, configured here since verifiers do not fetch (a security administrator; a second
 /// approves). Logged.
 #[utoipa::path(post, path = "/api/v1/admin/shc-issuers", tag = "trust", security(("bearer" = [])), request_body = super::foreign::IssuerRequest,
-    responses((status = 202, body = Proposed), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+    responses((status = 202, body = TrustProposed), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 async fn shc_issuer(
     State(state): State<AppState>,
     crate::web::extract::ApiActor(actor): crate::web::extract::ApiActor,
     crate::web::extract::ApiJson(request): crate::web::extract::ApiJson<
         super::foreign::IssuerRequest,
     >,
-) -> crate::error::AppResult<(axum::http::StatusCode, Json<Proposed>)> {
+) -> crate::error::AppResult<(axum::http::StatusCode, Json<TrustProposed>)> {
     propose(
         &state,
         &actor,
@@ -166,12 +166,12 @@ async fn visitor_rule(
 /// Propose a visitors' acceptance rule (validated as CertLogic now; a second security
 /// administrator approves). Logged.
 #[utoipa::path(put, path = "/api/v1/admin/visitor-rule", tag = "trust", security(("bearer" = [])), request_body = Object,
-    responses((status = 202, body = Proposed), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+    responses((status = 202, body = TrustProposed), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 async fn set_visitor_rule(
     State(state): State<AppState>,
     crate::web::extract::ApiActor(actor): crate::web::extract::ApiActor,
     crate::web::extract::ApiJson(rule): crate::web::extract::ApiJson<serde_json::Value>,
-) -> crate::error::AppResult<(axum::http::StatusCode, Json<Proposed>)> {
+) -> crate::error::AppResult<(axum::http::StatusCode, Json<TrustProposed>)> {
     propose(
         &state,
         &actor,
@@ -198,12 +198,12 @@ async fn dcc_signers(
 /// by a trusted country signing CA of its country (or one in the same list) or come in a signed
 /// list (checked now; a second security administrator approves). Logged.
 #[utoipa::path(post, path = "/api/v1/admin/dcc-signers", tag = "trust", security(("bearer" = [])), request_body = Object,
-    responses((status = 202, body = Proposed), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+    responses((status = 202, body = TrustProposed), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 async fn import_dcc_signers(
     State(state): State<AppState>,
     crate::web::extract::ApiActor(actor): crate::web::extract::ApiActor,
     crate::web::extract::ApiJson(list): crate::web::extract::ApiJson<serde_json::Value>,
-) -> crate::error::AppResult<(axum::http::StatusCode, Json<Proposed>)> {
+) -> crate::error::AppResult<(axum::http::StatusCode, Json<TrustProposed>)> {
     let text = match (
         list.get("pem").and_then(serde_json::Value::as_str),
         list.get("signed").and_then(serde_json::Value::as_str),
@@ -285,14 +285,14 @@ struct SchemaQuery {
 /// Propose importing (or replacing) a DCC JSON schema release (the combined schema), by
 /// version (checked now; a second security administrator approves). Logged.
 #[utoipa::path(put, path = "/api/v1/admin/dcc-schemas/{version}", tag = "trust", security(("bearer" = [])), params(("version" = String, Path), SchemaQuery), request_body = Object,
-    responses((status = 202, body = Proposed), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+    responses((status = 202, body = TrustProposed), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 async fn import_dcc_schema(
     State(state): State<AppState>,
     crate::web::extract::ApiActor(actor): crate::web::extract::ApiActor,
     axum::extract::Path(version): axum::extract::Path<String>,
     axum::extract::Query(query): axum::extract::Query<SchemaQuery>,
     crate::web::extract::ApiJson(schema): crate::web::extract::ApiJson<serde_json::Value>,
-) -> crate::error::AppResult<(axum::http::StatusCode, Json<Proposed>)> {
+) -> crate::error::AppResult<(axum::http::StatusCode, Json<TrustProposed>)> {
     let change = super::proposals::TrustChange::DccSchema {
         version,
         schema,

@@ -97,6 +97,14 @@ impl TrustChange {
                 )
             }
             TrustChange::VisitorRule { rule } => {
+                // A constant is valid CertLogic, and a truthy one would accept every
+                // credential: a rule is an operation over the credential.
+                if !rule.is_object() {
+                    return Err(AppError::invalid(
+                        "rule",
+                        "a rule is a CertLogic operation (a JSON object), not a constant",
+                    ));
+                }
                 if let Some(issue) = tongban_rules::validate(rule).into_iter().next() {
                     return Err(AppError::invalid(
                         "rule",
