@@ -40,6 +40,8 @@ pub struct CrashRun {
     /// other round: the node must answer 503 meanwhile and take writes again afterwards
     /// without a restart of its own.
     pub restart_database: Option<String>,
+    /// Where the node's output goes (appended).
+    pub log: PathBuf,
 }
 
 /// The service the load applies for, and the form its applicant fills in.
@@ -83,6 +85,9 @@ enum Answer {
     Ok(reqwest::Response),
     /// 503 or 429, or the connection was refused: the request did nothing.
     Refused,
+    /// 503: refused, or — when the node lost its database while committing — perhaps done.
+    /// A node cannot know which; nor can its client.
+    Unavailable,
     /// The connection broke after the request may have been sent: its outcome is unknown.
     Lost,
     /// Anything else is a defect.
@@ -92,7 +97,8 @@ enum Answer {
 async fn answer(what: &str, sent: reqwest::Result<reqwest::Response>) -> Answer {
     match sent {
         Ok(response) if response.status().is_success() => Answer::Ok(response),
-        Ok(response) if matches!(response.status().as_u16(), 503 | 429) => Answer::Refused,
+        Ok(response) if response.status() == 503 => Answer::Unavailable,
+        Ok(response) if response.status() == 429 => Answer::Refused,
         Ok(response) => {
             let status = response.status();
             let body = response.text().await.unwrap_or_default();
@@ -130,8 +136,11 @@ fn parse_checkpoint(text: &str) -> Option<Published> {
 struct Tally {
     checkins_acknowledged: u64,
     checkins_lost: u64,
+    /// Scans answered 503: nothing stored, unless the database went away during the commit.
+    checkins_unavailable: u64,
     applications_acknowledged: Vec<String>,
     applications_lost: u64,
+    applications_unavailable: u64,
     pass_reads: u64,
     refused: u64,
     checkpoint: Option<Published>,
@@ -200,7 +209,7 @@ fn node_log(run: &CrashRun) -> anyhow::Result<std::fs::File> {
     Ok(std::fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(run.data_dir.join("chaos-node.log"))?)
+        .open(&run.log)?)
 }
 
 /// Starts the demo node on the run's data at a free port; ready once it has written its
@@ -231,7 +240,7 @@ async fn start(run: &CrashRun, client: &reqwest::Client) -> anyhow::Result<Node>
         if let Some(status) = node.child.try_wait()? {
             anyhow::bail!(
                 "the node exited while starting ({status}); see {}",
-                run.data_dir.join("chaos-node.log").display()
+                run.log.display()
             );
         }
         if Instant::now() > deadline {
@@ -389,7 +398,7 @@ async fn read_pass(client: &reqwest::Client, base: &str, holder: &str, tally: &m
         .await;
     match answer("GET /api/v1/pass/me", sent).await {
         Answer::Ok(_) => tally.pass_reads += 1,
-        Answer::Refused | Answer::Lost => tally.refused += 1,
+        Answer::Refused | Answer::Unavailable | Answer::Lost => tally.refused += 1,
         Answer::Wrong(what) => tally.wrong.push(what),
     }
 }
@@ -408,7 +417,7 @@ async fn check_in(client: &reqwest::Client, base: &str, holder: &str, door: &str
             .ok()
             .and_then(|pass| pass["code"].as_str().map(str::to_owned)),
         Answer::Wrong(what) => return t.wrong.push(what),
-        Answer::Refused | Answer::Lost => None,
+        Answer::Refused | Answer::Unavailable | Answer::Lost => None,
     };
     let Some(code) = code else {
         t.refused += 1;
@@ -430,6 +439,7 @@ async fn check_in(client: &reqwest::Client, base: &str, holder: &str, door: &str
             Err(_) => t.checkins_lost += 1,
         },
         Answer::Refused => t.refused += 1,
+        Answer::Unavailable => t.checkins_unavailable += 1,
         Answer::Lost => t.checkins_lost += 1,
         Answer::Wrong(what) => t.wrong.push(what),
     }
@@ -451,7 +461,7 @@ async fn apply(client: &reqwest::Client, base: &str, applicant: &str, t: &mut Ta
             .ok()
             .and_then(|u| u["id"].as_str().map(str::to_owned)),
         Answer::Wrong(what) => return t.wrong.push(what),
-        Answer::Refused | Answer::Lost => None,
+        Answer::Refused | Answer::Unavailable | Answer::Lost => None,
     };
     let Some(upload) = upload else {
         t.refused += 1;
@@ -479,6 +489,7 @@ async fn apply(client: &reqwest::Client, base: &str, applicant: &str, t: &mut Ta
             Err(_) => t.applications_lost += 1,
         },
         Answer::Refused => t.refused += 1,
+        Answer::Unavailable => t.applications_unavailable += 1,
         Answer::Lost => t.applications_lost += 1,
         Answer::Wrong(what) => t.wrong.push(what),
     }
@@ -504,7 +515,7 @@ async fn checkpoint(client: &reqwest::Client, base: &str, t: &mut Tally) {
             }
             None => t.refused += 1,
         },
-        Answer::Refused | Answer::Lost => t.refused += 1,
+        Answer::Refused | Answer::Unavailable | Answer::Lost => t.refused += 1,
         Answer::Wrong(what) => t.wrong.push(what),
     }
 }
@@ -744,6 +755,8 @@ pub async fn crash(run: CrashRun) -> anyhow::Result<Value> {
             let t = worker.await?;
             tally.checkins_acknowledged += t.checkins_acknowledged;
             tally.checkins_lost += t.checkins_lost;
+            tally.checkins_unavailable += t.checkins_unavailable;
+            tally.applications_unavailable += t.applications_unavailable;
             tally
                 .applications_acknowledged
                 .extend(t.applications_acknowledged);
@@ -769,10 +782,19 @@ pub async fn crash(run: CrashRun) -> anyhow::Result<Value> {
                 "{acknowledged_checkins} check-ins acknowledged, {checkins} stored"
             ));
         }
-        if checkins > acknowledged_checkins + tally.checkins_lost as i64 {
+        // A 503 is unknown only where the database itself went away: on SQLite, and in a
+        // round that did not restart the database, a 503 changed nothing.
+        let unknown_503 = |n: u64| {
+            if database_restarted.is_some() {
+                n as i64
+            } else {
+                0
+            }
+        };
+        let checkins_unknown = tally.checkins_lost as i64 + unknown_503(tally.checkins_unavailable);
+        if checkins > acknowledged_checkins + checkins_unknown {
             problems.push(format!(
-                "{checkins} check-ins stored, more than {acknowledged_checkins} acknowledged and {} lost in flight",
-                tally.checkins_lost
+                "{checkins} check-ins stored, more than {acknowledged_checkins} acknowledged and {checkins_unknown} of unknown outcome",
             ));
         }
         if applications < acknowledged_apps {
@@ -780,10 +802,11 @@ pub async fn crash(run: CrashRun) -> anyhow::Result<Value> {
                 "{acknowledged_apps} applications acknowledged, {applications} stored"
             ));
         }
-        if applications > acknowledged_apps + tally.applications_lost as i64 {
+        let applications_unknown =
+            tally.applications_lost as i64 + unknown_503(tally.applications_unavailable);
+        if applications > acknowledged_apps + applications_unknown {
             problems.push(format!(
-                "{applications} applications stored, more than {acknowledged_apps} acknowledged and {} lost in flight",
-                tally.applications_lost
+                "{applications} applications stored, more than {acknowledged_apps} acknowledged and {applications_unknown} of unknown outcome",
             ));
         }
         if after.incomplete != before.incomplete {
@@ -813,8 +836,8 @@ pub async fn crash(run: CrashRun) -> anyhow::Result<Value> {
         rounds.push(json!({
             "round": round,
             "killed_after_ms": load_ms,
-            "checkins": {"acknowledged": acknowledged_checkins, "lost_in_flight": tally.checkins_lost, "stored": checkins},
-            "applications": {"acknowledged": acknowledged_apps, "lost_in_flight": tally.applications_lost, "stored": applications},
+            "checkins": {"acknowledged": acknowledged_checkins, "lost_in_flight": tally.checkins_lost, "answered_503": tally.checkins_unavailable, "stored": checkins},
+            "applications": {"acknowledged": acknowledged_apps, "lost_in_flight": tally.applications_lost, "answered_503": tally.applications_unavailable, "stored": applications},
             "pass_reads": tally.pass_reads,
             "refused_or_cut": tally.refused,
             "wrong_answers": tally.wrong.len(),
@@ -851,8 +874,8 @@ pub async fn crash(run: CrashRun) -> anyhow::Result<Value> {
         "seed": run.seed,
         "connections": run.connections,
         "seconds": started.elapsed().as_secs_f64(),
-        "checkins": {"acknowledged": total("checkins", "acknowledged"), "stored": total("checkins", "stored"), "lost_in_flight": total("checkins", "lost_in_flight")},
-        "applications": {"acknowledged": total("applications", "acknowledged"), "stored": total("applications", "stored"), "lost_in_flight": total("applications", "lost_in_flight")},
+        "checkins": {"acknowledged": total("checkins", "acknowledged"), "stored": total("checkins", "stored"), "lost_in_flight": total("checkins", "lost_in_flight"), "answered_503": total("checkins", "answered_503")},
+        "applications": {"acknowledged": total("applications", "acknowledged"), "stored": total("applications", "stored"), "lost_in_flight": total("applications", "lost_in_flight"), "answered_503": total("applications", "answered_503")},
         "each_round": rounds,
         "failed": failed,
         "machine": crate::bench::machine(),
@@ -860,6 +883,263 @@ pub async fn crash(run: CrashRun) -> anyhow::Result<Value> {
     if !failed.is_empty() {
         anyhow::bail!(
             "the crash checks failed: {}\n{}",
+            failed.join("; "),
+            serde_json::to_string_pretty(&summary)?
+        );
+    }
+    Ok(summary)
+}
+
+/// What a full-disk run drives.
+pub struct FullDiskRun {
+    pub binary: PathBuf,
+    /// The size of the file system the data lives on, in MiB.
+    pub size_mib: u64,
+    pub holders: usize,
+}
+
+/// A tmpfs of a fixed size, unmounted (and its folder removed) when dropped.
+struct SmallDisk {
+    dir: PathBuf,
+}
+
+impl SmallDisk {
+    fn mount(size_mib: u64) -> anyhow::Result<SmallDisk> {
+        let dir = std::env::temp_dir().join(format!("tongban-full-disk-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size_mib}m"), "tmpfs"])
+            .arg(&dir)
+            .status()
+            .context("running mount")?;
+        anyhow::ensure!(
+            status.success(),
+            "mounting a {size_mib} MiB tmpfs at {} failed ({status}): the full-disk run needs root",
+            dir.display()
+        );
+        Ok(SmallDisk { dir })
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.dir).status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Fills the file system with one file until it refuses; its size.
+fn fill(file: &Path) -> anyhow::Result<u64> {
+    use std::io::Write as _;
+    let mut out = std::fs::File::create(file)?;
+    let chunk = vec![0u8; 256 * 1024];
+    let mut written = 0u64;
+    loop {
+        match out.write(&chunk) {
+            Ok(0) => break,
+            Ok(n) => written += n as u64,
+            Err(error) if error.raw_os_error() == Some(28) => break, // ENOSPC
+            Err(error) => return Err(error.into()),
+        }
+    }
+    let _ = out.sync_all();
+    Ok(written)
+}
+
+/// One write at the door or by the applicant, classified.
+enum Write {
+    Acknowledged,
+    Refused,
+    Lost,
+    Wrong(String),
+}
+
+async fn one_write(
+    client: &reqwest::Client,
+    node: &Node,
+    holder: Option<&str>,
+    door: &str,
+    applicant: &str,
+) -> Write {
+    let mut tally = Tally::default();
+    match holder {
+        Some(holder) => check_in(client, &node.base, holder, door, &mut tally).await,
+        None => apply(client, &node.base, applicant, &mut tally).await,
+    }
+    if tally.acknowledged() > 0 {
+        Write::Acknowledged
+    } else if let Some(wrong) = tally.wrong.pop() {
+        Write::Wrong(wrong)
+    } else if tally.checkins_lost + tally.applications_lost > 0 {
+        Write::Lost
+    } else {
+        // 503 (the SQLite transaction rolled back) or refused before it was sent.
+        Write::Refused
+    }
+}
+
+/// `tongban chaos full-disk`: the node's data on a small file system that is then filled.
+/// While it is full, writes are refused with 503 and change nothing, reads that need no
+/// record keep answering, and nothing answers 500; once space is freed, writes are taken again
+/// without a restart; killed at the end, the database is intact, every acknowledged write is
+/// there and the log verifies.
+pub async fn full_disk(run: FullDiskRun) -> anyhow::Result<Value> {
+    let disk = SmallDisk::mount(run.size_mib)?;
+    let crash = CrashRun {
+        binary: run.binary.clone(),
+        data_dir: disk.dir.join("data"),
+        database_url: None,
+        rounds: 0,
+        holders: run.holders,
+        connections: 1,
+        seed: 0,
+        restart_database: None,
+        // Outside the small disk, and kept.
+        log: std::env::temp_dir().join(format!("tongban-full-disk-{}.log", std::process::id())),
+    };
+    std::fs::create_dir_all(&crash.data_dir)?;
+    let client = tongban_app::outbound::plain()
+        .timeout(Duration::from_secs(20))
+        .build()?;
+    let node = start(&crash, &client).await?;
+    let (before, _) = counts(&crash).await?;
+    let holders = crate::load::load_tokens(&node.demo);
+    let door = node.token(DOOR)?;
+    let applicant = node.token(APPLICANT)?;
+    let mut next_holder = holders.iter();
+    let mut failed = Vec::new();
+    let mut acknowledged = 0i64;
+    let mut lost = 0i64;
+
+    // Room to write: both kinds of write are taken.
+    for kind in [true, false] {
+        let holder = if kind { next_holder.next() } else { None };
+        match one_write(
+            &client,
+            &node,
+            holder.map(String::as_str),
+            &door,
+            &applicant,
+        )
+        .await
+        {
+            Write::Acknowledged => acknowledged += 1,
+            _ => failed.push("a write was not taken before the disk filled".to_owned()),
+        }
+    }
+
+    let filler = disk.dir.join("filler");
+    let filled = tokio::task::block_in_place(|| fill(&filler))?;
+
+    // Full: writes until a good number were refused; reads alongside.
+    let (mut refused, mut taken_while_full, mut reads_ok, mut reads_refused) = (0, 0, 0, 0);
+    let mut attempts = 0;
+    while refused < 20 && attempts < 3000 {
+        attempts += 1;
+        let holder = if attempts % 4 == 0 {
+            None
+        } else {
+            match next_holder.next() {
+                Some(holder) => Some(holder.as_str()),
+                None => break,
+            }
+        };
+        match one_write(&client, &node, holder, &door, &applicant).await {
+            Write::Acknowledged => {
+                acknowledged += 1;
+                taken_while_full += 1;
+            }
+            Write::Refused => refused += 1,
+            Write::Lost => lost += 1,
+            Write::Wrong(what) => failed.push(format!("while full: {what}")),
+        }
+        let me = client
+            .get(format!("{}/api/v1/me", node.base))
+            .bearer_auth(&applicant)
+            .send()
+            .await;
+        match answer("GET /api/v1/me", me).await {
+            Answer::Ok(_) => reads_ok += 1,
+            Answer::Refused | Answer::Unavailable | Answer::Lost => reads_refused += 1,
+            Answer::Wrong(what) => failed.push(format!("while full: {what}")),
+        }
+    }
+    if refused == 0 {
+        failed.push(format!(
+            "{attempts} writes on a full disk and none refused: the database never felt it"
+        ));
+    }
+    if reads_ok == 0 {
+        failed.push("no read answered while the disk was full".to_owned());
+    }
+
+    // Freed: writes are taken again, without a restart.
+    std::fs::remove_file(&filler)?;
+    let freed = Instant::now();
+    let mut recovered_after = None;
+    while freed.elapsed() < Duration::from_secs(60) {
+        match one_write(
+            &client,
+            &node,
+            next_holder.next().map(String::as_str),
+            &door,
+            &applicant,
+        )
+        .await
+        {
+            Write::Acknowledged => {
+                acknowledged += 1;
+                recovered_after = Some(freed.elapsed().as_secs_f64());
+                break;
+            }
+            Write::Wrong(what) => failed.push(format!("after freeing: {what}")),
+            Write::Lost => lost += 1,
+            Write::Refused => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    if recovered_after.is_none() {
+        failed.push("no write was taken within a minute of freeing the disk".to_owned());
+    }
+
+    node.kill()?;
+    let (after, integrity) = counts(&crash).await?;
+    let stored = (after.checkins - before.checkins) + (after.applications - before.applications);
+    if stored < acknowledged {
+        failed.push(format!(
+            "{acknowledged} writes acknowledged, {stored} stored"
+        ));
+    }
+    if stored > acknowledged + lost {
+        failed.push(format!(
+            "{stored} writes stored, more than {acknowledged} acknowledged and {lost} lost: a refused write was kept"
+        ));
+    }
+    if after.incomplete != before.incomplete {
+        failed.push("an application was half-written".to_owned());
+    }
+    if let Some(integrity) = integrity.filter(|i| i != "ok") {
+        failed.push(format!("the SQLite integrity check: {integrity}"));
+    }
+    if let Err(error) = audit_verify(&crash, &crash.data_dir, None) {
+        failed.push(format!("{error:#}"));
+    }
+    let summary = json!({
+        "benchmark": "chaos-full-disk",
+        "file_system_mib": run.size_mib,
+        "filler_bytes": filled,
+        "writes_while_full": {"attempted": attempts, "refused_503": refused, "taken": taken_while_full, "lost": lost},
+        "reads_while_full": {"answered": reads_ok, "refused": reads_refused},
+        "first_write_after_freeing_seconds": recovered_after,
+        "node_log": crash.log.display().to_string(),
+        "acknowledged": acknowledged,
+        "stored": stored,
+        "failed": failed,
+        "machine": crate::bench::machine(),
+    });
+    drop(disk);
+    if !failed.is_empty() {
+        anyhow::bail!(
+            "the full-disk checks failed: {}\n{}",
             failed.join("; "),
             serde_json::to_string_pretty(&summary)?
         );

@@ -531,35 +531,58 @@ pub enum ChaosCommand {
         #[arg(long)]
         restart_database: Option<String>,
     },
+    /// Puts a node's data on a small tmpfs (mounted here: needs root) and fills it: writes
+    /// must be refused with 503 and change nothing, reads go on, nothing answers 500, and once
+    /// space is freed writes are taken again without a restart; then the database is checked
+    /// as after a crash. Prints JSON, exits 1 when a check fails.
+    FullDisk {
+        #[arg(long, default_value_t = 64)]
+        size_mib: u64,
+        #[arg(long, default_value_t = 1500)]
+        holders: usize,
+    },
 }
 
 /// Runs a chaos harness against this binary and prints its report as JSON.
 pub async fn chaos(command: ChaosCommand) -> anyhow::Result<()> {
-    let ChaosCommand::Crash {
-        rounds,
-        data_dir,
-        database_url,
-        holders,
-        connections,
-        seed,
-        restart_database,
-    } = command;
-    let seed = seed.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(1, |d| d.as_nanos() as u64)
-    });
-    let report = crate::chaos::crash(crate::chaos::CrashRun {
-        binary: std::env::current_exe().context("finding this binary")?,
-        data_dir,
-        database_url,
-        rounds,
-        holders,
-        connections,
-        seed,
-        restart_database,
-    })
-    .await?;
+    let binary = std::env::current_exe().context("finding this binary")?;
+    let report = match command {
+        ChaosCommand::Crash {
+            rounds,
+            data_dir,
+            database_url,
+            holders,
+            connections,
+            seed,
+            restart_database,
+        } => {
+            let seed = seed.unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(1, |d| d.as_nanos() as u64)
+            });
+            crate::chaos::crash(crate::chaos::CrashRun {
+                binary,
+                log: data_dir.join("chaos-node.log"),
+                data_dir,
+                database_url,
+                rounds,
+                holders,
+                connections,
+                seed,
+                restart_database,
+            })
+            .await?
+        }
+        ChaosCommand::FullDisk { size_mib, holders } => {
+            crate::chaos::full_disk(crate::chaos::FullDiskRun {
+                binary,
+                size_mib,
+                holders,
+            })
+            .await?
+        }
+    };
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }

@@ -86,6 +86,29 @@ impl Db {
                     Ok(())
                 })
             })
+            // A statement that fails with a full disk or an I/O error can leave SQLite inside
+            // a transaction the driver believes ended; such a connection would hold the write
+            // lock for ever (every other writer busy, even after space is freed), and the next
+            // request's statements would run inside that transaction and be acknowledged
+            // without ever being committed. A connection coming back to the pool is asked to
+            // roll back: SQLite refuses when no transaction is open (the usual case), and a
+            // connection that had one is rolled back and closed.
+            .after_release(move |conn, _meta| {
+                Box::pin(async move {
+                    if engine != Engine::Sqlite {
+                        return Ok(true);
+                    }
+                    match conn.execute("ROLLBACK").await {
+                        Ok(_) => {
+                            tracing::warn!(
+                                "a database connection came back inside a transaction: rolled back and closed"
+                            );
+                            Ok(false)
+                        }
+                        Err(_) => Ok(true),
+                    }
+                })
+            })
             .connect_with(options)
             .await?;
         Ok(Db { pool, engine })
@@ -135,9 +158,13 @@ pub fn is_unavailable(error: &sqlx::Error) -> bool {
         | sqlx::Error::Tls(_)
         | sqlx::Error::WorkerCrashed => true,
         // PostgreSQL's SQLSTATE codes have five characters (SQLite's are numbers of fewer).
-        sqlx::Error::Database(db) => db
-            .code()
-            .is_some_and(|code| code.len() == 5 && is_unavailable_state(&code)),
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            if code.len() == 5 {
+                is_unavailable_state(&code)
+            } else {
+                is_unavailable_sqlite(&code)
+            }
+        }),
         _ => false,
     }
 }
@@ -149,6 +176,14 @@ fn is_unavailable_state(code: &str) -> bool {
     code.starts_with("08")
         || code.starts_with("53")
         || matches!(code, "57P01" | "57P02" | "57P03" | "25006")
+}
+
+/// An SQLite result code that says the disk cannot take the write now: SQLITE_FULL (13), or
+/// SQLITE_IOERR (10) with any of its extended codes (a write or fsync refused). The
+/// transaction is rolled back; once space is freed, the next one succeeds.
+fn is_unavailable_sqlite(code: &str) -> bool {
+    code.parse::<i32>()
+        .is_ok_and(|code| matches!(code & 0xff, 10 | 13))
 }
 
 /// True for errors that a retry of the whole transaction may cure: serialization failures and
@@ -174,6 +209,65 @@ mod tests {
         assert!(is_unavailable(&sqlx::Error::PoolTimedOut));
         assert!(!is_unavailable(&sqlx::Error::RowNotFound));
         assert!(!is_unavailable(&sqlx::Error::ColumnNotFound("x".into())));
+    }
+
+    /// A connection left inside a transaction (as a statement failing on a full disk can
+    /// leave one) does not hold the write lock once it is back in the pool.
+    #[tokio::test]
+    async fn a_connection_returned_inside_a_transaction_is_rolled_back_and_closed() {
+        let dir = std::env::temp_dir().join(format!("tongban-db-release-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let url = format!("sqlite://{}?mode=rwc", dir.join("t.db").display());
+        let db = Db::connect(&url, 2).await.expect("connect");
+        sqlx::query("CREATE TABLE t (x INTEGER)")
+            .execute(db.pool())
+            .await
+            .expect("create");
+        {
+            let mut conn = db.pool().acquire().await.expect("acquire");
+            // A write transaction the driver does not know of.
+            sqlx::query("BEGIN IMMEDIATE")
+                .execute(&mut *conn)
+                .await
+                .expect("begin");
+            sqlx::query("INSERT INTO t VALUES (1)")
+                .execute(&mut *conn)
+                .await
+                .expect("insert");
+        }
+        // Another connection writes at once, without waiting out the busy timeout, and the
+        // row of the abandoned transaction is not there.
+        let started = std::time::Instant::now();
+        let mut other = db.pool().acquire().await.expect("acquire");
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut *other)
+            .await
+            .expect("the write lock was let go");
+        sqlx::query("ROLLBACK")
+            .execute(&mut *other)
+            .await
+            .expect("rollback");
+        drop(other);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM t")
+            .fetch_one(db.pool())
+            .await
+            .expect("count");
+        assert_eq!(rows, 0);
+        db.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_full_or_failing_disk_is_unavailable_and_a_broken_constraint_is_not() {
+        // SQLITE_FULL, SQLITE_IOERR_WRITE (778), SQLITE_IOERR_FSYNC (1034).
+        for code in ["13", "10", "778", "1034"] {
+            assert!(is_unavailable_sqlite(code), "{code}");
+        }
+        // SQLITE_CONSTRAINT_UNIQUE (2067), SQLITE_BUSY (5), SQLITE_CORRUPT (11).
+        for code in ["2067", "5", "11", "x"] {
+            assert!(!is_unavailable_sqlite(code), "{code}");
+        }
     }
 
     #[test]
