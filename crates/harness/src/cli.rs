@@ -50,6 +50,22 @@ pub enum BenchCommand {
         #[arg(long)]
         base_url: Option<String>,
     },
+    /// The pass path past its capacity: the capacity measured (closed loop), then requests
+    /// sent at FACTOR times it, open loop, while a login flood and a search flood run; the
+    /// latency of those admitted, the 503s (at once, with Retry-After), any other answer.
+    Overload {
+        #[arg(long, default_value = "data/demo-credentials.json")]
+        credentials: PathBuf,
+        #[arg(long)]
+        base_url: Option<String>,
+        #[arg(long, default_value = "20s")]
+        duration: String,
+        #[arg(long, default_value_t = 2.0)]
+        factor: f64,
+        /// Connections of each flood.
+        #[arg(long, default_value_t = 32)]
+        flood_connections: usize,
+    },
     /// The door of a recording venue scans holders' codes on a running server (through a
     /// balancer in front of several nodes), each holder once so that every scan is a check-in
     /// to store; check-ins per second and latency percentiles.
@@ -256,6 +272,22 @@ pub async fn bench(command: BenchCommand) -> anyhow::Result<()> {
         } => {
             crate::load::pass_http(&credentials, &duration, connections, base_url.as_deref())
                 .await?
+        }
+        BenchCommand::Overload {
+            credentials,
+            base_url,
+            duration,
+            factor,
+            flood_connections,
+        } => {
+            crate::overload::overload(
+                &credentials,
+                base_url.as_deref(),
+                &duration,
+                factor,
+                flood_connections,
+            )
+            .await?
         }
         BenchCommand::CheckinsHttp {
             credentials,

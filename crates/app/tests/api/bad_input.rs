@@ -536,3 +536,65 @@ async fn slow_and_oversized_headers_lose_their_connection_and_others_are_served(
         .expect("healthz");
     assert_eq!(again.status(), 200);
 }
+
+/// JSON nested far deeper than any form, a body that is not UTF-8, and a body cut off before
+/// its announced length: each is refused with a 4xx problem (or the connection ends), nothing
+/// is stored, and the node goes on serving.
+#[tokio::test]
+async fn deep_nesting_invalid_utf8_and_truncated_bodies_are_refused() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let app = spawn_app().await;
+    let token = app.account("citizen.zhangwei").api_token.clone();
+    let before = app.count("status_requests").await;
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let not_utf8 = b"{\"reason\": \"\xff\xfe\xfd\"}".to_vec();
+    for body in [deep.into_bytes(), not_utf8] {
+        let response = app
+            .client
+            .post(app.url("/api/v1/pass/me/requests"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("send");
+        let status = response.status().as_u16();
+        assert!((400..500).contains(&status), "{status}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
+    }
+
+    // Announced 4096 bytes, sent 10, then the client goes away.
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut cut = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /api/v1/pass/me/requests HTTP/1.1\r\nHost: tongban\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n{{\"reason\":"
+    );
+    cut.write_all(head.as_bytes()).await.expect("write");
+    cut.shutdown().await.expect("half-close");
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        cut.read_to_end(&mut answer),
+    )
+    .await
+    .expect("the node ends the exchange");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 4"),
+        "a cut-off body: {answer}"
+    );
+
+    assert_eq!(app.count("status_requests").await, before, "nothing stored");
+    let healthz = app
+        .client
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(healthz.status(), 200);
+}
