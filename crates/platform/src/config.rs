@@ -55,6 +55,10 @@ pub struct Config {
     /// The separate, larger budget of the pass and check paths, which are shed last.
     /// Default 4096.
     pub max_concurrent_pass_requests: usize,
+    /// The longest a pass request should wait behind those admitted before it, in ms: the pass
+    /// path admits no more in flight than it answers in that time at its measured rate (never
+    /// fewer than 256). 0 leaves only `max_concurrent_pass_requests`. Default 50.
+    pub pass_wait_ms: u64,
     /// How many holders (and as many bearer tokens) this node keeps in its pass cache; 0
     /// switches the cache off. Default 500,000 (a few hundred MiB at most).
     pub holder_cache_entries: usize,
@@ -138,6 +142,7 @@ impl Default for Config {
             header_read_timeout_seconds: 30,
             max_concurrent_requests: 1024,
             max_concurrent_pass_requests: 4096,
+            pass_wait_ms: 50,
             holder_cache_entries: 500_000,
             checkin_retention_days: 28,
             data_key_rotation_days: 90,

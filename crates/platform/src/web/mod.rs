@@ -2,6 +2,7 @@
 //! headers, limits, timeouts, load shedding, metrics, problem details), health, metrics,
 //! OpenAPI and the embedded static files.
 
+mod admission;
 pub mod cookies;
 mod error_answers;
 pub mod extract;
@@ -11,8 +12,6 @@ pub mod qr;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-use tokio::sync::Semaphore;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
@@ -120,9 +119,10 @@ pub fn router(state: AppState) -> Router {
             get(|| async { static_file("text/javascript", JSQR) }),
         );
 
-    let admission = Arc::new(Admission::new(
+    let admission = Arc::new(admission::Admission::new(
         config.max_concurrent_requests,
         config.max_concurrent_pass_requests,
+        Duration::from_millis(config.pass_wait_ms),
     ));
 
     let app = Router::new()
@@ -136,7 +136,10 @@ pub fn router(state: AppState) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(config.request_timeout_seconds),
         ))
-        .layer(middleware::from_fn_with_state(admission, shed_load))
+        .layer(middleware::from_fn_with_state(
+            admission,
+            admission::shed_load,
+        ))
         .layer(middleware::from_fn(problem_for_bare_errors))
         .layer(CatchPanicLayer::custom(|_| {
             AppError::Internal(anyhow::anyhow!("a handler panicked")).into_response()
@@ -251,59 +254,6 @@ async fn metrics(State(state): State<AppState>, request: Request) -> Response {
         state.metrics.render(size, idle, &state.cache.stats()),
     )
         .into_response()
-}
-
-/// Load shedding with priority: the pass and check paths — what people at a gate wait for —
-/// have their own, larger budget; everything else is shed first. Past a budget a request is
-/// answered 503 with `Retry-After` at once instead of queueing until the node falls over.
-struct Admission {
-    general: Arc<Semaphore>,
-    pass: Arc<Semaphore>,
-}
-
-impl Admission {
-    fn new(general: usize, pass: usize) -> Admission {
-        Admission {
-            general: Arc::new(Semaphore::new(general.max(1))),
-            pass: Arc::new(Semaphore::new(pass.max(1))),
-        }
-    }
-}
-
-/// The paths served from the pass budget.
-fn is_pass_path(path: &str) -> bool {
-    matches!(
-        path,
-        "/api/v1/pass/me"
-            | "/api/v1/pass/me/qr.svg"
-            | "/api/v1/pass/verify"
-            | "/pass"
-            | "/scan"
-            | "/healthz"
-            | "/readyz"
-    )
-}
-
-async fn shed_load(
-    State(admission): State<Arc<Admission>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let budget = if is_pass_path(request.uri().path()) {
-        &admission.pass
-    } else {
-        &admission.general
-    };
-    match budget.clone().try_acquire_owned() {
-        Ok(_permit) => next.run(request).await,
-        Err(_) => {
-            let mut response = AppError::Contention.into_response();
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            response
-        }
-    }
 }
 
 /// Counts every request and its latency by matched route (never by raw path, so ids in paths
