@@ -378,12 +378,12 @@ pub async fn checkins(
     }))
 }
 
-/// A small deterministic generator (SplitMix64), so that a synthetic city is the same in
-/// every run.
-struct SplitMix(u64);
+/// A small deterministic generator (SplitMix64), so that a synthetic city (or a chaos run) is
+/// the same in every run with its seed.
+pub(crate) struct SplitMix(pub(crate) u64);
 
 impl SplitMix {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -394,6 +394,11 @@ impl SplitMix {
     /// Uniform in [0, 1).
     fn unit(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// In [0, n) (n at least 1).
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
     }
 }
 

@@ -24,6 +24,8 @@ use anyhow::Context;
 use base64::Engine as _;
 use serde_json::{Value, json};
 
+use crate::bench::SplitMix;
+
 /// What a crash run drives, and where.
 pub struct CrashRun {
     /// The tongban binary to start and kill.
@@ -160,23 +162,6 @@ struct Counts {
     applications: i64,
     /// Applications without their upload or their first event: half-written.
     incomplete: i64,
-}
-
-/// A small deterministic generator, so that a run can be repeated with its seed.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
 }
 
 fn database_url(run: &CrashRun) -> String {
