@@ -697,6 +697,7 @@ pub async fn workflow(
                         version: n as i64 + 1,
                         reason: None,
                         form: None,
+                        uploads: Default::default(),
                     };
                     tongban_app::applications::act(&state, &clerk, &id, request)
                         .await

@@ -228,7 +228,8 @@ async fn idle_page_sessions_end_and_send_the_user_back_to_login() {
     app.clock.advance(Duration::minutes(31));
     let response = browser.get(&app, "/home").await;
     assert_eq!(response.status(), 303);
-    assert_eq!(response.headers()["location"], "/login");
+    // Back to the login, which returns to the page afterwards.
+    assert_eq!(response.headers()["location"], "/login?next=%2Fhome");
 }
 
 #[tokio::test]

@@ -14,6 +14,7 @@ mod certs;
 mod cross_region;
 mod dates;
 mod exchange;
+mod experience;
 mod gateway;
 mod govstack;
 mod keys;

@@ -13,7 +13,7 @@ use super::store::CertType;
 use super::usage::{AuthorisationView, UseView};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::extract::{PageForm, RequestId};
+use crate::web::extract::{PageForm, PageQuery, RequestId};
 use crate::web::pages::{PageBase, PageCtx, PageError};
 
 pub fn routes() -> Router<AppState> {
@@ -315,7 +315,7 @@ async fn issue_page(
 async fn issue_form(
     State(state): State<AppState>,
     ctx: PageCtx,
-    axum::extract::Query(query): axum::extract::Query<IssueQuery>,
+    PageQuery(query): PageQuery<IssueQuery>,
 ) -> Result<Response, PageError> {
     issue_page(
         &state,

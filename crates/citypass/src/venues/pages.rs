@@ -12,7 +12,7 @@ use axum::routing::get;
 use super::service::{self, CheckinOutcome, CheckinRequest, Companion};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::extract::PageForm;
+use crate::web::extract::{PageForm, PageQuery};
 use crate::web::pages::{PageBase, PageCtx, PageError};
 
 pub fn routes() -> Router<AppState> {
@@ -159,7 +159,7 @@ struct DateQuery {
 async fn statistics(
     State(state): State<AppState>,
     ctx: PageCtx,
-    axum::extract::Query(query): axum::extract::Query<DateQuery>,
+    PageQuery(query): PageQuery<DateQuery>,
 ) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
     let date = query

@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
@@ -15,6 +15,7 @@ use super::ids::DATA_SUBSYSTEM;
 use crate::authz::{Action, Resource as On, can};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::extract::PageQuery;
 use crate::web::pages::{PageBase, PageCtx, PageError};
 
 pub fn routes() -> Router<AppState> {
@@ -186,7 +187,7 @@ fn day(text: &str) -> Option<time::Date> {
 async fn messages(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Query(search): Query<LogSearch>,
+    PageQuery(search): PageQuery<LogSearch>,
 ) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
     let zone = state.config.time_zone;

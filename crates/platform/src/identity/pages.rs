@@ -15,7 +15,7 @@ use crate::authz::{Action, Resource, can};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::cookies;
-use crate::web::extract::{PageForm, PeerAddress, RequestId};
+use crate::web::extract::{PageForm, PageQuery, PeerAddress, RequestId};
 use crate::web::pages::{PageBase, PageCtx, PageError, role_name};
 
 pub fn routes() -> Router<AppState> {
@@ -29,12 +29,39 @@ pub fn routes() -> Router<AppState> {
         .route("/home", get(home))
 }
 
+/// A signed-in person goes to their home; a visitor sees what the platform offers.
 async fn index(ctx: PageCtx) -> Response {
-    ctx.redirect(if ctx.actor.is_some() {
-        "/home"
-    } else {
-        "/login"
+    if ctx.actor.is_some() {
+        return ctx.redirect("/home");
+    }
+    ctx.render(&LandingPage {
+        base: ctx.base("landing.title"),
+        offers: LANDING_OFFERS,
     })
+}
+
+/// What the landing page offers a visitor: (link, title key, text key).
+const LANDING_OFFERS: &[(&str, &str, &str)] = &[
+    ("/services", "landing.services", "landing.services_text"),
+    ("/login?next=/pass", "landing.pass", "landing.pass_text"),
+    (
+        "/login?next=/wallet",
+        "landing.wallet",
+        "landing.wallet_text",
+    ),
+    ("/opendata", "landing.opendata", "landing.opendata_text"),
+    (
+        "/api/openapi.json",
+        "landing.developers",
+        "landing.developers_text",
+    ),
+];
+
+#[derive(Template)]
+#[template(path = "landing.html")]
+struct LandingPage {
+    base: PageBase,
+    offers: &'static [(&'static str, &'static str, &'static str)],
 }
 
 #[derive(Template)]
@@ -68,10 +95,7 @@ struct LoginQuery {
     next: Option<String>,
 }
 
-async fn login_form(
-    ctx: PageCtx,
-    axum::extract::Query(query): axum::extract::Query<LoginQuery>,
-) -> Response {
+async fn login_form(ctx: PageCtx, PageQuery(query): PageQuery<LoginQuery>) -> Response {
     let next = local_path(query.next.as_deref());
     if ctx.actor.is_some() {
         return ctx.redirect(&next);
@@ -183,6 +207,7 @@ struct CitizenHome {
     person: Option<PersonView>,
     accesses: Vec<AccessView>,
     enterprise: Option<personal::Enterprise>,
+    enterprise_region: String,
     /// The verdict texts for verify.js, as JSON.
     verify_text: String,
     /// What the modules keep for this holder, rendered.
@@ -290,6 +315,11 @@ async fn citizen_home(
         Some(id) => personal::read_enterprise(state, actor, id).await.ok(),
         None => None,
     };
+    // The enterprise's region by its name, as the person's is.
+    let enterprise_region = match &enterprise {
+        Some(enterprise) => region_name(state, ctx, enterprise.region_code.as_str()).await,
+        None => String::new(),
+    };
     // Greet with the name read through the accessor (already recorded), else the account's.
     let display_name = match &person {
         Some(person) => person.name.clone(),
@@ -314,6 +344,7 @@ async fn citizen_home(
         person,
         accesses,
         enterprise,
+        enterprise_region,
         sections,
     }))
 }

@@ -117,6 +117,15 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/static/jsQR.js",
             get(|| async { static_file("text/javascript", JSQR) }),
+        )
+        // Browsers ask for /favicon.ico whatever the page says; both answer the one icon.
+        .route(
+            "/favicon.svg",
+            get(|| async { static_file("image/svg+xml", FAVICON) }),
+        )
+        .route(
+            "/favicon.ico",
+            get(|| async { static_file("image/svg+xml", FAVICON) }),
         );
 
     let admission = Arc::new(admission::Admission::new(
@@ -194,6 +203,7 @@ const APP_CSS: &[u8] = include_bytes!("../../static/app.css");
 const VERIFY_JS: &[u8] = include_bytes!("../../static/verify.js");
 const SCAN_JS: &[u8] = include_bytes!("../../static/scan.js");
 const JSQR: &[u8] = include_bytes!("../../static/jsQR.js");
+const FAVICON: &[u8] = include_bytes!("../../static/favicon.svg");
 
 fn static_file(content_type: &'static str, body: &'static [u8]) -> Response {
     (

@@ -29,6 +29,8 @@ pub struct PageBase {
     pub title: String,
     /// The path of this page, for the language and text-size links.
     pub path: String,
+    /// The page's own query (without the shell's switches), kept by those links.
+    pub query: Option<String>,
     /// The log's hash algorithm, for pages that check inclusion proofs in the browser.
     pub ledger_hash: Option<&'static str>,
     /// The region's time zone, in which every time on the page is shown (`UTC+08:00`).
@@ -48,6 +50,9 @@ pub struct PageCtx {
     /// The links of the navigation for this actor, from every module.
     nav: Vec<(&'static str, &'static str)>,
     path: String,
+    query: Option<String>,
+    /// For a page read (GET), where to come back to after signing in.
+    return_to: Option<String>,
     set_cookies: Vec<HeaderValue>,
 }
 
@@ -136,6 +141,13 @@ impl FromRequestParts<AppState> for PageCtx {
             zone: state.zone(),
             nav,
             path: parts.uri.path().to_owned(),
+            query: super::extract::own_query(parts.uri.query()),
+            return_to: (parts.method == axum::http::Method::GET).then(|| {
+                parts
+                    .uri
+                    .path_and_query()
+                    .map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned())
+            }),
             set_cookies,
         })
     }
@@ -157,6 +169,17 @@ fn navigation(state: &AppState, actor: Option<&Actor>) -> Vec<(&'static str, &'s
         .collect()
 }
 
+impl PageBase {
+    /// This page's address with one shell switch set (`lang=en`, `large=1`), keeping the page's
+    /// own query: a switch never loses the search a person typed.
+    pub fn switch(&self, name: &str, value: &str) -> String {
+        match &self.query {
+            Some(query) => format!("{}?{query}&{name}={value}", self.path),
+            None => format!("{}?{name}={value}", self.path),
+        }
+    }
+}
+
 impl PageCtx {
     pub fn base(&self, title_key: &str) -> PageBase {
         PageBase {
@@ -167,6 +190,7 @@ impl PageCtx {
             nav: self.nav.clone(),
             title: self.t.get(title_key).to_owned(),
             path: self.path.clone(),
+            query: self.query.clone(),
             ledger_hash: None,
             zone_label: self.zone.label(),
         }
@@ -203,6 +227,7 @@ impl PageCtx {
             error,
             language: Some(self.t.0),
             large_text: self.large_text,
+            return_to: self.return_to.clone(),
         }
     }
 
@@ -252,6 +277,8 @@ pub struct PageError {
     pub error: AppError,
     language: Option<Language>,
     large_text: bool,
+    /// The page a visitor who must sign in comes back to afterwards.
+    return_to: Option<String>,
 }
 
 impl PageError {
@@ -260,6 +287,7 @@ impl PageError {
             error,
             language: None,
             large_text: false,
+            return_to: None,
         }
     }
 }
@@ -289,6 +317,7 @@ pub fn error_page(
             nav: Vec::new(),
             title: t.get("error.title").to_owned(),
             path: "/".into(),
+            query: None,
             ledger_hash: None,
             zone_label: String::new(),
         },
@@ -305,7 +334,14 @@ pub fn error_page(
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         match self.error {
-            AppError::Unauthenticated => Redirect::to("/login").into_response(),
+            AppError::Unauthenticated => match self.return_to {
+                Some(path) => Redirect::to(&format!(
+                    "/login?{}",
+                    serde_urlencoded::to_string([("next", path)]).unwrap_or_default()
+                ))
+                .into_response(),
+                None => Redirect::to("/login").into_response(),
+            },
             error => {
                 if let AppError::Internal(source) = &error {
                     tracing::error!(error = %source, "internal error on a page");

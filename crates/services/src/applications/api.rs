@@ -123,24 +123,53 @@ async fn material(
     ApiActor(actor): ApiActor,
     Path((id, material)): Path<(String, String)>,
 ) -> AppResult<impl IntoResponse> {
-    let (_, bytes) = super::material(&state, &actor, &id, &material).await?;
-    Ok(attachment(&material, bytes))
+    let file = super::material(&state, &actor, &id, &material).await?;
+    Ok(attachment(&material, file))
 }
 
 /// A material as a download: never rendered inline, never sniffed (the API and the pages).
-pub(super) fn attachment(material: &str, bytes: Vec<u8>) -> axum::response::Response {
+/// The name is the material's (RFC 6266 `filename*`, UTF-8), with an ASCII fallback.
+pub(super) fn attachment(material: &str, file: super::MaterialFile) -> axum::response::Response {
+    let name = file.file_name();
+    let fallback = format!(
+        "material-{}{}",
+        material
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>(),
+        name.rfind('.').map_or("", |dot| &name[dot..])
+    );
+    let bytes = file.bytes;
     (
         [
             (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"material-{material}\""),
+                format!(
+                    "attachment; filename=\"{fallback}\"; filename*=UTF-8''{}",
+                    rfc5987(&name)
+                ),
             ),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
         ],
         bytes,
     )
         .into_response()
+}
+
+/// A header parameter value as RFC 5987 writes it: attribute characters as they are, every
+/// other byte of the UTF-8 as `%XX`.
+fn rfc5987(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]

@@ -956,6 +956,7 @@ async fn complete(
                 version,
                 reason,
                 form: None,
+                uploads: BTreeMap::new(),
             },
         )
         .await

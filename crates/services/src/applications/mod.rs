@@ -110,7 +110,7 @@ fn check_form(
 }
 
 /// An application as submitted.
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplyRequest {
     /// Field code → value (a list's entries separated by 、 or commas).
@@ -372,6 +372,49 @@ async fn execute(
     view_row(state, &row, item, &calendar).await
 }
 
+/// The files a resubmission brings, as materials of the application: each names a material
+/// the applicant provides (not one the library or the department provides) and is an upload
+/// of the applicant's own.
+async fn corrected_materials(
+    state: &AppState,
+    actor: &Actor,
+    application_id: &str,
+    item: &ServiceDefinition,
+    uploads: &BTreeMap<String, String>,
+) -> AppResult<(Vec<NewMaterial>, Vec<String>)> {
+    let mut materials = Vec::new();
+    let mut used = Vec::new();
+    for (name, upload_id) in uploads {
+        if !item
+            .materials
+            .iter()
+            .any(|m| &m.name == name && m.source != Source::Department)
+        {
+            return Err(AppError::invalid(
+                "uploads",
+                format!("{name} is not a material of this item to upload"),
+            ));
+        }
+        let upload = store::upload(state.pool(), upload_id, actor.id())
+            .await?
+            .ok_or_else(|| AppError::invalid("uploads", format!("{name}: no such upload")))?;
+        let bytes = state
+            .vault
+            .open_field(&upload_context(&upload.id), &upload.data_sealed)?;
+        materials.push(NewMaterial {
+            name: name.clone(),
+            source: "upload".into(),
+            content_type: Some(upload.content_type.clone()),
+            size: upload.size,
+            data_sealed: state
+                .vault
+                .seal_field(&material_context(application_id, name), &bytes),
+        });
+        used.push(upload.id);
+    }
+    Ok((materials, used))
+}
+
 fn limit_days(item: &ServiceDefinition) -> u32 {
     match item.promised_limit {
         crate::services::item::TimeLimit::Immediate => 0,
@@ -430,6 +473,10 @@ pub struct ActionRequest {
     pub reason: Option<String>,
     /// A resubmission's corrected form.
     pub form: Option<BTreeMap<String, String>>,
+    /// A resubmission's new files: material name → the id of an upload
+    /// (`POST /api/v1/uploads`). They join the application beside the earlier ones.
+    #[serde(default)]
+    pub uploads: BTreeMap<String, String>,
 }
 
 /// Takes an action: allowed for the actor's role in the current state by the item's workflow,
@@ -483,21 +530,38 @@ pub async fn act(
         .await?
         .ok_or(AppError::NotFound)?;
     let calendar = calendar_of(state, department.region_code.as_str()).await?;
-    // A resubmission brings a corrected form and restarts the time limit.
-    let new_form = match (&request.form, request.action.as_str()) {
+    if !request.uploads.is_empty() && request.action != "resubmit" {
+        return Err(AppError::invalid(
+            "uploads",
+            "only a resubmission carries files",
+        ));
+    }
+    // A resubmission brings a corrected form (and the materials asked for) and restarts the
+    // time limit.
+    let resubmission = match (&request.form, request.action.as_str()) {
         (Some(form), "resubmit") => {
             let values = check_form(&item.form, form, &known(state, actor, &item.form).await?)?;
             let bytes = serde_json::to_vec(&values).map_err(|e| AppError::Internal(e.into()))?;
             let due = calendar.add_working_days(state.today(), limit_days(item));
-            Some((
-                state.vault.seal_field(&form_context(&app.id), &bytes),
-                tongban_core::zone::ymd(due),
-            ))
+            let (materials, used_uploads) =
+                corrected_materials(state, actor, &app.id, item, &request.uploads).await?;
+            Some(store::FormChange {
+                form_sealed: state.vault.seal_field(&form_context(&app.id), &bytes),
+                due_day: tongban_core::zone::ymd(due),
+                materials,
+                used_uploads,
+            })
         }
         (Some(_), _) => {
             return Err(AppError::invalid(
                 "form",
                 "only a resubmission carries a form",
+            ));
+        }
+        (None, "resubmit") if !request.uploads.is_empty() => {
+            return Err(AppError::invalid(
+                "form",
+                "a resubmission with files carries its form too",
             ));
         }
         (None, _) => None,
@@ -523,7 +587,7 @@ pub async fn act(
         actor.id(),
         &to,
         event_id_reason,
-        new_form,
+        resubmission,
     )
     .await?
     {
@@ -639,10 +703,12 @@ pub async fn amend(
         actor.id(),
         &app.state,
         Some(reason),
-        Some((
-            state.vault.seal_field(&form_context(&app.id), &bytes),
-            app.due_day.clone(),
-        )),
+        Some(store::FormChange {
+            form_sealed: state.vault.seal_field(&form_context(&app.id), &bytes),
+            due_day: app.due_day.clone(),
+            materials: Vec::new(),
+            used_uploads: Vec::new(),
+        }),
     )
     .await?
     {
@@ -895,11 +961,16 @@ pub struct MaterialView {
     /// `certificate` (an annotated copy from the library) or `upload`.
     pub source: String,
     pub size: i64,
+    /// Brought with a resubmission (补正), after the application was first submitted.
+    pub corrected: bool,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EventView {
     pub at: String,
+    /// Who acted: the name of the member of staff, or none for the applicant (and the
+    /// platform's own steps).
+    pub by: Option<String>,
     pub action: String,
     pub from: String,
     pub to: String,
@@ -938,6 +1009,7 @@ pub async fn detail(state: &AppState, actor: &Actor, id: &str) -> AppResult<Deta
         .await?
         .into_iter()
         .map(|m| MaterialView {
+            corrected: m.added_at > app.submitted_at,
             id: m.id,
             name: m.name,
             source: m.source,
@@ -945,7 +1017,15 @@ pub async fn detail(state: &AppState, actor: &Actor, id: &str) -> AppResult<Deta
         })
         .collect();
     let mut history = Vec::new();
+    let mut names: BTreeMap<String, Option<String>> = BTreeMap::new();
     for e in store::events_of(state.pool(), &app.id).await? {
+        if !names.contains_key(&e.actor_id) {
+            let name = match crate::identity::store::account(state.pool(), &e.actor_id).await? {
+                Some(account) if account.kind == AccountKind::Staff => Some(account.display_name),
+                _ => None,
+            };
+            names.insert(e.actor_id.clone(), name);
+        }
         let reason = match &e.reason_sealed {
             Some(sealed) => Some(
                 String::from_utf8_lossy(&state.vault.open_field(&reason_context(&app.id), sealed)?)
@@ -955,6 +1035,7 @@ pub async fn detail(state: &AppState, actor: &Actor, id: &str) -> AppResult<Deta
         };
         history.push(EventView {
             at: crate::time_fmt::rfc3339(e.at),
+            by: names.get(&e.actor_id).cloned().flatten(),
             action: e.action,
             from: e.from_state,
             to: e.to_state,
@@ -993,7 +1074,7 @@ pub async fn material(
     actor: &Actor,
     id: &str,
     material_id: &str,
-) -> AppResult<(String, Vec<u8>)> {
+) -> AppResult<MaterialFile> {
     let app = store::by_id(state.pool(), id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -1010,11 +1091,35 @@ pub async fn material(
     let bytes = state
         .vault
         .open_field(&material_context(id, &m.name), &m.data_sealed)?;
-    Ok((
-        m.content_type
+    Ok(MaterialFile {
+        name: m.name,
+        content_type: m
+            .content_type
             .unwrap_or_else(|| "application/octet-stream".into()),
-        bytes.to_vec(),
-    ))
+        bytes: bytes.to_vec(),
+    })
+}
+
+/// A material's file: its name, its type as recognised when it came in, its bytes.
+pub struct MaterialFile {
+    pub name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+impl MaterialFile {
+    /// The file name a download gets: the material's name with the extension of its type
+    /// (`出生医学证明.pdf`; a certificate copy from the library is `.json`).
+    pub fn file_name(&self) -> String {
+        let extension = match self.content_type.as_str() {
+            "application/pdf" => ".pdf",
+            "image/jpeg" => ".jpg",
+            "image/png" => ".png",
+            "application/json" => ".json",
+            _ => "",
+        };
+        format!("{}{extension}", self.name)
+    }
 }
 
 /// The kinds of file accepted for materials, recognised by their first bytes (the declared

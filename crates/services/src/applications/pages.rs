@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Multipart, Path, State};
-use axum::response::Response;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use super::{ApplicationView, Detail, FieldView};
@@ -35,6 +36,10 @@ pub fn routes() -> Router<AppState> {
         .route("/applications", get(mine))
         .route("/applications/{id}", get(detail))
         .route("/applications/{id}/act", post(act))
+        .route(
+            "/applications/{id}/resubmit",
+            post(resubmit).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/applications/{id}/materials/{material}", get(material))
         .route("/workbench/applications", get(queue))
         .route("/applications/{id}/rate", post(rate))
@@ -50,10 +55,133 @@ struct ApplyPage {
     name: String,
     /// For a bundle: the items it applies for.
     parts: Vec<String>,
-    fields: Vec<FieldView>,
-    /// Materials the library provides, and those to upload: (index, name, required).
+    fields: Vec<FormRow>,
+    /// Materials the library provides, and those to upload.
     pulled: Vec<String>,
-    uploads: Vec<(usize, String, bool)>,
+    uploads: Vec<UploadSlot>,
+    /// Whether the applicant has agreed that the library's certificates be obtained.
+    consent: bool,
+    consent_error: Option<String>,
+    /// What stopped the submission besides its fields (in the page's language).
+    message: Option<String>,
+}
+
+/// One field of a form as a page shows it: the input's type, the value (known, or as typed)
+/// and what is wrong with it, beside it.
+pub struct FormRow {
+    pub code: String,
+    pub label: String,
+    /// `text`, `date` or `number`.
+    pub input: &'static str,
+    pub required: bool,
+    /// Filled in from the record; not editable.
+    pub prefilled: bool,
+    pub value: String,
+    pub error: Option<String>,
+}
+
+/// A material to upload: its slot in the form, its name, whether it is required, a file
+/// already received for it (kept when the form comes back with a problem), and the problem.
+pub struct UploadSlot {
+    pub index: usize,
+    pub name: String,
+    pub required: bool,
+    pub kept: Option<String>,
+    pub error: Option<String>,
+}
+
+/// The rows of a form: each field with its known value or the value typed, and its problem.
+fn form_rows(
+    views: &[FieldView],
+    typed: &BTreeMap<String, String>,
+    problems: &BTreeMap<String, String>,
+) -> Vec<FormRow> {
+    views
+        .iter()
+        .map(|view| FormRow {
+            code: view.field.code.clone(),
+            label: view.field.label.clone(),
+            input: match view.field.kind {
+                tongban_forms::FieldKind::Date => "date",
+                tongban_forms::FieldKind::Number => "number",
+                tongban_forms::FieldKind::Text | tongban_forms::FieldKind::List => "text",
+            },
+            required: view.field.required,
+            prefilled: view.value.is_some(),
+            value: view
+                .value
+                .clone()
+                .or_else(|| typed.get(&view.field.code).cloned())
+                .unwrap_or_default(),
+            error: problems.get(&view.field.code).cloned(),
+        })
+        .collect()
+}
+
+/// Every problem of the typed values, by field code, in the page's language (a prefilled
+/// field has its known value and no problem).
+fn field_problems(
+    t: &crate::web::i18n::Tr,
+    views: &[FieldView],
+    typed: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let fields: Vec<_> = views.iter().map(|v| v.field.clone()).collect();
+    let mut submitted: BTreeMap<String, String> = typed
+        .iter()
+        .filter(|(code, _)| fields.iter().any(|f| &&f.code == code))
+        .map(|(code, value)| (code.clone(), value.clone()))
+        .collect();
+    for view in views {
+        if let Some(known) = &view.value {
+            submitted.insert(view.field.code.clone(), known.clone());
+        }
+    }
+    let unbound: Vec<_> = fields
+        .into_iter()
+        .map(|mut f| {
+            f.prefill = None;
+            f
+        })
+        .collect();
+    match tongban_forms::check(&unbound, &submitted, &tongban_forms::Known::new()) {
+        Ok(_) => BTreeMap::new(),
+        Err(errors) => errors
+            .into_iter()
+            .map(|e| {
+                let key = match e.problem {
+                    tongban_forms::Problem::Required => "form.problem.required",
+                    tongban_forms::Problem::TooLong => "form.problem.too_long",
+                    tongban_forms::Problem::NotADate => "form.problem.date",
+                    tongban_forms::Problem::NotANumber => "form.problem.number",
+                    tongban_forms::Problem::Unknown => "form.problem.unknown",
+                };
+                (e.field, t.get(key).to_owned())
+            })
+            .collect(),
+    }
+}
+
+/// The upload slots of a form, with the files received so far and what is missing.
+fn upload_slots(
+    t: &crate::web::i18n::Tr,
+    slots: &[(usize, String, bool)],
+    received: &BTreeMap<String, String>,
+    check: bool,
+) -> Vec<UploadSlot> {
+    slots
+        .iter()
+        .map(|(index, name, required)| {
+            let kept = received.get(name).cloned();
+            UploadSlot {
+                index: *index,
+                name: name.clone(),
+                required: *required,
+                error: (check && *required && kept.is_none())
+                    .then(|| t.get("form.problem.file").to_owned()),
+                kept,
+            }
+        })
+        .collect()
 }
 
 /// The materials of some items, each name once in item order: those the library provides
@@ -102,14 +230,18 @@ async fn apply_form(
     let (pulled, uploads) = material_slots(&state, kind, &[&item])
         .await
         .map_err(|e| ctx.error(e))?;
+    let no_problems = BTreeMap::new();
     Ok(ctx.render(&ApplyPage {
         base: ctx.base("apply.title"),
         action: format!("/services/{code}/apply"),
         name: item.name,
         parts: Vec::new(),
-        fields,
+        fields: form_rows(&fields, &no_problems, &no_problems),
         pulled,
-        uploads,
+        uploads: upload_slots(&ctx.t, &uploads, &no_problems, false),
+        consent: false,
+        consent_error: None,
+        message: None,
     }))
 }
 
@@ -127,14 +259,18 @@ async fn bundle_form(
     let (pulled, uploads) = material_slots(&state, kind, &definitions)
         .await
         .map_err(|e| ctx.error(e))?;
+    let no_problems = BTreeMap::new();
     Ok(ctx.render(&ApplyPage {
         base: ctx.base("apply.title"),
         action: format!("/bundles/{code}/apply"),
         name: bundle.name,
         parts: items.into_iter().map(|i| i.definition.name).collect(),
-        fields,
+        fields: form_rows(&fields, &no_problems, &no_problems),
         pulled,
-        uploads,
+        uploads: upload_slots(&ctx.t, &uploads, &no_problems, false),
+        consent: false,
+        consent_error: None,
+        message: None,
     }))
 }
 
@@ -160,8 +296,9 @@ async fn read_field(
 /// Parts an apply form may have besides its files (fields, the token, the certificate switch).
 const MAX_TEXT_PARTS: usize = 200;
 
-/// Reads the apply form — `csrf` first, then `use_certificates`, `field.<code>`, and
-/// `file.<slot>` per material to upload — and returns the request. The token is checked
+/// Reads the apply form — `csrf` first, then `use_certificates`, `field.<code>`,
+/// `file.<slot>` per material to upload and `kept.<slot>` for a file received before — and
+/// returns the request and any other text parts (a resubmission's `version`). The token is checked
 /// before anything else is read, so a forged form costs one small part; there are at most
 /// [`MAX_TEXT_PARTS`] text parts of 4 KiB and one file per material, each stored as it is
 /// read (at most one file is held at a time).
@@ -170,7 +307,7 @@ async fn read_apply_form(
     ctx: &PageCtx,
     items: &[&crate::services::item::ServiceDefinition],
     mut multipart: Multipart,
-) -> Result<super::ApplyRequest, PageError> {
+) -> Result<(super::ApplyRequest, BTreeMap<String, String>), PageError> {
     let actor = ctx.actor()?;
     let (kind, _) = super::applicant_kind(actor).map_err(|e| ctx.error(e))?;
     let (_, slots) = material_slots(state, kind, items)
@@ -193,15 +330,19 @@ async fn read_apply_form(
     drop(first);
     let mut request = super::ApplyRequest::default();
     let mut text_parts = 0;
+    let mut files = std::collections::BTreeSet::new();
+    let mut others = BTreeMap::new();
+    let slot_of = |slot: &str| {
+        slot.parse::<usize>()
+            .ok()
+            .and_then(|i| slots.get(i))
+            .ok_or_else(|| ctx.error(AppError::invalid("uploads", "no such material")))
+    };
     while let Some(mut field) = multipart.next_field().await.map_err(|_| unreadable())? {
         let name = field.name().unwrap_or_default().to_owned();
         if let Some(slot) = name.strip_prefix("file.") {
-            let material = slot
-                .parse::<usize>()
-                .ok()
-                .and_then(|i| slots.get(i))
-                .ok_or_else(|| ctx.error(AppError::invalid("uploads", "no such material")))?;
-            if request.uploads.contains_key(&material.1) {
+            let material = slot_of(slot)?;
+            if !files.insert(material.1.clone()) {
                 return Err(ctx.error(AppError::invalid("uploads", "one file per material")));
             }
             let bytes = read_field(&mut field, state.config.max_upload_bytes)
@@ -230,11 +371,20 @@ async fn read_apply_form(
             other => {
                 if let Some(code) = other.strip_prefix("field.") {
                     request.form.insert(code.to_owned(), value);
+                } else if let Some(slot) = other.strip_prefix("kept.") {
+                    // A file received with an earlier try of this form (the page keeps it);
+                    // a new file for the material replaces it. Whose it is, the service checks.
+                    let material = slot_of(slot)?;
+                    if !value.is_empty() && !files.contains(&material.1) {
+                        request.uploads.insert(material.1.clone(), value);
+                    }
+                } else {
+                    others.insert(other.to_owned(), value);
                 }
             }
         }
     }
-    Ok(request)
+    Ok((request, others))
 }
 
 async fn apply(
@@ -248,11 +398,99 @@ async fn apply(
         .await
         .map_err(|e| ctx.error(e))?
         .ok_or_else(|| ctx.error(AppError::NotFound))?;
-    let request = read_apply_form(&state, &ctx, &[&stored.definition], multipart).await?;
-    let view = super::apply(&state, actor, &code, request)
+    let (request, _) = read_apply_form(&state, &ctx, &[&stored.definition], multipart).await?;
+    let (kind, _) = super::applicant_kind(actor).map_err(|e| ctx.error(e))?;
+    let fields = super::form_for(&state, actor, &stored.definition)
         .await
         .map_err(|e| ctx.error(e))?;
-    Ok(ctx.redirect(&format!("/applications/{}", view.id)))
+    let (pulled, slots) = material_slots(&state, kind, &[&stored.definition])
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let form = FormSpec {
+        action: format!("/services/{code}/apply"),
+        name: stored.definition.name.clone(),
+        parts: Vec::new(),
+        fields,
+        pulled,
+        slots,
+    };
+    if let Some(page) = form.problems(&ctx, &request, None) {
+        return Ok(page);
+    }
+    let received = request.clone();
+    match super::apply(&state, actor, &code, request).await {
+        Ok(view) => Ok(ctx.redirect(&format!("/applications/{}", view.id))),
+        Err(error) => form.refused(&ctx, &received, error),
+    }
+}
+
+/// An apply form as it was shown, to show again with its problems.
+struct FormSpec {
+    action: String,
+    name: String,
+    parts: Vec<String>,
+    fields: Vec<FieldView>,
+    pulled: Vec<String>,
+    slots: Vec<(usize, String, bool)>,
+}
+
+impl FormSpec {
+    /// The form again with every problem beside its field, what was typed and the files
+    /// received kept — or `None` when the page finds nothing wrong. `message` is a problem
+    /// the service found (shown above the form).
+    fn problems(
+        &self,
+        ctx: &PageCtx,
+        request: &super::ApplyRequest,
+        message: Option<String>,
+    ) -> Option<Response> {
+        let problems = field_problems(&ctx.t, &self.fields, &request.form);
+        let uploads = upload_slots(&ctx.t, &self.slots, &request.uploads, true);
+        let consent_error = (!self.pulled.is_empty() && !request.use_certificates)
+            .then(|| ctx.t.get("form.problem.consent").to_owned());
+        if problems.is_empty()
+            && uploads.iter().all(|u| u.error.is_none())
+            && consent_error.is_none()
+            && message.is_none()
+        {
+            return None;
+        }
+        let page = ApplyPage {
+            base: ctx.base("apply.title"),
+            action: self.action.clone(),
+            name: self.name.clone(),
+            parts: self.parts.clone(),
+            fields: form_rows(&self.fields, &request.form, &problems),
+            pulled: self.pulled.clone(),
+            uploads,
+            consent: request.use_certificates,
+            consent_error,
+            message: Some(message.unwrap_or_else(|| ctx.t.get("form.problems").to_owned())),
+        };
+        Some((StatusCode::UNPROCESSABLE_ENTITY, ctx.render(&page)).into_response())
+    }
+
+    /// The form again after the service refused it for a reason a person can fix (a
+    /// certificate missing from the wallet, say); any other error is an error page.
+    fn refused(
+        &self,
+        ctx: &PageCtx,
+        request: &super::ApplyRequest,
+        error: AppError,
+    ) -> Result<Response, PageError> {
+        let detail = match &error {
+            AppError::Invalid { reason, .. } => reason.clone(),
+            AppError::Conflict(text) | AppError::BadRequest(text) => text.clone(),
+            _ => return Err(ctx.error(error)),
+        };
+        let message = format!(
+            "{} {detail}",
+            ctx.t.get(&format!("problem.{}", error.slug()))
+        );
+        Ok(self
+            .problems(ctx, request, Some(message))
+            .unwrap_or_else(|| ctx.error(error).into_response()))
+    }
 }
 
 async fn apply_bundle(
@@ -266,11 +504,30 @@ async fn apply_bundle(
         .await
         .map_err(|e| ctx.error(e))?;
     let definitions: Vec<_> = items.iter().map(|i| &i.definition).collect();
-    let request = read_apply_form(&state, &ctx, &definitions, multipart).await?;
-    let view = super::bundle::apply(&state, actor, &code, request)
+    let (request, _) = read_apply_form(&state, &ctx, &definitions, multipart).await?;
+    let (kind, _) = super::applicant_kind(actor).map_err(|e| ctx.error(e))?;
+    let (bundle, _, fields) = super::bundle::merged(&state, actor, &code)
         .await
         .map_err(|e| ctx.error(e))?;
-    Ok(ctx.redirect(&format!("/bundle-applications/{}", view.id)))
+    let (pulled, slots) = material_slots(&state, kind, &definitions)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let form = FormSpec {
+        action: format!("/bundles/{code}/apply"),
+        name: bundle.name,
+        parts: items.iter().map(|i| i.definition.name.clone()).collect(),
+        fields,
+        pulled,
+        slots,
+    };
+    if let Some(page) = form.problems(&ctx, &request, None) {
+        return Ok(page);
+    }
+    let received = request.clone();
+    match super::bundle::apply(&state, actor, &code, request).await {
+        Ok(view) => Ok(ctx.redirect(&format!("/bundle-applications/{}", view.id))),
+        Err(error) => form.refused(&ctx, &received, error),
+    }
 }
 
 #[derive(Template)]
@@ -330,10 +587,16 @@ struct DetailPage {
     detail: Detail,
     /// Whether the viewer is the applicant (else a clerk).
     applicant: bool,
-    /// For a resubmission: the form's fields with the values as entered.
-    fields: Vec<(FieldView, String)>,
+    /// For a resubmission: the form's fields with the values as entered, and the materials
+    /// the applicant may bring.
+    fields: Vec<FormRow>,
+    uploads: Vec<UploadSlot>,
     /// Actions that need a reason.
     with_reason: Vec<String>,
+    /// What the clerk asked to correct, while the application waits for it.
+    correction: Option<String>,
+    /// Why the last resubmission was not taken (in the page's language).
+    message: Option<String>,
 }
 
 async fn detail(
@@ -341,8 +604,23 @@ async fn detail(
     ctx: PageCtx,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
+    detail_page(&state, &ctx, &id, None).await
+}
+
+/// A resubmission that came back with problems: what was typed and received, the problems.
+struct Retry {
+    request: super::ApplyRequest,
+    message: String,
+}
+
+async fn detail_page(
+    state: &AppState,
+    ctx: &PageCtx,
+    id: &str,
+    retry: Option<Retry>,
+) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
-    let mut detail = super::detail(&state, actor, &id)
+    let mut detail = super::detail(state, actor, id)
         .await
         .map_err(|e| ctx.error(e))?;
     for e in &mut detail.history {
@@ -352,9 +630,20 @@ async fn detail(
         .zone()
         .display_rfc3339(&detail.application.submitted_at);
     let applicant = super::applicant_kind(actor).is_ok();
+    let correction = (detail.application.state == tongban_workflow::table::CORRECTION)
+        .then(|| {
+            detail
+                .history
+                .iter()
+                .rev()
+                .find(|e| e.action == "request_correction")
+                .and_then(|e| e.reason.clone())
+        })
+        .flatten();
     let mut fields = Vec::new();
+    let mut uploads = Vec::new();
     let mut with_reason = Vec::new();
-    if let Some(stored) = crate::services::item_by_code(&state, &detail.application.item_code)
+    if let Some(stored) = crate::services::item_by_code(state, &detail.application.item_code)
         .await
         .map_err(|e| ctx.error(e))?
     {
@@ -368,34 +657,61 @@ async fn detail(
                 .collect();
         }
         if applicant && detail.actions.iter().any(|a| a == "resubmit") {
-            let entered: BTreeMap<&str, &str> = detail
-                .form
-                .iter()
-                .map(|(label, value)| (label.as_str(), value.as_str()))
-                .collect();
-            for view in super::form_for(&state, actor, &stored.definition)
+            let views = super::form_for(state, actor, &stored.definition)
                 .await
-                .map_err(|e| ctx.error(e))?
-            {
-                let value = entered
-                    .get(view.field.label.as_str())
-                    .map(|v| (*v).to_owned())
-                    .unwrap_or_default();
-                fields.push((view, value));
-            }
+                .map_err(|e| ctx.error(e))?;
+            let (kind, _) = super::applicant_kind(actor).map_err(|e| ctx.error(e))?;
+            let (_, slots) = material_slots(state, kind, &[&stored.definition])
+                .await
+                .map_err(|e| ctx.error(e))?;
+            let (typed, received, problems) = match &retry {
+                Some(retry) => (
+                    retry.request.form.clone(),
+                    retry.request.uploads.clone(),
+                    field_problems(&ctx.t, &views, &retry.request.form),
+                ),
+                None => {
+                    // The values as entered before, by label.
+                    let entered: BTreeMap<&str, &str> = detail
+                        .form
+                        .iter()
+                        .map(|(label, value)| (label.as_str(), value.as_str()))
+                        .collect();
+                    let typed = views
+                        .iter()
+                        .filter_map(|v| {
+                            entered
+                                .get(v.field.label.as_str())
+                                .map(|value| (v.field.code.clone(), (*value).to_owned()))
+                        })
+                        .collect();
+                    (typed, BTreeMap::new(), BTreeMap::new())
+                }
+            };
+            fields = form_rows(&views, &typed, &problems);
+            uploads = upload_slots(&ctx.t, &slots, &received, false);
         }
     }
-    Ok(ctx.render(&DetailPage {
+    let status = if retry.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = DetailPage {
         base: ctx.base("applications.one"),
         detail,
         applicant,
         fields,
+        uploads,
         with_reason,
-    }))
+        correction,
+        message: retry.map(|r| r.message),
+    };
+    Ok((status, ctx.render(&page)).into_response())
 }
 
-/// The action form: `csrf`, `action`, `version`, `reason`, and for a resubmission
-/// `field.<code>`.
+/// The action form: `csrf`, `action`, `version`, and `reason` (required by some actions, an
+/// opinion on the others).
 async fn act(
     State(state): State<AppState>,
     ctx: PageCtx,
@@ -409,12 +725,15 @@ async fn act(
         .get("version")
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| ctx.error(AppError::BadRequest("the form has no version".into())))?;
-    let fields: BTreeMap<String, String> = form
-        .iter()
-        .filter_map(|(k, v)| k.strip_prefix("field.").map(|c| (c.to_owned(), v.clone())))
-        .collect();
+    if action == "withdraw" && form.get("confirm").map(String::as_str) != Some("1") {
+        return Err(ctx.error(AppError::invalid(
+            "confirm",
+            ctx.t.get("applications.withdraw_confirm"),
+        )));
+    }
     let request = super::ActionRequest {
-        form: (action == "resubmit").then_some(fields),
+        form: None,
+        uploads: BTreeMap::new(),
         action,
         version,
         reason: form.get("reason").cloned().filter(|r| !r.trim().is_empty()),
@@ -425,16 +744,71 @@ async fn act(
     Ok(ctx.redirect(&format!("/applications/{id}")))
 }
 
+/// A resubmission (补正): `csrf` first, then `version`, the corrected `field.<code>` and a
+/// file for any material (`file.<slot>`, `kept.<slot>`). Problems come back beside their
+/// fields, with what was typed and received kept.
+async fn resubmit(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    multipart: Multipart,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    let application = super::detail(&state, actor, &id)
+        .await
+        .map_err(|e| ctx.error(e))?
+        .application;
+    let stored = crate::services::item_by_code(&state, &application.item_code)
+        .await
+        .map_err(|e| ctx.error(e))?
+        .ok_or_else(|| ctx.error(AppError::NotFound))?;
+    let (request, others) = read_apply_form(&state, &ctx, &[&stored.definition], multipart).await?;
+    let version = others
+        .get("version")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| ctx.error(AppError::BadRequest("the form has no version".into())))?;
+    let views = super::form_for(&state, actor, &stored.definition)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    if !field_problems(&ctx.t, &views, &request.form).is_empty() {
+        let message = ctx.t.get("form.problems").to_owned();
+        return detail_page(&state, &ctx, &id, Some(Retry { request, message })).await;
+    }
+    let action = super::ActionRequest {
+        action: "resubmit".into(),
+        version,
+        reason: None,
+        form: Some(request.form.clone()),
+        uploads: request.uploads.clone(),
+    };
+    match super::act(&state, actor, &id, action).await {
+        Ok(_) => Ok(ctx.redirect(&format!("/applications/{id}"))),
+        Err(error @ (AppError::Invalid { .. } | AppError::Conflict(_))) => {
+            let detail = match &error {
+                AppError::Invalid { reason, .. } => reason.clone(),
+                AppError::Conflict(text) => text.clone(),
+                _ => String::new(),
+            };
+            let message = format!(
+                "{} {detail}",
+                ctx.t.get(&format!("problem.{}", error.slug()))
+            );
+            detail_page(&state, &ctx, &id, Some(Retry { request, message })).await
+        }
+        Err(error) => Err(ctx.error(error)),
+    }
+}
+
 async fn material(
     State(state): State<AppState>,
     ctx: PageCtx,
     Path((id, material)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
-    let (_, bytes) = super::material(&state, actor, &id, &material)
+    let file = super::material(&state, actor, &id, &material)
         .await
         .map_err(|e| ctx.error(e))?;
-    Ok(super::api::attachment(&material, bytes))
+    Ok(super::api::attachment(&material, file))
 }
 
 #[derive(Template)]

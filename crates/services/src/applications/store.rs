@@ -74,17 +74,7 @@ pub async fn insert(
         .execute(&mut *tx)
         .await?;
     for m in materials {
-        sqlx::query("INSERT INTO application_materials (id, application_id, name, source, content_type, size, data_sealed, added_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-            .bind(crate::random::new_id())
-            .bind(app.id.clone())
-            .bind(m.name)
-            .bind(m.source)
-            .bind(m.content_type)
-            .bind(m.size)
-            .bind(m.data_sealed)
-            .bind(app.submitted_at)
-            .execute(&mut *tx)
-            .await?;
+        insert_material(&mut tx, &app.id, m, app.submitted_at).await?;
     }
     sqlx::query("INSERT INTO application_events (id, application_id, at, actor_id, action, from_state, to_state) VALUES ($1, $2, $3, $4, 'submit', '', $5)")
         .bind(ordered_id())
@@ -154,13 +144,18 @@ pub async fn transition(
     actor_id: &str,
     to: &str,
     reason_sealed: Option<Vec<u8>>,
-    new_form: Option<(Vec<u8>, String)>,
+    change: Option<FormChange>,
 ) -> AppResult<bool> {
     let now = state.now();
     let mut tx = state.pool().begin().await?;
-    let (form, due) = match new_form {
-        Some((form, due)) => (form, due),
-        None => (app.form_sealed.clone(), app.due_day.clone()),
+    let (form, due, materials, used_uploads) = match change {
+        Some(r) => (r.form_sealed, r.due_day, r.materials, r.used_uploads),
+        None => (
+            app.form_sealed.clone(),
+            app.due_day.clone(),
+            Vec::new(),
+            Vec::new(),
+        ),
     };
     let changed = sqlx::query("UPDATE applications SET state = $3, version = version + 1, state_since = $4, updated_at = $4, form_sealed = $5, due_day = $6 WHERE id = $1 AND version = $2")
         .bind(app.id.clone())
@@ -187,8 +182,47 @@ pub async fn transition(
         .bind(reason_sealed)
         .execute(&mut *tx)
         .await?;
+    for m in materials {
+        insert_material(&mut tx, &app.id, m, now).await?;
+    }
+    for id in used_uploads {
+        sqlx::query("DELETE FROM uploads WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await?;
     Ok(true)
+}
+
+/// What a new form changes besides the state — a resubmission's (补正) or an operator's
+/// amendment: the form, the due day, the materials it adds (the earlier ones stay, for the
+/// record) and the uploads it took.
+pub struct FormChange {
+    pub form_sealed: Vec<u8>,
+    pub due_day: String,
+    pub materials: Vec<NewMaterial>,
+    pub used_uploads: Vec<String>,
+}
+
+async fn insert_material(
+    tx: &mut tongban_platform::db::Tx<'_>,
+    application_id: &str,
+    m: NewMaterial,
+    at: i64,
+) -> AppResult<()> {
+    sqlx::query("INSERT INTO application_materials (id, application_id, name, source, content_type, size, data_sealed, added_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+        .bind(crate::random::new_id())
+        .bind(application_id.to_owned())
+        .bind(m.name)
+        .bind(m.source)
+        .bind(m.content_type)
+        .bind(m.size)
+        .bind(m.data_sealed)
+        .bind(at)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 pub async fn set_result(db: impl Exec<'_>, id: &str, certificate: &str) -> AppResult<()> {
@@ -203,6 +237,7 @@ pub async fn set_result(db: impl Exec<'_>, id: &str, certificate: &str) -> AppRe
 #[derive(sqlx::FromRow)]
 pub struct EventRow {
     pub at: i64,
+    pub actor_id: String,
     pub action: String,
     pub from_state: String,
     pub to_state: String,
@@ -210,7 +245,7 @@ pub struct EventRow {
 }
 
 pub async fn events_of(db: impl Exec<'_>, application_id: &str) -> AppResult<Vec<EventRow>> {
-    let rows = sqlx::query("SELECT at, action, from_state, to_state, reason_sealed FROM application_events WHERE application_id = $1 ORDER BY at, id")
+    let rows = sqlx::query("SELECT at, actor_id, action, from_state, to_state, reason_sealed FROM application_events WHERE application_id = $1 ORDER BY at, id")
         .bind(application_id.to_owned())
         .fetch_all(db)
         .await?;
@@ -225,10 +260,11 @@ pub struct MaterialRow {
     pub content_type: Option<String>,
     pub size: i64,
     pub data_sealed: Vec<u8>,
+    pub added_at: i64,
 }
 
 pub async fn materials_of(db: impl Exec<'_>, application_id: &str) -> AppResult<Vec<MaterialRow>> {
-    let rows = sqlx::query("SELECT id, name, source, content_type, size, data_sealed FROM application_materials WHERE application_id = $1 ORDER BY added_at, name")
+    let rows = sqlx::query("SELECT id, name, source, content_type, size, data_sealed, added_at FROM application_materials WHERE application_id = $1 ORDER BY added_at, name")
         .bind(application_id.to_owned())
         .fetch_all(db)
         .await?;

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
 
@@ -12,7 +12,7 @@ use super::item::{ServiceDefinition, Source, TimeLimit};
 use crate::authz::{Action, Resource, can};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::extract::PageForm;
+use crate::web::extract::{PageForm, PageQuery};
 use crate::web::pages::{PageBase, PageCtx, PageError};
 
 pub fn routes() -> Router<AppState> {
@@ -45,7 +45,7 @@ struct SearchPage {
 async fn search(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Query(query): Query<super::Query>,
+    PageQuery(query): PageQuery<super::Query>,
 ) -> Result<Response, PageError> {
     let results = super::list(&state, &query)
         .await

@@ -1,0 +1,363 @@
+//! The experience of a person on the pages: the switches that keep the page's own query, the
+//! landing page and the way back after signing in, the apply form that keeps what was typed
+//! and shows each problem beside its field, and the correction loop (补正) with its files.
+
+use reqwest::multipart::{Form, Part};
+
+use crate::helpers::{Browser, hidden_csrf, spawn_app};
+
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+
+fn pdf(name: &str) -> Part {
+    Part::bytes(PDF.to_vec()).file_name(name.to_owned())
+}
+
+/// The value of the first hidden or text input named `name` in a page.
+fn input_value(html: &str, name: &str) -> Option<String> {
+    let at = html.find(&format!("name=\"{name}\""))?;
+    let tag_end = at + html[at..].find('>')?;
+    let tag = &html[at..tag_end];
+    let value = tag.split("value=\"").nth(1)?;
+    Some(value.split('"').next()?.to_owned())
+}
+
+#[tokio::test]
+async fn the_language_and_text_size_switches_work_on_every_page_and_keep_its_query() {
+    let app = spawn_app().await;
+    let mut visitor = Browser::default();
+    let search = "/services?q=%E7%BB%93%E5%A9%9A";
+    let page = visitor.get(&app, search).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("html");
+    // The switches keep the search, escaped as HTML.
+    assert!(
+        html.contains("href=\"/services?q=%E7%BB%93%E5%A9%9A&#38;lang=en\""),
+        "the English link keeps the search"
+    );
+    assert!(html.contains("href=\"/services?q=%E7%BB%93%E5%A9%9A&#38;large=1\""));
+    let english = visitor
+        .get(&app, "/services?q=%E7%BB%93%E5%A9%9A&lang=en")
+        .await;
+    assert_eq!(english.status(), 200, "the page takes its switch");
+    let html = english.text().await.expect("html");
+    assert!(html.contains("<html lang=\"en\">"));
+    assert!(html.contains("结婚登记"), "the search still applies");
+    let large = visitor.get(&app, "/services?lang=en&large=1").await;
+    assert_eq!(large.status(), 200);
+    assert!(
+        large
+            .text()
+            .await
+            .expect("html")
+            .contains("class=\"large-text\"")
+    );
+    // A page's own bad parameter is still refused, readably.
+    let bad = visitor.get(&app, "/services?nonsense=1&lang=en").await;
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.expect("html").contains("parameters"));
+}
+
+#[tokio::test]
+async fn a_visitor_lands_on_what_the_platform_offers_and_comes_back_after_signing_in() {
+    let app = spawn_app().await;
+    let mut visitor = Browser::default();
+    let landing = visitor.get(&app, "/").await;
+    assert_eq!(landing.status(), 200, "no bare redirect to the login page");
+    let html = landing.text().await.expect("html");
+    for link in ["/services", "/opendata", "/login", "/activate"] {
+        assert!(
+            html.contains(&format!("href=\"{link}")),
+            "{link} on the landing page"
+        );
+    }
+    assert!(html.contains("rel=\"icon\""));
+    let icon = visitor.get(&app, "/favicon.ico").await;
+    assert_eq!(icon.status(), 200);
+    // A deep link asks for the login and returns there.
+    let deep = visitor.get(&app, "/services/339900-SJ-0001/apply").await;
+    assert_eq!(deep.status(), 303);
+    let to = deep.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert_eq!(to, "/login?next=%2Fservices%2F339900-SJ-0001%2Fapply");
+    let form = visitor.get(&app, &to).await.text().await.expect("html");
+    let csrf = hidden_csrf(&form);
+    let next = input_value(&form, "next").expect("the page carries where to go");
+    let citizen = app.account("citizen.zhangwei");
+    let signed_in = visitor
+        .post_form(
+            &app,
+            "/login",
+            &[
+                ("csrf", csrf.as_str()),
+                ("username", &citizen.username),
+                ("password", &citizen.password),
+                ("next", &next),
+            ],
+        )
+        .await;
+    assert_eq!(signed_in.status(), 303);
+    assert_eq!(
+        signed_in.headers()["location"],
+        "/services/339900-SJ-0001/apply"
+    );
+    // Signed in, / is the person's home.
+    let home = visitor.get(&app, "/").await;
+    assert_eq!(home.headers()["location"], "/home");
+    // A form post is never a place to come back to.
+    let mut stranger = Browser::default();
+    let post = stranger.post_form(&app, "/applications/x/act", &[]).await;
+    assert!(
+        post.status().is_client_error() || post.headers()["location"] == "/login",
+        "a post never becomes a next= target"
+    );
+}
+
+#[tokio::test]
+async fn an_apply_form_with_problems_comes_back_with_each_beside_its_field_and_nothing_lost() {
+    let app = spawn_app().await;
+    let path = "/services/339900-SJ-0001/apply";
+    let mut browser = app.page_login(app.account("citizen.zhangwei")).await;
+    let page = browser.get(&app, path).await.text().await.expect("html");
+    assert!(
+        page.contains("name=\"field.capital\" type=\"number\""),
+        "a number field is a number input"
+    );
+    let csrf = hidden_csrf(&page);
+    let applications = app.count("applications").await;
+    let form = Form::new()
+        .text("csrf", csrf.clone())
+        .text("field.name", "清源小吃")
+        .text("field.capital", "十万")
+        .part("file.0", pdf("lease.pdf"));
+    let answer = browser.post_multipart(&app, path, form).await;
+    assert_eq!(answer.status(), 422);
+    let html = answer.text().await.expect("html");
+    assert_eq!(
+        app.count("applications").await,
+        applications,
+        "nothing stored"
+    );
+    // Every problem at once, in Chinese, beside its field.
+    for (field, problem) in [
+        ("place", "此项必填。"),
+        ("business_scope", "此项必填。"),
+        ("capital", "请填写数字（不能为负数）。"),
+    ] {
+        assert!(
+            html.contains(&format!(
+                "<p class=\"field-error\" id=\"error-{field}\">{problem}</p>"
+            )),
+            "{field}: {problem}"
+        );
+    }
+    assert!(html.contains("请勾选同意"), "the consent is asked for");
+    assert!(!html.contains("must be"), "no English in a Chinese page");
+    // What was typed is kept, and the file received is kept for the next try.
+    assert_eq!(
+        input_value(&html, "field.name").as_deref(),
+        Some("清源小吃")
+    );
+    assert_eq!(input_value(&html, "field.capital").as_deref(), Some("十万"));
+    let kept = input_value(&html, "kept.0").expect("the file is kept");
+    let form = Form::new()
+        .text("csrf", csrf)
+        .text("field.name", "清源小吃")
+        .text("field.place", "临江市江南区河东路 8 号")
+        .text("field.business_scope", "小吃、饮品")
+        .text("field.capital", "10")
+        .text("kept.0", kept)
+        .text("use_certificates", "1");
+    let answer = browser.post_multipart(&app, path, form).await;
+    assert_eq!(answer.status(), 303, "the corrected form is taken");
+    let application = answer.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let html = browser
+        .get(&app, &application)
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        html.contains("经营场所使用证明"),
+        "the kept file is a material"
+    );
+    // In English the problems are English.
+    let english = browser.get(&app, &format!("{path}?lang=en")).await;
+    let csrf = hidden_csrf(&english.text().await.expect("html"));
+    let answer = browser
+        .post_multipart(&app, path, Form::new().text("csrf", csrf))
+        .await;
+    assert_eq!(answer.status(), 422);
+    let html = answer.text().await.expect("html");
+    assert!(html.contains("This is required.") && html.contains("Upload this material."));
+}
+
+#[tokio::test]
+async fn a_correction_is_asked_with_its_reason_answered_with_a_file_and_withdrawal_is_confirmed() {
+    let app = spawn_app().await;
+    let path = "/services/339900-SJ-0001/apply";
+    let mut citizen = app.page_login(app.account("citizen.zhangwei")).await;
+    let csrf = hidden_csrf(&citizen.get(&app, path).await.text().await.expect("html"));
+    let form = Form::new()
+        .text("csrf", csrf)
+        .text("field.name", "清源小吃")
+        .text("field.place", "临江市江南区河东路 8 号")
+        .text("field.business_scope", "小吃、饮品")
+        .part("file.0", pdf("lease.pdf"))
+        .text("use_certificates", "1");
+    let answer = citizen.post_multipart(&app, path, form).await;
+    assert_eq!(answer.status(), 303);
+    let application = answer.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+
+    // The market clerk asks for the name pre-registration form.
+    let mut clerk = app.page_login(app.account("demo.clerk.market")).await;
+    let html = clerk
+        .get(&app, &application)
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("意见（可选）"), "a clerk may give an opinion");
+    let csrf = hidden_csrf(&html);
+    let reason = "请补充个体工商户名称预先登记表";
+    let asked = clerk
+        .post_form(
+            &app,
+            &format!("{application}/act"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("version", "1"),
+                ("action", "request_correction"),
+                ("reason", reason),
+            ],
+        )
+        .await;
+    assert_eq!(asked.status(), 303);
+
+    // The applicant sees the reason first, and a form with the values and a file field.
+    let html = citizen
+        .get(&app, &application)
+        .await
+        .text()
+        .await
+        .expect("html");
+    let box_at = html.find("需要补正").expect("the correction box");
+    let reason_at = html[box_at..].find(reason).expect("the reason in it") + box_at;
+    assert!(
+        reason_at < html.find("办理过程").expect("history"),
+        "above the history"
+    );
+    assert_eq!(
+        input_value(&html, "field.place").as_deref(),
+        Some("临江市江南区河东路 8 号")
+    );
+    assert!(
+        html.contains("name=\"file.1\""),
+        "a file field for the material asked for"
+    );
+    let csrf = hidden_csrf(&html);
+    // A problem keeps the page, with the reason and what was typed.
+    let form = Form::new()
+        .text("csrf", csrf.clone())
+        .text("version", "2")
+        .text("field.name", "")
+        .text("field.place", "临江市江南区河东路 8 号")
+        .text("field.business_scope", "小吃、饮品");
+    let answer = citizen
+        .post_multipart(&app, &format!("{application}/resubmit"), form)
+        .await;
+    assert_eq!(answer.status(), 422);
+    let html = answer.text().await.expect("html");
+    assert!(html.contains(reason) && html.contains("id=\"error-name\""));
+    // The correction comes a little later than the application.
+    app.clock.advance(time::Duration::minutes(5));
+    let form = Form::new()
+        .text("csrf", csrf.clone())
+        .text("version", "2")
+        .text("field.name", "清源小吃")
+        .text("field.place", "临江市江南区河东路 8 号")
+        .text("field.business_scope", "小吃、饮品")
+        .part("file.1", pdf("name-registration.pdf"));
+    let answer = citizen
+        .post_multipart(&app, &format!("{application}/resubmit"), form)
+        .await;
+    assert_eq!(answer.status(), 303, "resubmitted");
+
+    // The clerk sees the new material, named with its extension, and who did what.
+    let html = clerk
+        .get(&app, &application)
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        html.contains("补正材料"),
+        "the material brought with the correction"
+    );
+    assert!(
+        html.contains("秦市监 · 退回补正"),
+        "the history names the clerk"
+    );
+    assert!(html.contains("申请人 · 重新提交"));
+    let link = html
+        .split("href=\"")
+        .filter_map(|s| s.split('"').next())
+        .filter(|href| href.contains("/materials/"))
+        .last()
+        .expect("a material link")
+        .to_owned();
+    let download = clerk.get(&app, &link).await;
+    assert_eq!(download.status(), 200);
+    let disposition = download.headers()["content-disposition"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(disposition.ends_with(".pdf"), "{disposition}");
+    assert!(
+        disposition.contains("filename*=UTF-8''%E4%B8%AA"),
+        "{disposition}"
+    );
+    assert_eq!(download.bytes().await.expect("bytes").as_ref(), PDF);
+
+    // Withdrawing needs its confirmation.
+    let html = citizen
+        .get(&app, &application)
+        .await
+        .text()
+        .await
+        .expect("html");
+    let csrf = hidden_csrf(&html);
+    let version = input_value(&html, "version").expect("version");
+    let unconfirmed = citizen
+        .post_form(
+            &app,
+            &format!("{application}/act"),
+            &[
+                ("csrf", &csrf),
+                ("version", &version),
+                ("action", "withdraw"),
+            ],
+        )
+        .await;
+    assert_eq!(unconfirmed.status(), 422);
+    let confirmed = citizen
+        .post_form(
+            &app,
+            &format!("{application}/act"),
+            &[
+                ("csrf", &csrf),
+                ("version", &version),
+                ("action", "withdraw"),
+                ("confirm", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(confirmed.status(), 303);
+}

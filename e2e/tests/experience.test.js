@@ -1,0 +1,143 @@
+// The experience of a new user, at phone and desk size: the landing page a visitor sees, the
+// language and text-size switches that keep the page's search, a deep link that comes back
+// after signing in, an apply form whose problems appear beside their fields with nothing lost,
+// and the correction loop (补正): the clerk's reason in plain sight, the file asked for, the
+// clerk seeing it and who did what.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { launchBrowser, shot, startDemo, totp, account as demoAccount } from '../lib/harness.js';
+
+let demo;
+let browser;
+
+before(async () => {
+  demo = await startDemo();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await demo?.stop();
+});
+
+const account = (username) => demoAccount(demo, username);
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
+const sizes = {
+  phone: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true },
+  desk: { viewport: { width: 1280, height: 900 } },
+};
+
+for (const [size, options] of Object.entries(sizes)) {
+  test(`a visitor's landing page, switches and deep link (${size})`, async () => {
+    const context = await browser.newContext(options);
+    const page = await context.newPage();
+    const answer = await page.goto(`${demo.baseUrl}/`);
+    assert.equal(answer.status(), 200);
+    assert.match(await page.locator('h1').innerText(), /一网通办/);
+    assert.ok(await page.locator('ul.offers a[href="/services"]').isVisible());
+    assert.ok(await page.locator('ul.offers a[href="/opendata"]').isVisible());
+    // Nothing wider than the screen.
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `the landing page fits the ${size} screen (${overflow}px over)`);
+    await shot(page, `experience-landing-${size}`);
+
+    // Search from the landing page, then switch language and text size: the search stays.
+    await page.fill('input[name=q]', '结婚');
+    await page.click('form[role=search] button[type=submit]');
+    await page.waitForURL(/\/services\?q=/);
+    await page.click('header a[lang=en]');
+    await page.waitForURL(/lang=en/);
+    assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+    assert.match(page.url(), /q=%E7%BB%93%E5%A9%9A/, 'the search is kept');
+    assert.ok(await page.locator('text=结婚登记').first().isVisible(), 'the results are still there');
+    await page.click('header a:has-text("Large text")');
+    await page.waitForURL(/large=1/);
+    assert.equal(await page.locator('html').getAttribute('class'), 'large-text');
+    assert.match(page.url(), /q=%E7%BB%93%E5%A9%9A/);
+    await shot(page, `experience-services-en-large-${size}`);
+    await page.click('header a[lang=zh-CN]');
+    await page.click('header a:has-text("标准字号")');
+
+    // A deep link asks for the login and comes back.
+    const citizen = account('citizen.wangfang');
+    await page.goto(`${demo.baseUrl}/services/339900-SJ-0001/apply`);
+    await page.waitForURL(/\/login\?next=/);
+    await page.fill('#username', citizen.username);
+    await page.fill('#password', citizen.password);
+    await page.click('button[type=submit].primary');
+    await page.waitForURL('**/services/339900-SJ-0001/apply');
+    assert.ok(await page.locator('form.apply').isVisible());
+    await context.close();
+  });
+}
+
+test('an apply form with problems keeps everything, and a correction is asked for and answered', async () => {
+  const citizen = account('citizen.zhangwei');
+  const phone = await browser.newContext(sizes.phone);
+  const page = await phone.newPage();
+  await page.goto(`${demo.baseUrl}/login?next=/services/339900-SJ-0001/apply`);
+  await page.fill('#username', citizen.username);
+  await page.fill('#password', citizen.password);
+  await page.click('button[type=submit].primary');
+  await page.waitForURL('**/services/339900-SJ-0001/apply');
+  assert.equal(await page.locator('#field-capital').getAttribute('type'), 'number');
+  await page.fill('#field-name', '临江市张伟小吃店');
+  await page.fill('#field-business_scope', '小吃服务');
+  await page.setInputFiles('#file-0', { name: 'lease.pdf', mimeType: 'application/pdf', buffer: PDF });
+  // The browser's own checks stand aside: the server's answer is what is tested.
+  await page.evaluate(() => { document.querySelector('form.apply').noValidate = true; });
+  await page.click('form.apply button[type=submit]');
+  await page.waitForSelector('#form-problems');
+  assert.match(await page.locator('#error-place').innerText(), /此项必填/);
+  assert.match(await page.locator('.pulled .field-error').innerText(), /请勾选同意/);
+  assert.equal(await page.inputValue('#field-name'), '临江市张伟小吃店', 'typed text is kept');
+  assert.match(await page.locator('.kept').first().innerText(), /已收到/, 'the upload is kept');
+  await shot(page, 'experience-apply-problems-phone');
+  await page.fill('#field-place', '临江市江北区解放路12号');
+  await page.check('input[name=use_certificates]');
+  await page.click('form.apply button[type=submit]');
+  await page.waitForURL(/\/applications\/[^/]+$/);
+  const applicationUrl = page.url();
+
+  // The clerk, at a desk, asks for a correction with a reason.
+  const clerk = account('demo.clerk.market');
+  const office = await browser.newContext(sizes.desk);
+  const desk = await office.newPage();
+  await desk.goto(`${demo.baseUrl}/login?next=${new URL(applicationUrl).pathname}`);
+  await desk.fill('#username', clerk.username);
+  await desk.fill('#password', clerk.password);
+  await desk.fill('#totp', totp(clerk.totp_secret));
+  await desk.click('button[type=submit].primary');
+  await desk.waitForURL(applicationUrl);
+  const reason = '请补充个体工商户名称预先登记表';
+  await desk.fill('form.action-request_correction textarea[name=reason]', reason);
+  await desk.click('form.action-request_correction button[value=request_correction]');
+  await desk.waitForLoadState('load');
+  assert.match(await desk.locator('#state').innerText(), /待补正/);
+
+  // The citizen sees the reason first and brings the file asked for.
+  await page.goto(applicationUrl);
+  assert.match(await page.locator('.correction .reason').innerText(), new RegExp(reason));
+  const box = await page.locator('.correction').boundingBox();
+  const history = await page.locator('#history-title').boundingBox();
+  assert.ok(box.y < history.y, 'the reason is above the history');
+  await shot(page, 'experience-correction-asked-phone');
+  await page.setInputFiles('form.action-resubmit #file-1', { name: 'name-registration.pdf', mimeType: 'application/pdf', buffer: PDF });
+  await page.click('form.action-resubmit button[type=submit]');
+  await page.waitForURL(applicationUrl);
+  assert.match(await page.locator('#state').innerText(), /已提交/);
+
+  // The clerk sees the material brought with the correction and who did what.
+  await desk.reload();
+  assert.ok(await desk.locator('text=补正材料').isVisible());
+  assert.ok(await desk.locator('ol.history li', { hasText: `${clerk.display_name} · 退回补正` }).isVisible());
+  const [download] = await Promise.all([
+    desk.waitForEvent('download'),
+    desk.click('a:has-text("个体工商户名称预先登记表")'),
+  ]);
+  assert.equal(download.suggestedFilename(), '个体工商户名称预先登记表.pdf');
+  await shot(desk, 'experience-correction-answered-desk');
+  await phone.close();
+  await office.close();
+});
