@@ -30,6 +30,8 @@ test('a citizen logs in on a phone, switches to English and to large text', asyn
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'zh-CN' });
   const page = await context.newPage();
   await page.goto(`${demo.baseUrl}/`);
+  assert.ok(await page.locator('ul.offers').isVisible(), 'a visitor lands on what the platform offers');
+  await page.click('.hero a[href="/login"]');
   await assert.doesNotReject(page.waitForURL('**/login'));
   assert.equal(await page.locator('h1').innerText(), '登录');
   await shot(page, 'citizen-01-login');
