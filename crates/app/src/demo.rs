@@ -54,7 +54,7 @@ const DEPARTMENTS: [(&str, &str, &str); 8] = [
 ];
 
 /// (username, display name, role, region of the department, department kind or "" for a region scope)
-const STAFF: [(&str, &str, Role, &str, &str); 17] = [
+const STAFF: [(&str, &str, Role, &str, &str); 22] = [
     ("demo.sysadmin", "周系统", Role::SystemAdmin, CITY, ""),
     ("demo.secadmin", "吴安全", Role::SecurityAdmin, CITY, ""),
     // The second security administrator: grants over personal data and every change that
@@ -138,6 +138,37 @@ const STAFF: [(&str, &str, Role, &str, &str); 17] = [
         Role::CheckpointOfficer,
         CITY,
         "public_security",
+    ),
+    // A clerk in every city department that owns service items, so that no application waits
+    // in a queue nobody works.
+    (
+        "demo.clerk.police",
+        "钟户政",
+        Role::Clerk,
+        CITY,
+        "public_security",
+    ),
+    (
+        "demo.clerk.civil",
+        "金民政",
+        Role::Clerk,
+        CITY,
+        "civil_affairs",
+    ),
+    ("demo.clerk.health", "范卫健", Role::Clerk, CITY, "health"),
+    (
+        "demo.clerk.hr",
+        "马人社",
+        Role::Clerk,
+        CITY,
+        "human_resources",
+    ),
+    (
+        "demo.clerk.city",
+        "杨大厅",
+        Role::Clerk,
+        CITY,
+        "government_services",
     ),
 ];
 

@@ -130,6 +130,11 @@ pub const TEXTS: crate::web::i18n::Texts = &[
     ("wallet.status.expired", "已过期", "Expired"),
     ("wallet.show", "亮证", "Show this certificate"),
     (
+        "wallet.show_none",
+        "请至少勾选一项要出示的内容。",
+        "Tick at least one item to show.",
+    ),
+    (
         "wallet.choose_items",
         "选择要出示的照面信息",
         "Items to show",

@@ -87,6 +87,15 @@ impl crate::module::Module for ApplicationsModule {
         crate::applications::api::routes()
     }
 
+    fn home<'a>(
+        &'a self,
+        home: crate::module::Home,
+        state: &'a crate::state::AppState,
+        ctx: &'a crate::module::HomeCtx<'a>,
+    ) -> crate::module::Sections<'a> {
+        Box::pin(crate::applications::pages::home_sections(home, state, ctx))
+    }
+
     fn routes(&self) -> axum::Router<crate::state::AppState> {
         crate::applications::pages::routes().nest(
             crate::applications::govstack::PREFIX,

@@ -19,6 +19,25 @@ pub const TEXTS: crate::web::i18n::Texts = &[
     ),
     ("apply.submit", "提交申请", "Submit"),
     (
+        "services.filters",
+        "按人生事件、主题、部门筛选",
+        "Filter by life event, theme or department",
+    ),
+    ("services.found", "找到", "Found"),
+    ("services.found_items", "个事项", "services"),
+    ("applications.todo", "办件", "Applications"),
+    (
+        "applications.todo_none",
+        "没有等待本部门办理的办件。",
+        "No application waits for your department.",
+    ),
+    (
+        "applications.todo_waiting",
+        "件等待办理",
+        "waiting to be handled",
+    ),
+    ("applications.todo_overdue", "件已超期", "overdue"),
+    (
         "applications.correction_asked",
         "需要补正",
         "Correction asked for",

@@ -361,3 +361,154 @@ async fn a_correction_is_asked_with_its_reason_answered_with_a_file_and_withdraw
         .await;
     assert_eq!(confirmed.status(), 303);
 }
+
+#[tokio::test]
+async fn the_words_of_a_life_event_find_its_services_and_the_count_is_shown() {
+    let app = spawn_app().await;
+    let mut visitor = Browser::default();
+    // 生孩子
+    let html = visitor
+        .get(&app, "/services?q=%E7%94%9F%E5%AD%A9%E5%AD%90")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("出生医学证明签发") && html.contains("预防接种证办理"));
+    assert!(
+        html.contains("新生儿出生一件事"),
+        "the bundle of the life event"
+    );
+    assert!(html.contains("id=\"results-count\" role=\"status\">找到 2 个事项"));
+    // 退休
+    let html = visitor
+        .get(&app, "/services?q=%E9%80%80%E4%BC%91")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(!html.contains("找到 0 个事项"), "退休 finds its services");
+    // Filters stay folded until one is chosen.
+    assert!(html.contains("<details class=\"filters\">"));
+    let html = visitor
+        .get(&app, "/services?life_event=%E9%80%80%E4%BC%91")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("<details class=\"filters\" open>"));
+}
+
+#[tokio::test]
+async fn every_department_with_services_has_a_clerk_whose_workbench_counts_the_waiting() {
+    let app = spawn_app().await;
+    for (username, item) in [
+        ("demo.clerk.police", "339900-GA-0003"),
+        ("demo.clerk.civil", "339900-MZ-0001"),
+        ("demo.clerk.health", "339900-WJ-0002"),
+        ("demo.clerk.hr", "339900-RS-0003"),
+        ("demo.clerk.city", "339900-ZW-0001"),
+        ("demo.clerk.tax", "339900-SW-0002"),
+    ] {
+        let mut clerk = app.page_login(app.account(username)).await;
+        let html = clerk.get(&app, "/home").await.text().await.expect("html");
+        assert!(
+            html.contains("没有等待本部门办理的办件"),
+            "{username}: nothing yet"
+        );
+        // The item's department is the clerk's: its guide names it, and the clerk's workbench
+        // names the same department.
+        let guide = clerk
+            .get(&app, &format!("/services/{item}"))
+            .await
+            .text()
+            .await
+            .expect("html");
+        let department = html
+            .split("<dt>所在部门</dt><dd>")
+            .nth(1)
+            .and_then(|rest| rest.split('<').next())
+            .expect("the clerk's department")
+            .to_owned();
+        assert!(
+            guide.contains(&department),
+            "{username} works {item}'s department"
+        );
+        assert!(!html.contains("(339900)"), "regions by name, not code");
+    }
+    // An application waiting shows on the market clerk's workbench.
+    let mut clerk = app.page_login(app.account("demo.clerk.market")).await;
+    let html = clerk.get(&app, "/home").await.text().await.expect("html");
+    assert!(html.contains("没有等待本部门办理的办件"));
+    let citizen = app.account("citizen.zhangwei").api_token.clone();
+    let upload: serde_json::Value = app
+        .client
+        .post(app.url("/api/v1/uploads"))
+        .bearer_auth(&citizen)
+        .body(PDF.to_vec())
+        .send()
+        .await
+        .expect("upload")
+        .json()
+        .await
+        .expect("json");
+    let applied = app
+        .post_as(
+            &citizen,
+            "/api/v1/services/339900-SJ-0001/applications",
+            &serde_json::json!({
+                "form": {"name": "清源小吃", "place": "临江市江南区河东路 8 号", "business_scope": "小吃"},
+                "uploads": {"经营场所使用证明": upload["id"]},
+                "use_certificates": true
+            }),
+        )
+        .await;
+    assert_eq!(applied.status(), 201);
+    let html = clerk.get(&app, "/home").await.text().await.expect("html");
+    assert!(
+        html.contains("<strong>1</strong> 件等待办理"),
+        "the waiting application is on the to-do list"
+    );
+}
+
+#[tokio::test]
+async fn reading_the_address_of_a_form_goes_to_its_page_and_an_empty_showing_is_refused() {
+    let app = spawn_app().await;
+    let mut holder = app.page_login(app.account("enterprise.yunqi")).await;
+    let wallet: serde_json::Value = app
+        .get_as(&app.account("enterprise.yunqi").api_token, "/api/v1/wallet")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let id = wallet[0]["id"].as_str().expect("id").to_owned();
+    let page = holder
+        .get(&app, &format!("/wallet/{id}"))
+        .await
+        .text()
+        .await
+        .expect("html");
+    let csrf = hidden_csrf(&page);
+    let shown = holder
+        .post_form(&app, &format!("/wallet/{id}/show"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(shown.status(), 422, "nothing ticked makes no code");
+    let html = shown.text().await.expect("html");
+    assert!(html.contains("请至少勾选一项") && !html.contains("class=\"card show\""));
+    // The language switch of that answer, or a reload by address, lands on the certificate.
+    let switched = holder
+        .get(&app, &format!("/wallet/{id}/show?lang=en"))
+        .await;
+    assert_eq!(switched.status(), 303);
+    assert_eq!(
+        switched.headers()["location"],
+        format!("/wallet/{id}?lang=en").as_str()
+    );
+    // The API still answers 405 as problem+json.
+    let api = app
+        .get_as(
+            &app.account("enterprise.yunqi").api_token,
+            &format!("/api/v1/wallet/{id}/show"),
+        )
+        .await;
+    assert_eq!(api.status(), 405);
+}

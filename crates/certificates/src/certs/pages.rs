@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use super::WalletEntry;
@@ -558,6 +558,8 @@ struct CertificatePage {
     /// After 亮证: the QR (SVG) of the shown code, and until when it scans.
     shown_qr: Option<String>,
     shown_until: String,
+    /// Why nothing was shown (no item chosen).
+    show_problem: Option<String>,
     /// For a certificate another region issued: that region.
     region: Option<String>,
 }
@@ -567,7 +569,7 @@ async fn certificate(
     ctx: PageCtx,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    render_certificate(&state, &ctx, &id, None).await
+    render_certificate(&state, &ctx, &id, None, None).await
 }
 
 /// The form: `csrf`, and one `item.<code>` field per item to reveal.
@@ -586,10 +588,17 @@ async fn show(
             .map(str::to_owned)
             .collect(),
     };
+    // On the page, nothing ticked is a slip, not a wish to prove the type alone (which the
+    // API allows): the page asks for a choice instead of making a code.
+    if request.items.is_empty() {
+        let problem = ctx.t.get("wallet.show_none").to_owned();
+        let page = render_certificate(&state, &ctx, &id, None, Some(problem)).await?;
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
     let shown = super::show(&state, actor, &id, &request)
         .await
         .map_err(|e| ctx.error(e))?;
-    render_certificate(&state, &ctx, &id, Some(shown)).await
+    render_certificate(&state, &ctx, &id, Some(shown), None).await
 }
 
 async fn render_certificate(
@@ -597,6 +606,7 @@ async fn render_certificate(
     ctx: &PageCtx,
     id: &str,
     shown: Option<super::Shown>,
+    show_problem: Option<String>,
 ) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
     let item = super::wallet_item(state, actor, id)
@@ -646,6 +656,7 @@ async fn render_certificate(
         items,
         shown_qr,
         shown_until,
+        show_problem,
         region: item.region,
     }))
 }

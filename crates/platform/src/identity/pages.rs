@@ -371,14 +371,17 @@ async fn workbench(state: &AppState, ctx: &PageCtx, actor: &Actor) -> Result<Res
             }),
         None => None,
     };
-    let roles = actor
-        .grants
-        .iter()
-        .map(|grant| match grant.scope.region() {
-            Some(region) => format!("{} ({})", role_name(&ctx.t, grant.role), region),
+    let mut roles = Vec::new();
+    for grant in &actor.grants {
+        roles.push(match grant.scope.region() {
+            Some(region) => format!(
+                "{} ({})",
+                role_name(&ctx.t, grant.role),
+                region_name(state, ctx, region.as_str()).await
+            ),
             None => role_name(&ctx.t, grant.role),
-        })
-        .collect();
+        });
+    }
     let sections =
         crate::module::home_sections(crate::module::Home::Workbench, state, &ctx.home()?)
             .await

@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -288,14 +288,35 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
 /// Error answers made below the handlers (unknown method, path or query rejections, timeouts,
 /// load shedding) come without a body or as plain text; give them problem+json on the API and
 /// a readable page elsewhere.
+/// The page a form's address belongs to: the address without its last segment, with the
+/// query kept (`/wallet/x/show?lang=en` → `/wallet/x?lang=en`).
+fn page_above(uri: &axum::http::Uri) -> String {
+    let path = uri.path().trim_end_matches('/');
+    let parent = match path.rfind('/') {
+        Some(0) | None => "/",
+        Some(at) => &path[..at],
+    };
+    match uri.query() {
+        Some(query) => format!("{parent}?{query}"),
+        None => parent.to_owned(),
+    }
+}
+
 async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
     // The API, and the building-block interfaces beside it (GovStack under `/govstack/`,
     // Digital Registries under `/data/`, the exchange gateway under `/r1/`).
     let is_api = ["/api/", "/govstack/", "/data/", "/r1/"]
         .iter()
         .any(|prefix| request.uri().path().starts_with(prefix));
+    let reading = matches!(*request.method(), Method::GET | Method::HEAD);
+    let uri = request.uri().clone();
     let response = next.run(request).await;
     let status = response.status();
+    // A page that answers a form (亮证, a decision, a search of the log …) has no address of its
+    // own to read again: reloading it, or its language switch, goes to the page it belongs to.
+    if status == StatusCode::METHOD_NOT_ALLOWED && reading && !is_api {
+        return Redirect::to(&page_above(&uri)).into_response();
+    }
     let content_type = response
         .headers()
         .get(header::CONTENT_TYPE)

@@ -939,6 +939,21 @@ pub async fn queue(state: &AppState, actor: &Actor) -> AppResult<Vec<Application
     .await
 }
 
+/// For a clerk: how many of the department's applications wait for it (not finished, not
+/// back with the applicant for a correction) and how many of those are overdue; `None` for
+/// anyone who handles no applications.
+pub async fn queue_counts(state: &AppState, actor: &Actor) -> AppResult<Option<(i64, i64)>> {
+    let Some(department) = actor.clerk_department() else {
+        return Ok(None);
+    };
+    let mut not_waiting: Vec<&str> = workflow::FINAL.to_vec();
+    not_waiting.push(workflow::CORRECTION);
+    let today = tongban_core::zone::ymd(state.today());
+    Ok(Some(
+        store::queue_counts(state.pool(), department, &not_waiting, &today).await?,
+    ))
+}
+
 /// One application in full: the view, the form as entered, the materials, the history.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[schema(as = ApplicationDetail)]

@@ -889,3 +889,34 @@ async fn reply(
         .map_err(|e| ctx.error(e))?;
     Ok(ctx.redirect("/workbench/applications#rectifications"))
 }
+
+/// The workbench's line for a clerk: the applications waiting for the department, and how many
+/// are overdue.
+#[derive(Template)]
+#[template(path = "applications_todo.html")]
+struct TodoSection {
+    t: crate::web::i18n::Tr,
+    waiting: i64,
+    overdue: i64,
+}
+
+pub async fn home_sections(
+    home: crate::module::Home,
+    state: &AppState,
+    ctx: &crate::module::HomeCtx<'_>,
+) -> crate::error::AppResult<Vec<String>> {
+    if home != crate::module::Home::Workbench {
+        return Ok(Vec::new());
+    }
+    let Some((waiting, overdue)) = super::queue_counts(state, ctx.actor).await? else {
+        return Ok(Vec::new());
+    };
+    let section = TodoSection {
+        t: ctx.t,
+        waiting,
+        overdue,
+    }
+    .render()
+    .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(vec![section])
+}

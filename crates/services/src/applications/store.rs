@@ -133,6 +133,32 @@ pub async fn queue(
     rows.iter().map(row).collect()
 }
 
+/// How many of a department's applications wait for it (in none of the `not_waiting` states),
+/// and how many of those are past their due day (`today`, `YYYY-MM-DD`).
+pub async fn queue_counts(
+    db: impl Exec<'_>,
+    department_id: &str,
+    not_waiting: &[&str],
+    today: &str,
+) -> AppResult<(i64, i64)> {
+    let marks: Vec<String> = (0..not_waiting.len())
+        .map(|i| format!("${}", i + 3))
+        .collect();
+    let sql = format!(
+        "SELECT COUNT(*) AS waiting, COUNT(*) FILTER (WHERE due_day < $2) AS overdue FROM applications WHERE department_id = $1 AND state NOT IN ({})",
+        marks.join(", ")
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(department_id.to_owned())
+        .bind(today.to_owned());
+    for s in not_waiting {
+        query = query.bind((*s).to_owned());
+    }
+    let row = query.fetch_one(db).await?;
+    use sqlx::Row;
+    Ok((row.try_get("waiting")?, row.try_get("overdue")?))
+}
+
 /// Moves an application from `version` to `to` (and, for a resubmission, a new form and due
 /// day), recording the event, in one transaction; false when another action came first.
 #[allow(clippy::too_many_arguments)]

@@ -38,6 +38,8 @@ struct SearchPage {
     results: Vec<Summary>,
     /// Whether anything was asked (to say "nothing found" only then).
     asked: bool,
+    /// Whether a filter (theme, life event, department) is chosen: the filters are then open.
+    filtered: bool,
     /// 一件事: the bundles of the chosen life event, or all when none is chosen.
     bundles: Vec<crate::applications::bundle::BundleView>,
 }
@@ -72,10 +74,16 @@ async fn search(
         .map_err(|e| ctx.error(e))?
         .into_iter()
         .filter(|b| {
-            query
+            let event = query
                 .life_event
                 .as_deref()
-                .is_none_or(|e| e.is_empty() || b.life_event.as_deref() == Some(e))
+                .is_none_or(|e| e.is_empty() || b.life_event.as_deref() == Some(e));
+            // Words that name the bundle's life event or part of its name find it too.
+            let words = query.q.as_deref().map(str::trim).unwrap_or_default();
+            event
+                && (words.is_empty()
+                    || b.life_event.as_deref() == Some(words)
+                    || b.name.contains(words))
         })
         .collect();
     Ok(ctx.render(&SearchPage {
@@ -85,6 +93,9 @@ async fn search(
             || query.theme.is_some()
             || query.life_event.is_some()
             || query.department.is_some(),
+        filtered: [&query.theme, &query.life_event, &query.department]
+            .iter()
+            .any(|f| f.as_deref().is_some_and(|v| !v.is_empty())),
         department: query.department.clone().unwrap_or_default(),
         departments,
         q: query.q.unwrap_or_default(),

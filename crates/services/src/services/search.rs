@@ -76,11 +76,33 @@ pub async fn find(
     .map_err(|e| AppError::Internal(e.into()))
 }
 
-/// The items matching `query` and the filters, best first (by name among equals).
+/// The items matching `query` and the filters, best first (by name among equals). A query
+/// that names a life event or a theme (生孩子, 退休, 婚姻登记) finds that event's or theme's
+/// items first, as a person who types the words of their situation expects, then whatever
+/// else the words match.
 pub fn search<'a>(
     items: &'a [ServiceDefinition],
     query: &str,
     filters: &Filters,
 ) -> Vec<&'a ServiceDefinition> {
-    tongban_search::search(items, query, |item| filters.keep(item))
+    let words = query.trim();
+    let mut found: Vec<&ServiceDefinition> = if words.is_empty() {
+        Vec::new()
+    } else {
+        items
+            .iter()
+            .filter(|item| {
+                filters.keep(item)
+                    && (item.life_events.iter().any(|e| e == words)
+                        || item.theme.as_deref() == Some(words))
+            })
+            .collect()
+    };
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    for item in tongban_search::search(items, query, |item| filters.keep(item)) {
+        if !found.iter().any(|f| std::ptr::eq(*f, item)) {
+            found.push(item);
+        }
+    }
+    found
 }
