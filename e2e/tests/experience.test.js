@@ -138,6 +138,17 @@ test('an apply form with problems keeps everything, and a correction is asked fo
   ]);
   assert.equal(download.suggestedFilename(), '个体工商户名称预先登记表.pdf');
   await shot(desk, 'experience-correction-answered-desk');
+
+  // The citizen sees the clerk's reads as one occasion in words, and checks one in the log.
+  await page.goto(`${demo.baseUrl}/home`);
+  const occasion = page.locator('ul.accesses li', { hasText: '临江市市场监督管理局' }).first();
+  assert.match(await occasion.innerText(), /申请材料/);
+  assert.doesNotMatch(await page.locator('ul.accesses').innerText(), /category\./);
+  await occasion.locator('a[href^="/me/accesses/"]').first().click();
+  await page.waitForURL(/\/me\/accesses\/\d+$/);
+  await page.locator('.verdict.ok').waitFor({ timeout: 10000 });
+  assert.match(await page.locator('.verdict').innerText(), /已核验/);
+  await shot(page, 'experience-access-checked-phone');
   await phone.close();
   await office.close();
 });

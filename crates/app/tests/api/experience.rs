@@ -512,3 +512,79 @@ async fn reading_the_address_of_a_form_goes_to_its_page_and_an_empty_showing_is_
         .await;
     assert_eq!(api.status(), 405);
 }
+
+#[tokio::test]
+async fn who_read_my_data_is_told_by_occasion_in_words_with_a_page_that_checks_each_read() {
+    let app = spawn_app().await;
+    let citizen = app.account("citizen.zhangwei").api_token.clone();
+    let clerk = app.account("demo.clerk.market").api_token.clone();
+    let upload: serde_json::Value = app
+        .client
+        .post(app.url("/api/v1/uploads"))
+        .bearer_auth(&citizen)
+        .body(PDF.to_vec())
+        .send()
+        .await
+        .expect("upload")
+        .json()
+        .await
+        .expect("json");
+    let applied: serde_json::Value = app
+        .post_as(
+            &citizen,
+            "/api/v1/services/339900-SJ-0001/applications",
+            &serde_json::json!({
+                "form": {"name": "清源小吃", "place": "临江市江南区河东路 8 号", "business_scope": "小吃"},
+                "uploads": {"经营场所使用证明": upload["id"]},
+                "use_certificates": true
+            }),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let id = applied["id"].as_str().expect("id");
+    // The clerk opens the application three times and its material once.
+    for _ in 0..3 {
+        let read = app
+            .get_as(&clerk, &format!("/api/v1/applications/{id}"))
+            .await;
+        assert_eq!(read.status(), 200);
+    }
+    let mut browser = app.page_login(app.account("citizen.zhangwei")).await;
+    let html = browser.get(&app, "/home").await.text().await.expect("html");
+    let list = html
+        .split("<ul class=\"accesses\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</ul>").next())
+        .expect("the list of accesses");
+    assert!(!list.contains("category."), "no raw keys: {list}");
+    assert_eq!(
+        list.matches("<li>").count(),
+        2,
+        "one occasion for the clerk's reads, one for the certificates the application obtained: {list}"
+    );
+    assert!(list.contains("临江市市场监督管理局 · 窗口/审批人员"));
+    assert!(list.contains("申请材料") && list.contains("共 3 次读取"));
+    assert!(list.contains("经您同意，办理部门调取您的证照"));
+    assert!(
+        !list.contains("本人查看"),
+        "the person's own views are not listed"
+    );
+    // Each read links to a page that says it in words and checks it.
+    let link = list
+        .split("href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a record link")
+        .to_owned();
+    assert!(link.starts_with("/me/accesses/"), "{link}");
+    let page = browser.get(&app, &link).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("html");
+    assert!(html.contains("国家机关履行法定职责") && html.contains("data-ledger-entry="));
+    assert!(html.contains("/static/verify.js"));
+    // Nobody else sees it.
+    let mut other = app.page_login(app.account("citizen.lina")).await;
+    assert_eq!(other.get(&app, &link).await.status(), 404);
+}

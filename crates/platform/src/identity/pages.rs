@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/recover", get(recover_form).post(recover))
         .route("/logout", post(logout))
         .route("/home", get(home))
+        .route("/me/accesses/{index}", get(access_page))
 }
 
 /// A signed-in person goes to their home; a visitor sees what the platform offers.
@@ -189,14 +190,120 @@ struct PersonView {
     region: String,
 }
 
+/// One occasion on which someone read the person's data: reads by the same party for the same
+/// purpose with no more than [`OCCASION_GAP_MILLIS`] between them (a clerk handling an
+/// application opens it, its materials and the record several times), told in plain words.
 struct AccessView {
-    ledger_index: Option<i64>,
-    /// The log entry (base64), for the browser to recompute its leaf hash.
-    entry: String,
+    /// When: one time, or the first and last of the occasion.
     when: String,
     who: String,
     purpose: String,
+    /// What was read, in words, each kind once.
     categories: String,
+    /// How many reads the occasion holds.
+    reads: usize,
+    /// Each read's place in the log and its entry (base64), for the browser to check.
+    records: Vec<(i64, String)>,
+}
+
+/// Reads further apart than this are separate occasions.
+const OCCASION_GAP_MILLIS: i64 = 30 * 60 * 1000;
+
+/// The accesses (newest first) as occasions, leaving out the person's own views.
+fn occasions(
+    state: &AppState,
+    ctx: &PageCtx,
+    records: Vec<personal::AccessRecord>,
+) -> Vec<AccessView> {
+    let t = ctx.t;
+    let word = |key: String, other: &str| {
+        let text = t.get(&key);
+        if text == key {
+            t.get(other).to_owned()
+        } else {
+            text.to_owned()
+        }
+    };
+    let separator = if t.0 == super::model::Language::Zh {
+        "、"
+    } else {
+        ", "
+    };
+    /// An occasion as it is gathered: newest first, so `earliest` moves back.
+    struct Gathering {
+        latest: i64,
+        earliest: i64,
+        who: String,
+        purpose: String,
+        categories: Vec<String>,
+        records: Vec<(i64, String)>,
+        reads: usize,
+    }
+    let mut gathered: Vec<Gathering> = Vec::new();
+    for access in records {
+        if access.own && access.purpose == Purpose::SelfService.as_str() {
+            continue;
+        }
+        let who = if access.own {
+            t.get("access.you_for_application").to_owned()
+        } else {
+            let role = word(format!("role.{}", access.actor_role), "access.someone");
+            match &access.department {
+                Some(department) => format!("{department} · {role}"),
+                None => role,
+            }
+        };
+        let purpose = word(
+            format!("purpose.{}", access.purpose),
+            "access.other_purpose",
+        );
+        let same_occasion = gathered.last().is_some_and(|g| {
+            g.who == who && g.purpose == purpose && g.earliest - access.at <= OCCASION_GAP_MILLIS
+        });
+        if !same_occasion {
+            gathered.push(Gathering {
+                latest: access.at,
+                earliest: access.at,
+                who,
+                purpose,
+                categories: Vec::new(),
+                records: Vec::new(),
+                reads: 0,
+            });
+        }
+        let Some(occasion) = gathered.last_mut() else {
+            continue;
+        };
+        occasion.earliest = access.at;
+        occasion.reads += 1;
+        for category in access.categories.split(',') {
+            let kind = word(format!("category.{category}"), "category.other");
+            if !occasion.categories.contains(&kind) {
+                occasion.categories.push(kind);
+            }
+        }
+        if let Some(index) = access.ledger_index {
+            occasion
+                .records
+                .push((index, access.entry.clone().unwrap_or_default()));
+        }
+    }
+    let zone = state.zone();
+    gathered
+        .into_iter()
+        .map(|g| AccessView {
+            when: if zone.display(g.earliest) == zone.display(g.latest) {
+                zone.display(g.latest)
+            } else {
+                format!("{} – {}", zone.display(g.earliest), zone.display(g.latest))
+            },
+            who: g.who,
+            purpose: g.purpose,
+            categories: g.categories.join(separator),
+            reads: g.reads,
+            records: g.records,
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -283,33 +390,7 @@ async fn citizen_home(
         let records = personal::my_access_records(state, actor, 100)
             .await
             .map_err(|e| ctx.error(e))?;
-        accesses = records
-            .into_iter()
-            .filter(|access| access.purpose != Purpose::SelfService.as_str())
-            .map(|access| AccessView {
-                ledger_index: access.ledger_index,
-                entry: access.entry.clone().unwrap_or_default(),
-                when: state.zone().display(access.at),
-                who: match &access.department {
-                    Some(department) => format!(
-                        "{department} · {}",
-                        ctx.t.get(&format!("role.{}", access.actor_role))
-                    ),
-                    None => ctx.t.get(&format!("role.{}", access.actor_role)).to_owned(),
-                },
-                purpose: ctx.t.get(&format!("purpose.{}", access.purpose)).to_owned(),
-                categories: access
-                    .categories
-                    .split(',')
-                    .map(|category| ctx.t.get(&format!("category.{category}")).to_owned())
-                    .collect::<Vec<_>>()
-                    .join(if ctx.t.0 == super::model::Language::Zh {
-                        "、"
-                    } else {
-                        ", "
-                    }),
-            })
-            .collect();
+        accesses = occasions(state, ctx, records);
     }
     let enterprise = match &actor.account.enterprise_id {
         Some(id) => personal::read_enterprise(state, actor, id).await.ok(),
@@ -325,13 +406,7 @@ async fn citizen_home(
         Some(person) => person.name.clone(),
         None => actor.account.display_name.clone(),
     };
-    let verify_text = serde_json::json!({
-        "verified": ctx.t.get("access.verified"),
-        "failed": ctx.t.get("access.failed"),
-        "unsupported": ctx.t.get("access.unsupported"),
-    })
-    .to_string()
-    .replace('<', "\\u003c");
+    let verify_text = verify_text(ctx);
     let mut base = ctx.base("nav.home");
     base.ledger_hash = Some(state.config.profile.hash().as_str());
     let sections = crate::module::home_sections(crate::module::Home::Holder, state, &ctx.home()?)
@@ -401,6 +476,82 @@ async fn workbench(state: &AppState, ctx: &PageCtx, actor: &Actor) -> Result<Res
         }),
         is_dept_admin: can(actor, Action::OpenServiceCatalogue, Resource::Platform),
     }))
+}
+
+#[derive(Template)]
+#[template(path = "access.html")]
+struct AccessPage {
+    base: PageBase,
+    index: i64,
+    /// The log entry (base64), which the page's script hashes and checks.
+    entry: String,
+    /// (label key, value) of the entry, in words.
+    facts: Vec<(&'static str, String)>,
+    verify_text: String,
+}
+
+/// One read of the person's data as the log holds it, in words, with the check of its place in
+/// the log done in the browser. Only the person the read is about sees it (404 otherwise).
+async fn access_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    axum::extract::Path(index): axum::extract::Path<i64>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    let record = personal::my_access_records(&state, actor, 500)
+        .await
+        .map_err(|e| ctx.error(e))?
+        .into_iter()
+        .find(|r| r.ledger_index == Some(index))
+        .ok_or_else(|| ctx.error(AppError::NotFound))?;
+    let entry = record.entry.clone().unwrap_or_default();
+    let logged: serde_json::Value = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD
+            .decode(&entry)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    };
+    let text = |key: &str| logged[key].as_str().unwrap_or_default().to_owned();
+    // The legal basis in the page's language (the log keeps it as the statute's citation).
+    let basis_key = format!("legal_basis.{}", record.purpose);
+    let legal_basis = match ctx.t.get(&basis_key) {
+        words if words == basis_key => text("legal_basis"),
+        words => words.to_owned(),
+    };
+    let view = occasions(&state, &ctx, vec![record])
+        .into_iter()
+        .next()
+        .ok_or_else(|| ctx.error(AppError::NotFound))?;
+    let facts = vec![
+        ("access.when", view.when),
+        ("access.who", view.who),
+        ("access.purpose", view.purpose),
+        ("access.data", view.categories),
+        ("access.legal_basis", legal_basis),
+        ("access.request", text("request_id")),
+    ];
+    let mut base = ctx.base("access.one");
+    base.ledger_hash = Some(state.config.profile.hash().as_str());
+    Ok(ctx.render(&AccessPage {
+        base,
+        index,
+        entry,
+        facts,
+        verify_text: verify_text(&ctx),
+    }))
+}
+
+/// The words the in-browser log check shows, as JSON for its script.
+fn verify_text(ctx: &PageCtx) -> String {
+    serde_json::json!({
+        "verified": ctx.t.get("access.verified"),
+        "failed": ctx.t.get("access.failed"),
+        "unsupported": ctx.t.get("access.unsupported"),
+    })
+    .to_string()
+    .replace('<', "\\u003c")
 }
 
 #[cfg(test)]

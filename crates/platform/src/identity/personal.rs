@@ -839,6 +839,9 @@ pub struct AccessRecord {
     pub department: Option<String>,
     pub categories: String,
     pub purpose: String,
+    /// Whether the person's own account made it (their own view, or their application
+    /// obtaining their certificates with their consent).
+    pub own: bool,
 }
 
 type AccessRow = (
@@ -848,6 +851,7 @@ type AccessRow = (
     String,
     Option<String>,
     Option<String>,
+    String,
     String,
     String,
 );
@@ -872,7 +876,7 @@ pub async fn my_access_records(
         return Ok(Vec::new());
     };
     let rows: Vec<AccessRow> = sqlx::query_as(
-        "SELECT a.at, a.ledger_index, l.data, a.actor_role, d.name, a.department_id, a.categories, a.purpose FROM personal_data_access a
+        "SELECT a.at, a.ledger_index, l.data, a.actor_role, d.name, a.department_id, a.categories, a.purpose, a.actor_id FROM personal_data_access a
          LEFT JOIN departments d ON d.id = a.department_id
          LEFT JOIN ledger_entries l ON l.idx = a.ledger_index
          WHERE a.subject_key = $1 ORDER BY a.at DESC LIMIT $2",
@@ -893,7 +897,9 @@ pub async fn my_access_records(
                 department_id,
                 categories,
                 purpose,
+                actor_id,
             )| AccessRecord {
+                own: actor_id == actor.id(),
                 at,
                 ledger_index,
                 entry: data.map(|data| base64::engine::general_purpose::STANDARD.encode(data)),
