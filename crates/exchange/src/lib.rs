@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod modules;
+mod tabs;
 mod texts;
 
 pub mod catalogue;

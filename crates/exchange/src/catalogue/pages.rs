@@ -33,6 +33,8 @@ pub fn routes() -> Router<AppState> {
 #[template(path = "exchange_catalogue.html")]
 struct CataloguePage {
     base: PageBase,
+    /// The other exchange pages this actor may open.
+    tabs: Vec<(&'static str, &'static str)>,
     resources: Vec<Resource>,
     /// The codes of the resources the actor may ask for in their department's name.
     askable: Vec<String>,
@@ -69,6 +71,7 @@ async fn catalogue(State(state): State<AppState>, ctx: PageCtx) -> Result<Respon
         .map(|r| r.code.clone())
         .collect();
     Ok(ctx.render(&CataloguePage {
+        tabs: crate::tabs::tabs(actor, "/exchange"),
         base: ctx.base("exchange.catalogue"),
         resources,
         askable,
@@ -82,6 +85,8 @@ async fn catalogue(State(state): State<AppState>, ctx: PageCtx) -> Result<Respon
 #[template(path = "exchange_requests.html")]
 struct RequestsPage {
     base: PageBase,
+    /// The other exchange pages this actor may open.
+    tabs: Vec<(&'static str, &'static str)>,
     notice: Option<String>,
     department: String,
     /// Waiting for this department's decision.
@@ -128,6 +133,7 @@ async fn render_requests(
         (Vec::new(), Vec::new())
     };
     Ok(ctx.render(&RequestsPage {
+        tabs: crate::tabs::tabs(actor, "/exchange/requests"),
         base: ctx.base("exchange.requests"),
         notice,
         department,

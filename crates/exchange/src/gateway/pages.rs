@@ -74,6 +74,8 @@ pub struct Callable {
 #[template(path = "exchange_services.html")]
 struct ServicesPage {
     base: PageBase,
+    /// The other exchange pages this actor may open.
+    tabs: Vec<(&'static str, &'static str)>,
     client: String,
     services: Vec<Callable>,
 }
@@ -130,6 +132,7 @@ async fn services(State(state): State<AppState>, ctx: PageCtx) -> Result<Respons
         });
     }
     Ok(ctx.render(&ServicesPage {
+        tabs: crate::tabs::tabs(actor, "/exchange/services"),
         base: ctx.base("exchange.services"),
         client: format!("{instance}/GOV/{}/…", uscc_of(&department)),
         services,
@@ -172,6 +175,8 @@ pub struct LogSearch {
 #[template(path = "exchange_messages.html")]
 struct MessagesPage {
     base: PageBase,
+    /// The other exchange pages this actor may open.
+    tabs: Vec<(&'static str, &'static str)>,
     search: LogSearch,
     rows: Vec<(MessageView, String)>,
 }
@@ -220,6 +225,7 @@ async fn messages(
         })
         .collect();
     Ok(ctx.render(&MessagesPage {
+        tabs: crate::tabs::tabs(actor, "/exchange/messages"),
         base: ctx.base("exchange.messages"),
         search,
         rows,

@@ -22,6 +22,8 @@ pub fn routes() -> Router<AppState> {
 #[template(path = "exchange_subscriptions.html")]
 struct SubscriptionsPage {
     base: PageBase,
+    /// The other exchange pages this actor may open.
+    tabs: Vec<(&'static str, &'static str)>,
     types: Vec<TypeRow>,
     subscriptions: Vec<(SubscriptionRow, String)>,
 }
@@ -54,6 +56,7 @@ async fn subscriptions(State(state): State<AppState>, ctx: PageCtx) -> Result<Re
         })
         .collect();
     Ok(ctx.render(&SubscriptionsPage {
+        tabs: crate::tabs::tabs(actor, "/exchange/subscriptions"),
         base: ctx.base("exchange.subscriptions"),
         types,
         subscriptions,

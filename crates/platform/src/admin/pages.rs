@@ -46,6 +46,8 @@ struct Console {
     can_manage_accounts: bool,
     can_grant: bool,
     can_audit: bool,
+    /// Whether the service catalogue's console opens for this administrator.
+    can_edit_services: bool,
     users: Vec<UserRow>,
     /// (request id, account, role, scope, requested by) awaiting this security administrator.
     grant_requests: Vec<(String, String, String, String, String)>,
@@ -131,6 +133,7 @@ async fn render_console(
             can_manage_accounts,
             can_grant,
             can_audit,
+            can_edit_services: can(actor, Action::OpenServiceCatalogue, Resource::Platform),
             users,
             grant_requests,
             regions: store::regions(state.pool()).await?,

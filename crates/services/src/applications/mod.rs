@@ -126,7 +126,7 @@ pub struct ApplyRequest {
     pub use_certificates: bool,
 }
 
-fn applicant_kind(actor: &Actor) -> AppResult<(&'static str, String)> {
+pub(crate) fn applicant_kind(actor: &Actor) -> AppResult<(&'static str, String)> {
     match actor.account.kind {
         AccountKind::Citizen | AccountKind::Enterprise => crate::certs::holder_of(actor),
         AccountKind::Staff => Err(AppError::Forbidden),

@@ -40,6 +40,8 @@ struct SearchPage {
     asked: bool,
     /// Whether a filter (theme, life event, department) is chosen: the filters are then open.
     filtered: bool,
+    /// Whether the viewer may apply (a visitor is asked to sign in first; staff do not apply).
+    may_apply: bool,
     /// 一件事: the bundles of the chosen life event, or all when none is chosen.
     bundles: Vec<crate::applications::bundle::BundleView>,
 }
@@ -93,6 +95,10 @@ async fn search(
             || query.theme.is_some()
             || query.life_event.is_some()
             || query.department.is_some(),
+        may_apply: ctx
+            .actor
+            .as_ref()
+            .is_none_or(|a| crate::applications::applicant_kind(a).is_ok()),
         filtered: [&query.theme, &query.life_event, &query.department]
             .iter()
             .any(|f| f.as_deref().is_some_and(|v| !v.is_empty())),
