@@ -75,6 +75,8 @@ test('a citizen registers a sole proprietorship online and the licence reaches t
     await desk.waitForLoadState('load');
   }
   assert.match(await desk.locator('#state').innerText(), /已办结/);
+  // The result is named for the clerk, not given as a bare identifier.
+  assert.match(await desk.locator('dt:has-text("办理结果") + dd').innerText(), /营业执照 · 有效 · 已发放到申请人的证照夹/);
   await shot(desk, 'apply-04-clerk-done');
   await office.close();
 

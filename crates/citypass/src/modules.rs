@@ -40,7 +40,7 @@ impl crate::module::Module for HealthModule {
     }
 
     fn routes(&self) -> axum::Router<crate::state::AppState> {
-        crate::health::pages::routes()
+        crate::health::pages::routes().merge(crate::health::desk::routes())
     }
 
     fn upgrade<'a>(
@@ -72,11 +72,18 @@ impl crate::module::Module for HealthModule {
 
     fn nav(&self, actor: &crate::identity::model::Actor) -> Vec<crate::module::NavLink> {
         if crate::health::approvals::is_health_officer(actor) {
-            vec![crate::module::NavLink {
-                href: "/health/approvals",
-                text: "health.approvals",
-                rank: 35,
-            }]
+            vec![
+                crate::module::NavLink {
+                    href: "/health",
+                    text: "desk.title",
+                    rank: 34,
+                },
+                crate::module::NavLink {
+                    href: "/health/approvals",
+                    text: "health.approvals",
+                    rank: 35,
+                },
+            ]
         } else {
             Vec::new()
         }

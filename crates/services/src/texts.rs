@@ -19,6 +19,16 @@ pub const TEXTS: crate::web::i18n::Texts = &[
     ),
     ("apply.submit", "提交申请", "Submit"),
     (
+        "applications.issued_to_wallet",
+        "已发放到申请人的证照夹",
+        "issued to the applicant's wallet",
+    ),
+    (
+        "applications.certificate_id",
+        "证照标识",
+        "Certificate identifier",
+    ),
+    (
         "services.filters",
         "按人生事件、主题、部门筛选",
         "Filter by life event, theme or department",

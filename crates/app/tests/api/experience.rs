@@ -588,3 +588,148 @@ async fn who_read_my_data_is_told_by_occasion_in_words_with_a_page_that_checks_e
     let mut other = app.page_login(app.account("citizen.lina")).await;
     assert_eq!(other.get(&app, &link).await.status(), 404);
 }
+
+#[tokio::test]
+async fn a_health_officer_works_from_pages_and_a_second_officer_confirms() {
+    let app = spawn_app().await;
+    let person = app.account("citizen.lina").resident_id.clone().expect("id");
+    let mut officer = app.page_login(app.account("demo.health")).await;
+    let desk = officer.get(&app, "/health").await;
+    assert_eq!(desk.status(), 200);
+    let html = desk.text().await.expect("html");
+    for form in ["/health/facts", "/health/overrides", "/health/contacts"] {
+        assert!(html.contains(&format!("action=\"{form}\"")), "{form}");
+    }
+    let csrf = hidden_csrf(&html);
+    // A positive without a sample number waits for a second officer.
+    let recorded = officer
+        .post_form(
+            &app,
+            "/health/facts",
+            &[
+                ("csrf", csrf.as_str()),
+                ("resident_id", person.as_str()),
+                ("observation", "test_result:positive"),
+                ("observed_at", "2026-12-05T09:30"),
+                ("legal_basis", "《传染病防治法》第十二条"),
+            ],
+        )
+        .await;
+    assert_eq!(recorded.status(), 303);
+    assert_eq!(recorded.headers()["location"], "/health?done=fact_pending");
+    let html = officer
+        .get(&app, "/health?done=fact_pending")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("等待另一名人员确认后生效"));
+    // A mistyped ID number comes back on the desk, nothing recorded.
+    let facts = app.count("health_facts").await;
+    let refused = officer
+        .post_form(
+            &app,
+            "/health/facts",
+            &[
+                ("csrf", csrf.as_str()),
+                ("resident_id", "12345"),
+                ("observation", "test_result:positive"),
+                ("observed_at", "2026-12-05T09:30"),
+                ("legal_basis", "《传染病防治法》第十二条"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), 200);
+    assert!(
+        refused
+            .text()
+            .await
+            .expect("html")
+            .contains("id=\"desk-refused\"")
+    );
+    assert_eq!(app.count("health_facts").await, facts);
+    // A manual colour, asked for on the page.
+    let asked = officer
+        .post_form(
+            &app,
+            "/health/overrides",
+            &[
+                ("csrf", csrf.as_str()),
+                ("resident_id", person.as_str()),
+                ("colour", "yellow"),
+                ("reason_code", "data_entry_error"),
+                ("until", "2026-12-10"),
+            ],
+        )
+        .await;
+    assert_eq!(asked.headers()["location"], "/health?done=override");
+    // The second officer sees both and confirms the fact.
+    let mut second = app.page_login(app.account("demo.health2")).await;
+    let inbox = second
+        .get(&app, "/health/approvals")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(inbox.contains("阳性") && inbox.contains("黄码"));
+    // Staff without the role have no desk.
+    let mut clerk = app.page_login(app.account("demo.clerk.market")).await;
+    assert_eq!(clerk.get(&app, "/health").await.status(), 403);
+}
+
+#[tokio::test]
+async fn developers_read_the_api_reference_rendered_from_the_openapi_document() {
+    let app = spawn_app().await;
+    let document: serde_json::Value = crate::helpers::get_url(app.url("/api/openapi.json"))
+        .await
+        .expect("document")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(document["servers"][0]["url"], "/", "a servers entry");
+    let operations: usize = document["paths"]
+        .as_object()
+        .expect("paths")
+        .values()
+        .map(|item| item.as_object().map_or(0, |m| m.len()))
+        .sum();
+    let mut visitor = Browser::default();
+    let page = visitor.get(&app, "/docs").await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("html");
+    assert_eq!(
+        html.matches("<details class=\"operation\"").count(),
+        operations,
+        "every operation of the document is on the page"
+    );
+    assert!(html.contains("id=\"post-api-v1-services--code--applications\""));
+    assert!(
+        html.contains("Authorization: Bearer"),
+        "examples with the token header"
+    );
+    let english = visitor.get(&app, "/docs?lang=en").await;
+    assert!(
+        english
+            .text()
+            .await
+            .expect("html")
+            .contains("API reference")
+    );
+}
+
+#[tokio::test]
+async fn the_newborn_bundle_asks_about_the_baby() {
+    let app = spawn_app().await;
+    let mut parent = app.page_login(app.account("citizen.wangfang")).await;
+    let html = parent
+        .get(&app, "/bundles/339900-YJS-0001/apply")
+        .await
+        .text()
+        .await
+        .expect("html");
+    for field in ["baby_name", "baby_sex", "birth_date", "birth_place"] {
+        assert!(html.contains(&format!("name=\"field.{field}\"")), "{field}");
+    }
+    assert!(html.contains("name=\"field.birth_date\" type=\"date\""));
+    assert!(html.contains("name=\"field.birth_weight\" type=\"number\""));
+}

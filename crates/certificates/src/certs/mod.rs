@@ -1007,6 +1007,18 @@ pub async fn cert_type(state: &AppState, code: &str) -> AppResult<Option<CertTyp
     store::cert_type_by_code(state.pool(), code).await
 }
 
+/// A certificate by its identifier, as another module names it to people: its type's name
+/// and its status (`valid`, `suspended`, `revoked`). Reads no personal data.
+pub async fn name_and_status(state: &AppState, id: &str) -> AppResult<Option<(String, String)>> {
+    let Some(row) = store::by_id(state.pool(), id).await? else {
+        return Ok(None);
+    };
+    let name = store::cert_type_by_code(state.pool(), &row.type_code)
+        .await?
+        .map_or(row.type_code, |t| t.name);
+    Ok(Some((name, row.status)))
+}
+
 /// Every certificate type of the catalogue.
 pub async fn cert_types(state: &AppState) -> AppResult<Vec<CertType>> {
     store::types(state.pool()).await

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod approvals;
+pub mod desk;
 pub mod inputs;
 pub mod pages;
 pub mod policy;

@@ -9,6 +9,7 @@ pub mod extract;
 pub mod i18n;
 pub mod pages;
 pub mod qr;
+mod reference;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -80,15 +81,25 @@ async fn drop_client_request_id(mut request: axum::extract::Request) -> axum::ex
 
 /// The whole application: every route and the middleware around them.
 pub fn router(state: AppState) -> Router {
-    let (api_routes, openapi) = api(crate::module::modules(&state));
+    let (api_routes, mut openapi) = api(crate::module::modules(&state));
+    // The API is served where the pages are: one relative server for every deployment.
+    openapi.servers = Some(vec![utoipa::openapi::Server::new("/")]);
     let openapi_json = serde_json::to_string(&openapi).unwrap_or_default();
     let config = state.config.clone();
+    let reference = std::sync::Arc::new(reference::sections(
+        &serde_json::to_value(&openapi).unwrap_or_default(),
+        config.public_url.as_deref().unwrap_or("https://<host>"),
+    ));
 
     let pages = crate::module::modules(&state)
         .iter()
         .fold(Router::new(), |pages, module| pages.merge(module.routes()));
 
     let operations = Router::new()
+        .route(
+            "/docs",
+            get(move |ctx: pages::PageCtx| async move { reference::page(&reference, &ctx) }),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))

@@ -597,6 +597,8 @@ struct DetailPage {
     correction: Option<String>,
     /// Why the last resubmission was not taken (in the page's language).
     message: Option<String>,
+    /// The certificate issued as the result, for the clerk: its type's name and status.
+    result: Option<(String, String)>,
 }
 
 async fn detail(
@@ -692,6 +694,16 @@ async fn detail_page(
             uploads = upload_slots(&ctx.t, &slots, &received, false);
         }
     }
+    let result = match &detail.application.result_certificate {
+        Some(id) if !applicant => crate::certs::name_and_status(state, id)
+            .await
+            .map_err(|e| ctx.error(e))?
+            .map(|(name, status)| {
+                let status = ctx.t.get(&format!("wallet.status.{status}")).to_owned();
+                (name, status)
+            }),
+        _ => None,
+    };
     let status = if retry.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -706,6 +718,7 @@ async fn detail_page(
         with_reason,
         correction,
         message: retry.map(|r| r.message),
+        result,
     };
     Ok((status, ctx.render(&page)).into_response())
 }
