@@ -468,7 +468,8 @@ pub const TEXTS: crate::web::i18n::Texts = &[
     ("pass.expires", "本码有效至", "Valid until"),
     (
         "pass.refresh",
-        "页面会在过期前自动刷新。",
-        "The page refreshes itself before the code expires.",
+        "通行码会在过期前自动更新。",
+        "The code renews itself before it expires.",
     ),
+    ("pass.renew", "立即更新", "Renew now"),
 ];

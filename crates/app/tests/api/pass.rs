@@ -453,9 +453,7 @@ async fn the_pass_page_shows_the_qr_and_the_colour_with_its_reason() {
     let zhang = app.account("citizen.zhangwei");
     let mut browser = app.page_login(zhang).await;
     let page = browser.get(&app, "/pass").await.text().await.expect("html");
-    assert!(
-        page.contains("绿码") && page.contains("<svg") && page.contains("http-equiv=\"refresh\"")
-    );
+    assert!(page.contains("绿码") && page.contains("<svg") && page.contains("hx-trigger=\"every "));
     let health = app.account("demo.health").api_token.clone();
     record_positive(&app, &health, zhang.resident_id.as_deref().expect("id")).await;
     let page = browser
