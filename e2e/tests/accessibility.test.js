@@ -23,7 +23,7 @@ after(async () => {
 
 const pages = {
   visitor: ['/', '/services', '/services/339900-SJ-0001', '/opendata', '/login', '/docs'],
-  'citizen.zhangwei': ['/home', '/pass', '/wallet', '/applications', '/services/339900-SJ-0001/apply', '/security'],
+  'citizen.zhangwei': ['/home', '/pass', '/wallet', '/applications', '/messages', '/services/339900-SJ-0001/apply', '/security'],
   'demo.clerk.market': ['/home', '/workbench/applications', '/certs/issue'],
   'demo.health': ['/health', '/health/approvals'],
   'demo.sysadmin': ['/admin'],

@@ -66,6 +66,43 @@ impl crate::module::Module for CertsModule {
         crate::certs::pages::routes()
     }
 
+    /// Departments' requests to use the holder's certificates that wait for an answer.
+    fn messages<'a>(
+        &'a self,
+        state: &'a crate::state::AppState,
+        actor: &'a crate::identity::model::Actor,
+        t: crate::web::i18n::Tr,
+    ) -> crate::module::Messages<'a> {
+        Box::pin(async move {
+            if crate::certs::holder_of(actor).is_err() {
+                return Ok(Vec::new());
+            }
+            Ok(crate::certs::usage::authorisations(state, actor)
+                .await?
+                .into_iter()
+                .filter(|a| a.state == "requested")
+                .filter_map(|a| {
+                    let at = time::OffsetDateTime::parse(
+                        &a.created_at,
+                        &time::format_description::well_known::Rfc3339,
+                    )
+                    .ok()?;
+                    Some(crate::module::Message {
+                        at: (at.unix_timestamp_nanos() / 1_000_000) as i64,
+                        text: format!(
+                            "{} {} {}（{}）",
+                            a.department,
+                            t.get("wallet.asks_for"),
+                            a.type_name,
+                            a.service_item
+                        ),
+                        link: Some("/wallet#authorisations".to_owned()),
+                    })
+                })
+                .collect())
+        })
+    }
+
     fn nav(&self, actor: &crate::identity::model::Actor) -> Vec<crate::module::NavLink> {
         use crate::authz::{Action, Resource, can};
         if can(actor, Action::ManageGrants, Resource::Platform) {

@@ -8,6 +8,31 @@ impl crate::module::Module for HealthModule {
         "health"
     }
 
+    /// What changed the person's pass (a fact in force, a manual colour, an answer to their
+    /// request), as the pass page lists it.
+    fn messages<'a>(
+        &'a self,
+        state: &'a crate::state::AppState,
+        actor: &'a crate::identity::model::Actor,
+        t: crate::web::i18n::Tr,
+    ) -> crate::module::Messages<'a> {
+        Box::pin(async move {
+            let Some(person) = &actor.account.person_id else {
+                return Ok(Vec::new());
+            };
+            let chinese = t.0 == crate::identity::model::Language::Zh;
+            Ok(crate::health::service::notices_of(state, person)
+                .await?
+                .into_iter()
+                .map(|(at, zh, en)| crate::module::Message {
+                    at,
+                    text: if chinese { zh } else { en },
+                    link: Some("/pass".to_owned()),
+                })
+                .collect())
+        })
+    }
+
     fn migrations(&self) -> Option<&'static crate::module::Migrations> {
         Some(&crate::MIGRATIONS)
     }

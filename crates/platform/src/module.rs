@@ -131,6 +131,35 @@ pub struct HomeCtx<'a> {
     pub csrf: &'a str,
 }
 
+/// A message to an account from a module: something that happened to the account's
+/// applications, pass, certificates … (Unix milliseconds, the text in the page's language,
+/// where to read more).
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub at: i64,
+    pub text: String,
+    pub link: Option<String>,
+}
+
+/// A module's messages for an actor, as it computes them.
+pub type Messages<'a> = Pin<Box<dyn Future<Output = AppResult<Vec<Message>>> + Send + 'a>>;
+
+/// Every module's messages for the actor, newest first, at most `limit`.
+pub async fn messages(
+    state: &AppState,
+    actor: &Actor,
+    t: Tr,
+    limit: usize,
+) -> AppResult<Vec<Message>> {
+    let mut all = Vec::new();
+    for module in modules(state) {
+        all.extend(module.messages(state, actor, t).await?);
+    }
+    all.sort_by_key(|m| std::cmp::Reverse(m.at));
+    all.truncate(limit);
+    Ok(all)
+}
+
 /// The registered modules, in their order, as the node's state holds them.
 pub struct Modules(Arc<[Box<dyn Module>]>);
 
@@ -231,6 +260,12 @@ pub trait Module: Send + Sync + 'static {
         _state: &'a AppState,
         _ctx: &'a HomeCtx<'a>,
     ) -> Sections<'a> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    /// The actor's messages from this module (the message centre gathers every module's):
+    /// what happened to their applications, their pass, their certificates. None by default.
+    fn messages<'a>(&'a self, _state: &'a AppState, _actor: &'a Actor, _t: Tr) -> Messages<'a> {
         Box::pin(async { Ok(Vec::new()) })
     }
 

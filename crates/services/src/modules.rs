@@ -96,6 +96,31 @@ impl crate::module::Module for ApplicationsModule {
         Box::pin(crate::applications::pages::home_sections(home, state, ctx))
     }
 
+    /// Each step of the actor's applications, as its inbox records it.
+    fn messages<'a>(
+        &'a self,
+        state: &'a crate::state::AppState,
+        actor: &'a crate::identity::model::Actor,
+        t: crate::web::i18n::Tr,
+    ) -> crate::module::Messages<'a> {
+        Box::pin(async move {
+            Ok(
+                crate::applications::store::notices_of(state.pool(), actor.id())
+                    .await?
+                    .into_iter()
+                    .map(|(at, application, text)| {
+                        let (item, to) = text.split_once('|').unwrap_or((text.as_str(), ""));
+                        crate::module::Message {
+                            at,
+                            text: format!("「{item}」{}", t.get(&format!("app.state.{to}"))),
+                            link: application.map(|id| format!("/applications/{id}")),
+                        }
+                    })
+                    .collect(),
+            )
+        })
+    }
+
     fn routes(&self) -> axum::Router<crate::state::AppState> {
         crate::applications::pages::routes().nest(
             crate::applications::govstack::PREFIX,

@@ -733,3 +733,98 @@ async fn the_newborn_bundle_asks_about_the_baby() {
     assert!(html.contains("name=\"field.birth_date\" type=\"date\""));
     assert!(html.contains("name=\"field.birth_weight\" type=\"number\""));
 }
+
+#[tokio::test]
+async fn one_message_centre_gathers_every_modules_news_with_an_unread_count() {
+    let app = spawn_app().await;
+    let citizen = app.account("citizen.zhangwei").clone();
+    let mut browser = app.page_login(&citizen).await;
+    let home = browser.get(&app, "/home").await.text().await.expect("html");
+    assert!(
+        home.contains("<nav class=\"tabbar\""),
+        "a holder has the tab bar"
+    );
+    assert!(home.contains("hx-get=\"/messages/unread\""));
+    let unread = browser
+        .get(&app, "/messages/unread")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert_eq!(unread, "", "nothing new yet");
+    // An application step and a fact in force about the person: two modules' news.
+    let upload: serde_json::Value = app
+        .client
+        .post(app.url("/api/v1/uploads"))
+        .bearer_auth(&citizen.api_token)
+        .body(PDF.to_vec())
+        .send()
+        .await
+        .expect("upload")
+        .json()
+        .await
+        .expect("json");
+    let applied = app
+        .post_as(
+            &citizen.api_token,
+            "/api/v1/services/339900-SJ-0001/applications",
+            &serde_json::json!({
+                "form": {"name": "清源小吃", "place": "临江市江南区河东路 8 号", "business_scope": "小吃"},
+                "uploads": {"经营场所使用证明": upload["id"]},
+                "use_certificates": true
+            }),
+        )
+        .await;
+    assert_eq!(applied.status(), 201);
+    app.clock.advance(time::Duration::minutes(1));
+    let lab = app.account("demo.lab").api_token.clone();
+    let observed =
+        tongban_app::time_fmt::rfc3339(tongban_core::Clock::now_millis(&*app.clock) - 3_600_000);
+    let fact = app
+        .post_as(
+            &lab,
+            "/api/v1/health/facts",
+            &serde_json::json!({
+                "resident_id": citizen.resident_id,
+                "kind": "test_result",
+                "value": "positive",
+                "observed_at": observed,
+                "legal_basis": "《传染病防治法》第十二条",
+                "evidence_ref": "LAB-2026-0001"
+            }),
+        )
+        .await;
+    assert!(fact.status().is_success(), "{}", fact.status());
+    let unread = browser
+        .get(&app, "/messages/unread")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(unread.contains("class=\"badge\""), "{unread}");
+    let centre = browser
+        .get(&app, "/messages")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(centre.contains("「个体工商户注册登记」已提交，待受理"));
+    assert!(
+        centre.contains("href=\"/pass\""),
+        "the pass's news: {centre}"
+    );
+    assert_eq!(
+        browser
+            .get(&app, "/messages/unread")
+            .await
+            .text()
+            .await
+            .expect("html"),
+        "",
+        "read once opened"
+    );
+    // Staff have no tab bar.
+    let mut clerk = app.page_login(app.account("demo.clerk.market")).await;
+    let html = clerk.get(&app, "/home").await.text().await.expect("html");
+    assert!(!html.contains("<nav class=\"tabbar\""));
+}

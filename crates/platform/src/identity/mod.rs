@@ -4,6 +4,7 @@
 pub mod activation;
 pub mod api;
 pub mod matching;
+pub mod messages;
 pub mod model;
 pub mod pages;
 pub mod password;
@@ -65,7 +66,9 @@ impl crate::module::Module for IdentityModule {
     }
 
     fn routes(&self) -> axum::Router<crate::state::AppState> {
-        pages::routes().merge(security_pages::routes())
+        pages::routes()
+            .merge(security_pages::routes())
+            .merge(messages::routes())
     }
 
     fn jobs(&self, state: &crate::state::AppState) -> Vec<crate::module::Job> {

@@ -35,6 +35,8 @@ pub struct PageBase {
     pub ledger_hash: Option<&'static str>,
     /// The region's time zone, in which every time on the page is shown (`UTC+08:00`).
     pub zone_label: String,
+    /// For a citizen or an enterprise: the tab bar a phone shows at the bottom.
+    pub holder: bool,
 }
 
 /// The page context of a request: who is logged in (if anyone), the interface preferences
@@ -193,6 +195,13 @@ impl PageCtx {
             query: self.query.clone(),
             ledger_hash: None,
             zone_label: self.zone.label(),
+            holder: self.actor.as_ref().is_some_and(|a| {
+                matches!(
+                    a.account.kind,
+                    crate::identity::model::AccountKind::Citizen
+                        | crate::identity::model::AccountKind::Enterprise
+                )
+            }),
         }
     }
 
@@ -320,6 +329,7 @@ pub fn error_page(
             query: None,
             ledger_hash: None,
             zone_label: String::new(),
+            holder: false,
         },
         message: t.get(&key).to_owned(),
         detail,
