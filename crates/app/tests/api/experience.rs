@@ -4,12 +4,42 @@
 
 use reqwest::multipart::{Form, Part};
 
-use crate::helpers::{Browser, hidden_csrf, spawn_app};
+use crate::helpers::{Browser, TestApp, hidden_csrf, spawn_app};
 
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
 
 fn pdf(name: &str) -> Part {
     Part::bytes(PDF.to_vec()).file_name(name.to_owned())
+}
+
+/// 个体工商户注册登记 applied for through the API by the holder of `token`, with the one
+/// upload it needs; the application's id.
+async fn apply_through_the_api(app: &TestApp, token: &str) -> String {
+    let upload: serde_json::Value = app
+        .client
+        .post(app.url("/api/v1/uploads"))
+        .bearer_auth(token)
+        .body(PDF.to_vec())
+        .send()
+        .await
+        .expect("upload")
+        .json()
+        .await
+        .expect("json");
+    let applied = app
+        .post_as(
+            token,
+            "/api/v1/services/339900-SJ-0001/applications",
+            &serde_json::json!({
+                "form": {"name": "清源小吃", "place": "临江市江南区河东路 8 号", "business_scope": "小吃"},
+                "uploads": {"经营场所使用证明": upload["id"]},
+                "use_certificates": true
+            }),
+        )
+        .await;
+    assert_eq!(applied.status(), 201);
+    let applied: serde_json::Value = applied.json().await.expect("json");
+    applied["id"].as_str().expect("id").to_owned()
 }
 
 /// The value of the first hidden or text input named `name` in a page.
@@ -440,29 +470,7 @@ async fn every_department_with_services_has_a_clerk_whose_workbench_counts_the_w
     let html = clerk.get(&app, "/home").await.text().await.expect("html");
     assert!(html.contains("没有等待本部门办理的办件"));
     let citizen = app.account("citizen.zhangwei").api_token.clone();
-    let upload: serde_json::Value = app
-        .client
-        .post(app.url("/api/v1/uploads"))
-        .bearer_auth(&citizen)
-        .body(PDF.to_vec())
-        .send()
-        .await
-        .expect("upload")
-        .json()
-        .await
-        .expect("json");
-    let applied = app
-        .post_as(
-            &citizen,
-            "/api/v1/services/339900-SJ-0001/applications",
-            &serde_json::json!({
-                "form": {"name": "清源小吃", "place": "临江市江南区河东路 8 号", "business_scope": "小吃"},
-                "uploads": {"经营场所使用证明": upload["id"]},
-                "use_certificates": true
-            }),
-        )
-        .await;
-    assert_eq!(applied.status(), 201);
+    apply_through_the_api(&app, &citizen).await;
     let html = clerk.get(&app, "/home").await.text().await.expect("html");
     assert!(
         html.contains("<strong>1</strong> 件等待办理"),
@@ -518,32 +526,7 @@ async fn who_read_my_data_is_told_by_occasion_in_words_with_a_page_that_checks_e
     let app = spawn_app().await;
     let citizen = app.account("citizen.zhangwei").api_token.clone();
     let clerk = app.account("demo.clerk.market").api_token.clone();
-    let upload: serde_json::Value = app
-        .client
-        .post(app.url("/api/v1/uploads"))
-        .bearer_auth(&citizen)
-        .body(PDF.to_vec())
-        .send()
-        .await
-        .expect("upload")
-        .json()
-        .await
-        .expect("json");
-    let applied: serde_json::Value = app
-        .post_as(
-            &citizen,
-            "/api/v1/services/339900-SJ-0001/applications",
-            &serde_json::json!({
-                "form": {"name": "清源小吃", "place": "临江市江南区河东路 8 号", "business_scope": "小吃"},
-                "uploads": {"经营场所使用证明": upload["id"]},
-                "use_certificates": true
-            }),
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
-    let id = applied["id"].as_str().expect("id");
+    let id = apply_through_the_api(&app, &citizen).await;
     // The clerk opens the application three times and its material once.
     for _ in 0..3 {
         let read = app
@@ -753,29 +736,7 @@ async fn one_message_centre_gathers_every_modules_news_with_an_unread_count() {
         .expect("html");
     assert_eq!(unread, "", "nothing new yet");
     // An application step and a fact in force about the person: two modules' news.
-    let upload: serde_json::Value = app
-        .client
-        .post(app.url("/api/v1/uploads"))
-        .bearer_auth(&citizen.api_token)
-        .body(PDF.to_vec())
-        .send()
-        .await
-        .expect("upload")
-        .json()
-        .await
-        .expect("json");
-    let applied = app
-        .post_as(
-            &citizen.api_token,
-            "/api/v1/services/339900-SJ-0001/applications",
-            &serde_json::json!({
-                "form": {"name": "清源小吃", "place": "临江市江南区河东路 8 号", "business_scope": "小吃"},
-                "uploads": {"经营场所使用证明": upload["id"]},
-                "use_certificates": true
-            }),
-        )
-        .await;
-    assert_eq!(applied.status(), 201);
+    apply_through_the_api(&app, &citizen.api_token).await;
     app.clock.advance(time::Duration::minutes(1));
     let lab = app.account("demo.lab").api_token.clone();
     let observed =

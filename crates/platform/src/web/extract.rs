@@ -147,31 +147,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for PageForm<T> {
     }
 }
 
-/// The page-shell parameters every page accepts besides its own: the language and text-size
-/// switches.
-pub const SHELL_PARAMETERS: [&str; 2] = ["lang", "large"];
-
 /// A page's query string, without the shell's `lang` and `large` (which every page accepts and
 /// [`super::pages::PageCtx`] reads); a rejection is a readable page.
 pub struct PageQuery<T>(pub T);
-
-/// The query string without the shell's parameters (`None` when nothing else is left).
-pub fn own_query(query: Option<&str>) -> Option<String> {
-    let kept: Vec<&str> = query?
-        .split('&')
-        .filter(|pair| {
-            let name = pair.split_once('=').map_or(*pair, |(name, _)| name);
-            !pair.is_empty() && !SHELL_PARAMETERS.contains(&name)
-        })
-        .collect();
-    (!kept.is_empty()).then(|| kept.join("&"))
-}
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for PageQuery<T> {
     type Rejection = PageError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, PageError> {
-        let query = own_query(parts.uri.query()).unwrap_or_default();
+        let query = super::pages::own_query(parts.uri.query()).unwrap_or_default();
         serde_urlencoded::from_str(&query)
             .map(PageQuery)
             .map_err(|error| {

@@ -58,6 +58,22 @@ pub struct PageCtx {
     set_cookies: Vec<HeaderValue>,
 }
 
+/// The page-shell parameters every page accepts besides its own: the language and text-size
+/// switches.
+pub const SHELL_PARAMETERS: [&str; 2] = ["lang", "large"];
+
+/// The query string without the shell's parameters (`None` when nothing else is left).
+pub fn own_query(query: Option<&str>) -> Option<String> {
+    let kept: Vec<&str> = query?
+        .split('&')
+        .filter(|pair| {
+            let name = pair.split_once('=').map_or(*pair, |(name, _)| name);
+            !pair.is_empty() && !SHELL_PARAMETERS.contains(&name)
+        })
+        .collect();
+    (!kept.is_empty()).then(|| kept.join("&"))
+}
+
 fn query_value<'q>(query: Option<&'q str>, name: &str) -> Option<&'q str> {
     query?
         .split('&')
@@ -143,7 +159,7 @@ impl FromRequestParts<AppState> for PageCtx {
             zone: state.zone(),
             nav,
             path: parts.uri.path().to_owned(),
-            query: super::extract::own_query(parts.uri.query()),
+            query: own_query(parts.uri.query()),
             return_to: (parts.method == axum::http::Method::GET).then(|| {
                 parts
                     .uri
