@@ -106,8 +106,12 @@ async fn staff_land_on_the_workbench_and_administrators_on_their_console_section
     let console = audit.get(&app, "/admin").await.text().await.expect("html");
     assert!(console.contains("管理操作记录") && !console.contains("新建用户"));
     assert!(
-        console.contains("account.create"),
-        "the seeding is on record"
+        console.contains("<td>创建账号</td>"),
+        "the seeding is on record, in words"
+    );
+    assert!(
+        console.contains("<td>operator</td>"),
+        "who acted by name (the seeding ran as the operator), not by account id"
     );
 
     let mut security = app.page_login(app.first_with_role("security_admin")).await;

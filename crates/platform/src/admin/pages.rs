@@ -79,18 +79,29 @@ async fn render_console(
             Vec::new()
         };
         let events = if can_audit {
-            service::list_events(state, actor, 100)
-                .await?
-                .into_iter()
-                .map(|e| {
-                    (
-                        state.zone().display(e.at),
-                        e.actor_id,
-                        e.action,
-                        format!("{} {}", e.target, e.detail),
-                    )
-                })
-                .collect()
+            let mut names: std::collections::HashMap<String, String> = Default::default();
+            let mut events = Vec::new();
+            for e in service::list_events(state, actor, 100).await? {
+                // Who acted, by their username (the operator's command line is "operator").
+                if !names.contains_key(&e.actor_id) {
+                    let name = crate::identity::store::account(state.pool(), &e.actor_id)
+                        .await?
+                        .map_or_else(|| e.actor_id.clone(), |a| a.username);
+                    names.insert(e.actor_id.clone(), name);
+                }
+                let action_key = format!("event.{}", e.action);
+                let action = match ctx.t.get(&action_key) {
+                    words if words == action_key => e.action.clone(),
+                    words => words.to_owned(),
+                };
+                events.push((
+                    state.zone().display(e.at),
+                    names.get(&e.actor_id).cloned().unwrap_or_default(),
+                    action,
+                    format!("{} {}", e.target, e.detail),
+                ));
+            }
+            events
         } else {
             Vec::new()
         };
@@ -145,6 +156,34 @@ async fn render_console(
     };
     let console = load.await.map_err(|e| ctx.error(e))?;
     Ok(ctx.render(&console))
+}
+
+impl Console {
+    /// A region's name (its code when it is not on the list).
+    fn region_name(&self, code: &str) -> String {
+        self.regions
+            .iter()
+            .find(|r| r.code.as_str() == code)
+            .map_or_else(|| code.to_owned(), |r| r.name.clone())
+    }
+
+    /// A department kind in words (its code when it is one the deployment made up).
+    fn kind_name(&self, kind: &str) -> String {
+        let key = format!("kind.{kind}");
+        match self.base.t.get(&key) {
+            words if words == key => kind.to_owned(),
+            words => words.to_owned(),
+        }
+    }
+
+    /// A region level in words.
+    fn level_name(&self, level: &str) -> String {
+        let key = format!("level.{level}");
+        match self.base.t.get(&key) {
+            words if words == key => level.to_owned(),
+            words => words.to_owned(),
+        }
+    }
 }
 
 async fn user_rows(state: &AppState, ctx: &PageCtx, actor: &Actor) -> AppResult<Vec<UserRow>> {
