@@ -282,10 +282,11 @@ pub async fn reply(state: &AppState, actor: &Actor, id: &str, text: &str) -> App
             .map(|i| i.definition.name)
             .unwrap_or_default();
         store::insert_notice(
-            state,
+            state.pool(),
             &app.applicant_account,
             &app.id,
             &format!("{item_name}|rectified"),
+            state.now(),
         )
         .await?;
     }

@@ -367,8 +367,14 @@ async fn execute(
         bundle_id: bundle.map(str::to_owned),
     };
     log_step(state, &row, actor.id(), "submit", workflow::START).await?;
-    store::insert(state, &row, materials, &used).await?;
-    notify(state, &row, &item.name, workflow::START).await?;
+    store::insert(
+        state,
+        &row,
+        materials,
+        &used,
+        &notice(&item.name, workflow::START),
+    )
+    .await?;
     view_row(state, &row, item, &calendar).await
 }
 
@@ -447,19 +453,10 @@ async fn log_step(
 }
 
 /// Tells the applicant (in-app inbox; other channels later) that the application moved.
-async fn notify(
-    state: &AppState,
-    app: &ApplicationRow,
-    item_name: &str,
-    to: &str,
-) -> AppResult<()> {
-    store::insert_notice(
-        state,
-        &app.applicant_account,
-        &app.id,
-        &format!("{item_name}|{to}"),
-    )
-    .await
+/// The text of the applicant's notice of a step (item name and the state reached), written
+/// with the step.
+fn notice(item_name: &str, to: &str) -> String {
+    format!("{item_name}|{to}")
 }
 
 /// An action on an application.
@@ -588,6 +585,7 @@ pub async fn act(
         &to,
         event_id_reason,
         resubmission,
+        &notice(&item.name, &to),
     )
     .await?
     {
@@ -607,7 +605,6 @@ pub async fn act(
         .await?;
         store::set_result(state.pool(), &app.id, &signed.certificate.id).await?;
     }
-    notify(state, &app, &item.name, &to).await?;
     let app = store::by_id(state.pool(), id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -709,6 +706,7 @@ pub async fn amend(
             materials: Vec::new(),
             used_uploads: Vec::new(),
         }),
+        &notice(&item.name, &app.state),
     )
     .await?
     {
@@ -716,7 +714,6 @@ pub async fn amend(
             "another action was taken on this application first; reload it".into(),
         ));
     }
-    notify(state, &app, &item.name, &app.state).await?;
     let department = crate::admin::directory::department(state, &app.department_id)
         .await?
         .ok_or(AppError::NotFound)?;

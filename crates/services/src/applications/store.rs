@@ -55,8 +55,17 @@ pub async fn insert(
     app: &ApplicationRow,
     materials: Vec<NewMaterial>,
     used_uploads: &[String],
+    notice: &str,
 ) -> AppResult<()> {
     let mut tx = state.pool().begin().await?;
+    insert_notice(
+        &mut *tx,
+        &app.applicant_account,
+        &app.id,
+        notice,
+        app.submitted_at,
+    )
+    .await?;
     sqlx::query("INSERT INTO applications (id, item_code, department_id, applicant_kind, applicant_id, applicant_account, state, version, form_sealed, submitted_at, due_day, state_since, updated_at, bundle_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)")
         .bind(app.id.clone())
         .bind(app.item_code.clone())
@@ -171,6 +180,7 @@ pub async fn transition(
     to: &str,
     reason_sealed: Option<Vec<u8>>,
     change: Option<FormChange>,
+    notice: &str,
 ) -> AppResult<bool> {
     let now = state.now();
     let mut tx = state.pool().begin().await?;
@@ -211,6 +221,7 @@ pub async fn transition(
     for m in materials {
         insert_material(&mut tx, &app.id, m, now).await?;
     }
+    insert_notice(&mut *tx, &app.applicant_account, &app.id, notice, now).await?;
     for id in used_uploads {
         sqlx::query("DELETE FROM uploads WHERE id = $1")
             .bind(id)
@@ -337,19 +348,22 @@ pub async fn delete_uploads_before(db: impl Exec<'_>, before: i64) -> AppResult<
         .rows_affected())
 }
 
+/// The applicant's notice of a step. A step writes it in its own transaction: a step is never
+/// stored without its notice, nor answered as refused once stored.
 pub async fn insert_notice(
-    state: &AppState,
+    db: impl Exec<'_>,
     account_id: &str,
     application_id: &str,
     text: &str,
+    at: i64,
 ) -> AppResult<()> {
     sqlx::query("INSERT INTO application_notices (id, account_id, at, application_id, text) VALUES ($1, $2, $3, $4, $5)")
         .bind(ordered_id())
         .bind(account_id.to_owned())
-        .bind(state.now())
+        .bind(at)
         .bind(application_id.to_owned())
         .bind(text.to_owned())
-        .execute(state.pool())
+        .execute(db)
         .await?;
     Ok(())
 }
