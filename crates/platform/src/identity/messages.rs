@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
+use super::store;
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::web::pages::{PageBase, PageCtx, PageError};
@@ -21,27 +22,6 @@ pub fn routes() -> Router<AppState> {
 /// At most this many messages are listed.
 const LIMIT: usize = 200;
 
-async fn seen_at(state: &AppState, account_id: &str) -> AppResult<i64> {
-    let row: Option<(i64,)> =
-        sqlx::query_as("SELECT seen_at FROM message_marks WHERE account_id = $1")
-            .bind(account_id.to_owned())
-            .fetch_optional(state.pool())
-            .await?;
-    Ok(row.map_or(0, |(at,)| at))
-}
-
-async fn mark_seen(state: &AppState, account_id: &str, at: i64) -> AppResult<()> {
-    sqlx::query(
-        "INSERT INTO message_marks (account_id, seen_at) VALUES ($1, $2)
-         ON CONFLICT (account_id) DO UPDATE SET seen_at = excluded.seen_at",
-    )
-    .bind(account_id.to_owned())
-    .bind(at)
-    .execute(state.pool())
-    .await?;
-    Ok(())
-}
-
 #[derive(Template)]
 #[template(path = "messages.html")]
 struct CentrePage {
@@ -52,14 +32,14 @@ struct CentrePage {
 
 async fn centre(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
-    let seen = seen_at(&state, actor.id())
+    let seen = store::messages_seen_at(state.pool(), actor.id())
         .await
         .map_err(|e| ctx.error(e))?;
     let messages = crate::module::messages(&state, actor, ctx.t, LIMIT)
         .await
         .map_err(|e| ctx.error(e))?;
     if let Some(newest) = messages.first() {
-        mark_seen(&state, actor.id(), newest.at.max(seen))
+        store::mark_messages_seen(state.pool(), actor.id(), newest.at.max(seen))
             .await
             .map_err(|e| ctx.error(e))?;
     }
@@ -79,7 +59,7 @@ async fn unread(State(state): State<AppState>, ctx: PageCtx) -> Response {
         return Html("").into_response();
     };
     let count = async {
-        let seen = seen_at(&state, actor.id()).await?;
+        let seen = store::messages_seen_at(state.pool(), actor.id()).await?;
         let messages = crate::module::messages(&state, actor, ctx.t, LIMIT).await?;
         AppResult::Ok(messages.iter().filter(|m| m.at > seen).count())
     }

@@ -757,3 +757,26 @@ pub async fn delete_delivery<'e>(db: impl Exec<'e>, id: &str) -> AppResult<()> {
         .await?;
     Ok(())
 }
+
+/// Until when the account has read its messages (0 when it never opened them).
+pub async fn messages_seen_at(db: impl Exec<'_>, account_id: &str) -> AppResult<i64> {
+    let row: Option<(i64,)> =
+        sqlx::query_as("SELECT seen_at FROM message_marks WHERE account_id = $1")
+            .bind(account_id.to_owned())
+            .fetch_optional(db)
+            .await?;
+    Ok(row.map_or(0, |(at,)| at))
+}
+
+/// Marks the account's messages read up to `at`.
+pub async fn mark_messages_seen(db: impl Exec<'_>, account_id: &str, at: i64) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO message_marks (account_id, seen_at) VALUES ($1, $2)
+         ON CONFLICT (account_id) DO UPDATE SET seen_at = excluded.seen_at",
+    )
+    .bind(account_id.to_owned())
+    .bind(at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
