@@ -112,8 +112,8 @@ pub const TEXTS: crate::web::i18n::Texts = &[
     ),
     (
         "desk.no_person",
-        "没有找到此人，或此人不在您的管辖范围内。",
-        "No such person within your reach.",
+        "没有找到此人或此记录，或不在您的管辖范围内。",
+        "No such person or record within your reach.",
     ),
     (
         "desk.done.fact_in_force",
