@@ -884,6 +884,27 @@ async fn another_portals_catalogue_is_harvested_and_kept_in_step() {
     let admin = portal.account("demo.deptadmin.market").api_token.clone();
     let clerk = portal.account("demo.clerk.market").api_token.clone();
     let catalogue = format!("{}/catalog.ttl", source.address);
+    // The node's hourly harvest takes its first turn as the node starts; the source is
+    // registered after that turn, so that the runs below are the only ones to see it.
+    let turned = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        loop {
+            let metrics = crate::helpers::get_url(portal.url("/metrics"))
+                .await
+                .expect("metrics")
+                .text()
+                .await
+                .expect("text");
+            if metrics
+                .lines()
+                .any(|l| l.starts_with("tongban_job_turns") && l.contains("harvest other portals"))
+            {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(turned.is_ok(), "the harvest job took its first turn");
 
     let response = portal
         .post_as(
