@@ -228,10 +228,25 @@ const ENTERPRISES: [(&str, &str, &str, &str, &str); 2] = [
     ),
 ];
 
+/// Residents on the register with a phone but no account yet, to try registration (`/register`):
+/// (name, district, birth date, sequence, phone).
+const UNREGISTERED: [(&str, &str, &str, &str, &str); 1] =
+    [("赵敏", JIANGNAN, "19950618", "208", "13800001005")];
+
+/// A resident who may register: the code of `/register` reaches them as a queued message,
+/// which `tongban admin deliveries` prints in the demo (an SMS gateway sends it in production).
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoResident {
+    pub name: String,
+    pub resident_id: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct DemoCredentials {
     pub base_url: String,
     pub accounts: Vec<DemoAccount>,
+    /// Residents without an account, who can register themselves.
+    pub unregistered: Vec<DemoResident>,
     /// API tokens of the synthetic holders made by `tongban demo --load-holders N`, for the
     /// load generator of `tongban bench pass-http`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -496,6 +511,25 @@ pub async fn seed(state: &AppState, base_url: &str) -> AppResult<DemoCredentials
             uscc: Some(uscc.as_str().to_owned()),
         });
     }
+    let mut unregistered = Vec::new();
+    for (name, district, birth, sequence, phone) in UNREGISTERED {
+        let resident_id = demo_resident_id(district, birth, sequence)?;
+        if personal::person_id_by_resident_id(state, &resident_id)
+            .await?
+            .is_none()
+        {
+            let fields = personal::PersonalFields {
+                name: personal::PersonalText::new(name),
+                resident_id: resident_id.clone(),
+                phone: Some(personal::PersonalText::new(phone)),
+            };
+            personal::register_person(state, None, &code(district)?, &fields).await?;
+        }
+        unregistered.push(DemoResident {
+            name: name.into(),
+            resident_id: resident_id.expose().to_owned(),
+        });
+    }
     // Each module adds its part of the city, in the modules' order.
     let city = DemoCity {
         departments,
@@ -507,6 +541,7 @@ pub async fn seed(state: &AppState, base_url: &str) -> AppResult<DemoCredentials
     Ok(DemoCredentials {
         base_url: base_url.to_owned(),
         accounts: city.accounts,
+        unregistered,
         load_tokens: Vec::new(),
     })
 }

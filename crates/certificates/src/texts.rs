@@ -125,6 +125,12 @@ pub const TEXTS: crate::web::i18n::Texts = &[
         "地区签发，已按该地区的信任清单核验",
         ", checked against that region's trust list",
     ),
+    ("wallet.held_from", "签发地区", "Issued in"),
+    (
+        "wallet.held_checked",
+        "已按该地区的信任清单核验",
+        "checked against that region's trust list",
+    ),
     ("wallet.status.suspended", "已暂停", "Suspended"),
     ("wallet.status.revoked", "已吊销", "Revoked"),
     ("wallet.status.expired", "已过期", "Expired"),

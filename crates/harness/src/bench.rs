@@ -656,6 +656,7 @@ pub async fn workflow(
         statutory_limit: tongban_app::services::item::TimeLimit::WorkingDays { days: 20 },
         materials: Vec::new(),
         form: Vec::new(),
+        en: None,
         steps,
         ..template.definition
     };

@@ -129,6 +129,8 @@ pub struct HomeCtx<'a> {
     pub actor: &'a Actor,
     pub t: Tr,
     pub csrf: &'a str,
+    /// Large-text mode: a section shows fewer, bigger things.
+    pub large_text: bool,
 }
 
 /// A message to an account from a module: something that happened to the account's
@@ -212,17 +214,26 @@ pub async fn upgrade(state: &AppState) -> AppResult<()> {
     Ok(())
 }
 
-/// The sections every module adds to a home page, in the modules' order.
+/// The sections every module adds to a home page, by the modules' home ranks.
 pub async fn home_sections(
     home: Home,
     state: &AppState,
     ctx: &HomeCtx<'_>,
 ) -> AppResult<Vec<String>> {
-    let mut sections = Vec::new();
+    let mut ranked = Vec::new();
     for module in modules(state) {
-        sections.extend(module.home(home, state, ctx).await?);
+        let rank = module.home_rank();
+        ranked.extend(
+            module
+                .home(home, state, ctx)
+                .await?
+                .into_iter()
+                .map(|section| (rank, section)),
+        );
     }
-    Ok(sections)
+    // By rank, and in the modules' order within a rank.
+    ranked.sort_by_key(|(rank, _)| *rank);
+    Ok(ranked.into_iter().map(|(_, section)| section).collect())
 }
 
 /// One area of the platform, as the kernel sees it.
@@ -249,6 +260,12 @@ pub trait Module: Send + Sync + 'static {
     /// GovStack building block's).
     fn routes(&self) -> Router<AppState> {
         Router::new()
+    }
+
+    /// Where the module's home sections stand among the others' (lowest first; 50 unless
+    /// the module says otherwise).
+    fn home_rank(&self) -> u8 {
+        50
     }
 
     /// The sections the module adds to a home page for the logged-in actor (`ctx.actor`),

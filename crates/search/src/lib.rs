@@ -19,6 +19,10 @@ pub trait Searchable {
     fn keywords(&self) -> &[String];
     /// Longer text (a guide, a description), matched only as a last resort.
     fn body(&self) -> &str;
+    /// Its name in other languages, matched as keywords are.
+    fn translated_titles(&self) -> Vec<&str> {
+        Vec::new()
+    }
 }
 
 /// A query, normalised once.
@@ -74,7 +78,13 @@ impl Doc {
     fn new(entry: &impl Searchable) -> Doc {
         Doc {
             title: normalise(entry.title()),
-            keywords: entry.keywords().iter().map(|k| normalise(k)).collect(),
+            keywords: entry
+                .keywords()
+                .iter()
+                .map(String::as_str)
+                .chain(entry.translated_titles())
+                .map(normalise)
+                .collect(),
             body: normalise(entry.body()),
         }
     }

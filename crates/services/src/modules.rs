@@ -49,6 +49,22 @@ impl crate::module::Module for ServicesModule {
                 10_000,
             ),
         );
+        extensions.insert(crate::services::home::Popular::default());
+    }
+
+    /// The services come first on a holder's home.
+    fn home_rank(&self) -> u8 {
+        10
+    }
+
+    /// On a holder's home: the services most applied for, life events and bundles.
+    fn home<'a>(
+        &'a self,
+        home: crate::module::Home,
+        state: &'a crate::state::AppState,
+        ctx: &'a crate::module::HomeCtx<'a>,
+    ) -> crate::module::Sections<'a> {
+        Box::pin(crate::services::home::holder_sections(home, state, ctx))
     }
 
     fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {

@@ -71,17 +71,33 @@ impl Workflow {
     /// day); each middle step is passed on or sent back for correction (补正); `decide`
     /// approves or denies; `deliver` (送达) ends it. The applicant may resubmit after a
     /// correction, or withdraw before a decision.
-    pub fn from_steps(steps: &[String]) -> Workflow {
-        let has = |name: &str| steps.iter().any(|s| s == name);
-        // The states after acceptance, in order, ending with the decision and the delivery.
+    /// The states after acceptance, in order, ending with the decision.
+    fn middle(steps: &[String]) -> Vec<&str> {
         let mut middle: Vec<&str> = steps
             .iter()
             .map(String::as_str)
             .filter(|s| !matches!(*s, "accept" | "decide" | "deliver"))
             .collect();
-        if has("decide") || middle.is_empty() {
+        if steps.iter().any(|s| s == "decide") || middle.is_empty() {
             middle.push("decide");
         }
+        middle
+    }
+
+    /// The steps in the order an application passes them: acceptance, the item's own steps,
+    /// the decision, and the delivery where the item has one (for a process chart).
+    pub fn stages(steps: &[String]) -> Vec<&str> {
+        let mut stages = vec!["accept"];
+        stages.extend(Self::middle(steps));
+        if steps.iter().any(|s| s == "deliver") {
+            stages.push("deliver");
+        }
+        stages
+    }
+
+    pub fn from_steps(steps: &[String]) -> Workflow {
+        let has = |name: &str| steps.iter().any(|s| s == name);
+        let middle = Self::middle(steps);
         let deliver = if has("deliver") { "deliver" } else { DELIVERED };
         let withdraw = action("withdraw", Actor::Applicant, "withdrawn", false);
         let send_back = action("request_correction", Actor::Clerk, CORRECTION, true);

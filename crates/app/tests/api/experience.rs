@@ -4,42 +4,12 @@
 
 use reqwest::multipart::{Form, Part};
 
-use crate::helpers::{Browser, TestApp, hidden_csrf, spawn_app};
+use crate::helpers::{Browser, apply_through_the_api, hidden_csrf, spawn_app};
 
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
 
 fn pdf(name: &str) -> Part {
     Part::bytes(PDF.to_vec()).file_name(name.to_owned())
-}
-
-/// 个体工商户注册登记 applied for through the API by the holder of `token`, with the one
-/// upload it needs; the application's id.
-async fn apply_through_the_api(app: &TestApp, token: &str) -> String {
-    let upload: serde_json::Value = app
-        .client
-        .post(app.url("/api/v1/uploads"))
-        .bearer_auth(token)
-        .body(PDF.to_vec())
-        .send()
-        .await
-        .expect("upload")
-        .json()
-        .await
-        .expect("json");
-    let applied = app
-        .post_as(
-            token,
-            "/api/v1/services/339900-SJ-0001/applications",
-            &serde_json::json!({
-                "form": {"name": "清源小吃", "place": "临江市江南区河东路 8 号", "business_scope": "小吃"},
-                "uploads": {"经营场所使用证明": upload["id"]},
-                "use_certificates": true
-            }),
-        )
-        .await;
-    assert_eq!(applied.status(), 201);
-    let applied: serde_json::Value = applied.json().await.expect("json");
-    applied["id"].as_str().expect("id").to_owned()
 }
 
 /// The value of the first hidden or text input named `name` in a page.
@@ -71,7 +41,10 @@ async fn the_language_and_text_size_switches_work_on_every_page_and_keep_its_que
     assert_eq!(english.status(), 200, "the page takes its switch");
     let html = english.text().await.expect("html");
     assert!(html.contains("<html lang=\"en\">"));
-    assert!(html.contains("结婚登记"), "the search still applies");
+    assert!(
+        html.contains("Marriage registration"),
+        "the search still applies, and the item shows its English name"
+    );
     let large = visitor.get(&app, "/services?lang=en&large=1").await;
     assert_eq!(large.status(), 200);
     assert!(

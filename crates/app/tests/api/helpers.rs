@@ -508,3 +508,33 @@ pub async fn get_url(url: impl reqwest::IntoUrl) -> reqwest::Result<reqwest::Res
         .send()
         .await
 }
+
+/// 个体工商户注册登记 applied for through the API by the holder of `token`, with the one
+/// upload it needs; the application's id.
+pub async fn apply_through_the_api(app: &TestApp, token: &str) -> String {
+    let upload: serde_json::Value = app
+        .client
+        .post(app.url("/api/v1/uploads"))
+        .bearer_auth(token)
+        .body(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec())
+        .send()
+        .await
+        .expect("upload")
+        .json()
+        .await
+        .expect("json");
+    let applied = app
+        .post_as(
+            token,
+            "/api/v1/services/339900-SJ-0001/applications",
+            &serde_json::json!({
+                "form": {"name": "清源小吃", "place": "临江市江南区河东路 8 号", "business_scope": "小吃"},
+                "uploads": {"经营场所使用证明": upload["id"]},
+                "use_certificates": true
+            }),
+        )
+        .await;
+    assert_eq!(applied.status(), 201);
+    let applied: serde_json::Value = applied.json().await.expect("json");
+    applied["id"].as_str().expect("id").to_owned()
+}

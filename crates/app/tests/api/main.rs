@@ -17,6 +17,7 @@ mod exchange;
 mod experience;
 mod gateway;
 mod govstack;
+mod home;
 mod keys;
 mod leases;
 mod ledger;

@@ -402,6 +402,8 @@ pub async fn issue(
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct WalletEntry {
     pub id: String,
+    /// The certificate type's code (in the issuing region's catalogue).
+    pub type_code: String,
     pub type_name: String,
     pub number: String,
     pub issuer: String,
@@ -485,6 +487,7 @@ pub async fn wallet(state: &AppState, actor: &Actor) -> AppResult<Vec<WalletEntr
             let c = &signed.certificate;
             Ok(WalletEntry {
                 id: c.id.clone(),
+                type_code: c.type_code.clone(),
                 type_name: c.type_name.clone(),
                 number: c.number.clone(),
                 issuer: c.issuer.name.clone(),
@@ -499,6 +502,7 @@ pub async fn wallet(state: &AppState, actor: &Actor) -> AppResult<Vec<WalletEntr
         let signed = elsewhere::open(state, &id, &row)?;
         entries.push(WalletEntry {
             id: row.id.clone(),
+            type_code: signed.certificate.type_code.clone(),
             type_name: row.type_name.clone(),
             number: signed.certificate.number.clone(),
             issuer: row.issuer_name.clone(),

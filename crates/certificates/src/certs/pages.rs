@@ -8,11 +8,11 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use super::WalletEntry;
 use super::store::CertType;
 use super::usage::{AuthorisationView, UseView};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::document::{self, DocumentCard};
 use crate::web::extract::{PageForm, PageQuery, RequestId};
 use crate::web::pages::{PageBase, PageCtx, PageError};
 
@@ -97,7 +97,8 @@ async fn decide_consent_free(
 #[template(path = "wallet.html")]
 struct WalletPage {
     base: PageBase,
-    entries: Vec<WalletEntry>,
+    /// The holder's certificates, drawn as their documents.
+    cards: Vec<DocumentCard>,
     /// Departments' requests waiting for the holder, and the holder's standing grants.
     requests: Vec<AuthorisationView>,
     grants: Vec<AuthorisationView>,
@@ -147,9 +148,56 @@ async fn wallet(State(state): State<AppState>, ctx: PageCtx) -> Result<Response,
             u
         })
         .collect();
+    // In English, a type of this catalogue by its English name (the certificate itself, as
+    // signed, names it in Chinese).
+    let english: std::collections::HashMap<String, String> = if ctx.t.english() {
+        super::cert_types(&state)
+            .await
+            .map_err(|e| ctx.error(e))?
+            .into_iter()
+            .filter(|t| !t.name_en.is_empty())
+            .map(|t| (t.code, t.name_en))
+            .collect()
+    } else {
+        Default::default()
+    };
+    let cards = entries
+        .into_iter()
+        .map(|entry| {
+            let status_label = ctx
+                .t
+                .get(&format!("wallet.status.{}", entry.status))
+                .to_owned();
+            let elsewhere = entry.region.map(|region| {
+                (
+                    ctx.t.get("wallet.held_from").to_owned(),
+                    format!("{region} · {}", ctx.t.get("wallet.held_checked")),
+                )
+            });
+            DocumentCard {
+                key: entry.id.clone(),
+                link: Some(format!("/wallet/{}", entry.id)),
+                tone: document::tone(&entry.type_code),
+                title: english
+                    .get(&entry.type_code)
+                    .cloned()
+                    .unwrap_or(entry.type_name),
+                number: entry.number,
+                holder: None,
+                issuer: entry.issuer,
+                issued_on: entry.issued_on,
+                valid_until: entry
+                    .valid_until
+                    .unwrap_or_else(|| ctx.t.get("wallet.no_end").to_owned()),
+                items: elsewhere.into_iter().collect(),
+                status_label,
+                status: entry.status,
+            }
+        })
+        .collect();
     Ok(ctx.render(&WalletPage {
         base: ctx.base("wallet.title"),
-        entries,
+        cards,
         requests,
         grants,
         uses,
@@ -544,24 +592,16 @@ async fn use_certificate(
 #[template(path = "certificate.html")]
 struct CertificatePage {
     base: PageBase,
-    status: String,
-    status_label: String,
-    type_name: String,
-    number: String,
-    holder: String,
-    issuer: String,
-    issued_on: String,
-    valid_until: String,
+    /// The certificate drawn as its document.
+    doc: DocumentCard,
     id: String,
-    /// (item code, item name, value as text).
+    /// (item code, item name, value as text): what 亮证 may reveal.
     items: Vec<(String, String, String)>,
     /// After 亮证: the QR (SVG) of the shown code, and until when it scans.
     shown_qr: Option<String>,
     shown_until: String,
     /// Why nothing was shown (no item chosen).
     show_problem: Option<String>,
-    /// For a certificate another region issued: that region.
-    region: Option<String>,
 }
 
 async fn certificate(
@@ -621,42 +661,62 @@ async fn render_certificate(
     };
     let c = item.signed.certificate;
     // Item names from the catalogue (the code when the type is gone).
-    let specs = super::store::cert_type_by_code(state.pool(), &c.type_code)
+    let cert_type = super::store::cert_type_by_code(state.pool(), &c.type_code)
         .await
-        .map_err(|e| ctx.error(e))?
-        .map(|t| t.items)
-        .unwrap_or_default();
+        .map_err(|e| ctx.error(e))?;
+    let english_name = cert_type
+        .as_ref()
+        .map(|t| t.name_en.clone())
+        .filter(|name| ctx.t.english() && !name.is_empty());
+    let specs = cert_type.map(|t| t.items).unwrap_or_default();
     let name_of = |code: &str| {
         specs
             .iter()
             .find(|s| s.code == code)
             .map_or_else(|| code.to_owned(), |s| s.name.clone())
     };
-    let items = c
+    let items: Vec<(String, String, String)> = c
         .items
         .iter()
         .map(|(code, value)| (code.clone(), name_of(code), super::item_text(value)))
         .collect();
-    Ok(ctx.render(&CertificatePage {
-        base: ctx.base("wallet.title"),
-        status_label: ctx
-            .t
-            .get(&format!("wallet.status.{}", item.status))
-            .to_owned(),
-        status: item.status,
-        type_name: c.type_name,
+    let status_label = ctx
+        .t
+        .get(&format!("wallet.status.{}", item.status))
+        .to_owned();
+    let mut shown_items: Vec<(String, String)> = items
+        .iter()
+        .map(|(_, name, value)| (name.clone(), value.clone()))
+        .collect();
+    if let Some(region) = item.region {
+        shown_items.push((
+            ctx.t.get("wallet.held_from").to_owned(),
+            format!("{region} · {}", ctx.t.get("wallet.held_checked")),
+        ));
+    }
+    let doc = DocumentCard {
+        key: c.id.clone(),
+        tone: document::tone(&c.type_code),
+        title: english_name.unwrap_or(c.type_name),
         number: c.number,
-        holder: c.holder.name,
+        holder: Some(c.holder.name),
         issuer: c.issuer.name,
         issued_on: c.issued_on,
         valid_until: c
             .valid_until
             .unwrap_or_else(|| ctx.t.get("wallet.no_end").to_owned()),
+        items: shown_items,
+        status: item.status,
+        status_label,
+        link: None,
+    };
+    Ok(ctx.render(&CertificatePage {
+        base: ctx.base("wallet.title"),
+        doc,
         id: c.id,
         items,
         shown_qr,
         shown_until,
         show_problem,
-        region: item.region,
     }))
 }

@@ -20,6 +20,8 @@ use crate::state::AppState;
 pub enum By<'a> {
     Actor(&'a Actor),
     Operator,
+    /// A citizen registering through their own verified channel (the phone on their record).
+    Registration,
 }
 
 impl By<'_> {
@@ -27,7 +29,7 @@ impl By<'_> {
         match self {
             By::Operator => Ok(()),
             By::Actor(actor) if can(actor, action, resource) => Ok(()),
-            By::Actor(_) => Err(AppError::Forbidden),
+            By::Actor(_) | By::Registration => Err(AppError::Forbidden),
         }
     }
 
@@ -35,6 +37,7 @@ impl By<'_> {
         match self {
             By::Actor(actor) => actor.id().to_owned(),
             By::Operator => "operator".to_owned(),
+            By::Registration => "registration".to_owned(),
         }
     }
 }
@@ -249,7 +252,7 @@ pub struct CreatedAccount {
     pub pending_grant: Option<String>,
 }
 
-fn valid_username(username: &str) -> AppResult<String> {
+pub(crate) fn valid_username(username: &str) -> AppResult<String> {
     let username = username.trim();
     let ok = (3..=64).contains(&username.len())
         && username.bytes().all(|b| {
@@ -314,6 +317,47 @@ async fn scope_for(
             "a staff role needs a department or a region",
         )),
     }
+}
+
+/// A citizen's own account, registered with their ID number: it is bound to their record, has
+/// no usable password, and its activation code goes to the phone on that record (the caller
+/// has checked there is one, and that the person has no account yet). The username is the
+/// name shown for it, so the account table holds no name.
+pub async fn register_citizen(
+    state: &AppState,
+    username: &str,
+    person_id: &str,
+    home_region: RegionCode,
+) -> AppResult<()> {
+    let username = valid_username(username)?;
+    let id = random::new_id();
+    let new = NewAccount {
+        display_name: username.clone(),
+        username,
+        kind: AccountKind::Citizen,
+        home_region,
+        password_hash: activation::unusable_password_hash().await?,
+        totp_secret: None,
+        department_id: None,
+        person_id: Some(person_id.to_owned()),
+        enterprise_id: None,
+    };
+    let what = ("account.register", id.as_str(), &new.home_region);
+    log_change(state, By::Registration, what, Some(Role::Citizen)).await?;
+    let (id, new) = (&id, &new);
+    retrying(move || async move {
+        let mut tx = state.pool().begin().await?;
+        let now = state.now();
+        identity_store::insert_account(&mut *tx, id, new, now).await?;
+        let by = Some("registration");
+        identity_store::insert_grant(&mut *tx, id, Role::Citizen, &Scope::Own, by, now).await?;
+        activation::issue(state, &mut tx, id, &new.username, "registration").await?;
+        let what = ("account.register", id.as_str(), &new.home_region);
+        let detail = format!("{} as citizen", new.username);
+        record(&mut tx, now, By::Registration, what, detail).await?;
+        Ok(tx.commit().await?)
+    })
+    .await
 }
 
 pub async fn create_account(

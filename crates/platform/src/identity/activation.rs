@@ -253,7 +253,7 @@ pub async fn complete(
 }
 
 /// How long after one recovery code another may be sent (no flood of messages to a phone).
-const RECOVERY_PAUSE_MS: i64 = 10 * 60_000;
+pub(crate) const RECOVERY_PAUSE_MS: i64 = 10 * 60_000;
 
 /// A citizen who lost their password recovers through their own verified channel: with their
 /// username and ID number, an activation code goes to the phone on their record (never shown

@@ -9,6 +9,7 @@ pub mod model;
 pub mod pages;
 pub mod password;
 pub mod personal;
+pub mod registration;
 pub mod security_pages;
 pub mod service;
 pub mod store;

@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/activate", get(activate_form).post(activate_begin))
         .route("/activate/complete", post(activate_complete))
         .route("/recover", get(recover_form).post(recover))
+        .route("/register", get(register_form).post(register))
         .route("/logout", post(logout))
         .route("/home", get(home))
         .route("/me/accesses/{index}", get(access_page))
@@ -319,6 +320,45 @@ struct CitizenHome {
     verify_text: String,
     /// What the modules keep for this holder, rendered.
     sections: Vec<String>,
+    /// The tiles at the top: (href, text, the glyph of its icon).
+    tiles: Vec<(&'static str, &'static str, String)>,
+}
+
+/// The tiles of a holder's home: the tab bar's places and every module's links (the pass,
+/// scanning, cross-region services …), each with a letter of its name as its icon.
+/// Large-text mode keeps the first six.
+fn home_tiles(base: &PageBase, large_text: bool) -> Vec<(&'static str, &'static str, String)> {
+    let own = [
+        ("/applications", "applications.title"),
+        ("/wallet", "wallet.title"),
+        ("/messages", "messages.title"),
+    ];
+    let mut links: Vec<(&'static str, &'static str)> = base
+        .nav
+        .iter()
+        .copied()
+        .filter(|(href, _)| *href != "/security")
+        .collect();
+    links.extend(own);
+    if large_text {
+        links.truncate(6);
+    }
+    links
+        .into_iter()
+        .map(|(href, key)| {
+            // "我的通行码" → 通, "My pass" → P: the word that tells the tiles apart.
+            let text = base.t.get(key);
+            let glyph = text
+                .strip_prefix("我的")
+                .or_else(|| text.strip_prefix("My "))
+                .unwrap_or(text)
+                .chars()
+                .find(|c| c.is_alphanumeric())
+                .map(String::from)
+                .unwrap_or_default();
+            (href, key, glyph)
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -413,6 +453,7 @@ async fn citizen_home(
         .await
         .map_err(|e| ctx.error(e))?;
     Ok(ctx.render(&CitizenHome {
+        tiles: home_tiles(&base, ctx.large_text),
         base,
         verify_text,
         display_name,
@@ -755,4 +796,83 @@ async fn recover(
         Err(error @ AppError::LockedOut { .. }) => refused(error),
         Err(other) => Err(ctx.error(other)),
     }
+}
+
+#[derive(Template)]
+#[template(path = "register.html")]
+struct RegisterPage {
+    base: PageBase,
+    /// The refusal, beside the field it concerns: (field, message).
+    problem: Option<(&'static str, String)>,
+    username: String,
+    sent: bool,
+}
+
+async fn register_form(ctx: PageCtx) -> Response {
+    ctx.render(&RegisterPage {
+        base: ctx.base("register.title"),
+        problem: None,
+        username: String::new(),
+        sent: false,
+    })
+}
+
+#[derive(Deserialize)]
+struct RegisterForm {
+    csrf: String,
+    username: String,
+    resident_id: String,
+}
+
+/// A citizen registers with a username and their ID number; the code goes to the phone on
+/// their record, and the answer is the same whatever the register holds.
+async fn register(
+    State(state): State<AppState>,
+    PeerAddress(from): PeerAddress,
+    ctx: PageCtx,
+    PageForm(form): PageForm<RegisterForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&form.csrf)?;
+    let outcome = match form.resident_id.trim().parse::<tongban_core::ResidentId>() {
+        Ok(resident_id) => {
+            super::registration::register(&state, &form.username, &resident_id, from).await
+        }
+        Err(e) => Err(AppError::invalid("resident_id", e)),
+    };
+    let problem = match outcome {
+        Ok(()) => {
+            return Ok(ctx.render(&RegisterPage {
+                base: ctx.base("register.title"),
+                problem: None,
+                username: form.username.trim().to_owned(),
+                sent: true,
+            }));
+        }
+        Err(AppError::Invalid { field, reason }) => {
+            let (field, key) = match (field, reason.contains("taken")) {
+                ("username", true) => ("username", "register.problem.taken"),
+                ("username", false) => ("username", "register.problem.username"),
+                _ => ("resident_id", "register.problem.resident_id"),
+            };
+            (
+                field,
+                ctx.t.get(key).to_owned(),
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+        Err(error @ AppError::LockedOut { .. }) => (
+            "username",
+            ctx.t.get(&format!("problem.{}", error.slug())).to_owned(),
+            error.status(),
+        ),
+        Err(other) => return Err(ctx.error(other)),
+    };
+    let (field, message, status) = problem;
+    let page = RegisterPage {
+        base: ctx.base("register.title"),
+        problem: Some((field, message)),
+        username: form.username,
+        sent: false,
+    };
+    Ok((status, ctx.render(&page)).into_response())
 }

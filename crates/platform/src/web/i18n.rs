@@ -249,6 +249,55 @@ const TEXT: &[(&str, &str, &str)] = &[
         "Optional: you can log in without one-time codes, but setting them up is safer.",
     ),
     ("recover.title", "找回账号", "Recover your account"),
+    ("register.title", "注册账号", "Register"),
+    ("register.link", "没有账号？注册", "No account? Register"),
+    (
+        "register.hint",
+        "居民用身份证号注册：平台核对您在人口登记中的记录，把激活码发送到登记的手机，您再用它设置密码。工作人员账号由管理员开设，不能在此注册。",
+        "Residents register with their ID number: the platform checks your entry in the population register and sends an activation code to the phone on it; you then set your password with it. Staff accounts are opened by administrators and cannot be registered here.",
+    ),
+    (
+        "register.username",
+        "用户名（自选）",
+        "Username (your choice)",
+    ),
+    (
+        "register.username_hint",
+        "3–64 位小写字母、数字或 . _ -，例如 zhang.wei88。",
+        "3–64 lower-case letters, digits or . _ -, for example zhang.wei88.",
+    ),
+    ("register.send", "发送激活码", "Send the code"),
+    (
+        "register.sent",
+        "如身份证号与登记信息一致，激活码已发送到您登记的手机，三日内有效。若您已有账号，短信会告诉您它的用户名。",
+        "If the ID number matches the register, an activation code is on its way to the phone on your record, valid for three days. If you already have an account, the message tells you its username.",
+    ),
+    ("register.activate", "输入激活码", "Enter the code"),
+    (
+        "register.staff",
+        "工作人员忘记密码或动态口令，请联系本单位的管理员重置。",
+        "Staff who lost their password or one-time codes ask their administrator for a reset.",
+    ),
+    (
+        "register.have_account",
+        "已有账号？登录",
+        "Have an account? Log in",
+    ),
+    (
+        "register.problem.taken",
+        "该用户名已被使用，请换一个。",
+        "This username is taken; choose another.",
+    ),
+    (
+        "register.problem.username",
+        "用户名为 3–64 位小写字母、数字或 . _ -。",
+        "A username is 3–64 lower-case letters, digits or . _ -.",
+    ),
+    (
+        "register.problem.resident_id",
+        "请填写正确的 18 位居民身份证号码（末位可为 X）。",
+        "Give a correct 18-character resident ID number (the last may be X).",
+    ),
     ("recover.link", "忘记密码？", "Forgot your password?"),
     (
         "recover.hint",
@@ -296,6 +345,7 @@ const TEXT: &[(&str, &str, &str)] = &[
     ),
     ("home.welcome", "您好，", "Hello, "),
     ("home.profile", "我的信息", "My details"),
+    ("home.shortcuts", "常用入口", "Shortcuts"),
     ("home.name", "姓名", "Name"),
     ("home.resident_id", "身份证号", "ID number"),
     ("home.phone", "手机号", "Phone"),
@@ -668,6 +718,11 @@ impl Tr {
             },
             None => key,
         }
+    }
+
+    /// Whether the page is in English (content in Chinese alone is then marked as such).
+    pub fn english(&self) -> bool {
+        self.0 == Language::En
     }
 
     pub fn lang(&self) -> &'static str {

@@ -4,6 +4,7 @@
 
 mod admission;
 pub mod cookies;
+pub mod document;
 mod error_answers;
 pub mod extract;
 pub mod i18n;

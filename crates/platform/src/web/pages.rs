@@ -235,6 +235,7 @@ impl PageCtx {
             actor: self.actor()?,
             t: self.t,
             csrf: &self.csrf,
+            large_text: self.large_text,
         })
     }
 

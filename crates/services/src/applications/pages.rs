@@ -41,6 +41,10 @@ pub fn routes() -> Router<AppState> {
             post(resubmit).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/applications/{id}/materials/{material}", get(material))
+        .route(
+            "/applications/{id}/materials/{material}/certificate",
+            get(pulled_certificate),
+        )
         .route("/workbench/applications", get(queue))
         .route("/applications/{id}/rate", post(rate))
         .route("/rectifications/{id}/reply", post(reply))
@@ -212,6 +216,22 @@ async fn material_slots(
     Ok((pulled, uploads))
 }
 
+/// The item's name and its form's labels in the page's language, where the item has them
+/// (in Chinese otherwise).
+fn in_language(
+    ctx: &PageCtx,
+    item: &crate::services::item::ServiceDefinition,
+    fields: &mut [super::FieldView],
+) -> String {
+    let en = crate::services::pages::english(ctx, item);
+    for view in fields.iter_mut() {
+        if let Some(label) = en.and_then(|en| en.form.get(&view.field.code)) {
+            view.field.label = label.clone();
+        }
+    }
+    en.map_or(&item.name, |en| &en.name).clone()
+}
+
 async fn apply_form(
     State(state): State<AppState>,
     ctx: PageCtx,
@@ -224,9 +244,10 @@ async fn apply_form(
         .ok_or_else(|| ctx.error(AppError::NotFound))?;
     let item = stored.definition;
     let (kind, _) = super::applicant_kind(actor).map_err(|e| ctx.error(e))?;
-    let fields = super::form_for(&state, actor, &item)
+    let mut fields = super::form_for(&state, actor, &item)
         .await
         .map_err(|e| ctx.error(e))?;
+    let name = in_language(&ctx, &item, &mut fields);
     let (pulled, uploads) = material_slots(&state, kind, &[&item])
         .await
         .map_err(|e| ctx.error(e))?;
@@ -234,7 +255,7 @@ async fn apply_form(
     Ok(ctx.render(&ApplyPage {
         base: ctx.base("apply.title"),
         action: format!("/services/{code}/apply"),
-        name: item.name,
+        name,
         parts: Vec::new(),
         fields: form_rows(&fields, &no_problems, &no_problems),
         pulled,
@@ -400,15 +421,16 @@ async fn apply(
         .ok_or_else(|| ctx.error(AppError::NotFound))?;
     let (request, _) = read_apply_form(&state, &ctx, &[&stored.definition], multipart).await?;
     let (kind, _) = super::applicant_kind(actor).map_err(|e| ctx.error(e))?;
-    let fields = super::form_for(&state, actor, &stored.definition)
+    let mut fields = super::form_for(&state, actor, &stored.definition)
         .await
         .map_err(|e| ctx.error(e))?;
+    let name = in_language(&ctx, &stored.definition, &mut fields);
     let (pulled, slots) = material_slots(&state, kind, &[&stored.definition])
         .await
         .map_err(|e| ctx.error(e))?;
     let form = FormSpec {
         action: format!("/services/{code}/apply"),
-        name: stored.definition.name.clone(),
+        name,
         parts: Vec::new(),
         fields,
         pulled,
@@ -822,6 +844,114 @@ async fn material(
         .await
         .map_err(|e| ctx.error(e))?;
     Ok(super::api::attachment(&material, file))
+}
+
+/// A certificate the platform pulled for an application, as its annotated copy (加注件) says
+/// it: the document, for which use it was released, until when, and whether it checks now.
+#[derive(Template)]
+#[template(path = "pulled_certificate.html")]
+struct PulledPage {
+    base: PageBase,
+    doc: crate::web::document::DocumentCard,
+    application: String,
+    material: String,
+    /// (label, value) of the annotation.
+    annotation: Vec<(String, String)>,
+    verified: bool,
+    verdict: String,
+}
+
+async fn pulled_certificate(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((id, material)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    let file = super::material(&state, actor, &id, &material)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    // Only a material the library provided holds a copy; an upload has no certificate page.
+    let copy: tongban_certs::copy::SignedCopy = match file.content_type.as_str() {
+        "application/json" => serde_json::from_slice(&file.bytes).ok(),
+        _ => None,
+    }
+    .ok_or_else(|| ctx.error(AppError::NotFound))?;
+    let checked = crate::certs::usage::verify_copy(&state, &copy)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let c = &copy.copy.certificate.certificate;
+    let cert_type = crate::certs::cert_type(&state, &c.type_code)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let name_of = |code: &str| {
+        cert_type
+            .as_ref()
+            .and_then(|t| t.items.iter().find(|i| i.code == code))
+            .map_or_else(|| code.to_owned(), |i| i.name.clone())
+    };
+    let title = cert_type
+        .as_ref()
+        .map(|t| t.name_en.clone())
+        .filter(|name| ctx.t.english() && !name.is_empty())
+        .unwrap_or_else(|| c.type_name.clone());
+    let status = checked.status.clone();
+    let doc = crate::web::document::DocumentCard {
+        key: c.id.clone(),
+        title,
+        number: c.number.clone(),
+        holder: Some(c.holder.name.clone()),
+        issuer: c.issuer.name.clone(),
+        issued_on: c.issued_on.clone(),
+        valid_until: c
+            .valid_until
+            .clone()
+            .unwrap_or_else(|| ctx.t.get("wallet.no_end").to_owned()),
+        items: c
+            .items
+            .iter()
+            .map(|(code, value)| (name_of(code), crate::certs::item_text(value)))
+            .collect(),
+        status_label: ctx.t.get(&format!("wallet.status.{status}")).to_owned(),
+        status,
+        link: None,
+        tone: crate::web::document::tone(&c.type_code),
+    };
+    let a = &copy.copy.annotation;
+    let zone = state.zone();
+    let annotation = vec![
+        (
+            ctx.t.get("pulled.unit").to_owned(),
+            a.using_unit.name.clone(),
+        ),
+        (ctx.t.get("pulled.item").to_owned(), a.service_name.clone()),
+        (ctx.t.get("pulled.cause").to_owned(), a.cause.clone()),
+        (
+            ctx.t.get("pulled.basis").to_owned(),
+            ctx.t.get(&format!("pulled.basis.{}", a.basis)).to_owned(),
+        ),
+        (
+            ctx.t.get("pulled.used_at").to_owned(),
+            zone.display_rfc3339(&a.used_at),
+        ),
+        (
+            ctx.t.get("pulled.expires_at").to_owned(),
+            zone.display_rfc3339(&a.expires_at),
+        ),
+    ];
+    let verdict = match &checked.reason {
+        None if checked.valid => ctx.t.get("pulled.valid").to_owned(),
+        None => ctx.t.get("pulled.not_valid_now").to_owned(),
+        Some(reason) => format!("{} ({reason})", ctx.t.get("pulled.refused")),
+    };
+    Ok(ctx.render(&PulledPage {
+        base: ctx.base("pulled.title"),
+        doc,
+        application: id,
+        material,
+        annotation,
+        verified: checked.valid,
+        verdict,
+    }))
 }
 
 #[derive(Template)]

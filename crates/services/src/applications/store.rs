@@ -142,6 +142,22 @@ pub async fn queue(
     rows.iter().map(row).collect()
 }
 
+/// The items most applied for since `since` (Unix milliseconds), most first, with their
+/// counts.
+pub async fn demand(db: impl Exec<'_>, since: i64, limit: i64) -> AppResult<Vec<(String, i64)>> {
+    use sqlx::Row;
+    let rows = sqlx::query(
+        "SELECT item_code, COUNT(*) AS n FROM applications WHERE submitted_at >= $1 GROUP BY item_code ORDER BY n DESC, item_code LIMIT $2",
+    )
+    .bind(since)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("item_code")?, row.try_get("n")?)))
+        .collect()
+}
+
 /// How many of a department's applications wait for it (in none of the `not_waiting` states),
 /// and how many of those are past their due day (`today`, `YYYY-MM-DD`).
 pub async fn queue_counts(

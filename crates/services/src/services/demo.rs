@@ -26,8 +26,10 @@ pub(crate) async fn seed_service_items(
     };
     let items: Vec<Value> =
         serde_json::from_str(SERVICE_ITEMS).map_err(|e| AppError::Internal(e.into()))?;
+    let english: Value = serde_json::from_str(ENGLISH).map_err(|e| AppError::Internal(e.into()))?;
     for mut item in items {
         let kind = item["department"].as_str().unwrap_or_default().to_owned();
+        add_guide_details(&mut item, &kind, &english)?;
         item["department"] = departments
             .iter()
             .find(|d| d.region_code.as_str() == CITY && d.kind == kind)
@@ -71,6 +73,57 @@ pub(crate) async fn seed_service_items(
             .await?;
         }
     }
+    Ok(())
+}
+
+/// The catalogue in English, and where each department's items are handled in person.
+const ENGLISH: &str = include_str!("../../seed/service_items_en.json");
+
+/// Adds to a demo item its English text (every material and form label translated: a
+/// missing one stops the seed), its place at the service centre and the telephone lines.
+fn add_guide_details(
+    item: &mut serde_json::Value,
+    kind: &str,
+    english: &serde_json::Value,
+) -> AppResult<()> {
+    use serde_json::{Map, Value, json};
+    let missing = |what: &str| AppError::Internal(anyhow::anyhow!("no English for {what}"));
+    let code = item["code"].as_str().unwrap_or_default().to_owned();
+    let mut en = english["items"]
+        .get(&code)
+        .cloned()
+        .ok_or_else(|| missing(&code))?;
+    let mut materials = Map::new();
+    for material in item["materials"].as_array().into_iter().flatten() {
+        let name = material["name"].as_str().unwrap_or_default();
+        let translated = english["materials"]
+            .get(name)
+            .ok_or_else(|| missing(name))?;
+        materials.insert(name.to_owned(), translated.clone());
+    }
+    let mut labels = Map::new();
+    for field in item["form"].as_array().into_iter().flatten() {
+        let label = field["label"].as_str().unwrap_or_default();
+        let translated = english["labels"].get(label).ok_or_else(|| missing(label))?;
+        labels.insert(
+            field["code"].as_str().unwrap_or_default().to_owned(),
+            translated.clone(),
+        );
+    }
+    en["materials"] = Value::Object(materials);
+    en["form"] = Value::Object(labels);
+    item["en"] = en;
+    let place = english["places"].get(kind).ok_or_else(|| missing(kind))?;
+    item["places"] = json!([{
+        "name": place["name"],
+        "name_en": place["name_en"],
+        "address": english["address"],
+        "hours": english["hours"],
+        "hours_en": english["hours_en"],
+        "phone": place["phone"],
+    }]);
+    item["consultation_phone"] = json!("12345");
+    item["complaint_phone"] = json!("12345");
     Ok(())
 }
 

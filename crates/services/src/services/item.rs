@@ -148,6 +148,46 @@ pub struct ResultSpec {
 
 pub use tongban_forms::{FieldKind, FormField, Prefill};
 
+/// 办理地点: a window where the item is handled in person, its hours and telephone. An
+/// address stays in Chinese, as it is written on the street; the English fields give a name
+/// and hours a visitor can read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Place {
+    pub name: String,
+    pub address: String,
+    /// 办理时间, e.g. 工作日 9:00–12:00、13:30–17:00.
+    pub hours: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_en: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours_en: Option<String>,
+}
+
+/// The item's text in English, for a bilingual catalogue: the name, guide, conditions and
+/// result, and the materials and form labels by their Chinese name or field code. Whatever is
+/// missing is shown in Chinese, marked as such.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct English {
+    pub name: String,
+    pub guide: String,
+    #[serde(default)]
+    pub acceptance_conditions: Option<String>,
+    #[serde(default)]
+    pub result: Option<String>,
+    #[serde(default)]
+    pub visits_reason: Option<String>,
+    /// Material names: 中文名 → English.
+    #[serde(default)]
+    pub materials: std::collections::BTreeMap<String, String>,
+    /// Form labels: field code → English.
+    #[serde(default)]
+    pub form: std::collections::BTreeMap<String, String>,
+}
+
 /// The steps a licence item's workflow must have.
 pub const LICENCE_STEPS: [&str; 4] = ["accept", "review", "decide", "deliver"];
 
@@ -205,6 +245,17 @@ pub struct ServiceDefinition {
     pub keywords: Vec<String>,
     /// 办事指南: the plain-language guide.
     pub guide: String,
+    /// 办理地点: where to go when the item needs a visit or the applicant prefers one.
+    #[serde(default)]
+    pub places: Vec<Place>,
+    /// 咨询电话 and 监督投诉电话.
+    #[serde(default)]
+    pub consultation_phone: Option<String>,
+    #[serde(default)]
+    pub complaint_phone: Option<String>,
+    /// The item in English, where the catalogue is bilingual.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub en: Option<English>,
     /// The application form's fields (besides the materials).
     #[serde(default)]
     pub form: Vec<FormField>,
@@ -226,6 +277,16 @@ fn violation(field: &'static str, message: impl Into<String>) -> Violation {
         field,
         message: message.into(),
     }
+}
+
+/// A telephone number as people write it: 3–20 digits with spaces, + or -.
+fn phone_like(text: &str) -> bool {
+    let digits = text.chars().filter(char::is_ascii_digit).count();
+    (3..=20).contains(&digits)
+        && text.chars().count() <= 30
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-'))
 }
 
 fn text_ok(text: &str, max: usize) -> bool {
@@ -407,6 +468,58 @@ impl ServiceDefinition {
         }
         if !text_ok(&self.guide, 20_000) {
             found.push(violation("guide", "write the plain-language guide"));
+        }
+        for place in &self.places {
+            let phone_ok = place.phone.as_deref().is_none_or(phone_like);
+            if !text_ok(&place.name, 100)
+                || !text_ok(&place.address, 200)
+                || !text_ok(&place.hours, 200)
+                || !phone_ok
+            {
+                found.push(violation(
+                    "places",
+                    "every place needs its name, address and hours; a phone is digits, spaces, + or -",
+                ));
+            }
+        }
+        for (field, phone) in [
+            ("consultation_phone", &self.consultation_phone),
+            ("complaint_phone", &self.complaint_phone),
+        ] {
+            if phone.as_deref().is_some_and(|p| !phone_like(p)) {
+                found.push(violation(
+                    field,
+                    "a telephone number is 3–20 digits, spaces, + or -",
+                ));
+            }
+        }
+        if let Some(en) = &self.en {
+            if !text_ok(&en.name, 200) || !text_ok(&en.guide, 20_000) {
+                found.push(violation(
+                    "en",
+                    "the English text gives at least the name and the guide",
+                ));
+            }
+            let unknown_material = en
+                .materials
+                .keys()
+                .find(|name| !self.materials.iter().any(|m| &m.name == *name));
+            if let Some(name) = unknown_material {
+                found.push(violation(
+                    "en",
+                    format!("the English text names a material the item does not have: {name}"),
+                ));
+            }
+            let unknown_field = en
+                .form
+                .keys()
+                .find(|code| !self.form.iter().any(|f| &f.code == *code));
+            if let Some(code) = unknown_field {
+                found.push(violation(
+                    "en",
+                    format!("the English text labels a form field the item does not have: {code}"),
+                ));
+            }
         }
         found
     }

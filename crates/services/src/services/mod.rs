@@ -4,6 +4,7 @@
 
 pub mod api;
 pub(crate) mod demo;
+pub mod home;
 pub mod item;
 pub mod pages;
 pub mod search;
@@ -141,7 +142,11 @@ pub async fn save(state: &AppState, actor: &Actor, request: SaveRequest) -> AppR
 pub struct Summary {
     pub code: String,
     pub name: String,
+    /// The name in English, where the catalogue is bilingual.
+    pub name_en: Option<String>,
     pub department: String,
+    /// The implementing department's USCC.
+    pub department_uscc: String,
     #[schema(value_type = String)]
     pub item_type: item::ItemType,
     pub online_depth: u8,
@@ -183,7 +188,9 @@ pub async fn list(state: &AppState, query: &Query) -> AppResult<Vec<Summary>> {
         .map(|i| Summary {
             code: i.code.clone(),
             name: i.name.clone(),
+            name_en: i.en.as_ref().map(|en| en.name.clone()),
             department: names.get(&i.department).cloned().unwrap_or_default(),
+            department_uscc: i.department.clone(),
             item_type: i.item_type,
             online_depth: i.online_depth,
             visits: i.visits,

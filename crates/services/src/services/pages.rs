@@ -44,6 +44,8 @@ struct SearchPage {
     may_apply: bool,
     /// 一件事: the bundles of the chosen life event, or all when none is chosen.
     bundles: Vec<crate::applications::bundle::BundleView>,
+    /// The attribute that marks Chinese text on an English page.
+    zh_only: &'static str,
 }
 
 async fn search(
@@ -51,7 +53,7 @@ async fn search(
     ctx: PageCtx,
     PageQuery(query): PageQuery<super::Query>,
 ) -> Result<Response, PageError> {
-    let results = super::list(&state, &query)
+    let mut results = super::list(&state, &query)
         .await
         .map_err(|e| ctx.error(e))?;
     let (themes, life_events) = super::facets(&state).await.map_err(|e| ctx.error(e))?;
@@ -61,16 +63,29 @@ async fn search(
         .into_iter()
         .map(|i| i.definition.department)
         .collect();
-    let departments = crate::admin::directory::departments(&state)
+    let departments: Vec<(String, String)> = crate::admin::directory::departments(&state)
         .await
         .map_err(|e| ctx.error(e))?
         .into_iter()
         .filter_map(|d| {
+            let name = if ctx.t.english() { d.name_en } else { d.name };
             d.uscc
                 .filter(|u| implementing.contains(u))
-                .map(|u| (u, d.name))
+                .map(|u| (u, name))
         })
         .collect();
+    // On an English page, names in English where the catalogue has them (`name_en` stays to
+    // tell the page which are still in Chinese).
+    if ctx.t.english() {
+        for r in &mut results {
+            if let Some(en) = &r.name_en {
+                r.name = en.clone();
+            }
+            if let Some((_, name)) = departments.iter().find(|(u, _)| *u == r.department_uscc) {
+                r.department = name.clone();
+            }
+        }
+    }
     let bundles = crate::applications::bundle::list(&state)
         .await
         .map_err(|e| ctx.error(e))?
@@ -90,6 +105,7 @@ async fn search(
         .collect();
     Ok(ctx.render(&SearchPage {
         bundles,
+        zh_only: zh_marker(&ctx),
         base: ctx.base("services.title"),
         asked: query.q.is_some()
             || query.theme.is_some()
@@ -123,17 +139,61 @@ pub fn limit_text(ctx: &PageCtx, limit: TimeLimit) -> String {
     }
 }
 
+/// A place to go, in the page's language: (name, address, hours, phone, phone as a `tel:`
+/// target).
+type PlaceView = (String, String, String, Option<(String, String)>);
+
 #[derive(Template)]
 #[template(path = "service.html")]
 struct GuidePage {
     base: PageBase,
     item: ServiceDefinition,
+    /// The item's text in the page's language where it has one.
+    name: String,
+    guide: String,
+    conditions: String,
+    result: String,
+    /// The reason for visits, and the attribute marking it when it is in Chinese alone.
+    visits_reason: Option<(String, &'static str)>,
+    /// False on an English page for an item whose text exists in Chinese alone (it is then
+    /// shown in Chinese, marked as such).
+    translated: bool,
+    /// The attribute that marks text in Chinese on an English page: for text that exists in
+    /// Chinese alone (legal bases, addresses), and for the item's text when untranslated.
+    zh_only: &'static str,
+    untranslated: &'static str,
     department: String,
     statutory: String,
     promised: String,
     depth: &'static str,
     /// (name, form, required, pulled from the certificate library).
     materials: Vec<(String, String, bool, bool)>,
+    /// The process chart: submission, the workflow's steps, completion.
+    steps: Vec<String>,
+    places: Vec<PlaceView>,
+    consultation: Option<(String, String)>,
+    complaint: Option<(String, String)>,
+}
+
+/// A telephone number and its `tel:` target.
+fn phone_link(phone: &str) -> (String, String) {
+    let target: String = phone.chars().filter(|c| !c.is_whitespace()).collect();
+    (phone.to_owned(), target)
+}
+
+/// The name of a workflow step for the process chart.
+fn step_name(ctx: &PageCtx, step: &str) -> String {
+    let key = format!("services.step.{step}");
+    if crate::web::i18n::Tr::has(&key) {
+        ctx.t.get(&key).to_owned()
+    } else {
+        step.replace('_', " ")
+    }
+}
+
+/// An item's English text, on an English page, where it has one.
+pub fn english<'a>(ctx: &PageCtx, item: &'a ServiceDefinition) -> Option<&'a super::item::English> {
+    item.en.as_ref().filter(|_| ctx.t.english())
 }
 
 async fn guide(
@@ -145,6 +205,7 @@ async fn guide(
         .await
         .map_err(|e| ctx.error(e))?;
     let item = detail.item;
+    let en = english(&ctx, &item);
     let materials = item
         .materials
         .iter()
@@ -156,23 +217,96 @@ async fn guide(
                         .map(|s| ctx.t.get(&format!("services.form.{s}")).to_owned())
                 })
                 .unwrap_or_default();
+            let name = en
+                .and_then(|en| en.materials.get(&m.name))
+                .unwrap_or(&m.name);
             (
-                m.name.clone(),
+                name.clone(),
                 form,
                 m.required,
                 m.source == Source::CertificateLibrary,
             )
         })
         .collect();
+    let mut steps = vec![ctx.t.get("services.step.submit").to_owned()];
+    steps.extend(
+        tongban_workflow::table::Workflow::stages(&item.steps)
+            .into_iter()
+            .map(|s| step_name(&ctx, s)),
+    );
+    steps.push(ctx.t.get("services.step.done").to_owned());
+    let places = item
+        .places
+        .iter()
+        .map(|p| {
+            let pick = |zh: &String, en: &Option<String>| match en {
+                Some(en) if ctx.t.english() => en.clone(),
+                _ => zh.clone(),
+            };
+            (
+                pick(&p.name, &p.name_en),
+                p.address.clone(),
+                pick(&p.hours, &p.hours_en),
+                p.phone.as_deref().map(phone_link),
+            )
+        })
+        .collect();
+    let department = department_name(&state, &ctx, &item.department)
+        .await
+        .unwrap_or(detail.department_name);
     Ok(ctx.render(&GuidePage {
         base: ctx.base("services.guide"),
-        department: detail.department_name,
+        name: en.map_or(&item.name, |en| &en.name).clone(),
+        guide: en.map_or(&item.guide, |en| &en.guide).clone(),
+        conditions: en
+            .and_then(|en| en.acceptance_conditions.clone())
+            .unwrap_or_else(|| item.acceptance_conditions.clone()),
+        result: en
+            .and_then(|en| en.result.clone())
+            .unwrap_or_else(|| item.result.name.clone()),
+        visits_reason: match en.and_then(|en| en.visits_reason.clone()) {
+            Some(reason) => Some((reason, "")),
+            None => item
+                .visits_reason
+                .clone()
+                .map(|reason| (reason, zh_marker(&ctx))),
+        },
+        translated: !ctx.t.english() || en.is_some(),
+        zh_only: zh_marker(&ctx),
+        untranslated: if en.is_none() { zh_marker(&ctx) } else { "" },
+        department,
         statutory: limit_text(&ctx, item.statutory_limit),
         promised: limit_text(&ctx, item.promised_limit),
         depth: ["", "Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ"][usize::from(item.online_depth.min(4))],
         materials,
+        steps,
+        places,
+        consultation: item.consultation_phone.as_deref().map(phone_link),
+        complaint: item.complaint_phone.as_deref().map(phone_link),
         item,
     }))
+}
+
+/// ` lang="zh-CN"` on an English page, for an element whose text is in Chinese.
+pub fn zh_marker(ctx: &PageCtx) -> &'static str {
+    if ctx.t.english() {
+        " lang=\"zh-CN\""
+    } else {
+        ""
+    }
+}
+
+/// A department's name in the page's language, by its USCC.
+async fn department_name(state: &AppState, ctx: &PageCtx, uscc: &str) -> Option<String> {
+    let department = crate::admin::directory::department_by_uscc(state, uscc)
+        .await
+        .ok()
+        .flatten()?;
+    Some(if ctx.t.english() {
+        department.name_en
+    } else {
+        department.name
+    })
 }
 
 #[derive(Template)]

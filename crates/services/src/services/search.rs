@@ -18,6 +18,10 @@ impl Searchable for ServiceDefinition {
     fn body(&self) -> &str {
         &self.guide
     }
+
+    fn translated_titles(&self) -> Vec<&str> {
+        self.en.iter().map(|en| en.name.as_str()).collect()
+    }
 }
 
 /// Filters beside the words: department (USCC), theme and life event.

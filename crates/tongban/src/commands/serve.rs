@@ -81,6 +81,12 @@ async fn serve_with(
                 account.role, account.username, account.password
             );
         }
+        for resident in &credentials.unregistered {
+            println!(
+                "  to register at /register: {} ({}); `tongban admin deliveries` shows the code sent",
+                resident.name, resident.resident_id
+            );
+        }
         if let Some(code) = partner {
             let local = app.local_addr()?;
             let tokens = tokens_of(&credentials);
