@@ -72,7 +72,7 @@ impl crate::module::Module for ServicesModule {
     }
 
     fn routes(&self) -> axum::Router<crate::state::AppState> {
-        crate::services::pages::routes()
+        crate::services::pages::routes().merge(crate::services::editor::routes())
     }
 }
 

@@ -100,10 +100,34 @@ async fn staff_land_on_the_workbench_and_administrators_on_their_console_section
 
     let mut system = app.page_login(app.first_with_role("system_admin")).await;
     let console = system.get(&app, "/admin").await.text().await.expect("html");
-    assert!(console.contains("新建用户") && !console.contains("管理操作记录"));
+    assert!(
+        console.contains("href=\"/admin/users\"") && !console.contains("href=\"/admin/events\""),
+        "the overview leads to the parts this administrator has"
+    );
+    let users = system
+        .get(&app, "/admin/users")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(users.contains("新建用户") && !users.contains("<h2 id=\"regions\""));
+    let structure = system
+        .get(&app, "/admin/regions")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(structure.contains("<h2 id=\"regions\"") && !structure.contains("新建用户"));
 
     let mut audit = app.page_login(app.first_with_role("audit_admin")).await;
-    let console = audit.get(&app, "/admin").await.text().await.expect("html");
+    let overview = audit.get(&app, "/admin").await.text().await.expect("html");
+    assert!(overview.contains("href=\"/admin/events\"") && !overview.contains("新建用户"));
+    let console = audit
+        .get(&app, "/admin/events")
+        .await
+        .text()
+        .await
+        .expect("html");
     assert!(console.contains("管理操作记录") && !console.contains("新建用户"));
     assert!(
         console.contains("<td>创建账号</td>"),
@@ -116,7 +140,7 @@ async fn staff_land_on_the_workbench_and_administrators_on_their_console_section
 
     let mut security = app.page_login(app.first_with_role("security_admin")).await;
     let console = security
-        .get(&app, "/admin")
+        .get(&app, "/admin/grants")
         .await
         .text()
         .await
@@ -136,7 +160,12 @@ async fn staff_land_on_the_workbench_and_administrators_on_their_console_section
 async fn the_system_administrator_creates_a_clerk_on_the_console_who_can_then_log_in() {
     let app = spawn_app().await;
     let mut system = app.page_login(app.first_with_role("system_admin")).await;
-    let console = system.get(&app, "/admin").await.text().await.expect("html");
+    let console = system
+        .get(&app, "/admin/users")
+        .await
+        .text()
+        .await
+        .expect("html");
     let department = console
         .split("name=\"department_id\"><option value=\"")
         .nth(1)
@@ -155,9 +184,16 @@ async fn the_system_administrator_creates_a_clerk_on_the_console_who_can_then_lo
             ],
         )
         .await;
-    assert_eq!(created.status(), 200);
-    let html = created.text().await.expect("html");
+    // Post, then redirect to the part of the console that tells what happened.
+    assert_eq!(created.status(), 303);
+    let told = created.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert_eq!(told, "/admin/users?done=pending&account=new.window");
+    let html = system.get(&app, &told).await.text().await.expect("html");
     assert!(html.contains("激活码已通过送达渠道发给本人"), "{html}");
+    assert!(html.contains("new.window"));
     assert!(
         !html.contains("TOTP:") && !html.contains("密码:"),
         "the administrator sees no credential"
@@ -177,7 +213,7 @@ async fn the_system_administrator_creates_a_clerk_on_the_console_who_can_then_lo
     // The security administrator approves it on their console.
     let mut security = app.page_login(app.first_with_role("security_admin")).await;
     let console = security
-        .get(&app, "/admin")
+        .get(&app, "/admin/grants")
         .await
         .text()
         .await
@@ -196,7 +232,7 @@ async fn the_system_administrator_creates_a_clerk_on_the_console_who_can_then_lo
             &[("csrf", hidden_csrf(&console).as_str())],
         )
         .await;
-    assert_eq!(approved.status(), 200);
+    assert_eq!(approved.status(), 303);
     assert_eq!(
         tongban_app::identity::store::grants(app.state.pool(), &account.id)
             .await
@@ -602,4 +638,61 @@ async fn a_citizen_changes_their_password_on_the_security_page_only_with_the_cur
             .status(),
         200
     );
+}
+
+#[tokio::test]
+async fn the_audit_view_filters_events_by_action_actor_and_day() {
+    let app = spawn_app().await;
+    let mut audit = app.page_login(app.first_with_role("audit_admin")).await;
+    let rows = |html: &str| -> Vec<String> {
+        let body = html.split("<tbody>").nth(1).unwrap_or_default();
+        let body = body.split("</tbody>").next().unwrap_or_default();
+        body.split("<tr>").skip(1).map(str::to_owned).collect()
+    };
+    let all = audit
+        .get(&app, "/admin/events")
+        .await
+        .text()
+        .await
+        .expect("html");
+    let everything = rows(&all);
+    assert!(everything.iter().any(|r| r.contains("<td>创建部门</td>")));
+    let created = audit
+        .get(
+            &app,
+            "/admin/events?action=account.create&actor=operator&from=2000-01-01",
+        )
+        .await;
+    assert_eq!(created.status(), 200);
+    let created = created.text().await.expect("html");
+    let kept = rows(&created);
+    assert!(!kept.is_empty());
+    assert!(kept.len() < everything.len(), "the filter narrows");
+    assert!(
+        kept.iter()
+            .all(|r| r.contains("<td>创建账号</td>") && r.contains("<td>operator</td>"))
+    );
+    assert!(
+        created.contains("<option value=\"account.create\" selected>"),
+        "the filter stays chosen"
+    );
+    // A day before any event finds nothing; an unknown username is a readable refusal.
+    let none = audit
+        .get(&app, "/admin/events?to=2000-01-01")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(rows(&none).is_empty());
+    let unknown = audit.get(&app, "/admin/events?actor=nobody.here").await;
+    assert_eq!(unknown.status(), 422);
+    assert!(
+        unknown
+            .text()
+            .await
+            .expect("html")
+            .contains("没有这个用户名的账号")
+    );
+    let bad_day = audit.get(&app, "/admin/events?from=yesterday").await;
+    assert_eq!(bad_day.status(), 422);
 }

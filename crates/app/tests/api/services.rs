@@ -273,7 +273,7 @@ async fn the_console_editor_saves_and_shows_each_broken_rule() {
         .expect("html");
     assert!(listing.contains("/console/services/339900-ZW-0001"));
     let page = browser
-        .get(&app, "/console/services/339900-ZW-0001")
+        .get(&app, "/console/services/339900-ZW-0001/json")
         .await
         .text()
         .await
@@ -295,7 +295,7 @@ async fn the_console_editor_saves_and_shows_each_broken_rule() {
     let saved = browser
         .post_form(
             &app,
-            "/console/services/339900-ZW-0001",
+            "/console/services/339900-ZW-0001/json",
             &[("csrf", &c), ("version", v), ("definition", &text)],
         )
         .await;
@@ -308,7 +308,7 @@ async fn the_console_editor_saves_and_shows_each_broken_rule() {
     let refused = browser
         .post_form(
             &app,
-            "/console/services/339900-ZW-0001",
+            "/console/services/339900-ZW-0001/json",
             &[("csrf", &c), ("version", v), ("definition", &text)],
         )
         .await;
@@ -319,7 +319,7 @@ async fn the_console_editor_saves_and_shows_each_broken_rule() {
     let stale = browser
         .post_form(
             &app,
-            "/console/services/339900-ZW-0001",
+            "/console/services/339900-ZW-0001/json",
             &[("csrf", &c), ("version", v), ("definition", &text)],
         )
         .await;
@@ -335,7 +335,7 @@ async fn the_console_editor_saves_and_shows_each_broken_rule() {
     let garbled = browser
         .post_form(
             &app,
-            "/console/services/339900-ZW-0001",
+            "/console/services/339900-ZW-0001/json",
             &[
                 ("csrf", &csrf),
                 ("version", "2"),
@@ -344,4 +344,201 @@ async fn the_console_editor_saves_and_shows_each_broken_rule() {
         )
         .await;
     assert_eq!(garbled.status(), 422);
+}
+
+/// The values a browser would send from the first form of a page that posts to `action`:
+/// inputs (checkboxes only when ticked), the chosen option of each select, textareas.
+fn form_values(html: &str, action: &str) -> Vec<(String, String)> {
+    let unescape = |text: &str| {
+        text.replace("&#34;", "\"")
+            .replace("&#39;", "'")
+            .replace("&#60;", "<")
+            .replace("&#62;", ">")
+            .replace("&quot;", "\"")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&#38;", "&")
+            .replace("&amp;", "&")
+    };
+    let attribute = |tag: &str, name: &str| {
+        tag.split(&format!(" {name}=\""))
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .map(unescape)
+    };
+    let start = html
+        .find(&format!("action=\"{action}\""))
+        .expect("the form");
+    let form = &html[start..start + html[start..].find("</form>").expect("its end")];
+    let mut values = Vec::new();
+    let mut rest = form;
+    while let Some(at) = rest.find('<') {
+        rest = &rest[at..];
+        let end = rest.find('>').expect("a tag's end");
+        let tag = &rest[..end];
+        let name = attribute(tag, "name");
+        if let Some(name) = name {
+            if tag.starts_with("<input") {
+                let checkbox = attribute(tag, "type").as_deref() == Some("checkbox");
+                if !checkbox || tag.contains(" checked") {
+                    values.push((name, attribute(tag, "value").unwrap_or_default()));
+                }
+            } else if tag.starts_with("<select") {
+                let body = &rest[end..rest.find("</select>").expect("select end")];
+                let options: Vec<&str> = body.split("<option").skip(1).collect();
+                let chosen = options
+                    .iter()
+                    .find(|o| {
+                        o.split('>')
+                            .next()
+                            .unwrap_or_default()
+                            .contains(" selected")
+                    })
+                    .or(options.first())
+                    .and_then(|o| attribute(o, "value"))
+                    .unwrap_or_default();
+                values.push((name, chosen));
+            } else if tag.starts_with("<textarea") {
+                let body = &rest[end + 1..rest.find("</textarea>").expect("textarea end")];
+                values.push((name, unescape(body)));
+            }
+        }
+        rest = &rest[end..];
+    }
+    values
+}
+
+#[tokio::test]
+async fn the_console_edits_an_item_as_a_form_and_creates_one() {
+    let app = spawn_app().await;
+    let admin = app.account("demo.sysadmin").clone();
+    let mut browser = app.page_login(&admin).await;
+    let code = "339900-SJ-0003";
+    let before: Value = public(&app, &format!("/api/v1/services/{code}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let page = browser
+        .get(&app, &format!("/console/services/{code}"))
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(!page.contains("class=\"code\""), "no JSON to edit");
+    let action = format!("/console/services/{code}");
+    let values = form_values(&page, &action);
+    let form: Vec<(&str, &str)> = values
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    // Sent back unchanged, the form saves the same item as a new version.
+    let saved = browser.post_form(&app, &action, &form).await;
+    assert_eq!(saved.status(), 303);
+    let after: Value = public(&app, &format!("/api/v1/services/{code}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(after["version"], 2);
+    assert_eq!(
+        after["item"], before["item"],
+        "the form holds the whole item"
+    );
+
+    // A change through the form: a fee in the spare row, a material removed, a broken rule
+    // beside its part with everything typed kept.
+    let page = browser
+        .get(&app, &format!("{action}?saved=1"))
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(page.contains("id=\"item-saved\""));
+    let mut values = form_values(&page, &action);
+    for (name, value) in &mut values {
+        match name.as_str() {
+            "fee.0.name" => *value = "工本费".into(),
+            "fee.0.standard" => *value = "10 元".into(),
+            "material.2.name" => value.clear(),
+            "visits" => *value = "0".into(),
+            _ => {}
+        }
+    }
+    let form: Vec<(&str, &str)> = values
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let refused = browser.post_form(&app, &action, &form).await;
+    assert_eq!(refused.status(), 422);
+    let html = refused.text().await.expect("html");
+    let fees = html.find("id=\"part-fees\"").expect("the fees part");
+    let problem = html[fees..]
+        .find("the fee 工本费 needs its name, its standard and the basis")
+        .expect("the fee's problem beside it");
+    assert!(problem < html[fees..].find("</fieldset>").expect("end of part"));
+    assert!(html.contains("value=\"10 元\""), "the typed text is kept");
+    for (name, value) in &mut values {
+        if name == "fee.0.basis" {
+            *value = "《行政事业性收费项目目录》".into();
+        }
+    }
+    let form: Vec<(&str, &str)> = values
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(browser.post_form(&app, &action, &form).await.status(), 303);
+    let changed: Value = public(&app, &format!("/api/v1/services/{code}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(changed["item"]["fees"][0]["standard"], "10 元");
+    assert_eq!(
+        changed["item"]["materials"].as_array().map(Vec::len),
+        Some(2),
+        "the material whose name was cleared is gone"
+    );
+
+    // A new item from the blank form.
+    let blank = browser
+        .get(&app, "/console/services/new")
+        .await
+        .text()
+        .await
+        .expect("html");
+    let mut values = form_values(&blank, "/console/services/new");
+    for (name, value) in &mut values {
+        match name.as_str() {
+            "code" => *value = "339900-ZW-0002".into(),
+            "basic_code" => *value = "000199002000".into(),
+            "name" => *value = "政务服务好差评".into(),
+            "legal_basis" => *value = "《政务服务评价工作指南》".into(),
+            "conditions" => *value = "办理过政务服务事项的群众和企业。".into(),
+            "result_name" => *value = "评价回复".into(),
+            "guide" => *value = "对办过的事项打分，差评有专人回访整改。".into(),
+            "en_name" => *value = "Rating a service".into(),
+            "en_guide" => *value = "Rate what you had done; a poor grade is followed up.".into(),
+            _ => {}
+        }
+    }
+    let form: Vec<(&str, &str)> = values
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let created = browser
+        .post_form(&app, "/console/services/new", &form)
+        .await;
+    assert_eq!(created.status(), 303);
+    let new: Value = public(&app, "/api/v1/services/339900-ZW-0002")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(new["version"], 1);
+    assert_eq!(new["item"]["en"]["name"], "Rating a service");
+    assert_eq!(
+        new["item"]["steps"],
+        json!(["accept", "review", "decide", "deliver"])
+    );
 }

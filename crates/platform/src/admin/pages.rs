@@ -14,18 +14,19 @@ use crate::authz::{Action, Resource, can};
 use crate::error::{AppError, AppResult};
 use crate::identity::model::{Actor, Role};
 use crate::state::AppState;
-use crate::web::extract::PageForm;
+use crate::web::extract::{PageForm, PageQuery};
 use crate::web::pages::{PageBase, PageCtx, PageError, role_name};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/admin", get(console))
-        .route("/admin/users", post(create_user))
+        .route("/admin", get(overview))
+        .route("/admin/users", get(users).post(create_user))
         .route("/admin/users/{id}/password", post(reset_password))
-        .route("/admin/grants", post(grant))
+        .route("/admin/grants", get(grants).post(grant))
         .route("/admin/grant-requests/{id}/{decision}", post(decide_grant))
-        .route("/admin/regions", post(create_region))
-        .route("/admin/departments", post(create_department))
+        .route("/admin/regions", get(structure).post(create_region))
+        .route("/admin/departments", get(structure).post(create_department))
+        .route("/admin/events", get(events))
 }
 
 struct UserRow {
@@ -41,6 +42,9 @@ struct UserRow {
 #[template(path = "console.html")]
 struct Console {
     base: PageBase,
+    /// The part of the console this page shows: `overview`, `users`, `grants`, `structure`
+    /// or `events`.
+    section: &'static str,
     notice: Option<String>,
     secrets: Vec<String>,
     can_manage_accounts: bool,
@@ -54,21 +58,64 @@ struct Console {
     regions: Vec<Region>,
     departments: Vec<Department>,
     events: Vec<(String, String, String, String)>,
+    /// The audit view's filters as asked, and the actions to choose from: (code, words).
+    filters: EventQuery,
+    actions: Vec<(String, String)>,
     staff_roles: Vec<(String, String)>,
     all_roles: Vec<(String, String)>,
 }
 
-/// Renders the console for the actor, with an optional notice and one-time secrets.
+/// What a console page is asked: the outcome of the form sent before it (post/redirect/get),
+/// and the audit view's filters.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventQuery {
+    #[serde(default)]
+    done: Option<String>,
+    /// The account a form created or changed (shown in the notice).
+    #[serde(default)]
+    account: Option<String>,
+    #[serde(default)]
+    action: Option<String>,
+    /// The acting account's username.
+    #[serde(default)]
+    actor: Option<String>,
+    /// Days, YYYY-MM-DD, in the deployment's zone.
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    to: Option<String>,
+}
+
+/// The actions of administrative events, for the audit view's filter.
+const EVENT_ACTIONS: [&str; 13] = [
+    "account.create",
+    "account.register",
+    "account.reset_password",
+    "role.grant",
+    "role.request",
+    "role.approve",
+    "role.refuse",
+    "role.revoke",
+    "region.create",
+    "department.create",
+    "trust.proposed",
+    "trust.approved",
+    "trust.removed",
+];
+
+/// Renders a part of the console for the actor, with the notice of the form sent before.
 async fn render_console(
     state: &AppState,
     ctx: &PageCtx,
-    notice: Option<String>,
-    secrets: Vec<String>,
+    section: &'static str,
+    query: EventQuery,
 ) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
     if !can(actor, Action::ListRoles, Resource::Platform) {
         return Err(ctx.error(AppError::Forbidden));
     }
+    let (notice, secrets) = notice_of(ctx, &query);
     let load = async {
         let can_manage_accounts = can(actor, Action::ManageAccounts, Resource::Platform);
         let can_grant = can(actor, Action::ManageGrants, Resource::Platform);
@@ -78,10 +125,11 @@ async fn render_console(
         } else {
             Vec::new()
         };
-        let events = if can_audit {
+        let events = if can_audit && section == "events" {
             let mut names: std::collections::HashMap<String, String> = Default::default();
             let mut events = Vec::new();
-            for e in service::list_events(state, actor, 100).await? {
+            let filter = event_filter(state, ctx, &query).await?;
+            for e in service::list_events_where(state, actor, &filter, 100).await? {
                 // Who acted, by their username (the operator's command line is "operator").
                 if !names.contains_key(&e.actor_id) {
                     let name = crate::identity::store::account(state.pool(), &e.actor_id)
@@ -137,8 +185,15 @@ async fn render_console(
             .iter()
             .map(|r| (r.as_str().to_owned(), role_name(&ctx.t, *r)))
             .collect();
+        let actions = EVENT_ACTIONS
+            .iter()
+            .map(|a| ((*a).to_owned(), ctx.t.get(&format!("event.{a}")).to_owned()))
+            .collect();
         AppResult::Ok(Console {
             base: ctx.base("console.title"),
+            section,
+            filters: query.clone(),
+            actions,
             notice,
             secrets,
             can_manage_accounts,
@@ -218,8 +273,128 @@ async fn user_rows(state: &AppState, ctx: &PageCtx, actor: &Actor) -> AppResult<
         .collect())
 }
 
-async fn console(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
-    render_console(&state, &ctx, None, Vec::new()).await
+async fn overview(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    PageQuery(query): PageQuery<EventQuery>,
+) -> Result<Response, PageError> {
+    render_console(&state, &ctx, "overview", query).await
+}
+
+async fn users(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    PageQuery(query): PageQuery<EventQuery>,
+) -> Result<Response, PageError> {
+    render_console(&state, &ctx, "users", query).await
+}
+
+async fn grants(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    PageQuery(query): PageQuery<EventQuery>,
+) -> Result<Response, PageError> {
+    render_console(&state, &ctx, "grants", query).await
+}
+
+async fn structure(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    PageQuery(query): PageQuery<EventQuery>,
+) -> Result<Response, PageError> {
+    render_console(&state, &ctx, "structure", query).await
+}
+
+async fn events(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    PageQuery(query): PageQuery<EventQuery>,
+) -> Result<Response, PageError> {
+    render_console(&state, &ctx, "events", query).await
+}
+
+/// The notice of a form's outcome, from the redirect's query (a fixed set of outcomes; an
+/// unknown one shows nothing).
+fn notice_of(ctx: &PageCtx, query: &EventQuery) -> (Option<String>, Vec<String>) {
+    let created = query.account.is_some();
+    let key = match query.done.as_deref() {
+        Some("created") => "console.created",
+        // A new account whose role waits for the second administrator.
+        Some("pending") if created => "console.created",
+        Some("pending") => "console.grant_pending",
+        Some("reset") => "console.password_reset",
+        Some("done") => "console.done",
+        _ => return (None, Vec::new()),
+    };
+    let mut lines = Vec::new();
+    if let Some(account) = &query.account {
+        lines.push(format!("{}: {account}", ctx.t.get("login.username")));
+    }
+    if created || query.done.as_deref() == Some("reset") {
+        lines.push(ctx.t.get("console.activation_sent").to_owned());
+    }
+    if created && query.done.as_deref() == Some("pending") {
+        lines.push(ctx.t.get("console.grant_pending").to_owned());
+    }
+    (Some(ctx.t.get(key).to_owned()), lines)
+}
+
+/// The audit view's filter from its query: an unknown username or an unreadable day is a
+/// readable refusal.
+async fn event_filter(
+    state: &AppState,
+    ctx: &PageCtx,
+    query: &EventQuery,
+) -> AppResult<store::EventFilter> {
+    let given = |value: &Option<String>| value.clone().filter(|v| !v.trim().is_empty());
+    let actor_id = match given(&query.actor) {
+        None => None,
+        Some(name) if name == "operator" || name == "registration" => Some(name),
+        Some(name) => Some(
+            crate::identity::store::account_by_username(state.pool(), name.trim())
+                .await?
+                .ok_or_else(|| AppError::invalid("actor", ctx.t.get("console.no_such_actor")))?
+                .id,
+        ),
+    };
+    let day = |field: &'static str, value: &Option<String>| -> AppResult<Option<i64>> {
+        match given(value) {
+            None => Ok(None),
+            Some(text) => tongban_core::zone::parse_ymd(text.trim())
+                .map(|day| Some(state.zone().start_of(day)))
+                .ok_or_else(|| AppError::invalid(field, ctx.t.get("console.bad_day"))),
+        }
+    };
+    let from = day("from", &query.from)?;
+    // Up to and including the last day asked.
+    let to = day("to", &query.to)?.map(|start| start + 86_400_000);
+    Ok(store::EventFilter {
+        action: given(&query.action),
+        actor_id,
+        from,
+        to,
+    })
+}
+
+/// Where a console form's outcome is shown: its section, told what happened.
+fn done(ctx: &PageCtx, section: &str, outcome: &str, account: Option<&str>) -> Response {
+    let mut target = format!("{section}?done={outcome}");
+    if let Some(account) = account {
+        target.push_str("&account=");
+        target.push_str(&url_escape(account));
+    }
+    ctx.redirect(&target)
+}
+
+/// A username in a query: letters, digits and . _ - pass as they are; anything else is
+/// percent-encoded.
+fn url_escape(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'_' | b'-' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }
 
 fn actor_of(ctx: &PageCtx) -> Result<&Actor, PageError> {
@@ -259,24 +434,17 @@ async fn create_user(
     let created = service::create_account(&state, By::Actor(actor), request)
         .await
         .map_err(|e| ctx.error(e))?;
-    let mut lines = vec![
-        format!(
-            "{}: {}",
-            ctx.t.get("login.username"),
-            created.account.username
-        ),
-        ctx.t.get("console.activation_sent").to_owned(),
-    ];
-    if created.pending_grant.is_some() {
-        lines.push(ctx.t.get("console.grant_pending").to_owned());
-    }
-    render_console(
-        &state,
+    let outcome = if created.pending_grant.is_some() {
+        "pending"
+    } else {
+        "created"
+    };
+    Ok(done(
         &ctx,
-        Some(ctx.t.get("console.created").to_owned()),
-        lines,
-    )
-    .await
+        "/admin/users",
+        outcome,
+        Some(&created.account.username),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -295,13 +463,7 @@ async fn reset_password(
     service::reset_password(&state, By::Actor(actor), &id, None)
         .await
         .map_err(|e| ctx.error(e))?;
-    render_console(
-        &state,
-        &ctx,
-        Some(ctx.t.get("console.password_reset").to_owned()),
-        vec![ctx.t.get("console.activation_sent").to_owned()],
-    )
-    .await
+    Ok(done(&ctx, "/admin/users", "reset", None))
 }
 
 #[derive(Deserialize)]
@@ -333,11 +495,11 @@ async fn grant(
     )
     .await
     .map_err(|e| ctx.error(e))?;
-    let notice = match outcome {
-        service::GrantOutcome::Granted(_) => "console.done",
-        service::GrantOutcome::Pending(_) => "console.grant_pending",
+    let outcome = match outcome {
+        service::GrantOutcome::Granted(_) => "done",
+        service::GrantOutcome::Pending(_) => "pending",
     };
-    render_console(&state, &ctx, Some(ctx.t.get(notice).to_owned()), Vec::new()).await
+    Ok(done(&ctx, "/admin/grants", outcome, None))
 }
 
 /// A security administrator approves or refuses another administrator's grant request.
@@ -357,13 +519,7 @@ async fn decide_grant(
     service::decide_grant(&state, actor, &id, approve)
         .await
         .map_err(|e| ctx.error(e))?;
-    render_console(
-        &state,
-        &ctx,
-        Some(ctx.t.get("console.done").to_owned()),
-        Vec::new(),
-    )
-    .await
+    Ok(done(&ctx, "/admin/grants", "done", None))
 }
 
 #[derive(Deserialize)]
@@ -397,13 +553,7 @@ async fn create_region(
     )
     .await
     .map_err(|e| ctx.error(e))?;
-    render_console(
-        &state,
-        &ctx,
-        Some(ctx.t.get("console.done").to_owned()),
-        Vec::new(),
-    )
-    .await
+    Ok(done(&ctx, "/admin/regions", "done", None))
 }
 
 #[derive(Deserialize)]
@@ -437,11 +587,5 @@ async fn create_department(
     service::create_department(&state, By::Actor(actor), new)
         .await
         .map_err(|e| ctx.error(e))?;
-    render_console(
-        &state,
-        &ctx,
-        Some(ctx.t.get("console.done").to_owned()),
-        Vec::new(),
-    )
-    .await
+    Ok(done(&ctx, "/admin/departments", "done", None))
 }

@@ -925,12 +925,22 @@ pub async fn list_events(
     actor: &Actor,
     limit: i64,
 ) -> AppResult<Vec<AdminEvent>> {
+    list_events_where(state, actor, &store::EventFilter::default(), limit).await
+}
+
+/// The latest events of the filter that the auditor's regions cover.
+pub async fn list_events_where(
+    state: &AppState,
+    actor: &Actor,
+    filter: &store::EventFilter,
+    limit: i64,
+) -> AppResult<Vec<AdminEvent>> {
     if !can(actor, Action::ReadAuditRecords, Resource::Platform) {
         return Err(AppError::Forbidden);
     }
     let deployment: Option<RegionCode> = state.config.region_code.parse().ok();
     let limit = limit.clamp(1, 1000);
-    let events = store::events(state.pool(), limit * 10).await?;
+    let events = store::events(state.pool(), filter, limit * 10).await?;
     Ok(events
         .into_iter()
         .filter(|event| {

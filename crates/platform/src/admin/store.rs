@@ -146,11 +146,35 @@ pub async fn insert_event<'e>(db: impl Exec<'e>, event: &AdminEvent) -> AppResul
     Ok(())
 }
 
-pub async fn events(db: impl Exec<'_>, limit: i64) -> AppResult<Vec<AdminEvent>> {
-    let rows = sqlx::query("SELECT id, at, actor_id, action, target, detail, region_code FROM admin_events ORDER BY at DESC, id DESC LIMIT $1")
-        .bind(limit)
-        .fetch_all(db)
-        .await?;
+/// Which administrative events to read: of one action, by one actor, within `[from, to)`
+/// (Unix milliseconds); each condition applies when given.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub action: Option<String>,
+    pub actor_id: Option<String>,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+}
+
+/// The latest events that pass the filter, newest first.
+pub async fn events(
+    db: impl Exec<'_>,
+    filter: &EventFilter,
+    limit: i64,
+) -> AppResult<Vec<AdminEvent>> {
+    let rows = sqlx::query(
+        "SELECT id, at, actor_id, action, target, detail, region_code FROM admin_events
+         WHERE ($1 IS NULL OR action = $1) AND ($2 IS NULL OR actor_id = $2)
+           AND ($3 IS NULL OR at >= $3) AND ($4 IS NULL OR at < $4)
+         ORDER BY at DESC, id DESC LIMIT $5",
+    )
+    .bind(filter.action.clone())
+    .bind(filter.actor_id.clone())
+    .bind(filter.from)
+    .bind(filter.to)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
     rows.iter()
         .map(|row| Ok(AdminEvent::from_row(row)?))
         .collect()

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub(crate) mod demo;
+pub mod editor;
 pub mod home;
 pub mod item;
 pub mod pages;

@@ -20,7 +20,7 @@ pub fn routes() -> Router<AppState> {
         .route("/services", get(search))
         .route("/services/{code}", get(guide))
         .route("/console/services", get(console))
-        .route("/console/services/{code}", get(edit_form).post(save))
+        .route("/console/services/{code}/json", get(edit_form).post(save))
 }
 
 #[derive(Template)]
