@@ -1662,3 +1662,107 @@ async fn holders_read_together_get_what_each_would_get_alone() {
         }
     }
 }
+
+/// The same work from the health desk's pages: an approved match is run on the page, its
+/// contacts (no names) ticked and designated for a second officer's confirmation; the
+/// emergency mode is proposed for a second officer's approval.
+#[tokio::test]
+async fn a_health_officer_runs_an_approved_match_and_designates_contacts_on_the_desk() {
+    let app = spawn_app().await;
+    let metro = app.account("demo.venue.metro").api_token.clone();
+    let health = app.account("demo.health").api_token.clone();
+    let started = tongban_core::Clock::now_millis(&*app.clock);
+    for (username, later) in [("citizen.zhangwei", 10), ("citizen.wangfang", 35)] {
+        let code = my_pass(&app, username).await["code"]
+            .as_str()
+            .expect("code")
+            .to_owned();
+        let checked = app
+            .post_as(&metro, "/api/v1/pass/verify", &json!({"code": code}))
+            .await;
+        assert_eq!(checked.status(), 200);
+        app.clock.advance(Duration::minutes(later));
+    }
+    let zhang = app.account("citizen.zhangwei");
+    record_positive(&app, &health, zhang.resident_id.as_deref().expect("id")).await;
+    let asked: Value = app
+        .post_as(
+            &health,
+            "/api/v1/health/contacts/requests",
+            &json!({
+                "resident_id": zhang.resident_id.clone().expect("id"),
+                "from": tongban_app::time_fmt::rfc3339(started - 3_600_000),
+                "to": tongban_app::time_fmt::rfc3339(tongban_core::Clock::now_millis(&*app.clock)),
+                "dwell_minutes": 30,
+                "purpose": "确诊病例流调",
+            }),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let id = asked["id"].as_str().expect("id");
+    let approve = format!("/api/v1/health/contacts/requests/{id}/approve");
+    let second = app.account("demo.health2").api_token.clone();
+    assert_eq!(
+        app.post_as(&second, &approve, &json!({})).await.status(),
+        204
+    );
+
+    let mut desk = app.page_login(app.account("demo.health")).await;
+    let html = desk.get(&app, "/health").await.text().await.expect("html");
+    let run = format!("/health/contacts/{id}/run");
+    assert!(
+        html.contains(&format!("action=\"{run}\"")),
+        "the match to run"
+    );
+    let csrf = crate::helpers::hidden_csrf(&html);
+    let found = desk.post_form(&app, &run, &[("csrf", csrf.as_str())]).await;
+    assert_eq!(found.status(), 200);
+    let found = found.text().await.expect("html");
+    assert!(!found.contains("王芳"), "no names in a match");
+    let reference = found
+        .split("name=\"contact.0\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a contact to tick")
+        .to_owned();
+    let pending = app.count("health_facts").await;
+    let designated = desk
+        .post_form(
+            &app,
+            "/health/contacts/designate",
+            &[
+                ("csrf", csrf.as_str()),
+                ("contact.0", reference.as_str()),
+                ("legal_basis", "《传染病防治法》第十二条"),
+            ],
+        )
+        .await;
+    assert_eq!(designated.status(), 303);
+    assert_eq!(designated.headers()["location"], "/health?done=designated");
+    assert_eq!(app.count("health_facts").await, pending + 1);
+    assert_eq!(
+        my_pass(&app, "citizen.wangfang").await["colour"],
+        "green",
+        "nothing changes before the second officer confirms"
+    );
+
+    // The emergency mode: proposed here, waiting in the second officer's inbox.
+    let proposed = desk
+        .post_form(
+            &app,
+            "/health/emergency",
+            &[("csrf", csrf.as_str()), ("mode", "off")],
+        )
+        .await;
+    assert_eq!(proposed.status(), 303);
+    let mut other = app.page_login(app.account("demo.health2")).await;
+    let inbox = other
+        .get(&app, "/health/approvals")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(inbox.contains("action=\"/health/approvals/emergency/"));
+}

@@ -400,6 +400,27 @@ pub async fn open_requests(state: &AppState, actor: &Actor) -> AppResult<Vec<Ope
     Ok(open)
 }
 
+/// Approved requests the actor may run now: theirs or approved by them, within a day of the
+/// approval.
+pub async fn runnable_requests(state: &AppState, actor: &Actor) -> AppResult<Vec<OpenRequest>> {
+    let since = state.now() - REQUEST_LIFETIME_MS;
+    Ok(store::approved_match_requests(state.pool(), since)
+        .await?
+        .into_iter()
+        .filter(|row| {
+            row.requested_by == actor.id() || row.approved_by.as_deref() == Some(actor.id())
+        })
+        .map(|row| OpenRequest {
+            id: row.id,
+            purpose: row.purpose,
+            period: (row.period_from, row.period_to),
+            dwell_minutes: row.dwell_minutes,
+            requested_by: row.requested_by,
+            requested_at: row.requested_at,
+        })
+        .collect())
+}
+
 /// Deletes requests older than the check-ins they could read.
 pub async fn purge_requests(state: &AppState) -> AppResult<u64> {
     let before = state.now() - state.config.checkin_retention_days.max(1) * store::DAY_MS;

@@ -394,6 +394,21 @@ pub async fn open_match_requests(db: impl Exec<'_>, since: i64) -> AppResult<Vec
         .await?)
 }
 
+/// Requests approved since `since`, newest first: those whose match may still run.
+pub async fn approved_match_requests(
+    db: impl Exec<'_>,
+    since: i64,
+) -> AppResult<Vec<MatchRequestRow>> {
+    let sql = format!(
+        "SELECT {MATCH_REQUEST_COLUMNS} FROM contact_match_requests
+         WHERE approved_at IS NOT NULL AND approved_at > $1 ORDER BY approved_at DESC LIMIT 200"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(since)
+        .fetch_all(db)
+        .await?)
+}
+
 /// Approves an open request made since `since` by someone other than its requester.
 pub async fn approve_match_request(
     db: impl Exec<'_>,

@@ -22,6 +22,9 @@ pub fn routes() -> Router<AppState> {
         .route("/health/facts", post(record_fact))
         .route("/health/overrides", post(request_override))
         .route("/health/contacts", post(request_match))
+        .route("/health/contacts/{id}/run", post(run_match))
+        .route("/health/contacts/designate", post(designate))
+        .route("/health/emergency", post(propose_emergency))
         .route("/health/requests/{id}/resolve", post(resolve))
 }
 
@@ -54,6 +57,8 @@ struct DeskPage {
     observations: Vec<(String, &'static str)>,
     reasons: Vec<(&'static str, &'static str)>,
     requests: Vec<service::RequestView>,
+    /// Approved contact matches this officer may run: (id, purpose, period).
+    runnable: Vec<(String, String, String)>,
     policy_version: Option<i64>,
     emergency: bool,
     /// Today in the region's zone, for the date inputs.
@@ -80,12 +85,14 @@ async fn desk(
 }
 
 /// The results a step may come back with (`?done=`).
-const DONE: [&str; 5] = [
+const DONE: [&str; 7] = [
     "fact_in_force",
     "fact_pending",
     "override",
     "match",
     "resolved",
+    "designated",
+    "emergency",
 ];
 
 async fn render(
@@ -108,7 +115,24 @@ async fn render(
     let policy = super::store::active_policy(state.pool())
         .await
         .map_err(|e| ctx.error(e))?;
+    let zone = state.zone();
+    let runnable = crate::checkins::contacts::runnable_requests(state, actor)
+        .await
+        .map_err(|e| ctx.error(e))?
+        .into_iter()
+        .map(|r| {
+            let (from, to) = r.period;
+            let last = zone.date_of(to - 1);
+            let period = format!(
+                "{} – {}",
+                tongban_core::zone::ymd(zone.date_of(from)),
+                tongban_core::zone::ymd(last)
+            );
+            (r.id, r.purpose, period)
+        })
+        .collect();
     let page = DeskPage {
+        runnable,
         base: ctx.base("desk.title"),
         notice,
         refused,
@@ -315,6 +339,104 @@ async fn resolve(
     ctx.check_csrf(&form.csrf)?;
     match service::resolve_request(&state, actor, &id, &form.outcome).await {
         Ok(()) => Ok(ctx.redirect("/health?done=resolved")),
+        Err(error) => refused(&state, &ctx, error).await,
+    }
+}
+
+/// A match's contacts, for the officer to judge: each row a reference (no name), when they
+/// overlapped and for how long; the ones ticked are designated, each waiting for a second
+/// officer's confirmation.
+#[derive(Template)]
+#[template(path = "health_contacts.html")]
+struct ContactsPage {
+    base: PageBase,
+    case_visits: usize,
+    /// (reference, first overlap as local time, minutes, shared visits, a visitor).
+    contacts: Vec<(String, String, i64, u32, bool)>,
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn run_match(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<CsrfForm>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&form.csrf)?;
+    let found = match crate::checkins::contacts::run_match(&state, actor, &id).await {
+        Ok(found) => found,
+        Err(error) => return refused(&state, &ctx, error).await,
+    };
+    let contacts = found
+        .contacts
+        .into_iter()
+        .map(|c| {
+            (
+                c.reference,
+                state.zone().display_rfc3339(&c.first_overlap_at),
+                c.overlap_minutes,
+                c.shared_visits,
+                c.visitor,
+            )
+        })
+        .collect();
+    Ok(ctx.render(&ContactsPage {
+        base: ctx.base("desk.contacts"),
+        case_visits: found.case_visits,
+        contacts,
+    }))
+}
+
+async fn designate(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    PageForm(form): PageForm<std::collections::HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(form.get("csrf").map(String::as_str).unwrap_or_default())?;
+    let mut references: Vec<String> = form
+        .iter()
+        .filter(|(key, _)| key.starts_with("contact."))
+        .map(|(_, reference)| reference.clone())
+        .collect();
+    references.sort();
+    let request = crate::checkins::contacts::ConfirmRequest {
+        references,
+        legal_basis: form.get("legal_basis").cloned().unwrap_or_default(),
+    };
+    match crate::checkins::contacts::confirm(&state, actor, &request).await {
+        Ok(_) => Ok(ctx.redirect("/health?done=designated")),
+        Err(error) => refused(&state, &ctx, error).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct EmergencyForm {
+    csrf: String,
+    /// `on` or `off`.
+    mode: String,
+}
+
+/// Proposes switching the emergency mode; a second officer approves it in the inbox.
+async fn propose_emergency(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    PageForm(form): PageForm<EmergencyForm>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&form.csrf)?;
+    let on = match form.mode.as_str() {
+        "on" => true,
+        "off" => false,
+        _ => return refused(&state, &ctx, AppError::invalid("mode", "on or off")).await,
+    };
+    match service::propose_control(&state, actor, service::Control::Emergency(on)).await {
+        Ok(_) => Ok(ctx.redirect("/health?done=emergency")),
         Err(error) => refused(&state, &ctx, error).await,
     }
 }
