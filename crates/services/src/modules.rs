@@ -148,13 +148,13 @@ impl crate::module::Module for ApplicationsModule {
         let state = state.clone();
         vec![crate::module::Job::once_every(
             state.clone(),
-            "delete uploads no application took",
+            "delete uploads no application took, and drafts past their time",
             std::time::Duration::from_secs(300),
             move || {
                 let state = state.clone();
                 async move {
                     let a_day_ago = state.now() - 86_400_000;
-                    crate::applications::store::delete_uploads_before(state.pool(), a_day_ago)
+                    crate::applications::purge_unclaimed(&state, a_day_ago)
                         .await
                         .map(|_| ())
                 }

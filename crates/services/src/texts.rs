@@ -18,6 +18,26 @@ pub const TEXTS: crate::web::i18n::Texts = &[
         "PDF, JPG or PNG files.",
     ),
     ("apply.submit", "提交申请", "Submit"),
+    ("draft.save", "保存草稿", "Save as a draft"),
+    (
+        "draft.hint",
+        "草稿保存填写的内容和已上传的文件，30 天内可继续填写；提交申请后草稿自动删除。",
+        "A draft keeps what you typed and the files you attached for 30 days; it goes once you apply.",
+    ),
+    ("draft.saved", "草稿已保存：", "Draft saved:"),
+    (
+        "draft.restored",
+        "已恢复您保存的草稿：",
+        "Your saved draft is back:",
+    ),
+    ("draft.discard", "删除草稿", "Discard the draft"),
+    ("draft.list", "草稿", "Drafts"),
+    ("draft.saved_at", "保存于", "saved"),
+    (
+        "draft.kept",
+        "草稿保存 30 天，只有您本人能看到。",
+        "Drafts are kept for 30 days and only you see them.",
+    ),
     (
         "applications.issued_to_wallet",
         "已发放到申请人的证照夹",

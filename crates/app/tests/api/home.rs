@@ -395,3 +395,97 @@ async fn a_resident_registers_with_their_id_number_and_activates_with_the_code_s
     let home = html(&mut resident, &app, "/home").await;
     assert!(home.contains("赵敏"), "the account is bound to her record");
 }
+
+#[tokio::test]
+async fn an_application_is_saved_as_a_draft_with_its_file_and_finished_later() {
+    use reqwest::multipart::{Form, Part};
+    let app = spawn_app().await;
+    let path = "/services/339900-SJ-0001/apply";
+    let mut citizen = app.page_login(app.account("citizen.zhangwei")).await;
+    let csrf = hidden_csrf(&html(&mut citizen, &app, path).await);
+    let pdf = Part::bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF\n".to_vec()).file_name("lease.pdf");
+    // Half done, with a required field left empty: a draft takes it as it is.
+    let form = Form::new()
+        .text("csrf", csrf.clone())
+        .text("field.name", "张记小吃")
+        .text("field.place", "")
+        .part("file.0", pdf)
+        .text("draft", "1");
+    let saved = citizen.post_multipart(&app, path, form).await;
+    assert_eq!(saved.status(), 303);
+    assert_eq!(saved.headers()["location"], format!("{path}?draft=saved"));
+    let sealed: Vec<u8> = sqlx::query_scalar("SELECT form_sealed FROM application_drafts")
+        .fetch_one(app.state.pool())
+        .await
+        .expect("a draft");
+    assert!(
+        !String::from_utf8_lossy(&sealed).contains("张记小吃"),
+        "sealed at rest"
+    );
+
+    // Two days later the file is still there (uploads no application took go after a day,
+    // but not a draft's), and the form opens as it was left.
+    app.clock.advance(time::Duration::days(2));
+    let a_day_ago = tongban_core::Clock::now_millis(&*app.clock) - 86_400_000;
+    tongban_app::applications::purge_unclaimed(&app.state, a_day_ago)
+        .await
+        .expect("purge");
+    // A new session: the old one idled out meanwhile.
+    let mut citizen = app.page_login(app.account("citizen.zhangwei")).await;
+    let page = html(&mut citizen, &app, path).await;
+    assert!(page.contains("id=\"draft-notice\""));
+    assert!(page.contains("value=\"张记小吃\""));
+    let kept = page
+        .split("name=\"kept.0\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the file kept with the draft")
+        .to_owned();
+    let mine = html(&mut citizen, &app, "/applications").await;
+    assert!(mine.contains("id=\"drafts\"") && mine.contains(&format!("href=\"{path}\"")));
+
+    // Finished: the application takes the draft's file, and the draft is gone.
+    let form = Form::new()
+        .text("csrf", hidden_csrf(&page))
+        .text("field.name", "张记小吃")
+        .text("field.place", "临江市江北区滨江路 2 号")
+        .text("field.business_scope", "小吃")
+        .text("kept.0", kept)
+        .text("use_certificates", "1");
+    let applied = citizen.post_multipart(&app, path, form).await;
+    assert_eq!(applied.status(), 303);
+    assert!(
+        applied.headers()["location"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("/applications/")
+    );
+    assert_eq!(app.count("application_drafts").await, 0);
+    assert_eq!(app.count("application_draft_uploads").await, 0);
+    let mine = html(&mut citizen, &app, "/applications").await;
+    assert!(!mine.contains("id=\"drafts\""));
+
+    // A draft left alone goes after thirty days.
+    let csrf = hidden_csrf(&html(&mut citizen, &app, path).await);
+    let form = Form::new()
+        .text("csrf", csrf)
+        .text("field.name", "另一家店")
+        .text("draft", "1");
+    assert_eq!(citizen.post_multipart(&app, path, form).await.status(), 303);
+    app.clock.advance(time::Duration::days(29));
+    assert_eq!(
+        tongban_app::applications::drafts::purge(&app.state)
+            .await
+            .expect("purge"),
+        0,
+        "kept for thirty days"
+    );
+    app.clock.advance(time::Duration::days(2));
+    assert_eq!(
+        tongban_app::applications::drafts::purge(&app.state)
+            .await
+            .expect("purge"),
+        1
+    );
+    assert_eq!(app.count("application_drafts").await, 0);
+}

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod bundle;
+pub mod drafts;
 pub mod evaluation;
 pub mod govstack;
 pub mod pages;
@@ -188,7 +189,20 @@ pub async fn apply(
         }
     }
     let plan = plan(state, actor, stored, &request).await?;
-    execute(state, actor, plan, None, true).await
+    let view = execute(state, actor, plan, None, true).await?;
+    // The application is stored: the applicant's draft of it has done its work. Were this to
+    // fail, the draft would stay until its thirty days end — nothing is lost.
+    if let Err(error) = drafts::discard(state, actor.id(), code).await {
+        tracing::warn!(%error, "a draft outlived its application");
+    }
+    Ok(view)
+}
+
+/// The daily clean-up: drafts past their thirty days, then uploads no application took within
+/// a day of `before` (a draft's files stay with it). Returns the uploads deleted.
+pub async fn purge_unclaimed(state: &AppState, before: i64) -> AppResult<u64> {
+    drafts::purge(state).await?;
+    store::delete_uploads_before(state.pool(), before).await
 }
 
 /// An application checked and ready to store.

@@ -15,6 +15,7 @@ use super::{ApplicationView, Detail, FieldView};
 use crate::error::AppError;
 use crate::services::item::Source;
 use crate::state::AppState;
+use crate::web::extract::{PageForm, PageQuery};
 use crate::web::pages::{PageBase, PageCtx, PageError};
 
 pub fn routes() -> Router<AppState> {
@@ -32,6 +33,7 @@ pub fn routes() -> Router<AppState> {
                 .post(apply_bundle)
                 .layer(axum::extract::DefaultBodyLimit::disable()),
         )
+        .route("/services/{code}/draft/discard", post(discard_draft))
         .route("/bundle-applications/{id}", get(bundle_status))
         .route("/applications", get(mine))
         .route("/applications/{id}", get(detail))
@@ -68,6 +70,10 @@ struct ApplyPage {
     consent_error: Option<String>,
     /// What stopped the submission besides its fields (in the page's language).
     message: Option<String>,
+    /// For a single item: where its draft is discarded (the form may be saved as a draft).
+    draft_discard: Option<String>,
+    /// The notice of a draft restored or just saved.
+    draft_notice: Option<String>,
 }
 
 /// One field of a form as a page shows it: the input's type, the value (known, or as typed)
@@ -232,10 +238,19 @@ fn in_language(
     en.map_or(&item.name, |en| &en.name).clone()
 }
 
+/// `?draft=saved` after a draft was saved.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DraftQuery {
+    #[serde(default)]
+    draft: Option<String>,
+}
+
 async fn apply_form(
     State(state): State<AppState>,
     ctx: PageCtx,
     Path(code): Path<String>,
+    PageQuery(query): PageQuery<DraftQuery>,
 ) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
     let stored = crate::services::item_by_code(&state, &code)
@@ -252,18 +267,56 @@ async fn apply_form(
         .await
         .map_err(|e| ctx.error(e))?;
     let no_problems = BTreeMap::new();
+    // A draft saved before fills the form again, with its files.
+    let draft = super::drafts::load(&state, actor, &code)
+        .await
+        .map_err(|e| ctx.error(e))?
+        .unwrap_or_default();
+    let draft_notice = (draft.saved_at > 0).then(|| {
+        let key = match query.draft.as_deref() {
+            Some("saved") => "draft.saved",
+            _ => "draft.restored",
+        };
+        format!(
+            "{} {}",
+            ctx.t.get(key),
+            state.zone().display(draft.saved_at)
+        )
+    });
     Ok(ctx.render(&ApplyPage {
         base: ctx.base("apply.title"),
         action: format!("/services/{code}/apply"),
         name,
         parts: Vec::new(),
-        fields: form_rows(&fields, &no_problems, &no_problems),
+        fields: form_rows(&fields, &draft.form, &no_problems),
         pulled,
-        uploads: upload_slots(&ctx.t, &uploads, &no_problems, false),
+        uploads: upload_slots(&ctx.t, &uploads, &draft.uploads, false),
         consent: false,
         consent_error: None,
         message: None,
+        draft_discard: Some(format!("/services/{code}/draft/discard")),
+        draft_notice,
     }))
+}
+
+/// The applicant discards their draft of an item; the form opens empty again.
+async fn discard_draft(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+    PageForm(form): PageForm<CsrfOnly>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&form.csrf)?;
+    super::drafts::discard(&state, actor.id(), &code)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(ctx.redirect(&format!("/services/{code}/apply")))
+}
+
+#[derive(serde::Deserialize)]
+struct CsrfOnly {
+    csrf: String,
 }
 
 async fn bundle_form(
@@ -292,6 +345,8 @@ async fn bundle_form(
         consent: false,
         consent_error: None,
         message: None,
+        draft_discard: None,
+        draft_notice: None,
     }))
 }
 
@@ -419,7 +474,14 @@ async fn apply(
         .await
         .map_err(|e| ctx.error(e))?
         .ok_or_else(|| ctx.error(AppError::NotFound))?;
-    let (request, _) = read_apply_form(&state, &ctx, &[&stored.definition], multipart).await?;
+    let (request, others) = read_apply_form(&state, &ctx, &[&stored.definition], multipart).await?;
+    if others.get("draft").map(String::as_str) == Some("1") {
+        // Saved as it is, problems and all: a draft is finished later.
+        super::drafts::save(&state, actor, &code, &request.form, &request.uploads)
+            .await
+            .map_err(|e| ctx.error(e))?;
+        return Ok(ctx.redirect(&format!("/services/{code}/apply?draft=saved")));
+    }
     let (kind, _) = super::applicant_kind(actor).map_err(|e| ctx.error(e))?;
     let mut fields = super::form_for(&state, actor, &stored.definition)
         .await
@@ -430,6 +492,7 @@ async fn apply(
         .map_err(|e| ctx.error(e))?;
     let form = FormSpec {
         action: format!("/services/{code}/apply"),
+        draft_discard: Some(format!("/services/{code}/draft/discard")),
         name,
         parts: Vec::new(),
         fields,
@@ -449,6 +512,8 @@ async fn apply(
 /// An apply form as it was shown, to show again with its problems.
 struct FormSpec {
     action: String,
+    /// For a single item: where its draft is discarded.
+    draft_discard: Option<String>,
     name: String,
     parts: Vec<String>,
     fields: Vec<FieldView>,
@@ -488,6 +553,8 @@ impl FormSpec {
             consent: request.use_certificates,
             consent_error,
             message: Some(message.unwrap_or_else(|| ctx.t.get("form.problems").to_owned())),
+            draft_discard: self.draft_discard.clone(),
+            draft_notice: None,
         };
         Some((StatusCode::UNPROCESSABLE_ENTITY, ctx.render(&page)).into_response())
     }
@@ -536,6 +603,7 @@ async fn apply_bundle(
         .map_err(|e| ctx.error(e))?;
     let form = FormSpec {
         action: format!("/bundles/{code}/apply"),
+        draft_discard: None,
         name: bundle.name,
         parts: items.iter().map(|i| i.definition.name.clone()).collect(),
         fields,
@@ -578,6 +646,8 @@ async fn bundle_status(
 #[template(path = "applications.html")]
 struct MinePage {
     base: PageBase,
+    /// Saved drafts: (item code, item name, saved at).
+    drafts: Vec<(String, String, String)>,
     applications: Vec<ApplicationView>,
     /// (when, application id, item, state).
     notices: Vec<(String, Option<String>, String, String)>,
@@ -595,8 +665,26 @@ async fn mine(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, P
         .into_iter()
         .map(|(at, app, item, to)| (state.zone().display_rfc3339(&at), app, item, to))
         .collect();
+    let mut drafts = Vec::new();
+    for (code, saved_at) in super::drafts::list(&state, actor)
+        .await
+        .map_err(|e| ctx.error(e))?
+    {
+        let name = match crate::services::item_by_code(&state, &code)
+            .await
+            .map_err(|e| ctx.error(e))?
+        {
+            Some(item) => {
+                let en = crate::services::pages::english(&ctx, &item.definition);
+                en.map_or(item.definition.name.clone(), |en| en.name.clone())
+            }
+            None => code.clone(),
+        };
+        drafts.push((code, name, state.zone().display(saved_at)));
+    }
     Ok(ctx.render(&MinePage {
         base: ctx.base("applications.title"),
+        drafts,
         applications,
         notices,
     }))

@@ -355,9 +355,12 @@ pub async fn upload(db: impl Exec<'_>, id: &str, account_id: &str) -> AppResult<
     r.map(|r| Ok(UploadRow::from_row(&r)?)).transpose()
 }
 
-/// Deletes uploads no application took within their day.
+/// Deletes uploads no application took within their day (those kept with a saved draft stay
+/// as long as the draft).
 pub async fn delete_uploads_before(db: impl Exec<'_>, before: i64) -> AppResult<u64> {
-    Ok(sqlx::query("DELETE FROM uploads WHERE at < $1")
+    Ok(sqlx::query(
+        "DELETE FROM uploads WHERE at < $1 AND id NOT IN (SELECT upload_id FROM application_draft_uploads)",
+    )
         .bind(before)
         .execute(db)
         .await?
