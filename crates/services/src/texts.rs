@@ -271,6 +271,163 @@ pub const TEXTS: crate::web::i18n::Texts = &[
     ("services.free", "不收费", "Free of charge"),
     ("services.process", "办理流程", "How it is handled"),
     ("services.new_item", "新建事项", "New item"),
+    (
+        "rule.code",
+        "实施编码为 1–36 位字母、数字或连字符。",
+        "The implementation code is 1–36 letters, digits or hyphens.",
+    ),
+    (
+        "rule.basic_code",
+        "基本编码为 12 位字母或数字。",
+        "The basic code is 12 letters or digits.",
+    ),
+    (
+        "rule.name",
+        "请填写事项名称（1–100 字）。",
+        "Give the item's name (1–100 characters).",
+    ),
+    (
+        "rule.legal_basis",
+        "请填写设定依据。",
+        "Give the legal basis.",
+    ),
+    (
+        "rule.immediate_limit",
+        "即办件的承诺时限为即办（填 0）。",
+        "An item handled on the spot promises 0 working days.",
+    ),
+    (
+        "rule.promised_days",
+        "只有即办件可承诺即办；承诺件请填写工作日数。",
+        "Only an item handled on the spot may promise 0 days; give working days.",
+    ),
+    (
+        "rule.limit_range",
+        "时限为 1–365 个工作日，即办填 0。",
+        "A limit is 1–365 working days, or 0 for on the spot.",
+    ),
+    (
+        "rule.promised_over",
+        "承诺时限不能超过法定时限。",
+        "The promised limit may not exceed the statutory limit.",
+    ),
+    (
+        "rule.depth",
+        "网办深度为 Ⅰ–Ⅳ。",
+        "The online depth is I–IV.",
+    ),
+    (
+        "rule.cross_modes",
+        "跨省通办事项须选择通办方式，其他事项不选。",
+        "An item across provinces names its modes, and only such an item.",
+    ),
+    (
+        "rule.joint_only",
+        "只有多地联办的事项填写下一环事项。",
+        "Only an item handled jointly names a next part.",
+    ),
+    (
+        "rule.joint_code",
+        "下一环应为另一个事项的编码（36 位以内）。",
+        "The next part is another item's code (up to 36 characters).",
+    ),
+    (
+        "rule.cross_online",
+        "只有全程网办（Ⅳ级）的事项可跨省全程网办。",
+        "Only a fully online item (level IV) is handled online across provinces.",
+    ),
+    (
+        "rule.no_visit",
+        "全程网办（Ⅳ级）的事项不需要到现场。",
+        "A fully online item (level IV) needs no visit.",
+    ),
+    (
+        "rule.visit_reason",
+        "请说明需要到现场的原因。",
+        "Say why the applicant must come in person.",
+    ),
+    (
+        "rule.fee",
+        "收费“{}”须写明名称、收费标准和收费依据。",
+        "The fee {} needs its name, its amount and its basis.",
+    ),
+    (
+        "rule.material_name",
+        "每项材料都要有名称。",
+        "Every material needs a name.",
+    ),
+    (
+        "rule.material_type",
+        "“{}”由电子证照库调取，请选择对应的证照类型。",
+        "{} comes from the certificate library: choose its certificate type.",
+    ),
+    (
+        "rule.result_type",
+        "办理结果为电子证照时，请选择证照类型。",
+        "A certificate result names its certificate type.",
+    ),
+    (
+        "rule.licence_steps",
+        "行政许可事项至少包含受理、审查、决定、送达环节；缺少：{}",
+        "A licence item has at least accept, review, decide and deliver; missing: {}",
+    ),
+    (
+        "rule.steps",
+        "至少需要一个办理环节。",
+        "The workflow needs at least one step.",
+    ),
+    (
+        "rule.form_field",
+        "申请表字段“{}”需要唯一的代码（小写字母、数字或下划线）和名称。",
+        "Form field {} needs a unique code of lower-case letters, digits or _ and a label.",
+    ),
+    (
+        "rule.guide",
+        "请填写办事指南。",
+        "Write the plain-language guide.",
+    ),
+    (
+        "rule.place",
+        "每个办理地点都要有名称、地址和办理时间；电话只含数字、空格、+ 或 -。",
+        "Every place needs its name, address and hours; a phone is digits, spaces, + or -.",
+    ),
+    (
+        "rule.phone",
+        "电话号码为 3–20 位数字，可含空格、+ 或 -。",
+        "A telephone number is 3–20 digits, with spaces, + or -.",
+    ),
+    (
+        "rule.en",
+        "英文内容至少包括名称和办事指南。",
+        "The English text gives at least the name and the guide.",
+    ),
+    (
+        "rule.en_material",
+        "英文内容提到了本事项没有的材料：{}",
+        "The English text names a material the item does not have: {}",
+    ),
+    (
+        "rule.en_field",
+        "英文内容提到了本事项没有的表单字段：{}",
+        "The English text labels a form field the item does not have: {}",
+    ),
+    ("rule.choose", "请选择：{}", "Choose: {}"),
+    (
+        "services.stale",
+        "保存前事项已被他人修改（或编码已存在）：请重新打开后再编辑。",
+        "The item changed since you opened it (or the code is taken): open it again and edit.",
+    ),
+    ("rule.number", "请填写整数。", "Give a whole number."),
+    (
+        "rule.material_choices",
+        "材料“{}”：请选择材料形式和来源。",
+        "Material {}: choose its form and source.",
+    ),
+    (
+        "rule.field_kind",
+        "字段“{}”：请选择类型。",
+        "Field {}: choose its kind.",
+    ),
     ("services.form_editor", "表单编辑", "Edit as a form"),
     ("services.as_json", "以 JSON 编辑", "Edit as JSON"),
     ("services.view_guide", "查看办事指南", "See the guide"),

@@ -474,8 +474,8 @@ async fn the_console_edits_an_item_as_a_form_and_creates_one() {
     let html = refused.text().await.expect("html");
     let fees = html.find("id=\"part-fees\"").expect("the fees part");
     let problem = html[fees..]
-        .find("the fee 工本费 needs its name, its standard and the basis")
-        .expect("the fee's problem beside it");
+        .find("收费“工本费”须写明名称、收费标准和收费依据")
+        .expect("the fee's problem beside it, in the page's language");
     assert!(problem < html[fees..].find("</fieldset>").expect("end of part"));
     assert!(html.contains("value=\"10 元\""), "the typed text is kept");
     for (name, value) in &mut values {

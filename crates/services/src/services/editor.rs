@@ -359,12 +359,12 @@ impl EditModel {
 
     /// The definition the form describes, or what cannot be read (by field), before the
     /// catalogue's rules are checked.
-    fn definition(&self) -> Result<ServiceDefinition, Vec<(&'static str, String)>> {
-        let mut problems: Vec<(&'static str, String)> = Vec::new();
+    fn definition(&self) -> Result<ServiceDefinition, Vec<Problem>> {
+        let mut problems: Vec<Problem> = Vec::new();
         let mut pick = |field: &'static str, text: &str| -> Option<String> {
             let value = text.trim().to_owned();
             if value.is_empty() {
-                problems.push((field, format!("choose the {}", field.replace('_', " "))));
+                problems.push(Problem::new(field, "rule.choose", field));
             }
             Some(value)
         };
@@ -374,13 +374,12 @@ impl EditModel {
             pick("exercise_level", &self.exercise_level).and_then(|t| from_word(&t));
         let scope = pick("scope", &self.scope).and_then(|t| from_word(&t));
         let result_kind = pick("result_kind", &self.result_kind).and_then(|t| from_word(&t));
-        let number =
-            |problems: &mut Vec<(&'static str, String)>, field: &'static str, text: &str| {
-                text.trim().parse::<u32>().ok().or_else(|| {
-                    problems.push((field, "a whole number".into()));
-                    None
-                })
-            };
+        let number = |problems: &mut Vec<Problem>, field: &'static str, text: &str| {
+            text.trim().parse::<u32>().ok().or_else(|| {
+                problems.push(Problem::new(field, "rule.number", ""));
+                None
+            })
+        };
         let limit = |d: u32| {
             if d == 0 {
                 TimeLimit::Immediate
@@ -409,9 +408,10 @@ impl EditModel {
                     source,
                     certificate_type: optional(&row.certificate_type),
                 }),
-                _ => problems.push((
+                _ => problems.push(Problem::new(
                     "materials",
-                    format!("{}: choose its form and source", row.name.trim()),
+                    "rule.material_choices",
+                    row.name.trim(),
                 )),
             }
         }
@@ -425,10 +425,7 @@ impl EditModel {
                     required: row.required,
                     prefill: from_word(&row.prefill),
                 }),
-                None => problems.push((
-                    "form",
-                    format!("{}: choose the kind of field", row.code.trim()),
-                )),
+                None => problems.push(Problem::new("form", "rule.field_kind", row.code.trim())),
             }
         }
         let translated = !self.en_name.trim().is_empty() || !self.en_guide.trim().is_empty();
@@ -547,6 +544,43 @@ impl EditModel {
         self.places
             .extend(std::iter::repeat_n(PlaceRow::default(), 1));
         self
+    }
+}
+
+/// A problem of the form: the part of the item, the rule's text key, and its subject (a
+/// material's name, a field's code) or a message of the service's own.
+#[derive(Debug, Clone)]
+struct Problem {
+    field: String,
+    rule: Option<&'static str>,
+    subject: String,
+}
+
+impl Problem {
+    fn new(field: &str, rule: &'static str, subject: &str) -> Problem {
+        Problem {
+            field: field.to_owned(),
+            rule: Some(rule),
+            subject: subject.to_owned(),
+        }
+    }
+
+    /// A refusal the service gave in its own words.
+    fn said(field: &str, message: String) -> Problem {
+        Problem {
+            field: field.to_owned(),
+            rule: None,
+            subject: message,
+        }
+    }
+
+    /// The problem in the page's language: (the part of the form, the words).
+    fn words(&self, ctx: &PageCtx) -> (String, String) {
+        let words = match self.rule {
+            Some(rule) => ctx.t.get(rule).replace("{}", &self.subject),
+            None => self.subject.clone(),
+        };
+        (self.field.clone(), words)
     }
 }
 
@@ -749,23 +783,20 @@ async fn submit(
         let page = page(state, ctx, version, model, problems, false).await?;
         Ok::<Response, PageError>((status, ctx.render(&page)).into_response())
     };
+    let words = |problems: Vec<Problem>| problems.iter().map(|p| p.words(ctx)).collect();
     let definition = match model.definition() {
         Ok(definition) => definition,
         Err(problems) => {
-            let problems = problems
-                .into_iter()
-                .map(|(field, message)| (field.to_owned(), message))
-                .collect();
-            return refuse(problems, StatusCode::UNPROCESSABLE_ENTITY, model).await;
+            return refuse(words(problems), StatusCode::UNPROCESSABLE_ENTITY, model).await;
         }
     };
-    let broken: Vec<(String, String)> = definition
+    let broken: Vec<Problem> = definition
         .violations()
         .into_iter()
-        .map(|v| (v.field.to_owned(), v.message))
+        .map(|v| Problem::new(v.field, v.rule, &v.subject))
         .collect();
     if !broken.is_empty() {
-        return refuse(broken, StatusCode::UNPROCESSABLE_ENTITY, model).await;
+        return refuse(words(broken), StatusCode::UNPROCESSABLE_ENTITY, model).await;
     }
     let request = super::SaveRequest {
         item: definition,
@@ -774,20 +805,12 @@ async fn submit(
     match super::save(state, actor, request).await {
         Ok(saved) => Ok(ctx.redirect(&format!("/console/services/{}?saved=1", saved.code))),
         Err(AppError::Invalid { field, reason }) => {
-            refuse(
-                vec![(field.to_owned(), reason)],
-                StatusCode::UNPROCESSABLE_ENTITY,
-                model,
-            )
-            .await
+            let said = vec![Problem::said(field, reason)];
+            refuse(words(said), StatusCode::UNPROCESSABLE_ENTITY, model).await
         }
-        Err(error @ AppError::Conflict(_)) => {
-            refuse(
-                vec![("save".to_owned(), error.to_string())],
-                StatusCode::CONFLICT,
-                model,
-            )
-            .await
+        Err(AppError::Conflict(_)) => {
+            let stale = vec![Problem::new("save", "services.stale", "")];
+            refuse(words(stale), StatusCode::CONFLICT, model).await
         }
         Err(other) => Err(ctx.error(other)),
     }

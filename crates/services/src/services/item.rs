@@ -265,16 +265,30 @@ pub struct ServiceDefinition {
     pub consent_free_types: Vec<String>,
 }
 
-/// A broken rule: the field and a message for the administrator.
+/// A broken rule: the field, the rule's text key (for a page in the reader's language, with
+/// `{}` standing for the subject: a fee, a material, a field), and the message in English.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
     pub field: &'static str,
+    pub rule: &'static str,
+    pub subject: String,
     pub message: String,
 }
 
-fn violation(field: &'static str, message: impl Into<String>) -> Violation {
+fn violation(rule: &'static str, field: &'static str, message: impl Into<String>) -> Violation {
+    violation_about(rule, field, "", message)
+}
+
+fn violation_about(
+    rule: &'static str,
+    field: &'static str,
+    subject: &str,
+    message: impl Into<String>,
+) -> Violation {
     Violation {
         field,
+        rule,
+        subject: subject.to_owned(),
         message: message.into(),
     }
 }
@@ -303,6 +317,7 @@ impl ServiceDefinition {
         let code_chars = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
         if !(1..=36).contains(&self.code.len()) || !code_chars(&self.code) {
             found.push(violation(
+                "rule.code",
                 "code",
                 "the implementation code is 1–36 letters, digits or hyphens",
             ));
@@ -311,23 +326,34 @@ impl ServiceDefinition {
             || !self.basic_code.chars().all(|c| c.is_ascii_alphanumeric())
         {
             found.push(violation(
+                "rule.basic_code",
                 "basic_code",
                 "the basic code is 12 letters or digits",
             ));
         }
         if !text_ok(&self.name, 100) {
-            found.push(violation("name", "give the item's name (1–100 characters)"));
+            found.push(violation(
+                "rule.name",
+                "name",
+                "give the item's name (1–100 characters)",
+            ));
         }
         if !text_ok(&self.legal_basis, 2000) {
-            found.push(violation("legal_basis", "give the legal basis"));
+            found.push(violation(
+                "rule.legal_basis",
+                "legal_basis",
+                "give the legal basis",
+            ));
         }
         let immediate_limit = self.promised_limit == TimeLimit::Immediate;
         match (self.handling_kind, immediate_limit) {
             (HandlingKind::Immediate, false) => found.push(violation(
+                "rule.immediate_limit",
                 "promised_limit",
                 "an immediate item (即办件) has the promised limit 即办",
             )),
             (HandlingKind::Promised, true) => found.push(violation(
+                "rule.promised_days",
                 "promised_limit",
                 "only an immediate item (即办件) may promise 即办; a promised item (承诺件) gives working days",
             )),
@@ -339,6 +365,7 @@ impl ServiceDefinition {
         ] {
             if limit == (TimeLimit::WorkingDays { days: 0 }) || limit.days() > 365 {
                 found.push(violation(
+                    "rule.limit_range",
                     field,
                     "a limit in working days is 1–365; use 即办 for none",
                 ));
@@ -346,21 +373,28 @@ impl ServiceDefinition {
         }
         if self.promised_limit.days() > self.statutory_limit.days() {
             found.push(violation(
+                "rule.promised_over",
                 "promised_limit",
                 "the promised limit may not exceed the statutory limit",
             ));
         }
         if !(1..=4).contains(&self.online_depth) {
-            found.push(violation("online_depth", "the online depth is I–IV (1–4)"));
+            found.push(violation(
+                "rule.depth",
+                "online_depth",
+                "the online depth is I–IV (1–4)",
+            ));
         }
         if (self.scope == Scope::CrossProvince) == self.cross_modes.is_empty() {
             found.push(violation(
+                "rule.cross_modes",
                 "cross_modes",
                 "a 跨省通办 item names its modes (online, proxy, joint), and only such an item",
             ));
         }
         if self.joint_next.is_some() && !self.cross_modes.contains(&CrossMode::Joint) {
             found.push(violation(
+                "rule.joint_only",
                 "joint_next",
                 "only an item handled jointly (cross mode joint) names a next part",
             ));
@@ -371,18 +405,21 @@ impl ServiceDefinition {
             .is_some_and(|next| next == &self.code || next.is_empty() || next.chars().count() > 36)
         {
             found.push(violation(
+                "rule.joint_code",
                 "joint_next",
                 "the next part is another item's code (up to 36 characters)",
             ));
         }
         if self.cross_modes.contains(&CrossMode::Online) && self.online_depth != 4 {
             found.push(violation(
+                "rule.cross_online",
                 "cross_modes",
                 "only a fully online item (level IV) is handled online across regions",
             ));
         }
         if self.online_depth == 4 && self.visits > 0 {
             found.push(violation(
+                "rule.no_visit",
                 "visits",
                 "a fully online item (level IV, 全程网办) requires no visit",
             ));
@@ -393,6 +430,7 @@ impl ServiceDefinition {
             .is_some_and(|r| text_ok(r, 500));
         if self.visits > 0 && !has_reason {
             found.push(violation(
+                "rule.visit_reason",
                 "visits_reason",
                 "give the reason the applicant must come in person",
             ));
@@ -400,8 +438,10 @@ impl ServiceDefinition {
         for fee in &self.fees {
             if !text_ok(&fee.name, 100) || !text_ok(&fee.standard, 200) || !text_ok(&fee.basis, 500)
             {
-                found.push(violation(
+                found.push(violation_about(
+                    "rule.fee",
                     "fees",
+                    fee.name.trim(),
                     format!(
                         "the fee {} needs its name, its standard and the basis for charging it",
                         fee.name.trim()
@@ -411,12 +451,18 @@ impl ServiceDefinition {
         }
         for material in &self.materials {
             if !text_ok(&material.name, 100) {
-                found.push(violation("materials", "every material needs a name"));
+                found.push(violation(
+                    "rule.material_name",
+                    "materials",
+                    "every material needs a name",
+                ));
             }
             if material.source == Source::CertificateLibrary && material.certificate_type.is_none()
             {
-                found.push(violation(
+                found.push(violation_about(
+                    "rule.material_type",
                     "materials",
+                    &material.name,
                     format!(
                         "{} comes from the certificate library: name its certificate type",
                         material.name
@@ -426,6 +472,7 @@ impl ServiceDefinition {
         }
         if self.result.kind == ResultKind::Certificate && self.result.certificate_type.is_none() {
             found.push(violation(
+                "rule.result_type",
                 "result",
                 "a certificate result names its certificate type",
             ));
@@ -436,8 +483,10 @@ impl ServiceDefinition {
                 .filter(|step| !self.steps.iter().any(|s| s == step))
                 .collect();
             if !missing.is_empty() {
-                found.push(violation(
+                found.push(violation_about(
+                    "rule.licence_steps",
                     "steps",
+                    &missing.join(", "),
                     format!(
                         "a licence item's workflow has at least accept, review, decide and deliver; missing: {}",
                         missing.join(", ")
@@ -446,7 +495,11 @@ impl ServiceDefinition {
             }
         }
         if self.steps.is_empty() {
-            found.push(violation("steps", "the workflow needs at least one step"));
+            found.push(violation(
+                "rule.steps",
+                "steps",
+                "the workflow needs at least one step",
+            ));
         }
         let mut codes = std::collections::HashSet::new();
         for field in &self.form {
@@ -457,8 +510,10 @@ impl ServiceDefinition {
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
             if !code_ok || !codes.insert(field.code.as_str()) || !text_ok(&field.label, 100) {
-                found.push(violation(
+                found.push(violation_about(
+                    "rule.form_field",
                     "form",
+                    &field.code,
                     format!(
                         "form field {}: a unique code of lower-case letters, digits or _ and a label",
                         field.code
@@ -467,7 +522,11 @@ impl ServiceDefinition {
             }
         }
         if !text_ok(&self.guide, 20_000) {
-            found.push(violation("guide", "write the plain-language guide"));
+            found.push(violation(
+                "rule.guide",
+                "guide",
+                "write the plain-language guide",
+            ));
         }
         for place in &self.places {
             let phone_ok = place.phone.as_deref().is_none_or(phone_like);
@@ -477,6 +536,7 @@ impl ServiceDefinition {
                 || !phone_ok
             {
                 found.push(violation(
+                    "rule.place",
                     "places",
                     "every place needs its name, address and hours; a phone is digits, spaces, + or -",
                 ));
@@ -488,6 +548,7 @@ impl ServiceDefinition {
         ] {
             if phone.as_deref().is_some_and(|p| !phone_like(p)) {
                 found.push(violation(
+                    "rule.phone",
                     field,
                     "a telephone number is 3–20 digits, spaces, + or -",
                 ));
@@ -496,6 +557,7 @@ impl ServiceDefinition {
         if let Some(en) = &self.en {
             if !text_ok(&en.name, 200) || !text_ok(&en.guide, 20_000) {
                 found.push(violation(
+                    "rule.en",
                     "en",
                     "the English text gives at least the name and the guide",
                 ));
@@ -505,8 +567,10 @@ impl ServiceDefinition {
                 .keys()
                 .find(|name| !self.materials.iter().any(|m| &m.name == *name));
             if let Some(name) = unknown_material {
-                found.push(violation(
+                found.push(violation_about(
+                    "rule.en_material",
                     "en",
+                    name.as_str(),
                     format!("the English text names a material the item does not have: {name}"),
                 ));
             }
@@ -515,12 +579,68 @@ impl ServiceDefinition {
                 .keys()
                 .find(|code| !self.form.iter().any(|f| &f.code == *code));
             if let Some(code) = unknown_field {
-                found.push(violation(
+                found.push(violation_about(
+                    "rule.en_field",
                     "en",
+                    code.as_str(),
                     format!("the English text labels a form field the item does not have: {code}"),
                 ));
             }
         }
         found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every rule a save can break has its words in both languages, with its subject.
+    #[test]
+    fn every_broken_rule_has_words_for_the_page() {
+        let seed: Vec<ServiceDefinition> =
+            serde_json::from_str(include_str!("../../seed/service_items.json")).expect("seed");
+        let mut item = seed
+            .into_iter()
+            .find(|i| i.item_type == ItemType::AdministrativeLicence)
+            .expect("a licence item");
+        item.code = "bad code!".into();
+        item.basic_code = "1".into();
+        item.name = String::new();
+        item.legal_basis = String::new();
+        item.promised_limit = TimeLimit::WorkingDays { days: 400 };
+        item.online_depth = 4;
+        item.visits = 1;
+        item.visits_reason = None;
+        item.fees = vec![Fee {
+            name: "工本费".into(),
+            standard: String::new(),
+            basis: String::new(),
+        }];
+        item.steps = vec!["accept".into()];
+        item.guide = String::new();
+        item.consultation_phone = Some("call us".into());
+        item.en = Some(English {
+            name: String::new(),
+            ..English::default()
+        });
+        let broken = item.violations();
+        assert!(broken.len() >= 10, "{broken:?}");
+        let texts: std::collections::HashMap<&str, (&str, &str)> = crate::texts::TEXTS
+            .iter()
+            .map(|(key, zh, en)| (*key, (*zh, *en)))
+            .collect();
+        for v in &broken {
+            let (zh, en) = texts
+                .get(v.rule)
+                .unwrap_or_else(|| panic!("no words for {}", v.rule));
+            assert_eq!(
+                zh.contains("{}"),
+                !v.subject.is_empty(),
+                "{}: a subject where the words have a place for it",
+                v.rule
+            );
+            assert_eq!(zh.contains("{}"), en.contains("{}"), "{}", v.rule);
+        }
     }
 }
