@@ -191,6 +191,14 @@ async fn the_apply_form_speaks_english_where_the_item_does() {
     assert!(form.contains("Registering a sole proprietorship"));
     assert!(form.contains("Name of the shop"));
     assert!(form.contains("Capital (10,000 yuan)"));
+    // And the application is listed by the item's English name.
+    let id = apply_for_a_shop(&app).await;
+    let mine = html(&mut citizen, &app, "/applications?lang=en").await;
+    assert!(mine.contains(&format!(
+        "href=\"/applications/{id}\">Registering a sole proprietorship<"
+    )));
+    let detail = html(&mut citizen, &app, &format!("/applications/{id}?lang=en")).await;
+    assert!(detail.contains("Registering a sole proprietorship"));
 }
 
 #[tokio::test]

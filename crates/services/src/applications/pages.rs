@@ -657,7 +657,7 @@ async fn mine(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, P
     let actor = ctx.actor()?;
     let mut applications = super::mine(&state, actor).await.map_err(|e| ctx.error(e))?;
     for a in &mut applications {
-        a.submitted_at = state.zone().display_rfc3339(&a.submitted_at);
+        for_page(&state, &ctx, a).await;
     }
     let notices = super::notices(&state, actor)
         .await
@@ -738,9 +738,7 @@ async fn detail_page(
     for e in &mut detail.history {
         e.at = state.zone().display_rfc3339(&e.at);
     }
-    detail.application.submitted_at = state
-        .zone()
-        .display_rfc3339(&detail.application.submitted_at);
+    for_page(state, ctx, &mut detail.application).await;
     let applicant = super::applicant_kind(actor).is_ok();
     let correction = (detail.application.state == tongban_workflow::table::CORRECTION)
         .then(|| {
@@ -1051,13 +1049,25 @@ struct QueuePage {
     statistics: super::evaluation::Statistics,
 }
 
+/// An application as a page shows it: its time in the region's zone, and on an English page
+/// the item's English name where the catalogue has one.
+async fn for_page(state: &AppState, ctx: &PageCtx, a: &mut ApplicationView) {
+    a.submitted_at = state.zone().display_rfc3339(&a.submitted_at);
+    if ctx.t.english()
+        && let Ok(Some(item)) = crate::services::item_by_code(state, &a.item_code).await
+        && let Some(en) = &item.definition.en
+    {
+        a.item_name = en.name.clone();
+    }
+}
+
 async fn queue(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
     let mut applications = super::queue(&state, actor)
         .await
         .map_err(|e| ctx.error(e))?;
     for a in &mut applications {
-        a.submitted_at = state.zone().display_rfc3339(&a.submitted_at);
+        for_page(&state, &ctx, a).await;
     }
     let rectifications = super::evaluation::rectifications(&state, actor)
         .await
