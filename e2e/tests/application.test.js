@@ -53,7 +53,7 @@ test('a citizen registers a sole proprietorship online and the licence reaches t
   await page.check('input[name=use_certificates]');
   await page.setInputFiles('input[type=file]', { name: 'lease.png', mimeType: 'image/png', buffer: PNG });
   await shot(page, 'apply-02-form');
-  await page.click('form.apply button[type=submit]');
+  await page.click('form.apply button[type=submit].primary');
   await page.waitForURL(/\/applications\/[^/]+$/);
   assert.match(await page.locator('#state').innerText(), /已提交/);
   const applicationUrl = page.url();

@@ -87,7 +87,7 @@ test('an apply form with problems keeps everything, and a correction is asked fo
   await page.setInputFiles('#file-0', { name: 'lease.pdf', mimeType: 'application/pdf', buffer: PDF });
   // The browser's own checks stand aside: the server's answer is what is tested.
   await page.evaluate(() => { document.querySelector('form.apply').noValidate = true; });
-  await page.click('form.apply button[type=submit]');
+  await page.click('form.apply button[type=submit].primary');
   await page.waitForSelector('#form-problems');
   assert.match(await page.locator('#error-place').innerText(), /此项必填/);
   assert.match(await page.locator('.pulled .field-error').innerText(), /请勾选同意/);
@@ -96,7 +96,7 @@ test('an apply form with problems keeps everything, and a correction is asked fo
   await shot(page, 'experience-apply-problems-phone');
   await page.fill('#field-place', '临江市江北区解放路12号');
   await page.check('input[name=use_certificates]');
-  await page.click('form.apply button[type=submit]');
+  await page.click('form.apply button[type=submit].primary');
   await page.waitForURL(/\/applications\/[^/]+$/);
   const applicationUrl = page.url();
 
@@ -151,4 +151,36 @@ test('an apply form with problems keeps everything, and a correction is asked fo
   await shot(page, 'experience-access-checked-phone');
   await phone.close();
   await office.close();
+});
+
+test('a citizen saves an application as a draft on a phone and finishes it from my applications', async () => {
+  const citizen = account('citizen.lina');
+  const phone = await browser.newContext(sizes.phone);
+  const page = await phone.newPage();
+  await page.goto(`${demo.baseUrl}/login?next=/services/339900-SJ-0001/apply`);
+  await page.fill('#username', citizen.username);
+  await page.fill('#password', citizen.password);
+  await page.click('button[type=submit].primary');
+  await page.waitForURL('**/services/339900-SJ-0001/apply');
+  await page.fill('#field-name', '李娜手作坊');
+  await page.setInputFiles('#file-0', { name: 'lease.pdf', mimeType: 'application/pdf', buffer: PDF });
+  await page.click('#save-draft');
+  await page.waitForURL(/draft=saved/);
+  assert.match(await page.locator('#draft-notice').innerText(), /草稿已保存/);
+  assert.equal(await page.inputValue('#field-name'), '李娜手作坊');
+  assert.match(await page.locator('.kept').first().innerText(), /已收到/, 'the file stays with the draft');
+  await shot(page, 'experience-draft-saved-phone');
+
+  await page.goto(`${demo.baseUrl}/applications`);
+  await page.click('#drafts a[href="/services/339900-SJ-0001/apply"]');
+  await page.waitForURL('**/services/339900-SJ-0001/apply');
+  assert.match(await page.locator('#draft-notice').innerText(), /已恢复/);
+  await page.fill('#field-place', '临江市江北区解放路 20 号');
+  await page.fill('#field-business_scope', '手工艺品');
+  await page.check('input[name=use_certificates]');
+  await page.click('form.apply button[type=submit].primary');
+  await page.waitForURL(/\/applications\/[^/]+$/);
+  await page.goto(`${demo.baseUrl}/applications`);
+  assert.equal(await page.locator('#drafts').count(), 0, 'the draft is gone once applied for');
+  await phone.close();
 });
