@@ -65,7 +65,9 @@ impl crate::module::Module for HealthModule {
     }
 
     fn routes(&self) -> axum::Router<crate::state::AppState> {
-        crate::health::pages::routes().merge(crate::health::desk::routes())
+        crate::health::pages::routes()
+            .merge(crate::health::desk::routes())
+            .merge(crate::health::policy_page::routes())
     }
 
     fn upgrade<'a>(

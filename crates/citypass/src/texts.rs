@@ -151,6 +151,56 @@ pub const TEXTS: crate::web::i18n::Texts = &[
         "The switch of the emergency mode is proposed; it takes effect when a second officer approves it.",
     ),
     (
+        "desk.done.policy",
+        "新的赋码规则已提出，待第二名工作人员批准后生效。",
+        "The new policy is proposed; it takes effect when a second officer approves it.",
+    ),
+    ("policy.title", "赋码规则", "Status policy"),
+    (
+        "policy.open",
+        "查看和修改赋码规则",
+        "Read and change the status policy",
+    ),
+    (
+        "policy.hint",
+        "每条规则在条件成立时给出颜色；没有规则成立即为绿码。条件用 JSON Logic 书写，只能读取健康事实；修改需第二名工作人员批准。",
+        "Each rule gives its colour when its condition holds; with none, the pass is green. Conditions are written in JSON Logic and may read health facts only; a change needs a second officer's approval.",
+    ),
+    ("policy.rule", "规则", "Rule"),
+    (
+        "policy.new_rule",
+        "新增规则（条件留空则不添加）",
+        "A new rule (left out while its condition is empty)",
+    ),
+    ("policy.rule_id", "规则编号", "Rule id"),
+    ("policy.colour", "颜色", "Colour"),
+    (
+        "policy.description_zh",
+        "说明（中文，向本人显示）",
+        "Explanation in Chinese (shown to the person)",
+    ),
+    (
+        "policy.description_en",
+        "说明（英文）",
+        "Explanation in English",
+    ),
+    (
+        "policy.logic",
+        "条件（JSON Logic）",
+        "Condition (JSON Logic)",
+    ),
+    (
+        "policy.hold_days",
+        "阳性后需第二人确认的天数（1–28）",
+        "Days after a positive in which a second officer confirms (1–28)",
+    ),
+    (
+        "policy.propose",
+        "提出新版本（待第二人批准）",
+        "Propose as a new version (a second officer approves)",
+    ),
+    ("policy.refused", "未提出：", "Not proposed:"),
+    (
         "desk.runnable",
         "已批准、可执行的匹配",
         "Approved matches you may run",

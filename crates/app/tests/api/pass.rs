@@ -1766,3 +1766,54 @@ async fn a_health_officer_runs_an_approved_match_and_designates_contacts_on_the_
         .expect("html");
     assert!(inbox.contains("action=\"/health/approvals/emergency/"));
 }
+
+/// The status policy on the desk: read in words, proposed from the form as a new version that
+/// waits for a second officer; a condition that is not JSON comes back with what was typed.
+#[tokio::test]
+async fn a_health_officer_proposes_the_status_policy_on_its_page() {
+    use crate::helpers::form_values;
+    let app = spawn_app().await;
+    let mut desk = app.page_login(app.account("demo.health")).await;
+    let page = desk
+        .get(&app, "/health/policy")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(page.contains("name=\"rule.0.logic\""), "the rules in force");
+    let versions = app.count("status_policies").await;
+    let values = form_values(&page, "/health/policy");
+    let mut broken = values.clone();
+    for (name, value) in &mut broken {
+        if name == "rule.0.logic" {
+            *value = "{not json".into();
+        }
+    }
+    let form: Vec<(&str, &str)> = broken
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let refused = desk.post_form(&app, "/health/policy", &form).await;
+    assert_eq!(refused.status(), 422);
+    let html = refused.text().await.expect("html");
+    assert!(html.contains("id=\"policy-problem\""));
+    assert!(html.contains("{not json"), "what was typed stays");
+    assert_eq!(app.count("status_policies").await, versions);
+
+    let form: Vec<(&str, &str)> = values
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let proposed = desk.post_form(&app, "/health/policy", &form).await;
+    assert_eq!(proposed.status(), 303);
+    assert_eq!(proposed.headers()["location"], "/health?done=policy");
+    assert_eq!(app.count("status_policies").await, versions + 1);
+    let mut other = app.page_login(app.account("demo.health2")).await;
+    let inbox = other
+        .get(&app, "/health/approvals")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(inbox.contains("action=\"/health/approvals/policy/"));
+}

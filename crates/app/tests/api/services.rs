@@ -346,70 +346,9 @@ async fn the_console_editor_saves_and_shows_each_broken_rule() {
     assert_eq!(garbled.status(), 422);
 }
 
-/// The values a browser would send from the first form of a page that posts to `action`:
-/// inputs (checkboxes only when ticked), the chosen option of each select, textareas.
-fn form_values(html: &str, action: &str) -> Vec<(String, String)> {
-    let unescape = |text: &str| {
-        text.replace("&#34;", "\"")
-            .replace("&#39;", "'")
-            .replace("&#60;", "<")
-            .replace("&#62;", ">")
-            .replace("&quot;", "\"")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&#38;", "&")
-            .replace("&amp;", "&")
-    };
-    let attribute = |tag: &str, name: &str| {
-        tag.split(&format!(" {name}=\""))
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .map(unescape)
-    };
-    let start = html
-        .find(&format!("action=\"{action}\""))
-        .expect("the form");
-    let form = &html[start..start + html[start..].find("</form>").expect("its end")];
-    let mut values = Vec::new();
-    let mut rest = form;
-    while let Some(at) = rest.find('<') {
-        rest = &rest[at..];
-        let end = rest.find('>').expect("a tag's end");
-        let tag = &rest[..end];
-        let name = attribute(tag, "name");
-        if let Some(name) = name {
-            if tag.starts_with("<input") {
-                let checkbox = attribute(tag, "type").as_deref() == Some("checkbox");
-                if !checkbox || tag.contains(" checked") {
-                    values.push((name, attribute(tag, "value").unwrap_or_default()));
-                }
-            } else if tag.starts_with("<select") {
-                let body = &rest[end..rest.find("</select>").expect("select end")];
-                let options: Vec<&str> = body.split("<option").skip(1).collect();
-                let chosen = options
-                    .iter()
-                    .find(|o| {
-                        o.split('>')
-                            .next()
-                            .unwrap_or_default()
-                            .contains(" selected")
-                    })
-                    .or(options.first())
-                    .and_then(|o| attribute(o, "value"))
-                    .unwrap_or_default();
-                values.push((name, chosen));
-            } else if tag.starts_with("<textarea") {
-                let body = &rest[end + 1..rest.find("</textarea>").expect("textarea end")];
-                values.push((name, unescape(body)));
-            }
-        }
-        rest = &rest[end..];
-    }
-    values
-}
-
 #[tokio::test]
 async fn the_console_edits_an_item_as_a_form_and_creates_one() {
+    use crate::helpers::form_values;
     let app = spawn_app().await;
     let admin = app.account("demo.sysadmin").clone();
     let mut browser = app.page_login(&admin).await;

@@ -85,7 +85,8 @@ async fn desk(
 }
 
 /// The results a step may come back with (`?done=`).
-const DONE: [&str; 7] = [
+const DONE: [&str; 8] = [
+    "policy",
     "fact_in_force",
     "fact_pending",
     "override",

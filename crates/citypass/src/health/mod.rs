@@ -8,5 +8,6 @@ pub mod desk;
 pub mod inputs;
 pub mod pages;
 pub mod policy;
+pub mod policy_page;
 pub mod service;
 pub(crate) mod store;
