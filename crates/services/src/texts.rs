@@ -666,6 +666,11 @@ pub const TEXTS: crate::web::i18n::Texts = &[
     ("services.consultation", "咨询电话", "Questions"),
     ("services.complaint", "监督投诉电话", "Complaints"),
     (
+        "bundle.chinese_only",
+        "“一件事”套餐仅有中文版本。",
+        "These bundles of services are published in Chinese only.",
+    ),
+    (
         "services.chinese_only",
         "本事项的指南仅有中文版本。",
         "This item's guide is published in Chinese only.",

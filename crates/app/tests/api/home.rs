@@ -138,6 +138,11 @@ async fn a_guide_says_where_to_go_whom_to_call_and_how_the_item_is_handled_in_ei
         search.contains("Marriage registration"),
         "English words find"
     );
+    let all = html(&mut visitor, &app, "/services?lang=en").await;
+    assert!(
+        all.contains("id=\"bundles-chinese-only\""),
+        "the bundles, Chinese alone, say so"
+    );
 
     // An item without English says so, and its text is marked as Chinese.
     let deptadmin = &app.account("demo.deptadmin.market").api_token;

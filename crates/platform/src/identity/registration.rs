@@ -28,6 +28,9 @@ pub async fn register(
         .await?
         .is_some()
     {
+        // Said, as a name is no person's data — but counted, so usernames cannot be listed
+        // by asking fast.
+        throttle.count(from, now);
         return Err(AppError::invalid(
             "username",
             "this username is taken: choose another",
