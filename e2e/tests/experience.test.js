@@ -184,3 +184,41 @@ test('a citizen saves an application as a draft on a phone and finishes it from 
   assert.equal(await page.locator('#drafts').count(), 0, 'the draft is gone once applied for');
   await phone.close();
 });
+
+for (const [size, options] of Object.entries(sizes)) {
+  test(`a citizen's home, certificates and a service guide look like an app (${size})`, async () => {
+    const citizen = account('citizen.chenming');
+    const context = await browser.newContext(options);
+    const page = await context.newPage();
+    await page.goto(`${demo.baseUrl}/login`);
+    await page.fill('#username', citizen.username);
+    await page.fill('#password', citizen.password);
+    await page.click('button[type=submit].primary');
+    await page.waitForURL('**/home');
+    assert.ok(await page.locator('nav.tiles a[href="/pass"]').isVisible(), 'the pass one tap away');
+    assert.ok(await page.locator('#popular a[href^="/services/"]').first().isVisible());
+    assert.ok(await page.locator('#life-events a[href^="/services?life_event="]').first().isVisible());
+    const fits = async () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(await fits() <= 1, `the home fits the ${size} screen`);
+    await shot(page, `app-home-${size}`);
+
+    await page.goto(`${demo.baseUrl}/wallet`);
+    assert.ok((await page.locator('article.document').count()) >= 1, 'certificates as documents');
+    assert.ok(await page.locator('article.document .seal').first().isVisible());
+    assert.ok(await fits() <= 1, `the wallet fits the ${size} screen`);
+    await shot(page, `app-wallet-${size}`);
+
+    await page.goto(`${demo.baseUrl}/services/339900-SJ-0003`);
+    assert.equal(await page.locator('ol.process li').count(), 7, 'the process chart');
+    assert.ok(await page.locator('#where a[href^="tel:"]').first().isVisible(), 'whom to call');
+    assert.ok(await fits() <= 1, `the guide fits the ${size} screen`);
+    await shot(page, `app-guide-${size}`);
+
+    await page.goto(`${demo.baseUrl}/home?large=1`);
+    assert.ok((await page.locator('nav.tiles a').count()) <= 6, 'large text shows fewer tiles');
+    assert.equal(await page.locator('details.fold[open]').count(), 0, 'and folds the details');
+    await shot(page, `app-home-large-${size}`);
+    await page.goto(`${demo.baseUrl}/home?large=0`);
+    await context.close();
+  });
+}
