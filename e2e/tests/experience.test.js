@@ -222,3 +222,89 @@ for (const [size, options] of Object.entries(sizes)) {
     await context.close();
   });
 }
+
+// The remaining promises of the experience, at both sizes: times in the region's zone, a
+// pulled certificate read as its document by the clerk, no pass for an enterprise, a search
+// whose count shows without scrolling, an empty showing refused, and the favicon.
+const PULLED = { phone: 'citizen.wangfang', desk: 'citizen.zhangwei' };
+// A one-time code is taken once, and only a later one after it: each sign-in of the clerk here
+// waits for a time step after any the file's tests may have used.
+let clerkStep = null;
+async function nextClerkCode(secret) {
+  // The tests before this one ran already: their sign-ins were at this step or before.
+  if (clerkStep === null) clerkStep = Math.floor(Date.now() / 30_000);
+  while (Math.floor(Date.now() / 30_000) <= clerkStep) await new Promise((r) => setTimeout(r, 500));
+  clerkStep = Math.floor(Date.now() / 30_000);
+  return totp(secret);
+}
+[['phone', sizes.phone], ['desk', sizes.desk]].forEach(([size, options]) => {
+  test(`times, a pulled certificate, an enterprise, search and an empty showing (${size})`, async () => {
+    const context = await browser.newContext(options);
+    const page = await context.newPage();
+    const holder = account(PULLED[size]);
+    await page.goto(`${demo.baseUrl}/login`);
+    await page.fill('#username', holder.username);
+    await page.fill('#password', holder.password);
+    await page.click('button[type=submit].primary');
+    await page.waitForURL('**/home');
+    // The pass's expiry is in the region's zone, said beside it.
+    await page.goto(`${demo.baseUrl}/pass`);
+    assert.match(await page.locator('time').first().locator('xpath=..').innerText(), /UTC\+08:00/);
+    // A search's count is on the first screen.
+    await page.goto(`${demo.baseUrl}/services?q=${encodeURIComponent('生孩子')}`);
+    const count = await page.locator('#results-count').boundingBox();
+    assert.ok(count && count.y + count.height <= options.viewport.height, `the count shows without scrolling (${size})`);
+    // An empty showing of a certificate is refused on the page.
+    await page.goto(`${demo.baseUrl}/wallet`);
+    await page.click('article.document h2 a');
+    await page.click('form[action$="/show"] button[type=submit]');
+    assert.ok(await page.locator('#show-problem').isVisible(), 'nothing ticked, nothing shown');
+    assert.equal(await page.locator('.show .qr').count(), 0);
+
+    // The holder applies (the library's certificates pulled), and the clerk reads one of them.
+    const upload = await fetch(`${demo.baseUrl}/api/v1/uploads`, {
+      method: 'POST', headers: { authorization: `Bearer ${holder.api_token}` }, body: PDF,
+    }).then((r) => r.json());
+    const applied = await fetch(`${demo.baseUrl}/api/v1/services/339900-SJ-0001/applications`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${holder.api_token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        form: { name: `${size} 小吃`, place: '临江市江南区河东路 8 号', business_scope: '小吃' },
+        uploads: { '经营场所使用证明': upload.id },
+        use_certificates: true,
+      }),
+    }).then((r) => r.json());
+    const clerk = account('demo.clerk.market');
+    const office = await browser.newContext(options);
+    const desk = await office.newPage();
+    await desk.goto(`${demo.baseUrl}/login`);
+    await desk.fill('#username', clerk.username);
+    await desk.fill('#password', clerk.password);
+    await desk.fill('#totp', await nextClerkCode(clerk.totp_secret));
+    await desk.click('button[type=submit].primary');
+    await desk.waitForURL('**/home');
+    await desk.goto(`${demo.baseUrl}/applications/${applied.id}`);
+    await desk.click('a[href$="/certificate"]');
+    await desk.waitForURL(/\/certificate$/);
+    assert.ok(await desk.locator('article.document').isVisible(), 'the certificate as its document');
+    assert.match(await desk.locator('#copy-verdict').innerText(), /已核验/);
+    await shot(desk, `experience-pulled-certificate-${size}`);
+    await office.close();
+
+    // An enterprise has no pass, and no link to one.
+    const firm = account('enterprise.qingyuan');
+    const company = await browser.newContext(options);
+    const its = await company.newPage();
+    await its.goto(`${demo.baseUrl}/login`);
+    await its.fill('#username', firm.username);
+    await its.fill('#password', firm.password);
+    await its.click('button[type=submit].primary');
+    await its.waitForURL('**/home');
+    assert.equal(await its.locator('a[href="/pass"]').count(), 0);
+    await company.close();
+
+    const icon = await page.request.get(`${demo.baseUrl}/favicon.ico`);
+    assert.equal(icon.status(), 200);
+    await context.close();
+  });
+});
