@@ -9,7 +9,7 @@
 #   cluster.sh --long    the figures of docs/BENCHMARKS.md: `tongban bench pass-http` and
 #                        `tongban bench checkins-http` through HAProxy with one, two and three
 #                        nodes (each node's cache counts after each), the checks on three,
-#                        then failover.sh (the primary killed under load)
+#                        then failover.sh (two members under Patroni, the primary killed)
 #   cluster.sh --scale   --long without the failover
 #   cluster.sh --pgbouncer   only print the path of a PgBouncer new enough (building it)
 #

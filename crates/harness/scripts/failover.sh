@@ -1,23 +1,24 @@
 #!/usr/bin/env bash
-# Failover under load: a PostgreSQL primary with a synchronous standby (streaming replication,
-# both made here as clusters of their own), HAProxy in TCP mode sending to the primary and to
-# the standby only when the primary is down, PgBouncer in transaction mode behind that address
-# (TLS verify-full end to end), two tongban nodes behind an HTTP HAProxy. `tongban bench
-# failover` drives the gate, each holder once; meanwhile this script kills the primary
-# (SIGKILL to its postmaster) and promotes the standby, as Patroni would after noticing. The
-# bench checks that every acknowledged check-in is stored, that every other answer was 503,
-# and that the nodes answer again without a restart, and reports the seconds of unavailability.
+# Failover under load, as an operator runs it: two PostgreSQL members managed by Patroni (with
+# etcd; both Debian's) in synchronous mode, HAProxy in TCP mode sending the database address to
+# whichever member Patroni's REST API names primary, PgBouncer in transaction mode behind that
+# address (TLS verify-full end to end), two tongban nodes behind an HTTP HAProxy. `tongban bench
+# failover` drives the gate, each holder once; meanwhile this script takes the primary's machine
+# away — its Patroni and its postmaster killed with SIGKILL — and Patroni promotes the
+# synchronous standby once the leader key expires. The bench checks that every acknowledged
+# check-in is stored, that every other answer was 503, and that the nodes answer again without
+# a restart, and reports the seconds of unavailability.
 #
 #   failover.sh            TLS_DIR as for cluster.sh; TONGBAN_BIN (a release build is best)
 #
-# Environment: KILL_AFTER (s of load before the kill, default 15), PROMOTE_AFTER (s from the
-# kill to the promotion, default 2), DURATION (s of load, default 45), HOLDERS (default 15000).
+# Environment: KILL_AFTER (s of load before the kill, default 15), TTL (Patroni's leader key,
+# s, default 10), DURATION (s of load, default 60), HOLDERS (default 15000).
 set -euo pipefail
 : "${TLS_DIR:?TLS_DIR: the folder with ca.pem, server.pem and server.key}"
 bin=$(realpath "${TONGBAN_BIN:-target/release/tongban}")
 KILL_AFTER=${KILL_AFTER:-15}
-PROMOTE_AFTER=${PROMOTE_AFTER:-2}
-DURATION=${DURATION:-45}
+TTL=${TTL:-10}
+DURATION=${DURATION:-60}
 HOLDERS=${HOLDERS:-15000}
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 here=$(dirname "$(realpath "$0")")
@@ -32,12 +33,16 @@ finish() {
   local status=$?
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   stop_pgbouncer
-  wait 2>/dev/null || true
-  for data in "$work/primary" "$work/standby"; do
+  # Patroni and etcd run as postgres under su, which does not pass a signal on.
+  as_root pkill -f "patroni $work/" 2>/dev/null || true
+  sleep 1
+  for data in "$work/pg1" "$work/pg2"; do
     [ -f "$data/postmaster.pid" ] && as_postgres "$pgbin/pg_ctl -D $data -m immediate stop" >/dev/null 2>&1 || true
   done
+  as_root pkill -f "etcd --name tb --data-dir $work/" 2>/dev/null || true
+  wait 2>/dev/null || true
   if [ $status -ne 0 ]; then
-    for log in "$work"/*.log; do echo "--- $log"; grep -v '^ *[0-9]*: \|^ *at ' "$log" | tail -n 20; done
+    for log in "$work"/*.log; do echo "--- $log"; grep -v '^ *[0-9]*: \|^ *at ' "$log" | tail -n 20; done >&2
   fi
   rm -rf "$work"
   exit $status
@@ -48,46 +53,84 @@ install -m 644 "$TLS_DIR/ca.pem" "$TLS_DIR/server.pem" "$work/"
 install -m 600 "$TLS_DIR/server.key" "$work/"
 as_root chown -R postgres "$work"
 
-# The primary: synchronous replication to the standby named "standby".
-primary_port=$(free_port)
-as_postgres "$pgbin/initdb -D $work/primary -U postgres --auth-local=trust --auth-host=scram-sha-256 >/dev/null"
-as_postgres "cat >> $work/primary/postgresql.conf" <<EOF
-listen_addresses = '127.0.0.1'
-port = $primary_port
-unix_socket_directories = '$work'
-max_connections = 200
-ssl = on
-ssl_cert_file = '$work/server.pem'
-ssl_key_file = '$work/server.key'
-wal_level = replica
-max_wal_senders = 4
-synchronous_commit = on
-EOF
-# The standby's replication connection, ahead of initdb's rules (the first that matches wins).
-as_postgres "sed -i '1i host replication postgres 127.0.0.1/32 trust' $work/primary/pg_hba.conf"
-as_postgres "$pgbin/pg_ctl -D $work/primary -l $work/primary.log -w start >/dev/null"
-as_postgres "psql -h $work -p $primary_port -U postgres -qc \"CREATE ROLE tongban LOGIN PASSWORD 'tongban'\""
-as_postgres "psql -h $work -p $primary_port -U postgres -qc 'CREATE DATABASE tongban OWNER tongban'"
+# etcd, one member: where Patroni keeps the leader key and the cluster's configuration.
+need_packages patroni etcd-server
+etcd_port=$(free_port)
+etcd_peer=$(free_port)
+as_postgres "exec etcd --name tb --data-dir $work/etcd --listen-client-urls http://127.0.0.1:$etcd_port \
+  --advertise-client-urls http://127.0.0.1:$etcd_port --listen-peer-urls http://127.0.0.1:$etcd_peer \
+  --initial-advertise-peer-urls http://127.0.0.1:$etcd_peer --initial-cluster tb=http://127.0.0.1:$etcd_peer" \
+  >"$work/etcd.log" 2>&1 &
+pids+=($!)
+wait_for "http://127.0.0.1:$etcd_port/health" 30 "${pids[-1]}"
 
-# The standby: a base backup of the primary, following it.
-standby_port=$(free_port)
-as_postgres "$pgbin/pg_basebackup -d 'host=127.0.0.1 port=$primary_port user=postgres application_name=standby' -D $work/standby -X stream -R"
-# Once promoted, it must not wait for a standby of its own.
-as_postgres "cat >> $work/standby/postgresql.conf" <<EOF
-port = $standby_port
-synchronous_standby_names = ''
+# Two PostgreSQL members under Patroni, in synchronous mode: a commit is acknowledged once the
+# standby has it, and Patroni promotes only a synchronous standby, so a failover loses no
+# acknowledged write. The leader key lives TTL seconds; the standby takes it over once the
+# primary's Patroni stops renewing it.
+declare -A pg_port rest_port
+for member in pg1 pg2; do
+  pg_port[$member]=$(free_port)
+  rest_port[$member]=$(free_port)
+  cat > "$work/$member.yml" <<EOF
+scope: tongban
+name: $member
+restapi:
+  listen: 127.0.0.1:${rest_port[$member]}
+  connect_address: 127.0.0.1:${rest_port[$member]}
+etcd3:
+  hosts: 127.0.0.1:$etcd_port
+log:
+  dir: $work/$member-log
+bootstrap:
+  dcs:
+    ttl: $TTL
+    loop_wait: 1
+    retry_timeout: $(( (TTL - 1) / 2 ))
+    synchronous_mode: true
+    postgresql:
+      parameters:
+        max_connections: 200
+        wal_level: replica
+        max_wal_senders: 4
+        synchronous_commit: "on"
+  initdb:
+    - auth-host: scram-sha-256
+    - auth-local: trust
+  pg_hba:
+    - host replication replicator 127.0.0.1/32 scram-sha-256
+    - host all all 127.0.0.1/32 scram-sha-256
+postgresql:
+  listen: 127.0.0.1:${pg_port[$member]}
+  connect_address: 127.0.0.1:${pg_port[$member]}
+  data_dir: $work/$member
+  bin_dir: $pgbin
+  pgpass: $work/$member.pgpass
+  authentication:
+    superuser: {username: postgres, password: postgres}
+    replication: {username: replicator, password: replicator}
+  parameters:
+    unix_socket_directories: $work
+    ssl: "on"
+    ssl_cert_file: $work/server.pem
+    ssl_key_file: $work/server.key
 EOF
-as_postgres "$pgbin/pg_ctl -D $work/standby -l $work/standby.log -w start >/dev/null"
-# Synchronous from now on: a commit is acknowledged once the standby has it on disk.
-as_postgres "psql -h $work -p $primary_port -U postgres -qc \"ALTER SYSTEM SET synchronous_standby_names = 'standby'\" -c 'SELECT pg_reload_conf()'" >/dev/null
-for _ in $(seq 1 30); do
-  state=$(as_postgres "psql -h $work -p $primary_port -U postgres -tAc \"SELECT sync_state FROM pg_stat_replication WHERE application_name = 'standby'\"")
-  [ "$state" = sync ] && break
-  sleep 1
+  mkdir -p "$work/$member-log"
+  as_root chown -R postgres "$work"
+  as_postgres "exec patroni $work/$member.yml" >"$work/$member-patroni.log" 2>&1 &
+  pids+=($!)
+  # The first member bootstraps the cluster; the second joins it by a base backup.
+  if [ $member = pg1 ]; then
+    wait_for "http://127.0.0.1:${rest_port[pg1]}/primary" 120 "${pids[-1]}"
+  fi
 done
-[ "$state" = sync ] || { echo "the standby is not synchronous" >&2; exit 1; }
+wait_for "http://127.0.0.1:${rest_port[pg2]}/sync" 120 "${pids[-1]}"
+leader_sql() { as_postgres "psql -h $work -p ${pg_port[pg1]} -U postgres -v ON_ERROR_STOP=1 -qc \"$1\""; }
+leader_sql "CREATE ROLE tongban LOGIN PASSWORD 'tongban'"
+leader_sql "CREATE DATABASE tongban OWNER tongban"
 
-# HAProxy (TCP) in front of the database: the primary, else the standby.
+# HAProxy (TCP) in front of the database, sending to whichever member Patroni's REST API says
+# is the primary.
 db_port=$(free_port)
 cat > "$work/haproxy-db.cfg" <<EOF
 defaults
@@ -99,8 +142,11 @@ frontend postgres
   bind 127.0.0.1:$db_port
   default_backend postgres
 backend postgres
-  server primary 127.0.0.1:$primary_port check inter 500 fall 2 rise 2 on-marked-down shutdown-sessions
-  server standby 127.0.0.1:$standby_port check inter 500 fall 2 rise 2 backup
+  option httpchk GET /primary
+  http-check expect status 200
+  default-server inter 500 fall 2 rise 2 on-marked-down shutdown-sessions
+  server pg1 127.0.0.1:${pg_port[pg1]} check port ${rest_port[pg1]}
+  server pg2 127.0.0.1:${pg_port[pg2]} check port ${rest_port[pg2]}
 EOF
 haproxy -f "$work/haproxy-db.cfg" -db >>"$work/haproxy-db.log" 2>&1 &
 pids+=($!)
@@ -111,7 +157,7 @@ start_pgbouncer tongban "$db_port" "server_connect_timeout = 2" "server_login_re
 ca="$work/ca.pem"
 through_db="postgres://tongban:tongban@localhost:$db_port/tongban?sslmode=verify-full&sslrootcert=$ca"
 pooled="postgres://tongban:tongban@localhost:$bouncer_port/tongban?sslmode=verify-full&sslrootcert=$ca"
-"$bin" migrate --database-url "postgres://tongban:tongban@localhost:$primary_port/tongban?sslmode=verify-full&sslrootcert=$ca" >/dev/null
+"$bin" migrate --database-url "postgres://tongban:tongban@localhost:${pg_port[pg1]}/tongban?sslmode=verify-full&sslrootcert=$ca" >/dev/null
 
 export TONGBAN_MASTER_KEY
 TONGBAN_MASTER_KEY=$("$bin" keys generate-master 2>/dev/null | tail -n 1)
@@ -155,9 +201,14 @@ sleep 1
   --database-url "$through_db" --duration "${DURATION}s" --connections 16 &
 bench=$!
 sleep "$KILL_AFTER"
-kill -9 "$(as_root head -n 1 "$work/primary/postmaster.pid")"
-echo "killed the primary at $(date +%T.%N | cut -c1-12)" >&2
-sleep "$PROMOTE_AFTER"
-as_postgres "$pgbin/pg_ctl -D $work/standby -w promote >/dev/null"
-echo "promoted the standby at $(date +%T.%N | cut -c1-12)" >&2
+# The machine of the primary goes: its Patroni first (so it cannot demote or restart anything),
+# then its postmaster.
+as_root pkill -9 -f "patroni $work/pg1.yml"
+kill -9 "$(as_root head -n 1 "$work/pg1/postmaster.pid")"
+echo "killed the primary's Patroni and postmaster at $(date +%T.%N | cut -c1-12)" >&2
+for _ in $(seq 1 $(( TTL * 10 + 300 ))); do
+  curl -fsS -o /dev/null "http://127.0.0.1:${rest_port[pg2]}/primary" 2>/dev/null && break
+  sleep 0.1
+done
+echo "Patroni promoted pg2 at $(date +%T.%N | cut -c1-12)" >&2
 wait "$bench"
