@@ -861,9 +861,16 @@ async fn issue_result(
         name: package.applicant.name.clone(),
         code: package.applicant.resident_id.clone(),
     };
-    let signed =
-        tongban_certificates::certs::issue_from(state, department, &t, &holder, items, actor.id())
-            .await?;
+    let signed = tongban_certificates::certs::issue_from(
+        state,
+        department,
+        &t,
+        &holder,
+        items,
+        actor.id(),
+        None,
+    )
+    .await?;
     let certificate = serde_json::to_value(&signed).map_err(|e| AppError::Internal(e.into()))?;
     let mut out = serde_json::Map::new();
     if let Some(document) = result.get("document").filter(|d| d.is_string()) {

@@ -7,10 +7,12 @@
 //! the log extends the last checkpoint published before the kill), then drives the load:
 //! holders at the metro's door (each holder once, so every acknowledged scan is a check-in to
 //! store), pass reads, applications with an upload (免证办 materials obtained in the same
-//! transaction), and checkpoints asked for. At a random moment the node is killed; with the
-//! node down the harness counts in the database: check-ins stored lie between those
-//! acknowledged and those acknowledged plus those whose answer was lost, the same for
-//! applications, every application has its upload and its first event, the database passes
+//! transaction), an official issuing certificates, and checkpoints asked for. At a random
+//! moment the node is killed; with the node down the harness counts in the database:
+//! check-ins stored lie between those acknowledged and those acknowledged plus those whose
+//! answer was lost, the same for applications and certificates, every application has its
+//! upload and its first event, every acknowledged certificate is stored and so is every
+//! certificate the log says was issued, the database passes
 //! its integrity check and `tongban audit verify` passes. One round also takes an online
 //! backup under the load (`tongban backup`), restores it elsewhere and verifies its log.
 
@@ -50,6 +52,9 @@ pub struct CrashRun {
 const ITEM: &str = "339900-SJ-0001";
 const APPLICANT: &str = "citizen.zhangwei";
 const DOOR: &str = "demo.venue.metro";
+/// The official who issues certificates under the load, and the enterprise they go to.
+const ISSUER: &str = "demo.clerk.market";
+const LICENSEE: &str = "enterprise.yunqi";
 const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
 
 fn application_form() -> Value {
@@ -143,6 +148,9 @@ struct Tally {
     applications_acknowledged: Vec<String>,
     applications_lost: u64,
     applications_unavailable: u64,
+    certificates_acknowledged: Vec<String>,
+    certificates_lost: u64,
+    certificates_unavailable: u64,
     pass_reads: u64,
     refused: u64,
     checkpoint: Option<Published>,
@@ -151,7 +159,9 @@ struct Tally {
 
 impl Tally {
     fn acknowledged(&self) -> u64 {
-        self.checkins_acknowledged + self.applications_acknowledged.len() as u64
+        self.checkins_acknowledged
+            + self.applications_acknowledged.len() as u64
+            + self.certificates_acknowledged.len() as u64
     }
 }
 
@@ -162,6 +172,9 @@ struct Counts {
     applications: i64,
     /// Applications without their upload or their first event: half-written.
     incomplete: i64,
+    certificates: i64,
+    /// Entries in the transparency log.
+    log_size: i64,
 }
 
 fn database_url(run: &CrashRun) -> String {
@@ -272,6 +285,8 @@ async fn counts(run: &CrashRun) -> anyhow::Result<(Counts, Option<String>)> {
                 .replace("ITEM", ITEM),
         )
         .await?,
+        certificates: count(&db, "SELECT COUNT(*) FROM certificates".into()).await?,
+        log_size: count(&db, "SELECT COUNT(*) FROM ledger_entries".into()).await?,
     };
     let integrity = if run.database_url.is_none() {
         let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
@@ -283,6 +298,51 @@ async fn counts(run: &CrashRun) -> anyhow::Result<(Counts, Option<String>)> {
     };
     db.close().await;
     Ok((counts, integrity))
+}
+
+/// Certificates acknowledged but not stored, and certificates the log says were issued (its
+/// entries from `from` on) but that are not stored: either is a write lost or half-made.
+async fn certificates_check(
+    run: &CrashRun,
+    from: i64,
+    acknowledged: &[String],
+) -> anyhow::Result<(Vec<String>, Vec<String>)> {
+    let db = tongban_app::Db::connect(&database_url(run), 1).await?;
+    let stored = |id: String| {
+        let db = &db;
+        async move {
+            let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM certificates WHERE id = $1")
+                .bind(id)
+                .fetch_optional(db.pool())
+                .await?;
+            anyhow::Ok(found.is_some())
+        }
+    };
+    let mut missing = Vec::new();
+    for id in acknowledged {
+        if !stored(id.clone()).await? {
+            missing.push(id.clone());
+        }
+    }
+    let entries: Vec<Vec<u8>> =
+        sqlx::query_scalar("SELECT data FROM ledger_entries WHERE idx >= $1 ORDER BY idx")
+            .bind(from)
+            .fetch_all(db.pool())
+            .await?;
+    let mut logged_only = Vec::new();
+    for entry in entries {
+        let Ok(entry) = serde_json::from_slice::<Value>(&entry) else {
+            continue;
+        };
+        if entry["kind"] == "certificate_issued"
+            && let Some(id) = entry["certificate"].as_str()
+            && !stored(id.to_owned()).await?
+        {
+            logged_only.push(id.to_owned());
+        }
+    }
+    db.close().await;
+    Ok((missing, logged_only))
 }
 
 /// `tongban audit verify` on a data folder (and the run's database, or `url`): the whole log
@@ -306,7 +366,37 @@ enum Action {
     CheckIn,
     ReadPass,
     Apply,
+    Issue,
     Checkpoint,
+}
+
+/// What the issuing official sends: a food business licence for the enterprise, its type
+/// looked up by name in the node's catalogue.
+async fn licence_request(node: &Node, client: &reqwest::Client) -> anyhow::Result<Value> {
+    let issuer = node.token(ISSUER)?;
+    let types: Value = client
+        .get(format!("{}/api/v1/cert-types", node.base))
+        .bearer_auth(&issuer)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let food = types
+        .as_array()
+        .and_then(|all| all.iter().find(|t| t["name"] == "食品经营许可证"))
+        .and_then(|t| t["code"].as_str())
+        .context("the demo's catalogue has no food business licence")?;
+    let uscc = node.demo["accounts"]
+        .as_array()
+        .and_then(|all| all.iter().find(|a| a["username"] == LICENSEE))
+        .and_then(|a| a["uscc"].as_str())
+        .context("the demo has no licensee")?;
+    Ok(json!({
+        "type_code": food,
+        "uscc": uscc,
+        "items": {"operator": "临江云启科技有限公司", "main_format": "餐饮服务经营者", "scope": ["热食类食品制售"]},
+    }))
 }
 
 /// Drives the mixed load until `stop`; each worker with its own generator.
@@ -323,6 +413,8 @@ async fn drive(
     anyhow::ensure!(!holders.is_empty(), "the node seeded no load holders");
     let door = node.token(DOOR)?;
     let applicant = node.token(APPLICANT)?;
+    let issuer = node.token(ISSUER)?;
+    let licence = Arc::new(licence_request(node, client).await?);
     let mut workers = Vec::new();
     for worker in 0..connections.max(1) {
         let acknowledged = acknowledged.clone();
@@ -335,14 +427,17 @@ async fn drive(
             door.clone(),
             applicant.clone(),
         );
+        let (issuer, licence) = (issuer.clone(), licence.clone());
         let mut random = SplitMix(seed ^ (worker as u64).wrapping_mul(0x1234_5678_9abc_def1));
         workers.push(tokio::spawn(async move {
             let mut tally = Tally::default();
             while !stop.load(Ordering::Relaxed) {
-                // One applicant applies one application at a time, as a person does; the
-                // other workers are the door and the holders.
+                // One applicant applies one application at a time, as a person does, and
+                // one official issues one certificate at a time; the other workers are the
+                // door and the holders.
                 let action = match (worker, random.below(10)) {
                     (0, 0..=7) => Action::Apply,
+                    (1, 0..=5) => Action::Issue,
                     (0, _) | (_, 9) => Action::Checkpoint,
                     (_, 0..=4) => Action::CheckIn,
                     _ => Action::ReadPass,
@@ -358,6 +453,7 @@ async fn drive(
                     },
                     Action::ReadPass => read_pass(&client, &base, &any_holder, &mut tally).await,
                     Action::Apply => apply(&client, &base, &applicant, &mut tally).await,
+                    Action::Issue => issue(&client, &base, &issuer, &licence, &mut tally).await,
                     Action::Checkpoint => checkpoint(&client, &base, &mut tally).await,
                 }
                 acknowledged.fetch_add(
@@ -476,6 +572,31 @@ async fn apply(client: &reqwest::Client, base: &str, applicant: &str, t: &mut Ta
         Answer::Refused => t.refused += 1,
         Answer::Unavailable => t.applications_unavailable += 1,
         Answer::Lost => t.applications_lost += 1,
+        Answer::Wrong(what) => t.wrong.push(what),
+    }
+}
+
+/// An official issues a certificate: acknowledged with its id once stored and logged.
+async fn issue(client: &reqwest::Client, base: &str, issuer: &str, body: &Value, t: &mut Tally) {
+    let sent = client
+        .post(format!("{base}/api/v1/certs"))
+        .bearer_auth(issuer)
+        .json(body)
+        .send()
+        .await;
+    match answer("POST /api/v1/certs", sent).await {
+        Answer::Ok(response) => match response.json::<Value>().await {
+            Ok(signed) => match signed["certificate"]["id"].as_str() {
+                Some(id) => t.certificates_acknowledged.push(id.to_owned()),
+                None => t
+                    .wrong
+                    .push(format!("a certificate without an id: {signed}")),
+            },
+            Err(_) => t.certificates_lost += 1,
+        },
+        Answer::Refused => t.refused += 1,
+        Answer::Unavailable => t.certificates_unavailable += 1,
+        Answer::Lost => t.certificates_lost += 1,
         Answer::Wrong(what) => t.wrong.push(what),
     }
 }
@@ -746,6 +867,11 @@ pub async fn crash(run: CrashRun) -> anyhow::Result<Value> {
                 .applications_acknowledged
                 .extend(t.applications_acknowledged);
             tally.applications_lost += t.applications_lost;
+            tally
+                .certificates_acknowledged
+                .extend(t.certificates_acknowledged);
+            tally.certificates_lost += t.certificates_lost;
+            tally.certificates_unavailable += t.certificates_unavailable;
             tally.pass_reads += t.pass_reads;
             tally.refused += t.refused;
             tally.wrong.extend(t.wrong);
@@ -794,6 +920,29 @@ pub async fn crash(run: CrashRun) -> anyhow::Result<Value> {
                 "{applications} applications stored, more than {acknowledged_apps} acknowledged and {applications_unknown} of unknown outcome",
             ));
         }
+        let certificates = after.certificates - before.certificates;
+        let acknowledged_certificates = tally.certificates_acknowledged.len() as i64;
+        let certificates_unknown =
+            tally.certificates_lost as i64 + unknown_503(tally.certificates_unavailable);
+        if certificates > acknowledged_certificates + certificates_unknown {
+            problems.push(format!(
+                "{certificates} certificates stored, more than {acknowledged_certificates} acknowledged and {certificates_unknown} of unknown outcome",
+            ));
+        }
+        let (unstored, logged_only) =
+            certificates_check(&run, before.log_size, &tally.certificates_acknowledged).await?;
+        if !unstored.is_empty() {
+            problems.push(format!(
+                "{} certificates acknowledged and not stored",
+                unstored.len()
+            ));
+        }
+        if !logged_only.is_empty() {
+            problems.push(format!(
+                "{} certificates in the log as issued and not stored",
+                logged_only.len()
+            ));
+        }
         if after.incomplete != before.incomplete {
             problems.push(format!(
                 "{} applications half-written (without their upload or first event)",
@@ -814,7 +963,7 @@ pub async fn crash(run: CrashRun) -> anyhow::Result<Value> {
             problems.push(format!("the backup taken under load: {error:#}"));
         }
         problems.extend(tally.wrong.iter().take(10).cloned());
-        if tally.checkins_acknowledged + tally.applications_acknowledged.len() as u64 == 0 {
+        if tally.acknowledged() == 0 {
             problems.push("nothing was acknowledged before the kill: no load".to_owned());
         }
 
@@ -823,6 +972,7 @@ pub async fn crash(run: CrashRun) -> anyhow::Result<Value> {
             "killed_after_ms": load_ms,
             "checkins": {"acknowledged": acknowledged_checkins, "lost_in_flight": tally.checkins_lost, "answered_503": tally.checkins_unavailable, "stored": checkins},
             "applications": {"acknowledged": acknowledged_apps, "lost_in_flight": tally.applications_lost, "answered_503": tally.applications_unavailable, "stored": applications},
+            "certificates": {"acknowledged": acknowledged_certificates, "lost_in_flight": tally.certificates_lost, "answered_503": tally.certificates_unavailable, "stored": certificates, "logged_not_stored": logged_only.len()},
             "pass_reads": tally.pass_reads,
             "refused_or_cut": tally.refused,
             "wrong_answers": tally.wrong.len(),
@@ -861,6 +1011,7 @@ pub async fn crash(run: CrashRun) -> anyhow::Result<Value> {
         "seconds": started.elapsed().as_secs_f64(),
         "checkins": {"acknowledged": total("checkins", "acknowledged"), "stored": total("checkins", "stored"), "lost_in_flight": total("checkins", "lost_in_flight"), "answered_503": total("checkins", "answered_503")},
         "applications": {"acknowledged": total("applications", "acknowledged"), "stored": total("applications", "stored"), "lost_in_flight": total("applications", "lost_in_flight"), "answered_503": total("applications", "answered_503")},
+        "certificates": {"acknowledged": total("certificates", "acknowledged"), "stored": total("certificates", "stored"), "lost_in_flight": total("certificates", "lost_in_flight"), "answered_503": total("certificates", "answered_503"), "logged_not_stored": total("certificates", "logged_not_stored")},
         "each_round": rounds,
         "failed": failed,
         "machine": crate::bench::machine(),

@@ -145,20 +145,36 @@ impl crate::module::Module for ApplicationsModule {
     }
 
     fn jobs(&self, state: &crate::state::AppState) -> Vec<crate::module::Job> {
+        let results = state.clone();
         let state = state.clone();
-        vec![crate::module::Job::once_every(
-            state.clone(),
-            "delete uploads no application took, and drafts past their time",
-            std::time::Duration::from_secs(300),
-            move || {
-                let state = state.clone();
-                async move {
-                    let a_day_ago = state.now() - 86_400_000;
-                    crate::applications::purge_unclaimed(&state, a_day_ago)
-                        .await
-                        .map(|_| ())
-                }
-            },
-        )]
+        vec![
+            crate::module::Job::once_every(
+                results.clone(),
+                "issue the certificates of approvals cut off before them",
+                std::time::Duration::from_secs(30),
+                move || {
+                    let state = results.clone();
+                    async move {
+                        crate::applications::finish_cut_results(&state)
+                            .await
+                            .map(|_| ())
+                    }
+                },
+            ),
+            crate::module::Job::once_every(
+                state.clone(),
+                "delete uploads no application took, and drafts past their time",
+                std::time::Duration::from_secs(300),
+                move || {
+                    let state = state.clone();
+                    async move {
+                        let a_day_ago = state.now() - 86_400_000;
+                        crate::applications::purge_unclaimed(&state, a_day_ago)
+                            .await
+                            .map(|_| ())
+                    }
+                },
+            ),
+        ]
     }
 }

@@ -792,3 +792,137 @@ pub(crate) async fn submitted(app: &TestApp) -> String {
     let submitted: Value = apply(app, &citizen, body).await.json().await.expect("json");
     submitted["id"].as_str().expect("id").to_owned()
 }
+
+/// An approval stored when its certificate could not be (the database refused it after the
+/// approval's transaction) keeps the certificate's draft; a minute later the job issues it
+/// from that draft, records it as the result, and never issues it twice.
+#[tokio::test]
+async fn an_approval_cut_off_before_its_certificate_gets_it_later_and_once() {
+    let app = spawn_app().await;
+    let citizen = app.account("citizen.zhangwei").api_token.clone();
+    let clerk = app.account("demo.clerk.market").api_token.clone();
+    let upload_id = upload(&app, &citizen, PNG)
+        .await
+        .json::<Value>()
+        .await
+        .expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let submitted: Value = apply(
+        &app,
+        &citizen,
+        json!({"form": form(), "uploads": {"经营场所使用证明": upload_id}, "use_certificates": true}),
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    let id = submitted["id"].as_str().expect("id").to_owned();
+    for (action, version) in [("accept", 1), ("pass", 2)] {
+        let (status, body) = act(
+            &app,
+            &clerk,
+            &id,
+            json!({"action": action, "version": version}),
+        )
+        .await;
+        assert_eq!(status, 200, "{action}: {body}");
+    }
+
+    // The database refuses certificates from now on, as a full disk or a lost primary would
+    // after the approval's commit.
+    let pool = app.state.pool();
+    let postgres = app.database_url.starts_with("postgres");
+    let refuse: &[&str] = if postgres {
+        &[
+            "CREATE FUNCTION refuse_certificates() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse_certificates BEFORE INSERT ON certificates FOR EACH ROW EXECUTE FUNCTION refuse_certificates()",
+        ]
+    } else {
+        &[
+            "CREATE TRIGGER refuse_certificates BEFORE INSERT ON certificates BEGIN SELECT RAISE(ABORT, 'refused'); END",
+        ]
+    };
+    for sql in refuse {
+        sqlx::query(sqlx::AssertSqlSafe(*sql))
+            .execute(pool)
+            .await
+            .expect("trigger");
+    }
+    let certificates = app.count("certificates").await;
+    let (status, body) = act(
+        &app,
+        &clerk,
+        &id,
+        json!({"action": "approve", "version": 3}),
+    )
+    .await;
+    assert_eq!(status, 503, "{body}");
+    let detail: Value = app
+        .get_as(&clerk, &format!("/api/v1/applications/{id}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(detail["application"]["state"], "deliver", "the approval is stored");
+    assert!(detail["application"]["result_certificate"].is_null(), "{detail}");
+    assert_eq!(app.count("application_pending_results").await, 1);
+    assert_eq!(app.count("certificates").await, certificates);
+
+    sqlx::query("DROP TRIGGER refuse_certificates ON certificates")
+        .execute(pool)
+        .await
+        .ok();
+    sqlx::query("DROP TRIGGER IF EXISTS refuse_certificates")
+        .execute(pool)
+        .await
+        .ok();
+    // Within the minute the request itself may still be finishing it: the job waits.
+    assert_eq!(
+        tongban_app::applications::finish_cut_results(&app.state)
+            .await
+            .expect("job"),
+        0
+    );
+    app.clock.advance(time::Duration::seconds(61));
+    assert_eq!(
+        tongban_app::applications::finish_cut_results(&app.state)
+            .await
+            .expect("job"),
+        1
+    );
+    let detail: Value = app
+        .get_as(&clerk, &format!("/api/v1/applications/{id}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let certificate = detail["application"]["result_certificate"]
+        .as_str()
+        .expect("the result, issued by the job")
+        .to_owned();
+    let item: Value = app
+        .get_as(&citizen, &format!("/api/v1/wallet/{certificate}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        item["signed"]["certificate"]["type_name"],
+        "个体工商户营业执照"
+    );
+    assert_eq!(
+        item["signed"]["certificate"]["items"]["operator"], "张伟",
+        "{item}"
+    );
+    assert_eq!(
+        tongban_app::applications::finish_cut_results(&app.state)
+            .await
+            .expect("job"),
+        0,
+        "finished once"
+    );
+    assert_eq!(app.count("application_pending_results").await, 0);
+    assert_eq!(app.count("certificates").await, certificates + 1);
+}

@@ -240,8 +240,16 @@ pub(crate) async fn seed_certificates(
                 continue;
             }
             let items = serde_json::from_value(items).map_err(|e| AppError::Internal(e.into()))?;
-            crate::certs::issue_from(state, issuer_of(kind)?, t, &holder_info, items, "operator")
-                .await?;
+            crate::certs::issue_from(
+                state,
+                issuer_of(kind)?,
+                t,
+                &holder_info,
+                items,
+                "operator",
+                None,
+            )
+            .await?;
         }
     }
     Ok(())

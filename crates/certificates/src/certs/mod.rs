@@ -260,6 +260,7 @@ pub async fn issue_from(
     holder: &HolderInfo,
     items: BTreeMap<String, Value>,
     issued_by: &str,
+    source_application: Option<&str>,
 ) -> AppResult<SignedCertificate> {
     check_items(t, &items)?;
     let now = state.now();
@@ -279,27 +280,27 @@ pub async fn issue_from(
         "type": t.code,
         "subject": state.vault.subject_commitment(&holder.id),
     });
-    crate::ledger::service::append(state, &entry)
-        .await
-        .map_err(|_| AppError::Unavailable)?;
     let document = serde_json::to_vec(&signed).map_err(|e| AppError::Internal(e.into()))?;
-    store::insert(
+    let row = CertRow {
+        id: signed.certificate.id.clone(),
+        type_code: t.code.clone(),
+        holder_kind: holder.kind.to_owned(),
+        holder_id: holder.id.clone(),
+        issuer_department: department.id.clone(),
+        document_sealed: state
+            .vault
+            .seal_field(&document_context(&signed.certificate.id), &document),
+        status: "valid".into(),
+        status_reason: None,
+        issued_at: now,
+        valid_until,
+        status_index: Some(status_index),
+    };
+    // The entry and the certificate in one transaction: a crash leaves both or neither.
+    crate::ledger::service::append_indexed(
         state,
-        CertRow {
-            id: signed.certificate.id.clone(),
-            type_code: t.code.clone(),
-            holder_kind: holder.kind.to_owned(),
-            holder_id: holder.id.clone(),
-            issuer_department: department.id.clone(),
-            document_sealed: state
-                .vault
-                .seal_field(&document_context(&signed.certificate.id), &document),
-            status: "valid".into(),
-            status_reason: None,
-            issued_at: now,
-            valid_until,
-            status_index: Some(status_index),
-        },
+        &entry,
+        store::index_row(row, source_application.map(str::to_owned)),
     )
     .await?;
     Ok(signed)
@@ -395,7 +396,16 @@ pub async fn issue(
             ));
         }
     };
-    issue_from(state, &department, &t, &holder, request.items, actor.id()).await
+    issue_from(
+        state,
+        &department,
+        &t,
+        &holder,
+        request.items,
+        actor.id(),
+        None,
+    )
+    .await
 }
 
 /// One certificate in a wallet.
@@ -1031,6 +1041,14 @@ pub async fn cert_types(state: &AppState) -> AppResult<Vec<CertType>> {
 /// Every certificate of a holder (`person` or `enterprise`), newest first, as stored.
 pub async fn of_holder(state: &AppState, kind: &str, holder_id: &str) -> AppResult<Vec<CertRow>> {
     store::of_holder(state.pool(), kind, holder_id).await
+}
+
+/// The certificate issued as the result of an application, if one was.
+pub async fn issued_for_application(
+    state: &AppState,
+    application_id: &str,
+) -> AppResult<Option<String>> {
+    store::issued_for_application(state.pool(), application_id).await
 }
 
 /// Whether the department may issue certificates of the type.

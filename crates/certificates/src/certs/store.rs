@@ -3,6 +3,7 @@
 use sqlx::FromRow;
 
 use crate::error::AppResult;
+use crate::ledger::appender::{IndexRow, IndexValue};
 use crate::state::AppState;
 use tongban_platform::db::Exec;
 
@@ -142,8 +143,39 @@ fn cert_row(row: &sqlx::any::AnyRow) -> AppResult<CertRow> {
     Ok(CertRow::from_row(row)?)
 }
 
-pub async fn insert(state: &AppState, row: CertRow) -> AppResult<()> {
-    insert_many(state, vec![row]).await
+/// The row of a certificate as the index of its `certificate_issued` entry
+/// ([`crate::ledger::service::append_indexed`]): the certificate is stored in the log's
+/// transaction, so neither is ever durable without the other.
+pub fn index_row(row: CertRow, source_application: Option<String>) -> IndexRow {
+    IndexRow {
+        table: "certificates",
+        columns: &[
+            "id",
+            "type_code",
+            "holder_kind",
+            "holder_id",
+            "issuer_department",
+            "document_sealed",
+            "status",
+            "issued_at",
+            "valid_until",
+            "status_index",
+            "source_application",
+        ],
+        values: vec![
+            IndexValue::Text(row.id),
+            IndexValue::Text(row.type_code),
+            IndexValue::Text(row.holder_kind),
+            IndexValue::Text(row.holder_id),
+            IndexValue::Text(row.issuer_department),
+            IndexValue::Bytes(row.document_sealed),
+            IndexValue::Text(row.status),
+            IndexValue::Int(row.issued_at),
+            IndexValue::OptionalText(row.valid_until),
+            IndexValue::OptionalInt(row.status_index),
+            IndexValue::OptionalText(source_application),
+        ],
+    }
 }
 
 pub async fn of_holder(db: impl Exec<'_>, kind: &str, holder_id: &str) -> AppResult<Vec<CertRow>> {
@@ -165,6 +197,19 @@ pub async fn by_id(db: impl Exec<'_>, id: &str) -> AppResult<Option<CertRow>> {
         .fetch_optional(db)
         .await?;
     row.as_ref().map(cert_row).transpose()
+}
+
+/// The certificate issued as the result of an application, if one was.
+pub async fn issued_for_application(
+    db: impl Exec<'_>,
+    application_id: &str,
+) -> AppResult<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM certificates WHERE source_application = $1")
+            .bind(application_id.to_owned())
+            .fetch_optional(db)
+            .await?,
+    )
 }
 
 /// Whether the holder already has a certificate of the type from this issuer.

@@ -24,6 +24,8 @@ pub enum IndexValue {
     Text(String),
     OptionalText(Option<String>),
     Int(i64),
+    OptionalInt(Option<i64>),
+    Bytes(Vec<u8>),
 }
 
 /// A row of a module's table that indexes an entry: written in the entry's transaction, with
@@ -229,6 +231,8 @@ async fn insert_index_rows(
                     IndexValue::Text(text) => query.bind(text.clone()),
                     IndexValue::OptionalText(text) => query.bind(text.clone()),
                     IndexValue::Int(n) => query.bind(*n),
+                    IndexValue::OptionalInt(n) => query.bind(*n),
+                    IndexValue::Bytes(bytes) => query.bind(bytes.clone()),
                 };
             }
             query = query.bind(first + *offset as i64);

@@ -589,6 +589,10 @@ pub async fn act(
             .seal_field(&reason_context(&app.id), r.as_bytes())
     });
     let to = action.next.clone();
+    let pending = result
+        .as_ref()
+        .map(|draft| pending_result(state, &app.id, &department.id, draft))
+        .transpose()?;
     log_step(state, &app, actor.id(), &request.action, &to).await?;
     if !store::transition(
         state,
@@ -600,6 +604,7 @@ pub async fn act(
         event_id_reason,
         resubmission,
         &notice(&item.name, &to),
+        pending,
     )
     .await?
     {
@@ -608,16 +613,7 @@ pub async fn act(
         ));
     }
     if let Some(draft) = result {
-        let signed = crate::certs::issue_from(
-            state,
-            &department,
-            &draft.t,
-            &draft.holder,
-            draft.items,
-            actor.id(),
-        )
-        .await?;
-        store::set_result(state.pool(), &app.id, &signed.certificate.id).await?;
+        issue_result(state, &app.id, &department, draft, actor.id()).await?;
     }
     let app = store::by_id(state.pool(), id)
         .await?
@@ -721,6 +717,7 @@ pub async fn amend(
             used_uploads: Vec::new(),
         }),
         &notice(&item.name, &app.state),
+        None,
     )
     .await?
     {
@@ -743,6 +740,119 @@ struct ResultDraft {
     t: crate::certs::CertType,
     holder: crate::certs::HolderInfo,
     items: BTreeMap<String, Value>,
+}
+
+fn pending_context(id: &str) -> String {
+    format!("application_pending_results.draft/{id}")
+}
+
+/// The draft of an approval's certificate as it waits in the approval's transaction.
+fn pending_result(
+    state: &AppState,
+    application_id: &str,
+    department_id: &str,
+    draft: &ResultDraft,
+) -> AppResult<store::PendingResult> {
+    let json = serde_json::json!({
+        "holder": {
+            "kind": draft.holder.kind,
+            "id": draft.holder.id,
+            "name": draft.holder.name,
+            "code": draft.holder.code,
+        },
+        "items": draft.items,
+    });
+    let bytes = serde_json::to_vec(&json).map_err(|e| AppError::Internal(e.into()))?;
+    Ok(store::PendingResult {
+        type_code: draft.t.code.clone(),
+        department_id: department_id.to_owned(),
+        draft_sealed: state
+            .vault
+            .seal_field(&pending_context(application_id), &bytes),
+    })
+}
+
+/// Issues an approval's certificate and records it as the application's result. An issuance
+/// cut off before this ends is finished by [`finish_cut_results`]; the certificate names the
+/// application, so it is never issued twice.
+async fn issue_result(
+    state: &AppState,
+    application_id: &str,
+    department: &crate::admin::directory::Department,
+    draft: ResultDraft,
+    issued_by: &str,
+) -> AppResult<()> {
+    let certificate = match crate::certs::issued_for_application(state, application_id).await? {
+        Some(id) => id,
+        None => {
+            crate::certs::issue_from(
+                state,
+                department,
+                &draft.t,
+                &draft.holder,
+                draft.items,
+                issued_by,
+                Some(application_id),
+            )
+            .await?
+            .certificate
+            .id
+        }
+    };
+    store::settle_result(state, application_id, &certificate).await
+}
+
+/// Finishes the approvals whose certificate was not issued and recorded within a minute — the
+/// node died or the database went away between the approval and its certificate — from the
+/// draft stored with the approval. Returns how many it finished.
+pub async fn finish_cut_results(state: &AppState) -> AppResult<usize> {
+    let pending = store::pending_results(state.pool(), state.now() - 60_000).await?;
+    let mut finished = 0;
+    for row in pending {
+        let department = crate::admin::directory::department(state, &row.department_id)
+            .await?
+            .ok_or_else(|| {
+                AppError::Internal(anyhow::anyhow!("a pending result's department is gone"))
+            })?;
+        let t = crate::certs::cert_type(state, &row.type_code)
+            .await?
+            .ok_or_else(|| {
+                AppError::Internal(anyhow::anyhow!("a pending result's type is gone"))
+            })?;
+        let draft: Value = serde_json::from_slice(
+            &state
+                .vault
+                .open_field(&pending_context(&row.application_id), &row.draft_sealed)?,
+        )
+        .map_err(|e| AppError::Internal(e.into()))?;
+        let holder = &draft["holder"];
+        let text = |key: &str| holder[key].as_str().unwrap_or_default().to_owned();
+        let draft = ResultDraft {
+            t,
+            holder: crate::certs::HolderInfo {
+                kind: if holder["kind"] == "enterprise" {
+                    "enterprise"
+                } else {
+                    "person"
+                },
+                id: text("id"),
+                name: text("name"),
+                code: text("code"),
+            },
+            items: serde_json::from_value(draft["items"].clone())
+                .map_err(|e| AppError::Internal(e.into()))?,
+        };
+        issue_result(
+            state,
+            &row.application_id,
+            &department,
+            draft,
+            &row.issued_by,
+        )
+        .await?;
+        finished += 1;
+    }
+    Ok(finished)
 }
 
 /// Drafts the item's certificate result for the applicant: the form's values for the items of

@@ -197,6 +197,7 @@ pub async fn transition(
     reason_sealed: Option<Vec<u8>>,
     change: Option<FormChange>,
     notice: &str,
+    pending: Option<PendingResult>,
 ) -> AppResult<bool> {
     let now = state.now();
     let mut tx = state.pool().begin().await?;
@@ -238,6 +239,17 @@ pub async fn transition(
         insert_material(&mut tx, &app.id, m, now).await?;
     }
     insert_notice(&mut *tx, &app.applicant_account, &app.id, notice, now).await?;
+    if let Some(p) = pending {
+        sqlx::query("INSERT INTO application_pending_results (application_id, type_code, department_id, issued_by, draft_sealed, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(app.id.clone())
+            .bind(p.type_code)
+            .bind(p.department_id)
+            .bind(actor_id.to_owned())
+            .bind(p.draft_sealed)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+    }
     for id in used_uploads {
         sqlx::query("DELETE FROM uploads WHERE id = $1")
             .bind(id)
@@ -246,6 +258,52 @@ pub async fn transition(
     }
     tx.commit().await?;
     Ok(true)
+}
+
+/// The certificate an approval is to issue, stored with the approval (see
+/// `application_pending_results`).
+pub struct PendingResult {
+    pub type_code: String,
+    pub department_id: String,
+    /// The holder and the items, as JSON, sealed.
+    pub draft_sealed: Vec<u8>,
+}
+
+/// A pending result as stored.
+#[derive(sqlx::FromRow)]
+pub struct PendingResultRow {
+    pub application_id: String,
+    pub type_code: String,
+    pub department_id: String,
+    pub issued_by: String,
+    pub draft_sealed: Vec<u8>,
+}
+
+/// Results pending since before `before`: issuances that were cut off.
+pub async fn pending_results(db: impl Exec<'_>, before: i64) -> AppResult<Vec<PendingResultRow>> {
+    Ok(sqlx::query_as(
+        "SELECT application_id, type_code, department_id, issued_by, draft_sealed \
+         FROM application_pending_results WHERE created_at < $1 ORDER BY created_at LIMIT 100",
+    )
+    .bind(before)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Records the certificate as the application's result and ends its pending row, together.
+pub async fn settle_result(state: &AppState, id: &str, certificate: &str) -> AppResult<()> {
+    let mut tx = state.pool().begin().await?;
+    sqlx::query("UPDATE applications SET result_certificate = $2 WHERE id = $1")
+        .bind(id.to_owned())
+        .bind(certificate.to_owned())
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM application_pending_results WHERE application_id = $1")
+        .bind(id.to_owned())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// What a new form changes besides the state — a resubmission's (补正) or an operator's
@@ -274,15 +332,6 @@ async fn insert_material(
         .bind(m.data_sealed)
         .bind(at)
         .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-pub async fn set_result(db: impl Exec<'_>, id: &str, certificate: &str) -> AppResult<()> {
-    sqlx::query("UPDATE applications SET result_certificate = $2 WHERE id = $1")
-        .bind(id.to_owned())
-        .bind(certificate.to_owned())
-        .execute(db)
         .await?;
     Ok(())
 }
