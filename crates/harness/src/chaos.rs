@@ -49,15 +49,15 @@ pub struct CrashRun {
 }
 
 /// The service the load applies for, and the form its applicant fills in.
-const ITEM: &str = "339900-SJ-0001";
-const APPLICANT: &str = "citizen.zhangwei";
-const DOOR: &str = "demo.venue.metro";
+pub(crate) const ITEM: &str = "339900-SJ-0001";
+pub(crate) const APPLICANT: &str = "citizen.zhangwei";
+pub(crate) const DOOR: &str = "demo.venue.metro";
 /// The official who issues certificates under the load, and the enterprise they go to.
-const ISSUER: &str = "demo.clerk.market";
+pub(crate) const ISSUER: &str = "demo.clerk.market";
 const LICENSEE: &str = "enterprise.yunqi";
-const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
+pub(crate) const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
 
-fn application_form() -> Value {
+pub(crate) fn application_form() -> Value {
     json!({
         "phone": "13800000000",
         "name": "临江市张伟小吃店",
@@ -68,19 +68,24 @@ fn application_form() -> Value {
 }
 
 /// A running node.
-struct Node {
+pub(crate) struct Node {
     child: Child,
-    base: String,
-    demo: Value,
+    pub(crate) base: String,
+    pub(crate) demo: Value,
 }
 
 impl Node {
-    fn token(&self, username: &str) -> anyhow::Result<String> {
+    /// The node's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub(crate) fn token(&self, username: &str) -> anyhow::Result<String> {
         crate::load::token(&self.demo, username)
     }
 
     /// SIGKILL: no shutdown, no flush, nothing the process could still finish.
-    fn kill(mut self) -> anyhow::Result<()> {
+    pub(crate) fn kill(mut self) -> anyhow::Result<()> {
         self.child.kill().context("killing the node")?;
         self.child.wait().context("waiting for the killed node")?;
         Ok(())
@@ -212,7 +217,7 @@ fn node_log(run: &CrashRun) -> anyhow::Result<std::fs::File> {
 
 /// Starts the demo node on the run's data at a free port; ready once it has written its
 /// credentials and answers /readyz.
-async fn start(run: &CrashRun, client: &reqwest::Client) -> anyhow::Result<Node> {
+pub(crate) async fn start(run: &CrashRun, client: &reqwest::Client) -> anyhow::Result<Node> {
     let credentials = run.data_dir.join("demo-credentials.json");
     let _ = std::fs::remove_file(&credentials);
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
@@ -372,7 +377,10 @@ enum Action {
 
 /// What the issuing official sends: a food business licence for the enterprise, its type
 /// looked up by name in the node's catalogue.
-async fn licence_request(node: &Node, client: &reqwest::Client) -> anyhow::Result<Value> {
+pub(crate) async fn licence_request(
+    node: &Node,
+    client: &reqwest::Client,
+) -> anyhow::Result<Value> {
     let issuer = node.token(ISSUER)?;
     let types: Value = client
         .get(format!("{}/api/v1/cert-types", node.base))

@@ -563,6 +563,31 @@ pub enum ChaosCommand {
         #[arg(long)]
         restart_database: Option<String>,
     },
+    /// One node under steady mixed load for a long time (pass reads and door scans,
+    /// applications with uploads, certificates issued, checkpoints), its resident memory read
+    /// every ten seconds: every answer must be a success and the node ready at the end. Prints
+    /// JSON with the memory over time, exits 1 when a check fails.
+    Soak {
+        /// Minutes of load.
+        #[arg(long, default_value_t = 30)]
+        minutes: u64,
+        /// The node's data folder (made if missing; the demo city is seeded there once).
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// A PostgreSQL database instead of the SQLite file in the data folder.
+        #[arg(long)]
+        database_url: Option<String>,
+        #[arg(long, default_value_t = 3000)]
+        holders: usize,
+        #[arg(long, default_value_t = 8)]
+        connections: usize,
+        /// Milliseconds each connection waits after each answer: a steady load, not the most
+        /// the machine can take.
+        #[arg(long, default_value_t = 5)]
+        pause_ms: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Puts a node's data on a small tmpfs (mounted here: needs root) and fills it: writes
     /// must be refused with 503 and change nothing, reads go on, nothing answers 500, and once
     /// space is freed writes are taken again without a restart; then the database is checked
@@ -603,6 +628,32 @@ pub async fn chaos(command: ChaosCommand) -> anyhow::Result<()> {
                 connections,
                 seed,
                 restart_database,
+            })
+            .await?
+        }
+        ChaosCommand::Soak {
+            minutes,
+            data_dir,
+            database_url,
+            holders,
+            connections,
+            pause_ms,
+            seed,
+        } => {
+            crate::soak::soak(crate::soak::SoakRun {
+                node: crate::chaos::CrashRun {
+                    binary,
+                    log: data_dir.join("soak-node.log"),
+                    data_dir,
+                    database_url,
+                    rounds: 1,
+                    holders,
+                    connections,
+                    seed,
+                    restart_database: None,
+                },
+                duration: std::time::Duration::from_secs(minutes * 60),
+                pause: std::time::Duration::from_millis(pause_ms),
             })
             .await?
         }

@@ -16,5 +16,6 @@ pub mod opendata_bench;
 pub mod overload;
 pub mod pubsub_bench;
 mod qr_image;
+pub mod soak;
 
 pub use cli::{BenchCommand, ChaosCommand, ConformanceCommand};

@@ -865,8 +865,14 @@ async fn an_approval_cut_off_before_its_certificate_gets_it_later_and_once() {
         .json()
         .await
         .expect("json");
-    assert_eq!(detail["application"]["state"], "deliver", "the approval is stored");
-    assert!(detail["application"]["result_certificate"].is_null(), "{detail}");
+    assert_eq!(
+        detail["application"]["state"], "deliver",
+        "the approval is stored"
+    );
+    assert!(
+        detail["application"]["result_certificate"].is_null(),
+        "{detail}"
+    );
     assert_eq!(app.count("application_pending_results").await, 1);
     assert_eq!(app.count("certificates").await, certificates);
 

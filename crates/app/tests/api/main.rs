@@ -29,6 +29,7 @@ mod pass;
 mod postgres_tls;
 mod pubsub;
 mod registries;
+mod releases;
 mod services;
 mod story;
 mod trust;
