@@ -7,14 +7,16 @@
 //! the log extends the last checkpoint published before the kill), then drives the load:
 //! holders at the metro's door (each holder once, so every acknowledged scan is a check-in to
 //! store), pass reads, applications with an upload (免证办 materials obtained in the same
-//! transaction), an official issuing certificates, and checkpoints asked for. At a random
-//! moment the node is killed; with the node down the harness counts in the database:
-//! check-ins stored lie between those acknowledged and those acknowledged plus those whose
-//! answer was lost, the same for applications and certificates, every application has its
-//! upload and its first event, every acknowledged certificate is stored and so is every
-//! certificate the log says was issued, the database passes
-//! its integrity check and `tongban audit verify` passes. One round also takes an online
-//! backup under the load (`tongban backup`), restores it elsewhere and verifies its log.
+//! transaction), an official issuing certificates, a department reading another's register
+//! through the data-sharing gateway, and checkpoints asked for. At a random moment the node
+//! is killed; with the node down the harness counts in the database: check-ins stored lie
+//! between those acknowledged and those acknowledged plus those whose answer was lost, the
+//! same for applications, certificates and exchanges; every application has its upload and
+//! its first event; every acknowledged certificate is stored and so is every certificate the
+//! log says was issued; every acknowledged exchange's message is in the gateway's log; the
+//! database passes its integrity check and `tongban audit verify` passes. One round also
+//! takes an online backup under the load (`tongban backup`), restores it elsewhere and
+//! verifies its log.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -54,6 +56,9 @@ pub(crate) const APPLICANT: &str = "citizen.zhangwei";
 pub(crate) const DOOR: &str = "demo.venue.metro";
 /// The official who issues certificates under the load, and the enterprise they go to.
 pub(crate) const ISSUER: &str = "demo.clerk.market";
+/// The department administrator whose department reads another's register through the
+/// gateway.
+const CONSUMER: &str = "demo.deptadmin";
 const LICENSEE: &str = "enterprise.yunqi";
 pub(crate) const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
 
@@ -156,6 +161,10 @@ struct Tally {
     certificates_acknowledged: Vec<String>,
     certificates_lost: u64,
     certificates_unavailable: u64,
+    /// Exchanges through the data-sharing gateway answered with their message id.
+    exchanges_acknowledged: Vec<String>,
+    exchanges_lost: u64,
+    exchanges_unavailable: u64,
     pass_reads: u64,
     refused: u64,
     checkpoint: Option<Published>,
@@ -167,6 +176,7 @@ impl Tally {
         self.checkins_acknowledged
             + self.applications_acknowledged.len() as u64
             + self.certificates_acknowledged.len() as u64
+            + self.exchanges_acknowledged.len() as u64
     }
 }
 
@@ -178,6 +188,8 @@ struct Counts {
     /// Applications without their upload or their first event: half-written.
     incomplete: i64,
     certificates: i64,
+    /// Exchanges in the gateway's message log.
+    exchanges: i64,
     /// Entries in the transparency log.
     log_size: i64,
 }
@@ -291,6 +303,7 @@ async fn counts(run: &CrashRun) -> anyhow::Result<(Counts, Option<String>)> {
         )
         .await?,
         certificates: count(&db, "SELECT COUNT(*) FROM certificates".into()).await?,
+        exchanges: count(&db, "SELECT COUNT(*) FROM exchange_messages".into()).await?,
         log_size: count(&db, "SELECT COUNT(*) FROM ledger_entries".into()).await?,
     };
     let integrity = if run.database_url.is_none() {
@@ -350,6 +363,52 @@ async fn certificates_check(
     Ok((missing, logged_only))
 }
 
+/// The acknowledged exchanges whose message is not in the gateway's log.
+async fn exchanges_missing(run: &CrashRun, acknowledged: &[String]) -> anyhow::Result<usize> {
+    let db = tongban_app::Db::connect(&database_url(run), 1).await?;
+    let mut missing = 0;
+    for id in acknowledged {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM exchange_messages WHERE id = $1")
+                .bind(id.clone())
+                .fetch_optional(db.pool())
+                .await?;
+        missing += usize::from(found.is_none());
+    }
+    db.close().await;
+    Ok(missing)
+}
+
+/// The exchange the load makes: the city's government services reading one enterprise from
+/// the market regulator's register through the gateway (the demo's grant): the path and the
+/// consumer's X-Road client.
+async fn exchange_call(run: &CrashRun) -> anyhow::Result<(String, String)> {
+    let db = tongban_app::Db::connect(&database_url(run), 1).await?;
+    let uscc_of = |kind: &'static str| {
+        let db = &db;
+        async move {
+            let uscc: Option<String> = sqlx::query_scalar(
+                "SELECT uscc FROM departments WHERE kind = $1 AND region_code = '339900' AND uscc IS NOT NULL",
+            )
+            .bind(kind)
+            .fetch_optional(db.pool())
+            .await?;
+            uscc.with_context(|| format!("the demo city has no {kind} department"))
+        }
+    };
+    let government = uscc_of("government_services").await?;
+    let market = uscc_of("market_regulation").await?;
+    let enterprise: String =
+        sqlx::query_scalar("SELECT uscc FROM enterprises ORDER BY uscc LIMIT 1")
+            .fetch_one(db.pool())
+            .await?;
+    db.close().await;
+    Ok((
+        format!("/r1/CN/GOV/{market}/DATA/SJ-QYDJ-001/enterprises/{enterprise}"),
+        format!("CN/GOV/{government}/CASES"),
+    ))
+}
+
 /// `tongban audit verify` on a data folder (and the run's database, or `url`): the whole log
 /// recomputed, every checkpoint checked.
 fn audit_verify(run: &CrashRun, data_dir: &Path, url: Option<&str>) -> anyhow::Result<()> {
@@ -372,6 +431,7 @@ enum Action {
     ReadPass,
     Apply,
     Issue,
+    Exchange,
     Checkpoint,
 }
 
@@ -409,12 +469,12 @@ pub(crate) async fn licence_request(
 
 /// Drives the mixed load until `stop`; each worker with its own generator.
 async fn drive(
+    run: &CrashRun,
     node: &Node,
     client: &reqwest::Client,
     next_holder: &Arc<AtomicUsize>,
     acknowledged: &Arc<AtomicU64>,
     seed: u64,
-    connections: usize,
     stop: &Arc<AtomicBool>,
 ) -> anyhow::Result<Vec<tokio::task::JoinHandle<Tally>>> {
     let holders = Arc::new(crate::load::load_tokens(&node.demo));
@@ -423,8 +483,10 @@ async fn drive(
     let applicant = node.token(APPLICANT)?;
     let issuer = node.token(ISSUER)?;
     let licence = Arc::new(licence_request(node, client).await?);
+    let consumer = node.token(CONSUMER)?;
+    let exchange = Arc::new(exchange_call(run).await?);
     let mut workers = Vec::new();
-    for worker in 0..connections.max(1) {
+    for worker in 0..run.connections.max(1) {
         let acknowledged = acknowledged.clone();
         let (client, base, holders, next_holder, stop, door, applicant) = (
             client.clone(),
@@ -436,6 +498,7 @@ async fn drive(
             applicant.clone(),
         );
         let (issuer, licence) = (issuer.clone(), licence.clone());
+        let (consumer, exchange) = (consumer.clone(), exchange.clone());
         let mut random = SplitMix(seed ^ (worker as u64).wrapping_mul(0x1234_5678_9abc_def1));
         workers.push(tokio::spawn(async move {
             let mut tally = Tally::default();
@@ -446,6 +509,7 @@ async fn drive(
                 let action = match (worker, random.below(10)) {
                     (0, 0..=7) => Action::Apply,
                     (1, 0..=5) => Action::Issue,
+                    (2, 0..=5) => Action::Exchange,
                     (0, _) | (_, 9) => Action::Checkpoint,
                     (_, 0..=4) => Action::CheckIn,
                     _ => Action::ReadPass,
@@ -462,6 +526,9 @@ async fn drive(
                     Action::ReadPass => read_pass(&client, &base, &any_holder, &mut tally).await,
                     Action::Apply => apply(&client, &base, &applicant, &mut tally).await,
                     Action::Issue => issue(&client, &base, &issuer, &licence, &mut tally).await,
+                    Action::Exchange => {
+                        exchange_once(&client, &base, &consumer, &exchange, &mut tally).await
+                    }
                     Action::Checkpoint => checkpoint(&client, &base, &mut tally).await,
                 }
                 acknowledged.fetch_add(
@@ -605,6 +672,42 @@ async fn issue(client: &reqwest::Client, base: &str, issuer: &str, body: &Value,
         Answer::Refused => t.refused += 1,
         Answer::Unavailable => t.certificates_unavailable += 1,
         Answer::Lost => t.certificates_lost += 1,
+        Answer::Wrong(what) => t.wrong.push(what),
+    }
+}
+
+/// One exchange through the gateway: acknowledged with its message id (`X-Road-Id`) once its
+/// signed record is in the log.
+async fn exchange_once(
+    client: &reqwest::Client,
+    base: &str,
+    consumer: &str,
+    (path, x_road_client): &(String, String),
+    t: &mut Tally,
+) {
+    let sent = client
+        .get(format!("{base}{path}"))
+        .bearer_auth(consumer)
+        .header("X-Road-Client", x_road_client)
+        .header("Accept", "application/json")
+        .send()
+        .await;
+    match answer("GET /r1/…/enterprises/{uscc}", sent).await {
+        Answer::Ok(response) => {
+            let id = response
+                .headers()
+                .get("x-road-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            match (id, response.bytes().await) {
+                (Some(id), Ok(_)) => t.exchanges_acknowledged.push(id),
+                (None, _) => t.wrong.push("an exchange without its X-Road-Id".to_owned()),
+                (Some(_), Err(_)) => t.exchanges_lost += 1,
+            }
+        }
+        Answer::Refused => t.refused += 1,
+        Answer::Unavailable => t.exchanges_unavailable += 1,
+        Answer::Lost => t.exchanges_lost += 1,
         Answer::Wrong(what) => t.wrong.push(what),
     }
 }
@@ -814,12 +917,12 @@ pub async fn crash(run: CrashRun) -> anyhow::Result<Value> {
         let stop = Arc::new(AtomicBool::new(false));
         let acknowledged = Arc::new(AtomicU64::new(0));
         let workers = drive(
+            &run,
             &node,
             &client,
             &next_holder,
             &acknowledged,
             random.next(),
-            run.connections,
             &stop,
         )
         .await?;
@@ -880,6 +983,11 @@ pub async fn crash(run: CrashRun) -> anyhow::Result<Value> {
                 .extend(t.certificates_acknowledged);
             tally.certificates_lost += t.certificates_lost;
             tally.certificates_unavailable += t.certificates_unavailable;
+            tally
+                .exchanges_acknowledged
+                .extend(t.exchanges_acknowledged);
+            tally.exchanges_lost += t.exchanges_lost;
+            tally.exchanges_unavailable += t.exchanges_unavailable;
             tally.pass_reads += t.pass_reads;
             tally.refused += t.refused;
             tally.wrong.extend(t.wrong);
@@ -951,6 +1059,19 @@ pub async fn crash(run: CrashRun) -> anyhow::Result<Value> {
                 logged_only.len()
             ));
         }
+        let exchanges = after.exchanges - before.exchanges;
+        let acknowledged_exchanges = tally.exchanges_acknowledged.len() as i64;
+        let exchanges_unknown =
+            tally.exchanges_lost as i64 + unknown_503(tally.exchanges_unavailable);
+        if exchanges > acknowledged_exchanges + exchanges_unknown {
+            problems.push(format!(
+                "{exchanges} exchanges logged, more than {acknowledged_exchanges} acknowledged and {exchanges_unknown} of unknown outcome",
+            ));
+        }
+        let unlogged = exchanges_missing(&run, &tally.exchanges_acknowledged).await?;
+        if unlogged > 0 {
+            problems.push(format!("{unlogged} exchanges acknowledged and not logged"));
+        }
         if after.incomplete != before.incomplete {
             problems.push(format!(
                 "{} applications half-written (without their upload or first event)",
@@ -981,6 +1102,7 @@ pub async fn crash(run: CrashRun) -> anyhow::Result<Value> {
             "checkins": {"acknowledged": acknowledged_checkins, "lost_in_flight": tally.checkins_lost, "answered_503": tally.checkins_unavailable, "stored": checkins},
             "applications": {"acknowledged": acknowledged_apps, "lost_in_flight": tally.applications_lost, "answered_503": tally.applications_unavailable, "stored": applications},
             "certificates": {"acknowledged": acknowledged_certificates, "lost_in_flight": tally.certificates_lost, "answered_503": tally.certificates_unavailable, "stored": certificates, "logged_not_stored": logged_only.len()},
+            "exchanges": {"acknowledged": acknowledged_exchanges, "lost_in_flight": tally.exchanges_lost, "answered_503": tally.exchanges_unavailable, "stored": exchanges},
             "pass_reads": tally.pass_reads,
             "refused_or_cut": tally.refused,
             "wrong_answers": tally.wrong.len(),
@@ -1020,6 +1142,7 @@ pub async fn crash(run: CrashRun) -> anyhow::Result<Value> {
         "checkins": {"acknowledged": total("checkins", "acknowledged"), "stored": total("checkins", "stored"), "lost_in_flight": total("checkins", "lost_in_flight"), "answered_503": total("checkins", "answered_503")},
         "applications": {"acknowledged": total("applications", "acknowledged"), "stored": total("applications", "stored"), "lost_in_flight": total("applications", "lost_in_flight"), "answered_503": total("applications", "answered_503")},
         "certificates": {"acknowledged": total("certificates", "acknowledged"), "stored": total("certificates", "stored"), "lost_in_flight": total("certificates", "lost_in_flight"), "answered_503": total("certificates", "answered_503"), "logged_not_stored": total("certificates", "logged_not_stored")},
+        "exchanges": {"acknowledged": total("exchanges", "acknowledged"), "stored": total("exchanges", "stored"), "lost_in_flight": total("exchanges", "lost_in_flight"), "answered_503": total("exchanges", "answered_503")},
         "each_round": rounds,
         "failed": failed,
         "machine": crate::bench::machine(),
