@@ -287,14 +287,19 @@ pub async fn verify_all(
             .iter()
             .find_map(|key| SignedCheckpoint::verify(&row.note, origin, key).ok());
         let Some(signed) = signed else {
-            return Ok(bad(
-                previous.map_or(0, |p| p.0),
+            let named = row.note.lines().next().unwrap_or_default();
+            let problem = if named != origin {
+                format!(
+                    "the checkpoint at size {} names the log {named}, not {origin}: is this deployment's region code the one the log was written under?",
+                    row.size
+                )
+            } else {
                 format!(
                     "the checkpoint at size {} is not signed by a ledger key",
                     row.size
-                ),
-                number,
-            ));
+                )
+            };
+            return Ok(bad(previous.map_or(0, |p| p.0), problem, number));
         };
         let checkpoint = signed.checkpoint;
         let recomputed = root(&tree, checkpoint.size)
