@@ -672,7 +672,7 @@ pub async fn workflow(
     let mut ids = Vec::with_capacity(applications);
     for _ in 0..applications {
         let view =
-            tongban_app::applications::apply(state, &citizen, &item.code, Default::default())
+            tongban_app::applications::apply(state, &citizen, &item.code, Default::default(), None)
                 .await
                 .map_err(|e| anyhow::anyhow!("applying: {e}"))?;
         ids.push(view.id);

@@ -18,6 +18,7 @@
 //! takes an online backup under the load (`tongban backup`), restores it elsewhere and
 //! verifies its log.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -158,6 +159,9 @@ struct Tally {
     applications_acknowledged: Vec<String>,
     applications_lost: u64,
     applications_unavailable: u64,
+    /// Applications whose answer was lost or 503: their Idempotency-Key and body, sent again
+    /// after the restart.
+    applications_unsure: Vec<(String, Value)>,
     certificates_acknowledged: Vec<String>,
     certificates_lost: u64,
     certificates_unavailable: u64,
@@ -602,6 +606,39 @@ async fn check_in(client: &reqwest::Client, base: &str, holder: &str, door: &str
 }
 
 /// An upload, then the application that takes it with the certificates from the library.
+/// Idempotency-Keys unique over the run (and over runs: the process and its start).
+fn new_key() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    static RUN: std::sync::OnceLock<u128> = std::sync::OnceLock::new();
+    let run = RUN.get_or_init(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    });
+    format!(
+        "chaos-{run:x}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Sends an application with its Idempotency-Key.
+async fn send_application(
+    client: &reqwest::Client,
+    base: &str,
+    applicant: &str,
+    key: &str,
+    body: &Value,
+) -> reqwest::Result<reqwest::Response> {
+    client
+        .post(format!("{base}/api/v1/services/{ITEM}/applications"))
+        .bearer_auth(applicant)
+        .header("Idempotency-Key", key)
+        .json(body)
+        .send()
+        .await
+}
+
 async fn apply(client: &reqwest::Client, base: &str, applicant: &str, t: &mut Tally) {
     let sent = client
         .post(format!("{base}/api/v1/uploads"))
@@ -628,12 +665,8 @@ async fn apply(client: &reqwest::Client, base: &str, applicant: &str, t: &mut Ta
         "uploads": {"经营场所使用证明": upload},
         "use_certificates": true,
     });
-    let sent = client
-        .post(format!("{base}/api/v1/services/{ITEM}/applications"))
-        .bearer_auth(applicant)
-        .json(&body)
-        .send()
-        .await;
+    let key = new_key();
+    let sent = send_application(client, base, applicant, &key, &body).await;
     match answer("POST /api/v1/services/{item}/applications", sent).await {
         Answer::Ok(response) => match response.json::<Value>().await {
             Ok(submitted) => match submitted["id"].as_str() {
@@ -642,13 +675,60 @@ async fn apply(client: &reqwest::Client, base: &str, applicant: &str, t: &mut Ta
                     .wrong
                     .push(format!("an application without an id: {submitted}")),
             },
-            Err(_) => t.applications_lost += 1,
+            Err(_) => {
+                t.applications_lost += 1;
+                t.applications_unsure.push((key, body));
+            }
         },
         Answer::Refused => t.refused += 1,
-        Answer::Unavailable => t.applications_unavailable += 1,
-        Answer::Lost => t.applications_lost += 1,
+        Answer::Unavailable => {
+            t.applications_unavailable += 1;
+            t.applications_unsure.push((key, body));
+        }
+        Answer::Lost => {
+            t.applications_lost += 1;
+            t.applications_unsure.push((key, body));
+        }
         Answer::Wrong(what) => t.wrong.push(what),
     }
+}
+
+/// The applications whose answer was lost, sent again with their keys after the restart, as a
+/// client does: each must be answered with one application — the one stored before the kill,
+/// or one made now. Returns their ids.
+async fn retry_unsure(
+    node: &Node,
+    client: &reqwest::Client,
+    unsure: &[(String, Value)],
+    problems: &mut Vec<String>,
+) -> anyhow::Result<Vec<String>> {
+    let applicant = node.token(APPLICANT)?;
+    let mut ids = Vec::new();
+    for (key, body) in unsure {
+        let response = send_application(client, &node.base, &applicant, key, body).await?;
+        let status = response.status();
+        let answer: Value = response.json().await.unwrap_or(Value::Null);
+        match answer["id"].as_str() {
+            Some(id) if status.is_success() => ids.push(id.to_owned()),
+            _ => problems.push(format!(
+                "an application sent again with its key was answered {status}: {answer}"
+            )),
+        }
+    }
+    Ok(ids)
+}
+
+/// The ids of the applicant's applications in the database.
+async fn applications_of_applicant(run: &CrashRun) -> anyhow::Result<HashSet<String>> {
+    let db = tongban_app::Db::connect(&database_url(run), 1).await?;
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT a.id FROM applications a JOIN accounts u ON u.id = a.applicant_account WHERE u.username = $1",
+    )
+    .bind(APPLICANT)
+    .fetch_all(db.pool())
+    .await?;
+    db.close().await;
+    Ok(ids.into_iter().collect())
 }
 
 /// An official issues a certificate: acknowledged with its id once stored and logged.
@@ -910,8 +990,20 @@ pub async fn crash(run: CrashRun) -> anyhow::Result<Value> {
     }
     let mut node = start(&run, &client).await?;
     let (mut before, _) = counts(&run).await?;
+    // Every application of the load is named by an answer: its first, or its retry's.
+    let applications_before = applications_of_applicant(&run).await?;
+    let mut named: HashSet<String> = HashSet::new();
+    let mut unsure: Vec<(String, Value)> = Vec::new();
+    let mut retried = 0;
     for round in 0..run.rounds {
         let mut problems = check_after_restart(&node, &client, &carried.0, carried.1).await?;
+        if !unsure.is_empty() {
+            retried += unsure.len();
+            named.extend(retry_unsure(&node, &client, &unsure, &mut problems).await?);
+            unsure.clear();
+            // What the retries stored belongs to none of this round's counts.
+            before = counts(&run).await?.0;
+        }
 
         // The load, and the kill at a random moment within it.
         let stop = Arc::new(AtomicBool::new(false));
@@ -978,6 +1070,7 @@ pub async fn crash(run: CrashRun) -> anyhow::Result<Value> {
                 .applications_acknowledged
                 .extend(t.applications_acknowledged);
             tally.applications_lost += t.applications_lost;
+            tally.applications_unsure.extend(t.applications_unsure);
             tally
                 .certificates_acknowledged
                 .extend(t.certificates_acknowledged);
@@ -1113,17 +1206,31 @@ pub async fn crash(run: CrashRun) -> anyhow::Result<Value> {
         }));
         failed.extend(problems.iter().map(|p| format!("round {round}: {p}")));
         before = after;
+        named.extend(tally.applications_acknowledged.iter().cloned());
+        unsure = tally.applications_unsure;
         carried = (tally.applications_acknowledged, tally.checkpoint);
         node = start(&run, &client).await?;
     }
     // What the last round left, read back; then a clean stop.
-    let problems = check_after_restart(&node, &client, &carried.0, carried.1).await?;
+    let mut problems = check_after_restart(&node, &client, &carried.0, carried.1).await?;
+    retried += unsure.len();
+    named.extend(retry_unsure(&node, &client, &unsure, &mut problems).await?);
     failed.extend(
         problems
             .iter()
             .map(|p| format!("after the last round: {p}")),
     );
     node.kill()?;
+    let unnamed = applications_of_applicant(&run)
+        .await?
+        .difference(&applications_before)
+        .filter(|id| !named.contains(*id))
+        .count();
+    if unnamed > 0 {
+        failed.push(format!(
+            "{unnamed} applications stored that no answer named: a retry made a second"
+        ));
+    }
 
     let total = |key: &str, field: &str| -> i64 {
         rounds
@@ -1140,7 +1247,7 @@ pub async fn crash(run: CrashRun) -> anyhow::Result<Value> {
         "connections": run.connections,
         "seconds": started.elapsed().as_secs_f64(),
         "checkins": {"acknowledged": total("checkins", "acknowledged"), "stored": total("checkins", "stored"), "lost_in_flight": total("checkins", "lost_in_flight"), "answered_503": total("checkins", "answered_503")},
-        "applications": {"acknowledged": total("applications", "acknowledged"), "stored": total("applications", "stored"), "lost_in_flight": total("applications", "lost_in_flight"), "answered_503": total("applications", "answered_503")},
+        "applications": {"acknowledged": total("applications", "acknowledged"), "stored": total("applications", "stored"), "lost_in_flight": total("applications", "lost_in_flight"), "answered_503": total("applications", "answered_503"), "sent_again_with_their_key": retried, "stored_unnamed": unnamed},
         "certificates": {"acknowledged": total("certificates", "acknowledged"), "stored": total("certificates", "stored"), "lost_in_flight": total("certificates", "lost_in_flight"), "answered_503": total("certificates", "answered_503"), "logged_not_stored": total("certificates", "logged_not_stored")},
         "exchanges": {"acknowledged": total("exchanges", "acknowledged"), "stored": total("exchanges", "stored"), "lost_in_flight": total("exchanges", "lost_in_flight"), "answered_503": total("exchanges", "answered_503")},
         "each_round": rounds,

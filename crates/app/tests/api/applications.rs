@@ -932,3 +932,88 @@ async fn an_approval_cut_off_before_its_certificate_gets_it_later_and_once() {
     assert_eq!(app.count("application_pending_results").await, 0);
     assert_eq!(app.count("certificates").await, certificates + 1);
 }
+
+/// An application sent again with its Idempotency-Key — a retry after an answer that was lost
+/// — answers the application the first request made; the key with another request is refused;
+/// two requests with one key at once make one application; a day later the key is forgotten.
+#[tokio::test]
+async fn a_retried_application_with_its_idempotency_key_is_made_once() {
+    let app = spawn_app().await;
+    let citizen = app.account("citizen.zhangwei").api_token.clone();
+    let send = |key: &'static str, body: Value| {
+        let (client, url, citizen) = (
+            app.client.clone(),
+            app.url(&format!("/api/v1/services/{ITEM}/applications")),
+            citizen.clone(),
+        );
+        async move {
+            let response = client
+                .post(url)
+                .bearer_auth(citizen)
+                .header("Idempotency-Key", key)
+                .json(&body)
+                .send()
+                .await
+                .expect("send");
+            let status = response.status().as_u16();
+            (
+                status,
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    let fresh_upload = || async {
+        upload(&app, &citizen, PNG)
+            .await
+            .json::<Value>()
+            .await
+            .expect("json")["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    };
+    let body = |upload: String| json!({"form": form(), "uploads": {"经营场所使用证明": upload}, "use_certificates": true});
+    let before = app.count("applications").await;
+
+    let first_body = body(fresh_upload().await);
+    let (status, first) = send("retry-1", first_body.clone()).await;
+    assert_eq!(status, 201, "{first}");
+    // The upload was taken by the first: without the key the retry would be refused, and
+    // an item without uploads would be applied for twice.
+    let (status, again) = send("retry-1", first_body.clone()).await;
+    assert_eq!(status, 201, "{again}");
+    assert_eq!(again["id"], first["id"]);
+    assert_eq!(app.count("applications").await, before + 1);
+
+    // The key with another request.
+    let mut other = first_body.clone();
+    other["form"]["capital"] = json!("9");
+    let (status, refused) = send("retry-1", other).await;
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(app.count("applications").await, before + 1);
+
+    // Two at once with one key: one application.
+    let together = body(fresh_upload().await);
+    let ((a, one), (b, two)) = tokio::join!(
+        send("together", together.clone()),
+        send("together", together.clone())
+    );
+    assert_eq!((a, b), (201, 201), "{one} {two}");
+    assert_eq!(one["id"], two["id"]);
+    assert_eq!(app.count("applications").await, before + 2);
+
+    // A key that is not 1–255 visible ASCII characters.
+    let (status, _) = send("two words", body(fresh_upload().await)).await;
+    assert_eq!(status, 422);
+
+    // A day later the key is forgotten: the same key makes a new application.
+    app.clock.advance(time::Duration::days(2));
+    tongban_app::applications::purge_unclaimed(&app.state, app.state.now() - 86_400_000)
+        .await
+        .expect("purge");
+    assert_eq!(app.count("application_requests").await, 0);
+    let (status, later) = send("retry-1", body(fresh_upload().await)).await;
+    assert_eq!(status, 201, "{later}");
+    assert_ne!(later["id"], first["id"]);
+    assert_eq!(app.count("applications").await, before + 3);
+}

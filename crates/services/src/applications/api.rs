@@ -55,18 +55,30 @@ async fn form(
 }
 
 /// Apply for an item (a citizen or an enterprise): the form, uploads for the materials the
-/// applicant provides, and consent to obtain the certificates the item names (免证办).
-#[utoipa::path(post, path = "/api/v1/services/{code}/applications", tag = "applications", security(("bearer" = [])), params(("code" = String, Path)), request_body = ApplyRequest,
+/// applicant provides, and consent to obtain the certificates the item names (免证办). With an
+/// `Idempotency-Key`, the same request sent again (after an answer that was lost) answers the
+/// application the first made instead of making another; the key sent with another request
+/// is refused (422). Keys are kept a day.
+#[utoipa::path(post, path = "/api/v1/services/{code}/applications", tag = "applications", security(("bearer" = [])),
+    params(("code" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters, new for each application")),
+    request_body = ApplyRequest,
     responses((status = 201, body = ApplicationView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn apply(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(code): Path<String>,
+    headers: axum::http::HeaderMap,
     ApiJson(request): ApiJson<ApplyRequest>,
 ) -> AppResult<(StatusCode, Json<ApplicationView>)> {
+    let key = match headers.get("idempotency-key") {
+        Some(value) => Some(value.to_str().map_err(|_| {
+            AppError::invalid("Idempotency-Key", "1 to 255 visible ASCII characters")
+        })?),
+        None => None,
+    };
     Ok((
         StatusCode::CREATED,
-        Json(super::apply(&state, &actor, &code, request).await?),
+        Json(super::apply(&state, &actor, &code, request, key).await?),
     ))
 }
 

@@ -151,7 +151,7 @@ pub async fn apply(
     store::insert_bundle_application(state, &id, &bundle.code, actor.id()).await?;
     let mut applications = Vec::with_capacity(plans.len());
     for plan in plans {
-        applications.push(super::execute(state, actor, plan, Some(&id), false).await?);
+        applications.push(super::execute(state, actor, plan, Some(&id), false, None).await?);
     }
     for upload in request.uploads.values() {
         store::delete_upload(state.pool(), upload).await?;

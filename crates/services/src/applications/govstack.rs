@@ -393,7 +393,7 @@ async fn submit(
             uploads,
             use_certificates: true,
         };
-        let view = super::apply(&state, &actor, &item.definition.code, request).await?;
+        let view = super::apply(&state, &actor, &item.definition.code, request, None).await?;
         Ok(Json(file_json(&view, actor.id())))
     }
     .await

@@ -111,7 +111,7 @@ fn check_form(
 }
 
 /// An application as submitted.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplyRequest {
     /// Field code → value (a list's entries separated by 、 or commas).
@@ -176,7 +176,16 @@ pub async fn apply(
     actor: &Actor,
     code: &str,
     request: ApplyRequest,
+    idempotency_key: Option<&str>,
 ) -> AppResult<ApplicationView> {
+    let key = idempotency_key
+        .map(|key| request_key(code, &request, key))
+        .transpose()?;
+    if let Some(key) = &key
+        && let Some(made) = made_with(state, actor, key).await?
+    {
+        return Ok(made);
+    }
     let stored = crate::services::item_by_code(state, code)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -189,7 +198,14 @@ pub async fn apply(
         }
     }
     let plan = plan(state, actor, stored, &request).await?;
-    let view = execute(state, actor, plan, None, true).await?;
+    let view = match execute(state, actor, plan, None, true, key.as_ref()).await {
+        Ok(view) => view,
+        // The same key in flight twice: the other request made the application.
+        Err(error) => match &key {
+            Some(key) => made_with(state, actor, key).await?.ok_or(error)?,
+            None => return Err(error),
+        },
+    };
     // The application is stored: the applicant's draft of it has done its work. Were this to
     // fail, the draft would stay until its thirty days end — nothing is lost.
     if let Err(error) = drafts::discard(state, actor.id(), code).await {
@@ -198,10 +214,51 @@ pub async fn apply(
     Ok(view)
 }
 
-/// The daily clean-up: drafts past their thirty days, then uploads no application took within
-/// a day of `before` (a draft's files stay with it). Returns the uploads deleted.
+/// An Idempotency-Key (RFC draft `draft-ietf-httpapi-idempotency-key-header`): 1–255
+/// visible ASCII characters, kept with a fingerprint of the item and the request.
+fn request_key(code: &str, request: &ApplyRequest, key: &str) -> AppResult<store::RequestKey> {
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(AppError::invalid(
+            "Idempotency-Key",
+            "1 to 255 visible ASCII characters",
+        ));
+    }
+    let body = serde_json::to_vec(&(code, request)).map_err(|e| AppError::Internal(e.into()))?;
+    Ok(store::RequestKey {
+        key: key.to_owned(),
+        fingerprint: data_encoding::HEXLOWER.encode(&<sha2::Sha256 as sha2::Digest>::digest(&body)),
+    })
+}
+
+/// The application an applicant's key already made, if it did; a key used for another request
+/// is refused.
+async fn made_with(
+    state: &AppState,
+    actor: &Actor,
+    key: &store::RequestKey,
+) -> AppResult<Option<ApplicationView>> {
+    let Some((fingerprint, id)) = store::request_of(state.pool(), actor.id(), &key.key).await?
+    else {
+        return Ok(None);
+    };
+    if fingerprint != key.fingerprint {
+        return Err(AppError::invalid(
+            "Idempotency-Key",
+            "this key was sent with another application; use a new key for a new application",
+        ));
+    }
+    let row = store::by_id(state.pool(), &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(views(state, vec![row]).await?.pop())
+}
+
+/// The daily clean-up: drafts past their thirty days, uploads no application took within a
+/// day of `before` (a draft's files stay with it), and the Idempotency-Keys older than that.
+/// Returns the uploads deleted.
 pub async fn purge_unclaimed(state: &AppState, before: i64) -> AppResult<u64> {
     drafts::purge(state).await?;
+    store::delete_requests_before(state.pool(), before).await?;
     store::delete_uploads_before(state.pool(), before).await
 }
 
@@ -311,6 +368,7 @@ async fn execute(
     plan: Plan,
     bundle: Option<&str>,
     consume: bool,
+    key: Option<&store::RequestKey>,
 ) -> AppResult<ApplicationView> {
     let item = &plan.stored.definition;
     let id = crate::random::new_id();
@@ -387,6 +445,7 @@ async fn execute(
         materials,
         &used,
         &notice(&item.name, workflow::START),
+        key,
     )
     .await?;
     view_row(state, &row, item, &calendar).await

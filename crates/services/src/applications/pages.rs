@@ -503,7 +503,7 @@ async fn apply(
         return Ok(page);
     }
     let received = request.clone();
-    match super::apply(&state, actor, &code, request).await {
+    match super::apply(&state, actor, &code, request, None).await {
         Ok(view) => Ok(ctx.redirect(&format!("/applications/{}", view.id))),
         Err(error) => form.refused(&ctx, &received, error),
     }

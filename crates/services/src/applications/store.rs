@@ -56,8 +56,21 @@ pub async fn insert(
     materials: Vec<NewMaterial>,
     used_uploads: &[String],
     notice: &str,
+    key: Option<&RequestKey>,
 ) -> AppResult<()> {
     let mut tx = state.pool().begin().await?;
+    if let Some(key) = key {
+        // First: a second request with the same key waits here for the first to end, then
+        // fails on the key rather than storing a second application.
+        sqlx::query("INSERT INTO application_requests (account_id, idempotency_key, fingerprint, application_id, at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(app.applicant_account.clone())
+            .bind(key.key.clone())
+            .bind(key.fingerprint.clone())
+            .bind(app.id.clone())
+            .bind(app.submitted_at)
+            .execute(&mut *tx)
+            .await?;
+    }
     insert_notice(
         &mut *tx,
         &app.applicant_account,
@@ -101,6 +114,38 @@ pub async fn insert(
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// An applicant's Idempotency-Key and the fingerprint of the request it came with.
+pub struct RequestKey {
+    pub key: String,
+    pub fingerprint: String,
+}
+
+/// The fingerprint and the application of an applicant's key, if the key was used.
+pub async fn request_of(
+    db: impl Exec<'_>,
+    account_id: &str,
+    key: &str,
+) -> AppResult<Option<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT fingerprint, application_id FROM application_requests WHERE account_id = $1 AND idempotency_key = $2",
+    )
+    .bind(account_id.to_owned())
+    .bind(key.to_owned())
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Forgets the keys used before `before`.
+pub async fn delete_requests_before(db: impl Exec<'_>, before: i64) -> AppResult<u64> {
+    Ok(
+        sqlx::query("DELETE FROM application_requests WHERE at < $1")
+            .bind(before)
+            .execute(db)
+            .await?
+            .rows_affected(),
+    )
 }
 
 pub async fn by_id(db: impl Exec<'_>, id: &str) -> AppResult<Option<ApplicationRow>> {
