@@ -33,17 +33,26 @@ struct Tally {
 }
 
 impl Tally {
-    fn record(&mut self, what: &str, started: Instant, answer: reqwest::Result<reqwest::Response>) {
-        match answer {
+    /// Sends a request and records its answer; the body of a success (`null` when it is not
+    /// JSON).
+    async fn call(&mut self, what: &str, request: reqwest::RequestBuilder) -> Option<Value> {
+        let started = Instant::now();
+        match request.send().await {
             Ok(response) if response.status().is_success() => {
                 self.ok += 1;
                 self.latencies_us
                     .push(started.elapsed().as_micros().min(u64::MAX as u128) as u64);
+                Some(response.json().await.unwrap_or(Value::Null))
             }
-            Ok(response) => self
-                .failed
-                .push(format!("{what}: {}", response.status().as_u16())),
-            Err(error) => self.failed.push(format!("{what}: {error}")),
+            Ok(response) => {
+                self.failed
+                    .push(format!("{what}: {}", response.status().as_u16()));
+                None
+            }
+            Err(error) => {
+                self.failed.push(format!("{what}: {error}"));
+                None
+            }
         }
     }
 }
@@ -93,95 +102,60 @@ pub async fn soak(run: SoakRun) -> anyhow::Result<Value> {
             let mut tally = Tally::default();
             while !stop.load(Ordering::Relaxed) {
                 let holder = &holders[random.below(holders.len() as u64) as usize];
-                let at = Instant::now();
+                let pass = || {
+                    client
+                        .get(format!("{base}/api/v1/pass/me"))
+                        .bearer_auth(holder)
+                };
                 match (worker, random.below(10)) {
                     (0, _) => {
                         let upload = client
                             .post(format!("{base}/api/v1/uploads"))
                             .bearer_auth(&applicant)
                             .header("content-type", "application/octet-stream")
-                            .body(chaos::PNG.to_vec())
-                            .send()
-                            .await;
-                        let id = match upload {
-                            Ok(r) if r.status().is_success() => r
-                                .json::<Value>()
-                                .await
-                                .ok()
-                                .and_then(|u| u["id"].as_str().map(str::to_owned)),
-                            other => {
-                                tally.record("POST /api/v1/uploads", at, other);
-                                None
-                            }
-                        };
-                        if let Some(id) = id {
+                            .body(chaos::PNG.to_vec());
+                        if let Some(upload) = tally.call("POST /api/v1/uploads", upload).await {
                             let body = json!({
                                 "form": chaos::application_form(),
-                                "uploads": {"经营场所使用证明": id},
+                                "uploads": {"经营场所使用证明": upload["id"]},
                                 "use_certificates": true,
                             });
-                            let sent = client
+                            let apply = client
                                 .post(format!(
                                     "{base}/api/v1/services/{}/applications",
                                     chaos::ITEM
                                 ))
                                 .bearer_auth(&applicant)
-                                .json(&body)
-                                .send()
-                                .await;
-                            tally.record("POST …/applications", at, sent);
+                                .json(&body);
+                            tally.call("POST …/applications", apply).await;
                         }
                     }
                     (1, _) => {
-                        let sent = client
+                        let issue = client
                             .post(format!("{base}/api/v1/certs"))
                             .bearer_auth(&issuer)
-                            .json(licence.as_ref())
-                            .send()
-                            .await;
-                        tally.record("POST /api/v1/certs", at, sent);
+                            .json(licence.as_ref());
+                        tally.call("POST /api/v1/certs", issue).await;
                     }
+                    // A door scan: repeats within the minute fold into the visit, later
+                    // ones are new visits; either is a success.
                     (_, 0..=3) => {
-                        let pass = client
-                            .get(format!("{base}/api/v1/pass/me"))
-                            .bearer_auth(holder)
-                            .send()
-                            .await;
-                        let code = match pass {
-                            Ok(r) if r.status().is_success() => r
-                                .json::<Value>()
-                                .await
-                                .ok()
-                                .and_then(|p| p["code"].as_str().map(str::to_owned)),
-                            other => {
-                                tally.record("GET /api/v1/pass/me", at, other);
-                                None
-                            }
-                        };
-                        if let Some(code) = code {
-                            let sent = client
+                        if let Some(pass) = tally.call("GET /api/v1/pass/me", pass()).await {
+                            let scan = client
                                 .post(format!("{base}/api/v1/pass/verify"))
                                 .bearer_auth(&door)
-                                .json(&json!({ "code": code }))
-                                .send()
-                                .await;
-                            tally.record("POST /api/v1/pass/verify", at, sent);
+                                .json(&json!({ "code": pass["code"] }));
+                            tally.call("POST /api/v1/pass/verify", scan).await;
                         }
                     }
                     (_, 4) => {
-                        let sent = client
-                            .get(format!("{base}/api/v1/ledger/checkpoint"))
-                            .send()
+                        let checkpoint = client.get(format!("{base}/api/v1/ledger/checkpoint"));
+                        tally
+                            .call("GET /api/v1/ledger/checkpoint", checkpoint)
                             .await;
-                        tally.record("GET /api/v1/ledger/checkpoint", at, sent);
                     }
                     _ => {
-                        let sent = client
-                            .get(format!("{base}/api/v1/pass/me"))
-                            .bearer_auth(holder)
-                            .send()
-                            .await;
-                        tally.record("GET /api/v1/pass/me", at, sent);
+                        tally.call("GET /api/v1/pass/me", pass()).await;
                     }
                 }
                 tokio::time::sleep(pause).await;

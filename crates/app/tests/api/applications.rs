@@ -777,17 +777,22 @@ async fn the_queue_warns_when_a_step_or_the_whole_application_runs_late() {
     );
 }
 
-/// 张伟's application for the sole-proprietorship registration, submitted; its id.
-pub(crate) async fn submitted(app: &TestApp) -> String {
-    let citizen = app.account("citizen.zhangwei").api_token.clone();
-    let upload_id = upload(app, &citizen, PNG)
+/// A PNG uploaded by the account of `token`; its id.
+async fn uploaded(app: &TestApp, token: &str) -> String {
+    upload(app, token, PNG)
         .await
         .json::<Value>()
         .await
         .expect("json")["id"]
         .as_str()
         .expect("id")
-        .to_owned();
+        .to_owned()
+}
+
+/// 张伟's application for the sole-proprietorship registration, submitted; its id.
+pub(crate) async fn submitted(app: &TestApp) -> String {
+    let citizen = app.account("citizen.zhangwei").api_token.clone();
+    let upload_id = uploaded(app, &citizen).await;
     let body = json!({"form": form(), "uploads": {"经营场所使用证明": upload_id}, "use_certificates": true});
     let submitted: Value = apply(app, &citizen, body).await.json().await.expect("json");
     submitted["id"].as_str().expect("id").to_owned()
@@ -801,24 +806,7 @@ async fn an_approval_cut_off_before_its_certificate_gets_it_later_and_once() {
     let app = spawn_app().await;
     let citizen = app.account("citizen.zhangwei").api_token.clone();
     let clerk = app.account("demo.clerk.market").api_token.clone();
-    let upload_id = upload(&app, &citizen, PNG)
-        .await
-        .json::<Value>()
-        .await
-        .expect("json")["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let submitted: Value = apply(
-        &app,
-        &citizen,
-        json!({"form": form(), "uploads": {"经营场所使用证明": upload_id}, "use_certificates": true}),
-    )
-    .await
-    .json()
-    .await
-    .expect("json");
-    let id = submitted["id"].as_str().expect("id").to_owned();
+    let id = submitted(&app).await;
     for (action, version) in [("accept", 1), ("pass", 2)] {
         let (status, body) = act(
             &app,
@@ -962,16 +950,7 @@ async fn a_retried_application_with_its_idempotency_key_is_made_once() {
             )
         }
     };
-    let fresh_upload = || async {
-        upload(&app, &citizen, PNG)
-            .await
-            .json::<Value>()
-            .await
-            .expect("json")["id"]
-            .as_str()
-            .expect("id")
-            .to_owned()
-    };
+    let fresh_upload = || uploaded(&app, &citizen);
     let body = |upload: String| json!({"form": form(), "uploads": {"经营场所使用证明": upload}, "use_certificates": true});
     let before = app.count("applications").await;
 

@@ -200,9 +200,8 @@ pub async fn apply(
     let plan = plan(state, actor, stored, &request).await?;
     let view = match execute(state, actor, plan, None, true, key.as_ref()).await {
         Ok(view) => view,
-        // The same key in flight twice: the other request made the application.
         Err(error) => match &key {
-            Some(key) => made_with(state, actor, key).await?.ok_or(error)?,
+            Some(key) => made_by_twin(state, actor, key).await?.ok_or(error)?,
             None => return Err(error),
         },
     };
@@ -251,6 +250,24 @@ async fn made_with(
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(views(state, vec![row]).await?.pop())
+}
+
+/// After a failure with a key: the same key may be in flight in another request (a client
+/// that sent twice at once), which took what this one needed — the one-time authorisation of
+/// a certificate, an upload, the key's row — and is about to store the application. Waits a
+/// little for it; `None` when no application comes of the key.
+async fn made_by_twin(
+    state: &AppState,
+    actor: &Actor,
+    key: &store::RequestKey,
+) -> AppResult<Option<ApplicationView>> {
+    for _ in 0..40 {
+        if let Some(made) = made_with(state, actor, key).await? {
+            return Ok(Some(made));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    Ok(None)
 }
 
 /// The daily clean-up: drafts past their thirty days, uploads no application took within a
