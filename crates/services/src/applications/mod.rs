@@ -885,50 +885,60 @@ pub async fn finish_cut_results(state: &AppState) -> AppResult<usize> {
     let pending = store::pending_results(state.pool(), state.now() - 60_000).await?;
     let mut finished = 0;
     for row in pending {
-        let department = crate::admin::directory::department(state, &row.department_id)
-            .await?
-            .ok_or_else(|| {
-                AppError::Internal(anyhow::anyhow!("a pending result's department is gone"))
-            })?;
-        let t = crate::certs::cert_type(state, &row.type_code)
-            .await?
-            .ok_or_else(|| {
-                AppError::Internal(anyhow::anyhow!("a pending result's type is gone"))
-            })?;
-        let draft: Value = serde_json::from_slice(
-            &state
-                .vault
-                .open_field(&pending_context(&row.application_id), &row.draft_sealed)?,
-        )
-        .map_err(|e| AppError::Internal(e.into()))?;
-        let holder = &draft["holder"];
-        let text = |key: &str| holder[key].as_str().unwrap_or_default().to_owned();
-        let draft = ResultDraft {
-            t,
-            holder: crate::certs::HolderInfo {
-                kind: if holder["kind"] == "enterprise" {
-                    "enterprise"
-                } else {
-                    "person"
-                },
-                id: text("id"),
-                name: text("name"),
-                code: text("code"),
-            },
-            items: serde_json::from_value(draft["items"].clone())
-                .map_err(|e| AppError::Internal(e.into()))?,
-        };
-        issue_result(
-            state,
-            &row.application_id,
-            &department,
-            draft,
-            &row.issued_by,
-        )
-        .await?;
-        finished += 1;
+        // One that cannot be finished (its type withdrawn since) must not hold up the others.
+        match finish_cut_result(state, &row).await {
+            Ok(()) => finished += 1,
+            Err(AppError::Unavailable) => return Err(AppError::Unavailable),
+            Err(error) => tracing::error!(
+                %error,
+                application = %row.application_id,
+                "an approval's certificate could not be finished"
+            ),
+        }
     }
     Ok(finished)
+}
+
+async fn finish_cut_result(state: &AppState, row: &store::PendingResultRow) -> AppResult<()> {
+    let department = crate::admin::directory::department(state, &row.department_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("a pending result's department is gone"))
+        })?;
+    let t = crate::certs::cert_type(state, &row.type_code)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a pending result's type is gone")))?;
+    let draft: Value = serde_json::from_slice(
+        &state
+            .vault
+            .open_field(&pending_context(&row.application_id), &row.draft_sealed)?,
+    )
+    .map_err(|e| AppError::Internal(e.into()))?;
+    let holder = &draft["holder"];
+    let text = |key: &str| holder[key].as_str().unwrap_or_default().to_owned();
+    let draft = ResultDraft {
+        t,
+        holder: crate::certs::HolderInfo {
+            kind: if holder["kind"] == "enterprise" {
+                "enterprise"
+            } else {
+                "person"
+            },
+            id: text("id"),
+            name: text("name"),
+            code: text("code"),
+        },
+        items: serde_json::from_value(draft["items"].clone())
+            .map_err(|e| AppError::Internal(e.into()))?,
+    };
+    issue_result(
+        state,
+        &row.application_id,
+        &department,
+        draft,
+        &row.issued_by,
+    )
+    .await
 }
 
 /// Drafts the item's certificate result for the applicant: the form's values for the items of
