@@ -33,14 +33,26 @@ ckanapi="$venv/bin/ckanapi"
 export PATH="$venv/bin:$PATH"
 
 work="$(mktemp -d)"
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$work"' EXIT
+# start_city runs in a command substitution (a subshell), so the nodes' pids go to a file the
+# trap reads: an array would be the subshell's own and the nodes would outlive the script.
+stop_cities() {
+  local p
+  for p in $(cat "$work/pids" 2>/dev/null); do kill "$p" 2>/dev/null; done
+  for _ in $(seq 1 50); do
+    local alive=""
+    for p in $(cat "$work/pids" 2>/dev/null); do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ -z "$alive" ] && break
+    sleep 0.1
+  done
+  rm -rf "$work"
+}
+trap stop_cities EXIT
 start_city() { # name -> prints the base URL once the city is ready
   local dir="$work/$1" port
   mkdir -p "$dir"
   port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   env -u TONGBAN_BIN TONGBAN_LOG=warn "$binary" demo --data-dir "$dir" --bind "127.0.0.1:$port" >"$dir/demo.log" 2>&1 &
-  pids+=($!)
+  echo $! >> "$work/pids"
   for _ in $(seq 1 120); do
     [ -f "$dir/demo-credentials.json" ] && curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
     sleep 0.5
