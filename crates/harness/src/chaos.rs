@@ -322,65 +322,62 @@ async fn counts(run: &CrashRun) -> anyhow::Result<(Counts, Option<String>)> {
     Ok((counts, integrity))
 }
 
-/// Certificates acknowledged but not stored, and certificates the log says were issued (its
-/// entries from `from` on) but that are not stored: either is a write lost or half-made.
-async fn certificates_check(
+/// What a round stored of one kind of write against what was answered: nothing acknowledged
+/// lost, nothing stored beyond the acknowledged and those of unknown outcome.
+fn accounting(what: &str, stored: i64, acknowledged: i64, unknown: i64) -> Vec<String> {
+    let mut problems = Vec::new();
+    if stored < acknowledged {
+        problems.push(format!(
+            "{acknowledged} {what} acknowledged, {stored} stored"
+        ));
+    }
+    if stored > acknowledged + unknown {
+        problems.push(format!(
+            "{stored} {what} stored, more than {acknowledged} acknowledged and {unknown} of unknown outcome"
+        ));
+    }
+    problems
+}
+
+/// Those of `ids` that have no row in `table` (a table of the harness's own list, keyed `id`).
+async fn missing(
     run: &CrashRun,
-    from: i64,
-    acknowledged: &[String],
-) -> anyhow::Result<(Vec<String>, Vec<String>)> {
+    table: &'static str,
+    ids: &[String],
+) -> anyhow::Result<Vec<String>> {
     let db = tongban_app::Db::connect(&database_url(run), 1).await?;
-    let stored = |id: String| {
-        let db = &db;
-        async move {
-            let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM certificates WHERE id = $1")
-                .bind(id)
-                .fetch_optional(db.pool())
-                .await?;
-            anyhow::Ok(found.is_some())
-        }
-    };
+    let sql = format!("SELECT 1 FROM {table} WHERE id = $1");
     let mut missing = Vec::new();
-    for id in acknowledged {
-        if !stored(id.clone()).await? {
+    for id in ids {
+        let found: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(id.clone())
+            .fetch_optional(db.pool())
+            .await?;
+        if found.is_none() {
             missing.push(id.clone());
         }
     }
+    db.close().await;
+    Ok(missing)
+}
+
+/// The certificates the log says were issued (its entries from `from` on) that are not stored:
+/// an issuance half made.
+async fn logged_not_stored(run: &CrashRun, from: i64) -> anyhow::Result<Vec<String>> {
+    let db = tongban_app::Db::connect(&database_url(run), 1).await?;
     let entries: Vec<Vec<u8>> =
         sqlx::query_scalar("SELECT data FROM ledger_entries WHERE idx >= $1 ORDER BY idx")
             .bind(from)
             .fetch_all(db.pool())
             .await?;
-    let mut logged_only = Vec::new();
-    for entry in entries {
-        let Ok(entry) = serde_json::from_slice::<Value>(&entry) else {
-            continue;
-        };
-        if entry["kind"] == "certificate_issued"
-            && let Some(id) = entry["certificate"].as_str()
-            && !stored(id.to_owned()).await?
-        {
-            logged_only.push(id.to_owned());
-        }
-    }
     db.close().await;
-    Ok((missing, logged_only))
-}
-
-/// The acknowledged exchanges whose message is not in the gateway's log.
-async fn exchanges_missing(run: &CrashRun, acknowledged: &[String]) -> anyhow::Result<usize> {
-    let db = tongban_app::Db::connect(&database_url(run), 1).await?;
-    let mut missing = 0;
-    for id in acknowledged {
-        let found: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM exchange_messages WHERE id = $1")
-                .bind(id.clone())
-                .fetch_optional(db.pool())
-                .await?;
-        missing += usize::from(found.is_none());
-    }
-    db.close().await;
-    Ok(missing)
+    let named: Vec<String> = entries
+        .iter()
+        .filter_map(|entry| serde_json::from_slice::<Value>(entry).ok())
+        .filter(|entry| entry["kind"] == "certificate_issued")
+        .filter_map(|entry| entry["certificate"].as_str().map(str::to_owned))
+        .collect();
+    missing(run, "certificates", &named).await
 }
 
 /// The exchange the load makes: the city's government services reading one enterprise from
@@ -1093,15 +1090,6 @@ pub async fn crash(run: CrashRun) -> anyhow::Result<Value> {
 
         // With the node down: what the database holds.
         let (after, integrity) = counts(&run).await?;
-        let checkins = after.checkins - before.checkins;
-        let applications = after.applications - before.applications;
-        let acknowledged_apps = tally.applications_acknowledged.len() as i64;
-        let acknowledged_checkins = tally.checkins_acknowledged as i64;
-        if checkins < acknowledged_checkins {
-            problems.push(format!(
-                "{acknowledged_checkins} check-ins acknowledged, {checkins} stored"
-            ));
-        }
         // A 503 is unknown only where the database itself went away: on SQLite, and in a
         // round that did not restart the database, a 503 changed nothing.
         let unknown_503 = |n: u64| {
@@ -1111,57 +1099,69 @@ pub async fn crash(run: CrashRun) -> anyhow::Result<Value> {
                 0
             }
         };
-        let checkins_unknown = tally.checkins_lost as i64 + unknown_503(tally.checkins_unavailable);
-        if checkins > acknowledged_checkins + checkins_unknown {
-            problems.push(format!(
-                "{checkins} check-ins stored, more than {acknowledged_checkins} acknowledged and {checkins_unknown} of unknown outcome",
-            ));
-        }
-        if applications < acknowledged_apps {
-            problems.push(format!(
-                "{acknowledged_apps} applications acknowledged, {applications} stored"
-            ));
-        }
-        let applications_unknown =
-            tally.applications_lost as i64 + unknown_503(tally.applications_unavailable);
-        if applications > acknowledged_apps + applications_unknown {
-            problems.push(format!(
-                "{applications} applications stored, more than {acknowledged_apps} acknowledged and {applications_unknown} of unknown outcome",
-            ));
-        }
+        let checkins = after.checkins - before.checkins;
+        let acknowledged_checkins = tally.checkins_acknowledged as i64;
+        let applications = after.applications - before.applications;
+        let acknowledged_apps = tally.applications_acknowledged.len() as i64;
         let certificates = after.certificates - before.certificates;
         let acknowledged_certificates = tally.certificates_acknowledged.len() as i64;
-        let certificates_unknown =
-            tally.certificates_lost as i64 + unknown_503(tally.certificates_unavailable);
-        if certificates > acknowledged_certificates + certificates_unknown {
-            problems.push(format!(
-                "{certificates} certificates stored, more than {acknowledged_certificates} acknowledged and {certificates_unknown} of unknown outcome",
+        let exchanges = after.exchanges - before.exchanges;
+        let acknowledged_exchanges = tally.exchanges_acknowledged.len() as i64;
+        for (what, stored, acknowledged, lost, unavailable) in [
+            (
+                "check-ins",
+                checkins,
+                acknowledged_checkins,
+                tally.checkins_lost,
+                tally.checkins_unavailable,
+            ),
+            (
+                "applications",
+                applications,
+                acknowledged_apps,
+                tally.applications_lost,
+                tally.applications_unavailable,
+            ),
+            (
+                "certificates",
+                certificates,
+                acknowledged_certificates,
+                tally.certificates_lost,
+                tally.certificates_unavailable,
+            ),
+            (
+                "exchanges",
+                exchanges,
+                acknowledged_exchanges,
+                tally.exchanges_lost,
+                tally.exchanges_unavailable,
+            ),
+        ] {
+            problems.extend(accounting(
+                what,
+                stored,
+                acknowledged,
+                lost as i64 + unknown_503(unavailable),
             ));
         }
-        let (unstored, logged_only) =
-            certificates_check(&run, before.log_size, &tally.certificates_acknowledged).await?;
-        if !unstored.is_empty() {
+        let unstored = missing(&run, "certificates", &tally.certificates_acknowledged)
+            .await?
+            .len();
+        if unstored > 0 {
             problems.push(format!(
-                "{} certificates acknowledged and not stored",
-                unstored.len()
+                "{unstored} certificates acknowledged and not stored"
             ));
         }
+        let logged_only = logged_not_stored(&run, before.log_size).await?;
         if !logged_only.is_empty() {
             problems.push(format!(
                 "{} certificates in the log as issued and not stored",
                 logged_only.len()
             ));
         }
-        let exchanges = after.exchanges - before.exchanges;
-        let acknowledged_exchanges = tally.exchanges_acknowledged.len() as i64;
-        let exchanges_unknown =
-            tally.exchanges_lost as i64 + unknown_503(tally.exchanges_unavailable);
-        if exchanges > acknowledged_exchanges + exchanges_unknown {
-            problems.push(format!(
-                "{exchanges} exchanges logged, more than {acknowledged_exchanges} acknowledged and {exchanges_unknown} of unknown outcome",
-            ));
-        }
-        let unlogged = exchanges_missing(&run, &tally.exchanges_acknowledged).await?;
+        let unlogged = missing(&run, "exchange_messages", &tally.exchanges_acknowledged)
+            .await?
+            .len();
         if unlogged > 0 {
             problems.push(format!("{unlogged} exchanges acknowledged and not logged"));
         }
