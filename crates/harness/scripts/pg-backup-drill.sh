@@ -3,8 +3,8 @@
 # while a node is under write load, restored into a scratch database with `pg_restore`, and
 # checked there: `tongban audit verify` recomputes the whole transparency log and every
 # checkpoint, and what the copy holds is counted beside the live database. The load is
-# `tongban chaos soak` (check-ins, applications, certificates, exchanges' neighbours: every
-# write path of its mix), which also checks that no answer failed while the dump ran.
+# `tongban chaos soak` (door scans and check-ins, applications with uploads, certificates issued,
+# checkpoints), which also checks that no answer failed while the dump ran.
 #
 #   pg-backup-drill.sh      PG_PORT (default 5432; the role tongban/tongban may create
 #                           databases), TONGBAN_BIN (default target/debug/tongban),
