@@ -9,7 +9,7 @@ use sqlx::AnyPool;
 use zeroize::Zeroizing;
 
 use super::{password, store, totp};
-use crate::error::{AppError, AppResult};
+use crate::error::{retrying, AppError, AppResult};
 use crate::random;
 use crate::state::AppState;
 
@@ -76,6 +76,12 @@ pub struct Delivery {
 /// Takes every queued message (deleting it) for the delivery gateway: an SMS or mail
 /// integration, or the operator printing sealed letters (`tongban admin deliveries`).
 pub async fn take_deliveries(state: &AppState) -> AppResult<Vec<Delivery>> {
+    // Reading and then deleting may lose a race with another writer on SQLite; the whole
+    // taking runs again, so a message is either taken once or left queued.
+    retrying(|| take_queued(state)).await
+}
+
+async fn take_queued(state: &AppState) -> AppResult<Vec<Delivery>> {
     let mut tx = state.pool().begin().await?;
     let rows = store::deliveries(&mut *tx).await?;
     let mut taken = Vec::with_capacity(rows.len());
