@@ -9,7 +9,7 @@ use sqlx::AnyPool;
 use zeroize::Zeroizing;
 
 use super::{password, store, totp};
-use crate::error::{retrying, AppError, AppResult};
+use crate::error::{AppError, AppResult, retrying};
 use crate::random;
 use crate::state::AppState;
 
