@@ -82,6 +82,10 @@ impl Db {
                         // 64 MiB of page cache per connection (the default is 2 MiB): the
                         // check-in tables take writes all over their indexes.
                         conn.execute("PRAGMA cache_size = -65536").await?;
+                        // Process-wide, not per connection: past 128 MiB of SQLite's memory
+                        // the page caches reuse their least recently used pages instead of
+                        // growing, so a node's memory does not grow with its database.
+                        conn.execute("PRAGMA soft_heap_limit = 134217728").await?;
                     }
                     Ok(())
                 })
