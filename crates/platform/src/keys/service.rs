@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use tongban_crypto::{PublicKey, SignatureAlgorithm, Signer, SoftwareSigner};
 
+use super::signers::Held;
 use super::store::{self, SigningKeyRow};
 use crate::error::{AppError, AppResult};
 use crate::random;
@@ -83,19 +84,45 @@ pub async fn signer(state: &AppState, owner: &str, purpose: &str) -> AppResult<S
     unseal(state, &row)
 }
 
-/// Like [`signer`], from the cache when the entry is fresh.
+/// Like [`signer`], from the cache (see [`super::signers`]): an old signer is used while one
+/// request reads the key again in the background.
 pub async fn cached_signer(
     state: &AppState,
     owner: &str,
     purpose: &str,
 ) -> AppResult<std::sync::Arc<SoftwareSigner>> {
     let now = state.now();
-    if let Some(signer) = state.signers.fresh(owner, purpose, now) {
-        return Ok(signer);
+    match state.signers.held(owner, purpose, now) {
+        Held::Fresh(signer) => Ok(signer),
+        Held::Stale {
+            signer: held,
+            refresh,
+        } => {
+            if refresh {
+                let (state, owner, purpose) = (state.clone(), owner.to_owned(), purpose.to_owned());
+                tokio::spawn(async move {
+                    let started = state.now();
+                    match signer(&state, &owner, &purpose).await {
+                        Ok(fresh) => {
+                            state
+                                .signers
+                                .put(&owner, &purpose, started, std::sync::Arc::new(fresh))
+                        }
+                        Err(error) => {
+                            tracing::warn!(%owner, %purpose, %error, "a signing key could not be read again; the one held is used meanwhile");
+                            state.signers.refresh_failed(&owner, &purpose);
+                        }
+                    }
+                });
+            }
+            Ok(held)
+        }
+        Held::Missing => {
+            let fresh = std::sync::Arc::new(signer(state, owner, purpose).await?);
+            state.signers.put(owner, purpose, now, fresh.clone());
+            Ok(fresh)
+        }
     }
-    let fresh = std::sync::Arc::new(signer(state, owner, purpose).await?);
-    state.signers.put(owner, purpose, now, fresh.clone());
-    Ok(fresh)
 }
 
 /// Makes a new key the signing key; the previous ones keep verifying for `overlap_days`.
