@@ -68,7 +68,7 @@ impl AppState {
             metrics: Arc::new(Metrics::new()),
             vault: Arc::new(vault),
             ledger,
-            signers: Arc::new(crate::keys::signers::SignerCache::default()),
+            signers: Arc::new(crate::keys::signers::cache()),
             cache,
             node: crate::random::new_id(),
             extensions,

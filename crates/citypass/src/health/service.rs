@@ -413,7 +413,8 @@ pub async fn emergency(state: &AppState) -> AppResult<bool> {
 
 /// What every status computation needs besides the person's own facts: the emergency switch
 /// and the policy in force. Kept per node for a second (the pass is a hot path); a change made
-/// on this node clears it at once, one made on another node shows within the second.
+/// on this node clears it at once, one made on another node shows within the second and the
+/// time one reading takes.
 pub struct StatusInputs {
     emergency: bool,
     policy: Option<(i64, Vec<StatusRule>)>,
@@ -421,20 +422,36 @@ pub struct StatusInputs {
     positive_hold_days: i64,
 }
 
-/// The per-node cache of [`StatusInputs`].
-#[derive(Default)]
-pub struct StatusCache(std::sync::Mutex<Option<(i64, std::sync::Arc<StatusInputs>)>>);
+/// The per-node cache of [`StatusInputs`]: past its second it is read again in the
+/// background while the one held answers (see [`crate::cache::Refreshing`]), for at most
+/// [`STATUS_STALE_LIMIT_MS`] when the database cannot be read.
+pub struct StatusCache(std::sync::Arc<crate::cache::Refreshing<std::sync::Arc<StatusInputs>>>);
+
+impl Default for StatusCache {
+    fn default() -> StatusCache {
+        StatusCache(std::sync::Arc::new(crate::cache::Refreshing::new(
+            STATUS_CACHE_MS,
+            STATUS_STALE_LIMIT_MS,
+        )))
+    }
+}
 
 const STATUS_CACHE_MS: i64 = 1000;
+const STATUS_STALE_LIMIT_MS: i64 = 30_000;
 
 async fn inputs(state: &AppState) -> AppResult<std::sync::Arc<StatusInputs>> {
-    let now = state.now();
-    if let Ok(cached) = state.module::<StatusCache>().0.lock()
-        && let Some((loaded, inputs)) = cached.as_ref()
-        && (0..STATUS_CACHE_MS).contains(&(now - loaded))
-    {
-        return Ok(inputs.clone());
-    }
+    let reading = {
+        let state = state.clone();
+        move || async move { read_inputs(&state).await }
+    };
+    state
+        .module::<StatusCache>()
+        .0
+        .get("", state.now(), reading)
+        .await
+}
+
+async fn read_inputs(state: &AppState) -> AppResult<std::sync::Arc<StatusInputs>> {
     let emergency = store::setting(state.pool(), EMERGENCY).await?.as_deref() == Some("on");
     let (policy, positive_hold_days) = match store::active_policy(state.pool()).await? {
         Some(row) => (
@@ -446,21 +463,15 @@ async fn inputs(state: &AppState) -> AppResult<std::sync::Arc<StatusInputs>> {
         ),
         None => (None, DEFAULT_POSITIVE_HOLD_DAYS),
     };
-    let fresh = std::sync::Arc::new(StatusInputs {
+    Ok(std::sync::Arc::new(StatusInputs {
         emergency,
         policy,
         positive_hold_days,
-    });
-    if let Ok(mut cached) = state.module::<StatusCache>().0.lock() {
-        *cached = Some((now, fresh.clone()));
-    }
-    Ok(fresh)
+    }))
 }
 
 fn forget_inputs(state: &AppState) {
-    if let Ok(mut cached) = state.module::<StatusCache>().0.lock() {
-        *cached = None;
-    }
+    state.module::<StatusCache>().0.forget();
 }
 
 /// The region the deployment serves: the emergency switch and the status policy cover it.

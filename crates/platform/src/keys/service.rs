@@ -4,7 +4,6 @@
 use serde::{Deserialize, Serialize};
 use tongban_crypto::{PublicKey, SignatureAlgorithm, Signer, SoftwareSigner};
 
-use super::signers::Held;
 use super::store::{self, SigningKeyRow};
 use crate::error::{AppError, AppResult};
 use crate::random;
@@ -91,38 +90,14 @@ pub async fn cached_signer(
     owner: &str,
     purpose: &str,
 ) -> AppResult<std::sync::Arc<SoftwareSigner>> {
-    let now = state.now();
-    match state.signers.held(owner, purpose, now) {
-        Held::Fresh(signer) => Ok(signer),
-        Held::Stale {
-            signer: held,
-            refresh,
-        } => {
-            if refresh {
-                let (state, owner, purpose) = (state.clone(), owner.to_owned(), purpose.to_owned());
-                tokio::spawn(async move {
-                    let started = state.now();
-                    match signer(&state, &owner, &purpose).await {
-                        Ok(fresh) => {
-                            state
-                                .signers
-                                .put(&owner, &purpose, started, std::sync::Arc::new(fresh))
-                        }
-                        Err(error) => {
-                            tracing::warn!(%owner, %purpose, %error, "a signing key could not be read again; the one held is used meanwhile");
-                            state.signers.refresh_failed(&owner, &purpose);
-                        }
-                    }
-                });
-            }
-            Ok(held)
-        }
-        Held::Missing => {
-            let fresh = std::sync::Arc::new(signer(state, owner, purpose).await?);
-            state.signers.put(owner, purpose, now, fresh.clone());
-            Ok(fresh)
-        }
-    }
+    let reading = {
+        let (state, owner, purpose) = (state.clone(), owner.to_owned(), purpose.to_owned());
+        move || async move { Ok(std::sync::Arc::new(signer(&state, &owner, &purpose).await?)) }
+    };
+    state
+        .signers
+        .get(&super::signers::key(owner, purpose), state.now(), reading)
+        .await
 }
 
 /// Makes a new key the signing key; the previous ones keep verifying for `overlap_days`.
