@@ -22,6 +22,7 @@ pub mod migrations;
 pub mod module;
 pub mod outbound;
 pub mod random;
+pub mod refreshing;
 pub mod state;
 pub mod time_fmt;
 pub mod web;

@@ -423,16 +423,17 @@ pub struct StatusInputs {
 }
 
 /// The per-node cache of [`StatusInputs`]: past its second it is read again in the
-/// background while the one held answers (see [`crate::cache::Refreshing`]), for at most
+/// background while the one held answers (see [`tongban_platform::refreshing`]), for at most
 /// [`STATUS_STALE_LIMIT_MS`] when the database cannot be read.
-pub struct StatusCache(std::sync::Arc<crate::cache::Refreshing<std::sync::Arc<StatusInputs>>>);
+pub struct StatusCache(
+    std::sync::Arc<tongban_platform::refreshing::Refreshing<std::sync::Arc<StatusInputs>>>,
+);
 
 impl Default for StatusCache {
     fn default() -> StatusCache {
-        StatusCache(std::sync::Arc::new(crate::cache::Refreshing::new(
-            STATUS_CACHE_MS,
-            STATUS_STALE_LIMIT_MS,
-        )))
+        StatusCache(std::sync::Arc::new(
+            tongban_platform::refreshing::Refreshing::new(STATUS_CACHE_MS, STATUS_STALE_LIMIT_MS),
+        ))
     }
 }
 

@@ -19,14 +19,12 @@
 
 pub(crate) mod coherent;
 mod gather;
-mod refreshing;
 
 pub use coherent::{
     ACCOUNT, ALL, CacheStats, CachedActor, Coherent, Entry, Evict, IDENTITY, KEYS, MAX_AGE_MS,
     MEMBERS, NodeCache,
 };
 pub use gather::{Found, Gather};
-pub use refreshing::Refreshing;
 
 use std::sync::Arc;
 
