@@ -66,20 +66,35 @@ pub async fn record_at(
     method: Method,
     at: i64,
 ) -> AppResult<bool> {
-    let subject = subject_of(state, person_id);
-    let person_sealed = state
-        .vault
-        .seal_field(&sealing_context(&subject), person_id.as_bytes());
-    state
-        .module::<CheckinWriter>()
-        .record(NewCheckin {
-            venue_no: venue.no,
-            at,
-            subject,
-            person_sealed,
-            method: method as i64,
+    let kept = record_together(state, venue, &[(person_id, method)], at).await?;
+    Ok(kept.first().copied().unwrap_or(false))
+}
+
+/// Records check-ins of several people at one venue at once (a person and the companions they
+/// bring): all stored or, on an error, none. For each, whether it was new.
+pub async fn record_together(
+    state: &AppState,
+    venue: &Venue,
+    people: &[(&str, Method)],
+    at: i64,
+) -> AppResult<Vec<bool>> {
+    let checkins = people
+        .iter()
+        .map(|(person_id, method)| {
+            let subject = subject_of(state, person_id);
+            let person_sealed = state
+                .vault
+                .seal_field(&sealing_context(&subject), person_id.as_bytes());
+            NewCheckin {
+                venue_no: venue.no,
+                at,
+                subject,
+                person_sealed,
+                method: *method as i64,
+            }
         })
-        .await
+        .collect();
+    state.module::<CheckinWriter>().record_all(checkins).await
 }
 
 /// The person behind a pseudonym checked in within the retention period (for a confirmed

@@ -21,16 +21,18 @@ use crate::db::Db;
 use crate::error::retrying;
 use crate::error::{AppError, AppResult};
 
-/// Most check-ins written in one transaction.
+/// Most requests' check-ins written in one transaction.
 const MAX_BATCH: usize = 8192;
 /// A second scan of the same person at the same venue within this time is the same visit.
 pub const SAME_VISIT_MS: i64 = 60_000;
 /// Most log rows one compaction moves.
 const MAX_COMPACTION: i64 = 250_000;
 
+/// One request's check-ins (a person and the companions they bring): written in the same
+/// transaction, so that they are stored or refused together.
 struct Pending {
-    checkin: NewCheckin,
-    done: oneshot::Sender<AppResult<bool>>,
+    checkins: Vec<NewCheckin>,
+    done: oneshot::Sender<AppResult<Vec<bool>>>,
 }
 
 /// The handle through which this node records check-ins.
@@ -50,9 +52,19 @@ impl CheckinWriter {
     /// Records a check-in once it is durable. `Ok(false)`: the same person was checked in at
     /// the same venue within the minute before, and nothing new was stored.
     pub async fn record(&self, checkin: NewCheckin) -> AppResult<bool> {
+        let kept = self.record_all(vec![checkin]).await?;
+        Ok(kept.first().copied().unwrap_or(false))
+    }
+
+    /// Records check-ins together, all durable or none: for each, whether it was new (see
+    /// [`CheckinWriter::record`]).
+    pub async fn record_all(&self, checkins: Vec<NewCheckin>) -> AppResult<Vec<bool>> {
+        if checkins.is_empty() {
+            return Ok(Vec::new());
+        }
         let (done, outcome) = oneshot::channel();
         self.queue
-            .send(Pending { checkin, done })
+            .send(Pending { checkins, done })
             .await
             .map_err(|_| AppError::Unavailable)?;
         outcome.await.map_err(|_| AppError::Unavailable)?
@@ -106,18 +118,21 @@ async fn write_batches(db: Db, started: i64, mut receiver: mpsc::Receiver<Pendin
     }
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let kept: Vec<bool> = batch
+        let kept: Vec<Vec<bool>> = batch
             .iter()
             .map(|p| {
-                let c = &p.checkin;
-                recent.admit(c.subject, c.venue_no, c.at)
+                p.checkins
+                    .iter()
+                    .map(|c| recent.admit(c.subject, c.venue_no, c.at))
+                    .collect()
             })
             .collect();
         let rows: Vec<&NewCheckin> = batch
             .iter()
             .zip(&kept)
+            .flat_map(|(p, kept)| p.checkins.iter().zip(kept))
             .filter(|(_, kept)| **kept)
-            .map(|(p, _)| &p.checkin)
+            .map(|(c, _)| c)
             .collect();
         match retrying(|| store::append_log(&db, &rows)).await {
             Ok(()) => {
@@ -126,10 +141,9 @@ async fn write_batches(db: Db, started: i64, mut receiver: mpsc::Receiver<Pendin
                 }
             }
             Err(error) => {
-                tracing::error!(%error, count = batch.len(), "check-ins could not be written");
+                tracing::error!(%error, count = rows.len(), "check-ins could not be written");
                 // Not written, so not seen: a retry must not count as a repeat.
-                for p in &batch {
-                    let c = &p.checkin;
+                for c in batch.iter().flat_map(|p| &p.checkins) {
                     if recent.latest.get(&(c.subject, c.venue_no)) == Some(&c.at) {
                         recent.latest.remove(&(c.subject, c.venue_no));
                     }

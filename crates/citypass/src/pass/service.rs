@@ -236,29 +236,23 @@ pub async fn check(
     let person_id = String::from_utf8(person_id.to_vec())
         .map_err(|_| AppError::invalid("code", "the subject reference does not resolve"))?;
     let status = health::status_of(state, &person_id).await?;
-    // The access record and the admission (with its check-in) are written side by side, each
-    // durable before the outcome leaves; a door waits for the slower, not for both in turn.
+    // The access record is written while the door's venue is read; the check-in only once the
+    // record is durable. Written side by side, a disk that filled between the two commits left
+    // a visit stored behind an answer of 503 — an error must change nothing. A record without
+    // a check-in (the check-in then refused) is true: the status was read.
     let recorded = personal::record_status_check(state, actor, &person_id, request_id);
-    let admitted = async {
-        let venue = crate::venues::venue_of(state.pool(), actor.id()).await?;
-        let admission = venue
-            .as_ref()
-            .map(|v| crate::venues::admits(&v.kind, &status.colour, &claims.entitlements));
-        let checked_in = match (&venue, admission) {
-            (Some(venue), Some(Ok(()))) if venue.records_checkins => Some(
-                crate::checkins::record(
-                    state,
-                    venue,
-                    &person_id,
-                    crate::checkins::Method::PassScan,
-                )
+    let door = crate::venues::venue_of(state.pool(), actor.id());
+    let ((), venue) = tokio::try_join!(recorded, door)?;
+    let admission = venue
+        .as_ref()
+        .map(|v| crate::venues::admits(&v.kind, &status.colour, &claims.entitlements));
+    let checked_in = match (&venue, admission) {
+        (Some(venue), Some(Ok(()))) if venue.records_checkins => Some(
+            crate::checkins::record(state, venue, &person_id, crate::checkins::Method::PassScan)
                 .await?,
-            ),
-            _ => None,
-        };
-        AppResult::Ok((venue, admission, checked_in))
+        ),
+        _ => None,
     };
-    let ((), (venue, admission, checked_in)) = tokio::try_join!(recorded, admitted)?;
     Ok(CheckOutcome {
         valid: true,
         reason: None,

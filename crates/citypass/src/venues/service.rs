@@ -313,13 +313,18 @@ pub async fn check_in_by_code(
         }
     }
     let status = crate::health::service::status_of(state, &person_id).await?;
-    let recorded = checkins::record_at(state, &venue, &person_id, Method::VenueCode, at).await?;
-    let mut companions_recorded = 0;
-    for companion in &request.companions {
-        if checkins::record_at(state, &venue, companion, Method::Companion, at).await? {
-            companions_recorded += 1;
-        }
-    }
+    // The person and their companions are stored together or, on an error, not at all.
+    let people: Vec<(&str, Method)> = std::iter::once((person_id.as_str(), Method::VenueCode))
+        .chain(
+            request
+                .companions
+                .iter()
+                .map(|companion| (companion.as_str(), Method::Companion)),
+        )
+        .collect();
+    let kept = checkins::record_together(state, &venue, &people, at).await?;
+    let recorded = kept.first().copied().unwrap_or(false);
+    let companions_recorded = kept.iter().skip(1).filter(|kept| **kept).count();
     Ok(CheckinOutcome {
         venue: venue.name,
         colour: status.colour,
