@@ -796,11 +796,12 @@ pub async fn act(
     {
         return Err(AppError::invalid("result", "up to 64 KiB"));
     }
-    let result = match (to, result) {
+    let (result, fresh) = match (to, result) {
         ("issued", Some(result)) => {
-            Some(issue_result(state, actor, &row, &department, result).await?)
+            let (result, fresh) = issue_result(state, actor, &row, &department, result).await?;
+            (Some(result), fresh)
         }
-        (_, result) => result,
+        (_, result) => (result, None),
     };
     let told = Told {
         state: Some(to),
@@ -810,7 +811,23 @@ pub async fn act(
         rating: None,
         materials: Vec::new(),
     };
-    tell(state, &row, actor.id(), told).await?;
+    match tell(state, &row, actor.id(), told).await {
+        // Another clerk moved the case first: the certificate issued for this decision was
+        // never sent, and is revoked. (After an unknown outcome it is kept: a retry finds it
+        // and sends the same one.)
+        Err(AppError::Conflict(why)) => {
+            if let Some(certificate) = fresh {
+                tongban_certificates::certs::revoke_undelivered(
+                    state,
+                    &certificate,
+                    "the case it was issued for was decided otherwise",
+                )
+                .await?;
+            }
+            return Err(AppError::Conflict(why));
+        }
+        told => told?,
+    }
     read(state, id).await
 }
 
@@ -847,9 +864,9 @@ async fn issue_result(
     row: &CaseRow,
     department: &tongban_platform::admin::store::Department,
     mut result: serde_json::Value,
-) -> AppResult<serde_json::Value> {
+) -> AppResult<(serde_json::Value, Option<String>)> {
     let Some(t) = person_certificate(state, &row.item_code).await? else {
-        return Ok(result);
+        return Ok((result, None));
     };
     let items: std::collections::BTreeMap<String, serde_json::Value> =
         serde_json::from_value(result["items"].take())
@@ -861,23 +878,33 @@ async fn issue_result(
         name: package.applicant.name.clone(),
         code: package.applicant.resident_id.clone(),
     };
-    let signed = tongban_certificates::certs::issue_from(
-        state,
-        department,
-        &t,
-        &holder,
-        items,
-        actor.id(),
-        None,
-    )
-    .await?;
+    // The certificate names the case it was issued for: a decision retried after an answer
+    // that did not arrive sends the one issued then, not a second.
+    let (signed, fresh) =
+        match tongban_certificates::certs::valid_for_source(state, &row.id).await? {
+            Some(signed) => (signed, None),
+            None => {
+                let signed = tongban_certificates::certs::issue_from(
+                    state,
+                    department,
+                    &t,
+                    &holder,
+                    items,
+                    actor.id(),
+                    Some(&row.id),
+                )
+                .await?;
+                let id = signed.certificate.id.clone();
+                (signed, Some(id))
+            }
+        };
     let certificate = serde_json::to_value(&signed).map_err(|e| AppError::Internal(e.into()))?;
     let mut out = serde_json::Map::new();
     if let Some(document) = result.get("document").filter(|d| d.is_string()) {
         out.insert("document".into(), document.clone());
     }
     out.insert("certificate".into(), certificate);
-    Ok(serde_json::Value::Object(out))
+    Ok((serde_json::Value::Object(out), fresh))
 }
 
 /// Checks a certificate another region issued for a case of this region's applicant: signed

@@ -849,6 +849,13 @@ async fn a_certificate_issued_in_the_competent_region_verifies_in_the_applicants
         .as_str()
         .expect("certificate id")
         .to_owned();
+    // In B it names the case it was issued for: a decision retried after an answer that did
+    // not arrive sends this one again rather than issuing a second.
+    let stored = tongban_app::certs::valid_for_source(&b.state, &id)
+        .await
+        .expect("read")
+        .expect("issued for the case");
+    assert_eq!(stored.certificate.id, cert_id);
     // The certificate's entry in the applicant's wallet, as listed now.
     let held_now = || async {
         let wallet: Value = a

@@ -128,9 +128,11 @@ async fn an_apply_form_with_problems_comes_back_with_each_beside_its_field_and_n
         "a number field is a number input"
     );
     let csrf = hidden_csrf(&page);
+    let form_key = input_value(&page, "form_key").expect("the form's key");
     let applications = app.count("applications").await;
     let form = Form::new()
         .text("csrf", csrf.clone())
+        .text("form_key", form_key.clone())
         .text("field.name", "清源小吃")
         .text("field.capital", "十万")
         .part("file.0", pdf("lease.pdf"));
@@ -164,20 +166,42 @@ async fn an_apply_form_with_problems_comes_back_with_each_beside_its_field_and_n
     );
     assert_eq!(input_value(&html, "field.capital").as_deref(), Some("十万"));
     let kept = input_value(&html, "kept.0").expect("the file is kept");
-    let form = Form::new()
-        .text("csrf", csrf)
-        .text("field.name", "清源小吃")
-        .text("field.place", "临江市江南区河东路 8 号")
-        .text("field.business_scope", "小吃、饮品")
-        .text("field.capital", "10")
-        .text("kept.0", kept)
-        .text("use_certificates", "1");
-    let answer = browser.post_multipart(&app, path, form).await;
+    assert_eq!(
+        input_value(&html, "form_key").as_deref(),
+        Some(form_key.as_str()),
+        "the same filling of the form"
+    );
+    let corrected = |file: Option<String>| {
+        let form = Form::new()
+            .text("csrf", csrf.clone())
+            .text("form_key", form_key.clone())
+            .text("field.name", "清源小吃")
+            .text("field.place", "临江市江南区河东路 8 号")
+            .text("field.business_scope", "小吃、饮品")
+            .text("field.capital", "10")
+            .text("use_certificates", "1");
+        match file {
+            Some(kept) => form.text("kept.0", kept),
+            None => form.part("file.0", pdf("lease.pdf")),
+        }
+    };
+    let answer = browser
+        .post_multipart(&app, path, corrected(Some(kept)))
+        .await;
     assert_eq!(answer.status(), 303, "the corrected form is taken");
     let application = answer.headers()["location"]
         .to_str()
         .expect("ascii")
         .to_owned();
+    // Sent again (a second click; the browser sends the file anew): the same application.
+    let again = browser.post_multipart(&app, path, corrected(None)).await;
+    assert_eq!(again.status(), 303);
+    assert_eq!(again.headers()["location"], application.as_str());
+    assert_eq!(
+        app.count("applications").await,
+        applications + 1,
+        "one application of one filling of the form"
+    );
     let html = browser
         .get(&app, &application)
         .await

@@ -1051,6 +1051,40 @@ pub async fn issued_for_application(
     store::issued_for_application(state.pool(), application_id).await
 }
 
+/// The valid certificate issued for an application or a case (the source it names), signed as
+/// it was issued, if there is one: a decision retried after an unknown outcome issues no second.
+pub async fn valid_for_source(
+    state: &AppState,
+    source: &str,
+) -> AppResult<Option<SignedCertificate>> {
+    for id in store::issued_for_source(state.pool(), source).await? {
+        if let Some(row) = store::by_id(state.pool(), &id).await?
+            && row.status == "valid"
+        {
+            return open(state, &row).map(Some);
+        }
+    }
+    Ok(None)
+}
+
+/// Revokes a certificate issued for a decision that was then not stored (another clerk moved
+/// the case first): it was never delivered, and must not stay valid. Logged with the reason.
+pub async fn revoke_undelivered(state: &AppState, id: &str, reason: &str) -> AppResult<()> {
+    let entry = serde_json::json!({
+        "kind": "certificate_status",
+        "at": crate::time_fmt::rfc3339(state.now()),
+        "actor": "system",
+        "certificate": id,
+        "status": "revoked",
+        "reason": reason,
+    });
+    crate::ledger::service::append(state, &entry)
+        .await
+        .map_err(|_| AppError::Unavailable)?;
+    store::set_status(state, id, &["valid", "suspended"], "revoked", reason).await?;
+    Ok(())
+}
+
 /// Whether the department may issue certificates of the type.
 pub async fn may_issue(state: &AppState, type_code: &str, department_id: &str) -> AppResult<bool> {
     store::may_issue(state.pool(), type_code, department_id).await

@@ -212,6 +212,16 @@ pub async fn issued_for_application(
     )
 }
 
+/// Every certificate issued for a source (an application, a case), oldest first.
+pub async fn issued_for_source(db: impl Exec<'_>, source: &str) -> AppResult<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM certificates WHERE source_application = $1 ORDER BY issued_at, id",
+    )
+    .bind(source.to_owned())
+    .fetch_all(db)
+    .await?)
+}
+
 /// Whether the holder already has a certificate of the type from this issuer.
 pub async fn count_of(db: impl Exec<'_>, type_code: &str, holder_id: &str) -> AppResult<i64> {
     Ok(sqlx::query_scalar(

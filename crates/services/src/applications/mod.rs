@@ -181,6 +181,34 @@ pub async fn apply(
     let key = idempotency_key
         .map(|key| request_key(code, &request, key))
         .transpose()?;
+    apply_keyed(state, actor, code, request, key).await
+}
+
+/// Applies from the apply page. The page's form carries a key of its own (`form_key`); the
+/// same filling of the form sent again — a second click, or sent again after going back —
+/// shows the application the first sending made. Its files are new uploads each time it is
+/// sent, so what was sent is not compared, as an API request's is.
+pub async fn apply_from_page(
+    state: &AppState,
+    actor: &Actor,
+    code: &str,
+    request: ApplyRequest,
+    form_key: Option<&str>,
+) -> AppResult<ApplicationView> {
+    let key = form_key.map(|key| store::RequestKey {
+        key: format!("page:{key}"),
+        fingerprint: format!("page:{code}"),
+    });
+    apply_keyed(state, actor, code, request, key).await
+}
+
+async fn apply_keyed(
+    state: &AppState,
+    actor: &Actor,
+    code: &str,
+    request: ApplyRequest,
+    key: Option<store::RequestKey>,
+) -> AppResult<ApplicationView> {
     if let Some(key) = &key
         && let Some(made) = made_with(state, actor, key).await?
     {

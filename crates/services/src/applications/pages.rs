@@ -74,6 +74,9 @@ struct ApplyPage {
     draft_discard: Option<String>,
     /// The notice of a draft restored or just saved.
     draft_notice: Option<String>,
+    /// This filling of the form: sent again (a second click, the form sent again after going
+    /// back), it shows the application the first sending made instead of making another.
+    form_key: String,
 }
 
 /// One field of a form as a page shows it: the input's type, the value (known, or as typed)
@@ -296,6 +299,7 @@ async fn apply_form(
         message: None,
         draft_discard: Some(format!("/services/{code}/draft/discard")),
         draft_notice,
+        form_key: crate::random::new_id(),
     }))
 }
 
@@ -347,6 +351,7 @@ async fn bundle_form(
         message: None,
         draft_discard: None,
         draft_notice: None,
+        form_key: crate::random::new_id(),
     }))
 }
 
@@ -498,12 +503,15 @@ async fn apply(
         fields,
         pulled,
         slots,
+        form_key: form_key_of(&others)
+            .map(str::to_owned)
+            .unwrap_or_else(crate::random::new_id),
     };
     if let Some(page) = form.problems(&ctx, &request, None) {
         return Ok(page);
     }
     let received = request.clone();
-    match super::apply(&state, actor, &code, request, None).await {
+    match super::apply_from_page(&state, actor, &code, request, form_key_of(&others)).await {
         Ok(view) => Ok(ctx.redirect(&format!("/applications/{}", view.id))),
         Err(error) => form.refused(&ctx, &received, error),
     }
@@ -519,6 +527,15 @@ struct FormSpec {
     fields: Vec<FieldView>,
     pulled: Vec<String>,
     slots: Vec<(usize, String, bool)>,
+    /// The key of the filling of the form, kept when it is shown again with its problems.
+    form_key: String,
+}
+
+/// The form key a page sent, when it is one the page could have made.
+fn form_key_of(others: &BTreeMap<String, String>) -> Option<&str> {
+    others.get("form_key").map(String::as_str).filter(|key| {
+        (1..=64).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    })
 }
 
 impl FormSpec {
@@ -555,6 +572,7 @@ impl FormSpec {
             message: Some(message.unwrap_or_else(|| ctx.t.get("form.problems").to_owned())),
             draft_discard: self.draft_discard.clone(),
             draft_notice: None,
+            form_key: self.form_key.clone(),
         };
         Some((StatusCode::UNPROCESSABLE_ENTITY, ctx.render(&page)).into_response())
     }
@@ -593,7 +611,7 @@ async fn apply_bundle(
         .await
         .map_err(|e| ctx.error(e))?;
     let definitions: Vec<_> = items.iter().map(|i| &i.definition).collect();
-    let (request, _) = read_apply_form(&state, &ctx, &definitions, multipart).await?;
+    let (request, others) = read_apply_form(&state, &ctx, &definitions, multipart).await?;
     let (kind, _) = super::applicant_kind(actor).map_err(|e| ctx.error(e))?;
     let (bundle, _, fields) = super::bundle::merged(&state, actor, &code)
         .await
@@ -609,6 +627,9 @@ async fn apply_bundle(
         fields,
         pulled,
         slots,
+        form_key: form_key_of(&others)
+            .map(str::to_owned)
+            .unwrap_or_else(crate::random::new_id),
     };
     if let Some(page) = form.problems(&ctx, &request, None) {
         return Ok(page);
