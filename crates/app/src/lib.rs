@@ -14,9 +14,10 @@ pub use tongban_exchange::catalogue;
 pub use tongban_exchange::gateway as exchange;
 pub use tongban_exchange::pubsub;
 pub use tongban_opendata as opendata;
+pub use tongban_ops as ops;
 pub use tongban_platform::{
-    admin, authz, cache, config, db, error, identity, keys, lease, ledger, metrics, migrations,
-    module, outbound, random, state, time_fmt, web,
+    admin, authz, cache, config, db, error, figures, identity, keys, lease, ledger, metrics,
+    migrations, module, outbound, random, state, time_fmt, web,
 };
 pub use tongban_services::{applications, services};
 pub use tongban_trust::trust;
@@ -110,6 +111,16 @@ impl Application {
         for job in jobs {
             job.abort();
         }
+        // What this node counted since the last turn, before it goes.
+        match tokio::time::timeout(RELEASE_WAIT, tongban_platform::figures::flush(&self.state))
+            .await
+        {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "this node's last figures could not be added"),
+            Err(_) => {
+                tracing::warn!("the database did not answer; this node's last figures are lost")
+            }
+        }
         match tokio::time::timeout(RELEASE_WAIT, lease::release_all(&self.state)).await {
             Ok(Ok(_)) => {}
             Ok(Err(error)) => {
@@ -130,6 +141,7 @@ pub fn modules() -> Vec<Box<dyn module::Module>> {
         Box::new(admin::AdminModule),
         Box::new(keys::KeysModule),
         Box::new(ledger::LedgerModule),
+        Box::new(tongban_platform::figures::FiguresModule),
         Box::new(tongban_citypass::HealthModule),
         Box::new(tongban_trust::TrustModule),
         Box::new(tongban_citypass::PassModule),
@@ -141,6 +153,7 @@ pub fn modules() -> Vec<Box<dyn module::Module>> {
         Box::new(tongban_exchange::ExchangeModule),
         Box::new(tongban_crossregion::CrossRegionModule),
         Box::new(tongban_opendata::OpenDataModule),
+        Box::new(tongban_ops::OpsModule),
     ]
 }
 

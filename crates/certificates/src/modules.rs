@@ -4,6 +4,10 @@
 pub struct CertsModule;
 
 impl crate::module::Module for CertsModule {
+    fn figures(&self) -> &'static [tongban_platform::figures::Figure] {
+        crate::certs::FIGURES
+    }
+
     fn jobs(&self, state: &crate::state::AppState) -> Vec<crate::module::Job> {
         let state = state.clone();
         vec![crate::module::Job::once_every(

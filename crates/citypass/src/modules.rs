@@ -157,6 +157,10 @@ impl crate::module::Module for HealthModule {
 pub struct PassModule;
 
 impl crate::module::Module for PassModule {
+    fn figures(&self) -> &'static [tongban_platform::figures::Figure] {
+        crate::pass::service::FIGURES
+    }
+
     fn name(&self) -> &'static str {
         "pass"
     }
@@ -292,6 +296,10 @@ impl crate::module::Module for VenuesModule {
 pub struct CheckinsModule;
 
 impl crate::module::Module for CheckinsModule {
+    fn figures(&self) -> &'static [tongban_platform::figures::Figure] {
+        crate::checkins::FIGURES
+    }
+
     fn name(&self) -> &'static str {
         "checkins"
     }

@@ -4,6 +4,10 @@
 pub struct ExchangeModule;
 
 impl crate::module::Module for ExchangeModule {
+    fn figures(&self) -> &'static [tongban_platform::figures::Figure] {
+        crate::gateway::service::FIGURES
+    }
+
     fn name(&self) -> &'static str {
         "exchange"
     }

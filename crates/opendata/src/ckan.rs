@@ -511,6 +511,7 @@ async fn action(
 ) -> Response {
     let headers = request.headers().clone();
     let method = request.method().clone();
+    tongban_platform::figures::count(&state, crate::service::API_CALLS, &state.config.region_code);
     let result = async {
         let actor = caller(&state, &headers).await?;
         let upload = UPLOADS.contains(&name.as_str());

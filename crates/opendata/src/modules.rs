@@ -4,6 +4,10 @@
 pub struct OpenDataModule;
 
 impl crate::module::Module for OpenDataModule {
+    fn figures(&self) -> &'static [tongban_platform::figures::Figure] {
+        crate::service::FIGURES
+    }
+
     fn name(&self) -> &'static str {
         "open-data"
     }

@@ -1786,11 +1786,34 @@ pub async fn preview(
 }
 
 /// A published file to download: (file name, media type, bytes); counted.
+/// Open data's figures for the operations view (by the deployment's region).
+const DOWNLOADS: &str = "opendata.downloads";
+pub(crate) const API_CALLS: &str = "opendata.api_calls";
+
+/// The figures of open data, as the module declares them.
+pub const FIGURES: &[tongban_platform::figures::Figure] = &[
+    tongban_platform::figures::Figure {
+        key: DOWNLOADS,
+        group: "opendata",
+        zh: "开放数据下载",
+        en: "Open-data downloads",
+        about_persons: false,
+    },
+    tongban_platform::figures::Figure {
+        key: API_CALLS,
+        group: "opendata",
+        zh: "开放数据接口调用",
+        en: "Open-data API calls",
+        about_persons: false,
+    },
+];
+
 pub async fn download(state: &AppState, id: &str) -> AppResult<(String, String, Vec<u8>)> {
     let (_, resource) = resource_for(state, None, id).await?;
     if resource.state != ResourceState::Published {
         return Err(AppError::NotFound);
     }
+    tongban_platform::figures::count(state, DOWNLOADS, &state.config.region_code);
     let bytes = store::file(state.pool(), &resource.id, FileKind::Served)
         .await?
         .ok_or(AppError::NotFound)?;

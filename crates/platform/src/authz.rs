@@ -39,6 +39,10 @@ pub enum Action {
     DecideVenue,
     /// Check-in counts per district and hour (health officers and system administrators).
     ReadCheckinStatistics,
+    /// The operations view (一网统管) of a region and the regions under it: the figures of
+    /// every module, small counts of persons hidden (system administrators, department
+    /// administrators and health officers, each over their scope).
+    ViewOperations,
     /// Use the scanner page: venue operators and checkpoint officers.
     UseScanner,
     /// Check a person without a phone by ID number or card (checkpoint officers).
@@ -219,6 +223,9 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
             holds_over(actor, Role::HealthOfficer, &resource)
                 || holds_over(actor, Role::SystemAdmin, &resource)
         }
+        ViewOperations => [Role::SystemAdmin, Role::DeptAdmin, Role::HealthOfficer]
+            .into_iter()
+            .any(|role| holds_over(actor, role, &resource)),
         UseScanner => {
             holds_over(actor, Role::VenueOperator, &resource)
                 || holds_over(actor, Role::CheckpointOfficer, &resource)

@@ -13,6 +13,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod extensions;
+pub mod figures;
 pub mod identity;
 pub mod keys;
 pub mod lease;

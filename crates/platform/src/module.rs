@@ -332,6 +332,12 @@ pub trait Module: Send + Sync + 'static {
         Box::pin(async { Ok(Vec::new()) })
     }
 
+    /// The figures the module counts for the operations view (see [`crate::figures`]).
+    /// None by default.
+    fn figures(&self) -> &'static [crate::figures::Figure] {
+        &[]
+    }
+
     /// The module's background jobs, started when the node serves and stopped with it.
     fn jobs(&self, _state: &AppState) -> Vec<Job> {
         Vec::new()

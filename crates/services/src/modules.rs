@@ -80,6 +80,10 @@ impl crate::module::Module for ServicesModule {
 pub struct ApplicationsModule;
 
 impl crate::module::Module for ApplicationsModule {
+    fn figures(&self) -> &'static [tongban_platform::figures::Figure] {
+        crate::applications::FIGURES
+    }
+
     fn name(&self) -> &'static str {
         "applications"
     }

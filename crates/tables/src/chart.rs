@@ -84,7 +84,9 @@ pub fn chart(fields: &[Field], rows: &[Vec<String>]) -> Option<Chart> {
     } else {
         "bar"
     };
-    let svg = draw(kind, &points, &fields[value_at].id);
+    let drawn: Vec<(String, Option<f64>)> =
+        points.iter().map(|(l, v)| (l.clone(), Some(*v))).collect();
+    let svg = draw(kind, &drawn, &fields[value_at].id);
     Some(Chart {
         kind,
         label_column: label_at.map(|at| fields[at].id.clone()).unwrap_or_default(),
@@ -94,14 +96,25 @@ pub fn chart(fields: &[Field], rows: &[Vec<String>]) -> Option<Chart> {
     })
 }
 
-fn draw(kind: &str, points: &[(String, f64)], title: &str) -> String {
+/// Draws points as a `line` or as bars, each labelled in its `<title>`. A point without a value
+/// (a number not shown) leaves a gap: no bar, and the line broken there.
+pub fn draw(kind: &str, points: &[(String, Option<f64>)], title: &str) -> String {
     const WIDTH: f64 = 640.0;
     const HEIGHT: f64 = 260.0;
     const LEFT: f64 = 56.0;
     const BOTTOM: f64 = 40.0;
     const TOP: f64 = 16.0;
-    let max = points.iter().map(|(_, v)| *v).fold(0.0_f64, f64::max);
-    let min = points.iter().map(|(_, v)| *v).fold(0.0_f64, f64::min);
+    if points.is_empty() {
+        return String::new();
+    }
+    let max = points
+        .iter()
+        .filter_map(|(_, v)| *v)
+        .fold(0.0_f64, f64::max);
+    let min = points
+        .iter()
+        .filter_map(|(_, v)| *v)
+        .fold(0.0_f64, f64::min);
     let span = if max - min > 0.0 { max - min } else { 1.0 };
     let plot_w = WIDTH - LEFT - 8.0;
     let plot_h = HEIGHT - TOP - BOTTOM;
@@ -130,17 +143,23 @@ fn draw(kind: &str, points: &[(String, f64)], title: &str) -> String {
     }
     match kind {
         "line" => {
-            let path: Vec<String> = points
-                .iter()
-                .enumerate()
-                .map(|(i, (_, v))| format!("{:.1},{:.1}", x(i), y(*v)))
-                .collect();
-            let _ = write!(
-                svg,
-                "<polyline points=\"{}\" class=\"series\" fill=\"none\"/>",
-                path.join(" ")
-            );
+            // One polyline for each run of shown values.
+            let mut runs: Vec<Vec<String>> = vec![Vec::new()];
+            for (i, (_, v)) in points.iter().enumerate() {
+                match (v, runs.last_mut()) {
+                    (Some(v), Some(run)) => run.push(format!("{:.1},{:.1}", x(i), y(*v))),
+                    _ => runs.push(Vec::new()),
+                }
+            }
+            for run in runs.iter().filter(|run| !run.is_empty()) {
+                let _ = write!(
+                    svg,
+                    "<polyline points=\"{}\" class=\"series\" fill=\"none\"/>",
+                    run.join(" ")
+                );
+            }
             for (i, (label, v)) in points.iter().enumerate() {
+                let Some(v) = v else { continue };
                 let _ = write!(
                     svg,
                     "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" class=\"dot\"><title>{} {}</title></circle>",
@@ -154,6 +173,7 @@ fn draw(kind: &str, points: &[(String, f64)], title: &str) -> String {
         _ => {
             let zero = y(0.0_f64.max(min));
             for (i, (label, v)) in points.iter().enumerate() {
+                let Some(v) = v else { continue };
                 let top = y(*v).min(zero);
                 let height = (y(*v) - zero).abs().max(1.0);
                 let _ = write!(

@@ -24,6 +24,7 @@ mod ledger;
 mod migrations;
 mod opendata;
 mod operations;
+mod ops;
 mod pages;
 mod pass;
 mod postgres_tls;

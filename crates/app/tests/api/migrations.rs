@@ -62,7 +62,7 @@ fn every_version_belongs_to_one_crate_and_both_dialects_list_it() {
             );
         }
     }
-    assert_eq!(seen.len(), 51);
+    assert_eq!(seen.len(), 52);
 }
 
 #[tokio::test]

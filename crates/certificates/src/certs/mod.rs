@@ -303,7 +303,34 @@ pub async fn issue_from(
         store::index_row(row, source_application.map(str::to_owned)),
     )
     .await?;
+    tongban_platform::figures::count(state, ISSUED, department.region_code.as_str());
     Ok(signed)
+}
+
+/// 电子证照's figures for the operations view (by the issuing or using department's region).
+pub const ISSUED: &str = "certificates.issued";
+pub(crate) const USED: &str = "certificates.used";
+pub(crate) const USE_REFUSED: &str = "certificates.use_refused";
+
+/// The figures of certificates, as the module declares them.
+pub const FIGURES: &[tongban_platform::figures::Figure] = &[
+    figure(ISSUED, "证照签发", "Certificates issued"),
+    figure(USED, "部门用证", "Certificates used by departments"),
+    figure(USE_REFUSED, "用证被拒", "Certificate uses refused"),
+];
+
+const fn figure(
+    key: &'static str,
+    zh: &'static str,
+    en: &'static str,
+) -> tongban_platform::figures::Figure {
+    tongban_platform::figures::Figure {
+        key,
+        group: "certificates",
+        zh,
+        en,
+        about_persons: true,
+    }
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -1010,6 +1037,12 @@ pub async fn issue_many(
             }
             continue;
         }
+        tongban_platform::figures::count_n(
+            state,
+            ISSUED,
+            department.region_code.as_str(),
+            ids.len() as i64,
+        );
         outcome.issued.extend(ids);
         progress(outcome.issued.len() + outcome.failed.len());
     }

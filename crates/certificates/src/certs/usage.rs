@@ -310,6 +310,7 @@ async fn release(
         },
     )
     .await?;
+    tongban_platform::figures::count(state, super::USED, department.region_code.as_str());
     Ok(signed)
 }
 
@@ -378,7 +379,17 @@ async fn refuse(state: &AppState, attempt: &UseRow, reason: &str) -> AppResult<(
     crate::ledger::service::append(state, &entry)
         .await
         .map_err(|_| AppError::Unavailable)?;
-    store::insert_use(state.pool(), attempt).await
+    store::insert_use(state.pool(), attempt).await?;
+    if let Some(department) =
+        crate::admin::directory::department(state, &attempt.department_id).await?
+    {
+        tongban_platform::figures::count(
+            state,
+            super::USE_REFUSED,
+            department.region_code.as_str(),
+        );
+    }
+    Ok(())
 }
 
 /// Asks the holder for consent, unless a request for the same scope is already waiting.

@@ -94,8 +94,23 @@ pub async fn record_together(
             }
         })
         .collect();
-    state.module::<CheckinWriter>().record_all(checkins).await
+    let kept = state.module::<CheckinWriter>().record_all(checkins).await?;
+    let new = kept.iter().filter(|kept| **kept).count() as i64;
+    tongban_platform::figures::count_n(state, RECORDED, &venue.region_code, new);
+    Ok(kept)
 }
+
+/// Check-ins stored (a repeat scan within the minute is not one), by the venue's region.
+const RECORDED: &str = "checkins.recorded";
+
+/// The figures of check-ins, as the module declares them.
+pub const FIGURES: &[tongban_platform::figures::Figure] = &[tongban_platform::figures::Figure {
+    key: RECORDED,
+    group: "checkins",
+    zh: "场所扫码登记",
+    en: "Venue check-ins",
+    about_persons: true,
+}];
 
 /// The person behind a pseudonym checked in within the retention period (for a confirmed
 /// contact).

@@ -5,6 +5,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use tongban_codes::{Colour, PassClaims, issue_pass, verify_pass};
 use tongban_crypto::KeyRing;
+use tongban_platform::figures;
 
 use crate::authz::{Action, Resource, can};
 use crate::error::{AppError, AppResult};
@@ -100,6 +101,43 @@ impl ReusedCodes {
 /// minutes.
 const MAX_REUSE_SECONDS: i64 = 60;
 
+/// The pass's figures for the operations view: codes shown (by the holder's region), checks
+/// (by the venue's region, or the checker's), their colours, and ID-card checks.
+const SHOWN: &str = "pass.shown";
+const CHECKS: &str = "pass.checks";
+const CHECKED_YELLOW: &str = "pass.checked_yellow";
+const CHECKED_RED: &str = "pass.checked_red";
+const NOT_ADMITTED: &str = "pass.not_admitted";
+const ID_CHECKS: &str = "pass.id_checks";
+
+/// The figures of the pass, as the module declares them.
+pub const FIGURES: &[figures::Figure] = &[
+    figure(SHOWN, "亮码", "Pass codes shown"),
+    figure(CHECKS, "验码", "Passes checked"),
+    figure(CHECKED_YELLOW, "验码为黄码", "Checks showing yellow"),
+    figure(CHECKED_RED, "验码为红码", "Checks showing red"),
+    figure(NOT_ADMITTED, "验码未准入", "Checks not admitted"),
+    figure(ID_CHECKS, "一证通行核验", "ID-card checks"),
+];
+
+const fn figure(key: &'static str, zh: &'static str, en: &'static str) -> figures::Figure {
+    figures::Figure {
+        key,
+        group: "pass",
+        zh,
+        en,
+        about_persons: true,
+    }
+}
+
+fn colour_figure(colour: &str) -> Option<&'static str> {
+    match colour {
+        "yellow" => Some(CHECKED_YELLOW),
+        "red" => Some(CHECKED_RED),
+        _ => None,
+    }
+}
+
 /// Issues a code for the actor's own person: a fresh one, or where the node reuses codes
 /// (`pass_reuse_seconds`), the one it signed moments ago if nothing it shows has changed.
 pub async fn issue_for(state: &AppState, actor: &Actor) -> AppResult<IssuedPass> {
@@ -110,6 +148,7 @@ pub async fn issue_for(state: &AppState, actor: &Actor) -> AppResult<IssuedPass>
         .ok_or(AppError::NotFound)?;
     let status = health::status_of(state, person_id).await?;
     let holder = crate::health::inputs::holder(state, person_id).await?;
+    figures::count(state, SHOWN, actor.account.home_region.as_str());
     let window = state.config.pass_reuse_seconds.clamp(0, MAX_REUSE_SECONDS);
     let reuse = (window > 0).then(|| state.module::<ReusedCodes>());
     if let Some(codes) = reuse
@@ -253,6 +292,18 @@ pub async fn check(
         ),
         _ => None,
     };
+    let region = venue
+        .as_ref()
+        .map_or(actor.account.home_region.as_str(), |v| {
+            v.region_code.as_str()
+        });
+    figures::count(state, CHECKS, region);
+    if let Some(figure) = colour_figure(&status.colour) {
+        figures::count(state, figure, region);
+    }
+    if admission.is_some_and(|a| a.is_err()) {
+        figures::count(state, NOT_ADMITTED, region);
+    }
     Ok(CheckOutcome {
         valid: true,
         reason: None,
@@ -459,6 +510,7 @@ pub async fn check_by_resident_id(
     };
     let masked = personal::identity_check(state, actor, &person_id, request_id).await?;
     let status = health::status_of(state, &person_id).await?;
+    figures::count(state, ID_CHECKS, actor.account.home_region.as_str());
     Ok(CheckOutcome {
         valid: true,
         reason: None,

@@ -74,11 +74,39 @@ async fn route(
 pub async fn exchange(state: &AppState, actor: Option<Actor>, incoming: Incoming) -> Outgoing {
     let started = Instant::now();
     let fallback_id = uuid::Uuid::new_v4().to_string();
-    match run(state, actor, &incoming, started).await {
+    let out = match run(state, actor, &incoming, started).await {
         Ok(out) => out,
         Err(failure) => gateway_error(&failure, &fallback_id, &[]),
+    };
+    let region = state.config.region_code.as_str();
+    tongban_platform::figures::count(state, CALLS, region);
+    if out.status >= 400 {
+        tongban_platform::figures::count(state, FAILED, region);
     }
+    out
 }
+
+/// The exchange's figures for the operations view (by the deployment's region).
+const CALLS: &str = "exchange.calls";
+const FAILED: &str = "exchange.failed";
+
+/// The figures of the exchange, as the module declares them.
+pub const FIGURES: &[tongban_platform::figures::Figure] = &[
+    tongban_platform::figures::Figure {
+        key: CALLS,
+        group: "exchange",
+        zh: "数据共享交换调用",
+        en: "Data exchange calls",
+        about_persons: false,
+    },
+    tongban_platform::figures::Figure {
+        key: FAILED,
+        group: "exchange",
+        zh: "交换失败或被拒",
+        en: "Exchange calls failed or refused",
+        about_persons: false,
+    },
+];
 
 fn gateway_error(failure: &GatewayError, id: &str, extra: &[(String, String)]) -> Outgoing {
     let mut headers = vec![

@@ -25,3 +25,8 @@ pub async fn departments(state: &AppState) -> AppResult<Vec<Department>> {
 pub async fn region(state: &AppState, code: &str) -> AppResult<Option<Region>> {
     store::region(state.pool(), code).await
 }
+
+/// Every region, in code order.
+pub async fn regions(state: &AppState) -> AppResult<Vec<Region>> {
+    store::regions(state.pool()).await
+}

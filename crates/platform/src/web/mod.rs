@@ -293,6 +293,11 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
     state
         .metrics
         .observe(&method, &route, response.status().as_u16(), elapsed);
+    let region = state.config.region_code.as_str();
+    crate::figures::count(&state, crate::figures::REQUESTS, region);
+    if response.status().is_server_error() {
+        crate::figures::count(&state, crate::figures::ERRORS, region);
+    }
     tracing::info!(%method, %route, status = response.status().as_u16(), ms = elapsed * 1000.0, "request");
     response
 }

@@ -493,6 +493,7 @@ async fn execute(
         key,
     )
     .await?;
+    tongban_platform::figures::count(state, RECEIVED, department.region_code.as_str());
     view_row(state, &row, item, &calendar).await
 }
 
@@ -716,6 +717,9 @@ pub async fn act(
             "another action was taken on this application first; reload it".into(),
         ));
     }
+    if let Some(figure) = figure_of_state(&to) {
+        tongban_platform::figures::count(state, figure, department.region_code.as_str());
+    }
     if let Some(draft) = result {
         issue_result(state, &app.id, &department, draft, actor.id()).await?;
     }
@@ -723,6 +727,47 @@ pub async fn act(
         .await?
         .ok_or(AppError::NotFound)?;
     view_row(state, &app, item, &calendar).await
+}
+
+/// 办件's figures for the operations view (by the handling department's region).
+pub const RECEIVED: &str = "services.received";
+const DELIVERED: &str = "services.delivered";
+const REFUSED: &str = "services.refused";
+const CORRECTION: &str = "services.correction";
+const WITHDRAWN: &str = "services.withdrawn";
+
+/// The figures of applications, as the module declares them.
+pub const FIGURES: &[tongban_platform::figures::Figure] = &[
+    figure(RECEIVED, "收件", "Applications received"),
+    figure(DELIVERED, "办结", "Applications completed"),
+    figure(REFUSED, "不予受理或不予许可", "Applications refused"),
+    figure(CORRECTION, "一次性告知补正", "Corrections asked"),
+    figure(WITHDRAWN, "申请人撤回", "Applications withdrawn"),
+];
+
+const fn figure(
+    key: &'static str,
+    zh: &'static str,
+    en: &'static str,
+) -> tongban_platform::figures::Figure {
+    tongban_platform::figures::Figure {
+        key,
+        group: "services",
+        zh,
+        en,
+        about_persons: true,
+    }
+}
+
+/// The figure an application entering `state` counts, if any.
+fn figure_of_state(state: &str) -> Option<&'static str> {
+    match state {
+        workflow::DELIVERED => Some(DELIVERED),
+        workflow::CORRECTION => Some(CORRECTION),
+        "rejected" | "denied" => Some(REFUSED),
+        "withdrawn" => Some(WITHDRAWN),
+        _ => None,
+    }
 }
 
 /// An operator's amendment of an application's form data (the GovStack operator's `PUT`): by

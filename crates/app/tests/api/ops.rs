@@ -1,0 +1,367 @@
+//! 一网统管: what the modules do is counted as it happens and shown per region and period;
+//! small counts of persons are hidden, with whatever would reveal them; a viewer sees only
+//! the regions of their scope; bad questions are refused.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, problem, spawn_app, spawn_app_with};
+
+async fn view(app: &TestApp, who: &str, query: &str) -> Value {
+    let response = app
+        .get_as(
+            &app.account(who).api_token,
+            &format!("/api/v1/ops/view?{query}"),
+        )
+        .await;
+    assert_eq!(response.status(), 200, "{query}");
+    response.json().await.expect("json")
+}
+
+fn figure<'a>(view: &'a Value, key: &str) -> &'a Value {
+    view["figures"]
+        .as_array()
+        .expect("figures")
+        .iter()
+        .find(|f| f["key"] == key)
+        .unwrap_or_else(|| panic!("no figure {key}"))
+}
+
+fn part(figure: &Value, region: &str) -> Value {
+    figure["breakdown"]
+        .as_array()
+        .expect("breakdown")
+        .iter()
+        .find(|p| p["region"] == region)
+        .map(|p| p["value"].clone())
+        .unwrap_or(json!(0))
+}
+
+fn total(view: &Value, key: &str) -> i64 {
+    figure(view, key)["total"].as_i64().expect("a shown total")
+}
+
+#[tokio::test]
+async fn what_the_modules_do_is_counted_where_it_happens_and_shown_by_district() {
+    // With a threshold of 1 nothing is hidden, so every count can be compared.
+    let app = spawn_app_with(|config| config.statistics_k = 1).await;
+    tongban_app::figures::flush(&app.state)
+        .await
+        .expect("flush");
+    let before = view(&app, "demo.sysadmin", "region=339900&period=day").await;
+
+    // A citizen applies (the department is the city's; two certificates are used from the
+    // library), shows the pass, and a venue in Jiangbei checks it.
+    let citizen = app.account("citizen.zhangwei").api_token.clone();
+    let png = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
+    let uploaded: Value = app
+        .client
+        .post(app.url("/api/v1/uploads"))
+        .bearer_auth(&citizen)
+        .header("content-type", "application/octet-stream")
+        .body(png.to_vec())
+        .send()
+        .await
+        .expect("upload")
+        .json()
+        .await
+        .expect("json");
+    let body = json!({"form": {
+        "phone": "13800000000", "name": "临江市张伟小吃店", "place": "临江市江北区解放路12号",
+        "business_scope": "小吃服务", "capital": "5"},
+        "uploads": {"经营场所使用证明": uploaded["id"]}, "use_certificates": true});
+    let applied = app
+        .post_as(
+            &citizen,
+            "/api/v1/services/339900-SJ-0001/applications",
+            &body,
+        )
+        .await;
+    let status = applied.status();
+    assert_eq!(status, 201, "{}", applied.text().await.unwrap_or_default());
+    let pass: Value = app
+        .get_as(&citizen, "/api/v1/pass/me")
+        .await
+        .json()
+        .await
+        .expect("pass");
+    let checked = app
+        .post_as(
+            &app.account("demo.venue").api_token,
+            "/api/v1/pass/verify",
+            &json!({"code": pass["code"]}),
+        )
+        .await;
+    assert_eq!(checked.status(), 200);
+    tongban_app::figures::flush(&app.state)
+        .await
+        .expect("flush");
+    let after = view(&app, "demo.sysadmin", "region=339900&period=day").await;
+
+    let grew = |key: &str| total(&after, key) - total(&before, key);
+    assert_eq!(grew("services.received"), 1);
+    assert_eq!(grew("certificates.used"), 2);
+    assert_eq!(grew("pass.shown"), 1);
+    assert_eq!(grew("pass.checks"), 1);
+    assert!(grew("platform.requests") >= 3, "the API calls themselves");
+    // The check is counted in the venue's district.
+    let checks = |v: &Value| {
+        part(figure(v, "pass.checks"), "339901")
+            .as_i64()
+            .expect("shown")
+    };
+    assert_eq!(checks(&after) - checks(&before), 1);
+    // The series adds up to the total, and so does the breakdown.
+    for key in ["pass.checks", "pass.shown", "platform.requests"] {
+        let f = figure(&after, key);
+        let series: i64 = f["series"]
+            .as_array()
+            .expect("series")
+            .iter()
+            .map(|p| p["value"].as_i64().expect("shown"))
+            .sum();
+        let parts: i64 = f["breakdown"]
+            .as_array()
+            .expect("parts")
+            .iter()
+            .map(|p| p["value"].as_i64().expect("shown"))
+            .sum();
+        assert_eq!(series, total(&after, key), "{key}");
+        assert_eq!(parts, total(&after, key), "{key}");
+    }
+    // Drilled down to Jiangbei: the same count, and the way back up.
+    let district = view(&app, "demo.sysadmin", "region=339901&period=day").await;
+    assert_eq!(total(&district, "pass.checks"), checks(&after));
+    assert_eq!(district["parent"], "339900");
+    assert_eq!(district["region_name"], "江北区");
+}
+
+#[tokio::test]
+async fn small_counts_of_persons_are_hidden_with_what_would_reveal_them() {
+    let app = spawn_app().await;
+    // A day a month ahead, which nothing else has counted in: three check-ins in Jiangbei and
+    // forty in Jiangnan at nine, twelve requests at ten.
+    let zone = app.state.zone();
+    let day = app.state.today() + time::Duration::days(30);
+    let (start, _) = zone.day_span(day);
+    let tally = app.state.module::<tongban_app::figures::Tally>();
+    let nine = start + 9 * tongban_app::figures::HOUR_MS;
+    tally.add("checkins.recorded", "339901", nine, 3);
+    tally.add("checkins.recorded", "339902", nine, 40);
+    tally.add("platform.requests", "339900", nine + 3_600_000, 12);
+    tally.add("pass.checked_red", "339901", nine, 2);
+    tongban_app::figures::flush(&app.state)
+        .await
+        .expect("flush");
+    let date = tongban_core::zone::ymd(day);
+    let city = view(
+        &app,
+        "demo.health",
+        &format!("region=339900&period=day&date={date}"),
+    )
+    .await;
+    assert_eq!(city["k"], 10);
+    let checkins = figure(&city, "checkins.recorded");
+    assert_eq!(checkins["total"], 43);
+    assert_eq!(
+        checkins["series"][9]["value"], 43,
+        "the hour's total is not small"
+    );
+    // Jiangbei's 3 is hidden; so is Jiangnan's 40, or it would give 43 − 40 = 3.
+    assert_eq!(part(checkins, "339901"), Value::Null);
+    assert_eq!(part(checkins, "339902"), Value::Null);
+    // Two red codes in a city: hidden everywhere, the total too.
+    let red = figure(&city, "pass.checked_red");
+    assert_eq!(red["total"], Value::Null);
+    assert_eq!(red["series"][9]["value"], Value::Null);
+    // Counts of no one (requests) are shown as they are.
+    assert_eq!(
+        figure(&city, "platform.requests")["series"][10]["value"],
+        12
+    );
+    // In Jiangbei's own view its 3 is the total, hidden as well.
+    let district = view(
+        &app,
+        "demo.lab",
+        &format!("region=339901&period=day&date={date}&figures=checkins.recorded"),
+    )
+    .await;
+    assert_eq!(district["figures"].as_array().expect("figures").len(), 1);
+    assert_eq!(figure(&district, "checkins.recorded")["total"], Value::Null);
+    // The week shows the day's 43 (not small), and the same hidden parts.
+    let week = view(
+        &app,
+        "demo.health",
+        &format!("region=339900&period=week&date={date}&figures=checkins.recorded"),
+    )
+    .await;
+    let weekly = figure(&week, "checkins.recorded");
+    assert_eq!(weekly["total"], 43);
+    assert_eq!(part(weekly, "339901"), Value::Null);
+    assert_eq!(part(weekly, "339902"), Value::Null);
+
+    // Prometheus text gives what the view gives for today, and nothing hidden.
+    let today = app.state.today();
+    let now_hour = app.state.now();
+    tally.add("checkins.recorded", "339901", now_hour, 4);
+    tongban_app::figures::flush(&app.state)
+        .await
+        .expect("flush");
+    let shown = view(
+        &app,
+        "demo.health",
+        &format!(
+            "region=339900&figures=checkins.recorded&date={}",
+            tongban_core::zone::ymd(today)
+        ),
+    )
+    .await;
+    let metrics = app
+        .get_as(
+            &app.account("demo.health").api_token,
+            "/api/v1/ops/metrics?region=339900",
+        )
+        .await;
+    assert_eq!(metrics.status(), 200);
+    assert!(
+        metrics.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("text/plain")
+    );
+    let text = metrics.text().await.expect("text");
+    let line = |region: &str, scope: &str| {
+        text.lines()
+            .find(|l| {
+                l.starts_with(&format!(
+                    "tongban_ops_today{{figure=\"checkins.recorded\",region=\"{region}\",scope=\"{scope}\"}}"
+                ))
+            })
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse::<i64>().ok())
+    };
+    let checkins = figure(&shown, "checkins.recorded");
+    assert_eq!(line("339900", "total"), checkins["total"].as_i64());
+    assert_eq!(line("339901", "part"), part(checkins, "339901").as_i64());
+    assert_eq!(line("339902", "part"), part(checkins, "339902").as_i64());
+}
+
+#[tokio::test]
+async fn a_viewer_sees_the_regions_of_their_scope_and_bad_questions_are_refused() {
+    let app = spawn_app().await;
+    let lab = app.account("demo.lab").api_token.clone();
+    // A district's officer: their district, not the city (and no way up).
+    let district = view(&app, "demo.lab", "region=339901").await;
+    assert_eq!(district["parent"], Value::Null);
+    let (status, _) = problem(app.get_as(&lab, "/api/v1/ops/view?region=339900").await).await;
+    assert_eq!(status, 403);
+    // Not a viewer of operations at all.
+    for who in ["demo.clerk", "citizen.zhangwei", "demo.venue"] {
+        let token = app.account(who).api_token.clone();
+        let (status, _) = problem(app.get_as(&token, "/api/v1/ops/view?region=339901").await).await;
+        assert_eq!(status, 403, "{who}");
+        let (status, _) = problem(app.get_as(&token, "/api/v1/ops/figures").await).await;
+        assert_eq!(status, 403, "{who}");
+    }
+    let anonymous = app
+        .client
+        .get(app.url("/api/v1/ops/view?region=339900"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(anonymous.status(), 401);
+    // Questions that cannot be answered.
+    let admin = app.account("demo.sysadmin").api_token.clone();
+    for (query, field) in [
+        ("region=339900&period=year", "period"),
+        ("region=339900&date=2026-13-01", "date"),
+        ("region=339900&date=yesterday", "date"),
+        ("region=339900&date=1899-12-31", "date"),
+        ("region=339900&date=-9999-01-01", "date"),
+        ("region=abc", "region"),
+        ("region=440300", "region"),
+        ("region=339900&figures=pass.secret", "figures"),
+    ] {
+        let (status, body) = problem(
+            app.get_as(&admin, &format!("/api/v1/ops/view?{query}"))
+                .await,
+        )
+        .await;
+        assert_eq!(status, 422, "{query}");
+        assert_eq!(body["field"], field, "{query}");
+    }
+    let (status, _) = problem(
+        app.get_as(&admin, "/api/v1/ops/view?region=339900&colour=red")
+            .await,
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _) = problem(app.get_as(&admin, "/api/v1/ops/view").await).await;
+    assert_eq!(status, 400);
+    // Every declared figure has its names and says whether it counts persons.
+    let figures: Value = app
+        .get_as(&admin, "/api/v1/ops/figures")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let figures = figures.as_array().expect("list");
+    assert!(figures.len() >= 15);
+    for key in [
+        "services.received",
+        "pass.checks",
+        "checkins.recorded",
+        "certificates.issued",
+    ] {
+        let f = figures.iter().find(|f| f["key"] == key).expect(key);
+        assert_eq!(f["about_persons"], true, "{key}");
+    }
+}
+
+#[tokio::test]
+async fn the_operations_page_draws_each_figure_with_its_numbers_and_drills_down() {
+    let app = spawn_app().await;
+    let mut browser = app.page_login(app.account("demo.health")).await;
+    let opened = browser.get(&app, "/ops").await;
+    assert_eq!(opened.status(), 303, "to the viewer's own region");
+    let to = opened.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(to.starts_with("/ops?region=339900&period=day"), "{to}");
+    let html = browser.get(&app, &to).await.text().await.expect("html");
+    assert!(html.contains("一网统管 · 临江市"));
+    // A chart and a table of numbers for each figure; the demo's history shows.
+    assert!(html.contains("data-figure=\"pass.checks\""));
+    assert!(html.contains("<svg") && html.contains("<table"));
+    assert!(
+        html.contains("href=\"/ops?region=339901&amp;period=day")
+            || html.contains("href=\"/ops?region=339901&period=day")
+    );
+    assert!(
+        html.contains("hx-trigger=\"every 30s\""),
+        "refreshes in place"
+    );
+    // Small counts read "< 10", never a number below it.
+    assert!(
+        html.contains("&#60; 10"),
+        "the demo has small counts of red codes"
+    );
+    let week = browser
+        .get(&app, "/ops?region=339901&period=week&lang=en")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        week.contains("Operations view · Jiangbei District"),
+        "{}",
+        &week[..week.len().min(400)]
+    );
+    assert!(week.contains("Up to the region above"));
+    // Bad questions are readable pages, not errors.
+    let bad = browser.get(&app, "/ops?region=339900&period=year").await;
+    assert_eq!(bad.status(), 422);
+    // A citizen has no operations view.
+    let mut citizen = app.page_login(app.account("citizen.zhangwei")).await;
+    assert_eq!(citizen.get(&app, "/ops").await.status(), 403);
+}

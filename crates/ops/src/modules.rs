@@ -1,0 +1,43 @@
+//! The Module value this crate registers with the platform.
+
+/// 一网统管, as the platform registers it.
+pub struct OpsModule;
+
+impl crate::module::Module for OpsModule {
+    fn name(&self) -> &'static str {
+        "ops"
+    }
+
+    fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
+        crate::api::routes()
+    }
+
+    fn routes(&self) -> axum::Router<crate::state::AppState> {
+        crate::pages::routes()
+    }
+
+    fn nav(&self, actor: &crate::identity::model::Actor) -> Vec<crate::module::NavLink> {
+        if crate::pages::home_region(actor).is_some() {
+            vec![crate::module::NavLink {
+                href: "/ops",
+                text: "nav.ops",
+                rank: 70,
+            }]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn texts(&self) -> crate::web::i18n::Texts {
+        crate::texts::TEXTS
+    }
+
+    fn demo<'a>(
+        &'a self,
+        state: &'a crate::state::AppState,
+        city: &'a tongban_platform::demo::DemoCity,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::error::AppResult<()>> + Send + 'a>>
+    {
+        Box::pin(crate::demo::seed(state, city))
+    }
+}

@@ -1,0 +1,47 @@
+//! Interface text of the operations view, in Chinese and English (key, 中文, English).
+
+pub const TEXTS: tongban_platform::web::i18n::Texts = &[
+    ("nav.ops", "一网统管", "Operations"),
+    ("ops.title", "一网统管", "Operations view"),
+    (
+        "ops.hint",
+        "各模块的实时数据，按地区和时段汇总，数秒内更新。涉及个人的数字小于阈值时显示为",
+        "Live figures of every module, by region and period, updated within seconds. Counts of persons below the threshold show as",
+    ),
+    (
+        "ops.hint_hidden",
+        "，并隐藏能推算出它的其他数字。",
+        ", with whatever would reveal them hidden too.",
+    ),
+    ("ops.navigation", "时段与地区", "Period and region"),
+    ("ops.period.day", "按日", "Day"),
+    ("ops.period.week", "按周", "Week"),
+    ("ops.period.month", "按月", "Month"),
+    ("ops.earlier", "上一时段", "Earlier"),
+    ("ops.later", "下一时段", "Later"),
+    ("ops.up", "返回上级地区", "Up to the region above"),
+    ("ops.below", "下级地区", "Regions below"),
+    ("ops.read_at", "读取于", "Read at"),
+    (
+        "ops.group.services",
+        "政务服务（办件）",
+        "Services (applications)",
+    ),
+    ("ops.group.certificates", "电子证照", "E-certificates"),
+    ("ops.group.pass", "一码通", "City pass"),
+    ("ops.group.checkins", "场所码", "Venue check-ins"),
+    ("ops.group.exchange", "数据共享交换", "Data exchange"),
+    ("ops.group.opendata", "数据开放", "Open data"),
+    ("ops.group.platform", "平台运行", "The platform"),
+    ("ops.protected", "涉及个人", "About persons"),
+    (
+        "ops.protected_hint",
+        "小于阈值的数字不显示",
+        "Counts below the threshold are not shown",
+    ),
+    ("ops.numbers", "数据表", "The numbers"),
+    ("ops.when", "时间", "When"),
+    ("ops.count", "数量", "Count"),
+    ("ops.by_region", "按地区", "By region"),
+    ("ops.region", "地区", "Region"),
+];

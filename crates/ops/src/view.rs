@@ -1,0 +1,423 @@
+//! The operations view of one region over one period: every figure the modules keep, as a
+//! series over the period (hours of a day, days of a week or a month) and as a breakdown by
+//! the regions directly under it, each line published through [`crate::suppress`]. Read from
+//! the figures' hourly rows (`ops_counts`): a view of a city over a month reads at most
+//! figures × regions × 744 rows, however many applications or check-ins lie behind them.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use tongban_core::RegionCode;
+use tongban_platform::figures::{self, Figure, HOUR_MS};
+
+use crate::authz::{Action, Resource, can};
+use crate::error::{AppError, AppResult};
+use crate::identity::model::Actor;
+use crate::state::AppState;
+use crate::suppress::{self, Shown};
+
+/// The span a view covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Period {
+    /// One day, by hour.
+    Day,
+    /// The week (Monday to Sunday) of the date, by day.
+    Week,
+    /// The calendar month of the date, by day.
+    Month,
+}
+
+impl Period {
+    pub fn parse(text: &str) -> AppResult<Period> {
+        match text.trim() {
+            "" | "day" => Ok(Period::Day),
+            "week" => Ok(Period::Week),
+            "month" => Ok(Period::Month),
+            _ => Err(AppError::invalid("period", "day, week or month")),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Period::Day => "day",
+            Period::Week => "week",
+            Period::Month => "month",
+        }
+    }
+}
+
+/// What a view is asked for.
+#[derive(Debug, Clone)]
+pub struct Ask {
+    pub region: String,
+    pub period: Period,
+    /// A day in the period, in the deployment's time zone.
+    pub date: time::Date,
+    /// The figures to show (keys); all when empty.
+    pub figures: Vec<String>,
+    /// Names in English rather than Chinese.
+    pub english: bool,
+}
+
+/// A number as published: `null` when hidden (below the threshold, or hidden so that another
+/// hidden number cannot be worked out).
+pub type Published = Option<i64>;
+
+/// One point of a series.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Point {
+    /// `00:00` … `23:00` for a day; `YYYY-MM-DD` for a week or a month.
+    pub label: String,
+    /// The bucket's start, RFC 3339.
+    pub start: String,
+    pub value: Published,
+}
+
+/// One region's part of a figure.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RegionPart {
+    /// The region's code; the viewed region itself for what was counted there directly (a
+    /// city's own departments), not under any region below it.
+    pub region: String,
+    pub name: String,
+    pub value: Published,
+}
+
+/// One figure of the view.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FigureView {
+    pub key: String,
+    pub group: String,
+    pub name: String,
+    /// Whether it counts what persons did (and hides counts below `k`).
+    pub about_persons: bool,
+    pub total: Published,
+    pub series: Vec<Point>,
+    pub breakdown: Vec<RegionPart>,
+}
+
+/// A region under the viewed one, to drill down to.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Below {
+    pub code: String,
+    pub name: String,
+}
+
+/// The operations view of a region over a period.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OpsView {
+    pub region: String,
+    pub region_name: String,
+    /// The region above, if the viewer's scope reaches it.
+    pub parent: Option<String>,
+    pub period: Period,
+    /// The first and the last day of the period, `YYYY-MM-DD`.
+    pub from: String,
+    pub to: String,
+    /// Counts of persons below this are hidden.
+    pub k: i64,
+    pub figures: Vec<FigureView>,
+    pub below: Vec<Below>,
+    /// When the view was read, RFC 3339: counts reach the view within seconds of the event.
+    pub read_at: String,
+}
+
+/// The buckets of a period: (label, start, end) in Unix milliseconds.
+fn buckets(state: &AppState, period: Period, date: time::Date) -> Vec<(String, i64, i64)> {
+    let zone = state.zone();
+    let days = |first: time::Date, count: u8| -> Vec<(String, i64, i64)> {
+        (0..count)
+            .filter_map(|n| first.checked_add(time::Duration::days(i64::from(n))))
+            .map(|day| {
+                let (from, to) = zone.day_span(day);
+                (tongban_core::zone::ymd(day), from, to)
+            })
+            .collect()
+    };
+    match period {
+        Period::Day => {
+            let (from, _) = zone.day_span(date);
+            (0..24)
+                .map(|hour| {
+                    let start = from + hour * HOUR_MS;
+                    (format!("{hour:02}:00"), start, start + HOUR_MS)
+                })
+                .collect()
+        }
+        Period::Week => {
+            let monday = date
+                .checked_sub(time::Duration::days(i64::from(
+                    date.weekday().number_days_from_monday(),
+                )))
+                .unwrap_or(date);
+            days(monday, 7)
+        }
+        Period::Month => {
+            let first = date.replace_day(1).unwrap_or(date);
+            days(first, date.month().length(date.year()))
+        }
+    }
+}
+
+/// The regions the viewer may see: those their scope reaches.
+pub fn may_view(actor: &Actor, region: &RegionCode) -> bool {
+    can(actor, Action::ViewOperations, Resource::Region(region))
+}
+
+/// The view, for an actor whose scope reaches the region.
+pub async fn view(state: &AppState, actor: &Actor, ask: &Ask) -> AppResult<OpsView> {
+    // Someone with no operations view anywhere learns nothing, not even what a good question is.
+    if crate::pages::home_region(actor).is_none() {
+        return Err(AppError::Forbidden);
+    }
+    let code: RegionCode = ask
+        .region
+        .trim()
+        .parse()
+        .map_err(|_| AppError::invalid("region", "a region code of six to twelve digits"))?;
+    let regions = crate::admin::directory::regions(state).await?;
+    let Some(region) = regions.iter().find(|r| r.code == code) else {
+        return Err(AppError::invalid("region", "no such region"));
+    };
+    if !may_view(actor, &code) {
+        return Err(AppError::Forbidden);
+    }
+    let declared = figures::declared(state);
+    let chosen: Vec<Figure> = if ask.figures.is_empty() {
+        declared
+    } else {
+        let mut chosen = Vec::new();
+        for key in &ask.figures {
+            let figure = declared
+                .iter()
+                .find(|f| f.key == key.as_str())
+                .ok_or_else(|| AppError::invalid("figures", format!("no figure {key}")))?;
+            chosen.push(*figure);
+        }
+        chosen
+    };
+    let name_of = |r: &tongban_platform::admin::store::Region| {
+        if ask.english {
+            r.name_en.clone()
+        } else {
+            r.name.clone()
+        }
+    };
+    let below: Vec<&tongban_platform::admin::store::Region> = regions
+        .iter()
+        .filter(|r| r.parent_code.as_deref() == Some(code.as_str()))
+        .collect();
+    let within: Vec<String> = regions
+        .iter()
+        .filter(|r| r.code == code || within_region(&regions, r, &code))
+        .map(|r| r.code.as_str().to_owned())
+        .collect();
+    let spans = buckets(state, ask.period, ask.date);
+    let (from, to) = match (spans.first(), spans.last()) {
+        (Some(first), Some(last)) => (first.1, last.2),
+        _ => return Err(AppError::invalid("date", "no such period")),
+    };
+    let keys: Vec<&str> = chosen.iter().map(|f| f.key).collect();
+    let rows = figures::counts(state, &keys, &within, from, to).await?;
+    // Which part of the breakdown each counted region falls in: the region below that holds
+    // it, or the viewed region itself.
+    let part_of: HashMap<&str, usize> = within
+        .iter()
+        .map(|w| {
+            let part = below
+                .iter()
+                .position(|b| {
+                    b.code.as_str() == w.as_str()
+                        || regions
+                            .iter()
+                            .find(|r| r.code.as_str() == w.as_str())
+                            .is_some_and(|r| within_region(&regions, r, &b.code))
+                })
+                .unwrap_or(below.len());
+            (w.as_str(), part)
+        })
+        .collect();
+    let k = state.config.statistics_k.max(1);
+    let zone = state.zone();
+    let mut views = Vec::with_capacity(chosen.len());
+    for figure in &chosen {
+        let mut by_bucket = vec![0_i64; spans.len()];
+        let mut by_part = vec![0_i64; below.len() + 1];
+        for row in rows.iter().filter(|r| r.figure == figure.key) {
+            if let Some(at) = spans
+                .iter()
+                .position(|(_, start, end)| row.hour >= *start && row.hour < *end)
+            {
+                by_bucket[at] += row.count;
+            }
+            if let Some(part) = part_of.get(row.region.as_str()) {
+                by_part[*part] += row.count;
+            }
+        }
+        let publish = |cells: &[i64]| {
+            if figure.about_persons {
+                suppress::line(cells, k)
+            } else {
+                suppress::open_line(cells)
+            }
+        };
+        let series = publish(&by_bucket);
+        let parts = publish(&by_part);
+        // The two lines share their total: hidden in one, hidden in both.
+        let total = match (series.total, parts.total) {
+            (Shown::Value(v), Shown::Value(_)) => Some(v),
+            _ => None,
+        };
+        let mut breakdown: Vec<RegionPart> = below
+            .iter()
+            .zip(&parts.cells)
+            .map(|(b, shown)| RegionPart {
+                region: b.code.as_str().to_owned(),
+                name: name_of(b),
+                value: shown.value(),
+            })
+            .collect();
+        // What was counted in the region itself, when there was any.
+        if let Some(own) = parts.cells.last()
+            && by_part.last().is_some_and(|n| *n != 0)
+        {
+            breakdown.push(RegionPart {
+                region: code.as_str().to_owned(),
+                name: format!(
+                    "{}{}",
+                    name_of(region),
+                    if ask.english { " (itself)" } else { "本级" }
+                ),
+                value: own.value(),
+            });
+        }
+        views.push(FigureView {
+            key: figure.key.to_owned(),
+            group: figure.group.to_owned(),
+            name: if ask.english { figure.en } else { figure.zh }.to_owned(),
+            about_persons: figure.about_persons,
+            total,
+            series: spans
+                .iter()
+                .zip(&series.cells)
+                .map(|((label, start, _), shown)| Point {
+                    label: label.clone(),
+                    start: crate::time_fmt::rfc3339(*start),
+                    value: shown.value(),
+                })
+                .collect(),
+            breakdown,
+        });
+    }
+    let parent = region
+        .parent_code
+        .as_deref()
+        .and_then(|p| p.parse::<RegionCode>().ok())
+        .filter(|p| may_view(actor, p))
+        .map(|p| p.as_str().to_owned());
+    let last_day = zone.at(to - 1).date();
+    let first_day = zone.at(from).date();
+    Ok(OpsView {
+        region: code.as_str().to_owned(),
+        region_name: name_of(region),
+        parent,
+        period: ask.period,
+        from: tongban_core::zone::ymd(first_day),
+        to: tongban_core::zone::ymd(last_day),
+        k,
+        figures: views,
+        below: below
+            .iter()
+            .map(|b| Below {
+                code: b.code.as_str().to_owned(),
+                name: name_of(b),
+            })
+            .collect(),
+        read_at: crate::time_fmt::rfc3339(state.now()),
+    })
+}
+
+/// Whether region `r` lies under `above` in the region tree (following parents).
+fn within_region(
+    regions: &[tongban_platform::admin::store::Region],
+    r: &tongban_platform::admin::store::Region,
+    above: &RegionCode,
+) -> bool {
+    let mut parent = r.parent_code.as_deref();
+    // A tree deeper than the five levels of the code is a loop in the data.
+    for _ in 0..8 {
+        match parent {
+            Some(p) if p == above.as_str() => return true,
+            Some(p) => {
+                parent = regions
+                    .iter()
+                    .find(|x| x.code.as_str() == p)
+                    .and_then(|x| x.parent_code.as_deref())
+            }
+            None => return false,
+        }
+    }
+    false
+}
+
+/// The declared figures, for the API's list.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FigureInfo {
+    pub key: String,
+    pub group: String,
+    pub zh: String,
+    pub en: String,
+    pub about_persons: bool,
+}
+
+pub fn declared(state: &AppState) -> Vec<FigureInfo> {
+    figures::declared(state)
+        .into_iter()
+        .map(|f| FigureInfo {
+            key: f.key.to_owned(),
+            group: f.group.to_owned(),
+            zh: f.zh.to_owned(),
+            en: f.en.to_owned(),
+            about_persons: f.about_persons,
+        })
+        .collect()
+}
+
+/// Today's view of a region as Prometheus text: per figure, the count of each region below it
+/// and of the region itself, as published in the view (hidden counts are left out), so that
+/// Grafana shows what the view shows and nothing it hides.
+pub async fn prometheus(state: &AppState, actor: &Actor, region: &str) -> AppResult<String> {
+    let today = view(
+        state,
+        actor,
+        &Ask {
+            region: region.to_owned(),
+            period: Period::Day,
+            date: state.today(),
+            figures: Vec::new(),
+            english: true,
+        },
+    )
+    .await?;
+    let mut out = String::new();
+    out.push_str("# HELP tongban_ops_today Today's count of a figure in a region (local day), as the operations view publishes it.\n");
+    out.push_str("# TYPE tongban_ops_today gauge\n");
+    for figure in &today.figures {
+        if let Some(total) = figure.total {
+            out.push_str(&format!(
+                "tongban_ops_today{{figure=\"{}\",region=\"{}\",scope=\"total\"}} {total}\n",
+                figure.key, today.region
+            ));
+        }
+        for part in &figure.breakdown {
+            if let Some(value) = part.value {
+                out.push_str(&format!(
+                    "tongban_ops_today{{figure=\"{}\",region=\"{}\",scope=\"part\"}} {value}\n",
+                    figure.key, part.region
+                ));
+            }
+        }
+    }
+    Ok(out)
+}

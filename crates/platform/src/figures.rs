@@ -1,0 +1,330 @@
+//! The operations view's figures (一网统管): how many of each thing happened, per region and
+//! hour. A module declares its figures ([`Figure`], through `Module::figures`) and counts an
+//! event where it happens with [`count`]: an addition to this node's tally in memory, nothing
+//! more on the request's path. Every few seconds the node adds its tally to `ops_counts` (one
+//! row per figure, region and hour, summed by the database), so the view reads a few hundred
+//! rows however many events lie behind them, and never the tables the events live in.
+//!
+//! What a node has counted and not yet added is lost if the process dies (at most one
+//! [`FLUSH_PERIOD`]); a database that refuses the addition gets it again at the next turn.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::error::AppResult;
+use crate::state::AppState;
+
+/// One hour, in milliseconds: the finest period the figures keep.
+pub const HOUR_MS: i64 = 3_600_000;
+
+/// How often a node adds its tally to the database.
+pub const FLUSH_PERIOD: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How long hourly figures are kept.
+pub const KEEP_DAYS: i64 = 400;
+
+/// A figure a module keeps: its key (`services.received`), the group it is shown in, its
+/// names, and whether it counts what persons did — such a figure is never shown below the
+/// view's threshold (see the ops module's suppression).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Figure {
+    pub key: &'static str,
+    /// The section of the view: `services`, `certificates`, `pass`, `checkins`, `exchange`,
+    /// `opendata`, `platform`.
+    pub group: &'static str,
+    pub zh: &'static str,
+    pub en: &'static str,
+    pub about_persons: bool,
+}
+
+type Cell = (&'static str, String, i64);
+
+/// A figure's counts in one hour, by region.
+type ByRegion = HashMap<Box<str>, i64>;
+
+/// This node's counts not yet in the database: by figure and hour, then by region (so that
+/// counting an event allocates nothing once its cell exists).
+#[derive(Default)]
+pub struct Tally {
+    counts: Mutex<HashMap<(&'static str, i64), ByRegion>>,
+}
+
+impl Tally {
+    /// Adds `n` to a figure of a region in the hour of `at` (Unix milliseconds).
+    pub fn add(&self, figure: &'static str, region: &str, at: i64, n: i64) {
+        let hour = at.div_euclid(HOUR_MS) * HOUR_MS;
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        let regions = counts.entry((figure, hour)).or_default();
+        match regions.get_mut(region) {
+            Some(count) => *count += n,
+            None => {
+                regions.insert(region.into(), n);
+            }
+        }
+    }
+
+    fn take(&self) -> HashMap<Cell, i64> {
+        let taken = std::mem::take(&mut *self.counts.lock().unwrap_or_else(|p| p.into_inner()));
+        taken
+            .into_iter()
+            .flat_map(|((figure, hour), regions)| {
+                regions
+                    .into_iter()
+                    .map(move |(region, n)| ((figure, region.into_string(), hour), n))
+            })
+            .collect()
+    }
+
+    /// Puts back counts that could not be added, to go with the next turn.
+    fn restore(&self, taken: HashMap<Cell, i64>) {
+        for ((figure, region, hour), n) in taken {
+            self.add(figure, &region, hour, n);
+        }
+    }
+
+    /// How many cells wait (for the metrics and tests).
+    pub fn pending(&self) -> usize {
+        self.counts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .map(HashMap::len)
+            .sum()
+    }
+}
+
+/// Counts one event of `figure` in `region`, now.
+pub fn count(state: &AppState, figure: &'static str, region: &str) {
+    count_n(state, figure, region, 1);
+}
+
+/// Counts `n` events of `figure` in `region`, now.
+pub fn count_n(state: &AppState, figure: &'static str, region: &str, n: i64) {
+    if n != 0
+        && let Some(tally) = state.try_module::<Tally>()
+    {
+        tally.add(figure, region, state.now(), n);
+    }
+}
+
+/// Cells one statement adds (four parameters each).
+const CELLS_PER_STATEMENT: usize = 64;
+
+/// Adds this node's tally to the database, in one transaction; on an error the counts are
+/// kept for the next turn.
+pub async fn flush(state: &AppState) -> AppResult<()> {
+    let Some(tally) = state.try_module::<Tally>() else {
+        return Ok(());
+    };
+    let taken = tally.take();
+    if taken.is_empty() {
+        return Ok(());
+    }
+    match add_all(state, &taken).await {
+        Ok(()) => Ok(()),
+        Err(error) => {
+            tally.restore(taken);
+            Err(error)
+        }
+    }
+}
+
+async fn add_all(state: &AppState, cells: &HashMap<Cell, i64>) -> AppResult<()> {
+    let cells: Vec<(&Cell, &i64)> = cells.iter().collect();
+    let mut tx = state.pool().begin().await?;
+    for chunk in cells.chunks(CELLS_PER_STATEMENT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let at = r * 4;
+                format!("(${}, ${}, ${}, ${})", at + 1, at + 2, at + 3, at + 4)
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO ops_counts (figure, region_code, hour, count) VALUES {} \
+             ON CONFLICT (figure, region_code, hour) DO UPDATE SET count = ops_counts.count + excluded.count",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for ((figure, region, hour), n) in chunk {
+            query = query
+                .bind((*figure).to_owned())
+                .bind(region.clone())
+                .bind(*hour)
+                .bind(**n);
+        }
+        query.execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// One stored cell: a figure's count in a region in one hour.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counted {
+    pub figure: String,
+    pub region: String,
+    /// The hour's start, Unix milliseconds.
+    pub hour: i64,
+    pub count: i64,
+}
+
+/// The stored counts of some figures in some regions over hours `[from, to)` (Unix
+/// milliseconds, whole hours).
+pub async fn counts(
+    state: &AppState,
+    figures: &[&str],
+    regions: &[String],
+    from: i64,
+    to: i64,
+) -> AppResult<Vec<Counted>> {
+    if figures.is_empty() || regions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut at = 2;
+    let mut list = |n: usize| {
+        let names: Vec<String> = (0..n)
+            .map(|_| {
+                at += 1;
+                format!("${at}")
+            })
+            .collect();
+        names.join(", ")
+    };
+    let figure_list = list(figures.len());
+    let region_list = list(regions.len());
+    let sql = format!(
+        "SELECT figure, region_code, hour, count FROM ops_counts \
+         WHERE hour >= $1 AND hour < $2 AND figure IN ({figure_list}) AND region_code IN ({region_list})"
+    );
+    let mut query = sqlx::query_as::<_, (String, String, i64, i64)>(sqlx::AssertSqlSafe(sql))
+        .bind(from)
+        .bind(to);
+    for figure in figures {
+        query = query.bind((*figure).to_owned());
+    }
+    for region in regions {
+        query = query.bind(region.clone());
+    }
+    Ok(query
+        .fetch_all(state.pool())
+        .await?
+        .into_iter()
+        .map(|(figure, region, hour, count)| Counted {
+            figure,
+            region,
+            hour,
+            count,
+        })
+        .collect())
+}
+
+/// Deletes hourly counts older than [`KEEP_DAYS`].
+pub async fn purge(state: &AppState) -> AppResult<()> {
+    let before = state.now() - KEEP_DAYS * 24 * HOUR_MS;
+    sqlx::query("DELETE FROM ops_counts WHERE hour < $1")
+        .bind(before)
+        .execute(state.pool())
+        .await?;
+    Ok(())
+}
+
+/// Every figure the registered modules keep, in the modules' order.
+pub fn declared(state: &AppState) -> Vec<Figure> {
+    crate::module::modules(state)
+        .iter()
+        .flat_map(|module| module.figures().iter().copied())
+        .collect()
+}
+
+/// The kernel's part of the figures: each node adds its tally every few seconds, and one node
+/// a day deletes what is past keeping.
+pub struct FiguresModule;
+
+/// Requests answered, and answered with a server error (5xx), by the deployment's region.
+pub const REQUESTS: &str = "platform.requests";
+pub const ERRORS: &str = "platform.errors";
+
+/// The platform's own figures.
+pub const FIGURES: &[Figure] = &[
+    Figure {
+        key: REQUESTS,
+        group: "platform",
+        zh: "接口请求",
+        en: "API requests",
+        about_persons: false,
+    },
+    Figure {
+        key: ERRORS,
+        group: "platform",
+        zh: "服务端错误（5xx）",
+        en: "Server errors (5xx)",
+        about_persons: false,
+    },
+];
+
+impl crate::module::Module for FiguresModule {
+    fn name(&self) -> &'static str {
+        "figures"
+    }
+
+    fn init(
+        &self,
+        _context: &crate::module::InitContext<'_>,
+        extensions: &mut crate::extensions::Extensions,
+    ) {
+        extensions.insert(Tally::default());
+    }
+
+    fn figures(&self) -> &'static [Figure] {
+        FIGURES
+    }
+
+    fn jobs(&self, state: &AppState) -> Vec<crate::module::Job> {
+        let flushing = state.clone();
+        let purging = state.clone();
+        vec![
+            crate::module::Job::every("add this node's figures", FLUSH_PERIOD, move || {
+                let state = flushing.clone();
+                async move { flush(&state).await }
+            }),
+            crate::module::Job::once_every(
+                state.clone(),
+                "delete figures past keeping",
+                std::time::Duration::from_secs(24 * 3600),
+                move || {
+                    let state = purging.clone();
+                    async move { purge(&state).await }
+                },
+            ),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tally_sums_by_figure_region_and_hour_and_takes_back_what_was_not_stored() {
+        let tally = Tally::default();
+        tally.add("a", "339900", HOUR_MS * 5 + 10, 1);
+        tally.add("a", "339900", HOUR_MS * 5 + 3_599_999, 2);
+        tally.add("a", "339900", HOUR_MS * 6, 1);
+        tally.add("a", "339901", HOUR_MS * 5, 1);
+        tally.add("b", "339900", HOUR_MS * 5, 4);
+        let taken = tally.take();
+        assert_eq!(taken.len(), 4);
+        assert_eq!(taken[&("a", "339900".to_owned(), HOUR_MS * 5)], 3);
+        assert_eq!(tally.pending(), 0);
+        tally.add("a", "339900", HOUR_MS * 5, 1);
+        tally.restore(taken);
+        assert_eq!(tally.take()[&("a", "339900".to_owned(), HOUR_MS * 5)], 4);
+    }
+
+    #[test]
+    fn an_instant_before_1970_falls_in_its_own_hour() {
+        let tally = Tally::default();
+        tally.add("a", "x", -1, 1);
+        assert!(tally.take().contains_key(&("a", "x".to_owned(), -HOUR_MS)));
+    }
+}
