@@ -77,6 +77,8 @@ struct OpsPage {
     here: String,
     date: String,
     period_name: String,
+    /// When the view was read, in the deployment's time zone.
+    read_at: String,
 }
 
 const GROUPS: [&str; 7] = [
@@ -227,6 +229,7 @@ async fn ops_page(
         later,
         here,
         date,
+        read_at: state.zone().display(state.now()),
         period_name: ctx
             .base("ops.title")
             .t
