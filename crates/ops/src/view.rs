@@ -219,7 +219,14 @@ pub async fn view(state: &AppState, actor: &Actor, ask: &Ask) -> AppResult<OpsVi
         _ => return Err(AppError::invalid("date", "no such period")),
     };
     let keys: Vec<&str> = chosen.iter().map(|f| f.key).collect();
-    let rows = figures::counts(state, &keys, &within, from, to).await?;
+    let grain = match ask.period {
+        Period::Day => figures::Grain::Hour,
+        Period::Week | Period::Month => figures::Grain::Day,
+    };
+    let (by_time, by_region) = tokio::try_join!(
+        figures::sums(state, grain, false, &keys, &within, from, to),
+        figures::sums(state, grain, true, &keys, &within, from, to),
+    )?;
     // Which part of the breakdown each counted region falls in: the region below that holds
     // it, or the viewed region itself.
     let part_of: HashMap<&str, usize> = within
@@ -244,13 +251,15 @@ pub async fn view(state: &AppState, actor: &Actor, ask: &Ask) -> AppResult<OpsVi
     for figure in &chosen {
         let mut by_bucket = vec![0_i64; spans.len()];
         let mut by_part = vec![0_i64; below.len() + 1];
-        for row in rows.iter().filter(|r| r.figure == figure.key) {
+        for row in by_time.iter().filter(|r| r.figure == figure.key) {
             if let Some(at) = spans
                 .iter()
                 .position(|(_, start, end)| row.hour >= *start && row.hour < *end)
             {
                 by_bucket[at] += row.count;
             }
+        }
+        for row in by_region.iter().filter(|r| r.figure == figure.key) {
             if let Some(part) = part_of.get(row.region.as_str()) {
                 by_part[*part] += row.count;
             }

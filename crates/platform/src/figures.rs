@@ -130,9 +130,36 @@ pub async fn flush(state: &AppState) -> AppResult<()> {
 }
 
 async fn add_all(state: &AppState, cells: &HashMap<Cell, i64>) -> AppResult<()> {
-    let cells: Vec<(&Cell, &i64)> = cells.iter().collect();
+    // The same counts by the deployment's local day, for weeks and months.
+    let zone = state.zone();
+    let mut days: HashMap<(&'static str, &str, i64), i64> = HashMap::new();
+    for ((figure, region, hour), n) in cells {
+        let day = zone.start_of(zone.at(*hour).date());
+        *days.entry((figure, region.as_str(), day)).or_insert(0) += n;
+    }
+    let hourly: Vec<(&str, &str, i64, i64)> = cells
+        .iter()
+        .map(|((figure, region, hour), n)| (*figure, region.as_str(), *hour, *n))
+        .collect();
+    let daily: Vec<(&str, &str, i64, i64)> = days
+        .iter()
+        .map(|((figure, region, day), n)| (*figure, *region, *day, *n))
+        .collect();
     let mut tx = state.pool().begin().await?;
-    for chunk in cells.chunks(CELLS_PER_STATEMENT) {
+    upsert(&mut tx, "ops_counts", "hour", &hourly).await?;
+    upsert(&mut tx, "ops_daily", "day", &daily).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Adds counts to one of the two tables, summing with what is there.
+async fn upsert(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    table: &str,
+    period: &str,
+    rows: &[(&str, &str, i64, i64)],
+) -> AppResult<()> {
+    for chunk in rows.chunks(CELLS_PER_STATEMENT) {
         let values: Vec<String> = (0..chunk.len())
             .map(|r| {
                 let at = r * 4;
@@ -140,38 +167,62 @@ async fn add_all(state: &AppState, cells: &HashMap<Cell, i64>) -> AppResult<()> 
             })
             .collect();
         let sql = format!(
-            "INSERT INTO ops_counts (figure, region_code, hour, count) VALUES {} \
-             ON CONFLICT (figure, region_code, hour) DO UPDATE SET count = ops_counts.count + excluded.count",
+            "INSERT INTO {table} (figure, region_code, {period}, count) VALUES {} \
+             ON CONFLICT (figure, region_code, {period}) DO UPDATE SET count = {table}.count + excluded.count",
             values.join(", ")
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for ((figure, region, hour), n) in chunk {
+        for (figure, region, at, n) in chunk {
             query = query
                 .bind((*figure).to_owned())
-                .bind(region.clone())
-                .bind(*hour)
-                .bind(**n);
+                .bind((*region).to_owned())
+                .bind(*at)
+                .bind(*n);
         }
-        query.execute(&mut *tx).await?;
+        query.execute(&mut **tx).await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 
-/// One stored cell: a figure's count in a region in one hour.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Counted {
-    pub figure: String,
-    pub region: String,
-    /// The hour's start, Unix milliseconds.
-    pub hour: i64,
-    pub count: i64,
+/// How the counts of a question are read: by the hour (a day) or by the day (a week, a month).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grain {
+    Hour,
+    Day,
 }
 
-/// The stored counts of some figures in some regions over hours `[from, to)` (Unix
-/// milliseconds, whole hours).
-pub async fn counts(
+impl Grain {
+    fn table(self) -> (&'static str, &'static str) {
+        match self {
+            Grain::Hour => ("ops_counts", "hour"),
+            Grain::Day => ("ops_daily", "day"),
+        }
+    }
+}
+
+/// The `WHERE` of a question, its parameters from `$3` on (`$1`, `$2`: the span).
+fn question(column: &str, figures: usize, regions: usize) -> String {
+    let list = |from: usize, n: usize| {
+        (from..from + n)
+            .map(|at| format!("${at}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "{column} >= $1 AND {column} < $2 AND figure IN ({}) AND region_code IN ({})",
+        list(3, figures),
+        list(3 + figures, regions)
+    )
+}
+
+/// Sums of some figures over some regions within `[from, to)` (Unix milliseconds, whole hours
+/// or local days): by figure and `group` — the period's bucket (`hour` or `day`, its start) or
+/// the `region_code`. The database adds the rows up; the answer is figures × buckets (or
+/// regions) long, however many rows lie behind it.
+pub async fn sums(
     state: &AppState,
+    grain: Grain,
+    by_region: bool,
     figures: &[&str],
     regions: &[String],
     from: i64,
@@ -180,23 +231,13 @@ pub async fn counts(
     if figures.is_empty() || regions.is_empty() {
         return Ok(Vec::new());
     }
-    let mut at = 2;
-    let mut list = |n: usize| {
-        let names: Vec<String> = (0..n)
-            .map(|_| {
-                at += 1;
-                format!("${at}")
-            })
-            .collect();
-        names.join(", ")
-    };
-    let figure_list = list(figures.len());
-    let region_list = list(regions.len());
+    let (table, column) = grain.table();
+    let group = if by_region { "region_code" } else { column };
     let sql = format!(
-        "SELECT figure, region_code, hour, count FROM ops_counts \
-         WHERE hour >= $1 AND hour < $2 AND figure IN ({figure_list}) AND region_code IN ({region_list})"
+        "SELECT figure, CAST({group} AS TEXT), CAST(SUM(count) AS BIGINT) FROM {table} WHERE {} GROUP BY figure, {group}",
+        question(column, figures.len(), regions.len())
     );
-    let mut query = sqlx::query_as::<_, (String, String, i64, i64)>(sqlx::AssertSqlSafe(sql))
+    let mut query = sqlx::query_as::<_, (String, String, i64)>(sqlx::AssertSqlSafe(sql))
         .bind(from)
         .bind(to);
     for figure in figures {
@@ -205,26 +246,45 @@ pub async fn counts(
     for region in regions {
         query = query.bind(region.clone());
     }
-    Ok(query
-        .fetch_all(state.pool())
-        .await?
+    let rows = query.fetch_all(state.pool()).await?;
+    Ok(rows
         .into_iter()
-        .map(|(figure, region, hour, count)| Counted {
+        .map(|(figure, group, count)| Counted {
             figure,
-            region,
-            hour,
+            region: if by_region {
+                group.clone()
+            } else {
+                String::new()
+            },
+            hour: if by_region {
+                0
+            } else {
+                group.parse().unwrap_or(0)
+            },
             count,
         })
         .collect())
 }
 
-/// Deletes hourly counts older than [`KEEP_DAYS`].
+/// One sum: a figure's count in a region (`hour` 0), or in a bucket starting at `hour`
+/// (`region` empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counted {
+    pub figure: String,
+    pub region: String,
+    pub hour: i64,
+    pub count: i64,
+}
+
+/// Deletes counts older than [`KEEP_DAYS`].
 pub async fn purge(state: &AppState) -> AppResult<()> {
     let before = state.now() - KEEP_DAYS * 24 * HOUR_MS;
-    sqlx::query("DELETE FROM ops_counts WHERE hour < $1")
-        .bind(before)
-        .execute(state.pool())
-        .await?;
+    for sql in [
+        "DELETE FROM ops_counts WHERE hour < $1",
+        "DELETE FROM ops_daily WHERE day < $1",
+    ] {
+        sqlx::query(sql).bind(before).execute(state.pool()).await?;
+    }
     Ok(())
 }
 

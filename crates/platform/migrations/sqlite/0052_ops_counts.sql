@@ -9,3 +9,14 @@ CREATE TABLE ops_counts (
     PRIMARY KEY (figure, region_code, hour)
 );
 CREATE INDEX ops_counts_hour ON ops_counts (hour);
+
+-- The same counts by day (the start of the deployment's local day, Unix milliseconds), added
+-- in the same transaction: a week or a month is read from these.
+CREATE TABLE ops_daily (
+    figure       TEXT NOT NULL,
+    region_code  TEXT NOT NULL,
+    day          BIGINT NOT NULL,
+    count        BIGINT NOT NULL,
+    PRIMARY KEY (figure, region_code, day)
+);
+CREATE INDEX ops_daily_day ON ops_daily (day);
