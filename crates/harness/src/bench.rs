@@ -623,103 +623,16 @@ pub async fn workflow(
     applications: usize,
     concurrency: usize,
 ) -> anyhow::Result<Value> {
-    use tongban_app::services::item::ServiceDefinition;
-    let token_of = |username: &str| {
-        credentials
-            .accounts
-            .iter()
-            .find(|a| a.username == username)
-            .map(|a| a.api_token.clone())
-            .context_free("a demo account")
-    };
-    let actor = |token: String| async move {
-        tongban_app::identity::service::actor_from_token(state, &token)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?
-            .context_free("the demo account's token")
-    };
-    let citizen = actor(token_of("citizen.zhangwei")?).await?;
-    let clerk = std::sync::Arc::new(actor(token_of("demo.clerk.market")?).await?);
-    // A ten-step item of the market regulator, made from one of the demo's.
-    let template = tongban_app::services::item_by_code(state, "339900-SJ-0004")
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .context_free("the demo's name declaration item")?;
-    let mut steps = vec!["accept".to_owned(), "review".to_owned()];
-    steps.extend((1..=6).map(|n| format!("check_{n}")));
-    steps.extend(["decide".to_owned(), "deliver".to_owned()]);
-    let item = ServiceDefinition {
-        code: "339900-SJ-BENCH".into(),
-        name: "十步流程测试事项".into(),
-        handling_kind: tongban_app::services::item::HandlingKind::Promised,
-        promised_limit: tongban_app::services::item::TimeLimit::WorkingDays { days: 5 },
-        statutory_limit: tongban_app::services::item::TimeLimit::WorkingDays { days: 20 },
-        materials: Vec::new(),
-        form: Vec::new(),
-        en: None,
-        steps,
-        ..template.definition
-    };
-    // Saved by the market regulator's catalogue administrator, through the catalogue's checks.
-    let editor = actor(token_of("demo.deptadmin.market")?).await?;
-    let save = tongban_app::services::SaveRequest {
-        item: item.clone(),
-        version: None,
-    };
-    tongban_app::services::save(state, &editor, save)
-        .await
-        .map_err(|e| anyhow::anyhow!("the bench item: {e}"))?;
-    let mut ids = Vec::with_capacity(applications);
-    for _ in 0..applications {
-        let view =
-            tongban_app::applications::apply(state, &citizen, &item.code, Default::default(), None)
-                .await
-                .map_err(|e| anyhow::anyhow!("applying: {e}"))?;
-        ids.push(view.id);
-    }
-    let actions = [
-        "accept", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "approve", "deliver",
-    ];
-    let queue = std::sync::Arc::new(std::sync::Mutex::new(ids));
-    let started = Instant::now();
-    let mut workers = Vec::new();
-    for _ in 0..concurrency.max(1) {
-        let (state, clerk, queue) = (state.clone(), clerk.clone(), queue.clone());
-        workers.push(tokio::spawn(async move {
-            let mut steps = 0u64;
-            loop {
-                let next = queue.lock().ok().and_then(|mut q| q.pop());
-                let Some(id) = next else {
-                    return Ok::<u64, anyhow::Error>(steps);
-                };
-                for (n, action) in actions.iter().enumerate() {
-                    let request = tongban_app::applications::ActionRequest {
-                        action: (*action).to_owned(),
-                        version: n as i64 + 1,
-                        reason: None,
-                        form: None,
-                        uploads: Default::default(),
-                    };
-                    tongban_app::applications::act(&state, &clerk, &id, request)
-                        .await
-                        .map_err(|e| anyhow::anyhow!("{action} on {id}: {e}"))?;
-                    steps += 1;
-                }
-            }
-        }));
-    }
-    let mut steps = 0;
-    for worker in workers {
-        steps += worker.await??;
-    }
-    let seconds = started.elapsed().as_secs_f64();
+    let bench = WorkflowBench::new(state, credentials).await?;
+    let ids = bench.apply(state, applications).await?;
+    let (steps, seconds) = bench.run(state, ids, concurrency).await?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let per_second = steps as f64 / seconds;
     Ok(json!({
         "benchmark": "workflow",
         "engine": state.db.engine().as_str(),
         "applications": applications,
-        "steps_per_application": actions.len(),
+        "steps_per_application": WORKFLOW_ACTIONS.len(),
         "steps": steps,
         "concurrency": concurrency,
         "seconds": seconds,
@@ -728,6 +641,145 @@ pub async fn workflow(
         "cores": cores,
         "machine": machine(),
     }))
+}
+
+/// The ten actions of the workflow bench's item, in order.
+const WORKFLOW_ACTIONS: [&str; 10] = [
+    "accept", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "approve", "deliver",
+];
+
+/// The workflow bench's item (ten steps, saved through the catalogue's checks), its applicant
+/// and its clerk.
+pub struct WorkflowBench {
+    citizen: tongban_app::identity::model::Actor,
+    clerk: std::sync::Arc<tongban_app::identity::model::Actor>,
+    item: String,
+}
+
+impl WorkflowBench {
+    /// `count` applications for the item, as the citizen.
+    pub async fn apply(
+        &self,
+        state: &tongban_app::state::AppState,
+        count: usize,
+    ) -> anyhow::Result<Vec<String>> {
+        let mut ids = Vec::with_capacity(count);
+        for _ in 0..count {
+            let view = tongban_app::applications::apply(
+                state,
+                &self.citizen,
+                &self.item,
+                Default::default(),
+                None,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("applying: {e}"))?;
+            ids.push(view.id);
+        }
+        Ok(ids)
+    }
+
+    /// Runs every application through the ten steps with `concurrency` clerks at once: the
+    /// steps taken and the seconds they took.
+    pub async fn run(
+        &self,
+        state: &tongban_app::state::AppState,
+        ids: Vec<String>,
+        concurrency: usize,
+    ) -> anyhow::Result<(u64, f64)> {
+        let queue = std::sync::Arc::new(std::sync::Mutex::new(ids));
+        let started = Instant::now();
+        let mut workers = Vec::new();
+        for _ in 0..concurrency.max(1) {
+            let (state, clerk, queue) = (state.clone(), self.clerk.clone(), queue.clone());
+            workers.push(tokio::spawn(async move {
+                let mut steps = 0u64;
+                loop {
+                    let next = queue.lock().ok().and_then(|mut q| q.pop());
+                    let Some(id) = next else {
+                        return Ok::<u64, anyhow::Error>(steps);
+                    };
+                    for (n, action) in WORKFLOW_ACTIONS.iter().enumerate() {
+                        let request = tongban_app::applications::ActionRequest {
+                            action: (*action).to_owned(),
+                            version: n as i64 + 1,
+                            reason: None,
+                            form: None,
+                            uploads: Default::default(),
+                        };
+                        tongban_app::applications::act(&state, &clerk, &id, request)
+                            .await
+                            .map_err(|e| anyhow::anyhow!("{action} on {id}: {e}"))?;
+                        steps += 1;
+                    }
+                }
+            }));
+        }
+        let mut steps = 0;
+        for worker in workers {
+            steps += worker.await??;
+        }
+        Ok((steps, started.elapsed().as_secs_f64()))
+    }
+
+    /// Saves the item (as the market regulator's catalogue administrator) and reads the
+    /// demo's citizen and market clerk.
+    pub async fn new(
+        state: &tongban_app::state::AppState,
+        credentials: &tongban_app::demo::DemoCredentials,
+    ) -> anyhow::Result<WorkflowBench> {
+        use tongban_app::services::item::ServiceDefinition;
+        let token_of = |username: &str| {
+            credentials
+                .accounts
+                .iter()
+                .find(|a| a.username == username)
+                .map(|a| a.api_token.clone())
+                .context_free("a demo account")
+        };
+        let actor = |token: String| async move {
+            tongban_app::identity::service::actor_from_token(state, &token)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .context_free("the demo account's token")
+        };
+        let citizen = actor(token_of("citizen.zhangwei")?).await?;
+        let clerk = std::sync::Arc::new(actor(token_of("demo.clerk.market")?).await?);
+        // A ten-step item of the market regulator, made from one of the demo's.
+        let template = tongban_app::services::item_by_code(state, "339900-SJ-0004")
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .context_free("the demo's name declaration item")?;
+        let mut steps = vec!["accept".to_owned(), "review".to_owned()];
+        steps.extend((1..=6).map(|n| format!("check_{n}")));
+        steps.extend(["decide".to_owned(), "deliver".to_owned()]);
+        let item = ServiceDefinition {
+            code: "339900-SJ-BENCH".into(),
+            name: "十步流程测试事项".into(),
+            handling_kind: tongban_app::services::item::HandlingKind::Promised,
+            promised_limit: tongban_app::services::item::TimeLimit::WorkingDays { days: 5 },
+            statutory_limit: tongban_app::services::item::TimeLimit::WorkingDays { days: 20 },
+            materials: Vec::new(),
+            form: Vec::new(),
+            en: None,
+            steps,
+            ..template.definition
+        };
+        // Saved by the market regulator's catalogue administrator, through the catalogue's checks.
+        let editor = actor(token_of("demo.deptadmin.market")?).await?;
+        let save = tongban_app::services::SaveRequest {
+            item: item.clone(),
+            version: None,
+        };
+        tongban_app::services::save(state, &editor, save)
+            .await
+            .map_err(|e| anyhow::anyhow!("the bench item: {e}"))?;
+        Ok(WorkflowBench {
+            citizen,
+            clerk,
+            item: item.code,
+        })
+    }
 }
 
 /// EU DCC verifications per second, in process, over the good codes of the DCC test data

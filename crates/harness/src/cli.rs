@@ -231,6 +231,36 @@ pub enum BenchCommand {
         #[arg(long)]
         fifo: bool,
     },
+    /// The operations view: a city's view for a day, a week and a month over a history of
+    /// hourly figures (p50, p99), and what counting costs the workflow's steps and the
+    /// check-ins (rounds with counting on and off in turn).
+    Ops {
+        /// Days of hourly history behind the view.
+        #[arg(long, default_value_t = 400)]
+        days: i64,
+        /// Applications received that the history sums to.
+        #[arg(long, default_value_t = 10_000_000)]
+        applications: u64,
+        /// Check-ins that the history sums to.
+        #[arg(long, default_value_t = 100_000_000)]
+        checkins: u64,
+        /// Times each view is asked.
+        #[arg(long, default_value_t = 200)]
+        asks: usize,
+        /// Rounds of each write path with counting on, and as many with it off.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Applications run through the workflow in each round.
+        #[arg(long, default_value_t = 200)]
+        workflow_applications: usize,
+        /// Check-ins made in each round.
+        #[arg(long, default_value_t = 20_000)]
+        checkins_per_round: u64,
+        /// A PostgreSQL database to measure on (it gets migrated and seeded); default a fresh
+        /// SQLite file.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Durable check-ins per second through the group-committing writer.
     Checkins {
         #[arg(long, default_value_t = 500_000)]
@@ -407,6 +437,52 @@ pub async fn bench(command: BenchCommand) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("seeding: {e}"))?;
             let result =
                 crate::bench::workflow(&state, &credentials, applications, concurrency).await?;
+            state.db.close().await;
+            let _ = std::fs::remove_dir_all(&scratch);
+            result
+        }
+        BenchCommand::Ops {
+            days,
+            applications,
+            checkins,
+            asks,
+            rounds,
+            workflow_applications,
+            checkins_per_round,
+            database_url,
+        } => {
+            let scratch =
+                std::env::temp_dir().join(format!("tongban-bench-ops-{}", std::process::id()));
+            std::fs::create_dir_all(&scratch)?;
+            let config = Config {
+                data_dir: scratch.clone(),
+                database_url: Some(database_url.unwrap_or_else(|| {
+                    format!("sqlite://{}?mode=rwc", scratch.join("bench.db").display())
+                })),
+                master_key: Some(tongban_app::config::SecretText(
+                    tongban_app::keys::master::generate_text().to_string(),
+                )),
+                region_code: "339900".into(),
+                ..Config::default()
+            };
+            let state = tongban_app::open_state(config, Arc::new(SystemClock)).await?;
+            let credentials = tongban_app::demo::seed(&state, "http://127.0.0.1:1")
+                .await
+                .map_err(|e| anyhow::anyhow!("seeding: {e}"))?;
+            let result = crate::ops_bench::ops(
+                &state,
+                &credentials,
+                crate::ops_bench::OpsBench {
+                    days,
+                    applications,
+                    checkins,
+                    asks,
+                    rounds,
+                    workflow_applications,
+                    checkins_per_round,
+                },
+            )
+            .await?;
             state.db.close().await;
             let _ = std::fs::remove_dir_all(&scratch);
             result

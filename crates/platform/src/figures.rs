@@ -47,11 +47,24 @@ type ByRegion = HashMap<Box<str>, i64>;
 #[derive(Default)]
 pub struct Tally {
     counts: Mutex<HashMap<(&'static str, i64), ByRegion>>,
+    /// Counting switched off (`tongban bench ops` measures what counting costs the write paths).
+    off: std::sync::atomic::AtomicBool,
 }
 
 impl Tally {
+    /// Switches counting on or off on this node.
+    pub fn set_counting(&self, on: bool) {
+        self.off.store(!on, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Adds `n` to a figure of a region in the hour of `at` (Unix milliseconds).
     pub fn add(&self, figure: &'static str, region: &str, at: i64, n: i64) {
+        if !self.off.load(std::sync::atomic::Ordering::Relaxed) {
+            self.put(figure, region, at, n);
+        }
+    }
+
+    fn put(&self, figure: &'static str, region: &str, at: i64, n: i64) {
         let hour = at.div_euclid(HOUR_MS) * HOUR_MS;
         let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
         let regions = counts.entry((figure, hour)).or_default();
@@ -78,7 +91,7 @@ impl Tally {
     /// Puts back counts that could not be added, to go with the next turn.
     fn restore(&self, taken: HashMap<Cell, i64>) {
         for ((figure, region, hour), n) in taken {
-            self.add(figure, &region, hour, n);
+            self.put(figure, &region, hour, n);
         }
     }
 
