@@ -298,14 +298,8 @@ pub async fn ops(
         tally.set_counting(counting);
         let ids = workflow.apply(state, bench.workflow_applications).await?;
         let (steps, seconds) = workflow.run(state, ids, 16).await?;
-        let checkins = checkin_round(
-            state,
-            &venue,
-            round as u64,
-            bench.checkins_per_round,
-            256,
-        )
-        .await?;
+        let checkins =
+            checkin_round(state, &venue, round as u64, bench.checkins_per_round, 256).await?;
         if counting {
             steps_on.push(steps as f64 / seconds);
             checkins_on.push(checkins);

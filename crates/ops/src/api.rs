@@ -20,6 +20,57 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(figures))
         .routes(routes!(ops_view))
         .routes(routes!(metrics))
+        .routes(routes!(alert_rules, add_alert_rule))
+        .routes(routes!(alerts))
+        .routes(routes!(acknowledge))
+}
+
+/// The alert rules of the regions the viewer views.
+#[utoipa::path(get, path = "/api/v1/ops/alert-rules", tag = "ops", security(("bearer" = [])),
+    responses((status = 200, body = [crate::alerts::Rule]), (status = 401, body = Problem), (status = 403, body = Problem)))]
+async fn alert_rules(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> AppResult<Json<Vec<crate::alerts::Rule>>> {
+    Ok(Json(crate::alerts::rules(&state, &actor).await?))
+}
+
+/// Set a threshold on a figure of a region, per hour or per day: an alert is raised once for
+/// each period in which the figure reaches it (a viewer of the region; on a figure of persons
+/// the threshold starts at k).
+#[utoipa::path(post, path = "/api/v1/ops/alert-rules", tag = "ops", security(("bearer" = [])), request_body = crate::alerts::NewRule,
+    responses((status = 201, body = crate::alerts::Rule), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn add_alert_rule(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    crate::web::extract::ApiJson(rule): crate::web::extract::ApiJson<crate::alerts::NewRule>,
+) -> AppResult<(axum::http::StatusCode, Json<crate::alerts::Rule>)> {
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(crate::alerts::add_rule(&state, &actor, rule).await?),
+    ))
+}
+
+/// The open alerts of the regions the viewer views, newest first.
+#[utoipa::path(get, path = "/api/v1/ops/alerts", tag = "ops", security(("bearer" = [])),
+    responses((status = 200, body = [crate::alerts::Alert]), (status = 401, body = Problem)))]
+async fn alerts(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> AppResult<Json<Vec<crate::alerts::Alert>>> {
+    Ok(Json(crate::alerts::open_alerts(&state, &actor).await?))
+}
+
+/// Acknowledge an open alert (a viewer of its region): it leaves every viewer's workbench.
+#[utoipa::path(post, path = "/api/v1/ops/alerts/{id}/acknowledge", tag = "ops", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn acknowledge(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> AppResult<axum::http::StatusCode> {
+    crate::alerts::acknowledge(&state, &actor, &id).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 /// The figures the modules keep (a viewer of operations).

@@ -9,10 +9,30 @@ mod demo;
 mod modules;
 mod texts;
 
+pub mod alerts;
 pub mod api;
 pub mod pages;
 pub mod suppress;
 pub mod view;
 
 pub use modules::OpsModule;
-pub(crate) use tongban_platform::{admin, authz, error, identity, module, state, time_fmt, web};
+pub(crate) use tongban_platform::{
+    admin, authz, error, identity, module, random, state, time_fmt, web,
+};
+
+/// The tables of this crate's module.
+pub static MIGRATIONS: tongban_platform::migrations::Migrations =
+    tongban_platform::migrations::Migrations {
+        owner: "ops",
+        sqlite: &sqlx::migrate!("migrations/sqlite"),
+        postgres: &sqlx::migrate!("migrations/postgres"),
+    };
+
+#[cfg(test)]
+mod migration_tests {
+    #[test]
+    fn both_dialects_make_the_same_tables_columns_and_indexes() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        tongban_platform::migrations::check_dialects(&root).expect("the dialects agree");
+    }
+}

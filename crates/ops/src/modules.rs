@@ -8,6 +8,32 @@ impl crate::module::Module for OpsModule {
         "ops"
     }
 
+    fn migrations(&self) -> Option<&'static crate::module::Migrations> {
+        Some(&crate::MIGRATIONS)
+    }
+
+    fn jobs(&self, state: &crate::state::AppState) -> Vec<crate::module::Job> {
+        let checking = state.clone();
+        vec![crate::module::Job::once_every(
+            state.clone(),
+            "raise the operations view's alerts",
+            std::time::Duration::from_secs(60),
+            move || {
+                let state = checking.clone();
+                async move { crate::alerts::check(&state).await.map(|_| ()) }
+            },
+        )]
+    }
+
+    fn home<'a>(
+        &'a self,
+        home: crate::module::Home,
+        state: &'a crate::state::AppState,
+        ctx: &'a crate::module::HomeCtx<'a>,
+    ) -> crate::module::Sections<'a> {
+        Box::pin(crate::pages::home_sections(home, state, ctx))
+    }
+
     fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
         crate::api::routes()
     }

@@ -18,7 +18,75 @@ use crate::web::extract::PageQuery;
 use crate::web::pages::{PageBase, PageCtx, PageError};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/ops", get(ops_page))
+    Router::new().route("/ops", get(ops_page)).route(
+        "/ops/alerts/{id}/acknowledge",
+        axum::routing::post(acknowledge),
+    )
+}
+
+/// The open alerts on a viewer's workbench.
+#[derive(Template)]
+#[template(path = "ops_alerts_section.html")]
+struct AlertsSection {
+    t: crate::web::i18n::Tr,
+    csrf: String,
+    alerts: Vec<crate::alerts::Alert>,
+    /// When each was raised, in the deployment's zone.
+    raised: Vec<String>,
+}
+
+pub async fn home_sections(
+    home: crate::module::Home,
+    state: &AppState,
+    ctx: &crate::module::HomeCtx<'_>,
+) -> crate::error::AppResult<Vec<String>> {
+    if home != crate::module::Home::Workbench {
+        return Ok(Vec::new());
+    }
+    let alerts = crate::alerts::open_alerts(state, ctx.actor).await?;
+    if alerts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let zone = state.zone();
+    let raised = alerts
+        .iter()
+        .map(|a| {
+            time::OffsetDateTime::parse(
+                &a.raised_at,
+                &time::format_description::well_known::Rfc3339,
+            )
+            .map(|t| zone.display((t.unix_timestamp_nanos() / 1_000_000) as i64))
+            .unwrap_or_else(|_| a.raised_at.clone())
+        })
+        .collect();
+    let section = AlertsSection {
+        t: ctx.t,
+        csrf: ctx.csrf.to_owned(),
+        alerts,
+        raised,
+    }
+    .render()
+    .map_err(|e| crate::error::AppError::Internal(e.into()))?;
+    Ok(vec![section])
+}
+
+#[derive(Debug, Deserialize)]
+struct AcknowledgeForm {
+    csrf: String,
+}
+
+async fn acknowledge(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    crate::web::extract::PageForm(form): crate::web::extract::PageForm<AcknowledgeForm>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&form.csrf)?;
+    crate::alerts::acknowledge(&state, actor, &id)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(Redirect::to("/home").into_response())
 }
 
 /// The widest region the actor views operations of, if they may view any: where `/ops`

@@ -44,4 +44,11 @@ pub const TEXTS: tongban_platform::web::i18n::Texts = &[
     ("ops.count", "数量", "Count"),
     ("ops.by_region", "按地区", "By region"),
     ("ops.region", "地区", "Region"),
+    ("ops.alerts", "运行预警", "Operations alerts"),
+    ("ops.alert_reached", "达到", "reached"),
+    ("ops.alert_threshold", "阈值", "threshold"),
+    ("ops.per.hour", "每小时", "per hour"),
+    ("ops.per.day", "每日", "per day"),
+    ("ops.alert_chart", "查看图表", "See the chart"),
+    ("ops.alert_acknowledge", "已知悉", "Acknowledge"),
 ];

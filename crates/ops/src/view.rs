@@ -208,11 +208,7 @@ pub async fn view(state: &AppState, actor: &Actor, ask: &Ask) -> AppResult<OpsVi
         .iter()
         .filter(|r| r.parent_code.as_deref() == Some(code.as_str()))
         .collect();
-    let within: Vec<String> = regions
-        .iter()
-        .filter(|r| r.code == code || within_region(&regions, r, &code))
-        .map(|r| r.code.as_str().to_owned())
-        .collect();
+    let within = within_of(&regions, &code);
     let spans = buckets(state, ask.period, ask.date);
     let (from, to) = match (spans.first(), spans.last()) {
         (Some(first), Some(last)) => (first.1, last.2),
@@ -345,6 +341,18 @@ pub async fn view(state: &AppState, actor: &Actor, ask: &Ask) -> AppResult<OpsVi
             .collect(),
         read_at: crate::time_fmt::rfc3339(state.now()),
     })
+}
+
+/// The codes of a region and of every region under it.
+pub(crate) fn within_of(
+    regions: &[tongban_platform::admin::store::Region],
+    code: &RegionCode,
+) -> Vec<String> {
+    regions
+        .iter()
+        .filter(|r| r.code == *code || within_region(regions, r, code))
+        .map(|r| r.code.as_str().to_owned())
+        .collect()
 }
 
 /// Whether region `r` lies under `above` in the region tree (following parents).

@@ -42,7 +42,8 @@ fn every_version_belongs_to_one_crate_and_both_dialects_list_it() {
             "services",
             "exchange",
             "crossregion",
-            "opendata"
+            "opendata",
+            "ops"
         ],
         "the kernel first, then each module crate once, in the module list's order"
     );
@@ -62,7 +63,7 @@ fn every_version_belongs_to_one_crate_and_both_dialects_list_it() {
             );
         }
     }
-    assert_eq!(seen.len(), 52);
+    assert_eq!(seen.len(), 53);
 }
 
 #[tokio::test]

@@ -365,3 +365,150 @@ async fn the_operations_page_draws_each_figure_with_its_numbers_and_drills_down(
     let mut citizen = app.page_login(app.account("citizen.zhangwei")).await;
     assert_eq!(citizen.get(&app, "/ops").await.status(), 403);
 }
+
+#[tokio::test]
+async fn a_threshold_raises_one_alert_for_its_period_on_the_viewers_workbench() {
+    let app = spawn_app().await;
+    let admin = app.account("demo.sysadmin").api_token.clone();
+    let rule = |body: Value| {
+        let (app, admin) = (&app, admin.clone());
+        async move { app.post_as(&admin, "/api/v1/ops/alert-rules", &body).await }
+    };
+    // Below k on a figure of persons it would tell what the view hides.
+    let (status, body) = problem(
+        rule(json!({"region": "339901", "figure": "pass.checked_red", "per": "hour", "threshold": 3}))
+            .await,
+    )
+    .await;
+    assert_eq!((status, body["field"].as_str()), (422, Some("threshold")));
+    for (bad, field) in [
+        (
+            json!({"region": "339901", "figure": "pass.secret", "per": "hour", "threshold": 20}),
+            "figure",
+        ),
+        (
+            json!({"region": "339901", "figure": "pass.checks", "per": "week", "threshold": 20}),
+            "per",
+        ),
+        (
+            json!({"region": "440300", "figure": "pass.checks", "per": "hour", "threshold": 20}),
+            "region",
+        ),
+    ] {
+        let (status, body) = problem(rule(bad).await).await;
+        assert_eq!((status, body["field"].as_str()), (422, Some(field)));
+    }
+    let made = rule(
+        json!({"region": "339901", "figure": "pass.checked_red", "per": "hour", "threshold": 10}),
+    )
+    .await;
+    assert_eq!(made.status(), 201);
+    // A district's officer sees the rule; a clerk may not set one.
+    let lab = app.account("demo.lab").api_token.clone();
+    let rules: Value = app
+        .get_as(&lab, "/api/v1/ops/alert-rules")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(rules.as_array().map(Vec::len), Some(1));
+    let clerk = app.account("demo.clerk").api_token.clone();
+    let (status, _) = problem(
+        app.post_as(
+            &clerk,
+            "/api/v1/ops/alert-rules",
+            &json!({"region": "339901", "figure": "pass.checks", "per": "hour", "threshold": 20}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 403);
+
+    // Nine red codes this hour: nothing. Twelve: one alert, however often the job runs.
+    let tally = app.state.module::<tongban_app::figures::Tally>();
+    let now = app.state.now();
+    tally.add("pass.checked_red", "339901", now, 9);
+    tongban_app::figures::flush(&app.state)
+        .await
+        .expect("flush");
+    assert_eq!(
+        tongban_app::ops::alerts::check(&app.state)
+            .await
+            .expect("check"),
+        0
+    );
+    tally.add("pass.checked_red", "339901", now, 3);
+    tongban_app::figures::flush(&app.state)
+        .await
+        .expect("flush");
+    assert_eq!(
+        tongban_app::ops::alerts::check(&app.state)
+            .await
+            .expect("check"),
+        1
+    );
+    assert_eq!(
+        tongban_app::ops::alerts::check(&app.state)
+            .await
+            .expect("check"),
+        0
+    );
+    let open: Value = app
+        .get_as(&lab, "/api/v1/ops/alerts")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let alert = &open.as_array().expect("list")[0];
+    assert_eq!(alert["value"], 12);
+    assert!(
+        alert["link"]
+            .as_str()
+            .expect("link")
+            .starts_with("/ops?region=339901")
+    );
+    // On the workbench of the district's officer, with the chart a click away.
+    let mut browser = app.page_login(app.account("demo.lab")).await;
+    let home = browser.get(&app, "/home").await.text().await.expect("html");
+    assert!(
+        home.contains("运行预警") && home.contains("验码为红码"),
+        "the alert on the workbench"
+    );
+    // Acknowledged once, it leaves every viewer's list; a second time is a conflict.
+    let id = alert["id"].as_str().expect("id").to_owned();
+    let (status, _) = problem(
+        app.post_as(
+            &clerk,
+            &format!("/api/v1/ops/alerts/{id}/acknowledge"),
+            &json!({}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 404, "not the clerk's to see");
+    let done = app
+        .post_as(
+            &admin,
+            &format!("/api/v1/ops/alerts/{id}/acknowledge"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(done.status(), 204);
+    let open: Value = app
+        .get_as(&lab, "/api/v1/ops/alerts")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(open.as_array().map(Vec::len), Some(0));
+    let (status, _) = problem(
+        app.post_as(
+            &admin,
+            &format!("/api/v1/ops/alerts/{id}/acknowledge"),
+            &json!({}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 409);
+}

@@ -1,0 +1,290 @@
+//! Alerts of the operations view: a viewer sets a threshold on a figure of a region, per hour
+//! or per day (`ops_alert_rules`); a job on one node at a time compares each rule with the
+//! current hour's or day's count every minute and raises an alert once for the period in which
+//! the figure reaches it. Open alerts are on the workbench of every viewer whose scope reaches
+//! the region, with a link to the chart, until one of them acknowledges it.
+//!
+//! A threshold on a figure of persons starts at the view's `k`: an alert at 3 red codes in a
+//! district would say what the view hides.
+
+use serde::{Deserialize, Serialize};
+use tongban_core::RegionCode;
+use tongban_platform::figures::{self, Grain, HOUR_MS};
+
+use crate::error::{AppError, AppResult};
+use crate::identity::model::Actor;
+use crate::state::AppState;
+use crate::view::may_view;
+
+/// A rule as it is asked for.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRule {
+    /// The region's code (the viewer's scope must reach it).
+    pub region: String,
+    /// A figure's key (`GET /api/v1/ops/figures`).
+    pub figure: String,
+    /// `hour` or `day` (the deployment's local day).
+    pub per: String,
+    /// Raised when the period's count reaches this (at least k for a figure of persons).
+    pub threshold: i64,
+}
+
+/// A rule as it is stored.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Rule {
+    pub id: String,
+    pub region: String,
+    pub figure: String,
+    pub per: String,
+    pub threshold: i64,
+    pub created_by: String,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+/// An alert: a rule's figure reached its threshold in one period.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Alert {
+    pub id: String,
+    pub rule: Rule,
+    /// The figure's name, in Chinese.
+    pub figure_name: String,
+    /// The period's start, RFC 3339.
+    pub period_start: String,
+    /// The count when the alert was raised.
+    pub value: i64,
+    /// RFC 3339.
+    pub raised_at: String,
+    /// Where the chart is: the region's view of the day.
+    pub link: String,
+}
+
+type RuleRow = (String, String, String, String, i64, String, i64);
+
+fn rule_of(row: RuleRow) -> Rule {
+    let (id, region, figure, per, threshold, created_by, created_at) = row;
+    Rule {
+        id,
+        region,
+        figure,
+        per,
+        threshold,
+        created_by,
+        created_at: crate::time_fmt::rfc3339(created_at),
+    }
+}
+
+const RULE_COLUMNS: &str = "id, region_code, figure, per, threshold, created_by, created_at";
+
+async fn all_rules(state: &AppState) -> AppResult<Vec<Rule>> {
+    let sql = format!("SELECT {RULE_COLUMNS} FROM ops_alert_rules ORDER BY created_at, id");
+    let rows: Vec<RuleRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .fetch_all(state.pool())
+        .await?;
+    Ok(rows.into_iter().map(rule_of).collect())
+}
+
+fn reaches(actor: &Actor, region: &str) -> bool {
+    region
+        .parse::<RegionCode>()
+        .is_ok_and(|code| may_view(actor, &code))
+}
+
+/// Sets a rule (a viewer of the region).
+pub async fn add_rule(state: &AppState, actor: &Actor, new: NewRule) -> AppResult<Rule> {
+    if crate::pages::home_region(actor).is_none() {
+        return Err(AppError::Forbidden);
+    }
+    let code: RegionCode = new
+        .region
+        .trim()
+        .parse()
+        .map_err(|_| AppError::invalid("region", "a region code of six to twelve digits"))?;
+    if crate::admin::directory::region(state, code.as_str())
+        .await?
+        .is_none()
+    {
+        return Err(AppError::invalid("region", "no such region"));
+    }
+    if !may_view(actor, &code) {
+        return Err(AppError::Forbidden);
+    }
+    let figure = figures::declared(state)
+        .into_iter()
+        .find(|f| f.key == new.figure.trim())
+        .ok_or_else(|| AppError::invalid("figure", "no such figure"))?;
+    let per = match new.per.trim() {
+        "hour" => "hour",
+        "day" => "day",
+        _ => return Err(AppError::invalid("per", "hour or day")),
+    };
+    let k = state.config.statistics_k.max(1);
+    if new.threshold < 1 || new.threshold > 1_000_000_000_000 {
+        return Err(AppError::invalid("threshold", "from 1 up"));
+    }
+    if figure.about_persons && new.threshold < k {
+        return Err(AppError::invalid(
+            "threshold",
+            format!(
+                "a threshold on a count of persons starts at {k}, below which counts are not shown"
+            ),
+        ));
+    }
+    let rule = Rule {
+        id: crate::random::new_id(),
+        region: code.as_str().to_owned(),
+        figure: figure.key.to_owned(),
+        per: per.to_owned(),
+        threshold: new.threshold,
+        created_by: actor.id().to_owned(),
+        created_at: crate::time_fmt::rfc3339(state.now()),
+    };
+    sqlx::query("INSERT INTO ops_alert_rules (id, region_code, figure, per, threshold, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(rule.id.clone())
+        .bind(rule.region.clone())
+        .bind(rule.figure.clone())
+        .bind(rule.per.clone())
+        .bind(rule.threshold)
+        .bind(rule.created_by.clone())
+        .bind(state.now())
+        .execute(state.pool())
+        .await?;
+    Ok(rule)
+}
+
+/// The rules of the regions the actor views.
+pub async fn rules(state: &AppState, actor: &Actor) -> AppResult<Vec<Rule>> {
+    if crate::pages::home_region(actor).is_none() {
+        return Err(AppError::Forbidden);
+    }
+    Ok(all_rules(state)
+        .await?
+        .into_iter()
+        .filter(|r| reaches(actor, &r.region))
+        .collect())
+}
+
+/// The start of the period a rule counts over, at `now`.
+fn period_start(state: &AppState, per: &str, now: i64) -> (i64, i64, Grain) {
+    if per == "day" {
+        let zone = state.zone();
+        let (from, to) = zone.day_span(zone.at(now).date());
+        (from, to, Grain::Day)
+    } else {
+        let from = now.div_euclid(HOUR_MS) * HOUR_MS;
+        (from, from + HOUR_MS, Grain::Hour)
+    }
+}
+
+/// Compares every rule with its current period and raises the alerts due (each once).
+/// Returns how many were raised.
+pub async fn check(state: &AppState) -> AppResult<usize> {
+    let rules = all_rules(state).await?;
+    if rules.is_empty() {
+        return Ok(0);
+    }
+    let regions = crate::admin::directory::regions(state).await?;
+    let now = state.now();
+    let mut raised = 0;
+    for rule in rules {
+        let Ok(code) = rule.region.parse::<RegionCode>() else {
+            continue;
+        };
+        let within = crate::view::within_of(&regions, &code);
+        let (from, to, grain) = period_start(state, &rule.per, now);
+        let sums = figures::sums(
+            state,
+            grain,
+            false,
+            &[rule.figure.as_str()],
+            &within,
+            from,
+            to,
+        )
+        .await?;
+        let value: i64 = sums.iter().map(|s| s.count).sum();
+        if value < rule.threshold {
+            continue;
+        }
+        let inserted = sqlx::query("INSERT INTO ops_alerts (id, rule_id, period_start, value, raised_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (rule_id, period_start) DO NOTHING")
+            .bind(crate::random::new_id())
+            .bind(rule.id.clone())
+            .bind(from)
+            .bind(value)
+            .bind(now)
+            .execute(state.pool())
+            .await?;
+        raised += inserted.rows_affected() as usize;
+    }
+    Ok(raised)
+}
+
+/// The open alerts of the regions the actor views, newest first.
+pub async fn open_alerts(state: &AppState, actor: &Actor) -> AppResult<Vec<Alert>> {
+    if crate::pages::home_region(actor).is_none() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT id, rule_id, period_start, value, raised_at FROM ops_alerts WHERE acknowledged_at IS NULL ORDER BY raised_at DESC LIMIT 200",
+    )
+    .fetch_all(state.pool())
+    .await?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rules = all_rules(state).await?;
+    let declared = figures::declared(state);
+    let zone = state.zone();
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, rule_id, period_start, value, raised_at)| {
+            let rule = rules.iter().find(|r| r.id == rule_id)?.clone();
+            if !reaches(actor, &rule.region) {
+                return None;
+            }
+            let figure_name = declared
+                .iter()
+                .find(|f| f.key == rule.figure)
+                .map_or_else(|| rule.figure.clone(), |f| f.zh.to_owned());
+            let day = tongban_core::zone::ymd(zone.at(period_start).date());
+            Some(Alert {
+                id,
+                link: format!("/ops?region={}&period=day&date={day}", rule.region),
+                figure_name,
+                rule,
+                period_start: crate::time_fmt::rfc3339(period_start),
+                value,
+                raised_at: crate::time_fmt::rfc3339(raised_at),
+            })
+        })
+        .collect())
+}
+
+/// A viewer of the alert's region acknowledges it; it leaves every viewer's workbench.
+pub async fn acknowledge(state: &AppState, actor: &Actor, id: &str) -> AppResult<()> {
+    let rule: Option<(String,)> = sqlx::query_as(
+        "SELECT r.region_code FROM ops_alerts a JOIN ops_alert_rules r ON r.id = a.rule_id WHERE a.id = $1",
+    )
+    .bind(id.to_owned())
+    .fetch_optional(state.pool())
+    .await?;
+    let Some((region,)) = rule else {
+        return Err(AppError::NotFound);
+    };
+    if !reaches(actor, &region) {
+        return Err(AppError::NotFound);
+    }
+    let done = sqlx::query("UPDATE ops_alerts SET acknowledged_by = $2, acknowledged_at = $3 WHERE id = $1 AND acknowledged_at IS NULL")
+        .bind(id.to_owned())
+        .bind(actor.id().to_owned())
+        .bind(state.now())
+        .execute(state.pool())
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::Conflict(
+            "the alert was acknowledged already".into(),
+        ));
+    }
+    Ok(())
+}
