@@ -420,21 +420,7 @@ pub async fn bench(command: BenchCommand) -> anyhow::Result<()> {
             let scratch =
                 std::env::temp_dir().join(format!("tongban-bench-workflow-{}", std::process::id()));
             std::fs::create_dir_all(&scratch)?;
-            let config = Config {
-                data_dir: scratch.clone(),
-                database_url: Some(database_url.unwrap_or_else(|| {
-                    format!("sqlite://{}?mode=rwc", scratch.join("bench.db").display())
-                })),
-                master_key: Some(tongban_app::config::SecretText(
-                    tongban_app::keys::master::generate_text().to_string(),
-                )),
-                region_code: "339900".into(),
-                ..Config::default()
-            };
-            let state = tongban_app::open_state(config, Arc::new(SystemClock)).await?;
-            let credentials = tongban_app::demo::seed(&state, "http://127.0.0.1:1")
-                .await
-                .map_err(|e| anyhow::anyhow!("seeding: {e}"))?;
+            let (state, credentials) = seeded_city(&scratch, database_url).await?;
             let result =
                 crate::bench::workflow(&state, &credentials, applications, concurrency).await?;
             state.db.close().await;
@@ -454,21 +440,7 @@ pub async fn bench(command: BenchCommand) -> anyhow::Result<()> {
             let scratch =
                 std::env::temp_dir().join(format!("tongban-bench-ops-{}", std::process::id()));
             std::fs::create_dir_all(&scratch)?;
-            let config = Config {
-                data_dir: scratch.clone(),
-                database_url: Some(database_url.unwrap_or_else(|| {
-                    format!("sqlite://{}?mode=rwc", scratch.join("bench.db").display())
-                })),
-                master_key: Some(tongban_app::config::SecretText(
-                    tongban_app::keys::master::generate_text().to_string(),
-                )),
-                region_code: "339900".into(),
-                ..Config::default()
-            };
-            let state = tongban_app::open_state(config, Arc::new(SystemClock)).await?;
-            let credentials = tongban_app::demo::seed(&state, "http://127.0.0.1:1")
-                .await
-                .map_err(|e| anyhow::anyhow!("seeding: {e}"))?;
+            let (state, credentials) = seeded_city(&scratch, database_url).await?;
             let result = crate::ops_bench::ops(
                 &state,
                 &credentials,
@@ -744,4 +716,30 @@ pub async fn chaos(command: ChaosCommand) -> anyhow::Result<()> {
     };
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
+}
+
+/// A demo city for a benchmark: on `database_url`, or on a fresh SQLite file in `scratch`.
+async fn seeded_city(
+    scratch: &std::path::Path,
+    database_url: Option<String>,
+) -> anyhow::Result<(
+    tongban_app::state::AppState,
+    tongban_app::demo::DemoCredentials,
+)> {
+    let config = Config {
+        data_dir: scratch.to_path_buf(),
+        database_url: Some(database_url.unwrap_or_else(|| {
+            format!("sqlite://{}?mode=rwc", scratch.join("bench.db").display())
+        })),
+        master_key: Some(tongban_app::config::SecretText(
+            tongban_app::keys::master::generate_text().to_string(),
+        )),
+        region_code: "339900".into(),
+        ..Config::default()
+    };
+    let state = tongban_app::open_state(config, Arc::new(SystemClock)).await?;
+    let credentials = tongban_app::demo::seed(&state, "http://127.0.0.1:1")
+        .await
+        .map_err(|e| anyhow::anyhow!("seeding: {e}"))?;
+    Ok((state, credentials))
 }

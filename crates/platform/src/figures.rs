@@ -37,6 +37,24 @@ pub struct Figure {
     pub about_persons: bool,
 }
 
+impl Figure {
+    /// A figure that counts what persons did.
+    pub const fn of_persons(
+        key: &'static str,
+        group: &'static str,
+        zh: &'static str,
+        en: &'static str,
+    ) -> Figure {
+        Figure {
+            key,
+            group,
+            zh,
+            en,
+            about_persons: true,
+        }
+    }
+}
+
 type Cell = (&'static str, String, i64);
 
 /// A figure's counts in one hour, by region.

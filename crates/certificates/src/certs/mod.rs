@@ -324,13 +324,7 @@ const fn figure(
     zh: &'static str,
     en: &'static str,
 ) -> tongban_platform::figures::Figure {
-    tongban_platform::figures::Figure {
-        key,
-        group: "certificates",
-        zh,
-        en,
-        about_persons: true,
-    }
+    tongban_platform::figures::Figure::of_persons(key, "certificates", zh, en)
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -121,13 +121,7 @@ pub const FIGURES: &[figures::Figure] = &[
 ];
 
 const fn figure(key: &'static str, zh: &'static str, en: &'static str) -> figures::Figure {
-    figures::Figure {
-        key,
-        group: "pass",
-        zh,
-        en,
-        about_persons: true,
-    }
+    figures::Figure::of_persons(key, "pass", zh, en)
 }
 
 fn colour_figure(colour: &str) -> Option<&'static str> {

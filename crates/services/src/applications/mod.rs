@@ -750,13 +750,7 @@ const fn figure(
     zh: &'static str,
     en: &'static str,
 ) -> tongban_platform::figures::Figure {
-    tongban_platform::figures::Figure {
-        key,
-        group: "services",
-        zh,
-        en,
-        about_persons: true,
-    }
+    tongban_platform::figures::Figure::of_persons(key, "services", zh, en)
 }
 
 /// The figure an application entering `state` counts, if any.
