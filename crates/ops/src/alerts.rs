@@ -93,7 +93,7 @@ fn reaches(actor: &Actor, region: &str) -> bool {
 
 /// Sets a rule (a viewer of the region).
 pub async fn add_rule(state: &AppState, actor: &Actor, new: NewRule) -> AppResult<Rule> {
-    if crate::pages::home_region(actor).is_none() {
+    if crate::view::home_region(actor).is_none() {
         return Err(AppError::Forbidden);
     }
     let code: RegionCode = new
@@ -155,7 +155,7 @@ pub async fn add_rule(state: &AppState, actor: &Actor, new: NewRule) -> AppResul
 
 /// The rules of the regions the actor views.
 pub async fn rules(state: &AppState, actor: &Actor) -> AppResult<Vec<Rule>> {
-    if crate::pages::home_region(actor).is_none() {
+    if crate::view::home_region(actor).is_none() {
         return Err(AppError::Forbidden);
     }
     Ok(all_rules(state)
@@ -222,7 +222,7 @@ pub async fn check(state: &AppState) -> AppResult<usize> {
 
 /// The open alerts of the regions the actor views, newest first.
 pub async fn open_alerts(state: &AppState, actor: &Actor) -> AppResult<Vec<Alert>> {
-    if crate::pages::home_region(actor).is_none() {
+    if crate::view::home_region(actor).is_none() {
         return Ok(Vec::new());
     }
     let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(

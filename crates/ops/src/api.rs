@@ -80,7 +80,7 @@ async fn figures(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
 ) -> AppResult<Json<Vec<FigureInfo>>> {
-    if crate::pages::home_region(&actor).is_none() {
+    if crate::view::home_region(&actor).is_none() {
         return Err(AppError::Forbidden);
     }
     Ok(Json(view::declared(&state)))
@@ -155,7 +155,7 @@ async fn ops_view(
     ApiActor(actor): ApiActor,
     Query(query): Query<ViewQuery>,
 ) -> AppResult<Json<OpsView>> {
-    if crate::pages::home_region(&actor).is_none() {
+    if crate::view::home_region(&actor).is_none() {
         return Err(AppError::Forbidden);
     }
     let ask = ask_of(&state, &query)?;

@@ -43,7 +43,7 @@ impl crate::module::Module for OpsModule {
     }
 
     fn nav(&self, actor: &crate::identity::model::Actor) -> Vec<crate::module::NavLink> {
-        if crate::pages::home_region(actor).is_some() {
+        if crate::view::home_region(actor).is_some() {
             vec![crate::module::NavLink {
                 href: "/ops",
                 text: "nav.ops",

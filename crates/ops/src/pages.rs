@@ -9,9 +9,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
-use tongban_core::RegionCode;
 
-use crate::identity::model::{Actor, Role};
 use crate::state::AppState;
 use crate::view::{self, FigureView, OpsView, Period};
 use crate::web::extract::PageQuery;
@@ -89,22 +87,7 @@ async fn acknowledge(
     Ok(Redirect::to("/home").into_response())
 }
 
-/// The widest region the actor views operations of, if they may view any: where `/ops`
-/// opens for them.
-pub fn home_region(actor: &Actor) -> Option<RegionCode> {
-    actor
-        .grants
-        .iter()
-        .filter(|g| {
-            matches!(
-                g.role,
-                Role::SystemAdmin | Role::DeptAdmin | Role::HealthOfficer
-            )
-        })
-        .filter_map(|g| g.scope.region().cloned())
-        .filter(|code| view::may_view(actor, code))
-        .min_by_key(|code| code.as_str().trim_end_matches('0').len())
-}
+pub use crate::view::home_region;
 
 #[derive(Debug, Deserialize, Default)]
 struct OpsQuery {

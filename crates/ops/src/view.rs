@@ -12,7 +12,7 @@ use tongban_platform::figures::{self, Figure, HOUR_MS};
 
 use crate::authz::{Action, Resource, can};
 use crate::error::{AppError, AppResult};
-use crate::identity::model::Actor;
+use crate::identity::model::{Actor, Role};
 use crate::state::AppState;
 use crate::suppress::{self, Shown};
 
@@ -160,6 +160,23 @@ fn buckets(state: &AppState, period: Period, date: time::Date) -> Vec<(String, i
     }
 }
 
+/// The widest region the actor views operations of, if they may view any: where `/ops`
+/// opens for them.
+pub fn home_region(actor: &Actor) -> Option<RegionCode> {
+    actor
+        .grants
+        .iter()
+        .filter(|g| {
+            matches!(
+                g.role,
+                Role::SystemAdmin | Role::DeptAdmin | Role::HealthOfficer
+            )
+        })
+        .filter_map(|g| g.scope.region().cloned())
+        .filter(|code| may_view(actor, code))
+        .min_by_key(|code| code.as_str().trim_end_matches('0').len())
+}
+
 /// The regions the viewer may see: those their scope reaches.
 pub fn may_view(actor: &Actor, region: &RegionCode) -> bool {
     can(actor, Action::ViewOperations, Resource::Region(region))
@@ -168,7 +185,7 @@ pub fn may_view(actor: &Actor, region: &RegionCode) -> bool {
 /// The view, for an actor whose scope reaches the region.
 pub async fn view(state: &AppState, actor: &Actor, ask: &Ask) -> AppResult<OpsView> {
     // Someone with no operations view anywhere learns nothing, not even what a good question is.
-    if crate::pages::home_region(actor).is_none() {
+    if home_region(actor).is_none() {
         return Err(AppError::Forbidden);
     }
     let code: RegionCode = ask

@@ -23,37 +23,7 @@ pub const FLUSH_PERIOD: std::time::Duration = std::time::Duration::from_secs(5);
 /// How long hourly figures are kept.
 pub const KEEP_DAYS: i64 = 400;
 
-/// A figure a module keeps: its key (`services.received`), the group it is shown in, its
-/// names, and whether it counts what persons did — such a figure is never shown below the
-/// view's threshold (see the ops module's suppression).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Figure {
-    pub key: &'static str,
-    /// The section of the view: `services`, `certificates`, `pass`, `checkins`, `exchange`,
-    /// `opendata`, `platform`.
-    pub group: &'static str,
-    pub zh: &'static str,
-    pub en: &'static str,
-    pub about_persons: bool,
-}
-
-impl Figure {
-    /// A figure that counts what persons did.
-    pub const fn of_persons(
-        key: &'static str,
-        group: &'static str,
-        zh: &'static str,
-        en: &'static str,
-    ) -> Figure {
-        Figure {
-            key,
-            group,
-            zh,
-            en,
-            about_persons: true,
-        }
-    }
-}
+pub use crate::module::Figure;
 
 type Cell = (&'static str, String, i64);
 

@@ -236,6 +236,38 @@ pub async fn home_sections(
     Ok(ranked.into_iter().map(|(_, section)| section).collect())
 }
 
+/// A figure a module keeps: its key (`services.received`), the group it is shown in, its
+/// names, and whether it counts what persons did — such a figure is never shown below the
+/// view's threshold (see the ops module's suppression); counted with [`crate::figures::count`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Figure {
+    pub key: &'static str,
+    /// The section of the view: `services`, `certificates`, `pass`, `checkins`, `exchange`,
+    /// `opendata`, `platform`.
+    pub group: &'static str,
+    pub zh: &'static str,
+    pub en: &'static str,
+    pub about_persons: bool,
+}
+
+impl Figure {
+    /// A figure that counts what persons did.
+    pub const fn of_persons(
+        key: &'static str,
+        group: &'static str,
+        zh: &'static str,
+        en: &'static str,
+    ) -> Figure {
+        Figure {
+            key,
+            group,
+            zh,
+            en,
+            about_persons: true,
+        }
+    }
+}
+
 /// One area of the platform, as the kernel sees it.
 pub trait Module: Send + Sync + 'static {
     /// A short name, for logs.
@@ -334,7 +366,7 @@ pub trait Module: Send + Sync + 'static {
 
     /// The figures the module counts for the operations view (see [`crate::figures`]).
     /// None by default.
-    fn figures(&self) -> &'static [crate::figures::Figure] {
+    fn figures(&self) -> &'static [Figure] {
         &[]
     }
 
