@@ -816,13 +816,21 @@ pub async fn act(
         // never sent, and is revoked. (After an unknown outcome it is kept: a retry finds it
         // and sends the same one.)
         Err(AppError::Conflict(why)) => {
+            // Unless the step that won carries it (another clerk found it, issued for this
+            // case, and sent it first).
             if let Some(certificate) = fresh {
-                tongban_certificates::certs::revoke_undelivered(
-                    state,
-                    &certificate,
-                    "the case it was issued for was decided otherwise",
-                )
-                .await?;
+                let sent = read(state, id).await?.result.is_some_and(|result| {
+                    result["certificate"]["certificate"]["id"].as_str()
+                        == Some(certificate.as_str())
+                });
+                if !sent {
+                    tongban_certificates::certs::revoke_undelivered(
+                        state,
+                        &certificate,
+                        "the case it was issued for was decided otherwise",
+                    )
+                    .await?;
+                }
             }
             return Err(AppError::Conflict(why));
         }

@@ -1241,3 +1241,65 @@ async fn a_joint_case_goes_from_region_to_region_in_order() {
         .expect("page");
     assert!(page.contains("多地联办") && page.contains("深市监迁出〔2026〕12号"));
 }
+
+#[tokio::test]
+async fn two_clerks_issuing_one_case_at_once_leave_one_valid_certificate_and_it_is_the_one_sent() {
+    let a = region("339900").await;
+    let b = region("440300").await;
+    let common = time::OffsetDateTime::now_utc() + time::Duration::seconds(1);
+    a.clock.set(common);
+    b.clock.set(common);
+    own_members(&b).await;
+    recognise(&b, &a).await;
+    recognise(&a, &b).await;
+    partners(&a, &b).await;
+    let citizen = a.account("citizen.zhangwei").api_token.clone();
+    let applied: Value = a
+        .post_as(
+            &citizen,
+            "/api/v1/cross-region/applications",
+            &json!({"region": "440300", "item_code": "339900-SJ-0001",
+                "form": {"name": "张伟小吃店"}, "consent": true}),
+        )
+        .await
+        .json()
+        .await
+        .expect("case");
+    let id = applied["id"].as_str().expect("id").to_owned();
+    assert_eq!(drain(&a).await, 1);
+    for action in ["accept", "approve"] {
+        assert_eq!(market_act(&b, &id, json!({"action": action})).await, 200);
+    }
+    let issue = json!({"action": "issue", "result": {"items": {
+        "name": "张伟小吃店", "operator": "张伟", "place": "福田区某路1号",
+        "business_scope": ["小吃服务"], "registered_on": "2026-12-04"}}});
+    let (one, two) = tokio::join!(
+        market_act(&b, &id, issue.clone()),
+        market_act(&b, &id, issue.clone())
+    );
+    let mut statuses = [one.as_u16(), two.as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409], "one decision is taken");
+    // Whatever the interleaving: one valid certificate for the case, and it is the one the
+    // case sent; any other issued for it was revoked.
+    let issued: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, status FROM certificates WHERE source_application = $1 ORDER BY id",
+    )
+    .bind(id.clone())
+    .fetch_all(b.state.pool())
+    .await
+    .expect("certificates");
+    let valid: Vec<&(String, String)> = issued.iter().filter(|(_, s)| s == "valid").collect();
+    assert_eq!(valid.len(), 1, "{issued:?}");
+    assert!(
+        issued.iter().all(|(_, s)| s == "valid" || s == "revoked"),
+        "{issued:?}"
+    );
+    drain(&b).await;
+    let mine = case(&a, &citizen, &id).await;
+    assert_eq!(mine["state"], "issued", "{mine}");
+    assert_eq!(
+        mine["result"]["certificate"]["certificate"]["id"].as_str(),
+        Some(valid[0].0.as_str())
+    );
+}
