@@ -98,10 +98,15 @@ impl<V: Send + Sync + 'static> Coherent<V> {
             loaded_at: now,
         });
         // A change committed while this was read bumped the epoch: keep the old answer out.
+        // Checked again once stored, since an eviction can fall between the first check and
+        // the insert (it would clear the cache before this answer lands in it).
         if let Some(entries) = &self.entries
             && self.epoch.load(Ordering::Acquire) == epoch
         {
             entries.insert(key.to_owned(), entry.clone());
+            if self.epoch.load(Ordering::Acquire) != epoch {
+                entries.remove(key);
+            }
         }
         Ok(Some(entry))
     }
