@@ -14,6 +14,7 @@ use tongban_platform::figures::{self, Grain, HOUR_MS};
 use crate::error::{AppError, AppResult};
 use crate::identity::model::Actor;
 use crate::state::AppState;
+use crate::store;
 use crate::view::may_view;
 
 /// A rule as it is asked for.
@@ -60,9 +61,7 @@ pub struct Alert {
     pub link: String,
 }
 
-type RuleRow = (String, String, String, String, i64, String, i64);
-
-fn rule_of(row: RuleRow) -> Rule {
+fn rule_of(row: store::RuleRow) -> Rule {
     let (id, region, figure, per, threshold, created_by, created_at) = row;
     Rule {
         id,
@@ -75,14 +74,12 @@ fn rule_of(row: RuleRow) -> Rule {
     }
 }
 
-const RULE_COLUMNS: &str = "id, region_code, figure, per, threshold, created_by, created_at";
-
 async fn all_rules(state: &AppState) -> AppResult<Vec<Rule>> {
-    let sql = format!("SELECT {RULE_COLUMNS} FROM ops_alert_rules ORDER BY created_at, id");
-    let rows: Vec<RuleRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .fetch_all(state.pool())
-        .await?;
-    Ok(rows.into_iter().map(rule_of).collect())
+    Ok(store::rules(state.pool())
+        .await?
+        .into_iter()
+        .map(rule_of)
+        .collect())
 }
 
 fn reaches(actor: &Actor, region: &str) -> bool {
@@ -131,26 +128,17 @@ pub async fn add_rule(state: &AppState, actor: &Actor, new: NewRule) -> AppResul
             ),
         ));
     }
-    let rule = Rule {
-        id: crate::random::new_id(),
-        region: code.as_str().to_owned(),
-        figure: figure.key.to_owned(),
-        per: per.to_owned(),
-        threshold: new.threshold,
-        created_by: actor.id().to_owned(),
-        created_at: crate::time_fmt::rfc3339(state.now()),
-    };
-    sqlx::query("INSERT INTO ops_alert_rules (id, region_code, figure, per, threshold, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-        .bind(rule.id.clone())
-        .bind(rule.region.clone())
-        .bind(rule.figure.clone())
-        .bind(rule.per.clone())
-        .bind(rule.threshold)
-        .bind(rule.created_by.clone())
-        .bind(state.now())
-        .execute(state.pool())
-        .await?;
-    Ok(rule)
+    let row: store::RuleRow = (
+        crate::random::new_id(),
+        code.as_str().to_owned(),
+        figure.key.to_owned(),
+        per.to_owned(),
+        new.threshold,
+        actor.id().to_owned(),
+        state.now(),
+    );
+    store::insert_rule(state.pool(), &row).await?;
+    Ok(rule_of(row))
 }
 
 /// The rules of the regions the actor views.
@@ -207,15 +195,9 @@ pub async fn check(state: &AppState) -> AppResult<usize> {
         if value < rule.threshold {
             continue;
         }
-        let inserted = sqlx::query("INSERT INTO ops_alerts (id, rule_id, period_start, value, raised_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (rule_id, period_start) DO NOTHING")
-            .bind(crate::random::new_id())
-            .bind(rule.id.clone())
-            .bind(from)
-            .bind(value)
-            .bind(now)
-            .execute(state.pool())
-            .await?;
-        raised += inserted.rows_affected() as usize;
+        if store::raise(state.pool(), &rule.id, from, value, now).await? {
+            raised += 1;
+        }
     }
     Ok(raised)
 }
@@ -225,11 +207,7 @@ pub async fn open_alerts(state: &AppState, actor: &Actor) -> AppResult<Vec<Alert
     if crate::view::home_region(actor).is_none() {
         return Ok(Vec::new());
     }
-    let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
-        "SELECT id, rule_id, period_start, value, raised_at FROM ops_alerts WHERE acknowledged_at IS NULL ORDER BY raised_at DESC LIMIT 200",
-    )
-    .fetch_all(state.pool())
-    .await?;
+    let rows = store::open_alerts(state.pool(), 200).await?;
     if rows.is_empty() {
         return Ok(Vec::new());
     }
@@ -263,25 +241,13 @@ pub async fn open_alerts(state: &AppState, actor: &Actor) -> AppResult<Vec<Alert
 
 /// A viewer of the alert's region acknowledges it; it leaves every viewer's workbench.
 pub async fn acknowledge(state: &AppState, actor: &Actor, id: &str) -> AppResult<()> {
-    let rule: Option<(String,)> = sqlx::query_as(
-        "SELECT r.region_code FROM ops_alerts a JOIN ops_alert_rules r ON r.id = a.rule_id WHERE a.id = $1",
-    )
-    .bind(id.to_owned())
-    .fetch_optional(state.pool())
-    .await?;
-    let Some((region,)) = rule else {
+    let Some(region) = store::alert_region(state.pool(), id).await? else {
         return Err(AppError::NotFound);
     };
     if !reaches(actor, &region) {
         return Err(AppError::NotFound);
     }
-    let done = sqlx::query("UPDATE ops_alerts SET acknowledged_by = $2, acknowledged_at = $3 WHERE id = $1 AND acknowledged_at IS NULL")
-        .bind(id.to_owned())
-        .bind(actor.id().to_owned())
-        .bind(state.now())
-        .execute(state.pool())
-        .await?;
-    if done.rows_affected() == 0 {
+    if !store::acknowledge(state.pool(), id, actor.id(), state.now()).await? {
         return Err(AppError::Conflict(
             "the alert was acknowledged already".into(),
         ));

@@ -40,13 +40,11 @@ fn busy(hour: i64, weekend: bool) -> (i64, bool) {
 }
 
 pub async fn seed(state: &AppState, _city: &tongban_platform::demo::DemoCity) -> AppResult<()> {
-    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ops_counts")
-        .fetch_one(state.pool())
-        .await?;
+    let stored = crate::store::any_figures(state.pool()).await?;
     let Some(tally) = state.try_module::<Tally>() else {
         return Ok(());
     };
-    if stored > 0 {
+    if stored {
         return Ok(());
     }
     let zone = state.zone();

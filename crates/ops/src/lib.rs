@@ -7,6 +7,7 @@
 
 mod demo;
 mod modules;
+mod store;
 mod texts;
 
 pub mod alerts;
@@ -17,7 +18,7 @@ pub mod view;
 
 pub use modules::OpsModule;
 pub(crate) use tongban_platform::{
-    admin, authz, error, identity, module, random, state, time_fmt, web,
+    admin, authz, db, error, identity, module, random, state, time_fmt, web,
 };
 
 /// The tables of this crate's module.
