@@ -146,6 +146,11 @@ async fn add_all(state: &AppState, cells: &HashMap<Cell, i64>) -> AppResult<()> 
         .iter()
         .map(|((figure, region, day), n)| (*figure, *region, *day, *n))
         .collect();
+    // In one order on every node, so that two nodes adding the same cells at once wait for
+    // each other rather than deadlock (PostgreSQL locks each row as it is updated).
+    let (mut hourly, mut daily) = (hourly, daily);
+    hourly.sort_unstable();
+    daily.sort_unstable();
     let mut tx = state.pool().begin().await?;
     upsert(&mut tx, "ops_counts", "hour", &hourly).await?;
     upsert(&mut tx, "ops_daily", "day", &daily).await?;
