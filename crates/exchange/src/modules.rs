@@ -8,6 +8,18 @@ impl crate::module::Module for ExchangeModule {
         crate::gateway::service::FIGURES
     }
 
+    fn levels(&self) -> &'static [tongban_platform::figures::Figure] {
+        crate::gateway::service::LEVELS
+    }
+
+    fn measure<'a>(&'a self, state: &'a crate::state::AppState) -> crate::module::Measuring<'a> {
+        Box::pin(crate::gateway::service::measure(state))
+    }
+
+    fn rates(&self) -> &'static [tongban_platform::figures::Rate] {
+        crate::gateway::service::RATES
+    }
+
     fn name(&self) -> &'static str {
         "exchange"
     }

@@ -23,11 +23,13 @@ use crate::view::may_view;
 pub struct NewRule {
     /// The region's code (the viewer's scope must reach it).
     pub region: String,
-    /// A figure's key (`GET /api/v1/ops/figures`).
+    /// A figure's or a rate's key (`GET /api/v1/ops/figures`).
     pub figure: String,
     /// `hour` or `day` (the deployment's local day).
     pub per: String,
-    /// Raised when the period's count reaches this (at least k for a figure of persons).
+    /// Raised when the period's count reaches this (at least k for a figure of persons); for
+    /// a level, its value; for a rate, a percentage (1–100), raised only where both of the
+    /// rate's counts are at least k.
     pub threshold: i64,
 }
 
@@ -107,10 +109,12 @@ pub async fn add_rule(state: &AppState, actor: &Actor, new: NewRule) -> AppResul
     if !may_view(actor, &code) {
         return Err(AppError::Forbidden);
     }
+    let key = new.figure.trim();
+    let rate = figures::rates(state).into_iter().find(|r| r.key == key);
     let figure = figures::declared(state)
         .into_iter()
-        .find(|f| f.key == new.figure.trim())
-        .ok_or_else(|| AppError::invalid("figure", "no such figure"))?;
+        .find(|f| f.key == key || rate.is_some_and(|r| r.per == f.key))
+        .ok_or_else(|| AppError::invalid("figure", "no such figure or rate"))?;
     let per = match new.per.trim() {
         "hour" => "hour",
         "day" => "day",
@@ -120,7 +124,13 @@ pub async fn add_rule(state: &AppState, actor: &Actor, new: NewRule) -> AppResul
     if new.threshold < 1 || new.threshold > 1_000_000_000_000 {
         return Err(AppError::invalid("threshold", "from 1 up"));
     }
-    if figure.about_persons && new.threshold < k {
+    if rate.is_some() && new.threshold > 100 {
+        return Err(AppError::invalid(
+            "threshold",
+            "a rate's threshold is a percentage, from 1 to 100",
+        ));
+    }
+    if rate.is_none() && figure.about_persons && new.threshold < k {
         return Err(AppError::invalid(
             "threshold",
             format!(
@@ -131,7 +141,7 @@ pub async fn add_rule(state: &AppState, actor: &Actor, new: NewRule) -> AppResul
     let row: store::RuleRow = (
         crate::random::new_id(),
         code.as_str().to_owned(),
-        figure.key.to_owned(),
+        rate.map_or(figure.key, |r| r.key).to_owned(),
         per.to_owned(),
         new.threshold,
         actor.id().to_owned(),
@@ -173,6 +183,9 @@ pub async fn check(state: &AppState) -> AppResult<usize> {
         return Ok(0);
     }
     let regions = crate::admin::directory::regions(state).await?;
+    let rates = figures::rates(state);
+    let declared = figures::declared(state);
+    let k = state.config.statistics_k.max(1);
     let now = state.now();
     let mut raised = 0;
     for rule in rules {
@@ -181,17 +194,43 @@ pub async fn check(state: &AppState) -> AppResult<usize> {
         };
         let within = crate::view::within_of(&regions, &code);
         let (from, to, grain) = period_start(state, &rule.per, now);
-        let sums = figures::sums(
-            state,
-            grain,
-            false,
-            &[rule.figure.as_str()],
-            &within,
-            from,
-            to,
-        )
-        .await?;
-        let value: i64 = sums.iter().map(|s| s.count).sum();
+        let value = match rates.iter().find(|r| r.key == rule.figure) {
+            Some(rate) => {
+                let sums =
+                    figures::sums(state, grain, false, &[rate.of, rate.per], &within, from, to)
+                        .await?;
+                let sum = |key: &str| -> i64 {
+                    sums.iter()
+                        .filter(|s| s.figure == key)
+                        .map(|s| s.count)
+                        .sum()
+                };
+                let (of, per) = (sum(rate.of), sum(rate.per));
+                // A rate of persons alerts only where the view would show it: both counts
+                // at least k (a rate over 3 applications says what the view hides).
+                let persons = declared
+                    .iter()
+                    .any(|f| (f.key == rate.of || f.key == rate.per) && f.about_persons);
+                if per == 0 || (persons && (of < k || per < k)) {
+                    continue;
+                }
+                of * 100 / per
+            }
+            // A count's sum over the period; a level's last measure in it (its one row).
+            None => figures::sums(
+                state,
+                grain,
+                false,
+                &[rule.figure.as_str()],
+                &within,
+                from,
+                to,
+            )
+            .await?
+            .iter()
+            .map(|s| s.count)
+            .sum(),
+        };
         if value < rule.threshold {
             continue;
         }
@@ -213,6 +252,7 @@ pub async fn open_alerts(state: &AppState, actor: &Actor) -> AppResult<Vec<Alert
     }
     let rules = all_rules(state).await?;
     let declared = figures::declared(state);
+    let rates = figures::rates(state);
     let zone = state.zone();
     Ok(rows
         .into_iter()
@@ -224,7 +264,14 @@ pub async fn open_alerts(state: &AppState, actor: &Actor) -> AppResult<Vec<Alert
             let figure_name = declared
                 .iter()
                 .find(|f| f.key == rule.figure)
-                .map_or_else(|| rule.figure.clone(), |f| f.zh.to_owned());
+                .map(|f| f.zh.to_owned())
+                .or_else(|| {
+                    rates
+                        .iter()
+                        .find(|r| r.key == rule.figure)
+                        .map(|r| format!("{} (%)", r.zh))
+                })
+                .unwrap_or_else(|| rule.figure.clone());
             let day = tongban_core::zone::ymd(zone.at(period_start).date());
             Some(Alert {
                 id,

@@ -51,6 +51,28 @@ pub async fn seed(state: &AppState, _city: &tongban_platform::demo::DemoCity) ->
     let now = state.now();
     let first_day = state.today() - time::Duration::days(35);
     let mut draw = Draw(2026);
+    // The levels' history ends at what is open now (measured first), so the chart meets the
+    // live figure rather than jumping to it.
+    figures::measure(state).await?;
+    let hour_now = now.div_euclid(HOUR_MS) * HOUR_MS;
+    let regions = [CITY.to_owned(), JIANGBEI.to_owned(), JIANGNAN.to_owned()];
+    let real = figures::sums(
+        state,
+        figures::Grain::Hour,
+        true,
+        &LEVEL_KEYS,
+        &regions,
+        hour_now,
+        hour_now + HOUR_MS,
+    )
+    .await?;
+    let mut open = Open {
+        now: real
+            .into_iter()
+            .map(|c| ((c.figure, c.region), c.count))
+            .collect(),
+        ..Open::default()
+    };
     for d in 0..=35 {
         let day = first_day + time::Duration::days(d);
         let weekend = day.weekday().number_days_from_monday() >= 5;
@@ -60,7 +82,9 @@ pub async fn seed(state: &AppState, _city: &tongban_platform::demo::DemoCity) ->
             if at + HOUR_MS > now {
                 break;
             }
-            let (level, open) = busy(hour, weekend);
+            let (level, office) = busy(hour, weekend);
+            levels(state, &mut open, &mut draw, at, now, office).await?;
+            let open = office;
             let add = |figure: &'static str, region: &str, n: i64| {
                 if n > 0 {
                     tally.add(figure, region, at, n);
@@ -90,7 +114,22 @@ pub async fn seed(state: &AppState, _city: &tongban_platform::demo::DemoCity) ->
                 add("services.received", CITY, received);
                 add("services.received", JIANGBEI, 2 + draw.next(8));
                 add("services.received", JIANGNAN, 1 + draw.next(6));
-                add("services.delivered", CITY, received * 4 / 5 + draw.next(4));
+                let delivered = received * 4 / 5 + draw.next(4);
+                add("services.delivered", CITY, delivered);
+                add(
+                    "services.delivered_on_time",
+                    CITY,
+                    delivered - draw.next(3).min(delivered),
+                );
+                let rated = delivered * 3 / 5;
+                add("services.rated", CITY, rated);
+                let poor = draw.next(2).min(rated);
+                add("services.rated_poor", CITY, poor);
+                add(
+                    "services.rated_good",
+                    CITY,
+                    (rated - poor - draw.next(3)).max(0),
+                );
                 add("services.correction", CITY, received / 12 + draw.next(2));
                 add("services.refused", CITY, draw.next(3));
                 add("services.withdrawn", CITY, draw.next(2));
@@ -115,4 +154,92 @@ pub async fn seed(state: &AppState, _city: &tongban_platform::demo::DemoCity) ->
         }
     }
     figures::flush(state).await
+}
+
+/// The demo's open work, hour by hour: applications in progress and overdue, rectifications
+/// and sharing requests waiting — rising through office hours, worked down after.
+#[derive(Default)]
+struct Open {
+    in_progress: [i64; 3],
+    rectifications: i64,
+    pending: i64,
+    /// The levels measured now, by figure and region.
+    now: std::collections::HashMap<(String, String), i64>,
+}
+
+impl Open {
+    /// A drawn level `hours_ago`, drawn toward the value now over the last day.
+    fn toward_now(&self, figure: &str, region: &str, drawn: i64, hours_ago: i64) -> i64 {
+        let real = self
+            .now
+            .get(&(figure.to_owned(), region.to_owned()))
+            .copied()
+            .unwrap_or(0);
+        if hours_ago >= 24 {
+            return drawn;
+        }
+        (drawn * hours_ago + real * (24 - hours_ago)) / 24
+    }
+}
+
+/// The levels with a drawn history (the database's size has only its live measures).
+const LEVEL_KEYS: [&str; 4] = [
+    "services.in_progress",
+    "services.overdue",
+    "services.rectifications_open",
+    "exchange.grants_pending",
+];
+
+async fn levels(
+    state: &AppState,
+    open: &mut Open,
+    draw: &mut Draw,
+    at: i64,
+    now: i64,
+    office: bool,
+) -> AppResult<()> {
+    let hours_ago = (now - at) / HOUR_MS;
+    let regions = [CITY, JIANGBEI, JIANGNAN];
+    let mut measured = Vec::new();
+    for (n, region) in regions.iter().enumerate() {
+        let base = [180, 60, 40][n];
+        let level = &mut open.in_progress[n];
+        if *level == 0 {
+            *level = base;
+        }
+        *level = (*level
+            + if office {
+                draw.next(9) - 3
+            } else {
+                -draw.next(2)
+            })
+        .clamp(base / 2, base * 2);
+        let in_progress = *level;
+        let overdue = in_progress / 12 + draw.next(4);
+        for (figure, value) in [
+            ("services.in_progress", in_progress),
+            ("services.overdue", overdue),
+        ] {
+            measured.push(figures::Measured {
+                figure,
+                region: (*region).to_owned(),
+                value: open.toward_now(figure, region, value, hours_ago),
+            });
+        }
+    }
+    if office {
+        open.rectifications = (open.rectifications + draw.next(3) - 1).clamp(2, 30);
+        open.pending = (open.pending + draw.next(3) - 1).clamp(0, 12);
+    }
+    for (figure, value) in [
+        ("services.rectifications_open", open.rectifications),
+        ("exchange.grants_pending", open.pending),
+    ] {
+        measured.push(figures::Measured {
+            figure,
+            region: CITY.to_owned(),
+            value: open.toward_now(figure, CITY, value, hours_ago),
+        });
+    }
+    figures::store_levels(state, at, &LEVEL_KEYS, &measured).await
 }

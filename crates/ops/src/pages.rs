@@ -11,7 +11,7 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use crate::state::AppState;
-use crate::view::{self, FigureView, OpsView, Period};
+use crate::view::{self, OpsView, Period};
 use crate::web::extract::PageQuery;
 use crate::web::pages::{PageBase, PageCtx, PageError};
 
@@ -45,6 +45,16 @@ pub async fn home_sections(
     if alerts.is_empty() {
         return Ok(Vec::new());
     }
+    Ok(vec![alerts_html(state, ctx.t, ctx.csrf, alerts)?])
+}
+
+/// The open alerts as a list, each with its chart's link and a button to acknowledge it.
+fn alerts_html(
+    state: &AppState,
+    t: crate::web::i18n::Tr,
+    csrf: &str,
+    alerts: Vec<crate::alerts::Alert>,
+) -> crate::error::AppResult<String> {
     let zone = state.zone();
     let raised = alerts
         .iter()
@@ -57,15 +67,14 @@ pub async fn home_sections(
             .unwrap_or_else(|_| a.raised_at.clone())
         })
         .collect();
-    let section = AlertsSection {
-        t: ctx.t,
-        csrf: ctx.csrf.to_owned(),
+    AlertsSection {
+        t,
+        csrf: csrf.to_owned(),
         alerts,
         raised,
     }
     .render()
-    .map_err(|e| crate::error::AppError::Internal(e.into()))?;
-    Ok(vec![section])
+    .map_err(|e| crate::error::AppError::Internal(e.into()))
 }
 
 #[derive(Debug, Deserialize)]
@@ -95,13 +104,20 @@ struct OpsQuery {
     period: Option<String>,
     date: Option<String>,
     lang: Option<String>,
+    lens: Option<String>,
 }
 
-/// A figure as the page draws it.
-struct FigureCard {
-    figure: FigureView,
-    /// The total as shown: a number, or "< k".
+/// A figure or a rate as the page draws it.
+struct Card {
+    key: String,
+    name: String,
+    about_persons: bool,
+    /// `count`, `level` (its total is the value now) or `rate` (in percent).
+    kind: &'static str,
+    /// The total as shown: a number, "< k", a percentage or "—".
     total: String,
+    /// Nothing to draw (a count of 0, a level never measured, a rate with nothing shown).
+    empty: bool,
     series_svg: String,
     breakdown_svg: String,
     /// (label, shown) of the series and of the breakdown, for the tables.
@@ -111,7 +127,9 @@ struct FigureCard {
 
 struct Group {
     key: &'static str,
-    cards: Vec<FigureCard>,
+    cards: Vec<Card>,
+    /// The counts that are 0 over the period (key, name), named on one line rather than drawn.
+    quiet: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -121,15 +139,20 @@ struct OpsPage {
     ops: OpsView,
     groups: Vec<Group>,
     hidden_text: String,
-    /// Links: the periods, the previous and next period, this view (for the refresh).
+    /// Links: the periods, the lenses, the previous and next period, this view (for the
+    /// refresh).
     periods: Vec<(String, &'static str, bool)>,
+    lenses: Vec<(String, &'static str, bool)>,
     earlier: String,
     later: Option<String>,
     here: String,
     date: String,
+    lens: &'static str,
     period_name: String,
     /// When the view was read, in the deployment's time zone.
     read_at: String,
+    /// The open alerts, rendered (the duty officer's lens).
+    alerts: String,
 }
 
 const GROUPS: [&str; 7] = [
@@ -142,9 +165,41 @@ const GROUPS: [&str; 7] = [
     "platform",
 ];
 
-fn link(region: &str, period: Period, date: &str) -> String {
+/// The dashboards: who looks at what. A lens orders and narrows the groups; it never widens
+/// what the viewer's scope shows.
+const LENSES: [(&str, &[&str]); 4] = [
+    // 城市领导: everything, services first.
+    ("leader", &GROUPS),
+    // 部门负责人: the department's work and the data it shares.
+    (
+        "department",
+        &["services", "certificates", "exchange", "opendata"],
+    ),
+    // 卫健部门: the pass and where people were.
+    ("health", &["pass", "checkins"]),
+    // 值班员: alerts first, then what breaks: the platform, the exchange, the pass path.
+    ("duty", &["platform", "exchange", "pass", "services"]),
+];
+
+/// The lens a viewer's page opens with: the health officer's, a department administrator's,
+/// or the whole view.
+fn default_lens(actor: &crate::identity::model::Actor) -> &'static str {
+    use crate::identity::model::Role;
+    let has = |role: Role| actor.grants.iter().any(|g| g.role == role);
+    if has(Role::SystemAdmin) {
+        "leader"
+    } else if has(Role::HealthOfficer) && !has(Role::DeptAdmin) {
+        "health"
+    } else if has(Role::DeptAdmin) {
+        "department"
+    } else {
+        "leader"
+    }
+}
+
+fn link(region: &str, period: Period, date: &str, lens: &str) -> String {
     format!(
-        "/ops?region={region}&period={}&date={date}",
+        "/ops?region={region}&period={}&date={date}&lens={lens}",
         period.as_str()
     )
 }
@@ -158,11 +213,25 @@ async fn ops_page(
     let Some(home) = home_region(actor) else {
         return Err(ctx.error(crate::error::AppError::Forbidden));
     };
+    let lens = match query.lens.as_deref().map(str::trim) {
+        None | Some("") => default_lens(actor),
+        Some(asked) => LENSES
+            .iter()
+            .map(|(key, _)| *key)
+            .find(|key| *key == asked)
+            .ok_or_else(|| {
+                ctx.error(crate::error::AppError::invalid(
+                    "lens",
+                    "leader, department, health or duty",
+                ))
+            })?,
+    };
     let Some(region) = query.region.clone().filter(|r| !r.trim().is_empty()) else {
         return Ok(Redirect::to(&link(
             home.as_str(),
             Period::Day,
             &tongban_core::zone::ymd(state.today()),
+            lens,
         ))
         .into_response());
     };
@@ -184,14 +253,25 @@ async fn ops_page(
     let base = ctx.base("ops.title");
     let hidden_text = format!("< {}", view.k);
     let shown = |v: Option<i64>| v.map_or_else(|| hidden_text.clone(), |v| v.to_string());
-    let mut groups: Vec<Group> = GROUPS
+    let groups_of_lens = LENSES
+        .iter()
+        .find(|(key, _)| *key == lens)
+        .map_or(&GROUPS[..], |(_, groups)| groups);
+    let mut groups: Vec<Group> = groups_of_lens
         .iter()
         .map(|key| Group {
             key,
             cards: Vec::new(),
+            quiet: Vec::new(),
         })
         .collect();
+    let series_kind = if ask.period == Period::Day {
+        "bar"
+    } else {
+        "line"
+    };
     for figure in &view.figures {
+        let level = figure.kind == view::Kind::Level;
         let series: Vec<(String, Option<f64>)> = figure
             .series
             .iter()
@@ -202,18 +282,25 @@ async fn ops_page(
             .iter()
             .map(|p| (p.name.clone(), p.value.map(|v| v as f64)))
             .collect();
-        let card = FigureCard {
-            total: shown(figure.total),
+        let card = Card {
+            key: figure.key.clone(),
+            name: figure.name.clone(),
+            about_persons: figure.about_persons,
+            kind: if level { "level" } else { "count" },
+            total: if figure.measured {
+                shown(figure.total)
+            } else {
+                "—".to_owned()
+            },
+            empty: !figure.measured || (!level && figure.total == Some(0)),
             series_svg: tongban_tables::chart::draw(
-                if ask.period == Period::Day {
-                    "bar"
-                } else {
-                    "line"
-                },
+                if level { "line" } else { series_kind },
                 &series,
                 &figure.name,
             ),
-            breakdown_svg: if parts.len() > 1 {
+            breakdown_svg: if parts.len() > 1
+                && parts.iter().any(|(_, v)| v.is_some_and(|v| v != 0.0))
+            {
                 tongban_tables::chart::draw("bar", &parts, &figure.name)
             } else {
                 String::new()
@@ -221,21 +308,88 @@ async fn ops_page(
             series: figure
                 .series
                 .iter()
-                .map(|p| (p.label.clone(), shown(p.value)))
+                .map(|p| {
+                    let value = if p.measured {
+                        shown(p.value)
+                    } else {
+                        "—".to_owned()
+                    };
+                    (p.label.clone(), value)
+                })
                 .collect(),
             breakdown: figure
                 .breakdown
                 .iter()
                 .map(|p| (p.region.clone(), p.name.clone(), shown(p.value)))
                 .collect(),
-            figure: figure.clone(),
         };
-        match groups.iter_mut().find(|g| g.key == figure.group) {
-            Some(group) => group.cards.push(card),
-            None => tracing::warn!(group = %figure.group, "a figure of an unknown group"),
+        if let Some(group) = groups.iter_mut().find(|g| g.key == figure.group) {
+            group.cards.push(card);
         }
     }
-    groups.retain(|g| !g.cards.is_empty());
+    let percent = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), |v| format!("{v:.1}%"));
+    for rate in &view.rates {
+        let series: Vec<(String, Option<f64>)> = rate
+            .series
+            .iter()
+            .map(|p| (p.label.clone(), p.value))
+            .collect();
+        let parts: Vec<(String, Option<f64>)> = rate
+            .breakdown
+            .iter()
+            .map(|p| (p.name.clone(), p.value))
+            .collect();
+        let card = Card {
+            key: rate.key.clone(),
+            name: rate.name.clone(),
+            about_persons: false,
+            kind: "rate",
+            total: percent(rate.value),
+            empty: rate.value.is_none() && series.iter().all(|(_, v)| v.is_none()),
+            series_svg: tongban_tables::chart::draw("line", &series, &rate.name),
+            breakdown_svg: if parts.len() > 1 && parts.iter().any(|(_, v)| v.is_some()) {
+                tongban_tables::chart::draw("bar", &parts, &rate.name)
+            } else {
+                String::new()
+            },
+            series: rate
+                .series
+                .iter()
+                .map(|p| (p.label.clone(), percent(p.value)))
+                .collect(),
+            breakdown: rate
+                .breakdown
+                .iter()
+                .map(|p| (p.region.clone(), p.name.clone(), percent(p.value)))
+                .collect(),
+        };
+        if let Some(group) = groups.iter_mut().find(|g| g.key == rate.group) {
+            group.cards.push(card);
+        }
+    }
+    // What stands now first (levels, rates), then what happened; counts of 0 on one line.
+    let rank = |kind: &str| match kind {
+        "level" => 0,
+        "rate" => 1,
+        _ => 2,
+    };
+    for group in &mut groups {
+        let (quiet, cards): (Vec<Card>, Vec<Card>) = std::mem::take(&mut group.cards)
+            .into_iter()
+            .partition(|c| c.kind == "count" && c.empty);
+        group.cards = cards;
+        group.cards.sort_by_key(|c| rank(c.kind));
+        group.quiet = quiet.into_iter().map(|c| (c.key, c.name)).collect();
+    }
+    groups.retain(|g| !g.cards.is_empty() || !g.quiet.is_empty());
+    let alerts = if lens == "duty" {
+        let in_view: Vec<crate::alerts::Alert> = crate::alerts::open_alerts(&state, actor)
+            .await
+            .map_err(|e| ctx.error(e))?;
+        alerts_html(&state, base.t, &base.csrf, in_view).map_err(|e| ctx.error(e))?
+    } else {
+        String::new()
+    };
     let date = tongban_core::zone::ymd(ask.date);
     let step = match ask.period {
         Period::Day => time::Duration::days(1),
@@ -261,25 +415,50 @@ async fn ops_page(
         &view.region,
         ask.period,
         &tongban_core::zone::ymd(before.unwrap_or(ask.date)),
+        lens,
     );
-    let later = after
-        .filter(|day| *day <= state.today())
-        .map(|day| link(&view.region, ask.period, &tongban_core::zone::ymd(day)));
+    let later = after.filter(|day| *day <= state.today()).map(|day| {
+        link(
+            &view.region,
+            ask.period,
+            &tongban_core::zone::ymd(day),
+            lens,
+        )
+    });
     let periods = [Period::Day, Period::Week, Period::Month]
         .into_iter()
-        .map(|p| (link(&view.region, p, &date), p.as_str(), p == ask.period))
+        .map(|p| {
+            (
+                link(&view.region, p, &date, lens),
+                p.as_str(),
+                p == ask.period,
+            )
+        })
         .collect();
-    let here = link(&view.region, ask.period, &date);
+    let lenses = LENSES
+        .iter()
+        .map(|(key, _)| {
+            (
+                link(&view.region, ask.period, &date, key),
+                *key,
+                *key == lens,
+            )
+        })
+        .collect();
+    let here = link(&view.region, ask.period, &date, lens);
     Ok(ctx.render(&OpsPage {
         base,
         ops: view,
         groups,
         hidden_text,
         periods,
+        lenses,
         earlier,
         later,
         here,
         date,
+        lens,
+        alerts,
         read_at: state.zone().display(state.now()),
         period_name: ctx
             .base("ops.title")

@@ -102,6 +102,23 @@ pub fn line(cells: &[i64], k: i64) -> Line {
     }
 }
 
+/// Publishes counts of persons that are not parts of a published total — a level's hours,
+/// each how many were open then — hiding each one below `k` (primary suppression alone: no
+/// total is shown to work a hidden one out from).
+pub fn each(cells: &[i64], k: i64) -> Vec<Shown> {
+    let k = k.max(1);
+    cells
+        .iter()
+        .map(|&v| {
+            if v > 0 && v < k {
+                Shown::Hidden
+            } else {
+                Shown::Value(v)
+            }
+        })
+        .collect()
+}
+
 /// Publishes a line of counts that are not about persons (requests, exchanges): all shown.
 pub fn open_line(cells: &[i64]) -> Line {
     Line {
@@ -144,6 +161,15 @@ mod tests {
         assert_eq!(line(&[0, 0], 10).total, Shown::Value(0));
         let all = line(&[25, 30], 10);
         assert_eq!(values(&all), [Some(25), Some(30)]);
+    }
+
+    #[test]
+    fn a_levels_hours_are_hidden_one_by_one() {
+        let shown: Vec<Option<i64>> = each(&[12, 3, 0, 10], 10)
+            .iter()
+            .map(|c| c.value())
+            .collect();
+        assert_eq!(shown, [Some(12), None, Some(0), Some(10)]);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 use tongban_core::RegionCode;
-use tongban_platform::figures::{self, Figure, HOUR_MS};
+use tongban_platform::figures::{self, Figure, HOUR_MS, Rate};
 
 use crate::authz::{Action, Resource, can};
 use crate::error::{AppError, AppResult};
@@ -72,6 +72,126 @@ pub struct Point {
     /// The bucket's start, RFC 3339.
     pub start: String,
     pub value: Published,
+    /// False for a level's bucket in which it was not measured (the hours to come): the value
+    /// is unknown, not hidden.
+    pub measured: bool,
+}
+
+/// What a figure is: a count of events over each bucket (summed over the period), or a level —
+/// how many there were at the bucket's last measure (its total is the level now).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Count,
+    Level,
+}
+
+/// A rate of the view, in percent to one decimal: `of` out of `per`, worked out from the two
+/// figures as published, so shown only where both are.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RateView {
+    pub key: String,
+    pub group: String,
+    pub name: String,
+    /// The numerator's and the denominator's figure keys.
+    pub of: String,
+    pub per: String,
+    pub value: Option<f64>,
+    pub series: Vec<RatePoint>,
+    pub breakdown: Vec<RatePart>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RatePoint {
+    pub label: String,
+    pub value: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RatePart {
+    pub region: String,
+    pub name: String,
+    pub value: Option<f64>,
+}
+
+/// `of` out of `per` in percent, to one decimal; none when either is hidden or `per` is 0.
+pub fn percent(of: Published, per: Published) -> Option<f64> {
+    match (of, per) {
+        (Some(of), Some(per)) if per > 0 => {
+            Some((of * 1000 + per / 2).div_euclid(per) as f64 / 10.0)
+        }
+        _ => None,
+    }
+}
+
+fn rate_view(rate: &Rate, views: &[FigureView], english: bool) -> Option<RateView> {
+    let of = views.iter().find(|v| v.key == rate.of)?;
+    let per = views.iter().find(|v| v.key == rate.per)?;
+    Some(RateView {
+        key: rate.key.to_owned(),
+        group: rate.group.to_owned(),
+        name: if english { rate.en } else { rate.zh }.to_owned(),
+        of: rate.of.to_owned(),
+        per: rate.per.to_owned(),
+        value: percent(of.total, per.total),
+        series: of
+            .series
+            .iter()
+            .zip(&per.series)
+            .map(|(a, b)| RatePoint {
+                label: a.label.clone(),
+                value: percent(a.value, b.value),
+            })
+            .collect(),
+        breakdown: of
+            .breakdown
+            .iter()
+            .filter_map(|a| {
+                let b = per.breakdown.iter().find(|b| b.region == a.region)?;
+                Some(RatePart {
+                    region: a.region.clone(),
+                    name: a.name.clone(),
+                    value: percent(a.value, b.value),
+                })
+            })
+            .collect(),
+    })
+}
+
+/// The figures and rates asked for (keys of either; a rate brings its two figures), all
+/// when none is named.
+fn choose(state: &AppState, asked: &[String]) -> AppResult<(Vec<Figure>, Vec<Rate>)> {
+    let declared = figures::declared(state);
+    let all_rates = figures::rates(state);
+    if asked.is_empty() {
+        return Ok((declared, all_rates));
+    }
+    let mut chosen: Vec<Figure> = Vec::new();
+    let mut rates: Vec<Rate> = Vec::new();
+    let find = |key: &str| {
+        declared
+            .iter()
+            .find(|f| f.key == key)
+            .copied()
+            .ok_or_else(|| AppError::invalid("figures", format!("no figure {key}")))
+    };
+    for key in asked {
+        let wanted = match all_rates.iter().find(|r| r.key == key.as_str()) {
+            Some(rate) => {
+                if !rates.contains(rate) {
+                    rates.push(*rate);
+                }
+                vec![find(rate.of)?, find(rate.per)?]
+            }
+            None => vec![find(key)?],
+        };
+        for figure in wanted {
+            if !chosen.contains(&figure) {
+                chosen.push(figure);
+            }
+        }
+    }
+    Ok((chosen, rates))
 }
 
 /// One region's part of a figure.
@@ -92,6 +212,10 @@ pub struct FigureView {
     pub name: String,
     /// Whether it counts what persons did (and hides counts below `k`).
     pub about_persons: bool,
+    pub kind: Kind,
+    /// False for a level never measured in the period.
+    pub measured: bool,
+    /// A count's sum over the period; a level's value at its last measure.
     pub total: Published,
     pub series: Vec<Point>,
     pub breakdown: Vec<RegionPart>,
@@ -118,6 +242,7 @@ pub struct OpsView {
     /// Counts of persons below this are hidden.
     pub k: i64,
     pub figures: Vec<FigureView>,
+    pub rates: Vec<RateView>,
     pub below: Vec<Below>,
     /// When the view was read, RFC 3339: counts reach the view within seconds of the event.
     pub read_at: String,
@@ -200,20 +325,7 @@ pub async fn view(state: &AppState, actor: &Actor, ask: &Ask) -> AppResult<OpsVi
     if !may_view(actor, &code) {
         return Err(AppError::Forbidden);
     }
-    let declared = figures::declared(state);
-    let chosen: Vec<Figure> = if ask.figures.is_empty() {
-        declared
-    } else {
-        let mut chosen = Vec::new();
-        for key in &ask.figures {
-            let figure = declared
-                .iter()
-                .find(|f| f.key == key.as_str())
-                .ok_or_else(|| AppError::invalid("figures", format!("no figure {key}")))?;
-            chosen.push(*figure);
-        }
-        chosen
-    };
+    let (chosen, rates) = choose(state, &ask.figures)?;
     let name_of = |r: &tongban_platform::admin::store::Region| {
         if ask.english {
             r.name_en.clone()
@@ -231,15 +343,60 @@ pub async fn view(state: &AppState, actor: &Actor, ask: &Ask) -> AppResult<OpsVi
         (Some(first), Some(last)) => (first.1, last.2),
         _ => return Err(AppError::invalid("date", "no such period")),
     };
+    let is_level = |f: &Figure| figures::is_level(state, f.key);
     let keys: Vec<&str> = chosen.iter().map(|f| f.key).collect();
+    let counted: Vec<&str> = chosen
+        .iter()
+        .filter(|f| !is_level(f))
+        .map(|f| f.key)
+        .collect();
+    let levels: Vec<&str> = chosen
+        .iter()
+        .filter(|f| is_level(f))
+        .map(|f| f.key)
+        .collect();
     let grain = match ask.period {
         Period::Day => figures::Grain::Hour,
         Period::Week | Period::Month => figures::Grain::Day,
     };
-    let (by_time, by_region) = tokio::try_join!(
+    let (by_time, mut by_region, measured) = tokio::try_join!(
         figures::sums(state, grain, false, &keys, &within, from, to),
-        figures::sums(state, grain, true, &keys, &within, from, to),
+        figures::sums(state, grain, true, &counted, &within, from, to),
+        figures::measured_buckets(state, grain, &levels, from, to),
     )?;
+    // The buckets in which each level was measured; by region, a level is its value in the
+    // last of them (now, for today).
+    let measured_at: HashMap<&str, Vec<bool>> = levels
+        .iter()
+        .map(|key| {
+            let at = spans
+                .iter()
+                .map(|(_, start, end)| {
+                    measured
+                        .iter()
+                        .any(|(f, m)| f == key && m >= start && m < end)
+                })
+                .collect();
+            (*key, at)
+        })
+        .collect();
+    let last_of = |key: &str| {
+        measured_at
+            .get(key)
+            .and_then(|at| at.iter().rposition(|m| *m))
+    };
+    let mut lasts: Vec<usize> = levels.iter().filter_map(|key| last_of(key)).collect();
+    lasts.sort_unstable();
+    lasts.dedup();
+    for last in lasts {
+        let keys: Vec<&str> = levels
+            .iter()
+            .copied()
+            .filter(|key| last_of(key) == Some(last))
+            .collect();
+        let (_, start, end) = &spans[last];
+        by_region.extend(figures::sums(state, grain, true, &keys, &within, *start, *end).await?);
+    }
     // Which part of the breakdown each counted region falls in: the region below that holds
     // it, or the viewed region itself.
     let part_of: HashMap<&str, usize> = within
@@ -262,6 +419,7 @@ pub async fn view(state: &AppState, actor: &Actor, ask: &Ask) -> AppResult<OpsVi
     let zone = state.zone();
     let mut views = Vec::with_capacity(chosen.len());
     for figure in &chosen {
+        let level = is_level(figure);
         let mut by_bucket = vec![0_i64; spans.len()];
         let mut by_part = vec![0_i64; below.len() + 1];
         for row in by_time.iter().filter(|r| r.figure == figure.key) {
@@ -284,20 +442,47 @@ pub async fn view(state: &AppState, actor: &Actor, ask: &Ask) -> AppResult<OpsVi
                 suppress::open_line(cells)
             }
         };
-        let series = publish(&by_bucket);
         let parts = publish(&by_part);
-        // The two lines share their total: hidden in one, hidden in both.
-        let total = match (series.total, parts.total) {
-            (Shown::Value(v), Shown::Value(_)) => Some(v),
-            _ => None,
+        // A count's two lines share their total: hidden in one, hidden in both. A level's
+        // total is its value now, the sum of its parts; its hours are each a level, none a
+        // part of a published sum, each hidden alone below k.
+        let last_measured = last_of(figure.key);
+        let (series, total): (Vec<Option<Shown>>, Published) = if level {
+            let measured_at = measured_at.get(figure.key).cloned().unwrap_or_default();
+            let cells = if figure.about_persons {
+                suppress::each(&by_bucket, k)
+            } else {
+                suppress::open_line(&by_bucket).cells
+            };
+            let mut series: Vec<Option<Shown>> = cells
+                .into_iter()
+                .zip(&measured_at)
+                .map(|(shown, measured)| measured.then_some(shown))
+                .collect();
+            let total = last_measured.and(parts.total.value());
+            // The last hour is the total: hidden in one, hidden in both.
+            if let Some(last) = last_measured
+                && total.is_none()
+            {
+                series[last] = Some(Shown::Hidden);
+            }
+            (series, total)
+        } else {
+            let line = publish(&by_bucket);
+            let total = match (line.total, parts.total) {
+                (Shown::Value(v), Shown::Value(_)) => Some(v),
+                _ => None,
+            };
+            (line.cells.into_iter().map(Some).collect(), total)
         };
+        let unmeasured = level && last_measured.is_none();
         let mut breakdown: Vec<RegionPart> = below
             .iter()
             .zip(&parts.cells)
             .map(|(b, shown)| RegionPart {
                 region: b.code.as_str().to_owned(),
                 name: name_of(b),
-                value: shown.value(),
+                value: if unmeasured { None } else { shown.value() },
             })
             .collect();
         // What was counted in the region itself, when there was any.
@@ -319,19 +504,26 @@ pub async fn view(state: &AppState, actor: &Actor, ask: &Ask) -> AppResult<OpsVi
             group: figure.group.to_owned(),
             name: if ask.english { figure.en } else { figure.zh }.to_owned(),
             about_persons: figure.about_persons,
+            kind: if level { Kind::Level } else { Kind::Count },
+            measured: !unmeasured,
             total,
             series: spans
                 .iter()
-                .zip(&series.cells)
+                .zip(&series)
                 .map(|((label, start, _), shown)| Point {
                     label: label.clone(),
                     start: crate::time_fmt::rfc3339(*start),
-                    value: shown.value(),
+                    value: shown.and_then(Shown::value),
+                    measured: shown.is_some(),
                 })
                 .collect(),
             breakdown,
         });
     }
+    let rates = rates
+        .iter()
+        .filter_map(|rate| rate_view(rate, &views, ask.english))
+        .collect();
     let parent = region
         .parent_code
         .as_deref()
@@ -349,6 +541,7 @@ pub async fn view(state: &AppState, actor: &Actor, ask: &Ask) -> AppResult<OpsVi
         to: tongban_core::zone::ymd(last_day),
         k,
         figures: views,
+        rates,
         below: below
             .iter()
             .map(|b| Below {
@@ -395,7 +588,7 @@ fn within_region(
     false
 }
 
-/// The declared figures, for the API's list.
+/// A declared figure or rate, for the API's list.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FigureInfo {
     pub key: String,
@@ -403,19 +596,50 @@ pub struct FigureInfo {
     pub zh: String,
     pub en: String,
     pub about_persons: bool,
+    /// `count`, `level` or `rate`.
+    pub kind: String,
+    /// A rate's numerator and denominator figures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub of: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per: Option<String>,
 }
 
 pub fn declared(state: &AppState) -> Vec<FigureInfo> {
-    figures::declared(state)
-        .into_iter()
+    let figures = figures::declared(state);
+    let mut list: Vec<FigureInfo> = figures
+        .iter()
         .map(|f| FigureInfo {
             key: f.key.to_owned(),
             group: f.group.to_owned(),
             zh: f.zh.to_owned(),
             en: f.en.to_owned(),
             about_persons: f.about_persons,
+            kind: if figures::is_level(state, f.key) {
+                "level"
+            } else {
+                "count"
+            }
+            .to_owned(),
+            of: None,
+            per: None,
         })
-        .collect()
+        .collect();
+    list.extend(figures::rates(state).into_iter().map(|r| {
+        FigureInfo {
+            key: r.key.to_owned(),
+            group: r.group.to_owned(),
+            zh: r.zh.to_owned(),
+            en: r.en.to_owned(),
+            about_persons: figures
+                .iter()
+                .any(|f| (f.key == r.of || f.key == r.per) && f.about_persons),
+            kind: "rate".to_owned(),
+            of: Some(r.of.to_owned()),
+            per: Some(r.per.to_owned()),
+        }
+    }));
+    list
 }
 
 /// Today's view of a region as Prometheus text: per figure, the count of each region below it

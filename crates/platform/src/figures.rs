@@ -23,7 +23,10 @@ pub const FLUSH_PERIOD: std::time::Duration = std::time::Duration::from_secs(5);
 /// How long hourly figures are kept.
 pub const KEEP_DAYS: i64 = 400;
 
-pub use crate::module::Figure;
+pub use crate::module::{Figure, Measured, Rate};
+
+/// How often the modules' levels are measured (on one node at a time).
+pub const MEASURE_PERIOD: std::time::Duration = std::time::Duration::from_secs(60);
 
 type Cell = (&'static str, String, i64);
 
@@ -294,12 +297,132 @@ pub async fn purge(state: &AppState) -> AppResult<()> {
     Ok(())
 }
 
-/// Every figure the registered modules keep, in the modules' order.
+/// Every figure the registered modules keep, counts and levels, in the modules' order.
 pub fn declared(state: &AppState) -> Vec<Figure> {
     crate::module::modules(state)
         .iter()
-        .flat_map(|module| module.figures().iter().copied())
+        .flat_map(|module| module.figures().iter().chain(module.levels()).copied())
         .collect()
+}
+
+/// The region of the rows that mark a bucket in which a level was measured.
+const MEASURED_REGION: &str = "*";
+
+/// The buckets within `[from, to)` in which each of `figures` (levels) was measured: (figure,
+/// the bucket's start).
+pub async fn measured_buckets(
+    state: &AppState,
+    grain: Grain,
+    figures: &[&str],
+    from: i64,
+    to: i64,
+) -> AppResult<Vec<(String, i64)>> {
+    if figures.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (table, column) = grain.table();
+    let sql = format!(
+        "SELECT figure, {column} FROM {table} WHERE {}",
+        question(column, figures.len(), 1)
+    );
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(from).bind(to);
+    for figure in figures {
+        query = query.bind((*figure).to_owned());
+    }
+    Ok(query
+        .bind(MEASURED_REGION.to_owned())
+        .fetch_all(state.pool())
+        .await?)
+}
+
+/// Whether a figure is a level (how many there are, measured) rather than a count of events.
+pub fn is_level(state: &AppState, key: &str) -> bool {
+    crate::module::modules(state)
+        .iter()
+        .any(|module| module.levels().iter().any(|f| f.key == key))
+}
+
+/// Every rate the registered modules declare.
+pub fn rates(state: &AppState) -> Vec<Rate> {
+    crate::module::modules(state)
+        .iter()
+        .flat_map(|module| module.rates().iter().copied())
+        .collect()
+}
+
+/// Measures every module's levels and stores them as this hour's and this local day's value
+/// (replacing the earlier measure of the hour and the day: a level's hour holds its last
+/// measure). A region no longer measured drops out of the hour, which the view reads as 0.
+pub async fn measure(state: &AppState) -> AppResult<()> {
+    let mut keys: Vec<&'static str> = Vec::new();
+    let mut values: HashMap<(&'static str, String), i64> = HashMap::new();
+    for module in crate::module::modules(state).iter() {
+        if module.levels().is_empty() {
+            continue;
+        }
+        keys.extend(module.levels().iter().map(|f| f.key));
+        for m in module.measure(state).await? {
+            *values.entry((m.figure, m.region)).or_insert(0) += m.value;
+        }
+    }
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<Measured> = values
+        .into_iter()
+        .map(|((figure, region), value)| Measured {
+            figure,
+            region,
+            value,
+        })
+        .collect();
+    store_levels(state, state.now(), &keys, &values).await
+}
+
+/// Stores levels measured at `at` as the value of their hour and local day, replacing what
+/// was measured before in that hour and day for the figures `keys` (a figure of `keys` with
+/// no value here is 0 in the hour). The demo seeds its history through this too.
+pub async fn store_levels(
+    state: &AppState,
+    at: i64,
+    keys: &[&'static str],
+    values: &[Measured],
+) -> AppResult<()> {
+    let now = at;
+    let hour = now.div_euclid(HOUR_MS) * HOUR_MS;
+    let zone = state.zone();
+    let day = zone.start_of(zone.at(now).date());
+    // Each level's mark that it was measured in this hour and day (a row of the region
+    // `*`, which no view asks for): a bucket without it is unknown (before the first measure,
+    // the hours to come), not zero.
+    let mut hourly: Vec<(&str, &str, i64, i64)> = values
+        .iter()
+        .filter(|m| m.value != 0)
+        .map(|m| (m.figure, m.region.as_str(), hour, m.value))
+        .chain(keys.iter().map(|key| (*key, MEASURED_REGION, hour, 1)))
+        .collect();
+    hourly.sort_unstable();
+    let daily: Vec<(&str, &str, i64, i64)> = hourly
+        .iter()
+        .map(|(figure, region, _, n)| (*figure, *region, day, *n))
+        .collect();
+    let mut tx = state.pool().begin().await?;
+    for (table, column, at) in [("ops_counts", "hour", hour), ("ops_daily", "day", day)] {
+        let marks: Vec<String> = (0..keys.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "DELETE FROM {table} WHERE {column} = $1 AND figure IN ({})",
+            marks.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(at);
+        for key in keys {
+            query = query.bind((*key).to_owned());
+        }
+        query.execute(&mut *tx).await?;
+    }
+    upsert(&mut tx, "ops_counts", "hour", &hourly).await?;
+    upsert(&mut tx, "ops_daily", "day", &daily).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The kernel's part of the figures: each node adds its tally every few seconds, and one node
@@ -309,6 +432,16 @@ pub struct FiguresModule;
 /// Requests answered, and answered with a server error (5xx), by the deployment's region.
 pub const REQUESTS: &str = "platform.requests";
 pub const ERRORS: &str = "platform.errors";
+
+/// The platform's rates.
+pub const RATES: &[Rate] = &[Rate {
+    key: "platform.error_rate",
+    group: "platform",
+    zh: "服务端错误率",
+    en: "Server error rate",
+    of: ERRORS,
+    per: REQUESTS,
+}];
 
 /// The platform's own figures.
 pub const FIGURES: &[Figure] = &[
@@ -328,7 +461,49 @@ pub const FIGURES: &[Figure] = &[
     },
 ];
 
+/// The database's size in bytes (a level, measured each minute).
+pub const DB_BYTES: &str = "platform.db_bytes";
+
+/// The platform's levels.
+pub const LEVELS: &[Figure] = &[Figure {
+    key: DB_BYTES,
+    group: "platform",
+    zh: "数据库大小（字节）",
+    en: "Database size (bytes)",
+    about_persons: false,
+}];
+
+/// The database's size, in the deployment's region.
+async fn measure_platform(state: &AppState) -> AppResult<Vec<Measured>> {
+    let sql = match state.db.engine() {
+        crate::db::Engine::Sqlite => {
+            "SELECT CAST(page_count * page_size AS BIGINT) FROM pragma_page_count(), pragma_page_size()"
+        }
+        crate::db::Engine::Postgres => {
+            "SELECT CAST(pg_database_size(current_database()) AS BIGINT)"
+        }
+    };
+    let bytes: i64 = sqlx::query_scalar(sql).fetch_one(state.pool()).await?;
+    Ok(vec![Measured {
+        figure: DB_BYTES,
+        region: state.config.region_code.clone(),
+        value: bytes,
+    }])
+}
+
 impl crate::module::Module for FiguresModule {
+    fn levels(&self) -> &'static [Figure] {
+        LEVELS
+    }
+
+    fn measure<'a>(&'a self, state: &'a AppState) -> crate::module::Measuring<'a> {
+        Box::pin(measure_platform(state))
+    }
+
+    fn rates(&self) -> &'static [Rate] {
+        RATES
+    }
+
     fn name(&self) -> &'static str {
         "figures"
     }
@@ -348,7 +523,17 @@ impl crate::module::Module for FiguresModule {
     fn jobs(&self, state: &AppState) -> Vec<crate::module::Job> {
         let flushing = state.clone();
         let purging = state.clone();
+        let measuring = state.clone();
         vec![
+            crate::module::Job::once_every(
+                state.clone(),
+                "measure the modules' levels",
+                MEASURE_PERIOD,
+                move || {
+                    let state = measuring.clone();
+                    async move { measure(&state).await }
+                },
+            ),
             crate::module::Job::every("add this node's figures", FLUSH_PERIOD, move || {
                 let state = flushing.clone();
                 async move { flush(&state).await }

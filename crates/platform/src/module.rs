@@ -268,6 +268,33 @@ impl Figure {
     }
 }
 
+/// A level a module measured: how many of a thing there are now in a region (applications in
+/// progress, overdue, grants waiting), as opposed to a [`Figure`]'s count of events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Measured {
+    pub figure: &'static str,
+    pub region: String,
+    pub value: i64,
+}
+
+/// A module's measuring of its levels, under way.
+pub type Measuring<'a> = Pin<Box<dyn Future<Output = AppResult<Vec<Measured>>> + Send + 'a>>;
+
+/// A rate the view works out from two figures of the same module (`of` out of `per`): the
+/// on-time rate of completed applications, the failure rate of exchanges. Shown as a
+/// percentage, and only where both figures are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub key: &'static str,
+    pub group: &'static str,
+    pub zh: &'static str,
+    pub en: &'static str,
+    /// The numerator's figure key.
+    pub of: &'static str,
+    /// The denominator's figure key.
+    pub per: &'static str,
+}
+
 /// One area of the platform, as the kernel sees it.
 pub trait Module: Send + Sync + 'static {
     /// A short name, for logs.
@@ -367,6 +394,23 @@ pub trait Module: Send + Sync + 'static {
     /// The figures the module counts for the operations view (see [`crate::figures`]).
     /// None by default.
     fn figures(&self) -> &'static [Figure] {
+        &[]
+    }
+
+    /// The levels the module measures (figures of how many there are, not of what happened),
+    /// each a minute by [`Module::measure`]. None by default.
+    fn levels(&self) -> &'static [Figure] {
+        &[]
+    }
+
+    /// Measures the module's levels now, by region: a few indexed counts over what is open,
+    /// never a scan of what is done. Run on one node at a time, once a minute.
+    fn measure<'a>(&'a self, _state: &'a AppState) -> Measuring<'a> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    /// The rates the view works out from the module's figures. None by default.
+    fn rates(&self) -> &'static [Rate] {
         &[]
     }
 

@@ -84,6 +84,18 @@ impl crate::module::Module for ApplicationsModule {
         crate::applications::FIGURES
     }
 
+    fn levels(&self) -> &'static [tongban_platform::figures::Figure] {
+        crate::applications::LEVELS
+    }
+
+    fn measure<'a>(&'a self, state: &'a crate::state::AppState) -> crate::module::Measuring<'a> {
+        Box::pin(crate::applications::measure(state))
+    }
+
+    fn rates(&self) -> &'static [tongban_platform::figures::Rate] {
+        crate::applications::RATES
+    }
+
     fn name(&self) -> &'static str {
         "applications"
     }

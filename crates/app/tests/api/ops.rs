@@ -358,9 +358,43 @@ async fn the_operations_page_draws_each_figure_with_its_numbers_and_drills_down(
         &week[..week.len().min(400)]
     );
     assert!(week.contains("Up to the region above"));
+    // The health officer's dashboard is the pass and check-ins; the city overview has the
+    // services too, with their levels and rates; the duty officer's opens with the alerts.
+    assert!(to.contains("lens=health"), "{to}");
+    assert!(!html.contains("data-figure=\"services.received\""));
+    let overview = browser
+        .get(&app, "/ops?region=339900&period=day&lens=leader")
+        .await
+        .text()
+        .await
+        .expect("html");
+    for key in [
+        "services.received",
+        "services.in_progress",
+        "services.on_time_rate",
+    ] {
+        assert!(
+            overview.contains(&format!("data-figure=\"{key}\"")),
+            "{key}"
+        );
+    }
+    assert!(overview.contains("ops-card ops-level") && overview.contains("ops-card ops-rate"));
+    let duty = browser
+        .get(&app, "/ops?region=339900&period=day&lens=duty")
+        .await
+        .text()
+        .await
+        .expect("html");
+    // (In English: the page above chose it.)
+    assert!(duty.contains("Operations alerts"));
+    assert!(duty.contains("data-figure=\"platform.requests\""));
     // Bad questions are readable pages, not errors.
-    let bad = browser.get(&app, "/ops?region=339900&period=year").await;
-    assert_eq!(bad.status(), 422);
+    for bad in [
+        "/ops?region=339900&period=year",
+        "/ops?region=339900&lens=mayor",
+    ] {
+        assert_eq!(browser.get(&app, bad).await.status(), 422, "{bad}");
+    }
     // A citizen has no operations view.
     let mut citizen = app.page_login(app.account("citizen.zhangwei")).await;
     assert_eq!(citizen.get(&app, "/ops").await.status(), 403);
@@ -511,4 +545,206 @@ async fn a_threshold_raises_one_alert_for_its_period_on_the_viewers_workbench() 
     )
     .await;
     assert_eq!(status, 409);
+}
+
+fn rate<'a>(view: &'a Value, key: &str) -> &'a Value {
+    view["rates"]
+        .as_array()
+        .expect("rates")
+        .iter()
+        .find(|r| r["key"] == key)
+        .unwrap_or_else(|| panic!("no rate {key}"))
+}
+
+#[tokio::test]
+async fn open_work_is_measured_as_a_level_and_its_overdue_part_counted_when_the_due_day_passes() {
+    let app = spawn_app_with(|config| config.statistics_k = 1).await;
+    let levels = "region=339900&period=day&figures=services.in_progress,services.overdue";
+    tongban_app::figures::measure(&app.state)
+        .await
+        .expect("measure");
+    let before = view(&app, "demo.sysadmin", levels).await;
+    let citizen = app.account("citizen.zhangwei").api_token.clone();
+    crate::helpers::apply_through_the_api(&app, &citizen).await;
+    // Nothing moves until the level is measured again: the view reads no application.
+    assert_eq!(
+        view(&app, "demo.sysadmin", levels).await["figures"],
+        before["figures"]
+    );
+    tongban_app::figures::measure(&app.state)
+        .await
+        .expect("measure");
+    let after = view(&app, "demo.sysadmin", levels).await;
+    let in_progress = figure(&after, "services.in_progress");
+    assert_eq!(in_progress["kind"], "level");
+    assert_eq!(
+        total(&after, "services.in_progress") - total(&before, "services.in_progress"),
+        1
+    );
+    assert_eq!(
+        total(&after, "services.overdue"),
+        total(&before, "services.overdue")
+    );
+    // A level's total is its value now: the current hour's point, not the sum of the hours;
+    // the hours to come are not measured, not zero.
+    let series = in_progress["series"].as_array().expect("series");
+    let now = app.state.now();
+    let current = series
+        .iter()
+        .rposition(|p| p["measured"] == true)
+        .expect("measured now");
+    assert_eq!(series[current]["value"], in_progress["total"]);
+    let hour_of = |p: &Value| {
+        time::OffsetDateTime::parse(
+            p["start"].as_str().expect("start"),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .expect("rfc3339")
+        .unix_timestamp()
+            * 1000
+    };
+    assert!(hour_of(&series[current]) <= now && now < hour_of(&series[current]) + 3_600_000);
+    assert!(
+        series[current + 1..]
+            .iter()
+            .all(|p| p["measured"] == false && p["value"].is_null())
+    );
+
+    // Eight days on, the application is past its due day (three working days).
+    app.clock.advance(time::Duration::days(8));
+    tongban_app::figures::measure(&app.state)
+        .await
+        .expect("measure");
+    let later = view(&app, "demo.sysadmin", levels).await;
+    assert!(total(&later, "services.overdue") >= 1);
+    assert_eq!(
+        total(&later, "services.overdue"),
+        total(&later, "services.in_progress"),
+        "everything open was applied for eight days ago or more"
+    );
+}
+
+#[tokio::test]
+async fn a_rate_is_worked_out_from_what_is_shown_and_can_raise_an_alert() {
+    let app = spawn_app().await;
+    let admin = app.account("demo.sysadmin").api_token.clone();
+    let tally = app.state.module::<tongban_app::figures::Tally>();
+    let now = app.state.now();
+    // In Jiangbei this hour: 40 completed, 30 on time.
+    tally.add("services.delivered", "339901", now, 40);
+    tally.add("services.delivered_on_time", "339901", now, 30);
+    // In Jiangnan: 40 completed, 4 on time — a count below k, so no rate.
+    tally.add("services.delivered", "339902", now, 40);
+    tally.add("services.delivered_on_time", "339902", now, 4);
+    tongban_app::figures::flush(&app.state)
+        .await
+        .expect("flush");
+    let jiangbei = view(
+        &app,
+        "demo.sysadmin",
+        "region=339901&period=day&figures=services.on_time_rate",
+    )
+    .await;
+    // Asking for a rate brings its two figures.
+    assert_eq!(total(&jiangbei, "services.delivered"), 40);
+    assert_eq!(rate(&jiangbei, "services.on_time_rate")["value"], 75.0);
+    let jiangnan = view(
+        &app,
+        "demo.sysadmin",
+        "region=339902&period=day&figures=services.on_time_rate",
+    )
+    .await;
+    assert!(rate(&jiangnan, "services.on_time_rate")["value"].is_null());
+    let city = view(
+        &app,
+        "demo.sysadmin",
+        "region=339900&period=day&figures=services.on_time_rate",
+    )
+    .await;
+    let by_district: Vec<(String, Value)> = rate(&city, "services.on_time_rate")["breakdown"]
+        .as_array()
+        .expect("breakdown")
+        .iter()
+        .map(|p| {
+            (
+                p["region"].as_str().unwrap_or("").to_owned(),
+                p["value"].clone(),
+            )
+        })
+        .collect();
+    // In the city's line Jiangnan's 4 is hidden, and Jiangbei's 30 with it (else 34 − 30
+    // would give it away): neither district's rate is shown there, though the city's is.
+    assert!(by_district.contains(&("339901".to_owned(), Value::Null)));
+    assert!(by_district.contains(&("339902".to_owned(), Value::Null)));
+    assert_eq!(rate(&city, "services.on_time_rate")["value"], 42.5);
+
+    // A rate's threshold is a percentage.
+    let (status, body) = problem(
+        app.post_as(
+            &admin,
+            "/api/v1/ops/alert-rules",
+            &json!({"region": "339901", "figure": "services.on_time_rate", "per": "hour", "threshold": 150}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, body["field"].as_str()), (422, Some("threshold")));
+    for (region, threshold) in [("339901", 70), ("339902", 5)] {
+        let made = app
+            .post_as(
+                &admin,
+                "/api/v1/ops/alert-rules",
+                &json!({"region": region, "figure": "services.on_time_rate", "per": "hour", "threshold": threshold}),
+            )
+            .await;
+        assert_eq!(made.status(), 201);
+    }
+    // Jiangbei's 75 % reaches 70; Jiangnan's 10 % would reach 5, but rests on 4 persons.
+    assert_eq!(
+        tongban_app::ops::alerts::check(&app.state)
+            .await
+            .expect("check"),
+        1
+    );
+    let open: Value = app
+        .get_as(&admin, "/api/v1/ops/alerts")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let alerts = open.as_array().expect("alerts");
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0]["rule"]["region"], "339901");
+    assert_eq!(alerts[0]["value"], 75);
+
+    // The list of figures names the rate with its parts; an unknown one is refused.
+    let listed: Value = app
+        .get_as(&admin, "/api/v1/ops/figures")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let on_time = listed
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|f| f["key"] == "services.on_time_rate")
+        .expect("listed");
+    assert_eq!(
+        (&on_time["kind"], &on_time["of"], &on_time["per"]),
+        (
+            &json!("rate"),
+            &json!("services.delivered_on_time"),
+            &json!("services.delivered")
+        )
+    );
+    let (status, _) = problem(
+        app.get_as(
+            &admin,
+            "/api/v1/ops/view?region=339900&figures=services.made_up_rate",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 422);
 }

@@ -239,6 +239,15 @@ pub async fn pending_for(db: &AnyPool, owner: &str) -> AppResult<i64> {
     .await?)
 }
 
+/// Pending requests by the region of the department that holds the resource.
+pub async fn pending_by_region(db: &AnyPool) -> AppResult<Vec<(String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT d.region_code, COUNT(*) FROM data_requests q JOIN data_resources r ON r.code = q.resource_code JOIN departments d ON d.id = r.department_id WHERE q.state = 'pending' GROUP BY d.region_code",
+    )
+    .fetch_all(db)
+    .await?)
+}
+
 /// A move of a request from one state to another, by whom, when, with what.
 pub struct Decision<'a> {
     pub from: &'a str,

@@ -108,6 +108,40 @@ pub const FIGURES: &[tongban_platform::figures::Figure] = &[
     },
 ];
 
+const GRANTS_PENDING: &str = "exchange.grants_pending";
+
+/// What the exchange measures: requests for data waiting for the holder's decision.
+pub const LEVELS: &[tongban_platform::figures::Figure] = &[tongban_platform::figures::Figure {
+    key: GRANTS_PENDING,
+    group: "exchange",
+    zh: "待审批共享申请",
+    en: "Sharing requests awaiting decision",
+    about_persons: false,
+}];
+
+/// The exchange's rates.
+pub const RATES: &[tongban_platform::figures::Rate] = &[tongban_platform::figures::Rate {
+    key: "exchange.failure_rate",
+    group: "exchange",
+    zh: "交换失败率",
+    en: "Exchange failure rate",
+    of: FAILED,
+    per: CALLS,
+}];
+
+/// Measures the pending requests, by the holding department's region.
+pub async fn measure(state: &AppState) -> AppResult<Vec<tongban_platform::figures::Measured>> {
+    Ok(crate::catalogue::store::pending_by_region(state.pool())
+        .await?
+        .into_iter()
+        .map(|(region, value)| tongban_platform::figures::Measured {
+            figure: GRANTS_PENDING,
+            region,
+            value,
+        })
+        .collect())
+}
+
 fn gateway_error(failure: &GatewayError, id: &str, extra: &[(String, String)]) -> Outgoing {
     let mut headers = vec![
         (

@@ -107,10 +107,10 @@ pub async fn rate(state: &AppState, actor: &Actor, id: &str, rating: &Rating) ->
         .iter()
         .map(|(k, g)| (k.as_str(), g.points()))
         .collect();
+    let department = crate::admin::directory::department(state, &app.department_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let due = if rating.grade.is_poor() {
-        let department = crate::admin::directory::department(state, &app.department_id)
-            .await?
-            .ok_or(AppError::NotFound)?;
         let calendar = super::calendar_of(state, department.region_code.as_str()).await?;
         Some(tongban_core::zone::ymd(
             calendar.add_working_days(state.today(), RECTIFY_DAYS),
@@ -142,7 +142,16 @@ pub async fn rate(state: &AppState, actor: &Actor, id: &str, rating: &Rating) ->
         }),
         due,
     )
-    .await
+    .await?;
+    let region = department.region_code.as_str();
+    tongban_platform::figures::count(state, super::RATED, region);
+    if rating.grade.points() >= Grade::Satisfied.points() {
+        tongban_platform::figures::count(state, super::RATED_GOOD, region);
+    }
+    if rating.grade.is_poor() {
+        tongban_platform::figures::count(state, super::RATED_POOR, region);
+    }
+    Ok(())
 }
 
 /// An application's rating and the department's reply, as its applicant or clerks see them.

@@ -718,7 +718,12 @@ pub async fn act(
         ));
     }
     if let Some(figure) = figure_of_state(&to) {
-        tongban_platform::figures::count(state, figure, department.region_code.as_str());
+        let region = department.region_code.as_str();
+        tongban_platform::figures::count(state, figure, region);
+        // On time: completed on or before the due day (days compare as `YYYY-MM-DD`).
+        if figure == DELIVERED && tongban_core::zone::ymd(state.today()) <= app.due_day {
+            tongban_platform::figures::count(state, DELIVERED_ON_TIME, region);
+        }
     }
     if let Some(draft) = result {
         issue_result(state, &app.id, &department, draft, actor.id()).await?;
@@ -736,14 +741,135 @@ const REFUSED: &str = "services.refused";
 const CORRECTION: &str = "services.correction";
 const WITHDRAWN: &str = "services.withdrawn";
 
+const DELIVERED_ON_TIME: &str = "services.delivered_on_time";
+pub(crate) const RATED: &str = "services.rated";
+pub(crate) const RATED_GOOD: &str = "services.rated_good";
+pub(crate) const RATED_POOR: &str = "services.rated_poor";
+const IN_PROGRESS: &str = "services.in_progress";
+const OVERDUE: &str = "services.overdue";
+const RECTIFICATIONS_OPEN: &str = "services.rectifications_open";
+
 /// The figures of applications, as the module declares them.
 pub const FIGURES: &[tongban_platform::figures::Figure] = &[
     figure(RECEIVED, "收件", "Applications received"),
     figure(DELIVERED, "办结", "Applications completed"),
+    figure(DELIVERED_ON_TIME, "按时办结", "Completed on time"),
     figure(REFUSED, "不予受理或不予许可", "Applications refused"),
     figure(CORRECTION, "一次性告知补正", "Corrections asked"),
     figure(WITHDRAWN, "申请人撤回", "Applications withdrawn"),
+    figure(RATED, "好差评评价", "Services rated"),
+    figure(
+        RATED_GOOD,
+        "好评（满意及以上）",
+        "Rated satisfied or better",
+    ),
+    figure(RATED_POOR, "差评", "Rated dissatisfied"),
 ];
+
+/// What the applications module measures: how many are open now.
+pub const LEVELS: &[tongban_platform::figures::Figure] = &[
+    figure(IN_PROGRESS, "在办件", "Applications in progress"),
+    figure(OVERDUE, "超期件", "Applications overdue"),
+    figure(RECTIFICATIONS_OPEN, "待整改差评", "Rectifications open"),
+];
+
+/// The rates of applications.
+pub const RATES: &[tongban_platform::figures::Rate] = &[
+    rate(
+        "services.on_time_rate",
+        "按时办结率",
+        "On-time rate",
+        DELIVERED_ON_TIME,
+        DELIVERED,
+    ),
+    rate(
+        "services.correction_rate",
+        "补正率",
+        "Correction rate",
+        CORRECTION,
+        RECEIVED,
+    ),
+    rate(
+        "services.overdue_rate",
+        "超期率",
+        "Overdue rate",
+        OVERDUE,
+        IN_PROGRESS,
+    ),
+    rate(
+        "services.good_rate",
+        "好评率",
+        "Satisfaction rate",
+        RATED_GOOD,
+        RATED,
+    ),
+    rate(
+        "services.poor_rate",
+        "差评率",
+        "Dissatisfaction rate",
+        RATED_POOR,
+        RATED,
+    ),
+];
+
+const fn rate(
+    key: &'static str,
+    zh: &'static str,
+    en: &'static str,
+    of: &'static str,
+    per: &'static str,
+) -> tongban_platform::figures::Rate {
+    tongban_platform::figures::Rate {
+        key,
+        group: "services",
+        zh,
+        en,
+        of,
+        per,
+    }
+}
+
+/// Measures the open applications and rectifications by the handling department's region: in
+/// progress (not finished), overdue (past the due day while the department holds them — not
+/// while the applicant corrects), rectifications not yet answered.
+pub async fn measure(state: &AppState) -> AppResult<Vec<tongban_platform::figures::Measured>> {
+    let today = tongban_core::zone::ymd(state.today());
+    let by_department = store::open_by_department(state.pool(), &today).await?;
+    let rectifications = store::open_rectifications_by_department(state.pool()).await?;
+    let departments = crate::admin::directory::departments(state).await?;
+    let region_of = |id: &str| {
+        departments
+            .iter()
+            .find(|d| d.id == id)
+            .map(|d| d.region_code.as_str().to_owned())
+    };
+    let mut measured = Vec::new();
+    for (department, in_progress, overdue) in by_department {
+        let Some(region) = region_of(&department) else {
+            continue;
+        };
+        measured.push(tongban_platform::figures::Measured {
+            figure: IN_PROGRESS,
+            region: region.clone(),
+            value: in_progress,
+        });
+        measured.push(tongban_platform::figures::Measured {
+            figure: OVERDUE,
+            region,
+            value: overdue,
+        });
+    }
+    for (department, open) in rectifications {
+        if let Some(region) = region_of(&department) {
+            measured.push(tongban_platform::figures::Measured {
+                figure: RECTIFICATIONS_OPEN,
+                region,
+                value: open,
+            });
+        }
+    }
+    Ok(measured)
+}
 
 const fn figure(
     key: &'static str,

@@ -229,6 +229,46 @@ pub async fn queue_counts(
     Ok((row.try_get("waiting")?, row.try_get("overdue")?))
 }
 
+/// The finished states, as SQL literals: the partial index `applications_open` holds the rows
+/// in none of them, and a query names them literally so that the database uses it.
+fn finished_sql() -> String {
+    tongban_workflow::table::FINAL
+        .iter()
+        .map(|s| {
+            debug_assert!(s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+            format!("'{s}'")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// By department: how many applications are not finished, and how many of those the
+/// department holds past their due day (`today`, `YYYY-MM-DD`; not those back with the
+/// applicant for a correction). Reads the partial index of open applications only.
+pub async fn open_by_department(
+    db: impl Exec<'_>,
+    today: &str,
+) -> AppResult<Vec<(String, i64, i64)>> {
+    let sql = format!(
+        "SELECT department_id, COUNT(*), COUNT(*) FILTER (WHERE due_day < $1 AND state <> $2) FROM applications WHERE state NOT IN ({}) GROUP BY department_id",
+        finished_sql()
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(today.to_owned())
+        .bind(tongban_workflow::table::CORRECTION.to_owned())
+        .fetch_all(db)
+        .await?)
+}
+
+/// By department: how many rectifications wait for the department's reply.
+pub async fn open_rectifications_by_department(db: impl Exec<'_>) -> AppResult<Vec<(String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT department_id, COUNT(*) FROM rectifications WHERE state = 'open' GROUP BY department_id",
+    )
+    .fetch_all(db)
+    .await?)
+}
+
 /// Moves an application from `version` to `to` (and, for a resubmission, a new form and due
 /// day), recording the event, in one transaction; false when another action came first.
 #[allow(clippy::too_many_arguments)]
