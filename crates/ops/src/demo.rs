@@ -107,6 +107,11 @@ pub async fn seed(state: &AppState, _city: &tongban_platform::demo::DemoCity) ->
                     district,
                     checks * 2 / 3 + draw.next(30),
                 );
+                add(
+                    "certificates.shown",
+                    district,
+                    level * size * (1 + draw.next(4)),
+                );
             }
             add("pass.id_checks", CITY, level * (1 + draw.next(3)));
             if open {

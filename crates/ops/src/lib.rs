@@ -2,7 +2,8 @@
 //! through the kernel ([`tongban_platform::figures`]); this module shows them per region and
 //! period ([`view`]), drilling down from a city to its districts, with every small count of
 //! persons hidden and what would reveal it hidden too ([`suppress`]): as pages with charts
-//! drawn on the server ([`pages`]), as JSON and as Prometheus text ([`api`]).
+//! drawn on the server ([`pages`]) — the districts coloured on the deployment's map
+//! ([`boundaries`]) — as JSON and as Prometheus text ([`api`]).
 #![forbid(unsafe_code)]
 
 mod demo;
@@ -12,6 +13,7 @@ mod texts;
 
 pub mod alerts;
 pub mod api;
+pub mod boundaries;
 pub mod pages;
 pub mod suppress;
 pub mod view;

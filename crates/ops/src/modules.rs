@@ -12,6 +12,16 @@ impl crate::module::Module for OpsModule {
         Some(&crate::MIGRATIONS)
     }
 
+    fn init(
+        &self,
+        context: &crate::module::InitContext<'_>,
+        extensions: &mut crate::module::Extensions,
+    ) {
+        extensions.insert(crate::boundaries::load(
+            context.config.ops_boundaries.as_deref(),
+        ));
+    }
+
     fn jobs(&self, state: &crate::state::AppState) -> Vec<crate::module::Job> {
         let checking = state.clone();
         vec![crate::module::Job::once_every(

@@ -204,6 +204,25 @@ fn link(region: &str, period: Period, date: &str, lens: &str) -> String {
     )
 }
 
+/// The regions' part of a figure: on the deployment's map when it outlines at least two of
+/// them, else as bars; nothing when no part is shown but zeros.
+fn breakdown_chart<'a>(
+    map: Option<&tongban_tables::map::Boundaries>,
+    regions: impl Iterator<Item = (&'a String, &'a String, Option<f64>)>,
+    parts: &[(String, Option<f64>)],
+    name: &str,
+    unit: &str,
+) -> String {
+    if parts.len() < 2 || !parts.iter().any(|(_, v)| v.is_some_and(|v| v != 0.0)) {
+        return String::new();
+    }
+    let values: Vec<(String, String, Option<f64>)> = regions
+        .map(|(code, name, value)| (code.clone(), name.clone(), value))
+        .collect();
+    map.and_then(|map| map.choropleth(&values, name, unit))
+        .unwrap_or_else(|| tongban_tables::chart::draw("bar", parts, name))
+}
+
 async fn ops_page(
     State(state): State<AppState>,
     ctx: PageCtx,
@@ -265,6 +284,7 @@ async fn ops_page(
             quiet: Vec::new(),
         })
         .collect();
+    let map = crate::boundaries::of(&state);
     let series_kind = if ask.period == Period::Day {
         "bar"
     } else {
@@ -298,13 +318,16 @@ async fn ops_page(
                 &series,
                 &figure.name,
             ),
-            breakdown_svg: if parts.len() > 1
-                && parts.iter().any(|(_, v)| v.is_some_and(|v| v != 0.0))
-            {
-                tongban_tables::chart::draw("bar", &parts, &figure.name)
-            } else {
-                String::new()
-            },
+            breakdown_svg: breakdown_chart(
+                map,
+                figure
+                    .breakdown
+                    .iter()
+                    .map(|p| (&p.region, &p.name, p.value.map(|v| v as f64))),
+                &parts,
+                &figure.name,
+                "",
+            ),
             series: figure
                 .series
                 .iter()
@@ -347,11 +370,13 @@ async fn ops_page(
             total: percent(rate.value),
             empty: rate.value.is_none() && series.iter().all(|(_, v)| v.is_none()),
             series_svg: tongban_tables::chart::draw("line", &series, &rate.name),
-            breakdown_svg: if parts.len() > 1 && parts.iter().any(|(_, v)| v.is_some()) {
-                tongban_tables::chart::draw("bar", &parts, &rate.name)
-            } else {
-                String::new()
-            },
+            breakdown_svg: breakdown_chart(
+                map,
+                rate.breakdown.iter().map(|p| (&p.region, &p.name, p.value)),
+                &parts,
+                &rate.name,
+                "%",
+            ),
             series: rate
                 .series
                 .iter()

@@ -70,6 +70,10 @@ pub struct Config {
     /// The operations view shows a district-hour cell only when at least this many people
     /// checked in there. Default 10.
     pub statistics_k: i64,
+    /// A GeoJSON file of the regions' boundaries (a FeatureCollection, each feature's region
+    /// code in `properties.code` or `properties.adcode`): the operations view colours its
+    /// districts on this map. None: no map, the bar charts alone. The demo writes one.
+    pub ops_boundaries: Option<PathBuf>,
     /// The cryptographic profile: `international` (Ed25519, SHA-256, AES-256-GCM) or `gm`
     /// (SM2-SM3, SM3, SM4-GCM). Chosen once per deployment. Default `international`.
     pub profile: Profile,
@@ -147,6 +151,7 @@ impl Default for Config {
             checkin_retention_days: 28,
             data_key_rotation_days: 90,
             statistics_k: 10,
+            ops_boundaries: None,
             profile: Profile::International,
             master_key: None,
             master_key_file: None,

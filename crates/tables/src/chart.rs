@@ -36,14 +36,14 @@ fn looks_like_time(label: &str) -> bool {
     }
 }
 
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
 }
 
-fn short(value: f64) -> String {
+pub(crate) fn short(value: f64) -> String {
     if value.abs() >= 10_000.0 {
         format!("{:.1}万", value / 10_000.0)
     } else if value.fract() == 0.0 {

@@ -6,6 +6,7 @@
 
 pub mod chart;
 pub mod gate;
+pub mod map;
 pub mod shape;
 pub mod table;
 pub mod xlsx;

@@ -319,7 +319,11 @@ async fn a_viewer_sees_the_regions_of_their_scope_and_bad_questions_are_refused(
 
 #[tokio::test]
 async fn the_operations_page_draws_each_figure_with_its_numbers_and_drills_down() {
-    let app = spawn_app().await;
+    // The deployment's map of its districts (the demo city's).
+    let boundaries =
+        std::env::temp_dir().join(format!("tongban-boundaries-{}.geojson", std::process::id()));
+    std::fs::write(&boundaries, tongban_app::ops::boundaries::DEMO).expect("write");
+    let app = spawn_app_with(|config| config.ops_boundaries = Some(boundaries.clone())).await;
     let mut browser = app.page_login(app.account("demo.health")).await;
     let opened = browser.get(&app, "/ops").await;
     assert_eq!(opened.status(), 303, "to the viewer's own region");
@@ -333,6 +337,12 @@ async fn the_operations_page_draws_each_figure_with_its_numbers_and_drills_down(
     // A chart and a table of numbers for each figure; the demo's history shows.
     assert!(html.contains("data-figure=\"pass.checks\""));
     assert!(html.contains("<svg") && html.contains("<table"));
+    // The districts coloured on the map, each with its name and number in its title.
+    assert!(html.contains("class=\"chart map\""));
+    for district in ["339901", "339902"] {
+        assert!(html.contains(&format!("class=\"map-area\" data-region=\"{district}\"")));
+    }
+    let _ = std::fs::remove_file(&boundaries);
     assert!(
         html.contains("href=\"/ops?region=339901&amp;period=day")
             || html.contains("href=\"/ops?region=339901&period=day")

@@ -311,10 +311,12 @@ pub async fn issue_from(
 pub const ISSUED: &str = "certificates.issued";
 pub(crate) const USED: &str = "certificates.used";
 pub(crate) const USE_REFUSED: &str = "certificates.use_refused";
+const SHOWN: &str = "certificates.shown";
 
 /// The figures of certificates, as the module declares them.
 pub const FIGURES: &[tongban_platform::figures::Figure] = &[
     figure(ISSUED, "证照签发", "Certificates issued"),
+    figure(SHOWN, "亮证", "Certificates shown by holders"),
     figure(USED, "部门用证", "Certificates used by departments"),
     figure(USE_REFUSED, "用证被拒", "Certificate uses refused"),
 ];
@@ -720,6 +722,8 @@ pub async fn show(
     };
     let signer =
         crate::keys::service::cached_signer(state, &state.config.region_code, SHOW_KEY).await?;
+    // Counted in the holder's home region.
+    tongban_platform::figures::count(state, SHOWN, actor.account.home_region.as_str());
     Ok(Shown {
         code: tongban_codes::issue_shown(&claims, signer.as_ref()),
         expires_at: crate::time_fmt::rfc3339((now + SHOW_SECONDS) * 1000),

@@ -48,6 +48,12 @@ async fn serve_with(
         if config.region_code == tongban_core::RegionCode::NATIONAL {
             config.region_code = demo::CITY.into();
         }
+        // The operations view's map of the demo city's districts, unless one is given.
+        if config.ops_boundaries.is_none() && config.region_code.as_str() == demo::CITY {
+            std::fs::create_dir_all(&config.data_dir)?;
+            config.ops_boundaries =
+                Some(tongban_app::ops::boundaries::write_demo(&config.data_dir)?);
+        }
     }
     let state = tongban_app::open_state(config, Arc::new(SystemClock)).await?;
     let app = Application::build(state.clone())
