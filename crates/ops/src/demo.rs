@@ -90,10 +90,12 @@ pub async fn seed(state: &AppState, _city: &tongban_platform::demo::DemoCity) ->
                     tally.add(figure, region, at, n);
                 }
             };
+            let mut pass_path = 0;
             for (district, size) in [(JIANGBEI, 3), (JIANGNAN, 2)] {
                 let shown = level * size * (60 + draw.next(40));
                 add("pass.shown", district, shown);
                 let checks = shown / 3 + draw.next(20);
+                pass_path += shown + checks;
                 add("pass.checks", district, checks);
                 add("pass.checked_yellow", district, checks / 120 + draw.next(3));
                 add(
@@ -114,6 +116,16 @@ pub async fn seed(state: &AppState, _city: &tongban_platform::demo::DemoCity) ->
                 );
             }
             add("pass.id_checks", CITY, level * (1 + draw.next(3)));
+            // The pass path at the gates' pace: a few in a thousand slower than 100 ms, a
+            // handful shed at the morning peak.
+            let shed = if level >= 10 { draw.next(6) } else { 0 };
+            add("pass.offered", CITY, pass_path + shed);
+            add("pass.shed", CITY, shed);
+            add(
+                "pass.fast",
+                CITY,
+                pass_path - pass_path * draw.next(4) / 1000,
+            );
             if open {
                 let received = 8 + draw.next(25);
                 add("services.received", CITY, received);

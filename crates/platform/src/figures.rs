@@ -433,18 +433,64 @@ pub struct FiguresModule;
 pub const REQUESTS: &str = "platform.requests";
 pub const ERRORS: &str = "platform.errors";
 
+/// The pass path's requests (the codes shown and checked at gates), by the deployment's
+/// region: offered to the node, shed at once (503 with `Retry-After`) and answered within
+/// 100 ms.
+pub const PASS_OFFERED: &str = "pass.offered";
+pub const PASS_SHED: &str = "pass.shed";
+pub const PASS_FAST: &str = "pass.fast";
+
 /// The platform's rates.
-pub const RATES: &[Rate] = &[Rate {
-    key: "platform.error_rate",
-    group: "platform",
-    zh: "服务端错误率",
-    en: "Server error rate",
-    of: ERRORS,
-    per: REQUESTS,
-}];
+pub const RATES: &[Rate] = &[
+    Rate {
+        key: "platform.error_rate",
+        group: "platform",
+        zh: "服务端错误率",
+        en: "Server error rate",
+        of: ERRORS,
+        per: REQUESTS,
+    },
+    Rate {
+        key: "pass.fast_rate",
+        group: "pass",
+        zh: "亮码验码100毫秒内应答率",
+        en: "Pass requests answered within 100 ms",
+        of: PASS_FAST,
+        per: PASS_OFFERED,
+    },
+    Rate {
+        key: "pass.shed_rate",
+        group: "pass",
+        zh: "亮码验码过载拒绝率",
+        en: "Pass requests shed under load",
+        of: PASS_SHED,
+        per: PASS_OFFERED,
+    },
+];
 
 /// The platform's own figures.
 pub const FIGURES: &[Figure] = &[
+    Figure {
+        key: PASS_OFFERED,
+        group: "pass",
+        zh: "亮码验码请求",
+        en: "Pass-path requests",
+        about_persons: false,
+    },
+    Figure {
+        key: PASS_SHED,
+        group: "pass",
+        zh: "过载拒绝（503）",
+        en: "Shed under load (503)",
+        about_persons: false,
+    },
+    Figure {
+        key: PASS_FAST,
+        group: "pass",
+        zh: "100毫秒内应答",
+        en: "Answered within 100 ms",
+        about_persons: false,
+    },
     Figure {
         key: REQUESTS,
         group: "platform",
@@ -464,14 +510,36 @@ pub const FIGURES: &[Figure] = &[
 /// The database's size in bytes (a level, measured each minute).
 pub const DB_BYTES: &str = "platform.db_bytes";
 
+/// The nodes serving (each renews its presence with every flush of its tally).
+pub const NODES: &str = "platform.nodes";
+
+/// How long a node's presence lasts without a renewal.
+const PRESENCE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The platform's levels.
-pub const LEVELS: &[Figure] = &[Figure {
-    key: DB_BYTES,
-    group: "platform",
-    zh: "数据库大小（字节）",
-    en: "Database size (bytes)",
-    about_persons: false,
-}];
+pub const LEVELS: &[Figure] = &[
+    Figure {
+        key: NODES,
+        group: "platform",
+        zh: "在线节点",
+        en: "Nodes serving",
+        about_persons: false,
+    },
+    Figure {
+        key: DB_BYTES,
+        group: "platform",
+        zh: "数据库大小（字节）",
+        en: "Database size (bytes)",
+        about_persons: false,
+    },
+];
+
+/// Marks this node present for [`PRESENCE`]: a lease of its own (`node/<id>`), which a node
+/// that stops gives up with its others and a node that dies loses when it expires.
+async fn present(state: &AppState) -> AppResult<()> {
+    crate::lease::take(state, &format!("node/{}", state.node), PRESENCE).await?;
+    Ok(())
+}
 
 /// The database's size, in the deployment's region.
 async fn measure_platform(state: &AppState) -> AppResult<Vec<Measured>> {
@@ -484,11 +552,20 @@ async fn measure_platform(state: &AppState) -> AppResult<Vec<Measured>> {
         }
     };
     let bytes: i64 = sqlx::query_scalar(sql).fetch_one(state.pool()).await?;
-    Ok(vec![Measured {
-        figure: DB_BYTES,
-        region: state.config.region_code.clone(),
-        value: bytes,
-    }])
+    let nodes = crate::lease::held_under(state, "node/").await?;
+    let region = state.config.region_code.clone();
+    Ok(vec![
+        Measured {
+            figure: DB_BYTES,
+            region: region.clone(),
+            value: bytes,
+        },
+        Measured {
+            figure: NODES,
+            region,
+            value: nodes,
+        },
+    ])
 }
 
 impl crate::module::Module for FiguresModule {
@@ -536,7 +613,10 @@ impl crate::module::Module for FiguresModule {
             ),
             crate::module::Job::every("add this node's figures", FLUSH_PERIOD, move || {
                 let state = flushing.clone();
-                async move { flush(&state).await }
+                async move {
+                    flush(&state).await?;
+                    present(&state).await
+                }
             }),
             crate::module::Job::once_every(
                 state.clone(),

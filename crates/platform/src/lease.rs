@@ -41,6 +41,18 @@ pub async fn take(state: &AppState, job: &str, ttl: Duration) -> AppResult<bool>
     Ok(taken == 1)
 }
 
+/// How many leases whose job starts with `prefix` (letters, digits, `/`, `-`) are held now.
+pub async fn held_under(state: &AppState, prefix: &str) -> AppResult<i64> {
+    debug_assert!(!prefix.contains(['%', '_', '\\']));
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM job_leases WHERE job LIKE $1 AND expires_at > $2")
+            .bind(format!("{prefix}%"))
+            .bind(state.now())
+            .fetch_one(state.pool())
+            .await?,
+    )
+}
+
 /// Gives the lease up (a node that stops): another node may take it at once.
 pub async fn release(state: &AppState, job: &str) -> AppResult<()> {
     sqlx::query("DELETE FROM job_leases WHERE job = $1 AND holder = $2")

@@ -103,6 +103,10 @@ async fn what_the_modules_do_is_counted_where_it_happens_and_shown_by_district()
     assert_eq!(grew("pass.shown"), 1);
     assert_eq!(grew("pass.checks"), 1);
     assert!(grew("platform.requests") >= 3, "the API calls themselves");
+    // The pass path's own two requests (showing and checking), answered at the gate's pace.
+    assert_eq!(grew("pass.offered"), 2);
+    assert_eq!(grew("pass.shed"), 0);
+    assert!(grew("pass.fast") <= 2);
     // The check is counted in the venue's district.
     let checks = |v: &Value| {
         part(figure(v, "pass.checks"), "339901")
@@ -585,6 +589,14 @@ async fn open_work_is_measured_as_a_level_and_its_overdue_part_counted_when_the_
         .await
         .expect("measure");
     let after = view(&app, "demo.sysadmin", levels).await;
+    // The node is serving (its presence renewed with its tally).
+    let nodes = view(
+        &app,
+        "demo.sysadmin",
+        "region=339900&figures=platform.nodes",
+    )
+    .await;
+    assert!(total(&nodes, "platform.nodes") >= 1);
     let in_progress = figure(&after, "services.in_progress");
     assert_eq!(in_progress["kind"], "level");
     assert_eq!(

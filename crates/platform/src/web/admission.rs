@@ -137,20 +137,40 @@ fn shed() -> Response {
     response
 }
 
+/// A pass request answered within this counts as answered at the gate's pace
+/// (`pass.fast`, for the operations view).
+const FAST: Duration = Duration::from_millis(100);
+
 pub(super) async fn shed_load(
-    State(admission): State<Arc<Admission>>,
+    State((admission, state)): State<(Arc<Admission>, crate::state::AppState)>,
     request: Request,
     next: Next,
 ) -> Response {
     if is_pass_path(request.uri().path()) {
-        if !admission.pass_admits() {
-            return shed();
-        }
-        let Ok(_permit) = admission.pass.clone().try_acquire_owned() else {
+        // The balancer's probes share the path's budget, not its figures.
+        let counted = !matches!(request.uri().path(), "/healthz" | "/readyz");
+        let region = state.config.region_code.as_str();
+        let count = |figure: &'static str| {
+            if counted {
+                crate::figures::count(&state, figure, region);
+            }
+        };
+        count(crate::figures::PASS_OFFERED);
+        let permit = if admission.pass_admits() {
+            admission.pass.clone().try_acquire_owned().ok()
+        } else {
+            None
+        };
+        let Some(_permit) = permit else {
+            count(crate::figures::PASS_SHED);
             return shed();
         };
+        let started = Instant::now();
         let response = next.run(request).await;
         admission.rate.finished_one();
+        if started.elapsed() <= FAST && !response.status().is_server_error() {
+            count(crate::figures::PASS_FAST);
+        }
         response
     } else {
         match admission.general.clone().try_acquire_owned() {

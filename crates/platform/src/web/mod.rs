@@ -158,7 +158,7 @@ pub fn router(state: AppState) -> Router {
             Duration::from_secs(config.request_timeout_seconds),
         ))
         .layer(middleware::from_fn_with_state(
-            admission,
+            (admission, state.clone()),
             admission::shed_load,
         ))
         .layer(middleware::from_fn(problem_for_bare_errors))
