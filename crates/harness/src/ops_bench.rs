@@ -220,6 +220,22 @@ async fn checkin_round(
     Ok(count as f64 / started.elapsed().as_secs_f64())
 }
 
+/// Empties the check-in log after a round (and gives SQLite's log back to the file), so that
+/// every round writes into a log of the same size: a log that grows from round to round slows
+/// each a little more, three times more than counting could (an earlier run's lesson).
+async fn empty_checkin_log(state: &AppState) -> anyhow::Result<()> {
+    // Every check-in of the round is durable: `record` answers once its batch is committed.
+    for sql in ["DELETE FROM checkin_log", "DELETE FROM checkin_subjects"] {
+        sqlx::query(sql).execute(state.pool()).await?;
+    }
+    if state.db.engine() == tongban_app::db::Engine::Sqlite {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(state.pool())
+            .await?;
+    }
+    Ok(())
+}
+
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     percentile(values, 0.5)
@@ -306,6 +322,7 @@ pub async fn ops(
     let ids = workflow.apply(state, bench.workflow_applications).await?;
     workflow.run(state, ids, 16).await?;
     checkin_round(state, &venue, u64::MAX, bench.checkins_per_round, 256).await?;
+    empty_checkin_log(state).await?;
     for round in 0..bench.rounds * 2 {
         let counting = (round % 4 == 0) || (round % 4 == 3);
         tally.set_counting(counting);
@@ -313,6 +330,7 @@ pub async fn ops(
         let (steps, seconds) = workflow.run(state, ids, 16).await?;
         let checkins =
             checkin_round(state, &venue, round as u64, bench.checkins_per_round, 256).await?;
+        empty_checkin_log(state).await?;
         if counting {
             steps_on.push(steps as f64 / seconds);
             checkins_on.push(checkins);
@@ -335,6 +353,23 @@ pub async fn ops(
         );
     }
     let add_ns = started.elapsed().as_secs_f64() * 1e9 / f64::from(adds);
+    // The minute's measure of the levels (open applications from their partial index, open
+    // rectifications, waiting requests, the database's size, the nodes), over what the
+    // workflow rounds left (their applications, open or done, counted and reported).
+    let (applications, open): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COUNT(*) FILTER (WHERE state NOT IN ('delivered', 'rejected', 'denied', 'withdrawn')) FROM applications",
+    )
+    .fetch_one(state.pool())
+    .await?;
+    let mut measures = Vec::new();
+    for _ in 0..50 {
+        let started = Instant::now();
+        tongban_app::figures::measure(state)
+            .await
+            .map_err(|e| anyhow::anyhow!("measure: {e}"))?;
+        measures.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    measures.sort_by(f64::total_cmp);
     let (steps_on_rate, steps_off_rate) = (median(&mut steps_on), median(&mut steps_off));
     let (checkins_on_rate, checkins_off_rate) =
         (median(&mut checkins_on), median(&mut checkins_off));
@@ -351,6 +386,8 @@ pub async fn ops(
             "seeding_seconds": seeding,
         },
         "views": views,
+        "levels_measure_ms": {"p50": percentile(&measures, 0.5), "p99": percentile(&measures, 0.99),
+            "applications": applications, "open": open},
         "counting": {
             "one_count_ns": add_ns,
             "rounds_each": bench.rounds,
