@@ -52,6 +52,7 @@ pub const TEXTS: tongban_platform::web::i18n::Texts = &[
     ("ops.alert_chart", "查看图表", "See the chart"),
     ("ops.alert_acknowledge", "已知悉", "Acknowledge"),
     ("ops.no_alerts", "当前没有未处理的预警。", "No open alerts."),
+    ("ops.duty_alerts", "待处理预警", "Alerts to handle"),
     ("ops.lens", "视图", "Dashboard"),
     ("ops.lens.leader", "城市运行总览", "City overview"),
     ("ops.lens.department", "部门负责人", "Department head"),

@@ -175,11 +175,19 @@ impl Boundaries {
             }
             (((v - low) / (high - low) * 5.0) as usize).min(4)
         };
+        // The hatching's id, one per map (a page holds several), from the title.
+        let hatch = format!(
+            "hidden-{:08x}",
+            title
+                .bytes()
+                .fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b))
+                    .wrapping_mul(0x0100_0193))
+        );
         let mut svg = String::new();
         let _ = write!(
             svg,
             "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" role=\"img\" class=\"chart map\"><title>{}</title>\
-             <defs><pattern id=\"hidden\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" class=\"map-hidden-bg\"/><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" class=\"map-hidden-line\"/></pattern></defs>",
+             <defs><pattern id=\"{hatch}\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" class=\"map-hidden-bg\"/><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" class=\"map-hidden-line\"/></pattern></defs>",
             crate::chart::escape(title)
         );
         for (area, name, value) in &drawn {
@@ -211,7 +219,7 @@ impl Boundaries {
                     format!("class=\"map-c{}\"", class(*v)),
                     format!("{}{unit}", crate::chart::short(*v)),
                 ),
-                None => ("fill=\"url(#hidden)\"".to_owned(), "—".to_owned()),
+                None => (format!("fill=\"url(#{hatch})\""), "—".to_owned()),
             };
             let _ = write!(
                 svg,
@@ -246,7 +254,7 @@ impl Boundaries {
         }
         let _ = write!(
             svg,
-            "<rect x=\"{left}\" y=\"126\" width=\"16\" height=\"16\" fill=\"url(#hidden)\"/><text x=\"{}\" y=\"138\" class=\"legend\">—</text></svg>",
+            "<rect x=\"{left}\" y=\"126\" width=\"16\" height=\"16\" fill=\"url(#{hatch})\"/><text x=\"{}\" y=\"138\" class=\"legend\">—</text></svg>",
             left + 22.0
         );
         Some(svg)
@@ -279,9 +287,29 @@ mod tests {
             .expect("drawn");
         assert!(svg.contains("data-region=\"339901\"") && svg.contains("class=\"map-c2\""));
         assert!(svg.contains("<title>江北区 120</title>"));
-        assert!(svg.contains(
-            "fill=\"url(#hidden)\" fill-rule=\"evenodd\" class=\"map-area\" data-region=\"339902\""
-        ));
+        let hatched = svg
+            .split("<path ")
+            .find(|p| p.contains("data-region=\"339902\""))
+            .expect("drawn");
+        assert!(hatched.contains("fill=\"url(#hidden-"), "{hatched}");
+        // Two maps on one page, two hatchings.
+        let other = map
+            .choropleth(
+                &[
+                    ("339901".into(), "a".into(), Some(1.0)),
+                    ("339902".into(), "b".into(), None),
+                ],
+                "another",
+                "",
+            )
+            .expect("drawn");
+        let id = |svg: &str| {
+            svg.split("pattern id=\"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .map(str::to_owned)
+        };
+        assert_ne!(id(&svg), id(&other));
         assert!(svg.contains("checks &lt;by district&gt;"));
         assert!(!svg.contains("339903"));
         // One region with an outline is no map.
