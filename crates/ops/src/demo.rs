@@ -120,6 +120,12 @@ pub async fn seed(state: &AppState, _city: &tongban_platform::demo::DemoCity) ->
             // handful shed at the morning peak.
             let shed = if level >= 10 { draw.next(6) } else { 0 };
             add("pass.offered", CITY, pass_path + shed);
+            // Every check and decision leaves an entry in the permanent log.
+            add(
+                "platform.log_appends",
+                CITY,
+                pass_path / 4 + level * (10 + draw.next(10)),
+            );
             add("pass.shed", CITY, shed);
             add(
                 "pass.fast",

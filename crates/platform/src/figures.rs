@@ -432,6 +432,8 @@ pub struct FiguresModule;
 /// Requests answered, and answered with a server error (5xx), by the deployment's region.
 pub const REQUESTS: &str = "platform.requests";
 pub const ERRORS: &str = "platform.errors";
+/// Entries made durable in the permanent log (the transparency log).
+pub const LOG_APPENDS: &str = "platform.log_appends";
 
 /// The pass path's requests (the codes shown and checked at gates), by the deployment's
 /// region: offered to the node, shed at once (503 with `Retry-After`) and answered within
@@ -503,6 +505,13 @@ pub const FIGURES: &[Figure] = &[
         group: "platform",
         zh: "服务端错误（5xx）",
         en: "Server errors (5xx)",
+        about_persons: false,
+    },
+    Figure {
+        key: LOG_APPENDS,
+        group: "platform",
+        zh: "日志存证条目",
+        en: "Entries appended to the permanent log",
         about_persons: false,
     },
 ];

@@ -25,7 +25,18 @@ pub fn origin(state: &AppState) -> String {
 /// Appends an entry; returns once it is durable.
 pub async fn append(state: &AppState, entry: &impl Serialize) -> AppResult<u64> {
     let data = serde_json::to_vec(entry).map_err(|e| AppError::Internal(e.into()))?;
-    state.ledger.append(data).await
+    let index = state.ledger.append(data).await?;
+    appended(state);
+    Ok(index)
+}
+
+/// Counts an entry made durable, for the operations view.
+fn appended(state: &AppState) {
+    crate::figures::count(
+        state,
+        crate::figures::LOG_APPENDS,
+        state.config.region_code.as_str(),
+    );
 }
 
 /// Appends an entry with a row of a module's table that indexes it, in one transaction;
@@ -36,7 +47,9 @@ pub async fn append_indexed(
     row: super::appender::IndexRow,
 ) -> AppResult<u64> {
     let data = serde_json::to_vec(entry).map_err(|e| AppError::Internal(e.into()))?;
-    state.ledger.append_indexed(data, row).await
+    let index = state.ledger.append_indexed(data, row).await?;
+    appended(state);
+    Ok(index)
 }
 
 /// Answers node requests from a prefetched map; records what the algorithms ask for.
