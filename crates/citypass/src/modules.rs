@@ -300,6 +300,14 @@ impl crate::module::Module for CheckinsModule {
         crate::checkins::FIGURES
     }
 
+    fn levels(&self) -> &'static [tongban_platform::figures::Figure] {
+        crate::checkins::LEVELS
+    }
+
+    fn measure<'a>(&'a self, state: &'a crate::state::AppState) -> crate::module::Measuring<'a> {
+        Box::pin(crate::checkins::measure(state))
+    }
+
     fn name(&self) -> &'static str {
         "checkins"
     }

@@ -291,7 +291,7 @@ async fn ops_page(
         "line"
     };
     for figure in &view.figures {
-        let level = figure.kind == view::Kind::Level;
+        let level = figure.kind == view::FigureKind::Level;
         let series: Vec<(String, Option<f64>)> = figure
             .series
             .iter()

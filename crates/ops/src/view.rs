@@ -81,7 +81,7 @@ pub struct Point {
 /// how many there were at the bucket's last measure (its total is the level now).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum Kind {
+pub enum FigureKind {
     Count,
     Level,
 }
@@ -212,7 +212,7 @@ pub struct FigureView {
     pub name: String,
     /// Whether it counts what persons did (and hides counts below `k`).
     pub about_persons: bool,
-    pub kind: Kind,
+    pub kind: FigureKind,
     /// False for a level never measured in the period.
     pub measured: bool,
     /// A count's sum over the period; a level's value at its last measure.
@@ -504,7 +504,11 @@ pub async fn view(state: &AppState, actor: &Actor, ask: &Ask) -> AppResult<OpsVi
             group: figure.group.to_owned(),
             name: if ask.english { figure.en } else { figure.zh }.to_owned(),
             about_persons: figure.about_persons,
-            kind: if level { Kind::Level } else { Kind::Count },
+            kind: if level {
+                FigureKind::Level
+            } else {
+                FigureKind::Count
+            },
             measured: !unmeasured,
             total,
             series: spans

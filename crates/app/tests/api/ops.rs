@@ -132,6 +132,53 @@ async fn what_the_modules_do_is_counted_where_it_happens_and_shown_by_district()
         assert_eq!(series, total(&after, key), "{key}");
         assert_eq!(parts, total(&after, key), "{key}");
     }
+    // A hall in Jiangbei that records who comes in checks the pass; once the log is
+    // compacted, the hall is an active venue (a level, measured).
+    let officer = app.account("demo.checkpoint").api_token.clone();
+    let officer_id = app.account_id_of("demo.checkpoint").await;
+    tongban_app::venues::ensure_venue(
+        &app.state,
+        "江北区政务服务大厅",
+        "government_hall",
+        "339901",
+        &officer_id,
+        true,
+    )
+    .await
+    .expect("venue");
+    let pass: Value = app
+        .get_as(&citizen, "/api/v1/pass/me")
+        .await
+        .json()
+        .await
+        .expect("pass");
+    let checked: Value = app
+        .post_as(
+            &officer,
+            "/api/v1/pass/verify",
+            &json!({"code": pass["code"]}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(checked["checked_in"], true, "{checked}");
+    tongban_app::checkins::writer::compact(&app.state.db, i64::MAX)
+        .await
+        .expect("compact");
+    tongban_app::figures::measure(&app.state)
+        .await
+        .expect("measure");
+    let active = view(
+        &app,
+        "demo.sysadmin",
+        "region=339900&figures=checkins.active_venues",
+    )
+    .await;
+    let venues = figure(&active, "checkins.active_venues");
+    assert_eq!(venues["kind"], "level");
+    assert!(total(&active, "checkins.active_venues") >= 1);
+    assert!(part(venues, "339901").as_i64().is_some_and(|n| n >= 1));
     // Drilled down to Jiangbei: the same count, and the way back up.
     let district = view(&app, "demo.sysadmin", "region=339901&period=day").await;
     assert_eq!(total(&district, "pass.checks"), checks(&after));

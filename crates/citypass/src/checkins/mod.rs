@@ -112,6 +112,32 @@ pub const FIGURES: &[tongban_platform::figures::Figure] = &[tongban_platform::fi
     about_persons: true,
 }];
 
+const ACTIVE_VENUES: &str = "checkins.active_venues";
+
+/// What check-ins measure: the venues where someone checked in over the last day.
+pub const LEVELS: &[tongban_platform::figures::Figure] = &[tongban_platform::figures::Figure {
+    key: ACTIVE_VENUES,
+    group: "checkins",
+    zh: "近24小时有登记的场所",
+    en: "Venues with check-ins in the last 24 hours",
+    about_persons: false,
+}];
+
+/// The venues seen in the last 24 hours, by region: each venue's latest check-in is kept as the
+/// compactor moves the log (so the level lags the scans by the log's minute).
+pub async fn measure(state: &AppState) -> AppResult<Vec<tongban_platform::figures::Measured>> {
+    let since = state.now() - 24 * tongban_platform::figures::HOUR_MS;
+    Ok(store::active_venues(state.pool(), since)
+        .await?
+        .into_iter()
+        .map(|(region, value)| tongban_platform::figures::Measured {
+            figure: ACTIVE_VENUES,
+            region,
+            value,
+        })
+        .collect())
+}
+
 /// The person behind a pseudonym checked in within the retention period (for a confirmed
 /// contact).
 pub async fn person_of(state: &AppState, subject: &[u8; 16]) -> AppResult<Option<String>> {

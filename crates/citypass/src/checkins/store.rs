@@ -173,6 +173,17 @@ pub async fn compact_log(
     .bind(cut)
     .execute(&mut *tx)
     .await?;
+    // Each venue's latest check-in, for the operations view's active venues.
+    sqlx::query(
+        "INSERT INTO venue_seen (venue_no, last_at)
+         SELECT venue_no, MAX(at) FROM checkin_log WHERE at < $1 GROUP BY venue_no
+         ON CONFLICT (venue_no) DO UPDATE SET last_at = CASE
+             WHEN excluded.last_at > venue_seen.last_at THEN excluded.last_at
+             ELSE venue_seen.last_at END",
+    )
+    .bind(cut)
+    .execute(&mut *tx)
+    .await?;
     let moved = sqlx::query("DELETE FROM checkin_log WHERE at < $1")
         .bind(cut)
         .execute(&mut *tx)
@@ -439,4 +450,14 @@ pub async fn purge_match_requests(db: impl Exec<'_>, before: i64) -> AppResult<u
             .await?
             .rows_affected(),
     )
+}
+
+/// Venues with a check-in at or after `since` (moved out of the log), by the venue's region.
+pub async fn active_venues(db: impl Exec<'_>, since: i64) -> AppResult<Vec<(String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT v.region_code, COUNT(*) FROM venue_seen s JOIN venues v ON v.no = s.venue_no WHERE s.last_at >= $1 GROUP BY v.region_code",
+    )
+    .bind(since)
+    .fetch_all(db)
+    .await?)
 }
