@@ -73,6 +73,7 @@ pub async fn seed(state: &AppState, _city: &tongban_platform::demo::DemoCity) ->
             .collect(),
         ..Open::default()
     };
+    let mut drawn = Vec::new();
     for d in 0..=35 {
         let day = first_day + time::Duration::days(d);
         let weekend = day.weekday().number_days_from_monday() >= 5;
@@ -83,7 +84,7 @@ pub async fn seed(state: &AppState, _city: &tongban_platform::demo::DemoCity) ->
                 break;
             }
             let (level, office) = busy(hour, weekend);
-            levels(state, &mut open, &mut draw, at, now, office).await?;
+            drawn.push((at, levels(&mut open, &mut draw, at, now, office)));
             let open = office;
             let add = |figure: &'static str, region: &str, n: i64| {
                 if n > 0 {
@@ -176,6 +177,7 @@ pub async fn seed(state: &AppState, _city: &tongban_platform::demo::DemoCity) ->
             );
         }
     }
+    figures::store_levels(state, &LEVEL_KEYS, &drawn).await?;
     figures::flush(state).await
 }
 
@@ -213,14 +215,13 @@ const LEVEL_KEYS: [&str; 4] = [
     "exchange.grants_pending",
 ];
 
-async fn levels(
-    state: &AppState,
+fn levels(
     open: &mut Open,
     draw: &mut Draw,
     at: i64,
     now: i64,
     office: bool,
-) -> AppResult<()> {
+) -> Vec<figures::Measured> {
     let hours_ago = (now - at) / HOUR_MS;
     let regions = [CITY, JIANGBEI, JIANGNAN];
     let mut measured = Vec::new();
@@ -264,5 +265,5 @@ async fn levels(
             value: open.toward_now(figure, CITY, value, hours_ago),
         });
     }
-    figures::store_levels(state, at, &LEVEL_KEYS, &measured).await
+    measured
 }

@@ -8,7 +8,7 @@
 //! What a node has counted and not yet added is lost if the process dies (at most one
 //! [`FLUSH_PERIOD`]); a database that refuses the addition gets it again at the next turn.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use crate::error::AppResult;
@@ -211,17 +211,19 @@ impl Grain {
 
 /// The `WHERE` of a question, its parameters from `$3` on (`$1`, `$2`: the span).
 fn question(column: &str, figures: usize, regions: usize) -> String {
-    let list = |from: usize, n: usize| {
-        (from..from + n)
-            .map(|at| format!("${at}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     format!(
         "{column} >= $1 AND {column} < $2 AND figure IN ({}) AND region_code IN ({})",
-        list(3, figures),
-        list(3 + figures, regions)
+        marks(3, figures),
+        marks(3 + figures, regions)
     )
+}
+
+/// `n` statement parameters from `$from` on, comma-separated.
+fn marks(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|at| format!("${at}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Sums of some figures over some regions within `[from, to)` (Unix milliseconds, whole hours
@@ -376,53 +378,85 @@ pub async fn measure(state: &AppState) -> AppResult<()> {
             value,
         })
         .collect();
-    store_levels(state, state.now(), &keys, &values).await
+    store_levels(state, &keys, &[(state.now(), values)]).await
 }
 
-/// Stores levels measured at `at` as the value of their hour and local day, replacing what
-/// was measured before in that hour and day for the figures `keys` (a figure of `keys` with
-/// no value here is 0 in the hour). The demo seeds its history through this too.
+/// Stores levels measured at the instants given, each as the value of its hour and its local
+/// day, replacing what was measured before in those hours and days for the figures `keys` (a
+/// figure of `keys` with no value at an instant is 0 there). Where several instants fall in
+/// one hour or one day, the latest is that bucket's value. One transaction for them all: the
+/// demo seeds five weeks of history through this at once.
 pub async fn store_levels(
     state: &AppState,
-    at: i64,
     keys: &[&'static str],
-    values: &[Measured],
+    measures: &[(i64, Vec<Measured>)],
 ) -> AppResult<()> {
-    let now = at;
-    let hour = now.div_euclid(HOUR_MS) * HOUR_MS;
+    if keys.is_empty() || measures.is_empty() {
+        return Ok(());
+    }
     let zone = state.zone();
-    let day = zone.start_of(zone.at(now).date());
-    // Each level's mark that it was measured in this hour and day (a row of the region
-    // `*`, which no view asks for): a bucket without it is unknown (before the first measure,
-    // the hours to come), not zero.
-    let mut hourly: Vec<(&str, &str, i64, i64)> = values
-        .iter()
-        .filter(|m| m.value != 0)
-        .map(|m| (m.figure, m.region.as_str(), hour, m.value))
-        .chain(keys.iter().map(|key| (*key, MEASURED_REGION, hour, 1)))
-        .collect();
-    hourly.sort_unstable();
-    let daily: Vec<(&str, &str, i64, i64)> = hourly
-        .iter()
-        .map(|(figure, region, _, n)| (*figure, *region, day, *n))
-        .collect();
-    let mut tx = state.pool().begin().await?;
-    for (table, column, at) in [("ops_counts", "hour", hour), ("ops_daily", "day", day)] {
-        let marks: Vec<String> = (0..keys.len()).map(|i| format!("${}", i + 2)).collect();
-        let sql = format!(
-            "DELETE FROM {table} WHERE {column} = $1 AND figure IN ({})",
-            marks.join(", ")
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(at);
-        for key in keys {
-            query = query.bind((*key).to_owned());
+    let mut by_hour: BTreeMap<i64, (i64, &[Measured])> = BTreeMap::new();
+    let mut by_day: BTreeMap<i64, (i64, &[Measured])> = BTreeMap::new();
+    for (at, values) in measures {
+        let hour = at.div_euclid(HOUR_MS) * HOUR_MS;
+        let day = zone.start_of(zone.at(*at).date());
+        for (bucket, kept) in [(hour, &mut by_hour), (day, &mut by_day)] {
+            let entry = kept.entry(bucket).or_insert((*at, values));
+            if *at >= entry.0 {
+                *entry = (*at, values);
+            }
         }
-        query.execute(&mut *tx).await?;
+    }
+    let hourly = level_rows(keys, &by_hour);
+    let daily = level_rows(keys, &by_day);
+    let mut tx = state.pool().begin().await?;
+    for (table, column, kept) in [
+        ("ops_counts", "hour", &by_hour),
+        ("ops_daily", "day", &by_day),
+    ] {
+        let buckets: Vec<i64> = kept.keys().copied().collect();
+        for chunk in buckets.chunks(CELLS_PER_STATEMENT) {
+            let sql = format!(
+                "DELETE FROM {table} WHERE {column} IN ({}) AND figure IN ({})",
+                marks(1, chunk.len()),
+                marks(1 + chunk.len(), keys.len())
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for bucket in chunk {
+                query = query.bind(*bucket);
+            }
+            for key in keys {
+                query = query.bind((*key).to_owned());
+            }
+            query.execute(&mut *tx).await?;
+        }
     }
     upsert(&mut tx, "ops_counts", "hour", &hourly).await?;
     upsert(&mut tx, "ops_daily", "day", &daily).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The rows of levels kept by bucket, and each level's mark that it was measured in the
+/// bucket (a row of the region `*`, which no view asks for): a bucket without it is unknown
+/// (before the first measure, the hours to come), not zero.
+fn level_rows<'a>(
+    keys: &[&'static str],
+    kept: &BTreeMap<i64, (i64, &'a [Measured])>,
+) -> Vec<(&'a str, &'a str, i64, i64)> {
+    let mut rows = Vec::new();
+    for (bucket, (_, values)) in kept {
+        let start = rows.len();
+        rows.extend(
+            values
+                .iter()
+                .filter(|m| m.value != 0)
+                .map(|m| (m.figure, m.region.as_str(), *bucket, m.value)),
+        );
+        rows.extend(keys.iter().map(|key| (*key, MEASURED_REGION, *bucket, 1)));
+        rows[start..].sort_unstable();
+    }
+    rows
 }
 
 /// The kernel's part of the figures: each node adds its tally every few seconds, and one node
