@@ -20,6 +20,25 @@ impl crate::module::Module for ExchangeModule {
         crate::gateway::service::RATES
     }
 
+    /// The catalogue's resources, which the exchange's calls are kept by.
+    fn part_names<'a>(
+        &'a self,
+        state: &'a crate::state::AppState,
+    ) -> crate::module::PartNaming<'a> {
+        Box::pin(async move {
+            Ok(crate::catalogue::store::resources(state.pool())
+                .await?
+                .into_iter()
+                .map(|r| tongban_platform::figures::PartName {
+                    kind: tongban_platform::figures::PartKind::Resource,
+                    en: r.code.clone(),
+                    zh: r.name,
+                    id: r.code,
+                })
+                .collect())
+        })
+    }
+
     fn name(&self) -> &'static str {
         "exchange"
     }

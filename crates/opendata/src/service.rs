@@ -1798,6 +1798,7 @@ pub const FIGURES: &[tongban_platform::figures::Figure] = &[
         zh: "开放数据下载",
         en: "Open-data downloads",
         about_persons: false,
+        by: None,
     },
     tongban_platform::figures::Figure {
         key: API_CALLS,
@@ -1805,6 +1806,7 @@ pub const FIGURES: &[tongban_platform::figures::Figure] = &[
         zh: "开放数据接口调用",
         en: "Open-data API calls",
         about_persons: false,
+        by: None,
     },
 ];
 

@@ -39,7 +39,7 @@ fn busy(hour: i64, weekend: bool) -> (i64, bool) {
     (level, open)
 }
 
-pub async fn seed(state: &AppState, _city: &tongban_platform::demo::DemoCity) -> AppResult<()> {
+pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> AppResult<()> {
     let stored = crate::store::any_figures(state.pool()).await?;
     let Some(tally) = state.try_module::<Tally>() else {
         return Ok(());
@@ -73,6 +73,12 @@ pub async fn seed(state: &AppState, _city: &tongban_platform::demo::DemoCity) ->
             .collect(),
         ..Open::default()
     };
+    let resources: Vec<String> = figures::part_names(state)
+        .await?
+        .into_iter()
+        .filter(|n| n.kind == figures::PartKind::Resource)
+        .map(|n| n.id)
+        .collect();
     let mut drawn = Vec::new();
     for d in 0..=35 {
         let day = first_day + time::Duration::days(d);
@@ -134,34 +140,52 @@ pub async fn seed(state: &AppState, _city: &tongban_platform::demo::DemoCity) ->
                 pass_path - pass_path * draw.next(4) / 1000,
             );
             if open {
-                let received = 8 + draw.next(25);
-                add("services.received", CITY, received);
-                add("services.received", JIANGBEI, 2 + draw.next(8));
-                add("services.received", JIANGNAN, 1 + draw.next(6));
-                let delivered = received * 4 / 5 + draw.next(4);
-                add("services.delivered", CITY, delivered);
-                add(
-                    "services.delivered_on_time",
-                    CITY,
-                    delivered - draw.next(3).min(delivered),
-                );
-                let rated = delivered * 3 / 5;
-                add("services.rated", CITY, rated);
-                let poor = draw.next(2).min(rated);
-                add("services.rated_poor", CITY, poor);
-                add(
-                    "services.rated_good",
-                    CITY,
-                    (rated - poor - draw.next(3)).max(0),
-                );
-                add("services.correction", CITY, received / 12 + draw.next(2));
-                add("services.refused", CITY, draw.next(3));
-                add("services.withdrawn", CITY, draw.next(2));
-                add("certificates.issued", CITY, received / 2 + draw.next(5));
+                // Each department's applications, and its region's as their sum: the view's
+                // figures by department add up to its figures by region.
+                for (region, size) in [(CITY, 24), (JIANGBEI, 8), (JIANGNAN, 6)] {
+                    let departments = city
+                        .departments
+                        .iter()
+                        .filter(|d| d.region_code.as_str() == region);
+                    for (i, department) in departments.enumerate() {
+                        let received = draw.next(size / (i as u64 + 1) + 1);
+                        let delivered = received * 4 / 5 + draw.next(2);
+                        let on_time =
+                            delivered - draw.next(if i == 2 { 3 } else { 2 }).min(delivered);
+                        let rated = delivered * 3 / 5;
+                        let poor = draw.next(2).min(rated);
+                        for (figure, n) in [
+                            ("services.received", received),
+                            ("services.delivered", delivered),
+                            ("services.delivered_on_time", on_time),
+                            ("services.rated", rated),
+                            ("services.rated_poor", poor),
+                            ("services.rated_good", (rated - poor - draw.next(3)).max(0)),
+                            ("services.correction", received / 12 + draw.next(2)),
+                            ("services.refused", draw.next(2)),
+                            ("services.withdrawn", draw.next(2)),
+                        ] {
+                            if n > 0 {
+                                add(figure, region, n);
+                                tally.add_part(figure, region, &department.id, at, n);
+                            }
+                        }
+                    }
+                }
+                add("certificates.issued", CITY, 4 + draw.next(12));
                 add("certificates.used", CITY, 5 + draw.next(20));
                 add("certificates.use_refused", CITY, draw.next(2));
-                add("exchange.calls", CITY, 20 + draw.next(80));
-                add("exchange.failed", CITY, draw.next(4));
+                // The exchange's calls by the resource called, the busiest first.
+                for (i, resource) in resources.iter().enumerate() {
+                    let calls = draw.next(60 / (i as u64 + 1) + 2);
+                    let failed = draw.next(if i == 1 { 4 } else { 2 }).min(calls);
+                    for (figure, n) in [("exchange.calls", calls), ("exchange.failed", failed)] {
+                        if n > 0 {
+                            add(figure, CITY, n);
+                            tally.add_part(figure, CITY, resource, at, n);
+                        }
+                    }
+                }
             }
             add("opendata.downloads", CITY, level * draw.next(3));
             add("opendata.api_calls", CITY, level * (1 + draw.next(6)));

@@ -123,6 +123,31 @@ struct Card {
     /// (label, shown) of the series and of the breakdown, for the tables.
     series: Vec<(String, String)>,
     breakdown: Vec<(String, String, String)>,
+    /// By department or by resource: the table's caption, the chart of the first few, and
+    /// (id, name, shown) of each.
+    parts_title: &'static str,
+    parts_svg: String,
+    parts: Vec<(String, String, String)>,
+}
+
+/// How many departments or resources a card's chart draws (the table holds them all).
+const PARTS_DRAWN: usize = 10;
+
+/// The chart of a figure's or a rate's first parts; nothing when none is shown but zeros.
+fn parts_chart(parts: &[(String, Option<f64>)], name: &str) -> String {
+    let drawn: Vec<(String, Option<f64>)> = parts.iter().take(PARTS_DRAWN).cloned().collect();
+    if !drawn.iter().any(|(_, v)| v.is_some_and(|v| v != 0.0)) {
+        return String::new();
+    }
+    tongban_tables::chart::draw("bar", &drawn, name)
+}
+
+fn parts_title(t: crate::web::i18n::Tr, kind: Option<&str>) -> &'static str {
+    match kind {
+        Some("department") => t.get("ops.by_department"),
+        Some("resource") => t.get("ops.by_resource"),
+        _ => "",
+    }
 }
 
 struct Group {
@@ -221,6 +246,14 @@ fn breakdown_chart<'a>(
         .collect();
     map.and_then(|map| map.choropleth(&values, name, unit))
         .unwrap_or_else(|| tongban_tables::chart::draw("bar", parts, name))
+}
+
+/// What a rate's parts are: its numerator's.
+fn rate_parts_kind<'a>(view: &'a OpsView, rate: &view::RateView) -> Option<&'a str> {
+    view.figures
+        .iter()
+        .find(|f| f.key == rate.of)
+        .and_then(|f| f.part_kind.as_deref())
 }
 
 async fn ops_page(
@@ -345,6 +378,24 @@ async fn ops_page(
                 .iter()
                 .map(|p| (p.region.clone(), p.name.clone(), shown(p.value)))
                 .collect(),
+            parts_title: parts_title(base.t, figure.part_kind.as_deref()),
+            parts_svg: parts_chart(
+                &figure
+                    .parts
+                    .iter()
+                    .map(|p| (p.name.clone(), p.value.map(|v| v as f64)))
+                    .collect::<Vec<_>>(),
+                &format!(
+                    "{} · {}",
+                    figure.name,
+                    parts_title(base.t, figure.part_kind.as_deref())
+                ),
+            ),
+            parts: figure
+                .parts
+                .iter()
+                .map(|p| (p.id.clone(), p.name.clone(), shown(p.value)))
+                .collect(),
         };
         if let Some(group) = groups.iter_mut().find(|g| g.key == figure.group) {
             group.cards.push(card);
@@ -386,6 +437,24 @@ async fn ops_page(
                 .breakdown
                 .iter()
                 .map(|p| (p.region.clone(), p.name.clone(), percent(p.value)))
+                .collect(),
+            parts_title: parts_title(base.t, rate_parts_kind(&view, rate)),
+            parts_svg: parts_chart(
+                &rate
+                    .parts
+                    .iter()
+                    .map(|p| (p.name.clone(), p.value))
+                    .collect::<Vec<_>>(),
+                &format!(
+                    "{} · {}",
+                    rate.name,
+                    parts_title(base.t, rate_parts_kind(&view, rate))
+                ),
+            ),
+            parts: rate
+                .parts
+                .iter()
+                .map(|p| (p.id.clone(), p.name.clone(), percent(p.value)))
                 .collect(),
         };
         if let Some(group) = groups.iter_mut().find(|g| g.key == rate.group) {

@@ -44,6 +44,8 @@ pub const TEXTS: tongban_platform::web::i18n::Texts = &[
     ("ops.count", "数量", "Count"),
     ("ops.by_region", "按地区", "By region"),
     ("ops.region", "地区", "Region"),
+    ("ops.by_department", "按部门", "By department"),
+    ("ops.by_resource", "按共享资源", "By shared resource"),
     ("ops.alerts", "运行预警", "Operations alerts"),
     ("ops.alert_reached", "达到", "reached"),
     ("ops.alert_threshold", "阈值", "threshold"),

@@ -99,6 +99,16 @@ pub struct RateView {
     pub value: Option<f64>,
     pub series: Vec<RatePoint>,
     pub breakdown: Vec<RatePart>,
+    /// By department or resource, where both figures are kept so.
+    pub parts: Vec<PartRate>,
+}
+
+/// A rate of one department or resource.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PartRate {
+    pub id: String,
+    pub name: String,
+    pub value: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -150,6 +160,18 @@ fn rate_view(rate: &Rate, views: &[FigureView], english: bool) -> Option<RateVie
                 let b = per.breakdown.iter().find(|b| b.region == a.region)?;
                 Some(RatePart {
                     region: a.region.clone(),
+                    name: a.name.clone(),
+                    value: percent(a.value, b.value),
+                })
+            })
+            .collect(),
+        parts: of
+            .parts
+            .iter()
+            .filter_map(|a| {
+                let b = per.parts.iter().find(|b| b.id == a.id)?;
+                Some(PartRate {
+                    id: a.id.clone(),
                     name: a.name.clone(),
                     value: percent(a.value, b.value),
                 })
@@ -219,6 +241,22 @@ pub struct FigureView {
     pub total: Published,
     pub series: Vec<Point>,
     pub breakdown: Vec<RegionPart>,
+    /// What `parts` are: `department` or `resource`; none for a figure not kept by part.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub part_kind: Option<String>,
+    /// The figure over the period by department (the one that did the work) or by resource
+    /// (the one called), most first; hidden ones last. A department's count of persons is
+    /// hidden below k, with another beside it in its region, and every department of a
+    /// region whose count is hidden is hidden too.
+    pub parts: Vec<Part>,
+}
+
+/// One department's or resource's part of a figure.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Part {
+    pub id: String,
+    pub name: String,
+    pub value: Published,
 }
 
 /// A region under the viewed one, to drill down to.
@@ -359,11 +397,22 @@ pub async fn view(state: &AppState, actor: &Actor, ask: &Ask) -> AppResult<OpsVi
         Period::Day => figures::Grain::Hour,
         Period::Week | Period::Month => figures::Grain::Day,
     };
-    let (by_time, mut by_region, measured) = tokio::try_join!(
+    let parted: Vec<&str> = chosen
+        .iter()
+        .filter(|f| f.by.is_some() && !is_level(f))
+        .map(|f| f.key)
+        .collect();
+    let (by_time, mut by_region, measured, by_part_rows) = tokio::try_join!(
         figures::sums(state, grain, false, &keys, &within, from, to),
         figures::sums(state, grain, true, &counted, &within, from, to),
         figures::measured_buckets(state, grain, &levels, from, to),
+        figures::part_sums(state, &parted, &within, from, to),
     )?;
+    let part_names = if parted.is_empty() {
+        Vec::new()
+    } else {
+        figures::part_names(state).await?
+    };
     // The buckets in which each level was measured; by region, a level is its value in the
     // last of them (now, for today).
     let measured_at: HashMap<&str, Vec<bool>> = levels
@@ -499,6 +548,30 @@ pub async fn view(state: &AppState, actor: &Actor, ask: &Ask) -> AppResult<OpsVi
                 value: own.value(),
             });
         }
+        let kept_by = match figure.by.filter(|_| !level) {
+            Some(kind) => {
+                let rows: Vec<&figures::PartCount> = by_part_rows
+                    .iter()
+                    .filter(|r| r.figure == figure.key)
+                    .collect();
+                let named = |id: &str| {
+                    part_names
+                        .iter()
+                        .find(|n| n.kind == kind && n.id == id)
+                        .map(|n| if ask.english { &n.en } else { &n.zh }.clone())
+                        .unwrap_or_else(|| id.to_owned())
+                };
+                publish_parts(
+                    &rows,
+                    &part_of,
+                    &parts.cells,
+                    figure.about_persons,
+                    k,
+                    named,
+                )
+            }
+            None => Vec::new(),
+        };
         views.push(FigureView {
             key: figure.key.to_owned(),
             group: figure.group.to_owned(),
@@ -522,6 +595,11 @@ pub async fn view(state: &AppState, actor: &Actor, ask: &Ask) -> AppResult<OpsVi
                 })
                 .collect(),
             breakdown,
+            part_kind: figure
+                .by
+                .filter(|_| !level)
+                .map(|kind| kind.as_str().to_owned()),
+            parts: kept_by,
         });
     }
     let rates = rates
@@ -555,6 +633,59 @@ pub async fn view(state: &AppState, actor: &Actor, ask: &Ask) -> AppResult<OpsVi
             .collect(),
         read_at: crate::time_fmt::rfc3339(state.now()),
     })
+}
+
+/// A figure's counts by part (department, resource), as they may be published. Parts fall in
+/// the region breakdown's parts (`part_of`, whose published cells are `regions`); for counts of
+/// persons each region's parts are published as a line of their own (hidden below k, with a
+/// second hidden beside a lone one), and all of them hidden where the region's count is, so
+/// that no hidden count of a region or a part can be worked out from the others.
+fn publish_parts(
+    rows: &[&figures::PartCount],
+    part_of: &HashMap<&str, usize>,
+    regions: &[Shown],
+    about_persons: bool,
+    k: i64,
+    named: impl Fn(&str) -> String,
+) -> Vec<Part> {
+    // By region part, then part id: a department or resource counted in several regions
+    // below one part is one cell there.
+    let mut groups: std::collections::BTreeMap<usize, std::collections::BTreeMap<&str, i64>> =
+        std::collections::BTreeMap::new();
+    for row in rows {
+        if let Some(group) = part_of.get(row.region.as_str()) {
+            *groups
+                .entry(*group)
+                .or_default()
+                .entry(row.part.as_str())
+                .or_insert(0) += row.count;
+        }
+    }
+    let mut out: Vec<(Published, Part)> = Vec::new();
+    for (group, cells) in &groups {
+        let counts: Vec<i64> = cells.values().copied().collect();
+        let shown: Vec<Shown> = if !about_persons {
+            suppress::open_line(&counts).cells
+        } else if regions.get(*group).is_none_or(|r| r.value().is_none()) {
+            vec![Shown::Hidden; counts.len()]
+        } else {
+            suppress::line(&counts, k).cells
+        };
+        for ((id, _), shown) in cells.iter().zip(shown) {
+            let value = shown.value();
+            out.push((
+                value,
+                Part {
+                    id: (*id).to_owned(),
+                    name: named(id),
+                    value,
+                },
+            ));
+        }
+    }
+    // Most first, the hidden last, by name among equals.
+    out.sort_by(|(a, x), (b, y)| b.cmp(a).then_with(|| x.name.cmp(&y.name)));
+    out.into_iter().map(|(_, part)| part).collect()
 }
 
 /// The codes of a region and of every region under it.

@@ -23,7 +23,7 @@ pub const FLUSH_PERIOD: std::time::Duration = std::time::Duration::from_secs(5);
 /// How long hourly figures are kept.
 pub const KEEP_DAYS: i64 = 400;
 
-pub use crate::module::{Figure, Measured, Rate};
+pub use crate::module::{Figure, Measured, PartKind, PartName, Rate};
 
 /// How often the modules' levels are measured (on one node at a time).
 pub const MEASURE_PERIOD: std::time::Duration = std::time::Duration::from_secs(60);
@@ -33,11 +33,16 @@ type Cell = (&'static str, String, i64);
 /// A figure's counts in one hour, by region.
 type ByRegion = HashMap<Box<str>, i64>;
 
+/// A figure's counts in one hour, by region and part (a department, a resource).
+type ByPart = HashMap<(Box<str>, Box<str>), i64>;
+
 /// This node's counts not yet in the database: by figure and hour, then by region (so that
 /// counting an event allocates nothing once its cell exists).
 #[derive(Default)]
 pub struct Tally {
     counts: Mutex<HashMap<(&'static str, i64), ByRegion>>,
+    /// The counts kept by part as well, beside the region's.
+    parts: Mutex<HashMap<(&'static str, i64), ByPart>>,
     /// Counting switched off (`tongban bench ops` measures what counting costs the write paths).
     off: std::sync::atomic::AtomicBool,
 }
@@ -63,6 +68,35 @@ impl Tally {
             Some(count) => *count += n,
             None => {
                 regions.insert(region.into(), n);
+            }
+        }
+    }
+
+    /// Adds `n` to a figure of a part (a department, a resource) of a region in the hour of
+    /// `at`. Only the part's count: the region's is counted with [`Tally::add`].
+    pub fn add_part(&self, figure: &'static str, region: &str, part: &str, at: i64, n: i64) {
+        if self.off.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        let hour = at.div_euclid(HOUR_MS) * HOUR_MS;
+        let mut parts = self.parts.lock().unwrap_or_else(|p| p.into_inner());
+        *parts
+            .entry((figure, hour))
+            .or_default()
+            .entry((region.into(), part.into()))
+            .or_insert(0) += n;
+    }
+
+    fn take_parts(&self) -> HashMap<(&'static str, i64), ByPart> {
+        std::mem::take(&mut *self.parts.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn restore_parts(&self, taken: HashMap<(&'static str, i64), ByPart>) {
+        let mut parts = self.parts.lock().unwrap_or_else(|p| p.into_inner());
+        for (key, cells) in taken {
+            let now = parts.entry(key).or_default();
+            for (cell, n) in cells {
+                *now.entry(cell).or_insert(0) += n;
             }
         }
     }
@@ -111,6 +145,16 @@ pub fn count_n(state: &AppState, figure: &'static str, region: &str, n: i64) {
     }
 }
 
+/// Counts one event of `figure` for a part of `region` — the department that did the work,
+/// the resource called — now. The part's count only, kept beside the region's: count the
+/// region with [`count`] too. A part is an id the module holds (a department's, a resource's
+/// code), never what a caller sent unchecked: each part is a row a day.
+pub fn count_part(state: &AppState, figure: &'static str, region: &str, part: &str) {
+    if let Some(tally) = state.try_module::<Tally>() {
+        tally.add_part(figure, region, part, state.now(), 1);
+    }
+}
+
 /// Cells one statement adds (four parameters each).
 const CELLS_PER_STATEMENT: usize = 64;
 
@@ -121,19 +165,25 @@ pub async fn flush(state: &AppState) -> AppResult<()> {
         return Ok(());
     };
     let taken = tally.take();
-    if taken.is_empty() {
+    let parts = tally.take_parts();
+    if taken.is_empty() && parts.is_empty() {
         return Ok(());
     }
-    match add_all(state, &taken).await {
+    match add_all(state, &taken, &parts).await {
         Ok(()) => Ok(()),
         Err(error) => {
             tally.restore(taken);
+            tally.restore_parts(parts);
             Err(error)
         }
     }
 }
 
-async fn add_all(state: &AppState, cells: &HashMap<Cell, i64>) -> AppResult<()> {
+async fn add_all(
+    state: &AppState,
+    cells: &HashMap<Cell, i64>,
+    parts: &HashMap<(&'static str, i64), ByPart>,
+) -> AppResult<()> {
     // The same counts by the deployment's local day, for weeks and months.
     let zone = state.zone();
     let mut days: HashMap<(&'static str, &str, i64), i64> = HashMap::new();
@@ -154,11 +204,98 @@ async fn add_all(state: &AppState, cells: &HashMap<Cell, i64>) -> AppResult<()> 
     let (mut hourly, mut daily) = (hourly, daily);
     hourly.sort_unstable();
     daily.sort_unstable();
+    // Parts by the local day only: a part's figures are read over days (a day, a week, a
+    // month), and a department's hours would multiply the rows by 24 for no question asked.
+    let mut by_part: BTreeMap<(&str, &str, &str, i64), i64> = BTreeMap::new();
+    for ((figure, hour), cells) in parts {
+        let day = zone.start_of(zone.at(*hour).date());
+        for ((region, part), n) in cells {
+            *by_part.entry((figure, region, part, day)).or_insert(0) += n;
+        }
+    }
     let mut tx = state.pool().begin().await?;
     upsert(&mut tx, "ops_counts", "hour", &hourly).await?;
     upsert(&mut tx, "ops_daily", "day", &daily).await?;
+    let rows: Vec<_> = by_part.into_iter().collect();
+    for chunk in rows.chunks(CELLS_PER_STATEMENT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|r| format!("({})", marks(r * 5 + 1, 5)))
+            .collect();
+        let sql = format!(
+            "INSERT INTO ops_parts (figure, region_code, part, day, count) VALUES {} \
+             ON CONFLICT (figure, region_code, part, day) DO UPDATE SET count = ops_parts.count + excluded.count",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for ((figure, region, part, day), n) in chunk {
+            query = query
+                .bind((*figure).to_owned())
+                .bind((*region).to_owned())
+                .bind((*part).to_owned())
+                .bind(*day)
+                .bind(*n);
+        }
+        query.execute(&mut *tx).await?;
+    }
     tx.commit().await?;
     Ok(())
+}
+
+/// The names of every part the modules keep figures by.
+pub async fn part_names(state: &AppState) -> AppResult<Vec<PartName>> {
+    let mut names = Vec::new();
+    for module in crate::module::modules(state).iter() {
+        names.extend(module.part_names(state).await?);
+    }
+    Ok(names)
+}
+
+/// A part's sum of a figure in a region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartCount {
+    pub figure: String,
+    pub region: String,
+    pub part: String,
+    pub count: i64,
+}
+
+/// Sums of some figures by region and part over some regions within `[from, to)` (local
+/// days, Unix milliseconds): figures × parts long.
+pub async fn part_sums(
+    state: &AppState,
+    figures: &[&str],
+    regions: &[String],
+    from: i64,
+    to: i64,
+) -> AppResult<Vec<PartCount>> {
+    if figures.is_empty() || regions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT figure, region_code, part, CAST(SUM(count) AS BIGINT) FROM ops_parts WHERE {} \
+         GROUP BY figure, region_code, part",
+        question("day", figures.len(), regions.len())
+    );
+    let mut query = sqlx::query_as::<_, (String, String, String, i64)>(sqlx::AssertSqlSafe(sql))
+        .bind(from)
+        .bind(to);
+    for figure in figures {
+        query = query.bind((*figure).to_owned());
+    }
+    for region in regions {
+        query = query.bind(region.clone());
+    }
+    Ok(query
+        .fetch_all(state.pool())
+        .await?
+        .into_iter()
+        .map(|(figure, region, part, count)| PartCount {
+            figure,
+            region,
+            part,
+            count,
+        })
+        .collect())
 }
 
 /// Adds counts to one of the two tables, summing with what is there.
@@ -293,6 +430,7 @@ pub async fn purge(state: &AppState) -> AppResult<()> {
     for sql in [
         "DELETE FROM ops_counts WHERE hour < $1",
         "DELETE FROM ops_daily WHERE day < $1",
+        "DELETE FROM ops_parts WHERE day < $1",
     ] {
         sqlx::query(sql).bind(before).execute(state.pool()).await?;
     }
@@ -512,6 +650,7 @@ pub const FIGURES: &[Figure] = &[
         zh: "亮码验码请求",
         en: "Pass-path requests",
         about_persons: false,
+        by: None,
     },
     Figure {
         key: PASS_SHED,
@@ -519,6 +658,7 @@ pub const FIGURES: &[Figure] = &[
         zh: "过载拒绝（503）",
         en: "Shed under load (503)",
         about_persons: false,
+        by: None,
     },
     Figure {
         key: PASS_FAST,
@@ -526,6 +666,7 @@ pub const FIGURES: &[Figure] = &[
         zh: "100毫秒内应答",
         en: "Answered within 100 ms",
         about_persons: false,
+        by: None,
     },
     Figure {
         key: REQUESTS,
@@ -533,6 +674,7 @@ pub const FIGURES: &[Figure] = &[
         zh: "接口请求",
         en: "API requests",
         about_persons: false,
+        by: None,
     },
     Figure {
         key: ERRORS,
@@ -540,6 +682,7 @@ pub const FIGURES: &[Figure] = &[
         zh: "服务端错误（5xx）",
         en: "Server errors (5xx)",
         about_persons: false,
+        by: None,
     },
     Figure {
         key: LOG_APPENDS,
@@ -547,6 +690,7 @@ pub const FIGURES: &[Figure] = &[
         zh: "日志存证条目",
         en: "Entries appended to the permanent log",
         about_persons: false,
+        by: None,
     },
 ];
 
@@ -567,6 +711,7 @@ pub const LEVELS: &[Figure] = &[
         zh: "在线节点",
         en: "Nodes serving",
         about_persons: false,
+        by: None,
     },
     Figure {
         key: DB_BYTES,
@@ -574,6 +719,7 @@ pub const LEVELS: &[Figure] = &[
         zh: "数据库大小（字节）",
         en: "Database size (bytes)",
         about_persons: false,
+        by: None,
     },
 ];
 
@@ -614,6 +760,22 @@ async fn measure_platform(state: &AppState) -> AppResult<Vec<Measured>> {
 impl crate::module::Module for FiguresModule {
     fn levels(&self) -> &'static [Figure] {
         LEVELS
+    }
+
+    /// The departments, which the figures of applications are kept by.
+    fn part_names<'a>(&'a self, state: &'a AppState) -> crate::module::PartNaming<'a> {
+        Box::pin(async move {
+            Ok(crate::admin::directory::departments(state)
+                .await?
+                .into_iter()
+                .map(|d| PartName {
+                    kind: PartKind::Department,
+                    id: d.id,
+                    zh: d.name,
+                    en: d.name_en,
+                })
+                .collect())
+        })
     }
 
     fn measure<'a>(&'a self, state: &'a AppState) -> crate::module::Measuring<'a> {

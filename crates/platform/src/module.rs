@@ -248,9 +248,37 @@ pub struct Figure {
     pub zh: &'static str,
     pub en: &'static str,
     pub about_persons: bool,
+    /// What its counts are also kept by, beside the region (counted with
+    /// [`crate::figures::count_part`]): the view shows them by department or by resource.
+    pub by: Option<PartKind>,
+}
+
+/// What a figure's counts can be kept by, beside the region: the department that did the work
+/// (an application's), or the shared resource that was called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartKind {
+    Department,
+    Resource,
+}
+
+impl PartKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PartKind::Department => "department",
+            PartKind::Resource => "resource",
+        }
+    }
 }
 
 impl Figure {
+    /// The figure, kept by `kind` as well.
+    pub const fn by(self, kind: PartKind) -> Figure {
+        Figure {
+            by: Some(kind),
+            ..self
+        }
+    }
+
     /// A figure that counts what persons did.
     pub const fn of_persons(
         key: &'static str,
@@ -264,6 +292,7 @@ impl Figure {
             zh,
             en,
             about_persons: true,
+            by: None,
         }
     }
 }
@@ -276,6 +305,18 @@ pub struct Measured {
     pub region: String,
     pub value: i64,
 }
+
+/// The names of a part figures are kept by (a department, a resource), for the view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartName {
+    pub kind: PartKind,
+    pub id: String,
+    pub zh: String,
+    pub en: String,
+}
+
+/// A module's naming of its parts, under way.
+pub type PartNaming<'a> = Pin<Box<dyn Future<Output = AppResult<Vec<PartName>>> + Send + 'a>>;
 
 /// A module's measuring of its levels, under way.
 pub type Measuring<'a> = Pin<Box<dyn Future<Output = AppResult<Vec<Measured>>> + Send + 'a>>;
@@ -406,6 +447,12 @@ pub trait Module: Send + Sync + 'static {
     /// Measures the module's levels now, by region: a few indexed counts over what is open,
     /// never a scan of what is done. Run on one node at a time, once a minute.
     fn measure<'a>(&'a self, _state: &'a AppState) -> Measuring<'a> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    /// The names of the parts the module's figures are kept by that the module holds (the
+    /// exchange its resources; the platform its departments). None by default.
+    fn part_names<'a>(&'a self, _state: &'a AppState) -> PartNaming<'a> {
         Box::pin(async { Ok(Vec::new()) })
     }
 

@@ -63,7 +63,7 @@ fn every_version_belongs_to_one_crate_and_both_dialects_list_it() {
             );
         }
     }
-    assert_eq!(seen.len(), 55);
+    assert_eq!(seen.len(), 56);
 }
 
 #[tokio::test]

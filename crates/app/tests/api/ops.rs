@@ -99,6 +99,38 @@ async fn what_the_modules_do_is_counted_where_it_happens_and_shown_by_district()
 
     let grew = |key: &str| total(&after, key) - total(&before, key);
     assert_eq!(grew("services.received"), 1);
+    // And for the department that received it: one department's count grew, by one.
+    let received = |v: &Value| -> Vec<(String, String, i64)> {
+        let f = figure(v, "services.received");
+        assert_eq!(f["part_kind"], "department");
+        f["parts"]
+            .as_array()
+            .expect("parts")
+            .iter()
+            .map(|p| {
+                (
+                    p["id"].as_str().expect("id").to_owned(),
+                    p["name"].as_str().expect("name").to_owned(),
+                    p["value"].as_i64().expect("shown with k 1"),
+                )
+            })
+            .collect()
+    };
+    let earlier = received(&before);
+    let grown: Vec<(String, String, i64)> = received(&after)
+        .into_iter()
+        .filter(|(id, _, n)| {
+            *n != earlier
+                .iter()
+                .find(|(e, _, _)| e == id)
+                .map_or(0, |(_, _, n)| *n)
+        })
+        .collect();
+    assert_eq!(grown.len(), 1, "{grown:?}");
+    assert!(
+        grown[0].1.starts_with("临江市"),
+        "a department of the city: {grown:?}"
+    );
     assert_eq!(grew("certificates.used"), 2);
     assert_eq!(grew("pass.shown"), 1);
     assert_eq!(grew("pass.checks"), 1);
@@ -608,6 +640,157 @@ async fn a_threshold_raises_one_alert_for_its_period_on_the_viewers_workbench() 
     assert_eq!(status, 409);
 }
 
+/// Forgets the figures the demo drew (five weeks of a city's days, which would add to today's
+/// on a weekday), for tests that count from zero.
+async fn forget_drawn_figures(app: &TestApp) {
+    for table in ["ops_counts", "ops_daily", "ops_parts"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
+            .execute(app.state.pool())
+            .await
+            .expect("delete");
+    }
+}
+
+fn parts_of(figure: &Value) -> Vec<(String, Value)> {
+    figure["parts"]
+        .as_array()
+        .expect("parts")
+        .iter()
+        .map(|p| (p["id"].as_str().expect("id").to_owned(), p["value"].clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn figures_are_kept_by_department_and_resource_and_small_ones_hidden_there_too() {
+    let app = spawn_app().await;
+    forget_drawn_figures(&app).await;
+    let departments = tongban_app::admin::directory::departments(&app.state)
+        .await
+        .expect("departments");
+    let of = |region: &str| -> Vec<String> {
+        departments
+            .iter()
+            .filter(|d| d.region_code.as_str() == region)
+            .map(|d| d.id.clone())
+            .collect()
+    };
+    let (city, jiangbei, jiangnan) = (of("339900"), of("339901"), of("339902"));
+    assert!(city.len() >= 3 && jiangbei.len() >= 2 && !jiangnan.is_empty());
+    let tally = app.state.module::<tongban_app::figures::Tally>();
+    let now = app.state.now();
+    let count = |figure: &'static str, region: &str, department: &str, n: i64| {
+        tally.add(figure, region, now, n);
+        tally.add_part(figure, region, department, now, n);
+    };
+    // In the city: three departments, 50, 40 and 3 completed; 45, 20 and 3 on time.
+    for (department, delivered, on_time) in
+        [(&city[0], 50, 45), (&city[1], 40, 20), (&city[2], 3, 3)]
+    {
+        count("services.delivered", "339900", department, delivered);
+        count("services.delivered_on_time", "339900", department, on_time);
+    }
+    // In Jiangbei: 30 and 25 completed, all on time. In Jiangnan: 4, so the district's count
+    // is hidden in the city's line.
+    for (department, n) in [(&jiangbei[0], 30), (&jiangbei[1], 25)] {
+        count("services.delivered", "339901", department, n);
+        count("services.delivered_on_time", "339901", department, n);
+    }
+    count("services.delivered", "339902", &jiangnan[0], 4);
+    count("services.delivered_on_time", "339902", &jiangnan[0], 4);
+    // The exchange's calls by resource (not about persons: nothing hidden).
+    tally.add("exchange.calls", "339900", now, 9);
+    tally.add_part("exchange.calls", "339900", "RK-BASIC", now, 7);
+    tally.add_part("exchange.calls", "339900", "SC-LICENCE", now, 2);
+    tongban_app::figures::flush(&app.state)
+        .await
+        .expect("flush");
+
+    let view_of = |region: &'static str| {
+        let app = &app;
+        async move {
+            view(
+                app,
+                "demo.sysadmin",
+                &format!("region={region}&period=day&figures=services.on_time_rate,exchange.calls"),
+            )
+            .await
+        }
+    };
+    let whole = view_of("339900").await;
+    let delivered = parts_of(figure(&whole, "services.delivered"));
+    let value = |parts: &[(String, Value)], id: &str| {
+        parts
+            .iter()
+            .find(|(p, _)| p == id)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("no part {id}: {parts:?}"))
+    };
+    // The city's own departments: 3 is below k, and 40 is hidden beside it (else 93 − 50 − 40
+    // would give the 3 away); 50 is shown. Most first, the hidden last.
+    assert_eq!(value(&delivered, &city[0]), 50);
+    assert_eq!(value(&delivered, &city[1]), Value::Null);
+    assert_eq!(value(&delivered, &city[2]), Value::Null);
+    // Jiangnan's 4 is hidden in the city's line of districts, and Jiangbei's 55 beside it:
+    // their departments are hidden with them.
+    for department in [&jiangbei[0], &jiangbei[1], &jiangnan[0]] {
+        assert_eq!(value(&delivered, department), Value::Null);
+    }
+    assert_eq!(delivered[0].0, city[0]);
+    assert!(delivered[delivered.len() - 1].1.is_null());
+    // The rate by department, where both of its counts are shown: 90 % for the first.
+    let on_time = rate(&whole, "services.on_time_rate");
+    let rates: Vec<(String, Value)> = on_time["parts"]
+        .as_array()
+        .expect("parts")
+        .iter()
+        .map(|p| (p["id"].as_str().expect("id").to_owned(), p["value"].clone()))
+        .collect();
+    assert_eq!(value(&rates, &city[0]), 90.0);
+    assert_eq!(value(&rates, &city[1]), Value::Null);
+    assert_eq!(value(&rates, &jiangbei[0]), Value::Null);
+    // Named as the directory names them.
+    let named = figure(&whole, "services.delivered")["parts"][0]["name"].clone();
+    let first = departments.iter().find(|d| d.id == city[0]).expect("first");
+    assert_eq!(named, first.name.as_str());
+    // Calls by resource, all shown; an unnamed code is shown as itself.
+    let calls = figure(&whole, "exchange.calls");
+    assert_eq!(calls["part_kind"], "resource");
+    assert_eq!(
+        parts_of(calls),
+        vec![
+            ("RK-BASIC".to_owned(), json!(7)),
+            ("SC-LICENCE".to_owned(), json!(2))
+        ]
+    );
+    // A district's view has its own departments only.
+    let district = view_of("339901").await;
+    assert_eq!(
+        parts_of(figure(&district, "services.delivered")),
+        vec![
+            (jiangbei[0].clone(), json!(30)),
+            (jiangbei[1].clone(), json!(25))
+        ]
+    );
+    assert_eq!(
+        value(
+            &parts_of(rate(&district, "services.on_time_rate")),
+            &jiangbei[1]
+        ),
+        100.0
+    );
+    // The page draws them, with the table for screen readers.
+    let mut browser = app.page_login(app.account("demo.sysadmin")).await;
+    let html = browser
+        .get(&app, "/ops?region=339900&period=day&lens=leader")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("按部门"));
+    assert!(html.contains(&format!("data-part=\"{}\"", city[0])));
+    assert!(html.contains("data-part=\"RK-BASIC\""));
+}
+
 fn rate<'a>(view: &'a Value, key: &str) -> &'a Value {
     view["rates"]
         .as_array()
@@ -696,6 +879,7 @@ async fn open_work_is_measured_as_a_level_and_its_overdue_part_counted_when_the_
 #[tokio::test]
 async fn a_rate_is_worked_out_from_what_is_shown_and_can_raise_an_alert() {
     let app = spawn_app().await;
+    forget_drawn_figures(&app).await;
     let admin = app.account("demo.sysadmin").api_token.clone();
     let tally = app.state.module::<tongban_app::figures::Tally>();
     let now = app.state.now();

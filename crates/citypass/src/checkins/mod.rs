@@ -110,6 +110,7 @@ pub const FIGURES: &[tongban_platform::figures::Figure] = &[tongban_platform::fi
     zh: "场所扫码登记",
     en: "Venue check-ins",
     about_persons: true,
+    by: None,
 }];
 
 const ACTIVE_VENUES: &str = "checkins.active_venues";
@@ -121,6 +122,7 @@ pub const LEVELS: &[tongban_platform::figures::Figure] = &[tongban_platform::fig
     zh: "近24小时有登记的场所",
     en: "Venues with check-ins in the last 24 hours",
     about_persons: false,
+    by: None,
 }];
 
 /// The venues seen in the last 24 hours, by region: each venue's latest check-in is kept as the

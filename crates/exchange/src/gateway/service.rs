@@ -98,6 +98,7 @@ pub const FIGURES: &[tongban_platform::figures::Figure] = &[
         zh: "数据共享交换调用",
         en: "Data exchange calls",
         about_persons: false,
+        by: Some(tongban_platform::figures::PartKind::Resource),
     },
     tongban_platform::figures::Figure {
         key: FAILED,
@@ -105,6 +106,7 @@ pub const FIGURES: &[tongban_platform::figures::Figure] = &[
         zh: "交换失败或被拒",
         en: "Exchange calls failed or refused",
         about_persons: false,
+        by: Some(tongban_platform::figures::PartKind::Resource),
     },
 ];
 
@@ -117,6 +119,7 @@ pub const LEVELS: &[tongban_platform::figures::Figure] = &[tongban_platform::fig
     zh: "待审批共享申请",
     en: "Sharing requests awaiting decision",
     about_persons: false,
+    by: None,
 }];
 
 /// The exchange's rates.
@@ -237,7 +240,7 @@ async fn run(
         );
         return refuse(state, &exchange, &provider.id, refusal).await;
     };
-    deliver(
+    let out = deliver(
         state,
         &exchange,
         &provider.id,
@@ -248,7 +251,16 @@ async fn run(
         incoming,
         &path,
     )
-    .await
+    .await;
+    // By resource, the calls that reached one in the catalogue (a call refused before — no
+    // grant, a bad address — counts for the region only).
+    let region = state.config.region_code.as_str();
+    let code = route.resource.code.as_str();
+    tongban_platform::figures::count_part(state, CALLS, region, code);
+    if out.as_ref().map_or(true, |o| o.status >= 400) {
+        tongban_platform::figures::count_part(state, FAILED, region, code);
+    }
+    out
 }
 
 /// A call to a room's publish/subscribe service. Everything but publishing itself (event

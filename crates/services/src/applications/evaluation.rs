@@ -143,13 +143,12 @@ pub async fn rate(state: &AppState, actor: &Actor, id: &str, rating: &Rating) ->
         due,
     )
     .await?;
-    let region = department.region_code.as_str();
-    tongban_platform::figures::count(state, super::RATED, region);
+    super::count(state, super::RATED, &department);
     if rating.grade.points() >= Grade::Satisfied.points() {
-        tongban_platform::figures::count(state, super::RATED_GOOD, region);
+        super::count(state, super::RATED_GOOD, &department);
     }
     if rating.grade.is_poor() {
-        tongban_platform::figures::count(state, super::RATED_POOR, region);
+        super::count(state, super::RATED_POOR, &department);
     }
     Ok(())
 }

@@ -493,7 +493,7 @@ async fn execute(
         key,
     )
     .await?;
-    tongban_platform::figures::count(state, RECEIVED, department.region_code.as_str());
+    count(state, RECEIVED, &department);
     view_row(state, &row, item, &calendar).await
 }
 
@@ -718,11 +718,10 @@ pub async fn act(
         ));
     }
     if let Some(figure) = figure_of_state(&to) {
-        let region = department.region_code.as_str();
-        tongban_platform::figures::count(state, figure, region);
+        count(state, figure, &department);
         // On time: completed on or before the due day (days compare as `YYYY-MM-DD`).
         if figure == DELIVERED && tongban_core::zone::ymd(state.today()) <= app.due_day {
-            tongban_platform::figures::count(state, DELIVERED_ON_TIME, region);
+            count(state, DELIVERED_ON_TIME, &department);
         }
     }
     if let Some(draft) = result {
@@ -751,19 +750,19 @@ const RECTIFICATIONS_OPEN: &str = "services.rectifications_open";
 
 /// The figures of applications, as the module declares them.
 pub const FIGURES: &[tongban_platform::figures::Figure] = &[
-    figure(RECEIVED, "收件", "Applications received"),
-    figure(DELIVERED, "办结", "Applications completed"),
-    figure(DELIVERED_ON_TIME, "按时办结", "Completed on time"),
-    figure(REFUSED, "不予受理或不予许可", "Applications refused"),
-    figure(CORRECTION, "一次性告知补正", "Corrections asked"),
-    figure(WITHDRAWN, "申请人撤回", "Applications withdrawn"),
-    figure(RATED, "好差评评价", "Services rated"),
-    figure(
+    counted(RECEIVED, "收件", "Applications received"),
+    counted(DELIVERED, "办结", "Applications completed"),
+    counted(DELIVERED_ON_TIME, "按时办结", "Completed on time"),
+    counted(REFUSED, "不予受理或不予许可", "Applications refused"),
+    counted(CORRECTION, "一次性告知补正", "Corrections asked"),
+    counted(WITHDRAWN, "申请人撤回", "Applications withdrawn"),
+    counted(RATED, "好差评评价", "Services rated"),
+    counted(
         RATED_GOOD,
         "好评（满意及以上）",
         "Rated satisfied or better",
     ),
-    figure(RATED_POOR, "差评", "Rated dissatisfied"),
+    counted(RATED_POOR, "差评", "Rated dissatisfied"),
 ];
 
 /// What the applications module measures: how many are open now.
@@ -869,6 +868,27 @@ pub async fn measure(state: &AppState) -> AppResult<Vec<tongban_platform::figure
         }
     }
     Ok(measured)
+}
+
+/// Counts one event of an application's figure in its department's region and for the
+/// department.
+pub(crate) fn count(
+    state: &AppState,
+    figure: &'static str,
+    department: &tongban_platform::admin::store::Department,
+) {
+    let region = department.region_code.as_str();
+    tongban_platform::figures::count(state, figure, region);
+    tongban_platform::figures::count_part(state, figure, region, &department.id);
+}
+
+/// A count of applications, kept by the department that holds them as well.
+const fn counted(
+    key: &'static str,
+    zh: &'static str,
+    en: &'static str,
+) -> tongban_platform::figures::Figure {
+    figure(key, zh, en).by(tongban_platform::figures::PartKind::Department)
 }
 
 const fn figure(
