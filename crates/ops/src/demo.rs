@@ -73,12 +73,22 @@ pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> 
             .collect(),
         ..Open::default()
     };
-    let resources: Vec<String> = figures::part_names(state)
+    // The catalogue's resources, the ones every department asks for first (the population
+    // register, enterprises, the certificate library), busiest first.
+    let mut resources: Vec<(usize, String)> = figures::part_names(state)
         .await?
         .into_iter()
         .filter(|n| n.kind == figures::PartKind::Resource)
-        .map(|n| n.id)
+        .map(|n| {
+            let rank = ["人口", "企业", "证照"]
+                .iter()
+                .position(|word| n.zh.contains(word))
+                .unwrap_or(3);
+            (rank, n.id)
+        })
         .collect();
+    resources.sort();
+    let resources: Vec<String> = resources.into_iter().map(|(_, id)| id).collect();
     let mut drawn = Vec::new();
     for d in 0..=35 {
         let day = first_day + time::Duration::days(d);
