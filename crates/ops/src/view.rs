@@ -100,12 +100,12 @@ pub struct RateView {
     pub series: Vec<RatePoint>,
     pub breakdown: Vec<RatePart>,
     /// By department or resource, where both figures are kept so.
-    pub parts: Vec<PartRate>,
+    pub parts: Vec<FigurePartRate>,
 }
 
 /// A rate of one department or resource.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct PartRate {
+pub struct FigurePartRate {
     pub id: String,
     pub name: String,
     pub value: Option<f64>,
@@ -170,7 +170,7 @@ fn rate_view(rate: &Rate, views: &[FigureView], english: bool) -> Option<RateVie
             .iter()
             .filter_map(|a| {
                 let b = per.parts.iter().find(|b| b.id == a.id)?;
-                Some(PartRate {
+                Some(FigurePartRate {
                     id: a.id.clone(),
                     name: a.name.clone(),
                     value: percent(a.value, b.value),
@@ -248,12 +248,12 @@ pub struct FigureView {
     /// (the one called), most first; hidden ones last. A department's count of persons is
     /// hidden below k, with another beside it in its region, and every department of a
     /// region whose count is hidden is hidden too.
-    pub parts: Vec<Part>,
+    pub parts: Vec<FigurePart>,
 }
 
 /// One department's or resource's part of a figure.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Part {
+pub struct FigurePart {
     pub id: String,
     pub name: String,
     pub value: Published,
@@ -647,7 +647,7 @@ fn publish_parts(
     about_persons: bool,
     k: i64,
     named: impl Fn(&str) -> String,
-) -> Vec<Part> {
+) -> Vec<FigurePart> {
     // By region part, then part id: a department or resource counted in several regions
     // below one part is one cell there.
     let mut groups: std::collections::BTreeMap<usize, std::collections::BTreeMap<&str, i64>> =
@@ -661,7 +661,7 @@ fn publish_parts(
                 .or_insert(0) += row.count;
         }
     }
-    let mut out: Vec<(Published, Part)> = Vec::new();
+    let mut out: Vec<(Published, FigurePart)> = Vec::new();
     for (group, cells) in &groups {
         let counts: Vec<i64> = cells.values().copied().collect();
         let shown: Vec<Shown> = if !about_persons {
@@ -675,7 +675,7 @@ fn publish_parts(
             let value = shown.value();
             out.push((
                 value,
-                Part {
+                FigurePart {
                     id: (*id).to_owned(),
                     name: named(id),
                     value,
