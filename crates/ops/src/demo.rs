@@ -89,6 +89,13 @@ pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> 
         .collect();
     resources.sort();
     let resources: Vec<String> = resources.into_iter().map(|(_, id)| id).collect();
+    let departments: [Vec<String>; 3] = [CITY, JIANGBEI, JIANGNAN].map(|region| {
+        city.departments
+            .iter()
+            .filter(|d| d.region_code.as_str() == region)
+            .map(|d| d.id.clone())
+            .collect()
+    });
     let mut drawn = Vec::new();
     for d in 0..=35 {
         let day = first_day + time::Duration::days(d);
@@ -100,7 +107,10 @@ pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> 
                 break;
             }
             let (level, office) = busy(hour, weekend);
-            drawn.push((at, levels(&mut open, &mut draw, at, now, office)));
+            drawn.push((
+                at,
+                levels(&mut open, &mut draw, at, now, office, &departments),
+            ));
             let open = office;
             let add = |figure: &'static str, region: &str, n: i64| {
                 if n > 0 {
@@ -212,6 +222,8 @@ pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> 
         }
     }
     figures::store_levels(state, &LEVEL_KEYS, &drawn).await?;
+    // Today's value is the live one again (the drawn hours replaced the day's).
+    figures::measure(state).await?;
     figures::flush(state).await
 }
 
@@ -241,6 +253,18 @@ impl Open {
     }
 }
 
+/// `value` in `n` shares weighted 1, 1/2, 1/3 …, the remainder to the first: they sum to it.
+fn split(value: i64, n: usize) -> Vec<i64> {
+    let weights: Vec<i64> = (1..=n as i64).map(|i| 420 / i).collect();
+    let sum: i64 = weights.iter().sum();
+    let mut shares: Vec<i64> = weights.iter().map(|w| value * w / sum.max(1)).collect();
+    let remainder = value - shares.iter().sum::<i64>();
+    if let Some(first) = shares.first_mut() {
+        *first += remainder;
+    }
+    shares
+}
+
 /// The levels with a drawn history (the database's size has only its live measures).
 const LEVEL_KEYS: [&str; 4] = [
     "services.in_progress",
@@ -255,6 +279,7 @@ fn levels(
     at: i64,
     now: i64,
     office: bool,
+    departments: &[Vec<String>; 3],
 ) -> Vec<figures::Measured> {
     let hours_ago = (now - at) / HOUR_MS;
     let regions = [CITY, JIANGBEI, JIANGNAN];
@@ -278,11 +303,25 @@ fn levels(
             ("services.in_progress", in_progress),
             ("services.overdue", overdue),
         ] {
+            let value = open.toward_now(figure, region, value, hours_ago);
             measured.push(figures::Measured {
                 figure,
                 region: (*region).to_owned(),
-                value: open.toward_now(figure, region, value, hours_ago),
+                part: None,
+                value,
             });
+            // The region's open work shared among its departments, the first busiest.
+            for (department, share) in departments[n]
+                .iter()
+                .zip(split(value, departments[n].len()))
+            {
+                measured.push(figures::Measured {
+                    figure,
+                    region: (*region).to_owned(),
+                    part: Some(department.clone()),
+                    value: share,
+                });
+            }
         }
     }
     if office {
@@ -296,6 +335,7 @@ fn levels(
         measured.push(figures::Measured {
             figure,
             region: CITY.to_owned(),
+            part: None,
             value: open.toward_now(figure, CITY, value, hours_ago),
         });
     }

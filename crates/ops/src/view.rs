@@ -402,13 +402,13 @@ pub async fn view(state: &AppState, actor: &Actor, ask: &Ask) -> AppResult<OpsVi
         .filter(|f| f.by.is_some() && !is_level(f))
         .map(|f| f.key)
         .collect();
-    let (by_time, mut by_region, measured, by_part_rows) = tokio::try_join!(
+    let (by_time, mut by_region, measured, mut by_part_rows) = tokio::try_join!(
         figures::sums(state, grain, false, &keys, &within, from, to),
         figures::sums(state, grain, true, &counted, &within, from, to),
         figures::measured_buckets(state, grain, &levels, from, to),
         figures::part_sums(state, &parted, &within, from, to),
     )?;
-    let part_names = if parted.is_empty() {
+    let part_names = if chosen.iter().all(|f| f.by.is_none()) {
         Vec::new()
     } else {
         figures::part_names(state).await?
@@ -445,6 +445,19 @@ pub async fn view(state: &AppState, actor: &Actor, ask: &Ask) -> AppResult<OpsVi
             .collect();
         let (_, start, end) = &spans[last];
         by_region.extend(figures::sums(state, grain, true, &keys, &within, *start, *end).await?);
+        // A level's parts (a department's applications in progress) are kept as each day's
+        // last measure: the day of the last measured bucket.
+        let level_parts: Vec<&str> = keys
+            .iter()
+            .copied()
+            .filter(|key| chosen.iter().any(|f| f.key == *key && f.by.is_some()))
+            .collect();
+        let (day_from, day_to) = match ask.period {
+            Period::Day => (from, to),
+            Period::Week | Period::Month => (*start, *end),
+        };
+        by_part_rows
+            .extend(figures::part_sums(state, &level_parts, &within, day_from, day_to).await?);
     }
     // Which part of the breakdown each counted region falls in: the region below that holds
     // it, or the viewed region itself.
@@ -548,7 +561,7 @@ pub async fn view(state: &AppState, actor: &Actor, ask: &Ask) -> AppResult<OpsVi
                 value: own.value(),
             });
         }
-        let kept_by = match figure.by.filter(|_| !level) {
+        let kept_by = match figure.by.filter(|_| !unmeasured) {
             Some(kind) => {
                 let rows: Vec<&figures::PartCount> = by_part_rows
                     .iter()
@@ -595,10 +608,7 @@ pub async fn view(state: &AppState, actor: &Actor, ask: &Ask) -> AppResult<OpsVi
                 })
                 .collect(),
             breakdown,
-            part_kind: figure
-                .by
-                .filter(|_| !level)
-                .map(|kind| kind.as_str().to_owned()),
+            part_kind: figure.by.map(|kind| kind.as_str().to_owned()),
             parts: kept_by,
         });
     }

@@ -216,27 +216,7 @@ async fn add_all(
     let mut tx = state.pool().begin().await?;
     upsert(&mut tx, "ops_counts", "hour", &hourly).await?;
     upsert(&mut tx, "ops_daily", "day", &daily).await?;
-    let rows: Vec<_> = by_part.into_iter().collect();
-    for chunk in rows.chunks(CELLS_PER_STATEMENT) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|r| format!("({})", marks(r * 5 + 1, 5)))
-            .collect();
-        let sql = format!(
-            "INSERT INTO ops_parts (figure, region_code, part, day, count) VALUES {} \
-             ON CONFLICT (figure, region_code, part, day) DO UPDATE SET count = ops_parts.count + excluded.count",
-            values.join(", ")
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for ((figure, region, part, day), n) in chunk {
-            query = query
-                .bind((*figure).to_owned())
-                .bind((*region).to_owned())
-                .bind((*part).to_owned())
-                .bind(*day)
-                .bind(*n);
-        }
-        query.execute(&mut *tx).await?;
-    }
+    insert_parts(&mut tx, by_part).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -495,14 +475,14 @@ pub fn rates(state: &AppState) -> Vec<Rate> {
 /// measure). A region no longer measured drops out of the hour, which the view reads as 0.
 pub async fn measure(state: &AppState) -> AppResult<()> {
     let mut keys: Vec<&'static str> = Vec::new();
-    let mut values: HashMap<(&'static str, String), i64> = HashMap::new();
+    let mut values: HashMap<(&'static str, String, Option<String>), i64> = HashMap::new();
     for module in crate::module::modules(state).iter() {
         if module.levels().is_empty() {
             continue;
         }
         keys.extend(module.levels().iter().map(|f| f.key));
         for m in module.measure(state).await? {
-            *values.entry((m.figure, m.region)).or_insert(0) += m.value;
+            *values.entry((m.figure, m.region, m.part)).or_insert(0) += m.value;
         }
     }
     if keys.is_empty() {
@@ -510,9 +490,10 @@ pub async fn measure(state: &AppState) -> AppResult<()> {
     }
     let values: Vec<Measured> = values
         .into_iter()
-        .map(|((figure, region), value)| Measured {
+        .map(|((figure, region, part), value)| Measured {
             figure,
             region,
+            part,
             value,
         })
         .collect();
@@ -571,7 +552,64 @@ pub async fn store_levels(
     }
     upsert(&mut tx, "ops_counts", "hour", &hourly).await?;
     upsert(&mut tx, "ops_daily", "day", &daily).await?;
+    // The parts measured (a department's applications in progress), as their day's value.
+    let days: Vec<i64> = by_day.keys().copied().collect();
+    for chunk in days.chunks(CELLS_PER_STATEMENT) {
+        let sql = format!(
+            "DELETE FROM ops_parts WHERE day IN ({}) AND figure IN ({})",
+            marks(1, chunk.len()),
+            marks(1 + chunk.len(), keys.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for day in chunk {
+            query = query.bind(*day);
+        }
+        for key in keys {
+            query = query.bind((*key).to_owned());
+        }
+        query.execute(&mut *tx).await?;
+    }
+    let mut parts: BTreeMap<(&str, &str, &str, i64), i64> = BTreeMap::new();
+    for (day, (_, values)) in &by_day {
+        for m in values.iter().filter(|m| m.value != 0) {
+            if let Some(part) = &m.part {
+                *parts
+                    .entry((m.figure, m.region.as_str(), part.as_str(), *day))
+                    .or_insert(0) += m.value;
+            }
+        }
+    }
+    insert_parts(&mut tx, parts).await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// Adds counts by part to `ops_parts`, summing with what is there.
+async fn insert_parts(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    parts: BTreeMap<(&str, &str, &str, i64), i64>,
+) -> AppResult<()> {
+    let rows: Vec<_> = parts.into_iter().collect();
+    for chunk in rows.chunks(CELLS_PER_STATEMENT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|r| format!("({})", marks(r * 5 + 1, 5)))
+            .collect();
+        let sql = format!(
+            "INSERT INTO ops_parts (figure, region_code, part, day, count) VALUES {} \
+             ON CONFLICT (figure, region_code, part, day) DO UPDATE SET count = ops_parts.count + excluded.count",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for ((figure, region, part, day), n) in chunk {
+            query = query
+                .bind((*figure).to_owned())
+                .bind((*region).to_owned())
+                .bind((*part).to_owned())
+                .bind(*day)
+                .bind(*n);
+        }
+        query.execute(&mut **tx).await?;
+    }
     Ok(())
 }
 
@@ -588,7 +626,7 @@ fn level_rows<'a>(
         rows.extend(
             values
                 .iter()
-                .filter(|m| m.value != 0)
+                .filter(|m| m.value != 0 && m.part.is_none())
                 .map(|m| (m.figure, m.region.as_str(), *bucket, m.value)),
         );
         rows.extend(keys.iter().map(|key| (*key, MEASURED_REGION, *bucket, 1)));
@@ -747,11 +785,13 @@ async fn measure_platform(state: &AppState) -> AppResult<Vec<Measured>> {
         Measured {
             figure: DB_BYTES,
             region: region.clone(),
+            part: None,
             value: bytes,
         },
         Measured {
             figure: NODES,
             region,
+            part: None,
             value: nodes,
         },
     ])

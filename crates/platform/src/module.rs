@@ -303,6 +303,9 @@ impl Figure {
 pub struct Measured {
     pub figure: &'static str,
     pub region: String,
+    /// The part of the region measured (a department), for a level kept by part; none for
+    /// the region's value. A part's value is measured beside the region's, not instead of it.
+    pub part: Option<String>,
     pub value: i64,
 }
 

@@ -829,6 +829,17 @@ async fn open_work_is_measured_as_a_level_and_its_overdue_part_counted_when_the_
     assert!(total(&nodes, "platform.nodes") >= 1);
     let in_progress = figure(&after, "services.in_progress");
     assert_eq!(in_progress["kind"], "level");
+    // By the department that holds them, too: the departments' values add up to the level.
+    assert_eq!(in_progress["part_kind"], "department");
+    let by_department: Vec<i64> = parts_of(in_progress)
+        .iter()
+        .map(|(_, v)| v.as_i64().expect("shown with k 1"))
+        .collect();
+    assert!(!by_department.is_empty());
+    assert_eq!(
+        by_department.iter().sum::<i64>(),
+        total(&after, "services.in_progress")
+    );
     assert_eq!(
         total(&after, "services.in_progress") - total(&before, "services.in_progress"),
         1

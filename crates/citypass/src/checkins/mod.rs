@@ -135,6 +135,7 @@ pub async fn measure(state: &AppState) -> AppResult<Vec<tongban_platform::figure
         .map(|(region, value)| tongban_platform::figures::Measured {
             figure: ACTIVE_VENUES,
             region,
+            part: None,
             value,
         })
         .collect())

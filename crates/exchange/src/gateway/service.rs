@@ -140,6 +140,7 @@ pub async fn measure(state: &AppState) -> AppResult<Vec<tongban_platform::figure
         .map(|(region, value)| tongban_platform::figures::Measured {
             figure: GRANTS_PENDING,
             region,
+            part: None,
             value,
         })
         .collect())

@@ -767,9 +767,9 @@ pub const FIGURES: &[tongban_platform::figures::Figure] = &[
 
 /// What the applications module measures: how many are open now.
 pub const LEVELS: &[tongban_platform::figures::Figure] = &[
-    figure(IN_PROGRESS, "在办件", "Applications in progress"),
-    figure(OVERDUE, "超期件", "Applications overdue"),
-    figure(RECTIFICATIONS_OPEN, "待整改差评", "Rectifications open"),
+    counted(IN_PROGRESS, "在办件", "Applications in progress"),
+    counted(OVERDUE, "超期件", "Applications overdue"),
+    counted(RECTIFICATIONS_OPEN, "待整改差评", "Rectifications open"),
 ];
 
 /// The rates of applications.
@@ -843,29 +843,25 @@ pub async fn measure(state: &AppState) -> AppResult<Vec<tongban_platform::figure
             .map(|d| d.region_code.as_str().to_owned())
     };
     let mut measured = Vec::new();
+    // Each department's value, and its region's as their sum.
+    let mut push = |figure: &'static str, department: &str, value: i64| {
+        if let Some(region) = region_of(department) {
+            for part in [None, Some(department.to_owned())] {
+                measured.push(tongban_platform::figures::Measured {
+                    figure,
+                    region: region.clone(),
+                    part,
+                    value,
+                });
+            }
+        }
+    };
     for (department, in_progress, overdue) in by_department {
-        let Some(region) = region_of(&department) else {
-            continue;
-        };
-        measured.push(tongban_platform::figures::Measured {
-            figure: IN_PROGRESS,
-            region: region.clone(),
-            value: in_progress,
-        });
-        measured.push(tongban_platform::figures::Measured {
-            figure: OVERDUE,
-            region,
-            value: overdue,
-        });
+        push(IN_PROGRESS, &department, in_progress);
+        push(OVERDUE, &department, overdue);
     }
     for (department, open) in rectifications {
-        if let Some(region) = region_of(&department) {
-            measured.push(tongban_platform::figures::Measured {
-                figure: RECTIFICATIONS_OPEN,
-                region,
-                value: open,
-            });
-        }
+        push(RECTIFICATIONS_OPEN, &department, open);
     }
     Ok(measured)
 }
@@ -882,7 +878,7 @@ pub(crate) fn count(
     tongban_platform::figures::count_part(state, figure, region, &department.id);
 }
 
-/// A count of applications, kept by the department that holds them as well.
+/// A figure of applications, kept by the department that holds them as well.
 const fn counted(
     key: &'static str,
     zh: &'static str,
