@@ -529,9 +529,12 @@ pub async fn store_levels(
     let hourly = level_rows(keys, &by_hour);
     let daily = level_rows(keys, &by_day);
     let mut tx = state.pool().begin().await?;
+    // What was measured before in these hours and days goes: the region's values, and the
+    // parts' (a department's applications in progress), kept by the day.
     for (table, column, kept) in [
         ("ops_counts", "hour", &by_hour),
         ("ops_daily", "day", &by_day),
+        ("ops_parts", "day", &by_day),
     ] {
         let buckets: Vec<i64> = kept.keys().copied().collect();
         for chunk in buckets.chunks(CELLS_PER_STATEMENT) {
@@ -552,23 +555,6 @@ pub async fn store_levels(
     }
     upsert(&mut tx, "ops_counts", "hour", &hourly).await?;
     upsert(&mut tx, "ops_daily", "day", &daily).await?;
-    // The parts measured (a department's applications in progress), as their day's value.
-    let days: Vec<i64> = by_day.keys().copied().collect();
-    for chunk in days.chunks(CELLS_PER_STATEMENT) {
-        let sql = format!(
-            "DELETE FROM ops_parts WHERE day IN ({}) AND figure IN ({})",
-            marks(1, chunk.len()),
-            marks(1 + chunk.len(), keys.len())
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for day in chunk {
-            query = query.bind(*day);
-        }
-        for key in keys {
-            query = query.bind((*key).to_owned());
-        }
-        query.execute(&mut *tx).await?;
-    }
     let mut parts: BTreeMap<(&str, &str, &str, i64), i64> = BTreeMap::new();
     for (day, (_, values)) in &by_day {
         for m in values.iter().filter(|m| m.value != 0) {
