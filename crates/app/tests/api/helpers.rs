@@ -78,6 +78,9 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    // Every node seeds the demo's accounts, each password hashed: at Argon2's lightest (the
+    // suite's own setting; deployments and the demo keep OWASP's).
+    tongban_app::identity::password::use_light_hashes_for_tests();
     let dir = std::env::temp_dir().join(format!("tongban-test-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let database_url = fresh_database(&dir).await;

@@ -47,9 +47,33 @@ async fn with_permit<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'stati
         .map_err(|error| AppError::Internal(error.into()))
 }
 
+/// New hashes use the lightest parameters Argon2id allows (8 KiB, one pass) rather than
+/// OWASP's 19 MiB and two passes, which `Argon2::default` gives. For test suites alone, which
+/// hash every demo account's password for each of hundreds of nodes they start: set only by a
+/// test harness, before the first hash, and never by configuration. Checking a password reads
+/// its parameters from the stored hash, so both kinds verify.
+static LIGHT_HASHES_FOR_TESTS: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Makes this process hash new passwords with the lightest parameters (see
+/// [`LIGHT_HASHES_FOR_TESTS`]). For test harnesses only.
+pub fn use_light_hashes_for_tests() {
+    LIGHT_HASHES_FOR_TESTS.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The hasher for new passwords: Argon2id, v1.3, OWASP's parameters.
+fn hasher() -> Argon2<'static> {
+    if LIGHT_HASHES_FOR_TESTS.load(std::sync::atomic::Ordering::Relaxed)
+        && let Ok(light) = argon2::Params::new(argon2::Params::MIN_M_COST, 1, 1, None)
+    {
+        return Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, light);
+    }
+    Argon2::default()
+}
+
 pub async fn hash(password: String) -> AppResult<String> {
     with_permit(move || {
-        Argon2::default()
+        hasher()
             .hash_password(password.as_bytes())
             .map(|hash| hash.to_string())
             .map_err(|error| AppError::Internal(anyhow::anyhow!("argon2: {error}")))
@@ -93,6 +117,41 @@ mod tests {
         );
         assert!(
             !verify("anything".into(), "not a hash".into())
+                .await
+                .expect("verify")
+        );
+    }
+
+    #[tokio::test]
+    async fn new_hashes_use_owasps_parameters_and_light_ones_still_verify() {
+        let stored = hash("correct horse battery".to_owned())
+            .await
+            .expect("hash");
+        assert!(
+            stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{stored}"
+        );
+        assert!(
+            verify("correct horse battery".to_owned(), stored.clone())
+                .await
+                .expect("verify")
+        );
+        assert!(
+            !verify("wrong horse battery".to_owned(), stored)
+                .await
+                .expect("verify")
+        );
+        let light = Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            argon2::Params::new(argon2::Params::MIN_M_COST, 1, 1, None).expect("params"),
+        )
+        .hash_password(b"correct horse battery")
+        .expect("hash")
+        .to_string();
+        assert!(light.starts_with("$argon2id$v=19$m=8,t=1,p=1$"), "{light}");
+        assert!(
+            verify("correct horse battery".to_owned(), light)
                 .await
                 .expect("verify")
         );
