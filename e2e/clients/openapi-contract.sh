@@ -74,16 +74,17 @@ run_role() { # role username token
     echo "ok" >"$data/$role.status"
   fi
 }
-running=0
+# (The demo node is a job of this shell too: wait for the roles' jobs by their ids.)
+roles=()
 while read -r role username token; do
-  if [ "$running" -ge "$lanes" ]; then
-    wait -n || true
-    running=$((running - 1))
+  if [ "${#roles[@]}" -ge "$lanes" ]; then
+    wait "${roles[0]}" || true
+    roles=("${roles[@]:1}")
   fi
   run_role "$role" "$username" "$token" </dev/null &
-  running=$((running + 1))
+  roles+=("$!")
 done <<<"$accounts"
-wait
+for job in "${roles[@]}"; do wait "$job" || true; done
 failed=()
 while read -r role username token; do
   echo "== tongban's API against /api/openapi.json, as $username ($role)"

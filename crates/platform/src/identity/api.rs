@@ -395,7 +395,7 @@ pub struct CreatedToken {
 
 /// Issue an API token for the caller's own account.
 #[utoipa::path(post, path = "/api/v1/me/tokens", tag = "identity", security(("bearer" = [])), request_body = CreateTokenRequest,
-    responses((status = 201, body = CreatedToken), (status = 401, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = CreatedToken), (status = 401, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
 async fn create_token(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
