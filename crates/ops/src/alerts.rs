@@ -5,7 +5,9 @@
 //! the region, with a link to the chart, until one of them acknowledges it.
 //!
 //! A threshold on a figure of persons starts at the view's `k`: an alert at 3 red codes in a
-//! district would say what the view hides.
+//! district would say what the view hides. And a count of persons is compared and raised
+//! rounded, as the view shows it (`suppress::rounded`); a rate of persons is worked out from
+//! the rounded counts.
 
 use serde::{Deserialize, Serialize};
 use tongban_core::RegionCode;
@@ -15,6 +17,7 @@ use crate::error::{AppError, AppResult};
 use crate::identity::model::Actor;
 use crate::state::AppState;
 use crate::store;
+use crate::suppress;
 use crate::view::may_view;
 
 /// A rule as it is asked for.
@@ -214,22 +217,39 @@ pub async fn check(state: &AppState) -> AppResult<usize> {
                 if per == 0 || (persons && (of < k || per < k)) {
                     continue;
                 }
-                of * 100 / per
+                // Worked out from the counts as the view shows them, rounded.
+                if persons {
+                    suppress::rounded(of, k) * 100 / suppress::rounded(per, k)
+                } else {
+                    of * 100 / per
+                }
             }
-            // A count's sum over the period; a level's last measure in it (its one row).
-            None => figures::sums(
-                state,
-                grain,
-                false,
-                &[rule.figure.as_str()],
-                &within,
-                from,
-                to,
-            )
-            .await?
-            .iter()
-            .map(|s| s.count)
-            .sum(),
+            // A count's sum over the period; a level's last measure in it (its one row) —
+            // of persons, rounded as the view shows it, so the alert says what the view would.
+            None => {
+                let persons = declared
+                    .iter()
+                    .any(|f| f.key == rule.figure && f.about_persons);
+                let value = figures::sums(
+                    state,
+                    grain,
+                    false,
+                    &[rule.figure.as_str()],
+                    &within,
+                    from,
+                    to,
+                )
+                .await?
+                .iter()
+                .map(|s| s.count)
+                .sum();
+                match persons {
+                    // Below k the view hides it: nothing to raise.
+                    true if value < k => continue,
+                    true => suppress::rounded(value, k),
+                    false => value,
+                }
+            }
         };
         if value < rule.threshold {
             continue;

@@ -164,6 +164,8 @@ struct OpsPage {
     ops: OpsView,
     groups: Vec<Group>,
     hidden_text: String,
+    /// The base counts of persons are rounded to (1: exact).
+    rounded_to: i64,
     /// Links: the periods, the lenses, the previous and next period, this view (for the
     /// refresh).
     periods: Vec<(String, &'static str, bool)>,
@@ -540,11 +542,13 @@ async fn ops_page(
         })
         .collect();
     let here = link(&view.region, ask.period, &date, lens);
+    let rounded_to = crate::suppress::base(view.k);
     Ok(ctx.render(&OpsPage {
         base,
         ops: view,
         groups,
         hidden_text,
+        rounded_to,
         periods,
         lenses,
         earlier,

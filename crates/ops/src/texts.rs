@@ -13,6 +13,16 @@ pub const TEXTS: tongban_platform::web::i18n::Texts = &[
         "，并隐藏能推算出它的其他数字。",
         ", with whatever would reveal them hidden too.",
     ),
+    (
+        "ops.hint_rounded",
+        "其余涉及个人的数字按",
+        "The others are rounded to the nearest",
+    ),
+    (
+        "ops.hint_rounded_end",
+        "取整，合计单独取整。",
+        "; totals are rounded on their own.",
+    ),
     ("ops.navigation", "时段与地区", "Period and region"),
     ("ops.period.day", "按日", "Day"),
     ("ops.period.week", "按周", "Week"),

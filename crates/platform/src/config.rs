@@ -67,8 +67,11 @@ pub struct Config {
     /// Days a field key seals before a new one takes over (AES-GCM and SM4-GCM with random
     /// nonces stay far below their per-key limit of 2^32 seals). Default 90.
     pub data_key_rotation_days: i64,
-    /// The operations view shows a district-hour cell only when at least this many people
-    /// checked in there. Default 10.
+    /// The threshold of statistical disclosure control: counts of persons below it are not
+    /// shown, and the others are rounded to half of it (the operations view; a district-hour
+    /// cell of check-ins is shown only when at least this many people checked in there).
+    /// Default 10; below 6 rounding no longer hides a small count (tests use 1 for exact
+    /// figures).
     pub statistics_k: i64,
     /// A GeoJSON file of the regions' boundaries (a FeatureCollection, each feature's region
     /// code in `properties.code` or `properties.adcode`): the operations view colours its

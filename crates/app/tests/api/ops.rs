@@ -244,9 +244,9 @@ async fn small_counts_of_persons_are_hidden_with_what_would_reveal_them() {
     .await;
     assert_eq!(city["k"], 10);
     let checkins = figure(&city, "checkins.recorded");
-    assert_eq!(checkins["total"], 43);
+    assert_eq!(checkins["total"], 45, "43, rounded to 5");
     assert_eq!(
-        checkins["series"][9]["value"], 43,
+        checkins["series"][9]["value"], 45,
         "the hour's total is not small"
     );
     // Jiangbei's 3 is hidden; so is Jiangnan's 40, or it would give 43 − 40 = 3.
@@ -270,7 +270,20 @@ async fn small_counts_of_persons_are_hidden_with_what_would_reveal_them() {
     .await;
     assert_eq!(district["figures"].as_array().expect("figures").len(), 1);
     assert_eq!(figure(&district, "checkins.recorded")["total"], Value::Null);
-    // The week shows the day's 43 (not small), and the same hidden parts.
+    // Jiangnan's 40, hidden in the city's line, is its own view's total: shown there, and
+    // rounded like the city's 43, so the difference of the two (45 − 40) is not the 3.
+    let jiangnan = view(
+        &app,
+        "demo.health",
+        &format!("region=339902&period=day&date={date}&figures=checkins.recorded"),
+    )
+    .await;
+    let jiangnan_total = figure(&jiangnan, "checkins.recorded")["total"]
+        .as_i64()
+        .expect("shown");
+    assert_eq!(jiangnan_total, 40);
+    assert_ne!(45 - jiangnan_total, 3);
+    // The week shows the day's 43 (not small, rounded), and the same hidden parts.
     let week = view(
         &app,
         "demo.health",
@@ -278,7 +291,7 @@ async fn small_counts_of_persons_are_hidden_with_what_would_reveal_them() {
     )
     .await;
     let weekly = figure(&week, "checkins.recorded");
-    assert_eq!(weekly["total"], 43);
+    assert_eq!(weekly["total"], 45);
     assert_eq!(part(weekly, "339901"), Value::Null);
     assert_eq!(part(weekly, "339902"), Value::Null);
 
@@ -439,6 +452,10 @@ async fn the_operations_page_draws_each_figure_with_its_numbers_and_drills_down(
         html.contains("&#60; 10"),
         "the demo has small counts of red codes"
     );
+    assert!(
+        html.contains("其余涉及个人的数字按 5取整"),
+        "the page says shown counts are rounded"
+    );
     let week = browser
         .get(&app, "/ops?region=339901&period=week&lang=en")
         .await
@@ -587,7 +604,7 @@ async fn a_threshold_raises_one_alert_for_its_period_on_the_viewers_workbench() 
         .await
         .expect("json");
     let alert = &open.as_array().expect("list")[0];
-    assert_eq!(alert["value"], 12);
+    assert_eq!(alert["value"], 10, "12, rounded to 5 as the view shows it");
     assert!(
         alert["link"]
             .as_str()
@@ -940,7 +957,8 @@ async fn a_rate_is_worked_out_from_what_is_shown_and_can_raise_an_alert() {
     // would give it away): neither district's rate is shown there, though the city's is.
     assert!(by_district.contains(&("339901".to_owned(), Value::Null)));
     assert!(by_district.contains(&("339902".to_owned(), Value::Null)));
-    assert_eq!(rate(&city, "services.on_time_rate")["value"], 42.5);
+    // Worked out from the counts as shown, rounded to 5: 35 of 80 (34 of 80 exactly).
+    assert_eq!(rate(&city, "services.on_time_rate")["value"], 43.8);
 
     // A rate's threshold is a percentage.
     let (status, body) = problem(
