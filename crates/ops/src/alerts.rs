@@ -261,16 +261,26 @@ pub async fn check(state: &AppState) -> AppResult<usize> {
     Ok(raised)
 }
 
+/// How many open alerts a viewer is shown at most, newest first.
+const OPEN_ALERTS_SHOWN: i64 = 200;
+
 /// The open alerts of the regions the actor views, newest first.
 pub async fn open_alerts(state: &AppState, actor: &Actor) -> AppResult<Vec<Alert>> {
     if crate::view::home_region(actor).is_none() {
         return Ok(Vec::new());
     }
-    let rows = store::open_alerts(state.pool(), 200).await?;
+    // The rules of the regions the actor reaches first, then their newest open alerts: a
+    // district's officer sees the district's alerts however many other districts raised.
+    let rules: Vec<Rule> = all_rules(state)
+        .await?
+        .into_iter()
+        .filter(|rule| reaches(actor, &rule.region))
+        .collect();
+    let ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+    let rows = store::open_alerts(state.pool(), &ids, OPEN_ALERTS_SHOWN).await?;
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let rules = all_rules(state).await?;
     let declared = figures::declared(state);
     let rates = figures::rates(state);
     let zone = state.zone();
@@ -278,9 +288,6 @@ pub async fn open_alerts(state: &AppState, actor: &Actor) -> AppResult<Vec<Alert
         .into_iter()
         .filter_map(|(id, rule_id, period_start, value, raised_at)| {
             let rule = rules.iter().find(|r| r.id == rule_id)?.clone();
-            if !reaches(actor, &rule.region) {
-                return None;
-            }
             let figure_name = declared
                 .iter()
                 .find(|f| f.key == rule.figure)

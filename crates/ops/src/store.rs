@@ -52,13 +52,29 @@ pub async fn raise(
 }
 
 /// The newest open alerts, at most `limit`.
-pub async fn open_alerts(db: impl Exec<'_>, limit: i64) -> AppResult<Vec<AlertRow>> {
-    Ok(sqlx::query_as(
-        "SELECT id, rule_id, period_start, value, raised_at FROM ops_alerts WHERE acknowledged_at IS NULL ORDER BY raised_at DESC LIMIT $1",
-    )
-    .bind(limit)
-    .fetch_all(db)
-    .await?)
+pub async fn open_alerts(
+    db: &sqlx::AnyPool,
+    rule_ids: &[&str],
+    limit: i64,
+) -> AppResult<Vec<AlertRow>> {
+    const RULES_PER_STATEMENT: usize = 500;
+    let mut rows: Vec<AlertRow> = Vec::new();
+    for chunk in rule_ids.chunks(RULES_PER_STATEMENT) {
+        let marks: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT id, rule_id, period_start, value, raised_at FROM ops_alerts \
+             WHERE acknowledged_at IS NULL AND rule_id IN ({}) ORDER BY raised_at DESC LIMIT $1",
+            marks.join(", ")
+        );
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit);
+        for id in chunk {
+            query = query.bind((*id).to_owned());
+        }
+        rows.extend(query.fetch_all(db).await?);
+    }
+    rows.sort_by(|a, b| b.4.cmp(&a.4).then_with(|| a.0.cmp(&b.0)));
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok(rows)
 }
 
 /// The region of an alert's rule, if the alert exists.

@@ -597,12 +597,31 @@ async fn a_threshold_raises_one_alert_for_its_period_on_the_viewers_workbench() 
             .expect("check"),
         0
     );
+    // Jiangnan raised 250 alerts since, all newer: Jiangbei's officer still sees Jiangbei's.
+    sqlx::query("INSERT INTO ops_alert_rules (id, region_code, figure, per, threshold, created_by, created_at) VALUES ('jiangnan-rule', '339902', 'pass.checks', 'hour', 20, 'test', 0)")
+        .execute(app.state.pool())
+        .await
+        .expect("rule");
+    for i in 0..250_i64 {
+        sqlx::query("INSERT INTO ops_alerts (id, rule_id, period_start, value, raised_at) VALUES ($1, 'jiangnan-rule', $2, 20, $3)")
+            .bind(format!("jiangnan-{i}"))
+            .bind(i * 3_600_000)
+            .bind(now + 1_000 + i)
+            .execute(app.state.pool())
+            .await
+            .expect("alert");
+    }
     let open: Value = app
         .get_as(&lab, "/api/v1/ops/alerts")
         .await
         .json()
         .await
         .expect("json");
+    assert_eq!(
+        open.as_array().map(Vec::len),
+        Some(1),
+        "Jiangbei's one alert"
+    );
     let alert = &open.as_array().expect("list")[0];
     assert_eq!(alert["value"], 10, "12, rounded to 5 as the view shows it");
     assert!(
