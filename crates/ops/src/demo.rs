@@ -154,11 +154,29 @@ pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> 
                 pass_path / 4 + level * (10 + draw.next(10)),
             );
             add("pass.shed", CITY, shed);
-            add(
-                "pass.fast",
-                CITY,
-                pass_path - pass_path * draw.next(4) / 1000,
-            );
+            let slow = pass_path * draw.next(4) / 1000;
+            add("pass.fast", CITY, pass_path - slow);
+            // The answer times of the same requests: most within a few milliseconds, the
+            // morning peak's tail longer, the slow ones past 100 ms.
+            let peak = if level >= 10 { 2 } else { 1 };
+            let fast = pass_path - slow;
+            let mut left = fast;
+            for (band, share) in [
+                ("pass.latency_2ms", 220 * peak),
+                ("pass.latency_5ms", 60 * peak),
+                ("pass.latency_10ms", 12 * peak + draw.next(6)),
+                ("pass.latency_25ms", 4 * peak + draw.next(3)),
+                ("pass.latency_50ms", peak + draw.next(2)),
+                ("pass.latency_100ms", draw.next(2)),
+            ] {
+                let n = (fast * share / 1000).min(left);
+                add(band, CITY, n);
+                left -= n;
+            }
+            add("pass.latency_1ms", CITY, left);
+            let past = slow * draw.next(3) / 10;
+            add("pass.latency_250ms", CITY, slow - past);
+            add("pass.latency_1000ms", CITY, past);
             if open {
                 // Each department's applications, and its region's as their sum: the view's
                 // figures by department add up to its figures by region.

@@ -250,6 +250,101 @@ fn breakdown_chart<'a>(
         .unwrap_or_else(|| tongban_tables::chart::draw("bar", parts, name))
 }
 
+/// A quantile as read: "≤ 5", "> 1000", or "—" when nothing was counted.
+fn quantile_text(q: &view::Quantile) -> String {
+    match (q.at_most, q.above) {
+        (Some(bound), _) => format!("≤ {bound}"),
+        (None, Some(bound)) => format!("> {bound}"),
+        (None, None) => "—".to_owned(),
+    }
+}
+
+/// The quantiles of a distribution on one line: "p50 ≤ 1 · p95 ≤ 2 · p99 ≤ 5 ms".
+fn quantiles_text(quantiles: &[view::Quantile], unit: &str, named: bool) -> String {
+    if quantiles
+        .iter()
+        .all(|q| q.at_most.is_none() && q.above.is_none())
+    {
+        return "—".to_owned();
+    }
+    let parts: Vec<String> = quantiles
+        .iter()
+        .map(|q| {
+            if named {
+                format!("{} {}", q.name, quantile_text(q))
+            } else {
+                quantile_text(q)
+            }
+        })
+        .collect();
+    format!("{} {unit}", parts.join(if named { " · " } else { " / " }))
+}
+
+/// A distribution's card: its quantiles over the period, its p99 over the buckets (drawn as a
+/// line of the bound, a bucket with nothing counted or beyond the last bound left out), and
+/// its counts by band.
+fn distribution_card(t: crate::web::i18n::Tr, d: &view::DistributionView) -> Card {
+    let p99 = |quantiles: &[view::Quantile]| {
+        quantiles
+            .iter()
+            .find(|q| q.name == "p99")
+            .and_then(|q| q.at_most)
+            .map(|v| v as f64)
+    };
+    let series: Vec<(String, Option<f64>)> = d
+        .series
+        .iter()
+        .map(|p| (p.label.clone(), p99(&p.quantiles)))
+        .collect();
+    let mut lower: Option<i64> = None;
+    let bands: Vec<(String, String, String)> = d
+        .bands
+        .iter()
+        .map(|b| {
+            let label = match (lower, b.up_to) {
+                (None, Some(up)) => format!("≤ {up} {}", d.unit),
+                (Some(low), Some(up)) => format!("{low}–{up} {}", d.unit),
+                (Some(low), None) => format!("> {low} {}", d.unit),
+                (None, None) => d.unit.clone(),
+            };
+            lower = b.up_to.or(lower);
+            (b.figure.clone(), label, b.count.to_string())
+        })
+        .collect();
+    let counted = d.bands.iter().any(|b| b.count > 0);
+    let title = t.get("ops.by_answer_time");
+    Card {
+        key: d.key.clone(),
+        name: d.name.clone(),
+        about_persons: false,
+        kind: "distribution",
+        total: quantiles_text(&d.quantiles, &d.unit, true),
+        empty: !counted,
+        series_svg: tongban_tables::chart::draw("line", &series, &format!("{} · p99", d.name)),
+        breakdown_svg: String::new(),
+        series: d
+            .series
+            .iter()
+            .map(|p| {
+                (
+                    p.label.clone(),
+                    quantiles_text(&p.quantiles, &d.unit, false),
+                )
+            })
+            .collect(),
+        breakdown: Vec::new(),
+        parts_title: title,
+        parts_svg: parts_chart(
+            &bands
+                .iter()
+                .map(|(_, label, count)| (label.clone(), count.parse::<f64>().ok()))
+                .collect::<Vec<_>>(),
+            &format!("{} · {title}", d.name),
+        ),
+        parts: bands,
+    }
+}
+
 /// What a rate's parts are: its numerator's.
 fn rate_parts_kind<'a>(view: &'a OpsView, rate: &view::RateView) -> Option<&'a str> {
     view.figures
@@ -325,7 +420,17 @@ async fn ops_page(
     } else {
         "line"
     };
-    for figure in &view.figures {
+    // A distribution's bands are drawn on its own card, not each on one.
+    let bands: Vec<&str> = view
+        .distributions
+        .iter()
+        .flat_map(|d| d.bands.iter().map(|b| b.figure.as_str()))
+        .collect();
+    for figure in view
+        .figures
+        .iter()
+        .filter(|f| !bands.contains(&f.key.as_str()))
+    {
         let level = figure.kind == view::FigureKind::Level;
         let series: Vec<(String, Option<f64>)> = figure
             .series
@@ -463,10 +568,16 @@ async fn ops_page(
             group.cards.push(card);
         }
     }
-    // What stands now first (levels, rates), then what happened; counts of 0 on one line.
+    for distribution in &view.distributions {
+        if let Some(group) = groups.iter_mut().find(|g| g.key == distribution.group) {
+            group.cards.push(distribution_card(base.t, distribution));
+        }
+    }
+    // What stands now first (levels, rates, distributions), then what happened; counts of 0
+    // on one line.
     let rank = |kind: &str| match kind {
         "level" => 0,
-        "rate" => 1,
+        "rate" | "distribution" => 1,
         _ => 2,
     };
     for group in &mut groups {

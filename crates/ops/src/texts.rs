@@ -74,4 +74,6 @@ pub const TEXTS: tongban_platform::web::i18n::Texts = &[
     ("ops.quiet", "本时段为零：", "None in this period: "),
     ("ops.sep", "、", ", "),
     ("ops.rate", "比率", "Rate"),
+    ("ops.by_answer_time", "按应答时间", "By answer time"),
+    ("ops.quantiles", "p50 / p95 / p99", "p50 / p95 / p99"),
 ];

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 use tongban_core::RegionCode;
-use tongban_platform::figures::{self, Figure, HOUR_MS, Rate};
+use tongban_platform::figures::{self, Distribution, Figure, HOUR_MS, Rate};
 
 use crate::authz::{Action, Resource, can};
 use crate::error::{AppError, AppResult};
@@ -180,16 +180,22 @@ fn rate_view(rate: &Rate, views: &[FigureView], english: bool) -> Option<RateVie
     })
 }
 
-/// The figures and rates asked for (keys of either; a rate brings its two figures), all
-/// when none is named.
-fn choose(state: &AppState, asked: &[String]) -> AppResult<(Vec<Figure>, Vec<Rate>)> {
+/// What a view shows: figures, the rates worked out from them, the distributions counted in
+/// their bands.
+type Chosen = (Vec<Figure>, Vec<Rate>, Vec<Distribution>);
+
+/// The figures, rates and distributions asked for (keys of any; a rate brings its two
+/// figures, a distribution its bands), all when none is named.
+fn choose(state: &AppState, asked: &[String]) -> AppResult<Chosen> {
     let declared = figures::declared(state);
     let all_rates = figures::rates(state);
+    let all_distributions = figures::distributions(state);
     if asked.is_empty() {
-        return Ok((declared, all_rates));
+        return Ok((declared, all_rates, all_distributions));
     }
     let mut chosen: Vec<Figure> = Vec::new();
     let mut rates: Vec<Rate> = Vec::new();
+    let mut distributions: Vec<Distribution> = Vec::new();
     let find = |key: &str| {
         declared
             .iter()
@@ -198,14 +204,23 @@ fn choose(state: &AppState, asked: &[String]) -> AppResult<(Vec<Figure>, Vec<Rat
             .ok_or_else(|| AppError::invalid("figures", format!("no figure {key}")))
     };
     for key in asked {
-        let wanted = match all_rates.iter().find(|r| r.key == key.as_str()) {
-            Some(rate) => {
-                if !rates.contains(rate) {
-                    rates.push(*rate);
-                }
-                vec![find(rate.of)?, find(rate.per)?]
+        let wanted = if let Some(rate) = all_rates.iter().find(|r| r.key == key.as_str()) {
+            if !rates.contains(rate) {
+                rates.push(*rate);
             }
-            None => vec![find(key)?],
+            vec![find(rate.of)?, find(rate.per)?]
+        } else if let Some(distribution) = all_distributions.iter().find(|d| d.key == key.as_str())
+        {
+            if !distributions.contains(distribution) {
+                distributions.push(*distribution);
+            }
+            distribution
+                .bands
+                .iter()
+                .map(|(band, _)| find(band))
+                .collect::<AppResult<Vec<_>>>()?
+        } else {
+            vec![find(key)?]
         };
         for figure in wanted {
             if !chosen.contains(&figure) {
@@ -213,7 +228,138 @@ fn choose(state: &AppState, asked: &[String]) -> AppResult<(Vec<Figure>, Vec<Rat
             }
         }
     }
-    Ok((chosen, rates))
+    Ok((chosen, rates, distributions))
+}
+
+/// A distribution of the view (the pass path's answer times): its quantiles over the period
+/// and in each bucket, and its counts by band.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DistributionView {
+    pub key: String,
+    pub group: String,
+    pub name: String,
+    /// The unit of the bounds (`ms`).
+    pub unit: String,
+    /// p50, p95 and p99 over the period.
+    pub quantiles: Vec<Quantile>,
+    /// p50, p95 and p99 in each bucket of the period.
+    pub series: Vec<QuantilePoint>,
+    /// The counts by band over the period, from the lowest.
+    pub bands: Vec<BandCount>,
+}
+
+/// A quantile, as the bound of the band it falls in: `at_most` 5 reads "p99 ≤ 5 ms"; in the
+/// last band (no bound) `above` the last bound; both none when nothing was counted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Quantile {
+    /// `p50`, `p95`, `p99`.
+    pub name: String,
+    pub at_most: Option<i64>,
+    pub above: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct QuantilePoint {
+    pub label: String,
+    pub quantiles: Vec<Quantile>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BandCount {
+    /// The band's figure key.
+    pub figure: String,
+    /// Its upper bound; none for the last band.
+    pub up_to: Option<i64>,
+    pub count: i64,
+}
+
+/// The quantiles shown of a distribution.
+const QUANTILES: [(&str, i64); 3] = [("p50", 50), ("p95", 95), ("p99", 99)];
+
+/// The quantiles of counts by band (`bands`: upper bounds, the last none): each the bound of
+/// the lowest band where the running count reaches the quantile's share of the whole.
+pub fn quantiles(bands: &[Option<i64>], counts: &[i64]) -> Vec<Quantile> {
+    let whole: i64 = counts.iter().map(|c| (*c).max(0)).sum();
+    let last_bound = bands.iter().rev().find_map(|b| *b);
+    QUANTILES
+        .iter()
+        .map(|(name, percent)| {
+            // The rank of the quantile, 1-based: ⌈whole × percent / 100⌉.
+            let rank = (whole * percent + 99) / 100;
+            let mut running = 0;
+            let band = (whole > 0)
+                .then(|| {
+                    bands.iter().zip(counts).find(|(_, c)| {
+                        running += (**c).max(0);
+                        running >= rank
+                    })
+                })
+                .flatten();
+            let (at_most, above) = match band {
+                Some((Some(bound), _)) => (Some(*bound), None),
+                Some((None, _)) => (None, last_bound),
+                None => (None, None),
+            };
+            Quantile {
+                name: (*name).to_owned(),
+                at_most,
+                above,
+            }
+        })
+        .collect()
+}
+
+fn distribution_view(
+    distribution: &Distribution,
+    views: &[FigureView],
+    english: bool,
+) -> Option<DistributionView> {
+    let bands: Vec<&FigureView> = distribution
+        .bands
+        .iter()
+        .map(|(key, _)| views.iter().find(|v| v.key == *key))
+        .collect::<Option<_>>()?;
+    let bounds: Vec<Option<i64>> = distribution.bands.iter().map(|(_, b)| *b).collect();
+    let buckets = bands.first().map_or(0, |b| b.series.len());
+    Some(DistributionView {
+        key: distribution.key.to_owned(),
+        group: distribution.group.to_owned(),
+        name: if english {
+            distribution.en
+        } else {
+            distribution.zh
+        }
+        .to_owned(),
+        unit: distribution.unit.to_owned(),
+        quantiles: quantiles(
+            &bounds,
+            &bands
+                .iter()
+                .map(|b| b.total.unwrap_or(0))
+                .collect::<Vec<_>>(),
+        ),
+        series: (0..buckets)
+            .map(|at| QuantilePoint {
+                label: bands[0].series[at].label.clone(),
+                quantiles: quantiles(
+                    &bounds,
+                    &bands
+                        .iter()
+                        .map(|b| b.series.get(at).and_then(|p| p.value).unwrap_or(0))
+                        .collect::<Vec<_>>(),
+                ),
+            })
+            .collect(),
+        bands: bands
+            .iter()
+            .zip(&bounds)
+            .map(|(band, up_to)| BandCount {
+                figure: band.key.clone(),
+                up_to: *up_to,
+                count: band.total.unwrap_or(0),
+            })
+            .collect(),
+    })
 }
 
 /// One region's part of a figure.
@@ -281,6 +427,7 @@ pub struct OpsView {
     pub k: i64,
     pub figures: Vec<FigureView>,
     pub rates: Vec<RateView>,
+    pub distributions: Vec<DistributionView>,
     pub below: Vec<Below>,
     /// When the view was read, RFC 3339: counts reach the view within seconds of the event.
     pub read_at: String,
@@ -363,7 +510,7 @@ pub async fn view(state: &AppState, actor: &Actor, ask: &Ask) -> AppResult<OpsVi
     if !may_view(actor, &code) {
         return Err(AppError::Forbidden);
     }
-    let (chosen, rates) = choose(state, &ask.figures)?;
+    let (chosen, rates, distributions) = choose(state, &ask.figures)?;
     let name_of = |r: &tongban_platform::admin::store::Region| {
         if ask.english {
             r.name_en.clone()
@@ -616,6 +763,10 @@ pub async fn view(state: &AppState, actor: &Actor, ask: &Ask) -> AppResult<OpsVi
         .iter()
         .filter_map(|rate| rate_view(rate, &views, ask.english))
         .collect();
+    let distributions = distributions
+        .iter()
+        .filter_map(|d| distribution_view(d, &views, ask.english))
+        .collect();
     let parent = region
         .parent_code
         .as_deref()
@@ -634,6 +785,7 @@ pub async fn view(state: &AppState, actor: &Actor, ask: &Ask) -> AppResult<OpsVi
         k,
         figures: views,
         rates,
+        distributions,
         below: below
             .iter()
             .map(|b| Below {
@@ -741,13 +893,16 @@ pub struct FigureInfo {
     pub zh: String,
     pub en: String,
     pub about_persons: bool,
-    /// `count`, `level` or `rate`.
+    /// `count`, `level`, `rate` or `distribution`.
     pub kind: String,
     /// A rate's numerator and denominator figures.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub of: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub per: Option<String>,
+    /// A distribution's bands: their figures, from the lowest.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bands: Vec<String>,
 }
 
 pub fn declared(state: &AppState) -> Vec<FigureInfo> {
@@ -768,6 +923,7 @@ pub fn declared(state: &AppState) -> Vec<FigureInfo> {
             .to_owned(),
             of: None,
             per: None,
+            bands: Vec::new(),
         })
         .collect();
     list.extend(figures::rates(state).into_iter().map(|r| {
@@ -782,8 +938,24 @@ pub fn declared(state: &AppState) -> Vec<FigureInfo> {
             kind: "rate".to_owned(),
             of: Some(r.of.to_owned()),
             per: Some(r.per.to_owned()),
+            bands: Vec::new(),
         }
     }));
+    list.extend(
+        figures::distributions(state)
+            .into_iter()
+            .map(|d| FigureInfo {
+                key: d.key.to_owned(),
+                group: d.group.to_owned(),
+                zh: d.zh.to_owned(),
+                en: d.en.to_owned(),
+                about_persons: false,
+                kind: "distribution".to_owned(),
+                of: None,
+                per: None,
+                bands: d.bands.iter().map(|(b, _)| (*b).to_owned()).collect(),
+            }),
+    );
     list
 }
 
@@ -823,4 +995,40 @@ pub async fn prometheus(state: &AppState, actor: &Actor, region: &str) -> AppRes
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(q: &[Quantile]) -> Vec<(Option<i64>, Option<i64>)> {
+        q.iter().map(|q| (q.at_most, q.above)).collect()
+    }
+
+    #[test]
+    fn a_quantile_is_the_bound_of_the_band_it_falls_in() {
+        let bands = [Some(1), Some(5), Some(100), None];
+        // 100 answers: 60 within 1 ms, 36 within 5, 3 within 100, 1 slower.
+        let q = quantiles(&bands, &[60, 36, 3, 1]);
+        assert_eq!(
+            q.iter().map(|q| q.name.as_str()).collect::<Vec<_>>(),
+            ["p50", "p95", "p99"]
+        );
+        assert_eq!(
+            read(&q),
+            [(Some(1), None), (Some(5), None), (Some(100), None)]
+        );
+        // The 99th of 100 is the first slower than 100 ms when two are.
+        assert_eq!(
+            read(&quantiles(&bands, &[60, 36, 2, 2]))[2],
+            (None, Some(100))
+        );
+        // Nothing counted: no quantile.
+        assert_eq!(read(&quantiles(&bands, &[0, 0, 0, 0]))[0], (None, None));
+        // One answer: every quantile is its band.
+        assert_eq!(
+            read(&quantiles(&bands, &[0, 1, 0, 0])),
+            [(Some(5), None); 3]
+        );
+    }
 }

@@ -23,7 +23,7 @@ pub const FLUSH_PERIOD: std::time::Duration = std::time::Duration::from_secs(5);
 /// How long hourly figures are kept.
 pub const KEEP_DAYS: i64 = 400;
 
-pub use crate::module::{Figure, Measured, PartKind, PartName, Rate};
+pub use crate::module::{Distribution, Figure, Measured, PartKind, PartName, Rate};
 
 /// How often the modules' levels are measured (on one node at a time).
 pub const MEASURE_PERIOD: std::time::Duration = std::time::Duration::from_secs(60);
@@ -462,6 +462,14 @@ pub fn is_level(state: &AppState, key: &str) -> bool {
         .any(|module| module.levels().iter().any(|f| f.key == key))
 }
 
+/// Every distribution the registered modules declare.
+pub fn distributions(state: &AppState) -> Vec<Distribution> {
+    crate::module::modules(state)
+        .iter()
+        .flat_map(|module| module.distributions().iter().copied())
+        .collect()
+}
+
 /// Every rate the registered modules declare.
 pub fn rates(state: &AppState) -> Vec<Rate> {
     crate::module::modules(state)
@@ -638,6 +646,49 @@ pub const PASS_OFFERED: &str = "pass.offered";
 pub const PASS_SHED: &str = "pass.shed";
 pub const PASS_FAST: &str = "pass.fast";
 
+/// The pass path's answer times (of the requests admitted), in bands: each band counts the
+/// answers slower than the band before and within its bound.
+pub const PASS_LATENCY: Distribution = Distribution {
+    key: "pass.latency",
+    group: "pass",
+    zh: "亮码验码应答时间",
+    en: "Pass-path answer time",
+    unit: "ms",
+    bands: &[
+        ("pass.latency_1ms", Some(1)),
+        ("pass.latency_2ms", Some(2)),
+        ("pass.latency_5ms", Some(5)),
+        ("pass.latency_10ms", Some(10)),
+        ("pass.latency_25ms", Some(25)),
+        ("pass.latency_50ms", Some(50)),
+        ("pass.latency_100ms", Some(100)),
+        ("pass.latency_250ms", Some(250)),
+        ("pass.latency_1000ms", Some(1000)),
+        ("pass.latency_slower", None),
+    ],
+};
+
+/// The band of [`PASS_LATENCY`] an answer time falls in: its figure key.
+pub fn pass_latency_band(elapsed: std::time::Duration) -> &'static str {
+    let micros = i64::try_from(elapsed.as_micros()).unwrap_or(i64::MAX);
+    PASS_LATENCY
+        .bands
+        .iter()
+        .find(|(_, bound)| bound.is_none_or(|ms| micros <= ms * 1000))
+        .map_or("pass.latency_slower", |(key, _)| key)
+}
+
+const fn latency_band(key: &'static str, zh: &'static str, en: &'static str) -> Figure {
+    Figure {
+        key,
+        group: "pass",
+        zh,
+        en,
+        about_persons: false,
+        by: None,
+    }
+}
+
 /// The platform's rates.
 pub const RATES: &[Rate] = &[
     Rate {
@@ -692,6 +743,28 @@ pub const FIGURES: &[Figure] = &[
         about_persons: false,
         by: None,
     },
+    latency_band("pass.latency_1ms", "应答≤1毫秒", "Answered in ≤ 1 ms"),
+    latency_band("pass.latency_2ms", "应答1–2毫秒", "Answered in 1–2 ms"),
+    latency_band("pass.latency_5ms", "应答2–5毫秒", "Answered in 2–5 ms"),
+    latency_band("pass.latency_10ms", "应答5–10毫秒", "Answered in 5–10 ms"),
+    latency_band("pass.latency_25ms", "应答10–25毫秒", "Answered in 10–25 ms"),
+    latency_band("pass.latency_50ms", "应答25–50毫秒", "Answered in 25–50 ms"),
+    latency_band(
+        "pass.latency_100ms",
+        "应答50–100毫秒",
+        "Answered in 50–100 ms",
+    ),
+    latency_band(
+        "pass.latency_250ms",
+        "应答100–250毫秒",
+        "Answered in 100–250 ms",
+    ),
+    latency_band(
+        "pass.latency_1000ms",
+        "应答250毫秒–1秒",
+        "Answered in 250 ms–1 s",
+    ),
+    latency_band("pass.latency_slower", "应答超过1秒", "Answered in over 1 s"),
     Figure {
         key: REQUESTS,
         group: "platform",
@@ -812,6 +885,10 @@ impl crate::module::Module for FiguresModule {
         RATES
     }
 
+    fn distributions(&self) -> &'static [Distribution] {
+        &[PASS_LATENCY]
+    }
+
     fn name(&self) -> &'static str {
         "figures"
     }
@@ -865,6 +942,28 @@ impl crate::module::Module for FiguresModule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_answer_time_falls_in_one_declared_band() {
+        use std::time::Duration;
+        let band = |micros: u64| pass_latency_band(Duration::from_micros(micros));
+        assert_eq!(band(0), "pass.latency_1ms");
+        assert_eq!(band(1_000), "pass.latency_1ms");
+        assert_eq!(band(1_001), "pass.latency_2ms");
+        assert_eq!(band(4_200), "pass.latency_5ms");
+        assert_eq!(band(100_000), "pass.latency_100ms");
+        assert_eq!(band(1_000_001), "pass.latency_slower");
+        assert_eq!(band(u64::MAX), "pass.latency_slower");
+        for (key, _) in PASS_LATENCY.bands {
+            assert!(
+                FIGURES.iter().any(|f| f.key == *key && !f.about_persons),
+                "{key} is a declared figure"
+            );
+        }
+        let bounds: Vec<i64> = PASS_LATENCY.bands.iter().filter_map(|(_, b)| *b).collect();
+        assert!(bounds.windows(2).all(|w| w[0] < w[1]), "bands rise");
+        assert_eq!(PASS_LATENCY.bands.last().map(|(_, b)| *b), Some(None));
+    }
 
     #[test]
     fn a_tally_sums_by_figure_region_and_hour_and_takes_back_what_was_not_stored() {

@@ -339,6 +339,23 @@ pub struct Rate {
     pub per: &'static str,
 }
 
+/// A distribution the view shows by its quantiles (the pass path's answer times): counted in
+/// bands, each band a figure of the same module (declared among its figures) counting the
+/// events above the band before it and up to its bound; the last band has no bound. The view
+/// gives each quantile as the bound of the band it falls in ("p99 ≤ 5 ms"), never finer than
+/// the bands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Distribution {
+    pub key: &'static str,
+    pub group: &'static str,
+    pub zh: &'static str,
+    pub en: &'static str,
+    /// The unit of the bounds (`ms`).
+    pub unit: &'static str,
+    /// The bands, from the lowest: (figure key, upper bound; none for the last).
+    pub bands: &'static [(&'static str, Option<i64>)],
+}
+
 /// One area of the platform, as the kernel sees it.
 pub trait Module: Send + Sync + 'static {
     /// A short name, for logs.
@@ -461,6 +478,12 @@ pub trait Module: Send + Sync + 'static {
 
     /// The rates the view works out from the module's figures. None by default.
     fn rates(&self) -> &'static [Rate] {
+        &[]
+    }
+
+    /// The distributions the view shows by quantiles, from the module's figures. None by
+    /// default.
+    fn distributions(&self) -> &'static [Distribution] {
         &[]
     }
 

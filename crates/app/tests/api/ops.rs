@@ -139,6 +139,39 @@ async fn what_the_modules_do_is_counted_where_it_happens_and_shown_by_district()
     assert_eq!(grew("pass.offered"), 2);
     assert_eq!(grew("pass.shed"), 0);
     assert!(grew("pass.fast") <= 2);
+    // Each of the two answered falls in one band of the answer times, and the view gives
+    // the distribution's quantiles as the bound of a band.
+    let latency = |v: &Value| -> Value {
+        v["distributions"]
+            .as_array()
+            .expect("distributions")
+            .iter()
+            .find(|d| d["key"] == "pass.latency")
+            .cloned()
+            .expect("pass.latency")
+    };
+    let counted = |d: &Value| -> i64 {
+        d["bands"]
+            .as_array()
+            .expect("bands")
+            .iter()
+            .map(|b| b["count"].as_i64().expect("count"))
+            .sum()
+    };
+    assert_eq!(counted(&latency(&after)) - counted(&latency(&before)), 2);
+    let bounds: Vec<Option<i64>> = latency(&after)["bands"]
+        .as_array()
+        .expect("bands")
+        .iter()
+        .map(|b| b["up_to"].as_i64())
+        .collect();
+    for q in latency(&after)["quantiles"].as_array().expect("quantiles") {
+        let at_most = q["at_most"].as_i64();
+        assert!(
+            at_most.is_some_and(|b| bounds.contains(&Some(b))) || q["above"] == 1000,
+            "{q}"
+        );
+    }
     // The check is counted in the venue's district.
     let checks = |v: &Value| {
         part(figure(v, "pass.checks"), "339901")
@@ -432,6 +465,14 @@ async fn the_operations_page_draws_each_figure_with_its_numbers_and_drills_down(
     assert!(html.contains("一网统管 · 临江市"));
     // A chart and a table of numbers for each figure; the demo's history shows.
     assert!(html.contains("data-figure=\"pass.checks\""));
+    // The pass path's answer times on one card, by quantile and by band, not a card a band.
+    assert!(html.contains("data-figure=\"pass.latency\""));
+    assert!(!html.contains("data-figure=\"pass.latency_2ms\""));
+    assert!(
+        html.contains("p99 ≤ "),
+        "the demo's answer times have a p99"
+    );
+    assert!(html.contains("按应答时间"));
     assert!(html.contains("<svg") && html.contains("<table"));
     // The districts coloured on the map, each with its name and number in its title.
     assert!(html.contains("class=\"chart map\""));

@@ -168,9 +168,11 @@ pub(super) async fn shed_load(
         let started = Instant::now();
         let response = next.run(request).await;
         admission.rate.finished_one();
-        if started.elapsed() <= FAST && !response.status().is_server_error() {
+        let elapsed = started.elapsed();
+        if elapsed <= FAST && !response.status().is_server_error() {
             count(crate::figures::PASS_FAST);
         }
+        count(crate::figures::pass_latency_band(elapsed));
         response
     } else {
         match admission.general.clone().try_acquire_owned() {
