@@ -169,10 +169,14 @@ pub(super) async fn shed_load(
         let response = next.run(request).await;
         admission.rate.finished_one();
         let elapsed = started.elapsed();
-        if elapsed <= FAST && !response.status().is_server_error() {
-            count(crate::figures::PASS_FAST);
+        if counted {
+            let band = crate::figures::pass_latency_band(elapsed);
+            if elapsed <= FAST && !response.status().is_server_error() {
+                crate::figures::count_each(&state, &[crate::figures::PASS_FAST, band], region);
+            } else {
+                crate::figures::count(&state, band, region);
+            }
         }
-        count(crate::figures::pass_latency_band(elapsed));
         response
     } else {
         match admission.general.clone().try_acquire_owned() {
