@@ -20,7 +20,7 @@ after(async () => {
 });
 
 const accounts = [null, 'citizen.zhangwei', 'enterprise.qingyuan', 'demo.clerk.market', 'demo.sysadmin',
-  'demo.secadmin', 'demo.auditadmin', 'demo.health', 'demo.deptadmin.market', 'demo.venue', 'demo.checkpoint'];
+  'demo.secadmin', 'demo.auditadmin', 'demo.health', 'demo.deptadmin.market', 'demo.venue', 'demo.checkpoint', 'demo.duty'];
 
 // `later` signs in with the next time step's code: a code is taken once, and the first test
 // has used this one.

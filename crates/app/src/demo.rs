@@ -54,7 +54,7 @@ const DEPARTMENTS: [(&str, &str, &str); 8] = [
 ];
 
 /// (username, display name, role, region of the department, department kind or "" for a region scope)
-const STAFF: [(&str, &str, Role, &str, &str); 22] = [
+const STAFF: [(&str, &str, Role, &str, &str); 23] = [
     ("demo.sysadmin", "周系统", Role::SystemAdmin, CITY, ""),
     ("demo.secadmin", "吴安全", Role::SecurityAdmin, CITY, ""),
     // The second security administrator: grants over personal data and every change that
@@ -139,6 +139,8 @@ const STAFF: [(&str, &str, Role, &str, &str); 22] = [
         CITY,
         "public_security",
     ),
+    // The operations centre's duty officer: the city's view and its alerts, nothing else.
+    ("demo.duty", "罗值班", Role::DutyOfficer, CITY, ""),
     // A clerk in every city department that owns service items, so that no application waits
     // in a queue nobody works.
     (

@@ -215,6 +215,8 @@ fn default_lens(actor: &crate::identity::model::Actor) -> &'static str {
     let has = |role: Role| actor.grants.iter().any(|g| g.role == role);
     if has(Role::SystemAdmin) {
         "leader"
+    } else if has(Role::DutyOfficer) {
+        "duty"
     } else if has(Role::HealthOfficer) && !has(Role::DeptAdmin) {
         "health"
     } else if has(Role::DeptAdmin) {

@@ -479,7 +479,7 @@ pub fn home_region(actor: &Actor) -> Option<RegionCode> {
         .filter(|g| {
             matches!(
                 g.role,
-                Role::SystemAdmin | Role::DeptAdmin | Role::HealthOfficer
+                Role::SystemAdmin | Role::DeptAdmin | Role::HealthOfficer | Role::DutyOfficer
             )
         })
         .filter_map(|g| g.scope.region().cloned())

@@ -223,9 +223,14 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
             holds_over(actor, Role::HealthOfficer, &resource)
                 || holds_over(actor, Role::SystemAdmin, &resource)
         }
-        ViewOperations => [Role::SystemAdmin, Role::DeptAdmin, Role::HealthOfficer]
-            .into_iter()
-            .any(|role| holds_over(actor, role, &resource)),
+        ViewOperations => [
+            Role::SystemAdmin,
+            Role::DeptAdmin,
+            Role::HealthOfficer,
+            Role::DutyOfficer,
+        ]
+        .into_iter()
+        .any(|role| holds_over(actor, role, &resource)),
         UseScanner => {
             holds_over(actor, Role::VenueOperator, &resource)
                 || holds_over(actor, Role::CheckpointOfficer, &resource)

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::spawn_app;
 
-const ROLES: [&str; 10] = [
+const ROLES: [&str; 11] = [
     "system_admin",
     "security_admin",
     "audit_admin",
@@ -13,6 +13,7 @@ const ROLES: [&str; 10] = [
     "health_officer",
     "venue_operator",
     "checkpoint_officer",
+    "duty_officer",
     "citizen",
     "enterprise",
 ];
@@ -23,7 +24,7 @@ struct Case {
     method: &'static str,
     path: String,
     body: Option<Value>,
-    expected: [u16; 10],
+    expected: [u16; 11],
 }
 
 #[tokio::test]
@@ -57,35 +58,35 @@ async fn every_role_gets_exactly_the_access_the_policy_grants() {
             method: "GET",
             path: "/api/v1/me".into(),
             body: None,
-            expected: [200; 10],
+            expected: [200; 11],
         },
         Case {
             name: "list users",
             method: "GET",
             path: "/api/v1/admin/users".into(),
             body: None,
-            expected: [200, 403, 403, 403, 403, 403, 403, 403, 403, 403],
+            expected: [200, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403],
         },
         Case {
             name: "list roles",
             method: "GET",
             path: "/api/v1/admin/roles".into(),
             body: None,
-            expected: [200, 200, 200, 403, 403, 403, 403, 403, 403, 403],
+            expected: [200, 200, 200, 403, 403, 403, 403, 403, 403, 403, 403],
         },
         Case {
             name: "read admin events",
             method: "GET",
             path: "/api/v1/admin/events".into(),
             body: None,
-            expected: [403, 403, 200, 403, 403, 403, 403, 403, 403, 403],
+            expected: [403, 403, 200, 403, 403, 403, 403, 403, 403, 403, 403],
         },
         Case {
             name: "list regions",
             method: "GET",
             path: "/api/v1/admin/regions".into(),
             body: None,
-            expected: [200, 200, 200, 200, 200, 200, 200, 200, 403, 403],
+            expected: [200, 200, 200, 200, 200, 200, 200, 200, 200, 403, 403],
         },
         Case {
             name: "create a region",
@@ -94,7 +95,7 @@ async fn every_role_gets_exactly_the_access_the_policy_grants() {
             body: Some(
                 json!({"code": "REGION", "name": "测试街道", "name_en": "Test Subdistrict"}),
             ),
-            expected: [201, 403, 403, 403, 403, 403, 403, 403, 403, 403],
+            expected: [201, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403],
         },
         Case {
             // A role over personal data waits for a second security administrator: 202.
@@ -102,28 +103,28 @@ async fn every_role_gets_exactly_the_access_the_policy_grants() {
             method: "POST",
             path: format!("/api/v1/admin/users/{jiangnan_clerk}/roles"),
             body: Some(json!({"role": "health_officer", "region_code": "339902"})),
-            expected: [403, 202, 403, 403, 403, 403, 403, 403, 403, 403],
+            expected: [403, 202, 403, 403, 403, 403, 403, 403, 403, 403, 403],
         },
         Case {
             name: "grant a district's venue operator role",
             method: "POST",
             path: format!("/api/v1/admin/users/{jiangnan_clerk}/roles"),
             body: Some(json!({"role": "venue_operator", "region_code": "339902"})),
-            expected: [403, 201, 403, 403, 403, 403, 403, 403, 403, 403],
+            expected: [403, 201, 403, 403, 403, 403, 403, 403, 403, 403, 403],
         },
         Case {
             name: "reset a clerk's password",
             method: "POST",
             path: format!("/api/v1/admin/users/{clerk}/password"),
             body: Some(json!({})),
-            expected: [200, 403, 403, 403, 403, 403, 403, 403, 403, 403],
+            expected: [200, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403],
         },
         Case {
             name: "reset the audit administrator's password",
             method: "POST",
             path: format!("/api/v1/admin/users/{auditor}/password"),
             body: Some(json!({})),
-            expected: [403, 200, 403, 403, 403, 403, 403, 403, 403, 403],
+            expected: [403, 200, 403, 403, 403, 403, 403, 403, 403, 403, 403],
         },
         // Reaching the person is not enough: the purpose must be one the role serves (422).
         Case {
@@ -131,35 +132,35 @@ async fn every_role_gets_exactly_the_access_the_policy_grants() {
             method: "GET",
             path: format!("/api/v1/persons/{zhangwei}?purpose=service_handling"),
             body: None,
-            expected: [404, 404, 404, 404, 200, 422, 404, 404, 422, 404],
+            expected: [404, 404, 404, 404, 200, 422, 404, 404, 404, 422, 404],
         },
         Case {
             name: "read a Jiangbei citizen for public health",
             method: "GET",
             path: format!("/api/v1/persons/{zhangwei}?purpose=health_management"),
             body: None,
-            expected: [404, 404, 404, 404, 422, 200, 404, 404, 422, 404],
+            expected: [404, 404, 404, 404, 422, 200, 404, 404, 404, 422, 404],
         },
         Case {
             name: "read one's own record",
             method: "GET",
             path: format!("/api/v1/persons/{zhangwei}?purpose=self_service"),
             body: None,
-            expected: [404, 404, 404, 404, 422, 422, 404, 404, 200, 404],
+            expected: [404, 404, 404, 404, 422, 422, 404, 404, 404, 200, 404],
         },
         Case {
             name: "read a Jiangnan citizen for public health",
             method: "GET",
             path: format!("/api/v1/persons/{wangfang}?purpose=health_management"),
             body: None,
-            expected: [404, 404, 404, 404, 404, 200, 404, 404, 404, 404],
+            expected: [404, 404, 404, 404, 404, 200, 404, 404, 404, 404, 404],
         },
         Case {
             name: "read a Jiangbei enterprise",
             method: "GET",
             path: format!("/api/v1/enterprises/{qingyuan}"),
             body: None,
-            expected: [404, 404, 404, 404, 200, 404, 404, 404, 404, 200],
+            expected: [404, 404, 404, 404, 200, 404, 404, 404, 404, 404, 200],
         },
         Case {
             // A health officer may ask; the citizen is no confirmed case, so the answer is 409.
@@ -172,14 +173,14 @@ async fn every_role_gets_exactly_the_access_the_policy_grants() {
                 "to": tongban_app::time_fmt::rfc3339(now),
                 "purpose": "流行病学调查",
             })),
-            expected: [403, 403, 403, 403, 403, 409, 403, 403, 403, 403],
+            expected: [403, 403, 403, 403, 403, 409, 403, 403, 403, 403, 403],
         },
         Case {
             name: "check a person without a phone",
             method: "POST",
             path: "/api/v1/pass/check-person".into(),
             body: Some(json!({"resident_id": zhang_id})),
-            expected: [403, 403, 403, 403, 403, 403, 403, 200, 403, 403],
+            expected: [403, 403, 403, 403, 403, 403, 403, 200, 403, 403, 403],
         },
     ];
 

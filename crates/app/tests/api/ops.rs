@@ -546,6 +546,22 @@ async fn the_operations_page_draws_each_figure_with_its_numbers_and_drills_down(
     ] {
         assert_eq!(browser.get(&app, bad).await.status(), 422, "{bad}");
     }
+    // The duty officer's own page opens on the duty lens, alerts first; the role reaches
+    // nothing else — no person, no application, no account.
+    let mut officer = app.page_login(app.account("demo.duty")).await;
+    let opened = officer.get(&app, "/ops").await;
+    let to = opened.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(to.contains("lens=duty"), "{to}");
+    let own = officer.get(&app, &to).await.text().await.expect("html");
+    assert!(own.contains("待处理预警"), "the alerts come first");
+    assert!(own.contains("data-figure=\"pass.latency\""));
+    let token = app.account("demo.duty").api_token.clone();
+    for (path, refused) in [("/api/v1/admin/users", 403), ("/api/v1/admin/events", 403)] {
+        assert_eq!(app.get_as(&token, path).await.status(), refused, "{path}");
+    }
     // A citizen has no operations view.
     let mut citizen = app.page_login(app.account("citizen.zhangwei")).await;
     assert_eq!(citizen.get(&app, "/ops").await.status(), 403);

@@ -26,6 +26,9 @@ pub enum Role {
     VenueOperator,
     /// 卡口: checks passes and ID cards at a checkpoint.
     CheckpointOfficer,
+    /// 值班员: watches the operations view of a region and handles its alerts — no power over
+    /// persons, applications or accounts.
+    DutyOfficer,
     /// 办事群众: a natural person using the services.
     Citizen,
     /// 企业: a legal person using the services.
@@ -33,7 +36,7 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 10] = [
+    pub const ALL: [Role; 11] = [
         Role::SystemAdmin,
         Role::SecurityAdmin,
         Role::AuditAdmin,
@@ -42,6 +45,7 @@ impl Role {
         Role::HealthOfficer,
         Role::VenueOperator,
         Role::CheckpointOfficer,
+        Role::DutyOfficer,
         Role::Citizen,
         Role::Enterprise,
     ];
@@ -56,6 +60,7 @@ impl Role {
             Role::HealthOfficer => "health_officer",
             Role::VenueOperator => "venue_operator",
             Role::CheckpointOfficer => "checkpoint_officer",
+            Role::DutyOfficer => "duty_officer",
             Role::Citizen => "citizen",
             Role::Enterprise => "enterprise",
         }

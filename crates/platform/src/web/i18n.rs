@@ -694,6 +694,7 @@ const TEXT: &[(&str, &str, &str)] = &[
         "卡口工作人员",
         "Checkpoint officer",
     ),
+    ("role.duty_officer", "值班员", "Duty officer"),
     ("role.citizen", "群众", "Citizen"),
     ("role.enterprise", "企业", "Enterprise"),
     ("purpose.self_service", "本人查看", "Your own view"),
