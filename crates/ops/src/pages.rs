@@ -128,6 +128,9 @@ struct Card {
     parts_title: &'static str,
     parts_svg: String,
     parts: Vec<(String, String, String)>,
+    /// A stacked chart's layers and, for each bucket, its numbers: (label, one per layer).
+    stack_names: Vec<String>,
+    stack_rows: Vec<(String, Vec<String>)>,
 }
 
 /// How many departments or resources a card's chart draws (the table holds them all).
@@ -282,10 +285,14 @@ fn quantiles_text(quantiles: &[view::Quantile], unit: &str, named: bool) -> Stri
     format!("{} {unit}", parts.join(if named { " · " } else { " / " }))
 }
 
+/// The layers a distribution's stacked chart groups its bands into, by upper bound (the last
+/// takes the rest): fast, slowing, slow, past the gate's pace.
+const STACK_BOUNDS: [i64; 3] = [5, 25, 100];
+
 /// A distribution's card: its quantiles over the period, its p99 over the buckets (drawn as a
-/// line of the bound, a bucket with nothing counted or beyond the last bound left out), and
-/// its counts by band.
-fn distribution_card(t: crate::web::i18n::Tr, d: &view::DistributionView) -> Card {
+/// line of the bound, a bucket with nothing counted or beyond the last bound left out), its
+/// counts in each bucket stacked by layer of bands, and its counts by band.
+fn distribution_card(t: crate::web::i18n::Tr, view: &OpsView, d: &view::DistributionView) -> Card {
     let p99 = |quantiles: &[view::Quantile]| {
         quantiles
             .iter()
@@ -313,8 +320,51 @@ fn distribution_card(t: crate::web::i18n::Tr, d: &view::DistributionView) -> Car
             (b.figure.clone(), label, b.count.to_string())
         })
         .collect();
+    // The stacked layers: each band's series added into the layer its bound falls in.
+    let labels: Vec<String> = d.series.iter().map(|p| p.label.clone()).collect();
+    let mut stack_names: Vec<String> = Vec::new();
+    let mut low: Option<i64> = None;
+    for bound in STACK_BOUNDS {
+        stack_names.push(match low {
+            None => format!("≤ {bound} {}", d.unit),
+            Some(low) => format!("{low}–{bound} {}", d.unit),
+        });
+        low = Some(bound);
+    }
+    stack_names.push(format!("> {} {}", STACK_BOUNDS[2], d.unit));
+    let mut layers: Vec<Vec<i64>> = vec![vec![0; labels.len()]; stack_names.len()];
+    for band in &d.bands {
+        let layer = band
+            .up_to
+            .and_then(|up| STACK_BOUNDS.iter().position(|b| up <= *b))
+            .unwrap_or(STACK_BOUNDS.len());
+        if let Some(figure) = view.figures.iter().find(|f| f.key == band.figure) {
+            for (at, point) in figure.series.iter().enumerate().take(labels.len()) {
+                layers[layer][at] += point.value.unwrap_or(0);
+            }
+        }
+    }
+    let drawn: Vec<(String, Vec<Option<f64>>)> = stack_names
+        .iter()
+        .zip(&layers)
+        .map(|(name, values)| {
+            (
+                name.clone(),
+                values.iter().map(|v| Some(*v as f64)).collect(),
+            )
+        })
+        .collect();
+    let stack_rows: Vec<(String, Vec<String>)> = labels
+        .iter()
+        .enumerate()
+        .map(|(at, label)| {
+            (
+                label.clone(),
+                layers.iter().map(|layer| layer[at].to_string()).collect(),
+            )
+        })
+        .collect();
     let counted = d.bands.iter().any(|b| b.count > 0);
-    let title = t.get("ops.by_answer_time");
     Card {
         key: d.key.clone(),
         name: d.name.clone(),
@@ -323,7 +373,7 @@ fn distribution_card(t: crate::web::i18n::Tr, d: &view::DistributionView) -> Car
         total: quantiles_text(&d.quantiles, &d.unit, true),
         empty: !counted,
         series_svg: tongban_tables::chart::draw("line", &series, &format!("{} · p99", d.name)),
-        breakdown_svg: String::new(),
+        breakdown_svg: tongban_tables::chart::stacked(&labels, &drawn, &d.name),
         series: d
             .series
             .iter()
@@ -335,15 +385,11 @@ fn distribution_card(t: crate::web::i18n::Tr, d: &view::DistributionView) -> Car
             })
             .collect(),
         breakdown: Vec::new(),
-        parts_title: title,
-        parts_svg: parts_chart(
-            &bands
-                .iter()
-                .map(|(_, label, count)| (label.clone(), count.parse::<f64>().ok()))
-                .collect::<Vec<_>>(),
-            &format!("{} · {title}", d.name),
-        ),
+        parts_title: t.get("ops.by_answer_time"),
+        parts_svg: String::new(),
         parts: bands,
+        stack_names,
+        stack_rows,
     }
 }
 
@@ -505,6 +551,8 @@ async fn ops_page(
                 .iter()
                 .map(|p| (p.id.clone(), p.name.clone(), shown(p.value)))
                 .collect(),
+            stack_names: Vec::new(),
+            stack_rows: Vec::new(),
         };
         if let Some(group) = groups.iter_mut().find(|g| g.key == figure.group) {
             group.cards.push(card);
@@ -565,6 +613,8 @@ async fn ops_page(
                 .iter()
                 .map(|p| (p.id.clone(), p.name.clone(), percent(p.value)))
                 .collect(),
+            stack_names: Vec::new(),
+            stack_rows: Vec::new(),
         };
         if let Some(group) = groups.iter_mut().find(|g| g.key == rate.group) {
             group.cards.push(card);
@@ -572,7 +622,9 @@ async fn ops_page(
     }
     for distribution in &view.distributions {
         if let Some(group) = groups.iter_mut().find(|g| g.key == distribution.group) {
-            group.cards.push(distribution_card(base.t, distribution));
+            group
+                .cards
+                .push(distribution_card(base.t, &view, distribution));
         }
     }
     // What stands now first (levels, rates, distributions), then what happened; counts of 0

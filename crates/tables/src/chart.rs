@@ -96,14 +96,86 @@ pub fn chart(fields: &[Field], rows: &[Vec<String>]) -> Option<Chart> {
     })
 }
 
+/// The size of a drawn chart and its margins.
+const WIDTH: f64 = 640.0;
+const HEIGHT: f64 = 260.0;
+const LEFT: f64 = 56.0;
+const BOTTOM: f64 = 40.0;
+const TOP: f64 = 16.0;
+
+/// The frame every chart shares: its `<svg>` opening with the title, three grid lines with
+/// their values between `min` and `max`, and the scales of the plot.
+struct Frame {
+    svg: String,
+    min: f64,
+    span: f64,
+    step: f64,
+    top: f64,
+}
+
+impl Frame {
+    fn new(kind: &str, title: &str, min: f64, max: f64, points: usize, top: f64) -> Frame {
+        let span = if max - min > 0.0 { max - min } else { 1.0 };
+        let mut frame = Frame {
+            svg: String::new(),
+            min,
+            span,
+            step: (WIDTH - LEFT - 8.0) / points.max(1) as f64,
+            top,
+        };
+        let _ = write!(
+            frame.svg,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" role=\"img\" class=\"chart chart-{kind}\"><title>{}</title>",
+            escape(title)
+        );
+        for i in 0..=2 {
+            let v = min + span * f64::from(i) / 2.0;
+            let y = frame.y(v);
+            let _ = write!(
+                frame.svg,
+                "<line x1=\"{LEFT}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" class=\"grid\"/><text x=\"{}\" y=\"{:.1}\" class=\"axis\" text-anchor=\"end\">{}</text>",
+                WIDTH - 8.0,
+                LEFT - 6.0,
+                y + 4.0,
+                short(v)
+            );
+        }
+        frame
+    }
+
+    fn y(&self, v: f64) -> f64 {
+        let plot_h = HEIGHT - self.top - BOTTOM;
+        self.top + plot_h - (v - self.min) / self.span * plot_h
+    }
+
+    fn x(&self, i: usize) -> f64 {
+        LEFT + self.step * (i as f64 + 0.5)
+    }
+
+    /// The first, middle and last labels under the axis, and the closing tag.
+    fn finish<'a>(mut self, labels: impl Fn(usize) -> &'a str, count: usize) -> String {
+        if count > 0 {
+            let mut shown = vec![0, count / 2, count - 1];
+            shown.dedup();
+            for i in shown {
+                let label: String = labels(i).chars().take(10).collect();
+                let _ = write!(
+                    self.svg,
+                    "<text x=\"{:.1}\" y=\"{}\" class=\"axis\" text-anchor=\"middle\">{}</text>",
+                    self.x(i),
+                    HEIGHT - 14.0,
+                    escape(&label)
+                );
+            }
+        }
+        self.svg.push_str("</svg>");
+        self.svg
+    }
+}
+
 /// Draws points as a `line` or as bars, each labelled in its `<title>`. A point without a value
 /// (a number not shown) leaves a gap: no bar, and the line broken there.
 pub fn draw(kind: &str, points: &[(String, Option<f64>)], title: &str) -> String {
-    const WIDTH: f64 = 640.0;
-    const HEIGHT: f64 = 260.0;
-    const LEFT: f64 = 56.0;
-    const BOTTOM: f64 = 40.0;
-    const TOP: f64 = 16.0;
     if points.is_empty() {
         return String::new();
     }
@@ -115,71 +187,48 @@ pub fn draw(kind: &str, points: &[(String, Option<f64>)], title: &str) -> String
         .iter()
         .filter_map(|(_, v)| *v)
         .fold(0.0_f64, f64::min);
-    let span = if max - min > 0.0 { max - min } else { 1.0 };
-    let plot_w = WIDTH - LEFT - 8.0;
-    let plot_h = HEIGHT - TOP - BOTTOM;
-    let y = |v: f64| TOP + plot_h - (v - min) / span * plot_h;
-    let step = plot_w / points.len() as f64;
-    let x = |i: usize| LEFT + step * (i as f64 + 0.5);
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" role=\"img\" class=\"chart chart-{kind}\"><title>{}</title>",
-        escape(title)
-    );
-    // Axes and three grid lines with their values.
-    for i in 0..=2 {
-        let v = min + span * f64::from(i) / 2.0;
-        let _ = write!(
-            svg,
-            "<line x1=\"{LEFT}\" x2=\"{}\" y1=\"{:.1}\" y2=\"{:.1}\" class=\"grid\"/><text x=\"{}\" y=\"{:.1}\" class=\"axis\" text-anchor=\"end\">{}</text>",
-            WIDTH - 8.0,
-            y(v),
-            y(v),
-            LEFT - 6.0,
-            y(v) + 4.0,
-            short(v)
-        );
-    }
+    let mut frame = Frame::new(kind, title, min, max, points.len(), TOP);
+    let step = frame.step;
     match kind {
         "line" => {
             // One polyline for each run of shown values.
             let mut runs: Vec<Vec<String>> = vec![Vec::new()];
             for (i, (_, v)) in points.iter().enumerate() {
                 match (v, runs.last_mut()) {
-                    (Some(v), Some(run)) => run.push(format!("{:.1},{:.1}", x(i), y(*v))),
+                    (Some(v), Some(run)) => {
+                        run.push(format!("{:.1},{:.1}", frame.x(i), frame.y(*v)));
+                    }
                     _ => runs.push(Vec::new()),
                 }
             }
             for run in runs.iter().filter(|run| !run.is_empty()) {
                 let _ = write!(
-                    svg,
+                    frame.svg,
                     "<polyline points=\"{}\" class=\"series\" fill=\"none\"/>",
                     run.join(" ")
                 );
             }
             for (i, (label, v)) in points.iter().enumerate() {
                 let Some(v) = v else { continue };
+                let (cx, cy) = (frame.x(i), frame.y(*v));
                 let _ = write!(
-                    svg,
-                    "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" class=\"dot\"><title>{} {}</title></circle>",
-                    x(i),
-                    y(*v),
+                    frame.svg,
+                    "<circle cx=\"{cx:.1}\" cy=\"{cy:.1}\" r=\"3\" class=\"dot\"><title>{} {}</title></circle>",
                     escape(label),
                     short(*v)
                 );
             }
         }
         _ => {
-            let zero = y(0.0_f64.max(min));
+            let zero = frame.y(0.0_f64.max(min));
             for (i, (label, v)) in points.iter().enumerate() {
                 let Some(v) = v else { continue };
-                let top = y(*v).min(zero);
-                let height = (y(*v) - zero).abs().max(1.0);
+                let top = frame.y(*v).min(zero);
+                let height = (frame.y(*v) - zero).abs().max(1.0);
+                let left = frame.x(i) - step * 0.35;
                 let _ = write!(
-                    svg,
-                    "<rect x=\"{:.1}\" y=\"{top:.1}\" width=\"{:.1}\" height=\"{height:.1}\" class=\"bar\"><title>{} {}</title></rect>",
-                    x(i) - step * 0.35,
+                    frame.svg,
+                    "<rect x=\"{left:.1}\" y=\"{top:.1}\" width=\"{:.1}\" height=\"{height:.1}\" class=\"bar\"><title>{} {}</title></rect>",
                     step * 0.7,
                     escape(label),
                     short(*v)
@@ -187,21 +236,59 @@ pub fn draw(kind: &str, points: &[(String, Option<f64>)], title: &str) -> String
             }
         }
     }
-    // The first, middle and last labels under the axis.
-    let mut shown = vec![0, points.len() / 2, points.len() - 1];
-    shown.dedup();
-    for i in shown {
-        let label: String = points[i].0.chars().take(10).collect();
+    frame.finish(|i| points[i].0.as_str(), points.len())
+}
+
+/// Draws stacked bars: for each label one bar of its layers, bottom up in the order given —
+/// each segment of class `layer-{n}` with its label, layer and value in its `<title>` — and
+/// the layers' names as a legend above the plot. A value not shown adds nothing to its bar.
+/// Nothing when no layer has a value above zero.
+pub fn stacked(labels: &[String], layers: &[(String, Vec<Option<f64>>)], title: &str) -> String {
+    let total = |i: usize| -> f64 {
+        layers
+            .iter()
+            .filter_map(|(_, values)| values.get(i).copied().flatten())
+            .filter(|v| *v > 0.0)
+            .sum()
+    };
+    let max = (0..labels.len()).map(total).fold(0.0_f64, f64::max);
+    if labels.is_empty() || max <= 0.0 {
+        return String::new();
+    }
+    const LEGEND: f64 = 18.0;
+    let mut frame = Frame::new("stacked", title, 0.0, max, labels.len(), TOP + LEGEND);
+    let step = frame.step;
+    let slot = (WIDTH - LEFT - 8.0) / layers.len().max(1) as f64;
+    for (n, (name, _)) in layers.iter().enumerate() {
+        let x = LEFT + slot * n as f64;
         let _ = write!(
-            svg,
-            "<text x=\"{:.1}\" y=\"{}\" class=\"axis\" text-anchor=\"middle\">{}</text>",
-            x(i),
-            HEIGHT - 14.0,
-            escape(&label)
+            frame.svg,
+            "<rect x=\"{x:.1}\" y=\"4\" width=\"10\" height=\"10\" class=\"layer-{n}\"/><text x=\"{:.1}\" y=\"13\" class=\"axis\">{}</text>",
+            x + 14.0,
+            escape(name)
         );
     }
-    svg.push_str("</svg>");
-    svg
+    for (i, label) in labels.iter().enumerate() {
+        let mut below = 0.0;
+        for (n, (name, values)) in layers.iter().enumerate() {
+            let Some(v) = values.get(i).copied().flatten().filter(|v| *v > 0.0) else {
+                continue;
+            };
+            let (top, bottom) = (frame.y(below + v), frame.y(below));
+            let left = frame.x(i) - step * 0.35;
+            let _ = write!(
+                frame.svg,
+                "<rect x=\"{left:.1}\" y=\"{top:.1}\" width=\"{:.1}\" height=\"{:.1}\" class=\"layer-{n}\"><title>{} {} {}</title></rect>",
+                step * 0.7,
+                (bottom - top).max(0.5),
+                escape(label),
+                escape(name),
+                short(v)
+            );
+            below += v;
+        }
+    }
+    frame.finish(|i| labels[i].as_str(), labels.len())
 }
 
 #[cfg(test)]
@@ -247,5 +334,48 @@ mod tests {
         assert_eq!(drawn.kind, "bar");
         assert!(drawn.svg.contains("&lt;医院&gt;") && !drawn.svg.contains("<医院>"));
         assert!(chart(&[field("名称", ColumnType::Text)], &rows).is_none());
+    }
+
+    #[test]
+    fn stacked_bars_pile_their_layers_and_name_them() {
+        let labels: Vec<String> = ["09:00", "10:00", "11:00"].map(String::from).to_vec();
+        let layers = vec![
+            ("≤ 5 ms".to_owned(), vec![Some(90.0), Some(40.0), None]),
+            ("> 5 ms".to_owned(), vec![Some(10.0), Some(0.0), Some(5.0)]),
+        ];
+        let svg = stacked(&labels, &layers, "answer <time>");
+        assert!(svg.starts_with("<svg") && svg.contains("chart-stacked"));
+        assert!(svg.contains("answer &lt;time&gt;"));
+        // Four segments (a zero or hidden value draws none) and two legend keys.
+        assert_eq!(svg.matches("class=\"layer-0\"").count(), 1 + 2);
+        assert_eq!(svg.matches("class=\"layer-1\"").count(), 1 + 2);
+        assert!(svg.contains("<title>09:00 &gt; 5 ms 10</title>"));
+        // The 09:00 bar's top segment sits on its bottom one: 100 is the plot's top.
+        let segment = |title: &str| {
+            let at = svg.find(title).expect("segment");
+            let tag = &svg[svg[..at].rfind("<rect").expect("rect")..at];
+            let read = |attr: &str| -> f64 {
+                let from = tag.find(attr).expect("attr") + attr.len();
+                tag[from..from + tag[from..].find('"').expect("quote")]
+                    .parse()
+                    .expect("number")
+            };
+            (read("y=\""), read("height=\""))
+        };
+        let (low_y, _) = segment("09:00 ≤ 5 ms 90");
+        let (high_y, high_h) = segment("09:00 &gt; 5 ms 10");
+        assert!(
+            (high_y + high_h - low_y).abs() < 0.2,
+            "{high_y} {high_h} {low_y}"
+        );
+        assert!((high_y - (TOP + 18.0)).abs() < 0.2);
+        assert!(
+            stacked(
+                &labels,
+                &[("x".to_owned(), vec![None, Some(0.0), None])],
+                "t"
+            )
+            .is_empty()
+        );
     }
 }

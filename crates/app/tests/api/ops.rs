@@ -473,6 +473,8 @@ async fn the_operations_page_draws_each_figure_with_its_numbers_and_drills_down(
         "the demo's answer times have a p99"
     );
     assert!(html.contains("按应答时间"));
+    // Stacked by hour, from the fast layer up, with the same numbers in a table.
+    assert!(html.contains("chart-stacked") && html.contains("class=\"ops-stack\""));
     assert!(html.contains("<svg") && html.contains("<table"));
     // The districts coloured on the map, each with its name and number in its title.
     assert!(html.contains("class=\"chart map\""));
