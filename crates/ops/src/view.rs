@@ -165,18 +165,28 @@ fn rate_view(rate: &Rate, views: &[FigureView], english: bool) -> Option<RateVie
                 })
             })
             .collect(),
-        parts: of
-            .parts
-            .iter()
-            .filter_map(|a| {
-                let b = per.parts.iter().find(|b| b.id == a.id)?;
-                Some(FigurePartRate {
-                    id: a.id.clone(),
-                    name: a.name.clone(),
-                    value: percent(a.value, b.value),
+        parts: {
+            let mut parts: Vec<FigurePartRate> = of
+                .parts
+                .iter()
+                .filter_map(|a| {
+                    let b = per.parts.iter().find(|b| b.id == a.id)?;
+                    Some(FigurePartRate {
+                        id: a.id.clone(),
+                        name: a.name.clone(),
+                        value: percent(a.value, b.value),
+                    })
                 })
-            })
-            .collect(),
+                .collect();
+            // Highest rate first, the hidden last, by name among equals.
+            parts.sort_by(|x, y| {
+                y.value
+                    .partial_cmp(&x.value)
+                    .unwrap_or(std::cmp::Ordering::Equal)
+                    .then_with(|| x.name.cmp(&y.name))
+            });
+            parts
+        },
     })
 }
 

@@ -843,6 +843,13 @@ async fn figures_are_kept_by_department_and_resource_and_small_ones_hidden_there
     assert_eq!(value(&rates, &city[0]), 90.0);
     assert_eq!(value(&rates, &city[1]), Value::Null);
     assert_eq!(value(&rates, &jiangbei[0]), Value::Null);
+    // Highest rate first, the hidden after every shown one.
+    let shown: Vec<f64> = rates.iter().map_while(|(_, v)| v.as_f64()).collect();
+    assert!(shown.windows(2).all(|w| w[0] >= w[1]), "{rates:?}");
+    assert!(
+        rates[shown.len()..].iter().all(|(_, v)| v.is_null()),
+        "{rates:?}"
+    );
     // Named as the directory names them.
     let named = figure(&whole, "services.delivered")["parts"][0]["name"].clone();
     let first = departments.iter().find(|d| d.id == city[0]).expect("first");
