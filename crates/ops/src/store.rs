@@ -51,7 +51,7 @@ pub async fn raise(
     Ok(inserted.rows_affected() == 1)
 }
 
-/// The newest open alerts, at most `limit`.
+/// The newest open alerts of the given rules, at most `limit`.
 pub async fn open_alerts(
     db: &sqlx::AnyPool,
     rule_ids: &[&str],
