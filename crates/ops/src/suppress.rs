@@ -46,19 +46,7 @@ pub struct Line {
     pub total: Shown,
 }
 
-/// The base that shown counts of persons are rounded to for threshold `k`: half of `k`,
-/// rounded up.
-pub fn base(k: i64) -> i64 {
-    (k.max(1) + 1) / 2
-}
-
-/// A count of persons as it may be shown (one that is not hidden): rounded to the nearest
-/// multiple of [`base`], halves up. Zero stays zero, and a count of at least `k` stays at
-/// least `k`.
-pub fn rounded(v: i64, k: i64) -> i64 {
-    let b = base(k);
-    (v.max(0) + b / 2) / b * b
-}
+pub use tongban_platform::figures::{base, rounded};
 
 /// Publishes a line of counts of persons with its total, hiding what must be hidden for
 /// threshold `k` (at least 1; with `k` 1 nothing is hidden) and rounding what is shown.

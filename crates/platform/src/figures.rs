@@ -488,6 +488,22 @@ pub fn is_level(state: &AppState, key: &str) -> bool {
         .any(|module| module.levels().iter().any(|f| f.key == key))
 }
 
+/// The base that shown counts of persons are rounded to for the disclosure threshold `k`
+/// (`statistics_k`): half of `k`, rounded up. Every page that shows such counts rounds them
+/// the same way (the operations view, the check-in statistics), so that no page gives the
+/// exact number another rounds.
+pub fn base(k: i64) -> i64 {
+    (k.max(1) + 1) / 2
+}
+
+/// A count of persons as it may be shown (one that is not hidden): rounded to the nearest
+/// multiple of [`base`], halves up. Zero stays zero, and a count of at least `k` stays at
+/// least `k`.
+pub fn rounded(v: i64, k: i64) -> i64 {
+    let b = base(k);
+    (v.max(0) + b / 2) / b * b
+}
+
 /// Every distribution the registered modules declare.
 pub fn distributions(state: &AppState) -> Vec<Distribution> {
     crate::module::modules(state)

@@ -563,10 +563,11 @@ pub async fn district_hours(
                 Resource::Region(&code),
             )
         {
+            // Rounded as the operations view rounds the same count.
             shown.push(DistrictHour {
                 district,
                 hour,
-                checkins: total,
+                checkins: tongban_platform::figures::rounded(total, k),
             });
         }
     }
