@@ -95,6 +95,65 @@ pub fn parse(bytes: &[u8]) -> Result<Table, TableError> {
     Ok(Table { columns, rows })
 }
 
+/// A sheet of a workbook as it was typed: its name and its rows that hold anything, each with
+/// its line number (from 1) and its cells by column (empty ones as empty texts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sheet {
+    pub name: String,
+    pub rows: Vec<(u32, Vec<String>)>,
+}
+
+/// Reads every sheet of a workbook (for workbooks whose sheets mean different things, such as
+/// an XLSForm); a sheet of more than `max_rows` rows is refused.
+pub fn sheets(bytes: &[u8], max_rows: usize) -> Result<Vec<Sheet>, TableError> {
+    check_unpacked_size(bytes)?;
+    let bad = |e: calamine::XlsxError| TableError::Xlsx(e.to_string());
+    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(bad)?;
+    let mut out = Vec::new();
+    for name in workbook.sheet_names() {
+        let mut cells = workbook.worksheet_cells_reader(&name).map_err(bad)?;
+        let mut rows: Vec<(u32, Vec<String>)> = Vec::new();
+        while let Some(cell) = cells.next_cell().map_err(bad)? {
+            let (row, column) = cell.get_position();
+            let line = row + 1;
+            let text = cell_text(cell.get_value());
+            if text.is_empty() {
+                continue;
+            }
+            if text.len() > MAX_CELL {
+                return Err(TableError::CellTooLarge {
+                    line: u64::from(line),
+                });
+            }
+            let column = column as usize;
+            if column >= MAX_COLUMNS {
+                return Err(TableError::TooManyColumns(column + 1));
+            }
+            if rows.last().is_none_or(|(at, _)| *at != line) {
+                if rows.last().is_some_and(|(at, _)| *at > line) {
+                    return Err(TableError::Xlsx(format!(
+                        "row {line} of sheet {name} comes after a later row"
+                    )));
+                }
+                if rows.len() >= max_rows {
+                    return Err(TableError::Xlsx(format!(
+                        "sheet {name} has more than {max_rows} rows"
+                    )));
+                }
+                rows.push((line, Vec::new()));
+            }
+            if let Some((_, cells)) = rows.last_mut() {
+                if cells.len() <= column {
+                    cells.resize(column + 1, String::new());
+                }
+                cells[column] = text;
+            }
+        }
+        out.push(Sheet { name, rows });
+    }
+    Ok(out)
+}
+
 /// Refuses a workbook whose parts, as its central directory declares them, unpack to more
 /// than [`MAX_UNPACKED`] bytes.
 fn check_unpacked_size(bytes: &[u8]) -> Result<(), TableError> {
@@ -157,11 +216,71 @@ pub mod fixtures {
 
     /// An XLSX workbook of one sheet: the header, then the rows.
     pub fn workbook(columns: &[&str], rows: &[Vec<String>]) -> Vec<u8> {
+        let header: Vec<String> = columns.iter().map(|c| (*c).to_owned()).collect();
+        let all: Vec<Vec<String>> = std::iter::once(header)
+            .chain(rows.iter().cloned())
+            .collect();
+        workbook_of(&[("数据", &all)])
+    }
+
+    /// An XLSX workbook of named sheets, each a list of rows (the first its header).
+    pub fn workbook_of(sheets: &[(&str, &[Vec<String>])]) -> Vec<u8> {
+        let texts: Vec<String> = sheets.iter().map(|(_, rows)| sheet_xml(rows)).collect();
+        let mut types = String::new();
+        let mut entries = String::new();
+        let mut relations = String::new();
+        for (i, (name, _)) in sheets.iter().enumerate() {
+            let n = i + 1;
+            types.push_str(&format!(r#"<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>"#));
+            entries.push_str(&format!(
+                r#"<sheet name="{}" sheetId="{n}" r:id="rId{n}"/>"#,
+                escape(name)
+            ));
+            relations.push_str(&format!(r#"<Relationship Id="rId{n}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet{n}.xml"/>"#));
+        }
+        let styles_id = sheets.len() + 1;
+        let parts: Vec<(String, String)> = vec![
+            (
+                "[Content_Types].xml".into(),
+                format!(r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>{types}<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>"#),
+            ),
+            (
+                "_rels/.rels".into(),
+                r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#.into(),
+            ),
+            (
+                "xl/workbook.xml".into(),
+                format!(r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>{entries}</sheets></workbook>"#),
+            ),
+            (
+                "xl/_rels/workbook.xml.rels".into(),
+                format!(r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{relations}<Relationship Id="rId{styles_id}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>"#),
+            ),
+            (
+                "xl/styles.xml".into(),
+                r#"<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/></cellXfs></styleSheet>"#.into(),
+            ),
+        ];
+        let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        let sheet_parts = texts
+            .iter()
+            .enumerate()
+            .map(|(i, text)| (format!("xl/worksheets/sheet{}.xml", i + 1), text.clone()));
+        for (name, text) in parts.into_iter().chain(sheet_parts) {
+            // Writing to memory cannot fail.
+            let _ = out.start_file(name, options);
+            let _ = out.write_all(text.as_bytes());
+        }
+        out.finish().map(|c| c.into_inner()).unwrap_or_default()
+    }
+
+    fn sheet_xml(rows: &[Vec<String>]) -> String {
         let mut sheet = String::from(
             r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#,
         );
-        let header: Vec<String> = columns.iter().map(|c| (*c).to_owned()).collect();
-        for (r, row) in std::iter::once(&header).chain(rows).enumerate() {
+        for (r, row) in rows.iter().enumerate() {
             sheet.push_str(&format!(r#"<row r="{}">"#, r + 1));
             for (c, value) in row.iter().enumerate() {
                 let at = format!("{}{}", column_name(c), r + 1);
@@ -182,38 +301,7 @@ pub mod fixtures {
             sheet.push_str("</row>");
         }
         sheet.push_str("</sheetData></worksheet>");
-        let parts: [(&str, &str); 5] = [
-            (
-                "[Content_Types].xml",
-                r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>"#,
-            ),
-            (
-                "_rels/.rels",
-                r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#,
-            ),
-            (
-                "xl/workbook.xml",
-                r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="数据" sheetId="1" r:id="rId1"/></sheets></workbook>"#,
-            ),
-            (
-                "xl/_rels/workbook.xml.rels",
-                r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>"#,
-            ),
-            (
-                "xl/styles.xml",
-                r#"<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/></cellXfs></styleSheet>"#,
-            ),
-        ];
-        let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-        let options = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated);
-        let sheet_part = ("xl/worksheets/sheet1.xml", sheet.as_str());
-        for (name, text) in parts.iter().copied().chain(std::iter::once(sheet_part)) {
-            // Writing to memory cannot fail.
-            let _ = out.start_file(name, options);
-            let _ = out.write_all(text.as_bytes());
-        }
-        out.finish().map(|c| c.into_inner()).unwrap_or_default()
+        sheet
     }
 
     fn column_name(mut index: usize) -> String {

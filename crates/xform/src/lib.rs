@@ -1,0 +1,200 @@
+//! tongban-xform: forms as ODK knows them, with no IO. An XLSForm workbook (survey, choices and
+//! settings sheets) is read into a [`Form`] — with every mistake named by sheet, row and column
+//! — and written as an ODK XForm that agrees with what `pyxform` makes of the same workbook;
+//! a submitted instance is checked against the form (required answers, types, choices,
+//! constraints, relevance) with the XPath subset XLSForm uses ([`xpath`]).
+#![forbid(unsafe_code)]
+
+use serde::{Deserialize, Serialize};
+
+pub mod check;
+pub mod instance;
+pub mod xform;
+pub mod xlsform;
+pub mod xpath;
+
+pub use check::{Answer, Checker, Invalid, Rule};
+pub use instance::Instance;
+pub use xlsform::SheetError;
+
+/// The name of every instance's root element (as pyxform writes it).
+pub const ROOT: &str = "data";
+
+/// A form: its identity, its questions (a tree of groups and repeats) and its choice lists.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Form {
+    /// The form's id (`form_id`): letters, digits, `_`, `-` and `.`.
+    pub id: String,
+    pub title: String,
+    /// The version, a text that changes with every published change.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// How a submission is named in lists (`instance_name`), an expression.
+    #[serde(default)]
+    pub instance_name: Option<String>,
+    pub children: Vec<Node>,
+    /// Every list of the choices sheet, in its order.
+    #[serde(default)]
+    pub choices: Vec<ChoiceList>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChoiceList {
+    pub name: String,
+    pub choices: Vec<Choice>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choice {
+    pub name: String,
+    pub label: String,
+}
+
+/// What a node of the form is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type", content = "list")]
+pub enum Kind {
+    Text,
+    Integer,
+    Decimal,
+    Date,
+    Time,
+    DateTime,
+    /// One choice from the named list.
+    SelectOne(String),
+    /// Any number of choices from the named list, separated by spaces.
+    SelectMultiple(String),
+    /// Text shown to the collector; no answer.
+    Note,
+    /// A value worked out from other answers.
+    Calculate,
+    /// `latitude longitude [altitude [accuracy]]`.
+    Geopoint,
+    Image,
+    File,
+    Group,
+    Repeat,
+    /// When the collector opened the form (recorded by the device).
+    Start,
+    /// When the collector finished it.
+    End,
+    /// The day it was filled in.
+    Today,
+    /// The device's identifier.
+    DeviceId,
+}
+
+impl Kind {
+    /// The XForm data type of the bind (`None` for groups and repeats).
+    pub fn xform_type(&self) -> Option<&'static str> {
+        Some(match self {
+            Kind::Integer => "int",
+            Kind::Decimal => "decimal",
+            Kind::Date | Kind::Today => "date",
+            Kind::Time => "time",
+            Kind::DateTime | Kind::Start | Kind::End => "dateTime",
+            Kind::Geopoint => "geopoint",
+            Kind::Image | Kind::File => "binary",
+            Kind::Group | Kind::Repeat => return None,
+            Kind::Text
+            | Kind::SelectOne(_)
+            | Kind::SelectMultiple(_)
+            | Kind::Note
+            | Kind::Calculate
+            | Kind::DeviceId => "string",
+        })
+    }
+
+    /// Whether the node holds other nodes.
+    pub fn is_container(&self) -> bool {
+        matches!(self, Kind::Group | Kind::Repeat)
+    }
+
+    /// Recorded by the device rather than asked (no control in the body).
+    pub fn is_metadata(&self) -> bool {
+        matches!(self, Kind::Start | Kind::End | Kind::Today | Kind::DeviceId)
+    }
+}
+
+/// A question, a group or a repeat. Expressions are in XForm syntax: references are paths.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Node {
+    pub name: String,
+    pub kind: Kind,
+    #[serde(default)]
+    pub label: String,
+    #[serde(default)]
+    pub hint: String,
+    /// `true()`, `false()` or an expression.
+    #[serde(default)]
+    pub required: Option<String>,
+    #[serde(default)]
+    pub required_message: Option<String>,
+    #[serde(default)]
+    pub constraint: Option<String>,
+    #[serde(default)]
+    pub constraint_message: Option<String>,
+    #[serde(default)]
+    pub relevant: Option<String>,
+    #[serde(default)]
+    pub calculation: Option<String>,
+    /// A fixed starting value.
+    #[serde(default)]
+    pub default: Option<String>,
+    #[serde(default)]
+    pub read_only: bool,
+    #[serde(default)]
+    pub appearance: Option<String>,
+    #[serde(default)]
+    pub children: Vec<Node>,
+}
+
+impl Node {
+    pub fn new(name: &str, kind: Kind) -> Node {
+        Node {
+            name: name.to_owned(),
+            kind,
+            label: String::new(),
+            hint: String::new(),
+            required: None,
+            required_message: None,
+            constraint: None,
+            constraint_message: None,
+            relevant: None,
+            calculation: None,
+            default: None,
+            read_only: false,
+            appearance: None,
+            children: Vec::new(),
+        }
+    }
+}
+
+impl Form {
+    /// The choice list of that name.
+    pub fn list(&self, name: &str) -> Option<&ChoiceList> {
+        self.choices.iter().find(|l| l.name == name)
+    }
+
+    /// Every node with its absolute path (`/data/group/name`), depth first.
+    pub fn nodes(&self) -> Vec<(String, &Node)> {
+        fn walk<'a>(prefix: &str, nodes: &'a [Node], out: &mut Vec<(String, &'a Node)>) {
+            for node in nodes {
+                let path = format!("{prefix}/{}", node.name);
+                out.push((path.clone(), node));
+                walk(&path, &node.children, out);
+            }
+        }
+        let mut out = Vec::new();
+        walk(&format!("/{ROOT}"), &self.children, &mut out);
+        out
+    }
+}
+
+/// Whether `name` may name an element: an XML name without a namespace prefix.
+pub fn is_xml_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && !name.to_ascii_lowercase().starts_with("xml")
+}
