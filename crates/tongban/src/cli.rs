@@ -87,6 +87,11 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: ExchangeCommand,
     },
+    /// 一表通: XLSForm workbooks as ODK XForms, and submissions checked against them.
+    Forms {
+        #[command(subcommand)]
+        command: FormsCommand,
+    },
     /// Run a public conformance suite from a directory; prints a JSON summary, exits 1 on failure.
     Conformance {
         #[command(subcommand)]
@@ -205,6 +210,25 @@ pub(crate) enum DccCommand {
     /// Import the DCC schema releases of a schema directory (release/<version>/ with the
     /// combined schema; the top-level combined schema becomes the current one).
     ImportSchemas { dir: PathBuf },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum FormsCommand {
+    /// Read an XLSForm (.xlsx) and print its ODK XForm; every mistake is printed with its
+    /// sheet, row and column, and the exit status is 1.
+    Xform {
+        /// The workbook; its name without `.xlsx` is the form id when the settings sheet has none.
+        file: PathBuf,
+    },
+    /// Check a submitted instance (XML) against an XLSForm; prints the answers as JSON, or
+    /// each problem with the question's path, and exits 1.
+    Check {
+        file: PathBuf,
+        submission: PathBuf,
+        /// The day `today()` stands for (YYYY-MM-DD); today in UTC+8 when not given.
+        #[arg(long)]
+        today: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]

@@ -3,6 +3,7 @@
 pub(crate) mod admin;
 pub(crate) mod backup;
 pub(crate) mod certs;
+pub(crate) mod forms;
 pub(crate) mod keys;
 pub(crate) mod pass;
 pub(crate) mod serve;
