@@ -2,20 +2,43 @@
 # One-form collection (一表通) with the clients ODK users run (from PyPI, in a virtualenv):
 #   - pyxform, the reference XLSForm converter: for workbooks covering the supported subset,
 #     tongban's XForm must agree with pyxform's part by part (instance, choices, binds,
-#     controls), and workbooks pyxform refuses must be refused too (xlsform_compare.py).
+#     controls), and workbooks pyxform refuses must be refused too (xlsform_compare.py);
+#   - pyodk, ODK Central's Python client, and the OpenRosa protocol as ODK Collect speaks it,
+#     against a demo city (odk_pyodk.py): forms uploaded and approved, submissions sent,
+#     listed and read as the OData table, the same instance kept once, app users' devices.
 #
 #   e2e/clients/odk-clients.sh           (after `cargo build --bin tongban`)
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 binary="${TONGBAN_BIN:-$repo/target/debug/tongban}"
 venv="${CONTRACT_VENV:-$repo/target/venv}"
-if [ ! -x "$venv/bin/xls2xform" ]; then
+if [ ! -x "$venv/bin/xls2xform" ] || ! "$venv/bin/python" -c 'import pyodk' 2>/dev/null; then
   [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check 'pyxform>=4.0,<5' 'openpyxl>=3.1,<4'
+  "$venv/bin/pip" install -q --disable-pip-version-check 'pyxform>=4.0,<5' 'openpyxl>=3.1,<4' \
+    'pyodk>=1.3,<2' 'requests>=2.31,<3'
 fi
 export PATH="$venv/bin:$PATH"
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+pid=""
+finish() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap finish EXIT
+
 "$venv/bin/python" "$repo/e2e/clients/xlsform_compare.py" "$binary" "$work/xlsform" > "$work/compare.json" \
   || { cat "$work/compare.json"; echo "tongban's XForms differ from pyxform's"; exit 1; }
 "$venv/bin/python" -c 'import json,sys; d=json.load(open(sys.argv[1])); print("pyxform:", len(d["compared"]), "XLSForms agree,", sum(c["binds"] for c in d["compared"]), "binds;", len(d["refused_by_both"]), "broken workbooks refused by both")' "$work/compare.json"
+
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+mkdir -p "$work/city"
+env -u TONGBAN_BIN TONGBAN_LOG=warn "$binary" demo --data-dir "$work/city" --bind "127.0.0.1:$port" >"$work/city/demo.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 120); do
+  [ -f "$work/city/demo-credentials.json" ] && curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
+  sleep 0.5
+done
+curl -sf "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$work/city/demo.log"; exit 1; }
+"$venv/bin/python" "$repo/e2e/clients/odk_pyodk.py" "http://127.0.0.1:$port" "$work/city/demo-credentials.json" "$work/pyodk" \
+  > "$work/pyodk.json" || { cat "$work/pyodk.json"; echo "the ODK clients failed"; exit 1; }
+"$venv/bin/python" -c 'import json,sys; d=json.load(open(sys.argv[1])); print("pyodk:", d["pyodk"]["submitted"], "submitted, OData rows", d["pyodk"]["table_rows"], "and", d["pyodk"]["survey_rows"], "of the demo survey; OpenRosa: resubmission", d["openrosa"]["resubmission"], "other content", d["openrosa"]["conflict"])' "$work/pyodk.json"

@@ -153,6 +153,7 @@ pub fn modules() -> Vec<Box<dyn module::Module>> {
         Box::new(tongban_exchange::ExchangeModule),
         Box::new(tongban_crossregion::CrossRegionModule),
         Box::new(tongban_opendata::OpenDataModule),
+        Box::new(tongban_collect::CollectModule),
         Box::new(tongban_ops::OpsModule),
     ]
 }

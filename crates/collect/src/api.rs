@@ -1,0 +1,113 @@
+//! JSON API of 一表通 beyond ODK's: the burden-reduction office's queue, a form's overlap
+//! report, and the office's decision.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{AppError, AppResult, Problem};
+use crate::service::{self, Overlap};
+use crate::state::AppState;
+use crate::store::{self, FormRow};
+use crate::web::extract::{ApiActor, ApiJson};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(approvals))
+        .routes(routes!(overlap))
+        .routes(routes!(decide))
+}
+
+/// A form as the office and its designers see it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FormSummary {
+    pub project_id: i64,
+    pub xml_form_id: String,
+    pub title: String,
+    pub version: String,
+    /// `draft`, `pending`, `approved`, `returned` or `closed`.
+    pub state: String,
+    pub created_at: i64,
+    pub decided_at: Option<i64>,
+    pub decision_note: Option<String>,
+}
+
+impl From<&FormRow> for FormSummary {
+    fn from(row: &FormRow) -> Self {
+        FormSummary {
+            project_id: row.project_id,
+            xml_form_id: row.xml_form_id.clone(),
+            title: row.title.clone(),
+            version: row.version.clone(),
+            state: row.state.clone(),
+            created_at: row.created_at,
+            decided_at: row.decided_at,
+            decision_note: row.decision_note.clone(),
+        }
+    }
+}
+
+/// The forms waiting for the burden-reduction office, oldest first (its staff only).
+#[utoipa::path(get, path = "/api/v1/collect/approvals", tag = "collect", security(("bearer" = [])),
+    responses((status = 200, body = [FormSummary]), (status = 401, body = Problem), (status = 403, body = Problem)))]
+async fn approvals(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> AppResult<Json<Vec<FormSummary>>> {
+    if !service::in_office(&state, &actor).await? {
+        return Err(AppError::Forbidden);
+    }
+    let rows = store::forms_in_state(state.pool(), service::PENDING, 500).await?;
+    Ok(Json(rows.iter().map(FormSummary::from).collect()))
+}
+
+/// Which of a form's questions other approved forms or the platform's registers already
+/// collect (the office and the project's staff).
+#[utoipa::path(get, path = "/api/v1/collect/projects/{project}/forms/{form}/overlap", tag = "collect", security(("bearer" = [])),
+    params(("project" = i64, Path), ("form" = String, Path)),
+    responses((status = 200, body = Overlap), (status = 401, body = Problem), (status = 404, body = Problem)))]
+async fn overlap(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((project, form)): Path<(i64, String)>,
+) -> AppResult<Json<Overlap>> {
+    Ok(Json(
+        service::overlap(&state, &actor, project, &form).await?,
+    ))
+}
+
+/// The office's decision on a pending form.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    /// True opens the form for collection; false sends it back to its designers.
+    pub approve: bool,
+    /// Why (required when sending back).
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Approve a pending form or send it back (staff of the burden-reduction office, never the
+/// form's own designer).
+#[utoipa::path(post, path = "/api/v1/collect/projects/{project}/forms/{form}/decision", tag = "collect", security(("bearer" = [])),
+    params(("project" = i64, Path), ("form" = String, Path)), request_body = Decision,
+    responses((status = 200, body = FormSummary), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn decide(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((project, form)): Path<(i64, String)>,
+    ApiJson(decision): ApiJson<Decision>,
+) -> AppResult<Json<FormSummary>> {
+    let row = service::decide(
+        &state,
+        &actor,
+        project,
+        &form,
+        decision.approve,
+        &decision.note,
+    )
+    .await?;
+    Ok(Json(FormSummary::from(&row)))
+}

@@ -1,0 +1,35 @@
+//! The Module value this crate registers with the platform.
+
+/// 一表通, as the platform registers it.
+pub struct CollectModule;
+
+impl tongban_platform::module::Module for CollectModule {
+    fn name(&self) -> &'static str {
+        "collect"
+    }
+
+    fn migrations(&self) -> Option<&'static tongban_platform::module::Migrations> {
+        Some(&crate::MIGRATIONS)
+    }
+
+    fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
+        crate::api::routes()
+    }
+
+    fn routes(&self) -> axum::Router<crate::state::AppState> {
+        crate::odk::routes()
+    }
+
+    fn texts(&self) -> tongban_platform::web::i18n::Texts {
+        crate::texts::TEXTS
+    }
+
+    fn demo<'a>(
+        &'a self,
+        state: &'a crate::state::AppState,
+        city: &'a tongban_platform::demo::DemoCity,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::error::AppResult<()>> + Send + 'a>>
+    {
+        Box::pin(crate::demo::seed(state, city))
+    }
+}

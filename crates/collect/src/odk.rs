@@ -1,0 +1,959 @@
+//! The part of ODK Central's API that ODK Collect and `pyodk` use, and the OpenRosa protocol,
+//! at Central's addresses (`/v1/…`), so that those apps and scripts work unchanged:
+//!
+//! - staff, with an API token as the bearer (`/v1/users/current` answers who it is; passwords
+//!   with one-time codes are not taken at `/v1/sessions`): projects, forms (an XLSForm
+//!   uploaded as a draft; "publish" sends it to the burden-reduction office, which opens it),
+//!   app users, submissions (JSON, XML, their files) and the OData table of submissions;
+//! - app users (a collector's device, by the token in the path, `/v1/key/{token}/…`): the
+//!   OpenRosa form list of approved forms, each form's XForm and manifest, and submissions
+//!   (multipart, with `xml_submission_file` and the photos and files it names). The same
+//!   instance sent again is accepted and kept once; other content under the same instanceID
+//!   is refused.
+//!
+//! Errors are answered as Central answers them: JSON `{"code", "message"}`, or an OpenRosa
+//! response on the OpenRosa routes.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Map, Value, json};
+use tongban_xform::{Form, Kind, Node};
+
+use crate::error::AppError;
+use crate::identity::model::Actor;
+use crate::service::{self, Caller, Incoming, Stored};
+use crate::state::AppState;
+use crate::store::{self, FormRow, Project, SubmissionRow};
+use crate::time_fmt::rfc3339;
+
+/// The most rows of the OData table in one answer.
+pub const MAX_TOP: i64 = 1_000;
+
+pub fn routes() -> Router<AppState> {
+    let uploads = DefaultBodyLimit::max(
+        service::MAX_SUBMISSION_XML + service::MAX_FILES * service::MAX_FILE + 64 * 1024,
+    );
+    let forms = DefaultBodyLimit::max(service::MAX_XLSFORM + 64 * 1024);
+    Router::new()
+        .route("/v1/users/current", get(current_user))
+        .route("/v1/sessions", post(sessions))
+        .route("/v1/projects", get(projects))
+        .route("/v1/projects/{project}", get(project))
+        .route(
+            "/v1/projects/{project}/app-users",
+            get(app_users).post(add_app_user),
+        )
+        .route(
+            "/v1/projects/{project}/forms",
+            get(forms_list).post(create_form).layer(forms),
+        )
+        .route("/v1/projects/{project}/forms/{form}", get(form_or_xml))
+        .route(
+            "/v1/projects/{project}/forms/{form}/draft/publish",
+            post(publish),
+        )
+        .route(
+            "/v1/projects/{project}/forms/{form}/manifest",
+            get(staff_manifest),
+        )
+        .route(
+            "/v1/projects/{project}/forms/{form}/submissions",
+            get(submissions).post(create_submission).layer(uploads),
+        )
+        .route(
+            "/v1/projects/{project}/forms/{form}/submissions/{instance}",
+            get(submission),
+        )
+        .route(
+            "/v1/projects/{project}/forms/{form}/submissions/{instance}/attachments",
+            get(attachments),
+        )
+        .route("/v1/projects/{project}/forms/{form}/{table}", get(odata))
+        .route(
+            "/v1/projects/{project}/submission",
+            post(staff_openrosa_submission)
+                .head(openrosa_head)
+                .layer(uploads),
+        )
+        .route(
+            "/v1/key/{token}/projects/{project}/formList",
+            get(form_list),
+        )
+        .route(
+            "/v1/key/{token}/projects/{project}/forms/{form}",
+            get(app_form_xml),
+        )
+        .route(
+            "/v1/key/{token}/projects/{project}/forms/{form}/manifest",
+            get(app_manifest),
+        )
+        .route(
+            "/v1/key/{token}/projects/{project}/submission",
+            post(app_openrosa_submission)
+                .head(openrosa_head)
+                .layer(uploads),
+        )
+}
+
+/// An error as Central writes it.
+struct OdkError(AppError);
+
+impl From<AppError> for OdkError {
+    fn from(e: AppError) -> Self {
+        OdkError(e)
+    }
+}
+
+impl IntoResponse for OdkError {
+    fn into_response(self) -> Response {
+        let status = self.0.status();
+        if let AppError::Internal(source) = &self.0 {
+            tracing::error!(error = %source, "internal error");
+        }
+        let code = f64::from(status.as_u16()) + 0.1;
+        let message = match &self.0 {
+            AppError::Internal(_) => "internal error".to_owned(),
+            other => other.to_string(),
+        };
+        (
+            status,
+            axum::Json(json!({"code": code, "message": message})),
+        )
+            .into_response()
+    }
+}
+
+type OdkResult<T> = Result<T, OdkError>;
+
+async fn staff(state: &AppState, headers: &HeaderMap) -> OdkResult<Actor> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or(AppError::Unauthenticated)?;
+    Ok(crate::identity::service::actor_from_token(state, token)
+        .await?
+        .ok_or(AppError::Unauthenticated)?)
+}
+
+fn project_id(text: &str) -> OdkResult<i64> {
+    text.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(OdkError(AppError::NotFound))
+}
+
+fn project_json(project: &Project, forms: usize) -> Value {
+    json!({
+        "id": project.id,
+        "name": project.name,
+        "description": null,
+        "archived": false,
+        "keyId": null,
+        "forms": forms,
+        "createdAt": rfc3339(project.created_at),
+        "updatedAt": null,
+    })
+}
+
+fn form_json(form: &FormRow) -> Value {
+    json!({
+        "projectId": form.project_id,
+        "xmlFormId": form.xml_form_id,
+        "name": form.title,
+        "version": form.version,
+        "hash": form.hash,
+        "state": if form.state == service::APPROVED { "open" } else { "closed" },
+        "enketoId": null,
+        "keyId": null,
+        "createdAt": rfc3339(form.created_at),
+        "updatedAt": form.decided_at.map(rfc3339),
+        "publishedAt": (form.state == service::APPROVED).then(|| form.decided_at.map(rfc3339)).flatten(),
+        // tongban's own: where the form stands in its approval.
+        "approval": form.state,
+        "approvalNote": form.decision_note,
+    })
+}
+
+async fn current_user(State(state): State<AppState>, headers: HeaderMap) -> OdkResult<Response> {
+    let actor = staff(&state, &headers).await?;
+    let id = service::staff_id(&state, &actor).await?;
+    Ok(axum::Json(json!({
+        "id": id,
+        "type": "user",
+        "displayName": actor.account.display_name,
+        "email": actor.account.username,
+        "createdAt": rfc3339(state.now()),
+        "updatedAt": null,
+        "deletedAt": null,
+    }))
+    .into_response())
+}
+
+async fn sessions() -> OdkResult<Response> {
+    Err(OdkError(AppError::NotAuthorised(
+        "tongban does not take passwords here: staff sign in with a one-time code, so ODK clients use an API token (Authorization: Bearer …) made on the account page".into(),
+    )))
+}
+
+async fn projects(State(state): State<AppState>, headers: HeaderMap) -> OdkResult<Response> {
+    let actor = staff(&state, &headers).await?;
+    let mut out = Vec::new();
+    for project in service::visible_projects(&state, &actor).await? {
+        let forms = store::forms(state.pool(), project.id).await?.len();
+        out.push(project_json(&project, forms));
+    }
+    Ok(axum::Json(out).into_response())
+}
+
+async fn project(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> OdkResult<Response> {
+    let actor = staff(&state, &headers).await?;
+    let project = service::project_for(&state, &actor, project_id(&id)?).await?;
+    let forms = store::forms(state.pool(), project.id).await?.len();
+    Ok(axum::Json(project_json(&project, forms)).into_response())
+}
+
+async fn app_users(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> OdkResult<Response> {
+    let actor = staff(&state, &headers).await?;
+    let project = service::project_run_by(&state, &actor, project_id(&id)?).await?;
+    let users: Vec<Value> = store::app_users(state.pool(), project.id)
+        .await?
+        .iter()
+        .map(|u| {
+            json!({
+                "id": u.id,
+                "type": "field_key",
+                "displayName": u.display_name,
+                "projectId": u.project_id,
+                "createdAt": rfc3339(u.created_at),
+                "deletedAt": u.revoked_at.map(rfc3339),
+                "token": null,
+            })
+        })
+        .collect();
+    Ok(axum::Json(users).into_response())
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NewAppUser {
+    display_name: String,
+}
+
+async fn add_app_user(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> OdkResult<Response> {
+    let actor = staff(&state, &headers).await?;
+    let request: NewAppUser = serde_json::from_slice(&body).map_err(|e| AppError::Invalid {
+        field: "body",
+        reason: format!("expected {{\"displayName\": …}}: {e}"),
+    })?;
+    let (user, token) =
+        service::add_app_user(&state, &actor, project_id(&id)?, &request.display_name).await?;
+    Ok(axum::Json(json!({
+        "id": user.id,
+        "type": "field_key",
+        "displayName": user.display_name,
+        "projectId": user.project_id,
+        "createdAt": rfc3339(user.created_at),
+        "token": token,
+    }))
+    .into_response())
+}
+
+async fn forms_list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> OdkResult<Response> {
+    let actor = staff(&state, &headers).await?;
+    let project = service::project_for(&state, &actor, project_id(&id)?).await?;
+    let forms: Vec<Value> = store::forms(state.pool(), project.id)
+        .await?
+        .iter()
+        .map(form_json)
+        .collect();
+    Ok(axum::Json(forms).into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct CreateQuery {
+    publish: Option<String>,
+}
+
+/// An XLSForm uploaded as the body (Central's "create a form"): a draft, or sent to the office
+/// at once with `?publish=true`. An XForm (XML) body is not taken: forms are designed as
+/// XLSForms, so that the office's overlap report can read them.
+async fn create_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(query): Query<CreateQuery>,
+    body: Bytes,
+) -> OdkResult<Response> {
+    let actor = staff(&state, &headers).await?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type.contains("spreadsheetml") && !content_type.contains("octet-stream") {
+        return Err(OdkError(AppError::UnsupportedMediaType(
+            "an XLSForm (application/vnd.openxmlformats-officedocument.spreadsheetml.sheet)",
+        )));
+    }
+    let fallback = headers
+        .get("x-xlsform-formid-fallback")
+        .and_then(|v| v.to_str().ok())
+        .map(percent_decode)
+        .unwrap_or_else(|| "form".to_owned());
+    let send = query.publish.as_deref() == Some("true");
+    let row =
+        service::upload_form(&state, &actor, project_id(&id)?, &body, &fallback, send).await?;
+    Ok(axum::Json(form_json(&row)).into_response())
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(hex) = text.get(i + 1..i + 3)
+            && let Ok(b) = u8::from_str_radix(hex, 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+async fn publish(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, form)): Path<(String, String)>,
+) -> OdkResult<Response> {
+    let actor = staff(&state, &headers).await?;
+    service::send_for_approval(&state, &actor, project_id(&id)?, &form).await?;
+    Ok(axum::Json(json!({"success": true})).into_response())
+}
+
+fn xml_response(body: String) -> Response {
+    let mut response = (StatusCode::OK, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/xml; charset=utf-8"),
+    );
+    openrosa_headers(&mut response);
+    response
+}
+
+fn openrosa_headers(response: &mut Response) {
+    let headers = response.headers_mut();
+    headers.insert("x-openrosa-version", HeaderValue::from_static("1.0"));
+    headers.insert(
+        "x-openrosa-accept-content-length",
+        HeaderValue::from_static("104857600"),
+    );
+}
+
+async fn form_or_xml(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, form)): Path<(String, String)>,
+) -> OdkResult<Response> {
+    let actor = staff(&state, &headers).await?;
+    let project = service::project_for(&state, &actor, project_id(&id)?).await?;
+    if let Some(form) = form.strip_suffix(".xml") {
+        let row = service::form_for(&state, &Caller::Staff(actor), &project, form).await?;
+        return Ok(xml_response(row.xform));
+    }
+    let row = service::form_for(&state, &Caller::Staff(actor), &project, &form).await?;
+    let count = store::submission_count(state.pool(), project.id, &row.xml_form_id).await?;
+    let mut value = form_json(&row);
+    value["submissions"] = json!(count);
+    Ok(axum::Json(value).into_response())
+}
+
+fn manifest() -> Response {
+    xml_response(r#"<?xml version="1.0" encoding="UTF-8"?><manifest xmlns="http://openrosa.org/xforms/xformsManifest"></manifest>"#.to_owned())
+}
+
+async fn staff_manifest(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, form)): Path<(String, String)>,
+) -> OdkResult<Response> {
+    let actor = staff(&state, &headers).await?;
+    let project = service::project_for(&state, &actor, project_id(&id)?).await?;
+    service::form_for(&state, &Caller::Staff(actor), &project, &form).await?;
+    Ok(manifest())
+}
+
+async fn app_caller(state: &AppState, token: &str, project: &str) -> OdkResult<(Caller, Project)> {
+    let user = service::app_user(state, token).await?;
+    let id = project_id(project)?;
+    if user.project_id != id {
+        return Err(OdkError(AppError::Forbidden));
+    }
+    let project = store::project(state.pool(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((Caller::AppUser(user), project))
+}
+
+fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(url) = &state.config.public_url {
+        return url.trim_end_matches('/').to_owned();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+        })
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The OpenRosa form list: the project's approved forms.
+async fn form_list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((token, id)): Path<(String, String)>,
+) -> OdkResult<Response> {
+    let (_, project) = app_caller(&state, &token, &id).await?;
+    let base = format!(
+        "{}/v1/key/{}/projects/{}",
+        base_url(&state, &headers),
+        escape(&token),
+        project.id
+    );
+    let mut out = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8"?><xforms xmlns="http://openrosa.org/xforms/xformsList">"#,
+    );
+    for form in store::forms(state.pool(), project.id).await? {
+        if form.state != service::APPROVED {
+            continue;
+        }
+        let fid = escape(&form.xml_form_id);
+        out.push_str(&format!(
+            "<xform><formID>{fid}</formID><name>{}</name><version>{}</version><hash>md5:{}</hash><downloadUrl>{base}/forms/{fid}.xml</downloadUrl><manifestUrl>{base}/forms/{fid}/manifest</manifestUrl></xform>",
+            escape(&form.title),
+            escape(&form.version),
+            form.hash,
+        ));
+    }
+    out.push_str("</xforms>");
+    Ok(xml_response(out))
+}
+
+async fn app_form_xml(
+    State(state): State<AppState>,
+    Path((token, id, form)): Path<(String, String, String)>,
+) -> OdkResult<Response> {
+    let (caller, project) = app_caller(&state, &token, &id).await?;
+    let Some(form) = form.strip_suffix(".xml") else {
+        return Err(OdkError(AppError::NotFound));
+    };
+    let row = service::form_for(&state, &caller, &project, form).await?;
+    Ok(xml_response(row.xform))
+}
+
+async fn app_manifest(
+    State(state): State<AppState>,
+    Path((token, id, form)): Path<(String, String, String)>,
+) -> OdkResult<Response> {
+    let (caller, project) = app_caller(&state, &token, &id).await?;
+    service::form_for(&state, &caller, &project, &form).await?;
+    Ok(manifest())
+}
+
+async fn openrosa_head() -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    openrosa_headers(&mut response);
+    response
+}
+
+/// An OpenRosa answer: a message in the response envelope.
+fn openrosa(status: StatusCode, message: &str) -> Response {
+    let body = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><OpenRosaResponse xmlns="http://openrosa.org/http/response" items="0"><message nature="{}">{}</message></OpenRosaResponse>"#,
+        if status.is_success() { "" } else { "error" },
+        escape(message)
+    );
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/xml; charset=utf-8"),
+    );
+    openrosa_headers(&mut response);
+    response
+}
+
+fn openrosa_error(error: AppError) -> Response {
+    if let AppError::Internal(source) = &error {
+        tracing::error!(error = %source, "internal error");
+        return openrosa(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+    }
+    openrosa(error.status(), &error.to_string())
+}
+
+/// The parts of an OpenRosa submission: `xml_submission_file` and the files it names.
+async fn read_multipart(request: Request, state: &AppState) -> Result<Incoming, AppError> {
+    let device_id = request.uri().query().and_then(|q| {
+        q.split('&')
+            .find_map(|pair| pair.strip_prefix("deviceID="))
+            .map(percent_decode)
+    });
+    let mut multipart = Multipart::from_request(request, state)
+        .await
+        .map_err(|e| AppError::BadRequest(format!("a multipart body is expected: {e}")))?;
+    let mut xml = None;
+    let mut files = Vec::new();
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| AppError::BadRequest(format!("the multipart body cannot be read: {e}")))?
+    {
+        let name = field.name().unwrap_or("").to_owned();
+        let file_name = field.file_name().map(str::to_owned);
+        let content_type = field
+            .content_type()
+            .unwrap_or("application/octet-stream")
+            .to_owned();
+        let body = field
+            .bytes()
+            .await
+            .map_err(|e| AppError::BadRequest(format!("the part {name} cannot be read: {e}")))?;
+        if name == "xml_submission_file" {
+            let text = String::from_utf8(body.to_vec()).map_err(|_| AppError::Invalid {
+                field: "xml_submission_file",
+                reason: "the instance is not UTF-8".into(),
+            })?;
+            xml = Some(text);
+        } else {
+            let file_name = file_name.unwrap_or(name);
+            if file_name.is_empty() || file_name.contains(['/', '\\']) || file_name.len() > 255 {
+                return Err(AppError::Invalid {
+                    field: "files",
+                    reason: "a file's name is empty, too long or has a path".into(),
+                });
+            }
+            files.push((file_name, content_type, body.to_vec()));
+        }
+    }
+    let xml = xml.ok_or_else(|| AppError::Invalid {
+        field: "xml_submission_file",
+        reason: "the part xml_submission_file is missing".into(),
+    })?;
+    Ok(Incoming {
+        xml,
+        files,
+        device_id,
+    })
+}
+
+async fn openrosa_submit(
+    state: &AppState,
+    project: &Project,
+    submitter: i64,
+    request: Request,
+) -> Response {
+    let outcome = async {
+        let incoming = read_multipart(request, state).await?;
+        let form = service::form_id_of(&incoming.xml)?;
+        service::submit(state, project, submitter, &form, incoming).await
+    }
+    .await;
+    match outcome {
+        Ok(Stored::Created(_)) => openrosa(
+            StatusCode::CREATED,
+            "full submission upload was successful!",
+        ),
+        Ok(Stored::Again(_)) => openrosa(
+            StatusCode::CREATED,
+            "this submission was already received; it is kept once",
+        ),
+        Err(error) => openrosa_error(error),
+    }
+}
+
+async fn app_openrosa_submission(
+    State(state): State<AppState>,
+    Path((token, id)): Path<(String, String)>,
+    request: Request,
+) -> Response {
+    let (user, project) = match app_caller(&state, &token, &id).await {
+        Ok((Caller::AppUser(user), project)) => (user, project),
+        Ok(_) => return openrosa_error(AppError::Forbidden),
+        Err(OdkError(error)) => return openrosa_error(error),
+    };
+    openrosa_submit(&state, &project, user.id, request).await
+}
+
+async fn staff_openrosa_submission(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    request: Request,
+) -> Response {
+    let prepared = async {
+        let actor = staff(&state, &headers).await?;
+        let project = service::project_run_by(&state, &actor, project_id(&id)?).await?;
+        let submitter = service::staff_id(&state, &actor).await?;
+        Ok::<_, OdkError>((project, submitter))
+    }
+    .await;
+    match prepared {
+        Ok((project, submitter)) => openrosa_submit(&state, &project, submitter, request).await,
+        Err(OdkError(error)) => openrosa_error(error),
+    }
+}
+
+/// A submission created with its XML as the body (`pyodk`'s `submissions.create`). As Central
+/// does, an instanceID already received is refused with 409 here.
+async fn create_submission(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, form)): Path<(String, String)>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+    body: Bytes,
+) -> OdkResult<Response> {
+    let actor = staff(&state, &headers).await?;
+    let project = service::project_run_by(&state, &actor, project_id(&id)?).await?;
+    let submitter = service::staff_id(&state, &actor).await?;
+    let xml = String::from_utf8(body.to_vec()).map_err(|_| AppError::Invalid {
+        field: "body",
+        reason: "the instance is not UTF-8".into(),
+    })?;
+    let incoming = Incoming {
+        xml,
+        files: Vec::new(),
+        device_id: query.get("deviceID").cloned(),
+    };
+    match service::submit(&state, &project, submitter, &form, incoming).await? {
+        Stored::Created(row) => Ok(axum::Json(submission_json(&row, None)).into_response()),
+        Stored::Again(row) => Err(OdkError(AppError::Conflict(format!(
+            "A resource already exists with instanceID {}",
+            row.instance_id
+        )))),
+    }
+}
+
+fn submission_json(row: &SubmissionRow, instance_name: Option<String>) -> Value {
+    json!({
+        "instanceId": row.instance_id,
+        "submitterId": row.submitter_id,
+        "deviceId": row.device_id,
+        "createdAt": rfc3339(row.created_at),
+        "updatedAt": null,
+        "reviewState": null,
+        "instanceName": instance_name,
+    })
+}
+
+async fn submissions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, form)): Path<(String, String)>,
+) -> OdkResult<Response> {
+    let actor = staff(&state, &headers).await?;
+    let project = service::project_run_by(&state, &actor, project_id(&id)?).await?;
+    service::form_for(&state, &Caller::Staff(actor), &project, &form).await?;
+    let rows = store::submissions(state.pool(), project.id, &form, 0, MAX_TOP * 10).await?;
+    Ok(axum::Json(
+        rows.iter()
+            .map(|r| submission_json(r, None))
+            .collect::<Vec<_>>(),
+    )
+    .into_response())
+}
+
+async fn submission(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, form, instance)): Path<(String, String, String)>,
+) -> OdkResult<Response> {
+    let actor = staff(&state, &headers).await?;
+    let project = service::project_run_by(&state, &actor, project_id(&id)?).await?;
+    let (instance, as_xml) = match instance.strip_suffix(".xml") {
+        Some(bare) => (bare.to_owned(), true),
+        None => (instance, false),
+    };
+    let row = store::submission(state.pool(), project.id, &form, &instance)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if as_xml {
+        return Ok(xml_response(service::submission_xml(&state, &row)?));
+    }
+    Ok(axum::Json(submission_json(&row, None)).into_response())
+}
+
+async fn attachments(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, form, instance)): Path<(String, String, String)>,
+) -> OdkResult<Response> {
+    let actor = staff(&state, &headers).await?;
+    let project = service::project_run_by(&state, &actor, project_id(&id)?).await?;
+    let row = store::submission(state.pool(), project.id, &form, &instance)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let form_row = store::form(state.pool(), project.id, &form)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let definition: Form =
+        serde_json::from_str(&form_row.definition).map_err(|e| AppError::Internal(e.into()))?;
+    let stored = store::attachment_names(state.pool(), project.id, &form, &instance).await?;
+    let xml = service::submission_xml(&state, &row)?;
+    let doc = tongban_xform::Instance::parse(&xml).map_err(|e| AppError::Internal(e.into()))?;
+    let mut named = Vec::new();
+    collect_files(
+        &doc,
+        tongban_xform::Instance::ROOT,
+        &definition.children,
+        &mut named,
+    );
+    let list: Vec<Value> = named
+        .into_iter()
+        .map(|name| json!({"exists": stored.contains(&name), "name": name}))
+        .collect();
+    Ok(axum::Json(list).into_response())
+}
+
+fn collect_files(doc: &tongban_xform::Instance, at: usize, nodes: &[Node], out: &mut Vec<String>) {
+    for node in nodes {
+        for element in doc.children_named(at, &node.name) {
+            match node.kind {
+                Kind::Image | Kind::File => {
+                    let name = doc.text(element).trim();
+                    if !name.is_empty() && !out.iter().any(|n| n == name) {
+                        out.push(name.to_owned());
+                    }
+                }
+                Kind::Group | Kind::Repeat => collect_files(doc, element, &node.children, out),
+                _ => {}
+            }
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ODataQuery {
+    #[serde(rename = "$top")]
+    top: Option<String>,
+    #[serde(rename = "$skip")]
+    skip: Option<String>,
+    #[serde(rename = "$count")]
+    count: Option<String>,
+    #[serde(rename = "$filter")]
+    filter: Option<String>,
+    #[serde(rename = "$expand")]
+    expand: Option<String>,
+    #[serde(rename = "$select")]
+    select: Option<String>,
+    #[serde(rename = "$wkt")]
+    wkt: Option<String>,
+}
+
+fn odata_number(
+    text: &Option<String>,
+    name: &'static str,
+    default: i64,
+    most: i64,
+) -> OdkResult<i64> {
+    match text {
+        None => Ok(default),
+        Some(t) => t
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (0..=most).contains(n))
+            .ok_or_else(|| {
+                OdkError(AppError::Invalid {
+                    field: name,
+                    reason: format!("a whole number from 0 to {most}"),
+                })
+            }),
+    }
+}
+
+/// The OData table of a form's submissions (`{form}.svc/Submissions`): one row per
+/// submission, groups as nested objects, numbers as numbers, a repeat as a link to its own
+/// table. `$top`, `$skip` and `$count` are taken; `$filter`, `$expand` and `$select` are not
+/// offered yet and are refused rather than ignored.
+async fn odata(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, service_name, table)): Path<(String, String, String)>,
+    Query(query): Query<ODataQuery>,
+) -> OdkResult<Response> {
+    let actor = staff(&state, &headers).await?;
+    let Some(form) = service_name.strip_suffix(".svc") else {
+        return Err(OdkError(AppError::NotFound));
+    };
+    if table != "Submissions" {
+        return Err(OdkError(AppError::NotFound));
+    }
+    for (given, name) in [
+        (&query.filter, "$filter"),
+        (&query.expand, "$expand"),
+        (&query.select, "$select"),
+    ] {
+        if given.is_some() {
+            return Err(OdkError(AppError::BadRequest(format!(
+                "{name} is not offered by this server yet"
+            ))));
+        }
+    }
+    let _ = &query.wkt;
+    let project = service::project_run_by(&state, &actor, project_id(&id)?).await?;
+    let row = service::form_for(&state, &Caller::Staff(actor), &project, form).await?;
+    let definition: Form =
+        serde_json::from_str(&row.definition).map_err(|e| AppError::Internal(e.into()))?;
+    let top = odata_number(&query.top, "$top", MAX_TOP, MAX_TOP)?;
+    let skip = odata_number(&query.skip, "$skip", 0, i64::MAX / 2)?;
+    let rows = store::submissions(state.pool(), project.id, form, skip, top).await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.submitter_id).collect();
+    let names: std::collections::HashMap<i64, String> = store::collector_names(state.pool(), &ids)
+        .await?
+        .into_iter()
+        .collect();
+    let mut value = Vec::new();
+    for submission in &rows {
+        let xml = service::submission_xml(&state, submission)?;
+        let doc = tongban_xform::Instance::parse(&xml).map_err(|e| AppError::Internal(e.into()))?;
+        let mut record = Map::new();
+        record.insert("__id".into(), json!(submission.instance_id));
+        let key = format!(
+            "Submissions('{}')",
+            submission.instance_id.replace('\'', "''")
+        );
+        fill(
+            &doc,
+            tongban_xform::Instance::ROOT,
+            &definition.children,
+            &key,
+            &mut record,
+        );
+        let meta: Map<String, Value> = doc
+            .children_named(tongban_xform::Instance::ROOT, "meta")
+            .next()
+            .map(|m| {
+                doc.children(m)
+                    .iter()
+                    .map(|c| (doc.name(*c).to_owned(), json!(doc.text(*c))))
+                    .collect()
+            })
+            .unwrap_or_default();
+        record.insert("meta".into(), Value::Object(meta));
+        record.insert(
+            "__system".into(),
+            json!({
+                "submissionDate": rfc3339(submission.created_at),
+                "updatedAt": null,
+                "submitterId": submission.submitter_id.to_string(),
+                "submitterName": names.get(&submission.submitter_id),
+                "attachmentsPresent": 0,
+                "attachmentsExpected": 0,
+                "status": null,
+                "reviewState": null,
+                "deviceId": submission.device_id,
+                "edits": 0,
+                "formVersion": submission.version,
+            }),
+        );
+        value.push(Value::Object(record));
+    }
+    let mut out = Map::new();
+    out.insert(
+        "@odata.context".into(),
+        json!(format!(
+            "{}/v1/projects/{}/forms/{}.svc/$metadata#Submissions",
+            base_url(&state, &headers),
+            project.id,
+            form
+        )),
+    );
+    if query
+        .count
+        .as_deref()
+        .is_some_and(|c| c.eq_ignore_ascii_case("true"))
+    {
+        out.insert(
+            "@odata.count".into(),
+            json!(store::submission_count(state.pool(), project.id, form).await?),
+        );
+    }
+    out.insert("value".into(), Value::Array(value));
+    Ok(axum::Json(Value::Object(out)).into_response())
+}
+
+/// The answers under `at`, typed as OData types them.
+fn fill(
+    doc: &tongban_xform::Instance,
+    at: usize,
+    nodes: &[Node],
+    key: &str,
+    out: &mut Map<String, Value>,
+) {
+    for node in nodes {
+        let element = doc.children_named(at, &node.name).next();
+        match node.kind {
+            Kind::Repeat => {
+                out.insert(
+                    format!("{}@odata.navigationLink", node.name),
+                    json!(format!("{key}/{}", node.name)),
+                );
+            }
+            Kind::Group => {
+                let mut inner = Map::new();
+                if let Some(element) = element {
+                    fill(doc, element, &node.children, key, &mut inner);
+                }
+                out.insert(node.name.clone(), Value::Object(inner));
+            }
+            _ => {
+                let text = element.map(|e| doc.text(e).trim()).unwrap_or("");
+                let value = if text.is_empty() {
+                    Value::Null
+                } else {
+                    match node.kind {
+                        Kind::Integer => text.parse::<i64>().map_or(json!(text), |n| json!(n)),
+                        Kind::Decimal => text.parse::<f64>().map_or(json!(text), |n| json!(n)),
+                        _ => json!(text),
+                    }
+                };
+                out.insert(node.name.clone(), value);
+            }
+        }
+    }
+}

@@ -1,0 +1,673 @@
+//! 一表通's rules: who designs, approves and collects; forms read from XLSForms and approved
+//! by the burden-reduction office with an overlap report; submissions checked against their
+//! form, kept once per instanceID, sealed at rest.
+//!
+//! Who may do what:
+//! - A department's clerks and administrators run its projects: they upload forms, make app
+//!   users for the collectors' devices, and read what was collected.
+//! - A department administrator opens a project for the department.
+//! - The burden-reduction office (减负办) — staff of the county's or city's government-services
+//!   department ([`APPROVING_OFFICE`]) — approves a form before it goes to villages and
+//!   communities, or sends it back; never a form its own approver designed.
+//! - App users (a collector's device, by its token) list and fetch the approved forms of
+//!   their project and submit to them.
+
+use md5::{Digest as _, Md5};
+use tongban_xform::check::Refusal;
+use tongban_xform::xpath::Env;
+use tongban_xform::{Checker, Form, Kind, xform, xlsform};
+
+use crate::error::{AppError, AppResult};
+use crate::identity::model::{Actor, Role};
+use crate::random;
+use crate::state::AppState;
+use crate::store::{self, Collector, FormRow, Project, SubmissionRow};
+
+/// The kind of department whose staff act as the burden-reduction office.
+pub const APPROVING_OFFICE: &str = "government_services";
+/// The largest XLSForm taken.
+pub const MAX_XLSFORM: usize = 5 * 1024 * 1024;
+/// The largest submission XML taken.
+pub const MAX_SUBMISSION_XML: usize = 2 * 1024 * 1024;
+/// The largest file sent with a submission, and the most files in one request.
+pub const MAX_FILE: usize = 10 * 1024 * 1024;
+pub const MAX_FILES: usize = 10;
+
+/// A form's states.
+pub const DRAFT: &str = "draft";
+pub const PENDING: &str = "pending";
+pub const APPROVED: &str = "approved";
+pub const RETURNED: &str = "returned";
+
+/// Who is submitting or reading.
+pub enum Caller {
+    Staff(Actor),
+    AppUser(Collector),
+}
+
+fn is_department_staff(actor: &Actor) -> bool {
+    actor.has_role(Role::Clerk) || actor.has_role(Role::DeptAdmin)
+}
+
+/// Staff of the project's own department.
+pub fn runs(actor: &Actor, project: &Project) -> bool {
+    is_department_staff(actor)
+        && actor.account.department_id.as_deref() == Some(&project.department_id)
+}
+
+/// Staff of the burden-reduction office.
+pub async fn in_office(state: &AppState, actor: &Actor) -> AppResult<bool> {
+    let Some(department) = actor.account.department_id.as_deref() else {
+        return Ok(false);
+    };
+    if !is_department_staff(actor) {
+        return Ok(false);
+    }
+    Ok(store::department_kind(state.pool(), department)
+        .await?
+        .as_deref()
+        == Some(APPROVING_OFFICE))
+}
+
+/// The projects an actor sees: the office sees all, department staff their department's.
+pub async fn visible_projects(state: &AppState, actor: &Actor) -> AppResult<Vec<Project>> {
+    let all = store::projects(state.pool()).await?;
+    if in_office(state, actor).await? {
+        return Ok(all);
+    }
+    Ok(all.into_iter().filter(|p| runs(actor, p)).collect())
+}
+
+/// A project the actor may see, else not found (its existence is not revealed).
+pub async fn project_for(state: &AppState, actor: &Actor, id: i64) -> AppResult<Project> {
+    let project = store::project(state.pool(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if runs(actor, &project) || in_office(state, actor).await? {
+        Ok(project)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// A project the actor runs (designs and collects in).
+pub async fn project_run_by(state: &AppState, actor: &Actor, id: i64) -> AppResult<Project> {
+    let project = project_for(state, actor, id).await?;
+    if runs(actor, &project) {
+        Ok(project)
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// Opens a project for the administrator's department.
+pub async fn create_project(state: &AppState, actor: &Actor, name: &str) -> AppResult<Project> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::Invalid {
+            field: "name",
+            reason: "a project's name has 1 to 100 characters".into(),
+        });
+    }
+    let Some(department) = actor
+        .account
+        .department_id
+        .clone()
+        .filter(|_| actor.has_role(Role::DeptAdmin))
+    else {
+        return Err(AppError::Forbidden);
+    };
+    let at = state.now();
+    let id = store::add_project(state.pool(), name, &department, actor.id(), at).await?;
+    Ok(Project {
+        id,
+        name: name.to_owned(),
+        department_id: department,
+        created_by: actor.id().to_owned(),
+        created_at: at,
+    })
+}
+
+/// An MD5 as OpenRosa form lists give it.
+pub fn md5_hex(bytes: &[u8]) -> String {
+    random::hex_encode(&Md5::digest(bytes))
+}
+
+/// Reads an uploaded XLSForm into a form of the project, as a draft (`send` false: ODK
+/// Central's two steps, create then publish) or sent straight to the office.
+pub async fn upload_form(
+    state: &AppState,
+    actor: &Actor,
+    project_id: i64,
+    bytes: &[u8],
+    file_stem: &str,
+    send: bool,
+) -> AppResult<FormRow> {
+    let project = project_run_by(state, actor, project_id).await?;
+    if bytes.len() > MAX_XLSFORM {
+        return Err(AppError::PayloadTooLarge);
+    }
+    let form = xlsform::read(bytes, file_stem).map_err(|errors| AppError::Invalid {
+        field: "xlsform",
+        reason: errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; "),
+    })?;
+    Checker::new(form.clone()).map_err(|(path, e)| AppError::Invalid {
+        field: "xlsform",
+        reason: format!("{path}: {e}"),
+    })?;
+    let row = form_row(
+        &project,
+        &form,
+        actor.id(),
+        state.now(),
+        if send { PENDING } else { DRAFT },
+    );
+    store::save_form(state.pool(), &row).await?;
+    Ok(row)
+}
+
+/// The stored row of a form read from an XLSForm.
+pub fn form_row(project: &Project, form: &Form, by: &str, at: i64, state: &str) -> FormRow {
+    let xml = xform::write(form);
+    FormRow {
+        project_id: project.id,
+        xml_form_id: form.id.clone(),
+        version: form.version.clone().unwrap_or_default(),
+        title: form.title.clone(),
+        definition: serde_json::to_string(form).unwrap_or_default(),
+        hash: md5_hex(xml.as_bytes()),
+        xform: xml,
+        state: state.to_owned(),
+        due_day: None,
+        created_by: by.to_owned(),
+        created_at: at,
+        decided_by: None,
+        decided_at: None,
+        decision_note: None,
+    }
+}
+
+/// Sends a draft to the office (ODK Central's "publish").
+pub async fn send_for_approval(
+    state: &AppState,
+    actor: &Actor,
+    project_id: i64,
+    xml_form_id: &str,
+) -> AppResult<FormRow> {
+    project_run_by(state, actor, project_id).await?;
+    let mut form = store::form(state.pool(), project_id, xml_form_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if form.state != DRAFT && form.state != RETURNED {
+        return Err(AppError::Conflict(format!(
+            "the form is {}; only a draft or a returned form is sent for approval",
+            form.state
+        )));
+    }
+    form.state = PENDING.into();
+    store::save_form(state.pool(), &form).await?;
+    Ok(form)
+}
+
+/// The office approves a pending form (it opens for collection) or sends it back with a note.
+pub async fn decide(
+    state: &AppState,
+    actor: &Actor,
+    project_id: i64,
+    xml_form_id: &str,
+    approve: bool,
+    note: &str,
+) -> AppResult<FormRow> {
+    if !in_office(state, actor).await? {
+        return Err(AppError::Forbidden);
+    }
+    let form = store::form(state.pool(), project_id, xml_form_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if form.created_by == actor.id() {
+        return Err(AppError::NotAuthorised(
+            "a form is approved by someone other than its designer".into(),
+        ));
+    }
+    let note = note.trim();
+    if !approve && note.is_empty() {
+        return Err(AppError::Invalid {
+            field: "note",
+            reason: "say why the form is sent back".into(),
+        });
+    }
+    if note.chars().count() > 1000 {
+        return Err(AppError::Invalid {
+            field: "note",
+            reason: "at most 1000 characters".into(),
+        });
+    }
+    let to = if approve { APPROVED } else { RETURNED };
+    if !store::decide(
+        state.pool(),
+        project_id,
+        xml_form_id,
+        to,
+        actor.id(),
+        state.now(),
+        note,
+    )
+    .await?
+    {
+        return Err(AppError::Conflict(format!(
+            "the form is {}, not waiting for approval",
+            form.state
+        )));
+    }
+    store::form(state.pool(), project_id, xml_form_id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// A question of a form that other approved forms, or the platform's registers, already
+/// collect.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct FieldOverlap {
+    pub name: String,
+    pub label: String,
+    /// Approved forms with the same question (by name or by label): "title (form id)".
+    pub forms: Vec<String>,
+    /// The register that already holds it, for a name, ID number, phone or address.
+    pub register: Option<String>,
+}
+
+/// The overlap report the office reads before approving.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Overlap {
+    pub questions: usize,
+    /// Questions already collected elsewhere.
+    pub already: usize,
+    pub fields: Vec<FieldOverlap>,
+}
+
+/// The questions a collector answers (not notes, calculations or device metadata).
+fn questions(form: &Form) -> Vec<(String, String)> {
+    form.nodes()
+        .into_iter()
+        .filter(|(_, n)| {
+            !n.kind.is_container()
+                && !n.kind.is_metadata()
+                && !matches!(n.kind, Kind::Note | Kind::Calculate)
+        })
+        .map(|(_, n)| (n.name.clone(), n.label.clone()))
+        .collect()
+}
+
+fn fold(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// How many approved forms the overlap report reads at most.
+pub const OVERLAP_FORMS: i64 = 5_000;
+
+pub async fn overlap(
+    state: &AppState,
+    actor: &Actor,
+    project_id: i64,
+    xml_form_id: &str,
+) -> AppResult<Overlap> {
+    project_for(state, actor, project_id).await?;
+    let row = store::form(state.pool(), project_id, xml_form_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let form: Form =
+        serde_json::from_str(&row.definition).map_err(|e| AppError::Internal(e.into()))?;
+    let others = store::approved_definitions(state.pool(), OVERLAP_FORMS).await?;
+    Ok(overlap_of(&form, (project_id, xml_form_id), &others))
+}
+
+/// The report for `form` against other forms' definitions (project, form id, title, JSON).
+pub fn overlap_of(
+    form: &Form,
+    own: (i64, &str),
+    others: &[(i64, String, String, String)],
+) -> Overlap {
+    let mine = questions(form);
+    let wanted_names: std::collections::HashMap<String, usize> = mine
+        .iter()
+        .enumerate()
+        .map(|(i, (n, _))| (fold(n), i))
+        .collect();
+    let wanted_labels: std::collections::HashMap<String, usize> = mine
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, l))| !l.is_empty())
+        .map(|(i, (_, l))| (fold(l), i))
+        .collect();
+    let mut found: Vec<Vec<String>> = vec![Vec::new(); mine.len()];
+    for (project, id, title, definition) in others {
+        if (*project, id.as_str()) == own {
+            continue;
+        }
+        let Ok(other) = serde_json::from_str::<Form>(definition) else {
+            continue;
+        };
+        let mut hit = vec![false; mine.len()];
+        for (name, label) in questions(&other) {
+            for i in [
+                wanted_names.get(&fold(&name)),
+                wanted_labels.get(&fold(&label)),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                hit[*i] = true;
+            }
+        }
+        for (i, h) in hit.into_iter().enumerate() {
+            if h {
+                found[i].push(format!("{title} ({id})"));
+            }
+        }
+    }
+    let fields: Vec<FieldOverlap> = mine
+        .into_iter()
+        .zip(found)
+        .map(|((name, label), forms)| {
+            let register = register_of(&name, &label);
+            FieldOverlap {
+                name,
+                label,
+                forms,
+                register,
+            }
+        })
+        .collect();
+    Overlap {
+        questions: fields.len(),
+        already: fields
+            .iter()
+            .filter(|f| !f.forms.is_empty() || f.register.is_some())
+            .count(),
+        fields,
+    }
+}
+
+/// The platform register that holds a question's answer already, by what its name or label
+/// says (the personal-data gate's reading of column names, and phones).
+fn register_of(name: &str, label: &str) -> Option<String> {
+    use tongban_tables::gate::{Kind as Said, column_kind};
+    let said = column_kind(name).or_else(|| column_kind(label));
+    let phone = ["电话", "手机", "phone", "mobile", "tel"]
+        .iter()
+        .any(|w| name.to_lowercase().contains(w) || label.contains(w));
+    match said {
+        Some(Said::IdColumn | Said::ResidentId) => {
+            Some("人口库：公民身份号码 (population register: ID number)".into())
+        }
+        Some(Said::NameColumn) => Some("人口库：姓名 (population register: name)".into()),
+        Some(Said::AddressColumn) => Some("人口库：住址 (population register: address)".into()),
+        _ if phone => Some("人口库：联系电话 (population register: phone)".into()),
+        _ => None,
+    }
+}
+
+/// Makes an app user (a collector's device) for the project; the token is shown once.
+pub async fn add_app_user(
+    state: &AppState,
+    actor: &Actor,
+    project_id: i64,
+    display_name: &str,
+) -> AppResult<(Collector, String)> {
+    project_run_by(state, actor, project_id).await?;
+    let display_name = display_name.trim();
+    if display_name.is_empty() || display_name.chars().count() > 100 {
+        return Err(AppError::Invalid {
+            field: "displayName",
+            reason: "1 to 100 characters".into(),
+        });
+    }
+    let token = random::secret_token();
+    let at = state.now();
+    let id = store::add_collector(
+        state.pool(),
+        &store::NewCollector {
+            project_id,
+            kind: "app_user",
+            display_name,
+            account_id: None,
+            token_hash: Some(&random::secret_digest(&token)),
+            by: actor.id(),
+            at,
+        },
+    )
+    .await?;
+    Ok((
+        Collector {
+            id,
+            project_id,
+            kind: "app_user".into(),
+            display_name: display_name.to_owned(),
+            account_id: None,
+            created_at: at,
+            revoked_at: None,
+        },
+        token,
+    ))
+}
+
+/// The app user of a token, or unauthenticated.
+pub async fn app_user(state: &AppState, token: &str) -> AppResult<Collector> {
+    if token.is_empty() || token.len() > 100 {
+        return Err(AppError::Unauthenticated);
+    }
+    store::app_user_by_token(state.pool(), &random::secret_digest(token))
+        .await?
+        .ok_or(AppError::Unauthenticated)
+}
+
+/// The numeric id ODK clients know a staff account by.
+pub async fn staff_id(state: &AppState, actor: &Actor) -> AppResult<i64> {
+    store::add_collector(
+        state.pool(),
+        &store::NewCollector {
+            project_id: 0,
+            kind: "account",
+            display_name: &actor.account.display_name,
+            account_id: Some(actor.id()),
+            token_hash: None,
+            by: actor.id(),
+            at: state.now(),
+        },
+    )
+    .await
+}
+
+/// A submission as received: the instance's XML and the files sent with it.
+pub struct Incoming {
+    pub xml: String,
+    pub files: Vec<(String, String, Vec<u8>)>,
+    pub device_id: Option<String>,
+}
+
+/// What became of a submission.
+pub enum Stored {
+    /// Stored now.
+    Created(SubmissionRow),
+    /// The same instance was already stored (sent again); any new files were added.
+    Again(SubmissionRow),
+}
+
+fn xml_context(project: i64, form: &str, instance: &str) -> String {
+    format!("collect-submission:{project}:{form}:{instance}")
+}
+
+fn file_context(project: i64, form: &str, instance: &str, name: &str) -> String {
+    format!("collect-file:{project}:{form}:{instance}:{name}")
+}
+
+/// The form id an instance names (its root's `id`), without checking anything else.
+pub fn form_id_of(xml: &str) -> AppResult<String> {
+    let doc = tongban_xform::Instance::parse(xml).map_err(|e| AppError::Invalid {
+        field: "xml_submission_file",
+        reason: e.to_string(),
+    })?;
+    doc.attribute(tongban_xform::Instance::ROOT, "id")
+        .map(str::to_owned)
+        .ok_or_else(|| AppError::Invalid {
+            field: "xml_submission_file",
+            reason: "the instance's root element has no id attribute naming its form".into(),
+        })
+}
+
+/// Checks and stores a submission to an approved form of the project.
+pub async fn submit(
+    state: &AppState,
+    project: &Project,
+    submitter_id: i64,
+    xml_form_id: &str,
+    incoming: Incoming,
+) -> AppResult<Stored> {
+    if incoming.xml.len() > MAX_SUBMISSION_XML {
+        return Err(AppError::PayloadTooLarge);
+    }
+    let form = store::form(state.pool(), project.id, xml_form_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if form.state != APPROVED {
+        return Err(AppError::Conflict(format!(
+            "the form {xml_form_id} is not open for collection (it is {})",
+            form.state
+        )));
+    }
+    let definition: Form =
+        serde_json::from_str(&form.definition).map_err(|e| AppError::Internal(e.into()))?;
+    let checker = Checker::new(definition)
+        .map_err(|(path, e)| AppError::Internal(anyhow::anyhow!("{path}: {e}")))?;
+    let checked = checker
+        .check(
+            &incoming.xml,
+            &Env {
+                today: state.today(),
+            },
+        )
+        .map_err(|refusal| match refusal {
+            Refusal::OtherForm(id) => AppError::Invalid {
+                field: "xml_submission_file",
+                reason: format!("the instance is for the form {id:?}, not {xml_form_id:?}"),
+            },
+            other => AppError::Invalid {
+                field: "xml_submission_file",
+                reason: other.to_string(),
+            },
+        })?;
+    // Files must be ones the instance names in a photo or file question.
+    let file_fields: Vec<String> = checker
+        .form()
+        .nodes()
+        .into_iter()
+        .filter(|(_, n)| matches!(n.kind, Kind::Image | Kind::File))
+        .map(|(path, _)| path)
+        .collect();
+    let named: Vec<&str> = checked
+        .answers
+        .iter()
+        .filter(|a| file_fields.contains(&a.field))
+        .map(|a| a.value.as_str())
+        .collect();
+    if incoming.files.len() > MAX_FILES {
+        return Err(AppError::Invalid {
+            field: "files",
+            reason: format!("at most {MAX_FILES} files in one request"),
+        });
+    }
+    let mut sealed_files = Vec::new();
+    for (name, content_type, body) in &incoming.files {
+        if !named.contains(&name.as_str()) {
+            return Err(AppError::Invalid {
+                field: "files",
+                reason: format!(
+                    "the file {name:?} is not named by any photo or file question of the instance"
+                ),
+            });
+        }
+        if body.len() > MAX_FILE {
+            return Err(AppError::PayloadTooLarge);
+        }
+        sealed_files.push((
+            name.clone(),
+            content_type.clone(),
+            state.vault.seal_field(
+                &file_context(project.id, xml_form_id, &checked.instance_id, name),
+                body,
+            ),
+        ));
+    }
+    let hash = random::secret_digest(&incoming.xml);
+    let row = SubmissionRow {
+        project_id: project.id,
+        xml_form_id: xml_form_id.to_owned(),
+        instance_id: checked.instance_id.clone(),
+        submitter_id,
+        device_id: incoming.device_id.filter(|d| d.len() <= 200),
+        version: checked.version.clone().unwrap_or_default(),
+        xml_hash: hash.clone(),
+        xml_sealed: state.vault.seal_field(
+            &xml_context(project.id, xml_form_id, &checked.instance_id),
+            incoming.xml.as_bytes(),
+        ),
+        created_at: state.now(),
+    };
+    let again = |existing: SubmissionRow| -> AppResult<SubmissionRow> {
+        if existing.xml_hash == hash {
+            Ok(existing)
+        } else {
+            Err(AppError::Conflict(format!(
+                "a submission with the instanceID {} was already received with other content",
+                checked.instance_id
+            )))
+        }
+    };
+    if let Some(existing) =
+        store::submission(state.pool(), project.id, xml_form_id, &checked.instance_id).await?
+    {
+        let existing = again(existing)?;
+        store::add_more_files(state.pool(), &existing, &sealed_files).await?;
+        return Ok(Stored::Again(existing));
+    }
+    if store::add_submission(state.pool(), &row, &sealed_files).await? {
+        return Ok(Stored::Created(row));
+    }
+    let existing = store::submission(state.pool(), project.id, xml_form_id, &checked.instance_id)
+        .await?
+        .ok_or(AppError::Contention)?;
+    Ok(Stored::Again(again(existing)?))
+}
+
+/// A stored submission's XML, opened.
+pub fn submission_xml(state: &AppState, row: &SubmissionRow) -> AppResult<String> {
+    let plain = state.vault.open_field(
+        &xml_context(row.project_id, &row.xml_form_id, &row.instance_id),
+        &row.xml_sealed,
+    )?;
+    String::from_utf8(plain.to_vec()).map_err(|e| AppError::Internal(e.into()))
+}
+
+/// The form of a project the caller may collect with: approved (for app users), any (for
+/// the project's staff).
+pub async fn form_for(
+    state: &AppState,
+    caller: &Caller,
+    project: &Project,
+    xml_form_id: &str,
+) -> AppResult<FormRow> {
+    let form = store::form(state.pool(), project.id, xml_form_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    match caller {
+        Caller::AppUser(_) if form.state != APPROVED => Err(AppError::NotFound),
+        _ => Ok(form),
+    }
+}

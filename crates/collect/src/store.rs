@@ -1,0 +1,502 @@
+//! The module's SQL: projects, forms, collectors, submissions and their files.
+
+use sqlx::AnyPool;
+
+use crate::error::{AppError, AppResult};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Project {
+    pub id: i64,
+    pub name: String,
+    pub department_id: String,
+    pub created_by: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FormRow {
+    pub project_id: i64,
+    pub xml_form_id: String,
+    pub version: String,
+    pub title: String,
+    pub definition: String,
+    pub xform: String,
+    pub hash: String,
+    pub state: String,
+    pub due_day: Option<String>,
+    pub created_by: String,
+    pub created_at: i64,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<i64>,
+    pub decision_note: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Collector {
+    pub id: i64,
+    pub project_id: i64,
+    pub kind: String,
+    pub display_name: String,
+    pub account_id: Option<String>,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SubmissionRow {
+    pub project_id: i64,
+    pub xml_form_id: String,
+    pub instance_id: String,
+    pub submitter_id: i64,
+    pub device_id: Option<String>,
+    pub version: String,
+    pub xml_hash: String,
+    pub xml_sealed: Vec<u8>,
+    pub created_at: i64,
+}
+
+const FORM_COLUMNS: &str = "project_id, xml_form_id, version, title, definition, xform, hash, \
+     state, due_day, created_by, created_at, decided_by, decided_at, decision_note";
+
+const SUBMISSION_COLUMNS: &str = "project_id, xml_form_id, instance_id, submitter_id, device_id, \
+     version, xml_hash, xml_sealed, created_at";
+
+const COLLECTOR_COLUMNS: &str =
+    "id, project_id, kind, display_name, account_id, created_at, revoked_at";
+
+pub async fn projects(db: &AnyPool) -> AppResult<Vec<Project>> {
+    Ok(sqlx::query_as(
+        "SELECT id, name, department_id, created_by, created_at FROM collect_projects ORDER BY id",
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn project(db: &AnyPool, id: i64) -> AppResult<Option<Project>> {
+    Ok(sqlx::query_as(
+        "SELECT id, name, department_id, created_by, created_at FROM collect_projects WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Whether an insert lost to another with the same key.
+fn is_duplicate(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
+}
+
+/// Adds a project with the next free id.
+pub async fn add_project(
+    db: &AnyPool,
+    name: &str,
+    department_id: &str,
+    by: &str,
+    at: i64,
+) -> AppResult<i64> {
+    for _ in 0..3 {
+        let next: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM collect_projects")
+            .fetch_one(db)
+            .await?;
+        let inserted = sqlx::query(
+            "INSERT INTO collect_projects (id, name, department_id, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(next)
+        .bind(name.to_owned())
+        .bind(department_id.to_owned())
+        .bind(by.to_owned())
+        .bind(at)
+        .execute(db)
+        .await;
+        match inserted {
+            Ok(_) => return Ok(next),
+            Err(e) if is_duplicate(&e) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(AppError::Contention)
+}
+
+pub async fn forms(db: &AnyPool, project_id: i64) -> AppResult<Vec<FormRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {FORM_COLUMNS} FROM collect_forms WHERE project_id = $1 ORDER BY created_at, xml_form_id"
+    )))
+    .bind(project_id)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Every form in a state (the approving office's queue), oldest first.
+pub async fn forms_in_state(db: &AnyPool, state: &str, limit: i64) -> AppResult<Vec<FormRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {FORM_COLUMNS} FROM collect_forms WHERE state = $1 ORDER BY created_at LIMIT $2"
+    )))
+    .bind(state.to_owned())
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
+/// The approved forms of every project, for the overlap report.
+pub async fn approved_definitions(
+    db: &AnyPool,
+    limit: i64,
+) -> AppResult<Vec<(i64, String, String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT project_id, xml_form_id, title, definition FROM collect_forms \
+         WHERE state = 'approved' ORDER BY project_id, xml_form_id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn form(db: &AnyPool, project_id: i64, xml_form_id: &str) -> AppResult<Option<FormRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {FORM_COLUMNS} FROM collect_forms WHERE project_id = $1 AND xml_form_id = $2"
+    )))
+    .bind(project_id)
+    .bind(xml_form_id.to_owned())
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Saves a form: a new one, or a new version of one not yet approved (a returned or pending
+/// form replaced by its designer). An approved or closed form is never replaced.
+pub async fn save_form(db: &AnyPool, form: &FormRow) -> AppResult<()> {
+    let mut tx = db.begin().await?;
+    let existing: Option<String> = sqlx::query_scalar(
+        "SELECT state FROM collect_forms WHERE project_id = $1 AND xml_form_id = $2",
+    )
+    .bind(form.project_id)
+    .bind(form.xml_form_id.clone())
+    .fetch_optional(&mut *tx)
+    .await?;
+    match existing.as_deref() {
+        Some("approved" | "closed") => {
+            return Err(AppError::Conflict(format!(
+                "the form {} is already approved; give the new form another form_id",
+                form.xml_form_id
+            )));
+        }
+        Some(_) => {
+            sqlx::query("DELETE FROM collect_forms WHERE project_id = $1 AND xml_form_id = $2")
+                .bind(form.project_id)
+                .bind(form.xml_form_id.clone())
+                .execute(&mut *tx)
+                .await?;
+        }
+        None => {}
+    }
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO collect_forms ({FORM_COLUMNS}) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+    )))
+    .bind(form.project_id)
+    .bind(form.xml_form_id.clone())
+    .bind(form.version.clone())
+    .bind(form.title.clone())
+    .bind(form.definition.clone())
+    .bind(form.xform.clone())
+    .bind(form.hash.clone())
+    .bind(form.state.clone())
+    .bind(form.due_day.clone())
+    .bind(form.created_by.clone())
+    .bind(form.created_at)
+    .bind(form.decided_by.clone())
+    .bind(form.decided_at)
+    .bind(form.decision_note.clone())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Records the office's decision on a pending form; false when it is no longer pending.
+pub async fn decide(
+    db: &AnyPool,
+    project_id: i64,
+    xml_form_id: &str,
+    state: &str,
+    by: &str,
+    at: i64,
+    note: &str,
+) -> AppResult<bool> {
+    let done = sqlx::query(
+        "UPDATE collect_forms SET state = $1, decided_by = $2, decided_at = $3, decision_note = $4 \
+         WHERE project_id = $5 AND xml_form_id = $6 AND state = 'pending'",
+    )
+    .bind(state.to_owned())
+    .bind(by.to_owned())
+    .bind(at)
+    .bind(note.to_owned())
+    .bind(project_id)
+    .bind(xml_form_id.to_owned())
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A collector to add.
+pub struct NewCollector<'a> {
+    pub project_id: i64,
+    /// `app_user` or `account`.
+    pub kind: &'a str,
+    pub display_name: &'a str,
+    pub account_id: Option<&'a str>,
+    pub token_hash: Option<&'a str>,
+    pub by: &'a str,
+    pub at: i64,
+}
+
+/// Adds a collector with the next free id; for an account, the one it already has.
+pub async fn add_collector(db: &AnyPool, new: &NewCollector<'_>) -> AppResult<i64> {
+    let NewCollector {
+        project_id,
+        kind,
+        display_name,
+        account_id,
+        token_hash,
+        by,
+        at,
+    } = *new;
+    for _ in 0..3 {
+        if let Some(account) = account_id
+            && let Some(id) = sqlx::query_scalar::<_, i64>(
+                "SELECT id FROM collect_actors WHERE project_id = $1 AND account_id = $2",
+            )
+            .bind(project_id)
+            .bind(account.to_owned())
+            .fetch_optional(db)
+            .await?
+        {
+            return Ok(id);
+        }
+        let next: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM collect_actors")
+            .fetch_one(db)
+            .await?;
+        let inserted = sqlx::query(
+            "INSERT INTO collect_actors (id, project_id, kind, display_name, account_id, token_hash, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(next)
+        .bind(project_id)
+        .bind(kind.to_owned())
+        .bind(display_name.to_owned())
+        .bind(account_id.map(str::to_owned))
+        .bind(token_hash.map(str::to_owned))
+        .bind(by.to_owned())
+        .bind(at)
+        .execute(db)
+        .await;
+        match inserted {
+            Ok(_) => return Ok(next),
+            Err(e) if is_duplicate(&e) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(AppError::Contention)
+}
+
+/// The app user a token's digest belongs to, unless revoked.
+pub async fn app_user_by_token(db: &AnyPool, token_hash: &str) -> AppResult<Option<Collector>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLLECTOR_COLUMNS} FROM collect_actors \
+         WHERE token_hash = $1 AND kind = 'app_user' AND revoked_at IS NULL"
+    )))
+    .bind(token_hash.to_owned())
+    .fetch_optional(db)
+    .await?)
+}
+
+pub async fn app_users(db: &AnyPool, project_id: i64) -> AppResult<Vec<Collector>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLLECTOR_COLUMNS} FROM collect_actors \
+         WHERE project_id = $1 AND kind = 'app_user' ORDER BY id"
+    )))
+    .bind(project_id)
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn collector_names(db: &AnyPool, ids: &[i64]) -> AppResult<Vec<(i64, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT id, display_name FROM collect_actors WHERE id IN ({})",
+        crate::db::in_list(1, ids.len())
+    );
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+    for id in ids {
+        query = query.bind(*id);
+    }
+    Ok(query.fetch_all(db).await?)
+}
+
+pub async fn submission(
+    db: &AnyPool,
+    project_id: i64,
+    xml_form_id: &str,
+    instance_id: &str,
+) -> AppResult<Option<SubmissionRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {SUBMISSION_COLUMNS} FROM collect_submissions \
+         WHERE project_id = $1 AND xml_form_id = $2 AND instance_id = $3"
+    )))
+    .bind(project_id)
+    .bind(xml_form_id.to_owned())
+    .bind(instance_id.to_owned())
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Stores a submission and its files in one transaction; false when the instance was
+/// already stored (by another request that won the race).
+pub async fn add_submission(
+    db: &AnyPool,
+    row: &SubmissionRow,
+    files: &[(String, String, Vec<u8>)],
+) -> AppResult<bool> {
+    let mut tx = db.begin().await?;
+    let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO collect_submissions ({SUBMISSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    )))
+    .bind(row.project_id)
+    .bind(row.xml_form_id.clone())
+    .bind(row.instance_id.clone())
+    .bind(row.submitter_id)
+    .bind(row.device_id.clone())
+    .bind(row.version.clone())
+    .bind(row.xml_hash.clone())
+    .bind(row.xml_sealed.clone())
+    .bind(row.created_at)
+    .execute(&mut *tx)
+    .await;
+    match inserted {
+        Ok(_) => {}
+        Err(e) if is_duplicate(&e) => return Ok(false),
+        Err(e) => return Err(e.into()),
+    }
+    add_files(&mut tx, row, files).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Adds files to a stored submission (ODK Collect sends large ones in later requests); a
+/// file already there is kept as it was.
+pub async fn add_more_files(
+    db: &AnyPool,
+    row: &SubmissionRow,
+    files: &[(String, String, Vec<u8>)],
+) -> AppResult<()> {
+    let mut tx = db.begin().await?;
+    add_files(&mut tx, row, files).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn add_files(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    row: &SubmissionRow,
+    files: &[(String, String, Vec<u8>)],
+) -> AppResult<()> {
+    for (name, content_type, sealed) in files {
+        let present: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM collect_attachments WHERE project_id = $1 AND xml_form_id = $2 \
+             AND instance_id = $3 AND name = $4",
+        )
+        .bind(row.project_id)
+        .bind(row.xml_form_id.clone())
+        .bind(row.instance_id.clone())
+        .bind(name.clone())
+        .fetch_optional(&mut **tx)
+        .await?;
+        if present.is_some() {
+            continue;
+        }
+        sqlx::query(
+            "INSERT INTO collect_attachments (project_id, xml_form_id, instance_id, name, content_type, body_sealed, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(row.project_id)
+        .bind(row.xml_form_id.clone())
+        .bind(row.instance_id.clone())
+        .bind(name.clone())
+        .bind(content_type.clone())
+        .bind(sealed.clone())
+        .bind(row.created_at)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The names of the files stored for a submission.
+pub async fn attachment_names(
+    db: &AnyPool,
+    project_id: i64,
+    xml_form_id: &str,
+    instance_id: &str,
+) -> AppResult<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT name FROM collect_attachments WHERE project_id = $1 AND xml_form_id = $2 \
+         AND instance_id = $3 ORDER BY name",
+    )
+    .bind(project_id)
+    .bind(xml_form_id.to_owned())
+    .bind(instance_id.to_owned())
+    .fetch_all(db)
+    .await?)
+}
+
+/// A page of a form's submissions, oldest first.
+pub async fn submissions(
+    db: &AnyPool,
+    project_id: i64,
+    xml_form_id: &str,
+    skip: i64,
+    top: i64,
+) -> AppResult<Vec<SubmissionRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {SUBMISSION_COLUMNS} FROM collect_submissions \
+         WHERE project_id = $1 AND xml_form_id = $2 ORDER BY created_at, instance_id LIMIT $3 OFFSET $4"
+    )))
+    .bind(project_id)
+    .bind(xml_form_id.to_owned())
+    .bind(top)
+    .bind(skip)
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn submission_count(db: &AnyPool, project_id: i64, xml_form_id: &str) -> AppResult<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM collect_submissions WHERE project_id = $1 AND xml_form_id = $2",
+    )
+    .bind(project_id)
+    .bind(xml_form_id.to_owned())
+    .fetch_one(db)
+    .await?)
+}
+
+/// The kind of a department (`market_regulation`, `government_services` …).
+pub async fn department_kind(db: &AnyPool, department_id: &str) -> AppResult<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT kind FROM departments WHERE id = $1")
+            .bind(department_id.to_owned())
+            .fetch_optional(db)
+            .await?,
+    )
+}
+
+/// The name of a department.
+pub async fn department_name(db: &AnyPool, department_id: &str) -> AppResult<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT name FROM departments WHERE id = $1")
+            .bind(department_id.to_owned())
+            .fetch_optional(db)
+            .await?,
+    )
+}

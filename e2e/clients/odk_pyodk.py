@@ -1,0 +1,191 @@
+"""The real ODK clients against a running tongban demo city.
+
+Usage: python odk_pyodk.py BASE_URL CREDENTIALS_JSON WORK_DIR
+
+- pyodk (ODK Central's Python client), signed in with a staff API token (its token cache
+  pre-filled, as a script on a server would have it): lists projects and forms, uploads an
+  XLSForm (created as a draft and "published", which sends it to the burden-reduction
+  office), which the office approves through tongban's API; then submits, lists submissions,
+  reads the OData table with get_table, and is refused a second submission under the same
+  instanceID and a submission that breaks a constraint.
+- OpenRosa, as ODK Collect speaks it (with requests): an app user made for a community's
+  device reads the form list, downloads the XForm and the manifest, sends a multipart
+  submission with a photo, sends it again (accepted, kept once), and is refused other
+  content under the same instanceID.
+
+Prints a JSON summary; exits 1 at the first failure.
+"""
+
+import json
+import sys
+import uuid
+from pathlib import Path
+
+import openpyxl
+import requests
+from pyodk.client import Client
+from pyodk.errors import PyODKError
+
+
+def check(condition, message):
+    if not condition:
+        print(json.dumps({"failed": message}, ensure_ascii=False))
+        sys.exit(1)
+
+
+def token_of(credentials, username):
+    for account in credentials["accounts"]:
+        if account["username"] == username:
+            return account["api_token"]
+    raise SystemExit(f"no demo account {username}")
+
+
+def xlsform(path):
+    book = openpyxl.Workbook()
+    survey = book.active
+    survey.title = "survey"
+    for row in [
+        ["type", "name", "label", "required", "constraint", "constraint_message"],
+        ["text", "household_head", "户主姓名", "yes", "", ""],
+        ["integer", "residents", "常住人数", "yes", ". >= 1 and . <= 20", "1至20人"],
+        ["select_one yn", "elderly_alone", "是否有独居老人", "yes", "", ""],
+        ["image", "door_photo", "门牌照片", "", "", ""],
+    ]:
+        survey.append(row)
+    choices = book.create_sheet("choices")
+    for row in [["list_name", "name", "label"], ["yn", "yes", "是"], ["yn", "no", "否"]]:
+        choices.append(row)
+    settings = book.create_sheet("settings")
+    for row in [["form_title", "form_id", "version"], ["独居老人摸排", "elderly_visit", "1"]]:
+        settings.append(row)
+    book.save(path)
+
+
+def instance(instance_id, head="刘秀英", residents="2", photo=""):
+    return (
+        f'<data id="elderly_visit" version="1"><household_head>{head}</household_head>'
+        f"<residents>{residents}</residents><elderly_alone>yes</elderly_alone>"
+        f"<door_photo>{photo}</door_photo><meta><instanceID>{instance_id}</instanceID></meta></data>"
+    )
+
+
+def main():
+    base, credentials_path, work = sys.argv[1].rstrip("/"), sys.argv[2], Path(sys.argv[3])
+    work.mkdir(parents=True, exist_ok=True)
+    credentials = json.loads(Path(credentials_path).read_text(encoding="utf-8"))
+    designer = token_of(credentials, "demo.deptadmin.market")
+    office = token_of(credentials, "demo.deptadmin")
+    summary = {}
+
+    config = work / "pyodk_config.toml"
+    cache = work / "pyodk_cache.toml"
+    config.write_text(
+        f'[central]\nbase_url = "{base}"\nusername = "demo.deptadmin.market"\n'
+        f'password = "not-used"\ndefault_project_id = 1\n',
+        encoding="utf-8",
+    )
+    cache.write_text(f'token = "{designer}"\n', encoding="utf-8")
+    with Client(config_path=str(config), cache_path=str(cache)) as client:
+        projects = client.projects.list()
+        check(any(p.id == 1 for p in projects), f"project 1 is listed: {projects}")
+        forms = {f.xmlFormId: f for f in client.forms.list()}
+        check(forms["business_survey"].state == "open", "the demo survey is open")
+        summary["projects"] = len(projects)
+        summary["forms_before"] = len(forms)
+
+        path = work / "elderly_visit.xlsx"
+        xlsform(path)
+        created = client.forms.create(definition=str(path))
+        check(created.xmlFormId == "elderly_visit", f"the XLSForm became a form: {created}")
+        waiting = {f.xmlFormId: f for f in client.forms.list()}["elderly_visit"]
+        check(waiting.state == "closed", "a form sent for approval is not open yet")
+        try:
+            client.submissions.create(xml=instance(f"uuid:{uuid.uuid4()}"), form_id="elderly_visit")
+            check(False, "a form not yet approved took a submission")
+        except PyODKError as error:
+            check("409" in str(error), f"refused with 409 before approval: {error}")
+
+        # The office reads the overlap report and approves (tongban's API).
+        headers = {"Authorization": f"Bearer {office}"}
+        report = requests.get(f"{base}/api/v1/collect/projects/1/forms/elderly_visit/overlap", headers=headers, timeout=30)
+        check(report.status_code == 200, f"overlap report: {report.status_code} {report.text}")
+        overlap = report.json()
+        check(overlap["questions"] == 4 and overlap["already"] >= 1, f"the report counts questions: {overlap}")
+        decided = requests.post(
+            f"{base}/api/v1/collect/projects/1/forms/elderly_visit/decision",
+            json={"approve": True, "note": "同意"}, headers=headers, timeout=30,
+        )
+        check(decided.status_code == 200 and decided.json()["state"] == "approved", f"approved: {decided.text}")
+        check({f.xmlFormId: f for f in client.forms.list()}["elderly_visit"].state == "open", "open once approved")
+
+        instance_id = f"uuid:{uuid.uuid4()}"
+        made = client.submissions.create(xml=instance(instance_id), form_id="elderly_visit")
+        check(made.instanceId == instance_id, f"submitted: {made}")
+        listed = client.submissions.list(form_id="elderly_visit")
+        check([s.instanceId for s in listed] == [instance_id], f"listed: {listed}")
+        table = client.submissions.get_table(form_id="elderly_visit", count=True)
+        check(table["@odata.count"] == 1, f"OData count: {table}")
+        row = table["value"][0]
+        check(row["__id"] == instance_id and row["residents"] == 2 and row["household_head"] == "刘秀英",
+              f"OData row: {row}")
+        survey = client.submissions.get_table(form_id="business_survey", top=5, skip=0, count=True)
+        check(len(survey["value"]) == 5 and survey["@odata.count"] >= 40, "the demo survey's table pages")
+        try:
+            client.submissions.create(xml=instance(instance_id), form_id="elderly_visit")
+            check(False, "the same instanceID was taken twice through the API")
+        except PyODKError as error:
+            check("409" in str(error), f"second create refused with 409: {error}")
+        try:
+            client.submissions.create(xml=instance(f"uuid:{uuid.uuid4()}", residents="40"), form_id="elderly_visit")
+            check(False, "a submission breaking a constraint was taken")
+        except PyODKError as error:
+            check("residents" in str(error) and "1至20人" in str(error), f"the rule is named: {error}")
+        summary["pyodk"] = {"submitted": 1, "table_rows": len(table["value"]), "survey_rows": survey["@odata.count"]}
+
+    # OpenRosa, as ODK Collect speaks it, with an app user's token.
+    made = requests.post(f"{base}/v1/projects/1/app-users", json={"displayName": "城东社区 平板 3"},
+                         headers={"Authorization": f"Bearer {designer}"}, timeout=30)
+    check(made.status_code == 200 and made.json().get("token"), f"app user: {made.text}")
+    key = made.json()["token"]
+    openrosa = {"X-OpenRosa-Version": "1.0"}
+    listing = requests.get(f"{base}/v1/key/{key}/projects/1/formList", headers=openrosa, timeout=30)
+    check(listing.status_code == 200 and listing.headers.get("X-OpenRosa-Version") == "1.0", "form list")
+    check("<formID>elderly_visit</formID>" in listing.text and "shop_recheck" not in listing.text,
+          f"approved forms only: {listing.text}")
+    xform = requests.get(f"{base}/v1/key/{key}/projects/1/forms/elderly_visit.xml", timeout=30)
+    check(xform.status_code == 200 and 'id="elderly_visit"' in xform.text, "the XForm downloads")
+    manifest = requests.get(f"{base}/v1/key/{key}/projects/1/forms/elderly_visit/manifest", timeout=30)
+    check(manifest.status_code == 200 and "xformsManifest" in manifest.text, "the manifest")
+    head = requests.head(f"{base}/v1/key/{key}/projects/1/submission", headers=openrosa, timeout=30)
+    check(head.status_code == 204, f"HEAD before submitting: {head.status_code}")
+    photo = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    collect_id = f"uuid:{uuid.uuid4()}"
+    body = instance(collect_id, head="陈建国", residents="1", photo="door.png")
+
+    def send(xml):
+        return requests.post(
+            f"{base}/v1/key/{key}/projects/1/submission", headers=openrosa, timeout=30,
+            files={"xml_submission_file": ("submission.xml", xml.encode("utf-8"), "text/xml"),
+                   "door.png": ("door.png", photo, "image/png")},
+        )
+
+    first = send(body)
+    check(first.status_code == 201 and "OpenRosaResponse" in first.text, f"OpenRosa submission: {first.status_code} {first.text}")
+    again = send(body)
+    check(again.status_code == 201, f"the same instance again is accepted: {again.status_code}")
+    other = send(body.replace("陈建国", "陈建军"))
+    check(other.status_code == 409, f"other content under the same instanceID: {other.status_code}")
+    staff = {"Authorization": f"Bearer {designer}"}
+    listed = requests.get(f"{base}/v1/projects/1/forms/elderly_visit/submissions", headers=staff, timeout=30).json()
+    check(sum(1 for s in listed if s["instanceId"] == collect_id) == 1, f"kept once: {listed}")
+    files = requests.get(f"{base}/v1/projects/1/forms/elderly_visit/submissions/{collect_id}/attachments",
+                         headers=staff, timeout=30).json()
+    check(files == [{"exists": True, "name": "door.png"}], f"the photo is stored: {files}")
+    other_project = requests.get(f"{base}/v1/key/{key}/projects/2/formList", timeout=30)
+    check(other_project.status_code in (403, 404), "an app user sees only its project")
+    summary["openrosa"] = {"submissions": len(listed), "resubmission": again.status_code, "conflict": other.status_code}
+    print(json.dumps(summary, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
