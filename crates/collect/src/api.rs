@@ -81,7 +81,7 @@ async fn overlap(
 /// The office's decision on a pending form.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Decision {
+pub struct FormDecision {
     /// True opens the form for collection; false sends it back to its designers.
     pub approve: bool,
     /// Why (required when sending back).
@@ -92,13 +92,13 @@ pub struct Decision {
 /// Approve a pending form or send it back (staff of the burden-reduction office, never the
 /// form's own designer).
 #[utoipa::path(post, path = "/api/v1/collect/projects/{project}/forms/{form}/decision", tag = "collect", security(("bearer" = [])),
-    params(("project" = i64, Path), ("form" = String, Path)), request_body = Decision,
+    params(("project" = i64, Path), ("form" = String, Path)), request_body = FormDecision,
     responses((status = 200, body = FormSummary), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn decide(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path((project, form)): Path<(i64, String)>,
-    ApiJson(decision): ApiJson<Decision>,
+    ApiJson(decision): ApiJson<FormDecision>,
 ) -> AppResult<Json<FormSummary>> {
     let row = service::decide(
         &state,

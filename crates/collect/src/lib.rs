@@ -12,6 +12,7 @@ mod texts;
 
 pub mod api;
 pub mod odk;
+pub mod pages;
 pub mod service;
 pub mod store;
 

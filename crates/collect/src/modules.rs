@@ -17,7 +17,23 @@ impl tongban_platform::module::Module for CollectModule {
     }
 
     fn routes(&self) -> axum::Router<crate::state::AppState> {
-        crate::odk::routes()
+        crate::odk::routes().merge(crate::pages::routes())
+    }
+
+    fn nav(
+        &self,
+        actor: &tongban_platform::identity::model::Actor,
+    ) -> Vec<tongban_platform::module::NavLink> {
+        use tongban_platform::identity::model::Role;
+        if actor.has_role(Role::Clerk) || actor.has_role(Role::DeptAdmin) {
+            vec![tongban_platform::module::NavLink {
+                href: "/collect",
+                text: "nav.collect",
+                rank: 65,
+            }]
+        } else {
+            Vec::new()
+        }
     }
 
     fn texts(&self) -> tongban_platform::web::i18n::Texts {

@@ -1,4 +1,99 @@
 //! Interface text of the 一表通 pages, in Chinese and English (key, 中文, English).
 
-pub const TEXTS: tongban_platform::web::i18n::Texts =
-    &[("nav.collect", "一表通", "One-form collection")];
+pub const TEXTS: tongban_platform::web::i18n::Texts = &[
+    ("nav.collect", "一表通", "One-form collection"),
+    ("collect.title", "一表通", "One-form collection (一表通)"),
+    (
+        "collect.hint",
+        "表单先经减负办审核，再下发到村居社区；采集员用 ODK Collect 等工具填报，每份填报按表单规则核验，同一份只保存一次。",
+        "Forms are approved by the burden-reduction office before they reach villages and communities; collectors fill them in with ODK Collect or similar tools, and every submission is checked against its form and kept once.",
+    ),
+    (
+        "collect.approvals",
+        "待审核的表单",
+        "Forms waiting for approval",
+    ),
+    (
+        "collect.approvals_hint",
+        "每个问题已由哪些表单或平台数据采集过：重复的问题请退回，说明可复用的来源。",
+        "Which forms or platform registers already collect each question: send back a form that repeats them, naming what can be reused.",
+    ),
+    (
+        "collect.approvals_empty",
+        "没有等待审核的表单。",
+        "No form is waiting.",
+    ),
+    ("collect.already", "已有采集", "Already collected"),
+    ("collect.report", "重复采集情况", "Overlap report"),
+    ("collect.question", "问题", "Question"),
+    ("collect.in_forms", "已在表单中", "Already in forms"),
+    (
+        "collect.in_register",
+        "已在平台数据中",
+        "Already in platform registers",
+    ),
+    ("collect.note", "审核意见", "Note"),
+    ("collect.approve", "同意下发", "Approve"),
+    ("collect.return", "退回", "Send back"),
+    ("collect.forms", "表单", "Forms"),
+    ("collect.form", "表单", "Form"),
+    ("collect.state", "状态", "State"),
+    ("collect.submissions", "已收填报", "Submissions"),
+    ("collect.decision", "审核意见", "Office's note"),
+    ("collect.state.draft", "草稿", "Draft"),
+    (
+        "collect.state.pending",
+        "待减负办审核",
+        "Waiting for the office",
+    ),
+    (
+        "collect.state.approved",
+        "已下发采集",
+        "Open for collection",
+    ),
+    ("collect.state.returned", "已退回", "Sent back"),
+    ("collect.state.closed", "已结束", "Closed"),
+    ("collect.send", "提交审核", "Send for approval"),
+    (
+        "collect.upload",
+        "上传 XLSForm 表单（.xlsx）",
+        "Upload an XLSForm (.xlsx)",
+    ),
+    (
+        "collect.upload_send",
+        "上传并提交审核",
+        "Upload and send for approval",
+    ),
+    ("collect.devices", "采集设备", "Collectors' devices"),
+    (
+        "collect.devices_empty",
+        "还没有采集设备。",
+        "No device yet.",
+    ),
+    (
+        "collect.device_name",
+        "设备名称（如：城东社区 平板1）",
+        "Device name (e.g. Chengdong community tablet 1)",
+    ),
+    ("collect.device_add", "添加设备", "Add a device"),
+    ("collect.device_made", "已添加设备", "Device added:"),
+    (
+        "collect.device_once",
+        "令牌只显示这一次：在 ODK Collect 的“服务器”设置中填入下面的地址。",
+        "The token is shown this once: enter the address below as the server in ODK Collect.",
+    ),
+    ("collect.device_token", "令牌", "Token"),
+    ("collect.device_address", "服务器地址", "Server address"),
+    (
+        "collect.notice.sent",
+        "已提交减负办审核：",
+        "Sent to the office:",
+    ),
+    ("collect.notice.approved", "已同意下发：", "Approved:"),
+    ("collect.notice.returned", "已退回：", "Sent back:"),
+    (
+        "collect.none",
+        "没有您可以查看的采集项目。",
+        "No collection project you may see.",
+    ),
+];

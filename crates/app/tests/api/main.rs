@@ -11,6 +11,7 @@ mod authz_matrix;
 mod bad_input;
 mod cert_use;
 mod certs;
+mod collect;
 mod cross_region;
 mod dates;
 mod exchange;

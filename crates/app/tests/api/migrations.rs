@@ -43,6 +43,7 @@ fn every_version_belongs_to_one_crate_and_both_dialects_list_it() {
             "exchange",
             "crossregion",
             "opendata",
+            "collect",
             "ops"
         ],
         "the kernel first, then each module crate once, in the module list's order"
@@ -63,7 +64,7 @@ fn every_version_belongs_to_one_crate_and_both_dialects_list_it() {
             );
         }
     }
-    assert_eq!(seen.len(), 56);
+    assert_eq!(seen.len(), 57);
 }
 
 #[tokio::test]

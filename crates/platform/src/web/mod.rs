@@ -341,13 +341,16 @@ async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
         .unwrap_or_default();
     // A handler's own JSON error (the Digital Registries' documented `{"detail": …}`) is
     // described already; and what the data-sharing gateway answers (it names the message) is
-    // signed and logged exactly as sent, whatever the provider's content type.
+    // signed and logged exactly as sent, whatever the provider's content type; an OpenRosa
+    // answer is read by ODK Collect as it is.
     let media = content_type.split(';').next().unwrap_or_default().trim();
     let already_described = content_type.starts_with(PROBLEM_JSON)
         || content_type.starts_with("text/html")
         || media == "application/json"
         || media.ends_with("+json")
         || response.headers().contains_key("x-road-id")
+        // OpenRosa answers (一表通's collectors) carry their message in the protocol's XML.
+        || response.headers().contains_key("x-openrosa-version")
         || response.headers().contains_key("x-road-error");
     if !(status.is_client_error() || status.is_server_error()) || already_described {
         return response;

@@ -1,0 +1,608 @@
+//! 一表通: who sees and approves forms, submissions checked and kept once, the OpenRosa
+//! protocol for collectors' devices, and bad input answered without harm.
+
+use serde_json::{Value, json};
+use tongban_tables::xlsx::fixtures::workbook_of;
+
+use crate::helpers::{TestApp, spawn_app};
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+fn rows(table: &[&[&str]]) -> Vec<Vec<String>> {
+    table
+        .iter()
+        .map(|r| r.iter().map(|c| (*c).to_owned()).collect())
+        .collect()
+}
+
+/// A small form: a household's head, the number of residents (1 to 20), a door photo.
+fn visit_form(form_id: &str) -> Vec<u8> {
+    let survey = rows(&[
+        &[
+            "type",
+            "name",
+            "label",
+            "required",
+            "constraint",
+            "constraint_message",
+        ],
+        &["text", "household_head", "户主姓名", "yes", "", ""],
+        &[
+            "integer",
+            "residents",
+            "常住人数",
+            "yes",
+            ". >= 1 and . <= 20",
+            "1至20人",
+        ],
+        &["image", "door_photo", "门牌照片", "", "", ""],
+    ]);
+    let settings = rows(&[
+        &["form_title", "form_id", "version"],
+        &["入户走访", form_id, "1"],
+    ]);
+    workbook_of(&[("survey", &survey), ("settings", &settings)])
+}
+
+fn instance(form_id: &str, id: &str, head: &str, residents: &str) -> String {
+    format!(
+        r#"<data id="{form_id}" version="1"><household_head>{head}</household_head><residents>{residents}</residents><door_photo/><meta><instanceID>{id}</instanceID></meta></data>"#
+    )
+}
+
+async fn upload(
+    app: &TestApp,
+    token: &str,
+    project: i64,
+    body: Vec<u8>,
+    publish: bool,
+) -> reqwest::Response {
+    app.client
+        .post(app.url(&format!("/v1/projects/{project}/forms?publish={publish}")))
+        .bearer_auth(token)
+        .header("content-type", XLSX)
+        .body(body)
+        .send()
+        .await
+        .expect("request")
+}
+
+async fn submit_xml(
+    app: &TestApp,
+    token: &str,
+    project: i64,
+    form: &str,
+    xml: String,
+) -> reqwest::Response {
+    app.client
+        .post(app.url(&format!("/v1/projects/{project}/forms/{form}/submissions")))
+        .bearer_auth(token)
+        .header("content-type", "application/xml")
+        .body(xml)
+        .send()
+        .await
+        .expect("request")
+}
+
+async fn json_of(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn forms_are_approved_by_a_second_office_and_submissions_are_checked_and_kept_once() {
+    let app = spawn_app().await;
+    let designer = app.account("demo.deptadmin.market").api_token.clone();
+    let colleague = app.account("demo.clerk.market").api_token.clone();
+    let office = app.account("demo.deptadmin").api_token.clone();
+    let tax = app.account("demo.clerk.tax").api_token.clone();
+    let citizen = app.account("citizen.zhangwei").api_token.clone();
+
+    // Projects are seen by their department and by the office, by no one else.
+    let (status, projects) = json_of(app.get_as(&designer, "/v1/projects").await).await;
+    assert_eq!((status, projects[0]["id"].as_i64()), (200, Some(1)));
+    for outsider in [&tax, &citizen] {
+        let (_, seen) = json_of(app.get_as(outsider, "/v1/projects").await).await;
+        assert_eq!(seen, json!([]));
+        assert_eq!(app.get_as(outsider, "/v1/projects/1").await.status(), 404);
+    }
+    assert_eq!(app.get_as(&office, "/v1/projects/1").await.status(), 200);
+    let (status, body) = json_of(
+        app.client
+            .get(app.url("/v1/projects"))
+            .send()
+            .await
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert_eq!(body["code"], json!(401.1));
+
+    // An XLSForm with mistakes is refused with the sheet, row and column named.
+    let broken = workbook_of(&[(
+        "survey",
+        &rows(&[&["type", "name", "label"], &["frobnicate", "q", "Q"]]),
+    )]);
+    let (status, body) = json_of(upload(&app, &designer, 1, broken, true).await).await;
+    assert_eq!(status, 422);
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("sheet survey, row 2, column type"),
+        "{message}"
+    );
+    // Not a spreadsheet at all; another department's project.
+    let (status, _) = json_of(upload(&app, &designer, 1, b"PK junk".to_vec(), true).await).await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        upload(&app, &tax, 1, visit_form("visit"), true)
+            .await
+            .status(),
+        404
+    );
+
+    // Uploaded and sent for approval: not open, so nothing can be submitted yet.
+    let (status, form) = json_of(upload(&app, &designer, 1, visit_form("visit"), true).await).await;
+    assert_eq!(
+        (status, form["approval"].as_str(), form["state"].as_str()),
+        (200, Some("pending"), Some("closed"))
+    );
+    let first = instance("visit", "uuid:visit-1", "刘秀英", "3");
+    assert_eq!(
+        submit_xml(&app, &designer, 1, "visit", first.clone())
+            .await
+            .status(),
+        409
+    );
+
+    // Only the office decides: not the designer's department, and a return needs a reason.
+    let decision = "/api/v1/collect/projects/1/forms/visit/decision";
+    assert_eq!(
+        app.post_as(&designer, decision, &json!({"approve": true}))
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        app.post_as(&colleague, decision, &json!({"approve": true}))
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        app.post_as(&office, decision, &json!({"approve": false}))
+            .await
+            .status(),
+        422
+    );
+    let (status, decided) = json_of(
+        app.post_as(&office, decision, &json!({"approve": true, "note": "同意"}))
+            .await,
+    )
+    .await;
+    assert_eq!((status, decided["state"].as_str()), (200, Some("approved")));
+    assert_eq!(
+        app.post_as(&office, decision, &json!({"approve": true}))
+            .await
+            .status(),
+        409
+    );
+    // An approved form is never replaced by a new upload under the same id.
+    assert_eq!(
+        upload(&app, &designer, 1, visit_form("visit"), true)
+            .await
+            .status(),
+        409
+    );
+
+    // Submissions: checked against the form, kept once per instanceID.
+    let (status, made) =
+        json_of(submit_xml(&app, &designer, 1, "visit", first.clone()).await).await;
+    assert_eq!(
+        (status, made["instanceId"].as_str()),
+        (200, Some("uuid:visit-1"))
+    );
+    assert_eq!(
+        submit_xml(&app, &designer, 1, "visit", first.clone())
+            .await
+            .status(),
+        409
+    );
+    for (xml, wanted) in [
+        (
+            instance("visit", "uuid:visit-2", "刘秀英", "40"),
+            "residents",
+        ),
+        (
+            instance("visit", "uuid:visit-3", "", "2"),
+            "an answer is required",
+        ),
+        (
+            instance("other", "uuid:visit-4", "刘秀英", "2"),
+            "for the form \"other\"",
+        ),
+        (
+            "<data id=\"visit\"><unclosed>".to_owned(),
+            "the XML cannot be read",
+        ),
+        (instance("visit", "", "刘秀英", "2"), "instanceID"),
+    ] {
+        let (status, body) = json_of(submit_xml(&app, &designer, 1, "visit", xml).await).await;
+        assert_eq!(status, 422, "{body}");
+        let message = body["message"].as_str().unwrap_or_default();
+        assert!(message.contains(wanted), "{message} should name {wanted}");
+    }
+    let huge = instance("visit", "uuid:visit-5", &"长".repeat(1_000_000), "2");
+    assert_eq!(
+        submit_xml(&app, &designer, 1, "visit", huge).await.status(),
+        413
+    );
+    let (_, listed) = json_of(
+        app.get_as(&designer, "/v1/projects/1/forms/visit/submissions")
+            .await,
+    )
+    .await;
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+    // Another department reads none of it, not even through the OData table.
+    assert_eq!(
+        app.get_as(&tax, "/v1/projects/1/forms/visit/submissions")
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        app.get_as(&office, "/v1/projects/1/forms/visit.svc/Submissions")
+            .await
+            .status(),
+        403
+    );
+    let (status, table) = json_of(
+        app.get_as(
+            &designer,
+            "/v1/projects/1/forms/visit.svc/Submissions?$count=true",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, table["@odata.count"].as_i64()), (200, Some(1)));
+    assert_eq!(table["value"][0]["residents"], json!(3));
+    for bad in [
+        "?$top=-1",
+        "?$top=abc",
+        "?$filter=residents gt 2",
+        "?$skip=99999999999999999999",
+    ] {
+        let status = app
+            .get_as(
+                &designer,
+                &format!("/v1/projects/1/forms/visit.svc/Submissions{bad}"),
+            )
+            .await
+            .status()
+            .as_u16();
+        assert!((400..500).contains(&status), "{bad}: {status}");
+    }
+    // The instance is sealed at rest: the stored bytes do not hold the name.
+    let sealed: Vec<u8> = sqlx::query_scalar(
+        "SELECT xml_sealed FROM collect_submissions WHERE instance_id = 'uuid:visit-1'",
+    )
+    .fetch_one(app.state.pool())
+    .await
+    .expect("row");
+    assert!(
+        !sealed
+            .windows("刘秀英".len())
+            .any(|w| w == "刘秀英".as_bytes())
+    );
+    let (status, body) = json_of(
+        app.get_as(
+            &designer,
+            "/v1/projects/1/forms/visit/submissions/uuid:visit-1.xml",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn collectors_devices_speak_openrosa_with_their_app_user_token() {
+    let app = spawn_app().await;
+    let designer = app.account("demo.deptadmin.market").api_token.clone();
+    let office = app.account("demo.deptadmin").api_token.clone();
+    upload(&app, &designer, 1, visit_form("visit"), true).await;
+    app.post_as(
+        &office,
+        "/api/v1/collect/projects/1/forms/visit/decision",
+        &json!({"approve": true}),
+    )
+    .await;
+    let (status, user) = json_of(
+        app.post_as(
+            &designer,
+            "/v1/projects/1/app-users",
+            &json!({"displayName": "城东社区 平板"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let key = user["token"].as_str().expect("a token").to_owned();
+    // The office does not make devices for a department's project.
+    assert_eq!(
+        app.post_as(
+            &office,
+            "/v1/projects/1/app-users",
+            &json!({"displayName": "x"})
+        )
+        .await
+        .status(),
+        403
+    );
+
+    let list = app
+        .client
+        .get(app.url(&format!("/v1/key/{key}/projects/1/formList")))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        list.headers()
+            .get("x-openrosa-version")
+            .and_then(|v| v.to_str().ok()),
+        Some("1.0")
+    );
+    let list = list.text().await.expect("text");
+    assert!(
+        list.contains("<formID>visit</formID>")
+            && list.contains("<formID>business_survey</formID>")
+    );
+    assert!(
+        !list.contains("shop_recheck"),
+        "a pending form is not listed: {list}"
+    );
+    for (path, status) in [
+        (format!("/v1/key/{key}/projects/1/forms/visit.xml"), 200),
+        (
+            format!("/v1/key/{key}/projects/1/forms/shop_recheck.xml"),
+            404,
+        ),
+        (format!("/v1/key/{key}/projects/2/formList"), 403),
+        ("/v1/key/not-a-token/projects/1/formList".to_owned(), 401),
+    ] {
+        let got = app
+            .client
+            .get(app.url(&path))
+            .send()
+            .await
+            .expect("request")
+            .status();
+        assert_eq!(got, status, "{path}");
+    }
+
+    let photo = vec![0x89, b'P', b'N', b'G', 1, 2, 3];
+    let send = |xml: String, with_photo: bool| {
+        let mut form = reqwest::multipart::Form::new().part(
+            "xml_submission_file",
+            reqwest::multipart::Part::bytes(xml.into_bytes()).file_name("submission.xml"),
+        );
+        if with_photo {
+            form = form.part(
+                "door.png",
+                reqwest::multipart::Part::bytes(photo.clone()).file_name("door.png"),
+            );
+        }
+        app.client
+            .post(app.url(&format!("/v1/key/{key}/projects/1/submission")))
+            .multipart(form)
+            .send()
+    };
+    let xml = instance("visit", "uuid:device-1", "陈建国", "1")
+        .replace("<door_photo/>", "<door_photo>door.png</door_photo>");
+    let first = send(xml.clone(), true).await.expect("request");
+    assert_eq!(first.status(), 201);
+    assert!(
+        first
+            .text()
+            .await
+            .expect("text")
+            .contains("OpenRosaResponse")
+    );
+    assert_eq!(
+        send(xml.clone(), true).await.expect("request").status(),
+        201
+    );
+    assert_eq!(
+        send(xml.replace("陈建国", "陈建军"), true)
+            .await
+            .expect("request")
+            .status(),
+        409
+    );
+    // A file the instance does not name; an invalid answer; no instance at all.
+    let stray = instance("visit", "uuid:device-2", "陈建国", "1");
+    assert_eq!(send(stray, true).await.expect("request").status(), 422);
+    let invalid = send(instance("visit", "uuid:device-3", "陈建国", "0"), false)
+        .await
+        .expect("request");
+    assert_eq!(invalid.status(), 422);
+    let text = invalid.text().await.expect("text");
+    assert!(text.contains("1至20人"), "{text}");
+    let empty = app
+        .client
+        .post(app.url(&format!("/v1/key/{key}/projects/1/submission")))
+        .multipart(reqwest::multipart::Form::new().text("note", "x"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(empty.status(), 422);
+    let kept: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM collect_submissions WHERE xml_form_id = 'visit'")
+            .fetch_one(app.state.pool())
+            .await
+            .expect("count");
+    assert_eq!(kept, 1);
+    let (_, files) = json_of(
+        app.get_as(
+            &designer,
+            "/v1/projects/1/forms/visit/submissions/uuid:device-1/attachments",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(files, json!([{"exists": true, "name": "door.png"}]));
+}
+
+#[tokio::test]
+async fn the_overlap_report_names_what_is_already_collected() {
+    let app = spawn_app().await;
+    let office = app.account("demo.deptadmin").api_token.clone();
+    let (status, queue) = json_of(app.get_as(&office, "/api/v1/collect/approvals").await).await;
+    assert_eq!(status, 200);
+    assert_eq!(queue[0]["xml_form_id"], json!("shop_recheck"));
+    assert_eq!(
+        app.get_as(
+            &app.account("demo.clerk.market").api_token,
+            "/api/v1/collect/approvals"
+        )
+        .await
+        .status(),
+        403
+    );
+    let (status, report) = json_of(
+        app.get_as(
+            &office,
+            "/api/v1/collect/projects/1/forms/shop_recheck/overlap",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(
+        (report["questions"].as_i64(), report["already"].as_i64()),
+        (Some(6), Some(5))
+    );
+    let field = |name: &str| {
+        report["fields"]
+            .as_array()
+            .and_then(|f| f.iter().find(|x| x["name"] == name))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(
+        field("staff")["forms"],
+        json!(["个体工商户经营情况摸底 (business_survey)"])
+    );
+    assert!(
+        field("operator_id")["register"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("人口库")
+    );
+    assert_eq!(field("fire_check")["forms"], json!([]));
+    assert_eq!(field("fire_check")["register"], Value::Null);
+}
+
+#[tokio::test]
+async fn the_page_lets_the_office_send_a_form_back_and_its_designers_see_why() {
+    let app = spawn_app().await;
+    let mut office = app.page_login(app.account("demo.deptadmin")).await;
+    let page = office
+        .get(&app, "/collect")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains("门店安全与经营复查") && page.contains("已有采集 5 / 6"),
+        "the queue with its report"
+    );
+    let csrf = crate::helpers::hidden_csrf(&page);
+    // Sending back needs a reason: the page says so and nothing changes.
+    let refused = office
+        .post_form(
+            &app,
+            "/collect/projects/1/forms/shop_recheck/decision",
+            &[("csrf", &csrf), ("action", "return"), ("note", "")],
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
+    let done = office
+        .post_form(
+            &app,
+            "/collect/projects/1/forms/shop_recheck/decision",
+            &[
+                ("csrf", &csrf),
+                ("action", "return"),
+                ("note", "店铺名称、经营者信息已在摸底表中，请复用"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status(), 200);
+    assert!(done.text().await.expect("html").contains("已退回"));
+
+    let mut designer = app.page_login(app.account("demo.deptadmin.market")).await;
+    let page = designer
+        .get(&app, "/collect")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains("请复用") && page.contains("提交审核"),
+        "the note and the way to send it again"
+    );
+    let csrf = crate::helpers::hidden_csrf(&page);
+    // A device for a community: its token is shown once, with the address for ODK Collect.
+    let made = designer
+        .post_form(
+            &app,
+            "/collect/projects/1/app-users",
+            &[("csrf", &csrf), ("name", "滨江社区 平板2")],
+        )
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(made.contains("/v1/key/") && made.contains("滨江社区 平板2"));
+    // An XLSForm uploaded from the page goes to the office; a broken one is refused readably.
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(visit_form("visit_page")).file_name("visit_page.xlsx"),
+        );
+    let sent = designer
+        .post_multipart(&app, "/collect/projects/1/forms", form)
+        .await;
+    assert_eq!(sent.status(), 200);
+    assert!(
+        sent.text()
+            .await
+            .expect("html")
+            .contains("已提交减负办审核")
+    );
+    let broken = workbook_of(&[(
+        "survey",
+        &rows(&[&["type", "name", "label"], &["frobnicate", "q", "Q"]]),
+    )]);
+    let form = reqwest::multipart::Form::new().text("csrf", csrf).part(
+        "file",
+        reqwest::multipart::Part::bytes(broken).file_name("broken.xlsx"),
+    );
+    let refused = designer
+        .post_multipart(&app, "/collect/projects/1/forms", form)
+        .await;
+    assert_eq!(refused.status(), 422);
+    assert!(
+        refused
+            .text()
+            .await
+            .expect("html")
+            .contains("sheet survey, row 2, column type")
+    );
+
+    // Another department's clerk sees no project.
+    let mut tax = app.page_login(app.account("demo.clerk.tax")).await;
+    let page = tax.get(&app, "/collect").await.text().await.expect("html");
+    assert!(page.contains("没有您可以查看的采集项目") && !page.contains("个体工商户走访"));
+}

@@ -1,0 +1,285 @@
+//! `/collect`: 一表通 as staff use it. A department's clerks and administrators see their
+//! projects' forms (where each stands in its approval, how many submissions came in), upload
+//! an XLSForm and send it to the office, and make app users for collectors' devices (the token
+//! shown once, with the addresses ODK Collect needs). The burden-reduction office sees the
+//! forms waiting for it, each with its overlap report, and approves or sends back with a
+//! reason.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+
+use crate::error::AppError;
+use crate::service::{self, FieldOverlap};
+use crate::state::AppState;
+use crate::store::{self, FormRow};
+use crate::web::extract::PageForm;
+use crate::web::pages::{PageBase, PageCtx, PageError};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/collect", get(page))
+        .route(
+            "/collect/projects/{project}/forms",
+            post(upload).layer(DefaultBodyLimit::max(service::MAX_XLSFORM + 64 * 1024)),
+        )
+        .route("/collect/projects/{project}/forms/{form}/send", post(send))
+        .route(
+            "/collect/projects/{project}/forms/{form}/decision",
+            post(decide),
+        )
+        .route("/collect/projects/{project}/app-users", post(add_device))
+}
+
+/// A form as a row shows it.
+pub struct FormLine {
+    pub form: FormRow,
+    pub submissions: i64,
+}
+
+/// A project with its forms and devices.
+pub struct ProjectView {
+    pub id: i64,
+    pub name: String,
+    pub department: String,
+    pub forms: Vec<FormLine>,
+    pub devices: Vec<(i64, String)>,
+}
+
+/// A form waiting for the office, with its report.
+pub struct Waiting {
+    pub form: FormRow,
+    pub department: String,
+    pub questions: usize,
+    pub already: usize,
+    pub fields: Vec<FieldOverlap>,
+}
+
+#[derive(Template)]
+#[template(path = "collect.html")]
+struct CollectPage {
+    base: PageBase,
+    notice: Option<String>,
+    /// A device just made: its name, its token and the form-list address for ODK Collect.
+    device: Option<(String, String, String)>,
+    projects: Vec<ProjectView>,
+    office: bool,
+    waiting: Vec<Waiting>,
+}
+
+async fn render(
+    state: &AppState,
+    ctx: &PageCtx,
+    notice: Option<String>,
+    device: Option<(String, String, String)>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    let fail = |e| ctx.error(e);
+    let office = service::in_office(state, actor).await.map_err(fail)?;
+    let mut projects = Vec::new();
+    for project in service::visible_projects(state, actor)
+        .await
+        .map_err(fail)?
+    {
+        if !service::runs(actor, &project) {
+            continue;
+        }
+        let mut forms = Vec::new();
+        for form in store::forms(state.pool(), project.id).await.map_err(fail)? {
+            let submissions = store::submission_count(state.pool(), project.id, &form.xml_form_id)
+                .await
+                .map_err(fail)?;
+            forms.push(FormLine { form, submissions });
+        }
+        let devices = store::app_users(state.pool(), project.id)
+            .await
+            .map_err(fail)?
+            .into_iter()
+            .filter(|u| u.revoked_at.is_none())
+            .map(|u| (u.id, u.display_name))
+            .collect();
+        let department = store::department_name(state.pool(), &project.department_id)
+            .await
+            .map_err(fail)?
+            .unwrap_or_default();
+        projects.push(ProjectView {
+            id: project.id,
+            name: project.name,
+            department,
+            forms,
+            devices,
+        });
+    }
+    let mut waiting = Vec::new();
+    if office {
+        for form in store::forms_in_state(state.pool(), service::PENDING, 50)
+            .await
+            .map_err(fail)?
+        {
+            let report = service::overlap(state, actor, form.project_id, &form.xml_form_id)
+                .await
+                .map_err(fail)?;
+            let department = match store::project(state.pool(), form.project_id)
+                .await
+                .map_err(fail)?
+            {
+                Some(p) => store::department_name(state.pool(), &p.department_id)
+                    .await
+                    .map_err(fail)?
+                    .unwrap_or_default(),
+                None => String::new(),
+            };
+            waiting.push(Waiting {
+                form,
+                department,
+                questions: report.questions,
+                already: report.already,
+                fields: report.fields,
+            });
+        }
+    }
+    Ok(ctx.render(&CollectPage {
+        base: ctx.base("collect.title"),
+        notice,
+        device,
+        projects,
+        office,
+        waiting,
+    }))
+}
+
+async fn page(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
+    render(&state, &ctx, None, None).await
+}
+
+type Fields = BTreeMap<String, String>;
+
+fn field(fields: &Fields, name: &str) -> String {
+    fields.get(name).cloned().unwrap_or_default()
+}
+
+/// An XLSForm uploaded from the page goes straight to the office.
+async fn upload(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(project): Path<i64>,
+    mut multipart: Multipart,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    let unreadable = || ctx.error(AppError::BadRequest("the form could not be read".into()));
+    let mut csrf_checked = false;
+    let mut file = None;
+    while let Some(part) = multipart.next_field().await.map_err(|_| unreadable())? {
+        let name = part.name().unwrap_or_default().to_owned();
+        if !csrf_checked && name != "csrf" {
+            return Err(ctx.error(AppError::Csrf));
+        }
+        let file_name = part.file_name().map(str::to_owned);
+        let bytes = part
+            .bytes()
+            .await
+            .map_err(|_| ctx.error(AppError::PayloadTooLarge))?;
+        match (name.as_str(), file_name) {
+            ("csrf", _) => {
+                ctx.check_csrf(&String::from_utf8_lossy(&bytes))?;
+                csrf_checked = true;
+            }
+            ("file", Some(file_name)) if !bytes.is_empty() => {
+                file = Some((file_name, bytes.to_vec()))
+            }
+            _ => {}
+        }
+    }
+    let (file_name, bytes) = file.ok_or_else(|| {
+        ctx.error(AppError::invalid(
+            "xlsform",
+            "choose an XLSForm (.xlsx) file",
+        ))
+    })?;
+    let stem = file_name
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(&file_name)
+        .trim_end_matches(".xlsx")
+        .to_owned();
+    let row = service::upload_form(&state, actor, project, &bytes, &stem, true)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let notice = format!("{} {}", ctx.t.get("collect.notice.sent"), row.title);
+    render(&state, &ctx, Some(notice), None).await
+}
+
+async fn send(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((project, form)): Path<(i64, String)>,
+    PageForm(fields): PageForm<Fields>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&field(&fields, "csrf"))?;
+    let row = service::send_for_approval(&state, actor, project, &form)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let notice = format!("{} {}", ctx.t.get("collect.notice.sent"), row.title);
+    render(&state, &ctx, Some(notice), None).await
+}
+
+async fn decide(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((project, form)): Path<(i64, String)>,
+    PageForm(fields): PageForm<Fields>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&field(&fields, "csrf"))?;
+    let approve = field(&fields, "action") == "approve";
+    let row = service::decide(
+        &state,
+        actor,
+        project,
+        &form,
+        approve,
+        &field(&fields, "note"),
+    )
+    .await
+    .map_err(|e| ctx.error(e))?;
+    let key = if approve {
+        "collect.notice.approved"
+    } else {
+        "collect.notice.returned"
+    };
+    let notice = format!("{} {}", ctx.t.get(key), row.title);
+    render(&state, &ctx, Some(notice), None).await
+}
+
+async fn add_device(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(project): Path<i64>,
+    PageForm(fields): PageForm<Fields>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&field(&fields, "csrf"))?;
+    let (user, token) = service::add_app_user(&state, actor, project, &field(&fields, "name"))
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let base = state
+        .config
+        .public_url
+        .clone()
+        .unwrap_or_default()
+        .trim_end_matches('/')
+        .to_owned();
+    let address = format!("{base}/v1/key/{token}/projects/{project}");
+    render(
+        &state,
+        &ctx,
+        None,
+        Some((user.display_name, token, address)),
+    )
+    .await
+}
