@@ -15,7 +15,9 @@ pub mod odk;
 pub mod pages;
 pub mod service;
 pub mod store;
+pub mod writer;
 
+pub use demo::business_survey as demo_business_survey;
 pub use modules::CollectModule;
 pub(crate) use tongban_platform::{db, error, identity, random, state, time_fmt, web};
 

@@ -12,6 +12,16 @@ impl tongban_platform::module::Module for CollectModule {
         Some(&crate::MIGRATIONS)
     }
 
+    fn init(
+        &self,
+        context: &tongban_platform::module::InitContext<'_>,
+        extensions: &mut tongban_platform::module::Extensions,
+    ) {
+        extensions.insert(crate::writer::Submissions::start(context.db.pool().clone()));
+        extensions.insert(crate::service::Checkers::default());
+        extensions.insert(crate::service::Fixed::default());
+    }
+
     fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
         crate::api::routes()
     }

@@ -416,7 +416,7 @@ async fn app_caller(state: &AppState, token: &str, project: &str) -> OdkResult<(
     if user.project_id != id {
         return Err(OdkError(AppError::Forbidden));
     }
-    let project = store::project(state.pool(), id)
+    let project = service::project_by_id(state, id)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok((Caller::AppUser(user), project))

@@ -80,9 +80,7 @@ pub async fn visible_projects(state: &AppState, actor: &Actor) -> AppResult<Vec<
 
 /// A project the actor may see, else not found (its existence is not revealed).
 pub async fn project_for(state: &AppState, actor: &Actor, id: i64) -> AppResult<Project> {
-    let project = store::project(state.pool(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let project = project_by_id(state, id).await?.ok_or(AppError::NotFound)?;
     if runs(actor, &project) || in_office(state, actor).await? {
         Ok(project)
     } else {
@@ -470,7 +468,11 @@ pub async fn app_user(state: &AppState, token: &str) -> AppResult<Collector> {
 
 /// The numeric id ODK clients know a staff account by.
 pub async fn staff_id(state: &AppState, actor: &Actor) -> AppResult<i64> {
-    store::add_collector(
+    let fixed = state.module::<Fixed>();
+    if let Some(id) = fixed.staff.get(actor.id()) {
+        return Ok(id);
+    }
+    let id = store::add_collector(
         state.pool(),
         &store::NewCollector {
             project_id: 0,
@@ -482,7 +484,70 @@ pub async fn staff_id(state: &AppState, actor: &Actor) -> AppResult<i64> {
             at: state.now(),
         },
     )
-    .await
+    .await?;
+    fixed.staff.insert(actor.id().to_owned(), id);
+    Ok(id)
+}
+
+/// Forms ready to check against, by project, form id and the XForm's hash (a new version is
+/// a new entry; an old one ages out).
+pub struct Checkers(quick_cache::sync::Cache<(i64, String, String), std::sync::Arc<Checker>>);
+
+impl Default for Checkers {
+    fn default() -> Self {
+        Checkers(quick_cache::sync::Cache::new(256))
+    }
+}
+
+/// What never changes once written, kept by each node: projects by id (a project is never
+/// edited) and the numeric ids of staff accounts (never reassigned).
+pub struct Fixed {
+    projects: quick_cache::sync::Cache<i64, Project>,
+    staff: quick_cache::sync::Cache<String, i64>,
+}
+
+impl Default for Fixed {
+    fn default() -> Self {
+        Fixed {
+            projects: quick_cache::sync::Cache::new(1024),
+            staff: quick_cache::sync::Cache::new(4096),
+        }
+    }
+}
+
+pub async fn project_by_id(state: &AppState, id: i64) -> AppResult<Option<Project>> {
+    let fixed = state.module::<Fixed>();
+    if let Some(project) = fixed.projects.get(&id) {
+        return Ok(Some(project));
+    }
+    let found = store::project(state.pool(), id).await?;
+    if let Some(project) = &found {
+        fixed.projects.insert(id, project.clone());
+    }
+    Ok(found)
+}
+
+async fn checker_of(
+    state: &AppState,
+    project_id: i64,
+    xml_form_id: &str,
+    hash: &str,
+) -> AppResult<std::sync::Arc<Checker>> {
+    let key = (project_id, xml_form_id.to_owned(), hash.to_owned());
+    let cache = &state.module::<Checkers>().0;
+    if let Some(found) = cache.get(&key) {
+        return Ok(found);
+    }
+    let text = store::form_definition(state.pool(), project_id, xml_form_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let definition: Form = serde_json::from_str(&text).map_err(|e| AppError::Internal(e.into()))?;
+    let checker = std::sync::Arc::new(
+        Checker::new(definition)
+            .map_err(|(path, e)| AppError::Internal(anyhow::anyhow!("{path}: {e}")))?,
+    );
+    cache.insert(key, checker.clone());
+    Ok(checker)
 }
 
 /// A submission as received: the instance's XML and the files sent with it.
@@ -533,19 +598,15 @@ pub async fn submit(
     if incoming.xml.len() > MAX_SUBMISSION_XML {
         return Err(AppError::PayloadTooLarge);
     }
-    let form = store::form(state.pool(), project.id, xml_form_id)
+    let (form_state, hash) = store::form_head(state.pool(), project.id, xml_form_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if form.state != APPROVED {
+    if form_state != APPROVED {
         return Err(AppError::Conflict(format!(
-            "the form {xml_form_id} is not open for collection (it is {})",
-            form.state
+            "the form {xml_form_id} is not open for collection (it is {form_state})"
         )));
     }
-    let definition: Form =
-        serde_json::from_str(&form.definition).map_err(|e| AppError::Internal(e.into()))?;
-    let checker = Checker::new(definition)
-        .map_err(|(path, e)| AppError::Internal(anyhow::anyhow!("{path}: {e}")))?;
+    let checker = checker_of(state, project.id, xml_form_id, &hash).await?;
     let checked = checker
         .check(
             &incoming.xml,
@@ -630,20 +691,24 @@ pub async fn submit(
             )))
         }
     };
-    if let Some(existing) =
-        store::submission(state.pool(), project.id, xml_form_id, &checked.instance_id).await?
-    {
-        let existing = again(existing)?;
-        store::add_more_files(state.pool(), &existing, &sealed_files).await?;
-        return Ok(Stored::Again(existing));
-    }
-    if store::add_submission(state.pool(), &row, &sealed_files).await? {
+    let files_again = sealed_files.clone();
+    let written = state
+        .module::<crate::writer::Submissions>()
+        .write(crate::writer::NewSubmission {
+            row: row.clone(),
+            files: sealed_files,
+        })
+        .await?;
+    if written {
         return Ok(Stored::Created(row));
     }
+    // Received before: the same content is accepted again (with any files not yet kept).
     let existing = store::submission(state.pool(), project.id, xml_form_id, &checked.instance_id)
         .await?
         .ok_or(AppError::Contention)?;
-    Ok(Stored::Again(again(existing)?))
+    let existing = again(existing)?;
+    store::add_more_files(state.pool(), &existing, &files_again).await?;
+    Ok(Stored::Again(existing))
 }
 
 /// A stored submission's XML, opened.

@@ -162,9 +162,43 @@ pub async fn form(db: &AnyPool, project_id: i64, xml_form_id: &str) -> AppResult
     .await?)
 }
 
+/// A form's state and XForm hash, without its (large) definition.
+pub async fn form_head(
+    db: &AnyPool,
+    project_id: i64,
+    xml_form_id: &str,
+) -> AppResult<Option<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT state, hash FROM collect_forms WHERE project_id = $1 AND xml_form_id = $2",
+    )
+    .bind(project_id)
+    .bind(xml_form_id.to_owned())
+    .fetch_optional(db)
+    .await?)
+}
+
+/// A form's definition (JSON).
+pub async fn form_definition(
+    db: &AnyPool,
+    project_id: i64,
+    xml_form_id: &str,
+) -> AppResult<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT definition FROM collect_forms WHERE project_id = $1 AND xml_form_id = $2",
+    )
+    .bind(project_id)
+    .bind(xml_form_id.to_owned())
+    .fetch_optional(db)
+    .await?)
+}
+
 /// Saves a form: a new one, or a new version of one not yet approved (a returned or pending
 /// form replaced by its designer). An approved or closed form is never replaced.
 pub async fn save_form(db: &AnyPool, form: &FormRow) -> AppResult<()> {
+    crate::error::retrying(|| save_form_once(db, form)).await
+}
+
+async fn save_form_once(db: &AnyPool, form: &FormRow) -> AppResult<()> {
     let mut tx = db.begin().await?;
     let existing: Option<String> = sqlx::query_scalar(
         "SELECT state FROM collect_forms WHERE project_id = $1 AND xml_form_id = $2",
@@ -352,41 +386,56 @@ pub async fn submission(
     .await?)
 }
 
-/// Stores a submission and its files in one transaction; false when the instance was
-/// already stored (by another request that won the race).
-pub async fn add_submission(
+/// Stores submissions and their files in one transaction (the writer's group commit); for
+/// each, whether it was stored (false: its form and instanceID were there already, or earlier
+/// in the same batch).
+pub async fn insert_submissions(
     db: &AnyPool,
-    row: &SubmissionRow,
-    files: &[(String, String, Vec<u8>)],
-) -> AppResult<bool> {
+    batch: &[&crate::writer::NewSubmission],
+) -> AppResult<Vec<bool>> {
     let mut tx = db.begin().await?;
-    let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO collect_submissions ({SUBMISSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-    )))
-    .bind(row.project_id)
-    .bind(row.xml_form_id.clone())
-    .bind(row.instance_id.clone())
-    .bind(row.submitter_id)
-    .bind(row.device_id.clone())
-    .bind(row.version.clone())
-    .bind(row.xml_hash.clone())
-    .bind(row.xml_sealed.clone())
-    .bind(row.created_at)
-    .execute(&mut *tx)
-    .await;
-    match inserted {
-        Ok(_) => {}
-        Err(e) if is_duplicate(&e) => return Ok(false),
-        Err(e) => return Err(e.into()),
+    let mut inserted = Vec::with_capacity(batch.len());
+    for new in batch {
+        let row = &new.row;
+        let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO collect_submissions ({SUBMISSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (project_id, xml_form_id, instance_id) DO NOTHING"
+        )))
+        .bind(row.project_id)
+        .bind(row.xml_form_id.clone())
+        .bind(row.instance_id.clone())
+        .bind(row.submitter_id)
+        .bind(row.device_id.clone())
+        .bind(row.version.clone())
+        .bind(row.xml_hash.clone())
+        .bind(row.xml_sealed.clone())
+        .bind(row.created_at)
+        .execute(&mut *tx)
+        .await?;
+        let stored = done.rows_affected() == 1;
+        if stored {
+            add_files(&mut tx, row, &new.files).await?;
+        }
+        inserted.push(stored);
     }
-    add_files(&mut tx, row, files).await?;
     tx.commit().await?;
-    Ok(true)
+    Ok(inserted)
 }
 
 /// Adds files to a stored submission (ODK Collect sends large ones in later requests); a
 /// file already there is kept as it was.
 pub async fn add_more_files(
+    db: &AnyPool,
+    row: &SubmissionRow,
+    files: &[(String, String, Vec<u8>)],
+) -> AppResult<()> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    crate::error::retrying(|| add_more_files_once(db, row, files)).await
+}
+
+async fn add_more_files_once(
     db: &AnyPool,
     row: &SubmissionRow,
     files: &[(String, String, Vec<u8>)],

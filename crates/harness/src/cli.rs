@@ -217,6 +217,17 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 0)]
         big_rows: usize,
     },
+    /// 一表通: a submission checked against its form alone; durable submissions through a
+    /// node, as ODK clients send them; the office's overlap report against many forms.
+    Forms {
+        #[arg(long, default_value_t = 20_000)]
+        count: usize,
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+        /// Approved forms registered for the overlap report.
+        #[arg(long, default_value_t = 1_000)]
+        forms: usize,
+    },
     /// Durable events published through publish/subscribe and pushed to subscribers on this
     /// machine (each receives every event, signed; in order with --fifo).
     Pubsub {
@@ -475,6 +486,11 @@ pub async fn bench(command: BenchCommand) -> anyhow::Result<()> {
             searches,
             big_rows,
         } => crate::opendata_bench::opendata(datasets, rows, searches, big_rows).await?,
+        BenchCommand::Forms {
+            count,
+            connections,
+            forms,
+        } => crate::forms_bench::forms(count, connections, forms).await?,
         BenchCommand::Pubsub {
             count,
             subscribers,

@@ -11,6 +11,7 @@ pub mod cluster;
 pub mod conformance;
 pub mod cross_region_bench;
 pub mod exchange_bench;
+pub mod forms_bench;
 pub mod load;
 pub mod opendata_bench;
 pub mod ops_bench;
