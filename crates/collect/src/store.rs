@@ -386,13 +386,16 @@ pub async fn submission(
     .await?)
 }
 
+/// A submission to write, with its sealed files (name, content type, sealed bytes).
+pub struct NewSubmission {
+    pub row: SubmissionRow,
+    pub files: Vec<(String, String, Vec<u8>)>,
+}
+
 /// Stores submissions and their files in one transaction (the writer's group commit); for
 /// each, whether it was stored (false: its form and instanceID were there already, or earlier
 /// in the same batch).
-pub async fn insert_submissions(
-    db: &AnyPool,
-    batch: &[&crate::writer::NewSubmission],
-) -> AppResult<Vec<bool>> {
+pub async fn insert_submissions(db: &AnyPool, batch: &[&NewSubmission]) -> AppResult<Vec<bool>> {
     let mut tx = db.begin().await?;
     let mut inserted = Vec::with_capacity(batch.len());
     for new in batch {

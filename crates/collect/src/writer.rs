@@ -6,15 +6,9 @@
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{AppError, AppResult};
-use crate::store::SubmissionRow;
+pub use crate::store::NewSubmission;
 
 const MAX_BATCH: usize = 512;
-
-/// A submission to write, with its sealed files (name, content type, sealed bytes).
-pub struct NewSubmission {
-    pub row: SubmissionRow,
-    pub files: Vec<(String, String, Vec<u8>)>,
-}
 
 struct Pending {
     submission: NewSubmission,

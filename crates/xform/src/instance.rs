@@ -8,8 +8,6 @@ use quick_xml::Reader;
 use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::Event;
 
-use crate::xpath::{Path, Step};
-
 /// An element of an instance.
 pub type NodeId = usize;
 
@@ -225,7 +223,8 @@ impl Instance {
             .filter(move |c| self.name(*c) == name)
     }
 
-    fn is_ancestor_or_self(&self, ancestor: NodeId, mut node: NodeId) -> bool {
+    /// Whether `ancestor` is `node` or one of its ancestors.
+    pub fn is_ancestor_or_self(&self, ancestor: NodeId, mut node: NodeId) -> bool {
         loop {
             if node == ancestor {
                 return true;
@@ -235,53 +234,6 @@ impl Instance {
                 None => return false,
             }
         }
-    }
-
-    /// The nodes a path selects from `context`. An absolute path's first step names the root;
-    /// where a step meets several elements of the name (a repeat) and one of them holds the
-    /// context node, only that one is followed — the repeat instance being filled in.
-    pub fn resolve(&self, path: &Path, context: NodeId) -> Vec<NodeId> {
-        let mut steps = path.steps.iter();
-        let mut current: Vec<NodeId> = if path.absolute {
-            match steps.next() {
-                Some(Step::Child(name)) if self.name(Self::ROOT) == name => vec![Self::ROOT],
-                _ => return Vec::new(),
-            }
-        } else {
-            vec![context]
-        };
-        for step in steps {
-            current = match step {
-                Step::Current => current,
-                Step::Parent => {
-                    let mut parents: Vec<NodeId> =
-                        current.iter().filter_map(|n| self.parent(*n)).collect();
-                    parents.dedup();
-                    parents
-                }
-                Step::Child(name) => {
-                    let found: Vec<NodeId> = current
-                        .iter()
-                        .flat_map(|n| self.children_named(*n, name))
-                        .collect();
-                    if path.absolute && found.len() > 1 {
-                        match found
-                            .iter()
-                            .find(|n| self.is_ancestor_or_self(**n, context))
-                        {
-                            Some(own) => vec![*own],
-                            None => found,
-                        }
-                    } else {
-                        found
-                    }
-                }
-            };
-            if current.is_empty() {
-                break;
-            }
-        }
-        current
     }
 }
 

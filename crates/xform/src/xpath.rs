@@ -687,7 +687,7 @@ pub fn eval(expr: &Expr, doc: &Instance, context: NodeId, env: &Env) -> Value {
     match expr {
         Expr::Number(n) => Value::Number(*n),
         Expr::Literal(s) => Value::Text(s.clone()),
-        Expr::Path(path) => Value::Nodes(doc.resolve(path, context)),
+        Expr::Path(path) => Value::Nodes(resolve(doc, path, context)),
         Expr::Neg(inner) => Value::Number(-eval(inner, doc, context, env).number(doc)),
         Expr::Binary(op, left, right) => binary(*op, left, right, doc, context, env),
         Expr::Call(func, args) => call(*func, args, doc, context, env),
@@ -883,4 +883,48 @@ fn call(func: Func, args: &[Expr], doc: &Instance, at: NodeId, env: &Env) -> Val
             other => date_days(&other.text(doc)).map_or(Value::Text(String::new()), Value::Date),
         },
     }
+}
+
+/// The nodes a path selects from `context`. An absolute path's first step names the root;
+/// where a step meets several elements of the name (a repeat) and one of them holds the
+/// context node, only that one is followed — the repeat instance being filled in.
+pub fn resolve(doc: &Instance, path: &Path, context: NodeId) -> Vec<NodeId> {
+    let mut steps = path.steps.iter();
+    let mut current: Vec<NodeId> = if path.absolute {
+        match steps.next() {
+            Some(Step::Child(name)) if doc.name(Instance::ROOT) == name => vec![Instance::ROOT],
+            _ => return Vec::new(),
+        }
+    } else {
+        vec![context]
+    };
+    for step in steps {
+        current = match step {
+            Step::Current => current,
+            Step::Parent => {
+                let mut parents: Vec<NodeId> =
+                    current.iter().filter_map(|n| doc.parent(*n)).collect();
+                parents.dedup();
+                parents
+            }
+            Step::Child(name) => {
+                let found: Vec<NodeId> = current
+                    .iter()
+                    .flat_map(|n| doc.children_named(*n, name))
+                    .collect();
+                if path.absolute && found.len() > 1 {
+                    match found.iter().find(|n| doc.is_ancestor_or_self(**n, context)) {
+                        Some(own) => vec![*own],
+                        None => found,
+                    }
+                } else {
+                    found
+                }
+            }
+        };
+        if current.is_empty() {
+            break;
+        }
+    }
+    current
 }
