@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{AppResult, Problem};
 use crate::service::{self, Overlap};
 use crate::state::AppState;
-use crate::store::{self, FormRow};
+use crate::store::FormRow;
 use crate::web::extract::{ApiActor, ApiJson};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -49,17 +49,15 @@ impl From<&FormRow> for FormSummary {
     }
 }
 
-/// The forms waiting for the burden-reduction office, oldest first (its staff only).
+/// The forms waiting for the burden-reduction office, oldest first: those of its region (its
+/// staff only).
 #[utoipa::path(get, path = "/api/v1/collect/approvals", tag = "collect", security(("bearer" = [])),
     responses((status = 200, body = [FormSummary]), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn approvals(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
 ) -> AppResult<Json<Vec<FormSummary>>> {
-    if !service::in_office(&state, &actor).await? {
-        return Err(AppError::Forbidden);
-    }
-    let rows = store::forms_in_state(state.pool(), service::PENDING, 500).await?;
+    let rows = service::waiting_for(&state, &actor, 500).await?;
     Ok(Json(rows.iter().map(FormSummary::from).collect()))
 }
 

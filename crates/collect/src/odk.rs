@@ -41,7 +41,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/users/current", get(current_user))
         .route("/v1/sessions", post(sessions))
-        .route("/v1/projects", get(projects))
+        .route("/v1/projects", get(projects).post(create_project))
         .route("/v1/projects/{project}", get(project))
         .route(
             "/v1/projects/{project}/app-users",
@@ -210,6 +210,26 @@ async fn projects(State(state): State<AppState>, headers: HeaderMap) -> OdkResul
         out.push(project_json(&project, forms));
     }
     Ok(axum::Json(out).into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct NewProject {
+    name: String,
+}
+
+/// A project for the department of the administrator who asks.
+async fn create_project(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> OdkResult<Response> {
+    let actor = staff(&state, &headers).await?;
+    let request: NewProject = serde_json::from_slice(&body).map_err(|e| AppError::Invalid {
+        field: "body",
+        reason: format!("expected {{\"name\": …}}: {e}"),
+    })?;
+    let project = service::create_project(&state, &actor, &request.name).await?;
+    Ok(axum::Json(project_json(&project, 0)).into_response())
 }
 
 async fn project(

@@ -116,10 +116,7 @@ async fn render(
     }
     let mut waiting = Vec::new();
     if office {
-        for form in store::forms_in_state(state.pool(), service::PENDING, 50)
-            .await
-            .map_err(fail)?
-        {
+        for form in service::waiting_for(state, actor, 50).await.map_err(fail)? {
             let report = service::overlap(state, actor, form.project_id, &form.xml_form_id)
                 .await
                 .map_err(fail)?;

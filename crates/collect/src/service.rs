@@ -8,7 +8,8 @@
 //! - A department administrator opens a project for the department.
 //! - The burden-reduction office (减负办) — staff of the county's or city's government-services
 //!   department ([`APPROVING_OFFICE`]) — approves a form before it goes to villages and
-//!   communities, or sends it back; never a form its own approver designed.
+//!   communities, or sends it back; never a form its own approver designed, and only forms of
+//!   departments in its own region or below (a district's office does not approve the city's).
 //! - App users (a collector's device, by its token) list and fetch the approved forms of
 //!   their project and submit to them.
 
@@ -69,19 +70,37 @@ pub async fn in_office(state: &AppState, actor: &Actor) -> AppResult<bool> {
         == Some(APPROVING_OFFICE))
 }
 
-/// The projects an actor sees: the office sees all, department staff their department's.
+/// Whether the project lies in the region of the actor's department (or below it).
+fn within_reach(actor: &Actor, project: &Project) -> bool {
+    let Ok(region) = project.region_code.parse::<tongban_core::RegionCode>() else {
+        return false;
+    };
+    actor
+        .department_region
+        .as_ref()
+        .is_some_and(|mine| mine.contains(&region))
+}
+
+/// Staff of the burden-reduction office whose region holds the project.
+pub async fn office_over(state: &AppState, actor: &Actor, project: &Project) -> AppResult<bool> {
+    Ok(within_reach(actor, project) && in_office(state, actor).await?)
+}
+
+/// The projects an actor sees: the office those of its region, department staff their
+/// department's.
 pub async fn visible_projects(state: &AppState, actor: &Actor) -> AppResult<Vec<Project>> {
     let all = store::projects(state.pool()).await?;
-    if in_office(state, actor).await? {
-        return Ok(all);
-    }
-    Ok(all.into_iter().filter(|p| runs(actor, p)).collect())
+    let office = in_office(state, actor).await?;
+    Ok(all
+        .into_iter()
+        .filter(|p| runs(actor, p) || (office && within_reach(actor, p)))
+        .collect())
 }
 
 /// A project the actor may see, else not found (its existence is not revealed).
 pub async fn project_for(state: &AppState, actor: &Actor, id: i64) -> AppResult<Project> {
     let project = project_by_id(state, id).await?.ok_or(AppError::NotFound)?;
-    if runs(actor, &project) || in_office(state, actor).await? {
+    if runs(actor, &project) || office_over(state, actor, &project).await? {
         Ok(project)
     } else {
         Err(AppError::NotFound)
@@ -115,15 +134,8 @@ pub async fn create_project(state: &AppState, actor: &Actor, name: &str) -> AppR
     else {
         return Err(AppError::Forbidden);
     };
-    let at = state.now();
-    let id = store::add_project(state.pool(), name, &department, actor.id(), at).await?;
-    Ok(Project {
-        id,
-        name: name.to_owned(),
-        department_id: department,
-        created_by: actor.id().to_owned(),
-        created_at: at,
-    })
+    let id = store::add_project(state.pool(), name, &department, actor.id(), state.now()).await?;
+    project_by_id(state, id).await?.ok_or(AppError::NotFound)
 }
 
 /// An MD5 as OpenRosa form lists give it.
@@ -220,7 +232,10 @@ pub async fn decide(
     approve: bool,
     note: &str,
 ) -> AppResult<FormRow> {
-    if !in_office(state, actor).await? {
+    let project = project_by_id(state, project_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !office_over(state, actor, &project).await? {
         return Err(AppError::Forbidden);
     }
     let form = store::form(state.pool(), project_id, xml_form_id)
@@ -264,6 +279,22 @@ pub async fn decide(
     store::form(state.pool(), project_id, xml_form_id)
         .await?
         .ok_or(AppError::NotFound)
+}
+
+/// The forms waiting for this office: pending forms of projects in its region, oldest first.
+pub async fn waiting_for(state: &AppState, actor: &Actor, limit: i64) -> AppResult<Vec<FormRow>> {
+    if !in_office(state, actor).await? {
+        return Err(AppError::Forbidden);
+    }
+    let mut out = Vec::new();
+    for form in store::forms_in_state(state.pool(), PENDING, limit).await? {
+        if let Some(project) = project_by_id(state, form.project_id).await?
+            && within_reach(actor, &project)
+        {
+            out.push(form);
+        }
+    }
+    Ok(out)
 }
 
 /// A question of a form that other approved forms, or the platform's registers, already

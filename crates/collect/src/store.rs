@@ -11,7 +11,14 @@ pub struct Project {
     pub department_id: String,
     pub created_by: String,
     pub created_at: i64,
+    /// The region of the project's department.
+    pub region_code: String,
 }
+
+const PROJECT_SELECT: &str = "SELECT collect_projects.id, collect_projects.name, \
+     collect_projects.department_id, collect_projects.created_by, collect_projects.created_at, \
+     departments.region_code FROM collect_projects \
+     JOIN departments ON departments.id = collect_projects.department_id";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct FormRow {
@@ -65,17 +72,17 @@ const COLLECTOR_COLUMNS: &str =
     "id, project_id, kind, display_name, account_id, created_at, revoked_at";
 
 pub async fn projects(db: &AnyPool) -> AppResult<Vec<Project>> {
-    Ok(sqlx::query_as(
-        "SELECT id, name, department_id, created_by, created_at FROM collect_projects ORDER BY id",
-    )
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{PROJECT_SELECT} ORDER BY collect_projects.id"
+    )))
     .fetch_all(db)
     .await?)
 }
 
 pub async fn project(db: &AnyPool, id: i64) -> AppResult<Option<Project>> {
-    Ok(sqlx::query_as(
-        "SELECT id, name, department_id, created_by, created_at FROM collect_projects WHERE id = $1",
-    )
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{PROJECT_SELECT} WHERE collect_projects.id = $1"
+    )))
     .bind(id)
     .fetch_optional(db)
     .await?)

@@ -500,6 +500,56 @@ async fn the_overlap_report_names_what_is_already_collected() {
     );
     assert_eq!(field("fire_check")["forms"], json!([]));
     assert_eq!(field("fire_check")["register"], Value::Null);
+
+    // A district's government-services staff are not the city's office: they see no city
+    // project, no city form waits for them, and they cannot decide one.
+    let district = app.account("demo.clerk").api_token.clone();
+    let (status, queue) = json_of(app.get_as(&district, "/api/v1/collect/approvals").await).await;
+    assert_eq!((status, queue), (200, json!([])));
+    assert_eq!(app.get_as(&district, "/v1/projects/1").await.status(), 404);
+    let decision = "/api/v1/collect/projects/1/forms/shop_recheck/decision";
+    assert_eq!(
+        app.post_as(&district, decision, &json!({"approve": true}))
+            .await
+            .status(),
+        403
+    );
+
+    // A department administrator opens a project for the department, as ODK Central's API
+    // does; others cannot.
+    let police = app.account("demo.deptadmin.police").api_token.clone();
+    let (status, made) = json_of(
+        app.post_as(&police, "/v1/projects", &json!({"name": "社区警务走访"}))
+            .await,
+    )
+    .await;
+    assert_eq!((status, made["name"].as_str()), (200, Some("社区警务走访")));
+    let clerk = app.account("demo.clerk.market").api_token.clone();
+    assert_eq!(
+        app.post_as(&clerk, "/v1/projects", &json!({"name": "x"}))
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        app.post_as(&police, "/v1/projects", &json!({"name": ""}))
+            .await
+            .status(),
+        422
+    );
+    let (_, seen) = json_of(
+        app.get_as(
+            &app.account("demo.deptadmin.market").api_token,
+            "/v1/projects",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        seen.as_array().map(Vec::len),
+        Some(1),
+        "the market bureau does not see the police's project"
+    );
 }
 
 #[tokio::test]
