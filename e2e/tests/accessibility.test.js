@@ -22,7 +22,7 @@ after(async () => {
 });
 
 const pages = {
-  visitor: ['/', '/services', '/services/339900-SJ-0001', '/services/339900-SJ-0003', '/opendata', '/login', '/register', '/docs'],
+  visitor: ['/', '/services', '/services/339900-SJ-0001', '/services/339900-SJ-0003', '/opendata', '/login', '/register', '/docs', '/collect/device'],
   'citizen.zhangwei': ['/home', '/pass', '/wallet', '/applications', '/messages', '/services/339900-SJ-0001/apply', '/security'],
   'demo.clerk.market': ['/home', '/workbench/applications', '/certs/issue', '/collect'],
   'demo.deptadmin': ['/collect'],

@@ -17,12 +17,19 @@ use crate::state::AppState;
 
 pub use tongban_platform::demo::{CITY, DemoAccount, DemoCity, JIANGBEI, JIANGNAN};
 
-const REGIONS: [(&str, &str, &str); 5] = [
+const REGIONS: [(&str, &str, &str); 10] = [
     ("000000", "中华人民共和国", "People's Republic of China"),
     ("330000", "浙江省", "Zhejiang Province"),
     (CITY, "临江市", "Linjiang City"),
     (JIANGBEI, "江北区", "Jiangbei District"),
     (JIANGNAN, "江南区", "Jiangnan District"),
+    // Grassroots units, where forms are filled in: subdistricts (街道) and their communities
+    // and villages.
+    ("339901001", "城东街道", "Chengdong Subdistrict"),
+    ("339901001001", "城东社区", "Chengdong Community"),
+    ("339901001002", "桥头村", "Qiaotou Village"),
+    ("339902001", "滨江街道", "Binjiang Subdistrict"),
+    ("339902001001", "滨江社区", "Binjiang Community"),
 ];
 
 /// (kind, 中文 suffix, English suffix)

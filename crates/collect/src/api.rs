@@ -8,6 +8,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{AppResult, Problem};
+use crate::plan::{self, PlanRequest, UnitProgress};
 use crate::service::{self, Overlap};
 use crate::state::AppState;
 use crate::store::FormRow;
@@ -18,6 +19,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(approvals))
         .routes(routes!(overlap))
         .routes(routes!(decide))
+        .routes(routes!(set_plan))
+        .routes(routes!(progress))
 }
 
 /// A form as the office and its designers see it.
@@ -32,6 +35,13 @@ pub struct FormSummary {
     pub created_at: i64,
     pub decided_at: Option<i64>,
     pub decision_note: Option<String>,
+    /// The grassroots units (township or village codes) it is sent to; empty: every unit of
+    /// the project's region.
+    pub target: Vec<String>,
+    /// The first day of collection (`YYYY-MM-DD`), if not from approval.
+    pub opens: Option<String>,
+    /// The due day (`YYYY-MM-DD`).
+    pub due: Option<String>,
 }
 
 impl From<&FormRow> for FormSummary {
@@ -45,6 +55,9 @@ impl From<&FormRow> for FormSummary {
             created_at: row.created_at,
             decided_at: row.decided_at,
             decision_note: row.decision_note.clone(),
+            target: plan::targets(row),
+            opens: row.opens_day.clone(),
+            due: row.due_day.clone(),
         }
     }
 }
@@ -108,4 +121,35 @@ async fn decide(
     )
     .await?;
     Ok(Json(FormSummary::from(&row)))
+}
+
+/// Where and until when a form is collected (the project's staff): a draft's or a returned
+/// form's plan changes as a whole; an approved form's due day may only move later.
+#[utoipa::path(put, path = "/api/v1/collect/projects/{project}/forms/{form}/plan", tag = "collect", security(("bearer" = [])),
+    params(("project" = i64, Path), ("form" = String, Path)), request_body = PlanRequest,
+    responses((status = 200, body = FormSummary), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn set_plan(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((project, form)): Path<(i64, String)>,
+    ApiJson(request): ApiJson<PlanRequest>,
+) -> AppResult<Json<FormSummary>> {
+    let row = plan::set_plan(&state, &actor, project, &form, &request).await?;
+    Ok(Json(FormSummary::from(&row)))
+}
+
+/// A form's submissions by the units it is sent to (the project's staff and the office).
+#[utoipa::path(get, path = "/api/v1/collect/projects/{project}/forms/{form}/progress", tag = "collect", security(("bearer" = [])),
+    params(("project" = i64, Path), ("form" = String, Path)),
+    responses((status = 200, body = [UnitProgress]), (status = 401, body = Problem), (status = 404, body = Problem)))]
+async fn progress(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((project, form)): Path<(i64, String)>,
+) -> AppResult<Json<Vec<UnitProgress>>> {
+    let project = service::project_for(&state, &actor, project).await?;
+    let row = crate::store::form(state.pool(), project.id, &form)
+        .await?
+        .ok_or(crate::error::AppError::NotFound)?;
+    Ok(Json(plan::progress(&state, &project, &row).await?))
 }

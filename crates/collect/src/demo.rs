@@ -12,6 +12,10 @@ use crate::service::{self, Incoming};
 use crate::state::AppState;
 use crate::store;
 
+/// The two subdistricts the survey is sent to.
+const CHENGDONG: &str = "339901001";
+const BINJIANG: &str = "339902001";
+
 fn rows(table: &[&[&str]]) -> Vec<Vec<String>> {
     table
         .iter()
@@ -245,6 +249,7 @@ pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> 
     row.decided_at = Some(now - 29 * 86_400_000);
     row.decision_note = Some("与现有表单无重复采集，同意下发至江北区、江南区各社区。".into());
     row.due_day = Some((state.today() + time::Duration::days(14)).to_string());
+    row.target_regions = Some(format!(r#"["{CHENGDONG}","{BINJIANG}"]"#));
     store::save_form(state.pool(), &row).await?;
     let recheck = xlsform::read(&shop_recheck(), "shop_recheck").map_err(|e| {
         AppError::Internal(anyhow::anyhow!("the demo form does not read: {}", e[0]))
@@ -259,7 +264,10 @@ pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> 
     store::save_form(state.pool(), &pending).await?;
 
     let mut collectors = Vec::new();
-    for name in ["江北区城东社区 走访组", "江南区滨江社区 走访组"] {
+    for (name, unit) in [
+        ("江北区城东社区 走访组", "339901001001"),
+        ("江南区滨江社区 走访组", "339902001001"),
+    ] {
         let token = crate::random::secret_token();
         let id = store::add_collector(
             state.pool(),
@@ -269,12 +277,13 @@ pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> 
                 display_name: name,
                 account_id: None,
                 token_hash: Some(&crate::random::secret_digest(&token)),
+                region_code: Some(unit),
                 by: &designer,
                 at: now,
             },
         )
         .await?;
-        collectors.push(id);
+        collectors.push((id, unit));
     }
     const SHOPS: [&str; 12] = [
         "老王面馆",
@@ -348,7 +357,7 @@ pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> 
         let xml = format!(
             r#"<data xmlns:jr="http://openrosa.org/javarosa" id="business_survey" version="2026110101">{body}<meta><instanceID>uuid:demo-business-{i:04}</instanceID></meta></data>"#
         );
-        let collector = collectors[(i % 2) as usize];
+        let (collector, unit) = collectors[(i % 2) as usize];
         service::submit(
             state,
             &project,
@@ -358,6 +367,7 @@ pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> 
                 xml,
                 files: Vec::new(),
                 device_id: Some(format!("collect:demo{}", i % 2)),
+                unit: Some(unit.to_owned()),
             },
         )
         .await?;

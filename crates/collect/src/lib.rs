@@ -7,12 +7,14 @@
 #![forbid(unsafe_code)]
 
 mod demo;
+mod device;
 mod modules;
 mod texts;
 
 pub mod api;
 pub mod odk;
 pub mod pages;
+pub mod plan;
 pub mod service;
 pub mod store;
 pub mod writer;

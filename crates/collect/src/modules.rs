@@ -27,7 +27,9 @@ impl tongban_platform::module::Module for CollectModule {
     }
 
     fn routes(&self) -> axum::Router<crate::state::AppState> {
-        crate::odk::routes().merge(crate::pages::routes())
+        crate::odk::routes()
+            .merge(crate::pages::routes())
+            .merge(crate::device::routes())
     }
 
     fn nav(
@@ -44,6 +46,15 @@ impl tongban_platform::module::Module for CollectModule {
         } else {
             Vec::new()
         }
+    }
+
+    /// Collectors in villages and communities fill in their forms without a staff account.
+    fn public_nav(&self) -> Vec<tongban_platform::module::NavLink> {
+        vec![tongban_platform::module::NavLink {
+            href: "/collect/device",
+            text: "nav.collect_device",
+            rank: 90,
+        }]
     }
 
     fn texts(&self) -> tongban_platform::web::i18n::Texts {

@@ -25,6 +25,7 @@ use tongban_xform::{Form, Kind, Node};
 
 use crate::error::AppError;
 use crate::identity::model::Actor;
+use crate::plan;
 use crate::service::{self, Caller, Incoming, Stored};
 use crate::state::AppState;
 use crate::store::{self, FormRow, Project, SubmissionRow};
@@ -272,6 +273,10 @@ async fn app_users(
 #[serde(rename_all = "camelCase")]
 struct NewAppUser {
     display_name: String,
+    /// tongban's addition: the grassroots unit (township or village code) the device collects
+    /// for.
+    #[serde(default)]
+    region_code: Option<String>,
 }
 
 async fn add_app_user(
@@ -285,13 +290,20 @@ async fn add_app_user(
         field: "body",
         reason: format!("expected {{\"displayName\": …}}: {e}"),
     })?;
-    let (user, token) =
-        service::add_app_user(&state, &actor, project_id(&id)?, &request.display_name).await?;
+    let (user, token) = service::add_app_user(
+        &state,
+        &actor,
+        project_id(&id)?,
+        &request.display_name,
+        request.region_code.as_deref(),
+    )
+    .await?;
     Ok(axum::Json(json!({
         "id": user.id,
         "type": "field_key",
         "displayName": user.display_name,
         "projectId": user.project_id,
+        "regionCode": user.region_code,
         "createdAt": rfc3339(user.created_at),
         "token": token,
     }))
@@ -470,7 +482,7 @@ async fn form_list(
     headers: HeaderMap,
     Path((token, id)): Path<(String, String)>,
 ) -> OdkResult<Response> {
-    let (_, project) = app_caller(&state, &token, &id).await?;
+    let (caller, project) = app_caller(&state, &token, &id).await?;
     let base = format!(
         "{}/v1/key/{}/projects/{}",
         base_url(&state, &headers),
@@ -480,8 +492,13 @@ async fn form_list(
     let mut out = String::from(
         r#"<?xml version="1.0" encoding="UTF-8"?><xforms xmlns="http://openrosa.org/xforms/xformsList">"#,
     );
+    let unit = match &caller {
+        Caller::AppUser(user) => user.region_code.clone(),
+        Caller::Staff(_) => None,
+    };
+    let today = state.today();
     for form in store::forms(state.pool(), project.id).await? {
-        if form.state != service::APPROVED {
+        if !plan::is_open(&form, today) || !plan::reaches(&plan::targets(&form), unit.as_deref()) {
             continue;
         }
         let fid = escape(&form.xml_form_id);
@@ -599,6 +616,7 @@ async fn read_multipart(request: Request, state: &AppState) -> Result<Incoming, 
         xml,
         files,
         device_id,
+        unit: None,
     })
 }
 
@@ -606,10 +624,12 @@ async fn openrosa_submit(
     state: &AppState,
     project: &Project,
     submitter: i64,
+    unit: Option<String>,
     request: Request,
 ) -> Response {
     let outcome = async {
-        let incoming = read_multipart(request, state).await?;
+        let mut incoming = read_multipart(request, state).await?;
+        incoming.unit = unit;
         let form = service::form_id_of(&incoming.xml)?;
         service::submit(state, project, submitter, &form, incoming).await
     }
@@ -637,7 +657,7 @@ async fn app_openrosa_submission(
         Ok(_) => return openrosa_error(AppError::Forbidden),
         Err(OdkError(error)) => return openrosa_error(error),
     };
-    openrosa_submit(&state, &project, user.id, request).await
+    openrosa_submit(&state, &project, user.id, user.region_code, request).await
 }
 
 async fn staff_openrosa_submission(
@@ -654,7 +674,9 @@ async fn staff_openrosa_submission(
     }
     .await;
     match prepared {
-        Ok((project, submitter)) => openrosa_submit(&state, &project, submitter, request).await,
+        Ok((project, submitter)) => {
+            openrosa_submit(&state, &project, submitter, None, request).await
+        }
         Err(OdkError(error)) => openrosa_error(error),
     }
 }
@@ -679,6 +701,7 @@ async fn create_submission(
         xml,
         files: Vec::new(),
         device_id: query.get("deviceID").cloned(),
+        unit: None,
     };
     match service::submit(&state, &project, submitter, &form, incoming).await? {
         Stored::Created(row) => Ok(axum::Json(submission_json(&row, None)).into_response()),

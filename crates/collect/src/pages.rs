@@ -14,6 +14,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 use crate::error::AppError;
+use crate::plan::{self, PlanRequest, UnitProgress};
 use crate::service::{self, FieldOverlap};
 use crate::state::AppState;
 use crate::store::{self, FormRow};
@@ -33,12 +34,20 @@ pub fn routes() -> Router<AppState> {
             post(decide),
         )
         .route("/collect/projects/{project}/app-users", post(add_device))
+        .route(
+            "/collect/projects/{project}/forms/{form}/plan",
+            post(set_plan),
+        )
 }
 
 /// A form as a row shows it.
 pub struct FormLine {
     pub form: FormRow,
     pub submissions: i64,
+    /// The units it is sent to.
+    pub target: Vec<String>,
+    /// Submissions by target unit (approved forms).
+    pub progress: Vec<UnitProgress>,
 }
 
 /// A project with its forms and devices.
@@ -48,6 +57,8 @@ pub struct ProjectView {
     pub department: String,
     pub forms: Vec<FormLine>,
     pub devices: Vec<(i64, String)>,
+    /// The grassroots units of the project's region: (code, name).
+    pub units: Vec<(String, String)>,
 }
 
 /// A form waiting for the office, with its report.
@@ -93,7 +104,18 @@ async fn render(
             let submissions = store::submission_count(state.pool(), project.id, &form.xml_form_id)
                 .await
                 .map_err(fail)?;
-            forms.push(FormLine { form, submissions });
+            let progress = if form.state == service::APPROVED {
+                plan::progress(state, &project, &form).await.map_err(fail)?
+            } else {
+                Vec::new()
+            };
+            let target = plan::targets(&form);
+            forms.push(FormLine {
+                form,
+                submissions,
+                target,
+                progress,
+            });
         }
         let devices = store::app_users(state.pool(), project.id)
             .await
@@ -101,6 +123,18 @@ async fn render(
             .into_iter()
             .filter(|u| u.revoked_at.is_none())
             .map(|u| (u.id, u.display_name))
+            .collect();
+        let region = project.region_code.parse::<tongban_core::RegionCode>().ok();
+        let units = store::grassroots_units(state.pool())
+            .await
+            .map_err(fail)?
+            .into_iter()
+            .filter(|(code, _)| {
+                code.parse()
+                    .ok()
+                    .zip(region.as_ref())
+                    .is_some_and(|(c, r)| r.contains(&c))
+            })
             .collect();
         let department = store::department_name(state.pool(), &project.department_id)
             .await
@@ -112,6 +146,7 @@ async fn render(
             department,
             forms,
             devices,
+            units,
         });
     }
     let mut waiting = Vec::new();
@@ -261,9 +296,16 @@ async fn add_device(
 ) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
     ctx.check_csrf(&field(&fields, "csrf"))?;
-    let (user, token) = service::add_app_user(&state, actor, project, &field(&fields, "name"))
-        .await
-        .map_err(|e| ctx.error(e))?;
+    let unit = field(&fields, "unit");
+    let (user, token) = service::add_app_user(
+        &state,
+        actor,
+        project,
+        &field(&fields, "name"),
+        Some(unit.as_str()),
+    )
+    .await
+    .map_err(|e| ctx.error(e))?;
     let base = state
         .config
         .public_url
@@ -279,4 +321,36 @@ async fn add_device(
         Some((user.display_name, token, address)),
     )
     .await
+}
+
+/// The plan from the form's row on the page: its units (checkboxes), opening and due days.
+async fn set_plan(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((project, form)): Path<(i64, String)>,
+    PageForm(fields): PageForm<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    let one = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    ctx.check_csrf(&one("csrf"))?;
+    let request = PlanRequest {
+        target: fields
+            .iter()
+            .filter(|(k, _)| k == "target")
+            .map(|(_, v)| v.clone())
+            .collect(),
+        opens: Some(one("opens")),
+        due: Some(one("due")),
+    };
+    let row = plan::set_plan(&state, actor, project, &form, &request)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let notice = format!("{} {}", ctx.t.get("collect.notice.planned"), row.title);
+    render(&state, &ctx, Some(notice), None).await
 }

@@ -193,6 +193,8 @@ pub fn form_row(project: &Project, form: &Form, by: &str, at: i64, state: &str) 
         xform: xml,
         state: state.to_owned(),
         due_day: None,
+        target_regions: None,
+        opens_day: None,
         created_by: by.to_owned(),
         created_at: at,
         decided_by: None,
@@ -449,8 +451,10 @@ pub async fn add_app_user(
     actor: &Actor,
     project_id: i64,
     display_name: &str,
+    unit: Option<&str>,
 ) -> AppResult<(Collector, String)> {
-    project_run_by(state, actor, project_id).await?;
+    let project = project_run_by(state, actor, project_id).await?;
+    let unit = crate::plan::collector_unit(state, &project, unit).await?;
     let display_name = display_name.trim();
     if display_name.is_empty() || display_name.chars().count() > 100 {
         return Err(AppError::Invalid {
@@ -468,6 +472,7 @@ pub async fn add_app_user(
             display_name,
             account_id: None,
             token_hash: Some(&random::secret_digest(&token)),
+            region_code: unit.as_deref(),
             by: actor.id(),
             at,
         },
@@ -482,6 +487,7 @@ pub async fn add_app_user(
             account_id: None,
             created_at: at,
             revoked_at: None,
+            region_code: unit,
         },
         token,
     ))
@@ -511,6 +517,7 @@ pub async fn staff_id(state: &AppState, actor: &Actor) -> AppResult<i64> {
             display_name: &actor.account.display_name,
             account_id: Some(actor.id()),
             token_hash: None,
+            region_code: None,
             by: actor.id(),
             at: state.now(),
         },
@@ -558,7 +565,7 @@ pub async fn project_by_id(state: &AppState, id: i64) -> AppResult<Option<Projec
     Ok(found)
 }
 
-async fn checker_of(
+pub async fn checker_of(
     state: &AppState,
     project_id: i64,
     xml_form_id: &str,
@@ -586,6 +593,8 @@ pub struct Incoming {
     pub xml: String,
     pub files: Vec<(String, String, Vec<u8>)>,
     pub device_id: Option<String>,
+    /// The grassroots unit of the app user who sent it.
+    pub unit: Option<String>,
 }
 
 /// What became of a submission.
@@ -629,12 +638,18 @@ pub async fn submit(
     if incoming.xml.len() > MAX_SUBMISSION_XML {
         return Err(AppError::PayloadTooLarge);
     }
-    let (form_state, hash) = store::form_head(state.pool(), project.id, xml_form_id)
+    let (form_state, hash, targets) = store::form_head(state.pool(), project.id, xml_form_id)
         .await?
         .ok_or(AppError::NotFound)?;
     if form_state != APPROVED {
         return Err(AppError::Conflict(format!(
             "the form {xml_form_id} is not open for collection (it is {form_state})"
+        )));
+    }
+    let targets = crate::plan::parse_targets(targets.as_deref());
+    if !crate::plan::reaches(&targets, incoming.unit.as_deref()) {
+        return Err(AppError::Conflict(format!(
+            "the form {xml_form_id} is not sent to this collector's unit"
         )));
     }
     let checker = checker_of(state, project.id, xml_form_id, &hash).await?;
@@ -711,6 +726,7 @@ pub async fn submit(
             incoming.xml.as_bytes(),
         ),
         created_at: state.now(),
+        region_code: incoming.unit.clone(),
     };
     let again = |existing: SubmissionRow| -> AppResult<SubmissionRow> {
         if existing.xml_hash == hash {
@@ -763,7 +779,15 @@ pub async fn form_for(
         .await?
         .ok_or(AppError::NotFound)?;
     match caller {
-        Caller::AppUser(_) if form.state != APPROVED => Err(AppError::NotFound),
+        Caller::AppUser(user)
+            if !crate::plan::is_open(&form, state.today())
+                || !crate::plan::reaches(
+                    &crate::plan::targets(&form),
+                    user.region_code.as_deref(),
+                ) =>
+        {
+            Err(AppError::NotFound)
+        }
         _ => Ok(form),
     }
 }

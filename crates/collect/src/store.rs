@@ -31,6 +31,11 @@ pub struct FormRow {
     pub hash: String,
     pub state: String,
     pub due_day: Option<String>,
+    /// The grassroots units the form is sent to (a JSON array of region codes); none: every
+    /// unit of the project's region.
+    pub target_regions: Option<String>,
+    /// The first day of collection; none: from approval.
+    pub opens_day: Option<String>,
     pub created_by: String,
     pub created_at: i64,
     pub decided_by: Option<String>,
@@ -47,6 +52,8 @@ pub struct Collector {
     pub account_id: Option<String>,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+    /// The grassroots unit an app user collects for.
+    pub region_code: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -60,16 +67,19 @@ pub struct SubmissionRow {
     pub xml_hash: String,
     pub xml_sealed: Vec<u8>,
     pub created_at: i64,
+    /// The grassroots unit it was collected for (its app user's, when sent).
+    pub region_code: Option<String>,
 }
 
 const FORM_COLUMNS: &str = "project_id, xml_form_id, version, title, definition, xform, hash, \
-     state, due_day, created_by, created_at, decided_by, decided_at, decision_note";
+     state, due_day, target_regions, opens_day, created_by, created_at, decided_by, decided_at, \
+     decision_note";
 
 const SUBMISSION_COLUMNS: &str = "project_id, xml_form_id, instance_id, submitter_id, device_id, \
-     version, xml_hash, xml_sealed, created_at";
+     version, xml_hash, xml_sealed, created_at, region_code";
 
 const COLLECTOR_COLUMNS: &str =
-    "id, project_id, kind, display_name, account_id, created_at, revoked_at";
+    "id, project_id, kind, display_name, account_id, created_at, revoked_at, region_code";
 
 pub async fn projects(db: &AnyPool) -> AppResult<Vec<Project>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -169,14 +179,14 @@ pub async fn form(db: &AnyPool, project_id: i64, xml_form_id: &str) -> AppResult
     .await?)
 }
 
-/// A form's state and XForm hash, without its (large) definition.
+/// A form's state, XForm hash and target units, without its (large) definition.
 pub async fn form_head(
     db: &AnyPool,
     project_id: i64,
     xml_form_id: &str,
-) -> AppResult<Option<(String, String)>> {
+) -> AppResult<Option<(String, String, Option<String>)>> {
     Ok(sqlx::query_as(
-        "SELECT state, hash FROM collect_forms WHERE project_id = $1 AND xml_form_id = $2",
+        "SELECT state, hash, target_regions FROM collect_forms WHERE project_id = $1 AND xml_form_id = $2",
     )
     .bind(project_id)
     .bind(xml_form_id.to_owned())
@@ -232,7 +242,7 @@ async fn save_form_once(db: &AnyPool, form: &FormRow) -> AppResult<()> {
     }
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO collect_forms ({FORM_COLUMNS}) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
     )))
     .bind(form.project_id)
     .bind(form.xml_form_id.clone())
@@ -243,6 +253,8 @@ async fn save_form_once(db: &AnyPool, form: &FormRow) -> AppResult<()> {
     .bind(form.hash.clone())
     .bind(form.state.clone())
     .bind(form.due_day.clone())
+    .bind(form.target_regions.clone())
+    .bind(form.opens_day.clone())
     .bind(form.created_by.clone())
     .bind(form.created_at)
     .bind(form.decided_by.clone())
@@ -279,6 +291,54 @@ pub async fn decide(
     Ok(done.rows_affected() == 1)
 }
 
+/// Sets where and until when a form is collected.
+pub async fn set_plan(
+    db: &AnyPool,
+    project_id: i64,
+    xml_form_id: &str,
+    target_regions: Option<&str>,
+    opens_day: Option<&str>,
+    due_day: Option<&str>,
+) -> AppResult<bool> {
+    let done = sqlx::query(
+        "UPDATE collect_forms SET target_regions = $1, opens_day = $2, due_day = $3 \
+         WHERE project_id = $4 AND xml_form_id = $5",
+    )
+    .bind(target_regions.map(str::to_owned))
+    .bind(opens_day.map(str::to_owned))
+    .bind(due_day.map(str::to_owned))
+    .bind(project_id)
+    .bind(xml_form_id.to_owned())
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A form's submissions counted by the unit they were collected for.
+pub async fn counts_by_unit(
+    db: &AnyPool,
+    project_id: i64,
+    xml_form_id: &str,
+) -> AppResult<Vec<(Option<String>, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT region_code, COUNT(*) FROM collect_submissions \
+         WHERE project_id = $1 AND xml_form_id = $2 GROUP BY region_code ORDER BY region_code",
+    )
+    .bind(project_id)
+    .bind(xml_form_id.to_owned())
+    .fetch_all(db)
+    .await?)
+}
+
+/// Every grassroots unit (township and village) the platform knows: (code, name).
+pub async fn grassroots_units(db: &AnyPool) -> AppResult<Vec<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT code, name FROM regions WHERE level IN ('township', 'village') ORDER BY code",
+    )
+    .fetch_all(db)
+    .await?)
+}
+
 /// A collector to add.
 pub struct NewCollector<'a> {
     pub project_id: i64,
@@ -287,6 +347,7 @@ pub struct NewCollector<'a> {
     pub display_name: &'a str,
     pub account_id: Option<&'a str>,
     pub token_hash: Option<&'a str>,
+    pub region_code: Option<&'a str>,
     pub by: &'a str,
     pub at: i64,
 }
@@ -299,6 +360,7 @@ pub async fn add_collector(db: &AnyPool, new: &NewCollector<'_>) -> AppResult<i6
         display_name,
         account_id,
         token_hash,
+        region_code,
         by,
         at,
     } = *new;
@@ -318,8 +380,8 @@ pub async fn add_collector(db: &AnyPool, new: &NewCollector<'_>) -> AppResult<i6
             .fetch_one(db)
             .await?;
         let inserted = sqlx::query(
-            "INSERT INTO collect_actors (id, project_id, kind, display_name, account_id, token_hash, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO collect_actors (id, project_id, kind, display_name, account_id, token_hash, created_by, created_at, region_code) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(next)
         .bind(project_id)
@@ -329,6 +391,7 @@ pub async fn add_collector(db: &AnyPool, new: &NewCollector<'_>) -> AppResult<i6
         .bind(token_hash.map(str::to_owned))
         .bind(by.to_owned())
         .bind(at)
+        .bind(region_code.map(str::to_owned))
         .execute(db)
         .await;
         match inserted {
@@ -408,7 +471,7 @@ pub async fn insert_submissions(db: &AnyPool, batch: &[&NewSubmission]) -> AppRe
     for new in batch {
         let row = &new.row;
         let done = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO collect_submissions ({SUBMISSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+            "INSERT INTO collect_submissions ({SUBMISSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
              ON CONFLICT (project_id, xml_form_id, instance_id) DO NOTHING"
         )))
         .bind(row.project_id)
@@ -420,6 +483,7 @@ pub async fn insert_submissions(db: &AnyPool, batch: &[&NewSubmission]) -> AppRe
         .bind(row.xml_hash.clone())
         .bind(row.xml_sealed.clone())
         .bind(row.created_at)
+        .bind(row.region_code.clone())
         .execute(&mut *tx)
         .await?;
         let stored = done.rows_affected() == 1;

@@ -172,6 +172,18 @@ impl Checker {
 
     /// Checks a submitted instance.
     pub fn check(&self, xml: &str, env: &Env) -> Result<Checked, Refusal> {
+        let review = self.review(xml, env)?;
+        if review.invalid.is_empty() {
+            Ok(review.checked)
+        } else {
+            Err(Refusal::Invalid(review.invalid))
+        }
+    }
+
+    /// Reads an instance as a collector's draft: every problem, and which questions are not
+    /// relevant to these answers (a page without scripts hides them on the next view). `Err`
+    /// only where the instance cannot be read at all.
+    pub fn review(&self, xml: &str, env: &Env) -> Result<Review, Refusal> {
         let mut doc = Instance::parse(xml).map_err(Refusal::Xml)?;
         let id = doc.attribute(Instance::ROOT, "id").unwrap_or_default();
         if id != self.form.id {
@@ -195,6 +207,7 @@ impl Checker {
             env,
             invalid: Vec::new(),
             answers: Vec::new(),
+            hidden: Vec::new(),
         };
         let root = format!("/{ROOT}");
         walk.unknown(Instance::ROOT, &self.form.children, &root, true);
@@ -206,21 +219,33 @@ impl Checker {
             &root,
             true,
         );
-        if !walk.invalid.is_empty() {
-            return Err(Refusal::Invalid(walk.invalid));
-        }
         let instance_name = self.instance_name.as_ref().map(|expr| {
             let at = meta.unwrap_or(Instance::ROOT);
             xpath::eval(expr, &doc, at, env).text(&doc)
         });
-        Ok(Checked {
-            instance_id,
-            deprecated_id,
-            version,
-            instance_name,
-            answers: walk.answers,
+        Ok(Review {
+            checked: Checked {
+                instance_id,
+                deprecated_id,
+                version,
+                instance_name,
+                answers: walk.answers,
+            },
+            invalid: walk.invalid,
+            hidden: walk.hidden,
         })
     }
+}
+
+/// An instance read as a draft.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Review {
+    /// What was accepted (meaningful when `invalid` is empty).
+    pub checked: Checked,
+    pub invalid: Vec<Invalid>,
+    /// The questions and groups that are not relevant to these answers, by their path in this
+    /// instance (`/data/r[2]/name`).
+    pub hidden: Vec<String>,
 }
 
 /// Adds an empty element for every question the submission left out (outside repeats), so
@@ -249,6 +274,7 @@ struct Walk<'a> {
     env: &'a Env,
     invalid: Vec<Invalid>,
     answers: Vec<Answer>,
+    hidden: Vec<String>,
 }
 
 impl Walk<'_> {
@@ -297,6 +323,9 @@ impl Walk<'_> {
                 for (n, element) in elements.iter().enumerate() {
                     let path = format!("{path_prefix}/{}[{}]", node.name, n + 1);
                     let here = relevant && self.holds(&rule.relevant, *element, true);
+                    if !here {
+                        self.hidden.push(path.clone());
+                    }
                     self.nodes(
                         *element,
                         &node.children,
@@ -316,6 +345,9 @@ impl Walk<'_> {
                 self.fail(&path, node, Rule::Twice);
             }
             let here = relevant && self.holds(&rule.relevant, element, true);
+            if !here {
+                self.hidden.push(path.clone());
+            }
             if node.kind == Kind::Group {
                 self.nodes(element, &node.children, &rule.children, &field, &path, here);
                 continue;

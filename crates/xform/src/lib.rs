@@ -13,7 +13,7 @@ pub mod xform;
 pub mod xlsform;
 pub mod xpath;
 
-pub use check::{Answer, Checker, Invalid, Rule};
+pub use check::{Answer, Checker, Invalid, Review, Rule};
 pub use instance::Instance;
 pub use xlsform::SheetError;
 

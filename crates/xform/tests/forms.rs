@@ -355,6 +355,18 @@ fn questions_that_are_not_relevant_are_not_checked() {
             .any(|a| a.field == "/data/addr/street")
     );
     assert!(!checked.answers.iter().any(|a| a.field == "/data/symptoms"));
+    // Read as a draft, the same answers say which questions to hide; the group hides with
+    // its children.
+    let review = checker
+        .review(&submission(&body), &env())
+        .expect("readable");
+    assert!(review.invalid.is_empty(), "{:?}", review.invalid);
+    assert_eq!(
+        review.hidden,
+        ["/data/symptoms", "/data/addr", "/data/addr/street"]
+    );
+    let shown = checker.review(&submission(GOOD), &env()).expect("readable");
+    assert_eq!(shown.hidden, Vec::<String>::new());
     // With no members, vaccinated is not relevant and its required rule does not apply.
     let body = GOOD
         .replace("<members>3</members>", "<members>0</members>")

@@ -209,7 +209,10 @@ async fn every_role_gets_exactly_the_access_the_policy_grants() {
                 && map.get("code") == Some(&json!("REGION"))
             {
                 region_serial += 1;
-                map.insert("code".into(), json!(format!("339901{region_serial:03}")));
+                map.insert(
+                    "code".into(),
+                    json!(format!("339901{:03}", 100 + region_serial)),
+                );
             }
             let request = match case.method {
                 "GET" => app.client.get(app.url(&case.path)),

@@ -656,3 +656,312 @@ async fn the_page_lets_the_office_send_a_form_back_and_its_designers_see_why() {
     let page = tax.get(&app, "/collect").await.text().await.expect("html");
     assert!(page.contains("没有您可以查看的采集项目") && !page.contains("个体工商户走访"));
 }
+
+/// The hidden fields of the fill page's form (csrf, instance, started, repeat counts).
+fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    crate::helpers::form_values(html, "/collect/device/forms/business_survey")
+        .into_iter()
+        .filter(|(name, _)| !name.starts_with('/') && name != "action")
+        .collect()
+}
+
+async fn post_fill(
+    browser: &mut crate::helpers::Browser,
+    app: &TestApp,
+    hidden: &[(String, String)],
+    answers: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut form: Vec<(&str, &str)> = hidden
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    form.extend_from_slice(answers);
+    browser
+        .post_form(app, "/collect/device/forms/business_survey", &form)
+        .await
+}
+
+#[tokio::test]
+async fn a_collector_fills_a_form_sent_to_their_unit_on_a_phone_without_scripts() {
+    let app = spawn_app().await;
+    let designer = app.account("demo.deptadmin.market").api_token.clone();
+
+    // A device for a village: its unit must be a township or village of the project's region.
+    for (unit, status) in [("339901", 422), ("339901009", 422), ("33990100100", 422)] {
+        let made = app
+            .post_as(
+                &designer,
+                "/v1/projects/1/app-users",
+                &json!({"displayName": "x", "regionCode": unit}),
+            )
+            .await;
+        assert_eq!(made.status(), status, "{unit}");
+    }
+    let (status, user) = json_of(
+        app.post_as(
+            &designer,
+            "/v1/projects/1/app-users",
+            &json!({"displayName": "桥头村 网格员", "regionCode": "339901001002"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, user["regionCode"].as_str()),
+        (200, Some("339901001002"))
+    );
+    let token = user["token"].as_str().expect("token").to_owned();
+
+    // Signing in on the phone with the device token; a wrong one is refused readably.
+    let mut phone = crate::helpers::Browser::default();
+    let page = phone
+        .get(&app, "/collect/device")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(page.contains("name=\"token\""), "the sign-in form");
+    let csrf = crate::helpers::hidden_csrf(&page);
+    let wrong = phone
+        .post_form(
+            &app,
+            "/collect/device/sign-in",
+            &[("csrf", &csrf), ("token", "nope")],
+        )
+        .await;
+    assert_eq!(wrong.status(), 422);
+    assert!(wrong.text().await.expect("html").contains("设备令牌无效"));
+    let signed = phone
+        .post_form(
+            &app,
+            "/collect/device/sign-in",
+            &[("csrf", &csrf), ("token", &token)],
+        )
+        .await;
+    assert_eq!(signed.status(), 303);
+
+    // My forms: the survey sent to the village's subdistrict, with its due day.
+    let mine = phone
+        .get(&app, "/collect/device")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(mine.contains("桥头村"), "the unit is named");
+    assert!(mine.contains("href=\"/collect/device/forms/business_survey\""));
+    assert!(mine.contains("截止"), "the due day");
+    assert!(
+        !mine.contains("shop_recheck"),
+        "a form still waiting for the office is not listed"
+    );
+
+    // The blank form: the questions that apply only when the shop was affected are hidden.
+    let blank = phone
+        .get(&app, "/collect/device/forms/business_survey")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(blank.contains("name=\"/data/shop_name\""));
+    assert!(!blank.contains("name=\"/data/impacts\""));
+    let hidden = hidden_fields(&blank);
+
+    // Sent with mistakes: each is named beside its question, and nothing is stored.
+    let before = app.count("collect_submissions").await;
+    let wrong = post_fill(
+        &mut phone,
+        &app,
+        &hidden,
+        &[
+            ("/data/shop_name", "桥头小卖部"),
+            ("/data/operator_phone", "12345"),
+            ("/data/staff", "0"),
+            ("action", "send"),
+        ],
+    )
+    .await;
+    assert_eq!(wrong.status(), 200);
+    let wrong = wrong.text().await.expect("html");
+    assert!(
+        wrong.contains("请填写11位手机号"),
+        "the phone's constraint message"
+    );
+    assert!(
+        wrong.contains("1至500人"),
+        "the staff count's constraint message"
+    );
+    assert!(
+        wrong.contains("请填写此项"),
+        "a required question left empty"
+    );
+    assert!(wrong.contains("value=\"桥头小卖部\""), "answers are kept");
+    assert_eq!(app.count("collect_submissions").await, before);
+
+    // "Check" with the shop affected: the questions about it appear.
+    let affected = post_fill(
+        &mut phone,
+        &app,
+        &hidden,
+        &[("/data/affected", "yes"), ("action", "check")],
+    )
+    .await
+    .text()
+    .await
+    .expect("html");
+    assert!(affected.contains("name=\"/data/impacts\""));
+
+    // Sent right: stored for the village, and sent twice it is kept once.
+    let answers = [
+        ("/data/shop_name", "桥头小卖部"),
+        ("/data/operator_name", "赵桥"),
+        ("/data/operator_phone", "13900001234"),
+        ("/data/industry", "retail"),
+        ("/data/staff", "2"),
+        ("/data/monthly_sales", "3.5"),
+        ("/data/affected", "yes"),
+        ("/data/impacts", "rent"),
+        ("/data/impacts", "supply"),
+        ("/data/visit_day", "2026-12-01"),
+        ("action", "send"),
+    ];
+    for _ in 0..2 {
+        let sent = post_fill(&mut phone, &app, &hidden, &answers).await;
+        assert_eq!(sent.status(), 303);
+        assert_eq!(
+            sent.headers()["location"],
+            "/collect/device?sent=business_survey"
+        );
+    }
+    assert_eq!(app.count("collect_submissions").await, before + 1);
+    let mine = phone
+        .get(&app, "/collect/device?sent=business_survey")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(mine.contains("已收到"), "{mine}");
+    assert!(mine.contains("本单位已报 1"));
+
+    // The department sees it under the subdistrict the village belongs to.
+    let (status, progress) = json_of(
+        app.get_as(
+            &designer,
+            "/api/v1/collect/projects/1/forms/business_survey/progress",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let row = |code: &str| {
+        progress
+            .as_array()
+            .and_then(|rows| rows.iter().find(|r| r["code"] == code))
+            .map(|r| {
+                (
+                    r["name"].as_str().unwrap_or_default().to_owned(),
+                    r["submissions"].as_i64(),
+                )
+            })
+    };
+    assert_eq!(row("339901001"), Some(("城东街道".into(), Some(25))));
+    assert_eq!(row("339902001"), Some(("滨江街道".into(), Some(24))));
+    let tax = app.account("demo.clerk.tax").api_token.clone();
+    let progress = "/api/v1/collect/projects/1/forms/business_survey/progress";
+    assert_eq!(app.get_as(&tax, progress).await.status(), 404);
+
+    // Signed out, the form is not reachable.
+    let page = phone
+        .get(&app, "/collect/device")
+        .await
+        .text()
+        .await
+        .expect("html");
+    let csrf = crate::helpers::hidden_csrf(&page);
+    let out = phone
+        .post_form(&app, "/collect/device/sign-out", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(out.status(), 303);
+    let gone = phone
+        .get(&app, "/collect/device/forms/business_survey")
+        .await;
+    assert_eq!(gone.status(), 303);
+}
+
+#[tokio::test]
+async fn an_approved_forms_due_day_only_moves_later() {
+    let app = spawn_app().await;
+    let clerk = app.account("demo.clerk.market").api_token.clone();
+    let plan = "/api/v1/collect/projects/1/forms/business_survey/plan";
+    let (_, forms) = json_of(
+        app.get_as(
+            &app.account("demo.deptadmin").api_token,
+            "/api/v1/collect/approvals",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(forms[0]["xml_form_id"], "shop_recheck");
+    let put = |body: Value| {
+        let app = &app;
+        let clerk = clerk.clone();
+        async move {
+            let response = app
+                .client
+                .put(app.url(plan))
+                .bearer_auth(&clerk)
+                .json(&body)
+                .send()
+                .await
+                .expect("request");
+            json_of(response).await
+        }
+    };
+    let target = json!(["339901001", "339902001"]);
+    let later = "2099-01-31";
+    let (status, moved) = put(json!({"target": target, "due": later})).await;
+    assert_eq!((status, moved["due"].as_str()), (200, Some(later)));
+    assert_eq!(moved["target"], target);
+    // Earlier, or sent elsewhere, once approved: refused, nothing changes.
+    assert_eq!(
+        put(json!({"target": target, "due": "2098-01-01"})).await.0,
+        409
+    );
+    assert_eq!(
+        put(json!({"target": ["339901001"], "due": later})).await.0,
+        409
+    );
+    // Not a grassroots unit, not a day, a day gone: refused with the field named.
+    let (status, problem) = put(json!({"target": ["339901"], "due": later})).await;
+    assert_eq!((status, problem["field"].as_str()), (422, Some("target")));
+    assert_eq!(
+        put(json!({"target": target, "due": "31/01/2099"})).await.0,
+        422
+    );
+    assert_eq!(
+        put(json!({"target": target, "due": "2020-01-01"})).await.0,
+        422
+    );
+    assert_eq!(put(json!({"whatever": 1})).await.0, 422);
+    // The pending form's plan waits for the office.
+    let pending = "/api/v1/collect/projects/1/forms/shop_recheck/plan";
+    let response = app
+        .client
+        .put(app.url(pending))
+        .bearer_auth(&clerk)
+        .json(&json!({"due": later}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 409);
+    // Another department cannot plan it at all.
+    let tax = app.account("demo.clerk.tax").api_token.clone();
+    let response = app
+        .client
+        .put(app.url(plan))
+        .bearer_auth(&tax)
+        .json(&json!({"due": later}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 404);
+}

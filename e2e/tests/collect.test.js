@@ -1,0 +1,102 @@
+// 一表通 on a phone with scripts turned off: a village collector signs in with the device token
+// their department made, opens the form sent to their subdistrict, is told beside each question
+// what to correct, sees the questions that apply appear after "check", sends it and finds it
+// counted; the fill page has no serious accessibility violation.
+
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { after, before, test } from 'node:test';
+import { account, launchBrowser, shot, startDemo } from '../lib/harness.js';
+
+const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+let demo;
+let browser;
+
+before(async () => {
+  demo = await startDemo();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await demo?.stop();
+});
+
+const phone = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
+
+async function deviceToken() {
+  const clerk = account(demo, 'demo.clerk.market');
+  const made = await fetch(`${demo.baseUrl}/v1/projects/1/app-users`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${clerk.api_token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ displayName: '桥头村 网格员', regionCode: '339901001002' }),
+  });
+  assert.equal(made.status, 200);
+  return (await made.json()).token;
+}
+
+async function signInDevice(context, token) {
+  const page = await context.newPage();
+  await page.goto(`${demo.baseUrl}/collect/device`);
+  await page.fill('#device-token', token);
+  await page.click('form[action="/collect/device/sign-in"] button');
+  await page.waitForURL('**/collect/device');
+  return page;
+}
+
+const field = (page, path) => page.locator(`[name="${path}"]`);
+
+test('a collector fills in a form on a phone without scripts', async () => {
+  const token = await deviceToken();
+  const context = await browser.newContext({ ...phone, javaScriptEnabled: false });
+  const page = await signInDevice(context, token);
+  const todo = page.locator('ul.todo');
+  assert.ok((await todo.innerText()).includes('个体工商户经营情况摸底'));
+  await shot(page, 'collect-01-my-forms');
+  await page.click('a[href="/collect/device/forms/business_survey"]');
+  await page.waitForURL('**/collect/device/forms/business_survey');
+  assert.equal(await field(page, '/data/impacts').count(), 0, 'hidden until the shop is affected');
+
+  await field(page, '/data/shop_name').fill('桥头小卖部');
+  await field(page, '/data/operator_name').fill('赵桥');
+  await field(page, '/data/operator_phone').fill('12345');
+  await page.check('[name="/data/industry"][value=retail]');
+  await field(page, '/data/staff').fill('2');
+  await page.check('[name="/data/affected"][value=yes]');
+  await field(page, '/data/visit_day').fill('2026-12-01');
+  await page.click('button[value=check]');
+  await page.waitForLoadState();
+  assert.ok((await page.locator('.field-error').first().innerText()).includes('11位手机号'));
+  assert.equal(await field(page, '/data/shop_name').inputValue(), '桥头小卖部', 'answers are kept');
+  assert.ok((await field(page, '/data/impacts').count()) > 0, 'the questions about the effects appear');
+  await shot(page, 'collect-02-checked');
+
+  await field(page, '/data/operator_phone').fill('13900001234');
+  await page.check('[name="/data/impacts"][value=rent]');
+  await page.click('button[value=send]');
+  await page.waitForURL('**/collect/device?sent=business_survey');
+  const mine = await page.locator('main').innerText();
+  assert.ok(mine.includes('已收到'), mine);
+  assert.ok(mine.includes('本单位已报 1'), mine);
+  await context.close();
+});
+
+test('the fill page has no serious accessibility violation', async () => {
+  const token = await deviceToken();
+  const context = await browser.newContext({ ...phone, bypassCSP: true });
+  const page = await signInDevice(context, token);
+  const found = [];
+  for (const path of ['/collect/device', '/collect/device/forms/business_survey']) {
+    await page.goto(`${demo.baseUrl}${path}`);
+    await page.addScriptTag({ path: axePath });
+    const violations = await page.evaluate(async () => {
+      const result = await window.axe.run(document, { resultTypes: ['violations'] });
+      return result.violations
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+    });
+    found.push(...violations.map((v) => `${path} ${v}`));
+  }
+  assert.deepEqual(found, []);
+  await context.close();
+});
