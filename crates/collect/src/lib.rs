@@ -21,7 +21,7 @@ pub mod writer;
 
 pub use demo::business_survey as demo_business_survey;
 pub use modules::CollectModule;
-pub(crate) use tongban_platform::{db, error, identity, random, state, time_fmt, web};
+pub(crate) use tongban_platform::{db, error, identity, ledger, random, state, time_fmt, web};
 
 /// The tables of this crate's module.
 pub static MIGRATIONS: tongban_platform::migrations::Migrations =

@@ -49,6 +49,10 @@ pub fn routes() -> Router<AppState> {
             get(app_users).post(add_app_user),
         )
         .route(
+            "/v1/projects/{project}/app-users/{user}",
+            axum::routing::delete(revoke_app_user),
+        )
+        .route(
             "/v1/projects/{project}/forms",
             get(forms_list).post(create_form).layer(forms),
         )
@@ -260,6 +264,7 @@ async fn app_users(
                 "type": "field_key",
                 "displayName": u.display_name,
                 "projectId": u.project_id,
+                "regionCode": u.region_code,
                 "createdAt": rfc3339(u.created_at),
                 "deletedAt": u.revoked_at.map(rfc3339),
                 "token": null,
@@ -267,6 +272,18 @@ async fn app_users(
         })
         .collect();
     Ok(axum::Json(users).into_response())
+}
+
+/// Withdraws a device, as Central's `DELETE …/app-users/{id}` does: its token stops working.
+async fn revoke_app_user(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((project, user)): Path<(String, String)>,
+) -> OdkResult<Response> {
+    let actor = staff(&state, &headers).await?;
+    let user = user.parse::<i64>().map_err(|_| AppError::NotFound)?;
+    service::revoke_app_user(&state, &actor, project_id(&project)?, user).await?;
+    Ok(axum::Json(json!({"success": true})).into_response())
 }
 
 #[derive(serde::Deserialize)]

@@ -38,6 +38,10 @@ pub fn routes() -> Router<AppState> {
             "/collect/projects/{project}/forms/{form}/plan",
             post(set_plan),
         )
+        .route(
+            "/collect/projects/{project}/app-users/{user}/revoke",
+            post(revoke_device),
+        )
 }
 
 /// A form as a row shows it.
@@ -352,5 +356,21 @@ async fn set_plan(
         .await
         .map_err(|e| ctx.error(e))?;
     let notice = format!("{} {}", ctx.t.get("collect.notice.planned"), row.title);
+    render(&state, &ctx, Some(notice), None).await
+}
+
+/// A lost or handed-over device is withdrawn: its token stops working at once.
+async fn revoke_device(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((project, user)): Path<(i64, i64)>,
+    PageForm(fields): PageForm<Fields>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&field(&fields, "csrf"))?;
+    service::revoke_app_user(&state, actor, project, user)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let notice = ctx.t.get("collect.notice.revoked").to_owned();
     render(&state, &ctx, Some(notice), None).await
 }

@@ -215,6 +215,19 @@ pub async fn set_plan(
         due_text.as_deref(),
     )
     .await?;
+    service::log(
+        state,
+        actor,
+        "collect.form_planned",
+        serde_json::json!({
+            "project": project_id,
+            "form": xml_form_id,
+            "target": codes,
+            "opens": opens_text,
+            "due": due_text,
+        }),
+    )
+    .await?;
     store::form(state.pool(), project_id, xml_form_id)
         .await?
         .ok_or(AppError::NotFound)

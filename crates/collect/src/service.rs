@@ -135,6 +135,13 @@ pub async fn create_project(state: &AppState, actor: &Actor, name: &str) -> AppR
         return Err(AppError::Forbidden);
     };
     let id = store::add_project(state.pool(), name, &department, actor.id(), state.now()).await?;
+    log(
+        state,
+        actor,
+        "collect.project_opened",
+        serde_json::json!({"project": id, "department": department}),
+    )
+    .await?;
     project_by_id(state, id).await?.ok_or(AppError::NotFound)
 }
 
@@ -278,6 +285,23 @@ pub async fn decide(
             form.state
         )));
     }
+    log(
+        state,
+        actor,
+        if approve {
+            "collect.form_approved"
+        } else {
+            "collect.form_returned"
+        },
+        serde_json::json!({
+            "project": project_id,
+            "form": xml_form_id,
+            "version": form.version,
+            "xform_md5": form.hash,
+            "note": note,
+        }),
+    )
+    .await?;
     store::form(state.pool(), project_id, xml_form_id)
         .await?
         .ok_or(AppError::NotFound)
@@ -478,6 +502,13 @@ pub async fn add_app_user(
         },
     )
     .await?;
+    log(
+        state,
+        actor,
+        "collect.app_user_made",
+        serde_json::json!({"project": project_id, "app_user": id, "unit": unit}),
+    )
+    .await?;
     Ok((
         Collector {
             id,
@@ -491,6 +522,44 @@ pub async fn add_app_user(
         },
         token,
     ))
+}
+
+/// Withdraws a device of the project: its token stops working at once.
+pub async fn revoke_app_user(
+    state: &AppState,
+    actor: &Actor,
+    project_id: i64,
+    id: i64,
+) -> AppResult<()> {
+    project_run_by(state, actor, project_id).await?;
+    if !store::revoke_app_user(state.pool(), project_id, id, state.now()).await? {
+        return Err(AppError::NotFound);
+    }
+    log(
+        state,
+        actor,
+        "collect.app_user_revoked",
+        serde_json::json!({"project": project_id, "app_user": id}),
+    )
+    .await
+}
+
+/// Records an act of the module's governance in the transparency log: who opened a project,
+/// approved or sent back a form, planned it, made or withdrew a device.
+pub async fn log(
+    state: &AppState,
+    actor: &Actor,
+    kind: &str,
+    what: serde_json::Value,
+) -> AppResult<()> {
+    let entry = serde_json::json!({
+        "kind": kind,
+        "at": crate::time_fmt::rfc3339(state.now()),
+        "actor": actor.id(),
+        "what": what,
+    });
+    crate::ledger::service::append(state, &entry).await?;
+    Ok(())
 }
 
 /// The app user of a token, or unauthenticated.

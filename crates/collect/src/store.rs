@@ -403,6 +403,21 @@ pub async fn add_collector(db: &AnyPool, new: &NewCollector<'_>) -> AppResult<i6
     Err(AppError::Contention)
 }
 
+/// Withdraws an app user: its token stops working at once. False when there is no such app
+/// user in the project, or it was withdrawn already.
+pub async fn revoke_app_user(db: &AnyPool, project_id: i64, id: i64, at: i64) -> AppResult<bool> {
+    let done = sqlx::query(
+        "UPDATE collect_actors SET revoked_at = $1 \
+         WHERE id = $2 AND project_id = $3 AND kind = 'app_user' AND revoked_at IS NULL",
+    )
+    .bind(at)
+    .bind(id)
+    .bind(project_id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// The app user a token's digest belongs to, unless revoked.
 pub async fn app_user_by_token(db: &AnyPool, token_hash: &str) -> AppResult<Option<Collector>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(

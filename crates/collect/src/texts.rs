@@ -187,4 +187,10 @@ pub const TEXTS: tongban_platform::web::i18n::Texts = &[
         "（本项目全部单位）",
         "(every unit of the project)",
     ),
+    ("collect.device_revoke", "收回", "Withdraw"),
+    (
+        "collect.notice.revoked",
+        "设备已收回，它的令牌立即失效。",
+        "The device is withdrawn; its token no longer works.",
+    ),
 ];

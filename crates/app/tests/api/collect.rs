@@ -614,6 +614,25 @@ async fn the_page_lets_the_office_send_a_form_back_and_its_designers_see_why() {
         .await
         .expect("html");
     assert!(made.contains("/v1/key/") && made.contains("滨江社区 平板2"));
+    // The device is withdrawn from the page (the last one in the list is the newest).
+    let revoke = made
+        .split("action=\"")
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|action| action.ends_with("/revoke"))
+        .last()
+        .expect("a withdraw button")
+        .to_owned();
+    let withdrawn = designer
+        .post_form(&app, &revoke, &[("csrf", &csrf)])
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(withdrawn.contains("设备已收回"), "{withdrawn}");
+    assert!(
+        !withdrawn.contains(&format!("action=\"{revoke}\"")),
+        "no longer listed"
+    );
     // An XLSForm uploaded from the page goes to the office; a broken one is refused readably.
     let form = reqwest::multipart::Form::new()
         .text("csrf", csrf.clone())
@@ -869,6 +888,44 @@ async fn a_collector_fills_a_form_sent_to_their_unit_on_a_phone_without_scripts(
     let progress = "/api/v1/collect/projects/1/forms/business_survey/progress";
     assert_eq!(app.get_as(&tax, progress).await.status(), 404);
 
+    // Withdrawn, the device's token stops working at once: on the phone and in ODK Collect.
+    let id = user["id"].as_i64().expect("id");
+    let withdraw = format!("/v1/projects/1/app-users/{id}");
+    let delete = |token: String| {
+        let app = &app;
+        let path = withdraw.clone();
+        async move {
+            let response = app
+                .client
+                .delete(app.url(&path))
+                .bearer_auth(token)
+                .send()
+                .await;
+            response.expect("request").status().as_u16()
+        }
+    };
+    assert_eq!(
+        delete(tax.clone()).await,
+        404,
+        "another department's device"
+    );
+    assert_eq!(delete(designer.clone()).await, 200);
+    assert_eq!(delete(designer.clone()).await, 404, "withdrawn once");
+    let page = phone
+        .get(&app, "/collect/device")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(page.contains("name=\"token\""), "back to the sign-in form");
+    let list = app
+        .client
+        .get(app.url(&format!("/v1/key/{token}/projects/1/formList")))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(list.status(), 401);
+
     // Signed out, the form is not reachable.
     let page = phone
         .get(&app, "/collect/device")
@@ -921,6 +978,44 @@ async fn an_approved_forms_due_day_only_moves_later() {
     let (status, moved) = put(json!({"target": target, "due": later})).await;
     assert_eq!((status, moved["due"].as_str()), (200, Some(later)));
     assert_eq!(moved["target"], target);
+    // The plan, who made it and when, is in the transparency log.
+    app.clock.advance(time::Duration::seconds(1));
+    let checkpoint = app
+        .client
+        .get(app.url("/api/v1/ledger/checkpoint"))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("text");
+    let size: u64 = checkpoint
+        .lines()
+        .nth(1)
+        .and_then(|line| line.parse().ok())
+        .expect("the checkpoint's size");
+    let auditor = app.first_with_role("audit_admin").api_token.clone();
+    let (_, entries) = json_of(
+        app.get_as(
+            &auditor,
+            &format!(
+                "/api/v1/ledger/entries/content?start={}&end={size}",
+                size - 1
+            ),
+        )
+        .await,
+    )
+    .await;
+    use base64::Engine as _;
+    let leaf = entries[0]["leaf"].as_str().expect("a leaf");
+    let last = base64::engine::general_purpose::STANDARD
+        .decode(leaf)
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .expect("base64");
+    assert!(
+        last.contains("collect.form_planned") && last.contains(later),
+        "{last}"
+    );
     // Earlier, or sent elsewhere, once approved: refused, nothing changes.
     assert_eq!(
         put(json!({"target": target, "due": "2098-01-01"})).await.0,
