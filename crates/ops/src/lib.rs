@@ -15,10 +15,10 @@ pub mod alerts;
 pub mod api;
 pub mod boundaries;
 pub mod pages;
-pub mod suppress;
 pub mod view;
 
 pub use modules::OpsModule;
+pub use tongban_platform::suppress;
 pub(crate) use tongban_platform::{
     admin, authz, db, error, identity, module, random, state, time_fmt, web,
 };

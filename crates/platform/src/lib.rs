@@ -25,6 +25,7 @@ pub mod outbound;
 pub mod random;
 pub mod refreshing;
 pub mod state;
+pub mod suppress;
 pub mod time_fmt;
 pub mod web;
 

@@ -208,20 +208,11 @@ fn date_text(at: &ExcelDateTime) -> String {
     }
 }
 
-/// Workbooks written for tests: one sheet of inline strings and numbers (a cell that parses
-/// as a number is written as one), with a date style for cells written `date:YYYY-MM-DD`.
-#[cfg(any(test, feature = "fixtures"))]
-pub mod fixtures {
+/// XLSX workbooks written: named sheets of inline strings and numbers (a cell that reads as a
+/// number is written as one, except codes with a leading zero such as `007`), with a date style
+/// for cells written `date:YYYY-MM-DD`. Exports (一表通's roll-ups) and test fixtures use it.
+pub mod write {
     use std::io::Write;
-
-    /// An XLSX workbook of one sheet: the header, then the rows.
-    pub fn workbook(columns: &[&str], rows: &[Vec<String>]) -> Vec<u8> {
-        let header: Vec<String> = columns.iter().map(|c| (*c).to_owned()).collect();
-        let all: Vec<Vec<String>> = std::iter::once(header)
-            .chain(rows.iter().cloned())
-            .collect();
-        workbook_of(&[("数据", &all)])
-    }
 
     /// An XLSX workbook of named sheets, each a list of rows (the first its header).
     pub fn workbook_of(sheets: &[(&str, &[Vec<String>])]) -> Vec<u8> {
@@ -289,7 +280,7 @@ pub mod fixtures {
                 }
                 if let Some(date) = value.strip_prefix("date:") {
                     sheet.push_str(&format!(r#"<c r="{at}" s="1"><v>{}</v></c>"#, serial(date)));
-                } else if r > 0 && value.parse::<f64>().is_ok() && !value.starts_with('0') {
+                } else if r > 0 && super::is_number(value) {
                     sheet.push_str(&format!(r#"<c r="{at}"><v>{value}</v></c>"#));
                 } else {
                     sheet.push_str(&format!(
@@ -331,6 +322,21 @@ pub mod fixtures {
         text.replace('&', "&amp;")
             .replace('<', "&lt;")
             .replace('>', "&gt;")
+    }
+}
+
+/// Workbooks written for tests.
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures {
+    pub use super::write::workbook_of;
+
+    /// An XLSX workbook of one sheet: the header, then the rows.
+    pub fn workbook(columns: &[&str], rows: &[Vec<String>]) -> Vec<u8> {
+        let header: Vec<String> = columns.iter().map(|c| (*c).to_owned()).collect();
+        let all: Vec<Vec<String>> = std::iter::once(header)
+            .chain(rows.iter().cloned())
+            .collect();
+        workbook_of(&[("数据", &all)])
     }
 }
 
@@ -399,4 +405,12 @@ mod tests {
             other => panic!("{other:?}"),
         }
     }
+}
+
+/// Whether a cell's text is written as a number: it reads as one, and it is not a code with a
+/// leading zero (`007`).
+fn is_number(value: &str) -> bool {
+    let digits = value.trim_start_matches('-');
+    value.parse::<f64>().is_ok_and(f64::is_finite)
+        && !(digits.len() > 1 && digits.starts_with('0') && !digits.starts_with("0."))
 }

@@ -46,7 +46,7 @@ pub struct Line {
     pub total: Shown,
 }
 
-pub use tongban_platform::figures::{base, rounded};
+pub use crate::figures::{base, rounded};
 
 /// Publishes a line of counts of persons with its total, hiding what must be hidden for
 /// threshold `k` (at least 1; with `k` 1 nothing is hidden) and rounding what is shown.
