@@ -9,6 +9,7 @@ use utoipa_axum::routes;
 
 use crate::error::{AppResult, Problem};
 use crate::plan::{self, PlanRequest, UnitProgress};
+use crate::rollup::{Level, Rollup};
 use crate::service::{self, Overlap};
 use crate::state::AppState;
 use crate::store::FormRow;
@@ -21,6 +22,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(decide))
         .routes(routes!(set_plan))
         .routes(routes!(progress))
+        .routes(routes!(rollup))
 }
 
 /// A form as the office and its designers see it.
@@ -152,4 +154,40 @@ async fn progress(
         .await?
         .ok_or(crate::error::AppError::NotFound)?;
     Ok(Json(plan::progress(&state, &project, &row).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RollupQuery {
+    /// `county`, `township` (the default) or `village` (the project's staff only).
+    pub level: Option<String>,
+}
+
+/// A form's results rolled up by unit: counts per choice, sums and means of numbers; above the
+/// village level small counts of persons are `null` and the others rounded (the project's
+/// staff, and the office over its region above the village level).
+#[utoipa::path(get, path = "/api/v1/collect/projects/{project}/forms/{form}/rollup", tag = "collect", security(("bearer" = [])),
+    params(("project" = i64, Path), ("form" = String, Path), RollupQuery),
+    responses((status = 200, body = Rollup), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn rollup(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((project, form)): Path<(i64, String)>,
+    axum::extract::Query(query): axum::extract::Query<RollupQuery>,
+) -> AppResult<Json<Rollup>> {
+    let level = level_of(query.level.as_deref())?;
+    Ok(Json(
+        crate::rollup::rollup(&state, &actor, project, &form, level).await?,
+    ))
+}
+
+/// The level asked for, `township` when none.
+pub fn level_of(text: Option<&str>) -> AppResult<Level> {
+    match text.filter(|t| !t.is_empty()) {
+        None => Ok(Level::Township),
+        Some(text) => Level::parse(text).ok_or_else(|| crate::error::AppError::Invalid {
+            field: "level",
+            reason: "county, township or village".into(),
+        }),
+    }
 }

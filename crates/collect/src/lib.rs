@@ -15,13 +15,16 @@ pub mod api;
 pub mod odk;
 pub mod pages;
 pub mod plan;
+pub mod rollup;
 pub mod service;
 pub mod store;
 pub mod writer;
 
 pub use demo::business_survey as demo_business_survey;
 pub use modules::CollectModule;
-pub(crate) use tongban_platform::{db, error, identity, ledger, random, state, time_fmt, web};
+pub(crate) use tongban_platform::{
+    db, error, identity, ledger, random, state, suppress, time_fmt, web,
+};
 
 /// The tables of this crate's module.
 pub static MIGRATIONS: tongban_platform::migrations::Migrations =

@@ -15,6 +15,7 @@ use axum::routing::{get, post};
 
 use crate::error::AppError;
 use crate::plan::{self, PlanRequest, UnitProgress};
+use crate::rollup::{self, Rollup};
 use crate::service::{self, FieldOverlap};
 use crate::state::AppState;
 use crate::store::{self, FormRow};
@@ -41,6 +42,18 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/collect/projects/{project}/app-users/{user}/revoke",
             post(revoke_device),
+        )
+        .route(
+            "/collect/projects/{project}/forms/{form}/rollup",
+            get(rollup),
+        )
+        .route(
+            "/collect/projects/{project}/forms/{form}/rollup.csv",
+            get(rollup_csv),
+        )
+        .route(
+            "/collect/projects/{project}/forms/{form}/rollup.xlsx",
+            get(rollup_xlsx),
         )
 }
 
@@ -373,4 +386,164 @@ async fn revoke_device(
         .map_err(|e| ctx.error(e))?;
     let notice = ctx.t.get("collect.notice.revoked").to_owned();
     render(&state, &ctx, Some(notice), None).await
+}
+
+#[derive(serde::Deserialize, Default)]
+struct LevelQuery {
+    #[serde(default)]
+    level: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "collect_rollup.html")]
+struct RollupPage {
+    base: PageBase,
+    project: i64,
+    r: Rollup,
+    /// The levels this viewer may switch to: (level, text key).
+    levels: Vec<(&'static str, &'static str)>,
+    /// A bar chart of each choice question's totals: (question, SVG).
+    charts: Vec<(String, String)>,
+    header: Vec<String>,
+    body: Vec<Vec<String>>,
+}
+
+/// The roll-up the page's viewer asked for, with the words of its table's headers.
+async fn rollup_for(
+    state: &AppState,
+    ctx: &PageCtx,
+    project: i64,
+    form: &str,
+    query: &LevelQuery,
+) -> Result<(Rollup, Vec<Vec<String>>), PageError> {
+    let actor = ctx.actor()?;
+    let level = crate::api::level_of(query.level.as_deref()).map_err(|e| ctx.error(e))?;
+    let r = rollup::rollup(state, actor, project, form, level)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let t = |key| ctx.t.get(key);
+    let table = rollup::table(
+        &r,
+        [
+            t("collect.rollup.code"),
+            t("collect.unit"),
+            t("collect.submissions"),
+            t("collect.rollup.total"),
+            t("collect.rollup.sum"),
+            t("collect.rollup.mean"),
+            t("collect.no_unit"),
+        ],
+    );
+    Ok((r, table))
+}
+
+async fn rollup(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((project, form)): Path<(i64, String)>,
+    axum::extract::Query(query): axum::extract::Query<LevelQuery>,
+) -> Result<Response, PageError> {
+    let (r, mut table) = rollup_for(&state, &ctx, project, &form, &query).await?;
+    let actor = ctx.actor()?;
+    let staff = service::project_for(&state, actor, project)
+        .await
+        .is_ok_and(|p| service::runs(actor, &p));
+    let mut levels = vec![
+        ("county", "collect.rollup.county"),
+        ("township", "collect.rollup.township"),
+    ];
+    if staff {
+        levels.push(("village", "collect.rollup.village"));
+    }
+    let mut charts = Vec::new();
+    let mut i = 0;
+    while i < r.columns.len() {
+        let field = r.columns[i].field.clone();
+        let group = r.columns[i..]
+            .iter()
+            .take_while(|c| c.field == field)
+            .count();
+        if r.columns[i].measure == "count" {
+            let points: Vec<(String, Option<f64>)> = (i..i + group)
+                .map(|j| {
+                    let label = r.columns[j].choice_label.clone().unwrap_or_default();
+                    (label, r.total.cells[j])
+                })
+                .collect();
+            let label = r.columns[i].label.clone();
+            charts.push((
+                label.clone(),
+                tongban_tables::chart::draw("bar", &points, &label),
+            ));
+        }
+        i += group;
+    }
+    let header = if table.is_empty() {
+        Vec::new()
+    } else {
+        table.remove(0)
+    };
+    Ok(ctx.render(&RollupPage {
+        base: ctx.base("collect.rollup.title"),
+        project,
+        r,
+        levels,
+        charts,
+        header,
+        body: table,
+    }))
+}
+
+fn attachment(name: &str, media_type: &str, body: Vec<u8>) -> Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    (
+        [
+            (header::CONTENT_TYPE, media_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// A file name made of the form's id (letters, digits, `_`, `-`, `.`) and the level.
+fn export_name(form: &str, level: &str, extension: &str) -> String {
+    let safe: String = form
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        .collect();
+    format!("{safe}-{level}.{extension}")
+}
+
+async fn rollup_csv(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((project, form)): Path<(i64, String)>,
+    axum::extract::Query(query): axum::extract::Query<LevelQuery>,
+) -> Result<Response, PageError> {
+    let (r, table) = rollup_for(&state, &ctx, project, &form, &query).await?;
+    Ok(attachment(
+        &export_name(&r.form, &r.level, "csv"),
+        "text/csv; charset=utf-8",
+        rollup::csv(&table).into_bytes(),
+    ))
+}
+
+async fn rollup_xlsx(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((project, form)): Path<(i64, String)>,
+    axum::extract::Query(query): axum::extract::Query<LevelQuery>,
+) -> Result<Response, PageError> {
+    let (r, table) = rollup_for(&state, &ctx, project, &form, &query).await?;
+    let sheet = ctx.t.get("collect.rollup.title");
+    Ok(attachment(
+        &export_name(&r.form, &r.level, "xlsx"),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        tongban_tables::xlsx::write::workbook_of(&[(sheet, &table)]),
+    ))
 }

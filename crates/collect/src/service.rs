@@ -813,6 +813,7 @@ pub async fn submit(
         .write(crate::writer::NewSubmission {
             row: row.clone(),
             files: sealed_files,
+            tallies: crate::rollup::tallies_of(checker.form(), &checked.answers),
         })
         .await?;
     if written {

@@ -330,6 +330,15 @@ pub async fn counts_by_unit(
     .await?)
 }
 
+/// Every region's name by its code.
+pub async fn region_names(db: &AnyPool) -> AppResult<Vec<(String, String)>> {
+    Ok(
+        sqlx::query_as("SELECT code, name FROM regions ORDER BY code")
+            .fetch_all(db)
+            .await?,
+    )
+}
+
 /// Every grassroots unit (township and village) the platform knows: (code, name).
 pub async fn grassroots_units(db: &AnyPool) -> AppResult<Vec<(String, String)>> {
     Ok(sqlx::query_as(
@@ -471,10 +480,69 @@ pub async fn submission(
     .await?)
 }
 
-/// A submission to write, with its sealed files (name, content type, sealed bytes).
+/// A submission to write, with its sealed files (name, content type, sealed bytes) and what
+/// its answers add to the form's tallies.
 pub struct NewSubmission {
     pub row: SubmissionRow,
     pub files: Vec<(String, String, Vec<u8>)>,
+    pub tallies: Vec<Tally>,
+}
+
+/// What one submission adds to a form's tallies: one to a choice's count (`value` the
+/// choice), or one answer and its number to a number question's count and sum (`value`
+/// empty).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tally {
+    pub field: String,
+    pub value: String,
+    pub count: i64,
+    pub total: f64,
+}
+
+/// A form's tallies: (unit, field, value, count, sum), the unit empty for devices without one.
+pub async fn tallies(
+    db: &AnyPool,
+    project_id: i64,
+    xml_form_id: &str,
+) -> AppResult<Vec<(String, String, String, i64, f64)>> {
+    Ok(sqlx::query_as(
+        "SELECT region_code, field, value, count, total FROM collect_tallies \
+         WHERE project_id = $1 AND xml_form_id = $2 ORDER BY region_code, field, value",
+    )
+    .bind(project_id)
+    .bind(xml_form_id.to_owned())
+    .fetch_all(db)
+    .await?)
+}
+
+/// A tally's key: project, form, unit, field, value.
+type TallyKey = (i64, String, String, String, String);
+
+/// Adds the batch's tallies, summed per key and written in the keys' order (two nodes adding
+/// to the same rows lock them in the same order).
+async fn add_tallies(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    sums: &std::collections::BTreeMap<TallyKey, (i64, f64)>,
+) -> AppResult<()> {
+    for ((project_id, form, unit, field, value), (count, total)) in sums {
+        sqlx::query(
+            "INSERT INTO collect_tallies (project_id, xml_form_id, region_code, field, value, count, total) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (project_id, xml_form_id, region_code, field, value) DO UPDATE \
+             SET count = collect_tallies.count + excluded.count, \
+                 total = collect_tallies.total + excluded.total",
+        )
+        .bind(*project_id)
+        .bind(form.clone())
+        .bind(unit.clone())
+        .bind(field.clone())
+        .bind(value.clone())
+        .bind(*count)
+        .bind(*total)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Stores submissions and their files in one transaction (the writer's group commit); for
@@ -483,6 +551,7 @@ pub struct NewSubmission {
 pub async fn insert_submissions(db: &AnyPool, batch: &[&NewSubmission]) -> AppResult<Vec<bool>> {
     let mut tx = db.begin().await?;
     let mut inserted = Vec::with_capacity(batch.len());
+    let mut sums: std::collections::BTreeMap<TallyKey, (i64, f64)> = Default::default();
     for new in batch {
         let row = &new.row;
         let done = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -504,9 +573,22 @@ pub async fn insert_submissions(db: &AnyPool, batch: &[&NewSubmission]) -> AppRe
         let stored = done.rows_affected() == 1;
         if stored {
             add_files(&mut tx, row, &new.files).await?;
+            for tally in &new.tallies {
+                let key = (
+                    row.project_id,
+                    row.xml_form_id.clone(),
+                    row.region_code.clone().unwrap_or_default(),
+                    tally.field.clone(),
+                    tally.value.clone(),
+                );
+                let sum = sums.entry(key).or_insert((0, 0.0));
+                sum.0 += tally.count;
+                sum.1 += tally.total;
+            }
         }
         inserted.push(stored);
     }
+    add_tallies(&mut tx, &sums).await?;
     tx.commit().await?;
     Ok(inserted)
 }

@@ -208,6 +208,14 @@ fn date_text(at: &ExcelDateTime) -> String {
     }
 }
 
+/// Whether a cell's text is written as a number: it reads as one, and it is not a code with a
+/// leading zero (`007`).
+fn is_number(value: &str) -> bool {
+    let digits = value.trim_start_matches('-');
+    value.parse::<f64>().is_ok_and(f64::is_finite)
+        && !(digits.len() > 1 && digits.starts_with('0') && !digits.starts_with("0."))
+}
+
 /// XLSX workbooks written: named sheets of inline strings and numbers (a cell that reads as a
 /// number is written as one, except codes with a leading zero such as `007`), with a date style
 /// for cells written `date:YYYY-MM-DD`. Exports (一表通's roll-ups) and test fixtures use it.
@@ -343,6 +351,16 @@ pub mod fixtures {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_written_as_numbers_and_codes_as_text() {
+        for number in ["0", "0.5", "-2.5", "12", "1e3"] {
+            assert!(is_number(number), "{number}");
+        }
+        for text in ["007", "-007", "339901", "NaN", "inf", "x"] {
+            assert_eq!(is_number(text), text == "339901", "{text}");
+        }
+    }
     use crate::table::{ColumnType, Format, infer};
 
     fn cells(row: &[&str]) -> Vec<String> {
@@ -405,12 +423,4 @@ mod tests {
             other => panic!("{other:?}"),
         }
     }
-}
-
-/// Whether a cell's text is written as a number: it reads as one, and it is not a code with a
-/// leading zero (`007`).
-fn is_number(value: &str) -> bool {
-    let digits = value.trim_start_matches('-');
-    value.parse::<f64>().is_ok_and(f64::is_finite)
-        && !(digits.len() > 1 && digits.starts_with('0') && !digits.starts_with("0."))
 }

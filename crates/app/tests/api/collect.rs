@@ -884,6 +884,39 @@ async fn a_collector_fills_a_form_sent_to_their_unit_on_a_phone_without_scripts(
     };
     assert_eq!(row("339901001"), Some(("城东街道".into(), Some(25))));
     assert_eq!(row("339902001"), Some(("滨江街道".into(), Some(24))));
+    // The village's answers are in the roll-up at once.
+    let (_, villages) = json_of(
+        app.get_as(
+            &designer,
+            "/api/v1/collect/projects/1/forms/business_survey/rollup?level=village",
+        )
+        .await,
+    )
+    .await;
+    let village = villages["rows"]
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["code"] == "339901001002"))
+        .expect("the village's row");
+    assert_eq!(village["submissions"], 1);
+    let column = |field: &str, choice: Option<&str>, measure: &str| {
+        villages["columns"]
+            .as_array()
+            .and_then(|c| {
+                c.iter().position(|c| {
+                    c["field"] == field && c["choice"].as_str() == choice && c["measure"] == measure
+                })
+            })
+            .expect("the column")
+    };
+    assert_eq!(
+        village["cells"][column("/data/industry", Some("retail"), "count")],
+        1.0
+    );
+    assert_eq!(
+        village["cells"][column("/data/impacts", Some("supply"), "count")],
+        1.0
+    );
+    assert_eq!(village["cells"][column("/data/staff", None, "sum")], 2.0);
     let tax = app.account("demo.clerk.tax").api_token.clone();
     let progress = "/api/v1/collect/projects/1/forms/business_survey/progress";
     assert_eq!(app.get_as(&tax, progress).await.status(), 404);
@@ -1059,4 +1092,135 @@ async fn an_approved_forms_due_day_only_moves_later() {
         .await
         .expect("request");
     assert_eq!(response.status(), 404);
+}
+
+#[tokio::test]
+async fn results_roll_up_by_unit_with_small_counts_hidden_above_the_village() {
+    let app = spawn_app().await;
+    let staff = app.account("demo.clerk.market").api_token.clone();
+    let office = app.account("demo.deptadmin").api_token.clone();
+    let tax = app.account("demo.clerk.tax").api_token.clone();
+    let base = "/api/v1/collect/projects/1/forms/business_survey/rollup";
+    let k = app.state.config.statistics_k;
+
+    // The village level, exact, is the project's staff's alone.
+    let (status, villages) =
+        json_of(app.get_as(&staff, &format!("{base}?level=village")).await).await;
+    assert_eq!((status, villages["exact"].as_bool()), (200, Some(true)));
+    let status = app
+        .get_as(&office, &format!("{base}?level=village"))
+        .await
+        .status();
+    assert_eq!(status, 403);
+    assert_eq!(app.get_as(&tax, base).await.status(), 404);
+    assert_eq!(
+        app.get_as(&staff, &format!("{base}?level=planet"))
+            .await
+            .status(),
+        422
+    );
+
+    // The township level, for the office too: each figure is the villages' exact sum, hidden
+    // below k, rounded when shown.
+    let (status, towns) =
+        json_of(app.get_as(&office, &format!("{base}?level=township")).await).await;
+    assert_eq!(
+        (status, towns["exact"].as_bool(), towns["k"].as_i64()),
+        (200, Some(false), Some(k))
+    );
+    let columns = towns["columns"].as_array().expect("columns").clone();
+    assert_eq!(
+        columns,
+        villages["columns"].as_array().expect("columns").clone()
+    );
+    let staff_sum = columns
+        .iter()
+        .position(|c| c["field"] == "/data/staff" && c["measure"] == "sum")
+        .expect("the sum of staff");
+    let rows = |rollup: &Value| rollup["rows"].as_array().cloned().unwrap_or_default();
+    let mut checked = 0;
+    for town in rows(&towns) {
+        let code = town["code"].as_str().expect("code").to_owned();
+        assert!(
+            ["339901001", "339902001"].contains(&code.as_str()),
+            "{code}"
+        );
+        let within: Vec<Value> = rows(&villages)
+            .into_iter()
+            .filter(|v| v["code"].as_str().is_some_and(|c| c.starts_with(&code)))
+            .collect();
+        let exact = |column: usize| -> i64 {
+            within
+                .iter()
+                .map(|v| v["cells"][column].as_f64().expect("exact") as i64)
+                .sum()
+        };
+        let submitted: i64 = within
+            .iter()
+            .map(|v| v["submissions"].as_i64().expect("n"))
+            .sum();
+        assert_eq!(
+            town["submissions"].as_i64(),
+            Some(tongban_platform::figures::rounded(submitted, k))
+        );
+        for column in 0..columns.len() {
+            if columns[column]["measure"] != "count" {
+                continue;
+            }
+            let exact = exact(column);
+            let shown = town["cells"][column].as_f64().map(|v| v as i64);
+            if exact > 0 && exact < k {
+                assert_eq!(shown, None, "{code} {} hidden", columns[column]["choice"]);
+            }
+            if let Some(shown) = shown {
+                assert_eq!(shown, tongban_platform::figures::rounded(exact, k));
+                checked += 1;
+            }
+        }
+        assert_eq!(
+            town["cells"][staff_sum].as_f64(),
+            Some(exact(staff_sum) as f64)
+        );
+    }
+    assert!(checked > 0, "some counts are shown");
+
+    // Exports of the same table from the page: CSV for spreadsheets, and XLSX.
+    let mut page = app.page_login(app.account("demo.clerk.market")).await;
+    let html = page
+        .get(
+            &app,
+            "/collect/projects/1/forms/business_survey/rollup?level=township",
+        )
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("<svg"), "a chart of each choice question");
+    assert!(html.contains("城东街道") && html.contains("滨江街道"));
+    let csv = page
+        .get(
+            &app,
+            "/collect/projects/1/forms/business_survey/rollup.csv?level=township",
+        )
+        .await;
+    assert_eq!(csv.status(), 200);
+    let csv = csv.text().await.expect("text");
+    assert!(csv.starts_with('\u{feff}'), "a byte-order mark for Excel");
+    assert_eq!(csv.lines().count(), 2 + rows(&towns).len());
+    assert!(csv.contains("行业: 零售"));
+    let xlsx = page
+        .get(
+            &app,
+            "/collect/projects/1/forms/business_survey/rollup.xlsx?level=township",
+        )
+        .await
+        .bytes()
+        .await
+        .expect("bytes");
+    let table = tongban_tables::xlsx::parse(&xlsx).expect("a workbook");
+    assert_eq!(
+        table.rows.len(),
+        1 + rows(&towns).len(),
+        "the units and the total"
+    );
 }
