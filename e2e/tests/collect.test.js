@@ -100,3 +100,31 @@ test('the fill page has no serious accessibility violation', async () => {
   assert.deepEqual(found, []);
   await context.close();
 });
+
+test('a grid worker types an ID number and the name and phone arrive prefilled', async () => {
+  const civil = account(demo, 'demo.clerk.civil');
+  const projects = await (await fetch(`${demo.baseUrl}/v1/projects`, {
+    headers: { authorization: `Bearer ${civil.api_token}` },
+  })).json();
+  const project = projects.find((p) => p.name === '独居老人关爱走访');
+  assert.ok(project, 'the civil-affairs project');
+  const made = await fetch(`${demo.baseUrl}/v1/projects/${project.id}/app-users`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${civil.api_token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ displayName: '桥头村 平板', regionCode: '339901001002' }),
+  });
+  assert.equal(made.status, 200);
+  const { token } = await made.json();
+  const context = await browser.newContext({ ...phone, javaScriptEnabled: false });
+  const page = await signInDevice(context, token);
+  await page.click('a[href="/collect/device/forms/elderly_visit"]');
+  await page.waitForURL('**/collect/device/forms/elderly_visit');
+  await field(page, '/data/elder_id').fill(account(demo, 'citizen.zhangwei').resident_id);
+  await page.click('button[value="prefill:/data/elder_id"]');
+  await page.waitForLoadState();
+  assert.equal(await field(page, '/data/elder_name').inputValue(), '张伟');
+  assert.equal(await field(page, '/data/elder_phone').inputValue(), '13800001001');
+  assert.ok((await page.locator('.prefilled-note').count()) >= 2, 'the prefilled answers are marked');
+  await shot(page, 'collect-03-prefilled');
+  await context.close();
+});

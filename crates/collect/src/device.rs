@@ -190,6 +190,10 @@ pub struct Line {
     pub options: Vec<(String, String, bool)>,
     pub required: bool,
     pub error: Option<String>,
+    /// The key a prefill is looked up by (an ID number, a USCC): the page offers to look it up.
+    pub prefill_key: bool,
+    /// Filled in from what the platform holds: the collector checks it with the person.
+    pub prefilled: bool,
 }
 
 impl Line {
@@ -210,8 +214,11 @@ struct FillPage {
     started: String,
     /// Repeat counts, carried between views.
     counts: Vec<(String, usize)>,
+    /// The questions filled in from what the platform holds, carried between views.
+    prefilled: Vec<String>,
     lines: Vec<Line>,
     problems: usize,
+    notice: Option<String>,
 }
 
 /// The device's project form, open and sent to its unit.
@@ -234,21 +241,29 @@ async fn open_form(
 struct Draft {
     values: BTreeMap<String, Vec<String>>,
     counts: BTreeMap<String, usize>,
+    prefilled: std::collections::BTreeSet<String>,
 }
 
 impl Draft {
     fn from_fields(fields: &Fields) -> Draft {
         let mut values: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut counts = BTreeMap::new();
+        let mut prefilled = std::collections::BTreeSet::new();
         for (name, value) in fields {
-            if let Some(path) = name.strip_prefix("count:") {
+            if let Some(path) = name.strip_prefix("prefilled:") {
+                prefilled.insert(path.to_owned());
+            } else if let Some(path) = name.strip_prefix("count:") {
                 let n = value.parse::<usize>().unwrap_or(1).min(MAX_REPEAT);
                 counts.insert(path.to_owned(), n);
             } else if name.starts_with('/') {
                 values.entry(name.clone()).or_default().push(value.clone());
             }
         }
-        Draft { values, counts }
+        Draft {
+            values,
+            counts,
+            prefilled,
+        }
     }
 
     fn count(&self, path: &str) -> usize {
@@ -390,6 +405,11 @@ impl View<'_> {
             options: Vec::new(),
             required: node.required.as_deref() == Some("true()"),
             error: self.errors.get(path).cloned(),
+            prefill_key: node
+                .prefill
+                .as_deref()
+                .is_some_and(|p| tongban_xform::PREFILL_KEYS.contains(&p)),
+            prefilled: self.draft.prefilled.contains(path),
         }
     }
 
@@ -494,6 +514,13 @@ fn is_instance_id(text: &str) -> bool {
     })
 }
 
+/// What a view adds to the page: a notice, and a problem beside one question.
+#[derive(Default)]
+struct Said {
+    notice: Option<String>,
+    problem: Option<(String, String)>,
+}
+
 async fn draw(
     state: &AppState,
     ctx: &PageCtx,
@@ -501,6 +528,7 @@ async fn draw(
     form: &Form,
     fields: &Fields,
     show_problems: bool,
+    said: Said,
 ) -> Result<Response, PageError> {
     let fail = |e| ctx.error(e);
     let instance = match first(fields, "instance") {
@@ -536,6 +564,9 @@ async fn draw(
                 .or_insert_with(|| message(ctx, node_message, invalid));
         }
     }
+    if let Some((path, problem)) = said.problem {
+        errors.insert(path, problem);
+    }
     let mut view = View {
         ctx,
         form,
@@ -555,8 +586,10 @@ async fn draw(
         instance,
         started,
         counts,
+        prefilled: draft.prefilled.iter().cloned().collect(),
         lines,
         problems: errors.len(),
+        notice: said.notice,
     }))
 }
 
@@ -608,7 +641,16 @@ async fn blank(
         return Ok(ctx.redirect("/collect/device"));
     };
     let (_, row, form) = open_form(&state, &user, &form_id).await.map_err(fail)?;
-    draw(&state, &ctx, &row, &form, &Vec::new(), false).await
+    draw(
+        &state,
+        &ctx,
+        &row,
+        &form,
+        &Vec::new(),
+        false,
+        Said::default(),
+    )
+    .await
 }
 
 async fn fill(
@@ -632,11 +674,25 @@ async fn fill(
             let n = (draft.count(path) as isize + delta).clamp(0, MAX_REPEAT as isize);
             fields.retain(|(k, _)| k.strip_prefix("count:") != Some(path));
             fields.push((format!("count:{path}"), n.to_string()));
-            return draw(&state, &ctx, &row, &form, &fields, false).await;
+            return draw(&state, &ctx, &row, &form, &fields, false, Said::default()).await;
         }
     }
+    if let Some(key_path) = action.strip_prefix("prefill:") {
+        let said = prefill(
+            &state,
+            &ctx,
+            &user,
+            &project,
+            &row,
+            &form,
+            key_path,
+            &mut fields,
+        )
+        .await?;
+        return draw(&state, &ctx, &row, &form, &fields, false, said).await;
+    }
     if action != "send" {
-        return draw(&state, &ctx, &row, &form, &fields, true).await;
+        return draw(&state, &ctx, &row, &form, &fields, true, Said::default()).await;
     }
     let instance = first(&fields, "instance").to_owned();
     if !is_instance_id(&instance) {
@@ -667,7 +723,7 @@ async fn fill(
         .review(&xml, &env)
         .is_ok_and(|review| review.invalid.is_empty());
     if !clean {
-        return draw(&state, &ctx, &row, &form, &fields, true).await;
+        return draw(&state, &ctx, &row, &form, &fields, true, Said::default()).await;
     }
     service::submit(
         &state,
@@ -687,6 +743,55 @@ async fn fill(
         "/collect/device?sent={}",
         percent(&row.xml_form_id)
     )))
+}
+
+/// Looks up the key typed in `key_path` and writes what it fills into the page's fields,
+/// marking them; says what happened.
+#[allow(clippy::too_many_arguments)]
+async fn prefill(
+    state: &AppState,
+    ctx: &PageCtx,
+    user: &Collector,
+    project: &crate::store::Project,
+    row: &FormRow,
+    form: &Form,
+    key_path: &str,
+    fields: &mut Fields,
+) -> Result<Said, PageError> {
+    let key = first(fields, key_path).to_owned();
+    let filled = match crate::prefill::lookup(state, user, project, row, form, key_path, &key).await
+    {
+        Ok(filled) => filled,
+        Err(AppError::Invalid { .. }) => {
+            return Ok(Said {
+                notice: None,
+                problem: Some((
+                    key_path.to_owned(),
+                    ctx.t.get("collect.fill.bad_key").to_owned(),
+                )),
+            });
+        }
+        Err(other) => return Err(ctx.error(other)),
+    };
+    if !filled.found {
+        return Ok(Said {
+            notice: Some(ctx.t.get("collect.fill.not_found").to_owned()),
+            problem: None,
+        });
+    }
+    for (path, value) in &filled.values {
+        fields.retain(|(k, _)| k != path && k.strip_prefix("prefilled:") != Some(path));
+        fields.push((path.clone(), value.clone()));
+        fields.push((format!("prefilled:{path}"), "1".into()));
+    }
+    Ok(Said {
+        notice: Some(format!(
+            "{} {}",
+            ctx.t.get("collect.fill.prefilled"),
+            filled.values.len()
+        )),
+        problem: None,
+    })
 }
 
 /// A form id in a query (ids are letters, digits, `_`, `-` and `.`; anything else is

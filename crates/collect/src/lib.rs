@@ -15,6 +15,7 @@ pub mod api;
 pub mod odk;
 pub mod pages;
 pub mod plan;
+pub mod prefill;
 pub mod rollup;
 pub mod service;
 pub mod store;

@@ -215,4 +215,25 @@ pub const TEXTS: tongban_platform::web::i18n::Texts = &[
     ("collect.rollup.sum", "合计", "sum"),
     ("collect.rollup.mean", "平均", "mean"),
     ("collect.rollup.open", "查看汇总", "Roll-up"),
+    ("collect.fill.lookup", "查找并填入", "Look up and fill in"),
+    (
+        "collect.fill.bad_key",
+        "号码格式不对（18位，含校验位），请核对",
+        "Not a valid number (18 characters, with its check character): please check it",
+    ),
+    (
+        "collect.fill.prefilled",
+        "已从平台已有数据填入，请向本人逐项核对；填入项数：",
+        "Filled in from what the platform holds; check each with the person. Answers filled in:",
+    ),
+    (
+        "collect.fill.prefilled_mark",
+        "已预填（来自平台已有数据），请核对，有误可直接修改",
+        "Prefilled from what the platform holds: check it, and correct it if it is wrong",
+    ),
+    (
+        "collect.fill.not_found",
+        "平台中没有找到，请手工填写。",
+        "Not found in the platform's data: please fill in by hand.",
+    ),
 ];

@@ -145,9 +145,30 @@ pub struct Node {
     pub read_only: bool,
     #[serde(default)]
     pub appearance: Option<String>,
+    /// tongban's addition: what the platform already holds that fills this question in
+    /// ([`PREFILL`]); ODK's tools ignore it.
+    #[serde(default)]
+    pub prefill: Option<String>,
     #[serde(default)]
     pub children: Vec<Node>,
 }
+
+/// What a question may be prefilled from (the `prefill` column): a person found by the ID
+/// number typed in the question marked `person.resident_id` (their name, phone, region of
+/// residence), or an enterprise found by the USCC typed in the question marked
+/// `enterprise.uscc` (its name, its region).
+pub const PREFILL: [&str; 7] = [
+    "person.resident_id",
+    "person.name",
+    "person.phone",
+    "person.region",
+    "enterprise.uscc",
+    "enterprise.name",
+    "enterprise.region",
+];
+
+/// The keys a prefill is looked up by.
+pub const PREFILL_KEYS: [&str; 2] = ["person.resident_id", "enterprise.uscc"];
 
 impl Node {
     pub fn new(name: &str, kind: Kind) -> Node {
@@ -165,6 +186,7 @@ impl Node {
             default: None,
             read_only: false,
             appearance: None,
+            prefill: None,
             children: Vec::new(),
         }
     }

@@ -4,7 +4,8 @@
 //! The supported subset, as pyxform reads it: the question types of [`Kind`]; the columns
 //! `type`, `name`, `label`, `hint`, `required`, `required_message`, `constraint`,
 //! `constraint_message`, `relevant`, `calculation`, `default`, `read_only` and `appearance`
-//! (with pyxform's spellings of them); `${name}` references, written as absolute paths, or
+//! (with pyxform's spellings of them), and tongban's `prefill` (what the platform already holds
+//! that fills a question in, [`crate::PREFILL`]; pyxform ignores the column); `${name}` references, written as absolute paths, or
 //! relative ones between questions of the same repeat. Anything else a form designer might
 //! rely on (several languages, media, choice filters, repeat counts, dynamic defaults) is refused
 //! with the sheet, row and column named, never silently dropped. Every mistake found is
@@ -164,6 +165,7 @@ fn survey_column(header: &str) -> Option<&'static str> {
         "default" => "default",
         "read_only" | "readonly" => "read_only",
         "appearance" => "appearance",
+        "prefill" => "prefill",
         _ => return None,
     })
 }
@@ -473,6 +475,8 @@ fn yes_no(text: &str) -> Option<bool> {
 /// The tree of the survey's rows; rows in error are left out (and reported), so that the
 /// expressions of the rest are still checked.
 fn build_tree(rows: &[Row], form: &Form, errors: &mut Errors) -> Vec<Draft> {
+    // The questions marked for prefill: (row, what).
+    let mut prefills: Vec<(u32, String)> = Vec::new();
     // The open containers; the bottom one is the form itself.
     let mut stack: Vec<Draft> = vec![Draft {
         line: 0,
@@ -564,6 +568,26 @@ fn build_tree(rows: &[Row], form: &Form, errors: &mut Errors) -> Vec<Draft> {
                 ),
             }
         }
+        if let Some(prefill) = row.get("prefill") {
+            let inside_repeat = stack.iter().any(|d| d.node.kind == Kind::Repeat);
+            let problem = if !crate::PREFILL.contains(&prefill) {
+                Some(format!(
+                    "{prefill:?} is not something the platform prefills: {}",
+                    crate::PREFILL.join(", ")
+                ))
+            } else if kind != Kind::Text {
+                Some("a prefilled question is a text question".into())
+            } else if inside_repeat {
+                Some("questions inside a repeat are not prefilled".into())
+            } else {
+                None
+            };
+            match problem {
+                Some(problem) => errors.add("survey", Some(row.line), Some("prefill"), problem),
+                None => prefills.push((row.line, prefill.to_owned())),
+            }
+            node.prefill = Some(prefill.to_owned());
+        }
         if let Some(default) = row.get("default") {
             if default.contains("${") || default.contains('(') {
                 errors.add(
@@ -604,6 +628,30 @@ fn build_tree(rows: &[Row], form: &Form, errors: &mut Errors) -> Vec<Draft> {
             stack.push(draft);
         } else if let Some(parent) = stack.last_mut() {
             parent.children.push(draft);
+        }
+    }
+    // Each prefilled question needs its key, once.
+    for (line, what) in &prefills {
+        let key = if what.starts_with("person.") {
+            "person.resident_id"
+        } else {
+            "enterprise.uscc"
+        };
+        let keys = prefills.iter().filter(|(_, w)| w == key).count();
+        if what == key && keys > 1 {
+            errors.add(
+                "survey",
+                Some(*line),
+                Some("prefill"),
+                format!("{key} marks one question only"),
+            );
+        } else if keys == 0 {
+            errors.add(
+                "survey",
+                Some(*line),
+                Some("prefill"),
+                format!("{what} is looked up by the question marked {key}, and there is none"),
+            );
         }
     }
     while stack.len() > 1 {

@@ -481,3 +481,53 @@ fn malformed_xlsforms_are_refused_with_sheet_row_and_column() {
     let junk = xlsform::read(b"PK\x03\x04 not really", "f").expect_err("refused");
     assert!(junk[0].problem.starts_with("the workbook cannot be read"));
 }
+
+#[test]
+fn prefilled_questions_name_what_fills_them_and_need_their_key() {
+    let header: &[&str] = &["type", "name", "label", "prefill"];
+    // A good declaration reads, and the XForm says nothing of it (ODK's tools ignore it).
+    let good = rows(&[
+        header,
+        &["text", "id", "身份证号", "person.resident_id"],
+        &["text", "who", "姓名", "person.name"],
+        &["text", "phone", "电话", "person.phone"],
+    ]);
+    let form = xlsform::read(&workbook_of(&[("survey", &good)]), "p").expect("reads");
+    let prefill: Vec<Option<&str>> = form.children.iter().map(|n| n.prefill.as_deref()).collect();
+    assert_eq!(
+        prefill,
+        [
+            Some("person.resident_id"),
+            Some("person.name"),
+            Some("person.phone")
+        ]
+    );
+    assert!(!tongban_xform::xform::write(&form).contains("prefill"));
+    // Unknown sources, non-text questions, repeats, a missing key, two keys: refused.
+    let found = problems(
+        &[
+            header,
+            &["text", "a", "A", "person.salary"],
+            &["integer", "b", "B", "person.name"],
+            &["begin repeat", "r", "R", ""],
+            &["text", "c", "C", "person.phone"],
+            &["end repeat", "", "", ""],
+            &["text", "d", "D", "enterprise.name"],
+            &["text", "e", "E", "person.resident_id"],
+            &["text", "f", "F", "person.resident_id"],
+        ],
+        None,
+    );
+    let expect = [
+        "sheet survey, row 2, column prefill: \"person.salary\" is not something the platform prefills",
+        "sheet survey, row 3, column prefill: a prefilled question is a text question",
+        "sheet survey, row 5, column prefill: questions inside a repeat are not prefilled",
+        "sheet survey, row 7, column prefill: enterprise.name is looked up by the question marked enterprise.uscc, and there is none",
+        "sheet survey, row 8, column prefill: person.resident_id marks one question only",
+        "sheet survey, row 9, column prefill: person.resident_id marks one question only",
+    ];
+    for (got, want) in found.iter().zip(expect) {
+        assert!(got.starts_with(want), "{got}\n  expected {want}");
+    }
+    assert_eq!(found.len(), expect.len(), "{found:#?}");
+}

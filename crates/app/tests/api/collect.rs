@@ -1224,3 +1224,181 @@ async fn results_roll_up_by_unit_with_small_counts_hidden_above_the_village() {
         "the units and the total"
     );
 }
+
+#[tokio::test]
+async fn a_persons_name_and_phone_arrive_prefilled_and_the_read_is_in_their_access_log() {
+    let app = spawn_app().await;
+    let civil = app.account("demo.clerk.civil").api_token.clone();
+    let (status, projects) = json_of(app.get_as(&civil, "/v1/projects").await).await;
+    assert_eq!(status, 200);
+    let project = projects
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["name"] == "独居老人关爱走访"))
+        .and_then(|p| p["id"].as_i64())
+        .expect("the civil-affairs project");
+    let (status, user) = json_of(
+        app.post_as(
+            &civil,
+            &format!("/v1/projects/{project}/app-users"),
+            &json!({"displayName": "桥头村 平板", "regionCode": "339901001002"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let token = user["token"].as_str().expect("token").to_owned();
+
+    let mut phone = crate::helpers::Browser::default();
+    let page = phone
+        .get(&app, "/collect/device")
+        .await
+        .text()
+        .await
+        .expect("html");
+    let csrf = crate::helpers::hidden_csrf(&page);
+    let signed = phone
+        .post_form(
+            &app,
+            "/collect/device/sign-in",
+            &[("csrf", &csrf), ("token", &token)],
+        )
+        .await;
+    assert_eq!(signed.status(), 303);
+    let mine = phone
+        .get(&app, "/collect/device")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(mine.contains("/collect/device/forms/elderly_visit"));
+    assert!(!mine.contains("business_survey"), "another project's form");
+
+    let path = "/collect/device/forms/elderly_visit";
+    let blank = phone.get(&app, path).await.text().await.expect("html");
+    assert!(
+        blank.contains("value=\"prefill:/data/elder_id\""),
+        "the look-up button"
+    );
+    let hidden: Vec<(String, String)> = crate::helpers::form_values(&blank, path)
+        .into_iter()
+        .filter(|(name, _)| !name.starts_with('/') && name != "action")
+        .collect();
+    let post = |answers: Vec<(&'static str, String)>| {
+        let mut form: Vec<(String, String)> = hidden.clone();
+        form.extend(answers.into_iter().map(|(k, v)| (k.to_owned(), v)));
+        form
+    };
+
+    // Not an ID number: said beside the question, nothing read.
+    let wrong = send(
+        &mut phone,
+        &app,
+        path,
+        post(vec![
+            ("/data/elder_id", "12345".into()),
+            ("action", "prefill:/data/elder_id".into()),
+        ]),
+    )
+    .await
+    .text()
+    .await
+    .expect("html");
+    assert!(wrong.contains("号码格式不对"), "{wrong}");
+
+    // A resident: the name, phone and district arrive, marked, editable.
+    let zhangwei = app.account("citizen.zhangwei");
+    let id_number = zhangwei.resident_id.clone().expect("an ID number");
+    let before = app
+        .get_as(&zhangwei.api_token, "/api/v1/me/access-log")
+        .await;
+    let before: Value = before.json().await.expect("json");
+    let filled = send(
+        &mut phone,
+        &app,
+        path,
+        post(vec![
+            ("/data/elder_id", id_number.clone()),
+            ("action", "prefill:/data/elder_id".into()),
+        ]),
+    )
+    .await
+    .text()
+    .await
+    .expect("html");
+    assert!(filled.contains("value=\"张伟\""), "the name");
+    assert!(filled.contains("value=\"13800001001\""), "the phone");
+    assert!(filled.contains("value=\"江北区\""), "the district");
+    assert!(
+        filled.contains("class=\"prefilled\""),
+        "marked as prefilled"
+    );
+    assert!(
+        filled.contains("name=\"prefilled:/data/elder_name\""),
+        "the mark is kept"
+    );
+
+    // The read is in the person's own log: a collector, for the form.
+    let after: Value = app
+        .get_as(&zhangwei.api_token, "/api/v1/me/access-log")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let added = after.as_array().map_or(0, Vec::len) - before.as_array().map_or(0, Vec::len);
+    assert_eq!(added, 1);
+    assert_eq!(after[0]["purpose"], "form_prefill");
+    assert_eq!(after[0]["actor_role"], "collector");
+
+    // Someone the register does not hold: fill in by hand.
+    let unknown = "110101199003070011";
+    let none = send(
+        &mut phone,
+        &app,
+        path,
+        post(vec![
+            ("/data/elder_id", unknown.into()),
+            ("action", "prefill:/data/elder_id".into()),
+        ]),
+    )
+    .await
+    .text()
+    .await
+    .expect("html");
+    assert!(none.contains("平台中没有找到"), "{none}");
+
+    // The prefilled answers are sent like any other.
+    let before = app.count("collect_submissions").await;
+    let sent = send(
+        &mut phone,
+        &app,
+        path,
+        post(vec![
+            ("/data/elder_id", id_number),
+            ("/data/elder_name", "张伟".into()),
+            ("/data/elder_phone", "13800001001".into()),
+            ("/data/living", "alone".into()),
+            ("/data/health", "good".into()),
+            ("/data/needs", "meals".into()),
+            ("/data/visits", "2".into()),
+            ("/data/visit_day", "2026-12-01".into()),
+            ("prefilled:/data/elder_name", "1".into()),
+            ("action", "send".into()),
+        ]),
+    )
+    .await;
+    assert_eq!(sent.status(), 303);
+    assert_eq!(app.count("collect_submissions").await, before + 1);
+}
+
+async fn send(
+    browser: &mut crate::helpers::Browser,
+    app: &TestApp,
+    path: &str,
+    pairs: Vec<(String, String)>,
+) -> reqwest::Response {
+    let borrowed: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    browser.post_form(app, path, &borrowed).await
+}

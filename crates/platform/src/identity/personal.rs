@@ -117,6 +117,9 @@ pub enum Purpose {
     PassCheck,
     /// Another department reads items it was granted, through the data-sharing gateway.
     DataSharing,
+    /// A collector's device fills in an approved form of its department (一表通) with what the
+    /// platform already holds, so that the person is not asked again.
+    FormPrefill,
 }
 
 impl Purpose {
@@ -128,6 +131,7 @@ impl Purpose {
             Purpose::HealthManagement => "health_management",
             Purpose::PassCheck => "pass_check",
             Purpose::DataSharing => "data_sharing",
+            Purpose::FormPrefill => "form_prefill",
         }
     }
 
@@ -135,7 +139,10 @@ impl Purpose {
     pub fn legal_basis(self) -> &'static str {
         match self {
             Purpose::SelfService => "PIPL art. 45 (the individual consults their own data)",
-            Purpose::ServiceHandling | Purpose::IdentityVerification | Purpose::DataSharing => {
+            Purpose::ServiceHandling
+            | Purpose::IdentityVerification
+            | Purpose::DataSharing
+            | Purpose::FormPrefill => {
                 "PIPL art. 13(1)(3) and art. 34 (statutory duties of a state organ)"
             }
             Purpose::HealthManagement | Purpose::PassCheck => {
@@ -286,12 +293,20 @@ fn purpose_fits(actor: &Actor, person_id: &str, purpose: Purpose) -> bool {
     match purpose {
         Purpose::ServiceHandling | Purpose::IdentityVerification => actor.has_role(Role::Clerk),
         Purpose::HealthManagement => actor.has_role(Role::HealthOfficer),
-        Purpose::SelfService | Purpose::PassCheck | Purpose::DataSharing => false,
+        Purpose::SelfService | Purpose::PassCheck | Purpose::DataSharing | Purpose::FormPrefill => {
+            false
+        }
     }
 }
 
 /// Counts a whole-record read by staff against the hour's limit, before anything is read.
 async fn count_record_read(state: &AppState, actor: &Actor) -> AppResult<()> {
+    count_reads(state, actor.id()).await
+}
+
+/// Counts a whole-record read by a reader (an account or a collector's device) against the
+/// hour's limit.
+async fn count_reads(state: &AppState, reader_id: &str) -> AppResult<()> {
     let now = state.now();
     let hour = now.div_euclid(3_600_000);
     let reads: i64 = sqlx::query_scalar(
@@ -299,7 +314,7 @@ async fn count_record_read(state: &AppState, actor: &Actor) -> AppResult<()> {
          ON CONFLICT (actor_id, hour) DO UPDATE SET reads = record_reads.reads + 1
          RETURNING reads",
     )
-    .bind(actor.id().to_owned())
+    .bind(reader_id.to_owned())
     .bind(hour)
     .fetch_one(state.pool())
     .await?;
@@ -632,13 +647,41 @@ async fn record_access(
     purpose: Purpose,
     request_id: Option<&str>,
 ) -> AppResult<()> {
+    let reader = Reader {
+        id: actor.id(),
+        role: actor.primary_role().as_str(),
+        department: actor.account.department_id.as_deref(),
+    };
+    record_access_by(
+        state, reader, subject_id, action, categories, purpose, request_id,
+    )
+    .await
+}
+
+/// Who reads: an account, or a collector's device acting for its department.
+#[derive(Clone, Copy)]
+struct Reader<'a> {
+    id: &'a str,
+    role: &'a str,
+    department: Option<&'a str>,
+}
+
+async fn record_access_by(
+    state: &AppState,
+    reader: Reader<'_>,
+    subject_id: &str,
+    action: &str,
+    categories: &str,
+    purpose: Purpose,
+    request_id: Option<&str>,
+) -> AppResult<()> {
     let now = state.now();
     let entry = AccessEntry {
         kind: "personal_data_access",
         at: crate::time_fmt::rfc3339(now),
-        actor: actor.id(),
-        role: actor.primary_role().as_str(),
-        department: actor.account.department_id.as_deref(),
+        actor: reader.id,
+        role: reader.role,
+        department: reader.department,
         action,
         categories,
         subject: state.vault.subject_commitment(subject_id),
@@ -666,13 +709,13 @@ async fn record_access(
         values: vec![
             IndexValue::Text(random::new_id()),
             IndexValue::Int(now),
-            IndexValue::Text(actor.id().to_owned()),
-            IndexValue::Text(actor.primary_role().as_str().to_owned()),
+            IndexValue::Text(reader.id.to_owned()),
+            IndexValue::Text(reader.role.to_owned()),
             IndexValue::Text(action.to_owned()),
             IndexValue::Text(categories.to_owned()),
             IndexValue::Text(access_subject_key(state, subject_id)),
             IndexValue::Text(purpose.as_str().to_owned()),
-            IndexValue::OptionalText(actor.account.department_id.clone()),
+            IndexValue::OptionalText(reader.department.map(str::to_owned)),
             IndexValue::OptionalText(request_id.map(str::to_owned)),
         ],
     };
@@ -683,6 +726,80 @@ async fn record_access(
             AppError::Unavailable
         })?;
     Ok(())
+}
+
+/// The fields of a person a form may prefill, by their item code: `name`, `phone`,
+/// `region_code` (the region of residence). The ID number is the collector's to type: it is
+/// the key, never released.
+pub const PREFILL_PERSON_FIELDS: [&str; 3] = ["name", "phone", "region_code"];
+
+/// A collector's device of a department's project (一表通), reading for its department.
+pub struct Collector<'a> {
+    /// The device's id as the log names it (`collect-device:{id}`).
+    pub id: &'a str,
+    pub department_id: &'a str,
+    /// The department's region: only its residents are prefilled.
+    pub region: &'a RegionCode,
+}
+
+/// Reads the fields of a person that an approved form prefills, for a collector's device of
+/// the department that runs the form. A person outside the department's region answers as an
+/// unknown one (`None`). The read is counted against the device's hourly limit and recorded —
+/// purpose `form_prefill`, the categories read, the form as the reference — in the log and the
+/// person's access view before the fields are opened; other fields are never opened.
+pub async fn read_person_for_form(
+    state: &AppState,
+    collector: Collector<'_>,
+    resident_id: &ResidentId,
+    fields: &[&str],
+    form_ref: &str,
+) -> AppResult<Option<Vec<(&'static str, PersonalText)>>> {
+    let fields: Vec<&'static str> = PREFILL_PERSON_FIELDS
+        .into_iter()
+        .filter(|f| fields.contains(f))
+        .collect();
+    let Some(person_id) = person_id_by_resident_id(state, resident_id).await? else {
+        return Ok(None);
+    };
+    let region = person_region(state, &person_id).await?;
+    if !region.is_some_and(|r| collector.region.contains(&r)) || fields.is_empty() {
+        return Ok(None);
+    }
+    count_reads(state, collector.id).await?;
+    let reader = Reader {
+        id: collector.id,
+        role: "collector",
+        department: Some(collector.department_id),
+    };
+    record_access_by(
+        state,
+        reader,
+        &person_id,
+        "prefill",
+        &fields.join(","),
+        Purpose::FormPrefill,
+        Some(form_ref),
+    )
+    .await?;
+    type Sealed = (Vec<u8>, Option<Vec<u8>>, String);
+    let (name, phone, region): Sealed =
+        sqlx::query_as("SELECT name_sealed, phone_sealed, region_code FROM persons WHERE id = $1")
+            .bind(person_id.clone())
+            .fetch_one(state.pool())
+            .await?;
+    let mut out = Vec::with_capacity(fields.len());
+    for field in fields {
+        match field {
+            "region_code" => out.push((field, PersonalText::new(region.clone()))),
+            "name" => out.push((field, open_person_field(state, "name", &person_id, &name)?)),
+            _ => {
+                if let Some(phone) = &phone {
+                    out.push((field, open_person_field(state, "phone", &person_id, phone)?));
+                }
+            }
+        }
+    }
+    Ok(Some(out))
 }
 
 /// Records that a person's certificates are opened: by the person (`Purpose::SelfService`),

@@ -443,6 +443,11 @@ const TEXT: &[(&str, &str, &str)] = &[
         "部门间数据共享",
         "Data sharing between departments",
     ),
+    (
+        "purpose.form_prefill",
+        "一表通填报预填（不再重复询问您）",
+        "Prefilling a form, so that you are not asked again",
+    ),
     ("access.someone", "工作人员", "A member of staff"),
     (
         "access.other_purpose",
@@ -695,6 +700,8 @@ const TEXT: &[(&str, &str, &str)] = &[
         "Checkpoint officer",
     ),
     ("role.duty_officer", "值班员", "Duty officer"),
+    // A collector's device of a department's project (一表通), reading to prefill a form.
+    ("role.collector", "基层采集员", "Grassroots collector"),
     ("role.citizen", "群众", "Citizen"),
     ("role.enterprise", "企业", "Enterprise"),
     ("purpose.self_service", "本人查看", "Your own view"),

@@ -2,9 +2,12 @@
 //! (个体工商户经营情况摸底), designed as an XLSForm, approved by the government-services
 //! administration (the burden-reduction office), collected by two communities' devices; and a
 //! second form that repeats most of its questions, waiting for the office with its overlap
-//! report.
+//! report. And the civil-affairs bureau's visits to older people living alone, whose names and
+//! phones arrive prefilled from the population register ([`elderly`]).
 
-use tongban_tables::xlsx::fixtures::workbook_of;
+mod elderly;
+
+use tongban_tables::xlsx::write::workbook_of;
 use tongban_xform::xlsform;
 
 use crate::error::{AppError, AppResult};
@@ -372,5 +375,6 @@ pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> 
         )
         .await?;
     }
+    elderly::seed(state, city).await?;
     Ok(())
 }
