@@ -5,7 +5,8 @@
 #     controls), and workbooks pyxform refuses must be refused too (xlsform_compare.py);
 #   - pyodk, ODK Central's Python client, and the OpenRosa protocol as ODK Collect speaks it,
 #     against a demo city (odk_pyodk.py): forms uploaded and approved, submissions sent,
-#     listed and read as the OData table, the same instance kept once, app users' devices.
+#     listed and read as the OData table, the same instance kept once, app users' devices,
+#     entity lists and their entities (made one by one and in bulk, versioned, the table).
 #
 #   e2e/clients/odk-clients.sh           (after `cargo build --bin tongban`)
 set -euo pipefail
@@ -41,4 +42,4 @@ done
 curl -sf "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$work/city/demo.log"; exit 1; }
 "$venv/bin/python" "$repo/e2e/clients/odk_pyodk.py" "http://127.0.0.1:$port" "$work/city/demo-credentials.json" "$work/pyodk" \
   > "$work/pyodk.json" || { cat "$work/pyodk.json"; echo "the ODK clients failed"; exit 1; }
-"$venv/bin/python" -c 'import json,sys; d=json.load(open(sys.argv[1])); print("pyodk:", d["pyodk"]["submitted"], "submitted, OData rows", d["pyodk"]["table_rows"], "and", d["pyodk"]["survey_rows"], "of the demo survey; OpenRosa: resubmission", d["openrosa"]["resubmission"], "other content", d["openrosa"]["conflict"])' "$work/pyodk.json"
+"$venv/bin/python" -c 'import json,sys; d=json.load(open(sys.argv[1])); print("pyodk:", d["pyodk"]["submitted"], "submitted, OData rows", d["pyodk"]["table_rows"], "and", d["pyodk"]["survey_rows"], "of the demo survey; OpenRosa: resubmission", d["openrosa"]["resubmission"], "other content", d["openrosa"]["conflict"], "; entities:", d["entities"])' "$work/pyodk.json"

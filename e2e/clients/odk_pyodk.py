@@ -142,6 +142,39 @@ def main():
             check("residents" in str(error) and "1至20人" in str(error), f"the rule is named: {error}")
         summary["pyodk"] = {"submitted": 1, "table_rows": len(table["value"]), "survey_rows": survey["@odata.count"]}
 
+        # Entity lists: households kept once, for later forms.
+        made_list = client.entity_lists.create(entity_list_name="households")
+        check(made_list.name == "households" and made_list.projectId == 1, f"entity list: {made_list}")
+        check(any(e.name == "households" for e in client.entity_lists.list()), "the list is listed")
+        for prop in ("head", "residents"):
+            check(client.entity_lists.add_property(name=prop, entity_list_name="households") is True, f"property {prop}")
+        got = client.entity_lists.get(entity_list_name="households")
+        check([p.name for p in got.properties] == ["head", "residents"], f"properties: {got.properties}")
+        entity = client.entities.create(label="刘秀英家", data={"head": "刘秀英", "residents": "2"},
+                                        entity_list_name="households")
+        check(entity.currentVersion.version == 1 and entity.currentVersion.data["head"] == "刘秀英", f"entity: {entity}")
+        check(client.entities.create_many(data=[{"label": "陈建国家", "head": "陈建国", "residents": "1"},
+                                                {"label": "王芳家", "head": "王芳", "residents": "4"}],
+                                          entity_list_name="households") is True, "bulk create")
+        listed_entities = client.entities.list(entity_list_name="households")
+        check(len(listed_entities) == 3, f"three entities: {listed_entities}")
+        updated = client.entities.update(entity.uuid, entity_list_name="households", data={"residents": "3"},
+                                         base_version=1)
+        check(updated.currentVersion.version == 2 and updated.currentVersion.data["residents"] == "3", f"updated: {updated}")
+        try:
+            client.entities.update(entity.uuid, entity_list_name="households", data={"residents": "5"}, base_version=1)
+            check(False, "an update from a stale version was taken")
+        except PyODKError as error:
+            check("409" in str(error), f"a stale version is refused with 409: {error}")
+        entity_table = client.entities.get_table(entity_list_name="households", count=True)
+        check(entity_table["@odata.count"] == 3, f"entity table: {entity_table}")
+        row = next(r for r in entity_table["value"] if r["__id"] == entity.uuid)
+        check(row["residents"] == "3" and row["label"] == "刘秀英家" and row["__system"]["version"] == 2,
+              f"entity row: {row}")
+        check(client.entities.delete(entity.uuid, entity_list_name="households") is True, "deleted")
+        check(len(client.entities.list(entity_list_name="households")) == 2, "two left")
+        summary["entities"] = {"made": 3, "version": updated.currentVersion.version, "left": 2}
+
     # OpenRosa, as ODK Collect speaks it, with an app user's token.
     made = requests.post(f"{base}/v1/projects/1/app-users", json={"displayName": "城东社区 平板 3"},
                          headers={"Authorization": f"Bearer {designer}"}, timeout=30)

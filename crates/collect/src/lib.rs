@@ -8,6 +8,7 @@
 
 mod demo;
 mod device;
+pub mod entities;
 mod modules;
 mod texts;
 

@@ -30,6 +30,7 @@ impl tongban_platform::module::Module for CollectModule {
         crate::odk::routes()
             .merge(crate::pages::routes())
             .merge(crate::device::routes())
+            .merge(crate::entities::routes())
     }
 
     fn nav(

@@ -105,7 +105,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// An error as Central writes it.
-struct OdkError(AppError);
+pub(crate) struct OdkError(pub(crate) AppError);
 
 impl From<AppError> for OdkError {
     fn from(e: AppError) -> Self {
@@ -132,9 +132,9 @@ impl IntoResponse for OdkError {
     }
 }
 
-type OdkResult<T> = Result<T, OdkError>;
+pub(crate) type OdkResult<T> = Result<T, OdkError>;
 
-async fn staff(state: &AppState, headers: &HeaderMap) -> OdkResult<Actor> {
+pub(crate) async fn staff(state: &AppState, headers: &HeaderMap) -> OdkResult<Actor> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -147,7 +147,7 @@ async fn staff(state: &AppState, headers: &HeaderMap) -> OdkResult<Actor> {
         .ok_or(AppError::Unauthenticated)?)
 }
 
-fn project_id(text: &str) -> OdkResult<i64> {
+pub(crate) fn project_id(text: &str) -> OdkResult<i64> {
     text.parse::<i64>()
         .ok()
         .filter(|id| *id > 0)
@@ -827,8 +827,10 @@ fn collect_files(doc: &tongban_xform::Instance, at: usize, nodes: &[Node], out: 
     }
 }
 
+/// The query of an OData table: paging and a count; filters, expansions and selections are
+/// refused rather than ignored.
 #[derive(serde::Deserialize)]
-struct ODataQuery {
+pub(crate) struct ODataQuery {
     #[serde(rename = "$top")]
     top: Option<String>,
     #[serde(rename = "$skip")]
@@ -843,6 +845,40 @@ struct ODataQuery {
     select: Option<String>,
     #[serde(rename = "$wkt")]
     wkt: Option<String>,
+}
+
+impl ODataQuery {
+    /// Refuses what the tables do not offer yet (answering as if it were applied would
+    /// mislead).
+    pub(crate) fn refuse_unsupported(&self) -> OdkResult<()> {
+        for (given, name) in [
+            (&self.filter, "$filter"),
+            (&self.expand, "$expand"),
+            (&self.select, "$select"),
+        ] {
+            if given.is_some() {
+                return Err(OdkError(AppError::BadRequest(format!(
+                    "{name} is not offered by this server yet"
+                ))));
+            }
+        }
+        let _ = &self.wkt;
+        Ok(())
+    }
+
+    /// `$skip` and `$top` (at most [`MAX_TOP`]).
+    pub(crate) fn page(&self) -> OdkResult<(i64, i64)> {
+        Ok((
+            odata_number(&self.skip, "$skip", 0, i64::MAX / 2)?,
+            odata_number(&self.top, "$top", MAX_TOP, MAX_TOP)?,
+        ))
+    }
+
+    pub(crate) fn wants_count(&self) -> bool {
+        self.count
+            .as_deref()
+            .is_some_and(|c| c.eq_ignore_ascii_case("true"))
+    }
 }
 
 fn odata_number(
@@ -883,24 +919,12 @@ async fn odata(
     if table != "Submissions" {
         return Err(OdkError(AppError::NotFound));
     }
-    for (given, name) in [
-        (&query.filter, "$filter"),
-        (&query.expand, "$expand"),
-        (&query.select, "$select"),
-    ] {
-        if given.is_some() {
-            return Err(OdkError(AppError::BadRequest(format!(
-                "{name} is not offered by this server yet"
-            ))));
-        }
-    }
-    let _ = &query.wkt;
+    query.refuse_unsupported()?;
     let project = service::project_run_by(&state, &actor, project_id(&id)?).await?;
     let row = service::form_for(&state, &Caller::Staff(actor), &project, form).await?;
     let definition: Form =
         serde_json::from_str(&row.definition).map_err(|e| AppError::Internal(e.into()))?;
-    let top = odata_number(&query.top, "$top", MAX_TOP, MAX_TOP)?;
-    let skip = odata_number(&query.skip, "$skip", 0, i64::MAX / 2)?;
+    let (skip, top) = query.page()?;
     let rows = store::submissions(state.pool(), project.id, form, skip, top).await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.submitter_id).collect();
     let names: std::collections::HashMap<i64, String> = store::collector_names(state.pool(), &ids)
@@ -963,11 +987,7 @@ async fn odata(
             form
         )),
     );
-    if query
-        .count
-        .as_deref()
-        .is_some_and(|c| c.eq_ignore_ascii_case("true"))
-    {
+    if query.wants_count() {
         out.insert(
             "@odata.count".into(),
             json!(store::submission_count(state.pool(), project.id, form).await?),

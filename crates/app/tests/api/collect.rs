@@ -1402,3 +1402,185 @@ async fn send(
         .collect();
     browser.post_form(app, path, &borrowed).await
 }
+
+async fn call(
+    app: &TestApp,
+    method: reqwest::Method,
+    token: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = app.client.request(method, app.url(path)).bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    json_of(request.send().await.expect("request")).await
+}
+
+#[tokio::test]
+async fn entity_lists_keep_what_was_collected_once_sealed_and_versioned() {
+    use reqwest::Method;
+    let app = spawn_app().await;
+    let staff = app.account("demo.clerk.market").api_token.clone();
+    let tax = app.account("demo.clerk.tax").api_token.clone();
+    let lists = "/v1/projects/1/datasets";
+
+    let (status, made) = call(
+        &app,
+        Method::POST,
+        &staff,
+        lists,
+        Some(json!({"name": "shops"})),
+    )
+    .await;
+    assert_eq!((status, made["name"].as_str()), (200, Some("shops")));
+    assert_eq!(made["properties"], json!([]));
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        &staff,
+        lists,
+        Some(json!({"name": "Shops"})),
+    )
+    .await;
+    assert_eq!(status, 409, "one name in any capitalisation");
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        &staff,
+        lists,
+        Some(json!({"name": "__x"})),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        call(&app, Method::GET, &tax, lists, None).await.0,
+        404,
+        "another department"
+    );
+
+    let properties = "/v1/projects/1/datasets/shops/properties";
+    for name in ["street", "owner"] {
+        let (status, done) = call(
+            &app,
+            Method::POST,
+            &staff,
+            properties,
+            Some(json!({"name": name})),
+        )
+        .await;
+        assert_eq!((status, done["success"].as_bool()), (200, Some(true)));
+    }
+    let entities = "/v1/projects/1/datasets/shops/entities";
+    let uuid = "0c3a7922-b611-42ca-a961-944e09fa9aa2";
+    let (status, one) = call(
+        &app,
+        Method::POST,
+        &staff,
+        entities,
+        Some(json!({"uuid": uuid, "label": "老王面馆", "data": {"street": "解放路 12 号", "owner": "王建国"}})),
+    )
+    .await;
+    assert_eq!(status, 200, "{one}");
+    assert_eq!(one["currentVersion"]["version"], 1);
+    assert_eq!(one["currentVersion"]["data"]["owner"], "王建国");
+    // Unknown properties, values that are not strings, a uuid taken: refused, nothing kept.
+    let bad = [
+        json!({"label": "x", "data": {"age": "3"}}),
+        json!({"label": "x", "data": {"street": 3}}),
+        json!({"label": "", "data": {}}),
+        json!({"uuid": uuid, "label": "again", "data": {}}),
+    ];
+    for body in bad {
+        let (status, _) = call(&app, Method::POST, &staff, entities, Some(body.clone())).await;
+        assert!(status == 422 || status == 409, "{body} → {status}");
+    }
+    let (status, bulk) = call(
+        &app,
+        Method::POST,
+        &staff,
+        entities,
+        Some(json!({"entities": [
+            {"label": "惠民便利店", "data": {"street": "人民路 3 号"}},
+            {"label": "顺发五金", "data": {"street": "人民路 5 号"}}
+        ], "source": {"name": "shops.csv", "size": 2}})),
+    )
+    .await;
+    assert_eq!((status, bulk["success"].as_bool()), (200, Some(true)));
+    let (_, listed) = call(&app, Method::GET, &tax, entities, None).await;
+    assert_eq!(listed["code"].as_f64().map(|c| c as i64), Some(404));
+    let (status, listed) = call(&app, Method::GET, &staff, entities, None).await;
+    assert_eq!((status, listed.as_array().map(Vec::len)), (200, Some(3)));
+
+    // An update names the version it was based on; a stale one is refused.
+    let one_path = format!("{entities}/{uuid}");
+    let (status, updated) = call(
+        &app,
+        Method::PATCH,
+        &staff,
+        &format!("{one_path}?baseVersion=1"),
+        Some(json!({"data": {"owner": "王秀英"}})),
+    )
+    .await;
+    assert_eq!(
+        (status, updated["currentVersion"]["version"].as_i64()),
+        (200, Some(2))
+    );
+    assert_eq!(
+        updated["currentVersion"]["data"]["street"], "解放路 12 号",
+        "kept"
+    );
+    let (status, _) = call(
+        &app,
+        Method::PATCH,
+        &staff,
+        &format!("{one_path}?baseVersion=1"),
+        Some(json!({"data": {"owner": "someone else"}})),
+    )
+    .await;
+    assert_eq!(status, 409);
+    let (status, _) = call(
+        &app,
+        Method::PATCH,
+        &staff,
+        &one_path,
+        Some(json!({"label": "x"})),
+    )
+    .await;
+    assert_eq!(status, 422, "neither a base version nor force");
+
+    // The OData table, with the count.
+    let (status, table) = call(
+        &app,
+        Method::GET,
+        &staff,
+        "/v1/projects/1/datasets/shops.svc/Entities?$count=true&$top=2",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(table["@odata.count"], 3);
+    assert_eq!(table["value"].as_array().map(Vec::len), Some(2));
+    assert_eq!(table["value"][0]["owner"], "王秀英");
+    assert_eq!(table["value"][0]["__system"]["version"], 2);
+
+    // Sealed at rest: the stored row holds neither the label nor a value.
+    let sealed: Vec<u8> =
+        sqlx::query_scalar("SELECT body_sealed FROM collect_entities WHERE uuid = $1")
+            .bind(uuid)
+            .fetch_one(app.state.pool())
+            .await
+            .expect("row");
+    let text = String::from_utf8_lossy(&sealed);
+    assert!(!text.contains("王秀英") && !text.contains("老王面馆"));
+
+    // Deleted, it is gone from the list and the table.
+    let (status, _) = call(&app, Method::DELETE, &staff, &one_path, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        call(&app, Method::GET, &staff, &one_path, None).await.0,
+        404
+    );
+    let (_, listed) = call(&app, Method::GET, &staff, entities, None).await;
+    assert_eq!(listed.as_array().map(Vec::len), Some(2));
+}
