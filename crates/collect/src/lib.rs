@@ -17,9 +17,11 @@ pub mod odk;
 pub mod pages;
 pub mod plan;
 pub mod prefill;
+pub mod reach;
 pub mod rollup;
 pub mod service;
 pub mod store;
+pub mod tally;
 pub mod writer;
 
 pub use demo::business_survey as demo_business_survey;

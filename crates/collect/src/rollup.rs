@@ -12,13 +12,13 @@
 
 use std::collections::BTreeMap;
 
-use tongban_xform::{Answer, Form, Kind};
+use tongban_xform::{Form, Kind};
 
 use crate::error::{AppError, AppResult};
 use crate::identity::model::Actor;
 use crate::service;
 use crate::state::AppState;
-use crate::store::{self, Tally};
+use crate::store;
 use crate::suppress;
 
 /// The levels a roll-up is shown at, by the digits of their region codes.
@@ -56,41 +56,6 @@ impl Level {
         };
         code.get(..digits).unwrap_or(code).to_owned()
     }
-}
-
-/// What a stored submission adds to its form's tallies.
-pub fn tallies_of(form: &Form, answers: &[Answer]) -> Vec<Tally> {
-    let kinds: BTreeMap<String, &Kind> = form
-        .nodes()
-        .into_iter()
-        .map(|(path, node)| (path, &node.kind))
-        .collect();
-    let mut out = Vec::new();
-    for answer in answers {
-        let one = |value: &str, total: f64| Tally {
-            field: answer.field.clone(),
-            value: value.to_owned(),
-            count: 1,
-            total,
-        };
-        match kinds.get(&answer.field) {
-            Some(Kind::SelectOne(_)) => out.push(one(&answer.value, 0.0)),
-            Some(Kind::SelectMultiple(_)) => {
-                for choice in answer.value.split_whitespace() {
-                    out.push(one(choice, 0.0));
-                }
-            }
-            Some(Kind::Integer | Kind::Decimal) => {
-                if let Ok(n) = answer.value.parse::<f64>()
-                    && n.is_finite()
-                {
-                    out.push(one("", n));
-                }
-            }
-            _ => {}
-        }
-    }
-    out
 }
 
 /// A column of a roll-up.

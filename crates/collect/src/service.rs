@@ -478,7 +478,7 @@ pub async fn add_app_user(
     unit: Option<&str>,
 ) -> AppResult<(Collector, String)> {
     let project = project_run_by(state, actor, project_id).await?;
-    let unit = crate::plan::collector_unit(state, &project, unit).await?;
+    let unit = crate::reach::collector_unit(state, &project, unit).await?;
     let display_name = display_name.trim();
     if display_name.is_empty() || display_name.chars().count() > 100 {
         return Err(AppError::Invalid {
@@ -715,8 +715,8 @@ pub async fn submit(
             "the form {xml_form_id} is not open for collection (it is {form_state})"
         )));
     }
-    let targets = crate::plan::parse_targets(targets.as_deref());
-    if !crate::plan::reaches(&targets, incoming.unit.as_deref()) {
+    let targets = crate::reach::parse_targets(targets.as_deref());
+    if !crate::reach::reaches(&targets, incoming.unit.as_deref()) {
         return Err(AppError::Conflict(format!(
             "the form {xml_form_id} is not sent to this collector's unit"
         )));
@@ -813,7 +813,7 @@ pub async fn submit(
         .write(crate::writer::NewSubmission {
             row: row.clone(),
             files: sealed_files,
-            tallies: crate::rollup::tallies_of(checker.form(), &checked.answers),
+            tallies: crate::tally::tallies_of(checker.form(), &checked.answers),
         })
         .await?;
     if written {
@@ -850,9 +850,9 @@ pub async fn form_for(
         .ok_or(AppError::NotFound)?;
     match caller {
         Caller::AppUser(user)
-            if !crate::plan::is_open(&form, state.today())
-                || !crate::plan::reaches(
-                    &crate::plan::targets(&form),
+            if !crate::reach::is_open(&form, state.today())
+                || !crate::reach::reaches(
+                    &crate::reach::targets(&form),
                     user.region_code.as_deref(),
                 ) =>
         {

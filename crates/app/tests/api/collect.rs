@@ -1561,8 +1561,21 @@ async fn entity_lists_keep_what_was_collected_once_sealed_and_versioned() {
     assert_eq!(status, 200);
     assert_eq!(table["@odata.count"], 3);
     assert_eq!(table["value"].as_array().map(Vec::len), Some(2));
-    assert_eq!(table["value"][0]["owner"], "王秀英");
-    assert_eq!(table["value"][0]["__system"]["version"], 2);
+    let (_, whole) = call(
+        &app,
+        Method::GET,
+        &staff,
+        "/v1/projects/1/datasets/shops.svc/Entities",
+        None,
+    )
+    .await;
+    let row = whole["value"]
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["__id"] == uuid))
+        .expect("the updated entity's row")
+        .clone();
+    assert_eq!(row["owner"], "王秀英");
+    assert_eq!(row["__system"]["version"], 2);
 
     // Sealed at rest: the stored row holds neither the label nor a value.
     let sealed: Vec<u8> =

@@ -56,6 +56,10 @@ pub async fn dataset(db: &AnyPool, project_id: i64, name: &str) -> AppResult<Opt
 
 /// Adds a dataset; false when the project has one of that name (in any capitalisation).
 pub async fn add_dataset(db: &AnyPool, dataset: &Dataset) -> AppResult<bool> {
+    crate::error::retrying(|| add_dataset_once(db, dataset)).await
+}
+
+async fn add_dataset_once(db: &AnyPool, dataset: &Dataset) -> AppResult<bool> {
     let mut tx = db.begin().await?;
     let taken: Option<i64> = sqlx::query_scalar(
         "SELECT 1 FROM collect_datasets WHERE project_id = $1 AND LOWER(name) = LOWER($2)",
@@ -131,6 +135,10 @@ pub async fn add_property(
 
 /// Adds entities in one transaction; false (and nothing added) when one's uuid is taken.
 pub async fn add_entities(db: &AnyPool, rows: &[EntityRow]) -> AppResult<bool> {
+    crate::error::retrying(|| add_entities_once(db, rows)).await
+}
+
+async fn add_entities_once(db: &AnyPool, rows: &[EntityRow]) -> AppResult<bool> {
     let mut tx = db.begin().await?;
     for row in rows {
         let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
