@@ -8,6 +8,10 @@ impl tongban_platform::module::Module for CollectModule {
         "collect"
     }
 
+    fn figures(&self) -> &'static [tongban_platform::figures::Figure] {
+        crate::service::FIGURES
+    }
+
     fn migrations(&self) -> Option<&'static tongban_platform::module::Migrations> {
         Some(&crate::MIGRATIONS)
     }

@@ -34,6 +34,20 @@ pub const MAX_SUBMISSION_XML: usize = 2 * 1024 * 1024;
 pub const MAX_FILE: usize = 10 * 1024 * 1024;
 pub const MAX_FILES: usize = 10;
 
+/// Submissions stored, by the district (county) of the unit they were collected for — or
+/// the project's region for devices without a unit: a count of persons (households, shops)
+/// visited, shown with small counts hidden.
+pub const SUBMISSIONS: &str = "forms.submissions";
+
+pub const FIGURES: &[tongban_platform::figures::Figure] = &[tongban_platform::figures::Figure {
+    key: SUBMISSIONS,
+    group: "forms",
+    zh: "一表通填报",
+    en: "Forms collected",
+    about_persons: true,
+    by: None,
+}];
+
 /// A form's states.
 pub const DRAFT: &str = "draft";
 pub const PENDING: &str = "pending";
@@ -817,6 +831,9 @@ pub async fn submit(
         })
         .await?;
     if written {
+        let unit = row.region_code.as_deref().unwrap_or(&project.region_code);
+        let district = unit.get(..6).unwrap_or(unit);
+        tongban_platform::figures::count(state, SUBMISSIONS, district);
         return Ok(Stored::Created(row));
     }
     // Received before: the same content is accepted again (with any files not yet kept).

@@ -185,13 +185,14 @@ struct OpsPage {
     alerts: String,
 }
 
-const GROUPS: [&str; 7] = [
+const GROUPS: [&str; 8] = [
     "services",
     "certificates",
     "pass",
     "checkins",
     "exchange",
     "opendata",
+    "forms",
     "platform",
 ];
 
@@ -203,7 +204,7 @@ const LENSES: [(&str, &[&str]); 4] = [
     // 部门负责人: the department's work and the data it shares.
     (
         "department",
-        &["services", "certificates", "exchange", "opendata"],
+        &["services", "certificates", "exchange", "opendata", "forms"],
     ),
     // 卫健部门: the pass and where people were.
     ("health", &["pass", "checkins"]),

@@ -42,6 +42,7 @@ pub const TEXTS: tongban_platform::web::i18n::Texts = &[
     ("ops.group.checkins", "场所码", "Venue check-ins"),
     ("ops.group.exchange", "数据共享交换", "Data exchange"),
     ("ops.group.opendata", "数据开放", "Open data"),
+    ("ops.group.forms", "一表通", "One-form collection"),
     ("ops.group.platform", "平台运行", "The platform"),
     ("ops.protected", "涉及个人", "About persons"),
     (

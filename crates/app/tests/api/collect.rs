@@ -1597,3 +1597,35 @@ async fn entity_lists_keep_what_was_collected_once_sealed_and_versioned() {
     let (_, listed) = call(&app, Method::GET, &staff, entities, None).await;
     assert_eq!(listed.as_array().map(Vec::len), Some(2));
 }
+
+#[tokio::test]
+async fn forms_collected_are_counted_in_the_operations_view() {
+    let app = crate::helpers::spawn_app_with(|config| config.statistics_k = 1).await;
+    let sysadmin = app.account("demo.sysadmin").api_token.clone();
+    let total = |view: &Value| {
+        view["figures"]
+            .as_array()
+            .and_then(|f| f.iter().find(|f| f["key"] == "forms.submissions"))
+            .map(|f| (f["group"].clone(), f["total"].as_i64()))
+    };
+    let read = || async {
+        tongban_app::figures::flush(&app.state)
+            .await
+            .expect("flush");
+        let (status, view) = json_of(
+            app.get_as(&sysadmin, "/api/v1/ops/view?region=339900&period=day")
+                .await,
+        )
+        .await;
+        assert_eq!(status, 200);
+        view
+    };
+    let before = total(&read().await).expect("the figure is declared");
+    assert_eq!(before.0, "forms");
+    let staff = app.account("demo.clerk.market").api_token.clone();
+    let xml = r#"<data id="business_survey" version="2026110101"><shop_name>桥头小卖部</shop_name><operator_name>赵桥</operator_name><operator_phone>13900001234</operator_phone><industry>retail</industry><staff>2</staff><monthly_sales/><affected>no</affected><impacts/><needs/><visit_day>2026-12-01</visit_day><meta><instanceID>uuid:ops-count-1</instanceID></meta></data>"#;
+    let made = submit_xml(&app, &staff, 1, "business_survey", xml.to_owned()).await;
+    assert_eq!(made.status(), 200);
+    let after = total(&read().await).expect("the figure");
+    assert_eq!(after.1.zip(before.1).map(|(a, b)| a - b), Some(1));
+}
