@@ -97,6 +97,9 @@ struct CollectPage {
     projects: Vec<ProjectView>,
     office: bool,
     waiting: Vec<Waiting>,
+    /// For the office: the approved forms of its region, (project, project name, form), each
+    /// with its roll-up.
+    approved: Vec<(i64, String, FormRow)>,
 }
 
 async fn render(
@@ -191,6 +194,19 @@ async fn render(
             });
         }
     }
+    let mut approved = Vec::new();
+    if office {
+        for project in service::visible_projects(state, actor)
+            .await
+            .map_err(fail)?
+        {
+            for form in store::forms(state.pool(), project.id).await.map_err(fail)? {
+                if form.state == service::APPROVED {
+                    approved.push((project.id, project.name.clone(), form));
+                }
+            }
+        }
+    }
     Ok(ctx.render(&CollectPage {
         base: ctx.base("collect.title"),
         notice,
@@ -198,6 +214,7 @@ async fn render(
         projects,
         office,
         waiting,
+        approved,
     }))
 }
 

@@ -215,6 +215,11 @@ pub const TEXTS: tongban_platform::web::i18n::Texts = &[
     ("collect.rollup.sum", "合计", "sum"),
     ("collect.rollup.mean", "平均", "mean"),
     ("collect.rollup.open", "查看汇总", "Roll-up"),
+    (
+        "collect.approved_forms",
+        "已下发的表单（汇总中涉及个人的小数已隐藏）",
+        "Forms sent out (small counts of persons hidden in their roll-ups)",
+    ),
     ("collect.fill.lookup", "查找并填入", "Look up and fill in"),
     (
         "collect.fill.bad_key",
