@@ -318,32 +318,27 @@ pub fn table(rollup: &Rollup, words: [&str; 7]) -> Vec<Vec<String>> {
     rows
 }
 
-/// CSV for spreadsheets (UTF-8 with a byte-order mark, so that Excel reads Chinese).
+/// CSV for spreadsheets (UTF-8 with a byte-order mark, so that Excel reads Chinese), written by
+/// the tables crate's writer; a cell a spreadsheet would run as a formula is written as text.
 pub fn csv(rows: &[Vec<String>]) -> String {
-    let mut out = String::from('\u{feff}');
-    for row in rows {
-        let cells: Vec<String> = row
-            .iter()
-            .map(|cell| {
-                // A cell that a spreadsheet would run as a formula is written as text.
-                let formula = cell.starts_with(['=', '+', '@', '\t', '\r'])
-                    || (cell.starts_with('-') && cell.parse::<f64>().is_err());
-                let cell = if formula {
-                    format!("'{cell}")
-                } else {
-                    cell.clone()
-                };
-                if cell.contains([',', '"', '\n', '\r']) {
-                    format!("\"{}\"", cell.replace('"', "\"\""))
-                } else {
-                    cell
-                }
-            })
-            .collect();
-        out.push_str(&cells.join(","));
-        out.push_str("\r\n");
-    }
-    out
+    let safe: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|cell| {
+                    let formula = cell.starts_with(['=', '+', '@', '\t', '\r'])
+                        || (cell.starts_with('-') && cell.parse::<f64>().is_err());
+                    if formula {
+                        format!("'{cell}")
+                    } else {
+                        cell.clone()
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let body = tongban_tables::table::csv_rows(safe.iter().map(Vec::as_slice));
+    format!("\u{feff}{}", String::from_utf8_lossy(&body))
 }
 
 #[cfg(test)]
@@ -384,6 +379,6 @@ mod tests {
             "-2.5".into(),
             "-x".into(),
         ]]);
-        assert_eq!(out, "\u{feff}'=1+1,\"a,b\",-2.5,'-x\r\n");
+        assert_eq!(out, "\u{feff}'=1+1,\"a,b\",-2.5,'-x\n");
     }
 }
