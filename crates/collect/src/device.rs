@@ -25,6 +25,7 @@ use crate::store::{Collector, FormRow};
 use crate::web::cookies;
 use crate::web::extract::PageForm;
 use crate::web::pages::{PageBase, PageCtx, PageError};
+use tongban_xform::escape;
 
 /// The device's token, kept by the browser for this session only.
 pub const COOKIE: &str = "__Host-tongban-collector";
@@ -282,12 +283,6 @@ impl Draft {
             })
             .unwrap_or_default()
     }
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 /// What the device records itself, as ODK Collect does.

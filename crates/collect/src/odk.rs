@@ -30,6 +30,7 @@ use crate::service::{self, Caller, Incoming, Stored};
 use crate::state::AppState;
 use crate::store::{self, FormRow, Project, SubmissionRow};
 use crate::time_fmt::rfc3339;
+use tongban_xform::escape;
 
 /// The most rows of the OData table in one answer.
 pub const MAX_TOP: i64 = 1_000;
@@ -484,13 +485,6 @@ fn base_url(state: &AppState, headers: &HeaderMap) -> String {
         })
         .unwrap_or("localhost");
     format!("http://{host}")
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// The OpenRosa form list: the project's approved forms.

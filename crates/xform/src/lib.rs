@@ -213,6 +213,12 @@ impl Form {
     }
 }
 
+/// Text made safe inside an XML element or attribute (`&`, `<`, `>`, `"`, `'` escaped), for
+/// instances and answers written by hand.
+pub fn escape(text: &str) -> String {
+    quick_xml::escape::escape(text).into_owned()
+}
+
 /// Whether `name` may name an element: an XML name without a namespace prefix.
 pub fn is_xml_name(name: &str) -> bool {
     let mut chars = name.chars();

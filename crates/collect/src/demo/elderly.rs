@@ -7,11 +7,12 @@ use tongban_core::ResidentId;
 use tongban_tables::xlsx::write::workbook_of;
 use tongban_xform::xlsform;
 
-use super::{account_id, escape, rows};
+use super::{account_id, rows};
 use crate::error::{AppError, AppResult};
 use crate::service::{self, Incoming};
 use crate::state::AppState;
 use crate::store;
+use tongban_xform::escape;
 
 /// The subdistrict the visits are sent to, and its two units.
 const CHENGDONG: &str = "339901001";

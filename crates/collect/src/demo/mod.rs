@@ -14,6 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::service::{self, Incoming};
 use crate::state::AppState;
 use crate::store;
+use tongban_xform::escape;
 
 /// The two subdistricts the survey is sent to.
 const CHENGDONG: &str = "339901001";
@@ -209,12 +210,6 @@ async fn account_id(state: &AppState, username: &str) -> AppResult<Option<String
             .fetch_optional(state.pool())
             .await?,
     )
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> AppResult<()> {
