@@ -211,21 +211,7 @@ pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> 
 
     let mut devices = Vec::new();
     for (name, unit) in UNITS {
-        let token = crate::random::secret_token();
-        let id = store::add_collector(
-            state.pool(),
-            &store::NewCollector {
-                project_id,
-                kind: "app_user",
-                display_name: name,
-                account_id: None,
-                token_hash: Some(&crate::random::secret_digest(&token)),
-                region_code: Some(unit),
-                by: &designer,
-                at: now,
-            },
-        )
-        .await?;
+        let id = super::demo_device(state, project_id, name, unit, &designer).await?;
         devices.push((id, unit));
     }
     const NAMES: [&str; 9] = [

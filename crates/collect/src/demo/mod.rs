@@ -212,6 +212,32 @@ async fn account_id(state: &AppState, username: &str) -> AppResult<Option<String
     )
 }
 
+/// A collector's device for a unit; its token is discarded (the demo's own devices only
+/// submit while the city is seeded).
+async fn demo_device(
+    state: &AppState,
+    project_id: i64,
+    name: &str,
+    unit: &str,
+    by: &str,
+) -> AppResult<i64> {
+    let token = crate::random::secret_token();
+    store::add_collector(
+        state.pool(),
+        &store::NewCollector {
+            project_id,
+            kind: "app_user",
+            display_name: name,
+            account_id: None,
+            token_hash: Some(&crate::random::secret_digest(&token)),
+            region_code: Some(unit),
+            by,
+            at: state.now(),
+        },
+    )
+    .await
+}
+
 pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> AppResult<()> {
     let Some(market) = city.departments.iter().find(|d| {
         d.kind == "market_regulation" && d.region_code.as_str() == tongban_platform::demo::CITY
@@ -266,21 +292,7 @@ pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> 
         ("江北区城东社区 走访组", "339901001001"),
         ("江南区滨江社区 走访组", "339902001001"),
     ] {
-        let token = crate::random::secret_token();
-        let id = store::add_collector(
-            state.pool(),
-            &store::NewCollector {
-                project_id,
-                kind: "app_user",
-                display_name: name,
-                account_id: None,
-                token_hash: Some(&crate::random::secret_digest(&token)),
-                region_code: Some(unit),
-                by: &designer,
-                at: now,
-            },
-        )
-        .await?;
+        let id = demo_device(state, project_id, name, unit, &designer).await?;
         collectors.push((id, unit));
     }
     const SHOPS: [&str; 12] = [
