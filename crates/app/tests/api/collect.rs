@@ -815,6 +815,30 @@ async fn a_collector_fills_a_form_sent_to_their_unit_on_a_phone_without_scripts(
     );
     assert!(wrong.contains("value=\"桥头小卖部\""), "answers are kept");
     assert_eq!(app.count("collect_submissions").await, before);
+    // A page whose instance id was tampered with, or a question the form does not have:
+    // refused readably, nothing stored.
+    let forged: Vec<(String, String)> = hidden
+        .iter()
+        .map(|(k, v)| {
+            let v = if k == "instance" {
+                "uuid:not-one".to_owned()
+            } else {
+                v.clone()
+            };
+            (k.clone(), v)
+        })
+        .collect();
+    let refused = post_fill(&mut phone, &app, &forged, &[("action", "send")]).await;
+    assert_eq!(refused.status(), 422);
+    let unknown = post_fill(
+        &mut phone,
+        &app,
+        &hidden,
+        &[("action", "prefill:/data/nowhere")],
+    )
+    .await;
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(app.count("collect_submissions").await, before);
 
     // "Check" with the shop affected: the questions about it appear.
     let affected = post_fill(
