@@ -6,7 +6,9 @@ Workbooks covering the supported subset are written with openpyxl; each is conve
 pyxform (`xls2xform --skip_validate`) and by `tongban forms xform`, and the two XForms are
 compared part by part: the title, the main instance (elements, defaults, repeat templates),
 the secondary instances of choices, every bind (type, required, constraint and its message,
-relevance, calculation, read-only, preloads; expressions compared with runs of spaces folded)
+relevance, calculation, read-only, preloads, entity properties; expressions compared with runs
+of spaces folded), the model's attributes and setvalues (an entity's id), the secondary instances'
+sources (entity lists as CSV files)
 and the body's controls (kind, ref, appearance, media type, label, hint, itemset). Workbooks
 that pyxform refuses must be refused by tongban too. Prints a JSON summary; exits 1 on any
 difference.
@@ -25,7 +27,7 @@ H = "{http://www.w3.org/1999/xhtml}"
 JR = "{http://openrosa.org/javarosa}"
 
 
-def workbook(path, survey, choices=None, settings=None):
+def workbook(path, survey, choices=None, settings=None, entities=None):
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = "survey"
@@ -38,6 +40,10 @@ def workbook(path, survey, choices=None, settings=None):
     if settings:
         sheet = book.create_sheet("settings")
         for row in settings:
+            sheet.append(row)
+    if entities:
+        sheet = book.create_sheet("entities")
+        for row in entities:
             sheet.append(row)
     book.save(path)
 
@@ -103,6 +109,20 @@ FORMS = {
         choices=[["list_name", "name", "label"], ["unused", "u", "U"], ["yn", "yes", "是"], ["yn", "no", "否"]],
         settings=[["form_title", "form_id", "instance_name"], ["类型", "kinds", "concat('x-', ${t})"]],
     ),
+    # A household register that makes an entity per submission (save_to, the entities sheet)
+    # and a question choosing from an entity list (select_one_from_file).
+    "households": dict(
+        survey=[
+            ["type", "name", "label", "save_to", "required", "constraint"],
+            ["text", "head", "户主姓名", "head_name", "yes", ""],
+            ["integer", "members", "家庭人数", "members", "", ". > 0"],
+            ["select_one yn", "low_income", "是否低保", "low_income", "", ""],
+            ["select_one_from_file villages.csv", "village", "所在村", "", "", ""],
+        ],
+        choices=[["list_name", "name", "label"], ["yn", "yes", "是"], ["yn", "no", "否"]],
+        settings=[["form_title", "form_id", "instance_name"], ["户籍登记", "households", "${head}"]],
+        entities=[["list_name", "label"], ["households", "concat(${head}, ' 户 ', ${members}, ' 人')"]],
+    ),
     # No settings sheet: the file's name is the id and the title.
     "bare_form": dict(survey=[["type", "name", "label"], ["text", "q", "问题"], ["integer", "n", "数量"]]),
 }
@@ -114,6 +134,9 @@ REFUSED = {
     "unknown_reference": dict(survey=[["type", "name", "label", "relevant"], ["text", "q", "Q", "${nowhere} = 1"]]),
     "missing_list": dict(survey=[["type", "name", "label"], ["select_one nolist", "q", "Q"]]),
     "duplicate_name": dict(survey=[["type", "name", "label"], ["text", "q", "Q"], ["text", "q", "Q2"]]),
+    "save_to_without_entities": dict(survey=[["type", "name", "label", "save_to"], ["text", "q", "Q", "prop"]]),
+    "save_to_label": dict(survey=[["type", "name", "label", "save_to"], ["text", "q", "Q", "label"]],
+                          entities=[["list_name", "label"], ["things", "${q}"]]),
 }
 
 
@@ -134,9 +157,11 @@ def parts(xml):
     instances = model.findall(f"{XF}instance")
     main = instance_tree(instances[0][0])
     secondary = {
-        i.get("id"): [(item.findtext(f"{XF}name"), item.findtext(f"{XF}label")) for item in i.iter(f"{XF}item")]
+        i.get("id"): [i.get("src")] + [(item.findtext(f"{XF}name"), item.findtext(f"{XF}label"))
+                                       for item in i.iter(f"{XF}item")]
         for i in instances[1:]
     }
+    setvalues = sorted((v.get("ref"), v.get("event"), fold(v.get("value"))) for v in model.findall(f"{XF}setvalue"))
     binds = {}
     for bind in model.findall(f"{XF}bind"):
         attributes = {k.replace(JR, "jr:"): fold(v) for k, v in bind.attrib.items()}
@@ -169,6 +194,8 @@ def parts(xml):
         "instance": main,
         "choices": secondary,
         "binds": binds,
+        "model": dict(model.attrib),
+        "setvalues": setvalues,
         "body": body(root.find(f"{H}body")),
     }
 

@@ -413,6 +413,10 @@ fn value_problem(form: &Form, node: &Node, value: &str) -> Option<Rule> {
                 .is_some_and(|l| l.choices.iter().any(|c| c.name == value));
             (!known).then(|| Rule::NotAChoice(value.to_owned()))
         }
+        // An entity's id: one token (the list itself is the platform's to check).
+        Kind::SelectOneFromFile(_) => value
+            .contains(char::is_whitespace)
+            .then(|| Rule::NotAChoice(value.to_owned())),
         Kind::SelectMultiple(list) => {
             let choices = form.list(list).map_or(&[][..], |l| l.choices.as_slice());
             value

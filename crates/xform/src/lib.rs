@@ -36,7 +36,24 @@ pub struct Form {
     /// Every list of the choices sheet, in its order.
     #[serde(default)]
     pub choices: Vec<ChoiceList>,
+    /// The entity each submission makes in a list of the project (the `entities` sheet).
+    #[serde(default)]
+    pub entity: Option<EntityDeclaration>,
 }
+
+/// A form that makes an entity with each submission: the list it goes to and how its label
+/// is worked out; the questions marked `save_to` give its properties.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntityDeclaration {
+    /// The entity list (ODK's dataset).
+    pub dataset: String,
+    /// The label, an expression (references are paths).
+    pub label: String,
+}
+
+/// The ODK entities namespace and the version of the entities specification written.
+pub const ENTITIES_NAMESPACE: &str = "http://www.opendatakit.org/xforms/entities";
+pub const ENTITIES_VERSION: &str = "2024.1.0";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChoiceList {
@@ -64,6 +81,9 @@ pub enum Kind {
     SelectOne(String),
     /// Any number of choices from the named list, separated by spaces.
     SelectMultiple(String),
+    /// One item of a CSV file attached to the form (`households.csv`): on a platform, an
+    /// entity list of the project, the answer the chosen entity's id.
+    SelectOneFromFile(String),
     /// Text shown to the collector; no answer.
     Note,
     /// A value worked out from other answers.
@@ -99,6 +119,7 @@ impl Kind {
             Kind::Text
             | Kind::SelectOne(_)
             | Kind::SelectMultiple(_)
+            | Kind::SelectOneFromFile(_)
             | Kind::Note
             | Kind::Calculate
             | Kind::DeviceId => "string",
@@ -145,6 +166,9 @@ pub struct Node {
     pub read_only: bool,
     #[serde(default)]
     pub appearance: Option<String>,
+    /// The property of the form's entity this answer is saved to (`save_to`).
+    #[serde(default)]
+    pub save_to: Option<String>,
     /// tongban's addition: what the platform already holds that fills this question in
     /// ([`PREFILL`]); ODK's tools ignore it.
     #[serde(default)]
@@ -170,6 +194,19 @@ pub const PREFILL: [&str; 7] = [
 /// The keys a prefill is looked up by.
 pub const PREFILL_KEYS: [&str; 2] = ["person.resident_id", "enterprise.uscc"];
 
+/// A prefill from an entity list, `entity.{list}.{property}` (or `entity.{list}.label`):
+/// filled from the entity chosen in the form's question that selects from `{list}.csv`.
+pub fn entity_prefill(prefill: &str) -> Option<(&str, &str)> {
+    let (list, property) = prefill.strip_prefix("entity.")?.split_once('.')?;
+    (is_xml_name(list) && !list.contains('.') && is_xml_name(property)).then_some((list, property))
+}
+
+/// The list a `select_one_from_file` file names: `households.csv` is the list `households`.
+pub fn file_list(file: &str) -> Option<&str> {
+    file.strip_suffix(".csv")
+        .filter(|stem| is_xml_name(stem) && !stem.contains('.'))
+}
+
 impl Node {
     pub fn new(name: &str, kind: Kind) -> Node {
         Node {
@@ -186,6 +223,7 @@ impl Node {
             default: None,
             read_only: false,
             appearance: None,
+            save_to: None,
             prefill: None,
             children: Vec::new(),
         }
@@ -194,6 +232,20 @@ impl Node {
 
 impl Form {
     /// The choice list of that name.
+    /// The files the form's `select_one_from_file` questions choose from, each once, in the
+    /// order of the questions.
+    pub fn files(&self) -> Vec<&str> {
+        let mut files: Vec<&str> = Vec::new();
+        for (_, node) in self.nodes() {
+            if let Kind::SelectOneFromFile(file) = &node.kind
+                && !files.contains(&file.as_str())
+            {
+                files.push(file);
+            }
+        }
+        files
+    }
+
     pub fn list(&self, name: &str) -> Option<&ChoiceList> {
         self.choices.iter().find(|l| l.name == name)
     }

@@ -5,7 +5,7 @@
 
 use quick_xml::escape::escape;
 
-use crate::{Form, Kind, Node, ROOT};
+use crate::{ENTITIES_NAMESPACE, ENTITIES_VERSION, Form, Kind, Node, ROOT};
 
 const NAMESPACES: &str = r#"xmlns="http://www.w3.org/2002/xforms" xmlns:h="http://www.w3.org/1999/xhtml" xmlns:ev="http://www.w3.org/2001/xml-events" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:jr="http://openrosa.org/javarosa" xmlns:orx="http://openrosa.org/xforms" xmlns:odk="http://www.opendatakit.org/xforms""#;
 
@@ -13,9 +13,22 @@ const NAMESPACES: &str = r#"xmlns="http://www.w3.org/2002/xforms" xmlns:h="http:
 pub fn write(form: &Form) -> String {
     let mut out = String::with_capacity(4096);
     out.push_str(r#"<?xml version="1.0"?>"#);
-    out.push_str(&format!("<h:html {NAMESPACES}><h:head><h:title>"));
+    let entities = form.entity.is_some();
+    if entities {
+        out.push_str(&format!(
+            r#"<h:html {NAMESPACES} xmlns:entities="{ENTITIES_NAMESPACE}"><h:head><h:title>"#
+        ));
+    } else {
+        out.push_str(&format!("<h:html {NAMESPACES}><h:head><h:title>"));
+    }
     out.push_str(&escape(form.title.as_str()));
-    out.push_str(r#"</h:title><model odk:xforms-version="1.0.0"><instance>"#);
+    out.push_str(r#"</h:title><model odk:xforms-version="1.0.0""#);
+    if entities {
+        out.push_str(&format!(
+            r#" entities:entities-version="{ENTITIES_VERSION}""#
+        ));
+    }
+    out.push_str("><instance>");
     out.push_str(&format!(r#"<{ROOT} id="{}""#, escape(form.id.as_str())));
     if let Some(version) = &form.version {
         out.push_str(&format!(r#" version="{}""#, escape(version.as_str())));
@@ -24,11 +37,26 @@ pub fn write(form: &Form) -> String {
     for node in &form.children {
         instance(node, &mut out);
     }
-    out.push_str("<meta><instanceID/>");
+    out.push_str("<meta>");
+    if let Some(entity) = &form.entity {
+        out.push_str(&format!(
+            r#"<entity dataset="{}" create="1" id=""><label/></entity>"#,
+            escape(entity.dataset.as_str())
+        ));
+    }
+    out.push_str("<instanceID/>");
     if form.instance_name.is_some() {
         out.push_str("<instanceName/>");
     }
     out.push_str(&format!("</meta></{ROOT}></instance>"));
+    for file in form.files() {
+        if let Some(list) = crate::file_list(file) {
+            out.push_str(&format!(
+                r#"<instance id="{0}" src="jr://file-csv/{0}.csv"/>"#,
+                escape(list)
+            ));
+        }
+    }
     for list in &form.choices {
         out.push_str(&format!(
             r#"<instance id="{}"><root>"#,
@@ -46,6 +74,15 @@ pub fn write(form: &Form) -> String {
     let root = format!("/{ROOT}");
     for node in &form.children {
         binds(node, &root, &mut out);
+    }
+    if let Some(entity) = &form.entity {
+        out.push_str(&format!(
+            r#"<bind nodeset="/{ROOT}/meta/entity/@id" type="string" readonly="true()"/><setvalue ref="/{ROOT}/meta/entity/@id" event="odk-instance-first-load" value="uuid()"/>"#
+        ));
+        out.push_str(&format!(
+            r#"<bind nodeset="/{ROOT}/meta/entity/label" type="string" readonly="true()" calculate="{}"/>"#,
+            escape(entity.label.as_str())
+        ));
     }
     out.push_str(&format!(
         r#"<bind nodeset="/{ROOT}/meta/instanceID" type="string" readonly="true()" jr:preload="uid"/>"#
@@ -104,6 +141,7 @@ fn binds(node: &Node, parent: &str, out: &mut String) {
         ("jr:constraintMsg", text(&node.constraint_message)),
         ("relevant", text(&node.relevant)),
         ("calculate", text(&node.calculation)),
+        ("entities:saveto", text(&node.save_to)),
     ] {
         if let Some(value) = value {
             attributes.push((name, value));
@@ -178,6 +216,13 @@ fn body(node: &Node, parent: &str, out: &mut String) {
                 body(child, &path, out);
             }
             out.push_str("</repeat></group>");
+        }
+        Kind::SelectOneFromFile(file) => {
+            control(out, "select1", "");
+            out.push_str(&format!(
+                r#"<itemset nodeset="instance('{}')/root/item"><value ref="name"/><label ref="label"/></itemset></select1>"#,
+                escape(crate::file_list(file).unwrap_or(file))
+            ));
         }
         Kind::SelectOne(list) | Kind::SelectMultiple(list) => {
             let element = if matches!(node.kind, Kind::SelectOne(_)) {

@@ -16,7 +16,7 @@ use std::fmt;
 
 use tongban_tables::xlsx::{self, Sheet};
 
-use crate::{Choice, ChoiceList, Form, Kind, Node, ROOT, is_xml_name, xpath};
+use crate::{Choice, ChoiceList, EntityDeclaration, Form, Kind, Node, ROOT, is_xml_name, xpath};
 
 /// The most rows a sheet of a form may have.
 pub const MAX_ROWS: usize = 5_000;
@@ -84,6 +84,7 @@ pub fn from_sheets(sheets: &[Sheet], file_stem: &str) -> Result<Form, Vec<SheetE
     let choices = find("choices").map(|s| read_choices(s, &mut errors));
     let settings = find("settings").map(|s| read_settings(s, &mut errors));
     let settings = settings.unwrap_or_default();
+    let entity = find("entities").and_then(|s| read_entities(s, &mut errors));
     let id = settings
         .get("form_id")
         .cloned()
@@ -106,15 +107,22 @@ pub fn from_sheets(sheets: &[Sheet], file_stem: &str) -> Result<Form, Vec<SheetE
         instance_name: None,
         children: Vec::new(),
         choices: choices.unwrap_or_default(),
+        entity: None,
     };
     let rows = read_survey(survey, &mut errors);
-    let tree = build_tree(&rows, &form, &mut errors);
-    resolve(tree, &mut form, settings.get("instance_name"), &mut errors);
+    let tree = build_tree(&rows, &form, entity.is_some(), &mut errors);
+    resolve(
+        tree,
+        &mut form,
+        settings.get("instance_name"),
+        entity,
+        &mut errors,
+    );
     if errors.list.is_empty() {
         Ok(form)
     } else {
         let rank = |sheet: &str| {
-            ["", "settings", "survey", "choices"]
+            ["", "settings", "survey", "choices", "entities"]
                 .iter()
                 .position(|s| *s == sheet)
         };
@@ -166,6 +174,7 @@ fn survey_column(header: &str) -> Option<&'static str> {
         "read_only" | "readonly" => "read_only",
         "appearance" => "appearance",
         "prefill" => "prefill",
+        "save_to" => "save_to",
         _ => return None,
     })
 }
@@ -187,7 +196,6 @@ fn unsupported_column(header: &str) -> Option<&'static str> {
         "repeat_count" => "repeat counts are not supported",
         "trigger" => "triggers are not supported",
         "parameters" => "question parameters are not supported",
-        "save_to" => "saving to entities from a form is not supported yet",
         _ => return None,
     })
 }
@@ -399,6 +407,72 @@ fn read_settings(sheet: &Sheet, errors: &mut Errors) -> BTreeMap<String, String>
     out
 }
 
+/// The entities sheet: the one list each submission makes an entity in, and its label (an
+/// XLSForm expression, resolved with the survey's names later).
+fn read_entities(sheet: &Sheet, errors: &mut Errors) -> Option<EntityDeclaration> {
+    let (header_line, header) = header_of(sheet)?;
+    let mut rows = sheet
+        .rows
+        .iter()
+        .skip(1)
+        .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()));
+    let (line, cells) = rows.next()?;
+    if let Some((extra, _)) = rows.next() {
+        errors.add(
+            "entities",
+            Some(*extra),
+            None,
+            "a form makes entities in one list: one row only".into(),
+        );
+    }
+    let mut dataset = None;
+    let mut label = None;
+    for (i, name) in header.iter().enumerate() {
+        let value = cells.get(i).map_or("", |v| v.trim());
+        match name.as_str() {
+            "list_name" | "dataset" => dataset = Some(value),
+            "label" => label = Some(value),
+            "entity_id" | "create_if" | "update_if" if !value.is_empty() => errors.add(
+                "entities",
+                Some(*line),
+                Some(name),
+                "updating entities or making them conditionally is not supported; each submission makes one entity".into(),
+            ),
+            _ => {}
+        }
+    }
+    let Some(dataset) = dataset.filter(|d| !d.is_empty()) else {
+        errors.add(
+            "entities",
+            Some(header_line),
+            Some("list_name"),
+            "the list_name is missing".into(),
+        );
+        return None;
+    };
+    if !crate::is_xml_name(dataset) || dataset.contains('.') || dataset.starts_with("__") {
+        errors.add(
+            "entities",
+            Some(*line),
+            Some("list_name"),
+            format!("{dataset:?} cannot name an entity list: a letter or _ first, then letters, digits, _ or -, no period, not __ first"),
+        );
+    }
+    let Some(label) = label.filter(|l| !l.is_empty()) else {
+        errors.add(
+            "entities",
+            Some(*line),
+            Some("label"),
+            "the label is missing: every entity needs one".into(),
+        );
+        return None;
+    };
+    Some(EntityDeclaration {
+        dataset: dataset.to_owned(),
+        label: label.to_owned(),
+    })
+}
+
 /// A node under construction: the row it came from, its raw (XLSForm) expressions.
 struct Draft {
     line: u32,
@@ -427,6 +501,15 @@ fn kind_of(type_text: &str) -> Result<Kind, String> {
     match first {
         "select_one" => list(Kind::SelectOne),
         "select_multiple" => list(Kind::SelectMultiple),
+        "select_one_from_file" => match rest.as_slice() {
+            [file] if crate::file_list(file).is_some() => {
+                Ok(Kind::SelectOneFromFile((*file).to_owned()))
+            }
+            [file] => Err(format!(
+                "{file:?}: select_one_from_file takes a CSV file named after an entity list (households.csv)"
+            )),
+            _ => Err("select_one_from_file needs one file name".into()),
+        },
         "text" | "string" => single(Kind::Text),
         "integer" | "int" => single(Kind::Integer),
         "decimal" => single(Kind::Decimal),
@@ -448,7 +531,7 @@ fn kind_of(type_text: &str) -> Result<Kind, String> {
                 "begin group" | "begin_group" => Ok(Kind::Group),
                 "begin repeat" | "begin_repeat" => Ok(Kind::Repeat),
                 _ => Err(format!(
-                    "the type {type_text:?} is unknown or not supported (supported: text, integer, decimal, date, time, dateTime, select_one, select_multiple, note, calculate, geopoint, image, file, start, end, today, deviceid, begin/end group, begin/end repeat)"
+                    "the type {type_text:?} is unknown or not supported (supported: text, integer, decimal, date, time, dateTime, select_one, select_multiple, select_one_from_file, note, calculate, geopoint, image, file, start, end, today, deviceid, begin/end group, begin/end repeat)"
                 )),
             }
         }
@@ -474,7 +557,9 @@ fn yes_no(text: &str) -> Option<bool> {
 
 /// The tree of the survey's rows; rows in error are left out (and reported), so that the
 /// expressions of the rest are still checked.
-fn build_tree(rows: &[Row], form: &Form, errors: &mut Errors) -> Vec<Draft> {
+fn build_tree(rows: &[Row], form: &Form, has_entities: bool, errors: &mut Errors) -> Vec<Draft> {
+    // The properties saved to, with their rows.
+    let mut saved: Vec<(String, u32)> = Vec::new();
     // The questions marked for prefill: (row, what).
     let mut prefills: Vec<(u32, String)> = Vec::new();
     // The open containers; the bottom one is the form itself.
@@ -568,14 +653,52 @@ fn build_tree(rows: &[Row], form: &Form, errors: &mut Errors) -> Vec<Draft> {
                 ),
             }
         }
+        if let Some(save_to) = row.get("save_to") {
+            let inside_repeat = stack.iter().any(|d| d.node.kind == Kind::Repeat);
+            let lower = save_to.to_ascii_lowercase();
+            let problem = if !has_entities {
+                Some("save_to needs an entities sheet naming the list to save to".to_owned())
+            } else if lower == "name" || lower == "label" || save_to.starts_with("__") {
+                Some(format!(
+                    "{save_to:?} cannot name a property: not name or label, not __ first"
+                ))
+            } else if !crate::is_xml_name(save_to) {
+                Some(format!(
+                    "{save_to:?} cannot name a property: a letter or _ first, then letters, digits, _, - or ."
+                ))
+            } else if kind.is_container() || matches!(kind, Kind::Note) {
+                Some("only a question's answer is saved to an entity".into())
+            } else if inside_repeat {
+                Some("answers inside a repeat are not saved to entities".into())
+            } else if let Some((_, first)) = saved.iter().find(|(p, _)| p == save_to) {
+                Some(format!(
+                    "the property {save_to} is already saved to on row {first}"
+                ))
+            } else {
+                None
+            };
+            match problem {
+                Some(problem) => errors.add("survey", Some(row.line), Some("save_to"), problem),
+                None => saved.push((save_to.to_owned(), row.line)),
+            }
+            node.save_to = Some(save_to.to_owned());
+        }
         if let Some(prefill) = row.get("prefill") {
             let inside_repeat = stack.iter().any(|d| d.node.kind == Kind::Repeat);
-            let problem = if !crate::PREFILL.contains(&prefill) {
+            let from_entity = crate::entity_prefill(prefill).is_some();
+            let problem = if !crate::PREFILL.contains(&prefill) && !from_entity {
                 Some(format!(
-                    "{prefill:?} is not something the platform prefills: {}",
+                    "{prefill:?} is not something the platform prefills: {}, or entity.<list>.<property>",
                     crate::PREFILL.join(", ")
                 ))
-            } else if kind != Kind::Text {
+            } else if from_entity
+                && !matches!(
+                    kind,
+                    Kind::Text | Kind::Integer | Kind::Decimal | Kind::Date
+                )
+            {
+                Some("a question prefilled from an entity is a text, integer, decimal or date question".into())
+            } else if !from_entity && kind != Kind::Text {
                 Some("a prefilled question is a text question".into())
             } else if inside_repeat {
                 Some("questions inside a repeat are not prefilled".into())
@@ -631,7 +754,28 @@ fn build_tree(rows: &[Row], form: &Form, errors: &mut Errors) -> Vec<Draft> {
         }
     }
     // Each prefilled question needs its key, once.
+    let choosers = |list: &str| {
+        rows.iter()
+            .filter(|r| {
+                r.get("type").is_some_and(|t| {
+                    matches!(kind_of(t), Ok(Kind::SelectOneFromFile(f)) if crate::file_list(&f) == Some(list))
+                })
+            })
+            .count()
+    };
     for (line, what) in &prefills {
+        if let Some((list, _)) = crate::entity_prefill(what) {
+            let count = choosers(list);
+            if count != 1 {
+                errors.add(
+                    "survey",
+                    Some(*line),
+                    Some("prefill"),
+                    format!("{what} is filled from the entity chosen in the one question of type select_one_from_file {list}.csv; the form has {count}"),
+                );
+            }
+            continue;
+        }
         let key = if what.starts_with("person.") {
             "person.resident_id"
         } else {
@@ -757,6 +901,7 @@ fn resolve(
     drafts: Vec<Draft>,
     form: &mut Form,
     instance_name: Option<&String>,
+    entity: Option<EntityDeclaration>,
     errors: &mut Errors,
 ) {
     let mut places = Places {
@@ -782,6 +927,29 @@ fn resolve(
                 Err(e) => errors.add("settings", None, Some("instance_name"), e.to_string()),
             },
             Err(problem) => errors.add("settings", None, Some("instance_name"), problem),
+        }
+    }
+    if let Some(entity) = entity {
+        let from = ["meta", "entity", "label"].map(str::to_owned);
+        match substitute(&entity.label, &from, &places) {
+            Ok(written) => match xpath::parse(&written) {
+                Ok(_) => {
+                    form.entity = Some(EntityDeclaration {
+                        label: written,
+                        ..entity
+                    })
+                }
+                Err(e) => errors.add(
+                    "entities",
+                    None,
+                    Some("label"),
+                    format!(
+                        "the expression {:?} cannot be read: {}",
+                        entity.label, e.problem
+                    ),
+                ),
+            },
+            Err(problem) => errors.add("entities", None, Some("label"), problem),
         }
     }
 }

@@ -531,3 +531,116 @@ fn prefilled_questions_name_what_fills_them_and_need_their_key() {
     }
     assert_eq!(found.len(), expect.len(), "{found:#?}");
 }
+
+#[test]
+fn a_form_saves_answers_to_an_entity_and_chooses_from_an_entity_list() {
+    let survey = rows(&[
+        &["type", "name", "label", "save_to", "prefill"],
+        &["text", "head", "户主", "head_name", ""],
+        &["integer", "members", "人数", "members", ""],
+        &["select_one_from_file households.csv", "hh", "原户", "", ""],
+        &[
+            "integer",
+            "before",
+            "原人数",
+            "",
+            "entity.households.members",
+        ],
+        &[
+            "text",
+            "before_head",
+            "原户主",
+            "",
+            "entity.households.label",
+        ],
+    ]);
+    let entities = rows(&[
+        &["list_name", "label"],
+        &["households", "concat(${head}, ' 户')"],
+    ]);
+    let book = workbook_of(&[("survey", &survey), ("entities", &entities)]);
+    let form = xlsform::read(&book, "reg").expect("reads");
+    let declared = form.entity.as_ref().expect("an entity declaration");
+    assert_eq!(declared.dataset, "households");
+    assert_eq!(declared.label, "concat( /data/head , ' 户')");
+    let saved: Vec<Option<&str>> = form.children.iter().map(|n| n.save_to.as_deref()).collect();
+    assert_eq!(
+        saved,
+        [Some("head_name"), Some("members"), None, None, None]
+    );
+    assert_eq!(
+        form.children[2].kind,
+        Kind::SelectOneFromFile("households.csv".into())
+    );
+    assert_eq!(form.files(), ["households.csv"]);
+    let xml = xform::write(&form);
+    for part in [
+        r#"xmlns:entities="http://www.opendatakit.org/xforms/entities""#,
+        r#"entities:entities-version="2024.1.0""#,
+        r#"<meta><entity dataset="households" create="1" id=""><label/></entity><instanceID/></meta>"#,
+        r#"<instance id="households" src="jr://file-csv/households.csv"/>"#,
+        r#"<bind nodeset="/data/head" type="string" entities:saveto="head_name"/>"#,
+        r#"<setvalue ref="/data/meta/entity/@id" event="odk-instance-first-load" value="uuid()"/>"#,
+        r#"calculate="concat( /data/head , &apos; 户&apos;)""#,
+        r#"<itemset nodeset="instance('households')/root/item">"#,
+    ] {
+        assert!(xml.contains(part), "missing {part} in {xml}");
+    }
+    // The entity's id and label in meta are not questions: a submission with them is checked
+    // as any other, the chosen entity one token.
+    let checker = Checker::new(form).expect("compiles");
+    let instance = |hh: &str| {
+        format!(
+            r#"<data id="reg"><head>王</head><members>3</members><hh>{hh}</hh><before>2</before><before_head/><meta><entity dataset="households" create="1" id="uuid:1"><label>王 户</label></entity><instanceID>uuid:i1</instanceID></meta></data>"#
+        )
+    };
+    assert!(checker.check(&instance("e1"), &env()).is_ok());
+    assert!(matches!(
+        checker.check(&instance("e1 e2"), &env()),
+        Err(Refusal::Invalid(_))
+    ));
+
+    // Mistakes, each named where it is.
+    let survey = rows(&[
+        &["type", "name", "label", "save_to", "prefill"],
+        &["text", "a", "A", "name", ""],
+        &["text", "b", "B", "p", ""],
+        &["text", "c", "C", "p", ""],
+        &["begin repeat", "r", "R", "", ""],
+        &["text", "d", "D", "q", ""],
+        &["end repeat", "", "", "", ""],
+        &["select_one_from_file things.xml", "e", "E", "", ""],
+        &["text", "f", "F", "", "entity.wells.depth"],
+        &["select_one yn", "g", "G", "", "entity.households.members"],
+    ]);
+    let entities = rows(&[
+        &["list_name", "label", "entity_id"],
+        &["households", "${nowhere}", "${a}"],
+    ]);
+    let choices = rows(&[&["list_name", "name", "label"], &["yn", "y", "Y"]]);
+    let book = workbook_of(&[
+        ("survey", &survey),
+        ("choices", &choices),
+        ("entities", &entities),
+    ]);
+    let found: Vec<String> = xlsform::read(&book, "bad")
+        .expect_err("refused")
+        .into_iter()
+        .map(|e| e.to_string())
+        .collect();
+    for wanted in [
+        "sheet survey, row 2, column save_to: \"name\" cannot name a property",
+        "sheet survey, row 4, column save_to: the property p is already saved to on row 3",
+        "sheet survey, row 6, column save_to: answers inside a repeat are not saved to entities",
+        "sheet survey, row 8, column type: \"things.xml\": select_one_from_file takes a CSV file",
+        "sheet survey, row 9, column prefill: entity.wells.depth is filled from the entity chosen in the one question of type select_one_from_file wells.csv; the form has 0",
+        "sheet survey, row 10, column prefill: a question prefilled from an entity is a text, integer, decimal or date question",
+        "sheet entities, row 2, column entity_id: updating entities or making them conditionally is not supported",
+        "sheet entities, column label: ${nowhere} names no question of this form",
+    ] {
+        assert!(
+            found.iter().any(|f| f.starts_with(wanted)),
+            "missing {wanted:?} in {found:#?}"
+        );
+    }
+}
