@@ -345,8 +345,17 @@ fn instance_xml(form: &Form, draft: &Draft, instance: &str, recorded: &Recorded<
         recorded,
         &mut body,
     );
+    // The entity the submission makes takes the instance's random id; its label is worked
+    // out by the server from the form's expression.
+    let entity = form.entity.as_ref().map_or_else(String::new, |e| {
+        format!(
+            r#"<entity dataset="{}" create="1" id="{}"><label/></entity>"#,
+            escape(&e.dataset),
+            escape(instance.strip_prefix("uuid:").unwrap_or(instance))
+        )
+    });
     format!(
-        r#"<{ROOT} xmlns:jr="http://openrosa.org/javarosa" id="{}" version="{}">{body}<meta><instanceID>{}</instanceID></meta></{ROOT}>"#,
+        r#"<{ROOT} xmlns:jr="http://openrosa.org/javarosa" id="{}" version="{}">{body}<meta>{entity}<instanceID>{}</instanceID></meta></{ROOT}>"#,
         escape(&form.id),
         escape(form.version.as_deref().unwrap_or("")),
         escape(instance)
@@ -383,6 +392,8 @@ struct View<'a> {
     draft: &'a Draft,
     hidden: &'a [String],
     errors: &'a BTreeMap<String, String>,
+    /// The entities each `select_one_from_file` file offers this device: (id, label).
+    entities: &'a BTreeMap<String, Vec<(String, String)>>,
     lines: Vec<Line>,
     counts: Vec<(String, usize)>,
 }
@@ -403,9 +414,24 @@ impl View<'_> {
             prefill_key: node
                 .prefill
                 .as_deref()
-                .is_some_and(|p| tongban_xform::PREFILL_KEYS.contains(&p)),
+                .is_some_and(|p| tongban_xform::PREFILL_KEYS.contains(&p))
+                || self.fills_from(node),
             prefilled: self.draft.prefilled.contains(path),
         }
+    }
+
+    /// Whether the node chooses an entity that other questions are prefilled from.
+    fn fills_from(&self, node: &Node) -> bool {
+        let Kind::SelectOneFromFile(file) = &node.kind else {
+            return false;
+        };
+        let list = tongban_xform::file_list(file);
+        self.form.nodes().iter().any(|(_, n)| {
+            n.prefill
+                .as_deref()
+                .and_then(tongban_xform::entity_prefill)
+                .is_some_and(|(l, _)| Some(l) == list)
+        })
     }
 
     fn nodes(&mut self, nodes: &[Node], prefix: &str) {
@@ -473,6 +499,21 @@ impl View<'_> {
                             line.input = "checkbox";
                             line.options = options(list);
                         }
+                        Kind::SelectOneFromFile(file) => {
+                            line.input = "select";
+                            line.options = self
+                                .entities
+                                .get(file)
+                                .map(|items| {
+                                    items
+                                        .iter()
+                                        .map(|(id, label)| {
+                                            (id.clone(), label.clone(), line.value == *id)
+                                        })
+                                        .collect()
+                                })
+                                .unwrap_or_default();
+                        }
                         Kind::Image | Kind::File => {
                             line.kind = "note";
                             line.hint = self.ctx.t.get("collect.fill.media").to_owned();
@@ -516,15 +557,22 @@ struct Said {
     problem: Option<(String, String)>,
 }
 
+/// The form a device has open: who, the stored form and its definition.
+struct Opened<'a> {
+    user: &'a Collector,
+    row: &'a FormRow,
+    form: &'a Form,
+}
+
 async fn draw(
     state: &AppState,
     ctx: &PageCtx,
-    row: &FormRow,
-    form: &Form,
+    opened: &Opened<'_>,
     fields: &Fields,
     show_problems: bool,
     said: Said,
 ) -> Result<Response, PageError> {
+    let Opened { user, row, form } = *opened;
     let fail = |e| ctx.error(e);
     let instance = match first(fields, "instance") {
         id if is_instance_id(id) => id.to_owned(),
@@ -562,12 +610,30 @@ async fn draw(
     if let Some((path, problem)) = said.problem {
         errors.insert(path, problem);
     }
+    let mut entities = BTreeMap::new();
+    for file in form.files() {
+        let Some(list) = tongban_xform::file_list(file) else {
+            continue;
+        };
+        let unit = user.region_code.as_deref();
+        let items = crate::entities::lists::visible(state, row.project_id, list, unit)
+            .await
+            .map_err(fail)?;
+        entities.insert(
+            file.to_owned(),
+            items
+                .into_iter()
+                .map(|i| (i.uuid, i.content.label))
+                .collect::<Vec<_>>(),
+        );
+    }
     let mut view = View {
         ctx,
         form,
         draft: &draft,
         hidden: &review.hidden,
         errors: &errors,
+        entities: &entities,
         lines: Vec::new(),
         counts: Vec::new(),
     };
@@ -636,16 +702,26 @@ async fn blank(
         return Ok(ctx.redirect("/collect/device"));
     };
     let (_, row, form) = open_form(&state, &user, &form_id).await.map_err(fail)?;
-    draw(
-        &state,
-        &ctx,
-        &row,
-        &form,
-        &Vec::new(),
-        false,
-        Said::default(),
-    )
-    .await
+    let opened = Opened {
+        user: &user,
+        row: &row,
+        form: &form,
+    };
+    // Opening a form that chooses from entity lists sends the device those lists, as ODK
+    // Collect's download of the form's files does: recorded the same way.
+    for file in form.files() {
+        if let Some(list) = tongban_xform::file_list(file) {
+            service::log_as(
+                &state,
+                &format!("collect-device:{}", user.id),
+                "collect.entity_list_sent",
+                serde_json::json!({"project": row.project_id, "form": row.xml_form_id, "list": list, "unit": user.region_code, "page": true}),
+            )
+            .await
+            .map_err(fail)?;
+        }
+    }
+    draw(&state, &ctx, &opened, &Vec::new(), false, Said::default()).await
 }
 
 async fn fill(
@@ -661,6 +737,11 @@ async fn fill(
         return Ok(ctx.redirect("/collect/device"));
     };
     let (project, row, form) = open_form(&state, &user, &form_id).await.map_err(fail)?;
+    let opened = Opened {
+        user: &user,
+        row: &row,
+        form: &form,
+    };
     let action = first(&fields, "action").to_owned();
     // Another instance of a repeat, or one fewer: the page comes back with the answers kept.
     for (verb, delta) in [("add:", 1_isize), ("remove:", -1)] {
@@ -669,7 +750,7 @@ async fn fill(
             let n = (draft.count(path) as isize + delta).clamp(0, MAX_REPEAT as isize);
             fields.retain(|(k, _)| k.strip_prefix("count:") != Some(path));
             fields.push((format!("count:{path}"), n.to_string()));
-            return draw(&state, &ctx, &row, &form, &fields, false, Said::default()).await;
+            return draw(&state, &ctx, &opened, &fields, false, Said::default()).await;
         }
     }
     if let Some(key_path) = action.strip_prefix("prefill:") {
@@ -684,10 +765,10 @@ async fn fill(
             &mut fields,
         )
         .await?;
-        return draw(&state, &ctx, &row, &form, &fields, false, said).await;
+        return draw(&state, &ctx, &opened, &fields, false, said).await;
     }
     if action != "send" {
-        return draw(&state, &ctx, &row, &form, &fields, true, Said::default()).await;
+        return draw(&state, &ctx, &opened, &fields, true, Said::default()).await;
     }
     let instance = first(&fields, "instance").to_owned();
     if !is_instance_id(&instance) {
@@ -718,7 +799,7 @@ async fn fill(
         .review(&xml, &env)
         .is_ok_and(|review| review.invalid.is_empty());
     if !clean {
-        return draw(&state, &ctx, &row, &form, &fields, true, Said::default()).await;
+        return draw(&state, &ctx, &opened, &fields, true, Said::default()).await;
     }
     service::submit(
         &state,

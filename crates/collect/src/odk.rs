@@ -23,6 +23,7 @@ use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 use tongban_xform::{Form, Kind, Node};
 
+use crate::entities::lists as entity_lists;
 use crate::error::AppError;
 use crate::identity::model::Actor;
 use crate::plan;
@@ -67,12 +68,16 @@ pub fn routes() -> Router<AppState> {
             get(staff_manifest),
         )
         .route(
+            "/v1/projects/{project}/forms/{form}/attachments/{file}",
+            get(staff_attachment),
+        )
+        .route(
             "/v1/projects/{project}/forms/{form}/submissions",
             get(submissions).post(create_submission).layer(uploads),
         )
         .route(
             "/v1/projects/{project}/forms/{form}/submissions/{instance}",
-            get(submission),
+            get(submission).patch(review),
         )
         .route(
             "/v1/projects/{project}/forms/{form}/submissions/{instance}/attachments",
@@ -96,6 +101,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/v1/key/{token}/projects/{project}/forms/{form}/manifest",
             get(app_manifest),
+        )
+        .route(
+            "/v1/key/{token}/projects/{project}/forms/{form}/attachments/{file}",
+            get(app_attachment),
         )
         .route(
             "/v1/key/{token}/projects/{project}/submission",
@@ -445,8 +454,76 @@ async fn form_or_xml(
     Ok(axum::Json(value).into_response())
 }
 
-fn manifest() -> Response {
-    xml_response(r#"<?xml version="1.0" encoding="UTF-8"?><manifest xmlns="http://openrosa.org/xforms/xformsManifest"></manifest>"#.to_owned())
+/// The unit whose entities a caller receives: an app user's, none (all) for the staff.
+fn unit_of_caller(caller: &Caller) -> Option<&str> {
+    match caller {
+        Caller::AppUser(user) => user.region_code.as_deref(),
+        Caller::Staff(_) => None,
+    }
+}
+
+/// A form's manifest: the entity lists it chooses from, each as a CSV file with the hash of
+/// what this caller receives (so that ODK Collect fetches it again when it changes).
+async fn manifest(
+    state: &AppState,
+    caller: &Caller,
+    project: &Project,
+    row: &FormRow,
+    base: &str,
+) -> OdkResult<Response> {
+    let definition: Form =
+        serde_json::from_str(&row.definition).map_err(|e| AppError::Internal(e.into()))?;
+    let mut out = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8"?><manifest xmlns="http://openrosa.org/xforms/xformsManifest">"#,
+    );
+    for (file, list) in entity_lists::files_of(state, project.id, &definition).await? {
+        let (body, _) = entity_lists::csv(state, project.id, &list, unit_of_caller(caller)).await?;
+        out.push_str(&format!(
+            "<mediaFile><filename>{0}</filename><hash>md5:{1}</hash><downloadUrl>{base}/forms/{2}/attachments/{0}</downloadUrl></mediaFile>",
+            escape(&file),
+            service::md5_hex(&body),
+            escape(&row.xml_form_id),
+        ));
+    }
+    out.push_str("</manifest>");
+    Ok(xml_response(out))
+}
+
+/// A file of a form's manifest: an entity list as CSV, of the caller's unit. A device's
+/// download is recorded in the transparency log (the list may name persons).
+async fn attachment(
+    state: &AppState,
+    caller: &Caller,
+    project: &Project,
+    form: &str,
+    file: &str,
+) -> OdkResult<Response> {
+    let row = service::form_for(state, caller, project, form).await?;
+    let definition: Form =
+        serde_json::from_str(&row.definition).map_err(|e| AppError::Internal(e.into()))?;
+    let Some((_, list)) = entity_lists::files_of(state, project.id, &definition)
+        .await?
+        .into_iter()
+        .find(|(f, _)| f == file)
+    else {
+        return Err(OdkError(AppError::NotFound));
+    };
+    let unit = unit_of_caller(caller);
+    let (body, count) = entity_lists::csv(state, project.id, &list, unit).await?;
+    let sender = match caller {
+        Caller::AppUser(user) => format!("collect-device:{}", user.id),
+        Caller::Staff(actor) => actor.id().to_owned(),
+    };
+    service::log_as(
+        state,
+        &sender,
+        "collect.entity_list_sent",
+        json!({"project": project.id, "form": row.xml_form_id, "list": list, "unit": unit, "entities": count}),
+    )
+    .await?;
+    let mut response = ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response();
+    openrosa_headers(&mut response);
+    Ok(response)
 }
 
 async fn staff_manifest(
@@ -456,8 +533,28 @@ async fn staff_manifest(
 ) -> OdkResult<Response> {
     let actor = staff(&state, &headers).await?;
     let project = service::project_for(&state, &actor, project_id(&id)?).await?;
-    service::form_for(&state, &Caller::Staff(actor), &project, &form).await?;
-    Ok(manifest())
+    let caller = Caller::Staff(actor);
+    let row = service::form_for(&state, &caller, &project, &form).await?;
+    let base = format!("{}/v1/projects/{}", base_url(&state, &headers), project.id);
+    manifest(&state, &caller, &project, &row, &base).await
+}
+
+async fn staff_attachment(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, form, file)): Path<(String, String, String)>,
+) -> OdkResult<Response> {
+    let actor = staff(&state, &headers).await?;
+    let project = service::project_run_by(&state, &actor, project_id(&id)?).await?;
+    attachment(&state, &Caller::Staff(actor), &project, &form, &file).await
+}
+
+async fn app_attachment(
+    State(state): State<AppState>,
+    Path((token, id, form, file)): Path<(String, String, String, String)>,
+) -> OdkResult<Response> {
+    let (caller, project) = app_caller(&state, &token, &id).await?;
+    attachment(&state, &caller, &project, &form, &file).await
 }
 
 async fn app_caller(state: &AppState, token: &str, project: &str) -> OdkResult<(Caller, Project)> {
@@ -538,11 +635,18 @@ async fn app_form_xml(
 
 async fn app_manifest(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path((token, id, form)): Path<(String, String, String)>,
 ) -> OdkResult<Response> {
     let (caller, project) = app_caller(&state, &token, &id).await?;
-    service::form_for(&state, &caller, &project, &form).await?;
-    Ok(manifest())
+    let row = service::form_for(&state, &caller, &project, &form).await?;
+    let base = format!(
+        "{}/v1/key/{}/projects/{}",
+        base_url(&state, &headers),
+        escape(&token),
+        project.id
+    );
+    manifest(&state, &caller, &project, &row, &base).await
 }
 
 async fn openrosa_head() -> Response {
@@ -730,7 +834,7 @@ fn submission_json(row: &SubmissionRow, instance_name: Option<String>) -> Value 
         "deviceId": row.device_id,
         "createdAt": rfc3339(row.created_at),
         "updatedAt": null,
-        "reviewState": null,
+        "reviewState": row.review_state,
         "instanceName": instance_name,
     })
 }
@@ -769,6 +873,37 @@ async fn submission(
     if as_xml {
         return Ok(xml_response(service::submission_xml(&state, &row)?));
     }
+    Ok(axum::Json(submission_json(&row, None)).into_response())
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ReviewRequest {
+    review_state: String,
+}
+
+/// The project's staff review a submission (`{"reviewState": "approved" | "hasIssues" |
+/// "rejected"}`); an approved one makes its entity in a list that waits for approval.
+async fn review(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, form, instance)): Path<(String, String, String)>,
+    bytes: axum::body::Bytes,
+) -> OdkResult<Response> {
+    let actor = staff(&state, &headers).await?;
+    let request: ReviewRequest = serde_json::from_slice(&bytes).map_err(|e| AppError::Invalid {
+        field: "body",
+        reason: format!("expected {{\"reviewState\": …}}: {e}"),
+    })?;
+    let row = service::review(
+        &state,
+        &actor,
+        project_id(&id)?,
+        &form,
+        &instance,
+        &request.review_state,
+    )
+    .await?;
     Ok(axum::Json(submission_json(&row, None)).into_response())
 }
 

@@ -13,7 +13,7 @@
 //! registration is not personal data.
 
 use tongban_core::{RegionCode, ResidentId, Uscc};
-use tongban_xform::Form;
+use tongban_xform::{Form, Kind};
 
 use crate::error::{AppError, AppResult};
 use crate::identity::personal;
@@ -47,6 +47,79 @@ async fn region_name(state: &AppState, code: &str) -> AppResult<String> {
         .map_or_else(|| code.to_owned(), |(_, name)| name))
 }
 
+/// Fills the questions bound to an entity list (`entity.{list}.{property}`) from the entity
+/// chosen: one the device's unit sees, counted against the device's hourly reads and recorded
+/// in the transparency log (the entity's id, the form, the device) before it is opened.
+async fn from_entity(
+    state: &AppState,
+    user: &Collector,
+    project: &Project,
+    row: &FormRow,
+    form: &Form,
+    list: &str,
+    key: &str,
+) -> AppResult<Filled> {
+    let not_found = Filled {
+        values: Vec::new(),
+        found: false,
+    };
+    let uuid = crate::entities::check_uuid(key).map_err(|_| AppError::Invalid {
+        field: "key",
+        reason: "choose one of the list".into(),
+    })?;
+    let Some(entity) =
+        crate::entities::store::entity(state.pool(), project.id, list, &uuid).await?
+    else {
+        return Ok(not_found);
+    };
+    let seen = match (&user.region_code, &entity.region_code) {
+        (_, None) | (None, _) => true,
+        (Some(unit), Some(made_in)) => made_in.starts_with(unit.as_str()),
+    };
+    if entity.deleted_at.is_some() || !seen {
+        return Ok(not_found);
+    }
+    let reader = format!("collect-device:{}", user.id);
+    personal::count_collector_read(state, &reader).await?;
+    crate::service::log_as(
+        state,
+        &reader,
+        "collect.entity_prefilled",
+        serde_json::json!({
+            "project": project.id,
+            "form": row.xml_form_id,
+            "list": list,
+            "entity": uuid,
+        }),
+    )
+    .await?;
+    let content = crate::entities::open(state, &entity)?;
+    let values = form
+        .nodes()
+        .into_iter()
+        .filter_map(|(path, node)| {
+            let (from, property) = tongban_xform::entity_prefill(node.prefill.as_deref()?)?;
+            if from != list {
+                return None;
+            }
+            let value = if property == "label" {
+                Some(content.label.clone())
+            } else {
+                content
+                    .data
+                    .get(property)
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned)
+            }?;
+            Some((path, value))
+        })
+        .collect();
+    Ok(Filled {
+        values,
+        found: true,
+    })
+}
+
 /// Looks up the key typed in the question `key_path` of an open form and fills the questions
 /// bound to it.
 pub async fn lookup(
@@ -66,6 +139,10 @@ pub async fn lookup(
         reason: reason.to_owned(),
     };
     let key = key.trim();
+    if let Kind::SelectOneFromFile(file) = &node.kind {
+        let list = tongban_xform::file_list(file).ok_or(AppError::NotFound)?;
+        return from_entity(state, user, project, row, form, list, key).await;
+    }
     match node.prefill.as_deref() {
         Some("person.resident_id") => {
             let resident: ResidentId = key.parse().map_err(|_| {

@@ -283,6 +283,12 @@ pub async fn decide(
         });
     }
     let to = if approve { APPROVED } else { RETURNED };
+    if approve && form.state == PENDING {
+        // The list the form saves to, and its properties, exist before it collects.
+        let definition: Form =
+            serde_json::from_str(&form.definition).map_err(|e| AppError::Internal(e.into()))?;
+        crate::entities::made::declare(state, project_id, &definition, &form.created_by).await?;
+    }
     if !store::decide(
         state.pool(),
         project_id,
@@ -566,10 +572,21 @@ pub async fn log(
     kind: &str,
     what: serde_json::Value,
 ) -> AppResult<()> {
+    log_as(state, actor.id(), kind, what).await
+}
+
+/// Records an act in the transparency log under the id of who did it (an account, or a
+/// collector's device as `collect-device:{id}`).
+pub async fn log_as(
+    state: &AppState,
+    actor_id: &str,
+    kind: &str,
+    what: serde_json::Value,
+) -> AppResult<()> {
     let entry = serde_json::json!({
         "kind": kind,
         "at": crate::time_fmt::rfc3339(state.now()),
-        "actor": actor.id(),
+        "actor": actor_id,
         "what": what,
     });
     crate::ledger::service::append(state, &entry).await?;
@@ -810,6 +827,7 @@ pub async fn submit(
         ),
         created_at: state.now(),
         region_code: incoming.unit.clone(),
+        review_state: None,
     };
     let again = |existing: SubmissionRow| -> AppResult<SubmissionRow> {
         if existing.xml_hash == hash {
@@ -821,6 +839,21 @@ pub async fn submit(
             )))
         }
     };
+    let entity = crate::entities::made::from_submission(
+        state,
+        checker.form(),
+        &incoming.xml,
+        &checked.answers,
+        &crate::entities::made::Source {
+            project_id: project.id,
+            submitter_id,
+            region_code: row.region_code.as_deref(),
+            instance_id: &row.instance_id,
+            at: row.created_at,
+        },
+        false,
+    )
+    .await?;
     let files_again = sealed_files.clone();
     let written = state
         .module::<crate::writer::Submissions>()
@@ -828,6 +861,7 @@ pub async fn submit(
             row: row.clone(),
             files: sealed_files,
             tallies: crate::tally::tallies_of(checker.form(), &checked.answers),
+            entity,
         })
         .await?;
     if written {
@@ -843,6 +877,72 @@ pub async fn submit(
     let existing = again(existing)?;
     store::add_more_files(state.pool(), &existing, &files_again).await?;
     Ok(Stored::Again(existing))
+}
+
+/// ODK's review states a reviewer may set.
+pub const REVIEW_STATES: [&str; 3] = ["approved", "hasIssues", "rejected"];
+
+/// The project's staff set a submission's review state. Approving the submission of a form
+/// that makes entities makes its entity, where the list waited for approval (and it is not
+/// there yet), in the same transaction.
+pub async fn review(
+    state: &AppState,
+    actor: &Actor,
+    project_id: i64,
+    xml_form_id: &str,
+    instance_id: &str,
+    review_state: &str,
+) -> AppResult<SubmissionRow> {
+    let project = project_run_by(state, actor, project_id).await?;
+    if !REVIEW_STATES.contains(&review_state) {
+        return Err(AppError::Invalid {
+            field: "reviewState",
+            reason: format!("one of {}", REVIEW_STATES.join(", ")),
+        });
+    }
+    let mut row = store::submission(state.pool(), project.id, xml_form_id, instance_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut entity = None;
+    if review_state == "approved" {
+        let form = store::form(state.pool(), project.id, xml_form_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let checker = checker_of(state, project.id, xml_form_id, &form.hash).await?;
+        if checker.form().entity.is_some() {
+            let xml = submission_xml(state, &row)?;
+            let env = Env {
+                today: state.today(),
+            };
+            // Checked again as the form now stands, for the answers the entity takes.
+            let answers = checker
+                .check(&xml, &env)
+                .map(|c| c.answers)
+                .map_err(|refusal| {
+                    AppError::Conflict(format!(
+                        "the submission no longer passes its form's checks: {refusal}"
+                    ))
+                })?;
+            entity = crate::entities::made::from_submission(
+                state,
+                checker.form(),
+                &xml,
+                &answers,
+                &crate::entities::made::Source {
+                    project_id: project.id,
+                    submitter_id: row.submitter_id,
+                    region_code: row.region_code.as_deref(),
+                    instance_id: &row.instance_id,
+                    at: state.now(),
+                },
+                true,
+            )
+            .await?;
+        }
+    }
+    row.review_state = Some(review_state.to_owned());
+    store::set_review(state.pool(), &row, entity.as_ref()).await?;
+    Ok(row)
 }
 
 /// A stored submission's XML, opened.

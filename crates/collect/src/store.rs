@@ -69,6 +69,8 @@ pub struct SubmissionRow {
     pub created_at: i64,
     /// The grassroots unit it was collected for (its app user's, when sent).
     pub region_code: Option<String>,
+    /// ODK's review state: none (received), `approved`, `hasIssues` or `rejected`.
+    pub review_state: Option<String>,
 }
 
 const FORM_COLUMNS: &str = "project_id, xml_form_id, version, title, definition, xform, hash, \
@@ -76,7 +78,7 @@ const FORM_COLUMNS: &str = "project_id, xml_form_id, version, title, definition,
      decision_note";
 
 const SUBMISSION_COLUMNS: &str = "project_id, xml_form_id, instance_id, submitter_id, device_id, \
-     version, xml_hash, xml_sealed, created_at, region_code";
+     version, xml_hash, xml_sealed, created_at, region_code, review_state";
 
 const COLLECTOR_COLUMNS: &str =
     "id, project_id, kind, display_name, account_id, created_at, revoked_at, region_code";
@@ -486,6 +488,8 @@ pub struct NewSubmission {
     pub row: SubmissionRow,
     pub files: Vec<(String, String, Vec<u8>)>,
     pub tallies: Vec<Tally>,
+    /// The entity it makes, written with it.
+    pub entity: Option<crate::entities::store::EntityRow>,
 }
 
 /// What one submission adds to a form's tallies: one to a choice's count (`value` the
@@ -555,7 +559,7 @@ pub async fn insert_submissions(db: &AnyPool, batch: &[&NewSubmission]) -> AppRe
     for new in batch {
         let row = &new.row;
         let done = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO collect_submissions ({SUBMISSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+            "INSERT INTO collect_submissions ({SUBMISSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
              ON CONFLICT (project_id, xml_form_id, instance_id) DO NOTHING"
         )))
         .bind(row.project_id)
@@ -568,11 +572,15 @@ pub async fn insert_submissions(db: &AnyPool, batch: &[&NewSubmission]) -> AppRe
         .bind(row.xml_sealed.clone())
         .bind(row.created_at)
         .bind(row.region_code.clone())
+        .bind(row.review_state.clone())
         .execute(&mut *tx)
         .await?;
         let stored = done.rows_affected() == 1;
         if stored {
             add_files(&mut tx, row, &new.files).await?;
+            if let Some(entity) = &new.entity {
+                crate::entities::store::add_entity_in(&mut tx, entity).await?;
+            }
             for tally in &new.tallies {
                 let key = (
                     row.project_id,
@@ -591,6 +599,34 @@ pub async fn insert_submissions(db: &AnyPool, batch: &[&NewSubmission]) -> AppRe
     add_tallies(&mut tx, &sums).await?;
     tx.commit().await?;
     Ok(inserted)
+}
+
+/// Writes a submission's review state, and the entity its approval makes (if the list has no
+/// entity of that id yet), in one transaction.
+pub async fn set_review(
+    db: &AnyPool,
+    row: &SubmissionRow,
+    entity: Option<&crate::entities::store::EntityRow>,
+) -> AppResult<()> {
+    crate::error::retrying(|| async {
+        let mut tx = db.begin().await?;
+        sqlx::query(
+            "UPDATE collect_submissions SET review_state = $1 \
+             WHERE project_id = $2 AND xml_form_id = $3 AND instance_id = $4",
+        )
+        .bind(row.review_state.clone())
+        .bind(row.project_id)
+        .bind(row.xml_form_id.clone())
+        .bind(row.instance_id.clone())
+        .execute(&mut *tx)
+        .await?;
+        if let Some(entity) = entity {
+            crate::entities::store::add_entity_in(&mut tx, entity).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    })
+    .await
 }
 
 /// Adds files to a stored submission (ODK Collect sends large ones in later requests); a

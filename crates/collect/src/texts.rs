@@ -221,6 +221,7 @@ pub const TEXTS: tongban_platform::web::i18n::Texts = &[
         "Forms sent out (small counts of persons hidden in their roll-ups)",
     ),
     ("collect.fill.lookup", "查找并填入", "Look up and fill in"),
+    ("collect.fill.choose", "请选择", "Choose one"),
     (
         "collect.fill.bad_key",
         "号码格式不对（18位，含校验位），请核对",

@@ -1653,3 +1653,490 @@ async fn forms_collected_are_counted_in_the_operations_view() {
     let after = total(&read().await).expect("the figure");
     assert_eq!(after.1.zip(before.1).map(|(a, b)| a - b), Some(1));
 }
+
+/// The last `n` entries of the transparency log, as text.
+async fn last_log_entries(app: &TestApp, n: u64) -> Vec<String> {
+    use base64::Engine as _;
+    app.clock.advance(time::Duration::seconds(1));
+    let checkpoint = app
+        .client
+        .get(app.url("/api/v1/ledger/checkpoint"))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("text");
+    let size: u64 = checkpoint
+        .lines()
+        .nth(1)
+        .and_then(|line| line.parse().ok())
+        .expect("the checkpoint's size");
+    let auditor = app.first_with_role("audit_admin").api_token.clone();
+    let (_, entries) = json_of(
+        app.get_as(
+            &auditor,
+            &format!(
+                "/api/v1/ledger/entries/content?start={}&end={size}",
+                size.saturating_sub(n)
+            ),
+        )
+        .await,
+    )
+    .await;
+    entries
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .filter_map(|e| e["leaf"].as_str())
+                .filter_map(|leaf| base64::engine::general_purpose::STANDARD.decode(leaf).ok())
+                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A household register that makes an entity in `list` with each submission.
+fn register_form(form_id: &str, list: &str) -> Vec<u8> {
+    let survey = rows(&[
+        &["type", "name", "label", "required", "save_to"],
+        &["text", "head", "户主姓名", "yes", "head_name"],
+        &["integer", "members", "家庭人数", "yes", "members"],
+    ]);
+    let settings = rows(&[
+        &["form_title", "form_id", "version"],
+        &["户籍登记", form_id, "1"],
+    ]);
+    let entities = rows(&[&["list_name", "label"], &[list, "concat(${head}, ' 户')"]]);
+    workbook_of(&[
+        ("survey", &survey),
+        ("settings", &settings),
+        ("entities", &entities),
+    ])
+}
+
+fn register_instance(form_id: &str, list: &str, id: &str, entity: &str, head: &str) -> String {
+    format!(
+        r#"<data id="{form_id}" version="1"><head>{head}</head><members>3</members><meta><entity dataset="{list}" create="1" id="{entity}"><label>{head} 户</label></entity><instanceID>{id}</instanceID></meta></data>"#
+    )
+}
+
+#[tokio::test]
+async fn submissions_make_entities_that_later_forms_choose_from_and_are_prefilled_with() {
+    use reqwest::Method;
+    let app = spawn_app().await;
+    let designer = app.account("demo.deptadmin.market").api_token.clone();
+    let office = app.account("demo.deptadmin").api_token.clone();
+    let approve = |form: &'static str| {
+        let (app, office) = (&app, office.clone());
+        async move {
+            app.post_as(
+                &office,
+                &format!("/api/v1/collect/projects/1/forms/{form}/decision"),
+                &json!({"approve": true}),
+            )
+            .await
+            .status()
+        }
+    };
+    // The register makes the list, with the properties it saves, when the office approves it.
+    assert_eq!(
+        upload(
+            &app,
+            &designer,
+            1,
+            register_form("register", "households"),
+            true
+        )
+        .await
+        .status(),
+        200
+    );
+    let list = "/v1/projects/1/datasets/households";
+    assert_eq!(call(&app, Method::GET, &designer, list, None).await.0, 404);
+    assert_eq!(approve("register").await, 200);
+    let (status, made) = call(&app, Method::GET, &designer, list, None).await;
+    assert_eq!(status, 200);
+    let properties: Vec<&str> = made["properties"]
+        .as_array()
+        .expect("properties")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(properties, ["head_name", "members"]);
+
+    // A follow-up form chooses a household from the list, prefilled from it.
+    let survey = rows(&[
+        &["type", "name", "label", "prefill"],
+        &["select_one_from_file households.csv", "hh", "哪一户", ""],
+        &["text", "head", "户主", "entity.households.label"],
+        &[
+            "integer",
+            "members_now",
+            "现有人数",
+            "entity.households.members",
+        ],
+    ]);
+    let settings = rows(&[
+        &["form_title", "form_id", "version"],
+        &["户情回访", "followup", "1"],
+    ]);
+    let followup = workbook_of(&[("survey", &survey), ("settings", &settings)]);
+    assert_eq!(
+        upload(&app, &designer, 1, followup, true).await.status(),
+        200
+    );
+    assert_eq!(approve("followup").await, 200);
+
+    // Two villages' devices.
+    let mut keys = Vec::new();
+    for (name, unit) in [
+        ("桥头村 平板", "339901001002"),
+        ("滨江社区 平板", "339902001001"),
+    ] {
+        let (status, user) = json_of(
+            app.post_as(
+                &designer,
+                "/v1/projects/1/app-users",
+                &json!({"displayName": name, "regionCode": unit}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 200);
+        keys.push(user["token"].as_str().expect("token").to_owned());
+    }
+    let openrosa = |key: &str, xml: String| {
+        let request = app
+            .client
+            .post(app.url(&format!("/v1/key/{key}/projects/1/submission")))
+            .multipart(reqwest::multipart::Form::new().part(
+                "xml_submission_file",
+                reqwest::multipart::Part::bytes(xml.into_bytes()).file_name("submission.xml"),
+            ));
+        async move { request.send().await.expect("request").status().as_u16() }
+    };
+    let qiaotou = "5d6b9c1e-8a43-4c7e-9f10-2b3c4d5e6f70";
+    let binjiang = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0";
+    // An entity for another list, or without a UUID: refused, nothing stored.
+    let before = app.count("collect_submissions").await;
+    for (list, entity) in [("wells", qiaotou), ("households", "not-a-uuid")] {
+        let xml = register_instance("register", list, "uuid:r-bad", entity, "王建华");
+        assert_eq!(openrosa(&keys[0], xml).await, 422, "{list} {entity}");
+    }
+    assert_eq!(app.count("collect_submissions").await, before);
+    assert_eq!(app.count("collect_entities").await, 0);
+    let first = register_instance("register", "households", "uuid:r-1", qiaotou, "王建华");
+    assert_eq!(openrosa(&keys[0], first.clone()).await, 201);
+    assert_eq!(
+        openrosa(&keys[0], first).await,
+        201,
+        "sent again: kept once"
+    );
+    let second = register_instance("register", "households", "uuid:r-2", binjiang, "李桂兰");
+    assert_eq!(openrosa(&keys[1], second).await, 201);
+    let (status, entity) = call(
+        &app,
+        Method::GET,
+        &designer,
+        &format!("{list}/entities/{qiaotou}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(entity["currentVersion"]["label"], "王建华 户");
+    assert_eq!(
+        entity["currentVersion"]["data"],
+        json!({"head_name": "王建华", "members": "3"})
+    );
+    assert_eq!(app.count("collect_entities").await, 2);
+    // Sealed at rest: the name is not in the row.
+    let sealed: Vec<u8> = sqlx::query_scalar(
+        "SELECT body_sealed FROM collect_entities WHERE uuid = '5d6b9c1e-8a43-4c7e-9f10-2b3c4d5e6f70'",
+    )
+    .fetch_one(app.state.pool())
+    .await
+    .expect("row");
+    assert!(!String::from_utf8_lossy(&sealed).contains("王建华"));
+
+    // ODK Collect: the follow-up's manifest names households.csv, which holds the village's
+    // household and not the other village's.
+    let manifest = app
+        .client
+        .get(app.url(&format!(
+            "/v1/key/{}/projects/1/forms/followup/manifest",
+            keys[0]
+        )))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        manifest.contains("<filename>households.csv</filename>"),
+        "{manifest}"
+    );
+    assert!(manifest.contains("<hash>md5:"), "{manifest}");
+    let url = format!(
+        "/v1/key/{}/projects/1/forms/followup/attachments/households.csv",
+        keys[0]
+    );
+    assert!(manifest.contains(&url), "{manifest}");
+    let csv = app
+        .client
+        .get(app.url(&url))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("text");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "name,label,__version,head_name,members");
+    assert_eq!(lines[1], format!("{qiaotou},王建华 户,1,王建华,3"));
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(
+        last_log_entries(&app, 1).await[0].contains("collect.entity_list_sent"),
+        "the sending is logged"
+    );
+    let other = app
+        .client
+        .get(app.url(&format!(
+            "/v1/key/{}/projects/1/forms/followup/attachments/nothing.csv",
+            keys[0]
+        )))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(other.status(), 404);
+
+    // The phone page: the village's households to choose from; the chosen one fills the
+    // follow-up, marked, and the read is logged; another village's is not found.
+    let mut phone = crate::helpers::Browser::default();
+    let page = phone
+        .get(&app, "/collect/device")
+        .await
+        .text()
+        .await
+        .expect("html");
+    let csrf = crate::helpers::hidden_csrf(&page);
+    let signed = phone
+        .post_form(
+            &app,
+            "/collect/device/sign-in",
+            &[("csrf", &csrf), ("token", &keys[0])],
+        )
+        .await;
+    assert_eq!(signed.status(), 303);
+    let path = "/collect/device/forms/followup";
+    let blank = phone.get(&app, path).await.text().await.expect("html");
+    assert!(
+        blank.contains(&format!("<option value=\"{qiaotou}\">王建华 户</option>")),
+        "{blank}"
+    );
+    assert!(!blank.contains(binjiang), "another village's household");
+    assert!(
+        blank.contains("value=\"prefill:/data/hh\""),
+        "the look-up button"
+    );
+    let hidden: Vec<(String, String)> = crate::helpers::form_values(&blank, path)
+        .into_iter()
+        .filter(|(name, _)| !name.starts_with('/') && name != "action")
+        .collect();
+    let with = |answers: &[(&str, &str)]| {
+        let mut form = hidden.clone();
+        form.extend(
+            answers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        form
+    };
+    let filled = send(
+        &mut phone,
+        &app,
+        path,
+        with(&[("/data/hh", qiaotou), ("action", "prefill:/data/hh")]),
+    )
+    .await
+    .text()
+    .await
+    .expect("html");
+    let values = crate::helpers::form_values(&filled, path);
+    let value = |name: &str| {
+        values
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(value("/data/members_now"), "3");
+    assert_eq!(value("/data/head"), "王建华 户");
+    assert_eq!(value("prefilled:/data/members_now"), "1");
+    let log = last_log_entries(&app, 1).await;
+    assert!(
+        log[0].contains("collect.entity_prefilled") && log[0].contains(qiaotou),
+        "{log:?}"
+    );
+    let elsewhere = send(
+        &mut phone,
+        &app,
+        path,
+        with(&[("/data/hh", binjiang), ("action", "prefill:/data/hh")]),
+    )
+    .await
+    .text()
+    .await
+    .expect("html");
+    assert!(elsewhere.contains("没有找到"), "{elsewhere}");
+    assert!(!elsewhere.contains("李桂兰"));
+
+    // The register filled on the phone page makes its entity too, the label worked out by
+    // the server.
+    let blank = phone
+        .get(&app, "/collect/device/forms/register")
+        .await
+        .text()
+        .await
+        .expect("html");
+    let mut form: Vec<(String, String)> =
+        crate::helpers::form_values(&blank, "/collect/device/forms/register")
+            .into_iter()
+            .filter(|(name, _)| !name.starts_with('/') && name != "action")
+            .collect();
+    for (k, v) in [
+        ("/data/head", "赵德明"),
+        ("/data/members", "2"),
+        ("action", "send"),
+    ] {
+        form.push((k.to_owned(), v.to_owned()));
+    }
+    let sent = send(&mut phone, &app, "/collect/device/forms/register", form).await;
+    assert_eq!(sent.status(), 303);
+    let (_, listed) = call(
+        &app,
+        Method::GET,
+        &designer,
+        &format!("{list}/entities"),
+        None,
+    )
+    .await;
+    let labels: Vec<&str> = listed
+        .as_array()
+        .expect("entities")
+        .iter()
+        .filter_map(|e| e["currentVersion"]["label"].as_str())
+        .collect();
+    assert!(labels.contains(&"赵德明 户"), "{listed}");
+}
+
+#[tokio::test]
+async fn a_list_that_requires_approval_gets_an_entity_when_its_submission_is_approved() {
+    use reqwest::Method;
+    let app = spawn_app().await;
+    let designer = app.account("demo.deptadmin.market").api_token.clone();
+    let office = app.account("demo.deptadmin").api_token.clone();
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        &designer,
+        "/v1/projects/1/datasets",
+        Some(json!({"name": "wells", "approvalRequired": true})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    upload(
+        &app,
+        &designer,
+        1,
+        register_form("well_check", "wells"),
+        true,
+    )
+    .await;
+    assert_eq!(
+        app.post_as(
+            &office,
+            "/api/v1/collect/projects/1/forms/well_check/decision",
+            &json!({"approve": true}),
+        )
+        .await
+        .status(),
+        200
+    );
+    let entity = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
+    let xml = register_instance("well_check", "wells", "uuid:w-1", entity, "东井");
+    let (status, _) = json_of(submit_xml(&app, &designer, 1, "well_check", xml).await).await;
+    assert_eq!(status, 200);
+    assert_eq!(app.count("collect_entities").await, 0, "waits for approval");
+
+    let review = "/v1/projects/1/forms/well_check/submissions/uuid:w-1";
+    // Not a review state; not the project's staff: refused, nothing changes.
+    let (status, problem) = call(
+        &app,
+        Method::PATCH,
+        &designer,
+        review,
+        Some(json!({"reviewState": "great"})),
+    )
+    .await;
+    assert_eq!(status, 422);
+    let message = problem["message"].as_str().unwrap_or_default();
+    assert!(message.contains("reviewState"), "{message}");
+    let (status, _) = call(
+        &app,
+        Method::PATCH,
+        &office,
+        review,
+        Some(json!({"reviewState": "approved"})),
+    )
+    .await;
+    assert_eq!(
+        status, 403,
+        "the office sees the project, it does not review"
+    );
+    let (status, _) = call(
+        &app,
+        Method::PATCH,
+        &designer,
+        review,
+        Some(json!({"reviewState": "hasIssues"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(app.count("collect_entities").await, 0);
+    let (status, reviewed) = call(
+        &app,
+        Method::PATCH,
+        &designer,
+        review,
+        Some(json!({"reviewState": "approved"})),
+    )
+    .await;
+    assert_eq!(
+        (status, reviewed["reviewState"].as_str()),
+        (200, Some("approved"))
+    );
+    let (status, made) = call(
+        &app,
+        Method::GET,
+        &designer,
+        &format!("/v1/projects/1/datasets/wells/entities/{entity}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, made["currentVersion"]["label"].as_str()),
+        (200, Some("东井 户"))
+    );
+    // Approved again: still one entity.
+    call(
+        &app,
+        Method::PATCH,
+        &designer,
+        review,
+        Some(json!({"reviewState": "approved"})),
+    )
+    .await;
+    assert_eq!(app.count("collect_entities").await, 1);
+}

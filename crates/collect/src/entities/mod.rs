@@ -16,6 +16,8 @@
 //! not read what they collect). An entity's label and data may name persons: they are sealed at
 //! rest together, under the entity's own context.
 
+pub mod lists;
+pub mod made;
 pub mod store;
 
 use axum::Router;
@@ -66,7 +68,7 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-fn invalid(field: &'static str, reason: impl Into<String>) -> AppError {
+pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> AppError {
     AppError::Invalid {
         field,
         reason: reason.into(),
@@ -88,7 +90,7 @@ fn check_name(field: &'static str, name: &str) -> AppResult<()> {
 }
 
 /// An entity's uuid as ODK writes it (`uuid:` optional), lower-cased.
-fn check_uuid(text: &str) -> AppResult<String> {
+pub(crate) fn check_uuid(text: &str) -> AppResult<String> {
     let bare = text
         .strip_prefix("uuid:")
         .unwrap_or(text)
@@ -264,9 +266,9 @@ async fn add_property(
 
 /// What an entity holds, sealed at rest.
 #[derive(serde::Serialize, serde::Deserialize)]
-struct Content {
-    label: String,
-    data: Map<String, Value>,
+pub struct Content {
+    pub label: String,
+    pub data: Map<String, Value>,
 }
 
 fn context(row: &EntityRow) -> String {
@@ -276,12 +278,12 @@ fn context(row: &EntityRow) -> String {
     )
 }
 
-fn open(state: &AppState, row: &EntityRow) -> AppResult<Content> {
+pub(crate) fn open(state: &AppState, row: &EntityRow) -> AppResult<Content> {
     let plain = state.vault.open_field(&context(row), &row.body_sealed)?;
     serde_json::from_slice(&plain).map_err(|e| AppError::Internal(e.into()))
 }
 
-fn seal(state: &AppState, row: &mut EntityRow, content: &Content) -> AppResult<()> {
+pub(crate) fn seal(state: &AppState, row: &mut EntityRow, content: &Content) -> AppResult<()> {
     let plain = serde_json::to_vec(content).map_err(|e| AppError::Internal(e.into()))?;
     row.body_sealed = state.vault.seal_field(&context(row), &plain);
     Ok(())
@@ -432,6 +434,8 @@ async fn create_entities(
             created_at: now,
             updated_at: None,
             deleted_at: None,
+            region_code: None,
+            source_instance: None,
         };
         let content = Content {
             label: request.label,

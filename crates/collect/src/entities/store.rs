@@ -24,10 +24,14 @@ pub struct EntityRow {
     pub created_at: i64,
     pub updated_at: Option<i64>,
     pub deleted_at: Option<i64>,
+    /// The unit whose device made it, for entities made by submissions.
+    pub region_code: Option<String>,
+    /// The submission (instanceID) that made it.
+    pub source_instance: Option<String>,
 }
 
 const ENTITY_COLUMNS: &str = "project_id, dataset, uuid, body_sealed, version, creator_id, \
-     created_at, updated_at, deleted_at";
+     created_at, updated_at, deleted_at, region_code, source_instance";
 
 fn is_duplicate(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
@@ -138,23 +142,43 @@ pub async fn add_entities(db: &AnyPool, rows: &[EntityRow]) -> AppResult<bool> {
     crate::error::retrying(|| add_entities_once(db, rows)).await
 }
 
+fn insert(
+    row: &EntityRow,
+    conflict: &'static str,
+) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO collect_entities ({ENTITY_COLUMNS}) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11){conflict}"
+    )))
+    .bind(row.project_id)
+    .bind(row.dataset.clone())
+    .bind(row.uuid.clone())
+    .bind(row.body_sealed.clone())
+    .bind(row.version)
+    .bind(row.creator_id)
+    .bind(row.created_at)
+    .bind(row.updated_at)
+    .bind(row.deleted_at)
+    .bind(row.region_code.clone())
+    .bind(row.source_instance.clone())
+}
+
+/// Adds the entity a submission makes, in the submission's transaction; an entity whose uuid
+/// the list already has is left as it is (ODK Central, too, keeps the submission then).
+pub async fn add_entity_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    row: &EntityRow,
+) -> AppResult<bool> {
+    let done = insert(row, " ON CONFLICT (project_id, dataset, uuid) DO NOTHING")
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 async fn add_entities_once(db: &AnyPool, rows: &[EntityRow]) -> AppResult<bool> {
     let mut tx = db.begin().await?;
     for row in rows {
-        let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO collect_entities ({ENTITY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-        )))
-        .bind(row.project_id)
-        .bind(row.dataset.clone())
-        .bind(row.uuid.clone())
-        .bind(row.body_sealed.clone())
-        .bind(row.version)
-        .bind(row.creator_id)
-        .bind(row.created_at)
-        .bind(row.updated_at)
-        .bind(row.deleted_at)
-        .execute(&mut *tx)
-        .await;
+        let inserted = insert(row, "").execute(&mut *tx).await;
         match inserted {
             Ok(_) => {}
             Err(e) if is_duplicate(&e) => return Ok(false),
@@ -201,6 +225,40 @@ pub async fn entities(
     .bind(skip)
     .fetch_all(db)
     .await?)
+}
+
+/// The entities of a list a unit's device sees, oldest first, at most `limit`: those made
+/// in the unit or below it, and those the project's staff made for everyone. With no unit
+/// (the project's staff, a device for the whole project), all of them.
+pub async fn entities_for_unit(
+    db: &AnyPool,
+    project_id: i64,
+    dataset: &str,
+    unit: Option<&str>,
+    limit: i64,
+) -> AppResult<Vec<EntityRow>> {
+    let query = match unit {
+        None => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {ENTITY_COLUMNS} FROM collect_entities \
+             WHERE project_id = $1 AND dataset = $2 AND deleted_at IS NULL \
+             ORDER BY created_at, uuid LIMIT $3"
+        )))
+        .bind(project_id)
+        .bind(dataset.to_owned())
+        .bind(limit),
+        Some(unit) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {ENTITY_COLUMNS} FROM collect_entities \
+             WHERE project_id = $1 AND dataset = $2 AND deleted_at IS NULL \
+             AND (region_code IS NULL OR region_code = $3 OR region_code LIKE $4) \
+             ORDER BY created_at, uuid LIMIT $5"
+        )))
+        .bind(project_id)
+        .bind(dataset.to_owned())
+        .bind(unit.to_owned())
+        .bind(format!("{unit}%"))
+        .bind(limit),
+    };
+    Ok(query.fetch_all(db).await?)
 }
 
 pub async fn entity_count(db: &AnyPool, project_id: i64, dataset: &str) -> AppResult<i64> {

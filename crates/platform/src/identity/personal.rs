@@ -742,6 +742,14 @@ pub struct Collector<'a> {
     pub region: &'a RegionCode,
 }
 
+/// Counts a prefill from something other than the population register (an entity list of a
+/// project, which may name persons) against the device's hourly limit of reads, before it is
+/// opened: the same limit as persons' prefills, so that the phone page cannot be used to copy
+/// a list out.
+pub async fn count_collector_read(state: &AppState, collector_id: &str) -> AppResult<()> {
+    count_reads(state, collector_id).await
+}
+
 /// Reads the fields of a person that an approved form prefills, for a collector's device of
 /// the department that runs the form. A person outside the department's region answers as an
 /// unknown one (`None`). The read is counted against the device's hourly limit and recorded —
