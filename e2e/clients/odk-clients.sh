@@ -6,7 +6,9 @@
 #   - pyodk, ODK Central's Python client, and the OpenRosa protocol as ODK Collect speaks it,
 #     against a demo city (odk_pyodk.py): forms uploaded and approved, submissions sent,
 #     listed and read as the OData table, the same instance kept once, app users' devices,
-#     entity lists and their entities (made one by one and in bulk, versioned, the table).
+#     entity lists and their entities (made one by one and in bulk, versioned, the table; made
+#     by submissions of a form with an entities sheet once pyodk approves them; sent to
+#     devices as the CSV file of a form that chooses from them).
 #
 #   e2e/clients/odk-clients.sh           (after `cargo build --bin tongban`)
 set -euo pipefail
@@ -42,4 +44,4 @@ done
 curl -sf "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$work/city/demo.log"; exit 1; }
 "$venv/bin/python" "$repo/e2e/clients/odk_pyodk.py" "http://127.0.0.1:$port" "$work/city/demo-credentials.json" "$work/pyodk" \
   > "$work/pyodk.json" || { cat "$work/pyodk.json"; echo "the ODK clients failed"; exit 1; }
-"$venv/bin/python" -c 'import json,sys; d=json.load(open(sys.argv[1])); print("pyodk:", d["pyodk"]["submitted"], "submitted, OData rows", d["pyodk"]["table_rows"], "and", d["pyodk"]["survey_rows"], "of the demo survey; OpenRosa: resubmission", d["openrosa"]["resubmission"], "other content", d["openrosa"]["conflict"], "; entities:", d["entities"])' "$work/pyodk.json"
+"$venv/bin/python" -c 'import json,sys; d=json.load(open(sys.argv[1])); print("pyodk:", d["pyodk"]["submitted"], "submitted, OData rows", d["pyodk"]["table_rows"], "and", d["pyodk"]["survey_rows"], "of the demo survey; OpenRosa: resubmission", d["openrosa"]["resubmission"], "other content", d["openrosa"]["conflict"], "; entities:", d["entities"], "; entity list as CSV rows:", d["openrosa_entity_list"])' "$work/pyodk.json"

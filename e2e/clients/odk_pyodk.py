@@ -69,6 +69,48 @@ def instance(instance_id, head="刘秀英", residents="2", photo=""):
     )
 
 
+def register_xlsform(path):
+    """A register whose submissions make entities in the list `registered`."""
+    book = openpyxl.Workbook()
+    survey = book.active
+    survey.title = "survey"
+    for row in [["type", "name", "label", "required", "save_to"],
+                ["text", "head", "户主姓名", "yes", "head"],
+                ["integer", "members", "家庭人数", "yes", "members"]]:
+        survey.append(row)
+    entities = book.create_sheet("entities")
+    for row in [["list_name", "label"], ["registered", "concat(${head}, ' 户')"]]:
+        entities.append(row)
+    settings = book.create_sheet("settings")
+    for row in [["form_title", "form_id", "version"], ["户籍登记", "register", "1"]]:
+        settings.append(row)
+    book.save(path)
+
+
+def followup_xlsform(path):
+    """A follow-up visit choosing a household from the list `registered`, prefilled from it."""
+    book = openpyxl.Workbook()
+    survey = book.active
+    survey.title = "survey"
+    for row in [["type", "name", "label", "prefill"],
+                ["select_one_from_file registered.csv", "household", "哪一户", ""],
+                ["integer", "members_now", "现有人数", "entity.registered.members"]]:
+        survey.append(row)
+    settings = book.create_sheet("settings")
+    for row in [["form_title", "form_id", "version"], ["户情回访", "followup", "1"]]:
+        settings.append(row)
+    book.save(path)
+
+
+def register_instance(instance_id, entity_id):
+    """An instance as ODK Collect sends it for the register: the entity's id and label in meta."""
+    return (
+        f'<data id="register" version="1"><head>赵德明</head><members>4</members><meta>'
+        f'<entity dataset="registered" create="1" id="{entity_id}"><label>赵德明 户</label></entity>'
+        f"<instanceID>{instance_id}</instanceID></meta></data>"
+    )
+
+
 def main():
     base, credentials_path, work = sys.argv[1].rstrip("/"), sys.argv[2], Path(sys.argv[3])
     work.mkdir(parents=True, exist_ok=True)
@@ -175,6 +217,39 @@ def main():
         check(len(client.entities.list(entity_list_name="households")) == 2, "two left")
         summary["entities"] = {"made": 3, "version": updated.currentVersion.version, "left": 2}
 
+        # Entities from submissions: a register whose list waits for approval; the submission's
+        # entity appears once it is approved through pyodk's review.
+        check(client.entity_lists.create(entity_list_name="registered", approval_required=True).name
+              == "registered", "a list that requires approval")
+        path = work / "register.xlsx"
+        register_xlsform(path)
+        client.forms.create(definition=str(path))
+        decided = requests.post(f"{base}/api/v1/collect/projects/1/forms/register/decision",
+                                json={"approve": True}, headers=headers, timeout=30)
+        check(decided.status_code == 200, f"the register is approved: {decided.text}")
+        got = client.entity_lists.get(entity_list_name="registered")
+        check([p.name for p in got.properties] == ["head", "members"], f"saved-to properties: {got.properties}")
+        entity_id = str(uuid.uuid4())
+        register_id = f"uuid:{uuid.uuid4()}"
+        client.submissions.create(xml=register_instance(register_id, entity_id), form_id="register")
+        check(client.entities.list(entity_list_name="registered") == [], "no entity before approval")
+        client.submissions.review(instance_id=register_id, review_state="approved", form_id="register")
+        reviewed = client.submissions.get(instance_id=register_id, form_id="register")
+        check(reviewed.reviewState == "approved", f"review state: {reviewed}")
+        made_entities = client.entities.list(entity_list_name="registered")
+        check([e.uuid for e in made_entities] == [entity_id], f"the entity made on approval: {made_entities}")
+        made_row = client.entities.get_table(entity_list_name="registered")["value"][0]
+        check(made_row["__id"] == entity_id and made_row["label"] == "赵德明 户"
+              and made_row["head"] == "赵德明" and made_row["members"] == "4",
+              f"label and properties from the submission: {made_row}")
+        summary["entities"]["from_submission"] = 1
+        path = work / "followup.xlsx"
+        followup_xlsform(path)
+        client.forms.create(definition=str(path))
+        decided = requests.post(f"{base}/api/v1/collect/projects/1/forms/followup/decision",
+                                json={"approve": True}, headers=headers, timeout=30)
+        check(decided.status_code == 200, f"the follow-up is approved: {decided.text}")
+
     # OpenRosa, as ODK Collect speaks it, with an app user's token.
     made = requests.post(f"{base}/v1/projects/1/app-users", json={"displayName": "城东社区 平板 3"},
                          headers={"Authorization": f"Bearer {designer}"}, timeout=30)
@@ -189,6 +264,15 @@ def main():
     check(xform.status_code == 200 and 'id="elderly_visit"' in xform.text, "the XForm downloads")
     manifest = requests.get(f"{base}/v1/key/{key}/projects/1/forms/elderly_visit/manifest", timeout=30)
     check(manifest.status_code == 200 and "xformsManifest" in manifest.text, "the manifest")
+    # A form choosing from an entity list gets the list as a CSV file of its manifest.
+    manifest = requests.get(f"{base}/v1/key/{key}/projects/1/forms/followup/manifest", headers=openrosa, timeout=30)
+    check("<filename>registered.csv</filename>" in manifest.text, f"the list in the manifest: {manifest.text}")
+    csv_url = f"{base}/v1/key/{key}/projects/1/forms/followup/attachments/registered.csv"
+    check(csv_url in manifest.text, f"its download address: {manifest.text}")
+    listed_csv = requests.get(csv_url, headers=openrosa, timeout=30)
+    check(listed_csv.status_code == 200 and listed_csv.text.splitlines()[0] == "name,label,__version,head,members"
+          and f"{entity_id},赵德明 户,1,赵德明,4" in listed_csv.text, f"the list as CSV: {listed_csv.text}")
+    summary["openrosa_entity_list"] = len(listed_csv.text.splitlines()) - 1
     head = requests.head(f"{base}/v1/key/{key}/projects/1/submission", headers=openrosa, timeout=30)
     check(head.status_code == 204, f"HEAD before submitting: {head.status_code}")
     photo = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
