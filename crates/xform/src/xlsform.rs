@@ -694,10 +694,10 @@ fn build_tree(rows: &[Row], form: &Form, has_entities: bool, errors: &mut Errors
             } else if from_entity
                 && !matches!(
                     kind,
-                    Kind::Text | Kind::Integer | Kind::Decimal | Kind::Date
+                    Kind::Text | Kind::Integer | Kind::Decimal | Kind::Date | Kind::SelectOne(_)
                 )
             {
-                Some("a question prefilled from an entity is a text, integer, decimal or date question".into())
+                Some("a question prefilled from an entity is a text, integer, decimal, date or select_one question".into())
             } else if !from_entity && kind != Kind::Text {
                 Some("a prefilled question is a text question".into())
             } else if inside_repeat {

@@ -611,7 +611,13 @@ fn a_form_saves_answers_to_an_entity_and_chooses_from_an_entity_list() {
         &["end repeat", "", "", "", ""],
         &["select_one_from_file things.xml", "e", "E", "", ""],
         &["text", "f", "F", "", "entity.wells.depth"],
-        &["select_one yn", "g", "G", "", "entity.households.members"],
+        &[
+            "select_multiple yn",
+            "g",
+            "G",
+            "",
+            "entity.households.members",
+        ],
     ]);
     let entities = rows(&[
         &["list_name", "label", "entity_id"],
@@ -634,7 +640,7 @@ fn a_form_saves_answers_to_an_entity_and_chooses_from_an_entity_list() {
         "sheet survey, row 6, column save_to: answers inside a repeat are not saved to entities",
         "sheet survey, row 8, column type: \"things.xml\": select_one_from_file takes a CSV file",
         "sheet survey, row 9, column prefill: entity.wells.depth is filled from the entity chosen in the one question of type select_one_from_file wells.csv; the form has 0",
-        "sheet survey, row 10, column prefill: a question prefilled from an entity is a text, integer, decimal or date question",
+        "sheet survey, row 10, column prefill: a question prefilled from an entity is a text, integer, decimal, date or select_one question",
         "sheet entities, row 2, column entity_id: updating entities or making them conditionally is not supported",
         "sheet entities, column label: ${nowhere} names no question of this form",
     ] {

@@ -1,7 +1,8 @@
 //! The civil-affairs bureau's visits to older people living alone (独居老人关爱走访): a form
 //! whose name and phone arrive prefilled from the population register once the collector types
 //! the ID number, sent to 城东街道 with a due day, collected by a community's and a village's
-//! grid workers.
+//! grid workers. Each first visit keeps the person in the list 关爱对象 (an entity list), from
+//! which the monthly follow-up is chosen and prefilled.
 
 use tongban_core::ResidentId;
 use tongban_tables::xlsx::write::workbook_of;
@@ -35,6 +36,7 @@ pub fn elderly_visit() -> Vec<u8> {
             "constraint_message",
             "relevant",
             "prefill",
+            "save_to",
         ],
         &[
             "text",
@@ -46,6 +48,7 @@ pub fn elderly_visit() -> Vec<u8> {
             "请填写18位身份证号",
             "",
             "person.resident_id",
+            "",
         ],
         &[
             "text",
@@ -57,6 +60,7 @@ pub fn elderly_visit() -> Vec<u8> {
             "",
             "",
             "person.name",
+            "elder_name",
         ],
         &[
             "text",
@@ -68,6 +72,7 @@ pub fn elderly_visit() -> Vec<u8> {
             "",
             "",
             "person.phone",
+            "elder_phone",
         ],
         &[
             "text",
@@ -79,6 +84,7 @@ pub fn elderly_visit() -> Vec<u8> {
             "",
             "",
             "person.region",
+            "district",
         ],
         &[
             "select_one living",
@@ -90,6 +96,7 @@ pub fn elderly_visit() -> Vec<u8> {
             "",
             "",
             "",
+            "living",
         ],
         &[
             "select_one health",
@@ -101,6 +108,7 @@ pub fn elderly_visit() -> Vec<u8> {
             "",
             "",
             "",
+            "health",
         ],
         &[
             "select_multiple needs",
@@ -112,6 +120,7 @@ pub fn elderly_visit() -> Vec<u8> {
             "",
             "${living} = 'alone'",
             "",
+            "",
         ],
         &[
             "integer",
@@ -121,6 +130,7 @@ pub fn elderly_visit() -> Vec<u8> {
             "yes",
             ". >= 1 and . <= 31",
             "1至31次",
+            "",
             "",
             "",
         ],
@@ -134,6 +144,7 @@ pub fn elderly_visit() -> Vec<u8> {
             "不能晚于今天",
             "",
             "",
+            "last_visit",
         ],
     ]);
     let choices = rows(&[
@@ -152,6 +163,89 @@ pub fn elderly_visit() -> Vec<u8> {
     let settings = rows(&[
         &["form_title", "form_id", "version"],
         &["独居老人关爱走访", "elderly_visit", "2026120101"],
+    ]);
+    // Each visit keeps the older person in the list 关爱对象 (elders), for the monthly
+    // follow-ups.
+    let entities = rows(&[
+        &["list_name", "label"],
+        &[
+            "elders",
+            "concat(${elder_name}, '（', ${elder_district}, '）')",
+        ],
+    ]);
+    workbook_of(&[
+        ("survey", &survey),
+        ("choices", &choices),
+        ("settings", &settings),
+        ("entities", &entities),
+    ])
+}
+
+/// The monthly follow-up: the grid worker chooses the older person from the list the visits
+/// made, and their name, phone and living situation arrive from it.
+pub fn elderly_followup() -> Vec<u8> {
+    let survey = rows(&[
+        &[
+            "type", "name", "label", "hint", "required", "relevant", "prefill",
+        ],
+        &[
+            "select_one_from_file elders.csv",
+            "elder",
+            "回访对象",
+            "从本社区（村）的关爱对象中选择，再点“查找并填入”",
+            "yes",
+            "",
+            "",
+        ],
+        &[
+            "text",
+            "elder_name",
+            "老人姓名",
+            "",
+            "yes",
+            "",
+            "entity.elders.elder_name",
+        ],
+        &[
+            "text",
+            "elder_phone",
+            "联系电话",
+            "",
+            "",
+            "",
+            "entity.elders.elder_phone",
+        ],
+        &[
+            "select_one yn",
+            "met",
+            "本次是否见到本人",
+            "",
+            "yes",
+            "",
+            "",
+        ],
+        &[
+            "select_one living",
+            "living",
+            "现居住情况",
+            "按上次记录预选，有变化请改",
+            "yes",
+            "${met} = 'yes'",
+            "entity.elders.living",
+        ],
+        &["text", "notes", "情况说明", "", "", "", ""],
+    ]);
+    let choices = rows(&[
+        &["list_name", "name", "label"],
+        &["yn", "yes", "是"],
+        &["yn", "no", "否"],
+        &["living", "alone", "独居"],
+        &["living", "spouse", "与配偶同住"],
+        &["living", "children", "与子女同住"],
+    ]);
+    let settings = rows(&[
+        &["form_title", "form_id", "version"],
+        &["独居老人月度回访", "elderly_followup", "2026120301"],
     ]);
     workbook_of(&[
         ("survey", &survey),
@@ -208,6 +302,26 @@ pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> 
     row.target_regions = Some(format!(r#"["{CHENGDONG}"]"#));
     row.due_day = Some((state.today() + time::Duration::days(10)).to_string());
     store::save_form(state.pool(), &row).await?;
+    crate::entities::made::declare(state, project_id, &form, &designer).await?;
+    let followup = xlsform::read(&elderly_followup(), "elderly_followup").map_err(|e| {
+        AppError::Internal(anyhow::anyhow!(
+            "the demo follow-up does not read: {}",
+            e[0]
+        ))
+    })?;
+    let mut next = service::form_row(
+        &project,
+        &followup,
+        &designer,
+        now - 3 * 86_400_000,
+        service::APPROVED,
+    );
+    next.decided_by = row.decided_by.clone();
+    next.decided_at = Some(now - 2 * 86_400_000);
+    next.decision_note = Some("回访对象从走访名册中选择，姓名电话不再重复填写；同意。".into());
+    next.target_regions = row.target_regions.clone();
+    next.due_day = Some((state.today() + time::Duration::days(25)).to_string());
+    store::save_form(state.pool(), &next).await?;
 
     let mut devices = Vec::new();
     for (name, unit) in UNITS {
@@ -248,8 +362,16 @@ pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> 
             HEALTH[(i % 7 % 3) as usize],
             1 + i % 4,
         );
+        // The first visit to each of the nine keeps them in the list of those cared for.
+        let entity = if i < 9 {
+            format!(
+                r#"<entity dataset="elders" create="1" id="00000000-0000-4000-8000-{i:012}"><label/></entity>"#
+            )
+        } else {
+            String::new()
+        };
         let xml = format!(
-            r#"<data xmlns:jr="http://openrosa.org/javarosa" id="elderly_visit" version="2026120101">{body}<meta><instanceID>uuid:demo-elderly-{i:04}</instanceID></meta></data>"#
+            r#"<data xmlns:jr="http://openrosa.org/javarosa" id="elderly_visit" version="2026120101">{body}<meta>{entity}<instanceID>uuid:demo-elderly-{i:04}</instanceID></meta></data>"#
         );
         let (device, unit) = devices[usize::from(i % 3 == 2)];
         service::submit(
