@@ -239,6 +239,17 @@ const ENTERPRISES: [(&str, &str, &str, &str, &str); 2] = [
 
 /// Residents on the register with a phone but no account yet, to try registration (`/register`):
 /// (name, district, birth date, sequence, phone).
+/// Where a demo resident lives: a street address in their district's subdistrict.
+fn demo_address(district: &str, sequence: &str) -> personal::PersonalText {
+    let street = if district == JIANGBEI {
+        "城东街道桥头村"
+    } else {
+        "滨江街道滨江社区"
+    };
+    let number = sequence.trim_start_matches('0');
+    personal::PersonalText::new(format!("{street}{number}号"))
+}
+
 const UNREGISTERED: [(&str, &str, &str, &str, &str); 1] =
     [("赵敏", JIANGNAN, "19950618", "208", "13800001005")];
 
@@ -444,6 +455,7 @@ pub async fn seed(state: &AppState, base_url: &str) -> AppResult<DemoCredentials
                     name: personal::PersonalText::new(name),
                     resident_id: resident_id.clone(),
                     phone: Some(personal::PersonalText::new(phone)),
+                    address: Some(demo_address(district, sequence)),
                 };
                 Some(personal::register_person(state, None, &code(district)?, &fields).await?)
             }
@@ -531,6 +543,7 @@ pub async fn seed(state: &AppState, base_url: &str) -> AppResult<DemoCredentials
                 name: personal::PersonalText::new(name),
                 resident_id: resident_id.clone(),
                 phone: Some(personal::PersonalText::new(phone)),
+                address: Some(demo_address(district, sequence)),
             };
             personal::register_person(state, None, &code(district)?, &fields).await?;
         }
@@ -583,6 +596,7 @@ pub async fn seed_load_holders(state: &AppState, count: usize) -> AppResult<Vec<
                     name: personal::PersonalText::new(format!("测试居民{i}")),
                     resident_id: demo_resident_id("339901", &birth, &sequence)?,
                     phone: None,
+                    address: None,
                 };
                 let person = personal::register_person(state, None, &district, &fields).await?;
                 let id = random::new_id();

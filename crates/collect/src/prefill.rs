@@ -1,7 +1,7 @@
 //! Collect once (一次采集): questions bound to what the platform already holds arrive filled
 //! in. A form marks a key question — a person's ID number (`person.resident_id`) or an
 //! enterprise's USCC (`enterprise.uscc`) — and the questions it fills (`person.name`,
-//! `person.phone`, `person.region`, `enterprise.name`, `enterprise.region`); the collector types
+//! `person.phone`, `person.address`, `person.region`, `enterprise.name`, `enterprise.region`); the collector types
 //! the key, the platform fills the others, and the collector confirms or corrects them with
 //! the person.
 //!
@@ -154,6 +154,7 @@ pub async fn lookup(
                 .map(|(_, what)| match *what {
                     "person.name" => "name",
                     "person.phone" => "phone",
+                    "person.address" => "address",
                     _ => "region_code",
                 })
                 .collect();
@@ -185,6 +186,7 @@ pub async fn lookup(
                 let item = match what {
                     "person.name" => "name",
                     "person.phone" => "phone",
+                    "person.address" => "address",
                     _ => "region_code",
                 };
                 if let Some((_, text)) = fields.iter().find(|(f, _)| *f == item) {

@@ -178,13 +178,14 @@ pub struct Node {
 }
 
 /// What a question may be prefilled from (the `prefill` column): a person found by the ID
-/// number typed in the question marked `person.resident_id` (their name, phone, region of
+/// number typed in the question marked `person.resident_id` (their name, phone, address, region of
 /// residence), or an enterprise found by the USCC typed in the question marked
 /// `enterprise.uscc` (its name, its region).
-pub const PREFILL: [&str; 7] = [
+pub const PREFILL: [&str; 8] = [
     "person.resident_id",
     "person.name",
     "person.phone",
+    "person.address",
     "person.region",
     "enterprise.uscc",
     "enterprise.name",

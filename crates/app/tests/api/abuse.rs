@@ -2490,7 +2490,7 @@ async fn a_foreign_card_does_not_override_a_residents_own_status() {
         tongban_core::ids::ResidentId::check_character(first17).expect("check")
     );
     let fields =
-        tongban_app::identity::personal::parse_fields("Oscar Lövström", &resident_id, None)
+        tongban_app::identity::personal::parse_fields("Oscar Lövström", &resident_id, None, None)
             .expect("fields");
     let region: tongban_core::ids::RegionCode = "339901".parse().expect("region");
     let person =

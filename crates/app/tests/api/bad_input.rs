@@ -38,6 +38,11 @@ async fn malformed_identifiers_are_refused_field_by_field_and_nothing_is_stored(
             "phone",
         ),
         (
+            "/api/v1/admin/persons",
+            json!({"region_code": "339901", "name": "赵六", "resident_id": "339901198503120191", "address": "长".repeat(201)}),
+            "address",
+        ),
+        (
             "/api/v1/admin/enterprises",
             json!({"uscc": "91339901MA2QY001XI", "name": "坏代码公司", "region_code": "339901"}),
             "uscc",

@@ -1329,7 +1329,7 @@ async fn a_persons_name_and_phone_arrive_prefilled_and_the_read_is_in_their_acce
     .expect("html");
     assert!(wrong.contains("号码格式不对"), "{wrong}");
 
-    // A resident: the name, phone and district arrive, marked, editable.
+    // A resident: the name, phone, address and district arrive, marked, editable.
     let zhangwei = app.account("citizen.zhangwei");
     let id_number = zhangwei.resident_id.clone().expect("an ID number");
     let before = app
@@ -1352,6 +1352,10 @@ async fn a_persons_name_and_phone_arrive_prefilled_and_the_read_is_in_their_acce
     assert!(filled.contains("value=\"张伟\""), "the name");
     assert!(filled.contains("value=\"13800001001\""), "the phone");
     assert!(filled.contains("value=\"江北区\""), "the district");
+    assert!(
+        filled.contains("value=\"城东街道桥头村11号\""),
+        "the address"
+    );
     assert!(
         filled.contains("class=\"prefilled\""),
         "marked as prefilled"
@@ -1400,6 +1404,7 @@ async fn a_persons_name_and_phone_arrive_prefilled_and_the_read_is_in_their_acce
             ("/data/elder_id", id_number),
             ("/data/elder_name", "张伟".into()),
             ("/data/elder_phone", "13800001001".into()),
+            ("/data/elder_district", "江北区".into()),
             ("/data/living", "alone".into()),
             ("/data/health", "good".into()),
             ("/data/needs", "meals".into()),
@@ -1412,6 +1417,22 @@ async fn a_persons_name_and_phone_arrive_prefilled_and_the_read_is_in_their_acce
     .await;
     assert_eq!(sent.status(), 303);
     assert_eq!(app.count("collect_submissions").await, before + 1);
+    // The visit keeps the person in the project's list of those cared for.
+    let (_, cared) = json_of(
+        app.get_as(
+            &civil,
+            &format!("/v1/projects/{project}/datasets/elders/entities"),
+        )
+        .await,
+    )
+    .await;
+    let labels: Vec<&str> = cared
+        .as_array()
+        .expect("entities")
+        .iter()
+        .filter_map(|e| e["currentVersion"]["label"].as_str())
+        .collect();
+    assert!(labels.contains(&"张伟（江北区）"), "{labels:?}");
 }
 
 async fn send(

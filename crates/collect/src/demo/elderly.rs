@@ -1,5 +1,5 @@
 //! The civil-affairs bureau's visits to older people living alone (独居老人关爱走访): a form
-//! whose name and phone arrive prefilled from the population register once the collector types
+//! whose name, phone and address arrive prefilled from the population register once the collector types
 //! the ID number, sent to 城东街道 with a due day, collected by a community's and a village's
 //! grid workers. Each first visit keeps the person in the list 关爱对象 (an entity list), from
 //! which the monthly follow-up is chosen and prefilled.
@@ -85,6 +85,18 @@ pub fn elderly_visit() -> Vec<u8> {
             "",
             "person.region",
             "district",
+        ],
+        &[
+            "text",
+            "elder_address",
+            "居住地址",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "person.address",
+            "address",
         ],
         &[
             "select_one living",
@@ -355,10 +367,15 @@ pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> 
         };
         let visit = state.today() - time::Duration::days((i % 10) as i64);
         let body = format!(
-            "<elder_id>{}</elder_id><elder_name>{}</elder_name><elder_phone>139{:08}</elder_phone><elder_district>江北区</elder_district><living>{living}</living><health>{}</health><needs>{needs}</needs><visits>{}</visits><visit_day>{visit}</visit_day>",
+            "<elder_id>{}</elder_id><elder_name>{}</elder_name><elder_phone>139{:08}</elder_phone><elder_district>江北区</elder_district><elder_address>{}</elder_address><living>{living}</living><health>{}</health><needs>{needs}</needs><visits>{}</visits><visit_day>{visit}</visit_day>",
             resident_id(i)?,
             escape(NAMES[(i % 9) as usize]),
             10_000_000 + i * 7_919,
+            if i % 3 == 2 {
+                format!("城东街道桥头村{}号", 20 + i)
+            } else {
+                format!("城东街道城东社区{}幢{}室", 1 + i % 6, 101 + i)
+            },
             HEALTH[(i % 7 % 3) as usize],
             1 + i % 4,
         );

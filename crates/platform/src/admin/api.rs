@@ -406,6 +406,9 @@ pub struct RegisterPersonRequest {
     /// GB 11643 citizen ID number.
     pub resident_id: String,
     pub phone: Option<String>,
+    /// Where the person lives, within the region (sealed at rest like the other fields).
+    #[serde(default)]
+    pub address: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -426,6 +429,7 @@ async fn register_person(
         &request.name,
         &request.resident_id,
         request.phone.as_deref(),
+        request.address.as_deref(),
     )?;
     if super::store::region(state.pool(), region.as_str())
         .await?

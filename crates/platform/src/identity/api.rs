@@ -280,6 +280,7 @@ pub struct PersonResponse {
     pub name: String,
     pub resident_id: String,
     pub phone: Option<String>,
+    pub address: Option<String>,
 }
 
 impl From<personal::PersonRecord> for PersonResponse {
@@ -290,6 +291,7 @@ impl From<personal::PersonRecord> for PersonResponse {
             name: record.name.expose().to_owned(),
             resident_id: record.resident_id,
             phone: record.phone.map(|p| p.expose().to_owned()),
+            address: record.address.map(|a| a.expose().to_owned()),
         }
     }
 }

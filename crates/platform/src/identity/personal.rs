@@ -99,6 +99,8 @@ pub struct PersonalFields {
     pub name: PersonalText,
     pub resident_id: ResidentId,
     pub phone: Option<PersonalText>,
+    /// Where the person lives (a street address within the region of residence).
+    pub address: Option<PersonalText>,
 }
 
 /// Why personal data is read; recorded with every read.
@@ -200,11 +202,23 @@ fn valid_phone(phone: &str) -> AppResult<PersonalText> {
     Ok(PersonalText::new(phone))
 }
 
+fn valid_address(address: &str) -> AppResult<PersonalText> {
+    let address = address.trim();
+    if address.chars().count() > 200 || address.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            "address",
+            "must have at most 200 characters",
+        ));
+    }
+    Ok(PersonalText::new(address))
+}
+
 /// Parses the personal fields as typed at the edge.
 pub fn parse_fields(
     name: &str,
     resident_id: &str,
     phone: Option<&str>,
+    address: Option<&str>,
 ) -> AppResult<PersonalFields> {
     Ok(PersonalFields {
         name: valid_name(name)?,
@@ -215,6 +229,10 @@ pub fn parse_fields(
         phone: phone
             .filter(|p| !p.trim().is_empty())
             .map(valid_phone)
+            .transpose()?,
+        address: address
+            .filter(|a| !a.trim().is_empty())
+            .map(valid_address)
             .transpose()?,
     })
 }
@@ -235,8 +253,8 @@ pub async fn register_person(
     // The person and their match keys together: a person is never left without them.
     let mut tx = state.pool().begin().await?;
     sqlx::query(
-        "INSERT INTO persons (id, region_code, resident_id_index, resident_id_sealed, name_sealed, phone_sealed, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO persons (id, region_code, resident_id_index, resident_id_sealed, name_sealed, phone_sealed, created_at, address_sealed)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(id.clone())
     .bind(region.as_str().to_owned())
@@ -245,6 +263,12 @@ pub async fn register_person(
     .bind(seal(state, "name", &id, fields.name.expose()))
     .bind(fields.phone.as_ref().map(|phone| seal(state, "phone", &id, phone.expose())))
     .bind(state.now())
+    .bind(
+        fields
+            .address
+            .as_ref()
+            .map(|address| seal(state, "address", &id, address.expose())),
+    )
     .execute(&mut *tx)
     .await?;
     index_person(
@@ -276,6 +300,7 @@ pub struct PersonRecord {
     pub name: PersonalText,
     pub resident_id: String,
     pub phone: Option<PersonalText>,
+    pub address: Option<PersonalText>,
 }
 
 /// Whole records one official may read in an hour (a clerk's day of cases fits; a bulk
@@ -400,18 +425,18 @@ pub async fn read_person(
         actor,
         person_id,
         "read",
-        "name,resident_id,phone",
+        "name,resident_id,phone,address",
         purpose,
         request_id,
     )
     .await?;
-    let (resident_id_sealed, name_sealed, phone): (Vec<u8>, Vec<u8>, Option<Vec<u8>>) =
-        sqlx::query_as(
-            "SELECT resident_id_sealed, name_sealed, phone_sealed FROM persons WHERE id = $1",
-        )
-        .bind(person_id.to_owned())
-        .fetch_one(state.pool())
-        .await?;
+    type Sealed = (Vec<u8>, Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>);
+    let (resident_id_sealed, name_sealed, phone, address): Sealed = sqlx::query_as(
+        "SELECT resident_id_sealed, name_sealed, phone_sealed, address_sealed FROM persons WHERE id = $1",
+    )
+    .bind(person_id.to_owned())
+    .fetch_one(state.pool())
+    .await?;
     let resident_id = open_person_field(state, "resident_id", person_id, &resident_id_sealed)?;
     Ok(PersonRecord {
         id: person_id.to_owned(),
@@ -421,6 +446,10 @@ pub async fn read_person(
         phone: phone
             .as_deref()
             .map(|p| open_person_field(state, "phone", person_id, p))
+            .transpose()?,
+        address: address
+            .as_deref()
+            .map(|a| open_person_field(state, "address", person_id, a))
             .transpose()?,
     })
 }
@@ -731,7 +760,7 @@ async fn record_access_by(
 /// The fields of a person a form may prefill, by their item code: `name`, `phone`,
 /// `region_code` (the region of residence). The ID number is the collector's to type: it is
 /// the key, never released.
-pub const PREFILL_PERSON_FIELDS: [&str; 3] = ["name", "phone", "region_code"];
+pub const PREFILL_PERSON_FIELDS: [&str; 4] = ["name", "phone", "address", "region_code"];
 
 /// A collector's device of a department's project (一表通), reading for its department.
 pub struct Collector<'a> {
@@ -789,17 +818,26 @@ pub async fn read_person_for_form(
         Some(form_ref),
     )
     .await?;
-    type Sealed = (Vec<u8>, Option<Vec<u8>>, String);
-    let (name, phone, region): Sealed =
-        sqlx::query_as("SELECT name_sealed, phone_sealed, region_code FROM persons WHERE id = $1")
-            .bind(person_id.clone())
-            .fetch_one(state.pool())
-            .await?;
+    type Sealed = (Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>, String);
+    let (name, phone, address, region): Sealed = sqlx::query_as(
+        "SELECT name_sealed, phone_sealed, address_sealed, region_code FROM persons WHERE id = $1",
+    )
+    .bind(person_id.clone())
+    .fetch_one(state.pool())
+    .await?;
     let mut out = Vec::with_capacity(fields.len());
     for field in fields {
         match field {
             "region_code" => out.push((field, PersonalText::new(region.clone()))),
             "name" => out.push((field, open_person_field(state, "name", &person_id, &name)?)),
+            "address" => {
+                if let Some(address) = &address {
+                    out.push((
+                        field,
+                        open_person_field(state, "address", &person_id, address)?,
+                    ));
+                }
+            }
             _ => {
                 if let Some(phone) = &phone {
                     out.push((field, open_person_field(state, "phone", &person_id, phone)?));
