@@ -10,15 +10,27 @@
 #     by submissions of a form with an entities sheet once pyodk approves them; sent to
 #     devices as the CSV file of a form that chooses from them).
 #
+#   - schemathesis, from ODK Central's own API document (odk_schema.py): the operations tongban
+#     serves at Central's addresses fuzzed as the staff of the demo's civil-affairs project —
+#     no server error, statuses, content types and bodies as the document gives them. The
+#     document comes from $TONGBAN_CONFORMANCE_DIR or ../shared/conformance; without it that
+#     part is skipped with a note, except under CI=true, where it is a failure.
+#
 #   e2e/clients/odk-clients.sh           (after `cargo build --bin tongban`)
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 binary="${TONGBAN_BIN:-$repo/target/debug/tongban}"
 venv="${CONTRACT_VENV:-$repo/target/venv}"
-if [ ! -x "$venv/bin/xls2xform" ] || ! "$venv/bin/python" -c 'import pyodk' 2>/dev/null; then
+conformance="${TONGBAN_CONFORMANCE_DIR:-$repo/../shared/conformance}"
+central_api="$conformance/odk/central-api.yaml"
+if [ ! -f "$central_api" ] && [ "${CI:-}" = true ]; then
+  echo "ODK Central's API document is missing: $central_api" >&2
+  exit 1
+fi
+if [ ! -x "$venv/bin/xls2xform" ] || [ ! -x "$venv/bin/schemathesis" ] || ! "$venv/bin/python" -c 'import pyodk' 2>/dev/null; then
   [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check 'pyxform>=4.0,<5' 'openpyxl>=3.1,<4' \
-    'pyodk>=1.3,<2' 'requests>=2.31,<3'
+    'pyodk>=1.3,<2' 'requests>=2.31,<3' 'schemathesis>=4.3,<5'
 fi
 export PATH="$venv/bin:$PATH"
 work="$(mktemp -d)"
@@ -45,3 +57,13 @@ curl -sf "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$work/city/demo.lo
 "$venv/bin/python" "$repo/e2e/clients/odk_pyodk.py" "http://127.0.0.1:$port" "$work/city/demo-credentials.json" "$work/pyodk" \
   > "$work/pyodk.json" || { cat "$work/pyodk.json"; echo "the ODK clients failed"; exit 1; }
 "$venv/bin/python" -c 'import json,sys; d=json.load(open(sys.argv[1])); print("pyodk:", d["pyodk"]["submitted"], "submitted, OData rows", d["pyodk"]["table_rows"], "and", d["pyodk"]["survey_rows"], "of the demo survey; OpenRosa: resubmission", d["openrosa"]["resubmission"], "other content", d["openrosa"]["conflict"], "; entities:", d["entities"], "; entity list as CSV rows:", d["openrosa_entity_list"])' "$work/pyodk.json"
+
+if [ -f "$central_api" ]; then
+  civil="$("$venv/bin/python" -c 'import json,sys; print(next(a["api_token"] for a in json.load(open(sys.argv[1]))["accounts"] if a["username"] == "demo.clerk.civil"))' "$work/city/demo-credentials.json")"
+  "$venv/bin/python" "$repo/e2e/clients/odk_schema.py" "$central_api" "http://127.0.0.1:$port" "$civil" "$work/schema" \
+    "${ODK_SCHEMA_EXAMPLES:-30}" > "$work/schema.txt" \
+    || { cat "$work/schema/report.txt"; echo "tongban's ODK routes break ODK Central's API document"; exit 1; }
+  echo "Central API document: $(grep -E "Selected:" "$work/schema.txt" | tr -s " ") operations;$(grep -E "generated," "$work/schema.txt" | tr -s " ")"
+else
+  echo "note: $central_api not found; the check against ODK Central's API document is skipped"
+fi

@@ -144,6 +144,69 @@ impl IntoResponse for OdkError {
 
 pub(crate) type OdkResult<T> = Result<T, OdkError>;
 
+/// A query string read for an ODK route: one that does not read (a parameter twice, a value
+/// of the wrong kind) is refused in Central's error shape, as the rest of these routes answer.
+pub(crate) struct OdkQuery<T>(pub(crate) T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for OdkQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = OdkError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Query::<T>::try_from_uri(&parts.uri)
+            .map(|Query(value)| OdkQuery(value))
+            .map_err(|e| {
+                OdkError(AppError::Invalid {
+                    field: "query",
+                    reason: e.body_text(),
+                })
+            })
+    }
+}
+
+/// Central's flags that extend a listing (`?forms=true` nests each project's forms,
+/// `?deleted=true` lists deleted forms): not offered, so refused rather than ignored; `false`
+/// or absent is the plain listing.
+#[derive(serde::Deserialize)]
+pub(crate) struct ListingQuery {
+    forms: Option<String>,
+    datasets: Option<String>,
+    deleted: Option<String>,
+}
+
+impl ListingQuery {
+    pub(crate) fn plain(&self) -> OdkResult<()> {
+        for (name, value) in [
+            ("forms", &self.forms),
+            ("datasets", &self.datasets),
+            ("deleted", &self.deleted),
+        ] {
+            match value.as_deref() {
+                None | Some("false") => {}
+                Some("true") => {
+                    return Err(OdkError(AppError::Invalid {
+                        field: "query",
+                        reason: format!("{name}=true is not offered"),
+                    }));
+                }
+                Some(other) => {
+                    return Err(OdkError(AppError::Invalid {
+                        field: "query",
+                        reason: format!("{name} is true or false, not {other:?}"),
+                    }));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 pub(crate) async fn staff(state: &AppState, headers: &HeaderMap) -> OdkResult<Actor> {
     let token = headers
         .get(header::AUTHORIZATION)
@@ -217,7 +280,12 @@ async fn sessions() -> OdkResult<Response> {
     )))
 }
 
-async fn projects(State(state): State<AppState>, headers: HeaderMap) -> OdkResult<Response> {
+async fn projects(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    OdkQuery(query): OdkQuery<ListingQuery>,
+) -> OdkResult<Response> {
+    query.plain()?;
     let actor = staff(&state, &headers).await?;
     let mut out = Vec::new();
     for project in service::visible_projects(&state, &actor).await? {
@@ -298,6 +366,7 @@ async fn revoke_app_user(
 
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields)]
 struct NewAppUser {
     display_name: String,
     /// tongban's addition: the grassroots unit (township or village code) the device collects
@@ -341,7 +410,9 @@ async fn forms_list(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    OdkQuery(query): OdkQuery<ListingQuery>,
 ) -> OdkResult<Response> {
+    query.plain()?;
     let actor = staff(&state, &headers).await?;
     let project = service::project_for(&state, &actor, project_id(&id)?).await?;
     let forms: Vec<Value> = store::forms(state.pool(), project.id)
@@ -364,7 +435,7 @@ async fn create_form(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Query(query): Query<CreateQuery>,
+    OdkQuery(query): OdkQuery<CreateQuery>,
     body: Bytes,
 ) -> OdkResult<Response> {
     let actor = staff(&state, &headers).await?;
@@ -417,6 +488,17 @@ async fn publish(
     Ok(axum::Json(json!({"success": true})).into_response())
 }
 
+/// A form's or a submission's XML as the JSON API gives it (`application/xml`, as Central).
+fn document_response(body: String) -> Response {
+    let mut response = (StatusCode::OK, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml; charset=utf-8"),
+    );
+    response
+}
+
+/// An OpenRosa answer (`text/xml`, with the protocol's headers).
 fn xml_response(body: String) -> Response {
     let mut response = (StatusCode::OK, body).into_response();
     response.headers_mut().insert(
@@ -445,7 +527,7 @@ async fn form_or_xml(
     let project = service::project_for(&state, &actor, project_id(&id)?).await?;
     if let Some(form) = form.strip_suffix(".xml") {
         let row = service::form_for(&state, &Caller::Staff(actor), &project, form).await?;
-        return Ok(xml_response(row.xform));
+        return Ok(document_response(row.xform));
     }
     let row = service::form_for(&state, &Caller::Staff(actor), &project, &form).await?;
     let count = store::submission_count(state.pool(), project.id, &row.xml_form_id).await?;
@@ -802,7 +884,7 @@ async fn create_submission(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((id, form)): Path<(String, String)>,
-    Query(query): Query<std::collections::HashMap<String, String>>,
+    OdkQuery(query): OdkQuery<std::collections::HashMap<String, String>>,
     body: Bytes,
 ) -> OdkResult<Response> {
     let actor = staff(&state, &headers).await?;
@@ -839,15 +921,41 @@ fn submission_json(row: &SubmissionRow, instance_name: Option<String>) -> Value 
     })
 }
 
+/// Central's paging of the submissions list.
+#[derive(serde::Deserialize)]
+struct Paging {
+    limit: Option<String>,
+    offset: Option<String>,
+    deleted: Option<String>,
+}
+
 async fn submissions(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((id, form)): Path<(String, String)>,
+    OdkQuery(query): OdkQuery<Paging>,
 ) -> OdkResult<Response> {
     let actor = staff(&state, &headers).await?;
     let project = service::project_run_by(&state, &actor, project_id(&id)?).await?;
     service::form_for(&state, &Caller::Staff(actor), &project, &form).await?;
-    let rows = store::submissions(state.pool(), project.id, &form, 0, MAX_TOP * 10).await?;
+    let number = |name: &'static str, text: Option<&str>, default: i64, most: i64| {
+        text.map_or(Ok(default), |t| match t.parse::<i64>() {
+            Ok(n) if (0..=most).contains(&n) => Ok(n),
+            _ => Err(OdkError(AppError::Invalid {
+                field: name,
+                reason: format!("a whole number from 0 to {most}"),
+            })),
+        })
+    };
+    let limit = number("limit", query.limit.as_deref(), MAX_TOP * 10, MAX_TOP * 10)?;
+    let offset = number("offset", query.offset.as_deref(), 0, i64::MAX / 2)?;
+    ListingQuery {
+        forms: None,
+        datasets: None,
+        deleted: query.deleted,
+    }
+    .plain()?;
+    let rows = store::submissions(state.pool(), project.id, &form, offset, limit).await?;
     Ok(axum::Json(
         rows.iter()
             .map(|r| submission_json(r, None))
@@ -871,7 +979,7 @@ async fn submission(
         .await?
         .ok_or(AppError::NotFound)?;
     if as_xml {
-        return Ok(xml_response(service::submission_xml(&state, &row)?));
+        return Ok(document_response(service::submission_xml(&state, &row)?));
     }
     Ok(axum::Json(submission_json(&row, None)).into_response())
 }
@@ -890,6 +998,18 @@ async fn review(
     Path((id, form, instance)): Path<(String, String, String)>,
     bytes: axum::body::Bytes,
 ) -> OdkResult<Response> {
+    if instance.ends_with(".xml") {
+        // The submission's XML is read, not reviewed.
+        let mut refused = (
+            StatusCode::METHOD_NOT_ALLOWED,
+            axum::Json(json!({"code": 405.1, "message": "the XML of a submission is only read"})),
+        )
+            .into_response();
+        refused
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET,HEAD"));
+        return Ok(refused);
+    }
     let actor = staff(&state, &headers).await?;
     let request: ReviewRequest = serde_json::from_slice(&bytes).map_err(|e| AppError::Invalid {
         field: "body",
@@ -991,7 +1111,16 @@ impl ODataQuery {
                 ))));
             }
         }
-        let _ = &self.wkt;
+        for (given, name) in [(&self.count, "$count"), (&self.wkt, "$wkt")] {
+            if let Some(value) = given.as_deref()
+                && !value.eq_ignore_ascii_case("true")
+                && !value.eq_ignore_ascii_case("false")
+            {
+                return Err(OdkError(AppError::BadRequest(format!(
+                    "{name} is true or false, not {value:?}"
+                ))));
+            }
+        }
         Ok(())
     }
 
@@ -1039,7 +1168,7 @@ async fn odata(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((id, service_name, table)): Path<(String, String, String)>,
-    Query(query): Query<ODataQuery>,
+    OdkQuery(query): OdkQuery<ODataQuery>,
 ) -> OdkResult<Response> {
     let actor = staff(&state, &headers).await?;
     let Some(form) = service_name.strip_suffix(".svc") else {

@@ -22,7 +22,7 @@ pub mod store;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -30,7 +30,7 @@ use serde_json::{Map, Value, json};
 
 use crate::error::{AppError, AppResult};
 use crate::identity::model::Actor;
-use crate::odk::{OdkError, OdkResult, project_id, staff};
+use crate::odk::{OdkError, OdkQuery, OdkResult, project_id, staff};
 use crate::service;
 use crate::state::AppState;
 use crate::store::Project;
@@ -154,7 +154,9 @@ async fn list_datasets(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    OdkQuery(query): OdkQuery<crate::odk::ListingQuery>,
 ) -> OdkResult<Response> {
+    query.plain()?;
     let (_, project) = project_of(&state, &headers, &id).await?;
     let list: Vec<Value> = store::datasets(state.pool(), project.id)
         .await?
@@ -505,7 +507,7 @@ async fn update_entity(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((id, name, uuid)): Path<(String, String, String)>,
-    Query(query): Query<UpdateQuery>,
+    OdkQuery(query): OdkQuery<UpdateQuery>,
     bytes: Bytes,
 ) -> OdkResult<Response> {
     let (_, project) = project_of(&state, &headers, &id).await?;
@@ -573,7 +575,7 @@ async fn entity_table(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((id, service_name, table)): Path<(String, String, String)>,
-    Query(query): Query<crate::odk::ODataQuery>,
+    OdkQuery(query): OdkQuery<crate::odk::ODataQuery>,
 ) -> OdkResult<Response> {
     let (Some(name), "Entities") = (service_name.strip_suffix(".svc"), table.as_str()) else {
         return Err(OdkError(AppError::NotFound));

@@ -321,8 +321,9 @@ fn page_above(uri: &axum::http::Uri) -> String {
 
 async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
     // The API, and the building-block interfaces beside it (GovStack under `/govstack/`,
-    // Digital Registries under `/data/`, the exchange gateway under `/r1/`).
-    let is_api = ["/api/", "/govstack/", "/data/", "/r1/"]
+    // Digital Registries under `/data/`, the exchange gateway under `/r1/`, ODK Central's and
+    // OpenRosa's addresses under `/v1/`).
+    let is_api = ["/api/", "/govstack/", "/data/", "/r1/", "/v1/"]
         .iter()
         .any(|prefix| request.uri().path().starts_with(prefix));
     let reading = matches!(*request.method(), Method::GET | Method::HEAD);
