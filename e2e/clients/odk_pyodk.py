@@ -182,6 +182,16 @@ def main():
             check(False, "a submission breaking a constraint was taken")
         except PyODKError as error:
             check("residents" in str(error) and "1至20人" in str(error), f"the rule is named: {error}")
+        # Central's CSV export, through pyodk's authenticated session (scripts read it with
+        # pandas or R).
+        exported = client.get("projects/1/forms/elderly_visit/submissions.csv")
+        check(exported.status_code == 200, f"CSV export: {exported.status_code} {exported.text[:200]}")
+        header = exported.text.splitlines()[0].split(",")
+        check(header[0] == "SubmissionDate" and "household_head" in header and "KEY" in header
+              and header[-1] == "FormVersion", f"Central's columns: {header}")
+        check(f"{instance_id}" in exported.text and "刘秀英" in exported.text, f"the row: {exported.text}")
+        zipped = client.get("projects/1/forms/elderly_visit/submissions.csv.zip")
+        check(zipped.status_code == 200 and zipped.content[:2] == b"PK", f"zip export: {zipped.status_code}")
         summary["pyodk"] = {"submitted": 1, "table_rows": len(table["value"]), "survey_rows": survey["@odata.count"]}
 
         # Entity lists: households kept once, for later forms.

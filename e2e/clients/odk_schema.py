@@ -50,6 +50,8 @@ SERVED = [
     "POST /v1/projects/{projectId}/forms/{xmlFormId}/submissions",
     "GET /v1/projects/{projectId}/forms/{xmlFormId}/submissions/{instanceId}",
     "PATCH /v1/projects/{projectId}/forms/{xmlFormId}/submissions/{instanceId}",
+    "GET /v1/projects/{projectId}/forms/{xmlFormId}/submissions.csv",
+    "GET /v1/projects/{projectId}/forms/{xmlFormId}/submissions.csv.zip",
     "GET /v1/projects/{projectId}/forms/{xmlFormId}/submissions/{instanceId}.xml",
     "GET /v1/projects/{projectId}/forms/{xmlFormId}/submissions/{instanceId}/attachments",
     "GET /v1/projects/{projectId}/forms/{xmlFormId}.svc/{table}",
@@ -154,6 +156,10 @@ def correct(document):
     attachment = paths["/v1/projects/{projectId}/forms/{xmlFormId}/attachments/{filename}"]["get"]
     attachment["responses"]["200"]["content"] = {"*/*": {"schema": {"type": "string", "format": "binary"}}}
     done.append("a form attachment: any media type")
+    # 6. The root table's export is said to "directly give you CSV data", and typed as a ZIP.
+    root = paths["/v1/projects/{projectId}/forms/{xmlFormId}/submissions.csv"]["get"]
+    root["responses"]["200"]["content"] = {"text/csv": {"schema": {"type": "string"}}}
+    done.append("the root table's export: CSV, as its description says")
     return done
 
 

@@ -9,6 +9,7 @@
 mod demo;
 mod device;
 pub mod entities;
+pub mod export;
 mod modules;
 mod texts;
 

@@ -76,6 +76,14 @@ pub fn routes() -> Router<AppState> {
             get(submissions).post(create_submission).layer(uploads),
         )
         .route(
+            "/v1/projects/{project}/forms/{form}/submissions.csv",
+            get(export_csv),
+        )
+        .route(
+            "/v1/projects/{project}/forms/{form}/submissions.csv.zip",
+            get(export_zip),
+        )
+        .route(
             "/v1/projects/{project}/forms/{form}/submissions/{instance}",
             get(submission).patch(review),
         )
@@ -984,6 +992,87 @@ async fn submission(
     Ok(axum::Json(submission_json(&row, None)).into_response())
 }
 
+/// The options of Central's CSV export.
+#[derive(serde::Deserialize)]
+struct ExportQuery {
+    #[serde(rename = "groupPaths")]
+    group_paths: Option<String>,
+    #[serde(rename = "splitSelectMultiples")]
+    split_select_multiples: Option<String>,
+    attachments: Option<String>,
+    #[serde(rename = "deletedFields")]
+    deleted_fields: Option<String>,
+    #[serde(rename = "$filter")]
+    filter: Option<String>,
+}
+
+impl ExportQuery {
+    fn options(&self) -> OdkResult<crate::export::Options> {
+        let flag =
+            |name: &'static str, value: &Option<String>, default: bool| match value.as_deref() {
+                None => Ok(default),
+                Some("true") => Ok(true),
+                Some("false") => Ok(false),
+                Some(other) => Err(OdkError(AppError::Invalid {
+                    field: name,
+                    reason: format!("true or false, not {other:?}"),
+                })),
+            };
+        if self.filter.is_some() {
+            return Err(OdkError(AppError::BadRequest(
+                "$filter is not offered by this server yet".into(),
+            )));
+        }
+        if flag("deletedFields", &self.deleted_fields, false)? {
+            return Err(OdkError(AppError::Invalid {
+                field: "deletedFields",
+                reason: "a form's fields are never deleted here".into(),
+            }));
+        }
+        Ok(crate::export::Options {
+            group_paths: flag("groupPaths", &self.group_paths, true)?,
+            split_select_multiples: flag(
+                "splitSelectMultiples",
+                &self.split_select_multiples,
+                false,
+            )?,
+            attachments: flag("attachments", &self.attachments, true)?,
+        })
+    }
+}
+
+async fn export_csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, form)): Path<(String, String)>,
+    OdkQuery(query): OdkQuery<ExportQuery>,
+) -> OdkResult<Response> {
+    export(&state, &headers, &id, &form, &query, false).await
+}
+
+async fn export_zip(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, form)): Path<(String, String)>,
+    OdkQuery(query): OdkQuery<ExportQuery>,
+) -> OdkResult<Response> {
+    export(&state, &headers, &id, &form, &query, true).await
+}
+
+async fn export(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    form: &str,
+    query: &ExportQuery,
+    zip: bool,
+) -> OdkResult<Response> {
+    let actor = staff(state, headers).await?;
+    let options = query.options()?;
+    let project = service::project_run_by(state, &actor, project_id(id)?).await?;
+    Ok(crate::export::export(state, &actor, &project, form, options, zip).await?)
+}
+
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ReviewRequest {
@@ -1227,7 +1316,7 @@ async fn odata(
                 "attachmentsPresent": 0,
                 "attachmentsExpected": 0,
                 "status": null,
-                "reviewState": null,
+                "reviewState": submission.review_state,
                 "deviceId": submission.device_id,
                 "edits": 0,
                 "formVersion": submission.version,

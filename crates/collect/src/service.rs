@@ -709,7 +709,7 @@ fn xml_context(project: i64, form: &str, instance: &str) -> String {
     format!("collect-submission:{project}:{form}:{instance}")
 }
 
-fn file_context(project: i64, form: &str, instance: &str, name: &str) -> String {
+pub(crate) fn file_context(project: i64, form: &str, instance: &str, name: &str) -> String {
     format!("collect-file:{project}:{form}:{instance}:{name}")
 }
 

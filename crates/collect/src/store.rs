@@ -707,6 +707,24 @@ pub async fn attachment_names(
     .await?)
 }
 
+/// The files stored for a submission, sealed: (name, sealed body).
+pub async fn attachment_bodies(
+    db: &AnyPool,
+    project_id: i64,
+    xml_form_id: &str,
+    instance_id: &str,
+) -> AppResult<Vec<(String, Vec<u8>)>> {
+    Ok(sqlx::query_as(
+        "SELECT name, body_sealed FROM collect_attachments WHERE project_id = $1 \
+         AND xml_form_id = $2 AND instance_id = $3 ORDER BY name",
+    )
+    .bind(project_id)
+    .bind(xml_form_id.to_owned())
+    .bind(instance_id.to_owned())
+    .fetch_all(db)
+    .await?)
+}
+
 /// A page of a form's submissions, oldest first.
 pub async fn submissions(
     db: &AnyPool,

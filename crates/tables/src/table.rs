@@ -328,6 +328,20 @@ pub fn csv_rows<'a>(rows: impl IntoIterator<Item = &'a [String]>) -> Vec<u8> {
     writer.into_inner().unwrap_or_default()
 }
 
+/// Files packed in a ZIP archive (deflated), in the order given: an export of several tables.
+pub fn archive(files: &[(String, Vec<u8>)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, body) in files {
+        // Writing to memory cannot fail.
+        let _ = out.start_file(name.as_str(), options);
+        let _ = out.write_all(body);
+    }
+    out.finish().map(|c| c.into_inner()).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2169,3 +2169,179 @@ async fn a_list_that_requires_approval_gets_an_entity_when_its_submission_is_app
     .await;
     assert_eq!(project_entities(&app).await, 1);
 }
+
+#[tokio::test]
+async fn submissions_export_as_central_exports_them_root_csv_and_a_zip_with_repeats_and_files() {
+    use std::io::Read;
+    let app = spawn_app().await;
+    let designer = app.account("demo.deptadmin.market").api_token.clone();
+    let office = app.account("demo.deptadmin").api_token.clone();
+    let survey = rows(&[
+        &["type", "name", "label"],
+        &["begin group", "addr", "地址"],
+        &["text", "street", "街道"],
+        &["end group", "", ""],
+        &["geopoint", "loc", "位置"],
+        &["select_multiple needs", "needs", "需要"],
+        &["image", "photo", "照片"],
+        &["begin repeat", "member", "成员"],
+        &["text", "pname", "姓名"],
+        &["end repeat", "", ""],
+    ]);
+    let choices = rows(&[
+        &["list_name", "name", "label"],
+        &["needs", "meals", "助餐"],
+        &["needs", "medical", "助医"],
+    ]);
+    let settings = rows(&[
+        &["form_title", "form_id", "version"],
+        &["户情", "census", "3"],
+    ]);
+    let book = workbook_of(&[
+        ("survey", &survey),
+        ("choices", &choices),
+        ("settings", &settings),
+    ]);
+    assert_eq!(upload(&app, &designer, 1, book, true).await.status(), 200);
+    app.post_as(
+        &office,
+        "/api/v1/collect/projects/1/forms/census/decision",
+        &json!({"approve": true}),
+    )
+    .await;
+    let (status, user) = json_of(
+        app.post_as(
+            &designer,
+            "/v1/projects/1/app-users",
+            &json!({"displayName": "桥头村 平板"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let key = user["token"].as_str().expect("token").to_owned();
+    let xml = r#"<data id="census" version="3"><addr><street>桥头村5号</street></addr><loc>30.1 120.2 10 5</loc><needs>meals medical</needs><photo>door.png</photo><member><pname>王建华</pname></member><member><pname>王小明</pname></member><meta><instanceID>uuid:census-1</instanceID></meta></data>"#;
+    let sent = app
+        .client
+        .post(app.url(&format!("/v1/key/{key}/projects/1/submission")))
+        .multipart(
+            reqwest::multipart::Form::new()
+                .part(
+                    "xml_submission_file",
+                    reqwest::multipart::Part::bytes(xml.as_bytes().to_vec())
+                        .file_name("submission.xml"),
+                )
+                .part(
+                    "door.png",
+                    reqwest::multipart::Part::bytes(b"\x89PNG door".to_vec()).file_name("door.png"),
+                ),
+        )
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(sent.status(), 201);
+
+    let get = |path: String| {
+        let request = app.client.get(app.url(&path)).bearer_auth(&designer);
+        async move { request.send().await.expect("request") }
+    };
+    let csv = get("/v1/projects/1/forms/census/submissions.csv".into()).await;
+    assert_eq!(csv.status(), 200);
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .unwrap_or_default()
+            .starts_with("text/csv")
+    );
+    let text = csv.text().await.expect("text");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "SubmissionDate,addr-street,loc-Latitude,loc-Longitude,loc-Altitude,loc-Accuracy,needs,photo,meta-instanceID,KEY,SubmitterID,SubmitterName,AttachmentsPresent,AttachmentsExpected,Status,ReviewState,DeviceID,Edits,FormVersion"
+    );
+    assert!(
+        lines[1].contains(
+            ",桥头村5号,30.1,120.2,10,5,meals medical,door.png,uuid:census-1,uuid:census-1,"
+        ),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[1].contains(",桥头村 平板,1,1,"), "{}", lines[1]);
+    assert_eq!(lines.len(), 2);
+
+    // Options: names without group paths, a column per choice.
+    let split = get(
+        "/v1/projects/1/forms/census/submissions.csv?groupPaths=false&splitSelectMultiples=true"
+            .into(),
+    )
+    .await
+    .text()
+    .await
+    .expect("text");
+    assert!(
+        split.starts_with("SubmissionDate,street,loc-Latitude"),
+        "{split}"
+    );
+    assert!(
+        split.contains(",needs,needs/meals,needs/medical,"),
+        "{split}"
+    );
+    assert!(split.contains(",meals medical,1,1,"), "{split}");
+
+    // The zip: the root, the repeat with its keys, the photo.
+    let zipped = get("/v1/projects/1/forms/census/submissions.csv.zip".into()).await;
+    assert_eq!(zipped.status(), 200);
+    let bytes = zipped.bytes().await.expect("bytes");
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).expect("a zip");
+    let mut names: Vec<String> = archive
+        .file_names()
+        .filter_map(|n| n.ok().map(|n| n.into_owned()))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["census-member.csv", "census.csv", "media/door.png"]);
+    let mut member = String::new();
+    archive
+        .by_name("census-member.csv")
+        .expect("the repeat")
+        .read_to_string(&mut member)
+        .expect("utf-8");
+    assert_eq!(
+        member.lines().collect::<Vec<_>>(),
+        [
+            "pname,PARENT_KEY,KEY",
+            "王建华,uuid:census-1,uuid:census-1/member[1]",
+            "王小明,uuid:census-1,uuid:census-1/member[2]",
+        ]
+    );
+    let mut photo = Vec::new();
+    archive
+        .by_name("media/door.png")
+        .expect("the photo")
+        .read_to_end(&mut photo)
+        .expect("bytes");
+    assert_eq!(photo, b"\x89PNG door");
+    let without = get("/v1/projects/1/forms/census/submissions.csv.zip?attachments=false".into())
+        .await
+        .bytes()
+        .await
+        .expect("bytes");
+    let archive = zip::ZipArchive::new(std::io::Cursor::new(without.to_vec())).expect("a zip");
+    assert_eq!(archive.len(), 2, "no media");
+
+    // Each export is in the transparency log; the office, which does not run the project,
+    // exports nothing; a bad option is refused.
+    let log = last_log_entries(&app, 1).await;
+    assert!(log[0].contains("collect.submissions_exported"), "{log:?}");
+    let office_try = app
+        .client
+        .get(app.url("/v1/projects/1/forms/census/submissions.csv"))
+        .bearer_auth(&office)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(office_try.status(), 403);
+    let bad = get("/v1/projects/1/forms/census/submissions.csv?groupPaths=maybe".into()).await;
+    assert_eq!(bad.status(), 422);
+    let filtered = get("/v1/projects/1/forms/census/submissions.csv?%24filter=x".into()).await;
+    assert_eq!(filtered.status(), 400);
+}
