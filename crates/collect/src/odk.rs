@@ -93,6 +93,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/v1/projects/{project}/forms/{form}/{table}", get(odata))
         .route(
+            "/v1/projects/{project}/forms/{form}/{table}/{*repeat}",
+            get(odata_navigation),
+        )
+        .route(
             "/v1/projects/{project}/submission",
             post(staff_openrosa_submission)
                 .head(openrosa_head)
@@ -1264,7 +1268,11 @@ async fn odata(
         return Err(OdkError(AppError::NotFound));
     };
     if table != "Submissions" {
-        return Err(OdkError(AppError::NotFound));
+        let Some(repeat) = table.strip_prefix("Submissions.") else {
+            return Err(OdkError(AppError::NotFound));
+        };
+        let path: Vec<String> = repeat.split('.').map(str::to_owned).collect();
+        return repeat_table(&state, &headers, &actor, &id, form, &path, None, &query).await;
     }
     query.refuse_unsupported()?;
     let project = service::project_run_by(&state, &actor, project_id(&id)?).await?;
@@ -1345,6 +1353,176 @@ async fn odata(
 }
 
 /// The answers under `at`, typed as OData types them.
+/// A repeat's rows of one submission, as its navigation link names them
+/// (`Submissions('uuid:…')/member`).
+async fn odata_navigation(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, service_name, parent, repeat)): Path<(String, String, String, String)>,
+    OdkQuery(query): OdkQuery<ODataQuery>,
+) -> OdkResult<Response> {
+    let actor = staff(&state, &headers).await?;
+    let Some(form) = service_name.strip_suffix(".svc") else {
+        return Err(OdkError(AppError::NotFound));
+    };
+    let Some(instance) = parent
+        .strip_prefix("Submissions('")
+        .and_then(|rest| rest.strip_suffix("')"))
+        .map(|quoted| quoted.replace("''", "'"))
+    else {
+        return Err(OdkError(AppError::NotFound));
+    };
+    let path: Vec<String> = repeat.split('/').map(str::to_owned).collect();
+    repeat_table(
+        &state,
+        &headers,
+        &actor,
+        &id,
+        form,
+        &path,
+        Some(&instance),
+        &query,
+    )
+    .await
+}
+
+/// The nodes from the root to a repeat, named by the path of their names; `None` when the
+/// path does not end at a repeat.
+fn repeat_at<'a>(nodes: &'a [Node], path: &[String]) -> Option<(&'a Node, Vec<&'a Node>)> {
+    let (first, rest) = path.split_first()?;
+    let node = nodes.iter().find(|n| &n.name == first)?;
+    if rest.is_empty() {
+        return (node.kind == Kind::Repeat).then(|| (node, vec![node]));
+    }
+    let (end, mut chain) = repeat_at(&node.children, rest)?;
+    chain.insert(0, node);
+    Some((end, chain))
+}
+
+/// Walks the chain of groups and repeats from `at`, calling `each` with every instance of the
+/// last repeat, its key and its parent's id.
+fn walk_repeats(
+    doc: &tongban_xform::Instance,
+    at: usize,
+    chain: &[&Node],
+    key: &str,
+    parent_id: &str,
+    each: &mut dyn FnMut(usize, &str, &str),
+) {
+    let Some((node, rest)) = chain.split_first() else {
+        return;
+    };
+    for (n, element) in doc.children_named(at, &node.name).enumerate() {
+        if node.kind == Kind::Repeat {
+            let row_key = format!("{key}/{}[{}]", node.name, n + 1);
+            if rest.is_empty() {
+                each(element, &row_key, parent_id);
+            } else {
+                walk_repeats(doc, element, rest, &row_key, &row_key, each);
+            }
+        } else {
+            walk_repeats(doc, element, rest, key, parent_id, each);
+        }
+    }
+}
+
+/// A repeat's table (`Submissions.member`, `Submissions.household.member`): one row per
+/// instance of the repeat, with its own `__id` and its parent's (`__Submissions-id` for a
+/// repeat of the root, else the enclosing repeat's row).
+#[allow(clippy::too_many_arguments)]
+async fn repeat_table(
+    state: &AppState,
+    headers: &HeaderMap,
+    actor: &Actor,
+    id: &str,
+    form: &str,
+    path: &[String],
+    only: Option<&str>,
+    query: &ODataQuery,
+) -> OdkResult<Response> {
+    query.refuse_unsupported()?;
+    let project = service::project_run_by(state, actor, project_id(id)?).await?;
+    let row = service::form_for(state, &Caller::Staff(actor.clone()), &project, form).await?;
+    let definition: Form =
+        serde_json::from_str(&row.definition).map_err(|e| AppError::Internal(e.into()))?;
+    let Some((repeat, chain)) = repeat_at(&definition.children, path) else {
+        return Err(OdkError(AppError::NotFound));
+    };
+    let parent_name = {
+        let repeats_above = chain.iter().filter(|n| n.kind == Kind::Repeat).count();
+        if repeats_above > 1 {
+            let names: Vec<&str> = chain[..chain.len() - 1]
+                .iter()
+                .map(|n| n.name.as_str())
+                .collect();
+            format!("__Submissions-{}-id", names.join("-"))
+        } else {
+            "__Submissions-id".to_owned()
+        }
+    };
+    let (skip, top) = query.page()?;
+    let submissions = match only {
+        Some(instance) => store::submission(state.pool(), project.id, form, instance)
+            .await?
+            .into_iter()
+            .collect(),
+        None => store::submissions(state.pool(), project.id, form, 0, MAX_TOP * 10).await?,
+    };
+    let mut value = Vec::new();
+    for submission in &submissions {
+        let xml = service::submission_xml(state, submission)?;
+        let doc = tongban_xform::Instance::parse(&xml).map_err(|e| AppError::Internal(e.into()))?;
+        let key = format!(
+            "Submissions('{}')",
+            submission.instance_id.replace('\'', "''")
+        );
+        walk_repeats(
+            &doc,
+            tongban_xform::Instance::ROOT,
+            &chain,
+            &submission.instance_id,
+            &submission.instance_id,
+            &mut |element, row_key, parent_id| {
+                let mut record = Map::new();
+                record.insert("__id".into(), json!(row_key));
+                record.insert(parent_name.clone(), json!(parent_id));
+                // A repeat inside this one links to its rows of the whole submission, each
+                // naming its parent row.
+                fill(
+                    &doc,
+                    element,
+                    &repeat.children,
+                    &format!("{key}/{}", path.join("/")),
+                    &mut record,
+                );
+                value.push(Value::Object(record));
+            },
+        );
+    }
+    let count = value.len();
+    let page: Vec<Value> = value
+        .into_iter()
+        .skip(usize::try_from(skip).unwrap_or(usize::MAX))
+        .take(usize::try_from(top).unwrap_or(0))
+        .collect();
+    let mut out = Map::new();
+    out.insert(
+        "@odata.context".into(),
+        json!(format!(
+            "{}/v1/projects/{}/forms/{}.svc/$metadata#Submissions.{}",
+            base_url(state, headers),
+            project.id,
+            form,
+            path.join(".")
+        )),
+    );
+    if query.wants_count() {
+        out.insert("@odata.count".into(), json!(count));
+    }
+    out.insert("value".into(), Value::Array(page));
+    Ok(axum::Json(Value::Object(out)).into_response())
+}
+
 fn fill(
     doc: &tongban_xform::Instance,
     at: usize,

@@ -2328,6 +2328,29 @@ async fn submissions_export_as_central_exports_them_root_csv_and_a_zip_with_repe
     let archive = zip::ZipArchive::new(std::io::Cursor::new(without.to_vec())).expect("a zip");
     assert_eq!(archive.len(), 2, "no media");
 
+    // The repeat as an OData table, and the root row's link to its rows.
+    let (status, table) = json_of(
+        get("/v1/projects/1/forms/census.svc/Submissions.member?%24count=true".into()).await,
+    )
+    .await;
+    assert_eq!((status, table["@odata.count"].as_i64()), (200, Some(2)));
+    assert_eq!(table["value"][1]["pname"], "王小明");
+    assert_eq!(table["value"][1]["__Submissions-id"], "uuid:census-1");
+    assert_eq!(table["value"][1]["__id"], "uuid:census-1/member[2]");
+    let (_, root) = json_of(get("/v1/projects/1/forms/census.svc/Submissions".into()).await).await;
+    let link = root["value"][0]["member@odata.navigationLink"]
+        .as_str()
+        .expect("a link")
+        .to_owned();
+    assert_eq!(link, "Submissions('uuid:census-1')/member");
+    let (status, linked) =
+        json_of(get(format!("/v1/projects/1/forms/census.svc/{link}")).await).await;
+    assert_eq!(status, 200);
+    assert_eq!(linked["value"].as_array().map(Vec::len), Some(2));
+    let (status, _) =
+        json_of(get("/v1/projects/1/forms/census.svc/Submissions.nothing".into()).await).await;
+    assert_eq!(status, 404);
+
     // Each export is in the transparency log; the office, which does not run the project,
     // exports nothing; a bad option is refused.
     let log = last_log_entries(&app, 1).await;
