@@ -1,7 +1,8 @@
 // 一表通 on a phone with scripts turned off: a village collector signs in with the device token
 // their department made, opens the form sent to their subdistrict, is told beside each question
 // what to correct, sees the questions that apply appear after "check", sends it and finds it
-// counted; the fill page has no serious accessibility violation.
+// counted; chooses an older person from the list earlier visits made and finds the follow-up
+// prefilled; the fill page has no serious accessibility violation.
 
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -127,4 +128,47 @@ test('a grid worker types an ID number and the name and phone arrive prefilled',
   assert.ok((await page.locator('.prefilled-note').count()) >= 2, 'the prefilled answers are marked');
   await shot(page, 'collect-03-prefilled');
   await context.close();
+});
+
+test('a grid worker chooses an older person from the list the visits made, and the follow-up is prefilled', async () => {
+  const civil = account(demo, 'demo.clerk.civil');
+  const projects = await (await fetch(`${demo.baseUrl}/v1/projects`, {
+    headers: { authorization: `Bearer ${civil.api_token}` },
+  })).json();
+  const project = projects.find((p) => p.name === '独居老人关爱走访');
+  const made = await fetch(`${demo.baseUrl}/v1/projects/${project.id}/app-users`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${civil.api_token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ displayName: '桥头村 手机', regionCode: '339901001002' }),
+  });
+  assert.equal(made.status, 200);
+  const { token } = await made.json();
+  const context = await browser.newContext({ ...phone, javaScriptEnabled: false });
+  const page = await signInDevice(context, token);
+  await page.click('a[href="/collect/device/forms/elderly_followup"]');
+  await page.waitForURL('**/collect/device/forms/elderly_followup');
+  const options = await page.locator('select[name="/data/elder"] option').allInnerTexts();
+  // The village's three older people, not the community's.
+  assert.deepEqual(options.slice(1), ['郑福全（江北区）', '陈玉梅（江北区）', '蒋素英（江北区）']);
+  await page.selectOption('select[name="/data/elder"]', { label: '陈玉梅（江北区）' });
+  await page.click('button[value="prefill:/data/elder"]');
+  await page.waitForLoadState();
+  assert.equal(await field(page, '/data/elder_name').inputValue(), '陈玉梅');
+  assert.equal(await field(page, '/data/elder_phone').inputValue(), '13910039595');
+  await shot(page, 'collect-04-followup');
+  await context.close();
+
+  // The chooser and its look-up pass axe too.
+  const scripted = await browser.newContext({ ...phone, bypassCSP: true });
+  const again = await signInDevice(scripted, token);
+  await again.goto(`${demo.baseUrl}/collect/device/forms/elderly_followup`);
+  await again.addScriptTag({ path: axePath });
+  const violations = await again.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => v.id);
+  });
+  assert.deepEqual(violations, []);
+  await scripted.close();
 });
