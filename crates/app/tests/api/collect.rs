@@ -1036,39 +1036,7 @@ async fn an_approved_forms_due_day_only_moves_later() {
     assert_eq!((status, moved["due"].as_str()), (200, Some(later)));
     assert_eq!(moved["target"], target);
     // The plan, who made it and when, is in the transparency log.
-    app.clock.advance(time::Duration::seconds(1));
-    let checkpoint = app
-        .client
-        .get(app.url("/api/v1/ledger/checkpoint"))
-        .send()
-        .await
-        .expect("request")
-        .text()
-        .await
-        .expect("text");
-    let size: u64 = checkpoint
-        .lines()
-        .nth(1)
-        .and_then(|line| line.parse().ok())
-        .expect("the checkpoint's size");
-    let auditor = app.first_with_role("audit_admin").api_token.clone();
-    let (_, entries) = json_of(
-        app.get_as(
-            &auditor,
-            &format!(
-                "/api/v1/ledger/entries/content?start={}&end={size}",
-                size - 1
-            ),
-        )
-        .await,
-    )
-    .await;
-    use base64::Engine as _;
-    let leaf = entries[0]["leaf"].as_str().expect("a leaf");
-    let last = base64::engine::general_purpose::STANDARD
-        .decode(leaf)
-        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-        .expect("base64");
+    let last = last_log_entries(&app, 1).await.remove(0);
     assert!(
         last.contains("collect.form_planned") && last.contains(later),
         "{last}"
