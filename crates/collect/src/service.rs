@@ -770,6 +770,32 @@ pub async fn submit(
                 reason: other.to_string(),
             },
         })?;
+    // An entity chosen from a list must be one of the list (deleted since, it still was).
+    for (path, node) in checker.form().nodes() {
+        let Kind::SelectOneFromFile(file) = &node.kind else {
+            continue;
+        };
+        let Some(list) = tongban_xform::file_list(file) else {
+            continue;
+        };
+        for answer in checked.answers.iter().filter(|a| a.field == path) {
+            let known = match crate::entities::check_uuid(&answer.value) {
+                Ok(uuid) => crate::entities::store::entity(state.pool(), project.id, list, &uuid)
+                    .await?
+                    .is_some(),
+                Err(_) => false,
+            };
+            if !known {
+                return Err(AppError::Invalid {
+                    field: "xml_submission_file",
+                    reason: format!(
+                        "{}: {:?} is not an entity of the list {list}",
+                        answer.path, answer.value
+                    ),
+                });
+            }
+        }
+    }
     // Files must be ones the instance names in a photo or file question.
     let file_fields: Vec<String> = checker
         .form()

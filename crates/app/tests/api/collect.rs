@@ -2026,6 +2026,22 @@ async fn submissions_make_entities_that_later_forms_choose_from_and_are_prefille
         .filter_map(|e| e["currentVersion"]["label"].as_str())
         .collect();
     assert!(labels.contains(&"赵德明 户"), "{listed}");
+
+    // A follow-up names an entity of the list, or it is refused and nothing is stored.
+    let followup = |id: &str, hh: &str| {
+        format!(
+            r#"<data id="followup" version="1"><hh>{hh}</hh><head>王建华 户</head><members_now>4</members_now><meta><instanceID>{id}</instanceID></meta></data>"#
+        )
+    };
+    let before = app.count("collect_submissions").await;
+    for stranger in ["9f9f9f9f-0000-4000-8000-000000000000", "nobody"] {
+        assert_eq!(
+            openrosa(&keys[0], followup("uuid:f-0", stranger)).await,
+            422
+        );
+    }
+    assert_eq!(app.count("collect_submissions").await, before);
+    assert_eq!(openrosa(&keys[0], followup("uuid:f-1", qiaotou)).await, 201);
 }
 
 #[tokio::test]
