@@ -234,6 +234,25 @@ def main():
             if expected[part] != actual[part]:
                 differences.append({"form": name, "part": part, "pyxform": expected[part], "tongban": actual[part]})
         compared.append({"form": name, "binds": len(expected["binds"]), "choice_lists": len(expected["choices"])})
+    # The example form designers download from /collect, as the binary writes it.
+    starter = work / "starter.xlsx"
+    made = subprocess.run([binary, "forms", "starter", str(starter)], capture_output=True, text=True)
+    if made.returncode != 0:
+        differences.append({"form": "starter", "problem": "tongban did not write it", "detail": made.stderr})
+    else:
+        ok, theirs = pyxform(starter, work / "starter.pyxform.xml")
+        ours_ok, ours = tongban(binary, starter)
+        if not ok or not ours_ok:
+            differences.append({"form": "starter", "problem": "refused", "pyxform": theirs, "tongban": ours})
+        else:
+            expected = parts((work / "starter.pyxform.xml").read_text(encoding="utf-8"))
+            actual = parts(ours)
+            for part in expected:
+                if expected[part] != actual[part]:
+                    differences.append({"form": "starter", "part": part, "pyxform": expected[part],
+                                        "tongban": actual[part]})
+            compared.append({"form": "starter", "binds": len(expected["binds"]),
+                             "choice_lists": len(expected["choices"])})
     refused = []
     for name, sheets in REFUSED.items():
         xlsx = work / f"{name}.xlsx"

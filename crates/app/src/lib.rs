@@ -9,6 +9,7 @@ mod listen;
 
 pub use tongban_certificates::certs;
 pub use tongban_citypass::{checkins, health, pass, venues};
+pub use tongban_collect as collect;
 pub use tongban_crossregion as crossregion;
 pub use tongban_exchange::catalogue;
 pub use tongban_exchange::gateway as exchange;

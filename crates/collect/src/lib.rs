@@ -21,6 +21,7 @@ pub mod prefill;
 pub mod reach;
 pub mod rollup;
 pub mod service;
+pub mod starter;
 pub mod store;
 pub mod tally;
 pub mod writer;

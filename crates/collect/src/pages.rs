@@ -25,6 +25,7 @@ use crate::web::pages::{PageBase, PageCtx, PageError};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/collect", get(page))
+        .route("/collect/starter.xlsx", get(starter))
         .route(
             "/collect/projects/{project}/forms",
             post(upload).layer(DefaultBodyLimit::max(service::MAX_XLSFORM + 64 * 1024)),
@@ -55,6 +56,25 @@ pub fn routes() -> Router<AppState> {
             "/collect/projects/{project}/forms/{form}/rollup.xlsx",
             get(rollup_xlsx),
         )
+}
+
+/// The starter XLSForm: a working example of every part of the subset, to change.
+async fn starter() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"starter.xlsx\"",
+            ),
+        ],
+        crate::starter::workbook(),
+    )
+        .into_response()
 }
 
 /// A form as a row shows it.

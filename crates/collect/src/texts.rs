@@ -55,6 +55,16 @@ pub const TEXTS: tongban_platform::web::i18n::Texts = &[
     ("collect.state.closed", "已结束", "Closed"),
     ("collect.send", "提交审核", "Send for approval"),
     (
+        "collect.starter_hint",
+        "没有现成的表？从示例改起：每种题型、跳题、分组、预填和实体名单各有一例，“说明”页解释每一列。",
+        "No form yet? Start from the example: one of each question type, skip logic, a group, prefill and an entity list, with a 说明 sheet explaining each column.",
+    ),
+    (
+        "collect.starter",
+        "下载示例表（.xlsx）",
+        "Download the example form (.xlsx)",
+    ),
+    (
         "collect.upload",
         "上传 XLSForm 表单（.xlsx）",
         "Upload an XLSForm (.xlsx)",

@@ -220,6 +220,12 @@ pub(crate) enum FormsCommand {
         /// The workbook; its name without `.xlsx` is the form id when the settings sheet has none.
         file: PathBuf,
     },
+    /// Write the example XLSForm (one question of each kind, skip logic, a group, a repeat,
+    /// prefill, an entity list, and a sheet explaining each column) to start a form from.
+    Starter {
+        /// Where to write it (`.xlsx`).
+        file: PathBuf,
+    },
     /// Check a submitted instance (XML) against an XLSForm; prints the answers as JSON, or
     /// each problem with the question's path, and exits 1.
     Check {

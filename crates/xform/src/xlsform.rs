@@ -65,8 +65,27 @@ pub fn read(bytes: &[u8], file_stem: &str) -> Result<Form, Vec<SheetError>> {
     from_sheets(&sheets, file_stem)
 }
 
+/// A cell with the curly quotes a spreadsheet's autocorrect types (‘ ’ “ ”) made straight, as
+/// pyxform makes them: an expression typed as `. = ‘yes’` means `. = 'yes'`.
+fn straight_quotes(text: &str) -> String {
+    text.replace(['\u{2018}', '\u{2019}'], "'")
+        .replace(['\u{201c}', '\u{201d}'], "\"")
+}
+
 /// Builds a form from sheets already read.
 pub fn from_sheets(sheets: &[Sheet], file_stem: &str) -> Result<Form, Vec<SheetError>> {
+    let sheets: Vec<Sheet> = sheets
+        .iter()
+        .map(|sheet| Sheet {
+            name: sheet.name.clone(),
+            rows: sheet
+                .rows
+                .iter()
+                .map(|(line, cells)| (*line, cells.iter().map(|c| straight_quotes(c)).collect()))
+                .collect(),
+        })
+        .collect();
+    let sheets = sheets.as_slice();
     let mut errors = Errors::default();
     let find = |name: &str| {
         sheets

@@ -650,3 +650,27 @@ fn a_form_saves_answers_to_an_entity_and_chooses_from_an_entity_list() {
         );
     }
 }
+
+#[test]
+fn curly_quotes_typed_by_a_spreadsheet_are_read_as_straight_ones_as_pyxform_reads_them() {
+    let survey = rows(&[
+        &["type", "name", "label", "relevant"],
+        &["select_one yn", "ok", "是否“同意”", ""],
+        &["text", "why", "原因", "${ok} = \u{2018}no\u{2019}"],
+    ]);
+    let choices = rows(&[
+        &["list_name", "name", "label"],
+        &["yn", "yes", "是"],
+        &["yn", "no", "否"],
+    ]);
+    let form = xlsform::read(
+        &workbook_of(&[("survey", &survey), ("choices", &choices)]),
+        "q",
+    )
+    .expect("reads");
+    assert_eq!(form.children[0].label, "是否\"同意\"");
+    assert_eq!(
+        form.children[1].relevant.as_deref(),
+        Some(" /data/ok  = 'no'")
+    );
+}

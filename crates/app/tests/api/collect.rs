@@ -601,6 +601,16 @@ async fn the_page_lets_the_office_send_a_form_back_and_its_designers_see_why() {
         page.contains("请复用") && page.contains("提交审核"),
         "the note and the way to send it again"
     );
+    // A designer without a form yet starts from the example, which reads as a valid form.
+    assert!(page.contains("href=\"/collect/starter.xlsx\""));
+    let starter = designer.get(&app, "/collect/starter.xlsx").await;
+    assert_eq!(starter.status(), 200);
+    let bytes = starter.bytes().await.expect("bytes");
+    let form = tongban_xform::xlsform::read(&bytes, "starter").expect("the example is a form");
+    assert_eq!(
+        form.entity.map(|e| e.dataset),
+        Some("households".to_owned())
+    );
     let csrf = crate::helpers::hidden_csrf(&page);
     // A device for a community: its token is shown once, with the address for ODK Collect.
     let made = designer

@@ -17,6 +17,12 @@ pub(crate) fn forms(command: FormsCommand) -> anyhow::Result<()> {
             println!("{}", xform::write(&form));
             Ok(())
         }
+        FormsCommand::Starter { file } => {
+            std::fs::write(&file, tongban_app::collect::starter::workbook())
+                .with_context(|| format!("writing {}", file.display()))?;
+            println!("{}", file.display());
+            Ok(())
+        }
         FormsCommand::Check {
             file,
             submission,
