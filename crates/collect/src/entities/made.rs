@@ -29,7 +29,13 @@ pub async fn declare(state: &AppState, project_id: i64, form: &Form, by: &str) -
             created_by: by.to_owned(),
             created_at: now,
         };
-        if !store::add_dataset(state.pool(), &dataset).await? {
+        // Not added: another approval made it meanwhile (fine), or a list whose name differs
+        // only in capitals is there.
+        if !store::add_dataset(state.pool(), &dataset).await?
+            && store::dataset(state.pool(), project_id, &entity.dataset)
+                .await?
+                .is_none()
+        {
             return Err(AppError::Conflict(format!(
                 "the project has a list whose name differs from {} only in capitals",
                 entity.dataset
