@@ -63,7 +63,7 @@ async fn from_entity(
         values: Vec::new(),
         found: false,
     };
-    let uuid = crate::entities::check_uuid(key).map_err(|_| AppError::Invalid {
+    let uuid = crate::entities::content::check_uuid(key).map_err(|_| AppError::Invalid {
         field: "key",
         reason: "choose one of the list".into(),
     })?;
@@ -93,7 +93,7 @@ async fn from_entity(
         }),
     )
     .await?;
-    let content = crate::entities::open(state, &entity)?;
+    let content = crate::entities::content::open(state, &entity)?;
     let values = form
         .nodes()
         .into_iter()

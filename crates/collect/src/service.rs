@@ -779,7 +779,7 @@ pub async fn submit(
             continue;
         };
         for answer in checked.answers.iter().filter(|a| a.field == path) {
-            let known = match crate::entities::check_uuid(&answer.value) {
+            let known = match crate::entities::content::check_uuid(&answer.value) {
                 Ok(uuid) => crate::entities::store::entity(state.pool(), project.id, list, &uuid)
                     .await?
                     .is_some(),

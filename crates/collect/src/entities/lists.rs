@@ -6,8 +6,8 @@
 
 use tongban_xform::Form;
 
+use super::content::{Content, open};
 use super::store::{self, EntityRow};
-use super::{Content, open};
 use crate::error::AppResult;
 use crate::state::AppState;
 

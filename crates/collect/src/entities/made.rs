@@ -7,8 +7,8 @@
 
 use tongban_xform::{Answer, Form, Instance};
 
+use super::content::{Content, MAX_PROPERTIES, MAX_TEXT, check_uuid, invalid, seal};
 use super::store::{self, Dataset, EntityRow};
-use super::{Content, check_uuid, invalid, seal};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -49,13 +49,12 @@ pub async fn declare(state: &AppState, project_id: i64, form: &Form, by: &str) -
         .filter_map(|(_, node)| node.save_to.as_deref())
         .filter(|p| !have.iter().any(|(name, _)| name == p))
         .collect();
-    if have.len() + wanted.len() > super::MAX_PROPERTIES {
+    if have.len() + wanted.len() > MAX_PROPERTIES {
         return Err(invalid(
             "save_to",
             format!(
                 "the list {} would have more than {} properties",
-                entity.dataset,
-                super::MAX_PROPERTIES
+                entity.dataset, MAX_PROPERTIES
             ),
         ));
     }
@@ -125,7 +124,7 @@ pub async fn from_submission(
             .trim()
             .to_owned();
     }
-    if label.is_empty() || label.chars().count() > super::MAX_TEXT {
+    if label.is_empty() || label.chars().count() > MAX_TEXT {
         return Err(invalid(
             field,
             "meta/entity/label: an entity needs a label of 1 to 10,000 characters",

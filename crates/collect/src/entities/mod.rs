@@ -16,6 +16,7 @@
 //! not read what they collect). An entity's label and data may name persons: they are sealed at
 //! rest together, under the entity's own context.
 
+pub mod content;
 pub mod lists;
 pub mod made;
 pub mod store;
@@ -35,13 +36,9 @@ use crate::service;
 use crate::state::AppState;
 use crate::store::Project;
 use crate::time_fmt::rfc3339;
+use content::{Content, check_uuid, invalid, open, seal};
+pub use content::{MAX_BULK, MAX_PROPERTIES, MAX_TEXT};
 use store::{Dataset, EntityRow};
-
-/// The most entities made in one request, properties a list has, and characters of a label or
-/// a value.
-pub const MAX_BULK: usize = 10_000;
-pub const MAX_PROPERTIES: usize = 200;
-pub const MAX_TEXT: usize = 10_000;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -68,13 +65,6 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> AppError {
-    AppError::Invalid {
-        field,
-        reason: reason.into(),
-    }
-}
-
 /// A list's or a property's name: an XML name, not starting with `__` (ODK's rule), at most
 /// 64 characters.
 fn check_name(field: &'static str, name: &str) -> AppResult<()> {
@@ -87,24 +77,6 @@ fn check_name(field: &'static str, name: &str) -> AppResult<()> {
         ));
     }
     Ok(())
-}
-
-/// An entity's uuid as ODK writes it (`uuid:` optional), lower-cased.
-pub(crate) fn check_uuid(text: &str) -> AppResult<String> {
-    let bare = text
-        .strip_prefix("uuid:")
-        .unwrap_or(text)
-        .to_ascii_lowercase();
-    let ok = bare.len() == 36
-        && bare.char_indices().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => c == '-',
-            _ => c.is_ascii_hexdigit(),
-        });
-    if ok {
-        Ok(bare)
-    } else {
-        Err(invalid("uuid", format!("{text:?} is not a UUID")))
-    }
 }
 
 async fn project_of(
@@ -264,31 +236,6 @@ async fn add_property(
         ))));
     }
     Ok(axum::Json(json!({"success": true})).into_response())
-}
-
-/// What an entity holds, sealed at rest.
-#[derive(serde::Serialize, serde::Deserialize)]
-pub struct Content {
-    pub label: String,
-    pub data: Map<String, Value>,
-}
-
-fn context(row: &EntityRow) -> String {
-    format!(
-        "collect_entities/{}/{}/{}",
-        row.project_id, row.dataset, row.uuid
-    )
-}
-
-pub(crate) fn open(state: &AppState, row: &EntityRow) -> AppResult<Content> {
-    let plain = state.vault.open_field(&context(row), &row.body_sealed)?;
-    serde_json::from_slice(&plain).map_err(|e| AppError::Internal(e.into()))
-}
-
-pub(crate) fn seal(state: &AppState, row: &mut EntityRow, content: &Content) -> AppResult<()> {
-    let plain = serde_json::to_vec(content).map_err(|e| AppError::Internal(e.into()))?;
-    row.body_sealed = state.vault.seal_field(&context(row), &plain);
-    Ok(())
 }
 
 /// Checks a label and data against the list's properties (every value a string).
