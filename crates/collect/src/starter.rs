@@ -7,7 +7,8 @@
 
 use tongban_tables::xlsx::write::workbook_of;
 
-fn rows(table: &[&[&str]]) -> Vec<Vec<String>> {
+/// A sheet's rows from literal cells (the starter's sheets, and the demo's forms).
+pub(crate) fn rows(table: &[&[&str]]) -> Vec<Vec<String>> {
     table
         .iter()
         .map(|r| r.iter().map(|c| (*c).to_owned()).collect())

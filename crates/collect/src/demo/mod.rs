@@ -20,12 +20,7 @@ use tongban_xform::escape;
 const CHENGDONG: &str = "339901001";
 const BINJIANG: &str = "339902001";
 
-fn rows(table: &[&[&str]]) -> Vec<Vec<String>> {
-    table
-        .iter()
-        .map(|r| r.iter().map(|c| (*c).to_owned()).collect())
-        .collect()
-}
+use crate::starter::rows;
 
 const HEADER: &[&str] = &[
     "type",
