@@ -61,7 +61,7 @@ async fn dump(State(state): State<AppState>, Path(id): Path<String>, request: Re
     let headers = request.headers().clone();
     let prepared = async {
         let actor = caller(&state, &headers).await?;
-        let params = read_params(request, false, 0).await?;
+        let params = read_params(&state, request, None, 0).await?;
         let format = params.text("format").unwrap_or_else(|| "csv".into());
         if !format.eq_ignore_ascii_case("csv") {
             return Err(CkanError::validation("format", "Only csv is offered"));
@@ -354,8 +354,13 @@ impl Params {
 const UPLOADS: [&str; 3] = ["resource_create", "resource_patch", "resource_update"];
 
 /// Reads the parameters; a body over `limit` is refused, and only an upload action takes a
-/// multipart body.
-async fn read_params(request: Request, upload: bool, limit: usize) -> Result<Params, CkanError> {
+/// multipart body — from a caller who may send files (its file is stored as it arrives).
+async fn read_params(
+    state: &AppState,
+    request: Request,
+    upload: Option<bool>,
+    limit: usize,
+) -> Result<Params, CkanError> {
     let mut params = Params::default();
     if let Some(query) = request.uri().query() {
         for (key, value) in form_pairs(query.as_bytes()) {
@@ -372,37 +377,50 @@ async fn read_params(request: Request, upload: bool, limit: usize) -> Result<Par
         .unwrap_or_default()
         .to_ascii_lowercase();
     if content_type.starts_with("multipart/form-data") {
-        if !upload {
-            return Err(CkanError::bad_request(
-                "Bad request - only resource_create, resource_patch and resource_update take multipart",
-            ));
+        match upload {
+            None => {
+                return Err(CkanError::bad_request(
+                    "Bad request - only resource_create, resource_patch and resource_update take multipart",
+                ));
+            }
+            Some(false) => {
+                return Err(CkanError::from(AppError::NotAuthorised(
+                    "only a department's open-data staff send files".into(),
+                )));
+            }
+            Some(true) => {}
         }
         let mut multipart = Multipart::from_request(request, &())
             .await
             .map_err(|e| CkanError::bad_request(e.body_text()))?;
-        while let Some(field) = multipart
+        let text_limit = state.config.max_body_bytes;
+        let unreadable = |e: axum::extract::multipart::MultipartError| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::PayloadTooLarge
+            } else {
+                AppError::BadRequest(e.body_text())
+            }
+        };
+        while let Some(mut field) = multipart
             .next_field()
             .await
             .map_err(|e| CkanError::bad_request(e.body_text()))?
         {
             let name = field.name().unwrap_or_default().to_owned();
-            let file_name = field.file_name().map(str::to_owned);
-            let bytes = field.bytes().await.map_err(|e| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    CkanError::from(AppError::PayloadTooLarge)
-                } else {
-                    CkanError::bad_request(e.body_text())
-                }
-            })?;
-            match file_name {
-                Some(file_name) if name == "upload" => {
-                    params.upload = Some(Upload {
-                        file_name,
-                        bytes: bytes.to_vec(),
-                    });
+            match field.file_name().map(str::to_owned) {
+                Some(file_name) if name == "upload" && params.upload.is_none() => {
+                    params.upload =
+                        Some(service::spool(state, file_name, &mut field, unreadable).await?);
                 }
                 _ => {
-                    let text = String::from_utf8(bytes.to_vec())
+                    let mut bytes = Vec::new();
+                    while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
+                        bytes.extend_from_slice(&chunk);
+                        if bytes.len() > text_limit {
+                            return Err(CkanError::from(AppError::PayloadTooLarge));
+                        }
+                    }
+                    let text = String::from_utf8(bytes)
                         .map_err(|_| CkanError::bad_request(format!("{name} is not UTF-8")))?;
                     params.values.insert(name, Value::String(text));
                 }
@@ -512,6 +530,7 @@ async fn action(
     let headers = request.headers().clone();
     let method = request.method().clone();
     tongban_platform::figures::count(&state, crate::service::API_CALLS, &state.config.region_code);
+    let mut spooled: Option<String> = None;
     let result = async {
         let actor = caller(&state, &headers).await?;
         let upload = UPLOADS.contains(&name.as_str());
@@ -520,7 +539,9 @@ async fn action(
         } else {
             state.config.max_body_bytes
         };
-        let params = read_params(request, upload, limit).await?;
+        let may_upload = upload.then(|| service::may_upload(actor.as_ref()));
+        let params = read_params(&state, request, may_upload, limit).await?;
+        spooled = params.upload.as_ref().map(|u| u.file.file_id.clone());
         let site = site_url(&state, &headers);
         let call = Call {
             state: &state,
@@ -554,6 +575,10 @@ async fn action(
         call.run(&name).await
     }
     .await;
+    // A file sent with a call that did not keep it (refused, or not a resource's) goes.
+    if let Some(file_id) = spooled {
+        crate::files::discard_unless_kept(&state, &file_id).await;
+    }
     answer(&name, result)
 }
 
@@ -1212,7 +1237,7 @@ impl Call<'_> {
     fn upload(&self) -> Option<Upload> {
         self.params.upload.as_ref().map(|u| Upload {
             file_name: u.file_name.clone(),
-            bytes: u.bytes.clone(),
+            file: u.file.clone(),
         })
     }
 

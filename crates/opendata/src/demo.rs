@@ -485,14 +485,14 @@ async fn seed_file(
     published: bool,
 ) -> AppResult<()> {
     let now = state.now();
-    let prepared = crate::service::prepare(
-        &bytes,
-        Format::Csv,
-        &treatments,
-        &[],
-        crate::gate::DEFAULT_K,
-    )
-    .map_err(|e| crate::error::AppError::Internal(anyhow::anyhow!("demo file {file_name}: {e}")))?;
+    let plan = crate::prepare::Plan {
+        treatments: treatments.clone(),
+        k: crate::gate::DEFAULT_K,
+        ..Default::default()
+    };
+    let prepared = crate::prepare::prepare(&bytes, Format::Csv, &plan).map_err(|e| {
+        crate::error::AppError::Internal(anyhow::anyhow!("demo file {file_name}: {e:?}"))
+    })?;
     let mut resource = blank(dataset, position, now);
     resource.name = name.into();
     resource.format = "CSV".into();
@@ -522,18 +522,17 @@ async fn seed_file(
             &prepared.table,
         )
         .await?;
-        store::put_file(&mut *tx, &resource.id, FileKind::Served, served).await?;
+        crate::files::put_whole(&mut tx, state, &resource.id, FileKind::Served, &served).await?;
         tx.commit().await?;
         store::index_datastore(state.pool(), &resource.id, &resource.fields).await?;
     } else {
         resource.sha256 = crate::service::sha256_hex(&bytes);
         resource.size = bytes.len() as i64;
         resource.state = ResourceState::Review;
-        store::insert_resource(state.pool(), &resource).await?;
-        let sealed = state
-            .vault
-            .seal_field(&crate::service::raw_context(&resource.id), &bytes);
-        store::put_file(state.pool(), &resource.id, FileKind::Raw, sealed).await?;
+        let mut tx = state.pool().begin().await?;
+        store::insert_resource(&mut *tx, &resource).await?;
+        crate::files::put_whole(&mut tx, state, &resource.id, FileKind::Raw, &bytes).await?;
+        tx.commit().await?;
     }
     Ok(())
 }

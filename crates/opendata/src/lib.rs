@@ -12,9 +12,11 @@ mod texts;
 pub mod api;
 pub mod ckan;
 pub mod dcat;
+pub mod files;
 pub mod harvest;
 pub mod model;
 pub mod pages;
+pub mod prepare;
 pub mod service;
 mod store;
 

@@ -41,11 +41,14 @@ impl crate::module::Module for OpenDataModule {
             ),
             crate::module::Job::once_every(
                 state.clone(),
-                "index datastore tables a crash left unindexed",
+                "index datastore tables a crash left unindexed, remove uploads never kept",
                 std::time::Duration::from_secs(15 * 60),
                 move || {
                     let state = indexing.clone();
-                    async move { crate::service::index_datastores(&state).await }
+                    async move {
+                        crate::service::index_datastores(&state).await?;
+                        crate::service::sweep_uploads(&state).await
+                    }
                 },
             ),
         ]

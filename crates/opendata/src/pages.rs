@@ -116,16 +116,20 @@ async fn download(
     State(state): State<AppState>,
     Path((_, id, _)): Path<(String, String, String)>,
 ) -> Result<Response, AppError> {
-    let (file_name, media_type, bytes) = service::download(&state, &id).await?;
+    let file = service::download(&state, &id).await?;
     Ok((
         [
-            (header::CONTENT_TYPE, format!("{media_type}; charset=utf-8")),
+            (
+                header::CONTENT_TYPE,
+                format!("{}; charset=utf-8", file.media_type),
+            ),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{file_name}\""),
+                format!("attachment; filename=\"{}\"", file.file_name),
             ),
+            (header::CONTENT_LENGTH, file.size.to_string()),
         ],
-        bytes,
+        file.body,
     )
         .into_response())
 }
@@ -682,50 +686,79 @@ async fn upload(
     mut multipart: Multipart,
 ) -> Result<Response, PageError> {
     let actor = ctx.actor()?;
-    let unreadable = || ctx.error(AppError::BadRequest("the form could not be read".into()));
+    if !service::may_upload(Some(actor)) {
+        return Err(ctx.error(AppError::NotAuthorised(
+            "only a department's open-data staff send files".into(),
+        )));
+    }
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge
+        } else {
+            AppError::BadRequest("the form could not be read".into())
+        }
+    };
     let mut csrf_checked = false;
     let mut input = service::ResourceInput::default();
-    let mut file = None;
-    while let Some(part) = multipart.next_field().await.map_err(|_| unreadable())? {
-        let name = part.name().unwrap_or_default().to_owned();
-        if !csrf_checked && name != "csrf" {
-            return Err(ctx.error(AppError::Csrf));
+    let mut file: Option<Upload> = None;
+    let read = async {
+        while let Some(mut part) = multipart.next_field().await.map_err(unreadable)? {
+            let name = part.name().unwrap_or_default().to_owned();
+            if !csrf_checked && name != "csrf" {
+                return Err(AppError::Csrf);
+            }
+            if let ("file", Some(file_name), None) =
+                (name.as_str(), part.file_name().map(str::to_owned), &file)
+            {
+                let sent = service::spool(&state, file_name, &mut part, unreadable).await?;
+                if sent.file.size == 0 {
+                    crate::files::discard(&state, &sent.file.file_id).await;
+                } else {
+                    file = Some(sent);
+                }
+                continue;
+            }
+            let mut bytes = Vec::new();
+            while let Some(chunk) = part.chunk().await.map_err(unreadable)? {
+                bytes.extend_from_slice(&chunk);
+                if bytes.len() > state.config.max_body_bytes {
+                    return Err(AppError::PayloadTooLarge);
+                }
+            }
+            match name.as_str() {
+                "csrf" => {
+                    ctx.check_csrf(&String::from_utf8_lossy(&bytes))
+                        .map_err(|_| AppError::Csrf)?;
+                    csrf_checked = true;
+                }
+                "name" => input.name = Some(String::from_utf8_lossy(&bytes).trim().to_owned()),
+                "quasi" => {
+                    input.quasi = Some(
+                        String::from_utf8_lossy(&bytes)
+                            .split([',', '，', '、'])
+                            .map(|c| c.trim().to_owned())
+                            .filter(|c| !c.is_empty())
+                            .collect(),
+                    )
+                }
+                _ => {}
+            }
         }
-        let file_name = part.file_name().map(str::to_owned);
-        let bytes = part
-            .bytes()
-            .await
-            .map_err(|_| ctx.error(AppError::PayloadTooLarge))?;
-        match (name.as_str(), file_name) {
-            ("csrf", _) => {
-                ctx.check_csrf(&String::from_utf8_lossy(&bytes))?;
-                csrf_checked = true;
-            }
-            ("file", Some(file_name)) if !bytes.is_empty() => {
-                file = Some(Upload {
-                    file_name,
-                    bytes: bytes.to_vec(),
-                });
-            }
-            ("name", _) => input.name = Some(String::from_utf8_lossy(&bytes).trim().to_owned()),
-            ("quasi", _) => {
-                input.quasi = Some(
-                    String::from_utf8_lossy(&bytes)
-                        .split([',', '，', '、'])
-                        .map(|c| c.trim().to_owned())
-                        .filter(|c| !c.is_empty())
-                        .collect(),
-                )
-            }
-            _ => {}
-        }
+        Ok(())
     }
-    let file = file.ok_or_else(|| {
-        ctx.error(AppError::invalid(
+    .await;
+    if let Err(error) = read {
+        if let Some(sent) = &file {
+            crate::files::discard(&state, &sent.file.file_id).await;
+        }
+        return Err(ctx.error(error));
+    }
+    let Some(file) = file else {
+        return Err(ctx.error(AppError::invalid(
             "upload",
             "choose a CSV, JSON or XLSX file",
-        ))
-    })?;
+        )));
+    };
     service::add_resource(&state, actor, &id, input, Some(file))
         .await
         .map_err(|e| ctx.error(e))?;

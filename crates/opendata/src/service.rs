@@ -10,9 +10,11 @@ use sha2::Digest as _;
 
 use crate::authz::{self, Action, Resource as On};
 use crate::error::{AppError, AppResult, retrying};
-use crate::gate::{self, Finding, Treatment};
+use crate::files::{self, Spool, Spooled};
+use crate::gate::{self, Treatment};
 use crate::identity::model::Actor;
 use crate::model::{self, Dataset, Organization, Resource, ResourceState};
+use crate::prepare::{self, Plan, Stored};
 use crate::state::AppState;
 use crate::store::{self, FileKind};
 use crate::table::{self, Field, Format, Table};
@@ -20,8 +22,12 @@ use crate::table::{self, Field, Format, Table};
 /// The scope of the catalogue in the nodes' caches: published on every change of an
 /// organization, a dataset or a resource.
 pub const CATALOGUE: &str = "open-data";
-/// The largest upload taken, in bytes.
-pub const MAX_UPLOAD: usize = 64 * 1024 * 1024;
+/// The largest upload taken, in bytes: a CSV file is read as a stream and stored in parts,
+/// so this bounds the disk a publisher may fill, not memory (about 35 million rows of a
+/// typical statistical table).
+pub const MAX_UPLOAD: usize = 2 * 1024 * 1024 * 1024;
+/// The largest JSON or XLSX upload: their formats are read whole.
+pub const MAX_WHOLE_UPLOAD: u64 = 64 * 1024 * 1024;
 /// Rows a preview shows.
 pub const PREVIEW_ROWS: usize = 20;
 
@@ -1009,8 +1015,10 @@ pub async fn delete_dataset(state: &AppState, actor: &Actor, id_or_name: &str) -
     let mut dataset = dataset_for(state, Some(actor), id_or_name).await?;
     require(can_publish(actor, &dataset.department_id))?;
     for resource in store::resources_of(state.pool(), &dataset.id).await? {
-        store::drop_datastore(state.pool(), &resource.id).await?;
-        store::delete_files(state.pool(), &resource.id, None).await?;
+        let mut tx = state.pool().begin().await?;
+        store::drop_datastore(&mut tx, &resource.id).await?;
+        store::delete_files(&mut tx, &resource.id, None).await?;
+        tx.commit().await?;
     }
     dataset.state = "deleted".into();
     dataset.modified_at = state.now();
@@ -1034,77 +1042,45 @@ pub struct ResourceInput {
     pub k: Option<i64>,
 }
 
-/// An uploaded file.
+/// An uploaded file, stored (sealed) as it arrived and not yet any resource's.
 pub struct Upload {
     pub file_name: String,
-    pub bytes: Vec<u8>,
+    pub file: Spooled,
 }
 
-/// A table prepared for the gate: parsed, treated, typed and scanned.
-pub struct Prepared {
-    pub table: Table,
-    pub fields: Vec<Field>,
-    pub findings: Vec<Finding>,
-}
-
-/// Parses a file and applies the treatments: dropped columns go, masked ones are starred;
-/// then every cell is scanned.
-pub fn prepare(
-    bytes: &[u8],
-    format: Format,
-    treatments: &[(String, Treatment)],
-    quasi: &[String],
-    k: u64,
-) -> Result<Prepared, table::TableError> {
-    let mut table = table::parse(bytes, format)?;
-    let keep: Vec<usize> = (0..table.columns.len())
-        .filter(|&i| {
-            !treatments
-                .iter()
-                .any(|(c, t)| *c == table.columns[i] && matches!(t, Treatment::Drop))
-        })
-        .collect();
-    let masked: Vec<(usize, Option<gate::Kind>)> = keep
-        .iter()
-        .enumerate()
-        .filter(|(_, i)| {
-            treatments
-                .iter()
-                .any(|(c, t)| *c == table.columns[**i] && matches!(t, Treatment::Mask))
-        })
-        .map(|(new, i)| (new, gate::column_kind(&table.columns[*i])))
-        .collect();
-    if keep.len() != table.columns.len() {
-        table.columns = keep.iter().map(|&i| table.columns[i].clone()).collect();
-        for row in &mut table.rows {
-            *row = keep.iter().map(|&i| std::mem::take(&mut row[i])).collect();
+/// Stores an upload's bytes as they arrive (sealed: it may hold personal data until it is
+/// treated), up to [`MAX_UPLOAD`].
+pub async fn spool<E>(
+    state: &AppState,
+    file_name: String,
+    mut chunks: impl futures_util::Stream<Item = Result<axum::body::Bytes, E>> + Unpin,
+    unreadable: impl Fn(E) -> AppError,
+) -> AppResult<Upload> {
+    use futures_util::StreamExt as _;
+    let mut spool = Spool::new(state, true, MAX_UPLOAD as u64);
+    while let Some(chunk) = chunks.next().await {
+        match chunk {
+            Ok(bytes) => spool.write(&bytes).await?,
+            Err(error) => {
+                spool.abandon().await;
+                return Err(unreadable(error));
+            }
         }
     }
-    for row in &mut table.rows {
-        for (column, by_name) in &masked {
-            row[*column] = gate::mask_cell(&row[*column], *by_name);
-        }
-    }
-    let fields = table::infer(&table);
-    let findings = gate::scan(
-        &table.columns,
-        table.rows.iter().map(Vec::as_slice),
-        quasi,
-        k,
-    );
-    Ok(Prepared {
-        table,
-        fields,
-        findings,
+    Ok(Upload {
+        file_name,
+        file: spool.finish().await?,
     })
 }
 
-pub(crate) fn raw_context(resource_id: &str) -> String {
-    format!("open_files/raw/{resource_id}")
-}
-
-fn table_error(error: table::TableError) -> AppError {
-    AppError::invalid("upload", error)
+/// Whether the actor prepares open data for some department (and so may send a file).
+pub fn may_upload(actor: Option<&Actor>) -> bool {
+    actor.is_some_and(|a| {
+        a.account
+            .department_id
+            .as_deref()
+            .is_some_and(|department| can_prepare(Some(a), department))
+    })
 }
 
 /// The format of an upload: as named, else by its file name.
@@ -1148,23 +1124,27 @@ pub async fn add_resource(
         ..Resource::blank(&dataset.id, position, actor.id(), now)
     };
     check_quasi(&resource.quasi, resource.k)?;
-    let sealed = match upload {
+    let raw = match upload {
         Some(upload) => Some(take_upload(state, &mut resource, &input, upload).await?),
         None => {
             take_link(&mut resource, &input, actor, &dataset)?;
             None
         }
     };
-    retrying(|| async {
+    let stored = retrying(|| async {
         let mut tx = state.pool().begin().await?;
         store::insert_resource(&mut *tx, &resource).await?;
-        if let Some(sealed) = &sealed {
-            store::put_file(&mut *tx, &resource.id, FileKind::Raw, sealed.clone()).await?;
+        if let Some(raw) = &raw {
+            store::attach_file(&mut *tx, &resource.id, FileKind::Raw, raw).await?;
         }
         tx.commit().await?;
         Ok(())
     })
-    .await?;
+    .await;
+    if let (Err(_), Some(raw)) = (&stored, &raw) {
+        files::discard(state, raw).await;
+    }
+    stored?;
     changed(state, &resource.dataset_id).await;
     Ok(resource)
 }
@@ -1197,32 +1177,47 @@ fn take_link(
     Ok(())
 }
 
-/// Reads an upload into the resource (scanned, untreated) and returns it sealed, to store.
+/// Reads an upload into the resource (scanned, untreated); returns its file, to attach. A file
+/// that is refused is removed.
 async fn take_upload(
     state: &AppState,
     resource: &mut Resource,
     input: &ResourceInput,
     upload: Upload,
-) -> AppResult<Vec<u8>> {
-    if upload.bytes.len() > MAX_UPLOAD {
-        return Err(AppError::PayloadTooLarge);
+) -> AppResult<String> {
+    let taken = read_upload(state, resource, input, &upload).await;
+    if taken.is_err() {
+        files::discard(state, &upload.file.file_id).await;
     }
-    let format = upload_format(input, &upload)?;
-    let k = resource.k as u64;
-    let quasi = resource.quasi.clone();
-    let bytes = upload.bytes;
-    let (prepared, bytes) = tokio::task::spawn_blocking(move || {
-        let prepared = prepare(&bytes, format, &[], &quasi, k);
-        (prepared, bytes)
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.into()))?;
-    let prepared = prepared.map_err(table_error)?;
-    if let Some(missing) = resource
-        .quasi
-        .iter()
-        .find(|q| !prepared.table.columns.contains(q))
-    {
+    taken.map(|()| upload.file.file_id)
+}
+
+async fn read_upload(
+    state: &AppState,
+    resource: &mut Resource,
+    input: &ResourceInput,
+    upload: &Upload,
+) -> AppResult<()> {
+    let format = upload_format(input, upload)?;
+    if format != Format::Csv && upload.file.size > MAX_WHOLE_UPLOAD {
+        return Err(AppError::invalid(
+            "upload",
+            "a JSON or XLSX file is at most 64 MiB; send a larger table as CSV",
+        ));
+    }
+    let file = Stored {
+        file_id: upload.file.file_id.clone(),
+        sealed: true,
+        sha256: upload.file.sha256.clone(),
+        format,
+    };
+    let plan = Plan {
+        quasi: resource.quasi.clone(),
+        k: resource.k as u64,
+        ..Plan::default()
+    };
+    let summary = prepare::summarize(state, &file, plan).await?;
+    if let Some(missing) = resource.quasi.iter().find(|q| !summary.columns.contains(q)) {
         return Err(AppError::invalid(
             "quasi_identifiers",
             format!("the file has no column {missing}"),
@@ -1237,15 +1232,16 @@ async fn take_upload(
     resource.media_type = format.media_type().into();
     resource.file_name = safe_file_name(&upload.file_name, format);
     resource.url = String::new();
-    resource.size = bytes.len() as i64;
-    resource.sha256 = sha256_hex(&bytes);
-    resource.fields = prepared.fields;
-    resource.row_count = prepared.table.rows.len() as i64;
-    resource.findings = prepared.findings;
+    resource.size = upload.file.size as i64;
+    resource.sha256 = upload.file.sha256.clone();
+    resource.fields = summary.fields;
+    resource.row_count = summary.rows as i64;
+    resource.findings = summary.findings;
     resource.treatments = Vec::new();
+    resource.column_types = Vec::new();
     resource.state = ResourceState::Review;
     resource.published_by = None;
-    Ok(state.vault.seal_field(&raw_context(&resource.id), &bytes))
+    Ok(())
 }
 
 /// SHA-256 of a file, in lower-case hex.
@@ -1356,20 +1352,24 @@ pub async fn patch_resource(
     }
     resource.changed_by = actor.id().to_owned();
     resource.modified_at = state.now();
-    retrying(|| async {
+    let stored = retrying(|| async {
         let mut tx = state.pool().begin().await?;
-        if let Some(sealed) = &replaced {
-            store::drop_datastore(&mut *tx, &resource.id).await?;
-            store::delete_files(&mut *tx, &resource.id, None).await?;
-            if let Some(sealed) = sealed {
-                store::put_file(&mut *tx, &resource.id, FileKind::Raw, sealed.clone()).await?;
+        if let Some(raw) = &replaced {
+            store::drop_datastore(&mut tx, &resource.id).await?;
+            store::delete_files(&mut tx, &resource.id, None).await?;
+            if let Some(raw) = raw {
+                store::attach_file(&mut *tx, &resource.id, FileKind::Raw, raw).await?;
             }
         }
         store::update_resource(&mut *tx, &resource).await?;
         tx.commit().await?;
         Ok(())
     })
-    .await?;
+    .await;
+    if let (Err(_), Some(Some(raw))) = (&stored, &replaced) {
+        files::discard(state, raw).await;
+    }
+    stored?;
     changed(state, &resource.dataset_id).await;
     Ok(resource)
 }
@@ -1389,8 +1389,8 @@ pub async fn remove_resource(state: &AppState, actor: &Actor, id: &str) -> AppRe
     }
     retrying(|| async {
         let mut tx = state.pool().begin().await?;
-        store::drop_datastore(&mut *tx, &resource.id).await?;
-        store::delete_files(&mut *tx, &resource.id, None).await?;
+        store::drop_datastore(&mut tx, &resource.id).await?;
+        store::delete_files(&mut tx, &resource.id, None).await?;
         store::delete_resource(&mut *tx, &resource.id).await?;
         tx.commit().await?;
         Ok(())
@@ -1400,70 +1400,40 @@ pub async fn remove_resource(state: &AppState, actor: &Actor, id: &str) -> AppRe
     Ok(())
 }
 
-/// The raw upload of a resource under review, opened, with its table prepared afresh.
-async fn reprepare(state: &AppState, resource: &Resource) -> AppResult<Prepared> {
+/// A resource's stored file of a kind, to read.
+async fn stored_file(state: &AppState, resource: &Resource, kind: FileKind) -> AppResult<Stored> {
+    let file_id = store::file_id(state.pool(), &resource.id, kind)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let format = Format::from_name(&resource.format)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a stored file's format")))?;
+    Ok(Stored {
+        file_id,
+        sealed: kind.sealed(),
+        sha256: resource.sha256.clone(),
+        format,
+    })
+}
+
+/// The raw upload of a resource under review.
+async fn raw_file(state: &AppState, resource: &Resource) -> AppResult<Stored> {
     if resource.state != ResourceState::Review {
         return Err(AppError::Conflict(
             "only an upload under review is treated; upload the file again to change a published one"
                 .into(),
         ));
     }
-    let sealed = store::file(state.pool(), &resource.id, FileKind::Raw)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let raw = state
-        .vault
-        .open_field(&raw_context(&resource.id), &sealed)?;
-    let format = Format::from_name(&resource.format)
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a stored upload's format")))?;
-    let treatments = resource.treatments.clone();
-    let quasi = resource.quasi.clone();
-    let k = resource.k as u64;
-    let raw: Vec<u8> = raw.to_vec();
-    let mut prepared =
-        tokio::task::spawn_blocking(move || prepare(&raw, format, &treatments, &quasi, k))
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?
-            .map_err(table_error)?;
-    apply_types(
-        &mut prepared.fields,
-        &prepared.table,
-        &resource.column_types,
-    )?;
-    Ok(prepared)
+    stored_file(state, resource, FileKind::Raw).await
 }
 
-/// Sets the types a publisher chose over the inferred ones; each must admit every cell of
-/// its column (the error names the first row that does not fit, never its value).
-fn apply_types(
-    fields: &mut [Field],
-    table: &Table,
-    chosen: &[(String, table::ColumnType)],
-) -> AppResult<()> {
-    for (column, kind) in chosen {
-        let Some(at) = fields.iter().position(|f| f.id == *column) else {
-            return Err(AppError::invalid(
-                "fields",
-                format!("the table has no column {column}"),
-            ));
-        };
-        if let Some(row) = table
-            .rows
-            .iter()
-            .position(|row| !row.get(at).is_none_or(|cell| kind.admits(cell)))
-        {
-            return Err(AppError::invalid(
-                "fields",
-                format!(
-                    "row {} of column {column} is not of type {}",
-                    row + 1,
-                    kind.as_str()
-                ),
-            ));
-        }
-        fields[at].kind = *kind;
+/// How a resource under review is prepared: its treatments, quasi-identifiers and types.
+fn plan_of(resource: &Resource) -> Plan {
+    Plan {
+        treatments: resource.treatments.clone(),
+        quasi: resource.quasi.clone(),
+        k: resource.k as u64,
+        chosen: resource.column_types.clone(),
     }
-    Ok(())
 }
 
 /// Chooses column types over the inferred ones (the others stay inferred). Under review
@@ -1491,34 +1461,32 @@ pub async fn set_column_types(
         }
         ResourceState::Published => {
             require(can_publish(actor, &dataset.department_id))?;
-            let served = store::file(state.pool(), &resource.id, FileKind::Served)
+            let served = stored_file(state, &resource, FileKind::Served).await?;
+            let plan = Plan {
+                chosen: chosen.clone(),
+                k: resource.k as u64,
+                ..Plan::default()
+            };
+            // The first pass types the columns; the second loads them so.
+            let fields = prepare::summarize(state, &served, plan.clone())
                 .await?
-                .ok_or(AppError::NotFound)?;
-            let format = Format::from_name(&resource.format).unwrap_or(Format::Csv);
-            let (table, mut fields) = tokio::task::spawn_blocking(move || {
-                table::parse(&served, format).map(|t| {
-                    let fields = table::infer(&t);
-                    (t, fields)
-                })
-            })
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?
-            .map_err(table_error)?;
-            apply_types(&mut fields, &table, &chosen)?;
+                .fields;
+            prepare::load(state, &resource.id, &served, plan, &fields, None).await?;
             resource.column_types = chosen;
             resource.fields = fields;
             resource.modified_at = state.now();
-            let mut tx = state.pool().begin().await?;
-            load_table(
-                &mut tx,
-                state.db.engine(),
-                &resource.id,
-                &resource.fields,
-                &table,
-            )
-            .await?;
-            store::update_resource(&mut *tx, &resource).await?;
-            tx.commit().await?;
+            let swapped = async {
+                let mut tx = state.pool().begin().await?;
+                store::swap_loading(&mut tx, &resource.id).await?;
+                store::update_resource(&mut *tx, &resource).await?;
+                tx.commit().await?;
+                Ok::<(), AppError>(())
+            }
+            .await;
+            if swapped.is_err() {
+                prepare::drop_loading(state, &resource.id).await;
+            }
+            swapped?;
             // The change is told before the indexes are built: on SQLite their writes would
             // hold the change's record (and this answer) back.
             changed(state, &resource.dataset_id).await;
@@ -1528,7 +1496,8 @@ pub async fn set_column_types(
     }
 }
 
-/// A resource's datastore made afresh from a table: created, loaded, indexed.
+/// A resource's datastore made afresh from a table held whole (the demo's small ones):
+/// created and loaded.
 pub(crate) async fn load_table(
     tx: &mut crate::db::Tx<'_>,
     engine: crate::db::Engine,
@@ -1555,6 +1524,16 @@ pub(crate) fn index_later(state: &AppState, resource_id: &str, fields: &[Field])
     });
 }
 
+/// Removes what a crash or a lost connection left behind: parts of uploads no resource names
+/// after a day (an upload still arriving is younger).
+pub async fn sweep_uploads(state: &AppState) -> AppResult<()> {
+    let swept = store::sweep_parts(state.pool(), state.now() - 24 * 3600 * 1000).await?;
+    if swept > 0 {
+        tracing::info!(parts = swept, "removed the parts of uploads never kept");
+    }
+    Ok(())
+}
+
 /// Builds any index a published datastore table lacks (after a crash between a load and its
 /// indexing); a table with all of them costs one statement per column.
 pub async fn index_datastores(state: &AppState) -> AppResult<()> {
@@ -1567,10 +1546,11 @@ pub async fn index_datastores(state: &AppState) -> AppResult<()> {
 }
 
 async fn rescan(state: &AppState, resource: &mut Resource) -> AppResult<()> {
-    let prepared = reprepare(state, resource).await?;
-    resource.fields = prepared.fields;
-    resource.row_count = prepared.table.rows.len() as i64;
-    resource.findings = prepared.findings;
+    let raw = raw_file(state, resource).await?;
+    let summary = prepare::summarize(state, &raw, plan_of(resource)).await?;
+    resource.fields = summary.fields;
+    resource.row_count = summary.rows as i64;
+    resource.findings = summary.findings;
     Ok(())
 }
 
@@ -1595,7 +1575,7 @@ pub async fn treat(
         }
     }
     resource.treatments = treatments;
-    let known = reprepare_columns(state, &resource).await?;
+    let known = upload_columns(state, &resource).await?;
     if let Some((column, _)) = resource.treatments.iter().find(|(c, _)| !known.contains(c)) {
         return Err(AppError::invalid(
             "treatments",
@@ -1620,21 +1600,14 @@ async fn prepared_by(state: &AppState, actor: &Actor, resource: &mut Resource) -
 
 /// The columns of an upload before any treatment.
 pub async fn upload_columns(state: &AppState, resource: &Resource) -> AppResult<Vec<String>> {
-    reprepare_columns(state, resource).await
-}
-
-async fn reprepare_columns(state: &AppState, resource: &Resource) -> AppResult<Vec<String>> {
-    let untreated = Resource {
-        treatments: Vec::new(),
-        quasi: Vec::new(),
-        ..resource.clone()
-    };
-    Ok(reprepare(state, &untreated).await?.table.columns)
+    let raw = raw_file(state, resource).await?;
+    prepare::columns(state, &raw).await
 }
 
 /// Publishes an upload: only when nothing blocks it, and only by an administrator of the
 /// department who is not the person who last uploaded or treated it. The treated table is
-/// served and loaded into the datastore; the raw upload is deleted.
+/// served and loaded into the datastore, read from the sealed upload in one pass that scans
+/// every cell again; the raw upload is deleted.
 pub async fn publish_resource(state: &AppState, actor: &Actor, id: &str) -> AppResult<Resource> {
     let (dataset, mut resource) = resource_for(state, Some(actor), id).await?;
     require(can_publish(actor, &dataset.department_id))?;
@@ -1644,52 +1617,76 @@ pub async fn publish_resource(state: &AppState, actor: &Actor, id: &str) -> AppR
                 .into(),
         ));
     }
-    let prepared = reprepare(state, &resource).await?;
-    resource.findings = prepared.findings.clone();
-    let blocking = resource.blocking();
-    if !blocking.is_empty() {
-        return Err(AppError::Conflict(format!(
-            "the personal-data gate found {} finding(s) to treat first: {}",
-            blocking.len(),
-            blocking
-                .iter()
-                .map(|f| format!("{} ({})", f.column, f.kind.as_str()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
+    let raw = raw_file(state, &resource).await?;
+    // What the last scan found stops it at once; the scan of this pass is checked again below.
+    gate_open(&resource)?;
+    let format = served_format(raw.format);
+    let loaded = prepare::load(
+        state,
+        &resource.id,
+        &raw,
+        plan_of(&resource),
+        &resource.fields,
+        Some(format),
+    )
+    .await?;
+    resource.findings = loaded.summary.findings;
+    let served = loaded
+        .served
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a publication without its file")))?;
+    if let Err(blocked) = gate_open(&resource) {
+        files::discard(state, &served.file_id).await;
+        prepare::drop_loading(state, &resource.id).await;
+        return Err(blocked);
     }
-    let format = served_format(Format::from_name(&resource.format).unwrap_or(Format::Csv));
-    let served = serve_bytes(&prepared.table, format);
     if resource.format != format.label() {
         resource.file_name = safe_file_name(&resource.file_name, format);
         resource.format = format.label().into();
         resource.media_type = format.media_type().into();
     }
-    resource.sha256 = sha256_hex(&served);
-    resource.size = served.len() as i64;
-    resource.fields = prepared.fields.clone();
-    resource.row_count = prepared.table.rows.len() as i64;
+    resource.sha256 = served.sha256.clone();
+    resource.size = served.size as i64;
+    resource.row_count = loaded.summary.rows as i64;
     resource.state = ResourceState::Published;
     resource.published_by = Some(actor.id().to_owned());
     resource.modified_at = state.now();
-    let mut tx = state.pool().begin().await?;
-    load_table(
-        &mut tx,
-        state.db.engine(),
-        &resource.id,
-        &prepared.fields,
-        &prepared.table,
-    )
-    .await?;
-    store::put_file(&mut *tx, &resource.id, FileKind::Served, served).await?;
-    store::delete_files(&mut *tx, &resource.id, Some(FileKind::Raw)).await?;
-    store::update_resource(&mut *tx, &resource).await?;
-    tx.commit().await?;
+    let swapped = async {
+        let mut tx = state.pool().begin().await?;
+        store::swap_loading(&mut tx, &resource.id).await?;
+        store::delete_files(&mut tx, &resource.id, None).await?;
+        store::attach_file(&mut *tx, &resource.id, FileKind::Served, &served.file_id).await?;
+        store::update_resource(&mut *tx, &resource).await?;
+        tx.commit().await?;
+        Ok::<(), AppError>(())
+    }
+    .await;
+    if swapped.is_err() {
+        files::discard(state, &served.file_id).await;
+        prepare::drop_loading(state, &resource.id).await;
+    }
+    swapped?;
     // The change is told before the indexes are built: on SQLite their writes would
     // hold the change's record (and this answer) back.
     changed(state, &resource.dataset_id).await;
     index_later(state, &resource.id, &resource.fields);
     Ok(resource)
+}
+
+/// Refuses while the gate's findings block publication.
+fn gate_open(resource: &Resource) -> AppResult<()> {
+    let blocking = resource.blocking();
+    if blocking.is_empty() {
+        return Ok(());
+    }
+    Err(AppError::Conflict(format!(
+        "the personal-data gate found {} finding(s) to treat first: {}",
+        blocking.len(),
+        blocking
+            .iter()
+            .map(|f| format!("{} ({})", f.column, f.kind.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
 }
 
 /// How a published table is served: as uploaded, except a workbook, which is served as CSV —
@@ -1701,33 +1698,9 @@ fn served_format(uploaded: Format) -> Format {
     }
 }
 
-/// The file served for a table: CSV, or JSON records for a JSON upload.
-fn serve_bytes(table: &Table, format: Format) -> Vec<u8> {
-    match format {
-        Format::Csv | Format::Xlsx => {
-            table::to_csv(&table.columns, table.rows.iter().map(Vec::as_slice))
-        }
-        Format::Json => {
-            let records: Vec<serde_json::Map<String, serde_json::Value>> = table
-                .rows
-                .iter()
-                .map(|row| {
-                    table
-                        .columns
-                        .iter()
-                        .cloned()
-                        .zip(row.iter().cloned().map(serde_json::Value::String))
-                        .collect()
-                })
-                .collect();
-            serde_json::to_vec(&records).unwrap_or_default()
-        }
-    }
-}
-
 /// The first rows of a resource: of a published one from its datastore, of one under review
-/// prepared afresh from the sealed upload with anything personal starred (its department
-/// only).
+/// read from the sealed upload with its treatments and anything personal starred (its
+/// department only).
 pub async fn preview(
     state: &AppState,
     actor: Option<&Actor>,
@@ -1740,18 +1713,16 @@ pub async fn preview(
         ResourceState::Review => {
             // Whatever is still personal in the treated table is starred here too: the
             // reviewer sees the shape of the data, never a person's values.
-            let prepared = reprepare(state, &resource).await?;
-            let kinds: Vec<Option<gate::Kind>> = prepared
-                .table
-                .columns
-                .iter()
-                .map(|c| gate::column_kind(c))
-                .collect();
-            let rows = prepared
-                .table
-                .rows
+            let raw = raw_file(state, &resource).await?;
+            let plan = Plan {
+                chosen: Vec::new(),
+                ..plan_of(&resource)
+            };
+            let (columns, rows) = prepare::first_rows(state, &raw, plan, limit).await?;
+            let kinds: Vec<Option<gate::Kind>> =
+                columns.iter().map(|c| gate::column_kind(c)).collect();
+            let rows = rows
                 .into_iter()
-                .take(limit)
                 .map(|row| {
                     row.iter()
                         .zip(&kinds)
@@ -1759,7 +1730,7 @@ pub async fn preview(
                         .collect()
                 })
                 .collect();
-            Ok((prepared.table.columns, rows))
+            Ok((columns, rows))
         }
         ResourceState::Published => {
             let query = store::DatastoreQuery {
@@ -1785,7 +1756,6 @@ pub async fn preview(
     }
 }
 
-/// A published file to download: (file name, media type, bytes); counted.
 /// Open data's figures for the operations view (by the deployment's region).
 const DOWNLOADS: &str = "opendata.downloads";
 pub(crate) const API_CALLS: &str = "opendata.api_calls";
@@ -1810,17 +1780,30 @@ pub const FIGURES: &[tongban_platform::figures::Figure] = &[
     },
 ];
 
-pub async fn download(state: &AppState, id: &str) -> AppResult<(String, String, Vec<u8>)> {
+/// A published file to download, read from its parts as it is sent; counted.
+pub struct Download {
+    pub file_name: String,
+    pub media_type: String,
+    pub size: u64,
+    pub body: axum::body::Body,
+}
+
+pub async fn download(state: &AppState, id: &str) -> AppResult<Download> {
     let (_, resource) = resource_for(state, None, id).await?;
     if resource.state != ResourceState::Published {
         return Err(AppError::NotFound);
     }
     tongban_platform::figures::count(state, DOWNLOADS, &state.config.region_code);
-    let bytes = store::file(state.pool(), &resource.id, FileKind::Served)
+    let file_id = store::file_id(state.pool(), &resource.id, FileKind::Served)
         .await?
         .ok_or(AppError::NotFound)?;
     store::count_download(state.pool(), &resource.id).await?;
-    Ok((resource.file_name, resource.media_type, bytes))
+    Ok(Download {
+        file_name: resource.file_name,
+        media_type: resource.media_type,
+        size: resource.size as u64,
+        body: files::body(state, &file_id),
+    })
 }
 
 /// The most distinct values a column's counts are kept for.

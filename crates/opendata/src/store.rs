@@ -409,50 +409,129 @@ impl FileKind {
     }
 }
 
-pub async fn put_file<'e>(
+impl FileKind {
+    /// What a file of this kind is sealed under, part by part: a raw upload may hold personal
+    /// data until it is treated; a served file is what the public downloads.
+    pub fn sealed(self) -> bool {
+        self == FileKind::Raw
+    }
+}
+
+/// Stores one part of a file (a part is written once).
+pub async fn put_part<'e>(
     db: impl Exec<'e>,
-    resource_id: &str,
-    kind: FileKind,
+    file_id: &str,
+    seq: i64,
     content: Vec<u8>,
+    now: i64,
 ) -> AppResult<()> {
     sqlx::query(
-        "INSERT INTO open_files (resource_id, kind, content) VALUES ($1, $2, $3) \
-         ON CONFLICT (resource_id, kind) DO UPDATE SET content = excluded.content",
+        "INSERT INTO open_file_parts (file_id, seq, content, created_at) VALUES ($1, $2, $3, $4)",
     )
-    .bind(resource_id.to_owned())
-    .bind(kind.as_str())
+    .bind(file_id.to_owned())
+    .bind(seq)
     .bind(content)
+    .bind(now)
     .execute(db)
     .await?;
     Ok(())
 }
 
-pub async fn file<'e>(
-    db: impl Exec<'e>,
-    resource_id: &str,
-    kind: FileKind,
-) -> AppResult<Option<Vec<u8>>> {
+/// One part of a file, `None` past its last.
+pub async fn part<'e>(db: impl Exec<'e>, file_id: &str, seq: i64) -> AppResult<Option<Vec<u8>>> {
     let row: Option<(Vec<u8>,)> =
-        sqlx::query_as("SELECT content FROM open_files WHERE resource_id = $1 AND kind = $2")
-            .bind(resource_id.to_owned())
-            .bind(kind.as_str())
+        sqlx::query_as("SELECT content FROM open_file_parts WHERE file_id = $1 AND seq = $2")
+            .bind(file_id.to_owned())
+            .bind(seq)
             .fetch_optional(db)
             .await?;
     Ok(row.map(|(content,)| content))
 }
 
-/// Deletes one file of a resource, or all of them (`None`).
-pub async fn delete_files<'e>(
-    db: impl Exec<'e>,
-    resource_id: &str,
-    kind: Option<FileKind>,
-) -> AppResult<()> {
-    sqlx::query("DELETE FROM open_files WHERE resource_id = $1 AND ($2 = '' OR kind = $2)")
-        .bind(resource_id.to_owned())
-        .bind(kind.map_or("", FileKind::as_str))
+/// Removes a file's parts (an upload that failed, or one replaced).
+pub async fn drop_parts<'e>(db: impl Exec<'e>, file_id: &str) -> AppResult<()> {
+    sqlx::query("DELETE FROM open_file_parts WHERE file_id = $1")
+        .bind(file_id.to_owned())
         .execute(db)
         .await?;
     Ok(())
+}
+
+/// Makes a stored file the resource's file of a kind (the one before must be deleted first).
+pub async fn attach_file<'e>(
+    db: impl Exec<'e>,
+    resource_id: &str,
+    kind: FileKind,
+    file_id: &str,
+) -> AppResult<()> {
+    sqlx::query("INSERT INTO open_file_refs (resource_id, kind, file_id) VALUES ($1, $2, $3)")
+        .bind(resource_id.to_owned())
+        .bind(kind.as_str())
+        .bind(file_id.to_owned())
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// The file of a kind a resource has.
+pub async fn file_id<'e>(
+    db: impl Exec<'e>,
+    resource_id: &str,
+    kind: FileKind,
+) -> AppResult<Option<String>> {
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT file_id FROM open_file_refs WHERE resource_id = $1 AND kind = $2")
+            .bind(resource_id.to_owned())
+            .bind(kind.as_str())
+            .fetch_optional(db)
+            .await?;
+    Ok(row.map(|(id,)| id))
+}
+
+/// Whether a resource names the file.
+pub async fn is_attached<'e>(db: impl Exec<'e>, file_id: &str) -> AppResult<bool> {
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT resource_id FROM open_file_refs WHERE file_id = $1")
+            .bind(file_id.to_owned())
+            .fetch_optional(db)
+            .await?;
+    Ok(row.is_some())
+}
+
+/// Deletes one file of a resource, or all of them (`None`), with their parts.
+pub async fn delete_files(
+    tx: &mut crate::db::Tx<'_>,
+    resource_id: &str,
+    kind: Option<FileKind>,
+) -> AppResult<()> {
+    let kind = kind.map_or("", FileKind::as_str);
+    sqlx::query(
+        "DELETE FROM open_file_parts WHERE file_id IN \
+         (SELECT file_id FROM open_file_refs WHERE resource_id = $1 AND ($2 = '' OR kind = $2))",
+    )
+    .bind(resource_id.to_owned())
+    .bind(kind)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("DELETE FROM open_file_refs WHERE resource_id = $1 AND ($2 = '' OR kind = $2)")
+        .bind(resource_id.to_owned())
+        .bind(kind)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Removes the parts no resource names that were written before `before`: uploads a crash or
+/// a lost connection left behind.
+pub async fn sweep_parts<'e>(db: impl Exec<'e>, before: i64) -> AppResult<u64> {
+    let done = sqlx::query(
+        "DELETE FROM open_file_parts WHERE created_at < $1 \
+         AND file_id NOT IN (SELECT file_id FROM open_file_refs)",
+    )
+    .bind(before)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 // ---- the datastore
@@ -499,7 +578,72 @@ pub async fn create_datastore(
     resource_id: &str,
     fields: &[Field],
 ) -> AppResult<()> {
-    let table = table_name(resource_id)?;
+    create_table(tx, engine, &table_name(resource_id)?, fields).await
+}
+
+/// The table a resource's datastore is loaded into before it replaces the one queries read.
+fn loading_name(resource_id: &str) -> AppResult<String> {
+    Ok(table_name(resource_id)?.replacen("ods_", "odl_", 1))
+}
+
+/// Makes a resource's loading table afresh.
+pub async fn create_loading(
+    tx: &mut crate::db::Tx<'_>,
+    engine: crate::db::Engine,
+    resource_id: &str,
+    fields: &[Field],
+) -> AppResult<()> {
+    create_table(tx, engine, &loading_name(resource_id)?, fields).await
+}
+
+/// Loads rows into a resource's loading table.
+pub async fn load_loading(
+    tx: &mut crate::db::Tx<'_>,
+    engine: crate::db::Engine,
+    resource_id: &str,
+    fields: &[Field],
+    rows: &[Vec<String>],
+    first_id: i64,
+) -> AppResult<()> {
+    insert_rows(
+        tx,
+        engine,
+        &loading_name(resource_id)?,
+        fields,
+        rows,
+        first_id,
+    )
+    .await
+}
+
+/// Makes the loading table the resource's datastore table (the one before is dropped).
+pub async fn swap_loading(tx: &mut crate::db::Tx<'_>, resource_id: &str) -> AppResult<()> {
+    let (live, loading) = (table_name(resource_id)?, loading_name(resource_id)?);
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE IF EXISTS {live}")))
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "ALTER TABLE {loading} RENAME TO {live}"
+    )))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn drop_loading<'e>(db: impl Exec<'e>, resource_id: &str) -> AppResult<()> {
+    let table = loading_name(resource_id)?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE IF EXISTS {table}")))
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+async fn create_table(
+    tx: &mut crate::db::Tx<'_>,
+    engine: crate::db::Engine,
+    table: &str,
+    fields: &[Field],
+) -> AppResult<()> {
     sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE IF EXISTS {table}")))
         .execute(&mut **tx)
         .await?;
@@ -522,11 +666,13 @@ pub async fn create_datastore(
     Ok(())
 }
 
-pub async fn drop_datastore<'e>(db: impl Exec<'e>, resource_id: &str) -> AppResult<()> {
-    let table = table_name(resource_id)?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE IF EXISTS {table}")))
-        .execute(db)
-        .await?;
+/// Drops a resource's datastore table, and a loading table a failure may have left.
+pub async fn drop_datastore(tx: &mut crate::db::Tx<'_>, resource_id: &str) -> AppResult<()> {
+    for table in [table_name(resource_id)?, loading_name(resource_id)?] {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE IF EXISTS {table}")))
+            .execute(&mut **tx)
+            .await?;
+    }
     Ok(())
 }
 
@@ -540,7 +686,25 @@ pub async fn load_datastore(
     rows: &[Vec<String>],
     first_id: i64,
 ) -> AppResult<()> {
-    let table = table_name(resource_id)?;
+    insert_rows(
+        tx,
+        engine,
+        &table_name(resource_id)?,
+        fields,
+        rows,
+        first_id,
+    )
+    .await
+}
+
+async fn insert_rows(
+    tx: &mut crate::db::Tx<'_>,
+    engine: crate::db::Engine,
+    table: &str,
+    fields: &[Field],
+    rows: &[Vec<String>],
+    first_id: i64,
+) -> AppResult<()> {
     let width = fields.len() + 2;
     // About a thousand parameters a statement, so that a million rows are a few thousand
     // statements. On SQLite they are written `?` (in order): SQLite finds a numbered

@@ -369,18 +369,47 @@ pub fn scan<'a>(
     quasi: &[String],
     k: u64,
 ) -> Vec<Finding> {
-    let quasi: Vec<usize> = quasi
-        .iter()
-        .filter_map(|q| columns.iter().position(|c| c == q))
-        .collect();
-    let mut tallies: HashMap<(usize, Kind), Tally> = HashMap::new();
-    let mut classes: HashMap<Vec<&'a str>, (u64, Vec<u64>)> = HashMap::new();
-    let mut count = 0u64;
-    for (index, row) in rows.into_iter().enumerate() {
-        let number = index as u64 + 1;
-        count = number;
+    let mut scanner = Scanner::new(columns, quasi, k);
+    for row in rows {
+        scanner.add(row);
+    }
+    scanner.finish()
+}
+
+/// The gate's scan gathered as rows pass, so that a table of any length is scanned in one
+/// pass without being held: what it keeps is a tally per column and kind, and a count per
+/// class of the quasi-identifiers.
+pub struct Scanner {
+    columns: Vec<String>,
+    quasi: Vec<usize>,
+    k: u64,
+    tallies: HashMap<(usize, Kind), Tally>,
+    classes: HashMap<Vec<String>, (u64, Vec<u64>)>,
+    count: u64,
+}
+
+impl Scanner {
+    pub fn new(columns: &[String], quasi: &[String], k: u64) -> Self {
+        Scanner {
+            quasi: quasi
+                .iter()
+                .filter_map(|q| columns.iter().position(|c| c == q))
+                .collect(),
+            columns: columns.to_vec(),
+            k,
+            tallies: HashMap::new(),
+            classes: HashMap::new(),
+            count: 0,
+        }
+    }
+
+    /// Scans the next row.
+    pub fn add(&mut self, row: &[String]) {
+        self.count += 1;
+        let number = self.count;
         for (column, cell) in row.iter().enumerate() {
             let mut seen = [false; 4];
+            let tallies = &mut self.tallies;
             each_match(cell, |_, kind| {
                 let slot = match kind {
                     Kind::ResidentId => 0,
@@ -394,67 +423,86 @@ pub fn scan<'a>(
                 }
             });
         }
-        if !quasi.is_empty() {
-            let key: Vec<&str> = quasi
+        if !self.quasi.is_empty() {
+            let key: Vec<String> = self
+                .quasi
                 .iter()
-                .map(|&q| row.get(q).map_or("", String::as_str))
+                .map(|&q| row.get(q).cloned().unwrap_or_default())
                 .collect();
-            let class = classes.entry(key).or_default();
+            let class = self.classes.entry(key).or_default();
             class.0 += 1;
             if class.1.len() < SAMPLE_ROWS {
                 class.1.push(number);
             }
         }
     }
-    let mut findings: Vec<Finding> = tallies
-        .into_iter()
-        .map(|((column, kind), tally)| Finding {
-            column: columns.get(column).cloned().unwrap_or_default(),
-            kind,
-            rows: tally.rows,
-            first_rows: tally.first_rows,
-            smallest_class: None,
-        })
-        .collect();
-    for name in columns {
-        if let Some(kind) = column_kind(name) {
-            findings.push(Finding {
-                column: name.clone(),
+
+    /// The rows scanned so far.
+    pub fn rows(&self) -> u64 {
+        self.count
+    }
+
+    /// The findings, in column order, then kind.
+    pub fn finish(self) -> Vec<Finding> {
+        let Scanner {
+            columns,
+            quasi,
+            k,
+            tallies,
+            classes,
+            count,
+        } = self;
+        let mut findings: Vec<Finding> = tallies
+            .into_iter()
+            .map(|((column, kind), tally)| Finding {
+                column: columns.get(column).cloned().unwrap_or_default(),
                 kind,
-                rows: count,
-                first_rows: Vec::new(),
+                rows: tally.rows,
+                first_rows: tally.first_rows,
                 smallest_class: None,
+            })
+            .collect();
+        for name in &columns {
+            if let Some(kind) = column_kind(name) {
+                findings.push(Finding {
+                    column: name.clone(),
+                    kind,
+                    rows: count,
+                    first_rows: Vec::new(),
+                    smallest_class: None,
+                });
+            }
+        }
+        let small: Vec<&(u64, Vec<u64>)> = classes.values().filter(|(n, _)| *n < k).collect();
+        if !small.is_empty() {
+            let mut first_rows: Vec<u64> =
+                small.iter().flat_map(|(_, r)| r.iter().copied()).collect();
+            first_rows.sort_unstable();
+            first_rows.truncate(SAMPLE_ROWS);
+            findings.push(Finding {
+                column: quasi
+                    .iter()
+                    .map(|&q| columns[q].as_str())
+                    .collect::<Vec<_>>()
+                    .join(" + "),
+                kind: Kind::KAnonymity,
+                rows: small.iter().map(|(n, _)| n).sum(),
+                first_rows,
+                smallest_class: small.iter().map(|(n, _)| *n).min(),
             });
         }
+        let order = |f: &Finding| {
+            (
+                columns
+                    .iter()
+                    .position(|c| *c == f.column)
+                    .unwrap_or(usize::MAX),
+                f.kind as u8,
+            )
+        };
+        findings.sort_by_key(order);
+        findings
     }
-    let small: Vec<&(u64, Vec<u64>)> = classes.values().filter(|(n, _)| *n < k).collect();
-    if !small.is_empty() {
-        let mut first_rows: Vec<u64> = small.iter().flat_map(|(_, r)| r.iter().copied()).collect();
-        first_rows.sort_unstable();
-        first_rows.truncate(SAMPLE_ROWS);
-        findings.push(Finding {
-            column: quasi
-                .iter()
-                .map(|&q| columns[q].as_str())
-                .collect::<Vec<_>>()
-                .join(" + "),
-            kind: Kind::KAnonymity,
-            rows: small.iter().map(|(n, _)| n).sum(),
-            first_rows,
-            smallest_class: small.iter().map(|(n, _)| *n).min(),
-        });
-    }
-    let order = |f: &Finding| {
-        (
-            columns
-                .iter()
-                .position(|c| *c == f.column)
-                .unwrap_or(usize::MAX),
-            f.kind as u8,
-        )
-    };
-    findings.sort_by_key(order);
-    findings
 }
 
 /// The findings that still stop publication once the treatments are taken into account (the

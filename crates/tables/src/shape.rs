@@ -40,6 +40,8 @@ pub enum TableError {
     /// A workbook that cannot be read, or that would unpack to more than the most a workbook
     /// may unpack to (256 MiB).
     Xlsx(String),
+    /// The file could not be read to its end (its store failed, not its content).
+    Read(String),
 }
 
 impl fmt::Display for TableError {
@@ -67,6 +69,7 @@ impl fmt::Display for TableError {
             TableError::Csv { line } => write!(f, "line {line} is not valid CSV"),
             TableError::Json(why) => write!(f, "not an array of JSON records: {why}"),
             TableError::Xlsx(why) => write!(f, "not a readable XLSX workbook: {why}"),
+            TableError::Read(why) => write!(f, "the file could not be read: {why}"),
         }
     }
 }

@@ -118,10 +118,10 @@ pub fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, TableError> {
     }
 }
 
-/// Reads a file into a table.
+/// Reads a file into a table (a CSV file through [`crate::rows`], as a stream).
 pub fn parse(bytes: &[u8], format: Format) -> Result<Table, TableError> {
     let table = match format {
-        Format::Csv => parse_csv(&decode(bytes)?)?,
+        Format::Csv => return crate::rows::rows(bytes, Format::Csv)?.into_table(),
         Format::Json => parse_json(&decode(bytes)?)?,
         Format::Xlsx => crate::xlsx::parse(bytes)?,
     };
@@ -129,48 +129,6 @@ pub fn parse(bytes: &[u8], format: Format) -> Result<Table, TableError> {
         columns: unique_names(table.columns),
         rows: table.rows,
     })
-}
-
-fn parse_csv(text: &str) -> Result<Table, TableError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut records = reader.records();
-    let header = match records.next() {
-        Some(Ok(record)) => record,
-        Some(Err(_)) => return Err(TableError::Csv { line: 1 }),
-        None => return Err(TableError::Empty),
-    };
-    let columns: Vec<String> = header.iter().map(|h| h.trim().to_owned()).collect();
-    if columns.iter().all(String::is_empty) {
-        return Err(TableError::Empty);
-    }
-    if columns.len() > MAX_COLUMNS {
-        return Err(TableError::TooManyColumns(columns.len()));
-    }
-    let mut rows = Vec::new();
-    for record in records {
-        let record = record.map_err(|e| TableError::Csv {
-            line: e.position().map_or(0, |p| p.line()),
-        })?;
-        let line = record.position().map_or(0, |p| p.line());
-        if record.len() == 1 && record.get(0).is_some_and(str::is_empty) {
-            continue; // a blank line
-        }
-        if record.len() != columns.len() {
-            return Err(TableError::Ragged {
-                line,
-                expected: columns.len(),
-                found: record.len(),
-            });
-        }
-        if record.iter().any(|cell| cell.len() > MAX_CELL) {
-            return Err(TableError::CellTooLarge { line });
-        }
-        rows.push(record.iter().map(str::to_owned).collect());
-    }
-    Ok(Table { columns, rows })
 }
 
 fn parse_json(text: &str) -> Result<Table, TableError> {
@@ -222,7 +180,7 @@ fn parse_json(text: &str) -> Result<Table, TableError> {
 }
 
 /// Column names made unique and never empty (`column_3`, `名称_2`); `_id` is the datastore's.
-fn unique_names(columns: Vec<String>) -> Vec<String> {
+pub(crate) fn unique_names(columns: Vec<String>) -> Vec<String> {
     let mut taken: Vec<String> = vec!["_id".into()];
     columns
         .into_iter()
@@ -245,7 +203,7 @@ fn unique_names(columns: Vec<String>) -> Vec<String> {
         .collect()
 }
 
-fn is_integer(cell: &str) -> bool {
+pub(crate) fn is_integer(cell: &str) -> bool {
     let digits = cell.strip_prefix('-').unwrap_or(cell);
     !digits.is_empty()
         && digits.len() <= 18
@@ -253,7 +211,7 @@ fn is_integer(cell: &str) -> bool {
         && (digits == "0" || !digits.starts_with('0'))
 }
 
-fn is_number(cell: &str) -> bool {
+pub(crate) fn is_number(cell: &str) -> bool {
     // A code written with leading zeros (007) is text: as a number it would lose them.
     let unsigned = cell.trim_start_matches(['-', '+']);
     if unsigned.len() > 1 && unsigned.starts_with('0') && unsigned.as_bytes()[1].is_ascii_digit() {
@@ -267,7 +225,7 @@ fn is_number(cell: &str) -> bool {
         && cell.parse::<f64>().is_ok_and(f64::is_finite)
 }
 
-fn is_date(cell: &str) -> bool {
+pub(crate) fn is_date(cell: &str) -> bool {
     let b = cell.as_bytes();
     b.len() == 10
         && b[4] == b'-'
@@ -282,35 +240,11 @@ fn is_date(cell: &str) -> bool {
 /// Each column's type: the narrowest that admits every cell (int, then numeric, then date,
 /// else text); a column with no values is text.
 pub fn infer(table: &Table) -> Vec<Field> {
-    table
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let cells = || {
-                table
-                    .rows
-                    .iter()
-                    .filter_map(|r| r.get(i))
-                    .filter(|c| !c.is_empty())
-            };
-            let kind = if cells().next().is_none() {
-                ColumnType::Text
-            } else if cells().all(|c| is_integer(c)) {
-                ColumnType::Integer
-            } else if cells().all(|c| is_number(c)) {
-                ColumnType::Number
-            } else if cells().all(|c| is_date(c)) {
-                ColumnType::Date
-            } else {
-                ColumnType::Text
-            };
-            Field {
-                id: name.clone(),
-                kind,
-            }
-        })
-        .collect()
+    let mut inference = crate::rows::Inference::new(table.columns.len());
+    for row in &table.rows {
+        inference.add(row);
+    }
+    inference.fields(&table.columns)
 }
 
 /// A table written as CSV (UTF-8, a header row).

@@ -292,7 +292,7 @@ async fn planted_ids_and_phones_stop_publication_until_treated_and_a_second_pers
         ]
     );
     // The raw upload is sealed at rest: the ID number is nowhere in the database in clear.
-    let stored: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT content FROM open_files")
+    let stored: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT content FROM open_file_parts")
         .fetch_all(app.state.pool())
         .await
         .expect("files");
@@ -398,7 +398,7 @@ async fn planted_ids_and_phones_stop_publication_until_treated_and_a_second_pers
     let (status, published) = publish(admin.clone()).await;
     assert_eq!(status, 200, "{published}");
     assert_eq!(published["publication"], "published");
-    let raw_left: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM open_files WHERE kind = 'raw'")
+    let raw_left: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM open_file_refs WHERE kind = 'raw'")
         .fetch_one(app.state.pool())
         .await
         .expect("count");
@@ -628,7 +628,7 @@ async fn bad_files_are_refused_and_leave_nothing_behind() {
     .await;
     let id = created["result"]["id"].as_str().expect("id").to_owned();
     let resources_before = app.count("open_resources").await;
-    let files_before = app.count("open_files").await;
+    let files_before = app.count("open_file_parts").await;
     let huge = format!("a\n{}\n", "x".repeat(40 * 1024));
     let cases: Vec<(&str, Vec<u8>)> = vec![
         ("ragged.csv", b"a,b\n1,2\n3\n".to_vec()),
@@ -645,7 +645,7 @@ async fn bad_files_are_refused_and_leave_nothing_behind() {
         assert_eq!(refused["error"]["__type"], "Validation Error", "{name}");
     }
     assert_eq!(app.count("open_resources").await, resources_before);
-    assert_eq!(app.count("open_files").await, files_before);
+    assert_eq!(app.count("open_file_parts").await, files_before);
 
     // GBK, as many real files are written, is read.
     let (gbk, _, _) = encoding_rs::GBK.encode("区县,数量\n江北区,3\n");
