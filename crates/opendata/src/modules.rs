@@ -54,6 +54,10 @@ impl crate::module::Module for OpenDataModule {
         ]
     }
 
+    fn long_requests(&self) -> &'static [crate::module::LongRequest] {
+        LONG_REQUESTS
+    }
+
     fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
         crate::api::routes()
     }
@@ -85,5 +89,30 @@ impl crate::module::Module for OpenDataModule {
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::error::AppResult<()>> + Send + 'a>>
     {
         Box::pin(crate::demo::seed(state, city))
+    }
+}
+
+/// An upload is stored and scanned while its request lasts, and a publication loads the whole
+/// table: with files of millions of rows these take minutes.
+const LONG_REQUESTS: &[crate::module::LongRequest] = &[
+    long("POST", "/api/3/action/resource_", ""),
+    long("POST", "/api/action/resource_", ""),
+    long("POST", "/api/v1/opendata/resources/", "/publication"),
+    long("PUT", "/api/v1/opendata/resources/", "/fields"),
+    long("PUT", "/api/v1/opendata/resources/", "/treatments"),
+    long("POST", "/opendata/console/datasets/", "/upload"),
+    long("POST", "/opendata/console/resources/", "/publish"),
+    long("POST", "/opendata/console/resources/", "/treat"),
+];
+
+const fn long(
+    method: &'static str,
+    prefix: &'static str,
+    suffix: &'static str,
+) -> crate::module::LongRequest {
+    crate::module::LongRequest {
+        method,
+        prefix,
+        suffix,
     }
 }

@@ -45,6 +45,9 @@ pub struct Config {
     pub max_upload_bytes: usize,
     /// Seconds a request may take before it is answered 503. Default 30.
     pub request_timeout_seconds: u64,
+    /// Seconds the requests modules declare long may take (a large upload and its scan, the
+    /// publication of a table of millions of rows): see `Module::long_requests`. Default 1800.
+    pub long_request_seconds: u64,
     /// Seconds a client has to send a request's line and headers (and an idle keep-alive
     /// connection waits for the next request) before its connection is closed: a client that
     /// trickles its headers cannot hold a connection open. Default 30.
@@ -146,6 +149,7 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             max_upload_bytes: 8 * 1024 * 1024,
             request_timeout_seconds: 30,
+            long_request_seconds: 1800,
             header_read_timeout_seconds: 30,
             max_concurrent_requests: 1024,
             max_concurrent_pass_requests: 4096,

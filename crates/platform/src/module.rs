@@ -356,6 +356,25 @@ pub struct Distribution {
     pub bands: &'static [(&'static str, Option<i64>)],
 }
 
+/// Requests that may take longer than the node's usual limit (`request_timeout_seconds`):
+/// those whose method is `method` and whose path starts with `prefix` and ends with `suffix`
+/// get `long_request_seconds`.
+#[derive(Debug, Clone, Copy)]
+pub struct LongRequest {
+    pub method: &'static str,
+    pub prefix: &'static str,
+    pub suffix: &'static str,
+}
+
+impl LongRequest {
+    pub fn matches(&self, method: &str, path: &str) -> bool {
+        method == self.method
+            && path.len() >= self.prefix.len() + self.suffix.len()
+            && path.starts_with(self.prefix)
+            && path.ends_with(self.suffix)
+    }
+}
+
 /// One area of the platform, as the kernel sees it.
 pub trait Module: Send + Sync + 'static {
     /// A short name, for logs.
@@ -488,6 +507,11 @@ pub trait Module: Send + Sync + 'static {
     }
 
     /// The module's background jobs, started when the node serves and stopped with it.
+    /// The requests of this module that may take long: large uploads, loads of big tables.
+    fn long_requests(&self) -> &'static [LongRequest] {
+        &[]
+    }
+
     fn jobs(&self, _state: &AppState) -> Vec<Job> {
         Vec::new()
     }
@@ -512,5 +536,24 @@ mod tests {
         let started = tokio::time::timeout(std::time::Duration::from_secs(30), first).await;
         running.abort();
         assert!(matches!(started, Ok(Ok(()))));
+    }
+}
+
+#[cfg(test)]
+mod long_request_tests {
+    use super::LongRequest;
+
+    #[test]
+    fn a_long_request_is_matched_by_method_prefix_and_suffix() {
+        let publication = LongRequest {
+            method: "POST",
+            prefix: "/api/v1/opendata/resources/",
+            suffix: "/publication",
+        };
+        assert!(publication.matches("POST", "/api/v1/opendata/resources/ab-12/publication"));
+        assert!(!publication.matches("GET", "/api/v1/opendata/resources/ab-12/publication"));
+        assert!(!publication.matches("POST", "/api/v1/opendata/resources/ab-12/review"));
+        // The prefix and the suffix may not share characters.
+        assert!(!publication.matches("POST", "/api/v1/opendata/resources/publication"));
     }
 }

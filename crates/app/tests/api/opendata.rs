@@ -1565,3 +1565,173 @@ async fn a_change_made_on_one_node_is_patched_into_the_others_catalogue() {
     );
     assert_eq!(title_on(&other).await.2, datasets - 1);
 }
+
+/// A file larger than one stored part: it is stored sealed part by part as it arrives, read
+/// back whole through the gate and into the datastore, served as the parts of the file it
+/// publishes; a part lost from the store is found by the checksum, and nothing is published
+/// from it.
+#[tokio::test]
+async fn a_file_of_many_parts_is_sealed_part_by_part_and_checked_when_read() {
+    let app = spawn_app().await;
+    let clerk = app.account("demo.clerk.market").api_token.clone();
+    let admin = app.account("demo.deptadmin.market").api_token.clone();
+    let (_, created) = action(
+        &app,
+        Some(&clerk),
+        "package_create",
+        json!({"name": "big-table", "owner_org": "linjiang-scjg", "private": true}),
+    )
+    .await;
+    let id = created["result"]["id"].as_str().expect("id").to_owned();
+    // About 14 MB: several parts of at most 4 MiB.
+    let rows = 200_000;
+    let mut csv = String::from("日期,区县,类别,数量,金额,说明\n");
+    for n in 0..rows {
+        csv.push_str(&format!(
+            "2026-{:02}-{:02},临江区第{}街道,餐饮,{},{}.5,抽检记录第{n}条\n",
+            n % 12 + 1,
+            n % 28 + 1,
+            n % 9,
+            n % 1000,
+            n % 77
+        ));
+    }
+
+    let (status, taken) = upload(&app, &clerk, &id, "big.csv", csv.clone().into_bytes(), &[]).await;
+    assert_eq!(status, 200, "{taken}");
+    let resource = &taken["result"];
+    let rid = resource["id"].as_str().expect("id").to_owned();
+    assert_eq!(resource["rows"], rows, "{resource}");
+    assert_eq!(resource["findings"], json!([]));
+    let types: Vec<&str> = resource["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .map(|f| f["type"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(types, ["date", "text", "text", "int", "numeric", "text"]);
+    // Stored in sealed parts of 4 MiB: no cell is in the database in clear.
+    let expected_parts = csv.len().div_ceil(4 * 1024 * 1024);
+    assert!(expected_parts >= 3);
+    let parts: Vec<(Vec<u8>,)> = sqlx::query_as(
+        "SELECT p.content FROM open_file_parts p JOIN open_file_refs r ON r.file_id = p.file_id \
+         WHERE r.resource_id = $1 ORDER BY p.seq",
+    )
+    .bind(&rid)
+    .fetch_all(app.state.pool())
+    .await
+    .expect("parts");
+    assert_eq!(parts.len(), expected_parts);
+    assert!(
+        parts
+            .iter()
+            .all(|(bytes,)| !String::from_utf8_lossy(bytes).contains("抽检记录"))
+    );
+
+    // A part lost from the store: the checksum finds it, and nothing is published.
+    let (file_id,): (String,) =
+        sqlx::query_as("SELECT file_id FROM open_file_refs WHERE resource_id = $1")
+            .bind(&rid)
+            .fetch_one(app.state.pool())
+            .await
+            .expect("file");
+    let (last,): (Vec<u8>,) =
+        sqlx::query_as("SELECT content FROM open_file_parts WHERE file_id = $1 AND seq = $2")
+            .bind(&file_id)
+            .bind(expected_parts as i64 - 1)
+            .fetch_one(app.state.pool())
+            .await
+            .expect("part");
+    sqlx::query("DELETE FROM open_file_parts WHERE file_id = $1 AND seq = $2")
+        .bind(&file_id)
+        .bind(expected_parts as i64 - 1)
+        .execute(app.state.pool())
+        .await
+        .expect("delete");
+    let publish = || async {
+        let response = app
+            .post_as(
+                &admin,
+                &format!("/api/v1/opendata/resources/{rid}/publication"),
+                &json!({}),
+            )
+            .await;
+        let status = response.status().as_u16();
+        (status, response.json::<Value>().await.expect("json"))
+    };
+    let (status, refused) = publish().await;
+    assert_eq!(status, 500, "{refused}");
+    let (_, shown) = action(&app, Some(&admin), "resource_show", json!({"id": rid})).await;
+    assert_eq!(shown["result"]["publication"], "review");
+    let loading: Vec<(String,)> =
+        sqlx::query_as("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'odl_%'")
+            .fetch_all(app.state.pool())
+            .await
+            .unwrap_or_default();
+    assert!(loading.is_empty(), "a failed load leaves no table behind");
+
+    // Put back, it publishes: every row in the datastore, the served file in parts.
+    sqlx::query(
+        "INSERT INTO open_file_parts (file_id, seq, content, created_at) VALUES ($1, $2, $3, 0)",
+    )
+    .bind(&file_id)
+    .bind(expected_parts as i64 - 1)
+    .bind(last)
+    .execute(app.state.pool())
+    .await
+    .expect("insert");
+    let (status, published) = publish().await;
+    assert_eq!(status, 200, "{published}");
+    let (_, found) = action(
+        &app,
+        Some(&admin),
+        "datastore_search",
+        json!({"resource_id": rid, "filters": {"数量": 3}, "limit": 1}),
+    )
+    .await;
+    assert_eq!(found["result"]["total"], rows / 1000, "{found}");
+    let (status, opened) = action(
+        &app,
+        Some(&admin),
+        "package_patch",
+        json!({"id": id, "private": false}),
+    )
+    .await;
+    assert_eq!(status, 200, "{opened}");
+    let (_, shown) = action(&app, Some(&admin), "resource_show", json!({"id": rid})).await;
+    let url = shown["result"]["url"].as_str().expect("url").to_owned();
+    let sha = shown["result"]["hash"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let response = app
+        .client
+        .get(&url)
+        .header("Authorization", &admin)
+        .send()
+        .await
+        .expect("download");
+    assert_eq!(response.status(), 200);
+    let served = response.bytes().await.expect("body");
+    assert_eq!(
+        String::from_utf8_lossy(&served).lines().count(),
+        rows as usize + 1
+    );
+    assert_eq!(sha, tongban_app::opendata::service::sha256_hex(&served));
+    let (served_parts,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM open_file_parts p JOIN open_file_refs r ON r.file_id = p.file_id \
+         WHERE r.resource_id = $1 AND r.kind = 'served'",
+    )
+    .bind(&rid)
+    .fetch_one(app.state.pool())
+    .await
+    .expect("count");
+    assert!(served_parts >= 2, "{served_parts}");
+    let (raw_left,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM open_file_parts WHERE file_id = $1")
+            .bind(&file_id)
+            .fetch_one(app.state.pool())
+            .await
+            .expect("count");
+    assert_eq!(raw_left, 0, "the raw upload goes at publication");
+}

@@ -24,7 +24,6 @@ use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
@@ -153,9 +152,16 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(config.request_timeout_seconds),
+        .layer(middleware::from_fn_with_state(
+            Arc::new(Deadlines {
+                usual: Duration::from_secs(config.request_timeout_seconds),
+                long: Duration::from_secs(config.long_request_seconds),
+                long_requests: crate::module::modules(&state)
+                    .iter()
+                    .flat_map(|m| m.long_requests().iter().copied())
+                    .collect(),
+            }),
+            deadline,
         ))
         .layer(middleware::from_fn_with_state(
             (admission, state.clone()),
@@ -184,6 +190,35 @@ pub fn router(state: AppState) -> Router {
                 HeaderValue::from_static(value),
             ))
         })
+}
+
+/// How long requests may take: the usual limit, and the longer one for the requests modules
+/// declare long.
+struct Deadlines {
+    usual: Duration,
+    long: Duration,
+    long_requests: Vec<crate::module::LongRequest>,
+}
+
+/// Answers 503 to a request not answered within its deadline (the work is dropped with it).
+async fn deadline(
+    State(deadlines): State<Arc<Deadlines>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let long = deadlines
+        .long_requests
+        .iter()
+        .any(|l| l.matches(request.method().as_str(), request.uri().path()));
+    let limit = if long {
+        deadlines.long
+    } else {
+        deadlines.usual
+    };
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
 }
 
 async fn not_found(uri: axum::http::Uri) -> Response {
