@@ -1583,8 +1583,8 @@ async fn a_file_of_many_parts_is_sealed_part_by_part_and_checked_when_read() {
     )
     .await;
     let id = created["result"]["id"].as_str().expect("id").to_owned();
-    // About 14 MB: several parts of at most 4 MiB.
-    let rows = 200_000;
+    // About 9 MB: three parts of at most 4 MiB.
+    let rows = 130_000;
     let mut csv = String::from("日期,区县,类别,数量,金额,说明\n");
     for n in 0..rows {
         csv.push_str(&format!(
