@@ -492,3 +492,101 @@ fn csv_writer() -> csv::Writer<Vec<u8>> {
 fn into_bytes(writer: csv::Writer<Vec<u8>>) -> Vec<u8> {
     writer.into_inner().unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(treatments: Vec<(String, Treatment)>, chosen: Vec<(String, ColumnType)>) -> Plan {
+        Plan {
+            treatments,
+            quasi: Vec::new(),
+            k: 5,
+            chosen,
+        }
+    }
+
+    #[test]
+    fn treatments_drop_and_mask_before_the_scan() {
+        let csv = "姓名,手机,区县\n王小明,13800138000,江北区\n李小红,13900139000,江北区\n";
+        let raw = prepare(csv.as_bytes(), Format::Csv, &Plan::default()).expect("csv");
+        let kinds: Vec<gate::Kind> = raw.findings.iter().map(|f| f.kind).collect();
+        assert_eq!(kinds, vec![gate::Kind::NameColumn, gate::Kind::Mobile]);
+        let treated = prepare(
+            csv.as_bytes(),
+            Format::Csv,
+            &plan(
+                vec![
+                    ("姓名".into(), Treatment::Mask),
+                    ("手机".into(), Treatment::Drop),
+                ],
+                Vec::new(),
+            ),
+        )
+        .expect("csv");
+        assert_eq!(treated.table.columns, vec!["姓名", "区县"]);
+        assert_eq!(treated.table.rows[0], vec!["王**", "江北区"]);
+        let left = gate::blocking(&treated.findings, &[("姓名".into(), Treatment::Mask)]);
+        assert!(left.is_empty(), "{left:?}");
+    }
+
+    #[test]
+    fn a_chosen_type_names_the_first_row_that_does_not_fit_and_an_unknown_column() {
+        let csv = "编号,数量\n001,3\n002,x\n";
+        let kept = prepare(
+            csv.as_bytes(),
+            Format::Csv,
+            &plan(Vec::new(), vec![("编号".into(), ColumnType::Text)]),
+        )
+        .expect("fits");
+        assert_eq!(kept.fields[0].kind, ColumnType::Text);
+        match prepare(
+            csv.as_bytes(),
+            Format::Csv,
+            &plan(Vec::new(), vec![("数量".into(), ColumnType::Integer)]),
+        ) {
+            Err(Stop::Invalid("fields", why)) => {
+                assert_eq!(why, "row 2 of column 数量 is not of type int");
+            }
+            other => panic!("{:?}", other.map(|p| p.fields)),
+        }
+        assert!(matches!(
+            prepare(
+                csv.as_bytes(),
+                Format::Csv,
+                &plan(Vec::new(), vec![("人数".into(), ColumnType::Integer)]),
+            ),
+            Err(Stop::Invalid("fields", _))
+        ));
+    }
+
+    #[test]
+    fn the_served_file_written_in_parts_is_the_table_written_whole() {
+        let columns: Vec<String> = vec!["区县".into(), "说明".into()];
+        let rows: Vec<Vec<String>> = (0..120_000)
+            .map(|n| vec![format!("临江区{n}"), format!("第{n}条，含\"引号\"和,逗号")])
+            .collect();
+        for format in [Format::Csv, Format::Json] {
+            let mut writer = ServedWriter::new(format);
+            let mut parts = Vec::new();
+            for row in &rows {
+                if let Some(part) = writer.row(&columns, row) {
+                    assert!(part.len() >= files::PART);
+                    parts.push(part);
+                }
+            }
+            parts.push(writer.finish(&columns));
+            assert!(parts.len() >= 2, "{format:?}: {} parts", parts.len());
+            let whole = parts.concat();
+            let read = table::parse(&whole, format).expect("reads back");
+            assert_eq!(read.columns, columns);
+            assert_eq!(read.rows, rows, "{format:?}");
+        }
+        // No rows: the header alone (CSV), an empty array (JSON).
+        assert_eq!(
+            ServedWriter::new(Format::Csv).finish(&columns),
+            "区县,说明\n".as_bytes()
+        );
+        assert_eq!(ServedWriter::new(Format::Json).finish(&columns), b"[]");
+    }
+}

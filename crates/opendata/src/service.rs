@@ -1941,29 +1941,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn treatments_drop_and_mask_before_the_scan() {
-        let csv = "姓名,手机,区县\n王小明,13800138000,江北区\n李小红,13900139000,江北区\n";
-        let raw = prepare(csv.as_bytes(), Format::Csv, &[], &[], 5).expect("csv");
-        let kinds: Vec<gate::Kind> = raw.findings.iter().map(|f| f.kind).collect();
-        assert_eq!(kinds, vec![gate::Kind::NameColumn, gate::Kind::Mobile]);
-        let treated = prepare(
-            csv.as_bytes(),
-            Format::Csv,
-            &[
-                ("姓名".into(), Treatment::Mask),
-                ("手机".into(), Treatment::Drop),
-            ],
-            &[],
-            5,
-        )
-        .expect("csv");
-        assert_eq!(treated.table.columns, vec!["姓名", "区县"]);
-        assert_eq!(treated.table.rows[0], vec!["王**", "江北区"]);
-        let left = gate::blocking(&treated.findings, &[("姓名".into(), Treatment::Mask)]);
-        assert!(left.is_empty(), "{left:?}");
-    }
-
-    #[test]
     fn file_names_are_safe_in_a_path() {
         assert_eq!(
             safe_file_name("../../公交 线路.csv", Format::Csv),
