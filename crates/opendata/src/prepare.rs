@@ -10,7 +10,7 @@
 
 use std::ops::ControlFlow;
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, retrying};
 use crate::files::{self, Spool, Spooled};
 use crate::gate::{self, Finding, Scanner, Treatment};
 use crate::state::AppState;
@@ -307,11 +307,13 @@ pub async fn load(
     serve: Option<Format>,
 ) -> AppResult<Loaded> {
     let engine = state.db.engine();
-    {
+    retrying(|| async {
         let mut tx = state.pool().begin().await?;
         store::create_loading(&mut tx, engine, resource_id, fields).await?;
         tx.commit().await?;
-    }
+        Ok(())
+    })
+    .await?;
     let reader = files::open(state, &file.file_id, file.sealed, &file.sha256);
     let format = file.format;
     let (sender, mut pieces) = tokio::sync::mpsc::channel::<Piece>(4);
@@ -354,13 +356,15 @@ pub async fn load(
         let done = match piece {
             Piece::Rows(rows) if rows.is_empty() => Ok(()),
             Piece::Rows(rows) => {
-                let loaded = async {
+                // Each batch commits on its own, so other writers wait for one batch at most;
+                // a batch that lost a race for the database is sent again.
+                let loaded = retrying(|| async {
                     let mut tx = state.pool().begin().await?;
                     store::load_loading(&mut tx, engine, resource_id, fields, &rows, next_id)
                         .await?;
                     tx.commit().await?;
-                    Ok::<(), AppError>(())
-                }
+                    Ok(())
+                })
                 .await;
                 next_id += rows.len() as i64;
                 loaded

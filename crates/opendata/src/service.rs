@@ -1475,13 +1475,13 @@ pub async fn set_column_types(
             resource.column_types = chosen;
             resource.fields = fields;
             resource.modified_at = state.now();
-            let swapped = async {
+            let swapped = retrying(|| async {
                 let mut tx = state.pool().begin().await?;
                 store::swap_loading(&mut tx, &resource.id).await?;
                 store::update_resource(&mut *tx, &resource).await?;
                 tx.commit().await?;
-                Ok::<(), AppError>(())
-            }
+                Ok(())
+            })
             .await;
             if swapped.is_err() {
                 prepare::drop_loading(state, &resource.id).await;
@@ -1650,15 +1650,15 @@ pub async fn publish_resource(state: &AppState, actor: &Actor, id: &str) -> AppR
     resource.state = ResourceState::Published;
     resource.published_by = Some(actor.id().to_owned());
     resource.modified_at = state.now();
-    let swapped = async {
+    let swapped = retrying(|| async {
         let mut tx = state.pool().begin().await?;
         store::swap_loading(&mut tx, &resource.id).await?;
         store::delete_files(&mut tx, &resource.id, None).await?;
         store::attach_file(&mut *tx, &resource.id, FileKind::Served, &served.file_id).await?;
         store::update_resource(&mut *tx, &resource).await?;
         tx.commit().await?;
-        Ok::<(), AppError>(())
-    }
+        Ok(())
+    })
     .await;
     if swapped.is_err() {
         files::discard(state, &served.file_id).await;
