@@ -25,6 +25,6 @@ fuzz_target!(|data: &[u8]| {
     let Some((&step, file)) = data.split_first() else { return };
     let step = usize::from(step).max(1);
     let whole = table::parse(file, table::Format::Csv);
-    let pieces = rows::rows(Pieces(file, step), table::Format::Csv).and_then(rows::Rows::into_table);
+    let pieces = table::rows(Pieces(file, step), table::Format::Csv).and_then(rows::Rows::into_table);
     assert_eq!(whole, pieces);
 });

@@ -16,7 +16,8 @@ use crate::gate::{self, Finding, Scanner, Treatment};
 use crate::state::AppState;
 use crate::store;
 use crate::table::{self, ColumnType, Field, Format, Table, TableError};
-use tongban_tables::rows::{Inference, Rows};
+use tongban_tables::rows::Rows;
+use tongban_tables::table::Inference;
 
 /// Rows sent to the database at a time, each batch in a transaction of its own.
 const BATCH: usize = 16_384;
@@ -195,14 +196,10 @@ pub struct Prepared {
 /// Prepares a small file held in memory (the demo's).
 pub fn prepare(bytes: &[u8], format: Format, plan: &Plan) -> Result<Prepared, Stop> {
     let mut kept = Vec::new();
-    let summary = pass(
-        tongban_tables::rows::rows(bytes, format)?,
-        plan,
-        |_, row| {
-            kept.push(row);
-            ControlFlow::Continue(())
-        },
-    )?;
+    let summary = pass(table::rows(bytes, format)?, plan, |_, row| {
+        kept.push(row);
+        ControlFlow::Continue(())
+    })?;
     Ok(Prepared {
         table: Table {
             columns: summary.columns,
@@ -235,11 +232,9 @@ pub async fn summarize(state: &AppState, file: &Stored, plan: Plan) -> AppResult
     let reader = files::open(state, &file.file_id, file.sealed, &file.sha256);
     let format = file.format;
     blocking(move || {
-        pass(
-            tongban_tables::rows::rows(reader, format)?,
-            &plan,
-            |_, _| ControlFlow::Continue(()),
-        )
+        pass(table::rows(reader, format)?, &plan, |_, _| {
+            ControlFlow::Continue(())
+        })
     })
     .await
 }
@@ -248,7 +243,7 @@ pub async fn summarize(state: &AppState, file: &Stored, plan: Plan) -> AppResult
 pub async fn columns(state: &AppState, file: &Stored) -> AppResult<Vec<String>> {
     let reader = files::open(state, &file.file_id, file.sealed, &file.sha256);
     let format = file.format;
-    blocking(move || Ok(tongban_tables::rows::rows(reader, format)?.columns)).await
+    blocking(move || Ok(table::rows(reader, format)?.columns)).await
 }
 
 /// The first rows of a stored file after the treatment, and its columns.
@@ -263,20 +258,16 @@ pub async fn first_rows(
     blocking(move || {
         let mut rows = Vec::new();
         let mut columns = Vec::new();
-        pass(
-            tongban_tables::rows::rows(reader, format)?,
-            &plan,
-            |treated, row| {
-                if columns.is_empty() {
-                    columns = treated.to_vec();
-                }
-                if rows.len() == limit {
-                    return ControlFlow::Break(());
-                }
-                rows.push(row);
-                ControlFlow::Continue(())
-            },
-        )?;
+        pass(table::rows(reader, format)?, &plan, |treated, row| {
+            if columns.is_empty() {
+                columns = treated.to_vec();
+            }
+            if rows.len() == limit {
+                return ControlFlow::Break(());
+            }
+            rows.push(row);
+            ControlFlow::Continue(())
+        })?;
         Ok((columns, rows))
     })
     .await
@@ -318,7 +309,7 @@ pub async fn load(
     let format = file.format;
     let (sender, mut pieces) = tokio::sync::mpsc::channel::<Piece>(4);
     let worker = tokio::task::spawn_blocking(move || {
-        let rows = tongban_tables::rows::rows(reader, format)?;
+        let rows = table::rows(reader, format)?;
         let mut writer = serve.map(ServedWriter::new);
         let mut batch = Vec::with_capacity(BATCH);
         let summary = pass(rows, &plan, |columns, row| {

@@ -1,15 +1,15 @@
 //! Tables read a row at a time, so that a file of any length is read in bounded memory: a CSV
-//! file as a stream (UTF-8, or GBK when its first 64 KiB are not UTF-8), JSON and workbooks
-//! whole (their formats do not stream, and their uploads are smaller). What is kept of a
-//! table while its rows pass is gathered by accumulators: each column's type here
-//! ([`Inference`]), the personal-data gate's findings in [`crate::gate::Scanner`].
+//! file as a stream (UTF-8, or GBK when its first 64 KiB are not UTF-8); JSON and workbooks
+//! are read whole ([`crate::table::rows`] opens any format). What is kept of a table while its
+//! rows pass is gathered by accumulators: each column's type in
+//! [`crate::table::Inference`], the personal-data gate's findings in
+//! [`crate::gate::Scanner`].
 
 use std::cell::Cell;
 use std::io::{self, Read};
 use std::rc::Rc;
 
-use crate::shape::{MAX_CELL, MAX_COLUMNS, Table, TableError};
-use crate::table::{ColumnType, Field, Format, unique_names};
+use crate::shape::{MAX_CELL, MAX_COLUMNS, Table, TableError, unique_names};
 
 /// How many bytes of a CSV file decide its encoding.
 const SNIFF: u64 = 64 * 1024;
@@ -36,31 +36,25 @@ enum Source<'r> {
     Whole(std::vec::IntoIter<Vec<String>>),
 }
 
-/// Opens a file for reading its rows: the header is read (and checked) at once.
-pub fn rows<'r>(input: impl Read + 'r, format: Format) -> Result<Rows<'r>, TableError> {
-    match format {
-        Format::Csv => csv_rows(Box::new(input)),
-        Format::Json | Format::Xlsx => {
-            let mut bytes = Vec::new();
-            let mut input = input;
-            input.read_to_end(&mut bytes).map_err(io_error)?;
-            let table = crate::table::parse(&bytes, format)?;
-            Ok(Rows {
-                columns: table.columns,
-                source: Source::Whole(table.rows.into_iter()),
-            })
+impl<'r> Rows<'r> {
+    /// The rows of a table already read whole.
+    pub fn whole(table: Table) -> Rows<'r> {
+        Rows {
+            columns: table.columns,
+            source: Source::Whole(table.rows.into_iter()),
         }
     }
 }
 
-fn io_error(error: io::Error) -> TableError {
+pub(crate) fn io_error(error: io::Error) -> TableError {
     match error.kind() {
         io::ErrorKind::InvalidData => TableError::Encoding,
         _ => TableError::Read(error.to_string()),
     }
 }
 
-fn csv_rows<'r>(mut input: Box<dyn Read + 'r>) -> Result<Rows<'r>, TableError> {
+/// Opens a CSV file for reading its rows: the header is read (and checked) at once.
+pub fn csv<'r>(mut input: Box<dyn Read + 'r>) -> Result<Rows<'r>, TableError> {
     let mut head = Vec::new();
     (&mut input)
         .take(SNIFF)
@@ -288,73 +282,10 @@ impl Read for Gb18030<'_> {
     }
 }
 
-/// Each column's type gathered as rows pass: the narrowest that admits every cell (int, then
-/// numeric, then date, else text); a column with no values is text.
-pub struct Inference {
-    columns: Vec<Possible>,
-}
-
-#[derive(Clone, Copy)]
-struct Possible {
-    any: bool,
-    integer: bool,
-    number: bool,
-    date: bool,
-}
-
-impl Inference {
-    pub fn new(width: usize) -> Self {
-        Inference {
-            columns: vec![
-                Possible {
-                    any: false,
-                    integer: true,
-                    number: true,
-                    date: true,
-                };
-                width
-            ],
-        }
-    }
-
-    pub fn add(&mut self, row: &[String]) {
-        for (possible, cell) in self.columns.iter_mut().zip(row) {
-            if cell.is_empty() {
-                continue;
-            }
-            possible.any = true;
-            possible.integer = possible.integer && crate::table::is_integer(cell);
-            possible.number = possible.number && crate::table::is_number(cell);
-            possible.date = possible.date && crate::table::is_date(cell);
-        }
-    }
-
-    /// The fields of the columns seen.
-    pub fn fields(&self, columns: &[String]) -> Vec<Field> {
-        columns
-            .iter()
-            .zip(&self.columns)
-            .map(|(name, p)| Field {
-                id: name.clone(),
-                kind: if !p.any {
-                    ColumnType::Text
-                } else if p.integer {
-                    ColumnType::Integer
-                } else if p.number {
-                    ColumnType::Number
-                } else if p.date {
-                    ColumnType::Date
-                } else {
-                    ColumnType::Text
-                },
-            })
-            .collect()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::table::{ColumnType, Format, Inference, rows};
 
     /// A reader that hands out a few bytes at a time, as a network or a store of parts does.
     struct Trickle<'a>(&'a [u8], usize);

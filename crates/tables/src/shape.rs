@@ -75,3 +75,27 @@ impl fmt::Display for TableError {
 }
 
 impl std::error::Error for TableError {}
+
+/// Column names made unique and never empty (`column_3`, `名称_2`); `_id` is the datastore's.
+pub(crate) fn unique_names(columns: Vec<String>) -> Vec<String> {
+    let mut taken: Vec<String> = vec!["_id".into()];
+    columns
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let base = if name.is_empty() {
+                format!("column_{}", i + 1)
+            } else {
+                name
+            };
+            let mut candidate = base.clone();
+            let mut n = 2;
+            while taken.contains(&candidate) {
+                candidate = format!("{base}_{n}");
+                n += 1;
+            }
+            taken.push(candidate.clone());
+            candidate
+        })
+        .collect()
+}

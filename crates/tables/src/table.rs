@@ -7,6 +7,8 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
+use crate::rows::Rows;
+use crate::shape::unique_names;
 pub use crate::shape::{MAX_CELL, MAX_COLUMNS, Table, TableError};
 
 /// How a file is written.
@@ -121,7 +123,7 @@ pub fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, TableError> {
 /// Reads a file into a table (a CSV file through [`crate::rows`], as a stream).
 pub fn parse(bytes: &[u8], format: Format) -> Result<Table, TableError> {
     let table = match format {
-        Format::Csv => return crate::rows::rows(bytes, Format::Csv)?.into_table(),
+        Format::Csv => return crate::rows::csv(Box::new(bytes))?.into_table(),
         Format::Json => parse_json(&decode(bytes)?)?,
         Format::Xlsx => crate::xlsx::parse(bytes)?,
     };
@@ -179,31 +181,7 @@ fn parse_json(text: &str) -> Result<Table, TableError> {
     Ok(Table { columns, rows })
 }
 
-/// Column names made unique and never empty (`column_3`, `名称_2`); `_id` is the datastore's.
-pub(crate) fn unique_names(columns: Vec<String>) -> Vec<String> {
-    let mut taken: Vec<String> = vec!["_id".into()];
-    columns
-        .into_iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let base = if name.is_empty() {
-                format!("column_{}", i + 1)
-            } else {
-                name
-            };
-            let mut candidate = base.clone();
-            let mut n = 2;
-            while taken.contains(&candidate) {
-                candidate = format!("{base}_{n}");
-                n += 1;
-            }
-            taken.push(candidate.clone());
-            candidate
-        })
-        .collect()
-}
-
-pub(crate) fn is_integer(cell: &str) -> bool {
+fn is_integer(cell: &str) -> bool {
     let digits = cell.strip_prefix('-').unwrap_or(cell);
     !digits.is_empty()
         && digits.len() <= 18
@@ -211,7 +189,7 @@ pub(crate) fn is_integer(cell: &str) -> bool {
         && (digits == "0" || !digits.starts_with('0'))
 }
 
-pub(crate) fn is_number(cell: &str) -> bool {
+fn is_number(cell: &str) -> bool {
     // A code written with leading zeros (007) is text: as a number it would lose them.
     let unsigned = cell.trim_start_matches(['-', '+']);
     if unsigned.len() > 1 && unsigned.starts_with('0') && unsigned.as_bytes()[1].is_ascii_digit() {
@@ -225,7 +203,7 @@ pub(crate) fn is_number(cell: &str) -> bool {
         && cell.parse::<f64>().is_ok_and(f64::is_finite)
 }
 
-pub(crate) fn is_date(cell: &str) -> bool {
+fn is_date(cell: &str) -> bool {
     let b = cell.as_bytes();
     b.len() == 10
         && b[4] == b'-'
@@ -240,11 +218,91 @@ pub(crate) fn is_date(cell: &str) -> bool {
 /// Each column's type: the narrowest that admits every cell (int, then numeric, then date,
 /// else text); a column with no values is text.
 pub fn infer(table: &Table) -> Vec<Field> {
-    let mut inference = crate::rows::Inference::new(table.columns.len());
+    let mut inference = Inference::new(table.columns.len());
     for row in &table.rows {
         inference.add(row);
     }
     inference.fields(&table.columns)
+}
+
+/// Each column's type gathered as rows pass: the narrowest that admits every cell (int, then
+/// numeric, then date, else text); a column with no values is text.
+pub struct Inference {
+    columns: Vec<Possible>,
+}
+
+#[derive(Clone, Copy)]
+struct Possible {
+    any: bool,
+    integer: bool,
+    number: bool,
+    date: bool,
+}
+
+impl Inference {
+    pub fn new(width: usize) -> Self {
+        Inference {
+            columns: vec![
+                Possible {
+                    any: false,
+                    integer: true,
+                    number: true,
+                    date: true,
+                };
+                width
+            ],
+        }
+    }
+
+    pub fn add(&mut self, row: &[String]) {
+        for (possible, cell) in self.columns.iter_mut().zip(row) {
+            if cell.is_empty() {
+                continue;
+            }
+            possible.any = true;
+            possible.integer = possible.integer && is_integer(cell);
+            possible.number = possible.number && is_number(cell);
+            possible.date = possible.date && is_date(cell);
+        }
+    }
+
+    /// The fields of the columns seen.
+    pub fn fields(&self, columns: &[String]) -> Vec<Field> {
+        columns
+            .iter()
+            .zip(&self.columns)
+            .map(|(name, p)| Field {
+                id: name.clone(),
+                kind: if !p.any {
+                    ColumnType::Text
+                } else if p.integer {
+                    ColumnType::Integer
+                } else if p.number {
+                    ColumnType::Number
+                } else if p.date {
+                    ColumnType::Date
+                } else {
+                    ColumnType::Text
+                },
+            })
+            .collect()
+    }
+}
+
+/// Opens a file for reading its rows: a CSV file as a stream ([`crate::rows`]), JSON and
+/// workbooks read whole; the header is read (and checked) at once.
+pub fn rows<'r>(input: impl std::io::Read + 'r, format: Format) -> Result<Rows<'r>, TableError> {
+    match format {
+        Format::Csv => crate::rows::csv(Box::new(input)),
+        Format::Json | Format::Xlsx => {
+            let mut bytes = Vec::new();
+            let mut input = input;
+            input
+                .read_to_end(&mut bytes)
+                .map_err(crate::rows::io_error)?;
+            Ok(Rows::whole(parse(&bytes, format)?))
+        }
+    }
 }
 
 /// A table written as CSV (UTF-8, a header row).
