@@ -14,6 +14,7 @@ pub use tongban_crossregion as crossregion;
 pub use tongban_exchange::catalogue;
 pub use tongban_exchange::gateway as exchange;
 pub use tongban_exchange::pubsub;
+pub use tongban_office as office;
 pub use tongban_opendata as opendata;
 pub use tongban_ops as ops;
 pub use tongban_platform::{
@@ -156,6 +157,7 @@ pub fn modules() -> Vec<Box<dyn module::Module>> {
         Box::new(tongban_opendata::OpenDataModule),
         Box::new(tongban_collect::CollectModule),
         Box::new(tongban_ops::OpsModule),
+        Box::new(tongban_office::OfficeModule),
     ]
 }
 

@@ -23,6 +23,7 @@ mod keys;
 mod leases;
 mod ledger;
 mod migrations;
+mod office;
 mod opendata;
 mod operations;
 mod ops;

@@ -1,0 +1,30 @@
+//! tongban-office: 协同办公 — official documents from draft to sealed and sent, as a module. This
+//! first part keeps documents and issues their numbers (发文字号) without gaps
+//! ([`numbering`]); the elements and rules of a document are `tongban-gongwen`'s.
+#![forbid(unsafe_code)]
+
+mod modules;
+
+pub mod numbering;
+pub mod store;
+
+pub use modules::OfficeModule;
+pub use tongban_gongwen as gongwen;
+pub(crate) use tongban_platform::{db, error, module};
+
+/// The tables of this crate's module.
+pub static MIGRATIONS: tongban_platform::migrations::Migrations =
+    tongban_platform::migrations::Migrations {
+        owner: "office",
+        sqlite: &sqlx::migrate!("migrations/sqlite"),
+        postgres: &sqlx::migrate!("migrations/postgres"),
+    };
+
+#[cfg(test)]
+mod migration_tests {
+    #[test]
+    fn both_dialects_make_the_same_tables_columns_and_indexes() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        tongban_platform::migrations::check_dialects(&root).expect("the dialects agree");
+    }
+}
