@@ -212,10 +212,21 @@ pub enum BenchCommand {
         /// Calls timed one at a time for each latency.
         #[arg(long, default_value_t = 300)]
         searches: usize,
-        /// Then grow the loaded table to this many rows (written straight into its datastore
-        /// table, in the same shape) and time datastore_search on it; 0 skips it.
+        /// Then upload and publish a second table of this many rows, as one CSV file, and time
+        /// datastore_search on it; 0 skips it.
         #[arg(long, default_value_t = 0)]
         big_rows: usize,
+    },
+    /// 协同办公: document numbers issued by many issuers at once, each in its document's
+    /// transaction, checked to run from 1 without a gap or a repeat.
+    Office {
+        #[arg(long, default_value_t = 20_000)]
+        documents: usize,
+        #[arg(long, default_value_t = 32)]
+        issuers: usize,
+        /// A PostgreSQL URL; SQLite in a scratch folder when absent.
+        #[arg(long)]
+        database_url: Option<String>,
     },
     /// 一表通: a submission checked against its form alone; durable submissions through a
     /// node, as ODK clients send them; the office's overlap report against many forms.
@@ -491,6 +502,11 @@ pub async fn bench(command: BenchCommand) -> anyhow::Result<()> {
             connections,
             forms,
         } => crate::forms_bench::forms(count, connections, forms).await?,
+        BenchCommand::Office {
+            documents,
+            issuers,
+            database_url,
+        } => crate::office_bench::office(documents, issuers, database_url).await?,
         BenchCommand::Pubsub {
             count,
             subscribers,

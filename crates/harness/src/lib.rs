@@ -13,6 +13,7 @@ pub mod cross_region_bench;
 pub mod exchange_bench;
 pub mod forms_bench;
 pub mod load;
+pub mod office_bench;
 pub mod opendata_bench;
 pub mod ops_bench;
 pub mod overload;
