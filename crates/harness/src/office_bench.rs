@@ -9,31 +9,8 @@ use std::time::Instant;
 use serde_json::{Value, json};
 use tongban_app::config::Config;
 use tongban_app::error::retrying;
-use tongban_app::office::gongwen::draft::{Draft, Recipient, Relation};
-use tongban_app::office::gongwen::kind::{Direction, Kind};
 use tongban_app::office::{numbering, store};
 use tongban_core::SystemClock;
-
-fn notice(n: usize) -> Draft {
-    Draft {
-        kind: Kind::Notice,
-        direction: Direction::Downward,
-        title: format!("临江区人民政府关于做好第{n}批惠企政策兑现工作的通知"),
-        main_recipients: vec![Recipient {
-            name: "各街道办事处".into(),
-            relation: Relation::Subordinate,
-        }],
-        copied_to: Vec::new(),
-        signer: None,
-        secrecy: None,
-        copies: None,
-        urgency: None,
-        body: "现将有关事项通知如下……".repeat(20),
-        requests: Vec::new(),
-        attachments: Vec::new(),
-        answers: None,
-    }
-}
 
 pub async fn office(
     documents: usize,
@@ -87,7 +64,7 @@ pub async fn office(
                         let document = store::Document {
                             id: format!("bench-{}-{n}", std::process::id()),
                             department_id: "linjiang-zwfw".into(),
-                            draft: notice(n),
+                            draft: tongban_app::office::examples::notice(n),
                             state: "numbered".into(),
                             number: Some(number),
                             created_by: "bench".into(),

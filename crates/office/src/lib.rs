@@ -5,6 +5,8 @@
 
 mod modules;
 
+pub mod examples;
+
 pub mod numbering;
 pub mod store;
 

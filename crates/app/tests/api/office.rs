@@ -3,32 +3,9 @@
 //! own — and while some of them fail after taking a number.
 
 use tongban_app::error::{AppError, retrying};
-use tongban_app::office::gongwen::draft::{Draft, Recipient, Relation};
-use tongban_app::office::gongwen::kind::{Direction, Kind};
 use tongban_app::office::{numbering, store};
 
 use crate::helpers::spawn_app;
-
-fn notice(n: usize) -> Draft {
-    Draft {
-        kind: Kind::Notice,
-        direction: Direction::Downward,
-        title: format!("临江区人民政府关于做好第{n}批惠企政策兑现工作的通知"),
-        main_recipients: vec![Recipient {
-            name: "各街道办事处".into(),
-            relation: Relation::Subordinate,
-        }],
-        copied_to: Vec::new(),
-        signer: None,
-        secrecy: None,
-        copies: None,
-        urgency: None,
-        body: "现将有关事项通知如下……".into(),
-        requests: Vec::new(),
-        attachments: Vec::new(),
-        answers: None,
-    }
-}
 
 #[tokio::test]
 async fn ten_thousand_documents_numbered_at_once_have_no_gap_and_no_repeat() {
@@ -51,7 +28,7 @@ async fn ten_thousand_documents_numbered_at_once_have_no_gap_and_no_repeat() {
                         let document = store::Document {
                             id: format!("doc-{n}"),
                             department_id: "linjiang-zwfw".into(),
-                            draft: notice(n),
+                            draft: tongban_app::office::examples::notice(n),
                             state: "numbered".into(),
                             number: Some(number),
                             created_by: "demo.deptadmin".into(),
