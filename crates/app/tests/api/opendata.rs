@@ -1663,11 +1663,18 @@ async fn a_file_of_many_parts_is_sealed_part_by_part_and_checked_when_read() {
     assert_eq!(status, 500, "{refused}");
     let (_, shown) = action(&app, Some(&admin), "resource_show", json!({"id": rid})).await;
     assert_eq!(shown["result"]["publication"], "review");
-    let loading: Vec<(String,)> =
-        sqlx::query_as("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'odl_%'")
-            .fetch_all(app.state.pool())
-            .await
-            .unwrap_or_default();
+    let tables = match app.state.db.engine() {
+        tongban_app::db::Engine::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'odl_%'"
+        }
+        tongban_app::db::Engine::Postgres => {
+            "SELECT table_name::text FROM information_schema.tables WHERE table_name LIKE 'odl_%'"
+        }
+    };
+    let loading: Vec<(String,)> = sqlx::query_as(tables)
+        .fetch_all(app.state.pool())
+        .await
+        .expect("tables");
     assert!(loading.is_empty(), "a failed load leaves no table behind");
 
     // Put back, it publishes: every row in the datastore, the served file in parts.
