@@ -759,9 +759,11 @@ async fn upload(
             "choose a CSV, JSON or XLSX file",
         )));
     };
-    service::add_resource(&state, actor, &id, input, Some(file))
-        .await
-        .map_err(|e| ctx.error(e))?;
+    let file_id = file.file.file_id.clone();
+    let added = service::add_resource(&state, actor, &id, input, Some(file)).await;
+    // A file the call did not keep (refused before it was read) goes.
+    crate::files::discard_unless_kept(&state, &file_id).await;
+    added.map_err(|e| ctx.error(e))?;
     done(&state, &ctx, "od.notice.uploaded").await
 }
 
