@@ -413,13 +413,7 @@ async fn read_params(
                         Some(service::spool(state, file_name, &mut field, unreadable).await?);
                 }
                 _ => {
-                    let mut bytes = Vec::new();
-                    while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
-                        bytes.extend_from_slice(&chunk);
-                        if bytes.len() > text_limit {
-                            return Err(CkanError::from(AppError::PayloadTooLarge));
-                        }
-                    }
+                    let bytes = service::field_bytes(&mut field, text_limit, unreadable).await?;
                     let text = String::from_utf8(bytes)
                         .map_err(|_| CkanError::bad_request(format!("{name} is not UTF-8")))?;
                     params.values.insert(name, Value::String(text));

@@ -718,13 +718,8 @@ async fn upload(
                 }
                 continue;
             }
-            let mut bytes = Vec::new();
-            while let Some(chunk) = part.chunk().await.map_err(unreadable)? {
-                bytes.extend_from_slice(&chunk);
-                if bytes.len() > state.config.max_body_bytes {
-                    return Err(AppError::PayloadTooLarge);
-                }
-            }
+            let bytes =
+                service::field_bytes(&mut part, state.config.max_body_bytes, unreadable).await?;
             match name.as_str() {
                 "csrf" => {
                     ctx.check_csrf(&String::from_utf8_lossy(&bytes))

@@ -1073,6 +1073,23 @@ pub async fn spool<E>(
     })
 }
 
+/// The bytes of a form field that is not a file, refused past `limit` before more is read.
+pub async fn field_bytes<E>(
+    mut chunks: impl futures_util::Stream<Item = Result<axum::body::Bytes, E>> + Unpin,
+    limit: usize,
+    unreadable: impl Fn(E) -> AppError,
+) -> AppResult<Vec<u8>> {
+    use futures_util::StreamExt as _;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = chunks.next().await {
+        bytes.extend_from_slice(&chunk.map_err(&unreadable)?);
+        if bytes.len() > limit {
+            return Err(AppError::PayloadTooLarge);
+        }
+    }
+    Ok(bytes)
+}
+
 /// Whether the actor prepares open data for some department (and so may send a file).
 pub fn may_upload(actor: Option<&Actor>) -> bool {
     actor.is_some_and(|a| {
