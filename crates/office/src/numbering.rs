@@ -10,14 +10,7 @@ use crate::gongwen::number::Number;
 
 /// Takes the next number of a code and year inside the caller's transaction.
 pub async fn issue(tx: &mut crate::db::Tx<'_>, code: &str, year: i32) -> AppResult<Number> {
-    let (seq,): (i64,) = sqlx::query_as(
-        "INSERT INTO office_numbers (code, year, last) VALUES ($1, $2, 1) \
-         ON CONFLICT (code, year) DO UPDATE SET last = office_numbers.last + 1 RETURNING last",
-    )
-    .bind(code.to_owned())
-    .bind(i64::from(year))
-    .fetch_one(&mut **tx)
-    .await?;
+    let seq = crate::store::next_number(&mut **tx, code, year).await?;
     Number::new(code, year, u32::try_from(seq).unwrap_or(u32::MAX))
         .map_err(|e| crate::error::AppError::invalid("code", e.to_string()))
 }

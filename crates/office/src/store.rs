@@ -78,3 +78,17 @@ pub async fn numbers_of<'e>(db: impl Exec<'e>, code: &str, year: i32) -> AppResu
     .await?;
     Ok(rows.into_iter().map(|(n,)| n).collect())
 }
+
+/// Raises the counter of a code and year by one (from 1) and returns it; the row stays locked
+/// (on PostgreSQL) until the caller's transaction ends.
+pub async fn next_number<'e>(db: impl Exec<'e>, code: &str, year: i32) -> AppResult<i64> {
+    let (seq,): (i64,) = sqlx::query_as(
+        "INSERT INTO office_numbers (code, year, last) VALUES ($1, $2, 1) \
+         ON CONFLICT (code, year) DO UPDATE SET last = office_numbers.last + 1 RETURNING last",
+    )
+    .bind(code.to_owned())
+    .bind(i64::from(year))
+    .fetch_one(db)
+    .await?;
+    Ok(seq)
+}
