@@ -1742,3 +1742,30 @@ async fn a_file_of_many_parts_is_sealed_part_by_part_and_checked_when_read() {
             .expect("count");
     assert_eq!(raw_left, 0, "the raw upload goes at publication");
 }
+
+/// A file is taken only from a department's open-data staff: anyone else is refused before a
+/// byte of it is stored, and a JSON file over the size read whole is refused with nothing kept.
+#[tokio::test]
+async fn a_file_from_someone_who_may_not_send_one_is_refused_before_it_is_stored() {
+    let app = spawn_app().await;
+    let clerk = app.account("demo.clerk.market").api_token.clone();
+    let (_, created) = action(
+        &app,
+        Some(&clerk),
+        "package_create",
+        json!({"name": "refused-files", "owner_org": "linjiang-scjg", "private": true}),
+    )
+    .await;
+    let id = created["result"]["id"].as_str().expect("id").to_owned();
+    let parts_before = app.count("open_file_parts").await;
+    let venue = app.account("demo.venue").api_token.clone();
+    let (status, refused) =
+        upload(&app, &venue, &id, "list.csv", b"a,b\n1,2\n".to_vec(), &[]).await;
+    assert_eq!(status, 403, "{refused}");
+    assert_eq!(refused["error"]["__type"], "Authorization Error");
+    let big_json = format!("[{}]", vec!["{\"a\":1}"; 10 * 1024 * 1024].join(","));
+    let (status, refused) = upload(&app, &clerk, &id, "big.json", big_json.into_bytes(), &[]).await;
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(refused["error"]["__type"], "Validation Error");
+    assert_eq!(app.count("open_file_parts").await, parts_before);
+}
