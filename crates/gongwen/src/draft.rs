@@ -10,6 +10,7 @@ use crate::number::Number;
 
 /// How a recipient stands to the issuing organ, as the directory knows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = RecipientRelation))]
 #[serde(rename_all = "snake_case")]
 pub enum Relation {
     /// An organ above the issuer in its line (上级机关), or the people's congress of its level
@@ -23,6 +24,7 @@ pub enum Relation {
 
 /// An organ a document is sent or copied to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = DocumentRecipient))]
 pub struct Recipient {
     pub name: String,
     pub relation: Relation,
@@ -30,6 +32,7 @@ pub struct Recipient {
 
 /// 密级 (GB/T 9704-2012, 7.2.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = DocumentSecrecy))]
 #[serde(rename_all = "snake_case")]
 pub enum Secrecy {
     /// 秘密
@@ -42,6 +45,7 @@ pub enum Secrecy {
 
 /// 紧急程度 (7.2.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = DocumentUrgency))]
 #[serde(rename_all = "snake_case")]
 pub enum Urgency {
     /// 加急
@@ -52,6 +56,7 @@ pub enum Urgency {
 
 /// The 请示 a 批复 answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = AnsweredRequest))]
 pub struct Answered {
     pub kind: Kind,
     pub number: Number,
@@ -62,6 +67,7 @@ pub struct Answered {
 /// A draft: what the drafter writes. The number, the date and the seal come later, from the
 /// office (numbering, 成文日期 at sign-off, 印章 at sealing).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Draft {
     pub kind: Kind,
     pub direction: Direction,
@@ -90,6 +96,7 @@ pub struct Draft {
 
 /// A rule a draft breaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = DocumentRule))]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
     /// The kind does not travel this way (a 请示 goes up, a 批复 down, a 函 across).

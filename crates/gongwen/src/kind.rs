@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// A kind of official document (公文种类).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = DocumentKind))]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// 决议: a major decision a meeting discussed and adopted.
@@ -43,6 +44,7 @@ pub enum Kind {
 
 /// Which way a document travels (行文方向).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = DocumentDirection))]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// 上行文: to a superior organ (or, for a 议案, to the people's congress).

@@ -2,9 +2,10 @@
 //! and government documents (党政机关公文处理工作条例) and GB/T 9704-2012 define them, with no IO —
 //! the fifteen kinds and the directions each may travel ([`kind`]), document numbers
 //! (发文字号, [`number`]), and the elements of a document with the rules a draft must keep
-//! before it goes on ([`draft`]). The office module stores, routes, numbers and seals them.
+//! before it goes on ([`draft`]), and the steps an outgoing document passes ([`flow`]). The office module stores, routes, numbers and seals them.
 #![forbid(unsafe_code)]
 
 pub mod draft;
+pub mod flow;
 pub mod kind;
 pub mod number;

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// A document number.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = DocumentNumber))]
 pub struct Number {
     /// The organ's code, such as `临政发` or `临政办函`.
     pub code: String,

@@ -61,16 +61,16 @@ pub async fn office(
                     async move {
                         let mut tx = state.pool().begin().await?;
                         let number = numbering::issue(&mut tx, &code, 2026).await?;
-                        let document = store::Document {
-                            id: format!("bench-{}-{n}", std::process::id()),
-                            department_id: "linjiang-zwfw".into(),
-                            draft: tongban_app::office::examples::notice(n),
-                            state: "numbered".into(),
-                            number: Some(number),
-                            created_by: "bench".into(),
-                            created_at: 0,
-                            modified_at: 0,
-                        };
+                        let mut document = store::Document::new(
+                            format!("bench-{}-{n}", std::process::id()),
+                            "linjiang-zwfw",
+                            &code,
+                            tongban_app::office::examples::notice(n),
+                            "bench",
+                            0,
+                        );
+                        document.state = "sealing".into();
+                        document.number = Some(number);
                         store::insert_document(&mut *tx, &document).await?;
                         tx.commit().await?;
                         Ok(())

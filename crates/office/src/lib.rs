@@ -1,10 +1,14 @@
-//! tongban-office: 协同办公 — official documents from draft to sealed and sent, as a module. This
-//! first part keeps documents and issues their numbers (发文字号) without gaps
-//! ([`numbering`]); the elements and rules of a document are `tongban-gongwen`'s.
+//! tongban-office: 协同办公 — official documents from draft to sealed and sent, as a module: the
+//! outgoing flow (拟稿 → 审核 → 签发 → 复核 → 用印 → 登记 → 分发, [`documents`]) with every
+//! opinion in the document's history and the transparency log, numbers (发文字号) issued
+//! without gaps ([`numbering`]), and the to-do list of each official. The elements, rules and
+//! steps of a document are `tongban-gongwen`'s.
 #![forbid(unsafe_code)]
 
 mod modules;
 
+pub mod api;
+pub mod documents;
 pub mod examples;
 
 pub mod numbering;
@@ -12,7 +16,9 @@ pub mod store;
 
 pub use modules::OfficeModule;
 pub use tongban_gongwen as gongwen;
-pub(crate) use tongban_platform::{db, error, module};
+pub(crate) use tongban_platform::{
+    authz, db, error, identity, ledger, module, state, time_fmt, web,
+};
 
 /// The tables of this crate's module.
 pub static MIGRATIONS: tongban_platform::migrations::Migrations =

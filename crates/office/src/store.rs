@@ -2,7 +2,8 @@
 
 use crate::db::Exec;
 use crate::error::AppResult;
-use crate::gongwen::draft::Draft;
+use crate::gongwen::draft::{Draft, Urgency};
+use crate::gongwen::flow::Step;
 use crate::gongwen::number::Number;
 
 /// A document as stored.
@@ -10,21 +11,63 @@ use crate::gongwen::number::Number;
 pub struct Document {
     pub id: String,
     pub department_id: String,
+    /// The code (机关代字) it is numbered under.
+    pub code: String,
     pub draft: Draft,
     pub state: String,
     pub number: Option<Number>,
+    /// The drafter.
     pub created_by: String,
     pub created_at: i64,
     pub modified_at: i64,
+    /// Raised by every act on it.
+    pub version: i64,
+}
+
+impl Document {
+    /// A new draft of `department`'s, to be numbered under `code`.
+    pub fn new(
+        id: String,
+        department_id: &str,
+        code: &str,
+        draft: Draft,
+        by: &str,
+        now: i64,
+    ) -> Document {
+        Document {
+            id,
+            department_id: department_id.to_owned(),
+            code: code.to_owned(),
+            draft,
+            state: Step::Drafting.as_str().to_owned(),
+            number: None,
+            created_by: by.to_owned(),
+            created_at: now,
+            modified_at: now,
+            version: 0,
+        }
+    }
+}
+
+/// How urgent a draft is, for sorting (特急 first).
+pub fn urgency_rank(draft: &Draft) -> i64 {
+    match draft.urgency {
+        Some(Urgency::Immediate) => 2,
+        Some(Urgency::Urgent) => 1,
+        None => 0,
+    }
+}
+
+fn draft_json(draft: &Draft) -> AppResult<String> {
+    serde_json::to_string(draft).map_err(|e| crate::error::AppError::Internal(e.into()))
 }
 
 pub async fn insert_document<'e>(db: impl Exec<'e>, document: &Document) -> AppResult<()> {
-    let draft = serde_json::to_string(&document.draft)
-        .map_err(|e| crate::error::AppError::Internal(e.into()))?;
+    let draft = draft_json(&document.draft)?;
     sqlx::query(
         "INSERT INTO office_documents (id, department_id, kind, title, draft, state, number_code, \
-         number_year, number_seq, created_by, created_at, modified_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         number_year, number_seq, created_by, created_at, modified_at, code, urgency, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(document.id.clone())
     .bind(document.department_id.clone())
@@ -38,6 +81,9 @@ pub async fn insert_document<'e>(db: impl Exec<'e>, document: &Document) -> AppR
     .bind(document.created_by.clone())
     .bind(document.created_at)
     .bind(document.modified_at)
+    .bind(document.code.clone())
+    .bind(urgency_rank(&document.draft))
+    .bind(document.version)
     .execute(db)
     .await?;
     Ok(())
@@ -91,4 +137,420 @@ pub async fn next_number<'e>(db: impl Exec<'e>, code: &str, year: i32) -> AppRes
     .fetch_one(db)
     .await?;
     Ok(seq)
+}
+
+const DOCUMENT: &str = "SELECT d.id, d.department_id, d.code, d.draft, d.state, d.number_code, \
+     d.number_year, d.number_seq, d.created_by, d.created_at, d.modified_at, d.version \
+     FROM office_documents d";
+
+type DocumentRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    String,
+    i64,
+    i64,
+    i64,
+);
+
+fn document_of(row: DocumentRow) -> AppResult<Document> {
+    let (
+        id,
+        department_id,
+        code,
+        draft,
+        state,
+        n_code,
+        n_year,
+        n_seq,
+        created_by,
+        created_at,
+        modified_at,
+        version,
+    ) = row;
+    let draft: Draft =
+        serde_json::from_str(&draft).map_err(|e| crate::error::AppError::Internal(e.into()))?;
+    let number = match (n_code, n_year, n_seq) {
+        (Some(code), Some(year), Some(seq)) => Number::new(
+            &code,
+            i32::try_from(year).unwrap_or_default(),
+            u32::try_from(seq).unwrap_or_default(),
+        )
+        .ok(),
+        _ => None,
+    };
+    Ok(Document {
+        id,
+        department_id,
+        code,
+        draft,
+        state,
+        number,
+        created_by,
+        created_at,
+        modified_at,
+        version,
+    })
+}
+
+pub async fn document<'e>(db: impl Exec<'e>, id: &str) -> AppResult<Option<Document>> {
+    let row: Option<DocumentRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{DOCUMENT} WHERE d.id = $1")))
+            .bind(id.to_owned())
+            .fetch_optional(db)
+            .await?;
+    row.map(document_of).transpose()
+}
+
+/// Replaces a draft's text, if it is still at `version` and in drafting.
+pub async fn update_draft<'e>(
+    db: impl Exec<'e>,
+    id: &str,
+    version: i64,
+    draft: &Draft,
+    now: i64,
+) -> AppResult<bool> {
+    let done = sqlx::query(
+        "UPDATE office_documents SET draft = $1, kind = $2, title = $3, urgency = $4, \
+         modified_at = $5, version = version + 1 WHERE id = $6 AND version = $7 AND state = $8",
+    )
+    .bind(draft_json(draft)?)
+    .bind(draft.kind.zh())
+    .bind(draft.title.clone())
+    .bind(urgency_rank(draft))
+    .bind(now)
+    .bind(id.to_owned())
+    .bind(version)
+    .bind(Step::Drafting.as_str())
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Moves a document to `state` (its draft as given: the sign-off writes the 签发人 on it), if
+/// it is still at `version`; false when someone acted on it first.
+pub async fn advance<'e>(
+    db: impl Exec<'e>,
+    document: &Document,
+    state: Step,
+    now: i64,
+) -> AppResult<bool> {
+    let done = sqlx::query(
+        "UPDATE office_documents SET state = $1, draft = $2, modified_at = $3, \
+         version = version + 1 WHERE id = $4 AND version = $5",
+    )
+    .bind(state.as_str())
+    .bind(draft_json(&document.draft)?)
+    .bind(now)
+    .bind(document.id.clone())
+    .bind(document.version)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The documents of a department, newest first.
+pub async fn documents_of<'e>(
+    db: impl Exec<'e>,
+    department: &str,
+    limit: i64,
+) -> AppResult<Vec<Document>> {
+    let rows: Vec<DocumentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{DOCUMENT} WHERE d.department_id = $1 ORDER BY d.modified_at DESC, d.id LIMIT $2"
+    )))
+    .bind(department.to_owned())
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    rows.into_iter().map(document_of).collect()
+}
+
+/// What waits for an account: drafts it wrote (new or sent back), documents it was sent for
+/// review (not yet agreed) or sign-off, and — for its department's secretariat — the signed
+/// documents to check, seal, register and send that another leader signed. Most urgent first,
+/// then the longest waiting.
+pub async fn waiting_for<'e>(
+    db: impl Exec<'e>,
+    account: &str,
+    secretariat_of: Option<&str>,
+    limit: i64,
+) -> AppResult<Vec<Document>> {
+    let rows: Vec<DocumentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{DOCUMENT} WHERE (d.created_by = $1 AND d.state = 'drafting') \
+         OR (d.state = 'reviewing' AND EXISTS (SELECT 1 FROM office_parties p WHERE \
+             p.document_id = d.id AND p.account_id = $1 AND p.party = 'reviewer' \
+             AND p.agreed_at IS NULL)) \
+         OR (d.state = 'signing' AND EXISTS (SELECT 1 FROM office_parties p WHERE \
+             p.document_id = d.id AND p.account_id = $1 AND p.party = 'leader')) \
+         OR (d.department_id = $2 AND d.state IN ('rechecking', 'sealing', 'registering', \
+             'distributing') AND NOT EXISTS (SELECT 1 FROM office_parties p WHERE \
+             p.document_id = d.id AND p.account_id = $1 AND p.party = 'leader')) \
+         ORDER BY d.urgency DESC, d.modified_at, d.id LIMIT $3"
+    )))
+    .bind(account.to_owned())
+    // No department matches the empty text.
+    .bind(secretariat_of.unwrap_or("").to_owned())
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    rows.into_iter().map(document_of).collect()
+}
+
+/// Claims a code for a department; false when the code is already an organ's.
+pub async fn insert_code<'e>(
+    db: impl Exec<'e>,
+    code: &str,
+    department: &str,
+    by: &str,
+    now: i64,
+) -> AppResult<bool> {
+    let done = sqlx::query(
+        "INSERT INTO office_codes (code, department_id, created_by, created_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO NOTHING",
+    )
+    .bind(code.to_owned())
+    .bind(department.to_owned())
+    .bind(by.to_owned())
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The department a code is, if any.
+pub async fn code_owner<'e>(db: impl Exec<'e>, code: &str) -> AppResult<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT department_id FROM office_codes WHERE code = $1")
+            .bind(code.to_owned())
+            .fetch_optional(db)
+            .await?,
+    )
+}
+
+pub async fn codes_of<'e>(db: impl Exec<'e>, department: &str) -> AppResult<Vec<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT code FROM office_codes WHERE department_id = $1 ORDER BY code")
+            .bind(department.to_owned())
+            .fetch_all(db)
+            .await?,
+    )
+}
+
+/// A reviewer or the leader of a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartyRow {
+    pub account_id: String,
+    pub party: String,
+    pub agreed_at: Option<i64>,
+}
+
+/// Names a document's reviewers (in order) and leader, replacing any named before.
+pub async fn name_parties(
+    tx: &mut crate::db::Tx<'_>,
+    document: &str,
+    reviewers: &[String],
+    leader: &str,
+) -> AppResult<()> {
+    sqlx::query("DELETE FROM office_parties WHERE document_id = $1")
+        .bind(document.to_owned())
+        .execute(&mut **tx)
+        .await?;
+    let named = reviewers
+        .iter()
+        .map(|r| (r.as_str(), "reviewer"))
+        .chain([(leader, "leader")]);
+    for (position, (account, party)) in named.enumerate() {
+        sqlx::query(
+            "INSERT INTO office_parties (document_id, account_id, party, position, agreed_at) \
+             VALUES ($1, $2, $3, $4, NULL)",
+        )
+        .bind(document.to_owned())
+        .bind(account.to_owned())
+        .bind(party)
+        .bind(i64::try_from(position).unwrap_or_default())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn parties<'e>(db: impl Exec<'e>, document: &str) -> AppResult<Vec<PartyRow>> {
+    let rows: Vec<(String, String, Option<i64>)> = sqlx::query_as(
+        "SELECT account_id, party, agreed_at FROM office_parties WHERE document_id = $1 \
+         ORDER BY position",
+    )
+    .bind(document.to_owned())
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(account_id, party, agreed_at)| PartyRow {
+            account_id,
+            party,
+            agreed_at,
+        })
+        .collect())
+}
+
+/// Dates a reviewer's agreement.
+pub async fn agree<'e>(
+    db: impl Exec<'e>,
+    document: &str,
+    account: &str,
+    now: i64,
+) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE office_parties SET agreed_at = $1 WHERE document_id = $2 AND account_id = $3 \
+         AND party = 'reviewer' AND agreed_at IS NULL",
+    )
+    .bind(now)
+    .bind(document.to_owned())
+    .bind(account.to_owned())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// An act in a document's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryRow {
+    pub document_id: String,
+    pub seq: i64,
+    pub step: String,
+    pub act: String,
+    pub actor_id: String,
+    pub actor_name: String,
+    pub opinion: String,
+    pub opinion_digest: String,
+    pub content_digest: String,
+    pub log_index: Option<i64>,
+    pub at: i64,
+}
+
+type HistoryTuple = (
+    String,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<i64>,
+    i64,
+);
+
+fn history_of(row: HistoryTuple) -> HistoryRow {
+    let (
+        document_id,
+        seq,
+        step,
+        act,
+        actor_id,
+        actor_name,
+        opinion,
+        opinion_digest,
+        content_digest,
+        log_index,
+        at,
+    ) = row;
+    HistoryRow {
+        document_id,
+        seq,
+        step,
+        act,
+        actor_id,
+        actor_name,
+        opinion,
+        opinion_digest,
+        content_digest,
+        log_index,
+        at,
+    }
+}
+
+const HISTORY: &str = "SELECT document_id, seq, step, act, actor_id, actor_name, opinion, \
+     opinion_digest, content_digest, log_index, at FROM office_history";
+
+pub async fn insert_history<'e>(db: impl Exec<'e>, row: &HistoryRow) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO office_history (document_id, seq, step, act, actor_id, actor_name, opinion, \
+         opinion_digest, content_digest, log_index, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(row.document_id.clone())
+    .bind(row.seq)
+    .bind(row.step.clone())
+    .bind(row.act.clone())
+    .bind(row.actor_id.clone())
+    .bind(row.actor_name.clone())
+    .bind(row.opinion.clone())
+    .bind(row.opinion_digest.clone())
+    .bind(row.content_digest.clone())
+    .bind(row.log_index)
+    .bind(row.at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn history<'e>(db: impl Exec<'e>, document: &str) -> AppResult<Vec<HistoryRow>> {
+    let rows: Vec<HistoryTuple> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{HISTORY} WHERE document_id = $1 ORDER BY seq"
+    )))
+    .bind(document.to_owned())
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(history_of).collect())
+}
+
+/// Acts the transparency log does not witness yet, oldest first.
+pub async fn unlogged<'e>(db: impl Exec<'e>, limit: i64) -> AppResult<Vec<HistoryRow>> {
+    let rows: Vec<HistoryTuple> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{HISTORY} WHERE log_index IS NULL ORDER BY at, document_id, seq LIMIT $1"
+    )))
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(history_of).collect())
+}
+
+pub async fn set_log_index<'e>(
+    db: impl Exec<'e>,
+    document: &str,
+    seq: i64,
+    index: i64,
+) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE office_history SET log_index = $1 WHERE document_id = $2 AND seq = $3 \
+         AND log_index IS NULL",
+    )
+    .bind(index)
+    .bind(document.to_owned())
+    .bind(seq)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// What an account handled (已办): its acts, newest first.
+pub async fn handled_by<'e>(
+    db: impl Exec<'e>,
+    account: &str,
+    limit: i64,
+) -> AppResult<Vec<HistoryRow>> {
+    let rows: Vec<HistoryTuple> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{HISTORY} WHERE actor_id = $1 ORDER BY at DESC, document_id, seq DESC LIMIT $2"
+    )))
+    .bind(account.to_owned())
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(history_of).collect())
 }

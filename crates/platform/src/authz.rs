@@ -90,6 +90,12 @@ pub enum Action {
     /// Publish a department's open data: make a dataset public, publish an upload someone
     /// else prepared, delete (its administrators).
     PublishOpenData,
+    /// Draft an organ's official documents, and keep them as its secretariat (文书): check
+    /// them again, seal, register and send them (its clerks and administrators).
+    HandleDocuments,
+    /// Sign an organ's documents off as its leader (签发), and keep the codes it numbers them
+    /// under (its administrators).
+    SignDocuments,
 }
 
 /// What the action is done to, with what the policy needs to know about it.
@@ -249,8 +255,8 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
         IssueCertificates | HandleApplications => acts_for(actor, Role::Clerk, &resource),
         ViewDataCatalogue => actor.grants.iter().any(|grant| grant.role.is_staff()),
         ManageDataCatalogue | RequestData | DecideDataRequest | ReadExchangeLog
-        | PublishOpenData => acts_for(actor, Role::DeptAdmin, &resource),
-        CallDataService | KeepRegistry | PrepareOpenData => {
+        | PublishOpenData | SignDocuments => acts_for(actor, Role::DeptAdmin, &resource),
+        CallDataService | KeepRegistry | PrepareOpenData | HandleDocuments => {
             acts_for(actor, Role::Clerk, &resource) || acts_for(actor, Role::DeptAdmin, &resource)
         }
         RegisterPerson | RegisterEnterprise => {

@@ -1,11 +1,353 @@
-//! 协同办公: document numbers (发文字号) issued without a gap or a repeat while many issuers
-//! work at once — on PostgreSQL as on several nodes, since every issuer has a connection of its
-//! own — and while some of them fail after taking a number.
+//! 协同办公: an outgoing document from draft to sent, each step only by the party whose step it
+//! is, every act in its history and the transparency log; drafts that break their kind's rules
+//! refused with the rules named; and document numbers (发文字号) issued without a gap or a
+//! repeat while many issuers work at once — on PostgreSQL as on several nodes, since every
+//! issuer has a connection of its own — and while some of them fail after taking a number.
 
+use base64::Engine as _;
+use serde_json::{Value, json};
 use tongban_app::error::{AppError, retrying};
 use tongban_app::office::{numbering, store};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{TestApp, problem, spawn_app};
+
+async fn put_as(app: &TestApp, token: &str, path: &str, body: &Value) -> reqwest::Response {
+    app.client
+        .put(app.url(path))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .expect("request")
+}
+
+async fn act(app: &TestApp, who: &str, id: &str, body: Value) -> reqwest::Response {
+    let token = app.account(who).api_token.clone();
+    app.post_as(
+        &token,
+        &format!("/api/v1/office/documents/{id}/acts"),
+        &body,
+    )
+    .await
+}
+
+async fn acted(app: &TestApp, who: &str, id: &str, body: Value) -> Value {
+    let response = act(app, who, id, body.clone()).await;
+    assert_eq!(
+        response.status(),
+        200,
+        "{who} {body}: {}",
+        response.text().await.unwrap_or_default()
+    );
+    response.json().await.expect("json")
+}
+
+#[tokio::test]
+async fn a_notice_goes_from_draft_to_sent_each_step_by_its_own_party_and_witnessed() {
+    let app = spawn_app().await;
+    let drafter = "demo.clerk.city";
+    let leader = "demo.deptadmin";
+    let token = |who: &str| app.account(who).api_token.clone();
+    // The department's administrator claims its code; another organ cannot take it.
+    let claimed = app
+        .post_as(
+            &token(leader),
+            "/api/v1/office/codes",
+            &json!({"code": "临政办发"}),
+        )
+        .await;
+    assert_eq!(claimed.status(), 201);
+    let taken = app
+        .post_as(
+            &token("demo.deptadmin.market"),
+            "/api/v1/office/codes",
+            &json!({"code": "临政办发"}),
+        )
+        .await;
+    assert_eq!(problem(taken).await.0, 409);
+    let by_clerk = app
+        .post_as(
+            &token(drafter),
+            "/api/v1/office/codes",
+            &json!({"code": "临政办函"}),
+        )
+        .await;
+    assert_eq!(problem(by_clerk).await.0, 403);
+
+    // A 请示 to two superiors asking two things, without 签发人: refused, every rule named.
+    let mut request = serde_json::to_value(tongban_app::office::examples::notice(1)).expect("json");
+    request["kind"] = json!("request");
+    request["direction"] = json!("upward");
+    request["title"] = json!("临江区政务服务管理办公室关于增设夜间窗口的请示");
+    request["main_recipients"] = json!([
+        {"name": "临江区人民政府", "relation": "superior"},
+        {"name": "临江市政务服务管理局", "relation": "superior"}
+    ]);
+    request["requests"] = json!(["增设夜间窗口", "增加编制两名"]);
+    let refused = app
+        .post_as(
+            &token(drafter),
+            "/api/v1/office/documents",
+            &json!({"code": "临政办发", "draft": request}),
+        )
+        .await;
+    let (status, body) = problem(refused).await;
+    assert_eq!(status, 422);
+    let detail = body["detail"].as_str().unwrap_or_default();
+    for rule in [
+        "request_one_recipient",
+        "request_one_matter",
+        "upward_signer",
+        "请示应当只主送一个上级机关",
+    ] {
+        assert!(detail.contains(rule), "{rule} named in {detail}");
+    }
+    // A code that is not the department's.
+    let notice = serde_json::to_value(tongban_app::office::examples::notice(1)).expect("json");
+    let foreign = app
+        .post_as(
+            &token(drafter),
+            "/api/v1/office/documents",
+            &json!({"code": "临市监发", "draft": notice}),
+        )
+        .await;
+    assert_eq!(problem(foreign).await.0, 422);
+
+    let created = app
+        .post_as(
+            &token(drafter),
+            "/api/v1/office/documents",
+            &json!({"code": "临政办发", "draft": notice}),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let document: Value = created.json().await.expect("json");
+    let id = document["id"].as_str().expect("id").to_owned();
+    assert_eq!(document["step"], "drafting");
+    assert_eq!(document["acts"], json!(["submit", "withdraw"]));
+    // Outside the department the document does not exist.
+    let outsider = app
+        .get_as(
+            &token("demo.clerk.market"),
+            &format!("/api/v1/office/documents/{id}"),
+        )
+        .await;
+    assert_eq!(problem(outsider).await.0, 404);
+    // The drafter changes it; a change from an older reading is refused.
+    let mut changed = notice.clone();
+    changed["urgency"] = json!("urgent");
+    let path = format!("/api/v1/office/documents/{id}");
+    let first = put_as(
+        &app,
+        &token(drafter),
+        &path,
+        &json!({"draft": changed, "version": 0}),
+    )
+    .await;
+    assert_eq!(first.status(), 200);
+    let stale = put_as(
+        &app,
+        &token(drafter),
+        &path,
+        &json!({"draft": notice, "version": 0}),
+    )
+    .await;
+    assert_eq!(problem(stale).await.0, 409);
+
+    // Nobody signs a draft; the drafter does not review or sign their own.
+    let early = act(&app, leader, &id, json!({"act": "sign", "opinion": "同意"})).await;
+    assert_eq!(problem(early).await.0, 409);
+    let leader_id = app.account_id_of(leader).await;
+    let drafter_id = app.account_id_of(drafter).await;
+    let market_admin = app.account_id_of("demo.deptadmin.market").await;
+    for (reviewers, leader_named) in [
+        (json!([drafter_id]), leader_id.clone()),
+        (json!([leader_id]), market_admin.clone()),
+        (json!([leader_id]), drafter_id.clone()),
+        (json!([]), leader_id.clone()),
+    ] {
+        let wrong = act(
+            &app,
+            drafter,
+            &id,
+            json!({"act": "submit", "reviewers": reviewers, "leader": leader_named}),
+        )
+        .await;
+        assert_eq!(problem(wrong).await.0, 422, "{reviewers} {leader_named}");
+    }
+    let sent = acted(
+        &app,
+        drafter,
+        &id,
+        json!({"act": "submit", "reviewers": [leader_id], "leader": leader_id}),
+    )
+    .await;
+    assert_eq!(sent["step"], "reviewing");
+    assert_eq!(
+        sent["draft"]["signer"], "冯部门",
+        "the 签发人 is the leader who signs"
+    );
+    // The leader's to-do list holds it; the drafter cannot agree in the reviewer's place.
+    let todo: Value = app
+        .get_as(&token(leader), "/api/v1/office/todo")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        todo.as_array()
+            .expect("list")
+            .iter()
+            .any(|t| t["document_id"] == id.as_str() && t["acts"] == json!(["agree", "return"]))
+    );
+    let not_theirs = act(&app, drafter, &id, json!({"act": "agree"})).await;
+    let (status, body) = problem(not_theirs).await;
+    assert_eq!(status, 403);
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("reviewer"),
+        "{body}"
+    );
+
+    // Sent back once, with the reason; then round again.
+    let no_reason = act(&app, leader, &id, json!({"act": "return"})).await;
+    assert_eq!(problem(no_reason).await.0, 422);
+    let returned = acted(
+        &app,
+        leader,
+        &id,
+        json!({"act": "return", "opinion": "请补充兑现时限"}),
+    )
+    .await;
+    assert_eq!(returned["step"], "drafting");
+    acted(
+        &app,
+        drafter,
+        &id,
+        json!({"act": "submit", "reviewers": [leader_id], "leader": leader_id}),
+    )
+    .await;
+    let agreed = acted(
+        &app,
+        leader,
+        &id,
+        json!({"act": "agree", "opinion": "已核"}),
+    )
+    .await;
+    assert_eq!(agreed["step"], "signing");
+    let by_clerk = act(
+        &app,
+        drafter,
+        &id,
+        json!({"act": "sign", "opinion": "同意"}),
+    )
+    .await;
+    assert_eq!(problem(by_clerk).await.0, 403);
+    let signed = acted(
+        &app,
+        leader,
+        &id,
+        json!({"act": "sign", "opinion": "同意印发"}),
+    )
+    .await;
+    assert_eq!(signed["step"], "rechecking");
+    // The leader who signed does not also check and seal it.
+    let own_seal = act(&app, leader, &id, json!({"act": "recheck"})).await;
+    assert_eq!(problem(own_seal).await.0, 403);
+    let rechecked = acted(&app, drafter, &id, json!({"act": "recheck"})).await;
+    assert_eq!(rechecked["step"], "sealing");
+    let number = rechecked["number"].as_str().expect("numbered").to_owned();
+    assert!(
+        number.starts_with("临政办发〔") && number.ends_with("〕1号"),
+        "{number}"
+    );
+    let sealed = acted(&app, drafter, &id, json!({"act": "seal"})).await;
+    assert_eq!(sealed["step"], "registering");
+    // Once sealed, the sign-off stands: nothing sends it back or signs it again.
+    for (who, body) in [
+        (drafter, json!({"act": "return", "opinion": "改一下"})),
+        (leader, json!({"act": "sign", "opinion": "改签"})),
+    ] {
+        let response = act(&app, who, &id, body).await;
+        assert_eq!(problem(response).await.0, 409);
+    }
+    let changed_late = put_as(
+        &app,
+        &token(drafter),
+        &path,
+        &json!({"draft": notice, "version": sealed["version"]}),
+    )
+    .await;
+    assert_eq!(problem(changed_late).await.0, 409);
+    acted(&app, drafter, &id, json!({"act": "register"})).await;
+    let done = acted(&app, drafter, &id, json!({"act": "distribute"})).await;
+    assert_eq!(done["step"], "sent");
+    assert_eq!(done["acts"], json!([]));
+
+    // The history: every act, in order, each witnessed by an entry of the log that holds the
+    // digests of its opinion and of the text.
+    let history = done["history"].as_array().expect("history");
+    let acts: Vec<&str> = history
+        .iter()
+        .map(|h| h["act"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        acts,
+        [
+            "submit",
+            "return",
+            "submit",
+            "agree",
+            "sign",
+            "recheck",
+            "seal",
+            "register",
+            "distribute"
+        ]
+    );
+    assert_eq!(history[4]["opinion"], "同意印发");
+    assert_eq!(history[4]["by"], "冯部门");
+    let audit = app.account("demo.auditadmin").api_token.clone();
+    for entry in history {
+        let index = entry["log_index"].as_i64().expect("witnessed in the log");
+        let contents: Value = app
+            .get_as(
+                &audit,
+                &format!(
+                    "/api/v1/ledger/entries/content?start={index}&end={}",
+                    index + 1
+                ),
+            )
+            .await
+            .json()
+            .await
+            .expect("json");
+        let leaf = base64::engine::general_purpose::STANDARD
+            .decode(contents[0]["leaf"].as_str().expect("leaf"))
+            .expect("base64");
+        let logged: Value = serde_json::from_slice(&leaf).expect("entry json");
+        assert_eq!(logged["type"], "office.act");
+        assert_eq!(logged["document"], id.as_str());
+        assert_eq!(logged["opinion_digest"], entry["opinion_digest"]);
+        assert_eq!(logged["content_digest"], entry["content_digest"]);
+    }
+    // The drafter's to-do list is empty of it; nothing waits on a sent document.
+    let todo: Value = app
+        .get_as(&token(drafter), "/api/v1/office/todo")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        !todo
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|t| t["document_id"] == id.as_str())
+    );
+}
 
 #[tokio::test]
 async fn ten_thousand_documents_numbered_at_once_have_no_gap_and_no_repeat() {
@@ -25,16 +367,16 @@ async fn ten_thousand_documents_numbered_at_once_have_no_gap_and_no_repeat() {
                     async move {
                         let mut tx = state.pool().begin().await?;
                         let number = numbering::issue(&mut tx, "临政发", 2026).await?;
-                        let document = store::Document {
-                            id: format!("doc-{n}"),
-                            department_id: "linjiang-zwfw".into(),
-                            draft: tongban_app::office::examples::notice(n),
-                            state: "numbered".into(),
-                            number: Some(number),
-                            created_by: "demo.deptadmin".into(),
-                            created_at: 0,
-                            modified_at: 0,
-                        };
+                        let mut document = store::Document::new(
+                            format!("doc-{n}"),
+                            "linjiang-zwfw",
+                            "临政发",
+                            tongban_app::office::examples::notice(n),
+                            "demo.deptadmin",
+                            0,
+                        );
+                        document.state = "sealing".into();
+                        document.number = Some(number);
                         store::insert_document(&mut *tx, &document).await?;
                         if fails {
                             tx.rollback().await?;

@@ -1,0 +1,129 @@
+//! JSON API of 协同办公: the codes of an organ, outgoing documents and the acts on them, and
+//! the documents waiting for the caller.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::documents::{ActOnDocument, DocumentView, DraftChange, NewDocument, Todo};
+use crate::error::{AppResult, Problem};
+use crate::state::AppState;
+use crate::web::extract::{ApiActor, ApiJson};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(codes, add_code))
+        .routes(routes!(documents, create))
+        .routes(routes!(one, change))
+        .routes(routes!(act))
+        .routes(routes!(todo))
+}
+
+/// A code (机关代字) for the caller's department.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCode {
+    pub code: String,
+}
+
+/// The codes the caller's department numbers its documents under.
+#[utoipa::path(get, path = "/api/v1/office/codes", tag = "office", security(("bearer" = [])),
+    responses((status = 200, body = [String]), (status = 401, body = Problem), (status = 403, body = Problem)))]
+async fn codes(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> AppResult<Json<Vec<String>>> {
+    Ok(Json(crate::documents::codes(&state, &actor).await?))
+}
+
+/// Claim a code for the caller's department (its administrators); a code is one organ's.
+#[utoipa::path(post, path = "/api/v1/office/codes", tag = "office", security(("bearer" = [])), request_body = NewCode,
+    responses((status = 201, body = [String]), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn add_code(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(new): ApiJson<NewCode>,
+) -> AppResult<(StatusCode, Json<Vec<String>>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(crate::documents::add_code(&state, &actor, &new.code).await?),
+    ))
+}
+
+/// The caller's department's documents, newest first.
+#[utoipa::path(get, path = "/api/v1/office/documents", tag = "office", security(("bearer" = [])),
+    responses((status = 200, body = [Todo]), (status = 401, body = Problem), (status = 403, body = Problem)))]
+async fn documents(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> AppResult<Json<Vec<Todo>>> {
+    Ok(Json(crate::documents::list(&state, &actor, 200).await?))
+}
+
+/// Draft a document (a clerk or administrator of the department). A draft that breaks a rule
+/// of its kind is refused with every broken rule named.
+#[utoipa::path(post, path = "/api/v1/office/documents", tag = "office", security(("bearer" = [])), request_body = NewDocument,
+    responses((status = 201, body = DocumentView), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn create(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(new): ApiJson<NewDocument>,
+) -> AppResult<(StatusCode, Json<DocumentView>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(crate::documents::create(&state, &actor, new).await?),
+    ))
+}
+
+/// A document with its parties and history (流转记录), for its parties and its department.
+#[utoipa::path(get, path = "/api/v1/office/documents/{id}", tag = "office", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = DocumentView), (status = 401, body = Problem), (status = 404, body = Problem)))]
+async fn one(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> AppResult<Json<DocumentView>> {
+    Ok(Json(crate::documents::view(&state, &actor, &id).await?))
+}
+
+/// Change a draft (its drafter, while it is in drafting).
+#[utoipa::path(put, path = "/api/v1/office/documents/{id}", tag = "office", security(("bearer" = [])), params(("id" = String, Path)), request_body = DraftChange,
+    responses((status = 200, body = DocumentView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn change(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(change): ApiJson<DraftChange>,
+) -> AppResult<Json<DocumentView>> {
+    Ok(Json(
+        crate::documents::change(&state, &actor, &id, change).await?,
+    ))
+}
+
+/// Act on a document: send it for review, agree, send back, sign off, recheck (which numbers
+/// it), seal, register, send, withdraw — each only by the party whose step it is.
+#[utoipa::path(post, path = "/api/v1/office/documents/{id}/acts", tag = "office", security(("bearer" = [])), params(("id" = String, Path)), request_body = ActOnDocument,
+    responses((status = 200, body = DocumentView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn act(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<ActOnDocument>,
+) -> AppResult<Json<DocumentView>> {
+    Ok(Json(
+        crate::documents::act(&state, &actor, &id, request).await?,
+    ))
+}
+
+/// The documents waiting for the caller (待办), most urgent first, then the longest waiting.
+#[utoipa::path(get, path = "/api/v1/office/todo", tag = "office", security(("bearer" = [])),
+    responses((status = 200, body = [Todo]), (status = 401, body = Problem)))]
+async fn todo(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> AppResult<Json<Vec<Todo>>> {
+    Ok(Json(crate::documents::todo(&state, &actor, 500).await?))
+}
