@@ -97,6 +97,16 @@ impl crate::module::Module for HealthModule {
         Box::pin(crate::health::pages::home_sections(home, state, ctx))
     }
 
+    fn todo<'a>(
+        &'a self,
+        state: &'a crate::state::AppState,
+        actor: &'a crate::identity::model::Actor,
+        t: crate::web::i18n::Tr,
+        _limit: usize,
+    ) -> crate::module::Todos<'a> {
+        Box::pin(crate::health::approvals::todo_part(state, actor, t))
+    }
+
     fn nav(&self, actor: &crate::identity::model::Actor) -> Vec<crate::module::NavLink> {
         if crate::health::approvals::is_health_officer(actor) {
             vec![

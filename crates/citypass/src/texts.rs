@@ -283,6 +283,16 @@ pub const TEXTS: crate::web::i18n::Texts = &[
         "Nothing awaits you.",
     ),
     (
+        "health.todo_kind",
+        "健康管理两人复核",
+        "Health: second officer's approval",
+    ),
+    (
+        "health.todo_title",
+        "待您复核的健康事实、申诉、策略或应急开关",
+        "Health facts, appeals, policies or emergency switches awaiting your approval",
+    ),
+    (
         "health.items_waiting",
         "项待您复核",
         "items await your second signature",

@@ -136,6 +136,16 @@ impl crate::module::Module for ExchangeModule {
         }
     }
 
+    fn todo<'a>(
+        &'a self,
+        state: &'a crate::state::AppState,
+        actor: &'a crate::identity::model::Actor,
+        t: crate::web::i18n::Tr,
+        limit: usize,
+    ) -> crate::module::Todos<'a> {
+        Box::pin(crate::catalogue::service::todo_part(state, actor, t, limit))
+    }
+
     fn home<'a>(
         &'a self,
         home: crate::module::Home,

@@ -97,6 +97,11 @@ pub const TEXTS: crate::web::i18n::Texts = &[
         "Nothing waits for you.",
     ),
     (
+        "exchange.todo_kind",
+        "数据共享申请审批",
+        "Data-sharing request to decide",
+    ),
+    (
         "exchange.waiting",
         "项共享申请待审批",
         "data requests wait for your decision",

@@ -217,13 +217,17 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 0)]
         big_rows: usize,
     },
-    /// 协同办公: document numbers issued by many issuers at once, each in its document's
-    /// transaction, checked to run from 1 without a gap or a repeat.
+    /// 协同办公: document numbers issued by many issuers at once — the bare counter, then the
+    /// office's recheck acts that number documents — checked to run from 1 without a gap or a
+    /// repeat; and the to-do list of a leader with many documents waiting.
     Office {
         #[arg(long, default_value_t = 20_000)]
         documents: usize,
         #[arg(long, default_value_t = 32)]
         issuers: usize,
+        /// Documents waiting for one leader when the to-do list is timed.
+        #[arg(long, default_value_t = 10_000)]
+        pending: usize,
         /// A PostgreSQL URL; SQLite in a scratch folder when absent.
         #[arg(long)]
         database_url: Option<String>,
@@ -505,8 +509,9 @@ pub async fn bench(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Office {
             documents,
             issuers,
+            pending,
             database_url,
-        } => crate::office_bench::office(documents, issuers, database_url).await?,
+        } => crate::office_bench::office(documents, issuers, pending, database_url).await?,
         BenchCommand::Pubsub {
             count,
             subscribers,

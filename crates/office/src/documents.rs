@@ -530,7 +530,6 @@ async fn act_once(
 /// given on this text by this person at this step, without the text itself.
 #[derive(Serialize)]
 struct Witnessed<'a> {
-    #[serde(rename = "type")]
     kind: &'static str,
     document: &'a str,
     seq: i64,
@@ -546,7 +545,7 @@ struct Witnessed<'a> {
 /// is logged; the office's witness job appends what is left.
 async fn witness(state: &AppState, row: &HistoryRow) {
     let entry = Witnessed {
-        kind: "office.act",
+        kind: "office_act",
         document: &row.document_id,
         seq: row.seq,
         step: &row.step,
@@ -707,4 +706,107 @@ pub async fn list(state: &AppState, actor: &Actor, limit: i64) -> AppResult<Vec<
             }
         })
         .collect())
+}
+
+/// The office's part of the actor's to-do list.
+pub async fn todo_part(
+    state: &AppState,
+    actor: &Actor,
+    t: crate::web::i18n::Tr,
+    limit: usize,
+) -> AppResult<crate::module::TodoPart> {
+    let secretariat = secretariat_of(actor);
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let waiting = store::waiting_for(state.pool(), actor.id(), secretariat, limit).await?;
+    let total = store::waiting_count(state.pool(), actor.id(), secretariat).await?;
+    let items = waiting
+        .into_iter()
+        .map(|document| {
+            let step = Step::parse(&document.state).unwrap_or(Step::Drafting);
+            let urgency = u8::try_from(store::urgency_rank(&document.draft)).unwrap_or(0);
+            crate::module::TodoItem {
+                module: "office",
+                kind: t.get(step_key(step)).to_owned(),
+                title: document.draft.title,
+                link: format!("/office/documents/{}", document.id),
+                due: None,
+                urgency,
+                at: document.modified_at,
+            }
+        })
+        .collect();
+    Ok(crate::module::TodoPart {
+        items,
+        total: usize::try_from(total).unwrap_or(0),
+    })
+}
+
+/// The office's part of what the actor handled.
+pub async fn done_part(
+    state: &AppState,
+    actor: &Actor,
+    t: crate::web::i18n::Tr,
+    limit: usize,
+) -> AppResult<crate::module::TodoPart> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = store::handled_by(state.pool(), actor.id(), limit).await?;
+    let items: Vec<crate::module::TodoItem> = rows
+        .into_iter()
+        .map(|(id, title, act, at)| crate::module::TodoItem {
+            module: "office",
+            kind: t
+                .get(act_key(Act::parse(&act).unwrap_or(Act::Submit)))
+                .to_owned(),
+            title,
+            link: format!("/office/documents/{id}"),
+            due: None,
+            urgency: 0,
+            at,
+        })
+        .collect();
+    Ok(crate::module::TodoPart {
+        total: items.len(),
+        items,
+    })
+}
+
+/// The department whose secretariat the actor is part of, if any.
+fn secretariat_of(actor: &Actor) -> Option<&str> {
+    actor.account.department_id.as_deref().filter(|department| {
+        authz::can(
+            actor,
+            Action::HandleDocuments,
+            Resource::Department { id: department },
+        )
+    })
+}
+
+/// The text key naming the work of a step (公文签发 …).
+pub fn step_key(step: Step) -> &'static str {
+    match step {
+        Step::Drafting => "office.step.drafting",
+        Step::Reviewing => "office.step.reviewing",
+        Step::Signing => "office.step.signing",
+        Step::Rechecking => "office.step.rechecking",
+        Step::Sealing => "office.step.sealing",
+        Step::Registering => "office.step.registering",
+        Step::Distributing => "office.step.distributing",
+        Step::Sent => "office.step.sent",
+        Step::Withdrawn => "office.step.withdrawn",
+    }
+}
+
+/// The text key naming an act.
+pub fn act_key(act: Act) -> &'static str {
+    match act {
+        Act::Submit => "office.act.submit",
+        Act::Agree => "office.act.agree",
+        Act::Return => "office.act.return",
+        Act::Sign => "office.act.sign",
+        Act::Recheck => "office.act.recheck",
+        Act::Seal => "office.act.seal",
+        Act::Register => "office.act.register",
+        Act::Distribute => "office.act.distribute",
+        Act::Withdraw => "office.act.withdraw",
+    }
 }

@@ -5,19 +5,22 @@
 //! steps of a document are `tongban-gongwen`'s.
 #![forbid(unsafe_code)]
 
+mod demo;
 mod modules;
+mod texts;
 
 pub mod api;
 pub mod documents;
 pub mod examples;
 
 pub mod numbering;
+pub mod pages;
 pub mod store;
 
 pub use modules::OfficeModule;
 pub use tongban_gongwen as gongwen;
 pub(crate) use tongban_platform::{
-    authz, db, error, identity, ledger, module, state, time_fmt, web,
+    admin, authz, db, error, identity, ledger, module, state, time_fmt, web,
 };
 
 /// The tables of this crate's module.

@@ -18,6 +18,61 @@ impl crate::module::Module for OfficeModule {
         crate::api::routes()
     }
 
+    fn routes(&self) -> axum::Router<AppState> {
+        crate::pages::routes()
+    }
+
+    fn nav(&self, actor: &crate::identity::model::Actor) -> Vec<crate::module::NavLink> {
+        // The department's staff, and anyone a document was sent to (they are staff too).
+        if actor.grants.iter().any(|g| {
+            matches!(
+                g.role,
+                crate::identity::model::Role::Clerk | crate::identity::model::Role::DeptAdmin
+            )
+        }) {
+            vec![crate::module::NavLink {
+                href: "/office",
+                text: "nav.office",
+                rank: 60,
+            }]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn demo<'a>(
+        &'a self,
+        state: &'a AppState,
+        city: &'a tongban_platform::demo::DemoCity,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::error::AppResult<()>> + Send + 'a>>
+    {
+        Box::pin(crate::demo::seed(state, city))
+    }
+
+    fn texts(&self) -> crate::web::i18n::Texts {
+        crate::texts::TEXTS
+    }
+
+    fn todo<'a>(
+        &'a self,
+        state: &'a AppState,
+        actor: &'a crate::identity::model::Actor,
+        t: crate::web::i18n::Tr,
+        limit: usize,
+    ) -> crate::module::Todos<'a> {
+        Box::pin(crate::documents::todo_part(state, actor, t, limit))
+    }
+
+    fn done<'a>(
+        &'a self,
+        state: &'a AppState,
+        actor: &'a crate::identity::model::Actor,
+        t: crate::web::i18n::Tr,
+        limit: usize,
+    ) -> crate::module::Todos<'a> {
+        Box::pin(crate::documents::done_part(state, actor, t, limit))
+    }
+
     fn jobs(&self, state: &AppState) -> Vec<crate::module::Job> {
         let witness = state.clone();
         vec![crate::module::Job::once_every(

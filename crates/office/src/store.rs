@@ -281,16 +281,9 @@ pub async fn waiting_for<'e>(
     limit: i64,
 ) -> AppResult<Vec<Document>> {
     let rows: Vec<DocumentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{DOCUMENT} WHERE (d.created_by = $1 AND d.state = 'drafting') \
-         OR (d.state = 'reviewing' AND EXISTS (SELECT 1 FROM office_parties p WHERE \
-             p.document_id = d.id AND p.account_id = $1 AND p.party = 'reviewer' \
-             AND p.agreed_at IS NULL)) \
-         OR (d.state = 'signing' AND EXISTS (SELECT 1 FROM office_parties p WHERE \
-             p.document_id = d.id AND p.account_id = $1 AND p.party = 'leader')) \
-         OR (d.department_id = $2 AND d.state IN ('rechecking', 'sealing', 'registering', \
-             'distributing') AND NOT EXISTS (SELECT 1 FROM office_parties p WHERE \
-             p.document_id = d.id AND p.account_id = $1 AND p.party = 'leader')) \
-         ORDER BY d.urgency DESC, d.modified_at, d.id LIMIT $3"
+        "{DOCUMENT} JOIN (SELECT w.id FROM office_documents w WHERE w.id IN ({WAITING_IDS}) \
+         ORDER BY w.urgency DESC, w.modified_at, w.id LIMIT $3) top ON top.id = d.id \
+         ORDER BY d.urgency DESC, d.modified_at, d.id"
     )))
     .bind(account.to_owned())
     // No department matches the empty text.
@@ -300,6 +293,34 @@ pub async fn waiting_for<'e>(
     .await?;
     rows.into_iter().map(document_of).collect()
 }
+
+/// How many documents wait for an account (as [`waiting_for`] lists them).
+pub async fn waiting_count<'e>(
+    db: impl Exec<'e>,
+    account: &str,
+    secretariat_of: Option<&str>,
+) -> AppResult<i64> {
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM ({WAITING_IDS}) waiting"
+    )))
+    .bind(account.to_owned())
+    .bind(secretariat_of.unwrap_or("").to_owned())
+    .fetch_one(db)
+    .await?)
+}
+
+/// The ids of what waits for the account `$1`, secretariat of the department `$2`: each
+/// branch found through an index (the drafter's, the parties', the department's).
+const WAITING_IDS: &str = "SELECT id FROM office_documents WHERE created_by = $1 AND state = 'drafting' \
+     UNION SELECT p.document_id FROM office_parties p JOIN office_documents x ON x.id = p.document_id \
+         WHERE p.account_id = $1 AND p.party = 'reviewer' AND p.agreed_at IS NULL \
+         AND x.state = 'reviewing' \
+     UNION SELECT p.document_id FROM office_parties p JOIN office_documents x ON x.id = p.document_id \
+         WHERE p.account_id = $1 AND p.party = 'leader' AND x.state = 'signing' \
+     UNION SELECT x.id FROM office_documents x WHERE x.department_id = $2 \
+         AND x.state IN ('rechecking', 'sealing', 'registering', 'distributing') \
+         AND NOT EXISTS (SELECT 1 FROM office_parties p WHERE p.document_id = x.id \
+             AND p.account_id = $1 AND p.party = 'leader')";
 
 /// Claims a code for a department; false when the code is already an organ's.
 pub async fn insert_code<'e>(
@@ -539,18 +560,40 @@ pub async fn set_log_index<'e>(
     Ok(())
 }
 
-/// What an account handled (已办): its acts, newest first.
+/// What an account handled (已办): (document, its title, the act, when), newest first.
 pub async fn handled_by<'e>(
     db: impl Exec<'e>,
     account: &str,
     limit: i64,
-) -> AppResult<Vec<HistoryRow>> {
-    let rows: Vec<HistoryTuple> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{HISTORY} WHERE actor_id = $1 ORDER BY at DESC, document_id, seq DESC LIMIT $2"
-    )))
+) -> AppResult<Vec<(String, String, String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT h.document_id, d.title, h.act, h.at FROM office_history h \
+         JOIN office_documents d ON d.id = h.document_id WHERE h.actor_id = $1 \
+         ORDER BY h.at DESC, h.document_id, h.seq DESC LIMIT $2",
+    )
     .bind(account.to_owned())
     .bind(limit)
     .fetch_all(db)
+    .await?)
+}
+
+/// The staff of a department who may take part in its documents: (account, name, whether an
+/// administrator — who may sign off), by name.
+pub async fn staff_of<'e>(
+    db: impl Exec<'e>,
+    department: &str,
+) -> AppResult<Vec<(String, String, bool)>> {
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT a.id, a.display_name, MAX(CASE WHEN g.role = 'dept_admin' THEN 1 ELSE 0 END) \
+         FROM accounts a JOIN role_grants g ON g.account_id = a.id \
+         WHERE a.department_id = $1 AND a.disabled = 0 AND g.role IN ('clerk', 'dept_admin') \
+         AND g.scope_kind <> 'own' GROUP BY a.id, a.display_name ORDER BY a.display_name, a.id",
+    )
+    .bind(department.to_owned())
+    .fetch_all(db)
     .await?;
-    Ok(rows.into_iter().map(history_of).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, admin)| (id, name, admin == 1))
+        .collect())
 }

@@ -162,6 +162,77 @@ pub async fn messages(
     Ok(all)
 }
 
+/// An item of a person's to-do list (待办) or of what they handled (已办), from any module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TodoItem {
+    /// The module it comes from (its name).
+    pub module: &'static str,
+    /// What kind of work it is, in the page's language (公文签发, 办件审核 …).
+    pub kind: String,
+    pub title: String,
+    /// The page where it is handled.
+    pub link: String,
+    /// When it is due (Unix milliseconds), where it has a limit.
+    pub due: Option<i64>,
+    /// 0 ordinary, 1 urgent (加急), 2 most urgent (特急).
+    pub urgency: u8,
+    /// Since when it waits; for what was handled, when.
+    pub at: i64,
+}
+
+/// A module's part of a to-do list: the items (at most the limit asked) and how many there
+/// are in all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TodoPart {
+    pub items: Vec<TodoItem>,
+    pub total: usize,
+}
+
+/// A module's part of a to-do list, under way.
+pub type Todos<'a> = Pin<Box<dyn Future<Output = AppResult<TodoPart>> + Send + 'a>>;
+
+/// Every module's to-do items for the actor: the most urgent first, then the soonest due
+/// (items without a limit after those with one), then the longest waiting; at most `limit`
+/// items, with the total of all.
+pub async fn todo_list(
+    state: &AppState,
+    actor: &Actor,
+    t: Tr,
+    limit: usize,
+) -> AppResult<TodoPart> {
+    let mut all = TodoPart::default();
+    for module in modules(state) {
+        let part = module.todo(state, actor, t, limit).await?;
+        all.total += part.total;
+        all.items.extend(part.items);
+    }
+    all.items.sort_by_key(|item| {
+        (
+            std::cmp::Reverse(item.urgency),
+            item.due.unwrap_or(i64::MAX),
+            item.at,
+        )
+    });
+    all.items.truncate(limit);
+    Ok(all)
+}
+
+/// What the actor handled in every module (已办), newest first, at most `limit`.
+pub async fn done_list(
+    state: &AppState,
+    actor: &Actor,
+    t: Tr,
+    limit: usize,
+) -> AppResult<Vec<TodoItem>> {
+    let mut all = Vec::new();
+    for module in modules(state) {
+        all.extend(module.done(state, actor, t, limit).await?.items);
+    }
+    all.sort_by_key(|item| std::cmp::Reverse(item.at));
+    all.truncate(limit);
+    Ok(all)
+}
+
 /// The registered modules, in their order, as the node's state holds them.
 pub struct Modules(Arc<[Box<dyn Module>]>);
 
@@ -423,6 +494,31 @@ pub trait Module: Send + Sync + 'static {
     /// what happened to their applications, their pass, their certificates. None by default.
     fn messages<'a>(&'a self, _state: &'a AppState, _actor: &'a Actor, _t: Tr) -> Messages<'a> {
         Box::pin(async { Ok(Vec::new()) })
+    }
+
+    /// What waits for the actor in this module (待办): applications to act on, documents to
+    /// handle, requests to decide, approvals of the two-person rules … at most `limit` items,
+    /// the most urgent first, with the total. None by default.
+    fn todo<'a>(
+        &'a self,
+        _state: &'a AppState,
+        _actor: &'a Actor,
+        _t: Tr,
+        _limit: usize,
+    ) -> Todos<'a> {
+        Box::pin(async { Ok(TodoPart::default()) })
+    }
+
+    /// What the actor handled in this module (已办), newest first, at most `limit`. None by
+    /// default.
+    fn done<'a>(
+        &'a self,
+        _state: &'a AppState,
+        _actor: &'a Actor,
+        _t: Tr,
+        _limit: usize,
+    ) -> Todos<'a> {
+        Box::pin(async { Ok(TodoPart::default()) })
     }
 
     /// The module's interface text (key, 中文, English).

@@ -128,6 +128,16 @@ impl crate::module::Module for ApplicationsModule {
         Box::pin(crate::applications::pages::home_sections(home, state, ctx))
     }
 
+    fn todo<'a>(
+        &'a self,
+        state: &'a crate::state::AppState,
+        actor: &'a crate::identity::model::Actor,
+        t: crate::web::i18n::Tr,
+        limit: usize,
+    ) -> crate::module::Todos<'a> {
+        Box::pin(crate::applications::todo_part(state, actor, t, limit))
+    }
+
     /// Each step of the actor's applications, as its inbox records it.
     fn messages<'a>(
         &'a self,

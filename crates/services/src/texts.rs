@@ -147,6 +147,7 @@ pub const TEXTS: crate::web::i18n::Texts = &[
     ("queue.days_left", "剩余工作日", "Working days left"),
     ("queue.step_overdue", "本环节已超时", "This step is overdue"),
     ("app.state.submitted", "已提交，待受理", "Submitted"),
+    ("todo.application", "办件", "Application"),
     ("app.state.correction", "待补正", "Needs correction"),
     ("app.state.review", "审查中", "Under review"),
     ("app.state.inspect", "现场核查中", "Inspection"),

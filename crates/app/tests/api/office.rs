@@ -328,7 +328,7 @@ async fn a_notice_goes_from_draft_to_sent_each_step_by_its_own_party_and_witness
             .decode(contents[0]["leaf"].as_str().expect("leaf"))
             .expect("base64");
         let logged: Value = serde_json::from_slice(&leaf).expect("entry json");
-        assert_eq!(logged["type"], "office.act");
+        assert_eq!(logged["kind"], "office_act");
         assert_eq!(logged["document"], id.as_str());
         assert_eq!(logged["opinion_digest"], entry["opinion_digest"]);
         assert_eq!(logged["content_digest"], entry["content_digest"]);
@@ -420,4 +420,138 @@ async fn ten_thousand_documents_numbered_at_once_have_no_gap_and_no_repeat() {
     tx.commit().await.expect("commit");
     assert_eq!(next_year.to_string(), "临政发〔2027〕1号");
     assert_eq!(other_code.to_string(), "临政办函〔2026〕1号");
+}
+
+/// The text between `start` (after the last occurrence before `anchor`) and the next `"`: the
+/// id in the link nearest before a title.
+fn id_before(html: &str, anchor: &str) -> String {
+    let at = html
+        .find(anchor)
+        .unwrap_or_else(|| panic!("{anchor} on the page"));
+    let link = html[..at]
+        .rfind("/office/documents/")
+        .expect("a link before the title");
+    let rest = &html[link + "/office/documents/".len()..];
+    rest[..rest.find('"').expect("end of the link")].to_owned()
+}
+
+#[tokio::test]
+async fn officials_find_their_documents_in_one_to_do_list_and_act_on_the_page() {
+    let app = spawn_app().await;
+    let leader = app.account("demo.deptadmin").clone();
+    let mut browser = app.page_login(&leader).await;
+    // The demo city's 请示 waits for the leader's sign-off in the one list, beside the other
+    // modules' work; the workbench counts it.
+    let todo = browser.get(&app, "/todo").await.text().await.expect("page");
+    let title = "关于增设政务服务大厅夜间延时服务窗口的请示";
+    assert!(todo.contains(title), "{todo}");
+    assert!(todo.contains("公文签发"));
+    let workbench = browser.get(&app, "/home").await.text().await.expect("page");
+    assert!(workbench.contains("件待办") && workbench.contains(title));
+    let desk = browser
+        .get(&app, "/office")
+        .await
+        .text()
+        .await
+        .expect("page");
+    let id = id_before(&desk, title);
+    let path = format!("/office/documents/{id}");
+    let page = browser.get(&app, &path).await.text().await.expect("page");
+    // Laid out as an upward document: the organ's mark, the 签发人 beside the number.
+    assert!(
+        page.contains("临江市政务服务管理局文件") || page.contains("文件</p>"),
+        "{page}"
+    );
+    assert!(page.contains("签发人：冯部门"));
+    let csrf = crate::helpers::hidden_csrf(&page);
+    // A sign-off without an opinion is refused in words, and changes nothing.
+    let refused = browser
+        .post_form(
+            &app,
+            &format!("{path}/acts"),
+            &[("csrf", &csrf), ("act", "sign")],
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
+    let signed = browser
+        .post_form(
+            &app,
+            &format!("{path}/acts"),
+            &[
+                ("csrf", &csrf),
+                ("act", "sign"),
+                ("opinion", "同意报市政府"),
+            ],
+        )
+        .await;
+    assert!(signed.status().is_redirection() || signed.status().is_success());
+    let page = browser.get(&app, &path).await.text().await.expect("page");
+    assert!(
+        page.contains("同意报市政府") && page.contains("公文复核"),
+        "{page}"
+    );
+    // 已办 keeps it.
+    let done = browser
+        .get(&app, "/todo?tab=done")
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(done.contains(title) && done.contains("签发公文"));
+
+    // The secretariat's list: the urgent notice first, then the 请示 the leader just signed.
+    let clerk = app.account("demo.clerk.city").clone();
+    let mut secretariat = app.page_login(&clerk).await;
+    let todo = secretariat
+        .get(&app, "/todo")
+        .await
+        .text()
+        .await
+        .expect("page");
+    let urgent = todo.find("寒潮天气").expect("the urgent notice waits");
+    let request = todo.find(title).expect("the signed request waits");
+    assert!(urgent < request, "the urgent one first");
+    // The clerk drafts a document on the desk; a 请示 without its matter is refused in words.
+    let desk = secretariat
+        .get(&app, "/office")
+        .await
+        .text()
+        .await
+        .expect("page");
+    let csrf = crate::helpers::hidden_csrf(&desk);
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("kind", "request"),
+        ("direction", "upward"),
+        ("code", "临政服发"),
+        (
+            "title",
+            "临江市政务服务管理局关于调整大厅午间服务时间的请示",
+        ),
+        ("main_recipients", "临江市人民政府"),
+        ("body", "拟自明年起午间不间断服务。妥否，请批示。"),
+        ("signer", "冯部门"),
+    ];
+    let refused = secretariat
+        .post_form(&app, "/office/documents", &form)
+        .await;
+    assert_eq!(refused.status(), 422);
+    let text = refused.text().await.expect("page");
+    assert!(
+        text.contains("请示应当一文一事") || text.contains("request_one_matter"),
+        "{text}"
+    );
+    let mut form = form.to_vec();
+    form.push(("requests", "调整午间服务时间"));
+    let made = secretariat
+        .post_form(&app, "/office/documents", &form)
+        .await;
+    assert!(made.status().is_redirection() || made.status().is_success());
+    let desk = secretariat
+        .get(&app, "/office")
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(desk.contains("关于调整大厅午间服务时间的请示"));
 }

@@ -116,6 +116,32 @@ pub async fn count(state: &AppState, actor: &Actor) -> AppResult<usize> {
     Ok(count)
 }
 
+/// The approvals waiting for the actor, as one item of the to-do list: the list shows no
+/// health data (the approvals page does, each read recorded), only how many wait.
+pub async fn todo_part(
+    state: &AppState,
+    actor: &Actor,
+    t: crate::web::i18n::Tr,
+) -> AppResult<crate::module::TodoPart> {
+    let waiting = count(state, actor).await?;
+    if waiting == 0 {
+        return Ok(crate::module::TodoPart::default());
+    }
+    Ok(crate::module::TodoPart {
+        items: vec![crate::module::TodoItem {
+            module: "health",
+            kind: t.get("health.todo_kind").to_owned(),
+            title: format!("{} ({waiting})", t.get("health.todo_title")),
+            link: "/health/approvals".to_owned(),
+            due: None,
+            // A person's status waits on it.
+            urgency: 1,
+            at: state.now(),
+        }],
+        total: waiting,
+    })
+}
+
 /// Everything awaiting the actor's approval, oldest first within each kind. A pending fact's
 /// value is health data: each one shown is recorded as a read of the person's health file.
 pub async fn pending(state: &AppState, actor: &Actor) -> AppResult<Vec<Pending>> {

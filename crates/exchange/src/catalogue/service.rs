@@ -483,6 +483,42 @@ pub async fn pending_count(state: &AppState, actor: &Actor) -> AppResult<i64> {
     store::pending_for(state.pool(), &department).await
 }
 
+/// The requests waiting for the actor's decision, as items of the to-do list (oldest first).
+pub async fn todo_part(
+    state: &AppState,
+    actor: &Actor,
+    t: crate::web::i18n::Tr,
+    limit: usize,
+) -> AppResult<crate::module::TodoPart> {
+    if pending_count(state, actor).await? == 0 {
+        return Ok(crate::module::TodoPart::default());
+    }
+    let mut waiting: Vec<DataRequest> = requests(state, actor)
+        .await?
+        .into_iter()
+        .filter(|r| {
+            r.state == "pending"
+                && Some(&r.owner_department_id) == actor.account.department_id.as_ref()
+        })
+        .collect();
+    waiting.sort_by(|a, b| a.requested_at.cmp(&b.requested_at));
+    let total = waiting.len();
+    waiting.truncate(limit);
+    let items = waiting
+        .into_iter()
+        .map(|r| crate::module::TodoItem {
+            module: "exchange",
+            kind: t.get("exchange.todo_kind").to_owned(),
+            title: format!("{} · {}", r.consumer_department_name, r.resource_name),
+            link: "/exchange/requests".to_owned(),
+            due: None,
+            urgency: 0,
+            at: crate::time_fmt::parse_millis(&r.requested_at).unwrap_or_default(),
+        })
+        .collect();
+    Ok(crate::module::TodoPart { items, total })
+}
+
 /// A request for one of the actor's department's resources, when they decide for it.
 async fn owned_request(state: &AppState, actor: &Actor, id: &str) -> AppResult<store::RequestRow> {
     let row = store::request(state.pool(), id)

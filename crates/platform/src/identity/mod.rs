@@ -14,6 +14,7 @@ pub mod security_pages;
 pub mod service;
 pub mod store;
 pub mod throttle;
+pub mod todo;
 pub mod totp;
 
 /// The identity module, as the platform registers it.
@@ -33,12 +34,20 @@ impl crate::module::Module for IdentityModule {
     }
 
     fn nav(&self, actor: &crate::identity::model::Actor) -> Vec<crate::module::NavLink> {
-        let _ = actor;
-        vec![crate::module::NavLink {
+        let mut links = vec![crate::module::NavLink {
             href: "/security",
             text: "nav.security",
             rank: 90,
-        }]
+        }];
+        // Officials' work from every module, in one list.
+        if actor.grants.iter().any(|grant| grant.role.is_staff()) {
+            links.push(crate::module::NavLink {
+                href: "/todo",
+                text: "todo.title",
+                rank: 5,
+            });
+        }
+        links
     }
 
     fn api(&self) -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
@@ -70,6 +79,7 @@ impl crate::module::Module for IdentityModule {
         pages::routes()
             .merge(security_pages::routes())
             .merge(messages::routes())
+            .merge(todo::routes())
     }
 
     fn jobs(&self, state: &crate::state::AppState) -> Vec<crate::module::Job> {

@@ -370,6 +370,10 @@ struct Workbench {
     roles: Vec<String>,
     /// What awaits the actor in each module, rendered.
     sections: Vec<String>,
+    /// The first items of the actor's to-do list (kind, title, link, urgency) and how many
+    /// wait in all.
+    todo: Vec<(String, String, String, u8)>,
+    todo_total: usize,
     /// Clerks issue and use certificates.
     is_clerk: bool,
     /// Department administrators edit their department's service items.
@@ -502,12 +506,21 @@ async fn workbench(state: &AppState, ctx: &PageCtx, actor: &Actor) -> Result<Res
         crate::module::home_sections(crate::module::Home::Workbench, state, &ctx.home()?)
             .await
             .map_err(|e| ctx.error(e))?;
+    let todo = crate::module::todo_list(state, actor, ctx.t, 5)
+        .await
+        .map_err(|e| ctx.error(e))?;
     Ok(ctx.render(&Workbench {
         base: ctx.base("workbench.title"),
         display_name: actor.account.display_name.clone(),
         department,
         roles,
         sections,
+        todo_total: todo.total,
+        todo: todo
+            .items
+            .into_iter()
+            .map(|item| (item.kind, item.title, item.link, item.urgency))
+            .collect(),
         is_clerk: actor.account.department_id.as_deref().is_some_and(|id| {
             can(
                 actor,

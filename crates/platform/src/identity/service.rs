@@ -246,6 +246,22 @@ async fn token_owners(
         .collect())
 }
 
+/// The actor of an account for work the node does in its name outside any request (the demo
+/// city's documents, benches): its grants as stored, no token of its own, and nothing cached.
+pub async fn actor_of_username(state: &AppState, username: &str) -> AppResult<Option<Actor>> {
+    let Some(account) = store::account_by_username(state.pool(), username).await? else {
+        return Ok(None);
+    };
+    load_actor(
+        state,
+        &account.id,
+        Credential::Token {
+            token_id: String::new(),
+        },
+    )
+    .await
+}
+
 async fn load_actor(
     state: &AppState,
     account_id: &str,

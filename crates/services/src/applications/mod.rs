@@ -1355,6 +1355,51 @@ pub async fn queue(state: &AppState, actor: &Actor) -> AppResult<Vec<Application
     .await
 }
 
+/// For a clerk: the department's applications that wait for it (not finished, not back with
+/// the applicant for correction), as items of the to-do list, each due at the end of its due
+/// day in the region's zone.
+pub async fn todo_part(
+    state: &AppState,
+    actor: &Actor,
+    t: crate::web::i18n::Tr,
+    limit: usize,
+) -> AppResult<crate::module::TodoPart> {
+    if actor.clerk_department().is_none() {
+        return Ok(crate::module::TodoPart::default());
+    }
+    let zone = state.zone();
+    let mut waiting: Vec<ApplicationView> = queue(state, actor)
+        .await?
+        .into_iter()
+        .filter(|a| a.state != workflow::CORRECTION)
+        .collect();
+    let total = waiting.len();
+    waiting.sort_by(|a, b| a.due_day.cmp(&b.due_day));
+    waiting.truncate(limit);
+    let items = waiting
+        .into_iter()
+        .map(|a| {
+            let due = tongban_core::zone::parse_ymd(&a.due_day)
+                .and_then(|day| day.next_day())
+                .map(|next| zone.start_of(next) - 1);
+            crate::module::TodoItem {
+                module: "applications",
+                kind: format!(
+                    "{} · {}",
+                    t.get("todo.application"),
+                    t.get(&format!("app.state.{}", a.state))
+                ),
+                title: a.item_name,
+                link: format!("/applications/{}", a.id),
+                due,
+                urgency: 0,
+                at: crate::time_fmt::parse_millis(&a.submitted_at).unwrap_or_default(),
+            }
+        })
+        .collect();
+    Ok(crate::module::TodoPart { items, total })
+}
+
 /// For a clerk: how many of the department's applications wait for it (not finished, not
 /// back with the applicant for a correction) and how many of those are overdue; `None` for
 /// anyone who handles no applications.
