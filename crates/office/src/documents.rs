@@ -13,6 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::authz::{self, Action, Resource};
+use crate::desk::{Desk, Effect, Job};
 use crate::error::{AppError, AppResult, retrying};
 use crate::gongwen::draft::{self, Draft, Urgency};
 use crate::gongwen::flow::{self, Act, Party, Step};
@@ -399,9 +400,10 @@ fn digest(state: &AppState, bytes: &[u8]) -> String {
     hex(&tongban_crypto::digest(state.config.profile.hash(), bytes))
 }
 
-/// Takes an act on a document. One transaction: the document moves only from the version
-/// read (two people acting at once: one wins, the other is told), and its history row is
-/// written with it; the transparency log then witnesses the act.
+/// Takes an act on a document, written by the node's desk with the acts of others in one
+/// transaction ([`crate::desk`]): the document moves only from the version read (two people
+/// acting at once: one wins, the other is told), and its history row is written with it; the
+/// transparency log then witnesses the act.
 pub async fn act(
     state: &AppState,
     actor: &Actor,
@@ -478,37 +480,20 @@ async fn act_once(
         .filter(|p| p.party == "reviewer" && p.agreed_at.is_none() && p.account_id != actor.id())
         .count();
     let next = flow::after(step, allowed.act, reviewers_left).unwrap_or(allowed.next);
-    let mut tx = state.pool().begin().await?;
-    if !store::advance(&mut *tx, &document, next, now).await? {
-        return Err(AppError::Conflict(
-            "someone acted on the document first; read it again".into(),
-        ));
-    }
-    match allowed.act {
-        Act::Submit => {
-            store::name_parties(
-                &mut tx,
-                id,
-                &request.reviewers,
-                request.leader.as_deref().unwrap_or_default(),
-            )
-            .await?;
-        }
-        Act::Agree => store::agree(&mut *tx, id, actor.id(), now).await?,
-        Act::Recheck => {
-            let year = state.today().year();
-            let number = crate::numbering::issue(&mut tx, &document.code, year).await?;
-            store::set_number(&mut *tx, id, &number, next.as_str(), now).await?;
-            document.number = Some(number);
-        }
-        _ => {}
-    }
-    let mut content =
-        serde_json::to_vec(&document.draft).map_err(|e| AppError::Internal(e.into()))?;
-    if let Some(number) = &document.number {
-        content.extend_from_slice(number.to_string().as_bytes());
-    }
-    let row = HistoryRow {
+    let effect = match allowed.act {
+        Act::Submit => Effect::NameParties {
+            reviewers: request.reviewers.clone(),
+            leader: request.leader.clone().unwrap_or_default(),
+        },
+        Act::Agree => Effect::Agree {
+            account: actor.id().to_owned(),
+        },
+        Act::Recheck => Effect::Number {
+            year: state.today().year(),
+        },
+        _ => Effect::None,
+    };
+    let history = HistoryRow {
         document_id: id.to_owned(),
         seq: document.version + 1,
         step: step.as_str().to_owned(),
@@ -517,13 +502,20 @@ async fn act_once(
         actor_name: actor.account.display_name.clone(),
         opinion: opinion.to_owned(),
         opinion_digest: digest(state, opinion.as_bytes()),
-        content_digest: digest(state, &content),
+        // Written by the desk, once the number is known.
+        content_digest: String::new(),
         log_index: None,
         at: now,
     };
-    store::insert_history(&mut *tx, &row).await?;
-    tx.commit().await?;
-    Ok(row)
+    state
+        .module::<Desk>()
+        .act(Job {
+            document,
+            next,
+            effect,
+            history,
+        })
+        .await
 }
 
 /// What the transparency log records of an act: enough to prove later that this opinion was
@@ -557,13 +549,14 @@ async fn witness(state: &AppState, row: &HistoryRow) {
     };
     let outcome = async {
         let index = crate::ledger::service::append(state, &entry).await?;
-        store::set_log_index(
-            state.pool(),
-            &row.document_id,
-            row.seq,
-            i64::try_from(index).unwrap_or(i64::MAX),
-        )
-        .await
+        state
+            .module::<Desk>()
+            .witnessed(
+                &row.document_id,
+                row.seq,
+                i64::try_from(index).unwrap_or(i64::MAX),
+            )
+            .await
     }
     .await;
     if let Err(error) = outcome {

@@ -10,6 +10,7 @@ mod modules;
 mod texts;
 
 pub mod api;
+pub mod desk;
 pub mod documents;
 pub mod examples;
 

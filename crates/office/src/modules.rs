@@ -14,6 +14,17 @@ impl crate::module::Module for OfficeModule {
         Some(&crate::MIGRATIONS)
     }
 
+    fn init(
+        &self,
+        context: &crate::module::InitContext<'_>,
+        extensions: &mut crate::module::Extensions,
+    ) {
+        extensions.insert(crate::desk::Desk::start(
+            context.db.pool().clone(),
+            context.config.profile.hash(),
+        ));
+    }
+
     fn api(&self) -> utoipa_axum::router::OpenApiRouter<AppState> {
         crate::api::routes()
     }

@@ -555,3 +555,93 @@ async fn officials_find_their_documents_in_one_to_do_list_and_act_on_the_page() 
         .expect("page");
     assert!(desk.contains("关于调整大厅午间服务时间的请示"));
 }
+
+#[tokio::test]
+async fn documents_rechecked_at_once_are_numbered_without_gap_and_a_repeated_act_is_refused_alone()
+{
+    use tongban_app::office::documents::{self, ActOnDocument};
+    use tongban_app::office::gongwen::flow::Act;
+    let app = spawn_app().await;
+    let state = app.state.clone();
+    let actor = |name: &'static str| {
+        let state = state.clone();
+        async move {
+            tongban_app::identity::service::actor_of_username(&state, name)
+                .await
+                .expect("read")
+                .expect("an actor")
+        }
+    };
+    let (clerk, leader) = (
+        actor("demo.clerk.city").await,
+        actor("demo.deptadmin").await,
+    );
+    documents::add_code(&state, &leader, "临政服函").await.ok();
+    let department = clerk.account.department_id.clone().expect("department");
+    let mut ids = Vec::new();
+    let mut tx = state.pool().begin().await.expect("tx");
+    for n in 0..300 {
+        let id = format!("signed-{n}");
+        let mut document = store::Document::new(
+            id.clone(),
+            &department,
+            "临政服函",
+            tongban_app::office::examples::notice(n),
+            clerk.id(),
+            0,
+        );
+        document.state = "rechecking".into();
+        store::insert_document(&mut *tx, &document)
+            .await
+            .expect("insert");
+        store::name_parties(&mut tx, &id, &[leader.id().to_owned()], leader.id())
+            .await
+            .expect("parties");
+        ids.push(id);
+    }
+    tx.commit().await.expect("commit");
+    // Every document rechecked at once, one in ten twice: the second is refused alone.
+    let clerk = std::sync::Arc::new(clerk);
+    let mut work = tokio::task::JoinSet::new();
+    for (n, id) in ids.iter().enumerate() {
+        let times = if n % 10 == 0 { 2 } else { 1 };
+        for _ in 0..times {
+            let (state, clerk, id) = (state.clone(), clerk.clone(), id.clone());
+            work.spawn(async move {
+                documents::act(
+                    &state,
+                    &clerk,
+                    &id,
+                    ActOnDocument {
+                        act: Act::Recheck,
+                        opinion: String::new(),
+                        reviewers: Vec::new(),
+                        leader: None,
+                    },
+                )
+                .await
+                .map(|view| view.number)
+            });
+        }
+    }
+    let (mut numbered, mut refused) = (0, 0);
+    while let Some(outcome) = work.join_next().await {
+        match outcome.expect("task") {
+            Ok(Some(_)) => numbered += 1,
+            Err(AppError::Conflict(_)) => refused += 1,
+            other => panic!("unexpected: {other:?}"),
+        }
+    }
+    assert_eq!((numbered, refused), (300, 30));
+    let year = state.today().year();
+    let numbers = store::numbers_of(state.pool(), "临政服函", year)
+        .await
+        .expect("numbers");
+    assert_eq!(numbers, (1..=300).collect::<Vec<i64>>());
+    // Each document has one recheck in its history, witnessed.
+    let history = store::history(state.pool(), "signed-0")
+        .await
+        .expect("history");
+    assert_eq!(history.len(), 1);
+    assert!(history[0].log_index.is_some());
+}
