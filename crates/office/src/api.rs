@@ -10,6 +10,7 @@ use utoipa_axum::routes;
 
 use crate::documents::{ActOnDocument, DocumentView, DraftChange, NewDocument, Todo};
 use crate::error::{AppResult, Problem};
+use crate::notices::{NewNotice, NoticeView, Notices};
 use crate::state::AppState;
 use crate::web::extract::{ApiActor, ApiJson};
 
@@ -20,6 +21,65 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(one, change))
         .routes(routes!(act))
         .routes(routes!(todo))
+        .routes(routes!(notices, send_notice))
+        .routes(routes!(notice))
+        .routes(routes!(remind))
+}
+
+/// The notices to the caller and those their department sent, newest first.
+#[utoipa::path(get, path = "/api/v1/office/notices", tag = "office", security(("bearer" = [])),
+    responses((status = 200, body = Notices), (status = 401, body = Problem)))]
+async fn notices(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> AppResult<Json<Notices>> {
+    Ok(Json(crate::notices::list(&state, &actor).await?))
+}
+
+/// Send a notice to units (their staff) and people (a clerk or administrator of the
+/// department); each recipient gets a receipt.
+#[utoipa::path(post, path = "/api/v1/office/notices", tag = "office", security(("bearer" = [])), request_body = NewNotice,
+    responses((status = 201, body = NoticeView), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn send_notice(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(new): ApiJson<NewNotice>,
+) -> AppResult<(StatusCode, Json<NoticeView>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(crate::notices::send(&state, &actor, new).await?),
+    ))
+}
+
+/// A notice: a recipient's reading dates their receipt; the sending department's staff see
+/// every receipt, read and unread.
+#[utoipa::path(get, path = "/api/v1/office/notices/{id}", tag = "office", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = NoticeView), (status = 401, body = Problem), (status = 404, body = Problem)))]
+async fn notice(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> AppResult<Json<NoticeView>> {
+    Ok(Json(crate::notices::view(&state, &actor, &id).await?))
+}
+
+/// How many were reminded.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Reminded {
+    pub reminded: usize,
+}
+
+/// Remind those who have not read a notice (the sending department's staff).
+#[utoipa::path(post, path = "/api/v1/office/notices/{id}/reminders", tag = "office", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = Reminded), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn remind(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> AppResult<Json<Reminded>> {
+    Ok(Json(Reminded {
+        reminded: crate::notices::remind(&state, &actor, &id).await?,
+    }))
 }
 
 /// A code (机关代字) for the caller's department.

@@ -14,6 +14,7 @@ pub mod desk;
 pub mod documents;
 pub mod examples;
 
+pub mod notices;
 pub mod numbering;
 pub mod pages;
 pub mod store;

@@ -71,7 +71,13 @@ impl crate::module::Module for OfficeModule {
         t: crate::web::i18n::Tr,
         limit: usize,
     ) -> crate::module::Todos<'a> {
-        Box::pin(crate::documents::todo_part(state, actor, t, limit))
+        Box::pin(async move {
+            let mut part = crate::documents::todo_part(state, actor, t, limit).await?;
+            let notices = crate::notices::todo_part(state, actor, t, limit).await?;
+            part.total += notices.total;
+            part.items.extend(notices.items);
+            Ok(part)
+        })
     }
 
     fn done<'a>(

@@ -28,6 +28,185 @@ pub fn routes() -> Router<AppState> {
         .route("/office/documents", post(create))
         .route("/office/documents/{id}", get(document))
         .route("/office/documents/{id}/acts", post(act))
+        .route("/office/notices", get(notices).post(send_notice))
+        .route("/office/notices/{id}", get(notice))
+        .route("/office/notices/{id}/reminders", post(remind))
+}
+
+#[derive(Template)]
+#[template(path = "office_notices.html")]
+struct NoticesPage {
+    base: PageBase,
+    /// (id, title, sent, read) of those received; (id, title, sent, read, of) of those sent.
+    received: Vec<(String, String, String, bool)>,
+    sent: Vec<(String, String, String, usize, usize)>,
+    /// The units a notice may go to (id, name), when the reader may send one.
+    units: Vec<(String, String)>,
+}
+
+async fn notices(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    let list = crate::notices::list(&state, actor)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let may_send = actor.account.department_id.as_deref().is_some_and(|id| {
+        crate::authz::can(
+            actor,
+            crate::authz::Action::HandleDocuments,
+            crate::authz::Resource::Department { id },
+        )
+    });
+    let units = if may_send {
+        crate::admin::store::departments(state.pool())
+            .await
+            .map_err(|e| ctx.error(e))?
+            .into_iter()
+            .map(|d| (d.id, d.name))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(ctx.render(&NoticesPage {
+        base: ctx.base("office.notices"),
+        received: list
+            .received
+            .into_iter()
+            .map(|n| {
+                (
+                    n.id,
+                    n.title,
+                    ctx.zone.display_rfc3339(&n.sent_at),
+                    n.read == Some(true),
+                )
+            })
+            .collect(),
+        sent: list
+            .sent
+            .into_iter()
+            .map(|n| {
+                let (read, of) = n.receipts.unwrap_or_default();
+                (
+                    n.id,
+                    n.title,
+                    ctx.zone.display_rfc3339(&n.sent_at),
+                    read,
+                    of,
+                )
+            })
+            .collect(),
+        units,
+    }))
+}
+
+async fn send_notice(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    PageForm(fields): PageForm<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    let one = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    ctx.check_csrf(&one("csrf"))?;
+    // A day typed on the page: read by the end of it, in the region's zone.
+    let read_by = match one("read_by").trim() {
+        "" => None,
+        day => Some(
+            tongban_core::zone::parse_ymd(day)
+                .and_then(|d| d.next_day())
+                .map(|next| crate::time_fmt::rfc3339(ctx.zone.start_of(next) - 1))
+                .ok_or_else(|| ctx.error(AppError::invalid("read_by", "a day as 2026-12-31")))?,
+        ),
+    };
+    let sent = crate::notices::send(
+        &state,
+        actor,
+        crate::notices::NewNotice {
+            title: one("title"),
+            body: one("body"),
+            departments: fields
+                .iter()
+                .filter(|(k, v)| k == "unit" && !v.is_empty())
+                .map(|(_, v)| v.clone())
+                .collect(),
+            accounts: Vec::new(),
+            read_by,
+        },
+    )
+    .await
+    .map_err(|e| ctx.error(e))?;
+    Ok(ctx.redirect(&format!("/office/notices/{}", sent.id)))
+}
+
+#[derive(Template)]
+#[template(path = "office_notice.html")]
+struct NoticePage {
+    base: PageBase,
+    notice: crate::notices::NoticeView,
+    sent_at: String,
+    read_by: Option<String>,
+    /// (name, read at) of every recipient, for the sending department.
+    receipts: Option<Vec<(String, Option<String>)>>,
+    reminded: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Reminded {
+    #[serde(default)]
+    reminded: Option<usize>,
+}
+
+async fn notice(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    Query(reminded): Query<Reminded>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    let notice = crate::notices::view(&state, actor, &id)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(ctx.render(&NoticePage {
+        base: ctx.base("office.notices"),
+        sent_at: ctx.zone.display_rfc3339(&notice.sent_at),
+        read_by: notice
+            .read_by
+            .as_deref()
+            .map(|t| ctx.zone.display_rfc3339(t)),
+        receipts: notice.receipts.as_ref().map(|receipts| {
+            receipts
+                .iter()
+                .map(|r| {
+                    (
+                        r.name.clone(),
+                        r.read_at.as_deref().map(|t| ctx.zone.display_rfc3339(t)),
+                    )
+                })
+                .collect()
+        }),
+        reminded: reminded
+            .reminded
+            .map(|n| format!("{} {n}", ctx.t.get("office.notice_reminded"))),
+        notice,
+    }))
+}
+
+async fn remind(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    PageForm(fields): PageForm<Fields>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&field(&fields, "csrf"))?;
+    let reminded = crate::notices::remind(&state, actor, &id)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(ctx.redirect(&format!("/office/notices/{id}?reminded={reminded}")))
 }
 
 type Fields = BTreeMap<String, String>;

@@ -3,6 +3,31 @@
 pub const TEXTS: tongban_platform::web::i18n::Texts = &[
     ("office.title", "协同办公", "Office"),
     ("nav.office", "协同办公", "Office"),
+    ("office.notice_to_read", "通知公告待阅", "Notice to read"),
+    ("office.notices", "通知公告", "Notices"),
+    ("office.notices_received", "收到的通知", "Notices to me"),
+    (
+        "office.notices_sent",
+        "本单位发出的通知",
+        "Notices the department sent",
+    ),
+    ("office.notices_none", "没有通知。", "No notices."),
+    ("office.notice_send", "发通知", "Send a notice"),
+    (
+        "office.notice_units",
+        "发给单位（全体人员）",
+        "To units (all their staff)",
+    ),
+    ("office.notice_read_by", "阅知期限", "To be read by"),
+    ("office.notice_unread", "未读", "unread"),
+    ("office.notice_read", "已读", "read"),
+    ("office.notice_receipts", "阅读回执", "Read receipts"),
+    (
+        "office.notice_remind",
+        "提醒未读人员",
+        "Remind those who have not read it",
+    ),
+    ("office.notice_reminded", "已提醒未读人员：", "Reminded:"),
     (
         "office.waiting",
         "待我处理的公文",

@@ -645,3 +645,122 @@ async fn documents_rechecked_at_once_are_numbered_without_gap_and_a_repeated_act
     assert_eq!(history.len(), 1);
     assert!(history[0].log_index.is_some());
 }
+
+#[tokio::test]
+async fn a_notice_reaches_a_units_staff_who_read_it_and_the_sender_sees_and_reminds_who_has_not() {
+    let app = spawn_app().await;
+    let token = |who: &str| app.account(who).api_token.clone();
+    let market =
+        tongban_app::identity::store::account_by_username(app.state.pool(), "demo.clerk.market")
+            .await
+            .expect("read")
+            .expect("account")
+            .department_id
+            .expect("department");
+    let notice = json!({
+        "title": "关于开展2027年度政务服务满意度调查的通知",
+        "body": "请各单位于12月20日前组织窗口人员完成培训。",
+        "departments": [market],
+        "read_by": "2099-12-20T23:59:59+08:00",
+    });
+    // A citizen sends nothing; a notice for nobody, or with a limit in the past, is refused.
+    let citizen = app
+        .post_as(
+            &token("citizen.zhangwei"),
+            "/api/v1/office/notices",
+            &notice,
+        )
+        .await;
+    assert_eq!(problem(citizen).await.0, 403);
+    let mut nobody = notice.clone();
+    nobody["departments"] = json!([]);
+    let refused = app
+        .post_as(&token("demo.clerk.city"), "/api/v1/office/notices", &nobody)
+        .await;
+    assert_eq!(problem(refused).await.0, 422);
+    let mut past = notice.clone();
+    past["read_by"] = json!("2001-01-01T00:00:00Z");
+    let refused = app
+        .post_as(&token("demo.clerk.city"), "/api/v1/office/notices", &past)
+        .await;
+    assert_eq!(problem(refused).await.0, 422);
+
+    let sent = app
+        .post_as(&token("demo.clerk.city"), "/api/v1/office/notices", &notice)
+        .await;
+    assert_eq!(sent.status(), 201);
+    let sent: Value = sent.json().await.expect("json");
+    let id = sent["id"].as_str().expect("id").to_owned();
+    assert_eq!(
+        sent["recipients"], 2,
+        "the regulator's clerk and administrator"
+    );
+    assert_eq!(sent["read"], 0);
+    // It waits in the recipients' to-do lists until read.
+    let mut reader = app
+        .page_login(&app.account("demo.clerk.market").clone())
+        .await;
+    let todo = reader.get(&app, "/todo").await.text().await.expect("page");
+    assert!(todo.contains("满意度调查") && todo.contains("通知公告待阅"));
+    let path = format!("/api/v1/office/notices/{id}");
+    let read: Value = app
+        .get_as(&token("demo.clerk.market"), &path)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        read["receipts"].is_null(),
+        "a recipient does not see the others' receipts"
+    );
+    let todo = reader.get(&app, "/todo").await.text().await.expect("page");
+    assert!(!todo.contains("满意度调查"));
+    // Outside the sender and the recipients it does not exist.
+    let outsider = app.get_as(&token("demo.clerk.tax"), &path).await;
+    assert_eq!(problem(outsider).await.0, 404);
+    // The sending department sees who has read it, and reminds the one who has not.
+    let seen: Value = app
+        .get_as(&token("demo.deptadmin"), &path)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(seen["read"], 1);
+    let receipts = seen["receipts"].as_array().expect("receipts");
+    assert_eq!(receipts.len(), 2);
+    assert_eq!(
+        receipts.iter().filter(|r| r["read_at"].is_null()).count(),
+        1
+    );
+    let reminded: Value = app
+        .post_as(
+            &token("demo.clerk.city"),
+            &format!("{path}/reminders"),
+            &json!({}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(reminded["reminded"], 1);
+    let by_recipient = app
+        .post_as(
+            &token("demo.deptadmin.market"),
+            &format!("{path}/reminders"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(problem(by_recipient).await.0, 404);
+    let mut late = app
+        .page_login(&app.account("demo.deptadmin.market").clone())
+        .await;
+    let todo = late.get(&app, "/todo").await.text().await.expect("page");
+    let at = todo
+        .find("满意度调查")
+        .expect("waits for the one who has not read it");
+    let row_start = todo[..at].rfind("<tr").expect("a row");
+    assert!(
+        todo[row_start..at].contains("加急"),
+        "a reminded notice stands out"
+    );
+}
