@@ -3,7 +3,8 @@
 //! at once, each in a transaction that writes its document. Then the office itself: documents
 //! signed off and waiting for the secretariat are rechecked — the act that numbers them — by
 //! `--issuers` clerks at once through the office's use-case (read, authorization, numbering,
-//! history, transparency log, the document's view), documents a second; both checked to run
+//! history, the transparency log's entry; not the document's view the API answers with after
+//! it), documents a second; both checked to run
 //! from 1 without a gap or a repeat. Last, the to-do list of a leader with `--pending` items
 //! waiting: the office's part and the whole list of every module, p50 and p99.
 
@@ -118,7 +119,7 @@ pub async fn office(
             .collect();
         work.spawn(async move {
             for id in mine {
-                documents::act(
+                documents::take(
                     &state,
                     &clerk,
                     &id,
@@ -243,6 +244,12 @@ async fn insert_waiting(
             document.state = step.into();
             store::insert_document(&mut *tx, &document).await?;
             store::name_parties(&mut tx, &id, &[leader.id().to_owned()], leader.id()).await?;
+            let waiting = if step == "signing" {
+                store::Waiting::account(leader.id())
+            } else {
+                store::Waiting::secretariat(department, leader.id())
+            };
+            store::replace_waiting(&mut tx, &id, 0, now, &[waiting]).await?;
             ids.push(id);
         }
         tx.commit().await?;

@@ -46,6 +46,8 @@ pub struct Job {
     pub next: Step,
     pub effect: Effect,
     pub history: HistoryRow,
+    /// Whom the document waits for after the act.
+    pub waiting: Vec<store::Waiting>,
 }
 
 enum Op {
@@ -204,6 +206,14 @@ async fn apply(
             "someone acted on the document first; read it again".into(),
         ));
     }
+    store::replace_waiting(
+        tx,
+        &document.id,
+        store::urgency_rank(&document.draft),
+        now,
+        &job.waiting,
+    )
+    .await?;
     match &job.effect {
         Effect::None => {}
         Effect::NameParties { reviewers, leader } => {

@@ -19,7 +19,7 @@ use crate::gongwen::draft::{self, Draft, Urgency};
 use crate::gongwen::flow::{self, Act, Party, Step};
 use crate::identity::model::{Account, Actor, Role, Scope};
 use crate::state::AppState;
-use crate::store::{self, Document, HistoryRow};
+use crate::store::{self, Document, HistoryRow, Waiting};
 
 /// The most reviewers a document is sent to at once.
 const MAX_REVIEWERS: usize = 10;
@@ -214,7 +214,17 @@ pub async fn create(state: &AppState, actor: &Actor, new: NewDocument) -> AppRes
         actor.id(),
         state.now(),
     );
-    store::insert_document(state.pool(), &document).await?;
+    let mut tx = state.pool().begin().await?;
+    store::insert_document(&mut *tx, &document).await?;
+    store::replace_waiting(
+        &mut tx,
+        &document.id,
+        store::urgency_rank(&document.draft),
+        document.created_at,
+        &[Waiting::account(actor.id())],
+    )
+    .await?;
+    tx.commit().await?;
     view(state, actor, &document.id).await
 }
 
@@ -242,6 +252,7 @@ pub async fn change(
             "the draft changed since it was read".into(),
         ));
     }
+    store::set_waiting_urgency(state.pool(), id, store::urgency_rank(&change.draft)).await?;
     view(state, actor, id).await
 }
 
@@ -410,6 +421,18 @@ pub async fn act(
     id: &str,
     request: ActOnDocument,
 ) -> AppResult<DocumentView> {
+    take(state, actor, id, request).await?;
+    view(state, actor, id).await
+}
+
+/// Takes an act as [`act`] does and answers the history row written (with the log's index
+/// once witnessed), without reading the document back.
+pub async fn take(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    request: ActOnDocument,
+) -> AppResult<HistoryRow> {
     let opinion = request.opinion.trim().to_owned();
     if opinion.chars().count() > MAX_OPINION {
         return Err(AppError::invalid(
@@ -425,7 +448,7 @@ pub async fn act(
     }
     let row = retrying(|| act_once(state, actor, id, &request, &opinion)).await?;
     witness(state, &row).await;
-    view(state, actor, id).await
+    Ok(row)
 }
 
 async fn act_once(
@@ -507,6 +530,34 @@ async fn act_once(
         log_index: None,
         at: now,
     };
+    let leader = match &effect {
+        Effect::NameParties { leader, .. } => Some(leader.clone()),
+        _ => named
+            .iter()
+            .find(|p| p.party == "leader")
+            .map(|p| p.account_id.clone()),
+    }
+    .unwrap_or_default();
+    let waiting = match next {
+        Step::Drafting => vec![Waiting::account(&document.created_by)],
+        Step::Reviewing => match &effect {
+            Effect::NameParties { reviewers, .. } => {
+                reviewers.iter().map(|r| Waiting::account(r)).collect()
+            }
+            _ => named
+                .iter()
+                .filter(|p| {
+                    p.party == "reviewer" && p.agreed_at.is_none() && p.account_id != actor.id()
+                })
+                .map(|p| Waiting::account(&p.account_id))
+                .collect(),
+        },
+        Step::Signing => vec![Waiting::account(&leader)],
+        Step::Rechecking | Step::Sealing | Step::Registering | Step::Distributing => {
+            vec![Waiting::secretariat(&document.department_id, &leader)]
+        }
+        Step::Sent | Step::Withdrawn => Vec::new(),
+    };
     state
         .module::<Desk>()
         .act(Job {
@@ -514,6 +565,7 @@ async fn act_once(
             next,
             effect,
             history,
+            waiting,
         })
         .await
 }

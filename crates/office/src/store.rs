@@ -232,6 +232,16 @@ pub async fn update_draft<'e>(
     Ok(done.rows_affected() == 1)
 }
 
+/// Sets the urgency a document is listed with, after its draft changed.
+pub async fn set_waiting_urgency<'e>(db: impl Exec<'e>, id: &str, urgency: i64) -> AppResult<()> {
+    sqlx::query("UPDATE office_waiting SET urgency = $1 WHERE document_id = $2")
+        .bind(urgency)
+        .bind(id.to_owned())
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// Moves a document to `state` (its draft as given: the sign-off writes the 签发人 on it), if
 /// it is still at `version`; false when someone acted on it first.
 pub async fn advance<'e>(
@@ -270,10 +280,66 @@ pub async fn documents_of<'e>(
     rows.into_iter().map(document_of).collect()
 }
 
-/// What waits for an account: drafts it wrote (new or sent back), documents it was sent for
-/// review (not yet agreed) or sign-off, and — for its department's secretariat — the signed
-/// documents to check, seal, register and send that another leader signed. Most urgent first,
-/// then the longest waiting.
+/// Who a document waits for: an account, or a department's secretariat less the leader
+/// who signed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiting {
+    pub holder: String,
+    pub excluded: String,
+}
+
+impl Waiting {
+    pub fn account(id: &str) -> Waiting {
+        Waiting {
+            holder: format!("account:{id}"),
+            excluded: String::new(),
+        }
+    }
+
+    pub fn secretariat(department: &str, leader: &str) -> Waiting {
+        Waiting {
+            holder: format!("department:{department}"),
+            excluded: leader.to_owned(),
+        }
+    }
+}
+
+/// Replaces whom a document waits for.
+pub async fn replace_waiting(
+    tx: &mut crate::db::Tx<'_>,
+    document: &str,
+    urgency: i64,
+    since: i64,
+    rows: &[Waiting],
+) -> AppResult<()> {
+    sqlx::query("DELETE FROM office_waiting WHERE document_id = $1")
+        .bind(document.to_owned())
+        .execute(&mut **tx)
+        .await?;
+    for row in rows {
+        sqlx::query(
+            "INSERT INTO office_waiting (holder, document_id, excluded, urgency, since) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (holder, document_id) DO NOTHING",
+        )
+        .bind(row.holder.clone())
+        .bind(document.to_owned())
+        .bind(row.excluded.clone())
+        .bind(urgency)
+        .bind(since)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// What waits for the account `$1` and, as secretariat, for the department `$2` (less what
+/// `$1` signed): drafts it wrote (new or sent back), documents it was sent for review (not
+/// yet agreed) or sign-off, and the department's signed documents to check, seal, register
+/// and send. Found through the waiting index, not by scanning the documents.
+const WAITING: &str = "FROM office_waiting w WHERE w.holder = $1 \
+     OR (w.holder = $2 AND w.excluded <> $3)";
+
+/// What waits for an account, most urgent first, then the longest waiting.
 pub async fn waiting_for<'e>(
     db: impl Exec<'e>,
     account: &str,
@@ -281,17 +347,22 @@ pub async fn waiting_for<'e>(
     limit: i64,
 ) -> AppResult<Vec<Document>> {
     let rows: Vec<DocumentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{DOCUMENT} JOIN (SELECT w.id FROM office_documents w WHERE w.id IN ({WAITING_IDS}) \
-         ORDER BY w.urgency DESC, w.modified_at, w.id LIMIT $3) top ON top.id = d.id \
-         ORDER BY d.urgency DESC, d.modified_at, d.id"
+        "{DOCUMENT} JOIN (SELECT w.document_id, w.urgency, w.since {WAITING} \
+         ORDER BY w.urgency DESC, w.since, w.document_id LIMIT $4) top \
+         ON top.document_id = d.id ORDER BY top.urgency DESC, top.since, d.id"
     )))
+    .bind(format!("account:{account}"))
+    .bind(secretariat_holder(secretariat_of))
     .bind(account.to_owned())
-    // No department matches the empty text.
-    .bind(secretariat_of.unwrap_or("").to_owned())
     .bind(limit)
     .fetch_all(db)
     .await?;
     rows.into_iter().map(document_of).collect()
+}
+
+/// The secretariat's holder, or one no row has.
+fn secretariat_holder(department: Option<&str>) -> String {
+    department.map_or_else(String::new, |d| format!("department:{d}"))
 }
 
 /// How many documents wait for an account (as [`waiting_for`] lists them).
@@ -300,27 +371,15 @@ pub async fn waiting_count<'e>(
     account: &str,
     secretariat_of: Option<&str>,
 ) -> AppResult<i64> {
-    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT COUNT(*) FROM ({WAITING_IDS}) waiting"
-    )))
-    .bind(account.to_owned())
-    .bind(secretariat_of.unwrap_or("").to_owned())
-    .fetch_one(db)
-    .await?)
+    Ok(
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) {WAITING}")))
+            .bind(format!("account:{account}"))
+            .bind(secretariat_holder(secretariat_of))
+            .bind(account.to_owned())
+            .fetch_one(db)
+            .await?,
+    )
 }
-
-/// The ids of what waits for the account `$1`, secretariat of the department `$2`: each
-/// branch found through an index (the drafter's, the parties', the department's).
-const WAITING_IDS: &str = "SELECT id FROM office_documents WHERE created_by = $1 AND state = 'drafting' \
-     UNION SELECT p.document_id FROM office_parties p JOIN office_documents x ON x.id = p.document_id \
-         WHERE p.account_id = $1 AND p.party = 'reviewer' AND p.agreed_at IS NULL \
-         AND x.state = 'reviewing' \
-     UNION SELECT p.document_id FROM office_parties p JOIN office_documents x ON x.id = p.document_id \
-         WHERE p.account_id = $1 AND p.party = 'leader' AND x.state = 'signing' \
-     UNION SELECT x.id FROM office_documents x WHERE x.department_id = $2 \
-         AND x.state IN ('rechecking', 'sealing', 'registering', 'distributing') \
-         AND NOT EXISTS (SELECT 1 FROM office_parties p WHERE p.document_id = x.id \
-             AND p.account_id = $1 AND p.party = 'leader')";
 
 /// Claims a code for a department; false when the code is already an organ's.
 pub async fn insert_code<'e>(

@@ -46,3 +46,17 @@ CREATE TABLE office_history (
 );
 CREATE INDEX office_history_actor ON office_history (actor_id, at);
 CREATE INDEX office_history_unlogged ON office_history (log_index);
+
+-- What waits for whom (the to-do lists' index), kept by every act: a document waits for an
+-- account (`account:<id>`: its drafter, a reviewer who has not agreed, the leader) or for a
+-- department's secretariat (`department:<id>`), less the leader who signed it (`excluded`).
+CREATE TABLE office_waiting (
+    holder       TEXT NOT NULL,
+    document_id  TEXT NOT NULL,
+    excluded     TEXT NOT NULL,
+    urgency      BIGINT NOT NULL,
+    since        BIGINT NOT NULL,
+    PRIMARY KEY (holder, document_id)
+);
+CREATE INDEX office_waiting_list ON office_waiting (holder, urgency, since);
+CREATE INDEX office_waiting_document ON office_waiting (document_id);
