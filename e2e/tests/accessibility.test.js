@@ -25,7 +25,7 @@ const pages = {
   visitor: ['/', '/services', '/services/339900-SJ-0001', '/services/339900-SJ-0003', '/opendata', '/login', '/register', '/docs', '/collect/device'],
   'citizen.zhangwei': ['/home', '/pass', '/wallet', '/applications', '/messages', '/services/339900-SJ-0001/apply', '/security'],
   'demo.clerk.market': ['/home', '/workbench/applications', '/certs/issue', '/collect'],
-  'demo.deptadmin': ['/collect'],
+  'demo.deptadmin': ['/collect', '/todo', '/office', '/office/notices'],
   'demo.health': ['/health', '/health/approvals', '/health/policy', '/ops', '/ops?region=339901&period=week'],
   'demo.sysadmin': ['/admin', '/admin/users', '/admin/regions', '/console/services/339900-SJ-0001', '/console/services/new'],
   'demo.auditadmin': ['/admin/events'],

@@ -100,7 +100,7 @@ pub async fn seed(state: &AppState, city: &DemoCity) -> AppResult<()> {
         Kind::Notice,
         Direction::Downward,
         "临江市政务服务管理局关于推行“一件事一次办”集成服务的通知",
-        "江北区、江南区政务服务管理局：\n为深化“一网通办”改革，减少群众办事跑动次数，现就推行“一件事一次办”集成服务有关事项通知如下。\n一、自2027年1月1日起，新生儿出生、企业开办、不动产登记等12个“一件事”在市、区政务服务大厅设立综合窗口，实行一次告知、一表申请、一窗受理。\n二、各区应于12月20日前完成窗口人员培训，并将联络人名单报市局。\n三、办理中遇到的问题，请及时与市局政务服务处联系。",
+        "为深化“一网通办”改革，减少群众办事跑动次数，现就推行“一件事一次办”集成服务有关事项通知如下。\n一、自2027年1月1日起，新生儿出生、企业开办、不动产登记等12个“一件事”在市、区政务服务大厅设立综合窗口，实行一次告知、一表申请、一窗受理。\n二、各区应于12月20日前完成窗口人员培训，并将联络人名单报市局。\n三、办理中遇到的问题，请及时与市局政务服务处联系。",
     );
     notice.main_recipients = vec![
         organ("江北区政务服务管理局", Relation::Subordinate),
@@ -131,7 +131,7 @@ pub async fn seed(state: &AppState, city: &DemoCity) -> AppResult<()> {
         Kind::Request,
         Direction::Upward,
         "临江市政务服务管理局关于增设政务服务大厅夜间延时服务窗口的请示",
-        "市人民政府：\n为方便上班族办事，拟在市政务服务大厅增设夜间延时服务窗口，每周二、周四延时至晚8时，所需人员由现有编制内调剂解决。\n妥否，请批示。",
+        "为方便上班族办事，拟在市政务服务大厅增设夜间延时服务窗口，每周二、周四延时至晚8时，所需人员由现有编制内调剂解决。\n妥否，请批示。",
     );
     request.main_recipients = vec![organ("临江市人民政府", Relation::Superior)];
     request.signer = Some(head.account.display_name.clone());
@@ -154,7 +154,7 @@ pub async fn seed(state: &AppState, city: &DemoCity) -> AppResult<()> {
         Kind::Notice,
         Direction::Downward,
         "临江市政务服务管理局关于做好寒潮天气期间政务服务保障工作的通知",
-        "江北区、江南区政务服务管理局：\n受强寒潮影响，本周后期我市将出现大风降温和雨雪天气。请各区做好大厅供暖、无障碍通道防滑和“不见面”办理引导，确保服务不断档。",
+        "受强寒潮影响，本周后期我市将出现大风降温和雨雪天气。请各区做好大厅供暖、无障碍通道防滑和“不见面”办理引导，确保服务不断档。",
     );
     urgent.main_recipients = vec![
         organ("江北区政务服务管理局", Relation::Subordinate),
@@ -180,7 +180,7 @@ pub async fn seed(state: &AppState, city: &DemoCity) -> AppResult<()> {
         Kind::Letter,
         Direction::Parallel,
         "临江市政务服务管理局关于商请共享企业登记信息的函",
-        "市市场监督管理局：\n为实现企业开办“一件事”材料免提交，商请贵局通过数据共享交换平台提供企业登记基本信息接口，具体数据项见附件。\n特此函商，请予支持。",
+        "为实现企业开办“一件事”材料免提交，商请贵局通过数据共享交换平台提供企业登记基本信息接口，具体数据项见附件。\n特此函商，请予支持。",
     );
     letter.main_recipients = vec![organ("临江市市场监督管理局", Relation::Unrelated)];
     letter.attachments = vec!["拟共享数据项清单".into()];
@@ -191,7 +191,7 @@ pub async fn seed(state: &AppState, city: &DemoCity) -> AppResult<()> {
         Kind::Bulletin,
         Direction::Downward,
         "临江市市场监督管理局关于2026年第三季度食品安全抽检情况的通报",
-        "各区市场监督管理局：\n2026年第三季度，全市共抽检食品1268批次，合格1251批次，合格率98.7%。不合格产品已全部依法处置。请各区加强对农贸市场和校园周边的日常监管。",
+        "2026年第三季度，全市共抽检食品1268批次，合格1251批次，合格率98.7%。不合格产品已全部依法处置。请各区加强对农贸市场和校园周边的日常监管。",
     );
     bulletin.main_recipients = vec![organ("各区市场监督管理局", Relation::Subordinate)];
     let in_review = documents::create(state, &market_clerk, new("临市监发", bulletin)).await?;
