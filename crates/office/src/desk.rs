@@ -48,6 +48,8 @@ pub struct Job {
     pub history: HistoryRow,
     /// Whom the document waits for after the act.
     pub waiting: Vec<store::Waiting>,
+    /// Whether the act changed the document's text (it is written back only then).
+    pub draft_changed: bool,
 }
 
 enum Op {
@@ -201,7 +203,19 @@ async fn apply(
 ) -> AppResult<HistoryRow> {
     let mut document = job.document.clone();
     let now = job.history.at;
-    if !store::advance(&mut **tx, &document, job.next, now).await? {
+    // A recheck takes its number first: if the document moved meanwhile, the savepoint's
+    // rollback gives the number back with the rest.
+    let moved = match &job.effect {
+        Effect::Number { year } => {
+            let number = crate::numbering::issue(tx, &document.code, *year).await?;
+            let moved =
+                store::advance_numbered(&mut **tx, &document, job.next, &number, now).await?;
+            document.number = Some(number);
+            moved
+        }
+        _ => store::advance(&mut **tx, &document, job.next, now, job.draft_changed).await?,
+    };
+    if !moved {
         return Err(AppError::Conflict(
             "someone acted on the document first; read it again".into(),
         ));
@@ -215,16 +229,11 @@ async fn apply(
     )
     .await?;
     match &job.effect {
-        Effect::None => {}
         Effect::NameParties { reviewers, leader } => {
             store::name_parties(tx, &document.id, reviewers, leader).await?;
         }
         Effect::Agree { account } => store::agree(&mut **tx, &document.id, account, now).await?,
-        Effect::Number { year } => {
-            let number = crate::numbering::issue(tx, &document.code, *year).await?;
-            store::set_number(&mut **tx, &document.id, &number, job.next.as_str(), now).await?;
-            document.number = Some(number);
-        }
+        Effect::None | Effect::Number { .. } => {}
     }
     let mut row = job.history.clone();
     row.seq = document.version + 1;

@@ -566,6 +566,7 @@ async fn act_once(
             effect,
             history,
             waiting,
+            draft_changed: request.act == Act::Submit,
         })
         .await
 }

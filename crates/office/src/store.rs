@@ -89,29 +89,6 @@ pub async fn insert_document<'e>(db: impl Exec<'e>, document: &Document) -> AppR
     Ok(())
 }
 
-/// Writes a document's number and state.
-pub async fn set_number<'e>(
-    db: impl Exec<'e>,
-    id: &str,
-    number: &Number,
-    state: &str,
-    now: i64,
-) -> AppResult<()> {
-    sqlx::query(
-        "UPDATE office_documents SET number_code = $1, number_year = $2, number_seq = $3, \
-         state = $4, modified_at = $5 WHERE id = $6",
-    )
-    .bind(number.code.clone())
-    .bind(i64::from(number.year))
-    .bind(i64::from(number.seq))
-    .bind(state.to_owned())
-    .bind(now)
-    .bind(id.to_owned())
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
 /// The numbers issued for a code and year, in order.
 pub async fn numbers_of<'e>(db: impl Exec<'e>, code: &str, year: i32) -> AppResult<Vec<i64>> {
     let rows: Vec<(i64,)> = sqlx::query_as(
@@ -242,21 +219,53 @@ pub async fn set_waiting_urgency<'e>(db: impl Exec<'e>, id: &str, urgency: i64) 
     Ok(())
 }
 
-/// Moves a document to `state` (its draft as given: the sign-off writes the 签发人 on it), if
-/// it is still at `version`; false when someone acted on it first.
+/// Moves a document to `state`, if it is still at `version`; false when someone acted on it
+/// first. Its draft is written back only when the act changed it (the sign-off's request
+/// writes the 签发人 on it).
 pub async fn advance<'e>(
     db: impl Exec<'e>,
     document: &Document,
     state: Step,
     now: i64,
+    draft_changed: bool,
+) -> AppResult<bool> {
+    let query = if draft_changed {
+        sqlx::query(
+            "UPDATE office_documents SET state = $1, modified_at = $2, version = version + 1, \
+             draft = $3 WHERE id = $4 AND version = $5",
+        )
+        .bind(state.as_str())
+        .bind(now)
+        .bind(draft_json(&document.draft)?)
+    } else {
+        sqlx::query(
+            "UPDATE office_documents SET state = $1, modified_at = $2, version = version + 1 \
+             WHERE id = $3 AND version = $4",
+        )
+        .bind(state.as_str())
+        .bind(now)
+    };
+    let query = query.bind(document.id.clone()).bind(document.version);
+    Ok(query.execute(db).await?.rows_affected() == 1)
+}
+
+/// Moves a document to `state` with its number, if it is still at `version`.
+pub async fn advance_numbered<'e>(
+    db: impl Exec<'e>,
+    document: &Document,
+    state: Step,
+    number: &Number,
+    now: i64,
 ) -> AppResult<bool> {
     let done = sqlx::query(
-        "UPDATE office_documents SET state = $1, draft = $2, modified_at = $3, \
-         version = version + 1 WHERE id = $4 AND version = $5",
+        "UPDATE office_documents SET state = $1, modified_at = $2, version = version + 1, \
+         number_code = $3, number_year = $4, number_seq = $5 WHERE id = $6 AND version = $7",
     )
     .bind(state.as_str())
-    .bind(draft_json(&document.draft)?)
     .bind(now)
+    .bind(number.code.clone())
+    .bind(i64::from(number.year))
+    .bind(i64::from(number.seq))
     .bind(document.id.clone())
     .bind(document.version)
     .execute(db)
@@ -346,10 +355,18 @@ pub async fn waiting_for<'e>(
     secretariat_of: Option<&str>,
     limit: i64,
 ) -> AppResult<Vec<Document>> {
+    // Each holder's first items read in the index's order, then merged: the list reads
+    // about `limit` rows of the index whatever the number waiting.
     let rows: Vec<DocumentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{DOCUMENT} JOIN (SELECT w.document_id, w.urgency, w.since {WAITING} \
-         ORDER BY w.urgency DESC, w.since, w.document_id LIMIT $4) top \
-         ON top.document_id = d.id ORDER BY top.urgency DESC, top.since, d.id"
+        "{DOCUMENT} JOIN (\
+           SELECT document_id, urgency, since FROM (SELECT w.document_id, w.urgency, w.since \
+             FROM office_waiting w WHERE w.holder = $1 \
+             ORDER BY w.urgency DESC, w.since LIMIT $4) mine \
+           UNION ALL \
+           SELECT document_id, urgency, since FROM (SELECT w.document_id, w.urgency, w.since \
+             FROM office_waiting w WHERE w.holder = $2 AND w.excluded <> $3 \
+             ORDER BY w.urgency DESC, w.since LIMIT $4) secretariat \
+         ) top ON top.document_id = d.id ORDER BY top.urgency DESC, top.since, d.id LIMIT $4"
     )))
     .bind(format!("account:{account}"))
     .bind(secretariat_holder(secretariat_of))

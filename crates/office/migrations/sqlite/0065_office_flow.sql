@@ -58,5 +58,5 @@ CREATE TABLE office_waiting (
     since        BIGINT NOT NULL,
     PRIMARY KEY (holder, document_id)
 );
-CREATE INDEX office_waiting_list ON office_waiting (holder, urgency, since);
+CREATE INDEX office_waiting_list ON office_waiting (holder, urgency DESC, since);
 CREATE INDEX office_waiting_document ON office_waiting (document_id);
