@@ -182,7 +182,8 @@ async fn write(
     Ok(outcomes)
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hex, as the history shows digests.
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

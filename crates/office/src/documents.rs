@@ -403,12 +403,8 @@ async fn check_parties(
     Ok(leader.display_name)
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn digest(state: &AppState, bytes: &[u8]) -> String {
-    hex(&tongban_crypto::digest(state.config.profile.hash(), bytes))
+    crate::desk::hex(&tongban_crypto::digest(state.config.profile.hash(), bytes))
 }
 
 /// Takes an act on a document, written by the node's desk with the acts of others in one
