@@ -20,6 +20,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(documents, create))
         .routes(routes!(one, change))
         .routes(routes!(act))
+        .routes(routes!(pdf))
+        .routes(routes!(root_certificate))
         .routes(routes!(todo))
         .routes(routes!(notices, send_notice))
         .routes(routes!(notice))
@@ -186,4 +188,31 @@ async fn todo(
     ApiActor(actor): ApiActor,
 ) -> AppResult<Json<Vec<Todo>>> {
     Ok(Json(crate::documents::todo(&state, &actor, 500).await?))
+}
+
+/// A sealed document's final file: PDF in the GB/T 9704 layout, signed (PAdES baseline B)
+/// under the organ's certificate. Made once, on the first read after sealing; 409 before.
+#[utoipa::path(get, path = "/api/v1/office/documents/{id}/pdf", tag = "office", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, content_type = "application/pdf"), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 503, body = Problem)))]
+async fn pdf(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> AppResult<axum::response::Response> {
+    let file = crate::seal::file(&state, &actor, &id).await?;
+    Ok(crate::seal::response(&id, file))
+}
+
+/// The root certificate (PEM) under which organs' keys sign documents, for verifiers to pin
+/// (`tongban office verify --root FILE`).
+#[utoipa::path(get, path = "/api/v1/office/root-certificate", tag = "office",
+    responses((status = 200, content_type = "application/x-pem-file"), (status = 503, body = Problem)))]
+async fn root_certificate(State(state): State<AppState>) -> AppResult<axum::response::Response> {
+    use axum::http::header;
+    use axum::response::IntoResponse as _;
+    Ok((
+        [(header::CONTENT_TYPE, "application/x-pem-file")],
+        crate::seal::root_pem(&state).await?,
+    )
+        .into_response())
 }

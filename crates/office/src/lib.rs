@@ -1,7 +1,7 @@
 //! tongban-office: 协同办公 — official documents from draft to sealed and sent, as a module: the
 //! outgoing flow (拟稿 → 审核 → 签发 → 复核 → 用印 → 登记 → 分发, [`documents`]) with every
 //! opinion in the document's history and the transparency log, numbers (发文字号) issued
-//! without gaps ([`numbering`]), and the to-do list of each official. The elements, rules and
+//! without gaps ([`numbering`]), the final document as a signed PDF ([`seal`]), and the to-do list of each official. The elements, rules and
 //! steps of a document are `tongban-gongwen`'s.
 #![forbid(unsafe_code)]
 
@@ -17,12 +17,13 @@ pub mod examples;
 pub mod notices;
 pub mod numbering;
 pub mod pages;
+pub mod seal;
 pub mod store;
 
 pub use modules::OfficeModule;
 pub use tongban_gongwen as gongwen;
 pub(crate) use tongban_platform::{
-    admin, authz, db, error, identity, ledger, module, state, time_fmt, web,
+    admin, authz, db, error, identity, keys, ledger, module, state, time_fmt, web,
 };
 
 /// The tables of this crate's module.

@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/office/documents", post(create))
         .route("/office/documents/{id}", get(document))
         .route("/office/documents/{id}/acts", post(act))
+        .route("/office/documents/{id}/pdf", get(file))
         .route("/office/notices", get(notices).post(send_notice))
         .route("/office/notices/{id}", get(notice))
         .route("/office/notices/{id}/reminders", post(remind))
@@ -415,6 +416,8 @@ struct DocumentPage {
     upward: bool,
     /// The drafter may send it for review.
     can_submit: bool,
+    /// Sealed: its signed file can be downloaded.
+    sealed: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -507,8 +510,22 @@ async fn document(
         dated,
         upward: doc.draft.direction == Direction::Upward,
         can_submit: doc.acts.contains(&Act::Submit),
+        sealed: crate::seal::sealed(doc.step),
         doc,
     }))
+}
+
+/// The signed PDF, for the session's reader.
+async fn file(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    let file = crate::seal::file(&state, actor, &id)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(crate::seal::response(&id, file))
 }
 
 async fn act(

@@ -107,6 +107,16 @@ pub const TEXTS: tongban_platform::web::i18n::Texts = &[
     ("office.opinion", "意见", "Opinion"),
     ("office.history", "流转记录", "History"),
     (
+        "office.pdf",
+        "下载正式文件（PDF，已电子签章）",
+        "Download the final file (PDF, electronically sealed)",
+    ),
+    (
+        "office.pdf_note",
+        "文件按 GB/T 9704 版式排版，以本单位证书签名（PAdES），可用 tongban office verify 离线核验。",
+        "Laid out as GB/T 9704 lays documents out and signed (PAdES) under the organ's certificate; tongban office verify checks it offline.",
+    ),
+    (
         "office.history_none",
         "尚无流转记录。",
         "Nothing has happened to it yet.",

@@ -120,6 +120,11 @@ pub struct Config {
     /// store (harvested catalogues, providers, other regions' gateways): a government
     /// network's own CA. A node does not start when the file cannot be read. Default none.
     pub http_ca_file: Option<PathBuf>,
+    /// Where the faces of official documents' PDF files are: `uming.ttc` (AR PL UMing, the
+    /// 宋体-style face standing in for 仿宋 and 小标宋) and `ukai.ttc` (AR PL UKai, for 楷体),
+    /// as Debian's fonts-arphic-uming and fonts-arphic-ukai install them. Default that
+    /// directory.
+    pub office_fonts_dir: PathBuf,
 }
 
 /// A configuration value that must not be printed.
@@ -171,6 +176,7 @@ impl Default for Config {
             xroad_instance: "CN".into(),
             exchange_timeout_ms: 10_000,
             http_ca_file: None,
+            office_fonts_dir: PathBuf::from("/usr/share/fonts/truetype/arphic"),
         }
     }
 }

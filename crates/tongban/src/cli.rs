@@ -87,6 +87,11 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: ExchangeCommand,
     },
+    /// 协同办公: official documents' signed files.
+    Office {
+        #[command(subcommand)]
+        command: OfficeCommand,
+    },
     /// 一表通: XLSForm workbooks as ODK XForms, and submissions checked against them.
     Forms {
         #[command(subcommand)]
@@ -250,6 +255,20 @@ pub(crate) enum ExchangeCommand {
         /// Each list's root key (base64url), obtained out of band, in the order of the lists.
         #[arg(long, allow_hyphen_values = true)]
         root_key: Vec<String>,
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum OfficeCommand {
+    /// Verify a sealed document's PDF offline: its signature covers the whole file, the file
+    /// is the one signed, the signature verifies under the organ's certificate and the
+    /// certificates chain to a root — the one given with --root (PEM, as
+    /// /api/v1/office/root-certificate serves it) when given. Prints what it found as JSON;
+    /// exit 1 when refused.
+    Verify {
+        #[arg(long)]
+        root: Option<PathBuf>,
         file: PathBuf,
     },
 }

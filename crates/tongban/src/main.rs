@@ -8,7 +8,7 @@ use clap::Parser;
 use tongban_app::Db;
 
 use cli::*;
-use commands::{admin, backup, certs, forms, keys, pass, serve, trust, unix_now};
+use commands::{admin, backup, certs, forms, keys, office, pass, serve, trust, unix_now};
 
 /// Many small allocations per request (headers, JSON, CBOR) from many threads: mimalloc's
 /// per-thread pages cost a fraction of the system allocator's locking.
@@ -61,6 +61,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Bench { command } => tongban_harness::cli::bench(command).await,
         Command::Conformance { command } => tongban_harness::cli::conformance(command),
         Command::Forms { command } => forms::forms(command),
+        Command::Office {
+            command: OfficeCommand::Verify { root, file },
+        } => office::verify(root.as_deref(), &file),
         Command::Pass {
             command:
                 PassCommand::Verify {

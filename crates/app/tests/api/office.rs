@@ -764,3 +764,173 @@ async fn a_notice_reaches_a_units_staff_who_read_it_and_the_sender_sees_and_remi
         "a reminded notice stands out"
     );
 }
+
+/// Takes a new notice of the government-services department from draft to sealed: the
+/// drafter a clerk, the department's administrator reviewing and signing.
+async fn sealed_notice(app: &TestApp, code: &str) -> String {
+    let drafter = "demo.clerk.city";
+    let leader = "demo.deptadmin";
+    let token = |who: &str| app.account(who).api_token.clone();
+    let claimed = app
+        .post_as(
+            &token(leader),
+            "/api/v1/office/codes",
+            &json!({"code": code}),
+        )
+        .await;
+    assert_eq!(claimed.status(), 201);
+    let notice = serde_json::to_value(tongban_app::office::examples::notice(3)).expect("json");
+    let created: Value = app
+        .post_as(
+            &token(drafter),
+            "/api/v1/office/documents",
+            &json!({"code": code, "draft": notice}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let id = created["id"].as_str().expect("id").to_owned();
+    let leader_id = app.account_id_of(leader).await;
+    acted(
+        app,
+        drafter,
+        &id,
+        json!({"act": "submit", "reviewers": [leader_id], "leader": leader_id}),
+    )
+    .await;
+    acted(app, leader, &id, json!({"act": "agree", "opinion": "同意"})).await;
+    acted(
+        app,
+        leader,
+        &id,
+        json!({"act": "sign", "opinion": "同意印发"}),
+    )
+    .await;
+    acted(app, drafter, &id, json!({"act": "recheck"})).await;
+    // Before the seal there is no file.
+    let early = app
+        .get_as(
+            &token(drafter),
+            &format!("/api/v1/office/documents/{id}/pdf"),
+        )
+        .await;
+    assert_eq!(problem(early).await.0, 409);
+    acted(app, drafter, &id, json!({"act": "seal"})).await;
+    id
+}
+
+#[tokio::test]
+async fn a_sealed_document_is_a_signed_pdf_that_chains_to_the_deployments_root() {
+    if !std::path::Path::new("/usr/share/fonts/truetype/arphic/uming.ttc").exists() {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "the document faces are missing under CI: install fonts-arphic-uming fonts-arphic-ukai"
+        );
+        eprintln!("skipped: fonts-arphic-uming and fonts-arphic-ukai are not installed");
+        return;
+    }
+    let app = spawn_app().await;
+    let id = sealed_notice(&app, "临政办发").await;
+    let clerk = app.account("demo.clerk.city").api_token.clone();
+    let path = format!("/api/v1/office/documents/{id}/pdf");
+    let response = app.get_as(&clerk, &path).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap_or_default(),
+        "application/pdf"
+    );
+    let file = response.bytes().await.expect("body").to_vec();
+    let verified = tongban_pades::verify(&file).expect("the signature verifies");
+    assert_eq!(verified.signer, "CN=临江市政务服务管理局,C=CN");
+    // The international profile seals with ECDSA P-256, which PDF readers take.
+    assert_eq!(
+        verified.algorithm,
+        tongban_crypto::SignatureAlgorithm::Es256
+    );
+    assert!(
+        verified
+            .time
+            .as_deref()
+            .is_some_and(|t| t.ends_with("+08'00'"))
+    );
+    // The chain ends in the root the deployment publishes.
+    let pem = app
+        .client
+        .get(app.url("/api/v1/office/root-certificate"))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("pem");
+    let root = tongban_pades::cert::from_pem(&pem).expect("a PEM certificate");
+    assert_eq!(verified.root(), root.as_slice());
+    // The same bytes on every read (made once), its digest in the transparency log.
+    let again = app.get_as(&clerk, &path).await.bytes().await.expect("body");
+    assert_eq!(again.as_ref(), file.as_slice());
+    let stored = sqlx::query_as::<_, (String, Option<i64>)>(
+        "SELECT digest, log_index FROM office_files WHERE document_id = $1",
+    )
+    .bind(id.clone())
+    .fetch_one(app.state.pool())
+    .await
+    .expect("stored");
+    let index = stored.1.expect("logged");
+    let audit = app.account("demo.auditadmin").api_token.clone();
+    let contents: Value = app
+        .get_as(
+            &audit,
+            &format!(
+                "/api/v1/ledger/entries/content?start={index}&end={}",
+                index + 1
+            ),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let leaf = base64::engine::general_purpose::STANDARD
+        .decode(contents[0]["leaf"].as_str().expect("leaf"))
+        .expect("base64");
+    let logged: Value = serde_json::from_slice(&leaf).expect("entry json");
+    assert_eq!(logged["kind"], "office_file");
+    assert_eq!(logged["document"], id.as_str());
+    assert_eq!(logged["digest"], stored.0.as_str());
+    // Outside the department there is no such document, nor its file.
+    let outsider = app
+        .get_as(&app.account("demo.clerk.market").api_token.clone(), &path)
+        .await;
+    assert_eq!(problem(outsider).await.0, 404);
+    // The page links it, and serves it to the session.
+    let mut browser = app
+        .page_login(&app.account("demo.clerk.city").clone())
+        .await;
+    let page = browser
+        .get(&app, &format!("/office/documents/{id}"))
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(page.contains(&format!("/office/documents/{id}/pdf")));
+    let download = browser
+        .get(&app, &format!("/office/documents/{id}/pdf"))
+        .await;
+    assert_eq!(download.status(), 200);
+    assert_eq!(
+        download.bytes().await.expect("body").as_ref(),
+        file.as_slice()
+    );
+    // A changed byte is caught.
+    let mut altered = file.clone();
+    let at = altered.len() / 3;
+    altered[at] ^= 0x01;
+    assert!(tongban_pades::verify(&altered).is_err());
+    if let Ok(out) = std::env::var("TONGBAN_OFFICE_PDF_OUT") {
+        std::fs::write(&out, &file).expect("written");
+        std::fs::write(format!("{out}.root.pem"), &pem).expect("written");
+    }
+}

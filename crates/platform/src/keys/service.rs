@@ -50,8 +50,12 @@ fn is_signing(row: &SigningKeyRow, now: i64) -> bool {
 }
 
 /// Creates a new key for `owner` and `purpose` under the deployment's profile.
-async fn create(state: &AppState, owner: &str, purpose: &str) -> AppResult<SigningKeyRow> {
-    let algorithm = state.config.profile.signature();
+async fn create(
+    state: &AppState,
+    owner: &str,
+    purpose: &str,
+    algorithm: SignatureAlgorithm,
+) -> AppResult<SigningKeyRow> {
     let kid = format!(
         "{purpose}-{}",
         &random::hex_encode(&tongban_crypto::random_bytes(6))
@@ -74,11 +78,34 @@ async fn create(state: &AppState, owner: &str, purpose: &str) -> AppResult<Signi
 
 /// The key that signs for `owner` and `purpose` now, created on first use.
 pub async fn signer(state: &AppState, owner: &str, purpose: &str) -> AppResult<SoftwareSigner> {
-    let now = state.now();
-    let keys = store::signing_keys_of(state.pool(), owner, purpose).await?;
-    let row = match keys.into_iter().find(|row| is_signing(row, now)) {
+    signer_with(state, owner, purpose, state.config.profile.signature()).await
+}
+
+/// Like [`signer`], for a purpose whose readers expect another algorithm than the profile's
+/// (PDF signatures: ECDSA P-256 where the profile signs with Ed25519, which PDF readers do
+/// not take).
+pub async fn signer_with(
+    state: &AppState,
+    owner: &str,
+    purpose: &str,
+    algorithm: SignatureAlgorithm,
+) -> AppResult<SoftwareSigner> {
+    let current = || async {
+        let now = state.now();
+        AppResult::Ok(
+            store::signing_keys_of(state.pool(), owner, purpose)
+                .await?
+                .into_iter()
+                .find(|row| is_signing(row, now) && row.algorithm == algorithm.as_str()),
+        )
+    };
+    let row = match current().await? {
         Some(row) => row,
-        None => create(state, owner, purpose).await?,
+        None => {
+            let made = create(state, owner, purpose, algorithm).await?;
+            // Two nodes may have made one at once: both take the one the next read finds.
+            current().await?.unwrap_or(made)
+        }
     };
     unseal(state, &row)
 }
@@ -109,7 +136,7 @@ pub async fn rotate(
 ) -> AppResult<String> {
     let now = state.now();
     let previous = store::signing_keys_of(state.pool(), owner, purpose).await?;
-    let new = create(state, owner, purpose).await?;
+    let new = create(state, owner, purpose, state.config.profile.signature()).await?;
     for row in previous.iter().filter(|row| row.not_after.is_none()) {
         store::retire_signing_key(state.pool(), &row.kid, now + overlap_days.max(0) * DAY_MS)
             .await?;

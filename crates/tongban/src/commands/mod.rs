@@ -5,6 +5,7 @@ pub(crate) mod backup;
 pub(crate) mod certs;
 pub(crate) mod forms;
 pub(crate) mod keys;
+pub(crate) mod office;
 pub(crate) mod pass;
 pub(crate) mod serve;
 pub(crate) mod trust;
