@@ -1,13 +1,20 @@
 // 协同办公 in Chromium: the leader finds the demo city's 请示 in the one to-do list, opens it
 // laid out as an upward document (the organ's red mark, the 签发人 beside the number), signs it
 // off with an opinion, and the history shows the act witnessed; then the secretariat's clerk
-// finds it (after the urgent notice) and rechecks it, which gives it its number. Each page is
-// checked with axe-core for serious or critical violations.
+// finds it (after the urgent notice) and rechecks it, which gives it its number, and seals it;
+// the signed PDF the page then offers is rendered with pdftoppm and looked at (an A4 page, the
+// red organ mark 80 mm under the text area's top as on an upward document, nothing in the
+// margins), its text read with pdftotext and its signature checked with `tongban office
+// verify`. Each page is checked with axe-core for serious or critical violations.
 
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { after, before, test } from 'node:test';
-import { launchBrowser, shot, signIn, startDemo } from '../lib/harness.js';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { artifacts, binaryPath, launchBrowser, shot, signIn, startDemo } from '../lib/harness.js';
 
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const TITLE = '关于增设政务服务大厅夜间延时服务窗口的请示';
@@ -67,5 +74,68 @@ test('a leader signs off a request from the to-do list and the secretariat numbe
   assert.match(await clerk.textContent('.gongwen'), /临政服发〔\d{4}〕\d+号/);
   assert.deepEqual(await axe(clerk), []);
   await shot(clerk, 'office-numbered-phone');
+
+  // Sealed, the document is a signed file.
+  await clerk.locator('form', { has: clerk.locator('input[name=act][value=seal]') }).locator('button').click();
+  await clerk.waitForURL('**?done=seal');
+  const link = clerk.locator('a[href$="/pdf"]');
+  assert.equal(await link.count(), 1, 'the sealed document offers its file');
+  const response = await clerk.request.get(new URL(await link.getAttribute('href'), demo.baseUrl).href);
+  assert.equal(response.status(), 200);
+  assert.equal(response.headers()['content-type'], 'application/pdf');
+  const dir = mkdtempSync(join(tmpdir(), 'tongban-office-'));
+  const file = join(dir, 'request.pdf');
+  writeFileSync(file, await response.body());
+  const verified = JSON.parse(execFileSync(binaryPath(), ['office', 'verify', file]).toString());
+  assert.equal(verified.valid, true);
+  assert.match(verified.signer, /CN=临江市政务服务管理局/);
+  const text = execFileSync('pdftotext', ['-layout', file, '-']).toString();
+  assert.match(text, /签发人：/);
+  assert.match(text, /临政服发〔\d{4}〕\d+号/);
+  assert.match(text, /请示/);
+  execFileSync('pdftoppm', ['-r', '40', '-f', '1', '-l', '1', file, join(dir, 'page')]);
+  mkdirSync(artifacts, { recursive: true });
+  execFileSync('pdftoppm', ['-r', '60', '-f', '1', '-l', '1', '-png', file, join(artifacts, 'office-request-page')]);
+  const page = readPpm(join(dir, execFileSync('ls', [dir]).toString().split('\n').find((n) => n.endsWith('.ppm'))));
+  assert.ok(Math.abs(page.height / page.width - 297 / 210) < 0.01, 'an A4 page');
+  const mm = page.width / 210;
+  const red = (y0, y1) => page.count(y0 * mm, y1 * mm, 0, page.width, (r, g, b) => r > 180 && g < 90 && b < 90);
+  // An upward document keeps 80 mm under the text area's top (37 mm) for the leader's notes;
+  // the red mark comes after, and the red line under the number.
+  assert.equal(red(40, 110), 0, 'nothing red where the leader writes');
+  assert.ok(red(117, 140) > 200, 'the red organ mark');
+  const ink = (x0, x1) => page.count(0, page.height, x0 * mm, x1 * mm, (r, g, b) => Math.min(r, g, b) < 160);
+  assert.equal(ink(0, 24), 0, 'nothing in the left margin');
+  assert.equal(ink(188, 210), 0, 'nothing in the right margin');
   await desk.close();
 });
+
+/** A binary PPM (P6) as pdftoppm writes it, with a counter of pixels in a box. */
+function readPpm(path) {
+  const data = readFileSync(path);
+  const fields = [];
+  let at = 0;
+  while (fields.length < 4) {
+    while (/\s/.test(String.fromCharCode(data[at]))) at += 1;
+    const start = at;
+    while (!/\s/.test(String.fromCharCode(data[at]))) at += 1;
+    fields.push(data.subarray(start, at).toString());
+  }
+  at += 1;
+  const [, width, height] = fields.map(Number);
+  const pixels = data.subarray(at);
+  return {
+    width,
+    height,
+    count(y0, y1, x0, x1, test) {
+      let n = 0;
+      for (let y = Math.floor(y0); y < Math.min(height, Math.ceil(y1)); y += 1) {
+        for (let x = Math.floor(x0); x < Math.min(width, Math.ceil(x1)); x += 1) {
+          const i = (y * width + x) * 3;
+          if (test(pixels[i], pixels[i + 1], pixels[i + 2])) n += 1;
+        }
+      }
+      return n;
+    },
+  };
+}
