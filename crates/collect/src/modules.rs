@@ -30,6 +30,17 @@ impl tongban_platform::module::Module for CollectModule {
         crate::api::routes()
     }
 
+    /// The burden-reduction office's forms to approve.
+    fn todo<'a>(
+        &'a self,
+        state: &'a crate::state::AppState,
+        actor: &'a tongban_platform::identity::model::Actor,
+        t: tongban_platform::web::i18n::Tr,
+        limit: usize,
+    ) -> tongban_platform::module::Todos<'a> {
+        Box::pin(crate::service::todo_part(state, actor, t, limit))
+    }
+
     fn routes(&self) -> axum::Router<crate::state::AppState> {
         crate::odk::routes()
             .merge(crate::pages::routes())

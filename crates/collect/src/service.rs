@@ -343,6 +343,35 @@ pub async fn waiting_for(state: &AppState, actor: &Actor, limit: i64) -> AppResu
     Ok(out)
 }
 
+/// The forms waiting for the approving office, as its part of the to-do list (its page
+/// `/collect` holds the overlap report and the decision).
+pub async fn todo_part(
+    state: &AppState,
+    actor: &Actor,
+    t: crate::web::i18n::Tr,
+    limit: usize,
+) -> AppResult<tongban_platform::module::TodoPart> {
+    if !in_office(state, actor).await? {
+        return Ok(tongban_platform::module::TodoPart::default());
+    }
+    let waiting = waiting_for(state, actor, 500).await?;
+    let total = waiting.len();
+    let items = waiting
+        .into_iter()
+        .take(limit)
+        .map(|form| tongban_platform::module::TodoItem {
+            module: "collect",
+            kind: t.get("collect.todo_kind").to_owned(),
+            title: form.title,
+            link: "/collect".to_owned(),
+            due: None,
+            urgency: 0,
+            at: form.created_at,
+        })
+        .collect();
+    Ok(tongban_platform::module::TodoPart { items, total })
+}
+
 /// A question of a form that other approved forms, or the platform's registers, already
 /// collect.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]

@@ -34,6 +34,11 @@ pub const TEXTS: tongban_platform::web::i18n::Texts = &[
     ),
     ("collect.note", "审核意见", "Note"),
     ("collect.approve", "同意下发", "Approve"),
+    (
+        "collect.todo_kind",
+        "一表通表单审核",
+        "Form to approve (一表通)",
+    ),
     ("collect.return", "退回", "Send back"),
     ("collect.forms", "表单", "Forms"),
     ("collect.form", "表单", "Form"),

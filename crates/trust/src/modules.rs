@@ -25,6 +25,17 @@ impl crate::module::Module for TrustModule {
         crate::trust::api::routes()
     }
 
+    /// Trust changes another security administrator proposed, to approve.
+    fn todo<'a>(
+        &'a self,
+        state: &'a crate::state::AppState,
+        actor: &'a tongban_platform::identity::model::Actor,
+        t: tongban_platform::web::i18n::Tr,
+        limit: usize,
+    ) -> tongban_platform::module::Todos<'a> {
+        Box::pin(crate::trust::proposals::todo_part(state, actor, t, limit))
+    }
+
     fn routes(&self) -> axum::Router<crate::state::AppState> {
         crate::trust::pages::routes()
     }

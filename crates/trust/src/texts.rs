@@ -12,6 +12,7 @@ pub const TEXTS: crate::web::i18n::Texts = &[
         "Other regions' trust lists, EU DCC signer certificates.",
     ),
     ("trust.title", "互认地区", "Recognised regions"),
+    ("trust.todo_kind", "信任变更复核", "Trust change to approve"),
     (
         "trust.none",
         "尚未互认其他地区。",

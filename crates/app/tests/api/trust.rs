@@ -160,6 +160,28 @@ async fn a_region_admits_passes_of_a_region_it_recognises_and_only_then() {
 /// there; the page that answers.
 async fn approve_on_the_trust_page(app: &TestApp) -> reqwest::Response {
     let mut second = app.page_login(app.account("demo.secadmin2")).await;
+    // The proposal waits in their to-do list, not in the proposer's.
+    let todo = second.get(app, "/todo").await.text().await.expect("html");
+    assert!(
+        todo.contains("信任变更复核") && todo.contains("/admin/trust"),
+        "{todo}"
+    );
+    let proposer = tongban_app::identity::service::actor_of_username(&app.state, "demo.secadmin")
+        .await
+        .expect("read")
+        .expect("the proposer");
+    let own = tongban_app::module::todo_list(
+        &app.state,
+        &proposer,
+        tongban_app::web::i18n::Tr(tongban_app::identity::model::Language::Zh),
+        50,
+    )
+    .await
+    .expect("their list");
+    assert!(
+        own.items.iter().all(|item| item.module != "trust"),
+        "not for the proposer"
+    );
     let trust = second
         .get(app, "/admin/trust")
         .await

@@ -191,6 +191,43 @@ pub async fn open(state: &AppState, actor: &Actor) -> AppResult<Vec<Proposal>> {
     super::store::open_proposals(state.pool(), state.now() - LIFETIME_MS).await
 }
 
+/// The proposals waiting for this security administrator's approval (those another proposed),
+/// as their part of the to-do list: each due when it lapses, urgent in its last two hours.
+pub async fn todo_part(
+    state: &AppState,
+    actor: &Actor,
+    t: crate::web::i18n::Tr,
+    limit: usize,
+) -> AppResult<tongban_platform::module::TodoPart> {
+    if ensure_trust_keeper(actor).is_err() {
+        return Ok(tongban_platform::module::TodoPart::default());
+    }
+    let now = state.now();
+    let waiting: Vec<Proposal> = open(state, actor)
+        .await?
+        .into_iter()
+        .filter(|p| p.proposed_by != actor.id())
+        .collect();
+    let total = waiting.len();
+    let items = waiting
+        .into_iter()
+        .take(limit)
+        .map(|p| {
+            let due = p.proposed_at + LIFETIME_MS;
+            tongban_platform::module::TodoItem {
+                module: "trust",
+                kind: t.get("trust.todo_kind").to_owned(),
+                title: p.summary,
+                link: "/admin/trust".to_owned(),
+                due: Some(due),
+                urgency: u8::from(due - now < 2 * 3_600_000),
+                at: p.proposed_at,
+            }
+        })
+        .collect();
+    Ok(tongban_platform::module::TodoPart { items, total })
+}
+
 /// The second security administrator approves: the change is made in their name. Logged.
 pub async fn approve(state: &AppState, actor: &Actor, id: &str) -> AppResult<()> {
     ensure_trust_keeper(actor)?;
