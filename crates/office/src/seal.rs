@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::Serialize;
-use sqlx::Row as _;
 use tongban_crypto::{Profile, SignatureAlgorithm, Signer as _, SoftwareSigner};
 use tongban_gongwen::draft::{Secrecy, Urgency};
 use tongban_gongwen::flow::{Act, Step};
@@ -89,16 +88,6 @@ fn escaped(value: &str) -> String {
     out.trim_end().to_owned()
 }
 
-async fn stored_certificate(pool: &sqlx::AnyPool, kid: &str) -> AppResult<Option<Vec<u8>>> {
-    Ok(
-        sqlx::query("SELECT der FROM office_certificates WHERE kid = $1")
-            .bind(kid.to_owned())
-            .fetch_optional(pool)
-            .await?
-            .map(|row| row.get::<Vec<u8>, _>(0)),
-    )
-}
-
 /// The certificate of `signer`'s key, issued (once) when there is none.
 async fn certificate(
     state: &AppState,
@@ -108,7 +97,7 @@ async fn certificate(
     issuer: Issuer<'_>,
     ca: bool,
 ) -> AppResult<Vec<u8>> {
-    if let Some(der) = stored_certificate(state.pool(), signer.kid()).await? {
+    if let Some(der) = crate::store::certificate_der(state.pool(), signer.kid()).await? {
         return Ok(der);
     }
     let now = state.now();
@@ -130,20 +119,18 @@ async fn certificate(
         &issuer,
     )
     .map_err(|e| AppError::Internal(anyhow::anyhow!("issuing a certificate: {e}")))?;
-    sqlx::query(
-        "INSERT INTO office_certificates (kid, owner, der, subject, not_after, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (kid) DO NOTHING",
+    crate::store::insert_certificate(
+        state.pool(),
+        signer.kid(),
+        owner,
+        &der,
+        subject,
+        now + lifetime,
+        now,
     )
-    .bind(signer.kid().to_owned())
-    .bind(owner.to_owned())
-    .bind(der.clone())
-    .bind(subject.to_owned())
-    .bind(now + lifetime)
-    .bind(now)
-    .execute(state.pool())
     .await?;
     // Two nodes may have issued at once: the stored one is the certificate.
-    Ok(stored_certificate(state.pool(), signer.kid())
+    Ok(crate::store::certificate_der(state.pool(), signer.kid())
         .await?
         .unwrap_or(der))
 }
@@ -309,16 +296,6 @@ struct Logged<'a> {
     at: i64,
 }
 
-async fn stored(pool: &sqlx::AnyPool, id: &str) -> AppResult<Option<Vec<u8>>> {
-    Ok(
-        sqlx::query("SELECT pdf FROM office_files WHERE document_id = $1")
-            .bind(id.to_owned())
-            .fetch_optional(pool)
-            .await?
-            .map(|row| row.get::<Vec<u8>, _>(0)),
-    )
-}
-
 /// The sealed document's signed PDF, for whoever may read the document; made on first read.
 pub async fn file(state: &AppState, actor: &Actor, id: &str) -> AppResult<Vec<u8>> {
     let view = documents::view(state, actor, id).await?;
@@ -327,7 +304,7 @@ pub async fn file(state: &AppState, actor: &Actor, id: &str) -> AppResult<Vec<u8
             "the document is not sealed yet: its file is made once the seal is set".into(),
         ));
     }
-    if let Some(pdf) = stored(state.pool(), id).await? {
+    if let Some(pdf) = crate::store::file_pdf(state.pool(), id).await? {
         return Ok(pdf);
     }
     let organ_name = crate::admin::store::department(state.pool(), &view.department_id)
@@ -382,19 +359,9 @@ pub async fn file(state: &AppState, actor: &Actor, id: &str) -> AppResult<Vec<u8
         state.config.profile.hash(),
         &signed,
     ));
-    let inserted = sqlx::query(
-        "INSERT INTO office_files (document_id, pdf, digest, kid, made_at)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (document_id) DO NOTHING",
-    )
-    .bind(id.to_owned())
-    .bind(signed.clone())
-    .bind(digest.clone())
-    .bind(kid.clone())
-    .bind(state.now())
-    .execute(state.pool())
-    .await?
-    .rows_affected();
-    if inserted == 1 {
+    let inserted =
+        crate::store::insert_file(state.pool(), id, &signed, &digest, &kid, state.now()).await?;
+    if inserted {
         let entry = Logged {
             kind: "office_file",
             document: id,
@@ -404,17 +371,20 @@ pub async fn file(state: &AppState, actor: &Actor, id: &str) -> AppResult<Vec<u8
         };
         match crate::ledger::service::append(state, &entry).await {
             Ok(index) => {
-                sqlx::query("UPDATE office_files SET log_index = $1 WHERE document_id = $2")
-                    .bind(i64::try_from(index).unwrap_or(i64::MAX))
-                    .bind(id.to_owned())
-                    .execute(state.pool())
-                    .await?;
+                crate::store::set_file_log_index(
+                    state.pool(),
+                    id,
+                    i64::try_from(index).unwrap_or(i64::MAX),
+                )
+                .await?;
             }
             Err(error) => tracing::warn!(%error, "a document file waits for the transparency log"),
         }
     }
     // Another node may have made it first: the stored file is the file.
-    Ok(stored(state.pool(), id).await?.unwrap_or(signed))
+    Ok(crate::store::file_pdf(state.pool(), id)
+        .await?
+        .unwrap_or(signed))
 }
 
 /// The file as an HTTP answer, shown in the browser's PDF viewer.

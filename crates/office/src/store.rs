@@ -673,3 +673,82 @@ pub async fn staff_of<'e>(
         .map(|(id, name, admin)| (id, name, admin == 1))
         .collect())
 }
+
+/// The certificate issued for a signing key, DER.
+pub async fn certificate_der(db: impl Exec<'_>, kid: &str) -> AppResult<Option<Vec<u8>>> {
+    Ok(
+        sqlx::query_scalar("SELECT der FROM office_certificates WHERE kid = $1")
+            .bind(kid.to_owned())
+            .fetch_optional(db)
+            .await?,
+    )
+}
+
+/// Keeps a key's certificate; a certificate already kept for the key stays.
+pub async fn insert_certificate(
+    db: impl Exec<'_>,
+    kid: &str,
+    owner: &str,
+    der: &[u8],
+    subject: &str,
+    not_after: i64,
+    now: i64,
+) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO office_certificates (kid, owner, der, subject, not_after, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (kid) DO NOTHING",
+    )
+    .bind(kid.to_owned())
+    .bind(owner.to_owned())
+    .bind(der.to_vec())
+    .bind(subject.to_owned())
+    .bind(not_after)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A sealed document's signed file.
+pub async fn file_pdf(db: impl Exec<'_>, document_id: &str) -> AppResult<Option<Vec<u8>>> {
+    Ok(
+        sqlx::query_scalar("SELECT pdf FROM office_files WHERE document_id = $1")
+            .bind(document_id.to_owned())
+            .fetch_optional(db)
+            .await?,
+    )
+}
+
+/// Keeps a document's signed file; false when one was kept first (it stays).
+pub async fn insert_file(
+    db: impl Exec<'_>,
+    document_id: &str,
+    pdf: &[u8],
+    digest: &str,
+    kid: &str,
+    now: i64,
+) -> AppResult<bool> {
+    Ok(sqlx::query(
+        "INSERT INTO office_files (document_id, pdf, digest, kid, made_at)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (document_id) DO NOTHING",
+    )
+    .bind(document_id.to_owned())
+    .bind(pdf.to_vec())
+    .bind(digest.to_owned())
+    .bind(kid.to_owned())
+    .bind(now)
+    .execute(db)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Notes the transparency log's entry of a document's file.
+pub async fn set_file_log_index(db: impl Exec<'_>, document_id: &str, index: i64) -> AppResult<()> {
+    sqlx::query("UPDATE office_files SET log_index = $1 WHERE document_id = $2")
+        .bind(index)
+        .bind(document_id.to_owned())
+        .execute(db)
+        .await?;
+    Ok(())
+}
