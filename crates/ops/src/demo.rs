@@ -40,6 +40,9 @@ fn busy(hour: i64, weekend: bool) -> (i64, bool) {
 }
 
 pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> AppResult<()> {
+    if !state.config.demo_ops_history {
+        return Ok(());
+    }
     let stored = crate::store::any_figures(state.pool()).await?;
     let Some(tally) = state.try_module::<Tally>() else {
         return Ok(());

@@ -125,6 +125,10 @@ pub struct Config {
     /// as Debian's fonts-arphic-uming and fonts-arphic-ukai install them. Default that
     /// directory.
     pub office_fonts_dir: PathBuf,
+    /// Whether the demo city starts with five weeks of drawn hourly figures behind the
+    /// operations view, so that its charts have a past on the first start. Default on; the
+    /// test suite's nodes start without them and count from zero.
+    pub demo_ops_history: bool,
 }
 
 /// A configuration value that must not be printed.
@@ -177,6 +181,7 @@ impl Default for Config {
             exchange_timeout_ms: 10_000,
             http_ca_file: None,
             office_fonts_dir: PathBuf::from("/usr/share/fonts/truetype/arphic"),
+            demo_ops_history: true,
         }
     }
 }

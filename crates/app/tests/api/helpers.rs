@@ -33,34 +33,74 @@ impl Drop for TestApp {
     }
 }
 
-/// A fresh database URL: a new SQLite file, or a new PostgreSQL database when
+/// A fresh, empty database URL: a new SQLite file, or a new PostgreSQL database when
 /// TONGBAN_TEST_DATABASE_URL names a server.
 pub async fn fresh_database(dir: &std::path::Path) -> String {
-    match std::env::var("TONGBAN_TEST_DATABASE_URL") {
-        Ok(admin_url) if !admin_url.is_empty() => {
+    match test_server() {
+        Some(admin_url) => {
             let name = format!("tb_test_{}", uuid::Uuid::new_v4().simple());
-            let admin = Db::connect(&admin_url, 1)
-                .await
-                .expect("connect to the PostgreSQL server for tests");
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(admin.pool())
-                .await
-                .expect("create a test database");
-            admin.close().await;
-            let (base, query) = admin_url
-                .split_once('?')
-                .map(|(b, q)| (b, Some(q)))
-                .unwrap_or((admin_url.as_str(), None));
-            let prefix = base
-                .rsplit_once('/')
-                .map(|(prefix, _)| prefix)
-                .unwrap_or(base);
-            match query {
-                Some(query) => format!("{prefix}/{name}?{query}"),
-                None => format!("{prefix}/{name}"),
-            }
+            create_database(&admin_url, &name, None).await;
+            database_url(&admin_url, &name)
         }
-        _ => format!("sqlite://{}?mode=rwc", dir.join("tongban.db").display()),
+        None => format!("sqlite://{}?mode=rwc", dir.join("tongban.db").display()),
+    }
+}
+
+/// A fresh database with every migration applied, as `tongban migrate` leaves it. On
+/// PostgreSQL a copy of a template migrated once per test process (a copy costs a fraction
+/// of running the migrations again); SQLite's node migrates its new file when it opens it.
+pub async fn fresh_migrated_database(dir: &std::path::Path) -> String {
+    static TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    let Some(admin_url) = test_server() else {
+        return fresh_database(dir).await;
+    };
+    let template = TEMPLATE
+        .get_or_init(|| async {
+            let name = format!("tb_test_template_{}", uuid::Uuid::new_v4().simple());
+            create_database(&admin_url, &name, None).await;
+            migrate_if_postgres(&database_url(&admin_url, &name)).await;
+            name
+        })
+        .await;
+    let name = format!("tb_test_{}", uuid::Uuid::new_v4().simple());
+    create_database(&admin_url, &name, Some(template)).await;
+    database_url(&admin_url, &name)
+}
+
+fn test_server() -> Option<String> {
+    std::env::var("TONGBAN_TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+async fn create_database(admin_url: &str, name: &str, template: Option<&str>) {
+    let admin = Db::connect(admin_url, 1)
+        .await
+        .expect("connect to the PostgreSQL server for tests");
+    let sql = match template {
+        Some(template) => format!("CREATE DATABASE {name} TEMPLATE {template}"),
+        None => format!("CREATE DATABASE {name}"),
+    };
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .execute(admin.pool())
+        .await
+        .expect("create a test database");
+    admin.close().await;
+}
+
+/// The URL of database `name` on the server `admin_url` names, its parameters kept.
+fn database_url(admin_url: &str, name: &str) -> String {
+    let (base, query) = admin_url
+        .split_once('?')
+        .map(|(b, q)| (b, Some(q)))
+        .unwrap_or((admin_url, None));
+    let prefix = base
+        .rsplit_once('/')
+        .map(|(prefix, _)| prefix)
+        .unwrap_or(base);
+    match query {
+        Some(query) => format!("{prefix}/{name}?{query}"),
+        None => format!("{prefix}/{name}"),
     }
 }
 
@@ -83,8 +123,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     tongban_app::identity::password::use_light_hashes_for_tests();
     let dir = std::env::temp_dir().join(format!("tongban-test-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let database_url = fresh_database(&dir).await;
-    migrate_if_postgres(&database_url).await;
+    let database_url = fresh_migrated_database(&dir).await;
     let mut config = Config {
         master_key: Some(tongban_app::config::SecretText(
             tongban_app::keys::master::generate_text().to_string(),
@@ -95,6 +134,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         max_db_connections: 5,
         // The demo city's deployment: its health authority is the city's.
         region_code: tongban_app::demo::CITY.into(),
+        // Five weeks of drawn figures would add to what the tests count.
+        demo_ops_history: false,
         ..Config::default()
     };
     adjust(&mut config);
