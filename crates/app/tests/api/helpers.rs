@@ -113,39 +113,90 @@ pub async fn migrate_if_postgres(url: &str) {
     }
 }
 
+/// A node of the demo city as [`spawn_app_with`] makes it with the default configuration,
+/// started from a copy of a city seeded once per test process and hour (the seeding costs
+/// far more than the copy). The copy is the seeded node's database and data directory, its
+/// master key and the credentials the seeding handed out: a restart of that node, as a
+/// deployment restarts, with a clock of its own set to now.
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(|_| {}).await
+    let seeded = seeded_city();
+    let dir = new_data_dir();
+    let database_url = match &seeded.database {
+        Some(template) => {
+            let admin_url = test_server().expect("the seeded city is on the test server");
+            let name = format!("tb_test_{}", uuid::Uuid::new_v4().simple());
+            create_database(&admin_url, &name, Some(template)).await;
+            database_url(&admin_url, &name)
+        }
+        None => {
+            copy_dir(&seeded.dir, &dir);
+            format!("sqlite://{}?mode=rwc", dir.join("tongban.db").display())
+        }
+    };
+    let config = test_config(&dir, &database_url, &seeded.master_key);
+    let (app, address, state, clock) = open_node(config).await;
+    let demo = DemoCredentials {
+        base_url: address.clone(),
+        ..seeded.demo.clone()
+    };
+    serve(app, address, state, clock, demo, database_url, dir)
 }
 
+/// A node of the demo city with its configuration adjusted, seeded from the start.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = new_data_dir();
+    let database_url = fresh_migrated_database(&dir).await;
+    let master_key = tongban_app::keys::master::generate_text().to_string();
+    let mut config = test_config(&dir, &database_url, &master_key);
+    adjust(&mut config);
+    let (app, address, state, clock) = open_node(config).await;
+    let demo = demo::seed(&state, &address).await.expect("seed demo");
+    serve(app, address, state, clock, demo, database_url, dir)
+}
+
+fn new_data_dir() -> PathBuf {
     // Every node seeds the demo's accounts, each password hashed: at Argon2's lightest (the
     // suite's own setting; deployments and the demo keep OWASP's).
     tongban_app::identity::password::use_light_hashes_for_tests();
     let dir = std::env::temp_dir().join(format!("tongban-test-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let database_url = fresh_migrated_database(&dir).await;
-    let mut config = Config {
-        master_key: Some(tongban_app::config::SecretText(
-            tongban_app::keys::master::generate_text().to_string(),
-        )),
-        data_dir: dir.clone(),
+    dir
+}
+
+fn test_config(dir: &std::path::Path, database_url: &str, master_key: &str) -> Config {
+    Config {
+        master_key: Some(tongban_app::config::SecretText(master_key.to_owned())),
+        data_dir: dir.to_path_buf(),
         bind: "127.0.0.1:0".parse().expect("addr"),
-        database_url: Some(database_url.clone()),
+        database_url: Some(database_url.to_owned()),
         max_db_connections: 5,
         // The demo city's deployment: its health authority is the city's.
         region_code: tongban_app::demo::CITY.into(),
         // Five weeks of drawn figures would add to what the tests count.
         demo_ops_history: false,
         ..Config::default()
-    };
-    adjust(&mut config);
+    }
+}
+
+async fn open_node(config: Config) -> (Application, String, AppState, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
     let state = tongban_app::open_state(config, clock.clone())
         .await
         .expect("open state");
     let app = Application::build(state.clone()).await.expect("bind");
     let address = format!("http://{}", app.local_addr().expect("addr"));
-    let demo = demo::seed(&state, &address).await.expect("seed demo");
+    (app, address, state, clock)
+}
+
+fn serve(
+    app: Application,
+    address: String,
+    state: AppState,
+    clock: Arc<ManualClock>,
+    demo: DemoCredentials,
+    database_url: String,
+    dir: PathBuf,
+) -> TestApp {
     let (shutdown, stop) = tokio::sync::oneshot::channel();
     let server = tokio::spawn(app.run_until(async move {
         let _ = stop.await;
@@ -164,6 +215,89 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         dir,
         shutdown: Some(shutdown),
         server: Some(server),
+    }
+}
+
+/// The demo city seeded once: its node's data directory (with the SQLite database) or its
+/// PostgreSQL database (a template to copy), the master key its secrets are sealed under,
+/// and the credentials the seeding handed out.
+struct SeededCity {
+    hour: i64,
+    dir: PathBuf,
+    database: Option<String>,
+    master_key: String,
+    demo: DemoCredentials,
+}
+
+static SEEDED: std::sync::Mutex<Option<Arc<SeededCity>>> = std::sync::Mutex::new(None);
+
+/// The city seeded in this hour, seeding it when there is none: within the hour a test's
+/// node starts on the day and in the hour its data was made in, as a fresh seeding would.
+fn seeded_city() -> Arc<SeededCity> {
+    let hour = OffsetDateTime::now_utc().unix_timestamp().div_euclid(3600);
+    let mut kept = SEEDED.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(seeded) = kept.as_ref().filter(|seeded| seeded.hour == hour) {
+        return seeded.clone();
+    }
+    // In a runtime of its own, so that nothing of the seeding node outlives it.
+    let seeded = std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(seed_city(hour))
+    })
+    .join()
+    .expect("seed the demo city");
+    if let Some(old) = kept.take()
+        && Arc::strong_count(&old) == 1
+        && old.database.is_none()
+    {
+        let _ = std::fs::remove_dir_all(&old.dir);
+    }
+    let seeded = Arc::new(seeded);
+    *kept = Some(seeded.clone());
+    seeded
+}
+
+async fn seed_city(hour: i64) -> SeededCity {
+    let dir = new_data_dir();
+    let database_url = fresh_migrated_database(&dir).await;
+    let master_key = tongban_app::keys::master::generate_text().to_string();
+    let config = test_config(&dir, &database_url, &master_key);
+    let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+    let state = tongban_app::open_state(config, clock)
+        .await
+        .expect("open state");
+    let demo = demo::seed(&state, "http://seeded.invalid")
+        .await
+        .expect("seed demo");
+    // What the seeding counted, stored as a stopping node stores it.
+    tongban_app::figures::flush(&state).await.expect("figures");
+    state.pool().close().await;
+    let database = database_url
+        .starts_with("postgres")
+        .then(|| database_url.rsplit('/').next().unwrap_or_default())
+        .map(|name| name.split('?').next().unwrap_or_default().to_owned());
+    SeededCity {
+        hour,
+        dir,
+        database,
+        master_key,
+        demo,
+    }
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    for entry in std::fs::read_dir(from).expect("read the seeded directory") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            std::fs::create_dir_all(&target).expect("dir");
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy the seeded file");
+        }
     }
 }
 

@@ -1,5 +1,7 @@
 //! The story and API tests of tongban, run against SQLite by default and against PostgreSQL
-//! when TONGBAN_TEST_DATABASE_URL is set (each test in a fresh database).
+//! when TONGBAN_TEST_DATABASE_URL is set. Each test has a node and a database of its own:
+//! `spawn_app()` copies the demo city seeded once per test process and hour (its database,
+//! data directory, master key and credentials), `spawn_app_with(…)` seeds its own.
 
 mod helpers;
 

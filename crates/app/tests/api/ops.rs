@@ -744,9 +744,9 @@ async fn a_threshold_raises_one_alert_for_its_period_on_the_viewers_workbench() 
     assert_eq!(status, 409);
 }
 
-/// Forgets the figures the demo drew (five weeks of a city's days, which would add to today's
-/// on a weekday), for tests that count from zero.
-async fn forget_drawn_figures(app: &TestApp) {
+/// Forgets the figures stored before the test (what the demo's seeding counted), for tests
+/// that count from zero.
+async fn forget_stored_figures(app: &TestApp) {
     for table in ["ops_counts", "ops_daily", "ops_parts"] {
         sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
             .execute(app.state.pool())
@@ -767,7 +767,7 @@ fn parts_of(figure: &Value) -> Vec<(String, Value)> {
 #[tokio::test]
 async fn figures_are_kept_by_department_and_resource_and_small_ones_hidden_there_too() {
     let app = spawn_app().await;
-    forget_drawn_figures(&app).await;
+    forget_stored_figures(&app).await;
     let departments = tongban_app::admin::directory::departments(&app.state)
         .await
         .expect("departments");
@@ -1001,7 +1001,7 @@ async fn open_work_is_measured_as_a_level_and_its_overdue_part_counted_when_the_
 #[tokio::test]
 async fn a_rate_is_worked_out_from_what_is_shown_and_can_raise_an_alert() {
     let app = spawn_app().await;
-    forget_drawn_figures(&app).await;
+    forget_stored_figures(&app).await;
     let admin = app.account("demo.sysadmin").api_token.clone();
     let tally = app.state.module::<tongban_app::figures::Tally>();
     let now = app.state.now();
@@ -1123,4 +1123,21 @@ async fn a_rate_is_worked_out_from_what_is_shown_and_can_raise_an_alert() {
     )
     .await;
     assert_eq!(status, 422);
+}
+
+#[tokio::test]
+async fn the_demo_city_starts_with_weeks_of_drawn_figures_and_without_them_counts_from_zero() {
+    let week_ago =
+        |app: &TestApp| tongban_core::zone::ymd(app.state.today() - time::Duration::days(7));
+    let query = |date: String| format!("region=339900&period=week&date={date}");
+    let drawn = spawn_app_with(|config| config.demo_ops_history = true).await;
+    let past = view(&drawn, "demo.sysadmin", &query(week_ago(&drawn))).await;
+    // A whole week of a city's days: passes shown and checked, the platform's requests.
+    assert!(total(&past, "pass.shown") > 1_000, "{past}");
+    assert!(total(&past, "platform.requests") > 10_000, "{past}");
+    assert!(total(&past, "services.received") > 0, "{past}");
+    let plain = spawn_app().await;
+    let past = view(&plain, "demo.sysadmin", &query(week_ago(&plain))).await;
+    assert_eq!(total(&past, "pass.shown"), 0, "{past}");
+    assert_eq!(total(&past, "platform.requests"), 0, "{past}");
 }
