@@ -55,6 +55,49 @@ pub fn registered_spellings(name: &str) -> Vec<String> {
     out
 }
 
+/// At most this many initials spellings of one text (see [`initials`]).
+pub const MAX_INITIALS: usize = 4;
+
+/// The initials of a text's pinyin, as a directory's search box is typed (`政务服务管理局` →
+/// `zwfwglj`): each Chinese character gives the first letter of its common reading, letters
+/// and digits stay (lowercased), anything else is dropped. A first character read several
+/// ways with different first letters — a surname: 单 is Shàn, 曾 Zēng — gives a spelling for
+/// each, at most [`MAX_INITIALS`], separated by spaces, the common one first.
+pub fn initials(text: &str) -> String {
+    let mut firsts: Vec<char> = Vec::new();
+    let mut rest = String::new();
+    for c in text.chars() {
+        let readings: Vec<char> = if c.is_ascii_alphanumeric() {
+            vec![c.to_ascii_lowercase()]
+        } else if is_han(c) {
+            han_readings(c)
+                .iter()
+                .filter_map(|reading| reading.chars().next())
+                .map(|first| first.to_ascii_lowercase())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let Some(&common) = readings.first() else {
+            continue;
+        };
+        if firsts.is_empty() {
+            for first in readings {
+                if !firsts.contains(&first) && firsts.len() < MAX_INITIALS {
+                    firsts.push(first);
+                }
+            }
+        } else {
+            rest.push(common);
+        }
+    }
+    firsts
+        .iter()
+        .map(|first| format!("{first}{rest}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn is_han(c: char) -> bool {
     matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{3134F}')
 }
@@ -120,6 +163,21 @@ fn han_readings(c: char) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn initials_are_typed_as_a_search_box_is() {
+        assert_eq!(initials("政务服务管理局"), "zwfwglj");
+        // The common reading first (王 is read yù too).
+        assert_eq!(initials("王建国").split(' ').next(), Some("wjg"));
+        assert_eq!(initials("第2科（综合）"), "d2kzh");
+        // 单 is Dān, and Shàn as a surname: both are found.
+        let shan = initials("单立新");
+        assert!(shan.split(' ').any(|s| s == "dlx"), "{shan}");
+        assert!(shan.split(' ').any(|s| s == "slx"), "{shan}");
+        assert!(initials("").is_empty());
+        let many = "单单单单单单";
+        assert!(initials(many).split(' ').count() <= MAX_INITIALS);
+    }
 
     #[test]
     fn a_chinese_name_is_spelt_as_its_passport_spells_it() {

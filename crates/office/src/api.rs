@@ -8,11 +8,12 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::directory::{Directory, NewPhone, NewPost, NewUnit, Phone, Post, Unit};
 use crate::documents::{ActOnDocument, DocumentView, DraftChange, NewDocument, Todo};
 use crate::error::{AppResult, Problem};
 use crate::notices::{NewNotice, NoticeView, Notices};
 use crate::state::AppState;
-use crate::web::extract::{ApiActor, ApiJson};
+use crate::web::extract::{ApiActor, ApiJson, RequestId};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -26,6 +27,108 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(notices, send_notice))
         .routes(routes!(notice))
         .routes(routes!(remind))
+        .routes(routes!(directory))
+        .routes(routes!(add_unit))
+        .routes(routes!(add_post))
+        .routes(routes!(remove_post))
+        .routes(routes!(phone, set_phone))
+}
+
+/// What to look up in the directory.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DirectoryQuery {
+    /// A name, the initials of its pinyin (`wjg` for 王建国), a post (局长) or a whole phone
+    /// number; 1–50 characters.
+    pub q: Option<String>,
+    /// An organ (a department's id): its units and people.
+    pub organ: Option<String>,
+}
+
+/// The directory (通讯录): with `q`, the organs, units and people found; with `organ`, its
+/// units and people (leaders first); with neither, the organs. Phones are not shown: each is
+/// read on its own, on record.
+#[utoipa::path(get, path = "/api/v1/office/directory", tag = "office", security(("bearer" = [])), params(DirectoryQuery),
+    responses((status = 200, body = Directory), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn directory(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    axum::extract::Query(query): axum::extract::Query<DirectoryQuery>,
+) -> AppResult<Json<Directory>> {
+    Ok(Json(
+        crate::directory::look_up(&state, &actor, query.q.as_deref(), query.organ.as_deref())
+            .await?,
+    ))
+}
+
+/// Add a unit under the caller's organ or one of its units, down to the sixth level (the
+/// organ's administrators).
+#[utoipa::path(post, path = "/api/v1/office/directory/units", tag = "office", security(("bearer" = [])), request_body = NewUnit,
+    responses((status = 201, body = Unit), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn add_unit(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(new): ApiJson<NewUnit>,
+) -> AppResult<(StatusCode, Json<Unit>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(crate::directory::add_unit(&state, &actor, new).await?),
+    ))
+}
+
+/// Give a staff member of the caller's organ a post, a leader's or not (the organ's
+/// administrators); the change is in the transparency log.
+#[utoipa::path(post, path = "/api/v1/office/directory/posts", tag = "office", security(("bearer" = [])), request_body = NewPost,
+    responses((status = 201, body = Post), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn add_post(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(new): ApiJson<NewPost>,
+) -> AppResult<(StatusCode, Json<Post>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(crate::directory::add_post(&state, &actor, new).await?),
+    ))
+}
+
+/// Take a post away (the organ's administrators); in the transparency log.
+#[utoipa::path(delete, path = "/api/v1/office/directory/posts/{id}", tag = "office", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn remove_post(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    crate::directory::remove_post(&state, &actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A staff member's work phone, opened through the audited accessor: the read counts
+/// against the caller's hourly limit and is on record before the number is answered.
+#[utoipa::path(get, path = "/api/v1/office/directory/people/{account}/phone", tag = "office", security(("bearer" = [])), params(("account" = String, Path)),
+    responses((status = 200, body = Phone), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 429, body = Problem)))]
+async fn phone(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    RequestId(request_id): RequestId,
+    Path(account): Path<String>,
+) -> AppResult<Json<Phone>> {
+    Ok(Json(
+        crate::directory::phone(&state, &actor, &account, request_id.as_deref()).await?,
+    ))
+}
+
+/// Keep a staff member's work phone, sealed (their organ's administrators, or the person).
+#[utoipa::path(put, path = "/api/v1/office/directory/people/{account}/phone", tag = "office", security(("bearer" = [])), params(("account" = String, Path)), request_body = NewPhone,
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn set_phone(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(account): Path<String>,
+    ApiJson(new): ApiJson<NewPhone>,
+) -> AppResult<StatusCode> {
+    crate::directory::set_phone(&state, &actor, &account, &new.phone).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The notices to the caller and those their department sent, newest first.

@@ -3,6 +3,7 @@
 //! waiting for the leader's sign-off, an urgent notice waiting for the secretariat, a 函 still
 //! in draft, and the regulator's 通报 in review — each moved by the accounts whose step it is.
 
+use crate::directory::{self, NewPost, NewUnit};
 use crate::documents::{self, ActOnDocument, NewDocument};
 use crate::error::AppResult;
 use crate::gongwen::draft::{Draft, Recipient, Relation, Urgency};
@@ -73,6 +74,66 @@ async fn run(
     Ok(())
 }
 
+/// The directory of the city's government-services administration and market regulator:
+/// their internal departments (one with a section under it), the posts of their staff —
+/// the heads marked as leaders — and work phones. Done once.
+async fn seed_directory(
+    state: &AppState,
+    city: &DemoCity,
+    organ_head: &Actor,
+    organ: &[(&str, Option<&str>, &str, bool, &str)],
+    units: &[(&str, Option<&str>)],
+) -> AppResult<()> {
+    let Some(department) = organ_head.account.department_id.clone() else {
+        return Ok(());
+    };
+    if !crate::store::units_of(state.pool(), &department)
+        .await?
+        .is_empty()
+    {
+        return Ok(());
+    }
+    let mut made: Vec<(String, String)> = Vec::new();
+    for (name, parent) in units {
+        let parent =
+            parent.and_then(|p| made.iter().find(|(n, _)| n == p).map(|(_, id)| id.clone()));
+        let unit = directory::add_unit(
+            state,
+            organ_head,
+            NewUnit {
+                parent,
+                name: (*name).into(),
+            },
+        )
+        .await?;
+        made.push(((*name).to_owned(), unit.id));
+    }
+    for (username, unit, title, leader, phone) in organ {
+        let Some(account) = city.accounts.iter().find(|a| a.username == *username) else {
+            continue;
+        };
+        let Some(found) =
+            crate::identity::store::account_by_username(state.pool(), &account.username).await?
+        else {
+            continue;
+        };
+        let unit = unit.and_then(|u| made.iter().find(|(n, _)| n == u).map(|(_, id)| id.clone()));
+        directory::add_post(
+            state,
+            organ_head,
+            NewPost {
+                account: found.id.clone(),
+                unit,
+                title: (*title).into(),
+                leader: *leader,
+            },
+        )
+        .await?;
+        directory::set_phone(state, organ_head, &found.id, phone).await?;
+    }
+    Ok(())
+}
+
 pub async fn seed(state: &AppState, city: &DemoCity) -> AppResult<()> {
     let (Some(clerk), Some(head), Some(market_clerk), Some(market_head)) = (
         actor(state, city, "demo.clerk.city").await?,
@@ -82,6 +143,53 @@ pub async fn seed(state: &AppState, city: &DemoCity) -> AppResult<()> {
     ) else {
         return Ok(());
     };
+    seed_directory(
+        state,
+        city,
+        &head,
+        &[
+            ("demo.deptadmin", None, "局长", true, "13905710001"),
+            (
+                "demo.clerk.city",
+                Some("办公室"),
+                "文书",
+                false,
+                "13905710012",
+            ),
+            (
+                "demo.clerk.city",
+                Some("综合窗口科"),
+                "科员",
+                false,
+                "13905710012",
+            ),
+        ],
+        &[
+            ("办公室", None),
+            ("政务服务处", None),
+            ("综合窗口科", Some("政务服务处")),
+            ("审批管理处", None),
+            ("电子政务处", None),
+        ],
+    )
+    .await?;
+    seed_directory(
+        state,
+        city,
+        &market_head,
+        &[
+            ("demo.deptadmin.market", None, "局长", true, "13905710101"),
+            (
+                "demo.clerk.market",
+                Some("登记注册处"),
+                "副处长",
+                false,
+                "13905710115",
+            ),
+        ],
+        &[("办公室", None), ("登记注册处", None), ("信用监管处", None)],
+    )
+    .await?;
     // Done once: a city that has the codes has its documents.
     if !documents::codes(state, &head).await?.is_empty() {
         return Ok(());

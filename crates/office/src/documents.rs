@@ -400,6 +400,12 @@ async fn check_parties(
         .ok_or_else(|| {
             AppError::invalid("leader", "the leader is an administrator of the department")
         })?;
+    if !crate::directory::may_sign_off(state, &document.department_id, &leader.id).await? {
+        return Err(AppError::invalid(
+            "leader",
+            "the leader is one the organ's directory marks as a leader",
+        ));
+    }
     Ok(leader.display_name)
 }
 

@@ -11,6 +11,8 @@ mod texts;
 
 pub mod api;
 pub mod desk;
+pub mod directory;
+pub mod directory_page;
 pub mod documents;
 pub mod examples;
 
@@ -23,7 +25,7 @@ pub mod store;
 pub use modules::OfficeModule;
 pub use tongban_gongwen as gongwen;
 pub(crate) use tongban_platform::{
-    admin, authz, db, error, identity, keys, ledger, module, state, time_fmt, web,
+    admin, authz, db, error, identity, keys, ledger, module, random, state, time_fmt, web,
 };
 
 /// The tables of this crate's module.

@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/office/notices", get(notices).post(send_notice))
         .route("/office/notices/{id}", get(notice))
         .route("/office/notices/{id}/reminders", post(remind))
+        .merge(crate::directory_page::routes())
 }
 
 #[derive(Template)]

@@ -752,3 +752,280 @@ pub async fn set_file_log_index(db: impl Exec<'_>, document_id: &str, index: i64
         .await?;
     Ok(())
 }
+
+// ---- The directory (通讯录) ----
+
+/// A unit below an organ (an internal department, 处室, or a sub-unit), as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UnitRow {
+    pub id: String,
+    pub department_id: String,
+    pub parent_id: Option<String>,
+    pub level: i64,
+    pub name: String,
+    pub sort: i64,
+}
+
+/// A post a person holds in an organ or one of its units, as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PostRow {
+    pub id: String,
+    pub department_id: String,
+    pub unit_id: Option<String>,
+    pub account_id: String,
+    pub title: String,
+    pub leader: i64,
+}
+
+/// `text` for a LIKE pattern, its wildcards taken literally (with `ESCAPE '\'`).
+pub fn like_escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+const UNIT_COLUMNS: &str = "id, department_id, parent_id, level, name, sort";
+
+pub async fn units_of<'e>(db: impl Exec<'e>, department: &str) -> AppResult<Vec<UnitRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {UNIT_COLUMNS} FROM office_units WHERE department_id = $1 ORDER BY level, sort, name"
+    )))
+    .bind(department.to_owned())
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn unit<'e>(db: impl Exec<'e>, id: &str) -> AppResult<Option<UnitRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {UNIT_COLUMNS} FROM office_units WHERE id = $1"
+    )))
+    .bind(id.to_owned())
+    .fetch_optional(db)
+    .await?)
+}
+
+/// The units whose name holds `like` or whose initials do, at most `limit`.
+pub async fn search_units<'e>(
+    db: impl Exec<'e>,
+    like: &str,
+    limit: i64,
+) -> AppResult<Vec<UnitRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {UNIT_COLUMNS} FROM office_units
+         WHERE name LIKE $1 ESCAPE '\\' OR initials LIKE $1 ESCAPE '\\'
+         ORDER BY department_id, level, sort LIMIT $2"
+    )))
+    .bind(like.to_owned())
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Adds a unit, the last among its siblings.
+pub async fn insert_unit<'e>(
+    db: impl Exec<'e>,
+    unit: &UnitRow,
+    initials: &str,
+    now: i64,
+) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO office_units (id, department_id, parent_id, level, name, initials, sort, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(unit.id.clone())
+    .bind(unit.department_id.clone())
+    .bind(unit.parent_id.clone())
+    .bind(unit.level)
+    .bind(unit.name.clone())
+    .bind(initials.to_owned())
+    .bind(unit.sort)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+const POST_COLUMNS: &str = "id, department_id, unit_id, account_id, title, leader";
+
+pub async fn posts_of_department<'e>(
+    db: impl Exec<'e>,
+    department: &str,
+) -> AppResult<Vec<PostRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {POST_COLUMNS} FROM office_posts WHERE department_id = $1 ORDER BY sort, id"
+    )))
+    .bind(department.to_owned())
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn posts_of_accounts<'e>(
+    db: impl Exec<'e>,
+    accounts: &[String],
+) -> AppResult<Vec<PostRow>> {
+    if accounts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (1..=accounts.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT {POST_COLUMNS} FROM office_posts WHERE account_id IN ({}) ORDER BY sort, id",
+        marks.join(", ")
+    );
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+    for account in accounts {
+        query = query.bind(account.clone());
+    }
+    Ok(query.fetch_all(db).await?)
+}
+
+pub async fn post<'e>(db: impl Exec<'e>, id: &str) -> AppResult<Option<PostRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {POST_COLUMNS} FROM office_posts WHERE id = $1"
+    )))
+    .bind(id.to_owned())
+    .fetch_optional(db)
+    .await?)
+}
+
+/// The accounts the organ's directory marks as its leaders.
+pub async fn leaders_of<'e>(db: impl Exec<'e>, department: &str) -> AppResult<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT account_id FROM office_posts WHERE department_id = $1 AND leader = 1",
+    )
+    .bind(department.to_owned())
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn insert_post<'e>(db: impl Exec<'e>, post: &PostRow, now: i64) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO office_posts (id, department_id, unit_id, account_id, title, leader, sort, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6,
+                 (SELECT COUNT(*) FROM office_posts WHERE department_id = $2), $7)",
+    )
+    .bind(post.id.clone())
+    .bind(post.department_id.clone())
+    .bind(post.unit_id.clone())
+    .bind(post.account_id.clone())
+    .bind(post.title.clone())
+    .bind(post.leader)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_post<'e>(db: impl Exec<'e>, id: &str) -> AppResult<()> {
+    sqlx::query("DELETE FROM office_posts WHERE id = $1")
+        .bind(id.to_owned())
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Keeps what the directory knows of a person: the initials of their name, and their work
+/// phone (sealed, with its blind index) when one is given.
+pub async fn upsert_person<'e>(
+    db: impl Exec<'e>,
+    account: &str,
+    initials: &str,
+    phone: Option<(&[u8], &str)>,
+    now: i64,
+) -> AppResult<()> {
+    let (sealed, index) = phone.map_or((None, None), |(s, i)| (Some(s.to_vec()), Some(i)));
+    sqlx::query(
+        "INSERT INTO office_people (account_id, initials, phone_sealed, phone_index, updated_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (account_id) DO UPDATE SET initials = excluded.initials,
+           phone_sealed = COALESCE(excluded.phone_sealed, office_people.phone_sealed),
+           phone_index = COALESCE(excluded.phone_index, office_people.phone_index),
+           updated_at = excluded.updated_at",
+    )
+    .bind(account.to_owned())
+    .bind(initials.to_owned())
+    .bind(sealed)
+    .bind(index.map(str::to_owned))
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A person's sealed work phone, when the directory has one.
+pub async fn phone_of<'e>(db: impl Exec<'e>, account: &str) -> AppResult<Option<Vec<u8>>> {
+    Ok(sqlx::query_scalar::<_, Option<Vec<u8>>>(
+        "SELECT phone_sealed FROM office_people WHERE account_id = $1",
+    )
+    .bind(account.to_owned())
+    .fetch_optional(db)
+    .await?
+    .flatten())
+}
+
+/// The accounts of the directory that have a work phone, among `accounts`.
+pub async fn with_phone<'e>(db: impl Exec<'e>, accounts: &[String]) -> AppResult<Vec<String>> {
+    if accounts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (1..=accounts.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT account_id FROM office_people WHERE phone_sealed IS NOT NULL AND account_id IN ({})",
+        marks.join(", ")
+    );
+    let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
+    for account in accounts {
+        query = query.bind(account.clone());
+    }
+    Ok(query.fetch_all(db).await?)
+}
+
+/// A staff member as the directory lists them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StaffRow {
+    pub id: String,
+    pub display_name: String,
+    pub department_id: String,
+}
+
+/// The staff of an organ (not disabled), by name.
+pub async fn staff_of_department<'e>(
+    db: impl Exec<'e>,
+    department: &str,
+) -> AppResult<Vec<StaffRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, display_name, department_id FROM accounts
+         WHERE department_id = $1 AND disabled = 0 ORDER BY display_name, id",
+    )
+    .bind(department.to_owned())
+    .fetch_all(db)
+    .await?)
+}
+
+/// Staff whose name holds `like`, whose name's initials or one of whose posts' titles do, or
+/// whose work phone's blind index is `phone_index`; at most `limit`, by name.
+pub async fn search_staff<'e>(
+    db: impl Exec<'e>,
+    like: &str,
+    phone_index: Option<&str>,
+    limit: i64,
+) -> AppResult<Vec<StaffRow>> {
+    Ok(sqlx::query_as(
+        "SELECT a.id, a.display_name, a.department_id FROM accounts a
+         LEFT JOIN office_people p ON p.account_id = a.id
+         WHERE a.department_id IS NOT NULL AND a.disabled = 0 AND (
+           a.display_name LIKE $1 ESCAPE '\\' OR p.initials LIKE $1 ESCAPE '\\'
+           OR p.phone_index = $2
+           OR EXISTS (SELECT 1 FROM office_posts o WHERE o.account_id = a.id AND o.title LIKE $1 ESCAPE '\\'))
+         ORDER BY a.display_name, a.id LIMIT $3",
+    )
+    .bind(like.to_owned())
+    .bind(phone_index.map(str::to_owned))
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}

@@ -96,6 +96,12 @@ pub enum Action {
     /// Sign an organ's documents off as its leader (签发), and keep the codes it numbers them
     /// under (its administrators).
     SignDocuments,
+    /// Look colleagues up in the directory (通讯录), and read a work phone there (audited):
+    /// every staff member.
+    ViewDirectory,
+    /// Keep an organ's part of the directory: its internal units, the posts its people hold
+    /// and their work phones (its administrators).
+    KeepDirectory,
 }
 
 /// What the action is done to, with what the policy needs to know about it.
@@ -253,9 +259,11 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
                 || acts_for(actor, Role::DeptAdmin, &resource)
         }
         IssueCertificates | HandleApplications => acts_for(actor, Role::Clerk, &resource),
-        ViewDataCatalogue => actor.grants.iter().any(|grant| grant.role.is_staff()),
+        ViewDataCatalogue | ViewDirectory => actor.grants.iter().any(|grant| grant.role.is_staff()),
         ManageDataCatalogue | RequestData | DecideDataRequest | ReadExchangeLog
-        | PublishOpenData | SignDocuments => acts_for(actor, Role::DeptAdmin, &resource),
+        | PublishOpenData | SignDocuments | KeepDirectory => {
+            acts_for(actor, Role::DeptAdmin, &resource)
+        }
         CallDataService | KeepRegistry | PrepareOpenData | HandleDocuments => {
             acts_for(actor, Role::Clerk, &resource) || acts_for(actor, Role::DeptAdmin, &resource)
         }

@@ -16,6 +16,7 @@ mod certs;
 mod collect;
 mod cross_region;
 mod dates;
+mod directory;
 mod exchange;
 mod experience;
 mod gateway;

@@ -122,6 +122,8 @@ pub enum Purpose {
     /// A collector's device fills in an approved form of its department (一表通) with what the
     /// platform already holds, so that the person is not asked again.
     FormPrefill,
+    /// A colleague reads a staff member's work phone in the directory (通讯录).
+    StaffContact,
 }
 
 impl Purpose {
@@ -134,6 +136,7 @@ impl Purpose {
             Purpose::PassCheck => "pass_check",
             Purpose::DataSharing => "data_sharing",
             Purpose::FormPrefill => "form_prefill",
+            Purpose::StaffContact => "staff_contact",
         }
     }
 
@@ -149,6 +152,9 @@ impl Purpose {
             }
             Purpose::HealthManagement | Purpose::PassCheck => {
                 "PIPL art. 13(1)(4) (public-health emergency)"
+            }
+            Purpose::StaffContact => {
+                "PIPL art. 13(1)(2) (human-resources management under the organ's rules)"
             }
         }
     }
@@ -211,6 +217,62 @@ fn valid_address(address: &str) -> AppResult<PersonalText> {
         ));
     }
     Ok(PersonalText::new(address))
+}
+
+/// A staff member's work phone as the directory keeps it: sealed under the vault's field key
+/// for that account, and its keyed blind index, so that a number typed in the search finds
+/// its holder without numbers being stored in clear. Refuses what is not a phone number.
+pub fn seal_staff_phone(
+    state: &AppState,
+    account_id: &str,
+    phone: &str,
+) -> AppResult<(Vec<u8>, String)> {
+    let phone = valid_phone(phone)?;
+    let sealed = state.vault.seal_field(
+        &format!("office_people.phone/{account_id}"),
+        phone.expose().as_bytes(),
+    );
+    Ok((sealed, staff_phone_index(state, phone.expose())))
+}
+
+/// The blind index a typed phone number is looked up by (dashes and spaces ignored).
+pub fn staff_phone_index(state: &AppState, phone: &str) -> String {
+    let digits: String = phone
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '+')
+        .collect();
+    state.vault.blind_index("staff_phone", &digits)
+}
+
+/// Opens a staff member's work phone for a colleague: the read counts against the reader's
+/// hourly limit of record reads and is recorded (purpose `staff_contact`, the phone's
+/// holder as subject) before the phone is opened.
+pub async fn read_staff_phone(
+    state: &AppState,
+    actor: &Actor,
+    account_id: &str,
+    sealed: &[u8],
+    request_id: Option<&str>,
+) -> AppResult<PersonalText> {
+    if actor.id() != account_id {
+        count_record_read(state, actor).await?;
+        record_access(
+            state,
+            actor,
+            account_id,
+            "read",
+            "phone",
+            Purpose::StaffContact,
+            request_id,
+        )
+        .await?;
+    }
+    let plain = state
+        .vault
+        .open_field(&format!("office_people.phone/{account_id}"), sealed)?;
+    String::from_utf8(plain.to_vec())
+        .map(PersonalText::new)
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("stored phone is not UTF-8")))
 }
 
 /// Parses the personal fields as typed at the edge.
@@ -318,9 +380,11 @@ fn purpose_fits(actor: &Actor, person_id: &str, purpose: Purpose) -> bool {
     match purpose {
         Purpose::ServiceHandling | Purpose::IdentityVerification => actor.has_role(Role::Clerk),
         Purpose::HealthManagement => actor.has_role(Role::HealthOfficer),
-        Purpose::SelfService | Purpose::PassCheck | Purpose::DataSharing | Purpose::FormPrefill => {
-            false
-        }
+        Purpose::SelfService
+        | Purpose::PassCheck
+        | Purpose::DataSharing
+        | Purpose::FormPrefill
+        | Purpose::StaffContact => false,
     }
 }
 
