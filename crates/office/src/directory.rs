@@ -123,20 +123,7 @@ fn ensure_viewer(actor: &Actor) -> AppResult<()> {
 
 /// The caller's organ, when they keep its part of the directory.
 fn kept_organ(actor: &Actor) -> AppResult<&str> {
-    let department = actor
-        .account
-        .department_id
-        .as_deref()
-        .ok_or(AppError::Forbidden)?;
-    if authz::can(
-        actor,
-        Action::KeepDirectory,
-        Resource::Department { id: department },
-    ) {
-        Ok(department)
-    } else {
-        Err(AppError::Forbidden)
-    }
+    crate::own_department(actor, Action::KeepDirectory)
 }
 
 fn valid_label(field: &'static str, text: &str, max: usize) -> AppResult<String> {

@@ -174,12 +174,22 @@ fn optional(fields: &Fields, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-fn own_organ(ctx: &PageCtx) -> Result<String, PageError> {
-    ctx.actor()?
+/// A change the organ's administrator makes on the page, then the organ's page again.
+async fn keep(
+    state: &AppState,
+    ctx: &PageCtx,
+    fields: &Fields,
+    change: impl AsyncFnOnce(&AppState, &crate::identity::model::Actor) -> Result<(), AppError>,
+) -> Result<Response, PageError> {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(&field(fields, "csrf"))?;
+    let organ = actor
         .account
         .department_id
         .clone()
-        .ok_or_else(|| ctx.error(AppError::Forbidden))
+        .ok_or_else(|| ctx.error(AppError::Forbidden))?;
+    change(state, actor).await.map_err(|e| ctx.error(e))?;
+    Ok(ctx.redirect(&format!("/office/directory?organ={organ}")))
 }
 
 async fn add_unit(
@@ -187,20 +197,14 @@ async fn add_unit(
     ctx: PageCtx,
     PageForm(fields): PageForm<Fields>,
 ) -> Result<Response, PageError> {
-    let actor = ctx.actor()?;
-    ctx.check_csrf(&field(&fields, "csrf"))?;
-    let organ = own_organ(&ctx)?;
-    directory::add_unit(
-        &state,
-        actor,
-        NewUnit {
-            parent: optional(&fields, "parent"),
-            name: field(&fields, "name"),
-        },
-    )
+    let new = NewUnit {
+        parent: optional(&fields, "parent"),
+        name: field(&fields, "name"),
+    };
+    keep(&state, &ctx, &fields, async |state, actor| {
+        directory::add_unit(state, actor, new).await.map(drop)
+    })
     .await
-    .map_err(|e| ctx.error(e))?;
-    Ok(ctx.redirect(&format!("/office/directory?organ={organ}")))
 }
 
 async fn add_post(
@@ -208,24 +212,18 @@ async fn add_post(
     ctx: PageCtx,
     PageForm(fields): PageForm<Fields>,
 ) -> Result<Response, PageError> {
-    let actor = ctx.actor()?;
-    ctx.check_csrf(&field(&fields, "csrf"))?;
-    let organ = own_organ(&ctx)?;
-    directory::add_post(
-        &state,
-        actor,
-        NewPost {
-            account: field(&fields, "account"),
-            unit: optional(&fields, "unit"),
-            title: field(&fields, "title"),
-            leader: fields
-                .get("leader")
-                .is_some_and(|v| v == "on" || v == "true"),
-        },
-    )
+    let new = NewPost {
+        account: field(&fields, "account"),
+        unit: optional(&fields, "unit"),
+        title: field(&fields, "title"),
+        leader: fields
+            .get("leader")
+            .is_some_and(|v| v == "on" || v == "true"),
+    };
+    keep(&state, &ctx, &fields, async |state, actor| {
+        directory::add_post(state, actor, new).await.map(drop)
+    })
     .await
-    .map_err(|e| ctx.error(e))?;
-    Ok(ctx.redirect(&format!("/office/directory?organ={organ}")))
 }
 
 async fn remove_post(
@@ -234,13 +232,10 @@ async fn remove_post(
     Path(id): Path<String>,
     PageForm(fields): PageForm<Fields>,
 ) -> Result<Response, PageError> {
-    let actor = ctx.actor()?;
-    ctx.check_csrf(&field(&fields, "csrf"))?;
-    let organ = own_organ(&ctx)?;
-    directory::remove_post(&state, actor, &id)
-        .await
-        .map_err(|e| ctx.error(e))?;
-    Ok(ctx.redirect(&format!("/office/directory?organ={organ}")))
+    keep(&state, &ctx, &fields, async |state, actor| {
+        directory::remove_post(state, actor, &id).await
+    })
+    .await
 }
 
 async fn set_phone(
@@ -248,18 +243,11 @@ async fn set_phone(
     ctx: PageCtx,
     PageForm(fields): PageForm<Fields>,
 ) -> Result<Response, PageError> {
-    let actor = ctx.actor()?;
-    ctx.check_csrf(&field(&fields, "csrf"))?;
-    let organ = own_organ(&ctx)?;
-    directory::set_phone(
-        &state,
-        actor,
-        &field(&fields, "account"),
-        &field(&fields, "phone"),
-    )
+    let (account, phone) = (field(&fields, "account"), field(&fields, "phone"));
+    keep(&state, &ctx, &fields, async |state, actor| {
+        directory::set_phone(state, actor, &account, &phone).await
+    })
     .await
-    .map_err(|e| ctx.error(e))?;
-    Ok(ctx.redirect(&format!("/office/directory?organ={organ}")))
 }
 
 /// Opens a phone and shows the organ's page (or the search) again with it: a POST, so that

@@ -124,20 +124,7 @@ pub struct Todo {
 }
 
 fn department_of(actor: &Actor) -> AppResult<&str> {
-    let department = actor
-        .account
-        .department_id
-        .as_deref()
-        .ok_or(AppError::Forbidden)?;
-    if authz::can(
-        actor,
-        Action::HandleDocuments,
-        Resource::Department { id: department },
-    ) {
-        Ok(department)
-    } else {
-        Err(AppError::Forbidden)
-    }
+    crate::own_department(actor, Action::HandleDocuments)
 }
 
 fn check_draft(draft: &Draft) -> AppResult<()> {

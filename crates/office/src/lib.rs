@@ -28,6 +28,27 @@ pub(crate) use tongban_platform::{
     admin, authz, db, error, identity, keys, ledger, module, random, state, time_fmt, web,
 };
 
+/// The caller's own department (organ), when `action` is theirs over it.
+pub(crate) fn own_department(
+    actor: &identity::model::Actor,
+    action: authz::Action,
+) -> error::AppResult<&str> {
+    let department = actor
+        .account
+        .department_id
+        .as_deref()
+        .ok_or(error::AppError::Forbidden)?;
+    if authz::can(
+        actor,
+        action,
+        authz::Resource::Department { id: department },
+    ) {
+        Ok(department)
+    } else {
+        Err(error::AppError::Forbidden)
+    }
+}
+
 /// The tables of this crate's module.
 pub static MIGRATIONS: tongban_platform::migrations::Migrations =
     tongban_platform::migrations::Migrations {

@@ -87,20 +87,7 @@ async fn notice_row<'e>(db: impl Exec<'e>, id: &str) -> AppResult<Option<NoticeR
 }
 
 fn sender_department(actor: &Actor) -> AppResult<&str> {
-    let department = actor
-        .account
-        .department_id
-        .as_deref()
-        .ok_or(AppError::Forbidden)?;
-    if authz::can(
-        actor,
-        Action::HandleDocuments,
-        Resource::Department { id: department },
-    ) {
-        Ok(department)
-    } else {
-        Err(AppError::Forbidden)
-    }
+    crate::own_department(actor, Action::HandleDocuments)
 }
 
 /// Sends a notice from the actor's department.
