@@ -110,6 +110,30 @@ test('a leader signs off a request from the to-do list and the secretariat numbe
   await desk.close();
 });
 
+test('a district clerk finds a colleague in the directory on a phone by pinyin initials and opens the phone', async () => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, bypassCSP: true });
+  const clerk = await signIn(demo, context, 'demo.clerk');
+  await clerk.goto(`${demo.baseUrl}/office`);
+  await clerk.click('a[href="/office/directory"]');
+  await clerk.waitForURL('**/office/directory');
+  assert.match(await clerk.textContent('main'), /临江市政务服务管理局/);
+  assert.deepEqual(await axe(clerk), []);
+  await clerk.fill('input[name=q]', 'ydt');
+  await clerk.click('form[role=search] button');
+  await clerk.waitForURL('**/office/directory?q=ydt');
+  const found = await clerk.textContent('main');
+  assert.match(found, /杨大厅/);
+  assert.match(found, /政务服务处 \/ 综合窗口科 · 科员/);
+  assert.doesNotMatch(found, /13905710012/, 'no phone in a listing');
+  const width = await clerk.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 390, `the page fits the phone (${width} px)`);
+  assert.deepEqual(await axe(clerk), []);
+  await clerk.click('text=查看电话');
+  await clerk.waitForSelector('a[href="tel:13905710012"]');
+  await shot(clerk, 'office-directory-phone');
+  await context.close();
+});
+
 /** A binary PPM (P6) as pdftoppm writes it, with a counter of pixels in a box. */
 function readPpm(path) {
   const data = readFileSync(path);
