@@ -7,10 +7,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::authz::{self, Action, Resource};
-use crate::db::Exec;
 use crate::error::{AppError, AppResult};
 use crate::identity::model::Actor;
 use crate::state::AppState;
+use crate::store;
 
 /// The most recipients a notice reaches.
 const MAX_RECIPIENTS: usize = 5_000;
@@ -60,32 +60,6 @@ pub struct NoticeView {
     pub receipts: Option<Vec<ReadReceipt>>,
 }
 
-/// A notice in a list: id, title, sent, read by, and the reader's reading (or the reminder).
-type LineRow = (String, String, i64, Option<i64>, Option<i64>);
-
-type NoticeRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    Option<i64>,
-    Option<i64>,
-);
-
-const NOTICE: &str = "SELECT id, department_id, title, body, sent_by, sent_at, read_by, \
-     reminded_at FROM office_notices";
-
-async fn notice_row<'e>(db: impl Exec<'e>, id: &str) -> AppResult<Option<NoticeRow>> {
-    Ok(
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{NOTICE} WHERE id = $1")))
-            .bind(id.to_owned())
-            .fetch_optional(db)
-            .await?,
-    )
-}
-
 fn sender_department(actor: &Actor) -> AppResult<&str> {
     crate::own_department(actor, Action::HandleDocuments)
 }
@@ -122,7 +96,7 @@ pub async fn send(state: &AppState, actor: &Actor, new: NewNotice) -> AppResult<
     // staff account that exists and is not disabled.
     let mut recipients = std::collections::BTreeSet::new();
     for unit in &new.departments {
-        let staff = staff_of(state.pool(), unit).await?;
+        let staff = store::staff_ids_of(state.pool(), unit).await?;
         if staff.is_empty() {
             return Err(AppError::invalid(
                 "departments",
@@ -157,87 +131,54 @@ pub async fn send(state: &AppState, actor: &Actor, new: NewNotice) -> AppResult<
     }
     let id = uuid::Uuid::new_v4().to_string();
     let mut tx = state.pool().begin().await?;
-    sqlx::query(
-        "INSERT INTO office_notices (id, department_id, title, body, sent_by, sent_at, read_by, \
-         reminded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)",
+    store::insert_notice(
+        &mut *tx,
+        &store::NoticeRow {
+            id: id.clone(),
+            department_id: department.to_owned(),
+            title: title.to_owned(),
+            body: new.body.clone(),
+            sent_by: actor.id().to_owned(),
+            sent_at: now,
+            read_by,
+            reminded_at: None,
+        },
     )
-    .bind(id.clone())
-    .bind(department.to_owned())
-    .bind(title.to_owned())
-    .bind(new.body.clone())
-    .bind(actor.id().to_owned())
-    .bind(now)
-    .bind(read_by)
-    .execute(&mut *tx)
     .await?;
     for account in &recipients {
-        sqlx::query(
-            "INSERT INTO office_notice_receipts (notice_id, account_id, read_at) \
-             VALUES ($1, $2, NULL)",
-        )
-        .bind(id.clone())
-        .bind(account.clone())
-        .execute(&mut *tx)
-        .await?;
+        store::insert_receipt(&mut *tx, &id, account).await?;
     }
     tx.commit().await?;
     view(state, actor, &id).await
 }
 
-/// The staff accounts of a department that are not disabled.
-async fn staff_of<'e>(db: impl Exec<'e>, department: &str) -> AppResult<Vec<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT id FROM accounts WHERE department_id = $1 AND disabled = 0 ORDER BY id",
-    )
-    .bind(department.to_owned())
-    .fetch_all(db)
-    .await?)
-}
-
 /// A notice, for its recipients (whose receipt is dated by reading it) and the sending
 /// department's staff (who see the receipts); anyone else is told it does not exist.
 pub async fn view(state: &AppState, actor: &Actor, id: &str) -> AppResult<NoticeView> {
-    let (id, department_id, title, body, sent_by, sent_at, read_by, reminded_at) =
-        notice_row(state.pool(), id)
-            .await?
-            .ok_or(AppError::NotFound)?;
+    let store::NoticeRow {
+        id,
+        department_id,
+        title,
+        body,
+        sent_by,
+        sent_at,
+        read_by,
+        reminded_at,
+    } = store::notice(state.pool(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let sender = authz::can(
         actor,
         Action::HandleDocuments,
         Resource::Department { id: &department_id },
     );
     let now = state.now();
-    let received = sqlx::query(
-        "UPDATE office_notice_receipts SET read_at = $1 WHERE notice_id = $2 \
-         AND account_id = $3 AND read_at IS NULL",
-    )
-    .bind(now)
-    .bind(id.clone())
-    .bind(actor.id().to_owned())
-    .execute(state.pool())
-    .await?
-    .rows_affected()
-        > 0;
-    let is_recipient = received
-        || sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM office_notice_receipts WHERE notice_id = $1 AND account_id = $2",
-        )
-        .bind(id.clone())
-        .bind(actor.id().to_owned())
-        .fetch_one(state.pool())
-        .await?
-            > 0;
+    let received = store::mark_read(state.pool(), &id, actor.id(), now).await?;
+    let is_recipient = received || store::is_recipient(state.pool(), &id, actor.id()).await?;
     if !sender && !is_recipient {
         return Err(AppError::NotFound);
     }
-    let rows: Vec<(String, String, Option<i64>)> = sqlx::query_as(
-        "SELECT r.account_id, COALESCE(a.display_name, ''), r.read_at \
-         FROM office_notice_receipts r LEFT JOIN accounts a ON a.id = r.account_id \
-         WHERE r.notice_id = $1 ORDER BY r.read_at IS NOT NULL, a.display_name, r.account_id",
-    )
-    .bind(id.clone())
-    .fetch_all(state.pool())
-    .await?;
+    let rows = store::receipts(state.pool(), &id).await?;
     let read = rows.iter().filter(|(_, _, at)| at.is_some()).count();
     let sent_by = crate::identity::store::account(state.pool(), &sent_by)
         .await?
@@ -270,23 +211,14 @@ pub async fn view(state: &AppState, actor: &Actor, id: &str) -> AppResult<Notice
 /// stands out in their to-do lists until they read it. Returns how many were reminded.
 pub async fn remind(state: &AppState, actor: &Actor, id: &str) -> AppResult<usize> {
     let department = sender_department(actor)?;
-    let row = notice_row(state.pool(), id)
+    let row = store::notice(state.pool(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if row.1 != department {
+    if row.department_id != department {
         return Err(AppError::NotFound);
     }
-    sqlx::query("UPDATE office_notices SET reminded_at = $1 WHERE id = $2")
-        .bind(state.now())
-        .bind(id.to_owned())
-        .execute(state.pool())
-        .await?;
-    let unread: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM office_notice_receipts WHERE notice_id = $1 AND read_at IS NULL",
-    )
-    .bind(id.to_owned())
-    .fetch_one(state.pool())
-    .await?;
+    store::set_reminded(state.pool(), id, state.now()).await?;
+    let unread = store::unread_count(state.pool(), id).await?;
     Ok(usize::try_from(unread).unwrap_or(0))
 }
 
@@ -311,28 +243,9 @@ pub struct Notices {
 }
 
 pub async fn list(state: &AppState, actor: &Actor) -> AppResult<Notices> {
-    let received: Vec<LineRow> = sqlx::query_as(
-        "SELECT n.id, n.title, n.sent_at, n.read_by, r.read_at FROM office_notice_receipts r \
-         JOIN office_notices n ON n.id = r.notice_id WHERE r.account_id = $1 \
-         ORDER BY n.sent_at DESC, n.id LIMIT 200",
-    )
-    .bind(actor.id().to_owned())
-    .fetch_all(state.pool())
-    .await?;
-    let sent: Vec<(String, String, i64, Option<i64>, i64, i64)> = match sender_department(actor) {
-        Ok(department) => {
-            sqlx::query_as(
-                "SELECT n.id, n.title, n.sent_at, n.read_by, \
-                 (SELECT COUNT(*) FROM office_notice_receipts r WHERE r.notice_id = n.id \
-                  AND r.read_at IS NOT NULL), \
-                 (SELECT COUNT(*) FROM office_notice_receipts r WHERE r.notice_id = n.id) \
-                 FROM office_notices n WHERE n.department_id = $1 \
-                 ORDER BY n.sent_at DESC, n.id LIMIT 200",
-            )
-            .bind(department.to_owned())
-            .fetch_all(state.pool())
-            .await?
-        }
+    let received = store::received_notices(state.pool(), actor.id(), 200).await?;
+    let sent = match sender_department(actor) {
+        Ok(department) => store::sent_notices(state.pool(), department, 200).await?,
         Err(_) => Vec::new(),
     };
     Ok(Notices {
@@ -372,14 +285,7 @@ pub async fn todo_part(
     t: crate::web::i18n::Tr,
     limit: usize,
 ) -> AppResult<crate::module::TodoPart> {
-    let unread: Vec<LineRow> = sqlx::query_as(
-        "SELECT n.id, n.title, n.sent_at, n.read_by, n.reminded_at FROM office_notice_receipts r \
-         JOIN office_notices n ON n.id = r.notice_id \
-         WHERE r.account_id = $1 AND r.read_at IS NULL ORDER BY n.sent_at, n.id",
-    )
-    .bind(actor.id().to_owned())
-    .fetch_all(state.pool())
-    .await?;
+    let unread = store::unread_notices(state.pool(), actor.id()).await?;
     let total = unread.len();
     let items = unread
         .into_iter()

@@ -1029,3 +1029,189 @@ pub async fn search_staff<'e>(
     .fetch_all(db)
     .await?)
 }
+
+// ---- Notices (通知公告) ----
+
+/// A notice as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct NoticeRow {
+    pub id: String,
+    pub department_id: String,
+    pub title: String,
+    pub body: String,
+    pub sent_by: String,
+    pub sent_at: i64,
+    pub read_by: Option<i64>,
+    pub reminded_at: Option<i64>,
+}
+
+/// A notice in a list: id, title, sent, read by, and the reader's reading (or, unread, the
+/// reminder).
+pub type NoticeLineRow = (String, String, i64, Option<i64>, Option<i64>);
+
+/// A notice sent, in a list: id, title, sent, read by, receipts read, receipts.
+pub type SentNoticeRow = (String, String, i64, Option<i64>, i64, i64);
+
+pub async fn notice<'e>(db: impl Exec<'e>, id: &str) -> AppResult<Option<NoticeRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, department_id, title, body, sent_by, sent_at, read_by, reminded_at \
+         FROM office_notices WHERE id = $1",
+    )
+    .bind(id.to_owned())
+    .fetch_optional(db)
+    .await?)
+}
+
+pub async fn insert_notice<'e>(db: impl Exec<'e>, notice: &NoticeRow) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO office_notices (id, department_id, title, body, sent_by, sent_at, read_by, \
+         reminded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(notice.id.clone())
+    .bind(notice.department_id.clone())
+    .bind(notice.title.clone())
+    .bind(notice.body.clone())
+    .bind(notice.sent_by.clone())
+    .bind(notice.sent_at)
+    .bind(notice.read_by)
+    .bind(notice.reminded_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A recipient's receipt, unread.
+pub async fn insert_receipt<'e>(db: impl Exec<'e>, notice: &str, account: &str) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO office_notice_receipts (notice_id, account_id, read_at) VALUES ($1, $2, NULL)",
+    )
+    .bind(notice.to_owned())
+    .bind(account.to_owned())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The staff accounts of a department that are not disabled.
+pub async fn staff_ids_of<'e>(db: impl Exec<'e>, department: &str) -> AppResult<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM accounts WHERE department_id = $1 AND disabled = 0 ORDER BY id",
+    )
+    .bind(department.to_owned())
+    .fetch_all(db)
+    .await?)
+}
+
+/// Dates the reader's receipt when it is unread; whether it was.
+pub async fn mark_read<'e>(
+    db: impl Exec<'e>,
+    notice: &str,
+    account: &str,
+    now: i64,
+) -> AppResult<bool> {
+    Ok(sqlx::query(
+        "UPDATE office_notice_receipts SET read_at = $1 WHERE notice_id = $2 \
+         AND account_id = $3 AND read_at IS NULL",
+    )
+    .bind(now)
+    .bind(notice.to_owned())
+    .bind(account.to_owned())
+    .execute(db)
+    .await?
+    .rows_affected()
+        > 0)
+}
+
+pub async fn is_recipient<'e>(db: impl Exec<'e>, notice: &str, account: &str) -> AppResult<bool> {
+    Ok(sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM office_notice_receipts WHERE notice_id = $1 AND account_id = $2",
+    )
+    .bind(notice.to_owned())
+    .bind(account.to_owned())
+    .fetch_one(db)
+    .await?
+        > 0)
+}
+
+/// Every receipt of a notice — account, name, read at — the unread first.
+pub async fn receipts<'e>(
+    db: impl Exec<'e>,
+    notice: &str,
+) -> AppResult<Vec<(String, String, Option<i64>)>> {
+    Ok(sqlx::query_as(
+        "SELECT r.account_id, COALESCE(a.display_name, ''), r.read_at \
+         FROM office_notice_receipts r LEFT JOIN accounts a ON a.id = r.account_id \
+         WHERE r.notice_id = $1 ORDER BY r.read_at IS NOT NULL, a.display_name, r.account_id",
+    )
+    .bind(notice.to_owned())
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn set_reminded<'e>(db: impl Exec<'e>, notice: &str, now: i64) -> AppResult<()> {
+    sqlx::query("UPDATE office_notices SET reminded_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(notice.to_owned())
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// How many recipients have not read a notice.
+pub async fn unread_count<'e>(db: impl Exec<'e>, notice: &str) -> AppResult<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM office_notice_receipts WHERE notice_id = $1 AND read_at IS NULL",
+    )
+    .bind(notice.to_owned())
+    .fetch_one(db)
+    .await?)
+}
+
+/// The notices to `account`, newest first, each with when they read it.
+pub async fn received_notices<'e>(
+    db: impl Exec<'e>,
+    account: &str,
+    limit: i64,
+) -> AppResult<Vec<NoticeLineRow>> {
+    Ok(sqlx::query_as(
+        "SELECT n.id, n.title, n.sent_at, n.read_by, r.read_at FROM office_notice_receipts r \
+         JOIN office_notices n ON n.id = r.notice_id WHERE r.account_id = $1 \
+         ORDER BY n.sent_at DESC, n.id LIMIT $2",
+    )
+    .bind(account.to_owned())
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
+/// The notices `department` sent, newest first, with how many of their receipts are read.
+pub async fn sent_notices<'e>(
+    db: impl Exec<'e>,
+    department: &str,
+    limit: i64,
+) -> AppResult<Vec<SentNoticeRow>> {
+    Ok(sqlx::query_as(
+        "SELECT n.id, n.title, n.sent_at, n.read_by, \
+         (SELECT COUNT(*) FROM office_notice_receipts r WHERE r.notice_id = n.id \
+          AND r.read_at IS NOT NULL), \
+         (SELECT COUNT(*) FROM office_notice_receipts r WHERE r.notice_id = n.id) \
+         FROM office_notices n WHERE n.department_id = $1 \
+         ORDER BY n.sent_at DESC, n.id LIMIT $2",
+    )
+    .bind(department.to_owned())
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
+/// The notices `account` has not read, oldest first, each with its reminder.
+pub async fn unread_notices<'e>(db: impl Exec<'e>, account: &str) -> AppResult<Vec<NoticeLineRow>> {
+    Ok(sqlx::query_as(
+        "SELECT n.id, n.title, n.sent_at, n.read_by, n.reminded_at FROM office_notice_receipts r \
+         JOIN office_notices n ON n.id = r.notice_id \
+         WHERE r.account_id = $1 AND r.read_at IS NULL ORDER BY n.sent_at, n.id",
+    )
+    .bind(account.to_owned())
+    .fetch_all(db)
+    .await?)
+}
