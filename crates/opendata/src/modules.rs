@@ -54,6 +54,17 @@ impl crate::module::Module for OpenDataModule {
         ]
     }
 
+    /// The uploads waiting for a second administrator to publish them.
+    fn todo<'a>(
+        &'a self,
+        state: &'a crate::state::AppState,
+        actor: &'a tongban_platform::identity::model::Actor,
+        t: tongban_platform::web::i18n::Tr,
+        limit: usize,
+    ) -> tongban_platform::module::Todos<'a> {
+        Box::pin(crate::service::todo_part(state, actor, t, limit))
+    }
+
     fn long_requests(&self) -> &'static [crate::module::LongRequest] {
         LONG_REQUESTS
     }

@@ -2124,3 +2124,42 @@ mod catalogue_tests {
         assert_eq!(seen(&again), seen(&whole));
     }
 }
+
+/// The uploads of the administrator's department waiting for them to publish — those someone
+/// else uploaded or treated last, since publishing takes a second person — as their part of
+/// the to-do list, the longest waiting first.
+pub async fn todo_part(
+    state: &AppState,
+    actor: &Actor,
+    t: crate::web::i18n::Tr,
+    limit: usize,
+) -> AppResult<tongban_platform::module::TodoPart> {
+    let Some(department) = actor.account.department_id.as_deref() else {
+        return Ok(tongban_platform::module::TodoPart::default());
+    };
+    if !can_publish(actor, department) {
+        return Ok(tongban_platform::module::TodoPart::default());
+    }
+    let waiting: Vec<store::WaitingUpload> = store::uploads_in_review(state.pool(), department)
+        .await?
+        .into_iter()
+        .filter(|upload| upload.4 != actor.id())
+        .collect();
+    let total = waiting.len();
+    let items = waiting
+        .into_iter()
+        .take(limit)
+        .map(
+            |(_, resource, _, dataset, _, at)| tongban_platform::module::TodoItem {
+                module: "open-data",
+                kind: t.get("opendata.todo_kind").to_owned(),
+                title: format!("{dataset} · {resource}"),
+                link: "/opendata/console".to_owned(),
+                due: None,
+                urgency: 0,
+                at,
+            },
+        )
+        .collect();
+    Ok(tongban_platform::module::TodoPart { items, total })
+}

@@ -1067,3 +1067,22 @@ pub async fn delete_harvested<'e>(db: impl Exec<'e>, source_id: &str, iri: &str)
         .await?;
     Ok(())
 }
+
+/// An upload waiting for a second person to publish it: resource, its name, the dataset's URL
+/// name and title, who last changed it, when.
+pub type WaitingUpload = (String, String, String, String, String, i64);
+
+/// The uploads of `department`'s datasets waiting in review, oldest first.
+pub async fn uploads_in_review<'e>(
+    db: impl Exec<'e>,
+    department: &str,
+) -> AppResult<Vec<WaitingUpload>> {
+    Ok(sqlx::query_as(
+        "SELECT r.id, r.name, d.name, d.title, r.changed_by, r.modified_at FROM open_resources r \
+         JOIN open_datasets d ON d.id = r.dataset_id \
+         WHERE d.department_id = $1 AND r.state = 'review' ORDER BY r.modified_at, r.id",
+    )
+    .bind(department.to_owned())
+    .fetch_all(db)
+    .await?)
+}

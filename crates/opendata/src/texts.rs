@@ -4,6 +4,11 @@ pub const TEXTS: tongban_platform::web::i18n::Texts = &[
     ("nav.opendata", "数据开放", "Open data"),
     ("od.title", "数据开放", "Open data"),
     (
+        "opendata.todo_kind",
+        "开放数据待发布",
+        "Open data to publish",
+    ),
+    (
         "od.hint",
         "各部门依法开放的数据，发布前逐格检查个人信息。",
         "Data the departments open by law, every cell checked for personal data before publication.",

@@ -392,12 +392,42 @@ async fn planted_ids_and_phones_stop_publication_until_treated_and_a_second_pers
     );
     assert_eq!(treated["preview"][0][1], "王**");
 
+    // It waits in the administrator's to-do list (not in the clerk's, who may not publish).
+    let waiting = |username: &'static str| {
+        let state = app.state.clone();
+        async move {
+            let actor = tongban_app::identity::service::actor_of_username(&state, username)
+                .await
+                .expect("read")
+                .expect("the account");
+            tongban_app::module::todo_list(
+                &state,
+                &actor,
+                tongban_app::web::i18n::Tr(tongban_app::identity::model::Language::Zh),
+                50,
+            )
+            .await
+            .expect("their list")
+            .items
+            .into_iter()
+            .filter(|item| item.module == "open-data")
+            .map(|item| (item.kind, item.title))
+            .collect::<Vec<_>>()
+        }
+    };
+    let item = (
+        "开放数据待发布".to_owned(),
+        "食品安全抽检结果 · inspections.csv".to_owned(),
+    );
+    assert!(waiting("demo.deptadmin.market").await.contains(&item));
+    assert!(waiting("demo.clerk.market").await.is_empty());
     // The clerk may not publish; an administrator who did not treat it does.
     let (status, _) = publish(clerk.clone()).await;
     assert_eq!(status, 403);
     let (status, published) = publish(admin.clone()).await;
     assert_eq!(status, 200, "{published}");
     assert_eq!(published["publication"], "published");
+    assert!(!waiting("demo.deptadmin.market").await.contains(&item));
     let raw_left: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM open_file_refs WHERE kind = 'raw'")
         .fetch_one(app.state.pool())
         .await
