@@ -1736,3 +1736,50 @@ pub async fn work(state: &AppState, actor: &Actor) -> AppResult<(Vec<CaseView>, 
     }
     Ok((window, inbox))
 }
+
+/// A clerk's cross-region work as their part of the to-do list: the cases at their window
+/// waiting to be checked and forwarded (or sent back by the other region), and the cases
+/// received for their departments waiting for them — not those back with the applicant for
+/// correction. Each is due at the end of its due day, in the region's zone.
+pub async fn todo_part(
+    state: &AppState,
+    actor: &Actor,
+    t: crate::web::i18n::Tr,
+    limit: usize,
+) -> AppResult<crate::module::TodoPart> {
+    if !actor.has_role(crate::identity::model::Role::Clerk) {
+        return Ok(crate::module::TodoPart::default());
+    }
+    let (window, inbox) = work(state, actor).await?;
+    let zone = state.zone();
+    let waiting: Vec<(&'static str, CaseView)> = window
+        .into_iter()
+        .map(|case| ("cross.todo_window", case))
+        .chain(
+            inbox
+                .into_iter()
+                .filter(|case| case.state != "correction")
+                .map(|case| ("cross.todo_received", case)),
+        )
+        .collect();
+    let total = waiting.len();
+    let items = waiting
+        .into_iter()
+        .take(limit)
+        .map(|(kind, case)| crate::module::TodoItem {
+            module: "cross-region",
+            kind: t.get(kind).to_owned(),
+            title: format!("{} · {}", case.item_name, case.applicant),
+            link: "/cross-region".to_owned(),
+            due: case
+                .due_day
+                .as_deref()
+                .and_then(tongban_core::zone::parse_ymd)
+                .and_then(|day| day.next_day())
+                .map(|next| zone.start_of(next) - 1),
+            urgency: 0,
+            at: crate::time_fmt::parse_millis(&case.created_at).unwrap_or_default(),
+        })
+        .collect();
+    Ok(crate::module::TodoPart { items, total })
+}

@@ -54,6 +54,17 @@ impl crate::module::Module for CrossRegionModule {
         crate::texts::TEXTS
     }
 
+    /// The cases waiting at the clerk's window or in their departments' inboxes.
+    fn todo<'a>(
+        &'a self,
+        state: &'a crate::state::AppState,
+        actor: &'a crate::identity::model::Actor,
+        t: crate::web::i18n::Tr,
+        limit: usize,
+    ) -> crate::module::Todos<'a> {
+        Box::pin(crate::cases::todo_part(state, actor, t, limit))
+    }
+
     fn demo<'a>(
         &'a self,
         state: &'a crate::state::AppState,

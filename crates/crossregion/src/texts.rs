@@ -3,6 +3,16 @@
 pub const TEXTS: tongban_platform::web::i18n::Texts = &[
     ("nav.cross_region", "跨省通办", "Across regions"),
     (
+        "cross.todo_window",
+        "跨省代收待核",
+        "Received for another region, to check",
+    ),
+    (
+        "cross.todo_received",
+        "跨省通办待办理",
+        "Cross-region case to handle",
+    ),
+    (
         "cross.title",
         "跨省通办",
         "Applications across regions (跨省通办)",

@@ -689,6 +689,12 @@ async fn a_window_receives_for_another_region_and_forwards_once_checked() {
             .iter()
             .any(|c| c["id"] == json!(id))
     );
+    // It waits in the window clerk's to-do list until forwarded.
+    let todo = browser.get(&a, "/todo").await.text().await.expect("todo");
+    assert!(
+        todo.contains("跨省代收待核") && todo.contains("href=\"/cross-region\""),
+        "{todo}"
+    );
     let jiangnan = a.account("demo.clerk.jiangnan").api_token.clone();
     let forward = |token: String| {
         let (a, id) = (&a, id.clone());
@@ -722,6 +728,12 @@ async fn a_window_receives_for_another_region_and_forwards_once_checked() {
     let there = case(&b, &clerk, &id).await;
     assert_eq!(there["mode"], "proxy");
     assert_eq!(there["state"], "received");
+    let todo = browser.get(&a, "/todo").await.text().await.expect("todo");
+    assert!(!todo.contains("跨省代收待核"), "forwarded: {todo}");
+    // Received in B, the case waits in the competent clerk's list there.
+    let mut competent = b.page_login(b.account("demo.clerk.tax")).await;
+    let todo = competent.get(&b, "/todo").await.text().await.expect("todo");
+    assert!(todo.contains("跨省通办待办理"), "{todo}");
     drain(&b).await;
     assert_eq!(case(&a, &window, &id).await["state"], "delivered");
     // The resident follows the case received for them at the window on their own page.
