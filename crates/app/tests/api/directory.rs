@@ -108,6 +108,32 @@ async fn colleagues_are_found_by_name_initials_post_and_phone_and_a_phone_is_rea
         .expect("json");
     assert_eq!(opened["phone"], "13905710012");
     assert_eq!(staff_contact_reads(&app).await, before + 1);
+    // A phone that is not one is refused and changes nothing; nor may a colleague set it.
+    let phone_path = format!("/api/v1/office/directory/people/{yang_id}/phone");
+    let put = |token: String, phone: &'static str| {
+        let (app, path) = (&app, phone_path.clone());
+        async move {
+            app.client
+                .put(app.url(&path))
+                .bearer_auth(token)
+                .json(&json!({"phone": phone}))
+                .send()
+                .await
+                .expect("request")
+        }
+    };
+    let bad = put(app.account("demo.deptadmin").api_token.clone(), "电话abc").await;
+    assert_eq!(problem(bad).await.0, 422);
+    let other = put(app.account(who).api_token.clone(), "13800000000").await;
+    assert_eq!(problem(other).await.0, 403);
+    let kept: Value = app
+        .get_as(&app.account(who).api_token, &phone_path)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(kept["phone"], "13905710012");
+    let before = before + 1;
     let nobody = app
         .get_as(
             &app.account(who).api_token,
