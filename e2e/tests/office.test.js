@@ -134,6 +134,41 @@ test('a district clerk finds a colleague in the directory on a phone by pinyin i
   await context.close();
 });
 
+test('a district clerk signs for the city\'s notice on a phone, registers it and takes it on', async () => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, bypassCSP: true });
+  const clerk = await signIn(demo, context, 'demo.clerk.jiangnan');
+  await clerk.goto(`${demo.baseUrl}/todo`);
+  const notice = '关于推行“一件事一次办”集成服务的通知';
+  assert.match(await clerk.textContent('main'), /收文签收/);
+  await clerk.click(`text=${notice}`);
+  await clerk.waitForURL('**/office/incoming/*');
+  const page = clerk.url();
+  assert.match(await clerk.textContent('article.gongwen'), /临政服发〔\d{4}〕\d+号/);
+  assert.deepEqual(await axe(clerk), []);
+  for (const [act, done] of [['receive', '收文登记'], ['register', '收文初审']]) {
+    await clerk.locator('form', { has: clerk.locator(`input[name=act][value=${act}]`) }).locator('button').click();
+    await clerk.waitForURL(`**?done=${act}`);
+    assert.match(await clerk.textContent('main'), new RegExp(done));
+  }
+  assert.match(await clerk.textContent('main'), /收文编号 收〔\d{4}〕\d+号/);
+  const assign = clerk.locator('form', { has: clerk.locator('input[name=act][value=assign]') });
+  await assign.locator('input[name=days]').fill('3');
+  await assign.locator('textarea[name=opinion]').fill('请综合窗口科落实培训');
+  await assign.locator('button').click();
+  await clerk.waitForURL('**?done=assign');
+  const main = await clerk.textContent('main');
+  assert.match(main, /收文承办/);
+  assert.match(main, /办理时限/);
+  const width = await clerk.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 390, `the page fits the phone (${width} px)`);
+  assert.deepEqual(await axe(clerk), []);
+  await shot(clerk, 'office-incoming-phone');
+  await clerk.goto(`${demo.baseUrl}/office/incoming`);
+  assert.match(await clerk.textContent('main'), /收〔\d{4}〕\d+号/);
+  assert.ok(page.includes('/office/incoming/'));
+  await context.close();
+});
+
 /** A binary PPM (P6) as pdftoppm writes it, with a counter of pixels in a box. */
 function readPpm(path) {
   const data = readFileSync(path);

@@ -11,6 +11,7 @@ use utoipa_axum::routes;
 use crate::directory::{Directory, NewPhone, NewPost, NewUnit, Phone, Post, Unit};
 use crate::documents::{ActOnDocument, DocumentView, DraftChange, NewDocument, Todo};
 use crate::error::{AppResult, Problem};
+use crate::incoming::{ActOnIncoming, IncomingLine, IncomingView};
 use crate::notices::{NewNotice, NoticeView, Notices};
 use crate::state::AppState;
 use crate::web::extract::{ApiActor, ApiJson, RequestId};
@@ -24,6 +25,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(pdf))
         .routes(routes!(root_certificate))
         .routes(routes!(todo))
+        .routes(routes!(incoming_list))
+        .routes(routes!(incoming_one))
+        .routes(routes!(incoming_act))
         .routes(routes!(notices, send_notice))
         .routes(routes!(notice))
         .routes(routes!(remind))
@@ -280,6 +284,45 @@ async fn act(
 ) -> AppResult<Json<DocumentView>> {
     Ok(Json(
         crate::documents::act(&state, &actor, &id, request).await?,
+    ))
+}
+
+/// The documents the caller's organ received (收文), newest first, and those given to the
+/// caller to handle or circulated to them to read.
+#[utoipa::path(get, path = "/api/v1/office/incoming", tag = "office", security(("bearer" = [])),
+    responses((status = 200, body = [IncomingLine]), (status = 401, body = Problem)))]
+async fn incoming_list(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> AppResult<Json<Vec<IncomingLine>>> {
+    Ok(Json(crate::incoming::list(&state, &actor, 500).await?))
+}
+
+/// A received document with its history, its handler, those it was circulated to and what
+/// the caller may do (the organ's staff, its handler and its readers).
+#[utoipa::path(get, path = "/api/v1/office/incoming/{id}", tag = "office", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = IncomingView), (status = 401, body = Problem), (status = 404, body = Problem)))]
+async fn incoming_one(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> AppResult<Json<IncomingView>> {
+    Ok(Json(crate::incoming::view(&state, &actor, &id).await?))
+}
+
+/// Act on a received document: sign for it or refuse it, register it, give it to a handler
+/// with a limit or return it, circulate it, remind its handler, read it, answer it — each
+/// only by whom the step is for.
+#[utoipa::path(post, path = "/api/v1/office/incoming/{id}/acts", tag = "office", security(("bearer" = [])), params(("id" = String, Path)), request_body = ActOnIncoming,
+    responses((status = 200, body = IncomingView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn incoming_act(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<ActOnIncoming>,
+) -> AppResult<Json<IncomingView>> {
+    Ok(Json(
+        crate::incoming::act(&state, &actor, &id, request).await?,
     ))
 }
 

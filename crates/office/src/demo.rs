@@ -10,6 +10,7 @@ use crate::gongwen::draft::{Draft, Recipient, Relation, Urgency};
 use crate::gongwen::flow::Act;
 use crate::gongwen::kind::{Direction, Kind};
 use crate::identity::model::Actor;
+use crate::incoming::{ActOnIncoming, InAct};
 use crate::state::AppState;
 use tongban_platform::demo::DemoCity;
 
@@ -233,6 +234,37 @@ pub async fn seed(state: &AppState, city: &DemoCity) -> AppResult<()> {
         &head_id,
     )
     .await?;
+
+    // The notice in the districts' inboxes: Jiangbei's clerk has signed for it, registered it
+    // and taken it on, with five working days; Jiangnan's has yet to sign for it.
+    if let Some(district) = actor(state, city, "demo.clerk").await? {
+        let received = crate::incoming::list(state, &district, 20).await?;
+        if let Some(line) = received.iter().find(|l| l.title == sent.draft.title) {
+            for (act, handler, days) in [
+                (InAct::Receive, None, None),
+                (InAct::Register, None, None),
+                (InAct::Assign, Some(district.id().to_owned()), Some(5)),
+            ] {
+                crate::incoming::act(
+                    state,
+                    &district,
+                    &line.id,
+                    ActOnIncoming {
+                        act: Some(act),
+                        opinion: if act == InAct::Assign {
+                            "请按通知要求于12月20日前完成窗口人员培训".into()
+                        } else {
+                            String::new()
+                        },
+                        handler,
+                        days,
+                        readers: Vec::new(),
+                    },
+                )
+                .await?;
+            }
+        }
+    }
 
     // A 请示 to the city government, waiting for the leader's sign-off.
     let mut request = draft(

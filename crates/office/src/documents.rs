@@ -17,7 +17,8 @@ use crate::desk::{Desk, Effect, Job};
 use crate::error::{AppError, AppResult, retrying};
 use crate::gongwen::draft::{self, Draft, Urgency};
 use crate::gongwen::flow::{self, Act, Party, Step};
-use crate::identity::model::{Account, Actor, Role, Scope};
+use crate::identity::model::{Actor, Role};
+use crate::people::{PartyView, digest, party_view, staff_member};
 use crate::state::AppState;
 use crate::store::{self, Document, HistoryRow, Waiting};
 
@@ -62,15 +63,6 @@ pub struct ActOnDocument {
     pub leader: Option<String>,
 }
 
-/// A person on a document.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct PartyView {
-    pub account_id: String,
-    pub name: String,
-    /// When a reviewer agreed.
-    pub agreed_at: Option<String>,
-}
-
 /// An act in a document's history.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HistoryView {
@@ -104,6 +96,8 @@ pub struct DocumentView {
     pub history: Vec<HistoryView>,
     /// What the reader may do now.
     pub acts: Vec<Act>,
+    /// Once sent: where it went, and where it stands with each recipient of this deployment.
+    pub deliveries: Vec<crate::incoming::DeliveryView>,
     pub version: i64,
     pub created_at: String,
     pub modified_at: String,
@@ -316,26 +310,6 @@ fn party_name(party: Party) -> &'static str {
     }
 }
 
-/// A staff member of `department` holding one of `roles`, as named on a document.
-async fn staff_member(
-    state: &AppState,
-    account: &str,
-    department: &str,
-    roles: &[Role],
-) -> AppResult<Option<Account>> {
-    let Some(found) = crate::identity::store::account(state.pool(), account).await? else {
-        return Ok(None);
-    };
-    if found.disabled || found.department_id.as_deref() != Some(department) {
-        return Ok(None);
-    }
-    let grants = crate::identity::store::grants(state.pool(), account).await?;
-    let holds = grants
-        .iter()
-        .any(|g| roles.contains(&g.role) && g.scope != Scope::Own);
-    Ok(holds.then_some(found))
-}
-
 /// Checks whom the drafter sends the document to; returns the leader's name (the 签发人).
 async fn check_parties(
     state: &AppState,
@@ -396,10 +370,6 @@ async fn check_parties(
     Ok(leader.display_name)
 }
 
-fn digest(state: &AppState, bytes: &[u8]) -> String {
-    crate::desk::hex(&tongban_crypto::digest(state.config.profile.hash(), bytes))
-}
-
 /// Takes an act on a document, written by the node's desk with the acts of others in one
 /// transaction ([`crate::desk`]): the document moves only from the version read (two people
 /// acting at once: one wins, the other is told), and its history row is written with it; the
@@ -437,6 +407,12 @@ pub async fn take(
     }
     let row = retrying(|| act_once(state, actor, id, &request, &opinion)).await?;
     witness(state, &row).await;
+    if request.act == Act::Distribute {
+        // Into the recipients' inboxes; what fails here the office's job delivers.
+        if let Err(error) = crate::incoming::deliver(state, id).await {
+            tracing::warn!(%error, "a sent document waits to be delivered");
+        }
+    }
     Ok(row)
 }
 
@@ -615,22 +591,6 @@ pub async fn witness_left(state: &AppState) -> AppResult<()> {
     Ok(())
 }
 
-async fn party_view(
-    state: &AppState,
-    account: &str,
-    agreed_at: Option<i64>,
-) -> AppResult<PartyView> {
-    let name = crate::identity::store::account(state.pool(), account)
-        .await?
-        .map(|a| a.display_name)
-        .unwrap_or_default();
-    Ok(PartyView {
-        account_id: account.to_owned(),
-        name,
-        agreed_at: agreed_at.map(crate::time_fmt::rfc3339),
-    })
-}
-
 /// A document with its parties, its history and what the actor may do.
 pub async fn view(state: &AppState, actor: &Actor, id: &str) -> AppResult<DocumentView> {
     let document = readable(state, actor, id).await?;
@@ -675,6 +635,7 @@ pub async fn view(state: &AppState, actor: &Actor, id: &str) -> AppResult<Docume
         leader,
         history,
         acts,
+        deliveries: crate::incoming::deliveries(state, id).await?,
         version: document.version,
         created_at: crate::time_fmt::rfc3339(document.created_at),
         modified_at: crate::time_fmt::rfc3339(document.modified_at),

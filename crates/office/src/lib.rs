@@ -15,10 +15,14 @@ pub mod directory;
 pub mod directory_page;
 pub mod documents;
 pub mod examples;
+pub mod incoming;
+pub mod incoming_page;
 
+pub mod layout;
 pub mod notices;
 pub mod numbering;
 pub mod pages;
+pub mod people;
 pub mod seal;
 pub mod store;
 

@@ -30,7 +30,7 @@ impl crate::module::Module for OfficeModule {
     }
 
     fn routes(&self) -> axum::Router<AppState> {
-        crate::pages::routes()
+        crate::pages::routes().merge(crate::incoming_page::routes())
     }
 
     fn nav(&self, actor: &crate::identity::model::Actor) -> Vec<crate::module::NavLink> {
@@ -73,9 +73,13 @@ impl crate::module::Module for OfficeModule {
     ) -> crate::module::Todos<'a> {
         Box::pin(async move {
             let mut part = crate::documents::todo_part(state, actor, t, limit).await?;
-            let notices = crate::notices::todo_part(state, actor, t, limit).await?;
-            part.total += notices.total;
-            part.items.extend(notices.items);
+            for other in [
+                crate::notices::todo_part(state, actor, t, limit).await?,
+                crate::incoming::todo_part(state, actor, t, limit).await?,
+            ] {
+                part.total += other.total;
+                part.items.extend(other.items);
+            }
             Ok(part)
         })
     }
@@ -87,19 +91,47 @@ impl crate::module::Module for OfficeModule {
         t: crate::web::i18n::Tr,
         limit: usize,
     ) -> crate::module::Todos<'a> {
-        Box::pin(crate::documents::done_part(state, actor, t, limit))
+        Box::pin(async move {
+            let mut part = crate::documents::done_part(state, actor, t, limit).await?;
+            let received = crate::incoming::done_part(state, actor, t, limit).await?;
+            part.total += received.total;
+            part.items.extend(received.items);
+            // The newest first, within the limit.
+            part.items.sort_by_key(|item| std::cmp::Reverse(item.at));
+            part.items.truncate(limit);
+            part.total = part.items.len();
+            Ok(part)
+        })
     }
 
     fn jobs(&self, state: &AppState) -> Vec<crate::module::Job> {
         let witness = state.clone();
-        vec![crate::module::Job::once_every(
-            state.clone(),
-            "office.witness",
-            std::time::Duration::from_secs(60),
-            move || {
-                let state = witness.clone();
-                async move { crate::documents::witness_left(&state).await }
-            },
-        )]
+        vec![
+            crate::module::Job::once_every(
+                state.clone(),
+                "office.witness",
+                std::time::Duration::from_secs(60),
+                move || {
+                    let state = witness.clone();
+                    async move {
+                        crate::documents::witness_left(&state).await?;
+                        crate::incoming::deliver_left(&state).await?;
+                        crate::incoming::witness_left(&state).await
+                    }
+                },
+            ),
+            crate::module::Job::once_every(
+                state.clone(),
+                "office.urge",
+                std::time::Duration::from_secs(600),
+                {
+                    let state = state.clone();
+                    move || {
+                        let state = state.clone();
+                        async move { crate::incoming::urge_due(&state).await.map(|_| ()) }
+                    }
+                },
+            ),
+        ]
     }
 }

@@ -18,6 +18,7 @@ use crate::error::AppError;
 use crate::gongwen::draft::{Draft, Recipient, Relation, Urgency};
 use crate::gongwen::flow::Act;
 use crate::gongwen::kind::{Direction, Kind};
+use crate::layout::Layout;
 use crate::state::AppState;
 use crate::web::extract::PageForm;
 use crate::web::pages::{PageBase, PageCtx, PageError};
@@ -403,7 +404,7 @@ struct DocumentPage {
     base: PageBase,
     notice: Option<String>,
     doc: DocumentView,
-    organ: String,
+    layout: Layout,
     step: String,
     kind: String,
     history: Vec<Shown>,
@@ -412,9 +413,6 @@ struct DocumentPage {
     /// For sending it for review: the department's staff (id, name) and its leaders.
     staff: Vec<(String, String)>,
     leaders: Vec<(String, String)>,
-    /// 成文日期: the day the leader signed it off, in the region's zone.
-    dated: Option<String>,
-    upward: bool,
     /// The drafter may send it for review.
     can_submit: bool,
     /// Sealed: its signed file can be downloaded.
@@ -493,7 +491,13 @@ async fn document(
             .done
             .and_then(|a| Act::parse(&a))
             .map(|a| ctx.t.get(documents::act_key(a)).to_owned()),
-        organ,
+        layout: Layout {
+            organ,
+            draft: doc.draft.clone(),
+            number: doc.number.clone(),
+            dated,
+            upward: doc.draft.direction == Direction::Upward,
+        },
         step: ctx.t.get(documents::step_key(doc.step)).to_owned(),
         kind: doc.draft.kind.zh().to_owned(),
         history,
@@ -508,8 +512,6 @@ async fn document(
             .filter(|(id, _, _)| *id != me)
             .map(|(id, name, _)| (id, name))
             .collect(),
-        dated,
-        upward: doc.draft.direction == Direction::Upward,
         can_submit: doc.acts.contains(&Act::Submit),
         sealed: crate::seal::sealed(doc.step),
         doc,

@@ -1215,3 +1215,433 @@ pub async fn unread_notices<'e>(db: impl Exec<'e>, account: &str) -> AppResult<V
     .fetch_all(db)
     .await?)
 }
+
+/// A received document (收文) as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct IncomingRow {
+    pub id: String,
+    /// The organ that received it.
+    pub department_id: String,
+    pub source_document_id: String,
+    pub sender_department_id: String,
+    pub sender_name: String,
+    /// 1 when copied to the organ (抄送), 0 when addressed to it (主送).
+    pub copied: i64,
+    pub title: String,
+    pub number: String,
+    /// The document's elements, as sent (JSON).
+    pub draft: String,
+    /// 成文日期, as written on it.
+    pub dated: String,
+    pub urgency: i64,
+    pub state: String,
+    pub register_year: Option<i64>,
+    pub register_seq: Option<i64>,
+    pub handler_id: Option<String>,
+    pub due_day: Option<String>,
+    pub reminded_at: Option<i64>,
+    pub reply: Option<String>,
+    pub version: i64,
+    pub received_at: i64,
+    pub modified_at: i64,
+}
+
+const INCOMING: &str = "SELECT id, department_id, source_document_id, sender_department_id, \
+     sender_name, copied, title, number, draft, dated, urgency, state, register_year, \
+     register_seq, handler_id, due_day, reminded_at, reply, version, received_at, modified_at \
+     FROM office_incoming";
+
+pub async fn insert_incoming<'e>(db: impl Exec<'e>, row: &IncomingRow) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO office_incoming (id, department_id, source_document_id, \
+         sender_department_id, sender_name, copied, title, number, draft, dated, urgency, state, \
+         register_year, register_seq, handler_id, due_day, reminded_at, reply, version, \
+         received_at, modified_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+         $13, $14, $15, $16, $17, $18, $19, $20, $21)",
+    )
+    .bind(row.id.clone())
+    .bind(row.department_id.clone())
+    .bind(row.source_document_id.clone())
+    .bind(row.sender_department_id.clone())
+    .bind(row.sender_name.clone())
+    .bind(row.copied)
+    .bind(row.title.clone())
+    .bind(row.number.clone())
+    .bind(row.draft.clone())
+    .bind(row.dated.clone())
+    .bind(row.urgency)
+    .bind(row.state.clone())
+    .bind(row.register_year)
+    .bind(row.register_seq)
+    .bind(row.handler_id.clone())
+    .bind(row.due_day.clone())
+    .bind(row.reminded_at)
+    .bind(row.reply.clone())
+    .bind(row.version)
+    .bind(row.received_at)
+    .bind(row.modified_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn incoming<'e>(db: impl Exec<'e>, id: &str) -> AppResult<Option<IncomingRow>> {
+    Ok(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{INCOMING} WHERE id = $1")))
+            .bind(id.to_owned())
+            .fetch_optional(db)
+            .await?,
+    )
+}
+
+/// Writes a received document's new state, if it is still at `version` (raising it).
+pub async fn advance_incoming<'e>(
+    db: impl Exec<'e>,
+    row: &IncomingRow,
+    version: i64,
+) -> AppResult<bool> {
+    let done = sqlx::query(
+        "UPDATE office_incoming SET state = $1, register_year = $2, register_seq = $3, \
+         handler_id = $4, due_day = $5, reminded_at = $6, reply = $7, modified_at = $8, \
+         version = version + 1 WHERE id = $9 AND version = $10",
+    )
+    .bind(row.state.clone())
+    .bind(row.register_year)
+    .bind(row.register_seq)
+    .bind(row.handler_id.clone())
+    .bind(row.due_day.clone())
+    .bind(row.reminded_at)
+    .bind(row.reply.clone())
+    .bind(row.modified_at)
+    .bind(row.id.clone())
+    .bind(version)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The organ's received documents (when `department` is given) and those handled by or
+/// circulated to `account`, newest first.
+pub async fn incoming_of<'e>(
+    db: impl Exec<'e>,
+    department: Option<&str>,
+    account: &str,
+    limit: i64,
+) -> AppResult<Vec<IncomingRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{INCOMING} WHERE department_id = $1 OR handler_id = $2 OR id IN \
+         (SELECT incoming_id FROM office_incoming_readers WHERE account_id = $2) \
+         ORDER BY received_at DESC, id LIMIT $3"
+    )))
+    .bind(department.unwrap_or_default().to_owned())
+    .bind(account.to_owned())
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
+/// What waits for `account` among received documents (with whether it waits to be read), the
+/// most urgent and the oldest first, and how many in all: the organ's documents to sign for,
+/// register and screen (when `department` is the organ whose secretariat it is part of), those
+/// it handles, and those circulated to it unread.
+pub async fn incoming_waiting<'e>(
+    db: impl Exec<'e> + Copy,
+    department: Option<&str>,
+    account: &str,
+    limit: i64,
+) -> AppResult<(Vec<(IncomingRow, bool)>, i64)> {
+    let department = department.unwrap_or_default().to_owned();
+    let mut rows: Vec<IncomingRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{INCOMING} WHERE (department_id = $1 AND state IN ('receiving', 'registering', \
+         'screening')) OR (handler_id = $2 AND state = 'handling') \
+         ORDER BY urgency DESC, modified_at, id LIMIT $3"
+    )))
+    .bind(department.clone())
+    .bind(account.to_owned())
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    let (total,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM office_incoming WHERE (department_id = $1 AND state IN \
+         ('receiving', 'registering', 'screening')) OR (handler_id = $2 AND state = 'handling')",
+    )
+    .bind(department)
+    .bind(account.to_owned())
+    .fetch_one(db)
+    .await?;
+    let reading: Vec<IncomingRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{INCOMING} WHERE id IN (SELECT incoming_id FROM office_incoming_readers \
+         WHERE account_id = $1 AND read_at IS NULL) ORDER BY modified_at, id LIMIT $2"
+    )))
+    .bind(account.to_owned())
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    let (unread,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM office_incoming_readers WHERE account_id = $1 AND read_at IS NULL",
+    )
+    .bind(account.to_owned())
+    .fetch_one(db)
+    .await?;
+    let mut both: Vec<(IncomingRow, bool)> = rows.drain(..).map(|r| (r, false)).collect();
+    both.extend(reading.into_iter().map(|r| (r, true)));
+    Ok((both, total + unread))
+}
+
+/// Received documents with a handler, not reminded since given, whose limit ends on or
+/// before `horizon` (YYYY-MM-DD).
+pub async fn unreminded_due<'e>(
+    db: impl Exec<'e>,
+    horizon: &str,
+    limit: i64,
+) -> AppResult<Vec<IncomingRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{INCOMING} WHERE state = 'handling' AND reminded_at IS NULL AND due_day <= $1 \
+         ORDER BY due_day, id LIMIT $2"
+    )))
+    .bind(horizon.to_owned())
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Whether a sent document has been delivered.
+pub async fn delivered<'e>(db: impl Exec<'e>, document: &str) -> AppResult<bool> {
+    let at: Option<Option<i64>> =
+        sqlx::query_scalar("SELECT delivered_at FROM office_documents WHERE id = $1")
+            .bind(document.to_owned())
+            .fetch_optional(db)
+            .await?;
+    Ok(at.flatten().is_some())
+}
+
+/// Dates a sent document's delivery, unless it is dated; whether it was not.
+pub async fn mark_delivered<'e>(db: impl Exec<'e>, document: &str, now: i64) -> AppResult<bool> {
+    let done = sqlx::query(
+        "UPDATE office_documents SET delivered_at = $1 WHERE id = $2 AND delivered_at IS NULL \
+         AND state = 'sent'",
+    )
+    .bind(now)
+    .bind(document.to_owned())
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Sent documents not yet delivered, oldest first.
+pub async fn undelivered<'e>(db: impl Exec<'e>, limit: i64) -> AppResult<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM office_documents WHERE state = 'sent' AND delivered_at IS NULL \
+         ORDER BY modified_at, id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn insert_delivery<'e>(
+    db: impl Exec<'e>,
+    document: &str,
+    position: i64,
+    recipient: &str,
+    copied: bool,
+    incoming: Option<&str>,
+    now: i64,
+) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO office_deliveries (document_id, position, recipient, copied, incoming_id, \
+         delivered_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(document.to_owned())
+    .bind(position)
+    .bind(recipient.to_owned())
+    .bind(i64::from(copied))
+    .bind(incoming.map(str::to_owned))
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Where a sent document went: (recipient, copied, the received document's state, its
+/// answer), in the order named.
+pub async fn deliveries<'e>(
+    db: impl Exec<'e>,
+    document: &str,
+) -> AppResult<Vec<(String, bool, Option<String>, Option<String>)>> {
+    let rows: Vec<(String, i64, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT x.recipient, x.copied, i.state, i.reply FROM office_deliveries x \
+         LEFT JOIN office_incoming i ON i.id = x.incoming_id WHERE x.document_id = $1 \
+         ORDER BY x.position",
+    )
+    .bind(document.to_owned())
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(recipient, copied, state, reply)| (recipient, copied != 0, state, reply))
+        .collect())
+}
+
+/// Circulates a received document to a colleague (once; circulating again leaves the
+/// receipt as it is).
+pub async fn insert_reader<'e>(
+    db: impl Exec<'e>,
+    incoming: &str,
+    account: &str,
+    now: i64,
+) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO office_incoming_readers (incoming_id, account_id, sent_at, read_at) \
+         VALUES ($1, $2, $3, NULL) ON CONFLICT (incoming_id, account_id) DO NOTHING",
+    )
+    .bind(incoming.to_owned())
+    .bind(account.to_owned())
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn mark_reader_read<'e>(
+    db: impl Exec<'e>,
+    incoming: &str,
+    account: &str,
+    now: i64,
+) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE office_incoming_readers SET read_at = $1 WHERE incoming_id = $2 \
+         AND account_id = $3 AND read_at IS NULL",
+    )
+    .bind(now)
+    .bind(incoming.to_owned())
+    .bind(account.to_owned())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Whether a received document was circulated to `account` (read or not).
+pub async fn is_reader<'e>(db: impl Exec<'e>, incoming: &str, account: &str) -> AppResult<bool> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM office_incoming_readers WHERE incoming_id = $1 AND account_id = $2",
+    )
+    .bind(incoming.to_owned())
+    .bind(account.to_owned())
+    .fetch_optional(db)
+    .await?;
+    Ok(found.is_some())
+}
+
+/// Whether a received document was circulated to `account` and waits to be read by them.
+pub async fn reader_unread<'e>(
+    db: impl Exec<'e>,
+    incoming: &str,
+    account: &str,
+) -> AppResult<bool> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM office_incoming_readers WHERE incoming_id = $1 AND account_id = $2 \
+         AND read_at IS NULL",
+    )
+    .bind(incoming.to_owned())
+    .bind(account.to_owned())
+    .fetch_optional(db)
+    .await?;
+    Ok(found.is_some())
+}
+
+/// Those a received document was circulated to, with when each read it.
+pub async fn readers<'e>(
+    db: impl Exec<'e>,
+    incoming: &str,
+) -> AppResult<Vec<(String, Option<i64>)>> {
+    Ok(sqlx::query_as(
+        "SELECT account_id, read_at FROM office_incoming_readers WHERE incoming_id = $1 \
+         ORDER BY sent_at, account_id",
+    )
+    .bind(incoming.to_owned())
+    .fetch_all(db)
+    .await?)
+}
+
+const INCOMING_HISTORY: &str = "SELECT incoming_id, seq, step, act, actor_id, actor_name, \
+     opinion, opinion_digest, content_digest, log_index, at FROM office_incoming_history";
+
+/// An act on a received document (its id in `document_id`).
+pub async fn insert_incoming_history<'e>(db: impl Exec<'e>, row: &HistoryRow) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO office_incoming_history (incoming_id, seq, step, act, actor_id, \
+         actor_name, opinion, opinion_digest, content_digest, log_index, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(row.document_id.clone())
+    .bind(row.seq)
+    .bind(row.step.clone())
+    .bind(row.act.clone())
+    .bind(row.actor_id.clone())
+    .bind(row.actor_name.clone())
+    .bind(row.opinion.clone())
+    .bind(row.opinion_digest.clone())
+    .bind(row.content_digest.clone())
+    .bind(row.log_index)
+    .bind(row.at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn incoming_history<'e>(db: impl Exec<'e>, incoming: &str) -> AppResult<Vec<HistoryRow>> {
+    let rows: Vec<HistoryTuple> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{INCOMING_HISTORY} WHERE incoming_id = $1 ORDER BY seq"
+    )))
+    .bind(incoming.to_owned())
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(history_of).collect())
+}
+
+pub async fn unlogged_incoming<'e>(db: impl Exec<'e>, limit: i64) -> AppResult<Vec<HistoryRow>> {
+    let rows: Vec<HistoryTuple> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{INCOMING_HISTORY} WHERE log_index IS NULL ORDER BY at, incoming_id, seq LIMIT $1"
+    )))
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(history_of).collect())
+}
+
+pub async fn set_incoming_log_index<'e>(
+    db: impl Exec<'e>,
+    incoming: &str,
+    seq: i64,
+    index: i64,
+) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE office_incoming_history SET log_index = $1 WHERE incoming_id = $2 AND seq = $3 \
+         AND log_index IS NULL",
+    )
+    .bind(index)
+    .bind(incoming.to_owned())
+    .bind(seq)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// What an account did to received documents (已办): (document, its title, the act, when),
+/// newest first.
+pub async fn handled_incoming_by<'e>(
+    db: impl Exec<'e>,
+    account: &str,
+    limit: i64,
+) -> AppResult<Vec<(String, String, String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT h.incoming_id, i.title, h.act, h.at FROM office_incoming_history h \
+         JOIN office_incoming i ON i.id = h.incoming_id WHERE h.actor_id = $1 \
+         ORDER BY h.at DESC, h.incoming_id, h.seq DESC LIMIT $2",
+    )
+    .bind(account.to_owned())
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}

@@ -22,6 +22,7 @@ mod experience;
 mod gateway;
 mod govstack;
 mod home;
+mod incoming;
 mod keys;
 mod leases;
 mod ledger;

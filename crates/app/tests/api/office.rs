@@ -21,7 +21,7 @@ async fn put_as(app: &TestApp, token: &str, path: &str, body: &Value) -> reqwest
         .expect("request")
 }
 
-async fn act(app: &TestApp, who: &str, id: &str, body: Value) -> reqwest::Response {
+pub(crate) async fn act(app: &TestApp, who: &str, id: &str, body: Value) -> reqwest::Response {
     let token = app.account(who).api_token.clone();
     app.post_as(
         &token,
@@ -31,7 +31,7 @@ async fn act(app: &TestApp, who: &str, id: &str, body: Value) -> reqwest::Respon
     .await
 }
 
-async fn acted(app: &TestApp, who: &str, id: &str, body: Value) -> Value {
+pub(crate) async fn acted(app: &TestApp, who: &str, id: &str, body: Value) -> Value {
     let response = act(app, who, id, body.clone()).await;
     assert_eq!(
         response.status(),
@@ -753,7 +753,7 @@ async fn a_notice_reaches_a_units_staff_who_read_it_and_the_sender_sees_and_remi
 }
 
 /// The transparency log's entry at `index`, as JSON (read by the audit administrator).
-async fn log_entry(app: &TestApp, index: i64) -> Value {
+pub(crate) async fn log_entry(app: &TestApp, index: i64) -> Value {
     let audit = app.account("demo.auditadmin").api_token.clone();
     let contents: Value = app
         .get_as(
