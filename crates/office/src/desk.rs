@@ -1,9 +1,9 @@
 //! Group commit for the acts on documents: the acts of every request of this node gather in a
-//! queue and are written in one transaction, each in a savepoint of its own — so an act that
-//! lost its race (the document moved first) is undone alone and told, while the others stand.
-//! A recheck takes its number inside its savepoint: undone, it gives the number back, and the
-//! numbers of a code and year still run without a gap. The log's entries that witness the acts
-//! are noted on their history rows by the same writer, in its next transaction.
+//! queue and are written in one transaction, while each act stands or falls alone. An act that lost its race (the document moved first) writes nothing and is told; the
+//! rechecks of the batch that stand take their numbers together, one counter statement per
+//! code and year, so the numbers of a code and year still run without a gap. The log's entries
+//! that witness the acts are noted on their history rows by the same writer, in its next
+//! transaction, without the act waiting for it.
 //!
 //! One commit for many acts is what lets a secretariat number thousands of documents a second
 //! on one disk; on PostgreSQL the counter's row is locked once per batch rather than once per
@@ -14,6 +14,7 @@ use tongban_crypto::HashAlgorithm;
 
 use crate::error::{AppError, AppResult, retrying};
 use crate::gongwen::flow::Step;
+use crate::gongwen::number::Number;
 use crate::store::{self, Document, HistoryRow};
 
 const MAX_BATCH: usize = 512;
@@ -87,9 +88,11 @@ impl Desk {
         outcome.await.map_err(|_| AppError::Unavailable)?
     }
 
-    /// Notes the log's entry that witnesses an act on its history row.
+    /// Notes the log's entry that witnesses an act on its history row, in the writer's next
+    /// transaction; the caller does not wait for it (a note lost to a crash is made again by
+    /// the office's witness job, which appends an entry for every row without one).
     pub async fn witnessed(&self, document: &str, seq: i64, index: i64) -> AppResult<()> {
-        let (done, outcome) = oneshot::channel();
+        let (done, _outcome) = oneshot::channel();
         self.queue
             .send(Op::Witnessed {
                 document: document.to_owned(),
@@ -98,8 +101,7 @@ impl Desk {
                 done,
             })
             .await
-            .map_err(|_| AppError::Unavailable)?;
-        outcome.await.map_err(|_| AppError::Unavailable)?
+            .map_err(|_| AppError::Unavailable)
     }
 }
 
@@ -141,41 +143,121 @@ async fn write_batches(pool: sqlx::AnyPool, hash: HashAlgorithm, mut receiver: m
 }
 
 /// One transaction for the batch; each op's outcome in order (an act's history row; nothing
-/// for a witness note).
+/// for a witness note). The acts are written in three passes, so that most of their
+/// statements are one per batch rather than one per act:
+///
+/// 1. each act moves its document from the version it read (one conditional statement; an
+///    act that finds the document moved is refused alone, having written nothing);
+/// 2. the rechecks that moved take their numbers: one statement per code and year raises its
+///    counter by their count, and each document is given its number in the batch's order —
+///    so the numbers of the batch are exactly those the counter gave, without a gap;
+/// 3. the acts' other effects, then the waiting index and the history rows of the whole
+///    batch, and the witness notes.
 async fn write(
     pool: &sqlx::AnyPool,
     hash: HashAlgorithm,
     batch: &[Op],
 ) -> AppResult<Vec<AppResult<Option<HistoryRow>>>> {
     let mut tx = pool.begin().await?;
-    let mut outcomes = Vec::with_capacity(batch.len());
+    let mut outcomes: Vec<AppResult<Option<HistoryRow>>> = Vec::with_capacity(batch.len());
+    // Pass 1: the moves.
+    let mut moved: Vec<(usize, Document)> = Vec::new();
+    for (i, op) in batch.iter().enumerate() {
+        outcomes.push(Ok(None));
+        let Op::Act(job, _) = op else { continue };
+        if let Effect::Number { year } = &job.effect {
+            // A code that cannot make a number is refused before anything is written.
+            if let Err(e) = Number::new(&job.document.code, *year, 1) {
+                outcomes[i] = Err(AppError::invalid("code", e.to_string()));
+                continue;
+            }
+        }
+        let now = job.history.at;
+        let draft_changed = job.draft_changed;
+        if store::advance(&mut *tx, &job.document, job.next, now, draft_changed).await? {
+            let mut document = job.document.clone();
+            document.version += 1;
+            moved.push((i, document));
+        } else {
+            outcomes[i] = Err(AppError::Conflict(
+                "someone acted on the document first; read it again".into(),
+            ));
+        }
+    }
+    // Pass 2: the numbers, per code and year in the batch's order.
+    let mut counts: Vec<((String, i32), u32)> = Vec::new();
+    for (i, document) in &moved {
+        if let Op::Act(job, _) = &batch[*i]
+            && let Effect::Number { year } = &job.effect
+        {
+            let key = (document.code.clone(), *year);
+            match counts.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((key, 1)),
+            }
+        }
+    }
+    let mut next_seq: Vec<((String, i32), u32)> = Vec::with_capacity(counts.len());
+    for ((code, year), n) in counts {
+        let last = store::take_numbers(&mut *tx, &code, year, i64::from(n)).await?;
+        let first = u32::try_from(last - i64::from(n) + 1).unwrap_or(u32::MAX);
+        next_seq.push(((code, year), first));
+    }
+    for (i, document) in &mut moved {
+        if let Op::Act(job, _) = &batch[*i]
+            && let Effect::Number { year } = &job.effect
+        {
+            let key = (document.code.clone(), *year);
+            let Some((_, seq)) = next_seq.iter_mut().find(|(k, _)| *k == key) else {
+                continue;
+            };
+            let number = Number::new(&document.code, *year, *seq)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+            *seq += 1;
+            store::set_number(&mut *tx, &document.id, &number).await?;
+            document.number = Some(number);
+        }
+    }
+    // Pass 3: the effects, the waiting index and the history.
+    let mut waiting = Vec::with_capacity(moved.len());
+    let mut rows = Vec::with_capacity(moved.len());
+    for (i, document) in &moved {
+        let Op::Act(job, _) = &batch[*i] else {
+            continue;
+        };
+        let now = job.history.at;
+        match &job.effect {
+            Effect::NameParties { reviewers, leader } => {
+                store::name_parties(&mut tx, &document.id, reviewers, leader).await?;
+            }
+            Effect::Agree { account } => store::agree(&mut *tx, &document.id, account, now).await?,
+            Effect::None | Effect::Number { .. } => {}
+        }
+        waiting.push((
+            document.id.as_str(),
+            store::urgency_rank(&document.draft),
+            now,
+            job.waiting.as_slice(),
+        ));
+        let mut row = job.history.clone();
+        row.seq = document.version;
+        row.content_digest = content_digest(hash, document)?;
+        rows.push((*i, row));
+    }
+    store::replace_waiting_many(&mut tx, &waiting).await?;
+    store::insert_histories(&mut tx, rows.iter().map(|(_, row)| row)).await?;
+    for (i, row) in rows {
+        outcomes[i] = Ok(Some(row));
+    }
     for op in batch {
-        match op {
-            Op::Witnessed {
-                document,
-                seq,
-                index,
-                ..
-            } => {
-                store::set_log_index(&mut *tx, document, *seq, *index).await?;
-                outcomes.push(Ok(None));
-            }
-            Op::Act(job, _) => {
-                let mut savepoint = sqlx::Acquire::begin(&mut tx).await?;
-                match apply(&mut savepoint, hash, job).await {
-                    Ok(row) => {
-                        savepoint.commit().await?;
-                        outcomes.push(Ok(Some(row)));
-                    }
-                    // The act's own refusal: undone alone.
-                    Err(refused @ (AppError::Conflict(_) | AppError::Invalid { .. })) => {
-                        savepoint.rollback().await?;
-                        outcomes.push(Err(refused));
-                    }
-                    // The database's trouble: the whole batch is tried again or refused.
-                    Err(error) => return Err(error),
-                }
-            }
+        if let Op::Witnessed {
+            document,
+            seq,
+            index,
+            ..
+        } = op
+        {
+            store::set_log_index(&mut *tx, document, *seq, *index).await?;
         }
     }
     tx.commit().await?;
@@ -195,50 +277,4 @@ pub fn content_digest(hash: HashAlgorithm, document: &Document) -> AppResult<Str
         content.extend_from_slice(number.to_string().as_bytes());
     }
     Ok(hex(&tongban_crypto::digest(hash, &content)))
-}
-
-async fn apply(
-    tx: &mut crate::db::Tx<'_>,
-    hash: HashAlgorithm,
-    job: &Job,
-) -> AppResult<HistoryRow> {
-    let mut document = job.document.clone();
-    let now = job.history.at;
-    // A recheck takes its number first: if the document moved meanwhile, the savepoint's
-    // rollback gives the number back with the rest.
-    let moved = match &job.effect {
-        Effect::Number { year } => {
-            let number = crate::numbering::issue(tx, &document.code, *year).await?;
-            let moved =
-                store::advance_numbered(&mut **tx, &document, job.next, &number, now).await?;
-            document.number = Some(number);
-            moved
-        }
-        _ => store::advance(&mut **tx, &document, job.next, now, job.draft_changed).await?,
-    };
-    if !moved {
-        return Err(AppError::Conflict(
-            "someone acted on the document first; read it again".into(),
-        ));
-    }
-    store::replace_waiting(
-        tx,
-        &document.id,
-        store::urgency_rank(&document.draft),
-        now,
-        &job.waiting,
-    )
-    .await?;
-    match &job.effect {
-        Effect::NameParties { reviewers, leader } => {
-            store::name_parties(tx, &document.id, reviewers, leader).await?;
-        }
-        Effect::Agree { account } => store::agree(&mut **tx, &document.id, account, now).await?,
-        Effect::None | Effect::Number { .. } => {}
-    }
-    let mut row = job.history.clone();
-    row.seq = document.version + 1;
-    row.content_digest = content_digest(hash, &document)?;
-    store::insert_history(&mut **tx, &row).await?;
-    Ok(row)
 }

@@ -585,7 +585,9 @@ async fn witness(state: &AppState, row: &HistoryRow) {
 /// Appends to the log the acts it does not witness yet (after a failure or a crash between
 /// the act and its entry).
 pub async fn witness_left(state: &AppState) -> AppResult<()> {
-    for row in store::unlogged(state.pool(), 500).await? {
+    // Not the last moments' acts: their entries are in the log, their indexes on the way.
+    let before = state.now() - 30_000;
+    for row in store::unlogged(state.pool(), before, 500).await? {
         witness(state, &row).await;
     }
     Ok(())

@@ -249,30 +249,6 @@ pub async fn advance<'e>(
     Ok(query.execute(db).await?.rows_affected() == 1)
 }
 
-/// Moves a document to `state` with its number, if it is still at `version`.
-pub async fn advance_numbered<'e>(
-    db: impl Exec<'e>,
-    document: &Document,
-    state: Step,
-    number: &Number,
-    now: i64,
-) -> AppResult<bool> {
-    let done = sqlx::query(
-        "UPDATE office_documents SET state = $1, modified_at = $2, version = version + 1, \
-         number_code = $3, number_year = $4, number_seq = $5 WHERE id = $6 AND version = $7",
-    )
-    .bind(state.as_str())
-    .bind(now)
-    .bind(number.code.clone())
-    .bind(i64::from(number.year))
-    .bind(i64::from(number.seq))
-    .bind(document.id.clone())
-    .bind(document.version)
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
 /// The documents of a department, newest first.
 pub async fn documents_of<'e>(
     db: impl Exec<'e>,
@@ -575,28 +551,6 @@ fn history_of(row: HistoryTuple) -> HistoryRow {
 const HISTORY: &str = "SELECT document_id, seq, step, act, actor_id, actor_name, opinion, \
      opinion_digest, content_digest, log_index, at FROM office_history";
 
-pub async fn insert_history<'e>(db: impl Exec<'e>, row: &HistoryRow) -> AppResult<()> {
-    sqlx::query(
-        "INSERT INTO office_history (document_id, seq, step, act, actor_id, actor_name, opinion, \
-         opinion_digest, content_digest, log_index, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(row.document_id.clone())
-    .bind(row.seq)
-    .bind(row.step.clone())
-    .bind(row.act.clone())
-    .bind(row.actor_id.clone())
-    .bind(row.actor_name.clone())
-    .bind(row.opinion.clone())
-    .bind(row.opinion_digest.clone())
-    .bind(row.content_digest.clone())
-    .bind(row.log_index)
-    .bind(row.at)
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
 pub async fn history<'e>(db: impl Exec<'e>, document: &str) -> AppResult<Vec<HistoryRow>> {
     let rows: Vec<HistoryTuple> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{HISTORY} WHERE document_id = $1 ORDER BY seq"
@@ -607,11 +561,16 @@ pub async fn history<'e>(db: impl Exec<'e>, document: &str) -> AppResult<Vec<His
     Ok(rows.into_iter().map(history_of).collect())
 }
 
-/// Acts the transparency log does not witness yet, oldest first.
-pub async fn unlogged<'e>(db: impl Exec<'e>, limit: i64) -> AppResult<Vec<HistoryRow>> {
+/// Acts taken before `before` that the transparency log does not witness yet, oldest first.
+pub async fn unlogged<'e>(
+    db: impl Exec<'e>,
+    before: i64,
+    limit: i64,
+) -> AppResult<Vec<HistoryRow>> {
     let rows: Vec<HistoryTuple> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{HISTORY} WHERE log_index IS NULL ORDER BY at, document_id, seq LIMIT $1"
+        "{HISTORY} WHERE log_index IS NULL AND at < $1 ORDER BY at, document_id, seq LIMIT $2"
     )))
+    .bind(before)
     .bind(limit)
     .fetch_all(db)
     .await?;
@@ -1644,4 +1603,135 @@ pub async fn handled_incoming_by<'e>(
     .bind(limit)
     .fetch_all(db)
     .await?)
+}
+
+/// Raises the counter of a code and year by `n` (from 0) and returns its new last number: the
+/// caller gives out `last - n + 1 ..= last`. The row stays locked (on PostgreSQL) until the
+/// caller's transaction ends.
+pub async fn take_numbers<'e>(db: impl Exec<'e>, code: &str, year: i32, n: i64) -> AppResult<i64> {
+    let (last,): (i64,) = sqlx::query_as(
+        "INSERT INTO office_numbers (code, year, last) VALUES ($1, $2, $3) \
+         ON CONFLICT (code, year) DO UPDATE SET last = office_numbers.last + $3 RETURNING last",
+    )
+    .bind(code.to_owned())
+    .bind(i64::from(year))
+    .bind(n)
+    .fetch_one(db)
+    .await?;
+    Ok(last)
+}
+
+/// Writes a document's number.
+pub async fn set_number<'e>(db: impl Exec<'e>, id: &str, number: &Number) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE office_documents SET number_code = $1, number_year = $2, number_seq = $3 \
+         WHERE id = $4",
+    )
+    .bind(number.code.clone())
+    .bind(i64::from(number.year))
+    .bind(i64::from(number.seq))
+    .bind(id.to_owned())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Rows of a multi-row statement, so that the binds stay well inside both engines' limits.
+const ROWS_PER_STATEMENT: usize = 200;
+
+/// `($1, …, $k), ($k+1, …)`: the placeholders of `rows` rows of `columns` values.
+fn placeholders(rows: usize, columns: usize) -> String {
+    let mut text = String::with_capacity(rows * columns * 5);
+    for row in 0..rows {
+        if row > 0 {
+            text.push_str(", ");
+        }
+        text.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                text.push_str(", ");
+            }
+            text.push('$');
+            text.push_str(&(row * columns + column + 1).to_string());
+        }
+        text.push(')');
+    }
+    text
+}
+
+/// Replaces whom each document waits for (document, urgency, since, holders), for many
+/// documents in a few statements.
+pub async fn replace_waiting_many(
+    tx: &mut crate::db::Tx<'_>,
+    documents: &[(&str, i64, i64, &[Waiting])],
+) -> AppResult<()> {
+    for chunk in documents.chunks(ROWS_PER_STATEMENT) {
+        let mut delete = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM office_waiting WHERE document_id IN ({})",
+            (1..=chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+        for (document, ..) in chunk {
+            delete = delete.bind((*document).to_owned());
+        }
+        delete.execute(&mut **tx).await?;
+    }
+    let rows: Vec<(&str, i64, i64, &Waiting)> = documents
+        .iter()
+        .flat_map(|(document, urgency, since, holders)| {
+            holders
+                .iter()
+                .map(move |w| (*document, *urgency, *since, w))
+        })
+        .collect();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut insert = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO office_waiting (holder, document_id, excluded, urgency, since) \
+             VALUES {} ON CONFLICT (holder, document_id) DO NOTHING",
+            placeholders(chunk.len(), 5)
+        )));
+        for (document, urgency, since, waiting) in chunk {
+            insert = insert
+                .bind(waiting.holder.clone())
+                .bind((*document).to_owned())
+                .bind(waiting.excluded.clone())
+                .bind(*urgency)
+                .bind(*since);
+        }
+        insert.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Writes many acts' history rows in a few statements.
+pub async fn insert_histories<'r>(
+    tx: &mut crate::db::Tx<'_>,
+    rows: impl Iterator<Item = &'r HistoryRow>,
+) -> AppResult<()> {
+    let rows: Vec<&HistoryRow> = rows.collect();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut insert = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO office_history (document_id, seq, step, act, actor_id, actor_name, \
+             opinion, opinion_digest, content_digest, log_index, at) VALUES {}",
+            placeholders(chunk.len(), 11)
+        )));
+        for row in chunk {
+            insert = insert
+                .bind(row.document_id.clone())
+                .bind(row.seq)
+                .bind(row.step.clone())
+                .bind(row.act.clone())
+                .bind(row.actor_id.clone())
+                .bind(row.actor_name.clone())
+                .bind(row.opinion.clone())
+                .bind(row.opinion_digest.clone())
+                .bind(row.content_digest.clone())
+                .bind(row.log_index)
+                .bind(row.at);
+        }
+        insert.execute(&mut **tx).await?;
+    }
+    Ok(())
 }
