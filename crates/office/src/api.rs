@@ -33,6 +33,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(remind))
         .routes(routes!(directory))
         .routes(routes!(add_unit))
+        .routes(routes!(change_unit))
         .routes(routes!(add_post))
         .routes(routes!(remove_post))
         .routes(routes!(phone, set_phone))
@@ -77,6 +78,21 @@ async fn add_unit(
     Ok((
         StatusCode::CREATED,
         Json(crate::directory::add_unit(&state, &actor, new).await?),
+    ))
+}
+
+/// Rename a unit of the caller's organ or move it, with the units under it (the organ's
+/// administrators): the body is the unit as it is to be.
+#[utoipa::path(put, path = "/api/v1/office/directory/units/{id}", tag = "office", security(("bearer" = [])), params(("id" = String, Path)), request_body = NewUnit,
+    responses((status = 200, body = Unit), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn change_unit(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(change): ApiJson<NewUnit>,
+) -> AppResult<Json<Unit>> {
+    Ok(Json(
+        crate::directory::change_unit(&state, &actor, &id, change).await?,
     ))
 }
 

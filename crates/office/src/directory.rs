@@ -360,6 +360,103 @@ pub async fn add_unit(state: &AppState, actor: &Actor, new: NewUnit) -> AppResul
     Ok(paths.unit(&row))
 }
 
+/// Renames a unit of the caller's organ or moves it, with the units under it, under another
+/// of its units or directly under the organ (its administrators): the body is the unit as it
+/// is to be (`{parent, name}`). Nothing goes under itself or below the sixth level, and a name
+/// is used once among its new siblings; the posts in the units stay where they are.
+pub async fn change_unit(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    change: NewUnit,
+) -> AppResult<Unit> {
+    let department = kept_organ(actor)?;
+    let name = valid_label("name", &change.name, 50)?;
+    let units = store::units_of(state.pool(), department).await?;
+    let Some(unit) = units.iter().find(|u| u.id == id).cloned() else {
+        return Err(AppError::NotFound);
+    };
+    // The unit and every unit under it.
+    let mut moving = vec![unit.id.clone()];
+    let mut at = 0;
+    while at < moving.len() {
+        let above = moving[at].clone();
+        moving.extend(
+            units
+                .iter()
+                .filter(|u| u.parent_id.as_deref() == Some(above.as_str()))
+                .map(|u| u.id.clone()),
+        );
+        at += 1;
+    }
+    let level = match change.parent.as_deref() {
+        None => 2,
+        Some(parent) => {
+            if moving.iter().any(|m| m == parent) {
+                return Err(AppError::invalid(
+                    "parent",
+                    "a unit does not go under itself or a unit below it",
+                ));
+            }
+            let Some(parent) = units.iter().find(|u| u.id == parent) else {
+                return Err(AppError::invalid("parent", "not a unit of your organ"));
+            };
+            parent.level + 1
+        }
+    };
+    let deepest = units
+        .iter()
+        .filter(|u| moving.contains(&u.id))
+        .map(|u| u.level)
+        .max()
+        .unwrap_or(unit.level);
+    if level + (deepest - unit.level) > MAX_LEVEL {
+        return Err(AppError::invalid(
+            "parent",
+            format!("units go down to the {MAX_LEVEL}th level, the organ being the first"),
+        ));
+    }
+    let siblings: Vec<&UnitRow> = units
+        .iter()
+        .filter(|u| u.parent_id == change.parent && u.id != unit.id)
+        .collect();
+    if siblings.iter().any(|u| u.name == name) {
+        return Err(AppError::Conflict(format!(
+            "{name} is already a unit there"
+        )));
+    }
+    let sort = if change.parent == unit.parent_id {
+        unit.sort
+    } else {
+        siblings.len() as i64
+    };
+    let mut tx = state.pool().begin().await?;
+    store::update_unit(
+        &mut *tx,
+        &unit.id,
+        change.parent.as_deref(),
+        level,
+        &name,
+        &tongban_core::names::initials(&name),
+        sort,
+    )
+    .await?;
+    let below: Vec<String> = moving.into_iter().skip(1).collect();
+    store::shift_unit_levels(&mut *tx, &below, level - unit.level).await?;
+    tx.commit().await?;
+    let row = UnitRow {
+        parent_id: change.parent,
+        level,
+        name,
+        sort,
+        ..unit
+    };
+    let departments = crate::admin::store::departments(state.pool()).await?;
+    let organs = departments.iter().map(|d| (d.id.as_str(), d)).collect();
+    let paths = Paths::of(state, &organs, &[department]).await?;
+    Ok(paths.unit(&row))
+}
+
 /// A change of who holds a post, in the transparency log: marking a leader gives the power
 /// to sign an organ's documents off.
 #[derive(Serialize)]

@@ -21,6 +21,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/office/directory", get(page))
         .route("/office/directory/units", post(add_unit))
+        .route("/office/directory/units/{id}", post(change_unit))
         .route("/office/directory/posts", post(add_post))
         .route("/office/directory/posts/{id}/remove", post(remove_post))
         .route("/office/directory/phones", post(set_phone))
@@ -30,6 +31,7 @@ pub fn routes() -> Router<AppState> {
 /// A unit as the page draws it: indented by its level.
 struct UnitLine {
     id: String,
+    parent_id: Option<String>,
     name: String,
     path: String,
     indent: usize,
@@ -132,6 +134,7 @@ async fn render(
             .iter()
             .map(|u| UnitLine {
                 id: u.id.clone(),
+                parent_id: u.parent_id.clone(),
                 name: u.name.clone(),
                 path: u.path.clone(),
                 indent: usize::try_from(u.level - 2).unwrap_or(0),
@@ -203,6 +206,24 @@ async fn add_unit(
     };
     keep(&state, &ctx, &fields, async |state, actor| {
         directory::add_unit(state, actor, new).await.map(drop)
+    })
+    .await
+}
+
+async fn change_unit(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    PageForm(fields): PageForm<Fields>,
+) -> Result<Response, PageError> {
+    let change = NewUnit {
+        parent: optional(&fields, "parent"),
+        name: field(&fields, "name"),
+    };
+    keep(&state, &ctx, &fields, async |state, actor| {
+        directory::change_unit(state, actor, &id, change)
+            .await
+            .map(drop)
     })
     .await
 }

@@ -809,6 +809,51 @@ pub async fn insert_unit<'e>(
     Ok(())
 }
 
+/// Renames or moves a unit.
+pub async fn update_unit<'e>(
+    db: impl Exec<'e>,
+    id: &str,
+    parent: Option<&str>,
+    level: i64,
+    name: &str,
+    initials: &str,
+    sort: i64,
+) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE office_units SET parent_id = $1, level = $2, name = $3, initials = $4, sort = $5 \
+         WHERE id = $6",
+    )
+    .bind(parent.map(str::to_owned))
+    .bind(level)
+    .bind(name.to_owned())
+    .bind(initials.to_owned())
+    .bind(sort)
+    .bind(id.to_owned())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Moves units up or down by `by` levels (the units under one that moved).
+pub async fn shift_unit_levels<'e>(db: impl Exec<'e>, ids: &[String], by: i64) -> AppResult<()> {
+    if ids.is_empty() || by == 0 {
+        return Ok(());
+    }
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE office_units SET level = level + $1 WHERE id IN ({})",
+        (2..ids.len() + 2)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
+    .bind(by);
+    for id in ids {
+        query = query.bind(id.clone());
+    }
+    query.execute(db).await?;
+    Ok(())
+}
+
 const POST_COLUMNS: &str = "id, department_id, unit_id, account_id, title, leader";
 
 pub async fn posts_of_department<'e>(

@@ -224,4 +224,6 @@ pub const TEXTS: tongban_platform::web::i18n::Texts = &[
         "非本平台机关，线下送达",
         "Not an organ of this platform: sent outside it",
     ),
+    ("office.directory_change_unit", "调整", "Rename or move"),
+    ("office.directory_save_unit", "保存", "Save"),
 ];

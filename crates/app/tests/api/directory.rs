@@ -357,3 +357,148 @@ async fn an_organ_keeps_its_units_to_the_sixth_level_and_only_marked_leaders_sig
             .all(|e| e["by"] == feng.as_str())
     );
 }
+
+#[tokio::test]
+async fn a_unit_is_renamed_and_moved_with_those_under_it_never_under_itself_nor_below_the_sixth_level()
+ {
+    let app = spawn_app().await;
+    let token = app.account("demo.deptadmin").api_token.clone();
+    let add = async |parent: &Value, name: &str| -> Value {
+        let made = app
+            .post_as(
+                &token,
+                "/api/v1/office/directory/units",
+                &json!({"parent": parent, "name": name}),
+            )
+            .await;
+        assert_eq!(made.status(), 201, "{name}");
+        made.json::<Value>().await.expect("json")["id"].clone()
+    };
+    let change = async |who: &str, id: &Value, body: Value| -> reqwest::Response {
+        let client = reqwest::Client::new();
+        client
+            .put(app.url(&format!(
+                "/api/v1/office/directory/units/{}",
+                id.as_str().expect("id")
+            )))
+            .bearer_auth(&app.account(who).api_token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    };
+    // 档案室 / 整理组 / 数字化小组, and beside them 机要处.
+    let archive = add(&Value::Null, "档案室").await;
+    let team = add(&archive, "整理组").await;
+    let digital = add(&team, "数字化小组").await;
+    let confidential = add(&Value::Null, "机要处").await;
+    // Moved under 机要处, with those under it: a level deeper each.
+    let moved = change(
+        "demo.deptadmin",
+        &archive,
+        json!({"parent": confidential, "name": "档案科"}),
+    )
+    .await;
+    assert_eq!(
+        moved.status(),
+        200,
+        "{}",
+        moved.text().await.unwrap_or_default()
+    );
+    let head = look(&app, "demo.clerk", "?q=冯部门").await;
+    let organ = person(&head, "冯部门")["department_id"]
+        .as_str()
+        .expect("organ")
+        .to_owned();
+    let seen = look(&app, "demo.clerk", &format!("?organ={organ}")).await;
+    let unit = |id: &Value| -> Value {
+        seen["units"]
+            .as_array()
+            .expect("units")
+            .iter()
+            .find(|u| u["id"] == *id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} in {seen}"))
+    };
+    assert_eq!(unit(&archive)["level"], 3);
+    assert_eq!(
+        unit(&archive)["path"],
+        "临江市政务服务管理局 / 机要处 / 档案科"
+    );
+    assert_eq!(unit(&digital)["level"], 5);
+    assert_eq!(
+        unit(&digital)["path"],
+        "临江市政务服务管理局 / 机要处 / 档案科 / 整理组 / 数字化小组"
+    );
+    // Found by its new name, no more by its old one.
+    let found = look(&app, "demo.clerk", "?q=档案科").await;
+    assert!(
+        found["units"]
+            .as_array()
+            .expect("units")
+            .iter()
+            .any(|u| u["id"] == archive)
+    );
+    let found = look(&app, "demo.clerk", "?q=档案室").await;
+    assert!(
+        found["units"].as_array().expect("units").is_empty(),
+        "{found}"
+    );
+
+    // Not under itself or a unit below it; not so deep that a unit under it passes the sixth
+    // level; not beside a unit of the same name; not by a clerk; not another organ's unit.
+    let under_itself = change(
+        "demo.deptadmin",
+        &archive,
+        json!({"parent": digital, "name": "档案科"}),
+    )
+    .await;
+    assert_eq!(problem(under_itself).await.0, 422);
+    let deep = add(&Value::Null, "一级").await;
+    let deep = add(&deep, "二级").await;
+    let deep = add(&deep, "三级").await;
+    let too_deep = change(
+        "demo.deptadmin",
+        &archive,
+        json!({"parent": deep, "name": "档案科"}),
+    )
+    .await;
+    assert_eq!(problem(too_deep).await.0, 422);
+    let beside = change(
+        "demo.deptadmin",
+        &confidential,
+        json!({"parent": null, "name": "办公室"}),
+    )
+    .await;
+    assert_eq!(problem(beside).await.0, 409);
+    let by_clerk = change(
+        "demo.clerk.city",
+        &team,
+        json!({"parent": archive, "name": "整理组"}),
+    )
+    .await;
+    assert_eq!(problem(by_clerk).await.0, 403);
+    let foreign = change(
+        "demo.deptadmin.market",
+        &team,
+        json!({"parent": null, "name": "整理组"}),
+    )
+    .await;
+    assert_eq!(problem(foreign).await.0, 404);
+    // Nothing refused changed anything.
+    let seen = look(&app, "demo.clerk", &format!("?organ={organ}")).await;
+    let levels: Vec<(String, i64)> = seen["units"]
+        .as_array()
+        .expect("units")
+        .iter()
+        .filter(|u| [&archive, &team, &digital].contains(&&u["id"]))
+        .map(|u| {
+            (
+                u["name"].as_str().unwrap_or_default().to_owned(),
+                u["level"].as_i64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(levels.len(), 3, "{seen}");
+    assert!(levels.contains(&("档案科".into(), 3)) && levels.contains(&("数字化小组".into(), 5)));
+}
