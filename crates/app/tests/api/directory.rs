@@ -375,8 +375,7 @@ async fn a_unit_is_renamed_and_moved_with_those_under_it_never_under_itself_nor_
         made.json::<Value>().await.expect("json")["id"].clone()
     };
     let change = async |who: &str, id: &Value, body: Value| -> reqwest::Response {
-        let client = reqwest::Client::new();
-        client
+        app.client
             .put(app.url(&format!(
                 "/api/v1/office/directory/units/{}",
                 id.as_str().expect("id")
