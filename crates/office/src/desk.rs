@@ -160,8 +160,10 @@ async fn write(
 ) -> AppResult<Vec<AppResult<Option<HistoryRow>>>> {
     let mut tx = pool.begin().await?;
     let mut outcomes: Vec<AppResult<Option<HistoryRow>>> = Vec::with_capacity(batch.len());
-    // Pass 1: the moves.
-    let mut moved: Vec<(usize, Document)> = Vec::new();
+    // Pass 1: the moves. A document is moved once per batch: of the acts on it, the one that
+    // read the latest version may stand (the others read a version already gone); the acts that
+    // change its text are written alone, those that keep it together.
+    let mut candidates: Vec<usize> = Vec::new();
     for (i, op) in batch.iter().enumerate() {
         outcomes.push(Ok(None));
         let Op::Act(job, _) = op else { continue };
@@ -172,16 +174,51 @@ async fn write(
                 continue;
             }
         }
-        let now = job.history.at;
-        let draft_changed = job.draft_changed;
-        if store::advance(&mut *tx, &job.document, job.next, now, draft_changed).await? {
+        let rival = candidates.iter().position(
+            |&c| matches!(&batch[c], Op::Act(other, _) if other.document.id == job.document.id),
+        );
+        match rival {
+            Some(at) => {
+                let Op::Act(other, _) = &batch[candidates[at]] else {
+                    continue;
+                };
+                if job.document.version > other.document.version {
+                    outcomes[candidates[at]] = Err(lost());
+                    candidates[at] = i;
+                } else {
+                    outcomes[i] = Err(lost());
+                }
+            }
+            None => candidates.push(i),
+        }
+    }
+    let mut moves = Vec::new();
+    let mut moved_ids = std::collections::HashSet::new();
+    for &i in &candidates {
+        let Op::Act(job, _) = &batch[i] else { continue };
+        if job.draft_changed {
+            if store::advance(&mut *tx, &job.document, job.next, job.history.at, true).await? {
+                moved_ids.insert(job.document.id.clone());
+            }
+        } else {
+            moves.push(store::Move {
+                id: &job.document.id,
+                version: job.document.version,
+                next: job.next.as_str(),
+                at: job.history.at,
+            });
+        }
+    }
+    moved_ids.extend(store::advance_many(&mut tx, &moves).await?);
+    let mut moved: Vec<(usize, Document)> = Vec::with_capacity(candidates.len());
+    for i in candidates {
+        let Op::Act(job, _) = &batch[i] else { continue };
+        if moved_ids.contains(&job.document.id) {
             let mut document = job.document.clone();
             document.version += 1;
             moved.push((i, document));
         } else {
-            outcomes[i] = Err(AppError::Conflict(
-                "someone acted on the document first; read it again".into(),
-            ));
+            outcomes[i] = Err(lost());
         }
     }
     // Pass 2: the numbers, per code and year in the batch's order.
@@ -214,10 +251,15 @@ async fn write(
             let number = Number::new(&document.code, *year, *seq)
                 .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
             *seq += 1;
-            store::set_number(&mut *tx, &document.id, &number).await?;
             document.number = Some(number);
         }
     }
+    let numbered: Vec<(&str, &Number)> = moved
+        .iter()
+        .filter(|(i, _)| matches!(&batch[*i], Op::Act(job, _) if matches!(job.effect, Effect::Number { .. })))
+        .filter_map(|(_, document)| Some((document.id.as_str(), document.number.as_ref()?)))
+        .collect();
+    store::set_numbers(&mut tx, &numbered).await?;
     // Pass 3: the effects, the waiting index and the history.
     let mut waiting = Vec::with_capacity(moved.len());
     let mut rows = Vec::with_capacity(moved.len());
@@ -249,19 +291,26 @@ async fn write(
     for (i, row) in rows {
         outcomes[i] = Ok(Some(row));
     }
-    for op in batch {
-        if let Op::Witnessed {
-            document,
-            seq,
-            index,
-            ..
-        } = op
-        {
-            store::set_log_index(&mut *tx, document, *seq, *index).await?;
-        }
-    }
+    let notes: Vec<(&str, i64, i64)> = batch
+        .iter()
+        .filter_map(|op| match op {
+            Op::Witnessed {
+                document,
+                seq,
+                index,
+                ..
+            } => Some((document.as_str(), *seq, *index)),
+            Op::Act(..) => None,
+        })
+        .collect();
+    store::set_log_indexes(&mut tx, &notes).await?;
     tx.commit().await?;
     Ok(outcomes)
+}
+
+/// Why an act that lost its race wrote nothing.
+fn lost() -> AppError {
+    AppError::Conflict("someone acted on the document first; read it again".into())
 }
 
 /// Lower-case hex, as the history shows digests.

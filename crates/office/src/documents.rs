@@ -715,21 +715,19 @@ pub async fn todo_part(
 ) -> AppResult<crate::module::TodoPart> {
     let secretariat = secretariat_of(actor);
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let waiting = store::waiting_for(state.pool(), actor.id(), secretariat, limit).await?;
-    let total = store::waiting_count(state.pool(), actor.id(), secretariat).await?;
-    let items = waiting
+    let (lines, total) = store::waiting_lines(state.pool(), actor.id(), secretariat, limit).await?;
+    let items = lines
         .into_iter()
-        .map(|document| {
-            let step = Step::parse(&document.state).unwrap_or(Step::Drafting);
-            let urgency = u8::try_from(store::urgency_rank(&document.draft)).unwrap_or(0);
+        .map(|line| {
+            let step = Step::parse(&line.state).unwrap_or(Step::Drafting);
             crate::module::TodoItem {
                 module: "office",
                 kind: t.get(step_key(step)).to_owned(),
-                title: document.draft.title,
-                link: format!("/office/documents/{}", document.id),
+                title: line.title,
+                link: format!("/office/documents/{}", line.id),
                 due: None,
-                urgency,
-                at: document.modified_at,
+                urgency: u8::try_from(line.urgency).unwrap_or(0),
+                at: line.modified_at,
             }
         })
         .collect();

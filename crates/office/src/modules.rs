@@ -72,11 +72,12 @@ impl crate::module::Module for OfficeModule {
         limit: usize,
     ) -> crate::module::Todos<'a> {
         Box::pin(async move {
-            let mut part = crate::documents::todo_part(state, actor, t, limit).await?;
-            for other in [
-                crate::notices::todo_part(state, actor, t, limit).await?,
-                crate::incoming::todo_part(state, actor, t, limit).await?,
-            ] {
+            let (mut part, notices, received) = tokio::try_join!(
+                crate::documents::todo_part(state, actor, t, limit),
+                crate::notices::todo_part(state, actor, t, limit),
+                crate::incoming::todo_part(state, actor, t, limit),
+            )?;
+            for other in [notices, received] {
                 part.total += other.total;
                 part.items.extend(other.items);
             }
@@ -92,8 +93,10 @@ impl crate::module::Module for OfficeModule {
         limit: usize,
     ) -> crate::module::Todos<'a> {
         Box::pin(async move {
-            let mut part = crate::documents::done_part(state, actor, t, limit).await?;
-            let received = crate::incoming::done_part(state, actor, t, limit).await?;
+            let (mut part, received) = tokio::try_join!(
+                crate::documents::done_part(state, actor, t, limit),
+                crate::incoming::done_part(state, actor, t, limit),
+            )?;
             part.total += received.total;
             part.items.extend(received.items);
             // The newest first, within the limit.

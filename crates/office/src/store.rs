@@ -353,6 +353,65 @@ pub async fn waiting_for<'e>(
     rows.into_iter().map(document_of).collect()
 }
 
+/// A line of the to-do list: a document waiting for an account.
+#[derive(Debug, Clone)]
+pub struct WaitingLine {
+    pub id: String,
+    pub title: String,
+    pub state: String,
+    pub urgency: i64,
+    pub modified_at: i64,
+}
+
+/// The first `limit` lines of what waits for an account (as [`waiting_for`] orders them) and
+/// how many wait, in one statement that reads neither a draft nor more than `limit` rows of
+/// documents.
+pub async fn waiting_lines<'e>(
+    db: impl Exec<'e> + Copy,
+    account: &str,
+    secretariat_of: Option<&str>,
+    limit: i64,
+) -> AppResult<(Vec<WaitingLine>, i64)> {
+    if limit <= 0 {
+        return Ok((
+            Vec::new(),
+            waiting_count(db, account, secretariat_of).await?,
+        ));
+    }
+    let rows: Vec<(String, String, String, i64, i64, i64)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT d.id, d.title, d.state, top.urgency, d.modified_at, \
+               (SELECT COUNT(*) {WAITING}) \
+             FROM office_documents d JOIN (\
+               SELECT document_id, urgency, since FROM (SELECT w.document_id, w.urgency, w.since \
+                 FROM office_waiting w WHERE w.holder = $1 \
+                 ORDER BY w.urgency DESC, w.since LIMIT $4) mine \
+               UNION ALL \
+               SELECT document_id, urgency, since FROM (SELECT w.document_id, w.urgency, w.since \
+                 FROM office_waiting w WHERE w.holder = $2 AND w.excluded <> $3 \
+                 ORDER BY w.urgency DESC, w.since LIMIT $4) secretariat \
+             ) top ON top.document_id = d.id ORDER BY top.urgency DESC, top.since, d.id LIMIT $4"
+        )))
+        .bind(format!("account:{account}"))
+        .bind(secretariat_holder(secretariat_of))
+        .bind(account.to_owned())
+        .bind(limit)
+        .fetch_all(db)
+        .await?;
+    let total = rows.first().map_or(0, |row| row.5);
+    let lines = rows
+        .into_iter()
+        .map(|(id, title, state, urgency, modified_at, _)| WaitingLine {
+            id,
+            title,
+            state,
+            urgency,
+            modified_at,
+        })
+        .collect();
+    Ok((lines, total))
+}
+
 /// The secretariat's holder, or one no row has.
 fn secretariat_holder(department: Option<&str>) -> String {
     department.map_or_else(String::new, |d| format!("department:{d}"))
@@ -575,24 +634,6 @@ pub async fn unlogged<'e>(
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(history_of).collect())
-}
-
-pub async fn set_log_index<'e>(
-    db: impl Exec<'e>,
-    document: &str,
-    seq: i64,
-    index: i64,
-) -> AppResult<()> {
-    sqlx::query(
-        "UPDATE office_history SET log_index = $1 WHERE document_id = $2 AND seq = $3 \
-         AND log_index IS NULL",
-    )
-    .bind(index)
-    .bind(document.to_owned())
-    .bind(seq)
-    .execute(db)
-    .await?;
-    Ok(())
 }
 
 /// What an account handled (已办): (document, its title, the act, when), newest first.
@@ -1250,10 +1291,16 @@ pub struct IncomingRow {
     pub modified_at: i64,
 }
 
-const INCOMING: &str = "SELECT id, department_id, source_document_id, sender_department_id, \
-     sender_name, copied, title, number, draft, dated, urgency, state, register_year, \
-     register_seq, handler_id, due_day, reminded_at, reply, version, received_at, modified_at \
-     FROM office_incoming";
+/// The columns of a received document, as [`IncomingRow`] reads them.
+macro_rules! incoming_columns {
+    () => {
+        "id, department_id, source_document_id, sender_department_id, sender_name, copied, \
+         title, number, draft, dated, urgency, state, register_year, register_seq, handler_id, \
+         due_day, reminded_at, reply, version, received_at, modified_at"
+    };
+}
+
+const INCOMING: &str = concat!("SELECT ", incoming_columns!(), " FROM office_incoming");
 
 pub async fn insert_incoming<'e>(db: impl Exec<'e>, row: &IncomingRow) -> AppResult<()> {
     sqlx::query(
@@ -1349,47 +1396,46 @@ pub async fn incoming_of<'e>(
 /// register and screen (when `department` is the organ whose secretariat it is part of), those
 /// it handles, and those circulated to it unread.
 pub async fn incoming_waiting<'e>(
-    db: impl Exec<'e> + Copy,
+    db: impl Exec<'e>,
     department: Option<&str>,
     account: &str,
     limit: i64,
 ) -> AppResult<(Vec<(IncomingRow, bool)>, i64)> {
-    let department = department.unwrap_or_default().to_owned();
-    let mut rows: Vec<IncomingRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{INCOMING} WHERE (department_id = $1 AND state IN ('receiving', 'registering', \
-         'screening')) OR (handler_id = $2 AND state = 'handling') \
+    #[derive(sqlx::FromRow)]
+    struct Line {
+        #[sqlx(flatten)]
+        row: IncomingRow,
+        reading: i64,
+        total: i64,
+    }
+    // The secretariat's steps, the handler's, and the copies given to read, in one statement
+    // with their number.
+    let lines: Vec<Line> = sqlx::query_as(concat!(
+        "WITH waiting (incoming_id, reading) AS (\
+           SELECT id, CAST(0 AS BIGINT) FROM office_incoming \
+             WHERE (department_id = $1 AND state IN ('receiving', 'registering', 'screening')) \
+                OR (handler_id = $2 AND state = 'handling') \
+           UNION ALL \
+           SELECT incoming_id, CAST(1 AS BIGINT) FROM office_incoming_readers \
+             WHERE account_id = $2 AND read_at IS NULL) \
+         SELECT ",
+        incoming_columns!(),
+        ", w.reading, (SELECT COUNT(*) FROM waiting) AS total \
+         FROM waiting w JOIN office_incoming ON id = w.incoming_id \
          ORDER BY urgency DESC, modified_at, id LIMIT $3"
-    )))
-    .bind(department.clone())
+    ))
+    .bind(department.unwrap_or_default().to_owned())
     .bind(account.to_owned())
-    .bind(limit)
+    .bind(limit.max(1))
     .fetch_all(db)
     .await?;
-    let (total,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM office_incoming WHERE (department_id = $1 AND state IN \
-         ('receiving', 'registering', 'screening')) OR (handler_id = $2 AND state = 'handling')",
-    )
-    .bind(department)
-    .bind(account.to_owned())
-    .fetch_one(db)
-    .await?;
-    let reading: Vec<IncomingRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{INCOMING} WHERE id IN (SELECT incoming_id FROM office_incoming_readers \
-         WHERE account_id = $1 AND read_at IS NULL) ORDER BY modified_at, id LIMIT $2"
-    )))
-    .bind(account.to_owned())
-    .bind(limit)
-    .fetch_all(db)
-    .await?;
-    let (unread,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM office_incoming_readers WHERE account_id = $1 AND read_at IS NULL",
-    )
-    .bind(account.to_owned())
-    .fetch_one(db)
-    .await?;
-    let mut both: Vec<(IncomingRow, bool)> = rows.drain(..).map(|r| (r, false)).collect();
-    both.extend(reading.into_iter().map(|r| (r, true)));
-    Ok((both, total + unread))
+    let total = lines.first().map_or(0, |line| line.total);
+    let rows = lines
+        .into_iter()
+        .take(usize::try_from(limit).unwrap_or(0))
+        .map(|line| (line.row, line.reading == 1))
+        .collect();
+    Ok((rows, total))
 }
 
 /// Received documents with a handler, not reminded since given, whose limit ends on or
@@ -1666,21 +1712,6 @@ pub async fn take_numbers<'e>(db: impl Exec<'e>, code: &str, year: i32, n: i64) 
     Ok(last)
 }
 
-/// Writes a document's number.
-pub async fn set_number<'e>(db: impl Exec<'e>, id: &str, number: &Number) -> AppResult<()> {
-    sqlx::query(
-        "UPDATE office_documents SET number_code = $1, number_year = $2, number_seq = $3 \
-         WHERE id = $4",
-    )
-    .bind(number.code.clone())
-    .bind(i64::from(number.year))
-    .bind(i64::from(number.seq))
-    .bind(id.to_owned())
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
 /// Rows of a multi-row statement, so that the binds stay well inside both engines' limits.
 const ROWS_PER_STATEMENT: usize = 200;
 
@@ -1777,6 +1808,86 @@ pub async fn insert_histories<'r>(
                 .bind(row.at);
         }
         insert.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// A move of a document that keeps its text: from the version read to `next`.
+pub struct Move<'a> {
+    pub id: &'a str,
+    pub version: i64,
+    pub next: &'a str,
+    pub at: i64,
+}
+
+/// Moves many documents, each only from the version its act read, in a few statements; the
+/// ids of those that moved (a document named twice must not be: the caller keeps one).
+pub async fn advance_many(
+    tx: &mut crate::db::Tx<'_>,
+    moves: &[Move<'_>],
+) -> AppResult<std::collections::HashSet<String>> {
+    let mut moved = std::collections::HashSet::with_capacity(moves.len());
+    for chunk in moves.chunks(ROWS_PER_STATEMENT) {
+        let mut update = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "WITH v (id, version, next, at) AS (VALUES {}) \
+             UPDATE office_documents SET state = v.next, modified_at = v.at, \
+               version = office_documents.version + 1 \
+             FROM v WHERE office_documents.id = v.id AND office_documents.version = v.version \
+             RETURNING office_documents.id",
+            placeholders(chunk.len(), 4)
+        )));
+        for m in chunk {
+            update = update
+                .bind(m.id.to_owned())
+                .bind(m.version)
+                .bind(m.next.to_owned())
+                .bind(m.at);
+        }
+        let ids: Vec<String> = update.fetch_all(&mut **tx).await?;
+        moved.extend(ids);
+    }
+    Ok(moved)
+}
+
+/// Writes many documents' numbers (document, number) in a few statements.
+pub async fn set_numbers(tx: &mut crate::db::Tx<'_>, numbers: &[(&str, &Number)]) -> AppResult<()> {
+    for chunk in numbers.chunks(ROWS_PER_STATEMENT) {
+        let mut update = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "WITH v (id, code, year, seq) AS (VALUES {}) \
+             UPDATE office_documents SET number_code = v.code, number_year = v.year, \
+               number_seq = v.seq FROM v WHERE office_documents.id = v.id",
+            placeholders(chunk.len(), 4)
+        )));
+        for (id, number) in chunk {
+            update = update
+                .bind((*id).to_owned())
+                .bind(number.code.clone())
+                .bind(i64::from(number.year))
+                .bind(i64::from(number.seq));
+        }
+        update.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Notes many log entries on their history rows (document, seq, index), in a few
+/// statements; a row already noted keeps its entry.
+pub async fn set_log_indexes(
+    tx: &mut crate::db::Tx<'_>,
+    notes: &[(&str, i64, i64)],
+) -> AppResult<()> {
+    for chunk in notes.chunks(ROWS_PER_STATEMENT) {
+        let mut update = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "WITH v (document_id, seq, log_index) AS (VALUES {}) \
+             UPDATE office_history SET log_index = v.log_index FROM v \
+             WHERE office_history.document_id = v.document_id AND office_history.seq = v.seq \
+               AND office_history.log_index IS NULL",
+            placeholders(chunk.len(), 3)
+        )));
+        for (document, seq, index) in chunk {
+            update = update.bind((*document).to_owned()).bind(*seq).bind(*index);
+        }
+        update.execute(&mut **tx).await?;
     }
     Ok(())
 }

@@ -200,9 +200,15 @@ pub async fn todo_list(
     t: Tr,
     limit: usize,
 ) -> AppResult<TodoPart> {
+    // The modules' parts are asked for at once: each is a query or two on its own connection.
+    let parts = futures_util::future::try_join_all(
+        modules(state)
+            .iter()
+            .map(|module| module.todo(state, actor, t, limit)),
+    )
+    .await?;
     let mut all = TodoPart::default();
-    for module in modules(state) {
-        let part = module.todo(state, actor, t, limit).await?;
+    for part in parts {
         all.total += part.total;
         all.items.extend(part.items);
     }
@@ -224,10 +230,13 @@ pub async fn done_list(
     t: Tr,
     limit: usize,
 ) -> AppResult<Vec<TodoItem>> {
-    let mut all = Vec::new();
-    for module in modules(state) {
-        all.extend(module.done(state, actor, t, limit).await?.items);
-    }
+    let parts = futures_util::future::try_join_all(
+        modules(state)
+            .iter()
+            .map(|module| module.done(state, actor, t, limit)),
+    )
+    .await?;
+    let mut all: Vec<TodoItem> = parts.into_iter().flat_map(|part| part.items).collect();
     all.sort_by_key(|item| std::cmp::Reverse(item.at));
     all.truncate(limit);
     Ok(all)
