@@ -37,18 +37,59 @@ pub fn routes() -> Router<AppState> {
         .route("/collect/device", get(my_forms))
         .route("/collect/device/sign-in", post(sign_in))
         .route("/collect/device/sign-out", post(sign_out))
+        .route("/collect/device/held/{id}", get(hold))
         .route("/collect/device/forms/{form}", get(blank).post(fill))
 }
 
-async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Option<Collector>, AppError> {
-    let Some(token) = cookies::get(headers, COOKIE) else {
+/// The device a signed-in staff member carries and chose to fill for (its id), kept by the
+/// browser for this session only; it counts only with its holder's own session.
+pub const HELD_COOKIE: &str = "__Host-tongban-held-device";
+
+/// The collector this browser fills for: the device whose token it holds, else the device the
+/// signed-in staff member carries and chose.
+async fn signed_in(
+    state: &AppState,
+    headers: &HeaderMap,
+    ctx: &PageCtx,
+) -> Result<Option<Collector>, AppError> {
+    if let Some(token) = cookies::get(headers, COOKIE) {
+        match service::app_user(state, &token).await {
+            Ok(user) => return Ok(Some(user)),
+            Err(AppError::Unauthenticated) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    let (Some(actor), Some(held)) = (&ctx.actor, cookies::get(headers, HELD_COOKIE)) else {
         return Ok(None);
     };
-    match service::app_user(state, &token).await {
-        Ok(user) => Ok(Some(user)),
-        Err(AppError::Unauthenticated) => Ok(None),
-        Err(other) => Err(other),
+    let Ok(id) = held.parse::<i64>() else {
+        return Ok(None);
+    };
+    Ok(crate::store::held_by(state.pool(), actor.id())
+        .await?
+        .into_iter()
+        .find(|device| device.id == id))
+}
+
+/// A staff member opens the forms of a device they carry (from the to-do list): the page then
+/// fills for that device under the member's own session. Anyone else: not found.
+async fn hold(
+    State(state): State<AppState>,
+    mut ctx: PageCtx,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let account = ctx.actor()?.id().to_owned();
+    let carried = crate::store::held_by(state.pool(), &account)
+        .await
+        .map_err(|e| ctx.error(e))?
+        .into_iter()
+        .any(|device| device.id == id);
+    if !carried {
+        return Err(ctx.error(AppError::NotFound));
     }
+    ctx.add_cookie(cookies::set(HELD_COOKIE, &id.to_string(), true, None));
+    ctx.add_cookie(cookies::clear(COOKIE));
+    Ok(ctx.redirect("/collect/device"))
 }
 
 /// A line of "my forms".
@@ -85,7 +126,7 @@ async fn my_forms(
     Query(query): Query<Sent>,
 ) -> Result<Response, PageError> {
     let fail = |e| ctx.error(e);
-    let Some(user) = signed_in(&state, &headers).await.map_err(fail)? else {
+    let Some(user) = signed_in(&state, &headers, &ctx).await.map_err(fail)? else {
         return Ok(ctx.render(&DevicePage {
             base: ctx.base("collect.device.title"),
             notice: None,
@@ -172,6 +213,7 @@ async fn sign_out(
 ) -> Result<Response, PageError> {
     ctx.check_csrf(first(&fields, "csrf"))?;
     ctx.add_cookie(cookies::clear(COOKIE));
+    ctx.add_cookie(cookies::clear(HELD_COOKIE));
     Ok(ctx.redirect("/collect/device"))
 }
 
@@ -698,7 +740,7 @@ async fn blank(
     Path(form_id): Path<String>,
 ) -> Result<Response, PageError> {
     let fail = |e| ctx.error(e);
-    let Some(user) = signed_in(&state, &headers).await.map_err(fail)? else {
+    let Some(user) = signed_in(&state, &headers, &ctx).await.map_err(fail)? else {
         return Ok(ctx.redirect("/collect/device"));
     };
     let (_, row, form) = open_form(&state, &user, &form_id).await.map_err(fail)?;
@@ -733,7 +775,7 @@ async fn fill(
 ) -> Result<Response, PageError> {
     ctx.check_csrf(first(&fields, "csrf"))?;
     let fail = |e| ctx.error(e);
-    let Some(user) = signed_in(&state, &headers).await.map_err(fail)? else {
+    let Some(user) = signed_in(&state, &headers, &ctx).await.map_err(fail)? else {
         return Ok(ctx.redirect("/collect/device"));
     };
     let (project, row, form) = open_form(&state, &user, &form_id).await.map_err(fail)?;

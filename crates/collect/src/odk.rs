@@ -385,6 +385,10 @@ struct NewAppUser {
     /// for.
     #[serde(default)]
     region_code: Option<String>,
+    /// tongban's addition: the username of the staff member who carries the device (its forms
+    /// join that person's to-do list).
+    #[serde(default)]
+    holder: Option<String>,
 }
 
 async fn add_app_user(
@@ -404,6 +408,7 @@ async fn add_app_user(
         project_id(&id)?,
         &request.display_name,
         request.region_code.as_deref(),
+        request.holder.as_deref(),
     )
     .await?;
     Ok(axum::Json(json!({

@@ -357,6 +357,7 @@ async fn add_device(
         project,
         &field(&fields, "name"),
         Some(unit.as_str()),
+        Some(field(&fields, "holder").as_str()),
     )
     .await
     .map_err(|e| ctx.error(e))?;

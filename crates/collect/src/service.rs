@@ -343,33 +343,58 @@ pub async fn waiting_for(state: &AppState, actor: &Actor, limit: i64) -> AppResu
     Ok(out)
 }
 
-/// The forms waiting for the approving office, as its part of the to-do list (its page
-/// `/collect` holds the overlap report and the decision).
+/// The module's part of the to-do list: the forms waiting for the approving office (its page
+/// `/collect` holds the overlap report and the decision), and the forms to fill in on the
+/// devices the actor carries (待填报) — each until its due day, and after it, overdue, while
+/// the unit has sent nothing.
 pub async fn todo_part(
     state: &AppState,
     actor: &Actor,
     t: crate::web::i18n::Tr,
     limit: usize,
 ) -> AppResult<tongban_platform::module::TodoPart> {
-    if !in_office(state, actor).await? {
-        return Ok(tongban_platform::module::TodoPart::default());
+    let mut part = tongban_platform::module::TodoPart::default();
+    if in_office(state, actor).await? {
+        let waiting = waiting_for(state, actor, 500).await?;
+        part.total += waiting.len();
+        part.items
+            .extend(waiting.into_iter().take(limit).map(|form| {
+                tongban_platform::module::TodoItem {
+                    module: "collect",
+                    kind: t.get("collect.todo_kind").to_owned(),
+                    title: form.title,
+                    link: "/collect".to_owned(),
+                    due: None,
+                    urgency: 0,
+                    at: form.created_at,
+                }
+            }));
     }
-    let waiting = waiting_for(state, actor, 500).await?;
-    let total = waiting.len();
-    let items = waiting
-        .into_iter()
-        .take(limit)
-        .map(|form| tongban_platform::module::TodoItem {
-            module: "collect",
-            kind: t.get("collect.todo_kind").to_owned(),
-            title: form.title,
-            link: "/collect".to_owned(),
-            due: None,
-            urgency: 0,
-            at: form.created_at,
-        })
-        .collect();
-    Ok(tongban_platform::module::TodoPart { items, total })
+    let zone = state.zone();
+    for device in store::held_by(state.pool(), actor.id()).await? {
+        for todo in crate::plan::todo(state, &device).await? {
+            if todo.overdue && todo.sent > 0 {
+                continue;
+            }
+            part.total += 1;
+            if part.items.len() >= limit {
+                continue;
+            }
+            let due = crate::reach::parse_day(todo.form.due_day.as_deref())
+                .and_then(|day| day.next_day())
+                .map(|next| zone.start_of(next) - 1);
+            part.items.push(tongban_platform::module::TodoItem {
+                module: "collect",
+                kind: t.get("collect.todo_fill").to_owned(),
+                title: format!("{} · {}", todo.form.title, device.display_name),
+                link: format!("/collect/device/held/{}", device.id),
+                due,
+                urgency: u8::from(todo.overdue),
+                at: todo.form.decided_at.unwrap_or(todo.form.created_at),
+            });
+        }
+    }
+    Ok(part)
 }
 
 /// A question of a form that other approved forms, or the platform's registers, already
@@ -525,9 +550,14 @@ pub async fn add_app_user(
     project_id: i64,
     display_name: &str,
     unit: Option<&str>,
+    holder: Option<&str>,
 ) -> AppResult<(Collector, String)> {
     let project = project_run_by(state, actor, project_id).await?;
     let unit = crate::reach::collector_unit(state, &project, unit).await?;
+    let holder = match holder.map(str::trim).filter(|h| !h.is_empty()) {
+        None => None,
+        Some(username) => Some(staff_holder(state, username).await?),
+    };
     let display_name = display_name.trim();
     if display_name.is_empty() || display_name.chars().count() > 100 {
         return Err(AppError::Invalid {
@@ -546,6 +576,7 @@ pub async fn add_app_user(
             account_id: None,
             token_hash: Some(&random::secret_digest(&token)),
             region_code: unit.as_deref(),
+            holder_id: holder.as_deref(),
             by: actor.id(),
             at,
         },
@@ -555,7 +586,7 @@ pub async fn add_app_user(
         state,
         actor,
         "collect.app_user_made",
-        serde_json::json!({"project": project_id, "app_user": id, "unit": unit}),
+        serde_json::json!({"project": project_id, "app_user": id, "unit": unit, "holder": holder}),
     )
     .await?;
     Ok((
@@ -568,9 +599,28 @@ pub async fn add_app_user(
             created_at: at,
             revoked_at: None,
             region_code: unit,
+            holder_id: holder,
         },
         token,
     ))
+}
+
+/// The account of a staff member (a clerk or a department's administrator) named to carry a
+/// device, by username; else invalid.
+async fn staff_holder(state: &AppState, username: &str) -> AppResult<String> {
+    use tongban_platform::identity::model::Role;
+    let not_staff = || AppError::Invalid {
+        field: "holder",
+        reason: format!("{username:?} is not a staff member's username"),
+    };
+    let holder = crate::identity::service::actor_of_username(state, username)
+        .await?
+        .ok_or_else(not_staff)?;
+    if holder.has_role(Role::Clerk) || holder.has_role(Role::DeptAdmin) {
+        Ok(holder.id().to_owned())
+    } else {
+        Err(not_staff())
+    }
 }
 
 /// Withdraws a device of the project: its token stops working at once.
@@ -647,6 +697,7 @@ pub async fn staff_id(state: &AppState, actor: &Actor) -> AppResult<i64> {
             account_id: Some(actor.id()),
             token_hash: None,
             region_code: None,
+            holder_id: None,
             by: actor.id(),
             at: state.now(),
         },

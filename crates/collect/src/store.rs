@@ -54,6 +54,8 @@ pub struct Collector {
     pub revoked_at: Option<i64>,
     /// The grassroots unit an app user collects for.
     pub region_code: Option<String>,
+    /// The staff account that carries an app user's device.
+    pub holder_id: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -80,8 +82,8 @@ const FORM_COLUMNS: &str = "project_id, xml_form_id, version, title, definition,
 const SUBMISSION_COLUMNS: &str = "project_id, xml_form_id, instance_id, submitter_id, device_id, \
      version, xml_hash, xml_sealed, created_at, region_code, review_state";
 
-const COLLECTOR_COLUMNS: &str =
-    "id, project_id, kind, display_name, account_id, created_at, revoked_at, region_code";
+const COLLECTOR_COLUMNS: &str = "id, project_id, kind, display_name, account_id, created_at, revoked_at, region_code, \
+     holder_id";
 
 pub async fn projects(db: &AnyPool) -> AppResult<Vec<Project>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -359,6 +361,8 @@ pub struct NewCollector<'a> {
     pub account_id: Option<&'a str>,
     pub token_hash: Option<&'a str>,
     pub region_code: Option<&'a str>,
+    /// The staff account that carries the device.
+    pub holder_id: Option<&'a str>,
     pub by: &'a str,
     pub at: i64,
 }
@@ -372,6 +376,7 @@ pub async fn add_collector(db: &AnyPool, new: &NewCollector<'_>) -> AppResult<i6
         account_id,
         token_hash,
         region_code,
+        holder_id,
         by,
         at,
     } = *new;
@@ -391,8 +396,8 @@ pub async fn add_collector(db: &AnyPool, new: &NewCollector<'_>) -> AppResult<i6
             .fetch_one(db)
             .await?;
         let inserted = sqlx::query(
-            "INSERT INTO collect_actors (id, project_id, kind, display_name, account_id, token_hash, created_by, created_at, region_code) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO collect_actors (id, project_id, kind, display_name, account_id, token_hash, created_by, created_at, region_code, holder_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(next)
         .bind(project_id)
@@ -403,6 +408,7 @@ pub async fn add_collector(db: &AnyPool, new: &NewCollector<'_>) -> AppResult<i6
         .bind(by.to_owned())
         .bind(at)
         .bind(region_code.map(str::to_owned))
+        .bind(holder_id.map(str::to_owned))
         .execute(db)
         .await;
         match inserted {
@@ -437,6 +443,17 @@ pub async fn app_user_by_token(db: &AnyPool, token_hash: &str) -> AppResult<Opti
     )))
     .bind(token_hash.to_owned())
     .fetch_optional(db)
+    .await?)
+}
+
+/// The devices a staff account carries, in use.
+pub async fn held_by(db: &AnyPool, account: &str) -> AppResult<Vec<Collector>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLLECTOR_COLUMNS} FROM collect_actors \
+         WHERE holder_id = $1 AND kind = 'app_user' AND revoked_at IS NULL ORDER BY id"
+    )))
+    .bind(account.to_owned())
+    .fetch_all(db)
     .await?)
 }
 

@@ -39,6 +39,11 @@ pub const TEXTS: tongban_platform::web::i18n::Texts = &[
         "一表通表单审核",
         "Form to approve (一表通)",
     ),
+    (
+        "collect.todo_fill",
+        "一表通待填报",
+        "Form to fill in (一表通)",
+    ),
     ("collect.return", "退回", "Send back"),
     ("collect.forms", "表单", "Forms"),
     ("collect.form", "表单", "Form"),
@@ -201,6 +206,11 @@ pub const TEXTS: tongban_platform::web::i18n::Texts = &[
         "collect.device_unit_none",
         "（本项目全部单位）",
         "(every unit of the project)",
+    ),
+    (
+        "collect.device_holder",
+        "持有人（工作人员用户名，可不填）",
+        "Carried by (a staff member's username, optional)",
     ),
     ("collect.device_revoke", "收回", "Withdraw"),
     (

@@ -2362,3 +2362,142 @@ async fn submissions_export_as_central_exports_them_root_csv_and_a_zip_with_repe
     let filtered = get("/v1/projects/1/forms/census/submissions.csv?%24filter=x".into()).await;
     assert_eq!(filtered.status(), 400);
 }
+
+/// The to-do items of the 一表通 module for an account: (kind, title, link, due).
+async fn collect_todo(app: &TestApp, who: &str) -> Vec<(String, String, String, Option<i64>)> {
+    use tongban_app::identity::model::Language;
+    use tongban_app::web::i18n::Tr;
+    let actor = tongban_app::identity::service::actor_of_username(&app.state, who)
+        .await
+        .expect("actor")
+        .expect("exists");
+    tongban_app::module::todo_list(&app.state, &actor, Tr(Language::Zh), 200)
+        .await
+        .expect("todo")
+        .items
+        .into_iter()
+        .filter(|item| item.module == "collect")
+        .map(|item| (item.kind, item.title, item.link, item.due))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_staff_member_finds_the_forms_of_the_device_they_carry_on_their_to_do_list_and_fills_them()
+ {
+    let app = spawn_app().await;
+    let designer = app.account("demo.deptadmin.market").api_token.clone();
+
+    // Only a staff member may carry a device; a resident or an unknown name is refused.
+    for holder in ["demo.citizen", "nobody.here"] {
+        let made = app
+            .post_as(
+                &designer,
+                "/v1/projects/1/app-users",
+                &json!({"displayName": "x", "regionCode": "339901001002", "holder": holder}),
+            )
+            .await;
+        assert_eq!(made.status(), 422, "{holder}");
+    }
+    let before = app.count("collect_actors").await;
+    let (status, user) = json_of(
+        app.post_as(
+            &designer,
+            "/v1/projects/1/app-users",
+            &json!({"displayName": "桥头村 走访", "regionCode": "339901001002", "holder": "demo.clerk"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{user}");
+    assert_eq!(app.count("collect_actors").await, before + 1);
+    let device = user["id"].as_i64().expect("id");
+    let link = format!("/collect/device/held/{device}");
+
+    // The survey sent to the village's subdistrict waits on the carrier's to-do list, due at
+    // the end of its due day; nobody else's list has it.
+    let mine = collect_todo(&app, "demo.clerk").await;
+    let item = mine
+        .iter()
+        .find(|(_, _, l, _)| *l == link)
+        .unwrap_or_else(|| panic!("the device's form on the list: {mine:?}"));
+    assert_eq!(item.0, "一表通待填报");
+    assert!(item.1.contains("桥头村 走访"), "{item:?}");
+    assert!(item.3.is_some(), "the form's due day");
+    for other in ["demo.clerk.jiangnan", "demo.clerk.tax"] {
+        assert!(
+            collect_todo(&app, other)
+                .await
+                .iter()
+                .all(|(_, _, l, _)| *l != link),
+            "{other}"
+        );
+    }
+
+    // Another staff member cannot fill for the device.
+    let mut tax = app.page_login(app.account("demo.clerk.tax")).await;
+    assert_eq!(tax.get(&app, &link).await.status(), 404);
+    let page = tax
+        .get(&app, "/collect/device")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(page.contains("name=\"token\""), "still the sign-in form");
+
+    // The carrier, signed in, opens it from the list and fills the form without the token.
+    let mut clerk = app.page_login(app.account("demo.clerk")).await;
+    let opened = clerk.get(&app, &link).await;
+    assert_eq!(opened.status(), 303);
+    let forms = clerk
+        .get(&app, "/collect/device")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(forms.contains("桥头村"), "the unit is named");
+    assert!(forms.contains("href=\"/collect/device/forms/business_survey\""));
+    let blank = clerk
+        .get(&app, "/collect/device/forms/business_survey")
+        .await
+        .text()
+        .await
+        .expect("html");
+    let hidden = hidden_fields(&blank);
+    let submissions = app.count("collect_submissions").await;
+    let sent = post_fill(
+        &mut clerk,
+        &app,
+        &hidden,
+        &[
+            ("/data/shop_name", "桥头小卖部"),
+            ("/data/operator_name", "赵桥"),
+            ("/data/operator_phone", "13900001234"),
+            ("/data/industry", "retail"),
+            ("/data/staff", "2"),
+            ("/data/monthly_sales", "3.5"),
+            ("/data/affected", "no"),
+            ("/data/visit_day", "2026-12-01"),
+            ("action", "send"),
+        ],
+    )
+    .await;
+    assert_eq!(sent.status(), 303);
+    assert_eq!(app.count("collect_submissions").await, submissions + 1);
+
+    // Withdrawn, the device leaves the carrier's list and its page.
+    let revoked = app
+        .client
+        .delete(app.url(&format!("/v1/projects/1/app-users/{device}")))
+        .bearer_auth(&designer)
+        .send()
+        .await
+        .expect("revoked");
+    assert_eq!(revoked.status(), 200);
+    assert!(
+        collect_todo(&app, "demo.clerk")
+            .await
+            .iter()
+            .all(|(_, _, l, _)| *l != link)
+    );
+    assert_eq!(clerk.get(&app, &link).await.status(), 404);
+}

@@ -335,9 +335,13 @@ pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> 
     next.due_day = Some((state.today() + time::Duration::days(25)).to_string());
     store::save_form(state.pool(), &next).await?;
 
+    // 城东社区's device is carried by 江北区's clerk: the visits wait on that person's to-do
+    // list, and the person fills them in signed in, without the device's token.
+    let carrier = account_id(state, "demo.clerk").await?;
     let mut devices = Vec::new();
-    for (name, unit) in UNITS {
-        let id = super::demo_device(state, project_id, name, unit, &designer).await?;
+    for (i, (name, unit)) in UNITS.into_iter().enumerate() {
+        let holder = carrier.as_deref().filter(|_| i == 0);
+        let id = super::demo_device(state, project_id, name, unit, holder, &designer).await?;
         devices.push((id, unit));
     }
     const NAMES: [&str; 9] = [

@@ -214,6 +214,7 @@ async fn demo_device(
     project_id: i64,
     name: &str,
     unit: &str,
+    holder: Option<&str>,
     by: &str,
 ) -> AppResult<i64> {
     let token = crate::random::secret_token();
@@ -226,6 +227,7 @@ async fn demo_device(
             account_id: None,
             token_hash: Some(&crate::random::secret_digest(&token)),
             region_code: Some(unit),
+            holder_id: holder,
             by,
             at: state.now(),
         },
@@ -287,7 +289,7 @@ pub async fn seed(state: &AppState, city: &tongban_platform::demo::DemoCity) -> 
         ("江北区城东社区 走访组", "339901001001"),
         ("江南区滨江社区 走访组", "339902001001"),
     ] {
-        let id = demo_device(state, project_id, name, unit, &designer).await?;
+        let id = demo_device(state, project_id, name, unit, None, &designer).await?;
         collectors.push((id, unit));
     }
     const SHOPS: [&str; 12] = [
