@@ -136,6 +136,7 @@ async fn seed_directory(
 }
 
 pub async fn seed(state: &AppState, city: &DemoCity) -> AppResult<()> {
+    seed_exchange(state, city).await?;
     let (Some(clerk), Some(head), Some(market_clerk), Some(market_head)) = (
         actor(state, city, "demo.clerk.city").await?,
         actor(state, city, "demo.deptadmin").await?,
@@ -345,4 +346,44 @@ pub async fn seed(state: &AppState, city: &DemoCity) -> AppResult<()> {
     )
     .await?;
     Ok(())
+}
+
+/// The city's document exchange: its government-services administration takes other regions'
+/// documents for the city's organs and lists them, through the gateway.
+async fn seed_exchange(state: &AppState, city: &DemoCity) -> AppResult<()> {
+    use tongban_exchange::catalogue::model::{DataItem, OpenType, ResourceDraft, ShareType};
+    let Some(owner) = city.departments.iter().find(|d| {
+        d.kind == "government_services" && d.region_code.as_str() == tongban_platform::demo::CITY
+    }) else {
+        return Ok(());
+    };
+    let draft = ResourceDraft {
+        name: "跨地区公文交换".into(),
+        description: "其他地区机关发来的公文（送达本市各机关的收文），以及本市收文机关名录。"
+            .into(),
+        share_type: ShareType::Conditional,
+        share_conditions: Some("仅向建立合作的地区授权，用于公文送达与机关名录。".into()),
+        legal_basis: Some("《党政机关公文处理工作条例》".into()),
+        open_type: OpenType::None,
+        update_cycle: "realtime".into(),
+        format: "api".into(),
+        service: Some(crate::exchange::PROVIDER.into()),
+        items: crate::exchange::ITEMS
+            .iter()
+            .map(|(code, name, kind)| DataItem {
+                code: (*code).into(),
+                name: (*name).into(),
+                kind: (*kind).into(),
+                length: None,
+                personal: None,
+            })
+            .collect(),
+    };
+    tongban_exchange::catalogue::demo::seed_resource(
+        state,
+        crate::exchange::RESOURCE,
+        &owner.id,
+        draft,
+    )
+    .await
 }

@@ -301,6 +301,11 @@ pub struct DeliveryView {
     pub step: Option<InStep>,
     /// The recipient's answer, once given.
     pub reply: Option<String>,
+    /// The other region, for an organ reached through the exchange.
+    pub region: Option<String>,
+    /// For an organ of another region: `sending` until that region takes the document, then
+    /// `delivered`, or `refused` with its reason in `reply`.
+    pub exchange: Option<String>,
 }
 
 fn register_number(row: &IncomingRow) -> Option<String> {
@@ -397,6 +402,20 @@ pub async fn deliver(state: &AppState, document_id: &str) -> AppResult<usize> {
         .iter()
         .map(|r| (r, false))
         .chain(document.draft.copied_to.iter().map(|r| (r, true)));
+    let named: Vec<(&crate::gongwen::draft::Recipient, bool)> = named.collect();
+    // The organs named that are not this deployment's but a partner region's: one package per
+    // region, written with the delivery and sent by the office's exchange job.
+    let elsewhere: Vec<(usize, &str, bool)> = named
+        .iter()
+        .enumerate()
+        .filter(|(_, (r, _))| !departments.iter().any(|d| d.name == r.name.trim()))
+        .map(|(position, (r, copied))| (position, r.name.trim(), *copied))
+        .collect();
+    let remote = crate::exchange::remote_recipients(state, &elsewhere).await?;
+    let sender_uscc = departments
+        .iter()
+        .find(|d| d.id == document.department_id)
+        .and_then(|d| d.uscc.clone());
     let mut tx = state.pool().begin().await?;
     if !store::mark_delivered(&mut *tx, document_id, now).await? {
         // Another node delivered it meanwhile.
@@ -404,7 +423,34 @@ pub async fn deliver(state: &AppState, document_id: &str) -> AppResult<usize> {
     }
     let mut taken = std::collections::HashSet::new();
     let mut delivered = 0;
-    for (position, (recipient, copied)) in named.enumerate() {
+    let mut regions = std::collections::HashMap::new();
+    if let Some(uscc) = &sender_uscc {
+        for crate::exchange::Bound {
+            region,
+            exchange_uscc,
+            organs,
+        } in &remote
+        {
+            let package = crate::exchange::Package {
+                document: document_id.to_owned(),
+                sender: crate::exchange::Organ {
+                    uscc: uscc.clone(),
+                    name: sender.clone(),
+                },
+                number: number.clone(),
+                dated: dated.clone(),
+                draft: document.draft.clone(),
+                recipients: organs.iter().map(|(_, a)| a.clone()).collect(),
+            };
+            let body = serde_json::to_string(&package).map_err(|e| AppError::Internal(e.into()))?;
+            store::insert_exchange(&mut *tx, document_id, region, exchange_uscc, &body, now)
+                .await?;
+            for (position, _) in organs {
+                regions.insert(*position, region.as_str());
+            }
+        }
+    }
+    for (position, (recipient, copied)) in named.into_iter().enumerate() {
         let organ = departments
             .iter()
             .find(|d| d.name == recipient.name.trim() && d.id != document.department_id);
@@ -446,12 +492,15 @@ pub async fn deliver(state: &AppState, document_id: &str) -> AppResult<usize> {
         };
         store::insert_delivery(
             &mut *tx,
-            document_id,
-            i64::try_from(position).unwrap_or(i64::MAX),
-            recipient.name.trim(),
-            copied,
-            incoming_id.as_deref(),
-            now,
+            &store::NewDelivery {
+                document: document_id,
+                position: i64::try_from(position).unwrap_or(i64::MAX),
+                recipient: recipient.name.trim(),
+                copied,
+                incoming: incoming_id.as_deref(),
+                region: regions.get(&position).copied(),
+                at: now,
+            },
         )
         .await?;
     }
@@ -475,11 +524,24 @@ pub async fn deliveries(state: &AppState, document_id: &str) -> AppResult<Vec<De
     Ok(store::deliveries(state.pool(), document_id)
         .await?
         .into_iter()
-        .map(|(recipient, copied, step, reply)| DeliveryView {
-            recipient,
-            copied,
-            step: step.as_deref().and_then(InStep::parse),
-            reply,
+        .map(|row| {
+            let exchange = row
+                .region
+                .as_ref()
+                .map(|_| row.outcome.clone().unwrap_or_else(|| "sending".to_owned()));
+            let reply = if exchange.as_deref() == Some("refused") {
+                row.answer
+            } else {
+                row.reply
+            };
+            DeliveryView {
+                recipient: row.recipient,
+                copied: row.copied != 0,
+                step: row.state.as_deref().and_then(InStep::parse),
+                reply,
+                region: row.region,
+                exchange,
+            }
         })
         .collect())
 }

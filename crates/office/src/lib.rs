@@ -15,6 +15,7 @@ pub mod directory;
 pub mod directory_page;
 pub mod documents;
 pub mod examples;
+pub mod exchange;
 pub mod incoming;
 pub mod incoming_page;
 

@@ -23,6 +23,15 @@ impl crate::module::Module for OfficeModule {
             context.db.pool().clone(),
             context.config.profile.hash(),
         ));
+        match extensions.get::<tongban_exchange::gateway::providers::InProcess>() {
+            Some(providers) => providers.register(
+                crate::exchange::PROVIDER,
+                std::sync::Arc::new(crate::exchange::Provider),
+            ),
+            None => tracing::error!(
+                "协同办公 needs the exchange module listed before it: its document exchange is not served"
+            ),
+        }
     }
 
     fn api(&self) -> utoipa_axum::router::OpenApiRouter<AppState> {
@@ -120,6 +129,30 @@ impl crate::module::Module for OfficeModule {
                         crate::documents::witness_left(&state).await?;
                         crate::incoming::deliver_left(&state).await?;
                         crate::incoming::witness_left(&state).await
+                    }
+                },
+            ),
+            crate::module::Job::once_every(
+                state.clone(),
+                "office.exchange",
+                std::time::Duration::from_secs(15),
+                {
+                    let state = state.clone();
+                    move || {
+                        let state = state.clone();
+                        async move { crate::exchange::send_due(&state).await.map(|_| ()) }
+                    }
+                },
+            ),
+            crate::module::Job::once_every(
+                state.clone(),
+                "office.organs",
+                std::time::Duration::from_secs(3600),
+                {
+                    let state = state.clone();
+                    move || {
+                        let state = state.clone();
+                        async move { crate::exchange::refresh_all(&state).await }
                     }
                 },
             ),

@@ -1303,13 +1303,27 @@ macro_rules! incoming_columns {
 const INCOMING: &str = concat!("SELECT ", incoming_columns!(), " FROM office_incoming");
 
 pub async fn insert_incoming<'e>(db: impl Exec<'e>, row: &IncomingRow) -> AppResult<()> {
-    sqlx::query(
+    write_incoming(db, row, "").await.map(|_| ())
+}
+
+/// Writes a received copy unless its organ has one of the same document; whether it wrote.
+pub async fn insert_incoming_once<'e>(db: impl Exec<'e>, row: &IncomingRow) -> AppResult<bool> {
+    write_incoming(
+        db,
+        row,
+        " ON CONFLICT (source_document_id, department_id) DO NOTHING",
+    )
+    .await
+}
+
+async fn write_incoming<'e>(db: impl Exec<'e>, row: &IncomingRow, tail: &str) -> AppResult<bool> {
+    let done = sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO office_incoming (id, department_id, source_document_id, \
          sender_department_id, sender_name, copied, title, number, draft, dated, urgency, state, \
          register_year, register_seq, handler_id, due_day, reminded_at, reply, version, \
          received_at, modified_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-         $13, $14, $15, $16, $17, $18, $19, $20, $21)",
-    )
+         $13, $14, $15, $16, $17, $18, $19, $20, $21){tail}"
+    )))
     .bind(row.id.clone())
     .bind(row.department_id.clone())
     .bind(row.source_document_id.clone())
@@ -1333,7 +1347,7 @@ pub async fn insert_incoming<'e>(db: impl Exec<'e>, row: &IncomingRow) -> AppRes
     .bind(row.modified_at)
     .execute(db)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn incoming<'e>(db: impl Exec<'e>, id: &str) -> AppResult<Option<IncomingRow>> {
@@ -1489,48 +1503,230 @@ pub async fn undelivered<'e>(db: impl Exec<'e>, limit: i64) -> AppResult<Vec<Str
     .await?)
 }
 
-pub async fn insert_delivery<'e>(
-    db: impl Exec<'e>,
-    document: &str,
-    position: i64,
-    recipient: &str,
-    copied: bool,
-    incoming: Option<&str>,
-    now: i64,
-) -> AppResult<()> {
+/// A recipient of a sent document, as its delivery records it.
+pub struct NewDelivery<'a> {
+    pub document: &'a str,
+    pub position: i64,
+    pub recipient: &'a str,
+    pub copied: bool,
+    /// The received copy, for an organ of this deployment.
+    pub incoming: Option<&'a str>,
+    /// The other region, for an organ reached through the exchange.
+    pub region: Option<&'a str>,
+    pub at: i64,
+}
+
+pub async fn insert_delivery<'e>(db: impl Exec<'e>, delivery: &NewDelivery<'_>) -> AppResult<()> {
+    let NewDelivery {
+        document,
+        position,
+        recipient,
+        copied,
+        incoming,
+        region,
+        at: now,
+    } = *delivery;
     sqlx::query(
         "INSERT INTO office_deliveries (document_id, position, recipient, copied, incoming_id, \
-         delivered_at) VALUES ($1, $2, $3, $4, $5, $6)",
+         region, delivered_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(document.to_owned())
     .bind(position)
     .bind(recipient.to_owned())
     .bind(i64::from(copied))
     .bind(incoming.map(str::to_owned))
+    .bind(region.map(str::to_owned))
     .bind(now)
     .execute(db)
     .await?;
     Ok(())
 }
 
-/// Where a sent document went: (recipient, copied, the received document's state, its
-/// answer), in the order named.
-pub async fn deliveries<'e>(
-    db: impl Exec<'e>,
-    document: &str,
-) -> AppResult<Vec<(String, bool, Option<String>, Option<String>)>> {
-    let rows: Vec<(String, i64, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT x.recipient, x.copied, i.state, i.reply FROM office_deliveries x \
-         LEFT JOIN office_incoming i ON i.id = x.incoming_id WHERE x.document_id = $1 \
-         ORDER BY x.position",
+/// A recipient of a sent document, as its sender sees it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DeliveryRow {
+    pub recipient: String,
+    pub copied: i64,
+    /// The received copy's step, for an organ of this deployment.
+    pub state: Option<String>,
+    pub reply: Option<String>,
+    /// The other region, for an organ reached through the exchange.
+    pub region: Option<String>,
+    /// What became of the package to that region (`delivered`, `refused`; none while sent).
+    pub outcome: Option<String>,
+    pub answer: Option<String>,
+}
+
+/// Where a sent document went, in the order named.
+pub async fn deliveries<'e>(db: impl Exec<'e>, document: &str) -> AppResult<Vec<DeliveryRow>> {
+    Ok(sqlx::query_as(
+        "SELECT x.recipient, x.copied, i.state, i.reply, x.region, o.outcome, o.answer \
+         FROM office_deliveries x \
+         LEFT JOIN office_incoming i ON i.id = x.incoming_id \
+         LEFT JOIN office_exchange_out o ON o.document_id = x.document_id AND o.region = x.region \
+         WHERE x.document_id = $1 ORDER BY x.position",
     )
     .bind(document.to_owned())
     .fetch_all(db)
+    .await?)
+}
+
+/// Replaces a partner region's organs.
+pub async fn replace_remote_organs(
+    db: &sqlx::AnyPool,
+    region: &str,
+    organs: &[crate::exchange::Organ],
+    message_id: &str,
+    now: i64,
+) -> AppResult<()> {
+    let mut tx = db.begin().await?;
+    sqlx::query("DELETE FROM office_remote_organs WHERE region = $1")
+        .bind(region.to_owned())
+        .execute(&mut *tx)
+        .await?;
+    for chunk in organs.chunks(ROWS_PER_STATEMENT) {
+        let mut insert = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO office_remote_organs (region, uscc, name, message_id, refreshed_at) \
+             VALUES {} ON CONFLICT (region, uscc) DO NOTHING",
+            placeholders(chunk.len(), 5)
+        )));
+        for organ in chunk {
+            insert = insert
+                .bind(region.to_owned())
+                .bind(organ.uscc.clone())
+                .bind(organ.name.clone())
+                .bind(message_id.to_owned())
+                .bind(now);
+        }
+        insert.execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The partner region and USCC of the organ of that full name (the first, by region, when two
+/// regions have one).
+pub async fn remote_organ_named<'e>(
+    db: impl Exec<'e>,
+    name: &str,
+) -> AppResult<Option<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT region, uscc FROM office_remote_organs WHERE name = $1 ORDER BY region, uscc \
+         LIMIT 1",
+    )
+    .bind(name.trim().to_owned())
+    .fetch_optional(db)
+    .await?)
+}
+
+/// A package waiting to go to another region.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExchangeEntry {
+    pub id: String,
+    pub to_uscc: String,
+    pub body: String,
+    pub attempts: i64,
+    pub next_at: i64,
+}
+
+/// Writes a package for another region (once per document and region).
+pub async fn insert_exchange<'e>(
+    db: impl Exec<'e>,
+    document: &str,
+    region: &str,
+    to_uscc: &str,
+    body: &str,
+    now: i64,
+) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO office_exchange_out (id, document_id, region, to_uscc, body, attempts, \
+         next_at) VALUES ($1, $2, $3, $4, $5, 0, $6) \
+         ON CONFLICT (document_id, region) DO NOTHING",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(document.to_owned())
+    .bind(region.to_owned())
+    .bind(to_uscc.to_owned())
+    .bind(body.to_owned())
+    .bind(now)
+    .execute(db)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(recipient, copied, state, reply)| (recipient, copied != 0, state, reply))
-        .collect())
+    Ok(())
+}
+
+/// The packages due to be sent, the longest waiting first.
+pub async fn exchange_due(
+    db: &sqlx::AnyPool,
+    now: i64,
+    limit: i64,
+) -> AppResult<Vec<ExchangeEntry>> {
+    Ok(sqlx::query_as(
+        "SELECT id, to_uscc, body, attempts, next_at FROM office_exchange_out \
+         WHERE outcome IS NULL AND next_at <= $1 ORDER BY next_at, id LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Holds a due package until `until`, unless another node took it since it was read.
+pub async fn claim_exchange(
+    db: &sqlx::AnyPool,
+    id: &str,
+    seen_next_at: i64,
+    until: i64,
+) -> AppResult<bool> {
+    let done = sqlx::query(
+        "UPDATE office_exchange_out SET next_at = $1 WHERE id = $2 AND next_at = $3 \
+         AND outcome IS NULL",
+    )
+    .bind(until)
+    .bind(id.to_owned())
+    .bind(seen_next_at)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records what became of a package for good (`delivered` or `refused`, and the answer).
+pub async fn exchange_done(
+    db: &sqlx::AnyPool,
+    id: &str,
+    outcome: &str,
+    answer: &str,
+    now: i64,
+) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE office_exchange_out SET outcome = $1, answer = $2, done_at = $3, \
+         attempts = attempts + 1 WHERE id = $4",
+    )
+    .bind(outcome.to_owned())
+    .bind(answer.to_owned())
+    .bind(now)
+    .bind(id.to_owned())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Tries a package again at `next_at`, noting why it could not go now.
+pub async fn exchange_later(
+    db: &sqlx::AnyPool,
+    id: &str,
+    next_at: i64,
+    why: &str,
+) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE office_exchange_out SET next_at = $1, answer = $2, attempts = attempts + 1 \
+         WHERE id = $3",
+    )
+    .bind(next_at)
+    .bind(why.chars().take(2_000).collect::<String>())
+    .bind(id.to_owned())
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 /// Circulates a received document to a colleague (once; circulating again leaves the

@@ -224,6 +224,14 @@ pub const TEXTS: tongban_platform::web::i18n::Texts = &[
         "非本平台机关，线下送达",
         "Not an organ of this platform: sent outside it",
     ),
+    (
+        "office.exchange_to",
+        "经公文交换送",
+        "Through the document exchange to region",
+    ),
+    ("office.exchange_sending", "待送达", "being sent"),
+    ("office.exchange_delivered", "已送达", "delivered"),
+    ("office.exchange_refused", "对方拒收", "refused there"),
     ("office.directory_change_unit", "调整", "Rename or move"),
     ("office.directory_save_unit", "保存", "Save"),
 ];

@@ -66,7 +66,7 @@ async fn sent_notice(app: &TestApp) -> String {
     id
 }
 
-async fn act_in(app: &TestApp, who: &str, id: &str, body: Value) -> reqwest::Response {
+pub(crate) async fn act_in(app: &TestApp, who: &str, id: &str, body: Value) -> reqwest::Response {
     let token = app.account(who).api_token.clone();
     app.post_as(&token, &format!("/api/v1/office/incoming/{id}/acts"), &body)
         .await

@@ -17,6 +17,7 @@ mod collect;
 mod cross_region;
 mod dates;
 mod directory;
+mod documents_across;
 mod exchange;
 mod experience;
 mod gateway;

@@ -65,7 +65,7 @@ fn every_version_belongs_to_one_crate_and_both_dialects_list_it() {
             );
         }
     }
-    assert_eq!(seen.len(), 70);
+    assert_eq!(seen.len(), 71);
 }
 
 #[tokio::test]
