@@ -2,12 +2,13 @@
 // their department made, opens the form sent to their subdistrict, is told beside each question
 // what to correct, sees the questions that apply appear after "check", sends it and finds it
 // counted; chooses an older person from the list earlier visits made and finds the follow-up
-// prefilled; the fill page has no serious accessibility violation.
+// prefilled; the fill page has no serious accessibility violation; a district clerk who carries
+// a device finds its forms on their to-do list and fills one in signed in, without the token.
 
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { after, before, test } from 'node:test';
-import { account, launchBrowser, shot, startDemo } from '../lib/harness.js';
+import { account, launchBrowser, shot, signIn, startDemo } from '../lib/harness.js';
 
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 let demo;
@@ -171,4 +172,27 @@ test('a grid worker chooses an older person from the list the visits made, and t
   });
   assert.deepEqual(violations, []);
   await scripted.close();
+});
+
+test('a clerk who carries a device opens its form from the to-do list and fills it in signed in', async () => {
+  const context = await browser.newContext({ ...phone, bypassCSP: true });
+  const page = await signIn(demo, context, 'demo.clerk');
+  await page.goto(`${demo.baseUrl}/todo`);
+  assert.match(await page.textContent('main'), /一表通待填报/);
+  await page.locator('a[href^="/collect/device/held/"]').first().click();
+  await page.waitForURL('**/collect/device');
+  assert.match(await page.textContent('main'), /城东社区/);
+  await page.click('a[href="/collect/device/forms/elderly_visit"]');
+  await page.waitForURL('**/collect/device/forms/elderly_visit');
+  assert.equal(await field(page, '/data/elder_id').count(), 1);
+  await page.addScriptTag({ path: axePath });
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => v.id);
+  });
+  assert.deepEqual(violations, []);
+  await shot(page, 'collect-04-carried-device');
+  await context.close();
 });
