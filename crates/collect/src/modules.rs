@@ -38,7 +38,15 @@ impl tongban_platform::module::Module for CollectModule {
         t: tongban_platform::web::i18n::Tr,
         limit: usize,
     ) -> tongban_platform::module::Todos<'a> {
-        Box::pin(crate::service::todo_part(state, actor, t, limit))
+        Box::pin(async move {
+            let (mut part, fills) = tokio::try_join!(
+                crate::service::todo_part(state, actor, t, limit),
+                crate::plan::fill_todo_part(state, actor, t, limit),
+            )?;
+            part.total += fills.total;
+            part.items.extend(fills.items);
+            Ok(part)
+        })
     }
 
     fn routes(&self) -> axum::Router<crate::state::AppState> {

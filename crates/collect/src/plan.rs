@@ -241,3 +241,40 @@ pub async fn progress(
     }
     Ok(out)
 }
+
+/// The forms to fill in on the devices the actor carries (待填报), as their part of the to-do
+/// list: each until its due day, and after it, overdue and urgent, while the unit has sent
+/// nothing.
+pub async fn fill_todo_part(
+    state: &AppState,
+    actor: &Actor,
+    t: crate::web::i18n::Tr,
+    limit: usize,
+) -> AppResult<tongban_platform::module::TodoPart> {
+    let mut part = tongban_platform::module::TodoPart::default();
+    let zone = state.zone();
+    for device in store::held_by(state.pool(), actor.id()).await? {
+        for todo in todo(state, &device).await? {
+            if todo.overdue && todo.sent > 0 {
+                continue;
+            }
+            part.total += 1;
+            if part.items.len() >= limit {
+                continue;
+            }
+            let due = parse_day(todo.form.due_day.as_deref())
+                .and_then(|day| day.next_day())
+                .map(|next| zone.start_of(next) - 1);
+            part.items.push(tongban_platform::module::TodoItem {
+                module: "collect",
+                kind: t.get("collect.todo_fill").to_owned(),
+                title: format!("{} · {}", todo.form.title, device.display_name),
+                link: format!("/collect/device/held/{}", device.id),
+                due,
+                urgency: u8::from(todo.overdue),
+                at: todo.form.decided_at.unwrap_or(todo.form.created_at),
+            });
+        }
+    }
+    Ok(part)
+}

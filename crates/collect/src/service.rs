@@ -343,10 +343,8 @@ pub async fn waiting_for(state: &AppState, actor: &Actor, limit: i64) -> AppResu
     Ok(out)
 }
 
-/// The module's part of the to-do list: the forms waiting for the approving office (its page
-/// `/collect` holds the overlap report and the decision), and the forms to fill in on the
-/// devices the actor carries (待填报) — each until its due day, and after it, overdue, while
-/// the unit has sent nothing.
+/// The forms waiting for the approving office, as its part of the to-do list (its page
+/// `/collect` holds the overlap report and the decision).
 pub async fn todo_part(
     state: &AppState,
     actor: &Actor,
@@ -369,30 +367,6 @@ pub async fn todo_part(
                     at: form.created_at,
                 }
             }));
-    }
-    let zone = state.zone();
-    for device in store::held_by(state.pool(), actor.id()).await? {
-        for todo in crate::plan::todo(state, &device).await? {
-            if todo.overdue && todo.sent > 0 {
-                continue;
-            }
-            part.total += 1;
-            if part.items.len() >= limit {
-                continue;
-            }
-            let due = crate::reach::parse_day(todo.form.due_day.as_deref())
-                .and_then(|day| day.next_day())
-                .map(|next| zone.start_of(next) - 1);
-            part.items.push(tongban_platform::module::TodoItem {
-                module: "collect",
-                kind: t.get("collect.todo_fill").to_owned(),
-                title: format!("{} · {}", todo.form.title, device.display_name),
-                link: format!("/collect/device/held/{}", device.id),
-                due,
-                urgency: u8::from(todo.overdue),
-                at: todo.form.decided_at.unwrap_or(todo.form.created_at),
-            });
-        }
     }
     Ok(part)
 }

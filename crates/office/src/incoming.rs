@@ -411,7 +411,7 @@ pub async fn deliver(state: &AppState, document_id: &str) -> AppResult<usize> {
         .filter(|(_, (r, _))| !departments.iter().any(|d| d.name == r.name.trim()))
         .map(|(position, (r, copied))| (position, r.name.trim(), *copied))
         .collect();
-    let remote = crate::exchange::remote_recipients(state, &elsewhere).await?;
+    let remote = crate::parcel::remote_recipients(state, &elsewhere).await?;
     let sender_uscc = departments
         .iter()
         .find(|d| d.id == document.department_id)
@@ -425,15 +425,15 @@ pub async fn deliver(state: &AppState, document_id: &str) -> AppResult<usize> {
     let mut delivered = 0;
     let mut regions = std::collections::HashMap::new();
     if let Some(uscc) = &sender_uscc {
-        for crate::exchange::Bound {
+        for crate::parcel::Bound {
             region,
             exchange_uscc,
             organs,
         } in &remote
         {
-            let package = crate::exchange::Package {
+            let package = crate::parcel::Package {
                 document: document_id.to_owned(),
-                sender: crate::exchange::Organ {
+                sender: crate::parcel::Organ {
                     uscc: uscc.clone(),
                     name: sender.clone(),
                 },

@@ -23,6 +23,7 @@ pub mod layout;
 pub mod notices;
 pub mod numbering;
 pub mod pages;
+pub mod parcel;
 pub mod people;
 pub mod seal;
 pub mod store;

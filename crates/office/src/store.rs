@@ -1571,14 +1571,15 @@ pub async fn deliveries<'e>(db: impl Exec<'e>, document: &str) -> AppResult<Vec<
     .await?)
 }
 
-/// Replaces a partner region's organs.
+/// Replaces a partner region's organs (USCC, name).
 pub async fn replace_remote_organs(
     db: &sqlx::AnyPool,
     region: &str,
-    organs: &[crate::exchange::Organ],
+    organs: impl Iterator<Item = (&str, &str)>,
     message_id: &str,
     now: i64,
 ) -> AppResult<()> {
+    let organs: Vec<(&str, &str)> = organs.collect();
     let mut tx = db.begin().await?;
     sqlx::query("DELETE FROM office_remote_organs WHERE region = $1")
         .bind(region.to_owned())
@@ -1590,11 +1591,11 @@ pub async fn replace_remote_organs(
              VALUES {} ON CONFLICT (region, uscc) DO NOTHING",
             placeholders(chunk.len(), 5)
         )));
-        for organ in chunk {
+        for (uscc, name) in chunk {
             insert = insert
                 .bind(region.to_owned())
-                .bind(organ.uscc.clone())
-                .bind(organ.name.clone())
+                .bind((*uscc).to_owned())
+                .bind((*name).to_owned())
                 .bind(message_id.to_owned())
                 .bind(now);
         }
