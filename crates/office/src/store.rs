@@ -324,6 +324,20 @@ pub async fn replace_waiting(
 const WAITING: &str = "FROM office_waiting w WHERE w.holder = $1 \
      OR (w.holder = $2 AND w.excluded <> $3)";
 
+/// The first `$4` documents waiting for an account (`$1`, as `account:{id}`) or for its
+/// department's secretariat (`$2`) less those its leader signed (`$3`): each holder's first
+/// items read in the index's order, then merged — about `$4` rows of the index whatever the
+/// number waiting (`d` the documents).
+const TOP_WAITING: &str = "JOIN (\
+       SELECT document_id, urgency, since FROM (SELECT w.document_id, w.urgency, w.since \
+         FROM office_waiting w WHERE w.holder = $1 \
+         ORDER BY w.urgency DESC, w.since LIMIT $4) mine \
+       UNION ALL \
+       SELECT document_id, urgency, since FROM (SELECT w.document_id, w.urgency, w.since \
+         FROM office_waiting w WHERE w.holder = $2 AND w.excluded <> $3 \
+         ORDER BY w.urgency DESC, w.since LIMIT $4) secretariat \
+     ) top ON top.document_id = d.id ORDER BY top.urgency DESC, top.since, d.id LIMIT $4";
+
 /// What waits for an account, most urgent first, then the longest waiting.
 pub async fn waiting_for<'e>(
     db: impl Exec<'e>,
@@ -331,25 +345,14 @@ pub async fn waiting_for<'e>(
     secretariat_of: Option<&str>,
     limit: i64,
 ) -> AppResult<Vec<Document>> {
-    // Each holder's first items read in the index's order, then merged: the list reads
-    // about `limit` rows of the index whatever the number waiting.
-    let rows: Vec<DocumentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{DOCUMENT} JOIN (\
-           SELECT document_id, urgency, since FROM (SELECT w.document_id, w.urgency, w.since \
-             FROM office_waiting w WHERE w.holder = $1 \
-             ORDER BY w.urgency DESC, w.since LIMIT $4) mine \
-           UNION ALL \
-           SELECT document_id, urgency, since FROM (SELECT w.document_id, w.urgency, w.since \
-             FROM office_waiting w WHERE w.holder = $2 AND w.excluded <> $3 \
-             ORDER BY w.urgency DESC, w.since LIMIT $4) secretariat \
-         ) top ON top.document_id = d.id ORDER BY top.urgency DESC, top.since, d.id LIMIT $4"
-    )))
-    .bind(format!("account:{account}"))
-    .bind(secretariat_holder(secretariat_of))
-    .bind(account.to_owned())
-    .bind(limit)
-    .fetch_all(db)
-    .await?;
+    let rows: Vec<DocumentRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{DOCUMENT} {TOP_WAITING}")))
+            .bind(format!("account:{account}"))
+            .bind(secretariat_holder(secretariat_of))
+            .bind(account.to_owned())
+            .bind(limit)
+            .fetch_all(db)
+            .await?;
     rows.into_iter().map(document_of).collect()
 }
 
@@ -382,15 +385,7 @@ pub async fn waiting_lines<'e>(
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT d.id, d.title, d.state, top.urgency, d.modified_at, \
                (SELECT COUNT(*) {WAITING}) \
-             FROM office_documents d JOIN (\
-               SELECT document_id, urgency, since FROM (SELECT w.document_id, w.urgency, w.since \
-                 FROM office_waiting w WHERE w.holder = $1 \
-                 ORDER BY w.urgency DESC, w.since LIMIT $4) mine \
-               UNION ALL \
-               SELECT document_id, urgency, since FROM (SELECT w.document_id, w.urgency, w.since \
-                 FROM office_waiting w WHERE w.holder = $2 AND w.excluded <> $3 \
-                 ORDER BY w.urgency DESC, w.since LIMIT $4) secretariat \
-             ) top ON top.document_id = d.id ORDER BY top.urgency DESC, top.since, d.id LIMIT $4"
+             FROM office_documents d {TOP_WAITING}"
         )))
         .bind(format!("account:{account}"))
         .bind(secretariat_holder(secretariat_of))

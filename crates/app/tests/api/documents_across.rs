@@ -9,7 +9,6 @@ use serde_json::{Value, json};
 
 use crate::across::{own_members, recognise, region, uscc};
 use crate::helpers::TestApp;
-use crate::office::acted;
 
 const TITLE: &str = "临江市政务服务管理局关于开展跨地区政务服务协作的通知";
 const B_MARKET: &str = "深圳市市场监督管理局";
@@ -58,57 +57,6 @@ async fn partners(a: &TestApp, b: &TestApp) {
             added.text().await.unwrap_or_default()
         );
     }
-}
-
-/// A letter of A's government-services administration to 江北区 (A's), copied to B's market
-/// regulator and to an organ of neither, from draft to sent.
-async fn sent_letter(app: &TestApp) -> String {
-    let drafter = "demo.clerk.city";
-    let leader = "demo.deptadmin";
-    let mut letter = serde_json::to_value(tongban_app::office::examples::notice(7)).expect("json");
-    letter["title"] = json!(TITLE);
-    letter["main_recipients"] =
-        json!([{"name": "江北区政务服务管理局", "relation": "subordinate"}]);
-    letter["copied_to"] = json!([
-        {"name": B_MARKET, "relation": "unrelated"},
-        {"name": "某省人民政府办公厅", "relation": "unrelated"}
-    ]);
-    let token = app.account(drafter).api_token.clone();
-    let created = app
-        .post_as(
-            &token,
-            "/api/v1/office/documents",
-            &json!({"code": "临政服发", "draft": letter}),
-        )
-        .await;
-    assert_eq!(
-        created.status(),
-        201,
-        "{}",
-        created.text().await.unwrap_or_default()
-    );
-    let created: Value = created.json().await.expect("json");
-    let id = created["id"].as_str().expect("id").to_owned();
-    let leader_id = app.account_id_of(leader).await;
-    acted(
-        app,
-        drafter,
-        &id,
-        json!({"act": "submit", "reviewers": [leader_id], "leader": leader_id}),
-    )
-    .await;
-    acted(app, leader, &id, json!({"act": "agree", "opinion": "同意"})).await;
-    acted(
-        app,
-        leader,
-        &id,
-        json!({"act": "sign", "opinion": "同意印发"}),
-    )
-    .await;
-    for act in ["recheck", "seal", "register", "distribute"] {
-        acted(app, drafter, &id, json!({"act": act})).await;
-    }
-    id
 }
 
 async fn copies_in(app: &TestApp) -> i64 {
@@ -172,7 +120,7 @@ async fn a_document_reaches_an_organ_of_another_region_through_the_exchange_once
 
     // Sent in A: 江北区 receives it there, B's organ waits for the exchange, the third is
     // sent outside the platform.
-    let id = sent_letter(&a).await;
+    let id = crate::incoming::sent_document(&a, TITLE, &[B_MARKET, "某省人民政府办公厅"]).await;
     assert_eq!(copies_in(&a).await, 1, "江北区's copy in A");
     assert_eq!(
         copies_in(&b).await,

@@ -17,17 +17,28 @@ const TITLE: &str = "临江市政务服务管理局关于开展政务服务“�
 /// Takes a notice of the government-services administration to 江北区政务服务管理局, copied to
 /// the market regulator and to an organ that is not this deployment's, from draft to sent.
 async fn sent_notice(app: &TestApp) -> String {
+    sent_document(
+        app,
+        TITLE,
+        &["临江市市场监督管理局", "临江市人民政府办公室"],
+    )
+    .await
+}
+
+/// A notice of the city's government-services administration titled `title`, to
+/// 江北区政务服务管理局 and copied to `copied`, taken from draft to sent.
+pub(crate) async fn sent_document(app: &TestApp, title: &str, copied: &[&str]) -> String {
     let drafter = "demo.clerk.city";
     let leader = "demo.deptadmin";
     let mut notice = serde_json::to_value(tongban_app::office::examples::notice(7)).expect("json");
-    notice["title"] = json!(TITLE);
+    notice["title"] = json!(title);
     notice["main_recipients"] = json!([
         {"name": "江北区政务服务管理局", "relation": "subordinate"}
     ]);
-    notice["copied_to"] = json!([
-        {"name": "临江市市场监督管理局", "relation": "unrelated"},
-        {"name": "临江市人民政府办公室", "relation": "unrelated"}
-    ]);
+    notice["copied_to"] = copied
+        .iter()
+        .map(|name| json!({"name": name, "relation": "unrelated"}))
+        .collect();
     let token = app.account(drafter).api_token.clone();
     let created = app
         .post_as(
