@@ -51,13 +51,6 @@ impl tongban_exchange::gateway::providers::Provider for Intake {
     }
 }
 
-/// The other region's department behind a call: `peer/{region}/{uscc}`.
-fn sender(call: &Call<'_>) -> Option<(String, String)> {
-    let rest = call.actor.id().strip_prefix("peer/")?;
-    let (region, uscc) = rest.split_once('/')?;
-    Some((region.to_owned(), uscc.to_owned()))
-}
-
 fn refused(why: Refused) -> Answer {
     match why {
         Refused::Malformed(why) => problem(400, "Bad Request", &why),
@@ -72,7 +65,7 @@ async fn answer(call: &Call<'_>) -> AppResult<Answer> {
     match (call.method.clone(), call.path) {
         (Method::GET, "/items") => catalogue(state).await,
         (Method::POST, "/packages" | "/updates") => {
-            let Some((region, uscc)) = sender(call) else {
+            let Some((region, uscc)) = call.peer() else {
                 // Only another region's intake sends packages and updates.
                 return Ok(problem(
                     403,
@@ -82,7 +75,7 @@ async fn answer(call: &Call<'_>) -> AppResult<Answer> {
             };
             if call.path == "/packages" {
                 Ok(
-                    match crate::cases::receive(state, (&region, &uscc), call.body).await? {
+                    match crate::cases::receive(state, (region, uscc), call.body).await? {
                         Ok(taken) => json_answer(
                             if taken.duplicate { 200 } else { 201 },
                             &json!({"case": taken.case, "state": taken.state,
@@ -95,7 +88,7 @@ async fn answer(call: &Call<'_>) -> AppResult<Answer> {
                 Ok(
                     match crate::cases::take_update(
                         state,
-                        (&region, &uscc),
+                        (region, uscc),
                         call.message_id,
                         call.body,
                     )

@@ -21,10 +21,9 @@ use serde_json::json;
 use tongban_exchange::gateway::calls::{Answer, Call, json_answer, problem};
 
 use crate::error::{AppError, AppResult};
-use crate::incoming::InStep;
 use crate::parcel::{Organ, Package};
 use crate::state::AppState;
-use crate::store::{self, IncomingRow};
+use crate::store;
 
 /// The resource through which a region takes other regions' documents and lists its organs.
 pub const RESOURCE: &str = "GW-TB-001";
@@ -72,25 +71,18 @@ impl tongban_exchange::gateway::providers::Provider for Provider {
     }
 }
 
-/// The other region's department behind a call: `peer/{region}/{uscc}`.
-fn sender(call: &Call<'_>) -> Option<(String, String)> {
-    let rest = call.actor.id().strip_prefix("peer/")?;
-    let (region, uscc) = rest.split_once('/')?;
-    Some((region.to_owned(), uscc.to_owned()))
-}
-
 async fn answer(call: &Call<'_>) -> AppResult<Answer> {
     match (call.method.clone(), call.path) {
         (Method::GET, "/organs") => organs(call.state).await,
         (Method::POST, "/documents") => {
-            let Some((region, _)) = sender(call) else {
+            let Some((region, _)) = call.peer() else {
                 return Ok(problem(
                     403,
                     "Forbidden",
                     "documents come from another region's document exchange",
                 ));
             };
-            receive(call.state, &region, call.body).await
+            receive(call.state, region, call.body).await
         }
         (_, "/organs" | "/documents") => Ok(problem(
             405,
@@ -181,29 +173,18 @@ pub async fn receive(state: &AppState, region: &str, body: &[u8]) -> AppResult<A
         if delivered.contains(&recipient.uscc) {
             continue;
         }
-        let row = IncomingRow {
-            id: uuid::Uuid::new_v4().to_string(),
-            department_id: organ.id.clone(),
-            source_document_id: source.clone(),
-            sender_department_id: format!("uscc:{}", package.sender.uscc),
-            sender_name: package.sender.name.clone(),
-            copied: i64::from(recipient.copied),
-            title: package.draft.title.clone(),
-            number: package.number.clone(),
-            draft: draft.clone(),
-            dated: package.dated.clone(),
-            urgency: store::urgency_rank(&package.draft),
-            state: InStep::Receiving.as_str().to_owned(),
-            register_year: None,
-            register_seq: None,
-            handler_id: None,
-            due_day: None,
-            reminded_at: None,
-            reply: None,
-            version: 0,
-            received_at: now,
-            modified_at: now,
-        };
+        let row = crate::incoming::arrived(&crate::incoming::Arrival {
+            organ: &organ.id,
+            source: &source,
+            sender_id: &format!("uscc:{}", package.sender.uscc),
+            sender_name: &package.sender.name,
+            copied: recipient.copied,
+            draft: &package.draft,
+            draft_json: &draft,
+            number: &package.number,
+            dated: &package.dated,
+            at: now,
+        });
         if store::insert_incoming_once(&mut *tx, &row).await? {
             fresh += 1;
         }

@@ -457,34 +457,20 @@ pub async fn deliver(state: &AppState, document_id: &str) -> AppResult<usize> {
         let incoming_id = match organ {
             // An organ named twice (主送 and 抄送) receives one copy.
             Some(organ) if taken.insert(organ.id.clone()) => {
-                let id = uuid::Uuid::new_v4().to_string();
-                store::insert_incoming(
-                    &mut *tx,
-                    &IncomingRow {
-                        id: id.clone(),
-                        department_id: organ.id.clone(),
-                        source_document_id: document_id.to_owned(),
-                        sender_department_id: document.department_id.clone(),
-                        sender_name: sender.clone(),
-                        copied: i64::from(copied),
-                        title: document.draft.title.clone(),
-                        number: number.clone(),
-                        draft: draft.clone(),
-                        dated: dated.clone(),
-                        urgency: store::urgency_rank(&document.draft),
-                        state: InStep::Receiving.as_str().to_owned(),
-                        register_year: None,
-                        register_seq: None,
-                        handler_id: None,
-                        due_day: None,
-                        reminded_at: None,
-                        reply: None,
-                        version: 0,
-                        received_at: now,
-                        modified_at: now,
-                    },
-                )
-                .await?;
+                let row = arrived(&Arrival {
+                    organ: &organ.id,
+                    source: document_id,
+                    sender_id: &document.department_id,
+                    sender_name: &sender,
+                    copied,
+                    draft: &document.draft,
+                    draft_json: &draft,
+                    number: &number,
+                    dated: &dated,
+                    at: now,
+                });
+                let id = row.id.clone();
+                store::insert_incoming(&mut *tx, &row).await?;
                 delivered += 1;
                 Some(id)
             }
@@ -517,6 +503,51 @@ pub async fn deliver_left(state: &AppState) -> AppResult<()> {
         }
     }
     Ok(())
+}
+
+/// A sent document as it arrives in an organ's inbox, to be signed for: a copy that stands
+/// alone (the elements, number, sender and 成文日期 as sent).
+pub struct Arrival<'a> {
+    pub organ: &'a str,
+    /// The sent document: its id here, or `{region}/{id}` for one of another region.
+    pub source: &'a str,
+    /// The sending organ: its department id here, or `uscc:{USCC}` for another region's.
+    pub sender_id: &'a str,
+    pub sender_name: &'a str,
+    pub copied: bool,
+    pub draft: &'a crate::gongwen::draft::Draft,
+    /// The same elements as JSON.
+    pub draft_json: &'a str,
+    pub number: &'a str,
+    pub dated: &'a str,
+    pub at: i64,
+}
+
+/// The received copy an arrival makes, with a new id.
+pub fn arrived(arrival: &Arrival<'_>) -> IncomingRow {
+    IncomingRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        department_id: arrival.organ.to_owned(),
+        source_document_id: arrival.source.to_owned(),
+        sender_department_id: arrival.sender_id.to_owned(),
+        sender_name: arrival.sender_name.to_owned(),
+        copied: i64::from(arrival.copied),
+        title: arrival.draft.title.clone(),
+        number: arrival.number.to_owned(),
+        draft: arrival.draft_json.to_owned(),
+        dated: arrival.dated.to_owned(),
+        urgency: store::urgency_rank(arrival.draft),
+        state: InStep::Receiving.as_str().to_owned(),
+        register_year: None,
+        register_seq: None,
+        handler_id: None,
+        due_day: None,
+        reminded_at: None,
+        reply: None,
+        version: 0,
+        received_at: arrival.at,
+        modified_at: arrival.at,
+    }
 }
 
 /// Where a sent document went (its sender's view).

@@ -2433,9 +2433,15 @@ async fn a_staff_member_finds_the_forms_of_the_device_they_carry_on_their_to_do_
         );
     }
 
-    // Another staff member cannot fill for the device.
+    // Another staff member cannot fill for the device; an address that names no device is
+    // refused.
     let mut tax = app.page_login(app.account("demo.clerk.tax")).await;
     assert_eq!(tax.get(&app, &link).await.status(), 404);
+    let nonsense = tax
+        .get(&app, "/collect/device/held/not-a-device")
+        .await
+        .status();
+    assert!(nonsense.is_client_error(), "{nonsense}");
     let page = tax
         .get(&app, "/collect/device")
         .await

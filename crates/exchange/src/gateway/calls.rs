@@ -48,6 +48,15 @@ pub struct Call<'a> {
     pub provider: &'a str,
 }
 
+impl Call<'_> {
+    /// The other region's department behind a call that came through a peer gateway: its
+    /// region and USCC (the caller is `peer/{region}/{uscc}`); `None` for a caller of this
+    /// region.
+    pub fn peer(&self) -> Option<(&str, &str)> {
+        self.actor.id().strip_prefix("peer/")?.split_once('/')
+    }
+}
+
 /// The largest answer the gateway takes from a provider: it filters answers in memory.
 pub const MAX_ANSWER_BYTES: usize = 32 << 20;
 
